@@ -1,0 +1,72 @@
+// Configuration comes from environment variables, validated once at start-up.
+// Every wrong variable is named with what is wrong with it, all at once.
+import { z } from 'zod';
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): z.output<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      const missing = env[variable] === undefined && issue.code === 'invalid_type';
+      const given = env[variable] === undefined ? '' : ` (got "${env[variable]}")`;
+      return { variable, message: missing ? 'is required but not set' : `${issue.message}${given}` };
+    }),
+  );
+}
+
+/** A TCP port; 0 asks the operating system for a free one (used by tests). */
+export const port = (defaultPort: number) =>
+  z.coerce.number().int().min(0, 'must be a port number 0-65535').max(65535, 'must be a port number 0-65535').default(defaultPort);
+
+export const positiveInt = (defaultValue: number) =>
+  z.coerce.number().int().positive('must be a whole number above 0').default(defaultValue);
+
+export const durationMs = (defaultValue: number) =>
+  z.coerce.number().int().min(0, 'must be a number of milliseconds, 0 or more').default(defaultValue);
+
+export const bool = (defaultValue: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(defaultValue ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const brokerList = z
+  .string()
+  .default('127.0.0.1:9092')
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port, separated by commas')).min(1, 'names no broker'));
+
+/** What every service reads. */
+export const commonConfig = {
+  KAFKA_BROKERS: brokerList,
+  KAFKA_TOPIC_PARTITIONS: positiveInt(3),
+  KAFKA_REPLICATION_FACTOR: positiveInt(1),
+  MONGODB_URI: z
+    .string()
+    .default('mongodb://127.0.0.1:27017')
+    .refine((s) => /^mongodb(\+srv)?:\/\/.+/.test(s), 'must start with mongodb:// or mongodb+srv://'),
+  MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('contactcenter'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Address every server binds to; loopback unless deployed behind something that needs more. */
+  BIND_HOST: z.string().default('127.0.0.1'),
+  /** Names this instance in logs, metrics and CloudEvents ce_source. */
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -').optional(),
+};
+
+export { z };

@@ -1,0 +1,214 @@
+// Typed consumers: decode each record into its protobuf message, skip what was already
+// handled (same ce_id), retry a failing handler with back-off, and send what still fails to
+// the dead-letter topic with the reason, so one bad record never stops a partition.
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { Counter } from 'prom-client';
+import { sharedCounter } from '../observability/metrics';
+import type { Logger } from '../observability/logger';
+import { errorDetails } from '../observability/logger';
+import { type CloudEventAttributes, readCloudEvent } from './cloudevents';
+import type { EventProducer } from './producer';
+import { DEAD_LETTER_TOPIC, type TopicSpec } from './topics';
+
+/** Thrown by a handler for a record that can never be processed (invalid content): no retries. */
+export class InvalidEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export interface ConsumedEvent<T> {
+  value: T;
+  event: CloudEventAttributes;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: IHeaders;
+}
+
+export type EventHandler<T> = (event: ConsumedEvent<T>) => Promise<void> | void;
+
+/** Remembers handled event ids. Services with a store can keep them there to survive restarts. */
+export interface DedupStore {
+  has(id: string): boolean | Promise<boolean>;
+  add(id: string): void | Promise<void>;
+}
+
+/** Bounded in-memory memory of recent ids, oldest forgotten first. */
+export class RecentIds implements DedupStore {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity = 200_000) {}
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+  }
+}
+
+export interface EventConsumerOptions {
+  groupId: string;
+  logger: Logger;
+  /** Writes dead letters. */
+  producer: EventProducer;
+  /** Where a new consumer group starts: true for projections that need the whole log. */
+  fromBeginning?: boolean;
+  maxAttempts?: number;
+  backoffMs?: number;
+  dedup?: DedupStore;
+  metrics?: Registry;
+  partitionsConsumedConcurrently?: number;
+}
+
+type Route = { spec: TopicSpec<unknown>; handler: EventHandler<unknown> };
+
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private readonly routes = new Map<string, Route>();
+  private readonly dedup: DedupStore;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly log: Logger;
+  private readonly counted?: Counter<'topic' | 'outcome' | 'group'>;
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: EventConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      // Low latency: answer a fetch as soon as one byte is there, and do not idle long.
+      minBytes: 1,
+      maxWaitTimeInMs: 50,
+      sessionTimeout: 15000,
+      heartbeatInterval: 1500,
+      rebalanceTimeout: 20000,
+      allowAutoTopicCreation: false,
+    });
+    this.dedup = options.dedup ?? new RecentIds();
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.backoffMs = options.backoffMs ?? 200;
+    this.log = options.logger.child({ component: 'consumer', group: options.groupId });
+    if (options.metrics) {
+      this.counted = sharedCounter(options.metrics, {
+        name: 'cc_kafka_consumed_total',
+        help: 'Records consumed, by consumer group, topic and outcome (handled, duplicate, dead_lettered)',
+        labelNames: ['group', 'topic', 'outcome'],
+      });
+    }
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  on<T>(spec: TopicSpec<T>, handler: EventHandler<T>): this {
+    this.routes.set(spec.name, { spec: spec as TopicSpec<unknown>, handler: handler as EventHandler<unknown> });
+    return this;
+  }
+
+  /** Connects, subscribes and resolves once the group has been joined. */
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning ?? false });
+    const joined = new Promise<void>((resolve) => {
+      const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    await joined;
+    this.running = true;
+  }
+
+  /** Stops fetching, commits what was handled and leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const route = this.routes.get(batch.topic);
+    if (!route) throw new Error(`no handler for topic ${batch.topic}`);
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      await this.handleMessage(route, batch.topic, batch.partition, message, heartbeat);
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+  }
+
+  private async handleMessage(route: Route, topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const headers = message.headers ?? {};
+    const where = { topic, partition, offset: message.offset };
+    let event: CloudEventAttributes;
+    let value: unknown;
+    try {
+      event = readCloudEvent(headers);
+      if (event.type !== route.spec.type) throw new Error(`ce_type is ${event.type}, expected ${route.spec.type}`);
+      if (!message.value) throw new Error('record has no value');
+      value = route.spec.codec.decode(message.value);
+    } catch (err) {
+      await this.deadLetter(topic, partition, message, 'undecodable', err);
+      return;
+    }
+    const dedupKey = `${topic}/${event.id}`;
+    if (await this.dedup.has(dedupKey)) {
+      this.counted?.inc({ group: this.options.groupId, topic, outcome: 'duplicate' });
+      return;
+    }
+    const consumed: ConsumedEvent<unknown> = { value, event, topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await route.handler(consumed);
+        break;
+      } catch (err) {
+        if (err instanceof InvalidEventError) {
+          await this.deadLetter(topic, partition, message, 'invalid', err);
+          return;
+        }
+        if (attempt >= this.maxAttempts) {
+          await this.deadLetter(topic, partition, message, 'handler-failed', err, attempt);
+          return;
+        }
+        this.log.warn({ ...where, attempt, ...errorDetails(err) }, 'handler failed; retrying');
+        await sleep(Math.min(this.backoffMs * 2 ** (attempt - 1), 10_000));
+        await heartbeat();
+      }
+    }
+    await this.dedup.add(dedupKey);
+    this.counted?.inc({ group: this.options.groupId, topic, outcome: 'handled' });
+  }
+
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, err: unknown, attempts?: number): Promise<void> {
+    const detail = err instanceof Error ? err.message : String(err);
+    this.log.error({ topic, partition, offset: message.offset, reason, detail, attempts }, 'record sent to the dead-letter topic');
+    const headers: IHeaders = {
+      ...(message.headers ?? {}),
+      dlq_reason: reason,
+      dlq_detail: detail.slice(0, 1000),
+      dlq_topic: topic,
+      dlq_partition: String(partition),
+      dlq_offset: message.offset,
+      dlq_consumer_group: this.options.groupId,
+      dlq_time: new Date().toISOString(),
+    };
+    if (attempts) headers.dlq_attempts = String(attempts);
+    // If this write fails the batch fails and the record is fetched again: nothing is dropped.
+    await this.options.producer.publishRaw(DEAD_LETTER_TOPIC, message.key?.toString('utf8') ?? null, message.value ?? Buffer.alloc(0), headers);
+    this.counted?.inc({ group: this.options.groupId, topic, outcome: 'dead_lettered' });
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

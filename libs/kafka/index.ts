@@ -1,0 +1,6 @@
+export * from './topics';
+export * from './cloudevents';
+export * from './client';
+export * from './admin';
+export * from './producer';
+export * from './consumer';

@@ -1,0 +1,176 @@
+// The one way services write to Kafka: idempotent, acks from all in-sync replicas, and
+// batched naturally (everything published while a request is in flight goes in the next one),
+// so one caller waits about one round trip and many callers share requests.
+import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
+import { sharedCounter, sharedHistogram } from '../observability/metrics';
+import { cloudEventHeaders } from './cloudevents';
+import type { TopicSpec } from './topics';
+
+export class KafkaUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KafkaUnavailableError';
+  }
+}
+
+export interface PublishOptions {
+  /** The event's ce_id; give a stable one when the same input may be published again (channel retries). */
+  id?: string;
+  time?: Date;
+  headers?: Record<string, string>;
+}
+
+export interface Published {
+  id: string;
+  topic: string;
+}
+
+interface Pending {
+  topic: string;
+  message: { key: string | null; value: Buffer; headers: IHeaders };
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  settled: boolean;
+}
+
+export interface EventProducerOptions {
+  /** ce_source of every event, for example "contactcenter/email/host-1". */
+  source: string;
+  /** How long a publish may wait for the broker before the caller is told it failed. */
+  publishTimeoutMs?: number;
+  /** Upper bound of records in one request. */
+  maxBatch?: number;
+  metrics?: Registry;
+}
+
+export class EventProducer {
+  private readonly producer: Producer;
+  private readonly queue: Pending[] = [];
+  private sending = false;
+  private connected = false;
+  private readonly timeoutMs: number;
+  private readonly maxBatch: number;
+  private readonly published?: Counter<'topic' | 'outcome'>;
+  private readonly latency?: Histogram<'topic'>;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: EventProducerOptions,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2, as the Java client: the same key lands on the same partition from any client.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer keeps retrying; callers are bounded by publishTimeoutMs instead.
+      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    this.timeoutMs = options.publishTimeoutMs ?? 5000;
+    this.maxBatch = options.maxBatch ?? 2000;
+    if (options.metrics) {
+      this.published = sharedCounter(options.metrics, {
+        name: 'cc_kafka_published_total',
+        help: 'Records published, by topic and outcome',
+        labelNames: ['topic', 'outcome'],
+      });
+      this.latency = sharedHistogram(options.metrics, {
+        name: 'cc_kafka_publish_seconds',
+        help: 'Time from publish() to the broker acknowledgement',
+        labelNames: ['topic'],
+        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      });
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  /** Waits for what is queued, then disconnects. */
+  async disconnect(): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    while ((this.sending || this.queue.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  /** Resolves once the broker acknowledged the record; rejects with KafkaUnavailableError otherwise. */
+  async publish<T>(topic: TopicSpec<T>, key: string, message: T, options: PublishOptions = {}): Promise<Published> {
+    const headers = cloudEventHeaders(topic.type, this.options.source, options.id, options.time);
+    const value = Buffer.from(topic.codec.encode(message).finish());
+    await this.publishRaw(topic.name, key, value, { ...options.headers, ...headers });
+    return { id: headers.ce_id, topic: topic.name };
+  }
+
+  /** Writes bytes as they are (dead letters, replays). */
+  publishRaw(topic: string, key: string | null, value: Buffer, headers: IHeaders): Promise<void> {
+    const started = process.hrtime.bigint();
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = {
+        topic,
+        message: { key, value, headers },
+        settled: false,
+        resolve: () => {
+          this.latency?.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
+          this.published?.inc({ topic, outcome: 'acknowledged' });
+          resolve();
+        },
+        reject: (err) => {
+          this.published?.inc({ topic, outcome: 'failed' });
+          reject(err);
+        },
+        timer: setTimeout(() => {
+          const index = this.queue.indexOf(pending);
+          if (index >= 0) this.queue.splice(index, 1);
+          settle(pending, new KafkaUnavailableError(`Kafka did not acknowledge a write to ${topic} within ${this.timeoutMs} ms`));
+        }, this.timeoutMs),
+      };
+      this.queue.push(pending);
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.sending || this.queue.length === 0) return;
+    this.sending = true;
+    const batch = this.queue.splice(0, this.maxBatch);
+    const byTopic = new Map<string, Pending['message'][]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(p.message);
+      byTopic.set(p.topic, list);
+    }
+    this.producer
+      .sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+      .then(
+        () => batch.forEach((p) => settle(p)),
+        (err: unknown) =>
+          batch.forEach((p) => settle(p, new KafkaUnavailableError(`Kafka refused a write to ${p.topic}: ${errorMessage(err)}`, { cause: err }))),
+      )
+      .finally(() => {
+        this.sending = false;
+        this.flush();
+      });
+  }
+}
+
+function settle(p: Pending, err?: Error): void {
+  if (p.settled) return;
+  p.settled = true;
+  clearTimeout(p.timer);
+  if (err) p.reject(err);
+  else p.resolve();
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

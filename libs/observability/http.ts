@@ -1,0 +1,86 @@
+// /healthz, /readyz and /metrics over HTTP, for every service.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+/** Named checks that must all pass for the service to be ready (Kafka connected, store reachable...). */
+export class Readiness {
+  private readonly checks = new Map<string, ReadinessCheck>();
+
+  add(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    const checks: Record<string, boolean> = {};
+    for (const [name, check] of this.checks) {
+      try {
+        checks[name] = await check();
+      } catch {
+        checks[name] = false;
+      }
+    }
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+}
+
+/**
+ * Answers the three operational paths and returns true, or returns false for any other path
+ * so a service with its own HTTP server can mount it in front of its routes.
+ */
+export function createOpsHandler(registry: Registry, readiness: Readiness) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return true;
+    }
+    if (path === '/readyz') {
+      void readiness.evaluate().then(({ ready, checks }) => {
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready, checks }));
+      });
+      return true;
+    }
+    if (path === '/metrics') {
+      void registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}`),
+      );
+      return true;
+    }
+    return false;
+  };
+}
+
+export async function listen(server: http.Server | import('node:net').Server, port: number, host = '127.0.0.1'): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+export async function closeServer(server: http.Server | import('node:net').Server): Promise<void> {
+  if ('closeAllConnections' in server) server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A plain HTTP server that serves only the operational paths (for services whose API is not HTTP). */
+export async function startOpsServer(
+  registry: Registry,
+  readiness: Readiness,
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ server: http.Server; port: number }> {
+  const handle = createOpsHandler(registry, readiness);
+  const server = http.createServer((req, res) => {
+    if (!handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  });
+  return { server, port: await listen(server, port, host) };
+}

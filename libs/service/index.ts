@@ -1,0 +1,5 @@
+export * from './runtime';
+export * from './kafka';
+export * from './mongo';
+export * from './grpc';
+export * from './ops';

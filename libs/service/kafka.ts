@@ -1,0 +1,35 @@
+// Wires Kafka for a service: client, topics, the shared producer, and readiness.
+import type { Kafka } from 'kafkajs';
+import { createKafka, ensureTopics, EventConsumer, EventProducer, type EventConsumerOptions } from '../kafka';
+import type { ServiceContext } from './runtime';
+
+export interface KafkaSettings {
+  KAFKA_BROKERS: string[];
+  KAFKA_TOPIC_PARTITIONS: number;
+  KAFKA_REPLICATION_FACTOR: number;
+}
+
+export interface ServiceKafka {
+  kafka: Kafka;
+  producer: EventProducer;
+  consumer(options: Omit<EventConsumerOptions, 'logger' | 'producer' | 'metrics'>): EventConsumer;
+}
+
+export async function connectKafka(ctx: ServiceContext, config: KafkaSettings, extra: { publishTimeoutMs?: number; socketFactory?: import('kafkajs').ISocketFactory } = {}): Promise<ServiceKafka> {
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${ctx.name}-${ctx.instanceId}`, logger: ctx.logger, socketFactory: extra.socketFactory });
+  await ensureTopics(kafka, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+  const producer = new EventProducer(kafka, { source: `contactcenter/${ctx.name}/${ctx.instanceId}`, metrics: ctx.metrics, publishTimeoutMs: extra.publishTimeoutMs });
+  await producer.connect();
+  ctx.onStop('kafka producer', () => producer.disconnect());
+  ctx.readiness.add('kafka', () => producer.isConnected);
+  return {
+    kafka,
+    producer,
+    consumer(options) {
+      const consumer = new EventConsumer(kafka, { ...options, logger: ctx.logger, producer, metrics: ctx.metrics });
+      ctx.onStop(`kafka consumer ${options.groupId}`, () => consumer.stop());
+      ctx.readiness.add(`consumer ${options.groupId}`, () => consumer.isRunning);
+      return consumer;
+    },
+  };
+}

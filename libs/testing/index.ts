@@ -1,0 +1,95 @@
+// Helpers for tests that talk to the real broker and store. Each test uses its own ids and
+// consumer groups, so tests run side by side and twice in a row without seeing each other.
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { Kafka, logLevel, type ISocketFactory, type KafkaMessage } from 'kafkajs';
+import { createServiceContext, type ServiceContext } from '../service/runtime';
+
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+export const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
+
+export function uniqueId(prefix = 'test'): string {
+  return `${prefix}-${randomUUID().slice(0, 12)}`;
+}
+
+export function testContext(name = 'test'): ServiceContext {
+  return createServiceContext(name, { logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', instanceId: uniqueId(name) });
+}
+
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface RecordedMessage {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads topics from the moment it has joined, in a consumer group of its own, and keeps what
+ * arrives so a test can wait for the record it expects.
+ */
+export async function recordTopics(topicNames: string[]): Promise<{
+  records: RecordedMessage[];
+  waitFor(predicate: (r: RecordedMessage) => boolean, timeoutMs?: number): Promise<RecordedMessage>;
+  close(): Promise<void>;
+}> {
+  const kafka = new Kafka({ clientId: uniqueId('recorder'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  // Start exactly at the current end of each partition, whatever the group's reset policy does.
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await Promise.all(topicNames.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: uniqueId('recorder'), maxWaitTimeInMs: 50 });
+  const records: RecordedMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: topicNames, fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+      records.push({ topic, partition, message, headers });
+    },
+  });
+  for (const { topic, offsets } of ends) for (const { partition, offset } of offsets) consumer.seek({ topic, partition, offset });
+  return {
+    records,
+    waitFor: (predicate, timeoutMs = 15_000) => waitFor(() => records.find(predicate), timeoutMs, 'a matching record'),
+    close: () => consumer.disconnect(),
+  };
+}
+
+/** A socket factory whose network can be cut and restored, to test a broker outage from the client's side. */
+export function cuttableSocketFactory(): { socketFactory: ISocketFactory; cut(): void; restore(): void } {
+  let down = false;
+  const open = new Set<net.Socket>();
+  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+    const socket = net.connect({ host, port });
+    if (down) {
+      socket.destroy(new Error('network cut by test'));
+      return socket;
+    }
+    socket.once('connect', onConnect);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    return socket;
+  };
+  return {
+    socketFactory,
+    cut() {
+      down = true;
+      for (const s of open) s.destroy(new Error('network cut by test'));
+    },
+    restore() {
+      down = false;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a new machine: npm packages, then the local infrastructure.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+command -v node >/dev/null || { echo "Node.js 20 is required" >&2; exit 1; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+((major >= 20)) || { echo "Node.js 20 or newer is required (found $(node -v))" >&2; exit 1; }
+stamp=node_modules/.package-lock.json
+if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
+  echo "[setup] installing npm packages" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+bash scripts/infra.sh install
