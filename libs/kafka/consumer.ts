@@ -112,22 +112,17 @@ export class EventConsumer {
     return this;
   }
 
-  /** Connects, subscribes and resolves once the group has been joined. */
+  /** Connects, subscribes and resolves once the group is joined and its start positions are fixed. */
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning ?? false });
-    const joined = new Promise<void>((resolve) => {
-      const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        remove();
-        resolve();
-      });
-    });
+    const positioned = firstFetchAfterJoin(this.consumer);
     await this.consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    await joined;
+    await positioned;
     this.running = true;
   }
 
@@ -209,6 +204,22 @@ export class EventConsumer {
     await this.options.producer.publishRaw(DEAD_LETTER_TOPIC, message.key?.toString('utf8') ?? null, message.value ?? Buffer.alloc(0), headers);
     this.counted?.inc({ group: this.options.groupId, topic, outcome: 'dead_lettered' });
   }
+}
+
+/**
+ * Resolves after the first fetch that follows joining the group: a new group fixes its start
+ * offsets on that fetch, so anything written afterwards is certain to be consumed.
+ */
+export function firstFetchAfterJoin(consumer: Consumer): Promise<void> {
+  return new Promise((resolve) => {
+    const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+      removeJoin();
+      const removeFetch = consumer.on(consumer.events.FETCH, () => {
+        removeFetch();
+        resolve();
+      });
+    });
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

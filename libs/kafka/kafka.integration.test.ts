@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Channel, ContactKind, ContactReceived, IdentityKind } from '../proto';
 import { connectKafka, type ServiceKafka } from '../service/kafka';
 import type { ServiceContext } from '../service/runtime';
-import { KAFKA_BROKERS, recordTopics, testContext, uniqueId, waitFor } from '../testing';
+import { cuttableSocketFactory, KAFKA_BROKERS, recordTopics, testContext, uniqueId, waitFor } from '../testing';
+import { KafkaUnavailableError } from './producer';
 import { DEAD_LETTER_TOPIC, topics } from './topics';
 import type { ConsumedEvent } from './consumer';
 
@@ -53,6 +54,13 @@ describe('Kafka through libs/kafka', () => {
     expect(event!.event).toMatchObject({ id, type: 'contactcenter.v1.ContactReceived', specversion: '1.0' });
     expect(event!.event.source).toMatch(/^contactcenter\/kafka-test\//);
     expect(String(event!.headers['content-type'])).toBe('application/protobuf');
+  });
+
+  it('splits a burst of large events into requests the broker accepts', async () => {
+    const conversationId = uniqueId('conv');
+    const big = { ...contact(conversationId), text: 'x'.repeat(20_000) };
+    const results = await Promise.all(Array.from({ length: 150 }, () => kafka.producer.publish(topics.contactInbound, conversationId, big)));
+    expect(new Set(results.map((r) => r.id)).size).toBe(150);
   });
 
   it('handles the same ce_id once', async () => {
@@ -131,5 +139,29 @@ describe('Kafka through libs/kafka', () => {
     expect(failed.headers.dlq_attempts).toBe('3');
     expect(attempts).toBe(3);
     await dlq.close();
+  });
+});
+
+describe('Kafka unreachable', () => {
+  it('rejects a publish with KafkaUnavailableError within the timeout, and publishes again once the network is back', async () => {
+    const ctx = testContext('kafka-outage');
+    const network = cuttableSocketFactory();
+    const kafka = await connectKafka(ctx, settings, { publishTimeoutMs: 1500, socketFactory: network.socketFactory });
+    const conversationId = uniqueId('conv');
+    try {
+      network.cut();
+      const started = Date.now();
+      await expect(kafka.producer.publish(topics.contactInbound, conversationId, contact(conversationId))).rejects.toBeInstanceOf(KafkaUnavailableError);
+      expect(Date.now() - started).toBeLessThan(5000);
+      network.restore();
+      await waitFor(
+        () => kafka.producer.publish(topics.contactInbound, conversationId, contact(conversationId)).then(() => true, () => false),
+        20_000,
+        'a publish after the network came back',
+      );
+    } finally {
+      network.restore();
+      await ctx.stop();
+    }
   });
 });

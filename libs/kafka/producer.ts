@@ -41,8 +41,9 @@ export interface EventProducerOptions {
   source: string;
   /** How long a publish may wait for the broker before the caller is told it failed. */
   publishTimeoutMs?: number;
-  /** Upper bound of records in one request. */
+  /** Upper bounds of one request: records, and bytes (keep under the broker's message.max.bytes, 1 MiB by default). */
   maxBatch?: number;
+  maxBatchBytes?: number;
   metrics?: Registry;
 }
 
@@ -53,6 +54,7 @@ export class EventProducer {
   private connected = false;
   private readonly timeoutMs: number;
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly published?: Counter<'topic' | 'outcome'>;
   private readonly latency?: Histogram<'topic'>;
 
@@ -70,7 +72,8 @@ export class EventProducer {
       retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.timeoutMs = options.publishTimeoutMs ?? 5000;
-    this.maxBatch = options.maxBatch ?? 2000;
+    this.maxBatch = options.maxBatch ?? 5000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
     if (options.metrics) {
       this.published = sharedCounter(options.metrics, {
         name: 'cc_kafka_published_total',
@@ -142,7 +145,14 @@ export class EventProducer {
   private flush(): void {
     if (this.sending || this.queue.length === 0) return;
     this.sending = true;
-    const batch = this.queue.splice(0, this.maxBatch);
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && count < this.maxBatch) {
+      bytes += recordSize(this.queue[count]!.message);
+      if (count > 0 && bytes > this.maxBatchBytes) break;
+      count++;
+    }
+    const batch = this.queue.splice(0, count);
     const byTopic = new Map<string, Pending['message'][]>();
     for (const p of batch) {
       const list = byTopic.get(p.topic) ?? [];
@@ -169,6 +179,12 @@ function settle(p: Pending, err?: Error): void {
   clearTimeout(p.timer);
   if (err) p.reject(err);
   else p.resolve();
+}
+
+function recordSize(message: Pending['message']): number {
+  let size = message.value.length + (message.key?.length ?? 0) + 64;
+  for (const [name, value] of Object.entries(message.headers)) size += name.length + String(value).length;
+  return size;
 }
 
 function errorMessage(err: unknown): string {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Kafka, logLevel, type ISocketFactory, type KafkaMessage } from 'kafkajs';
+import { firstFetchAfterJoin } from '../kafka/consumer';
 import { createServiceContext, type ServiceContext } from '../service/runtime';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -43,15 +44,11 @@ export async function recordTopics(topicNames: string[]): Promise<{
   close(): Promise<void>;
 }> {
   const kafka = new Kafka({ clientId: uniqueId('recorder'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
-  // Start exactly at the current end of each partition, whatever the group's reset policy does.
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await Promise.all(topicNames.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
-  await admin.disconnect();
   const consumer = kafka.consumer({ groupId: uniqueId('recorder'), maxWaitTimeInMs: 50 });
   const records: RecordedMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics: topicNames, fromBeginning: false });
+  const positioned = firstFetchAfterJoin(consumer);
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const headers: Record<string, string> = {};
@@ -59,7 +56,7 @@ export async function recordTopics(topicNames: string[]): Promise<{
       records.push({ topic, partition, message, headers });
     },
   });
-  for (const { topic, offsets } of ends) for (const { partition, offset } of offsets) consumer.seek({ topic, partition, offset });
+  await positioned;
   return {
     records,
     waitFor: (predicate, timeoutMs = 15_000) => waitFor(() => records.find(predicate), timeoutMs, 'a matching record'),
