@@ -120,6 +120,7 @@ start_ferretdb() {
 
 wait_ready() {
   local kind=$1 target=$2 pidname=$3 log=$4 deadline=$((SECONDS + 90))
+  mkdir -p "$LOCAL"
   until node "$ROOT/scripts/check-infra.mjs" "$kind" "$target" >/dev/null 2>"$LOCAL/check-$kind.err"; do
     if [[ -n $pidname ]] && [[ -f $RUN/$pidname.pid ]] && ! pid_alive "$pidname"; then
       tail -20 "$log" >&2 || true
