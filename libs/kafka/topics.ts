@@ -13,6 +13,8 @@ export interface MessageCodec<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromPartial(object: never): T;
+  /** Canonical protobuf JSON. */
+  toJSON(message: T): unknown;
 }
 
 export interface TopicSpec<T> {
