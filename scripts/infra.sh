@@ -47,8 +47,9 @@ install_kafka() {
   need mvn "install Apache Maven (Debian: apt-get install maven)"
   say "resolving Kafka $KAFKA_VERSION broker jars from Maven Central into $KAFKA_HOME"
   rm -rf "$KAFKA_HOME.tmp" && mkdir -p "$KAFKA_HOME.tmp"
-  mvn -q -B -Dstyle.color=never -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME.tmp/libs" >&2
+  mvn -q -B -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME.tmp/libs" >"$KAFKA_HOME.tmp/maven.log" 2>&1 ||
+    { cat "$KAFKA_HOME.tmp/maven.log" >&2; die "Maven could not resolve the Kafka jars (see above)"; }
   touch "$KAFKA_HOME.tmp/.complete"
   rm -rf "$KAFKA_HOME" && mv "$KAFKA_HOME.tmp" "$KAFKA_HOME"
 }
