@@ -1,10 +1,11 @@
 // Email channel: inbound SMTP to Kafka, replies out through nodemailer.
-import { commonConfig, loadConfig, port } from '../../../libs/config';
-import { connectKafka, runService, serveOps } from '../../../libs/service';
+import { loadConfig } from '../../../libs/config';
+import { runService } from '../../../libs/service';
+import { emailConfigShape } from './config';
+import { startEmailService } from './service';
 
 runService('email', async (ctx) => {
-  const config = loadConfig({ ...commonConfig, SMTP_PORT: port(2525), HTTP_PORT: port(8101) });
-  await connectKafka(ctx, config);
-  const http = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  ctx.logger.info({ http }, 'email service listening');
+  const config = loadConfig(emailConfigShape);
+  const { smtpPort, httpPort } = await startEmailService(ctx, config);
+  ctx.logger.info({ smtp: smtpPort, http: httpPort, domains: config.SUPPORT_DOMAINS.length, addresses: config.SUPPORT_ADDRESSES.length }, 'email service listening');
 });

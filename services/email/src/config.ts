@@ -1,0 +1,40 @@
+import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+
+const list = (check: z.ZodString, what: string, defaultValue = '') =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(check, { message: `each entry must be ${what}` }));
+
+export const emailConfigShape = {
+  ...commonConfig,
+  SMTP_PORT: port(2525),
+  HTTP_PORT: port(8101),
+  /** Name the server gives in its greeting. */
+  SMTP_HOSTNAME: z.string().default('localhost'),
+  /** Mail is accepted for these addresses... */
+  SUPPORT_ADDRESSES: list(z.string().email(), 'an email address', 'support@example.com'),
+  /** ...and for any address at these domains. */
+  SUPPORT_DOMAINS: list(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$|^localhost$/), 'a domain name'),
+  SMTP_MAX_MESSAGE_BYTES: positiveInt(25 * 1024 * 1024),
+  SMTP_MAX_ATTACHMENTS: positiveInt(20),
+  SMTP_MAX_ATTACHMENT_BYTES: positiveInt(10 * 1024 * 1024),
+  /** Messages per minute from one sender address, and connections per minute from one IP. */
+  SMTP_RATE_PER_SENDER: positiveInt(30),
+  SMTP_RATE_PER_IP: positiveInt(120),
+  SMTP_TLS_CERT_FILE: z.string().optional(),
+  SMTP_TLS_KEY_FILE: z.string().optional(),
+  /** Outbound transport, for example smtp://user:pass@smtp.example.com:587 */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').default('smtp://127.0.0.1:2526'),
+  /** Our address on outbound mail. */
+  MAIL_FROM: z.string().default('Support <support@example.com>'),
+  /** The first-response target told to emailers until routing gives an estimate. */
+  EMAIL_SLA_MS: durationMs(4 * 3600_000),
+  OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
+  PUBLISH_TIMEOUT_MS: durationMs(5000),
+  /** Instances of the service share this group: each outbound mail is sent by one of them. */
+  EMAIL_OUTBOUND_GROUP: z.string().default('email-outbound'),
+};
+
+export type EmailConfig = z.output<z.ZodObject<typeof emailConfigShape>>;

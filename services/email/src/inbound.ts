@@ -1,0 +1,191 @@
+// Inbound SMTP: accepts mail for the support addresses only, and answers 250 only after Kafka
+// acknowledged the contact; 451 when it did not, so the sending server tries again.
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { simpleParser } from 'mailparser';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
+import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
+import type { Registry } from 'prom-client';
+import type { EmailConfig } from './config';
+import { acknowledgement, contactReceived } from './messages';
+import { contactIdFor, normaliseMail, UnusableMailError, type NormalisedMail } from './normalise';
+import { RateLimiter } from './rate-limit';
+import type { EmailStore } from './store';
+import { decideThread, newReference, type ThreadDecision } from './threading';
+
+/** An SMTP reply other than 250, with its code. */
+export class SmtpReply extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SmtpReply';
+  }
+}
+
+export interface InboundDeps {
+  config: EmailConfig;
+  store: EmailStore;
+  producer: EventProducer;
+  logger: Logger;
+  metrics: Registry;
+  now?: () => Date;
+}
+
+export function isSupportRecipient(address: string, config: Pick<EmailConfig, 'SUPPORT_ADDRESSES' | 'SUPPORT_DOMAINS'>): boolean {
+  const a = address.trim().toLowerCase();
+  const domain = a.slice(a.lastIndexOf('@') + 1);
+  return config.SUPPORT_ADDRESSES.includes(a) || (a.includes('@') && config.SUPPORT_DOMAINS.includes(domain));
+}
+
+export function createSmtpServer(deps: InboundDeps): SMTPServer {
+  const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const perIp = new RateLimiter(config.SMTP_RATE_PER_IP, 60_000);
+  const perSender = new RateLimiter(config.SMTP_RATE_PER_SENDER, 60_000);
+  const received = sharedCounter(deps.metrics, {
+    name: 'cc_email_inbound_total',
+    help: 'Inbound mail by outcome (accepted, automated, refused_*, deferred_kafka)',
+    labelNames: ['outcome'],
+  });
+  const tls = config.SMTP_TLS_CERT_FILE && config.SMTP_TLS_KEY_FILE;
+
+  return new SMTPServer({
+    name: config.SMTP_HOSTNAME,
+    banner: 'contact centre mail exchanger',
+    size: config.SMTP_MAX_MESSAGE_BYTES,
+    authOptional: true,
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: !tls,
+    ...(tls ? { key: readFileSync(config.SMTP_TLS_KEY_FILE!), cert: readFileSync(config.SMTP_TLS_CERT_FILE!) } : {}),
+    logger: false,
+    onConnect(session, callback) {
+      if (!perIp.take(session.remoteAddress, Date.now())) {
+        received.inc({ outcome: 'refused_rate_ip' });
+        return callback(new SmtpReply(421, '4.7.0 Too many connections from your address; try again later'));
+      }
+      callback();
+    },
+    onMailFrom(address, _session, callback) {
+      const sender = address.address.toLowerCase();
+      if (sender && !perSender.take(sender, Date.now())) {
+        received.inc({ outcome: 'refused_rate_sender' });
+        return callback(new SmtpReply(450, '4.7.1 Too many messages from this sender; try again later'));
+      }
+      callback();
+    },
+    onRcptTo(address, _session, callback) {
+      if (!isSupportRecipient(address.address, config)) {
+        received.inc({ outcome: 'refused_relay' });
+        return callback(new SmtpReply(550, `5.7.1 <${address.address}>: relay access denied, this server only receives mail for its own addresses`));
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      receive(stream, session, deps, now).then(
+        (outcome) => {
+          received.inc({ outcome });
+          callback(null);
+        },
+        (err: unknown) => {
+          if (err instanceof SmtpReply) {
+            received.inc({ outcome: `refused_${err.responseCode}` });
+            return callback(err);
+          }
+          if (err instanceof KafkaUnavailableError) {
+            received.inc({ outcome: 'deferred_kafka' });
+            logger.warn(errorDetails(err), 'mail deferred: Kafka did not acknowledge');
+            return callback(new SmtpReply(451, '4.3.0 Temporarily unable to accept the message; please try again later'));
+          }
+          received.inc({ outcome: 'deferred_error' });
+          logger.error(errorDetails(err), 'mail deferred after an unexpected error');
+          callback(new SmtpReply(451, '4.3.0 Temporary local problem; please try again later'));
+        },
+      );
+    },
+  });
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function receive(stream: SMTPServerDataStream, session: SMTPServerSession, deps: InboundDeps, now: () => Date): Promise<string> {
+  const { config, store, producer } = deps;
+  const raw = await readAll(stream);
+  if (stream.sizeExceeded) throw new SmtpReply(552, `5.3.4 Message too big; the limit is ${config.SMTP_MAX_MESSAGE_BYTES} bytes`);
+
+  let mail: NormalisedMail;
+  let contents: Buffer[];
+  try {
+    const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
+    const envelopeFrom = session.envelope.mailFrom ? (session.envelope.mailFrom as SMTPServerAddress).address : false;
+    mail = normaliseMail(parsed, envelopeFrom);
+    contents = parsed.attachments.map((a) => a.content);
+  } catch (err) {
+    if (err instanceof UnusableMailError) throw new SmtpReply(550, `5.6.0 ${err.message}`);
+    throw new SmtpReply(554, `5.6.0 The message could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (mail.attachments.length > config.SMTP_MAX_ATTACHMENTS) {
+    throw new SmtpReply(552, `5.3.4 Too many attachments (${mail.attachments.length}); the limit is ${config.SMTP_MAX_ATTACHMENTS}`);
+  }
+  const tooBig = mail.attachments.find((a) => a.sizeBytes > config.SMTP_MAX_ATTACHMENT_BYTES);
+  if (tooBig) throw new SmtpReply(552, `5.3.4 Attachment "${tooBig.name}" is too big; the limit is ${config.SMTP_MAX_ATTACHMENT_BYTES} bytes`);
+
+  const contactId = contactIdFor(mail, raw);
+  const recipient = session.envelope.rcptTo[0]?.address.toLowerCase() ?? '';
+  const receivedAt = now();
+
+  if (mail.automatedReason) {
+    // Recorded on the conversation it answers, if any; it never opens one and is never answered.
+    const thread = await decideThread(mail, store, (id) => store.referenceOf(id));
+    const conversationId = thread.isNew ? '' : thread.conversationId;
+    const event = contactReceived(mail, { contactId, conversationId, newConversation: false, reference: conversationId ? thread.reference : '' }, recipient, [], receivedAt);
+    await producer.publish(topics.contactInbound, conversationId || contactId, event, { id: contactId });
+    return 'automated';
+  }
+
+  const thread = await openOrFind(mail, store, receivedAt);
+  const refs = await Promise.all(mail.attachments.map((a, i) => store.storeAttachment(a.sha256, a.contentType, contents[i]!)));
+  // Known before publishing, so a retry of this mail lands on the same conversation.
+  await store.addMessage(thread.conversationId, mail.messageId);
+  const event = contactReceived(mail, { contactId, conversationId: thread.conversationId, newConversation: thread.isNew, reference: thread.reference }, recipient, refs, receivedAt);
+  await producer.publish(topics.contactInbound, thread.conversationId, event, { id: contactId });
+
+  if (thread.isNew) {
+    const ack = acknowledgement(thread, mail, config.EMAIL_SLA_MS, receivedAt);
+    await producer.publish(topics.outbound, thread.conversationId, ack, { id: ack.messageId }).catch((err: unknown) => {
+      // The contact is safe in Kafka; only the courtesy mail is missing. Said loudly, not retried here.
+      deps.logger.error({ conversationId: thread.conversationId, ...errorDetails(err) }, 'acknowledgement could not be queued');
+    });
+  }
+  return 'accepted';
+}
+
+/** The conversation this mail belongs to; a new one (with a fresh, unique reference) if none. */
+async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Promise<ThreadDecision> {
+  const thread = await decideThread(mail, store, (id) => store.referenceOf(id));
+  if (thread.how === 'message-id') {
+    // The same mail again: it opened the conversation if it was the first of it.
+    const conversation = await store.conversation(thread.conversationId);
+    return { ...thread, isNew: conversation?.messageIds[0] === mail.messageId };
+  }
+  if (!thread.isNew) return thread;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const reference = attempt === 0 ? thread.reference : newReference();
+    const created = await store.createConversation({
+      _id: thread.conversationId,
+      reference,
+      customerAddress: mail.senderAddress,
+      subject: mail.subject,
+      messageIds: [],
+      createdAt: at,
+    });
+    if (created) return { ...thread, reference };
+  }
+  throw new Error('could not find a free conversation reference after 5 attempts');
+}

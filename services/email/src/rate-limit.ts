@@ -1,0 +1,28 @@
+// Fixed-window counters per key (sender address, client IP), with the clock passed in.
+export class RateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** Counts one more for the key; false when the key is over its limit in this window. */
+  take(key: string, now: number): boolean {
+    const current = this.windows.get(key);
+    if (!current || now - current.start >= this.windowMs) {
+      if (this.windows.size >= this.maxKeys) this.evictExpired(now);
+      this.windows.set(key, { start: now, count: 1 });
+      return true;
+    }
+    current.count++;
+    return current.count <= this.limit;
+  }
+
+  private evictExpired(now: number): void {
+    for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
+    // Still full of live keys: forget the oldest rather than grow without bound.
+    if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value as string);
+  }
+}

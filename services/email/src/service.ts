@@ -1,0 +1,26 @@
+// Wires the email service: store, Kafka, inbound SMTP, outbound consumer, health.
+import type { ISocketFactory } from 'kafkajs';
+import { listen } from '../../../libs/observability';
+import { topics } from '../../../libs/kafka';
+import { connectKafka, connectMongo, serveOps, type ServiceContext } from '../../../libs/service';
+import type { EmailConfig } from './config';
+import { createSmtpServer } from './inbound';
+import { createOutboundHandler } from './outbound';
+import { EmailStore } from './store';
+
+export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory } = {}) {
+  const { db } = await connectMongo(ctx, config);
+  const store = new EmailStore(db);
+  await store.ensureIndexes();
+  const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
+
+  const outbound = createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+  ctx.onStop('outbound transport', () => outbound.close());
+  await consumer({ groupId: config.EMAIL_OUTBOUND_GROUP }).on(topics.outbound, outbound.handler).start();
+
+  const smtp = createSmtpServer({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+  const smtpPort = await listen(smtp.server, config.SMTP_PORT, config.BIND_HOST);
+  ctx.onStop('smtp server', () => new Promise<void>((resolve) => smtp.close(() => resolve())));
+  const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
+  return { smtpPort, httpPort, store };
+}

@@ -1,0 +1,95 @@
+// The email service's own collections: its thread index and stored attachments.
+import { Binary, MongoServerError, type Collection, type Db } from 'mongodb';
+import type { ThreadIndex } from './threading';
+
+interface ThreadMessage {
+  _id: string; // Message-ID
+  conversationId: string;
+  at: Date;
+}
+
+export interface EmailConversation {
+  _id: string; // conversation id
+  reference: string;
+  customerAddress: string;
+  subject: string;
+  /** Message-IDs of the thread, oldest first, for References on our replies. */
+  messageIds: string[];
+  createdAt: Date;
+}
+
+interface StoredAttachment {
+  _id: string; // sha256
+  contentType: string;
+  size: number;
+  data: Binary;
+}
+
+export class EmailStore implements ThreadIndex {
+  private readonly messages: Collection<ThreadMessage>;
+  private readonly conversations: Collection<EmailConversation>;
+  private readonly attachments: Collection<StoredAttachment>;
+
+  constructor(db: Db) {
+    this.messages = db.collection('email_thread_messages');
+    this.conversations = db.collection('email_conversations');
+    this.attachments = db.collection('email_attachments');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.conversations.createIndex({ reference: 1 }, { unique: true });
+  }
+
+  async conversationOfMessage(messageId: string): Promise<string | undefined> {
+    return (await this.messages.findOne({ _id: messageId }))?.conversationId;
+  }
+
+  async conversationOfReference(reference: string): Promise<{ conversationId: string } | undefined> {
+    const found = await this.conversations.findOne({ reference }, { projection: { _id: 1 } });
+    return found ? { conversationId: found._id } : undefined;
+  }
+
+  async conversation(conversationId: string): Promise<EmailConversation | undefined> {
+    return (await this.conversations.findOne({ _id: conversationId })) ?? undefined;
+  }
+
+  async referenceOf(conversationId: string): Promise<string | undefined> {
+    return (await this.conversation(conversationId))?.reference;
+  }
+
+  /** Records a new conversation; false when its reference is already taken (pick another). */
+  async createConversation(conversation: EmailConversation): Promise<boolean> {
+    try {
+      await this.conversations.insertOne(conversation);
+      return true;
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) {
+        if (await this.conversations.findOne({ _id: conversation._id })) return true;
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Remembers a Message-ID (inbound or ours) as part of a conversation's thread. */
+  async addMessage(conversationId: string, messageId: string): Promise<void> {
+    if (!messageId) return;
+    await this.messages.updateOne({ _id: messageId }, { $setOnInsert: { conversationId, at: new Date() } }, { upsert: true });
+    await this.conversations.updateOne({ _id: conversationId }, { $addToSet: { messageIds: messageId } });
+  }
+
+  /** Keeps an attachment's content once per distinct content; returns where it is. */
+  async storeAttachment(sha256: string, contentType: string, content: Buffer): Promise<string> {
+    await this.attachments.updateOne(
+      { _id: sha256 },
+      { $setOnInsert: { contentType, size: content.length, data: new Binary(content) } },
+      { upsert: true },
+    );
+    return `email-attachment:${sha256}`;
+  }
+
+  async attachment(sha256: string): Promise<{ contentType: string; content: Buffer } | undefined> {
+    const found = await this.attachments.findOne({ _id: sha256 });
+    return found ? { contentType: found.contentType, content: Buffer.from(found.data.buffer) } : undefined;
+  }
+}
