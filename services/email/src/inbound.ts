@@ -149,10 +149,9 @@ async function receive(stream: SMTPServerDataStream, session: SMTPServerSession,
     return 'automated';
   }
 
+  // The Message-ID is recorded before publishing, so a retry of this mail lands on the same conversation.
   const thread = await openOrFind(mail, store, receivedAt);
   const refs = await Promise.all(mail.attachments.map((a, i) => store.storeAttachment(a.sha256, a.contentType, contents[i]!)));
-  // Known before publishing, so a retry of this mail lands on the same conversation.
-  await store.addMessage(thread.conversationId, mail.messageId);
   const event = contactReceived(mail, { contactId, conversationId: thread.conversationId, newConversation: thread.isNew, reference: thread.reference }, recipient, refs, receivedAt);
   await producer.publish(topics.contactInbound, thread.conversationId, event, { id: contactId });
 
@@ -174,7 +173,10 @@ async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Pr
     const conversation = await store.conversation(thread.conversationId);
     return { ...thread, isNew: conversation?.messageIds[0] === mail.messageId };
   }
-  if (!thread.isNew) return thread;
+  if (!thread.isNew) {
+    await store.addMessage(thread.conversationId, mail.messageId);
+    return thread;
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const reference = attempt === 0 ? thread.reference : newReference();
     const created = await store.createConversation({
@@ -182,10 +184,13 @@ async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Pr
       reference,
       customerAddress: mail.senderAddress,
       subject: mail.subject,
-      messageIds: [],
+      messageIds: mail.messageId ? [mail.messageId] : [],
       createdAt: at,
     });
-    if (created) return { ...thread, reference };
+    if (created) {
+      await store.addMessage(thread.conversationId, mail.messageId, { alreadyInConversation: true });
+      return { ...thread, reference };
+    }
   }
   throw new Error('could not find a free conversation reference after 5 attempts');
 }

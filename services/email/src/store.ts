@@ -72,10 +72,10 @@ export class EmailStore implements ThreadIndex {
   }
 
   /** Remembers a Message-ID (inbound or ours) as part of a conversation's thread. */
-  async addMessage(conversationId: string, messageId: string): Promise<void> {
+  async addMessage(conversationId: string, messageId: string, options: { alreadyInConversation?: boolean } = {}): Promise<void> {
     if (!messageId) return;
     await this.messages.updateOne({ _id: messageId }, { $setOnInsert: { conversationId, at: new Date() } }, { upsert: true });
-    await this.conversations.updateOne({ _id: conversationId }, { $addToSet: { messageIds: messageId } });
+    if (!options.alreadyInConversation) await this.conversations.updateOne({ _id: conversationId }, { $addToSet: { messageIds: messageId } });
   }
 
   /** Keeps an attachment's content once per distinct content; returns where it is. */

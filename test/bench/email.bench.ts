@@ -1,0 +1,78 @@
+// npm run bench:email — mails accepted per second end to end (SMTP 250 only after the Kafka
+// acknowledgement) with 20 concurrent senders of 10 kB mails, and the accept latency.
+//   BENCH_MAILS (default 2000), BENCH_SENDERS (default 20)
+import { cpus, totalmem } from 'node:os';
+import { MongoClient } from 'mongodb';
+import nodemailer from 'nodemailer';
+import { loadConfig } from '../../libs/config';
+import { testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '../../libs/testing';
+import { emailConfigShape } from '../../services/email/src/config';
+import { startEmailService } from '../../services/email/src/service';
+import { percentile } from './stats';
+
+const MAILS = Number(process.env.BENCH_MAILS ?? 2000);
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 20);
+const BODY = 'Hello, I have a question about my last invoice. '.repeat(205).slice(0, 10_000);
+
+async function main(): Promise<void> {
+  const database = uniqueId('email_bench').replace(/-/g, '_');
+  const ctx = testContext('email-bench');
+  const config = loadConfig(emailConfigShape, {
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    MONGODB_URI,
+    MONGODB_DATABASE: database,
+    SMTP_PORT: '0',
+    HTTP_PORT: '0',
+    SUPPORT_DOMAINS: 'support.test',
+    SMTP_RATE_PER_SENDER: '1000000',
+    SMTP_RATE_PER_IP: '1000000',
+    EMAIL_OUTBOUND_GROUP: uniqueId('bench-outbound'),
+    // Acknowledgement mails go to a port nobody listens on: only the inbound path is measured.
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    OUTBOUND_MAX_ATTEMPTS: '1',
+  });
+  const { smtpPort } = await startEmailService(ctx, config);
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: SENDERS }, async (_, s) => {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity });
+      for (let i = next++; i < MAILS; i = next++) {
+        const t0 = performance.now();
+        try {
+          await transport.sendMail({ from: `customer${i % 500}@bench.test`, to: 'help@support.test', subject: `Question ${i}`, text: BODY });
+          latencies.push(performance.now() - t0);
+        } catch {
+          failed++;
+        }
+      }
+      transport.close();
+      void s;
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, senders, Kafka and FerretDB on one machine`);
+  console.table([
+    {
+      mails: MAILS,
+      senders: SENDERS,
+      'body bytes': BODY.length,
+      'accepted/s': Math.round(latencies.length / seconds),
+      'p50 ms': percentile(latencies, 50),
+      'p99 ms': percentile(latencies, 99),
+      failed,
+    },
+  ]);
+  await ctx.stop();
+  const mongo = new MongoClient(MONGODB_URI);
+  await mongo.db(database).dropDatabase();
+  await mongo.close();
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
