@@ -23,18 +23,19 @@ export class Projection {
       if (err instanceof InvalidIdentityError) throw new InvalidEventError(`contact ${c.contactId}: sender ${err.message}`);
       throw err;
     }
-    const { customer } = await this.store.resolve(sender, c.senderDisplayName);
-    // A chat visitor who gives an email (or any other hint) joins those identities.
+    const hints: NormalisedIdentity[] = [];
     for (const hint of c.identityHints) {
-      let n: NormalisedIdentity;
       try {
-        n = normaliseIdentity(hint, this.defaultCountry);
+        hints.push(normaliseIdentity(hint, this.defaultCountry));
       } catch (err) {
         this.logger.warn({ contactId: c.contactId, problem: err instanceof Error ? err.message : String(err) }, 'identity hint ignored');
-        continue;
       }
-      await this.store.link(customer._id, n, { id: 'projection', role: 'service' });
     }
+    const customerId = await this.senderCustomer(sender, hints, c.senderDisplayName);
+    // A chat visitor who gives an email (or any other hint) joins those identities; a hint
+    // held by another customer merges that customer in.
+    for (const n of hints) await this.store.link(customerId, n, { id: 'projection', role: 'service' });
+    const customer = await this.store.liveCustomer(await this.store.getCustomer(customerId));
     const receivedAt = c.receivedAt ?? new Date(0);
     if (c.kind === ContactKind.CONTACT_KIND_AUTOMATED) {
       // Recorded on the customer, but it never opens a conversation.
@@ -44,6 +45,20 @@ export class Projection {
     }
     const { conversation } = await this.store.openConversation(c.conversationId, customer._id, c.channel, c.subject, receivedAt);
     await this.store.recordEntry(entryFromContact(c, conversation.customerId), { countsAsMessage: true });
+  }
+
+  /**
+   * A new sender who offers an identity we already know (a chat visitor giving a known email)
+   * joins that customer instead of starting a new record.
+   */
+  private async senderCustomer(sender: NormalisedIdentity, hints: NormalisedIdentity[], displayName: string): Promise<string> {
+    const known = await this.store.findCustomerId(sender);
+    if (known) return known;
+    for (const hint of hints) {
+      const holder = await this.store.findCustomerId(hint);
+      if (holder) return (await this.store.link(holder, sender, { id: 'projection', role: 'service' })).customer._id;
+    }
+    return (await this.store.resolve(sender, displayName)).customer._id;
   }
 
   async onConversationEvent(e: ConversationEvent): Promise<void> {

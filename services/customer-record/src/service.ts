@@ -25,6 +25,8 @@ export const customerRecordConfig = {
   CONTEXT_CACHE_TTL_MS: durationMs(2000),
   /** Consumer group of the history projection; every instance of the service shares it. */
   PROJECTION_GROUP_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _, . or -').default('customer-record-projection'),
+  /** Where a new projection group starts; true rebuilds every history from the topics. */
+  PROJECTION_FROM_BEGINNING: bool(true),
   /** Set false to serve reads only (no projection of the topics). */
   PROJECTION_ENABLED: bool(true),
 };
@@ -55,7 +57,7 @@ export async function startCustomerRecord(ctx: ServiceContext, config: CustomerR
     const kafka = await connectKafka(ctx, config);
     // From the beginning: a new deployment rebuilds every history from the topics.
     await kafka
-      .consumer({ groupId: config.PROJECTION_GROUP_ID, fromBeginning: true })
+      .consumer({ groupId: config.PROJECTION_GROUP_ID, fromBeginning: config.PROJECTION_FROM_BEGINNING })
       .on(topics.contactInbound, ({ value }) => projection.onContact(value))
       .on(topics.conversationEvents, ({ value }) => projection.onConversationEvent(value))
       .start();

@@ -184,6 +184,11 @@ export class CustomerStore {
     return c;
   }
 
+  async findCustomerId(identity: NormalisedIdentity): Promise<string | null> {
+    const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+    return found?.customerId ?? null;
+  }
+
   async customerIdFor(identity: NormalisedIdentity): Promise<string> {
     const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
     if (!found) throw new NotFoundError('no customer has this identity');
