@@ -143,7 +143,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
           customer: toCustomer(customer, account),
           account: account ? toAccount(account) : undefined,
           recentConversations: convs.map((c) => toSummary(c, contents)),
-          conversationsLast90Days: conversationsInWindow(customer.conversationStarts, new Date(), deps.windowDays),
+          conversationsLast90Days: conversationsInWindow(customer.conversationStarts ?? [], new Date(), deps.windowDays),
         };
         deps.cache.set(customerId, variant, context, generation);
       }

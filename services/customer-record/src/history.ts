@@ -4,7 +4,8 @@ import { Channel, ContactKind, HistoryEntryKind, type ContactReceived, type Conv
 
 export interface HistoryRecord {
   _id: string;
-  customerId: string | null;
+  /** Empty while the conversation's customer is not known yet. */
+  customerId: string;
   conversationId: string;
   channel: Channel;
   kind: HistoryEntryKind;
@@ -49,7 +50,7 @@ export function entryFromContact(c: ContactReceived, customerId: string): Histor
 }
 
 /** Returns null for steps that are not part of the customer's story (offers to agents, delivery receipts). */
-export function entryFromConversationEvent(e: ConversationEvent, customerId: string | null): { entry: HistoryRecord; change: ConversationChange } | null {
+export function entryFromConversationEvent(e: ConversationEvent, customerId: string): { entry: HistoryRecord; change: ConversationChange } | null {
   const base = {
     _id: `event:${e.eventId}`,
     customerId,

@@ -63,12 +63,12 @@ export class Projection {
 
   async onConversationEvent(e: ConversationEvent): Promise<void> {
     if (!e.eventId || !e.conversationId) throw new InvalidEventError('conversation event has no event_id or conversation_id');
-    const mapped = entryFromConversationEvent(e, null);
+    const mapped = entryFromConversationEvent(e, '');
     if (!mapped) return;
     const conversation = await this.store.findConversation(e.conversationId);
     // Before the contact is projected the conversation is unknown: the entry waits with no
     // customer and is attached when the conversation opens.
-    mapped.entry.customerId = conversation?.customerId ?? null;
+    mapped.entry.customerId = conversation?.customerId ?? '';
     await this.store.recordEntry(mapped.entry, mapped.change);
   }
 }

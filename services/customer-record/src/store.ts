@@ -99,6 +99,19 @@ export class CustomerStore {
   /** Called with every customer id whose data changed, so caches can drop it. */
   onChange: (customerIds: string[] | 'all') => void = () => {};
 
+  /**
+   * Every write of this process goes through here, one at a time. FerretDB (1.24, SQLite)
+   * applies concurrent updates of one document as unguarded read-modify-writes, so two
+   * parallel $push or $inc on the same customer lose one; serialising the writes keeps them.
+   * Identity claims stay safe across processes through the unique index.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   constructor(
     readonly db: Db,
     readonly rule: RegularRule,
@@ -127,20 +140,22 @@ export class CustomerStore {
 
   /** Finds or creates exactly one customer for an identity, also under concurrent calls. */
   async resolve(identity: NormalisedIdentity, displayName: string): Promise<{ customer: CustomerDoc; created: boolean }> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
-      if (found) return { customer: await this.liveCustomer(await this.ensureCustomer(found.customerId, displayName, identity)), created: false };
-      const customerId = randomUUID();
-      try {
-        // The identity row is the claim: whoever inserts it first owns the identity.
-        await this.identities.insertOne({ _id: identityKey(identity), kind: identity.kind, value: identity.value, namespace: identity.namespace, customerId, linkedAt: new Date() });
-      } catch (err) {
-        if (isDuplicateKey(err)) continue;
-        throw err;
+    return this.exclusive(async () => {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+        if (found) return { customer: await this.liveCustomer(await this.ensureCustomer(found.customerId, displayName, identity)), created: false };
+        const customerId = randomUUID();
+        try {
+          // The identity row is the claim: whoever inserts it first owns the identity.
+          await this.identities.insertOne({ _id: identityKey(identity), kind: identity.kind, value: identity.value, namespace: identity.namespace, customerId, linkedAt: new Date() });
+        } catch (err) {
+          if (isDuplicateKey(err)) continue;
+          throw err;
+        }
+        return { customer: await this.ensureCustomer(customerId, displayName, identity), created: true };
       }
-      return { customer: await this.ensureCustomer(customerId, displayName, identity), created: true };
-    }
-    throw new Error('identity resolution did not settle after 8 attempts');
+      throw new Error('identity resolution did not settle after 8 attempts');
+    });
   }
 
   /** Creates the customer document if a claim exists without it (a crash between the two writes). */
@@ -163,8 +178,14 @@ export class CustomerStore {
       vipOverride: null,
       institutionalOverride: null,
     };
-    await this.customers.updateOne({ _id: customerId }, { $setOnInsert: doc }, { upsert: true });
-    return (await this.customers.findOne({ _id: customerId })) ?? doc;
+    // insertOne rather than an upsert: FerretDB's $setOnInsert drops empty arrays and nulls.
+    try {
+      await this.customers.insertOne(doc);
+      return doc;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return (await this.customers.findOne({ _id: customerId })) ?? doc;
+    }
   }
 
   /** Follows merges to the customer that holds the data now. */
@@ -197,25 +218,31 @@ export class CustomerStore {
 
   /** Joins an identity to a customer; if another customer holds it, that customer is merged in. */
   async link(customerId: string, identity: NormalisedIdentity, actor: Actor): Promise<{ customer: CustomerDoc; mergedCustomerId: string; mergeId: string }> {
-    const customer = await this.getCustomer(customerId);
-    if (customer.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${customer.mergedInto}; link to that one`);
-    try {
-      await this.identities.insertOne({ _id: identityKey(identity), kind: identity.kind, value: identity.value, namespace: identity.namespace, customerId, linkedAt: new Date() });
-      await this.customers.updateOne({ _id: customerId }, { $addToSet: { identities: identity } });
-      this.onChange([customerId]);
-      return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const holder = await this.identities.findOne({ kind: identity.kind, value: identity.value });
-    if (!holder || holder.customerId === customerId) return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
-    const { mergeId } = await this.merge(customerId, holder.customerId, 'identity linked to both customers', actor);
-    return { customer: await this.getCustomer(customerId), mergedCustomerId: holder.customerId, mergeId };
+    return this.exclusive(async () => {
+      const customer = await this.getCustomer(customerId);
+      if (customer.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${customer.mergedInto}; link to that one`);
+      try {
+        await this.identities.insertOne({ _id: identityKey(identity), kind: identity.kind, value: identity.value, namespace: identity.namespace, customerId, linkedAt: new Date() });
+        await this.customers.updateOne({ _id: customerId }, { $addToSet: { identities: identity } });
+        this.onChange([customerId]);
+        return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      const holder = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+      if (!holder || holder.customerId === customerId) return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
+      const { mergeId } = await this.mergeUnlocked(customerId, holder.customerId, 'identity linked to both customers', actor);
+      return { customer: await this.getCustomer(customerId), mergedCustomerId: holder.customerId, mergeId };
+    });
   }
 
   // ---- merge ----
 
   async merge(targetId: string, sourceId: string, reason: string, actor: Actor): Promise<{ mergeId: string; target: CustomerDoc }> {
+    return this.exclusive(() => this.mergeUnlocked(targetId, sourceId, reason, actor));
+  }
+
+  private async mergeUnlocked(targetId: string, sourceId: string, reason: string, actor: Actor): Promise<{ mergeId: string; target: CustomerDoc }> {
     const [target, source] = await Promise.all([this.getCustomer(targetId), this.getCustomer(sourceId)]);
     const [identityRows, conversationRows, historyConversations] = await Promise.all([
       this.identities.find({ customerId: sourceId }, { projection: { _id: 1 } }).toArray(),
@@ -253,28 +280,30 @@ export class CustomerStore {
   }
 
   async unmerge(mergeId: string, actor: Actor): Promise<{ target: CustomerDoc; restored: CustomerDoc }> {
-    const m = await this.merges.findOne({ _id: mergeId });
-    if (!m) throw new NotFoundError(`no merge ${mergeId}`);
-    if (m.state === 'undone') throw new FailedPreconditionError(`merge ${mergeId} was already undone`);
-    const { targetId, sourceId } = m;
-    await this.identities.updateMany({ _id: { $in: m.identityKeys }, customerId: targetId }, { $set: { customerId: sourceId } });
-    if (m.conversationIds.length) {
-      await this.conversations.updateMany({ _id: { $in: m.conversationIds }, customerId: targetId }, { $set: { customerId: sourceId } });
-      await this.history.updateMany({ conversationId: { $in: m.conversationIds }, customerId: targetId }, { $set: { customerId: sourceId } });
-    }
-    await this.customers.updateOne(
-      { _id: sourceId },
-      { $set: { mergedInto: null, regularOverride: m.sourceFlags.regularOverride, regularRule: m.sourceFlags.regularRule } },
-    );
-    await this.refreshDerived(sourceId);
-    await this.refreshDerived(targetId);
-    await this.merges.updateOne({ _id: mergeId }, { $set: { state: 'undone', undoneBy: actor.id, undoneAt: new Date() } });
-    this.onChange('all');
-    return { target: await this.getCustomer(targetId), restored: await this.getCustomer(sourceId) };
+    return this.exclusive(async () => {
+      const m = await this.merges.findOne({ _id: mergeId });
+      if (!m) throw new NotFoundError(`no merge ${mergeId}`);
+      if (m.state === 'undone') throw new FailedPreconditionError(`merge ${mergeId} was already undone`);
+      const { targetId, sourceId } = m;
+      await this.identities.updateMany({ _id: { $in: m.identityKeys }, customerId: targetId }, { $set: { customerId: sourceId } });
+      if (m.conversationIds.length) {
+        await this.conversations.updateMany({ _id: { $in: m.conversationIds }, customerId: targetId }, { $set: { customerId: sourceId } });
+        await this.history.updateMany({ conversationId: { $in: m.conversationIds }, customerId: targetId }, { $set: { customerId: sourceId } });
+      }
+      await this.customers.updateOne(
+        { _id: sourceId },
+        { $set: { mergedInto: null, regularOverride: m.sourceFlags.regularOverride, regularRule: m.sourceFlags.regularRule } },
+      );
+      await this.refreshDerived(sourceId);
+      await this.refreshDerived(targetId);
+      await this.merges.updateOne({ _id: mergeId }, { $set: { state: 'undone', undoneBy: actor.id, undoneAt: new Date() } });
+      this.onChange('all');
+      return { target: await this.getCustomer(targetId), restored: await this.getCustomer(sourceId) };
+    });
   }
 
   /** Rebuilds the denormalised parts of a customer (identities, conversation starts, rule flag) from the collections. */
-  async refreshDerived(customerId: string): Promise<void> {
+  private async refreshDerived(customerId: string): Promise<void> {
     const [ids, convs] = await Promise.all([
       this.identities.find({ customerId }).toArray(),
       this.conversations.find({ customerId }, { projection: { startedAt: 1 } }).sort({ startedAt: -1 }).limit(MAX_STARTS).toArray(),
@@ -292,24 +321,26 @@ export class CustomerStore {
 
   /** Opens (or finds) the conversation; true when this call created it. */
   async openConversation(conversationId: string, customerId: string, channel: Channel, subject: string, startedAt: Date): Promise<{ conversation: ConversationDoc; created: boolean }> {
-    const res = await this.conversations.updateOne(
-      { _id: conversationId },
-      {
-        $setOnInsert: { customerId, channel, subject: subject.slice(0, 500), startedAt, status: 'open', lastAgentId: '', messageCount: 0, lastActivityAt: startedAt },
-      },
-      { upsert: true },
-    );
-    const created = res.upsertedCount === 1;
-    const conversation = (await this.conversations.findOne({ _id: conversationId }))!;
-    if (created) {
-      // Entries that arrived before the contact (other topic) join the customer now.
-      await this.history.updateMany({ conversationId, customerId: null }, { $set: { customerId: conversation.customerId } });
-      await this.customers.updateOne({ _id: conversation.customerId }, { $push: { conversationStarts: { $each: [startedAt], $slice: -MAX_STARTS } } });
-      const c = await this.customers.findOne({ _id: conversation.customerId });
-      if (c) await this.customers.updateOne({ _id: c._id }, { $set: { regularRule: evaluateRegular(c.conversationStarts, latest(c.conversationStarts, startedAt), this.rule) } });
-      this.onChange([conversation.customerId]);
-    }
-    return { conversation, created };
+    return this.exclusive(async () => {
+      const res = await this.conversations.updateOne(
+        { _id: conversationId },
+        {
+          $setOnInsert: { customerId, channel, subject: subject.slice(0, 500), startedAt, status: 'open', lastAgentId: '', messageCount: 0, lastActivityAt: startedAt },
+        },
+        { upsert: true },
+      );
+      const created = res.upsertedCount === 1;
+      const conversation = (await this.conversations.findOne({ _id: conversationId }))!;
+      if (created) {
+        // Entries that arrived before the contact (other topic) join the customer now.
+        await this.history.updateMany({ conversationId, customerId: '' }, { $set: { customerId: conversation.customerId } });
+        await this.customers.updateOne({ _id: conversation.customerId }, { $push: { conversationStarts: { $each: [startedAt], $slice: -MAX_STARTS } } });
+        const c = await this.customers.findOne({ _id: conversation.customerId });
+        if (c) await this.customers.updateOne({ _id: c._id }, { $set: { regularRule: evaluateRegular(c.conversationStarts ?? [], latest(c.conversationStarts ?? [], startedAt), this.rule) } });
+        this.onChange([conversation.customerId]);
+      }
+      return { conversation, created };
+    });
   }
 
   async findConversation(conversationId: string): Promise<ConversationDoc | null> {
@@ -318,44 +349,50 @@ export class CustomerStore {
 
   /** Writes an entry once; applies its effect on the conversation only the first time. */
   async recordEntry(entry: HistoryRecord, change: ConversationChange): Promise<boolean> {
-    const res = await this.history.updateOne({ _id: entry._id }, { $setOnInsert: entry }, { upsert: true });
-    if (res.upsertedCount !== 1) return false;
-    const conv = await this.conversations.findOne({ _id: entry.conversationId });
-    if (conv) {
-      const set: Partial<ConversationDoc> = {};
-      if (change.status) set.status = change.status;
-      if (change.agentId) set.lastAgentId = change.agentId;
-      await this.conversations.updateOne(
-        { _id: conv._id },
-        { $set: set, $max: { lastActivityAt: entry.occurredAt }, $inc: { messageCount: change.countsAsMessage ? 1 : 0 } },
-      );
-    }
-    if (entry.customerId) this.onChange([entry.customerId]);
-    return true;
+    return this.exclusive(async () => {
+      const res = await this.history.updateOne({ _id: entry._id }, { $setOnInsert: entry }, { upsert: true });
+      if (res.upsertedCount !== 1) return false;
+      const conv = await this.conversations.findOne({ _id: entry.conversationId });
+      if (conv) {
+        const set: Partial<ConversationDoc> = {};
+        if (change.status) set.status = change.status;
+        if (change.agentId) set.lastAgentId = change.agentId;
+        await this.conversations.updateOne(
+          { _id: conv._id },
+          { $set: set, $max: { lastActivityAt: entry.occurredAt }, $inc: { messageCount: change.countsAsMessage ? 1 : 0 } },
+        );
+      }
+      if (entry.customerId) this.onChange([entry.customerId]);
+      return true;
+    });
   }
 
   // ---- flags and accounts ----
 
   async setFlag(customerId: string, kind: 'regular' | 'vip' | 'institutional', on: boolean, reason: string, actor: Actor): Promise<CustomerDoc> {
-    const c = await this.getCustomer(customerId);
-    if (c.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${c.mergedInto}`);
-    const field = kind === 'regular' ? 'regularOverride' : kind === 'vip' ? 'vipOverride' : 'institutionalOverride';
-    await this.customers.updateOne({ _id: customerId }, { $set: { [field]: supervisorFlag(on, reason, actor.id, new Date()) } });
-    this.onChange([customerId]);
-    return this.getCustomer(customerId);
+    return this.exclusive(async () => {
+      const c = await this.getCustomer(customerId);
+      if (c.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${c.mergedInto}`);
+      const field = kind === 'regular' ? 'regularOverride' : kind === 'vip' ? 'vipOverride' : 'institutionalOverride';
+      await this.customers.updateOne({ _id: customerId }, { $set: { [field]: supervisorFlag(on, reason, actor.id, new Date()) } });
+      this.onChange([customerId]);
+      return this.getCustomer(customerId);
+    });
   }
 
   async upsertAccount(a: AccountDoc): Promise<AccountDoc> {
-    if (a.memberCustomerIds.length) {
-      const found = await this.customers.find({ _id: { $in: a.memberCustomerIds } }, { projection: { _id: 1 } }).toArray();
-      const missing = a.memberCustomerIds.filter((id) => !found.some((f) => f._id === id));
-      if (missing.length) throw new NotFoundError(`no customer ${missing.slice(0, 5).join(', ')}`);
-    }
-    await this.accounts.updateOne({ _id: a._id }, { $set: { name: a.name, managerAgentId: a.managerAgentId, vip: a.vip, institutional: a.institutional, memberCustomerIds: a.memberCustomerIds } }, { upsert: true });
-    await this.customers.updateMany({ accountId: a._id, _id: { $nin: a.memberCustomerIds } }, { $set: { accountId: null } });
-    if (a.memberCustomerIds.length) await this.customers.updateMany({ _id: { $in: a.memberCustomerIds } }, { $set: { accountId: a._id } });
-    this.onChange('all');
-    return (await this.accounts.findOne({ _id: a._id }))!;
+    return this.exclusive(async () => {
+      if (a.memberCustomerIds.length) {
+        const found = await this.customers.find({ _id: { $in: a.memberCustomerIds } }, { projection: { _id: 1 } }).toArray();
+        const missing = a.memberCustomerIds.filter((id) => !found.some((f) => f._id === id));
+        if (missing.length) throw new NotFoundError(`no customer ${missing.slice(0, 5).join(', ')}`);
+      }
+      await this.accounts.updateOne({ _id: a._id }, { $set: { name: a.name, managerAgentId: a.managerAgentId, vip: a.vip, institutional: a.institutional, memberCustomerIds: a.memberCustomerIds } }, { upsert: true });
+      await this.customers.updateMany({ accountId: a._id, _id: { $nin: a.memberCustomerIds } }, { $set: { accountId: null } });
+      if (a.memberCustomerIds.length) await this.customers.updateMany({ _id: { $in: a.memberCustomerIds } }, { $set: { accountId: a._id } });
+      this.onChange('all');
+      return (await this.accounts.findOne({ _id: a._id }))!;
+    });
   }
 
   async findAccount(accountId: string | null): Promise<AccountDoc | null> {
@@ -455,7 +492,7 @@ export function toSummary(c: ConversationDoc, withSubject: boolean): Conversatio
 export function toHistoryEntry(h: HistoryRecord, withContents: boolean): HistoryEntry {
   return {
     entryId: h._id,
-    customerId: h.customerId ?? '',
+    customerId: h.customerId,
     conversationId: h.conversationId,
     channel: h.channel,
     kind: h.kind,
