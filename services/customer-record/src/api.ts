@@ -17,7 +17,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './
 import { conversationsInWindow } from './flags';
 import { InvalidIdentityError, normaliseIdentity } from './identity';
 import { MergeRefusedError } from './merge';
-import { toAccount, toAuditEntry, toCustomer, toHistoryEntry, toSummary, type CustomerDoc, type CustomerStore } from './store';
+import { MAX_RECENT, toAccount, toAuditEntry, toCustomer, toHistoryEntry, toSummary, type CustomerDoc, type CustomerStore } from './store';
 
 export interface ApiDeps {
   store: CustomerStore;
@@ -124,7 +124,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     }),
 
     getCustomerContext: unary(deps, 'GetCustomerContext', async (req, caller) => {
-      const recent = pageSize(req.recentConversations, 5, 50, 'recent_conversations');
+      const recent = pageSize(req.recentConversations, 5, MAX_RECENT, 'recent_conversations');
       const conversationId = optionalId(req.conversationId, 'conversation_id');
       let customerId: string;
       if (req.customerId) customerId = requireId(req.customerId, 'customer_id');
@@ -135,9 +135,10 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       let context = deps.cache.get(customerId, variant);
       if (!context) {
         const generation = deps.cache.begin();
-        const [found, conversations] = await Promise.all([store.getCustomer(customerId), store.recentConversations(customerId, recent)]);
+        // One read by _id (the recent conversations live on the customer document), plus the account if any.
+        const found = await store.getCustomer(customerId);
         const customer = found.mergedInto ? await store.liveCustomer(found) : found;
-        const convs = customer === found ? conversations : await store.recentConversations(customer._id, recent);
+        const convs = (customer.recentConversations ?? []).slice(0, recent);
         const account = await store.findAccount(customer.accountId);
         context = {
           customer: toCustomer(customer, account),

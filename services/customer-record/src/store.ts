@@ -20,6 +20,8 @@ export interface CustomerDoc {
   identities: NormalisedIdentity[];
   /** Start times of recent conversations (newest 500), for the regular-customer rule. */
   conversationStarts: Date[];
+  /** The newest conversations, copied here so that a customer's context is one read by _id. */
+  recentConversations: ConversationDoc[];
   regularRule: StoredFlag | null;
   regularOverride: StoredFlag | null;
   vipOverride: StoredFlag | null;
@@ -96,6 +98,8 @@ export class CustomerStore {
   readonly accounts: Collection<AccountDoc>;
   readonly audit: Collection<AuditDoc>;
   readonly merges: Collection<MergeDoc>;
+  /** Entries waiting for their conversation's contact, by conversation id. */
+  readonly pending: Collection<{ _id: string; entryIds: string[] }>;
   /** Called with every customer id whose data changed, so caches can drop it. */
   onChange: (customerIds: string[] | 'all') => void = () => {};
 
@@ -123,6 +127,7 @@ export class CustomerStore {
     this.accounts = db.collection('accounts');
     this.audit = db.collection('audit');
     this.merges = db.collection('merges');
+    this.pending = db.collection('pending_entries');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -142,7 +147,7 @@ export class CustomerStore {
   async resolve(identity: NormalisedIdentity, displayName: string): Promise<{ customer: CustomerDoc; created: boolean }> {
     return this.exclusive(async () => {
       for (let attempt = 0; attempt < 8; attempt++) {
-        const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+        const found = await this.identities.findOne({ _id: identityKey(identity) });
         if (found) return { customer: await this.liveCustomer(await this.ensureCustomer(found.customerId, displayName, identity)), created: false };
         const customerId = randomUUID();
         try {
@@ -173,6 +178,7 @@ export class CustomerStore {
       mergedInto: null,
       identities: [identity],
       conversationStarts: [],
+      recentConversations: [],
       regularRule: null,
       regularOverride: null,
       vipOverride: null,
@@ -206,12 +212,12 @@ export class CustomerStore {
   }
 
   async findCustomerId(identity: NormalisedIdentity): Promise<string | null> {
-    const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+    const found = await this.identities.findOne({ _id: identityKey(identity) });
     return found?.customerId ?? null;
   }
 
   async customerIdFor(identity: NormalisedIdentity): Promise<string> {
-    const found = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+    const found = await this.identities.findOne({ _id: identityKey(identity) });
     if (!found) throw new NotFoundError('no customer has this identity');
     return found.customerId;
   }
@@ -229,7 +235,7 @@ export class CustomerStore {
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      const holder = await this.identities.findOne({ kind: identity.kind, value: identity.value });
+      const holder = await this.identities.findOne({ _id: identityKey(identity) });
       if (!holder || holder.customerId === customerId) return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
       const { mergeId } = await this.mergeUnlocked(customerId, holder.customerId, 'identity linked to both customers', actor);
       return { customer: await this.getCustomer(customerId), mergedCustomerId: holder.customerId, mergeId };
@@ -272,7 +278,7 @@ export class CustomerStore {
       { _id: targetId },
       { $set: { regularOverride: combineOverrides(target.regularOverride, source.regularOverride), accountId: target.accountId ?? source.accountId } },
     );
-    await this.customers.updateOne({ _id: sourceId }, { $set: { mergedInto: targetId, identities: [], conversationStarts: [], regularRule: null } });
+    await this.customers.updateOne({ _id: sourceId }, { $set: { mergedInto: targetId, identities: [], conversationStarts: [], recentConversations: [], regularRule: null } });
     await this.refreshDerived(targetId);
     await this.merges.updateOne({ _id: mergeId }, { $set: { state: 'applied' } });
     this.onChange('all');
@@ -306,12 +312,13 @@ export class CustomerStore {
   private async refreshDerived(customerId: string): Promise<void> {
     const [ids, convs] = await Promise.all([
       this.identities.find({ customerId }).toArray(),
-      this.conversations.find({ customerId }, { projection: { startedAt: 1 } }).sort({ startedAt: -1 }).limit(MAX_STARTS).toArray(),
+      this.conversations.find({ customerId }).sort({ startedAt: -1 }).limit(MAX_STARTS).toArray(),
     ]);
     const starts = convs.map((c) => c.startedAt);
     const set: Partial<CustomerDoc> = {
       identities: ids.map((i) => ({ kind: i.kind, value: i.value, namespace: i.namespace })),
       conversationStarts: starts,
+      recentConversations: newestFirst(convs),
     };
     if (starts.length) set.regularRule = evaluateRegular(starts, starts[0]!, this.rule);
     await this.customers.updateOne({ _id: customerId }, { $set: set });
@@ -332,15 +339,33 @@ export class CustomerStore {
       const created = res.upsertedCount === 1;
       const conversation = (await this.conversations.findOne({ _id: conversationId }))!;
       if (created) {
-        // Entries that arrived before the contact (other topic) join the customer now.
-        await this.history.updateMany({ conversationId, customerId: '' }, { $set: { customerId: conversation.customerId } });
-        await this.customers.updateOne({ _id: conversation.customerId }, { $push: { conversationStarts: { $each: [startedAt], $slice: -MAX_STARTS } } });
         const c = await this.customers.findOne({ _id: conversation.customerId });
-        if (c) await this.customers.updateOne({ _id: c._id }, { $set: { regularRule: evaluateRegular(c.conversationStarts ?? [], latest(c.conversationStarts ?? [], startedAt), this.rule) } });
+        if (c) {
+          const starts = [...(c.conversationStarts ?? []), startedAt].slice(-MAX_STARTS);
+          await this.customers.updateOne(
+            { _id: c._id },
+            {
+              $set: {
+                conversationStarts: starts,
+                recentConversations: newestFirst([conversation, ...(c.recentConversations ?? [])]),
+                regularRule: evaluateRegular(starts, latest(starts, startedAt), this.rule),
+              },
+            },
+          );
+        }
+        await this.attachWaitingEntries(conversation);
         this.onChange([conversation.customerId]);
       }
       return { conversation, created };
     });
+  }
+
+  /** Entries that arrived before the contact (the other topic) join the customer now. */
+  private async attachWaitingEntries(conversation: ConversationDoc): Promise<void> {
+    const waiting = await this.pending.findOne({ _id: conversation._id });
+    if (!waiting) return;
+    for (const id of waiting.entryIds) await this.history.updateOne({ _id: id, customerId: '' }, { $set: { customerId: conversation.customerId } });
+    await this.pending.deleteOne({ _id: conversation._id });
   }
 
   async findConversation(conversationId: string): Promise<ConversationDoc | null> {
@@ -352,17 +377,27 @@ export class CustomerStore {
     return this.exclusive(async () => {
       const res = await this.history.updateOne({ _id: entry._id }, { $setOnInsert: entry }, { upsert: true });
       if (res.upsertedCount !== 1) return false;
+      if (!entry.customerId) {
+        await this.pending.updateOne({ _id: entry.conversationId }, { $addToSet: { entryIds: entry._id } }, { upsert: true });
+        return true;
+      }
       const conv = await this.conversations.findOne({ _id: entry.conversationId });
       if (conv) {
-        const set: Partial<ConversationDoc> = {};
-        if (change.status) set.status = change.status;
-        if (change.agentId) set.lastAgentId = change.agentId;
-        await this.conversations.updateOne(
-          { _id: conv._id },
-          { $set: set, $max: { lastActivityAt: entry.occurredAt }, $inc: { messageCount: change.countsAsMessage ? 1 : 0 } },
-        );
+        const updated: ConversationDoc = {
+          ...conv,
+          status: change.status ?? conv.status,
+          lastAgentId: change.agentId || conv.lastAgentId,
+          lastActivityAt: entry.occurredAt > conv.lastActivityAt ? entry.occurredAt : conv.lastActivityAt,
+          messageCount: conv.messageCount + (change.countsAsMessage ? 1 : 0),
+        };
+        const { _id, ...fields } = updated;
+        await this.conversations.updateOne({ _id }, { $set: fields });
+        // The customer document carries its recent conversations, so a context is one read.
+        const c = await this.customers.findOne({ _id: conv.customerId }, { projection: { recentConversations: 1 } });
+        if (c?.recentConversations?.some((r) => r._id === _id))
+          await this.customers.updateOne({ _id: conv.customerId }, { $set: { recentConversations: c.recentConversations.map((r) => (r._id === _id ? updated : r)) } });
       }
-      if (entry.customerId) this.onChange([entry.customerId]);
+      this.onChange([entry.customerId]);
       return true;
     });
   }
@@ -432,6 +467,12 @@ export class CustomerStore {
     const last = entries[entries.length - 1];
     return { entries, nextPageToken: rows.length > pageSize && last ? encodeToken(last.at, last._id) : '' };
   }
+}
+
+export const MAX_RECENT = 20;
+
+function newestFirst(convs: ConversationDoc[]): ConversationDoc[] {
+  return [...convs].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime()).slice(0, MAX_RECENT);
 }
 
 function latest(starts: Date[], fallback: Date): Date {
