@@ -15,7 +15,7 @@ export class AuditLog {
   constructor(
     private readonly collection: Collection<AuditDoc>,
     private readonly logger: Logger,
-    private readonly flushAfterMs = 20,
+    private readonly flushAfterMs = 50,
     private readonly maxBuffered = 500,
   ) {}
 

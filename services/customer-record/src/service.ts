@@ -8,6 +8,7 @@ import { customerRecordApi } from './api';
 import { AuditLog } from './audit';
 import { ContextCache } from './cache';
 import { Projection } from './projection';
+import { cachingVerifier } from './tokens';
 import { CustomerStore } from './store';
 
 export const customerRecordConfig = {
@@ -43,7 +44,7 @@ export interface CustomerRecordService {
 
 export async function startCustomerRecord(ctx: ServiceContext, config: CustomerRecordConfig, overrides: { verify?: TokenVerifier } = {}): Promise<CustomerRecordService> {
   if (!config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY) throw new Error('set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY: every call needs a verified token');
-  const verify = overrides.verify ?? (await createTokenVerifier(config));
+  const verify = cachingVerifier(overrides.verify ?? (await createTokenVerifier(config)));
   const { db } = await connectMongo(ctx, config);
   const store = new CustomerStore(db, { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS });
   await store.ensureIndexes();
