@@ -329,4 +329,37 @@ describe('customer-record service', () => {
     expect(paged.entries).toHaveLength(2);
     expect(paged.nextPageToken).not.toBe('');
   });
+
+  it('drops a cached context as soon as an event changes the customer', async () => {
+    const sender = email(uniqueId('cache'));
+    await h.service.projection.onContact(contact({ sender, text: 'first' }));
+    const customerId = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: sender }, 'service')).customer!.customerId;
+    expect((await context(customerId)).recentConversations).toHaveLength(1);
+    expect((await context(customerId)).recentConversations).toHaveLength(1); // now cached
+    await h.service.projection.onContact(contact({ sender, text: 'second' }));
+    expect((await context(customerId)).recentConversations).toHaveLength(2);
+    await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_VIP, on: true, reason: 'board member' }, 'supervisor');
+    expect((await context(customerId)).customer!.flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({ on: true, reason: 'board member', setBy: 'supervisor-1' });
+  });
+
+  it('keeps conversation events that arrive before their contact and attaches them when it comes', async () => {
+    const c = contact({ sender: email(uniqueId('early')), channel: Channel.CHANNEL_CHAT });
+    const early = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'queued', queued: { queue: 'general' } } } as never);
+    await h.service.projection.onConversationEvent(early);
+    expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId: '' });
+    await h.service.projection.onContact(c);
+    const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
+    expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId });
+    expect(await h.service.store.pending.findOne({ _id: c.conversationId })).toBeNull();
+  });
+
+  it('refuses a contact whose sender is malformed, so it goes to the dead-letter topic', async () => {
+    await expect(h.service.projection.onContact(contact({ sender: email('not an address') }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(h.service.projection.onContact(contact({ sender: undefined }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+  });
+
+  it('serves health on the ops port', async () => {
+    const res = await fetch(`http://127.0.0.1:${h.service.httpPort}/healthz`);
+    expect(res.status).toBe(200);
+  });
 });
