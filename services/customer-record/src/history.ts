@@ -101,6 +101,26 @@ export function entryFromConversationEvent(e: ConversationEvent, customerId: str
   }
 }
 
+/** The effect of a stored entry on its conversation, for entries applied after the fact. */
+export function changeFromEntry(e: Pick<HistoryRecord, 'kind' | 'agentId'>): ConversationChange {
+  const K = HistoryEntryKind;
+  switch (e.kind) {
+    case K.HISTORY_ENTRY_KIND_MESSAGE_IN:
+      return { countsAsMessage: true };
+    case K.HISTORY_ENTRY_KIND_MESSAGE_OUT:
+      return { agentId: e.agentId, countsAsMessage: true };
+    case K.HISTORY_ENTRY_KIND_ASSIGNED:
+    case K.HISTORY_ENTRY_KIND_TRANSFERRED:
+      return e.agentId ? { agentId: e.agentId, countsAsMessage: false } : { countsAsMessage: false };
+    case K.HISTORY_ENTRY_KIND_RESOLVED:
+      return { status: 'resolved', countsAsMessage: false };
+    case K.HISTORY_ENTRY_KIND_ABANDONED:
+      return { status: 'abandoned', countsAsMessage: false };
+    default:
+      return { countsAsMessage: false };
+  }
+}
+
 function join(...parts: string[]): string {
   return parts.filter(Boolean).join('; ');
 }

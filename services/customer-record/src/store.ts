@@ -6,7 +6,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 import { Channel, type Account, type ConversationSummary, type Customer, type HistoryEntry, type AuditEntry } from '../../../libs/proto';
 import { effectiveFlags, evaluateRegular, conversationsInWindow, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
 import { identityKey, toIdentity, type NormalisedIdentity } from './identity';
-import type { HistoryRecord, ConversationChange } from './history';
+import { changeFromEntry, type HistoryRecord, type ConversationChange } from './history';
 import { combineOverrides, planMerge } from './merge';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, isDuplicateKey } from './errors';
 
@@ -360,12 +360,36 @@ export class CustomerStore {
     });
   }
 
-  /** Entries that arrived before the contact (the other topic) join the customer now. */
+  /** Entries that arrived before the contact (the other topic) join the customer now, with their effect on the conversation. */
   private async attachWaitingEntries(conversation: ConversationDoc): Promise<void> {
     const waiting = await this.pending.findOne({ _id: conversation._id });
     if (!waiting) return;
-    for (const id of waiting.entryIds) await this.history.updateOne({ _id: id, customerId: '' }, { $set: { customerId: conversation.customerId } });
+    for (const id of waiting.entryIds) {
+      const entry = await this.history.findOne({ _id: id });
+      if (!entry || entry.customerId) continue;
+      await this.history.updateOne({ _id: id }, { $set: { customerId: conversation.customerId } });
+      await this.applyToConversation(conversation._id, entry, changeFromEntry(entry));
+    }
     await this.pending.deleteOne({ _id: conversation._id });
+  }
+
+  /** Updates the conversation summary and its copy on the customer document. */
+  private async applyToConversation(conversationId: string, entry: HistoryRecord, change: ConversationChange): Promise<void> {
+    const conv = await this.conversations.findOne({ _id: conversationId });
+    if (!conv) return;
+    const updated: ConversationDoc = {
+      ...conv,
+      status: change.status ?? conv.status,
+      lastAgentId: change.agentId || conv.lastAgentId,
+      lastActivityAt: entry.occurredAt > conv.lastActivityAt ? entry.occurredAt : conv.lastActivityAt,
+      messageCount: conv.messageCount + (change.countsAsMessage ? 1 : 0),
+    };
+    const { _id, ...fields } = updated;
+    await this.conversations.updateOne({ _id }, { $set: fields });
+    // The customer document carries its recent conversations, so a context is one read.
+    const c = await this.customers.findOne({ _id: conv.customerId }, { projection: { recentConversations: 1 } });
+    if (c?.recentConversations?.some((r) => r._id === _id))
+      await this.customers.updateOne({ _id: conv.customerId }, { $set: { recentConversations: c.recentConversations.map((r) => (r._id === _id ? updated : r)) } });
   }
 
   async findConversation(conversationId: string): Promise<ConversationDoc | null> {
@@ -381,22 +405,7 @@ export class CustomerStore {
         await this.pending.updateOne({ _id: entry.conversationId }, { $addToSet: { entryIds: entry._id } }, { upsert: true });
         return true;
       }
-      const conv = await this.conversations.findOne({ _id: entry.conversationId });
-      if (conv) {
-        const updated: ConversationDoc = {
-          ...conv,
-          status: change.status ?? conv.status,
-          lastAgentId: change.agentId || conv.lastAgentId,
-          lastActivityAt: entry.occurredAt > conv.lastActivityAt ? entry.occurredAt : conv.lastActivityAt,
-          messageCount: conv.messageCount + (change.countsAsMessage ? 1 : 0),
-        };
-        const { _id, ...fields } = updated;
-        await this.conversations.updateOne({ _id }, { $set: fields });
-        // The customer document carries its recent conversations, so a context is one read.
-        const c = await this.customers.findOne({ _id: conv.customerId }, { projection: { recentConversations: 1 } });
-        if (c?.recentConversations?.some((r) => r._id === _id))
-          await this.customers.updateOne({ _id: conv.customerId }, { $set: { recentConversations: c.recentConversations.map((r) => (r._id === _id ? updated : r)) } });
-      }
+      await this.applyToConversation(entry.conversationId, entry, change);
       this.onChange([entry.customerId]);
       return true;
     });

@@ -345,12 +345,16 @@ describe('customer-record service', () => {
   it('keeps conversation events that arrive before their contact and attaches them when it comes', async () => {
     const c = contact({ sender: email(uniqueId('early')), channel: Channel.CHANNEL_CHAT });
     const early = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'queued', queued: { queue: 'general' } } } as never);
+    const assigned = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'assigned', assigned: { agentId: 'agent-early' } } } as never);
     await h.service.projection.onConversationEvent(early);
+    await h.service.projection.onConversationEvent(assigned);
     expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId: '' });
     await h.service.projection.onContact(c);
     const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
     expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId });
     expect(await h.service.store.pending.findOne({ _id: c.conversationId })).toBeNull();
+    const ctx = await context(customerId);
+    expect(ctx.recentConversations[0]).toMatchObject({ conversationId: c.conversationId, lastAgentId: 'agent-early', messageCount: 1 });
   });
 
   it('refuses a contact whose sender is malformed, so it goes to the dead-letter topic', async () => {
