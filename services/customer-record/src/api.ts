@@ -165,7 +165,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       const kind = FLAG_FIELDS[req.kind];
       if (!kind) throw new InvalidArgumentError('kind must be FLAG_KIND_REGULAR, FLAG_KIND_VIP or FLAG_KIND_INSTITUTIONAL');
       if (req.reason.length > 500) throw new InvalidArgumentError('reason is longer than 500 characters');
-      const customer = await store.setFlag(id, kind, req.on, req.reason, caller);
+      const customer = await store.setFlag(id, kind, req.clearOverride ? null : req.on, req.reason, caller);
       audited(caller, 'SetFlag', id);
       return { customer: await withAccount(customer) };
     }),

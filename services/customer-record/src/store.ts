@@ -413,12 +413,13 @@ export class CustomerStore {
 
   // ---- flags and accounts ----
 
-  async setFlag(customerId: string, kind: 'regular' | 'vip' | 'institutional', on: boolean, reason: string, actor: Actor): Promise<CustomerDoc> {
+  /** A supervisor's setting of a flag; `on: null` removes it, so the rule or the account decides again. */
+  async setFlag(customerId: string, kind: 'regular' | 'vip' | 'institutional', on: boolean | null, reason: string, actor: Actor): Promise<CustomerDoc> {
     return this.exclusive(async () => {
       const c = await this.getCustomer(customerId);
       if (c.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${c.mergedInto}`);
       const field = kind === 'regular' ? 'regularOverride' : kind === 'vip' ? 'vipOverride' : 'institutionalOverride';
-      await this.customers.updateOne({ _id: customerId }, { $set: { [field]: supervisorFlag(on, reason, actor.id, new Date()) } });
+      await this.customers.updateOne({ _id: customerId }, { $set: { [field]: on === null ? null : supervisorFlag(on, reason, actor.id, new Date()) } });
       this.onChange([customerId]);
       return this.getCustomer(customerId);
     });

@@ -340,6 +340,11 @@ describe('customer-record service', () => {
     expect((await context(customerId)).recentConversations).toHaveLength(2);
     await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_VIP, on: true, reason: 'board member' }, 'supervisor');
     expect((await context(customerId)).customer!.flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({ on: true, reason: 'board member', setBy: 'supervisor-1' });
+    await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: 'long-standing customer' }, 'supervisor');
+    expect(regular((await context(customerId)).customer)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_SUPERVISOR });
+    // Handing the flag back to the rule.
+    await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_REGULAR, clearOverride: true }, 'supervisor');
+    expect(regular((await context(customerId)).customer)).toMatchObject({ on: false, source: FlagSource.FLAG_SOURCE_RULE, reason: '2 conversations in the last 90 days (regular from 3)' });
   });
 
   it('keeps conversation events that arrive before their contact and attaches them when it comes', async () => {
