@@ -4,7 +4,9 @@
 //   npm run bench:customer-record        (BENCH_SECONDS, BENCH_LOAD_SECONDS to change the budget)
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
+import { fork } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { issueToken } from '../../libs/auth';
 import { loadConfig } from '../../libs/config';
 import { Channel, CustomerRecordServiceClient, FlagSource, GetCustomerContextRequest, HistoryEntryKind, IdentityKind } from '../../libs/proto';
@@ -21,6 +23,34 @@ const CONCURRENCY = 16;
 const MEASURE_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
 const LOAD_BUDGET_MS = Number(process.env.BENCH_LOAD_SECONDS ?? 60) * 1000;
 const SECRET = 'bench-secret-for-customer-record-0123456789';
+
+type Result = { label: string; calls: number; p50: number; p99: number; perSecond: number };
+
+// Caller mode: the gRPC callers run in a process of their own, so the service under test
+// does not share its event loop with the load.
+if (process.env.BENCH_CALLER) {
+  const { port, token, customers, label } = JSON.parse(process.env.BENCH_CALLER) as { port: number; token: string; customers: number; label: string };
+  const client = new CustomerRecordServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  const read = (i: number) =>
+    new Promise((resolve, reject) =>
+      client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, conversationId: 'bench' }), md, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  for (let i = 0; i < 200; i++) await read(i % customers);
+  const result = await measure(label, () => Math.floor(Math.random() * customers), read);
+  client.close();
+  process.send!(result);
+  process.exit(0);
+}
+
+async function inCallerProcess(port: number, token: string, customers: number, label: string): Promise<Result> {
+  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_CALLER: JSON.stringify({ port, token, customers, label }) } });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Result));
+    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`caller process exited with ${code}`))));
+  });
+}
 
 const database = uniqueId('bench_cr').replace(/-/g, '_');
 const mongo = await new MongoClient(MONGODB_URI).connect();
@@ -46,7 +76,7 @@ async function measure(label: string, pick: () => number, read: (i: number) => P
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const r = { label, calls: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: latencies.length / seconds };
-  console.log(`${label.padEnd(58)} calls ${String(r.calls).padStart(7)}  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.perSecond.toFixed(0)} calls/s`);
+  console.log(`${label.padEnd(86)} calls ${String(r.calls).padStart(7)}  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.perSecond.toFixed(0)} calls/s`);
   return r;
 }
 
@@ -140,8 +170,9 @@ try {
     // Warm up connections and JIT; with the cache on, every hot customer is read once first.
     const warm = ttl > 0 ? Math.min(1_000, loaded) : 200;
     for (let i = 0; i < warm; i += CONCURRENCY) await Promise.all(Array.from({ length: Math.min(CONCURRENCY, warm - i) }, (_, k) => read(i + k)));
-    results.push(await measure(label, pick, read));
+    results.push(await measure(`${label} (callers in-process)`, pick, read));
     client.close();
+    if (ttl > 0) results.push(await inCallerProcess(svc.grpcPort, token, Math.min(1_000, loaded), `${label} (callers in own process)`));
     await svcCtx.stop();
   }
   // The same read with no service in between: the customer document by _id (it carries the
