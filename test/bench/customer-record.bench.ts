@@ -168,7 +168,7 @@ try {
         client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, conversationId: 'bench' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
       );
     // Warm up connections and JIT; with the cache on, every hot customer is read once first.
-    const warm = ttl > 0 ? Math.min(1_000, loaded) : 200;
+    const warm = ttl > 0 ? Math.min(1_000, loaded) : 20;
     for (let i = 0; i < warm; i += CONCURRENCY) await Promise.all(Array.from({ length: Math.min(CONCURRENCY, warm - i) }, (_, k) => read(i + k)));
     results.push(await measure(`${label} (callers in-process)`, pick, read));
     client.close();
@@ -181,7 +181,7 @@ try {
     const c = await store.customers.findOne({ _id: `bench-c-${i}` });
     if (c?.accountId) await store.accounts.findOne({ _id: c.accountId });
   };
-  for (let i = 0; i < 200; i++) await driverRead(i);
+  for (let i = 0; i < 20; i++) await driverRead(i);
   results.push(await measure('driver: same queries, no service, uniform over all', uniform, driverRead));
   console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; ${CONCURRENCY} concurrent callers; ${MEASURE_MS / 1000} s per row; database ${database} dropped after`);
 } finally {

@@ -1,6 +1,6 @@
 // Wiring: configuration → store, projection consumer, gRPC API and ops HTTP.
 import { authConfig, createTokenVerifier, type TokenVerifier } from '../../../libs/auth';
-import { bool, commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { bool, commonConfig, ConfigError, durationMs, port, positiveInt, z } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { CustomerRecordServiceService, type GetCustomerContextResponse } from '../../../libs/proto';
 import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
@@ -43,7 +43,8 @@ export interface CustomerRecordService {
 }
 
 export async function startCustomerRecord(ctx: ServiceContext, config: CustomerRecordConfig, overrides: { verify?: TokenVerifier } = {}): Promise<CustomerRecordService> {
-  if (!config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY) throw new Error('set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY: every call needs a verified token');
+  if (!config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY && !overrides.verify)
+    throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'set it or AUTH_JWT_PUBLIC_KEY: every call needs a verified token' }]);
   const verify = cachingVerifier(overrides.verify ?? (await createTokenVerifier(config)));
   const { db } = await connectMongo(ctx, config);
   const store = new CustomerStore(db, { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS });

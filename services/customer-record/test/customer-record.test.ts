@@ -31,6 +31,9 @@ import { CustomerStore } from '../src/store';
 import { dropDatabase, startHarness, type Harness } from './harness';
 
 const DAY = 86_400_000;
+// The topics are shared with everything else running on this broker: the projection may
+// have other records to work through before it reaches this test's.
+const KAFKA_WAIT_MS = 45_000;
 const email = (local: string) => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${local}@example.com`, namespace: '' });
 const phone = (n: string) => ({ kind: IdentityKind.IDENTITY_KIND_PHONE, value: n, namespace: '' });
 const visitor = (v: string) => ({ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: v, namespace: '' });
@@ -74,7 +77,7 @@ describe('customer-record service', () => {
     h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, recentConversations: 10, conversationId }, role);
   const regular = (c: Customer | undefined) => c?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
 
-  it('email, then SMS, then chat giving the same email: one customer, three conversations, regular at the third', async () => {
+  it('email, then SMS, then chat giving the same email: one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
     const person = uniqueId('ana');
     const mobile = randomPhone();
     const start = Date.now() - 30 * DAY;
@@ -83,14 +86,16 @@ describe('customer-record service', () => {
     await kafka.producer.publish(topics.contactInbound, first.conversationId, first);
     const { customer: resolved } = await waitFor(
       () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(person) }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
-      20_000,
+      KAFKA_WAIT_MS,
       'the email contact to be projected',
     );
     const customerId = resolved!.customerId;
     // An agent on the email conversation links the mobile number the customer gave.
     await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId, identity: phone(mobile) }, 'agent');
-    let ctx = await context(customerId);
-    expect(ctx.recentConversations).toHaveLength(1);
+    let ctx = await waitFor(async () => {
+      const c = await context(customerId);
+      return c.recentConversations.length === 1 && regular(c.customer) ? c : undefined;
+    }, KAFKA_WAIT_MS, 'the email conversation');
     expect(regular(ctx.customer)?.on).toBe(false);
 
     const second = contact({ channel: Channel.CHANNEL_SMS, sender: phone(mobile), subject: '', text: 'Any news?', receivedAt: new Date(start + 10 * DAY) });
@@ -98,7 +103,7 @@ describe('customer-record service', () => {
     ctx = await waitFor(async () => {
       const c = await context(customerId);
       return c.recentConversations.length === 2 && regular(c.customer)?.reason.startsWith('2 ') ? c : undefined;
-    }, 20_000, 'the SMS conversation');
+    }, KAFKA_WAIT_MS, 'the SMS conversation');
     expect(regular(ctx.customer)).toMatchObject({ on: false, reason: '2 conversations in the last 90 days (regular from 3)' });
 
     const third = contact({
@@ -114,7 +119,7 @@ describe('customer-record service', () => {
       const c = await context(customerId);
       // The conversation is written a moment before the flag that it changes.
       return c.recentConversations.length === 3 && regular(c.customer)?.on ? c : undefined;
-    }, 20_000, 'the chat conversation and the flag');
+    }, KAFKA_WAIT_MS, 'the chat conversation and the flag');
     expect(ctx.recentConversations.map((c) => c.channel)).toEqual([Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL]);
     expect(ctx.customer!.identities.map((i) => i.kind).sort()).toEqual([IdentityKind.IDENTITY_KIND_EMAIL, IdentityKind.IDENTITY_KIND_PHONE, IdentityKind.IDENTITY_KIND_CHAT_VISITOR].sort());
     expect(regular(ctx.customer)).toMatchObject({ on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE });
@@ -132,7 +137,7 @@ describe('customer-record service', () => {
     expect(sms.entries).toHaveLength(1);
   });
 
-  it('projects conversation events, and replaying the topics leaves the history unchanged', async () => {
+  it('projects conversation events, and replaying the topics leaves the history unchanged', { timeout: 150_000 }, async () => {
     const c = contact({ sender: email(uniqueId('bo')), channel: Channel.CHANNEL_CHAT, subject: '' });
     const conv = c.conversationId;
     const at = (s: number) => new Date(c.receivedAt!.getTime() + s * 1000);
@@ -145,7 +150,7 @@ describe('customer-record service', () => {
     ];
     await kafka.producer.publish(topics.contactInbound, conv, c, { id: `ce-${c.contactId}` });
     for (const e of events) await kafka.producer.publish(topics.conversationEvents, conv, e, { id: e.eventId });
-    const customerId = (await waitFor(() => h.service.store.findConversation(conv), 20_000, 'the conversation'))!.customerId;
+    const customerId = (await waitFor(() => h.service.store.findConversation(conv), KAFKA_WAIT_MS, 'the conversation'))!.customerId;
     const snapshot = async () => ({
       history: await h.service.store.history.find({ conversationId: conv }).sort({ _id: 1 }).toArray(),
       conversation: await h.service.store.findConversation(conv),
@@ -154,7 +159,7 @@ describe('customer-record service', () => {
     const before = await waitFor(async () => {
       const s = await snapshot();
       return s.history.length === 6 && s.conversation?.status === 'resolved' ? s : undefined;
-    }, 20_000, 'six history entries');
+    }, KAFKA_WAIT_MS, 'six history entries');
     expect(before.conversation).toMatchObject({ lastAgentId: 'agent-7', messageCount: 2, status: 'resolved' });
     const kinds = before.history.map((e) => e.kind).sort();
     expect(kinds).toEqual([1, 2, 3, 4, 7, 9].map((k) => k as HistoryEntryKind));
@@ -172,7 +177,7 @@ describe('customer-record service', () => {
       // A later event on the same key is handled after every replayed one.
       const sentinel = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(6), step: { $case: 'callEnded', callEnded: { durationMs: 1000, status: 'done' } } } as never);
       await kafka.producer.publish(topics.conversationEvents, conv, sentinel, { id: sentinel.eventId });
-      await waitFor(() => h.service.store.history.findOne({ _id: `event:${sentinel.eventId}` }), 20_000, 'the sentinel');
+      await waitFor(() => h.service.store.history.findOne({ _id: `event:${sentinel.eventId}` }), KAFKA_WAIT_MS, 'the sentinel');
       const after = await snapshot();
       expect(after.history.filter((e) => e._id !== `event:${sentinel.eventId}`)).toEqual(before.history);
       expect({ ...after.conversation, lastActivityAt: undefined }).toEqual({ ...before.conversation, lastActivityAt: undefined });

@@ -114,3 +114,13 @@ describe('authorisation matrix', () => {
     expect(seesContents('agent')).toBe(true);
   });
 });
+
+describe('configuration', () => {
+  it('names each wrong variable', async () => {
+    const { loadConfig, ConfigError } = await import('../../../libs/config');
+    const { customerRecordConfig } = await import('../src/service');
+    expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0', DEFAULT_PHONE_COUNTRY: 'france' })).toThrow(ConfigError);
+    expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0' })).toThrow(/REGULAR_MIN_CONVERSATIONS/);
+    expect(loadConfig(customerRecordConfig, {})).toMatchObject({ GRPC_PORT: 50051, HTTP_PORT: 8104, REGULAR_MIN_CONVERSATIONS: 3, REGULAR_WINDOW_DAYS: 90, CONTEXT_CACHE_TTL_MS: 2000 });
+  });
+});
