@@ -1,12 +1,10 @@
 // Customer record: one customer across all channels, history and flags, over gRPC.
-import { commonConfig, loadConfig, port } from '../../../libs/config';
-import { connectKafka, connectMongo, runService, serveOps, startGrpcServer } from '../../../libs/service';
+import { loadConfig } from '../../../libs/config';
+import { runService } from '../../../libs/service';
+import { customerRecordConfig, startCustomerRecord } from './service';
 
 runService('customer-record', async (ctx) => {
-  const config = loadConfig({ ...commonConfig, GRPC_PORT: port(50051), HTTP_PORT: port(8104) });
-  await connectMongo(ctx, config);
-  await connectKafka(ctx, config);
-  const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.CustomerRecordService'], () => {});
-  const http = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  ctx.logger.info({ grpc: grpc.port, http }, 'customer-record listening');
+  const config = loadConfig(customerRecordConfig);
+  const { grpcPort, httpPort } = await startCustomerRecord(ctx, config);
+  ctx.logger.info({ grpc: grpcPort, http: httpPort }, 'customer-record listening');
 });

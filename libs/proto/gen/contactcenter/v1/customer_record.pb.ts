@@ -332,6 +332,11 @@ export interface SetFlagRequest {
   kind: FlagKind;
   on: boolean;
   reason: string;
+  /**
+   * True removes the supervisor's setting: the flag follows the rule (regular) or the
+   * account (VIP, institutional) again; `on` is then ignored.
+   */
+  clearOverride: boolean;
 }
 
 export interface SetFlagResponse {
@@ -2400,7 +2405,7 @@ export const LinkIdentityResponse: MessageFns<LinkIdentityResponse> = {
 };
 
 function createBaseSetFlagRequest(): SetFlagRequest {
-  return { customerId: "", kind: 0, on: false, reason: "" };
+  return { customerId: "", kind: 0, on: false, reason: "", clearOverride: false };
 }
 
 export const SetFlagRequest: MessageFns<SetFlagRequest> = {
@@ -2416,6 +2421,9 @@ export const SetFlagRequest: MessageFns<SetFlagRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(34).string(message.reason);
+    }
+    if (message.clearOverride !== false) {
+      writer.uint32(40).bool(message.clearOverride);
     }
     return writer;
   },
@@ -2465,6 +2473,14 @@ export const SetFlagRequest: MessageFns<SetFlagRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.clearOverride = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2487,6 +2503,11 @@ export const SetFlagRequest: MessageFns<SetFlagRequest> = {
       kind: isSet(object.kind) ? flagKindFromJSON(object.kind) : 0,
       on: isSet(object.on) ? globalThis.Boolean(object.on) : false,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      clearOverride: isSet(object.clearOverride)
+        ? globalThis.Boolean(object.clearOverride)
+        : isSet(object.clear_override)
+        ? globalThis.Boolean(object.clear_override)
+        : false,
     };
   },
 
@@ -2504,6 +2525,9 @@ export const SetFlagRequest: MessageFns<SetFlagRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.clearOverride !== false) {
+      obj.clearOverride = message.clearOverride;
+    }
     return obj;
   },
 
@@ -2516,6 +2540,7 @@ export const SetFlagRequest: MessageFns<SetFlagRequest> = {
     message.kind = object.kind ?? 0;
     message.on = object.on ?? false;
     message.reason = object.reason ?? "";
+    message.clearOverride = object.clearOverride ?? false;
     return message;
   },
 };

@@ -1,0 +1,74 @@
+// Projects the contact and conversation topics into customers, conversations and history.
+// Every write is keyed by the event's id, so replaying the topics changes nothing.
+import { InvalidEventError } from '../../../libs/kafka';
+import type { Logger } from '../../../libs/observability';
+import { ContactKind, type ContactReceived, type ConversationEvent } from '../../../libs/proto';
+import { entryFromContact, entryFromConversationEvent } from './history';
+import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
+import type { CustomerStore } from './store';
+
+export class Projection {
+  constructor(
+    private readonly store: CustomerStore,
+    private readonly logger: Logger,
+    private readonly defaultCountry: string,
+  ) {}
+
+  async onContact(c: ContactReceived): Promise<void> {
+    if (!c.contactId || !c.conversationId) throw new InvalidEventError('contact has no contact_id or conversation_id');
+    let sender: NormalisedIdentity;
+    try {
+      sender = normaliseIdentity(c.sender, this.defaultCountry);
+    } catch (err) {
+      if (err instanceof InvalidIdentityError) throw new InvalidEventError(`contact ${c.contactId}: sender ${err.message}`);
+      throw err;
+    }
+    const hints: NormalisedIdentity[] = [];
+    for (const hint of c.identityHints) {
+      try {
+        hints.push(normaliseIdentity(hint, this.defaultCountry));
+      } catch (err) {
+        this.logger.warn({ contactId: c.contactId, problem: err instanceof Error ? err.message : String(err) }, 'identity hint ignored');
+      }
+    }
+    const customerId = await this.senderCustomer(sender, hints, c.senderDisplayName);
+    // A chat visitor who gives an email (or any other hint) joins those identities; a hint
+    // held by another customer merges that customer in.
+    for (const n of hints) await this.store.link(customerId, n, { id: 'projection', role: 'service' });
+    const customer = await this.store.liveCustomer(await this.store.getCustomer(customerId));
+    const receivedAt = c.receivedAt ?? new Date(0);
+    if (c.kind === ContactKind.CONTACT_KIND_AUTOMATED) {
+      // Recorded on the customer, but it never opens a conversation.
+      const existing = await this.store.findConversation(c.conversationId);
+      await this.store.recordEntry(entryFromContact(c, existing?.customerId ?? customer._id), { countsAsMessage: false });
+      return;
+    }
+    const { conversation } = await this.store.openConversation(c.conversationId, customer._id, c.channel, c.subject, receivedAt);
+    await this.store.recordEntry(entryFromContact(c, conversation.customerId), { countsAsMessage: true });
+  }
+
+  /**
+   * A new sender who offers an identity we already know (a chat visitor giving a known email)
+   * joins that customer instead of starting a new record.
+   */
+  private async senderCustomer(sender: NormalisedIdentity, hints: NormalisedIdentity[], displayName: string): Promise<string> {
+    const known = await this.store.findCustomerId(sender);
+    if (known) return known;
+    for (const hint of hints) {
+      const holder = await this.store.findCustomerId(hint);
+      if (holder) return (await this.store.link(holder, sender, { id: 'projection', role: 'service' })).customer._id;
+    }
+    return (await this.store.resolve(sender, displayName)).customer._id;
+  }
+
+  async onConversationEvent(e: ConversationEvent): Promise<void> {
+    if (!e.eventId || !e.conversationId) throw new InvalidEventError('conversation event has no event_id or conversation_id');
+    const mapped = entryFromConversationEvent(e, '');
+    if (!mapped) return;
+    const conversation = await this.store.findConversation(e.conversationId);
+    // Before the contact is projected the conversation is unknown: the entry waits with no
+    // customer and is attached when the conversation opens.
+    mapped.entry.customerId = conversation?.customerId ?? '';
+    await this.store.recordEntry(mapped.entry, mapped.change);
+  }
+}

@@ -1,0 +1,74 @@
+// Wiring: configuration → store, projection consumer, gRPC API and ops HTTP.
+import { authConfig, createTokenVerifier, type TokenVerifier } from '../../../libs/auth';
+import { bool, commonConfig, ConfigError, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { topics } from '../../../libs/kafka';
+import { CustomerRecordServiceService, type GetCustomerContextResponse } from '../../../libs/proto';
+import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
+import { customerRecordApi } from './api';
+import { AuditLog } from './audit';
+import { ContextCache } from './cache';
+import { Projection } from './projection';
+import { cachingVerifier } from './tokens';
+import { CustomerStore } from './store';
+
+export const customerRecordConfig = {
+  ...commonConfig,
+  ...authConfig,
+  GRPC_PORT: port(50051),
+  HTTP_PORT: port(8104),
+  /** Regular-customer rule: this many conversations... */
+  REGULAR_MIN_CONVERSATIONS: positiveInt(3),
+  /** ...within this many days. */
+  REGULAR_WINDOW_DAYS: positiveInt(90),
+  /** Country assumed for phone numbers written without +country code (ISO 3166 alpha-2). */
+  DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US or FR').default('US'),
+  /** How long a cached customer context may be served when another instance changed it; 0 turns the cache off. */
+  CONTEXT_CACHE_TTL_MS: durationMs(2000),
+  /** Consumer group of the history projection; every instance of the service shares it. */
+  PROJECTION_GROUP_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _, . or -').default('customer-record-projection'),
+  /** Where a new projection group starts; true rebuilds every history from the topics. */
+  PROJECTION_FROM_BEGINNING: bool(true),
+  /** Set false to serve reads only (no projection of the topics). */
+  PROJECTION_ENABLED: bool(true),
+};
+
+export type CustomerRecordConfig = z.output<z.ZodObject<typeof customerRecordConfig>>;
+
+export interface CustomerRecordService {
+  grpcPort: number;
+  httpPort: number;
+  store: CustomerStore;
+  projection: Projection;
+  audit: AuditLog;
+}
+
+export async function startCustomerRecord(ctx: ServiceContext, config: CustomerRecordConfig, overrides: { verify?: TokenVerifier } = {}): Promise<CustomerRecordService> {
+  if (!config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY && !overrides.verify)
+    throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'set it or AUTH_JWT_PUBLIC_KEY: every call needs a verified token' }]);
+  const verify = cachingVerifier(overrides.verify ?? (await createTokenVerifier(config)));
+  const { db } = await connectMongo(ctx, config);
+  const store = new CustomerStore(db, { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS });
+  await store.ensureIndexes();
+  const cache = new ContextCache<GetCustomerContextResponse>(config.CONTEXT_CACHE_TTL_MS);
+  store.onChange = (ids) => cache.invalidate(ids);
+  const audit = new AuditLog(store.audit, ctx.logger);
+  ctx.onStop('audit log', () => audit.flush());
+
+  const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
+  if (config.PROJECTION_ENABLED) {
+    const kafka = await connectKafka(ctx, config);
+    // From the beginning: a new deployment rebuilds every history from the topics.
+    await kafka
+      .consumer({ groupId: config.PROJECTION_GROUP_ID, fromBeginning: config.PROJECTION_FROM_BEGINNING })
+      .on(topics.contactInbound, ({ value }) => projection.onContact(value))
+      .on(topics.conversationEvents, ({ value }) => projection.onConversationEvent(value))
+      .start();
+  }
+
+  const api = customerRecordApi({ store, audit, cache, verify, logger: ctx.logger, defaultCountry: config.DEFAULT_PHONE_COUNTRY, windowDays: config.REGULAR_WINDOW_DAYS });
+  const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.CustomerRecordService'], (server) =>
+    server.addService(CustomerRecordServiceService, api),
+  );
+  const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
+  return { grpcPort: grpc.port, httpPort, store, projection, audit };
+}

@@ -1,0 +1,379 @@
+// The service against the real store, the real broker and a real gRPC client.
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, type Role } from '../../../libs/auth';
+import { connectKafka, type ServiceKafka } from '../../../libs/service';
+import { topics } from '../../../libs/kafka';
+import {
+  Channel,
+  ContactKind,
+  ContactReceived,
+  ConversationEvent,
+  FlagKind,
+  FlagSource,
+  HistoryEntryKind,
+  IdentityKind,
+  type Customer,
+  type GetCustomerContextResponse,
+  type GetHistoryResponse,
+  type ListAuditResponse,
+  type ResolveCustomerResponse,
+  type MergeCustomersResponse,
+  type UnmergeCustomerResponse,
+  type LinkIdentityResponse,
+} from '../../../libs/proto';
+import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import type { ServiceContext } from '../../../libs/service';
+import { MongoClient } from 'mongodb';
+import { PERMISSIONS, type CallName } from '../src/authz';
+import { DEFAULT_REGULAR_RULE } from '../src/flags';
+import { CustomerStore } from '../src/store';
+import { dropDatabase, startHarness, type Harness } from './harness';
+
+const DAY = 86_400_000;
+// The topics are shared with everything else running on this broker: the projection may
+// have other records to work through before it reaches this test's.
+const KAFKA_WAIT_MS = 45_000;
+const email = (local: string) => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${local}@example.com`, namespace: '' });
+const phone = (n: string) => ({ kind: IdentityKind.IDENTITY_KIND_PHONE, value: n, namespace: '' });
+const visitor = (v: string) => ({ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: v, namespace: '' });
+const randomPhone = () => `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+
+function contact(over: Partial<ContactReceived>): ContactReceived {
+  return ContactReceived.fromPartial({
+    contactId: uniqueId('contact'),
+    conversationId: uniqueId('conv'),
+    channel: Channel.CHANNEL_EMAIL,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt: new Date(),
+    newConversation: true,
+    subject: 'Invoice question',
+    text: 'My invoice is wrong',
+    ...over,
+  } as never);
+}
+
+function code(err: unknown): number {
+  return (err as ServiceError).code;
+}
+
+describe('customer-record service', () => {
+  let h: Harness;
+  let kctx: ServiceContext;
+  let kafka: ServiceKafka;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    kctx = testContext('customer-record-producer');
+    kafka = await connectKafka(kctx, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
+  });
+  afterAll(async () => {
+    await kctx.stop();
+    await h.stop();
+    await dropDatabase(h.database);
+  });
+
+  const context = (customerId: string, role: Role = 'agent', conversationId = '') =>
+    h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, recentConversations: 10, conversationId }, role);
+  const regular = (c: Customer | undefined) => c?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
+
+  it('email, then SMS, then chat giving the same email: one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
+    const person = uniqueId('ana');
+    const mobile = randomPhone();
+    const start = Date.now() - 30 * DAY;
+
+    const first = contact({ sender: email(person.toUpperCase()), senderDisplayName: 'Ana Lima', receivedAt: new Date(start) });
+    await kafka.producer.publish(topics.contactInbound, first.conversationId, first);
+    const { customer: resolved } = await waitFor(
+      () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(person) }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
+      KAFKA_WAIT_MS,
+      'the email contact to be projected',
+    );
+    const customerId = resolved!.customerId;
+    // An agent on the email conversation links the mobile number the customer gave.
+    await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId, identity: phone(mobile) }, 'agent');
+    let ctx = await waitFor(async () => {
+      const c = await context(customerId);
+      return c.recentConversations.length === 1 && regular(c.customer) ? c : undefined;
+    }, KAFKA_WAIT_MS, 'the email conversation');
+    expect(regular(ctx.customer)?.on).toBe(false);
+
+    const second = contact({ channel: Channel.CHANNEL_SMS, sender: phone(mobile), subject: '', text: 'Any news?', receivedAt: new Date(start + 10 * DAY) });
+    await kafka.producer.publish(topics.contactInbound, second.conversationId, second);
+    ctx = await waitFor(async () => {
+      const c = await context(customerId);
+      return c.recentConversations.length === 2 && regular(c.customer)?.reason.startsWith('2 ') ? c : undefined;
+    }, KAFKA_WAIT_MS, 'the SMS conversation');
+    expect(regular(ctx.customer)).toMatchObject({ on: false, reason: '2 conversations in the last 90 days (regular from 3)' });
+
+    const third = contact({
+      channel: Channel.CHANNEL_CHAT,
+      sender: visitor(uniqueId('visitor')),
+      identityHints: [email(person)],
+      subject: '',
+      text: 'Still waiting for the refund',
+      receivedAt: new Date(start + 20 * DAY),
+    });
+    await kafka.producer.publish(topics.contactInbound, third.conversationId, third);
+    ctx = await waitFor(async () => {
+      const c = await context(customerId);
+      // The conversation is written a moment before the flag that it changes.
+      return c.recentConversations.length === 3 && regular(c.customer)?.on ? c : undefined;
+    }, KAFKA_WAIT_MS, 'the chat conversation and the flag');
+    expect(ctx.recentConversations.map((c) => c.channel)).toEqual([Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL]);
+    expect(ctx.customer!.identities.map((i) => i.kind).sort()).toEqual([IdentityKind.IDENTITY_KIND_EMAIL, IdentityKind.IDENTITY_KIND_PHONE, IdentityKind.IDENTITY_KIND_CHAT_VISITOR].sort());
+    expect(regular(ctx.customer)).toMatchObject({ on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE });
+    expect(ctx.conversationsLast90Days).toBe(3);
+    const chatCustomer = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: third.sender }, 'service');
+    expect(chatCustomer.customer!.customerId).toBe(customerId);
+    expect(await h.service.store.customers.countDocuments({ mergedInto: null, 'identities.value': `${person}@example.com` })).toBe(1);
+
+    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2 }, 'agent');
+    expect(history.entries.map((e) => e.text)).toEqual(['Still waiting for the refund', 'Any news?']);
+    const rest = await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2, pageToken: history.nextPageToken }, 'agent');
+    expect(rest.entries.map((e) => e.text)).toEqual(['My invoice is wrong']);
+    expect(rest.nextPageToken).toBe('');
+    const sms = await h.call<object, GetHistoryResponse>('getHistory', { customerId, channel: Channel.CHANNEL_SMS }, 'agent');
+    expect(sms.entries).toHaveLength(1);
+  });
+
+  it('projects conversation events, and replaying the topics leaves the history unchanged', { timeout: 150_000 }, async () => {
+    const c = contact({ sender: email(uniqueId('bo')), channel: Channel.CHANNEL_CHAT, subject: '' });
+    const conv = c.conversationId;
+    const at = (s: number) => new Date(c.receivedAt!.getTime() + s * 1000);
+    const events = [
+      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(1), reason: { code: 'q', text: 'default queue' }, step: { $case: 'queued', queued: { queue: 'billing' } } } as never),
+      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(2), step: { $case: 'assigned', assigned: { agentId: 'agent-7', waitedMs: 1000 } } } as never),
+      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(3), step: { $case: 'replied', replied: { agentId: 'agent-7', outboundMessageId: 'o1', text: 'Refund sent' } } } as never),
+      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(4), step: { $case: 'resolved', resolved: { agentId: 'agent-7', disposition: 'refunded' } } } as never),
+      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(5), step: { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 5, comment: 'fast' } } } as never),
+    ];
+    await kafka.producer.publish(topics.contactInbound, conv, c, { id: `ce-${c.contactId}` });
+    for (const e of events) await kafka.producer.publish(topics.conversationEvents, conv, e, { id: e.eventId });
+    const customerId = (await waitFor(() => h.service.store.findConversation(conv), KAFKA_WAIT_MS, 'the conversation'))!.customerId;
+    const snapshot = async () => ({
+      history: await h.service.store.history.find({ conversationId: conv }).sort({ _id: 1 }).toArray(),
+      conversation: await h.service.store.findConversation(conv),
+      starts: (await h.service.store.getCustomer(customerId)).conversationStarts,
+    });
+    const before = await waitFor(async () => {
+      const s = await snapshot();
+      return s.history.length === 6 && s.conversation?.status === 'resolved' ? s : undefined;
+    }, KAFKA_WAIT_MS, 'six history entries');
+    expect(before.conversation).toMatchObject({ lastAgentId: 'agent-7', messageCount: 2, status: 'resolved' });
+    const kinds = before.history.map((e) => e.kind).sort();
+    expect(kinds).toEqual([1, 2, 3, 4, 7, 9].map((k) => k as HistoryEntryKind));
+
+    // Replay: a second instance in a fresh consumer group (empty de-duplication memory) gets
+    // the same records again; so does the projection directly, twice.
+    const replay = await startHarness({ database: h.database });
+    try {
+      await kafka.producer.publish(topics.contactInbound, conv, c, { id: `ce-${c.contactId}` });
+      for (const e of events) await kafka.producer.publish(topics.conversationEvents, conv, e, { id: e.eventId });
+      for (let i = 0; i < 2; i++) {
+        await h.service.projection.onContact(c);
+        for (const e of events) await h.service.projection.onConversationEvent(e);
+      }
+      // A later event on the same key is handled after every replayed one.
+      const sentinel = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(6), step: { $case: 'callEnded', callEnded: { durationMs: 1000, status: 'done' } } } as never);
+      await kafka.producer.publish(topics.conversationEvents, conv, sentinel, { id: sentinel.eventId });
+      await waitFor(() => h.service.store.history.findOne({ _id: `event:${sentinel.eventId}` }), KAFKA_WAIT_MS, 'the sentinel');
+      const after = await snapshot();
+      expect(after.history.filter((e) => e._id !== `event:${sentinel.eventId}`)).toEqual(before.history);
+      expect({ ...after.conversation, lastActivityAt: undefined }).toEqual({ ...before.conversation, lastActivityAt: undefined });
+      expect(after.starts).toEqual(before.starts);
+    } finally {
+      await replay.stop();
+    }
+  });
+
+  it('resolves one new identity to exactly one customer under concurrent calls', async () => {
+    const identity = email(uniqueId('race'));
+    const results = await Promise.all(Array.from({ length: 12 }, () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity, displayName: 'Race' }, 'service')));
+    expect(new Set(results.map((r) => r.customer!.customerId)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const phoneId = phone(randomPhone());
+    // Separate stores on separate connections race like separate instances of the service.
+    const clients = await Promise.all(Array.from({ length: 4 }, () => new MongoClient(MONGODB_URI).connect()));
+    try {
+      const stores = clients.map((c) => new CustomerStore(c.db(h.database), DEFAULT_REGULAR_RULE));
+      const direct = await Promise.all(stores.flatMap((store) => Array.from({ length: 3 }, () => store.resolve({ kind: phoneId.kind, value: phoneId.value, namespace: '' }, ''))));
+      expect(new Set(direct.map((r) => r.customer._id)).size).toBe(1);
+      expect(direct.filter((r) => r.created)).toHaveLength(1);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+    expect(await h.service.store.identities.countDocuments({ value: phoneId.value })).toBe(1);
+  });
+
+  it('merges two customers and undoes the merge', async () => {
+    const a = contact({ sender: email(uniqueId('merge-a')), text: 'from A' });
+    const b = contact({ sender: phone(randomPhone()), channel: Channel.CHANNEL_SMS, text: 'from B' });
+    await h.service.projection.onContact(a);
+    await h.service.projection.onContact(b);
+    const target = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: a.sender }, 'service')).customer!.customerId;
+    const source = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: b.sender }, 'service')).customer!.customerId;
+    await h.call('setFlag', { customerId: source, kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: 'known to the team' }, 'supervisor');
+
+    const merged = await h.call<object, MergeCustomersResponse>('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source, reason: 'same person' }, 'supervisor');
+    expect(merged.customer!.identities).toHaveLength(2);
+    expect(regular(merged.customer)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_SUPERVISOR });
+    expect((await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: b.sender }, 'service')).customer!.customerId).toBe(target);
+    expect((await context(target)).recentConversations).toHaveLength(2);
+    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId: target }, 'agent')).entries.map((e) => e.text).sort()).toEqual(['from A', 'from B']);
+    // A read of the merged-away record shows where it went.
+    expect((await h.call<{ customerId: string }, { customer: Customer }>('getCustomer', { customerId: source }, 'agent')).customer.mergedInto).toBe(target);
+    await expect(h.call('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source }, 'supervisor')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+
+    const undone = await h.call<object, UnmergeCustomerResponse>('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor');
+    expect(undone.restored!.customerId).toBe(source);
+    expect(undone.restored!.mergedInto).toBe('');
+    expect(undone.restored!.identities.map((i) => i.value)).toEqual([b.sender!.value]);
+    expect(undone.target!.identities.map((i) => i.value)).toEqual([a.sender!.value]);
+    expect(regular(undone.restored)).toMatchObject({ on: true, reason: 'known to the team' });
+    expect((await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: b.sender }, 'service')).customer!.customerId).toBe(source);
+    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId: target }, 'agent')).entries.map((e) => e.text)).toEqual(['from A']);
+    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId: source }, 'agent')).entries.map((e) => e.text)).toEqual(['from B']);
+    await expect(h.call('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/already undone/) });
+
+    // Linking an identity held by another customer merges it, recorded and reversible.
+    const linked = await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId: target, identity: b.sender }, 'agent');
+    expect(linked).toMatchObject({ mergedCustomerId: source });
+    expect(linked.mergeId).toBeTruthy();
+    await h.call('unmergeCustomer', { mergeId: linked.mergeId }, 'supervisor');
+  });
+
+  it('keeps accounts with a manager; VIP and institutional flags come from the account', async () => {
+    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('acme')) }, 'service');
+    const accountId = uniqueId('acct');
+    await h.call('upsertAccount', { account: { accountId, name: 'ACME Corp', managerAgentId: 'expert-9', vip: true, institutional: true, memberCustomerIds: [customer!.customerId] } }, 'supervisor');
+    const ctx = await context(customer!.customerId);
+    expect(ctx.account).toMatchObject({ accountId, managerAgentId: 'expert-9', memberCustomerIds: [customer!.customerId] });
+    expect(ctx.customer!.flags.filter((f) => f.source === FlagSource.FLAG_SOURCE_ACCOUNT).map((f) => f.kind).sort()).toEqual([FlagKind.FLAG_KIND_VIP, FlagKind.FLAG_KIND_INSTITUTIONAL]);
+    await expect(h.call('upsertAccount', { account: { accountId, memberCustomerIds: ['no-such-customer'] } }, 'supervisor')).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it('answers bad requests with INVALID_ARGUMENT or NOT_FOUND and a clear message', async () => {
+    await expect(h.call('getCustomer', { customerId: 'no-such-customer' }, 'agent')).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'no customer no-such-customer' });
+    await expect(h.call('getCustomer', { customerId: '' }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'customer_id is required' });
+    await expect(h.call('resolveCustomer', { identity: email('not an email') }, 'service')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/not an email address/) });
+    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('pages')) }, 'service');
+    await expect(h.call('getHistory', { customerId: customer!.customerId, pageSize: 500 }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/page_size must be between 1 and 200/) });
+    await expect(h.call('getHistory', { customerId: customer!.customerId, pageToken: 'garbage' }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(h.call('getCustomerContext', {}, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'either customer_id or identity is required' });
+    await expect(h.call('getCustomerContext', { identity: email(uniqueId('nobody')) }, 'agent')).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(h.call('setFlag', { customerId: customer!.customerId, kind: FlagKind.FLAG_KIND_UNSPECIFIED, on: true }, 'supervisor')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(h.call('unmergeCustomer', { mergeId: 'no-such-merge' }, 'supervisor')).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it('applies the authorisation matrix to every role and call', async () => {
+    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('authz')) }, 'service');
+    const id = customer!.customerId;
+    const requests: Record<CallName, [string, object]> = {
+      ResolveCustomer: ['resolveCustomer', { identity: email(uniqueId('authz')) }],
+      GetCustomer: ['getCustomer', { customerId: id }],
+      GetHistory: ['getHistory', { customerId: id }],
+      GetCustomerContext: ['getCustomerContext', { customerId: id }],
+      LinkIdentity: ['linkIdentity', { customerId: id, identity: visitor(uniqueId('v')) }],
+      SetFlag: ['setFlag', { customerId: id, kind: FlagKind.FLAG_KIND_VIP, on: false, reason: 'matrix' }],
+      MergeCustomers: ['mergeCustomers', { targetCustomerId: id, sourceCustomerId: 'no-such-customer' }],
+      UnmergeCustomer: ['unmergeCustomer', { mergeId: 'no-such-merge' }],
+      UpsertAccount: ['upsertAccount', { account: { accountId: uniqueId('acct'), name: 'Matrix' } }],
+      ListAudit: ['listAudit', { customerId: id }],
+    };
+    const outcome: string[] = [];
+    for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
+      await expect(h.call(method, request, null)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+      await expect(h.call(method, request, null, 'not-a-jwt')).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+      for (const role of ROLES) {
+        const allowed = PERMISSIONS[call].includes(role);
+        const result = await h.call(method, request, role).then(
+          () => 'ok',
+          (err) => (code(err) === status.PERMISSION_DENIED ? 'denied' : code(err) === status.NOT_FOUND ? 'ok' : `error ${code(err)}`),
+        );
+        outcome.push(`${call} ${role} ${result}`);
+        expect(`${call} ${role} ${result}`).toBe(`${call} ${role} ${allowed ? 'ok' : 'denied'}`);
+      }
+    }
+    // Reads open to the people who serve customers; changes and the audit log for supervisors.
+    expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
+    expect(outcome).toHaveLength(50);
+  });
+
+  it('shows ops counts and flags but no message contents', async () => {
+    const c = contact({ sender: email(uniqueId('ops')), subject: 'Private matter', text: 'my account number is 1234' });
+    await h.service.projection.onContact(c);
+    const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
+    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'ops');
+    expect(history.entries).toHaveLength(1);
+    expect(history.entries[0]).toMatchObject({ text: '', subject: '', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN });
+    const ctx = await context(customerId, 'ops');
+    expect(ctx.recentConversations[0]).toMatchObject({ subject: '', messageCount: 1 });
+    expect(ctx.customer!.flags.length).toBeGreaterThan(0);
+    expect((await context(customerId, 'agent')).recentConversations[0]!.subject).toBe('Private matter');
+  });
+
+  it('writes every read to the audit log: who, which customer, when, which conversation', async () => {
+    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('audit')) }, 'service');
+    const id = customer!.customerId;
+    const before = Date.now();
+    await h.call('getCustomer', { customerId: id, conversationId: 'conv-42' }, 'agent');
+    await context(id, 'expert', 'conv-43');
+    await context(id, 'expert', 'conv-43'); // served from the cache, still audited
+    await h.call('getHistory', { customerId: id }, 'ops');
+    const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId: id }, 'supervisor');
+    const reads = audit.entries.filter((e) => e.action !== 'ResolveCustomer');
+    expect(reads.map((e) => [e.actorId, e.actorRole, e.action, e.conversationId])).toEqual([
+      ['ops-1', 'ops', 'GetHistory', ''],
+      ['expert-1', 'expert', 'GetCustomerContext', 'conv-43'],
+      ['expert-1', 'expert', 'GetCustomerContext', 'conv-43'],
+      ['agent-1', 'agent', 'GetCustomer', 'conv-42'],
+    ]);
+    for (const e of reads) expect(e.at!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    const paged = await h.call<object, ListAuditResponse>('listAudit', { customerId: id, pageSize: 2 }, 'supervisor');
+    expect(paged.entries).toHaveLength(2);
+    expect(paged.nextPageToken).not.toBe('');
+  });
+
+  it('drops a cached context as soon as an event changes the customer', async () => {
+    const sender = email(uniqueId('cache'));
+    await h.service.projection.onContact(contact({ sender, text: 'first' }));
+    const customerId = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: sender }, 'service')).customer!.customerId;
+    expect((await context(customerId)).recentConversations).toHaveLength(1);
+    expect((await context(customerId)).recentConversations).toHaveLength(1); // now cached
+    await h.service.projection.onContact(contact({ sender, text: 'second' }));
+    expect((await context(customerId)).recentConversations).toHaveLength(2);
+    await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_VIP, on: true, reason: 'board member' }, 'supervisor');
+    expect((await context(customerId)).customer!.flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({ on: true, reason: 'board member', setBy: 'supervisor-1' });
+    await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: 'long-standing customer' }, 'supervisor');
+    expect(regular((await context(customerId)).customer)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_SUPERVISOR });
+    // Handing the flag back to the rule.
+    await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_REGULAR, clearOverride: true }, 'supervisor');
+    expect(regular((await context(customerId)).customer)).toMatchObject({ on: false, source: FlagSource.FLAG_SOURCE_RULE, reason: '2 conversations in the last 90 days (regular from 3)' });
+  });
+
+  it('keeps conversation events that arrive before their contact and attaches them when it comes', async () => {
+    const c = contact({ sender: email(uniqueId('early')), channel: Channel.CHANNEL_CHAT });
+    const early = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'queued', queued: { queue: 'general' } } } as never);
+    const assigned = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'assigned', assigned: { agentId: 'agent-early' } } } as never);
+    await h.service.projection.onConversationEvent(early);
+    await h.service.projection.onConversationEvent(assigned);
+    expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId: '' });
+    await h.service.projection.onContact(c);
+    const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
+    expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId });
+    expect(await h.service.store.pending.findOne({ _id: c.conversationId })).toBeNull();
+    const ctx = await context(customerId);
+    expect(ctx.recentConversations[0]).toMatchObject({ conversationId: c.conversationId, lastAgentId: 'agent-early', messageCount: 1 });
+  });
+
+  it('refuses a contact whose sender is malformed, so it goes to the dead-letter topic', async () => {
+    await expect(h.service.projection.onContact(contact({ sender: email('not an address') }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(h.service.projection.onContact(contact({ sender: undefined }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+  });
+
+  it('serves health on the ops port', async () => {
+    const res = await fetch(`http://127.0.0.1:${h.service.httpPort}/healthz`);
+    expect(res.status).toBe(200);
+  });
+});
