@@ -13,4 +13,9 @@ fi
 secret_file=.local/auth-secret
 [[ -s $secret_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$secret_file"
 export AUTH_JWT_SECRET=${AUTH_JWT_SECRET:-$(cat "$secret_file")}
+# Without a Twilio account, webhooks are checked against a local token (sign test requests with it).
+twilio_file=.local/twilio-dev-token
+[[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"
+export TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(cat "$twilio_file")}
+export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000000}
 node --import tsx scripts/run-services.ts

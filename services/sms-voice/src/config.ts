@@ -1,0 +1,27 @@
+import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+
+export const smsVoiceConfigShape = {
+  ...commonConfig,
+  HTTP_PORT: port(8102),
+  /** The auth token webhooks are signed with (Twilio console → Account → API keys & tokens). */
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (32 characters)'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits'),
+  /** Where Twilio reaches this service, as configured on the numbers: signatures are computed over it. */
+  PUBLIC_BASE_URL: z.string().url('must be a URL such as https://cc.example.com').default('http://127.0.0.1:8102'),
+  /** Twilio's REST API; tests point it at a local server that answers as Twilio does. */
+  TWILIO_API_BASE_URL: z.string().url().default('https://api.twilio.com'),
+  /** Country assumed for numbers written without +country code. */
+  DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code').default('US'),
+  /** Messages between the same two numbers within this time join one conversation. */
+  SMS_CONVERSATION_WINDOW_MS: durationMs(24 * 3600_000),
+  /** First-response target told to callers until routing gives an estimate. */
+  VOICE_SLA_MS: durationMs(30_000),
+  /** Above this estimated wait a caller is offered a callback. */
+  CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
+  WEBHOOK_MAX_BYTES: positiveInt(64 * 1024),
+  OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
+  PUBLISH_TIMEOUT_MS: durationMs(5000),
+  SMS_OUTBOUND_GROUP: z.string().default('sms-voice-outbound'),
+};
+
+export type SmsVoiceConfig = z.output<z.ZodObject<typeof smsVoiceConfigShape>>;

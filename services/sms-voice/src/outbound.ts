@@ -1,0 +1,125 @@
+// Outbound SMS through the real twilio client, and bridging queued calls to agents.
+import twilio from 'twilio';
+import type RequestClientType from 'twilio/lib/base/RequestClient';
+import type { Registry } from 'prom-client';
+import { topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
+import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
+import { Channel, ConversationEvent, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
+import type { SmsVoiceConfig } from './config';
+import { splitBody } from './sms';
+import type { SmsVoiceStore } from './store';
+
+const TEXTED = new Set([
+  OutboundKind.OUTBOUND_KIND_REPLY,
+  OutboundKind.OUTBOUND_KIND_ACKNOWLEDGEMENT,
+  OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
+  OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED,
+  OutboundKind.OUTBOUND_KIND_SURVEY,
+]);
+
+/** A twilio client whose REST calls go to `apiBaseUrl` (Twilio itself, or a local stand-in in tests). */
+export function createTwilioClient(config: Pick<SmsVoiceConfig, 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_API_BASE_URL'>) {
+  const base = config.TWILIO_API_BASE_URL.replace(/\/$/, '');
+  class RebasedRequestClient extends twilio.RequestClient {
+    override request<T>(opts: RequestClientType.RequestOptions<T>) {
+      return super.request<T>({ ...opts, uri: opts.uri.replace(/^https:\/\/api\.twilio\.com/, base) });
+    }
+  }
+  return twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: new RebasedRequestClient() });
+}
+
+/** Twilio answers 429 and 5xx for what may pass later; other 4xx answers are final. */
+function classify(err: unknown): { permanent: boolean; code: string; detail: string } {
+  const e = err as { status?: number; code?: number | string; message?: string };
+  const status = e.status ?? 0;
+  return { permanent: status >= 400 && status < 500 && status !== 429, code: String(e.code ?? status ?? 'ERROR'), detail: e.message ?? String(err) };
+}
+
+export interface SmsOutboundDeps {
+  config: SmsVoiceConfig;
+  store: SmsVoiceStore;
+  producer: EventProducer;
+  logger: Logger;
+  metrics: Registry;
+}
+
+export function createOutboundHandler(deps: SmsOutboundDeps) {
+  const { config, store, producer, logger } = deps;
+  const client = createTwilioClient(config);
+  const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  const sent = sharedCounter(deps.metrics, { name: 'cc_sms_outbound_total', help: 'Outbound SMS and call bridging by outcome', labelNames: ['outcome'] });
+
+  const report = async (message: OutboundMessage, outcome: { delivered: boolean; code?: string; detail?: string; permanent?: boolean }, sid = '') => {
+    const event = ConversationEvent.fromPartial({
+      eventId: `sms-out-${message.messageId}-${outcome.delivered ? 'sent' : 'failed'}`,
+      conversationId: message.conversationId,
+      occurredAt: new Date(),
+      channel: message.channel,
+      reason: outcome.delivered ? { code: 'delivery.queued', text: `accepted by Twilio as ${sid}` } : { code: outcome.permanent ? 'delivery.failed_permanently' : 'delivery.gave_up', text: outcome.detail ?? '' },
+      step: {
+        $case: 'deliveryReported',
+        deliveryReported: { outboundMessageId: message.messageId, delivered: outcome.delivered, errorCode: outcome.code ?? '', detail: outcome.detail ?? '', permanent: outcome.permanent ?? false },
+      },
+    });
+    await producer.publish(topics.conversationEvents, message.conversationId, event, { id: event.eventId });
+  };
+
+  const withRetries = async <T>(message: OutboundMessage, call: () => Promise<T>): Promise<T | undefined> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const failure = classify(err);
+        if (failure.permanent || attempt >= config.OUTBOUND_MAX_ATTEMPTS) {
+          sent.inc({ outcome: failure.permanent ? 'failed_permanently' : 'gave_up' });
+          await report(message, { delivered: false, code: failure.code, detail: failure.permanent ? failure.detail : `gave up after ${attempt} attempts: ${failure.detail}`, permanent: failure.permanent });
+          return undefined;
+        }
+        logger.info({ conversationId: message.conversationId, attempt, ...errorDetails(err) }, 'Twilio request failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 8000)));
+      }
+    }
+  };
+
+  const sendSms = async (message: OutboundMessage) => {
+    const numbers = await store.companyNumberOf(message.conversationId);
+    const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : numbers?.customer;
+    if (!to || !numbers) {
+      sent.inc({ outcome: 'no_recipient' });
+      return report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no phone numbers known for this conversation' });
+    }
+    if (await store.isOptedOut(to)) {
+      sent.inc({ outcome: 'opted_out' });
+      return report(message, { delivered: false, permanent: true, code: 'OPTED_OUT', detail: 'the customer replied STOP; no SMS may be sent until START' });
+    }
+    const sids: string[] = [];
+    for (const body of splitBody(message.text)) {
+      const created = await withRetries(message, () => client.messages.create({ from: numbers.company, to, body, statusCallback: `${base}/twilio/sms/status` }));
+      if (!created) return;
+      sids.push(created.sid);
+      await store.rememberSid(created.sid, message.conversationId);
+    }
+    sent.inc({ outcome: 'sent' });
+    await report(message, { delivered: true }, sids.join(','));
+  };
+
+  const connectCall = async (message: OutboundMessage) => {
+    const call = await store.calls.findOne({ conversationId: message.conversationId, endedAt: { $exists: false } });
+    const agentNumber = message.channelMetadata['agent-number'] ?? '';
+    if (!call || !agentNumber) {
+      return report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: call ? 'no agent-number in the message' : 'the call is no longer in progress' });
+    }
+    const twiml = new twilio.twiml.VoiceResponse();
+    twiml.dial({ callerId: call.company }, agentNumber);
+    const updated = await withRetries(message, () => client.calls(call._id).update({ twiml: twiml.toString() }));
+    if (updated) {
+      sent.inc({ outcome: 'bridged' });
+      await report(message, { delivered: true }, call._id);
+    }
+  };
+
+  return async ({ value: message }: ConsumedEvent<OutboundMessage>): Promise<void> => {
+    if (message.channel === Channel.CHANNEL_SMS && TEXTED.has(message.kind)) return sendSms(message);
+    if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) return connectCall(message);
+  };
+}

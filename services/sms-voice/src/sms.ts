@@ -1,0 +1,81 @@
+// SMS rules with no I/O: numbers to E.164, carrier keywords, segments and length.
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
+export class InvalidNumberError extends Error {
+  constructor(readonly field: string, value: string) {
+    super(`${field} "${value.slice(0, 40)}" is not a valid phone number`);
+    this.name = 'InvalidNumberError';
+  }
+}
+
+export function toE164(value: string, field: string, defaultCountry: string): string {
+  const parsed = parsePhoneNumberFromString(value.trim(), defaultCountry as CountryCode);
+  if (!parsed || !parsed.isValid()) throw new InvalidNumberError(field, value);
+  return parsed.number;
+}
+
+export type Keyword = 'stop' | 'start' | 'help';
+
+/** The opt-out keywords carriers require honouring (CTIA; Twilio's defaults). */
+export function keywordOf(body: string): Keyword | undefined {
+  const word = body.trim().toUpperCase().replace(/[.!]+$/, '');
+  if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE'].includes(word)) return 'stop';
+  if (['START', 'YES', 'UNSTOP', 'OPTIN'].includes(word)) return 'start';
+  if (['HELP', 'INFO'].includes(word)) return 'help';
+  return undefined;
+}
+
+// GSM 03.38 default alphabet and its extension table (each extension character costs two).
+const GSM7 = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+const GSM7_EXTENDED = new Set('^{}\\[~]|€\f');
+
+export interface Segments {
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+}
+
+/** How many SMS segments a body takes, as carriers count them. */
+export function countSegments(body: string): Segments {
+  const chars = [...body];
+  if (chars.every((c) => GSM7.has(c) || GSM7_EXTENDED.has(c))) {
+    const septets = chars.reduce((n, c) => n + (GSM7_EXTENDED.has(c) ? 2 : 1), 0);
+    return { encoding: 'GSM-7', segments: septets <= 160 ? 1 : Math.ceil(septets / 153) };
+  }
+  // UCS-2 counts UTF-16 code units: characters outside the BMP take two.
+  const units = body.length;
+  return { encoding: 'UCS-2', segments: units <= 70 ? 1 : Math.ceil(units / 67) };
+}
+
+/** Twilio refuses bodies over 1,600 characters: longer texts go as several messages, split between words. */
+export const TWILIO_MAX_BODY = 1600;
+
+export function splitBody(body: string, max = TWILIO_MAX_BODY): string[] {
+  const parts: string[] = [];
+  let rest = body.trim();
+  while (rest.length > max) {
+    let cut = rest.lastIndexOf(' ', max);
+    if (cut < max / 2) cut = max;
+    // Never cut a surrogate pair in two.
+    if (/[\uD800-\uDBFF]/.test(rest[cut - 1] ?? '')) cut--;
+    parts.push(rest.slice(0, cut).trim());
+    rest = rest.slice(cut).trim();
+  }
+  if (rest) parts.push(rest);
+  return parts;
+}
+
+/** A wait in words a caller understands: "less than a minute", "about 3 minutes". */
+export function waitInWords(ms: number): string {
+  if (ms < 60_000) return 'less than a minute';
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return minutes === 1 ? 'about 1 minute' : `about ${minutes} minutes`;
+  const hours = Math.round(minutes / 30) / 2;
+  return hours === 1 ? 'about an hour' : `about ${hours} hours`;
+}
+
+export function positionInWords(position: number): string {
+  if (position <= 1) return 'You are next in line.';
+  return `There ${position - 1 === 1 ? 'is 1 caller' : `are ${position - 1} callers`} ahead of you.`;
+}

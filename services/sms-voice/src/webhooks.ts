@@ -1,0 +1,272 @@
+// Twilio's webhooks over HTTP: every request's signature checked first, SMS and calls turned
+// into contacts, callers answered with TwiML. A webhook answers 200 only after Kafka
+// acknowledged what it carried; 503 otherwise, so Twilio retries and nothing is lost.
+import type http from 'node:http';
+import twilio from 'twilio';
+import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
+import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
+import type { Registry } from 'prom-client';
+import type { SmsVoiceConfig } from './config';
+import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
+import type { SmsVoiceStore } from './store';
+
+const { MessagingResponse, VoiceResponse } = twilio.twiml;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export interface WebhookDeps {
+  config: SmsVoiceConfig;
+  store: SmsVoiceStore;
+  producer: EventProducer;
+  logger: Logger;
+  metrics: Registry;
+  now?: () => Date;
+}
+
+type Params = Record<string, string>;
+type Route = (params: Params) => Promise<string>;
+
+async function readForm(req: http.IncomingMessage, maxBytes: number): Promise<Params> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'expected application/x-www-form-urlencoded');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new HttpError(413, `request body over ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+}
+
+export function createWebhookHandler(deps: WebhookDeps) {
+  const { config, store, producer, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const counted = sharedCounter(deps.metrics, { name: 'cc_twilio_webhooks_total', help: 'Twilio webhooks by route and HTTP status', labelNames: ['route', 'status'] });
+  const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  const phone = (value: string | undefined, field: string) => toE164(value ?? '', field, config.DEFAULT_PHONE_COUNTRY);
+
+  const publishContact = (contact: ContactReceived) => producer.publish(topics.contactInbound, contact.conversationId, contact, { id: contact.contactId });
+  const publishEvent = (event: ConversationEvent) => producer.publish(topics.conversationEvents, event.conversationId, event, { id: event.eventId });
+
+  const sms: Route = async (p) => {
+    const sid = required(p, 'MessageSid');
+    const customer = phone(p.From, 'From');
+    const company = phone(p.To, 'To');
+    const body = (p.Body ?? '').slice(0, 1600);
+    const keyword = keywordOf(body);
+    const reply = new MessagingResponse();
+    if (keyword === 'stop') await store.setOptOut(customer, true);
+    if (keyword === 'start') await store.setOptOut(customer, false);
+    if (keyword === 'help') reply.message('Reply with your question and an agent will answer. Reply STOP to stop messages, START to receive them again.');
+    if (keyword === 'stop' || keyword === 'start') return reply.toString(); // Twilio sends the carrier confirmation itself.
+
+    const known = await store.conversationOfSid(sid);
+    const at = now();
+    const thread = known ? { conversationId: known, isNew: false } : await store.conversationFor(customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
+    await store.rememberSid(sid, thread.conversationId);
+    const media = Array.from({ length: Math.min(Number(p.NumMedia ?? 0) || 0, 10) }, (_, i) => ({
+      name: `media-${i}`,
+      contentType: p[`MediaContentType${i}`] ?? '',
+      sizeBytes: 0,
+      sha256: '',
+      storageRef: p[`MediaUrl${i}`] ?? '',
+    })).filter((m) => m.storageRef);
+    await publishContact(
+      ContactReceived.fromPartial({
+        contactId: `sms-${sid}`,
+        conversationId: thread.conversationId,
+        channel: Channel.CHANNEL_SMS,
+        kind: ContactKind.CONTACT_KIND_MESSAGE,
+        receivedAt: at,
+        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: customer },
+        recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: company },
+        newConversation: thread.isNew && !known,
+        text: body,
+        attachments: media,
+        externalId: sid,
+        channelMetadata: { 'message-sid': sid, ...(p.FromCountry ? { 'from-country': p.FromCountry } : {}) },
+      }),
+    );
+    return reply.toString();
+  };
+
+  const voice: Route = async (p) => {
+    const sid = required(p, 'CallSid');
+    const customer = phone(p.From, 'From');
+    const company = phone(p.To, 'To');
+    const existing = await store.calls.findOne({ _id: sid });
+    const conversationId = existing?.conversationId ?? `conv-${sid}`;
+    if (!existing) await store.calls.updateOne({ _id: sid }, { $setOnInsert: { conversationId, customer, company, startedAt: now() } }, { upsert: true });
+    await publishContact(
+      ContactReceived.fromPartial({
+        contactId: `call-${sid}`,
+        conversationId,
+        channel: Channel.CHANNEL_VOICE,
+        kind: ContactKind.CONTACT_KIND_CALL,
+        receivedAt: existing?.startedAt ?? now(),
+        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: customer },
+        recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: company },
+        newConversation: true,
+        externalId: sid,
+        channelMetadata: { 'call-sid': sid },
+      }),
+    );
+    const response = new VoiceResponse();
+    response.say('Thank you for calling. Please hold while we connect you to the next available agent.');
+    response.enqueue({ waitUrl: `${base}/twilio/voice/wait`, waitUrlMethod: 'POST', action: `${base}/twilio/voice/queue-result`, method: 'POST' }, 'support');
+    return response.toString();
+  };
+
+  /** Played to a queued caller, again and again: position, estimated wait, and a callback offer when the wait is long. */
+  const wait: Route = async (p) => {
+    const position = Math.max(1, Number(p.QueuePosition ?? 1) || 1);
+    // The channel's SLA target per caller ahead until routing gives its estimate.
+    const estimateMs = config.VOICE_SLA_MS * position;
+    const response = new VoiceResponse();
+    response.say(`${positionInWords(position)} The expected wait is ${waitInWords(estimateMs)}.`);
+    if (estimateMs > config.CALLBACK_OFFER_AFTER_MS) {
+      const gather = response.gather({ numDigits: 1, action: `${base}/twilio/voice/callback`, method: 'POST', timeout: 5 });
+      gather.say('To be called back instead of waiting, press 1.');
+    }
+    response.pause({ length: 10 });
+    return response.toString();
+  };
+
+  const callback: Route = async (p) => {
+    const sid = required(p, 'CallSid');
+    const response = new VoiceResponse();
+    if (p.Digits !== '1') {
+      response.say('Please keep holding.');
+      return response.toString();
+    }
+    const call = await store.calls.findOne({ _id: sid });
+    if (!call) throw new HttpError(404, `unknown call ${sid}`);
+    await publishContact(
+      ContactReceived.fromPartial({
+        contactId: `callback-${sid}`,
+        conversationId: call.conversationId,
+        channel: Channel.CHANNEL_VOICE,
+        kind: ContactKind.CONTACT_KIND_CALLBACK_REQUEST,
+        receivedAt: now(),
+        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer },
+        recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.company },
+        externalId: sid,
+        channelMetadata: { 'call-sid': sid, 'callback-number': call.customer },
+      }),
+    );
+    response.say('Thank you. We will call you back as soon as an agent is free. Goodbye.');
+    response.leave();
+    return response.toString();
+  };
+
+  const queueResult: Route = async (p) => {
+    const sid = required(p, 'CallSid');
+    const call = await store.calls.findOne({ _id: sid });
+    if (call && p.QueueResult === 'hangup') {
+      await publishEvent(
+        ConversationEvent.fromPartial({
+          eventId: `abandoned-${sid}`,
+          conversationId: call.conversationId,
+          occurredAt: now(),
+          channel: Channel.CHANNEL_VOICE,
+          reason: { code: 'caller.hung_up_in_queue', text: 'the caller hung up while waiting' },
+          step: { $case: 'abandoned', abandoned: { waitedMs: (Number(p.QueueTime ?? 0) || 0) * 1000 } },
+        }),
+      );
+    }
+    return new VoiceResponse().toString();
+  };
+
+  const callStatus: Route = async (p) => {
+    const sid = required(p, 'CallSid');
+    const call = await store.calls.findOne({ _id: sid });
+    if (call && ['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(p.CallStatus ?? '')) {
+      await store.calls.updateOne({ _id: sid }, { $set: { endedAt: now() } });
+      await publishEvent(
+        ConversationEvent.fromPartial({
+          eventId: `call-ended-${sid}`,
+          conversationId: call.conversationId,
+          occurredAt: now(),
+          channel: Channel.CHANNEL_VOICE,
+          reason: { code: `call.${p.CallStatus}`, text: `call ${p.CallStatus}` },
+          step: { $case: 'callEnded', callEnded: { durationMs: (Number(p.CallDuration ?? 0) || 0) * 1000, status: p.CallStatus ?? '' } },
+        }),
+      );
+    }
+    return new VoiceResponse().toString();
+  };
+
+  const smsStatus: Route = async (p) => {
+    const sid = required(p, 'MessageSid');
+    const status = p.MessageStatus ?? '';
+    const conversationId = await store.conversationOfSid(sid);
+    if (conversationId && ['delivered', 'undelivered', 'failed'].includes(status)) {
+      await publishEvent(
+        ConversationEvent.fromPartial({
+          eventId: `sms-status-${sid}-${status}`,
+          conversationId,
+          occurredAt: now(),
+          channel: Channel.CHANNEL_SMS,
+          reason: { code: `delivery.${status}`, text: `carrier reported ${status}` },
+          step: {
+            $case: 'deliveryReported',
+            deliveryReported: { outboundMessageId: sid, delivered: status === 'delivered', errorCode: p.ErrorCode ?? '', detail: status, permanent: status !== 'delivered' },
+          },
+        }),
+      );
+    }
+    return '';
+  };
+
+  const routes: Record<string, Route> = {
+    '/twilio/sms': sms,
+    '/twilio/sms/status': smsStatus,
+    '/twilio/voice': voice,
+    '/twilio/voice/wait': wait,
+    '/twilio/voice/callback': callback,
+    '/twilio/voice/queue-result': queueResult,
+    '/twilio/voice/status': callStatus,
+  };
+
+  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = routes[path];
+    if (!route) return false;
+    let status = 200;
+    try {
+      if (req.method !== 'POST') throw new HttpError(405, 'Twilio webhooks are POST requests');
+      const params = await readForm(req, config.WEBHOOK_MAX_BYTES);
+      const signature = req.headers['x-twilio-signature'];
+      // Signed over the public URL Twilio called, which a proxy may hide from us.
+      if (typeof signature !== 'string' || !twilio.validateRequest(config.TWILIO_AUTH_TOKEN, signature, base + (req.url ?? ''), params)) {
+        throw new HttpError(403, 'missing or invalid X-Twilio-Signature');
+      }
+      const body = await route(params);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+    } catch (err) {
+      status = err instanceof HttpError ? err.status : err instanceof InvalidNumberError ? 400 : err instanceof KafkaUnavailableError ? 503 : 500;
+      if (status >= 500) logger.warn({ path, status, ...errorDetails(err) }, 'webhook not accepted');
+      const message = status === 500 ? 'internal error' : err instanceof Error ? err.message : String(err);
+      res.writeHead(status, { 'content-type': 'text/plain', ...(status === 503 ? { 'retry-after': '5' } : {}) }).end(message);
+    } finally {
+      counted.inc({ route: path, status: String(status) });
+    }
+    return true;
+  };
+}
+
+function required(params: Params, name: string): string {
+  const value = params[name];
+  if (!value || !/^[A-Za-z0-9]{10,64}$/.test(value)) throw new HttpError(400, `${name} is missing or malformed`);
+  return value;
+}

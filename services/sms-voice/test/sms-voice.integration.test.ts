@@ -1,0 +1,304 @@
+// The sms-voice service over real HTTP, Kafka and the store. Webhooks are signed exactly as
+// Twilio signs them; the twilio client talks to a local server that answers like Twilio's REST API.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { MongoClient } from 'mongodb';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../libs/config';
+import { topics } from '../../../libs/kafka';
+import { listen } from '../../../libs/observability';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
+import { cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { smsVoiceConfigShape } from '../src/config';
+import { startSmsVoiceService } from '../src/service';
+
+const AUTH_TOKEN = randomBytes(16).toString('hex');
+const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
+const COMPANY = '+14155550100';
+const database = uniqueId('smsvoice_test').replace(/-/g, '_');
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
+
+interface TwilioRequest {
+  method: string;
+  path: string;
+  form: Record<string, string>;
+  authorization?: string;
+}
+const twilioRequests: TwilioRequest[] = [];
+let twilioApi: http.Server;
+let ctx: ServiceContext;
+let port: number;
+let kafka: ServiceKafka;
+let recorder: Awaited<ReturnType<typeof recordTopics>>;
+
+/** Answers like Twilio's REST API (2010-04-01): 201 with a resource, or 400 with Twilio's error body. */
+function startTwilioStandIn(): http.Server {
+  const busy = new Set<string>();
+  return http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const form = Object.fromEntries(new URLSearchParams(body));
+      twilioRequests.push({ method: req.method!, path: req.url!, form, authorization: req.headers.authorization });
+      const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      if (req.url === `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`) {
+        if (form.To === '+15005550001') return json(400, { code: 21211, message: "The 'To' number +15005550001 is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 });
+        if (form.Body?.startsWith('busy-once') && !busy.has(form.To!)) {
+          busy.add(form.To!);
+          return json(503, { code: 20503, message: 'Service unavailable', status: 503 });
+        }
+        return json(201, { sid: `SM${randomBytes(16).toString('hex')}`, account_sid: ACCOUNT_SID, to: form.To, from: form.From, body: form.Body, status: 'queued', num_segments: '1' });
+      }
+      const call = /^\/2010-04-01\/Accounts\/AC[0-9a-f]+\/Calls\/(CA[0-9a-f]+)\.json$/.exec(req.url!);
+      if (call) return json(200, { sid: call[1], status: 'in-progress' });
+      json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+    });
+  });
+}
+
+async function post(path: string, params: Record<string, string>, sign: { url?: string; token?: string; omit?: boolean } = {}, targetPort = () => port) {
+  const url = `http://127.0.0.1:${port}${path}`;
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (!sign.omit) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(sign.token ?? AUTH_TOKEN, sign.url ?? url, params);
+  const res = await fetch(`http://127.0.0.1:${targetPort()}${path}`, { method: 'POST', headers, body: new URLSearchParams(params) });
+  return { status: res.status, body: await res.text() };
+}
+
+const sid = (prefix: 'SM' | 'CA') => `${prefix}${randomBytes(16).toString('hex')}`;
+const customer = () => `+1415555${String(Math.floor(Math.random() * 9000) + 1000)}`;
+
+const contacts = () => recorder.records.filter((r) => r.topic === topics.contactInbound.name).map((r) => ContactReceived.decode(r.message.value!));
+const events = () => recorder.records.filter((r) => r.topic === topics.conversationEvents.name).map((r) => ConversationEvent.decode(r.message.value!));
+
+function configFor(overrides: Record<string, string> = {}) {
+  return loadConfig(smsVoiceConfigShape, {
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    MONGODB_URI,
+    MONGODB_DATABASE: database,
+    HTTP_PORT: '0',
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_API_BASE_URL: `http://127.0.0.1:${(twilioApi.address() as { port: number }).port}`,
+    PUBLIC_BASE_URL: 'http://127.0.0.1:PORT',
+    SMS_OUTBOUND_GROUP: uniqueId('sms-outbound'),
+    OUTBOUND_MAX_ATTEMPTS: '3',
+    ...overrides,
+  });
+}
+
+beforeAll(async () => {
+  twilioApi = startTwilioStandIn();
+  await listen(twilioApi, 0);
+  recorder = await recordTopics([topics.contactInbound.name, topics.conversationEvents.name]);
+  // The public URL must be known before start: take a free port first.
+  const probe = http.createServer();
+  const free = await listen(probe, 0);
+  await new Promise((r) => probe.close(r));
+  ctx = testContext('sms-voice-test');
+  ({ port } = await startSmsVoiceService(ctx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}` })));
+  kafka = await connectKafka(testContext('sms-voice-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
+});
+
+afterAll(async () => {
+  await ctx.stop();
+  await recorder.close();
+  await new Promise((r) => twilioApi.close(r));
+  const mongo = new MongoClient(MONGODB_URI);
+  await mongo.db(database).dropDatabase();
+  await mongo.close();
+});
+
+describe('inbound SMS', () => {
+  it('accepts a signed SMS after Kafka acknowledged it, normalised, with its media listed', async () => {
+    const from = customer();
+    const messageSid = sid('SM');
+    const res = await post('/twilio/sms', {
+      MessageSid: messageSid,
+      AccountSid: ACCOUNT_SID,
+      From: from,
+      To: '(415) 555-0100',
+      Body: 'Hi, my router blinks red 🚨',
+      NumMedia: '1',
+      MediaUrl0: 'https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1',
+      MediaContentType0: 'image/jpeg',
+    });
+    expect(res.status).toBe(200);
+    expect(XMLValidator.validate(res.body)).toBe(true);
+    expect(xml.parse(res.body)).toHaveProperty('Response');
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === messageSid), 20_000, 'the SMS contact');
+    expect(contact).toMatchObject({
+      contactId: `sms-${messageSid}`,
+      channel: Channel.CHANNEL_SMS,
+      kind: ContactKind.CONTACT_KIND_MESSAGE,
+      sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: from },
+      recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: COMPANY },
+      text: 'Hi, my router blinks red 🚨',
+      newConversation: true,
+    });
+    expect(contact.attachments).toEqual([{ name: 'media-0', contentType: 'image/jpeg', sizeBytes: 0, sha256: '', storageRef: 'https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1' }]);
+  });
+
+  it('treats a Twilio retry of the same MessageSid as one contact, and joins later messages to the open conversation', async () => {
+    const from = customer();
+    const first = sid('SM');
+    const params = { MessageSid: first, From: from, To: COMPANY, Body: 'first' };
+    expect((await post('/twilio/sms', params)).status).toBe(200);
+    expect((await post('/twilio/sms', params)).status).toBe(200);
+    const second = sid('SM');
+    expect((await post('/twilio/sms', { MessageSid: second, From: from, To: COMPANY, Body: 'second' })).status).toBe(200);
+    const later = await waitFor(() => contacts().find((c) => c.externalId === second), 20_000, 'the second SMS');
+    const copies = contacts().filter((c) => c.externalId === first);
+    expect(new Set(copies.map((c) => c.contactId)).size).toBe(1);
+    expect(new Set(copies.map((c) => c.conversationId))).toEqual(new Set([later.conversationId]));
+    expect(later.newConversation).toBe(false);
+  });
+
+  it('refuses bad, missing and wrong-URL signatures with 403 and publishes nothing', async () => {
+    const messageSid = sid('SM');
+    const params = { MessageSid: messageSid, From: customer(), To: COMPANY, Body: 'forged' };
+    expect((await post('/twilio/sms', params, { token: 'x'.repeat(32) })).status).toBe(403);
+    expect((await post('/twilio/sms', params, { omit: true })).status).toBe(403);
+    expect((await post('/twilio/sms', params, { url: `https://evil.example.com/twilio/sms` })).status).toBe(403);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(contacts().filter((c) => c.externalId === messageSid)).toEqual([]);
+  });
+
+  it('answers 400 for garbage numbers and malformed sids, 413 for oversize bodies', async () => {
+    const bad = await post('/twilio/sms', { MessageSid: sid('SM'), From: 'not-a-number', To: COMPANY, Body: 'x' });
+    expect(bad).toMatchObject({ status: 400 });
+    expect(bad.body).toContain('From');
+    expect((await post('/twilio/sms', { MessageSid: sid('SM'), From: '+999123', To: COMPANY, Body: 'x' })).status).toBe(400);
+    expect((await post('/twilio/sms', { MessageSid: 'SM<script>', From: customer(), To: COMPANY, Body: 'x' })).status).toBe(400);
+    expect((await post('/twilio/sms', { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'x'.repeat(70_000) })).status).toBe(413);
+  });
+
+  it('honours STOP: no further SMS is sent to that number, and says so as a conversation event', async () => {
+    const from = customer();
+    const hello = sid('SM');
+    await post('/twilio/sms', { MessageSid: hello, From: from, To: COMPANY, Body: 'hello' });
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === hello), 20_000, 'the SMS');
+    const stop = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: ' stop ' });
+    expect(stop.status).toBe(200);
+    const before = twilioRequests.length;
+    const reply = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId: contact.conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text: 'Did that help?' });
+    await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
+    const report = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId), 20_000, 'the refusal');
+    expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: 'OPTED_OUT' } });
+    expect(twilioRequests.slice(before).filter((r) => r.form.To === from)).toEqual([]);
+    const help = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: 'HELP' });
+    expect(xml.parse(help.body).Response.Message).toContain('Reply STOP');
+  });
+});
+
+describe('outbound SMS through the twilio client', () => {
+  it('sends a reply with messages.create, splits over 1,600 characters, retries a 503 and reports delivery', async () => {
+    const from = customer();
+    const inbound = sid('SM');
+    await post('/twilio/sms', { MessageSid: inbound, From: from, To: COMPANY, Body: 'question' });
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === inbound), 20_000, 'the SMS');
+    const text = `busy-once ${'word '.repeat(500)}`.trim();
+    const reply = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId: contact.conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text });
+    await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
+    const report = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId), 20_000, 'the delivery report');
+    expect(report.step).toMatchObject({ deliveryReported: { delivered: true } });
+    const sent = twilioRequests.filter((r) => r.form.To === from);
+    expect(sent.length).toBe(3); // one 503, then two parts
+    expect(sent.every((r) => r.form.From === COMPANY && r.form.StatusCallback?.endsWith('/twilio/sms/status'))).toBe(true);
+    expect(sent.every((r) => r.authorization === `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`)).toBe(true);
+    expect(sent.slice(1).map((r) => r.form.Body!.length).every((n) => n <= 1600)).toBe(true);
+    expect(sent.slice(1).map((r) => r.form.Body).join(' ')).toBe(text);
+  });
+
+  it('records a permanent Twilio error with its code', async () => {
+    const inbound = sid('SM');
+    await post('/twilio/sms', { MessageSid: inbound, From: customer(), To: COMPANY, Body: 'hi' });
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === inbound), 20_000, 'the SMS');
+    const reply = OutboundMessage.fromPartial({
+      messageId: uniqueId('out'),
+      conversationId: contact.conversationId,
+      channel: Channel.CHANNEL_SMS,
+      kind: OutboundKind.OUTBOUND_KIND_REPLY,
+      recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+15005550001' },
+      text: 'hello',
+    });
+    await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
+    const report = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId), 20_000, 'the failure');
+    expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: '21211' } });
+  });
+});
+
+describe('voice', () => {
+  it('greets and queues a caller, tells position and wait in words, offers a callback, and records the end of the call', async () => {
+    const callSid = sid('CA');
+    const from = customer();
+    const answer = await post('/twilio/voice', { CallSid: callSid, From: from, To: COMPANY, CallStatus: 'ringing' });
+    expect(answer.status).toBe(200);
+    expect(XMLValidator.validate(answer.body)).toBe(true);
+    const twiml = xml.parse(answer.body).Response;
+    expect(twiml.Say).toContain('Thank you for calling');
+    expect(twiml.Enqueue['#text']).toBe('support');
+    expect(twiml.Enqueue['@waitUrl']).toMatch(/\/twilio\/voice\/wait$/);
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call contact');
+    expect(call).toMatchObject({ channel: Channel.CHANNEL_VOICE, kind: ContactKind.CONTACT_KIND_CALL, sender: { value: from } });
+
+    const short = xml.parse((await post('/twilio/voice/wait', { CallSid: callSid, QueuePosition: '1', QueueTime: '5' })).body).Response;
+    expect(short.Say).toBe('You are next in line. The expected wait is less than a minute.');
+    expect(short.Gather).toBeUndefined();
+    const long = xml.parse((await post('/twilio/voice/wait', { CallSid: callSid, QueuePosition: '6', QueueTime: '40' })).body).Response;
+    expect(long.Say).toBe('There are 5 callers ahead of you. The expected wait is about 3 minutes.');
+    expect(long.Gather['@numDigits']).toBe('1');
+    expect(long.Gather.Say).toContain('press 1');
+
+    const chosen = xml.parse((await post('/twilio/voice/callback', { CallSid: callSid, Digits: '1' })).body).Response;
+    expect(chosen).toHaveProperty('Leave');
+    const callback = await waitFor(() => contacts().find((c) => c.contactId === `callback-${callSid}`), 20_000, 'the callback request');
+    expect(callback).toMatchObject({ kind: ContactKind.CONTACT_KIND_CALLBACK_REQUEST, conversationId: call.conversationId });
+
+    await post('/twilio/voice/queue-result', { CallSid: callSid, QueueResult: 'hangup', QueueTime: '42' });
+    await post('/twilio/voice/status', { CallSid: callSid, CallStatus: 'completed', CallDuration: '61' });
+    const abandoned = await waitFor(() => events().find((e) => e.eventId === `abandoned-${callSid}`), 20_000, 'the abandonment');
+    expect(abandoned.step).toMatchObject({ abandoned: { waitedMs: 42_000 } });
+    const ended = await waitFor(() => events().find((e) => e.eventId === `call-ended-${callSid}`), 20_000, 'the end of the call');
+    expect(ended.step).toMatchObject({ callEnded: { durationMs: 61_000, status: 'completed' } });
+  });
+
+  it('bridges a queued call to an agent through the REST API with <Dial>', async () => {
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    const connect = OutboundMessage.fromPartial({ messageId: uniqueId('connect'), conversationId: call.conversationId, channel: Channel.CHANNEL_VOICE, kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL, channelMetadata: { 'agent-number': '+14155550199' } });
+    await kafka.producer.publish(topics.outbound, call.conversationId, connect);
+    const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
+    const dial = xml.parse(update.form.Twiml!).Response.Dial;
+    expect(dial['#text']).toBe('+14155550199');
+    expect(dial['@callerId']).toBe(COMPANY);
+  });
+});
+
+describe('Kafka unreachable', () => {
+  it('answers 503 while Kafka is unreachable, then accepts the retry once', async () => {
+    const network = cuttableSocketFactory();
+    const outage = testContext('sms-outage');
+    const probe = http.createServer();
+    const free = await listen(probe, 0);
+    await new Promise((r) => probe.close(r));
+    const { port: outagePort } = await startSmsVoiceService(outage, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, PUBLISH_TIMEOUT_MS: '1500' }), { socketFactory: network.socketFactory });
+    try {
+      const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'during the outage' };
+      const signed = (p: Record<string, string>) => post('/twilio/sms', p, { url: `http://127.0.0.1:${outagePort}/twilio/sms` }, () => outagePort);
+      network.cut();
+      expect((await signed(params)).status).toBe(503);
+      network.restore();
+      await waitFor(async () => (await signed(params)).status === 200, 30_000, 'acceptance after the outage');
+      await waitFor(() => contacts().find((c) => c.externalId === params.MessageSid), 20_000, 'the contact');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(new Set(contacts().filter((c) => c.externalId === params.MessageSid).map((c) => c.contactId)).size).toBe(1);
+    } finally {
+      network.restore();
+      await outage.stop();
+    }
+  });
+});

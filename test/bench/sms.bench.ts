@@ -1,0 +1,79 @@
+// npm run bench:sms — signed Twilio SMS webhooks accepted per second (200 only after the Kafka
+// acknowledgement) with 50 concurrent clients, and their latency.
+//   BENCH_WEBHOOKS (default 2000), BENCH_CLIENTS (default 50)
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { MongoClient } from 'mongodb';
+import twilio from 'twilio';
+import { loadConfig } from '../../libs/config';
+import { listen } from '../../libs/observability';
+import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../libs/testing';
+import { smsVoiceConfigShape } from '../../services/sms-voice/src/config';
+import { startSmsVoiceService } from '../../services/sms-voice/src/service';
+import { percentile } from './stats';
+
+const TOTAL = Number(process.env.BENCH_WEBHOOKS ?? 2000);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+
+async function main(): Promise<void> {
+  const token = randomBytes(16).toString('hex');
+  const database = uniqueId('sms_bench').replace(/-/g, '_');
+  const probe = http.createServer();
+  const port = await listen(probe, 0);
+  await new Promise((r) => probe.close(r));
+  const base = `http://127.0.0.1:${port}`;
+  const ctx = testContext('sms-bench');
+  await startSmsVoiceService(
+    ctx,
+    loadConfig(smsVoiceConfigShape, {
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+      MONGODB_URI,
+      MONGODB_DATABASE: database,
+      HTTP_PORT: String(port),
+      PUBLIC_BASE_URL: base,
+      TWILIO_AUTH_TOKEN: token,
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      SMS_OUTBOUND_GROUP: uniqueId('bench'),
+    }),
+  );
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      for (let i = next++; i < TOTAL; i = next++) {
+        const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, From: `+1415555${String(1000 + (i % 9000))}`, To: '+14155550100', Body: `Where is my order ${i}?` };
+        const body = new URLSearchParams(params).toString();
+        const signature = twilio.getExpectedTwilioSignature(token, `${base}/twilio/sms`, params);
+        const t0 = performance.now();
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.request(`${base}/twilio/sms`, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+        if (status === 200) latencies.push(performance.now() - t0);
+        else failed++;
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, clients, Kafka and FerretDB on one machine`);
+  console.table([{ webhooks: TOTAL, clients: CLIENTS, 'accepted/s': Math.round(latencies.length / seconds), 'p50 ms': percentile(latencies, 50), 'p99 ms': percentile(latencies, 99), failed }]);
+  agent.destroy();
+  await ctx.stop();
+  const mongo = new MongoClient(MONGODB_URI);
+  await mongo.db(database).dropDatabase();
+  await mongo.close();
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
