@@ -1,0 +1,72 @@
+// Across services: mail sent over real SMTP to the email service becomes, through Kafka, the
+// customer's record in customer-record, read back over gRPC as an agent's screen would.
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { MongoClient } from 'mongodb';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../libs/auth';
+import { loadConfig } from '../../libs/config';
+import { Channel, CustomerRecordServiceClient, FlagKind, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse } from '../../libs/proto';
+import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../libs/testing';
+import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
+import { emailConfigShape } from '../../services/email/src/config';
+import { startEmailService } from '../../services/email/src/service';
+
+const SECRET = 'e2e-secret-0123456789-0123456789-abcdef';
+const database = uniqueId('e2e').replace(/-/g, '_');
+const email = testContext('e2e-email');
+const record = testContext('e2e-customer-record');
+let smtpPort: number;
+let client: InstanceType<typeof CustomerRecordServiceClient>;
+let agentToken: string;
+
+beforeAll(async () => {
+  const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0' };
+  ({ smtpPort } = await startEmailService(
+    email,
+    loadConfig(emailConfigShape, { ...common, SMTP_PORT: '0', SUPPORT_DOMAINS: 'shop.test', SMTP_URL: 'smtp://127.0.0.1:9', OUTBOUND_MAX_ATTEMPTS: '1', EMAIL_OUTBOUND_GROUP: uniqueId('e2e-out') }),
+  ));
+  const service = await startCustomerRecord(
+    record,
+    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_GROUP_ID: uniqueId('e2e-projection'), PROJECTION_FROM_BEGINNING: 'false' }),
+  );
+  client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
+  agentToken = await issueToken(SECRET, { id: 'agent-ana', role: 'agent' });
+});
+
+afterAll(async () => {
+  client.close();
+  await email.stop();
+  await record.stop();
+  const mongo = new MongoClient(MONGODB_URI);
+  await mongo.db(database).dropDatabase();
+  await mongo.close();
+});
+
+function context(address: string): Promise<GetCustomerContextResponse> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${agentToken}`);
+  return new Promise((resolve, reject) =>
+    client.getCustomerContext(GetCustomerContextRequest.fromPartial({ identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address } }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
+describe('email → Kafka → customer record', () => {
+  it("shows an agent the customer's conversations from mail, and flags the customer as regular at the third", async () => {
+    const address = `${uniqueId('carla')}@customer.test`;
+    const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    for (const subject of ['Where is my parcel?', 'Wrong size', 'Refund please']) {
+      await mailer.sendMail({ from: `"Carla Diaz" <${address.toUpperCase()}>`, to: 'help@shop.test', subject, text: `About: ${subject}` });
+    }
+    const seen = await waitFor(
+      () => context(address).then((c) => (c.recentConversations.length === 3 ? c : undefined), () => undefined),
+      45_000,
+      'three conversations on the record',
+    );
+    expect(seen.customer?.identities).toContainEqual(expect.objectContaining({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address }));
+    expect(seen.recentConversations.map((c) => c.subject).sort()).toEqual(['Refund please', 'Where is my parcel?', 'Wrong size']);
+    expect(seen.recentConversations.every((c) => c.channel === Channel.CHANNEL_EMAIL)).toBe(true);
+    const regular = seen.customer?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
+    expect(regular).toMatchObject({ on: true, reason: '3 conversations in the last 90 days' });
+  });
+});
