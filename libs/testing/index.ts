@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Kafka, logLevel, type ISocketFactory, type KafkaMessage } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { firstFetchAfterJoin } from '../kafka/consumer';
 import { createServiceContext, type ServiceContext } from '../service/runtime';
 
@@ -89,4 +90,14 @@ export function cuttableSocketFactory(): { socketFactory: ISocketFactory; cut():
       down = false;
     },
   };
+}
+
+/** Drops a test's own database. */
+export async function dropDatabase(name: string): Promise<void> {
+  const client = new MongoClient(MONGODB_URI);
+  try {
+    await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }

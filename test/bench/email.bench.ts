@@ -2,10 +2,9 @@
 // acknowledgement) with 20 concurrent senders of 10 kB mails, and the accept latency.
 //   BENCH_MAILS (default 2000), BENCH_SENDERS (default 20)
 import { cpus, totalmem } from 'node:os';
-import { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../../libs/config';
-import { testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '../../libs/testing';
+import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '../../libs/testing';
 import { emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { percentile } from './stats';
@@ -66,9 +65,7 @@ async function main(): Promise<void> {
     },
   ]);
   await ctx.stop();
-  const mongo = new MongoClient(MONGODB_URI);
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await dropDatabase(database);
   process.exit(failed ? 1 : 0);
 }
 

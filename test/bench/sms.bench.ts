@@ -4,11 +4,10 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { MongoClient } from 'mongodb';
 import twilio from 'twilio';
 import { loadConfig } from '../../libs/config';
 import { listen } from '../../libs/observability';
-import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../libs/testing';
 import { smsVoiceConfigShape } from '../../services/sms-voice/src/config';
 import { startSmsVoiceService } from '../../services/sms-voice/src/service';
 import { percentile } from './stats';
@@ -67,9 +66,7 @@ async function main(): Promise<void> {
   console.table([{ webhooks: TOTAL, clients: CLIENTS, 'accepted/s': Math.round(latencies.length / seconds), 'p50 ms': percentile(latencies, 50), 'p99 ms': percentile(latencies, 99), failed }]);
   agent.destroy();
   await ctx.stop();
-  const mongo = new MongoClient(MONGODB_URI);
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await dropDatabase(database);
   process.exit(failed ? 1 : 0);
 }
 

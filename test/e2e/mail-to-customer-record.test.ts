@@ -1,13 +1,12 @@
 // Across services: mail sent over real SMTP to the email service becomes, through Kafka, the
 // customer's record in customer-record, read back over gRPC as an agent's screen would.
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../libs/auth';
 import { loadConfig } from '../../libs/config';
 import { Channel, CustomerRecordServiceClient, FlagKind, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse } from '../../libs/proto';
-import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
 import { emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
@@ -38,9 +37,7 @@ afterAll(async () => {
   client.close();
   await email.stop();
   await record.stop();
-  const mongo = new MongoClient(MONGODB_URI);
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await dropDatabase(database);
 });
 
 function context(address: string): Promise<GetCustomerContextResponse> {

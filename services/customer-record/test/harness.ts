@@ -1,7 +1,6 @@
 // Starts the whole service in-process on ephemeral ports against the real store and broker,
 // in a database of its own, with a gRPC client and a token per role.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { MongoClient } from 'mongodb';
 import { issueToken, ROLES, type Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import * as proto from '../../../libs/proto';
@@ -62,12 +61,4 @@ export async function startHarness(options: { database?: string; groupId?: strin
   };
 }
 
-export async function dropDatabase(name: string): Promise<void> {
-  const client = new MongoClient(MONGODB_URI);
-  try {
-    await client.connect();
-    await client.db(name).dropDatabase();
-  } finally {
-    await client.close();
-  }
-}
+export { dropDatabase } from '../../../libs/testing';

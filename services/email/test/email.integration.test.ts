@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { emailConfigShape } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
@@ -69,6 +68,17 @@ const waitContact = (predicate: (c: ContactReceived) => boolean) =>
     'the contact on Kafka',
   );
 
+const deliveryReport = (outboundMessageId: string) =>
+  waitFor(
+    () =>
+      recorder.records
+        .filter((r) => r.topic === topics.conversationEvents.name)
+        .map((r) => ConversationEvent.decode(r.message.value!))
+        .find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
+    20_000,
+    'the delivery report',
+  );
+
 const customer = () => `${uniqueId('cust')}@customer.test`;
 
 beforeAll(async () => {
@@ -98,9 +108,7 @@ afterAll(async () => {
   await ctx.stop();
   await recorder.close();
   await new Promise<void>((r) => sink.close(() => r()));
-  const mongo = new MongoClient(MONGODB_URI);
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await dropDatabase(database);
 });
 
 describe('inbound mail', () => {
@@ -271,15 +279,7 @@ describe('outbound mail', () => {
     expect(mail.inReplyTo).toMatch(/@support\.test>$|^<.+>$/);
     expect(mail.references).toContain(first.messageId);
     expect(mail.headers.has('auto-submitted')).toBe(false);
-    const delivered = await waitFor(
-      () =>
-        recorder.records
-          .filter((r) => r.topic === topics.conversationEvents.name)
-          .map((r) => ConversationEvent.decode(r.message.value!))
-          .find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId),
-      20_000,
-      'the delivery report',
-    );
+    const delivered = await deliveryReport(reply.messageId);
     expect(delivered.step).toMatchObject({ deliveryReported: { delivered: true } });
   });
 
@@ -294,15 +294,7 @@ describe('outbound mail', () => {
       text: 'hello',
     });
     await kafka.producer.publish(topics.outbound, failed.conversationId, failed);
-    const report = await waitFor(
-      () =>
-        recorder.records
-          .filter((r) => r.topic === topics.conversationEvents.name)
-          .map((r) => ConversationEvent.decode(r.message.value!))
-          .find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === failed.messageId),
-      20_000,
-      'the failure report',
-    );
+    const report = await deliveryReport(failed.messageId);
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: '550' } });
   });
 });

@@ -3,7 +3,6 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { MongoClient } from 'mongodb';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
@@ -11,7 +10,7 @@ import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { smsVoiceConfigShape } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 
@@ -106,9 +105,7 @@ afterAll(async () => {
   await ctx.stop();
   await recorder.close();
   await new Promise((r) => twilioApi.close(r));
-  const mongo = new MongoClient(MONGODB_URI);
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await dropDatabase(database);
 });
 
 describe('inbound SMS', () => {
