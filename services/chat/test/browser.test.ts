@@ -72,7 +72,7 @@ describe('chat widget in Chromium', () => {
 
     // A reload resumes the same conversation with its history.
     await page.reload();
-    await page.evaluate(() => (window as unknown as { ccChat: { open(): void } }).ccChat.open());
+    await page.evaluate('window.ccChat.open()');
     await page.getByText('Hello! <script>alert(2)</script> Checking now.').waitFor({ timeout: 20_000 });
     expect(errors).toEqual([]);
     await page.close();
