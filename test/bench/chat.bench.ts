@@ -70,7 +70,10 @@ async function main() {
           const f = JSON.parse(data.toString()) as { type: string; clientMessageId?: string };
           const sent = f.clientMessageId ? pending.get(f.clientMessageId) : undefined;
           if (f.type === 'ack' && sent !== undefined) latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
-          else if (f.type === 'error') refused++;
+          else if (f.type === 'error') {
+            refused++;
+            if (refused <= 3) console.log('refused:', data.toString());
+          }
           if (f.clientMessageId) pending.delete(f.clientMessageId);
         });
         await sleep(Math.random() * INTERVAL_MS);

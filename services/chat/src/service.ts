@@ -157,8 +157,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       case 'typing':
         return; // No contract carries the visitor's typing yet; accepted and dropped.
       case 'profile': {
-        const hints = identityHints(frame);
-        await store.updateConversation(claims.conversationId, hints);
+        await store.saveProfile(claims, identityHints(frame));
         return;
       }
       case 'message':
@@ -180,7 +179,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     const hints = identityHints(hello);
     let claims: VisitorClaims;
     let token: string;
-    let conversation: ConversationDoc | null;
+    let conversation: ConversationDoc | null = null;
     let resumed = false;
     if (hello.token !== undefined) {
       try {
@@ -189,20 +188,21 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
         frames.inc({ outcome: 'bad-token' });
         return closeWith(session, CLOSE.policyViolation, err instanceof InvalidTokenError ? `invalid token: ${err.reason}` : 'invalid token');
       }
+      // No stored conversation is fine: the token is ours and nothing was written yet.
       conversation = await store.getConversation(claims.conversationId);
-      if (!conversation || conversation.visitorId !== claims.visitorId) {
-        return closeWith(session, CLOSE.policyViolation, 'invalid token: unknown conversation');
+      if (conversation && conversation.visitorId !== claims.visitorId) {
+        frames.inc({ outcome: 'bad-token' });
+        return closeWith(session, CLOSE.policyViolation, 'invalid token: conversation belongs to another visitor');
       }
       token = hello.token;
       resumed = true;
-      if (hints.name || hints.email) await store.updateConversation(claims.conversationId, hints);
     } else {
+      // A new visitor: nothing is stored until the first message or profile.
       const identity = { visitorId: newId('v'), conversationId: newId('c'), reference: newReference() };
       token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);
       claims = verifyVisitorToken(config.CHAT_TOKEN_SECRET, token);
-      await store.createConversation({ _id: identity.conversationId, visitorId: identity.visitorId, reference: identity.reference, createdAt: new Date(), ...hints });
-      conversation = await store.getConversation(identity.conversationId);
     }
+    await store.saveProfile(claims, hints);
     if (session.ws.readyState !== session.ws.OPEN) return;
     session.claims = claims;
     let set = byConversation.get(claims.conversationId);
@@ -218,13 +218,13 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   async function handleMessage(session: Session, claims: VisitorClaims, clientMessageId: string, text: string): Promise<void> {
     const started = process.hrtime.bigint();
     const messageKey = `${claims.conversationId}/c/${clientMessageId}`;
-    const doc = await store.storeOnce(
+    const { doc, conversation: numbered } = await store.storeOnce(
       messageKey,
-      claims.conversationId,
+      claims,
       (_seq, newConversation) => ({ from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: false, newConversation }),
       true,
     );
-    const conversation = await store.getConversation(claims.conversationId);
+    const conversation = numbered ?? (await store.getConversation(claims.conversationId));
     const hints = conversation ? identityHints(conversation) : {};
     const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
     const id = contactEventId(claims.visitorId, clientMessageId);
@@ -301,9 +301,9 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       deliver(conversation._id, effect.frame);
       return;
     }
-    const doc = await store.storeOnce(
+    const { doc } = await store.storeOnce(
       `${conversation._id}/o/${message.messageId || eventId}`,
-      conversation._id,
+      { conversationId: conversation._id, visitorId: conversation.visitorId, reference: conversation.reference },
       () => ({ ...effect.entry, at: message.createdAt ?? new Date(), accepted: true }),
       false,
     );

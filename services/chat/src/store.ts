@@ -47,8 +47,10 @@ export class ChatStore {
     await this.messages.createIndex({ conversationId: 1, seq: 1 });
   }
 
-  async createConversation(doc: Omit<ConversationDoc, 'seq' | 'customerSeq' | 'ended'>): Promise<void> {
-    await this.conversations.insertOne({ ...doc, seq: 0, customerSeq: 0, ended: false });
+  /** Records the visitor's name and email, creating the conversation if it has no message yet. */
+  async saveProfile(owner: ConversationOwner, profile: { name?: string; email?: string }): Promise<void> {
+    if (!profile.name && !profile.email) return;
+    await this.conversations.updateOne({ _id: owner.conversationId }, { $set: profile, $setOnInsert: insertDefaults(owner) }, { upsert: true });
   }
 
   getConversation(id: string): Promise<ConversationDoc | null> {
@@ -59,26 +61,35 @@ export class ChatStore {
     if (Object.keys(set).length) await this.conversations.updateOne({ _id: id }, { $set: set });
   }
 
-  /** Stores a message once; a repeat (resend, or another instance) gets the stored copy back. */
-  async storeOnce(id: string, conversationId: string, make: (seq: number, newConversation: boolean) => Omit<MessageDoc, '_id' | 'seq' | 'conversationId'>, fromVisitor: boolean): Promise<MessageDoc> {
+  /**
+   * Stores a message once; a repeat (resend, or another instance) gets the stored copy back.
+   * The conversation is created with its first message (a hello alone writes nothing), and the
+   * counter update returns the conversation, saving a read.
+   */
+  async storeOnce(
+    id: string,
+    owner: ConversationOwner,
+    make: (seq: number, newConversation: boolean) => Omit<MessageDoc, '_id' | 'seq' | 'conversationId'>,
+    fromVisitor: boolean,
+  ): Promise<{ doc: MessageDoc; conversation: ConversationDoc | null }> {
     const existing = await this.messages.findOne({ _id: id });
-    if (existing) return existing;
-    const counter = await this.conversations.findOneAndUpdate(
-      { _id: conversationId },
-      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 } },
-      { returnDocument: 'after' },
+    if (existing) return { doc: existing, conversation: null };
+    const conversation = await this.conversations.findOneAndUpdate(
+      { _id: owner.conversationId },
+      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 }, $setOnInsert: insertDefaults(owner) },
+      { returnDocument: 'after', upsert: true },
     );
-    if (!counter) throw new Error(`conversation ${conversationId} is not stored`);
-    const doc: MessageDoc = { _id: id, conversationId, seq: counter.seq, ...make(counter.seq, fromVisitor && counter.customerSeq === 1) };
+    if (!conversation) throw new Error(`conversation ${owner.conversationId} could not be numbered`);
+    const doc: MessageDoc = { _id: id, conversationId: owner.conversationId, seq: conversation.seq, ...make(conversation.seq, fromVisitor && conversation.customerSeq === 1) };
     try {
       await this.messages.insertOne(doc);
-      return doc;
+      return { doc, conversation };
     } catch (err) {
       // Another writer stored it first (two instances, or a concurrent resend): theirs wins; the
       // number taken here is left unused, so numbers only increase, with an occasional gap.
       if ((err as { code?: number }).code === 11000) {
         const stored = await this.messages.findOne({ _id: id });
-        if (stored) return stored;
+        if (stored) return { doc: stored, conversation };
       }
       throw err;
     }
@@ -96,6 +107,16 @@ export class ChatStore {
       .limit(limit)
       .toArray();
   }
+}
+
+export interface ConversationOwner {
+  conversationId: string;
+  visitorId: string;
+  reference: string;
+}
+
+function insertDefaults(owner: ConversationOwner) {
+  return { visitorId: owner.visitorId, reference: owner.reference, createdAt: new Date(), ended: false };
 }
 
 export function toEntry(doc: MessageDoc): ChatEntry {

@@ -183,7 +183,7 @@ describe('chat service with two instances', () => {
   });
 
   it('refuses bad, forged and expired tokens and other origins', async () => {
-    for (const token of ['garbage', `${issueVisitorToken('another-secret-0123456789-abcdefghijk', { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60)}`, issueVisitorToken(SECRET, { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60, Date.now() - 3_600_000), issueVisitorToken(SECRET, { visitorId: 'v_abcdefgh12', conversationId: 'c_unknown1234', reference: 'ABCDEF' }, 60)]) {
+    for (const token of ['garbage', `${issueVisitorToken('another-secret-0123456789-abcdefghijk', { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60)}`, issueVisitorToken(SECRET, { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60, Date.now() - 3_600_000)]) {
       const v = await Visitor.open(a.url);
       open.push(v);
       v.send({ type: 'hello', token });
@@ -208,6 +208,14 @@ describe('chat service with two instances', () => {
     open.push(forger);
     forger.send({ type: 'hello', token: `${aliceBody}.${bobSig}` });
     expect((await forger.closedWith()).code).toBe(1008);
+    // Even a correctly signed token cannot attach another visitor to Alice's conversation.
+    alice.send({ type: 'message', clientMessageId: 'a1', text: 'alice here' });
+    await alice.next((f) => f.type === 'ack');
+    const intruder = await Visitor.open(a.url);
+    open.push(intruder);
+    intruder.send({ type: 'hello', token: issueVisitorToken(SECRET, { visitorId: 'v_intruder123', conversationId: alice.conversationId!, reference: 'ABCDEF' }, 60) });
+    expect(await intruder.closedWith()).toEqual({ code: 1008, reason: 'invalid token: conversation belongs to another visitor' });
+    expect(intruder.frames).toEqual([]);
 
     await publishOutbound(routing, { conversationId: alice.conversationId!, text: 'for alice only' });
     await alice.next((f) => f.type === 'entry' && f.text === 'for alice only');
