@@ -13,7 +13,7 @@ import type { ChatConfig } from './config';
 import { contactEventId, newId, newReference, outboundEffect, surveyEventId, waitFrame } from './conversation';
 import { CLOSE, FrameError, identityHints, parseClientFrame, parseHello, type ServerFrame } from './protocol';
 import { TokenBucket } from './rate-limit';
-import { ChatStore, toEntry, type ConversationDoc } from './store';
+import { ChatStore, toEntry, type ConversationDoc, type MessageDoc } from './store';
 import { InvalidTokenError, issueVisitorToken, verifyVisitorToken, type VisitorClaims } from './token';
 
 const WIDGET_JS = readFileSync(new URL('../public/widget.js', import.meta.url), 'utf8');
@@ -218,13 +218,19 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   async function handleMessage(session: Session, claims: VisitorClaims, clientMessageId: string, text: string): Promise<void> {
     const started = process.hrtime.bigint();
     const messageKey = `${claims.conversationId}/c/${clientMessageId}`;
-    const { doc, conversation: numbered } = await store.storeOnce(
-      messageKey,
-      claims,
-      (_seq, newConversation) => ({ from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: false, newConversation }),
-      true,
-    );
-    const conversation = numbered ?? (await store.getConversation(claims.conversationId));
+    // Two writes for a new message: take a number, then store it once Kafka acknowledged. A
+    // message Kafka refused is not stored; its resend takes a new number (a gap, never a double)
+    // and keeps the same ce_id.
+    const existing = await store.findMessage(messageKey);
+    let conversation: ConversationDoc | null;
+    let doc: MessageDoc;
+    if (existing) {
+      doc = existing;
+      conversation = await store.getConversation(claims.conversationId);
+    } else {
+      conversation = await store.nextNumber(claims, true);
+      doc = { _id: messageKey, conversationId: claims.conversationId, seq: conversation.seq, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: true, newConversation: conversation.customerSeq === 1 };
+    }
     const hints = conversation ? identityHints(conversation) : {};
     const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
     const id = contactEventId(claims.visitorId, clientMessageId);
@@ -253,7 +259,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       send(session, { type: 'error', code: 'not-accepted', clientMessageId, message: 'The message could not be accepted right now; it will be sent again.' });
       return;
     }
-    if (!doc.accepted) await store.markAccepted(messageKey);
+    if (!existing) doc = await store.insertOnce(doc);
     frames.inc({ outcome: 'accepted' });
     send(session, { type: 'ack', clientMessageId, seq: doc.seq });
     ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);

