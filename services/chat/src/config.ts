@@ -1,0 +1,28 @@
+import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+
+const originList = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port] with no path, separated by commas')));
+
+export const chatConfigShape = {
+  ...commonConfig,
+  HTTP_PORT: port(8103),
+  /** HMAC-SHA256 key for visitor tokens. */
+  CHAT_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  CHAT_TOKEN_TTL_SECONDS: positiveInt(30 * 24 * 3600),
+  /** Pages allowed to open the WebSocket, besides the service's own demo page. */
+  CHAT_ALLOWED_ORIGINS: originList,
+  /** Largest WebSocket frame accepted; bigger closes the connection with 1009. */
+  CHAT_MAX_FRAME_BYTES: positiveInt(16 * 1024),
+  /** Token bucket per connection: burst size and sustained frames per second; over it closes with 1008. */
+  CHAT_RATE_BURST: positiveInt(20),
+  CHAT_RATE_PER_SECOND: positiveInt(5),
+  /** Wait told to a visitor until routing sends an estimate: the chat SLA target. */
+  CHAT_SLA_TARGET_MS: durationMs(60_000),
+  CHAT_PUBLISH_TIMEOUT_MS: durationMs(5_000),
+  CHAT_HELLO_TIMEOUT_MS: durationMs(10_000),
+};
+
+export type ChatConfig = z.output<z.ZodObject<typeof chatConfigShape>>;

@@ -1,0 +1,105 @@
+// The widget protocol: JSON frames over one WebSocket. Everything the browser sends is
+// validated here before anything else looks at it.
+import { z } from 'zod';
+
+/** WebSocket close codes used by the service (RFC 6455 section 7.4.1). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+} as const;
+
+const clientMessageId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'clientMessageId must be 1-64 letters, digits, _ or -');
+/** Control characters other than tab and newline are dropped from text before it goes anywhere. */
+const cleanText = (max: number) =>
+  z
+    .string()
+    .transform((s) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim())
+    .pipe(z.string().min(1, 'text is empty').max(max, `text is longer than ${max} characters`));
+
+export const helloFrame = z.object({
+  type: z.literal('hello'),
+  /** Absent for a new visitor. */
+  token: z.string().max(1024).optional(),
+  /** The last message number the browser saw; the server replays everything after it. */
+  lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  name: z.string().trim().max(100).optional(),
+  email: z.string().trim().max(254).optional(),
+});
+
+export const clientFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), clientMessageId, text: cleanText(4000) }),
+  z.object({ type: z.literal('profile'), name: z.string().trim().max(100).optional(), email: z.string().trim().max(254).optional() }),
+  z.object({ type: z.literal('typing') }),
+  z.object({ type: z.literal('survey-answer'), score: z.number().int().min(1).max(5), comment: z.string().trim().max(1000).optional() }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+export type HelloFrame = z.output<typeof helloFrame>;
+export type ClientFrame = z.output<typeof clientFrame>;
+
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameError';
+  }
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new FrameError('frame is not valid JSON');
+  }
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function parseHello(raw: string): HelloFrame {
+  const result = helloFrame.safeParse(parseJson(raw));
+  if (!result.success) throw new FrameError(`first frame must be a valid hello: ${describe(result.error)}`);
+  return result.data;
+}
+
+export function parseClientFrame(raw: string): ClientFrame {
+  const result = clientFrame.safeParse(parseJson(raw));
+  if (!result.success) throw new FrameError(describe(result.error));
+  return result.data;
+}
+
+/** Identity hints from what the visitor typed: a plausible email (lower-cased) and a display name. */
+export function identityHints(profile: { name?: string; email?: string }): { name?: string; email?: string } {
+  const out: { name?: string; email?: string } = {};
+  const name = profile.name?.replace(/[\u0000-\u001F\u007F]/g, '').trim();
+  if (name) out.name = name;
+  const email = profile.email?.trim().toLowerCase();
+  if (email && z.email().safeParse(email).success) out.email = email;
+  return out;
+}
+
+/** Frames the server sends; `seq` numbers the conversation's messages in both directions. */
+export type ServerFrame =
+  | { type: 'welcome'; token: string; conversationId: string; reference: string; resumed: boolean; lastSeq: number }
+  | { type: 'ack'; clientMessageId: string; seq: number }
+  | { type: 'error'; code: 'not-accepted' | 'invalid-frame' | 'internal'; message: string; clientMessageId?: string }
+  | ChatEntry
+  | { type: 'typing'; agentName?: string }
+  | { type: 'wait'; position: number | null; estimatedWaitMs: number; source: 'routing' | 'target' }
+  | { type: 'survey-ack' }
+  | { type: 'pong' };
+
+/** A numbered entry of the conversation, kept for resume. */
+export interface ChatEntry {
+  type: 'entry';
+  seq: number;
+  from: 'visitor' | 'agent' | 'system';
+  kind: 'message' | 'agent-joined' | 'transfer' | 'ended' | 'survey' | 'notice';
+  text: string;
+  clientMessageId?: string;
+  at: string;
+}

@@ -1,0 +1,333 @@
+// Wiring of the chat channel: HTTP (widget, demo page, ops paths), the WebSocket endpoint,
+// visitor messages into Kafka, and outbound messages from Kafka to whichever socket is here.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ISocketFactory } from 'kafkajs';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { KafkaUnavailableError, InvalidEventError, topics } from '../../../libs/kafka';
+import { closeServer, createOpsHandler, errorDetails, listen, sharedCounter, sharedHistogram } from '../../../libs/observability';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, type Identity, type OutboundMessage } from '../../../libs/proto';
+import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
+import type { ChatConfig } from './config';
+import { contactEventId, newId, newReference, outboundEffect, surveyEventId, waitFrame } from './conversation';
+import { CLOSE, FrameError, identityHints, parseClientFrame, parseHello, type ServerFrame } from './protocol';
+import { TokenBucket } from './rate-limit';
+import { ChatStore, toEntry, type ConversationDoc, type MessageDoc } from './store';
+import { InvalidTokenError, issueVisitorToken, verifyVisitorToken, type VisitorClaims } from './token';
+
+const WIDGET_JS = readFileSync(new URL('../public/widget.js', import.meta.url), 'utf8');
+const DEMO_HTML = readFileSync(new URL('../public/demo.html', import.meta.url), 'utf8');
+
+export interface ChatOverrides {
+  socketFactory?: ISocketFactory;
+  /** Collection name prefix, so tests keep their data apart. */
+  collectionPrefix?: string;
+}
+
+export interface ChatService {
+  port: number;
+  store: ChatStore;
+  /** Open visitor sockets on this instance. */
+  connections(): number;
+}
+
+interface Session {
+  ws: WebSocket;
+  claims?: VisitorClaims;
+  origin: string;
+  bucket: TokenBucket;
+  /** Frames of one connection are handled one after the other, so acks keep the order. */
+  chain: Promise<void>;
+  helloTimer?: NodeJS.Timeout;
+}
+
+export async function startChat(ctx: ServiceContext, config: ChatConfig, overrides: ChatOverrides = {}): Promise<ChatService> {
+  const log = ctx.logger.child({ component: 'chat' });
+  const { db } = await connectMongo(ctx, config);
+  const store = new ChatStore(db, overrides.collectionPrefix);
+  await store.init();
+  const kafka = await connectKafka(ctx, config, { publishTimeoutMs: config.CHAT_PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
+
+  const frames = sharedCounter(ctx.metrics, { name: 'cc_chat_frames_total', help: 'Frames from visitors, by outcome', labelNames: ['outcome'] });
+  const closes = sharedCounter(ctx.metrics, { name: 'cc_chat_closed_total', help: 'Connections closed by the service, by reason', labelNames: ['reason'] });
+  const ackLatency = sharedHistogram(ctx.metrics, {
+    name: 'cc_chat_ack_seconds',
+    help: 'Visitor message received to ack sent (includes the Kafka acknowledgement)',
+    labelNames: [],
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  });
+
+  /** Sockets on this instance by conversation: only these ever receive that conversation's frames. */
+  const byConversation = new Map<string, Set<Session>>();
+  const send = (s: Session, frame: ServerFrame) => {
+    if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(frame));
+  };
+  const deliver = (conversationId: string, frame: ServerFrame) => {
+    for (const s of byConversation.get(conversationId) ?? []) send(s, frame);
+  };
+  const closeWith = (s: Session, code: number, reason: string) => {
+    closes.inc({ reason });
+    s.ws.close(code, reason);
+  };
+
+  // --- HTTP -----------------------------------------------------------------------------------
+  const ops = createOpsHandler(ctx.metrics, ctx.readiness);
+  const server = http.createServer((req, res) => {
+    if (ops(req, res)) return;
+    const path = (req.url ?? '/').split('?')[0];
+    const common = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/widget.js') {
+      res.writeHead(200, { ...common, 'content-type': 'application/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' }).end(WIDGET_JS);
+      return;
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && (path === '/' || path === '/demo')) {
+      res
+        .writeHead(200, {
+          ...common,
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        })
+        .end(DEMO_HTML);
+      return;
+    }
+    res.writeHead(404, { ...common, 'content-type': 'text/plain' }).end('not found');
+  });
+
+  // --- WebSocket ------------------------------------------------------------------------------
+  const allowed = new Set(config.CHAT_ALLOWED_ORIGINS);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.CHAT_MAX_FRAME_BYTES, perMessageDeflate: false });
+  const refuse = (socket: Duplex, status: number, text: string) => {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  };
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/chat') return refuse(socket, 404, 'Not Found');
+    const origin = req.headers.origin ?? '';
+    // The service's own demo page is always allowed; any other page must be configured.
+    const ownOrigin = `http://${req.headers.host ?? ''}`;
+    if (!origin || (origin !== ownOrigin && !allowed.has(origin))) {
+      closes.inc({ reason: 'origin' });
+      log.warn({ origin: origin.slice(0, 200) }, 'WebSocket refused: origin not allowed');
+      return refuse(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, origin));
+  });
+
+  function onConnection(ws: WebSocket, origin: string): void {
+    const session: Session = { ws, origin, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve() };
+    session.helloTimer = setTimeout(() => closeWith(session, CLOSE.policyViolation, 'no hello'), config.CHAT_HELLO_TIMEOUT_MS);
+    ws.on('error', (err) => log.debug(errorDetails(err), 'visitor socket error'));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return closeWith(session, CLOSE.unsupportedData, 'text frames only');
+      if (!session.bucket.take(Date.now())) {
+        frames.inc({ outcome: 'rate-limited' });
+        return closeWith(session, CLOSE.policyViolation, 'rate limit exceeded');
+      }
+      const raw = data.toString();
+      session.chain = session.chain.then(() => handleFrame(session, raw)).catch((err: unknown) => {
+        log.error(errorDetails(err), 'handling a visitor frame failed');
+        send(session, { type: 'error', code: 'internal', message: 'the service could not handle this frame; try again' });
+      });
+    });
+    ws.on('close', () => {
+      clearTimeout(session.helloTimer);
+      const claims = session.claims;
+      if (!claims) return;
+      const set = byConversation.get(claims.conversationId);
+      set?.delete(session);
+      if (set && set.size === 0) byConversation.delete(claims.conversationId);
+    });
+  }
+
+  async function handleFrame(session: Session, raw: string): Promise<void> {
+    if (!session.claims) return handleHello(session, raw);
+    let frame;
+    try {
+      frame = parseClientFrame(raw);
+    } catch (err) {
+      frames.inc({ outcome: 'invalid' });
+      send(session, { type: 'error', code: 'invalid-frame', message: (err as Error).message });
+      return;
+    }
+    const claims = session.claims;
+    switch (frame.type) {
+      case 'ping':
+        return send(session, { type: 'pong' });
+      case 'typing':
+        return; // No contract carries the visitor's typing yet; accepted and dropped.
+      case 'profile': {
+        await store.saveProfile(claims, identityHints(frame));
+        return;
+      }
+      case 'message':
+        return handleMessage(session, claims, frame.clientMessageId, frame.text);
+      case 'survey-answer':
+        return handleSurvey(session, claims, frame.score, frame.comment);
+    }
+  }
+
+  async function handleHello(session: Session, raw: string): Promise<void> {
+    let hello;
+    try {
+      hello = parseHello(raw);
+    } catch (err) {
+      frames.inc({ outcome: 'invalid' });
+      return closeWith(session, CLOSE.policyViolation, (err as FrameError).message.slice(0, 120));
+    }
+    clearTimeout(session.helloTimer);
+    const hints = identityHints(hello);
+    let claims: VisitorClaims;
+    let token: string;
+    let conversation: ConversationDoc | null = null;
+    let resumed = false;
+    if (hello.token !== undefined) {
+      try {
+        claims = verifyVisitorToken(config.CHAT_TOKEN_SECRET, hello.token);
+      } catch (err) {
+        frames.inc({ outcome: 'bad-token' });
+        return closeWith(session, CLOSE.policyViolation, err instanceof InvalidTokenError ? `invalid token: ${err.reason}` : 'invalid token');
+      }
+      // No stored conversation is fine: the token is ours and nothing was written yet.
+      conversation = await store.getConversation(claims.conversationId);
+      if (conversation && conversation.visitorId !== claims.visitorId) {
+        frames.inc({ outcome: 'bad-token' });
+        return closeWith(session, CLOSE.policyViolation, 'invalid token: conversation belongs to another visitor');
+      }
+      token = hello.token;
+      resumed = true;
+    } else {
+      // A new visitor: nothing is stored until the first message or profile.
+      const identity = { visitorId: newId('v'), conversationId: newId('c'), reference: newReference() };
+      token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);
+      claims = verifyVisitorToken(config.CHAT_TOKEN_SECRET, token);
+    }
+    await store.saveProfile(claims, hints);
+    if (session.ws.readyState !== session.ws.OPEN) return;
+    session.claims = claims;
+    let set = byConversation.get(claims.conversationId);
+    if (!set) byConversation.set(claims.conversationId, (set = new Set()));
+    set.add(session);
+    send(session, { type: 'welcome', token, conversationId: claims.conversationId, reference: claims.reference, resumed, lastSeq: conversation?.seq ?? 0 });
+    if (resumed) {
+      for (const doc of await store.entriesAfter(claims.conversationId, hello.lastSeq)) send(session, toEntry(doc));
+      if (conversation && conversation.customerSeq > 0 && !conversation.ended) send(session, waitFrame(conversation.wait, config.CHAT_SLA_TARGET_MS));
+    }
+  }
+
+  async function handleMessage(session: Session, claims: VisitorClaims, clientMessageId: string, text: string): Promise<void> {
+    const started = process.hrtime.bigint();
+    const messageKey = `${claims.conversationId}/c/${clientMessageId}`;
+    // Two writes for a new message: take a number, then store it once Kafka acknowledged. A
+    // message Kafka refused is not stored; its resend takes a new number (a gap, never a double)
+    // and keeps the same ce_id.
+    const existing = await store.findMessage(messageKey);
+    let conversation: ConversationDoc | null;
+    let doc: MessageDoc;
+    if (existing) {
+      doc = existing;
+      conversation = await store.getConversation(claims.conversationId);
+    } else {
+      conversation = await store.nextNumber(claims, true);
+      doc = { _id: messageKey, conversationId: claims.conversationId, seq: conversation.seq, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: true, newConversation: conversation.customerSeq === 1 };
+    }
+    const hints = conversation ? identityHints(conversation) : {};
+    const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
+    const id = contactEventId(claims.visitorId, clientMessageId);
+    const contact = ContactReceived.fromPartial({
+      contactId: id,
+      conversationId: claims.conversationId,
+      channel: Channel.CHANNEL_CHAT,
+      kind: ContactKind.CONTACT_KIND_MESSAGE,
+      receivedAt: doc.at,
+      sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: claims.visitorId },
+      senderDisplayName: hints.name ?? '',
+      recipient: { kind: IdentityKind.IDENTITY_KIND_OTHER, namespace: 'chat-site', value: session.origin },
+      newConversation: doc.newConversation ?? false,
+      conversationReference: claims.reference,
+      text: doc.text,
+      identityHints: identityHintsList,
+      externalId: String(doc.seq),
+      channelMetadata: { client_message_id: clientMessageId, origin: session.origin },
+    });
+    try {
+      await kafka.producer.publish(topics.contactInbound, claims.conversationId, contact, { id, time: doc.at });
+    } catch (err) {
+      if (!(err instanceof KafkaUnavailableError)) throw err;
+      frames.inc({ outcome: 'not-accepted' });
+      log.warn({ conversationId: claims.conversationId, ...errorDetails(err) }, 'visitor message not accepted: Kafka unavailable');
+      send(session, { type: 'error', code: 'not-accepted', clientMessageId, message: 'The message could not be accepted right now; it will be sent again.' });
+      return;
+    }
+    if (!existing) doc = await store.insertOnce(doc);
+    frames.inc({ outcome: 'accepted' });
+    send(session, { type: 'ack', clientMessageId, seq: doc.seq });
+    ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (doc.newConversation) deliver(claims.conversationId, waitFrame(conversation?.wait, config.CHAT_SLA_TARGET_MS));
+  }
+
+  async function handleSurvey(session: Session, claims: VisitorClaims, score: number, comment: string | undefined): Promise<void> {
+    const conversation = await store.getConversation(claims.conversationId);
+    if (!conversation?.surveyQuestion) {
+      send(session, { type: 'error', code: 'invalid-frame', message: 'no survey was offered in this conversation' });
+      return;
+    }
+    const eventId = surveyEventId(claims.conversationId);
+    const event = ConversationEvent.fromPartial({
+      eventId,
+      conversationId: claims.conversationId,
+      occurredAt: new Date(),
+      channel: Channel.CHANNEL_CHAT,
+      reason: { code: 'chat.survey_answered', text: 'the visitor answered the satisfaction survey in the chat widget' },
+      step: { $case: 'surveyAnswered', surveyAnswered: { question: conversation.surveyQuestion, score, comment: comment ?? '' } },
+    });
+    try {
+      await kafka.producer.publish(topics.conversationEvents, claims.conversationId, event, { id: eventId });
+    } catch (err) {
+      if (!(err instanceof KafkaUnavailableError)) throw err;
+      send(session, { type: 'error', code: 'not-accepted', message: 'The survey answer could not be accepted right now; try again.' });
+      return;
+    }
+    send(session, { type: 'survey-ack' });
+  }
+
+  // --- Outbound: every instance reads every record, the one holding the socket delivers -------
+  async function onOutbound(message: OutboundMessage, eventId: string): Promise<void> {
+    if (message.channel !== Channel.CHANNEL_CHAT) return;
+    if (!message.conversationId) throw new InvalidEventError('chat outbound message has no conversation_id');
+    const effect = outboundEffect(message);
+    if (effect.action === 'ignore') return;
+    const conversation = await store.getConversation(message.conversationId);
+    if (!conversation) {
+      log.debug({ conversationId: message.conversationId }, 'outbound message for a conversation this service does not know');
+      return;
+    }
+    if (effect.action === 'transient') {
+      if (effect.wait) await store.updateConversation(conversation._id, { wait: effect.wait });
+      deliver(conversation._id, effect.frame);
+      return;
+    }
+    const { doc } = await store.storeOnce(
+      `${conversation._id}/o/${message.messageId || eventId}`,
+      { conversationId: conversation._id, visitorId: conversation.visitorId, reference: conversation.reference },
+      () => ({ ...effect.entry, at: message.createdAt ?? new Date(), accepted: true }),
+      false,
+    );
+    if (effect.ends) await store.updateConversation(conversation._id, { ended: true });
+    if (effect.entry.kind === 'survey') await store.updateConversation(conversation._id, { surveyQuestion: doc.text });
+    deliver(conversation._id, toEntry(doc));
+  }
+
+  const consumer = kafka.consumer({ groupId: `chat-outbound-${ctx.instanceId}`, fromBeginning: false });
+  consumer.on(topics.outbound, ({ value, event }) => onOutbound(value, event.id));
+  await consumer.start();
+
+  const port = await listen(server, config.HTTP_PORT, config.BIND_HOST);
+  ctx.onStop('chat http', async () => {
+    for (const client of wss.clients) client.close(CLOSE.goingAway, 'server stopping');
+    wss.close();
+    await closeServer(server);
+  });
+  log.info({ port }, 'chat listening');
+  return { port, store, connections: () => wss.clients.size };
+}

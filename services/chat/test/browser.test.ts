@@ -1,0 +1,90 @@
+// Real browser: Debian's Chromium (installed by scripts/install-browser.sh) opens the demo page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { chromium, type Browser } from 'playwright-core';
+import { topics } from '../../../libs/kafka';
+import { ContactReceived, OutboundKind } from '../../../libs/proto';
+import type { ServiceContext } from '../../../libs/service';
+import { MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { DATABASE, outboundReady, publishOutbound, startInstance, testProducer, type Instance } from './helpers';
+import type { EventProducer } from '../../../libs/kafka';
+
+describe('chat widget in Chromium', () => {
+  const prefix = uniqueId('chatweb').replace(/-/g, '_');
+  let chat: Instance;
+  let sim: ServiceContext;
+  let routing: EventProducer;
+  let browser: Browser;
+  let recorder: Awaited<ReturnType<typeof recordTopics>>;
+
+  beforeAll(async () => {
+    recorder = await recordTopics([topics.contactInbound.name]);
+    chat = await startInstance(prefix);
+    sim = testContext('routing-sim');
+    routing = await testProducer(sim);
+    await outboundReady([chat], routing);
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await recorder?.close();
+    await chat?.ctx.stop();
+    await sim?.stop();
+    const client = await MongoClient.connect(MONGODB_URI);
+    await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
+    await client.close();
+  });
+
+  it('sends a message from the demo page, shows the wait estimate and a reply pushed through cc.outbound.v1', async () => {
+    const page = await browser.newPage({ viewport: { width: 375, height: 667 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`http://127.0.0.1:${chat.chat.port}/`);
+    // Keyboard only: Tab to the launcher, Enter opens the panel with focus in the input.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText(/Connected\. Reference/).waitFor({ timeout: 20_000 });
+    // Keep every status the widget shows: a routing service on the shared broker may send its own
+    // updates right after the ones this test publishes.
+    await page.evaluate(`(() => {
+      const status = document.querySelector('[data-ccw="status"]');
+      window.statuses = [status.textContent];
+      new MutationObserver(() => window.statuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+    })()`);
+    const statusShown = (re: RegExp) => waitFor(async () => ((await page.evaluate('window.statuses')) as string[]).some((t) => re.test(t)), 20_000, `status ${re}`);
+    await page.keyboard.type('My parcel <img src=x onerror=alert(1)> never came');
+    await page.keyboard.press('Enter');
+
+    // The SLA target (about 1 minute) until routing sends an estimate; a routing service on the
+    // shared broker may already have sent its own.
+    await statusShown(/Estimated wait: about \d+ minutes?\./);
+    const rec = await recorder.waitFor((r) => ContactReceived.decode(r.message.value!).text.startsWith('My parcel'));
+    const conversationId = ContactReceived.decode(rec.message.value!).conversationId;
+    await publishOutbound(routing, { conversationId, kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, queuePosition: 2, estimatedWaitMs: 180_000 });
+    await statusShown(/^You are number 2 in the queue\. Estimated wait: about 3 minutes\.$/);
+    await publishOutbound(routing, { conversationId, text: 'Hello! <script>alert(2)</script> Checking now.', agentId: 'agent-7' });
+    await page.getByText('Hello! <script>alert(2)</script> Checking now.').waitFor({ timeout: 20_000 });
+
+    // Text stays text: the markup the visitor and the agent typed is shown, never parsed.
+    expect(await page.locator('[data-ccw="log"] img, [data-ccw="log"] script').count()).toBe(0);
+    await expect(page.locator('[data-ccw="log"] li').first().textContent()).resolves.toContain('<img src=x');
+    // The sent message is no longer marked pending once acked.
+    expect(await page.locator('[data-ccw="log"] li.ccw-pending').count()).toBe(0);
+    // Fits a phone screen.
+    const box = await page.locator('#ccw-panel').boundingBox();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(375);
+
+    // A reload resumes the same conversation with its history.
+    await page.reload();
+    await page.evaluate('window.ccChat.open()');
+    await page.getByText('Hello! <script>alert(2)</script> Checking now.').waitFor({ timeout: 20_000 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
