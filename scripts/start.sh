@@ -13,6 +13,9 @@ fi
 secret_file=.local/auth-secret
 [[ -s $secret_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$secret_file"
 export AUTH_JWT_SECRET=${AUTH_JWT_SECRET:-$(cat "$secret_file")}
+chat_file=.local/chat-token-secret
+[[ -s $chat_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$chat_file"
+export CHAT_TOKEN_SECRET=${CHAT_TOKEN_SECRET:-$(cat "$chat_file")}
 # Without a Twilio account, webhooks are checked against a local token (sign test requests with it).
 twilio_file=.local/twilio-dev-token
 [[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"

@@ -5,6 +5,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash scripts/setup.sh
+# The browser tests drive Debian's Chromium.
+bash scripts/install-browser.sh >&2
 before=$(bash scripts/infra.sh status)
 bash scripts/infra.sh up
 if [[ $before != *running* ]] && [[ -z ${KEEP_INFRA:-} ]]; then
