@@ -1,12 +1,12 @@
 // The sms-voice service's own collections: which conversation a number pair is in, opt-outs,
 // handled Twilio sids and calls.
 import { randomUUID } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
 
 interface Thread {
   _id: string; // customer|company
   conversationId: string;
-  lastAt: Date;
+  openedAt: Date;
 }
 interface HandledSid {
   _id: string; // MessageSid or CallSid
@@ -40,7 +40,24 @@ export class SmsVoiceStore {
     this.calls = db.collection('voice_calls');
   }
 
-  /** The conversation a Twilio sid was given before (a Twilio retry), if any. */
+  /**
+   * Claims a Twilio sid for a conversation, once: returns the conversation it already had when
+   * this is a Twilio retry. Insert-only, since the store may lose concurrent updates.
+   */
+  async claimSid(sid: string, conversationId: () => Promise<string>): Promise<{ conversationId: string; retry: boolean }> {
+    const known = await this.sids.findOne({ _id: sid });
+    if (known) return { conversationId: known.conversationId, retry: true };
+    const chosen = await conversationId();
+    try {
+      await this.sids.insertOne({ _id: sid, conversationId: chosen, at: new Date() });
+      return { conversationId: chosen, retry: false };
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      const winner = await this.sids.findOne({ _id: sid });
+      return { conversationId: winner?.conversationId ?? chosen, retry: true };
+    }
+  }
+
   async conversationOfSid(sid: string): Promise<string | undefined> {
     return (await this.sids.findOne({ _id: sid }))?.conversationId;
   }
@@ -50,18 +67,15 @@ export class SmsVoiceStore {
   }
 
   /**
-   * The conversation of this customer with this company number: the open one if the last
-   * message is within the window, otherwise a new one.
+   * The conversation of this customer with this company number: the one opened within the
+   * window, otherwise a new one. One read by _id; a write only when a conversation opens.
    */
   async conversationFor(customer: string, company: string, now: Date, windowMs: number): Promise<{ conversationId: string; isNew: boolean }> {
     const _id = `${customer}|${company}`;
     const thread = await this.threads.findOne({ _id });
-    if (thread && now.getTime() - thread.lastAt.getTime() <= windowMs) {
-      await this.threads.updateOne({ _id }, { $set: { lastAt: now } });
-      return { conversationId: thread.conversationId, isNew: false };
-    }
+    if (thread && now.getTime() - thread.openedAt.getTime() <= windowMs) return { conversationId: thread.conversationId, isNew: false };
     const conversationId = `conv-${randomUUID()}`;
-    await this.threads.updateOne({ _id }, { $set: { conversationId, lastAt: now } }, { upsert: true });
+    await this.threads.updateOne({ _id }, { $set: { conversationId, openedAt: now } }, { upsert: true });
     return { conversationId, isNew: true };
   }
 

@@ -70,10 +70,14 @@ export function createWebhookHandler(deps: WebhookDeps) {
     if (keyword === 'help') reply.message('Reply with your question and an agent will answer. Reply STOP to stop messages, START to receive them again.');
     if (keyword === 'stop' || keyword === 'start') return reply.toString(); // Twilio sends the carrier confirmation itself.
 
-    const known = await store.conversationOfSid(sid);
     const at = now();
-    const thread = known ? { conversationId: known, isNew: false } : await store.conversationFor(customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
-    await store.rememberSid(sid, thread.conversationId);
+    let isNew = false;
+    const claimed = await store.claimSid(sid, async () => {
+      const thread = await store.conversationFor(customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
+      isNew = thread.isNew;
+      return thread.conversationId;
+    });
+    const thread = { conversationId: claimed.conversationId, isNew: isNew && !claimed.retry };
     const media = Array.from({ length: Math.min(Number(p.NumMedia ?? 0) || 0, 10) }, (_, i) => ({
       name: `media-${i}`,
       contentType: p[`MediaContentType${i}`] ?? '',
@@ -90,7 +94,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
         receivedAt: at,
         sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: customer },
         recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: company },
-        newConversation: thread.isNew && !known,
+        newConversation: thread.isNew,
         text: body,
         attachments: media,
         externalId: sid,
