@@ -106,7 +106,8 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   slaWarningShare: 0.8,
   serviceLevelTarget: 0.8,
   channelPoints: { voice: 40, chat: 30, sms: 10, email: 0 },
-  customerPoints: { institutional: 20, vip: 15, regular: 10 },
+  // Flagged customers (50+) are ahead of unflagged ones on any channel (40 at most).
+  customerPoints: { institutional: 70, vip: 60, regular: 50 },
   ageingStepMs: 15_000,
   defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000 },
   arrivalWindowMs: 30 * 60_000,
