@@ -167,7 +167,7 @@ describe('target list', () => {
     const { contact, agent, engine, events, clock } = setup();
     agent('old');
     agent('recent');
-    const sender = { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+15550001' };
+    const sender = { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+15550001', namespace: '' };
     const first = contact({ sender });
     // "old" has been idle longest so gets the first conversation; resolve it with "old".
     expect(events(first, 'offered')[0]!.step).toMatchObject({ offered: { agentId: 'old' } });
@@ -292,7 +292,7 @@ describe('escalation', () => {
   it('escalates a repeat contact on the same subject within 7 days', () => {
     const { contact, agent, engine, events, clock } = setup();
     agent('front');
-    const sender = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ana@example.com' };
+    const sender = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ana@example.com', namespace: '' };
     const first = contact({ sender, subject: 'Router keeps rebooting', channel: Channel.CHANNEL_EMAIL });
     engine.accept('front', first);
     engine.resolve('front', first, 'fixed');
