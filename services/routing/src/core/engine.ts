@@ -185,13 +185,10 @@ export class RoutingEngine {
   readonly dirtyAgents = new Set<string>();
   readonly dirtyCustomers = new Set<string>();
   private staffingCache = new Map<string, number>();
-  private outboundSeq = 0;
 
   constructor(
     readonly policy: RoutingPolicy,
     private readonly clock: Clock,
-    /** Prefix of outbound message ids, unique per process so ids never collide. */
-    private readonly idPrefix = 'r',
   ) {
     this.classifier = new Classifier(policy);
   }
@@ -660,9 +657,10 @@ export class RoutingEngine {
   }
 
   private outbound(conv: ConversationRecord, kind: OutboundKind, text: string, agentId: string, subject = '', position = 0, estimatedWaitMs = 0): OutboundMessage {
-    // Derived from the conversation's event sequence: the same decision always yields the same id.
+    // Derived from the conversation's event sequence: the same decision always yields the same id,
+    // so a decision published again after a crash is de-duplicated downstream.
     const message = OutboundMessage.fromPartial({
-      messageId: `${conv.id}/out/${conv.seq}.${++this.outboundSeq}.${this.idPrefix}`,
+      messageId: `${conv.id}/out/${conv.seq}/${kind}`,
       conversationId: conv.id,
       channel: CHANNEL_ENUM[conv.channel],
       kind,
