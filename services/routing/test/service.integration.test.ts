@@ -147,7 +147,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       expect(offer.update?.$case === 'offer' && offer.update.offer.reason).toMatchObject({ targetStep: 3, eligibleAgents: 1, rule: 'billing' });
 
       await agent.call(agent.raw.acceptOffer, { conversationId });
-      const reply = await agent.call<unknown, { outboundMessageId: string }>(agent.raw.reply, { conversationId, text: 'Your invoice is corrected.', subject: '' });
+      const reply: { outboundMessageId: string } = await agent.call(agent.raw.reply, { conversationId, text: 'Your invoice is corrected.', subject: '' });
       const out = await recorder.waitFor((r) => r.topic === topics.outbound.name && r.headers.ce_id === reply.outboundMessageId, 20_000);
       const message = OutboundMessage.decode(out.message.value!);
       expect(message).toMatchObject({ conversationId, kind: OutboundKind.OUTBOUND_KIND_REPLY, agentId, text: 'Your invoice is corrected.', conversationReference: 'AB12CD' });
@@ -162,7 +162,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       expect(steps).toEqual(['queued', 'offered', 'assigned', 'replied', 'resolved']);
       await recorder.waitFor((r) => r.topic === topics.agentState.name && r.message.key?.toString() === agentId, 20_000);
 
-      const stats = await supervisor.call<unknown, { queues: { queue: string; averageHandleMs: number }[] }>(supervisor.raw.getQueueStats, {});
+      const stats: { queues: { queue: string }[] } = await supervisor.call(supervisor.raw.getQueueStats, {});
       expect(stats.queues.find((q) => q.queue === 'tier1/billing/chat')).toBeDefined();
       supervisor.close();
       agent.close();
@@ -189,7 +189,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       const second = testContext('routing');
       const two = await startRouting(second, configFor(database, group));
       const service = await client(two.grpcPort, 'chat-service', 'service');
-      const estimate = await service.call<unknown, { position: number; queue: string }>(service.raw.getWaitEstimate, { conversationId });
+      const estimate = await service.call(service.raw.getWaitEstimate, { conversationId });
       expect(estimate, JSON.stringify(two.engine.conversationState(conversationId))).toMatchObject({ position: 1, queue: 'tier1/general/chat' });
       const agentId = uniqueId('agent');
       const agent = await client(two.grpcPort, agentId, 'agent');

@@ -174,6 +174,13 @@ export class RoutingEngine {
   /** tier/skill → agents with that skill. */
   private readonly bySkill = new Map<string, Set<string>>();
   private readonly byTier = new Map<Tier, Set<string>>();
+  /**
+   * Available agents by tier/skill (and tier/* for the whole tier), bucketed by how many
+   * conversations they hold; each bucket keeps the order in which agents entered it, which is
+   * the order of their last change of load: the first is the longest idle at that load.
+   */
+  private readonly ready = new Map<string, Set<string>[]>();
+  private readonly readyBucket = new Map<string, number>();
   /** Conversations waiting for one named agent (account manager, last agent). */
   private readonly targeting = new Map<string, Set<string>>();
   /** Conversations whose target list reached the whole tier. */
@@ -577,7 +584,10 @@ export class RoutingEngine {
       }
     }
     // Conversations counted in an agent's load but no longer theirs are dropped from the load.
-    for (const a of this.agents.values()) a.active = a.active.filter((id) => this.conversations.get(id)?.agentId === a.id);
+    for (const a of this.agents.values()) {
+      a.active = a.active.filter((id) => this.conversations.get(id)?.agentId === a.id);
+      this.updateReady(a);
+    }
     for (const conv of this.conversations.values()) if (conv.state === 'queued') this.tryAssign(conv, now);
     return this.drain();
   }
@@ -628,9 +638,31 @@ export class RoutingEngine {
     if (!tierSet) this.byTier.set(agent.tier, (tierSet = new Set()));
     tierSet.add(agent.id);
     this.staffingCache.clear();
+    this.updateReady(agent);
+  }
+
+  private readyKeys(agent: AgentRecord): string[] {
+    return [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`];
+  }
+
+  /** Moves the agent to the bucket matching their presence and load (to the end: newest). */
+  private updateReady(agent: AgentRecord, remove = false): void {
+    const old = this.readyBucket.get(agent.id);
+    const next = !remove && agent.presence === Presence.PRESENCE_AVAILABLE && agent.active.length < agent.totalCapacity ? agent.active.length : -1;
+    for (const key of this.readyKeys(agent)) {
+      const buckets = this.ready.get(key) ?? [];
+      if (old !== undefined && old >= 0) buckets[old]?.delete(agent.id);
+      if (next >= 0) {
+        (buckets[next] ??= new Set()).add(agent.id);
+        this.ready.set(key, buckets);
+      }
+    }
+    if (next >= 0) this.readyBucket.set(agent.id, next);
+    else this.readyBucket.delete(agent.id);
   }
 
   private unindex(agent: AgentRecord): void {
+    this.updateReady(agent, true);
     for (const skill of Object.keys(agent.skills)) this.bySkill.get(`${agent.tier}/${skill}`)?.delete(agent.id);
     this.byTier.get(agent.tier)?.delete(agent.id);
     this.staffingCache.clear();
@@ -638,6 +670,9 @@ export class RoutingEngine {
 
   private agentChanged(agent: AgentRecord): void {
     agent.updatedAt = this.clock.now();
+    if (this.readyBucket.get(agent.id) !== (agent.presence === Presence.PRESENCE_AVAILABLE && agent.active.length < agent.totalCapacity ? agent.active.length : -1) || agent.presence !== Presence.PRESENCE_AVAILABLE) {
+      this.updateReady(agent);
+    }
     this.dirtyAgents.add(agent.id);
     this.out.push({ type: 'agent_state', state: this.agentState(agent.id) });
   }
@@ -823,10 +858,34 @@ export class RoutingEngine {
     const current = conv.steps[conv.stepIndex] ?? 5;
     if (conv.accountManagerId) consider(this.agents.get(conv.accountManagerId));
     if (conv.lastAgentId && conv.lastAgentId !== conv.accountManagerId) consider(this.agents.get(conv.lastAgentId));
-    if (current >= 5) {
-      for (const id of this.byTier.get(conv.tier) ?? []) if (id !== conv.accountManagerId && id !== conv.lastAgentId) consider(this.agents.get(id));
-    } else if (current >= 3) {
-      for (const id of this.bySkill.get(`${conv.tier}/${conv.skill}`) ?? []) if (id !== conv.accountManagerId && id !== conv.lastAgentId) consider(this.agents.get(id));
+    if (!best && current >= 3) {
+      // Buckets in order of load, each in order of idleness: the first match is the best one
+      // of its step, so the scan stops at the first agent of step 3.
+      const scan = (key: string, maxStep: number) => {
+        let fallback: AgentRecord | undefined;
+        let fallbackStep = 0;
+        for (const bucket of this.ready.get(key) ?? []) {
+          if (!bucket) continue;
+          eligible += bucket.size;
+          for (const id of bucket) {
+            const agent = this.agents.get(id)!;
+            if (!this.canTake(agent, conv)) continue;
+            const step = this.matchStep(conv, agent);
+            if (step === 3) return { agent, step };
+            if (step && step <= maxStep && !fallback) {
+              fallback = agent;
+              fallbackStep = step;
+            }
+          }
+        }
+        return fallback ? { agent: fallback, step: fallbackStep } : undefined;
+      };
+      eligible = 0;
+      const found = scan(`${conv.tier}/${conv.skill}`, Math.min(current, 4)) ?? (current >= 5 ? scan(`${conv.tier}/*`, 5) : undefined);
+      if (found) {
+        best = found.agent;
+        bestStep = found.step;
+      }
     }
     if (!best) return;
     const chosen: AgentRecord = best;
@@ -872,6 +931,7 @@ export class RoutingEngine {
     conv.offerExpiresAt = now + this.policy.offerTimeoutMs;
     agent.active.push(conv.id);
     agent.load[conv.channel]++;
+    agent.idleSince = now;
     const reason: Reason = { code: `target.${stepCode(step)}`, text: `offered to ${agent.name || agent.id} (${stepName(step)})`, rule: conv.classification.matched.join(','), targetStep: step, eligibleAgents: eligible, whyChosen: why };
     this.emit(conv, reason, { $case: 'offered', offered: { agentId: agent.id, expiresAt: new Date(conv.offerExpiresAt) } });
     this.timers.push({ at: conv.offerExpiresAt, kind: 'offer', id: conv.id, version: ++conv.offerSeq });
@@ -921,7 +981,7 @@ export class RoutingEngine {
       agent.active.splice(i, 1);
       agent.load[conv.channel] = Math.max(0, agent.load[conv.channel] - 1);
     }
-    if (agent.active.length === 0) agent.idleSince = this.clock.now();
+    agent.idleSince = this.clock.now();
     conv.offerSeq++;
     this.agentChanged(agent);
   }
