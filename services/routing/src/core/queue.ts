@@ -1,0 +1,48 @@
+// One queue: conversations ordered by a static key. Ageing is linear in waiting time for every
+// entry alike, so "priority points + waited / ageing step" orders the same as
+// "points × ageing step − enqueued at": the key never changes while an entry waits, and an
+// old low-priority entry overtakes newer high-priority ones, so nothing starves.
+export interface QueueEntry {
+  id: string;
+  key: number;
+}
+
+export class ConversationQueue {
+  /** Highest key first. */
+  readonly entries: QueueEntry[] = [];
+
+  constructor(readonly name: string) {}
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  insert(id: string, key: number): void {
+    const a = this.entries;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid]!.key >= key) lo = mid + 1;
+      else hi = mid;
+    }
+    a.splice(lo, 0, { id, key });
+  }
+
+  remove(id: string): boolean {
+    const i = this.entries.findIndex((e) => e.id === id);
+    if (i < 0) return false;
+    this.entries.splice(i, 1);
+    return true;
+  }
+
+  /** 1-based position, 0 when absent. */
+  position(id: string): number {
+    return this.entries.findIndex((e) => e.id === id) + 1;
+  }
+
+  /** A key that puts an entry in front of everything now waiting. */
+  frontKey(): number {
+    return (this.entries[0]?.key ?? 0) + 1e12;
+  }
+}

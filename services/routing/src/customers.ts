@@ -1,0 +1,50 @@
+// Customer flags and account manager from customer-record, when that service is configured.
+// Routing works without it (no flags); a slow or failing look-up never holds a contact back.
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { CustomerRecordServiceClient, FlagKind, type ContactReceived, type GetCustomerContextResponse } from '../../../libs/proto';
+import type { Logger } from '../../../libs/observability';
+import { errorDetails } from '../../../libs/observability';
+import type { CustomerInfo } from './core/engine';
+
+export type CustomerLookup = (contact: ContactReceived) => Promise<CustomerInfo>;
+
+export const noCustomerLookup: CustomerLookup = async () => ({});
+
+export function customerRecordLookup(address: string, token: () => Promise<string>, logger: Logger, timeoutMs = 1000): { lookup: CustomerLookup; close(): void } {
+  const client = new CustomerRecordServiceClient(address, credentials.createInsecure());
+  const lookup: CustomerLookup = async (contact) => {
+    if (!contact.sender) return {};
+    try {
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${await token()}`);
+      const response = await new Promise<GetCustomerContextResponse>((resolve, reject) =>
+        client.getCustomerContext({ customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId }, metadata, { deadline: Date.now() + timeoutMs }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+      return customerInfo(response);
+    } catch (err) {
+      logger.warn({ conversationId: contact.conversationId, ...errorDetails(err) }, 'customer-record look-up failed; routing without customer flags');
+      return {};
+    }
+  };
+  return { lookup, close: () => client.close() };
+}
+
+export function customerInfo(response: GetCustomerContextResponse): CustomerInfo {
+  const flags = new Set<string>();
+  for (const f of response.customer?.flags ?? []) {
+    if (!f.on) continue;
+    if (f.kind === FlagKind.FLAG_KIND_REGULAR) flags.add('regular');
+    if (f.kind === FlagKind.FLAG_KIND_VIP) flags.add('vip');
+    if (f.kind === FlagKind.FLAG_KIND_INSTITUTIONAL) flags.add('institutional');
+  }
+  if (response.account?.vip) flags.add('vip');
+  if (response.account?.institutional) flags.add('institutional');
+  return {
+    customerId: response.customer?.customerId,
+    name: response.customer?.displayName,
+    flags: [...flags],
+    accountManagerId: response.account?.managerAgentId || undefined,
+  };
+}

@@ -1,0 +1,114 @@
+// Makes the core's decisions durable and visible, in order: state snapshot written, then events
+// published (acknowledged by Kafka), then agents' streams told. Calls arriving while a write
+// is in flight share the next one (group commit), so one slow round trip serves many decisions.
+import type { Registry } from 'prom-client';
+import type { EventProducer } from '../../../libs/kafka';
+import { topics } from '../../../libs/kafka';
+import { sharedHistogram, type Logger } from '../../../libs/observability';
+import type { WatchAssignmentsResponse } from '../../../libs/proto';
+import type { Effect, RoutingEngine } from './core/engine';
+
+export type AgentListener = (update: WatchAssignmentsResponse) => void;
+
+export class EngineRunner {
+  private pending: Effect[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled: Promise<void> | null = null;
+  private readonly listeners = new Map<string, Set<AgentListener>>();
+  private readonly commitSeconds;
+
+  constructor(
+    private readonly engine: RoutingEngine,
+    private readonly store: { save: (engine: RoutingEngine, changed: { conversations: string[]; agents: string[]; customers: string[] }) => Promise<void> },
+    private readonly producer: EventProducer,
+    private readonly logger: Logger,
+    metrics: Registry,
+  ) {
+    this.commitSeconds = sharedHistogram(metrics, {
+      name: 'cc_routing_commit_seconds',
+      help: 'Time to persist and publish one group of routing decisions',
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    });
+  }
+
+  /** Runs a core command; resolves once its decisions are stored and published. */
+  async run<T>(command: () => T): Promise<T> {
+    const result = command();
+    const effects = Array.isArray(result) ? (result as Effect[]) : result && typeof result === 'object' && 'effects' in result ? (result as { effects: Effect[] }).effects : [];
+    this.pending.push(...effects);
+    if (effects.length > 0 || this.engine.dirtyConversations.size || this.engine.dirtyAgents.size) await this.commit();
+    return result;
+  }
+
+  listen(agentId: string, listener: AgentListener): () => void {
+    let set = this.listeners.get(agentId);
+    if (!set) this.listeners.set(agentId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(agentId);
+    };
+  }
+
+  private commit(): Promise<void> {
+    if (this.scheduled) return this.scheduled;
+    const next = this.chain.then(() => {
+      this.scheduled = null;
+      return this.flush();
+    });
+    this.scheduled = next;
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async flush(): Promise<void> {
+    const effects = this.pending;
+    this.pending = [];
+    const changed = {
+      conversations: [...this.engine.dirtyConversations],
+      agents: [...this.engine.dirtyAgents],
+      customers: [...this.engine.dirtyCustomers],
+    };
+    this.engine.dirtyConversations.clear();
+    this.engine.dirtyAgents.clear();
+    this.engine.dirtyCustomers.clear();
+    const started = process.hrtime.bigint();
+    try {
+      await this.store.save(this.engine, changed);
+      // Only the latest state of each agent matters on a compacted topic.
+      const agentStates = new Map<string, Effect & { type: 'agent_state' }>();
+      const publishes: Promise<unknown>[] = [];
+      for (const e of effects) {
+        if (e.type === 'conversation') publishes.push(this.producer.publish(topics.conversationEvents, e.event.conversationId, e.event, { id: e.event.eventId, time: e.event.occurredAt }));
+        else if (e.type === 'sla') publishes.push(this.producer.publish(topics.sla, e.event.conversationId, e.event, { id: e.event.eventId, time: e.event.occurredAt }));
+        else if (e.type === 'outbound') publishes.push(this.producer.publish(topics.outbound, e.message.conversationId, e.message, { id: e.message.messageId, time: e.message.createdAt }));
+        else if (e.type === 'agent_state') agentStates.set(e.state.agentId, e);
+      }
+      for (const e of agentStates.values()) publishes.push(this.producer.publish(topics.agentState, e.state.agentId, e.state, { id: `${e.state.agentId}/${e.state.updatedAt?.getTime() ?? 0}/${e.state.presence}`, time: e.state.updatedAt }));
+      await Promise.all(publishes);
+    } catch (err) {
+      // Kept for the next commit: the decisions stand in memory, so they must still be written.
+      this.pending = [...effects, ...this.pending];
+      for (const id of changed.conversations) this.engine.dirtyConversations.add(id);
+      for (const id of changed.agents) this.engine.dirtyAgents.add(id);
+      for (const id of changed.customers) this.engine.dirtyCustomers.add(id);
+      throw err;
+    } finally {
+      this.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    for (const e of effects) {
+      if (e.type === 'notify') this.deliver(e.agentId, e.update);
+      else if (e.type === 'agent_state') this.deliver(e.state.agentId, { update: { $case: 'agentState', agentState: e.state } });
+    }
+  }
+
+  private deliver(agentId: string, update: WatchAssignmentsResponse): void {
+    for (const listener of this.listeners.get(agentId) ?? []) {
+      try {
+        listener(update);
+      } catch (err) {
+        this.logger.warn({ agentId, err: err instanceof Error ? err.message : String(err) }, 'could not write to an agent stream');
+      }
+    }
+  }
+}

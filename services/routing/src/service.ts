@@ -1,0 +1,130 @@
+// Wiring: configuration → MongoDB, Kafka, customer-record → the routing core → gRPC and ops HTTP.
+import { z } from 'zod';
+import { commonConfig, durationMs, port, positiveInt } from '../../../libs/config';
+import { authConfig, createTokenVerifier, issueToken } from '../../../libs/auth';
+import { InvalidEventError, topics } from '../../../libs/kafka';
+import { errorDetails, sharedCounter } from '../../../libs/observability';
+import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
+import { RoutingEngine, RoutingError, type Clock } from './core/engine';
+import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
+import { customerRecordLookup, noCustomerLookup, type CustomerLookup } from './customers';
+import { registerRoutingGrpc } from './grpc';
+import { EngineRunner } from './runner';
+import { RoutingStore } from './store';
+
+const rulesJson = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined;
+    try {
+      const parsed = JSON.parse(s) as unknown;
+      if (!Array.isArray(parsed)) throw new Error('must be a JSON array of rules');
+      return parsed as ClassificationRule[];
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${err instanceof Error ? err.message : String(err)}` });
+      return z.NEVER;
+    }
+  });
+
+export const routingConfig = {
+  ...commonConfig,
+  ...authConfig,
+  GRPC_PORT: port(50052),
+  HTTP_PORT: port(8105),
+  CUSTOMER_RECORD_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  ROUTING_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -').default('routing'),
+  ROUTING_OFFER_TIMEOUT_MS: durationMs(DEFAULT_POLICY.offerTimeoutMs),
+  ROUTING_MAX_MISSED_OFFERS: positiveInt(DEFAULT_POLICY.maxMissedOffers),
+  ROUTING_WRAP_UP_MS: durationMs(DEFAULT_POLICY.wrapUpMs),
+  ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
+  ROUTING_LAST_AGENT_DAYS: positiveInt(14),
+  ROUTING_TICK_MS: positiveInt(200),
+  /** Classification rules as a JSON array; the built-in examples when unset. */
+  ROUTING_RULES_JSON: rulesJson,
+};
+
+export type RoutingConfig = z.output<z.ZodObject<typeof routingConfig>>;
+
+export interface RoutingOverrides {
+  clock?: Clock;
+  policy?: Partial<RoutingPolicy>;
+  customerLookup?: CustomerLookup;
+}
+
+export interface RunningRouting {
+  grpcPort: number;
+  httpPort: number;
+  engine: RoutingEngine;
+  runner: EngineRunner;
+}
+
+export async function startRouting(ctx: ServiceContext, config: RoutingConfig, overrides: RoutingOverrides = {}): Promise<RunningRouting> {
+  const policy: RoutingPolicy = {
+    ...DEFAULT_POLICY,
+    offerTimeoutMs: config.ROUTING_OFFER_TIMEOUT_MS,
+    maxMissedOffers: config.ROUTING_MAX_MISSED_OFFERS,
+    wrapUpMs: config.ROUTING_WRAP_UP_MS,
+    complexityThreshold: config.ROUTING_COMPLEXITY_THRESHOLD,
+    lastAgentWindowMs: config.ROUTING_LAST_AGENT_DAYS * 86_400_000,
+    ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
+    ...overrides.policy,
+  };
+  const verify = await createTokenVerifier(config);
+  const clock = overrides.clock ?? { now: () => Date.now() };
+  const engine = new RoutingEngine(policy, clock);
+  const { db } = await connectMongo(ctx, config);
+  const store = new RoutingStore(db);
+  await store.init();
+  const kafka = await connectKafka(ctx, config);
+  const runner = new EngineRunner(engine, store, kafka.producer, ctx.logger, ctx.metrics);
+
+  // State first: nothing is consumed or served before the snapshot is back in memory.
+  const snapshot = await store.load();
+  await runner.run(() => engine.restore(snapshot));
+  ctx.logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length }, 'routing state restored');
+
+  let lookup = overrides.customerLookup ?? noCustomerLookup;
+  if (!overrides.customerLookup && config.CUSTOMER_RECORD_GRPC_ADDR) {
+    if (!config.AUTH_JWT_SECRET) ctx.logger.warn('CUSTOMER_RECORD_GRPC_ADDR is set but AUTH_JWT_SECRET is not: routing cannot sign its calls and uses no customer flags');
+    else {
+      const secret = config.AUTH_JWT_SECRET;
+      let cached: { token: string; until: number } | undefined;
+      const token = async () => {
+        if (!cached || cached.until < Date.now()) cached = { token: await issueToken(secret, { id: 'routing', role: 'service' }, 3600), until: Date.now() + 3000_000 };
+        return cached.token;
+      };
+      const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, token, ctx.logger);
+      lookup = client.lookup;
+      ctx.onStop('customer-record client', () => client.close());
+    }
+  }
+
+  const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.RoutingService'], (server) =>
+    registerRoutingGrpc(server, { engine, runner, verify, logger: ctx.logger }),
+  );
+
+  const rejected = sharedCounter(ctx.metrics, { name: 'cc_routing_contacts_rejected_total', help: 'Inbound contacts routing could not take', labelNames: ['reason'] });
+  const consumer = kafka.consumer({ groupId: config.ROUTING_CONSUMER_GROUP, fromBeginning: false });
+  consumer.on(topics.contactInbound, async ({ value }) => {
+    const customer = await lookup(value);
+    try {
+      await runner.run(() => engine.contactReceived(value, customer));
+    } catch (err) {
+      if (err instanceof RoutingError && err.kind === 'invalid') {
+        rejected.inc({ reason: 'invalid' });
+        throw new InvalidEventError(err.message);
+      }
+      throw err;
+    }
+  });
+  await consumer.start();
+
+  const ticker = setInterval(() => {
+    runner.run(() => engine.tick()).catch((err: unknown) => ctx.logger.error(errorDetails(err), 'routing timers failed; retrying on the next tick'));
+  }, config.ROUTING_TICK_MS);
+  ctx.onStop('routing timers', () => clearInterval(ticker));
+
+  const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
+  return { grpcPort: grpc.port, httpPort, engine, runner };
+}
