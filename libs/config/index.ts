@@ -57,6 +57,8 @@ export const commonConfig = {
   KAFKA_BROKERS: brokerList,
   KAFKA_TOPIC_PARTITIONS: positiveInt(3),
   KAFKA_REPLICATION_FACTOR: positiveInt(1),
+  /** How long an idle fetch waits at the broker: lower is a faster round trip, higher is fewer requests. */
+  KAFKA_FETCH_MAX_WAIT_MS: positiveInt(5),
   MONGODB_URI: z
     .string()
     .default('mongodb://127.0.0.1:27017')

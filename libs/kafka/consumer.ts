@@ -62,6 +62,11 @@ export interface EventConsumerOptions {
   dedup?: DedupStore;
   metrics?: Registry;
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the broker may hold a fetch that has nothing to return. Short keeps the round
+   * trip low (an idle consumer then asks this often); raise it for many idle consumers.
+   */
+  maxWaitMs?: number;
 }
 
 type Route = { spec: TopicSpec<unknown>; handler: EventHandler<unknown> };
@@ -84,7 +89,7 @@ export class EventConsumer {
       groupId: options.groupId,
       // Low latency: answer a fetch as soon as one byte is there, and do not idle long.
       minBytes: 1,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: options.maxWaitMs ?? 5,
       sessionTimeout: 15000,
       heartbeatInterval: 1500,
       rebalanceTimeout: 20000,

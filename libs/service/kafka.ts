@@ -7,6 +7,7 @@ export interface KafkaSettings {
   KAFKA_BROKERS: string[];
   KAFKA_TOPIC_PARTITIONS: number;
   KAFKA_REPLICATION_FACTOR: number;
+  KAFKA_FETCH_MAX_WAIT_MS?: number;
 }
 
 export interface ServiceKafka {
@@ -26,7 +27,7 @@ export async function connectKafka(ctx: ServiceContext, config: KafkaSettings, e
     kafka,
     producer,
     consumer(options) {
-      const consumer = new EventConsumer(kafka, { ...options, logger: ctx.logger, producer, metrics: ctx.metrics });
+      const consumer = new EventConsumer(kafka, { maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS, ...options, logger: ctx.logger, producer, metrics: ctx.metrics });
       ctx.onStop(`kafka consumer ${options.groupId}`, () => consumer.stop());
       ctx.readiness.add(`consumer ${options.groupId}`, () => consumer.isRunning);
       return consumer;
