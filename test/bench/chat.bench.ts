@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
+import { percentile, sleep } from './stats';
 
 const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
 const CHATTERS = Number(process.env.BENCH_CHATTERS ?? 500);
@@ -14,8 +15,6 @@ const DATABASE = `contactcenter_chat_bench_${process.pid}`;
 const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
 
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main() {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/chat/src/main.ts'], {
@@ -88,7 +87,7 @@ async function main() {
     );
     latencies.sort((a, b) => a - b);
     console.log(
-      `active: ${CHATTERS} chatters, one message each per ${INTERVAL_MS} ms for ${SECONDS} s: ${latencies.length} acked (${(latencies.length / SECONDS).toFixed(0)}/s), ${refused} refused; ack latency p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
+      `active: ${CHATTERS} chatters, one message each per ${INTERVAL_MS} ms for ${SECONDS} s: ${latencies.length} acked (${(latencies.length / SECONDS).toFixed(0)}/s), ${refused} refused; ack latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
     );
     for (const ws of chatters) ws.terminate();
   } finally {

@@ -14,6 +14,7 @@ import { MONGODB_URI, testContext, uniqueId } from '../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
 import { CustomerStore, type ConversationDoc, type CustomerDoc, type IdentityDoc } from '../../services/customer-record/src/store';
 import type { HistoryRecord } from '../../services/customer-record/src/history';
+import { percentile } from './stats';
 
 const TARGET_CUSTOMERS = 100_000;
 const HISTORY_PER_CUSTOMER = 10;
@@ -55,10 +56,6 @@ async function inCallerProcess(port: number, token: string, customers: number, l
 const database = uniqueId('bench_cr').replace(/-/g, '_');
 const mongo = await new MongoClient(MONGODB_URI).connect();
 const db = mongo.db(database);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 async function measure(label: string, pick: () => number, read: (i: number) => Promise<unknown>): Promise<{ label: string; calls: number; p50: number; p99: number; perSecond: number }> {
   const latencies: number[] = [];

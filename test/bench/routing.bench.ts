@@ -4,6 +4,7 @@
 import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, Tier } from '../../libs/proto';
 import { RoutingEngine, type Effect } from '../../services/routing/src/core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from '../../services/routing/src/core/policy';
+import { percentile } from './stats';
 
 const SKILLS = 50; // × 4 channels = 200 queues per tier
 const CHANNELS = [Channel.CHANNEL_VOICE, Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL];
@@ -31,10 +32,6 @@ function contact(id: number, channel: Channel, skill: number): ContactReceived {
     text: `hello, a question about topic${skill} please`,
     language: 'en',
   });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function coreThroughput(agentCount: number, contacts: number) {

@@ -111,20 +111,11 @@ export function createWebhookHandler(deps: WebhookDeps) {
     const existing = await store.calls.findOne({ _id: sid });
     const conversationId = existing?.conversationId ?? `conv-${sid}`;
     if (!existing) await store.calls.updateOne({ _id: sid }, { $setOnInsert: { conversationId, customer, company, startedAt: now() } }, { upsert: true });
-    await publishContact(
-      ContactReceived.fromPartial({
-        contactId: `call-${sid}`,
-        conversationId,
-        channel: Channel.CHANNEL_VOICE,
-        kind: ContactKind.CONTACT_KIND_CALL,
-        receivedAt: existing?.startedAt ?? now(),
-        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: customer },
-        recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: company },
-        newConversation: true,
-        externalId: sid,
-        channelMetadata: { 'call-sid': sid },
-      }),
-    );
+    await publishContact({
+      ...callContact(sid, { conversationId, customer, company }, ContactKind.CONTACT_KIND_CALL, existing?.startedAt ?? now()),
+      contactId: `call-${sid}`,
+      newConversation: true,
+    });
     const response = new VoiceResponse();
     response.say('Thank you for calling. Please hold while we connect you to the next available agent.');
     response.enqueue({ waitUrl: `${base}/twilio/voice/wait`, waitUrlMethod: 'POST', action: `${base}/twilio/voice/queue-result`, method: 'POST' }, 'support');
@@ -155,19 +146,8 @@ export function createWebhookHandler(deps: WebhookDeps) {
     }
     const call = await store.calls.findOne({ _id: sid });
     if (!call) throw new HttpError(404, `unknown call ${sid}`);
-    await publishContact(
-      ContactReceived.fromPartial({
-        contactId: `callback-${sid}`,
-        conversationId: call.conversationId,
-        channel: Channel.CHANNEL_VOICE,
-        kind: ContactKind.CONTACT_KIND_CALLBACK_REQUEST,
-        receivedAt: now(),
-        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer },
-        recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.company },
-        externalId: sid,
-        channelMetadata: { 'call-sid': sid, 'callback-number': call.customer },
-      }),
-    );
+    const contact = callContact(sid, call, ContactKind.CONTACT_KIND_CALLBACK_REQUEST, now());
+    await publishContact({ ...contact, contactId: `callback-${sid}`, channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } });
     response.say('Thank you. We will call you back as soon as an agent is free. Goodbye.');
     response.leave();
     return response.toString();
@@ -267,6 +247,20 @@ export function createWebhookHandler(deps: WebhookDeps) {
     }
     return true;
   };
+}
+
+/** A voice contact of a call: who called which number, on the call's conversation. */
+function callContact(sid: string, call: { conversationId: string; customer: string; company: string }, kind: ContactKind, receivedAt: Date): ContactReceived {
+  return ContactReceived.fromPartial({
+    conversationId: call.conversationId,
+    channel: Channel.CHANNEL_VOICE,
+    kind,
+    receivedAt,
+    sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer },
+    recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.company },
+    externalId: sid,
+    channelMetadata: { 'call-sid': sid },
+  });
 }
 
 function required(params: Params, name: string): string {
