@@ -1,0 +1,186 @@
+// The staff roster (agents, experts, supervisors, ops) and browser sessions, shared by the two
+// web applications: agent-desk signs people in to work, ops-console signs in ops and supervisors.
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { Collection, Db } from 'mongodb';
+import { z } from 'zod';
+import { ROLES, type Role } from '../auth';
+
+type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
+// N=2^15, r=8 costs 32 MiB and tens of milliseconds per hash: slow for guessing, fine for sign-in.
+const SCRYPT: ScryptOptions = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const KEY_LENGTH = 32;
+
+export const CHANNEL_NAMES = ['voice', 'chat', 'sms', 'email'] as const;
+
+export const staffMemberSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'id: 2-64 characters of a-z, 0-9, dot, dash, underscore'),
+  name: z.string().trim().min(1).max(120),
+  role: z.enum(ROLES).refine((r) => r !== 'service', 'role service is for services, not people'),
+  tier: z.union([z.literal(1), z.literal(2)]).default(1),
+  skills: z.record(z.string().regex(/^[a-z0-9_-]{1,40}$/), z.number().int().min(1).max(5)).default({}),
+  languages: z.array(z.string().regex(/^[a-z]{2}$/)).default(['en']),
+  capacity: z
+    .object({ voice: z.number().int().min(0).max(10), chat: z.number().int().min(0).max(10), sms: z.number().int().min(0).max(20), email: z.number().int().min(0).max(20), total: z.number().int().min(1).max(40) })
+    .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),
+});
+export type StaffMember = z.infer<typeof staffMemberSchema>;
+
+interface StaffDocument extends StaffMember {
+  _id: string;
+  passwordHash: string;
+  updatedAt: Date;
+}
+
+export class StaffError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StaffError';
+  }
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  if (password.length < 12) throw new StaffError('password must be at least 12 characters');
+  if (password.length > 256) throw new StaffError('password must be at most 256 characters');
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password.normalize('NFKC'), salt, KEY_LENGTH, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, key] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !key || password.length > 256) return false;
+  const expected = Buffer.from(key, 'base64');
+  const actual = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  return timingSafeEqual(actual, expected);
+}
+
+// A fixed hash to verify against for unknown ids, so a wrong id costs as long as a wrong password.
+let decoyHash: Promise<string> | undefined;
+
+export class StaffRoster {
+  readonly members: Collection<StaffDocument>;
+
+  constructor(db: Db) {
+    this.members = db.collection<StaffDocument>('staff');
+  }
+
+  /** Adds a person or updates their profile; the password is set when given. */
+  async upsert(input: z.input<typeof staffMemberSchema>, password?: string): Promise<StaffMember> {
+    const member = staffMemberSchema.parse(input);
+    const set: Partial<StaffDocument> = { ...member, updatedAt: new Date() };
+    if (password !== undefined) set.passwordHash = await hashPassword(password);
+    else if (!(await this.members.findOne({ _id: member.id }))) throw new StaffError(`new staff member ${member.id} needs a password`);
+    await this.members.updateOne({ _id: member.id }, { $set: set }, { upsert: true });
+    return member;
+  }
+
+  async get(id: string): Promise<StaffMember | null> {
+    const doc = await this.members.findOne({ _id: id });
+    return doc ? toMember(doc) : null;
+  }
+
+  async list(): Promise<StaffMember[]> {
+    return (await this.members.find({}).sort({ _id: 1 }).toArray()).map(toMember);
+  }
+
+  /** The member when id and password match, otherwise null (never says which was wrong). */
+  async authenticate(id: string, password: string): Promise<StaffMember | null> {
+    const doc = await this.members.findOne({ _id: id });
+    if (!doc) {
+      decoyHash ??= hashPassword('decoy-password-never-matches');
+      await verifyPassword(password, await decoyHash);
+      return null;
+    }
+    return (await verifyPassword(password, doc.passwordHash)) ? toMember(doc) : null;
+  }
+}
+
+function toMember(doc: StaffDocument): StaffMember {
+  const { _id, passwordHash: _hash, updatedAt: _updated, ...member } = doc;
+  return { ...member, id: _id };
+}
+
+export interface Session {
+  id: string;
+  staffId: string;
+  role: Role;
+  name: string;
+  expiresAt: Date;
+}
+
+interface SessionDocument extends Omit<Session, 'id'> {
+  _id: string;
+}
+
+/**
+ * Server-side sessions: the cookie holds only a random id, so signing out or expiry ends the
+ * session at once. Each request's CSRF token is an HMAC of the session id under the service's
+ * secret, so it needs no storage and cannot be forged without the secret.
+ */
+export class SessionStore {
+  private readonly sessions: Collection<SessionDocument>;
+
+  constructor(
+    db: Db,
+    private readonly secret: string,
+    private readonly ttlMs = 8 * 3600_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sessions = db.collection<SessionDocument>('staff_sessions');
+  }
+
+  async create(member: StaffMember): Promise<Session> {
+    const session: Session = { id: randomBytes(32).toString('base64url'), staffId: member.id, role: member.role, name: member.name, expiresAt: new Date(this.now() + this.ttlMs) };
+    const { id, ...rest } = session;
+    await this.sessions.insertOne({ _id: id, ...rest });
+    return session;
+  }
+
+  async get(id: string | undefined): Promise<Session | null> {
+    if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
+    const doc = await this.sessions.findOne({ _id: id });
+    if (!doc) return null;
+    if (doc.expiresAt.getTime() <= this.now()) {
+      await this.sessions.deleteOne({ _id: id });
+      return null;
+    }
+    const { _id, ...rest } = doc;
+    return { id: _id, ...rest };
+  }
+
+  async end(id: string): Promise<void> {
+    await this.sessions.deleteOne({ _id: id });
+  }
+
+  csrfToken(sessionId: string): string {
+    return createHmac('sha256', this.secret).update(`csrf:${sessionId}`).digest('base64url');
+  }
+
+  checkCsrf(sessionId: string, token: string | undefined): boolean {
+    if (!token) return false;
+    const expected = Buffer.from(this.csrfToken(sessionId));
+    const given = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+export const SESSION_COOKIE = 'cc_session';
+
+export function sessionCookie(session: Session, secure: boolean): string {
+  const maxAge = Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000));
+  return `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+}
+
+export function clearedSessionCookie(secure: boolean): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
+}
+
+export function sessionIdFromCookie(header: string | undefined): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return value.join('=');
+  }
+  return undefined;
+}
