@@ -1,7 +1,7 @@
 // Typed consumers: decode each record into its protobuf message, skip what was already
 // handled (same ce_id), retry a failing handler with back-off, and send what still fails to
 // the dead-letter topic with the reason, so one bad record never stops a partition.
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Counter } from 'prom-client';
 import { sharedCounter } from '../observability/metrics';
@@ -16,6 +16,18 @@ export class InvalidEventError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidEventError';
+  }
+}
+
+/**
+ * Thrown by a handler that cannot take the record on this instance right now (it does not own
+ * the work, or is handing it over): no retries, no dead letter; the batch stops there without
+ * marking the record done, so it is fetched again, here or by the partition's next owner.
+ */
+export class RetryLaterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLaterError';
   }
 }
 
@@ -67,6 +79,12 @@ export interface EventConsumerOptions {
    * trip low (an idle consumer then asks this often); raise it for many idle consumers.
    */
   maxWaitMs?: number;
+  /** Group membership timing; shorter hands partitions over sooner when a member dies. */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+  /** Replaces round-robin, e.g. to give every partition to one member. */
+  partitionAssigners?: PartitionAssigner[];
 }
 
 type Route = { spec: TopicSpec<unknown>; handler: EventHandler<unknown> };
@@ -90,10 +108,11 @@ export class EventConsumer {
       // Low latency: answer a fetch as soon as one byte is there, and do not idle long.
       minBytes: 1,
       maxWaitTimeInMs: options.maxWaitMs ?? 5,
-      sessionTimeout: 15000,
-      heartbeatInterval: 1500,
-      rebalanceTimeout: 20000,
+      sessionTimeout: options.sessionTimeoutMs ?? 15000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1500,
+      rebalanceTimeout: options.rebalanceTimeoutMs ?? 20000,
       allowAutoTopicCreation: false,
+      ...(options.partitionAssigners ? { partitionAssigners: options.partitionAssigners } : {}),
     });
     this.dedup = options.dedup ?? new RecentIds();
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -110,6 +129,11 @@ export class EventConsumer {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** The kafkajs consumer, to follow group events (join, heartbeat, crash). */
+  get kafkaConsumer(): Consumer {
+    return this.consumer;
   }
 
   on<T>(spec: TopicSpec<T>, handler: EventHandler<T>): this {
@@ -142,7 +166,15 @@ export class EventConsumer {
     if (!route) throw new Error(`no handler for topic ${batch.topic}`);
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      await this.handleMessage(route, batch.topic, batch.partition, message, heartbeat);
+      try {
+        await this.handleMessage(route, batch.topic, batch.partition, message, heartbeat);
+      } catch (err) {
+        if (!(err instanceof RetryLaterError)) throw err;
+        // Left unresolved: the next fetch starts from this record again.
+        this.log.debug({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: err.message }, 'record left for later');
+        await sleep(100);
+        break;
+      }
       resolveOffset(message.offset);
       await heartbeat();
     }
@@ -174,6 +206,7 @@ export class EventConsumer {
         await route.handler(consumed);
         break;
       } catch (err) {
+        if (err instanceof RetryLaterError) throw err;
         if (err instanceof InvalidEventError) {
           await this.deadLetter(topic, partition, message, 'invalid', err);
           return;

@@ -4,14 +4,17 @@ import { status, type sendUnaryData, type Server, type ServerUnaryCall, type Ser
 import { authorizeCall, grpcError, type Caller, type Role, type TokenVerifier } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '../../../libs/proto';
-import { RoutingError, type RoutingEngine } from './core/engine';
+import { RoutingError } from './core/engine';
 import { channelName, type ChannelName } from './core/policy';
-import type { EngineRunner } from './runner';
+import type { ActiveState } from './active';
+import { NotActiveError } from './runner';
 
 const AGENTS: Role[] = ['agent', 'expert'];
 const ANYONE: Role[] = ['agent', 'expert', 'supervisor', 'ops', 'service'];
 
 export function toGrpcError(err: unknown): ServiceError {
+  // Desks reconnect on UNAVAILABLE until they reach the active instance.
+  if (err instanceof NotActiveError) return grpcError(status.UNAVAILABLE, err.message);
   if (err instanceof RoutingError) {
     const code = { not_found: status.NOT_FOUND, invalid: status.INVALID_ARGUMENT, precondition: status.FAILED_PRECONDITION, permission: status.PERMISSION_DENIED }[err.kind];
     return grpcError(code, err.message);
@@ -20,8 +23,8 @@ export function toGrpcError(err: unknown): ServiceError {
   return grpcError(status.UNAVAILABLE, `routing could not complete the call: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-export function registerRoutingGrpc(server: Server, deps: { engine: RoutingEngine; runner: EngineRunner; verify: TokenVerifier; logger: Logger }): void {
-  const { engine, runner, verify, logger } = deps;
+export function registerRoutingGrpc(server: Server, deps: { current: () => ActiveState; verify: TokenVerifier; logger: Logger }): void {
+  const { current, verify, logger } = deps;
 
   function unary<Req, Res>(roles: Role[], handle: (caller: Caller, request: Req) => Promise<Res>) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
@@ -31,7 +34,7 @@ export function registerRoutingGrpc(server: Server, deps: { engine: RoutingEngin
           (res) => callback(null, res),
           (err: unknown) => {
             const e = toGrpcError(err);
-            if (e.code === status.UNAVAILABLE) logger.error({ path: call.getPath(), ...errorDetails(err) }, 'routing call failed');
+            if (e.code === status.UNAVAILABLE && !(err instanceof NotActiveError)) logger.error({ path: call.getPath(), ...errorDetails(err) }, 'routing call failed');
             callback(e);
           },
         );
@@ -50,6 +53,7 @@ export function registerRoutingGrpc(server: Server, deps: { engine: RoutingEngin
       if (caller.role === 'expert' && req.tier !== Tier.TIER_EXPERT) throw grpcError(status.PERMISSION_DENIED, 'an expert token registers an expert only');
       if (req.name.length > 200) throw grpcError(status.INVALID_ARGUMENT, 'name is longer than 200 characters');
       if (req.skills.length > 100 || req.languages.length > 20) throw grpcError(status.INVALID_ARGUMENT, 'at most 100 skills and 20 languages');
+      const { engine, runner } = current();
       const capacity: Partial<Record<ChannelName, number>> = {};
       for (const c of req.capacity) {
         const name = channelName(c.channel);
@@ -72,17 +76,30 @@ export function registerRoutingGrpc(server: Server, deps: { engine: RoutingEngin
     setPresence: unary(['agent', 'expert', 'supervisor'], async (caller, req) => {
       const agentId = own(caller, req.agentId);
       if (!Object.values(Presence).includes(req.presence) || req.presence === Presence.PRESENCE_UNSPECIFIED) throw grpcError(status.INVALID_ARGUMENT, 'presence must be set');
+      const { engine, runner } = current();
       await runner.run(() => engine.setPresence(agentId, req.presence));
       return { agent: engine.agentState(agentId) };
     }),
     watchAssignments: (call: ServerWritableStream<WatchAssignmentsRequest, WatchAssignmentsResponse>) => {
       authorizeCall(call.metadata, verify, AGENTS).then(
         (caller) => {
+          let active: ActiveState;
+          try {
+            active = current();
+          } catch (err) {
+            call.destroy(toGrpcError(err));
+            return;
+          }
+          const { engine, runner } = active;
           if (!engine.agents.has(caller.id)) {
             call.destroy(grpcError(status.NOT_FOUND, `agent ${caller.id} is not registered`));
             return;
           }
-          const stop = runner.listen(caller.id, (update) => call.write(update));
+          const stop = runner.listen(
+            caller.id,
+            (update) => call.write(update),
+            (err) => call.destroy(toGrpcError(err)),
+          );
           call.on('cancelled', stop);
           call.on('close', stop);
           call.on('error', stop);
@@ -100,41 +117,52 @@ export function registerRoutingGrpc(server: Server, deps: { engine: RoutingEngin
       );
     },
     acceptOffer: unary(AGENTS, async (caller, req) => {
+      const { engine, runner } = current();
       await runner.run(() => engine.accept(caller.id, req.conversationId));
       return {};
     }),
     declineOffer: unary(AGENTS, async (caller, req) => {
+      const { engine, runner } = current();
       await runner.run(() => engine.decline(caller.id, req.conversationId));
       return {};
     }),
     reply: unary(AGENTS, async (caller, req) => {
+      const { engine, runner } = current();
       const { messageId } = await runner.run(() => engine.reply(caller.id, req.conversationId, req.text, req.subject.slice(0, 500)));
       return { outboundMessageId: messageId };
     }),
     escalate: unary(AGENTS, async (caller, req) => {
+      const { engine, runner } = current();
       await runner.run(() => engine.escalate(caller.id, req.conversationId, req.note, req.skill));
       return {};
     }),
     transfer: unary(AGENTS, async (caller, req) => {
       if (Boolean(req.toAgentId) === Boolean(req.toQueue)) throw grpcError(status.INVALID_ARGUMENT, 'give exactly one of to_agent_id and to_queue');
+      const { engine, runner } = current();
       await runner.run(() => engine.transfer(caller.id, req.conversationId, { toAgentId: req.toAgentId || undefined, toQueue: req.toQueue || undefined, note: req.note }));
       return {};
     }),
     handBack: unary(['expert'], async (caller, req) => {
+      const { engine, runner } = current();
       await runner.run(() => engine.handBack(caller.id, req.conversationId, req.note));
       return {};
     }),
     resolve: unary(AGENTS, async (caller, req) => {
+      const { engine, runner } = current();
       await runner.run(() => engine.resolve(caller.id, req.conversationId, req.disposition));
       return {};
     }),
     reassign: unary(['supervisor'], async (_caller, req) => {
+      const { engine, runner } = current();
       await runner.run(() => engine.reassign(req.conversationId, req.toAgentId));
       return {};
     }),
-    getWaitEstimate: unary(ANYONE, async (_caller, req) => engine.waitEstimate(req.conversationId)),
-    getQueueStats: unary(ANYONE, async () => ({ queues: engine.queueStats() })),
-    listAgents: unary(['supervisor', 'ops', 'service', 'agent', 'expert'], async () => ({ agents: [...engine.agents.keys()].sort().map((id) => engine.agentState(id)) })),
+    getWaitEstimate: unary(ANYONE, async (_caller, req) => current().engine.waitEstimate(req.conversationId)),
+    getQueueStats: unary(ANYONE, async () => ({ queues: current().engine.queueStats() })),
+    listAgents: unary(['supervisor', 'ops', 'service', 'agent', 'expert'], async () => {
+      const { engine } = current();
+      return { agents: [...engine.agents.keys()].sort().map((id) => engine.agentState(id)) };
+    }),
   };
   server.addService(RoutingServiceService, impl);
 }

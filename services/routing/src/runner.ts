@@ -3,18 +3,32 @@
 // is in flight share the next one (group commit), so one slow round trip serves many decisions.
 import type { Registry } from 'prom-client';
 import type { EventProducer } from '../../../libs/kafka';
-import { topics } from '../../../libs/kafka';
+import { RetryLaterError, topics } from '../../../libs/kafka';
 import { sharedHistogram, type Logger } from '../../../libs/observability';
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
 import type { Effect, RoutingEngine } from './core/engine';
 
 export type AgentListener = (update: WatchAssignmentsResponse) => void;
 
+/** This instance does not own routing now (standby, or it lost its lease): callers go to the other one. */
+export class NotActiveError extends RetryLaterError {
+  constructor(detail = 'this is not the active routing instance; reconnect to reach the active one') {
+    super(detail);
+    this.name = 'NotActiveError';
+  }
+}
+
+interface Listener {
+  write: AgentListener;
+  end: (err: Error) => void;
+}
+
 export class EngineRunner {
   private pending: Effect[] = [];
   private chain: Promise<void> = Promise.resolve();
   private scheduled: Promise<void> | null = null;
-  private readonly listeners = new Map<string, Set<AgentListener>>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private closed = false;
   private readonly commitSeconds;
 
   constructor(
@@ -23,6 +37,8 @@ export class EngineRunner {
     private readonly producer: EventProducer,
     private readonly logger: Logger,
     metrics: Registry,
+    /** False once this instance may no longer write (ownership lost): nothing more is stored or published. */
+    private readonly fence: () => boolean = () => true,
   ) {
     this.commitSeconds = sharedHistogram(metrics, {
       name: 'cc_routing_commit_seconds',
@@ -33,6 +49,7 @@ export class EngineRunner {
 
   /** Runs a core command; resolves once its decisions are stored and published. */
   async run<T>(command: () => T): Promise<T> {
+    if (this.closed || !this.fence()) throw new NotActiveError();
     const result = command();
     const effects = Array.isArray(result) ? (result as Effect[]) : result && typeof result === 'object' && 'effects' in result ? (result as { effects: Effect[] }).effects : [];
     this.pending.push(...effects);
@@ -40,14 +57,31 @@ export class EngineRunner {
     return result;
   }
 
-  listen(agentId: string, listener: AgentListener): () => void {
+  /** Follows an agent's updates; `end` is called if this runner closes (the desk must reconnect). */
+  listen(agentId: string, write: AgentListener, end: (err: Error) => void = () => undefined): () => void {
     let set = this.listeners.get(agentId);
     if (!set) this.listeners.set(agentId, (set = new Set()));
+    const listener = { write, end };
     set.add(listener);
     return () => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(agentId);
     };
+  }
+
+  /** Refuses further commands, ends every agent stream with `err`, and waits for the write under way. */
+  async close(err: Error): Promise<void> {
+    this.closed = true;
+    const all = [...this.listeners.values()].flatMap((set) => [...set]);
+    this.listeners.clear();
+    for (const l of all) {
+      try {
+        l.end(err);
+      } catch (e) {
+        this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not end an agent stream');
+      }
+    }
+    await this.chain;
   }
 
   private commit(): Promise<void> {
@@ -74,6 +108,8 @@ export class EngineRunner {
     this.engine.dirtyCustomers.clear();
     const started = process.hrtime.bigint();
     try {
+      // Checked right before the write: an instance that lost ownership must not overwrite its successor.
+      if (this.closed || !this.fence()) throw new NotActiveError();
       await this.store.save(this.engine, changed);
       // Only the latest state of each agent matters on a compacted topic.
       const agentStates = new Map<string, Effect & { type: 'agent_state' }>();
@@ -105,7 +141,7 @@ export class EngineRunner {
   private deliver(agentId: string, update: WatchAssignmentsResponse): void {
     for (const listener of this.listeners.get(agentId) ?? []) {
       try {
-        listener(update);
+        listener.write(update);
       } catch (err) {
         this.logger.warn({ agentId, err: err instanceof Error ? err.message : String(err) }, 'could not write to an agent stream');
       }

@@ -1,15 +1,16 @@
 // Wiring: configuration → MongoDB, Kafka, customer-record → the routing core → gRPC and ops HTTP.
 import { z } from 'zod';
-import { commonConfig, durationMs, port, positiveInt } from '../../../libs/config';
+import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
 import { authConfig, createTokenVerifier, issueToken } from '../../../libs/auth';
 import { InvalidEventError, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
 import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
-import { RoutingEngine, RoutingError, type Clock } from './core/engine';
+import { RoutingOwnership, singleOwnerAssigner } from './active';
+import { RoutingError, type Clock, type RoutingEngine } from './core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 import { customerRecordLookup, noCustomerLookup, type CustomerLookup } from './customers';
 import { registerRoutingGrpc } from './grpc';
-import { EngineRunner } from './runner';
+import { NotActiveError, type EngineRunner } from './runner';
 import { RoutingStore } from './store';
 
 const rulesJson = z
@@ -40,6 +41,12 @@ export const routingConfig = {
   ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
   ROUTING_LAST_AGENT_DAYS: positiveInt(14),
   ROUTING_TICK_MS: positiveInt(200),
+  /**
+   * Group session timeout: how soon a standby takes over from an instance that died. The
+   * active instance writes only within half of it after its last acknowledged heartbeat.
+   */
+  ROUTING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
+  ROUTING_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
   /** Classification rules as a JSON array; the built-in examples when unset. */
   ROUTING_RULES_JSON: rulesJson,
 };
@@ -55,8 +62,10 @@ export interface RoutingOverrides {
 export interface RunningRouting {
   grpcPort: number;
   httpPort: number;
-  engine: RoutingEngine;
-  runner: EngineRunner;
+  ownership: RoutingOwnership;
+  /** The active state; throws NotActiveError on a standby. */
+  readonly engine: RoutingEngine;
+  readonly runner: EngineRunner;
 }
 
 export async function startRouting(ctx: ServiceContext, config: RoutingConfig, overrides: RoutingOverrides = {}): Promise<RunningRouting> {
@@ -72,17 +81,16 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   };
   const verify = await createTokenVerifier(config);
   const clock = overrides.clock ?? { now: () => Date.now() };
-  const engine = new RoutingEngine(policy, clock);
+  if (config.ROUTING_HEARTBEAT_MS * 3 > config.ROUTING_SESSION_TIMEOUT_MS) {
+    throw new ConfigError([{ variable: 'ROUTING_HEARTBEAT_MS', message: `must be at most a third of ROUTING_SESSION_TIMEOUT_MS (${config.ROUTING_SESSION_TIMEOUT_MS})` }]);
+  }
   const { db } = await connectMongo(ctx, config);
   const store = new RoutingStore(db);
   await store.init();
   const kafka = await connectKafka(ctx, config);
-  const runner = new EngineRunner(engine, store, kafka.producer, ctx.logger, ctx.metrics);
-
-  // State first: nothing is consumed or served before the snapshot is back in memory.
-  const snapshot = await store.load();
-  await runner.run(() => engine.restore(snapshot));
-  ctx.logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length }, 'routing state restored');
+  // Nothing is served or routed until this instance owns the inbound contacts and its state is rebuilt.
+  const ownership = new RoutingOwnership({ policy, clock, store, producer: kafka.producer, logger: ctx.logger, metrics: ctx.metrics, leaseMs: Math.floor(config.ROUTING_SESSION_TIMEOUT_MS / 2) });
+  ctx.readiness.add('active routing instance', () => ownership.isActive);
 
   let lookup = overrides.customerLookup ?? noCustomerLookup;
   if (!overrides.customerLookup && config.CUSTOMER_RECORD_GRPC_ADDR) {
@@ -101,12 +109,22 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   }
 
   const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.RoutingService'], (server) =>
-    registerRoutingGrpc(server, { engine, runner, verify, logger: ctx.logger }),
+    registerRoutingGrpc(server, { current: () => ownership.current(), verify, logger: ctx.logger }),
   );
 
   const rejected = sharedCounter(ctx.metrics, { name: 'cc_routing_contacts_rejected_total', help: 'Inbound contacts routing could not take', labelNames: ['reason'] });
-  const consumer = kafka.consumer({ groupId: config.ROUTING_CONSUMER_GROUP, fromBeginning: false });
+  const consumer = kafka.consumer({
+    groupId: config.ROUTING_CONSUMER_GROUP,
+    fromBeginning: false,
+    sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: config.ROUTING_HEARTBEAT_MS,
+    partitionAssigners: [singleOwnerAssigner(() => ownership.isActive)],
+  });
+  ownership.follow(consumer.kafkaConsumer);
   consumer.on(topics.contactInbound, async ({ value }) => {
+    // A record fetched while the state is still loading waits for it; one fetched after
+    // ownership was lost is left unprocessed for the new owner (NotActiveError).
+    const { engine, runner } = await ownership.whenActive(2000);
     const customer = await lookup(value);
     try {
       await runner.run(() => engine.contactReceived(value, customer));
@@ -118,13 +136,33 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
       throw err;
     }
   });
+  // Registered after the consumer, so it runs first on stop: routing stops and its last write
+  // lands before the group is left and another instance takes over.
+  ctx.onStop('routing ownership', () => ownership.stop());
   await consumer.start();
+  await ownership.settled();
 
   const ticker = setInterval(() => {
-    runner.run(() => engine.tick()).catch((err: unknown) => ctx.logger.error(errorDetails(err), 'routing timers failed; retrying on the next tick'));
+    ownership.check();
+    if (!ownership.isActive) return;
+    const { engine, runner } = ownership.current();
+    runner.run(() => engine.tick()).catch((err: unknown) => {
+      if (!(err instanceof NotActiveError)) ctx.logger.error(errorDetails(err), 'routing timers failed; retrying on the next tick');
+    });
   }, config.ROUTING_TICK_MS);
   ctx.onStop('routing timers', () => clearInterval(ticker));
 
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  return { grpcPort: grpc.port, httpPort, engine, runner };
+  ctx.logger.info({ active: ownership.isActive }, ownership.isActive ? 'routing is the active instance' : 'routing is a standby');
+  return {
+    grpcPort: grpc.port,
+    httpPort,
+    ownership,
+    get engine() {
+      return ownership.current().engine;
+    },
+    get runner() {
+      return ownership.current().runner;
+    },
+  };
 }

@@ -32,6 +32,8 @@ function configFor(database: string, group: string): RoutingConfig {
     AUTH_JWT_SECRET: SECRET,
     ROUTING_CONSUMER_GROUP: group,
     ROUTING_TICK_MS: '50',
+    ROUTING_SESSION_TIMEOUT_MS: '6000',
+    ROUTING_HEARTBEAT_MS: '500',
     LOG_LEVEL: 'silent',
   });
 }

@@ -1,0 +1,171 @@
+// Two or more routing instances, one active. All join the routing consumer group on the inbound
+// contacts; an assigner gives every partition to one member, and that member is the active
+// router. It builds its state from the store when it gets the partitions, writes only while its
+// lease (renewed by the group heartbeats) holds, and drops its state the moment it loses them.
+// Standbys answer agents with UNAVAILABLE so desks reconnect until they reach the active one.
+import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { EventProducer } from '../../../libs/kafka';
+import { errorDetails, Gauge, type Logger } from '../../../libs/observability';
+import { RoutingEngine, type Clock } from './core/engine';
+import type { RoutingPolicy } from './core/policy';
+import { chooseOwner, decodeMemberState, encodeMemberState, Lease } from './ownership';
+import { EngineRunner, NotActiveError } from './runner';
+import type { RoutingStore } from './store';
+
+export const OWNER_ASSIGNER = 'RoutingSingleOwner';
+
+/** A kafkajs assigner: every partition of every subscribed topic to one member, the current owner if any. */
+export function singleOwnerAssigner(isActive: () => boolean): PartitionAssigner {
+  return ({ cluster }) => ({
+    name: OWNER_ASSIGNER,
+    version: 1,
+    async assign({ members, topics }) {
+      const owner = chooseOwner(
+        members.map((m) => ({ memberId: m.memberId, active: decodeMemberState(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData) })),
+      );
+      const all: Record<string, number[]> = {};
+      for (const topic of topics) all[topic] = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
+      return members.map((m) => ({
+        memberId: m.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: m.memberId === owner ? all : {}, userData: Buffer.alloc(0) }),
+      }));
+    },
+    protocol({ topics }) {
+      return { name: OWNER_ASSIGNER, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: encodeMemberState(isActive()) }) };
+    },
+  });
+}
+
+export interface ActiveState {
+  engine: RoutingEngine;
+  runner: EngineRunner;
+}
+
+export interface OwnershipDeps {
+  policy: RoutingPolicy;
+  clock: Clock;
+  store: RoutingStore;
+  producer: EventProducer;
+  logger: Logger;
+  metrics: Registry;
+  /** Half the group session timeout (see `Lease`). */
+  leaseMs: number;
+}
+
+export class RoutingOwnership {
+  private state: ActiveState | null = null;
+  private activation: Promise<void> = Promise.resolve();
+  private epoch = 0;
+  private stopped = false;
+  private readonly lease: Lease;
+  private readonly activeGauge;
+
+  constructor(private readonly deps: OwnershipDeps) {
+    // Wall time, not the routing clock: the lease is about the coordinator's real timeouts.
+    this.lease = new Lease({ now: () => Date.now() }, deps.leaseMs);
+    this.activeGauge =
+      (deps.metrics.getSingleMetric('cc_routing_active') as Gauge | undefined) ?? new Gauge({ name: 'cc_routing_active', help: '1 while this instance is the active router', registers: [deps.metrics] });
+    this.activeGauge.set(0);
+  }
+
+  /** True while this instance holds the state and may write. */
+  get isActive(): boolean {
+    return this.state !== null && this.lease.valid && !this.stopped;
+  }
+
+  /** The state to act on, or NotActiveError (UNAVAILABLE to agents; records left for the owner). */
+  current(): ActiveState {
+    if (!this.isActive) throw new NotActiveError();
+    return this.state!;
+  }
+
+  /** Waits briefly for an activation under way (a contact fetched just after the partitions came). */
+  async whenActive(timeoutMs: number): Promise<ActiveState> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isActive && !this.stopped && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.current();
+  }
+
+  /** Resolves once the latest activation (or deactivation) has finished. */
+  settled(): Promise<void> {
+    return this.activation;
+  }
+
+  /** Follows the group: joins decide ownership, heartbeats renew the lease, a crash ends it. */
+  follow(consumer: Consumer): void {
+    consumer.on(consumer.events.HEARTBEAT, () => this.lease.renew());
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const owns = Object.values(payload.memberAssignment).some((partitions) => partitions.length > 0);
+      this.joined(owns);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.deps.logger.error({ err: payload.error.message }, 'routing consumer crashed; giving up ownership');
+      this.lease.lapse();
+      this.deactivate('consumer crashed');
+    });
+  }
+
+  /** Called on every group join; the lease is renewed by the join itself. */
+  joined(owns: boolean): void {
+    if (this.stopped) return;
+    const continuous = this.state !== null && this.lease.valid;
+    this.lease.renew();
+    if (owns && continuous) return; // kept ownership through the rebalance: state still good
+    if (!owns) {
+      if (this.state) this.deactivate('partitions went to another instance');
+      return;
+    }
+    // Newly owned (or owned again after a gap another instance may have filled): rebuild.
+    if (this.state) this.deactivate('lease lapsed during the rebalance');
+    this.activate();
+  }
+
+  /** Drops the state if the lease ran out (no heartbeat acknowledged in time). */
+  check(): void {
+    if (this.state && !this.lease.valid) {
+      this.deps.logger.warn('routing lease lapsed (no heartbeat acknowledged in time); standing down');
+      this.deactivate('lease lapsed');
+    }
+  }
+
+  /** On shutdown: stop routing and let the write under way finish before the group is left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.deactivate('stopping');
+    await this.activation;
+  }
+
+  private activate(): void {
+    const epoch = ++this.epoch;
+    this.activation = this.activation.then(async () => {
+      if (epoch !== this.epoch || this.stopped) return;
+      const { policy, clock, store, producer, logger, metrics } = this.deps;
+      const engine = new RoutingEngine(policy, clock);
+      const runner = new EngineRunner(engine, store, producer, logger, metrics, () => epoch === this.epoch && this.lease.valid && !this.stopped);
+      try {
+        const snapshot = await store.load();
+        await runner.run(() => engine.restore(snapshot));
+        if (epoch !== this.epoch) return;
+        this.state = { engine, runner };
+        this.activeGauge.set(1);
+        logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length }, 'routing state restored; this instance is active');
+      } catch (err) {
+        // Still the owner: try again shortly (records wait meanwhile; none is lost or dead-lettered).
+        logger.error(errorDetails(err), 'could not rebuild routing state; retrying');
+        await runner.close(new NotActiveError('routing is starting; reconnect')).catch(() => undefined);
+        if (epoch === this.epoch && !this.stopped) setTimeout(() => epoch === this.epoch && this.activate(), 1000).unref();
+      }
+    });
+  }
+
+  private deactivate(reason: string): void {
+    this.epoch++;
+    const previous = this.state;
+    this.state = null;
+    this.activeGauge.set(0);
+    if (!previous) return;
+    this.deps.logger.info({ reason }, 'routing stands down; this instance is a standby');
+    this.activation = this.activation.then(() => previous.runner.close(new NotActiveError(`routing moved to another instance (${reason}); reconnect`)));
+  }
+}
