@@ -23,6 +23,11 @@ export function toGrpcError(err: unknown): ServiceError {
   return grpcError(status.UNAVAILABLE, `routing could not complete the call: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** Ends a server stream with a status: grpc-js sends it on 'error' (destroy() would drop it). */
+function endWithError(call: ServerWritableStream<WatchAssignmentsRequest, WatchAssignmentsResponse>, err: ServiceError): void {
+  call.emit('error', err);
+}
+
 export function registerRoutingGrpc(server: Server, deps: { current: () => ActiveState; verify: TokenVerifier; logger: Logger }): void {
   const { current, verify, logger } = deps;
 
@@ -87,18 +92,18 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
           try {
             active = current();
           } catch (err) {
-            call.destroy(toGrpcError(err));
+            endWithError(call, toGrpcError(err));
             return;
           }
           const { engine, runner } = active;
           if (!engine.agents.has(caller.id)) {
-            call.destroy(grpcError(status.NOT_FOUND, `agent ${caller.id} is not registered`));
+            endWithError(call, grpcError(status.NOT_FOUND, `agent ${caller.id} is not registered`));
             return;
           }
           const stop = runner.listen(
             caller.id,
             (update) => call.write(update),
-            (err) => call.destroy(toGrpcError(err)),
+            (err) => endWithError(call, toGrpcError(err)),
           );
           call.on('cancelled', stop);
           call.on('close', stop);
@@ -113,7 +118,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
             call.write({ update: conv.state === 'offered' ? { $case: 'offer', offer } : { $case: 'assigned', assigned: offer } });
           }
         },
-        (err: unknown) => call.destroy(toGrpcError(err)),
+        (err: unknown) => endWithError(call, toGrpcError(err)),
       );
     },
     acceptOffer: unary(AGENTS, async (caller, req) => {

@@ -1,4 +1,5 @@
 // Wiring: configuration → MongoDB, Kafka, customer-record → the routing core → gRPC and ops HTTP.
+import type { ISocketFactory } from 'kafkajs';
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
 import { authConfig, createTokenVerifier, issueToken } from '../../../libs/auth';
@@ -57,6 +58,8 @@ export interface RoutingOverrides {
   clock?: Clock;
   policy?: Partial<RoutingPolicy>;
   customerLookup?: CustomerLookup;
+  /** Fault-injection tests cut this instance's Kafka network with it. */
+  socketFactory?: ISocketFactory;
 }
 
 export interface RunningRouting {
@@ -87,7 +90,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const { db } = await connectMongo(ctx, config);
   const store = new RoutingStore(db);
   await store.init();
-  const kafka = await connectKafka(ctx, config);
+  const kafka = await connectKafka(ctx, config, { socketFactory: overrides.socketFactory });
   // Nothing is served or routed until this instance owns the inbound contacts and its state is rebuilt.
   const ownership = new RoutingOwnership({ policy, clock, store, producer: kafka.producer, logger: ctx.logger, metrics: ctx.metrics, leaseMs: Math.floor(config.ROUTING_SESSION_TIMEOUT_MS / 2) });
   ctx.readiness.add('active routing instance', () => ownership.isActive);

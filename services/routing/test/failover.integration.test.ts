@@ -1,0 +1,124 @@
+// Two routing instances on one database and consumer group: one routes, the other waits; when
+// the active one loses its Kafka connection abruptly (no hand-over), the standby takes over
+// with the stored state, and every conversation is assigned exactly once.
+import { status } from '@grpc/grpc-js';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../../libs/kafka';
+import { Channel, Presence, Tier } from '../../../libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
+import { cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { startRouting } from '../src/service';
+import { answerOffers, client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy } from './helpers';
+
+describe('two routing instances', () => {
+  let harness: ServiceContext;
+  let kafka: ServiceKafka;
+  const databases: string[] = [];
+
+  beforeAll(async () => {
+    harness = testContext('routing-harness');
+    kafka = await connectKafka(harness, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
+  });
+  afterAll(async () => {
+    await harness.stop();
+    const mongo = new MongoClient(MONGODB_URI);
+    await mongo.connect();
+    for (const db of databases) await mongo.db(db).dropDatabase();
+    await mongo.close();
+  });
+
+  it('the standby refuses agents, then takes over queued work when the active instance is cut off', async () => {
+    const database = uniqueId('routing_ha').replace(/-/g, '_');
+    databases.push(database);
+    const group = uniqueId('routing');
+    const recorder = await recordTopics([topics.conversationEvents.name]);
+    const network = cuttableSocketFactory();
+    const ctxA = testContext('routing-a');
+    const ctxB = testContext('routing-b');
+    // The inbound topic is shared with other tests: a skill of its own keeps this test's agents
+    // on this test's conversations.
+    const { skill, env } = ownSkill();
+    const config = configFor(database, group, env);
+    const clients: { close(): void }[] = [];
+    try {
+      const a = await startRouting(ctxA, config, { socketFactory: network.socketFactory });
+      expect(a.ownership.isActive).toBe(true);
+      const b = await startRouting(ctxB, config);
+      expect(b.ownership.isActive).toBe(false);
+      // B joining made the group rebalance; A kept the work.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(a.ownership.isActive).toBe(true);
+      expect(b.ownership.isActive).toBe(false);
+
+      // The standby answers UNAVAILABLE, which desks treat as "reconnect elsewhere".
+      const supervisorOnB = await client(b.grpcPort, 'sup', 'supervisor');
+      clients.push(supervisorOnB);
+      await expect(supervisorOnB.call(supervisorOnB.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE, details: expect.stringContaining('not the active routing instance') });
+
+      // Four conversations queue on A; one agent with room for one takes the first.
+      const conversations = Array.from({ length: 4 }, () => uniqueId('conv'));
+      for (const id of conversations) {
+        await deliver(kafka, contact(id, `hello, a ${skill} question`), () => a.engine.conversationState(id) !== undefined);
+      }
+      const first = uniqueId('agent');
+      const deskA = await client(a.grpcPort, first, 'agent');
+      clients.push(deskA);
+      await deskA.call(deskA.raw.registerAgent, { agentId: first, name: 'Di', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 1, active: 0 }], totalCapacity: 1 });
+      deskA.watch();
+      await waitFor(() => deskA.updates.length > 0, 10_000, 'the stream on A to open');
+      const answersA = answerOffers(deskA, (id) => conversations.includes(id));
+      await deskA.call(deskA.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
+      const taken = (await waitFor(() => answersA.accepted[0], 20_000, 'A to assign one conversation'))!;
+      answersA.stop();
+
+      // A loses Kafka without leaving the group: B gets the partitions once A's session expires.
+      network.cut();
+      const late = uniqueId('conv');
+      await kafka.producer.publish(topics.contactInbound, late, contact(late, `are you still open? ${skill}`));
+      await waitFor(() => !a.ownership.isActive, 10_000, 'A to stand down when its lease lapses');
+      await waitFor(() => deskA.streamErrors.some((e) => e.code === status.UNAVAILABLE), 5000, "A to end the agent's stream");
+      await expect(deskA.call(deskA.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      await waitFor(() => b.ownership.isActive, 30_000, 'B to take over');
+      await waitFor(() => b.engine.conversationState(late), 20_000, 'B to route the contact written during the outage');
+
+      // On B: what A assigned stays assigned; the rest (and the late one) go to a second agent.
+      expect(b.engine.conversationState(taken)).toMatchObject({ state: 'assigned', agentId: first });
+      const second = uniqueId('agent');
+      const deskB = await client(b.grpcPort, second, 'agent');
+      clients.push(deskB);
+      await deskB.call(deskB.raw.registerAgent, { agentId: second, name: 'Ed', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 10, active: 0 }], totalCapacity: 10 });
+      deskB.watch();
+      await waitFor(() => deskB.updates.length > 0, 10_000, 'the stream on B to open');
+      await deskB.call(deskB.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
+      const rest = [...conversations.filter((id) => id !== taken), late];
+      const answersB = answerOffers(deskB, (id) => rest.includes(id));
+      await waitFor(() => rest.every((id) => answersB.accepted.includes(id)), 30_000, 'B to assign the rest');
+      answersB.stop();
+      // The first agent's desk reconnects to B and finds its conversation there.
+      const deskA2 = await client(b.grpcPort, first, 'agent');
+      clients.push(deskA2);
+      deskA2.watch();
+      await waitFor(() => deskA2.updates.find((u) => u.update?.$case === 'assigned' && u.update.assigned.conversationId === taken), 10_000, 'the held conversation on reconnect');
+
+      // Read the decisions back: every conversation assigned exactly once, to one agent.
+      const all = [...conversations, late];
+      await waitFor(() => all.every((id) => recorder.records.some((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB) && decodeEvent(r.message.value).step?.$case === 'assigned')), 20_000, 'every assignment on the topic');
+      await new Promise((r) => setTimeout(r, 500));
+      for (const id of all) {
+        const events = recorder.records.filter((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB)).map((r) => ({ id: r.headers.ce_id, event: decodeEvent(r.message.value) }));
+        const assigned = events.filter((e) => e.event.step?.$case === 'assigned');
+        expect(new Set(assigned.map((e) => e.id)).size, `${id}: ${events.map((e) => e.event.step?.$case).join(',')}`).toBe(1);
+        const agents = new Set(assigned.map((e) => (e.event.step?.$case === 'assigned' ? e.event.step.assigned.agentId : '')));
+        expect([...agents]).toEqual([id === taken ? first : second]);
+        expect(events.filter((e) => e.event.step?.$case === 'queued').length).toBeGreaterThanOrEqual(1);
+      }
+    } finally {
+      for (const c of clients) c.close();
+      network.restore();
+      await ctxA.stop();
+      await ctxB.stop();
+      await recorder.close();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,142 @@
+// Shared by the routing integration tests: configuration, an agent's gRPC client, contacts.
+import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { issueToken, type Role } from '../../../libs/auth';
+import { loadConfig } from '../../../libs/config';
+import { topics } from '../../../libs/kafka';
+import { Channel, ContactKind, ConversationEvent, IdentityKind, RoutingServiceClient, type WatchAssignmentsResponse } from '../../../libs/proto';
+import type { ServiceKafka } from '../../../libs/service';
+import { KAFKA_BROKERS, MONGODB_URI, uniqueId } from '../../../libs/testing';
+import { routingConfig, type RoutingConfig } from '../src/service';
+
+export const SECRET = 'routing-integration-test-secret-0123456789';
+
+export function configFor(database: string, group: string, extra: Record<string, string> = {}): RoutingConfig {
+  return loadConfig(routingConfig, {
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    MONGODB_URI,
+    MONGODB_DATABASE: database,
+    GRPC_PORT: '0',
+    HTTP_PORT: '0',
+    AUTH_JWT_SECRET: SECRET,
+    ROUTING_CONSUMER_GROUP: group,
+    ROUTING_TICK_MS: '50',
+    ROUTING_SESSION_TIMEOUT_MS: '6000',
+    ROUTING_HEARTBEAT_MS: '500',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+}
+
+export async function client(port: number, id: string, role: Role) {
+  const c = new RoutingServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${await issueToken(SECRET, { id, role })}`);
+  const call = <Req, Res>(method: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req) =>
+    new Promise<Res>((resolve, reject) => method.call(c, req, md, (err, res) => (err ? reject(err) : resolve(res))));
+  const updates: WatchAssignmentsResponse[] = [];
+  const streamErrors: ServiceError[] = [];
+  let stream: ClientReadableStream<WatchAssignmentsResponse> | undefined;
+  return {
+    raw: c,
+    md,
+    call,
+    updates,
+    streamErrors,
+    watch() {
+      stream = c.watchAssignments({}, md);
+      stream.on('data', (u: WatchAssignmentsResponse) => updates.push(u));
+      stream.on('error', (err: ServiceError) => streamErrors.push(err));
+    },
+    close() {
+      stream?.cancel();
+      c.close();
+    },
+  };
+}
+
+export function contact(conversationId: string, text: string) {
+  return {
+    contactId: uniqueId('msg'),
+    conversationId,
+    channel: Channel.CHANNEL_CHAT,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt: new Date(),
+    sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: uniqueId('visitor'), namespace: '' },
+    senderDisplayName: 'Ana',
+    newConversation: true,
+    conversationReference: 'AB12CD',
+    subject: '',
+    text,
+    quotedText: '',
+    attachments: [],
+    identityHints: [],
+    language: 'en',
+    externalId: uniqueId('ext'),
+    channelMetadata: {},
+  };
+}
+
+export const decodeEvent = (v: Buffer | null) => ConversationEvent.decode(v!);
+
+/**
+ * A new consumer group starts at the end of the topic once its first fetch resolves the
+ * offset; a contact written just before that is not seen. Channels retry with the same
+ * contact id (de-duplicated by routing), and so does this.
+ */
+export async function deliver(kafka: ServiceKafka, message: ReturnType<typeof contact>, seen: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    await kafka.producer.publish(topics.contactInbound, message.conversationId, message);
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      if (seen()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('routing never took the contact');
+}
+
+/**
+ * Other tests' routing instances (their own consumer groups) read the same inbound topic and
+ * publish their own decisions about our contacts: count only what these instances published.
+ */
+export function publishedBy(record: { headers: Record<string, string> }, ...instances: { instanceId: string }[]): boolean {
+  const source = record.headers.ce_source ?? '';
+  return instances.some((i) => source.endsWith(`/${i.instanceId}`));
+}
+
+/** A skill of the test's own, so its agents are offered its conversations first. */
+export function ownSkill(): { skill: string; env: Record<string, string> } {
+  const skill = `t${uniqueId('').replace(/-/g, '').slice(0, 10)}`;
+  return { skill, env: { ROUTING_RULES_JSON: JSON.stringify([{ id: skill, when: { keywords: [skill] }, then: { skill } }]) } };
+}
+
+/**
+ * Answers a desk's offers as they come: accepts the test's own conversations (once each) and
+ * declines anyone else's (other tests' contacts reach a whole-tier step eventually).
+ */
+export function answerOffers(desk: Awaited<ReturnType<typeof client>>, mine: (conversationId: string) => boolean): { accepted: string[]; stop(): void } {
+  const accepted: string[] = [];
+  let seen = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      while (seen < desk.updates.length) {
+        const u = desk.updates[seen++]!.update;
+        if (u?.$case !== 'offer') continue;
+        const id = u.offer.conversationId;
+        try {
+          if (mine(id)) {
+            await desk.call(desk.raw.acceptOffer, { conversationId: id });
+            accepted.push(id);
+          } else await desk.call(desk.raw.declineOffer, { conversationId: id });
+        } catch {
+          // The offer may have expired or moved; the conversation comes back if it is still ours.
+        }
+      }
+    })().finally(() => (busy = false));
+  }, 25);
+  return { accepted, stop: () => clearInterval(timer) };
+}

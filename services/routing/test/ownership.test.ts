@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { chooseOwner, decodeMemberState, encodeMemberState, Lease } from '../src/ownership';
+
+describe('which routing instance is active', () => {
+  it('keeps the work with the member already active, wherever it sorts', () => {
+    expect(chooseOwner([{ memberId: 'a', active: false }, { memberId: 'b', active: true }])).toBe('b');
+    expect(chooseOwner([{ memberId: 'z', active: true }, { memberId: 'a', active: false }])).toBe('z');
+  });
+
+  it('gives the work to the first member by id when none is active, and to nobody in an empty group', () => {
+    expect(chooseOwner([{ memberId: 'm-2', active: false }, { memberId: 'm-1', active: false }])).toBe('m-1');
+    expect(chooseOwner([])).toBeUndefined();
+  });
+
+  it('picks one owner even if two members both claim to be active', () => {
+    expect(chooseOwner([{ memberId: 'y', active: true }, { memberId: 'x', active: true }])).toBe('x');
+  });
+
+  it('reads what members say about themselves, and takes anything unreadable as a standby', () => {
+    expect(decodeMemberState(encodeMemberState(true))).toBe(true);
+    expect(decodeMemberState(encodeMemberState(false))).toBe(false);
+    expect(decodeMemberState(Buffer.from('not json'))).toBe(false);
+    expect(decodeMemberState(Buffer.from('{"active":"yes"}'))).toBe(false);
+    expect(decodeMemberState(Buffer.alloc(0))).toBe(false);
+    expect(decodeMemberState(null)).toBe(false);
+  });
+});
+
+describe('the active instance lease', () => {
+  it('is valid only for its duration after the last renewal', () => {
+    let now = 1_000;
+    const lease = new Lease({ now: () => now }, 3000);
+    expect(lease.valid).toBe(false);
+    lease.renew();
+    now += 2999;
+    expect(lease.valid).toBe(true);
+    expect(lease.remainingMs).toBe(1);
+    now += 1;
+    expect(lease.valid).toBe(false);
+    lease.renew();
+    expect(lease.valid).toBe(true);
+    lease.lapse();
+    expect(lease.valid).toBe(false);
+    expect(lease.remainingMs).toBe(0);
+  });
+});
