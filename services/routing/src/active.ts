@@ -58,6 +58,8 @@ export class RoutingOwnership {
   private activation: Promise<void> = Promise.resolve();
   private epoch = 0;
   private stopped = false;
+  private sweeping = false;
+  private nextSweep = 0;
   private readonly lease: Lease;
   private readonly activeGauge;
 
@@ -121,6 +123,21 @@ export class RoutingOwnership {
     this.activate();
   }
 
+  /**
+   * Publishes what an earlier owner stored but could not publish (its outbox write can land
+   * after this instance took over). Runs from the timer, one sweep at a time.
+   */
+  sweepOutbox(): void {
+    if (!this.isActive || this.sweeping || Date.now() < this.nextSweep) return;
+    this.sweeping = true;
+    this.nextSweep = Date.now() + 2000;
+    this.deps.store
+      .publishOutbox(this.deps.producer)
+      .then((n) => n && this.deps.logger.warn({ records: n }, 'published decisions stored earlier but not published'))
+      .catch((err: unknown) => this.deps.logger.error(errorDetails(err), 'could not publish the routing outbox; retrying'))
+      .finally(() => (this.sweeping = false));
+  }
+
   /** Drops the state if the lease ran out (no heartbeat acknowledged in time). */
   check(): void {
     if (this.state && !this.lease.valid) {
@@ -142,8 +159,11 @@ export class RoutingOwnership {
       if (epoch !== this.epoch || this.stopped) return;
       const { policy, clock, store, producer, logger, metrics } = this.deps;
       const engine = new RoutingEngine(policy, clock);
-      const runner = new EngineRunner(engine, store, producer, logger, metrics, () => epoch === this.epoch && this.lease.valid && !this.stopped);
+      const runner = new EngineRunner(engine, store, producer, logger, metrics, () => epoch === this.epoch && this.lease.valid && !this.stopped, store);
       try {
+        // Decisions the previous owner stored but could not publish go out first, in order.
+        const replayed = await store.publishOutbox(producer);
+        if (replayed) logger.warn({ records: replayed }, 'published decisions the previous routing instance had stored but not published');
         const snapshot = await store.load();
         await runner.run(() => engine.restore(snapshot));
         if (epoch !== this.epoch) return;

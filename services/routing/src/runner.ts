@@ -2,7 +2,7 @@
 // published (acknowledged by Kafka), then agents' streams told. Calls arriving while a write
 // is in flight share the next one (group commit), so one slow round trip serves many decisions.
 import type { Registry } from 'prom-client';
-import type { EventProducer } from '../../../libs/kafka';
+import type { EventProducer, TopicSpec } from '../../../libs/kafka';
 import { RetryLaterError, topics } from '../../../libs/kafka';
 import { sharedHistogram, type Logger } from '../../../libs/observability';
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
@@ -16,6 +16,20 @@ export class NotActiveError extends RetryLaterError {
     super(detail);
     this.name = 'NotActiveError';
   }
+}
+
+/** One record a decision publishes. */
+export interface DecisionRecord {
+  topic: TopicSpec<unknown>;
+  key: string;
+  message: unknown;
+  id: string;
+  time?: Date;
+}
+
+/** Keeps records that were decided and stored but not published, for whoever routes next. */
+export interface Outbox {
+  keep(records: DecisionRecord[]): Promise<void>;
 }
 
 interface Listener {
@@ -39,6 +53,7 @@ export class EngineRunner {
     metrics: Registry,
     /** False once this instance may no longer write (ownership lost): nothing more is stored or published. */
     private readonly fence: () => boolean = () => true,
+    private readonly outbox?: Outbox,
   ) {
     this.commitSeconds = sharedHistogram(metrics, {
       name: 'cc_routing_commit_seconds',
@@ -107,22 +122,24 @@ export class EngineRunner {
     this.engine.dirtyAgents.clear();
     this.engine.dirtyCustomers.clear();
     const started = process.hrtime.bigint();
+    let stored = false;
+    const records = decisionRecords(effects);
+    let unpublished = records;
     try {
       // Checked right before the write: an instance that lost ownership must not overwrite its successor.
       if (this.closed || !this.fence()) throw new NotActiveError();
       await this.store.save(this.engine, changed);
-      // Only the latest state of each agent matters on a compacted topic.
-      const agentStates = new Map<string, Effect & { type: 'agent_state' }>();
-      const publishes: Promise<unknown>[] = [];
-      for (const e of effects) {
-        if (e.type === 'conversation') publishes.push(this.producer.publish(topics.conversationEvents, e.event.conversationId, e.event, { id: e.event.eventId, time: e.event.occurredAt }));
-        else if (e.type === 'sla') publishes.push(this.producer.publish(topics.sla, e.event.conversationId, e.event, { id: e.event.eventId, time: e.event.occurredAt }));
-        else if (e.type === 'outbound') publishes.push(this.producer.publish(topics.outbound, e.message.conversationId, e.message, { id: e.message.messageId, time: e.message.createdAt }));
-        else if (e.type === 'agent_state') agentStates.set(e.state.agentId, e);
-      }
-      for (const e of agentStates.values()) publishes.push(this.producer.publish(topics.agentState, e.state.agentId, e.state, { id: `${e.state.agentId}/${e.state.updatedAt?.getTime() ?? 0}/${e.state.presence}`, time: e.state.updatedAt }));
-      await Promise.all(publishes);
+      stored = true;
+      const results = await Promise.allSettled(records.map((r) => this.producer.publish(r.topic, r.key, r.message, { id: r.id, time: r.time })));
+      unpublished = records.filter((_, i) => results[i]!.status === 'rejected');
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
     } catch (err) {
+      // Stored but not published: if this instance loses ownership before it publishes them
+      // again, the next owner finds them in the outbox (ids are stable, so repeats are harmless).
+      if (stored && this.outbox && unpublished.length > 0) {
+        await this.outbox.keep(unpublished).catch((e: unknown) => this.logger.error({ err: e instanceof Error ? e.message : String(e), records: unpublished.length }, 'could not keep unpublished decisions in the outbox'));
+      }
       // Kept for the next commit: the decisions stand in memory, so they must still be written.
       this.pending = [...effects, ...this.pending];
       for (const id of changed.conversations) this.engine.dirtyConversations.add(id);
@@ -147,4 +164,21 @@ export class EngineRunner {
       }
     }
   }
+}
+
+/** The records a group of effects publishes; only the latest state of each agent (compacted topic). */
+export function decisionRecords(effects: Effect[]): DecisionRecord[] {
+  const records: DecisionRecord[] = [];
+  const agentStates = new Map<string, Effect & { type: 'agent_state' }>();
+  const spec = <T>(t: TopicSpec<T>) => t as TopicSpec<unknown>;
+  for (const e of effects) {
+    if (e.type === 'conversation') records.push({ topic: spec(topics.conversationEvents), key: e.event.conversationId, message: e.event, id: e.event.eventId, time: e.event.occurredAt });
+    else if (e.type === 'sla') records.push({ topic: spec(topics.sla), key: e.event.conversationId, message: e.event, id: e.event.eventId, time: e.event.occurredAt });
+    else if (e.type === 'outbound') records.push({ topic: spec(topics.outbound), key: e.message.conversationId, message: e.message, id: e.message.messageId, time: e.message.createdAt });
+    else if (e.type === 'agent_state') agentStates.set(e.state.agentId, e);
+  }
+  for (const e of agentStates.values()) {
+    records.push({ topic: spec(topics.agentState), key: e.state.agentId, message: e.state, id: `${e.state.agentId}/${e.state.updatedAt?.getTime() ?? 0}/${e.state.presence}`, time: e.state.updatedAt });
+  }
+  return records;
 }

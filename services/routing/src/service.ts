@@ -148,6 +148,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const ticker = setInterval(() => {
     ownership.check();
     if (!ownership.isActive) return;
+    ownership.sweepOutbox();
     const { engine, runner } = ownership.current();
     runner.run(() => engine.tick()).catch((err: unknown) => {
       if (!(err instanceof NotActiveError)) ctx.logger.error(errorDetails(err), 'routing timers failed; retrying on the next tick');

@@ -56,7 +56,7 @@ describe('two routing instances', () => {
       clients.push(supervisorOnB);
       await expect(supervisorOnB.call(supervisorOnB.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE, details: expect.stringContaining('not the active routing instance') });
 
-      // Four conversations queue on A; one agent with room for one takes the first.
+      // Four conversations queue on A; an agent with room for two takes the first and holds an offer of a second.
       const conversations = Array.from({ length: 4 }, () => uniqueId('conv'));
       for (const id of conversations) {
         await deliver(kafka, contact(id, `hello, a ${skill} question`), () => a.engine.conversationState(id) !== undefined);
@@ -64,16 +64,23 @@ describe('two routing instances', () => {
       const first = uniqueId('agent');
       const deskA = await client(a.grpcPort, first, 'agent');
       clients.push(deskA);
-      await deskA.call(deskA.raw.registerAgent, { agentId: first, name: 'Di', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 1, active: 0 }], totalCapacity: 1 });
+      await deskA.call(deskA.raw.registerAgent, { agentId: first, name: 'Di', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 2, active: 0 }], totalCapacity: 2 });
       deskA.watch();
       await waitFor(() => deskA.updates.length > 0, 10_000, 'the stream on A to open');
-      const answersA = answerOffers(deskA, (id) => conversations.includes(id));
+      const answersA = answerOffers(deskA, (id) => (!conversations.includes(id) ? 'decline' : answersA.accepted.length === 0 ? 'accept' : 'leave'));
       await deskA.call(deskA.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
       const taken = (await waitFor(() => answersA.accepted[0], 20_000, 'A to assign one conversation'))!;
+      const heldOffer = await waitFor(() => deskA.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId !== taken && conversations.includes(u.update.offer.conversationId)), 20_000, 'a second offer on A');
+      const held = heldOffer.update?.$case === 'offer' ? heldOffer.update.offer.conversationId : '';
       answersA.stop();
 
       // A loses Kafka without leaving the group: B gets the partitions once A's session expires.
       network.cut();
+      // Accepted within A's lease: stored, but A cannot publish it; the next owner must.
+      const lateAccept = deskA.call(deskA.raw.acceptOffer, { conversationId: held }).then(
+        () => 'accepted',
+        (err: { code?: number }) => err.code,
+      );
       const late = uniqueId('conv');
       await kafka.producer.publish(topics.contactInbound, late, contact(late, `are you still open? ${skill}`));
       await waitFor(() => !a.ownership.isActive, 10_000, 'A to stand down when its lease lapses');
@@ -81,6 +88,8 @@ describe('two routing instances', () => {
       await expect(deskA.call(deskA.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE });
       await waitFor(() => b.ownership.isActive, 30_000, 'B to take over');
       await waitFor(() => b.engine.conversationState(late), 20_000, 'B to route the contact written during the outage');
+      expect(await lateAccept).toBe(status.UNAVAILABLE);
+      expect(b.engine.conversationState(held)).toMatchObject({ state: 'assigned', agentId: first });
 
       // On B: what A assigned stays assigned; the rest (and the late one) go to a second agent.
       expect(b.engine.conversationState(taken)).toMatchObject({ state: 'assigned', agentId: first });
@@ -91,8 +100,8 @@ describe('two routing instances', () => {
       deskB.watch();
       await waitFor(() => deskB.updates.length > 0, 10_000, 'the stream on B to open');
       await deskB.call(deskB.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
-      const rest = [...conversations.filter((id) => id !== taken), late];
-      const answersB = answerOffers(deskB, (id) => rest.includes(id));
+      const rest = [...conversations.filter((id) => id !== taken && id !== held), late];
+      const answersB = answerOffers(deskB, (id) => (rest.includes(id) ? 'accept' : 'decline'));
       await waitFor(() => rest.every((id) => answersB.accepted.includes(id)), 30_000, 'B to assign the rest');
       answersB.stop();
       // The first agent's desk reconnects to B and finds its conversation there.
@@ -103,14 +112,15 @@ describe('two routing instances', () => {
 
       // Read the decisions back: every conversation assigned exactly once, to one agent.
       const all = [...conversations, late];
-      await waitFor(() => all.every((id) => recorder.records.some((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB) && decodeEvent(r.message.value).step?.$case === 'assigned')), 20_000, 'every assignment on the topic');
+      // The held one's assignment comes from A's outbox, published by B.
+      await waitFor(() => all.every((id) => recorder.records.some((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB) && decodeEvent(r.message.value).step?.$case === 'assigned')), 40_000, 'every assignment on the topic');
       await new Promise((r) => setTimeout(r, 500));
       for (const id of all) {
         const events = recorder.records.filter((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB)).map((r) => ({ id: r.headers.ce_id, event: decodeEvent(r.message.value) }));
         const assigned = events.filter((e) => e.event.step?.$case === 'assigned');
         expect(new Set(assigned.map((e) => e.id)).size, `${id}: ${events.map((e) => e.event.step?.$case).join(',')}`).toBe(1);
         const agents = new Set(assigned.map((e) => (e.event.step?.$case === 'assigned' ? e.event.step.assigned.agentId : '')));
-        expect([...agents]).toEqual([id === taken ? first : second]);
+        expect([...agents]).toEqual([id === taken || id === held ? first : second]);
         expect(events.filter((e) => e.event.step?.$case === 'queued').length).toBeGreaterThanOrEqual(1);
       }
     } finally {
@@ -120,5 +130,5 @@ describe('two routing instances', () => {
       await ctxB.stop();
       await recorder.close();
     }
-  }, 180_000);
+  }, 240_000);
 });

@@ -115,7 +115,7 @@ export function ownSkill(): { skill: string; env: Record<string, string> } {
  * Answers a desk's offers as they come: accepts the test's own conversations (once each) and
  * declines anyone else's (other tests' contacts reach a whole-tier step eventually).
  */
-export function answerOffers(desk: Awaited<ReturnType<typeof client>>, mine: (conversationId: string) => boolean): { accepted: string[]; stop(): void } {
+export function answerOffers(desk: Awaited<ReturnType<typeof client>>, decide: (conversationId: string) => 'accept' | 'decline' | 'leave'): { accepted: string[]; stop(): void } {
   const accepted: string[] = [];
   let seen = 0;
   let busy = false;
@@ -128,10 +128,11 @@ export function answerOffers(desk: Awaited<ReturnType<typeof client>>, mine: (co
         if (u?.$case !== 'offer') continue;
         const id = u.offer.conversationId;
         try {
-          if (mine(id)) {
+          const decision = decide(id);
+          if (decision === 'accept') {
             await desk.call(desk.raw.acceptOffer, { conversationId: id });
             accepted.push(id);
-          } else await desk.call(desk.raw.declineOffer, { conversationId: id });
+          } else if (decision === 'decline') await desk.call(desk.raw.declineOffer, { conversationId: id });
         } catch {
           // The offer may have expired or moved; the conversation comes back if it is still ours.
         }
