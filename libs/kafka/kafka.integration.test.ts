@@ -6,7 +6,7 @@ import type { ServiceContext } from '../service/runtime';
 import { cuttableSocketFactory, KAFKA_BROKERS, recordTopics, testContext, uniqueId, waitFor } from '../testing';
 import { KafkaUnavailableError } from './producer';
 import { DEAD_LETTER_TOPIC, topics } from './topics';
-import type { ConsumedEvent } from './consumer';
+import { RetryLaterError, type ConsumedEvent } from './consumer';
 
 const settings = { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 };
 
@@ -138,6 +138,29 @@ describe('Kafka through libs/kafka', () => {
     expect(failed.headers.dlq_detail).toBe('store unavailable');
     expect(failed.headers.dlq_attempts).toBe('3');
     expect(attempts).toBe(3);
+    await dlq.close();
+  });
+
+  it('fetches a record again when its handler says to retry later, without dead-lettering it', async () => {
+    const dlq = await recordTopics([DEAD_LETTER_TOPIC]);
+    const conversationId = uniqueId('conv');
+    let attempts = 0;
+    let handled = 0;
+    await kafka
+      .consumer({ groupId: uniqueId('group-later'), maxAttempts: 2, backoffMs: 10 })
+      .on(topics.contactInbound, (e) => {
+        if (e.value.conversationId !== conversationId) return;
+        attempts++;
+        if (attempts <= 3) throw new RetryLaterError('not the owner yet');
+        handled++;
+      })
+      .start();
+    await kafka.producer.publish(topics.contactInbound, conversationId, contact(conversationId));
+    await waitFor(() => handled === 1, 15_000, 'the record handled on a later fetch');
+    expect(attempts).toBe(4);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(dlq.records.filter((r) => r.message.key?.toString() === conversationId)).toHaveLength(0);
+    expect(handled).toBe(1);
     await dlq.close();
   });
 });
