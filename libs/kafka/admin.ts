@@ -31,3 +31,31 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?
     await admin.disconnect();
   }
 }
+
+/**
+ * Gives a consumer group a committed offset (the current end) on every partition of `topic`
+ * that has none. A group that starts "from the end" otherwise fixes its start per partition
+ * only when a member first fetches it, and commits nothing for a partition that stays quiet:
+ * a member taking that partition over later would start at the end again and skip what was
+ * written in between. Only possible while the group has no members; if another member is
+ * already in, it did this itself, so the refusal is ignored. Returns the partitions pinned.
+ */
+export async function pinGroupStart(kafka: Kafka, groupId: string, topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const missing = (committed?.partitions ?? []).filter((p) => p.offset === '-1').map((p) => p.partition);
+    if (missing.length === 0) return [];
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+    try {
+      await admin.setOffsets({ groupId, topic, partitions: missing.map((partition) => ({ partition, offset: ends.get(partition) ?? '0' })) });
+    } catch (err) {
+      if (err instanceof Error && /no running instances|INCONSISTENT_GROUP_PROTOCOL|REBALANCE_IN_PROGRESS/i.test(`${err.message} ${(err as { type?: string }).type ?? ''}`)) return [];
+      throw err;
+    }
+    return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -194,17 +194,29 @@ async function endToEnd() {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let httpPort = 0;
   const grpcPort = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`routing exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const log = JSON.parse(line) as { msg?: string; grpc?: number };
-        if (log.msg === 'routing listening' && log.grpc) resolve(log.grpc);
+        const log = JSON.parse(line) as { msg?: string; grpc?: number; http?: number; level?: string | number };
+        if (log.msg === 'routing listening' && log.grpc) {
+          httpPort = log.http ?? 0;
+          resolve(log.grpc);
+        }
+        if (process.env.BENCH_CHILD_LOG) console.error(`child: ${line.slice(0, 400)}`);
+        if (log.level === 'warn' || log.level === 'error' || (typeof log.level === 'number' && log.level >= 40)) console.error(`routing: ${line.slice(0, 300)}`);
       } catch {
         /* not a log line */
       }
     });
   });
+  /** Mean time of one routing write (snapshot + publish) and how many, from the service's metrics. */
+  const commits = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { count: value('cc_routing_commit_seconds_count'), sum: value('cc_routing_commit_seconds_sum') };
+  };
   const ctx = testContext('routing-bench');
   const kafka = await connectKafka(ctx, { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
   const client = new RoutingServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
@@ -277,6 +289,7 @@ async function endToEnd() {
     toAccepted.length = 0;
     offers = 0;
 
+    const before = await commits();
     const total = RATE * SECONDS;
     const first = n;
     const started = performance.now();
@@ -292,7 +305,9 @@ async function endToEnd() {
     const deadline = performance.now() + 60_000;
     while (toAccepted.length + failedAccepts < total && performance.now() < deadline) await sleep(100);
     const seconds = (performance.now() - started) / 1000;
-    return { rate: RATE, agents: AGENTS, total, sentPerSecond: total / sendSeconds, offers, accepted: toAccepted.length, failedAccepts, deliveredPerSecond: toAccepted.length / seconds, offerP50: percentile(toOffer, 50), offerP99: percentile(toOffer, 99), acceptP50: percentile(toAccepted, 50), acceptP99: percentile(toAccepted, 99) };
+    const after = await commits();
+    const writes = after.count - before.count;
+    return { writes, writeMeanMs: ((after.sum - before.sum) / Math.max(1, writes)) * 1000, rate: RATE, agents: AGENTS, total, sentPerSecond: total / sendSeconds, offers, accepted: toAccepted.length, failedAccepts, deliveredPerSecond: toAccepted.length / seconds, offerP50: percentile(toOffer, 50), offerP99: percentile(toOffer, 99), acceptP50: percentile(toAccepted, 50), acceptP99: percentile(toAccepted, 99) };
   } finally {
     for (const s of streams) s.cancel();
     client.close();
@@ -311,4 +326,5 @@ if (process.env.BENCH_E2E !== '0') {
   console.log(`\nEnd to end, routing in its own process, real Kafka and MongoDB: ${r.agents} agents, ${r.total} contacts offered at ${r.rate}/s`);
   console.log('sent/s | offers delivered | accepted | failed accepts | accepted/s | contact → offer on stream p50 / p99 | contact → accept acknowledged p50 / p99');
   console.log(`${Math.round(r.sentPerSecond)} | ${r.offers} | ${r.accepted} | ${r.failedAccepts} | ${Math.round(r.deliveredPerSecond)} | ${r.offerP50} ms / ${r.offerP99} ms | ${r.acceptP50} ms / ${r.acceptP99} ms`);
+  console.log(`routing writes (snapshot to MongoDB + publish to Kafka): ${r.writes}, mean ${r.writeMeanMs.toFixed(1)} ms each`);
 }

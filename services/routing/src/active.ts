@@ -59,6 +59,9 @@ export class RoutingOwnership {
   private epoch = 0;
   private stopped = false;
   private sweeping = false;
+  /** The last join gave this member the partitions. */
+  private owns = false;
+  private activating = false;
   private nextSweep = 0;
   private readonly lease: Lease;
   private readonly activeGauge;
@@ -96,21 +99,36 @@ export class RoutingOwnership {
 
   /** Follows the group: joins decide ownership, heartbeats renew the lease, a crash ends it. */
   follow(consumer: Consumer): void {
-    consumer.on(consumer.events.HEARTBEAT, () => this.lease.renew());
+    consumer.on(consumer.events.HEARTBEAT, () => this.heartbeat());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const owns = Object.values(payload.memberAssignment).some((partitions) => partitions.length > 0);
       this.joined(owns);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.deps.logger.error({ err: payload.error.message }, 'routing consumer crashed; giving up ownership');
+      this.owns = false;
       this.lease.lapse();
       this.deactivate('consumer crashed');
     });
   }
 
+  /**
+   * An acknowledged heartbeat: the coordinator still counts this member with the assignment
+   * of its last join. If the lease had lapsed meanwhile (a long stall), nobody else can have
+   * owned the work, but the state was dropped: rebuild it.
+   */
+  heartbeat(): void {
+    this.lease.renew();
+    if (this.owns && this.state === null && !this.activating && !this.stopped) {
+      this.deps.logger.info('heartbeat acknowledged again while owning the contacts; taking routing back');
+      this.activate();
+    }
+  }
+
   /** Called on every group join; the lease is renewed by the join itself. */
   joined(owns: boolean): void {
     if (this.stopped) return;
+    this.owns = owns;
     const continuous = this.state !== null && this.lease.valid;
     this.lease.renew();
     if (owns && continuous) return; // kept ownership through the rebalance: state still good
@@ -155,6 +173,7 @@ export class RoutingOwnership {
 
   private activate(): void {
     const epoch = ++this.epoch;
+    this.activating = true;
     this.activation = this.activation.then(async () => {
       if (epoch !== this.epoch || this.stopped) return;
       const { policy, clock, store, producer, logger, metrics } = this.deps;
@@ -174,13 +193,16 @@ export class RoutingOwnership {
         // Still the owner: try again shortly (records wait meanwhile; none is lost or dead-lettered).
         logger.error(errorDetails(err), 'could not rebuild routing state; retrying');
         await runner.close(new NotActiveError('routing is starting; reconnect')).catch(() => undefined);
-        if (epoch === this.epoch && !this.stopped) setTimeout(() => epoch === this.epoch && this.activate(), 1000).unref();
+        if (epoch === this.epoch && !this.stopped) setTimeout(() => epoch === this.epoch && this.owns && this.activate(), 1000).unref();
+      } finally {
+        if (epoch === this.epoch) this.activating = false;
       }
     });
   }
 
   private deactivate(reason: string): void {
     this.epoch++;
+    this.activating = false;
     const previous = this.state;
     this.state = null;
     this.activeGauge.set(0);

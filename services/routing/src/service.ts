@@ -3,7 +3,7 @@ import type { ISocketFactory } from 'kafkajs';
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
 import { authConfig, createTokenVerifier, issueToken } from '../../../libs/auth';
-import { InvalidEventError, topics } from '../../../libs/kafka';
+import { InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
 import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
 import { RoutingOwnership, singleOwnerAssigner } from './active';
@@ -142,6 +142,14 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   // Registered after the consumer, so it runs first on stop: routing stops and its last write
   // lands before the group is left and another instance takes over.
   ctx.onStop('routing ownership', () => ownership.stop());
+  // Every partition gets a committed start, so an instance taking over a partition that was
+  // quiet so far still reads what was written to it while no instance was routing.
+  try {
+    const pinned = await pinGroupStart(kafka.kafka, config.ROUTING_CONSUMER_GROUP, topics.contactInbound.name);
+    if (pinned.length) ctx.logger.info({ partitions: pinned }, 'routing consumer group start offsets committed');
+  } catch (err) {
+    ctx.logger.error(errorDetails(err), 'could not commit the consumer group start offsets; a take-over may skip contacts written to a partition never read before');
+  }
   await consumer.start();
   await ownership.settled();
 
