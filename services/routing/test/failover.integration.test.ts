@@ -89,7 +89,12 @@ describe('two routing instances', () => {
       await waitFor(() => b.ownership.isActive, 30_000, 'B to take over');
       await waitFor(() => b.engine.conversationState(late), 20_000, 'B to route the contact written during the outage');
       expect(await lateAccept).toBe(status.UNAVAILABLE);
-      expect(b.engine.conversationState(held)).toMatchObject({ state: 'assigned', agentId: first });
+      // Normally the accept is stored within A's lease (then B must publish it from the outbox);
+      // on a slow machine the lease may already have run out (then nothing was stored and the
+      // offer went back to the queue). Either way the desk was told UNAVAILABLE.
+      const heldByFirst = b.engine.conversationState(held)?.state === 'assigned';
+      if (heldByFirst) expect(b.engine.conversationState(held)).toMatchObject({ agentId: first });
+      else expect(b.engine.conversationState(held)?.state).toMatch(/^(queued|offered)$/);
 
       // On B: what A assigned stays assigned; the rest (and the late one) go to a second agent.
       expect(b.engine.conversationState(taken)).toMatchObject({ state: 'assigned', agentId: first });
@@ -100,7 +105,7 @@ describe('two routing instances', () => {
       deskB.watch();
       await waitFor(() => deskB.updates.length > 0, 10_000, 'the stream on B to open');
       await deskB.call(deskB.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
-      const rest = [...conversations.filter((id) => id !== taken && id !== held), late];
+      const rest = [...conversations.filter((id) => id !== taken && !(heldByFirst && id === held)), late];
       const answersB = answerOffers(deskB, (id) => (rest.includes(id) ? 'accept' : 'decline'));
       await waitFor(() => rest.every((id) => answersB.accepted.includes(id)), 30_000, 'B to assign the rest');
       answersB.stop();
@@ -120,7 +125,7 @@ describe('two routing instances', () => {
         const assigned = events.filter((e) => e.event.step?.$case === 'assigned');
         expect(new Set(assigned.map((e) => e.id)).size, `${id}: ${events.map((e) => e.event.step?.$case).join(',')}`).toBe(1);
         const agents = new Set(assigned.map((e) => (e.event.step?.$case === 'assigned' ? e.event.step.assigned.agentId : '')));
-        expect([...agents]).toEqual([id === taken || id === held ? first : second]);
+        expect([...agents]).toEqual([id === taken || (heldByFirst && id === held) ? first : second]);
         expect(events.filter((e) => e.event.step?.$case === 'queued').length).toBeGreaterThanOrEqual(1);
       }
     } finally {

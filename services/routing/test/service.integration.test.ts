@@ -2,7 +2,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../../libs/kafka';
-import { IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '../../../libs/proto';
+import { Channel, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { startRouting } from '../src/service';
@@ -41,13 +41,13 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       anonymous.close();
       await expect(agent.call(agent.raw.reassign, { conversationId: 'x', toAgentId: 'y' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
 
-      await supervisor.call(supervisor.raw.registerAgent, { agentId, name: 'Bo', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: 'general', level: 3 }, { name: 'billing', level: 4 }], languages: ['en'], capacity: [], totalCapacity: 0 });
+      await supervisor.call(supervisor.raw.registerAgent, { agentId, name: 'Bo', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: 'general', level: 3 }, { name: 'billing', level: 4 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 50, active: 0 }], totalCapacity: 50 });
       await agent.call(agent.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
       agent.watch();
       await waitFor(() => agent.updates.some((u) => u.update?.$case === 'agentState'), 10_000, 'the stream to open');
 
       const conversationId = uniqueId('conv');
-      await deliver(kafka, contact(conversationId, 'question about my invoice'), () => agent.updates.some((u) => u.update?.$case === 'offer'));
+      await deliver(kafka, contact(conversationId, 'question about my invoice'), () => agent.updates.some((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId));
       const offer = await waitFor(() => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId), 30_000, 'an offer');
       expect(offer.update?.$case === 'offer' && offer.update.offer.reason).toMatchObject({ targetStep: 3, eligibleAgents: 1, rule: 'billing' });
 
