@@ -302,7 +302,7 @@ async function endToEnd() {
     }
     await Promise.all(sends);
     const sendSeconds = (performance.now() - started) / 1000;
-    const deadline = performance.now() + 60_000;
+    const deadline = performance.now() + 90_000;
     while (toAccepted.length + failedAccepts < total && performance.now() < deadline) await sleep(100);
     const seconds = (performance.now() - started) / 1000;
     const after = await commits();
