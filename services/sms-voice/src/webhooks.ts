@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { SmsVoiceConfig } from './config';
 import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
 import type { SmsVoiceStore } from './store';
+import { noWaitEstimates, type WaitEstimates } from './wait-estimates';
 
 const { MessagingResponse, VoiceResponse } = twilio.twiml;
 
@@ -29,6 +30,7 @@ export interface WebhookDeps {
   producer: EventProducer;
   logger: Logger;
   metrics: Registry;
+  waitEstimates?: WaitEstimates;
   now?: () => Date;
 }
 
@@ -50,6 +52,7 @@ async function readForm(req: http.IncomingMessage, maxBytes: number): Promise<Pa
 
 export function createWebhookHandler(deps: WebhookDeps) {
   const { config, store, producer, logger } = deps;
+  const waitEstimates = deps.waitEstimates ?? noWaitEstimates;
   const now = deps.now ?? (() => new Date());
   const counted = sharedCounter(deps.metrics, { name: 'cc_twilio_webhooks_total', help: 'Twilio webhooks by route and HTTP status', labelNames: ['route', 'status'] });
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
@@ -124,9 +127,13 @@ export function createWebhookHandler(deps: WebhookDeps) {
 
   /** Played to a queued caller, again and again: position, estimated wait, and a callback offer when the wait is long. */
   const wait: Route = async (p) => {
-    const position = Math.max(1, Number(p.QueuePosition ?? 1) || 1);
-    // The channel's SLA target per caller ahead until routing gives its estimate.
-    const estimateMs = config.VOICE_SLA_MS * position;
+    const sid = required(p, 'CallSid');
+    const call = await store.calls.findOne({ _id: sid });
+    // Routing orders its queue by priority, so its position and estimate are the honest ones;
+    // Twilio's own first-in-first-out position and the SLA target are the fallback.
+    const fromRouting = call ? await waitEstimates(call.conversationId) : undefined;
+    const position = Math.max(1, fromRouting?.position || Number(p.QueuePosition ?? 1) || 1);
+    const estimateMs = fromRouting ? fromRouting.estimatedWaitMs : config.VOICE_SLA_MS * position;
     const response = new VoiceResponse();
     response.say(`${positionInWords(position)} The expected wait is ${waitInWords(estimateMs)}.`);
     if (estimateMs > config.CALLBACK_OFFER_AFTER_MS) {
