@@ -372,6 +372,21 @@ describe('customer-record service', () => {
     await expect(h.service.projection.onContact(contact({ sender: undefined }))).rejects.toMatchObject({ name: 'InvalidEventError' });
   });
 
+  it('limits the calls a person may make per minute, and not a service', async () => {
+    const limited = await startHarness({ env: { CALLER_RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const { customer } = await limited.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('limit')) }, 'service');
+      for (let i = 0; i < 5; i++) await limited.call('getCustomer', { customerId: customer!.customerId }, 'service');
+      for (let i = 0; i < 3; i++) await limited.call('getCustomer', { customerId: customer!.customerId }, 'agent');
+      await expect(limited.call('getCustomer', { customerId: customer!.customerId }, 'agent')).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/agent-1 is over the limit/) });
+      // Another person has a budget of their own.
+      await limited.call('getCustomer', { customerId: customer!.customerId }, 'expert');
+    } finally {
+      await limited.stop();
+      await dropDatabase(limited.database);
+    }
+  });
+
   it('serves health on the ops port', async () => {
     const res = await fetch(`http://127.0.0.1:${h.service.httpPort}/healthz`);
     expect(res.status).toBe(200);

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { EmailConfig } from './config';
 import { acknowledgement, contactReceived } from './messages';
 import { contactIdFor, normaliseMail, UnusableMailError, type NormalisedMail } from './normalise';
-import { RateLimiter } from './rate-limit';
+import { RateLimiter } from '../../../libs/rate-limit';
 import type { EmailStore } from './store';
 import { decideThread, newReference, type ThreadDecision } from './threading';
 

@@ -1,4 +1,4 @@
-// Fixed-window counters per key (sender address, client IP), with the clock passed in.
+// Fixed-window counters per key (sender address, client IP, caller id), with the clock passed in.
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
