@@ -120,7 +120,9 @@ start_ferretdb() {
   local data=$LOCAL/ferretdb
   mkdir -p "$data/sqlite" "$LOGS" "$RUN"
   say "starting FerretDB $FERRETDB_VERSION (SQLite) on 127.0.0.1:$FERRETDB_PORT"
-  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/" --state-dir="$data" \
+  # WAL with synchronous=NORMAL: a process crash loses nothing committed; only an operating-system
+  # crash may lose the last commits, the same promise Kafka makes without per-message fsync.
+  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/?_pragma=synchronous(normal)" --state-dir="$data" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
     >>"$LOGS/ferretdb.log" 2>&1 &
   echo $! >"$RUN/ferretdb.pid"
