@@ -82,7 +82,7 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
   };
 
   const sendSms = async (message: OutboundMessage) => {
-    const numbers = await store.companyNumberOf(message.conversationId);
+    const numbers = await store.numbersOf(message.conversationId);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : numbers?.customer;
     if (!to || !numbers) {
       sent.inc({ outcome: 'no_recipient' });

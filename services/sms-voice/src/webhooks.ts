@@ -74,13 +74,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     if (keyword === 'stop' || keyword === 'start') return reply.toString(); // Twilio sends the carrier confirmation itself.
 
     const at = now();
-    let isNew = false;
-    const claimed = await store.claimSid(sid, async () => {
-      const thread = await store.conversationFor(customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
-      isNew = thread.isNew;
-      return thread.conversationId;
-    });
-    const thread = { conversationId: claimed.conversationId, isNew: isNew && !claimed.retry };
+    const thread = await store.claimSms(sid, customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
     const media = Array.from({ length: Math.min(Number(p.NumMedia ?? 0) || 0, 10) }, (_, i) => ({
       name: `media-${i}`,
       contentType: p[`MediaContentType${i}`] ?? '',
