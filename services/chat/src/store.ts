@@ -95,10 +95,6 @@ export class ChatStore {
     }
   }
 
-  findMessage(id: string): Promise<MessageDoc | null> {
-    return this.messages.findOne({ _id: id });
-  }
-
   /** Takes the conversation's next number (creating the conversation with its first message). */
   async nextNumber(owner: ConversationOwner, fromVisitor: boolean): Promise<ConversationDoc> {
     const conversation = await this.conversations.findOneAndUpdate(
