@@ -181,6 +181,7 @@ export class RoutingEngine {
    */
   private readonly ready = new Map<string, Set<string>[]>();
   private readonly readyBucket = new Map<string, number>();
+  private readonly readyKeyCache = new WeakMap<AgentRecord, string[]>();
   /** Conversations waiting for one named agent (account manager, last agent). */
   private readonly targeting = new Map<string, Set<string>>();
   /** Conversations whose target list reached the whole tier. */
@@ -642,7 +643,10 @@ export class RoutingEngine {
   }
 
   private readyKeys(agent: AgentRecord): string[] {
-    return [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`];
+    // Skills and tier never change on a record (re-registering makes a new one), so the keys are built once.
+    let keys = this.readyKeyCache.get(agent);
+    if (!keys) this.readyKeyCache.set(agent, (keys = [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`]));
+    return keys;
   }
 
   /** Moves the agent to the bucket matching their presence and load (to the end: newest). */
