@@ -20,6 +20,12 @@ export class RateLimiter {
     return current.count <= this.limit;
   }
 
+  /** True when the key has used up this window's limit; counts nothing. */
+  isOver(key: string, now: number): boolean {
+    const current = this.windows.get(key);
+    return !!current && now - current.start < this.windowMs && current.count >= this.limit;
+  }
+
   private evictExpired(now: number): void {
     for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
     // Still full of live keys: forget the oldest rather than grow without bound.

@@ -23,6 +23,8 @@ export const smsVoiceConfigShape = {
   /** Above this estimated wait a caller is offered a callback. */
   CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
   WEBHOOK_MAX_BYTES: positiveInt(64 * 1024),
+  /** Badly signed requests one address may send per minute before it gets 429. */
+  BAD_SIGNATURES_PER_MINUTE: positiveInt(20),
   OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
   PUBLISH_TIMEOUT_MS: durationMs(5000),
   SMS_OUTBOUND_GROUP: z.string().default('sms-voice-outbound'),

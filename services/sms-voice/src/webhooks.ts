@@ -8,6 +8,7 @@ import { errorDetails, sharedCounter, type Logger } from '../../../libs/observab
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
 import type { Registry } from 'prom-client';
 import type { SmsVoiceConfig } from './config';
+import { RateLimiter } from '../../../libs/rate-limit';
 import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
 import type { SmsVoiceStore } from './store';
 import { noWaitEstimates, type WaitEstimates } from './wait-estimates';
@@ -56,6 +57,9 @@ export function createWebhookHandler(deps: WebhookDeps) {
   const now = deps.now ?? (() => new Date());
   const counted = sharedCounter(deps.metrics, { name: 'cc_twilio_webhooks_total', help: 'Twilio webhooks by route and HTTP status', labelNames: ['route', 'status'] });
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  // Signed requests are never limited (Twilio's volume is the business); an address that keeps
+  // sending bad signatures is cut off for the rest of the minute.
+  const refusedSources = new RateLimiter(config.BAD_SIGNATURES_PER_MINUTE, 60_000);
   const phone = (value: string | undefined, field: string) => toE164(value ?? '', field, config.DEFAULT_PHONE_COUNTRY);
 
   const publishContact = (contact: ContactReceived) => producer.publish(topics.contactInbound, contact.conversationId, contact, { id: contact.contactId });
@@ -230,10 +234,13 @@ export function createWebhookHandler(deps: WebhookDeps) {
     let status = 200;
     try {
       if (req.method !== 'POST') throw new HttpError(405, 'Twilio webhooks are POST requests');
+      const source = req.socket.remoteAddress ?? 'unknown';
+      if (refusedSources.isOver(source, Date.now())) throw new HttpError(429, 'too many unsigned or badly signed requests from this address; try again later');
       const params = await readForm(req, config.WEBHOOK_MAX_BYTES);
       const signature = req.headers['x-twilio-signature'];
       // Signed over the public URL Twilio called, which a proxy may hide from us.
       if (typeof signature !== 'string' || !twilio.validateRequest(config.TWILIO_AUTH_TOKEN, signature, base + (req.url ?? ''), params)) {
+        refusedSources.take(source, Date.now());
         throw new HttpError(403, 'missing or invalid X-Twilio-Signature');
       }
       const body = await route(params);

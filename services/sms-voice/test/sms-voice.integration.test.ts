@@ -279,6 +279,32 @@ describe('voice', () => {
   });
 });
 
+/** A second instance with its own settings; returns a signed POST to it. */
+async function startAnother(instanceCtx: ServiceContext, overrides: Record<string, string>) {
+  const probe = http.createServer();
+  const free = await listen(probe, 0);
+  await new Promise((r) => probe.close(r));
+  const other = await startSmsVoiceService(instanceCtx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, ...overrides }));
+  return (path: string, params: Record<string, string>, sign: { token?: string } = {}) => post(path, params, { ...sign, url: `http://127.0.0.1:${other.port}${path}` }, () => other.port);
+}
+
+describe('abuse', () => {
+  it('cuts off an address that keeps sending bad signatures for the rest of the minute', async () => {
+    const instanceCtx = testContext('sms-voice-test-abuse');
+    try {
+      const postHere = await startAnother(instanceCtx, { BAD_SIGNATURES_PER_MINUTE: '2' });
+      const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'hi' };
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32) })).status).toBe(403);
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32) })).status).toBe(403);
+      const cut = await postHere('/twilio/sms', params);
+      expect(cut.status).toBe(429);
+      expect(cut.body).toMatch(/too many unsigned or badly signed requests/);
+    } finally {
+      await instanceCtx.stop();
+    }
+  });
+});
+
 describe('voice with routing', () => {
   it("tells a queued caller routing's position and estimated wait, fetched over gRPC", async () => {
     const secret = randomBytes(24).toString('hex');
@@ -291,14 +317,7 @@ describe('voice with routing', () => {
     );
     const routingClient = new RoutingServiceClient(`127.0.0.1:${routing.grpcPort}`, credentials.createInsecure());
     try {
-      const probe = http.createServer();
-      const free = await listen(probe, 0);
-      await new Promise((r) => probe.close(r));
-      const withRouting = await startSmsVoiceService(
-        voiceCtx,
-        configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`, AUTH_JWT_SECRET: secret, VOICE_SLA_MS: '3600000' }),
-      );
-      const postHere = (path: string, params: Record<string, string>) => post(path, params, { url: `http://127.0.0.1:${withRouting.port}${path}` }, () => withRouting.port);
+      const postHere = await startAnother(voiceCtx, { ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`, AUTH_JWT_SECRET: secret, VOICE_SLA_MS: '3600000' });
       // No agent is available, so both calls wait in routing's voice queue.
       const calls = [sid('CA'), sid('CA')];
       for (const callSid of calls) expect((await postHere('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY })).status).toBe(200);
