@@ -274,8 +274,18 @@ describe('voice', () => {
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
     const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
     const dial = xml.parse(update.form.Twiml!).Response.Dial;
-    expect(dial['#text']).toBe('+14155550199');
+    expect(dial.Number).toBe('+14155550199');
     expect(dial['@callerId']).toBe(COMPANY);
+  });
+
+  it("bridges to the agent's softphone (Twilio Client) when routing names only the agent", async () => {
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    const connect = OutboundMessage.fromPartial({ messageId: uniqueId('connect'), conversationId: call.conversationId, channel: Channel.CHANNEL_VOICE, kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL, agentId: 'agent-ana' });
+    await kafka.producer.publish(topics.outbound, call.conversationId, connect);
+    const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
+    expect(xml.parse(update.form.Twiml!).Response.Dial.Client).toBe('agent-ana');
   });
 });
 
