@@ -136,7 +136,7 @@ export function historyItem(e: HistoryEntry): TimelineItem {
     text: e.text,
     detail: kind === 'event' && word ? [word, e.detail].filter(Boolean).join(': ') : e.detail,
     agentId: e.agentId,
-    attachments: [],
+    attachments: e.attachments.map(attachmentView),
   };
 }
 

@@ -201,7 +201,7 @@ describe('a working day at the agent desk', () => {
     const incoming = agent.locator('#timeline li.in').filter({ hasText: 'I was charged twice' });
     await incoming.waitFor({ timeout: 60_000 });
     await expect(incoming.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
-    await expect(incoming.textContent()).resolves.toContain('1 attachment(s)');
+    await expect(incoming.locator('ul.attachments li').textContent()).resolves.toContain('statement.pdf (application/pdf, 2.0 KB)');
     // The customer card: identity, regular flag with its reason, the earlier conversations.
     await agent.locator('#card-flags li').filter({ hasText: /Regular customer: yes — \d conversations in the last 90 days/ }).waitFor({ timeout: 30_000 });
     await expect(agent.locator('#card-identities').textContent()).resolves.toContain(`email: ${address}`);

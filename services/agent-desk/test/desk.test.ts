@@ -78,7 +78,7 @@ describe('view models', () => {
   });
 
   it('puts history and live messages in order, once each, keeping attachments', () => {
-    const base = { customerId: 'cu1', conversationId: 'c1', channel: Channel.CHANNEL_EMAIL, agentId: '', subject: '', detail: '' };
+    const base = { customerId: 'cu1', conversationId: 'c1', channel: Channel.CHANNEL_EMAIL, agentId: '', subject: '', detail: '', attachments: [] };
     const first = historyItem({ ...base, entryId: 'contact:m1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN, occurredAt: new Date(1000), text: 'hello', detail: '1 attachment(s)' });
     const queued = historyItem({ ...base, entryId: 'event:e1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_QUEUED, occurredAt: new Date(1500), text: '', detail: 'queue tier1/general/email' });
     const reply = historyItem({ ...base, entryId: 'event:e2', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, occurredAt: new Date(3000), text: 'hi', agentId: 'ana' });
@@ -92,6 +92,8 @@ describe('view models', () => {
     expect(items[0]!.attachments).toEqual([{ name: 'invoice.pdf', contentType: 'application/pdf', size: '2.0 KB' }]);
     expect(items[1]).toMatchObject({ kind: 'event', detail: 'Queued: queue tier1/general/email' });
     expect(items[2]).toMatchObject({ kind: 'out', agentId: 'ana' });
+    const withFile = historyItem({ ...base, entryId: 'contact:m2', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN, occurredAt: new Date(4000), text: 'scan', attachments: [{ name: 'scan.png', contentType: 'image/png', sizeBytes: 3 * 1024 * 1024, sha256: '', storageRef: '' }] });
+    expect(withFile.attachments).toEqual([{ name: 'scan.png', contentType: 'image/png', size: '3.0 MB' }]);
   });
 
   it('builds the customer card with flags, reasons, account and recent conversations', () => {
