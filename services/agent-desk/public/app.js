@@ -300,6 +300,7 @@ function renderConversation() {
   const c = state.conversations.get(state.current);
   $('conversation').hidden = !c;
   $('customer').hidden = !c;
+  $('placeholder').hidden = Boolean(c);
   if (!c) return;
   const o = c.offer;
   $('conv-title').textContent = `${o.customerName}${o.subject ? ` — ${o.subject}` : ''}`;
@@ -322,7 +323,7 @@ function renderTimeline(c) {
         i.subject ? el('span', { class: 'subject', text: i.subject }) : null,
         i.text || (i.kind === 'event' ? i.detail : ''),
         i.kind !== 'event' && i.detail ? el('div', { class: 'attachments', text: i.detail }) : null,
-        i.attachments.length ? el('ul', { class: 'attachments' }, i.attachments.map((a) => el('li', { text: `📎 ${a.name} (${a.contentType}, ${a.size})` }))) : null)),
+        i.attachments.length ? el('ul', { class: 'attachments' }, i.attachments.map((a) => el('li', { text: `Attachment: ${a.name} (${a.contentType}, ${a.size})` }))) : null)),
     ...c.pending.map((p) => el('li', { class: 'out pending' }, el('span', { class: 'meta', text: 'Sending…' }), p.text)),
   );
   list.scrollTop = list.scrollHeight;

@@ -32,7 +32,10 @@ export const forms = {
     .object({
       conversationId,
       toAgentId: z.union([z.literal(''), agentId]).default(''),
-      toQueue: z.union([z.literal(''), z.string().trim().regex(/^tier[12]\/[a-z0-9_-]{1,64}\/(voice|chat|sms|email)$/, 'queue must look like tier1/billing/email')]).default(''),
+      // Routing's own forms: a skill, tier1/<skill>, tier2/<skill>, optionally with the channel.
+      toQueue: z
+        .union([z.literal(''), z.string().trim().regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email')])
+        .default(''),
       note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default(''),
     })
     .refine((t) => Boolean(t.toAgentId) !== Boolean(t.toQueue), 'give either an agent or a queue to transfer to, not both'),

@@ -117,11 +117,11 @@ afterAll(async () => {
   await dropDatabase(database);
 }, 60_000);
 
-async function customerContext(): Promise<GetCustomerContextResponse> {
+async function customerContext(of = address): Promise<GetCustomerContextResponse> {
   const md = new Metadata();
   md.set('authorization', `Bearer ${await issueToken(SECRET, { id: 'desk-test', role: 'service' })}`);
   return new Promise((resolve, reject) =>
-    recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' }, recentConversations: 5, conversationId: '' }, md, (err, res) =>
+    recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' }, recentConversations: 5, conversationId: '' }, md, (err, res) =>
       err ? reject(err) : resolve(res),
     ),
   );
@@ -153,14 +153,31 @@ async function shot(page: Page, name: string): Promise<void> {
 
 describe('a working day at the agent desk', () => {
   it('offer → accept → history and regular flag → reply by email → escalate → expert resolves, supervisor watching', async () => {
-    // The customer has written three times before: a regular customer.
     const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    // A new consumer group starts at the end of the topic once its first fetch resolves: mail
+    // sent before that is not seen. Probe until routing and customer-record both see mail.
+    const probe = `${uniqueId('probe')}@customer.test`;
+    await waitFor(
+      async () => {
+        await mailer.sendMail({ from: probe, to: 'help@shop.test', subject: uniqueId('probe'), text: 'probe' });
+        const until = Date.now() + 4000;
+        while (Date.now() < until) {
+          const routed = [...routing.engine.conversations.values()].some((c) => c.recipient?.value === probe);
+          if (routed && (await customerContext(probe).then(() => true, () => false))) return true;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        return false;
+      },
+      90_000,
+      'routing and customer-record to read the contact topic',
+    );
+
+    // The customer has written three times before: a regular customer.
     for (const subject of ['Where is my parcel?', 'Wrong size', 'Delivery address']) {
       await mailer.sendMail({ from: `"Carla Diaz" <${address}>`, to: 'help@shop.test', subject, text: `About: ${subject}` });
     }
     await waitFor(() => customerContext().then((c) => c.recentConversations.length === 3, () => false), 90_000, 'three conversations on the record');
-    // Routing's consumer group is in place once it has seen them.
-    await waitFor(() => [...routing.engine.conversations.values()].some((c) => c.subject === 'Delivery address'), 60_000, 'routing to see the earlier mail');
+    await waitFor(() => [...routing.engine.conversations.values()].filter((c) => c.recipient?.value === address).length === 3, 120_000, 'routing to queue the earlier mail');
 
     const supervisor = await newPage();
     await signIn(supervisor, 'sue');
@@ -187,7 +204,7 @@ describe('a working day at the agent desk', () => {
 
     // The offer appears with the customer's name, the regular badge and a countdown.
     const offer = agent.locator('#offers li').filter({ hasText: 'Carla Diaz' });
-    await offer.waitFor({ timeout: 60_000 });
+    await offer.waitFor({ timeout: 120_000 });
     await expect(offer.locator('.badge-regular').textContent()).resolves.toBe('Regular customer');
     await expect(offer.locator('.channel').textContent()).resolves.toBe('email');
     expect(await offer.locator('.countdown').textContent()).toMatch(/^\d+ s$/);
@@ -199,7 +216,7 @@ describe('a working day at the agent desk', () => {
     await agent.keyboard.press('a');
     await agent.locator('#conversation').waitFor({ state: 'visible', timeout: 20_000 });
     const incoming = agent.locator('#timeline li.in').filter({ hasText: 'I was charged twice' });
-    await incoming.waitFor({ timeout: 60_000 });
+    await incoming.waitFor({ timeout: 120_000 });
     await expect(incoming.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
     await expect(incoming.locator('ul.attachments li').textContent()).resolves.toContain('statement.pdf (application/pdf, 2.0 KB)');
     // The customer card: identity, regular flag with its reason, the earlier conversations.
@@ -216,24 +233,38 @@ describe('a working day at the agent desk', () => {
     const replyText = `Hello Carla, the second payment is refunded (${token}).`;
     await agent.keyboard.type(replyText);
     await agent.getByRole('button', { name: 'Send reply' }).click();
-    const delivered = await waitFor(() => sunk.find((m) => (m.text ?? '').includes(replyText)), 60_000, 'the reply at the SMTP sink');
+    const delivered = await waitFor(() => sunk.find((m) => (m.text ?? '').includes(replyText)), 120_000, 'the reply at the SMTP sink').catch((err: Error) => {
+      throw new Error(`${err.message}; the sink has ${sunk.length} mails: ${sunk.slice(-10).map((m) => m.subject).join(' | ')}`);
+    });
     expect(delivered.to && !Array.isArray(delivered.to) ? delivered.to.value[0]?.address : '').toBe(address);
     expect(delivered.subject).toContain('Refund');
-    await agent.locator('#timeline li.out').filter({ hasText: replyText }).waitFor({ timeout: 60_000 });
+    await agent.locator('#timeline li.out').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
     await shot(agent, 'conversation');
+
+    // The supervisor hands Ana one of the customer's waiting conversations: she holds two.
+    const waiting = [...routing.engine.conversations.values()].find((c) => c.subject === 'Wrong size' && c.recipient?.value === address)!;
+    expect(waiting.state).toBe('queued');
+    await supervisor.locator('#reassign-conversation').fill(waiting.id);
+    await supervisor.locator('#reassign-agent').selectOption('ana');
+    await supervisor.getByRole('button', { name: 'Reassign' }).click();
+    await agent.locator('#mine li').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 20_000 });
+    await expect(agent.locator('#mine li').count()).resolves.toBe(2);
+    await agentRow.locator('td').nth(3).filter({ hasText: '2/8' }).waitFor({ timeout: 20_000 });
 
     const note = 'Double charge on a card payment: the refund needs an expert.';
     await agent.locator('#escalate-note').fill(note);
     await agent.getByRole('button', { name: 'Escalate' }).click();
-    await agent.locator('#mine li').filter({ hasText: 'Carla Diaz' }).waitFor({ state: 'detached', timeout: 20_000 });
+    await agent.locator('#mine li').filter({ hasText: 'Refund' }).waitFor({ state: 'detached', timeout: 20_000 });
+    // The other conversation opens in its place.
+    await agent.locator('#conv-title').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 20_000 });
 
     // The expert gets it with the tier-1 note on top.
     const expertOffer = expert.locator('#offers li').filter({ hasText: 'Carla Diaz' });
-    await expertOffer.waitFor({ timeout: 60_000 });
+    await expertOffer.waitFor({ timeout: 120_000 });
     await expect(expertOffer.locator('.escalation-note').textContent()).resolves.toBe(`Note from tier 1: ${note}`);
     await expert.keyboard.press('a');
     await expert.locator('#escalation-note').filter({ hasText: note }).waitFor({ state: 'visible', timeout: 20_000 });
-    await expert.locator('#timeline li.out').filter({ hasText: replyText }).waitFor({ timeout: 60_000 });
+    await expert.locator('#timeline li.out').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
     await expect(expert.locator('#handback-form').isVisible()).resolves.toBe(true);
     await expect(expert.locator('#escalate-form').isVisible()).resolves.toBe(false);
     await shot(expert, 'expert');
@@ -247,12 +278,18 @@ describe('a working day at the agent desk', () => {
     await expert.getByRole('button', { name: 'Resolve' }).click();
     await expert.locator('#conversation').waitFor({ state: 'hidden', timeout: 20_000 });
     await expertRow.locator('td').nth(3).filter({ hasText: '0/8' }).waitFor({ timeout: 20_000 });
-    await waitFor(() => customerContext().then((c) => c.recentConversations.find((r) => r.subject === XSS_SUBJECT)?.status === 'resolved', () => false), 60_000, 'the conversation resolved on the record');
+    await waitFor(() => customerContext().then((c) => c.recentConversations.find((r) => r.subject === XSS_SUBJECT)?.status === 'resolved', () => false), 120_000, 'the conversation resolved on the record');
+
+    // Ana closes her day's other conversation.
+    await agent.locator('#timeline li.in').filter({ hasText: 'About: Wrong size' }).waitFor({ timeout: 30_000 });
+    await agent.getByRole('button', { name: 'Resolve' }).click();
+    await agent.locator('#placeholder').waitFor({ state: 'visible', timeout: 20_000 });
+    await agentRow.locator('td').nth(3).filter({ hasText: '0/8' }).waitFor({ timeout: 20_000 });
 
     // Nothing the customer wrote ran as script anywhere.
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(await agent.evaluate("document.querySelectorAll('main img, main script').length")).toBe(0);
     await mailer.close();
-  }, 420_000);
+  }, 600_000);
 });

@@ -50,7 +50,8 @@ describe('form validation', () => {
     expect(parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'tier1/billing/email' })).toMatchObject({ toQueue: 'tier1/billing/email', toAgentId: '' });
     expect(() => parseForm(forms.transfer, { conversationId: 'c1' })).toThrow(/either an agent or a queue/);
     expect(() => parseForm(forms.transfer, { conversationId: 'c1', toAgentId: 'bo', toQueue: 'tier1/billing/email' })).toThrow(/not both/);
-    expect(() => parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'billing' })).toThrow(/tier1\/billing\/email/);
+    expect(parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'tier2/billing' }).toQueue).toBe('tier2/billing');
+    expect(() => parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'Billing Team' })).toThrow(/tier2\/billing/);
   });
 });
 
