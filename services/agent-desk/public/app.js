@@ -322,9 +322,9 @@ function renderTimeline(c) {
         el('span', { class: 'meta', text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? `Agent ${i.agentId}` : 'Event'} · ${i.channel} · ${fmtTime(i.at)}` }),
         i.subject ? el('span', { class: 'subject', text: i.subject }) : null,
         i.text || (i.kind === 'event' ? i.detail : ''),
-        i.kind !== 'event' && i.detail ? el('div', { class: 'attachments', text: i.detail }) : null,
+        i.kind !== 'event' && i.detail && !i.attachments.length ? el('div', { class: 'attachments', text: i.detail }) : null,
         i.attachments.length ? el('ul', { class: 'attachments' }, i.attachments.map((a) => el('li', { text: `Attachment: ${a.name} (${a.contentType}, ${a.size})` }))) : null)),
-    ...c.pending.map((p) => el('li', { class: 'out pending' }, el('span', { class: 'meta', text: 'Sending…' }), p.text)),
+    ...c.pending.map((p) => el('li', { class: 'out pending' }, el('span', { class: 'meta', text: p.sent ? 'Sent · on its way to the record' : 'Sending…' }), p.text)),
   );
   list.scrollTop = list.scrollHeight;
 }
@@ -360,10 +360,13 @@ $('reply-form').addEventListener('submit', forCurrent(async (id) => {
   const text = $('reply-text').value.trim();
   if (!text) return;
   const c = state.conversations.get(id);
-  c.pending.push({ text });
+  const pending = { text, sent: false };
+  c.pending.push(pending);
   renderTimeline(c);
   try {
     await api('/api/reply', { conversationId: id, text });
+    pending.sent = true;
+    if (state.current === id) renderTimeline(c);
     $('reply-text').value = '';
     setTimeout(() => refresh(id), 1500);
   } catch (err) {

@@ -218,7 +218,7 @@ describe('a working day at the agent desk', () => {
     const incoming = agent.locator('#timeline li.in').filter({ hasText: 'I was charged twice' });
     await incoming.waitFor({ timeout: 120_000 });
     await expect(incoming.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
-    await expect(incoming.locator('ul.attachments li').textContent()).resolves.toContain('statement.pdf (application/pdf, 2.0 KB)');
+    await expect(incoming.locator('ul.attachments li').textContent()).resolves.toBe('Attachment: statement.pdf (application/pdf, 2.0 KB)');
     // The customer card: identity, regular flag with its reason, the earlier conversations.
     await agent.locator('#card-flags li').filter({ hasText: /Regular customer: yes — \d conversations in the last 90 days/ }).waitFor({ timeout: 30_000 });
     await expect(agent.locator('#card-identities').textContent()).resolves.toContain(`email: ${address}`);
@@ -238,7 +238,7 @@ describe('a working day at the agent desk', () => {
     });
     expect(delivered.to && !Array.isArray(delivered.to) ? delivered.to.value[0]?.address : '').toBe(address);
     expect(delivered.subject).toContain('Refund');
-    await agent.locator('#timeline li.out').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
+    await agent.locator('#timeline li.out:not(.pending)').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
     await shot(agent, 'conversation');
 
     // The supervisor hands Ana one of the customer's waiting conversations: she holds two.
@@ -264,7 +264,7 @@ describe('a working day at the agent desk', () => {
     await expect(expertOffer.locator('.escalation-note').textContent()).resolves.toBe(`Note from tier 1: ${note}`);
     await expert.keyboard.press('a');
     await expert.locator('#escalation-note').filter({ hasText: note }).waitFor({ state: 'visible', timeout: 20_000 });
-    await expert.locator('#timeline li.out').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
+    await expert.locator('#timeline li.out:not(.pending)').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
     await expect(expert.locator('#handback-form').isVisible()).resolves.toBe(true);
     await expect(expert.locator('#escalate-form').isVisible()).resolves.toBe(false);
     await shot(expert, 'expert');
