@@ -1,5 +1,7 @@
 // Sign-in, CSRF, Origin, sign-out, expiry and sign-in limits over real HTTP and WebSocket,
 // with the roster and sessions in the real store.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../../libs/config';
@@ -166,5 +168,36 @@ describe('agent desk over HTTP', () => {
     expect((await signIn('sue')).res.status).toBe(429);
     clock += 11 * 60_000;
     expect((await signIn('ana')).res.status).toBe(200);
+  });
+
+  it('adds and updates staff with the staff command, password from the environment or stdin', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const staff = (args: string[], env: Record<string, string> = {}, stdin = '') =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'services/agent-desk/src/staff-cli.ts', ...args], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', MONGODB_URI, STAFF_DB: database, ...env },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.end(stdin);
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    const added = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'agent', '--skills', 'billing:3,general:2', '--capacity', 'chat=2,total=6'], { STAFF_PASSWORD: 'bo password 123' });
+    expect(added).toMatchObject({ code: 0, stdout: 'added bo (agent, tier 1)\n' });
+    expect(await desk.roster.get('bo')).toMatchObject({ name: 'Bo Ek', tier: 1, skills: { billing: 3, general: 2 }, capacity: { voice: 1, chat: 2, sms: 5, email: 5, total: 6 } });
+    clock += 16 * 60_000; // sign-in limits from the tests above are over
+    expect((await signIn('bo', 'bo password 123')).res.status).toBe(200);
+
+    const updated = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'expert'], {}, 'a new password 456\n');
+    expect(updated).toMatchObject({ code: 0, stdout: 'updated bo (expert, tier 2)\n' });
+    expect((await signIn('bo', 'a new password 456')).body.staff).toMatchObject({ role: 'expert' });
+    expect((await staff(['list'])).stdout).toMatch(/^bo\texpert\ttier 2\tBo Ek\t/m);
+
+    expect(await staff(['add', '--id', 'bo'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
+    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'agent'], { STAFF_PASSWORD: 'short' })).toMatchObject({ code: 1, stderr: 'staff: password must be at least 12 characters\n' });
+    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'service'], { STAFF_PASSWORD: 'long enough password' })).toMatchObject({ code: 1, stderr: expect.stringContaining('role service is for services') });
   });
 });
