@@ -272,12 +272,20 @@ function open(id) {
 async function refresh(id) {
   const c = state.conversations.get(id);
   if (!c) return;
-  if (!c.offer.customerId) {
+  const q = new URLSearchParams({ conversationId: id });
+  if (c.offer.customerId) q.set('customerId', c.offer.customerId);
+  else if (c.offer.identity) {
+    q.set('identityKind', String(c.offer.identity.kind));
+    q.set('identity', c.offer.identity.value);
+    if (c.offer.identity.namespace) q.set('identityNamespace', c.offer.identity.namespace);
+  } else {
     $('conv-meta').textContent = 'The customer record is not known yet.';
     return;
   }
   try {
-    const data = await api(`/api/conversation?conversationId=${encodeURIComponent(id)}&customerId=${encodeURIComponent(c.offer.customerId)}`);
+    const data = await api(`/api/conversation?${q}`);
+    // Found by identity: keep the id, the cheaper look-up from now on.
+    if (!c.offer.customerId && data.card) c.offer.customerId = data.card.customerId;
     for (const item of data.timeline) {
       const seen = c.items.get(item.id);
       if (!seen || item.attachments.length >= seen.attachments.length) c.items.set(item.id, seen && seen.attachments.length ? { ...item, attachments: seen.attachments } : item);

@@ -2,6 +2,7 @@
 // so the services see (and audit) who asked, with that person's role.
 import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { issueToken, type Role } from '../../../libs/auth';
+import type { CustomerRef } from './forms';
 import {
   CustomerRecordServiceClient,
   RoutingServiceClient,
@@ -122,9 +123,10 @@ export class Backends {
     return this.routing.watchAssignments({}, await this.metadata(caller));
   }
 
-  customerContext(caller: Caller, customerId: string, conversationId: string): Promise<GetCustomerContextResponse> {
+  customerContext(caller: Caller, ref: CustomerRef, conversationId: string): Promise<GetCustomerContextResponse> {
     return this.call('customer-record', caller, this.record.getCustomerContext as unknown as Unary<object, GetCustomerContextResponse>, this.record, {
-      customerId,
+      customerId: 'customerId' in ref ? ref.customerId : '',
+      identity: 'identity' in ref ? ref.identity : undefined,
       recentConversations: 5,
       conversationId,
     });

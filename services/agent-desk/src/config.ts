@@ -1,4 +1,3 @@
-import { authConfig } from '../../../libs/auth';
 import { bool, commonConfig, port, positiveInt, z } from '../../../libs/config';
 
 const address = (defaultValue: string) => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(defaultValue);
@@ -20,7 +19,6 @@ const duration = (defaultValue: string) =>
 
 export const agentDeskConfig = {
   ...commonConfig,
-  ...authConfig,
   AUTH_JWT_SECRET: z.string({ message: 'is required: the desk signs each session’s calls with it' }).min(32, 'must be at least 32 characters'),
   HTTP_PORT: port(8080),
   ROUTING_GRPC_ADDR: address('127.0.0.1:50052'),

@@ -55,3 +55,21 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): z.outp
   const field = issue.path.length ? `${issue.path.join('.')}: ` : '';
   throw new FormError(issue.message.includes(String(issue.path[0] ?? '\u0000')) ? issue.message : `${field}${issue.message}`);
 }
+
+/** Whose record a conversation view reads: the customer id, or while routing had none, the identity. */
+export type CustomerRef = { customerId: string } | { identity: { kind: number; value: string; namespace: string } };
+
+export function customerRef(params: URLSearchParams): CustomerRef {
+  const customerId = params.get('customerId') ?? '';
+  if (customerId) {
+    if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(customerId)) throw new FormError('customerId is not a customer id');
+    return { customerId };
+  }
+  const kind = Number(params.get('identityKind'));
+  const value = params.get('identity') ?? '';
+  const namespace = params.get('identityNamespace') ?? '';
+  if (!Number.isInteger(kind) || kind < 1 || kind > 4) throw new FormError('give a customerId, or an identityKind (1-4) with an identity');
+  if (!value || value.length > 320) throw new FormError('identity must be 1-320 characters');
+  if (namespace.length > 100) throw new FormError('identityNamespace is longer than 100 characters');
+  return { identity: { kind, value, namespace } };
+}

@@ -10,7 +10,7 @@ import { errorDetails, type Logger } from '../../../libs/observability';
 import { clearedSessionCookie, sessionCookie, sessionIdFromCookie, type Session, type SessionStore, type StaffMember, type StaffRoster } from '../../../libs/staff';
 import { Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
-import { FormError, forms, parseForm } from './forms';
+import { customerRef, FormError, forms, parseForm } from './forms';
 import type { AttemptLimiter } from './rate-limit';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 
@@ -221,9 +221,11 @@ export function createDeskHandler(deps: DeskHttpDeps) {
       if (!DESK_ROLES.includes(s.role)) throw new HttpError(403, `a ${s.role} may not read conversations here`);
       const url = new URL(req.url ?? '/', 'http://desk');
       const { conversationId } = parseForm(forms.conversation, { conversationId: url.searchParams.get('conversationId') ?? '' });
-      const customerId = url.searchParams.get('customerId') ?? '';
-      if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(customerId)) throw new HttpError(400, 'customerId: the conversation has no known customer yet');
-      const [history, context] = await Promise.all([backends.history(caller(s), customerId, conversationId), backends.customerContext(caller(s), customerId, conversationId)]);
+      const ref = customerRef(url.searchParams);
+      const context = await backends.customerContext(caller(s), ref, conversationId);
+      const customerId = context.customer?.customerId;
+      if (!customerId) throw new HttpError(404, 'no customer record for this conversation yet');
+      const history = await backends.history(caller(s), customerId, conversationId);
       send(res, 200, { timeline: timeline(history.entries.map(historyItem)), card: customerCard(context) });
     },
     '/api/floor': async (req, res) => {

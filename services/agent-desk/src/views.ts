@@ -61,6 +61,8 @@ export interface OfferView {
   escalationNote: string;
   escalated: boolean;
   why: string;
+  /** How the customer reached us: the desk looks the customer up by it while customerId is empty. */
+  identity: { kind: number; value: string; namespace: string } | null;
 }
 
 export function offerView(offer: ConversationOffer): OfferView {
@@ -75,6 +77,7 @@ export function offerView(offer: ConversationOffer): OfferView {
     escalationNote: offer.escalationNote,
     escalated: Boolean(offer.escalationNote) || offer.reason?.code === 'agent.escalated',
     why: offer.reason?.text ?? '',
+    identity: offer.customerIdentity?.value ? { kind: offer.customerIdentity.kind, value: offer.customerIdentity.value, namespace: offer.customerIdentity.namespace } : null,
   };
 }
 

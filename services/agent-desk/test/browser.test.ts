@@ -117,6 +117,11 @@ afterAll(async () => {
   await dropDatabase(database);
 }, 60_000);
 
+/** The customer's earlier "Wrong size" conversation, waiting in routing's general queue. */
+function waitingId(): string {
+  return [...routing.engine.conversations.values()].find((c) => c.subject === 'Wrong size' && c.recipient?.value === address)!.id;
+}
+
 async function customerContext(of = address): Promise<GetCustomerContextResponse> {
   const md = new Metadata();
   md.set('authorization', `Bearer ${await issueToken(SECRET, { id: 'desk-test', role: 'service' })}`);
@@ -224,6 +229,13 @@ describe('a working day at the agent desk', () => {
     await expect(agent.locator('#card-identities').textContent()).resolves.toContain(`email: ${address}`);
     await agent.locator('#card-recent li').filter({ hasText: 'Where is my parcel?' }).waitFor({ timeout: 30_000 });
     await expect(agent.locator('#card-badges .badge-regular').count()).resolves.toBe(1);
+    // A first-time customer's offer may come before customer-record knew them: the desk then
+    // finds the record by the identity routing passes along.
+    const byIdentity = (await agent.evaluate(
+      `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(waitingId())}, identityKind: '1', identity: ${JSON.stringify(address)} })).then((r) => r.json())`,
+    )) as { card: { customerId: string; name: string }; timeline: { text: string }[] };
+    expect(byIdentity.card).toMatchObject({ name: 'Carla Diaz', customerId: (await customerContext()).customer!.customerId });
+    expect(byIdentity.timeline.map((i) => i.text)).toContain('About: Wrong size');
     // The supervisor sees the load.
     await agentRow.locator('td').nth(3).filter({ hasText: '1/8' }).waitFor({ timeout: 20_000 });
 

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Channel, FlagKind, FlagSource, HistoryEntryKind, IdentityKind, Presence, Tier } from '../../../libs/proto';
 import { BackendError } from '../src/backends';
-import { forms, FormError, parseForm } from '../src/forms';
+import { customerRef, forms, FormError, parseForm } from '../src/forms';
 import { httpFailure, HttpError, sameOrigin } from '../src/http';
 import { liveMessage } from '../src/live';
 import { AttemptLimiter } from '../src/rate-limit';
@@ -46,6 +46,15 @@ describe('form validation', () => {
     expect(() => parseForm(forms.reassign, { conversationId: 'c1', toAgentId: 'Bad Id!' })).toThrow(/agent id/);
   });
 
+  it('reads whose record to show: the customer id, or the identity while routing had none', () => {
+    expect(customerRef(new URLSearchParams({ customerId: 'cu-1', identityKind: '1', identity: 'x@y.test' }))).toEqual({ customerId: 'cu-1' });
+    expect(customerRef(new URLSearchParams({ identityKind: '1', identity: 'x@y.test' }))).toEqual({ identity: { kind: 1, value: 'x@y.test', namespace: '' } });
+    expect(() => customerRef(new URLSearchParams({ customerId: 'cu 1' }))).toThrow('customerId is not a customer id');
+    expect(() => customerRef(new URLSearchParams({ identity: 'x@y.test' }))).toThrow(/identityKind/);
+    expect(() => customerRef(new URLSearchParams({ identityKind: '9', identity: 'x' }))).toThrow(/identityKind/);
+    expect(() => customerRef(new URLSearchParams({ identityKind: '1', identity: '' }))).toThrow('identity must be 1-320 characters');
+  });
+
   it('takes a transfer to exactly one of an agent or a queue', () => {
     expect(parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'tier1/billing/email' })).toMatchObject({ toQueue: 'tier1/billing/email', toAgentId: '' });
     expect(() => parseForm(forms.transfer, { conversationId: 'c1' })).toThrow(/either an agent or a queue/);
@@ -72,7 +81,9 @@ describe('view models', () => {
       subject: '<script>alert(1)</script>',
       escalationNote: 'needs a refund',
       reason: { code: 'agent.escalated', text: 'Ana escalated', rule: '', targetStep: 3, eligibleAgents: 1, whyChosen: '' },
+      customerIdentity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' },
     });
+    expect(offer.identity).toEqual({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' });
     expect(offer).toMatchObject({ channel: 'email', customerName: 'Unknown customer', expiresAt: 20_000, escalated: true, subject: '<script>alert(1)</script>', badges: [{ kind: 'regular', label: 'Regular customer' }] });
     expect(secondsLeft(20_000, 14_500)).toBe(6);
     expect(secondsLeft(20_000, 25_000)).toBe(0);
