@@ -293,6 +293,7 @@ async function refresh(id) {
     const sent = new Set(data.timeline.filter((i) => i.kind === 'out').map((i) => i.text));
     c.pending = c.pending.filter((p) => !sent.has(p.text));
     c.card = data.card;
+    c.loadedAt = Date.now();
     if (state.current === id) {
       renderTimeline(c);
       renderCard(c.card);
@@ -301,8 +302,14 @@ async function refresh(id) {
     if (state.current === id) $('conv-meta').textContent = `History not available: ${err.message}`;
   }
 }
-// The record is projected from events: refresh the open conversation now and then.
-setInterval(() => { if (state.current && document.visibilityState === 'visible') refresh(state.current); }, 4000);
+// The record is a projection of events, a moment behind: the open conversation is read again
+// soon while something is on its way (a reply, a first load), otherwise every 30 s. Each read
+// is audited by customer-record, so the desk does not poll faster than it needs to.
+setInterval(() => {
+  const c = state.conversations.get(state.current);
+  if (!c || document.visibilityState !== 'visible') return;
+  if (c.pending.length || !c.card || Date.now() - (c.loadedAt || 0) > 30000) refresh(state.current);
+}, 4000);
 
 function renderConversation() {
   const c = state.conversations.get(state.current);
@@ -463,6 +470,12 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'a' && first) { e.preventDefault(); accept(first); }
   else if (e.key === 'd' && first) { e.preventDefault(); decline(first); }
   else if (e.key === 'r' && state.current) { e.preventDefault(); $('reply-text').focus(); }
+  else if ((e.key === 'j' || e.key === 'k') && state.conversations.size) {
+    e.preventDefault();
+    const ids = [...state.conversations.keys()];
+    const at = ids.indexOf(state.current);
+    open(ids[(at + (e.key === 'j' ? 1 : ids.length - 1)) % ids.length]);
+  }
 });
 
 // --- start --------------------------------------------------------------------------------

@@ -262,6 +262,11 @@ describe('a working day at the agent desk', () => {
     await agent.locator('#mine li').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 20_000 });
     await expect(agent.locator('#mine li').count()).resolves.toBe(2);
     await agentRow.locator('td').nth(3).filter({ hasText: '2/8' }).waitFor({ timeout: 20_000 });
+    // j and k move between her conversations.
+    await agent.locator('body').press('j');
+    await agent.locator('#conv-title').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 10_000 });
+    await agent.locator('body').press('k');
+    await agent.locator('#conv-title').filter({ hasText: 'Refund' }).waitFor({ timeout: 10_000 });
 
     const note = 'Double charge on a card payment: the refund needs an expert.';
     await agent.locator('#escalate-note').fill(note);
