@@ -213,6 +213,8 @@ function renderOffers() {
     );
   }
   $('no-offers').hidden = state.offers.size > 0;
+  // Seen from another tab or window too.
+  document.title = state.offers.size ? `(${state.offers.size}) Offer waiting — Agent desk` : 'Agent desk';
   tick();
 }
 
@@ -334,7 +336,7 @@ function renderTimeline(c) {
   list.replaceChildren(
     ...items.map((i) =>
       el('li', { class: i.kind },
-        el('span', { class: 'meta', text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? `Agent ${i.agentId}` : 'Event'} · ${i.channel} · ${fmtTime(i.at)}` }),
+        el('span', { class: 'meta', text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? (i.agentId === state.me?.id ? 'You' : `Agent ${i.agentId}`) : 'Event'} · ${i.channel} · ${fmtTime(i.at)}` }),
         i.subject ? el('span', { class: 'subject', text: i.subject }) : null,
         i.text || (i.kind === 'event' ? i.detail : ''),
         i.kind !== 'event' && i.detail && !i.attachments.length ? el('div', { class: 'attachments', text: i.detail }) : null,

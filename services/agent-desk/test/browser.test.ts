@@ -216,6 +216,7 @@ describe('a working day at the agent desk', () => {
     // The subject's markup is shown as text, never run or rendered.
     await expect(offer.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
     expect(await agent.locator('#offers img, #offers script').count()).toBe(0);
+    expect(await agent.title()).toBe('(1) Offer waiting — Agent desk');
     await shot(agent, 'offer');
 
     await agent.keyboard.press('a');
