@@ -313,6 +313,21 @@ describe('customer-record service', () => {
     expect((await context(customerId, 'agent')).recentConversations[0]!.subject).toBe('Private matter');
   });
 
+  it('keeps the names, types and sizes of a message\'s attachments in its history entry, not for ops', async () => {
+    const file = { name: 'statement.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: 'ab'.repeat(32), storageRef: `email-attachment:${'ab'.repeat(32)}` };
+    const c = contact({ sender: email(uniqueId('files')), subject: 'Charged twice', text: 'see attached', attachments: [file] });
+    await h.service.projection.onContact(c);
+    const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
+    const forAgent = await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'agent');
+    expect(forAgent.entries[0]).toMatchObject({ detail: '1 attachment(s)', attachments: [file] });
+    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'ops')).entries[0]!.attachments).toEqual([]);
+    // A message without attachments has none, also after the store dropped the empty list.
+    const plain = contact({ sender: c.sender, subject: 'No files', text: 'plain' });
+    await h.service.projection.onContact(plain);
+    const entries = (await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: plain.conversationId }, 'agent')).entries;
+    expect(entries.map((e) => e.attachments)).toEqual([[]]);
+  });
+
   it('writes every read to the audit log: who, which customer, when, which conversation', async () => {
     const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('audit')) }, 'service');
     const id = customer!.customerId;

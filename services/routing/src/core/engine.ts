@@ -954,6 +954,7 @@ export class RoutingEngine {
       subject: conv.subject,
       escalationNote: conv.escalationNote,
       reason,
+      customerIdentity: conv.recipient,
     };
   }
 
