@@ -26,6 +26,17 @@ export class RateLimiter {
     return !!current && now - current.start < this.windowMs && current.count >= this.limit;
   }
 
+  /** How long until the key's window opens again (0 when it is not over its limit). */
+  retryAfterMs(key: string, now: number): number {
+    const current = this.windows.get(key);
+    return current && current.count > this.limit ? Math.max(0, current.start + this.windowMs - now) : 0;
+  }
+
+  /** Forgets the key, e.g. after a successful sign-in. */
+  reset(key: string): void {
+    this.windows.delete(key);
+  }
+
   private evictExpired(now: number): void {
     for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
     // Still full of live keys: forget the oldest rather than grow without bound.

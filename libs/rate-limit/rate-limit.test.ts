@@ -13,4 +13,14 @@ describe('RateLimiter', () => {
     for (let i = 0; i < 100; i++) limiter.take(`k${i}`, i);
     expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBeLessThanOrEqual(10);
   });
+
+  it('says how long a key over its limit must wait, and forgets a key on reset', () => {
+    const limiter = new RateLimiter(1, 60_000);
+    expect(limiter.take('ana', 1_000)).toBe(true);
+    expect(limiter.retryAfterMs('ana', 1_000)).toBe(0);
+    expect(limiter.take('ana', 11_000)).toBe(false);
+    expect(limiter.retryAfterMs('ana', 11_000)).toBe(50_000);
+    limiter.reset('ana');
+    expect(limiter.take('ana', 12_000)).toBe(true);
+  });
 });

@@ -11,7 +11,7 @@ import { clearedSessionCookie, sessionCookie, sessionIdFromCookie, type Session,
 import { Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { customerRef, FormError, forms, parseForm } from './forms';
-import type { AttemptLimiter } from './rate-limit';
+import type { RateLimiter } from '../../../libs/rate-limit';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 
 export const SECURITY_HEADERS = {
@@ -42,8 +42,9 @@ export interface DeskHttpDeps {
   roster: StaffRoster;
   sessions: SessionStore;
   backends: Backends;
-  limitPerIp: AttemptLimiter;
-  limitPerId: AttemptLimiter;
+  limitPerIp: RateLimiter;
+  limitPerId: RateLimiter;
+  now: () => number;
   secureCookies: boolean;
   publicDir: string;
   logger: Logger;
@@ -137,12 +138,13 @@ export function createDeskHandler(deps: DeskHttpDeps) {
   async function signIn(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!sameOrigin(req)) throw new HttpError(403, 'request from another origin refused');
     const ip = req.socket.remoteAddress ?? 'unknown';
-    const byIp = deps.limitPerIp.hit(ip);
+    const now = deps.now();
+    const ipAllowed = deps.limitPerIp.take(ip, now);
     const input = parseForm(forms.signIn, await readJson(req));
-    const byId = deps.limitPerId.hit(input.id);
-    if (!byIp.allowed || !byId.allowed) {
-      const wait = Math.max(byIp.retryAfterMs, byId.retryAfterMs);
-      logger.warn({ limit: byIp.allowed ? 'id' : 'ip' }, 'sign-in attempts limited');
+    const idAllowed = deps.limitPerId.take(input.id, now);
+    if (!ipAllowed || !idAllowed) {
+      const wait = Math.max(deps.limitPerIp.retryAfterMs(ip, now), deps.limitPerId.retryAfterMs(input.id, now));
+      logger.warn({ limit: ipAllowed ? 'id' : 'ip' }, 'sign-in attempts limited');
       throw new HttpError(429, `too many sign-in attempts; try again in ${Math.ceil(wait / 60_000)} min`, { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
     const member = await roster.authenticate(input.id, input.password);

@@ -9,7 +9,7 @@ import { Backends } from './backends';
 import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
-import { AttemptLimiter } from './rate-limit';
+import { RateLimiter } from '../../../libs/rate-limit';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -37,8 +37,9 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     roster,
     sessions,
     backends,
-    limitPerIp: new AttemptLimiter(config.SIGNIN_MAX_PER_IP, config.SIGNIN_WINDOW, overrides.now),
-    limitPerId: new AttemptLimiter(config.SIGNIN_MAX_PER_ID, config.SIGNIN_WINDOW, overrides.now),
+    limitPerIp: new RateLimiter(config.SIGNIN_MAX_PER_IP, config.SIGNIN_WINDOW),
+    limitPerId: new RateLimiter(config.SIGNIN_MAX_PER_ID, config.SIGNIN_WINDOW),
+    now: overrides.now ?? Date.now,
     secureCookies: config.COOKIE_SECURE,
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,

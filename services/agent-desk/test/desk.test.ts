@@ -6,32 +6,8 @@ import { BackendError } from '../src/backends';
 import { customerRef, forms, FormError, parseForm } from '../src/forms';
 import { httpFailure, HttpError, sameOrigin } from '../src/http';
 import { liveMessage } from '../src/live';
-import { AttemptLimiter } from '../src/rate-limit';
 import { parseStaffArgs, UsageError } from '../src/staff-args';
 import { agentRow, badges, contactItem, customerCard, formatDuration, historyItem, offerView, queueTable, secondsLeft, timeline } from '../src/views';
-
-describe('sign-in attempt limiter', () => {
-  it('allows the limit per window, then refuses with the time left, and opens again after the window', () => {
-    let now = 1_000;
-    const limiter = new AttemptLimiter(3, 60_000, () => now);
-    expect([1, 2, 3].map(() => limiter.hit('ana').allowed)).toEqual([true, true, true]);
-    now += 10_000;
-    expect(limiter.hit('ana')).toEqual({ allowed: false, retryAfterMs: 50_000 });
-    expect(limiter.hit('bo').allowed).toBe(true);
-    now += 50_000;
-    expect(limiter.hit('ana').allowed).toBe(true);
-  });
-
-  it('forgets a key on reset and rejects nonsense limits', () => {
-    const limiter = new AttemptLimiter(1, 1000, () => 0);
-    limiter.hit('ana');
-    expect(limiter.hit('ana').allowed).toBe(false);
-    limiter.reset('ana');
-    expect(limiter.hit('ana').allowed).toBe(true);
-    expect(() => new AttemptLimiter(0, 1000)).toThrow(/limit/);
-    expect(() => new AttemptLimiter(1, 0)).toThrow(/windowMs/);
-  });
-});
 
 describe('form validation', () => {
   it('trims and lower-cases the sign-in id and names each problem', () => {
