@@ -379,6 +379,13 @@ describe('service levels and wait estimates', () => {
     expect(stats.agentsNeeded).toBeGreaterThanOrEqual(1);
   });
 
+  it('does not read one arrival just after start as a huge rate when sizing staff', () => {
+    const { contact, engine } = setup();
+    contact();
+    const stats = engine.queueStats().find((s) => s.queue === 'tier1/general/chat')!;
+    expect(stats.agentsNeeded).toBeLessThanOrEqual(2);
+  });
+
   it('uses the SLA target as the estimate when nobody is staffed', () => {
     const { contact, engine } = setup();
     const id = contact({ channel: Channel.CHANNEL_EMAIL });
