@@ -380,8 +380,9 @@ describe('service levels and wait estimates', () => {
   });
 
   it('does not read one arrival just after start as a huge rate when sizing staff', () => {
-    const { contact, engine } = setup();
+    const { contact, engine, advance } = setup();
     contact();
+    advance(2_000);
     const stats = engine.queueStats().find((s) => s.queue === 'tier1/general/chat')!;
     expect(stats.agentsNeeded).toBeLessThanOrEqual(2);
   });
