@@ -1,0 +1,27 @@
+import { authConfig } from '../../../libs/auth';
+import { bool, commonConfig, durationMs, loadConfig, port, z } from '../../../libs/config';
+
+export const opsConsoleConfig = {
+  ...commonConfig,
+  AUTH_JWT_SECRET: authConfig.AUTH_JWT_SECRET,
+  HTTP_PORT: port(8090),
+  /** Staff roster and sessions, shared with agent-desk. */
+  STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
+  /** Keys the CSRF tokens; at least 32 characters, the same on every instance. */
+  OPS_CONSOLE_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  OPS_CONSOLE_SESSION_TTL_MS: durationMs(8 * 3600_000),
+  /** The console's public origin (https://ops.example.com) when behind a proxy; else this host. */
+  OPS_CONSOLE_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path').optional(),
+  OPS_CONSOLE_SECURE_COOKIE: bool(false),
+  ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:50052'),
+  /** The service level the charts compare against (routing's target, 0..1). */
+  OPS_SERVICE_LEVEL_TARGET: z.coerce.number().min(0, 'must be 0..1').max(1, 'must be 0..1').default(0.8),
+  OPS_QUEUE_STATS_INTERVAL_MS: durationMs(5000),
+  OPS_LAG_INTERVAL_MS: durationMs(10_000),
+};
+
+export type OpsConsoleConfig = ReturnType<typeof loadOpsConsoleConfig>;
+
+export function loadOpsConsoleConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(opsConsoleConfig, env);
+}
