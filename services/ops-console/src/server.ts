@@ -81,7 +81,8 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   const staffDb = staffClient.db(config.STAFF_DB);
   const roster = new StaffRoster(staffDb);
   const sessions = new SessionStore(staffDb, config.OPS_CONSOLE_SESSION_SECRET, config.OPS_CONSOLE_SESSION_TTL_MS, now);
-  const limiter = new SignInLimiter();
+  // Per staff id a few mistakes; per address more, since several people may share one.
+  const limiters = { id: new SignInLimiter(5, 15 * 60_000), ip: new SignInLimiter(30, 15 * 60_000) };
 
   const kafka = await connectKafka(ctx, config);
   // A plain client for the console's own throw-away consumers (no logs per rebalance).
@@ -197,15 +198,18 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     const body = (await readJson(req)) as { id?: unknown; password?: unknown };
     if (typeof body.id !== 'string' || typeof body.password !== 'string' || !body.id || !body.password) throw new HttpError(400, 'id and password are required');
     const id = body.id.trim().toLowerCase().slice(0, 64);
-    const keys = [`ip:${clientAddress(req)}`, `id:${id}`];
-    const wait = Math.max(...keys.map((k) => limiter.retryAfterMs(k, now())));
+    const keys = [
+      { limiter: limiters.ip, key: clientAddress(req) },
+      { limiter: limiters.id, key: id },
+    ];
+    const wait = Math.max(...keys.map((k) => k.limiter.retryAfterMs(k.key, now())));
     if (wait > 0) throw new HttpError(429, 'too many failed sign-ins; try again later', { 'retry-after': String(Math.ceil(wait / 1000)) });
     const member = await roster.authenticate(id, body.password);
     if (!member) {
-      keys.forEach((k) => limiter.fail(k, now()));
+      keys.forEach((k) => k.limiter.fail(k.key, now()));
       throw new HttpError(401, 'wrong staff id or password');
     }
-    keys.forEach((k) => limiter.succeed(k));
+    limiters.id.succeed(id);
     if (!consoleRole(member.role)) {
       log.info({ staffId: member.id, role: member.role }, 'ops console sign-in refused for role');
       throw new HttpError(403, 'the ops console is for the ops and supervisor roles');
