@@ -34,7 +34,7 @@ const SECURITY_HEADERS = {
 };
 
 /** How many recent events a newly opened stream starts with. */
-const RECENT_EVENTS = 300;
+const RECENT_EVENTS = 1000;
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface OpsConsoleOverrides {

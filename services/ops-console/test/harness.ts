@@ -23,7 +23,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env` adds configuration (a routing address and secret); without it routing's statistics are off. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const staffDb = uniqueId('ops_staff').replace(/-/g, '_');
   const db = uniqueId('ops_console').replace(/-/g, '_');
   const ctx = testContext('ops-console');
@@ -36,8 +37,9 @@ export async function startHarness(): Promise<Harness> {
     OPS_CONSOLE_SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
     OPS_QUEUE_STATS_INTERVAL_MS: '1000',
     OPS_LAG_INTERVAL_MS: '3000',
+    ...env,
   });
-  const console = await startOpsConsole(ctx, config, { queueStats: null });
+  const console = await startOpsConsole(ctx, config, env.AUTH_JWT_SECRET ? {} : { queueStats: null });
   const suffix = uniqueId('p').slice(2).toLowerCase();
   const ids = { ops: `ops.${suffix}`, supervisor: `sup.${suffix}`, agent: `agent.${suffix}` };
   const client = await MongoClient.connect(MONGODB_URI);
