@@ -38,7 +38,12 @@
     });
   }
 
-  const round = (v) => (Math.abs(v) >= 10 ? Math.round(v) : Math.round(v * 10) / 10);
+  function round(v) {
+    const a = Math.abs(v);
+    if (a >= 1e6) return `${Math.round(v / 1e5) / 10}M`;
+    if (a >= 1e4) return `${Math.round(v / 1e3)}k`;
+    return a >= 10 ? Math.round(v) : Math.round(v * 10) / 10;
+  }
 
   /** series: [{ name, points: [{ t, v }] }]; options: { target, yMax, format } */
   function lineChart(container, series, options) {
@@ -88,7 +93,10 @@
         rect.appendChild(el('title', {}, `${g.label} ${b.name}: ${b.value === null ? 'no data' : round(v)}`));
         svg.appendChild(rect);
       });
-      const label = el('text', { x: gx + (groupW - 8) / 2, y: H - PAD.bottom + 12, 'text-anchor': 'middle' }, String(g.label).slice(0, 18));
+      const fits = Math.max(3, Math.floor(groupW / 6));
+      const text = String(g.label);
+      const label = el('text', { x: gx + (groupW - 8) / 2, y: H - PAD.bottom + 12, 'text-anchor': 'middle' }, text.length > fits ? `${text.slice(0, fits - 1)}…` : text);
+      label.appendChild(el('title', {}, text));
       svg.appendChild(label);
     });
     if (opts.target !== undefined) {

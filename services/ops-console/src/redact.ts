@@ -1,6 +1,7 @@
 // What each role may see of an event. Ops teams run the pipeline and never need what customers
 // or agents wrote; supervisors coach agents and read conversations. Applied on the server to
 // every record before it is sent, so contents never reach an ops browser at all.
+import { topicByName } from '../../../libs/kafka';
 import type { DescribedRecord } from './records';
 
 export type ConsoleRole = 'ops' | 'supervisor';
@@ -44,5 +45,21 @@ export function redactForRole<T extends DescribedRecord>(record: T, role: Consol
   if (role === 'supervisor') return record;
   const copy: T = { ...record };
   if (copy.event !== undefined) copy.event = redactEvent(copy.event);
+  if (copy.deadLetter && decodesAsOriginal(copy.deadLetter)) {
+    const { valueBase64: _bytes, ...rest } = copy.deadLetter;
+    copy.deadLetter = { ...rest, valueBase64: '', withheld: 'the original bytes decode as a message; its contents are not shown to ops' } as typeof rest & { valueBase64: string };
+  }
   return copy;
+}
+
+/** True when a dead letter's bytes are a readable message of its original topic. */
+export function decodesAsOriginal(deadLetter: { topic?: string; valueBase64: string }): boolean {
+  const spec = deadLetter.topic ? topicByName(deadLetter.topic) : undefined;
+  if (!spec || !deadLetter.valueBase64) return false;
+  try {
+    spec.codec.decode(Buffer.from(deadLetter.valueBase64, 'base64'));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -14,7 +14,7 @@ import type { OpsConsoleConfig } from './config';
 import { deadLetterForRole, replayPlan, ReplayError, shapeDeadLetter } from './dead-letters';
 import { FilterError, matchesFilter, parseConversationId, parseFilter, type StreamFilter } from './filter';
 import { consumerLag, DeadLetterStore, readConversationTimeline, startLiveTail } from './kafka-io';
-import type { DescribedRecord } from './records';
+import { conversationOf, type DescribedRecord } from './records';
 import { redactForRole, type ConsoleRole } from './redact';
 import { routingQueueStats, type QueueStatsSource } from './routing-stats';
 
@@ -35,6 +35,8 @@ const SECURITY_HEADERS = {
 
 /** How many recent events a newly opened stream starts with. */
 const RECENT_EVENTS = 1000;
+const RECENT_CONVERSATIONS = 5000;
+const RECENT_PER_CONVERSATION = 100;
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface OpsConsoleOverrides {
@@ -91,6 +93,9 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   // --- events in --------------------------------------------------------------------------------
   const charts = new ChartAggregator({ serviceLevelTarget: config.OPS_SERVICE_LEVEL_TARGET });
   const recent: LiveEvent[] = [];
+  // Busy pipelines push a conversation out of `recent` within seconds; a stream filtered by
+  // conversation starts from this per-conversation memory instead.
+  const recentByConversation = new Map<string, LiveEvent[]>();
   const streams = new Set<{ filter: StreamFilter; role: ConsoleRole; send: (e: LiveEvent) => void }>();
   const deadLetters = new DeadLetterStore(tailKafka);
   await deadLetters.start();
@@ -100,6 +105,15 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     charts.addRecord(record, event.receivedAt);
     recent.push(event);
     if (recent.length > RECENT_EVENTS) recent.shift();
+    const conversationId = conversationOf(record);
+    if (conversationId) {
+      const events = recentByConversation.get(conversationId) ?? [];
+      recentByConversation.delete(conversationId);
+      events.push(event);
+      if (events.length > RECENT_PER_CONVERSATION) events.shift();
+      recentByConversation.set(conversationId, events);
+      if (recentByConversation.size > RECENT_CONVERSATIONS) recentByConversation.delete(recentByConversation.keys().next().value as string);
+    }
     for (const s of streams) if (matchesFilter(record, s.filter)) s.send(event);
   });
   ctx.onStop('live tail', () => live.stop());
@@ -224,7 +238,8 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     const filter = parseFilter(url.searchParams);
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     const send = (e: LiveEvent) => res.write(`event: record\ndata: ${JSON.stringify({ ...redactForRole(e.record, session.consoleRole), receivedAt: e.receivedAt })}\n\n`);
-    for (const e of recent) if (matchesFilter(e.record, filter)) send(e);
+    const start = filter.conversationId ? (recentByConversation.get(filter.conversationId) ?? []) : recent;
+    for (const e of start) if (matchesFilter(e.record, filter)) send(e);
     const entry = { filter, role: session.consoleRole, send };
     streams.add(entry);
     // Comments keep proxies from closing an idle stream; the session is checked again so

@@ -79,10 +79,10 @@ describe('ops console in Chromium', () => {
     await page.locator('#stream-status', { hasText: 'live' }).waitFor({ timeout: 30_000 });
   }
 
-  async function shot(page: Page, name: string): Promise<void> {
+  async function shot(page: Page, name: string, fullPage = true): Promise<void> {
     if (!saveScreenshots) return;
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: new URL(`ops-console-${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: new URL(`ops-console-${name}.png`, SCREENSHOTS).pathname, fullPage });
   }
 
   const rowsFor = (page: Page) => page.locator('#events tr', { hasText: conversationId });
@@ -155,6 +155,9 @@ describe('ops console in Chromium', () => {
     await page.locator('#filter-topic').selectOption('');
     await page.locator('#filter-form button[type=submit]').click();
     await page.locator('#stream-status', { hasText: 'live' }).waitFor({ timeout: 20_000 });
+    // Reopened, the stream starts from the console's memory of this conversation: the whole scenario.
+    await waitFor(async () => (await rowsFor(page).count()) >= 9, 20_000, 'the conversation replayed from memory');
+    expect(await page.locator('#events tr').count()).toBe(await rowsFor(page).count());
     await shot(page, 'live');
 
     // The timeline, read from the beginning of every topic.
@@ -187,7 +190,7 @@ describe('ops console in Chromium', () => {
     expect(letterText).toContain('undecodable');
     expect(letterText).toContain('cc.sla.v1 partition');
     expect(await letter.locator('pre.hex').innerText()).toBe('ffffffff0f');
-    await shot(page, 'dead-letters');
+    await shot(page, 'dead-letters', false);
     const recorder = await recordTopics([topics.sla.name]);
     try {
       await letter.locator('button.replay').click();

@@ -76,6 +76,18 @@ describe('redaction', () => {
     expect(survey.surveyAnswered.score).toBe(2);
   });
 
+  it('withholds a dead letter\'s bytes from ops on the live stream when they decode into a message', () => {
+    const readable = Buffer.from(ContactReceived.encode(contact).finish());
+    const dead = describeRecord(raw(DEAD_LETTER_TOPIC, 'conv-1', readable, { dlq_topic: topics.contactInbound.name, dlq_reason: 'invalid' }));
+    const shown = redactForRole(dead, 'ops');
+    expect(shown.deadLetter!.valueBase64).toBe('');
+    expect(shown.deadLetter!.reason).toBe('invalid');
+    expect(JSON.stringify(shown)).not.toContain(readable.toString('base64').slice(0, 20));
+    expect(redactForRole(dead, 'supervisor').deadLetter!.valueBase64).toBe(readable.toString('base64'));
+    const garbage = describeRecord(raw(DEAD_LETTER_TOPIC, 'conv-1', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), { dlq_topic: topics.sla.name }));
+    expect(redactForRole(garbage, 'ops').deadLetter!.valueBase64).toBe('/////w8=');
+  });
+
   it('hides outbound subjects, texts and recipients', () => {
     const value = Buffer.from(OutboundMessage.encode(OutboundMessage.fromPartial({ messageId: 'm', conversationId: 'conv-1', subject: 'Re: card', text: 'Hello Ada', recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' } })).finish());
     const event = redactForRole(describeRecord(raw(topics.outbound.name, 'conv-1', value)), 'ops').event as Record<string, any>;
