@@ -360,6 +360,5 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     server.closeAllConnections();
     await closeServer(server);
   });
-  ctx.readiness.add('live tail', () => true);
   return { port, url: `http://${config.BIND_HOST}:${port}`, audit, roster };
 }
