@@ -38,6 +38,7 @@ const RECENT_EVENTS = 1000;
 const RECENT_CONVERSATIONS = 5000;
 const RECENT_PER_CONVERSATION = 100;
 const MAX_BODY_BYTES = 16 * 1024;
+const MAX_TIMELINES = 2;
 
 export interface OpsConsoleOverrides {
   /** Replaces routing's gRPC statistics (tests without a routing service). */
@@ -205,6 +206,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     return session;
   };
 
+  let timelinesRunning = 0;
   const clientAddress = (req: http.IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
 
   const signIn = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -330,8 +332,22 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     const timeline = /^\/api\/conversations\/([^/]+)\/timeline$/.exec(path);
     if (timeline && method === 'GET') {
       const session = await requireSession(req);
-      const conversationId = parseConversationId(decodeURIComponent(timeline[1]!));
-      const result = await readConversationTimeline(tailKafka, conversationId);
+      let conversationId: string;
+      try {
+        conversationId = parseConversationId(decodeURIComponent(timeline[1]!));
+      } catch (err) {
+        if (err instanceof URIError) throw new HttpError(400, 'conversation id is not valid URL encoding');
+        throw err;
+      }
+      // Each timeline is a full scan of the topics: a few at a time per instance is plenty.
+      if (timelinesRunning >= MAX_TIMELINES) throw new HttpError(429, 'other timelines are being read; try again in a few seconds', { 'retry-after': '5' });
+      timelinesRunning++;
+      let result;
+      try {
+        result = await readConversationTimeline(tailKafka, conversationId);
+      } finally {
+        timelinesRunning--;
+      }
       return sendJson(res, 200, { ...result, conversationId, records: result.records.map((r) => redactForRole(r, session.consoleRole)) });
     }
     if (path === '/api/dead-letters' && method === 'GET') return listDeadLetters(req, res);

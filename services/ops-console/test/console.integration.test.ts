@@ -125,5 +125,32 @@ describe('dead-letter replay', () => {
     const ops = (await signIn(base, h.ids.ops)).session!;
     expect((await post('/api/dead-letters/0/999999999/replay', ops)).status).toBe(404);
     expect((await fetch(`${base}/api/stream?channel=fax`, { headers: { cookie: ops.cookie } })).status).toBe(400);
+    expect((await fetch(`${base}/api/conversations/%E0%A4%A/timeline`, { headers: { cookie: ops.cookie } })).status).toBe(400);
+    expect((await fetch(`${base}/api/conversations/a%20b/timeline`, { headers: { cookie: ops.cookie } })).status).toBe(400);
+    expect((await fetch(`${base}/api/dead-letters`)).status).toBe(401);
+    expect((await fetch(`${base}/api/charts`)).status).toBe(401);
+  });
+});
+
+describe('session expiry', () => {
+  it('ends a session after its lifetime: the page, the stream and replay all need a new sign-in', async () => {
+    const short = await startHarness({ OPS_CONSOLE_SESSION_TTL_MS: '1500' });
+    try {
+      const signedIn = await signIn(short.console.url, short.ids.ops);
+      expect(signedIn.status).toBe(200);
+      const cookie = signedIn.session!.cookie;
+      expect((await fetch(`${short.console.url}/api/session`, { headers: { cookie } })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await fetch(`${short.console.url}/api/session`, { headers: { cookie } })).status).toBe(401);
+      expect((await fetch(`${short.console.url}/api/stream`, { headers: { cookie } })).status).toBe(401);
+      const replay = await fetch(`${short.console.url}/api/dead-letters/0/0/replay`, {
+        method: 'POST',
+        headers: { cookie, origin: short.console.url, 'x-csrf-token': signedIn.session!.csrf, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(replay.status).toBe(401);
+    } finally {
+      await short.stop();
+    }
   });
 });
