@@ -98,7 +98,6 @@ describe('ops console in Chromium', () => {
     await page.locator('#redaction-note').waitFor();
 
     // The scenario: an email whose subject carries markup, its routing, an SLA breach, a poison record.
-    const started = Date.now();
     await h.kafka.producer.publish(
       topics.contactInbound,
       conversationId,
@@ -206,7 +205,6 @@ describe('ops console in Chromium', () => {
 
     await page.locator('#sign-out').click();
     await page.locator('#sign-in-form').waitFor();
-    expect(Date.now() - started).toBeGreaterThan(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });
