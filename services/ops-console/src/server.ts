@@ -39,6 +39,7 @@ const RECENT_CONVERSATIONS = 5000;
 const RECENT_PER_CONVERSATION = 100;
 const MAX_BODY_BYTES = 16 * 1024;
 const MAX_TIMELINES = 2;
+const MAX_STREAM_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface OpsConsoleOverrides {
   /** Replaces routing's gRPC statistics (tests without a routing service). */
@@ -239,7 +240,15 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     const session = await requireSession(req);
     const filter = parseFilter(url.searchParams);
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
-    const send = (e: LiveEvent) => res.write(`event: record\ndata: ${JSON.stringify({ ...redactForRole(e.record, session.consoleRole), receivedAt: e.receivedAt })}\n\n`);
+    const send = (e: LiveEvent) => {
+      // A browser that cannot keep up is cut off rather than buffered without bound; EventSource
+      // reconnects by itself and starts again from the recent records.
+      if (res.writableLength > MAX_STREAM_BUFFER_BYTES) {
+        res.end();
+        return;
+      }
+      res.write(`event: record\ndata: ${JSON.stringify({ ...redactForRole(e.record, session.consoleRole), receivedAt: e.receivedAt })}\n\n`);
+    };
     const start = filter.conversationId ? (recentByConversation.get(filter.conversationId) ?? []) : recent;
     for (const e of start) if (matchesFilter(e.record, filter)) send(e);
     const entry = { filter, role: session.consoleRole, send };
