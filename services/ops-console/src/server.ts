@@ -7,7 +7,8 @@ import { MongoClient } from 'mongodb';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
 import { clearedSessionCookie, SessionStore, sessionCookie, sessionIdFromCookie, StaffRoster, type Session } from '../../../libs/staff';
-import { consoleRole, originAllowed, SignInLimiter } from './access';
+import { RateLimiter } from '../../../libs/rate-limit';
+import { consoleRole, originAllowed } from './access';
 import { ReplayAudit } from './audit';
 import { ChartAggregator } from './charts';
 import type { OpsConsoleConfig } from './config';
@@ -84,9 +85,10 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   ctx.onStop('mongodb staff', () => staffClient.close());
   const staffDb = staffClient.db(config.STAFF_DB);
   const roster = new StaffRoster(staffDb);
-  const sessions = new SessionStore(staffDb, config.OPS_CONSOLE_SESSION_SECRET, config.OPS_CONSOLE_SESSION_TTL_MS, now);
-  // Per staff id a few mistakes; per address more, since several people may share one.
-  const limiters = { id: new SignInLimiter(5, 15 * 60_000), ip: new SignInLimiter(30, 15 * 60_000) };
+  const sessions = new SessionStore(staffDb, config.sessionSecret, config.OPS_CONSOLE_SESSION_TTL_MS, now);
+  // Sign-in attempts per staff id and per client address (several people may share one), as agent-desk.
+  const limitPerId = new RateLimiter(config.OPS_SIGNIN_MAX_PER_ID, config.OPS_SIGNIN_WINDOW_MS);
+  const limitPerIp = new RateLimiter(config.OPS_SIGNIN_MAX_PER_IP, config.OPS_SIGNIN_WINDOW_MS);
 
   const kafka = await connectKafka(ctx, config);
   // A plain client for the console's own throw-away consumers (no logs per rebalance).
@@ -215,18 +217,17 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     const body = (await readJson(req)) as { id?: unknown; password?: unknown };
     if (typeof body.id !== 'string' || typeof body.password !== 'string' || !body.id || !body.password) throw new HttpError(400, 'id and password are required');
     const id = body.id.trim().toLowerCase().slice(0, 64);
-    const keys = [
-      { limiter: limiters.ip, key: clientAddress(req) },
-      { limiter: limiters.id, key: id },
-    ];
-    const wait = Math.max(...keys.map((k) => k.limiter.retryAfterMs(k.key, now())));
-    if (wait > 0) throw new HttpError(429, 'too many failed sign-ins; try again later', { 'retry-after': String(Math.ceil(wait / 1000)) });
-    const member = await roster.authenticate(id, body.password);
-    if (!member) {
-      keys.forEach((k) => k.limiter.fail(k.key, now()));
-      throw new HttpError(401, 'wrong staff id or password');
+    const ip = clientAddress(req);
+    const ipAllowed = limitPerIp.take(ip, now());
+    const idAllowed = limitPerId.take(id, now());
+    if (!ipAllowed || !idAllowed) {
+      const wait = Math.max(limitPerIp.retryAfterMs(ip, now()), limitPerId.retryAfterMs(id, now()), 1000);
+      log.warn({ limit: ipAllowed ? 'id' : 'ip' }, 'ops console sign-in attempts limited');
+      throw new HttpError(429, 'too many sign-in attempts; try again later', { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
-    limiters.id.succeed(id);
+    const member = await roster.authenticate(id, body.password);
+    if (!member) throw new HttpError(401, 'wrong staff id or password');
+    limitPerId.reset(id);
     if (!consoleRole(member.role)) {
       log.info({ staffId: member.id, role: member.role }, 'ops console sign-in refused for role');
       throw new HttpError(403, 'the ops console is for the ops and supervisor roles');

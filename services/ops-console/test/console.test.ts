@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
 import { Channel, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, SlaEvent, SlaEventKind } from '../../../libs/proto';
-import { originAllowed, SignInLimiter, consoleRole } from '../src/access';
+import { originAllowed, consoleRole } from '../src/access';
+import { loadOpsConsoleConfig } from '../src/config';
 import { ChartAggregator, toQueueStat } from '../src/charts';
 import { deadLetterForRole, HEX_PREVIEW_BYTES, replayPlan, ReplayError, shapeDeadLetter } from '../src/dead-letters';
 import { FilterError, matchesFilter, parseFilter } from '../src/filter';
@@ -249,20 +250,14 @@ describe('access', () => {
     for (const r of ['agent', 'expert', 'service'] as const) expect(consoleRole(r)).toBeNull();
   });
 
-  it('limits failed sign-ins per key in a window and forgives after success or the window', () => {
-    const limiter = new SignInLimiter(3, 60_000);
-    for (let i = 0; i < 3; i++) {
-      expect(limiter.retryAfterMs('ip:1', 1000)).toBe(0);
-      limiter.fail('ip:1', 1000);
-    }
-    expect(limiter.retryAfterMs('ip:1', 2000)).toBe(59_000);
-    expect(limiter.retryAfterMs('ip:2', 2000)).toBe(0);
-    expect(limiter.retryAfterMs('ip:1', 61_000)).toBe(0);
-    limiter.fail('id:a', 0);
-    limiter.fail('id:a', 0);
-    limiter.succeed('id:a');
-    limiter.fail('id:a', 0);
-    expect(limiter.retryAfterMs('id:a', 0)).toBe(0);
+  it('derives its own session key from AUTH_JWT_SECRET when none is set, and needs one of the two', () => {
+    const jwt = 'j'.repeat(40);
+    const derived = loadOpsConsoleConfig({ AUTH_JWT_SECRET: jwt }).sessionSecret;
+    expect(derived).not.toBe(jwt);
+    expect(derived.length).toBeGreaterThanOrEqual(32);
+    expect(loadOpsConsoleConfig({ AUTH_JWT_SECRET: jwt, OPS_CONSOLE_SESSION_SECRET: 's'.repeat(32) }).sessionSecret).toBe('s'.repeat(32));
+    expect(() => loadOpsConsoleConfig({})).toThrow(/OPS_CONSOLE_SESSION_SECRET: is required/);
+    expect(() => loadOpsConsoleConfig({ OPS_CONSOLE_SESSION_SECRET: 'short' })).toThrow(/at least 32/);
   });
 
   it('accepts state changes only from the console origin', () => {
