@@ -7,7 +7,7 @@ import { extname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { Role } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
-import { clearedSessionCookie, sessionCookie, sessionIdFromCookie, type Session, type SessionStore, type StaffMember, type StaffRoster } from '../../../libs/staff';
+import { type Session, type SessionStore, type StaffMember, type StaffRoster } from '../../../libs/staff';
 import { Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { customerRef, FormError, forms, parseForm } from './forms';
@@ -116,7 +116,7 @@ export function createDeskHandler(deps: DeskHttpDeps) {
   }
 
   async function session(req: http.IncomingMessage): Promise<Session> {
-    const found = await sessions.get(sessionIdFromCookie(req.headers.cookie));
+    const found = await sessions.get(sessions.idFromCookie(req.headers.cookie));
     if (!found) throw new HttpError(401, 'not signed in, or the session has expired');
     return found;
   }
@@ -161,7 +161,7 @@ export function createDeskHandler(deps: DeskHttpDeps) {
       }
     }
     const s = await sessions.create(member);
-    send(res, 200, { ...me(s), warning }, { 'set-cookie': sessionCookie(s, deps.secureCookies) });
+    send(res, 200, { ...me(s), warning }, { 'set-cookie': sessions.cookie(s, deps.secureCookies) });
   }
 
   type Route = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -180,7 +180,7 @@ export function createDeskHandler(deps: DeskHttpDeps) {
       if (WORKERS.includes(s.role)) await backends.setPresence(caller(s), presenceValue('offline')).catch((err: unknown) => logger.warn(errorDetails(err), 'setting offline at sign-out failed'));
       await sessions.end(s.id);
       deps.onSignOut(s.id);
-      send(res, 200, { signedOut: true }, { 'set-cookie': clearedSessionCookie(deps.secureCookies) });
+      send(res, 200, { signedOut: true }, { 'set-cookie': sessions.clearedCookie(deps.secureCookies) });
     },
     '/api/presence': action(WORKERS, async (c, body) => {
       const { presence } = parseForm(forms.presence, body);

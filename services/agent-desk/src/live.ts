@@ -5,7 +5,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorDetails, type Logger } from '../../../libs/observability';
-import { sessionIdFromCookie, type Session, type SessionStore, type StaffRoster } from '../../../libs/staff';
+import { type Session, type SessionStore, type StaffRoster } from '../../../libs/staff';
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
 import type { Backends } from './backends';
 import { caller, floor, registerWithRouting, sameOrigin } from './http';
@@ -108,7 +108,7 @@ export function createLive(deps: LiveDeps) {
     };
     if ((req.url ?? '').split('?')[0] !== '/live') return refuse(404, 'Not Found');
     if (!sameOrigin(req)) return refuse(403, 'Forbidden');
-    const s = await sessions.get(sessionIdFromCookie(req.headers.cookie));
+    const s = await sessions.get(sessions.idFromCookie(req.headers.cookie));
     if (!s) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       let set = open.get(s.id);

@@ -27,7 +27,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   await db.command({ ping: 1 });
   ctx.readiness.add('mongodb', async () => (await db.command({ ping: 1 })).ok === 1);
   const roster = new StaffRoster(db);
-  const sessions = new SessionStore(db, config.AUTH_JWT_SECRET, config.SESSION_TTL, overrides.now);
+  const sessions = new SessionStore(db, { app: 'agent-desk', secret: config.AUTH_JWT_SECRET, ttlMs: config.SESSION_TTL, now: overrides.now });
 
   const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_JWT_SECRET);
   ctx.onStop('grpc clients', () => backends.close());

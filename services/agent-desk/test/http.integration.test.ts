@@ -87,7 +87,7 @@ describe('agent desk over HTTP', () => {
     const { res, body, cookie } = await signIn('sue');
     expect(res.status).toBe(200);
     const setCookie = res.headers.get('set-cookie')!;
-    expect(setCookie).toMatch(/^cc_session=[A-Za-z0-9_-]{43};/);
+    expect(setCookie).toMatch(/^cc_agent_desk_session=[A-Za-z0-9_-]{43};/);
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Strict');
     expect(body.staff).toEqual({ id: 'sue', name: 'Sue Park', role: 'supervisor' });

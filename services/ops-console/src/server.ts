@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
-import { clearedSessionCookie, SessionStore, sessionCookie, sessionIdFromCookie, StaffRoster, type Session } from '../../../libs/staff';
+import { SessionStore, StaffRoster, type Session } from '../../../libs/staff';
 import { RateLimiter } from '../../../libs/rate-limit';
 import { consoleRole, originAllowed } from './access';
 import { ReplayAudit } from './audit';
@@ -85,7 +85,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   ctx.onStop('mongodb staff', () => staffClient.close());
   const staffDb = staffClient.db(config.STAFF_DB);
   const roster = new StaffRoster(staffDb);
-  const sessions = new SessionStore(staffDb, config.sessionSecret, config.OPS_CONSOLE_SESSION_TTL_MS, now);
+  const sessions = new SessionStore(staffDb, { app: 'ops-console', secret: config.sessionSecret, ttlMs: config.OPS_CONSOLE_SESSION_TTL_MS, now });
   // Sign-in attempts per staff id and per client address (several people may share one), as agent-desk.
   const limitPerId = new RateLimiter(config.OPS_SIGNIN_MAX_PER_ID, config.OPS_SIGNIN_WINDOW_MS);
   const limitPerIp = new RateLimiter(config.OPS_SIGNIN_MAX_PER_IP, config.OPS_SIGNIN_WINDOW_MS);
@@ -193,7 +193,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   };
 
   const requireSession = async (req: http.IncomingMessage): Promise<Session & { consoleRole: ConsoleRole }> => {
-    const session = await sessions.get(sessionIdFromCookie(req.headers.cookie));
+    const session = await sessions.get(sessions.idFromCookie(req.headers.cookie));
     if (!session) throw new HttpError(401, 'sign in first');
     const role = consoleRole(session.role);
     if (!role) throw new HttpError(403, 'the ops console is for the ops and supervisor roles');
@@ -234,7 +234,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     }
     const session = await sessions.create(member);
     log.info({ staffId: member.id, role: member.role }, 'signed in to the ops console');
-    sendJson(res, 200, { staffId: member.id, name: member.name, role: member.role, csrfToken: sessions.csrfToken(session.id) }, { 'set-cookie': sessionCookie(session, secure) });
+    sendJson(res, 200, { staffId: member.id, name: member.name, role: member.role, csrfToken: sessions.csrfToken(session.id) }, { 'set-cookie': sessions.cookie(session, secure) });
   };
 
   const stream = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
@@ -328,7 +328,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     if (path === '/api/sign-out' && method === 'POST') {
       const session = await requireWrite(req);
       await sessions.end(session.id);
-      return sendJson(res, 200, { signedOut: true }, { 'set-cookie': clearedSessionCookie(secure) });
+      return sendJson(res, 200, { signedOut: true }, { 'set-cookie': sessions.clearedCookie(secure) });
     }
     if (path === '/api/session' && method === 'GET') {
       const session = await requireSession(req);
