@@ -1,8 +1,11 @@
 // An agent's working day in a real browser, through every real part: a customer mails the
 // email service over SMTP; Kafka carries it to customer-record and routing; the desk offers it
 // to a tier-1 agent who answers (the reply reaches an SMTP sink) and escalates; an expert takes
-// it and resolves; a supervisor watches. Customer text with markup stays text.
+// it and resolves; a supervisor watches; ops follows the day's events in the ops console and with
+// the tail command. Customer text with markup stays text.
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import readline from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata } from '@grpc/grpc-js';
@@ -18,6 +21,8 @@ import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFo
 import { customerRecordConfig, startCustomerRecord } from '../../customer-record/src/service';
 import { emailConfigShape } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
+import { loadOpsConsoleConfig } from '../../ops-console/src/config';
+import { startOpsConsole } from '../../ops-console/src/server';
 import { routingConfig, startRouting, type RunningRouting } from '../../routing/src/service';
 import { agentDeskConfig, startAgentDesk } from '../src/service';
 
@@ -33,14 +38,15 @@ const skill = `desk-${token.slice(-8)}`;
 const address = `${uniqueId('carla')}@customer.test`;
 const XSS_SUBJECT = `Refund ${token} <script>alert(1)</script><img src=x onerror=alert(2)>`;
 
-const contexts = ['email', 'customer-record', 'routing', 'agent-desk'].map((name) => testContext(name));
-const [emailCtx, recordCtx, routingCtx, deskCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
+const contexts = ['email', 'customer-record', 'routing', 'agent-desk', 'ops-console'].map((name) => testContext(name));
+const [emailCtx, recordCtx, routingCtx, deskCtx, opsCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
 const sunk: ParsedMail[] = [];
 let sink: SMTPServer;
 let smtpPort: number;
 let routing: RunningRouting;
 let recordClient: InstanceType<typeof CustomerRecordServiceClient>;
 let desk: string;
+let opsConsole: string;
 let browser: Browser;
 const dialogs: string[] = [];
 const pageErrors: string[] = [];
@@ -102,6 +108,11 @@ beforeAll(async () => {
   await started.roster.upsert({ id: 'ana', name: 'Ana Lopez', role: 'agent', tier: 1, skills: { [skill]: 3 }, languages: ['en'], capacity }, PASSWORD);
   await started.roster.upsert({ id: 'max', name: 'Max Weber', role: 'expert', tier: 2, skills: { [skill]: 5 }, languages: ['en'], capacity }, PASSWORD);
   await started.roster.upsert({ id: 'sue', name: 'Sue Park', role: 'supervisor' }, PASSWORD);
+  await started.roster.upsert({ id: 'olu', name: 'Olu Okafor', role: 'ops' }, PASSWORD);
+  ({ url: opsConsole } = await startOpsConsole(
+    opsCtx,
+    loadOpsConsoleConfig({ ...common, STAFF_DB: database, AUTH_JWT_SECRET: SECRET, ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` }),
+  ));
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -157,7 +168,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 describe('a working day at the agent desk', () => {
-  it('offer → accept → history and regular flag → reply by email → escalate → expert resolves, supervisor watching', async () => {
+  it('offer → accept → history and regular flag → reply by email → escalate → expert resolves, supervisor watching, ops following', async () => {
     const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
     // A new consumer group starts at the end of the topic once its first fetch resolves: mail
     // sent before that is not seen. Probe until routing and customer-record both see mail.
@@ -303,6 +314,36 @@ describe('a working day at the agent desk', () => {
     await agent.getByRole('button', { name: 'Resolve' }).click();
     await agent.locator('#placeholder').waitFor({ state: 'visible', timeout: 20_000 });
     await agentRow.locator('td').nth(3).filter({ hasText: '0/8' }).waitFor({ timeout: 20_000 });
+
+    // Ops follows the same conversation in the ops console, without its contents...
+    const refund = [...routing.engine.conversations.values()].find((c) => c.subject === XSS_SUBJECT)!;
+    const ops = await newPage();
+    await ops.goto(opsConsole);
+    await ops.locator('#sign-in-id').fill('olu');
+    await ops.locator('#sign-in-password').fill(PASSWORD);
+    await ops.locator('#sign-in-form button[type=submit]').click();
+    await ops.locator('#stream-status', { hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await ops.locator('button[data-tab="timeline"]').click();
+    await ops.locator('#timeline-conversation').fill(refund.id);
+    await ops.locator('#timeline-form button[type=submit]').click();
+    await ops.locator('#timeline-status', { hasText: 'records' }).waitFor({ timeout: 60_000 });
+    const opsTimeline = await ops.locator('#timeline').innerText();
+    for (const step of ['queued', 'assigned', 'escalated', 'resolved']) expect(opsTimeline).toContain(step);
+    expect(opsTimeline).not.toContain('charged twice');
+    expect(opsTimeline).not.toContain(replyText);
+    // ...and so does the tail command, one JSON line per event.
+    const tail = spawn(process.execPath, ['--import', 'tsx', 'services/ops-console/src/cli.ts', 'tail', 'cc.conversation.events.v1', '--from-beginning', '--conversation', refund.id], {
+      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+      env: { ...process.env, KAFKA_BROKERS: KAFKA_BROKERS.join(',') },
+    });
+    try {
+      const tailed: { event: Record<string, unknown> }[] = [];
+      readline.createInterface({ input: tail.stdout }).on('line', (line) => tailed.push(JSON.parse(line)));
+      await waitFor(() => tailed.some((r) => 'resolved' in r.event), 60_000, 'the tail to print the resolution');
+      for (const step of ['queued', 'assigned', 'escalated', 'resolved']) expect(tailed.some((r) => step in r.event)).toBe(true);
+    } finally {
+      tail.kill('SIGINT');
+    }
 
     // Nothing the customer wrote ran as script anywhere.
     expect(dialogs).toEqual([]);
