@@ -1,9 +1,7 @@
 // The desk's HTTP side: static page, sign-in/out with server-side sessions, and a small JSON
 // API the page calls. Every state-changing request needs the session's CSRF token in a header
 // and an Origin naming this host; every answer carries a strict Content-Security-Policy.
-import { readFileSync, readdirSync } from 'node:fs';
 import type http from 'node:http';
-import { extname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { Role } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
@@ -12,31 +10,14 @@ import { Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { customerRef, FormError, forms, parseForm } from './forms';
 import type { RateLimiter } from '../../../libs/rate-limit';
+import { HttpError, originAllowed, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 
-export const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const MAX_BODY = 64 * 1024;
 const WORKERS: Role[] = ['agent', 'expert'];
 const DESK_ROLES: Role[] = ['agent', 'expert', 'supervisor'];
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
 
 export interface DeskHttpDeps {
   roster: StaffRoster;
@@ -59,14 +40,7 @@ export function caller(session: Session): Caller {
 
 /** True when the request's Origin names the host it was sent to (same-origin browser request). */
 export function sameOrigin(req: http.IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  const host = req.headers.host;
-  if (!origin || !host) return false;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
+  return originAllowed(req.headers.origin, req.headers.host);
 }
 
 /** Registers an agent or expert with routing using their roster profile. */
@@ -88,32 +62,9 @@ export async function registerWithRouting(backends: Backends, member: StaffMembe
 
 export function createDeskHandler(deps: DeskHttpDeps) {
   const { roster, sessions, backends, logger } = deps;
-  const files = new Map<string, { type: string; body: Buffer }>();
-  for (const name of readdirSync(deps.publicDir)) {
-    const type = TYPES[extname(name)];
-    if (type) files.set(`/${name}`, { type, body: readFileSync(join(deps.publicDir, name)) });
-  }
-  files.set('/', files.get('/index.html')!);
-
-  const send = (res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(code, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-  };
-
-  async function readJson(req: http.IncomingMessage): Promise<unknown> {
-    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'send JSON (content-type: application/json)');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY) throw new HttpError(413, 'request body is larger than 64 KB');
-      chunks.push(chunk as Buffer);
-    }
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-    } catch {
-      throw new HttpError(400, 'request body is not valid JSON');
-    }
-  }
+  const files = staticFiles(deps.publicDir);
+  const send = sendJson;
+  const readJson = (req: http.IncomingMessage) => readJsonBody(req, MAX_BODY);
 
   async function session(req: http.IncomingMessage): Promise<Session> {
     const found = await sessions.get(sessions.idFromCookie(req.headers.cookie));

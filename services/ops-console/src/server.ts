@@ -1,14 +1,15 @@
 // Wiring of the ops console: sign-in against the staff roster, the live event stream over
 // server-sent events, charts, conversation timelines, and the dead-letter topic with replay.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
 import { SessionStore, StaffRoster, type Session } from '../../../libs/staff';
 import { RateLimiter } from '../../../libs/rate-limit';
-import { consoleRole, originAllowed } from './access';
+import { HttpError, originAllowed, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
+import { consoleRole } from './access';
 import { ReplayAudit } from './audit';
 import { ChartAggregator } from './charts';
 import type { OpsConsoleConfig } from './config';
@@ -19,20 +20,7 @@ import { conversationOf, type DescribedRecord } from './records';
 import { redactForRole, type ConsoleRole } from './redact';
 import { routingQueueStats, type QueueStatsSource } from './routing-stats';
 
-const PUBLIC_FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
-  '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
-};
 
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; object-src 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'cache-control': 'no-store',
-};
 
 /** How many recent events a newly opened stream starts with. */
 const RECENT_EVENTS = 1000;
@@ -62,21 +50,11 @@ interface LiveEvent {
   receivedAt: number;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
 
 export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleConfig, overrides: OpsConsoleOverrides = {}): Promise<OpsConsole> {
   const log = ctx.logger.child({ component: 'ops-console' });
   const now = overrides.now ?? Date.now;
-  const files = Object.fromEntries(Object.entries(PUBLIC_FILES).map(([path, f]) => [path, { ...f, body: readFileSync(new URL(`../public/${f.file}`, import.meta.url)) }]));
+  const files = staticFiles(fileURLToPath(new URL('../public/', import.meta.url)));
 
   const { db } = await connectMongo(ctx, config);
   const audit = new ReplayAudit(db, overrides.auditCollection);
@@ -162,34 +140,11 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
 
   // --- HTTP -------------------------------------------------------------------------------------
   const secure = config.OPS_CONSOLE_SECURE_COOKIE;
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-  };
 
-  const readJson = (req: http.IncomingMessage) =>
-    new Promise<unknown>((resolve, reject) => {
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return reject(new HttpError(415, 'send application/json'));
-      let size = 0;
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY_BYTES) {
-          reject(new HttpError(413, 'request body too large'));
-          req.destroy();
-        } else chunks.push(c);
-      });
-      req.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
-        } catch {
-          reject(new HttpError(400, 'body is not valid JSON'));
-        }
-      });
-      req.on('error', reject);
-    });
+  const readJson = (req: http.IncomingMessage) => readJsonBody(req, MAX_BODY_BYTES);
 
   const checkOrigin = (req: http.IncomingMessage) => {
-    if (!originAllowed(req.headers.origin, req.headers.host, config.OPS_CONSOLE_ORIGIN, secure)) throw new HttpError(403, 'request from another origin refused');
+    if (!originAllowed(req.headers.origin, req.headers.host, config.OPS_CONSOLE_ORIGIN)) throw new HttpError(403, 'request from another origin refused');
   };
 
   const requireSession = async (req: http.IncomingMessage): Promise<Session & { consoleRole: ConsoleRole }> => {
@@ -319,7 +274,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const file = files[path];
+    const file = files.get(path);
     if (file && (method === 'GET' || method === 'HEAD')) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.type, 'cache-control': 'no-cache' }).end(method === 'HEAD' ? undefined : file.body);
       return;

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
 import { Channel, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, SlaEvent, SlaEventKind } from '../../../libs/proto';
-import { originAllowed, consoleRole } from '../src/access';
+import { originAllowed } from '../../../libs/web';
+import { consoleRole } from '../src/access';
 import { loadOpsConsoleConfig } from '../src/config';
 import { ChartAggregator, toQueueStat } from '../src/charts';
 import { deadLetterForRole, HEX_PREVIEW_BYTES, replayPlan, ReplayError, shapeDeadLetter } from '../src/dead-letters';
@@ -261,11 +262,11 @@ describe('access', () => {
   });
 
   it('accepts state changes only from the console origin', () => {
-    expect(originAllowed('http://127.0.0.1:8090', '127.0.0.1:8090', undefined, false)).toBe(true);
-    expect(originAllowed('http://evil.example', '127.0.0.1:8090', undefined, false)).toBe(false);
-    expect(originAllowed(undefined, '127.0.0.1:8090', undefined, false)).toBe(false);
-    expect(originAllowed('http://127.0.0.1:8090', '127.0.0.1:8090', undefined, true)).toBe(false);
-    expect(originAllowed('https://ops.example.com', 'internal:8090', 'https://ops.example.com', true)).toBe(true);
-    expect(originAllowed('http://internal:8090', 'internal:8090', 'https://ops.example.com', true)).toBe(false);
+    expect(originAllowed('http://127.0.0.1:8090', '127.0.0.1:8090')).toBe(true);
+    expect(originAllowed('http://evil.example', '127.0.0.1:8090')).toBe(false);
+    expect(originAllowed(undefined, '127.0.0.1:8090')).toBe(false);
+    expect(originAllowed('not a url', '127.0.0.1:8090')).toBe(false);
+    expect(originAllowed('https://ops.example.com', 'internal:8090', 'https://ops.example.com')).toBe(true);
+    expect(originAllowed('http://internal:8090', 'internal:8090', 'https://ops.example.com')).toBe(false);
   });
 });

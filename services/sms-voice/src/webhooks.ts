@@ -9,21 +9,12 @@ import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind 
 import type { Registry } from 'prom-client';
 import type { SmsVoiceConfig } from './config';
 import { RateLimiter } from '../../../libs/rate-limit';
+import { HttpError } from '../../../libs/web';
 import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
 import type { SmsVoiceStore } from './store';
 import { noWaitEstimates, type WaitEstimates } from './wait-estimates';
 
 const { MessagingResponse, VoiceResponse } = twilio.twiml;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
 
 export interface WebhookDeps {
   config: SmsVoiceConfig;
