@@ -25,7 +25,7 @@ FERRETDB_PORT=${LOCAL_FERRETDB_PORT:-27017}
 KAFKA_HEAP=${LOCAL_KAFKA_HEAP:-768m}
 
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
-FERRETDB_BIN=$CACHE/ferretdb-$FERRETDB_VERSION/bin/ferretdb
+FERRETDB_BIN=$CACHE/ferretdb-$FERRETDB_VERSION-idindex/bin/ferretdb
 
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
@@ -64,9 +64,16 @@ install_ferretdb() {
   # the exact version, add that file, and build it.
   src=$(go mod download -json "$module@v$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [[ -d $src ]] || die "go mod download $module@v$FERRETDB_VERSION did not produce a source folder"
-  local work=$CACHE/ferretdb-$FERRETDB_VERSION/src
-  rm -rf "$work" && mkdir -p "$(dirname "$work")" && cp -r "$src" "$work" && chmod -R u+w "$work"
+  local work=$CACHE/ferretdb-$FERRETDB_VERSION-idindex/src
+  rm -rf "$work" && mkdir -p "$(dirname "$FERRETDB_BIN")" && cp -r "$src" "$work" && chmod -R u+w "$work"
   echo "v$FERRETDB_VERSION" >"$work/build/version/version.txt"
+  # The SQLite backend looks documents up by `_ferretdb_sjson->'$._id'` but indexes
+  # `_ferretdb_sjson->"_id"`; SQLite matches index expressions by their form, so every read,
+  # update and delete by _id scanned the whole table. Spelling the look-up as the index is
+  # spelled (same value) lets SQLite use the unique _id index.
+  local metadata=$work/internal/backends/sqlite/metadata/metadata.go
+  sed -i "s|IDColumn = DefaultColumn + \"->'\\\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$metadata"
+  grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$metadata" || die "could not apply the _id index fix to $metadata"
   (cd "$work" && go build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb)
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   rm -rf "$work"
@@ -113,7 +120,9 @@ start_ferretdb() {
   local data=$LOCAL/ferretdb
   mkdir -p "$data/sqlite" "$LOGS" "$RUN"
   say "starting FerretDB $FERRETDB_VERSION (SQLite) on 127.0.0.1:$FERRETDB_PORT"
-  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/" --state-dir="$data" \
+  # WAL with synchronous=NORMAL: a process crash loses nothing committed; only an operating-system
+  # crash may lose the last commits, the same promise Kafka makes without per-message fsync.
+  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/?_pragma=synchronous(normal)" --state-dir="$data" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
     >>"$LOGS/ferretdb.log" 2>&1 &
   echo $! >"$RUN/ferretdb.pid"

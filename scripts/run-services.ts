@@ -33,7 +33,7 @@ for (const { name } of services) {
   });
 }
 
-process.stdout.write(`\nstarting ${services.length} services:\n${services.map((s) => `  ${s.name.padEnd(width)}  ${s.listens}`).join('\n')}\nCtrl-C stops everything.\n\n`);
+process.stdout.write(`\nstarting ${services.length} services:\n${services.map((s) => `  ${s.name.padEnd(width)}  ${s.listens}`).join('\n')}\nCtrl-C stops everything.\nSign in to the agent desk after adding people: npm run staff -- add --id ana --name "Ana" --role agent (see docs/agent-desk.md).\n\n`);
 
 let exitCode = 0;
 function stop(code: number): void {

@@ -21,4 +21,7 @@ twilio_file=.local/twilio-dev-token
 [[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"
 export TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(cat "$twilio_file")}
 export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000000}
+# Where services reach each other's gRPC APIs on this machine.
+export CUSTOMER_RECORD_GRPC_ADDR=${CUSTOMER_RECORD_GRPC_ADDR:-127.0.0.1:50051}
+export ROUTING_GRPC_ADDR=${ROUTING_GRPC_ADDR:-127.0.0.1:50052}
 node --import tsx scripts/run-services.ts

@@ -80,6 +80,15 @@ export async function issueToken(secret: string, caller: Caller, ttlSeconds = 8 
     .sign(new TextEncoder().encode(secret));
 }
 
+/** A service's own bearer token for calls to other services, re-issued before it expires. */
+export function serviceTokenSource(secret: string, serviceId: string, ttlSeconds = 3600): () => Promise<string> {
+  let cached: { token: Promise<string>; renewAt: number } | undefined;
+  return () => {
+    if (!cached || cached.renewAt <= Date.now()) cached = { token: issueToken(secret, { id: serviceId, role: 'service' }, ttlSeconds), renewAt: Date.now() + (ttlSeconds * 1000) / 2 };
+    return cached.token;
+  };
+}
+
 export function bearerToken(metadata: Metadata): string | undefined {
   const value = metadata.get('authorization')[0];
   if (typeof value !== 'string') return undefined;

@@ -112,6 +112,7 @@ export interface Session {
 
 interface SessionDocument extends Omit<Session, 'id'> {
   _id: string;
+  app: SessionOptions['app'];
 }
 
 /**
@@ -119,34 +120,50 @@ interface SessionDocument extends Omit<Session, 'id'> {
  * session at once. Each request's CSRF token is an HMAC of the session id under the service's
  * secret, so it needs no storage and cannot be forged without the secret.
  */
+export interface SessionOptions {
+  /** The application the sessions are for; a session of one is never accepted by another. */
+  app: 'agent-desk' | 'ops-console';
+  /** Signs the CSRF tokens. */
+  secret: string;
+  ttlMs?: number;
+  now?: () => number;
+}
+
 export class SessionStore {
   private readonly sessions: Collection<SessionDocument>;
+  private readonly secret: string;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  /** Per application: browsers do not separate cookies by port, so two apps on one host need two names. */
+  readonly cookieName: string;
 
   constructor(
     db: Db,
-    private readonly secret: string,
-    private readonly ttlMs = 8 * 3600_000,
-    private readonly now: () => number = Date.now,
+    private readonly options: SessionOptions,
   ) {
     this.sessions = db.collection<SessionDocument>('staff_sessions');
+    this.secret = options.secret;
+    this.ttlMs = options.ttlMs ?? 8 * 3600_000;
+    this.now = options.now ?? Date.now;
+    this.cookieName = `cc_${options.app.replace('-', '_')}_session`;
   }
 
   async create(member: StaffMember): Promise<Session> {
     const session: Session = { id: randomBytes(32).toString('base64url'), staffId: member.id, role: member.role, name: member.name, expiresAt: new Date(this.now() + this.ttlMs) };
     const { id, ...rest } = session;
-    await this.sessions.insertOne({ _id: id, ...rest });
+    await this.sessions.insertOne({ _id: id, app: this.options.app, ...rest });
     return session;
   }
 
   async get(id: string | undefined): Promise<Session | null> {
     if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
     const doc = await this.sessions.findOne({ _id: id });
-    if (!doc) return null;
+    if (!doc || doc.app !== this.options.app) return null;
     if (doc.expiresAt.getTime() <= this.now()) {
       await this.sessions.deleteOne({ _id: id });
       return null;
     }
-    const { _id, ...rest } = doc;
+    const { _id, app: _app, ...rest } = doc;
     return { id: _id, ...rest };
   }
 
@@ -164,23 +181,23 @@ export class SessionStore {
     const given = Buffer.from(token);
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
-}
 
-export const SESSION_COOKIE = 'cc_session';
-
-export function sessionCookie(session: Session, secure: boolean): string {
-  const maxAge = Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000));
-  return `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
-}
-
-export function clearedSessionCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
-}
-
-export function sessionIdFromCookie(header: string | undefined): string | undefined {
-  for (const part of header?.split(';') ?? []) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return value.join('=');
+  /** Set-Cookie for the session: HttpOnly, SameSite=Strict, lasting as long as the session. */
+  cookie(session: Session, secure: boolean): string {
+    const maxAge = Math.max(0, Math.floor((session.expiresAt.getTime() - this.now()) / 1000));
+    return `${this.cookieName}=${session.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
   }
-  return undefined;
+
+  clearedCookie(secure: boolean): string {
+    return `${this.cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
+  }
+
+  /** The session id in a Cookie header, if this application's cookie is there. */
+  idFromCookie(header: string | undefined): string | undefined {
+    for (const part of header?.split(';') ?? []) {
+      const [name, ...value] = part.trim().split('=');
+      if (name === this.cookieName) return value.join('=');
+    }
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase, MONGODB_URI, uniqueId } from '../testing';
-import { SessionStore, sessionCookie, sessionIdFromCookie, StaffError, StaffRoster } from './index';
+import { SessionStore, StaffError, StaffRoster } from './index';
 
 describe('staff roster and sessions (real store)', () => {
   const dbName = uniqueId('staff');
@@ -13,7 +13,7 @@ describe('staff roster and sessions (real store)', () => {
   beforeAll(async () => {
     client = await new MongoClient(MONGODB_URI).connect();
     roster = new StaffRoster(client.db(dbName));
-    sessions = new SessionStore(client.db(dbName), 'x'.repeat(32), 60_000, () => clock);
+    sessions = new SessionStore(client.db(dbName), { app: 'agent-desk', secret: 'x'.repeat(32), ttlMs: 60_000, now: () => clock });
   });
   afterAll(async () => {
     await client.close();
@@ -39,8 +39,12 @@ describe('staff roster and sessions (real store)', () => {
   it('sessions expire, end on sign-out, and carry a CSRF token bound to them', async () => {
     const member = (await roster.get('ana'))!;
     const session = await sessions.create(member);
-    expect(sessionIdFromCookie(`a=b; ${sessionCookie(session, false).split(';')[0]}`)).toBe(session.id);
-    expect(sessionCookie(session, false)).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(sessions.idFromCookie(`a=b; ${sessions.cookie(session, false).split(';')[0]}`)).toBe(session.id);
+    expect(sessions.cookie(session, false)).toMatch(/^cc_agent_desk_session=.*HttpOnly; SameSite=Strict/);
+    // The ops console neither reads the desk's cookie nor accepts the desk's session.
+    const opsSessions = new SessionStore(client.db(dbName), { app: 'ops-console', secret: 'x'.repeat(32), now: () => clock });
+    expect(opsSessions.idFromCookie(sessions.cookie(session, false).split(';')[0])).toBeUndefined();
+    expect(await opsSessions.get(session.id)).toBeNull();
     expect((await sessions.get(session.id))?.staffId).toBe('ana');
     const csrf = sessions.csrfToken(session.id);
     expect(sessions.checkCsrf(session.id, csrf)).toBe(true);

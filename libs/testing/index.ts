@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Kafka, logLevel, type ISocketFactory, type KafkaMessage } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { ensureTopics } from '../kafka/admin';
 import { firstFetchAfterJoin } from '../kafka/consumer';
 import { createServiceContext, type ServiceContext } from '../service/runtime';
 
@@ -45,6 +46,9 @@ export async function recordTopics(topicNames: string[]): Promise<{
   close(): Promise<void>;
 }> {
   const kafka = new Kafka({ clientId: uniqueId('recorder'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  // On a fresh broker the project's topics exist only once a service has started: create them
+  // as a service would, with the default settings, so recording can begin first.
+  await ensureTopics(kafka, { partitions: 3, replicationFactor: 1 }, topicNames);
   const consumer = kafka.consumer({ groupId: uniqueId('recorder'), maxWaitTimeInMs: 50 });
   const records: RecordedMessage[] = [];
   await consumer.connect();

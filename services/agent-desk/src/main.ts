@@ -1,10 +1,10 @@
 // Agent desk: the web application agents, experts and supervisors work in.
-import { commonConfig, loadConfig, port } from '../../../libs/config';
-import { connectMongo, runService, serveOps } from '../../../libs/service';
+import { loadConfig } from '../../../libs/config';
+import { runService } from '../../../libs/service';
+import { agentDeskConfig, startAgentDesk } from './service';
 
 runService('agent-desk', async (ctx) => {
-  const config = loadConfig({ ...commonConfig, HTTP_PORT: port(8080) });
-  await connectMongo(ctx, config);
-  const http = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  ctx.logger.info({ http }, 'agent-desk listening');
+  const config = loadConfig(agentDeskConfig);
+  const { port } = await startAgentDesk(ctx, config);
+  ctx.logger.info({ http: port }, 'agent-desk listening');
 });

@@ -218,20 +218,12 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   async function handleMessage(session: Session, claims: VisitorClaims, clientMessageId: string, text: string): Promise<void> {
     const started = process.hrtime.bigint();
     const messageKey = `${claims.conversationId}/c/${clientMessageId}`;
-    // Two writes for a new message: take a number, then store it once Kafka acknowledged. A
-    // message Kafka refused is not stored; its resend takes a new number (a gap, never a double)
-    // and keeps the same ce_id.
-    const existing = await store.findMessage(messageKey);
-    let conversation: ConversationDoc | null;
-    let doc: MessageDoc;
-    if (existing) {
-      doc = existing;
-      conversation = await store.getConversation(claims.conversationId);
-    } else {
-      conversation = await store.nextNumber(claims, true);
-      doc = { _id: messageKey, conversationId: claims.conversationId, seq: conversation.seq, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: true, newConversation: conversation.customerSeq === 1 };
-    }
-    const hints = conversation ? identityHints(conversation) : {};
+    // Two writes before the ack: take a number, then store the message once Kafka acknowledged
+    // it. A message Kafka refused is not stored; a resend takes a new number (a gap, never a
+    // double), keeps the same ce_id, and if the first copy was stored after all, that one wins.
+    const conversation = await store.nextNumber(claims, true);
+    let doc: MessageDoc = { _id: messageKey, conversationId: claims.conversationId, seq: conversation.seq, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: true, newConversation: conversation.customerSeq === 1 };
+    const hints = identityHints(conversation);
     const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
     const id = contactEventId(claims.visitorId, clientMessageId);
     const contact = ContactReceived.fromPartial({
@@ -259,11 +251,11 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       send(session, { type: 'error', code: 'not-accepted', clientMessageId, message: 'The message could not be accepted right now; it will be sent again.' });
       return;
     }
-    if (!existing) doc = await store.insertOnce(doc);
+    doc = await store.insertOnce(doc);
     frames.inc({ outcome: 'accepted' });
     send(session, { type: 'ack', clientMessageId, seq: doc.seq });
     ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (doc.newConversation) deliver(claims.conversationId, waitFrame(conversation?.wait, config.CHAT_SLA_TARGET_MS));
+    if (doc.newConversation) deliver(claims.conversationId, waitFrame(conversation.wait, config.CHAT_SLA_TARGET_MS));
   }
 
   async function handleSurvey(session: Session, claims: VisitorClaims, score: number, comment: string | undefined): Promise<void> {

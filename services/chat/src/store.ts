@@ -1,6 +1,6 @@
 // The chat service's own MongoDB collections: conversations (sequence counter, visitor profile,
 // last known wait) and their numbered messages, kept so a reconnect can resume.
-import type { Collection, Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import type { ChatEntry } from './protocol';
 
 export interface ConversationDoc {
@@ -95,10 +95,6 @@ export class ChatStore {
     }
   }
 
-  findMessage(id: string): Promise<MessageDoc | null> {
-    return this.messages.findOne({ _id: id });
-  }
-
   /** Takes the conversation's next number (creating the conversation with its first message). */
   async nextNumber(owner: ConversationOwner, fromVisitor: boolean): Promise<ConversationDoc> {
     const conversation = await this.conversations.findOneAndUpdate(
@@ -110,18 +106,47 @@ export class ChatStore {
     return conversation;
   }
 
-  /** Inserts a message; if it is already there (a concurrent resend) the stored one is returned. */
-  async insertOnce(doc: MessageDoc): Promise<MessageDoc> {
-    try {
-      await this.messages.insertOne(doc);
-      return doc;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) {
-        const stored = await this.messages.findOne({ _id: doc._id });
-        if (stored) return stored;
+  /**
+   * Inserts a message; if it is already there (a concurrent resend) the stored one is returned.
+   * Messages arriving while a write is in flight go together in the next `insertMany`: one
+   * store round trip for many visitors, which is what keeps acks fast under load.
+   */
+  insertOnce(doc: MessageDoc): Promise<MessageDoc> {
+    return new Promise((resolve, reject) => {
+      this.pendingInserts.push({ doc, resolve, reject });
+      if (!this.inserting) void this.insertPending();
+    });
+  }
+
+  private readonly pendingInserts: { doc: MessageDoc; resolve(doc: MessageDoc): void; reject(err: unknown): void }[] = [];
+  private inserting = false;
+
+  private async insertPending(): Promise<void> {
+    this.inserting = true;
+    while (this.pendingInserts.length > 0) {
+      const batch = this.pendingInserts.splice(0, 1000);
+      let failed = new Map<number, { code?: number }>();
+      try {
+        await this.messages.insertMany(batch.map((b) => b.doc), { ordered: false });
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError)) {
+          for (const b of batch) b.reject(err);
+          continue;
+        }
+        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        failed = new Map(writeErrors.map((e) => [e.index, e]));
       }
-      throw err;
+      await Promise.all(
+        batch.map(async ({ doc, resolve, reject }, i) => {
+          const error = failed.get(i);
+          if (!error) return resolve(doc);
+          const stored = error.code === 11000 ? await this.messages.findOne({ _id: doc._id }).catch(() => null) : null;
+          if (stored) resolve(stored);
+          else reject(Object.assign(new Error(`message ${doc._id} could not be stored (code ${error.code ?? 'unknown'})`), { cause: error }));
+        }),
+      );
     }
+    this.inserting = false;
   }
 
   /** What a resuming visitor has not seen yet, in order. */

@@ -3,6 +3,7 @@
 import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { authorizeCall, grpcError, type Caller, type TokenVerifier } from '../../../libs/auth';
 import type { Logger } from '../../../libs/observability';
+import type { RateLimiter } from '../../../libs/rate-limit';
 import { errorDetails } from '../../../libs/observability';
 import {
   Channel,
@@ -27,6 +28,8 @@ export interface ApiDeps {
   logger: Logger;
   defaultCountry: string;
   windowDays: number;
+  /** Per-person call budget: a leaked agent token cannot page through every customer. */
+  callerLimit: RateLimiter;
 }
 
 const ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -69,6 +72,8 @@ function unary<Req, Res>(deps: ApiDeps, name: CallName, handler: Handler<Req, Re
 
 async function run<Req, Res>(deps: ApiDeps, name: CallName, metadata: Metadata, request: Req, handler: Handler<Req, Res>): Promise<Res> {
   const caller = await authorizeCall(metadata, deps.verify, PERMISSIONS[name]);
+  if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now()))
+    throw grpcError(status.RESOURCE_EXHAUSTED, `${caller.id} is over the limit of calls per minute; try again shortly`);
   return handler(request, caller);
 }
 

@@ -1,6 +1,6 @@
 // How events become history entries. Each entry's id is the event's own id, so writing it
 // with an upsert makes a replay a no-op.
-import { Channel, ContactKind, HistoryEntryKind, type ContactReceived, type ConversationEvent } from '../../../libs/proto';
+import { Channel, ContactKind, HistoryEntryKind, type Attachment, type ContactReceived, type ConversationEvent } from '../../../libs/proto';
 
 export interface HistoryRecord {
   _id: string;
@@ -14,6 +14,8 @@ export interface HistoryRecord {
   subject: string;
   text: string;
   detail: string;
+  /** Inbound messages only; absent when there were none (the store drops empty arrays on insert). */
+  attachments?: Attachment[];
 }
 
 /** What an entry does to the conversation summary. */
@@ -46,6 +48,9 @@ export function entryFromContact(c: ContactReceived, customerId: string): Histor
           : c.attachments.length
             ? `${c.attachments.length} attachment(s)`
             : '',
+    ...(c.attachments.length
+      ? { attachments: c.attachments.slice(0, 50).map((a) => ({ name: a.name.slice(0, 255), contentType: a.contentType.slice(0, 255), sizeBytes: a.sizeBytes, sha256: a.sha256, storageRef: a.storageRef })) }
+      : {}),
   };
 }
 

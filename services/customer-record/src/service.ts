@@ -1,5 +1,6 @@
 // Wiring: configuration → store, projection consumer, gRPC API and ops HTTP.
 import { authConfig, createTokenVerifier, type TokenVerifier } from '../../../libs/auth';
+import { RateLimiter } from '../../../libs/rate-limit';
 import { bool, commonConfig, ConfigError, durationMs, port, positiveInt, z } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { CustomerRecordServiceService, type GetCustomerContextResponse } from '../../../libs/proto';
@@ -24,6 +25,8 @@ export const customerRecordConfig = {
   DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US or FR').default('US'),
   /** How long a cached customer context may be served when another instance changed it; 0 turns the cache off. */
   CONTEXT_CACHE_TTL_MS: durationMs(2000),
+  /** Calls per minute one person (agent, expert, supervisor, ops) may make; services are not limited. */
+  CALLER_RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** Consumer group of the history projection; every instance of the service shares it. */
   PROJECTION_GROUP_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _, . or -').default('customer-record-projection'),
   /** Where a new projection group starts; true rebuilds every history from the topics. */
@@ -65,7 +68,7 @@ export async function startCustomerRecord(ctx: ServiceContext, config: CustomerR
       .start();
   }
 
-  const api = customerRecordApi({ store, audit, cache, verify, logger: ctx.logger, defaultCountry: config.DEFAULT_PHONE_COUNTRY, windowDays: config.REGULAR_WINDOW_DAYS });
+  const api = customerRecordApi({ store, audit, cache, verify, logger: ctx.logger, defaultCountry: config.DEFAULT_PHONE_COUNTRY, windowDays: config.REGULAR_WINDOW_DAYS, callerLimit: new RateLimiter(config.CALLER_RATE_LIMIT_PER_MINUTE, 60_000) });
   const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.CustomerRecordService'], (server) =>
     server.addService(CustomerRecordServiceService, api),
   );

@@ -552,6 +552,7 @@ export function toHistoryEntry(h: HistoryRecord, withContents: boolean): History
     subject: withContents ? h.subject : '',
     text: withContents ? h.text : '',
     detail: h.detail,
+    attachments: withContents ? (h.attachments ?? []) : [],
   };
 }
 

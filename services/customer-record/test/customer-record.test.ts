@@ -313,6 +313,21 @@ describe('customer-record service', () => {
     expect((await context(customerId, 'agent')).recentConversations[0]!.subject).toBe('Private matter');
   });
 
+  it('keeps the names, types and sizes of a message\'s attachments in its history entry, not for ops', async () => {
+    const file = { name: 'statement.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: 'ab'.repeat(32), storageRef: `email-attachment:${'ab'.repeat(32)}` };
+    const c = contact({ sender: email(uniqueId('files')), subject: 'Charged twice', text: 'see attached', attachments: [file] });
+    await h.service.projection.onContact(c);
+    const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
+    const forAgent = await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'agent');
+    expect(forAgent.entries[0]).toMatchObject({ detail: '1 attachment(s)', attachments: [file] });
+    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'ops')).entries[0]!.attachments).toEqual([]);
+    // A message without attachments has none, also after the store dropped the empty list.
+    const plain = contact({ sender: c.sender, subject: 'No files', text: 'plain' });
+    await h.service.projection.onContact(plain);
+    const entries = (await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: plain.conversationId }, 'agent')).entries;
+    expect(entries.map((e) => e.attachments)).toEqual([[]]);
+  });
+
   it('writes every read to the audit log: who, which customer, when, which conversation', async () => {
     const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('audit')) }, 'service');
     const id = customer!.customerId;
@@ -370,6 +385,21 @@ describe('customer-record service', () => {
   it('refuses a contact whose sender is malformed, so it goes to the dead-letter topic', async () => {
     await expect(h.service.projection.onContact(contact({ sender: email('not an address') }))).rejects.toMatchObject({ name: 'InvalidEventError' });
     await expect(h.service.projection.onContact(contact({ sender: undefined }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+  });
+
+  it('limits the calls a person may make per minute, and not a service', async () => {
+    const limited = await startHarness({ env: { CALLER_RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const { customer } = await limited.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('limit')) }, 'service');
+      for (let i = 0; i < 5; i++) await limited.call('getCustomer', { customerId: customer!.customerId }, 'service');
+      for (let i = 0; i < 3; i++) await limited.call('getCustomer', { customerId: customer!.customerId }, 'agent');
+      await expect(limited.call('getCustomer', { customerId: customer!.customerId }, 'agent')).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/agent-1 is over the limit/) });
+      // Another person has a budget of their own.
+      await limited.call('getCustomer', { customerId: customer!.customerId }, 'expert');
+    } finally {
+      await limited.stop();
+      await dropDatabase(limited.database);
+    }
   });
 
   it('serves health on the ops port', async () => {

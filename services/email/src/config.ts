@@ -1,4 +1,4 @@
-import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { bool, commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
 
 const list = (check: z.ZodString, what: string, defaultValue = '') =>
   z
@@ -35,6 +35,8 @@ export const emailConfigShape = {
   PUBLISH_TIMEOUT_MS: durationMs(5000),
   /** Instances of the service share this group: each outbound mail is sent by one of them. */
   EMAIL_OUTBOUND_GROUP: z.string().default('email-outbound'),
+  /** false runs an inbound-only instance (a mail exchanger scaled apart from the senders). */
+  EMAIL_OUTBOUND_ENABLED: bool(true),
 };
 
 export type EmailConfig = z.output<z.ZodObject<typeof emailConfigShape>>;

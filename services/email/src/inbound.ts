@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { EmailConfig } from './config';
 import { acknowledgement, contactReceived } from './messages';
 import { contactIdFor, normaliseMail, UnusableMailError, type NormalisedMail } from './normalise';
-import { RateLimiter } from './rate-limit';
+import { RateLimiter } from '../../../libs/rate-limit';
 import type { EmailStore } from './store';
 import { decideThread, newReference, type ThreadDecision } from './threading';
 
@@ -153,25 +153,32 @@ async function receive(stream: SMTPServerDataStream, session: SMTPServerSession,
   const thread = await openOrFind(mail, store, receivedAt);
   const refs = await Promise.all(mail.attachments.map((a, i) => store.storeAttachment(a.sha256, a.contentType, contents[i]!)));
   const event = contactReceived(mail, { contactId, conversationId: thread.conversationId, newConversation: thread.isNew, reference: thread.reference }, recipient, refs, receivedAt);
-  await producer.publish(topics.contactInbound, thread.conversationId, event, { id: contactId });
-
-  if (thread.isNew) {
-    const ack = acknowledgement(thread, mail, config.EMAIL_SLA_MS, receivedAt);
-    await producer.publish(topics.outbound, thread.conversationId, ack, { id: ack.messageId }).catch((err: unknown) => {
-      // The contact is safe in Kafka; only the courtesy mail is missing. Said loudly, not retried here.
-      deps.logger.error({ conversationId: thread.conversationId, ...errorDetails(err) }, 'acknowledgement could not be queued');
-    });
-  }
+  const contactWritten = producer.publish(topics.contactInbound, thread.conversationId, event, { id: contactId });
+  // The acknowledgement is queued alongside the contact, not after it: the sender waits for one
+  // Kafka round trip, not two. Should the contact fail, the 451 brings a retry that finds this
+  // conversation again and queues the same acknowledgement (same id, so it is sent once).
+  const ackQueued = thread.isNew ? queueAcknowledgement(deps, thread, mail, receivedAt) : Promise.resolve();
+  await Promise.all([contactWritten, ackQueued]);
   return 'accepted';
+}
+
+function queueAcknowledgement(deps: InboundDeps, thread: ThreadDecision, mail: NormalisedMail, receivedAt: Date): Promise<unknown> {
+  const ack = acknowledgement(thread, mail, deps.config.EMAIL_SLA_MS, receivedAt);
+  return deps.producer.publish(topics.outbound, thread.conversationId, ack, { id: ack.messageId }).catch((err: unknown) => {
+    // The contact is what must not be lost; a missing courtesy mail is said loudly, not retried here.
+    deps.logger.error({ conversationId: thread.conversationId, ...errorDetails(err) }, 'acknowledgement could not be queued');
+  });
 }
 
 /** The conversation this mail belongs to; a new one (with a fresh, unique reference) if none. */
 async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Promise<ThreadDecision> {
-  const thread = await decideThread(mail, store, (id) => store.referenceOf(id));
+  let thread = await decideThread(mail, store, (id) => store.referenceOf(id));
   if (thread.how === 'message-id') {
     // The same mail again: it opened the conversation if it was the first of it.
     const conversation = await store.conversation(thread.conversationId);
-    return { ...thread, isNew: conversation?.messageIds[0] === mail.messageId };
+    if (conversation) return { ...thread, isNew: conversation.messageIds[0] === mail.messageId };
+    // The first try recorded the Message-ID but failed before its conversation was written.
+    thread = { ...thread, reference: newReference(), isNew: true, how: 'new' };
   }
   if (!thread.isNew) {
     await store.addMessage(thread.conversationId, mail.messageId);
@@ -179,18 +186,20 @@ async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Pr
   }
   for (let attempt = 0; attempt < 5; attempt++) {
     const reference = attempt === 0 ? thread.reference : newReference();
-    const created = await store.createConversation({
-      _id: thread.conversationId,
-      reference,
-      customerAddress: mail.senderAddress,
-      subject: mail.subject,
-      messageIds: mail.messageId ? [mail.messageId] : [],
-      createdAt: at,
-    });
-    if (created) {
-      await store.addMessage(thread.conversationId, mail.messageId, { alreadyInConversation: true });
-      return { ...thread, reference };
-    }
+    // The Message-ID is recorded alongside the conversation, not after it: the conversation id
+    // stays the same whichever reference wins, so the record is right either way.
+    const [created] = await Promise.all([
+      store.createConversation({
+        _id: thread.conversationId,
+        reference,
+        customerAddress: mail.senderAddress,
+        subject: mail.subject,
+        messageIds: mail.messageId ? [mail.messageId] : [],
+        createdAt: at,
+      }),
+      attempt === 0 ? store.addMessage(thread.conversationId, mail.messageId, { alreadyInConversation: true }) : undefined,
+    ]);
+    if (created) return { ...thread, reference };
   }
   throw new Error('could not find a free conversation reference after 5 attempts');
 }

@@ -14,9 +14,11 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
   await store.ensureIndexes();
   const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
 
-  const outbound = createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
-  ctx.onStop('outbound transport', () => outbound.close());
-  await consumer({ groupId: config.EMAIL_OUTBOUND_GROUP }).on(topics.outbound, outbound.handler).start();
+  if (config.EMAIL_OUTBOUND_ENABLED) {
+    const outbound = createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+    ctx.onStop('outbound transport', () => outbound.close());
+    await consumer({ groupId: config.EMAIL_OUTBOUND_GROUP }).on(topics.outbound, outbound.handler).start();
+  }
 
   const smtp = createSmtpServer({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
   const smtpPort = await listen(smtp.server, config.SMTP_PORT, config.BIND_HOST);

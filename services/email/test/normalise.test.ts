@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { durationInWords } from '../src/messages';
 import { htmlToText, normaliseMail, splitQuoted, UnusableMailError, type ParsedMailLike } from '../src/normalise';
-import { RateLimiter } from '../src/rate-limit';
 import { replySubject } from '../src/threading';
 
 const mail = (over: Partial<ParsedMailLike> = {}): ParsedMailLike => ({
@@ -89,19 +88,5 @@ describe('replies and acknowledgements', () => {
     expect(durationInWords(60_000)).toBe('1 minute');
     expect(durationInWords(90 * 60_000)).toBe('90 minutes');
     expect(durationInWords(3 * 86_400_000)).toBe('3 days');
-  });
-});
-
-describe('RateLimiter', () => {
-  it('allows the limit per window, then refuses until the window passes', () => {
-    const limiter = new RateLimiter(2, 60_000);
-    expect([limiter.take('a', 0), limiter.take('a', 1), limiter.take('a', 2), limiter.take('b', 3)]).toEqual([true, true, false, true]);
-    expect(limiter.take('a', 60_001)).toBe(true);
-  });
-
-  it('stays bounded in keys', () => {
-    const limiter = new RateLimiter(1, 60_000, 10);
-    for (let i = 0; i < 100; i++) limiter.take(`k${i}`, i);
-    expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBeLessThanOrEqual(10);
   });
 });

@@ -113,7 +113,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
           for (const id of engine.agents.get(caller.id)!.active) {
             const conv = engine.conversations.get(id);
             if (!conv) continue;
-            const offer = { conversationId: id, channel: 0, customerId: conv.customerId, customerName: conv.customerName, badges: conv.flags, expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined, subject: conv.subject, escalationNote: conv.escalationNote, reason: undefined };
+            const offer = { conversationId: id, channel: 0, customerId: conv.customerId, customerName: conv.customerName, badges: conv.flags, expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined, subject: conv.subject, escalationNote: conv.escalationNote, reason: undefined, customerIdentity: conv.recipient };
             offer.channel = { voice: 3, chat: 4, sms: 2, email: 1 }[conv.channel];
             call.write({ update: conv.state === 'offered' ? { $case: 'offer', offer } : { $case: 'assigned', assigned: offer } });
           }

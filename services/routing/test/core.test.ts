@@ -281,6 +281,8 @@ describe('escalation', () => {
     expect(log.some((e) => e.type === 'outbound' && e.message.conversationId === id && e.message.kind === OutboundKind.OUTBOUND_KIND_STATUS_UPDATE && /specialist/.test(e.message.text))).toBe(true);
     const offer = log.find((e) => e.type === 'notify' && e.agentId === 'expert' && e.update.update?.$case === 'offer');
     expect(offer && offer.type === 'notify' && offer.update.update?.$case === 'offer' && offer.update.update.offer.escalationNote).toBe('customer disputes three invoices');
+    // The desk looks the customer up by this identity when routing had no customer id yet.
+    expect(offer && offer.type === 'notify' && offer.update.update?.$case === 'offer' && offer.update.update.offer.customerIdentity).toMatchObject({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: expect.stringMatching(/^customer\d+@example\.com$/) });
     expect(offeredTo(id)).toEqual(['front', 'expert']);
     engine.accept('expert', id);
     engine.handBack('expert', id, 'credit issued, please confirm with the customer');
@@ -375,6 +377,14 @@ describe('service levels and wait estimates', () => {
     expect(stats).toMatchObject({ waiting: 1, agentsStaffed: 2, averageHandleMs: 120_000 });
     expect(stats.ewtMeanAbsoluteErrorMs).toBeGreaterThanOrEqual(0);
     expect(stats.agentsNeeded).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not read one arrival just after start as a huge rate when sizing staff', () => {
+    const { contact, engine, advance } = setup();
+    contact();
+    advance(2_000);
+    const stats = engine.queueStats().find((s) => s.queue === 'tier1/general/chat')!;
+    expect(stats.agentsNeeded).toBeLessThanOrEqual(2);
   });
 
   it('uses the SLA target as the estimate when nobody is staffed', () => {

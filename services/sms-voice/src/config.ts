@@ -1,8 +1,12 @@
+import { authConfig } from '../../../libs/auth';
 import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
 
 export const smsVoiceConfigShape = {
   ...commonConfig,
+  ...authConfig,
   HTTP_PORT: port(8102),
+  /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */
+  ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
   /** The auth token webhooks are signed with (Twilio console → Account → API keys & tokens). */
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (32 characters)'),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits'),
@@ -14,11 +18,13 @@ export const smsVoiceConfigShape = {
   DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code').default('US'),
   /** Messages between the same two numbers within this time join one conversation. */
   SMS_CONVERSATION_WINDOW_MS: durationMs(24 * 3600_000),
-  /** First-response target told to callers until routing gives an estimate. */
+  /** First-response target per caller ahead, told to callers when routing gives no estimate. */
   VOICE_SLA_MS: durationMs(30_000),
   /** Above this estimated wait a caller is offered a callback. */
   CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
   WEBHOOK_MAX_BYTES: positiveInt(64 * 1024),
+  /** Badly signed requests one address may send per minute before it gets 429. */
+  BAD_SIGNATURES_PER_MINUTE: positiveInt(20),
   OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
   PUBLISH_TIMEOUT_MS: durationMs(5000),
   SMS_OUTBOUND_GROUP: z.string().default('sms-voice-outbound'),

@@ -82,7 +82,7 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
   };
 
   const sendSms = async (message: OutboundMessage) => {
-    const numbers = await store.companyNumberOf(message.conversationId);
+    const numbers = await store.numbersOf(message.conversationId);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : numbers?.customer;
     if (!to || !numbers) {
       sent.inc({ outcome: 'no_recipient' });
@@ -106,11 +106,16 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
   const connectCall = async (message: OutboundMessage) => {
     const call = await store.calls.findOne({ conversationId: message.conversationId, endedAt: { $exists: false } });
     const agentNumber = message.channelMetadata['agent-number'] ?? '';
-    if (!call || !agentNumber) {
-      return report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: call ? 'no agent-number in the message' : 'the call is no longer in progress' });
+    if (!call) return report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'the call is no longer in progress' });
+    if (!agentNumber && !/^[A-Za-z0-9_.@-]{1,121}$/.test(message.agentId)) {
+      return report(message, { delivered: false, permanent: true, code: 'NO_AGENT', detail: 'neither an agent-number nor a usable agent id in the message' });
     }
+    // An agent's own phone number when given; otherwise the agent's softphone, registered with
+    // Twilio Client under the agent id (how a browser-based desk takes calls).
     const twiml = new twilio.twiml.VoiceResponse();
-    twiml.dial({ callerId: call.company }, agentNumber);
+    const dial = twiml.dial({ callerId: call.company });
+    if (agentNumber) dial.number(agentNumber);
+    else dial.client(message.agentId);
     const updated = await withRetries(message, () => client.calls(call._id).update({ twiml: twiml.toString() }));
     if (updated) {
       sent.inc({ outcome: 'bridged' });

@@ -1,12 +1,14 @@
 // Wires the sms-voice service: store, Kafka, the webhook server, the outbound consumer.
 import http from 'node:http';
 import type { ISocketFactory } from 'kafkajs';
+import { ConfigError } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
 import type { SmsVoiceConfig } from './config';
 import { createOutboundHandler } from './outbound';
 import { SmsVoiceStore } from './store';
+import { noWaitEstimates, routingWaitEstimates } from './wait-estimates';
 import { createWebhookHandler } from './webhooks';
 
 export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoiceConfig, options: { socketFactory?: ISocketFactory } = {}) {
@@ -18,7 +20,14 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     .start();
 
   const ops = createOpsHandler(ctx.metrics, ctx.readiness);
-  const webhooks = createWebhookHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+  let waitEstimates = noWaitEstimates;
+  if (config.ROUTING_GRPC_ADDR) {
+    if (!config.AUTH_JWT_SECRET) throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'must be set when ROUTING_GRPC_ADDR is, to sign calls to routing' }]);
+    const routing = routingWaitEstimates(config.ROUTING_GRPC_ADDR, config.AUTH_JWT_SECRET, ctx.logger);
+    waitEstimates = routing.estimate;
+    ctx.onStop('routing client', () => routing.close());
+  }
+  const webhooks = createWebhookHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, waitEstimates });
   const server = http.createServer((req, res) => {
     if (ops(req, res)) return;
     webhooks(req, res).then(

@@ -8,6 +8,11 @@ interface Thread {
   conversationId: string;
   openedAt: Date;
 }
+interface ConversationNumbers {
+  _id: string; // conversation id
+  customer: string;
+  company: string;
+}
 interface HandledSid {
   _id: string; // MessageSid or CallSid
   conversationId: string;
@@ -29,32 +34,48 @@ export interface Call {
 
 export class SmsVoiceStore {
   private readonly threads: Collection<Thread>;
+  private readonly numbers: Collection<ConversationNumbers>;
   private readonly sids: Collection<HandledSid>;
   private readonly optOuts: Collection<OptOut>;
   readonly calls: Collection<Call>;
 
   constructor(db: Db) {
     this.threads = db.collection('sms_threads');
+    this.numbers = db.collection('sms_conversation_numbers');
     this.sids = db.collection('twilio_sids');
     this.optOuts = db.collection('sms_opt_outs');
     this.calls = db.collection('voice_calls');
   }
 
   /**
-   * Claims a Twilio sid for a conversation, once: returns the conversation it already had when
-   * this is a Twilio retry. Insert-only, since the store may lose concurrent updates.
+   * The conversation an inbound SMS joins, claimed once per MessageSid: a Twilio retry gets the
+   * conversation it had the first time. Messages between the same two numbers within the
+   * window join the open conversation; otherwise a new one opens. Two round trips to the store:
+   * both reads at once, then the writes at once. Insert-only for the sid, since the store may
+   * lose concurrent updates of one document.
    */
-  async claimSid(sid: string, conversationId: () => Promise<string>): Promise<{ conversationId: string; retry: boolean }> {
-    const known = await this.sids.findOne({ _id: sid });
-    if (known) return { conversationId: known.conversationId, retry: true };
-    const chosen = await conversationId();
+  async claimSms(sid: string, customer: string, company: string, now: Date, windowMs: number): Promise<{ conversationId: string; isNew: boolean; retry: boolean }> {
+    const threadId = `${customer}|${company}`;
+    const [known, thread] = await Promise.all([this.sids.findOne({ _id: sid }), this.threads.findOne({ _id: threadId })]);
+    if (known) {
+      // A retry may follow a first try that failed half-way: make sure replies can find the numbers.
+      await this.numbers.updateOne({ _id: known.conversationId }, { $setOnInsert: { customer, company } }, { upsert: true });
+      return { conversationId: known.conversationId, isNew: false, retry: true };
+    }
+    const isNew = !thread || now.getTime() - thread.openedAt.getTime() > windowMs;
+    const conversationId = isNew ? `conv-${randomUUID()}` : thread.conversationId;
     try {
-      await this.sids.insertOne({ _id: sid, conversationId: chosen, at: new Date() });
-      return { conversationId: chosen, retry: false };
+      await Promise.all([
+        this.sids.insertOne({ _id: sid, conversationId, at: now }),
+        isNew ? this.threads.updateOne({ _id: threadId }, { $set: { conversationId, openedAt: now } }, { upsert: true }) : undefined,
+        isNew ? this.numbers.insertOne({ _id: conversationId, customer, company }) : undefined,
+      ]);
+      return { conversationId, isNew, retry: false };
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      // A concurrent retry of the same sid won: its conversation is the one.
       const winner = await this.sids.findOne({ _id: sid });
-      return { conversationId: winner?.conversationId ?? chosen, retry: true };
+      return { conversationId: winner?.conversationId ?? conversationId, isNew: false, retry: true };
     }
   }
 
@@ -66,24 +87,10 @@ export class SmsVoiceStore {
     await this.sids.updateOne({ _id: sid }, { $setOnInsert: { conversationId, at: new Date() } }, { upsert: true });
   }
 
-  /**
-   * The conversation of this customer with this company number: the one opened within the
-   * window, otherwise a new one. One read by _id; a write only when a conversation opens.
-   */
-  async conversationFor(customer: string, company: string, now: Date, windowMs: number): Promise<{ conversationId: string; isNew: boolean }> {
-    const _id = `${customer}|${company}`;
-    const thread = await this.threads.findOne({ _id });
-    if (thread && now.getTime() - thread.openedAt.getTime() <= windowMs) return { conversationId: thread.conversationId, isNew: false };
-    const conversationId = `conv-${randomUUID()}`;
-    await this.threads.updateOne({ _id }, { $set: { conversationId, openedAt: now } }, { upsert: true });
-    return { conversationId, isNew: true };
-  }
-
-  async companyNumberOf(conversationId: string): Promise<{ customer: string; company: string } | undefined> {
-    const thread = await this.threads.findOne({ conversationId });
-    if (!thread) return undefined;
-    const [customer, company] = thread._id.split('|') as [string, string];
-    return { customer, company };
+  /** The two numbers of an SMS conversation, for replies. */
+  async numbersOf(conversationId: string): Promise<{ customer: string; company: string } | undefined> {
+    const found = await this.numbers.findOne({ _id: conversationId });
+    return found ? { customer: found.customer, company: found.company } : undefined;
   }
 
   async setOptOut(customer: string, optedOut: boolean): Promise<void> {

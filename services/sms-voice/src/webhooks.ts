@@ -8,20 +8,13 @@ import { errorDetails, sharedCounter, type Logger } from '../../../libs/observab
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
 import type { Registry } from 'prom-client';
 import type { SmsVoiceConfig } from './config';
+import { RateLimiter } from '../../../libs/rate-limit';
+import { HttpError } from '../../../libs/web';
 import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
 import type { SmsVoiceStore } from './store';
+import { noWaitEstimates, type WaitEstimates } from './wait-estimates';
 
 const { MessagingResponse, VoiceResponse } = twilio.twiml;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
 
 export interface WebhookDeps {
   config: SmsVoiceConfig;
@@ -29,6 +22,7 @@ export interface WebhookDeps {
   producer: EventProducer;
   logger: Logger;
   metrics: Registry;
+  waitEstimates?: WaitEstimates;
   now?: () => Date;
 }
 
@@ -50,9 +44,13 @@ async function readForm(req: http.IncomingMessage, maxBytes: number): Promise<Pa
 
 export function createWebhookHandler(deps: WebhookDeps) {
   const { config, store, producer, logger } = deps;
+  const waitEstimates = deps.waitEstimates ?? noWaitEstimates;
   const now = deps.now ?? (() => new Date());
   const counted = sharedCounter(deps.metrics, { name: 'cc_twilio_webhooks_total', help: 'Twilio webhooks by route and HTTP status', labelNames: ['route', 'status'] });
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  // Signed requests are never limited (Twilio's volume is the business); an address that keeps
+  // sending bad signatures is cut off for the rest of the minute.
+  const refusedSources = new RateLimiter(config.BAD_SIGNATURES_PER_MINUTE, 60_000);
   const phone = (value: string | undefined, field: string) => toE164(value ?? '', field, config.DEFAULT_PHONE_COUNTRY);
 
   const publishContact = (contact: ContactReceived) => producer.publish(topics.contactInbound, contact.conversationId, contact, { id: contact.contactId });
@@ -71,13 +69,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     if (keyword === 'stop' || keyword === 'start') return reply.toString(); // Twilio sends the carrier confirmation itself.
 
     const at = now();
-    let isNew = false;
-    const claimed = await store.claimSid(sid, async () => {
-      const thread = await store.conversationFor(customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
-      isNew = thread.isNew;
-      return thread.conversationId;
-    });
-    const thread = { conversationId: claimed.conversationId, isNew: isNew && !claimed.retry };
+    const thread = await store.claimSms(sid, customer, company, at, config.SMS_CONVERSATION_WINDOW_MS);
     const media = Array.from({ length: Math.min(Number(p.NumMedia ?? 0) || 0, 10) }, (_, i) => ({
       name: `media-${i}`,
       contentType: p[`MediaContentType${i}`] ?? '',
@@ -124,9 +116,13 @@ export function createWebhookHandler(deps: WebhookDeps) {
 
   /** Played to a queued caller, again and again: position, estimated wait, and a callback offer when the wait is long. */
   const wait: Route = async (p) => {
-    const position = Math.max(1, Number(p.QueuePosition ?? 1) || 1);
-    // The channel's SLA target per caller ahead until routing gives its estimate.
-    const estimateMs = config.VOICE_SLA_MS * position;
+    const sid = required(p, 'CallSid');
+    const call = await store.calls.findOne({ _id: sid });
+    // Routing orders its queue by priority, so its position and estimate are the honest ones;
+    // Twilio's own first-in-first-out position and the SLA target are the fallback.
+    const fromRouting = call ? await waitEstimates(call.conversationId) : undefined;
+    const position = Math.max(1, fromRouting?.position || Number(p.QueuePosition ?? 1) || 1);
+    const estimateMs = fromRouting ? fromRouting.estimatedWaitMs : config.VOICE_SLA_MS * position;
     const response = new VoiceResponse();
     response.say(`${positionInWords(position)} The expected wait is ${waitInWords(estimateMs)}.`);
     if (estimateMs > config.CALLBACK_OFFER_AFTER_MS) {
@@ -229,10 +225,13 @@ export function createWebhookHandler(deps: WebhookDeps) {
     let status = 200;
     try {
       if (req.method !== 'POST') throw new HttpError(405, 'Twilio webhooks are POST requests');
+      const source = req.socket.remoteAddress ?? 'unknown';
+      if (refusedSources.isOver(source, Date.now())) throw new HttpError(429, 'too many unsigned or badly signed requests from this address; try again later');
       const params = await readForm(req, config.WEBHOOK_MAX_BYTES);
       const signature = req.headers['x-twilio-signature'];
       // Signed over the public URL Twilio called, which a proxy may hide from us.
       if (typeof signature !== 'string' || !twilio.validateRequest(config.TWILIO_AUTH_TOKEN, signature, base + (req.url ?? ''), params)) {
+        refusedSources.take(source, Date.now());
         throw new HttpError(403, 'missing or invalid X-Twilio-Signature');
       }
       const body = await route(params);

@@ -7,11 +7,15 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { issueToken } from '../../../libs/auth';
 import { listen } from '../../../libs/observability';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage, RoutingServiceClient, type GetWaitEstimateResponse } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { routingConfig, startRouting } from '../../routing/src/service';
 import { smsVoiceConfigShape } from '../src/config';
+import { positionInWords, waitInWords } from '../src/sms';
 import { startSmsVoiceService } from '../src/service';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
@@ -270,8 +274,84 @@ describe('voice', () => {
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
     const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
     const dial = xml.parse(update.form.Twiml!).Response.Dial;
-    expect(dial['#text']).toBe('+14155550199');
+    expect(dial.Number).toBe('+14155550199');
     expect(dial['@callerId']).toBe(COMPANY);
+  });
+
+  it("bridges to the agent's softphone (Twilio Client) when routing names only the agent", async () => {
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    const connect = OutboundMessage.fromPartial({ messageId: uniqueId('connect'), conversationId: call.conversationId, channel: Channel.CHANNEL_VOICE, kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL, agentId: 'agent-ana' });
+    await kafka.producer.publish(topics.outbound, call.conversationId, connect);
+    const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
+    expect(xml.parse(update.form.Twiml!).Response.Dial.Client).toBe('agent-ana');
+  });
+});
+
+/** A second instance with its own settings; returns a signed POST to it. */
+async function startAnother(instanceCtx: ServiceContext, overrides: Record<string, string>) {
+  const probe = http.createServer();
+  const free = await listen(probe, 0);
+  await new Promise((r) => probe.close(r));
+  const other = await startSmsVoiceService(instanceCtx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, ...overrides }));
+  return (path: string, params: Record<string, string>, sign: { token?: string } = {}) => post(path, params, { ...sign, url: `http://127.0.0.1:${other.port}${path}` }, () => other.port);
+}
+
+describe('abuse', () => {
+  it('cuts off an address that keeps sending bad signatures for the rest of the minute', async () => {
+    const instanceCtx = testContext('sms-voice-test-abuse');
+    try {
+      const postHere = await startAnother(instanceCtx, { BAD_SIGNATURES_PER_MINUTE: '2' });
+      const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'hi' };
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32) })).status).toBe(403);
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32) })).status).toBe(403);
+      const cut = await postHere('/twilio/sms', params);
+      expect(cut.status).toBe(429);
+      expect(cut.body).toMatch(/too many unsigned or badly signed requests/);
+    } finally {
+      await instanceCtx.stop();
+    }
+  });
+});
+
+describe('voice with routing', () => {
+  it("tells a queued caller routing's position and estimated wait, fetched over gRPC", async () => {
+    const secret = randomBytes(24).toString('hex');
+    const routingDb = uniqueId('smsvoice_routing').replace(/-/g, '_');
+    const routingCtx = testContext('sms-voice-test-routing');
+    const voiceCtx = testContext('sms-voice-test-with-routing');
+    const routing = await startRouting(
+      routingCtx,
+      loadConfig(routingConfig, { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: routingDb, GRPC_PORT: '0', HTTP_PORT: '0', AUTH_JWT_SECRET: secret, ROUTING_CONSUMER_GROUP: uniqueId('routing'), ROUTING_TICK_MS: '50', LOG_LEVEL: 'silent' }),
+    );
+    const routingClient = new RoutingServiceClient(`127.0.0.1:${routing.grpcPort}`, credentials.createInsecure());
+    try {
+      const postHere = await startAnother(voiceCtx, { ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`, AUTH_JWT_SECRET: secret, VOICE_SLA_MS: '3600000' });
+      // No agent is available, so both calls wait in routing's voice queue.
+      const calls = [sid('CA'), sid('CA')];
+      for (const callSid of calls) expect((await postHere('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY })).status).toBe(200);
+      const second = await waitFor(() => contacts().find((c) => c.externalId === calls[1]), 20_000, 'the second call');
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${await issueToken(secret, { id: 'test', role: 'ops' })}`);
+      const estimate = await waitFor(
+        () =>
+          new Promise<GetWaitEstimateResponse | false>((resolve) =>
+            routingClient.getWaitEstimate({ conversationId: second.conversationId }, md, (err, res) => resolve(!err && res.position === 2 && res)),
+          ),
+        20_000,
+        'routing to queue the second call behind the first',
+      );
+      // Twilio's own queue says 7th and the SLA target would say an hour: the caller hears routing's figures.
+      const twiml = xml.parse((await postHere('/twilio/voice/wait', { CallSid: calls[1]!, QueuePosition: '7', QueueTime: '3' })).body).Response;
+      expect(twiml.Say).toBe(`${positionInWords(2)} The expected wait is ${waitInWords(estimate.estimatedWaitMs)}.`);
+      expect(estimate.estimatedWaitMs).toBeLessThan(3_600_000);
+    } finally {
+      routingClient.close();
+      await voiceCtx.stop();
+      await routingCtx.stop();
+      await dropDatabase(routingDb);
+    }
   });
 });
 

@@ -165,6 +165,8 @@ function subjectKey(subject: string, skill: string): string {
   return s || `skill:${skill}`;
 }
 
+const MIN_RATE_WINDOW_MS = 5 * 60_000;
+
 export class RoutingEngine {
   readonly agents = new Map<string, AgentRecord>();
   readonly conversations = new Map<string, ConversationRecord>();
@@ -181,6 +183,7 @@ export class RoutingEngine {
    */
   private readonly ready = new Map<string, Set<string>[]>();
   private readonly readyBucket = new Map<string, number>();
+  private readonly readyKeyCache = new WeakMap<AgentRecord, string[]>();
   /** Conversations waiting for one named agent (account manager, last agent). */
   private readonly targeting = new Map<string, Set<string>>();
   /** Conversations whose target list reached the whole tier. */
@@ -198,7 +201,10 @@ export class RoutingEngine {
     private readonly clock: Clock,
   ) {
     this.classifier = new Classifier(policy);
+    this.startedAt = clock.now();
   }
+
+  private readonly startedAt: number;
 
   // ---------------------------------------------------------------- agents
 
@@ -504,7 +510,9 @@ export class RoutingEngine {
       const [tierPart, , ch] = name.split('/') as [string, string, ChannelName];
       const m = this.queueMetrics(name);
       m.arrivals = m.arrivals.filter((t) => now - t <= this.policy.arrivalWindowMs);
-      const windowMs = Math.max(1, Math.min(this.policy.arrivalWindowMs, now - (m.arrivals[0] ?? now)) || this.policy.arrivalWindowMs);
+      // Arrivals per the time observed, but never less than five minutes of it: just after a start,
+      // one arrival a moment ago is not a rate of thousands an hour.
+      const windowMs = Math.min(this.policy.arrivalWindowMs, Math.max(now - this.startedAt, MIN_RATE_WINDOW_MS));
       const aht = m.handleMs.length ? mean(m.handleMs) : this.policy.defaultHandleMs[ch];
       const perAgent = Math.max(1, this.policy.capacityDefaults[ch]);
       const servers = serversNeeded(m.arrivals.length / windowMs, aht, this.policy.slaTargetMs[ch], this.policy.serviceLevelTarget, 10_000);
@@ -642,7 +650,10 @@ export class RoutingEngine {
   }
 
   private readyKeys(agent: AgentRecord): string[] {
-    return [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`];
+    // Skills and tier never change on a record (re-registering makes a new one), so the keys are built once.
+    let keys = this.readyKeyCache.get(agent);
+    if (!keys) this.readyKeyCache.set(agent, (keys = [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`]));
+    return keys;
   }
 
   /** Moves the agent to the bucket matching their presence and load (to the end: newest). */
@@ -950,6 +961,7 @@ export class RoutingEngine {
       subject: conv.subject,
       escalationNote: conv.escalationNote,
       reason,
+      customerIdentity: conv.recipient,
     };
   }
 

@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.pb";
-import { Channel, channelFromJSON, channelToJSON, Identity } from "./common.pb";
+import { Attachment, Channel, channelFromJSON, channelToJSON, Identity } from "./common.pb";
 
 export enum FlagKind {
   FLAG_KIND_UNSPECIFIED = 0,
@@ -244,6 +244,11 @@ export interface HistoryEntry {
   /** Message text; left empty for callers that may not see contents. */
   text: string;
   detail: string;
+  /**
+   * Files that came with an inbound message (name, type, size; the content stays with the
+   * channel service); left empty like the text for callers that may not see contents.
+   */
+  attachments: Attachment[];
 }
 
 export interface ConversationSummary {
@@ -920,6 +925,7 @@ function createBaseHistoryEntry(): HistoryEntry {
     subject: "",
     text: "",
     detail: "",
+    attachments: [],
   };
 }
 
@@ -954,6 +960,9 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     }
     if (message.detail !== "") {
       writer.uint32(82).string(message.detail);
+    }
+    for (const v of message.attachments) {
+      Attachment.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1051,6 +1060,14 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
             message.detail = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.attachments.push(Attachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1095,6 +1112,9 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
       subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
       text: isSet(object.text) ? globalThis.String(object.text) : "",
       detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => Attachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -1130,6 +1150,9 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     if (message.detail !== "") {
       obj.detail = message.detail;
     }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => Attachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -1148,6 +1171,7 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     message.subject = object.subject ?? "";
     message.text = object.text ?? "";
     message.detail = object.detail ?? "";
+    message.attachments = object.attachments?.map((e) => Attachment.fromPartial(e)) || [];
     return message;
   },
 };

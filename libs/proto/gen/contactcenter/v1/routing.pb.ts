@@ -21,7 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.pb";
-import { Channel, channelFromJSON, channelToJSON, Tier, tierFromJSON, tierToJSON } from "./common.pb";
+import { Channel, channelFromJSON, channelToJSON, Identity, Tier, tierFromJSON, tierToJSON } from "./common.pb";
 import {
   AgentState,
   ChannelLoad,
@@ -71,7 +71,14 @@ export interface ConversationOffer {
   subject: string;
   /** Set for escalations: the tier-1 agent's note. */
   escalationNote: string;
-  reason?: Reason | undefined;
+  reason?:
+    | Reason
+    | undefined;
+  /**
+   * Who wrote or called, so the desk can look the customer up when customer_id is still
+   * empty (a first contact that customer-record had not projected when routing looked).
+   */
+  customerIdentity?: Identity | undefined;
 }
 
 export interface AssignmentRevoked {
@@ -674,6 +681,7 @@ function createBaseConversationOffer(): ConversationOffer {
     subject: "",
     escalationNote: "",
     reason: undefined,
+    customerIdentity: undefined,
   };
 }
 
@@ -705,6 +713,9 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
     }
     if (message.reason !== undefined) {
       Reason.encode(message.reason, writer.uint32(74).fork()).join();
+    }
+    if (message.customerIdentity !== undefined) {
+      Identity.encode(message.customerIdentity, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -794,6 +805,14 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
             message.reason = Reason.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.customerIdentity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -839,6 +858,11 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
         ? globalThis.String(object.escalation_note)
         : "",
       reason: isSet(object.reason) ? Reason.fromJSON(object.reason) : undefined,
+      customerIdentity: isSet(object.customerIdentity)
+        ? Identity.fromJSON(object.customerIdentity)
+        : isSet(object.customer_identity)
+        ? Identity.fromJSON(object.customer_identity)
+        : undefined,
     };
   },
 
@@ -871,6 +895,9 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
     if (message.reason !== undefined) {
       obj.reason = Reason.toJSON(message.reason);
     }
+    if (message.customerIdentity !== undefined) {
+      obj.customerIdentity = Identity.toJSON(message.customerIdentity);
+    }
     return obj;
   },
 
@@ -889,6 +916,9 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
     message.escalationNote = object.escalationNote ?? "";
     message.reason = (object.reason !== undefined && object.reason !== null)
       ? Reason.fromPartial(object.reason)
+      : undefined;
+    message.customerIdentity = (object.customerIdentity !== undefined && object.customerIdentity !== null)
+      ? Identity.fromPartial(object.customerIdentity)
       : undefined;
     return message;
   },

@@ -1,4 +1,4 @@
-// Fixed-window counters per key (sender address, client IP), with the clock passed in.
+// Fixed-window counters per key (sender address, client IP, caller id), with the clock passed in.
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
@@ -18,6 +18,23 @@ export class RateLimiter {
     }
     current.count++;
     return current.count <= this.limit;
+  }
+
+  /** True when the key has used up this window's limit; counts nothing. */
+  isOver(key: string, now: number): boolean {
+    const current = this.windows.get(key);
+    return !!current && now - current.start < this.windowMs && current.count >= this.limit;
+  }
+
+  /** How long until the key's window opens again (0 when it is not over its limit). */
+  retryAfterMs(key: string, now: number): number {
+    const current = this.windows.get(key);
+    return current && current.count > this.limit ? Math.max(0, current.start + this.windowMs - now) : 0;
+  }
+
+  /** Forgets the key, e.g. after a successful sign-in. */
+  reset(key: string): void {
+    this.windows.delete(key);
   }
 
   private evictExpired(now: number): void {

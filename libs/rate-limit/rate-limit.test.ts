@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from './index';
+
+describe('RateLimiter', () => {
+  it('allows the limit per window, then refuses until the window passes', () => {
+    const limiter = new RateLimiter(2, 60_000);
+    expect([limiter.take('a', 0), limiter.take('a', 1), limiter.take('a', 2), limiter.take('b', 3)]).toEqual([true, true, false, true]);
+    expect(limiter.take('a', 60_001)).toBe(true);
+  });
+
+  it('stays bounded in keys', () => {
+    const limiter = new RateLimiter(1, 60_000, 10);
+    for (let i = 0; i < 100; i++) limiter.take(`k${i}`, i);
+    expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBeLessThanOrEqual(10);
+  });
+
+  it('says how long a key over its limit must wait, and forgets a key on reset', () => {
+    const limiter = new RateLimiter(1, 60_000);
+    expect(limiter.take('ana', 1_000)).toBe(true);
+    expect(limiter.retryAfterMs('ana', 1_000)).toBe(0);
+    expect(limiter.take('ana', 11_000)).toBe(false);
+    expect(limiter.retryAfterMs('ana', 11_000)).toBe(50_000);
+    limiter.reset('ana');
+    expect(limiter.take('ana', 12_000)).toBe(true);
+  });
+});

@@ -1,0 +1,144 @@
+// gRPC to routing and customer-record, each call signed with the signed-in person's own token,
+// so the services see (and audit) who asked, with that person's role.
+import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { issueToken, type Role } from '../../../libs/auth';
+import type { CustomerRef } from './forms';
+import {
+  CustomerRecordServiceClient,
+  RoutingServiceClient,
+  type GetCustomerContextResponse,
+  type GetHistoryResponse,
+  type GetQueueStatsResponse,
+  type ListAgentsResponse,
+  type RegisterAgentRequest,
+  type ReplyResponse,
+  type SetPresenceResponse,
+  type WatchAssignmentsResponse,
+  type Presence,
+} from '../../../libs/proto';
+
+export interface Caller {
+  id: string;
+  role: Role;
+}
+
+/** A failed call with the service's status, for the HTTP layer to answer in words. */
+export class BackendError extends Error {
+  constructor(
+    readonly service: 'routing' | 'customer-record',
+    readonly code: status,
+    readonly details: string,
+  ) {
+    super(`${service}: ${details}`);
+    this.name = 'BackendError';
+  }
+}
+
+type Callback<Res> = (err: ServiceError | null, res: Res) => void;
+type Unary<Req, Res> = (req: Req, md: Metadata, options: { deadline: number }, cb: Callback<Res>) => unknown;
+
+export class Backends {
+  readonly routing: InstanceType<typeof RoutingServiceClient>;
+  readonly record: InstanceType<typeof CustomerRecordServiceClient>;
+  private readonly tokens = new Map<string, { token: string; until: number }>();
+
+  constructor(
+    routingAddr: string,
+    recordAddr: string,
+    private readonly secret: string,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.routing = new RoutingServiceClient(routingAddr, credentials.createInsecure());
+    this.record = new CustomerRecordServiceClient(recordAddr, credentials.createInsecure());
+  }
+
+  close(): void {
+    this.routing.close();
+    this.record.close();
+  }
+
+  // Tokens live an hour and are renewed ten minutes before they run out.
+  private async metadata(caller: Caller): Promise<Metadata> {
+    const key = `${caller.role}:${caller.id}`;
+    let cached = this.tokens.get(key);
+    if (!cached || cached.until < Date.now()) {
+      cached = { token: await issueToken(this.secret, caller, 3600), until: Date.now() + 50 * 60_000 };
+      this.tokens.set(key, cached);
+    }
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${cached.token}`);
+    return md;
+  }
+
+  private async call<Req, Res>(service: 'routing' | 'customer-record', caller: Caller, method: Unary<Req, Res>, client: object, req: Req): Promise<Res> {
+    const md = await this.metadata(caller);
+    return new Promise<Res>((resolve, reject) =>
+      method.call(client, req, md, { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(new BackendError(service, err.code, err.details || err.message)) : resolve(res))),
+    );
+  }
+
+  private r<Req, Res>(caller: Caller, method: Unary<Req, Res>, req: Req): Promise<Res> {
+    return this.call('routing', caller, method, this.routing, req);
+  }
+
+  registerAgent(caller: Caller, req: RegisterAgentRequest) {
+    return this.r(caller, this.routing.registerAgent as unknown as Unary<RegisterAgentRequest, unknown>, req);
+  }
+  setPresence(caller: Caller, presence: Presence): Promise<SetPresenceResponse> {
+    return this.r(caller, this.routing.setPresence as unknown as Unary<object, SetPresenceResponse>, { agentId: '', presence });
+  }
+  accept(caller: Caller, conversationId: string) {
+    return this.r(caller, this.routing.acceptOffer as unknown as Unary<object, unknown>, { conversationId });
+  }
+  decline(caller: Caller, conversationId: string) {
+    return this.r(caller, this.routing.declineOffer as unknown as Unary<object, unknown>, { conversationId });
+  }
+  reply(caller: Caller, conversationId: string, text: string, subject: string): Promise<ReplyResponse> {
+    return this.r(caller, this.routing.reply as unknown as Unary<object, ReplyResponse>, { conversationId, text, subject });
+  }
+  escalate(caller: Caller, conversationId: string, note: string, skill: string) {
+    return this.r(caller, this.routing.escalate as unknown as Unary<object, unknown>, { conversationId, note, skill });
+  }
+  transfer(caller: Caller, conversationId: string, toAgentId: string, toQueue: string, note: string) {
+    return this.r(caller, this.routing.transfer as unknown as Unary<object, unknown>, { conversationId, toAgentId, toQueue, note });
+  }
+  handBack(caller: Caller, conversationId: string, note: string) {
+    return this.r(caller, this.routing.handBack as unknown as Unary<object, unknown>, { conversationId, note });
+  }
+  resolve(caller: Caller, conversationId: string, disposition: string) {
+    return this.r(caller, this.routing.resolve as unknown as Unary<object, unknown>, { conversationId, disposition });
+  }
+  reassign(caller: Caller, conversationId: string, toAgentId: string) {
+    return this.r(caller, this.routing.reassign as unknown as Unary<object, unknown>, { conversationId, toAgentId });
+  }
+  queueStats(caller: Caller): Promise<GetQueueStatsResponse> {
+    return this.r(caller, this.routing.getQueueStats as unknown as Unary<object, GetQueueStatsResponse>, {});
+  }
+  listAgents(caller: Caller): Promise<ListAgentsResponse> {
+    return this.r(caller, this.routing.listAgents as unknown as Unary<object, ListAgentsResponse>, {});
+  }
+
+  /** The agent's live stream of offers, assignments and customer messages. */
+  async watch(caller: Caller): Promise<ClientReadableStream<WatchAssignmentsResponse>> {
+    return this.routing.watchAssignments({}, await this.metadata(caller));
+  }
+
+  customerContext(caller: Caller, ref: CustomerRef, conversationId: string): Promise<GetCustomerContextResponse> {
+    return this.call('customer-record', caller, this.record.getCustomerContext as unknown as Unary<object, GetCustomerContextResponse>, this.record, {
+      customerId: 'customerId' in ref ? ref.customerId : '',
+      identity: 'identity' in ref ? ref.identity : undefined,
+      recentConversations: 5,
+      conversationId,
+    });
+  }
+
+  history(caller: Caller, customerId: string, conversationId: string): Promise<GetHistoryResponse> {
+    return this.call('customer-record', caller, this.record.getHistory as unknown as Unary<object, GetHistoryResponse>, this.record, {
+      customerId,
+      pageSize: 200,
+      pageToken: '',
+      channel: 0,
+      conversationId,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { bool, commonConfig, port, positiveInt, z } from '../../../libs/config';
+
+const address = (defaultValue: string) => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(defaultValue);
+
+/** "8h", "30m", "45s" or a number of seconds. */
+const duration = (defaultValue: string) =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((s, ctx) => {
+      const m = /^(\d+)\s*(h|m|s)?$/.exec(s.trim());
+      const ms = m ? Number(m[1]) * { h: 3600_000, m: 60_000, s: 1000 }[(m[2] ?? 's') as 'h' | 'm' | 's'] : 0;
+      if (!ms) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 8h, 30m or 900 (seconds), above 0' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const agentDeskConfig = {
+  ...commonConfig,
+  AUTH_JWT_SECRET: z.string({ message: 'is required: the desk signs each session’s calls with it' }).min(32, 'must be at least 32 characters'),
+  HTTP_PORT: port(8080),
+  ROUTING_GRPC_ADDR: address('127.0.0.1:50052'),
+  CUSTOMER_RECORD_GRPC_ADDR: address('127.0.0.1:50051'),
+  STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
+  /** How long a session lasts after sign-in. */
+  SESSION_TTL: duration('8h'),
+  /** Set behind HTTPS so the session cookie is sent over TLS only. */
+  COOKIE_SECURE: bool(false),
+  /** Sign-in attempts allowed per window, per client address and per staff id. */
+  SIGNIN_MAX_PER_IP: positiveInt(30),
+  SIGNIN_MAX_PER_ID: positiveInt(5),
+  SIGNIN_WINDOW: duration('15m'),
+  /** How often supervisors' screens get fresh agent and queue figures. */
+  SUPERVISOR_REFRESH_MS: positiveInt(2000),
+};
+
+export type AgentDeskConfig = z.output<z.ZodObject<typeof agentDeskConfig>>;

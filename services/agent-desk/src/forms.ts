@@ -1,0 +1,75 @@
+// What the browser may send, checked at the edge with a specific message for each problem.
+import { z } from 'zod';
+
+export class FormError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FormError';
+  }
+}
+
+const conversationId = z.string({ message: 'conversationId is required' }).trim().min(1, 'conversationId is required').max(200, 'conversationId is too long');
+const agentId = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'agent id must be 2-64 characters of a-z, 0-9, dot, dash, underscore');
+
+export const forms = {
+  signIn: z.object({
+    id: z.string({ message: 'id is required' }).trim().toLowerCase().min(1, 'id is required').max(64, 'id is too long'),
+    password: z.string({ message: 'password is required' }).min(1, 'password is required').max(256, 'password is too long'),
+  }),
+  presence: z.object({ presence: z.enum(['available', 'away', 'offline'], { message: 'presence must be available, away or offline' }) }),
+  conversation: z.object({ conversationId }),
+  reply: z.object({
+    conversationId,
+    text: z.string({ message: 'text is required' }).trim().min(1, 'the reply is empty').max(10_000, 'the reply is longer than 10,000 characters'),
+    subject: z.string().trim().max(500, 'the subject is longer than 500 characters').default(''),
+  }),
+  escalate: z.object({
+    conversationId,
+    note: z.string({ message: 'note is required' }).trim().min(1, 'write a note for the expert').max(2000, 'the note is longer than 2,000 characters'),
+    skill: z.union([z.literal(''), z.string().trim().regex(/^[a-z0-9_-]{1,40}$/, 'skill must be lower-case letters, digits, _ or -')]).default(''),
+  }),
+  transfer: z
+    .object({
+      conversationId,
+      toAgentId: z.union([z.literal(''), agentId]).default(''),
+      // Routing's own forms: a skill, tier1/<skill>, tier2/<skill>, optionally with the channel.
+      toQueue: z
+        .union([z.literal(''), z.string().trim().regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email')])
+        .default(''),
+      note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default(''),
+    })
+    .refine((t) => Boolean(t.toAgentId) !== Boolean(t.toQueue), 'give either an agent or a queue to transfer to, not both'),
+  handBack: z.object({ conversationId, note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default('') }),
+  resolve: z.object({
+    conversationId,
+    disposition: z.string({ message: 'disposition is required' }).trim().min(1, 'choose a disposition').max(200, 'the disposition is longer than 200 characters'),
+  }),
+  reassign: z.object({ conversationId, toAgentId: agentId }),
+};
+
+/** Parses a JSON body against one of the forms; throws FormError naming the first problem. */
+export function parseForm<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  throw new FormError(issue.message.includes(String(issue.path[0] ?? '\u0000')) ? issue.message : `${field}${issue.message}`);
+}
+
+/** Whose record a conversation view reads: the customer id, or while routing had none, the identity. */
+export type CustomerRef = { customerId: string } | { identity: { kind: number; value: string; namespace: string } };
+
+export function customerRef(params: URLSearchParams): CustomerRef {
+  const customerId = params.get('customerId') ?? '';
+  if (customerId) {
+    if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(customerId)) throw new FormError('customerId is not a customer id');
+    return { customerId };
+  }
+  const kind = Number(params.get('identityKind'));
+  const value = params.get('identity') ?? '';
+  const namespace = params.get('identityNamespace') ?? '';
+  if (!Number.isInteger(kind) || kind < 1 || kind > 4) throw new FormError('give a customerId, or an identityKind (1-4) with an identity');
+  if (!value || value.length > 320) throw new FormError('identity must be 1-320 characters');
+  if (namespace.length > 100) throw new FormError('identityNamespace is longer than 100 characters');
+  return { identity: { kind, value, namespace } };
+}

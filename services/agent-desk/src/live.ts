@@ -1,0 +1,146 @@
+// The desk's live side: one WebSocket per open page. For agents and experts it carries
+// routing's WatchAssignments stream (offers, assignments, revocations, customer messages,
+// their own state); for supervisors, fresh agent and queue figures every few seconds.
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { errorDetails, type Logger } from '../../../libs/observability';
+import { type Session, type SessionStore, type StaffRoster } from '../../../libs/staff';
+import type { WatchAssignmentsResponse } from '../../../libs/proto';
+import type { Backends } from './backends';
+import { caller, floor, registerWithRouting, sameOrigin } from './http';
+import { agentRow, contactItem, offerView } from './views';
+
+/** Turns one routing update into what the page shows; null for nothing to show. */
+export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown> | null {
+  const update = u.update;
+  switch (update?.$case) {
+    case 'offer':
+      return { type: 'offer', offer: offerView(update.offer) };
+    case 'assigned':
+      return { type: 'assigned', offer: offerView(update.assigned) };
+    case 'revoked':
+      return { type: 'revoked', conversationId: update.revoked.conversationId, reason: update.revoked.reason?.text ?? '' };
+    case 'customerMessage':
+      return update.customerMessage.contact ? { type: 'message', conversationId: update.customerMessage.conversationId, item: contactItem(update.customerMessage.contact) } : null;
+    case 'agentState':
+      return { type: 'agent', agent: agentRow(update.agentState) };
+    default:
+      return null;
+  }
+}
+
+export interface LiveDeps {
+  sessions: SessionStore;
+  roster: StaffRoster;
+  backends: Backends;
+  logger: Logger;
+  supervisorRefreshMs: number;
+}
+
+export function createLive(deps: LiveDeps) {
+  const { sessions, backends, logger } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const open = new Map<string, Set<WebSocket>>();
+
+  const sendJson = (ws: WebSocket, msg: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  };
+
+  function serveWorker(ws: WebSocket, s: Session): () => void {
+    let stopped = false;
+    let cancel = () => {};
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async () => {
+      if (stopped) return;
+      try {
+        const member = await deps.roster.get(s.staffId);
+        if (member) await registerWithRouting(backends, member);
+        const stream = await backends.watch(caller(s));
+        if (stopped) return stream.cancel();
+        cancel = () => stream.cancel();
+        sendJson(ws, { type: 'status', text: 'connected' });
+        stream.on('data', (u: WatchAssignmentsResponse) => {
+          const msg = liveMessage(u);
+          if (msg) sendJson(ws, msg);
+        });
+        stream.on('error', (err: Error) => {
+          if (stopped) return;
+          logger.warn(errorDetails(err), 'assignment stream failed; reconnecting');
+          sendJson(ws, { type: 'status', text: 'reconnecting to routing…' });
+          retry = setTimeout(() => void connect(), 2000);
+        });
+        stream.on('end', () => {
+          if (stopped) return;
+          retry = setTimeout(() => void connect(), 2000);
+        });
+      } catch (err) {
+        logger.warn(errorDetails(err), 'could not open the assignment stream; retrying');
+        sendJson(ws, { type: 'status', text: 'routing is not answering; retrying…' });
+        retry = setTimeout(() => void connect(), 2000);
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      cancel();
+    };
+  }
+
+  function serveSupervisor(ws: WebSocket, s: Session): () => void {
+    const push = () =>
+      floor(backends, caller(s)).then(
+        (f) => sendJson(ws, { type: 'floor', ...f }),
+        (err: unknown) => {
+          logger.warn(errorDetails(err), 'floor figures failed');
+          sendJson(ws, { type: 'status', text: 'routing is not answering; retrying…' });
+        },
+      );
+    void push();
+    const timer = setInterval(push, deps.supervisorRefreshMs);
+    return () => clearInterval(timer);
+  }
+
+  async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    if ((req.url ?? '').split('?')[0] !== '/live') return refuse(404, 'Not Found');
+    if (!sameOrigin(req)) return refuse(403, 'Forbidden');
+    const s = await sessions.get(sessions.idFromCookie(req.headers.cookie));
+    if (!s) return refuse(401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      let set = open.get(s.id);
+      if (!set) open.set(s.id, (set = new Set()));
+      set.add(ws);
+      const stop = s.role === 'supervisor' ? serveSupervisor(ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(ws, s) : () => {};
+      // The session may end on its own (expiry): the socket goes with it.
+      const expiry = setTimeout(() => ws.close(4001, 'session expired'), Math.max(0, s.expiresAt.getTime() - Date.now()));
+      ws.on('message', () => undefined);
+      ws.on('close', () => {
+        stop();
+        clearTimeout(expiry);
+        set.delete(ws);
+        if (set.size === 0) open.delete(s.id);
+      });
+    });
+  }
+
+  return {
+    handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
+      upgrade(req, socket, head).catch((err: unknown) => {
+        logger.error(errorDetails(err), 'live connection failed');
+        socket.destroy();
+      });
+    },
+    /** Closes the sockets of a session that signed out. */
+    endSession(sessionId: string) {
+      for (const ws of open.get(sessionId) ?? []) ws.close(4001, 'signed out');
+    },
+    close() {
+      for (const set of open.values()) for (const ws of set) ws.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// Wiring: configuration → staff store, gRPC clients → HTTP + WebSocket on one port.
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
+import type { ServiceContext } from '../../../libs/service';
+import { SessionStore, StaffRoster } from '../../../libs/staff';
+import { Backends } from './backends';
+import type { AgentDeskConfig } from './config';
+import { createDeskHandler } from './http';
+import { createLive } from './live';
+import { RateLimiter } from '../../../libs/rate-limit';
+
+export { agentDeskConfig, type AgentDeskConfig } from './config';
+
+export interface RunningAgentDesk {
+  port: number;
+  roster: StaffRoster;
+  sessions: SessionStore;
+}
+
+export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfig, overrides: { now?: () => number } = {}): Promise<RunningAgentDesk> {
+  const mongo = new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000, appName: ctx.name });
+  await mongo.connect();
+  ctx.onStop('mongodb', () => mongo.close());
+  const db = mongo.db(config.STAFF_DB);
+  await db.command({ ping: 1 });
+  ctx.readiness.add('mongodb', async () => (await db.command({ ping: 1 })).ok === 1);
+  const roster = new StaffRoster(db);
+  const sessions = new SessionStore(db, { app: 'agent-desk', secret: config.AUTH_JWT_SECRET, ttlMs: config.SESSION_TTL, now: overrides.now });
+
+  const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_JWT_SECRET);
+  ctx.onStop('grpc clients', () => backends.close());
+
+  const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS });
+  const handle = createDeskHandler({
+    roster,
+    sessions,
+    backends,
+    limitPerIp: new RateLimiter(config.SIGNIN_MAX_PER_IP, config.SIGNIN_WINDOW),
+    limitPerId: new RateLimiter(config.SIGNIN_MAX_PER_ID, config.SIGNIN_WINDOW),
+    now: overrides.now ?? Date.now,
+    secureCookies: config.COOKIE_SECURE,
+    publicDir: fileURLToPath(new URL('../public', import.meta.url)),
+    logger: ctx.logger,
+    onSignOut: (id) => live.endSession(id),
+    ops: createOpsHandler(ctx.metrics, ctx.readiness),
+  });
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      ctx.logger.error(errorDetails(err), 'desk request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.on('upgrade', (req, socket, head) => live.handleUpgrade(req, socket, head));
+  const port = await listen(server, config.HTTP_PORT, config.BIND_HOST);
+  ctx.onStop('desk http', async () => {
+    live.close();
+    server.closeAllConnections();
+    await closeServer(server);
+  });
+  return { port, roster, sessions };
+}

@@ -1,0 +1,354 @@
+// An agent's working day in a real browser, through every real part: a customer mails the
+// email service over SMTP; Kafka carries it to customer-record and routing; the desk offers it
+// to a tier-1 agent who answers (the reply reaches an SMTP sink) and escalates; an expert takes
+// it and resolves; a supervisor watches; ops follows the day's events in the ops console and with
+// the tail command. Customer text with markup stays text.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import readline from 'node:readline';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../../libs/auth';
+import { loadConfig } from '../../../libs/config';
+import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextResponse } from '../../../libs/proto';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { customerRecordConfig, startCustomerRecord } from '../../customer-record/src/service';
+import { emailConfigShape } from '../../email/src/config';
+import { startEmailService } from '../../email/src/service';
+import { loadOpsConsoleConfig } from '../../ops-console/src/config';
+import { startOpsConsole } from '../../ops-console/src/server';
+import { routingConfig, startRouting, type RunningRouting } from '../../routing/src/service';
+import { agentDeskConfig, startAgentDesk } from '../src/service';
+
+const SECRET = 'agent-desk-browser-test-secret-0123456789';
+const PASSWORD = 'a long test password';
+const SAVE = process.env.SAVE_SCREENSHOTS === '1';
+const shots = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const database = uniqueId('desk_day').replace(/-/g, '_');
+// Only mail carrying this token goes to this test's agents: the shared broker carries other
+// people's contacts too, and they stay in their own queues (other skill, no widening).
+const token = uniqueId('desk').replace(/-/g, '');
+const skill = `desk-${token.slice(-8)}`;
+const address = `${uniqueId('carla')}@customer.test`;
+const XSS_SUBJECT = `Refund ${token} <script>alert(1)</script><img src=x onerror=alert(2)>`;
+
+const contexts = ['email', 'customer-record', 'routing', 'agent-desk', 'ops-console'].map((name) => testContext(name));
+const [emailCtx, recordCtx, routingCtx, deskCtx, opsCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
+const sunk: ParsedMail[] = [];
+let sink: SMTPServer;
+let smtpPort: number;
+let routing: RunningRouting;
+let recordClient: InstanceType<typeof CustomerRecordServiceClient>;
+let desk: string;
+let opsConsole: string;
+let browser: Browser;
+const dialogs: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      simpleParser(stream).then((mail) => {
+        sunk.push(mail);
+        callback();
+      }, callback);
+    },
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const sinkPort = (sink.server.address() as AddressInfo).port;
+
+  const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: 'silent' };
+  ({ smtpPort } = await startEmailService(
+    emailCtx,
+    loadConfig(emailConfigShape, { ...common, SMTP_PORT: '0', SUPPORT_DOMAINS: 'shop.test', SMTP_URL: `smtp://127.0.0.1:${sinkPort}`, OUTBOUND_MAX_ATTEMPTS: '2', EMAIL_OUTBOUND_GROUP: uniqueId('desk-out') }),
+  ));
+  const record = await startCustomerRecord(
+    recordCtx,
+    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_GROUP_ID: uniqueId('desk-projection'), PROJECTION_FROM_BEGINNING: 'false', CONTEXT_CACHE_TTL_MS: '0' }),
+  );
+  recordClient = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
+  routing = await startRouting(
+    routingCtx,
+    loadConfig(routingConfig, {
+      ...common,
+      GRPC_PORT: '0',
+      AUTH_JWT_SECRET: SECRET,
+      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
+      ROUTING_CONSUMER_GROUP: uniqueId('desk-routing'),
+      ROUTING_OFFER_TIMEOUT_MS: '180000',
+      ROUTING_TICK_MS: '100',
+      ROUTING_RULES_JSON: JSON.stringify([{ id: 'desk-test', when: { pattern: token }, then: { skill } }]),
+    }),
+    { policy: { stepTimeoutMs: { accountManager: 20_000, lastAgent: 15_000, skilled: 3_600_000, anyLevel: 3_600_000 } } },
+  );
+  const started = await startAgentDesk(
+    deskCtx,
+    loadConfig(agentDeskConfig, {
+      MONGODB_URI,
+      HTTP_PORT: '0',
+      AUTH_JWT_SECRET: SECRET,
+      STAFF_DB: database,
+      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
+      SUPERVISOR_REFRESH_MS: '500',
+      LOG_LEVEL: 'silent',
+    }),
+  );
+  desk = `http://127.0.0.1:${started.port}`;
+  const capacity = { voice: 1, chat: 3, sms: 5, email: 5, total: 8 };
+  await started.roster.upsert({ id: 'ana', name: 'Ana Lopez', role: 'agent', tier: 1, skills: { [skill]: 3 }, languages: ['en'], capacity }, PASSWORD);
+  await started.roster.upsert({ id: 'max', name: 'Max Weber', role: 'expert', tier: 2, skills: { [skill]: 5 }, languages: ['en'], capacity }, PASSWORD);
+  await started.roster.upsert({ id: 'sue', name: 'Sue Park', role: 'supervisor' }, PASSWORD);
+  await started.roster.upsert({ id: 'olu', name: 'Olu Okafor', role: 'ops' }, PASSWORD);
+  ({ url: opsConsole } = await startOpsConsole(
+    opsCtx,
+    loadOpsConsoleConfig({ ...common, STAFF_DB: database, AUTH_JWT_SECRET: SECRET, ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` }),
+  ));
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  if (SAVE) mkdirSync(shots, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  recordClient?.close();
+  for (const ctx of [...contexts].reverse()) await ctx.stop();
+  await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+  await dropDatabase(database);
+}, 60_000);
+
+/** The customer's earlier "Wrong size" conversation, waiting in routing's general queue. */
+function waitingId(): string {
+  return [...routing.engine.conversations.values()].find((c) => c.subject === 'Wrong size' && c.recipient?.value === address)!.id;
+}
+
+async function customerContext(of = address): Promise<GetCustomerContextResponse> {
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${await issueToken(SECRET, { id: 'desk-test', role: 'service' })}`);
+  return new Promise((resolve, reject) =>
+    recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' }, recentConversations: 5, conversationId: '' }, md, (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
+}
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+  const page = await context.newPage();
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(desk);
+  return page;
+}
+
+async function signIn(page: Page, id: string): Promise<void> {
+  await page.locator('#signin-id').fill(id);
+  await page.locator('#signin-password').fill(PASSWORD);
+  await page.locator('#signin-password').press('Enter');
+  await page.locator('#who').filter({ hasText: id === 'sue' ? 'supervisor' : id === 'max' ? 'expert' : 'agent' }).waitFor({ timeout: 20_000 });
+  await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (SAVE) await page.screenshot({ path: `${shots}agent-desk-${name}.png` });
+}
+
+describe('a working day at the agent desk', () => {
+  it('offer → accept → history and regular flag → reply by email → escalate → expert resolves, supervisor watching, ops following', async () => {
+    const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    // A new consumer group starts at the end of the topic once its first fetch resolves: mail
+    // sent before that is not seen. Probe until routing and customer-record both see mail.
+    const probe = `${uniqueId('probe')}@customer.test`;
+    await waitFor(
+      async () => {
+        await mailer.sendMail({ from: probe, to: 'help@shop.test', subject: uniqueId('probe'), text: 'probe' });
+        const until = Date.now() + 4000;
+        while (Date.now() < until) {
+          const routed = [...routing.engine.conversations.values()].some((c) => c.recipient?.value === probe);
+          if (routed && (await customerContext(probe).then(() => true, () => false))) return true;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        return false;
+      },
+      90_000,
+      'routing and customer-record to read the contact topic',
+    );
+
+    // The customer has written three times before: a regular customer.
+    for (const subject of ['Where is my parcel?', 'Wrong size', 'Delivery address']) {
+      await mailer.sendMail({ from: `"Carla Diaz" <${address}>`, to: 'help@shop.test', subject, text: `About: ${subject}` });
+    }
+    await waitFor(() => customerContext().then((c) => c.recentConversations.length === 3, () => false), 90_000, 'three conversations on the record');
+    await waitFor(() => [...routing.engine.conversations.values()].filter((c) => c.recipient?.value === address).length === 3, 120_000, 'routing to queue the earlier mail');
+
+    const supervisor = await newPage();
+    await signIn(supervisor, 'sue');
+    const agent = await newPage();
+    await shot(agent, 'sign-in');
+    await signIn(agent, 'ana');
+    const expert = await newPage();
+    await signIn(expert, 'max');
+
+    const agentRow = supervisor.locator('#agents tr[data-agent="ana"]');
+    await agentRow.locator('td.presence-offline').waitFor({ timeout: 20_000 });
+    await agent.getByRole('button', { name: 'Available' }).click();
+    await expert.getByRole('button', { name: 'Available' }).click();
+    // Presence shows on the supervisor's screen without a reload.
+    await agentRow.locator('td.presence-available').waitFor({ timeout: 20_000 });
+
+    await mailer.sendMail({
+      from: `"Carla Diaz" <${address}>`,
+      to: 'help@shop.test',
+      subject: XSS_SUBJECT,
+      text: 'I was charged twice for order 1234. Please refund one payment.',
+      attachments: [{ filename: 'statement.pdf', content: Buffer.alloc(2048, 7), contentType: 'application/pdf' }],
+    });
+
+    // The offer appears with the customer's name, the regular badge and a countdown.
+    const offer = agent.locator('#offers li').filter({ hasText: 'Carla Diaz' });
+    await offer.waitFor({ timeout: 120_000 });
+    await expect(offer.locator('.badge-regular').textContent()).resolves.toBe('Regular customer');
+    await expect(offer.locator('.channel').textContent()).resolves.toBe('email');
+    expect(await offer.locator('.countdown').textContent()).toMatch(/^\d+ s$/);
+    // The subject's markup is shown as text, never run or rendered.
+    await expect(offer.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
+    expect(await agent.locator('#offers img, #offers script').count()).toBe(0);
+    expect(await agent.title()).toBe('(1) Offer waiting — Agent desk');
+    await shot(agent, 'offer');
+
+    await agent.keyboard.press('a');
+    await agent.locator('#conversation').waitFor({ state: 'visible', timeout: 20_000 });
+    const incoming = agent.locator('#timeline li.in').filter({ hasText: 'I was charged twice' });
+    await incoming.waitFor({ timeout: 120_000 });
+    await expect(incoming.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
+    await expect(incoming.locator('ul.attachments li').textContent()).resolves.toBe('Attachment: statement.pdf (application/pdf, 2.0 KB)');
+    // The customer card: identity, regular flag with its reason, the earlier conversations.
+    await agent.locator('#card-flags li').filter({ hasText: /Regular customer: yes — \d conversations in the last 90 days/ }).waitFor({ timeout: 30_000 });
+    await expect(agent.locator('#card-identities').textContent()).resolves.toContain(`email: ${address}`);
+    await agent.locator('#card-recent li').filter({ hasText: 'Where is my parcel?' }).waitFor({ timeout: 30_000 });
+    await expect(agent.locator('#card-badges .badge-regular').count()).resolves.toBe(1);
+    // A first-time customer's offer may come before customer-record knew them: the desk then
+    // finds the record by the identity routing passes along.
+    const byIdentity = (await agent.evaluate(
+      `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(waitingId())}, identityKind: '1', identity: ${JSON.stringify(address)} })).then((r) => r.json())`,
+    )) as { card: { customerId: string; name: string }; timeline: { text: string }[] };
+    expect(byIdentity.card).toMatchObject({ name: 'Carla Diaz', customerId: (await customerContext()).customer!.customerId });
+    expect(byIdentity.timeline.map((i) => i.text)).toContain('About: Wrong size');
+    // The supervisor sees the load.
+    await agentRow.locator('td').nth(3).filter({ hasText: '1/8' }).waitFor({ timeout: 20_000 });
+
+    // r focuses the reply box; the reply goes out by email on the conversation's own thread.
+    await agent.locator('body').press('r');
+    expect(await agent.evaluate('document.activeElement && document.activeElement.id')).toBe('reply-text');
+    const replyText = `Hello Carla, the second payment is refunded (${token}).`;
+    await agent.keyboard.type(replyText);
+    await agent.getByRole('button', { name: 'Send reply' }).click();
+    const delivered = await waitFor(() => sunk.find((m) => (m.text ?? '').includes(replyText)), 120_000, 'the reply at the SMTP sink').catch((err: Error) => {
+      throw new Error(`${err.message}; the sink has ${sunk.length} mails: ${sunk.slice(-10).map((m) => m.subject).join(' | ')}`);
+    });
+    expect(delivered.to && !Array.isArray(delivered.to) ? delivered.to.value[0]?.address : '').toBe(address);
+    expect(delivered.subject).toContain('Refund');
+    await agent.locator('#timeline li.out:not(.pending)').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
+    await shot(agent, 'conversation');
+
+    // The supervisor hands Ana one of the customer's waiting conversations: she holds two.
+    const waiting = [...routing.engine.conversations.values()].find((c) => c.subject === 'Wrong size' && c.recipient?.value === address)!;
+    expect(waiting.state).toBe('queued');
+    await supervisor.locator('#reassign-conversation').fill(waiting.id);
+    await supervisor.locator('#reassign-agent').selectOption('ana');
+    await supervisor.getByRole('button', { name: 'Reassign' }).click();
+    await agent.locator('#mine li').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 20_000 });
+    await expect(agent.locator('#mine li').count()).resolves.toBe(2);
+    await agentRow.locator('td').nth(3).filter({ hasText: '2/8' }).waitFor({ timeout: 20_000 });
+    // j and k move between her conversations.
+    await agent.locator('body').press('j');
+    await agent.locator('#conv-title').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 10_000 });
+    await agent.locator('body').press('k');
+    await agent.locator('#conv-title').filter({ hasText: 'Refund' }).waitFor({ timeout: 10_000 });
+
+    const note = 'Double charge on a card payment: the refund needs an expert.';
+    await agent.locator('#escalate-note').fill(note);
+    await agent.getByRole('button', { name: 'Escalate' }).click();
+    await agent.locator('#mine li').filter({ hasText: 'Refund' }).waitFor({ state: 'detached', timeout: 20_000 });
+    // The other conversation opens in its place.
+    await agent.locator('#conv-title').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 20_000 });
+
+    // The expert gets it with the tier-1 note on top.
+    const expertOffer = expert.locator('#offers li').filter({ hasText: 'Carla Diaz' });
+    await expertOffer.waitFor({ timeout: 120_000 });
+    await expect(expertOffer.locator('.escalation-note').textContent()).resolves.toBe(`Note from tier 1: ${note}`);
+    await expert.keyboard.press('a');
+    await expert.locator('#escalation-note').filter({ hasText: note }).waitFor({ state: 'visible', timeout: 20_000 });
+    await expert.locator('#timeline li.out:not(.pending)').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
+    await expect(expert.locator('#handback-form').isVisible()).resolves.toBe(true);
+    await expect(expert.locator('#escalate-form').isVisible()).resolves.toBe(false);
+    await shot(expert, 'expert');
+
+    const expertRow = supervisor.locator('#agents tr[data-agent="max"]');
+    await expertRow.locator('td').nth(3).filter({ hasText: '1/8' }).waitFor({ timeout: 20_000 });
+    await supervisor.locator(`#queues tr[data-queue="tier1/general/email"]`).waitFor({ timeout: 20_000 });
+    await shot(supervisor, 'supervisor');
+
+    await expert.locator('#resolve-disposition').selectOption('refund issued');
+    await expert.getByRole('button', { name: 'Resolve' }).click();
+    await expert.locator('#conversation').waitFor({ state: 'hidden', timeout: 20_000 });
+    await expertRow.locator('td').nth(3).filter({ hasText: '0/8' }).waitFor({ timeout: 20_000 });
+    await waitFor(() => customerContext().then((c) => c.recentConversations.find((r) => r.subject === XSS_SUBJECT)?.status === 'resolved', () => false), 120_000, 'the conversation resolved on the record');
+
+    // Ana closes her day's other conversation.
+    await agent.locator('#timeline li.in').filter({ hasText: 'About: Wrong size' }).waitFor({ timeout: 30_000 });
+    await agent.getByRole('button', { name: 'Resolve' }).click();
+    await agent.locator('#placeholder').waitFor({ state: 'visible', timeout: 20_000 });
+    await agentRow.locator('td').nth(3).filter({ hasText: '0/8' }).waitFor({ timeout: 20_000 });
+
+    // Ops follows the same conversation in the ops console, without its contents...
+    const refund = [...routing.engine.conversations.values()].find((c) => c.subject === XSS_SUBJECT)!;
+    const ops = await newPage();
+    await ops.goto(opsConsole);
+    await ops.locator('#sign-in-id').fill('olu');
+    await ops.locator('#sign-in-password').fill(PASSWORD);
+    await ops.locator('#sign-in-form button[type=submit]').click();
+    await ops.locator('#stream-status', { hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await ops.locator('button[data-tab="timeline"]').click();
+    await ops.locator('#timeline-conversation').fill(refund.id);
+    await ops.locator('#timeline-form button[type=submit]').click();
+    await ops.locator('#timeline-status', { hasText: 'records' }).waitFor({ timeout: 60_000 });
+    const opsTimeline = await ops.locator('#timeline').innerText();
+    for (const step of ['queued', 'assigned', 'escalated', 'resolved']) expect(opsTimeline).toContain(step);
+    expect(opsTimeline).not.toContain('charged twice');
+    expect(opsTimeline).not.toContain(replyText);
+    // ...and so does the tail command, one JSON line per event.
+    const tail = spawn(process.execPath, ['--import', 'tsx', 'services/ops-console/src/cli.ts', 'tail', 'cc.conversation.events.v1', '--from-beginning', '--conversation', refund.id], {
+      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+      env: { ...process.env, KAFKA_BROKERS: KAFKA_BROKERS.join(',') },
+    });
+    try {
+      const tailed: { event: Record<string, unknown> }[] = [];
+      readline.createInterface({ input: tail.stdout }).on('line', (line) => tailed.push(JSON.parse(line)));
+      await waitFor(() => tailed.some((r) => 'resolved' in r.event), 60_000, 'the tail to print the resolution');
+      for (const step of ['queued', 'assigned', 'escalated', 'resolved']) expect(tailed.some((r) => step in r.event)).toBe(true);
+    } finally {
+      tail.kill('SIGINT');
+    }
+
+    // Nothing the customer wrote ran as script anywhere.
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(await agent.evaluate("document.querySelectorAll('main img, main script').length")).toBe(0);
+    await mailer.close();
+  }, 600_000);
+});

@@ -1,0 +1,203 @@
+// Sign-in, CSRF, Origin, sign-out, expiry and sign-in limits over real HTTP and WebSocket,
+// with the roster and sessions in the real store.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../../../libs/config';
+import { dropDatabase, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
+
+const SECRET = 'agent-desk-http-test-secret-0123456789';
+const PASSWORD = 'correct horse battery';
+const database = uniqueId('desk_http').replace(/-/g, '_');
+const ctx = testContext('agent-desk');
+let desk: RunningAgentDesk;
+let base: string;
+let clock = Date.now();
+
+beforeAll(async () => {
+  desk = await startAgentDesk(
+    ctx,
+    loadConfig(agentDeskConfig, {
+      MONGODB_URI,
+      HTTP_PORT: '0',
+      AUTH_JWT_SECRET: SECRET,
+      STAFF_DB: database,
+      SESSION_TTL: '30m',
+      SIGNIN_MAX_PER_ID: '3',
+      SIGNIN_MAX_PER_IP: '8',
+      SIGNIN_WINDOW: '10m',
+      // Nothing listens here: the desk must still sign people in and say routing is away.
+      ROUTING_GRPC_ADDR: '127.0.0.1:9',
+      CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9',
+    }),
+    { now: () => clock },
+  );
+  base = `http://127.0.0.1:${desk.port}`;
+  await desk.roster.upsert({ id: 'sue', name: 'Sue Park', role: 'supervisor' }, PASSWORD);
+  await desk.roster.upsert({ id: 'ana', name: 'Ana Lopez', role: 'agent', tier: 1, skills: { billing: 3 } }, PASSWORD);
+  await desk.roster.upsert({ id: 'olga', name: 'Olga Ops', role: 'ops' }, PASSWORD);
+});
+
+afterAll(async () => {
+  await ctx.stop();
+  await dropDatabase(database);
+});
+
+const origin = () => base;
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: origin(), ...headers }, body: JSON.stringify(body) });
+}
+async function signIn(id: string, password = PASSWORD) {
+  const res = await post('/api/sign-in', { id, password });
+  const body = (await res.json()) as { csrf: string; error?: string; warning?: string; staff: { role: string } };
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  return { res, body, cookie };
+}
+
+describe('agent desk over HTTP', () => {
+  it('serves the page with a strict Content-Security-Policy and no inline script', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    expect(html).toMatch(/<script src="\/app.js" defer><\/script>/);
+    expect(html).not.toMatch(/<script>(?!<\/script>)/);
+    expect((await fetch(`${base}/app.js`)).headers.get('content-type')).toContain('text/javascript');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/../package.json`)).status).toBe(404);
+  });
+
+  it('signs in with an HttpOnly SameSite=Strict cookie, guards changes with CSRF and Origin, signs out', async () => {
+    expect((await fetch(`${base}/api/me`)).status).toBe(401);
+    const crossSite = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.test' }, body: JSON.stringify({ id: 'sue', password: PASSWORD }) });
+    expect(crossSite.status).toBe(403);
+    const wrong = await signIn('sue', 'not the password!!');
+    expect(wrong.res.status).toBe(401);
+    expect(wrong.body.error).toBe('wrong id or password');
+    const unknown = await signIn('nobody-here', PASSWORD);
+    expect(unknown.body.error).toBe('wrong id or password');
+    expect((await signIn('olga')).res.status).toBe(403);
+
+    const { res, body, cookie } = await signIn('sue');
+    expect(res.status).toBe(200);
+    const setCookie = res.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^cc_agent_desk_session=[A-Za-z0-9_-]{43};/);
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Strict');
+    expect(body.staff).toEqual({ id: 'sue', name: 'Sue Park', role: 'supervisor' });
+    const me = await fetch(`${base}/api/me`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { csrf: string }).csrf).toBe(body.csrf);
+
+    // A state change without the token, with a wrong one, or from another origin is refused.
+    const reassign = { conversationId: 'c-1', toAgentId: 'ana' };
+    expect((await post('/api/reassign', reassign, { cookie })).status).toBe(403);
+    expect((await post('/api/reassign', reassign, { cookie, 'x-csrf-token': 'x'.repeat(43) })).status).toBe(403);
+    expect((await fetch(`${base}/api/reassign`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': body.csrf }, body: JSON.stringify(reassign) })).status).toBe(403);
+    expect((await post('/api/reassign', reassign, { cookie, 'x-csrf-token': body.csrf, origin: 'http://evil.test' })).status).toBe(403);
+    // With both it reaches routing, which is down here: a clear 503, not a crash.
+    const through = await post('/api/reassign', reassign, { cookie, 'x-csrf-token': body.csrf });
+    expect(through.status).toBe(503);
+    expect(((await through.json()) as { error: string }).error).toBe('routing is not answering; try again');
+    // Input is validated before anything is called.
+    const bad = await post('/api/reassign', { conversationId: 'c-1', toAgentId: 'NOT VALID' }, { cookie, 'x-csrf-token': body.csrf });
+    expect(bad.status).toBe(400);
+    // A supervisor may not act as an agent.
+    expect((await post('/api/reply', { conversationId: 'c-1', text: 'hi' }, { cookie, 'x-csrf-token': body.csrf })).status).toBe(403);
+
+    const out = await post('/api/sign-out', {}, { cookie, 'x-csrf-token': body.csrf });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
+    expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('signs an agent in even when routing is away, saying so', async () => {
+    const { res, body } = await signIn('ana');
+    expect(res.status).toBe(200);
+    expect(body.warning).toMatch(/routing did not take your profile yet/);
+  });
+
+  it('opens the live socket only for a signed-in session from this origin, and closes it at sign-out', async () => {
+    const { body, cookie } = await signIn('sue');
+    const url = `${base.replace('http', 'ws')}/live`;
+    const refused = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => undefined);
+      });
+    expect(await refused({ origin: base })).toBe(401);
+    expect(await refused({ origin: 'http://evil.test', cookie })).toBe(403);
+    const ws = new WebSocket(url, { headers: { origin: base, cookie } });
+    const first = await new Promise<{ type: string; text: string }>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data))));
+      ws.once('error', reject);
+    });
+    // Routing is down here, and the supervisor is told so.
+    expect(first).toEqual({ type: 'status', text: 'routing is not answering; retrying…' });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await post('/api/sign-out', {}, { cookie, 'x-csrf-token': body.csrf });
+    expect(await closed).toBe(4001);
+  });
+
+  it('ends a session when it expires', async () => {
+    const { cookie } = await signIn('sue');
+    expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(200);
+    clock += 31 * 60_000;
+    expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('limits sign-in attempts per staff id and per address', async () => {
+    clock += 11 * 60_000; // a fresh window
+    for (let i = 0; i < 3; i++) expect((await signIn('ana', `wrong password ${i}`)).res.status).toBe(401);
+    // The fourth try is refused even with the right password, with the wait in Retry-After.
+    const limited = await signIn('ana');
+    expect(limited.res.status).toBe(429);
+    expect(Number(limited.res.headers.get('retry-after'))).toBeGreaterThan(500);
+    expect(limited.body.error).toMatch(/too many sign-in attempts/);
+    // Another id from the same address still works until the address's limit (8) is reached.
+    expect((await signIn('sue')).res.status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await signIn(`guess-${i}`, 'wrong password x')).res.status).toBe(401);
+    expect((await signIn('sue')).res.status).toBe(429);
+    clock += 11 * 60_000;
+    expect((await signIn('ana')).res.status).toBe(200);
+  });
+
+  it('adds and updates staff with the staff command, password from the environment or stdin', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const staff = (args: string[], env: Record<string, string> = {}, stdin = '') =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'services/agent-desk/src/staff-cli.ts', ...args], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', MONGODB_URI, STAFF_DB: database, ...env },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.end(stdin);
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    const added = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'agent', '--skills', 'billing:3,general:2', '--capacity', 'chat=2,total=6'], { STAFF_PASSWORD: 'bo password 123' });
+    expect(added).toMatchObject({ code: 0, stdout: 'added bo (agent, tier 1)\n' });
+    expect(await desk.roster.get('bo')).toMatchObject({ name: 'Bo Ek', tier: 1, skills: { billing: 3, general: 2 }, capacity: { voice: 1, chat: 2, sms: 5, email: 5, total: 6 } });
+    clock += 16 * 60_000; // sign-in limits from the tests above are over
+    expect((await signIn('bo', 'bo password 123')).res.status).toBe(200);
+
+    const updated = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'expert'], {}, 'a new password 456\n');
+    expect(updated).toMatchObject({ code: 0, stdout: 'updated bo (expert, tier 2)\n' });
+    expect((await signIn('bo', 'a new password 456')).body.staff).toMatchObject({ role: 'expert' });
+    expect((await staff(['list'])).stdout).toMatch(/^bo\texpert\ttier 2\tBo Ek\t/m);
+
+    expect(await staff(['add', '--id', 'bo'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
+    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'agent'], { STAFF_PASSWORD: 'short' })).toMatchObject({ code: 1, stderr: 'staff: password must be at least 12 characters\n' });
+    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'service'], { STAFF_PASSWORD: 'long enough password' })).toMatchObject({ code: 1, stderr: expect.stringContaining('role service is for services') });
+  });
+});

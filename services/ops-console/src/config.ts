@@ -1,0 +1,38 @@
+import { createHmac } from 'node:crypto';
+import { authConfig } from '../../../libs/auth';
+import { bool, commonConfig, ConfigError, durationMs, loadConfig, port, positiveInt, z } from '../../../libs/config';
+
+export const opsConsoleConfig = {
+  ...commonConfig,
+  AUTH_JWT_SECRET: authConfig.AUTH_JWT_SECRET,
+  HTTP_PORT: port(8090),
+  /** Staff roster and sessions, shared with agent-desk. */
+  STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
+  /** Keys the CSRF tokens, the same on every instance; derived from AUTH_JWT_SECRET when unset. */
+  OPS_CONSOLE_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  OPS_CONSOLE_SESSION_TTL_MS: durationMs(8 * 3600_000),
+  /** The console's public origin (https://ops.example.com) when behind a proxy; else this host. */
+  OPS_CONSOLE_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path').optional(),
+  OPS_CONSOLE_SECURE_COOKIE: bool(false),
+  /** Sign-in attempts allowed per window, per staff id and per client address. */
+  OPS_SIGNIN_MAX_PER_ID: positiveInt(5),
+  OPS_SIGNIN_MAX_PER_IP: positiveInt(30),
+  OPS_SIGNIN_WINDOW_MS: durationMs(15 * 60_000),
+  ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:50052'),
+  /** The service level the charts compare against (routing's target, 0..1). */
+  OPS_SERVICE_LEVEL_TARGET: z.coerce.number().min(0, 'must be 0..1').max(1, 'must be 0..1').default(0.8),
+  OPS_QUEUE_STATS_INTERVAL_MS: durationMs(5000),
+  OPS_LAG_INTERVAL_MS: durationMs(10_000),
+};
+
+export type OpsConsoleConfig = ReturnType<typeof loadOpsConsoleConfig>;
+
+export function loadOpsConsoleConfig(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(opsConsoleConfig, env);
+  // `npm start` sets only AUTH_JWT_SECRET; a key of the console's own is derived from it, so its
+  // CSRF tokens are never valid anywhere else.
+  const sessionSecret =
+    config.OPS_CONSOLE_SESSION_SECRET ?? (config.AUTH_JWT_SECRET ? createHmac('sha256', config.AUTH_JWT_SECRET).update('ops-console session').digest('base64url') : undefined);
+  if (!sessionSecret) throw new ConfigError([{ variable: 'OPS_CONSOLE_SESSION_SECRET', message: 'is required (or AUTH_JWT_SECRET, from which it is derived)' }]);
+  return { ...config, sessionSecret };
+}
