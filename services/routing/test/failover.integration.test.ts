@@ -136,4 +136,38 @@ describe('two routing instances', () => {
       await recorder.close();
     }
   }, 240_000);
+
+  it('hands over at once when the active instance stops, and a restarted one becomes the standby', async () => {
+    const database = uniqueId('routing_ha').replace(/-/g, '_');
+    databases.push(database);
+    const group = uniqueId('routing');
+    const { skill, env } = ownSkill();
+    const config = configFor(database, group, env);
+    const ctxA = testContext('routing-a');
+    const ctxB = testContext('routing-b');
+    const ctxC = testContext('routing-c');
+    try {
+      const a = await startRouting(ctxA, config);
+      const b = await startRouting(ctxB, config);
+      expect([a.ownership.isActive, b.ownership.isActive]).toEqual([true, false]);
+      const conversationId = uniqueId('conv');
+      await deliver(kafka, contact(conversationId, `hello ${skill}`), () => a.engine.conversationState(conversationId) !== undefined);
+
+      const stopping = Date.now();
+      await ctxA.stop();
+      await waitFor(() => b.ownership.isActive, 15_000, 'B to take over');
+      // A left the group, so no session timeout is waited for.
+      expect(Date.now() - stopping).toBeLessThan(6000);
+      expect(b.engine.conversationState(conversationId)).toMatchObject({ state: 'queued', queue: `tier1/${skill}/chat` });
+
+      // A new instance joining does not take the work from B.
+      const c = await startRouting(ctxC, config);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect([b.ownership.isActive, c.ownership.isActive]).toEqual([true, false]);
+    } finally {
+      await ctxA.stop();
+      await ctxB.stop();
+      await ctxC.stop();
+    }
+  }, 120_000);
 });
