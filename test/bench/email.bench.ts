@@ -3,14 +3,13 @@
 // senders run in a process of their own, as other mail servers would, so the service's event
 // loop is not shared with the load.
 //   BENCH_MAILS (default 2000), BENCH_SENDERS (default 20)
-import { fork } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../../libs/config';
 import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '../../libs/testing';
 import { emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
+import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';
 import { percentile } from './stats';
 
 const MAILS = Number(process.env.BENCH_MAILS ?? 2000);
@@ -34,11 +33,7 @@ async function main(): Promise<void> {
     EMAIL_OUTBOUND_ENABLED: 'false',
   });
   const { smtpPort } = await startEmailService(ctx, config);
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SMTP_PORT: String(smtpPort) } });
-  const { latencies, failed, seconds } = await new Promise<SenderResult>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as SenderResult));
-    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`senders exited with ${code}`))));
-  });
+  const { latencies, failed, seconds } = await runLoad(import.meta.url, { smtpPort });
   console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, senders (a process of their own), Kafka and FerretDB on one machine`);
   console.table([
     {
@@ -56,14 +51,8 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
-interface SenderResult {
-  latencies: number[];
-  failed: number;
-  seconds: number;
-}
-
 /** The senders' process: SENDERS pooled SMTP connections sharing MAILS mails. */
-async function send(smtpPort: number): Promise<SenderResult> {
+async function send(smtpPort: number): Promise<LoadResult> {
   const latencies: number[] = [];
   let next = 0;
   let failed = 0;
@@ -86,11 +75,8 @@ async function send(smtpPort: number): Promise<SenderResult> {
   return { latencies, failed, seconds: (Date.now() - started) / 1000 };
 }
 
-const run = process.env.BENCH_SMTP_PORT ? send(Number(process.env.BENCH_SMTP_PORT)).then((r) => new Promise<void>((resolve) => process.send!(r, () => resolve()))) : main();
-run.then(
-  () => process.env.BENCH_SMTP_PORT && process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+const load = loadArguments<{ smtpPort: number }>();
+(load ? send(load.smtpPort).then(reportLoad) : main()).catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

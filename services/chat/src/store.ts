@@ -1,6 +1,7 @@
 // The chat service's own MongoDB collections: conversations (sequence counter, visitor profile,
 // last known wait) and their numbered messages, kept so a reconnect can resume.
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import { InsertBatcher } from '../../../libs/store';
 import type { ChatEntry } from './protocol';
 
 export interface ConversationDoc {
@@ -41,7 +42,10 @@ export class ChatStore {
   constructor(db: Db, prefix = 'chat') {
     this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
     this.messages = db.collection<MessageDoc>(`${prefix}_messages`);
+    this.messageInserts = new InsertBatcher(this.messages);
   }
+
+  private readonly messageInserts: InsertBatcher<MessageDoc>;
 
   async init(): Promise<void> {
     await this.messages.createIndex({ conversationId: 1, seq: 1 });
@@ -108,45 +112,13 @@ export class ChatStore {
 
   /**
    * Inserts a message; if it is already there (a concurrent resend) the stored one is returned.
-   * Messages arriving while a write is in flight go together in the next `insertMany`: one
-   * store round trip for many visitors, which is what keeps acks fast under load.
+   * Concurrent messages share one store round trip (see InsertBatcher).
    */
-  insertOnce(doc: MessageDoc): Promise<MessageDoc> {
-    return new Promise((resolve, reject) => {
-      this.pendingInserts.push({ doc, resolve, reject });
-      if (!this.inserting) void this.insertPending();
-    });
-  }
-
-  private readonly pendingInserts: { doc: MessageDoc; resolve(doc: MessageDoc): void; reject(err: unknown): void }[] = [];
-  private inserting = false;
-
-  private async insertPending(): Promise<void> {
-    this.inserting = true;
-    while (this.pendingInserts.length > 0) {
-      const batch = this.pendingInserts.splice(0, 1000);
-      let failed = new Map<number, { code?: number }>();
-      try {
-        await this.messages.insertMany(batch.map((b) => b.doc), { ordered: false });
-      } catch (err) {
-        if (!(err instanceof MongoBulkWriteError)) {
-          for (const b of batch) b.reject(err);
-          continue;
-        }
-        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        failed = new Map(writeErrors.map((e) => [e.index, e]));
-      }
-      await Promise.all(
-        batch.map(async ({ doc, resolve, reject }, i) => {
-          const error = failed.get(i);
-          if (!error) return resolve(doc);
-          const stored = error.code === 11000 ? await this.messages.findOne({ _id: doc._id }).catch(() => null) : null;
-          if (stored) resolve(stored);
-          else reject(Object.assign(new Error(`message ${doc._id} could not be stored (code ${error.code ?? 'unknown'})`), { cause: error }));
-        }),
-      );
-    }
-    this.inserting = false;
+  async insertOnce(doc: MessageDoc): Promise<MessageDoc> {
+    if ((await this.messageInserts.insert(doc)) === 'inserted') return doc;
+    const stored = await this.messages.findOne({ _id: doc._id });
+    if (!stored) throw new Error(`message ${doc._id} was reported stored but cannot be read`);
+    return stored;
   }
 
   /** What a resuming visitor has not seen yet, in order. */

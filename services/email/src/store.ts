@@ -1,5 +1,6 @@
 // The email service's own collections: its thread index and stored attachments.
 import { Binary, MongoServerError, type Collection, type Db } from 'mongodb';
+import { InsertBatcher } from '../../../libs/store';
 import type { ThreadIndex } from './threading';
 
 interface ThreadMessage {
@@ -34,7 +35,13 @@ export class EmailStore implements ThreadIndex {
     this.messages = db.collection('email_thread_messages');
     this.conversations = db.collection('email_conversations');
     this.attachments = db.collection('email_attachments');
+    this.messageInserts = new InsertBatcher(this.messages);
+    this.conversationInserts = new InsertBatcher(this.conversations);
   }
+
+  // Inserts from concurrent mails share store round trips.
+  private readonly messageInserts: InsertBatcher<ThreadMessage>;
+  private readonly conversationInserts: InsertBatcher<EmailConversation>;
 
   async ensureIndexes(): Promise<void> {
     await this.conversations.createIndex({ reference: 1 }, { unique: true });
@@ -59,22 +66,16 @@ export class EmailStore implements ThreadIndex {
 
   /** Records a new conversation; false when its reference is already taken (pick another). */
   async createConversation(conversation: EmailConversation): Promise<boolean> {
-    try {
-      await this.conversations.insertOne(conversation);
-      return true;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) {
-        if (await this.conversations.findOne({ _id: conversation._id })) return true;
-        return false;
-      }
-      throw err;
-    }
+    if ((await this.conversationInserts.insert(conversation)) === 'inserted') return true;
+    // Either this conversation is already there (a retry) or another one has the reference.
+    return !!(await this.conversations.findOne({ _id: conversation._id }));
   }
 
   /** Remembers a Message-ID (inbound or ours) as part of a conversation's thread. */
   async addMessage(conversationId: string, messageId: string, options: { alreadyInConversation?: boolean } = {}): Promise<void> {
     if (!messageId) return;
-    await this.messages.updateOne({ _id: messageId }, { $setOnInsert: { conversationId, at: new Date() } }, { upsert: true });
+    // Insert-only: a Message-ID already recorded keeps the conversation it was first given.
+    await this.messageInserts.insert({ _id: messageId, conversationId, at: new Date() });
     if (!options.alreadyInConversation) await this.conversations.updateOne({ _id: conversationId }, { $addToSet: { messageIds: messageId } });
   }
 

@@ -1,7 +1,8 @@
 // The sms-voice service's own collections: which conversation a number pair is in, opt-outs,
 // handled Twilio sids and calls.
 import { randomUUID } from 'node:crypto';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import { InsertBatcher } from '../../../libs/store';
 
 interface Thread {
   _id: string; // customer|company
@@ -36,6 +37,9 @@ export class SmsVoiceStore {
   private readonly threads: Collection<Thread>;
   private readonly numbers: Collection<ConversationNumbers>;
   private readonly sids: Collection<HandledSid>;
+  // Inserts from concurrent webhooks share store round trips.
+  private readonly sidInserts: InsertBatcher<HandledSid>;
+  private readonly numberInserts: InsertBatcher<ConversationNumbers>;
   private readonly optOuts: Collection<OptOut>;
   readonly calls: Collection<Call>;
 
@@ -43,6 +47,8 @@ export class SmsVoiceStore {
     this.threads = db.collection('sms_threads');
     this.numbers = db.collection('sms_conversation_numbers');
     this.sids = db.collection('twilio_sids');
+    this.sidInserts = new InsertBatcher(this.sids);
+    this.numberInserts = new InsertBatcher(this.numbers);
     this.optOuts = db.collection('sms_opt_outs');
     this.calls = db.collection('voice_calls');
   }
@@ -51,8 +57,8 @@ export class SmsVoiceStore {
    * The conversation an inbound SMS joins, claimed once per MessageSid: a Twilio retry gets the
    * conversation it had the first time. Messages between the same two numbers within the
    * window join the open conversation; otherwise a new one opens. Two round trips to the store:
-   * both reads at once, then the writes at once. Insert-only for the sid, since the store may
-   * lose concurrent updates of one document.
+   * both reads at once, then the writes at once (the inserts batched with other webhooks').
+   * Insert-only for the sid, since the store may lose concurrent updates of one document.
    */
   async claimSms(sid: string, customer: string, company: string, now: Date, windowMs: number): Promise<{ conversationId: string; isNew: boolean; retry: boolean }> {
     const threadId = `${customer}|${company}`;
@@ -64,19 +70,15 @@ export class SmsVoiceStore {
     }
     const isNew = !thread || now.getTime() - thread.openedAt.getTime() > windowMs;
     const conversationId = isNew ? `conv-${randomUUID()}` : thread.conversationId;
-    try {
-      await Promise.all([
-        this.sids.insertOne({ _id: sid, conversationId, at: now }),
-        isNew ? this.threads.updateOne({ _id: threadId }, { $set: { conversationId, openedAt: now } }, { upsert: true }) : undefined,
-        isNew ? this.numbers.insertOne({ _id: conversationId, customer, company }) : undefined,
-      ]);
-      return { conversationId, isNew, retry: false };
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-      // A concurrent retry of the same sid won: its conversation is the one.
-      const winner = await this.sids.findOne({ _id: sid });
-      return { conversationId: winner?.conversationId ?? conversationId, isNew: false, retry: true };
-    }
+    const [claimed] = await Promise.all([
+      this.sidInserts.insert({ _id: sid, conversationId, at: now }),
+      isNew ? this.threads.updateOne({ _id: threadId }, { $set: { conversationId, openedAt: now } }, { upsert: true }) : undefined,
+      isNew ? this.numberInserts.insert({ _id: conversationId, customer, company }) : undefined,
+    ]);
+    if (claimed === 'inserted') return { conversationId, isNew, retry: false };
+    // A concurrent retry of the same sid won: its conversation is the one.
+    const winner = await this.sids.findOne({ _id: sid });
+    return { conversationId: winner?.conversationId ?? conversationId, isNew: false, retry: true };
   }
 
   async conversationOfSid(sid: string): Promise<string | undefined> {

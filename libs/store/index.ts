@@ -1,0 +1,50 @@
+// Helpers for the MongoDB-compatible store that more than one service needs.
+import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
+
+/**
+ * Inserts documents keyed by a unique `_id`, many per round trip: documents arriving while a
+ * write is in flight go together in the next `insertMany`. On the local FerretDB writes are
+ * serialised, so one write for many callers is what keeps a busy edge fast. Each caller learns
+ * whether its document went in or its `_id` was already there (a retry, another instance).
+ */
+export class InsertBatcher<T extends Document & { _id: string }> {
+  private readonly pending: { doc: T; resolve(outcome: 'inserted' | 'duplicate'): void; reject(err: unknown): void }[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly collection: Collection<T>,
+    private readonly maxBatch = 1000,
+  ) {}
+
+  insert(doc: T): Promise<'inserted' | 'duplicate'> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ doc, resolve, reject });
+      if (!this.writing) void this.writePending();
+    });
+  }
+
+  private async writePending(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      let failed = new Map<number, { code?: number; errmsg?: string }>();
+      try {
+        await this.collection.insertMany(batch.map((b) => b.doc as OptionalUnlessRequiredId<T>), { ordered: false });
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError)) {
+          for (const b of batch) b.reject(err);
+          continue;
+        }
+        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        failed = new Map(writeErrors.map((e) => [e.index, { code: e.code, errmsg: e.errmsg }]));
+      }
+      batch.forEach(({ doc, resolve, reject }, i) => {
+        const error = failed.get(i);
+        if (!error) resolve('inserted');
+        else if (error.code === 11000) resolve('duplicate');
+        else reject(new Error(`${this.collection.collectionName} ${doc._id} could not be stored: ${error.errmsg ?? `code ${error.code}`}`));
+      });
+    }
+    this.writing = false;
+  }
+}
