@@ -2,7 +2,7 @@
 import type { ISocketFactory } from 'kafkajs';
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
-import { authConfig, createTokenVerifier, issueToken } from '../../../libs/auth';
+import { authConfig, createTokenVerifier, serviceTokenSource } from '../../../libs/auth';
 import { InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
 import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
@@ -99,13 +99,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   if (!overrides.customerLookup && config.CUSTOMER_RECORD_GRPC_ADDR) {
     if (!config.AUTH_JWT_SECRET) ctx.logger.warn('CUSTOMER_RECORD_GRPC_ADDR is set but AUTH_JWT_SECRET is not: routing cannot sign its calls and uses no customer flags');
     else {
-      const secret = config.AUTH_JWT_SECRET;
-      let cached: { token: string; until: number } | undefined;
-      const token = async () => {
-        if (!cached || cached.until < Date.now()) cached = { token: await issueToken(secret, { id: 'routing', role: 'service' }, 3600), until: Date.now() + 3000_000 };
-        return cached.token;
-      };
-      const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, token, ctx.logger);
+      const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, serviceTokenSource(config.AUTH_JWT_SECRET, 'routing'), ctx.logger);
       lookup = client.lookup;
       ctx.onStop('customer-record client', () => client.close());
     }
@@ -138,6 +132,15 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
       }
       throw err;
     }
+  });
+  // A channel saying the customer left while waiting (a caller hung up in the queue) takes the
+  // conversation out of the queue or the open offer. Routing's own events pass by: abandon()
+  // does nothing for a conversation no longer waiting.
+  consumer.on(topics.conversationEvents, async ({ value }) => {
+    if (value.step?.$case !== 'abandoned') return;
+    const { engine, runner } = await ownership.whenActive(2000);
+    if (!engine.conversationState(value.conversationId)) return;
+    await runner.run(() => engine.abandon(value.conversationId));
   });
   // Registered after the consumer, so it runs first on stop: routing stops and its last write
   // lands before the group is left and another instance takes over.

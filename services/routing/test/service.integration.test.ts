@@ -2,7 +2,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../../libs/kafka';
-import { Channel, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '../../../libs/proto';
+import { Channel, ConversationEvent, type GetQueueStatsResponse, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { startRouting } from '../src/service';
@@ -73,6 +73,39 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       agent.close();
     } finally {
       await recorder.close();
+      await ctx.stop();
+    }
+  });
+
+  it('takes a conversation out of the queue when its channel says the customer left', async () => {
+    const database = uniqueId('routing_it').replace(/-/g, '_');
+    databases.push(database);
+    const ctx = testContext('routing');
+    const conversationId = uniqueId('conv');
+    const { skill, env } = ownSkill();
+    try {
+      const routing = await startRouting(ctx, configFor(database, uniqueId('routing'), env));
+      await deliver(kafka, contact(conversationId, `please call me back ${skill}`), () => routing.engine.conversationState(conversationId) !== undefined);
+      expect(routing.engine.conversationState(conversationId)!.state).toBe('queued');
+      // As sms-voice reports a caller hanging up in the queue.
+      await kafka.producer.publish(
+        topics.conversationEvents,
+        conversationId,
+        ConversationEvent.fromPartial({
+          eventId: uniqueId('abandoned'),
+          conversationId,
+          occurredAt: new Date(),
+          channel: Channel.CHANNEL_VOICE,
+          reason: { code: 'caller.hung_up_in_queue', text: 'the caller hung up while waiting' },
+          step: { $case: 'abandoned', abandoned: { waitedMs: 42_000 } },
+        }),
+      );
+      await waitFor(() => routing.engine.conversationState(conversationId)?.state === 'abandoned', 20_000, 'routing to take the conversation out of the queue');
+      const service = await client(routing.grpcPort, 'voice-service', 'service');
+      const stats = await service.call<object, GetQueueStatsResponse>(service.raw.getQueueStats, {});
+      expect(stats.queues.find((q) => q.queue === `tier1/${skill}/chat`)?.waiting ?? 0).toBe(0);
+      service.close();
+    } finally {
       await ctx.stop();
     }
   });
