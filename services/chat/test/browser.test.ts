@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { chromium, type Browser } from 'playwright-core';
 import { topics } from '../../../libs/kafka';
-import { ContactReceived, OutboundKind } from '../../../libs/proto';
+import { OutboundKind } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
 import { MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { DATABASE, outboundReady, publishOutbound, startInstance, testProducer, type Instance } from './helpers';
@@ -63,8 +63,7 @@ describe('chat widget in Chromium', () => {
     // The SLA target (about 1 minute) until routing sends an estimate; a routing service on the
     // shared broker may already have sent its own.
     await statusShown(/Estimated wait: about \d+ minutes?\./);
-    const rec = await recorder.waitFor((r) => ContactReceived.decode(r.message.value!).text.startsWith('My parcel'));
-    const conversationId = ContactReceived.decode(rec.message.value!).conversationId;
+    const { conversationId } = await waitFor(() => recorder.values(topics.contactInbound).find((c) => c.text.startsWith('My parcel')), 15_000, 'the message on Kafka');
     await publishOutbound(routing, { conversationId, kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, queuePosition: 2, estimatedWaitMs: 180_000 });
     await statusShown(/^You are number 2 in the queue\. Estimated wait: about 3 minutes\.$/);
     await publishOutbound(routing, { conversationId, text: 'Hello! <script>alert(2)</script> Checking now.', agentId: 'agent-7' });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { emailConfigShape } from '../src/config';
@@ -52,29 +52,18 @@ const client = (port = () => smtpPort) =>
   nodemailer.createTransport({ host: '127.0.0.1', port: port(), secure: false, ignoreTLS: true });
 
 const contactsFrom = (address: string) =>
-  recorder.records
-    .filter((r) => r.topic === topics.contactInbound.name)
-    .map((r) => ContactReceived.decode(r.message.value!))
-    .filter((c) => c.sender?.value === address);
+  recorder.values(topics.contactInbound).filter((c) => c.sender?.value === address);
 
 const waitContact = (predicate: (c: ContactReceived) => boolean) =>
   waitFor(
-    () =>
-      recorder.records
-        .filter((r) => r.topic === topics.contactInbound.name)
-        .map((r) => ContactReceived.decode(r.message.value!))
-        .find(predicate),
+    () => recorder.values(topics.contactInbound).find(predicate),
     20_000,
     'the contact on Kafka',
   );
 
 const deliveryReport = (outboundMessageId: string) =>
   waitFor(
-    () =>
-      recorder.records
-        .filter((r) => r.topic === topics.conversationEvents.name)
-        .map((r) => ConversationEvent.decode(r.message.value!))
-        .find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
+    () => recorder.values(topics.conversationEvents).find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
     20_000,
     'the delivery report',
   );
@@ -208,7 +197,7 @@ describe('inbound mail', () => {
     await client().sendMail({ from: person, to: 'help@shop.test', subject: 'hello', text: 'hello' });
     await waitFor(() => sinkMail.find((m) => JSON.stringify(m.to).includes(person)), 20_000, 'the acknowledgement to the person');
     expect(sinkMail.filter((m) => JSON.stringify(m.to).includes(robot))).toEqual([]);
-    expect(recorder.records.filter((r) => r.topic === topics.outbound.name).map((r) => OutboundMessage.decode(r.message.value!)).filter((o) => o.recipient?.value === robot)).toEqual([]);
+    expect(recorder.values(topics.outbound).filter((o) => o.recipient?.value === robot)).toEqual([]);
   });
 });
 

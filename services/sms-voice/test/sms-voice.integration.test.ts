@@ -10,7 +10,7 @@ import { topics } from '../../../libs/kafka';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { issueToken } from '../../../libs/auth';
 import { listen } from '../../../libs/observability';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage, RoutingServiceClient, type GetWaitEstimateResponse } from '../../../libs/proto';
+import { Channel, ContactKind, IdentityKind, OutboundKind, OutboundMessage, RoutingServiceClient, type GetWaitEstimateResponse } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { routingConfig, startRouting } from '../../routing/src/service';
@@ -73,8 +73,8 @@ async function post(path: string, params: Record<string, string>, sign: { url?: 
 const sid = (prefix: 'SM' | 'CA') => `${prefix}${randomBytes(16).toString('hex')}`;
 const customer = () => `+1415555${String(Math.floor(Math.random() * 9000) + 1000)}`;
 
-const contacts = () => recorder.records.filter((r) => r.topic === topics.contactInbound.name).map((r) => ContactReceived.decode(r.message.value!));
-const events = () => recorder.records.filter((r) => r.topic === topics.conversationEvents.name).map((r) => ConversationEvent.decode(r.message.value!));
+const contacts = () => recorder.values(topics.contactInbound);
+const events = () => recorder.values(topics.conversationEvents);
 
 function configFor(overrides: Record<string, string> = {}) {
   return loadConfig(smsVoiceConfigShape, {
@@ -334,17 +334,25 @@ describe('voice with routing', () => {
       const second = await waitFor(() => contacts().find((c) => c.externalId === calls[1]), 20_000, 'the second call');
       const md = new Metadata();
       md.set('authorization', `Bearer ${await issueToken(secret, { id: 'test', role: 'ops' })}`);
-      const estimate = await waitFor(
-        () =>
-          new Promise<GetWaitEstimateResponse | false>((resolve) =>
-            routingClient.getWaitEstimate({ conversationId: second.conversationId }, md, (err, res) => resolve(!err && res.position === 2 && res)),
-          ),
+      const estimateOf = (conversationId: string) =>
+        new Promise<GetWaitEstimateResponse | false>((resolve) => routingClient.getWaitEstimate({ conversationId }, md, (err, res) => resolve(!err && res)));
+      // Other tests' calls on the shared broker may queue here too: what matters is that the
+      // caller hears exactly what routing says, whatever it says.
+      await waitFor(async () => ((await estimateOf(second.conversationId)) || { position: 0 }).position >= 2, 20_000, 'routing to queue the second call behind the first');
+      const { said, estimate } = await waitFor(
+        async () => {
+          const before = await estimateOf(second.conversationId);
+          // Twilio's own queue says 7th and the SLA target would say an hour.
+          const twiml = xml.parse((await postHere('/twilio/voice/wait', { CallSid: calls[1]!, QueuePosition: '7', QueueTime: '3' })).body).Response;
+          const after = await estimateOf(second.conversationId);
+          const stable = before && after && before.position === after.position && before.estimatedWaitMs === after.estimatedWaitMs;
+          return stable && { said: twiml.Say as string, estimate: after };
+        },
         20_000,
-        'routing to queue the second call behind the first',
+        'a steady estimate',
       );
-      // Twilio's own queue says 7th and the SLA target would say an hour: the caller hears routing's figures.
-      const twiml = xml.parse((await postHere('/twilio/voice/wait', { CallSid: calls[1]!, QueuePosition: '7', QueueTime: '3' })).body).Response;
-      expect(twiml.Say).toBe(`${positionInWords(2)} The expected wait is ${waitInWords(estimate.estimatedWaitMs)}.`);
+      expect(said).toBe(`${positionInWords(estimate.position)} The expected wait is ${waitInWords(estimate.estimatedWaitMs)}.`);
+      expect(estimate.position).not.toBe(7);
       expect(estimate.estimatedWaitMs).toBeLessThan(3_600_000);
     } finally {
       routingClient.close();
