@@ -44,8 +44,12 @@ export interface RecordedMessage {
 export async function recordTopics(topicNames: string[]): Promise<{
   records: RecordedMessage[];
   waitFor(predicate: (r: RecordedMessage) => boolean, timeoutMs?: number): Promise<RecordedMessage>;
-  /** The values recorded on one topic, decoded; what is not an event of that topic is skipped. */
-  values<T>(spec: TopicSpec<T>): T[];
+  /**
+   * The values recorded on one topic, decoded; what is not an event of that topic is skipped.
+   * With `from`, only what that service instance published (other tests' instances read the
+   * same topics and answer too).
+   */
+  values<T>(spec: TopicSpec<T>, from?: { instanceId: string }): T[];
   close(): Promise<void>;
 }> {
   const kafka = new Kafka({ clientId: uniqueId('recorder'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
@@ -68,7 +72,7 @@ export async function recordTopics(topicNames: string[]): Promise<{
   return {
     records,
     waitFor: (predicate, timeoutMs = 15_000) => waitFor(() => records.find(predicate), timeoutMs, 'a matching record'),
-    values: (spec) => records.flatMap((r) => (r.topic === spec.name ? decodedOrNothing(spec, r) : [])),
+    values: (spec, from) => records.flatMap((r) => (r.topic === spec.name && (!from || (r.headers.ce_source ?? '').endsWith(`/${from.instanceId}`)) ? decodedOrNothing(spec, r) : [])),
     close: () => consumer.disconnect(),
   };
 }

@@ -63,7 +63,8 @@ const waitContact = (predicate: (c: ContactReceived) => boolean) =>
 
 const deliveryReport = (outboundMessageId: string) =>
   waitFor(
-    () => recorder.values(topics.conversationEvents).find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
+    // Other tests' email instances read the same outbound topic and report to their own sinks.
+    () => recorder.values(topics.conversationEvents, ctx).find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
     20_000,
     'the delivery report',
   );
