@@ -75,6 +75,12 @@ export interface EventConsumerOptions {
   metrics?: Registry;
   partitionsConsumedConcurrently?: number;
   /**
+   * Records of one partition handled at once, up to this many, in order per key: a record waits
+   * only for earlier records with its own key. Offsets are committed in order, up to the first
+   * record not yet handled. 1 (the default) handles a partition's records one after another.
+   */
+  keyConcurrency?: number;
+  /**
    * How long the broker may hold a fetch that has nothing to return. Short keeps the round
    * trip low (an idle consumer then asks this often); raise it for many idle consumers.
    */
@@ -161,7 +167,9 @@ export class EventConsumer {
     await this.consumer.disconnect();
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    if ((this.options.keyConcurrency ?? 1) > 1) return this.handleBatchByKey(payload, this.options.keyConcurrency!);
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const route = this.routes.get(batch.topic);
     if (!route) throw new Error(`no handler for topic ${batch.topic}`);
     for (const message of batch.messages) {
@@ -177,6 +185,50 @@ export class EventConsumer {
       }
       resolveOffset(message.offset);
       await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+  }
+
+  private async handleBatchByKey({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload, limit: number): Promise<void> {
+    const route = this.routes.get(batch.topic);
+    if (!route) throw new Error(`no handler for topic ${batch.topic}`);
+    const { messages } = batch;
+    const handled = new Array<boolean>(messages.length).fill(false);
+    let resolvedUpTo = 0;
+    let stop: 'retry-later' | { error: unknown } | undefined;
+    const lastOfKey = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; i < messages.length && !stop && isRunning() && !isStale(); i++) {
+      const message = messages[i]!;
+      const key = message.key?.toString('utf8') ?? '';
+      const task = (lastOfKey.get(key) ?? Promise.resolve()).then(async () => {
+        // After a failure nothing more starts; what is left unhandled is fetched again.
+        if (stop) return;
+        try {
+          await this.handleMessage(route, batch.topic, batch.partition, message, heartbeat);
+          handled[i] = true;
+          for (; resolvedUpTo < messages.length && handled[resolvedUpTo]; resolvedUpTo++) resolveOffset(messages[resolvedUpTo]!.offset);
+        } catch (err) {
+          stop ??= err instanceof RetryLaterError ? 'retry-later' : { error: err };
+        }
+      });
+      lastOfKey.set(key, task);
+      inFlight.add(task);
+      void task.then(() => inFlight.delete(task));
+      // Heartbeats are sent from here (kafkajs throttles them): a long batch must not look dead.
+      await heartbeat();
+      if (inFlight.size >= limit) await Promise.race(inFlight);
+    }
+    while (inFlight.size > 0) {
+      await Promise.race(inFlight);
+      await heartbeat();
+    }
+    if (stop === 'retry-later') {
+      this.log.debug({ topic: batch.topic, partition: batch.partition, offset: messages[resolvedUpTo]?.offset }, 'records left for later');
+      await sleep(100);
+    } else if (stop) {
+      await commitOffsetsIfNecessary();
+      throw stop.error;
     }
     await commitOffsetsIfNecessary();
   }

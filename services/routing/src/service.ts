@@ -42,6 +42,8 @@ export const routingConfig = {
   ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
   ROUTING_LAST_AGENT_DAYS: positiveInt(14),
   ROUTING_TICK_MS: positiveInt(200),
+  /** Contacts of one partition decided at once (in order per conversation). */
+  ROUTING_CONTACTS_AT_ONCE: positiveInt(8),
   /**
    * Group session timeout: how soon a standby takes over from an instance that died. The
    * active instance writes only within half of it after its last acknowledged heartbeat.
@@ -116,6 +118,9 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
     sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.ROUTING_HEARTBEAT_MS,
     partitionAssigners: [singleOwnerAssigner(() => ownership.isActive)],
+    // Contacts of different conversations are decided together, so one store write serves many
+    // (see EngineRunner); a conversation's own contacts still go in order.
+    keyConcurrency: config.ROUTING_CONTACTS_AT_ONCE,
   });
   ownership.follow(consumer.kafkaConsumer);
   consumer.on(topics.contactInbound, async ({ value }) => {

@@ -88,13 +88,13 @@ export class RoutingStore implements Outbox {
         const doc: SnapshotDoc = { _id: id, data: JSON.stringify(value), savedAt, ...(state ? { state: state(value) } : {}) };
         return [{ replaceOne: { filter: { _id: id }, replacement: doc, upsert: true } }];
       });
-    const writes: Promise<unknown>[] = [];
     const c = ops(changed.conversations, (id) => engine.conversations.get(id), (v) => v.state);
     const a = ops(changed.agents, (id) => engine.agents.get(id));
     const m = ops(changed.customers, (id) => engine.customers.get(id));
-    if (c.length) writes.push(this.conversations.bulkWrite(c, { ordered: false }));
-    if (a.length) writes.push(this.agents.bulkWrite(a, { ordered: false }));
-    if (m.length) writes.push(this.customers.bulkWrite(m, { ordered: false }));
-    await Promise.all(writes);
+    // One after the other: the local store keeps a database in one SQLite file with one writer at
+    // a time, and concurrent upsert batches into it could stall each other for good.
+    if (c.length) await this.conversations.bulkWrite(c, { ordered: false });
+    if (a.length) await this.agents.bulkWrite(a, { ordered: false });
+    if (m.length) await this.customers.bulkWrite(m, { ordered: false });
   }
 }
