@@ -2,35 +2,18 @@
 // the active one loses its Kafka connection abruptly (no hand-over), the standby takes over
 // with the stored state, and every conversation is assigned exactly once.
 import { status } from '@grpc/grpc-js';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../../../libs/kafka';
 import { Channel, Presence, Tier } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { cuttableSocketFactory, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { startRouting } from '../src/service';
-import { answerOffers, client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy } from './helpers';
+import { answerOffers, client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy, useRoutingHarness } from './helpers';
 
 describe('two routing instances', () => {
-  let harness: ServiceContext;
-  let kafka: ServiceKafka;
-  const databases: string[] = [];
-
-  beforeAll(async () => {
-    harness = testContext('routing-harness');
-    kafka = await connectKafka(harness, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    const mongo = new MongoClient(MONGODB_URI);
-    await mongo.connect();
-    for (const db of databases) await mongo.db(db).dropDatabase();
-    await mongo.close();
-  });
+  const h = useRoutingHarness();
 
   it('the standby refuses agents, then takes over queued work when the active instance is cut off', async () => {
-    const database = uniqueId('routing_ha').replace(/-/g, '_');
-    databases.push(database);
+    const database = h.database('routing_ha');
     const group = uniqueId('routing');
     const recorder = await recordTopics([topics.conversationEvents.name]);
     const network = cuttableSocketFactory();
@@ -59,7 +42,7 @@ describe('two routing instances', () => {
       // Four conversations queue on A; an agent with room for two takes the first and holds an offer of a second.
       const conversations = Array.from({ length: 4 }, () => uniqueId('conv'));
       for (const id of conversations) {
-        await deliver(kafka, contact(id, `hello, a ${skill} question`), () => a.engine.conversationState(id) !== undefined);
+        await deliver(h.kafka, contact(id, `hello, a ${skill} question`), () => a.engine.conversationState(id) !== undefined);
       }
       const first = uniqueId('agent');
       const deskA = await client(a.grpcPort, first, 'agent');
@@ -82,7 +65,7 @@ describe('two routing instances', () => {
         (err: { code?: number }) => err.code,
       );
       const late = uniqueId('conv');
-      await kafka.producer.publish(topics.contactInbound, late, contact(late, `are you still open? ${skill}`));
+      await h.kafka.producer.publish(topics.contactInbound, late, contact(late, `are you still open? ${skill}`));
       await waitFor(() => !a.ownership.isActive, 10_000, 'A to stand down when its lease lapses');
       await waitFor(() => deskA.streamErrors.some((e) => e.code === status.UNAVAILABLE), 5000, "A to end the agent's stream");
       await expect(deskA.call(deskA.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE });
@@ -138,8 +121,7 @@ describe('two routing instances', () => {
   }, 240_000);
 
   it('hands over at once when the active instance stops, and a restarted one becomes the standby', async () => {
-    const database = uniqueId('routing_ha').replace(/-/g, '_');
-    databases.push(database);
+    const database = h.database('routing_ha');
     const group = uniqueId('routing');
     const { skill, env } = ownSkill();
     const config = configFor(database, group, env);
@@ -151,7 +133,7 @@ describe('two routing instances', () => {
       const b = await startRouting(ctxB, config);
       expect([a.ownership.isActive, b.ownership.isActive]).toEqual([true, false]);
       const conversationId = uniqueId('conv');
-      await deliver(kafka, contact(conversationId, `hello ${skill}`), () => a.engine.conversationState(conversationId) !== undefined);
+      await deliver(h.kafka, contact(conversationId, `hello ${skill}`), () => a.engine.conversationState(conversationId) !== undefined);
 
       const stopping = Date.now();
       await ctxA.stop();

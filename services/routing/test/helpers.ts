@@ -1,11 +1,12 @@
 // Shared by the routing integration tests: configuration, an agent's gRPC client, contacts.
 import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll } from 'vitest';
 import { issueToken, type Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ConversationEvent, IdentityKind, RoutingServiceClient, type WatchAssignmentsResponse } from '../../../libs/proto';
-import type { ServiceKafka } from '../../../libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, uniqueId } from '../../../libs/testing';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
 import { routingConfig, type RoutingConfig } from '../src/service';
 
 export const SECRET = 'routing-integration-test-secret-0123456789';
@@ -140,4 +141,30 @@ export function answerOffers(desk: Awaited<ReturnType<typeof client>>, decide: (
     })().finally(() => (busy = false));
   }, 25);
   return { accepted, stop: () => clearInterval(timer) };
+}
+
+/** The test file's own producer and the databases its routing instances used, dropped at the end. */
+export function useRoutingHarness(): { readonly kafka: ServiceKafka; database(prefix: string): string } {
+  let harness: ServiceContext;
+  let kafka: ServiceKafka | undefined;
+  const databases: string[] = [];
+  beforeAll(async () => {
+    harness = testContext('routing-harness');
+    kafka = await connectKafka(harness, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
+  });
+  afterAll(async () => {
+    await harness.stop();
+    for (const db of databases) await dropDatabase(db);
+  });
+  return {
+    get kafka() {
+      if (!kafka) throw new Error('the routing test harness has not started');
+      return kafka;
+    },
+    database(prefix) {
+      const name = uniqueId(prefix).replace(/-/g, '_');
+      databases.push(name);
+      return name;
+    },
+  };
 }

@@ -1,33 +1,16 @@
 import { credentials, status } from '@grpc/grpc-js';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../../../libs/kafka';
 import { Channel, ConversationEvent, type GetQueueStatsResponse, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { startRouting } from '../src/service';
-import { client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy } from './helpers';
+import { client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy, useRoutingHarness } from './helpers';
 
 describe('routing over real Kafka, gRPC and MongoDB', () => {
-  let harness: ServiceContext;
-  let kafka: ServiceKafka;
-  const databases: string[] = [];
-
-  beforeAll(async () => {
-    harness = testContext('routing-harness');
-    kafka = await connectKafka(harness, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
-  });
-  afterAll(async () => {
-    await harness.stop();
-    const mongo = new MongoClient(MONGODB_URI);
-    await mongo.connect();
-    for (const db of databases) await mongo.db(db).dropDatabase();
-    await mongo.close();
-  });
+  const h = useRoutingHarness();
 
   it('contact in → offer on the agent stream → accept → reply on cc.outbound.v1 → resolve with survey', async () => {
-    const database = uniqueId('routing_it').replace(/-/g, '_');
-    databases.push(database);
+    const database = h.database('routing_it');
     const ctx = testContext('routing');
     const recorder = await recordTopics([topics.conversationEvents.name, topics.outbound.name, topics.agentState.name]);
     try {
@@ -47,7 +30,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       await waitFor(() => agent.updates.some((u) => u.update?.$case === 'agentState'), 10_000, 'the stream to open');
 
       const conversationId = uniqueId('conv');
-      await deliver(kafka, contact(conversationId, 'question about my invoice'), () => agent.updates.some((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId));
+      await deliver(h.kafka, contact(conversationId, 'question about my invoice'), () => agent.updates.some((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId));
       const offer = await waitFor(() => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId), 30_000, 'an offer');
       expect(offer.update?.$case === 'offer' && offer.update.offer.reason).toMatchObject({ targetStep: 3, eligibleAgents: 1, rule: 'billing' });
 
@@ -78,17 +61,16 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
   });
 
   it('takes a conversation out of the queue when its channel says the customer left', async () => {
-    const database = uniqueId('routing_it').replace(/-/g, '_');
-    databases.push(database);
+    const database = h.database('routing_it');
     const ctx = testContext('routing');
     const conversationId = uniqueId('conv');
     const { skill, env } = ownSkill();
     try {
       const routing = await startRouting(ctx, configFor(database, uniqueId('routing'), env));
-      await deliver(kafka, contact(conversationId, `please call me back ${skill}`), () => routing.engine.conversationState(conversationId) !== undefined);
+      await deliver(h.kafka, contact(conversationId, `please call me back ${skill}`), () => routing.engine.conversationState(conversationId) !== undefined);
       expect(routing.engine.conversationState(conversationId)!.state).toBe('queued');
       // As sms-voice reports a caller hanging up in the queue.
-      await kafka.producer.publish(
+      await h.kafka.producer.publish(
         topics.conversationEvents,
         conversationId,
         ConversationEvent.fromPartial({
@@ -111,8 +93,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
   });
 
   it('keeps a queued conversation across a restart and never assigns it twice', async () => {
-    const database = uniqueId('routing_it').replace(/-/g, '_');
-    databases.push(database);
+    const database = h.database('routing_it');
     const group = uniqueId('routing');
     const recorder = await recordTopics([topics.conversationEvents.name]);
     const conversationId = uniqueId('conv');
@@ -120,7 +101,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
     try {
       const first = testContext('routing');
       const one = await startRouting(first, configFor(database, group, env));
-      await deliver(kafka, contact(conversationId, `hello, anyone there? ${skill}`), () => one.engine.conversationState(conversationId) !== undefined);
+      await deliver(h.kafka, contact(conversationId, `hello, anyone there? ${skill}`), () => one.engine.conversationState(conversationId) !== undefined);
       await recorder.waitFor((r) => r.message.key?.toString() === conversationId && decodeEvent(r.message.value).step?.$case === 'queued', 30_000);
       expect(one.engine.conversationState(conversationId)!.state).toBe('queued');
       await first.stop();
