@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Kafka, logLevel, type ISocketFactory, type KafkaMessage } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { chromium, type Browser } from 'playwright-core';
 import { ensureTopics } from '../kafka/admin';
 import { firstFetchAfterJoin } from '../kafka/consumer';
 import type { TopicSpec } from '../kafka/topics';
@@ -125,4 +126,12 @@ export async function dropDatabase(name: string): Promise<void> {
   } finally {
     await client.close();
   }
+}
+
+/** Debian's Chromium (scripts/install-browser.sh puts it there), headless, for the browser tests. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
 }

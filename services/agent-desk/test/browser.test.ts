@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextResponse } from '../../../libs/proto';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../customer-record/src/service';
 import { emailConfigShape } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
@@ -113,10 +113,7 @@ beforeAll(async () => {
     opsCtx,
     loadOpsConsoleConfig({ ...common, STAFF_DB: database, AUTH_JWT_SECRET: SECRET, ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` }),
   ));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   if (SAVE) mkdirSync(shots, { recursive: true });
 }, 120_000);
 

@@ -1,11 +1,11 @@
 // Real browser: Debian's Chromium (installed by scripts/install-browser.sh) opens the demo page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { topics } from '../../../libs/kafka';
 import { OutboundKind } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
-import { MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { launchChromium, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { DATABASE, outboundReady, publishOutbound, startInstance, testProducer, type Instance } from './helpers';
 import type { EventProducer } from '../../../libs/kafka';
 
@@ -23,10 +23,7 @@ describe('chat widget in Chromium', () => {
     sim = testContext('routing-sim');
     routing = await testProducer(sim);
     await outboundReady([chat], routing);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

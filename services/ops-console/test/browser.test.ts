@@ -2,13 +2,13 @@
 // service: sign in as ops, watch a scenario arrive live, filter it, open its timeline, read the
 // dead-letter topic and replay; then see the same conversation as a supervisor.
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { EventConsumer, topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, SlaEvent, SlaEventKind, Tier } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { routingConfig, startRouting } from '../../routing/src/service';
 import { PASSWORD, startHarness, type Harness } from './harness';
 
@@ -45,10 +45,7 @@ describe('ops console in Chromium', () => {
     // A consumer of the SLA topic that sends what it cannot decode to the dead-letter topic.
     poisonConsumer = h.kafka.consumer({ groupId: uniqueId('ops-browser-sla'), maxAttempts: 1 }).on(topics.sla, () => undefined);
     await poisonConsumer.start();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
