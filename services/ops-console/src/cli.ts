@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { commonConfig, loadConfig, ConfigError } from '../../../libs/config';
 import { allTopics, DEAD_LETTER_TOPIC } from '../../../libs/kafka';
-import { CONSOLE_GROUP_PREFIXES } from './kafka-io';
+import { topicLag } from './kafka-io';
 import { conversationOf, describeRecord } from './records';
 
 const usage = 'usage: npm run ops -- tail <topic|all> [--from-beginning] [--conversation ID]\n       npm run ops -- lag';
@@ -45,16 +45,8 @@ async function lag(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const { groups } = await admin.listGroups();
-    for (const { groupId } of groups.filter((g) => !CONSOLE_GROUP_PREFIXES.some((p) => g.groupId.startsWith(p))).sort((a, b) => a.groupId.localeCompare(b.groupId))) {
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-        // A partition the group has never committed on has no lag to speak of yet.
-        const committed = partitions.filter((p) => Number(p.offset) >= 0);
-        const total = committed.reduce((sum, p) => sum + Math.max(0, (ends.get(p.partition) ?? 0) - Number(p.offset)), 0);
-        process.stdout.write(`${JSON.stringify({ group: groupId, topic, lag: total, partitionsWithoutCommit: partitions.length - committed.length })}\n`);
-      }
-    }
+    const rows = (await topicLag(admin)).sort((a, b) => a.group.localeCompare(b.group));
+    for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
   } finally {
     await admin.disconnect();
   }

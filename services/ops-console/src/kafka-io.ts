@@ -185,23 +185,43 @@ function timeOf(record: DescribedRecord): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** Lag per consumer group summed over its topics and partitions, as `npm run ops -- lag`. */
-export async function consumerLag(admin: Admin): Promise<GroupLag[]> {
+export interface TopicLag {
+  group: string;
+  topic: string;
+  lag: number;
+  /** Partitions the group has never committed on: no lag to speak of yet. */
+  partitionsWithoutCommit: number;
+}
+
+/** Lag of every consumer group on every topic it reads (the console's own groups left out). */
+async function lagByGroup(admin: Admin): Promise<Map<string, TopicLag[]>> {
   const { groups } = await admin.listGroups();
   const ends = new Map<string, Map<number, number>>();
-  const out: GroupLag[] = [];
+  const out = new Map<string, TopicLag[]>();
   for (const { groupId } of groups) {
-    if (CONSOLE_GROUP_PREFIXES.some((p) => groupId.startsWith(p)) || groupId.startsWith('recorder-')) continue;
-    let lag = 0;
+    if (CONSOLE_GROUP_PREFIXES.some((p) => groupId.startsWith(p))) continue;
+    const rows: TopicLag[] = [];
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
       let topicEnds = ends.get(topic);
       if (!topicEnds) {
         topicEnds = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
         ends.set(topic, topicEnds);
       }
-      for (const p of partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (topicEnds.get(p.partition) ?? 0) - Number(p.offset));
+      const committed = partitions.filter((p) => Number(p.offset) >= 0);
+      const lag = committed.reduce((sum, p) => sum + Math.max(0, (topicEnds.get(p.partition) ?? 0) - Number(p.offset)), 0);
+      rows.push({ group: groupId, topic, lag, partitionsWithoutCommit: partitions.length - committed.length });
     }
-    out.push({ group: groupId, lag });
+    out.set(groupId, rows);
   }
   return out;
+}
+
+/** One row per group and topic, as `npm run ops -- lag` prints them. */
+export async function topicLag(admin: Admin): Promise<TopicLag[]> {
+  return [...(await lagByGroup(admin)).values()].flat();
+}
+
+/** Lag per consumer group summed over its topics, for the chart (tests' recorders left out). */
+export async function consumerLag(admin: Admin): Promise<GroupLag[]> {
+  return [...(await lagByGroup(admin))].filter(([group]) => !group.startsWith('recorder-')).map(([group, rows]) => ({ group, lag: rows.reduce((sum, r) => sum + r.lag, 0) }));
 }
