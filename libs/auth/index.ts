@@ -1,6 +1,6 @@
 // Who is calling: bearer tokens (JWT) carrying the caller's id and role, verified with jose
 // against a shared secret (HS256) or a public key (RS256/ES256/EdDSA).
-import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { importSPKI, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
 
@@ -80,13 +80,25 @@ export async function issueToken(secret: string, caller: Caller, ttlSeconds = 8 
     .sign(new TextEncoder().encode(secret));
 }
 
-/** A service's own bearer token for calls to other services, re-issued before it expires. */
-export function serviceTokenSource(secret: string, serviceId: string, ttlSeconds = 3600): () => Promise<string> {
+/** A caller's bearer token for calls to other services, issued once and re-issued at half its life. */
+export function tokenSource(secret: string, caller: Caller, ttlSeconds = 3600): () => Promise<string> {
   let cached: { token: Promise<string>; renewAt: number } | undefined;
   return () => {
-    if (!cached || cached.renewAt <= Date.now()) cached = { token: issueToken(secret, { id: serviceId, role: 'service' }, ttlSeconds), renewAt: Date.now() + (ttlSeconds * 1000) / 2 };
+    if (!cached || cached.renewAt <= Date.now()) cached = { token: issueToken(secret, caller, ttlSeconds), renewAt: Date.now() + (ttlSeconds * 1000) / 2 };
     return cached.token;
   };
+}
+
+/** A service's own bearer token for calls to other services. */
+export function serviceTokenSource(secret: string, serviceId: string, ttlSeconds = 3600): () => Promise<string> {
+  return tokenSource(secret, { id: serviceId, role: 'service' }, ttlSeconds);
+}
+
+/** Call metadata carrying the token as `authorization: Bearer …`. */
+export function bearerMetadata(token: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }
 
 export function bearerToken(metadata: Metadata): string | undefined {

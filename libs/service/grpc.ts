@@ -1,5 +1,5 @@
 // A gRPC server with the standard health service, bound to the configured address.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type CallOptions, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { addGrpcHealth } from '../observability/grpc-health';
 import type { ServiceContext } from './runtime';
 
@@ -21,4 +21,12 @@ export async function startGrpcServer(
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   });
   return { server, port };
+}
+
+/** A generated client's unary method in its four-argument form. */
+export type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+/** One unary call as a promise, ended by a deadline. */
+export function unaryCall<Req, Res>(client: object, method: UnaryMethod<Req, Res>, request: Req, metadata: Metadata, timeoutMs: number): Promise<Res> {
+  return new Promise((resolve, reject) => method.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res))));
 }

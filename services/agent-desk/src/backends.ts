@@ -1,7 +1,8 @@
 // gRPC to routing and customer-record, each call signed with the signed-in person's own token,
 // so the services see (and audit) who asked, with that person's role.
-import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { issueToken, type Role } from '../../../libs/auth';
+import { credentials, status, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { bearerMetadata, tokenSource, type Role } from '../../../libs/auth';
+import { unaryCall, type UnaryMethod } from '../../../libs/service';
 import type { CustomerRef } from './forms';
 import {
   CustomerRecordServiceClient,
@@ -34,13 +35,12 @@ export class BackendError extends Error {
   }
 }
 
-type Callback<Res> = (err: ServiceError | null, res: Res) => void;
-type Unary<Req, Res> = (req: Req, md: Metadata, options: { deadline: number }, cb: Callback<Res>) => unknown;
+type Unary<Req, Res> = UnaryMethod<Req, Res>;
 
 export class Backends {
   readonly routing: InstanceType<typeof RoutingServiceClient>;
   readonly record: InstanceType<typeof CustomerRecordServiceClient>;
-  private readonly tokens = new Map<string, { token: string; until: number }>();
+  private readonly tokens = new Map<string, () => Promise<string>>();
 
   constructor(
     routingAddr: string,
@@ -57,24 +57,19 @@ export class Backends {
     this.record.close();
   }
 
-  // Tokens live an hour and are renewed ten minutes before they run out.
+  /** The person's own token (an hour long, renewed at half its life) as call metadata. */
   private async metadata(caller: Caller): Promise<Metadata> {
     const key = `${caller.role}:${caller.id}`;
-    let cached = this.tokens.get(key);
-    if (!cached || cached.until < Date.now()) {
-      cached = { token: await issueToken(this.secret, caller, 3600), until: Date.now() + 50 * 60_000 };
-      this.tokens.set(key, cached);
-    }
-    const md = new Metadata();
-    md.set('authorization', `Bearer ${cached.token}`);
-    return md;
+    let token = this.tokens.get(key);
+    if (!token) this.tokens.set(key, (token = tokenSource(this.secret, caller, 3600)));
+    return bearerMetadata(await token());
   }
 
   private async call<Req, Res>(service: 'routing' | 'customer-record', caller: Caller, method: Unary<Req, Res>, client: object, req: Req): Promise<Res> {
     const md = await this.metadata(caller);
-    return new Promise<Res>((resolve, reject) =>
-      method.call(client, req, md, { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(new BackendError(service, err.code, err.details || err.message)) : resolve(res))),
-    );
+    return unaryCall(client, method, req, md, this.timeoutMs).catch((err: ServiceError) => {
+      throw new BackendError(service, err.code, err.details || err.message);
+    });
   }
 
   private r<Req, Res>(caller: Caller, method: Unary<Req, Res>, req: Req): Promise<Res> {

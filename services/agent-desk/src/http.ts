@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import type { Role } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { type Session, type SessionStore, type StaffMember, type StaffRoster } from '../../../libs/staff';
-import { Tier } from '../../../libs/proto';
+import { Channel, Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { customerRef, FormError, forms, parseForm } from './forms';
 import type { RateLimiter } from '../../../libs/rate-limit';
@@ -45,7 +45,7 @@ export function sameOrigin(req: http.IncomingMessage): boolean {
 
 /** Registers an agent or expert with routing using their roster profile. */
 export async function registerWithRouting(backends: Backends, member: StaffMember): Promise<void> {
-  const channels = { email: 1, sms: 2, voice: 3, chat: 4 } as const;
+  const channels = { email: Channel.CHANNEL_EMAIL, sms: Channel.CHANNEL_SMS, voice: Channel.CHANNEL_VOICE, chat: Channel.CHANNEL_CHAT } as const;
   await backends.registerAgent(
     { id: member.id, role: member.role },
     {

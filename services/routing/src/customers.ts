@@ -1,7 +1,9 @@
 // Customer flags and account manager from customer-record, when that service is configured.
 // Routing works without it (no flags); a slow or failing look-up never holds a contact back.
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
+import { bearerMetadata } from '../../../libs/auth';
 import { CustomerRecordServiceClient, FlagKind, type ContactReceived, type GetCustomerContextResponse } from '../../../libs/proto';
+import { unaryCall } from '../../../libs/service';
 import type { Logger } from '../../../libs/observability';
 import { errorDetails } from '../../../libs/observability';
 import type { CustomerInfo } from './core/engine';
@@ -15,13 +17,8 @@ export function customerRecordLookup(address: string, token: () => Promise<strin
   const lookup: CustomerLookup = async (contact) => {
     if (!contact.sender) return {};
     try {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${await token()}`);
-      const response = await new Promise<GetCustomerContextResponse>((resolve, reject) =>
-        client.getCustomerContext({ customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId }, metadata, { deadline: Date.now() + timeoutMs }, (err, res) =>
-          err ? reject(err) : resolve(res),
-        ),
-      );
+      const request = { customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId };
+      const response = await unaryCall(client, client.getCustomerContext, request, bearerMetadata(await token()), timeoutMs);
       return customerInfo(response);
     } catch (err) {
       logger.warn({ conversationId: contact.conversationId, ...errorDetails(err) }, 'customer-record look-up failed; routing without customer flags');
