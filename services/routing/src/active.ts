@@ -6,7 +6,7 @@
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { EventProducer } from '../../../libs/kafka';
-import { errorDetails, Gauge, type Logger } from '../../../libs/observability';
+import { errorDetails, sharedGauge, type Logger } from '../../../libs/observability';
 import { RoutingEngine, type Clock } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
 import { chooseOwner, decodeMemberState, encodeMemberState, Lease } from './ownership';
@@ -69,8 +69,7 @@ export class RoutingOwnership {
   constructor(private readonly deps: OwnershipDeps) {
     // Wall time, not the routing clock: the lease is about the coordinator's real timeouts.
     this.lease = new Lease({ now: () => Date.now() }, deps.leaseMs);
-    this.activeGauge =
-      (deps.metrics.getSingleMetric('cc_routing_active') as Gauge | undefined) ?? new Gauge({ name: 'cc_routing_active', help: '1 while this instance is the active router', registers: [deps.metrics] });
+    this.activeGauge = sharedGauge(deps.metrics, { name: 'cc_routing_active', help: '1 while this instance is the active router' });
     this.activeGauge.set(0);
   }
 
