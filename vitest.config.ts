@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['libs/testing/global-setup.ts'],
     // Integration tests share one broker and one store on a 2-core machine.
     fileParallelism: true,
     maxWorkers: 2,

@@ -7,13 +7,14 @@
 #   scripts/infra.sh status    say what runs where
 #
 # Binaries are cached under ${CC_CACHE_DIR:-~/.cache/contact-center} so that another clone on
-# the same machine reuses them; data, logs and pid files live in .local/ of this clone.
+# the same machine reuses them; data, logs and pid files live in .local/ of this clone
+# (LOCAL_INFRA_DIR to put them elsewhere: the test command runs its own pair there, on ports of its own).
 # KAFKA_BROKERS or MONGODB_URI set in the environment means "use that one": nothing is started for it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/contact-center}
-LOCAL=$ROOT/.local
+LOCAL=${LOCAL_INFRA_DIR:-$ROOT/.local}
 RUN=$LOCAL/run
 LOGS=$LOCAL/logs
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# The test command: set up, start the local infrastructure if it is not running, check the
-# protobuf schemas and the types, run every test. Infrastructure this run started is stopped after.
+# The test command: set up, start a Kafka broker and a store of the tests' own, check the
+# protobuf schemas and the types, run every test, stop what it started.
+#
+# The tests never share a broker or a store with a running system (`npm start` on the same
+# machine keeps its topics, consumer groups and databases to itself): each run starts its own
+# pair on free ports, with its data under .local/test/, and removes it afterwards.
+#   KEEP_INFRA=1            keep the pair running in .local/test/kept and reuse it next time
+#   KAFKA_BROKERS, MONGODB_URI   test against these instead (never a live system's)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash scripts/setup.sh
 # The browser tests drive Debian's Chromium.
 bash scripts/install-browser.sh >&2
-before=$(bash scripts/infra.sh status)
-bash scripts/infra.sh up
-if [[ $before != *running* ]] && [[ -z ${KEEP_INFRA:-} ]]; then
-  trap 'bash scripts/infra.sh down' EXIT
-fi
+source scripts/test-infra.sh
+start_test_infra
 bash scripts/proto.sh check
 echo "[test] type-checking" >&2
 npx tsc -p .

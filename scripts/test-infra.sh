@@ -1,0 +1,43 @@
+# Sourced by the test command (and the fault suite): a Kafka broker and a FerretDB of their own,
+# on free ports, so that they never see a running system's data nor it theirs.
+# start_test_infra exports KAFKA_BROKERS and MONGODB_URI for what runs next and, unless KEEP_INFRA
+# is set, stops the pair and removes its data when the calling shell exits.
+
+# Three free loopback ports (Kafka, its controller, FerretDB), held together while chosen.
+free_ports() {
+  node -e '
+    const net = require("node:net");
+    const servers = [0, 1, 2].map(() => net.createServer().listen(0, "127.0.0.1"));
+    Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r)))).then(() => {
+      console.log(servers.map((s) => s.address().port).join(" "));
+      servers.forEach((s) => s.close());
+    });'
+}
+
+start_test_infra() {
+  local dir stale
+  # A run that was killed leaves its pair behind: stop it.
+  for stale in "$ROOT"/.local/test/run-*; do
+    [[ -d $stale ]] && ! kill -0 "${stale##*-}" 2>/dev/null || continue
+    LOCAL_INFRA_DIR=$stale bash "$ROOT/scripts/infra.sh" down
+    rm -rf "$stale"
+  done
+  if [[ -n ${KEEP_INFRA:-} ]]; then
+    dir=$ROOT/.local/test/kept
+    mkdir -p "$dir"
+    [[ -s $dir/ports ]] || free_ports >"$dir/ports"
+  else
+    dir=$ROOT/.local/test/run-$$
+    rm -rf "$dir" && mkdir -p "$dir"
+    free_ports >"$dir/ports"
+    # shellcheck disable=SC2064  # the directory is fixed now
+    trap "LOCAL_INFRA_DIR='$dir' bash '$ROOT/scripts/infra.sh' down; rm -rf '$dir'" EXIT
+  fi
+  read -r kafka_port controller_port ferretdb_port <"$dir/ports"
+  # What is given in KAFKA_BROKERS or MONGODB_URI is used as it is (never a live system's).
+  LOCAL_INFRA_DIR=$dir LOCAL_KAFKA_PORT=$kafka_port LOCAL_KAFKA_CONTROLLER_PORT=$controller_port \
+    LOCAL_FERRETDB_PORT=$ferretdb_port bash "$ROOT/scripts/infra.sh" up
+  export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$kafka_port}
+  export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$ferretdb_port}
+  echo "[test] testing against Kafka $KAFKA_BROKERS and ${MONGODB_URI%%\?*} (the tests' own, data in ${dir#"$ROOT"/})" >&2
+}
