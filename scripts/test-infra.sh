@@ -34,9 +34,10 @@ start_test_infra() {
     trap "LOCAL_INFRA_DIR='$dir' bash '$ROOT/scripts/infra.sh' down; rm -rf '$dir'" EXIT
   fi
   read -r kafka_port controller_port ferretdb_port <"$dir/ports"
+  # Exported so that what runs next (the fault suite) can restart the pair where it was.
+  export LOCAL_INFRA_DIR=$dir LOCAL_KAFKA_PORT=$kafka_port LOCAL_KAFKA_CONTROLLER_PORT=$controller_port LOCAL_FERRETDB_PORT=$ferretdb_port
   # What is given in KAFKA_BROKERS or MONGODB_URI is used as it is (never a live system's).
-  LOCAL_INFRA_DIR=$dir LOCAL_KAFKA_PORT=$kafka_port LOCAL_KAFKA_CONTROLLER_PORT=$controller_port \
-    LOCAL_FERRETDB_PORT=$ferretdb_port bash "$ROOT/scripts/infra.sh" up
+  bash "$ROOT/scripts/infra.sh" up
   export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$kafka_port}
   export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$ferretdb_port}
   echo "[test] testing against Kafka $KAFKA_BROKERS and ${MONGODB_URI%%\?*} (the tests' own, data in ${dir#"$ROOT"/})" >&2

@@ -1,0 +1,100 @@
+// Agents at the desk during the fault suite, over routing's real gRPC API: each accepts every
+// offer, replies once on the conversation's channel and resolves it. They follow take-overs as
+// the desk does: a standby answers UNAVAILABLE, so every call tries each routing instance.
+import { credentials, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { bearerMetadata, issueToken } from '../../libs/auth';
+import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '../../libs/proto';
+import { sleep } from './system';
+
+const CHANNELS = [Channel.CHANNEL_EMAIL, Channel.CHANNEL_SMS, Channel.CHANNEL_CHAT, Channel.CHANNEL_VOICE];
+
+export class Agents {
+  private readonly clients: RoutingServiceClient[];
+  private running = false;
+  private readonly streams = new Set<ClientReadableStream<WatchAssignmentsResponse>>();
+  /** Conversations whose accept this suite's agents saw acknowledged. */
+  readonly accepted = new Set<string>();
+  readonly handled = new Set<string>();
+
+  constructor(
+    routingAddresses: string[],
+    private readonly secret: string,
+    private readonly count: number,
+  ) {
+    this.clients = routingAddresses.map((a) => new RoutingServiceClient(a, credentials.createInsecure()));
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    for (let a = 0; a < this.count; a++) void this.work(`chaos-agent-${a}`);
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const s of this.streams) s.cancel();
+    for (const c of this.clients) c.close();
+  }
+
+  /** One agent: registers, goes available and watches its offers, on whichever instance is active. */
+  private async work(agentId: string): Promise<void> {
+    const supervisor = bearerMetadata(await issueToken(this.secret, { id: 'chaos-supervisor', role: 'supervisor' }));
+    const md = bearerMetadata(await issueToken(this.secret, { id: agentId, role: 'agent' }));
+    while (this.running) {
+      for (const client of this.clients) {
+        if (!this.running) return;
+        try {
+          await unary(client, 'registerAgent', { agentId, name: agentId, tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: 'general', level: 3 }], languages: ['en'], capacity: CHANNELS.map((channel) => ({ channel, capacity: 500, active: 0 })), totalCapacity: 2000 }, supervisor);
+          await this.watch(client, agentId, md);
+        } catch {
+          // A standby, a restarting instance or a dropped stream: try the next instance.
+        }
+      }
+      await sleep(500);
+    }
+  }
+
+  private watch(client: RoutingServiceClient, agentId: string, md: Metadata): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const stream = client.watchAssignments({}, md);
+      this.streams.add(stream);
+      const end = (err?: Error) => {
+        this.streams.delete(stream);
+        err ? reject(err) : resolve();
+      };
+      stream.on('data', (u: WatchAssignmentsResponse) => {
+        if (u.update?.$case === 'offer') void this.handle(client, u.update.offer.conversationId, u.update.offer.channel, md);
+      });
+      stream.on('error', (err: Error) => end(err));
+      stream.on('end', () => end());
+      unary(client, 'setPresence', { agentId, presence: Presence.PRESENCE_AVAILABLE }, md).catch((err: Error) => {
+        stream.cancel();
+        end(err);
+      });
+    });
+  }
+
+  /**
+   * Chats stay open (the visitor keeps writing, and a resolved chat would be queued anew); a
+   * mail or an SMS is one contact, answered and resolved.
+   */
+  private async handle(client: RoutingServiceClient, conversationId: string, channel: Channel, md: Metadata): Promise<void> {
+    try {
+      await unary(client, 'acceptOffer', { conversationId }, md);
+      this.accepted.add(conversationId);
+      await unary(client, 'reply', { conversationId, text: `Thanks, we are on it (${conversationId.slice(-6)})`, subject: '' }, md);
+      if (channel !== Channel.CHANNEL_CHAT) await unary(client, 'resolve', { conversationId, disposition: 'answered' }, md);
+      this.handled.add(conversationId);
+    } catch {
+      // The offer moved on (take-over, timeout): routing offers the conversation again.
+    }
+  }
+}
+
+type Method = 'registerAgent' | 'setPresence' | 'acceptOffer' | 'reply' | 'resolve';
+
+function unary(client: RoutingServiceClient, method: Method, request: object, md: Metadata): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const call = client[method] as unknown as (req: object, md: Metadata, options: { deadline: Date }, cb: (err: ServiceError | null) => void) => unknown;
+    call.call(client, request, md, { deadline: new Date(Date.now() + 5000) }, (err) => (err ? reject(err) : resolve()));
+  });
+}

@@ -1,0 +1,140 @@
+// The fault suite: steady load on every channel while, one at a time, the broker, the store and
+// each service are killed with kill -9 (or frozen) and brought back; then the topics and the store
+// are asked what happened. One row per fault: accepted, lost, doubled, dead letters, seconds to
+// recover. Exits 1 when anything was lost or doubled, a transient fault left a dead letter, or a
+// service was not ready again within 30 s.
+//   npm run chaos              every fault
+//   npm run chaos -- --short   the broker, the store and the active routing instance (in npm test)
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Agents } from './agents';
+import { type Fault, faultsFor } from './faults';
+import { Load } from './load';
+import { Outbox } from './outbox';
+import { printTable, rowsFor, type PhaseWindow } from './report';
+import { freePorts, Infrastructure, ROOT, ServiceProcess, sleep, type ServiceSpec } from './system';
+import { gatherFindings, type Findings } from './verdict';
+
+const short = process.argv.includes('--short');
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+const mongoUri = process.env.MONGODB_URI ?? '';
+if (brokers.length === 0 || !mongoUri) throw new Error('KAFKA_BROKERS and MONGODB_URI must name the suite\'s own broker and store: run npm run chaos');
+
+const RECOVERY_LIMIT_S = 30;
+const run = randomBytes(3).toString('hex');
+const logDir = path.join(ROOT, '.local', 'chaos', run);
+mkdirSync(logDir, { recursive: true });
+
+const { smtp, emailHttp, sms, chatA, chatB, crGrpc, crHttp, routingAGrpc, routingAHttp, routingBGrpc, routingBHttp, outboxSmtp, outboxTwilio } = await freePorts(['smtp', 'emailHttp', 'sms', 'chatA', 'chatB', 'crGrpc', 'crHttp', 'routingAGrpc', 'routingAHttp', 'routingBGrpc', 'routingBHttp', 'outboxSmtp', 'outboxTwilio'] as const);
+const secrets = { jwt: randomBytes(32).toString('base64url'), chat: randomBytes(32).toString('base64url'), twilio: randomBytes(16).toString('hex') };
+const company = '+14155550100';
+const common = {
+  KAFKA_BROKERS: brokers.join(','),
+  MONGODB_URI: mongoUri,
+  MONGODB_DATABASE: 'contactcenter',
+  KAFKA_REPLICATION_FACTOR: String(Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1)),
+  LOG_LEVEL: 'info',
+  AUTH_JWT_SECRET: secrets.jwt,
+  CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${crGrpc}`,
+};
+const routing = (name: string, grpc: number, http: number): ServiceSpec => ({ name, service: 'routing', httpPort: http, env: { ...common, GRPC_PORT: String(grpc), HTTP_PORT: String(http) } });
+const specs: ServiceSpec[] = [
+  { name: 'customer-record', service: 'customer-record', httpPort: crHttp, env: { ...common, GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) } },
+  routing('routing-a', routingAGrpc, routingAHttp),
+  routing('routing-b', routingBGrpc, routingBHttp),
+  {
+    name: 'email',
+    service: 'email',
+    httpPort: emailHttp,
+    env: { ...common, SMTP_PORT: String(smtp), HTTP_PORT: String(emailHttp), SUPPORT_DOMAINS: 'support.test', SMTP_URL: `smtp://127.0.0.1:${outboxSmtp}`, MAIL_FROM: 'Support <help@support.test>', SMTP_RATE_PER_IP: '100000', SMTP_RATE_PER_SENDER: '1000' },
+  },
+  {
+    name: 'sms-voice',
+    service: 'sms-voice',
+    httpPort: sms,
+    env: { ...common, HTTP_PORT: String(sms), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
+  },
+  { name: 'chat-a', service: 'chat', httpPort: chatA, env: { ...common, HTTP_PORT: String(chatA), CHAT_TOKEN_SECRET: secrets.chat } },
+  { name: 'chat-b', service: 'chat', httpPort: chatB, env: { ...common, HTTP_PORT: String(chatB), CHAT_TOKEN_SECRET: secrets.chat } },
+];
+
+const infra = new Infrastructure();
+const outbox = new Outbox();
+await outbox.start(outboxSmtp, outboxTwilio);
+const services = specs.map((s) => new ServiceProcess(s, logDir));
+// One after another, so that they do not all compile at once on a small machine; routing's first
+// instance becomes the active one, the second joins as its standby.
+const startedAt = Date.now();
+for (const s of services) {
+  s.start();
+  if (!(await waitUntil(() => (s.spec.name === 'routing-a' ? s.ready() : s.alive()), 120))) throw new Error(`${s.spec.name} did not start within 120 s; see ${logDir}/${s.spec.name}.log`);
+}
+const system = { infra, services, brokerCount: Number(process.env.LOCAL_KAFKA_BROKERS ?? 1) };
+if ((await waitReady(services, 120)) === undefined) throw new Error(`services not ready after 120 s; logs in ${logDir}`);
+const startup = (Date.now() - startedAt) / 1000;
+console.log(`[chaos] ${services.length} service instances ready in ${startup.toFixed(1)} s; logs in ${path.relative(ROOT, logDir)}`);
+
+const agents = new Agents([`127.0.0.1:${routingAGrpc}`, `127.0.0.1:${routingBGrpc}`], secrets.jwt, 8);
+await agents.start();
+const load = new Load(run, { smtpPorts: [smtp], smsPort: sms, smsPublicBaseUrl: `http://127.0.0.1:${sms}`, twilioAuthToken: secrets.twilio, companyNumber: company, chatPorts: [chatA, chatB] }, { email: 3, sms: 3, chatters: 10 });
+load.start();
+await sleep(5000);
+
+const windows: PhaseWindow[] = [];
+for (const fault of faultsFor(short, system.brokerCount)) windows.push(await runFault(fault));
+
+console.log('[chaos] load stopped; waiting for senders to finish their retries');
+await load.stop();
+const findings = await settle();
+agents.stop();
+await Promise.all(services.map((s) => s.stop()));
+await outbox.stop();
+
+const rows = rowsFor(windows, load, findings);
+printTable(rows, load, findings);
+writeFileSync(path.join(logDir, 'result.json'), JSON.stringify({ rows, findings, notAccepted: load.notAccepted }, null, 2));
+const failed = rows.some((r) => r.lost > 0 || r.doubled > 0 || r.deadLetters > 0 || r.notAccepted > 0 || !(r.recoveredS! <= RECOVERY_LIMIT_S));
+process.exit(failed ? 1 : 0);
+
+async function runFault(fault: Fault): Promise<PhaseWindow> {
+  const start = Date.now();
+  console.log(`[chaos] ${fault.name}`);
+  const back = await fault.inject(system);
+  const recoveredS = await waitReady(services, 60, back);
+  console.log(`[chaos]   ${recoveredS === undefined ? 'NOT ready within 60 s' : `every service ready ${recoveredS.toFixed(1)} s after the fault ended`}`);
+  await sleep(4000);
+  return { name: fault.name, start, end: Date.now(), recoveredS };
+}
+
+/**
+ * Seconds from `since` until every service instance answers ready (routing: one instance, the
+ * active; a standby is unready by design), or undefined after `limitS`.
+ */
+async function waitReady(instances: ServiceProcess[], limitS: number, since = Date.now()): Promise<number | undefined> {
+  const allReady = async () => {
+    const ready = await Promise.all(instances.map((s) => s.ready()));
+    return instances.some((s, i) => s.spec.service === 'routing' && ready[i]) && instances.every((s, i) => s.spec.service === 'routing' || ready[i]);
+  };
+  return (await waitUntil(allReady, limitS)) ? (Date.now() - since) / 1000 : undefined;
+}
+
+async function waitUntil(probe: () => Promise<boolean>, limitS: number): Promise<boolean> {
+  const deadline = Date.now() + limitS * 1000;
+  while (Date.now() < deadline) {
+    if (await probe()) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Reads the verdict again until every accepted contact has arrived everywhere, or 60 s passed. */
+async function settle(): Promise<Findings> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const findings = await gatherFindings({ brokers, mongoUri, database: 'contactcenter', accepted: load.accepted, outbox });
+    const pending = findings.missingContacts.length + findings.missingHistory.length + findings.neverQueued.length;
+    if (pending === 0 || Date.now() > deadline) return findings;
+    await sleep(2000);
+  }
+}

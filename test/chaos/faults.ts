@@ -1,0 +1,75 @@
+// The faults, one at a time. Each returns when the fault is over (the dependency is back, the
+// process restarted), which is when the recovery clock starts.
+import { type Infrastructure, type ServiceProcess, sleep } from './system';
+
+export interface ChaosSystem {
+  infra: Infrastructure;
+  services: ServiceProcess[];
+  brokerCount: number;
+}
+
+export interface Fault {
+  name: string;
+  inject(system: ChaosSystem): Promise<number>;
+}
+
+const DOWN_MS = 5000;
+/** How long a supervisor (npm start, Kubernetes) takes to start a crashed process again. */
+const RESTART_AFTER_MS = 2000;
+
+const infraKill = (name: string, part: 'kafka' | 'ferretdb'): Fault => ({
+  name,
+  async inject({ infra }) {
+    infra.kill(part);
+    await sleep(DOWN_MS);
+    infra.up();
+    return Date.now();
+  },
+});
+
+/** The routing instance that is active (the ready one), else the first. */
+function activeRouting(services: ServiceProcess[]): Promise<ServiceProcess> {
+  const routing = services.filter((s) => s.spec.service === 'routing');
+  return Promise.all(routing.map((s) => s.ready())).then((ready) => routing[ready.indexOf(true)] ?? routing[0]!);
+}
+
+const serviceKill = (name: string, pick: (services: ServiceProcess[]) => Promise<ServiceProcess>): Fault => ({
+  name,
+  async inject({ services }) {
+    const victim = await pick(services);
+    await victim.kill();
+    const killedAt = Date.now();
+    await sleep(RESTART_AFTER_MS);
+    victim.start();
+    // A routing take-over does not wait for the restart: the clock starts at the kill.
+    return victim.spec.service === 'routing' ? killedAt : Date.now();
+  },
+});
+
+const named = (instance: string) => async (services: ServiceProcess[]) => services.find((s) => s.spec.name === instance)!;
+
+/** The closest to a cut network without namespaces: the process stops answering anyone. */
+const routingFrozen: Fault = {
+  name: 'active routing frozen 20 s (SIGSTOP, as a cut network)',
+  async inject({ services }) {
+    const victim = await activeRouting(services);
+    victim.freeze();
+    const frozenAt = Date.now();
+    await sleep(20_000);
+    victim.thaw();
+    return frozenAt;
+  },
+};
+
+export function faultsFor(short: boolean, brokerCount: number): Fault[] {
+  const core = [infraKill('Kafka broker kill -9', 'kafka'), infraKill('store (FerretDB) kill -9', 'ferretdb'), serviceKill('active routing kill -9', activeRouting)];
+  if (short) return core;
+  return [
+    ...core,
+    serviceKill('customer-record kill -9', named('customer-record')),
+    serviceKill('email kill -9', named('email')),
+    serviceKill('sms-voice kill -9', named('sms-voice')),
+    serviceKill('chat (one of two) kill -9', named('chat-a')),
+    routingFrozen,
+  ];
+}

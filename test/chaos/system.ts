@@ -1,0 +1,134 @@
+// The system under fault: the local Kafka and FerretDB of the suite's own (scripts/test-infra.sh)
+// and the services as real processes on fixed ports, so that a killed one comes back where the
+// load expects it. Faults are real: kill -9, SIGSTOP.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const INFRA_DIR = process.env.LOCAL_INFRA_DIR ?? '';
+
+export interface ServiceSpec {
+  /** Name of this instance, e.g. routing-a. */
+  name: string;
+  /** Folder under services/. */
+  service: string;
+  env: Record<string, string>;
+  httpPort: number;
+}
+
+/** A free loopback port for each name, held together while chosen. */
+export async function freePorts<K extends string>(names: readonly K[]): Promise<Record<K, number>> {
+  const servers = names.map(() => net.createServer().listen(0, '127.0.0.1'));
+  await Promise.all(servers.map((s) => new Promise((r) => s.once('listening', r))));
+  const ports = Object.fromEntries(names.map((n, i) => [n, (servers[i]!.address() as net.AddressInfo).port])) as Record<K, number>;
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** One service instance as a child process; its output goes to a log file of its own. */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  private readonly log: WriteStream;
+  exits = 0;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    logDir: string,
+  ) {
+    this.log = createWriteStream(path.join(logDir, `${spec.name}.log`), { flags: 'a' });
+  }
+
+  start(): void {
+    const child = spawn(process.execPath, ['--import', 'tsx', `services/${this.spec.service}/src/main.ts`], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.spec.env, INSTANCE_ID: this.spec.name },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(this.log, { end: false });
+    child.stderr!.pipe(this.log, { end: false });
+    child.once('exit', () => {
+      this.exits++;
+      if (this.child === child) this.child = undefined;
+    });
+    this.child = child;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** kill -9, as a crash. */
+  async kill(): Promise<void> {
+    await signalAndWait(this.child, 'SIGKILL');
+  }
+
+  /** SIGTERM, as an orchestrator stops a pod. */
+  async stop(): Promise<void> {
+    await signalAndWait(this.child, 'SIGTERM', 20_000);
+  }
+
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** /readyz answers 200. */
+  ready(): Promise<boolean> {
+    return this.answers('/readyz');
+  }
+
+  /** /healthz answers 200: the process is up, ready or not. */
+  alive(): Promise<boolean> {
+    return this.answers('/healthz');
+  }
+
+  private async answers(path: string): Promise<boolean> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.spec.httpPort}${path}`, { signal: AbortSignal.timeout(2000) });
+      return res.status === 200;
+    } catch {
+      // Not listening (killed, starting): not answering.
+      return false;
+    }
+  }
+}
+
+async function signalAndWait(child: ChildProcess | undefined, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The local infrastructure's processes, through the pid files scripts/infra.sh keeps. */
+export class Infrastructure {
+  constructor(private readonly env: Record<string, string | undefined> = process.env) {
+    if (!INFRA_DIR) throw new Error('LOCAL_INFRA_DIR is not set: run the fault suite with npm run chaos');
+  }
+
+  /** kill -9 of the Kafka broker or FerretDB. */
+  kill(part: 'kafka' | 'ferretdb'): void {
+    const pid = Number(readFileSync(path.join(INFRA_DIR, 'run', `${part}.pid`), 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+  }
+
+  /** Starts what is not running again, as an operator would: scripts/infra.sh up. */
+  up(): void {
+    const result = spawnSync('bash', [path.join(ROOT, 'scripts/infra.sh'), 'up'], { cwd: ROOT, env: this.infraEnv(), encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`scripts/infra.sh up failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  }
+
+  private infraEnv(): NodeJS.ProcessEnv {
+    const { KAFKA_BROKERS: _k, MONGODB_URI: _m, ...rest } = this.env;
+    return rest;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
