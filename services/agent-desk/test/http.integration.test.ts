@@ -170,7 +170,8 @@ describe('agent desk over HTTP', () => {
     expect((await signIn('ana')).res.status).toBe(200);
   });
 
-  it('adds and updates staff with the staff command, password from the environment or stdin', async () => {
+  // Six runs of the command, each a Node process compiling TypeScript: slow on a loaded machine.
+  it('adds and updates staff with the staff command, password from the environment or stdin', { timeout: 180_000 }, async () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
     const staff = (args: string[], env: Record<string, string> = {}, stdin = '') =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

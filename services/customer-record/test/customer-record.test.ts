@@ -128,13 +128,16 @@ describe('customer-record service', () => {
     expect(chatCustomer.customer!.customerId).toBe(customerId);
     expect(await h.service.store.customers.countDocuments({ mergedInto: null, 'identities.value': `${person}@example.com` })).toBe(1);
 
-    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2 }, 'agent');
-    expect(history.entries.map((e) => e.text)).toEqual(['Still waiting for the refund', 'Any news?']);
-    const rest = await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2, pageToken: history.nextPageToken }, 'agent');
-    expect(rest.entries.map((e) => e.text)).toEqual(['My invoice is wrong']);
-    expect(rest.nextPageToken).toBe('');
+    // Routing instances of other test files read the same inbound topic and may add their events
+    // (queued, offered…) to these conversations: the pages are checked on the messages they hold.
+    const messagesIn = (r: GetHistoryResponse) => r.entries.filter((e) => e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN).map((e) => e.text);
+    const pages: GetHistoryResponse[] = [await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2 }, 'agent')];
+    expect(pages[0]!.entries).toHaveLength(2);
+    while (pages.at(-1)!.nextPageToken) pages.push(await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2, pageToken: pages.at(-1)!.nextPageToken }, 'agent'));
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flatMap(messagesIn)).toEqual(['Still waiting for the refund', 'Any news?', 'My invoice is wrong']);
     const sms = await h.call<object, GetHistoryResponse>('getHistory', { customerId, channel: Channel.CHANNEL_SMS }, 'agent');
-    expect(sms.entries).toHaveLength(1);
+    expect(messagesIn(sms)).toEqual(['Any news?']);
   });
 
   it('projects conversation events, and replaying the topics leaves the history unchanged', { timeout: 150_000 }, async () => {
