@@ -72,19 +72,24 @@ export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, ex
   });
 }
 
-export function deliveryReported(
-  message: OutboundMessage,
-  outcome: { delivered: boolean; errorCode?: string; detail?: string; permanent?: boolean },
-  now: Date,
-): ConversationEvent {
+/** What became of an outbound mail. uncertain: the send window closed without an answer. */
+export interface DeliveryOutcomeReport {
+  delivered: boolean;
+  errorCode?: string;
+  detail?: string;
+  permanent?: boolean;
+  uncertain?: boolean;
+}
+
+export function deliveryReported(message: OutboundMessage, outcome: DeliveryOutcomeReport, now: Date): ConversationEvent {
   return ConversationEvent.fromPartial({
-    eventId: deliveryEventId(message.messageId, outcome.delivered),
+    eventId: deliveryEventId(message.messageId, outcome.delivered, outcome.uncertain),
     conversationId: message.conversationId,
     occurredAt: now,
     channel: Channel.CHANNEL_EMAIL,
     reason: outcome.delivered
       ? { code: 'delivery.sent', text: 'accepted by the outbound mail server' }
-      : { code: outcome.permanent ? 'delivery.failed_permanently' : 'delivery.gave_up', text: outcome.detail ?? '' },
+      : { code: failureReasonCode(outcome), text: outcome.detail ?? '' },
     step: {
       $case: 'deliveryReported',
       deliveryReported: {
@@ -98,6 +103,13 @@ export function deliveryReported(
   });
 }
 
-export function deliveryEventId(messageId: string, delivered: boolean): string {
-  return `email-delivery-${createHash('sha256').update(`${messageId}/${delivered}`).digest('hex').slice(0, 32)}`;
+function failureReasonCode(outcome: DeliveryOutcomeReport): string {
+  if (outcome.uncertain) return 'delivery.uncertain';
+  return outcome.permanent ? 'delivery.failed_permanently' : 'delivery.gave_up';
+}
+
+/** Stable per message and outcome: the same report published again is one event downstream. */
+export function deliveryEventId(messageId: string, delivered: boolean, uncertain = false): string {
+  const outcome = uncertain ? 'uncertain' : String(delivered);
+  return `email-delivery-${createHash('sha256').update(`${messageId}/${outcome}`).digest('hex').slice(0, 32)}`;
 }

@@ -1,13 +1,15 @@
 // Outbound mail: replies and notifications for email conversations, sent with nodemailer,
-// threaded with In-Reply-To/References and the reference in the subject.
+// threaded with In-Reply-To/References and the reference in the subject. Each outbound message
+// is claimed in the store before it is handed to the server, so it is mailed at most once.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Registry } from 'prom-client';
-import { topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
-import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
+import { deliverOnce, DeliveryInterruptedError, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
+import { InvalidEventError, RetryLaterError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
+import { sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { EmailConfig } from './config';
-import { deliveryReported } from './messages';
-import type { EmailStore } from './store';
+import { deliveryReported, type DeliveryOutcomeReport } from './messages';
+import type { EmailConversation, EmailStore } from './store';
 import { replySubject } from './threading';
 
 /** Kinds that mean something in a mailbox; typing indicators and the like are for live channels. */
@@ -28,12 +30,29 @@ export interface OutboundDeps {
   transporter?: Transporter;
 }
 
-/** A send that failed; permanent when the server refused for good (5xx). */
-export function classifySendError(err: unknown): { permanent: boolean; code: string; detail: string } {
-  const e = err as { responseCode?: number; code?: string; message?: string };
+/**
+ * Bounds on one send, so the window in which a crash leaves a mail "maybe sent" is bounded too.
+ * SEND_WINDOW_MS is how long another delivery waits on a claim still "sending" before calling it
+ * uncertain: above what the transport's timeouts allow one send to take.
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+export const SEND_WINDOW_MS = 120_000;
+
+/**
+ * What a failed send proves. An SMTP reply is the server's word: 5xx refused for good, 4xx not
+ * now (nothing was taken either way). A connection that never opened sent nothing. Anything
+ * else (a timeout, a connection cut mid-transaction) may have left the mail with the server.
+ */
+export function classifySmtpFailure(err: unknown): SendFailure {
+  const e = err as { responseCode?: number; code?: string; syscall?: string; message?: string };
   const detail = e.message ?? String(err);
-  if (typeof e.responseCode === 'number') return { permanent: e.responseCode >= 500, code: String(e.responseCode), detail };
-  return { permanent: false, code: e.code ?? 'ERROR', detail };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400) {
+    return { kind: e.responseCode >= 500 ? 'refused-permanently' : 'refused-temporarily', code: String(e.responseCode), detail };
+  }
+  if (e.syscall === 'connect' || e.code === 'EDNS') return { kind: 'refused-temporarily', code: e.code ?? 'ECONNECTION', detail };
+  // Refused by nodemailer itself before connecting (no usable recipient, bad configuration).
+  if (e.code === 'EENVELOPE' || e.code === 'ECONFIG') return { kind: 'refused-permanently', code: e.code, detail };
+  return { kind: 'uncertain', code: e.code ?? 'ERROR', detail };
 }
 
 export function messageIdFor(outboundMessageId: string, from: string): string {
@@ -43,16 +62,22 @@ export function messageIdFor(outboundMessageId: string, from: string): string {
 
 export function createOutboundHandler(deps: OutboundDeps) {
   const { config, store, producer, logger } = deps;
-  const transporter = deps.transporter ?? nodemailer.createTransport(config.SMTP_URL);
-  const sent = sharedCounter(deps.metrics, { name: 'cc_email_outbound_total', help: 'Outbound mail by outcome', labelNames: ['outcome'] });
+  const transporter = deps.transporter ?? nodemailer.createTransport({ url: config.SMTP_URL, ...SMTP_TIMEOUTS });
+  const sent = sharedCounter(deps.metrics, {
+    name: 'cc_email_outbound_total',
+    help: 'Outbound mail by outcome (sent, already_sent, failed_permanently, gave_up, uncertain, no_recipient)',
+    labelNames: ['outcome'],
+  });
+  const stopping = new AbortController();
 
-  const report = async (message: OutboundMessage, outcome: Parameters<typeof deliveryReported>[1]) => {
+  const report = async (message: OutboundMessage, outcome: DeliveryOutcomeReport) => {
     const event = deliveryReported(message, outcome, new Date());
     await producer.publish(topics.conversationEvents, message.conversationId, event, { id: event.eventId });
   };
 
   const handler = async ({ value: message }: ConsumedEvent<OutboundMessage>): Promise<void> => {
     if (message.channel !== Channel.CHANNEL_EMAIL || !MAILED.has(message.kind)) return;
+    if (!message.messageId) throw new InvalidEventError(`outbound message for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
     const conversation = await store.conversation(message.conversationId);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_EMAIL ? message.recipient.value : conversation?.customerAddress;
     if (!to) {
@@ -60,41 +85,73 @@ export function createOutboundHandler(deps: OutboundDeps) {
       await report(message, { delivered: false, permanent: true, errorCode: 'NO_RECIPIENT', detail: 'no email address for this conversation' });
       return;
     }
-    const reference = message.conversationReference || conversation?.reference || '';
-    const thread = conversation?.messageIds ?? [];
-    const messageId = messageIdFor(message.messageId, config.MAIL_FROM);
-    const mail = {
-      from: config.MAIL_FROM,
-      to,
-      subject: message.subject ? ensureReference(message.subject, reference) : replySubject(conversation?.subject ?? '', reference),
-      text: message.text,
-      messageId,
-      ...(thread.length ? { inReplyTo: thread[thread.length - 1], references: thread } : {}),
-      // RFC 3834: what the system sends by itself is marked, so other robots do not answer it.
-      ...(message.kind === OutboundKind.OUTBOUND_KIND_REPLY ? {} : { headers: { 'Auto-Submitted': 'auto-replied' } }),
-    };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await transporter.sendMail(mail);
-        break;
-      } catch (err) {
-        const failure = classifySendError(err);
-        if (failure.permanent || attempt >= config.OUTBOUND_MAX_ATTEMPTS) {
-          sent.inc({ outcome: failure.permanent ? 'failed_permanently' : 'gave_up' });
-          logger.warn({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail not delivered');
-          const detail = failure.permanent ? failure.detail : `gave up after ${attempt} attempts: ${failure.detail}`;
-          await report(message, { delivered: false, permanent: failure.permanent, errorCode: failure.code, detail });
-          return;
-        }
-        logger.info({ conversationId: message.conversationId, attempt, ...errorDetails(err) }, 'outbound mail failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 10_000)));
-      }
+    const mail = composeMail(message, to, conversation, config);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await deliverOnce({
+        id: message.messageId,
+        claims: store.deliveries,
+        send: async () => (await transporter.sendMail(mail)).messageId || mail.messageId,
+        classify: classifySmtpFailure,
+        maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
+        backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 10_000),
+        sendWindowMs: SEND_WINDOW_MS,
+        signal: stopping.signal,
+        onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail refused for now; retrying'),
+      });
+    } catch (err) {
+      if (err instanceof DeliveryInterruptedError) throw new RetryLaterError(err.message);
+      throw err;
     }
-    if (conversation) await store.addMessage(message.conversationId, messageId);
-    sent.inc({ outcome: 'sent' });
-    await report(message, { delivered: true });
+    await settle(message, outcome, conversation, mail.messageId);
   };
-  return { handler, close: () => transporter.close() };
+
+  /** Everything after the send runs again on a redelivery that finds the mail already sent. */
+  const settle = async (message: OutboundMessage, outcome: DeliveryOutcome, conversation: EmailConversation | undefined, messageId: string) => {
+    const where = { conversationId: message.conversationId, outboundMessageId: message.messageId };
+    if (outcome.kind === 'sent') {
+      if (conversation) await store.addMessage(message.conversationId, messageId);
+      if (!outcome.repeated) sent.inc({ outcome: 'sent' });
+      else sent.inc({ outcome: 'already_sent' });
+      await report(message, { delivered: true });
+    } else if (outcome.kind === 'uncertain') {
+      if (!outcome.repeated) {
+        sent.inc({ outcome: 'uncertain' });
+        logger.warn(where, 'outbound mail may or may not have been delivered; not sent again');
+      }
+      await report(message, { delivered: false, permanent: true, uncertain: true, errorCode: outcome.code, detail: outcome.detail });
+    } else {
+      if (!outcome.repeated) {
+        sent.inc({ outcome: outcome.permanent ? 'failed_permanently' : 'gave_up' });
+        logger.warn({ ...where, code: outcome.code }, 'outbound mail not delivered');
+      }
+      await report(message, { delivered: false, permanent: outcome.permanent, errorCode: outcome.code, detail: outcome.detail });
+    }
+  };
+
+  return {
+    handler,
+    /** No new attempt starts after this: a mail waiting for its next try is left for a later delivery. */
+    stopRetrying: () => stopping.abort(),
+    close: () => transporter.close(),
+  };
+}
+
+function composeMail(message: OutboundMessage, to: string, conversation: EmailConversation | undefined, config: EmailConfig) {
+  const reference = message.conversationReference || conversation?.reference || '';
+  const thread = conversation?.messageIds ?? [];
+  return {
+    from: config.MAIL_FROM,
+    to,
+    subject: message.subject ? ensureReference(message.subject, reference) : replySubject(conversation?.subject ?? '', reference),
+    text: message.text,
+    // Derived from the outbound message id: the same on every attempt, so a receiving system
+    // that de-duplicates on Message-ID sees one message.
+    messageId: messageIdFor(message.messageId, config.MAIL_FROM),
+    ...(thread.length ? { inReplyTo: thread[thread.length - 1], references: thread } : {}),
+    // RFC 3834: what the system sends by itself is marked, so other robots do not answer it.
+    ...(message.kind === OutboundKind.OUTBOUND_KIND_REPLY ? {} : { headers: { 'Auto-Submitted': 'auto-replied' } }),
+  };
 }
 
 function ensureReference(subject: string, reference: string): string {

@@ -8,21 +8,38 @@ import { createSmtpServer } from './inbound';
 import { createOutboundHandler } from './outbound';
 import { EmailStore } from './store';
 
+/**
+ * How long open SMTP sessions get to finish on shutdown: long enough for a mail in DATA to hear
+ * from Kafka, well inside the 15 s after which the runtime exits anyway. Then they get 421.
+ */
+export const smtpCloseGraceMs = (config: Pick<EmailConfig, 'PUBLISH_TIMEOUT_MS'>) => Math.min(config.PUBLISH_TIMEOUT_MS + 1000, 8000);
+
 export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory } = {}) {
   const { db } = await connectMongo(ctx, config);
   const store = new EmailStore(db);
   await store.ensureIndexes();
   const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
 
+  // Parts stop in reverse order of registration. Shutdown runs: stop listening for SMTP, stop
+  // retrying outbound mail, stop the outbound consumer (it commits), close the outbound
+  // transport, then wait (bounded) for open SMTP sessions, which may still publish, so the
+  // producer and the store are closed after them.
+  let smtpClosed: Promise<void> = Promise.resolve();
+  ctx.onStop('smtp sessions', () => smtpClosed);
+
   if (config.EMAIL_OUTBOUND_ENABLED) {
     const outbound = createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
     ctx.onStop('outbound transport', () => outbound.close());
     await consumer({ groupId: config.EMAIL_OUTBOUND_GROUP }).on(topics.outbound, outbound.handler).start();
+    ctx.onStop('outbound retries', () => outbound.stopRetrying());
   }
 
   const smtp = createSmtpServer({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+  smtp.options.closeTimeout = smtpCloseGraceMs(config);
   const smtpPort = await listen(smtp.server, config.SMTP_PORT, config.BIND_HOST);
-  ctx.onStop('smtp server', () => new Promise<void>((resolve) => smtp.close(() => resolve())));
+  ctx.onStop('smtp listener', () => {
+    smtpClosed = new Promise<void>((resolve) => smtp.close(() => resolve()));
+  });
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
   return { smtpPort, httpPort, store };
 }

@@ -1,5 +1,8 @@
-// The email service's own collections: its thread index and stored attachments.
-import { Binary, MongoServerError, type Collection, type Db } from 'mongodb';
+// The email service's own collections: its thread index, stored attachments and the claims
+// that keep each outbound mail to one send.
+import { Binary, type Collection, type Db } from 'mongodb';
+import type { DeliveryRecord } from '../../../libs/delivery';
+import { MongoDeliveryClaims } from '../../../libs/delivery/mongo';
 import { InsertBatcher } from '../../../libs/store';
 import type { ThreadIndex } from './threading';
 
@@ -30,8 +33,11 @@ export class EmailStore implements ThreadIndex {
   private readonly messages: Collection<ThreadMessage>;
   private readonly conversations: Collection<EmailConversation>;
   private readonly attachments: Collection<StoredAttachment>;
+  /** One record per outbound message id, inserted before the mail is handed to the server. */
+  readonly deliveries: MongoDeliveryClaims;
 
   constructor(db: Db) {
+    this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('email_deliveries'));
     this.messages = db.collection('email_thread_messages');
     this.conversations = db.collection('email_conversations');
     this.attachments = db.collection('email_attachments');

@@ -1,8 +1,11 @@
-// Outbound SMS through the real twilio client, and bridging queued calls to agents.
+// Outbound SMS through the real twilio client, and bridging queued calls to agents. Each SMS
+// part is claimed in the store before it is handed to Twilio, so it is sent at most once:
+// Twilio's Messages API has no idempotency key of its own.
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import type { Registry } from 'prom-client';
-import { topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
+import { deliverOnce, DeliveryInterruptedError, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
+import { InvalidEventError, RetryLaterError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
 import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, ConversationEvent, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { SmsVoiceConfig } from './config';
@@ -25,7 +28,34 @@ export function createTwilioClient(config: Pick<SmsVoiceConfig, 'TWILIO_ACCOUNT_
       return super.request<T>({ ...opts, uri: opts.uri.replace(/^https:\/\/api\.twilio\.com/, base) });
     }
   }
-  return twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: new RebasedRequestClient() });
+  return twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: new RebasedRequestClient({ timeout: TWILIO_TIMEOUT_MS }) });
+}
+
+/**
+ * One REST call to Twilio takes at most TWILIO_TIMEOUT_MS; another delivery waits on a part
+ * still "sending" for SEND_WINDOW_MS before calling it uncertain (above the timeout).
+ */
+export const TWILIO_TIMEOUT_MS = 15_000;
+export const SEND_WINDOW_MS = 60_000;
+
+/** Errors of a request that never reached Twilio: nothing can have been created. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * What a failed messages.create proves. An HTTP answer from Twilio created nothing: 429 and
+ * 5xx may pass later, other 4xx are final. A request that never connected sent nothing. A
+ * timeout or a connection cut after the request went out may have created the message.
+ */
+export function classifyTwilioFailure(err: unknown): SendFailure {
+  const e = err as { status?: number; code?: number | string; message?: string; syscall?: string };
+  const detail = e.message ?? String(err);
+  if (typeof e.status === 'number' && e.status >= 400) {
+    const code = String(e.code ?? e.status);
+    return { kind: e.status === 429 || e.status >= 500 ? 'refused-temporarily' : 'refused-permanently', code, detail };
+  }
+  const code = typeof e.code === 'string' ? e.code : 'ERROR';
+  if (NEVER_CONNECTED.has(code) || e.syscall === 'connect') return { kind: 'refused-temporarily', code, detail };
+  return { kind: 'uncertain', code, detail };
 }
 
 /** Twilio answers 429 and 5xx for what may pass later; other 4xx answers are final. */
@@ -41,6 +71,8 @@ export interface SmsOutboundDeps {
   producer: EventProducer;
   logger: Logger;
   metrics: Registry;
+  /** Aborted when the service stops: an SMS waiting for its next try is left for a later delivery. */
+  signal?: AbortSignal;
 }
 
 export function createOutboundHandler(deps: SmsOutboundDeps) {
@@ -49,13 +81,13 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   const sent = sharedCounter(deps.metrics, { name: 'cc_sms_outbound_total', help: 'Outbound SMS and call bridging by outcome', labelNames: ['outcome'] });
 
-  const report = async (message: OutboundMessage, outcome: { delivered: boolean; code?: string; detail?: string; permanent?: boolean }, sid = '') => {
+  const report = async (message: OutboundMessage, outcome: ReportedOutcome, sid = '') => {
     const event = ConversationEvent.fromPartial({
-      eventId: `sms-out-${message.messageId}-${outcome.delivered ? 'sent' : 'failed'}`,
+      eventId: `sms-out-${message.messageId}-${outcome.delivered ? 'sent' : outcome.uncertain ? 'uncertain' : 'failed'}`,
       conversationId: message.conversationId,
       occurredAt: new Date(),
       channel: message.channel,
-      reason: outcome.delivered ? { code: 'delivery.queued', text: `accepted by Twilio as ${sid}` } : { code: outcome.permanent ? 'delivery.failed_permanently' : 'delivery.gave_up', text: outcome.detail ?? '' },
+      reason: outcome.delivered ? { code: 'delivery.queued', text: `accepted by Twilio as ${sid}` } : { code: failureReasonCode(outcome), text: outcome.detail ?? '' },
       step: {
         $case: 'deliveryReported',
         deliveryReported: { outboundMessageId: message.messageId, delivered: outcome.delivered, errorCode: outcome.code ?? '', detail: outcome.detail ?? '', permanent: outcome.permanent ?? false },
@@ -92,15 +124,50 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
       sent.inc({ outcome: 'opted_out' });
       return report(message, { delivered: false, permanent: true, code: 'OPTED_OUT', detail: 'the customer replied STOP; no SMS may be sent until START' });
     }
+    const parts = splitBody(message.text);
     const sids: string[] = [];
-    for (const body of splitBody(message.text)) {
-      const created = await withRetries(message, () => client.messages.create({ from: numbers.company, to, body, statusCallback: `${base}/twilio/sms/status` }));
-      if (!created) return;
-      sids.push(created.sid);
-      await store.rememberSid(created.sid, message.conversationId);
+    for (const [i, body] of parts.entries()) {
+      const outcome = await deliverPart(message, i, () => client.messages.create({ from: numbers.company, to, body, statusCallback: `${base}/twilio/sms/status` }).then((m) => m.sid));
+      if (outcome.kind !== 'sent') return settleUnsent(message, outcome, i, parts.length);
+      sids.push(outcome.providerId);
+      // Runs again on a redelivery that finds the part sent: status callbacks must find the conversation.
+      await store.rememberSid(outcome.providerId, message.conversationId);
+      if (i === parts.length - 1) sent.inc({ outcome: outcome.repeated ? 'already_sent' : 'sent' });
     }
-    sent.inc({ outcome: 'sent' });
     await report(message, { delivered: true }, sids.join(','));
+  };
+
+  /** One claim per part: `<message id>/<part number>`, so a part already sent is skipped. */
+  const deliverPart = async (message: OutboundMessage, index: number, send: () => Promise<string>): Promise<DeliveryOutcome> => {
+    try {
+      return await deliverOnce({
+        id: `${message.messageId}/${index + 1}`,
+        claims: store.deliveries,
+        send,
+        classify: classifyTwilioFailure,
+        maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
+        backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 8000),
+        sendWindowMs: SEND_WINDOW_MS,
+        signal: deps.signal,
+        onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the SMS for now; retrying'),
+      });
+    } catch (err) {
+      if (err instanceof DeliveryInterruptedError) throw new RetryLaterError(err.message);
+      throw err;
+    }
+  };
+
+  const settleUnsent = async (message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>, index: number, total: number) => {
+    const where = { conversationId: message.conversationId, outboundMessageId: message.messageId, part: index + 1, parts: total };
+    // Parts before this one went out: say so, the customer has part of the text.
+    const partly = index > 0 ? ` (parts 1-${index} of ${total} were sent)` : '';
+    if (!outcome.repeated) {
+      const counted = outcome.kind === 'uncertain' ? 'uncertain' : outcome.permanent ? 'failed_permanently' : 'gave_up';
+      sent.inc({ outcome: counted });
+      logger.warn({ ...where, code: outcome.code }, outcome.kind === 'uncertain' ? 'SMS may or may not have been sent; not sent again' : 'SMS not sent');
+    }
+    const uncertain = outcome.kind === 'uncertain';
+    await report(message, { delivered: false, code: outcome.code, detail: outcome.detail + partly, permanent: uncertain || outcome.permanent, uncertain });
   };
 
   const connectCall = async (message: OutboundMessage) => {
@@ -124,7 +191,24 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
   };
 
   return async ({ value: message }: ConsumedEvent<OutboundMessage>): Promise<void> => {
-    if (message.channel === Channel.CHANNEL_SMS && TEXTED.has(message.kind)) return sendSms(message);
+    if (message.channel === Channel.CHANNEL_SMS && TEXTED.has(message.kind)) {
+      if (!message.messageId) throw new InvalidEventError(`outbound SMS for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
+      return sendSms(message);
+    }
     if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) return connectCall(message);
   };
+}
+
+interface ReportedOutcome {
+  delivered: boolean;
+  code?: string;
+  detail?: string;
+  permanent?: boolean;
+  /** The send window closed without an answer: it may or may not have gone; not sent again. */
+  uncertain?: boolean;
+}
+
+function failureReasonCode(outcome: ReportedOutcome): string {
+  if (outcome.uncertain) return 'delivery.uncertain';
+  return outcome.permanent ? 'delivery.failed_permanently' : 'delivery.gave_up';
 }

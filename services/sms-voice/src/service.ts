@@ -15,9 +15,12 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   const { db } = await connectMongo(ctx, config);
   const store = new SmsVoiceStore(db);
   const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
+  const outboundStopping = new AbortController();
   await consumer({ groupId: config.SMS_OUTBOUND_GROUP })
-    .on(topics.outbound, createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics }))
+    .on(topics.outbound, createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal }))
     .start();
+  // Runs before the consumer stops: an SMS waiting for its next try is left for later, not held.
+  ctx.onStop('outbound retries', () => outboundStopping.abort());
 
   const ops = createOpsHandler(ctx.metrics, ctx.readiness);
   let waitEstimates = noWaitEstimates;

@@ -1,7 +1,9 @@
 // The sms-voice service's own collections: which conversation a number pair is in, opt-outs,
-// handled Twilio sids and calls.
+// handled Twilio sids, calls, and the claims that keep each outbound SMS to one send.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
+import type { DeliveryRecord } from '../../../libs/delivery';
+import { MongoDeliveryClaims } from '../../../libs/delivery/mongo';
 import { InsertBatcher } from '../../../libs/store';
 
 interface Thread {
@@ -42,8 +44,11 @@ export class SmsVoiceStore {
   private readonly numberInserts: InsertBatcher<ConversationNumbers>;
   private readonly optOuts: Collection<OptOut>;
   readonly calls: Collection<Call>;
+  /** One record per outbound SMS part, inserted before it is handed to Twilio. */
+  readonly deliveries: MongoDeliveryClaims;
 
   constructor(db: Db) {
+    this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('sms_deliveries'));
     this.threads = db.collection('sms_threads');
     this.numbers = db.collection('sms_conversation_numbers');
     this.sids = db.collection('twilio_sids');
