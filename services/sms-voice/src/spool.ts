@@ -4,7 +4,9 @@
 // ce_id, once the broker is back, and removes them. A restarted process forwards what the
 // last one left.
 import type http from 'node:http';
+import path from 'node:path';
 import type { Gauge, Counter, Registry } from 'prom-client';
+import { ConfigError } from '../../../libs/config';
 import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
 import { errorDetails, sharedCounter, sharedGauge, type Logger, type Readiness } from '../../../libs/observability';
 import type { ContactReceived } from '../../../libs/proto';
@@ -62,7 +64,14 @@ export class ContactSpool {
 
   /** Opens the spool folder, takes in what a previous process left and starts forwarding it. */
   static async start(options: ContactSpoolOptions): Promise<ContactSpool> {
-    const { files, records, skipped } = await SpoolFiles.open(options.dir, options.logger);
+    const { files, records, skipped } = await SpoolFiles.open(options.dir, options.logger).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A folder that cannot be written is a setting to fix, said in one line like any other.
+      if (code && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'].includes(code)) {
+        throw new ConfigError([{ variable: 'SMS_VOICE_SPOOL_DIR', message: `cannot use ${path.resolve(options.dir)} (${code}); it must be a folder this process can write, on a disk that outlives it` }]);
+      }
+      throw err;
+    });
     const spool = new ContactSpool(files, options);
     for (const s of skipped) {
       spool.metrics.skipped.inc({ reason: s.reason });
