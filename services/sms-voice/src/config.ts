@@ -26,7 +26,19 @@ export const smsVoiceConfigShape = {
   /** Badly signed requests one address may send per minute before it gets 429. */
   BAD_SIGNATURES_PER_MINUTE: positiveInt(20),
   OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
-  PUBLISH_TIMEOUT_MS: durationMs(5000),
+  /** Wait for Kafka before a contact goes to the spool; Twilio gives up on a webhook after 15 s. */
+  PUBLISH_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0, 'must be a number of milliseconds, 0 or more')
+    .max(10_000, "must be at most 10000, to answer within Twilio's 15 s webhook timeout")
+    .default(5000),
+  /** Where contacts wait while Kafka is down; one folder per instance, on a disk that outlives the process. */
+  SMS_VOICE_SPOOL_DIR: z.string().min(1, 'must name a folder').default('.local/spool/sms-voice'),
+  /** Contacts the spool holds at most before webhooks are refused with 503; 0 turns the spool off. */
+  SMS_VOICE_SPOOL_MAX_RECORDS: z.coerce.number().int().min(0, 'must be a whole number, 0 or more (0 turns the spool off)').default(50_000),
+  /** Bytes of spooled contacts at most (kept in memory too, for the forwarder). */
+  SMS_VOICE_SPOOL_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   SMS_OUTBOUND_GROUP: z.string().default('sms-voice-outbound'),
 };
 

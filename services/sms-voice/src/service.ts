@@ -7,6 +7,7 @@ import { closeServer, createOpsHandler, errorDetails, listen } from '../../../li
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
 import type { SmsVoiceConfig } from './config';
 import { createOutboundHandler } from './outbound';
+import { ContactSpool, webhookReadiness } from './spool';
 import { SmsVoiceStore } from './store';
 import { noWaitEstimates, routingWaitEstimates } from './wait-estimates';
 import { createWebhookHandler } from './webhooks';
@@ -22,6 +23,18 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   // Runs before the consumer stops: an SMS waiting for its next try is left for later, not held.
   ctx.onStop('outbound retries', () => outboundStopping.abort());
 
+  const contacts = await ContactSpool.start({
+    dir: config.SMS_VOICE_SPOOL_DIR,
+    limits: { maxRecords: config.SMS_VOICE_SPOOL_MAX_RECORDS, maxBytes: config.SMS_VOICE_SPOOL_MAX_BYTES },
+    producer,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+  });
+  ctx.onStop('contact spool', () => contacts.stop());
+  // /readyz says Kafka is down when it does not acknowledge; /readyz/webhooks (for the load balancer) stays up while the spool has room.
+  ctx.readiness.add('kafka', () => producer.isConnected && contacts.kafkaAcknowledging);
+  const webhookReady = webhookReadiness(ctx.readiness, contacts);
+
   const ops = createOpsHandler(ctx.metrics, ctx.readiness);
   let waitEstimates = noWaitEstimates;
   if (config.ROUTING_GRPC_ADDR) {
@@ -30,9 +43,9 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     waitEstimates = routing.estimate;
     ctx.onStop('routing client', () => routing.close());
   }
-  const webhooks = createWebhookHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, waitEstimates });
+  const webhooks = createWebhookHandler({ config, store, producer, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates });
   const server = http.createServer((req, res) => {
-    if (ops(req, res)) return;
+    if (ops(req, res) || webhookReady(req, res)) return;
     webhooks(req, res).then(
       (handled) => {
         if (!handled) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -1,6 +1,7 @@
 // Twilio's webhooks over HTTP: every request's signature checked first, SMS and calls turned
-// into contacts, callers answered with TwiML. A webhook answers 200 only after Kafka
-// acknowledged what it carried; 503 otherwise, so Twilio retries and nothing is lost.
+// into contacts, callers answered with TwiML. A webhook carrying a contact answers 200 only
+// after Kafka acknowledged it or the local spool has it on disk (Twilio does not retry a failed
+// SMS webhook by itself); 503 when neither, for Twilio's retries or Fallback URL.
 import type http from 'node:http';
 import twilio from 'twilio';
 import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
@@ -11,6 +12,7 @@ import type { SmsVoiceConfig } from './config';
 import { RateLimiter } from '../../../libs/rate-limit';
 import { HttpError } from '../../../libs/web';
 import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
+import { SpoolRefusedError, type ContactSpool } from './spool';
 import type { SmsVoiceStore } from './store';
 import { noWaitEstimates, type WaitEstimates } from './wait-estimates';
 
@@ -20,6 +22,8 @@ export interface WebhookDeps {
   config: SmsVoiceConfig;
   store: SmsVoiceStore;
   producer: EventProducer;
+  /** Where contacts go: Kafka, or the spool while Kafka does not acknowledge. */
+  contacts: Pick<ContactSpool, 'deliver'>;
   logger: Logger;
   metrics: Registry;
   waitEstimates?: WaitEstimates;
@@ -53,7 +57,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
   const refusedSources = new RateLimiter(config.BAD_SIGNATURES_PER_MINUTE, 60_000);
   const phone = (value: string | undefined, field: string) => toE164(value ?? '', field, config.DEFAULT_PHONE_COUNTRY);
 
-  const publishContact = (contact: ContactReceived) => producer.publish(topics.contactInbound, contact.conversationId, contact, { id: contact.contactId });
+  const deliverContact = (contact: ContactReceived, whenSpooled?: ContactReceived) => deps.contacts.deliver(contact, whenSpooled);
   const publishEvent = (event: ConversationEvent) => producer.publish(topics.conversationEvents, event.conversationId, event, { id: event.eventId });
 
   const sms: Route = async (p) => {
@@ -77,7 +81,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
       sha256: '',
       storageRef: p[`MediaUrl${i}`] ?? '',
     })).filter((m) => m.storageRef);
-    await publishContact(
+    await deliverContact(
       ContactReceived.fromPartial({
         contactId: `sms-${sid}`,
         conversationId: thread.conversationId,
@@ -103,12 +107,21 @@ export function createWebhookHandler(deps: WebhookDeps) {
     const existing = await store.calls.findOne({ _id: sid });
     const conversationId = existing?.conversationId ?? `conv-${sid}`;
     if (!existing) await store.calls.updateOne({ _id: sid }, { $setOnInsert: { conversationId, customer, company, startedAt: now() } }, { upsert: true });
-    await publishContact({
-      ...callContact(sid, { conversationId, customer, company }, ContactKind.CONTACT_KIND_CALL, existing?.startedAt ?? now()),
-      contactId: `call-${sid}`,
-      newConversation: true,
-    });
+    const call = { conversationId, customer, company };
+    const at = existing?.startedAt ?? now();
+    // A call Kafka cannot take now cannot be queued either: the caller is told the lines are
+    // busy, and a callback request is spooled, to be routed when the broker is back.
+    const promised = callbackRequest(sid, call, at);
+    const outcome = await deliverContact(
+      { ...callContact(sid, call, ContactKind.CONTACT_KIND_CALL, at), contactId: `call-${sid}`, newConversation: true },
+      { ...promised, newConversation: true, channelMetadata: { ...promised.channelMetadata, 'callback-reason': 'lines-busy' } },
+    );
     const response = new VoiceResponse();
+    if (outcome === 'spooled') {
+      response.say(LINES_BUSY);
+      response.hangup();
+      return response.toString();
+    }
     response.say('Thank you for calling. Please hold while we connect you to the next available agent.');
     response.enqueue({ waitUrl: `${base}/twilio/voice/wait`, waitUrlMethod: 'POST', action: `${base}/twilio/voice/queue-result`, method: 'POST' }, 'support');
     return response.toString();
@@ -142,8 +155,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     }
     const call = await store.calls.findOne({ _id: sid });
     if (!call) throw new HttpError(404, `unknown call ${sid}`);
-    const contact = callContact(sid, call, ContactKind.CONTACT_KIND_CALLBACK_REQUEST, now());
-    await publishContact({ ...contact, contactId: `callback-${sid}`, channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } });
+    await deliverContact(callbackRequest(sid, call, now()));
     response.say('Thank you. We will call you back as soon as an agent is free. Goodbye.');
     response.leave();
     return response.toString();
@@ -237,7 +249,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
       const body = await route(params);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
     } catch (err) {
-      status = err instanceof HttpError ? err.status : err instanceof InvalidNumberError ? 400 : err instanceof KafkaUnavailableError ? 503 : 500;
+      status = err instanceof HttpError ? err.status : err instanceof InvalidNumberError ? 400 : err instanceof KafkaUnavailableError || err instanceof SpoolRefusedError ? 503 : 500;
       if (status >= 500) logger.warn({ path, status, ...errorDetails(err) }, 'webhook not accepted');
       const message = status === 500 ? 'internal error' : err instanceof Error ? err.message : String(err);
       res.writeHead(status, { 'content-type': 'text/plain', ...(status === 503 ? { 'retry-after': '5' } : {}) }).end(message);
@@ -246,6 +258,15 @@ export function createWebhookHandler(deps: WebhookDeps) {
     }
     return true;
   };
+}
+
+/** Said to a caller when the call cannot be queued (Kafka is down) and a callback is spooled instead. */
+export const LINES_BUSY = 'All our lines are busy right now. We have your number and will call you back as soon as an agent is free. Goodbye.';
+
+/** The caller asked to be called back (or was promised a call back): routed as a contact of the call's conversation. */
+function callbackRequest(sid: string, call: { conversationId: string; customer: string; company: string }, at: Date): ContactReceived {
+  const contact = callContact(sid, call, ContactKind.CONTACT_KIND_CALLBACK_REQUEST, at);
+  return { ...contact, contactId: `callback-${sid}`, channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } };
 }
 
 /** A voice contact of a call: who called which number, on the call's conversation. */

@@ -2,6 +2,9 @@
 // Twilio signs them; the twilio client talks to a local server that answers like Twilio's REST API.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,8 +79,13 @@ const customer = () => `+1415555${String(Math.floor(Math.random() * 9000) + 1000
 const contacts = () => recorder.values(topics.contactInbound);
 const events = () => recorder.values(topics.conversationEvents);
 
+// Each instance owns its spool folder.
+const spoolDirs: string[] = [];
 function configFor(overrides: Record<string, string> = {}) {
+  const spoolDir = mkdtempSync(path.join(tmpdir(), 'sms-voice-spool-'));
+  spoolDirs.push(spoolDir);
   return loadConfig(smsVoiceConfigShape, {
+    SMS_VOICE_SPOOL_DIR: spoolDir,
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,
@@ -110,6 +118,7 @@ afterAll(async () => {
   await recorder.close();
   await new Promise((r) => twilioApi.close(r));
   await dropDatabase(database);
+  for (const dir of spoolDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('inbound SMS', () => {
@@ -380,13 +389,14 @@ describe('voice with routing', () => {
 });
 
 describe('Kafka unreachable', () => {
+  // With the spool turned off; spool.integration.test.ts covers the spool.
   it('answers 503 while Kafka is unreachable, then accepts the retry once', async () => {
     const network = cuttableSocketFactory();
     const outage = testContext('sms-outage');
     const probe = http.createServer();
     const free = await listen(probe, 0);
     await new Promise((r) => probe.close(r));
-    const { port: outagePort } = await startSmsVoiceService(outage, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, PUBLISH_TIMEOUT_MS: '1500' }), { socketFactory: network.socketFactory });
+    const { port: outagePort } = await startSmsVoiceService(outage, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, PUBLISH_TIMEOUT_MS: '1500', SMS_VOICE_SPOOL_MAX_RECORDS: '0' }), { socketFactory: network.socketFactory });
     try {
       const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'during the outage' };
       const signed = (p: Record<string, string>) => post('/twilio/sms', p, { url: `http://127.0.0.1:${outagePort}/twilio/sms` }, () => outagePort);
