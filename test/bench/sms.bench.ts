@@ -4,7 +4,9 @@
 //   BENCH_WEBHOOKS (default 2000), BENCH_CLIENTS (default 50)
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import twilio from 'twilio';
 import { loadConfig } from '../../libs/config';
 import { listen } from '../../libs/observability';
@@ -25,6 +27,8 @@ async function main(): Promise<void> {
   await new Promise((r) => probe.close(r));
   const base = `http://127.0.0.1:${port}`;
   const ctx = testContext('sms-bench');
+  // A spool folder of its own: a running npm start holds the default one.
+  const spool = mkdtempSync(path.join(tmpdir(), 'sms-bench-spool-'));
   await startSmsVoiceService(
     ctx,
     loadConfig(smsVoiceConfigShape, {
@@ -36,12 +40,14 @@ async function main(): Promise<void> {
       TWILIO_AUTH_TOKEN: token,
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
       SMS_OUTBOUND_GROUP: uniqueId('bench'),
+      SMS_VOICE_SPOOL_DIR: spool,
     }),
   );
   const { latencies, failed, seconds } = await runLoad(import.meta.url, { base, token });
   console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, clients (a process of their own), Kafka and FerretDB on one machine`);
   console.table([{ webhooks: TOTAL, clients: CLIENTS, 'accepted/s': Math.round(latencies.length / seconds), 'p50 ms': percentile(latencies, 50), 'p99 ms': percentile(latencies, 99), failed }]);
   await ctx.stop();
+  rmSync(spool, { recursive: true, force: true });
   await dropDatabase(database);
   process.exit(failed ? 1 : 0);
 }

@@ -53,7 +53,7 @@ const specs: ServiceSpec[] = [
     name: 'sms-voice',
     service: 'sms-voice',
     httpPort: sms,
-    env: { ...common, HTTP_PORT: String(sms), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
+    env: { ...common, HTTP_PORT: String(sms), SMS_VOICE_SPOOL_DIR: path.join(logDir, 'sms-voice-spool'), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
   },
   { name: 'chat-a', service: 'chat', httpPort: chatA, env: { ...common, HTTP_PORT: String(chatA), CHAT_TOKEN_SECRET: secrets.chat } },
   { name: 'chat-b', service: 'chat', httpPort: chatB, env: { ...common, HTTP_PORT: String(chatB), CHAT_TOKEN_SECRET: secrets.chat } },
