@@ -1,17 +1,15 @@
-// The chat service's own MongoDB collections: conversations (sequence counter, visitor profile,
-// last known wait) and their numbered messages, kept so a reconnect can resume.
+// The chat service's own MongoDB collections: conversations (visitor profile, last known wait),
+// their messages, kept so a reconnect can resume, and the numbers claimed for those messages.
 import type { Collection, Db } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InsertBatcher } from '../../../libs/store';
+import { ConversationNumbers, type NumberDoc } from './numbers';
 import type { ChatEntry } from './protocol';
 
 export interface ConversationDoc {
   _id: string;
   visitorId: string;
   reference: string;
-  /** Last number given to a message of this conversation, either direction. */
-  seq: number;
-  /** How many visitor messages were numbered; the first one opens the conversation. */
-  customerSeq: number;
   name?: string;
   email?: string;
   createdAt: Date;
@@ -24,6 +22,7 @@ export interface MessageDoc {
   /** `<conversation>/c/<client message id>` or `<conversation>/o/<outbound message id>`: idempotent writes. */
   _id: string;
   conversationId: string;
+  /** 0 while the writer that claimed the message takes its number. */
   seq: number;
   from: ChatEntry['from'];
   kind: ChatEntry['kind'];
@@ -35,17 +34,30 @@ export interface MessageDoc {
   newConversation?: boolean;
 }
 
+export interface ChatStoreOptions {
+  /**
+   * How long a message claimed by another writer may stay without its number before this
+   * writer numbers it instead (the other one stopped mid-way). Longer than a Kafka publish.
+   */
+  staleClaimMs?: number;
+}
+
 export class ChatStore {
   readonly conversations: Collection<ConversationDoc>;
   readonly messages: Collection<MessageDoc>;
+  readonly numbers: Collection<NumberDoc>;
+  private readonly messageInserts: InsertBatcher<MessageDoc>;
+  private readonly numbering: ConversationNumbers;
+  private readonly staleClaimMs: number;
 
-  constructor(db: Db, prefix = 'chat') {
+  constructor(db: Db, prefix = 'chat', options: ChatStoreOptions = {}) {
     this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
     this.messages = db.collection<MessageDoc>(`${prefix}_messages`);
+    this.numbers = db.collection<NumberDoc>(`${prefix}_numbers`);
     this.messageInserts = new InsertBatcher(this.messages);
+    this.numbering = new ConversationNumbers(this.numbers);
+    this.staleClaimMs = options.staleClaimMs ?? 15_000;
   }
-
-  private readonly messageInserts: InsertBatcher<MessageDoc>;
 
   async init(): Promise<void> {
     await this.messages.createIndex({ conversationId: 1, seq: 1 });
@@ -61,53 +73,77 @@ export class ChatStore {
     return this.conversations.findOne({ _id: id });
   }
 
+  /** The conversation, created with its first message (a hello alone writes nothing). */
+  async conversationFor(owner: ConversationOwner): Promise<ConversationDoc> {
+    for (let attempt = 1; ; attempt++) {
+      const found = await this.conversations.findOne({ _id: owner.conversationId });
+      if (found) return found;
+      try {
+        await this.conversations.updateOne({ _id: owner.conversationId }, { $setOnInsert: insertDefaults(owner) }, { upsert: true });
+      } catch (err) {
+        // Two first messages at once: the other upsert created it; read it on the next turn.
+        if ((err as { code?: number }).code !== 11000 || attempt >= 3) throw err;
+      }
+    }
+  }
+
   async updateConversation(id: string, set: Partial<Omit<ConversationDoc, '_id'>>): Promise<void> {
     if (Object.keys(set).length) await this.conversations.updateOne({ _id: id }, { $set: set });
   }
 
+  /** The conversation's last number given so far (0 for none). */
+  lastNumber(conversationId: string): Promise<number> {
+    return this.numbering.lastNumber(conversationId);
+  }
+
+  /** Whether a visitor message has opened the conversation. */
+  isOpened(conversationId: string): Promise<boolean> {
+    return this.numbering.isOpened(conversationId);
+  }
+
   /**
-   * Stores a message once; a repeat (resend, or another instance) gets the stored copy back.
-   * The conversation is created with its first message (a hello alone writes nothing), and the
-   * counter update returns the conversation, saving a read.
+   * Claims a message by inserting it unnumbered. `null`: it is this writer's to number (with
+   * `number`, then `markNumbered`). Otherwise another writer has it (a resend, another
+   * instance): its stored copy comes back once numbered, or `null` if that writer left it
+   * unnumbered for longer than `staleClaimMs` (it stopped mid-way) and this one takes over.
    */
-  async storeOnce(
-    id: string,
-    owner: ConversationOwner,
-    make: (seq: number, newConversation: boolean) => Omit<MessageDoc, '_id' | 'seq' | 'conversationId'>,
-    fromVisitor: boolean,
-  ): Promise<{ doc: MessageDoc; conversation: ConversationDoc | null }> {
-    const existing = await this.messages.findOne({ _id: id });
-    if (existing) return { doc: existing, conversation: null };
-    const conversation = await this.conversations.findOneAndUpdate(
-      { _id: owner.conversationId },
-      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 }, $setOnInsert: insertDefaults(owner) },
-      { returnDocument: 'after', upsert: true },
-    );
-    if (!conversation) throw new Error(`conversation ${owner.conversationId} could not be numbered`);
-    const doc: MessageDoc = { _id: id, conversationId: owner.conversationId, seq: conversation.seq, ...make(conversation.seq, fromVisitor && conversation.customerSeq === 1) };
-    try {
-      await this.messages.insertOne(doc);
-      return { doc, conversation };
-    } catch (err) {
-      // Another writer stored it first (two instances, or a concurrent resend): theirs wins; the
-      // number taken here is left unused, so numbers only increase, with an occasional gap.
-      if ((err as { code?: number }).code === 11000) {
-        const stored = await this.messages.findOne({ _id: id });
-        if (stored) return { doc: stored, conversation };
-      }
-      throw err;
+  async claim(draft: MessageDoc): Promise<MessageDoc | null> {
+    if ((await this.messageInserts.insert({ ...draft, seq: 0 })) === 'inserted') return null;
+    const deadline = Date.now() + this.staleClaimMs;
+    for (;;) {
+      const stored = await this.messages.findOne({ _id: draft._id });
+      if (!stored) throw new Error(`message ${draft._id} was reported stored but cannot be read`);
+      if (stored.seq > 0) return stored;
+      if (Date.now() > deadline) return null;
+      await sleep(5);
     }
   }
 
-  /** Takes the conversation's next number (creating the conversation with its first message). */
-  async nextNumber(owner: ConversationOwner, fromVisitor: boolean): Promise<ConversationDoc> {
-    const conversation = await this.conversations.findOneAndUpdate(
-      { _id: owner.conversationId },
-      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 }, $setOnInsert: insertDefaults(owner) },
-      { returnDocument: 'after', upsert: true },
-    );
-    if (!conversation) throw new Error(`conversation ${owner.conversationId} could not be numbered`);
-    return conversation;
+  /** Takes the message's number, and for a visitor message whether it opens the conversation. */
+  async number(draft: MessageDoc): Promise<{ seq: number; newConversation: boolean }> {
+    const [seq, newConversation] = await Promise.all([
+      this.numbering.claim(draft.conversationId, draft._id),
+      draft.from === 'visitor' ? this.numbering.opens(draft.conversationId, draft._id) : false,
+    ]);
+    return { seq, newConversation };
+  }
+
+  /**
+   * Writes the number into a claimed message. Only the claimant writes it, except that any
+   * writer may set `accepted` on a numbered one: the same values whoever writes.
+   */
+  async markNumbered(id: string, fields: { seq: number; newConversation: boolean; accepted: boolean }): Promise<void> {
+    await this.messages.updateOne({ _id: id }, { $set: fields });
+  }
+
+  /** Stores a numbered entry once, whichever instances store it at the same time. */
+  async storeOnce(draft: Omit<MessageDoc, 'seq'>): Promise<MessageDoc> {
+    const doc = { ...draft, seq: 0 };
+    const stored = await this.claim(doc);
+    if (stored) return stored;
+    const { seq } = await this.number(doc);
+    await this.markNumbered(doc._id, { seq, newConversation: false, accepted: doc.accepted });
+    return { ...doc, seq, newConversation: false };
   }
 
   /**

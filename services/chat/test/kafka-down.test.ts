@@ -23,6 +23,7 @@ describe('chat when Kafka is unreachable', () => {
     const client = await MongoClient.connect(MONGODB_URI);
     await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
     await client.close();
   });
 
