@@ -223,11 +223,11 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     // already, it gets the same ack; refused by Kafka before, it is published again with the
     // same number and ce_id, so numbers stay 1, 2, 3… on every instance.
     const draft: MessageDoc = { _id: `${claims.conversationId}/c/${clientMessageId}`, conversationId: claims.conversationId, seq: 0, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: false };
-    const [stored, conversation] = await Promise.all([store.claim(draft), store.conversationFor(claims)]);
+    const [stored, { conversation, profile }] = await Promise.all([store.claim(draft), store.conversationWithProfile(claims)]);
     if (stored?.accepted) return acked(session, clientMessageId, stored.seq, started);
     const doc = stored ?? { ...draft, ...(await store.number(draft)) };
     const numbered = { seq: doc.seq, newConversation: doc.newConversation ?? false };
-    const hints = identityHints(conversation);
+    const hints = identityHints(profile);
     const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
     const id = contactEventId(claims.visitorId, clientMessageId);
     const contact = ContactReceived.fromPartial({

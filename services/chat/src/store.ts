@@ -1,5 +1,6 @@
-// The chat service's own MongoDB collections: conversations (visitor profile, last known wait),
-// their messages, kept so a reconnect can resume, and the numbers claimed for those messages.
+// The chat service's own MongoDB collections: conversations (owner, last known wait, end,
+// survey), the visitor's profile, messages kept so a reconnect can resume, and the numbers
+// claimed for those messages.
 import type { Collection, Db } from 'mongodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InsertBatcher } from '../../../libs/store';
@@ -10,12 +11,21 @@ export interface ConversationDoc {
   _id: string;
   visitorId: string;
   reference: string;
-  name?: string;
-  email?: string;
   createdAt: Date;
   ended: boolean;
   wait?: { position: number | null; estimatedWaitMs: number };
   surveyQuestion?: string;
+}
+
+/**
+ * The visitor's name and email, apart from the conversation: every instance writes routing's
+ * updates into the conversation document, and on the local store a parallel write of other
+ * fields of the same document can undo this one (docs/architecture.md).
+ */
+export interface ProfileDoc {
+  _id: string;
+  name?: string;
+  email?: string;
 }
 
 export interface MessageDoc {
@@ -44,6 +54,7 @@ export interface ChatStoreOptions {
 
 export class ChatStore {
   readonly conversations: Collection<ConversationDoc>;
+  readonly profiles: Collection<ProfileDoc>;
   readonly messages: Collection<MessageDoc>;
   readonly numbers: Collection<NumberDoc>;
   private readonly messageInserts: InsertBatcher<MessageDoc>;
@@ -52,6 +63,7 @@ export class ChatStore {
 
   constructor(db: Db, prefix = 'chat', options: ChatStoreOptions = {}) {
     this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
+    this.profiles = db.collection<ProfileDoc>(`${prefix}_profiles`);
     this.messages = db.collection<MessageDoc>(`${prefix}_messages`);
     this.numbers = db.collection<NumberDoc>(`${prefix}_numbers`);
     this.messageInserts = new InsertBatcher(this.messages);
@@ -66,7 +78,13 @@ export class ChatStore {
   /** Records the visitor's name and email, creating the conversation if it has no message yet. */
   async saveProfile(owner: ConversationOwner, profile: { name?: string; email?: string }): Promise<void> {
     if (!profile.name && !profile.email) return;
-    await this.conversations.updateOne({ _id: owner.conversationId }, { $set: profile, $setOnInsert: insertDefaults(owner) }, { upsert: true });
+    await Promise.all([this.profiles.updateOne({ _id: owner.conversationId }, { $set: profile }, { upsert: true }), this.conversationFor(owner)]);
+  }
+
+  /** The conversation (created with its first message) and the visitor's profile, read together. */
+  async conversationWithProfile(owner: ConversationOwner): Promise<{ conversation: ConversationDoc; profile: Omit<ProfileDoc, '_id'> }> {
+    const [conversation, profile] = await Promise.all([this.conversationFor(owner), this.profiles.findOne({ _id: owner.conversationId }, { projection: { _id: 0 } })]);
+    return { conversation, profile: profile ?? {} };
   }
 
   getConversation(id: string): Promise<ConversationDoc | null> {

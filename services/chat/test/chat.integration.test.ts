@@ -42,6 +42,7 @@ describe('chat service with two instances', () => {
     await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
     await client.close();
   });
 

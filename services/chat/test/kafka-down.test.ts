@@ -24,6 +24,7 @@ describe('chat when Kafka is unreachable', () => {
     await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
     await client.close();
   });
 
