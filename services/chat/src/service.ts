@@ -212,7 +212,10 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     send(session, { type: 'welcome', token, conversationId: claims.conversationId, reference: claims.reference, resumed, lastSeq });
     if (resumed) {
       for (const doc of await store.entriesAfter(claims.conversationId, hello.lastSeq)) send(session, toEntry(doc));
-      if (conversation && !conversation.ended && (await store.isOpened(claims.conversationId))) send(session, waitFrame(conversation.wait, config.CHAT_SLA_TARGET_MS));
+      if (conversation) {
+        const [ended, wait, opened] = await Promise.all([store.fact(claims.conversationId, 'ended'), store.fact(claims.conversationId, 'wait'), store.isOpened(claims.conversationId)]);
+        if (opened && !ended) send(session, waitFrame(wait, config.CHAT_SLA_TARGET_MS));
+      }
     }
   }
 
@@ -259,7 +262,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     }
     await store.markNumbered(doc._id, { ...numbered, accepted: true });
     acked(session, clientMessageId, doc.seq, started);
-    if (numbered.newConversation) deliver(claims.conversationId, waitFrame(conversation.wait, config.CHAT_SLA_TARGET_MS));
+    if (numbered.newConversation) deliver(claims.conversationId, waitFrame(await store.fact(claims.conversationId, 'wait'), config.CHAT_SLA_TARGET_MS));
   }
 
   function acked(session: Session, clientMessageId: string, seq: number, started: bigint): void {
@@ -269,8 +272,8 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   }
 
   async function handleSurvey(session: Session, claims: VisitorClaims, score: number, comment: string | undefined): Promise<void> {
-    const conversation = await store.getConversation(claims.conversationId);
-    if (!conversation?.surveyQuestion) {
+    const surveyQuestion = await store.fact(claims.conversationId, 'surveyQuestion');
+    if (!surveyQuestion) {
       send(session, { type: 'error', code: 'invalid-frame', message: 'no survey was offered in this conversation' });
       return;
     }
@@ -281,7 +284,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       occurredAt: new Date(),
       channel: Channel.CHANNEL_CHAT,
       reason: { code: 'chat.survey_answered', text: 'the visitor answered the satisfaction survey in the chat widget' },
-      step: { $case: 'surveyAnswered', surveyAnswered: { question: conversation.surveyQuestion, score, comment: comment ?? '' } },
+      step: { $case: 'surveyAnswered', surveyAnswered: { question: surveyQuestion, score, comment: comment ?? '' } },
     });
     try {
       await kafka.producer.publish(topics.conversationEvents, claims.conversationId, event, { id: eventId });
@@ -305,13 +308,13 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       return;
     }
     if (effect.action === 'transient') {
-      if (effect.wait) await store.updateConversation(conversation._id, { wait: effect.wait });
+      if (effect.wait) await store.setFact(conversation._id, 'wait', effect.wait);
       deliver(conversation._id, effect.frame);
       return;
     }
     const doc = await store.storeOnce({ _id: `${conversation._id}/o/${message.messageId || eventId}`, conversationId: conversation._id, ...effect.entry, at: message.createdAt ?? new Date(), accepted: true });
-    if (effect.ends) await store.updateConversation(conversation._id, { ended: true });
-    if (effect.entry.kind === 'survey') await store.updateConversation(conversation._id, { surveyQuestion: doc.text });
+    if (effect.ends) await store.setFact(conversation._id, 'ended', true);
+    if (effect.entry.kind === 'survey') await store.setFact(conversation._id, 'surveyQuestion', doc.text);
     deliver(conversation._id, toEntry(doc));
   }
 

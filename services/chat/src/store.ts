@@ -1,6 +1,6 @@
-// The chat service's own MongoDB collections: conversations (owner, last known wait, end,
-// survey), the visitor's profile, messages kept so a reconnect can resume, and the numbers
-// claimed for those messages.
+// The chat service's own MongoDB collections: conversations (owner), what routing said of them
+// (one document per fact), the visitor's profile, messages kept so a reconnect can resume, and
+// the numbers claimed for those messages.
 import type { Collection, Db } from 'mongodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InsertBatcher } from '../../../libs/store';
@@ -12,16 +12,27 @@ export interface ConversationDoc {
   visitorId: string;
   reference: string;
   createdAt: Date;
-  ended: boolean;
+}
+
+/** What routing told about a conversation: every instance writes each of these, with the same values. */
+export interface ConversationFacts {
   wait?: { position: number | null; estimatedWaitMs: number };
+  ended?: boolean;
   surveyQuestion?: string;
 }
 
 /**
- * The visitor's name and email, apart from the conversation: every instance writes routing's
- * updates into the conversation document, and on the local store a parallel write of other
- * fields of the same document can undo this one (docs/architecture.md).
+ * One fact of a conversation, `<conversation>/<fact>`: one field per document, so a write that
+ * races another instance's write of a different fact cannot undo it (on the local store a
+ * parallel update of one document rewrites all of it; see docs/architecture.md).
  */
+interface FactDoc {
+  _id: string;
+  conversationId: string;
+  value: unknown;
+}
+
+/** The visitor's name and email, written by the visitor's own sessions only. */
 export interface ProfileDoc {
   _id: string;
   name?: string;
@@ -55,6 +66,7 @@ export interface ChatStoreOptions {
 export class ChatStore {
   readonly conversations: Collection<ConversationDoc>;
   readonly profiles: Collection<ProfileDoc>;
+  readonly facts: Collection<FactDoc>;
   readonly messages: Collection<MessageDoc>;
   readonly numbers: Collection<NumberDoc>;
   private readonly messageInserts: InsertBatcher<MessageDoc>;
@@ -64,6 +76,7 @@ export class ChatStore {
   constructor(db: Db, prefix = 'chat', options: ChatStoreOptions = {}) {
     this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
     this.profiles = db.collection<ProfileDoc>(`${prefix}_profiles`);
+    this.facts = db.collection<FactDoc>(`${prefix}_conversation_facts`);
     this.messages = db.collection<MessageDoc>(`${prefix}_messages`);
     this.numbers = db.collection<NumberDoc>(`${prefix}_numbers`);
     this.messageInserts = new InsertBatcher(this.messages);
@@ -105,8 +118,19 @@ export class ChatStore {
     }
   }
 
-  async updateConversation(id: string, set: Partial<Omit<ConversationDoc, '_id'>>): Promise<void> {
-    if (Object.keys(set).length) await this.conversations.updateOne({ _id: id }, { $set: set });
+  /** Records one fact; an upsert race with another instance writing the same value is retried once. */
+  async setFact<K extends keyof ConversationFacts>(conversationId: string, fact: K, value: NonNullable<ConversationFacts[K]>): Promise<void> {
+    const write = () => this.facts.updateOne({ _id: `${conversationId}/${fact}` }, { $set: { conversationId, value } }, { upsert: true });
+    try {
+      await write();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      await write();
+    }
+  }
+
+  async fact<K extends keyof ConversationFacts>(conversationId: string, fact: K): Promise<ConversationFacts[K]> {
+    return (await this.facts.findOne({ _id: `${conversationId}/${fact}` }))?.value as ConversationFacts[K];
   }
 
   /** The conversation's last number given so far (0 for none). */
@@ -192,7 +216,7 @@ export interface ConversationOwner {
 }
 
 function insertDefaults(owner: ConversationOwner) {
-  return { visitorId: owner.visitorId, reference: owner.reference, createdAt: new Date(), ended: false };
+  return { visitorId: owner.visitorId, reference: owner.reference, createdAt: new Date() };
 }
 
 export function toEntry(doc: MessageDoc): ChatEntry {

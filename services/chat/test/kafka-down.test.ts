@@ -25,6 +25,7 @@ describe('chat when Kafka is unreachable', () => {
     await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_conversation_facts`).drop().catch(() => undefined);
     await client.close();
   });
 

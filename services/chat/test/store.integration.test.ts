@@ -71,14 +71,21 @@ describe('chat store', () => {
     expect((await store.entriesAfter(conversationId, 0)).map((d) => [d.seq, d.text])).toEqual([[1, 'r1'], [2, 'r2']]);
   });
 
-  it("keeps the visitor's profile when every instance writes routing's updates of the conversation at the same time", async () => {
+  it("keeps the visitor's profile and every fact when both instances write routing's updates at the same time", async () => {
     const owner = { conversationId: uniqueId('conv'), visitorId: 'v_profile123', reference: 'ABCDEF' };
     await store.conversationFor(owner);
-    const updates = Array.from({ length: 20 }, (_, i) => (i % 2 ? elsewhere : store).updateConversation(owner.conversationId, { wait: { position: i + 1, estimatedWaitMs: 1000 } }));
-    await Promise.all([store.saveProfile(owner, { name: 'Ana Silva', email: 'ana@example.com' }), ...updates]);
+    const conv = owner.conversationId;
+    const writes = [store, elsewhere].flatMap((s) => [
+      s.setFact(conv, 'wait', { position: 2, estimatedWaitMs: 30_000 }),
+      s.setFact(conv, 'ended', true),
+      s.setFact(conv, 'surveyQuestion', 'How did we do?'),
+    ]);
+    await Promise.all([store.saveProfile(owner, { name: 'Ana Silva', email: 'ana@example.com' }), ...writes]);
     const { conversation, profile } = await elsewhere.conversationWithProfile(owner);
     expect(profile).toEqual({ name: 'Ana Silva', email: 'ana@example.com' });
-    expect(conversation).toMatchObject({ visitorId: 'v_profile123', reference: 'ABCDEF', ended: false });
-    expect(conversation.wait?.position).toBeGreaterThan(0);
+    expect(conversation).toMatchObject({ visitorId: 'v_profile123', reference: 'ABCDEF' });
+    expect(await store.fact(conv, 'wait')).toEqual({ position: 2, estimatedWaitMs: 30_000 });
+    expect(await store.fact(conv, 'ended')).toBe(true);
+    expect(await elsewhere.fact(conv, 'surveyQuestion')).toBe('How did we do?');
   });
 });
