@@ -40,6 +40,11 @@ interface Session {
   /** Frames of one connection are handled one after the other, so acks keep the order. */
   chain: Promise<void>;
   helloTimer?: NodeJS.Timeout;
+  /**
+   * The visitor's name and email as this session knows them (stored at hello, then from its
+   * profile frames): read once, not for every message, since reads cost on the local store.
+   */
+  profile: { name?: string; email?: string };
 }
 
 export async function startChat(ctx: ServiceContext, config: ChatConfig, overrides: ChatOverrides = {}): Promise<ChatService> {
@@ -115,7 +120,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   });
 
   function onConnection(ws: WebSocket, origin: string): void {
-    const session: Session = { ws, origin, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve() };
+    const session: Session = { ws, origin, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve(), profile: {} };
     session.helloTimer = setTimeout(() => closeWith(session, CLOSE.policyViolation, 'no hello'), config.CHAT_HELLO_TIMEOUT_MS);
     ws.on('error', (err) => log.debug(errorDetails(err), 'visitor socket error'));
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -157,7 +162,9 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       case 'typing':
         return; // No contract carries the visitor's typing yet; accepted and dropped.
       case 'profile': {
-        await store.saveProfile(claims, identityHints(frame));
+        const hints = identityHints(frame);
+        session.profile = { ...session.profile, ...hints };
+        await store.saveProfile(claims, hints);
         return;
       }
       case 'message':
@@ -189,7 +196,9 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
         return closeWith(session, CLOSE.policyViolation, err instanceof InvalidTokenError ? `invalid token: ${err.reason}` : 'invalid token');
       }
       // No stored conversation is fine: the token is ours and nothing was written yet.
-      conversation = await store.getConversation(claims.conversationId);
+      let stored;
+      [conversation, stored] = await Promise.all([store.getConversation(claims.conversationId), store.profile(claims.conversationId)]);
+      session.profile = stored;
       if (conversation && conversation.visitorId !== claims.visitorId) {
         frames.inc({ outcome: 'bad-token' });
         return closeWith(session, CLOSE.policyViolation, 'invalid token: conversation belongs to another visitor');
@@ -202,6 +211,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);
       claims = verifyVisitorToken(config.CHAT_TOKEN_SECRET, token);
     }
+    session.profile = { ...session.profile, ...hints };
     await store.saveProfile(claims, hints);
     if (session.ws.readyState !== session.ws.OPEN) return;
     session.claims = claims;
@@ -226,11 +236,11 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     // already, it gets the same ack; refused by Kafka before, it is published again with the
     // same number and ce_id, so numbers stay 1, 2, 3… on every instance.
     const draft: MessageDoc = { _id: `${claims.conversationId}/c/${clientMessageId}`, conversationId: claims.conversationId, seq: 0, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: false };
-    const [stored, { conversation, profile }] = await Promise.all([store.claim(draft), store.conversationWithProfile(claims)]);
+    const [stored] = await Promise.all([store.claim(draft), store.ensureConversation(claims)]);
     if (stored?.accepted) return acked(session, clientMessageId, stored.seq, started);
     const doc = stored ?? { ...draft, ...(await store.number(draft)) };
     const numbered = { seq: doc.seq, newConversation: doc.newConversation ?? false };
-    const hints = identityHints(profile);
+    const hints = identityHints(session.profile);
     const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
     const id = contactEventId(claims.visitorId, clientMessageId);
     const contact = ContactReceived.fromPartial({

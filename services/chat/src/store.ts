@@ -72,6 +72,8 @@ export class ChatStore {
   private readonly messageInserts: InsertBatcher<MessageDoc>;
   private readonly numbering: ConversationNumbers;
   private readonly staleClaimMs: number;
+  /** Conversations known to exist (they are never deleted). */
+  private readonly knownConversations = new Set<string>();
 
   constructor(db: Db, prefix = 'chat', options: ChatStoreOptions = {}) {
     this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
@@ -91,31 +93,37 @@ export class ChatStore {
   /** Records the visitor's name and email, creating the conversation if it has no message yet. */
   async saveProfile(owner: ConversationOwner, profile: { name?: string; email?: string }): Promise<void> {
     if (!profile.name && !profile.email) return;
-    await Promise.all([this.profiles.updateOne({ _id: owner.conversationId }, { $set: profile }, { upsert: true }), this.conversationFor(owner)]);
+    await Promise.all([this.profiles.updateOne({ _id: owner.conversationId }, { $set: profile }, { upsert: true }), this.ensureConversation(owner)]);
   }
 
-  /** The conversation (created with its first message) and the visitor's profile, read together. */
-  async conversationWithProfile(owner: ConversationOwner): Promise<{ conversation: ConversationDoc; profile: Omit<ProfileDoc, '_id'> }> {
-    const [conversation, profile] = await Promise.all([this.conversationFor(owner), this.profiles.findOne({ _id: owner.conversationId }, { projection: { _id: 0 } })]);
-    return { conversation, profile: profile ?? {} };
+  async profile(conversationId: string): Promise<Omit<ProfileDoc, '_id'>> {
+    return (await this.profiles.findOne({ _id: conversationId }, { projection: { _id: 0 } })) ?? {};
   }
 
-  getConversation(id: string): Promise<ConversationDoc | null> {
-    return this.conversations.findOne({ _id: id });
+  async getConversation(id: string): Promise<ConversationDoc | null> {
+    const found = await this.conversations.findOne({ _id: id });
+    if (found) this.rememberConversation(id);
+    return found;
   }
 
-  /** The conversation, created with its first message (a hello alone writes nothing). */
-  async conversationFor(owner: ConversationOwner): Promise<ConversationDoc> {
-    for (let attempt = 1; ; attempt++) {
-      const found = await this.conversations.findOne({ _id: owner.conversationId });
-      if (found) return found;
-      try {
-        await this.conversations.updateOne({ _id: owner.conversationId }, { $setOnInsert: insertDefaults(owner) }, { upsert: true });
-      } catch (err) {
-        // Two first messages at once: the other upsert created it; read it on the next turn.
-        if ((err as { code?: number }).code !== 11000 || attempt >= 3) throw err;
-      }
+  /**
+   * Creates the conversation with its first message (a hello alone writes nothing). A
+   * conversation never changes once created, so one this instance has seen is not read again.
+   */
+  async ensureConversation(owner: ConversationOwner): Promise<void> {
+    if (this.knownConversations.has(owner.conversationId)) return;
+    try {
+      await this.conversations.updateOne({ _id: owner.conversationId }, { $setOnInsert: insertDefaults(owner) }, { upsert: true });
+    } catch (err) {
+      // Two first messages at once: the other upsert created it.
+      if ((err as { code?: number }).code !== 11000) throw err;
     }
+    this.rememberConversation(owner.conversationId);
+  }
+
+  private rememberConversation(id: string): void {
+    this.knownConversations.add(id);
+    if (this.knownConversations.size > 50_000) this.knownConversations.delete(this.knownConversations.values().next().value!);
   }
 
   /** Records one fact; an upsert race with another instance writing the same value is retried once. */

@@ -73,7 +73,7 @@ describe('chat store', () => {
 
   it("keeps the visitor's profile and every fact when both instances write routing's updates at the same time", async () => {
     const owner = { conversationId: uniqueId('conv'), visitorId: 'v_profile123', reference: 'ABCDEF' };
-    await store.conversationFor(owner);
+    await store.ensureConversation(owner);
     const conv = owner.conversationId;
     const writes = [store, elsewhere].flatMap((s) => [
       s.setFact(conv, 'wait', { position: 2, estimatedWaitMs: 30_000 }),
@@ -81,9 +81,8 @@ describe('chat store', () => {
       s.setFact(conv, 'surveyQuestion', 'How did we do?'),
     ]);
     await Promise.all([store.saveProfile(owner, { name: 'Ana Silva', email: 'ana@example.com' }), ...writes]);
-    const { conversation, profile } = await elsewhere.conversationWithProfile(owner);
-    expect(profile).toEqual({ name: 'Ana Silva', email: 'ana@example.com' });
-    expect(conversation).toMatchObject({ visitorId: 'v_profile123', reference: 'ABCDEF' });
+    expect(await elsewhere.profile(conv)).toEqual({ name: 'Ana Silva', email: 'ana@example.com' });
+    expect(await elsewhere.getConversation(conv)).toMatchObject({ visitorId: 'v_profile123', reference: 'ABCDEF' });
     expect(await store.fact(conv, 'wait')).toEqual({ position: 2, estimatedWaitMs: 30_000 });
     expect(await store.fact(conv, 'ended')).toBe(true);
     expect(await elsewhere.fact(conv, 'surveyQuestion')).toBe('How did we do?');
