@@ -40,12 +40,17 @@ interface Session {
   /** Frames of one connection are handled one after the other, so acks keep the order. */
   chain: Promise<void>;
   helloTimer?: NodeJS.Timeout;
+  /**
+   * The visitor's name and email as this session knows them (stored at hello, then from its
+   * profile frames): read once, not for every message, since reads cost on the local store.
+   */
+  profile: { name?: string; email?: string };
 }
 
 export async function startChat(ctx: ServiceContext, config: ChatConfig, overrides: ChatOverrides = {}): Promise<ChatService> {
   const log = ctx.logger.child({ component: 'chat' });
   const { db } = await connectMongo(ctx, config);
-  const store = new ChatStore(db, overrides.collectionPrefix);
+  const store = new ChatStore(db, overrides.collectionPrefix, { staleClaimMs: config.CHAT_PUBLISH_TIMEOUT_MS + 10_000 });
   await store.init();
   const kafka = await connectKafka(ctx, config, { publishTimeoutMs: config.CHAT_PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
 
@@ -115,7 +120,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   });
 
   function onConnection(ws: WebSocket, origin: string): void {
-    const session: Session = { ws, origin, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve() };
+    const session: Session = { ws, origin, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve(), profile: {} };
     session.helloTimer = setTimeout(() => closeWith(session, CLOSE.policyViolation, 'no hello'), config.CHAT_HELLO_TIMEOUT_MS);
     ws.on('error', (err) => log.debug(errorDetails(err), 'visitor socket error'));
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -157,7 +162,9 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       case 'typing':
         return; // No contract carries the visitor's typing yet; accepted and dropped.
       case 'profile': {
-        await store.saveProfile(claims, identityHints(frame));
+        const hints = identityHints(frame);
+        session.profile = { ...session.profile, ...hints };
+        await store.saveProfile(claims, hints);
         return;
       }
       case 'message':
@@ -189,7 +196,9 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
         return closeWith(session, CLOSE.policyViolation, err instanceof InvalidTokenError ? `invalid token: ${err.reason}` : 'invalid token');
       }
       // No stored conversation is fine: the token is ours and nothing was written yet.
-      conversation = await store.getConversation(claims.conversationId);
+      let stored;
+      [conversation, stored] = await Promise.all([store.getConversation(claims.conversationId), store.profile(claims.conversationId)]);
+      session.profile = stored;
       if (conversation && conversation.visitorId !== claims.visitorId) {
         frames.inc({ outcome: 'bad-token' });
         return closeWith(session, CLOSE.policyViolation, 'invalid token: conversation belongs to another visitor');
@@ -202,28 +211,36 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);
       claims = verifyVisitorToken(config.CHAT_TOKEN_SECRET, token);
     }
+    session.profile = { ...session.profile, ...hints };
     await store.saveProfile(claims, hints);
     if (session.ws.readyState !== session.ws.OPEN) return;
     session.claims = claims;
     let set = byConversation.get(claims.conversationId);
     if (!set) byConversation.set(claims.conversationId, (set = new Set()));
     set.add(session);
-    send(session, { type: 'welcome', token, conversationId: claims.conversationId, reference: claims.reference, resumed, lastSeq: conversation?.seq ?? 0 });
+    const lastSeq = conversation ? await store.lastNumber(claims.conversationId) : 0;
+    send(session, { type: 'welcome', token, conversationId: claims.conversationId, reference: claims.reference, resumed, lastSeq });
     if (resumed) {
       for (const doc of await store.entriesAfter(claims.conversationId, hello.lastSeq)) send(session, toEntry(doc));
-      if (conversation && conversation.customerSeq > 0 && !conversation.ended) send(session, waitFrame(conversation.wait, config.CHAT_SLA_TARGET_MS));
+      if (conversation) {
+        const [ended, wait, opened] = await Promise.all([store.fact(claims.conversationId, 'ended'), store.fact(claims.conversationId, 'wait'), store.isOpened(claims.conversationId)]);
+        if (opened && !ended) send(session, waitFrame(wait, config.CHAT_SLA_TARGET_MS));
+      }
     }
   }
 
   async function handleMessage(session: Session, claims: VisitorClaims, clientMessageId: string, text: string): Promise<void> {
     const started = process.hrtime.bigint();
-    const messageKey = `${claims.conversationId}/c/${clientMessageId}`;
-    // Two writes before the ack: take a number, then store the message once Kafka acknowledged
-    // it. A message Kafka refused is not stored; a resend takes a new number (a gap, never a
-    // double), keeps the same ce_id, and if the first copy was stored after all, that one wins.
-    const conversation = await store.nextNumber(claims, true);
-    let doc: MessageDoc = { _id: messageKey, conversationId: claims.conversationId, seq: conversation.seq, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: true, newConversation: conversation.customerSeq === 1 };
-    const hints = identityHints(conversation);
+    // The message is claimed under its key, numbered by a unique insert, published, and only
+    // once Kafka acknowledged it marked accepted and acked. A resend finds the claim: acked
+    // already, it gets the same ack; refused by Kafka before, it is published again with the
+    // same number and ce_id, so numbers stay 1, 2, 3… on every instance.
+    const draft: MessageDoc = { _id: `${claims.conversationId}/c/${clientMessageId}`, conversationId: claims.conversationId, seq: 0, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: false };
+    const [stored] = await Promise.all([store.claim(draft), store.ensureConversation(claims)]);
+    if (stored?.accepted) return acked(session, clientMessageId, stored.seq, started);
+    const doc = stored ?? { ...draft, ...(await store.number(draft)) };
+    const numbered = { seq: doc.seq, newConversation: doc.newConversation ?? false };
+    const hints = identityHints(session.profile);
     const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
     const id = contactEventId(claims.visitorId, clientMessageId);
     const contact = ContactReceived.fromPartial({
@@ -235,7 +252,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: claims.visitorId },
       senderDisplayName: hints.name ?? '',
       recipient: { kind: IdentityKind.IDENTITY_KIND_OTHER, namespace: 'chat-site', value: session.origin },
-      newConversation: doc.newConversation ?? false,
+      newConversation: numbered.newConversation,
       conversationReference: claims.reference,
       text: doc.text,
       identityHints: identityHintsList,
@@ -246,21 +263,27 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       await kafka.producer.publish(topics.contactInbound, claims.conversationId, contact, { id, time: doc.at });
     } catch (err) {
       if (!(err instanceof KafkaUnavailableError)) throw err;
+      // The number stays with the message: its resend takes it again.
+      if (!stored) await store.markNumbered(doc._id, { ...numbered, accepted: false });
       frames.inc({ outcome: 'not-accepted' });
       log.warn({ conversationId: claims.conversationId, ...errorDetails(err) }, 'visitor message not accepted: Kafka unavailable');
       send(session, { type: 'error', code: 'not-accepted', clientMessageId, message: 'The message could not be accepted right now; it will be sent again.' });
       return;
     }
-    doc = await store.insertOnce(doc);
+    await store.markNumbered(doc._id, { ...numbered, accepted: true });
+    acked(session, clientMessageId, doc.seq, started);
+    if (numbered.newConversation) deliver(claims.conversationId, waitFrame(await store.fact(claims.conversationId, 'wait'), config.CHAT_SLA_TARGET_MS));
+  }
+
+  function acked(session: Session, clientMessageId: string, seq: number, started: bigint): void {
     frames.inc({ outcome: 'accepted' });
-    send(session, { type: 'ack', clientMessageId, seq: doc.seq });
+    send(session, { type: 'ack', clientMessageId, seq });
     ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (doc.newConversation) deliver(claims.conversationId, waitFrame(conversation.wait, config.CHAT_SLA_TARGET_MS));
   }
 
   async function handleSurvey(session: Session, claims: VisitorClaims, score: number, comment: string | undefined): Promise<void> {
-    const conversation = await store.getConversation(claims.conversationId);
-    if (!conversation?.surveyQuestion) {
+    const surveyQuestion = await store.fact(claims.conversationId, 'surveyQuestion');
+    if (!surveyQuestion) {
       send(session, { type: 'error', code: 'invalid-frame', message: 'no survey was offered in this conversation' });
       return;
     }
@@ -271,7 +294,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       occurredAt: new Date(),
       channel: Channel.CHANNEL_CHAT,
       reason: { code: 'chat.survey_answered', text: 'the visitor answered the satisfaction survey in the chat widget' },
-      step: { $case: 'surveyAnswered', surveyAnswered: { question: conversation.surveyQuestion, score, comment: comment ?? '' } },
+      step: { $case: 'surveyAnswered', surveyAnswered: { question: surveyQuestion, score, comment: comment ?? '' } },
     });
     try {
       await kafka.producer.publish(topics.conversationEvents, claims.conversationId, event, { id: eventId });
@@ -295,18 +318,13 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       return;
     }
     if (effect.action === 'transient') {
-      if (effect.wait) await store.updateConversation(conversation._id, { wait: effect.wait });
+      if (effect.wait) await store.setFact(conversation._id, 'wait', effect.wait);
       deliver(conversation._id, effect.frame);
       return;
     }
-    const { doc } = await store.storeOnce(
-      `${conversation._id}/o/${message.messageId || eventId}`,
-      { conversationId: conversation._id, visitorId: conversation.visitorId, reference: conversation.reference },
-      () => ({ ...effect.entry, at: message.createdAt ?? new Date(), accepted: true }),
-      false,
-    );
-    if (effect.ends) await store.updateConversation(conversation._id, { ended: true });
-    if (effect.entry.kind === 'survey') await store.updateConversation(conversation._id, { surveyQuestion: doc.text });
+    const doc = await store.storeOnce({ _id: `${conversation._id}/o/${message.messageId || eventId}`, conversationId: conversation._id, ...effect.entry, at: message.createdAt ?? new Date(), accepted: true });
+    if (effect.ends) await store.setFact(conversation._id, 'ended', true);
+    if (effect.entry.kind === 'survey') await store.setFact(conversation._id, 'surveyQuestion', doc.text);
     deliver(conversation._id, toEntry(doc));
   }
 

@@ -1,29 +1,49 @@
-// The chat service's own MongoDB collections: conversations (sequence counter, visitor profile,
-// last known wait) and their numbered messages, kept so a reconnect can resume.
+// The chat service's own MongoDB collections: conversations (owner), what routing said of them
+// (one document per fact), the visitor's profile, messages kept so a reconnect can resume, and
+// the numbers claimed for those messages.
 import type { Collection, Db } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InsertBatcher } from '../../../libs/store';
+import { ConversationNumbers, type NumberDoc } from './numbers';
 import type { ChatEntry } from './protocol';
 
 export interface ConversationDoc {
   _id: string;
   visitorId: string;
   reference: string;
-  /** Last number given to a message of this conversation, either direction. */
-  seq: number;
-  /** How many visitor messages were numbered; the first one opens the conversation. */
-  customerSeq: number;
+  createdAt: Date;
+}
+
+/** What routing told about a conversation: every instance writes each of these, with the same values. */
+export interface ConversationFacts {
+  wait?: { position: number | null; estimatedWaitMs: number };
+  ended?: boolean;
+  surveyQuestion?: string;
+}
+
+/**
+ * One fact of a conversation, `<conversation>/<fact>`: one field per document, so a write that
+ * races another instance's write of a different fact cannot undo it (on the local store a
+ * parallel update of one document rewrites all of it; see docs/architecture.md).
+ */
+interface FactDoc {
+  _id: string;
+  conversationId: string;
+  value: unknown;
+}
+
+/** The visitor's name and email, written by the visitor's own sessions only. */
+export interface ProfileDoc {
+  _id: string;
   name?: string;
   email?: string;
-  createdAt: Date;
-  ended: boolean;
-  wait?: { position: number | null; estimatedWaitMs: number };
-  surveyQuestion?: string;
 }
 
 export interface MessageDoc {
   /** `<conversation>/c/<client message id>` or `<conversation>/o/<outbound message id>`: idempotent writes. */
   _id: string;
   conversationId: string;
+  /** 0 while the writer that claimed the message takes its number. */
   seq: number;
   from: ChatEntry['from'];
   kind: ChatEntry['kind'];
@@ -35,17 +55,36 @@ export interface MessageDoc {
   newConversation?: boolean;
 }
 
+export interface ChatStoreOptions {
+  /**
+   * How long a message claimed by another writer may stay without its number before this
+   * writer numbers it instead (the other one stopped mid-way). Longer than a Kafka publish.
+   */
+  staleClaimMs?: number;
+}
+
 export class ChatStore {
   readonly conversations: Collection<ConversationDoc>;
+  readonly profiles: Collection<ProfileDoc>;
+  readonly facts: Collection<FactDoc>;
   readonly messages: Collection<MessageDoc>;
-
-  constructor(db: Db, prefix = 'chat') {
-    this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
-    this.messages = db.collection<MessageDoc>(`${prefix}_messages`);
-    this.messageInserts = new InsertBatcher(this.messages);
-  }
-
+  readonly numbers: Collection<NumberDoc>;
   private readonly messageInserts: InsertBatcher<MessageDoc>;
+  private readonly numbering: ConversationNumbers;
+  private readonly staleClaimMs: number;
+  /** Conversations known to exist (they are never deleted). */
+  private readonly knownConversations = new Set<string>();
+
+  constructor(db: Db, prefix = 'chat', options: ChatStoreOptions = {}) {
+    this.conversations = db.collection<ConversationDoc>(`${prefix}_conversations`);
+    this.profiles = db.collection<ProfileDoc>(`${prefix}_profiles`);
+    this.facts = db.collection<FactDoc>(`${prefix}_conversation_facts`);
+    this.messages = db.collection<MessageDoc>(`${prefix}_messages`);
+    this.numbers = db.collection<NumberDoc>(`${prefix}_numbers`);
+    this.messageInserts = new InsertBatcher(this.messages);
+    this.numbering = new ConversationNumbers(this.numbers);
+    this.staleClaimMs = options.staleClaimMs ?? 15_000;
+  }
 
   async init(): Promise<void> {
     await this.messages.createIndex({ conversationId: 1, seq: 1 });
@@ -54,60 +93,107 @@ export class ChatStore {
   /** Records the visitor's name and email, creating the conversation if it has no message yet. */
   async saveProfile(owner: ConversationOwner, profile: { name?: string; email?: string }): Promise<void> {
     if (!profile.name && !profile.email) return;
-    await this.conversations.updateOne({ _id: owner.conversationId }, { $set: profile, $setOnInsert: insertDefaults(owner) }, { upsert: true });
+    await Promise.all([this.profiles.updateOne({ _id: owner.conversationId }, { $set: profile }, { upsert: true }), this.ensureConversation(owner)]);
   }
 
-  getConversation(id: string): Promise<ConversationDoc | null> {
-    return this.conversations.findOne({ _id: id });
+  async profile(conversationId: string): Promise<Omit<ProfileDoc, '_id'>> {
+    return (await this.profiles.findOne({ _id: conversationId }, { projection: { _id: 0 } })) ?? {};
   }
 
-  async updateConversation(id: string, set: Partial<Omit<ConversationDoc, '_id'>>): Promise<void> {
-    if (Object.keys(set).length) await this.conversations.updateOne({ _id: id }, { $set: set });
+  async getConversation(id: string): Promise<ConversationDoc | null> {
+    const found = await this.conversations.findOne({ _id: id });
+    if (found) this.rememberConversation(id);
+    return found;
   }
 
   /**
-   * Stores a message once; a repeat (resend, or another instance) gets the stored copy back.
-   * The conversation is created with its first message (a hello alone writes nothing), and the
-   * counter update returns the conversation, saving a read.
+   * Creates the conversation with its first message (a hello alone writes nothing). A
+   * conversation never changes once created, so one this instance has seen is not read again.
    */
-  async storeOnce(
-    id: string,
-    owner: ConversationOwner,
-    make: (seq: number, newConversation: boolean) => Omit<MessageDoc, '_id' | 'seq' | 'conversationId'>,
-    fromVisitor: boolean,
-  ): Promise<{ doc: MessageDoc; conversation: ConversationDoc | null }> {
-    const existing = await this.messages.findOne({ _id: id });
-    if (existing) return { doc: existing, conversation: null };
-    const conversation = await this.conversations.findOneAndUpdate(
-      { _id: owner.conversationId },
-      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 }, $setOnInsert: insertDefaults(owner) },
-      { returnDocument: 'after', upsert: true },
-    );
-    if (!conversation) throw new Error(`conversation ${owner.conversationId} could not be numbered`);
-    const doc: MessageDoc = { _id: id, conversationId: owner.conversationId, seq: conversation.seq, ...make(conversation.seq, fromVisitor && conversation.customerSeq === 1) };
+  async ensureConversation(owner: ConversationOwner): Promise<void> {
+    if (this.knownConversations.has(owner.conversationId)) return;
     try {
-      await this.messages.insertOne(doc);
-      return { doc, conversation };
+      await this.conversations.updateOne({ _id: owner.conversationId }, { $setOnInsert: insertDefaults(owner) }, { upsert: true });
     } catch (err) {
-      // Another writer stored it first (two instances, or a concurrent resend): theirs wins; the
-      // number taken here is left unused, so numbers only increase, with an occasional gap.
-      if ((err as { code?: number }).code === 11000) {
-        const stored = await this.messages.findOne({ _id: id });
-        if (stored) return { doc: stored, conversation };
-      }
-      throw err;
+      // Two first messages at once: the other upsert created it.
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+    this.rememberConversation(owner.conversationId);
+  }
+
+  private rememberConversation(id: string): void {
+    this.knownConversations.add(id);
+    if (this.knownConversations.size > 50_000) this.knownConversations.delete(this.knownConversations.values().next().value!);
+  }
+
+  /** Records one fact; an upsert race with another instance writing the same value is retried once. */
+  async setFact<K extends keyof ConversationFacts>(conversationId: string, fact: K, value: NonNullable<ConversationFacts[K]>): Promise<void> {
+    const write = () => this.facts.updateOne({ _id: `${conversationId}/${fact}` }, { $set: { conversationId, value } }, { upsert: true });
+    try {
+      await write();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      await write();
     }
   }
 
-  /** Takes the conversation's next number (creating the conversation with its first message). */
-  async nextNumber(owner: ConversationOwner, fromVisitor: boolean): Promise<ConversationDoc> {
-    const conversation = await this.conversations.findOneAndUpdate(
-      { _id: owner.conversationId },
-      { $inc: { seq: 1, customerSeq: fromVisitor ? 1 : 0 }, $setOnInsert: insertDefaults(owner) },
-      { returnDocument: 'after', upsert: true },
-    );
-    if (!conversation) throw new Error(`conversation ${owner.conversationId} could not be numbered`);
-    return conversation;
+  async fact<K extends keyof ConversationFacts>(conversationId: string, fact: K): Promise<ConversationFacts[K]> {
+    return (await this.facts.findOne({ _id: `${conversationId}/${fact}` }))?.value as ConversationFacts[K];
+  }
+
+  /** The conversation's last number given so far (0 for none). */
+  lastNumber(conversationId: string): Promise<number> {
+    return this.numbering.lastNumber(conversationId);
+  }
+
+  /** Whether a visitor message has opened the conversation. */
+  isOpened(conversationId: string): Promise<boolean> {
+    return this.numbering.isOpened(conversationId);
+  }
+
+  /**
+   * Claims a message by inserting it unnumbered. `null`: it is this writer's to number (with
+   * `number`, then `markNumbered`). Otherwise another writer has it (a resend, another
+   * instance): its stored copy comes back once numbered, or `null` if that writer left it
+   * unnumbered for longer than `staleClaimMs` (it stopped mid-way) and this one takes over.
+   */
+  async claim(draft: MessageDoc): Promise<MessageDoc | null> {
+    if ((await this.messageInserts.insert({ ...draft, seq: 0 })) === 'inserted') return null;
+    const deadline = Date.now() + this.staleClaimMs;
+    for (;;) {
+      const stored = await this.messages.findOne({ _id: draft._id });
+      if (!stored) throw new Error(`message ${draft._id} was reported stored but cannot be read`);
+      if (stored.seq > 0) return stored;
+      if (Date.now() > deadline) return null;
+      await sleep(5);
+    }
+  }
+
+  /** Takes the message's number, and for a visitor message whether it opens the conversation. */
+  async number(draft: MessageDoc): Promise<{ seq: number; newConversation: boolean }> {
+    const [seq, newConversation] = await Promise.all([
+      this.numbering.claim(draft.conversationId, draft._id),
+      draft.from === 'visitor' ? this.numbering.opens(draft.conversationId, draft._id) : false,
+    ]);
+    return { seq, newConversation };
+  }
+
+  /**
+   * Writes the number into a claimed message. Only the claimant writes it, except that any
+   * writer may set `accepted` on a numbered one: the same values whoever writes.
+   */
+  async markNumbered(id: string, fields: { seq: number; newConversation: boolean; accepted: boolean }): Promise<void> {
+    await this.messages.updateOne({ _id: id }, { $set: fields });
+  }
+
+  /** Stores a numbered entry once, whichever instances store it at the same time. */
+  async storeOnce(draft: Omit<MessageDoc, 'seq'>): Promise<MessageDoc> {
+    const doc = { ...draft, seq: 0 };
+    const stored = await this.claim(doc);
+    if (stored) return stored;
+    const { seq } = await this.number(doc);
+    await this.markNumbered(doc._id, { seq, newConversation: false, accepted: doc.accepted });
+    return { ...doc, seq, newConversation: false };
   }
 
   /**
@@ -138,7 +224,7 @@ export interface ConversationOwner {
 }
 
 function insertDefaults(owner: ConversationOwner) {
-  return { visitorId: owner.visitorId, reference: owner.reference, createdAt: new Date(), ended: false };
+  return { visitorId: owner.visitorId, reference: owner.reference, createdAt: new Date() };
 }
 
 export function toEntry(doc: MessageDoc): ChatEntry {

@@ -41,6 +41,9 @@ describe('chat service with two instances', () => {
     const client = await MongoClient.connect(MONGODB_URI);
     await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_conversation_facts`).drop().catch(() => undefined);
     await client.close();
   });
 
@@ -160,6 +163,44 @@ describe('chat service with two instances', () => {
     await waitFor(() => recorder.records.filter((r) => r.headers.ce_id?.startsWith(`chat:${visitorId}:b`)).length === 8, 20_000, 'eight records');
     const inKafka = recorder.records.filter((r) => r.headers.ce_id?.startsWith(`chat:${visitorId}:b`)).map((r) => ContactReceived.decode(r.message.value!).text);
     expect(inKafka).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `burst ${i}`));
+  });
+
+  it('numbers messages sent at the same time through both instances 1..N, each number exactly once', async () => {
+    const first = await visitor(a.url);
+    first.send({ type: 'message', clientMessageId: 'open', text: 'opening' });
+    await first.next((f) => f.type === 'ack');
+    const conv = first.conversationId!;
+    // The same visitor in six tabs, three on each instance, all sending at once, while replies
+    // arrive that both instances store.
+    const others = await Promise.all([b.url, a.url, b.url, a.url, b.url].map((url) => visitor(url, { token: first.token, lastSeq: 0 })));
+    const tabs = [first, ...others];
+    const perTab = 8;
+    tabs.forEach((v, t) => {
+      for (let i = 0; i < perTab; i++) v.send({ type: 'message', clientMessageId: `t${t}m${i}`, text: `tab ${t} message ${i}` });
+    });
+    const replies = ['reply A', 'reply B', 'reply C', 'reply D'];
+    await Promise.all(replies.map((text) => publishOutbound(routing, { conversationId: conv, text })));
+    const acks = await Promise.all(tabs.map((v, t) => waitFor(() => {
+      const mine = v.frames.filter((f) => f.type === 'ack' && String(f.clientMessageId).startsWith(`t${t}m`));
+      return mine.length === perTab && mine;
+    }, 40_000, `tab ${t}'s acks`)));
+    const ackedNumbers = [1, ...acks.flat().map((f) => f.seq as number)];
+    expect(new Set(ackedNumbers).size).toBe(1 + tabs.length * perTab);
+
+    const stored = await waitFor(async () => {
+      const entries = await b.chat.store.entriesAfter(conv, 0);
+      return replies.every((r) => entries.some((e) => e.text === r)) && entries.length >= ackedNumbers.length + replies.length && entries;
+    }, 30_000, 'every message and reply stored');
+    // Every number from 1 to the last is given once (a routing service on the broker may add entries).
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    expect(stored.filter((e) => replies.includes(e.text))).toHaveLength(replies.length);
+    for (const n of ackedNumbers) expect(stored.find((e) => e.seq === n)?.from).toBe('visitor');
+    expect(await a.chat.store.lastNumber(conv)).toBe(stored.length);
+    // Exactly one message opened the conversation.
+    await waitFor(() => recorder.records.filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === conv).length >= ackedNumbers.length, 20_000, 'every message on Kafka');
+    const opening = recorder.records.filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === conv && ContactReceived.decode(r.message.value!).newConversation);
+    expect(new Set(opening.map((r) => r.headers.ce_id))).toEqual(new Set([`chat:${tokenVisitor(first.token!)}:open`]));
+    for (const v of tabs) v.close();
   });
 
   it('a resend of an acked message is acked again with the same number and not doubled', async () => {

@@ -23,6 +23,9 @@ describe('chat when Kafka is unreachable', () => {
     const client = await MongoClient.connect(MONGODB_URI);
     await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
     await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
+    await client.db(DATABASE).collection(`${prefix}_conversation_facts`).drop().catch(() => undefined);
     await client.close();
   });
 
