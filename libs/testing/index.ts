@@ -167,12 +167,10 @@ export async function cuttableProxy(targetHost: string, targetPort: number): Pro
   };
 }
 
-/** The store's address with its host and port replaced, e.g. to reach it through `cuttableProxy`. */
-export function mongoUriThrough(port: number, uri = MONGODB_URI): { host: string; port: number; uri: string } {
+/** The store's host and port (from MONGODB_URI), e.g. to put a `cuttableProxy` in front of it. */
+export function storeAddress(uri = MONGODB_URI): { host: string; port: number } {
   const url = new URL(uri);
-  const target = { host: url.hostname, port: Number(url.port || 27017) };
-  url.host = `127.0.0.1:${port}`;
-  return { ...target, uri: url.toString() };
+  return { host: url.hostname, port: Number(url.port || 27017) };
 }
 
 /** Drops a test's own database. */
