@@ -156,6 +156,7 @@ export class EventConsumer {
 
   /** Connects, subscribes and resolves once the group is joined and its start positions are fixed. */
   async start(): Promise<void> {
+    this.stopping = false;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning ?? false });
     const positioned = firstFetchAfterJoin(this.consumer);
