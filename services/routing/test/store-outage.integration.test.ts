@@ -40,7 +40,10 @@ describe('routing through a store outage', () => {
       proxy.restore();
 
       const restoredAt = Date.now();
-      await waitFor(async () => (await ctx.readiness.evaluate()).ready, 30_000, 'routing ready again');
+      let report = await ctx.readiness.evaluate();
+      await waitFor(async () => (report = await ctx.readiness.evaluate()).ready, 30_000, 'routing ready again').catch((err: Error) => {
+        throw new Error(`${err.message}: ${JSON.stringify(report)}`);
+      });
       const recoveredMs = Date.now() - restoredAt;
       expect(recoveredMs).toBeLessThan(30_000);
       await waitFor(() => conversations.every((id) => routing.engine.conversationState(id)), 30_000, 'every contact queued');
