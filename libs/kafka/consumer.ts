@@ -1,35 +1,24 @@
 // Typed consumers: decode each record into its protobuf message, skip what was already
-// handled (same ce_id), retry a failing handler with back-off, and send what still fails to
-// the dead-letter topic with the reason, so one bad record never stops a partition.
+// handled (same ce_id), and run the handler. A handler failing because a dependency is down
+// (transient, see libs/faults) is retried without limit, in order, while the consumer reports
+// itself not ready; any other failure is retried a few times and then sent to the dead-letter
+// topic with the reason, so one bad record never stops a partition.
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Counter } from 'prom-client';
+import { backoffMs, isTransient, sleepUnless, type BackoffOptions } from '../faults';
 import { sharedCounter } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import { errorDetails } from '../observability/logger';
+import type { ReadinessState } from '../observability/http';
 import { type CloudEventAttributes, readCloudEvent } from './cloudevents';
+import { ConsumerHealth, keepBeating, type WaitingRecord } from './consumer-health';
 import type { EventProducer } from './producer';
 import { DEAD_LETTER_TOPIC, type TopicSpec } from './topics';
 
-/** Thrown by a handler for a record that can never be processed (invalid content): no retries. */
-export class InvalidEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidEventError';
-  }
-}
+import { InvalidEventError, RetryLaterError } from './errors';
 
-/**
- * Thrown by a handler that cannot take the record on this instance right now (it does not own
- * the work, or is handing it over): no retries, no dead letter; the batch stops there without
- * marking the record done, so it is fetched again, here or by the partition's next owner.
- */
-export class RetryLaterError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
-}
+export { InvalidEventError, RetryLaterError };
 
 export interface ConsumedEvent<T> {
   value: T;
@@ -69,8 +58,11 @@ export interface EventConsumerOptions {
   producer: EventProducer;
   /** Where a new consumer group starts: true for projections that need the whole log. */
   fromBeginning?: boolean;
+  /** Attempts at a record whose handler fails for a reason that is not transient, before it is dead-lettered. */
   maxAttempts?: number;
   backoffMs?: number;
+  /** Back-off between attempts while a dependency is down (default 200 ms doubling to 5 s, 20 % jitter). */
+  transientBackoff?: BackoffOptions;
   dedup?: DedupStore;
   metrics?: Registry;
   partitionsConsumedConcurrently?: number;
@@ -95,6 +87,12 @@ export interface EventConsumerOptions {
 
 type Route = { spec: TopicSpec<unknown>; handler: EventHandler<unknown> };
 
+/** What a record's handling needs from its batch: heartbeats, and whether to keep going. */
+interface BatchControl {
+  heartbeat: () => Promise<void>;
+  keepGoing: () => boolean;
+}
+
 export class EventConsumer {
   private readonly consumer: Consumer;
   private readonly routes = new Map<string, Route>();
@@ -103,7 +101,9 @@ export class EventConsumer {
   private readonly backoffMs: number;
   private readonly log: Logger;
   private readonly counted?: Counter<'topic' | 'outcome' | 'group'>;
+  private readonly health: ConsumerHealth;
   private running = false;
+  private stopping = false;
 
   constructor(
     kafka: Kafka,
@@ -124,6 +124,8 @@ export class EventConsumer {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.backoffMs = options.backoffMs ?? 200;
     this.log = options.logger.child({ component: 'consumer', group: options.groupId });
+    this.health = new ConsumerHealth(options.groupId, this.log, options.metrics);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.health.forgetLag());
     if (options.metrics) {
       this.counted = sharedCounter(options.metrics, {
         name: 'cc_kafka_consumed_total',
@@ -135,6 +137,11 @@ export class EventConsumer {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Ready while running and no record waits on a dependency; otherwise why not (for /readyz). */
+  readiness(): ReadinessState {
+    return this.health.readiness(this.running);
   }
 
   /** The kafkajs consumer, to follow group events (join, heartbeat, crash). */
@@ -149,6 +156,7 @@ export class EventConsumer {
 
   /** Connects, subscribes and resolves once the group is joined and its start positions are fixed. */
   async start(): Promise<void> {
+    this.stopping = false;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning ?? false });
     const positioned = firstFetchAfterJoin(this.consumer);
@@ -164,18 +172,35 @@ export class EventConsumer {
   /** Stops fetching, commits what was handled and leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
+    // A record waiting on a dependency sees this within half a second and is left for later.
+    this.stopping = true;
     await this.consumer.disconnect();
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    if ((this.options.keyConcurrency ?? 1) > 1) return this.handleBatchByKey(payload, this.options.keyConcurrency!);
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale } = payload;
     const route = this.routes.get(batch.topic);
     if (!route) throw new Error(`no handler for topic ${batch.topic}`);
+    const first = batch.messages[0];
+    if (first) this.health.lag(batch.topic, batch.partition, batch.highWatermark, first.offset);
+    // Heartbeats go on while a handler is busy (a store that does not answer for seconds), so the
+    // group does not evict this member and a waiting record keeps its partition here.
+    const beat = keepBeating(heartbeat, this.options.heartbeatIntervalMs ?? 1500);
+    const control: BatchControl = { heartbeat, keepGoing: () => !this.stopping && isRunning() && !isStale() && !beat.failed };
+    try {
+      if ((this.options.keyConcurrency ?? 1) > 1) await this.handleBatchByKey(payload, route, control, this.options.keyConcurrency!);
+      else await this.handleBatchInOrder(payload, route, control);
+    } finally {
+      beat.stop();
+    }
+    beat.rethrow();
+  }
+
+  private async handleBatchInOrder({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload, route: Route, control: BatchControl): Promise<void> {
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!control.keepGoing()) break;
       try {
-        await this.handleMessage(route, batch.topic, batch.partition, message, heartbeat);
+        await this.handleMessage(route, batch.topic, batch.partition, message, control);
       } catch (err) {
         if (!(err instanceof RetryLaterError)) throw err;
         // Left unresolved: the next fetch starts from this record again.
@@ -184,30 +209,30 @@ export class EventConsumer {
         break;
       }
       resolveOffset(message.offset);
+      this.health.lag(batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
       await heartbeat();
     }
     await commitOffsetsIfNecessary();
   }
 
-  private async handleBatchByKey({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload, limit: number): Promise<void> {
-    const route = this.routes.get(batch.topic);
-    if (!route) throw new Error(`no handler for topic ${batch.topic}`);
+  private async handleBatchByKey({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload, route: Route, control: BatchControl, limit: number): Promise<void> {
     const { messages } = batch;
     const handled = new Array<boolean>(messages.length).fill(false);
     let resolvedUpTo = 0;
     let stop: 'retry-later' | { error: unknown } | undefined;
     const lastOfKey = new Map<string, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
-    for (let i = 0; i < messages.length && !stop && isRunning() && !isStale(); i++) {
+    for (let i = 0; i < messages.length && !stop && control.keepGoing(); i++) {
       const message = messages[i]!;
       const key = message.key?.toString('utf8') ?? '';
       const task = (lastOfKey.get(key) ?? Promise.resolve()).then(async () => {
         // After a failure nothing more starts; what is left unhandled is fetched again.
         if (stop) return;
         try {
-          await this.handleMessage(route, batch.topic, batch.partition, message, heartbeat);
+          await this.handleMessage(route, batch.topic, batch.partition, message, control);
           handled[i] = true;
           for (; resolvedUpTo < messages.length && handled[resolvedUpTo]; resolvedUpTo++) resolveOffset(messages[resolvedUpTo]!.offset);
+          this.health.lag(batch.topic, batch.partition, batch.highWatermark, messages[resolvedUpTo]?.offset ?? String(Number(messages[messages.length - 1]!.offset) + 1));
         } catch (err) {
           stop ??= err instanceof RetryLaterError ? 'retry-later' : { error: err };
         }
@@ -233,9 +258,8 @@ export class EventConsumer {
     await commitOffsetsIfNecessary();
   }
 
-  private async handleMessage(route: Route, topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+  private async handleMessage(route: Route, topic: string, partition: number, message: KafkaMessage, control: BatchControl): Promise<void> {
     const headers = message.headers ?? {};
-    const where = { topic, partition, offset: message.offset };
     let event: CloudEventAttributes;
     let value: unknown;
     try {
@@ -253,27 +277,52 @@ export class EventConsumer {
       return;
     }
     const consumed: ConsumedEvent<unknown> = { value, event, topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await route.handler(consumed);
-        break;
-      } catch (err) {
-        if (err instanceof RetryLaterError) throw err;
-        if (err instanceof InvalidEventError) {
-          await this.deadLetter(topic, partition, message, 'invalid', err);
-          return;
-        }
-        if (attempt >= this.maxAttempts) {
-          await this.deadLetter(topic, partition, message, 'handler-failed', err, attempt);
-          return;
-        }
-        this.log.warn({ ...where, attempt, ...errorDetails(err) }, 'handler failed; retrying');
-        await sleep(Math.min(this.backoffMs * 2 ** (attempt - 1), 10_000));
-        await heartbeat();
-      }
-    }
+    if (!(await this.runHandler(route, consumed, message, control))) return;
     await this.dedup.add(dedupKey);
     this.counted?.inc({ group: this.options.groupId, topic, outcome: 'handled' });
+  }
+
+  /**
+   * Runs the handler until it succeeds (true) or the record is dead-lettered (false). While the
+   * failure is transient it waits without limit; the stop of the service ends the wait with
+   * RetryLaterError, leaving the record for the next fetch.
+   */
+  private async runHandler(route: Route, consumed: ConsumedEvent<unknown>, message: KafkaMessage, control: BatchControl): Promise<boolean> {
+    const { topic, partition, offset } = consumed;
+    const where = { topic, partition, offset };
+    let failures = 0;
+    let waiting: WaitingRecord | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await route.handler(consumed);
+          if (waiting) this.health.done(waiting, true);
+          return true;
+        } catch (err) {
+          if (err instanceof RetryLaterError) throw err;
+          if (err instanceof InvalidEventError) {
+            await this.deadLetter(topic, partition, message, 'invalid', err);
+            return false;
+          }
+          if (isTransient(err)) {
+            waiting = this.health.wait(waiting, where, err);
+            const wait = backoffMs(waiting.attempts, this.options.transientBackoff ?? { initialMs: this.backoffMs, maxMs: 5000, jitter: 0.2 });
+            if (!(await sleepUnless(wait, control.keepGoing))) throw new RetryLaterError(`stopped while waiting for a dependency: ${waiting.error}`);
+            continue;
+          }
+          failures += 1;
+          if (failures >= this.maxAttempts) {
+            await this.deadLetter(topic, partition, message, 'handler-failed', err, attempt);
+            return false;
+          }
+          this.log.warn({ ...where, attempt, ...errorDetails(err) }, 'handler failed; retrying');
+          await sleep(Math.min(this.backoffMs * 2 ** (failures - 1), 10_000));
+          await control.heartbeat();
+        }
+      }
+    } finally {
+      if (waiting) this.health.done(waiting, false);
+    }
   }
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, err: unknown, attempts?: number): Promise<void> {

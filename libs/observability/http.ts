@@ -3,7 +3,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
-export type ReadinessCheck = () => boolean | Promise<boolean>;
+/** A check's answer: ready or not, and optionally why not (shown on /readyz). */
+export type ReadinessState = boolean | { ready: boolean; detail?: string };
+export type ReadinessCheck = () => ReadinessState | Promise<ReadinessState>;
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, boolean>;
+  /** Why a failing check fails, when it says (a dependency waited for, since when). */
+  details?: Record<string, string>;
+}
 
 /** Named checks that must all pass for the service to be ready (Kafka connected, store reachable...). */
 export class Readiness {
@@ -13,16 +22,23 @@ export class Readiness {
     this.checks.set(name, check);
   }
 
-  async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  async evaluate(): Promise<ReadinessReport> {
     const checks: Record<string, boolean> = {};
+    const details: Record<string, string> = {};
     for (const [name, check] of this.checks) {
       try {
-        checks[name] = await check();
-      } catch {
+        const state = await check();
+        checks[name] = typeof state === 'boolean' ? state : state.ready;
+        if (typeof state !== 'boolean' && !state.ready && state.detail) details[name] = state.detail;
+      } catch (err) {
+        // A check that throws is a failing check; its error says why.
         checks[name] = false;
+        details[name] = err instanceof Error ? err.message : String(err);
       }
     }
-    return { ready: Object.values(checks).every(Boolean), checks };
+    const report: ReadinessReport = { ready: Object.values(checks).every(Boolean), checks };
+    if (Object.keys(details).length > 0) report.details = details;
+    return report;
   }
 }
 
@@ -39,8 +55,8 @@ export function createOpsHandler(registry: Registry, readiness: Readiness) {
       return true;
     }
     if (path === '/readyz') {
-      void readiness.evaluate().then(({ ready, checks }) => {
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready, checks }));
+      void readiness.evaluate().then((report) => {
+        res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
       });
       return true;
     }

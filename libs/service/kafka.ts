@@ -29,7 +29,8 @@ export async function connectKafka(ctx: ServiceContext, config: KafkaSettings, e
     consumer(options) {
       const consumer = new EventConsumer(kafka, { maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS, ...options, logger: ctx.logger, producer, metrics: ctx.metrics });
       ctx.onStop(`kafka consumer ${options.groupId}`, () => consumer.stop());
-      ctx.readiness.add(`consumer ${options.groupId}`, () => consumer.isRunning);
+      // Not ready while it starts, after it stopped, and while a record waits on a dependency.
+      ctx.readiness.add(`kafka-consumer:${options.groupId}`, () => consumer.readiness());
       return consumer;
     },
   };

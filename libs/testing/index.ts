@@ -118,6 +118,61 @@ export function cuttableSocketFactory(): { socketFactory: ISocketFactory; cut():
   };
 }
 
+/**
+ * A TCP proxy in front of one server, to cut a single client's connection to it (a store or a
+ * broker that other tests share). `cut()` destroys every open connection and refuses new ones
+ * (accepted, then closed at once, as a server that went away); `restore()` lets them through again.
+ */
+export async function cuttableProxy(targetHost: string, targetPort: number): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+  let down = false;
+  const open = new Set<net.Socket>();
+  const track = (socket: net.Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    // Errors on a cut connection are expected; the other side is destroyed with it.
+    socket.on('error', () => socket.destroy());
+  };
+  const server = net.createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect({ host: targetHost, port: targetPort });
+    track(client);
+    track(upstream);
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    cut() {
+      down = true;
+      for (const s of open) s.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The store's host and port (from MONGODB_URI), e.g. to put a `cuttableProxy` in front of it. */
+export function storeAddress(uri = MONGODB_URI): { host: string; port: number } {
+  const url = new URL(uri);
+  return { host: url.hostname, port: Number(url.port || 27017) };
+}
+
 /** Drops a test's own database. */
 export async function dropDatabase(name: string): Promise<void> {
   const client = new MongoClient(MONGODB_URI);

@@ -6,7 +6,8 @@
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { EventProducer } from '../../../libs/kafka';
-import { errorDetails, sharedGauge, type Logger } from '../../../libs/observability';
+import { backoffMs, faultKind } from '../../../libs/faults';
+import { errorDetails, sharedGauge, type Logger, type ReadinessState } from '../../../libs/observability';
 import { RoutingEngine, type Clock } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
 import { chooseOwner, decodeMemberState, encodeMemberState, Lease } from './ownership';
@@ -63,6 +64,8 @@ export class RoutingOwnership {
   private owns = false;
   private activating = false;
   private nextSweep = 0;
+  /** Failed attempts at rebuilding the state since ownership came, and the last failure. */
+  private rebuild: { attempts: number; since: number; error: string } | null = null;
   private readonly lease: Lease;
   private readonly activeGauge;
 
@@ -76,6 +79,18 @@ export class RoutingOwnership {
   /** True while this instance holds the state and may write. */
   get isActive(): boolean {
     return this.state !== null && this.lease.valid && !this.stopped;
+  }
+
+  /** For /readyz: active, or why not (a standby, or rebuilding its state and what it waits for). */
+  readiness(): ReadinessState {
+    if (this.isActive) return true;
+    if (this.stopped) return { ready: false, detail: 'stopping' };
+    if (!this.owns) return { ready: false, detail: 'standby: another instance routes (or the group has not assigned the contacts yet)' };
+    if (this.rebuild) {
+      const seconds = Math.round((Date.now() - this.rebuild.since) / 1000);
+      return { ready: false, detail: `rebuilding the routing state from the store for ${seconds} s (${this.rebuild.attempts} attempts): ${this.rebuild.error}` };
+    }
+    return { ready: false, detail: 'rebuilding the routing state from the store' };
   }
 
   /** The state to act on, or NotActiveError (UNAVAILABLE to agents; records left for the owner). */
@@ -132,6 +147,7 @@ export class RoutingOwnership {
     this.lease.renew();
     if (owns && continuous) return; // kept ownership through the rebalance: state still good
     if (!owns) {
+      this.rebuild = null;
       if (this.state) this.deactivate('partitions went to another instance');
       return;
     }
@@ -178,6 +194,7 @@ export class RoutingOwnership {
       const { policy, clock, store, producer, logger, metrics } = this.deps;
       const engine = new RoutingEngine(policy, clock);
       const runner = new EngineRunner(engine, store, producer, logger, metrics, () => epoch === this.epoch && this.lease.valid && !this.stopped, store);
+      let retrying = false;
       try {
         // Decisions the previous owner stored but could not publish go out first, in order.
         const replayed = await store.publishOutbox(producer);
@@ -187,14 +204,28 @@ export class RoutingOwnership {
         if (epoch !== this.epoch) return;
         this.state = { engine, runner };
         this.activeGauge.set(1);
-        logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length }, 'routing state restored; this instance is active');
+        logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length, attempts: (this.rebuild?.attempts ?? 0) + 1 }, 'routing state restored; this instance is active');
+        this.rebuild = null;
       } catch (err) {
-        // Still the owner: try again shortly (records wait meanwhile; none is lost or dead-lettered).
-        logger.error(errorDetails(err), 'could not rebuild routing state; retrying');
-        await runner.close(new NotActiveError('routing is starting; reconnect')).catch(() => undefined);
-        if (epoch === this.epoch && !this.stopped) setTimeout(() => epoch === this.epoch && this.owns && this.activate(), 1000).unref();
+        // Still the owner: try again with capped back-off (records wait meanwhile; none is lost
+        // or dead-lettered). A store that is down is the usual reason, and it comes back.
+        const rebuild = (this.rebuild ??= { attempts: 0, since: Date.now(), error: '' });
+        rebuild.attempts += 1;
+        rebuild.error = err instanceof Error ? err.message : String(err);
+        const retryInMs = backoffMs(rebuild.attempts, { initialMs: 500, maxMs: 5000 });
+        logger.error({ ...errorDetails(err), fault: faultKind(err), attempts: rebuild.attempts, retryInMs }, 'could not rebuild routing state; retrying');
+        await runner.close(new NotActiveError('routing is starting; reconnect'));
+        if (epoch === this.epoch && !this.stopped) {
+          // Still activating until the retry: heartbeats must not start one sooner.
+          retrying = true;
+          setTimeout(() => {
+            if (epoch !== this.epoch) return;
+            if (this.owns && !this.stopped) this.activate();
+            else this.activating = false;
+          }, retryInMs).unref();
+        }
       } finally {
-        if (epoch === this.epoch) this.activating = false;
+        if (epoch === this.epoch && !retrying) this.activating = false;
       }
     });
   }

@@ -43,6 +43,8 @@ export class EngineRunner {
   private scheduled: Promise<void> | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
   private closed = false;
+  /** A write is under way (its outcome is not known yet). */
+  private flushing = false;
   private readonly commitSeconds;
 
   constructor(
@@ -68,7 +70,11 @@ export class EngineRunner {
     const result = command();
     const effects = Array.isArray(result) ? (result as Effect[]) : result && typeof result === 'object' && 'effects' in result ? (result as { effects: Effect[] }).effects : [];
     this.pending.push(...effects);
-    if (effects.length > 0 || this.engine.dirtyConversations.size || this.engine.dirtyAgents.size) await this.commit();
+    // Resolves only once everything decided so far is stored and published. A command that adds
+    // nothing (a contact seen again after a failed write) still waits for the write in flight or
+    // due, which carries its decision and may fail: reporting it done earlier would let the
+    // consumer move past a record whose decision then exists only in memory.
+    if (effects.length > 0 || this.pending.length > 0 || this.flushing || this.engine.dirtyConversations.size || this.engine.dirtyAgents.size || this.engine.dirtyCustomers.size) await this.commit();
     return result;
   }
 
@@ -122,6 +128,7 @@ export class EngineRunner {
     this.engine.dirtyAgents.clear();
     this.engine.dirtyCustomers.clear();
     const started = process.hrtime.bigint();
+    this.flushing = true;
     let stored = false;
     const records = decisionRecords(effects);
     let unpublished = records;
@@ -147,6 +154,7 @@ export class EngineRunner {
       for (const id of changed.customers) this.engine.dirtyCustomers.add(id);
       throw err;
     } finally {
+      this.flushing = false;
       this.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
     for (const e of effects) {

@@ -3,6 +3,7 @@ import type { ISocketFactory } from 'kafkajs';
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
 import { authConfig, createTokenVerifier, serviceTokenSource } from '../../../libs/auth';
+import { faultKind, isTransient } from '../../../libs/faults';
 import { InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
 import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
@@ -95,7 +96,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const kafka = await connectKafka(ctx, config, { socketFactory: overrides.socketFactory });
   // Nothing is served or routed until this instance owns the inbound contacts and its state is rebuilt.
   const ownership = new RoutingOwnership({ policy, clock, store, producer: kafka.producer, logger: ctx.logger, metrics: ctx.metrics, leaseMs: Math.floor(config.ROUTING_SESSION_TIMEOUT_MS / 2) });
-  ctx.readiness.add('active routing instance', () => ownership.isActive);
+  ctx.readiness.add('active routing instance', () => ownership.readiness());
 
   let lookup = overrides.customerLookup ?? noCustomerLookup;
   if (!overrides.customerLookup && config.CUSTOMER_RECORD_GRPC_ADDR) {
@@ -161,13 +162,18 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   await consumer.start();
   await ownership.settled();
 
+  let lastTickFault = 0;
   const ticker = setInterval(() => {
     ownership.check();
     if (!ownership.isActive) return;
     ownership.sweepOutbox();
     const { engine, runner } = ownership.current();
     runner.run(() => engine.tick()).catch((err: unknown) => {
-      if (!(err instanceof NotActiveError)) ctx.logger.error(errorDetails(err), 'routing timers failed; retrying on the next tick');
+      if (err instanceof NotActiveError) return;
+      // A store outage fails every tick: it is said once every 10 s, not five times a second.
+      if (isTransient(err) && Date.now() - lastTickFault < 10_000) return;
+      lastTickFault = Date.now();
+      ctx.logger.error({ ...errorDetails(err), fault: faultKind(err) }, 'routing timers failed; retrying on the next tick');
     });
   }, config.ROUTING_TICK_MS);
   ctx.onStop('routing timers', () => clearInterval(ticker));
