@@ -6,9 +6,13 @@ cd "$ROOT"
 command -v node >/dev/null || { echo "Node.js 20 is required" >&2; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')
 ((major >= 20)) || { echo "Node.js 20 or newer is required (found $(node -v))" >&2; exit 1; }
-stamp=node_modules/.package-lock.json
-if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
+# Installed again only when package-lock.json changed: compared by content, since a checkout
+# gives the lock file a new time without changing it.
+stamp=node_modules/.installed-lock-sha256
+lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$lock" ]]; then
   echo "[setup] installing npm packages" >&2
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock" >"$stamp"
 fi
 bash scripts/infra.sh install
