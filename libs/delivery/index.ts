@@ -2,6 +2,7 @@
 // A message is claimed by inserting its id under a unique key before the provider is called;
 // what the claim says afterwards decides what a second delivery of the same message does.
 // No I/O here: the claims live behind the DeliveryClaims port (a Mongo adapter in ./mongo).
+import { backoffMs, isTransient } from '../faults';
 
 /**
  * sending: claimed, the provider may be handling it right now (or was, before a crash);
@@ -150,15 +151,18 @@ async function awaitExisting(options: DeliverOnceOptions, first: DeliveryRecord,
   }
 }
 
-/** The provider took it: the record must say so, or a redelivery would call it uncertain. */
+/**
+ * The provider took it: the record must say so, or a redelivery would call it uncertain. A store
+ * that is down is waited for as long as it takes; any other failure is retried a few times.
+ */
 async function recordSent(claims: DeliveryClaims, id: string, providerId: string, now: () => Date): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await claims.markSent(id, providerId, now());
       return;
     } catch (err) {
-      if (attempt >= 5) throw err;
-      await pause(100 * 2 ** attempt);
+      if (attempt >= 5 && !isTransient(err)) throw err;
+      await pause(backoffMs(attempt));
     }
   }
 }
