@@ -24,12 +24,22 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?
         topic: t.name,
         numPartitions: settings.partitions,
         replicationFactor: settings.replicationFactor,
-        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        configEntries: topicConfig(t.compacted, settings.replicationFactor),
       })),
     });
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * With three or more copies, an acknowledged write (acks=all) is on at least two of them, so
+ * one broker may die without losing it or stopping writes; with fewer, the broker's default.
+ */
+export function topicConfig(compacted: boolean, replicationFactor: number): { name: string; value: string }[] {
+  const entries = compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
+  if (replicationFactor >= 3) entries.push({ name: 'min.insync.replicas', value: '2' });
+  return entries;
 }
 
 /**
