@@ -217,9 +217,11 @@ install_ferretdb() {
 # Kafka node NAME lives in $LOCAL/NAME: "kafka" for the single broker, kafka-1… for the cluster.
 kafka_log_dir() { if [[ $1 == kafka ]]; then echo "$LOGS"; else echo "$LOGS/$1"; fi; }
 kafka_jvm() {
-  local xms=256m
-  ((KAFKA_NODES == 1)) || xms=128m
-  echo "-Xms$xms -Xmx$KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true -Dkafka.logs.dir=$(kafka_log_dir "$1") -Dlog4j.configuration=file:$ROOT/deploy/local/kafka/log4j.properties"
+  # Three JVMs share two cores: the client compiler only, and one GC thread, leave CPU for the
+  # brokers' own work (start-up took minutes on a busy machine with the defaults).
+  local gc="-Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20"
+  ((KAFKA_NODES == 1)) || gc="-Xms128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+  echo "$gc -Xmx$KAFKA_HEAP -Djava.awt.headless=true -Dkafka.logs.dir=$(kafka_log_dir "$1") -Dlog4j.configuration=file:$ROOT/deploy/local/kafka/log4j.properties"
 }
 kafka_controller_port() { sed -n 's#^listeners=.*CONTROLLER://127.0.0.1:\([0-9]*\)$#\1#p' "$LOCAL/$1/server.properties"; }
 kafka_client_port() { sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\)$#\1#p' "$LOCAL/$1/server.properties"; }
