@@ -1,5 +1,6 @@
 // Readiness probe for the local infrastructure, used by scripts/infra.sh.
-//   node scripts/check-infra.mjs kafka 127.0.0.1:9092      a real produce and fetch
+//   node scripts/check-infra.mjs kafka 127.0.0.1:9092[,…]  every listed broker answers, the cluster
+//                                                           has them all, and a real produce and fetch
 //   node scripts/check-infra.mjs mongodb mongodb://...     a real ping
 // Exits 0 when ready; otherwise prints why and exits 1.
 import { randomUUID } from 'node:crypto';
@@ -9,18 +10,36 @@ import { MongoClient } from 'mongodb';
 const [kind, target] = process.argv.slice(2);
 const TOPIC = 'cc.healthcheck.v1';
 
-async function checkKafka(brokers) {
-  const kafka = new Kafka({
-    clientId: 'infra-check',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2000,
-    retry: { retries: 1 },
-  });
+function client(brokers) {
+  return new Kafka({ clientId: 'infra-check', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 1 } });
+}
+
+// Asks one broker, and only that one, for the cluster's live brokers: it answers, and a node
+// that was just restarted counts only once the controller has it back.
+async function liveBrokers(address) {
+  const admin = client([address]).admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).brokers.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function checkKafka(list) {
+  const brokers = list.split(',');
+  let live = 0;
+  for (const address of brokers) {
+    live = await liveBrokers(address);
+    if (live < brokers.length) throw new Error(`${address} sees ${live} live broker(s), expected ${brokers.length}`);
+  }
+  const kafka = client(brokers);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    // On a cluster the check's own topic is replicated like the services' topics.
+    const replicationFactor = Math.min(3, live);
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

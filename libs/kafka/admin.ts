@@ -1,5 +1,5 @@
 // Topics are created at start-up with the configured partitions, never by accident.
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { allTopics, DEAD_LETTER_TOPIC } from './topics';
 
 export interface TopicSettings {
@@ -18,18 +18,53 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !existing.has(t.name));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.name,
-        numPartitions: settings.partitions,
-        replicationFactor: settings.replicationFactor,
-        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: settings.partitions,
+          replicationFactor: settings.replicationFactor,
+          configEntries: topicConfig(t.compacted, settings.replicationFactor),
+        })),
+      });
+    } catch (err) {
+      // On a cluster the broker asked for the new topics' leaders may not know them yet.
+      if (!isUnknownTopic(err)) throw err;
+      await waitForTopicLeaders(admin, missing.map((t) => t.name));
+    }
   } finally {
     await admin.disconnect();
   }
+}
+
+function isUnknownTopic(err: unknown): boolean {
+  return err instanceof Error && (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
+/** Waits until every partition of `names` has a leader, as the cluster's metadata tells (bounded). */
+export async function waitForTopicLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!isUnknownTopic(err) || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leader on every partition after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * With three or more copies, an acknowledged write (acks=all) is on at least two of them, so
+ * one broker may die without losing it or stopping writes; with fewer, the broker's default.
+ */
+export function topicConfig(compacted: boolean, replicationFactor: number): { name: string; value: string }[] {
+  const entries = compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
+  if (replicationFactor >= 3) entries.push({ name: 'min.insync.replicas', value: '2' });
+  return entries;
 }
 
 /**
