@@ -3,15 +3,30 @@
 # start_test_infra exports KAFKA_BROKERS and MONGODB_URI for what runs next and, unless KEEP_INFRA
 # is set, stops the pair and removes its data when the calling shell exits.
 
-# Three free loopback ports (Kafka, its controller, FerretDB), held together while chosen.
+# Free loopback ports: Kafka, its controller and FerretDB. With LOCAL_KAFKA_BROKERS=3 the first
+# is the base of six ports in a row (each node takes two, scripts/infra.sh), all free.
 free_ports() {
   node -e '
     const net = require("node:net");
-    const servers = [0, 1, 2].map(() => net.createServer().listen(0, "127.0.0.1"));
-    Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r)))).then(() => {
-      console.log(servers.map((s) => s.address().port).join(" "));
-      servers.forEach((s) => s.close());
-    });'
+    const run = Number(process.env.LOCAL_KAFKA_BROKERS ?? 1) === 3 ? 6 : 1;
+    const hold = (port) => new Promise((resolve) => {
+      const s = net.createServer().once("error", () => resolve(undefined)).listen(port, "127.0.0.1", () => resolve(s));
+    });
+    (async () => {
+      for (;;) {
+        const first = await hold(0);
+        const base = first.address().port;
+        const rest = await Promise.all(Array.from({ length: run - 1 }, (_, i) => hold(base + i + 1)));
+        const others = await Promise.all([hold(0), hold(0)]);
+        const held = [first, ...rest, ...others];
+        if (held.every(Boolean)) {
+          console.log([base, others[0].address().port, others[1].address().port].join(" "));
+          held.forEach((s) => s.close());
+          return;
+        }
+        held.forEach((s) => s && s.close());
+      }
+    })();'
 }
 
 start_test_infra() {
@@ -38,7 +53,8 @@ start_test_infra() {
   export LOCAL_INFRA_DIR=$dir LOCAL_KAFKA_PORT=$kafka_port LOCAL_KAFKA_CONTROLLER_PORT=$controller_port LOCAL_FERRETDB_PORT=$ferretdb_port
   # What is given in KAFKA_BROKERS or MONGODB_URI is used as it is (never a live system's).
   bash "$ROOT/scripts/infra.sh" up
-  export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$kafka_port}
+  export KAFKA_BROKERS=${KAFKA_BROKERS:-$(bash "$ROOT/scripts/infra.sh" brokers)}
+  [[ ${LOCAL_KAFKA_BROKERS:-1} == 3 ]] && export KAFKA_REPLICATION_FACTOR=3
   export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$ferretdb_port}
   echo "[test] testing against Kafka $KAFKA_BROKERS and ${MONGODB_URI%%\?*} (the tests' own, data in ${dir#"$ROOT"/})" >&2
 }

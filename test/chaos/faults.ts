@@ -17,15 +17,25 @@ const DOWN_MS = 5000;
 /** How long a supervisor (npm start, Kubernetes) takes to start a crashed process again. */
 const RESTART_AFTER_MS = 2000;
 
-const infraKill = (name: string, part: 'kafka' | 'ferretdb'): Fault => ({
+const brokerKill = (name: string, node: number): Fault => ({
   name,
   async inject({ infra }) {
-    infra.kill(part);
+    infra.killBroker(node);
+    await sleep(DOWN_MS);
+    infra.startBroker(node);
+    return Date.now();
+  },
+});
+
+const storeKill: Fault = {
+  name: 'store (FerretDB) kill -9',
+  async inject({ infra }) {
+    infra.killStore();
     await sleep(DOWN_MS);
     infra.up();
     return Date.now();
   },
-});
+};
 
 /** The routing instance that is active (the ready one), else the first. */
 function activeRouting(services: ServiceProcess[]): Promise<ServiceProcess> {
@@ -62,7 +72,8 @@ const routingFrozen: Fault = {
 };
 
 export function faultsFor(short: boolean, brokerCount: number): Fault[] {
-  const core = [infraKill('Kafka broker kill -9', 'kafka'), infraKill('store (FerretDB) kill -9', 'ferretdb'), serviceKill('active routing kill -9', activeRouting)];
+  const broker = brokerCount > 1 ? brokerKill('Kafka node 2 of 3 kill -9', 2) : brokerKill('Kafka broker kill -9', 1);
+  const core = [broker, storeKill, serviceKill('active routing kill -9', activeRouting)];
   if (short) return core;
   return [
     ...core,

@@ -113,16 +113,28 @@ export class Infrastructure {
     if (!INFRA_DIR) throw new Error('LOCAL_INFRA_DIR is not set: run the fault suite with npm run chaos');
   }
 
-  /** kill -9 of the Kafka broker or FerretDB. */
-  kill(part: 'kafka' | 'ferretdb'): void {
-    const pid = Number(readFileSync(path.join(INFRA_DIR, 'run', `${part}.pid`), 'utf8').trim());
-    process.kill(pid, 'SIGKILL');
+  /** kill -9 of a Kafka node (1 for the single broker). */
+  killBroker(node: number): void {
+    this.infraSh('kill-broker', String(node));
+  }
+
+  startBroker(node: number): void {
+    this.infraSh('start-broker', String(node));
+  }
+
+  /** kill -9 of FerretDB. */
+  killStore(): void {
+    process.kill(Number(readFileSync(path.join(INFRA_DIR, 'run', 'ferretdb.pid'), 'utf8').trim()), 'SIGKILL');
   }
 
   /** Starts what is not running again, as an operator would: scripts/infra.sh up. */
   up(): void {
-    const result = spawnSync('bash', [path.join(ROOT, 'scripts/infra.sh'), 'up'], { cwd: ROOT, env: this.infraEnv(), encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`scripts/infra.sh up failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    this.infraSh('up');
+  }
+
+  private infraSh(...args: string[]): void {
+    const result = spawnSync('bash', [path.join(ROOT, 'scripts/infra.sh'), ...args], { cwd: ROOT, env: this.infraEnv(), encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`scripts/infra.sh ${args.join(' ')} failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   }
 
   private infraEnv(): NodeJS.ProcessEnv {
