@@ -4,6 +4,8 @@
 import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Counter, Histogram } from 'prom-client';
+import { backoffMs } from '../faults/retry';
+import type { Logger } from '../observability/logger';
 import { sharedCounter, sharedHistogram } from '../observability/metrics';
 import { cloudEventHeaders } from './cloudevents';
 import type { TopicSpec } from './topics';
@@ -45,10 +47,28 @@ export interface EventProducerOptions {
   maxBatch?: number;
   maxBatchBytes?: number;
   metrics?: Registry;
+  logger?: Logger;
+}
+
+/**
+ * Broker answers after which this producer id can write no more (a partition's leader moved and
+ * lost the producer's sequence state, the producer id expired): only a new id writes again.
+ */
+const NEEDS_NEW_PRODUCER_ID = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
+/** True when the error, or one it wraps, is one of those answers. */
+export function needsNewProducerId(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+  if (typeof e.type === 'string' && NEEDS_NEW_PRODUCER_ID.has(e.type)) return true;
+  const wrapped = [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return wrapped.some((w) => needsNewProducerId(w, depth + 1));
 }
 
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Set while the producer is replaced by one with a new producer id; nothing is sent meanwhile. */
+  private renewing?: Promise<void>;
   private readonly queue: Pending[] = [];
   private sending = false;
   private connected = false;
@@ -59,18 +79,10 @@ export class EventProducer {
   private readonly latency?: Histogram<'topic'>;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: EventProducerOptions,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // murmur2, as the Java client: the same key lands on the same partition from any client.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // An idempotent producer keeps retrying; callers are bounded by publishTimeoutMs instead.
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
-    });
+    this.producer = this.newProducer();
     this.timeoutMs = options.publishTimeoutMs ?? 5000;
     this.maxBatch = options.maxBatch ?? 5000;
     this.maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
@@ -89,6 +101,45 @@ export class EventProducer {
     }
   }
 
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2, as the Java client: the same key lands on the same partition from any client.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer keeps retrying; callers are bounded by publishTimeoutMs instead.
+      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
+    });
+  }
+
+  /**
+   * Replaces the producer by one with a new producer id, connecting until the broker answers.
+   * What failed was refused to its callers (they retry with the same ce_id); what waits in the
+   * queue goes out through the new producer.
+   */
+  private renew(cause: unknown): void {
+    if (this.renewing) return;
+    this.options.logger?.warn({ err: errorMessage(cause) }, 'producer id refused by the broker; starting a new producer');
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.renewing = (async () => {
+      await old.disconnect().catch((err: unknown) => this.options.logger?.warn({ err: errorMessage(err) }, 'closing the refused producer failed'));
+      for (let attempt = 1; this.connected; attempt++) {
+        try {
+          await this.producer.connect();
+          return;
+        } catch (err) {
+          this.options.logger?.warn({ attempt, err: errorMessage(err) }, 'new producer could not connect; retrying');
+          await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+        }
+      }
+    })().finally(() => {
+      this.renewing = undefined;
+      this.flush();
+    });
+  }
+
   get isConnected(): boolean {
     return this.connected;
   }
@@ -103,6 +154,7 @@ export class EventProducer {
     const deadline = Date.now() + this.timeoutMs;
     while ((this.sending || this.queue.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.connected = false;
+    await this.renewing;
     await this.producer.disconnect();
   }
 
@@ -143,7 +195,7 @@ export class EventProducer {
   }
 
   private flush(): void {
-    if (this.sending || this.queue.length === 0) return;
+    if (this.sending || this.renewing || this.queue.length === 0) return;
     this.sending = true;
     let count = 0;
     let bytes = 0;
@@ -163,8 +215,10 @@ export class EventProducer {
       .sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
       .then(
         () => batch.forEach((p) => settle(p)),
-        (err: unknown) =>
-          batch.forEach((p) => settle(p, new KafkaUnavailableError(`Kafka refused a write to ${p.topic}: ${errorMessage(err)}`, { cause: err }))),
+        (err: unknown) => {
+          batch.forEach((p) => settle(p, new KafkaUnavailableError(`Kafka refused a write to ${p.topic}: ${errorMessage(err)}`, { cause: err })));
+          if (needsNewProducerId(err)) this.renew(err);
+        },
       )
       .finally(() => {
         this.sending = false;
