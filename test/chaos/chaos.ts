@@ -87,6 +87,8 @@ for (const fault of faultsFor(short, system.brokerCount)) windows.push(await run
 console.log('[chaos] load stopped; waiting for senders to finish their retries');
 await load.stop();
 const findings = await settle();
+// What each instance says of itself at the end, beside its log, for whoever reads a failed run.
+for (const s of services) writeFileSync(path.join(logDir, `${s.spec.name}.end.txt`), await s.report());
 agents.stop();
 await Promise.all(services.map((s) => s.stop()));
 await outbox.stop();

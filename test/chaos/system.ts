@@ -87,6 +87,17 @@ export class ServiceProcess {
     return this.answers('/healthz');
   }
 
+  /** Its readiness and its consumers' metrics, as text. */
+  async report(): Promise<string> {
+    const get = (p: string) =>
+      fetch(`http://127.0.0.1:${this.spec.httpPort}${p}`, { signal: AbortSignal.timeout(5000) }).then(
+        async (r) => `${p} ${r.status}\n${await r.text()}`,
+        (err: Error) => `${p} not answering: ${err.message}`,
+      );
+    const metrics = (await get('/metrics')).split('\n').filter((l) => l.startsWith('cc_kafka_consum') || l.startsWith('/metrics'));
+    return `${await get('/readyz')}\n${metrics.join('\n')}\n`;
+  }
+
   private async answers(path: string): Promise<boolean> {
     try {
       const res = await fetch(`http://127.0.0.1:${this.spec.httpPort}${path}`, { signal: AbortSignal.timeout(2000) });
