@@ -6,6 +6,8 @@ import { Kafka, logLevel, type ISocketFactory, type KafkaMessage } from 'kafkajs
 import { MongoClient } from 'mongodb';
 import { chromium, type Browser } from 'playwright-core';
 import { ensureTopics } from '../kafka/admin';
+import { topics } from '../kafka/topics';
+import type { ConversationEvent } from '../proto';
 import { firstFetchAfterJoin } from '../kafka/consumer';
 import type { TopicSpec } from '../kafka/topics';
 import { createServiceContext, type ServiceContext } from '../service/runtime';
@@ -189,4 +191,22 @@ export function launchChromium(): Promise<Browser> {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** The sum of a metric's values in a service's registry, over the series whose labels match. */
+export async function metricTotal(ctx: ServiceContext, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await ctx.metrics.getSingleMetric(name)?.get();
+  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
+}
+
+/** The delivery report of one outbound message that this service instance published (other test files' instances read the topic too). */
+export function deliveryReportFrom(recorder: Awaited<ReturnType<typeof recordTopics>>, ctx: ServiceContext, outboundMessageId: string, what = 'the delivery report'): Promise<ConversationEvent> {
+  return waitFor(
+    () =>
+      recorder
+        .values(topics.conversationEvents, ctx)
+        .find((e): e is ConversationEvent => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
+    60_000,
+    what,
+  );
 }

@@ -11,9 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
-import { Channel, IdentityKind, OutboundKind, OutboundMessage, type ConversationEvent } from '../../../libs/proto';
+import { Channel, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '../../../libs/testing';
 import { emailConfigShape } from '../src/config';
 import { messageIdFor } from '../src/outbound';
 import { startEmailService } from '../src/service';
@@ -97,21 +97,7 @@ const publish = (message: OutboundMessage) => kafka.producer.publish(topics.outb
 const mailsOf = (message: OutboundMessage) => received.filter((m) => m.messageId === messageIdFor(message.messageId, MAIL_FROM));
 const customer = (prefix = 'cust') => `${uniqueId(prefix)}@customer.test`;
 
-/** The delivery report this instance published (other test files' instances read the topic too). */
-const reportFrom = (ctx: ServiceContext, message: OutboundMessage, what = 'the delivery report') =>
-  waitFor(
-    () =>
-      recorder
-        .values(topics.conversationEvents, ctx)
-        .find((e): e is ConversationEvent => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === message.messageId),
-    60_000,
-    what,
-  );
-
-async function counted(ctx: ServiceContext, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = await ctx.metrics.getSingleMetric(name)?.get();
-  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
-}
+const reportFrom = (ctx: ServiceContext, message: OutboundMessage, what?: string) => deliveryReportFrom(recorder, ctx, message.messageId, what);
 
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
@@ -147,8 +133,8 @@ describe('outbound mail is sent once', () => {
     expect((await reportFrom(second.ctx, message, 'the second instance report')).step).toMatchObject({ deliveryReported: { delivered: true } });
     await settle();
     expect(mailsOf(message)).toHaveLength(1);
-    expect(await counted(second.ctx, 'cc_email_outbound_total', { outcome: 'already_sent' })).toBe(1);
-    expect(await counted(second.ctx, 'cc_email_outbound_total', { outcome: 'sent' })).toBe(0);
+    expect(await metricTotal(second.ctx, 'cc_email_outbound_total', { outcome: 'already_sent' })).toBe(1);
+    expect(await metricTotal(second.ctx, 'cc_email_outbound_total', { outcome: 'sent' })).toBe(0);
   });
 
   it('retries a delivery report that failed after the send without mailing again', async () => {
@@ -164,7 +150,7 @@ describe('outbound mail is sent once', () => {
       const message = reply(to);
       await publish(message);
       expect((await reportFrom(instance.ctx, message)).step).toMatchObject({ deliveryReported: { delivered: true } });
-      expect(await counted(instance.ctx, 'cc_kafka_published_total', { topic: topics.conversationEvents.name, outcome: 'failed' })).toBeGreaterThan(0);
+      expect(await metricTotal(instance.ctx, 'cc_kafka_published_total', { topic: topics.conversationEvents.name, outcome: 'failed' })).toBeGreaterThan(0);
       await settle();
       expect(mailsOf(message)).toHaveLength(1);
     } finally {
@@ -183,7 +169,7 @@ describe('outbound mail is sent once', () => {
     const report = await reportFrom(instance.ctx, message);
     expect(report.reason?.code).toBe('delivery.uncertain');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, errorCode: 'DELIVERY_UNCERTAIN' } });
-    expect(await counted(instance.ctx, 'cc_email_outbound_total', { outcome: 'uncertain' })).toBe(1);
+    expect(await metricTotal(instance.ctx, 'cc_email_outbound_total', { outcome: 'uncertain' })).toBe(1);
     expect((await deliveries.findOne({ _id: message.messageId }))?.state).toBe('uncertain');
     await settle();
     expect(mailsOf(message)).toHaveLength(0);

@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
-import { Channel, OutboundKind, OutboundMessage, type ConversationEvent } from '../../../libs/proto';
+import { Channel, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '../../../libs/testing';
 import { smsVoiceConfigShape } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 
@@ -102,20 +102,7 @@ async function replyTo(store: Awaited<ReturnType<typeof startInstance>>['store']
 const publish = (message: OutboundMessage) => kafka.producer.publish(topics.outbound, message.conversationId, message, { id: message.messageId });
 const created = (to: string) => posts.filter((p) => p.to === to && p.status === 201);
 
-const reportFrom = (ctx: ServiceContext, message: OutboundMessage, what = 'the delivery report') =>
-  waitFor(
-    () =>
-      recorder
-        .values(topics.conversationEvents, ctx)
-        .find((e): e is ConversationEvent => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === message.messageId),
-    60_000,
-    what,
-  );
-
-async function counted(ctx: ServiceContext, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = await ctx.metrics.getSingleMetric(name)?.get();
-  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
-}
+const reportFrom = (ctx: ServiceContext, message: OutboundMessage, what?: string) => deliveryReportFrom(recorder, ctx, message.messageId, what);
 
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,7 +138,7 @@ describe('outbound SMS is sent once', () => {
     expect((await reportFrom(second.ctx, message, 'the second instance report')).step).toMatchObject({ deliveryReported: { delivered: true } });
     await settle();
     expect(posts.filter((p) => p.to === to)).toHaveLength(1);
-    expect(await counted(second.ctx, 'cc_sms_outbound_total', { outcome: 'already_sent' })).toBe(1);
+    expect(await metricTotal(second.ctx, 'cc_sms_outbound_total', { outcome: 'already_sent' })).toBe(1);
   });
 
   it('retries a delivery report that failed after the send without sending again', async () => {
@@ -166,7 +153,7 @@ describe('outbound SMS is sent once', () => {
     try {
       await publish(message);
       expect((await reportFrom(instance.ctx, message)).step).toMatchObject({ deliveryReported: { delivered: true } });
-      expect(await counted(instance.ctx, 'cc_kafka_published_total', { topic: topics.conversationEvents.name, outcome: 'failed' })).toBeGreaterThan(0);
+      expect(await metricTotal(instance.ctx, 'cc_kafka_published_total', { topic: topics.conversationEvents.name, outcome: 'failed' })).toBeGreaterThan(0);
       await settle();
       expect(posts.filter((p) => p.to === to)).toHaveLength(1);
     } finally {
@@ -185,7 +172,7 @@ describe('outbound SMS is sent once', () => {
     const report = await reportFrom(instance.ctx, message);
     expect(report.reason?.code).toBe('delivery.uncertain');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, errorCode: 'DELIVERY_UNCERTAIN' } });
-    expect(await counted(instance.ctx, 'cc_sms_outbound_total', { outcome: 'uncertain' })).toBe(1);
+    expect(await metricTotal(instance.ctx, 'cc_sms_outbound_total', { outcome: 'uncertain' })).toBe(1);
     await settle();
     expect(posts.filter((p) => p.to === to)).toHaveLength(0);
   });
