@@ -19,8 +19,24 @@ export interface WaitingRecord {
 /** How often a record still waiting is logged again (the first failure is logged at once). */
 const LOG_EVERY_MS = 30_000;
 
+/**
+ * A handler that has neither returned nor failed for this long holds its partition without a
+ * word: readiness says so, since the lag alone (refreshed per batch) would not show it.
+ */
+export const STALLED_AFTER_MS = 30_000;
+
+/** One handler call in progress. */
+interface Running {
+  topic: string;
+  partition: number;
+  offset: string;
+  since: number;
+  warned: boolean;
+}
+
 export class ConsumerHealth {
   private readonly waiting = new Set<WaitingRecord>();
+  private readonly running = new Set<Running>();
   private readonly waitingGauge?: Gauge<'group' | 'topic'>;
   private readonly lagGauge?: Gauge<'group' | 'topic' | 'partition'>;
   private readonly lagLabels = new Set<string>();
@@ -71,6 +87,24 @@ export class ConsumerHealth {
     if (handled) this.log.info({ topic: record.topic, partition: record.partition, offset: record.offset, attempts: record.attempts, waitedMs }, 'dependency back; record handled');
   }
 
+  /** A handler call starts; the returned function ends it. */
+  handling(where: { topic: string; partition: number; offset: string }): () => void {
+    const call: Running = { ...where, since: Date.now(), warned: false };
+    this.running.add(call);
+    return () => this.running.delete(call);
+  }
+
+  /** The oldest handler call that has run past STALLED_AFTER_MS, logged once. */
+  private stalled(now: number): Running | undefined {
+    let oldest: Running | undefined;
+    for (const r of this.running) if (now - r.since >= STALLED_AFTER_MS && (!oldest || r.since < oldest.since)) oldest = r;
+    if (oldest && !oldest.warned) {
+      oldest.warned = true;
+      this.log.error({ topic: oldest.topic, partition: oldest.partition, offset: oldest.offset, runningMs: now - oldest.since }, 'handler has not returned; its partition is held');
+    }
+    return oldest;
+  }
+
   lag(topic: string, partition: number, highWatermark: string, nextOffset: string): void {
     if (!this.lagGauge) return;
     const labels = { group: this.groupId, topic, partition: String(partition) };
@@ -84,11 +118,17 @@ export class ConsumerHealth {
     this.lagLabels.clear();
   }
 
-  /** Not ready while not running, or while any record waits on a dependency (with the oldest's reason). */
+  /**
+   * Not ready while not running, while any record waits on a dependency (with the oldest's
+   * reason), or while a handler has not returned for STALLED_AFTER_MS.
+   */
   readiness(running: boolean): ReadinessState {
     if (!running) return { ready: false, detail: 'not consuming (starting or stopped)' };
     let oldest: WaitingRecord | undefined;
     for (const w of this.waiting) if (!oldest || w.since < oldest.since) oldest = w;
+    const now = Date.now();
+    const stalled = oldest ? undefined : this.stalled(now);
+    if (stalled) return { ready: false, detail: `a handler on ${stalled.topic}/${stalled.partition} at offset ${stalled.offset} has not returned for ${Math.round((now - stalled.since) / 1000)} s` };
     if (!oldest) return true;
     const seconds = Math.round((Date.now() - oldest.since) / 1000);
     return {

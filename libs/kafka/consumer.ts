@@ -292,6 +292,7 @@ export class EventConsumer {
     const where = { topic, partition, offset };
     let failures = 0;
     let waiting: WaitingRecord | undefined;
+    const ended = this.health.handling(where);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -321,6 +322,7 @@ export class EventConsumer {
         }
       }
     } finally {
+      ended();
       if (waiting) this.health.done(waiting, false);
     }
   }
