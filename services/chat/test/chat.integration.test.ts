@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MongoClient } from 'mongodb';
 import { topics } from '../../../libs/kafka';
 import { ContactReceived, ConversationEvent, IdentityKind, OutboundKind } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
-import { MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { issueVisitorToken } from '../src/token';
 import type { EventProducer } from '../../../libs/kafka';
-import { DATABASE, outboundReady, publishOutbound, SECRET, startInstance, testProducer, Visitor, type Instance } from './helpers';
+import { dropChatCollections, outboundReady, publishOutbound, SECRET, startInstance, testProducer, Visitor, type Instance } from './helpers';
 
 describe('chat service with two instances', () => {
   const prefix = uniqueId('chat').replace(/-/g, '_');
@@ -38,13 +37,7 @@ describe('chat service with two instances', () => {
     await recorder?.close();
     await Promise.all([a?.ctx.stop(), b?.ctx.stop()]);
     await sim?.stop();
-    const client = await MongoClient.connect(MONGODB_URI);
-    await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_conversation_facts`).drop().catch(() => undefined);
-    await client.close();
+    await dropChatCollections(prefix);
   });
 
   it('serves health, metrics, the widget and the demo page on its HTTP port', async () => {

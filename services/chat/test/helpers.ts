@@ -1,4 +1,5 @@
 // Starts chat instances in-process and drives them with real `ws` clients.
+import { MongoClient, MongoServerError } from 'mongodb';
 import WebSocket from 'ws';
 import type { ISocketFactory } from 'kafkajs';
 import { loadConfig } from '../../../libs/config';
@@ -12,6 +13,24 @@ import { startChat, type ChatService } from '../src/service';
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 export const ALLOWED_ORIGIN = 'http://shop.example';
 export const DATABASE = 'contactcenter_chat_test';
+
+/** Drops the collections chat instances with this prefix wrote (a collection never written is fine). */
+export async function dropChatCollections(prefix: string): Promise<void> {
+  const client = await MongoClient.connect(MONGODB_URI);
+  try {
+    for (const name of ['conversations', 'messages', 'numbers', 'profiles', 'conversation_facts']) {
+      await client
+        .db(DATABASE)
+        .collection(`${prefix}_${name}`)
+        .drop()
+        .catch((err: unknown) => {
+          if (!(err instanceof MongoServerError && err.code === 26)) throw err;
+        });
+    }
+  } finally {
+    await client.close();
+  }
+}
 
 export function chatConfig(env: Record<string, string> = {}): ChatConfig {
   return loadConfig(chatConfigShape, {

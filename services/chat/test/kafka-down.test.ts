@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MongoClient } from 'mongodb';
 import { topics } from '../../../libs/kafka';
 import { ContactReceived } from '../../../libs/proto';
-import { cuttableSocketFactory, MONGODB_URI, recordTopics, uniqueId, waitFor } from '../../../libs/testing';
-import { DATABASE, startInstance, Visitor, type Instance } from './helpers';
+import { cuttableSocketFactory, recordTopics, uniqueId, waitFor } from '../../../libs/testing';
+import { dropChatCollections, startInstance, Visitor, type Instance } from './helpers';
 
 describe('chat when Kafka is unreachable', () => {
   const prefix = uniqueId('chatdown').replace(/-/g, '_');
@@ -20,13 +19,7 @@ describe('chat when Kafka is unreachable', () => {
     network.restore();
     await recorder?.close();
     await chat?.ctx.stop();
-    const client = await MongoClient.connect(MONGODB_URI);
-    await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_numbers`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_profiles`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_conversation_facts`).drop().catch(() => undefined);
-    await client.close();
+    await dropChatCollections(prefix);
   });
 
   it('does not ack, says not accepted, and a resend after reconnect is accepted once', async () => {
