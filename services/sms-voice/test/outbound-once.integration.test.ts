@@ -2,8 +2,11 @@
 // to a local server that answers as Twilio's Messages API does: redelivered to a new instance,
 // with its delivery report failing after the send, with a claim a crash left behind, and with
 // Twilio answering 503/429 or not reachable for a while.
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -83,10 +86,15 @@ function configFor(overrides: Record<string, string> = {}) {
   });
 }
 
+/** Spool folders of the instances started here: each its own, never the default one a running npm start holds. */
+const spools: string[] = [];
+
 async function startInstance(overrides: Record<string, string> = {}, options: Parameters<typeof startSmsVoiceService>[2] = {}) {
   const ctx = testContext('sms-once');
   running.push(ctx);
-  return { ctx, ...(await startSmsVoiceService(ctx, configFor(overrides), options)) };
+  const spool = mkdtempSync(path.join(tmpdir(), 'sms-once-spool-'));
+  spools.push(spool);
+  return { ctx, ...(await startSmsVoiceService(ctx, configFor({ SMS_VOICE_SPOOL_DIR: spool, ...overrides }), options)) };
 }
 
 const customer = () => `+1415555${String(Math.floor(Math.random() * 9000) + 1000)}`;
@@ -118,6 +126,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  for (const spool of spools) rmSync(spool, { recursive: true, force: true });
   await kafka.producer.disconnect();
   await recorder.close();
   for (const server of standIns) await new Promise((r) => server.close(r));
