@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
-    // Fault tests that kill brokers run on their own: npm run chaos:cluster (docs/RELIABILITY.md).
+    // Fault tests of defects still open run on their own: npm run test:faults (docs/RELIABILITY.md).
     exclude: [...configDefaults.exclude, '**/*.fault.test.ts'],
     globalSetup: ['libs/testing/global-setup.ts'],
     // Integration tests share one broker and one store on a 2-core machine.

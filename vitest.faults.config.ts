@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// The fault tests that kill brokers of a cluster of their own: `npm run chaos:cluster`.
+// Fault tests that show defects still open (docs/RELIABILITY.md): `npm run test:faults`.
 export default defineConfig({
   test: {
-    include: ['test/chaos/**/*.fault.test.ts'],
+    include: ['libs/**/*.fault.test.ts', 'services/**/*.fault.test.ts', 'test/**/*.fault.test.ts'],
     globalSetup: ['libs/testing/global-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,

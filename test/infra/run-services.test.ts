@@ -25,9 +25,10 @@ function script(name: string, failures: number, code: number): { name: string; c
     `import fs from 'node:fs';
 const runs = (fs.existsSync(${JSON.stringify(counter)}) ? Number(fs.readFileSync(${JSON.stringify(counter)}, 'utf8')) : 0) + 1;
 fs.writeFileSync(${JSON.stringify(counter)}, String(runs));
+// The handler is in place before the line that says it runs: a stop may follow that line at once.
+process.on('SIGTERM', () => { console.log('stopped'); process.exit(0); });
 console.log('pid ' + process.pid + ' run ' + runs);
 if (runs <= ${failures}) process.exit(${code});
-process.on('SIGTERM', () => { console.log('stopped'); process.exit(0); });
 setInterval(() => {}, 1000);
 `,
   );
