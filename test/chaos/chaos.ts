@@ -63,6 +63,8 @@ const infra = new Infrastructure();
 const outbox = new Outbox();
 await outbox.start(outboxSmtp, outboxTwilio);
 const services = specs.map((s) => new ServiceProcess(s, logDir));
+// Whatever ends the suite (a failed start, an error), no service process outlives it.
+process.on('exit', () => services.forEach((s) => s.killNow()));
 // One after another, so that they do not all compile at once on a small machine; routing's first
 // instance becomes the active one, the second joins as its standby.
 const startedAt = Date.now();

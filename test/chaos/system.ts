@@ -64,6 +64,11 @@ export class ServiceProcess {
     await signalAndWait(this.child, 'SIGKILL');
   }
 
+  /** At once and without waiting, for when the suite itself ends abnormally. */
+  killNow(): void {
+    this.child?.kill('SIGKILL');
+  }
+
   /** SIGTERM, as an orchestrator stops a pod. */
   async stop(): Promise<void> {
     await signalAndWait(this.child, 'SIGTERM', 20_000);
