@@ -3,6 +3,7 @@
 // what the claim says afterwards decides what a second delivery of the same message does.
 // No I/O here: the claims live behind the DeliveryClaims port (a Mongo adapter in ./mongo).
 import { backoffMs, isTransient } from '../faults';
+import { RetryLaterError } from '../kafka/errors';
 
 /**
  * sending: claimed, the provider may be handling it right now (or was, before a crash);
@@ -54,8 +55,11 @@ export type DeliveryOutcome =
   | { kind: 'failed'; permanent: boolean; code: string; detail: string; repeated: boolean }
   | { kind: 'uncertain'; code: typeof DELIVERY_UNCERTAIN; detail: string; repeated: boolean };
 
-/** Thrown when the service is stopping between attempts: the message is left for a later delivery. */
-export class DeliveryInterruptedError extends Error {
+/**
+ * Thrown when the service is stopping between attempts: the message is left for a later delivery.
+ * A RetryLaterError, so the consumer leaves the record unhandled for the partition's next owner.
+ */
+export class DeliveryInterruptedError extends RetryLaterError {
   constructor(readonly deliveryId: string) {
     super(`delivery ${deliveryId} interrupted by shutdown before it was sent; it will be delivered again`);
     this.name = 'DeliveryInterruptedError';

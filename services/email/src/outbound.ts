@@ -3,8 +3,8 @@
 // is claimed in the store before it is handed to the server, so it is mailed at most once.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Registry } from 'prom-client';
-import { deliverOnce, DeliveryInterruptedError, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
-import { InvalidEventError, RetryLaterError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
+import { deliverOnce, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
+import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
 import { sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { EmailConfig } from './config';
@@ -86,23 +86,18 @@ export function createOutboundHandler(deps: OutboundDeps) {
       return;
     }
     const mail = composeMail(message, to, conversation, config);
-    let outcome: DeliveryOutcome;
-    try {
-      outcome = await deliverOnce({
-        id: message.messageId,
-        claims: store.deliveries,
-        send: async () => (await transporter.sendMail(mail)).messageId || mail.messageId,
-        classify: classifySmtpFailure,
-        maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
-        backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 10_000),
-        sendWindowMs: SEND_WINDOW_MS,
-        signal: stopping.signal,
-        onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail refused for now; retrying'),
-      });
-    } catch (err) {
-      if (err instanceof DeliveryInterruptedError) throw new RetryLaterError(err.message);
-      throw err;
-    }
+    // Stopping between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
+    const outcome = await deliverOnce({
+      id: message.messageId,
+      claims: store.deliveries,
+      send: async () => (await transporter.sendMail(mail)).messageId || mail.messageId,
+      classify: classifySmtpFailure,
+      maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
+      backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 10_000),
+      sendWindowMs: SEND_WINDOW_MS,
+      signal: stopping.signal,
+      onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail refused for now; retrying'),
+    });
     await settle(message, outcome, conversation, mail.messageId);
   };
 

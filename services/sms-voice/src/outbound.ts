@@ -4,8 +4,8 @@
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import type { Registry } from 'prom-client';
-import { deliverOnce, DeliveryInterruptedError, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
-import { InvalidEventError, RetryLaterError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
+import { deliverOnce, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
+import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
 import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, ConversationEvent, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { SmsVoiceConfig } from './config';
@@ -137,25 +137,22 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
     await report(message, { delivered: true }, sids.join(','));
   };
 
-  /** One claim per part: `<message id>/<part number>`, so a part already sent is skipped. */
-  const deliverPart = async (message: OutboundMessage, index: number, send: () => Promise<string>): Promise<DeliveryOutcome> => {
-    try {
-      return await deliverOnce({
-        id: `${message.messageId}/${index + 1}`,
-        claims: store.deliveries,
-        send,
-        classify: classifyTwilioFailure,
-        maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
-        backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 8000),
-        sendWindowMs: SEND_WINDOW_MS,
-        signal: deps.signal,
-        onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the SMS for now; retrying'),
-      });
-    } catch (err) {
-      if (err instanceof DeliveryInterruptedError) throw new RetryLaterError(err.message);
-      throw err;
-    }
-  };
+  /**
+   * One claim per part: `<message id>/<part number>`, so a part already sent is skipped. Stopping
+   * between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
+   */
+  const deliverPart = (message: OutboundMessage, index: number, send: () => Promise<string>): Promise<DeliveryOutcome> =>
+    deliverOnce({
+      id: `${message.messageId}/${index + 1}`,
+      claims: store.deliveries,
+      send,
+      classify: classifyTwilioFailure,
+      maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
+      backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 8000),
+      sendWindowMs: SEND_WINDOW_MS,
+      signal: deps.signal,
+      onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the SMS for now; retrying'),
+    });
 
   const settleUnsent = async (message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>, index: number, total: number) => {
     const where = { conversationId: message.conversationId, outboundMessageId: message.messageId, part: index + 1, parts: total };
