@@ -33,7 +33,7 @@ const common = {
   KAFKA_BROKERS: brokers.join(','),
   MONGODB_URI: mongoUri,
   MONGODB_DATABASE: 'contactcenter',
-  KAFKA_REPLICATION_FACTOR: String(Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1)),
+  KAFKA_REPLICATION_FACTOR: process.env.KAFKA_REPLICATION_FACTOR ?? '1',
   LOG_LEVEL: 'info',
   AUTH_JWT_SECRET: secrets.jwt,
   CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${crGrpc}`,
