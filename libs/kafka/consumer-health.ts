@@ -21,9 +21,12 @@ const LOG_EVERY_MS = 30_000;
 
 /**
  * A handler that has neither returned nor failed for this long holds its partition without a
- * word: readiness says so, since the lag alone (refreshed per batch) would not show it.
+ * word: readiness says so, since the lag alone would not say why.
  */
 export const STALLED_AFTER_MS = 30_000;
+
+/** A handler running this long holds its partition long enough for the lag to need refreshing. */
+const HELD_AFTER_MS = 5_000;
 
 /** One handler call in progress. */
 interface Running {
@@ -40,6 +43,8 @@ export class ConsumerHealth {
   private readonly waitingGauge?: Gauge<'group' | 'topic'>;
   private readonly lagGauge?: Gauge<'group' | 'topic' | 'partition'>;
   private readonly lagLabels = new Set<string>();
+  /** The next offset to handle per partition, as of its last batch. */
+  private readonly positions = new Map<string, { topic: string; partition: number; next: string }>();
 
   constructor(
     private readonly groupId: string,
@@ -54,7 +59,7 @@ export class ConsumerHealth {
     });
     this.lagGauge = sharedGauge(metrics, {
       name: 'cc_kafka_consumer_lag',
-      help: 'Records on a partition not yet handled by the group (high watermark minus the next offset to handle), as of its last fetch',
+      help: 'Records on a partition not yet handled by the group (high watermark minus the next offset to handle), as of its last fetch, or of the last refresh while a record waits',
       labelNames: ['group', 'topic', 'partition'],
     });
   }
@@ -107,6 +112,7 @@ export class ConsumerHealth {
 
   lag(topic: string, partition: number, highWatermark: string, nextOffset: string): void {
     if (!this.lagGauge) return;
+    this.positions.set(`${topic}/${partition}`, { topic, partition, next: nextOffset });
     const labels = { group: this.groupId, topic, partition: String(partition) };
     this.lagLabels.add(JSON.stringify(labels));
     this.lagGauge.set(labels, Math.max(0, Number(highWatermark) - Number(nextOffset)));
@@ -116,6 +122,26 @@ export class ConsumerHealth {
   forgetLag(): void {
     for (const labels of this.lagLabels) this.lagGauge?.remove(JSON.parse(labels) as Record<string, string>);
     this.lagLabels.clear();
+    this.positions.clear();
+  }
+
+  /**
+   * Topics with a partition held by a record that waits or a handler that runs long: no batch
+   * comes for them meanwhile, so their lag must be refreshed from the broker's offsets.
+   */
+  heldTopics(now = Date.now()): string[] {
+    const held = new Set<string>();
+    for (const w of this.waiting) held.add(w.topic);
+    for (const r of this.running) if (now - r.since >= HELD_AFTER_MS) held.add(r.topic);
+    return [...held];
+  }
+
+  /** Sets the lag of the topic's partitions this member handles from the broker's high watermarks. */
+  refreshLag(topic: string, highWatermarks: { partition: number; high: string }[]): void {
+    for (const { partition, high } of highWatermarks) {
+      const position = this.positions.get(`${topic}/${partition}`);
+      if (position) this.lag(topic, partition, high, position.next);
+    }
   }
 
   /**

@@ -3,7 +3,7 @@
 // (transient, see libs/faults) is retried without limit, in order, while the consumer reports
 // itself not ready; any other failure is retried a few times and then sent to the dead-letter
 // topic with the reason, so one bad record never stops a partition.
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Counter } from 'prom-client';
 import { backoffMs, isTransient, sleepUnless, type BackoffOptions } from '../faults';
@@ -83,6 +83,8 @@ export interface EventConsumerOptions {
   rebalanceTimeoutMs?: number;
   /** Replaces round-robin, e.g. to give every partition to one member. */
   partitionAssigners?: PartitionAssigner[];
+  /** How often the lag of a partition held by a waiting record is refreshed from the broker (default 10 s). */
+  lagRefreshMs?: number;
 }
 
 type Route = { spec: TopicSpec<unknown>; handler: EventHandler<unknown> };
@@ -104,11 +106,14 @@ export class EventConsumer {
   private readonly health: ConsumerHealth;
   private running = false;
   private stopping = false;
+  private readonly kafka: Kafka;
+  private lagRefresh?: { timer: NodeJS.Timeout; admin?: Admin; busy: boolean };
 
   constructor(
     kafka: Kafka,
     private readonly options: EventConsumerOptions,
   ) {
+    this.kafka = kafka;
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       // Low latency: answer a fetch as soon as one byte is there, and do not idle long.
@@ -167,6 +172,35 @@ export class EventConsumer {
     });
     await positioned;
     this.running = true;
+    if (this.options.metrics) this.startLagRefresh(this.options.lagRefreshMs ?? 10_000);
+  }
+
+  /**
+   * While a record waits on a dependency no batch comes for its partition, and the lag would
+   * stay as it was when the wait began: it is refreshed from the broker's offsets instead.
+   */
+  private startLagRefresh(everyMs: number): void {
+    const state: { timer: NodeJS.Timeout; admin?: Admin; busy: boolean } = { busy: false, timer: setInterval(() => void refresh(), everyMs) };
+    state.timer.unref();
+    const refresh = async () => {
+      const held = this.health.heldTopics();
+      if (state.busy || !held.length) return;
+      state.busy = true;
+      try {
+        if (!state.admin) {
+          state.admin = this.kafka.admin();
+          await state.admin.connect();
+          // Stopped meanwhile: stop() found no admin to disconnect.
+          if (this.lagRefresh !== state) return void (await state.admin.disconnect());
+        }
+        for (const topic of held) this.health.refreshLag(topic, await state.admin.fetchTopicOffsets(topic));
+      } catch (err) {
+        this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'could not refresh the lag of held partitions');
+      } finally {
+        state.busy = false;
+      }
+    };
+    this.lagRefresh = state;
   }
 
   /** Stops fetching, commits what was handled and leaves the group. */
@@ -174,6 +208,12 @@ export class EventConsumer {
     this.running = false;
     // A record waiting on a dependency sees this within half a second and is left for later.
     this.stopping = true;
+    const lagRefresh = this.lagRefresh;
+    this.lagRefresh = undefined;
+    if (lagRefresh) {
+      clearInterval(lagRefresh.timer);
+      await lagRefresh.admin?.disconnect();
+    }
     await this.consumer.disconnect();
   }
 
