@@ -43,7 +43,7 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     waitEstimates = routing.estimate;
     ctx.onStop('routing client', () => routing.close());
   }
-  const webhooks = createWebhookHandler({ config, store, producer, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates });
+  const webhooks = createWebhookHandler({ config, store, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates });
   const server = http.createServer((req, res) => {
     if (ops(req, res) || webhookReady(req, res)) return;
     webhooks(req, res).then(

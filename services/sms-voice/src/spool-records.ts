@@ -1,16 +1,24 @@
-// The spool's file format, with no I/O: one contact a line, `<crc32 hex> <json>\n`. The checksum
+// The spool's file format, with no I/O: one record a line, `<crc32 hex> <json>\n`. The checksum
 // covers the JSON, so a line torn by a crash mid-write (or damaged on disk) is recognised and
-// skipped, and a good line is never read as part of a bad one.
+// skipped, and a good line is never read as part of a bad one. A line holds a contact or a
+// conversation event (a call's end, a delivery report), which Twilio does not send twice.
 import { crc32 } from 'node:zlib';
-import { ContactReceived } from '../../../libs/proto';
+import { ContactReceived, ConversationEvent } from '../../../libs/proto';
 
-/** One spooled contact, as written: its ce_id, its Kafka key and its protobuf bytes. */
+/** What a spooled record is, and so the topic it goes to. */
+export type SpooledKind = 'contact' | 'event';
+
+/** One spooled record, as written: its kind, its ce_id, its Kafka key and its protobuf bytes. */
 export interface SpoolRecord {
+  kind: SpooledKind;
   id: string;
   key: string;
   spooledAt: string;
   value: Buffer;
 }
+
+/** A spooled record ready to publish. */
+export type SpooledMessage = { kind: 'contact'; value: ContactReceived } | { kind: 'event'; value: ConversationEvent };
 
 export interface DecodedRecord {
   record: SpoolRecord;
@@ -28,16 +36,26 @@ export interface SkippedLine {
 const NEWLINE = 0x0a;
 
 export function spoolRecordOf(contact: ContactReceived, at: Date): SpoolRecord {
-  return { id: contact.contactId, key: contact.conversationId, spooledAt: at.toISOString(), value: Buffer.from(ContactReceived.encode(contact).finish()) };
+  return { kind: 'contact', id: contact.contactId, key: contact.conversationId, spooledAt: at.toISOString(), value: Buffer.from(ContactReceived.encode(contact).finish()) };
+}
+
+export function spoolEventRecordOf(event: ConversationEvent, at: Date): SpoolRecord {
+  return { kind: 'event', id: event.eventId, key: event.conversationId, spooledAt: at.toISOString(), value: Buffer.from(ConversationEvent.encode(event).finish()) };
 }
 
 export function contactOf(record: SpoolRecord): ContactReceived {
   return ContactReceived.decode(record.value);
 }
 
+/** The record's decoded message; throws if its bytes are not a message of its kind. */
+export function messageOf(record: SpoolRecord): SpooledMessage {
+  return record.kind === 'event' ? { kind: 'event', value: ConversationEvent.decode(record.value) } : { kind: 'contact', value: contactOf(record) };
+}
+
 export function encodeSpoolLine(record: SpoolRecord): Buffer {
-  // JSON.stringify escapes newlines, so the line holds none but its last.
-  const json = JSON.stringify({ v: 1, id: record.id, key: record.key, at: record.spooledAt, value: record.value.toString('base64') });
+  // JSON.stringify escapes newlines, so the line holds none but its last. Version 1 lines (a
+  // contact each, without a kind) are still read.
+  const json = JSON.stringify({ v: 2, kind: record.kind, id: record.id, key: record.key, at: record.spooledAt, value: record.value.toString('base64') });
   const checksum = crc32(json).toString(16).padStart(8, '0');
   return Buffer.from(`${checksum} ${json}\n`, 'utf8');
 }
@@ -76,14 +94,15 @@ function decodeLine(line: string): SpoolRecord | LineProblem {
     return { reason: 'malformed', detail: `not JSON (${err instanceof Error ? err.name : 'error'})` };
   }
   const p = parsed;
-  if (p.v !== 1 || typeof p.id !== 'string' || !p.id || typeof p.key !== 'string' || typeof p.at !== 'string' || typeof p.value !== 'string') {
+  const kind = p.v === 1 ? 'contact' : p.kind;
+  if ((p.v !== 1 && p.v !== 2) || (kind !== 'contact' && kind !== 'event') || typeof p.id !== 'string' || !p.id || typeof p.key !== 'string' || typeof p.at !== 'string' || typeof p.value !== 'string') {
     return { reason: 'malformed', detail: 'a field is missing or of the wrong type' };
   }
-  const record: SpoolRecord = { id: p.id, key: p.key, spooledAt: p.at, value: Buffer.from(p.value, 'base64') };
+  const record: SpoolRecord = { kind, id: p.id, key: p.key, spooledAt: p.at, value: Buffer.from(p.value, 'base64') };
   try {
-    contactOf(record);
+    messageOf(record);
   } catch (err) {
-    return { reason: 'malformed', detail: `value is not a ContactReceived (${err instanceof Error ? err.name : 'error'})` };
+    return { reason: 'malformed', detail: `value is not a ${kind === 'event' ? 'ConversationEvent' : 'ContactReceived'} (${err instanceof Error ? err.name : 'error'})` };
   }
   return record;
 }

@@ -9,10 +9,10 @@ import type { Gauge, Counter, Registry } from 'prom-client';
 import { ConfigError } from '../../../libs/config';
 import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
 import { errorDetails, sharedCounter, sharedGauge, type Logger, type Readiness } from '../../../libs/observability';
-import type { ContactReceived } from '../../../libs/proto';
+import type { ContactReceived, ConversationEvent } from '../../../libs/proto';
 import { SpoolFiles, type SpoolPosition } from './spool-files';
 import { retryDelayMs, routeOf, SpoolQueue, type SpoolEntry, type SpoolLimits } from './spool-queue';
-import { contactOf, encodeSpoolLine, spoolRecordOf, type SpoolRecord } from './spool-records';
+import { encodeSpoolLine, messageOf, spoolEventRecordOf, spoolRecordOf, type SpoolRecord } from './spool-records';
 
 /** The spool cannot take the contact (full, or its write failed): the webhook is refused with 503, as without a spool. */
 export class SpoolRefusedError extends Error {
@@ -107,15 +107,30 @@ export class ContactSpool {
    * way (a call that cannot be queued becomes a callback request). Throws KafkaUnavailableError
    * with the spool off, SpoolRefusedError when the spool cannot take it.
    */
-  async deliver(contact: ContactReceived, whenSpooled: ContactReceived = contact): Promise<'published' | 'spooled'> {
-    if (routeOf(this.queue, contact.conversationId, this.brokerDown) === 'spool') return this.spool(whenSpooled);
+  deliver(contact: ContactReceived, whenSpooled: ContactReceived = contact): Promise<'published' | 'spooled'> {
+    const now = this.now();
+    return this.deliverRecord(spoolRecordOf(contact, now), spoolRecordOf(whenSpooled, now));
+  }
+
+  /** The same for a conversation event a webhook reports (Twilio does not resend those either). */
+  deliverEvent(event: ConversationEvent): Promise<'published' | 'spooled'> {
+    const record = spoolEventRecordOf(event, this.now());
+    return this.deliverRecord(record, record);
+  }
+
+  private async deliverRecord(record: SpoolRecord, whenSpooled: SpoolRecord): Promise<'published' | 'spooled'> {
+    if (routeOf(this.queue, record.key, this.brokerDown) === 'spool') return this.spool(whenSpooled);
     try {
-      await this.publish(contact);
+      await this.publish(record);
       return 'published';
     } catch (err) {
       if (!(err instanceof KafkaUnavailableError) || !this.queue.enabled) throw err;
       return this.spool(whenSpooled);
     }
+  }
+
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))();
   }
 
   async stop(): Promise<void> {
@@ -126,9 +141,12 @@ export class ContactSpool {
     await this.files.close();
   }
 
-  private async publish(contact: ContactReceived): Promise<void> {
+  private async publish(record: SpoolRecord): Promise<void> {
+    const message = messageOf(record);
     try {
-      await this.options.producer.publish(topics.contactInbound, contact.conversationId, contact, { id: contact.contactId });
+      const { producer } = this.options;
+      if (message.kind === 'event') await producer.publish(topics.conversationEvents, record.key, message.value, { id: record.id });
+      else await producer.publish(topics.contactInbound, record.key, message.value, { id: record.id });
     } catch (err) {
       if (err instanceof KafkaUnavailableError && !this.brokerDown) {
         this.brokerDown = true;
@@ -142,13 +160,12 @@ export class ContactSpool {
     }
   }
 
-  private async spool(contact: ContactReceived): Promise<'spooled'> {
-    const record = spoolRecordOf(contact, (this.options.now ?? (() => new Date()))());
+  private async spool(record: SpoolRecord): Promise<'spooled'> {
     const line = encodeSpoolLine(record);
     const admission = this.queue.reserve(record.id, record.key, line.length);
     if (admission.kind === 'full') {
       this.metrics.refused.inc({ reason: 'full' });
-      throw new SpoolRefusedError(`contact ${record.id} not accepted: Kafka is unavailable and ${admission.reason}`);
+      throw new SpoolRefusedError(`${record.kind} ${record.id} not accepted: Kafka is unavailable and ${admission.reason}`);
     }
     if (admission.kind === 'duplicate') {
       // A Twilio retry of a contact already spooled: safe once the first copy's write is.
@@ -163,7 +180,7 @@ export class ContactSpool {
         this.queue.release(entry);
         this.records.delete(entry);
         this.metrics.refused.inc({ reason: 'write_failed' });
-        throw new SpoolRefusedError(`contact ${record.id} not accepted: Kafka is unavailable and the spool write failed`, { cause: err });
+        throw new SpoolRefusedError(`${record.kind} ${record.id} not accepted: Kafka is unavailable and the spool write failed`, { cause: err });
       },
     );
     this.writing.set(record.id, written);
@@ -188,7 +205,7 @@ export class ContactSpool {
         continue;
       }
       // Handed to the producer in spool order, so they reach each partition in that order.
-      const results = await Promise.allSettled(chunk.map((entry) => this.publish(contactOf(this.records.get(entry)!))));
+      const results = await Promise.allSettled(chunk.map((entry) => this.publish(this.records.get(entry)!)));
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) {
         failedRounds++;

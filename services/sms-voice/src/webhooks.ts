@@ -4,7 +4,7 @@
 // SMS webhook by itself); 503 when neither, for Twilio's retries or Fallback URL.
 import type http from 'node:http';
 import twilio from 'twilio';
-import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '../../../libs/kafka';
 import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
 import type { Registry } from 'prom-client';
@@ -21,9 +21,8 @@ const { MessagingResponse, VoiceResponse } = twilio.twiml;
 export interface WebhookDeps {
   config: SmsVoiceConfig;
   store: SmsVoiceStore;
-  producer: EventProducer;
-  /** Where contacts go: Kafka, or the spool while Kafka does not acknowledge. */
-  contacts: Pick<ContactSpool, 'deliver'>;
+  /** Where contacts and conversation events go: Kafka, or the spool while Kafka does not acknowledge. */
+  contacts: Pick<ContactSpool, 'deliver' | 'deliverEvent'>;
   logger: Logger;
   metrics: Registry;
   waitEstimates?: WaitEstimates;
@@ -47,7 +46,7 @@ async function readForm(req: http.IncomingMessage, maxBytes: number): Promise<Pa
 }
 
 export function createWebhookHandler(deps: WebhookDeps) {
-  const { config, store, producer, logger } = deps;
+  const { config, store, logger } = deps;
   const waitEstimates = deps.waitEstimates ?? noWaitEstimates;
   const now = deps.now ?? (() => new Date());
   const counted = sharedCounter(deps.metrics, { name: 'cc_twilio_webhooks_total', help: 'Twilio webhooks by route and HTTP status', labelNames: ['route', 'status'] });
@@ -58,7 +57,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
   const phone = (value: string | undefined, field: string) => toE164(value ?? '', field, config.DEFAULT_PHONE_COUNTRY);
 
   const deliverContact = (contact: ContactReceived, whenSpooled?: ContactReceived) => deps.contacts.deliver(contact, whenSpooled);
-  const publishEvent = (event: ConversationEvent) => producer.publish(topics.conversationEvents, event.conversationId, event, { id: event.eventId });
+  const publishEvent = (event: ConversationEvent) => deps.contacts.deliverEvent(event);
 
   const sms: Route = async (p) => {
     const sid = required(p, 'MessageSid');

@@ -1,8 +1,9 @@
 // The spool's plain modules: its line format with checksums, and its bounds, order and routing.
 import { describe, expect, it } from 'vitest';
-import { Channel, ContactKind, ContactReceived } from '../../../libs/proto';
+import { crc32 } from 'node:zlib';
+import { Channel, ContactKind, ContactReceived, ConversationEvent } from '../../../libs/proto';
 import { retryDelayMs, routeOf, SpoolQueue } from '../src/spool-queue';
-import { contactOf, decodeSpoolSegment, encodeSpoolLine, spoolRecordOf } from '../src/spool-records';
+import { contactOf, decodeSpoolSegment, encodeSpoolLine, messageOf, spoolEventRecordOf, spoolRecordOf } from '../src/spool-records';
 
 const contact = (n: number, conversationId = `conv-${n}`) =>
   ContactReceived.fromPartial({ contactId: `sms-SM${n}`, conversationId, channel: Channel.CHANNEL_SMS, kind: ContactKind.CONTACT_KIND_MESSAGE, text: `line one\nline two ${n} 🚨`, externalId: `SM${n}` });
@@ -17,6 +18,22 @@ describe('spool line format', () => {
     expect(records.map((r) => [r.record.id, r.record.key, r.record.spooledAt])).toEqual([1, 2, 3].map((n) => [`sms-SM${n}`, `conv-${n}`, at.toISOString()]));
     expect(contactOf(records[1]!.record)).toEqual(contact(2));
     expect(records.map((r) => r.end)).toEqual([lines[0]!.length, lines[0]!.length + lines[1]!.length, Buffer.concat(lines).length]);
+  });
+
+  it('keeps conversation events beside contacts, each read back as its own kind', () => {
+    const event = ConversationEvent.fromPartial({ eventId: 'call-ended-CA1', conversationId: 'conv-CA1', channel: Channel.CHANNEL_VOICE, step: { $case: 'callEnded', callEnded: { durationMs: 42_000, status: 'completed' } } });
+    const { records, skipped } = decodeSpoolSegment(Buffer.concat([encodeSpoolLine(spoolRecordOf(contact(1), at)), encodeSpoolLine(spoolEventRecordOf(event, at))]));
+    expect(skipped).toEqual([]);
+    expect(records.map((r) => messageOf(r.record))).toEqual([
+      { kind: 'contact', value: contact(1) },
+      { kind: 'event', value: event },
+    ]);
+  });
+
+  it('reads a line written by the version before kinds as a contact', () => {
+    const json = JSON.stringify({ v: 1, id: 'sms-SM1', key: 'conv-1', at: at.toISOString(), value: Buffer.from(ContactReceived.encode(contact(1)).finish()).toString('base64') });
+    const { records } = decodeSpoolSegment(Buffer.from(`${crc32(json).toString(16).padStart(8, '0')} ${json}\n`));
+    expect(records.map((r) => messageOf(r.record))).toEqual([{ kind: 'contact', value: contact(1) }]);
   });
 
   it('skips a torn last write, and keeps every record before it', () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
-import { Channel, ContactKind, ContactReceived } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, ConversationEvent } from '../../../libs/proto';
 import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, type RecordedMessage, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { smsVoiceConfigShape } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
@@ -102,7 +102,7 @@ beforeAll(async () => {
   // Only outbound replies would reach Twilio's REST API; none are sent here.
   twilioApi = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 20404, message: 'The requested resource was not found', status: 404 })));
   await listen(twilioApi, 0);
-  recorder = await recordTopics([topics.contactInbound.name]);
+  recorder = await recordTopics([topics.contactInbound.name, topics.conversationEvents.name]);
 });
 
 afterAll(async () => {
@@ -202,6 +202,31 @@ describe('store-and-forward while Kafka is unreachable', () => {
       await waitFor(async () => (await service.get('/readyz')).status === 200, 20_000, 'ready again');
       const next = await service.post('/twilio/voice', { ...call, CallSid: sid('CA') });
       expect(xml.parse(next.body).Response.Enqueue['#text']).toBe('support');
+    } finally {
+      network.restore();
+      await service.stop();
+    }
+  });
+
+  it("spools a call's end reported during the outage (Twilio does not resend it) and forwards it under its one ce_id", async () => {
+    const network = cuttableSocketFactory();
+    const service = await startInstance({ PUBLISH_TIMEOUT_MS: '1500' }, { network });
+    try {
+      const call = { CallSid: sid('CA'), AccountSid: ACCOUNT_SID, From: customer(), To: COMPANY, CallStatus: 'ringing' };
+      expect((await service.post('/twilio/voice', call)).status).toBe(200);
+      network.cut();
+      const ended = await service.post('/twilio/voice/status', { ...call, CallStatus: 'completed', CallDuration: '42' });
+      expect(ended.status).toBe(200);
+      expect(ended.ms).toBeLessThan(TWILIO_TIMEOUT_MS);
+      expect(await service.metric('cc_sms_voice_spool_depth')).toBe(1);
+      network.restore();
+      const events = () => recorder.records.filter((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `call-ended-${call.CallSid}`);
+      await waitFor(() => events().length > 0, 60_000, "the call's end on Kafka");
+      const event = ConversationEvent.decode(events()[0]!.message.value!);
+      expect(event).toMatchObject({ conversationId: `conv-${call.CallSid}`, step: { $case: 'callEnded', callEnded: { durationMs: 42_000, status: 'completed' } } });
+      await waitFor(async () => (await service.metric('cc_sms_voice_spool_depth')) === 0, 10_000, 'the spool empty');
+      // The publish that timed out may land too: every copy is the same event, which consumers drop by ce_id.
+      expect(new Set(events().map((r) => r.message.value!.toString('base64'))).size).toBe(1);
     } finally {
       network.restore();
       await service.stop();
