@@ -1,12 +1,12 @@
 // Outbound SMS through the real twilio client, and bridging queued calls to agents. Each SMS
-// part is claimed in the store before it is handed to Twilio, so it is sent at most once:
-// Twilio's Messages API has no idempotency key of its own.
+// part and each bridge is claimed in the store before it is handed to Twilio, so it is made at
+// most once: Twilio's REST API has no idempotency key of its own.
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import type { Registry } from 'prom-client';
 import { deliverOnce, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
-import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
+import { sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, ConversationEvent, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';
@@ -58,13 +58,6 @@ export function classifyTwilioFailure(err: unknown): SendFailure {
   return { kind: 'uncertain', code, detail };
 }
 
-/** Twilio answers 429 and 5xx for what may pass later; other 4xx answers are final. */
-function classify(err: unknown): { permanent: boolean; code: string; detail: string } {
-  const e = err as { status?: number; code?: number | string; message?: string };
-  const status = e.status ?? 0;
-  return { permanent: status >= 400 && status < 500 && status !== 429, code: String(e.code ?? status ?? 'ERROR'), detail: e.message ?? String(err) };
-}
-
 export interface SmsOutboundDeps {
   config: SmsVoiceConfig;
   store: SmsVoiceStore;
@@ -96,23 +89,6 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
     await producer.publish(topics.conversationEvents, message.conversationId, event, { id: event.eventId });
   };
 
-  const withRetries = async <T>(message: OutboundMessage, call: () => Promise<T>): Promise<T | undefined> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        const failure = classify(err);
-        if (failure.permanent || attempt >= config.OUTBOUND_MAX_ATTEMPTS) {
-          sent.inc({ outcome: failure.permanent ? 'failed_permanently' : 'gave_up' });
-          await report(message, { delivered: false, code: failure.code, detail: failure.permanent ? failure.detail : `gave up after ${attempt} attempts: ${failure.detail}`, permanent: failure.permanent });
-          return undefined;
-        }
-        logger.info({ conversationId: message.conversationId, attempt, ...errorDetails(err) }, 'Twilio request failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 8000)));
-      }
-    }
-  };
-
   const sendSms = async (message: OutboundMessage) => {
     const numbers = await store.numbersOf(message.conversationId);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : numbers?.customer;
@@ -141,9 +117,12 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
    * One claim per part: `<message id>/<part number>`, so a part already sent is skipped. Stopping
    * between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
    */
-  const deliverPart = (message: OutboundMessage, index: number, send: () => Promise<string>): Promise<DeliveryOutcome> =>
+  const deliverPart = (message: OutboundMessage, index: number, send: () => Promise<string>): Promise<DeliveryOutcome> => claimedRequest(`${message.messageId}/${index + 1}`, message, send);
+
+  /** One request to Twilio that must not be made twice, claimed in the store under `id`. */
+  const claimedRequest = (id: string, message: OutboundMessage, send: () => Promise<string>): Promise<DeliveryOutcome> =>
     deliverOnce({
-      id: `${message.messageId}/${index + 1}`,
+      id,
       claims: store.deliveries,
       send,
       classify: classifyTwilioFailure,
@@ -151,17 +130,17 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
       backoffMs: (attempt) => Math.min(250 * 2 ** (attempt - 1), 8000),
       sendWindowMs: SEND_WINDOW_MS,
       signal: deps.signal,
-      onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the SMS for now; retrying'),
+      onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the request for now; retrying'),
     });
 
-  const settleUnsent = async (message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>, index: number, total: number) => {
+  const settleUnsent = async (message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>, index: number, total: number, what = 'SMS') => {
     const where = { conversationId: message.conversationId, outboundMessageId: message.messageId, part: index + 1, parts: total };
     // Parts before this one went out: say so, the customer has part of the text.
     const partly = index > 0 ? ` (parts 1-${index} of ${total} were sent)` : '';
     if (!outcome.repeated) {
       const counted = outcome.kind === 'uncertain' ? 'uncertain' : outcome.permanent ? 'failed_permanently' : 'gave_up';
       sent.inc({ outcome: counted });
-      logger.warn({ ...where, code: outcome.code }, outcome.kind === 'uncertain' ? 'SMS may or may not have been sent; not sent again' : 'SMS not sent');
+      logger.warn({ ...where, code: outcome.code }, outcome.kind === 'uncertain' ? `${what} may or may not have been made; not made again` : `${what} not made`);
     }
     const uncertain = outcome.kind === 'uncertain';
     await report(message, { delivered: false, code: outcome.code, detail: outcome.detail + partly, permanent: uncertain || outcome.permanent, uncertain });
@@ -180,11 +159,12 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
     const dial = twiml.dial({ callerId: call.company });
     if (agentNumber) dial.number(agentNumber);
     else dial.client(message.agentId);
-    const updated = await withRetries(message, () => client.calls(call._id).update({ twiml: twiml.toString() }));
-    if (updated) {
-      sent.inc({ outcome: 'bridged' });
-      await report(message, { delivered: true }, call._id);
-    }
+    // Claimed like an SMS part: the same TwiML sent again would dial the agent again and cut
+    // the bridged call, so a redelivered or uncertain bridge is never repeated.
+    const outcome = await claimedRequest(`bridge/${message.messageId}`, message, () => client.calls(call._id).update({ twiml: twiml.toString() }).then((c) => c.sid));
+    if (outcome.kind !== 'sent') return settleUnsent(message, outcome, 0, 1, 'call bridge');
+    sent.inc({ outcome: outcome.repeated ? 'already_bridged' : 'bridged' });
+    await report(message, { delivered: true }, call._id);
   };
 
   return async ({ value: message }: ConsumedEvent<OutboundMessage>): Promise<void> => {
@@ -192,7 +172,10 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
       if (!message.messageId) throw new InvalidEventError(`outbound SMS for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
       return sendSms(message);
     }
-    if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) return connectCall(message);
+    if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) {
+      if (!message.messageId) throw new InvalidEventError(`call bridge for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
+      return connectCall(message);
+    }
   };
 }
 

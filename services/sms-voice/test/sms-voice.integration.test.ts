@@ -285,6 +285,10 @@ describe('voice', () => {
     const dial = xml.parse(update.form.Twiml!).Response.Dial;
     expect(dial.Number).toBe('+14155550199');
     expect(dial['@callerId']).toBe(COMPANY);
+    // Delivered again (a consumer that died before committing): the agent is not dialled twice.
+    await kafka.producer.publish(topics.outbound, call.conversationId, connect);
+    await waitFor(() => recorder.records.filter((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `sms-out-${connect.messageId}-sent`).length >= 2, 20_000, 'the bridge reported twice');
+    expect(twilioRequests.filter((r) => r.path.endsWith(`/Calls/${callSid}.json`))).toHaveLength(1);
   });
 
   it("bridges to the agent's softphone (Twilio Client) when routing names only the agent", async () => {
