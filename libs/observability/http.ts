@@ -100,7 +100,15 @@ export function createOpsHandler(registry: Registry, readiness: Readiness, optio
 
 /** METRICS_TOKEN: the bearer token Prometheus sends to scrape /metrics on a public port. */
 export const metricsConfig = {
-  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Empty is unset, so a compose file can pass it through without setting it.
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      if (v.length < 32) ctx.addIssue({ code: 'custom', message: 'must be at least 32 characters' });
+      return v;
+    }),
 };
 
 export async function listen(server: http.Server | import('node:net').Server, port: number, host = '127.0.0.1'): Promise<number> {
