@@ -21,6 +21,10 @@ twilio_file=.local/twilio-dev-token
 [[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"
 export TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(cat "$twilio_file")}
 export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000000}
+# /metrics on the public ports (desk, console, chat, webhooks) answers only with this bearer token.
+metrics_file=.local/metrics-token
+[[ -s $metrics_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' >"$metrics_file"
+export METRICS_TOKEN=${METRICS_TOKEN:-$(cat "$metrics_file")}
 # Where services reach each other's gRPC APIs on this machine.
 export CUSTOMER_RECORD_GRPC_ADDR=${CUSTOMER_RECORD_GRPC_ADDR:-127.0.0.1:50051}
 export ROUTING_GRPC_ADDR=${ROUTING_GRPC_ADDR:-127.0.0.1:50052}

@@ -1,7 +1,9 @@
 // /healthz, /readyz and /metrics over HTTP, for every service.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { z } from '../config';
 
 /** A check's answer: ready or not, and optionally why not (shown on /readyz). */
 export type ReadinessState = boolean | { ready: boolean; detail?: string };
@@ -42,14 +44,39 @@ export class Readiness {
   }
 }
 
+export interface OpsHandlerOptions {
+  /**
+   * Set on a port the public reaches (the desk, the console, chat, Twilio's webhooks): there
+   * /metrics, which names queues, rates and instances, answers only with this bearer token,
+   * and not at all (404) without one configured. /healthz and /readyz stay open for probes.
+   */
+  publicPort?: { metricsToken?: string };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */
+export function bearerMatches(req: http.IncomingMessage, token: string): boolean {
+  const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
+}
+
 /**
  * Answers the three operational paths and returns true, or returns false for any other path
  * so a service with its own HTTP server can mount it in front of its routes.
  */
-export function createOpsHandler(registry: Registry, readiness: Readiness) {
+export function createOpsHandler(registry: Registry, readiness: Readiness, options: OpsHandlerOptions = {}) {
+  const guard = options.publicPort;
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path === '/metrics' && guard) {
+      if (!guard.metricsToken) return false; // the service's own routes answer 404
+      if (!bearerMatches(req, guard.metricsToken)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' }).end('metrics need the bearer token (METRICS_TOKEN)');
+        return true;
+      }
+    }
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return true;
@@ -70,6 +97,19 @@ export function createOpsHandler(registry: Registry, readiness: Readiness) {
     return false;
   };
 }
+
+/** METRICS_TOKEN: the bearer token Prometheus sends to scrape /metrics on a public port. */
+export const metricsConfig = {
+  // Empty is unset, so a compose file can pass it through without setting it.
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      if (v.length < 32) ctx.addIssue({ code: 'custom', message: 'must be at least 32 characters' });
+      return v;
+    }),
+};
 
 export async function listen(server: http.Server | import('node:net').Server, port: number, host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve, reject) => {

@@ -74,3 +74,6 @@ export function staticFiles(dir: string): Map<string, { type: string; body: Buff
   if (index) files.set('/', index);
   return files;
 }
+
+export * from './client-address';
+export * from './transport-security';

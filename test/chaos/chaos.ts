@@ -38,6 +38,8 @@ const common = {
   AUTH_JWT_SECRET: secrets.jwt,
   CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${crGrpc}`,
 };
+// Every simulated visitor comes from this machine's address: the caps per address would stop the load.
+const chatCaps = { CHAT_MAX_SOCKETS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS: '100000' };
 const routing = (name: string, grpc: number, http: number): ServiceSpec => ({ name, service: 'routing', httpPort: http, env: { ...common, GRPC_PORT: String(grpc), HTTP_PORT: String(http) } });
 const specs: ServiceSpec[] = [
   { name: 'customer-record', service: 'customer-record', httpPort: crHttp, env: { ...common, GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) } },
@@ -55,8 +57,8 @@ const specs: ServiceSpec[] = [
     httpPort: sms,
     env: { ...common, HTTP_PORT: String(sms), SMS_VOICE_SPOOL_DIR: path.join(logDir, 'sms-voice-spool'), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
   },
-  { name: 'chat-a', service: 'chat', httpPort: chatA, env: { ...common, HTTP_PORT: String(chatA), CHAT_TOKEN_SECRET: secrets.chat } },
-  { name: 'chat-b', service: 'chat', httpPort: chatB, env: { ...common, HTTP_PORT: String(chatB), CHAT_TOKEN_SECRET: secrets.chat } },
+  { name: 'chat-a', service: 'chat', httpPort: chatA, env: { ...common, HTTP_PORT: String(chatA), CHAT_TOKEN_SECRET: secrets.chat, ...chatCaps } },
+  { name: 'chat-b', service: 'chat', httpPort: chatB, env: { ...common, HTTP_PORT: String(chatB), CHAT_TOKEN_SECRET: secrets.chat, ...chatCaps } },
 ];
 
 const infra = new Infrastructure();

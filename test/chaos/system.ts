@@ -2,12 +2,15 @@
 // and the services as real processes on fixed ports, so that a killed one comes back where the
 // load expects it. Faults are real: kill -9, SIGSTOP.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const INFRA_DIR = process.env.LOCAL_INFRA_DIR ?? '';
+/** The services' public ports serve /metrics only with this bearer token. */
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 export interface ServiceSpec {
   /** Name of this instance, e.g. routing-a. */
@@ -43,7 +46,7 @@ export class ServiceProcess {
   start(): void {
     const child = spawn(process.execPath, ['--import', 'tsx', `services/${this.spec.service}/src/main.ts`], {
       cwd: ROOT,
-      env: { ...process.env, ...this.spec.env, INSTANCE_ID: this.spec.name },
+      env: { ...process.env, METRICS_TOKEN, ...this.spec.env, INSTANCE_ID: this.spec.name },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(this.log, { end: false });
@@ -95,7 +98,7 @@ export class ServiceProcess {
   /** Its readiness and its consumers' metrics, as text. */
   async report(): Promise<string> {
     const get = (p: string) =>
-      fetch(`http://127.0.0.1:${this.spec.httpPort}${p}`, { signal: AbortSignal.timeout(5000) }).then(
+      fetch(`http://127.0.0.1:${this.spec.httpPort}${p}`, { signal: AbortSignal.timeout(5000), headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then(
         async (r) => `${p} ${r.status}\n${await r.text()}`,
         (err: Error) => `${p} not answering: ${err.message}`,
       );

@@ -1,4 +1,6 @@
-import { bool, commonConfig, port, positiveInt, z } from '../../../libs/config';
+import { commonConfig, port, positiveInt, z } from '../../../libs/config';
+import { metricsConfig } from '../../../libs/observability';
+import { optionalBool, trustedProxyConfig } from '../../../libs/web';
 
 const address = (defaultValue: string) => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(defaultValue);
 
@@ -19,6 +21,8 @@ const duration = (defaultValue: string) =>
 
 export const agentDeskConfig = {
   ...commonConfig,
+  ...trustedProxyConfig,
+  ...metricsConfig,
   AUTH_JWT_SECRET: z.string({ message: 'is required: the desk signs each session’s calls with it' }).min(32, 'must be at least 32 characters'),
   HTTP_PORT: port(8080),
   ROUTING_GRPC_ADDR: address('127.0.0.1:50052'),
@@ -26,8 +30,11 @@ export const agentDeskConfig = {
   STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
   /** How long a session lasts after sign-in. */
   SESSION_TTL: duration('8h'),
-  /** Set behind HTTPS so the session cookie is sent over TLS only. */
-  COOKIE_SECURE: bool(false),
+  /** Where agents open the desk (https://desk.example.com); https turns on Secure cookies and HSTS. */
+  DESK_PUBLIC_URL: z.string().url('must be a URL such as https://desk.example.com').optional(),
+  /** Secure session cookie and Strict-Transport-Security; unset, they follow DESK_PUBLIC_URL. */
+  COOKIE_SECURE: optionalBool(),
+  DESK_HSTS: optionalBool(),
   /** Sign-in attempts allowed per window, per client address and per staff id. */
   SIGNIN_MAX_PER_IP: positiveInt(30),
   SIGNIN_MAX_PER_ID: positiveInt(5),

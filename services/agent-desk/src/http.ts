@@ -10,7 +10,7 @@ import { Channel, Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { customerRef, FormError, forms, parseForm } from './forms';
 import type { RateLimiter } from '../../../libs/rate-limit';
-import { HttpError, originAllowed, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
+import { clientAddress, HttpError, originAllowed, type TrustedProxies, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 
 
@@ -27,6 +27,8 @@ export interface DeskHttpDeps {
   limitPerId: RateLimiter;
   now: () => number;
   secureCookies: boolean;
+  /** Load balancers whose X-Forwarded-For names the client for the per-address sign-in limit. */
+  trustedProxies: TrustedProxies;
   publicDir: string;
   logger: Logger;
   /** Called when a session ends, so its live socket closes at once. */
@@ -88,7 +90,7 @@ export function createDeskHandler(deps: DeskHttpDeps) {
 
   async function signIn(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!sameOrigin(req)) throw new HttpError(403, 'request from another origin refused');
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = clientAddress(req, deps.trustedProxies);
     const now = deps.now();
     const ipAllowed = deps.limitPerIp.take(ip, now);
     const input = parseForm(forms.signIn, await readJson(req));

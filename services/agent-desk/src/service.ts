@@ -10,6 +10,7 @@ import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
 import { RateLimiter } from '../../../libs/rate-limit';
+import { applyTransportSecurity, transportSecurity } from '../../../libs/web';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -32,6 +33,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_JWT_SECRET);
   ctx.onStop('grpc clients', () => backends.close());
 
+  const security = transportSecurity(config.DESK_PUBLIC_URL, { secureCookies: config.COOKIE_SECURE, hsts: config.DESK_HSTS });
   const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS });
   const handle = createDeskHandler({
     roster,
@@ -40,13 +42,16 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     limitPerIp: new RateLimiter(config.SIGNIN_MAX_PER_IP, config.SIGNIN_WINDOW),
     limitPerId: new RateLimiter(config.SIGNIN_MAX_PER_ID, config.SIGNIN_WINDOW),
     now: overrides.now ?? Date.now,
-    secureCookies: config.COOKIE_SECURE,
+    secureCookies: security.secureCookies,
+    trustedProxies: config.TRUSTED_PROXIES,
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,
     onSignOut: (id) => live.endSession(id),
-    ops: createOpsHandler(ctx.metrics, ctx.readiness),
+    // Agents' browsers reach this port: /metrics needs the bearer token here.
+    ops: createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } }),
   });
   const server = http.createServer((req, res) => {
+    applyTransportSecurity(res, security);
     handle(req, res).catch((err: unknown) => {
       ctx.logger.error(errorDetails(err), 'desk request failed');
       if (!res.headersSent) res.writeHead(500).end();

@@ -162,8 +162,10 @@
     };
     ws.onclose = function (ev) {
       if (ev.code === 1008 && /token/.test(ev.reason || '')) { state.token = null; state.lastSeq = 0; save(); }
-      status.textContent = 'Reconnecting\u2026';
-      setTimeout(connect, Math.min(30000, 500 * Math.pow(2, retry++)));
+      // 1013: the chat is busy (or this address has too many chats open); wait longer before trying again.
+      var busy = ev.code === 1013;
+      status.textContent = busy ? 'The chat is busy right now; trying again shortly\u2026' : 'Reconnecting\u2026';
+      setTimeout(connect, Math.max(busy ? 15000 : 0, Math.min(30000, 500 * Math.pow(2, retry++))));
     };
   }
 

@@ -1,4 +1,6 @@
 import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { metricsConfig } from '../../../libs/observability';
+import { trustedProxyConfig } from '../../../libs/web';
 
 const originList = z
   .string()
@@ -8,6 +10,8 @@ const originList = z
 
 export const chatConfigShape = {
   ...commonConfig,
+  ...trustedProxyConfig,
+  ...metricsConfig,
   HTTP_PORT: port(8103),
   /** HMAC-SHA256 key for visitor tokens. */
   CHAT_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
@@ -19,6 +23,13 @@ export const chatConfigShape = {
   /** Token bucket per connection: burst size and sustained frames per second; over it closes with 1008. */
   CHAT_RATE_BURST: positiveInt(20),
   CHAT_RATE_PER_SECOND: positiveInt(5),
+  /** Open sockets per client address and per instance; over either closes the new one with 1013. */
+  CHAT_MAX_SOCKETS_PER_ADDRESS: positiveInt(20),
+  CHAT_MAX_SOCKETS: positiveInt(5000),
+  /** New conversations (hellos without a token) per client address and per instance in each window; over either closes with 1013. */
+  CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: positiveInt(10),
+  CHAT_MAX_NEW_CONVERSATIONS: positiveInt(600),
+  CHAT_NEW_CONVERSATIONS_WINDOW_MS: positiveInt(10 * 60_000),
   /** Wait told to a visitor until routing sends an estimate: the chat SLA target. */
   CHAT_SLA_TARGET_MS: durationMs(60_000),
   CHAT_PUBLISH_TIMEOUT_MS: durationMs(5_000),

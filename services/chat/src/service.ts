@@ -13,6 +13,8 @@ import type { ChatConfig } from './config';
 import { contactEventId, newId, newReference, outboundEffect, surveyEventId, waitFrame } from './conversation';
 import { CLOSE, FrameError, identityHints, parseClientFrame, parseHello, type ServerFrame } from './protocol';
 import { TokenBucket } from './rate-limit';
+import { AdmissionRefused, ChatAdmission } from './admission';
+import { clientAddress } from '../../../libs/web';
 import { ChatStore, toEntry, type ConversationDoc, type MessageDoc } from './store';
 import { InvalidTokenError, issueVisitorToken, verifyVisitorToken, type VisitorClaims } from './token';
 
@@ -36,6 +38,8 @@ interface Session {
   ws: WebSocket;
   claims?: VisitorClaims;
   origin: string;
+  /** The client's address (through trusted proxies), for the caps per address. */
+  address: string;
   bucket: TokenBucket;
   /** Frames of one connection are handled one after the other, so acks keep the order. */
   chain: Promise<void>;
@@ -76,8 +80,22 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     s.ws.close(code, reason);
   };
 
+  const admission = new ChatAdmission({
+    socketsPerAddress: config.CHAT_MAX_SOCKETS_PER_ADDRESS,
+    socketsTotal: config.CHAT_MAX_SOCKETS,
+    conversationsPerAddress: config.CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS,
+    conversationsTotal: config.CHAT_MAX_NEW_CONVERSATIONS,
+    conversationWindowMs: config.CHAT_NEW_CONVERSATIONS_WINDOW_MS,
+  });
+  const refused = (ws: WebSocket, err: AdmissionRefused) => {
+    closes.inc({ reason: err.limit });
+    log.warn({ limit: err.limit }, 'chat admission refused');
+    ws.close(err.code, err.reason);
+  };
+
   // --- HTTP -----------------------------------------------------------------------------------
-  const ops = createOpsHandler(ctx.metrics, ctx.readiness);
+  // Visitors' browsers reach this port: /metrics needs the bearer token here.
+  const ops = createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } });
   const server = http.createServer((req, res) => {
     if (ops(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
@@ -116,11 +134,22 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       log.warn({ origin: origin.slice(0, 200) }, 'WebSocket refused: origin not allowed');
       return refuse(socket, 403, 'Forbidden');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, origin));
+    const address = clientAddress(req, config.TRUSTED_PROXIES);
+    // Accepted first, then closed if over a cap: only a close code reaches the widget.
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        admission.openSocket(address);
+      } catch (err) {
+        if (err instanceof AdmissionRefused) return refused(ws, err);
+        throw err;
+      }
+      ws.once('close', () => admission.closeSocket(address));
+      onConnection(ws, origin, address);
+    });
   });
 
-  function onConnection(ws: WebSocket, origin: string): void {
-    const session: Session = { ws, origin, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve(), profile: {} };
+  function onConnection(ws: WebSocket, origin: string, address: string): void {
+    const session: Session = { ws, origin, address, bucket: new TokenBucket(config.CHAT_RATE_BURST, config.CHAT_RATE_PER_SECOND, Date.now()), chain: Promise.resolve(), profile: {} };
     session.helloTimer = setTimeout(() => closeWith(session, CLOSE.policyViolation, 'no hello'), config.CHAT_HELLO_TIMEOUT_MS);
     ws.on('error', (err) => log.debug(errorDetails(err), 'visitor socket error'));
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -206,6 +235,12 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       token = hello.token;
       resumed = true;
     } else {
+      try {
+        admission.startConversation(session.address, Date.now());
+      } catch (err) {
+        if (err instanceof AdmissionRefused) return refused(session.ws, err);
+        throw err;
+      }
       // A new visitor: nothing is stored until the first message or profile.
       const identity = { visitorId: newId('v'), conversationId: newId('c'), reference: newReference() };
       token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);

@@ -7,6 +7,8 @@ import { issueVisitorToken } from '../src/token';
 import type { EventProducer } from '../../../libs/kafka';
 import { dropChatCollections, outboundReady, publishOutbound, SECRET, startInstance, testProducer, Visitor, type Instance } from './helpers';
 
+const METRICS_TOKEN = 'chat-metrics-token-0123456789-abcdefghij';
+
 describe('chat service with two instances', () => {
   const prefix = uniqueId('chat').replace(/-/g, '_');
   let a: Instance;
@@ -24,7 +26,7 @@ describe('chat service with two instances', () => {
   beforeAll(async () => {
     recorder = await recordTopics([topics.contactInbound.name, topics.conversationEvents.name]);
     [a, b] = await Promise.all([
-      startInstance(prefix, { CHAT_MAX_FRAME_BYTES: '2048', CHAT_RATE_BURST: '10', CHAT_RATE_PER_SECOND: '2' }),
+      startInstance(prefix, { CHAT_MAX_FRAME_BYTES: '2048', CHAT_RATE_BURST: '10', CHAT_RATE_PER_SECOND: '2', METRICS_TOKEN }),
       startInstance(prefix, { CHAT_MAX_FRAME_BYTES: '2048', CHAT_RATE_BURST: '10', CHAT_RATE_PER_SECOND: '2' }),
     ]);
     sim = testContext('routing-sim');
@@ -44,7 +46,10 @@ describe('chat service with two instances', () => {
     const base = `http://127.0.0.1:${a.chat.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain('cc_chat_frames_total');
+    // /metrics is on the visitors' port: only with the bearer token.
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect(await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text()).toContain('cc_chat_frames_total');
+    expect((await fetch(`http://127.0.0.1:${b.chat.port}/metrics`)).status).toBe(404);
     const widget = await fetch(`${base}/widget.js`);
     expect(widget.headers.get('content-type')).toContain('javascript');
     const js = await widget.text();

@@ -40,6 +40,9 @@ export function chatConfig(env: Record<string, string> = {}): ChatConfig {
     MONGODB_DATABASE: DATABASE,
     CHAT_TOKEN_SECRET: SECRET,
     CHAT_ALLOWED_ORIGINS: ALLOWED_ORIGIN,
+    // Every test visitor comes from 127.0.0.1: the caps per address have tests of their own.
+    CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '100000',
+    CHAT_MAX_SOCKETS_PER_ADDRESS: '100000',
     ...env,
   });
 }

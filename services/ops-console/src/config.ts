@@ -1,9 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { authConfig } from '../../../libs/auth';
-import { bool, commonConfig, ConfigError, durationMs, loadConfig, port, positiveInt, z } from '../../../libs/config';
+import { commonConfig, ConfigError, durationMs, loadConfig, port, positiveInt, z } from '../../../libs/config';
+import { metricsConfig } from '../../../libs/observability';
+import { optionalBool, trustedProxyConfig } from '../../../libs/web';
 
 export const opsConsoleConfig = {
   ...commonConfig,
+  ...trustedProxyConfig,
+  ...metricsConfig,
   AUTH_JWT_SECRET: authConfig.AUTH_JWT_SECRET,
   HTTP_PORT: port(8090),
   /** Staff roster and sessions, shared with agent-desk. */
@@ -13,7 +17,9 @@ export const opsConsoleConfig = {
   OPS_CONSOLE_SESSION_TTL_MS: durationMs(8 * 3600_000),
   /** The console's public origin (https://ops.example.com) when behind a proxy; else this host. */
   OPS_CONSOLE_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path').optional(),
-  OPS_CONSOLE_SECURE_COOKIE: bool(false),
+  /** Secure session cookie and Strict-Transport-Security; unset, they are on when OPS_CONSOLE_ORIGIN is https. */
+  OPS_CONSOLE_SECURE_COOKIE: optionalBool(),
+  OPS_CONSOLE_HSTS: optionalBool(),
   /** Sign-in attempts allowed per window, per staff id and per client address. */
   OPS_SIGNIN_MAX_PER_ID: positiveInt(5),
   OPS_SIGNIN_MAX_PER_IP: positiveInt(30),

@@ -8,7 +8,7 @@ import { closeServer, createOpsHandler, errorDetails, listen } from '../../../li
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
 import { SessionStore, StaffRoster, type Session } from '../../../libs/staff';
 import { RateLimiter } from '../../../libs/rate-limit';
-import { HttpError, originAllowed, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
+import { applyTransportSecurity, clientAddress as clientAddressOf, HttpError, originAllowed, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles, transportSecurity } from '../../../libs/web';
 import { consoleRole } from './access';
 import { ReplayAudit } from './audit';
 import { ChartAggregator } from './charts';
@@ -139,7 +139,8 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   ctx.onStop('pollers', () => timers.forEach(clearInterval));
 
   // --- HTTP -------------------------------------------------------------------------------------
-  const secure = config.OPS_CONSOLE_SECURE_COOKIE;
+  const security = transportSecurity(config.OPS_CONSOLE_ORIGIN, { secureCookies: config.OPS_CONSOLE_SECURE_COOKIE, hsts: config.OPS_CONSOLE_HSTS });
+  const secure = security.secureCookies;
 
   const readJson = (req: http.IncomingMessage) => readJsonBody(req, MAX_BODY_BYTES);
 
@@ -165,7 +166,7 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   };
 
   let timelinesRunning = 0;
-  const clientAddress = (req: http.IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
+  const clientAddress = (req: http.IncomingMessage) => clientAddressOf(req, config.TRUSTED_PROXIES);
 
   const signIn = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     checkOrigin(req);
@@ -321,8 +322,10 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     throw new HttpError(404, 'not found');
   };
 
-  const ops = createOpsHandler(ctx.metrics, ctx.readiness);
+  // Staff browsers reach this port: /metrics needs the bearer token here.
+  const ops = createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } });
   const server = http.createServer((req, res) => {
+    applyTransportSecurity(res, security);
     if (ops(req, res)) return;
     route(req, res).catch((err: unknown) => {
       if (err instanceof FilterError) err = new HttpError(400, err.message);

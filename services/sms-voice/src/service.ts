@@ -35,7 +35,8 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   ctx.readiness.add('kafka', () => producer.isConnected && contacts.kafkaAcknowledging);
   const webhookReady = webhookReadiness(ctx.readiness, contacts);
 
-  const ops = createOpsHandler(ctx.metrics, ctx.readiness);
+  // Twilio reaches this port: /metrics needs the bearer token here.
+  const ops = createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } });
   let waitEstimates = noWaitEstimates;
   if (config.ROUTING_GRPC_ADDR) {
     if (!config.AUTH_JWT_SECRET) throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'must be set when ROUTING_GRPC_ADDR is, to sign calls to routing' }]);

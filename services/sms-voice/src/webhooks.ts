@@ -10,7 +10,8 @@ import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind 
 import type { Registry } from 'prom-client';
 import type { SmsVoiceConfig } from './config';
 import { RateLimiter } from '../../../libs/rate-limit';
-import { HttpError } from '../../../libs/web';
+import { clientAddress, HttpError } from '../../../libs/web';
+import { readWebhookForm, WebhookFormError, type WebhookParams } from './webhook-form';
 import { InvalidNumberError, keywordOf, positionInWords, toE164, waitInWords } from './sms';
 import { SpoolRefusedError, type ContactSpool } from './spool';
 import type { SmsVoiceStore } from './store';
@@ -29,21 +30,8 @@ export interface WebhookDeps {
   now?: () => Date;
 }
 
-type Params = Record<string, string>;
+type Params = WebhookParams;
 type Route = (params: Params) => Promise<string>;
-
-async function readForm(req: http.IncomingMessage, maxBytes: number): Promise<Params> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'expected application/x-www-form-urlencoded');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, `request body over ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-}
 
 export function createWebhookHandler(deps: WebhookDeps) {
   const { config, store, logger } = deps;
@@ -236,9 +224,16 @@ export function createWebhookHandler(deps: WebhookDeps) {
     let status = 200;
     try {
       if (req.method !== 'POST') throw new HttpError(405, 'Twilio webhooks are POST requests');
-      const source = req.socket.remoteAddress ?? 'unknown';
+      const source = clientAddress(req, config.TRUSTED_PROXIES);
       if (refusedSources.isOver(source, Date.now())) throw new HttpError(429, 'too many unsigned or badly signed requests from this address; try again later');
-      const params = await readForm(req, config.WEBHOOK_MAX_BYTES);
+      let params: Params;
+      try {
+        params = await readWebhookForm(req, config.WEBHOOK_MAX_BYTES);
+      } catch (err) {
+        // Twilio never sends such a body: it counts as an unsigned request.
+        if (err instanceof WebhookFormError) refusedSources.take(source, Date.now());
+        throw err;
+      }
       const signature = req.headers['x-twilio-signature'];
       // Signed over the public URL Twilio called, which a proxy may hide from us.
       if (typeof signature !== 'string' || !twilio.validateRequest(config.TWILIO_AUTH_TOKEN, signature, base + (req.url ?? ''), params)) {
@@ -248,10 +243,12 @@ export function createWebhookHandler(deps: WebhookDeps) {
       const body = await route(params);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
     } catch (err) {
-      status = err instanceof HttpError ? err.status : err instanceof InvalidNumberError ? 400 : err instanceof KafkaUnavailableError || err instanceof SpoolRefusedError ? 503 : 500;
+      status = err instanceof HttpError || err instanceof WebhookFormError ? err.status : err instanceof InvalidNumberError ? 400 : err instanceof KafkaUnavailableError || err instanceof SpoolRefusedError ? 503 : 500;
       if (status >= 500) logger.warn({ path, status, ...errorDetails(err) }, 'webhook not accepted');
       const message = status === 500 ? 'internal error' : err instanceof Error ? err.message : String(err);
-      res.writeHead(status, { 'content-type': 'text/plain', ...(status === 503 ? { 'retry-after': '5' } : {}) }).end(message);
+      // A body refused half-read is not read on: the connection closes after the answer.
+      const extra = status === 503 ? { 'retry-after': '5' } : status === 413 ? { connection: 'close' } : {};
+      res.writeHead(status, { 'content-type': 'text/plain', ...extra }).end(message);
     } finally {
       counted.inc({ route: path, status: String(status) });
     }

@@ -22,6 +22,7 @@ import { positionInWords, waitInWords } from '../src/sms';
 import { startSmsVoiceService } from '../src/service';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const COMPANY = '+14155550100';
 const database = uniqueId('smsvoice_test').replace(/-/g, '_');
@@ -65,9 +66,10 @@ function startTwilioStandIn(): http.Server {
   });
 }
 
-async function post(path: string, params: Record<string, string>, sign: { url?: string; token?: string; omit?: boolean } = {}, targetPort = () => port) {
+async function post(path: string, params: Record<string, string>, sign: { url?: string; token?: string; omit?: boolean; forwardedFor?: string } = {}, targetPort = () => port) {
   const url = `http://127.0.0.1:${port}${path}`;
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (sign.forwardedFor) headers['x-forwarded-for'] = sign.forwardedFor;
   if (!sign.omit) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(sign.token ?? AUTH_TOKEN, sign.url ?? url, params);
   const res = await fetch(`http://127.0.0.1:${targetPort()}${path}`, { method: 'POST', headers, body: new URLSearchParams(params) });
   return { status: res.status, body: await res.text() };
@@ -109,7 +111,7 @@ beforeAll(async () => {
   const free = await listen(probe, 0);
   await new Promise((r) => probe.close(r));
   ctx = testContext('sms-voice-test');
-  ({ port } = await startSmsVoiceService(ctx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}` })));
+  ({ port } = await startSmsVoiceService(ctx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, METRICS_TOKEN })));
   kafka = await connectKafka(testContext('sms-voice-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
 });
 
@@ -308,7 +310,8 @@ async function startAnother(instanceCtx: ServiceContext, overrides: Record<strin
   const free = await listen(probe, 0);
   await new Promise((r) => probe.close(r));
   const other = await startSmsVoiceService(instanceCtx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, ...overrides }));
-  return (path: string, params: Record<string, string>, sign: { token?: string } = {}) => post(path, params, { ...sign, url: `http://127.0.0.1:${other.port}${path}` }, () => other.port);
+  const postHere = (path: string, params: Record<string, string>, sign: { token?: string; forwardedFor?: string } = {}) => post(path, params, { ...sign, url: `http://127.0.0.1:${other.port}${path}` }, () => other.port);
+  return Object.assign(postHere, { port: other.port });
 }
 
 describe('abuse', () => {
@@ -325,6 +328,54 @@ describe('abuse', () => {
     } finally {
       await instanceCtx.stop();
     }
+  });
+
+  it('behind a trusted load balancer, cuts off only the client sending bad signatures, not Twilio', async () => {
+    const instanceCtx = testContext('sms-voice-test-proxy');
+    try {
+      const postHere = await startAnother(instanceCtx, { BAD_SIGNATURES_PER_MINUTE: '2', TRUSTED_PROXIES: '127.0.0.1,::1' });
+      const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'hi' };
+      const attacker = { token: 'f'.repeat(32), forwardedFor: '198.51.100.1' };
+      expect((await postHere('/twilio/sms', params, attacker)).status).toBe(403);
+      expect((await postHere('/twilio/sms', params, attacker)).status).toBe(403);
+      expect((await postHere('/twilio/sms', params, attacker)).status).toBe(429);
+      // Another client behind the same balancer has a bucket of its own.
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32), forwardedFor: '198.51.100.2' })).status).toBe(403);
+      // Twilio, forwarded from its own address, is still answered.
+      expect((await postHere('/twilio/sms', params, { forwardedFor: '203.0.113.50' })).status).toBe(200);
+    } finally {
+      await instanceCtx.stop();
+    }
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy: a forged header stays in its bucket', async () => {
+    const instanceCtx = testContext('sms-voice-test-forged');
+    try {
+      const postHere = await startAnother(instanceCtx, { BAD_SIGNATURES_PER_MINUTE: '2', TRUSTED_PROXIES: '10.0.0.0/8' });
+      const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'hi' };
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32), forwardedFor: '198.51.100.1' })).status).toBe(403);
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32), forwardedFor: '198.51.100.2' })).status).toBe(403);
+      expect((await postHere('/twilio/sms', params, { token: 'f'.repeat(32), forwardedFor: '198.51.100.3' })).status).toBe(429);
+      // And without METRICS_TOKEN, /metrics is not served on the webhook port at all.
+      expect((await fetch(`http://127.0.0.1:${postHere.port}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${postHere.port}/healthz`)).status).toBe(200);
+    } finally {
+      await instanceCtx.stop();
+    }
+  });
+
+  it('serves /metrics on the webhook port only with the bearer token; health stays open for probes', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    const open = await fetch(`${base}/metrics`);
+    expect(open.status).toBe(401);
+    expect(open.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(await open.text()).not.toContain('cc_twilio_webhooks_total');
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${'x'.repeat(48)}` } })).status).toBe(401);
+    const scraped = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('cc_twilio_webhooks_total');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 });
 

@@ -21,6 +21,7 @@ import { encodeSpoolLine, spoolRecordOf } from '../src/spool-records';
 import { LINES_BUSY } from '../src/webhooks';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const COMPANY = '+14155550100';
 const TWILIO_TIMEOUT_MS = 15_000;
@@ -69,6 +70,7 @@ async function startInstance(overrides: Record<string, string>, options: { dir?:
     TWILIO_API_BASE_URL: `http://127.0.0.1:${(twilioApi.address() as { port: number }).port}`,
     SMS_OUTBOUND_GROUP: uniqueId('sms-spool-outbound'),
     SMS_VOICE_SPOOL_DIR: options.dir ?? spoolDir(),
+    METRICS_TOKEN,
     ...overrides,
   });
   const started = await startSmsVoiceService(ctx, config, { socketFactory: options.network?.socketFactory }).catch(async (err: unknown) => {
@@ -89,7 +91,7 @@ async function startInstance(overrides: Record<string, string>, options: { dir?:
       return { status: res.status, body: await res.text() };
     },
     async metric(name) {
-      const text = await (await fetch(`${base}/metrics`)).text();
+      const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
       return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
     },
     stop: () => ctx.stop(),
