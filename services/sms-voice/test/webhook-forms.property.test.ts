@@ -8,7 +8,6 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { closeServer, listen } from '../../../libs/observability';
-import type { EventProducer } from '../../../libs/kafka';
 import { testContext } from '../../../libs/testing';
 import { smsVoiceConfigShape } from '../src/config';
 import type { SmsVoiceStore } from '../src/store';
@@ -47,8 +46,7 @@ beforeAll(async () => {
   const handle = createWebhookHandler({
     config,
     store: recordingStore,
-    producer: { publish: async (...args: unknown[]) => void published.push(args) } as unknown as EventProducer,
-    contacts: { deliver: async (contact) => (published.push(contact), 'published') },
+    contacts: { deliver: async (contact) => (published.push(contact), 'published'), deliverEvent: async (event) => (published.push(event), 'published') },
     logger: ctx.logger,
     metrics: ctx.metrics,
   });
