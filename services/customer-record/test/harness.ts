@@ -40,7 +40,8 @@ export async function startHarness(options: { database?: string; groupId?: strin
   });
   const service = await startCustomerRecord(ctx, config);
   const client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
-  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: `${role}-1`, role })]))) as Record<Role, string>;
+  // A service token's caller id is the service's name; routing is the one granted reads.
+  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: callerId(role), role })]))) as Record<Role, string>;
   const call = <Req, Res>(method: string, request: Req, role: Role | null = 'supervisor', token?: string) =>
     new Promise<Res>((resolve, reject) => {
       const metadata = new Metadata();
@@ -63,5 +64,28 @@ export async function startHarness(options: { database?: string; groupId?: strin
     },
   };
 }
+
+/** The caller id of each role's token in the harness. */
+export function callerId(role: Role): string {
+  return role === 'service' ? 'routing' : `${role}-1`;
+}
+
+/** A token for any person or service, e.g. a second agent. */
+export function tokenFor(id: string, role: Role): Promise<string> {
+  return issueToken(SECRET, { id, role });
+}
+
+/** Routing's offer of a conversation to a person, as the projection reads it from the topic. */
+export function offered(conversationId: string, agentId: string, occurredAt = new Date()): proto.ConversationEvent {
+  return proto.ConversationEvent.fromPartial({ eventId: uniqueId('ev-offer'), conversationId, occurredAt, step: { $case: 'offered', offered: { agentId } } } as never);
+}
+
+/** A step of a conversation (assigned, resolved, ...) for the access projection. */
+export function step(conversationId: string, value: proto.ConversationEvent['step'], occurredAt = new Date()): proto.ConversationEvent {
+  return proto.ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt, step: value } as never);
+}
+
+/** A supervisor's reason, required for every read of theirs. */
+export const REASON = 'quality review of the conversation';
 
 export { dropDatabase } from '../../../libs/testing';
