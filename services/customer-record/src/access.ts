@@ -120,7 +120,7 @@ export function checkReadRequest(r: ReadRequest): void {
     throw new ReadRequestError(`conversation_id is required: an ${role} reads only the customer of a conversation offered to or held by them`);
   if (role === 'supervisor' || role === 'ops') {
     const reason = r.reason.trim();
-    if (!reason) throw new ReadRequestError(`reason is required: a ${role} reading a customer says why, and the reason is audited`);
+    if (!reason) throw new ReadRequestError('reason is required: a supervisor or ops reading a customer says why, and the reason is audited');
     if (reason.length < 3) throw new ReadRequestError('reason is too short: say in a few words why you read this customer');
   }
   if (r.reason.length > REASON_MAX) throw new ReadRequestError(`reason is longer than ${REASON_MAX} characters`);

@@ -1,6 +1,7 @@
 // Starts the whole service in-process on ephemeral ports against the real store and broker,
 // in a database of its own, with a gRPC client and a token per role.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { Db } from 'mongodb';
 import { issueToken, ROLES, type Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import * as proto from '../../../libs/proto';
@@ -21,7 +22,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { database?: string; groupId?: string; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(options: { database?: string; groupId?: string; env?: Record<string, string>; auditDb?: Db } = {}): Promise<Harness> {
   const database = options.database ?? uniqueId('cr').replace(/-/g, '_');
   const ctx = testContext('customer-record');
   const config = loadConfig(customerRecordConfig, {
@@ -38,7 +39,7 @@ export async function startHarness(options: { database?: string; groupId?: strin
     CALLER_RATE_LIMIT_PER_MINUTE: '1000000',
     ...options.env,
   });
-  const service = await startCustomerRecord(ctx, config);
+  const service = await startCustomerRecord(ctx, config, { auditDb: options.auditDb });
   const client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
   // A service token's caller id is the service's name; routing is the one granted reads.
   const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: callerId(role), role })]))) as Record<Role, string>;
