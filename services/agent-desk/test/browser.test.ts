@@ -252,6 +252,12 @@ describe('a working day at the agent desk', () => {
       `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(waitingId())}, identityKind: '1', identity: ${JSON.stringify(address)} })).then(async (r) => ({ status: r.status, body: await r.json() }))`,
     )) as { status: number; body: { error: string } };
     expect(notHers).toEqual({ status: 403, body: { error: `conversation ${waitingId()} was not offered to or held by ana` } });
+    // The supervisor reads the conversation's customer with a reason, which is audited.
+    await supervisor.locator('#lookup-conversation').fill(held);
+    await supervisor.locator('#lookup-reason').fill('complaint follow-up');
+    await supervisor.getByRole('button', { name: 'Read' }).click();
+    await supervisor.locator('#lookup-name').filter({ hasText: 'Carla Diaz' }).waitFor({ timeout: 20_000 });
+    await supervisor.locator('#lookup-timeline li').filter({ hasText: 'I was charged twice' }).first().waitFor({ timeout: 20_000 });
     // The supervisor sees the load.
     await agentRow.locator('td').nth(3).filter({ hasText: '1/8' }).waitFor({ timeout: 20_000 });
 
