@@ -80,7 +80,13 @@ async function run<Req, Res>(deps: ApiDeps, name: CallName, metadata: Metadata, 
   if (!mayCall(caller, name)) throw grpcError(status.PERMISSION_DENIED, `service ${caller.id} is not granted ${name}`);
   if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now()))
     throw grpcError(status.RESOURCE_EXHAUSTED, `${caller.id} is over the limit of calls per minute; try again shortly`);
-  return handler(request, caller);
+  try {
+    return await handler(request, caller);
+  } catch (err) {
+    // Refusals are worth watching (a person probing customers); ids only, no customer data.
+    if (err instanceof ReadRefusedError) deps.logger.warn({ call: name, callerId: caller.id, role: caller.role, refusal: err.message }, 'read refused');
+    throw err;
+  }
 }
 
 function toGrpcError(deps: ApiDeps, name: CallName, err: unknown) {
