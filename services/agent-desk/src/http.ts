@@ -222,7 +222,6 @@ export function supervisorReason(value: string | null): string {
   if (!reason) throw new HttpError(400, 'give a reason for reading this customer; it is written to the audit log');
   if (reason.length < 3) throw new HttpError(400, 'the reason is too short: say in a few words why you read this customer');
   if (reason.length > 500) throw new HttpError(400, 'the reason is longer than 500 characters');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(reason)) throw new HttpError(400, 'the reason must be plain text on one line');
   return reason;
 }

@@ -124,7 +124,6 @@ export function checkReadRequest(r: ReadRequest): void {
     if (reason.length < 3) throw new ReadRequestError('reason is too short: say in a few words why you read this customer');
   }
   if (r.reason.length > REASON_MAX) throw new ReadRequestError(`reason is longer than ${REASON_MAX} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(r.reason)) throw new ReadRequestError('reason must be plain text on one line');
 }
 
