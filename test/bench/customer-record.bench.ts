@@ -36,7 +36,7 @@ if (process.env.BENCH_CALLER) {
   md.set('authorization', `Bearer ${token}`);
   const read = (i: number) =>
     new Promise((resolve, reject) =>
-      client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, conversationId: 'bench' }), md, (err, res) => (err ? reject(err) : resolve(res))),
+      client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, reason: 'benchmark' }), md, (err, res) => (err ? reject(err) : resolve(res))),
     );
   for (let i = 0; i < 200; i++) await read(i % customers);
   const result = await measure(label, () => Math.floor(Math.random() * customers), read);
@@ -146,7 +146,8 @@ try {
   // ---- the service, reads only ----
   const env = (ttl: number) =>
     loadConfig(customerRecordConfig, { MONGODB_URI, MONGODB_DATABASE: database, GRPC_PORT: '0', HTTP_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_ENABLED: 'false', CONTEXT_CACHE_TTL_MS: String(ttl), LOG_LEVEL: 'silent', CALLER_RATE_LIMIT_PER_MINUTE: '100000000' }); // one token stands for 16 agents here
-  const token = await issueToken(SECRET, { id: 'bench-agent', role: 'agent' });
+  // A supervisor with a reason: an agent would need each customer's conversation offered first.
+  const token = await issueToken(SECRET, { id: 'bench-supervisor', role: 'supervisor' });
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   const uniform = () => Math.floor(Math.random() * loaded);
@@ -162,7 +163,7 @@ try {
     const client = new CustomerRecordServiceClient(`127.0.0.1:${svc.grpcPort}`, credentials.createInsecure());
     const read = (i: number) =>
       new Promise((resolve, reject) =>
-        client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, conversationId: 'bench' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
+        client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, reason: 'benchmark' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
       );
     // Warm up connections and JIT; with the cache on, every hot customer is read once first.
     const warm = ttl > 0 ? Math.min(1_000, loaded) : 20;

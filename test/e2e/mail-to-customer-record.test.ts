@@ -1,5 +1,6 @@
 // Across services: mail sent over real SMTP to the email service becomes, through Kafka, the
-// customer's record in customer-record, read back over gRPC as an agent's screen would.
+// customer's record in customer-record, read back over gRPC by a supervisor (with a reason, as
+// every supervisor's read): no routing runs here to offer the conversations to an agent.
 import { credentials, Metadata } from '@grpc/grpc-js';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ const email = testContext('e2e-email');
 const record = testContext('e2e-customer-record');
 let smtpPort: number;
 let client: InstanceType<typeof CustomerRecordServiceClient>;
-let agentToken: string;
+let supervisorToken: string;
 
 beforeAll(async () => {
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0' };
@@ -30,7 +31,7 @@ beforeAll(async () => {
     loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_GROUP_ID: uniqueId('e2e-projection'), PROJECTION_FROM_BEGINNING: 'false' }),
   );
   client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
-  agentToken = await issueToken(SECRET, { id: 'agent-ana', role: 'agent' });
+  supervisorToken = await issueToken(SECRET, { id: 'sue', role: 'supervisor' });
 });
 
 afterAll(async () => {
@@ -42,14 +43,14 @@ afterAll(async () => {
 
 function context(address: string): Promise<GetCustomerContextResponse> {
   const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${agentToken}`);
+  metadata.set('authorization', `Bearer ${supervisorToken}`);
   return new Promise((resolve, reject) =>
-    client.getCustomerContext(GetCustomerContextRequest.fromPartial({ identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address } }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
+    client.getCustomerContext(GetCustomerContextRequest.fromPartial({ identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address }, reason: 'end-to-end check of the record' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
   );
 }
 
 describe('email → Kafka → customer record', () => {
-  it("shows an agent the customer's conversations from mail, and flags the customer as regular at the third", async () => {
+  it("shows the customer's conversations from mail, and flags the customer as regular at the third", async () => {
     const address = `${uniqueId('carla')}@customer.test`;
     const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
     for (const subject of ['Where is my parcel?', 'Wrong size', 'Refund please']) {

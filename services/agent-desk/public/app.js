@@ -458,6 +458,18 @@ $('reassign-form').addEventListener('submit', async (e) => {
   } catch (err) { notice(err.message); }
 });
 
+$('lookup-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const q = new URLSearchParams({ conversationId: $('lookup-conversation').value.trim(), reason: $('lookup-reason').value.trim() });
+  try {
+    const data = await api(`/api/conversation?${q}`);
+    $('lookup-result').hidden = false;
+    $('lookup-name').textContent = data.card ? data.card.name : 'No customer record';
+    $('lookup-flags').replaceChildren(...(data.card ? data.card.flags : []).map((f) => el('li', { text: `${f.label}: ${f.on ? 'yes' : 'no'} — ${f.reason}` })));
+    $('lookup-timeline').replaceChildren(...data.timeline.map((i) => el('li', { class: i.kind, text: i.text || i.detail || '' })));
+  } catch (err) { notice(err.message); }
+});
+
 // --- keyboard -----------------------------------------------------------------------------
 
 document.addEventListener('keydown', (e) => {

@@ -118,22 +118,29 @@ export class Backends {
     return this.routing.watchAssignments({}, await this.metadata(caller));
   }
 
-  customerContext(caller: Caller, ref: CustomerRef, conversationId: string): Promise<GetCustomerContextResponse> {
+  /**
+   * The customer card of a conversation. customer-record checks that the conversation is the
+   * caller's (agents, experts) and that the customer is its customer; with no ref it reads the
+   * conversation's own customer. A supervisor's reason is passed on and audited there.
+   */
+  customerContext(caller: Caller, ref: CustomerRef | null, conversationId: string, reason = ''): Promise<GetCustomerContextResponse> {
     return this.call('customer-record', caller, this.record.getCustomerContext as unknown as Unary<object, GetCustomerContextResponse>, this.record, {
-      customerId: 'customerId' in ref ? ref.customerId : '',
-      identity: 'identity' in ref ? ref.identity : undefined,
+      customerId: ref && 'customerId' in ref ? ref.customerId : '',
+      identity: ref && 'identity' in ref ? ref.identity : undefined,
       recentConversations: 5,
       conversationId,
+      reason,
     });
   }
 
-  history(caller: Caller, customerId: string, conversationId: string): Promise<GetHistoryResponse> {
+  history(caller: Caller, customerId: string, conversationId: string, reason = ''): Promise<GetHistoryResponse> {
     return this.call('customer-record', caller, this.record.getHistory as unknown as Unary<object, GetHistoryResponse>, this.record, {
       customerId,
       pageSize: 200,
       pageToken: '',
       channel: 0,
       conversationId,
+      reason,
     });
   }
 }

@@ -176,11 +176,14 @@ export function createDeskHandler(deps: DeskHttpDeps) {
       if (!DESK_ROLES.includes(s.role)) throw new HttpError(403, `a ${s.role} may not read conversations here`);
       const url = new URL(req.url ?? '/', 'http://desk');
       const { conversationId } = parseForm(forms.conversation, { conversationId: url.searchParams.get('conversationId') ?? '' });
-      const ref = customerRef(url.searchParams);
-      const context = await backends.customerContext(caller(s), ref, conversationId);
+      const reason = s.role === 'supervisor' ? supervisorReason(url.searchParams.get('reason')) : '';
+      // Without a customer id or identity, customer-record reads the conversation's own customer.
+      const named = url.searchParams.get('customerId') || url.searchParams.get('identityKind') || url.searchParams.get('identity');
+      const ref = named ? customerRef(url.searchParams) : null;
+      const context = await backends.customerContext(caller(s), ref, conversationId, reason);
       const customerId = context.customer?.customerId;
       if (!customerId) throw new HttpError(404, 'no customer record for this conversation yet');
-      const history = await backends.history(caller(s), customerId, conversationId);
+      const history = await backends.history(caller(s), customerId, conversationId, reason);
       send(res, 200, { timeline: timeline(history.entries.map(historyItem)), card: customerCard(context) });
     },
     '/api/floor': async (req, res) => {
@@ -213,6 +216,16 @@ export function createDeskHandler(deps: DeskHttpDeps) {
       if (!res.headersSent) send(res, code, { error: message }, headers);
     }
   };
+}
+
+/** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */
+export function supervisorReason(value: string | null): string {
+  const reason = (value ?? '').trim();
+  if (!reason) throw new HttpError(400, 'give a reason for reading this customer; it is written to the audit log');
+  if (reason.length < 3) throw new HttpError(400, 'the reason is too short: say in a few words why you read this customer');
+  if (reason.length > 500) throw new HttpError(400, 'the reason is longer than 500 characters');
+  if (/[\u0000-\u001f\u007f]/.test(reason)) throw new HttpError(400, 'the reason must be plain text on one line');
+  return reason;
 }
 
 export async function floor(backends: Backends, c: Caller) {

@@ -132,9 +132,10 @@ function waitingId(): string {
 
 async function customerContext(of = address): Promise<GetCustomerContextResponse> {
   const md = new Metadata();
-  md.set('authorization', `Bearer ${await issueToken(SECRET, { id: 'desk-test', role: 'service' })}`);
+  // The test looks as a supervisor, who reads any customer with a reason.
+  md.set('authorization', `Bearer ${await issueToken(SECRET, { id: 'desk-test', role: 'supervisor' })}`);
   return new Promise((resolve, reject) =>
-    recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' }, recentConversations: 5, conversationId: '' }, md, (err, res) =>
+    recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' }, recentConversations: 5, conversationId: '', reason: 'browser test checks the record' }, md, (err, res) =>
       err ? reject(err) : resolve(res),
     ),
   );
@@ -240,11 +241,23 @@ describe('a working day at the agent desk', () => {
     await expect(agent.locator('#card-badges .badge-regular').count()).resolves.toBe(1);
     // A first-time customer's offer may come before customer-record knew them: the desk then
     // finds the record by the identity routing passes along.
+    const held = [...routing.engine.conversations.values()].find((c) => c.subject === XSS_SUBJECT)!.id;
     const byIdentity = (await agent.evaluate(
-      `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(waitingId())}, identityKind: '1', identity: ${JSON.stringify(address)} })).then((r) => r.json())`,
+      `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(held)}, identityKind: '1', identity: ${JSON.stringify(address)} })).then((r) => r.json())`,
     )) as { card: { customerId: string; name: string }; timeline: { text: string }[] };
     expect(byIdentity.card).toMatchObject({ name: 'Carla Diaz', customerId: (await customerContext()).customer!.customerId });
-    expect(byIdentity.timeline.map((i) => i.text)).toContain('About: Wrong size');
+    expect(byIdentity.timeline.map((i) => i.text).join(' ')).toContain('I was charged twice');
+    // The customer's other conversation waits in the queue, offered to nobody: not Ana's to read.
+    const notHers = (await agent.evaluate(
+      `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(waitingId())}, identityKind: '1', identity: ${JSON.stringify(address)} })).then(async (r) => ({ status: r.status, body: await r.json() }))`,
+    )) as { status: number; body: { error: string } };
+    expect(notHers).toEqual({ status: 403, body: { error: `conversation ${waitingId()} was not offered to or held by ana` } });
+    // The supervisor reads the conversation's customer with a reason, which is audited.
+    await supervisor.locator('#lookup-conversation').fill(held);
+    await supervisor.locator('#lookup-reason').fill('complaint follow-up');
+    await supervisor.getByRole('button', { name: 'Read' }).click();
+    await supervisor.locator('#lookup-name').filter({ hasText: 'Carla Diaz' }).waitFor({ timeout: 20_000 });
+    await supervisor.locator('#lookup-timeline li').filter({ hasText: 'I was charged twice' }).first().waitFor({ timeout: 20_000 });
     // The supervisor sees the load.
     await agentRow.locator('td').nth(3).filter({ hasText: '1/8' }).waitFor({ timeout: 20_000 });
 

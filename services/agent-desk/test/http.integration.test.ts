@@ -110,6 +110,14 @@ describe('agent desk over HTTP', () => {
     expect(bad.status).toBe(400);
     // A supervisor may not act as an agent.
     expect((await post('/api/reply', { conversationId: 'c-1', text: 'hi' }, { cookie, 'x-csrf-token': body.csrf })).status).toBe(403);
+    // A supervisor reads a conversation's customer only with a reason, checked before customer-record is asked.
+    const read = async (q: Record<string, string>) => {
+      const res = await fetch(`${base}/api/conversation?${new URLSearchParams(q)}`, { headers: { cookie } });
+      return { status: res.status, error: ((await res.json()) as { error?: string }).error };
+    };
+    expect(await read({ conversationId: 'c-1' })).toEqual({ status: 400, error: 'give a reason for reading this customer; it is written to the audit log' });
+    expect(await read({ conversationId: 'c-1', reason: 'ok' })).toMatchObject({ status: 400, error: expect.stringMatching(/too short/) });
+    expect(await read({ conversationId: 'c-1', reason: 'complaint follow-up' })).toEqual({ status: 503, error: 'customer-record is not answering; try again' });
 
     const out = await post('/api/sign-out', {}, { cookie, 'x-csrf-token': body.csrf });
     expect(out.status).toBe(200);

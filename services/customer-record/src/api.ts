@@ -1,5 +1,6 @@
-// The gRPC edge: authorises each call, validates its request, runs it against the store and
-// maps typed failures to status codes. Every read of a customer's data is audited.
+// The gRPC edge: authorises each call, validates its request, checks whose customer the caller
+// may read (read-guard.ts), runs it against the store and maps typed failures to status codes.
+// Every read of a customer's data is audited, and answered only once its audit entry is stored.
 import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { authorizeCall, grpcError, type Caller, type TokenVerifier } from '../../../libs/auth';
 import type { Logger } from '../../../libs/observability';
@@ -8,21 +9,25 @@ import { errorDetails } from '../../../libs/observability';
 import {
   Channel,
   FlagKind,
+  type Customer,
   type CustomerRecordServiceServer,
   type GetCustomerContextResponse,
 } from '../../../libs/proto';
-import type { AuditLog } from './audit';
-import { PERMISSIONS, seesContents, type CallName } from './authz';
+import { ReadRefusedError, ReadRequestError } from './access';
+import { AuditUnavailableError, type AuditLog } from './audit';
+import { mayCall, PERMISSIONS, seesContents, seesIdentity, type CallName } from './authz';
 import type { ContextCache } from './cache';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './errors';
 import { conversationsInWindow } from './flags';
 import { InvalidIdentityError, normaliseIdentity } from './identity';
 import { MergeRefusedError } from './merge';
+import type { ReadGuard } from './read-guard';
 import { MAX_RECENT, toAccount, toAuditEntry, toCustomer, toHistoryEntry, toSummary, type CustomerDoc, type CustomerStore } from './store';
 
 export interface ApiDeps {
   store: CustomerStore;
   audit: AuditLog;
+  guard: ReadGuard;
   cache: ContextCache<GetCustomerContextResponse>;
   verify: TokenVerifier;
   logger: Logger;
@@ -72,13 +77,24 @@ function unary<Req, Res>(deps: ApiDeps, name: CallName, handler: Handler<Req, Re
 
 async function run<Req, Res>(deps: ApiDeps, name: CallName, metadata: Metadata, request: Req, handler: Handler<Req, Res>): Promise<Res> {
   const caller = await authorizeCall(metadata, deps.verify, PERMISSIONS[name]);
+  if (!mayCall(caller, name)) throw grpcError(status.PERMISSION_DENIED, `service ${caller.id} is not granted ${name}`);
   if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now()))
     throw grpcError(status.RESOURCE_EXHAUSTED, `${caller.id} is over the limit of calls per minute; try again shortly`);
-  return handler(request, caller);
+  try {
+    return await handler(request, caller);
+  } catch (err) {
+    // Refusals are worth watching (a person probing customers); ids only, no customer data.
+    if (err instanceof ReadRefusedError) deps.logger.warn({ call: name, callerId: caller.id, role: caller.role, refusal: err.message }, 'read refused');
+    throw err;
+  }
 }
 
 function toGrpcError(deps: ApiDeps, name: CallName, err: unknown) {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'number' && 'details' in err) return err as ReturnType<typeof grpcError>;
+  if (err instanceof ReadRefusedError) return grpcError(status.PERMISSION_DENIED, err.message);
+  if (err instanceof ReadRequestError) return grpcError(status.INVALID_ARGUMENT, err.message);
+  if (err instanceof AuditUnavailableError) return grpcError(status.UNAVAILABLE, err.message);
+  if (err instanceof Error && /^Mongo(ServerSelection|Network|NetworkTimeout)Error$/.test(err.name)) return grpcError(status.UNAVAILABLE, 'the customer store is not reachable just now; try again shortly');
   if (err instanceof InvalidArgumentError) return grpcError(status.INVALID_ARGUMENT, err.message);
   if (err instanceof NotFoundError) return grpcError(status.NOT_FOUND, err.message);
   if (err instanceof FailedPreconditionError || err instanceof MergeRefusedError) return grpcError(status.FAILED_PRECONDITION, err.message);
@@ -92,77 +108,94 @@ const FLAG_FIELDS: Partial<Record<FlagKind, 'regular' | 'vip' | 'institutional'>
   [FlagKind.FLAG_KIND_INSTITUTIONAL]: 'institutional',
 };
 
+/** What a caller who may not see who the customer is (ops) gets: flags and ids, no name or identities. */
+function forRole(c: Customer, caller: Caller): Customer {
+  return seesIdentity(caller.role) ? c : { ...c, displayName: '', identities: [] };
+}
+
+/** The conversation id and reason of a read, checked for shape; the rules come in the guard. */
+function scopeOf(req: { conversationId: string; reason: string }) {
+  if (req.reason.length > 500) throw new InvalidArgumentError('reason is longer than 500 characters');
+  return { conversationId: optionalId(req.conversationId, 'conversation_id'), reason: req.reason };
+}
+
 export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
-  const { store, audit } = deps;
-  const audited = (caller: Caller, action: string, customerId: string, conversationId = '') =>
-    audit.record({ actorId: caller.id, actorRole: caller.role, action, customerId, conversationId });
-  const withAccount = async (c: CustomerDoc) => toCustomer(c, await store.findAccount(c.accountId));
+  const { store, audit, guard } = deps;
+  const audited = (caller: Caller, action: string, customerId: string, conversationId = '', reason = '') =>
+    audit.record({ actorId: caller.id, actorRole: caller.role, action, customerId, conversationId, reason: reason.trim() });
+  const withAccount = async (c: CustomerDoc, caller: Caller) => forRole(toCustomer(c, await store.findAccount(c.accountId)), caller);
 
   return {
     resolveCustomer: unary(deps, 'ResolveCustomer', async (req, caller) => {
       const n = identity(deps, req.identity);
       if (req.displayName.length > 200) throw new InvalidArgumentError('display_name is longer than 200 characters');
-      const { customer, created } = await store.resolve(n, req.displayName);
+      const scope = scopeOf({ conversationId: '', reason: req.reason });
+      // Only a supervisor with a reason may resolve: the guard checks that before anything is created.
+      let resolved: Awaited<ReturnType<CustomerStore['resolve']>> | undefined;
+      await guard.authorise(caller, scope, async () => (resolved = await store.resolve(n, req.displayName)).customer._id);
+      const { customer, created } = resolved!;
       if (created) deps.cache.invalidate([customer._id]);
-      audited(caller, 'ResolveCustomer', customer._id);
-      return { customer: await withAccount(customer), created };
+      await audited(caller, 'ResolveCustomer', customer._id, '', scope.reason);
+      return { customer: await withAccount(customer, caller), created };
     }),
 
     getCustomer: unary(deps, 'GetCustomer', async (req, caller) => {
       const id = requireId(req.customerId, 'customer_id');
-      const conversationId = optionalId(req.conversationId, 'conversation_id');
+      const scope = scopeOf(req);
+      const live = await guard.authorise(caller, scope, async () => id);
       const customer = await store.getCustomer(id);
-      audited(caller, 'GetCustomer', id, conversationId);
-      return { customer: await withAccount(customer) };
+      await audited(caller, 'GetCustomer', live, scope.conversationId, scope.reason);
+      return { customer: await withAccount(customer, caller) };
     }),
 
     getHistory: unary(deps, 'GetHistory', async (req, caller) => {
       const id = requireId(req.customerId, 'customer_id');
       const size = pageSize(req.pageSize, 50, 200);
-      const conversationId = optionalId(req.conversationId, 'conversation_id');
+      const scope = scopeOf(req);
       if (!Object.values(Channel).includes(req.channel) || req.channel === Channel.UNRECOGNIZED) throw new InvalidArgumentError('channel is not a known channel');
-      const live = await store.liveCustomer(await store.getCustomer(id));
-      const page = await store.historyPage(live._id, size, req.pageToken, req.channel, conversationId);
-      audited(caller, 'GetHistory', live._id, conversationId);
+      const live = await guard.authorise(caller, scope, async () => id);
+      const page = await store.historyPage(live, size, req.pageToken, req.channel, scope.conversationId);
+      await audited(caller, 'GetHistory', live, scope.conversationId, scope.reason);
       const contents = seesContents(caller.role);
       return { entries: page.entries.map((e) => toHistoryEntry(e, contents)), nextPageToken: page.nextPageToken };
     }),
 
     getCustomerContext: unary(deps, 'GetCustomerContext', async (req, caller) => {
       const recent = pageSize(req.recentConversations, 5, MAX_RECENT, 'recent_conversations');
-      const conversationId = optionalId(req.conversationId, 'conversation_id');
-      let customerId: string;
-      if (req.customerId) customerId = requireId(req.customerId, 'customer_id');
-      else if (req.identity) customerId = await store.customerIdFor(identity(deps, req.identity));
-      else throw new InvalidArgumentError('either customer_id or identity is required');
+      const scope = scopeOf(req);
+      const customerId = req.customerId ? requireId(req.customerId, 'customer_id') : '';
+      const who = !customerId && req.identity ? identity(deps, req.identity) : null;
+      if (!customerId && !who && !scope.conversationId) throw new InvalidArgumentError('either customer_id, identity or conversation_id is required');
+      const live = await guard.authorise(caller, scope, async () => customerId || (who ? store.customerIdFor(who) : null));
       const contents = seesContents(caller.role);
-      const variant = `${recent}:${contents ? 'full' : 'counts'}`;
-      let context = deps.cache.get(customerId, variant);
+      const variant = `${recent}:${contents ? 'full' : 'counts'}:${seesIdentity(caller.role) ? 'named' : 'anonymous'}`;
+      let context = deps.cache.get(live, variant);
       if (!context) {
         const generation = deps.cache.begin();
         // One read by _id (the recent conversations live on the customer document), plus the account if any.
-        const found = await store.getCustomer(customerId);
-        const customer = found.mergedInto ? await store.liveCustomer(found) : found;
+        const customer = await store.liveCustomer(await store.getCustomer(live));
         const convs = (customer.recentConversations ?? []).slice(0, recent);
         const account = await store.findAccount(customer.accountId);
         context = {
-          customer: toCustomer(customer, account),
+          customer: forRole(toCustomer(customer, account), caller),
           account: account ? toAccount(account) : undefined,
           recentConversations: convs.map((c) => toSummary(c, contents)),
           conversationsLast90Days: conversationsInWindow(customer.conversationStarts ?? [], new Date(), deps.windowDays),
         };
-        deps.cache.set(customerId, variant, context, generation);
+        deps.cache.set(live, variant, context, generation);
       }
-      audited(caller, 'GetCustomerContext', context.customer?.customerId ?? customerId, conversationId);
+      await audited(caller, 'GetCustomerContext', context.customer?.customerId ?? live, scope.conversationId, scope.reason);
       return context;
     }),
 
     linkIdentity: unary(deps, 'LinkIdentity', async (req, caller) => {
       const id = requireId(req.customerId, 'customer_id');
       const n = identity(deps, req.identity);
+      const scope = scopeOf(req);
+      await guard.authorise(caller, scope, async () => id);
       const result = await store.link(id, n, caller);
-      audited(caller, 'LinkIdentity', id);
-      return { customer: await withAccount(result.customer), mergedCustomerId: result.mergedCustomerId, mergeId: result.mergeId };
+      await audited(caller, 'LinkIdentity', id, scope.conversationId, scope.reason);
+      return { customer: await withAccount(result.customer, caller), mergedCustomerId: result.mergedCustomerId, mergeId: result.mergeId };
     }),
 
     setFlag: unary(deps, 'SetFlag', async (req, caller) => {
@@ -171,8 +204,8 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       if (!kind) throw new InvalidArgumentError('kind must be FLAG_KIND_REGULAR, FLAG_KIND_VIP or FLAG_KIND_INSTITUTIONAL');
       if (req.reason.length > 500) throw new InvalidArgumentError('reason is longer than 500 characters');
       const customer = await store.setFlag(id, kind, req.clearOverride ? null : req.on, req.reason, caller);
-      audited(caller, 'SetFlag', id);
-      return { customer: await withAccount(customer) };
+      await audited(caller, 'SetFlag', id, '', req.reason);
+      return { customer: await withAccount(customer, caller) };
     }),
 
     mergeCustomers: unary(deps, 'MergeCustomers', async (req, caller) => {
@@ -180,15 +213,15 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       const source = requireId(req.sourceCustomerId, 'source_customer_id');
       if (req.reason.length > 500) throw new InvalidArgumentError('reason is longer than 500 characters');
       const { mergeId, target: merged } = await store.merge(target, source, req.reason || 'merged by a supervisor', caller);
-      audited(caller, 'MergeCustomers', target);
-      return { customer: await withAccount(merged), mergeId };
+      await audited(caller, 'MergeCustomers', target, '', req.reason);
+      return { customer: await withAccount(merged, caller), mergeId };
     }),
 
     unmergeCustomer: unary(deps, 'UnmergeCustomer', async (req, caller) => {
       const mergeId = requireId(req.mergeId, 'merge_id');
       const { target, restored } = await store.unmerge(mergeId, caller);
-      audited(caller, 'UnmergeCustomer', restored._id);
-      return { target: await withAccount(target), restored: await withAccount(restored) };
+      await audited(caller, 'UnmergeCustomer', restored._id);
+      return { target: await withAccount(target, caller), restored: await withAccount(restored, caller) };
     }),
 
     upsertAccount: unary(deps, 'UpsertAccount', async (req, caller) => {
@@ -200,7 +233,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       if (a.memberCustomerIds.length > 10_000) throw new InvalidArgumentError('an account has at most 10,000 members per call');
       const members = [...new Set(a.memberCustomerIds.map((m) => requireId(m, 'account.member_customer_ids')))];
       const saved = await store.upsertAccount({ _id: accountId, name: a.name, managerAgentId: manager, vip: a.vip, institutional: a.institutional, memberCustomerIds: members });
-      audited(caller, 'UpsertAccount', '');
+      await audited(caller, 'UpsertAccount', '');
       return { account: toAccount(saved) };
     }),
 
@@ -210,7 +243,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       const size = pageSize(req.pageSize, 50, 200);
       await audit.flush();
       const page = await store.listAudit(customerId, actorId, size, req.pageToken);
-      audited(caller, 'ListAudit', customerId);
+      await audited(caller, 'ListAudit', customerId);
       return { entries: page.entries.map(toAuditEntry), nextPageToken: page.nextPageToken };
     }),
   };

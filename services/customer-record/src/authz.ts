@@ -1,6 +1,8 @@
-// Who may call what. Reads are open to the people who serve customers; changes to flags,
-// merges and the audit log are a supervisor's; ops sees counts and flags, never contents.
-import type { Role } from '../../../libs/auth';
+// Who may call what. Reads are open to the people who serve customers, each read then checked
+// per conversation (agents, experts) or with a reason (supervisors, ops) in read-guard.ts;
+// changes to flags, merges and the audit log are a supervisor's; ops sees flags and counts,
+// never names, identities or contents; a service may make only the calls granted to it by name.
+import type { Caller, Role } from '../../../libs/auth';
 
 export type CallName =
   | 'ResolveCustomer'
@@ -15,12 +17,13 @@ export type CallName =
   | 'ListAudit';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
-  ResolveCustomer: ['agent', 'expert', 'supervisor', 'service'],
+  // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
+  ResolveCustomer: ['supervisor'],
   GetCustomer: ['agent', 'expert', 'supervisor', 'ops', 'service'],
   // ops gets the entries with contents removed.
   GetHistory: ['agent', 'expert', 'supervisor', 'ops', 'service'],
   GetCustomerContext: ['agent', 'expert', 'supervisor', 'ops', 'service'],
-  LinkIdentity: ['agent', 'expert', 'supervisor', 'service'],
+  LinkIdentity: ['agent', 'expert', 'supervisor'],
   SetFlag: ['supervisor'],
   MergeCustomers: ['supervisor'],
   UnmergeCustomer: ['supervisor'],
@@ -28,7 +31,27 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   ListAudit: ['supervisor'],
 };
 
+/**
+ * What each service (a service token's caller id is the service's name) may call. routing
+ * reads a contact's flags and account manager (services/routing/src/customers.ts); no other
+ * service calls customer-record. A service not listed may call nothing.
+ */
+export const SERVICE_GRANTS: Readonly<Record<string, readonly CallName[]>> = {
+  routing: ['GetCustomerContext'],
+};
+
+/** The role allows the call, and for a service its name does. */
+export function mayCall(caller: Caller, name: CallName): boolean {
+  if (!PERMISSIONS[name].includes(caller.role)) return false;
+  return caller.role !== 'service' || (SERVICE_GRANTS[caller.id] ?? []).includes(name);
+}
+
 /** Roles that see message texts and subjects. */
 export function seesContents(role: Role): boolean {
+  return role === 'agent' || role === 'expert' || role === 'supervisor';
+}
+
+/** Roles that see who the customer is (name, identities); ops sees flags and counts only. */
+export function seesIdentity(role: Role): boolean {
   return role !== 'ops';
 }

@@ -65,6 +65,8 @@ export interface AuditDoc {
   action: string;
   customerId: string;
   conversationId: string;
+  /** Why a supervisor or ops read the customer (or set a flag, merged); empty for agents and services. */
+  reason?: string;
   at: Date;
 }
 
@@ -557,7 +559,7 @@ export function toHistoryEntry(h: HistoryRecord, withContents: boolean): History
 }
 
 export function toAuditEntry(a: AuditDoc): AuditEntry {
-  return { auditId: a._id, actorId: a.actorId, actorRole: a.actorRole, action: a.action, customerId: a.customerId, conversationId: a.conversationId, at: a.at };
+  return { auditId: a._id, actorId: a.actorId, actorRole: a.actorRole, action: a.action, customerId: a.customerId, conversationId: a.conversationId, reason: a.reason ?? '', at: a.at };
 }
 
 export { conversationsInWindow };

@@ -25,10 +25,10 @@ import {
 import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import type { ServiceContext } from '../../../libs/service';
 import { MongoClient } from 'mongodb';
-import { PERMISSIONS, type CallName } from '../src/authz';
+import { mayCall, PERMISSIONS, type CallName } from '../src/authz';
 import { DEFAULT_REGULAR_RULE } from '../src/flags';
 import { CustomerStore } from '../src/store';
-import { dropDatabase, startHarness, type Harness } from './harness';
+import { callerId, dropDatabase, offered, REASON, startHarness, type Harness } from './harness';
 
 const DAY = 86_400_000;
 // The topics are shared with everything else running on this broker: the projection may
@@ -73,8 +73,16 @@ describe('customer-record service', () => {
     await dropDatabase(h.database);
   });
 
-  const context = (customerId: string, role: Role = 'agent', conversationId = '') =>
-    h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, recentConversations: 10, conversationId }, role);
+  // Supervisors and ops read with a reason; agents and experts with a conversation that is theirs.
+  const withReason = (role: Role, request: object) => (role === 'supervisor' || role === 'ops' ? { reason: REASON, ...request } : request);
+  const read = <Res>(method: string, request: object, role: Role = 'supervisor') => h.call<object, Res>(method, withReason(role, request), role);
+  const context = (customerId: string, role: Role = 'supervisor', conversationId = '') =>
+    read<GetCustomerContextResponse>('getCustomerContext', { customerId, recentConversations: 10, conversationId }, role);
+  const resolve = (identity: object, displayName = '') => read<ResolveCustomerResponse>('resolveCustomer', { identity, displayName });
+  /** Routing offered the conversation to these people (projected directly, no broker wait). */
+  const offer = async (conversationId: string, ...people: string[]) => {
+    for (const p of people) await h.service.access.onConversationEvent(offered(conversationId, p));
+  };
   const regular = (c: Customer | undefined) => c?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
 
   it('email, then SMS, then chat giving the same email: one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
@@ -85,13 +93,14 @@ describe('customer-record service', () => {
     const first = contact({ sender: email(person.toUpperCase()), senderDisplayName: 'Ana Lima', receivedAt: new Date(start) });
     await kafka.producer.publish(topics.contactInbound, first.conversationId, first);
     const { customer: resolved } = await waitFor(
-      () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(person) }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
+      () => resolve(email(person)).then((r) => (r.created ? undefined : r), () => undefined),
       KAFKA_WAIT_MS,
       'the email contact to be projected',
     );
     const customerId = resolved!.customerId;
     // An agent on the email conversation links the mobile number the customer gave.
-    await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId, identity: phone(mobile) }, 'agent');
+    await offer(first.conversationId, 'agent-1');
+    await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId, identity: phone(mobile), conversationId: first.conversationId }, 'agent');
     let ctx = await waitFor(async () => {
       const c = await context(customerId);
       return c.recentConversations.length === 1 && regular(c.customer) ? c : undefined;
@@ -124,19 +133,24 @@ describe('customer-record service', () => {
     expect(ctx.customer!.identities.map((i) => i.kind).sort()).toEqual([IdentityKind.IDENTITY_KIND_EMAIL, IdentityKind.IDENTITY_KIND_PHONE, IdentityKind.IDENTITY_KIND_CHAT_VISITOR].sort());
     expect(regular(ctx.customer)).toMatchObject({ on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE });
     expect(ctx.conversationsLast90Days).toBe(3);
-    const chatCustomer = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: third.sender }, 'service');
+    const chatCustomer = await resolve(third.sender!);
     expect(chatCustomer.customer!.customerId).toBe(customerId);
     expect(await h.service.store.customers.countDocuments({ mergedInto: null, 'identities.value': `${person}@example.com` })).toBe(1);
 
     // Routing instances of other test files read the same inbound topic and may add their events
     // (queued, offered…) to these conversations: the pages are checked on the messages they hold.
     const messagesIn = (r: GetHistoryResponse) => r.entries.filter((e) => e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN).map((e) => e.text);
-    const pages: GetHistoryResponse[] = [await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2 }, 'agent')];
+    await offer(third.conversationId, 'agent-1');
+    // The agent on the chat reads that conversation's history (the conversation id filters it).
+    const own = await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: third.conversationId }, 'agent');
+    expect(messagesIn(own)).toEqual(['Still waiting for the refund']);
+    const whole = (request: object) => read<GetHistoryResponse>('getHistory', { customerId, ...request });
+    const pages: GetHistoryResponse[] = [await whole({ pageSize: 2 })];
     expect(pages[0]!.entries).toHaveLength(2);
-    while (pages.at(-1)!.nextPageToken) pages.push(await h.call<object, GetHistoryResponse>('getHistory', { customerId, pageSize: 2, pageToken: pages.at(-1)!.nextPageToken }, 'agent'));
+    while (pages.at(-1)!.nextPageToken) pages.push(await whole({ pageSize: 2, pageToken: pages.at(-1)!.nextPageToken }));
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flatMap(messagesIn)).toEqual(['Still waiting for the refund', 'Any news?', 'My invoice is wrong']);
-    const sms = await h.call<object, GetHistoryResponse>('getHistory', { customerId, channel: Channel.CHANNEL_SMS }, 'agent');
+    const sms = await whole({ channel: Channel.CHANNEL_SMS });
     expect(messagesIn(sms)).toEqual(['Any news?']);
   });
 
@@ -192,7 +206,7 @@ describe('customer-record service', () => {
 
   it('resolves one new identity to exactly one customer under concurrent calls', async () => {
     const identity = email(uniqueId('race'));
-    const results = await Promise.all(Array.from({ length: 12 }, () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity, displayName: 'Race' }, 'service')));
+    const results = await Promise.all(Array.from({ length: 12 }, () => resolve(identity, 'Race')));
     expect(new Set(results.map((r) => r.customer!.customerId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const phoneId = phone(randomPhone());
@@ -214,18 +228,22 @@ describe('customer-record service', () => {
     const b = contact({ sender: phone(randomPhone()), channel: Channel.CHANNEL_SMS, text: 'from B' });
     await h.service.projection.onContact(a);
     await h.service.projection.onContact(b);
-    const target = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: a.sender }, 'service')).customer!.customerId;
-    const source = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: b.sender }, 'service')).customer!.customerId;
+    const target = (await resolve(a.sender!)).customer!.customerId;
+    const source = (await resolve(b.sender!)).customer!.customerId;
     await h.call('setFlag', { customerId: source, kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: 'known to the team' }, 'supervisor');
 
     const merged = await h.call<object, MergeCustomersResponse>('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source, reason: 'same person' }, 'supervisor');
     expect(merged.customer!.identities).toHaveLength(2);
     expect(regular(merged.customer)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_SUPERVISOR });
-    expect((await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: b.sender }, 'service')).customer!.customerId).toBe(target);
+    expect((await resolve(b.sender!)).customer!.customerId).toBe(target);
     expect((await context(target)).recentConversations).toHaveLength(2);
-    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId: target }, 'agent')).entries.map((e) => e.text).sort()).toEqual(['from A', 'from B']);
+    expect((await read<GetHistoryResponse>('getHistory', { customerId: target })).entries.map((e) => e.text).sort()).toEqual(['from A', 'from B']);
     // A read of the merged-away record shows where it went.
-    expect((await h.call<{ customerId: string }, { customer: Customer }>('getCustomer', { customerId: source }, 'agent')).customer.mergedInto).toBe(target);
+    expect((await read<{ customer: Customer }>('getCustomer', { customerId: source })).customer.mergedInto).toBe(target);
+    // After the merge, an agent on the source's conversation reads the live customer, by either id.
+    await offer(b.conversationId, 'agent-1');
+    for (const customerId of [source, target])
+      expect((await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, conversationId: b.conversationId }, 'agent')).customer!.customerId).toBe(target);
     await expect(h.call('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source }, 'supervisor')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
 
     const undone = await h.call<object, UnmergeCustomerResponse>('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor');
@@ -234,20 +252,20 @@ describe('customer-record service', () => {
     expect(undone.restored!.identities.map((i) => i.value)).toEqual([b.sender!.value]);
     expect(undone.target!.identities.map((i) => i.value)).toEqual([a.sender!.value]);
     expect(regular(undone.restored)).toMatchObject({ on: true, reason: 'known to the team' });
-    expect((await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: b.sender }, 'service')).customer!.customerId).toBe(source);
-    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId: target }, 'agent')).entries.map((e) => e.text)).toEqual(['from A']);
-    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId: source }, 'agent')).entries.map((e) => e.text)).toEqual(['from B']);
+    expect((await resolve(b.sender!)).customer!.customerId).toBe(source);
+    expect((await read<GetHistoryResponse>('getHistory', { customerId: target })).entries.map((e) => e.text)).toEqual(['from A']);
+    expect((await read<GetHistoryResponse>('getHistory', { customerId: source })).entries.map((e) => e.text)).toEqual(['from B']);
     await expect(h.call('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/already undone/) });
 
     // Linking an identity held by another customer merges it, recorded and reversible.
-    const linked = await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId: target, identity: b.sender }, 'agent');
+    const linked = await read<LinkIdentityResponse>('linkIdentity', { customerId: target, identity: b.sender });
     expect(linked).toMatchObject({ mergedCustomerId: source });
     expect(linked.mergeId).toBeTruthy();
     await h.call('unmergeCustomer', { mergeId: linked.mergeId }, 'supervisor');
   });
 
   it('keeps accounts with a manager; VIP and institutional flags come from the account', async () => {
-    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('acme')) }, 'service');
+    const { customer } = await resolve(email(uniqueId('acme')));
     const accountId = uniqueId('acct');
     await h.call('upsertAccount', { account: { accountId, name: 'ACME Corp', managerAgentId: 'expert-9', vip: true, institutional: true, memberCustomerIds: [customer!.customerId] } }, 'supervisor');
     const ctx = await context(customer!.customerId);
@@ -257,27 +275,31 @@ describe('customer-record service', () => {
   });
 
   it('answers bad requests with INVALID_ARGUMENT or NOT_FOUND and a clear message', async () => {
-    await expect(h.call('getCustomer', { customerId: 'no-such-customer' }, 'agent')).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'no customer no-such-customer' });
+    await expect(read('getCustomer', { customerId: 'no-such-customer' })).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'no customer no-such-customer' });
     await expect(h.call('getCustomer', { customerId: '' }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'customer_id is required' });
-    await expect(h.call('resolveCustomer', { identity: email('not an email') }, 'service')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/not an email address/) });
-    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('pages')) }, 'service');
-    await expect(h.call('getHistory', { customerId: customer!.customerId, pageSize: 500 }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/page_size must be between 1 and 200/) });
-    await expect(h.call('getHistory', { customerId: customer!.customerId, pageToken: 'garbage' }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(h.call('getCustomerContext', {}, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'either customer_id or identity is required' });
-    await expect(h.call('getCustomerContext', { identity: email(uniqueId('nobody')) }, 'agent')).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(resolve(email('not an email'))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/not an email address/) });
+    const { customer } = await resolve(email(uniqueId('pages')));
+    await expect(read('getHistory', { customerId: customer!.customerId, pageSize: 500 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/page_size must be between 1 and 200/) });
+    await expect(read('getHistory', { customerId: customer!.customerId, pageToken: 'garbage' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(h.call('getCustomerContext', {}, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'either customer_id, identity or conversation_id is required' });
+    await expect(read('getCustomerContext', { identity: email(uniqueId('nobody')) })).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(h.call('setFlag', { customerId: customer!.customerId, kind: FlagKind.FLAG_KIND_UNSPECIFIED, on: true }, 'supervisor')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
     await expect(h.call('unmergeCustomer', { mergeId: 'no-such-merge' }, 'supervisor')).rejects.toMatchObject({ code: status.NOT_FOUND });
   });
 
   it('applies the authorisation matrix to every role and call', async () => {
-    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('authz')) }, 'service');
-    const id = customer!.customerId;
+    const c = contact({ sender: email(uniqueId('authz')) });
+    await h.service.projection.onContact(c);
+    await offer(c.conversationId, 'agent-1', 'expert-1');
+    const id = (await h.service.store.findConversation(c.conversationId))!.customerId;
+    // Each request as its caller would send it: the conversation they work on and a reason.
+    const scope = { conversationId: c.conversationId, reason: REASON };
     const requests: Record<CallName, [string, object]> = {
-      ResolveCustomer: ['resolveCustomer', { identity: email(uniqueId('authz')) }],
-      GetCustomer: ['getCustomer', { customerId: id }],
-      GetHistory: ['getHistory', { customerId: id }],
-      GetCustomerContext: ['getCustomerContext', { customerId: id }],
-      LinkIdentity: ['linkIdentity', { customerId: id, identity: visitor(uniqueId('v')) }],
+      ResolveCustomer: ['resolveCustomer', { identity: email(uniqueId('authz')), ...scope }],
+      GetCustomer: ['getCustomer', { customerId: id, ...scope }],
+      GetHistory: ['getHistory', { customerId: id, ...scope }],
+      GetCustomerContext: ['getCustomerContext', { customerId: id, ...scope }],
+      LinkIdentity: ['linkIdentity', { customerId: id, identity: visitor(uniqueId('v')), ...scope }],
       SetFlag: ['setFlag', { customerId: id, kind: FlagKind.FLAG_KIND_VIP, on: false, reason: 'matrix' }],
       MergeCustomers: ['mergeCustomers', { targetCustomerId: id, sourceCustomerId: 'no-such-customer' }],
       UnmergeCustomer: ['unmergeCustomer', { mergeId: 'no-such-merge' }],
@@ -289,7 +311,7 @@ describe('customer-record service', () => {
       await expect(h.call(method, request, null)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
       await expect(h.call(method, request, null, 'not-a-jwt')).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
       for (const role of ROLES) {
-        const allowed = PERMISSIONS[call].includes(role);
+        const allowed = mayCall({ id: callerId(role), role }, call);
         const result = await h.call(method, request, role).then(
           () => 'ok',
           (err) => (code(err) === status.PERMISSION_DENIED ? 'denied' : code(err) === status.NOT_FOUND ? 'ok' : `error ${code(err)}`),
@@ -300,6 +322,8 @@ describe('customer-record service', () => {
     }
     // Reads open to the people who serve customers; changes and the audit log for supervisors.
     expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
+    // Services by name: routing reads the context it routes with, and nothing else.
+    expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
     expect(outcome).toHaveLength(50);
   });
 
@@ -307,13 +331,17 @@ describe('customer-record service', () => {
     const c = contact({ sender: email(uniqueId('ops')), subject: 'Private matter', text: 'my account number is 1234' });
     await h.service.projection.onContact(c);
     const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
-    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'ops');
+    const history = await read<GetHistoryResponse>('getHistory', { customerId }, 'ops');
     expect(history.entries).toHaveLength(1);
     expect(history.entries[0]).toMatchObject({ text: '', subject: '', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN });
     const ctx = await context(customerId, 'ops');
     expect(ctx.recentConversations[0]).toMatchObject({ subject: '', messageCount: 1 });
     expect(ctx.customer!.flags.length).toBeGreaterThan(0);
-    expect((await context(customerId, 'agent')).recentConversations[0]!.subject).toBe('Private matter');
+    // Nor who the customer is.
+    expect(ctx.customer).toMatchObject({ customerId, displayName: '', identities: [] });
+    await expect(h.call('getHistory', { customerId }, 'ops')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/reason is required/) });
+    await offer(c.conversationId, 'agent-1');
+    expect((await context(customerId, 'agent', c.conversationId)).recentConversations[0]!.subject).toBe('Private matter');
   });
 
   it('keeps the names, types and sizes of a message\'s attachments in its history entry, not for ops', async () => {
@@ -321,31 +349,38 @@ describe('customer-record service', () => {
     const c = contact({ sender: email(uniqueId('files')), subject: 'Charged twice', text: 'see attached', attachments: [file] });
     await h.service.projection.onContact(c);
     const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
-    const forAgent = await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'agent');
+    await offer(c.conversationId, 'agent-1');
+    const forAgent = await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: c.conversationId }, 'agent');
     expect(forAgent.entries[0]).toMatchObject({ detail: '1 attachment(s)', attachments: [file] });
-    expect((await h.call<object, GetHistoryResponse>('getHistory', { customerId }, 'ops')).entries[0]!.attachments).toEqual([]);
+    expect((await read<GetHistoryResponse>('getHistory', { customerId }, 'ops')).entries[0]!.attachments).toEqual([]);
     // A message without attachments has none, also after the store dropped the empty list.
     const plain = contact({ sender: c.sender, subject: 'No files', text: 'plain' });
     await h.service.projection.onContact(plain);
+    await offer(plain.conversationId, 'agent-1');
     const entries = (await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: plain.conversationId }, 'agent')).entries;
     expect(entries.map((e) => e.attachments)).toEqual([[]]);
   });
 
   it('writes every read to the audit log: who, which customer, when, which conversation', async () => {
-    const { customer } = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('audit')) }, 'service');
-    const id = customer!.customerId;
+    const sender = email(uniqueId('audit'));
+    const [c42, c43] = [contact({ sender }), contact({ sender })];
+    await h.service.projection.onContact(c42);
+    await h.service.projection.onContact(c43);
+    await offer(c42.conversationId, 'agent-1');
+    await offer(c43.conversationId, 'expert-1');
+    const id = (await h.service.store.findConversation(c42.conversationId))!.customerId;
     const before = Date.now();
-    await h.call('getCustomer', { customerId: id, conversationId: 'conv-42' }, 'agent');
-    await context(id, 'expert', 'conv-43');
-    await context(id, 'expert', 'conv-43'); // served from the cache, still audited
-    await h.call('getHistory', { customerId: id }, 'ops');
+    await h.call('getCustomer', { customerId: id, conversationId: c42.conversationId }, 'agent');
+    await context(id, 'expert', c43.conversationId);
+    await context(id, 'expert', c43.conversationId); // served from the cache, still audited
+    await h.call('getHistory', { customerId: id, reason: 'counting contacts for the weekly report' }, 'ops');
     const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId: id }, 'supervisor');
     const reads = audit.entries.filter((e) => e.action !== 'ResolveCustomer');
-    expect(reads.map((e) => [e.actorId, e.actorRole, e.action, e.conversationId])).toEqual([
-      ['ops-1', 'ops', 'GetHistory', ''],
-      ['expert-1', 'expert', 'GetCustomerContext', 'conv-43'],
-      ['expert-1', 'expert', 'GetCustomerContext', 'conv-43'],
-      ['agent-1', 'agent', 'GetCustomer', 'conv-42'],
+    expect(reads.map((e) => [e.actorId, e.actorRole, e.action, e.conversationId, e.reason])).toEqual([
+      ['ops-1', 'ops', 'GetHistory', '', 'counting contacts for the weekly report'],
+      ['expert-1', 'expert', 'GetCustomerContext', c43.conversationId, ''],
+      ['expert-1', 'expert', 'GetCustomerContext', c43.conversationId, ''],
+      ['agent-1', 'agent', 'GetCustomer', c42.conversationId, ''],
     ]);
     for (const e of reads) expect(e.at!.getTime()).toBeGreaterThanOrEqual(before - 1000);
     const paged = await h.call<object, ListAuditResponse>('listAudit', { customerId: id, pageSize: 2 }, 'supervisor');
@@ -356,7 +391,7 @@ describe('customer-record service', () => {
   it('drops a cached context as soon as an event changes the customer', async () => {
     const sender = email(uniqueId('cache'));
     await h.service.projection.onContact(contact({ sender, text: 'first' }));
-    const customerId = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: sender }, 'service')).customer!.customerId;
+    const customerId = (await resolve(sender)).customer!.customerId;
     expect((await context(customerId)).recentConversations).toHaveLength(1);
     expect((await context(customerId)).recentConversations).toHaveLength(1); // now cached
     await h.service.projection.onContact(contact({ sender, text: 'second' }));
@@ -393,12 +428,16 @@ describe('customer-record service', () => {
   it('limits the calls a person may make per minute, and not a service', async () => {
     const limited = await startHarness({ env: { CALLER_RATE_LIMIT_PER_MINUTE: '3' } });
     try {
-      const { customer } = await limited.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(uniqueId('limit')) }, 'service');
-      for (let i = 0; i < 5; i++) await limited.call('getCustomer', { customerId: customer!.customerId }, 'service');
-      for (let i = 0; i < 3; i++) await limited.call('getCustomer', { customerId: customer!.customerId }, 'agent');
-      await expect(limited.call('getCustomer', { customerId: customer!.customerId }, 'agent')).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/agent-1 is over the limit/) });
+      const c = contact({ sender: email(uniqueId('limit')) });
+      await limited.service.projection.onContact(c);
+      const customerId = (await limited.service.store.findConversation(c.conversationId))!.customerId;
+      await limited.service.access.onConversationEvent(offered(c.conversationId, 'agent-1'));
+      const scope = { customerId, conversationId: c.conversationId };
+      for (let i = 0; i < 5; i++) await limited.call('getCustomerContext', scope, 'service');
+      for (let i = 0; i < 3; i++) await limited.call('getCustomer', scope, 'agent');
+      await expect(limited.call('getCustomer', scope, 'agent')).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/agent-1 is over the limit/) });
       // Another person has a budget of their own.
-      await limited.call('getCustomer', { customerId: customer!.customerId }, 'expert');
+      await limited.call('getCustomer', { customerId, reason: REASON }, 'supervisor');
     } finally {
       await limited.stop();
       await dropDatabase(limited.database);

@@ -1,6 +1,7 @@
 // Starts the whole service in-process on ephemeral ports against the real store and broker,
 // in a database of its own, with a gRPC client and a token per role.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { Db } from 'mongodb';
 import { issueToken, ROLES, type Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import * as proto from '../../../libs/proto';
@@ -21,7 +22,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { database?: string; groupId?: string; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(options: { database?: string; groupId?: string; env?: Record<string, string>; auditDb?: Db } = {}): Promise<Harness> {
   const database = options.database ?? uniqueId('cr').replace(/-/g, '_');
   const ctx = testContext('customer-record');
   const config = loadConfig(customerRecordConfig, {
@@ -38,9 +39,10 @@ export async function startHarness(options: { database?: string; groupId?: strin
     CALLER_RATE_LIMIT_PER_MINUTE: '1000000',
     ...options.env,
   });
-  const service = await startCustomerRecord(ctx, config);
+  const service = await startCustomerRecord(ctx, config, { auditDb: options.auditDb });
   const client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
-  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: `${role}-1`, role })]))) as Record<Role, string>;
+  // A service token's caller id is the service's name; routing is the one granted reads.
+  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: callerId(role), role })]))) as Record<Role, string>;
   const call = <Req, Res>(method: string, request: Req, role: Role | null = 'supervisor', token?: string) =>
     new Promise<Res>((resolve, reject) => {
       const metadata = new Metadata();
@@ -63,5 +65,28 @@ export async function startHarness(options: { database?: string; groupId?: strin
     },
   };
 }
+
+/** The caller id of each role's token in the harness. */
+export function callerId(role: Role): string {
+  return role === 'service' ? 'routing' : `${role}-1`;
+}
+
+/** A token for any person or service, e.g. a second agent. */
+export function tokenFor(id: string, role: Role): Promise<string> {
+  return issueToken(SECRET, { id, role });
+}
+
+/** Routing's offer of a conversation to a person, as the projection reads it from the topic. */
+export function offered(conversationId: string, agentId: string, occurredAt = new Date()): proto.ConversationEvent {
+  return proto.ConversationEvent.fromPartial({ eventId: uniqueId('ev-offer'), conversationId, occurredAt, step: { $case: 'offered', offered: { agentId } } } as never);
+}
+
+/** A step of a conversation (assigned, resolved, ...) for the access projection. */
+export function step(conversationId: string, value: proto.ConversationEvent['step'], occurredAt = new Date()): proto.ConversationEvent {
+  return proto.ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt, step: value } as never);
+}
+
+/** A supervisor's reason, required for every read of theirs. */
+export const REASON = 'quality review of the conversation';
 
 export { dropDatabase } from '../../../libs/testing';

@@ -17,7 +17,7 @@ export function customerRecordLookup(address: string, token: () => Promise<strin
   const lookup: CustomerLookup = async (contact) => {
     if (!contact.sender) return {};
     try {
-      const request = { customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId };
+      const request = { customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId, reason: '' };
       const response = await unaryCall(client, client.getCustomerContext, request, bearerMetadata(await token()), timeoutMs);
       return customerInfo(response);
     } catch (err) {

@@ -268,6 +268,8 @@ export interface ConversationSummary {
 export interface ResolveCustomerRequest {
   identity?: Identity | undefined;
   displayName: string;
+  /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
+  reason: string;
 }
 
 export interface ResolveCustomerResponse {
@@ -278,6 +280,8 @@ export interface ResolveCustomerResponse {
 export interface GetCustomerRequest {
   customerId: string;
   conversationId: string;
+  /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
+  reason: string;
 }
 
 export interface GetCustomerResponse {
@@ -292,6 +296,8 @@ export interface GetHistoryRequest {
   /** Unspecified means every channel. */
   channel: Channel;
   conversationId: string;
+  /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
+  reason: string;
 }
 
 export interface GetHistoryResponse {
@@ -300,15 +306,20 @@ export interface GetHistoryResponse {
 }
 
 export interface GetCustomerContextRequest {
-  /** Either a customer id or an identity. */
+  /** A customer id, an identity, or neither: then the customer of conversation_id. */
   customerId: string;
   identity?:
     | Identity
     | undefined;
   /** How many recent conversations; 0 means 5. */
   recentConversations: number;
-  /** The conversation the agent is working on, for the audit log. */
+  /**
+   * The conversation the caller works on: required for agents and experts, who may read only
+   * the customer of a conversation offered to, assigned to or held by them (recently); audited.
+   */
   conversationId: string;
+  /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
+  reason: string;
 }
 
 export interface GetCustomerContextResponse {
@@ -320,7 +331,13 @@ export interface GetCustomerContextResponse {
 
 export interface LinkIdentityRequest {
   customerId: string;
-  identity?: Identity | undefined;
+  identity?:
+    | Identity
+    | undefined;
+  /** The conversation the agent or expert is working on: the customer must be its customer. */
+  conversationId: string;
+  /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
+  reason: string;
 }
 
 export interface LinkIdentityResponse {
@@ -385,7 +402,11 @@ export interface AuditEntry {
   action: string;
   customerId: string;
   conversationId: string;
-  at?: Date | undefined;
+  at?:
+    | Date
+    | undefined;
+  /** The reason a supervisor or ops gave for the read. */
+  reason: string;
 }
 
 export interface ListAuditRequest {
@@ -1387,7 +1408,7 @@ export const ConversationSummary: MessageFns<ConversationSummary> = {
 };
 
 function createBaseResolveCustomerRequest(): ResolveCustomerRequest {
-  return { identity: undefined, displayName: "" };
+  return { identity: undefined, displayName: "", reason: "" };
 }
 
 export const ResolveCustomerRequest: MessageFns<ResolveCustomerRequest> = {
@@ -1397,6 +1418,9 @@ export const ResolveCustomerRequest: MessageFns<ResolveCustomerRequest> = {
     }
     if (message.displayName !== "") {
       writer.uint32(18).string(message.displayName);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
     }
     return writer;
   },
@@ -1430,6 +1454,14 @@ export const ResolveCustomerRequest: MessageFns<ResolveCustomerRequest> = {
             message.displayName = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1450,6 +1482,7 @@ export const ResolveCustomerRequest: MessageFns<ResolveCustomerRequest> = {
         : isSet(object.display_name)
         ? globalThis.String(object.display_name)
         : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -1460,6 +1493,9 @@ export const ResolveCustomerRequest: MessageFns<ResolveCustomerRequest> = {
     }
     if (message.displayName !== "") {
       obj.displayName = message.displayName;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
     }
     return obj;
   },
@@ -1473,6 +1509,7 @@ export const ResolveCustomerRequest: MessageFns<ResolveCustomerRequest> = {
       ? Identity.fromPartial(object.identity)
       : undefined;
     message.displayName = object.displayName ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -1565,7 +1602,7 @@ export const ResolveCustomerResponse: MessageFns<ResolveCustomerResponse> = {
 };
 
 function createBaseGetCustomerRequest(): GetCustomerRequest {
-  return { customerId: "", conversationId: "" };
+  return { customerId: "", conversationId: "", reason: "" };
 }
 
 export const GetCustomerRequest: MessageFns<GetCustomerRequest> = {
@@ -1575,6 +1612,9 @@ export const GetCustomerRequest: MessageFns<GetCustomerRequest> = {
     }
     if (message.conversationId !== "") {
       writer.uint32(18).string(message.conversationId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
     }
     return writer;
   },
@@ -1608,6 +1648,14 @@ export const GetCustomerRequest: MessageFns<GetCustomerRequest> = {
             message.conversationId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1632,6 +1680,7 @@ export const GetCustomerRequest: MessageFns<GetCustomerRequest> = {
         : isSet(object.conversation_id)
         ? globalThis.String(object.conversation_id)
         : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -1643,6 +1692,9 @@ export const GetCustomerRequest: MessageFns<GetCustomerRequest> = {
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
     return obj;
   },
 
@@ -1653,6 +1705,7 @@ export const GetCustomerRequest: MessageFns<GetCustomerRequest> = {
     const message = createBaseGetCustomerRequest();
     message.customerId = object.customerId ?? "";
     message.conversationId = object.conversationId ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -1727,7 +1780,7 @@ export const GetCustomerResponse: MessageFns<GetCustomerResponse> = {
 };
 
 function createBaseGetHistoryRequest(): GetHistoryRequest {
-  return { customerId: "", pageSize: 0, pageToken: "", channel: 0, conversationId: "" };
+  return { customerId: "", pageSize: 0, pageToken: "", channel: 0, conversationId: "", reason: "" };
 }
 
 export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
@@ -1746,6 +1799,9 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     }
     if (message.conversationId !== "") {
       writer.uint32(42).string(message.conversationId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
     }
     return writer;
   },
@@ -1803,6 +1859,14 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
             message.conversationId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1838,6 +1902,7 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
         : isSet(object.conversation_id)
         ? globalThis.String(object.conversation_id)
         : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -1858,6 +1923,9 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
     return obj;
   },
 
@@ -1871,6 +1939,7 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     message.pageToken = object.pageToken ?? "";
     message.channel = object.channel ?? 0;
     message.conversationId = object.conversationId ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -1967,7 +2036,7 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
 };
 
 function createBaseGetCustomerContextRequest(): GetCustomerContextRequest {
-  return { customerId: "", identity: undefined, recentConversations: 0, conversationId: "" };
+  return { customerId: "", identity: undefined, recentConversations: 0, conversationId: "", reason: "" };
 }
 
 export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = {
@@ -1983,6 +2052,9 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
     }
     if (message.conversationId !== "") {
       writer.uint32(34).string(message.conversationId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
     }
     return writer;
   },
@@ -2032,6 +2104,14 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
             message.conversationId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2062,6 +2142,7 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
         : isSet(object.conversation_id)
         ? globalThis.String(object.conversation_id)
         : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -2079,6 +2160,9 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
     return obj;
   },
 
@@ -2093,6 +2177,7 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
       : undefined;
     message.recentConversations = object.recentConversations ?? 0;
     message.conversationId = object.conversationId ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -2227,7 +2312,7 @@ export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> 
 };
 
 function createBaseLinkIdentityRequest(): LinkIdentityRequest {
-  return { customerId: "", identity: undefined };
+  return { customerId: "", identity: undefined, conversationId: "", reason: "" };
 }
 
 export const LinkIdentityRequest: MessageFns<LinkIdentityRequest> = {
@@ -2237,6 +2322,12 @@ export const LinkIdentityRequest: MessageFns<LinkIdentityRequest> = {
     }
     if (message.identity !== undefined) {
       Identity.encode(message.identity, writer.uint32(18).fork()).join();
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(26).string(message.conversationId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
     }
     return writer;
   },
@@ -2270,6 +2361,22 @@ export const LinkIdentityRequest: MessageFns<LinkIdentityRequest> = {
             message.identity = Identity.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2290,6 +2397,12 @@ export const LinkIdentityRequest: MessageFns<LinkIdentityRequest> = {
         ? globalThis.String(object.customer_id)
         : "",
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -2300,6 +2413,12 @@ export const LinkIdentityRequest: MessageFns<LinkIdentityRequest> = {
     }
     if (message.identity !== undefined) {
       obj.identity = Identity.toJSON(message.identity);
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
     }
     return obj;
   },
@@ -2313,6 +2432,8 @@ export const LinkIdentityRequest: MessageFns<LinkIdentityRequest> = {
     message.identity = (object.identity !== undefined && object.identity !== null)
       ? Identity.fromPartial(object.identity)
       : undefined;
+    message.conversationId = object.conversationId ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -3139,7 +3260,16 @@ export const UpsertAccountResponse: MessageFns<UpsertAccountResponse> = {
 };
 
 function createBaseAuditEntry(): AuditEntry {
-  return { auditId: "", actorId: "", actorRole: "", action: "", customerId: "", conversationId: "", at: undefined };
+  return {
+    auditId: "",
+    actorId: "",
+    actorRole: "",
+    action: "",
+    customerId: "",
+    conversationId: "",
+    at: undefined,
+    reason: "",
+  };
 }
 
 export const AuditEntry: MessageFns<AuditEntry> = {
@@ -3164,6 +3294,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     }
     if (message.at !== undefined) {
       Timestamp.encode(toTimestamp(message.at), writer.uint32(58).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(66).string(message.reason);
     }
     return writer;
   },
@@ -3237,6 +3370,14 @@ export const AuditEntry: MessageFns<AuditEntry> = {
             message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3278,6 +3419,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
         ? globalThis.String(object.conversation_id)
         : "",
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -3304,6 +3446,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     if (message.at !== undefined) {
       obj.at = message.at.toISOString();
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
     return obj;
   },
 
@@ -3319,6 +3464,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     message.customerId = object.customerId ?? "";
     message.conversationId = object.conversationId ?? "";
     message.at = object.at ?? undefined;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
