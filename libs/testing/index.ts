@@ -210,3 +210,5 @@ export function deliveryReportFrom(recorder: Awaited<ReturnType<typeof recordTop
     what,
   );
 }
+
+export { issuerOf, testAuthEnv, testKeys, testMetadata, testSigningKey, testToken, untrustedSigningKey } from './auth';

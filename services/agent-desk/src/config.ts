@@ -1,3 +1,4 @@
+import { signingKeyConfig } from '../../../libs/auth';
 import { bool, commonConfig, port, positiveInt, z } from '../../../libs/config';
 
 const address = (defaultValue: string) => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(defaultValue);
@@ -19,7 +20,10 @@ const duration = (defaultValue: string) =>
 
 export const agentDeskConfig = {
   ...commonConfig,
-  AUTH_JWT_SECRET: z.string({ message: 'is required: the desk signs each session’s calls with it' }).min(32, 'must be at least 32 characters'),
+  /** The desk's own key: it signs the calls of each person signed in. */
+  ...signingKeyConfig('agent-desk'),
+  /** Keys the sessions' CSRF tokens, the same on every instance, used for nothing else. */
+  AGENT_DESK_SESSION_SECRET: z.string({ message: 'is required: it keys the desk’s CSRF tokens' }).min(32, 'must be at least 32 characters'),
   HTTP_PORT: port(8080),
   ROUTING_GRPC_ADDR: address('127.0.0.1:50052'),
   CUSTOMER_RECORD_GRPC_ADDR: address('127.0.0.1:50051'),

@@ -1,15 +1,13 @@
 // Starts the whole service in-process on ephemeral ports against the real store and broker,
 // in a database of its own, with a gRPC client and a token per role.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { issueToken, ROLES, type Role } from '../../../libs/auth';
+import { ROLES, type Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import * as proto from '../../../libs/proto';
 import { CustomerRecordServiceClient } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '../../../libs/testing';
 import { customerRecordConfig, startCustomerRecord, type CustomerRecordService } from '../src/service';
-
-export const SECRET = 'test-secret-for-customer-record-0123456789';
 
 export interface Harness {
   ctx: ServiceContext;
@@ -30,7 +28,7 @@ export async function startHarness(options: { database?: string; groupId?: strin
     MONGODB_DATABASE: database,
     GRPC_PORT: '0',
     HTTP_PORT: '0',
-    AUTH_JWT_SECRET: SECRET,
+    ...testAuthEnv('customer-record'),
     PROJECTION_GROUP_ID: options.groupId ?? uniqueId('cr-projection'),
     PROJECTION_FROM_BEGINNING: 'false',
     // Tests poll the API as a person every 25 ms while the projection catches up, which a slow
@@ -40,7 +38,8 @@ export async function startHarness(options: { database?: string; groupId?: strin
   });
   const service = await startCustomerRecord(ctx, config);
   const client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
-  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: `${role}-1`, role })]))) as Record<Role, string>;
+  // A service token is routing's own, the one service that calls customer-record.
+  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await testToken({ id: role === 'service' ? 'routing' : `${role}-1`, role }, 'customer-record')]))) as Record<Role, string>;
   const call = <Req, Res>(method: string, request: Req, role: Role | null = 'supervisor', token?: string) =>
     new Promise<Res>((resolve, reject) => {
       const metadata = new Metadata();

@@ -1,9 +1,10 @@
-import { authConfig } from '../../../libs/auth';
+import { optionalSigningKeyConfig } from '../../../libs/auth';
 import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
 
 export const smsVoiceConfigShape = {
   ...commonConfig,
-  ...authConfig,
+  /** sms-voice's own key, to sign its calls to routing; required with ROUTING_GRPC_ADDR. */
+  ...optionalSigningKeyConfig('sms-voice'),
   HTTP_PORT: port(8102),
   /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */
   ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
