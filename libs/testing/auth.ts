@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
+import { SignJWT } from 'jose';
 import { bearerMetadata, ensureKeyPairs, isIssuer, issueToken, keyId, readSigningKey, type Audience, type Caller, type IssueOptions, type IssuerName, type KeyFiles, type SigningKey } from '../auth';
 
 let files: KeyFiles | undefined;
@@ -61,4 +62,33 @@ export function testToken(caller: Caller, audience: Audience, options: IssueOpti
 /** `authorization: Bearer <testToken>` call metadata. */
 export async function testMetadata(caller: Caller, audience: Audience): Promise<Metadata> {
   return bearerMetadata(await testToken(caller, audience));
+}
+
+/**
+ * Tokens a service addressed as `audience` must refuse, each named by what is wrong with it; the
+ * first three are refused as PERMISSION_DENIED (a real issuer minting what it may not), the rest
+ * as UNAUTHENTICATED.
+ */
+export async function refusedTokens(audience: Audience): Promise<Record<string, string>> {
+  const now = Math.floor(Date.now() / 1000);
+  const desk = testSigningKey('agent-desk');
+  const other: Audience = audience === 'routing' ? 'customer-record' : 'routing';
+  const claims = { iss: 'agent-desk', sub: 'ana', role: 'supervisor', aud: audience, iat: now };
+  return {
+    'a supervisor token signed with the sms-voice key': await testToken({ id: 'mallory', role: 'supervisor' }, audience, { issuer: 'sms-voice' }),
+    'a service token sms-voice mints for routing': await testToken({ id: 'routing', role: 'service' }, audience, { issuer: 'sms-voice' }),
+    'an ops token signed with the desk key': await testToken({ id: 'olu', role: 'ops' }, audience, { issuer: 'agent-desk' }),
+    'a token without exp': await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: desk.kid }).sign(desk.key),
+    [`a token for ${other}`]: await testToken({ id: 'sue', role: 'supervisor' }, other),
+    'an HS256 token made with the old shared secret': await new SignJWT({ role: 'supervisor' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('sue')
+      .setIssuer('contactcenter')
+      .setIssuedAt()
+      .setExpirationTime('8h')
+      .sign(new TextEncoder().encode('the-old-AUTH_JWT_SECRET-0123456789abcdef')),
+    'a token from a key nobody trusts': await testToken({ id: 'sue', role: 'supervisor' }, audience, { signer: untrustedSigningKey('agent-desk') }),
+    'a token living eight hours': await testToken({ id: 'sue', role: 'supervisor' }, audience, { ttlSeconds: 8 * 3600 }),
+    'an expired token': await testToken({ id: 'sue', role: 'supervisor' }, audience, { nowSeconds: now - 3600 }),
+  };
 }

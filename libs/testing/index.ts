@@ -211,4 +211,4 @@ export function deliveryReportFrom(recorder: Awaited<ReturnType<typeof recordTop
   );
 }
 
-export { issuerOf, testAuthEnv, testKeys, testMetadata, testSigningKey, testToken, untrustedSigningKey } from './auth';
+export { issuerOf, refusedTokens, testAuthEnv, testKeys, testMetadata, testSigningKey, testToken, untrustedSigningKey } from './auth';
