@@ -55,4 +55,14 @@ describe('tokens routing refuses', () => {
     const err = await new Promise<ServiceError | null>((resolve) => client.reassign({ conversationId: 'c', toAgentId: 'mallory' }, md, resolve));
     expect(err).toMatchObject({ code: status.PERMISSION_DENIED });
   });
+
+  it('will not call customer-record without a key of its own', async () => {
+    const other = testContext('routing');
+    const config = { ...configFor(h.database('routing_tokens'), uniqueId('routing-tokens')), CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9', AUTH_PRIVATE_KEY_FILE: undefined };
+    try {
+      await expect(startRouting(other, config)).rejects.toThrow(/AUTH_PRIVATE_KEY_FILE: must be set when CUSTOMER_RECORD_GRPC_ADDR is/);
+    } finally {
+      await other.stop();
+    }
+  });
 });
