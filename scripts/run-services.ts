@@ -5,12 +5,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureKeyPairs, isIssuer, type KeyFiles } from '../libs/auth';
 import { describeExit, formatDelay, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 
 export interface ServiceSpec {
   name: string;
   command: string;
   args: string[];
+  /** Variables of this service alone, over the common environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface SupervisionOptions {
@@ -45,7 +48,7 @@ export function supervise(specs: ServiceSpec[], options: SupervisionOptions = {}
 
   function start(spec: ServiceSpec): void {
     pendingRestarts.delete(spec.name);
-    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...(options.env ?? process.env), ...spec.env } });
     children.set(spec.name, child);
     policies.get(spec.name)!.started(Date.now());
     for (const stream of [child.stdout, child.stderr]) {
@@ -91,6 +94,17 @@ export function supervise(specs: ServiceSpec[], options: SupervisionOptions = {}
   return { stop, done };
 }
 
+/** The services that verify tokens (they trust the public keys) and those that sign them (their own private key). */
+const VERIFIERS = new Set(['customer-record', 'routing']);
+
+/** What a service gets of the local key pairs: the public keys if it verifies, its own private key if it issues. */
+export function keyEnvironment(service: string, keys: KeyFiles): NodeJS.ProcessEnv {
+  return {
+    AUTH_PUBLIC_KEYS_DIR: VERIFIERS.has(service) ? keys.publicKeysDir : undefined,
+    AUTH_PRIVATE_KEY_FILE: isIssuer(service) ? keys.privateKeyFile(service) : undefined,
+  };
+}
+
 const services: { name: string; listens: string }[] = [
   { name: 'email', listens: 'SMTP 127.0.0.1:2525, health http://127.0.0.1:8101' },
   { name: 'sms-voice', listens: 'Twilio webhooks http://127.0.0.1:8102' },
@@ -108,8 +122,10 @@ function main(): void {
       'A service that exits is started again (1 s, doubling to 30 s); Ctrl-C stops everything.\n' +
       'Sign in to the agent desk after adding people: npm run staff -- add --id ana --name "Ana" --role agent (see docs/agent-desk.md).\n\n',
   );
+  // One key pair per issuer, made on the first start and kept in .local/keys (private keys 0600).
+  const keys = ensureKeyPairs(path.resolve('.local/keys'));
   const supervision = supervise(
-    services.map(({ name }) => ({ name, command: process.execPath, args: ['--import', 'tsx', `services/${name}/src/main.ts`] })),
+    services.map(({ name }) => ({ name, command: process.execPath, args: ['--import', 'tsx', `services/${name}/src/main.ts`], env: keyEnvironment(name, keys) })),
   );
   process.on('SIGINT', () => supervision.stop(0));
   process.on('SIGTERM', () => supervision.stop(0));

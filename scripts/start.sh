@@ -9,10 +9,14 @@ bash scripts/infra.sh up
 if [[ $before != *running* ]]; then
   trap 'bash scripts/infra.sh down' EXIT
 fi
-# Services verify the tokens agent-desk issues with this secret; one per clone, kept out of git.
-secret_file=.local/auth-secret
-[[ -s $secret_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$secret_file"
-export AUTH_JWT_SECRET=${AUTH_JWT_SECRET:-$(cat "$secret_file")}
+# Token key pairs (one per issuer) are made by scripts/run-services.ts in .local/keys. The desk's and
+# the console's sessions each have a secret of their own for their CSRF tokens; one per clone, kept out of git.
+secret() {
+  [[ -s $1 ]] || (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$1")
+  cat "$1"
+}
+export AGENT_DESK_SESSION_SECRET=${AGENT_DESK_SESSION_SECRET:-$(secret .local/agent-desk-session-secret)}
+export OPS_CONSOLE_SESSION_SECRET=${OPS_CONSOLE_SESSION_SECRET:-$(secret .local/ops-console-session-secret)}
 chat_file=.local/chat-token-secret
 [[ -s $chat_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$chat_file"
 export CHAT_TOKEN_SECRET=${CHAT_TOKEN_SECRET:-$(cat "$chat_file")}

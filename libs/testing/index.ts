@@ -210,3 +210,5 @@ export function deliveryReportFrom(recorder: Awaited<ReturnType<typeof recordTop
     what,
   );
 }
+
+export { issuerOf, refusedTokens, testAuthEnv, testKeys, testMetadata, testSigningKey, testToken, untrustedSigningKey } from './auth';

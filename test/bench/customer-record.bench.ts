@@ -7,10 +7,9 @@ import { MongoClient } from 'mongodb';
 import { fork } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { issueToken } from '../../libs/auth';
 import { loadConfig } from '../../libs/config';
 import { Channel, CustomerRecordServiceClient, FlagSource, GetCustomerContextRequest, HistoryEntryKind, IdentityKind } from '../../libs/proto';
-import { MONGODB_URI, testContext, uniqueId } from '../../libs/testing';
+import { MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
 import { CustomerStore, type ConversationDoc, type CustomerDoc, type IdentityDoc } from '../../services/customer-record/src/store';
 import type { HistoryRecord } from '../../services/customer-record/src/history';
@@ -23,7 +22,6 @@ const UNIT = 1_000; // customers per load step
 const CONCURRENCY = 16;
 const MEASURE_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
 const LOAD_BUDGET_MS = Number(process.env.BENCH_LOAD_SECONDS ?? 400) * 1000;
-const SECRET = 'bench-secret-for-customer-record-0123456789';
 
 type Result = { label: string; calls: number; p50: number; p99: number; perSecond: number };
 
@@ -145,9 +143,9 @@ try {
 
   // ---- the service, reads only ----
   const env = (ttl: number) =>
-    loadConfig(customerRecordConfig, { MONGODB_URI, MONGODB_DATABASE: database, GRPC_PORT: '0', HTTP_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_ENABLED: 'false', CONTEXT_CACHE_TTL_MS: String(ttl), LOG_LEVEL: 'silent', CALLER_RATE_LIMIT_PER_MINUTE: '100000000' }); // one token stands for 16 agents here
+    loadConfig(customerRecordConfig, { MONGODB_URI, MONGODB_DATABASE: database, GRPC_PORT: '0', HTTP_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_ENABLED: 'false', CONTEXT_CACHE_TTL_MS: String(ttl), LOG_LEVEL: 'silent', CALLER_RATE_LIMIT_PER_MINUTE: '100000000' }); // one token stands for 16 agents here
   // A supervisor with a reason: an agent would need each customer's conversation offered first.
-  const token = await issueToken(SECRET, { id: 'bench-supervisor', role: 'supervisor' });
+  const token = await testToken({ id: 'bench-supervisor', role: 'supervisor' }, 'customer-record', { ttlSeconds: 900 });
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   const uniform = () => Math.floor(Math.random() * loaded);

@@ -6,11 +6,10 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
-import { issueToken } from '../../libs/auth';
 import { topics } from '../../libs/kafka';
 import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '../../libs/proto';
 import { connectKafka } from '../../libs/service';
-import { testContext, uniqueId } from '../../libs/testing';
+import { testAuthEnv, testMetadata, testContext, uniqueId } from '../../libs/testing';
 import { RoutingEngine, type Effect } from '../../services/routing/src/core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from '../../services/routing/src/core/policy';
 import { percentile, sleep } from './stats';
@@ -181,7 +180,6 @@ async function endToEnd() {
   const RATE = Number(process.env.BENCH_RATE ?? 500);
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
   const AGENTS = Number(process.env.BENCH_AGENTS ?? 120);
-  const secret = 'routing-bench-secret-0123456789-abcdefghij';
   const database = `contactcenter_routing_bench_${process.pid}`;
   const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -194,7 +192,7 @@ async function endToEnd() {
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       MONGODB_DATABASE: database,
-      AUTH_JWT_SECRET: secret,
+      ...testAuthEnv('routing'),
       ROUTING_CONSUMER_GROUP: uniqueId('routing-bench'),
       ROUTING_RULES_JSON: JSON.stringify([{ id: skill, when: { keywords: [skill] }, then: { skill } }]),
     },
@@ -226,11 +224,7 @@ async function endToEnd() {
   const ctx = testContext('routing-bench');
   const kafka = await connectKafka(ctx, { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
   const client = new RoutingServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  const metadataFor = async (id: string, role: 'agent' | 'supervisor') => {
-    const md = new Metadata();
-    md.set('authorization', `Bearer ${await issueToken(secret, { id, role })}`);
-    return md;
-  };
+  const metadataFor = (id: string, role: 'agent' | 'supervisor') => testMetadata({ id, role }, 'routing');
   const unary = <Req>(method: (req: Req, md: Metadata, cb: (err: ServiceError | null) => void) => unknown, req: Req, md: Metadata) =>
     new Promise<void>((resolve, reject) => method.call(client, req, md, (err) => (err ? reject(err) : resolve())));
 

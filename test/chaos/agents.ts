@@ -2,7 +2,7 @@
 // offer, replies once on the conversation's channel and resolves it. They follow take-overs as
 // the desk does: a standby answers UNAVAILABLE, so every call tries each routing instance.
 import { credentials, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { bearerMetadata, issueToken } from '../../libs/auth';
+import { bearerMetadata, tokenSource, type SigningKey } from '../../libs/auth';
 import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '../../libs/proto';
 import { sleep } from './system';
 
@@ -18,7 +18,8 @@ export class Agents {
 
   constructor(
     routingAddresses: string[],
-    private readonly secret: string,
+    /** The desk's key: the agents' tokens are the ones the desk would mint for them. */
+    private readonly desk: SigningKey,
     private readonly count: number,
   ) {
     this.clients = routingAddresses.map((a) => new RoutingServiceClient(a, credentials.createInsecure()));
@@ -37,14 +38,17 @@ export class Agents {
 
   /** One agent: registers, goes available and watches its offers, on whichever instance is active. */
   private async work(agentId: string): Promise<void> {
-    const supervisor = bearerMetadata(await issueToken(this.secret, { id: 'chaos-supervisor', role: 'supervisor' }));
-    const md = bearerMetadata(await issueToken(this.secret, { id: agentId, role: 'agent' }));
+    // Tokens live minutes; a fault suite runs longer, so each call takes a current one.
+    const supervisorToken = tokenSource(this.desk, { id: 'chaos-supervisor', role: 'supervisor' }, 'routing');
+    const agentToken = tokenSource(this.desk, { id: agentId, role: 'agent' }, 'routing');
     while (this.running) {
       for (const client of this.clients) {
         if (!this.running) return;
         try {
+          const supervisor = bearerMetadata(await supervisorToken());
+          const md = bearerMetadata(await agentToken());
           await unary(client, 'registerAgent', { agentId, name: agentId, tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: 'general', level: 3 }], languages: ['en'], capacity: CHANNELS.map((channel) => ({ channel, capacity: 500, active: 0 })), totalCapacity: 2000 }, supervisor);
-          await this.watch(client, agentId, md);
+          await this.watch(client, agentId, md, agentToken);
         } catch {
           // A standby, a restarting instance or a dropped stream: try the next instance.
         }
@@ -53,7 +57,7 @@ export class Agents {
     }
   }
 
-  private watch(client: RoutingServiceClient, agentId: string, md: Metadata): Promise<void> {
+  private watch(client: RoutingServiceClient, agentId: string, md: Metadata, token: () => Promise<string>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const stream = client.watchAssignments({}, md);
       this.streams.add(stream);
@@ -62,7 +66,7 @@ export class Agents {
         err ? reject(err) : resolve();
       };
       stream.on('data', (u: WatchAssignmentsResponse) => {
-        if (u.update?.$case === 'offer') void this.handle(client, u.update.offer.conversationId, u.update.offer.channel, md);
+        if (u.update?.$case === 'offer') void this.handle(client, u.update.offer.conversationId, u.update.offer.channel, token);
       });
       stream.on('error', (err: Error) => end(err));
       stream.on('end', () => end());
@@ -77,8 +81,9 @@ export class Agents {
    * Chats stay open (the visitor keeps writing, and a resolved chat would be queued anew); a
    * mail or an SMS is one contact, answered and resolved.
    */
-  private async handle(client: RoutingServiceClient, conversationId: string, channel: Channel, md: Metadata): Promise<void> {
+  private async handle(client: RoutingServiceClient, conversationId: string, channel: Channel, token: () => Promise<string>): Promise<void> {
     try {
+      const md = bearerMetadata(await token());
       await unary(client, 'acceptOffer', { conversationId }, md);
       this.accepted.add(conversationId);
       await unary(client, 'reply', { conversationId, text: `Thanks, we are on it (${conversationId.slice(-6)})`, subject: '' }, md);

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensureKeyPairs, readSigningKey, type IssuerName } from '../../libs/auth';
 import { Agents } from './agents';
 import { type Fault, faultsFor } from './faults';
 import { Load } from './load';
@@ -27,20 +28,23 @@ const logDir = path.join(ROOT, '.local', 'chaos', run);
 mkdirSync(logDir, { recursive: true });
 
 const { smtp, emailHttp, sms, chatA, chatB, crGrpc, crHttp, routingAGrpc, routingAHttp, routingBGrpc, routingBHttp, outboxSmtp, outboxTwilio } = await freePorts(['smtp', 'emailHttp', 'sms', 'chatA', 'chatB', 'crGrpc', 'crHttp', 'routingAGrpc', 'routingAHttp', 'routingBGrpc', 'routingBHttp', 'outboxSmtp', 'outboxTwilio'] as const);
-const secrets = { jwt: randomBytes(32).toString('base64url'), chat: randomBytes(32).toString('base64url'), twilio: randomBytes(16).toString('hex') };
+const secrets = { chat: randomBytes(32).toString('base64url'), twilio: randomBytes(16).toString('hex') };
 const company = '+14155550100';
+// A key pair per issuer for this run; each service gets its own private key only (signs()).
+const keys = ensureKeyPairs(path.join(logDir, 'keys'));
+const signs = (issuer: IssuerName) => ({ AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile(issuer) });
 const common = {
   KAFKA_BROKERS: brokers.join(','),
   MONGODB_URI: mongoUri,
   MONGODB_DATABASE: 'contactcenter',
   KAFKA_REPLICATION_FACTOR: process.env.KAFKA_REPLICATION_FACTOR ?? '1',
   LOG_LEVEL: 'info',
-  AUTH_JWT_SECRET: secrets.jwt,
+  AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir,
   CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${crGrpc}`,
 };
 // Every simulated visitor comes from this machine's address: the caps per address would stop the load.
 const chatCaps = { CHAT_MAX_SOCKETS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS: '100000' };
-const routing = (name: string, grpc: number, http: number): ServiceSpec => ({ name, service: 'routing', httpPort: http, env: { ...common, GRPC_PORT: String(grpc), HTTP_PORT: String(http) } });
+const routing = (name: string, grpc: number, http: number): ServiceSpec => ({ name, service: 'routing', httpPort: http, env: { ...common, ...signs('routing'), GRPC_PORT: String(grpc), HTTP_PORT: String(http) } });
 const specs: ServiceSpec[] = [
   { name: 'customer-record', service: 'customer-record', httpPort: crHttp, env: { ...common, GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) } },
   routing('routing-a', routingAGrpc, routingAHttp),
@@ -55,7 +59,7 @@ const specs: ServiceSpec[] = [
     name: 'sms-voice',
     service: 'sms-voice',
     httpPort: sms,
-    env: { ...common, HTTP_PORT: String(sms), SMS_VOICE_SPOOL_DIR: path.join(logDir, 'sms-voice-spool'), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
+    env: { ...common, ...signs('sms-voice'), HTTP_PORT: String(sms), SMS_VOICE_SPOOL_DIR: path.join(logDir, 'sms-voice-spool'), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
   },
   { name: 'chat-a', service: 'chat', httpPort: chatA, env: { ...common, HTTP_PORT: String(chatA), CHAT_TOKEN_SECRET: secrets.chat, ...chatCaps } },
   { name: 'chat-b', service: 'chat', httpPort: chatB, env: { ...common, HTTP_PORT: String(chatB), CHAT_TOKEN_SECRET: secrets.chat, ...chatCaps } },
@@ -79,7 +83,7 @@ if ((await waitReady(services, 120)) === undefined) throw new Error(`services no
 const startup = (Date.now() - startedAt) / 1000;
 console.log(`[chaos] ${services.length} service instances ready in ${startup.toFixed(1)} s; logs in ${path.relative(ROOT, logDir)}`);
 
-const agents = new Agents([`127.0.0.1:${routingAGrpc}`, `127.0.0.1:${routingBGrpc}`], secrets.jwt, 8);
+const agents = new Agents([`127.0.0.1:${routingAGrpc}`, `127.0.0.1:${routingBGrpc}`], readSigningKey(keys.privateKeyFile('agent-desk'), 'agent-desk'), 8);
 await agents.start();
 const load = new Load(run, { smtpPorts: [smtp], smsPort: sms, smsPublicBaseUrl: `http://127.0.0.1:${sms}`, twilioAuthToken: secrets.twilio, companyNumber: company, chatPorts: [chatA, chatB] }, { email: 3, sms: 3, chatters: 10 });
 load.start();

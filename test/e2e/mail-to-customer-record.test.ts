@@ -4,15 +4,13 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../../libs/auth';
 import { loadConfig } from '../../libs/config';
 import { Channel, CustomerRecordServiceClient, FlagKind, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse } from '../../libs/proto';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
 import { emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 
-const SECRET = 'e2e-secret-0123456789-0123456789-abcdef';
 const database = uniqueId('e2e').replace(/-/g, '_');
 const email = testContext('e2e-email');
 const record = testContext('e2e-customer-record');
@@ -28,10 +26,10 @@ beforeAll(async () => {
   ));
   const service = await startCustomerRecord(
     record,
-    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_GROUP_ID: uniqueId('e2e-projection'), PROJECTION_FROM_BEGINNING: 'false' }),
+    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_GROUP_ID: uniqueId('e2e-projection'), PROJECTION_FROM_BEGINNING: 'false' }),
   );
   client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
-  supervisorToken = await issueToken(SECRET, { id: 'sue', role: 'supervisor' });
+  supervisorToken = await testToken({ id: 'sue', role: 'supervisor' }, 'customer-record');
 });
 
 afterAll(async () => {

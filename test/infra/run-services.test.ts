@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../libs/testing';
-import { supervise, type Supervision } from '../../scripts/run-services';
+import { ensureKeyPairs } from '../../libs/auth';
+import { keyEnvironment, supervise, type Supervision } from '../../scripts/run-services';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-supervise-'));
 let running: Supervision | undefined;
@@ -73,5 +74,27 @@ describe('supervising services', () => {
     expect(out.lines).toContain('email exited (code 2): configuration error (exit code 2); fix the configuration and start again; stopping everything');
     expect(readFileSync(path.join(dir, 'email.runs'), 'utf8')).toBe('1');
     expect(out.lines.some((l) => l.includes('restarting'))).toBe(false);
+  });
+
+  it("hands each service its own private key only, and the public keys to the verifiers", async () => {
+    const keys = ensureKeyPairs(path.join(dir, 'keys'));
+    expect(keyEnvironment('customer-record', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: undefined });
+    expect(keyEnvironment('routing', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile('routing') });
+    expect(keyEnvironment('sms-voice', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: undefined, AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile('sms-voice') });
+    expect(keyEnvironment('chat', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: undefined, AUTH_PRIVATE_KEY_FILE: undefined });
+    // A service's own variables reach it; one set to nothing is not inherited from the shell.
+    const file = path.join(dir, 'env.mjs');
+    writeFileSync(file, "console.log('key=' + (process.env.AUTH_PRIVATE_KEY_FILE ?? 'none')); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);");
+    const out = capture();
+    const base = { ...process.env, AUTH_PRIVATE_KEY_FILE: '/somewhere/else.pem' };
+    running = supervise(
+      [
+        { name: 'chat', command: process.execPath, args: [file], env: keyEnvironment('chat', keys) },
+        { name: 'routing', command: process.execPath, args: [file], env: keyEnvironment('routing', keys) },
+      ],
+      { policy: fast, write: out.write, report: out.write, env: base },
+    );
+    await waitFor(() => out.lines.filter((l) => l.includes('key=')).length === 2, 15_000, 'both to print their key file');
+    expect(out.lines.filter((l) => l.includes('key=')).sort()).toEqual(['chat    | key=none', `routing | key=${keys.privateKeyFile('routing')}`]);
   });
 });

@@ -1,7 +1,7 @@
 // gRPC to routing and customer-record, each call signed with the signed-in person's own token,
 // so the services see (and audit) who asked, with that person's role.
 import { credentials, status, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { bearerMetadata, tokenSource, type Role } from '../../../libs/auth';
+import { bearerMetadata, tokenSource, type Audience, type Role, type SigningKey } from '../../../libs/auth';
 import { unaryCall, type UnaryMethod } from '../../../libs/service';
 import type { CustomerRef } from './forms';
 import {
@@ -45,7 +45,7 @@ export class Backends {
   constructor(
     routingAddr: string,
     recordAddr: string,
-    private readonly secret: string,
+    private readonly signer: SigningKey,
     private readonly timeoutMs = 5000,
   ) {
     this.routing = new RoutingServiceClient(routingAddr, credentials.createInsecure());
@@ -57,16 +57,16 @@ export class Backends {
     this.record.close();
   }
 
-  /** The person's own token (an hour long, renewed at half its life) as call metadata. */
-  private async metadata(caller: Caller): Promise<Metadata> {
-    const key = `${caller.role}:${caller.id}`;
+  /** The person's own token for one service (10 minutes long, renewed at half its life) as call metadata. */
+  private async metadata(caller: Caller, audience: Audience): Promise<Metadata> {
+    const key = `${audience}:${caller.role}:${caller.id}`;
     let token = this.tokens.get(key);
-    if (!token) this.tokens.set(key, (token = tokenSource(this.secret, caller, 3600)));
+    if (!token) this.tokens.set(key, (token = tokenSource(this.signer, caller, audience)));
     return bearerMetadata(await token());
   }
 
   private async call<Req, Res>(service: 'routing' | 'customer-record', caller: Caller, method: Unary<Req, Res>, client: object, req: Req): Promise<Res> {
-    const md = await this.metadata(caller);
+    const md = await this.metadata(caller, service);
     return unaryCall(client, method, req, md, this.timeoutMs).catch((err: ServiceError) => {
       throw new BackendError(service, err.code, err.details || err.message);
     });
@@ -115,7 +115,7 @@ export class Backends {
 
   /** The agent's live stream of offers, assignments and customer messages. */
   async watch(caller: Caller): Promise<ClientReadableStream<WatchAssignmentsResponse>> {
-    return this.routing.watchAssignments({}, await this.metadata(caller));
+    return this.routing.watchAssignments({}, await this.metadata(caller, 'routing'));
   }
 
   /**

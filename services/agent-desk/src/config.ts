@@ -1,3 +1,4 @@
+import { signingKeyConfig } from '../../../libs/auth';
 import { commonConfig, port, positiveInt, z } from '../../../libs/config';
 import { metricsConfig } from '../../../libs/observability';
 import { optionalBool, trustedProxyConfig } from '../../../libs/web';
@@ -23,7 +24,10 @@ export const agentDeskConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
-  AUTH_JWT_SECRET: z.string({ message: 'is required: the desk signs each session’s calls with it' }).min(32, 'must be at least 32 characters'),
+  /** The desk's own key: it signs the calls of each person signed in. */
+  ...signingKeyConfig('agent-desk'),
+  /** Keys the sessions' CSRF tokens, the same on every instance, used for nothing else. */
+  AGENT_DESK_SESSION_SECRET: z.string({ message: 'is required: it keys the desk’s CSRF tokens' }).min(32, 'must be at least 32 characters'),
   HTTP_PORT: port(8080),
   ROUTING_GRPC_ADDR: address('127.0.0.1:50052'),
   CUSTOMER_RECORD_GRPC_ADDR: address('127.0.0.1:50051'),

@@ -28,9 +28,9 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   await db.command({ ping: 1 });
   ctx.readiness.add('mongodb', async () => (await db.command({ ping: 1 })).ok === 1);
   const roster = new StaffRoster(db);
-  const sessions = new SessionStore(db, { app: 'agent-desk', secret: config.AUTH_JWT_SECRET, ttlMs: config.SESSION_TTL, now: overrides.now });
+  const sessions = new SessionStore(db, { app: 'agent-desk', secret: config.AGENT_DESK_SESSION_SECRET, ttlMs: config.SESSION_TTL, now: overrides.now });
 
-  const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_JWT_SECRET);
+  const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE);
   ctx.onStop('grpc clients', () => backends.close());
 
   const security = transportSecurity(config.DESK_PUBLIC_URL, { secureCookies: config.COOKIE_SECURE, hsts: config.DESK_HSTS });

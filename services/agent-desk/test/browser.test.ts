@@ -8,16 +8,15 @@ import { mkdirSync } from 'node:fs';
 import readline from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextResponse } from '../../../libs/proto';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../customer-record/src/service';
 import { emailConfigShape } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
@@ -26,7 +25,6 @@ import { startOpsConsole } from '../../ops-console/src/server';
 import { routingConfig, startRouting, type RunningRouting } from '../../routing/src/service';
 import { agentDeskConfig, startAgentDesk } from '../src/service';
 
-const SECRET = 'agent-desk-browser-test-secret-0123456789';
 const PASSWORD = 'a long test password';
 const SAVE = process.env.SAVE_SCREENSHOTS === '1';
 const shots = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
@@ -73,7 +71,7 @@ beforeAll(async () => {
   ));
   const record = await startCustomerRecord(
     recordCtx,
-    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', AUTH_JWT_SECRET: SECRET, PROJECTION_GROUP_ID: uniqueId('desk-projection'), PROJECTION_FROM_BEGINNING: 'false', CONTEXT_CACHE_TTL_MS: '0' }),
+    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_GROUP_ID: uniqueId('desk-projection'), PROJECTION_FROM_BEGINNING: 'false', CONTEXT_CACHE_TTL_MS: '0' }),
   );
   recordClient = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
   routing = await startRouting(
@@ -81,7 +79,7 @@ beforeAll(async () => {
     loadConfig(routingConfig, {
       ...common,
       GRPC_PORT: '0',
-      AUTH_JWT_SECRET: SECRET,
+      ...testAuthEnv('routing'),
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
       ROUTING_CONSUMER_GROUP: uniqueId('desk-routing'),
       ROUTING_OFFER_TIMEOUT_MS: '180000',
@@ -95,7 +93,8 @@ beforeAll(async () => {
     loadConfig(agentDeskConfig, {
       MONGODB_URI,
       HTTP_PORT: '0',
-      AUTH_JWT_SECRET: SECRET,
+      ...testAuthEnv('agent-desk'),
+      AGENT_DESK_SESSION_SECRET: 'agent-desk-browser-test-secret-0123456789',
       STAFF_DB: database,
       ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
@@ -111,7 +110,7 @@ beforeAll(async () => {
   await started.roster.upsert({ id: 'olu', name: 'Olu Okafor', role: 'ops' }, PASSWORD);
   ({ url: opsConsole } = await startOpsConsole(
     opsCtx,
-    loadOpsConsoleConfig({ ...common, STAFF_DB: database, AUTH_JWT_SECRET: SECRET, ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` }),
+    loadOpsConsoleConfig({ ...common, STAFF_DB: database, ...testAuthEnv('ops-console'), OPS_CONSOLE_SESSION_SECRET: 'ops-console-browser-test-secret-0123456789', ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` }),
   ));
   browser = await launchChromium();
   if (SAVE) mkdirSync(shots, { recursive: true });
@@ -131,9 +130,8 @@ function waitingId(): string {
 }
 
 async function customerContext(of = address): Promise<GetCustomerContextResponse> {
-  const md = new Metadata();
+  const md = await testMetadata({ id: 'desk-test', role: 'supervisor' }, 'customer-record');
   // The test looks as a supervisor, who reads any customer with a reason.
-  md.set('authorization', `Bearer ${await issueToken(SECRET, { id: 'desk-test', role: 'supervisor' })}`);
   return new Promise((resolve, reject) =>
     recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' }, recentConversations: 5, conversationId: '', reason: 'browser test checks the record' }, md, (err, res) =>
       err ? reject(err) : resolve(res),

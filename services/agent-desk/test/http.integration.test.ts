@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../../libs/config';
-import { dropDatabase, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '../../../libs/testing';
 import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
 
 const SECRET = 'agent-desk-http-test-secret-0123456789';
@@ -22,7 +22,8 @@ beforeAll(async () => {
     loadConfig(agentDeskConfig, {
       MONGODB_URI,
       HTTP_PORT: '0',
-      AUTH_JWT_SECRET: SECRET,
+      ...testAuthEnv('agent-desk'),
+      AGENT_DESK_SESSION_SECRET: SECRET,
       STAFF_DB: database,
       SESSION_TTL: '30m',
       SIGNIN_MAX_PER_ID: '3',

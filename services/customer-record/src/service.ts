@@ -1,7 +1,7 @@
 // Wiring: configuration → store, projection consumer, gRPC API and ops HTTP.
-import { authConfig, createTokenVerifier, type TokenVerifier } from '../../../libs/auth';
+import { createTokenVerifier, trustedKeysConfig, type TokenVerifier } from '../../../libs/auth';
 import { RateLimiter } from '../../../libs/rate-limit';
-import { bool, commonConfig, ConfigError, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { bool, commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { CustomerRecordServiceService, type GetCustomerContextResponse } from '../../../libs/proto';
 import type { Db } from 'mongodb';
@@ -17,7 +17,7 @@ import { CustomerStore } from './store';
 
 export const customerRecordConfig = {
   ...commonConfig,
-  ...authConfig,
+  ...trustedKeysConfig,
   GRPC_PORT: port(50051),
   HTTP_PORT: port(8104),
   /** Regular-customer rule: this many conversations... */
@@ -59,9 +59,7 @@ export interface CustomerRecordService {
 }
 
 export async function startCustomerRecord(ctx: ServiceContext, config: CustomerRecordConfig, overrides: { verify?: TokenVerifier; auditDb?: Db } = {}): Promise<CustomerRecordService> {
-  if (!config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY && !overrides.verify)
-    throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'set it or AUTH_JWT_PUBLIC_KEY: every call needs a verified token' }]);
-  const verify = cachingVerifier(overrides.verify ?? (await createTokenVerifier(config)));
+  const verify = cachingVerifier(overrides.verify ?? createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'customer-record' }));
   const { db } = await connectMongo(ctx, config);
   const store = new CustomerStore(db, { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS });
   await store.ensureIndexes();

@@ -2,15 +2,13 @@
 // in a database of its own, with a gRPC client and a token per role.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Db } from 'mongodb';
-import { issueToken, ROLES, type Role } from '../../../libs/auth';
+import { ROLES, type Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import * as proto from '../../../libs/proto';
 import { CustomerRecordServiceClient } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '../../../libs/testing';
 import { customerRecordConfig, startCustomerRecord, type CustomerRecordService } from '../src/service';
-
-export const SECRET = 'test-secret-for-customer-record-0123456789';
 
 export interface Harness {
   ctx: ServiceContext;
@@ -31,7 +29,7 @@ export async function startHarness(options: { database?: string; groupId?: strin
     MONGODB_DATABASE: database,
     GRPC_PORT: '0',
     HTTP_PORT: '0',
-    AUTH_JWT_SECRET: SECRET,
+    ...testAuthEnv('customer-record'),
     PROJECTION_GROUP_ID: options.groupId ?? uniqueId('cr-projection'),
     PROJECTION_FROM_BEGINNING: 'false',
     // Tests poll the API as a person every 25 ms while the projection catches up, which a slow
@@ -42,7 +40,7 @@ export async function startHarness(options: { database?: string; groupId?: strin
   const service = await startCustomerRecord(ctx, config, { auditDb: options.auditDb });
   const client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
   // A service token's caller id is the service's name; routing is the one granted reads.
-  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await issueToken(SECRET, { id: callerId(role), role })]))) as Record<Role, string>;
+  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await testToken({ id: callerId(role), role }, 'customer-record')]))) as Record<Role, string>;
   const call = <Req, Res>(method: string, request: Req, role: Role | null = 'supervisor', token?: string) =>
     new Promise<Res>((resolve, reject) => {
       const metadata = new Metadata();
@@ -73,7 +71,7 @@ export function callerId(role: Role): string {
 
 /** A token for any person or service, e.g. a second agent. */
 export function tokenFor(id: string, role: Role): Promise<string> {
-  return issueToken(SECRET, { id, role });
+  return testToken({ id, role }, 'customer-record');
 }
 
 /** Routing's offer of a conversation to a person, as the projection reads it from the topic. */

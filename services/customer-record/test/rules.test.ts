@@ -121,6 +121,15 @@ describe('configuration', () => {
     const { customerRecordConfig } = await import('../src/service');
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0', DEFAULT_PHONE_COUNTRY: 'france' })).toThrow(ConfigError);
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0' })).toThrow(/REGULAR_MIN_CONVERSATIONS/);
-    expect(loadConfig(customerRecordConfig, {})).toMatchObject({ GRPC_PORT: 50051, HTTP_PORT: 8104, REGULAR_MIN_CONVERSATIONS: 3, REGULAR_WINDOW_DAYS: 90, CONTEXT_CACHE_TTL_MS: 2000 });
+    const { testAuthEnv } = await import('../../../libs/testing');
+    expect(loadConfig(customerRecordConfig, testAuthEnv('customer-record'))).toMatchObject({ GRPC_PORT: 50051, HTTP_PORT: 8104, REGULAR_MIN_CONVERSATIONS: 3, REGULAR_WINDOW_DAYS: 90, CONTEXT_CACHE_TTL_MS: 2000 });
+  });
+
+  it('trusts public keys and holds no private key: it only verifies tokens', async () => {
+    const { loadConfig } = await import('../../../libs/config');
+    const { customerRecordConfig } = await import('../src/service');
+    expect(() => loadConfig(customerRecordConfig, {})).toThrow(/AUTH_PUBLIC_KEYS_DIR: is required/);
+    expect(Object.keys(customerRecordConfig)).not.toContain('AUTH_PRIVATE_KEY_FILE');
+    expect(Object.keys(customerRecordConfig).filter((k) => k.startsWith('AUTH_'))).toEqual(['AUTH_PUBLIC_KEYS_DIR']);
   });
 });

@@ -1,6 +1,5 @@
-import { createHmac } from 'node:crypto';
-import { authConfig } from '../../../libs/auth';
-import { commonConfig, ConfigError, durationMs, loadConfig, port, positiveInt, z } from '../../../libs/config';
+import { optionalSigningKeyConfig } from '../../../libs/auth';
+import { commonConfig, durationMs, loadConfig, port, positiveInt, z } from '../../../libs/config';
 import { metricsConfig } from '../../../libs/observability';
 import { optionalBool, trustedProxyConfig } from '../../../libs/web';
 
@@ -8,12 +7,13 @@ export const opsConsoleConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
-  AUTH_JWT_SECRET: authConfig.AUTH_JWT_SECRET,
+  /** The console's own key, to sign its calls to routing; without it routing's queue statistics are not shown. */
+  ...optionalSigningKeyConfig('ops-console'),
   HTTP_PORT: port(8090),
   /** Staff roster and sessions, shared with agent-desk. */
   STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
-  /** Keys the CSRF tokens, the same on every instance; derived from AUTH_JWT_SECRET when unset. */
-  OPS_CONSOLE_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Keys the CSRF tokens, the same on every instance, used for nothing else. */
+  OPS_CONSOLE_SESSION_SECRET: z.string({ message: 'is required: it keys the console’s CSRF tokens' }).min(32, 'must be at least 32 characters'),
   OPS_CONSOLE_SESSION_TTL_MS: durationMs(8 * 3600_000),
   /** The console's public origin (https://ops.example.com) when behind a proxy; else this host. */
   OPS_CONSOLE_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path').optional(),
@@ -35,10 +35,5 @@ export type OpsConsoleConfig = ReturnType<typeof loadOpsConsoleConfig>;
 
 export function loadOpsConsoleConfig(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(opsConsoleConfig, env);
-  // `npm start` sets only AUTH_JWT_SECRET; a key of the console's own is derived from it, so its
-  // CSRF tokens are never valid anywhere else.
-  const sessionSecret =
-    config.OPS_CONSOLE_SESSION_SECRET ?? (config.AUTH_JWT_SECRET ? createHmac('sha256', config.AUTH_JWT_SECRET).update('ops-console session').digest('base64url') : undefined);
-  if (!sessionSecret) throw new ConfigError([{ variable: 'OPS_CONSOLE_SESSION_SECRET', message: 'is required (or AUTH_JWT_SECRET, from which it is derived)' }]);
-  return { ...config, sessionSecret };
+  return { ...config, sessionSecret: config.OPS_CONSOLE_SESSION_SECRET };
 }

@@ -1,6 +1,6 @@
 // Routing's queue statistics over gRPC, called as a service with a short-lived token.
 import { credentials } from '@grpc/grpc-js';
-import { bearerMetadata, serviceTokenSource } from '../../../libs/auth';
+import { bearerMetadata, serviceTokenSource, type SigningKey } from '../../../libs/auth';
 import { channelToJSON, RoutingServiceClient } from '../../../libs/proto';
 import { unaryCall } from '../../../libs/service';
 import { toQueueStat, type QueueStat } from './charts';
@@ -10,9 +10,9 @@ export interface QueueStatsSource {
   close(): void;
 }
 
-export function routingQueueStats(address: string, secret: string, serviceId: string, timeoutMs = 2000): QueueStatsSource {
+export function routingQueueStats(address: string, signer: SigningKey, timeoutMs = 2000): QueueStatsSource {
   const client = new RoutingServiceClient(address, credentials.createInsecure());
-  const token = serviceTokenSource(secret, serviceId);
+  const token = serviceTokenSource(signer, 'routing');
   return {
     async fetch() {
       const response = await unaryCall(client, client.getQueueStats, {}, bearerMetadata(await token()), timeoutMs);

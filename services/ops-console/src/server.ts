@@ -104,10 +104,10 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   const queueStats =
     overrides.queueStats !== undefined
       ? overrides.queueStats
-      : config.AUTH_JWT_SECRET
-        ? routingQueueStats(config.ROUTING_GRPC_ADDR, config.AUTH_JWT_SECRET, `${ctx.name}-${ctx.instanceId}`)
+      : config.AUTH_PRIVATE_KEY_FILE
+        ? routingQueueStats(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE)
         : null;
-  if (!queueStats) log.warn('AUTH_JWT_SECRET is not set: queue statistics from routing are not shown');
+  if (!queueStats) log.warn('AUTH_PRIVATE_KEY_FILE is not set: queue statistics from routing are not shown');
   const sourceStatus = { queueStats: queueStats ? 'waiting' : 'not configured', lag: 'waiting' };
   const timers: NodeJS.Timeout[] = [];
   const poll = (label: 'queueStats' | 'lag', intervalMs: number, run: () => Promise<void>) => {

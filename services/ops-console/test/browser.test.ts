@@ -8,11 +8,10 @@ import { loadConfig } from '../../../libs/config';
 import { EventConsumer, topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, SlaEvent, SlaEventKind, Tier } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '../../../libs/testing';
 import { routingConfig, startRouting } from '../../routing/src/service';
 import { PASSWORD, startHarness, type Harness } from './harness';
 
-const SECRET = 'ops-console-browser-test-secret-0123456789';
 const SCREENSHOTS = new URL('../../../docs/screenshots/', import.meta.url);
 const saveScreenshots = process.env.SAVE_SCREENSHOTS === '1';
 const SUBJECT = '<script>window.__injected = 1</script> Card stolen <img src=x onerror="window.__injected = 2">';
@@ -36,12 +35,12 @@ describe('ops console in Chromium', () => {
         MONGODB_DATABASE: routingDb,
         GRPC_PORT: '0',
         HTTP_PORT: '0',
-        AUTH_JWT_SECRET: SECRET,
+        ...testAuthEnv('routing'),
         ROUTING_CONSUMER_GROUP: uniqueId('ops-browser-routing'),
         LOG_LEVEL: 'silent',
       }),
     );
-    h = await startHarness({ AUTH_JWT_SECRET: SECRET, ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` });
+    h = await startHarness({ ...testAuthEnv('ops-console'), ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` });
     // A consumer of the SLA topic that sends what it cannot decode to the dead-letter topic.
     poisonConsumer = h.kafka.consumer({ groupId: uniqueId('ops-browser-sla'), maxAttempts: 1 }).on(topics.sla, () => undefined);
     await poisonConsumer.start();

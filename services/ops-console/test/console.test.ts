@@ -251,13 +251,11 @@ describe('access', () => {
     for (const r of ['agent', 'expert', 'service'] as const) expect(consoleRole(r)).toBeNull();
   });
 
-  it('derives its own session key from AUTH_JWT_SECRET when none is set, and needs one of the two', () => {
-    const jwt = 'j'.repeat(40);
-    const derived = loadOpsConsoleConfig({ AUTH_JWT_SECRET: jwt }).sessionSecret;
-    expect(derived).not.toBe(jwt);
-    expect(derived.length).toBeGreaterThanOrEqual(32);
-    expect(loadOpsConsoleConfig({ AUTH_JWT_SECRET: jwt, OPS_CONSOLE_SESSION_SECRET: 's'.repeat(32) }).sessionSecret).toBe('s'.repeat(32));
+  it('needs a session key of its own, derived from nothing else', () => {
+    expect(loadOpsConsoleConfig({ OPS_CONSOLE_SESSION_SECRET: 's'.repeat(32) }).sessionSecret).toBe('s'.repeat(32));
     expect(() => loadOpsConsoleConfig({})).toThrow(/OPS_CONSOLE_SESSION_SECRET: is required/);
+    // The shared token secret of old is no substitute.
+    expect(() => loadOpsConsoleConfig({ AUTH_JWT_SECRET: 'j'.repeat(40) })).toThrow(/OPS_CONSOLE_SESSION_SECRET: is required/);
     expect(() => loadOpsConsoleConfig({ OPS_CONSOLE_SESSION_SECRET: 'short' })).toThrow(/at least 32/);
   });
 

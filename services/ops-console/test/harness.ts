@@ -23,7 +23,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** `env` adds configuration (a routing address and secret); without it routing's statistics are off. */
+/** `env` adds configuration (a routing address and the console's key); without a key routing's statistics are off. */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const staffDb = uniqueId('ops_staff').replace(/-/g, '_');
   const db = uniqueId('ops_console').replace(/-/g, '_');
@@ -39,7 +39,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     OPS_LAG_INTERVAL_MS: '3000',
     ...env,
   });
-  const console = await startOpsConsole(ctx, config, env.AUTH_JWT_SECRET ? {} : { queueStats: null });
+  const console = await startOpsConsole(ctx, config, env.AUTH_PRIVATE_KEY_FILE ? {} : { queueStats: null });
   const suffix = uniqueId('p').slice(2).toLowerCase();
   const ids = { ops: `ops.${suffix}`, supervisor: `sup.${suffix}`, agent: `agent.${suffix}` };
   const client = await MongoClient.connect(MONGODB_URI);

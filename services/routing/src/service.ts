@@ -2,7 +2,7 @@
 import type { ISocketFactory } from 'kafkajs';
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
-import { authConfig, createTokenVerifier, serviceTokenSource } from '../../../libs/auth';
+import { createTokenVerifier, optionalSigningKeyConfig, serviceTokenSource, trustedKeysConfig } from '../../../libs/auth';
 import { faultKind, isTransient } from '../../../libs/faults';
 import { InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
@@ -32,7 +32,9 @@ const rulesJson = z
 
 export const routingConfig = {
   ...commonConfig,
-  ...authConfig,
+  ...trustedKeysConfig,
+  /** Routing's own key, to sign its calls to customer-record; required with CUSTOMER_RECORD_GRPC_ADDR. */
+  ...optionalSigningKeyConfig('routing'),
   GRPC_PORT: port(50052),
   HTTP_PORT: port(8105),
   CUSTOMER_RECORD_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
@@ -85,7 +87,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
     ...overrides.policy,
   };
-  const verify = await createTokenVerifier(config);
+  const verify = createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'routing' });
   const clock = overrides.clock ?? { now: () => Date.now() };
   if (config.ROUTING_HEARTBEAT_MS * 3 > config.ROUTING_SESSION_TIMEOUT_MS) {
     throw new ConfigError([{ variable: 'ROUTING_HEARTBEAT_MS', message: `must be at most a third of ROUTING_SESSION_TIMEOUT_MS (${config.ROUTING_SESSION_TIMEOUT_MS})` }]);
@@ -100,12 +102,10 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
 
   let lookup = overrides.customerLookup ?? noCustomerLookup;
   if (!overrides.customerLookup && config.CUSTOMER_RECORD_GRPC_ADDR) {
-    if (!config.AUTH_JWT_SECRET) ctx.logger.warn('CUSTOMER_RECORD_GRPC_ADDR is set but AUTH_JWT_SECRET is not: routing cannot sign its calls and uses no customer flags');
-    else {
-      const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, serviceTokenSource(config.AUTH_JWT_SECRET, 'routing'), ctx.logger);
-      lookup = client.lookup;
-      ctx.onStop('customer-record client', () => client.close());
-    }
+    if (!config.AUTH_PRIVATE_KEY_FILE) throw new ConfigError([{ variable: 'AUTH_PRIVATE_KEY_FILE', message: "must be set when CUSTOMER_RECORD_GRPC_ADDR is: routing signs its calls to customer-record with its own key" }]);
+    const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, serviceTokenSource(config.AUTH_PRIVATE_KEY_FILE, 'customer-record'), ctx.logger);
+    lookup = client.lookup;
+    ctx.onStop('customer-record client', () => client.close());
   }
 
   const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.RoutingService'], (server) =>

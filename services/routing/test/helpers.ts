@@ -1,15 +1,13 @@
 // Shared by the routing integration tests: configuration, an agent's gRPC client, contacts.
 import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll } from 'vitest';
-import { issueToken, type Role } from '../../../libs/auth';
+import type { Role } from '../../../libs/auth';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ConversationEvent, IdentityKind, RoutingServiceClient, type WatchAssignmentsResponse } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId } from '../../../libs/testing';
 import { routingConfig, type RoutingConfig } from '../src/service';
-
-export const SECRET = 'routing-integration-test-secret-0123456789';
 
 export function configFor(database: string, group: string, extra: Record<string, string> = {}): RoutingConfig {
   return loadConfig(routingConfig, {
@@ -18,7 +16,7 @@ export function configFor(database: string, group: string, extra: Record<string,
     MONGODB_DATABASE: database,
     GRPC_PORT: '0',
     HTTP_PORT: '0',
-    AUTH_JWT_SECRET: SECRET,
+    ...testAuthEnv('routing'),
     ROUTING_CONSUMER_GROUP: group,
     ROUTING_TICK_MS: '50',
     ROUTING_SESSION_TIMEOUT_MS: '6000',
@@ -30,8 +28,8 @@ export function configFor(database: string, group: string, extra: Record<string,
 
 export async function client(port: number, id: string, role: Role) {
   const c = new RoutingServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  const md = new Metadata();
-  md.set('authorization', `Bearer ${await issueToken(SECRET, { id, role })}`);
+  // A service's id is its name (sms-voice, ops-console); a person's token comes from their desk.
+  const md = await testMetadata({ id, role }, 'routing');
   const call = <Req, Res>(method: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req) =>
     new Promise<Res>((resolve, reject) => method.call(c, req, md, (err, res) => (err ? reject(err) : resolve(res))));
   const updates: WatchAssignmentsResponse[] = [];

@@ -83,7 +83,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
         }),
       );
       await waitFor(() => routing.engine.conversationState(conversationId)?.state === 'abandoned', 20_000, 'routing to take the conversation out of the queue');
-      const service = await client(routing.grpcPort, 'voice-service', 'service');
+      const service = await client(routing.grpcPort, 'ops-console', 'service');
       const stats = await service.call<object, GetQueueStatsResponse>(service.raw.getQueueStats, {});
       expect(stats.queues.find((q) => q.queue === `tier1/${skill}/chat`)?.waiting ?? 0).toBe(0);
       service.close();
@@ -108,7 +108,7 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
 
       const second = testContext('routing');
       const two = await startRouting(second, configFor(database, group, env));
-      const service = await client(two.grpcPort, 'chat-service', 'service');
+      const service = await client(two.grpcPort, 'sms-voice', 'service');
       const estimate = await service.call(service.raw.getWaitEstimate, { conversationId });
       expect(estimate, JSON.stringify(two.engine.conversationState(conversationId))).toMatchObject({ position: 1, queue: `tier1/${skill}/chat` });
       const agentId = uniqueId('agent');

@@ -1,13 +1,14 @@
-import { authConfig } from '../../../libs/auth';
+import { optionalSigningKeyConfig } from '../../../libs/auth';
 import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
 import { metricsConfig } from '../../../libs/observability';
 import { trustedProxyConfig } from '../../../libs/web';
 
 export const smsVoiceConfigShape = {
   ...commonConfig,
-  ...authConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
+  /** sms-voice's own key, to sign its calls to routing; required with ROUTING_GRPC_ADDR. */
+  ...optionalSigningKeyConfig('sms-voice'),
   HTTP_PORT: port(8102),
   /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */
   ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),

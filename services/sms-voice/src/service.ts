@@ -39,8 +39,8 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   const ops = createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } });
   let waitEstimates = noWaitEstimates;
   if (config.ROUTING_GRPC_ADDR) {
-    if (!config.AUTH_JWT_SECRET) throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'must be set when ROUTING_GRPC_ADDR is, to sign calls to routing' }]);
-    const routing = routingWaitEstimates(config.ROUTING_GRPC_ADDR, config.AUTH_JWT_SECRET, ctx.logger);
+    if (!config.AUTH_PRIVATE_KEY_FILE) throw new ConfigError([{ variable: 'AUTH_PRIVATE_KEY_FILE', message: "must be set when ROUTING_GRPC_ADDR is: sms-voice signs its calls to routing with its own key" }]);
+    const routing = routingWaitEstimates(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE, ctx.logger);
     waitEstimates = routing.estimate;
     ctx.onStop('routing client', () => routing.close());
   }

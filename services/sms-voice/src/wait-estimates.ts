@@ -1,7 +1,7 @@
 // Routing's estimate of a queued caller's wait, over gRPC. A caller must never be kept from the
 // queue by a slow or absent routing service, so any failure falls back to the SLA target.
 import { credentials } from '@grpc/grpc-js';
-import { bearerMetadata, serviceTokenSource } from '../../../libs/auth';
+import { bearerMetadata, serviceTokenSource, type SigningKey } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { RoutingServiceClient } from '../../../libs/proto';
 import { unaryCall } from '../../../libs/service';
@@ -15,9 +15,9 @@ export type WaitEstimates = (conversationId: string) => Promise<WaitEstimate | u
 
 export const noWaitEstimates: WaitEstimates = async () => undefined;
 
-export function routingWaitEstimates(address: string, secret: string, logger: Logger, timeoutMs = 500): { estimate: WaitEstimates; close(): void } {
+export function routingWaitEstimates(address: string, signer: SigningKey, logger: Logger, timeoutMs = 500): { estimate: WaitEstimates; close(): void } {
   const client = new RoutingServiceClient(address, credentials.createInsecure());
-  const token = serviceTokenSource(secret, 'sms-voice');
+  const token = serviceTokenSource(signer, 'routing');
   const estimate: WaitEstimates = async (conversationId) => {
     try {
       const res = await unaryCall(client, client.getWaitEstimate, { conversationId }, bearerMetadata(await token()), timeoutMs);

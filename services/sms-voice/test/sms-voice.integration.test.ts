@@ -10,12 +10,11 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { topics } from '../../../libs/kafka';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { issueToken } from '../../../libs/auth';
+import { credentials } from '@grpc/grpc-js';
 import { listen } from '../../../libs/observability';
 import { Channel, ContactKind, IdentityKind, OutboundKind, OutboundMessage, RoutingServiceClient, type GetWaitEstimateResponse } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
 import { routingConfig, startRouting } from '../../routing/src/service';
 import { smsVoiceConfigShape } from '../src/config';
 import { positionInWords, waitInWords } from '../src/sms';
@@ -381,17 +380,16 @@ describe('abuse', () => {
 
 describe('voice with routing', () => {
   it("tells a queued caller routing's position and estimated wait, fetched over gRPC", async () => {
-    const secret = randomBytes(24).toString('hex');
     const routingDb = uniqueId('smsvoice_routing').replace(/-/g, '_');
     const routingCtx = testContext('sms-voice-test-routing');
     const voiceCtx = testContext('sms-voice-test-with-routing');
     const routing = await startRouting(
       routingCtx,
-      loadConfig(routingConfig, { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: routingDb, GRPC_PORT: '0', HTTP_PORT: '0', AUTH_JWT_SECRET: secret, ROUTING_CONSUMER_GROUP: uniqueId('routing'), ROUTING_TICK_MS: '50', LOG_LEVEL: 'silent' }),
+      loadConfig(routingConfig, { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: routingDb, GRPC_PORT: '0', HTTP_PORT: '0', ...testAuthEnv('routing'), ROUTING_CONSUMER_GROUP: uniqueId('routing'), ROUTING_TICK_MS: '50', LOG_LEVEL: 'silent' }),
     );
     const routingClient = new RoutingServiceClient(`127.0.0.1:${routing.grpcPort}`, credentials.createInsecure());
     try {
-      const postHere = await startAnother(voiceCtx, { ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`, AUTH_JWT_SECRET: secret, VOICE_SLA_MS: '3600000' });
+      const postHere = await startAnother(voiceCtx, { ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`, ...testAuthEnv('sms-voice'), VOICE_SLA_MS: '3600000' });
       // No agent is available, so both calls wait in routing's voice queue.
       const calls = [sid('CA'), sid('CA')].map((CallSid) => ({ CallSid, From: customer(), To: COMPANY }));
       for (const call of calls) expect((await postHere('/twilio/voice', call)).status).toBe(200);
@@ -399,8 +397,7 @@ describe('voice with routing', () => {
         const found = calls.map((call) => contacts().find((c) => c.externalId === call.CallSid)?.conversationId);
         return found.every(Boolean) && (found as string[]);
       }, 20_000, 'both calls on Kafka');
-      const md = new Metadata();
-      md.set('authorization', `Bearer ${await issueToken(secret, { id: 'test', role: 'ops' })}`);
+      const md = await testMetadata({ id: 'test', role: 'ops' }, 'routing');
       const estimateOf = (conversationId: string) =>
         new Promise<GetWaitEstimateResponse | false>((resolve) => routingClient.getWaitEstimate({ conversationId }, md, (err, res) => resolve(!err && res)));
       // A new routing group may start reading just after the calls were written; Twilio calls the

@@ -1,0 +1,9 @@
+export class AuthError extends Error {
+  constructor(
+    readonly kind: 'unauthenticated' | 'permission_denied',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
