@@ -85,6 +85,8 @@ export function createSmtpServer(deps: InboundDeps): SMTPServer {
     logger: false,
     // Over this many open connections, smtp-server itself greets with 421 "Too many connected clients".
     maxClients: config.SMTP_MAX_CLIENTS,
+    // The client's name from reverse DNS is not used; its look-up would only hold up the greeting.
+    disableReverseLookup: true,
     onConnect(session, callback) {
       if (open.openFrom(session.remoteAddress) >= config.SMTP_MAX_CLIENTS_PER_IP) {
         received.inc({ outcome: 'refused_concurrent_ip' });
