@@ -337,6 +337,7 @@ function renderTimeline(c) {
     ...items.map((i) =>
       el('li', { class: i.kind },
         el('span', { class: 'meta', text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? (i.agentId === state.me?.id ? 'You' : `Agent ${i.agentId}`) : 'Event'} · ${i.channel} · ${fmtTime(i.at)}` }),
+        i.senderWarning ? el('div', { class: 'sender-warning', role: 'note', text: i.senderWarning }) : null,
         i.subject ? el('span', { class: 'subject', text: i.subject }) : null,
         i.text || (i.kind === 'event' ? i.detail : ''),
         i.kind !== 'event' && i.detail && !i.attachments.length ? el('div', { class: 'attachments', text: i.detail }) : null,

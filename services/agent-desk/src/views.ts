@@ -2,11 +2,13 @@
 // data in, plain JSON out: the browser only puts these strings into the page as text.
 import {
   Channel,
+  ConversationSender,
   FlagKind,
   FlagSource,
   HistoryEntryKind,
   IdentityKind,
   Presence,
+  SenderVerdict,
   Tier,
   type AgentState,
   type Attachment,
@@ -115,6 +117,26 @@ export interface TimelineItem {
   detail: string;
   agentId: string;
   attachments: AttachmentView[];
+  /** Why the agent should not take the sender at their word; empty when nothing is known against it. */
+  senderWarning: string;
+}
+
+/**
+ * The email channel's marks on who wrote, in words. Anyone who knows a conversation's reference
+ * can write into it, and a From address can be forged: the agent sees both before answering.
+ */
+export function senderWarning(c: Pick<ContactReceived, 'senderAuthentication' | 'conversationSender'>): string {
+  const forged = c.senderAuthentication?.verdict === SenderVerdict.SENDER_VERDICT_FAIL;
+  switch (c.conversationSender?.result) {
+    case ConversationSender.CONVERSATION_SENDER_OTHER:
+      return "Sender differs from the conversation's customer: not verified";
+    case ConversationSender.CONVERSATION_SENDER_CUSTOMER_UNVERIFIED:
+      return forged
+        ? "Sender not verified: the customer's address, but its domain's authentication failed (it may be forged)"
+        : "Sender not verified: the customer's address, but it could not be authenticated";
+    default:
+      return forged ? "Sender's address failed authentication (SPF/DKIM/DMARC): it may be forged" : '';
+  }
 }
 
 const EVENT_WORDS: Partial<Record<HistoryEntryKind, string>> = {
@@ -140,6 +162,7 @@ export function historyItem(e: HistoryEntry): TimelineItem {
     detail: kind === 'event' && word ? [word, e.detail].filter(Boolean).join(': ') : e.detail,
     agentId: e.agentId,
     attachments: e.attachments.map(attachmentView),
+    senderWarning: '',
   };
 }
 
@@ -155,6 +178,7 @@ export function contactItem(c: ContactReceived): TimelineItem {
     detail: '',
     agentId: '',
     attachments: c.attachments.map(attachmentView),
+    senderWarning: senderWarning(c),
   };
 }
 

@@ -37,6 +37,24 @@ export const emailConfigShape = {
   EMAIL_OUTBOUND_GROUP: z.string().default('email-outbound'),
   /** false runs an inbound-only instance (a mail exchanger scaled apart from the senders). */
   EMAIL_OUTBOUND_ENABLED: bool(true),
+  /** Open SMTP connections at once, in all and from one client address. */
+  SMTP_MAX_CLIENTS: positiveInt(100),
+  SMTP_MAX_CLIENTS_PER_IP: positiveInt(10),
+  /** The header section of one message, and the message ids its References and In-Reply-To may name. */
+  SMTP_MAX_HEADER_BYTES: positiveInt(256 * 1024),
+  SMTP_MAX_REFERENCES: positiveInt(100),
+  /**
+   * DNS servers for SPF, DKIM and DMARC look-ups ("ip" or "ip:port", "[ipv6]:port"); empty uses
+   * the system's. Each look-up waits EMAIL_DNS_TIMEOUT_MS, the whole check EMAIL_AUTH_TIMEOUT_MS.
+   */
+  EMAIL_DNS_SERVERS: list(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-f:]+|\[[0-9a-f:]+\](:\d{1,5})?)$/), 'an IP address with an optional :port'),
+  EMAIL_DNS_TIMEOUT_MS: positiveInt(2000),
+  EMAIL_AUTH_TIMEOUT_MS: positiveInt(8000),
+  /**
+   * Who gets an acknowledgement: "authenticated" senders only (an aligned SPF or DKIM pass), or
+   * every sender whose authentication did not fail or is not unknown ("not-failed").
+   */
+  EMAIL_ACK_SENDERS: z.enum(['authenticated', 'not-failed']).default('authenticated'),
 };
 
 export type EmailConfig = z.output<z.ZodObject<typeof emailConfigShape>>;

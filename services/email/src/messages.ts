@@ -5,9 +5,11 @@ import {
   ContactKind,
   ContactReceived,
   ConversationEvent,
+  type ConversationSenderCheck,
   IdentityKind,
   OutboundKind,
   OutboundMessage,
+  type SenderAuthentication,
 } from '../../../libs/proto';
 import type { NormalisedMail } from './normalise';
 import type { ThreadDecision } from './threading';
@@ -18,6 +20,7 @@ export function contactReceived(
   recipient: string,
   storageRefs: string[],
   receivedAt: Date,
+  sender: { authentication?: SenderAuthentication; conversationSender?: ConversationSenderCheck } = {},
 ): ContactReceived {
   return ContactReceived.fromPartial({
     contactId: ids.contactId,
@@ -40,6 +43,8 @@ export function contactReceived(
       ...(mail.threadIds.length ? { 'in-reply-to': mail.threadIds[0]!, references: mail.threadIds.join(' ') } : {}),
       ...(mail.automatedReason ? { 'automated-reason': mail.automatedReason } : {}),
     },
+    senderAuthentication: sender.authentication,
+    conversationSender: sender.conversationSender,
   });
 }
 

@@ -1,6 +1,7 @@
 // From a parsed mail to the facts the contact centre needs: who wrote, what is new in it, what
 // was quoted, what it threads onto, and whether a machine sent it. No I/O here.
 import { createHash } from 'node:crypto';
+import { checkThreadIds } from './mail-limits';
 
 /** The parts of mailparser's ParsedMail this module reads. */
 export interface ParsedMailLike {
@@ -51,7 +52,10 @@ const MAX_SUBJECT = 998;
 const MAX_TEXT = 100_000;
 export const REFERENCE_PATTERN = /\[#([A-Z0-9]{6})\]/;
 
-export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | false): NormalisedMail {
+/** Message ids a mail's In-Reply-To and References may name, unless the caller says otherwise. */
+export const DEFAULT_MAX_REFERENCES = 100;
+
+export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | false, limits = { maxReferences: DEFAULT_MAX_REFERENCES }): NormalisedMail {
   const from = mail.from?.value.find((a) => a.address);
   const senderAddress = cleanAddress(from?.address ?? (envelopeSender || ''));
   if (!senderAddress) throw new UnusableMailError('the message has no usable From address');
@@ -61,6 +65,8 @@ export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | fal
   const messageId = mail.messageId ? cleanLine(mail.messageId) : '';
   const references = Array.isArray(mail.references) ? mail.references : mail.references ? mail.references.split(/\s+/) : [];
   const threadIds = unique([mail.inReplyTo, ...references.slice().reverse()].filter((x): x is string => !!x).map(cleanLine).filter(Boolean));
+  // Each id is a look-up in the thread index: a mail naming thousands must not cost thousands.
+  checkThreadIds(threadIds, limits.maxReferences);
   return {
     senderAddress,
     senderName: cleanLine(from?.name ?? '').slice(0, 200),

@@ -18,6 +18,7 @@ import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, record
 import { emailConfigShape } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
+import { startTestDns, type TestDns } from './dns-server';
 
 const database = uniqueId('email_test').replace(/-/g, '_');
 const sinkMail: ParsedMail[] = [];
@@ -28,6 +29,7 @@ let smtpPort: number;
 let store: EmailStore;
 let kafka: ServiceKafka;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
+let dns: TestDns;
 
 function configFor(overrides: Record<string, string> = {}) {
   return loadConfig(emailConfigShape, {
@@ -44,6 +46,8 @@ function configFor(overrides: Record<string, string> = {}) {
     SMTP_RATE_PER_SENDER: '20',
     OUTBOUND_MAX_ATTEMPTS: '2',
     EMAIL_OUTBOUND_GROUP: uniqueId('email-outbound'),
+    // The customers' domain lets this machine send its mail (SPF), so they are acknowledged.
+    EMAIL_DNS_SERVERS: dns.server,
     ...overrides,
   });
 }
@@ -72,6 +76,7 @@ const deliveryReport = (outboundMessageId: string) =>
 const customer = () => `${uniqueId('cust')}@customer.test`;
 
 beforeAll(async () => {
+  dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
   sink = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -98,6 +103,7 @@ afterAll(async () => {
   await ctx.stop();
   await recorder.close();
   await new Promise<void>((r) => sink.close(() => r()));
+  await dns.close();
   await dropDatabase(database);
 });
 

@@ -77,6 +77,113 @@ export function contactKindToJSON(object: ContactKind): string {
   }
 }
 
+/** The channel's conclusion about an email's From address. */
+export enum SenderVerdict {
+  /** SENDER_VERDICT_UNSPECIFIED - Not checked (not an email, or checked by an older version). */
+  SENDER_VERDICT_UNSPECIFIED = 0,
+  /** SENDER_VERDICT_PASS - The From domain is authenticated: an aligned SPF or DKIM pass (a DMARC pass). */
+  SENDER_VERDICT_PASS = 1,
+  /** SENDER_VERDICT_FAIL - The From domain says this mail is not from it: DMARC fails, or SPF fails for it without DMARC. */
+  SENDER_VERDICT_FAIL = 2,
+  /** SENDER_VERDICT_NONE - Nothing authenticates the From domain, and nothing it publishes says the mail is forged. */
+  SENDER_VERDICT_NONE = 3,
+  /** SENDER_VERDICT_TEMPORARY - A DNS look-up failed (timeout, SERVFAIL): not known, never taken as a pass. */
+  SENDER_VERDICT_TEMPORARY = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function senderVerdictFromJSON(object: any): SenderVerdict {
+  switch (object) {
+    case 0:
+    case "SENDER_VERDICT_UNSPECIFIED":
+      return SenderVerdict.SENDER_VERDICT_UNSPECIFIED;
+    case 1:
+    case "SENDER_VERDICT_PASS":
+      return SenderVerdict.SENDER_VERDICT_PASS;
+    case 2:
+    case "SENDER_VERDICT_FAIL":
+      return SenderVerdict.SENDER_VERDICT_FAIL;
+    case 3:
+    case "SENDER_VERDICT_NONE":
+      return SenderVerdict.SENDER_VERDICT_NONE;
+    case 4:
+    case "SENDER_VERDICT_TEMPORARY":
+      return SenderVerdict.SENDER_VERDICT_TEMPORARY;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SenderVerdict.UNRECOGNIZED;
+  }
+}
+
+export function senderVerdictToJSON(object: SenderVerdict): string {
+  switch (object) {
+    case SenderVerdict.SENDER_VERDICT_UNSPECIFIED:
+      return "SENDER_VERDICT_UNSPECIFIED";
+    case SenderVerdict.SENDER_VERDICT_PASS:
+      return "SENDER_VERDICT_PASS";
+    case SenderVerdict.SENDER_VERDICT_FAIL:
+      return "SENDER_VERDICT_FAIL";
+    case SenderVerdict.SENDER_VERDICT_NONE:
+      return "SENDER_VERDICT_NONE";
+    case SenderVerdict.SENDER_VERDICT_TEMPORARY:
+      return "SENDER_VERDICT_TEMPORARY";
+    case SenderVerdict.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Who wrote a message that joined an existing conversation, compared with its customer. */
+export enum ConversationSender {
+  /** CONVERSATION_SENDER_UNSPECIFIED - Not checked: the message opened its conversation, or belongs to none. */
+  CONVERSATION_SENDER_UNSPECIFIED = 0,
+  /** CONVERSATION_SENDER_CUSTOMER - The conversation's customer address, and the From is authenticated. */
+  CONVERSATION_SENDER_CUSTOMER = 1,
+  /** CONVERSATION_SENDER_CUSTOMER_UNVERIFIED - The conversation's customer address, but the From is not authenticated: it may be forged. */
+  CONVERSATION_SENDER_CUSTOMER_UNVERIFIED = 2,
+  /** CONVERSATION_SENDER_OTHER - An address other than the conversation's customer: threaded, but not verified. */
+  CONVERSATION_SENDER_OTHER = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function conversationSenderFromJSON(object: any): ConversationSender {
+  switch (object) {
+    case 0:
+    case "CONVERSATION_SENDER_UNSPECIFIED":
+      return ConversationSender.CONVERSATION_SENDER_UNSPECIFIED;
+    case 1:
+    case "CONVERSATION_SENDER_CUSTOMER":
+      return ConversationSender.CONVERSATION_SENDER_CUSTOMER;
+    case 2:
+    case "CONVERSATION_SENDER_CUSTOMER_UNVERIFIED":
+      return ConversationSender.CONVERSATION_SENDER_CUSTOMER_UNVERIFIED;
+    case 3:
+    case "CONVERSATION_SENDER_OTHER":
+      return ConversationSender.CONVERSATION_SENDER_OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ConversationSender.UNRECOGNIZED;
+  }
+}
+
+export function conversationSenderToJSON(object: ConversationSender): string {
+  switch (object) {
+    case ConversationSender.CONVERSATION_SENDER_UNSPECIFIED:
+      return "CONVERSATION_SENDER_UNSPECIFIED";
+    case ConversationSender.CONVERSATION_SENDER_CUSTOMER:
+      return "CONVERSATION_SENDER_CUSTOMER";
+    case ConversationSender.CONVERSATION_SENDER_CUSTOMER_UNVERIFIED:
+      return "CONVERSATION_SENDER_CUSTOMER_UNVERIFIED";
+    case ConversationSender.CONVERSATION_SENDER_OTHER:
+      return "CONVERSATION_SENDER_OTHER";
+    case ConversationSender.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum Presence {
   PRESENCE_UNSPECIFIED = 0,
   PRESENCE_OFFLINE = 1,
@@ -295,11 +402,44 @@ export interface ContactReceived {
   externalId: string;
   /** Channel-specific facts (In-Reply-To, References, Twilio numbers...). */
   channelMetadata: { [key: string]: string };
+  /** Email: how the sender was authenticated (SPF, DKIM, DMARC) when the mail arrived. */
+  senderAuthentication?:
+    | SenderAuthentication
+    | undefined;
+  /** Email: whether a message on an existing conversation came from that conversation's customer. */
+  conversationSender?: ConversationSenderCheck | undefined;
 }
 
 export interface ContactReceived_ChannelMetadataEntry {
   key: string;
   value: string;
+}
+
+/** A message that joined an existing conversation, compared with the conversation's customer. */
+export interface ConversationSenderCheck {
+  result: ConversationSender;
+  /** How it joined: "in-reply-to" (In-Reply-To or References), "subject-reference" ([#REF]), "message-id" (a retry). */
+  joinedBy: string;
+}
+
+/** Whether the From address of an email is the sender's own, as the receiving server found it. */
+export interface SenderAuthentication {
+  /** The checks' own result words: pass, fail, softfail, neutral, none, temperror, permerror, policy. */
+  spf: string;
+  /** The domain SPF checked: the envelope sender's (MAIL FROM), or the HELO name for a bounce. */
+  spfDomain: string;
+  /** The best DKIM result over the message's signatures ("none" when it has none). */
+  dkim: string;
+  /** The signing domain of the best signature, an aligned one first. */
+  dkimDomain: string;
+  dmarc: string;
+  /** The policy the From domain publishes (none, quarantine, reject); empty without a record. */
+  dmarcPolicy: string;
+  /** The domain of the From address. */
+  fromDomain: string;
+  /** True when an SPF or DKIM pass is for the From domain (relaxed alignment): the From is authenticated. */
+  fromAligned: boolean;
+  verdict: SenderVerdict;
 }
 
 /** Why something happened: enough to answer "why did this go to that agent?" from the log alone. */
@@ -526,6 +666,8 @@ function createBaseContactReceived(): ContactReceived {
     language: "",
     externalId: "",
     channelMetadata: {},
+    senderAuthentication: undefined,
+    conversationSender: undefined,
   };
 }
 
@@ -585,6 +727,12 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     globalThis.Object.entries(message.channelMetadata).forEach(([key, value]: [string, string]) => {
       ContactReceived_ChannelMetadataEntry.encode({ key: key as any, value }, writer.uint32(146).fork()).join();
     });
+    if (message.senderAuthentication !== undefined) {
+      SenderAuthentication.encode(message.senderAuthentication, writer.uint32(162).fork()).join();
+    }
+    if (message.conversationSender !== undefined) {
+      ConversationSenderCheck.encode(message.conversationSender, writer.uint32(170).fork()).join();
+    }
     return writer;
   },
 
@@ -748,6 +896,22 @@ export const ContactReceived: MessageFns<ContactReceived> = {
             }
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.senderAuthentication = SenderAuthentication.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.conversationSender = ConversationSenderCheck.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -844,6 +1008,16 @@ export const ContactReceived: MessageFns<ContactReceived> = {
           {},
         )
         : {},
+      senderAuthentication: isSet(object.senderAuthentication)
+        ? SenderAuthentication.fromJSON(object.senderAuthentication)
+        : isSet(object.sender_authentication)
+        ? SenderAuthentication.fromJSON(object.sender_authentication)
+        : undefined,
+      conversationSender: isSet(object.conversationSender)
+        ? ConversationSenderCheck.fromJSON(object.conversationSender)
+        : isSet(object.conversation_sender)
+        ? ConversationSenderCheck.fromJSON(object.conversation_sender)
+        : undefined,
     };
   },
 
@@ -909,6 +1083,12 @@ export const ContactReceived: MessageFns<ContactReceived> = {
         });
       }
     }
+    if (message.senderAuthentication !== undefined) {
+      obj.senderAuthentication = SenderAuthentication.toJSON(message.senderAuthentication);
+    }
+    if (message.conversationSender !== undefined) {
+      obj.conversationSender = ConversationSenderCheck.toJSON(message.conversationSender);
+    }
     return obj;
   },
 
@@ -947,6 +1127,12 @@ export const ContactReceived: MessageFns<ContactReceived> = {
       },
       {},
     );
+    message.senderAuthentication = (object.senderAuthentication !== undefined && object.senderAuthentication !== null)
+      ? SenderAuthentication.fromPartial(object.senderAuthentication)
+      : undefined;
+    message.conversationSender = (object.conversationSender !== undefined && object.conversationSender !== null)
+      ? ConversationSenderCheck.fromPartial(object.conversationSender)
+      : undefined;
     return message;
   },
 };
@@ -1036,6 +1222,322 @@ export const ContactReceived_ChannelMetadataEntry: MessageFns<ContactReceived_Ch
     const message = createBaseContactReceived_ChannelMetadataEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseConversationSenderCheck(): ConversationSenderCheck {
+  return { result: 0, joinedBy: "" };
+}
+
+export const ConversationSenderCheck: MessageFns<ConversationSenderCheck> = {
+  encode(message: ConversationSenderCheck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== 0) {
+      writer.uint32(8).int32(message.result);
+    }
+    if (message.joinedBy !== "") {
+      writer.uint32(18).string(message.joinedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConversationSenderCheck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversationSenderCheck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.result = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.joinedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConversationSenderCheck {
+    return {
+      result: isSet(object.result) ? conversationSenderFromJSON(object.result) : 0,
+      joinedBy: isSet(object.joinedBy)
+        ? globalThis.String(object.joinedBy)
+        : isSet(object.joined_by)
+        ? globalThis.String(object.joined_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ConversationSenderCheck): unknown {
+    const obj: any = {};
+    if (message.result !== 0) {
+      obj.result = conversationSenderToJSON(message.result);
+    }
+    if (message.joinedBy !== "") {
+      obj.joinedBy = message.joinedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConversationSenderCheck>, I>>(base?: I): ConversationSenderCheck {
+    return ConversationSenderCheck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConversationSenderCheck>, I>>(object: I): ConversationSenderCheck {
+    const message = createBaseConversationSenderCheck();
+    message.result = object.result ?? 0;
+    message.joinedBy = object.joinedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseSenderAuthentication(): SenderAuthentication {
+  return {
+    spf: "",
+    spfDomain: "",
+    dkim: "",
+    dkimDomain: "",
+    dmarc: "",
+    dmarcPolicy: "",
+    fromDomain: "",
+    fromAligned: false,
+    verdict: 0,
+  };
+}
+
+export const SenderAuthentication: MessageFns<SenderAuthentication> = {
+  encode(message: SenderAuthentication, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spf !== "") {
+      writer.uint32(10).string(message.spf);
+    }
+    if (message.spfDomain !== "") {
+      writer.uint32(18).string(message.spfDomain);
+    }
+    if (message.dkim !== "") {
+      writer.uint32(26).string(message.dkim);
+    }
+    if (message.dkimDomain !== "") {
+      writer.uint32(34).string(message.dkimDomain);
+    }
+    if (message.dmarc !== "") {
+      writer.uint32(42).string(message.dmarc);
+    }
+    if (message.dmarcPolicy !== "") {
+      writer.uint32(50).string(message.dmarcPolicy);
+    }
+    if (message.fromDomain !== "") {
+      writer.uint32(58).string(message.fromDomain);
+    }
+    if (message.fromAligned !== false) {
+      writer.uint32(64).bool(message.fromAligned);
+    }
+    if (message.verdict !== 0) {
+      writer.uint32(72).int32(message.verdict);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SenderAuthentication {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSenderAuthentication();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spf = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spfDomain = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dkim = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dkimDomain = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dmarc = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dmarcPolicy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.fromDomain = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.fromAligned = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.verdict = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SenderAuthentication {
+    return {
+      spf: isSet(object.spf) ? globalThis.String(object.spf) : "",
+      spfDomain: isSet(object.spfDomain)
+        ? globalThis.String(object.spfDomain)
+        : isSet(object.spf_domain)
+        ? globalThis.String(object.spf_domain)
+        : "",
+      dkim: isSet(object.dkim) ? globalThis.String(object.dkim) : "",
+      dkimDomain: isSet(object.dkimDomain)
+        ? globalThis.String(object.dkimDomain)
+        : isSet(object.dkim_domain)
+        ? globalThis.String(object.dkim_domain)
+        : "",
+      dmarc: isSet(object.dmarc) ? globalThis.String(object.dmarc) : "",
+      dmarcPolicy: isSet(object.dmarcPolicy)
+        ? globalThis.String(object.dmarcPolicy)
+        : isSet(object.dmarc_policy)
+        ? globalThis.String(object.dmarc_policy)
+        : "",
+      fromDomain: isSet(object.fromDomain)
+        ? globalThis.String(object.fromDomain)
+        : isSet(object.from_domain)
+        ? globalThis.String(object.from_domain)
+        : "",
+      fromAligned: isSet(object.fromAligned)
+        ? globalThis.Boolean(object.fromAligned)
+        : isSet(object.from_aligned)
+        ? globalThis.Boolean(object.from_aligned)
+        : false,
+      verdict: isSet(object.verdict) ? senderVerdictFromJSON(object.verdict) : 0,
+    };
+  },
+
+  toJSON(message: SenderAuthentication): unknown {
+    const obj: any = {};
+    if (message.spf !== "") {
+      obj.spf = message.spf;
+    }
+    if (message.spfDomain !== "") {
+      obj.spfDomain = message.spfDomain;
+    }
+    if (message.dkim !== "") {
+      obj.dkim = message.dkim;
+    }
+    if (message.dkimDomain !== "") {
+      obj.dkimDomain = message.dkimDomain;
+    }
+    if (message.dmarc !== "") {
+      obj.dmarc = message.dmarc;
+    }
+    if (message.dmarcPolicy !== "") {
+      obj.dmarcPolicy = message.dmarcPolicy;
+    }
+    if (message.fromDomain !== "") {
+      obj.fromDomain = message.fromDomain;
+    }
+    if (message.fromAligned !== false) {
+      obj.fromAligned = message.fromAligned;
+    }
+    if (message.verdict !== 0) {
+      obj.verdict = senderVerdictToJSON(message.verdict);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SenderAuthentication>, I>>(base?: I): SenderAuthentication {
+    return SenderAuthentication.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SenderAuthentication>, I>>(object: I): SenderAuthentication {
+    const message = createBaseSenderAuthentication();
+    message.spf = object.spf ?? "";
+    message.spfDomain = object.spfDomain ?? "";
+    message.dkim = object.dkim ?? "";
+    message.dkimDomain = object.dkimDomain ?? "";
+    message.dmarc = object.dmarc ?? "";
+    message.dmarcPolicy = object.dmarcPolicy ?? "";
+    message.fromDomain = object.fromDomain ?? "";
+    message.fromAligned = object.fromAligned ?? false;
+    message.verdict = object.verdict ?? 0;
     return message;
   },
 };
