@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
-import { dropDatabase, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '../../../libs/testing';
 import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
 
 const PASSWORD = 'correct horse battery';
@@ -21,7 +21,8 @@ const start = (ctx: typeof direct, env: Record<string, string>) =>
     loadConfig(agentDeskConfig, {
       MONGODB_URI,
       HTTP_PORT: '0',
-      AUTH_JWT_SECRET: 'agent-desk-edges-test-secret-0123456789',
+      ...testAuthEnv('agent-desk'),
+      AGENT_DESK_SESSION_SECRET: 'agent-desk-edges-test-secret-0123456789',
       STAFF_DB: database,
       SIGNIN_MAX_PER_IP: '3',
       SIGNIN_MAX_PER_ID: '100',
@@ -93,10 +94,10 @@ describe('agent desk edge', () => {
 
 describe('agent desk cookie settings', () => {
   it('lets an operator turn Secure cookies and HSTS off for an https public URL', () => {
-    const config = loadConfig(agentDeskConfig, { AUTH_JWT_SECRET: 'x'.repeat(32), DESK_PUBLIC_URL: 'https://desk.example.com', COOKIE_SECURE: 'false', DESK_HSTS: 'no' });
+    const config = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), DESK_PUBLIC_URL: 'https://desk.example.com', COOKIE_SECURE: 'false', DESK_HSTS: 'no' });
     expect(config).toMatchObject({ COOKIE_SECURE: false, DESK_HSTS: false });
-    const unset = loadConfig(agentDeskConfig, { AUTH_JWT_SECRET: 'x'.repeat(32) });
+    const unset = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32) });
     expect([unset.COOKIE_SECURE, unset.DESK_HSTS]).toEqual([undefined, undefined]);
-    expect(() => loadConfig(agentDeskConfig, { AUTH_JWT_SECRET: 'x'.repeat(32), COOKIE_SECURE: 'maybe' })).toThrow(/COOKIE_SECURE: must be true or false/);
+    expect(() => loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), COOKIE_SECURE: 'maybe' })).toThrow(/COOKIE_SECURE: must be true or false/);
   });
 });

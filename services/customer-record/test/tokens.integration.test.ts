@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 const outcome = (token: string) =>
-  h.call('getCustomer', { customerId: 'no-such-customer' }, null, token).then(
+  h.call('getCustomerContext', { customerId: 'no-such-customer', reason: 'checking which tokens are taken' }, null, token).then(
     () => 'accepted',
     (err: ServiceError) => `${status[err.code]}: ${err.details}`,
   );
