@@ -36,6 +36,8 @@ export interface LiveDeps {
   backends: Backends;
   logger: Logger;
   supervisorRefreshMs: number;
+  /** How often each open socket's session is checked again (signed out elsewhere, person disabled or changed). */
+  sessionCheckMs: number;
 }
 
 export function createLive(deps: LiveDeps) {
@@ -127,6 +129,25 @@ export function createLive(deps: LiveDeps) {
     });
   }
 
+  // A session can end on another instance, or because the person was disabled, removed or
+  // changed: every open socket's session is read again now and then, and closed when it is gone.
+  let checking = false;
+  const checkSessions = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      for (const [sessionId, set] of [...open]) {
+        if (await sessions.get(sessionId)) continue;
+        for (const ws of set) ws.close(4001, 'session ended');
+      }
+    } catch (err) {
+      logger.warn(errorDetails(err), 'checking live sessions failed; trying again');
+    } finally {
+      checking = false;
+    }
+  };
+  const sessionCheck = setInterval(() => void checkSessions(), deps.sessionCheckMs);
+
   return {
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
       upgrade(req, socket, head).catch((err: unknown) => {
@@ -139,6 +160,7 @@ export function createLive(deps: LiveDeps) {
       for (const ws of open.get(sessionId) ?? []) ws.close(4001, 'signed out');
     },
     close() {
+      clearInterval(sessionCheck);
       for (const set of open.values()) for (const ws of set) ws.terminate();
       wss.close();
     },

@@ -1,6 +1,7 @@
 // Sign-in, CSRF, Origin, sign-out, expiry and sign-in limits over real HTTP and WebSocket,
 // with the roster and sessions in the real store.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -27,6 +28,7 @@ beforeAll(async () => {
       SESSION_TTL: '30m',
       SIGNIN_MAX_PER_ID: '3',
       SIGNIN_MAX_PER_IP: '8',
+      SIGNIN_MAX_PER_ID_TOTAL: '5',
       SIGNIN_WINDOW: '10m',
       // Nothing listens here: the desk must still sign people in and say routing is away.
       ROUTING_GRPC_ADDR: '127.0.0.1:9',
@@ -49,6 +51,20 @@ const origin = () => base;
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: origin(), ...headers }, body: JSON.stringify(body) });
 }
+/** A sign-in from a given loopback address (127.0.0.0/8 is all this machine), as from another client. */
+function signInFrom(address: string, id: string, password = PASSWORD): Promise<{ status: number; retryAfter: string | undefined; body: { error?: string } }> {
+  const payload = JSON.stringify({ id, password });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/api/sign-in`, { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', origin: origin(), 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: JSON.parse(text) as { error?: string } }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 async function signIn(id: string, password = PASSWORD) {
   const res = await post('/api/sign-in', { id, password });
   const body = (await res.json()) as { csrf: string; error?: string; warning?: string; staff: { role: string } };
@@ -154,20 +170,36 @@ describe('agent desk over HTTP', () => {
     expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(401);
   });
 
-  it('limits sign-in attempts per staff id and per address', async () => {
+  it('throttles a guesser without locking the person out: per id and address, per address, per id overall', async () => {
     clock += 11 * 60_000; // a fresh window
-    for (let i = 0; i < 3; i++) expect((await signIn('ana', `wrong password ${i}`)).res.status).toBe(401);
-    // The fourth try is refused even with the right password, with the wait in Retry-After.
-    const limited = await signIn('ana');
-    expect(limited.res.status).toBe(429);
-    expect(Number(limited.res.headers.get('retry-after'))).toBeGreaterThan(500);
-    expect(limited.body.error).toMatch(/too many sign-in attempts/);
-    // Another id from the same address still works until the address's limit (8) is reached.
-    expect((await signIn('sue')).res.status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await signIn(`guess-${i}`, 'wrong password x')).res.status).toBe(401);
-    expect((await signIn('sue')).res.status).toBe(429);
+    const attacker = '127.0.0.11';
+    for (let i = 0; i < 3; i++) expect((await signInFrom(attacker, 'ana', `wrong password ${i}`)).status).toBe(401);
+    // The attacker's own guesses are throttled, even the right password, with the wait in Retry-After...
+    for (let i = 0; i < 20; i++) {
+      const limited = await signInFrom(attacker, 'ana', i === 19 ? PASSWORD : `wrong password x${i}`);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.retryAfter)).toBeGreaterThan(500);
+      expect(limited.body.error).toMatch(/too many sign-in attempts/);
+    }
+    // ...while Ana, from her own address, signs in.
+    expect((await signInFrom('127.0.0.12', 'ana')).status).toBe(200);
+
+    // One address guessing many ids stops at 8 failures, for every id.
+    for (let i = 0; i < 8; i++) expect((await signInFrom('127.0.0.13', `guess-${i}`, 'wrong password x')).status).toBe(401);
+    expect((await signInFrom('127.0.0.13', 'sue')).status).toBe(429);
+    expect((await signInFrom('127.0.0.14', 'sue')).status).toBe(200);
+
+    // Guesses at one id from many addresses: past 5 in all, only an address that has not failed
+    // for it may try; the rightful person from a clean address gets in.
+    for (const a of ['127.0.0.21', '127.0.0.22']) for (let i = 0; i < 2; i++) expect((await signInFrom(a, 'sue', 'wrong password y')).status).toBe(401);
+    expect((await signInFrom('127.0.0.23', 'sue', 'wrong password y')).status).toBe(401);
+    expect((await signInFrom('127.0.0.21', 'sue')).status).toBe(429);
+    expect((await signInFrom('127.0.0.24', 'sue', 'wrong password z')).status).toBe(401);
+    expect((await signInFrom('127.0.0.24', 'sue')).status).toBe(429);
+    expect((await signInFrom('127.0.0.25', 'sue')).status).toBe(200);
+
     clock += 11 * 60_000;
-    expect((await signIn('ana')).res.status).toBe(200);
+    expect((await signInFrom(attacker, 'ana')).status).toBe(200);
   });
 
   // Six runs of the command, each a Node process compiling TypeScript: slow on a loaded machine.
