@@ -234,19 +234,21 @@ export class SessionStore {
       await this.sessions.deleteOne({ _id: id });
       return null;
     }
-    if ((doc.staffVersion ?? 0) !== (await this.currentVersion(doc.staffId))) {
+    const version = doc.staffVersion ?? 0;
+    // A mismatch with what was cached may be the cache being behind (a session made since): read again.
+    if (version !== (await this.currentVersion(doc.staffId)) && version !== (await this.currentVersion(doc.staffId, true))) {
       await this.sessions.deleteOne({ _id: id });
       return null;
     }
     const { _id, app: _app, ...rest } = doc;
-    return { id: _id, ...rest, staffVersion: doc.staffVersion ?? 0 };
+    return { id: _id, ...rest, staffVersion: version };
   }
 
   /** The session version the roster holds for a person now, or null when they may not sign in. */
-  private async currentVersion(staffId: string): Promise<number | null> {
+  private async currentVersion(staffId: string, fresh = false): Promise<number | null> {
     const now = Date.now();
     const known = this.standing.get(staffId);
-    if (known && now - known.readAt < this.staffCheckMs) return known.version;
+    if (known && !fresh && now - known.readAt < this.staffCheckMs) return known.version;
     const doc = await this.staff.findOne({ _id: staffId }, { projection: { sessionVersion: 1, disabled: 1 } });
     const version = !doc || doc.disabled ? null : (doc.sessionVersion ?? 0);
     if (this.standing.size >= 10_000) this.standing.clear();
