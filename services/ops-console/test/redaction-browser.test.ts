@@ -73,7 +73,7 @@ describe('ops console redaction in Chromium', () => {
 
   const rows = (page: Page) => page.locator('#events tr', { hasText: conversationId }).count();
 
-  it('shows the supervisor the contents and the ops user none of them, on the live stream and the timeline', async () => {
+  it('shows the supervisor the contents and the ops user none of them, on the live stream and the timeline', { timeout: 180_000 }, async () => {
     const supervisor = await watch(h.ids.supervisor);
     const ops = await watch(h.ids.ops);
     await publishScenario();
