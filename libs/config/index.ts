@@ -30,10 +30,10 @@ function shownValue(variable: string, value: string): string | undefined {
   return value.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1:***@');
 }
 
-/** A validator's message with the received value taken out (zod may quote what it got). */
-function withoutValue(message: string, value: string | undefined): string {
+/** A validator's message with the received value as it may be shown (zod may quote what it got). */
+function withoutValue(message: string, value: string | undefined, shown: string | undefined): string {
   if (!value) return message;
-  return message.split(value).join('[value hidden]');
+  return message.split(value).join(shown ?? '[value hidden]');
 }
 
 export function loadConfig<S extends z.ZodRawShape>(
@@ -49,7 +49,7 @@ export function loadConfig<S extends z.ZodRawShape>(
       const missing = value === undefined && issue.code === 'invalid_type';
       const shown = value === undefined ? undefined : shownValue(variable, value);
       const given = shown === undefined ? '' : ` (got "${shown}")`;
-      const message = isSecretVariable(variable) ? withoutValue(issue.message, value) : issue.message;
+      const message = withoutValue(issue.message, value, shown);
       return { variable, message: missing ? 'is required but not set' : `${message}${given}` };
     }),
   );
