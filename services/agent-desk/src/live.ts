@@ -9,7 +9,7 @@ import { type Session, type SessionStore, type StaffRoster } from '../../../libs
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
 import type { Backends } from './backends';
 import { caller, floor, registerWithRouting, sameOrigin } from './http';
-import { agentRow, contactItem, offerView } from './views';
+import { agentRow, contactItem, offerView, presenceValue } from './views';
 
 /** Turns one routing update into what the page shows; null for nothing to show. */
 export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown> | null {
@@ -44,6 +44,8 @@ export function createLive(deps: LiveDeps) {
   const { sessions, backends, logger } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const open = new Map<string, Set<WebSocket>>();
+  /** The session each open socket was let in with, by session id. */
+  const sessionOf = new Map<string, Session>();
 
   const sendJson = (ws: WebSocket, msg: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
@@ -115,6 +117,7 @@ export function createLive(deps: LiveDeps) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       let set = open.get(s.id);
       if (!set) open.set(s.id, (set = new Set()));
+      sessionOf.set(s.id, s);
       set.add(ws);
       const stop = s.role === 'supervisor' ? serveSupervisor(ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(ws, s) : () => {};
       // The session may end on its own (expiry): the socket goes with it.
@@ -124,7 +127,10 @@ export function createLive(deps: LiveDeps) {
         stop();
         clearTimeout(expiry);
         set.delete(ws);
-        if (set.size === 0) open.delete(s.id);
+        if (set.size === 0) {
+          open.delete(s.id);
+          sessionOf.delete(s.id);
+        }
       });
     });
   }
@@ -139,6 +145,11 @@ export function createLive(deps: LiveDeps) {
       for (const [sessionId, set] of [...open]) {
         if (await sessions.get(sessionId)) continue;
         for (const ws of set) ws.close(4001, 'session ended');
+        // Disabled, removed or no longer an agent: routing stops offering them conversations.
+        const s = sessionOf.get(sessionId);
+        if (s && (s.role === 'agent' || s.role === 'expert')) {
+          await backends.setPresence(caller(s), presenceValue('offline')).catch((err: unknown) => logger.warn({ staffId: s.staffId, ...errorDetails(err) }, 'setting offline after the session ended failed'));
+        }
       }
     } catch (err) {
       logger.warn(errorDetails(err), 'checking live sessions failed; trying again');
