@@ -14,7 +14,7 @@ const DISPOSITION = 'customer relocating to Trondheim, refund sent by cheque';
 const ADDRESS = 'carla.redaction@example.com';
 const PHONE = '+447700900461';
 const MEDIA_URL = 'https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/SM0/Media/ME8c1a77';
-const SECRETS = [SUBJECT, 'ZQX5521', DISPOSITION, 'Trondheim', ADDRESS, PHONE, '7700900461', MEDIA_URL, 'ME8c1a77'];
+const SECRETS = [SUBJECT, 'ZQX5521', SUBJECT.toLowerCase(), DISPOSITION, 'Trondheim', ADDRESS, PHONE, '7700900461', MEDIA_URL, 'ME8c1a77'];
 const RECORDS = 6;
 
 describe('ops console redaction in Chromium', () => {
