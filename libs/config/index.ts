@@ -14,6 +14,28 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose value is never repeated in an error: keys, secrets, passwords, tokens. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEYS?($|_)/i;
+
+export function isSecretVariable(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/**
+ * What an error may repeat of a value: nothing of a secret, and a URL without its password
+ * (mongodb://user:pass@host).
+ */
+function shownValue(variable: string, value: string): string | undefined {
+  if (isSecretVariable(variable)) return undefined;
+  return value.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1:***@');
+}
+
+/** A validator's message with the received value as it may be shown (zod may quote what it got). */
+function withoutValue(message: string, value: string | undefined, shown: string | undefined): string {
+  if (!value) return message;
+  return message.split(value).join(shown ?? '[value hidden]');
+}
+
 export function loadConfig<S extends z.ZodRawShape>(
   shape: S,
   env: Record<string, string | undefined> = process.env,
@@ -23,9 +45,12 @@ export function loadConfig<S extends z.ZodRawShape>(
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '(environment)');
-      const missing = env[variable] === undefined && issue.code === 'invalid_type';
-      const given = env[variable] === undefined ? '' : ` (got "${env[variable]}")`;
-      return { variable, message: missing ? 'is required but not set' : `${issue.message}${given}` };
+      const value = env[variable];
+      const missing = value === undefined && issue.code === 'invalid_type';
+      const shown = value === undefined ? undefined : shownValue(variable, value);
+      const given = shown === undefined ? '' : ` (got "${shown}")`;
+      const message = withoutValue(issue.message, value, shown);
+      return { variable, message: missing ? 'is required but not set' : `${message}${given}` };
     }),
   );
 }

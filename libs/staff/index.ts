@@ -31,7 +31,20 @@ interface StaffDocument extends StaffMember {
   _id: string;
   passwordHash: string;
   updatedAt: Date;
+  /** A disabled person keeps their roster entry but cannot sign in. */
+  disabled?: boolean;
+  /**
+   * Raised whenever who the person is to the system changes (role, password, disabled): a
+   * session made under an older version is no longer accepted. Absent on old entries (0).
+   */
+  sessionVersion?: number;
 }
+
+/** A roster entry as the applications read it. */
+export type StaffEntry = StaffMember & { disabled: boolean; sessionVersion: number };
+
+/** What a sign-in's password check found; a wrong id and a wrong password look the same. */
+export type Authentication = { outcome: 'signed-in'; member: StaffEntry } | { outcome: 'disabled'; member: StaffEntry } | { outcome: 'wrong' };
 
 export class StaffError extends Error {
   constructor(message: string) {
@@ -66,41 +79,78 @@ export class StaffRoster {
     this.members = db.collection<StaffDocument>('staff');
   }
 
-  /** Adds a person or updates their profile; the password is set when given. */
+  /**
+   * Adds a person or updates their profile; the password is set when given. A new role or
+   * password ends the person's sessions everywhere.
+   */
   async upsert(input: z.input<typeof staffMemberSchema>, password?: string): Promise<StaffMember> {
     const member = staffMemberSchema.parse(input);
     const set: Partial<StaffDocument> = { ...member, updatedAt: new Date() };
+    const existing = await this.members.findOne({ _id: member.id });
     if (password !== undefined) set.passwordHash = await hashPassword(password);
-    else if (!(await this.members.findOne({ _id: member.id }))) throw new StaffError(`new staff member ${member.id} needs a password`);
-    await this.members.updateOne({ _id: member.id }, { $set: set }, { upsert: true });
+    else if (!existing) throw new StaffError(`new staff member ${member.id} needs a password`);
+    const changesWho = !existing || existing.role !== member.role || password !== undefined;
+    await this.members.updateOne({ _id: member.id }, { $set: set, ...(changesWho ? { $inc: { sessionVersion: 1 } } : {}) }, { upsert: true });
+    if (existing && changesWho) await this.endSessionsOf(member.id);
     return member;
   }
 
-  async get(id: string): Promise<StaffMember | null> {
+  async get(id: string): Promise<StaffEntry | null> {
     const doc = await this.members.findOne({ _id: id });
-    return doc ? toMember(doc) : null;
+    return doc ? toEntry(doc) : null;
   }
 
-  async list(): Promise<StaffMember[]> {
-    return (await this.members.find({}).sort({ _id: 1 }).toArray()).map(toMember);
+  async list(): Promise<StaffEntry[]> {
+    return (await this.members.find({}).sort({ _id: 1 }).toArray()).map(toEntry);
   }
 
-  /** The member when id and password match, otherwise null (never says which was wrong). */
-  async authenticate(id: string, password: string): Promise<StaffMember | null> {
+  /** Keeps the person on the roster but lets them sign in no more; ends their sessions. */
+  async disable(id: string): Promise<StaffEntry> {
+    return this.setDisabled(id, true);
+  }
+
+  async enable(id: string): Promise<StaffEntry> {
+    return this.setDisabled(id, false);
+  }
+
+  /** Takes the person off the roster and ends their sessions. */
+  async remove(id: string): Promise<void> {
+    const { deletedCount } = await this.members.deleteOne({ _id: id });
+    if (!deletedCount) throw new StaffError(`no staff member ${id}`);
+    await this.endSessionsOf(id);
+  }
+
+  /** Checks the password; says `disabled` only to someone who knew it. */
+  async authenticate(id: string, password: string): Promise<Authentication> {
     const doc = await this.members.findOne({ _id: id });
     if (!doc) {
       decoyHash ??= hashPassword('decoy-password-never-matches');
       await verifyPassword(password, await decoyHash);
-      return null;
+      return { outcome: 'wrong' };
     }
-    return (await verifyPassword(password, doc.passwordHash)) ? toMember(doc) : null;
+    if (!(await verifyPassword(password, doc.passwordHash))) return { outcome: 'wrong' };
+    return { outcome: doc.disabled ? 'disabled' : 'signed-in', member: toEntry(doc) };
+  }
+
+  private async setDisabled(id: string, disabled: boolean): Promise<StaffEntry> {
+    const doc = await this.members.findOneAndUpdate({ _id: id }, { $set: { disabled, updatedAt: new Date() }, $inc: { sessionVersion: 1 } }, { returnDocument: 'after' });
+    if (!doc) throw new StaffError(`no staff member ${id}`);
+    await this.endSessionsOf(id);
+    return toEntry(doc);
+  }
+
+  /** Deletes the person's sessions of both applications; the session version check is the backstop. */
+  private async endSessionsOf(staffId: string): Promise<void> {
+    await this.members.db.collection(SESSIONS_COLLECTION).deleteMany({ staffId });
   }
 }
 
-function toMember(doc: StaffDocument): StaffMember {
-  const { _id, passwordHash: _hash, updatedAt: _updated, ...member } = doc;
-  return { ...member, id: _id };
+function toEntry(doc: StaffDocument): StaffEntry {
+  const { _id, passwordHash: _hash, updatedAt: _updated, disabled, sessionVersion, ...member } = doc;
+  return { ...member, id: _id, disabled: disabled === true, sessionVersion: sessionVersion ?? 0 };
 }
+
+const SESSIONS_COLLECTION = 'staff_sessions';
 
 export interface Session {
   id: string;
@@ -108,6 +158,8 @@ export interface Session {
   role: Role;
   name: string;
   expiresAt: Date;
+  /** The person's session version when it was made; an older one than the roster's is ended. */
+  staffVersion: number;
 }
 
 interface SessionDocument extends Omit<Session, 'id'> {
@@ -127,6 +179,12 @@ export interface SessionOptions {
   secret: string;
   ttlMs?: number;
   now?: () => number;
+  /**
+   * How long what the roster says of a person (their session version, whether they are still
+   * there and enabled) is reused before it is read again: the most a change takes to reach
+   * every instance. Default 1 s.
+   */
+  staffCheckMs?: number;
 }
 
 export class SessionStore {
@@ -134,6 +192,10 @@ export class SessionStore {
   private readonly secret: string;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly staffCheckMs: number;
+  private readonly staff: Collection<StaffDocument>;
+  /** staffId → the version sessions must have (null: gone or disabled), and when it was read. */
+  private readonly standing = new Map<string, { version: number | null; readAt: number }>();
   /** Per application: browsers do not separate cookies by port, so two apps on one host need two names. */
   readonly cookieName: string;
 
@@ -141,15 +203,24 @@ export class SessionStore {
     db: Db,
     private readonly options: SessionOptions,
   ) {
-    this.sessions = db.collection<SessionDocument>('staff_sessions');
+    this.sessions = db.collection<SessionDocument>(SESSIONS_COLLECTION);
+    this.staff = db.collection<StaffDocument>('staff');
+    this.staffCheckMs = options.staffCheckMs ?? 1000;
     this.secret = options.secret;
     this.ttlMs = options.ttlMs ?? 8 * 3600_000;
     this.now = options.now ?? Date.now;
     this.cookieName = `cc_${options.app.replace('-', '_')}_session`;
   }
 
-  async create(member: StaffMember): Promise<Session> {
-    const session: Session = { id: randomBytes(32).toString('base64url'), staffId: member.id, role: member.role, name: member.name, expiresAt: new Date(this.now() + this.ttlMs) };
+  async create(member: StaffEntry): Promise<Session> {
+    const session: Session = {
+      id: randomBytes(32).toString('base64url'),
+      staffId: member.id,
+      role: member.role,
+      name: member.name,
+      expiresAt: new Date(this.now() + this.ttlMs),
+      staffVersion: member.sessionVersion,
+    };
     const { id, ...rest } = session;
     await this.sessions.insertOne({ _id: id, app: this.options.app, ...rest });
     return session;
@@ -163,8 +234,26 @@ export class SessionStore {
       await this.sessions.deleteOne({ _id: id });
       return null;
     }
+    const version = doc.staffVersion ?? 0;
+    // A mismatch with what was cached may be the cache being behind (a session made since): read again.
+    if (version !== (await this.currentVersion(doc.staffId)) && version !== (await this.currentVersion(doc.staffId, true))) {
+      await this.sessions.deleteOne({ _id: id });
+      return null;
+    }
     const { _id, app: _app, ...rest } = doc;
-    return { id: _id, ...rest };
+    return { id: _id, ...rest, staffVersion: version };
+  }
+
+  /** The session version the roster holds for a person now, or null when they may not sign in. */
+  private async currentVersion(staffId: string, fresh = false): Promise<number | null> {
+    const now = Date.now();
+    const known = this.standing.get(staffId);
+    if (known && !fresh && now - known.readAt < this.staffCheckMs) return known.version;
+    const doc = await this.staff.findOne({ _id: staffId }, { projection: { sessionVersion: 1, disabled: 1 } });
+    const version = !doc || doc.disabled ? null : (doc.sessionVersion ?? 0);
+    if (this.standing.size >= 10_000) this.standing.clear();
+    this.standing.set(staffId, { version, readAt: now });
+    return version;
   }
 
   async end(id: string): Promise<void> {
@@ -201,3 +290,5 @@ export class SessionStore {
     return undefined;
   }
 }
+
+export { SignInLimitError, SignInThrottle, type SignInDecision, type SignInLimits } from './sign-in-throttle';

@@ -39,9 +39,14 @@ export const agentDeskConfig = {
   /** Secure session cookie and Strict-Transport-Security; unset, they follow DESK_PUBLIC_URL. */
   COOKIE_SECURE: optionalBool(),
   DESK_HSTS: optionalBool(),
-  /** Sign-in attempts allowed per window, per client address and per staff id. */
+  /** Wrong passwords allowed per window from one client address, whatever the id. */
   SIGNIN_MAX_PER_IP: positiveInt(30),
+  /** Wrong passwords allowed per window for one staff id from one client address. */
   SIGNIN_MAX_PER_ID: positiveInt(5),
+  /** Wrong passwords for one staff id from all addresses, after which only addresses that have not failed for it may try. */
+  SIGNIN_MAX_PER_ID_TOTAL: positiveInt(50),
+  /** How often open live sockets are checked against their session (ended, person disabled or changed). */
+  SESSION_CHECK_MS: positiveInt(2000),
   SIGNIN_WINDOW: duration('15m'),
   /** How often supervisors' screens get fresh agent and queue figures. */
   SUPERVISOR_REFRESH_MS: positiveInt(2000),

@@ -5,11 +5,10 @@ import type http from 'node:http';
 import { status } from '@grpc/grpc-js';
 import type { Role } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
-import { type Session, type SessionStore, type StaffMember, type StaffRoster } from '../../../libs/staff';
+import { type Session, type SessionStore, type SignInThrottle, type StaffMember, type StaffRoster } from '../../../libs/staff';
 import { Channel, Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { customerRef, FormError, forms, parseForm } from './forms';
-import type { RateLimiter } from '../../../libs/rate-limit';
 import { clientAddress, HttpError, originAllowed, type TrustedProxies, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 
@@ -23,8 +22,7 @@ export interface DeskHttpDeps {
   roster: StaffRoster;
   sessions: SessionStore;
   backends: Backends;
-  limitPerIp: RateLimiter;
-  limitPerId: RateLimiter;
+  signInThrottle: SignInThrottle;
   now: () => number;
   secureCookies: boolean;
   /** Load balancers whose X-Forwarded-For names the client for the per-address sign-in limit. */
@@ -91,19 +89,19 @@ export function createDeskHandler(deps: DeskHttpDeps) {
   async function signIn(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!sameOrigin(req)) throw new HttpError(403, 'request from another origin refused');
     const ip = clientAddress(req, deps.trustedProxies);
-    const now = deps.now();
-    const ipAllowed = deps.limitPerIp.take(ip, now);
     const input = parseForm(forms.signIn, await readJson(req));
-    const idAllowed = deps.limitPerId.take(input.id, now);
-    if (!ipAllowed || !idAllowed) {
-      const wait = Math.max(deps.limitPerIp.retryAfterMs(ip, now), deps.limitPerId.retryAfterMs(input.id, now));
-      logger.warn({ limit: ipAllowed ? 'id' : 'ip' }, 'sign-in attempts limited');
+    const decision = deps.signInThrottle.attempt(input.id, ip, deps.now());
+    if (!decision.allowed) {
+      const wait = Math.max(decision.retryAfterMs, 1000);
+      logger.warn({ limit: decision.limit }, 'sign-in attempts limited');
       throw new HttpError(429, `too many sign-in attempts; try again in ${Math.ceil(wait / 60_000)} min`, { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
-    const member = await roster.authenticate(input.id, input.password);
-    if (!member) throw new HttpError(401, 'wrong id or password');
+    const result = await roster.authenticate(input.id, input.password);
+    if (result.outcome === 'wrong') throw new HttpError(401, 'wrong id or password');
+    deps.signInThrottle.succeeded(input.id, ip);
+    if (result.outcome === 'disabled') throw new HttpError(403, 'your account is disabled; ask a supervisor to enable it');
+    const member = result.member;
     if (!DESK_ROLES.includes(member.role)) throw new HttpError(403, `the desk is for agents, experts and supervisors; a ${member.role} uses the ops console`);
-    deps.limitPerId.reset(input.id);
     let warning = '';
     if (WORKERS.includes(member.role)) {
       try {

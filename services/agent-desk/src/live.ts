@@ -9,7 +9,7 @@ import { type Session, type SessionStore, type StaffRoster } from '../../../libs
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
 import type { Backends } from './backends';
 import { caller, floor, registerWithRouting, sameOrigin } from './http';
-import { agentRow, contactItem, offerView } from './views';
+import { agentRow, contactItem, offerView, presenceValue } from './views';
 
 /** Turns one routing update into what the page shows; null for nothing to show. */
 export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown> | null {
@@ -36,12 +36,16 @@ export interface LiveDeps {
   backends: Backends;
   logger: Logger;
   supervisorRefreshMs: number;
+  /** How often each open socket's session is checked again (signed out elsewhere, person disabled or changed). */
+  sessionCheckMs: number;
 }
 
 export function createLive(deps: LiveDeps) {
   const { sessions, backends, logger } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const open = new Map<string, Set<WebSocket>>();
+  /** The session each open socket was let in with, by session id. */
+  const sessionOf = new Map<string, Session>();
 
   const sendJson = (ws: WebSocket, msg: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
@@ -113,6 +117,7 @@ export function createLive(deps: LiveDeps) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       let set = open.get(s.id);
       if (!set) open.set(s.id, (set = new Set()));
+      sessionOf.set(s.id, s);
       set.add(ws);
       const stop = s.role === 'supervisor' ? serveSupervisor(ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(ws, s) : () => {};
       // The session may end on its own (expiry): the socket goes with it.
@@ -122,10 +127,37 @@ export function createLive(deps: LiveDeps) {
         stop();
         clearTimeout(expiry);
         set.delete(ws);
-        if (set.size === 0) open.delete(s.id);
+        if (set.size === 0) {
+          open.delete(s.id);
+          sessionOf.delete(s.id);
+        }
       });
     });
   }
+
+  // A session can end on another instance, or because the person was disabled, removed or
+  // changed: every open socket's session is read again now and then, and closed when it is gone.
+  let checking = false;
+  const checkSessions = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      for (const [sessionId, set] of [...open]) {
+        if (await sessions.get(sessionId)) continue;
+        for (const ws of set) ws.close(4001, 'session ended');
+        // Disabled, removed or no longer an agent: routing stops offering them conversations.
+        const s = sessionOf.get(sessionId);
+        if (s && (s.role === 'agent' || s.role === 'expert')) {
+          await backends.setPresence(caller(s), presenceValue('offline')).catch((err: unknown) => logger.warn({ staffId: s.staffId, ...errorDetails(err) }, 'setting offline after the session ended failed'));
+        }
+      }
+    } catch (err) {
+      logger.warn(errorDetails(err), 'checking live sessions failed; trying again');
+    } finally {
+      checking = false;
+    }
+  };
+  const sessionCheck = setInterval(() => void checkSessions(), deps.sessionCheckMs);
 
   return {
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
@@ -139,6 +171,7 @@ export function createLive(deps: LiveDeps) {
       for (const ws of open.get(sessionId) ?? []) ws.close(4001, 'signed out');
     },
     close() {
+      clearInterval(sessionCheck);
       for (const set of open.values()) for (const ws of set) ws.terminate();
       wss.close();
     },

@@ -4,12 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import type { ServiceContext } from '../../../libs/service';
-import { SessionStore, StaffRoster } from '../../../libs/staff';
+import { SessionStore, SignInThrottle, StaffRoster } from '../../../libs/staff';
 import { Backends } from './backends';
 import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
-import { RateLimiter } from '../../../libs/rate-limit';
 import { applyTransportSecurity, transportSecurity } from '../../../libs/web';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
@@ -34,13 +33,17 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   ctx.onStop('grpc clients', () => backends.close());
 
   const security = transportSecurity(config.DESK_PUBLIC_URL, { secureCookies: config.COOKIE_SECURE, hsts: config.DESK_HSTS });
-  const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS });
+  const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS, sessionCheckMs: config.SESSION_CHECK_MS });
   const handle = createDeskHandler({
     roster,
     sessions,
     backends,
-    limitPerIp: new RateLimiter(config.SIGNIN_MAX_PER_IP, config.SIGNIN_WINDOW),
-    limitPerId: new RateLimiter(config.SIGNIN_MAX_PER_ID, config.SIGNIN_WINDOW),
+    signInThrottle: new SignInThrottle({
+      perIdAndAddress: config.SIGNIN_MAX_PER_ID,
+      perAddress: config.SIGNIN_MAX_PER_IP,
+      perIdTotal: config.SIGNIN_MAX_PER_ID_TOTAL,
+      windowMs: config.SIGNIN_WINDOW,
+    }),
     now: overrides.now ?? Date.now,
     secureCookies: security.secureCookies,
     trustedProxies: config.TRUSTED_PROXIES,

@@ -16,9 +16,17 @@ export const USAGE = `usage:
             [--capacity voice=1,chat=3,sms=5,email=5,total=8]
       password from env STAFF_PASSWORD, otherwise read from stdin (at least 12 characters);
       an existing id is updated (its password too when one is given)
+  staff disable <id>   the person can no longer sign in; their sessions end everywhere
+  staff enable <id>    lets a disabled person sign in again
+  staff remove <id>    takes the person off the roster; their sessions end everywhere
   staff list`;
 
-export type StaffCommand = { command: 'add'; member: Record<string, unknown> } | { command: 'list' };
+export type StaffCommand =
+  | { command: 'add'; member: Record<string, unknown> }
+  | { command: 'list' }
+  | { command: 'disable' | 'enable' | 'remove'; id: string };
+
+const ONE_ID = new Set(['disable', 'enable', 'remove']);
 
 const FLAGS = new Set(['id', 'name', 'role', 'tier', 'skills', 'languages', 'capacity']);
 
@@ -27,6 +35,12 @@ export function parseStaffArgs(argv: readonly string[]): StaffCommand {
   if (command === 'list') {
     if (rest.length) throw new UsageError('list takes no arguments');
     return { command: 'list' };
+  }
+  if (command && ONE_ID.has(command)) {
+    const [id, ...extra] = rest;
+    if (!id || id.startsWith('--')) throw new UsageError(`${command} needs a staff id`);
+    if (extra.length) throw new UsageError(`${command} takes one staff id`);
+    return { command: command as 'disable' | 'enable' | 'remove', id: id.trim().toLowerCase() };
   }
   if (command !== 'add') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   const values = new Map<string, string>();

@@ -1,4 +1,5 @@
-// The staff command: adds people to the roster (or updates them) and lists it.
+// The staff command: adds people to the roster (or updates them), disables, enables and removes
+// them, and lists it.
 //   npm run staff -- add --id ana --name "Ana Lopez" --role agent --tier 1 --skills billing:3 ...
 import { MongoClient } from 'mongodb';
 import { ZodError } from 'zod';
@@ -39,8 +40,22 @@ async function main(): Promise<number> {
     if (parsed.command === 'list') {
       for (const m of await roster.list()) {
         const skills = Object.entries(m.skills).map(([s, l]) => `${s}:${l}`).join(',');
-        process.stdout.write(`${m.id}\t${m.role}\ttier ${m.tier}\t${m.name}\t${skills}\t${m.languages.join(',')}\t${Object.entries(m.capacity).map(([c, n]) => `${c}=${n}`).join(',')}\n`);
+        const state = m.disabled ? '\tdisabled' : '';
+        process.stdout.write(`${m.id}\t${m.role}\ttier ${m.tier}\t${m.name}\t${skills}\t${m.languages.join(',')}\t${Object.entries(m.capacity).map(([c, n]) => `${c}=${n}`).join(',')}${state}\n`);
       }
+      return 0;
+    }
+    if (parsed.command !== 'add') {
+      const { id } = parsed;
+      if (parsed.command === 'disable') await roster.disable(id);
+      else if (parsed.command === 'enable') await roster.enable(id);
+      else await roster.remove(id);
+      const said = {
+        disable: `disabled ${id}: they can no longer sign in, and their sessions are ended`,
+        enable: `enabled ${id}`,
+        remove: `removed ${id} from the roster; their sessions are ended`,
+      };
+      process.stdout.write(`${said[parsed.command]}\n`);
       return 0;
     }
     const exists = (await roster.get(String(parsed.member.id))) !== null;

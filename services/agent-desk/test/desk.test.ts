@@ -153,6 +153,15 @@ describe('staff command arguments', () => {
     });
     expect(parseStaffArgs(['add', '--id', 'max', '--name', 'Max', '--role', 'expert'])).toMatchObject({ member: { tier: 2 } });
     expect(parseStaffArgs(['list'])).toEqual({ command: 'list' });
+    expect(parseStaffArgs(['disable', 'Ana'])).toEqual({ command: 'disable', id: 'ana' });
+    expect(parseStaffArgs(['enable', 'ana'])).toEqual({ command: 'enable', id: 'ana' });
+    expect(parseStaffArgs(['remove', 'ana'])).toEqual({ command: 'remove', id: 'ana' });
+  });
+
+  it('takes exactly one staff id to disable, enable or remove', () => {
+    expect(() => parseStaffArgs(['disable'])).toThrow('disable needs a staff id');
+    expect(() => parseStaffArgs(['remove', '--id', 'ana'])).toThrow('remove needs a staff id');
+    expect(() => parseStaffArgs(['enable', 'ana', 'bo'])).toThrow('enable takes one staff id');
   });
 
   it('says what is wrong with bad arguments', () => {

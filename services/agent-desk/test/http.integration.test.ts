@@ -1,6 +1,7 @@
 // Sign-in, CSRF, Origin, sign-out, expiry and sign-in limits over real HTTP and WebSocket,
 // with the roster and sessions in the real store.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -28,6 +29,7 @@ beforeAll(async () => {
       SESSION_TTL: '30m',
       SIGNIN_MAX_PER_ID: '3',
       SIGNIN_MAX_PER_IP: '8',
+      SIGNIN_MAX_PER_ID_TOTAL: '5',
       SIGNIN_WINDOW: '10m',
       // Nothing listens here: the desk must still sign people in and say routing is away.
       ROUTING_GRPC_ADDR: '127.0.0.1:9',
@@ -50,11 +52,42 @@ const origin = () => base;
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: origin(), ...headers }, body: JSON.stringify(body) });
 }
+/** A sign-in from a given loopback address (127.0.0.0/8 is all this machine), as from another client. */
+function signInFrom(address: string, id: string, password = PASSWORD): Promise<{ status: number; retryAfter: string | undefined; body: { error?: string } }> {
+  const payload = JSON.stringify({ id, password });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/api/sign-in`, { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', origin: origin(), 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: JSON.parse(text) as { error?: string } }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 async function signIn(id: string, password = PASSWORD) {
   const res = await post('/api/sign-in', { id, password });
   const body = (await res.json()) as { csrf: string; error?: string; warning?: string; staff: { role: string } };
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
   return { res, body, cookie };
+}
+
+/** Runs the staff command as a user would, against this test's roster. */
+function staff(args: string[], env: Record<string, string> = {}, stdin = '') {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/agent-desk/src/staff-cli.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', MONGODB_URI, STAFF_DB: database, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(stdin);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 describe('agent desk over HTTP', () => {
@@ -163,38 +196,40 @@ describe('agent desk over HTTP', () => {
     expect((await fetch(`${base}/api/me`, { headers: { cookie } })).status).toBe(401);
   });
 
-  it('limits sign-in attempts per staff id and per address', async () => {
+  it('throttles a guesser without locking the person out: per id and address, per address, per id overall', async () => {
     clock += 11 * 60_000; // a fresh window
-    for (let i = 0; i < 3; i++) expect((await signIn('ana', `wrong password ${i}`)).res.status).toBe(401);
-    // The fourth try is refused even with the right password, with the wait in Retry-After.
-    const limited = await signIn('ana');
-    expect(limited.res.status).toBe(429);
-    expect(Number(limited.res.headers.get('retry-after'))).toBeGreaterThan(500);
-    expect(limited.body.error).toMatch(/too many sign-in attempts/);
-    // Another id from the same address still works until the address's limit (8) is reached.
-    expect((await signIn('sue')).res.status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await signIn(`guess-${i}`, 'wrong password x')).res.status).toBe(401);
-    expect((await signIn('sue')).res.status).toBe(429);
+    const attacker = '127.0.0.11';
+    for (let i = 0; i < 3; i++) expect((await signInFrom(attacker, 'ana', `wrong password ${i}`)).status).toBe(401);
+    // The attacker's own guesses are throttled, even the right password, with the wait in Retry-After...
+    for (let i = 0; i < 20; i++) {
+      const limited = await signInFrom(attacker, 'ana', i === 19 ? PASSWORD : `wrong password x${i}`);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.retryAfter)).toBeGreaterThan(500);
+      expect(limited.body.error).toMatch(/too many sign-in attempts/);
+    }
+    // ...while Ana, from her own address, signs in.
+    expect((await signInFrom('127.0.0.12', 'ana')).status).toBe(200);
+
+    // One address guessing many ids stops at 8 failures, for every id.
+    for (let i = 0; i < 8; i++) expect((await signInFrom('127.0.0.13', `guess-${i}`, 'wrong password x')).status).toBe(401);
+    expect((await signInFrom('127.0.0.13', 'sue')).status).toBe(429);
+    expect((await signInFrom('127.0.0.14', 'sue')).status).toBe(200);
+
+    // Guesses at one id from many addresses: past 5 in all, only an address that has not failed
+    // for it may try; the rightful person from a clean address gets in.
+    for (const a of ['127.0.0.21', '127.0.0.22']) for (let i = 0; i < 2; i++) expect((await signInFrom(a, 'sue', 'wrong password y')).status).toBe(401);
+    expect((await signInFrom('127.0.0.23', 'sue', 'wrong password y')).status).toBe(401);
+    expect((await signInFrom('127.0.0.21', 'sue')).status).toBe(429);
+    expect((await signInFrom('127.0.0.24', 'sue', 'wrong password z')).status).toBe(401);
+    expect((await signInFrom('127.0.0.24', 'sue')).status).toBe(429);
+    expect((await signInFrom('127.0.0.25', 'sue')).status).toBe(200);
+
     clock += 11 * 60_000;
-    expect((await signIn('ana')).res.status).toBe(200);
+    expect((await signInFrom(attacker, 'ana')).status).toBe(200);
   });
 
   // Six runs of the command, each a Node process compiling TypeScript: slow on a loaded machine.
   it('adds and updates staff with the staff command, password from the environment or stdin', { timeout: 180_000 }, async () => {
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const staff = (args: string[], env: Record<string, string> = {}, stdin = '') =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'services/agent-desk/src/staff-cli.ts', ...args], {
-          cwd: root,
-          env: { PATH: process.env.PATH ?? '', MONGODB_URI, STAFF_DB: database, ...env },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.stdin.end(stdin);
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
     const added = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'agent', '--skills', 'billing:3,general:2', '--capacity', 'chat=2,total=6'], { STAFF_PASSWORD: 'bo password 123' });
     expect(added).toMatchObject({ code: 0, stdout: 'added bo (agent, tier 1)\n' });
     expect(await desk.roster.get('bo')).toMatchObject({ name: 'Bo Ek', tier: 1, skills: { billing: 3, general: 2 }, capacity: { voice: 1, chat: 2, sms: 5, email: 5, total: 6 } });
@@ -209,5 +244,77 @@ describe('agent desk over HTTP', () => {
     expect(await staff(['add', '--id', 'bo'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
     expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'agent'], { STAFF_PASSWORD: 'short' })).toMatchObject({ code: 1, stderr: 'staff: password must be at least 12 characters\n' });
     expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'service'], { STAFF_PASSWORD: 'long enough password' })).toMatchObject({ code: 1, stderr: expect.stringContaining('role service is for services') });
+  });
+
+  it('ends a person\'s sessions on every desk instance, live sockets too, when they are disabled, changed or removed', { timeout: 180_000 }, async () => {
+    clock += 16 * 60_000;
+    const otherCtx = testContext('agent-desk-b');
+    const other = await startAgentDesk(
+      otherCtx,
+      loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', AUTH_JWT_SECRET: SECRET, STAFF_DB: database, SESSION_CHECK_MS: '500', ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
+    );
+    try {
+      const bases = [base, `http://127.0.0.1:${other.port}`];
+      await desk.roster.upsert({ id: 'kim', name: 'Kim Lee', role: 'supervisor' }, PASSWORD);
+      /** Signs kim in on both instances and opens a live socket on each; resolves with their close codes. */
+      const openBoth = async () =>
+        Promise.all(
+          bases.map(async (b) => {
+            const res = await fetch(`${b}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: b }, body: JSON.stringify({ id: 'kim', password: PASSWORD }) });
+            expect(res.status).toBe(200);
+            const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+            const ws = new WebSocket(`${b.replace('http', 'ws')}/live`, { headers: { origin: b, cookie } });
+            await new Promise((resolve, reject) => ws.once('message', resolve).once('error', reject));
+            const closed = new Promise<{ code: number; at: number }>((resolve) => ws.once('close', (code) => resolve({ code, at: Date.now() })));
+            return { base: b, cookie, closed };
+          }),
+        );
+      const expectEnded = async (opened: Awaited<ReturnType<typeof openBoth>>, since: number) => {
+        for (const o of opened) {
+          const { code, at } = await o.closed;
+          expect(code).toBe(4001);
+          expect(at - since).toBeLessThan(5000);
+          // Each session is refused on both instances.
+          for (const b of bases) expect((await fetch(`${b}/api/me`, { headers: { cookie: o.cookie } })).status).toBe(401);
+        }
+      };
+
+      let opened = await openBoth();
+      const disabled = await staff(['disable', 'kim']);
+      expect(disabled).toMatchObject({ code: 0, stdout: 'disabled kim: they can no longer sign in, and their sessions are ended\n' });
+      await expectEnded(opened, Date.now() - 1000);
+      const refused = await signIn('kim');
+      expect(refused.res.status).toBe(403);
+      expect(refused.body.error).toBe('your account is disabled; ask a supervisor to enable it');
+      expect((await signIn('kim', 'not the password!!')).body.error).toBe('wrong id or password');
+      expect((await staff(['list'])).stdout).toMatch(/^kim\tsupervisor\ttier 1\tKim Lee\t.*\tdisabled$/m);
+      expect(await staff(['enable', 'kim'])).toMatchObject({ code: 0, stdout: 'enabled kim\n' });
+
+      // A new role ends the sessions made under the old one.
+      opened = await openBoth();
+      let since = Date.now();
+      await desk.roster.upsert({ id: 'kim', name: 'Kim Lee', role: 'agent' });
+      await expectEnded(opened, since);
+      expect((await signIn('kim')).body.staff).toMatchObject({ role: 'agent' });
+      await desk.roster.upsert({ id: 'kim', name: 'Kim Lee', role: 'supervisor' });
+
+      // So does a new password.
+      opened = await openBoth();
+      since = Date.now();
+      await desk.roster.upsert({ id: 'kim', name: 'Kim Lee', role: 'supervisor' }, 'kim new password 42');
+      await expectEnded(opened, since);
+      await desk.roster.upsert({ id: 'kim', name: 'Kim Lee', role: 'supervisor' }, PASSWORD);
+
+      opened = await openBoth();
+      const removed = await staff(['remove', 'kim']);
+      expect(removed).toMatchObject({ code: 0, stdout: 'removed kim from the roster; their sessions are ended\n' });
+      await expectEnded(opened, Date.now() - 1000);
+      expect((await staff(['list'])).stdout).not.toMatch(/^kim\t/m);
+      expect((await signIn('kim')).res.status).toBe(401);
+      expect(await staff(['remove', 'kim'])).toMatchObject({ code: 1, stderr: 'staff: no staff member kim\n' });
+      expect(await staff(['disable'])).toMatchObject({ code: 2, stderr: expect.stringContaining('disable needs a staff id') });
+    } finally {
+      await otherCtx.stop();
+    }
   });
 });

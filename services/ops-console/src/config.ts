@@ -20,9 +20,13 @@ export const opsConsoleConfig = {
   /** Secure session cookie and Strict-Transport-Security; unset, they are on when OPS_CONSOLE_ORIGIN is https. */
   OPS_CONSOLE_SECURE_COOKIE: optionalBool(),
   OPS_CONSOLE_HSTS: optionalBool(),
-  /** Sign-in attempts allowed per window, per staff id and per client address. */
+  /** Wrong passwords allowed per window for one staff id from one address, and from one address. */
   OPS_SIGNIN_MAX_PER_ID: positiveInt(5),
   OPS_SIGNIN_MAX_PER_IP: positiveInt(30),
+  /** Wrong passwords for one staff id from all addresses, after which only addresses that have not failed for it may try. */
+  OPS_SIGNIN_MAX_PER_ID_TOTAL: positiveInt(50),
+  /** How often an open live stream's session is checked again. */
+  OPS_SESSION_CHECK_MS: positiveInt(2000),
   OPS_SIGNIN_WINDOW_MS: durationMs(15 * 60_000),
   ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:50052'),
   /** The service level the charts compare against (routing's target, 0..1). */

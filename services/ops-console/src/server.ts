@@ -6,8 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
-import { SessionStore, StaffRoster, type Session } from '../../../libs/staff';
-import { RateLimiter } from '../../../libs/rate-limit';
+import { SessionStore, SignInThrottle, StaffRoster, type Session } from '../../../libs/staff';
 import { applyTransportSecurity, clientAddress as clientAddressOf, HttpError, originAllowed, readJson as readJsonBody, SECURITY_HEADERS, sendJson, staticFiles, transportSecurity } from '../../../libs/web';
 import { consoleRole } from './access';
 import { ReplayAudit } from './audit';
@@ -45,6 +44,15 @@ export interface OpsConsole {
   roster: StaffRoster;
 }
 
+/** The sign-in body: an id and a password, each a non-empty string of bounded length. */
+function parseSignIn(body: unknown): { id: string; password: string } {
+  const { id, password } = (typeof body === 'object' && body !== null ? body : {}) as { id?: unknown; password?: unknown };
+  if (typeof id !== 'string' || typeof password !== 'string' || !id.trim() || !password) throw new HttpError(400, 'id and password are required');
+  if (id.length > 64) throw new HttpError(400, 'id is longer than 64 characters');
+  if (password.length > 256) throw new HttpError(400, 'password is longer than 256 characters');
+  return { id: id.trim().toLowerCase(), password };
+}
+
 interface LiveEvent {
   record: DescribedRecord;
   receivedAt: number;
@@ -64,9 +72,13 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   const staffDb = staffClient.db(config.STAFF_DB);
   const roster = new StaffRoster(staffDb);
   const sessions = new SessionStore(staffDb, { app: 'ops-console', secret: config.sessionSecret, ttlMs: config.OPS_CONSOLE_SESSION_TTL_MS, now });
-  // Sign-in attempts per staff id and per client address (several people may share one), as agent-desk.
-  const limitPerId = new RateLimiter(config.OPS_SIGNIN_MAX_PER_ID, config.OPS_SIGNIN_WINDOW_MS);
-  const limitPerIp = new RateLimiter(config.OPS_SIGNIN_MAX_PER_IP, config.OPS_SIGNIN_WINDOW_MS);
+  // Wrong passwords per staff id and address, per address, and per id overall, as agent-desk.
+  const signInThrottle = new SignInThrottle({
+    perIdAndAddress: config.OPS_SIGNIN_MAX_PER_ID,
+    perAddress: config.OPS_SIGNIN_MAX_PER_IP,
+    perIdTotal: config.OPS_SIGNIN_MAX_PER_ID_TOTAL,
+    windowMs: config.OPS_SIGNIN_WINDOW_MS,
+  });
 
   const kafka = await connectKafka(ctx, config);
   // A plain client for the console's own throw-away consumers (no logs per rebalance).
@@ -170,20 +182,19 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
 
   const signIn = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     checkOrigin(req);
-    const body = (await readJson(req)) as { id?: unknown; password?: unknown };
-    if (typeof body.id !== 'string' || typeof body.password !== 'string' || !body.id || !body.password) throw new HttpError(400, 'id and password are required');
-    const id = body.id.trim().toLowerCase().slice(0, 64);
+    const { id, password } = parseSignIn(await readJson(req));
     const ip = clientAddress(req);
-    const ipAllowed = limitPerIp.take(ip, now());
-    const idAllowed = limitPerId.take(id, now());
-    if (!ipAllowed || !idAllowed) {
-      const wait = Math.max(limitPerIp.retryAfterMs(ip, now()), limitPerId.retryAfterMs(id, now()), 1000);
-      log.warn({ limit: ipAllowed ? 'id' : 'ip' }, 'ops console sign-in attempts limited');
+    const decision = signInThrottle.attempt(id, ip, now());
+    if (!decision.allowed) {
+      const wait = Math.max(decision.retryAfterMs, 1000);
+      log.warn({ limit: decision.limit }, 'ops console sign-in attempts limited');
       throw new HttpError(429, 'too many sign-in attempts; try again later', { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
-    const member = await roster.authenticate(id, body.password);
-    if (!member) throw new HttpError(401, 'wrong staff id or password');
-    limitPerId.reset(id);
+    const result = await roster.authenticate(id, password);
+    if (result.outcome === 'wrong') throw new HttpError(401, 'wrong staff id or password');
+    signInThrottle.succeeded(id, ip);
+    if (result.outcome === 'disabled') throw new HttpError(403, 'your account is disabled; ask a supervisor to enable it');
+    const member = result.member;
     if (!consoleRole(member.role)) {
       log.info({ staffId: member.id, role: member.role }, 'ops console sign-in refused for role');
       throw new HttpError(403, 'the ops console is for the ops and supervisor roles');
@@ -210,14 +221,20 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     for (const e of start) if (matchesFilter(e.record, filter)) send(e);
     const entry = { filter, role: session.consoleRole, send };
     streams.add(entry);
-    // Comments keep proxies from closing an idle stream; the session is checked again so
-    // signing out or expiry ends the stream too.
+    // The session is checked again every few seconds, so signing out, expiry, or the person
+    // being disabled, removed or changed on any instance ends the stream too; comments every
+    // 15 s keep proxies from closing an idle stream.
+    let checks = 0;
     const keepAlive = setInterval(() => {
+      checks++;
       void sessions.get(session.id).then(
-        (s) => (s ? res.write(': keep-alive\n\n') : res.end()),
+        (s) => {
+          if (!s) res.end();
+          else if ((checks * config.OPS_SESSION_CHECK_MS) % 15_000 < config.OPS_SESSION_CHECK_MS) res.write(': keep-alive\n\n');
+        },
         () => res.end(),
       );
-    }, 15_000);
+    }, config.OPS_SESSION_CHECK_MS);
     const close = () => {
       clearInterval(keepAlive);
       streams.delete(entry);

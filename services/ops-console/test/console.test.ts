@@ -61,21 +61,42 @@ describe('redaction', () => {
     expect((record.event as { subject: string }).subject).toContain('<script>');
   });
 
-  it('hides notes, replies and survey comments on conversation events but keeps routing reasons', () => {
+  it('hides notes, replies, survey comments and the routing reason\'s words, keeping its code', () => {
     const cases: [ConversationEvent['step'], string, string][] = [
       [{ $case: 'escalated', escalated: { fromAgentId: 'a1', note: 'customer is upset about X', queue: 'q', skill: 's', automatic: false } }, 'escalated', 'note'],
       [{ $case: 'transferred', transferred: { fromAgentId: 'a1', toAgentId: 'a2', toQueue: '', note: 'hand over' } }, 'transferred', 'note'],
       [{ $case: 'handedBack', handedBack: { expertAgentId: 'a3', note: 'done' } }, 'handedBack', 'note'],
       [{ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Dear Ada' } }, 'replied', 'text'],
       [{ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow' } }, 'surveyAnswered', 'comment'],
+      [{ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'moved to Lisbon, refund sent' } }, 'resolved', 'disposition'],
+      [{ $case: 'deliveryReported', deliveryReported: { outboundMessageId: 'o', delivered: false, errorCode: '550', detail: '550 5.1.1 <ada@example.com>: mailbox unavailable', permanent: true } }, 'deliveryReported', 'detail'],
     ];
     for (const [step, name, field] of cases) {
       const event = redactForRole(conversationEvent(step), 'ops').event as Record<string, any>;
       expect(event[name][field]).toBe(REDACTED);
-      expect(event.reason.text).toBe('longest idle agent');
+      expect(event.reason).toMatchObject({ code: 'x', text: REDACTED });
     }
     const survey = redactForRole(conversationEvent(cases[4]![0]), 'ops').event as Record<string, any>;
-    expect(survey.surveyAnswered.score).toBe(2);
+    expect(survey.surveyAnswered).toMatchObject({ score: 2, question: 'How did we do?' });
+    const delivery = redactForRole(conversationEvent(cases[6]![0]), 'ops').event as Record<string, any>;
+    expect(delivery.deliveryReported).toMatchObject({ outboundMessageId: 'o', errorCode: '550', permanent: true });
+    const resolvedForSupervisor = redactForRole(conversationEvent(cases[5]![0]), 'supervisor').event as Record<string, any>;
+    expect(resolvedForSupervisor.resolved.disposition).toBe('moved to Lisbon, refund sent');
+  });
+
+  it('hides an MMS\'s media addresses and phone numbers, and every text field it does not know', () => {
+    const mms = ContactReceived.fromPartial({
+      contactId: 'sms-SM1', conversationId: 'conv-2', channel: Channel.CHANNEL_SMS, receivedAt: new Date(0),
+      sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' }, recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+441134960000' },
+      externalId: 'SM1', text: 'see photo',
+      attachments: [{ name: 'media-0', contentType: 'image/jpeg', storageRef: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM1/Media/ME1' }],
+    });
+    const shown = redactForRole(describeRecord(raw(topics.contactInbound.name, 'conv-2', Buffer.from(ContactReceived.encode(mms).finish()))), 'ops');
+    const text = JSON.stringify(shown);
+    for (const secret of ['7700900123', '1134960000', 'twilio.com', 'ME1', 'see photo']) expect(text).not.toContain(secret);
+    expect(shown.event).toMatchObject({ channel: 'CHANNEL_SMS', receivedAt: '1970-01-01T00:00:00.000Z', attachments: [{ contentType: 'image/jpeg', storageRef: REDACTED }] });
+    // A field no schema has yet is redacted, not shown.
+    expect(redactForRole({ ...shown, event: { conversationId: 'c', futureField: 'Ada', nested: { note2: 'x' } } }, 'ops').event).toEqual({ conversationId: 'c', futureField: REDACTED, nested: { note2: REDACTED } });
   });
 
   it('withholds a dead letter\'s bytes from ops on the live stream when they decode into a message', () => {

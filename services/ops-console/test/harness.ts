@@ -1,5 +1,6 @@
 // Starts the console in-process against the real broker and store, with its own databases and
 // a roster of one person per role.
+import http from 'node:http';
 import type { IHeaders } from 'kafkajs';
 import { DEAD_LETTER_TOPIC } from '../../../libs/kafka';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
@@ -96,4 +97,18 @@ export async function signIn(base: string, id: string, password = PASSWORD): Pro
   const setCookie = res.headers.get('set-cookie');
   if (res.status !== 200 || !setCookie) return { status: res.status, body };
   return { status: res.status, body, session: { cookie: setCookie.split(';')[0]!, csrf: String(body.csrfToken), role: String(body.role) } };
+}
+
+/** A sign-in from a given loopback address (all of 127.0.0.0/8 is this machine), as from another client. */
+export function signInFrom(base: string, address: string, id: string, password = PASSWORD): Promise<{ status: number; body: Record<string, unknown>; cookie?: string }> {
+  const payload = JSON.stringify({ id, password });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/api/sign-in`, { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', origin: base, 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
