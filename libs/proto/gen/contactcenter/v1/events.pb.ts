@@ -148,6 +148,11 @@ export enum OutboundKind {
   OUTBOUND_KIND_SURVEY = 7,
   /** OUTBOUND_KIND_CONNECT_CALL - A call to be bridged to an agent (voice). */
   OUTBOUND_KIND_CONNECT_CALL = 8,
+  /**
+   * OUTBOUND_KIND_VERIFICATION_CODE - A one-time code proving that the recipient controls the address (email channel only);
+   * sent as a plain mail, never threaded into a conversation.
+   */
+  OUTBOUND_KIND_VERIFICATION_CODE = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -180,6 +185,9 @@ export function outboundKindFromJSON(object: any): OutboundKind {
     case 8:
     case "OUTBOUND_KIND_CONNECT_CALL":
       return OutboundKind.OUTBOUND_KIND_CONNECT_CALL;
+    case 9:
+    case "OUTBOUND_KIND_VERIFICATION_CODE":
+      return OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -207,6 +215,8 @@ export function outboundKindToJSON(object: OutboundKind): string {
       return "OUTBOUND_KIND_SURVEY";
     case OutboundKind.OUTBOUND_KIND_CONNECT_CALL:
       return "OUTBOUND_KIND_CONNECT_CALL";
+    case OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE:
+      return "OUTBOUND_KIND_VERIFICATION_CODE";
     case OutboundKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -287,7 +297,11 @@ export interface ContactReceived {
   /** The earlier thread quoted below the new text, if any. */
   quotedText: string;
   attachments: Attachment[];
-  /** Further identities the customer offered (a chat visitor's email, for example). */
+  /**
+   * Further identities the channel has verified belong to the sender (a chat visitor's email
+   * proven with a one-time code mailed to it, for example). Consumers may link them to the
+   * sender's customer. Never what the sender merely typed: that is a claimed identity.
+   */
   identityHints: Identity[];
   /** BCP 47 language tag when known. */
   language: string;
@@ -295,6 +309,12 @@ export interface ContactReceived {
   externalId: string;
   /** Channel-specific facts (In-Reply-To, References, Twilio numbers...). */
   channelMetadata: { [key: string]: string };
+  /**
+   * What the sender says about themselves and nobody verified (an email or phone number typed
+   * into the chat widget, for example): shown to agents as "says they are", never used to find,
+   * link or merge a customer.
+   */
+  claimedIdentities: Identity[];
 }
 
 export interface ContactReceived_ChannelMetadataEntry {
@@ -526,6 +546,7 @@ function createBaseContactReceived(): ContactReceived {
     language: "",
     externalId: "",
     channelMetadata: {},
+    claimedIdentities: [],
   };
 }
 
@@ -585,6 +606,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     globalThis.Object.entries(message.channelMetadata).forEach(([key, value]: [string, string]) => {
       ContactReceived_ChannelMetadataEntry.encode({ key: key as any, value }, writer.uint32(146).fork()).join();
     });
+    for (const v of message.claimedIdentities) {
+      Identity.encode(v!, writer.uint32(154).fork()).join();
+    }
     return writer;
   },
 
@@ -748,6 +772,14 @@ export const ContactReceived: MessageFns<ContactReceived> = {
             }
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.claimedIdentities.push(Identity.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -844,6 +876,11 @@ export const ContactReceived: MessageFns<ContactReceived> = {
           {},
         )
         : {},
+      claimedIdentities: globalThis.Array.isArray(object?.claimedIdentities)
+        ? object.claimedIdentities.map((e: any) => Identity.fromJSON(e))
+        : globalThis.Array.isArray(object?.claimed_identities)
+        ? object.claimed_identities.map((e: any) => Identity.fromJSON(e))
+        : [],
     };
   },
 
@@ -909,6 +946,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
         });
       }
     }
+    if (message.claimedIdentities?.length) {
+      obj.claimedIdentities = message.claimedIdentities.map((e) => Identity.toJSON(e));
+    }
     return obj;
   },
 
@@ -947,6 +987,7 @@ export const ContactReceived: MessageFns<ContactReceived> = {
       },
       {},
     );
+    message.claimedIdentities = object.claimedIdentities?.map((e) => Identity.fromPartial(e)) || [];
     return message;
   },
 };
