@@ -73,7 +73,7 @@ describe('view models', () => {
     const reply = historyItem({ ...base, entryId: 'event:e2', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, occurredAt: new Date(3000), text: 'hi', agentId: 'ana' });
     const live = contactItem({
       contactId: 'm1', conversationId: 'c1', channel: Channel.CHANNEL_EMAIL, kind: 1, receivedAt: new Date(1000), sender: undefined, senderDisplayName: '', recipient: undefined,
-      newConversation: true, conversationReference: '', subject: '', text: 'hello', quotedText: '', identityHints: [], language: '', externalId: '', channelMetadata: {},
+      newConversation: true, conversationReference: '', subject: '', text: 'hello', quotedText: '', identityHints: [], claimedIdentities: [], language: '', externalId: '', channelMetadata: {},
       attachments: [{ name: 'invoice.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: '', storageRef: '' }],
     });
     const items = timeline([reply, first, queued, live]);
@@ -88,7 +88,7 @@ describe('view models', () => {
   it('builds the customer card with flags, reasons, account and recent conversations', () => {
     const card = customerCard({
       customer: {
-        customerId: 'cu1', displayName: 'Carla Diaz', accountId: 'acc1', mergedInto: '', createdAt: undefined,
+        customerId: 'cu1', displayName: 'Carla Diaz', accountId: 'acc1', mergedInto: '', createdAt: undefined, claimedIdentities: [],
         identities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' }, { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '42', namespace: 'crm' }],
         flags: [
           { kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE, setBy: '', setAt: undefined },

@@ -71,6 +71,7 @@ export function contact(conversationId: string, text: string) {
     quotedText: '',
     attachments: [],
     identityHints: [],
+    claimedIdentities: [],
     language: 'en',
     externalId: uniqueId('ext'),
     channelMetadata: {},
