@@ -74,8 +74,13 @@ function normaliseAll(
 
 /** The customer's claims after new ones: newest last, no repeats, at most MAX_CLAIMS_PER_CUSTOMER. */
 export function withClaims(existing: NormalisedIdentity[], added: NormalisedIdentity[]): NormalisedIdentity[] {
-  const keys = new Set(added.map(identityKey));
-  return [...existing.filter((c) => !keys.has(identityKey(c))), ...added].slice(-MAX_CLAIMS_PER_CUSTOMER);
+  const byKey = new Map<string, NormalisedIdentity>();
+  // A repeated claim moves to the end: the newest say is the one kept last.
+  for (const c of [...existing, ...added]) {
+    byKey.delete(identityKey(c));
+    byKey.set(identityKey(c), c);
+  }
+  return [...byKey.values()].slice(-MAX_CLAIMS_PER_CUSTOMER);
 }
 
 /** Claims an agent still needs to read as claims: one the customer has since verified is an identity. */
