@@ -10,7 +10,7 @@ export const REDACTED = '[redacted]';
 /** Fields that hold what a customer or agent wrote, wherever they appear in an event. */
 const CONTENT_KEYS = new Set(['subject', 'text', 'quotedText', 'note', 'comment', 'senderDisplayName', 'channelMetadata']);
 /** Customer identities (addresses, phone numbers): the `value` of these objects. */
-const IDENTITY_KEYS = new Set(['sender', 'recipient', 'identityHints']);
+const IDENTITY_KEYS = new Set(['sender', 'recipient', 'identityHints', 'claimedIdentities']);
 /** Written by the pipeline, not by people: kept although the key name says "text". */
 const KEPT_PATHS = new Set(['reason.text']);
 
