@@ -349,12 +349,15 @@ function renderTimeline(c) {
 function renderCard(card) {
   if (!card) {
     $('card-name').textContent = 'Customer record loading…';
+    $('card-name-note').hidden = true;
     for (const id of ['card-badges', 'card-identities', 'card-claims', 'card-flags', 'card-recent']) $(id).replaceChildren();
     $('card-account-box').hidden = true;
     $('card-count').textContent = '';
     return;
   }
   $('card-name').textContent = card.name;
+  $('card-name-note').textContent = card.nameNote;
+  $('card-name-note').hidden = !card.nameNote;
   $('card-badges').replaceChildren(...badgeList(card.badges).childNodes);
   $('card-identities').replaceChildren(...card.identities.map((i) => el('li', { class: 'verified', text: i.label })));
   // What the customer only typed: shown as a claim, in words, never as one of their identities.

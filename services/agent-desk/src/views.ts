@@ -175,6 +175,8 @@ export function timeline(entries: readonly TimelineItem[]): TimelineItem[] {
 export interface CustomerCard {
   customerId: string;
   name: string;
+  /** Set when the name is only what a chat visitor typed (no other identity vouches for it). */
+  nameNote: string;
   /** Identities a channel authenticated, a code proved or staff linked. */
   identities: { kind: string; value: string; verified: true; label: string }[];
   /** What the customer only said about themselves: never the record of whoever that names. */
@@ -225,6 +227,7 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
   return {
     customerId: c.customerId,
     name: c.displayName || 'Unknown customer',
+    nameNote: c.displayName && c.identities.length > 0 && c.identities.every((i) => i.kind === IdentityKind.IDENTITY_KIND_CHAT_VISITOR) ? 'name as typed in the chat (not verified)' : '',
     identities: c.identities.map((i) => {
       const kind = IDENTITY_WORDS[i.kind] ?? 'id';
       const value = i.kind === IdentityKind.IDENTITY_KIND_OTHER && i.namespace ? `${i.namespace}/${i.value}` : i.value;

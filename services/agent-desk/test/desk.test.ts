@@ -105,6 +105,7 @@ describe('view models', () => {
       { kind: 'other', value: 'crm/42', verified: true, label: 'other: crm/42 (verified)' },
     ]);
     expect(card.claims).toEqual([]);
+    expect(card.nameNote).toBe('');
     expect(card.flags[0]).toEqual({ kind: 'regular', label: 'Regular customer', on: true, reason: '3 conversations in the last 90 days', source: 'rule' });
     expect(card.badges.map((b) => b.kind)).toEqual(['institutional', 'regular']);
     expect(card.account).toMatchObject({ name: 'Acme', managerAgentId: 'max' });
@@ -127,6 +128,8 @@ describe('view models', () => {
       conversationsLast90Days: 1,
     })!;
     expect(card.identities.map((i) => i.label)).toEqual(['chat visitor: v_1 (verified)']);
+    // Nothing but the chat vouches for the name either.
+    expect(card.nameNote).toBe('name as typed in the chat (not verified)');
     expect(card.claims).toEqual([
       { kind: 'email', value: 'vera@x.test', verified: false, label: 'says they are vera@x.test (not verified)' },
       { kind: 'phone', value: '<img src=x onerror=alert(1)>\u0007', verified: false, label: 'says they are <img src=x onerror=alert(1)> (not verified)' },
