@@ -193,8 +193,14 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
         });
       case 'verify-code':
         return handleVerification(session, async () => {
-          session.verifiedEmail = await verifier.checkCode(claims, frame.code);
-          return { type: 'verified', email: session.verifiedEmail };
+          const email = await verifier.checkCode(claims, frame.code);
+          // Every open tab of this conversation here publishes it from now on.
+          for (const s of byConversation.get(claims.conversationId) ?? []) {
+            s.verifiedEmail = email;
+            if (s !== session) send(s, { type: 'verified', email });
+          }
+          session.verifiedEmail = email;
+          return { type: 'verified', email };
         });
       case 'message':
         return handleMessage(session, claims, frame.clientMessageId, frame.text);

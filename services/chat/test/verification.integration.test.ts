@@ -65,8 +65,13 @@ describe('chat email verification', () => {
 
     v.send({ type: 'verify-code', code: other(code) });
     expect(await v.next((f) => f.type === 'error' && f.code === 'code-wrong')).toMatchObject({ triesLeft: 4, message: 'That code is not right; 4 tries left.' });
+    const tab = await visitor({ token: v.token });
     v.send({ type: 'verify-code', code: `${code.slice(0, 3)} ${code.slice(3)}` });
     expect(await v.next((f) => f.type === 'verified')).toEqual({ type: 'verified', email: address });
+    // Another open tab of the same chat hears it, and its messages carry the proven address too.
+    expect(await tab.next((f) => f.type === 'verified')).toEqual({ type: 'verified', email: address });
+    tab.send({ type: 'message', clientMessageId: 'tab', text: 'from the other tab' });
+    expect((await contactOf(tab, 'tab')).identityHints).toEqual([{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' }]);
     v.send({ type: 'message', clientMessageId: 'after', text: 'it is me' });
     const after = await contactOf(v, 'after');
     expect(after.identityHints).toEqual([{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' }]);
