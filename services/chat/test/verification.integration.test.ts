@@ -5,14 +5,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { topics } from '../../../libs/kafka';
 import { Channel, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
-import { MONGODB_URI, recordTopics, uniqueId } from '../../../libs/testing';
-import { DATABASE, dropChatCollections, startInstance, Visitor, type Instance } from './helpers';
+import pino from 'pino';
+import { MONGODB_URI, recordTopics, testContext, uniqueId } from '../../../libs/testing';
+import { startChat } from '../src/service';
+import { chatConfig, DATABASE, dropChatCollections, Visitor, type Instance } from './helpers';
 
 describe('chat email verification', () => {
   const prefix = uniqueId('chatverify').replace(/-/g, '_');
   let chat: Instance;
   let recorder: Awaited<ReturnType<typeof recordTopics>>;
   const open: Visitor[] = [];
+  /** Everything the service logs, at debug: no code and no address may be in it. */
+  const logLines: string[] = [];
+  const codesSent: string[] = [];
   const visitor = async (hello: Record<string, unknown> = {}) => {
     const v = await Visitor.start(chat.url, hello);
     open.push(v);
@@ -24,14 +29,20 @@ describe('chat email verification', () => {
     await recorder.waitFor(() => records().length >= nth);
     return records()[nth - 1]!;
   };
-  const codeIn = (m: OutboundMessage) => /Your code is (\d{6})\./.exec(m.text)![1]!;
+  const codeIn = (m: OutboundMessage) => {
+    const code = /Your code is (\d{6})\./.exec(m.text)![1]!;
+    codesSent.push(code);
+    return code;
+  };
   const other = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
   const contactOf = async (v: Visitor, clientMessageId: string) =>
     ContactReceived.decode((await recorder.waitFor((r) => r.topic === topics.contactInbound.name && (r.headers.ce_id ?? '').endsWith(`:${clientMessageId}`) && ContactReceived.decode(r.message.value!).conversationId === v.conversationId)).message.value!);
 
   beforeAll(async () => {
     recorder = await recordTopics([topics.contactInbound.name, topics.outbound.name]);
-    chat = await startInstance(prefix, { CHAT_VERIFY_CODES_PER_CONVERSATION_HOUR: '3', CHAT_VERIFY_CODES_PER_ADDRESS_DAY: '4', CHAT_RATE_BURST: '40' });
+    const ctx = { ...testContext('chat'), logger: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }) };
+    const service = await startChat(ctx, chatConfig({ CHAT_VERIFY_CODES_PER_CONVERSATION_HOUR: '3', CHAT_VERIFY_CODES_PER_ADDRESS_DAY: '4', CHAT_RATE_BURST: '40', LOG_LEVEL: 'debug' }), { collectionPrefix: prefix });
+    chat = { ctx, chat: service, url: `ws://127.0.0.1:${service.port}/chat` };
   });
 
   afterAll(async () => {
@@ -134,5 +145,14 @@ describe('chat email verification', () => {
     expect(await v.next((f) => f.type === 'error')).toEqual({ type: 'error', code: 'invalid-frame', message: 'email: email is not a valid email address' });
     v.send({ type: 'verify-code', code: '12ab56' });
     expect(await v.next((f) => f.type === 'error' && f.message.startsWith('code'))).toMatchObject({ code: 'invalid-frame', message: 'code: code must be the 6 digits from the mail' });
+  });
+
+  it('logs neither a code nor an address', () => {
+    expect(codesSent.length).toBeGreaterThan(0);
+    expect(logLines.length).toBeGreaterThan(0);
+    const log = logLines.join('');
+    // As a word of its own: ids in the log (hex, base64url) may hold six digits by chance.
+    for (const code of codesSent) expect(log).not.toMatch(new RegExp(`(?<![0-9A-Za-z_-])${code}(?![0-9A-Za-z_-])`));
+    expect(log).not.toMatch(/@example\.com/i);
   });
 });
