@@ -77,7 +77,7 @@ describe('customer-record service', () => {
     h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, recentConversations: 10, conversationId }, role);
   const regular = (c: Customer | undefined) => c?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
 
-  it('email, then SMS, then chat giving the same email: one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
+  it('email, then SMS, then chat with the same email proven by a code (an identity hint): one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
     const person = uniqueId('ana');
     const mobile = randomPhone();
     const start = Date.now() - 30 * DAY;
