@@ -350,14 +350,20 @@ function renderTimeline(c) {
 function renderCard(card) {
   if (!card) {
     $('card-name').textContent = 'Customer record loading…';
-    for (const id of ['card-badges', 'card-identities', 'card-flags', 'card-recent']) $(id).replaceChildren();
+    $('card-name-note').hidden = true;
+    for (const id of ['card-badges', 'card-identities', 'card-claims', 'card-flags', 'card-recent']) $(id).replaceChildren();
     $('card-account-box').hidden = true;
     $('card-count').textContent = '';
     return;
   }
   $('card-name').textContent = card.name;
+  $('card-name-note').textContent = card.nameNote;
+  $('card-name-note').hidden = !card.nameNote;
   $('card-badges').replaceChildren(...badgeList(card.badges).childNodes);
-  $('card-identities').replaceChildren(...card.identities.map((i) => el('li', { text: `${i.kind}: ${i.value}` })));
+  $('card-identities').replaceChildren(...card.identities.map((i) => el('li', { class: 'verified', text: i.label })));
+  // What the customer only typed: shown as a claim, in words, never as one of their identities.
+  $('card-claims').replaceChildren(...card.claims.map((c) => el('li', { class: 'claim', text: c.label })));
+  $('card-claims-box').hidden = card.claims.length === 0;
   $('card-flags').replaceChildren(...card.flags.map((f) => el('li', { class: f.on ? 'flag-on' : 'flag-off', text: `${f.label}: ${f.on ? 'yes' : 'no'} — ${f.reason}${f.source ? ` (${f.source})` : ''}` })));
   $('card-account-box').hidden = !card.account;
   $('card-account').textContent = card.account ? `${card.account.name}${card.account.managerAgentId ? ` · account manager ${card.account.managerAgentId}` : ''}${card.account.vip ? ' · VIP' : ''}${card.account.institutional ? ' · institutional' : ''}` : '';

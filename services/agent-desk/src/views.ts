@@ -199,7 +199,12 @@ export function timeline(entries: readonly TimelineItem[]): TimelineItem[] {
 export interface CustomerCard {
   customerId: string;
   name: string;
-  identities: { kind: string; value: string }[];
+  /** Set when the name is only what a chat visitor typed (no other identity vouches for it). */
+  nameNote: string;
+  /** Identities a channel authenticated, a code proved or staff linked. */
+  identities: { kind: string; value: string; verified: true; label: string }[];
+  /** What the customer only said about themselves: never the record of whoever that names. */
+  claims: { kind: string; value: string; verified: false; label: string }[];
   flags: { kind: BadgeKind; label: string; on: boolean; reason: string; source: string }[];
   badges: Badge[];
   account: { id: string; name: string; managerAgentId: string; vip: boolean; institutional: boolean } | null;
@@ -228,6 +233,11 @@ const FLAG_SOURCES: Partial<Record<FlagSource, string>> = {
   [FlagSource.FLAG_SOURCE_ACCOUNT]: 'account',
 };
 
+/** How a claim reads on the card; the page sets it as text, so markup in it stays text. */
+export function claimLabel(value: string): string {
+  return `says they are ${value.replace(/[\u0000-\u001F\u007F]/g, '').slice(0, 254)} (not verified)`;
+}
+
 export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | null {
   const c = ctx.customer;
   if (!c) return null;
@@ -241,7 +251,13 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
   return {
     customerId: c.customerId,
     name: c.displayName || 'Unknown customer',
-    identities: c.identities.map((i) => ({ kind: IDENTITY_WORDS[i.kind] ?? 'id', value: i.kind === IdentityKind.IDENTITY_KIND_OTHER && i.namespace ? `${i.namespace}/${i.value}` : i.value })),
+    nameNote: c.displayName && c.identities.length > 0 && c.identities.every((i) => i.kind === IdentityKind.IDENTITY_KIND_CHAT_VISITOR) ? 'name as typed in the chat (not verified)' : '',
+    identities: c.identities.map((i) => {
+      const kind = IDENTITY_WORDS[i.kind] ?? 'id';
+      const value = i.kind === IdentityKind.IDENTITY_KIND_OTHER && i.namespace ? `${i.namespace}/${i.value}` : i.value;
+      return { kind, value, verified: true as const, label: `${kind}: ${value} (verified)` };
+    }),
+    claims: (c.claimedIdentities ?? []).map((i) => ({ kind: IDENTITY_WORDS[i.kind] ?? 'id', value: i.value, verified: false as const, label: claimLabel(i.value) })),
     flags,
     badges: badges(on),
     account: ctx.account

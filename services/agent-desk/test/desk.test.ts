@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +74,7 @@ describe('view models', () => {
     const reply = historyItem({ ...base, entryId: 'event:e2', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, occurredAt: new Date(3000), text: 'hi', agentId: 'ana' });
     const live = contactItem({
       contactId: 'm1', conversationId: 'c1', channel: Channel.CHANNEL_EMAIL, kind: 1, receivedAt: new Date(1000), sender: undefined, senderDisplayName: '', recipient: undefined,
-      newConversation: true, conversationReference: '', subject: '', text: 'hello', quotedText: '', identityHints: [], language: '', externalId: '', channelMetadata: {},
+      newConversation: true, conversationReference: '', subject: '', text: 'hello', quotedText: '', identityHints: [], claimedIdentities: [], language: '', externalId: '', channelMetadata: {},
       attachments: [{ name: 'invoice.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: '', storageRef: '' }],
     });
     const items = timeline([reply, first, queued, live]);
@@ -88,7 +89,7 @@ describe('view models', () => {
   it('builds the customer card with flags, reasons, account and recent conversations', () => {
     const card = customerCard({
       customer: {
-        customerId: 'cu1', displayName: 'Carla Diaz', accountId: 'acc1', mergedInto: '', createdAt: undefined,
+        customerId: 'cu1', displayName: 'Carla Diaz', accountId: 'acc1', mergedInto: '', createdAt: undefined, claimedIdentities: [],
         identities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' }, { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '42', namespace: 'crm' }],
         flags: [
           { kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE, setBy: '', setAt: undefined },
@@ -99,12 +100,44 @@ describe('view models', () => {
       recentConversations: [{ conversationId: 'c0', channel: Channel.CHANNEL_SMS, subject: 'Wrong size', startedAt: new Date(5), lastActivityAt: undefined, status: 'resolved', lastAgentId: 'ana', messageCount: 2 }],
       conversationsLast90Days: 3,
     })!;
-    expect(card.identities).toEqual([{ kind: 'email', value: 'carla@x.test' }, { kind: 'other', value: 'crm/42' }]);
+    expect(card.identities).toEqual([
+      { kind: 'email', value: 'carla@x.test', verified: true, label: 'email: carla@x.test (verified)' },
+      { kind: 'other', value: 'crm/42', verified: true, label: 'other: crm/42 (verified)' },
+    ]);
+    expect(card.claims).toEqual([]);
+    expect(card.nameNote).toBe('');
     expect(card.flags[0]).toEqual({ kind: 'regular', label: 'Regular customer', on: true, reason: '3 conversations in the last 90 days', source: 'rule' });
     expect(card.badges.map((b) => b.kind)).toEqual(['institutional', 'regular']);
     expect(card.account).toMatchObject({ name: 'Acme', managerAgentId: 'max' });
     expect(card.recent[0]).toMatchObject({ channel: 'sms', subject: 'Wrong size', status: 'resolved', startedAt: 5 });
     expect(customerCard({ customer: undefined, account: undefined, recentConversations: [], conversationsLast90Days: 0 })).toBeNull();
+  });
+
+  it('shows what a chat visitor only typed as "says they are … (not verified)", as text, beside their own identity', () => {
+    const card = customerCard({
+      customer: {
+        customerId: 'cu2', displayName: 'Vera', accountId: '', mergedInto: '', createdAt: undefined, flags: [],
+        identities: [{ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v_1', namespace: '' }],
+        claimedIdentities: [
+          { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'vera@x.test', namespace: '' },
+          { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '<img src=x onerror=alert(1)>\u0007', namespace: '' },
+        ],
+      },
+      account: undefined,
+      recentConversations: [],
+      conversationsLast90Days: 1,
+    })!;
+    expect(card.identities.map((i) => i.label)).toEqual(['chat visitor: v_1 (verified)']);
+    // Nothing but the chat vouches for the name either.
+    expect(card.nameNote).toBe('name as typed in the chat (not verified)');
+    expect(card.claims).toEqual([
+      { kind: 'email', value: 'vera@x.test', verified: false, label: 'says they are vera@x.test (not verified)' },
+      { kind: 'phone', value: '<img src=x onerror=alert(1)>\u0007', verified: false, label: 'says they are <img src=x onerror=alert(1)> (not verified)' },
+    ]);
+    // The page puts the label in as text (textContent), so the markup is shown, never parsed.
+    const app = readFileSync(new URL('../public/app.js', import.meta.url), 'utf8');
+    expect(app).toContain("el('li', { class: 'claim', text: c.label })");
+    expect(app).toMatch(/function el\([^)]*\)[\s\S]{0,400}textContent/);
   });
 
   it('shapes agents and queues for the supervisor, busiest queue first', () => {

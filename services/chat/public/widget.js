@@ -40,6 +40,8 @@
     '.ccw-visitor{background:#dbeafe;margin-left:auto!important}.ccw-agent{background:#f3f4f6}.ccw-system{background:transparent;color:#555;font-style:italic;max-width:100%!important}.ccw-pending{opacity:.6}' +
     '.ccw-form{display:flex;gap:.5rem;padding:.5rem;border-top:1px solid #ddd}.ccw-form input{flex:1;min-width:0;font-size:16px;padding:.5rem;border:1px solid #888;border-radius:.25rem}' +
     '.ccw-form button,.ccw-survey button{font-size:16px;padding:.5rem .75rem;border-radius:.25rem;border:1px solid #1a56db;background:#1a56db;color:#fff;cursor:pointer}' +
+    '.ccw-verify{padding:.25rem .75rem;border-top:1px solid #ddd;font-size:.875rem}.ccw-verify form{display:flex;gap:.5rem;align-items:center;margin:.25rem 0}.ccw-verify form[hidden]{display:none}' +
+    '.ccw-verify input{flex:1;min-width:0;font-size:16px;padding:.375rem;border:1px solid #888;border-radius:.25rem}.ccw-verify button{font-size:.875rem;padding:.375rem .5rem;border-radius:.25rem;border:1px solid #1a56db;background:#fff;color:#1a56db;cursor:pointer}' +
     '.ccw-survey{display:flex;gap:.25rem;padding:.25rem .75rem;flex-wrap:wrap}.ccw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}';
   document.head.appendChild(css);
 
@@ -52,12 +54,24 @@
   var status = el('p', { class: 'ccw-status', role: 'status', 'aria-live': 'polite', 'data-ccw': 'status' }, 'Connecting\u2026');
   var log = el('ol', { class: 'ccw-log', 'aria-live': 'polite', 'aria-label': 'Conversation', 'data-ccw': 'log' });
   var survey = el('div', { class: 'ccw-survey', role: 'group', 'aria-label': 'Rate this chat from 1 to 5', hidden: '' });
+  // Proving an email: a code is mailed to the address and typed here. Until then the address
+  // is only what the visitor says, and the agent sees it that way.
+  var verify = el('div', { class: 'ccw-verify', 'data-ccw': 'verify' });
+  var verifyOpen = el('button', { type: 'button', 'data-ccw': 'verify-open' }, 'Verify your email');
+  var emailForm = el('form', { hidden: '', 'aria-label': 'Email to verify' });
+  var emailInput = el('input', { id: 'ccw-verify-email', type: 'email', autocomplete: 'email', maxlength: '254', 'aria-label': 'Your email address', placeholder: 'you@example.com' });
+  emailForm.appendChild(emailInput); emailForm.appendChild(el('button', { type: 'submit' }, 'Send code'));
+  var codeForm = el('form', { hidden: '', 'aria-label': 'Confirm the code' });
+  var codeInput = el('input', { id: 'ccw-verify-code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '9', 'aria-label': 'Code from the mail', placeholder: '6-digit code' });
+  codeForm.appendChild(codeInput); codeForm.appendChild(el('button', { type: 'submit' }, 'Confirm'));
+  var verifyStatus = el('p', { role: 'status', 'aria-live': 'polite', 'data-ccw': 'verify-status', style: 'margin:.25rem 0' });
+  verify.appendChild(verifyOpen); verify.appendChild(emailForm); verify.appendChild(codeForm); verify.appendChild(verifyStatus);
   var form = el('form', { class: 'ccw-form' });
   var label = el('label', { for: 'ccw-input', class: 'ccw-sr' }, 'Your message');
   var input = el('input', { id: 'ccw-input', type: 'text', autocomplete: 'off', maxlength: '4000', placeholder: 'Type a message\u2026' });
   var send = el('button', { type: 'submit' }, 'Send');
   form.appendChild(label); form.appendChild(input); form.appendChild(send);
-  panel.appendChild(head); panel.appendChild(status); panel.appendChild(log); panel.appendChild(survey); panel.appendChild(form);
+  panel.appendChild(head); panel.appendChild(status); panel.appendChild(log); panel.appendChild(survey); panel.appendChild(verify); panel.appendChild(form);
   document.body.appendChild(button); document.body.appendChild(panel);
 
   function toggle(open) {
@@ -106,6 +120,29 @@
     state.outbox.forEach(function (m) { if (!sending[m.clientMessageId]) { sending[m.clientMessageId] = true; transmit({ type: 'message', clientMessageId: m.clientMessageId, text: m.text }); } });
   }
 
+  var VERIFY_ERRORS = { 'verification-limit': 1, 'no-code': 1, 'code-expired': 1, 'code-wrong': 1, 'too-many-tries': 1 };
+  var verifying = false;
+  verifyOpen.addEventListener('click', function () { verifyOpen.hidden = true; emailForm.hidden = false; emailInput.focus(); });
+  emailForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var email = emailInput.value.trim();
+    if (!email) return;
+    verifying = true;
+    verifyStatus.textContent = transmit({ type: 'verify-email', email: email }) ? 'Sending a code\u2026' : 'Not connected; try again in a moment.';
+  });
+  codeForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var code = codeInput.value.replace(/[\s-]/g, '');
+    if (!code) return;
+    verifying = true;
+    verifyStatus.textContent = transmit({ type: 'verify-code', code: code }) ? 'Checking\u2026' : 'Not connected; try again in a moment.';
+  });
+  function showVerified(email) {
+    verifying = false;
+    verifyOpen.hidden = true; emailForm.hidden = true; codeForm.hidden = true;
+    verifyStatus.textContent = 'Your email ' + email + ' is verified.';
+  }
+
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     var text = input.value.trim();
@@ -151,8 +188,20 @@
         status.textContent = (f.position ? 'You are number ' + f.position + ' in the queue. ' : '') + 'Estimated wait: about ' + minutes(f.estimatedWaitMs) + '.';
       } else if (f.type === 'typing') {
         status.textContent = 'The agent is typing\u2026';
+      } else if (f.type === 'verification-sent') {
+        verifying = false;
+        codeForm.hidden = false;
+        codeInput.value = '';
+        codeInput.focus();
+        verifyStatus.textContent = 'We sent a code to ' + f.email + '. Type it here; it works for ' + minutes(f.expiresInMs) + '.';
+      } else if (f.type === 'verified') {
+        showVerified(f.email);
       } else if (f.type === 'error') {
-        if (f.clientMessageId) {
+        if (VERIFY_ERRORS[f.code] || (verifying && f.code !== 'internal')) {
+          verifying = false;
+          verifyStatus.textContent = f.message;
+          if (f.code === 'code-expired' || f.code === 'too-many-tries') { codeForm.hidden = true; emailForm.hidden = false; }
+        } else if (f.clientMessageId) {
           // Not accepted: keep it in the outbox and send it again shortly.
           delete sending[f.clientMessageId];
           status.textContent = 'Message not sent yet; retrying\u2026';

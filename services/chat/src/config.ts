@@ -34,6 +34,12 @@ export const chatConfigShape = {
   CHAT_SLA_TARGET_MS: durationMs(60_000),
   CHAT_PUBLISH_TIMEOUT_MS: durationMs(5_000),
   CHAT_HELLO_TIMEOUT_MS: durationMs(10_000),
+  /** Email verification: how long a mailed code works and how many wrong tries it allows. */
+  CHAT_VERIFY_CODE_TTL_MS: durationMs(10 * 60_000),
+  CHAT_VERIFY_MAX_TRIES: positiveInt(5),
+  /** Codes one chat may ask for per hour, and one address may be sent per day (no mail-bombing). */
+  CHAT_VERIFY_CODES_PER_CONVERSATION_HOUR: positiveInt(3),
+  CHAT_VERIFY_CODES_PER_ADDRESS_DAY: positiveInt(5),
 };
 
 export type ChatConfig = z.output<z.ZodObject<typeof chatConfigShape>>;

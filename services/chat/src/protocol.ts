@@ -28,11 +28,28 @@ export const helloFrame = z.object({
   lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   name: z.string().trim().max(100).optional(),
   email: z.string().trim().max(254).optional(),
+  phone: z.string().trim().max(32).optional(),
 });
+
+/** An address to prove: asking for a code is refused outright for anything but a plausible email. */
+const verifyAddress = z
+  .string()
+  .trim()
+  .max(254, 'email is longer than 254 characters')
+  .transform((s) => s.toLowerCase())
+  .pipe(z.email('email is not a valid email address'));
+/** Six digits; spaces and dashes a visitor types between them are ignored. */
+const typedCode = z
+  .string()
+  .max(32, 'code is longer than 32 characters')
+  .transform((s) => s.replace(/[\s-]/g, ''))
+  .pipe(z.string().regex(/^\d{6}$/, 'code must be the 6 digits from the mail'));
 
 export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), clientMessageId, text: cleanText(4000) }),
-  z.object({ type: z.literal('profile'), name: z.string().trim().max(100).optional(), email: z.string().trim().max(254).optional() }),
+  z.object({ type: z.literal('profile'), name: z.string().trim().max(100).optional(), email: z.string().trim().max(254).optional(), phone: z.string().trim().max(32).optional() }),
+  z.object({ type: z.literal('verify-email'), email: verifyAddress }),
+  z.object({ type: z.literal('verify-code'), code: typedCode }),
   z.object({ type: z.literal('typing') }),
   z.object({ type: z.literal('survey-answer'), score: z.number().int().min(1).max(5), comment: z.string().trim().max(1000).optional() }),
   z.object({ type: z.literal('ping') }),
@@ -72,21 +89,37 @@ export function parseClientFrame(raw: string): ClientFrame {
   return result.data;
 }
 
-/** Identity hints from what the visitor typed: a plausible email (lower-cased) and a display name. */
-export function identityHints(profile: { name?: string; email?: string }): { name?: string; email?: string } {
-  const out: { name?: string; email?: string } = {};
+export interface VisitorProfile {
+  name?: string;
+  email?: string;
+  phone?: string;
+}
+
+/**
+ * What the visitor typed about themselves, cleaned: a plausible email (lower-cased), a phone
+ * number as typed (digits, spaces, +, -, brackets) and a display name. These are claims, never
+ * identities: anybody can type anybody's address.
+ */
+export function profileClaims(profile: VisitorProfile): VisitorProfile {
+  const out: VisitorProfile = {};
   const name = profile.name?.replace(/[\u0000-\u001F\u007F]/g, '').trim();
   if (name) out.name = name;
   const email = profile.email?.trim().toLowerCase();
   if (email && z.email().safeParse(email).success) out.email = email;
+  const phone = profile.phone?.trim();
+  if (phone && /^\+?[0-9][0-9 ()-]{3,30}$/.test(phone)) out.phone = phone;
   return out;
 }
+
+export type ErrorCode = 'not-accepted' | 'invalid-frame' | 'internal' | 'verification-limit' | 'no-code' | 'code-expired' | 'code-wrong' | 'too-many-tries';
 
 /** Frames the server sends; `seq` numbers the conversation's messages in both directions. */
 export type ServerFrame =
   | { type: 'welcome'; token: string; conversationId: string; reference: string; resumed: boolean; lastSeq: number }
   | { type: 'ack'; clientMessageId: string; seq: number }
-  | { type: 'error'; code: 'not-accepted' | 'invalid-frame' | 'internal'; message: string; clientMessageId?: string }
+  | { type: 'error'; code: ErrorCode; message: string; clientMessageId?: string; retryAfterMs?: number; triesLeft?: number }
+  | { type: 'verification-sent'; email: string; expiresInMs: number }
+  | { type: 'verified'; email: string }
   | ChatEntry
   | { type: 'typing'; agentName?: string }
   | { type: 'wait'; position: number | null; estimatedWaitMs: number; source: 'routing' | 'target' }

@@ -7,16 +7,20 @@ import type { ISocketFactory } from 'kafkajs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { KafkaUnavailableError, InvalidEventError, topics } from '../../../libs/kafka';
 import { closeServer, createOpsHandler, errorDetails, listen, sharedCounter, sharedHistogram } from '../../../libs/observability';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, type Identity, type OutboundMessage } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, type OutboundMessage } from '../../../libs/proto';
 import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
 import type { ChatConfig } from './config';
 import { contactEventId, newId, newReference, outboundEffect, surveyEventId, waitFrame } from './conversation';
-import { CLOSE, FrameError, identityHints, parseClientFrame, parseHello, type ServerFrame } from './protocol';
+import { CLOSE, FrameError, parseClientFrame, parseHello, profileClaims, type ServerFrame, type VisitorProfile } from './protocol';
 import { TokenBucket } from './rate-limit';
 import { AdmissionRefused, ChatAdmission } from './admission';
 import { clientAddress } from '../../../libs/web';
 import { ChatStore, toEntry, type ConversationDoc, type MessageDoc } from './store';
 import { InvalidTokenError, issueVisitorToken, verifyVisitorToken, type VisitorClaims } from './token';
+import { VerificationError } from './verification';
+import { VerificationStore } from './verification-store';
+import { createVerifier, verificationErrorFrame } from './verify';
+import { contactIdentities } from './identities';
 
 const WIDGET_JS = readFileSync(new URL('../public/widget.js', import.meta.url), 'utf8');
 const DEMO_HTML = readFileSync(new URL('../public/demo.html', import.meta.url), 'utf8');
@@ -45,10 +49,13 @@ interface Session {
   chain: Promise<void>;
   helloTimer?: NodeJS.Timeout;
   /**
-   * The visitor's name and email as this session knows them (stored at hello, then from its
-   * profile frames): read once, not for every message, since reads cost on the local store.
+   * What the visitor typed about themselves as this session knows it (stored at hello, then
+   * from its profile frames): read once, not for every message, since reads cost on the local
+   * store. Claims only: anybody can type anybody's address.
    */
-  profile: { name?: string; email?: string };
+  profile: VisitorProfile;
+  /** The email this conversation's visitor proved with a mailed code, if any: an identity. */
+  verifiedEmail?: string;
 }
 
 export async function startChat(ctx: ServiceContext, config: ChatConfig, overrides: ChatOverrides = {}): Promise<ChatService> {
@@ -56,6 +63,8 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   const { db } = await connectMongo(ctx, config);
   const store = new ChatStore(db, overrides.collectionPrefix, { staleClaimMs: config.CHAT_PUBLISH_TIMEOUT_MS + 10_000 });
   await store.init();
+  const codes = new VerificationStore(db, overrides.collectionPrefix);
+  await codes.init();
   const kafka = await connectKafka(ctx, config, { publishTimeoutMs: config.CHAT_PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
 
   const frames = sharedCounter(ctx.metrics, { name: 'cc_chat_frames_total', help: 'Frames from visitors, by outcome', labelNames: ['outcome'] });
@@ -65,6 +74,15 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     help: 'Visitor message received to ack sent (includes the Kafka acknowledgement)',
     labelNames: [],
     buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  });
+
+  const verifier = createVerifier({
+    config,
+    store,
+    codes,
+    publish: async (message) => {
+      await kafka.producer.publish(topics.outbound, message.conversationId, message, { id: message.messageId });
+    },
   });
 
   /** Sockets on this instance by conversation: only these ever receive that conversation's frames. */
@@ -191,11 +209,28 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       case 'typing':
         return; // No contract carries the visitor's typing yet; accepted and dropped.
       case 'profile': {
-        const hints = identityHints(frame);
-        session.profile = { ...session.profile, ...hints };
-        await store.saveProfile(claims, hints);
+        const typed = profileClaims(frame);
+        session.profile = { ...session.profile, ...typed };
+        await store.saveProfile(claims, typed);
         return;
       }
+      case 'verify-email':
+        return handleVerification(session, async () => {
+          session.profile = { ...session.profile, email: frame.email };
+          await store.saveProfile(claims, { email: frame.email });
+          return verifier.requestCode(claims, frame.email);
+        });
+      case 'verify-code':
+        return handleVerification(session, async () => {
+          const email = await verifier.checkCode(claims, frame.code);
+          // Every open tab of this conversation here publishes it from now on.
+          for (const s of byConversation.get(claims.conversationId) ?? []) {
+            s.verifiedEmail = email;
+            if (s !== session) send(s, { type: 'verified', email });
+          }
+          session.verifiedEmail = email;
+          return { type: 'verified', email };
+        });
       case 'message':
         return handleMessage(session, claims, frame.clientMessageId, frame.text);
       case 'survey-answer':
@@ -212,7 +247,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       return closeWith(session, CLOSE.policyViolation, (err as FrameError).message.slice(0, 120));
     }
     clearTimeout(session.helloTimer);
-    const hints = identityHints(hello);
+    const typed = profileClaims(hello);
     let claims: VisitorClaims;
     let token: string;
     let conversation: ConversationDoc | null = null;
@@ -226,7 +261,11 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       }
       // No stored conversation is fine: the token is ours and nothing was written yet.
       let stored;
-      [conversation, stored] = await Promise.all([store.getConversation(claims.conversationId), store.profile(claims.conversationId)]);
+      [conversation, stored, session.verifiedEmail] = await Promise.all([
+        store.getConversation(claims.conversationId),
+        store.profile(claims.conversationId),
+        store.fact(claims.conversationId, 'verifiedEmail'),
+      ]);
       session.profile = stored;
       if (conversation && conversation.visitorId !== claims.visitorId) {
         frames.inc({ outcome: 'bad-token' });
@@ -246,8 +285,8 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);
       claims = verifyVisitorToken(config.CHAT_TOKEN_SECRET, token);
     }
-    session.profile = { ...session.profile, ...hints };
-    await store.saveProfile(claims, hints);
+    session.profile = { ...session.profile, ...typed };
+    await store.saveProfile(claims, typed);
     if (session.ws.readyState !== session.ws.OPEN) return;
     session.claims = claims;
     let set = byConversation.get(claims.conversationId);
@@ -255,6 +294,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     set.add(session);
     const lastSeq = conversation ? await store.lastNumber(claims.conversationId) : 0;
     send(session, { type: 'welcome', token, conversationId: claims.conversationId, reference: claims.reference, resumed, lastSeq });
+    if (session.verifiedEmail) send(session, { type: 'verified', email: session.verifiedEmail });
     if (resumed) {
       for (const doc of await store.entriesAfter(claims.conversationId, hello.lastSeq)) send(session, toEntry(doc));
       if (conversation) {
@@ -275,8 +315,7 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     if (stored?.accepted) return acked(session, clientMessageId, stored.seq, started);
     const doc = stored ?? { ...draft, ...(await store.number(draft)) };
     const numbered = { seq: doc.seq, newConversation: doc.newConversation ?? false };
-    const hints = identityHints(session.profile);
-    const identityHintsList: Identity[] = hints.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: hints.email, namespace: '' }] : [];
+    const identities = contactIdentities(session.profile, session.verifiedEmail);
     const id = contactEventId(claims.visitorId, clientMessageId);
     const contact = ContactReceived.fromPartial({
       contactId: id,
@@ -285,12 +324,13 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
       kind: ContactKind.CONTACT_KIND_MESSAGE,
       receivedAt: doc.at,
       sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: claims.visitorId },
-      senderDisplayName: hints.name ?? '',
+      senderDisplayName: session.profile.name ?? '',
       recipient: { kind: IdentityKind.IDENTITY_KIND_OTHER, namespace: 'chat-site', value: session.origin },
       newConversation: numbered.newConversation,
       conversationReference: claims.reference,
       text: doc.text,
-      identityHints: identityHintsList,
+      identityHints: identities.verified,
+      claimedIdentities: identities.claimed,
       externalId: String(doc.seq),
       channelMetadata: { client_message_id: clientMessageId, origin: session.origin },
     });
@@ -308,6 +348,22 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     await store.markNumbered(doc._id, { ...numbered, accepted: true });
     acked(session, clientMessageId, doc.seq, started);
     if (numbered.newConversation) deliver(claims.conversationId, waitFrame(await store.fact(claims.conversationId, 'wait'), config.CHAT_SLA_TARGET_MS));
+  }
+
+  /** Runs a verification step and answers with its frame, or the refusal's own error frame. */
+  async function handleVerification(session: Session, step: () => Promise<ServerFrame>): Promise<void> {
+    try {
+      send(session, await step());
+      frames.inc({ outcome: 'verification' });
+    } catch (err) {
+      if (err instanceof VerificationError) {
+        frames.inc({ outcome: err.code });
+        return send(session, verificationErrorFrame(err));
+      }
+      if (!(err instanceof KafkaUnavailableError)) throw err;
+      frames.inc({ outcome: 'not-accepted' });
+      send(session, { type: 'error', code: 'not-accepted', message: 'The code could not be sent right now; try again in a minute.' });
+    }
   }
 
   function acked(session: Session, clientMessageId: string, seq: number, started: bigint): void {

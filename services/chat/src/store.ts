@@ -19,6 +19,8 @@ export interface ConversationFacts {
   wait?: { position: number | null; estimatedWaitMs: number };
   ended?: boolean;
   surveyQuestion?: string;
+  /** The email the visitor proved with a mailed code: the only one published as an identity. */
+  verifiedEmail?: string;
 }
 
 /**
@@ -32,11 +34,12 @@ interface FactDoc {
   value: unknown;
 }
 
-/** The visitor's name and email, written by the visitor's own sessions only. */
+/** What the visitor typed about themselves (claims), written by the visitor's own sessions only. */
 export interface ProfileDoc {
   _id: string;
   name?: string;
   email?: string;
+  phone?: string;
 }
 
 export interface MessageDoc {
@@ -90,9 +93,9 @@ export class ChatStore {
     await this.messages.createIndex({ conversationId: 1, seq: 1 });
   }
 
-  /** Records the visitor's name and email, creating the conversation if it has no message yet. */
-  async saveProfile(owner: ConversationOwner, profile: { name?: string; email?: string }): Promise<void> {
-    if (!profile.name && !profile.email) return;
+  /** Records what the visitor typed about themselves, creating the conversation if it has no message yet. */
+  async saveProfile(owner: ConversationOwner, profile: Omit<ProfileDoc, '_id'>): Promise<void> {
+    if (!profile.name && !profile.email && !profile.phone) return;
     await Promise.all([this.profiles.updateOne({ _id: owner.conversationId }, { $set: profile }, { upsert: true }), this.ensureConversation(owner)]);
   }
 

@@ -77,7 +77,9 @@ describe('chat service with two instances', () => {
     const contact = ContactReceived.decode(rec.message.value!);
     expect(contact).toMatchObject({ conversationId: v.conversationId, text: 'Hello, my order is late', newConversation: true, senderDisplayName: 'Ana Silva', externalId: '1' });
     expect(contact.sender).toMatchObject({ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR });
-    expect(contact.identityHints).toEqual([{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ana@example.com', namespace: '' }]);
+    // A typed address is a claim, never an identity hint: anybody can type anybody's address.
+    expect(contact.identityHints).toEqual([]);
+    expect(contact.claimedIdentities).toEqual([{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ana@example.com', namespace: '' }]);
     expect(rec.message.key?.toString()).toBe(v.conversationId);
     const second = ContactReceived.decode((await recorder.waitFor((r) => r.headers.ce_id === `chat:${tokenVisitor(v.token!)}:m2`)).message.value!);
     expect(second.newConversation).toBe(false);

@@ -59,4 +59,18 @@ describe('chat when Kafka is unreachable', () => {
     const stored = (await chat.chat.store.entriesAfter(v.conversationId!, 0)).filter((d) => d.from === 'visitor');
     expect(stored.map((d) => [d.seq, d.text])).toEqual([[1, "before the outage"], [ack.seq, "during the outage"]]);
   });
+
+  it('says a code could not be sent while Kafka is unreachable, and sends one once it is back', async () => {
+    const v = await Visitor.start(chat.url);
+    network.cut();
+    v.send({ type: 'verify-email', email: 'ana@example.com' });
+    expect(await v.next((f) => f.type === 'error')).toEqual({ type: 'error', code: 'not-accepted', message: 'The code could not be sent right now; try again in a minute.' });
+    network.restore();
+    const sent = await waitFor(async () => {
+      v.send({ type: 'verify-email', email: 'ana@example.com' });
+      return v.next((f) => f.type === 'verification-sent' || f.code === 'verification-limit', 5_000).catch(() => undefined);
+    }, 40_000, 'a code to be sent');
+    expect(sent.type).toBe('verification-sent');
+    v.close();
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { OutboundKind, OutboundMessage, Channel } from '../../../libs/proto';
 import { contactEventId, newReference, outboundEffect, waitFrame } from '../src/conversation';
-import { FrameError, identityHints, parseClientFrame, parseHello } from '../src/protocol';
+import { FrameError, parseClientFrame, profileClaims, parseHello } from '../src/protocol';
 import { TokenBucket } from '../src/rate-limit';
 import { InvalidTokenError, issueVisitorToken, verifyVisitorToken } from '../src/token';
 
@@ -60,9 +60,9 @@ describe('frames', () => {
     expect(parseClientFrame('{"type":"message","clientMessageId":"a1","text":" hi\\u0007 there "}')).toEqual({ type: 'message', clientMessageId: 'a1', text: 'hi there' });
   });
 
-  it('turns name and email into identity hints, dropping an invalid email', () => {
-    expect(identityHints({ name: ' Ana ', email: 'Ana@Example.COM ' })).toEqual({ name: 'Ana', email: 'ana@example.com' });
-    expect(identityHints({ email: 'not-an-email' })).toEqual({});
+  it('cleans the name, email and phone a visitor typed (claims), dropping invalid ones', () => {
+    expect(profileClaims({ name: ' Ana ', email: 'Ana@Example.COM ', phone: ' +44 7700 900123 ' })).toEqual({ name: 'Ana', email: 'ana@example.com', phone: '+44 7700 900123' });
+    expect(profileClaims({ email: 'not-an-email', phone: 'call me' })).toEqual({});
   });
 });
 

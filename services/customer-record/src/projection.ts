@@ -4,7 +4,8 @@ import { InvalidEventError } from '../../../libs/kafka';
 import type { Logger } from '../../../libs/observability';
 import { ContactKind, type ContactReceived, type ConversationEvent } from '../../../libs/proto';
 import { entryFromContact, entryFromConversationEvent } from './history';
-import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
+import { contactIdentities, InvalidSenderError } from './claims';
+import type { NormalisedIdentity } from './identity';
 import type { CustomerStore } from './store';
 
 export class Projection {
@@ -16,25 +17,21 @@ export class Projection {
 
   async onContact(c: ContactReceived): Promise<void> {
     if (!c.contactId || !c.conversationId) throw new InvalidEventError('contact has no contact_id or conversation_id');
-    let sender: NormalisedIdentity;
+    let identities;
     try {
-      sender = normaliseIdentity(c.sender, this.defaultCountry);
+      identities = contactIdentities(c, this.defaultCountry);
     } catch (err) {
-      if (err instanceof InvalidIdentityError) throw new InvalidEventError(`contact ${c.contactId}: sender ${err.message}`);
+      if (err instanceof InvalidSenderError) throw new InvalidEventError(`contact ${c.contactId}: ${err.message}`);
       throw err;
     }
-    const hints: NormalisedIdentity[] = [];
-    for (const hint of c.identityHints) {
-      try {
-        hints.push(normaliseIdentity(hint, this.defaultCountry));
-      } catch (err) {
-        this.logger.warn({ contactId: c.contactId, problem: err instanceof Error ? err.message : String(err) }, 'identity hint ignored');
-      }
-    }
+    const { sender, hints, claims } = identities;
+    for (const { field, problem } of identities.ignored) this.logger.warn({ contactId: c.contactId, field, problem }, 'identity of a contact ignored');
     const customerId = await this.senderCustomer(sender, hints, c.senderDisplayName);
-    // A chat visitor who gives an email (or any other hint) joins those identities; a hint
-    // held by another customer merges that customer in.
+    // Identities the channel verified (a chat visitor's email proven by a code) join the
+    // sender's customer; one held by another customer merges that customer in. What the sender
+    // only typed is kept as a claim on the sender's own customer and never looked up.
     for (const n of hints) await this.store.link(customerId, n, { id: 'projection', role: 'service' });
+    if (claims.length) await this.store.addClaims(customerId, claims);
     const customer = await this.store.liveCustomer(await this.store.getCustomer(customerId));
     const receivedAt = c.receivedAt ?? new Date(0);
     if (c.kind === ContactKind.CONTACT_KIND_AUTOMATED) {
@@ -48,8 +45,8 @@ export class Projection {
   }
 
   /**
-   * A new sender who offers an identity we already know (a chat visitor giving a known email)
-   * joins that customer instead of starting a new record.
+   * A new sender with a verified identity we already know (a chat visitor who proved a known
+   * email) joins that customer instead of starting a new record. Claims never get here.
    */
   private async senderCustomer(sender: NormalisedIdentity, hints: NormalisedIdentity[], displayName: string): Promise<string> {
     const known = await this.store.findCustomerId(sender);

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import { Channel, type Account, type ConversationSummary, type Customer, type HistoryEntry, type AuditEntry } from '../../../libs/proto';
 import { effectiveFlags, evaluateRegular, conversationsInWindow, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
+import { openClaims, withClaims } from './claims';
 import { identityKey, toIdentity, type NormalisedIdentity } from './identity';
 import { changeFromEntry, type HistoryRecord, type ConversationChange } from './history';
 import { combineOverrides, planMerge } from './merge';
@@ -18,6 +19,8 @@ export interface CustomerDoc {
   mergedInto: string | null;
   /** Copy of this customer's rows in `identities`, so one read gives the whole profile. */
   identities: NormalisedIdentity[];
+  /** What the customer said about themselves and nobody verified; absent on older records. */
+  claims?: NormalisedIdentity[];
   /** Start times of recent conversations (newest 500), for the regular-customer rule. */
   conversationStarts: Date[];
   /** The newest conversations, copied here so that a customer's context is one read by _id. */
@@ -241,6 +244,15 @@ export class CustomerStore {
       if (!holder || holder.customerId === customerId) return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
       const { mergeId } = await this.mergeUnlocked(customerId, holder.customerId, 'identity linked to both customers', actor);
       return { customer: await this.getCustomer(customerId), mergedCustomerId: holder.customerId, mergeId };
+    });
+  }
+
+  /** Keeps what the customer claimed to be, for agents to read; never an identity. */
+  async addClaims(customerId: string, claims: NormalisedIdentity[]): Promise<void> {
+    await this.exclusive(async () => {
+      const customer = await this.getCustomer(customerId);
+      await this.customers.updateOne({ _id: customerId }, { $set: { claims: withClaims(customer.claims ?? [], claims) } });
+      this.onChange([customerId]);
     });
   }
 
@@ -522,6 +534,7 @@ export function toCustomer(c: CustomerDoc, account: AccountDoc | null): Customer
     accountId: c.accountId ?? '',
     createdAt: c.createdAt,
     mergedInto: c.mergedInto ?? '',
+    claimedIdentities: openClaims(c.claims ?? [], c.identities).map(toIdentity),
   };
 }
 

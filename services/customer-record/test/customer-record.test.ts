@@ -85,7 +85,7 @@ describe('customer-record service', () => {
   };
   const regular = (c: Customer | undefined) => c?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
 
-  it('email, then SMS, then chat giving the same email: one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
+  it('email, then SMS, then chat with the same email proven by a code (an identity hint): one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
     const person = uniqueId('ana');
     const mobile = randomPhone();
     const start = Date.now() - 30 * DAY;
@@ -152,6 +152,49 @@ describe('customer-record service', () => {
     expect(pages.flatMap(messagesIn)).toEqual(['Still waiting for the refund', 'Any news?', 'My invoice is wrong']);
     const sms = await whole({ channel: Channel.CHANNEL_SMS });
     expect(messagesIn(sms)).toEqual(['Any news?']);
+  });
+
+  it("keeps a chat visitor's claimed email as a claim: never linked, and none of the claimed customer's record shown", { timeout: 150_000 }, async () => {
+    const person = uniqueId('vera');
+    const victim = contact({ sender: email(person), senderDisplayName: 'Vera Ortiz', subject: 'My account', text: 'private: my new card ends 4242' });
+    await kafka.producer.publish(topics.contactInbound, victim.conversationId, victim);
+    const { customer: victimCustomer } = await waitFor(
+      () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(person) }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
+      KAFKA_WAIT_MS,
+      'the victim to be projected',
+    );
+    const stranger = contact({
+      channel: Channel.CHANNEL_CHAT,
+      sender: visitor(uniqueId('visitor')),
+      senderDisplayName: 'Vera Ortiz',
+      claimedIdentities: [email(person.toUpperCase()), phone('+14155550100'), visitor('someone-else'), { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'not an address', namespace: '' }],
+      subject: '',
+      text: 'Please read me my last orders',
+    });
+    await kafka.producer.publish(topics.contactInbound, stranger.conversationId, stranger);
+    const { customer: strangerCustomer } = await waitFor(
+      () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: stranger.sender }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
+      KAFKA_WAIT_MS,
+      'the chat visitor to be projected',
+    );
+    expect(strangerCustomer!.customerId).not.toBe(victimCustomer!.customerId);
+    const ctx = await waitFor(async () => {
+      const c = await context(strangerCustomer!.customerId, 'agent', stranger.conversationId);
+      return c.recentConversations.length === 1 && c.customer!.claimedIdentities.length ? c : undefined;
+    }, KAFKA_WAIT_MS, "the chat conversation and the visitor's claims");
+    // The agent reads what the visitor says, and nothing of the customer it names.
+    expect(ctx.customer!.claimedIdentities).toEqual([email(person), phone('+14155550100')]);
+    expect(ctx.customer!.identities).toEqual([stranger.sender]);
+    expect(ctx.recentConversations.map((c) => c.conversationId)).toEqual([stranger.conversationId]);
+    expect(ctx.account).toBeUndefined();
+    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId: strangerCustomer!.customerId }, 'agent');
+    expect(history.entries.map((e) => e.text)).not.toContain(victim.text);
+    // The victim's record is untouched: no chat identity, no chat conversation, no merge.
+    const victimCtx = await context(victimCustomer!.customerId);
+    expect(victimCtx.customer!.identities).toEqual([email(person)]);
+    expect(victimCtx.customer!.mergedInto).toBe('');
+    expect(victimCtx.recentConversations.map((c) => c.conversationId)).toEqual([victim.conversationId]);
+    expect(await h.service.store.identities.countDocuments({ customerId: victimCustomer!.customerId })).toBe(1);
   });
 
   it('projects conversation events, and replaying the topics leaves the history unchanged', { timeout: 150_000 }, async () => {

@@ -19,6 +19,7 @@ const MAILED = new Set([
   OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
   OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED,
   OutboundKind.OUTBOUND_KIND_SURVEY,
+  OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE,
 ]);
 
 export interface OutboundDeps {
@@ -78,14 +79,17 @@ export function createOutboundHandler(deps: OutboundDeps) {
   const handler = async ({ value: message }: ConsumedEvent<OutboundMessage>): Promise<void> => {
     if (message.channel !== Channel.CHANNEL_EMAIL || !MAILED.has(message.kind)) return;
     if (!message.messageId) throw new InvalidEventError(`outbound message for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
-    const conversation = await store.conversation(message.conversationId);
+    // A verification code (asked for in another channel) goes to the address it proves and
+    // nowhere else: no email conversation is looked up, threaded or written.
+    const code = message.kind === OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE;
+    const conversation = code ? undefined : await store.conversation(message.conversationId);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_EMAIL ? message.recipient.value : conversation?.customerAddress;
     if (!to) {
       sent.inc({ outcome: 'no_recipient' });
       await report(message, { delivered: false, permanent: true, errorCode: 'NO_RECIPIENT', detail: 'no email address for this conversation' });
       return;
     }
-    const mail = composeMail(message, to, conversation, config);
+    const mail = code ? composeCodeMail(message, to, config) : composeMail(message, to, conversation, config);
     // Stopping between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
     const outcome = await deliverOnce({
       id: message.messageId,
@@ -146,6 +150,18 @@ function composeMail(message: OutboundMessage, to: string, conversation: EmailCo
     ...(thread.length ? { inReplyTo: thread[thread.length - 1], references: thread } : {}),
     // RFC 3834: what the system sends by itself is marked, so other robots do not answer it.
     ...(message.kind === OutboundKind.OUTBOUND_KIND_REPLY ? {} : { headers: { 'Auto-Submitted': 'auto-replied' } }),
+  };
+}
+
+/** A plain mail with the code: no thread, no reference in the subject, marked as sent by a robot. */
+function composeCodeMail(message: OutboundMessage, to: string, config: EmailConfig) {
+  return {
+    from: config.MAIL_FROM,
+    to,
+    subject: message.subject || 'Your verification code',
+    text: message.text,
+    messageId: messageIdFor(message.messageId, config.MAIL_FROM),
+    headers: { 'Auto-Submitted': 'auto-generated' },
   };
 }
 

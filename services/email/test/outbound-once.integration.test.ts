@@ -137,6 +137,33 @@ describe('outbound mail is sent once', () => {
     expect(await metricTotal(second.ctx, 'cc_email_outbound_total', { outcome: 'sent' })).toBe(0);
   });
 
+  it('mails a verification code as a plain mail to its address only, never threaded, and refuses one without an address', async () => {
+    const instance = await startInstance();
+    const to = customer('verify');
+    const code = OutboundMessage.fromPartial({
+      messageId: uniqueId('chat-verification'),
+      conversationId: uniqueId('chat-conv'),
+      channel: Channel.CHANNEL_EMAIL,
+      kind: OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE,
+      recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: to },
+      subject: 'Your chat verification code',
+      text: 'Your code is 012345.',
+      conversationReference: 'AB12CD',
+    });
+    await publish(code);
+    expect((await reportFrom(instance.ctx, code)).step).toMatchObject({ deliveryReported: { delivered: true } });
+    const [mail] = mailsOf(code);
+    expect(mail?.to).toMatchObject({ value: [{ address: to }] });
+    expect(mail?.subject).toBe('Your chat verification code');
+    expect(mail?.text?.trim()).toBe('Your code is 012345.');
+    expect(mail?.inReplyTo).toBeUndefined();
+    expect(mail?.headers.get('auto-submitted')).toBe('auto-generated');
+
+    const nowhere = OutboundMessage.fromPartial({ ...code, messageId: uniqueId('chat-verification'), recipient: undefined });
+    await publish(nowhere);
+    expect((await reportFrom(instance.ctx, nowhere)).step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: 'NO_RECIPIENT' } });
+  });
+
   it('retries a delivery report that failed after the send without mailing again', async () => {
     const network = cuttableSocketFactory();
     const to = customer('cut');

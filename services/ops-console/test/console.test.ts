@@ -23,6 +23,7 @@ const contact = ContactReceived.fromPartial({
   senderDisplayName: 'Ada Lovelace',
   sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ada@example.com' },
   identityHints: [{ kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' }],
+  claimedIdentities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'claimed@example.org' }],
   attachments: [{ name: 'passport.pdf', contentType: 'application/pdf', sizeBytes: 1200 }],
   channelMetadata: { 'message-id': '<x@y>' },
   language: 'en',
@@ -47,11 +48,12 @@ describe('redaction', () => {
     expect(event.senderDisplayName).toBe(REDACTED);
     expect(event.sender).toEqual({ kind: 'IDENTITY_KIND_EMAIL', value: REDACTED });
     expect(event.identityHints[0].value).toBe(REDACTED);
+    expect(event.claimedIdentities[0]).toEqual({ kind: 'IDENTITY_KIND_EMAIL', value: REDACTED });
     expect(event.attachments[0]).toMatchObject({ name: REDACTED, contentType: 'application/pdf' });
     expect(event.channelMetadata).toBe(REDACTED);
     expect(event).toMatchObject({ contactId: 'c-1', conversationId: 'conv-1', channel: 'CHANNEL_EMAIL', language: 'en' });
     const text = JSON.stringify(shown);
-    for (const secret of ['4111', 'script', 'Ada', 'ada@example.com', '7700900123', 'passport', 'earlier mail', 'x@y']) expect(text).not.toContain(secret);
+    for (const secret of ['4111', 'script', 'Ada', 'ada@example.com', 'claimed@example.org', '7700900123', 'passport', 'earlier mail', 'x@y']) expect(text).not.toContain(secret);
   });
 
   it('gives supervisors the contents unchanged and never changes the record it was given', () => {

@@ -69,6 +69,7 @@ export function contact(conversationId: string, text: string) {
     quotedText: '',
     attachments: [],
     identityHints: [],
+    claimedIdentities: [],
     language: 'en',
     externalId: uniqueId('ext'),
     channelMetadata: {},

@@ -219,6 +219,11 @@ export interface Customer {
     | undefined;
   /** Set when this customer was merged into another. */
   mergedInto: string;
+  /**
+   * What this customer said about themselves and nobody verified (an email typed into the chat
+   * widget, for example). Never used to find or link anyone; agents see it as "says they are".
+   */
+  claimedIdentities: Identity[];
 }
 
 export interface Account {
@@ -587,6 +592,7 @@ function createBaseCustomer(): Customer {
     accountId: "",
     createdAt: undefined,
     mergedInto: "",
+    claimedIdentities: [],
   };
 }
 
@@ -612,6 +618,9 @@ export const Customer: MessageFns<Customer> = {
     }
     if (message.mergedInto !== "") {
       writer.uint32(58).string(message.mergedInto);
+    }
+    for (const v of message.claimedIdentities) {
+      Identity.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -685,6 +694,14 @@ export const Customer: MessageFns<Customer> = {
             message.mergedInto = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.claimedIdentities.push(Identity.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -728,6 +745,11 @@ export const Customer: MessageFns<Customer> = {
         : isSet(object.merged_into)
         ? globalThis.String(object.merged_into)
         : "",
+      claimedIdentities: globalThis.Array.isArray(object?.claimedIdentities)
+        ? object.claimedIdentities.map((e: any) => Identity.fromJSON(e))
+        : globalThis.Array.isArray(object?.claimed_identities)
+        ? object.claimed_identities.map((e: any) => Identity.fromJSON(e))
+        : [],
     };
   },
 
@@ -754,6 +776,9 @@ export const Customer: MessageFns<Customer> = {
     if (message.mergedInto !== "") {
       obj.mergedInto = message.mergedInto;
     }
+    if (message.claimedIdentities?.length) {
+      obj.claimedIdentities = message.claimedIdentities.map((e) => Identity.toJSON(e));
+    }
     return obj;
   },
 
@@ -769,6 +794,7 @@ export const Customer: MessageFns<Customer> = {
     message.accountId = object.accountId ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.mergedInto = object.mergedInto ?? "";
+    message.claimedIdentities = object.claimedIdentities?.map((e) => Identity.fromPartial(e)) || [];
     return message;
   },
 };

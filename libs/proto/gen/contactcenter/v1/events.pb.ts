@@ -255,6 +255,11 @@ export enum OutboundKind {
   OUTBOUND_KIND_SURVEY = 7,
   /** OUTBOUND_KIND_CONNECT_CALL - A call to be bridged to an agent (voice). */
   OUTBOUND_KIND_CONNECT_CALL = 8,
+  /**
+   * OUTBOUND_KIND_VERIFICATION_CODE - A one-time code proving that the recipient controls the address (email channel only);
+   * sent as a plain mail, never threaded into a conversation.
+   */
+  OUTBOUND_KIND_VERIFICATION_CODE = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -287,6 +292,9 @@ export function outboundKindFromJSON(object: any): OutboundKind {
     case 8:
     case "OUTBOUND_KIND_CONNECT_CALL":
       return OutboundKind.OUTBOUND_KIND_CONNECT_CALL;
+    case 9:
+    case "OUTBOUND_KIND_VERIFICATION_CODE":
+      return OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -314,6 +322,8 @@ export function outboundKindToJSON(object: OutboundKind): string {
       return "OUTBOUND_KIND_SURVEY";
     case OutboundKind.OUTBOUND_KIND_CONNECT_CALL:
       return "OUTBOUND_KIND_CONNECT_CALL";
+    case OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE:
+      return "OUTBOUND_KIND_VERIFICATION_CODE";
     case OutboundKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -394,7 +404,11 @@ export interface ContactReceived {
   /** The earlier thread quoted below the new text, if any. */
   quotedText: string;
   attachments: Attachment[];
-  /** Further identities the customer offered (a chat visitor's email, for example). */
+  /**
+   * Further identities the channel has verified belong to the sender (a chat visitor's email
+   * proven with a one-time code mailed to it, for example). Consumers may link them to the
+   * sender's customer. Never what the sender merely typed: that is a claimed identity.
+   */
   identityHints: Identity[];
   /** BCP 47 language tag when known. */
   language: string;
@@ -402,6 +416,12 @@ export interface ContactReceived {
   externalId: string;
   /** Channel-specific facts (In-Reply-To, References, Twilio numbers...). */
   channelMetadata: { [key: string]: string };
+  /**
+   * What the sender says about themselves and nobody verified (an email or phone number typed
+   * into the chat widget, for example): shown to agents as "says they are", never used to find,
+   * link or merge a customer.
+   */
+  claimedIdentities: Identity[];
   /** Email: how the sender was authenticated (SPF, DKIM, DMARC) when the mail arrived. */
   senderAuthentication?:
     | SenderAuthentication
@@ -666,6 +686,7 @@ function createBaseContactReceived(): ContactReceived {
     language: "",
     externalId: "",
     channelMetadata: {},
+    claimedIdentities: [],
     senderAuthentication: undefined,
     conversationSender: undefined,
   };
@@ -727,6 +748,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     globalThis.Object.entries(message.channelMetadata).forEach(([key, value]: [string, string]) => {
       ContactReceived_ChannelMetadataEntry.encode({ key: key as any, value }, writer.uint32(146).fork()).join();
     });
+    for (const v of message.claimedIdentities) {
+      Identity.encode(v!, writer.uint32(154).fork()).join();
+    }
     if (message.senderAuthentication !== undefined) {
       SenderAuthentication.encode(message.senderAuthentication, writer.uint32(162).fork()).join();
     }
@@ -896,6 +920,14 @@ export const ContactReceived: MessageFns<ContactReceived> = {
             }
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.claimedIdentities.push(Identity.decode(reader, reader.uint32()));
+            continue;
+          }
           case 20: {
             if (tag !== 162) {
               break;
@@ -1008,6 +1040,11 @@ export const ContactReceived: MessageFns<ContactReceived> = {
           {},
         )
         : {},
+      claimedIdentities: globalThis.Array.isArray(object?.claimedIdentities)
+        ? object.claimedIdentities.map((e: any) => Identity.fromJSON(e))
+        : globalThis.Array.isArray(object?.claimed_identities)
+        ? object.claimed_identities.map((e: any) => Identity.fromJSON(e))
+        : [],
       senderAuthentication: isSet(object.senderAuthentication)
         ? SenderAuthentication.fromJSON(object.senderAuthentication)
         : isSet(object.sender_authentication)
@@ -1083,6 +1120,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
         });
       }
     }
+    if (message.claimedIdentities?.length) {
+      obj.claimedIdentities = message.claimedIdentities.map((e) => Identity.toJSON(e));
+    }
     if (message.senderAuthentication !== undefined) {
       obj.senderAuthentication = SenderAuthentication.toJSON(message.senderAuthentication);
     }
@@ -1127,6 +1167,7 @@ export const ContactReceived: MessageFns<ContactReceived> = {
       },
       {},
     );
+    message.claimedIdentities = object.claimedIdentities?.map((e) => Identity.fromPartial(e)) || [];
     message.senderAuthentication = (object.senderAuthentication !== undefined && object.senderAuthentication !== null)
       ? SenderAuthentication.fromPartial(object.senderAuthentication)
       : undefined;
