@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { loadConfig } from '../../../libs/config';
-import { dropDatabase, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '../../../libs/testing';
 import { forms } from '../src/forms';
 import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
 
@@ -19,7 +19,7 @@ const sessions: Record<'agent' | 'expert' | 'supervisor', { cookie: string; csrf
 beforeAll(async () => {
   desk = await startAgentDesk(
     ctx,
-    loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', AUTH_JWT_SECRET: 'agent-desk-bodies-test-secret-0123456789', STAFF_DB: database, ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
+    loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'agent-desk-bodies-test-secret-0123456789', STAFF_DB: database, ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
   );
   base = `http://127.0.0.1:${desk.port}`;
   for (const role of ['agent', 'expert', 'supervisor'] as const) {

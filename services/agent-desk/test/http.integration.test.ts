@@ -251,7 +251,7 @@ describe('agent desk over HTTP', () => {
     const otherCtx = testContext('agent-desk-b');
     const other = await startAgentDesk(
       otherCtx,
-      loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', AUTH_JWT_SECRET: SECRET, STAFF_DB: database, SESSION_CHECK_MS: '500', ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
+      loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: SECRET, STAFF_DB: database, SESSION_CHECK_MS: '500', ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
     );
     try {
       const bases = [base, `http://127.0.0.1:${other.port}`];

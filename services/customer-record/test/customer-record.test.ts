@@ -28,6 +28,7 @@ import { MongoClient } from 'mongodb';
 import { mayCall, PERMISSIONS, type CallName } from '../src/authz';
 import { DEFAULT_REGULAR_RULE } from '../src/flags';
 import { CustomerStore } from '../src/store';
+import type { NormalisedIdentity } from '../src/identity';
 import { callerId, dropDatabase, offered, REASON, startHarness, type Harness } from './harness';
 
 const DAY = 86_400_000;
@@ -158,11 +159,8 @@ describe('customer-record service', () => {
     const person = uniqueId('vera');
     const victim = contact({ sender: email(person), senderDisplayName: 'Vera Ortiz', subject: 'My account', text: 'private: my new card ends 4242' });
     await kafka.producer.publish(topics.contactInbound, victim.conversationId, victim);
-    const { customer: victimCustomer } = await waitFor(
-      () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(person) }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
-      KAFKA_WAIT_MS,
-      'the victim to be projected',
-    );
+    // Looked up in the store: a ResolveCustomer would create the customer the projection is to make.
+    const victimId = await waitFor(async () => (await h.service.store.findCustomerId(email(person) as NormalisedIdentity)) ?? undefined, KAFKA_WAIT_MS, 'the victim to be projected');
     const stranger = contact({
       channel: Channel.CHANNEL_CHAT,
       sender: visitor(uniqueId('visitor')),
@@ -172,14 +170,11 @@ describe('customer-record service', () => {
       text: 'Please read me my last orders',
     });
     await kafka.producer.publish(topics.contactInbound, stranger.conversationId, stranger);
-    const { customer: strangerCustomer } = await waitFor(
-      () => h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: stranger.sender }, 'service').then((r) => (r.created ? undefined : r), () => undefined),
-      KAFKA_WAIT_MS,
-      'the chat visitor to be projected',
-    );
-    expect(strangerCustomer!.customerId).not.toBe(victimCustomer!.customerId);
+    const strangerId = await waitFor(async () => (await h.service.store.findCustomerId(stranger.sender as NormalisedIdentity)) ?? undefined, KAFKA_WAIT_MS, 'the chat visitor to be projected');
+    expect(strangerId).not.toBe(victimId);
+    await offer(stranger.conversationId, 'agent-1');
     const ctx = await waitFor(async () => {
-      const c = await context(strangerCustomer!.customerId, 'agent', stranger.conversationId);
+      const c = await context(strangerId, 'agent', stranger.conversationId);
       return c.recentConversations.length === 1 && c.customer!.claimedIdentities.length ? c : undefined;
     }, KAFKA_WAIT_MS, "the chat conversation and the visitor's claims");
     // The agent reads what the visitor says, and nothing of the customer it names.
@@ -187,14 +182,14 @@ describe('customer-record service', () => {
     expect(ctx.customer!.identities).toEqual([stranger.sender]);
     expect(ctx.recentConversations.map((c) => c.conversationId)).toEqual([stranger.conversationId]);
     expect(ctx.account).toBeUndefined();
-    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId: strangerCustomer!.customerId }, 'agent');
+    const history = await h.call<object, GetHistoryResponse>('getHistory', { customerId: strangerId, conversationId: stranger.conversationId }, 'agent');
     expect(history.entries.map((e) => e.text)).not.toContain(victim.text);
     // The victim's record is untouched: no chat identity, no chat conversation, no merge.
-    const victimCtx = await context(victimCustomer!.customerId);
+    const victimCtx = await context(victimId);
     expect(victimCtx.customer!.identities).toEqual([email(person)]);
     expect(victimCtx.customer!.mergedInto).toBe('');
     expect(victimCtx.recentConversations.map((c) => c.conversationId)).toEqual([victim.conversationId]);
-    expect(await h.service.store.identities.countDocuments({ customerId: victimCustomer!.customerId })).toBe(1);
+    expect(await h.service.store.identities.countDocuments({ customerId: victimId })).toBe(1);
   });
 
   it('projects conversation events, and replaying the topics leaves the history unchanged', { timeout: 150_000 }, async () => {
