@@ -1,7 +1,7 @@
 // The agent API over gRPC: every call checks the bearer token and the caller's role, then
 // runs one core command through the runner (stored and published before the answer).
 import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { authorizeCall, grpcError, type Caller, type Role, type TokenVerifier } from '../../../libs/auth';
+import { authorizeCall, grpcError, type Caller, type IssuerName, type Role, type TokenVerifier } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '../../../libs/proto';
 import { RoutingError } from './core/engine';
@@ -9,8 +9,16 @@ import { channelName, type ChannelName } from './core/policy';
 import type { ActiveState } from './active';
 import { NotActiveError } from './runner';
 
+/**
+ * Who may make a call: people by role, and services by name (a service token's id is the
+ * calling service's own name). Least privilege: each service only for what it uses.
+ */
+interface Access {
+  roles: readonly Role[];
+  services?: readonly IssuerName[];
+}
 const AGENTS: Role[] = ['agent', 'expert'];
-const ANYONE: Role[] = ['agent', 'expert', 'supervisor', 'ops', 'service'];
+const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];
 
 export function toGrpcError(err: unknown): ServiceError {
   // Desks reconnect on UNAVAILABLE until they reach the active instance.
@@ -31,10 +39,14 @@ function endWithError(call: ServerWritableStream<WatchAssignmentsRequest, WatchA
 export function registerRoutingGrpc(server: Server, deps: { current: () => ActiveState; verify: TokenVerifier; logger: Logger }): void {
   const { current, verify, logger } = deps;
 
-  function unary<Req, Res>(roles: Role[], handle: (caller: Caller, request: Req) => Promise<Res>) {
+  function unary<Req, Res>(access: readonly Role[] | Access, handle: (caller: Caller, request: Req) => Promise<Res>) {
+    const { roles, services = [] } = 'roles' in access ? access : { roles: access };
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      authorizeCall(call.metadata, verify, roles)
-        .then((caller) => handle(caller, call.request))
+      authorizeCall(call.metadata, verify, services.length ? [...roles, 'service'] : roles)
+        .then((caller) => {
+          if (caller.role === 'service' && !(services as readonly string[]).includes(caller.id)) throw grpcError(status.PERMISSION_DENIED, `service ${caller.id} may not make this call`);
+          return handle(caller, call.request);
+        })
         .then(
           (res) => callback(null, res),
           (err: unknown) => {
@@ -52,7 +64,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
   };
 
   const impl: RoutingServiceServer = {
-    registerAgent: unary(['supervisor', 'service', 'agent', 'expert'], async (caller, req) => {
+    registerAgent: unary(['supervisor', 'agent', 'expert'], async (caller, req) => {
       if ((caller.role === 'agent' || caller.role === 'expert') && req.agentId !== caller.id) throw grpcError(status.PERMISSION_DENIED, 'agents may only register themselves');
       if (caller.role === 'agent' && req.tier !== Tier.TIER_FRONT_OFFICE) throw grpcError(status.PERMISSION_DENIED, 'an agent token registers a front-office agent only');
       if (caller.role === 'expert' && req.tier !== Tier.TIER_EXPERT) throw grpcError(status.PERMISSION_DENIED, 'an expert token registers an expert only');
@@ -162,9 +174,11 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
       await runner.run(() => engine.reassign(req.conversationId, req.toAgentId));
       return {};
     }),
-    getWaitEstimate: unary(ANYONE, async (_caller, req) => current().engine.waitEstimate(req.conversationId)),
-    getQueueStats: unary(ANYONE, async () => ({ queues: current().engine.queueStats() })),
-    listAgents: unary(['supervisor', 'ops', 'service', 'agent', 'expert'], async () => {
+    // sms-voice tells callers their place in the queue.
+    getWaitEstimate: unary({ roles: PEOPLE, services: ['sms-voice'] }, async (_caller, req) => current().engine.waitEstimate(req.conversationId)),
+    // The ops console charts the queues.
+    getQueueStats: unary({ roles: PEOPLE, services: ['ops-console'] }, async () => ({ queues: current().engine.queueStats() })),
+    listAgents: unary(PEOPLE, async () => {
       const { engine } = current();
       return { agents: [...engine.agents.keys()].sort().map((id) => engine.agentState(id)) };
     }),
