@@ -191,7 +191,7 @@ export function createDeskHandler(deps: DeskHttpDeps) {
     },
   };
 
-  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
       if (deps.ops(req, res)) return;
@@ -214,6 +214,9 @@ export function createDeskHandler(deps: DeskHttpDeps) {
       if (!res.headersSent) send(res, code, { error: message }, headers);
     }
   };
+  /** Every API route as "METHOD /path", for the access matrix test. */
+  const routes = [...Object.keys(get).map((p) => `GET ${p}`), ...Object.keys(post).map((p) => `POST ${p}`)];
+  return Object.assign(handle, { routes });
 }
 
 /** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */

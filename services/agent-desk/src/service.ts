@@ -17,6 +17,8 @@ export interface RunningAgentDesk {
   port: number;
   roster: StaffRoster;
   sessions: SessionStore;
+  /** Every API route as "METHOD /path", for the access matrix test. */
+  apiRoutes: string[];
 }
 
 export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfig, overrides: { now?: () => number } = {}): Promise<RunningAgentDesk> {
@@ -67,5 +69,5 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     server.closeAllConnections();
     await closeServer(server);
   });
-  return { port, roster, sessions };
+  return { port, roster, sessions, apiRoutes: handle.routes };
 }

@@ -42,6 +42,8 @@ export interface OpsConsole {
   url: string;
   audit: ReplayAudit;
   roster: StaffRoster;
+  /** Every API route as "METHOD /path", for the access matrix test. */
+  apiRoutes: string[];
 }
 
 /** The sign-in body: an id and a password, each a non-empty string of bounded length. */
@@ -288,6 +290,63 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     sendJson(res, 200, { count: deadLetters.count, records, canReplay: session.consoleRole === 'ops' });
   };
 
+  type ApiRoute = { method: 'GET' | 'POST'; path: string | RegExp; name: string; run(req: http.IncomingMessage, res: http.ServerResponse, match: RegExpExecArray | string[], url: URL): Promise<void> };
+  const timelineRoute = async (req: http.IncomingMessage, res: http.ServerResponse, match: RegExpExecArray | string[]) => {
+    const session = await requireSession(req);
+    let conversationId: string;
+    try {
+      conversationId = parseConversationId(decodeURIComponent(match[1]!));
+    } catch (err) {
+      if (err instanceof URIError) throw new HttpError(400, 'conversation id is not valid URL encoding');
+      throw err;
+    }
+    // Each timeline is a full scan of the topics: a few at a time per instance is plenty.
+    if (timelinesRunning >= MAX_TIMELINES) throw new HttpError(429, 'other timelines are being read; try again in a few seconds', { 'retry-after': '5' });
+    timelinesRunning++;
+    let result;
+    try {
+      result = await readConversationTimeline(tailKafka, conversationId);
+    } finally {
+      timelinesRunning--;
+    }
+    return sendJson(res, 200, { ...result, conversationId, records: result.records.map((r) => redactForRole(r, session.consoleRole)) });
+  };
+  const api: ApiRoute[] = [
+    { method: 'POST', path: '/api/sign-in', name: '/api/sign-in', run: (req, res) => signIn(req, res) },
+    {
+      method: 'POST',
+      path: '/api/sign-out',
+      name: '/api/sign-out',
+      run: async (req, res) => {
+        const session = await requireWrite(req);
+        await sessions.end(session.id);
+        return sendJson(res, 200, { signedOut: true }, { 'set-cookie': sessions.clearedCookie(secure) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/session',
+      name: '/api/session',
+      run: async (req, res) => {
+        const session = await requireSession(req);
+        return sendJson(res, 200, { staffId: session.staffId, name: session.name, role: session.role, csrfToken: sessions.csrfToken(session.id), expiresAt: session.expiresAt.toISOString() });
+      },
+    },
+    { method: 'GET', path: '/api/stream', name: '/api/stream', run: (req, res, _m, url) => stream(req, res, url) },
+    {
+      method: 'GET',
+      path: '/api/charts',
+      name: '/api/charts',
+      run: async (req, res) => {
+        await requireSession(req);
+        return sendJson(res, 200, { ...charts.snapshot(now()), deadLettersOnTopic: deadLetters.count, sources: sourceStatus });
+      },
+    },
+    { method: 'GET', path: /^\/api\/conversations\/([^/]+)\/timeline$/, name: '/api/conversations/:id/timeline', run: timelineRoute },
+    { method: 'GET', path: '/api/dead-letters', name: '/api/dead-letters', run: (req, res) => listDeadLetters(req, res) },
+    { method: 'POST', path: /^\/api\/dead-letters\/(\d{1,6})\/(\d{1,20})\/replay$/, name: '/api/dead-letters/:partition/:offset/replay', run: (req, res, m) => replay(req, res, Number(m[1]), m[2]!) },
+  ];
+
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
@@ -297,45 +356,10 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.type, 'cache-control': 'no-cache' }).end(method === 'HEAD' ? undefined : file.body);
       return;
     }
-    if (path === '/api/sign-in' && method === 'POST') return signIn(req, res);
-    if (path === '/api/sign-out' && method === 'POST') {
-      const session = await requireWrite(req);
-      await sessions.end(session.id);
-      return sendJson(res, 200, { signedOut: true }, { 'set-cookie': sessions.clearedCookie(secure) });
+    for (const r of api) {
+      const match = r.method === method && (typeof r.path === 'string' ? (r.path === path ? [path] : null) : r.path.exec(path));
+      if (match) return r.run(req, res, match, url);
     }
-    if (path === '/api/session' && method === 'GET') {
-      const session = await requireSession(req);
-      return sendJson(res, 200, { staffId: session.staffId, name: session.name, role: session.role, csrfToken: sessions.csrfToken(session.id), expiresAt: session.expiresAt.toISOString() });
-    }
-    if (path === '/api/stream' && method === 'GET') return stream(req, res, url);
-    if (path === '/api/charts' && method === 'GET') {
-      await requireSession(req);
-      return sendJson(res, 200, { ...charts.snapshot(now()), deadLettersOnTopic: deadLetters.count, sources: sourceStatus });
-    }
-    const timeline = /^\/api\/conversations\/([^/]+)\/timeline$/.exec(path);
-    if (timeline && method === 'GET') {
-      const session = await requireSession(req);
-      let conversationId: string;
-      try {
-        conversationId = parseConversationId(decodeURIComponent(timeline[1]!));
-      } catch (err) {
-        if (err instanceof URIError) throw new HttpError(400, 'conversation id is not valid URL encoding');
-        throw err;
-      }
-      // Each timeline is a full scan of the topics: a few at a time per instance is plenty.
-      if (timelinesRunning >= MAX_TIMELINES) throw new HttpError(429, 'other timelines are being read; try again in a few seconds', { 'retry-after': '5' });
-      timelinesRunning++;
-      let result;
-      try {
-        result = await readConversationTimeline(tailKafka, conversationId);
-      } finally {
-        timelinesRunning--;
-      }
-      return sendJson(res, 200, { ...result, conversationId, records: result.records.map((r) => redactForRole(r, session.consoleRole)) });
-    }
-    if (path === '/api/dead-letters' && method === 'GET') return listDeadLetters(req, res);
-    const replayPath = /^\/api\/dead-letters\/(\d{1,6})\/(\d{1,20})\/replay$/.exec(path);
-    if (replayPath && method === 'POST') return replay(req, res, Number(replayPath[1]), replayPath[2]!);
     throw new HttpError(404, 'not found');
   };
 
@@ -361,5 +385,5 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     server.closeAllConnections();
     await closeServer(server);
   });
-  return { port, url: `http://${config.BIND_HOST}:${port}`, audit, roster };
+  return { port, url: `http://${config.BIND_HOST}:${port}`, audit, roster, apiRoutes: api.map((r) => `${r.method} ${r.name}`) };
 }

@@ -1,0 +1,87 @@
+// Who may call what, declared once: every gRPC method of customer-record and routing, and every
+// API route of the agent desk and the ops console, against every kind of caller. The test runs
+// each cell against the real services; a method or route that exists without an entry here
+// fails it, so nothing new goes out without a decision on who may use it.
+
+/** People by role, and services by name (a service token's id is the calling service's name). */
+export const GRPC_CALLERS = ['agent', 'expert', 'supervisor', 'ops', 'service:routing', 'service:sms-voice', 'service:ops-console'] as const;
+export type GrpcCaller = (typeof GRPC_CALLERS)[number];
+
+/** Staff who sign in to a browser application. */
+export const STAFF_CALLERS = ['agent', 'expert', 'supervisor', 'ops'] as const;
+export type StaffCaller = (typeof STAFF_CALLERS)[number];
+
+export interface GrpcEntry {
+  allowed: readonly GrpcCaller[];
+  /** Each allowed read is written to customer-record's audit log before it is answered. */
+  audited?: boolean;
+}
+
+/** `public`: reached before any session (sign-in); otherwise the staff allowed past the role check. */
+export type HttpEntry = 'public' | readonly StaffCaller[];
+
+const WORKERS = ['agent', 'expert'] as const;
+const STAFF = ['agent', 'expert', 'supervisor', 'ops'] as const;
+
+export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
+  // Agents reach customers through their conversations, never by looking an identity up.
+  ResolveCustomer: { allowed: ['supervisor'], audited: true },
+  GetCustomer: { allowed: STAFF, audited: true },
+  GetHistory: { allowed: STAFF, audited: true },
+  // Routing reads a contact's flags and account manager; no other service reads customers.
+  GetCustomerContext: { allowed: [...STAFF, 'service:routing'], audited: true },
+  LinkIdentity: { allowed: [...WORKERS, 'supervisor'] },
+  SetFlag: { allowed: ['supervisor'] },
+  MergeCustomers: { allowed: ['supervisor'] },
+  UnmergeCustomer: { allowed: ['supervisor'] },
+  UpsertAccount: { allowed: ['supervisor'] },
+  ListAudit: { allowed: ['supervisor'] },
+};
+
+export const ROUTING: Record<string, GrpcEntry> = {
+  RegisterAgent: { allowed: [...WORKERS, 'supervisor'] },
+  SetPresence: { allowed: [...WORKERS, 'supervisor'] },
+  WatchAssignments: { allowed: WORKERS },
+  AcceptOffer: { allowed: WORKERS },
+  DeclineOffer: { allowed: WORKERS },
+  Reply: { allowed: WORKERS },
+  Escalate: { allowed: WORKERS },
+  Transfer: { allowed: WORKERS },
+  HandBack: { allowed: ['expert'] },
+  Resolve: { allowed: WORKERS },
+  Reassign: { allowed: ['supervisor'] },
+  // sms-voice tells callers their place in the queue; the ops console charts the queues.
+  GetWaitEstimate: { allowed: [...STAFF, 'service:sms-voice'] },
+  GetQueueStats: { allowed: [...STAFF, 'service:ops-console'] },
+  ListAgents: { allowed: STAFF },
+};
+
+export const AGENT_DESK: Record<string, HttpEntry> = {
+  'POST /api/sign-in': 'public',
+  // ops staff use the ops console: the desk does not sign them in.
+  'POST /api/sign-out': [...WORKERS, 'supervisor'],
+  'GET /api/me': [...WORKERS, 'supervisor'],
+  'GET /api/conversation': [...WORKERS, 'supervisor'],
+  'GET /api/floor': ['supervisor'],
+  'POST /api/presence': WORKERS,
+  'POST /api/accept': WORKERS,
+  'POST /api/decline': WORKERS,
+  'POST /api/reply': WORKERS,
+  'POST /api/escalate': ['agent'],
+  'POST /api/transfer': WORKERS,
+  'POST /api/hand-back': ['expert'],
+  'POST /api/resolve': WORKERS,
+  'POST /api/reassign': ['supervisor'],
+};
+
+export const OPS_CONSOLE: Record<string, HttpEntry> = {
+  'POST /api/sign-in': 'public',
+  // Agents and experts work in the desk: the console does not sign them in.
+  'POST /api/sign-out': ['supervisor', 'ops'],
+  'GET /api/session': ['supervisor', 'ops'],
+  'GET /api/stream': ['supervisor', 'ops'],
+  'GET /api/charts': ['supervisor', 'ops'],
+  'GET /api/conversations/:id/timeline': ['supervisor', 'ops'],
+  'GET /api/dead-letters': ['supervisor', 'ops'],
+  'POST /api/dead-letters/:partition/:offset/replay': ['ops'],
+};
