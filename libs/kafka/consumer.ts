@@ -3,7 +3,7 @@
 // (transient, see libs/faults) is retried without limit, in order, while the consumer reports
 // itself not ready; any other failure is retried a few times and then sent to the dead-letter
 // topic with the reason, so one bad record never stops a partition.
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Counter } from 'prom-client';
 import { backoffMs, isTransient, sleepUnless, type BackoffOptions } from '../faults';
@@ -13,6 +13,7 @@ import { errorDetails } from '../observability/logger';
 import type { ReadinessState } from '../observability/http';
 import { type CloudEventAttributes, readCloudEvent } from './cloudevents';
 import { ConsumerHealth, keepBeating, type WaitingRecord } from './consumer-health';
+import { LagRefresh } from './lag-refresh';
 import type { EventProducer } from './producer';
 import { DEAD_LETTER_TOPIC, type TopicSpec } from './topics';
 
@@ -107,7 +108,7 @@ export class EventConsumer {
   private running = false;
   private stopping = false;
   private readonly kafka: Kafka;
-  private lagRefresh?: { timer: NodeJS.Timeout; admin?: Admin; busy: boolean };
+  private lagRefresh?: LagRefresh;
 
   constructor(
     kafka: Kafka,
@@ -172,48 +173,17 @@ export class EventConsumer {
     });
     await positioned;
     this.running = true;
-    if (this.options.metrics) this.startLagRefresh(this.options.lagRefreshMs ?? 10_000);
+    if (this.options.metrics) this.lagRefresh = new LagRefresh(this.kafka, this.health, this.log, this.options.lagRefreshMs ?? 10_000);
   }
 
-  /**
-   * While a record waits on a dependency no batch comes for its partition, and the lag would
-   * stay as it was when the wait began: it is refreshed from the broker's offsets instead.
-   */
-  private startLagRefresh(everyMs: number): void {
-    const state: { timer: NodeJS.Timeout; admin?: Admin; busy: boolean } = { busy: false, timer: setInterval(() => void refresh(), everyMs) };
-    state.timer.unref();
-    const refresh = async () => {
-      const held = this.health.heldTopics();
-      if (state.busy || !held.length) return;
-      state.busy = true;
-      try {
-        if (!state.admin) {
-          state.admin = this.kafka.admin();
-          await state.admin.connect();
-          // Stopped meanwhile: stop() found no admin to disconnect.
-          if (this.lagRefresh !== state) return void (await state.admin.disconnect());
-        }
-        for (const topic of held) this.health.refreshLag(topic, await state.admin.fetchTopicOffsets(topic));
-      } catch (err) {
-        this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'could not refresh the lag of held partitions');
-      } finally {
-        state.busy = false;
-      }
-    };
-    this.lagRefresh = state;
-  }
 
   /** Stops fetching, commits what was handled and leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
     // A record waiting on a dependency sees this within half a second and is left for later.
     this.stopping = true;
-    const lagRefresh = this.lagRefresh;
+    await this.lagRefresh?.stop();
     this.lagRefresh = undefined;
-    if (lagRefresh) {
-      clearInterval(lagRefresh.timer);
-      await lagRefresh.admin?.disconnect();
-    }
     await this.consumer.disconnect();
   }
 
