@@ -261,7 +261,7 @@ async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Pr
   if (thread.how === 'message-id') {
     // The same mail again: it opened the conversation if it was the first of it.
     const conversation = await store.conversation(thread.conversationId);
-    if (conversation) return { ...thread, isNew: conversation.messageIds[0] === mail.messageId };
+    if (conversation) return { ...thread, isNew: conversation.openingMessageId === mail.messageId };
     // The first try recorded the Message-ID but failed before its conversation was written.
     thread = { ...thread, reference: newReference(), isNew: true, how: 'new' };
   }
@@ -279,10 +279,10 @@ async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Pr
         reference,
         customerAddress: mail.senderAddress,
         subject: mail.subject,
-        messageIds: mail.messageId ? [mail.messageId] : [],
+        openingMessageId: mail.messageId,
         createdAt: at,
       }),
-      attempt === 0 ? store.addMessage(thread.conversationId, mail.messageId, { alreadyInConversation: true }) : undefined,
+      attempt === 0 ? store.addMessage(thread.conversationId, mail.messageId) : undefined,
     ]);
     if (created) return { ...thread, reference };
   }

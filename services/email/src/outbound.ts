@@ -82,14 +82,14 @@ export function createOutboundHandler(deps: OutboundDeps) {
     // A verification code (asked for in another channel) goes to the address it proves and
     // nowhere else: no email conversation is looked up, threaded or written.
     const code = message.kind === OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE;
-    const conversation = code ? undefined : await store.conversation(message.conversationId);
+    const [conversation, thread] = code ? [undefined, []] : await Promise.all([store.conversation(message.conversationId), store.threadOf(message.conversationId)]);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_EMAIL ? message.recipient.value : conversation?.customerAddress;
     if (!to) {
       sent.inc({ outcome: 'no_recipient' });
       await report(message, { delivered: false, permanent: true, errorCode: 'NO_RECIPIENT', detail: 'no email address for this conversation' });
       return;
     }
-    const mail = code ? composeCodeMail(message, to, config) : composeMail(message, to, conversation, config);
+    const mail = code ? composeCodeMail(message, to, config) : composeMail(message, to, conversation, thread, config);
     // Stopping between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
     const outcome = await deliverOnce({
       id: message.messageId,
@@ -136,9 +136,8 @@ export function createOutboundHandler(deps: OutboundDeps) {
   };
 }
 
-function composeMail(message: OutboundMessage, to: string, conversation: EmailConversation | undefined, config: EmailConfig) {
+function composeMail(message: OutboundMessage, to: string, conversation: EmailConversation | undefined, thread: string[], config: EmailConfig) {
   const reference = message.conversationReference || conversation?.reference || '';
-  const thread = conversation?.messageIds ?? [];
   return {
     from: config.MAIL_FROM,
     to,

@@ -17,8 +17,8 @@ export interface EmailConversation {
   reference: string;
   customerAddress: string;
   subject: string;
-  /** Message-IDs of the thread, oldest first, for References on our replies. */
-  messageIds: string[];
+  /** The Message-ID of the mail that opened the conversation ('' for one opened otherwise). */
+  openingMessageId: string;
   createdAt: Date;
 }
 
@@ -51,6 +51,13 @@ export class EmailStore implements ThreadIndex {
 
   async ensureIndexes(): Promise<void> {
     await this.conversations.createIndex({ reference: 1 }, { unique: true });
+    await this.messages.createIndex({ conversationId: 1, at: 1 }, { name: 'thread_messages_by_conversation' });
+  }
+
+  /** The Message-IDs of a conversation's thread, oldest first, for References on our replies. */
+  async threadOf(conversationId: string, max = 100): Promise<string[]> {
+    const newest = await this.messages.find({ conversationId }, { projection: { _id: 1 } }).sort({ at: -1 }).limit(max).toArray();
+    return newest.map((m) => m._id).reverse();
   }
 
   async conversationOfMessage(messageId: string): Promise<string | undefined> {
@@ -77,12 +84,14 @@ export class EmailStore implements ThreadIndex {
     return !!(await this.conversations.findOne({ _id: conversation._id }));
   }
 
-  /** Remembers a Message-ID (inbound or ours) as part of a conversation's thread. */
-  async addMessage(conversationId: string, messageId: string, options: { alreadyInConversation?: boolean } = {}): Promise<void> {
+  /**
+   * Remembers a Message-ID (inbound or ours) as part of a conversation's thread. Insert-only, one
+   * document per Message-ID, since the store may lose concurrent updates of one document: a
+   * Message-ID already recorded keeps the conversation it was first given.
+   */
+  async addMessage(conversationId: string, messageId: string): Promise<void> {
     if (!messageId) return;
-    // Insert-only: a Message-ID already recorded keeps the conversation it was first given.
     await this.messageInserts.insert({ _id: messageId, conversationId, at: new Date() });
-    if (!options.alreadyInConversation) await this.conversations.updateOne({ _id: conversationId }, { $addToSet: { messageIds: messageId } });
   }
 
   /** Keeps an attachment's content once per distinct content; returns where it is. */

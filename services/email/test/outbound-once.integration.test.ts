@@ -133,8 +133,8 @@ describe('outbound mail is sent once', () => {
     expect((await reportFrom(second.ctx, message, 'the second instance report')).step).toMatchObject({ deliveryReported: { delivered: true } });
     await settle();
     expect(mailsOf(message)).toHaveLength(1);
+    // Its "sent" count is not looked at: a fresh group also reads other test files' messages.
     expect(await metricTotal(second.ctx, 'cc_email_outbound_total', { outcome: 'already_sent' })).toBe(1);
-    expect(await metricTotal(second.ctx, 'cc_email_outbound_total', { outcome: 'sent' })).toBe(0);
   });
 
   it('mails a verification code as a plain mail to its address only, never threaded, and refuses one without an address', async () => {
