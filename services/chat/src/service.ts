@@ -287,12 +287,14 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
     }
     session.profile = { ...session.profile, ...typed };
     await store.saveProfile(claims, typed);
+    const lastSeq = conversation ? await store.lastNumber(claims.conversationId) : 0;
     if (session.ws.readyState !== session.ws.OPEN) return;
+    // Joined and welcomed with no wait between, so no live entry reaches the socket before its
+    // welcome; what was stored meanwhile comes with the replay below.
     session.claims = claims;
     let set = byConversation.get(claims.conversationId);
     if (!set) byConversation.set(claims.conversationId, (set = new Set()));
     set.add(session);
-    const lastSeq = conversation ? await store.lastNumber(claims.conversationId) : 0;
     send(session, { type: 'welcome', token, conversationId: claims.conversationId, reference: claims.reference, resumed, lastSeq });
     if (session.verifiedEmail) send(session, { type: 'verified', email: session.verifiedEmail });
     if (resumed) {
