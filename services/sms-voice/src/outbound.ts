@@ -103,7 +103,8 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
     const parts = splitBody(message.text);
     const sids: string[] = [];
     for (const [i, body] of parts.entries()) {
-      const outcome = await deliverPart(message, i, () => client.messages.create({ from: numbers.company, to, body, statusCallback: `${base}/twilio/sms/status` }).then((m) => m.sid));
+      // One claim per part, `<message id>/<part number>`, so a part already sent is skipped.
+      const outcome = await claimedRequest(`${message.messageId}/${i + 1}`, message, () => client.messages.create({ from: numbers.company, to, body, statusCallback: `${base}/twilio/sms/status` }).then((m) => m.sid));
       if (outcome.kind !== 'sent') return settleUnsent(message, outcome, i, parts.length);
       sids.push(outcome.providerId);
       // Runs again on a redelivery that finds the part sent: status callbacks must find the conversation.
@@ -114,12 +115,9 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
   };
 
   /**
-   * One claim per part: `<message id>/<part number>`, so a part already sent is skipped. Stopping
+   * One request to Twilio that must not be made twice, claimed in the store under `id`. Stopping
    * between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
    */
-  const deliverPart = (message: OutboundMessage, index: number, send: () => Promise<string>): Promise<DeliveryOutcome> => claimedRequest(`${message.messageId}/${index + 1}`, message, send);
-
-  /** One request to Twilio that must not be made twice, claimed in the store under `id`. */
   const claimedRequest = (id: string, message: OutboundMessage, send: () => Promise<string>): Promise<DeliveryOutcome> =>
     deliverOnce({
       id,
