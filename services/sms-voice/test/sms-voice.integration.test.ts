@@ -14,7 +14,7 @@ import { credentials } from '@grpc/grpc-js';
 import { listen } from '../../../libs/observability';
 import { Channel, ContactKind, IdentityKind, OutboundKind, OutboundMessage, RoutingServiceClient, type GetWaitEstimateResponse } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
+import { dropDatabase, cuttableSocketFactory, deliveryReportFrom, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
 import { routingConfig, startRouting } from '../../routing/src/service';
 import { smsVoiceConfigShape } from '../src/config';
 import { positionInWords, waitInWords } from '../src/sms';
@@ -196,7 +196,7 @@ describe('inbound SMS', () => {
     const before = twilioRequests.length;
     const reply = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId: contact.conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text: 'Did that help?' });
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
-    const report = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId), 20_000, 'the refusal');
+    const report = await deliveryReportFrom(recorder, ctx, reply.messageId, 'the refusal');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: 'OPTED_OUT' } });
     expect(twilioRequests.slice(before).filter((r) => r.form.To === from)).toEqual([]);
     const help = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: 'HELP' });
@@ -213,7 +213,7 @@ describe('outbound SMS through the twilio client', () => {
     const text = `busy-once ${'word '.repeat(500)}`.trim();
     const reply = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId: contact.conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text });
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
-    const report = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId), 20_000, 'the delivery report');
+    const report = await deliveryReportFrom(recorder, ctx, reply.messageId, 'the delivery report');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: true } });
     const sent = twilioRequests.filter((r) => r.form.To === from);
     expect(sent.length).toBe(3); // one 503, then two parts
@@ -236,7 +236,7 @@ describe('outbound SMS through the twilio client', () => {
       text: 'hello',
     });
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
-    const report = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === reply.messageId), 20_000, 'the failure');
+    const report = await deliveryReportFrom(recorder, ctx, reply.messageId, 'the failure');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: '21211' } });
   });
 });
