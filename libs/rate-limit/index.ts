@@ -32,6 +32,24 @@ export class RateLimiter {
     return current && current.count > this.limit ? Math.max(0, current.start + this.windowMs - now) : 0;
   }
 
+  /** How many were counted for the key in its current window. */
+  count(key: string, now: number): number {
+    const current = this.windows.get(key);
+    return current && now - current.start < this.windowMs ? current.count : 0;
+  }
+
+  /** How long until the key's current window ends, over its limit or not (0 without one). */
+  windowLeftMs(key: string, now: number): number {
+    const current = this.windows.get(key);
+    return current ? Math.max(0, current.start + this.windowMs - now) : 0;
+  }
+
+  /** Takes one count back, e.g. for an attempt that turned out not to be a failure. */
+  takeBack(key: string): void {
+    const current = this.windows.get(key);
+    if (current && current.count > 0) current.count--;
+  }
+
   /** Forgets the key, e.g. after a successful sign-in. */
   reset(key: string): void {
     this.windows.delete(key);

@@ -23,4 +23,14 @@ describe('RateLimiter', () => {
     limiter.reset('ana');
     expect(limiter.take('ana', 12_000)).toBe(true);
   });
+
+  it('counts a key in its window, takes a count back, and says when the window ends', () => {
+    const limiter = new RateLimiter(2, 60_000);
+    limiter.take('ana', 1_000);
+    limiter.take('ana', 2_000);
+    expect([limiter.count('ana', 2_000), limiter.isOver('ana', 2_000), limiter.windowLeftMs('ana', 2_000)]).toEqual([2, true, 59_000]);
+    limiter.takeBack('ana');
+    expect([limiter.count('ana', 3_000), limiter.isOver('ana', 3_000)]).toEqual([1, false]);
+    expect([limiter.count('ana', 61_000), limiter.windowLeftMs('ana', 61_000), limiter.count('bo', 0)]).toEqual([0, 0, 0]);
+  });
 });

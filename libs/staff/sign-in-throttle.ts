@@ -10,6 +10,7 @@
 // still gets in with the right password, while a guesser gets one try per address per window.
 // Each attempt counts as a failure from the moment it starts (parallel guesses are counted
 // before their password check ends) and is taken back when the password was right.
+import { RateLimiter } from '../rate-limit';
 
 export interface SignInLimits {
   /** Failures allowed for one staff id from one address per window. */
@@ -32,63 +33,19 @@ export class SignInLimitError extends Error {
   }
 }
 
-class FailureCounts {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly maxKeys: number,
-  ) {}
-
-  count(key: string, now: number): number {
-    const w = this.windows.get(key);
-    return w && now - w.start < this.windowMs ? w.count : 0;
-  }
-
-  retryAfterMs(key: string, now: number): number {
-    const w = this.windows.get(key);
-    return w ? Math.max(0, w.start + this.windowMs - now) : 0;
-  }
-
-  add(key: string, now: number): void {
-    const w = this.windows.get(key);
-    if (w && now - w.start < this.windowMs) {
-      w.count++;
-      return;
-    }
-    if (this.windows.size >= this.maxKeys) this.evict(now);
-    this.windows.set(key, { start: now, count: 1 });
-  }
-
-  takeBack(key: string): void {
-    const w = this.windows.get(key);
-    if (w && w.count > 0) w.count--;
-  }
-
-  forget(key: string): void {
-    this.windows.delete(key);
-  }
-
-  private evict(now: number): void {
-    for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
-    // Still full of live keys: forget the oldest rather than grow without bound.
-    if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value as string);
-  }
-}
-
 export class SignInThrottle {
-  private readonly pair: FailureCounts;
-  private readonly address: FailureCounts;
-  private readonly id: FailureCounts;
+  private readonly pair: RateLimiter;
+  private readonly address: RateLimiter;
+  private readonly id: RateLimiter;
 
   constructor(private readonly limits: SignInLimits) {
     for (const [name, value] of Object.entries(limits)) {
       if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new SignInLimitError(`${name} must be a whole number above 0, not ${value}`);
     }
     const maxKeys = limits.maxKeys ?? 100_000;
-    this.pair = new FailureCounts(limits.windowMs, maxKeys);
-    this.address = new FailureCounts(limits.windowMs, maxKeys);
-    this.id = new FailureCounts(limits.windowMs, maxKeys);
+    this.pair = new RateLimiter(limits.perIdAndAddress, limits.windowMs, maxKeys);
+    this.address = new RateLimiter(limits.perAddress, limits.windowMs, maxKeys);
+    this.id = new RateLimiter(limits.perIdTotal, limits.windowMs, maxKeys);
   }
 
   /**
@@ -97,19 +54,18 @@ export class SignInThrottle {
    */
   attempt(staffId: string, clientAddress: string, now: number): SignInDecision {
     const pairKey = `${staffId}\u0000${clientAddress}`;
-    const pairFailures = this.pair.count(pairKey, now);
-    if (pairFailures >= this.limits.perIdAndAddress) return { allowed: false, limit: 'id-and-address', retryAfterMs: this.pair.retryAfterMs(pairKey, now) };
-    if (this.address.count(clientAddress, now) >= this.limits.perAddress) return { allowed: false, limit: 'address', retryAfterMs: this.address.retryAfterMs(clientAddress, now) };
-    if (pairFailures > 0 && this.id.count(staffId, now) >= this.limits.perIdTotal) return { allowed: false, limit: 'id', retryAfterMs: this.id.retryAfterMs(staffId, now) };
-    this.pair.add(pairKey, now);
-    this.address.add(clientAddress, now);
-    this.id.add(staffId, now);
+    if (this.pair.isOver(pairKey, now)) return { allowed: false, limit: 'id-and-address', retryAfterMs: this.pair.windowLeftMs(pairKey, now) };
+    if (this.address.isOver(clientAddress, now)) return { allowed: false, limit: 'address', retryAfterMs: this.address.windowLeftMs(clientAddress, now) };
+    if (this.pair.count(pairKey, now) > 0 && this.id.isOver(staffId, now)) return { allowed: false, limit: 'id', retryAfterMs: this.id.windowLeftMs(staffId, now) };
+    this.pair.take(pairKey, now);
+    this.address.take(clientAddress, now);
+    this.id.take(staffId, now);
     return { allowed: true };
   }
 
   /** The password was right: the attempt was no failure, and this address starts clean for the id. */
   succeeded(staffId: string, clientAddress: string): void {
-    this.pair.forget(`${staffId}\u0000${clientAddress}`);
+    this.pair.reset(`${staffId}\u0000${clientAddress}`);
     this.address.takeBack(clientAddress);
     this.id.takeBack(staffId);
   }
