@@ -50,7 +50,8 @@ export class Projection {
    */
   private async senderCustomer(sender: NormalisedIdentity, hints: NormalisedIdentity[], displayName: string): Promise<string> {
     const known = await this.store.findCustomerId(sender);
-    if (known) return known;
+    // An identity claimed by a resolve that died before writing its customer: resolve again, which completes it.
+    if (known && (await this.store.hasCustomer(known))) return known;
     for (const hint of hints) {
       const holder = await this.store.findCustomerId(hint);
       if (holder) return (await this.store.link(holder, sender, { id: 'projection', role: 'service' })).customer._id;

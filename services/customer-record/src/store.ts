@@ -210,6 +210,11 @@ export class CustomerStore {
     return current;
   }
 
+  /** False for an identity's customer whose document a crash kept from being written (see resolve). */
+  async hasCustomer(customerId: string): Promise<boolean> {
+    return (await this.customers.countDocuments({ _id: customerId }, { limit: 1 })) > 0;
+  }
+
   async getCustomer(customerId: string): Promise<CustomerDoc> {
     const c = await this.customers.findOne({ _id: customerId });
     if (!c) throw new NotFoundError(`no customer ${customerId}`);
