@@ -54,7 +54,7 @@ function coreThroughput(agentCount: number, contacts: number) {
     engine.registerAgent({ id: `a${a}`, name: `Agent ${a}`, tier: Tier.TIER_FRONT_OFFICE, skills, languages: ['en'] });
     engine.setPresence(`a${a}`, Presence.PRESENCE_AVAILABLE);
   }
-  engine.dirtyAgents.clear();
+  engine.takeChanges();
   const open: { conv: string; agent: string }[] = [];
   const latencies: number[] = [];
   let decisions = 0;
@@ -86,11 +86,7 @@ function coreThroughput(agentCount: number, contacts: number) {
     }
     if (i % 200 === 0) count(engine.tick());
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e3);
-    if (i % 1000 === 0) {
-      engine.dirtyAgents.clear();
-      engine.dirtyConversations.clear();
-      engine.dirtyCustomers.clear();
-    }
+    if (i % 1000 === 0) engine.takeChanges();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort((a, b) => a - b);

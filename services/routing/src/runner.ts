@@ -74,7 +74,7 @@ export class EngineRunner {
     // nothing (a contact seen again after a failed write) still waits for the write in flight or
     // due, which carries its decision and may fail: reporting it done earlier would let the
     // consumer move past a record whose decision then exists only in memory.
-    if (effects.length > 0 || this.pending.length > 0 || this.flushing || this.engine.dirtyConversations.size || this.engine.dirtyAgents.size || this.engine.dirtyCustomers.size) await this.commit();
+    if (effects.length > 0 || this.pending.length > 0 || this.flushing || this.engine.hasChanges()) await this.commit();
     return result;
   }
 
@@ -119,14 +119,7 @@ export class EngineRunner {
   private async flush(): Promise<void> {
     const effects = this.pending;
     this.pending = [];
-    const changed = {
-      conversations: [...this.engine.dirtyConversations],
-      agents: [...this.engine.dirtyAgents],
-      customers: [...this.engine.dirtyCustomers],
-    };
-    this.engine.dirtyConversations.clear();
-    this.engine.dirtyAgents.clear();
-    this.engine.dirtyCustomers.clear();
+    const changed = this.engine.takeChanges();
     const started = process.hrtime.bigint();
     this.flushing = true;
     let stored = false;
@@ -149,9 +142,7 @@ export class EngineRunner {
       }
       // Kept for the next commit: the decisions stand in memory, so they must still be written.
       this.pending = [...effects, ...this.pending];
-      for (const id of changed.conversations) this.engine.dirtyConversations.add(id);
-      for (const id of changed.agents) this.engine.dirtyAgents.add(id);
-      for (const id of changed.customers) this.engine.dirtyCustomers.add(id);
+      this.engine.returnChanges(changed);
       throw err;
     } finally {
       this.flushing = false;

@@ -35,6 +35,13 @@ export type Effect =
   | { type: 'outbound'; message: OutboundMessage }
   | { type: 'notify'; agentId: string; update: WatchAssignmentsResponse };
 
+/** Ids of the records that changed, by kind. */
+export interface StateChanges {
+  conversations: string[];
+  agents: string[];
+  customers: string[];
+}
+
 export class RoutingError extends Error {
   constructor(
     readonly kind: 'not_found' | 'invalid' | 'precondition' | 'permission',
@@ -191,9 +198,9 @@ export class RoutingEngine {
   private readonly timers = new TimerHeap();
   private readonly classifier: Classifier;
   private out: Effect[] = [];
-  readonly dirtyConversations = new Set<string>();
-  readonly dirtyAgents = new Set<string>();
-  readonly dirtyCustomers = new Set<string>();
+  private readonly dirtyConversations = new Set<string>();
+  private readonly dirtyAgents = new Set<string>();
+  private readonly dirtyCustomers = new Set<string>();
   private staffingCache = new Map<string, number>();
 
   constructor(
@@ -619,6 +626,27 @@ export class RoutingEngine {
     const conv = this.conversation(conversationId);
     if (conv.state !== 'assigned' || conv.agentId !== agentId) throw new RoutingError('precondition', `conversation ${conversationId} is not assigned to ${agentId}`);
     return conv;
+  }
+
+  /** True when some record changed since the last takeChanges(). */
+  hasChanges(): boolean {
+    return this.dirtyConversations.size > 0 || this.dirtyAgents.size > 0 || this.dirtyCustomers.size > 0;
+  }
+
+  /** The ids of the records changed since the last call, to be written; the engine forgets them. */
+  takeChanges(): StateChanges {
+    const changes = { conversations: [...this.dirtyConversations], agents: [...this.dirtyAgents], customers: [...this.dirtyCustomers] };
+    this.dirtyConversations.clear();
+    this.dirtyAgents.clear();
+    this.dirtyCustomers.clear();
+    return changes;
+  }
+
+  /** Changes whose write failed: they are taken again with the next ones. */
+  returnChanges(changes: StateChanges): void {
+    for (const id of changes.conversations) this.dirtyConversations.add(id);
+    for (const id of changes.agents) this.dirtyAgents.add(id);
+    for (const id of changes.customers) this.dirtyCustomers.add(id);
   }
 
   private drain(): Effect[] {
