@@ -12,6 +12,15 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?
     ...allTopics.map((t) => ({ name: t.name, compacted: t.compacted ?? false })),
     { name: DEAD_LETTER_TOPIC, compacted: false },
   ].filter((t) => !names || names.includes(t.name));
+  await createMissing(kafka, wanted.map((t) => ({ ...t, ...settings })));
+}
+
+/** A service's own topic outside the registry (for example routing's changelog), created if missing. */
+export async function ensureTopic(kafka: Kafka, topic: { name: string; compacted: boolean } & TopicSettings): Promise<void> {
+  await createMissing(kafka, [topic]);
+}
+
+async function createMissing(kafka: Kafka, wanted: ({ name: string; compacted: boolean } & TopicSettings)[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -23,9 +32,9 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?
         waitForLeaders: true,
         topics: missing.map((t) => ({
           topic: t.name,
-          numPartitions: settings.partitions,
-          replicationFactor: settings.replicationFactor,
-          configEntries: topicConfig(t.compacted, settings.replicationFactor),
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+          configEntries: topicConfig(t.compacted, t.replicationFactor),
         })),
       });
     } catch (err) {

@@ -9,6 +9,8 @@ const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const CONCURRENT_TRANSACTION = /another concurrent operation on the same transaction/;
+
 export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
@@ -30,7 +32,10 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log: entry }) => {
       const { message, ...rest } = entry;
-      log[levelNames[level] ?? 'info'](rest, message);
+      // A transaction begun right after a commit is answered CONCURRENT_TRANSACTIONS and retried
+      // at once; kafkajs logs each of those as an error although nothing failed.
+      const routine = CONCURRENT_TRANSACTION.test(message) || CONCURRENT_TRANSACTION.test(String(rest.error ?? ''));
+      log[routine ? 'debug' : (levelNames[level] ?? 'info')](rest, message);
     },
   };
   if (options.socketFactory) config.socketFactory = options.socketFactory;

@@ -33,6 +33,21 @@ export interface ConsumedEvent<T> {
 
 export type EventHandler<T> = (event: ConsumedEvent<T>) => Promise<void> | void;
 
+/** Where a batch ends. */
+export interface BatchPosition {
+  topic: string;
+  partition: number;
+  /** The offset after the batch's last record: what a transaction commits for the group. */
+  offset: string;
+}
+
+/**
+ * Handles the decoded records of one fetched batch of a partition at once (duplicates and
+ * undecodable records taken out; possibly none). A failure that is not transient (including
+ * InvalidEventError) is retried record by record, so one bad record is dead-lettered alone.
+ */
+export type BatchHandler<T> = (events: ConsumedEvent<T>[], position: BatchPosition) => Promise<void>;
+
 /** Remembers handled event ids. Services with a store can keep them there to survive restarts. */
 export interface DedupStore {
   has(id: string): boolean | Promise<boolean>;
@@ -86,9 +101,14 @@ export interface EventConsumerOptions {
   partitionAssigners?: PartitionAssigner[];
   /** How often the lag of a partition held by a waiting record is refreshed from the broker (default 10 s). */
   lagRefreshMs?: number;
+  /**
+   * False when the handlers commit the group's offsets themselves, inside a Kafka transaction
+   * with what they write (`sendOffsets`); the consumer then never commits. Default true.
+   */
+  commitOffsets?: boolean;
 }
 
-type Route = { spec: TopicSpec<unknown>; handler: EventHandler<unknown> };
+type Route = { spec: TopicSpec<unknown>; handler?: EventHandler<unknown>; batchHandler?: BatchHandler<unknown> };
 
 /** What a record's handling needs from its batch: heartbeats, and whether to keep going. */
 interface BatchControl {
@@ -141,6 +161,10 @@ export class EventConsumer {
     }
   }
 
+  private get commits(): boolean {
+    return this.options.commitOffsets ?? true;
+  }
+
   get isRunning(): boolean {
     return this.running;
   }
@@ -160,6 +184,12 @@ export class EventConsumer {
     return this;
   }
 
+  /** Like `on`, but the handler gets each fetched batch of a partition whole (see BatchHandler). */
+  onBatch<T>(spec: TopicSpec<T>, handler: BatchHandler<T>): this {
+    this.routes.set(spec.name, { spec: spec as TopicSpec<unknown>, batchHandler: handler as BatchHandler<unknown> });
+    return this;
+  }
+
   /** Connects, subscribes and resolves once the group is joined and its start positions are fixed. */
   async start(): Promise<void> {
     this.stopping = false;
@@ -168,6 +198,7 @@ export class EventConsumer {
     const positioned = firstFetchAfterJoin(this.consumer);
     await this.consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      autoCommit: this.commits,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
@@ -198,7 +229,8 @@ export class EventConsumer {
     const beat = keepBeating(heartbeat, this.options.heartbeatIntervalMs ?? 1500);
     const control: BatchControl = { heartbeat, keepGoing: () => !this.stopping && isRunning() && !isStale() && !beat.failed };
     try {
-      if ((this.options.keyConcurrency ?? 1) > 1) await this.handleBatchByKey(payload, route, control, this.options.keyConcurrency!);
+      if (route.batchHandler) await this.handleWholeBatch(payload, route, control);
+      else if ((this.options.keyConcurrency ?? 1) > 1) await this.handleBatchByKey(payload, route, control, this.options.keyConcurrency!);
       else await this.handleBatchInOrder(payload, route, control);
     } finally {
       beat.stop();
@@ -222,7 +254,7 @@ export class EventConsumer {
       this.health.lag(batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
       await heartbeat();
     }
-    await commitOffsetsIfNecessary();
+    if (this.commits) await commitOffsetsIfNecessary();
   }
 
   private async handleBatchByKey({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload, route: Route, control: BatchControl, limit: number): Promise<void> {
@@ -262,13 +294,64 @@ export class EventConsumer {
       this.log.debug({ topic: batch.topic, partition: batch.partition, offset: messages[resolvedUpTo]?.offset }, 'records left for later');
       await sleep(100);
     } else if (stop) {
-      await commitOffsetsIfNecessary();
+      if (this.commits) await commitOffsetsIfNecessary();
       throw stop.error;
     }
-    await commitOffsetsIfNecessary();
+    if (this.commits) await commitOffsetsIfNecessary();
+  }
+
+  /**
+   * The batch handler gets every decodable new record of the batch; the batch counts as handled
+   * (offsets resolved) only when it succeeds. A permanent failure is retried record by record.
+   */
+  private async handleWholeBatch({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload, route: Route, control: BatchControl): Promise<void> {
+    const { topic, partition, messages } = batch;
+    const last = messages[messages.length - 1];
+    if (!last) return;
+    const entries: { consumed: ConsumedEvent<unknown>; message: KafkaMessage }[] = [];
+    for (const message of messages) {
+      const consumed = await this.decode(route, topic, partition, message);
+      if (consumed) entries.push({ consumed, message });
+    }
+    const position = (offset: string): BatchPosition => ({ topic, partition, offset });
+    const whole = { topic, partition, offset: messages[0]!.offset };
+    const end = String(Number(last.offset) + 1);
+    try {
+      const outcome = await this.runHandler(whole, () => route.batchHandler!(entries.map((e) => e.consumed), position(end)), control, async () => 'split' as const);
+      if (outcome === 'split') {
+        // One record at a time, each dead-lettered alone if it keeps failing.
+        for (const { consumed, message } of entries) {
+          const where = { topic, partition, offset: message.offset };
+          const handled = await this.runHandler(where, () => route.batchHandler!([consumed], position(String(Number(message.offset) + 1))), control, (reason, err, attempts) => this.deadLetter(topic, partition, message, reason, err, attempts));
+          if (handled === 'handled') await this.remember(consumed);
+          resolveOffset(message.offset);
+        }
+        // A transaction also moves the group past the records just dead-lettered.
+        if (!this.commits) await this.runHandler(whole, () => route.batchHandler!([], position(end)), control, async () => undefined);
+      } else {
+        for (const { consumed } of entries) await this.remember(consumed);
+      }
+    } catch (err) {
+      if (!(err instanceof RetryLaterError)) throw err;
+      this.log.debug({ topic, partition, offset: whole.offset, reason: err.message }, 'batch left for later');
+      await sleep(100);
+      return;
+    }
+    resolveOffset(last.offset);
+    this.health.lag(topic, partition, batch.highWatermark, end);
+    if (this.commits) await commitOffsetsIfNecessary();
   }
 
   private async handleMessage(route: Route, topic: string, partition: number, message: KafkaMessage, control: BatchControl): Promise<void> {
+    const consumed = await this.decode(route, topic, partition, message);
+    if (!consumed) return;
+    const where = { topic, partition, offset: message.offset };
+    const handled = await this.runHandler(where, () => route.handler!(consumed), control, (reason, err, attempt) => this.deadLetter(topic, partition, message, reason, err, attempt));
+    if (handled === 'handled') await this.remember(consumed);
+  }
+
+  /** The record decoded and checked, or undefined when it was dead-lettered or already handled. */
+  private async decode(route: Route, topic: string, partition: number, message: KafkaMessage): Promise<ConsumedEvent<unknown> | undefined> {
     const headers = message.headers ?? {};
     let event: CloudEventAttributes;
     let value: unknown;
@@ -279,42 +362,44 @@ export class EventConsumer {
       value = route.spec.codec.decode(message.value);
     } catch (err) {
       await this.deadLetter(topic, partition, message, 'undecodable', err);
-      return;
+      return undefined;
     }
-    const dedupKey = `${topic}/${event.id}`;
-    if (await this.dedup.has(dedupKey)) {
+    if (await this.dedup.has(`${topic}/${event.id}`)) {
       this.counted?.inc({ group: this.options.groupId, topic, outcome: 'duplicate' });
-      return;
+      return undefined;
     }
-    const consumed: ConsumedEvent<unknown> = { value, event, topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers };
-    if (!(await this.runHandler(route, consumed, message, control))) return;
-    await this.dedup.add(dedupKey);
-    this.counted?.inc({ group: this.options.groupId, topic, outcome: 'handled' });
+    return { value, event, topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers };
+  }
+
+  private async remember(consumed: ConsumedEvent<unknown>): Promise<void> {
+    await this.dedup.add(`${consumed.topic}/${consumed.event.id}`);
+    this.counted?.inc({ group: this.options.groupId, topic: consumed.topic, outcome: 'handled' });
   }
 
   /**
-   * Runs the handler until it succeeds (true) or the record is dead-lettered (false). While the
+   * Runs `attempt` until it succeeds ('handled') or gives up: an invalid record, or one still
+   * failing after the attempts, goes to `giveUp` (which says what happened instead). While the
    * failure is transient it waits without limit; the stop of the service ends the wait with
    * RetryLaterError, leaving the record for the next fetch.
    */
-  private async runHandler(route: Route, consumed: ConsumedEvent<unknown>, message: KafkaMessage, control: BatchControl): Promise<boolean> {
-    const { topic, partition, offset } = consumed;
-    const where = { topic, partition, offset };
+  private async runHandler<T>(
+    where: { topic: string; partition: number; offset: string },
+    attempt: () => Promise<void> | void,
+    control: BatchControl,
+    giveUp: (reason: 'invalid' | 'handler-failed', err: unknown, attempts?: number) => Promise<T>,
+  ): Promise<'handled' | T> {
     let failures = 0;
     let waiting: WaitingRecord | undefined;
     const ended = this.health.handling(where);
     try {
-      for (let attempt = 1; ; attempt++) {
+      for (let attempts = 1; ; attempts++) {
         try {
-          await route.handler(consumed);
+          await attempt();
           if (waiting) this.health.done(waiting, true);
-          return true;
+          return 'handled';
         } catch (err) {
           if (err instanceof RetryLaterError) throw err;
-          if (err instanceof InvalidEventError) {
-            await this.deadLetter(topic, partition, message, 'invalid', err);
-            return false;
-          }
+          if (err instanceof InvalidEventError) return await giveUp('invalid', err);
           if (isTransient(err)) {
             waiting = this.health.wait(waiting, where, err);
             const wait = backoffMs(waiting.attempts, this.options.transientBackoff ?? { initialMs: this.backoffMs, maxMs: 5000, jitter: 0.2 });
@@ -322,11 +407,8 @@ export class EventConsumer {
             continue;
           }
           failures += 1;
-          if (failures >= this.maxAttempts) {
-            await this.deadLetter(topic, partition, message, 'handler-failed', err, attempt);
-            return false;
-          }
-          this.log.warn({ ...where, attempt, ...errorDetails(err) }, 'handler failed; retrying');
+          if (failures >= this.maxAttempts) return await giveUp('handler-failed', err, attempts);
+          this.log.warn({ ...where, attempt: attempts, ...errorDetails(err) }, 'handler failed; retrying');
           await sleep(Math.min(this.backoffMs * 2 ** (failures - 1), 10_000));
           await control.heartbeat();
         }

@@ -6,7 +6,7 @@ import type { ServiceContext } from '../service/runtime';
 import { cuttableSocketFactory, KAFKA_BROKERS, recordTopics, testContext, uniqueId, waitFor } from '../testing';
 import { KafkaUnavailableError } from './producer';
 import { DEAD_LETTER_TOPIC, topics } from './topics';
-import { RetryLaterError, type ConsumedEvent } from './consumer';
+import { InvalidEventError, RetryLaterError, type ConsumedEvent } from './consumer';
 
 const settings = { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 };
 
@@ -192,6 +192,52 @@ describe('handling records by key', () => {
       for (const id of conversations) expect(seen.get(id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       expect(mostAtOnce).toBeGreaterThan(1);
     } finally {
+      await ctx.stop();
+    }
+  });
+});
+
+describe('batches handled whole', () => {
+  it('hands a fetched batch over whole, retries a failing one record by record, dead-letters only the bad one, and commits nothing itself', async () => {
+    const ctx = testContext('kafka-batches');
+    const kafka = await connectKafka(ctx, settings);
+    const group = uniqueId('batches');
+    const conversationId = uniqueId('conv');
+    const recorder = await recordTopics([DEAD_LETTER_TOPIC]);
+    const calls: string[][] = [];
+    const handled: string[] = [];
+    try {
+      // Records of one key, so one partition: "bad" fails the batch it is in, whatever else it holds.
+      const texts = ['one', 'two', 'bad', 'four'];
+      await kafka
+        .consumer({ groupId: group, commitOffsets: false })
+        .onBatch(topics.contactInbound, async (events, position) => {
+          const ours = events.filter((e) => e.value.conversationId === conversationId);
+          if (ours.length === 0) return;
+          calls.push(ours.map((e) => e.value.text));
+          if (ours.some((e) => e.value.text === 'bad')) throw new InvalidEventError('bad contact');
+          expect(Number(position.offset)).toBeGreaterThan(Number(ours[ours.length - 1]!.offset));
+          handled.push(...ours.map((e) => e.value.text));
+        })
+        .start();
+      // Published together, they go out in one request, so the consumer fetches them as one batch.
+      await Promise.all(texts.map((text) => kafka.producer.publish(topics.contactInbound, conversationId, { ...contact(conversationId), text })));
+      await waitFor(() => handled.length === 3, 30_000, 'the good records handled');
+      expect(handled).toEqual(['one', 'two', 'four']);
+      const letter = await recorder.waitFor((r) => r.message.key?.toString() === conversationId, 20_000);
+      expect(letter.headers.dlq_reason).toBe('invalid');
+      expect(ContactReceived.decode(letter.message.value!).text).toBe('bad');
+      // The batch that held "bad" was tried whole once, then one record at a time.
+      expect(calls.some((c) => c.length > 1 && c.includes('bad'))).toBe(true);
+      expect(calls.filter((c) => c.length === 1 && c[0] === 'bad')).toHaveLength(1);
+      // Offsets are left to the handlers' transactions.
+      const admin = kafka.kafka.admin();
+      await admin.connect();
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topics.contactInbound.name] });
+      await admin.disconnect();
+      expect(committed!.partitions.every((p) => p.offset === '-1')).toBe(true);
+    } finally {
+      await recorder.close();
       await ctx.stop();
     }
   });

@@ -1,7 +1,12 @@
 // Vitest's global set-up: the tests write the project's real topics, consumer groups and
 // databases, so they must never run against a live system's broker and store. The test command
 // starts a pair of their own and names it in KAFKA_BROKERS and MONGODB_URI; without those, stop.
-export default function requireOwnInfrastructure(): void {
+import { Kafka, logLevel } from 'kafkajs';
+
+/** Routing changelogs of the tests' own consumer groups (cc.<group>.state.v1). */
+const TEST_CHANGELOG = /^cc\..+\.state\.v1$/;
+
+export default function requireOwnInfrastructure(): () => Promise<void> {
   const missing = ['KAFKA_BROKERS', 'MONGODB_URI'].filter((name) => !process.env[name]);
   if (missing.length > 0) {
     throw new Error(
@@ -9,4 +14,15 @@ export default function requireOwnInfrastructure(): void {
         'which starts a Kafka broker and a store of the tests\' own, so that they never touch a running system',
     );
   }
+  // Every routing instance a test starts creates its group's changelog; they go when the run ends.
+  return async () => {
+    const admin = new Kafka({ clientId: 'test-teardown', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const changelogs = (await admin.listTopics()).filter((t) => TEST_CHANGELOG.test(t));
+      if (changelogs.length > 0) await admin.deleteTopics({ topics: changelogs, timeout: 30_000 });
+    } finally {
+      await admin.disconnect();
+    }
+  };
 }

@@ -1,18 +1,19 @@
 // Two or more routing instances, one active. All join the routing consumer group on the inbound
 // contacts; an assigner gives every partition to one member, and that member is the active
-// router. It builds its state from the store when it gets the partitions, writes only while its
-// lease (renewed by the group heartbeats) holds, and drops its state the moment it loses them.
+// router. When it gets the partitions it takes the transactional id (which fences the instance
+// before it), reads its own owner marker back from the changelog and restores the engine from
+// its warm copy; it drops its state the moment it loses the partitions or a transaction fails.
 // Standbys answer agents with UNAVAILABLE so desks reconnect until they reach the active one.
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import type { EventProducer } from '../../../libs/kafka';
 import { backoffMs, faultKind } from '../../../libs/faults';
 import { errorDetails, sharedGauge, type Logger, type ReadinessState } from '../../../libs/observability';
 import { RoutingEngine, type Clock } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
-import { chooseOwner, decodeMemberState, encodeMemberState, Lease } from './ownership';
+import { FencedError, type DecisionLog } from './decision-log';
+import { chooseOwner, decodeMemberState, encodeMemberState } from './ownership';
 import { EngineRunner, NotActiveError } from './runner';
-import type { RoutingStore } from './store';
+import type { StateReader } from './state-reader';
 
 export const OWNER_ASSIGNER = 'RoutingSingleOwner';
 
@@ -46,12 +47,19 @@ export interface ActiveState {
 export interface OwnershipDeps {
   policy: RoutingPolicy;
   clock: Clock;
-  store: RoutingStore;
-  producer: EventProducer;
+  reader: StateReader;
+  log: DecisionLog;
+  instanceId: string;
   logger: Logger;
   metrics: Registry;
-  /** Half the group session timeout (see `Lease`). */
-  leaseMs: number;
+  /**
+   * The group's session timeout: without an acknowledged heartbeat for that long the coordinator
+   * has given the contacts to another member, so this one stands down and ends its agents'
+   * streams (safety does not depend on it: a replaced instance's commits are refused anyway).
+   */
+  sessionTimeoutMs: number;
+  /** How long the own owner marker may take to be read back before the take-over is tried again. */
+  catchUpTimeoutMs?: number;
 }
 
 export class RoutingOwnership {
@@ -59,38 +67,35 @@ export class RoutingOwnership {
   private activation: Promise<void> = Promise.resolve();
   private epoch = 0;
   private stopped = false;
-  private sweeping = false;
   /** The last join gave this member the partitions. */
   private owns = false;
   private activating = false;
-  private nextSweep = 0;
-  /** Failed attempts at rebuilding the state since ownership came, and the last failure. */
-  private rebuild: { attempts: number; since: number; error: string } | null = null;
-  private readonly lease: Lease;
+  /** Failed take-overs since ownership came, the last failure, and when to try again. */
+  private retry: { attempts: number; since: number; error: string; notBefore: number } | null = null;
+  /** When the group coordinator last acknowledged this member (a heartbeat or a join). */
+  private lastContact = 0;
   private readonly activeGauge;
 
   constructor(private readonly deps: OwnershipDeps) {
-    // Wall time, not the routing clock: the lease is about the coordinator's real timeouts.
-    this.lease = new Lease({ now: () => Date.now() }, deps.leaseMs);
     this.activeGauge = sharedGauge(deps.metrics, { name: 'cc_routing_active', help: '1 while this instance is the active router' });
     this.activeGauge.set(0);
   }
 
-  /** True while this instance holds the state and may write. */
+  /** True while this instance holds the state and may commit. */
   get isActive(): boolean {
-    return this.state !== null && this.lease.valid && !this.stopped;
+    return this.state !== null && !this.stopped;
   }
 
-  /** For /readyz: active, or why not (a standby, or rebuilding its state and what it waits for). */
+  /** For /readyz: active, or why not (a standby, or taking over and what it waits for). */
   readiness(): ReadinessState {
     if (this.isActive) return true;
     if (this.stopped) return { ready: false, detail: 'stopping' };
     if (!this.owns) return { ready: false, detail: 'standby: another instance routes (or the group has not assigned the contacts yet)' };
-    if (this.rebuild) {
-      const seconds = Math.round((Date.now() - this.rebuild.since) / 1000);
-      return { ready: false, detail: `rebuilding the routing state from the store for ${seconds} s (${this.rebuild.attempts} attempts): ${this.rebuild.error}` };
+    if (this.retry) {
+      const seconds = Math.round((Date.now() - this.retry.since) / 1000);
+      return { ready: false, detail: `taking routing over for ${seconds} s (${this.retry.attempts} failed attempts): ${this.retry.error}` };
     }
-    return { ready: false, detail: 'rebuilding the routing state from the store' };
+    return { ready: false, detail: 'taking routing over: restoring the state from the changelog' };
   }
 
   /** The state to act on, or NotActiveError (UNAVAILABLE to agents; records left for the owner). */
@@ -111,7 +116,7 @@ export class RoutingOwnership {
     return this.activation;
   }
 
-  /** Follows the group: joins decide ownership, heartbeats renew the lease, a crash ends it. */
+  /** Follows the group: joins decide ownership, heartbeats allow a take-over to be tried again, a crash ends it. */
   follow(consumer: Consumer): void {
     consumer.on(consumer.events.HEARTBEAT, () => this.heartbeat());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -121,69 +126,55 @@ export class RoutingOwnership {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.deps.logger.error({ err: payload.error.message }, 'routing consumer crashed; giving up ownership');
       this.owns = false;
-      this.lease.lapse();
       this.deactivate('consumer crashed');
     });
   }
 
   /**
-   * An acknowledged heartbeat: the coordinator still counts this member with the assignment
-   * of its last join. If the lease had lapsed meanwhile (a long stall), nobody else can have
-   * owned the work, but the state was dropped: rebuild it.
+   * An acknowledged heartbeat: the coordinator still counts this member with the assignment of
+   * its last join, so no other member owns the contacts. Only then is a failed take-over (or a
+   * failed transaction) tried again: an instance cut off from the group must not take the
+   * transactional id back from the one that replaced it.
    */
   heartbeat(): void {
-    this.lease.renew();
-    if (this.owns && this.state === null && !this.activating && !this.stopped) {
-      this.deps.logger.info('heartbeat acknowledged again while owning the contacts; taking routing back');
-      this.activate();
-    }
-  }
-
-  /** Called on every group join; the lease is renewed by the join itself. */
-  joined(owns: boolean): void {
-    if (this.stopped) return;
-    this.owns = owns;
-    const continuous = this.state !== null && this.lease.valid;
-    this.lease.renew();
-    if (owns && continuous) return; // kept ownership through the rebalance: state still good
-    if (!owns) {
-      this.rebuild = null;
-      if (this.state) this.deactivate('partitions went to another instance');
-      return;
-    }
-    // Newly owned (or owned again after a gap another instance may have filled): rebuild.
-    if (this.state) this.deactivate('lease lapsed during the rebalance');
+    this.lastContact = Date.now();
+    if (!this.owns || this.state !== null || this.activating || this.stopped) return;
+    if (this.retry && Date.now() < this.retry.notBefore) return;
+    this.deps.logger.info('heartbeat acknowledged while owning the contacts; taking routing over again');
     this.activate();
   }
 
-  /**
-   * Publishes what an earlier owner stored but could not publish (its outbox write can land
-   * after this instance took over). Runs from the timer, one sweep at a time.
-   */
-  sweepOutbox(): void {
-    if (!this.isActive || this.sweeping || Date.now() < this.nextSweep) return;
-    this.sweeping = true;
-    this.nextSweep = Date.now() + 2000;
-    this.deps.store
-      .publishOutbox(this.deps.producer)
-      .then((n) => n && this.deps.logger.warn({ records: n }, 'published decisions stored earlier but not published'))
-      .catch((err: unknown) => this.deps.logger.error(errorDetails(err), 'could not publish the routing outbox; retrying'))
-      .finally(() => (this.sweeping = false));
+  /** Called on every group join. */
+  joined(owns: boolean): void {
+    if (this.stopped) return;
+    this.lastContact = Date.now();
+    this.owns = owns;
+    this.retry = null;
+    // Kept the partitions through the rebalance: nobody else owned them in between, or if one
+    // did, it fenced this instance and the next commit fails, which stands it down.
+    if (owns && this.state) return;
+    if (!owns) {
+      if (this.state) this.deactivate('partitions went to another instance');
+      return;
+    }
+    this.activate();
   }
 
-  /** Drops the state if the lease ran out (no heartbeat acknowledged in time). */
+  /** Called from the timer: stands down once the group cannot have counted this member for a session timeout. */
   check(): void {
-    if (this.state && !this.lease.valid) {
-      this.deps.logger.warn('routing lease lapsed (no heartbeat acknowledged in time); standing down');
-      this.deactivate('lease lapsed');
+    if (this.state && Date.now() - this.lastContact > this.deps.sessionTimeoutMs) {
+      this.deps.logger.warn('no heartbeat acknowledged for a session timeout; the group has given the contacts to another member');
+      this.owns = false;
+      this.deactivate('cut off from the group');
     }
   }
 
-  /** On shutdown: stop routing and let the write under way finish before the group is left. */
+  /** On shutdown: stop routing and let the transaction under way finish before the group is left. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.deactivate('stopping');
     await this.activation;
+    await this.deps.log.close();
   }
 
   private activate(): void {
@@ -191,43 +182,59 @@ export class RoutingOwnership {
     this.activating = true;
     this.activation = this.activation.then(async () => {
       if (epoch !== this.epoch || this.stopped) return;
-      const { policy, clock, store, producer, logger, metrics } = this.deps;
-      const engine = new RoutingEngine(policy, clock);
-      const runner = new EngineRunner(engine, store, producer, logger, metrics, () => epoch === this.epoch && this.lease.valid && !this.stopped, store);
-      let retrying = false;
       try {
-        // Decisions the previous owner stored but could not publish go out first, in order.
-        const replayed = await store.publishOutbox(producer);
-        if (replayed) logger.warn({ records: replayed }, 'published decisions the previous routing instance had stored but not published');
-        const snapshot = await store.load();
-        await runner.run(() => engine.restore(snapshot));
-        if (epoch !== this.epoch) return;
-        this.state = { engine, runner };
-        this.activeGauge.set(1);
-        logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length, attempts: (this.rebuild?.attempts ?? 0) + 1 }, 'routing state restored; this instance is active');
-        this.rebuild = null;
-      } catch (err) {
-        // Still the owner: try again with capped back-off (records wait meanwhile; none is lost
-        // or dead-lettered). A store that is down is the usual reason, and it comes back.
-        const rebuild = (this.rebuild ??= { attempts: 0, since: Date.now(), error: '' });
-        rebuild.attempts += 1;
-        rebuild.error = err instanceof Error ? err.message : String(err);
-        const retryInMs = backoffMs(rebuild.attempts, { initialMs: 500, maxMs: 5000 });
-        logger.error({ ...errorDetails(err), fault: faultKind(err), attempts: rebuild.attempts, retryInMs }, 'could not rebuild routing state; retrying');
-        await runner.close(new NotActiveError('routing is starting; reconnect'));
-        if (epoch === this.epoch && !this.stopped) {
-          // Still activating until the retry: heartbeats must not start one sooner.
-          retrying = true;
-          setTimeout(() => {
-            if (epoch !== this.epoch) return;
-            if (this.owns && !this.stopped) this.activate();
-            else this.activating = false;
-          }, retryInMs).unref();
+        const state = await this.takeOver(epoch);
+        if (epoch !== this.epoch || this.stopped) {
+          await state.runner.close(new NotActiveError('routing moved on while taking over; reconnect'));
+          return;
         }
+        this.state = state;
+        this.activeGauge.set(1);
+        this.retry = null;
+      } catch (err) {
+        if (err instanceof FencedError) this.owns = false; // another member took over meanwhile
+        const retry = (this.retry ??= { attempts: 0, since: Date.now(), error: '', notBefore: 0 });
+        retry.attempts += 1;
+        retry.error = err instanceof Error ? err.message : String(err);
+        const retryInMs = backoffMs(retry.attempts, { initialMs: 500, maxMs: 5000 });
+        retry.notBefore = Date.now() + retryInMs;
+        this.deps.logger.error({ ...errorDetails(err), fault: faultKind(err), attempts: retry.attempts, retryInMs }, 'could not take routing over; trying again after the next heartbeat');
       } finally {
-        if (epoch === this.epoch && !retrying) this.activating = false;
+        if (epoch === this.epoch) this.activating = false;
       }
     });
+  }
+
+  /** Fences the previous owner, reads the changelog up to this take-over and restores the engine. */
+  private async takeOver(epoch: number): Promise<ActiveState> {
+    const { policy, clock, reader, log, logger, metrics, instanceId } = this.deps;
+    const started = Date.now();
+    const marker = { instance: instanceId, activation: epoch };
+    await log.open(marker);
+    const timeoutMs = this.deps.catchUpTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the changelog was not read up to this take-over within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([reader.caughtUp(marker), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const engine = new RoutingEngine(policy, clock);
+    const runner = new EngineRunner(engine, log, logger, metrics, (err) => this.transactionFailed(epoch, err));
+    const snapshot = reader.mirror.snapshot();
+    await runner.run(() => engine.restore(snapshot));
+    logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length, ms: Date.now() - started }, 'routing state restored from the changelog; this instance is active');
+    return { engine, runner };
+  }
+
+  private transactionFailed(epoch: number, err: unknown): void {
+    if (epoch !== this.epoch) return;
+    const fenced = err instanceof FencedError;
+    if (fenced) this.owns = false;
+    this.deps.logger.error({ ...errorDetails(err), fault: faultKind(err) }, fenced ? 'another routing instance took over; this one stands down' : 'a routing transaction failed; standing down until the group confirms this instance still owns the contacts');
+    this.deactivate(fenced ? 'fenced' : 'transaction failed');
   }
 
   private deactivate(reason: string): void {

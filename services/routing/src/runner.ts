@@ -1,12 +1,17 @@
-// Makes the core's decisions durable and visible, in order: state snapshot written, then events
-// published (acknowledged by Kafka), then agents' streams told. Calls arriving while a write
-// is in flight share the next one (group commit), so one slow round trip serves many decisions.
+// Makes the core's decisions durable and visible: one Kafka transaction carries the changelog
+// records of what changed, the events decided and the input offsets consumed; only after it
+// commits are callers answered and agents' streams told. Calls arriving while a transaction is
+// in flight share the next one (group commit), so one round trip serves many decisions. A
+// transaction that fails closes the runner: the engine may hold decisions that never
+// committed, so the instance stands down and whoever routes next starts from the changelog.
 import type { Registry } from 'prom-client';
-import type { EventProducer, TopicSpec } from '../../../libs/kafka';
+import type { TopicSpec } from '../../../libs/kafka';
 import { RetryLaterError, topics } from '../../../libs/kafka';
 import { sharedHistogram, type Logger } from '../../../libs/observability';
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
+import { changeRecords } from './changelog';
 import type { Effect, RoutingEngine } from './core/engine';
+import type { DecisionBatch, DecisionRecord, InputOffset } from './decision-log';
 
 export type AgentListener = (update: WatchAssignmentsResponse) => void;
 
@@ -18,20 +23,6 @@ export class NotActiveError extends RetryLaterError {
   }
 }
 
-/** One record a decision publishes. */
-export interface DecisionRecord {
-  topic: TopicSpec<unknown>;
-  key: string;
-  message: unknown;
-  id: string;
-  time?: Date;
-}
-
-/** Keeps records that were decided and stored but not published, for whoever routes next. */
-export interface Outbox {
-  keep(records: DecisionRecord[]): Promise<void>;
-}
-
 interface Listener {
   write: AgentListener;
   end: (err: Error) => void;
@@ -39,42 +30,50 @@ interface Listener {
 
 export class EngineRunner {
   private pending: Effect[] = [];
+  /** The furthest input position decided so far, per partition, not yet committed. */
+  private readonly offsets = new Map<string, InputOffset>();
   private chain: Promise<void> = Promise.resolve();
   private scheduled: Promise<void> | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
   private closed = false;
-  /** A write is under way (its outcome is not known yet). */
-  private flushing = false;
   private readonly commitSeconds;
 
   constructor(
     private readonly engine: RoutingEngine,
-    private readonly store: { save: (engine: RoutingEngine, changed: { conversations: string[]; agents: string[]; customers: string[] }) => Promise<void> },
-    private readonly producer: EventProducer,
+    private readonly log: { commit(batch: DecisionBatch): Promise<void> },
     private readonly logger: Logger,
     metrics: Registry,
-    /** False once this instance may no longer write (ownership lost): nothing more is stored or published. */
-    private readonly fence: () => boolean = () => true,
-    private readonly outbox?: Outbox,
+    /** Told once when a transaction fails: the instance must stand down. */
+    private readonly onFailure: (err: unknown) => void = () => undefined,
   ) {
     this.commitSeconds = sharedHistogram(metrics, {
       name: 'cc_routing_commit_seconds',
-      help: 'Time to persist and publish one group of routing decisions',
+      help: 'Time to commit one transaction of routing decisions',
       buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
     });
   }
 
-  /** Runs a core command; resolves once its decisions are stored and published. */
-  async run<T>(command: () => T): Promise<T> {
-    if (this.closed || !this.fence()) throw new NotActiveError();
+  /**
+   * Runs a core command; resolves once its decisions (and `input`, the position it consumed)
+   * are committed. Rejects with NotActiveError when they cannot be.
+   */
+  async run<T>(command: () => T, input?: InputOffset): Promise<T> {
+    if (this.closed) throw new NotActiveError();
     const result = command();
     const effects = Array.isArray(result) ? (result as Effect[]) : result && typeof result === 'object' && 'effects' in result ? (result as { effects: Effect[] }).effects : [];
     this.pending.push(...effects);
-    // Resolves only once everything decided so far is stored and published. A command that adds
-    // nothing (a contact seen again after a failed write) still waits for the write in flight or
-    // due, which carries its decision and may fail: reporting it done earlier would let the
-    // consumer move past a record whose decision then exists only in memory.
-    if (effects.length > 0 || this.pending.length > 0 || this.flushing || this.engine.hasChanges()) await this.commit();
+    if (input) {
+      const key = `${input.topic}/${input.partition}`;
+      const known = this.offsets.get(key);
+      if (!known || BigInt(known.offset) < BigInt(input.offset)) this.offsets.set(key, input);
+    }
+    if (this.pending.length > 0 || this.offsets.size > 0 || this.engine.hasChanges()) {
+      await this.commit();
+    } else {
+      // A command that changed nothing still answers after what came before it, and only if that held.
+      await this.chain;
+      if (this.closed) throw new NotActiveError();
+    }
     return result;
   }
 
@@ -117,35 +116,20 @@ export class EngineRunner {
   }
 
   private async flush(): Promise<void> {
+    if (this.closed) throw new NotActiveError();
     const effects = this.pending;
     this.pending = [];
-    const changed = this.engine.takeChanges();
+    const offsets = [...this.offsets.values()];
+    this.offsets.clear();
+    const batch: DecisionBatch = { changelog: changeRecords(this.engine, this.engine.takeChanges()), events: decisionRecords(effects), offsets };
     const started = process.hrtime.bigint();
-    this.flushing = true;
-    let stored = false;
-    const records = decisionRecords(effects);
-    let unpublished = records;
     try {
-      // Checked right before the write: an instance that lost ownership must not overwrite its successor.
-      if (this.closed || !this.fence()) throw new NotActiveError();
-      await this.store.save(this.engine, changed);
-      stored = true;
-      const results = await Promise.allSettled(records.map((r) => this.producer.publish(r.topic, r.key, r.message, { id: r.id, time: r.time })));
-      unpublished = records.filter((_, i) => results[i]!.status === 'rejected');
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failure) throw failure.reason;
+      await this.log.commit(batch);
     } catch (err) {
-      // Stored but not published: if this instance loses ownership before it publishes them
-      // again, the next owner finds them in the outbox (ids are stable, so repeats are harmless).
-      if (stored && this.outbox && unpublished.length > 0) {
-        await this.outbox.keep(unpublished).catch((e: unknown) => this.logger.error({ err: e instanceof Error ? e.message : String(e), records: unpublished.length }, 'could not keep unpublished decisions in the outbox'));
-      }
-      // Kept for the next commit: the decisions stand in memory, so they must still be written.
-      this.pending = [...effects, ...this.pending];
-      this.engine.returnChanges(changed);
-      throw err;
+      this.closed = true;
+      this.onFailure(err);
+      throw new NotActiveError(`routing stands down: ${err instanceof Error ? err.message : String(err)}; reconnect`);
     } finally {
-      this.flushing = false;
       this.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
     for (const e of effects) {

@@ -1,19 +1,23 @@
-// Wiring: configuration → MongoDB, Kafka, customer-record → the routing core → gRPC and ops HTTP.
+// Wiring: configuration → Kafka (changelog, transactions), customer-record → the routing core →
+// gRPC and ops HTTP. Routing keeps no state in the store: Kafka is its system of record.
 import type { ISocketFactory } from 'kafkajs';
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
 import { createTokenVerifier, optionalSigningKeyConfig, serviceTokenSource, trustedKeysConfig } from '../../../libs/auth';
 import { faultKind, isTransient } from '../../../libs/faults';
-import { InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
+import { ensureTopic, InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
-import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
+import { connectKafka, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
 import { RoutingOwnership, singleOwnerAssigner } from './active';
-import { RoutingError, type Clock, type RoutingEngine } from './core/engine';
+import { changelogTopic } from './changelog';
+import { contactProblem } from './core/contact-check';
+import type { Clock, RoutingEngine } from './core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 import { customerRecordLookup, noCustomerLookup, type CustomerLookup } from './customers';
+import { DecisionLog } from './decision-log';
 import { registerRoutingGrpc } from './grpc';
 import { NotActiveError, type EngineRunner } from './runner';
-import { RoutingStore } from './store';
+import { StateReader } from './state-reader';
 
 const rulesJson = z
   .string()
@@ -38,6 +42,10 @@ export const routingConfig = {
   GRPC_PORT: port(50052),
   HTTP_PORT: port(8105),
   CUSTOMER_RECORD_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  /**
+   * Consumer group of the routing instances; it also names their changelog topic
+   * (cc.<group>.state.v1) and their transactional id (<group>.active).
+   */
   ROUTING_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -').default('routing'),
   ROUTING_OFFER_TIMEOUT_MS: durationMs(DEFAULT_POLICY.offerTimeoutMs),
   ROUTING_MAX_MISSED_OFFERS: positiveInt(DEFAULT_POLICY.maxMissedOffers),
@@ -45,13 +53,10 @@ export const routingConfig = {
   ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
   ROUTING_LAST_AGENT_DAYS: positiveInt(14),
   ROUTING_TICK_MS: positiveInt(200),
-  /** Contacts of one partition decided at once (in order per conversation). */
-  ROUTING_CONTACTS_AT_ONCE: positiveInt(8),
-  /**
-   * Group session timeout: how soon a standby takes over from an instance that died. The
-   * active instance writes only within half of it after its last acknowledged heartbeat.
-   */
-  ROUTING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
+  /** How long a customer-record look-up may take before the contact is routed without flags. */
+  ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  /** Group session timeout: how soon a standby takes over from an instance that died. */
+  ROUTING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(6000),
   ROUTING_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
   /** Classification rules as a JSON array; the built-in examples when unset. */
   ROUTING_RULES_JSON: rulesJson,
@@ -92,18 +97,23 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   if (config.ROUTING_HEARTBEAT_MS * 3 > config.ROUTING_SESSION_TIMEOUT_MS) {
     throw new ConfigError([{ variable: 'ROUTING_HEARTBEAT_MS', message: `must be at most a third of ROUTING_SESSION_TIMEOUT_MS (${config.ROUTING_SESSION_TIMEOUT_MS})` }]);
   }
-  const { db } = await connectMongo(ctx, config);
-  const store = new RoutingStore(db);
-  await store.init();
   const kafka = await connectKafka(ctx, config, { socketFactory: overrides.socketFactory });
-  // Nothing is served or routed until this instance owns the inbound contacts and its state is rebuilt.
-  const ownership = new RoutingOwnership({ policy, clock, store, producer: kafka.producer, logger: ctx.logger, metrics: ctx.metrics, leaseMs: Math.floor(config.ROUTING_SESSION_TIMEOUT_MS / 2) });
+  const group = config.ROUTING_CONSUMER_GROUP;
+  const changelog = changelogTopic(group);
+  // One partition: the state is global and has one writer; compacted: the latest value per key is the state.
+  await ensureTopic(kafka.kafka, { name: changelog, partitions: 1, replicationFactor: config.KAFKA_REPLICATION_FACTOR, compacted: true });
+  const reader = new StateReader(kafka.kafka, changelog, `${group}.state-reader.${ctx.instanceId}`, ctx.logger);
+  await reader.start();
+  ctx.onStop('routing changelog reader', () => reader.stop());
+  const log = new DecisionLog(kafka.kafka, { transactionalId: `${group}.active`, changelogTopic: changelog, groupId: group, source: `contactcenter/${ctx.name}/${ctx.instanceId}` });
+  // Nothing is served or routed until this instance owns the inbound contacts and its state is restored.
+  const ownership = new RoutingOwnership({ policy, clock, reader, log, instanceId: ctx.instanceId, logger: ctx.logger, metrics: ctx.metrics, sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS });
   ctx.readiness.add('active routing instance', () => ownership.readiness());
 
   let lookup = overrides.customerLookup ?? noCustomerLookup;
   if (!overrides.customerLookup && config.CUSTOMER_RECORD_GRPC_ADDR) {
     if (!config.AUTH_PRIVATE_KEY_FILE) throw new ConfigError([{ variable: 'AUTH_PRIVATE_KEY_FILE', message: "must be set when CUSTOMER_RECORD_GRPC_ADDR is: routing signs its calls to customer-record with its own key" }]);
-    const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, serviceTokenSource(config.AUTH_PRIVATE_KEY_FILE, 'customer-record'), ctx.logger);
+    const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, serviceTokenSource(config.AUTH_PRIVATE_KEY_FILE, 'customer-record'), ctx.logger, config.ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS);
     lookup = client.lookup;
     ctx.onStop('customer-record client', () => client.close());
   }
@@ -114,39 +124,36 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
 
   const rejected = sharedCounter(ctx.metrics, { name: 'cc_routing_contacts_rejected_total', help: 'Inbound contacts routing could not take', labelNames: ['reason'] });
   const consumer = kafka.consumer({
-    groupId: config.ROUTING_CONSUMER_GROUP,
+    groupId: group,
     fromBeginning: false,
     sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.ROUTING_HEARTBEAT_MS,
     partitionAssigners: [singleOwnerAssigner(() => ownership.isActive)],
-    // Contacts of different conversations are decided together, so one store write serves many
-    // (see EngineRunner); a conversation's own contacts still go in order.
-    keyConcurrency: config.ROUTING_CONTACTS_AT_ONCE,
+    // Offsets are committed by the transactions that carry the decisions.
+    commitOffsets: false,
   });
   ownership.follow(consumer.kafkaConsumer);
-  consumer.on(topics.contactInbound, async ({ value }) => {
-    // A record fetched while the state is still loading waits for it; one fetched after
-    // ownership was lost is left unprocessed for the new owner (NotActiveError).
+  // A fetched batch is decided at once (in order) and committed with its offset in one
+  // transaction. A batch fetched while the state is still loading waits for it; one fetched
+  // after ownership was lost is left for the new owner (NotActiveError).
+  consumer.onBatch(topics.contactInbound, async (contacts, position) => {
     const { engine, runner } = await ownership.whenActive(2000);
-    const customer = await lookup(value);
-    try {
-      await runner.run(() => engine.contactReceived(value, customer));
-    } catch (err) {
-      if (err instanceof RoutingError && err.kind === 'invalid') {
-        rejected.inc({ reason: 'invalid' });
-        throw new InvalidEventError(err.message);
-      }
-      throw err;
+    for (const { value } of contacts) {
+      const problem = contactProblem(value);
+      if (!problem) continue;
+      rejected.inc({ reason: 'invalid' });
+      throw new InvalidEventError(problem);
     }
+    const customers = await Promise.all(contacts.map(({ value }) => lookup(value)));
+    await runner.run(() => contacts.flatMap(({ value }, i) => engine.contactReceived(value, customers[i])), position);
   });
   // A channel saying the customer left while waiting (a caller hung up in the queue) takes the
   // conversation out of the queue or the open offer. Routing's own events pass by: abandon()
   // does nothing for a conversation no longer waiting.
-  consumer.on(topics.conversationEvents, async ({ value }) => {
-    if (value.step?.$case !== 'abandoned') return;
+  consumer.onBatch(topics.conversationEvents, async (events, position) => {
     const { engine, runner } = await ownership.whenActive(2000);
-    if (!engine.conversationState(value.conversationId)) return;
-    await runner.run(() => engine.abandon(value.conversationId));
+    const abandoned = events.filter(({ value }) => value.step?.$case === 'abandoned' && engine.conversationState(value.conversationId));
+    await runner.run(() => abandoned.flatMap(({ value }) => engine.abandon(value.conversationId)), position);
   });
   // Registered after the consumer, so it runs first on stop: routing stops and its last write
   // lands before the group is left and another instance takes over.
@@ -154,7 +161,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   // Every partition gets a committed start, so an instance taking over a partition that was
   // quiet so far still reads what was written to it while no instance was routing.
   try {
-    const pinned = await pinGroupStart(kafka.kafka, config.ROUTING_CONSUMER_GROUP, topics.contactInbound.name);
+    const pinned = await pinGroupStart(kafka.kafka, group, topics.contactInbound.name);
     if (pinned.length) ctx.logger.info({ partitions: pinned }, 'routing consumer group start offsets committed');
   } catch (err) {
     ctx.logger.error(errorDetails(err), 'could not commit the consumer group start offsets; a take-over may skip contacts written to a partition never read before');
@@ -166,11 +173,10 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const ticker = setInterval(() => {
     ownership.check();
     if (!ownership.isActive) return;
-    ownership.sweepOutbox();
     const { engine, runner } = ownership.current();
     runner.run(() => engine.tick()).catch((err: unknown) => {
       if (err instanceof NotActiveError) return;
-      // A store outage fails every tick: it is said once every 10 s, not five times a second.
+      // A broker outage fails every tick: it is said once every 10 s, not five times a second.
       if (isTransient(err) && Date.now() - lastTickFault < 10_000) return;
       lastTickFault = Date.now();
       ctx.logger.error({ ...errorDetails(err), fault: faultKind(err) }, 'routing timers failed; retrying on the next tick');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseOwner, decodeMemberState, encodeMemberState, Lease } from '../src/ownership';
+import { chooseOwner, decodeMemberState, encodeMemberState } from '../src/ownership';
 
 describe('which routing instance is active', () => {
   it('keeps the work with the member already active, wherever it sorts', () => {
@@ -23,24 +23,5 @@ describe('which routing instance is active', () => {
     expect(decodeMemberState(Buffer.from('{"active":"yes"}'))).toBe(false);
     expect(decodeMemberState(Buffer.alloc(0))).toBe(false);
     expect(decodeMemberState(null)).toBe(false);
-  });
-});
-
-describe('the active instance lease', () => {
-  it('is valid only for its duration after the last renewal', () => {
-    let now = 1_000;
-    const lease = new Lease({ now: () => now }, 3000);
-    expect(lease.valid).toBe(false);
-    lease.renew();
-    now += 2999;
-    expect(lease.valid).toBe(true);
-    expect(lease.remainingMs).toBe(1);
-    now += 1;
-    expect(lease.valid).toBe(false);
-    lease.renew();
-    expect(lease.valid).toBe(true);
-    lease.lapse();
-    expect(lease.valid).toBe(false);
-    expect(lease.remainingMs).toBe(0);
   });
 });

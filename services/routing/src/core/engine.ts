@@ -20,6 +20,7 @@ import {
 } from '../../../../libs/proto';
 import { Classifier, type Classification } from './classify';
 import { serversNeeded } from './erlang';
+import { contactProblem } from './contact-check';
 import { CHANNEL_ENUM, CHANNELS, channelName, type ChannelName, type RoutingPolicy } from './policy';
 import { ConversationQueue } from './queue';
 import { TimerHeap, type Timer } from './timers';
@@ -288,10 +289,9 @@ export class RoutingEngine {
 
   /** An inbound message: opens, reopens or adds to a conversation. Repeats of a contact id are ignored. */
   contactReceived(contact: ContactReceived, customer: CustomerInfo = {}): Effect[] {
-    const channel = channelName(contact.channel);
-    if (!channel) throw new RoutingError('invalid', 'contact has no known channel');
-    if (!contact.conversationId || contact.conversationId.length > 200) throw new RoutingError('invalid', 'contact has no valid conversation id');
-    if (!contact.contactId) throw new RoutingError('invalid', 'contact has no contact id');
+    const problem = contactProblem(contact);
+    if (problem) throw new RoutingError('invalid', problem);
+    const channel = channelName(contact.channel)!;
     if (contact.kind === ContactKind.CONTACT_KIND_AUTOMATED) return [];
     const now = this.clock.now();
     let conv = this.conversations.get(contact.conversationId);

@@ -1,0 +1,78 @@
+// Every instance, active or standby, tails routing's changelog into a StateMirror, so a take-over
+// starts from a warm copy instead of reading the topic from the beginning. It reads committed
+// records only (kafkajs' default isolation), so an aborted or fenced transaction never shows.
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '../../../libs/observability';
+import { errorDetails } from '../../../libs/observability';
+import { OWNER_KEY, StateMirror, type OwnerMarker } from './changelog';
+
+export class StateReader {
+  readonly mirror = new StateMirror();
+  private readonly consumer: Consumer;
+  private waiters: { marker: OwnerMarker; resolve: () => void }[] = [];
+  private records = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    /** A group of this instance's own: it never commits, it only reads. */
+    private readonly groupId: string,
+    private readonly logger: Logger,
+  ) {
+    this.consumer = kafka.consumer({ groupId, minBytes: 1, maxWaitTimeInMs: 5, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  }
+
+  /** Records applied so far (for the logs). */
+  get applied(): number {
+    return this.records;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const key = message.key?.toString('utf8');
+          if (key === undefined) continue;
+          this.mirror.apply(key, message.value ? message.value.toString('utf8') : null);
+          this.records += 1;
+          if (key === OWNER_KEY) this.wake();
+        }
+      },
+    });
+  }
+
+  /** Resolves once the mirror has read `marker`: everything committed before it is in the copy. */
+  caughtUp(marker: OwnerMarker): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ marker, resolve });
+      this.wake();
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+    await this.consumer.disconnect();
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.groupId]);
+    } catch (err) {
+      this.logger.warn(errorDetails(err), 'could not delete the changelog reader group; the broker expires it');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private wake(): void {
+    const owner = this.mirror.lastOwner;
+    if (!owner) return;
+    const reached = this.waiters.filter((w) => w.marker.instance === owner.instance && w.marker.activation <= owner.activation);
+    if (reached.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !reached.includes(w));
+    for (const w of reached) w.resolve();
+  }
+}
