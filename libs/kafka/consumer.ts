@@ -108,7 +108,12 @@ export interface EventConsumerOptions {
   commitOffsets?: boolean;
 }
 
-type Route = { spec: TopicSpec<unknown>; handler?: EventHandler<unknown>; batchHandler?: BatchHandler<unknown> };
+export interface RouteOptions {
+  /** Records to pass by unread, told by their headers (cheaper than decoding what is not wanted). */
+  ignore?: (headers: IHeaders) => boolean;
+}
+
+type Route = { spec: TopicSpec<unknown>; handler?: EventHandler<unknown>; batchHandler?: BatchHandler<unknown> } & RouteOptions;
 
 /** What a record's handling needs from its batch: heartbeats, and whether to keep going. */
 interface BatchControl {
@@ -185,8 +190,8 @@ export class EventConsumer {
   }
 
   /** Like `on`, but the handler gets each fetched batch of a partition whole (see BatchHandler). */
-  onBatch<T>(spec: TopicSpec<T>, handler: BatchHandler<T>): this {
-    this.routes.set(spec.name, { spec: spec as TopicSpec<unknown>, batchHandler: handler as BatchHandler<unknown> });
+  onBatch<T>(spec: TopicSpec<T>, handler: BatchHandler<T>, options: RouteOptions = {}): this {
+    this.routes.set(spec.name, { spec: spec as TopicSpec<unknown>, batchHandler: handler as BatchHandler<unknown>, ...options });
     return this;
   }
 
@@ -353,6 +358,7 @@ export class EventConsumer {
   /** The record decoded and checked, or undefined when it was dead-lettered or already handled. */
   private async decode(route: Route, topic: string, partition: number, message: KafkaMessage): Promise<ConsumedEvent<unknown> | undefined> {
     const headers = message.headers ?? {};
+    if (route.ignore?.(headers)) return undefined;
     let event: CloudEventAttributes;
     let value: unknown;
     try {

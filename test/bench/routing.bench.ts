@@ -1,18 +1,14 @@
 // Routing benchmark: the core alone (decisions per second with 100 to 10,000 agents and 200
 // queues), the accuracy of its wait estimates over a simulated day on a virtual clock, and end
-// to end through the real service (its own process) at 500 contacts/s.
-// Run: npm run bench:routing   (BENCH_E2E=0 skips the end-to-end part)
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { MongoClient } from 'mongodb';
-import { topics } from '../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '../../libs/proto';
-import { connectKafka } from '../../libs/service';
-import { testAuthEnv, testMetadata, testContext, uniqueId } from '../../libs/testing';
+// to end through the real service (its own process) at 500 and 1,000 contacts/s, a take-over
+// under load, and routing with its store stopped (test/bench/routing-e2e.ts).
+// Run: npm run bench:routing   (BENCH_CORE=0, BENCH_E2E=0, BENCH_TAKEOVER=0, BENCH_STORE_STOP=0 skip parts)
+import { readFileSync } from 'node:fs';
+import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, Tier } from '../../libs/proto';
 import { RoutingEngine, type Effect } from '../../services/routing/src/core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from '../../services/routing/src/core/policy';
-import { percentile, sleep } from './stats';
+import { ratedRun, takeOver } from './routing-e2e';
+import { percentile } from './stats';
 
 const SKILLS = 50; // × 4 channels = 200 queues per tier
 const CHANNELS = [Channel.CHANNEL_VOICE, Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL];
@@ -166,161 +162,35 @@ for (const [agents, util, cv] of [
 }
 }
 
-/**
- * End to end: routing runs as its own process against the real Kafka and MongoDB. Contacts are
- * written to cc.contact.inbound.v1 at RATE per second; latency runs from the publish call to
- * the offer arriving on the agent's WatchAssignments stream, and to the accept acknowledged
- * (the desk accepts at once). Agents have room for everything, so nothing waits in a queue.
- */
-async function endToEnd() {
-  const RATE = Number(process.env.BENCH_RATE ?? 500);
-  const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-  const AGENTS = Number(process.env.BENCH_AGENTS ?? 120);
-  const database = `contactcenter_routing_bench_${process.pid}`;
-  const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-  // The inbound topic may carry other contacts; a skill of the run's own keeps the agents on ours.
-  const skill = `bench${uniqueId('').replace(/-/g, '').slice(0, 8)}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/routing/src/main.ts'], {
-    env: {
-      ...process.env,
-      GRPC_PORT: '0',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      MONGODB_DATABASE: database,
-      ...testAuthEnv('routing'),
-      ROUTING_CONSUMER_GROUP: uniqueId('routing-bench'),
-      ROUTING_RULES_JSON: JSON.stringify([{ id: skill, when: { keywords: [skill] }, then: { skill } }]),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let httpPort = 0;
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`routing exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const log = JSON.parse(line) as { msg?: string; grpc?: number; http?: number; level?: string | number };
-        if (log.msg === 'routing listening' && log.grpc) {
-          httpPort = log.http ?? 0;
-          resolve(log.grpc);
-        }
-        if (process.env.BENCH_CHILD_LOG) console.error(`child: ${line.slice(0, 400)}`);
-        if (log.level === 'warn' || log.level === 'error' || (typeof log.level === 'number' && log.level >= 40)) console.error(`routing: ${line.slice(0, 300)}`);
-      } catch {
-        /* not a log line */
-      }
-    });
-  });
-  /** Mean time of one routing write (snapshot + publish) and how many, from the service's metrics. */
-  const commits = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    return { count: value('cc_routing_commit_seconds_count'), sum: value('cc_routing_commit_seconds_sum') };
-  };
-  const ctx = testContext('routing-bench');
-  const kafka = await connectKafka(ctx, { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
-  const client = new RoutingServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  const metadataFor = (id: string, role: 'agent' | 'supervisor') => testMetadata({ id, role }, 'routing');
-  const unary = <Req>(method: (req: Req, md: Metadata, cb: (err: ServiceError | null) => void) => unknown, req: Req, md: Metadata) =>
-    new Promise<void>((resolve, reject) => method.call(client, req, md, (err) => (err ? reject(err) : resolve())));
-
-  const written = new Map<string, number>();
-  const toOffer: number[] = [];
-  const toAccepted: number[] = [];
-  let offers = 0;
-  let failedAccepts = 0;
-  const streams: { cancel(): void }[] = [];
-  try {
-    const supervisor = await metadataFor('bench-supervisor', 'supervisor');
-    for (let a = 0; a < AGENTS; a++) {
-      const agentId = `bench-agent-${a}`;
-      await unary(client.registerAgent, { agentId, name: `Agent ${a}`, tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 3 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 100, active: 0 }], totalCapacity: 100 }, supervisor);
-      const md = await metadataFor(agentId, 'agent');
-      const stream = client.watchAssignments({}, md);
-      stream.on('data', (u: WatchAssignmentsResponse) => {
-        if (u.update?.$case !== 'offer') return;
-        const id = u.update.offer.conversationId;
-        const t0 = written.get(id);
-        if (t0 === undefined) return;
-        offers++;
-        toOffer.push(performance.now() - t0);
-        unary(client.acceptOffer, { conversationId: id }, md).then(
-          () => toAccepted.push(performance.now() - t0),
-          () => failedAccepts++,
-        );
-      });
-      stream.on('error', () => undefined);
-      streams.push(stream);
-      await unary(client.setPresence, { agentId, presence: Presence.PRESENCE_AVAILABLE }, md);
-    }
-    await sleep(1000);
-
-    const publish = (n: number) => {
-      const id = `bench-conv-${process.pid}-${n}`;
-      const message = ContactReceived.fromPartial({
-        contactId: `bench-msg-${process.pid}-${n}`,
-        conversationId: id,
-        channel: Channel.CHANNEL_CHAT,
-        kind: ContactKind.CONTACT_KIND_MESSAGE,
-        receivedAt: new Date(),
-        sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: `visitor-${n}` },
-        newConversation: true,
-        text: `hello, a question about ${skill} please`,
-        language: 'en',
-      });
-      written.set(id, performance.now());
-      return kafka.producer.publish(topics.contactInbound, id, message);
-    };
-    // Warm-up (not counted): a few hundred contacts at a fifth of the rate.
-    let n = 0;
-    const warm: Promise<unknown>[] = [];
-    for (; n < RATE; n++) {
-      warm.push(publish(n));
-      if (n % 10 === 9) await sleep(100);
-    }
-    await Promise.all(warm);
-    while (offers < RATE) await sleep(50);
-    await sleep(1000);
-    toOffer.length = 0;
-    toAccepted.length = 0;
-    offers = 0;
-
-    const before = await commits();
-    const total = RATE * SECONDS;
-    const first = n;
-    const started = performance.now();
-    const sends: Promise<unknown>[] = [];
-    // Paced every 10 ms against the clock, so a late timer catches up instead of slowing the rate.
-    while (n < first + total) {
-      const due = first + Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
-      for (; n < due; n++) sends.push(publish(n));
-      await sleep(10);
-    }
-    await Promise.all(sends);
-    const sendSeconds = (performance.now() - started) / 1000;
-    const deadline = performance.now() + 90_000;
-    while (toAccepted.length + failedAccepts < total && performance.now() < deadline) await sleep(100);
-    const seconds = (performance.now() - started) / 1000;
-    const after = await commits();
-    const writes = after.count - before.count;
-    return { writes, writeMeanMs: ((after.sum - before.sum) / Math.max(1, writes)) * 1000, rate: RATE, agents: AGENTS, total, sentPerSecond: total / sendSeconds, offers, accepted: toAccepted.length, failedAccepts, deliveredPerSecond: toAccepted.length / seconds, offerP50: percentile(toOffer, 50), offerP99: percentile(toOffer, 99), acceptP50: percentile(toAccepted, 50), acceptP99: percentile(toAccepted, 99) };
-  } finally {
-    for (const s of streams) s.cancel();
-    client.close();
-    await ctx.stop();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    const mongo = new MongoClient(mongoUri);
-    await mongo.connect();
-    await mongo.db(database).dropDatabase();
-    await mongo.close();
+if (process.env.BENCH_E2E !== '0') {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+  const agents = Number(process.env.BENCH_AGENTS ?? 240);
+  console.log(`\nEnd to end, routing in its own process, real Kafka (transactions), ${agents} agents, ${seconds} s per rate`);
+  console.log('offered/s | sent | offers | accepted | doubled | accepted/s | contact → offer p50 / p99 | contact → accept acknowledged p50 / p99 | transactions (mean)');
+  for (const rate of (process.env.BENCH_RATES ?? '500,1000').split(',').map(Number)) {
+    const r = await ratedRun(rate, seconds, agents);
+    console.log(`${r.rate} | ${r.sent} | ${r.offered} | ${r.accepted} | ${r.doubled} | ${Math.round(r.perSecond)} | ${r.offerP50} ms / ${r.offerP99} ms | ${r.acceptP50} ms / ${r.acceptP99} ms | ${r.commits} (${r.commitMeanMs.toFixed(1)} ms)`);
   }
 }
 
-if (process.env.BENCH_E2E !== '0') {
-  const r = await endToEnd();
-  console.log(`\nEnd to end, routing in its own process, real Kafka and MongoDB: ${r.agents} agents, ${r.total} contacts offered at ${r.rate}/s`);
-  console.log('sent/s | offers delivered | accepted | failed accepts | accepted/s | contact → offer on stream p50 / p99 | contact → accept acknowledged p50 / p99');
-  console.log(`${Math.round(r.sentPerSecond)} | ${r.offers} | ${r.accepted} | ${r.failedAccepts} | ${Math.round(r.deliveredPerSecond)} | ${r.offerP50} ms / ${r.offerP99} ms | ${r.acceptP50} ms / ${r.acceptP99} ms`);
-  console.log(`routing writes (snapshot to MongoDB + publish to Kafka): ${r.writes}, mean ${r.writeMeanMs.toFixed(1)} ms each`);
+if (process.env.BENCH_TAKEOVER !== '0') {
+  const rate = Number(process.env.BENCH_TAKEOVER_RATE ?? 200);
+  console.log(`\nTake-over under load: two routing processes, ${rate} contacts/s for 30 s, the active one signalled 10 s in`);
+  console.log('signal | sent | assigned | lost | assigned twice | standby ready after | first offer from the standby after');
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    const r = await takeOver(signal, rate, 30, 40);
+    console.log(`${r.signal} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${(r.activeAfterMs / 1000).toFixed(2)} s | ${(r.routingAfterMs / 1000).toFixed(2)} s`);
+  }
+}
+
+if (process.env.BENCH_STORE_STOP !== '0') {
+  const pid = Number(process.env.BENCH_STORE_PID ?? readFileSync('.local/run/ferretdb.pid', 'utf8').trim());
+  const rate = Number(process.env.BENCH_STORE_STOP_RATE ?? 500);
+  console.log(`\nThe store stopped (SIGSTOP of FerretDB, pid ${pid}) for 60 s of an 80 s run at ${rate}/s, against the same run without it`);
+  console.log('run | accepted/s | contact → offer p50 / p99 (whole run) | while stopped: contacts, p50 / p99');
+  const plain = await ratedRun(rate, 80, 480);
+  console.log(`store running | ${Math.round(plain.perSecond)} | ${plain.offerP50} ms / ${plain.offerP99} ms | —`);
+  const stopped = await ratedRun(rate, 80, 480, { pid, fromS: 10, forS: 60 });
+  const during = stopped.storeStopped!;
+  console.log(`store stopped 10-70 s | ${Math.round(stopped.perSecond)} | ${stopped.offerP50} ms / ${stopped.offerP99} ms | ${during.contacts}, ${during.offerP50} ms / ${during.offerP99} ms`);
 }

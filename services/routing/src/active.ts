@@ -189,6 +189,7 @@ export class RoutingOwnership {
           return;
         }
         this.state = state;
+        this.deps.reader.pause();
         this.activeGauge.set(1);
         this.retry = null;
       } catch (err) {
@@ -210,6 +211,7 @@ export class RoutingOwnership {
     const { policy, clock, reader, log, logger, metrics, instanceId } = this.deps;
     const started = Date.now();
     const marker = { instance: instanceId, activation: epoch };
+    reader.resume();
     await log.open(marker);
     const timeoutMs = this.deps.catchUpTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
@@ -243,6 +245,7 @@ export class RoutingOwnership {
     const previous = this.state;
     this.state = null;
     this.activeGauge.set(0);
+    this.deps.reader.resume();
     if (!previous) return;
     this.deps.logger.info({ reason }, 'routing stands down; this instance is a standby');
     this.activation = this.activation.then(() => previous.runner.close(new NotActiveError(`routing moved to another instance (${reason}); reconnect`)));

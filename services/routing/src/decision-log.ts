@@ -86,9 +86,10 @@ export class DecisionLog {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // The broker answers CONCURRENT_TRANSACTIONS to a transaction begun right after a commit;
-      // kafkajs' default first retry of 300 ms would be added to every transaction.
-      retry: { initialRetryTime: 10, maxRetryTime: 500, retries: 12 },
+      // The broker answers CONCURRENT_TRANSACTIONS to a transaction begun while the previous
+      // commit is still completing; kafkajs' default retries (300 ms, doubling) would add up to
+      // hundreds of milliseconds per transaction, so it is asked again every 10 ms instead.
+      retry: { initialRetryTime: 10, multiplier: 1, maxRetryTime: 100, retries: 40 },
     });
     await this.producer.connect();
     await this.commit({ changelog: [ownerRecord(marker)], events: [], offsets: [] });

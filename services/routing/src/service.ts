@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt } from '../../../libs/config';
 import { createTokenVerifier, optionalSigningKeyConfig, serviceTokenSource, trustedKeysConfig } from '../../../libs/auth';
 import { faultKind, isTransient } from '../../../libs/faults';
-import { ensureTopic, InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
+import { ensureTopic, headerString, InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
 import { errorDetails, sharedCounter } from '../../../libs/observability';
 import { connectKafka, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
 import { RoutingOwnership, singleOwnerAssigner } from './active';
@@ -150,11 +150,16 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   // A channel saying the customer left while waiting (a caller hung up in the queue) takes the
   // conversation out of the queue or the open offer. Routing's own events pass by: abandon()
   // does nothing for a conversation no longer waiting.
-  consumer.onBatch(topics.conversationEvents, async (events, position) => {
-    const { engine, runner } = await ownership.whenActive(2000);
-    const abandoned = events.filter(({ value }) => value.step?.$case === 'abandoned' && engine.conversationState(value.conversationId));
-    await runner.run(() => abandoned.flatMap(({ value }) => engine.abandon(value.conversationId)), position);
-  });
+  consumer.onBatch(
+    topics.conversationEvents,
+    async (events, position) => {
+      const { engine, runner } = await ownership.whenActive(2000);
+      const abandoned = events.filter(({ value }) => value.step?.$case === 'abandoned' && engine.conversationState(value.conversationId));
+      await runner.run(() => abandoned.flatMap(({ value }) => engine.abandon(value.conversationId)), position);
+    },
+    // Most events on the topic are routing's own (of any routing group): passed by undecoded.
+    { ignore: (headers) => headerString(headers, 'ce_source')?.startsWith('contactcenter/routing/') ?? false },
+  );
   // Registered after the consumer, so it runs first on stop: routing stops and its last write
   // lands before the group is left and another instance takes over.
   ctx.onStop('routing ownership', () => ownership.stop());

@@ -11,6 +11,7 @@ export class StateReader {
   private readonly consumer: Consumer;
   private waiters: { marker: OwnerMarker; resolve: () => void }[] = [];
   private records = 0;
+  private running = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -42,6 +43,19 @@ export class StateReader {
         }
       },
     });
+    this.running = true;
+  }
+
+  /**
+   * While this instance is active its engine is ahead of the copy, and reading back everything
+   * it writes would only cost time: the reader pauses and catches up when it resumes.
+   */
+  pause(): void {
+    if (this.running) this.consumer.pause([{ topic: this.topic }]);
+  }
+
+  resume(): void {
+    if (this.running) this.consumer.resume([{ topic: this.topic }]);
   }
 
   /** Resolves once the mirror has read `marker`: everything committed before it is in the copy. */
@@ -53,6 +67,7 @@ export class StateReader {
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
     await this.consumer.disconnect();

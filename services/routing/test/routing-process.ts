@@ -22,18 +22,29 @@ export interface RoutingProcess {
 /** Starts routing with the given variables (on top of the test broker, keys and ports 0); LOG_LEVEL stays info, its start is read from the log. */
 export async function spawnRouting(env: Record<string, string>, onLine?: (line: string) => void): Promise<RoutingProcess> {
   const instanceId = env.INSTANCE_ID ?? uniqueId('routing-process');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/routing/src/main.ts'], {
+  // ROUTING_PROFILE_DIR=<dir> writes a CPU profile of the process there when it exits.
+  const profile = process.env.ROUTING_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ROUTING_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'services/routing/src/main.ts'], {
     env: { ...process.env, GRPC_PORT: '0', HTTP_PORT: '0', ...testAuthEnv('routing'), ...env, LOG_LEVEL: 'info', INSTANCE_ID: instanceId },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ports = await new Promise<{ grpc: number; http: number }>((resolve, reject) => {
     void exited.then((code) => reject(new Error(`routing exited with ${code} before listening`)));
+    // A process that never starts is not left behind.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('routing did not start listening within 60 s'));
+    }, 60_000);
+    void exited.then(() => clearTimeout(timer));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       onLine?.(line);
       try {
         const log = JSON.parse(line) as { msg?: string; grpc?: number; http?: number };
-        if (log.msg === 'routing listening' && log.grpc && log.http) resolve({ grpc: log.grpc, http: log.http });
+        if (log.msg === 'routing listening' && log.grpc && log.http) {
+          clearTimeout(timer);
+          resolve({ grpc: log.grpc, http: log.http });
+        }
       } catch {
         /* not a log line */
       }
