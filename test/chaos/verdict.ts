@@ -95,6 +95,9 @@ export async function gatherFindings(options: { brokers: string[]; mongoUri: str
   for (const e of events) {
     const kind = e.step?.$case;
     if (kind !== 'queued' && kind !== 'assigned') continue;
+    // An offer open at a routing take-over is revoked and queued again (restart.offer_revoked):
+    // only the conversation's entry into the queue counts as its queueing.
+    if (kind === 'queued' && e.reason?.code !== 'conversation.new') continue;
     const s = steps.get(e.conversationId) ?? steps.set(e.conversationId, { queued: new Set(), assigned: new Set() }).get(e.conversationId)!;
     s[kind].add(e.eventId);
   }
