@@ -85,6 +85,16 @@ describe('token verification', () => {
     expect((await refusal(await issueToken(desk.signer, { id: 'ana', role: 'agent' }, 'customer-record', { ttlSeconds: 8 * 3600 }))).message).toMatch(/longer than the 900 s allowed/);
   });
 
+  it('refuses a token it accepted before once it has expired (a checked signature is remembered, its claims are not)', async () => {
+    let now = Date.now();
+    const verify = createTokenVerifier({ keys, audience: 'customer-record', now: () => now });
+    const token = await issueToken(desk.signer, { id: 'ana', role: 'agent' }, 'customer-record');
+    expect(await verify(token)).toMatchObject({ id: 'ana', role: 'agent' });
+    expect(await verify(token)).toMatchObject({ id: 'ana', role: 'agent' });
+    now += 3600_000;
+    expect((await refusal(token, verify)).message).toBe('invalid token: token has expired');
+  });
+
   it('renews a service token at half its life', async () => {
     let now = Date.now();
     const realNow = Date.now;

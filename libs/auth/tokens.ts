@@ -50,9 +50,14 @@ export function serviceTokenSource(signer: SigningKey, audience: Audience, ttlSe
 }
 
 /** Verifies tokens addressed to `audience` against the trusted public keys only. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 export function createTokenVerifier(options: { keys: readonly TrustedKey[]; audience: Audience; now?: () => number }): TokenVerifier {
   const byKid = new Map(options.keys.map((k) => [k.kid, k]));
   const now = options.now ?? Date.now;
+  // A desk sends the same token with every call; its signature is checked once. The claims
+  // (expiry, audience, role) are still checked on every call.
+  const verified = new Map<string, Record<string, unknown>>();
   return async (token) => {
     try {
       if (token.length > MAX_TOKEN_BYTES) throw new TokenRuleError('unauthenticated', `token is longer than ${MAX_TOKEN_BYTES} bytes`);
@@ -60,7 +65,12 @@ export function createTokenVerifier(options: { keys: readonly TrustedKey[]; audi
       if (header.alg !== ALGORITHM) throw new TokenRuleError('unauthenticated', `token is signed with ${String(header.alg).slice(0, 20)}; only ${ALGORITHM} is accepted`);
       const trusted = typeof header.kid === 'string' ? byKid.get(header.kid) : undefined;
       if (!trusted) throw new TokenRuleError('unauthenticated', 'token is signed with a key this service does not trust');
-      const payload = await signedPayload(token, trusted);
+      let payload = verified.get(token);
+      if (!payload) {
+        payload = await signedPayload(token, trusted);
+        verified.set(token, payload);
+        if (verified.size > VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value as string);
+      }
       return callerFromClaims(payload, { keyIssuer: trusted.issuer, audience: options.audience, nowSeconds: Math.floor(now() / 1000) });
     } catch (err) {
       if (err instanceof TokenRuleError) throw new AuthError(err.kind, `invalid token: ${err.message}`);

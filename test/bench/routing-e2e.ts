@@ -257,8 +257,14 @@ export async function takeOver(signal: NodeJS.Signals, rate: number, seconds: nu
     const routingAfterMs = wallNow() - signalled;
     const load = await loading;
     const sent = Math.round(rate * seconds) - load.failed;
-    await waitUntil(() => desks.accepted.size >= sent, 90_000);
-    await sleep(1500);
+    // Drained: every contact assigned on the topic, or nothing new for 20 s.
+    let last = -1;
+    let since = performance.now();
+    while (assignments.count().size < sent && performance.now() - since < 20_000) {
+      const now = assignments.count().size;
+      if (now !== last) [last, since] = [now, performance.now()];
+      await sleep(500);
+    }
     const assigned = assignments.count();
     return { signal, sent, accepted: assigned.size, lost: sent - assigned.size, doubled: [...assigned.values()].filter((n) => n > 1).length, activeAfterMs, routingAfterMs };
   } finally {
