@@ -32,6 +32,9 @@ export class EngineRunner {
   private pending: Effect[] = [];
   /** The furthest input position decided so far, per partition, not yet committed. */
   private readonly offsets = new Map<string, InputOffset>();
+  /** Positions read past without deciding anything: committed with the next transaction, or after a while. */
+  private readonly passedOver = new Map<string, InputOffset>();
+  private passedOverSince = 0;
   private chain: Promise<void> = Promise.resolve();
   private scheduled: Promise<void> | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -62,12 +65,9 @@ export class EngineRunner {
     const result = command();
     const effects = Array.isArray(result) ? (result as Effect[]) : result && typeof result === 'object' && 'effects' in result ? (result as { effects: Effect[] }).effects : [];
     this.pending.push(...effects);
-    if (input) {
-      const key = `${input.topic}/${input.partition}`;
-      const known = this.offsets.get(key);
-      if (!known || BigInt(known.offset) < BigInt(input.offset)) this.offsets.set(key, input);
-    }
-    if (this.pending.length > 0 || this.offsets.size > 0 || this.engine.hasChanges()) {
+    if (input) furthest(this.offsets, input);
+    const passedOverLong = this.passedOver.size > 0 && Date.now() - this.passedOverSince > PASSED_OVER_MS;
+    if (this.pending.length > 0 || this.offsets.size > 0 || this.engine.hasChanges() || passedOverLong) {
       await this.commit();
     } else {
       // A command that changed nothing still answers after what came before it, and only if that held.
@@ -75,6 +75,17 @@ export class EngineRunner {
       if (this.closed) throw new NotActiveError();
     }
     return result;
+  }
+
+  /**
+   * Records read that decided nothing (routing's own events): their position rides along with
+   * the next transaction instead of costing one of its own. Reading them again after a crash
+   * changes nothing.
+   */
+  passOver(input: InputOffset): void {
+    if (this.closed) throw new NotActiveError();
+    if (this.passedOver.size === 0) this.passedOverSince = Date.now();
+    furthest(this.passedOver, input);
   }
 
   /** Follows an agent's updates; `end` is called if this runner closes (the desk must reconnect). */
@@ -119,6 +130,8 @@ export class EngineRunner {
     if (this.closed) throw new NotActiveError();
     const effects = this.pending;
     this.pending = [];
+    for (const o of this.passedOver.values()) furthest(this.offsets, o);
+    this.passedOver.clear();
     const offsets = [...this.offsets.values()];
     this.offsets.clear();
     const batch: DecisionBatch = { changelog: changeRecords(this.engine, this.engine.takeChanges()), events: decisionRecords(effects), offsets };
@@ -147,6 +160,15 @@ export class EngineRunner {
       }
     }
   }
+}
+
+/** How long positions passed over may wait for a transaction before they get one of their own. */
+const PASSED_OVER_MS = 5000;
+
+function furthest(offsets: Map<string, InputOffset>, input: InputOffset): void {
+  const key = `${input.topic}/${input.partition}`;
+  const known = offsets.get(key);
+  if (!known || BigInt(known.offset) < BigInt(input.offset)) offsets.set(key, input);
 }
 
 /** The records a group of effects publishes; only the latest state of each agent (compacted topic). */

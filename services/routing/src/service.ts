@@ -155,7 +155,8 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
     async (events, position) => {
       const { engine, runner } = await ownership.whenActive(2000);
       const abandoned = events.filter(({ value }) => value.step?.$case === 'abandoned' && engine.conversationState(value.conversationId));
-      await runner.run(() => abandoned.flatMap(({ value }) => engine.abandon(value.conversationId)), position);
+      if (abandoned.length === 0) runner.passOver(position);
+      else await runner.run(() => abandoned.flatMap(({ value }) => engine.abandon(value.conversationId)), position);
     },
     // Most events on the topic are routing's own (of any routing group): passed by undecoded.
     { ignore: (headers) => headerString(headers, 'ce_source')?.startsWith('contactcenter/routing/') ?? false },
