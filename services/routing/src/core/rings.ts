@@ -1,0 +1,11 @@
+// Bounded lists of recent values: the newest `max` are kept, older ones fall off the front.
+const RING = 200;
+
+export function pushBounded<T>(ring: T[], value: T, max = RING): void {
+  ring.push(value);
+  if (ring.length > max) ring.shift();
+}
+
+export function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((s, v) => s + v, 0) / values.length;
+}

@@ -1,0 +1,72 @@
+// Conversations waiting for an agent: one queue per tier, skill and channel, plus two indexes
+// for what a scan of an agent's own queues would miss: conversations targeting one named
+// agent (account manager, last agent), and those whose list reached the whole tier.
+import { Tier } from '../../../../libs/proto';
+import type { ChannelName } from './policy';
+import { ConversationQueue } from './queue';
+import type { ConversationRecord } from './records';
+
+export function queueName(tier: Tier, skill: string, channel: ChannelName): string {
+  return `tier${tier === Tier.TIER_EXPERT ? 2 : 1}/${skill}/${channel}`;
+}
+
+export class Waiting {
+  readonly queues = new Map<string, ConversationQueue>();
+  /** Agent id → conversations that name the agent as account manager or last agent. */
+  private readonly targeting = new Map<string, Set<string>>();
+  private readonly widened = new Map<Tier, Set<string>>();
+
+  /** The queue, created on first use. */
+  queue(name: string): ConversationQueue {
+    let q = this.queues.get(name);
+    if (!q) this.queues.set(name, (q = new ConversationQueue(name)));
+    return q;
+  }
+
+  /** 1-based position in its queue, 0 when not waiting. */
+  position(conv: ConversationRecord): number {
+    return this.queues.get(conv.queue)?.position(conv.id) ?? 0;
+  }
+
+  /** Puts the conversation (back) in its queue at its key, and in the index of the agents it names. */
+  insert(conv: ConversationRecord): void {
+    this.queue(conv.queue).insert(conv.id, conv.queueKey);
+    this.track(conv, true);
+  }
+
+  /** The conversation's list reached the whole tier: any agent of it may pull it. */
+  widen(conv: ConversationRecord): void {
+    let set = this.widened.get(conv.tier);
+    if (!set) this.widened.set(conv.tier, (set = new Set()));
+    set.add(conv.id);
+  }
+
+  /** Out of every queue and index. Its pending step timer goes stale. */
+  leave(conv: ConversationRecord): void {
+    this.queues.get(conv.queue)?.remove(conv.id);
+    this.track(conv, false);
+    this.widened.get(conv.tier)?.delete(conv.id);
+    conv.stepSeq++;
+  }
+
+  /** Conversations that name this agent. */
+  targetingAgent(agentId: string): Iterable<string> {
+    return this.targeting.get(agentId) ?? [];
+  }
+
+  /** Conversations any agent of the tier may take. */
+  widenedIn(tier: Tier): Iterable<string> {
+    return this.widened.get(tier) ?? [];
+  }
+
+  private track(conv: ConversationRecord, on: boolean): void {
+    for (const id of [conv.accountManagerId, conv.lastAgentId]) {
+      if (!id) continue;
+      let set = this.targeting.get(id);
+      if (on) {
+        if (!set) this.targeting.set(id, (set = new Set()));
+        set.add(conv.id);
+      } else set?.delete(conv.id);
+    }
+  }
+}
