@@ -24,15 +24,27 @@ export interface ClassifyInput {
 
 interface CompiledRule {
   rule: ClassificationRule;
-  keywords: string[];
+  languages?: string[];
+  /** The rule has keywords: it matches only if one of them is in the text. */
+  hasKeywords: boolean;
+  /** Keywords that are not one plain word (phrases, punctuation): looked for as substrings. */
+  phrases: string[];
   pattern?: RegExp;
 }
 
+/** A keyword of letters and digits only: in the normalised text exactly when it is one of its words. */
+const WORD = /^[\p{L}\p{N}]+$/u;
+
 export class Classifier {
   private readonly compiled: CompiledRule[];
+  /** Word → the rules (by index) that have it as a keyword, so a text's words find their rules at once. */
+  private readonly byWord = new Map<string, number[]>();
+  /** Per rule, the number of the last classification in which one of its keywords was a word of the text. */
+  private readonly wordHit: Uint32Array;
+  private classified = 0;
 
   constructor(private readonly policy: RoutingPolicy) {
-    this.compiled = policy.rules.map((rule) => {
+    this.compiled = policy.rules.map((rule, index) => {
       if (rule.when.pattern && rule.when.pattern.length > 500) throw new Error(`rule ${rule.id}: pattern longer than 500 characters`);
       let pattern: RegExp | undefined;
       try {
@@ -40,22 +52,32 @@ export class Classifier {
       } catch (err) {
         throw new Error(`rule ${rule.id}: invalid pattern: ${err instanceof Error ? err.message : String(err)}`);
       }
-      return { rule, keywords: (rule.when.keywords ?? []).map((k) => k.toLowerCase()), pattern };
+      const keywords = (rule.when.keywords ?? []).map((k) => k.toLowerCase());
+      for (const k of keywords.filter((k) => WORD.test(k))) {
+        const rules = this.byWord.get(k) ?? [];
+        if (rules.at(-1) !== index) rules.push(index);
+        this.byWord.set(k, rules);
+      }
+      return { rule, languages: rule.when.languages?.map((l) => l.toLowerCase()), hasKeywords: keywords.length > 0, phrases: keywords.filter((k) => !WORD.test(k)), pattern };
     });
+    this.wordHit = new Uint32Array(this.compiled.length);
   }
 
   classify(input: ClassifyInput): Classification {
     // Only the first 10,000 characters are read: enough to classify, bounded in cost.
     const body = `${input.subject}\n${input.text}`.slice(0, 10_000);
+    // Words separated by single spaces, with a space at both ends: a keyword matches as " keyword ".
     const lower = ` ${body.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
+    const stamp = this.markWordHits(lower);
     const language = input.language.toLowerCase().split('-')[0] ?? '';
     const result: Classification = { skill: '', priority: 0, complexity: 0, risk: RiskLevel.RISK_LEVEL_LOW, minLevel: 1, matched: [] };
-    for (const { rule, keywords, pattern } of this.compiled) {
+    for (let i = 0; i < this.compiled.length; i++) {
+      const { rule, languages, hasKeywords, phrases, pattern } = this.compiled[i]!;
       const w = rule.when;
-      if (w.languages && !w.languages.some((l) => l.toLowerCase() === language)) continue;
+      if (languages && !languages.includes(language)) continue;
       if (w.channels && !w.channels.includes(input.channel)) continue;
       if (w.customerFlags && !w.customerFlags.some((f) => input.customerFlags.includes(f))) continue;
-      if (keywords.length > 0 && !keywords.some((k) => lower.includes(` ${k} `))) continue;
+      if (hasKeywords && this.wordHit[i] !== stamp && !phrases.some((k) => lower.includes(` ${k} `))) continue;
       if (pattern && !pattern.test(body)) continue;
       result.matched.push(rule.id);
       const t = rule.then;
@@ -67,5 +89,21 @@ export class Classifier {
     }
     if (!result.skill) result.skill = this.policy.defaultSkill;
     return result;
+  }
+
+  /** Stamps the rules that have one of the text's words as a keyword; returns the stamp. */
+  private markWordHits(lower: string): number {
+    // 0 is never a stamp; after 2^32 - 1 classifications the stamps start again from a clean array.
+    if (++this.classified > 0xffffffff) {
+      this.classified = 1;
+      this.wordHit.fill(0);
+    }
+    const stamp = this.classified;
+    if (this.byWord.size === 0) return stamp;
+    for (const word of lower.split(' ')) {
+      const rules = this.byWord.get(word);
+      if (rules) for (const i of rules) this.wordHit[i] = stamp;
+    }
+    return stamp;
   }
 }
