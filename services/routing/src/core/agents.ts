@@ -3,10 +3,20 @@
 import { AgentState, Presence, Tier } from '../../../../libs/proto';
 import type { Outbox } from './outbox';
 import { CHANNEL_ENUM, CHANNELS, type ChannelName, type RoutingPolicy } from './policy';
+import { type ReadyBucket, ReadyIndex } from './ready';
+import type { ConversationQueue } from './queue';
+import { queueName } from './waiting';
 import { type AgentProfile, type AgentRecord, type Clock, type ConversationRecord, RoutingError } from './records';
 
 /** Presences in which an agent counts as staffing their queues. */
 const STAFFED_PRESENCE = new Set([Presence.PRESENCE_AVAILABLE, Presence.PRESENCE_BUSY, Presence.PRESENCE_WRAP_UP]);
+
+export interface ServedQueue {
+  channel: ChannelName;
+  queue: string;
+  /** The queue itself, once it exists. */
+  found?: ConversationQueue;
+}
 
 export function isSkillName(skill: string): boolean {
   return /^[a-z0-9_-]{1,64}$/.test(skill);
@@ -17,14 +27,10 @@ export class AgentRoster {
   /** tier/skill → agents with that skill. */
   private readonly bySkill = new Map<string, Set<string>>();
   private readonly byTier = new Map<Tier, Set<string>>();
-  /**
-   * Available agents by tier/skill (and tier/* for the whole tier), bucketed by how many
-   * conversations they hold; each bucket keeps the order in which agents entered it, which is
-   * the order of their last change of load: the first is the longest idle at that load.
-   */
-  private readonly ready = new Map<string, Set<string>[]>();
-  private readonly readyBucket = new Map<string, number>();
+  /** Available agents with room, by tier/skill and tier/*: where candidates for a conversation are found. */
+  private readonly ready = new ReadyIndex();
   private readonly readyKeyCache = new WeakMap<AgentRecord, string[]>();
+  private readonly queueCache = new WeakMap<AgentRecord, ServedQueue[]>();
   private readonly staffingCache = new Map<string, number>();
 
   constructor(
@@ -91,7 +97,7 @@ export class AgentRoster {
   }
 
   private unindex(agent: AgentRecord): void {
-    this.updateReady(agent, true);
+    this.ready.remove(agent.id);
     for (const skill of Object.keys(agent.skills)) this.bySkill.get(`${agent.tier}/${skill}`)?.delete(agent.id);
     this.byTier.get(agent.tier)?.delete(agent.id);
     this.staffingCache.clear();
@@ -105,36 +111,32 @@ export class AgentRoster {
   /** The record changed: indexes follow, it is to be written, and its state is published. */
   changed(agent: AgentRecord): void {
     agent.updatedAt = this.clock.now();
-    if (this.readyBucket.get(agent.id) !== readyLoad(agent) || agent.presence !== Presence.PRESENCE_AVAILABLE) this.updateReady(agent);
+    if (this.ready.loadOf(agent.id) !== readyLoad(agent) || agent.presence !== Presence.PRESENCE_AVAILABLE) this.updateReady(agent);
     this.out.agentChanged(agent.id, this.state(agent));
   }
 
   /** Moves the agent to the bucket matching their presence and load (to the end: newest). */
-  updateReady(agent: AgentRecord, remove = false): void {
-    const old = this.readyBucket.get(agent.id);
-    const next = remove ? -1 : readyLoad(agent);
-    for (const key of this.readyKeys(agent)) {
-      const buckets = this.ready.get(key) ?? [];
-      if (old !== undefined && old >= 0) buckets[old]?.delete(agent.id);
-      if (next >= 0) {
-        (buckets[next] ??= new Set()).add(agent.id);
-        this.ready.set(key, buckets);
-      }
-    }
-    if (next >= 0) this.readyBucket.set(agent.id, next);
-    else this.readyBucket.delete(agent.id);
+  updateReady(agent: AgentRecord): void {
+    this.ready.move(agent, this.readyKeys(agent), readyLoad(agent));
   }
 
+  // Skills and tier never change on a record (re-registering makes a new one), so keys and queue names are built once.
   private readyKeys(agent: AgentRecord): string[] {
-    // Skills and tier never change on a record (re-registering makes a new one), so the keys are built once.
     let keys = this.readyKeyCache.get(agent);
     if (!keys) this.readyKeyCache.set(agent, (keys = [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`]));
     return keys;
   }
 
+  /** The queues the agent serves: one per skill and channel, in the order of their skills, then of CHANNELS. */
+  servedQueues(agent: AgentRecord): ServedQueue[] {
+    let queues = this.queueCache.get(agent);
+    if (!queues) this.queueCache.set(agent, (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))));
+    return queues;
+  }
+
   /** Ready agents with the skill (`*`: the whole tier), least loaded bucket first, each longest idle first. */
-  readyBuckets(tier: Tier, skill: string): (Set<string> | undefined)[] {
-    return this.ready.get(`${tier}/${skill}`) ?? [];
+  readyBuckets(tier: Tier, skill: string): readonly (ReadyBucket | undefined)[] {
+    return this.ready.buckets(`${tier}/${skill}`);
   }
 
   /** Agents logged in who serve this queue (any of its tier's agents with its skill). Cached by queue. */

@@ -1,10 +1,8 @@
 // Choosing: the best agent for a waiting conversation, and the most urgent conversation for an
 // agent who has room. Nothing here changes state.
 import type { Core } from './context';
-import { CHANNELS } from './policy';
 import type { AgentRecord, ConversationRecord } from './records';
 import { currentStep, isSkillLevel, matchStep, reachesQueue, reachesWholeTier, stepNumber } from './targets';
-import { queueName } from './waiting';
 
 export interface AgentChoice {
   agent: AgentRecord;
@@ -16,49 +14,55 @@ export interface AgentChoice {
 
 /** The agent to offer `conv` to now, if anyone may take it. */
 export function bestAgentFor(core: Core, conv: ConversationRecord): AgentChoice | undefined {
-  const named = bestNamedAgent(core, conv);
-  if (named || !reachesQueue(conv)) return named;
-  const tally = { eligible: 0 };
-  const found = scanReady(core, conv, conv.skill, Math.min(currentStep(conv), stepNumber('skill-any-level')), tally) ?? (reachesWholeTier(conv) ? scanReady(core, conv, '*', stepNumber('whole-tier'), tally) : undefined);
-  return found && { ...found, eligible: tally.eligible };
+  const choice: Partial<AgentChoice> & { eligible: number } = { eligible: 0 };
+  considerNamed(core, conv, conv.accountManagerId, choice);
+  if (conv.lastAgentId !== conv.accountManagerId) considerNamed(core, conv, conv.lastAgentId, choice);
+  if (!choice.agent && reachesQueue(conv)) {
+    choice.eligible = 0;
+    if (!scanReady(core, conv, conv.skill, Math.min(currentStep(conv), stepNumber('skill-any-level')), choice) && reachesWholeTier(conv)) scanReady(core, conv, '*', stepNumber('whole-tier'), choice);
+  }
+  return choice.agent ? (choice as AgentChoice) : undefined;
 }
 
-/** The account manager or the last agent, when either may take the conversation now. */
-function bestNamedAgent(core: Core, conv: ConversationRecord): AgentChoice | undefined {
-  let best: AgentChoice | undefined;
-  let eligible = 0;
-  const ids = conv.lastAgentId && conv.lastAgentId !== conv.accountManagerId ? [conv.accountManagerId, conv.lastAgentId] : [conv.accountManagerId];
-  for (const id of ids) {
-    const agent = id ? core.agents.records.get(id) : undefined;
-    if (!agent || !core.agents.canTake(agent, conv)) continue;
-    const step = matchStep(conv, agent);
-    if (!step) continue;
-    eligible++;
-    if (!best || step < best.step || (step === best.step && better(agent, best.agent))) best = { agent, step, eligible: 0 };
+/** The account manager or the last agent (`id`), if they may take the conversation now and are better than the choice so far. */
+function considerNamed(core: Core, conv: ConversationRecord, id: string, choice: Partial<AgentChoice> & { eligible: number }): void {
+  const agent = id ? core.agents.records.get(id) : undefined;
+  if (!agent || !core.agents.canTake(agent, conv)) return;
+  const step = matchStep(conv, agent);
+  if (!step) return;
+  choice.eligible++;
+  if (!choice.agent || step < choice.step! || (step === choice.step && better(agent, choice.agent))) {
+    choice.agent = agent;
+    choice.step = step;
   }
-  return best && { ...best, eligible };
 }
 
 /**
  * Buckets in order of load, each in order of idleness: the first match is the best one of its
  * step, so the scan stops at the first agent of the skill-level step; otherwise the first
  * agent of a wider step, up to `maxStep`, is the fallback. Every agent in a bucket looked at
- * counts as eligible.
+ * counts as eligible. True when it found someone.
  */
-function scanReady(core: Core, conv: ConversationRecord, skill: string, maxStep: number, tally: { eligible: number }): { agent: AgentRecord; step: number } | undefined {
-  let fallback: { agent: AgentRecord; step: number } | undefined;
+function scanReady(core: Core, conv: ConversationRecord, skill: string, maxStep: number, choice: Partial<AgentChoice> & { eligible: number }): boolean {
   for (const bucket of core.agents.readyBuckets(conv.tier, skill)) {
     if (!bucket) continue;
-    tally.eligible += bucket.size;
-    for (const id of bucket) {
-      const agent = core.agents.records.get(id)!;
+    choice.eligible += bucket.size;
+    for (let node = bucket.head; node; node = node.next) {
+      const agent = node.agent;
       if (!core.agents.canTake(agent, conv)) continue;
       const step = matchStep(conv, agent);
-      if (isSkillLevel(step)) return { agent, step };
-      if (step && step <= maxStep && !fallback) fallback = { agent, step };
+      if (isSkillLevel(step)) {
+        choice.agent = agent;
+        choice.step = step;
+        return true;
+      }
+      if (step && step <= maxStep && !choice.agent) {
+        choice.agent = agent;
+        choice.step = step;
+      }
     }
   }
-  return fallback;
+  return choice.agent !== undefined;
 }
 
 /** Fewer conversations first, then the longest idle (then the id, for a stable order). */
@@ -72,14 +76,15 @@ const QUEUE_LOOKAHEAD = 20;
 
 /** The most urgent waiting conversation `agent` may take now, if any. */
 export function bestConversationFor(core: Core, agent: AgentRecord): { conv: ConversationRecord; step: number } | undefined {
+  // Every conversation the indexes below name is waiting in a queue.
+  if (core.waiting.empty) return undefined;
   const pick: { conv?: ConversationRecord; step: number } = { step: 0 };
-  for (const skill of Object.keys(agent.skills)) {
-    for (const ch of CHANNELS) {
-      if (agent.capacity[ch] <= agent.load[ch]) continue;
-      const q = core.waiting.queues.get(queueName(agent.tier, skill, ch));
-      if (!q) continue;
-      for (let i = 0; i < Math.min(q.length, QUEUE_LOOKAHEAD); i++) consider(core, agent, q.entries[i]!.id, pick);
-    }
+  for (const served of core.agents.servedQueues(agent)) {
+    if (agent.capacity[served.channel] <= agent.load[served.channel]) continue;
+    // Queues are never dropped: once found, the queue stays the one of that name.
+    const q = (served.found ??= core.waiting.queues.get(served.queue));
+    if (!q) continue;
+    for (let i = 0; i < Math.min(q.length, QUEUE_LOOKAHEAD); i++) consider(core, agent, q.entries[i]!.id, pick);
   }
   for (const id of core.waiting.targetingAgent(agent.id)) consider(core, agent, id, pick);
   for (const id of core.waiting.widenedIn(agent.tier)) consider(core, agent, id, pick);

@@ -15,6 +15,13 @@ export class Waiting {
   /** Agent id → conversations that name the agent as account manager or last agent. */
   private readonly targeting = new Map<string, Set<string>>();
   private readonly widened = new Map<Tier, Set<string>>();
+  /** Entries in all queues. */
+  private entries = 0;
+
+  /** True when no conversation waits in any queue (nothing to pull). */
+  get empty(): boolean {
+    return this.entries === 0;
+  }
 
   /** The queue, created on first use. */
   queue(name: string): ConversationQueue {
@@ -31,6 +38,7 @@ export class Waiting {
   /** Puts the conversation (back) in its queue at its key, and in the index of the agents it names. */
   insert(conv: ConversationRecord): void {
     this.queue(conv.queue).insert(conv.id, conv.queueKey);
+    this.entries++;
     this.track(conv, true);
   }
 
@@ -43,7 +51,7 @@ export class Waiting {
 
   /** Out of every queue and index. Its pending step timer goes stale. */
   leave(conv: ConversationRecord): void {
-    this.queues.get(conv.queue)?.remove(conv.id);
+    if (this.queues.get(conv.queue)?.remove(conv.id)) this.entries--;
     this.track(conv, false);
     this.widened.get(conv.tier)?.delete(conv.id);
     conv.stepSeq++;
