@@ -1,6 +1,6 @@
 // The agents routing knows: their records, the indexes that find candidates quickly, their
 // capacity, and the AgentState published on every change.
-import { AgentState, Presence, Tier } from '../../../../libs/proto';
+import { type AgentState, Presence, Tier } from '../../../../libs/proto';
 import type { Outbox } from './outbox';
 import { CHANNEL_ENUM, CHANNELS, type ChannelName, type RoutingPolicy } from './policy';
 import { type ReadyBucket, ReadyIndex } from './ready';
@@ -151,20 +151,25 @@ export class AgentRoster {
     return n;
   }
 
+  /** The agent as published (built as AgentState.fromPartial would, written out: it runs on every change of load). */
   state(a: AgentRecord): AgentState {
-    return AgentState.fromPartial({
+    const skills: AgentState['skills'] = [];
+    for (const name of Object.keys(a.skills)) skills.push({ name, level: a.skills[name] ?? 0 });
+    const load: AgentState['load'] = [];
+    for (const c of CHANNELS) load.push({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 });
+    return {
       agentId: a.id,
-      name: a.name,
-      tier: a.tier,
-      skills: Object.entries(a.skills).map(([name, level]) => ({ name, level })),
-      languages: a.languages,
-      presence: a.presence,
-      load: CHANNELS.map((c) => ({ channel: CHANNEL_ENUM[c], active: a.load[c], capacity: a.capacity[c] })),
-      totalCapacity: a.totalCapacity,
+      name: a.name ?? '',
+      tier: a.tier ?? 0,
+      skills,
+      languages: a.languages ? [...a.languages] : [],
+      presence: a.presence ?? 0,
+      load,
+      totalCapacity: a.totalCapacity ?? 0,
       updatedAt: new Date(a.updatedAt),
       wrapUpUntil: a.wrapUpUntil ? new Date(a.wrapUpUntil) : undefined,
       idleSince: new Date(a.idleSince),
-    });
+    };
   }
 
   /** Available, with room on the channel and in total. */

@@ -33,13 +33,14 @@ export function rememberResolution(
   now: number,
   policy: RoutingPolicy,
 ): CustomerMemory {
-  const memory = customers.get(customerKey) ?? { key: customerKey, lastAgentId: '', lastAgentAt: 0, resolved: [] };
+  const known = customers.get(customerKey);
+  const memory = known ?? { key: customerKey, lastAgentId: '', lastAgentAt: 0, resolved: [] };
   if (resolved.frontOfficeAgentId) {
     memory.lastAgentId = resolved.frontOfficeAgentId;
     memory.lastAgentAt = now;
   }
   memory.resolved = memory.resolved.filter((r) => now - r.at <= policy.repeatContactWindowMs);
   pushBounded(memory.resolved, { subjectKey: resolved.subjectKey, at: now, conversationId: resolved.conversationId }, 20);
-  customers.set(memory.key, memory);
+  if (!known) customers.set(memory.key, memory);
   return memory;
 }

@@ -1,6 +1,9 @@
 // What a call produced: the effects to publish and deliver, in the order they happened, and
 // the ids of the records it changed (to be written before anything is published).
-import { type AgentState, ConversationEvent, type OutboundKind, OutboundMessage, type Reason, SlaEvent, type SlaEventKind, type WatchAssignmentsResponse } from '../../../../libs/proto';
+//
+// Messages are built as the generated fromPartial would build them (every field set, nested
+// messages copied), written out: this runs several times per decision.
+import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '../../../../libs/proto';
 import { CHANNEL_ENUM } from './policy';
 import type { Clock, ConversationRecord, Effect, StateChanges } from './records';
 
@@ -55,57 +58,55 @@ export class Outbox {
   /** A step in the conversation's history, numbered by its own sequence. */
   event(conv: ConversationRecord, reason: Reason, step: ConversationStep): void {
     this.changedConversations.add(conv.id);
-    const event = ConversationEvent.fromPartial({
+    const event: ConversationEvent = {
       eventId: `${conv.id}/${++conv.seq}`,
       conversationId: conv.id,
       occurredAt: new Date(this.clock.now()),
       channel: CHANNEL_ENUM[conv.channel],
-      customerId: conv.customerId,
-      reason,
-    });
-    event.step = step;
+      customerId: conv.customerId ?? '',
+      reason: copyReason(reason),
+      step,
+    };
     this.effects.push({ type: 'conversation', event });
   }
 
   /** A message to the customer on the conversation's channel. */
   outbound(conv: ConversationRecord, kind: OutboundKind, text: string, agentId: string, subject = '', position = 0, estimatedWaitMs = 0): OutboundMessage {
-    // Derived from the conversation's event sequence: the same decision always yields the same id,
-    // so a decision published again after a crash is de-duplicated downstream.
-    const message = OutboundMessage.fromPartial({
+    const message: OutboundMessage = {
+      // Derived from the conversation's event sequence: the same decision always yields the same id,
+      // so a decision published again after a crash is de-duplicated downstream.
       messageId: `${conv.id}/out/${conv.seq}/${kind}`,
       conversationId: conv.id,
       channel: CHANNEL_ENUM[conv.channel],
       kind,
-      recipient: conv.recipient,
+      recipient: conv.recipient ? copyIdentity(conv.recipient) : undefined,
       subject,
       text,
       agentId,
       createdAt: new Date(this.clock.now()),
       queuePosition: position,
       estimatedWaitMs,
-      conversationReference: conv.reference,
-      channelMetadata: conv.channelMetadata,
-    });
+      conversationReference: conv.reference ?? '',
+      channelMetadata: copyStrings(conv.channelMetadata),
+    };
     this.effects.push({ type: 'outbound', message });
     return message;
   }
 
   sla(conv: ConversationRecord, kind: SlaEventKind, targetMs: number, elapsedMs: number): void {
     this.changedConversations.add(conv.id);
-    this.effects.push({
-      type: 'sla',
-      event: SlaEvent.fromPartial({
-        eventId: `${conv.id}/sla/${kind}`,
-        conversationId: conv.id,
-        channel: CHANNEL_ENUM[conv.channel],
-        queue: conv.queue,
-        kind,
-        targetMs,
-        elapsedMs,
-        occurredAt: new Date(this.clock.now()),
-        risk: conv.classification.risk,
-      }),
-    });
+    const event: SlaEvent = {
+      eventId: `${conv.id}/sla/${kind}`,
+      conversationId: conv.id,
+      channel: CHANNEL_ENUM[conv.channel],
+      queue: conv.queue ?? '',
+      kind,
+      targetMs,
+      elapsedMs,
+      occurredAt: new Date(this.clock.now()),
+      risk: conv.classification.risk ?? 0,
+    };
+    this.effects.push({ type: 'sla', event });
   }
 
   /** An update on one agent's assignment stream. */
@@ -117,4 +118,22 @@ export class Outbox {
   revoked(agentId: string, conversationId: string, reason: Reason): void {
     this.notify(agentId, { $case: 'revoked', revoked: { conversationId, reason } });
   }
+}
+
+function copyReason(r: Reason): Reason {
+  return { code: r.code ?? '', text: r.text ?? '', rule: r.rule ?? '', targetStep: r.targetStep ?? 0, eligibleAgents: r.eligibleAgents ?? 0, whyChosen: r.whyChosen ?? '' };
+}
+
+function copyIdentity(i: Identity): Identity {
+  return { kind: i.kind ?? 0, value: i.value ?? '', namespace: i.namespace ?? '' };
+}
+
+function copyStrings(map: Record<string, string> | undefined): Record<string, string> {
+  const copy: Record<string, string> = {};
+  if (!map) return copy;
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value !== undefined) copy[key] = String(value);
+  }
+  return copy;
 }
