@@ -30,7 +30,7 @@ export class ConversationQueue {
   }
 
   remove(id: string): boolean {
-    const i = this.entries.findIndex((e) => e.id === id);
+    const i = this.indexOf(id);
     if (i < 0) return false;
     this.entries.splice(i, 1);
     return true;
@@ -38,7 +38,13 @@ export class ConversationQueue {
 
   /** 1-based position, 0 when absent. */
   position(id: string): number {
-    return this.entries.findIndex((e) => e.id === id) + 1;
+    return this.indexOf(id) + 1;
+  }
+
+  private indexOf(id: string): number {
+    const a = this.entries;
+    for (let i = 0; i < a.length; i++) if (a[i]!.id === id) return i;
+    return -1;
   }
 
   /** A key that puts an entry in front of everything now waiting. */

@@ -7,5 +7,8 @@ export function pushBounded<T>(ring: T[], value: T, max = RING): void {
 }
 
 export function mean(values: number[]): number {
-  return values.length === 0 ? 0 : values.reduce((s, v) => s + v, 0) / values.length;
+  if (values.length === 0) return 0;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
 }

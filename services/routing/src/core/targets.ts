@@ -30,8 +30,10 @@ export const TARGET_STEPS: readonly TargetStepInfo[] = [
   { step: 'whole-tier', code: 'whole_tier', text: 'any agent of the tier' },
 ];
 
+const NUMBERS = new Map(TARGET_STEPS.map((s, i) => [s.step, i + 1]));
+
 export function stepNumber(step: TargetStep): number {
-  return TARGET_STEPS.findIndex((s) => s.step === step) + 1;
+  return NUMBERS.get(step)!;
 }
 
 const WHOLE_TIER = stepNumber('whole-tier');
