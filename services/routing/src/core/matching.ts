@@ -84,7 +84,12 @@ export function bestConversationFor(core: Core, agent: AgentRecord): { conv: Con
     // Queues are never dropped: once found, the queue stays the one of that name.
     const q = (served.found ??= core.waiting.queues.get(served.queue));
     if (!q) continue;
-    for (let i = 0; i < Math.min(q.length, QUEUE_LOOKAHEAD); i++) consider(core, agent, q.entries[i]!.id, pick);
+    for (let i = 0; i < Math.min(q.length, QUEUE_LOOKAHEAD); i++) {
+      const entry = q.entries[i]!;
+      // Entries are by key, highest first, and an entry's key is its conversation's: the rest of this queue is no more urgent.
+      if (pick.conv && entry.key <= pick.conv.queueKey) break;
+      consider(core, agent, entry.id, pick);
+    }
   }
   for (const id of core.waiting.targetingAgent(agent.id)) consider(core, agent, id, pick);
   for (const id of core.waiting.widenedIn(agent.tier)) consider(core, agent, id, pick);
