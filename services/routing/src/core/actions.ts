@@ -12,7 +12,7 @@ import { stopSla } from './sla';
 
 /** Sends the agent's reply to the customer; returns the outbound message id. */
 export function reply(core: Core, agentId: string, conversationId: string, text: string, subject: string): string {
-  const conv = assignedTo(core, agentId, conversationId);
+  const { conv } = assignedTo(core, agentId, conversationId);
   if (!text.trim()) throw new RoutingError('invalid', 'reply text is empty');
   if (text.length > 20_000) throw new RoutingError('invalid', 'reply text is longer than 20,000 characters');
   const now = core.clock.now();
@@ -25,8 +25,7 @@ export function reply(core: Core, agentId: string, conversationId: string, text:
 
 /** Done: the customer gets the survey, routing remembers who served them and on what. */
 export function resolve(core: Core, agentId: string, conversationId: string, disposition: string): void {
-  const conv = assignedTo(core, agentId, conversationId);
-  const agent = core.agents.get(agentId);
+  const { agent, conv } = assignedTo(core, agentId, conversationId);
   const now = core.clock.now();
   if (disposition.length > 200) throw new RoutingError('invalid', 'disposition is longer than 200 characters');
   stopSla(core, conv, now);

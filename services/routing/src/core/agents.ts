@@ -26,10 +26,8 @@ export class AgentRoster {
   readonly records = new Map<string, AgentRecord>();
   /** tier/skill → agents with that skill. */
   private readonly bySkill = new Map<string, Set<string>>();
-  private readonly byTier = new Map<Tier, Set<string>>();
   /** Available agents with room, by tier/skill and tier/*: where candidates for a conversation are found. */
   private readonly ready = new ReadyIndex();
-  private readonly readyKeyCache = new WeakMap<AgentRecord, string[]>();
   private readonly queueCache = new WeakMap<AgentRecord, ServedQueue[]>();
   private readonly staffingCache = new Map<string, number>();
 
@@ -89,9 +87,6 @@ export class AgentRoster {
       if (!set) this.bySkill.set(key, (set = new Set()));
       set.add(agent.id);
     }
-    let tierSet = this.byTier.get(agent.tier);
-    if (!tierSet) this.byTier.set(agent.tier, (tierSet = new Set()));
-    tierSet.add(agent.id);
     this.staffingCache.clear();
     this.updateReady(agent);
   }
@@ -99,7 +94,6 @@ export class AgentRoster {
   private unindex(agent: AgentRecord): void {
     this.ready.remove(agent.id);
     for (const skill of Object.keys(agent.skills)) this.bySkill.get(`${agent.tier}/${skill}`)?.delete(agent.id);
-    this.byTier.get(agent.tier)?.delete(agent.id);
     this.staffingCache.clear();
   }
 
@@ -111,23 +105,19 @@ export class AgentRoster {
   /** The record changed: indexes follow, it is to be written, and its state is published. */
   changed(agent: AgentRecord): void {
     agent.updatedAt = this.clock.now();
-    if (this.ready.loadOf(agent.id) !== readyLoad(agent) || agent.presence !== Presence.PRESENCE_AVAILABLE) this.updateReady(agent);
+    this.ready.settle(agent, readyLoad(agent));
     this.out.agentChanged(agent.id, this.state(agent));
   }
 
   /** Moves the agent to the bucket matching their presence and load (to the end: newest). */
   updateReady(agent: AgentRecord): void {
-    this.ready.move(agent, this.readyKeys(agent), readyLoad(agent));
+    this.ready.place(agent, readyLoad(agent));
   }
 
-  // Skills and tier never change on a record (re-registering makes a new one), so keys and queue names are built once.
-  private readyKeys(agent: AgentRecord): string[] {
-    let keys = this.readyKeyCache.get(agent);
-    if (!keys) this.readyKeyCache.set(agent, (keys = [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`]));
-    return keys;
-  }
-
-  /** The queues the agent serves: one per skill and channel, in the order of their skills, then of CHANNELS. */
+  /**
+   * The queues the agent serves: one per skill and channel, in the order of their skills, then
+   * of CHANNELS. Built once per record: skills and tier never change on one (re-registering makes a new one).
+   */
   servedQueues(agent: AgentRecord): ServedQueue[] {
     let queues = this.queueCache.get(agent);
     if (!queues) this.queueCache.set(agent, (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))));
@@ -136,7 +126,7 @@ export class AgentRoster {
 
   /** Ready agents with the skill (`*`: the whole tier), least loaded bucket first, each longest idle first. */
   readyBuckets(tier: Tier, skill: string): readonly (ReadyBucket | undefined)[] {
-    return this.ready.buckets(`${tier}/${skill}`);
+    return this.ready.buckets(tier, skill);
   }
 
   /** Agents logged in who serve this queue (any of its tier's agents with its skill). Cached by queue. */
@@ -153,18 +143,14 @@ export class AgentRoster {
 
   /** The agent as published (built as AgentState.fromPartial would, written out: it runs on every change of load). */
   state(a: AgentRecord): AgentState {
-    const skills: AgentState['skills'] = [];
-    for (const name of Object.keys(a.skills)) skills.push({ name, level: a.skills[name] ?? 0 });
-    const load: AgentState['load'] = [];
-    for (const c of CHANNELS) load.push({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 });
     return {
       agentId: a.id,
       name: a.name ?? '',
       tier: a.tier ?? 0,
-      skills,
+      skills: Object.keys(a.skills).map((name) => ({ name, level: a.skills[name] ?? 0 })),
       languages: a.languages ? [...a.languages] : [],
       presence: a.presence ?? 0,
-      load,
+      load: CHANNELS.map((c) => ({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 })),
       totalCapacity: a.totalCapacity ?? 0,
       updatedAt: new Date(a.updatedAt),
       wrapUpUntil: a.wrapUpUntil ? new Date(a.wrapUpUntil) : undefined,

@@ -2,7 +2,7 @@
 import type { AgentRoster } from './agents';
 import type { Outbox } from './outbox';
 import type { RoutingPolicy } from './policy';
-import { type Clock, type ConversationRecord, type CustomerMemory, RoutingError } from './records';
+import { type AgentRecord, type Clock, type ConversationRecord, type CustomerMemory, RoutingError } from './records';
 import type { QueueStatistics } from './statistics';
 import type { TimerHeap } from './timers';
 import type { Waiting } from './waiting';
@@ -25,10 +25,10 @@ export function conversationOf(core: Core, id: string): ConversationRecord {
   return c;
 }
 
-/** The conversation, which must be assigned to the agent. */
-export function assignedTo(core: Core, agentId: string, conversationId: string): ConversationRecord {
-  core.agents.get(agentId);
+/** The agent and the conversation, which must be assigned to them. */
+export function assignedTo(core: Core, agentId: string, conversationId: string): { agent: AgentRecord; conv: ConversationRecord } {
+  const agent = core.agents.get(agentId);
   const conv = conversationOf(core, conversationId);
   if (conv.state !== 'assigned' || conv.agentId !== agentId) throw new RoutingError('precondition', `conversation ${conversationId} is not assigned to ${agentId}`);
-  return conv;
+  return { agent, conv };
 }

@@ -109,8 +109,8 @@ export class RoutingEngine {
   }
 
   transfer(agentId: string, conversationId: string, target: MoveTarget): Effect[] {
-    const conv = assignedTo(this.core, agentId, conversationId);
-    moveTo(this.core, conv, this.core.agents.get(agentId), target, 'agent.transferred');
+    const { agent, conv } = assignedTo(this.core, agentId, conversationId);
+    moveTo(this.core, conv, agent, target, 'agent.transferred');
     return this.drain();
   }
 

@@ -30,8 +30,7 @@ export function moveToExperts(core: Core, conv: ConversationRecord, fromAgentId:
 }
 
 export function escalate(core: Core, agentId: string, conversationId: string, note: string, skill: string): void {
-  const conv = assignedTo(core, agentId, conversationId);
-  const agent = core.agents.get(agentId);
+  const { agent, conv } = assignedTo(core, agentId, conversationId);
   if (conv.tier === Tier.TIER_EXPERT) throw new RoutingError('precondition', 'the conversation is already with the experts');
   checkNote(note);
   if (skill && !isSkillName(skill)) throw new RoutingError('invalid', 'skill must be lower-case letters, digits, _ or -');
@@ -42,8 +41,7 @@ export function escalate(core: Core, agentId: string, conversationId: string, no
 
 /** An expert hands the conversation back; the front-office agent who escalated it is its first target (as "last agent"). */
 export function handBack(core: Core, agentId: string, conversationId: string, note: string): void {
-  const conv = assignedTo(core, agentId, conversationId);
-  const agent = core.agents.get(agentId);
+  const { agent, conv } = assignedTo(core, agentId, conversationId);
   if (conv.tier !== Tier.TIER_EXPERT) throw new RoutingError('precondition', 'only an escalated conversation can be handed back');
   release(core, conv, agent);
   core.out.event(conv, reason('expert.handed_back', `${displayName(agent)} handed the conversation back to the front office`), { $case: 'handedBack', handedBack: { expertAgentId: agentId, note } });

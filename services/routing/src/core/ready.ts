@@ -5,6 +5,7 @@
 // Buckets are doubly linked lists with one node per agent and key, so that a change of load
 // (every offer, every release) moves an agent in constant time without hashing, and a scan
 // reads the agents' records straight from the nodes.
+import type { Tier } from '../../../../libs/proto';
 import type { AgentRecord } from './records';
 
 export interface ReadyNode {
@@ -50,8 +51,8 @@ export class ReadyList {
 }
 
 interface Entry {
-  /** The keys the nodes were made for (one array per agent record). */
-  keys: readonly string[];
+  /** The record the nodes were made for: a new record of the agent gets new nodes. */
+  agent: AgentRecord;
   nodes: ReadyNode[];
   /** The bucket the agent is in, -1 when in none. */
   load: number;
@@ -63,37 +64,21 @@ export class ReadyIndex {
   private readonly lists = new Map<string, ReadyList>();
   private readonly entries = new Map<string, Entry>();
 
-  /** The agent's bucket, undefined when not ready. */
-  loadOf(agentId: string): number | undefined {
-    const load = this.entries.get(agentId)?.load;
-    return load === undefined || load < 0 ? undefined : load;
+  /** Ready agents of the tier with the skill (`*`: the whole tier), by load. */
+  buckets(tier: Tier, skill: string): readonly (ReadyBucket | undefined)[] {
+    return this.lists.get(`${tier}/${skill}`)?.buckets ?? NO_BUCKETS;
   }
 
-  buckets(key: string): readonly (ReadyBucket | undefined)[] {
-    return this.lists.get(key)?.buckets ?? NO_BUCKETS;
+  /** Moves the agent to the end of bucket `load` under each of their keys (-1: out of every bucket). */
+  place(agent: AgentRecord, load: number): void {
+    const entry = this.entryOf(agent, load);
+    if (entry) this.moveEntry(entry, load);
   }
 
-  /** Moves the agent to the end of bucket `load` under each key (-1: out of every bucket). */
-  move(agent: AgentRecord, keys: readonly string[], load: number): void {
-    let entry = this.entries.get(agent.id);
-    if (entry && (entry.keys !== keys || entry.nodes[0]?.agent !== agent)) {
-      this.unlink(entry);
-      entry = undefined;
-    }
-    if (!entry) {
-      if (load < 0) return;
-      entry = { keys, nodes: keys.map((key) => this.node(agent, key)), load: -1 };
-      this.entries.set(agent.id, entry);
-    }
-    if (load < 0) {
-      this.unlink(entry);
-      return;
-    }
-    for (const node of entry.nodes) {
-      node.bucket?.remove(node);
-      node.list.bucket(load).append(node);
-    }
-    entry.load = load;
+  /** As place, but an agent already in bucket `load` keeps their place in it. */
+  settle(agent: AgentRecord, load: number): void {
+    const entry = this.entryOf(agent, load);
+    if (entry && entry.load !== load) this.moveEntry(entry, load);
   }
 
   /** Forgets the agent (a new record replaces theirs). */
@@ -102,6 +87,31 @@ export class ReadyIndex {
     if (!entry) return;
     this.unlink(entry);
     this.entries.delete(agentId);
+  }
+
+  /** The agent's entry, made for this record (undefined when there is none and none is needed). */
+  private entryOf(agent: AgentRecord, load: number): Entry | undefined {
+    let entry = this.entries.get(agent.id);
+    if (entry && entry.agent !== agent) {
+      this.unlink(entry);
+      entry = undefined;
+    }
+    if (!entry && load >= 0) {
+      // Skills and tier never change on a record (re-registering makes a new one), so the nodes are made once.
+      const keys = [...Object.keys(agent.skills).map((skill) => `${agent.tier}/${skill}`), `${agent.tier}/*`];
+      entry = { agent, nodes: keys.map((key) => this.node(agent, key)), load: -1 };
+      this.entries.set(agent.id, entry);
+    }
+    return entry;
+  }
+
+  private moveEntry(entry: Entry, load: number): void {
+    if (load < 0) return this.unlink(entry);
+    for (const node of entry.nodes) {
+      node.bucket?.remove(node);
+      node.list.bucket(load).append(node);
+    }
+    entry.load = load;
   }
 
   private unlink(entry: Entry): void {
