@@ -26,7 +26,9 @@ export class ConversationQueue {
       if (a[mid]!.key >= key) lo = mid + 1;
       else hi = mid;
     }
-    a.splice(lo, 0, { id, key });
+    // Most arrivals are the least urgent so far: they go at the end.
+    if (lo === a.length) a.push({ id, key });
+    else a.splice(lo, 0, { id, key });
   }
 
   remove(id: string): boolean {

@@ -5,16 +5,16 @@ import type { AgentRoster } from './agents';
 import { serversNeeded } from './erlang';
 import { CHANNEL_ENUM, type ChannelName, type RoutingPolicy } from './policy';
 import type { ConversationRecord } from './records';
-import { mean, pushBounded } from './rings';
+import { Ring } from './rings';
 import type { Waiting } from './waiting';
 
 interface QueueMetrics {
-  handleMs: number[];
+  handleMs: Ring<number>;
   /** Whether each recent conversation met its first-response target. */
-  sla: boolean[];
-  arrivals: number[];
-  ewtErrors: number[];
-  actualWaits: number[];
+  sla: Ring<boolean>;
+  arrivals: Ring<number>;
+  ewtErrors: Ring<number>;
+  actualWaits: Ring<number>;
 }
 
 export interface WaitEstimate {
@@ -38,22 +38,22 @@ export class QueueStatistics {
   ) {}
 
   arrived(queue: string, now: number): void {
-    pushBounded(this.of(queue).arrivals, now, 5000);
+    this.of(queue).arrivals.push(now);
   }
 
   handled(queue: string, handleMs: number): void {
-    pushBounded(this.of(queue).handleMs, handleMs, 50);
+    this.of(queue).handleMs.push(handleMs);
   }
 
   /** A conversation was answered after waiting `waitedMs`, estimated at `estimateMs`. */
   answered(queue: string, estimateMs: number, waitedMs: number): void {
     const m = this.of(queue);
-    pushBounded(m.ewtErrors, Math.abs(estimateMs - waitedMs));
-    pushBounded(m.actualWaits, waitedMs);
+    m.ewtErrors.push(Math.abs(estimateMs - waitedMs));
+    m.actualWaits.push(waitedMs);
   }
 
   slaOutcome(queue: string, met: boolean): void {
-    pushBounded(this.of(queue).sla, met);
+    this.of(queue).sla.push(met);
   }
 
   /**
@@ -64,7 +64,7 @@ export class QueueStatistics {
     const staffed = this.agents.staffed(queue);
     if (staffed === 0) return { estimatedWaitMs: this.policy.slaTargetMs[channel], fromTarget: true };
     const m = this.of(queue);
-    const aht = m.handleMs.length ? mean(m.handleMs) : this.policy.defaultHandleMs[channel];
+    const aht = m.handleMs.length ? m.handleMs.mean() : this.policy.defaultHandleMs[channel];
     const slots = staffed * Math.max(1, Math.min(this.policy.capacityDefaults[channel], this.policy.totalCapacityDefault));
     return { estimatedWaitMs: Math.round((position * aht) / slots), fromTarget: m.handleMs.length === 0 };
   }
@@ -72,7 +72,7 @@ export class QueueStatistics {
   /** Mean absolute EWT error and mean actual wait over the recent window of one queue. */
   accuracy(queue: string): { meanAbsoluteErrorMs: number; meanActualWaitMs: number; samples: number } {
     const m = this.of(queue);
-    return { meanAbsoluteErrorMs: mean(m.ewtErrors), meanActualWaitMs: mean(m.actualWaits), samples: m.ewtErrors.length };
+    return { meanAbsoluteErrorMs: m.ewtErrors.mean(), meanActualWaitMs: m.actualWaits.mean(), samples: m.ewtErrors.length };
   }
 
   /** Every queue that ever had a conversation, by name. */
@@ -81,9 +81,9 @@ export class QueueStatistics {
     for (const [name, queue] of this.waiting.queues) {
       const [tierPart, , ch] = name.split('/') as [string, string, ChannelName];
       const m = this.of(name);
-      m.arrivals = m.arrivals.filter((t) => now - t <= this.policy.arrivalWindowMs);
+      m.arrivals.retain((t) => now - t <= this.policy.arrivalWindowMs);
       const windowMs = Math.min(this.policy.arrivalWindowMs, Math.max(now - this.startedAt, MIN_RATE_WINDOW_MS));
-      const aht = m.handleMs.length ? mean(m.handleMs) : this.policy.defaultHandleMs[ch];
+      const aht = m.handleMs.length ? m.handleMs.mean() : this.policy.defaultHandleMs[ch];
       const perAgent = Math.max(1, this.policy.capacityDefaults[ch]);
       const servers = serversNeeded(m.arrivals.length / windowMs, aht, this.policy.slaTargetMs[ch], this.policy.serviceLevelTarget, 10_000);
       const oldest = queue.entries.reduce((o, e) => Math.max(o, now - (this.conversations.get(e.id)?.enqueuedAt ?? now)), 0);
@@ -93,13 +93,13 @@ export class QueueStatistics {
         tier: tierPart === 'tier2' ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE,
         waiting: queue.length,
         oldestWaitMs: oldest,
-        serviceLevel: m.sla.length ? m.sla.filter(Boolean).length / m.sla.length : 1,
+        serviceLevel: m.sla.length ? m.sla.count(Boolean) / m.sla.length : 1,
         estimatedWaitMs: this.estimate(name, ch, queue.length + 1).estimatedWaitMs,
         agentsStaffed: this.agents.staffed(name),
         agentsNeeded: Math.ceil(servers / perAgent),
         arrivalsPerMinute: (m.arrivals.length / windowMs) * 60_000,
         averageHandleMs: Math.round(aht),
-        ewtMeanAbsoluteErrorMs: Math.round(mean(m.ewtErrors)),
+        ewtMeanAbsoluteErrorMs: Math.round(m.ewtErrors.mean()),
       });
     }
     return stats.sort((a, b) => a.queue.localeCompare(b.queue));
@@ -107,7 +107,7 @@ export class QueueStatistics {
 
   private of(queue: string): QueueMetrics {
     let m = this.metrics.get(queue);
-    if (!m) this.metrics.set(queue, (m = { handleMs: [], sla: [], arrivals: [], ewtErrors: [], actualWaits: [] }));
+    if (!m) this.metrics.set(queue, (m = { handleMs: new Ring(50), sla: new Ring(), arrivals: new Ring(5000), ewtErrors: new Ring(), actualWaits: new Ring() }));
     return m;
   }
 }
