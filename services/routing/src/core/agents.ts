@@ -4,8 +4,7 @@ import { type AgentState, Presence, Tier } from '../../../../libs/proto';
 import type { Outbox } from './outbox';
 import { CHANNEL_ENUM, CHANNELS, type ChannelName, type RoutingPolicy } from './policy';
 import { type ReadyBucket, ReadyIndex } from './ready';
-import type { ConversationQueue } from './queue';
-import { queueName } from './waiting';
+import { queueName, type WaitingQueue } from './waiting';
 import { type AgentProfile, type AgentRecord, type Clock, type ConversationRecord, RoutingError } from './records';
 
 /** Presences in which an agent counts as staffing their queues. */
@@ -15,7 +14,7 @@ export interface ServedQueue {
   channel: ChannelName;
   queue: string;
   /** The queue itself, once it exists. */
-  found?: ConversationQueue;
+  found?: WaitingQueue;
 }
 
 export function isSkillName(skill: string): boolean {

@@ -24,11 +24,11 @@ export function enqueue(core: Core, conv: ConversationRecord, front: boolean, r:
   conv.enqueuedAt = now;
   const queue = core.waiting.queue(conv.queue);
   conv.queueKey = front ? queue.frontKey() : conv.points * core.policy.ageingStepMs - now;
-  core.waiting.insert(conv);
-  core.stats.arrived(conv.queue, now);
   conv.steps = targetList(conv, core.agents.records);
   conv.stepIndex = 0;
   conv.stepSince = now;
+  core.waiting.insert(conv);
+  core.stats.arrived(conv.queue, now);
   scheduleStep(core, conv);
   const position = queue.position(conv.id);
   const est = core.stats.estimate(conv.queue, conv.channel, position);

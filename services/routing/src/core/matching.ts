@@ -79,26 +79,28 @@ export function bestConversationFor(core: Core, agent: AgentRecord): { conv: Con
   // Every conversation the indexes below name is waiting in a queue.
   if (core.waiting.empty) return undefined;
   const pick: { conv?: ConversationRecord; step: number } = { step: 0 };
+  const named = core.waiting.names(agent.id);
   for (const served of core.agents.servedQueues(agent)) {
     if (agent.capacity[served.channel] <= agent.load[served.channel]) continue;
     // Queues are never dropped: once found, the queue stays the one of that name.
     const q = (served.found ??= core.waiting.queues.get(served.queue));
-    if (!q) continue;
+    if (!q || (q.open === 0 && !named)) continue;
     for (let i = 0; i < Math.min(q.length, QUEUE_LOOKAHEAD); i++) {
       const entry = q.entries[i]!;
       // Entries are by key, highest first, and an entry's key is its conversation's: the rest of this queue is no more urgent.
       if (pick.conv && entry.key <= pick.conv.queueKey) break;
-      consider(core, agent, entry.id, pick);
+      // Still at the named steps: nobody else may take it (and they find it through the index below too).
+      if (!entry.open && entry.conv.accountManagerId !== agent.id && entry.conv.lastAgentId !== agent.id) continue;
+      consider(core, agent, entry.conv, pick);
     }
   }
-  for (const id of core.waiting.targetingAgent(agent.id)) consider(core, agent, id, pick);
-  for (const id of core.waiting.widenedIn(agent.tier)) consider(core, agent, id, pick);
+  for (const id of core.waiting.targetingAgent(agent.id)) consider(core, agent, core.conversations.get(id), pick);
+  for (const id of core.waiting.widenedIn(agent.tier)) consider(core, agent, core.conversations.get(id), pick);
   return pick.conv && { conv: pick.conv, step: pick.step };
 }
 
 /** Keeps the conversation if it is more urgent (higher queue key) than the one picked so far and the agent may take it. */
-function consider(core: Core, agent: AgentRecord, id: string, pick: { conv?: ConversationRecord; step: number }): void {
-  const conv = core.conversations.get(id);
+function consider(core: Core, agent: AgentRecord, conv: ConversationRecord | undefined, pick: { conv?: ConversationRecord; step: number }): void {
   if (!conv || conv.state !== 'queued' || (pick.conv && conv.queueKey <= pick.conv.queueKey) || !core.agents.canTake(agent, conv)) return;
   const step = matchStep(conv, agent);
   if (step) {

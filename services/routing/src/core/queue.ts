@@ -7,9 +7,9 @@ export interface QueueEntry {
   key: number;
 }
 
-export class ConversationQueue {
+export class ConversationQueue<E extends QueueEntry = QueueEntry> {
   /** Highest key first. */
-  readonly entries: QueueEntry[] = [];
+  readonly entries: E[] = [];
 
   constructor(readonly name: string) {}
 
@@ -17,8 +17,9 @@ export class ConversationQueue {
     return this.entries.length;
   }
 
-  insert(id: string, key: number): void {
+  insert(entry: E): void {
     const a = this.entries;
+    const key = entry.key;
     let lo = 0;
     let hi = a.length;
     while (lo < hi) {
@@ -27,8 +28,8 @@ export class ConversationQueue {
       else hi = mid;
     }
     // Most arrivals are the least urgent so far: they go at the end.
-    if (lo === a.length) a.push({ id, key });
-    else a.splice(lo, 0, { id, key });
+    if (lo === a.length) a.push(entry);
+    else a.splice(lo, 0, entry);
   }
 
   remove(id: string): boolean {

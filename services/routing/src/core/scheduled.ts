@@ -38,6 +38,7 @@ function nextStep(core: Core, conv: ConversationRecord, at: number, now: number)
   if (conv.stepIndex < conv.steps.length - 1) {
     conv.stepIndex++;
     conv.stepSince = at;
+    core.waiting.stepChanged(conv);
     core.out.conversationChanged(conv.id);
     scheduleStep(core, conv);
   }

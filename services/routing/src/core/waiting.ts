@@ -3,15 +3,29 @@
 // agent (account manager, last agent), and those whose list reached the whole tier.
 import { Tier } from '../../../../libs/proto';
 import type { ChannelName } from './policy';
-import { ConversationQueue } from './queue';
+import { ConversationQueue, type QueueEntry } from './queue';
 import type { ConversationRecord } from './records';
+import { reachesQueue } from './targets';
 
 export function queueName(tier: Tier, skill: string, channel: ChannelName): string {
   return `tier${tier === Tier.TIER_EXPERT ? 2 : 1}/${skill}/${channel}`;
 }
 
+/** A queue entry with what a scan of the queue needs, so that it need not look the conversation up. */
+export interface WaitingEntry extends QueueEntry {
+  conv: ConversationRecord;
+  /** The target list reached the queue's agents; before, only the agents it names may take it. */
+  open: boolean;
+}
+
+/** A queue that counts its open entries: one with none has nothing for agents it does not name. */
+export class WaitingQueue extends ConversationQueue<WaitingEntry> {
+  open = 0;
+}
+
 export class Waiting {
-  readonly queues = new Map<string, ConversationQueue>();
+  readonly queues = new Map<string, WaitingQueue>();
+  private readonly byId = new Map<string, WaitingEntry>();
   /** Agent id → conversations that name the agent as account manager or last agent. */
   private readonly targeting = new Map<string, Set<string>>();
   private readonly widened = new Map<Tier, Set<string>>();
@@ -24,9 +38,9 @@ export class Waiting {
   }
 
   /** The queue, created on first use. */
-  queue(name: string): ConversationQueue {
+  queue(name: string): WaitingQueue {
     let q = this.queues.get(name);
-    if (!q) this.queues.set(name, (q = new ConversationQueue(name)));
+    if (!q) this.queues.set(name, (q = new WaitingQueue(name)));
     return q;
   }
 
@@ -37,7 +51,11 @@ export class Waiting {
 
   /** Puts the conversation (back) in its queue at its key, and in the index of the agents it names. */
   insert(conv: ConversationRecord): void {
-    this.queue(conv.queue).insert(conv.id, conv.queueKey);
+    const entry: WaitingEntry = { id: conv.id, key: conv.queueKey, conv, open: reachesQueue(conv) };
+    const queue = this.queue(conv.queue);
+    queue.insert(entry);
+    if (entry.open) queue.open++;
+    this.byId.set(conv.id, entry);
     this.entries++;
     this.track(conv, true);
   }
@@ -51,10 +69,28 @@ export class Waiting {
 
   /** Out of every queue and index. Its pending step timer goes stale. */
   leave(conv: ConversationRecord): void {
-    if (this.queues.get(conv.queue)?.remove(conv.id)) this.entries--;
+    const queue = this.queues.get(conv.queue);
+    if (queue?.remove(conv.id)) {
+      this.entries--;
+      if (this.byId.get(conv.id)?.open) queue.open--;
+    }
+    this.byId.delete(conv.id);
     this.track(conv, false);
     this.widened.get(conv.tier)?.delete(conv.id);
     conv.stepSeq++;
+  }
+
+  /** The conversation moved on along its target list. */
+  stepChanged(conv: ConversationRecord): void {
+    const entry = this.byId.get(conv.id);
+    if (!entry || entry.open || !reachesQueue(conv)) return;
+    entry.open = true;
+    this.queues.get(conv.queue)!.open++;
+  }
+
+  /** Whether some waiting conversation names this agent. */
+  names(agentId: string): boolean {
+    return (this.targeting.get(agentId)?.size ?? 0) > 0;
   }
 
   /** Conversations that name this agent. */
