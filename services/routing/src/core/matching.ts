@@ -12,9 +12,12 @@ export interface AgentChoice {
   eligible: number;
 }
 
+/** A choice being made: no agent yet, or the best so far. */
+type Choosing = Omit<AgentChoice, 'agent'> & { agent?: AgentRecord };
+
 /** The agent to offer `conv` to now, if anyone may take it. */
 export function bestAgentFor(core: Core, conv: ConversationRecord): AgentChoice | undefined {
-  const choice: Partial<AgentChoice> & { eligible: number } = { eligible: 0 };
+  const choice: Choosing = { step: 0, eligible: 0 };
   considerNamed(core, conv, conv.accountManagerId, choice);
   if (conv.lastAgentId !== conv.accountManagerId) considerNamed(core, conv, conv.lastAgentId, choice);
   if (!choice.agent && reachesQueue(conv)) {
@@ -25,13 +28,13 @@ export function bestAgentFor(core: Core, conv: ConversationRecord): AgentChoice 
 }
 
 /** The account manager or the last agent (`id`), if they may take the conversation now and are better than the choice so far. */
-function considerNamed(core: Core, conv: ConversationRecord, id: string, choice: Partial<AgentChoice> & { eligible: number }): void {
+function considerNamed(core: Core, conv: ConversationRecord, id: string, choice: Choosing): void {
   const agent = id ? core.agents.records.get(id) : undefined;
   if (!agent || !core.agents.canTake(agent, conv)) return;
   const step = matchStep(conv, agent);
   if (!step) return;
   choice.eligible++;
-  if (!choice.agent || step < choice.step! || (step === choice.step && better(agent, choice.agent))) {
+  if (!choice.agent || step < choice.step || (step === choice.step && better(agent, choice.agent))) {
     choice.agent = agent;
     choice.step = step;
   }
@@ -43,7 +46,7 @@ function considerNamed(core: Core, conv: ConversationRecord, id: string, choice:
  * agent of a wider step, up to `maxStep`, is the fallback. Every agent in a bucket looked at
  * counts as eligible. True when it found someone.
  */
-function scanReady(core: Core, conv: ConversationRecord, skill: string, maxStep: number, choice: Partial<AgentChoice> & { eligible: number }): boolean {
+function scanReady(core: Core, conv: ConversationRecord, skill: string, maxStep: number, choice: Choosing): boolean {
   for (const bucket of core.agents.readyBuckets(conv.tier, skill)) {
     if (!bucket) continue;
     choice.eligible += bucket.size;
