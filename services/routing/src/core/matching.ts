@@ -81,8 +81,10 @@ const QUEUE_LOOKAHEAD = 20;
 export function bestConversationFor(core: Core, agent: AgentRecord): { conv: ConversationRecord; step: number } | undefined {
   // Every conversation the indexes below name is waiting in a queue.
   if (core.waiting.empty) return undefined;
-  const pick: { conv?: ConversationRecord; step: number } = { step: 0 };
   const named = core.waiting.names(agent.id);
+  // Open entries include every conversation that reached the whole tier.
+  if (!named && !core.waiting.hasOpenIn(agent.tier)) return undefined;
+  const pick: { conv?: ConversationRecord; step: number } = { step: 0 };
   for (const served of core.agents.servedQueues(agent)) {
     if (agent.capacity[served.channel] <= agent.load[served.channel]) continue;
     // Queues are never dropped: once found, the queue stays the one of that name.

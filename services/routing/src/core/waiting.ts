@@ -21,6 +21,7 @@ export interface WaitingEntry extends QueueEntry {
 /** A queue that counts its open entries: one with none has nothing for agents it does not name. */
 export class WaitingQueue extends ConversationQueue<WaitingEntry> {
   open = 0;
+  readonly tier = this.name.startsWith('tier2/') ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE;
 }
 
 export class Waiting {
@@ -31,6 +32,8 @@ export class Waiting {
   private readonly widened = new Map<Tier, Set<string>>();
   /** Entries in all queues. */
   private entries = 0;
+  /** Open entries in all queues of each tier. */
+  private readonly openByTier = new Map<Tier, number>();
 
   /** True when no conversation waits in any queue (nothing to pull). */
   get empty(): boolean {
@@ -54,7 +57,7 @@ export class Waiting {
     const entry: WaitingEntry = { id: conv.id, key: conv.queueKey, conv, open: reachesQueue(conv) };
     const queue = this.queue(conv.queue);
     queue.insert(entry);
-    if (entry.open) queue.open++;
+    if (entry.open) this.countOpen(queue, 1);
     this.byId.set(conv.id, entry);
     this.entries++;
     this.track(conv, true);
@@ -72,7 +75,7 @@ export class Waiting {
     const queue = this.queues.get(conv.queue);
     if (queue?.remove(conv.id)) {
       this.entries--;
-      if (this.byId.get(conv.id)?.open) queue.open--;
+      if (this.byId.get(conv.id)?.open) this.countOpen(queue, -1);
     }
     this.byId.delete(conv.id);
     this.track(conv, false);
@@ -85,7 +88,12 @@ export class Waiting {
     const entry = this.byId.get(conv.id);
     if (!entry || entry.open || !reachesQueue(conv)) return;
     entry.open = true;
-    this.queues.get(conv.queue)!.open++;
+    this.countOpen(this.queues.get(conv.queue)!, 1);
+  }
+
+  /** Whether some conversation waiting in the tier may be taken by agents it does not name. */
+  hasOpenIn(tier: Tier): boolean {
+    return (this.openByTier.get(tier) ?? 0) > 0;
   }
 
   /** Whether some waiting conversation names this agent. */
@@ -101,6 +109,11 @@ export class Waiting {
   /** Conversations any agent of the tier may take. */
   widenedIn(tier: Tier): Iterable<string> {
     return this.widened.get(tier) ?? [];
+  }
+
+  private countOpen(queue: WaitingQueue, n: number): void {
+    queue.open += n;
+    this.openByTier.set(queue.tier, (this.openByTier.get(queue.tier) ?? 0) + n);
   }
 
   private track(conv: ConversationRecord, on: boolean): void {
