@@ -4,14 +4,17 @@
 //
 // This class is the one entry point; each call checks its arguments and hands over to the
 // module that does the work:
-//   presence.ts   agents registering, changing presence, wrap-up
-//   intake.ts     contacts opening, reopening or adding to conversations
-//   dispatch.ts   queueing and matching conversations with agents (matching.ts chooses)
-//   offers.ts     offers made, accepted, declined, timed out
-//   moves.ts      escalation, hand-back, transfer, reassignment
-//   actions.ts    replies, resolution, abandonment
-//   scheduled.ts  what comes due with time (sla.ts: first-response targets)
-//   statistics.ts queue statistics and wait estimates; snapshots.ts: restart
+//   presence.ts    agents registering, changing presence, wrap-up
+//   intake.ts      contacts opening, reopening or adding to conversations (classify.ts: rules)
+//   dispatch.ts    queueing, and matching conversations with agents (matching.ts chooses)
+//   offers.ts      offers made, accepted, declined, timed out
+//   moves.ts       escalation, hand-back, transfer, reassignment
+//   actions.ts     replies, resolution, abandonment (memory.ts: what a customer left behind)
+//   scheduled.ts   what comes due with time (sla.ts: first-response targets)
+//   statistics.ts  queue statistics and wait estimates; snapshots.ts: restart
+// and the state they share (context.ts): agents.ts with ready.ts (who can take work),
+// waiting.ts with queue.ts (who waits), targets.ts (the target list), outbox.ts (effects and
+// changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
 import type { AgentState, ContactReceived, Presence, QueueStats } from '../../../../libs/proto';
 import { abandon, reply, resolve } from './actions';
 import { AgentRoster } from './agents';
