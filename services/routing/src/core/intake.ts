@@ -2,7 +2,7 @@
 // A new conversation is classified, given its priority points and SLA timers, and either
 // escalated at the door (high risk, high complexity, a repeat contact) or queued.
 import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from '../../../../libs/proto';
-import type { Classifier } from './classify';
+import { type Classifier, primaryLanguage } from './classify';
 import type { Core } from './context';
 import { enqueue } from './dispatch';
 import { findRepeat, lastAgentOf, subjectKey } from './memory';
@@ -67,7 +67,7 @@ function newConversation(core: Core, classifier: Classifier, contact: ContactRec
     recipient: contact.sender,
     reference: contact.conversationReference,
     subject: contact.subject.slice(0, 500),
-    language: contact.language.toLowerCase().split('-')[0] ?? '',
+    language: primaryLanguage(contact.language),
     channelMetadata: contact.channelMetadata,
     state: 'new',
     escalated: false,
@@ -94,7 +94,7 @@ function newConversation(core: Core, classifier: Classifier, contact: ContactRec
     estimateMs: 0,
     slaState: 'running',
     seq: previous?.seq ?? 0,
-    contactIds: [...(previous?.contactIds ?? []), contact.contactId].slice(-50),
+    contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
   };
 }
 

@@ -7,6 +7,7 @@ import { pushBounded } from './rings';
 
 /** The subject without reply and forward prefixes; conversations without one compare by skill. */
 export function subjectKey(subject: string, skill: string): string {
+  if (!subject) return `skill:${skill}`;
   const s = subject
     .toLowerCase()
     .replace(/^\s*((re|fwd?|aw|tr|sv)\s*:\s*)+/i, '')
