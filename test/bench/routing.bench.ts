@@ -2,7 +2,9 @@
 // queues), the accuracy of its wait estimates over a simulated day on a virtual clock, and end
 // to end through the real service (its own process) at 500 and 1,000 contacts/s, a take-over
 // under load, and routing with its store stopped (test/bench/routing-e2e.ts).
-// Run: npm run bench:routing   (BENCH_CORE=0, BENCH_E2E=0, BENCH_TAKEOVER=0, BENCH_STORE_STOP=0 skip parts)
+// Run: npm run bench:routing   (BENCH_CORE=0, BENCH_E2E=0, BENCH_TAKEOVER=0, BENCH_STORE_STOP=0
+// skip parts; for the core part, BENCH_AGENTS=10000 picks the sizes, BENCH_SKILLS=50 the skills,
+// BENCH_EWT=0 skips the EWT day)
 import { readFileSync } from 'node:fs';
 import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, Tier } from '../../libs/proto';
 import { RoutingEngine, type Effect } from '../../services/routing/src/core/engine';
@@ -10,7 +12,8 @@ import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from '../
 import { ratedRun, takeOver } from './routing-e2e';
 import { percentile } from './stats';
 
-const SKILLS = 50; // × 4 channels = 200 queues per tier
+// Queues per tier: skills × 4 channels; one classification rule a skill.
+const SKILLS = Number(process.env.BENCH_SKILLS ?? 50);
 const CHANNELS = [Channel.CHANNEL_VOICE, Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL];
 
 // Deterministic pseudo-random numbers (mulberry32), so runs compare.
@@ -145,11 +148,14 @@ function simulatedDay(agents: number, utilisation: number, handleMeanMs: number,
 }
 
 if (process.env.BENCH_CORE !== '0') {
-const rows = [100, 1000, 10_000].map((n) => coreThroughput(n, n === 10_000 ? 100_000 : 50_000));
-console.log('\nRouting core: decisions (offer + accept) per second, 200 queues (50 skills × 4 channels), 50 classification rules');
+// BENCH_AGENTS=10000 (or a comma-separated list) runs only those sizes.
+const sizes = process.env.BENCH_AGENTS ? process.env.BENCH_AGENTS.split(',').map(Number) : [100, 1000, 10_000];
+const rows = sizes.map((n) => coreThroughput(n, n === 10_000 ? 100_000 : 50_000));
+console.log(`\nRouting core: decisions (offer + accept) per second, ${SKILLS * 4} queues (${SKILLS} skills × 4 channels), ${SKILLS} classification rules`);
 console.log('agents | contacts | decisions/s | contacts/s | p50 per contact | p99 per contact');
 for (const r of rows) console.log(`${r.agentCount} | ${r.contacts} | ${Math.round(r.perSecond)} | ${Math.round(r.contactsPerSecond)} | ${r.p50us.toFixed(1)} µs | ${r.p99us.toFixed(1)} µs`);
 
+if (process.env.BENCH_EWT !== '0') {
 console.log('\nEWT accuracy, simulated 8-hour day, one voice queue, log-normal handle times (mean 240 s)');
 console.log('agents | utilisation | handle-time CV | conversations | mean actual wait | mean absolute error | error / mean wait');
 for (const [agents, util, cv] of [
@@ -159,6 +165,7 @@ for (const [agents, util, cv] of [
 ] as const) {
   const r = simulatedDay(agents, util, 240_000, cv);
   console.log(`${r.agents} | ${r.utilisation} | ${r.handleCv} | ${r.conversations} | ${(r.meanWaitMs / 1000).toFixed(1)} s | ${(r.maeMs / 1000).toFixed(1)} s | ${(r.relative * 100).toFixed(0)} %`);
+}
 }
 }
 

@@ -24,15 +24,29 @@ export interface ClassifyInput {
 
 interface CompiledRule {
   rule: ClassificationRule;
-  keywords: string[];
+  languages?: string[];
+  /** The rule has keywords: it matches only if one of them is in the text. */
+  hasKeywords: boolean;
+  /** Keywords that are not one plain word (phrases, punctuation): looked for as substrings. */
+  phrases: string[];
   pattern?: RegExp;
 }
 
+/** A keyword of letters and digits only: in the normalised text exactly when it is one of its words. */
+const WORD = /^[\p{L}\p{N}]+$/u;
+
 export class Classifier {
   private readonly compiled: CompiledRule[];
+  /** Word → the rules (by index) that have it as a keyword, so a text's words find their rules at once. */
+  private readonly byWord = new Map<string, number[]>();
+  /** Rules the word index does not decide: without keywords, or with keywords that are not one word. */
+  private readonly unindexed: number[];
+  /** Per rule, the number of the last classification in which one of its keywords was a word of the text. */
+  private readonly wordHit: Uint32Array;
+  private classified = 0;
 
   constructor(private readonly policy: RoutingPolicy) {
-    this.compiled = policy.rules.map((rule) => {
+    this.compiled = policy.rules.map((rule, index) => {
       if (rule.when.pattern && rule.when.pattern.length > 500) throw new Error(`rule ${rule.id}: pattern longer than 500 characters`);
       let pattern: RegExp | undefined;
       try {
@@ -40,22 +54,40 @@ export class Classifier {
       } catch (err) {
         throw new Error(`rule ${rule.id}: invalid pattern: ${err instanceof Error ? err.message : String(err)}`);
       }
-      return { rule, keywords: (rule.when.keywords ?? []).map((k) => k.toLowerCase()), pattern };
+      const keywords = (rule.when.keywords ?? []).map((k) => k.toLowerCase());
+      for (const k of keywords.filter((k) => WORD.test(k))) {
+        const rules = this.byWord.get(k) ?? [];
+        if (rules.at(-1) !== index) rules.push(index);
+        this.byWord.set(k, rules);
+      }
+      return { rule, languages: rule.when.languages?.map((l) => l.toLowerCase()), hasKeywords: keywords.length > 0, phrases: keywords.filter((k) => !WORD.test(k)), pattern };
     });
+    this.unindexed = this.compiled.flatMap((c, i) => (!c.hasKeywords || c.phrases.length > 0 ? [i] : []));
+    this.wordHit = new Uint32Array(this.compiled.length);
   }
 
   classify(input: ClassifyInput): Classification {
     // Only the first 10,000 characters are read: enough to classify, bounded in cost.
     const body = `${input.subject}\n${input.text}`.slice(0, 10_000);
-    const lower = ` ${body.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
-    const language = input.language.toLowerCase().split('-')[0] ?? '';
+    const text = body.toLowerCase();
+    // Words separated by single spaces, with a space at both ends: a phrase matches as " phrase ".
+    // Made only when a phrase is to be looked for.
+    let lower: string | undefined;
+    const stamp = this.nextStamp();
+    const language = primaryLanguage(input.language);
     const result: Classification = { skill: '', priority: 0, complexity: 0, risk: RiskLevel.RISK_LEVEL_LOW, minLevel: 1, matched: [] };
-    for (const { rule, keywords, pattern } of this.compiled) {
+    // Only rules that can match are looked at, in their order (the first skill wins).
+    for (const i of this.candidates(text, stamp)) {
+      const { rule, languages, hasKeywords, phrases, pattern } = this.compiled[i]!;
       const w = rule.when;
-      if (w.languages && !w.languages.some((l) => l.toLowerCase() === language)) continue;
+      if (languages && !languages.includes(language)) continue;
       if (w.channels && !w.channels.includes(input.channel)) continue;
       if (w.customerFlags && !w.customerFlags.some((f) => input.customerFlags.includes(f))) continue;
-      if (keywords.length > 0 && !keywords.some((k) => lower.includes(` ${k} `))) continue;
+      if (hasKeywords && this.wordHit[i] !== stamp) {
+        if (phrases.length === 0) continue;
+        const spaced = (lower ??= ` ${text.replace(/[^\p{L}\p{N}]+/gu, ' ')} `);
+        if (!phrases.some((k) => spaced.includes(` ${k} `))) continue;
+      }
       if (pattern && !pattern.test(body)) continue;
       result.matched.push(rule.id);
       const t = rule.then;
@@ -68,4 +100,68 @@ export class Classifier {
     if (!result.skill) result.skill = this.policy.defaultSkill;
     return result;
   }
+
+  private nextStamp(): number {
+    // 0 is never a stamp; after 2^32 - 1 classifications the stamps start again from a clean array.
+    if (++this.classified > 0xffffffff) {
+      this.classified = 1;
+      this.wordHit.fill(0);
+    }
+    return this.classified;
+  }
+
+  /** Stamps the rules one of the text's words is a keyword of; returns them with the unindexed ones, in rule order. */
+  private candidates(text: string, stamp: number): number[] {
+    if (this.byWord.size === 0) return this.unindexed;
+    const hits: number[] = [];
+    for (const word of wordsOf(text)) {
+      const rules = this.byWord.get(word);
+      if (!rules) continue;
+      for (const i of rules) {
+        if (this.wordHit[i] === stamp) continue;
+        this.wordHit[i] = stamp;
+        hits.push(i);
+      }
+    }
+    if (hits.length === 0) return this.unindexed;
+    return mergeSorted(hits.sort((a, b) => a - b), this.unindexed);
+  }
+}
+
+/** The lower-cased text's words: its longest runs of letters and digits. */
+function wordsOf(text: string): string[] {
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    // Beyond ASCII, what is a letter is the regular expression's to say.
+    if (c > 127) return text.split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+    const letterOrDigit = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+    if (letterOrDigit && start < 0) start = i;
+    else if (!letterOrDigit && start >= 0) {
+      words.push(text.slice(start, i));
+      start = -1;
+    }
+  }
+  return words;
+}
+
+/** "fr-CA" → "fr". */
+export function primaryLanguage(language: string): string {
+  const l = language.toLowerCase();
+  const dash = l.indexOf('-');
+  return dash < 0 ? l : l.slice(0, dash);
+}
+
+/** Two ascending lists of indices as one, without repeats. */
+function mergeSorted(a: number[], b: number[]): number[] {
+  if (b.length === 0) return a;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (out.at(-1) !== next) out.push(next);
+  }
+  return out;
 }

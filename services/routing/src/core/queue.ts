@@ -7,9 +7,9 @@ export interface QueueEntry {
   key: number;
 }
 
-export class ConversationQueue {
+export class ConversationQueue<E extends QueueEntry = QueueEntry> {
   /** Highest key first. */
-  readonly entries: QueueEntry[] = [];
+  readonly entries: E[] = [];
 
   constructor(readonly name: string) {}
 
@@ -17,8 +17,9 @@ export class ConversationQueue {
     return this.entries.length;
   }
 
-  insert(id: string, key: number): void {
+  insert(entry: E): void {
     const a = this.entries;
+    const key = entry.key;
     let lo = 0;
     let hi = a.length;
     while (lo < hi) {
@@ -26,11 +27,13 @@ export class ConversationQueue {
       if (a[mid]!.key >= key) lo = mid + 1;
       else hi = mid;
     }
-    a.splice(lo, 0, { id, key });
+    // Most arrivals are the least urgent so far: they go at the end.
+    if (lo === a.length) a.push(entry);
+    else a.splice(lo, 0, entry);
   }
 
   remove(id: string): boolean {
-    const i = this.entries.findIndex((e) => e.id === id);
+    const i = this.indexOf(id);
     if (i < 0) return false;
     this.entries.splice(i, 1);
     return true;
@@ -38,7 +41,13 @@ export class ConversationQueue {
 
   /** 1-based position, 0 when absent. */
   position(id: string): number {
-    return this.entries.findIndex((e) => e.id === id) + 1;
+    return this.indexOf(id) + 1;
+  }
+
+  private indexOf(id: string): number {
+    const a = this.entries;
+    for (let i = 0; i < a.length; i++) if (a[i]!.id === id) return i;
+    return -1;
   }
 
   /** A key that puts an entry in front of everything now waiting. */

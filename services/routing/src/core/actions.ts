@@ -1,0 +1,53 @@
+// What happens to a conversation an agent holds, apart from moving it (moves.ts): replies,
+// resolution; and the customer leaving before anyone answered.
+import { OutboundKind, Tier } from '../../../../libs/proto';
+import { assignedTo, type Core, conversationOf } from './context';
+import { pullFor } from './dispatch';
+import { rememberResolution, subjectKey } from './memory';
+import { release } from './offers';
+import { wrapUpAfterResolution } from './presence';
+import { RoutingError } from './records';
+import { displayName, reason } from './reasons';
+import { stopSla } from './sla';
+
+/** Sends the agent's reply to the customer; returns the outbound message id. */
+export function reply(core: Core, agentId: string, conversationId: string, text: string, subject: string): string {
+  const { conv } = assignedTo(core, agentId, conversationId);
+  if (!text.trim()) throw new RoutingError('invalid', 'reply text is empty');
+  if (text.length > 20_000) throw new RoutingError('invalid', 'reply text is longer than 20,000 characters');
+  const now = core.clock.now();
+  const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_REPLY, text, agentId, subject || (conv.subject && conv.channel === 'email' ? `Re: ${conv.subject}` : ''));
+  core.out.event(conv, reason('agent.replied', 'the agent replied'), { $case: 'replied', replied: { agentId, outboundMessageId: message.messageId, text } });
+  // Written channels: the first reply is the first response.
+  if (conv.channel === 'sms' || conv.channel === 'email') stopSla(core, conv, now);
+  return message.messageId;
+}
+
+/** Done: the customer gets the survey, routing remembers who served them and on what. */
+export function resolve(core: Core, agentId: string, conversationId: string, disposition: string): void {
+  const { agent, conv } = assignedTo(core, agentId, conversationId);
+  const now = core.clock.now();
+  if (disposition.length > 200) throw new RoutingError('invalid', 'disposition is longer than 200 characters');
+  stopSla(core, conv, now);
+  core.stats.handled(conv.queue, now - conv.assignedAt);
+  release(core, conv, agent);
+  conv.state = 'resolved';
+  core.out.event(conv, reason('agent.resolved', `resolved by ${displayName(agent)}: ${disposition || 'no disposition'}`), { $case: 'resolved', resolved: { agentId, disposition } });
+  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
+  const resolved = { subjectKey: subjectKey(conv.subject, conv.skill), conversationId: conv.id, frontOfficeAgentId: agent.tier === Tier.TIER_FRONT_OFFICE ? agentId : '' };
+  const memory = rememberResolution(core.customers, conv.customerKey, resolved, now, core.policy);
+  core.out.customerChanged(memory.key);
+  if (!wrapUpAfterResolution(core, agent, now)) pullFor(core, agent);
+}
+
+/** The customer left before being answered (a caller hung up, a chat closed). */
+export function abandon(core: Core, conversationId: string): void {
+  const conv = conversationOf(core, conversationId);
+  if (conv.state !== 'queued' && conv.state !== 'offered') return;
+  const now = core.clock.now();
+  if (conv.state === 'offered') release(core, conv, core.agents.get(conv.agentId));
+  else core.waiting.leave(conv);
+  conv.state = 'abandoned';
+  conv.slaState = 'stopped';
+  core.out.event(conv, reason('customer.abandoned', 'the customer left before an agent answered'), { $case: 'abandoned', abandoned: { waitedMs: now - conv.createdAt } });
+}

@@ -1,0 +1,205 @@
+// The agents routing knows: their records, the indexes that find candidates quickly, their
+// capacity, and the AgentState published on every change.
+import { type AgentState, Presence, Tier } from '../../../../libs/proto';
+import type { Outbox } from './outbox';
+import { CHANNEL_ENUM, CHANNELS, type ChannelName, type RoutingPolicy } from './policy';
+import { type ReadyBucket, ReadyIndex } from './ready';
+import { queueName, type WaitingQueue } from './waiting';
+import { type AgentProfile, type AgentRecord, type Clock, type ConversationRecord, RoutingError } from './records';
+
+/** Presences in which an agent counts as staffing their queues. */
+const STAFFED_PRESENCE = new Set([Presence.PRESENCE_AVAILABLE, Presence.PRESENCE_BUSY, Presence.PRESENCE_WRAP_UP]);
+
+export interface ServedQueue {
+  channel: ChannelName;
+  queue: string;
+  /** The queue itself, once it exists. */
+  found?: WaitingQueue;
+}
+
+export function isSkillName(skill: string): boolean {
+  return /^[a-z0-9_-]{1,64}$/.test(skill);
+}
+
+export class AgentRoster {
+  readonly records = new Map<string, AgentRecord>();
+  /** tier/skill → agents with that skill. */
+  private readonly bySkill = new Map<string, Set<string>>();
+  /** Available agents with room, by tier/skill and tier/*: where candidates for a conversation are found. */
+  private readonly ready = new ReadyIndex();
+  private readonly queueCache = new WeakMap<AgentRecord, ServedQueue[]>();
+  private readonly staffingCache = new Map<string, number>();
+
+  constructor(
+    private readonly policy: RoutingPolicy,
+    private readonly clock: Clock,
+    private readonly out: Outbox,
+  ) {}
+
+  get(id: string): AgentRecord {
+    const a = this.records.get(id);
+    if (!a) throw new RoutingError('not_found', `agent ${id} is not registered`);
+    return a;
+  }
+
+  /** A new record for the profile; load, presence and history carry over from an existing one. */
+  register(profile: AgentProfile): AgentRecord {
+    validateProfile(profile);
+    const now = this.clock.now();
+    const existing = this.records.get(profile.id);
+    const capacity = { ...this.policy.capacityDefaults };
+    for (const c of CHANNELS) {
+      const v = profile.capacity?.[c];
+      if (v !== undefined) {
+        if (!Number.isInteger(v) || v < 0 || v > 100) throw new RoutingError('invalid', `capacity for ${c} must be 0-100`);
+        capacity[c] = v;
+      }
+    }
+    const totalCapacity = profile.totalCapacity && profile.totalCapacity > 0 ? Math.min(profile.totalCapacity, 100) : this.policy.totalCapacityDefault;
+    if (existing) this.unindex(existing);
+    const agent: AgentRecord = {
+      id: profile.id,
+      name: profile.name,
+      tier: profile.tier,
+      skills: { ...profile.skills },
+      languages: profile.languages.map((l) => l.toLowerCase()),
+      capacity,
+      totalCapacity,
+      presence: existing?.presence ?? Presence.PRESENCE_OFFLINE,
+      load: existing?.load ?? { voice: 0, chat: 0, sms: 0, email: 0 },
+      active: existing?.active ?? [],
+      idleSince: existing?.idleSince ?? now,
+      missedOffers: existing?.missedOffers ?? 0,
+      wrapUpUntil: existing?.wrapUpUntil ?? 0,
+      updatedAt: now,
+    };
+    this.records.set(agent.id, agent);
+    this.index(agent);
+    return agent;
+  }
+
+  /** Adds the record to the indexes (a restored or newly registered one). */
+  index(agent: AgentRecord): void {
+    for (const skill of Object.keys(agent.skills)) {
+      const key = `${agent.tier}/${skill}`;
+      let set = this.bySkill.get(key);
+      if (!set) this.bySkill.set(key, (set = new Set()));
+      set.add(agent.id);
+    }
+    this.staffingCache.clear();
+    this.updateReady(agent);
+  }
+
+  private unindex(agent: AgentRecord): void {
+    this.ready.remove(agent.id);
+    for (const skill of Object.keys(agent.skills)) this.bySkill.get(`${agent.tier}/${skill}`)?.delete(agent.id);
+    this.staffingCache.clear();
+  }
+
+  /** Presence moved in or out of the staffed ones: staffing counts are recomputed. */
+  staffingChanged(): void {
+    this.staffingCache.clear();
+  }
+
+  /** The record changed: indexes follow, it is to be written, and its state is published. */
+  changed(agent: AgentRecord): void {
+    agent.updatedAt = this.clock.now();
+    this.ready.settle(agent, readyLoad(agent));
+    this.out.agentChanged(agent.id, this.state(agent));
+  }
+
+  /** Moves the agent to the bucket matching their presence and load (to the end: newest). */
+  updateReady(agent: AgentRecord): void {
+    this.ready.place(agent, readyLoad(agent));
+  }
+
+  /**
+   * The queues the agent serves: one per skill and channel, in the order of their skills, then
+   * of CHANNELS. Built once per record: skills and tier never change on one (re-registering makes a new one).
+   */
+  servedQueues(agent: AgentRecord): ServedQueue[] {
+    let queues = this.queueCache.get(agent);
+    if (!queues) this.queueCache.set(agent, (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))));
+    return queues;
+  }
+
+  /** Ready agents with the skill (`*`: the whole tier), least loaded bucket first, each longest idle first. */
+  readyBuckets(tier: Tier, skill: string): readonly (ReadyBucket | undefined)[] {
+    return this.ready.buckets(tier, skill);
+  }
+
+  /** Agents logged in who serve this queue (any of its tier's agents with its skill). Cached by queue. */
+  staffed(queue: string): number {
+    const cached = this.staffingCache.get(queue);
+    if (cached !== undefined) return cached;
+    const [tierPart, skill] = queue.split('/') as [string, string];
+    const tier = tierPart === 'tier2' ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE;
+    let n = 0;
+    for (const id of this.bySkill.get(`${tier}/${skill}`) ?? []) if (STAFFED_PRESENCE.has(this.records.get(id)!.presence)) n++;
+    this.staffingCache.set(queue, n);
+    return n;
+  }
+
+  /** The agent as published (built as AgentState.fromPartial would, written out: it runs on every change of load). */
+  state(a: AgentRecord): AgentState {
+    return {
+      agentId: a.id,
+      name: a.name ?? '',
+      tier: a.tier ?? 0,
+      skills: Object.keys(a.skills).map((name) => ({ name, level: a.skills[name] ?? 0 })),
+      languages: a.languages ? [...a.languages] : [],
+      presence: a.presence ?? 0,
+      load: CHANNELS.map((c) => ({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 })),
+      totalCapacity: a.totalCapacity ?? 0,
+      updatedAt: new Date(a.updatedAt),
+      wrapUpUntil: a.wrapUpUntil ? new Date(a.wrapUpUntil) : undefined,
+      idleSince: new Date(a.idleSince),
+    };
+  }
+
+  /** Available, with room on the channel and in total. */
+  hasRoom(agent: AgentRecord, channel: ChannelName): boolean {
+    return agent.presence === Presence.PRESENCE_AVAILABLE && agent.load[channel] < agent.capacity[channel] && agent.active.length < agent.totalCapacity;
+  }
+
+  /** Available and below their total capacity: they may be offered more. */
+  canPull(agent: AgentRecord): boolean {
+    return agent.presence === Presence.PRESENCE_AVAILABLE && agent.active.length < agent.totalCapacity;
+  }
+
+  /** Has room and has not turned this conversation down. */
+  canTake(agent: AgentRecord, conv: ConversationRecord): boolean {
+    return this.hasRoom(agent, conv.channel) && !conv.declinedBy.includes(agent.id);
+  }
+
+  /** Counts the conversation in the agent's load. */
+  addLoad(agent: AgentRecord, conv: ConversationRecord): void {
+    agent.active.push(conv.id);
+    agent.load[conv.channel]++;
+  }
+
+  /** Takes the conversation off the agent's load; the agent is idle from now. */
+  release(agent: AgentRecord, conv: ConversationRecord): void {
+    const i = agent.active.indexOf(conv.id);
+    if (i >= 0) {
+      agent.active.splice(i, 1);
+      agent.load[conv.channel] = Math.max(0, agent.load[conv.channel] - 1);
+    }
+    agent.idleSince = this.clock.now();
+    this.changed(agent);
+  }
+}
+
+/** The ready bucket the agent belongs in: their number of conversations, -1 when not taking any. */
+function readyLoad(agent: AgentRecord): number {
+  return agent.presence === Presence.PRESENCE_AVAILABLE && agent.active.length < agent.totalCapacity ? agent.active.length : -1;
+}
+
+function validateProfile(profile: AgentProfile): void {
+  if (!profile.id || profile.id.length > 128) throw new RoutingError('invalid', 'agent id must be 1-128 characters');
+  if (profile.tier !== Tier.TIER_FRONT_OFFICE && profile.tier !== Tier.TIER_EXPERT) throw new RoutingError('invalid', 'tier must be front office or expert');
+  for (const [skill, level] of Object.entries(profile.skills)) {
+    if (!isSkillName(skill)) throw new RoutingError('invalid', `skill "${skill.slice(0, 64)}" must be 1-64 lower-case letters, digits, _ or -`);
+    if (!Number.isInteger(level) || level < 1 || level > 5) throw new RoutingError('invalid', `skill ${skill}: level must be 1 to 5`);
+  }
+}

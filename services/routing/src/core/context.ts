@@ -1,0 +1,34 @@
+// The state one engine's modules share, and the look-ups that turn ids from a call into records.
+import type { AgentRoster } from './agents';
+import type { Outbox } from './outbox';
+import type { RoutingPolicy } from './policy';
+import { type AgentRecord, type Clock, type ConversationRecord, type CustomerMemory, RoutingError } from './records';
+import type { QueueStatistics } from './statistics';
+import type { TimerHeap } from './timers';
+import type { Waiting } from './waiting';
+
+export interface Core {
+  readonly policy: RoutingPolicy;
+  readonly clock: Clock;
+  readonly agents: AgentRoster;
+  readonly conversations: Map<string, ConversationRecord>;
+  readonly customers: Map<string, CustomerMemory>;
+  readonly waiting: Waiting;
+  readonly stats: QueueStatistics;
+  readonly timers: TimerHeap;
+  readonly out: Outbox;
+}
+
+export function conversationOf(core: Core, id: string): ConversationRecord {
+  const c = core.conversations.get(id);
+  if (!c) throw new RoutingError('not_found', `conversation ${id} is unknown`);
+  return c;
+}
+
+/** The agent and the conversation, which must be assigned to them. */
+export function assignedTo(core: Core, agentId: string, conversationId: string): { agent: AgentRecord; conv: ConversationRecord } {
+  const agent = core.agents.get(agentId);
+  const conv = conversationOf(core, conversationId);
+  if (conv.state !== 'assigned' || conv.agentId !== agentId) throw new RoutingError('precondition', `conversation ${conversationId} is not assigned to ${agentId}`);
+  return { agent, conv };
+}

@@ -1,0 +1,121 @@
+// A contact arrives: it opens a conversation, reopens a closed one, or adds to an open one.
+// A new conversation is classified, given its priority points and SLA timers, and either
+// escalated at the door (high risk, high complexity, a repeat contact) or queued.
+import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from '../../../../libs/proto';
+import { type Classifier, primaryLanguage } from './classify';
+import type { Core } from './context';
+import { enqueue } from './dispatch';
+import { findRepeat, lastAgentOf, subjectKey } from './memory';
+import { moveToExperts } from './moves';
+import { contactProblem } from './contact-check';
+import { channelName, type ChannelName, type RoutingPolicy } from './policy';
+import { type ConversationRecord, type CustomerInfo, RoutingError } from './records';
+import { reason } from './reasons';
+import { pushBounded } from './rings';
+import { startSla } from './sla';
+
+/** Repeats of a contact id are ignored, as are automated messages (auto-replies, bounces). */
+export function contactReceived(core: Core, classifier: Classifier, contact: ContactReceived, customer: CustomerInfo): void {
+  const problem = contactProblem(contact);
+  if (problem) throw new RoutingError('invalid', problem);
+  const channel = channelName(contact.channel)!;
+  if (contact.kind === ContactKind.CONTACT_KIND_AUTOMATED) return;
+  const previous = core.conversations.get(contact.conversationId);
+  if (previous?.contactIds.includes(contact.contactId)) return;
+  if (previous && previous.state !== 'resolved' && previous.state !== 'abandoned') {
+    addToOpen(core, previous, contact);
+    return;
+  }
+  const now = core.clock.now();
+  const conv = newConversation(core, classifier, contact, customer, channel, previous, now);
+  core.conversations.set(conv.id, conv);
+  const memory = core.customers.get(conv.customerKey);
+  conv.lastAgentId = lastAgentOf(memory, now, core.policy);
+  startSla(core, conv);
+  const key = subjectKey(conv.subject, conv.skill);
+  const repeat = findRepeat(memory, key, conv.id, now, core.policy);
+  const rulesText = conv.classification.matched.length ? `rules ${conv.classification.matched.join(', ')}` : 'no rule matched';
+  const auto = escalationAtTheDoor(core.policy, conv, rulesText, key, repeat, now);
+  if (auto) moveToExperts(core, conv, '', '', conv.skill, true, auto);
+  else {
+    const code = previous ? 'conversation.reopened' : 'conversation.new';
+    enqueue(core, conv, false, reason(code, `${previous ? 'reopened' : 'new'} ${channel} conversation classified by ${rulesText}`, { rule: conv.classification.matched.join(',') }));
+  }
+}
+
+/** A further message in an open conversation: the agent holding it sees it at once. */
+function addToOpen(core: Core, conv: ConversationRecord, contact: ContactReceived): void {
+  pushBounded(conv.contactIds, contact.contactId, 50);
+  core.out.conversationChanged(conv.id);
+  if (conv.agentId && conv.state === 'assigned') core.out.notify(conv.agentId, { $case: 'customerMessage', customerMessage: { conversationId: conv.id, contact } });
+}
+
+/** The record of a new (or reopened) conversation, classified, in the front office. */
+function newConversation(core: Core, classifier: Classifier, contact: ContactReceived, customer: CustomerInfo, channel: ChannelName, previous: ConversationRecord | undefined, now: number): ConversationRecord {
+  // Without customer-record, the sender's identity stands for the customer.
+  const customerKey = customer.customerId || (contact.sender ? `${contact.sender.kind}:${contact.sender.value}` : `conversation:${contact.conversationId}`);
+  const flags = customer.flags ?? [];
+  const classification = classifier.classify({ subject: contact.subject, text: contact.text, language: contact.language, channel, customerFlags: flags });
+  return {
+    id: contact.conversationId,
+    channel,
+    customerKey,
+    customerId: customer.customerId ?? '',
+    customerName: customer.name || contact.senderDisplayName,
+    flags,
+    accountManagerId: customer.accountManagerId ?? '',
+    recipient: contact.sender,
+    reference: contact.conversationReference,
+    subject: contact.subject.slice(0, 500),
+    language: primaryLanguage(contact.language),
+    channelMetadata: contact.channelMetadata,
+    state: 'new',
+    escalated: false,
+    tier: Tier.TIER_FRONT_OFFICE,
+    skill: classification.skill,
+    queue: '',
+    classification,
+    points: core.policy.channelPoints[channel] + customerPoints(core.policy, flags) + classification.priority,
+    queueKey: 0,
+    createdAt: now,
+    enqueuedAt: now,
+    steps: [],
+    stepIndex: 0,
+    stepSince: now,
+    stepSeq: 0,
+    offerSeq: 0,
+    agentId: '',
+    offerExpiresAt: 0,
+    assignedAt: 0,
+    declinedBy: [],
+    escalationNote: '',
+    lastAgentId: '',
+    tier1AgentId: '',
+    estimateMs: 0,
+    slaState: 'running',
+    seq: previous?.seq ?? 0,
+    contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
+  };
+}
+
+function customerPoints(policy: RoutingPolicy, flags: string[]): number {
+  const p = policy.customerPoints;
+  if (flags.includes('institutional')) return p.institutional;
+  if (flags.includes('vip')) return p.vip;
+  if (flags.includes('regular')) return p.regular;
+  return 0;
+}
+
+/** Why the conversation goes straight to the experts, if it does. */
+function escalationAtTheDoor(policy: RoutingPolicy, conv: ConversationRecord, rulesText: string, subject: string, repeat: { at: number; conversationId: string } | undefined, now: number): Reason | undefined {
+  const c = conv.classification;
+  const rules = c.matched.join(',');
+  if (policy.highRiskToExperts && c.risk === RiskLevel.RISK_LEVEL_HIGH) return reason('rule.high_risk', `high risk (${rulesText}): straight to the experts`, { rule: rules });
+  if (c.complexity >= policy.complexityThreshold) return reason('rule.complexity', `complexity ${c.complexity} reaches the threshold ${policy.complexityThreshold}`, { rule: rules });
+  if (repeat) {
+    const days = Math.round(policy.repeatContactWindowMs / 86_400_000);
+    const hoursAgo = Math.round((now - repeat.at) / 3600_000);
+    return reason('rule.repeat_contact', `repeat contact on "${subject}" within ${days} days (conversation ${repeat.conversationId} was resolved ${hoursAgo} h ago)`, { rule: 'repeat-contact' });
+  }
+  return undefined;
+}

@@ -1,0 +1,139 @@
+// What a call produced: the effects to publish and deliver, in the order they happened, and
+// the ids of the records it changed (to be written before anything is published).
+//
+// Messages are built as the generated fromPartial would build them (every field set, nested
+// messages copied), written out: this runs several times per decision.
+import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '../../../../libs/proto';
+import { CHANNEL_ENUM } from './policy';
+import type { Clock, ConversationRecord, Effect, StateChanges } from './records';
+
+export type ConversationStep = NonNullable<ConversationEvent['step']>;
+
+export class Outbox {
+  private effects: Effect[] = [];
+  private readonly changedConversations = new Set<string>();
+  private readonly changedAgents = new Set<string>();
+  private readonly changedCustomers = new Set<string>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** The effects so far; the outbox starts empty again. */
+  drain(): Effect[] {
+    const out = this.effects;
+    this.effects = [];
+    return out;
+  }
+
+  conversationChanged(id: string): void {
+    this.changedConversations.add(id);
+  }
+
+  agentChanged(id: string, state: AgentState): void {
+    this.changedAgents.add(id);
+    this.effects.push({ type: 'agent_state', state });
+  }
+
+  customerChanged(key: string): void {
+    this.changedCustomers.add(key);
+  }
+
+  hasChanges(): boolean {
+    return this.changedConversations.size > 0 || this.changedAgents.size > 0 || this.changedCustomers.size > 0;
+  }
+
+  takeChanges(): StateChanges {
+    const changes = { conversations: [...this.changedConversations], agents: [...this.changedAgents], customers: [...this.changedCustomers] };
+    this.changedConversations.clear();
+    this.changedAgents.clear();
+    this.changedCustomers.clear();
+    return changes;
+  }
+
+  returnChanges(changes: StateChanges): void {
+    for (const id of changes.conversations) this.changedConversations.add(id);
+    for (const id of changes.agents) this.changedAgents.add(id);
+    for (const id of changes.customers) this.changedCustomers.add(id);
+  }
+
+  /** A step in the conversation's history, numbered by its own sequence. */
+  event(conv: ConversationRecord, reason: Reason, step: ConversationStep): void {
+    this.changedConversations.add(conv.id);
+    const event: ConversationEvent = {
+      eventId: `${conv.id}/${++conv.seq}`,
+      conversationId: conv.id,
+      occurredAt: new Date(this.clock.now()),
+      channel: CHANNEL_ENUM[conv.channel],
+      customerId: conv.customerId ?? '',
+      reason: copyReason(reason),
+      step,
+    };
+    this.effects.push({ type: 'conversation', event });
+  }
+
+  /** A message to the customer on the conversation's channel. */
+  outbound(conv: ConversationRecord, kind: OutboundKind, text: string, agentId: string, subject = '', position = 0, estimatedWaitMs = 0): OutboundMessage {
+    const message: OutboundMessage = {
+      // Derived from the conversation's event sequence: the same decision always yields the same id,
+      // so a decision published again after a crash is de-duplicated downstream.
+      messageId: `${conv.id}/out/${conv.seq}/${kind}`,
+      conversationId: conv.id,
+      channel: CHANNEL_ENUM[conv.channel],
+      kind,
+      recipient: conv.recipient ? copyIdentity(conv.recipient) : undefined,
+      subject,
+      text,
+      agentId,
+      createdAt: new Date(this.clock.now()),
+      queuePosition: position,
+      estimatedWaitMs,
+      conversationReference: conv.reference ?? '',
+      channelMetadata: copyStrings(conv.channelMetadata),
+    };
+    this.effects.push({ type: 'outbound', message });
+    return message;
+  }
+
+  sla(conv: ConversationRecord, kind: SlaEventKind, targetMs: number, elapsedMs: number): void {
+    this.changedConversations.add(conv.id);
+    const event: SlaEvent = {
+      eventId: `${conv.id}/sla/${kind}`,
+      conversationId: conv.id,
+      channel: CHANNEL_ENUM[conv.channel],
+      queue: conv.queue ?? '',
+      kind,
+      targetMs,
+      elapsedMs,
+      occurredAt: new Date(this.clock.now()),
+      risk: conv.classification.risk ?? 0,
+    };
+    this.effects.push({ type: 'sla', event });
+  }
+
+  /** An update on one agent's assignment stream. */
+  notify(agentId: string, update: WatchAssignmentsResponse['update']): void {
+    this.effects.push({ type: 'notify', agentId, update: { update } });
+  }
+
+  /** Tells an agent that a conversation offered to or held by them was taken away. */
+  revoked(agentId: string, conversationId: string, reason: Reason): void {
+    this.notify(agentId, { $case: 'revoked', revoked: { conversationId, reason } });
+  }
+}
+
+function copyReason(r: Reason): Reason {
+  return { code: r.code ?? '', text: r.text ?? '', rule: r.rule ?? '', targetStep: r.targetStep ?? 0, eligibleAgents: r.eligibleAgents ?? 0, whyChosen: r.whyChosen ?? '' };
+}
+
+function copyIdentity(i: Identity): Identity {
+  return { kind: i.kind ?? 0, value: i.value ?? '', namespace: i.namespace ?? '' };
+}
+
+function copyStrings(map: Record<string, string> | undefined): Record<string, string> {
+  const copy: Record<string, string> = {};
+  if (!map) return copy;
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value !== undefined) copy[key] = String(value);
+  }
+  return copy;
+}

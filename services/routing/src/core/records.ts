@@ -1,0 +1,126 @@
+// The routing core's public types and the records it keeps. Records are plain data: the
+// adapters snapshot them as JSON and hand them back to `restore`, so their shapes are a
+// storage format and change only compatibly.
+import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '../../../../libs/proto';
+import type { Classification } from './classify';
+import type { ChannelName } from './policy';
+
+export interface Clock {
+  now(): number;
+}
+
+/** What a decision produced, for the adapters to publish and deliver. */
+export type Effect =
+  | { type: 'conversation'; event: ConversationEvent }
+  | { type: 'agent_state'; state: AgentState }
+  | { type: 'sla'; event: SlaEvent }
+  | { type: 'outbound'; message: OutboundMessage }
+  | { type: 'notify'; agentId: string; update: WatchAssignmentsResponse };
+
+/** Ids of the records that changed, by kind. */
+export interface StateChanges {
+  conversations: string[];
+  agents: string[];
+  customers: string[];
+}
+
+export class RoutingError extends Error {
+  constructor(
+    readonly kind: 'not_found' | 'invalid' | 'precondition' | 'permission',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RoutingError';
+  }
+}
+
+export interface AgentProfile {
+  id: string;
+  name: string;
+  tier: Tier;
+  skills: Record<string, number>;
+  languages: string[];
+  capacity?: Partial<Record<ChannelName, number>>;
+  totalCapacity?: number;
+}
+
+/** An agent as routing keeps it (plain data: snapshotted as is). */
+export interface AgentRecord {
+  id: string;
+  name: string;
+  tier: Tier;
+  skills: Record<string, number>;
+  languages: string[];
+  capacity: Record<ChannelName, number>;
+  totalCapacity: number;
+  presence: Presence;
+  load: Record<ChannelName, number>;
+  /** Conversations offered to or assigned to the agent. */
+  active: string[];
+  idleSince: number;
+  missedOffers: number;
+  wrapUpUntil: number;
+  updatedAt: number;
+}
+
+export type ConversationState = 'new' | 'queued' | 'offered' | 'assigned' | 'resolved' | 'abandoned';
+
+/** What customer-record knows of the customer (empty without it). */
+export interface CustomerInfo {
+  customerId?: string;
+  name?: string;
+  /** regular, vip, institutional */
+  flags?: string[];
+  accountManagerId?: string;
+}
+
+export interface ConversationRecord {
+  id: string;
+  channel: ChannelName;
+  customerKey: string;
+  customerId: string;
+  customerName: string;
+  flags: string[];
+  accountManagerId: string;
+  recipient?: Identity;
+  reference: string;
+  subject: string;
+  language: string;
+  channelMetadata: Record<string, string>;
+  state: ConversationState;
+  escalated: boolean;
+  tier: Tier;
+  skill: string;
+  queue: string;
+  classification: Classification;
+  points: number;
+  queueKey: number;
+  createdAt: number;
+  enqueuedAt: number;
+  /** The target list as step numbers (see targets.ts), and where the conversation is on it. */
+  steps: number[];
+  stepIndex: number;
+  stepSince: number;
+  /** Versions that tell a live timer from a stale one (timers are never removed). */
+  stepSeq: number;
+  offerSeq: number;
+  agentId: string;
+  offerExpiresAt: number;
+  assignedAt: number;
+  declinedBy: string[];
+  escalationNote: string;
+  lastAgentId: string;
+  tier1AgentId: string;
+  estimateMs: number;
+  slaState: 'running' | 'warned' | 'breached' | 'stopped';
+  seq: number;
+  contactIds: string[];
+}
+
+/** What a customer left behind: for "last agent" targeting and repeat-contact detection. */
+export interface CustomerMemory {
+  key: string;
+  lastAgentId: string;
+  lastAgentAt: number;
+  resolved: { subjectKey: string; at: number; conversationId: string }[];
+}

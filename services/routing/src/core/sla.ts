@@ -1,0 +1,49 @@
+// First-response targets: from the customer's first contact, a warning at a share of the
+// target, a breach at the target, "met" when the conversation is answered. What counts as the
+// answer depends on the channel (see offers.ts and actions.ts).
+import { SlaEventKind } from '../../../../libs/proto';
+import type { Core } from './context';
+import type { ConversationRecord } from './records';
+
+/** Schedules the warning and the breach of a new conversation. */
+export function startSla(core: Core, conv: ConversationRecord): void {
+  const target = core.policy.slaTargetMs[conv.channel];
+  core.timers.push({ at: conv.createdAt + target * core.policy.slaWarningShare, kind: 'sla_warning', id: conv.id, version: 0 });
+  core.timers.push({ at: conv.createdAt + target, kind: 'sla_breach', id: conv.id, version: 0 });
+}
+
+/** After a restart: schedules again what is still to come of a waiting conversation's target. */
+export function resumeSla(core: Core, conv: ConversationRecord): void {
+  if (conv.slaState === 'stopped' || conv.slaState === 'breached') return;
+  const target = core.policy.slaTargetMs[conv.channel];
+  if (conv.slaState === 'running') core.timers.push({ at: conv.createdAt + target * core.policy.slaWarningShare, kind: 'sla_warning', id: conv.id, version: 0 });
+  core.timers.push({ at: conv.createdAt + target, kind: 'sla_breach', id: conv.id, version: 0 });
+}
+
+/** The conversation was answered: met (or not) is counted once, unless it already breached. */
+export function stopSla(core: Core, conv: ConversationRecord, now: number): void {
+  if (conv.slaState === 'stopped' || conv.slaState === 'breached') {
+    conv.slaState = 'stopped';
+    return;
+  }
+  conv.slaState = 'stopped';
+  const target = core.policy.slaTargetMs[conv.channel];
+  const elapsed = now - conv.createdAt;
+  core.stats.slaOutcome(conv.queue, elapsed <= target);
+  core.out.sla(conv, SlaEventKind.SLA_EVENT_KIND_MET, target, elapsed);
+}
+
+export function slaWarningDue(core: Core, conv: ConversationRecord, at: number): void {
+  if (conv.slaState !== 'running' || conv.state === 'resolved' || conv.state === 'abandoned') return;
+  conv.slaState = 'warned';
+  core.out.sla(conv, SlaEventKind.SLA_EVENT_KIND_WARNING, core.policy.slaTargetMs[conv.channel], at - conv.createdAt);
+}
+
+/** True when the conversation breached its target now. */
+export function slaBreachDue(core: Core, conv: ConversationRecord, at: number): boolean {
+  if (conv.slaState === 'stopped' || conv.slaState === 'breached' || conv.state === 'resolved' || conv.state === 'abandoned') return false;
+  conv.slaState = 'breached';
+  core.stats.slaOutcome(conv.queue, false);
+  core.out.sla(conv, SlaEventKind.SLA_EVENT_KIND_BREACH, core.policy.slaTargetMs[conv.channel], at - conv.createdAt);
+  return true;
+}
