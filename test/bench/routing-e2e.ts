@@ -132,17 +132,17 @@ const warnings = (line: string) => {
   if (/"level":"(warn|error|fatal)"/.test(line) && !/Limiting retries/.test(line)) console.error(`routing: ${line.slice(0, 300)}`);
 };
 
-/** Committed assignments per conversation of the run, read from the events topic. */
+/** Committed assignments (or another step) per conversation of the run, read from the events topic. */
 async function assignmentsRecorder(prefix: string) {
   const recorder = await recordTopics([topics.conversationEvents.name]);
-  const count = () => {
-    const assigned = new Map<string, number>();
+  const count = (step = 'assigned') => {
+    const seen = new Map<string, number>();
     for (const r of recorder.records) {
       const key = r.message.key?.toString() ?? '';
       if (!key.startsWith(`${prefix}-`) || !r.message.value) continue;
-      if (ConversationEvent.decode(r.message.value).step?.$case === 'assigned') assigned.set(key, (assigned.get(key) ?? 0) + 1);
+      if (ConversationEvent.decode(r.message.value).step?.$case === step) seen.set(key, (seen.get(key) ?? 0) + 1);
     }
-    return assigned;
+    return seen;
   };
   return { count, close: () => recorder.close() };
 }
@@ -225,6 +225,7 @@ export interface TakeOverRow {
   signal: string;
   sent: number;
   accepted: number;
+  /** Contacts never queued by either instance. */
   lost: number;
   doubled: number;
   /** From the signal to the standby's /readyz 200. */
@@ -266,7 +267,8 @@ export async function takeOver(signal: NodeJS.Signals, rate: number, seconds: nu
       await sleep(500);
     }
     const assigned = assignments.count();
-    return { signal, sent, accepted: assigned.size, lost: sent - assigned.size, doubled: [...assigned.values()].filter((n) => n > 1).length, activeAfterMs, routingAfterMs };
+    // Lost: accepted by Kafka but never queued by either instance.
+    return { signal, sent, accepted: assigned.size, lost: sent - assignments.count('queued').size, doubled: [...assigned.values()].filter((n) => n > 1).length, activeAfterMs, routingAfterMs };
   } finally {
     desks.close();
     await assignments.close();
