@@ -83,12 +83,6 @@ export interface EventConsumerOptions {
   metrics?: Registry;
   partitionsConsumedConcurrently?: number;
   /**
-   * Records of one partition handled at once, up to this many, in order per key: a record waits
-   * only for earlier records with its own key. Offsets are committed in order, up to the first
-   * record not yet handled. 1 (the default) handles a partition's records one after another.
-   */
-  keyConcurrency?: number;
-  /**
    * How long the broker may hold a fetch that has nothing to return. Short keeps the round
    * trip low (an idle consumer then asks this often); raise it for many idle consumers.
    */
@@ -235,7 +229,6 @@ export class EventConsumer {
     const control: BatchControl = { heartbeat, keepGoing: () => !this.stopping && isRunning() && !isStale() && !beat.failed };
     try {
       if (route.batchHandler) await this.handleWholeBatch(payload, route, control);
-      else if ((this.options.keyConcurrency ?? 1) > 1) await this.handleBatchByKey(payload, route, control, this.options.keyConcurrency!);
       else await this.handleBatchInOrder(payload, route, control);
     } finally {
       beat.stop();
@@ -258,49 +251,6 @@ export class EventConsumer {
       resolveOffset(message.offset);
       this.health.lag(batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
       await heartbeat();
-    }
-    if (this.commits) await commitOffsetsIfNecessary();
-  }
-
-  private async handleBatchByKey({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload, route: Route, control: BatchControl, limit: number): Promise<void> {
-    const { messages } = batch;
-    const handled = new Array<boolean>(messages.length).fill(false);
-    let resolvedUpTo = 0;
-    let stop: 'retry-later' | { error: unknown } | undefined;
-    const lastOfKey = new Map<string, Promise<void>>();
-    const inFlight = new Set<Promise<void>>();
-    for (let i = 0; i < messages.length && !stop && control.keepGoing(); i++) {
-      const message = messages[i]!;
-      const key = message.key?.toString('utf8') ?? '';
-      const task = (lastOfKey.get(key) ?? Promise.resolve()).then(async () => {
-        // After a failure nothing more starts; what is left unhandled is fetched again.
-        if (stop) return;
-        try {
-          await this.handleMessage(route, batch.topic, batch.partition, message, control);
-          handled[i] = true;
-          for (; resolvedUpTo < messages.length && handled[resolvedUpTo]; resolvedUpTo++) resolveOffset(messages[resolvedUpTo]!.offset);
-          this.health.lag(batch.topic, batch.partition, batch.highWatermark, messages[resolvedUpTo]?.offset ?? String(Number(messages[messages.length - 1]!.offset) + 1));
-        } catch (err) {
-          stop ??= err instanceof RetryLaterError ? 'retry-later' : { error: err };
-        }
-      });
-      lastOfKey.set(key, task);
-      inFlight.add(task);
-      void task.then(() => inFlight.delete(task));
-      // Heartbeats are sent from here (kafkajs throttles them): a long batch must not look dead.
-      await heartbeat();
-      if (inFlight.size >= limit) await Promise.race(inFlight);
-    }
-    while (inFlight.size > 0) {
-      await Promise.race(inFlight);
-      await heartbeat();
-    }
-    if (stop === 'retry-later') {
-      this.log.debug({ topic: batch.topic, partition: batch.partition, offset: messages[resolvedUpTo]?.offset }, 'records left for later');
-      await sleep(100);
-    } else if (stop) {
-      if (this.commits) await commitOffsetsIfNecessary();
-      throw stop.error;
     }
     if (this.commits) await commitOffsetsIfNecessary();
   }

@@ -165,38 +165,6 @@ describe('Kafka through libs/kafka', () => {
   });
 });
 
-describe('handling records by key', () => {
-  it('handles many records of a partition at once, in order per key, and commits only what was handled', async () => {
-    const ctx = testContext('kafka-by-key');
-    const kafka = await connectKafka(ctx, settings);
-    const group = uniqueId('by-key');
-    const conversations = Array.from({ length: 6 }, () => uniqueId('conv'));
-    const seen = new Map<string, number[]>();
-    let running = 0;
-    let mostAtOnce = 0;
-    try {
-      await kafka
-        .consumer({ groupId: group, keyConcurrency: 8 })
-        .on(topics.contactInbound, async (e) => {
-          if (!conversations.includes(e.value.conversationId)) return;
-          running++;
-          mostAtOnce = Math.max(mostAtOnce, running);
-          // Later records of a key finish sooner if they were let through early: they must not be.
-          await new Promise((r) => setTimeout(r, 40 - Number(e.value.text) * 3));
-          seen.set(e.value.conversationId, [...(seen.get(e.value.conversationId) ?? []), Number(e.value.text)]);
-          running--;
-        })
-        .start();
-      await Promise.all(conversations.flatMap((id) => Array.from({ length: 8 }, (_, n) => kafka.producer.publish(topics.contactInbound, id, { ...contact(id), text: String(n) }))));
-      await waitFor(() => conversations.every((id) => seen.get(id)?.length === 8), 30_000, 'every record handled');
-      for (const id of conversations) expect(seen.get(id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-      expect(mostAtOnce).toBeGreaterThan(1);
-    } finally {
-      await ctx.stop();
-    }
-  });
-});
-
 describe('batches handled whole', () => {
   it('hands a fetched batch over whole, retries a failing one record by record, dead-letters only the bad one, and commits nothing itself', async () => {
     const ctx = testContext('kafka-batches');

@@ -12,6 +12,7 @@ export class StateReader {
   private waiters: { marker: OwnerMarker; resolve: () => void }[] = [];
   private records = 0;
   private running = false;
+  private paused = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -21,6 +22,7 @@ export class StateReader {
     private readonly logger: Logger,
   ) {
     this.consumer = kafka.consumer({ groupId, minBytes: 1, maxWaitTimeInMs: 5, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPause());
   }
 
   /** Records applied so far (for the logs). */
@@ -51,11 +53,24 @@ export class StateReader {
    * it writes would only cost time: the reader pauses and catches up when it resumes.
    */
   pause(): void {
-    if (this.running) this.consumer.pause([{ topic: this.topic }]);
+    this.paused = true;
+    this.applyPause();
   }
 
   resume(): void {
-    if (this.running) this.consumer.resume([{ topic: this.topic }]);
+    this.paused = false;
+    this.applyPause();
+  }
+
+  /** Also on every join: a consumer restarting after a crash has no group to pause until it joins again. */
+  private applyPause(): void {
+    if (!this.running) return;
+    try {
+      if (this.paused) this.consumer.pause([{ topic: this.topic }]);
+      else this.consumer.resume([{ topic: this.topic }]);
+    } catch (err) {
+      this.logger.debug(errorDetails(err), 'changelog reader is restarting; its pause is applied when it joins again');
+    }
   }
 
   /** Resolves once the mirror has read `marker`: everything committed before it is in the copy. */
