@@ -141,7 +141,8 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
     for (const { value } of contacts) {
       const problem = contactProblem(value);
       if (!problem) continue;
-      rejected.inc({ reason: 'invalid' });
+      // The batch is then retried record by record: the contact is counted once, alone.
+      if (contacts.length === 1) rejected.inc({ reason: 'invalid' });
       throw new InvalidEventError(problem);
     }
     const customers = await Promise.all(contacts.map(({ value }) => lookup(value)));
