@@ -46,18 +46,25 @@ async function readTopic<T>(kafka: Kafka, name: string, decode: (value: Buffer, 
   const consumer = kafka.consumer({ groupId: `chaos-verdict-${name}-${Date.now()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic: name, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        eachMessage: async ({ partition, message }) => {
-          const value = decode(message.value ?? Buffer.alloc(0), flatHeaders(message.headers));
-          if (value !== undefined) out.push(value);
-          if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-          if (remaining.size === 0) resolve();
-        },
-      })
-      .catch(reject);
+  // A partition written in transactions ends with a commit marker, which is never delivered as a
+  // message: reading stops at the end offsets, or once nothing more has come for 5 s.
+  let lastRecordAt = Date.now();
+  const finished = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (remaining.size > 0 && Date.now() - lastRecordAt < 5000) return;
+      clearInterval(check);
+      resolve();
+    }, 100);
   });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      lastRecordAt = Date.now();
+      const value = decode(message.value ?? Buffer.alloc(0), flatHeaders(message.headers));
+      if (value !== undefined) out.push(value);
+      if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+    },
+  });
+  await finished;
   await consumer.disconnect();
   return out;
 }
