@@ -84,7 +84,8 @@ function isTransientItself(err: object): boolean {
   return e.retriable === true;
 }
 
-function someInChain(err: unknown, test: (e: object) => boolean, seen = new Set<unknown>()): boolean {
+/** True when `test` holds for the error or one it wraps (`cause`, kafkajs' `originalError`, AggregateError's `errors`). */
+export function someInChain(err: unknown, test: (e: object) => boolean, seen = new Set<unknown>()): boolean {
   if (typeof err !== 'object' || err === null || seen.has(err) || seen.size > 20) return false;
   seen.add(err);
   if (test(err)) return true;

@@ -4,6 +4,7 @@
 import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Counter, Histogram } from 'prom-client';
+import { someInChain } from '../faults';
 import { backoffMs } from '../faults/retry';
 import type { Logger } from '../observability/logger';
 import { sharedCounter, sharedHistogram } from '../observability/metrics';
@@ -57,12 +58,8 @@ export interface EventProducerOptions {
 const NEEDS_NEW_PRODUCER_ID = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
 /** True when the error, or one it wraps, is one of those answers. */
-export function needsNewProducerId(err: unknown, depth = 0): boolean {
-  if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
-  if (typeof e.type === 'string' && NEEDS_NEW_PRODUCER_ID.has(e.type)) return true;
-  const wrapped = [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])];
-  return wrapped.some((w) => needsNewProducerId(w, depth + 1));
+export function needsNewProducerId(err: unknown): boolean {
+  return someInChain(err, (e) => NEEDS_NEW_PRODUCER_ID.has(String((e as { type?: unknown }).type)));
 }
 
 export class EventProducer {

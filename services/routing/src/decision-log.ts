@@ -3,6 +3,7 @@
 // transactional id serves whichever instance is active, so a new owner's InitProducerId fences
 // the old one: an instance that lost ownership without knowing can never commit again.
 import { Partitioners, type Kafka, type Message, type Producer, type Transaction } from 'kafkajs';
+import { someInChain } from '../../../libs/faults';
 import { cloudEventHeaders, type TopicSpec } from '../../../libs/kafka';
 import { ownerRecord, type ChangelogRecord, type OwnerMarker } from './changelog';
 
@@ -47,11 +48,8 @@ export class TransactionFailedError extends Error {
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 /** True when the broker refused the producer because a newer one holds the transactional id. */
-export function isFenced(err: unknown, depth = 0): boolean {
-  if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
-  if (typeof e.type === 'string' && FENCED.has(e.type)) return true;
-  return [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])].some((w) => isFenced(w, depth + 1));
+export function isFenced(err: unknown): boolean {
+  return someInChain(err, (e) => FENCED.has(String((e as { type?: unknown }).type)));
 }
 
 /** Records per produce request stay under the broker's 1 MiB batch limit. */
