@@ -70,28 +70,21 @@ export interface StateSnapshot {
 export class StateMirror {
   private readonly values = new Map<string, string>();
   private owner: OwnerMarker | undefined;
-  private skipped = 0;
 
-  apply(key: string, value: string | null): void {
+  /** Applies one record; false when its key is not one routing writes (it is left out). */
+  apply(key: string, value: string | null): boolean {
     if (key === OWNER_KEY) {
       this.owner = value ? parseOwner(value) : undefined;
-      return;
+      return true;
     }
-    if (!KINDS.includes(key.slice(0, key.indexOf('/')) as StateKind)) {
-      this.skipped += 1;
-      return;
-    }
+    if (!KINDS.includes(key.slice(0, key.indexOf('/')) as StateKind)) return false;
     if (value === null) this.values.delete(key);
     else this.values.set(key, value);
+    return true;
   }
 
   get lastOwner(): OwnerMarker | undefined {
     return this.owner;
-  }
-
-  /** Records with a key routing does not write (another writer on the topic), ignored. */
-  get ignored(): number {
-    return this.skipped;
   }
 
   get size(): number {

@@ -5,6 +5,7 @@
 import { Partitioners, type Kafka, type Message, type Producer, type Transaction } from 'kafkajs';
 import { someInChain } from '../../../libs/faults';
 import { cloudEventHeaders, type TopicSpec } from '../../../libs/kafka';
+import { errorDetails, type Logger } from '../../../libs/observability';
 import { ownerRecord, type ChangelogRecord, type OwnerMarker } from './changelog';
 
 /** One event a decision publishes. */
@@ -62,6 +63,7 @@ export interface DecisionLogOptions {
   groupId: string;
   /** ce_source of the events. */
   source: string;
+  logger: Logger;
 }
 
 export class DecisionLog {
@@ -106,7 +108,8 @@ export class DecisionLog {
     } catch (err) {
       // The producer is dropped either way: after a failed transaction its sequence numbers may
       // not match the broker's, and only a new InitProducerId (by whoever owns routing) is clean.
-      if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
+      // An abort that fails too changes nothing: the next InitProducerId aborts the transaction.
+      if (transaction?.isActive()) await transaction.abort().catch((e: unknown) => this.options.logger.warn(errorDetails(e), 'could not abort the failed routing transaction'));
       await this.close();
       throw isFenced(err) ? new FencedError({ cause: err }) : new TransactionFailedError(err);
     }
@@ -115,7 +118,7 @@ export class DecisionLog {
   async close(): Promise<void> {
     const producer = this.producer;
     this.producer = undefined;
-    await producer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch((err: unknown) => this.options.logger.warn(errorDetails(err), 'could not close the routing transactional producer'));
   }
 }
 

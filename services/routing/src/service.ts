@@ -105,7 +105,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const reader = new StateReader(kafka.kafka, changelog, `${group}.state-reader.${ctx.instanceId}`, ctx.logger);
   await reader.start();
   ctx.onStop('routing changelog reader', () => reader.stop());
-  const log = new DecisionLog(kafka.kafka, { transactionalId: `${group}.active`, changelogTopic: changelog, groupId: group, source: `contactcenter/${ctx.name}/${ctx.instanceId}` });
+  const log = new DecisionLog(kafka.kafka, { transactionalId: `${group}.active`, changelogTopic: changelog, groupId: group, source: `contactcenter/${ctx.name}/${ctx.instanceId}`, logger: ctx.logger });
   // Nothing is served or routed until this instance owns the inbound contacts and its state is restored.
   const ownership = new RoutingOwnership({ policy, clock, reader, log, instanceId: ctx.instanceId, logger: ctx.logger, metrics: ctx.metrics, sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS });
   ctx.readiness.add('active routing instance', () => ownership.readiness());

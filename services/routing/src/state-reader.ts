@@ -10,7 +10,6 @@ export class StateReader {
   readonly mirror = new StateMirror();
   private readonly consumer: Consumer;
   private waiters: { marker: OwnerMarker; resolve: () => void }[] = [];
-  private records = 0;
   private running = false;
   private paused = false;
 
@@ -25,11 +24,6 @@ export class StateReader {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPause());
   }
 
-  /** Records applied so far (for the logs). */
-  get applied(): number {
-    return this.records;
-  }
-
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
@@ -39,8 +33,9 @@ export class StateReader {
         for (const message of batch.messages) {
           const key = message.key?.toString('utf8');
           if (key === undefined) continue;
-          this.mirror.apply(key, message.value ? message.value.toString('utf8') : null);
-          this.records += 1;
+          if (!this.mirror.apply(key, message.value ? message.value.toString('utf8') : null)) {
+            this.logger.warn({ topic: this.topic, offset: message.offset }, 'changelog record with a key routing does not write; left out of the state');
+          }
           if (key === OWNER_KEY) this.wake();
         }
       },
@@ -93,7 +88,7 @@ export class StateReader {
     } catch (err) {
       this.logger.warn(errorDetails(err), 'could not delete the changelog reader group; the broker expires it');
     } finally {
-      await admin.disconnect().catch(() => undefined);
+      await admin.disconnect().catch((err: unknown) => this.logger.warn(errorDetails(err), 'could not close the admin client'));
     }
   }
 

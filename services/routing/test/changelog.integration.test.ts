@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTopic, topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, Presence, Tier } from '../../../libs/proto';
+import { createLogger } from '../../../libs/observability';
 import { KAFKA_BROKERS, testContext, uniqueId } from '../../../libs/testing';
 import { changeRecords, changelogTopic } from '../src/changelog';
 import { RoutingEngine } from '../src/core/engine';
@@ -31,7 +32,7 @@ async function changelogOfOwn(): Promise<{ group: string; topic: string }> {
 }
 
 function decisionLog(group: string, topic: string): DecisionLog {
-  return new DecisionLog(kafka, { transactionalId: `${group}.active`, changelogTopic: topic, groupId: group, source: 'contactcenter/routing/test' });
+  return new DecisionLog(kafka, { transactionalId: `${group}.active`, changelogTopic: topic, groupId: group, source: 'contactcenter/routing/test', logger: createLogger('changelog-test', 'silent') });
 }
 
 function contact(i: number): ContactReceived {
