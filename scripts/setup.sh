@@ -8,11 +8,16 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 ((major >= 20)) || { echo "Node.js 20 or newer is required (found $(node -v))" >&2; exit 1; }
 # Installed again only when package-lock.json changed: compared by content, since a checkout
 # gives the lock file a new time without changing it.
-stamp=node_modules/.installed-lock-sha256
-lock=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -f $stamp || $(cat "$stamp") != "$lock" ]]; then
-  echo "[setup] installing npm packages" >&2
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$lock" >"$stamp"
-fi
+install_packages() {
+  local dir=$1 stamp=$1/node_modules/.installed-lock-sha256 lock
+  lock=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$lock" ]]; then
+    echo "[setup] installing npm packages in $dir" >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    echo "$lock" >"$stamp"
+  fi
+}
+install_packages .
+# The linter and formatter have packages of their own (scripts/lint/package.json says why).
+install_packages scripts/lint
 bash scripts/infra.sh install

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The project's habits, checked: Prettier's formatting and the lint rules (scripts/lint/).
+#   --fix   format the files and apply the fixes the linter can make, instead of only checking
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+bin=scripts/lint/node_modules/.bin
+[[ -x $bin/eslint ]] || npm ci --prefix scripts/lint --no-audit --no-fund --loglevel=error
+if [[ ${1:-} == --fix ]]; then
+  "$bin/prettier" --log-level warn --write "**/*.{ts,js,mjs}"
+  "$bin/eslint" -c scripts/lint/eslint.config.js --fix .
+else
+  "$bin/prettier" --log-level warn --check "**/*.{ts,js,mjs}"
+  "$bin/eslint" -c scripts/lint/eslint.config.js .
+fi
