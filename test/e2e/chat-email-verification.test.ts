@@ -12,7 +12,7 @@ import { topics } from '../../libs/kafka';
 import { listen } from '../../libs/observability';
 import { Channel, CustomerRecordServiceClient, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse, type Identity } from '../../libs/proto';
 import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '../../libs/testing';
-import { chatConfigShape } from '../../services/chat/src/config';
+import { chatConfig } from '../../services/chat/src/config';
 import { startChat } from '../../services/chat/src/service';
 import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
 import { emailConfigShape } from '../../services/email/src/config';
@@ -57,7 +57,7 @@ beforeAll(async () => {
   );
   client = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
   supervisorToken = await testToken({ id: 'sue', role: 'supervisor' }, 'customer-record');
-  ({ port: chatPort } = await startChat(chatCtx, loadConfig(chatConfigShape, { ...common, CHAT_TOKEN_SECRET: SECRET }), { collectionPrefix: 'e2e_verify' }));
+  ({ port: chatPort } = await startChat(chatCtx, loadConfig(chatConfig, { ...common, CHAT_TOKEN_SECRET: SECRET }), { collectionPrefix: 'e2e_verify' }));
   browser = await launchChromium();
 });
 

@@ -3,6 +3,7 @@
 // memory. Visitors under the caps never notice them. Pure counting, no I/O: the service
 // asks before it accepts, and tells it when a socket closes.
 import { RateLimiter } from '../../../libs/rate-limit';
+import type { ChatConfig } from './config';
 
 /** RFC 6455 "Try Again Later": the server is overloaded or this client is over its share. */
 export const TRY_AGAIN_LATER = 1013;
@@ -26,6 +27,21 @@ export class AdmissionRefused extends Error {
     super(reason);
     this.name = 'AdmissionRefused';
   }
+}
+
+export function admissionLimits(config: ChatConfig): AdmissionLimits {
+  return {
+    socketsPerAddress: config.CHAT_MAX_SOCKETS_PER_ADDRESS,
+    socketsTotal: config.CHAT_MAX_SOCKETS,
+    conversationsPerAddress: config.CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS,
+    conversationsTotal: config.CHAT_MAX_NEW_CONVERSATIONS,
+    conversationWindowMs: config.CHAT_NEW_CONVERSATIONS_WINDOW_MS,
+  };
+}
+
+/** Whether a page may open the chat socket: the service's own demo page always, any other page if configured. */
+export function originAllowed(origin: string, host: string, allowed: ReadonlySet<string>): boolean {
+  return origin !== '' && (origin === `http://${host}` || allowed.has(origin));
 }
 
 const ALL = 'all';

@@ -8,7 +8,7 @@ const originList = z
   .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port] with no path, separated by commas')));
 
-export const chatConfigShape = {
+export const chatConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
@@ -42,4 +42,4 @@ export const chatConfigShape = {
   CHAT_VERIFY_CODES_PER_ADDRESS_DAY: positiveInt(5),
 };
 
-export type ChatConfig = z.output<z.ZodObject<typeof chatConfigShape>>;
+export type ChatConfig = z.output<z.ZodObject<typeof chatConfig>>;

@@ -75,3 +75,5 @@ export function createVerifier(deps: VerifierDeps) {
 export function verificationErrorFrame(err: VerificationError): ServerFrame {
   return { type: 'error', code: err.code, message: err.message, ...err.detail };
 }
+
+export type Verifier = ReturnType<typeof createVerifier>;

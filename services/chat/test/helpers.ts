@@ -7,7 +7,7 @@ import { EventProducer, createKafka, topics } from '../../../libs/kafka';
 import { Channel, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
 import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import { chatConfigShape, type ChatConfig } from '../src/config';
+import { chatConfig as chatConfigSchema, type ChatConfig } from '../src/config';
 import { startChat, type ChatService } from '../src/service';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
@@ -33,7 +33,7 @@ export async function dropChatCollections(prefix: string): Promise<void> {
 }
 
 export function chatConfig(env: Record<string, string> = {}): ChatConfig {
-  return loadConfig(chatConfigShape, {
+  return loadConfig(chatConfigSchema, {
     HTTP_PORT: '0',
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
