@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Shared code is imported as '#libs/<name>' (tsconfig.json's paths).
+  resolve: { alias: [{ find: /^#libs\//, replacement: fileURLToPath(new URL('./libs/', import.meta.url)) }] },
   test: {
     include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
     // Fault tests of defects still open run on their own: npm run test:faults (docs/RELIABILITY.md).

@@ -1,0 +1,13 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+import base from './vitest.config';
+
+// The fast loop, `npm run test:unit`: every test that needs neither Kafka nor the store (those are
+// named *.integration.test.ts), run without starting either.
+export default defineConfig({
+  resolve: base.resolve,
+  test: {
+    include: base.test?.include,
+    exclude: [...configDefaults.exclude, '**/*.fault.test.ts', '**/*.integration.test.ts'],
+    testTimeout: 20_000,
+  },
+});
