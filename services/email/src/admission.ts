@@ -6,9 +6,9 @@ import type { EmailConfig } from './config';
 import { OpenConnections } from './connection-limits';
 import { ConnectionRateError, RelayDeniedError, SenderRateError, TooManyOpenConnectionsError } from './refusals';
 
-export type AdmissionLimits = Pick<EmailConfig, 'SMTP_RATE_PER_IP' | 'SMTP_RATE_PER_SENDER' | 'SMTP_MAX_CLIENTS_PER_IP' | 'SUPPORT_ADDRESSES' | 'SUPPORT_DOMAINS'>;
+type AdmissionLimits = Pick<EmailConfig, 'SMTP_RATE_PER_IP' | 'SMTP_RATE_PER_SENDER' | 'SMTP_MAX_CLIENTS_PER_IP' | 'SUPPORT_ADDRESSES' | 'SUPPORT_DOMAINS'>;
 
-export function isSupportRecipient(address: string, config: Pick<EmailConfig, 'SUPPORT_ADDRESSES' | 'SUPPORT_DOMAINS'>): boolean {
+function isSupportRecipient(address: string, config: Pick<EmailConfig, 'SUPPORT_ADDRESSES' | 'SUPPORT_DOMAINS'>): boolean {
   const a = address.trim().toLowerCase();
   const domain = a.slice(a.lastIndexOf('@') + 1);
   return config.SUPPORT_ADDRESSES.includes(a) || (a.includes('@') && config.SUPPORT_DOMAINS.includes(domain));

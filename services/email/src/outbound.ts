@@ -26,7 +26,7 @@ export interface OutboundDeps {
 }
 
 /** Between attempts of one send: 250 ms doubling up to 10 s, OUTBOUND_MAX_ATTEMPTS in all. */
-export const RETRY_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000, jitter: 0 };
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000, jitter: 0 };
 
 export function createOutboundHandler(deps: OutboundDeps) {
   const outbound = new EmailOutbound(deps);

@@ -17,7 +17,7 @@ export class SmtpReply extends Error {
 }
 
 /** The reply to a failure, and the outcome it is counted under (cc_email_inbound_total). */
-export interface SmtpAnswer {
+interface SmtpAnswer {
   reply: SmtpReply;
   outcome: string;
 }

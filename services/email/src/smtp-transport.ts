@@ -9,7 +9,7 @@ import type { EmailConfig } from './config';
  * SEND_WINDOW_MS is how long another delivery waits on a claim still "sending" before calling it
  * uncertain: above what the transport's timeouts allow one send to take.
  */
-export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 export const SEND_WINDOW_MS = 120_000;
 
 export function createMailTransport(config: Pick<EmailConfig, 'SMTP_URL'>): Transporter {

@@ -6,7 +6,7 @@ import { positionInWords, waitInWords } from './sms';
 const { VoiceResponse } = twilio.twiml;
 
 /** Who called which number, on which conversation. */
-export interface CallParties {
+interface CallParties {
   conversationId: string;
   customer: string;
   company: string;

@@ -22,7 +22,7 @@ const TEXTED = new Set([
 ]);
 
 /** Between attempts of one request: 250 ms doubling up to 8 s, OUTBOUND_MAX_ATTEMPTS in all. */
-export const RETRY_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 8000, jitter: 0 };
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 8000, jitter: 0 };
 
 export interface SmsOutboundDeps {
   config: SmsVoiceConfig;

@@ -14,7 +14,7 @@ const MAX_MEDIA = 10;
 /** The statuses of an outbound SMS a carrier reports as final. */
 export const FINAL_SMS_STATUSES = ['delivered', 'undelivered', 'failed'];
 
-export interface InboundSms {
+interface InboundSms {
   sid: string;
   customer: string;
   company: string;

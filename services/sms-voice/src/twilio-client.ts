@@ -9,7 +9,7 @@ import type { SmsVoiceConfig } from './config';
  * One REST call to Twilio takes at most TWILIO_TIMEOUT_MS; another delivery waits on a part
  * still "sending" for SEND_WINDOW_MS before calling it uncertain (above the timeout).
  */
-export const TWILIO_TIMEOUT_MS = 15_000;
+const TWILIO_TIMEOUT_MS = 15_000;
 export const SEND_WINDOW_MS = 60_000;
 
 /** A twilio client whose REST calls go to `apiBaseUrl` (Twilio itself, or a local stand-in in tests). */

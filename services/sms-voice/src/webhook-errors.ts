@@ -49,7 +49,7 @@ export class UnknownCallError extends WebhookError {
   }
 }
 
-export interface WebhookReply {
+interface WebhookReply {
   status: number;
   headers: Record<string, string>;
   body: string;

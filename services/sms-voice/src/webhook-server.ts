@@ -5,7 +5,7 @@ import { errorDetails, type Logger } from '../../../libs/observability';
 
 type Handles = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
-export interface WebhookServerParts {
+interface WebhookServerParts {
   /** /metrics, /healthz, /readyz. */
   ops: Handles;
   /** /readyz/webhooks, for the load balancer. */
@@ -15,7 +15,7 @@ export interface WebhookServerParts {
 }
 
 /** Twilio gives up on a webhook after 15 s: no request is held longer. */
-export const WEBHOOK_REQUEST_TIMEOUT_MS = 15_000;
+const WEBHOOK_REQUEST_TIMEOUT_MS = 15_000;
 
 export function createWebhookServer({ ops, webhookReady, webhooks, logger }: WebhookServerParts): http.Server {
   const server = http.createServer((req, res) => {
