@@ -2,8 +2,10 @@
 // A message is claimed by inserting its id under a unique key before the provider is called;
 // what the claim says afterwards decides what a second delivery of the same message does.
 // No I/O here: the claims live behind the DeliveryClaims port (a Mongo adapter in ./mongo).
-import { backoffMs, isTransient } from '../faults';
+import { isTransient, retry, RetryStoppedError, sleep } from '../faults';
 import { RetryLaterError } from '../kafka/errors';
+
+export { deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryReport, type DeliveryReportEvent } from './report';
 
 /**
  * sending: claimed, the provider may be handling it right now (or was, before a crash);
@@ -106,37 +108,57 @@ export interface DeliverOnceOptions {
   onRetry?(attempt: number, failure: SendFailure): void;
 }
 
+/** The provider said not now: the claim was released, and the send may be tried again. */
+class RefusedForNow extends Error {
+  constructor(readonly failure: SendFailure) {
+    super(failure.detail);
+  }
+}
+
 /** Claims, sends and records one delivery; a second call for the same id never sends again. */
 export async function deliverOnce(options: DeliverOnceOptions): Promise<DeliveryOutcome> {
-  const { id, claims, maxAttempts } = options;
+  const { id, maxAttempts } = options;
   const now = options.now ?? (() => new Date());
-  for (let attempt = 1; ; attempt++) {
-    if (options.signal?.aborted) throw new DeliveryInterruptedError(id);
-    const claimed = await claims.claim(id, now());
-    if (claimed !== 'claimed') return awaitExisting(options, claimed, now);
-    let providerId: string;
-    try {
-      providerId = await options.send();
-    } catch (err) {
-      const failure = options.classify(err);
-      if (failure.kind === 'refused-permanently') {
-        await claims.markFailed(id, failure.code, failure.detail, now());
-        return { kind: 'failed', permanent: true, code: failure.code, detail: failure.detail, repeated: false };
-      }
-      if (failure.kind === 'uncertain') {
-        const detail = `${uncertainDetail} (${failure.code}: ${failure.detail})`;
-        await claims.markUncertain(id, detail, now());
-        return { kind: 'uncertain', code: DELIVERY_UNCERTAIN, detail, repeated: false };
-      }
-      await claims.release(id);
-      if (attempt >= maxAttempts) return { kind: 'failed', permanent: false, code: failure.code, detail: `gave up after ${attempt} attempts: ${failure.detail}`, repeated: false };
-      options.onRetry?.(attempt, failure);
-      await pause(options.backoffMs(attempt), options.signal, id);
-      continue;
-    }
-    await recordSent(claims, id, providerId, now);
-    return { kind: 'sent', providerId, repeated: false };
+  try {
+    return await retry(() => attemptOnce(options, now), {
+      attempts: maxAttempts,
+      backoff: options.backoffMs,
+      retryIf: (err) => err instanceof RefusedForNow,
+      signal: options.signal,
+      onRetry: (err, attempt) => options.onRetry?.(attempt, (err as RefusedForNow).failure),
+    });
+  } catch (err) {
+    if (err instanceof RetryStoppedError) throw new DeliveryInterruptedError(id);
+    if (!(err instanceof RefusedForNow)) throw err;
+    const { code, detail } = err.failure;
+    return { kind: 'failed', permanent: false, code, detail: `gave up after ${maxAttempts} attempts: ${detail}`, repeated: false };
   }
+}
+
+/** One claim and send; a refusal for now throws RefusedForNow, with the claim released. */
+async function attemptOnce(options: DeliverOnceOptions, now: () => Date): Promise<DeliveryOutcome> {
+  const { id, claims } = options;
+  const claimed = await claims.claim(id, now());
+  if (claimed !== 'claimed') return awaitExisting(options, claimed, now);
+  let providerId: string;
+  try {
+    providerId = await options.send();
+  } catch (err) {
+    const failure = options.classify(err);
+    if (failure.kind === 'refused-permanently') {
+      await claims.markFailed(id, failure.code, failure.detail, now());
+      return { kind: 'failed', permanent: true, code: failure.code, detail: failure.detail, repeated: false };
+    }
+    if (failure.kind === 'uncertain') {
+      const detail = `${uncertainDetail} (${failure.code}: ${failure.detail})`;
+      await claims.markUncertain(id, detail, now());
+      return { kind: 'uncertain', code: DELIVERY_UNCERTAIN, detail, repeated: false };
+    }
+    await claims.release(id);
+    throw new RefusedForNow(failure);
+  }
+  await recordSent(claims, id, providerId, now);
+  return { kind: 'sent', providerId, repeated: false };
 }
 
 /** A fresh claim of someone else's is waited for (it may be sending now), up to the send window. */
@@ -159,29 +181,11 @@ async function awaitExisting(options: DeliverOnceOptions, first: DeliveryRecord,
  * The provider took it: the record must say so, or a redelivery would call it uncertain. A store
  * that is down is waited for as long as it takes; any other failure is retried a few times.
  */
-async function recordSent(claims: DeliveryClaims, id: string, providerId: string, now: () => Date): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await claims.markSent(id, providerId, now());
-      return;
-    } catch (err) {
-      if (attempt >= 5 && !isTransient(err)) throw err;
-      await pause(backoffMs(attempt));
-    }
-  }
+function recordSent(claims: DeliveryClaims, id: string, providerId: string, now: () => Date): Promise<void> {
+  return retry(() => claims.markSent(id, providerId, now()), { retryIf: (err, attempt) => attempt < 5 || isTransient(err) });
 }
 
-function pause(ms: number, signal?: AbortSignal, id = ''): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new DeliveryInterruptedError(id));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new DeliveryInterruptedError(id));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms` unless the service stops, which leaves the delivery for later. */
+async function pause(ms: number, signal: AbortSignal | undefined, id: string): Promise<void> {
+  if (!(await sleep(ms, signal))) throw new DeliveryInterruptedError(id);
 }

@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../../libs/config';
 import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '../../libs/testing';
-import { emailConfigShape } from '../../services/email/src/config';
+import { emailConfig as emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';
 import { percentile } from './stats';

@@ -15,7 +15,7 @@ import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics,
 import { chatConfig } from '../../services/chat/src/config';
 import { startChat } from '../../services/chat/src/service';
 import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
-import { emailConfigShape } from '../../services/email/src/config';
+import { emailConfig as emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 
 const SECRET = 'e2e-verify-secret-0123456789-0123456789';

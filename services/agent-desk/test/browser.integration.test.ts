@@ -18,7 +18,7 @@ import { loadConfig } from '../../../libs/config';
 import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextResponse } from '../../../libs/proto';
 import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
 import { customerRecordConfig, startCustomerRecord } from '../../customer-record/src/service';
-import { emailConfigShape } from '../../email/src/config';
+import { emailConfig as emailConfigShape } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
 import { loadOpsConsoleConfig } from '../../ops-console/src/config';
 import { startOpsConsole } from '../../ops-console/src/server';

@@ -7,7 +7,8 @@ const list = (check: z.ZodString, what: string, defaultValue = '') =>
     .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(check, { message: `each entry must be ${what}` }));
 
-export const emailConfigShape = {
+/** The email service's environment. */
+export const emailConfig = {
   ...commonConfig,
   SMTP_PORT: port(2525),
   HTTP_PORT: port(8101),
@@ -57,4 +58,4 @@ export const emailConfigShape = {
   EMAIL_ACK_SENDERS: z.enum(['authenticated', 'not-failed']).default('authenticated'),
 };
 
-export type EmailConfig = z.output<z.ZodObject<typeof emailConfigShape>>;
+export type EmailConfig = z.output<z.ZodObject<typeof emailConfig>>;

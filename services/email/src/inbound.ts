@@ -1,35 +1,22 @@
-// Inbound SMTP: accepts mail for the support addresses only, and answers 250 only after Kafka
-// acknowledged the contact; 451 when it did not, so the sending server tries again.
-import { readFileSync } from 'node:fs';
+// Receiving one mail over SMTP: read, parsed within the limits, threaded, published. The reply is
+// 250 only after Kafka acknowledged the contact (smtp-server.ts answers the failures).
 import type { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
-import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Registry } from 'prom-client';
-import type { EmailConfig } from './config';
-import { acknowledgement, contactReceived } from './messages';
-import { contactIdFor, normaliseMail, UnusableMailError, type NormalisedMail } from './normalise';
-import { RateLimiter } from '../../../libs/rate-limit';
+import { topics, type EventProducer } from '../../../libs/kafka';
+import { errorDetails, type Logger } from '../../../libs/observability';
 import { senderVerdictToJSON, type ConversationSenderCheck, type SenderAuthentication } from '../../../libs/proto';
-import { OpenConnections } from './connection-limits';
-import { dnsLookupFor, type DnsLookup } from './dns';
+import type { EmailConfig } from './config';
+import type { DnsLookup } from './dns';
 import { checkHeaderSection, MailLimitError } from './mail-limits';
+import { acknowledgement, contactReceived } from './messages';
+import { contactIdFor, normaliseMail, type NormalisedMail } from './normalise';
+import { MailRefusal, UnparsableMailError } from './refusals';
 import { checkSender, type SmtpClient } from './sender-check';
 import { conversationSenderOf, shouldAcknowledge } from './sender-policy';
 import type { EmailStore } from './store';
 import { decideThread, newReference, type ThreadDecision } from './threading';
-
-/** An SMTP reply other than 250, with its code. */
-export class SmtpReply extends Error {
-  constructor(
-    readonly responseCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SmtpReply';
-  }
-}
 
 export interface InboundDeps {
   config: EmailConfig;
@@ -43,103 +30,10 @@ export interface InboundDeps {
 }
 
 /** What receiving one mail needs besides the session. */
-interface Receiving extends InboundDeps {
+export interface Receiving extends InboundDeps {
   now: () => Date;
   dns: DnsLookup;
   verdicts: { inc(labels: { verdict: string }): void };
-}
-
-export function isSupportRecipient(address: string, config: Pick<EmailConfig, 'SUPPORT_ADDRESSES' | 'SUPPORT_DOMAINS'>): boolean {
-  const a = address.trim().toLowerCase();
-  const domain = a.slice(a.lastIndexOf('@') + 1);
-  return config.SUPPORT_ADDRESSES.includes(a) || (a.includes('@') && config.SUPPORT_DOMAINS.includes(domain));
-}
-
-export function createSmtpServer(deps: InboundDeps): SMTPServer {
-  const { config, logger } = deps;
-  const now = deps.now ?? (() => new Date());
-  const perIp = new RateLimiter(config.SMTP_RATE_PER_IP, 60_000);
-  const perSender = new RateLimiter(config.SMTP_RATE_PER_SENDER, 60_000);
-  const open = new OpenConnections(config.SMTP_MAX_CLIENTS_PER_IP);
-  const received = sharedCounter(deps.metrics, {
-    name: 'cc_email_inbound_total',
-    help: 'Inbound mail by outcome (accepted, automated, refused_*, deferred_kafka)',
-    labelNames: ['outcome'],
-  });
-  const verdicts = sharedCounter(deps.metrics, {
-    name: 'cc_email_sender_verdict_total',
-    help: 'Inbound mail by the verdict on its From address (pass, fail, none, temporary)',
-    labelNames: ['verdict'],
-  });
-  const receiving: Receiving = { ...deps, now, dns: deps.dns ?? dnsLookupFor(config), verdicts };
-  const tls = config.SMTP_TLS_CERT_FILE && config.SMTP_TLS_KEY_FILE;
-
-  return new SMTPServer({
-    name: config.SMTP_HOSTNAME,
-    banner: 'contact centre mail exchanger',
-    size: config.SMTP_MAX_MESSAGE_BYTES,
-    authOptional: true,
-    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: !tls,
-    ...(tls ? { key: readFileSync(config.SMTP_TLS_KEY_FILE!), cert: readFileSync(config.SMTP_TLS_CERT_FILE!) } : {}),
-    logger: false,
-    // Over this many open connections, smtp-server itself greets with 421 "Too many connected clients".
-    maxClients: config.SMTP_MAX_CLIENTS,
-    // The client's name from reverse DNS is not used; its look-up would only hold up the greeting.
-    disableReverseLookup: true,
-    onConnect(session, callback) {
-      if (open.openFrom(session.remoteAddress) >= config.SMTP_MAX_CLIENTS_PER_IP) {
-        received.inc({ outcome: 'refused_concurrent_ip' });
-        return callback(new SmtpReply(421, `4.7.0 Too many open connections from your address (the limit is ${config.SMTP_MAX_CLIENTS_PER_IP}); try again later`));
-      }
-      if (!perIp.take(session.remoteAddress, Date.now())) {
-        received.inc({ outcome: 'refused_rate_ip' });
-        return callback(new SmtpReply(421, '4.7.0 Too many connections from your address; try again later'));
-      }
-      open.admit(session.id, session.remoteAddress);
-      callback();
-    },
-    onClose(session) {
-      open.release(session.id);
-    },
-    onMailFrom(address, _session, callback) {
-      const sender = address.address.toLowerCase();
-      if (sender && !perSender.take(sender, Date.now())) {
-        received.inc({ outcome: 'refused_rate_sender' });
-        return callback(new SmtpReply(450, '4.7.1 Too many messages from this sender; try again later'));
-      }
-      callback();
-    },
-    onRcptTo(address, _session, callback) {
-      if (!isSupportRecipient(address.address, config)) {
-        received.inc({ outcome: 'refused_relay' });
-        return callback(new SmtpReply(550, `5.7.1 <${address.address}>: relay access denied, this server only receives mail for its own addresses`));
-      }
-      callback();
-    },
-    onData(stream, session, callback) {
-      receive(stream, session, receiving).then(
-        (outcome) => {
-          received.inc({ outcome });
-          callback(null);
-        },
-        (err: unknown) => {
-          if (err instanceof SmtpReply) {
-            received.inc({ outcome: `refused_${err.responseCode}` });
-            return callback(err);
-          }
-          if (err instanceof KafkaUnavailableError) {
-            received.inc({ outcome: 'deferred_kafka' });
-            logger.warn(errorDetails(err), 'mail deferred: Kafka did not acknowledge');
-            return callback(new SmtpReply(451, '4.3.0 Temporarily unable to accept the message; please try again later'));
-          }
-          received.inc({ outcome: 'deferred_error' });
-          logger.error(errorDetails(err), 'mail deferred after an unexpected error');
-          callback(new SmtpReply(451, '4.3.0 Temporary local problem; please try again later'));
-        },
-      );
-    },
-  });
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -148,30 +42,47 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function receive(stream: SMTPServerDataStream, session: SMTPServerSession, deps: Receiving): Promise<string> {
-  const { config, store, producer } = deps;
+/** One mail, from DATA to Kafka: "accepted" or "automated", or a refusal for the SMTP reply. */
+export async function receive(stream: SMTPServerDataStream, session: SMTPServerSession, deps: Receiving): Promise<'accepted' | 'automated'> {
   const raw = await readAll(stream);
-  if (stream.sizeExceeded) throw new SmtpReply(552, `5.3.4 Message too big; the limit is ${config.SMTP_MAX_MESSAGE_BYTES} bytes`);
-  const { mail, contents } = await parseMail(raw, session, config);
+  if (stream.sizeExceeded) throw new MailLimitError(`Message too big; the limit is ${deps.config.SMTP_MAX_MESSAGE_BYTES} bytes`);
+  const { mail, contents } = await parseMail(raw, session, deps.config);
+  const received: Received = {
+    mail,
+    contents,
+    contactId: contactIdFor(mail, raw),
+    recipient: session.envelope.rcptTo[0]?.address.toLowerCase() ?? '',
+    receivedAt: deps.now(),
+    // The sender is checked while the thread index is asked; neither needs the other.
+    authenticated: authenticateSender(raw, mail, session, deps),
+  };
+  if (mail.automatedReason) return receiveAutomated(received, deps);
+  return receiveFromPerson(received, deps);
+}
 
-  const contactId = contactIdFor(mail, raw);
-  const recipient = session.envelope.rcptTo[0]?.address.toLowerCase() ?? '';
-  const receivedAt = deps.now();
-  // The sender is checked while the thread index is asked; neither needs the other.
-  const authenticated = authenticateSender(raw, mail, session, deps);
+interface Received {
+  mail: NormalisedMail;
+  contents: Buffer[];
+  contactId: string;
+  recipient: string;
+  receivedAt: Date;
+  authenticated: Promise<SenderAuthentication>;
+}
 
-  if (mail.automatedReason) {
-    // Recorded on the conversation it answers, if any; it never opens one and is never answered.
-    const thread = await decideThread(mail, store, (id) => store.referenceOf(id));
-    const conversationId = thread.isNew ? '' : thread.conversationId;
-    const authentication = await authenticated;
-    const conversationSender = thread.isNew ? undefined : await senderCheck(thread, mail, authentication, store);
-    const ids = { contactId, conversationId, newConversation: false, reference: conversationId ? thread.reference : '' };
-    const event = contactReceived(mail, ids, recipient, [], receivedAt, { authentication, conversationSender });
-    await producer.publish(topics.contactInbound, conversationId || contactId, event, { id: contactId });
-    return 'automated';
-  }
+/** Recorded on the conversation it answers, if any; it never opens one and is never answered. */
+async function receiveAutomated({ mail, contactId, recipient, receivedAt, authenticated }: Received, { store, producer }: Receiving): Promise<'automated'> {
+  const thread = await decideThread(mail, store, (id) => store.referenceOf(id));
+  const conversationId = thread.isNew ? '' : thread.conversationId;
+  const authentication = await authenticated;
+  const conversationSender = thread.isNew ? undefined : await senderCheck(thread, mail, authentication, store);
+  const ids = { contactId, conversationId, newConversation: false, reference: conversationId ? thread.reference : '' };
+  const event = contactReceived(mail, ids, recipient, [], receivedAt, { authentication, conversationSender });
+  await producer.publish(topics.contactInbound, conversationId || contactId, event, { id: contactId });
+  return 'automated';
+}
 
+async function receiveFromPerson({ mail, contents, contactId, recipient, receivedAt, authenticated }: Received, deps: Receiving): Promise<'accepted'> {
+  const { config, store, producer } = deps;
   // The Message-ID is recorded before publishing, so a retry of this mail lands on the same conversation.
   const thread = await openOrFind(mail, store, receivedAt);
   const [refs, authentication] = await Promise.all([
@@ -195,7 +106,7 @@ async function receive(stream: SMTPServerDataStream, session: SMTPServerSession,
   return 'accepted';
 }
 
-/** The mail parsed and normalised within the limits, or the SMTP reply that refuses it. */
+/** The mail parsed and normalised within the limits, or the refusal of it. */
 async function parseMail(raw: Buffer, session: SMTPServerSession, config: EmailConfig): Promise<{ mail: NormalisedMail; contents: Buffer[] }> {
   let mail: NormalisedMail;
   let contents: Buffer[];
@@ -205,15 +116,14 @@ async function parseMail(raw: Buffer, session: SMTPServerSession, config: EmailC
     mail = normaliseMail(parsed, envelopeSender(session), { maxReferences: config.SMTP_MAX_REFERENCES });
     contents = parsed.attachments.map((a) => a.content);
   } catch (err) {
-    if (err instanceof MailLimitError) throw new SmtpReply(552, `5.3.4 ${err.message}`);
-    if (err instanceof UnusableMailError) throw new SmtpReply(550, `5.6.0 ${err.message}`);
-    throw new SmtpReply(554, `5.6.0 The message could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof MailRefusal) throw err;
+    throw new UnparsableMailError(err instanceof Error ? err.message : String(err));
   }
   if (mail.attachments.length > config.SMTP_MAX_ATTACHMENTS) {
-    throw new SmtpReply(552, `5.3.4 Too many attachments (${mail.attachments.length}); the limit is ${config.SMTP_MAX_ATTACHMENTS}`);
+    throw new MailLimitError(`Too many attachments (${mail.attachments.length}); the limit is ${config.SMTP_MAX_ATTACHMENTS}`);
   }
   const tooBig = mail.attachments.find((a) => a.sizeBytes > config.SMTP_MAX_ATTACHMENT_BYTES);
-  if (tooBig) throw new SmtpReply(552, `5.3.4 Attachment "${tooBig.name}" is too big; the limit is ${config.SMTP_MAX_ATTACHMENT_BYTES} bytes`);
+  if (tooBig) throw new MailLimitError(`Attachment "${tooBig.name}" is too big; the limit is ${config.SMTP_MAX_ATTACHMENT_BYTES} bytes`);
   return { mail, contents };
 }
 

@@ -1,13 +1,9 @@
 // Bounds on what one received mail may make the service do: how big its header section is, and
 // how many conversations' Message-IDs it may ask the thread index about. No I/O.
+import { MailRefusal } from './refusals';
 
-/** A mail over one of the bounds; answered 552 5.3.4 with this message. */
-export class MailLimitError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MailLimitError';
-  }
-}
+/** A mail over one of the bounds (its size, header, attachments, thread ids). */
+export class MailLimitError extends MailRefusal {}
 
 /** Longer than any Message-ID a mail system makes (ours are under 100 characters). */
 export const MAX_MESSAGE_ID_LENGTH = 250;

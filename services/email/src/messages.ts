@@ -1,5 +1,6 @@
 // Building the events the email service publishes. No I/O.
 import { createHash } from 'node:crypto';
+import { deliveryReportedEvent, type DeliveryReport } from '../../../libs/delivery';
 import {
   Channel,
   ContactKind,
@@ -77,40 +78,14 @@ export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, ex
   });
 }
 
-/** What became of an outbound mail. uncertain: the send window closed without an answer. */
-export interface DeliveryOutcomeReport {
-  delivered: boolean;
-  errorCode?: string;
-  detail?: string;
-  permanent?: boolean;
-  uncertain?: boolean;
-}
-
-export function deliveryReported(message: OutboundMessage, outcome: DeliveryOutcomeReport, now: Date): ConversationEvent {
-  return ConversationEvent.fromPartial({
-    eventId: deliveryEventId(message.messageId, outcome.delivered, outcome.uncertain),
-    conversationId: message.conversationId,
-    occurredAt: now,
+/** The conversation event that reports what became of an outbound mail. */
+export function deliveryReported(message: OutboundMessage, report: DeliveryReport, now: Date): ConversationEvent {
+  return deliveryReportedEvent(message, report, {
+    eventId: deliveryEventId(message.messageId, report.delivered, !report.delivered && report.uncertain),
     channel: Channel.CHANNEL_EMAIL,
-    reason: outcome.delivered
-      ? { code: 'delivery.sent', text: 'accepted by the outbound mail server' }
-      : { code: failureReasonCode(outcome), text: outcome.detail ?? '' },
-    step: {
-      $case: 'deliveryReported',
-      deliveryReported: {
-        outboundMessageId: message.messageId,
-        delivered: outcome.delivered,
-        errorCode: outcome.errorCode ?? '',
-        detail: outcome.detail ?? '',
-        permanent: outcome.permanent ?? false,
-      },
-    },
+    occurredAt: now,
+    accepted: { code: 'delivery.sent', text: 'accepted by the outbound mail server' },
   });
-}
-
-function failureReasonCode(outcome: DeliveryOutcomeReport): string {
-  if (outcome.uncertain) return 'delivery.uncertain';
-  return outcome.permanent ? 'delivery.failed_permanently' : 'delivery.gave_up';
 }
 
 /** Stable per message and outcome: the same report published again is one event downstream. */

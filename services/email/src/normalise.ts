@@ -2,6 +2,7 @@
 // was quoted, what it threads onto, and whether a machine sent it. No I/O here.
 import { createHash } from 'node:crypto';
 import { checkThreadIds } from './mail-limits';
+import { MailRefusal } from './refusals';
 
 /** The parts of mailparser's ParsedMail this module reads. */
 export interface ParsedMailLike {
@@ -41,12 +42,8 @@ export interface NormalisedMail {
   automatedReason?: string;
 }
 
-export class UnusableMailError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnusableMailError';
-  }
-}
+/** A mail with nothing the contact centre can use (no sender address). */
+export class UnusableMailError extends MailRefusal {}
 
 const MAX_SUBJECT = 998;
 const MAX_TEXT = 100_000;

@@ -4,15 +4,9 @@ import { listen } from '../../../libs/observability';
 import { topics } from '../../../libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '../../../libs/service';
 import type { EmailConfig } from './config';
-import { createSmtpServer } from './inbound';
 import { createOutboundHandler } from './outbound';
+import { createSmtpServer } from './smtp-server';
 import { EmailStore } from './store';
-
-/**
- * How long open SMTP sessions get to finish on shutdown: long enough for a mail in DATA to hear
- * from Kafka, well inside the 15 s after which the runtime exits anyway. Then they get 421.
- */
-export const smtpCloseGraceMs = (config: Pick<EmailConfig, 'PUBLISH_TIMEOUT_MS'>) => Math.min(config.PUBLISH_TIMEOUT_MS + 1000, 8000);
 
 export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory } = {}) {
   const { db } = await connectMongo(ctx, config);
@@ -35,7 +29,6 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
   }
 
   const smtp = createSmtpServer({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
-  smtp.options.closeTimeout = smtpCloseGraceMs(config);
   const smtpPort = await listen(smtp.server, config.SMTP_PORT, config.BIND_HOST);
   ctx.onStop('smtp listener', () => {
     smtpClosed = new Promise<void>((resolve) => smtp.close(() => resolve()));

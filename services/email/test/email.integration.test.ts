@@ -15,7 +15,7 @@ import { listen } from '../../../libs/observability';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import { emailConfigShape } from '../src/config';
+import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
 import { startTestDns, type TestDns } from './dns-server';
@@ -32,7 +32,7 @@ let recorder: Awaited<ReturnType<typeof recordTopics>>;
 let dns: TestDns;
 
 function configFor(overrides: Record<string, string> = {}) {
-  return loadConfig(emailConfigShape, {
+  return loadConfig(emailConfig, {
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,

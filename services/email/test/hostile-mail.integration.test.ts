@@ -10,7 +10,7 @@ import { topics } from '../../../libs/kafka';
 import { ContactKind, ContactReceived, SenderVerdict } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import { emailConfigShape } from '../src/config';
+import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import { startTestDns, type TestDns } from './dns-server';
 import { openSmtp } from './raw-smtp';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   ctx = testContext('email-hostile');
   ({ smtpPort } = await startEmailService(
     ctx,
-    loadConfig(emailConfigShape, {
+    loadConfig(emailConfig, {
       KAFKA_BROKERS: KAFKA_BROKERS.join(','),
       MONGODB_URI,
       MONGODB_DATABASE: database,

@@ -14,8 +14,8 @@ import { listen } from '../../../libs/observability';
 import { Channel, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '../../../libs/testing';
-import { emailConfigShape } from '../src/config';
-import { messageIdFor } from '../src/outbound';
+import { emailConfig } from '../src/config';
+import { messageIdFor } from '../src/outbound-mail';
 import { startEmailService } from '../src/service';
 
 const database = uniqueId('email_once').replace(/-/g, '_');
@@ -59,7 +59,7 @@ async function startSink(port = 0): Promise<number> {
 }
 
 function configFor(overrides: Record<string, string> = {}) {
-  return loadConfig(emailConfigShape, {
+  return loadConfig(emailConfig, {
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,

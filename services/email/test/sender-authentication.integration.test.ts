@@ -9,7 +9,7 @@ import { topics } from '../../../libs/kafka';
 import { ConversationSender, OutboundKind, SenderVerdict, type ContactReceived } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import { emailConfigShape } from '../src/config';
+import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import { startTestDns, type TestDns } from './dns-server';
 import { openSmtp } from './raw-smtp';
@@ -28,7 +28,7 @@ let recorder: Awaited<ReturnType<typeof recordTopics>>;
 const instances: ServiceContext[] = [];
 
 function configFor(overrides: Record<string, string> = {}) {
-  return loadConfig(emailConfigShape, {
+  return loadConfig(emailConfig, {
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,

@@ -3,7 +3,8 @@ import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/co
 import { metricsConfig } from '../../../libs/observability';
 import { trustedProxyConfig } from '../../../libs/web';
 
-export const smsVoiceConfigShape = {
+/** The sms-voice service's environment. */
+export const smsVoiceConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
@@ -47,4 +48,4 @@ export const smsVoiceConfigShape = {
   SMS_OUTBOUND_GROUP: z.string().default('sms-voice-outbound'),
 };
 
-export type SmsVoiceConfig = z.output<z.ZodObject<typeof smsVoiceConfigShape>>;
+export type SmsVoiceConfig = z.output<z.ZodObject<typeof smsVoiceConfig>>;

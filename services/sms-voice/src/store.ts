@@ -1,5 +1,6 @@
 // The sms-voice service's own collections: which conversation a number pair is in, opt-outs,
-// handled Twilio sids, calls, and the claims that keep each outbound SMS to one send.
+// handled Twilio sids, calls, and the claims that keep each outbound SMS to one send. Every
+// read is by `_id`, the only key the local store looks up without reading a whole collection.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { DeliveryRecord } from '../../../libs/delivery';
@@ -40,6 +41,11 @@ export interface Call {
   startedAt: Date;
   endedAt?: Date;
 }
+/** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
+interface ConversationCall {
+  _id: string; // conversation id
+  callSid: string;
+}
 
 export class SmsVoiceStore {
   private readonly threads: Collection<Thread>;
@@ -51,7 +57,9 @@ export class SmsVoiceStore {
   private readonly openings: Collection<ThreadOpening>;
   private readonly openingInserts: InsertBatcher<ThreadOpening>;
   private readonly optOuts: Collection<OptOut>;
-  readonly calls: Collection<Call>;
+  private readonly calls: Collection<Call>;
+  private readonly conversationCalls: Collection<ConversationCall>;
+  private readonly conversationCallInserts: InsertBatcher<ConversationCall>;
   /** One record per outbound SMS part, inserted before it is handed to Twilio. */
   readonly deliveries: MongoDeliveryClaims;
 
@@ -66,6 +74,8 @@ export class SmsVoiceStore {
     this.openingInserts = new InsertBatcher(this.openings);
     this.optOuts = db.collection('sms_opt_outs');
     this.calls = db.collection('voice_calls');
+    this.conversationCalls = db.collection('voice_conversation_calls');
+    this.conversationCallInserts = new InsertBatcher(this.conversationCalls);
   }
 
   /**
@@ -131,5 +141,37 @@ export class SmsVoiceStore {
 
   async isOptedOut(customer: string): Promise<boolean> {
     return (await this.optOuts.findOne({ _id: customer }))?.optedOut ?? false;
+  }
+
+  /**
+   * Records a call the first time its CallSid is seen; a Twilio retry of the webhook gets the call
+   * as it was first recorded. The conversation's look-up of its call is written alongside.
+   */
+  async recordCall(call: Omit<Call, 'endedAt'>): Promise<Call> {
+    const existing = await this.calls.findOne({ _id: call._id });
+    if (existing) return existing;
+    const { _id, ...fields } = call;
+    await Promise.all([
+      this.calls.updateOne({ _id }, { $setOnInsert: fields }, { upsert: true }),
+      this.conversationCallInserts.insert({ _id: call.conversationId, callSid: _id }),
+    ]);
+    return call;
+  }
+
+  /** The call of a CallSid, as recorded when it came in. */
+  async callOf(callSid: string): Promise<Call | undefined> {
+    return (await this.calls.findOne({ _id: callSid })) ?? undefined;
+  }
+
+  /** The call a voice conversation is, while it has not ended. */
+  async ongoingCallOf(conversationId: string): Promise<Call | undefined> {
+    const found = await this.conversationCalls.findOne({ _id: conversationId });
+    const call = found ? await this.callOf(found.callSid) : undefined;
+    return call && !call.endedAt ? call : undefined;
+  }
+
+  /** Only the call's status callback ends it. */
+  async endCall(callSid: string, at: Date): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $set: { endedAt: at } });
   }
 }

@@ -4,7 +4,9 @@ import { credentials } from '@grpc/grpc-js';
 import { bearerMetadata, serviceTokenSource, type SigningKey } from '../../../libs/auth';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { RoutingServiceClient } from '../../../libs/proto';
+import { ConfigError } from '../../../libs/config';
 import { unaryCall } from '../../../libs/service';
+import type { SmsVoiceConfig } from './config';
 
 export interface WaitEstimate {
   position: number;
@@ -28,4 +30,11 @@ export function routingWaitEstimates(address: string, signer: SigningKey, logger
     }
   };
   return { estimate, close: () => client.close() };
+}
+
+/** Routing's estimates when ROUTING_GRPC_ADDR is set, signed with sms-voice's own key; undefined without it. */
+export function routingWaitEstimatesFor(config: Pick<SmsVoiceConfig, 'ROUTING_GRPC_ADDR' | 'AUTH_PRIVATE_KEY_FILE'>, logger: Logger): ReturnType<typeof routingWaitEstimates> | undefined {
+  if (!config.ROUTING_GRPC_ADDR) return undefined;
+  if (!config.AUTH_PRIVATE_KEY_FILE) throw new ConfigError([{ variable: 'AUTH_PRIVATE_KEY_FILE', message: "must be set when ROUTING_GRPC_ADDR is: sms-voice signs its calls to routing with its own key" }]);
+  return routingWaitEstimates(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE, logger);
 }

@@ -2,17 +2,17 @@
 // never sends (bytes that are not UTF-8, broken %-escapes, a field twice, thousands of fields)
 // is refused with its own error before any signature is computed over it.
 import type http from 'node:http';
+import { WebhookError } from './webhook-errors';
 
 export type WebhookParams = Record<string, string>;
 
-/** A webhook body that is not a form Twilio would send; answered with `status`. */
-export class WebhookFormError extends Error {
+/** A webhook body that is not a form Twilio would send: malformed, too big or of another type. */
+export class WebhookFormError extends WebhookError {
   constructor(
-    readonly status: 400 | 413 | 415,
+    override readonly status: 400 | 413 | 415,
     message: string,
   ) {
-    super(message);
-    this.name = 'WebhookFormError';
+    super(status, message);
   }
 }
 

@@ -16,7 +16,7 @@ import { listen } from '../../../libs/observability';
 import { Channel, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '../../../libs/testing';
-import { smsVoiceConfigShape } from '../src/config';
+import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
@@ -72,7 +72,7 @@ async function startTwilioStandIn(port = 0): Promise<number> {
 }
 
 function configFor(overrides: Record<string, string> = {}) {
-  return loadConfig(smsVoiceConfigShape, {
+  return loadConfig(smsVoiceConfig, {
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,

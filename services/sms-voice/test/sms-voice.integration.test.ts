@@ -16,7 +16,7 @@ import { Channel, ContactKind, IdentityKind, OutboundKind, OutboundMessage, Rout
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { dropDatabase, cuttableSocketFactory, deliveryReportFrom, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
 import { routingConfig, startRouting } from '../../routing/src/service';
-import { smsVoiceConfigShape } from '../src/config';
+import { smsVoiceConfig } from '../src/config';
 import { positionInWords, waitInWords } from '../src/sms';
 import { startSmsVoiceService } from '../src/service';
 
@@ -85,7 +85,7 @@ const spoolDirs: string[] = [];
 function configFor(overrides: Record<string, string> = {}) {
   const spoolDir = mkdtempSync(path.join(tmpdir(), 'sms-voice-spool-'));
   spoolDirs.push(spoolDir);
-  return loadConfig(smsVoiceConfigShape, {
+  return loadConfig(smsVoiceConfig, {
     SMS_VOICE_SPOOL_DIR: spoolDir,
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,

@@ -15,10 +15,10 @@ import { topics } from '../../../libs/kafka';
 import { listen } from '../../../libs/observability';
 import { Channel, ContactKind, ContactReceived, ConversationEvent } from '../../../libs/proto';
 import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, type RecordedMessage, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import { smsVoiceConfigShape } from '../src/config';
+import { LINES_BUSY } from '../src/calls';
+import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 import { encodeSpoolLine, spoolRecordOf } from '../src/spool-records';
-import { LINES_BUSY } from '../src/webhooks';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const METRICS_TOKEN = randomBytes(24).toString('hex');
@@ -59,7 +59,7 @@ async function startInstance(overrides: Record<string, string>, options: { dir?:
   await new Promise((r) => probe.close(r));
   const ctx = testContext('sms-voice-spool');
   if (options.logLines) ctx.logger = pino({ level: 'info' }, { write: (line: string) => options.logLines!.push(line) });
-  const config = loadConfig(smsVoiceConfigShape, {
+  const config = loadConfig(smsVoiceConfig, {
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,

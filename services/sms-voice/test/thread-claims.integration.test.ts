@@ -1,6 +1,7 @@
 // Which conversation an inbound SMS joins, against the real store: first messages of one number
 // pair arriving at once open one conversation, a retry keeps its conversation, and a message
-// after the window opens the next one.
+// after the window opens the next one. And a call, looked up only by `_id`: recorded once per
+// CallSid, found by its CallSid and, while it lasts, by its conversation.
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -45,4 +46,21 @@ it('keeps a retried message in its conversation and opens the next one after the
   expect(next).not.toBe(opened.conversationId);
   expect(later.every((c) => c.conversationId === next)).toBe(true);
   expect(later.filter((c) => c.isNew)).toHaveLength(1);
+});
+
+it('records a call once, finds it by CallSid and by its conversation until it ends', async () => {
+  const sid = `CA${randomBytes(16).toString('hex')}`;
+  const first = { _id: sid, conversationId: `conv-${sid}`, customer: '+14155550123', company: '+14155550100', startedAt: new Date(Date.now() - 1000) };
+  expect(await store.recordCall(first)).toEqual(first);
+  // A Twilio retry of the webhook gets the call as first recorded.
+  expect(await store.recordCall({ ...first, startedAt: new Date() })).toEqual(first);
+  expect(await store.callOf(sid)).toEqual(first);
+  expect(await store.ongoingCallOf(first.conversationId)).toEqual(first);
+  expect(await store.callOf(`CA${randomBytes(16).toString('hex')}`)).toBeUndefined();
+  expect(await store.ongoingCallOf('conv-unknown')).toBeUndefined();
+
+  const endedAt = new Date();
+  await store.endCall(sid, endedAt);
+  expect(await store.callOf(sid)).toEqual({ ...first, endedAt });
+  expect(await store.ongoingCallOf(first.conversationId)).toBeUndefined();
 });

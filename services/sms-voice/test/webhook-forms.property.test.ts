@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { closeServer, listen } from '../../../libs/observability';
 import { testContext } from '../../../libs/testing';
-import { smsVoiceConfigShape } from '../src/config';
+import { smsVoiceConfig } from '../src/config';
 import type { SmsVoiceStore } from '../src/store';
 import { parseWebhookForm, WebhookFormError } from '../src/webhook-form';
 import { createWebhookHandler } from '../src/webhooks';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   const probe = http.createServer();
   const port = await listen(probe, 0);
   await closeServer(probe);
-  const config = loadConfig(smsVoiceConfigShape, {
+  const config = loadConfig(smsVoiceConfig, {
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

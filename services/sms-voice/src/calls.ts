@@ -1,0 +1,130 @@
+// What a phone call becomes: its contacts and events, and what the caller hears (TwiML). No I/O.
+import twilio from 'twilio';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
+import { positionInWords, waitInWords } from './sms';
+
+const { VoiceResponse } = twilio.twiml;
+
+/** Who called which number, on which conversation. */
+interface CallParties {
+  conversationId: string;
+  customer: string;
+  company: string;
+}
+
+/** The statuses of a call that has ended, as Twilio's status callback gives them. */
+export const CALL_ENDED_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
+
+/** Said to a caller when the call cannot be queued (Kafka is down) and a callback is spooled instead. */
+export const LINES_BUSY = 'All our lines are busy right now. We have your number and will call you back as soon as an agent is free. Goodbye.';
+
+/** A voice contact of a call: who called which number, on the call's conversation. */
+export function callContact(sid: string, call: CallParties, kind: ContactKind, receivedAt: Date): ContactReceived {
+  return ContactReceived.fromPartial({
+    conversationId: call.conversationId,
+    channel: Channel.CHANNEL_VOICE,
+    kind,
+    receivedAt,
+    sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer },
+    recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.company },
+    externalId: sid,
+    channelMetadata: { 'call-sid': sid },
+  });
+}
+
+/** The caller asked to be called back (or was promised a call back): routed as a contact of the call's conversation. */
+export function callbackRequest(sid: string, call: CallParties, at: Date): ContactReceived {
+  const contact = callContact(sid, call, ContactKind.CONTACT_KIND_CALLBACK_REQUEST, at);
+  return { ...contact, contactId: `callback-${sid}`, channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } };
+}
+
+/** The call itself, and the callback request that stands for it when it cannot be queued (the lines are busy). */
+export function incomingCall(sid: string, call: CallParties, at: Date): { contact: ContactReceived; whenSpooled: ContactReceived } {
+  const promised = callbackRequest(sid, call, at);
+  return {
+    contact: { ...callContact(sid, call, ContactKind.CONTACT_KIND_CALL, at), contactId: `call-${sid}`, newConversation: true },
+    whenSpooled: { ...promised, newConversation: true, channelMetadata: { ...promised.channelMetadata, 'callback-reason': 'lines-busy' } },
+  };
+}
+
+export function abandonedInQueue(sid: string, conversationId: string, waitedSeconds: number, at: Date): ConversationEvent {
+  return ConversationEvent.fromPartial({
+    eventId: `abandoned-${sid}`,
+    conversationId,
+    occurredAt: at,
+    channel: Channel.CHANNEL_VOICE,
+    reason: { code: 'caller.hung_up_in_queue', text: 'the caller hung up while waiting' },
+    step: { $case: 'abandoned', abandoned: { waitedMs: waitedSeconds * 1000 } },
+  });
+}
+
+export function callEnded(sid: string, conversationId: string, status: string, durationSeconds: number, at: Date): ConversationEvent {
+  return ConversationEvent.fromPartial({
+    eventId: `call-ended-${sid}`,
+    conversationId,
+    occurredAt: at,
+    channel: Channel.CHANNEL_VOICE,
+    reason: { code: `call.${status}`, text: `call ${status}` },
+    step: { $case: 'callEnded', callEnded: { durationMs: durationSeconds * 1000, status } },
+  });
+}
+
+/** The caller is queued, or, when the call could only be spooled, told the lines are busy. */
+export function answerCall(outcome: 'published' | 'spooled', base: string): string {
+  const response = new VoiceResponse();
+  if (outcome === 'spooled') {
+    response.say(LINES_BUSY);
+    response.hangup();
+    return response.toString();
+  }
+  response.say('Thank you for calling. Please hold while we connect you to the next available agent.');
+  response.enqueue({ waitUrl: `${base}/twilio/voice/wait`, waitUrlMethod: 'POST', action: `${base}/twilio/voice/queue-result`, method: 'POST' }, 'support');
+  return response.toString();
+}
+
+/** Played to a queued caller, again and again: position, estimated wait, and a callback offer when the wait is long. */
+export function whileWaiting(position: number, estimateMs: number, offerCallback: boolean, base: string): string {
+  const response = new VoiceResponse();
+  response.say(`${positionInWords(position)} The expected wait is ${waitInWords(estimateMs)}.`);
+  if (offerCallback) {
+    const gather = response.gather({ numDigits: 1, action: `${base}/twilio/voice/callback`, method: 'POST', timeout: 5 });
+    gather.say('To be called back instead of waiting, press 1.');
+  }
+  response.pause({ length: 10 });
+  return response.toString();
+}
+
+export function keepHolding(): string {
+  const response = new VoiceResponse();
+  response.say('Please keep holding.');
+  return response.toString();
+}
+
+export function callbackPromised(): string {
+  const response = new VoiceResponse();
+  response.say('Thank you. We will call you back as soon as an agent is free. Goodbye.');
+  response.leave();
+  return response.toString();
+}
+
+export function nothingToSay(): string {
+  return new VoiceResponse().toString();
+}
+
+/**
+ * Who a queued call is bridged to: the agent's own phone number when given, otherwise the
+ * agent's softphone, registered with Twilio Client under the agent id (how a browser-based desk
+ * takes calls); undefined when the agent id cannot be a Twilio Client identity.
+ */
+export function bridgeTarget(agentNumber: string, agentId: string): { number: string } | { clientId: string } | undefined {
+  if (agentNumber) return { number: agentNumber };
+  return /^[A-Za-z0-9_.@-]{1,121}$/.test(agentId) ? { clientId: agentId } : undefined;
+}
+
+export function bridgeToAgent(callerId: string, agent: { number: string } | { clientId: string }): string {
+  const twiml = new VoiceResponse();
+  const dial = twiml.dial({ callerId });
+  if ('number' in agent) dial.number(agent.number);
+  else dial.client(agent.clientId);
+  return twiml.toString();
+}

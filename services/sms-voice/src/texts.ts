@@ -1,0 +1,72 @@
+// What an inbound SMS and a carrier's status report become. No I/O.
+import twilio from 'twilio';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
+import type { Keyword } from './sms';
+import type { WebhookParams } from './webhook-form';
+
+const { MessagingResponse } = twilio.twiml;
+
+/** The part of a body that is kept: Twilio's own limit for one message. */
+export const MAX_INBOUND_BODY = 1600;
+/** MMS media per message, as Twilio numbers them (MediaUrl0 … MediaUrl9). */
+const MAX_MEDIA = 10;
+
+/** The statuses of an outbound SMS a carrier reports as final. */
+export const FINAL_SMS_STATUSES = ['delivered', 'undelivered', 'failed'];
+
+interface InboundSms {
+  sid: string;
+  customer: string;
+  company: string;
+  body: string;
+}
+
+/** The answer to a carrier keyword: HELP is answered; Twilio confirms STOP and START itself. */
+export function keywordReply(keyword: Keyword | undefined): string {
+  const reply = new MessagingResponse();
+  if (keyword === 'help') reply.message('Reply with your question and an agent will answer. Reply STOP to stop messages, START to receive them again.');
+  return reply.toString();
+}
+
+export function smsContact(sms: InboundSms, params: WebhookParams, thread: { conversationId: string; isNew: boolean }, receivedAt: Date): ContactReceived {
+  return ContactReceived.fromPartial({
+    contactId: `sms-${sms.sid}`,
+    conversationId: thread.conversationId,
+    channel: Channel.CHANNEL_SMS,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt,
+    sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: sms.customer },
+    recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: sms.company },
+    newConversation: thread.isNew,
+    text: sms.body,
+    attachments: mediaOf(params),
+    externalId: sms.sid,
+    channelMetadata: { 'message-sid': sms.sid, ...(params.FromCountry ? { 'from-country': params.FromCountry } : {}) },
+  });
+}
+
+/** MMS media, referred to by Twilio's URLs (not downloaded). */
+function mediaOf(params: WebhookParams) {
+  return Array.from({ length: Math.min(Number(params.NumMedia ?? 0) || 0, MAX_MEDIA) }, (_, i) => ({
+    name: `media-${i}`,
+    contentType: params[`MediaContentType${i}`] ?? '',
+    sizeBytes: 0,
+    sha256: '',
+    storageRef: params[`MediaUrl${i}`] ?? '',
+  })).filter((m) => m.storageRef);
+}
+
+/** What the carrier said became of an SMS we sent (by its MessageSid). */
+export function carrierReported(sid: string, conversationId: string, status: string, errorCode: string, at: Date): ConversationEvent {
+  return ConversationEvent.fromPartial({
+    eventId: `sms-status-${sid}-${status}`,
+    conversationId,
+    occurredAt: at,
+    channel: Channel.CHANNEL_SMS,
+    reason: { code: `delivery.${status}`, text: `carrier reported ${status}` },
+    step: {
+      $case: 'deliveryReported',
+      deliveryReported: { outboundMessageId: sid, delivered: status === 'delivered', errorCode, detail: status, permanent: status !== 'delivered' },
+    },
+  });
+}

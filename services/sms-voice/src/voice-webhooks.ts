@@ -1,0 +1,63 @@
+// Twilio's voice webhooks, once signed: a call is recorded and queued (or, with Kafka down, a
+// callback promised), a queued caller hears the wait and may ask for a callback, and the end
+// of the call or of its wait becomes an event.
+import { abandonedInQueue, answerCall, CALL_ENDED_STATUSES, callbackPromised, callbackRequest, callEnded, incomingCall, keepHolding, nothingToSay, whileWaiting } from './calls';
+import { UnknownCallError } from './webhook-errors';
+import type { Route } from './webhook-routes';
+
+const incoming: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  const customer = ctx.phone(p.From, 'From');
+  const company = ctx.phone(p.To, 'To');
+  // The conversation is the call's own: a Twilio retry of this webhook finds the same one.
+  const recorded = await ctx.store.recordCall({ _id: sid, conversationId: `conv-${sid}`, customer, company, startedAt: ctx.now() });
+  // A call Kafka cannot take now cannot be queued either: the caller is told the lines are
+  // busy, and a callback request is spooled, to be routed when the broker is back.
+  const { contact, whenSpooled } = incomingCall(sid, { conversationId: recorded.conversationId, customer, company }, recorded.startedAt);
+  return answerCall(await ctx.contacts.deliver(contact, whenSpooled), ctx.base);
+};
+
+const wait: Route = async (ctx, p) => {
+  const call = await ctx.store.callOf(ctx.required(p, 'CallSid'));
+  // Routing orders its queue by priority, so its position and estimate are the honest ones;
+  // Twilio's own first-in-first-out position and the SLA target are the fallback.
+  const fromRouting = call ? await ctx.waitEstimates(call.conversationId) : undefined;
+  const position = Math.max(1, fromRouting?.position || Number(p.QueuePosition ?? 1) || 1);
+  const estimateMs = fromRouting ? fromRouting.estimatedWaitMs : ctx.config.VOICE_SLA_MS * position;
+  return whileWaiting(position, estimateMs, estimateMs > ctx.config.CALLBACK_OFFER_AFTER_MS, ctx.base);
+};
+
+const callback: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  if (p.Digits !== '1') return keepHolding();
+  const call = await ctx.store.callOf(sid);
+  if (!call) throw new UnknownCallError(sid);
+  await ctx.contacts.deliver(callbackRequest(sid, call, ctx.now()));
+  return callbackPromised();
+};
+
+const queueResult: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  const call = await ctx.store.callOf(sid);
+  if (call && p.QueueResult === 'hangup') await ctx.contacts.deliverEvent(abandonedInQueue(sid, call.conversationId, Number(p.QueueTime ?? 0) || 0, ctx.now()));
+  return nothingToSay();
+};
+
+const callStatus: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  const call = await ctx.store.callOf(sid);
+  const status = p.CallStatus ?? '';
+  if (call && CALL_ENDED_STATUSES.includes(status)) {
+    await ctx.store.endCall(sid, ctx.now());
+    await ctx.contacts.deliverEvent(callEnded(sid, call.conversationId, status, Number(p.CallDuration ?? 0) || 0, ctx.now()));
+  }
+  return nothingToSay();
+};
+
+export const voiceRoutes: Record<string, Route> = {
+  '/twilio/voice': incoming,
+  '/twilio/voice/wait': wait,
+  '/twilio/voice/callback': callback,
+  '/twilio/voice/queue-result': queueResult,
+  '/twilio/voice/status': callStatus,
+};
