@@ -31,9 +31,9 @@ type SignInFields = ReturnType<typeof signInFields>;
 type Prefixed<P extends string, T> = { [K in keyof T & string as `${P}_${K}`]: T[K] };
 
 /** The schema of the settings under `<prefix>_`, to spread into a service's configuration. */
-export type SignInConfigShape<P extends string> = Prefixed<P, SignInFields>;
+type SignInConfigShape<P extends string> = Prefixed<P, SignInFields>;
 /** The settings as a loaded configuration holds them. */
-export type SignInConfigValues<P extends string> = Prefixed<P, { [K in keyof SignInFields]: z.output<SignInFields[K]> }>;
+type SignInConfigValues<P extends string> = Prefixed<P, { [K in keyof SignInFields]: z.output<SignInFields[K]> }>;
 
 export function signInConfig<P extends string>(prefix: P, application: string): SignInConfigShape<P> {
   return Object.fromEntries(Object.entries(signInFields(application)).map(([name, schema]) => [`${prefix}_${name}`, schema])) as SignInConfigShape<P>;

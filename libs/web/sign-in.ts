@@ -16,7 +16,7 @@ export const signInForm = z.object({
   password: z.string({ message: 'password is required' }).min(1, 'password is required').max(256, 'password is too long'),
 });
 
-export type SignInForm = z.output<typeof signInForm>;
+type SignInForm = z.output<typeof signInForm>;
 
 /** The sign-in form of a JSON body; every message names the field it is about. */
 export function readSignInForm(body: unknown): SignInForm {
@@ -40,7 +40,7 @@ export interface StaffSignInParts {
 }
 
 /** What makes the route an application's own. */
-export interface StaffSignInOptions extends StaffSignInParts {
+interface StaffSignInOptions extends StaffSignInParts {
   maxBodyBytes: number;
   /** Why this person may not use the application, as a sentence for them; undefined when they may. */
   refusal(member: StaffEntry): string | undefined;

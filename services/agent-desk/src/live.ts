@@ -107,7 +107,7 @@ function serveSupervisor(deps: LiveDeps, ws: WebSocket, s: Session): () => void 
 }
 
 /** The open sockets by session, each let in with a session from this origin. */
-export class LiveSockets {
+class LiveSockets {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly open = new Map<string, Set<WebSocket>>();
   /** The session each open socket was let in with, by session id. */

@@ -10,7 +10,7 @@ import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 
-export interface DeskRouteDeps {
+interface DeskRouteDeps {
   signIn: StaffSignIn;
   sessions: SessionStore;
   backends: Backends;
@@ -99,7 +99,7 @@ async function conversationView(signIn: StaffSignIn, backends: Backends, req: ht
 }
 
 /** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */
-export function supervisorReason(value: string | null): string {
+function supervisorReason(value: string | null): string {
   const reason = (value ?? '').trim();
   if (!reason) throw new BadRequestError('give a reason for reading this customer; it is written to the audit log');
   if (reason.length < 3) throw new BadRequestError('the reason is too short: say in a few words why you read this customer');

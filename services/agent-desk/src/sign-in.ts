@@ -11,7 +11,7 @@ import { presenceValue } from './views';
 export const WORKERS: Role[] = ['agent', 'expert'];
 export const DESK_ROLES: Role[] = ['agent', 'expert', 'supervisor'];
 
-export interface DeskSignInDeps extends StaffSignInParts {
+interface DeskSignInDeps extends StaffSignInParts {
   backends: Backends;
   /** Called when a session ends, so its live socket closes at once. */
   onSignOut(sessionId: string): void;

@@ -15,7 +15,7 @@ export interface ApiRoute {
   run(req: http.IncomingMessage, res: http.ServerResponse, match: string[], url: URL): Promise<void>;
 }
 
-export interface ConsoleHttpDeps {
+interface ConsoleHttpDeps {
   routes: ApiRoute[];
   files: Map<string, StaticFile>;
   security: TransportSecurity;

@@ -9,7 +9,7 @@ export interface LiveEvent {
   receivedAt: number;
 }
 
-export interface LiveFeedLimits {
+interface LiveFeedLimits {
   /** How many recent events a newly opened stream starts with. */
   recent: number;
   /** How many conversations' recent events are remembered, the least recently active forgotten first. */

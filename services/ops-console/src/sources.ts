@@ -7,10 +7,10 @@ import type { ChartAggregator } from './charts';
 import { consumerLag } from './kafka-io';
 import type { QueueStatsSource } from './routing-stats';
 
-export type SourceName = 'queueStats' | 'lag';
-export type SourceState = 'waiting' | 'ok' | 'unavailable' | 'not configured';
+type SourceName = 'queueStats' | 'lag';
+type SourceState = 'waiting' | 'ok' | 'unavailable' | 'not configured';
 
-export interface PolledSourcesDeps {
+interface PolledSourcesDeps {
   charts: ChartAggregator;
   /** Null when routing's statistics are not configured. */
   queueStats: QueueStatsSource | null;
