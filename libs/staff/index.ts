@@ -12,6 +12,11 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen
 const SCRYPT: ScryptOptions = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;
 
+/** STAFF_DB: the database of the roster and the sessions, shared by the desk, the console and the staff command. */
+export const staffDbConfig = {
+  STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
+};
+
 export const CHANNEL_NAMES = ['voice', 'chat', 'sms', 'email'] as const;
 
 export const staffMemberSchema = z.object({

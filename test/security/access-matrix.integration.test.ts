@@ -16,7 +16,7 @@ import { StaffRoster } from '../../libs/staff';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '../../libs/testing';
 import { agentDeskConfig, startAgentDesk } from '../../services/agent-desk/src/service';
 import { loadOpsConsoleConfig } from '../../services/ops-console/src/config';
-import { startOpsConsole } from '../../services/ops-console/src/server';
+import { startOpsConsole } from '../../services/ops-console/src/service';
 import { startRouting } from '../../services/routing/src/service';
 import { callerId, offered, startHarness, type Harness } from '../../services/customer-record/test/harness';
 import { configFor } from '../../services/routing/test/helpers';

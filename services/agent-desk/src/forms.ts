@@ -1,21 +1,15 @@
 // What the browser may send, checked at the edge with a specific message for each problem.
 import { z } from 'zod';
+import { BadRequestError, signInForm } from '../../../libs/web';
 
-export class FormError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FormError';
-  }
-}
+/** A form the browser sent that the desk cannot take: answered 400 with this sentence. */
+export class FormError extends BadRequestError {}
 
 const conversationId = z.string({ message: 'conversationId is required' }).trim().min(1, 'conversationId is required').max(200, 'conversationId is too long');
 const agentId = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'agent id must be 2-64 characters of a-z, 0-9, dot, dash, underscore');
 
 export const forms = {
-  signIn: z.object({
-    id: z.string({ message: 'id is required' }).trim().toLowerCase().min(1, 'id is required').max(64, 'id is too long'),
-    password: z.string({ message: 'password is required' }).min(1, 'password is required').max(256, 'password is too long'),
-  }),
+  signIn: signInForm,
   presence: z.object({ presence: z.enum(['available', 'away', 'offline'], { message: 'presence must be available, away or offline' }) }),
   conversation: z.object({ conversationId }),
   reply: z.object({

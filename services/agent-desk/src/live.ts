@@ -8,7 +8,8 @@ import { errorDetails, type Logger } from '../../../libs/observability';
 import { type Session, type SessionStore, type StaffRoster } from '../../../libs/staff';
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
 import type { Backends } from './backends';
-import { caller, floor, registerWithRouting, sameOrigin } from './http';
+import { caller, registerWithRouting, sameOrigin } from './http';
+import { floor } from './routes';
 import { agentRow, contactItem, offerView, presenceValue } from './views';
 
 /** Turns one routing update into what the page shows; null for nothing to show. */
@@ -40,113 +41,146 @@ export interface LiveDeps {
   sessionCheckMs: number;
 }
 
-export function createLive(deps: LiveDeps) {
-  const { sessions, backends, logger } = deps;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-  const open = new Map<string, Set<WebSocket>>();
-  /** The session each open socket was let in with, by session id. */
-  const sessionOf = new Map<string, Session>();
+/** Sends a message to the page if its socket is still open. */
+function sendJson(ws: WebSocket, msg: unknown): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+}
 
-  const sendJson = (ws: WebSocket, msg: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+/** An agent's or expert's socket: routing's assignment stream, opened again whenever it ends. */
+function serveWorker(deps: LiveDeps, ws: WebSocket, s: Session): () => void {
+  const { backends, logger } = deps;
+  let stopped = false;
+  let cancel = () => {};
+  let retry: NodeJS.Timeout | undefined;
+  const again = () => {
+    retry = setTimeout(() => void connect(), 2000);
   };
+  const connect = async () => {
+    if (stopped) return;
+    try {
+      const member = await deps.roster.get(s.staffId);
+      if (member) await registerWithRouting(backends, member);
+      const stream = await backends.watch(caller(s));
+      if (stopped) return stream.cancel();
+      cancel = () => stream.cancel();
+      sendJson(ws, { type: 'status', text: 'connected' });
+      stream.on('data', (u: WatchAssignmentsResponse) => {
+        const msg = liveMessage(u);
+        if (msg) sendJson(ws, msg);
+      });
+      stream.on('error', (err: Error) => {
+        if (stopped) return;
+        logger.warn(errorDetails(err), 'assignment stream failed; reconnecting');
+        sendJson(ws, { type: 'status', text: 'reconnecting to routing…' });
+        again();
+      });
+      stream.on('end', () => {
+        if (!stopped) again();
+      });
+    } catch (err) {
+      logger.warn(errorDetails(err), 'could not open the assignment stream; retrying');
+      sendJson(ws, { type: 'status', text: 'routing is not answering; retrying…' });
+      again();
+    }
+  };
+  void connect();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    cancel();
+  };
+}
 
-  function serveWorker(ws: WebSocket, s: Session): () => void {
-    let stopped = false;
-    let cancel = () => {};
-    let retry: NodeJS.Timeout | undefined;
-    const connect = async () => {
-      if (stopped) return;
-      try {
-        const member = await deps.roster.get(s.staffId);
-        if (member) await registerWithRouting(backends, member);
-        const stream = await backends.watch(caller(s));
-        if (stopped) return stream.cancel();
-        cancel = () => stream.cancel();
-        sendJson(ws, { type: 'status', text: 'connected' });
-        stream.on('data', (u: WatchAssignmentsResponse) => {
-          const msg = liveMessage(u);
-          if (msg) sendJson(ws, msg);
-        });
-        stream.on('error', (err: Error) => {
-          if (stopped) return;
-          logger.warn(errorDetails(err), 'assignment stream failed; reconnecting');
-          sendJson(ws, { type: 'status', text: 'reconnecting to routing…' });
-          retry = setTimeout(() => void connect(), 2000);
-        });
-        stream.on('end', () => {
-          if (stopped) return;
-          retry = setTimeout(() => void connect(), 2000);
-        });
-      } catch (err) {
-        logger.warn(errorDetails(err), 'could not open the assignment stream; retrying');
+/** A supervisor's socket: fresh agent and queue figures every few seconds. */
+function serveSupervisor(deps: LiveDeps, ws: WebSocket, s: Session): () => void {
+  const push = () =>
+    floor(deps.backends, caller(s)).then(
+      (f) => sendJson(ws, { type: 'floor', ...f }),
+      (err: unknown) => {
+        deps.logger.warn(errorDetails(err), 'floor figures failed');
         sendJson(ws, { type: 'status', text: 'routing is not answering; retrying…' });
-        retry = setTimeout(() => void connect(), 2000);
-      }
-    };
-    void connect();
-    return () => {
-      stopped = true;
-      clearTimeout(retry);
-      cancel();
-    };
+      },
+    );
+  void push();
+  const timer = setInterval(push, deps.supervisorRefreshMs);
+  return () => clearInterval(timer);
+}
+
+/** The open sockets by session, each let in with a session from this origin. */
+class LiveSockets {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly open = new Map<string, Set<WebSocket>>();
+  /** The session each open socket was let in with, by session id. */
+  private readonly sessionOf = new Map<string, Session>();
+  private readonly sessionCheck: NodeJS.Timeout;
+  private checking = false;
+
+  constructor(private readonly deps: LiveDeps) {
+    this.sessionCheck = setInterval(() => void this.checkSessions(), deps.sessionCheckMs);
   }
 
-  function serveSupervisor(ws: WebSocket, s: Session): () => void {
-    const push = () =>
-      floor(backends, caller(s)).then(
-        (f) => sendJson(ws, { type: 'floor', ...f }),
-        (err: unknown) => {
-          logger.warn(errorDetails(err), 'floor figures failed');
-          sendJson(ws, { type: 'status', text: 'routing is not answering; retrying…' });
-        },
-      );
-    void push();
-    const timer = setInterval(push, deps.supervisorRefreshMs);
-    return () => clearInterval(timer);
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.upgrade(req, socket, head).catch((err: unknown) => {
+      this.deps.logger.error(errorDetails(err), 'live connection failed');
+      socket.destroy();
+    });
   }
 
-  async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** Closes the sockets of a session that signed out. */
+  endSession(sessionId: string): void {
+    for (const ws of this.open.get(sessionId) ?? []) ws.close(4001, 'signed out');
+  }
+
+  close(): void {
+    clearInterval(this.sessionCheck);
+    for (const set of this.open.values()) for (const ws of set) ws.terminate();
+    this.wss.close();
+  }
+
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const refuse = (code: number, text: string) => {
       socket.end(`HTTP/1.1 ${code} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
     if ((req.url ?? '').split('?')[0] !== '/live') return refuse(404, 'Not Found');
     if (!sameOrigin(req)) return refuse(403, 'Forbidden');
+    const { sessions } = this.deps;
     const s = await sessions.get(sessions.idFromCookie(req.headers.cookie));
     if (!s) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      let set = open.get(s.id);
-      if (!set) open.set(s.id, (set = new Set()));
-      sessionOf.set(s.id, s);
-      set.add(ws);
-      const stop = s.role === 'supervisor' ? serveSupervisor(ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(ws, s) : () => {};
-      // The session may end on its own (expiry): the socket goes with it.
-      const expiry = setTimeout(() => ws.close(4001, 'session expired'), Math.max(0, s.expiresAt.getTime() - Date.now()));
-      ws.on('message', () => undefined);
-      ws.on('close', () => {
-        stop();
-        clearTimeout(expiry);
-        set.delete(ws);
-        if (set.size === 0) {
-          open.delete(s.id);
-          sessionOf.delete(s.id);
-        }
-      });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, s));
+  }
+
+  private admit(ws: WebSocket, s: Session): void {
+    let set = this.open.get(s.id);
+    if (!set) this.open.set(s.id, (set = new Set()));
+    this.sessionOf.set(s.id, s);
+    set.add(ws);
+    const stop = s.role === 'supervisor' ? serveSupervisor(this.deps, ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(this.deps, ws, s) : () => {};
+    // The session may end on its own (expiry): the socket goes with it.
+    const expiry = setTimeout(() => ws.close(4001, 'session expired'), Math.max(0, s.expiresAt.getTime() - Date.now()));
+    ws.on('message', () => undefined);
+    ws.on('close', () => {
+      stop();
+      clearTimeout(expiry);
+      set.delete(ws);
+      if (set.size === 0) {
+        this.open.delete(s.id);
+        this.sessionOf.delete(s.id);
+      }
     });
   }
 
   // A session can end on another instance, or because the person was disabled, removed or
   // changed: every open socket's session is read again now and then, and closed when it is gone.
-  let checking = false;
-  const checkSessions = async () => {
-    if (checking) return;
-    checking = true;
+  private async checkSessions(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    const { sessions, backends, logger } = this.deps;
     try {
-      for (const [sessionId, set] of [...open]) {
+      for (const [sessionId, set] of [...this.open]) {
         if (await sessions.get(sessionId)) continue;
         for (const ws of set) ws.close(4001, 'session ended');
         // Disabled, removed or no longer an agent: routing stops offering them conversations.
-        const s = sessionOf.get(sessionId);
+        const s = this.sessionOf.get(sessionId);
         if (s && (s.role === 'agent' || s.role === 'expert')) {
           await backends.setPresence(caller(s), presenceValue('offline')).catch((err: unknown) => logger.warn({ staffId: s.staffId, ...errorDetails(err) }, 'setting offline after the session ended failed'));
         }
@@ -154,26 +188,11 @@ export function createLive(deps: LiveDeps) {
     } catch (err) {
       logger.warn(errorDetails(err), 'checking live sessions failed; trying again');
     } finally {
-      checking = false;
+      this.checking = false;
     }
-  };
-  const sessionCheck = setInterval(() => void checkSessions(), deps.sessionCheckMs);
+  }
+}
 
-  return {
-    handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
-      upgrade(req, socket, head).catch((err: unknown) => {
-        logger.error(errorDetails(err), 'live connection failed');
-        socket.destroy();
-      });
-    },
-    /** Closes the sockets of a session that signed out. */
-    endSession(sessionId: string) {
-      for (const ws of open.get(sessionId) ?? []) ws.close(4001, 'signed out');
-    },
-    close() {
-      clearInterval(sessionCheck);
-      for (const set of open.values()) for (const ws of set) ws.terminate();
-      wss.close();
-    },
-  };
+export function createLive(deps: LiveDeps): LiveSockets {
+  return new LiveSockets(deps);
 }

@@ -5,11 +5,13 @@ import { MongoClient } from 'mongodb';
 import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
 import type { ServiceContext } from '../../../libs/service';
 import { SessionStore, SignInThrottle, StaffRoster } from '../../../libs/staff';
+import { applyTransportSecurity, signInSettings, transportSecurity } from '../../../libs/web';
 import { Backends } from './backends';
 import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
-import { applyTransportSecurity, transportSecurity } from '../../../libs/web';
+import { deskRoutes } from './routes';
+import { deskSignIn } from './sign-in';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -22,6 +24,7 @@ export interface RunningAgentDesk {
 }
 
 export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfig, overrides: { now?: () => number } = {}): Promise<RunningAgentDesk> {
+  const settings = signInSettings('AGENT_DESK', config);
   const mongo = new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000, appName: ctx.name });
   await mongo.connect();
   ctx.onStop('mongodb', () => mongo.close());
@@ -29,29 +32,28 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   await db.command({ ping: 1 });
   ctx.readiness.add('mongodb', async () => (await db.command({ ping: 1 })).ok === 1);
   const roster = new StaffRoster(db);
-  const sessions = new SessionStore(db, { app: 'agent-desk', secret: config.AGENT_DESK_SESSION_SECRET, ttlMs: config.SESSION_TTL, now: overrides.now });
+  const sessions = new SessionStore(db, { app: 'agent-desk', secret: settings.sessionSecret, ttlMs: settings.sessionTtlMs, now: overrides.now });
 
   const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE);
   ctx.onStop('grpc clients', () => backends.close());
 
-  const security = transportSecurity(config.DESK_PUBLIC_URL, { secureCookies: config.COOKIE_SECURE, hsts: config.DESK_HSTS });
-  const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS, sessionCheckMs: config.SESSION_CHECK_MS });
-  const handle = createDeskHandler({
+  const security = transportSecurity(config.AGENT_DESK_PUBLIC_URL, settings);
+  const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS, sessionCheckMs: settings.sessionCheckMs });
+  const signIn = deskSignIn({
     roster,
     sessions,
     backends,
-    signInThrottle: new SignInThrottle({
-      perIdAndAddress: config.SIGNIN_MAX_PER_ID,
-      perAddress: config.SIGNIN_MAX_PER_IP,
-      perIdTotal: config.SIGNIN_MAX_PER_ID_TOTAL,
-      windowMs: config.SIGNIN_WINDOW,
-    }),
-    now: overrides.now ?? Date.now,
-    secureCookies: security.secureCookies,
+    throttle: new SignInThrottle(settings.limits),
     trustedProxies: config.TRUSTED_PROXIES,
-    publicDir: fileURLToPath(new URL('../public', import.meta.url)),
+    secureCookies: security.secureCookies,
+    now: overrides.now ?? Date.now,
     logger: ctx.logger,
     onSignOut: (id) => live.endSession(id),
+  });
+  const handle = createDeskHandler({
+    routes: deskRoutes({ signIn, sessions, backends }),
+    publicDir: fileURLToPath(new URL('../public', import.meta.url)),
+    logger: ctx.logger,
     // Agents' browsers reach this port: /metrics needs the bearer token here.
     ops: createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } }),
   });

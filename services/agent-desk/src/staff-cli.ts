@@ -4,7 +4,7 @@
 import { MongoClient } from 'mongodb';
 import { ZodError } from 'zod';
 import { loadConfig, z } from '../../../libs/config';
-import { StaffError, StaffRoster } from '../../../libs/staff';
+import { staffDbConfig, StaffError, StaffRoster } from '../../../libs/staff';
 import { parseStaffArgs, USAGE, UsageError } from './staff-args';
 
 async function readPassword(): Promise<string> {
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   }
   const config = loadConfig({
     MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017'),
-    STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
+    ...staffDbConfig,
   });
   const client = new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
   await client.connect();

@@ -21,7 +21,7 @@ import { customerRecordConfig, startCustomerRecord } from '../../customer-record
 import { emailConfig as emailConfigShape } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
 import { loadOpsConsoleConfig } from '../../ops-console/src/config';
-import { startOpsConsole } from '../../ops-console/src/server';
+import { startOpsConsole } from '../../ops-console/src/service';
 import { routingConfig, startRouting, type RunningRouting } from '../../routing/src/service';
 import { agentDeskConfig, startAgentDesk } from '../src/service';
 

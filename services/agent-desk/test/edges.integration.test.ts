@@ -24,8 +24,8 @@ const start = (ctx: typeof direct, env: Record<string, string>) =>
       ...testAuthEnv('agent-desk'),
       AGENT_DESK_SESSION_SECRET: 'agent-desk-edges-test-secret-0123456789',
       STAFF_DB: database,
-      SIGNIN_MAX_PER_IP: '3',
-      SIGNIN_MAX_PER_ID: '100',
+      AGENT_DESK_SIGNIN_MAX_PER_IP: '3',
+      AGENT_DESK_SIGNIN_MAX_PER_ID: '100',
       ROUTING_GRPC_ADDR: '127.0.0.1:9',
       CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9',
       ...env,
@@ -33,7 +33,7 @@ const start = (ctx: typeof direct, env: Record<string, string>) =>
   );
 
 beforeAll(async () => {
-  proxied = await start(behindProxy, { TRUSTED_PROXIES: '127.0.0.1,::1', DESK_PUBLIC_URL: 'https://desk.example.com', METRICS_TOKEN });
+  proxied = await start(behindProxy, { TRUSTED_PROXIES: '127.0.0.1,::1', AGENT_DESK_PUBLIC_URL: 'https://desk.example.com', METRICS_TOKEN });
   plain = await start(direct, { TRUSTED_PROXIES: '10.0.0.0/8' });
   await proxied.roster.upsert({ id: 'sue', name: 'Sue Park', role: 'supervisor' }, PASSWORD);
 });
@@ -94,10 +94,10 @@ describe('agent desk edge', () => {
 
 describe('agent desk cookie settings', () => {
   it('lets an operator turn Secure cookies and HSTS off for an https public URL', () => {
-    const config = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), DESK_PUBLIC_URL: 'https://desk.example.com', COOKIE_SECURE: 'false', DESK_HSTS: 'no' });
-    expect(config).toMatchObject({ COOKIE_SECURE: false, DESK_HSTS: false });
+    const config = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), AGENT_DESK_PUBLIC_URL: 'https://desk.example.com', AGENT_DESK_SECURE_COOKIE: 'false', AGENT_DESK_HSTS: 'no' });
+    expect(config).toMatchObject({ AGENT_DESK_SECURE_COOKIE: false, AGENT_DESK_HSTS: false });
     const unset = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32) });
-    expect([unset.COOKIE_SECURE, unset.DESK_HSTS]).toEqual([undefined, undefined]);
-    expect(() => loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), COOKIE_SECURE: 'maybe' })).toThrow(/COOKIE_SECURE: must be true or false/);
+    expect([unset.AGENT_DESK_SECURE_COOKIE, unset.AGENT_DESK_HSTS]).toEqual([undefined, undefined]);
+    expect(() => loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), AGENT_DESK_SECURE_COOKIE: 'maybe' })).toThrow(/AGENT_DESK_SECURE_COOKIE: must be true or false/);
   });
 });

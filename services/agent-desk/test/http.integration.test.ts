@@ -26,11 +26,11 @@ beforeAll(async () => {
       ...testAuthEnv('agent-desk'),
       AGENT_DESK_SESSION_SECRET: SECRET,
       STAFF_DB: database,
-      SESSION_TTL: '30m',
-      SIGNIN_MAX_PER_ID: '3',
-      SIGNIN_MAX_PER_IP: '8',
-      SIGNIN_MAX_PER_ID_TOTAL: '5',
-      SIGNIN_WINDOW: '10m',
+      AGENT_DESK_SESSION_TTL_MS: String(30 * 60_000),
+      AGENT_DESK_SIGNIN_MAX_PER_ID: '3',
+      AGENT_DESK_SIGNIN_MAX_PER_IP: '8',
+      AGENT_DESK_SIGNIN_MAX_PER_ID_TOTAL: '5',
+      AGENT_DESK_SIGNIN_WINDOW_MS: String(10 * 60_000),
       // Nothing listens here: the desk must still sign people in and say routing is away.
       ROUTING_GRPC_ADDR: '127.0.0.1:9',
       CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9',
@@ -251,7 +251,7 @@ describe('agent desk over HTTP', () => {
     const otherCtx = testContext('agent-desk-b');
     const other = await startAgentDesk(
       otherCtx,
-      loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: SECRET, STAFF_DB: database, SESSION_CHECK_MS: '500', ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
+      loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: SECRET, STAFF_DB: database, AGENT_DESK_SESSION_CHECK_MS: '500', ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
     );
     try {
       const bases = [base, `http://127.0.0.1:${other.port}`];

@@ -1,7 +1,7 @@
 // Ops console: live event stream, queue and SLA views, dead letters.
 import { runService } from '../../../libs/service';
 import { loadOpsConsoleConfig } from './config';
-import { startOpsConsole } from './server';
+import { startOpsConsole } from './service';
 
 runService('ops-console', async (ctx) => {
   const config = loadOpsConsoleConfig();

@@ -13,8 +13,8 @@ let plain: Harness;
 
 beforeAll(async () => {
   [proxied, plain] = await Promise.all([
-    startHarness({ TRUSTED_PROXIES: '127.0.0.1,::1', OPS_CONSOLE_ORIGIN: ORIGIN, OPS_SIGNIN_MAX_PER_IP: '3', METRICS_TOKEN }),
-    startHarness({ TRUSTED_PROXIES: '10.0.0.0/8', OPS_SIGNIN_MAX_PER_IP: '3' }),
+    startHarness({ TRUSTED_PROXIES: '127.0.0.1,::1', OPS_CONSOLE_ORIGIN: ORIGIN, OPS_CONSOLE_SIGNIN_MAX_PER_IP: '3', METRICS_TOKEN }),
+    startHarness({ TRUSTED_PROXIES: '10.0.0.0/8', OPS_CONSOLE_SIGNIN_MAX_PER_IP: '3' }),
   ]);
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { StaffRoster } from '../../../libs/staff';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
 import { MongoClient } from 'mongodb';
 import { loadOpsConsoleConfig } from '../src/config';
-import { startOpsConsole, type OpsConsole } from '../src/server';
+import { startOpsConsole, type OpsConsole } from '../src/service';
 
 export const PASSWORD = 'correct horse battery staple';
 

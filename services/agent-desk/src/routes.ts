@@ -1,0 +1,114 @@
+// What the desk's page asks of it, route by route: sign-in and sign-out, a worker's actions on
+// a conversation, the conversation view with the customer card, and the supervisor's floor.
+import type http from 'node:http';
+import type { Role } from '../../../libs/auth';
+import type { SessionStore } from '../../../libs/staff';
+import { BadRequestError, ForbiddenError, NotFoundError, readJson, sendJson, type StaffSignIn } from '../../../libs/web';
+import type { Backends, Caller } from './backends';
+import { customerRef, forms, parseForm } from './forms';
+import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
+import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
+import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
+
+interface DeskRouteDeps {
+  signIn: StaffSignIn;
+  sessions: SessionStore;
+  backends: Backends;
+}
+
+export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
+  return { get: readingRoutes(deps), post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends) } };
+}
+
+/** A state-changing route: Origin, session and CSRF token, one of `roles`, then the form. */
+const actionOf =
+  (signIn: StaffSignIn) =>
+  (roles: Role[], run: (c: Caller, body: unknown) => Promise<unknown>): Route =>
+  async (req, res) => {
+    const s = await signIn.changing(req);
+    if (!roles.includes(s.role)) throw new ForbiddenError(`a ${s.role} may not do this`);
+    const result = await run(caller(s), await readJson(req, MAX_BODY_BYTES));
+    sendJson(res, 200, result ?? {});
+  };
+
+function actionRoutes(signIn: StaffSignIn, backends: Backends): Record<string, Route> {
+  const act = actionOf(signIn);
+  return {
+    '/api/presence': act(WORKERS, async (c, body) => {
+      const { presence } = parseForm(forms.presence, body);
+      await backends.setPresence(c, presenceValue(presence));
+      return { presence };
+    }),
+    '/api/accept': act(WORKERS, async (c, body) => backends.accept(c, parseForm(forms.conversation, body).conversationId)),
+    '/api/decline': act(WORKERS, async (c, body) => backends.decline(c, parseForm(forms.conversation, body).conversationId)),
+    '/api/reply': act(WORKERS, async (c, body) => {
+      const f = parseForm(forms.reply, body);
+      const { outboundMessageId } = await backends.reply(c, f.conversationId, f.text, f.subject);
+      return { outboundMessageId };
+    }),
+    '/api/escalate': act(['agent'], async (c, body) => {
+      const f = parseForm(forms.escalate, body);
+      return backends.escalate(c, f.conversationId, f.note, f.skill);
+    }),
+    '/api/transfer': act(WORKERS, async (c, body) => {
+      const f = parseForm(forms.transfer, body);
+      return backends.transfer(c, f.conversationId, f.toAgentId, f.toQueue, f.note);
+    }),
+    '/api/hand-back': act(['expert'], async (c, body) => {
+      const f = parseForm(forms.handBack, body);
+      return backends.handBack(c, f.conversationId, f.note);
+    }),
+    '/api/resolve': act(WORKERS, async (c, body) => {
+      const f = parseForm(forms.resolve, body);
+      return backends.resolve(c, f.conversationId, f.disposition);
+    }),
+    '/api/reassign': act(['supervisor'], async (c, body) => {
+      const f = parseForm(forms.reassign, body);
+      return backends.reassign(c, f.conversationId, f.toAgentId);
+    }),
+  };
+}
+
+function readingRoutes({ signIn, sessions, backends }: DeskRouteDeps): Record<string, Route> {
+  return {
+    '/api/me': async (req, res) => sendJson(res, 200, signedIn(sessions, await signIn.session(req))),
+    '/api/conversation': (req, res) => conversationView(signIn, backends, req, res),
+    '/api/floor': async (req, res) => {
+      const s = await signIn.session(req);
+      if (s.role !== 'supervisor') throw new ForbiddenError('the floor view is for supervisors');
+      sendJson(res, 200, await floor(backends, caller(s)));
+    },
+  };
+}
+
+/** A conversation's timeline and customer card; a supervisor gives a reason, which is audited. */
+async function conversationView(signIn: StaffSignIn, backends: Backends, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const s = await signIn.session(req);
+  if (!DESK_ROLES.includes(s.role)) throw new ForbiddenError(`a ${s.role} may not read conversations here`);
+  const url = new URL(req.url ?? '/', 'http://desk');
+  const { conversationId } = parseForm(forms.conversation, { conversationId: url.searchParams.get('conversationId') ?? '' });
+  const reason = s.role === 'supervisor' ? supervisorReason(url.searchParams.get('reason')) : '';
+  // Without a customer id or identity, customer-record reads the conversation's own customer.
+  const named = url.searchParams.get('customerId') || url.searchParams.get('identityKind') || url.searchParams.get('identity');
+  const ref = named ? customerRef(url.searchParams) : null;
+  const context = await backends.customerContext(caller(s), ref, conversationId, reason);
+  const customerId = context.customer?.customerId;
+  if (!customerId) throw new NotFoundError('no customer record for this conversation yet');
+  const history = await backends.history(caller(s), customerId, conversationId, reason);
+  sendJson(res, 200, { timeline: timeline(history.entries.map(historyItem)), card: customerCard(context) });
+}
+
+/** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */
+function supervisorReason(value: string | null): string {
+  const reason = (value ?? '').trim();
+  if (!reason) throw new BadRequestError('give a reason for reading this customer; it is written to the audit log');
+  if (reason.length < 3) throw new BadRequestError('the reason is too short: say in a few words why you read this customer');
+  if (reason.length > 500) throw new BadRequestError('the reason is longer than 500 characters');
+  if (/[\u0000-\u001f\u007f]/.test(reason)) throw new BadRequestError('the reason must be plain text on one line');
+  return reason;
+}
+
+export async function floor(backends: Backends, c: Caller) {
+  const [agents, queues] = await Promise.all([backends.listAgents(c), backends.queueStats(c)]);
+  return { agents: agents.agents.map(agentRow), queues: queueTable(queues.queues), at: Date.now() };
+}
