@@ -12,8 +12,6 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen
 const SCRYPT: ScryptOptions = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;
 
-export const CHANNEL_NAMES = ['voice', 'chat', 'sms', 'email'] as const;
-
 export const staffMemberSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'id: 2-64 characters of a-z, 0-9, dot, dash, underscore'),
   name: z.string().trim().min(1).max(120),

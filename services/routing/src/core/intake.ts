@@ -8,7 +8,8 @@ import { enqueue } from './dispatch';
 import { findRepeat, lastAgentOf, subjectKey } from './memory';
 import { moveToExperts } from './moves';
 import { contactProblem } from './contact-check';
-import { channelName, type ChannelName, type RoutingPolicy } from './policy';
+import { channelName, type ChannelName, type CustomerFlagName } from '../../../../libs/contact';
+import type { RoutingPolicy } from './policy';
 import { type ConversationRecord, type CustomerInfo, RoutingError } from './records';
 import { reason } from './reasons';
 import { pushBounded } from './rings';
@@ -98,7 +99,7 @@ function newConversation(core: Core, classifier: Classifier, contact: ContactRec
   };
 }
 
-function customerPoints(policy: RoutingPolicy, flags: string[]): number {
+function customerPoints(policy: RoutingPolicy, flags: CustomerFlagName[]): number {
   const p = policy.customerPoints;
   if (flags.includes('institutional')) return p.institutional;
   if (flags.includes('vip')) return p.vip;

@@ -2,7 +2,7 @@
 // assigned), declined or timed out (it goes back to its place in the queue).
 import { OutboundKind, Presence, type Reason } from '../../../../libs/proto';
 import { type Core, conversationOf } from './context';
-import { CHANNEL_ENUM } from './policy';
+import { CHANNEL_ENUM } from '../../../../libs/contact';
 import { type AgentRecord, type ConversationRecord, RoutingError } from './records';
 import { displayName, reason } from './reasons';
 import { stopSla } from './sla';

@@ -4,7 +4,7 @@
 // Messages are built as the generated fromPartial would build them (every field set, nested
 // messages copied), written out: this runs several times per decision.
 import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '../../../../libs/proto';
-import { CHANNEL_ENUM } from './policy';
+import { CHANNEL_ENUM } from '../../../../libs/contact';
 import type { Clock, ConversationRecord, Effect, StateChanges } from './records';
 
 export type ConversationStep = NonNullable<ConversationEvent['step']>;

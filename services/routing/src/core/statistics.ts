@@ -3,7 +3,8 @@
 import { type QueueStats, Tier } from '../../../../libs/proto';
 import type { AgentRoster } from './agents';
 import { serversNeeded } from './erlang';
-import { CHANNEL_ENUM, type ChannelName, type RoutingPolicy } from './policy';
+import { CHANNEL_ENUM, type ChannelName } from '../../../../libs/contact';
+import type { RoutingPolicy } from './policy';
 import type { ConversationRecord } from './records';
 import { Ring } from './rings';
 import type { Waiting } from './waiting';
