@@ -4,16 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { ChatEntry, ServerFrame } from './protocol';
 
-const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+export { newConversationReference as newReference } from '../../../libs/contact';
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
-}
-
-/** Six characters without look-alikes (no 0/O, 1/I), easy to read out over the phone. */
-export function newReference(): string {
-  const bytes = randomBytes(6);
-  return [...bytes].map((b) => REFERENCE_ALPHABET[b % REFERENCE_ALPHABET.length]).join('');
 }
 
 /** ce_id of a visitor's message: the same for every resend, so downstream de-duplicates it. */
