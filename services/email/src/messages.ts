@@ -11,6 +11,7 @@ import {
   OutboundMessage,
   type SenderAuthentication,
 } from '../../../libs/proto';
+import { waitInWords } from '../../../libs/contact';
 import type { NormalisedMail } from './normalise';
 import type { ThreadDecision } from './threading';
 
@@ -48,16 +49,6 @@ export function contactReceived(
   });
 }
 
-/** "4 hours", "90 minutes", "1 day": how long, in words. */
-export function durationInWords(ms: number): string {
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  if (minutes < 120) return plural(minutes, 'minute');
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return plural(hours, 'hour');
-  return plural(Math.round(hours / 24), 'day');
-}
-
 /** The acknowledgement a new conversation gets: its reference and when to expect an answer. */
 export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, expectedMs: number, now: Date): OutboundMessage {
   return OutboundMessage.fromPartial({
@@ -69,7 +60,7 @@ export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, ex
     recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: mail.senderAddress },
     text:
       `Thank you for your message. Your reference is ${thread.reference}.\n\n` +
-      `We aim to answer within ${durationInWords(expectedMs)}. ` +
+      `We aim to answer within ${waitInWords(expectedMs)}. ` +
       `Please keep [#${thread.reference}] in the subject if you write again, so your messages stay together.`,
     createdAt: now,
     estimatedWaitMs: expectedMs,
