@@ -1,6 +1,7 @@
 // Conversation bookkeeping without I/O: ids, references, how outbound messages become what the
 // visitor sees, and what the wait estimate is.
 import { randomBytes } from 'node:crypto';
+import { eventId } from '../../../libs/contact';
 import { OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { ChatEntry, ServerFrame } from './protocol';
 
@@ -12,11 +13,11 @@ export function newId(prefix: string): string {
 
 /** ce_id of a visitor's message: the same for every resend, so downstream de-duplicates it. */
 export function contactEventId(visitorId: string, clientMessageId: string): string {
-  return `chat:${visitorId}:${clientMessageId}`;
+  return eventId('chat', 'chat', visitorId, clientMessageId);
 }
 
 export function surveyEventId(conversationId: string): string {
-  return `chat-survey:${conversationId}`;
+  return eventId('chat', 'chat-survey', conversationId);
 }
 
 export type OutboundEffect =

@@ -1,5 +1,4 @@
 // Building the events the email service publishes. No I/O.
-import { createHash } from 'node:crypto';
 import {
   Channel,
   ContactKind,
@@ -11,7 +10,7 @@ import {
   OutboundMessage,
   type SenderAuthentication,
 } from '../../../libs/proto';
-import { waitInWords } from '../../../libs/contact';
+import { eventId, idDigest, waitInWords } from '../../../libs/contact';
 import type { NormalisedMail } from './normalise';
 import type { ThreadDecision } from './threading';
 
@@ -53,7 +52,7 @@ export function contactReceived(
 export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, expectedMs: number, now: Date): OutboundMessage {
   return OutboundMessage.fromPartial({
     // Stable per conversation: a second attempt is the same message, de-duplicated downstream.
-    messageId: `ack-${thread.conversationId}`,
+    messageId: eventId('email', 'ack', thread.conversationId),
     conversationId: thread.conversationId,
     channel: Channel.CHANNEL_EMAIL,
     kind: OutboundKind.OUTBOUND_KIND_ACKNOWLEDGEMENT,
@@ -107,5 +106,5 @@ function failureReasonCode(outcome: DeliveryOutcomeReport): string {
 /** Stable per message and outcome: the same report published again is one event downstream. */
 export function deliveryEventId(messageId: string, delivered: boolean, uncertain = false): string {
   const outcome = uncertain ? 'uncertain' : String(delivered);
-  return `email-delivery-${createHash('sha256').update(`${messageId}/${outcome}`).digest('hex').slice(0, 32)}`;
+  return eventId('email', 'email-delivery', idDigest(`${messageId}/${outcome}`));
 }

@@ -4,6 +4,7 @@
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import type { Registry } from 'prom-client';
+import { eventId } from '../../../libs/contact';
 import { deliverOnce, type DeliveryOutcome, type SendFailure } from '../../../libs/delivery';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
 import { sharedCounter, type Logger } from '../../../libs/observability';
@@ -76,7 +77,7 @@ export function createOutboundHandler(deps: SmsOutboundDeps) {
 
   const report = async (message: OutboundMessage, outcome: ReportedOutcome, sid = '') => {
     const event = ConversationEvent.fromPartial({
-      eventId: `sms-out-${message.messageId}-${outcome.delivered ? 'sent' : outcome.uncertain ? 'uncertain' : 'failed'}`,
+      eventId: eventId('sms-voice', 'sms-out', message.messageId, outcome.delivered ? 'sent' : outcome.uncertain ? 'uncertain' : 'failed'),
       conversationId: message.conversationId,
       occurredAt: new Date(),
       channel: message.channel,

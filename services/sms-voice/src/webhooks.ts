@@ -4,6 +4,7 @@
 // SMS webhook by itself); 503 when neither, for Twilio's retries or Fallback URL.
 import type http from 'node:http';
 import twilio from 'twilio';
+import { eventId } from '../../../libs/contact';
 import { KafkaUnavailableError } from '../../../libs/kafka';
 import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
@@ -70,7 +71,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     })).filter((m) => m.storageRef);
     await deliverContact(
       ContactReceived.fromPartial({
-        contactId: `sms-${sid}`,
+        contactId: eventId('sms-voice', 'sms', sid),
         conversationId: thread.conversationId,
         channel: Channel.CHANNEL_SMS,
         kind: ContactKind.CONTACT_KIND_MESSAGE,
@@ -100,7 +101,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     // busy, and a callback request is spooled, to be routed when the broker is back.
     const promised = callbackRequest(sid, call, at);
     const outcome = await deliverContact(
-      { ...callContact(sid, call, ContactKind.CONTACT_KIND_CALL, at), contactId: `call-${sid}`, newConversation: true },
+      { ...callContact(sid, call, ContactKind.CONTACT_KIND_CALL, at), contactId: eventId('sms-voice', 'call', sid), newConversation: true },
       { ...promised, newConversation: true, channelMetadata: { ...promised.channelMetadata, 'callback-reason': 'lines-busy' } },
     );
     const response = new VoiceResponse();
@@ -154,7 +155,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     if (call && p.QueueResult === 'hangup') {
       await publishEvent(
         ConversationEvent.fromPartial({
-          eventId: `abandoned-${sid}`,
+          eventId: eventId('sms-voice', 'abandoned', sid),
           conversationId: call.conversationId,
           occurredAt: now(),
           channel: Channel.CHANNEL_VOICE,
@@ -173,7 +174,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
       await store.calls.updateOne({ _id: sid }, { $set: { endedAt: now() } });
       await publishEvent(
         ConversationEvent.fromPartial({
-          eventId: `call-ended-${sid}`,
+          eventId: eventId('sms-voice', 'call-ended', sid),
           conversationId: call.conversationId,
           occurredAt: now(),
           channel: Channel.CHANNEL_VOICE,
@@ -192,7 +193,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     if (conversationId && ['delivered', 'undelivered', 'failed'].includes(status)) {
       await publishEvent(
         ConversationEvent.fromPartial({
-          eventId: `sms-status-${sid}-${status}`,
+          eventId: eventId('sms-voice', 'sms-status', sid, status),
           conversationId,
           occurredAt: now(),
           channel: Channel.CHANNEL_SMS,
@@ -262,7 +263,7 @@ export const LINES_BUSY = 'All our lines are busy right now. We have your number
 /** The caller asked to be called back (or was promised a call back): routed as a contact of the call's conversation. */
 function callbackRequest(sid: string, call: { conversationId: string; customer: string; company: string }, at: Date): ContactReceived {
   const contact = callContact(sid, call, ContactKind.CONTACT_KIND_CALLBACK_REQUEST, at);
-  return { ...contact, contactId: `callback-${sid}`, channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } };
+  return { ...contact, contactId: eventId('sms-voice', 'callback', sid), channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } };
 }
 
 /** A voice contact of a call: who called which number, on the call's conversation. */
