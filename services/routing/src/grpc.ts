@@ -1,8 +1,8 @@
 // The agent API over gRPC: every call checks the bearer token and the caller's role, then
 // runs one core command through the runner (stored and published before the answer).
 import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { CHANNEL_ENUM, channelName, type ChannelName } from '../../../libs/contact';
 import { authorizeCall, grpcError, type Caller, type IssuerName, type Role, type TokenVerifier } from '../../../libs/auth';
+import { CHANNEL_ENUM, channelName, type ChannelName } from '../../../libs/contact';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '../../../libs/proto';
 import { RoutingError } from './core/engine';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Classifier, type ClassifyInput } from '../src/core/classify';
 import type { ChannelName } from '../../../libs/contact';
+import { Classifier, type ClassifyInput } from '../src/core/classify';
 import { DEFAULT_POLICY, type ClassificationRule } from '../src/core/policy';
 
 /** Which rules match, read literally: a keyword matches when " keyword " is in the normalised text. */
