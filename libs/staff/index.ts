@@ -17,8 +17,6 @@ export const staffDbConfig = {
   STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
 };
 
-export const CHANNEL_NAMES = ['voice', 'chat', 'sms', 'email'] as const;
-
 export const staffMemberSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'id: 2-64 characters of a-z, 0-9, dot, dash, underscore'),
   name: z.string().trim().min(1).max(120),

@@ -4,9 +4,10 @@
 // host; every answer carries a strict Content-Security-Policy.
 import type http from 'node:http';
 import { status } from '@grpc/grpc-js';
+import { CHANNEL_ENUM, CHANNEL_NAMES } from '../../../libs/contact';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { type Session, type StaffMember } from '../../../libs/staff';
-import { Channel, Tier } from '../../../libs/proto';
+import { Tier } from '../../../libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
 import { HttpError, NotFoundError, originAllowed, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
 
@@ -39,7 +40,6 @@ export function sameOrigin(req: http.IncomingMessage): boolean {
 
 /** Registers an agent or expert with routing using their roster profile. */
 export async function registerWithRouting(backends: Backends, member: StaffMember): Promise<void> {
-  const channels = { email: Channel.CHANNEL_EMAIL, sms: Channel.CHANNEL_SMS, voice: Channel.CHANNEL_VOICE, chat: Channel.CHANNEL_CHAT } as const;
   await backends.registerAgent(
     { id: member.id, role: member.role },
     {
@@ -48,7 +48,7 @@ export async function registerWithRouting(backends: Backends, member: StaffMembe
       tier: member.tier === 2 ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE,
       skills: Object.entries(member.skills).map(([name, level]) => ({ name, level })),
       languages: member.languages,
-      capacity: (Object.keys(channels) as (keyof typeof channels)[]).map((c) => ({ channel: channels[c], active: 0, capacity: member.capacity[c] })),
+      capacity: CHANNEL_NAMES.map((c) => ({ channel: CHANNEL_ENUM[c], active: 0, capacity: member.capacity[c] })),
       totalCapacity: member.capacity.total,
     },
   );

@@ -1,7 +1,7 @@
 // Reads the staff command's arguments into a roster entry. No I/O: the command itself
 // (staff-cli.ts) reads the password and writes to the roster.
 import type { StaffMember } from '../../../libs/staff';
-import { CHANNEL_NAMES } from '../../../libs/staff';
+import { isChannelName } from '../../../libs/contact';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -80,7 +80,7 @@ function parseCapacity(text: string): StaffMember['capacity'] {
     const m = /^([a-z]+)=(\d{1,2})$/.exec(part);
     if (!m) throw new UsageError(`--capacity: "${part}" must be channel=number`);
     const key = m[1] as keyof typeof capacity;
-    if (key !== 'total' && !(CHANNEL_NAMES as readonly string[]).includes(key)) throw new UsageError(`--capacity: unknown channel "${m[1]}" (voice, chat, sms, email or total)`);
+    if (key !== 'total' && !isChannelName(key)) throw new UsageError(`--capacity: unknown channel "${m[1]}" (voice, chat, sms, email or total)`);
     capacity[key] = Number(m[2]);
   }
   return capacity;

@@ -1,9 +1,9 @@
 // Shapes what routing and customer-record return into what the desk's screens show. Plain
 // data in, plain JSON out: the browser only puts these strings into the page as text.
+import { channelName, customerFlagName, flagsOn, type ChannelName, type CustomerFlagName } from '../../../libs/contact';
 import {
-  Channel,
+  type Channel,
   ConversationSender,
-  FlagKind,
   FlagSource,
   HistoryEntryKind,
   IdentityKind,
@@ -19,24 +19,14 @@ import {
   type QueueStats,
 } from '../../../libs/proto';
 
-export type ChannelName = 'email' | 'sms' | 'voice' | 'chat' | 'unknown';
+/** A channel on screen: its name, or 'unknown' for one this build does not know. */
+export type ShownChannel = ChannelName | 'unknown';
 
-export function channelName(channel: Channel): ChannelName {
-  switch (channel) {
-    case Channel.CHANNEL_EMAIL:
-      return 'email';
-    case Channel.CHANNEL_SMS:
-      return 'sms';
-    case Channel.CHANNEL_VOICE:
-      return 'voice';
-    case Channel.CHANNEL_CHAT:
-      return 'chat';
-    default:
-      return 'unknown';
-  }
+function shownChannel(channel: Channel): ShownChannel {
+  return channelName(channel) ?? 'unknown';
 }
 
-export type BadgeKind = 'institutional' | 'vip' | 'regular';
+export type BadgeKind = CustomerFlagName;
 export interface Badge {
   kind: BadgeKind;
   label: string;
@@ -53,7 +43,7 @@ export function badges(flags: readonly string[]): Badge[] {
 
 export interface OfferView {
   conversationId: string;
-  channel: ChannelName;
+  channel: ShownChannel;
   customerId: string;
   customerName: string;
   badges: Badge[];
@@ -70,7 +60,7 @@ export interface OfferView {
 export function offerView(offer: ConversationOffer): OfferView {
   return {
     conversationId: offer.conversationId,
-    channel: channelName(offer.channel),
+    channel: shownChannel(offer.channel),
     customerId: offer.customerId,
     customerName: offer.customerName || 'Unknown customer',
     badges: badges(offer.badges),
@@ -110,7 +100,7 @@ export interface TimelineItem {
   /** The history entry id; live messages use the same id, so they are never shown twice. */
   id: string;
   kind: TimelineKind;
-  channel: ChannelName;
+  channel: ShownChannel;
   at: number;
   subject: string;
   text: string;
@@ -155,7 +145,7 @@ export function historyItem(e: HistoryEntry): TimelineItem {
   return {
     id: e.entryId,
     kind,
-    channel: channelName(e.channel),
+    channel: shownChannel(e.channel),
     at: e.occurredAt ? e.occurredAt.getTime() : 0,
     subject: e.subject,
     text: e.text,
@@ -171,7 +161,7 @@ export function contactItem(c: ContactReceived): TimelineItem {
   return {
     id: `contact:${c.contactId}`,
     kind: 'in',
-    channel: channelName(c.channel),
+    channel: shownChannel(c.channel),
     at: c.receivedAt ? c.receivedAt.getTime() : 0,
     subject: c.subject,
     text: c.text,
@@ -208,7 +198,7 @@ export interface CustomerCard {
   flags: { kind: BadgeKind; label: string; on: boolean; reason: string; source: string }[];
   badges: Badge[];
   account: { id: string; name: string; managerAgentId: string; vip: boolean; institutional: boolean } | null;
-  recent: { conversationId: string; channel: ChannelName; subject: string; startedAt: number; status: string; lastAgentId: string; messageCount: number }[];
+  recent: { conversationId: string; channel: ShownChannel; subject: string; startedAt: number; status: string; lastAgentId: string; messageCount: number }[];
   conversationsLast90Days: number;
 }
 
@@ -219,12 +209,6 @@ const IDENTITY_WORDS: Record<IdentityKind, string> = {
   [IdentityKind.IDENTITY_KIND_CHAT_VISITOR]: 'chat visitor',
   [IdentityKind.IDENTITY_KIND_OTHER]: 'other',
   [IdentityKind.UNRECOGNIZED]: 'id',
-};
-
-const FLAG_KINDS: Partial<Record<FlagKind, BadgeKind>> = {
-  [FlagKind.FLAG_KIND_REGULAR]: 'regular',
-  [FlagKind.FLAG_KIND_VIP]: 'vip',
-  [FlagKind.FLAG_KIND_INSTITUTIONAL]: 'institutional',
 };
 
 const FLAG_SOURCES: Partial<Record<FlagSource, string>> = {
@@ -242,12 +226,9 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
   const c = ctx.customer;
   if (!c) return null;
   const flags = c.flags.flatMap((f) => {
-    const kind = FLAG_KINDS[f.kind];
+    const kind = customerFlagName(f.kind);
     return kind ? [{ kind, label: BADGE_LABELS[kind], on: f.on, reason: f.reason, source: FLAG_SOURCES[f.source] ?? '' }] : [];
   });
-  const on = flags.filter((f) => f.on).map((f) => f.kind as string);
-  if (ctx.account?.vip) on.push('vip');
-  if (ctx.account?.institutional) on.push('institutional');
   return {
     customerId: c.customerId,
     name: c.displayName || 'Unknown customer',
@@ -259,13 +240,13 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
     }),
     claims: (c.claimedIdentities ?? []).map((i) => ({ kind: IDENTITY_WORDS[i.kind] ?? 'id', value: i.value, verified: false as const, label: claimLabel(i.value) })),
     flags,
-    badges: badges(on),
+    badges: badges(flagsOn(ctx)),
     account: ctx.account
       ? { id: ctx.account.accountId, name: ctx.account.name, managerAgentId: ctx.account.managerAgentId, vip: ctx.account.vip, institutional: ctx.account.institutional }
       : null,
     recent: ctx.recentConversations.map((r) => ({
       conversationId: r.conversationId,
-      channel: channelName(r.channel),
+      channel: shownChannel(r.channel),
       subject: r.subject,
       startedAt: r.startedAt ? r.startedAt.getTime() : 0,
       status: r.status,
@@ -307,12 +288,12 @@ export interface AgentRow {
   /** Conversations held over total capacity. */
   active: number;
   capacity: number;
-  load: { channel: ChannelName; active: number; capacity: number }[];
+  load: { channel: ShownChannel; active: number; capacity: number }[];
   skills: string[];
 }
 
 export function agentRow(a: AgentState): AgentRow {
-  const load = a.load.map((l) => ({ channel: channelName(l.channel), active: l.active, capacity: l.capacity }));
+  const load = a.load.map((l) => ({ channel: shownChannel(l.channel), active: l.active, capacity: l.capacity }));
   return {
     agentId: a.agentId,
     name: a.name || a.agentId,
@@ -327,7 +308,7 @@ export function agentRow(a: AgentState): AgentRow {
 
 export interface QueueRow {
   queue: string;
-  channel: ChannelName;
+  channel: ShownChannel;
   tier: 1 | 2;
   waiting: number;
   oldestWait: string;
@@ -350,7 +331,7 @@ export function formatDuration(ms: number): string {
 export function queueRow(q: QueueStats): QueueRow {
   return {
     queue: q.queue,
-    channel: channelName(q.channel),
+    channel: shownChannel(q.channel),
     tier: q.tier === Tier.TIER_EXPERT ? 2 : 1,
     waiting: q.waiting,
     oldestWait: formatDuration(Number(q.oldestWaitMs)),

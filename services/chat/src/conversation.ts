@@ -1,28 +1,23 @@
 // Conversation bookkeeping without I/O: ids, references, how outbound messages become what the
 // visitor sees, and what the wait estimate is.
 import { randomBytes } from 'node:crypto';
+import { eventId } from '../../../libs/contact';
 import { OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { ChatEntry, ServerFrame } from './protocol';
 
-const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+export { newConversationReference as newReference } from '../../../libs/contact';
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
 }
 
-/** Six characters without look-alikes (no 0/O, 1/I), easy to read out over the phone. */
-export function newReference(): string {
-  const bytes = randomBytes(6);
-  return [...bytes].map((b) => REFERENCE_ALPHABET[b % REFERENCE_ALPHABET.length]).join('');
-}
-
 /** ce_id of a visitor's message: the same for every resend, so downstream de-duplicates it. */
 export function contactEventId(visitorId: string, clientMessageId: string): string {
-  return `chat:${visitorId}:${clientMessageId}`;
+  return eventId('chat', 'chat', visitorId, clientMessageId);
 }
 
 export function surveyEventId(conversationId: string): string {
-  return `chat-survey:${conversationId}`;
+  return eventId('chat', 'chat-survey', conversationId);
 }
 
 export type OutboundEffect =

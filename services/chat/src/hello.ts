@@ -1,7 +1,8 @@
 // A visitor's first frame: a new conversation with a fresh token, or a resumed one, with
 // everything the browser has not seen yet.
 import { AdmissionRefused } from './admission';
-import { newId, newReference, waitFrame } from './conversation';
+import { newConversationReference } from '../../../libs/contact';
+import { newId, waitFrame } from './conversation';
 import type { ChatParts } from './parts';
 import { CLOSE, parseHello, profileClaims, type FrameError } from './protocol';
 import type { VisitorSession } from './session';
@@ -54,7 +55,7 @@ function begin({ config, admission }: HelloParts, session: VisitorSession): Star
     session.turnAway(err);
     return undefined;
   }
-  const identity = { visitorId: newId('v'), conversationId: newId('c'), reference: newReference() };
+  const identity = { visitorId: newId('v'), conversationId: newId('c'), reference: newConversationReference() };
   const token = issueVisitorToken(config.CHAT_TOKEN_SECRET, identity, config.CHAT_TOKEN_TTL_SECONDS);
   return { claims: verifyVisitorToken(config.CHAT_TOKEN_SECRET, token), token, conversation: null, resumed: false };
 }

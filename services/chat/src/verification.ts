@@ -1,6 +1,7 @@
 // Proving an email address in the chat: a one-time code mailed to it, typed back into the
 // widget. Rules only (codes, hashes, limits, checks); the store and the wiring do the I/O.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { waitInWords } from '../../../libs/contact';
 
 export interface VerificationLimits {
   /** How long a code can be used. */
@@ -101,7 +102,7 @@ export function codeMail(code: string, reference: string, ttlMs: number): { subj
   };
 }
 
+/** Whole minutes, rounded up: a visitor is never told to try again too early. */
 function minutes(ms: number): string {
-  const m = Math.max(1, Math.ceil(ms / 60_000));
-  return `${m} minute${m === 1 ? '' : 's'}`;
+  return waitInWords(ms, { roundUp: true, largest: 'minute' });
 }

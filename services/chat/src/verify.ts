@@ -1,5 +1,6 @@
 // The two verification frames: "send a code to this address" and "here is the code". The
 // rules are in verification.ts; this part reads and writes the store and publishes the mail.
+import { eventId } from '../../../libs/contact';
 import { Channel, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
 import type { ChatConfig } from './config';
 import type { ServerFrame } from './protocol';
@@ -41,7 +42,7 @@ export function createVerifier(deps: VerifierDeps) {
     const mail = codeMail(code, claims.reference, limits.codeTtlMs);
     await deps.publish(
       OutboundMessage.fromPartial({
-        messageId: `chat-verification:${doc._id}`,
+        messageId: eventId('chat', 'chat-verification', doc._id),
         conversationId: claims.conversationId,
         channel: Channel.CHANNEL_EMAIL,
         kind: OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE,

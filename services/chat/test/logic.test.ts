@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { OutboundKind, OutboundMessage, Channel } from '../../../libs/proto';
-import { contactEventId, newReference, outboundEffect, waitFrame } from '../src/conversation';
+import { newConversationReference as newReference } from '../../../libs/contact';
+import { contactEventId, outboundEffect, waitFrame } from '../src/conversation';
 import { FrameError, parseClientFrame, profileClaims, parseHello } from '../src/protocol';
 import { TokenBucket } from '../src/rate-limit';
 import { InvalidTokenError, issueVisitorToken, verifyVisitorToken } from '../src/token';

@@ -3,12 +3,12 @@
 // Every read of a customer's data is audited, and answered only once its audit entry is stored.
 import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { authorizeCall, grpcError, type Caller, type TokenVerifier } from '../../../libs/auth';
+import { customerFlagName } from '../../../libs/contact';
 import type { Logger } from '../../../libs/observability';
 import type { RateLimiter } from '../../../libs/rate-limit';
 import { errorDetails } from '../../../libs/observability';
 import {
   Channel,
-  FlagKind,
   type Customer,
   type CustomerRecordServiceServer,
   type GetCustomerContextResponse,
@@ -102,12 +102,6 @@ function toGrpcError(deps: ApiDeps, name: CallName, err: unknown) {
   return grpcError(status.INTERNAL, 'internal error; see the service log');
 }
 
-const FLAG_FIELDS: Partial<Record<FlagKind, 'regular' | 'vip' | 'institutional'>> = {
-  [FlagKind.FLAG_KIND_REGULAR]: 'regular',
-  [FlagKind.FLAG_KIND_VIP]: 'vip',
-  [FlagKind.FLAG_KIND_INSTITUTIONAL]: 'institutional',
-};
-
 /** What a caller who may not see who the customer is (ops) gets: flags and ids, no name or identities. */
 function forRole(c: Customer, caller: Caller): Customer {
   return seesIdentity(caller.role) ? c : { ...c, displayName: '', identities: [] };
@@ -200,7 +194,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
 
     setFlag: unary(deps, 'SetFlag', async (req, caller) => {
       const id = requireId(req.customerId, 'customer_id');
-      const kind = FLAG_FIELDS[req.kind];
+      const kind = customerFlagName(req.kind);
       if (!kind) throw new InvalidArgumentError('kind must be FLAG_KIND_REGULAR, FLAG_KIND_VIP or FLAG_KIND_INSTITUTIONAL');
       if (req.reason.length > 500) throw new InvalidArgumentError('reason is longer than 500 characters');
       const customer = await store.setFlag(id, kind, req.clearOverride ? null : req.on, req.reason, caller);

@@ -1,5 +1,6 @@
 // The regular-customer rule and how flags combine: supervisor overrides win over the rule,
 // VIP and institutional come from the account.
+import type { CustomerFlagName } from '../../../libs/contact';
 import { FlagKind, FlagSource, type CustomerFlag } from '../../../libs/proto';
 
 export interface RegularRule {
@@ -38,11 +39,15 @@ export function evaluateRegular(starts: readonly Date[], now: Date, rule: Regula
   };
 }
 
-export interface FlagInputs {
+/** Where a customer's document keeps a supervisor's setting of a flag. */
+export type FlagOverrideField = `${CustomerFlagName}Override`;
+
+export function overrideField(flag: CustomerFlagName): FlagOverrideField {
+  return `${flag}Override`;
+}
+
+export interface FlagInputs extends Partial<Record<FlagOverrideField, StoredFlag | null>> {
   regularRule?: StoredFlag | null;
-  regularOverride?: StoredFlag | null;
-  vipOverride?: StoredFlag | null;
-  institutionalOverride?: StoredFlag | null;
   account?: { accountId: string; name: string; vip: boolean; institutional: boolean } | null;
 }
 

@@ -3,8 +3,9 @@
 // idempotent upsert or a set-based update, and merges are recorded before they are applied.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
+import type { CustomerFlagName } from '../../../libs/contact';
 import { Channel, type Account, type ConversationSummary, type Customer, type HistoryEntry, type AuditEntry } from '../../../libs/proto';
-import { effectiveFlags, evaluateRegular, conversationsInWindow, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
+import { effectiveFlags, evaluateRegular, conversationsInWindow, overrideField, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
 import { openClaims, withClaims } from './claims';
 import { identityKey, toIdentity, type NormalisedIdentity } from './identity';
 import { changeFromEntry, type HistoryRecord, type ConversationChange } from './history';
@@ -433,11 +434,11 @@ export class CustomerStore {
   // ---- flags and accounts ----
 
   /** A supervisor's setting of a flag; `on: null` removes it, so the rule or the account decides again. */
-  async setFlag(customerId: string, kind: 'regular' | 'vip' | 'institutional', on: boolean | null, reason: string, actor: Actor): Promise<CustomerDoc> {
+  async setFlag(customerId: string, kind: CustomerFlagName, on: boolean | null, reason: string, actor: Actor): Promise<CustomerDoc> {
     return this.exclusive(async () => {
       const c = await this.getCustomer(customerId);
       if (c.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${c.mergedInto}`);
-      const field = kind === 'regular' ? 'regularOverride' : kind === 'vip' ? 'vipOverride' : 'institutionalOverride';
+      const field = overrideField(kind);
       await this.customers.updateOne({ _id: customerId }, { $set: { [field]: on === null ? null : supervisorFlag(on, reason, actor.id, new Date()) } });
       this.onChange([customerId]);
       return this.getCustomer(customerId);

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { newConversationReference } from '../../../libs/contact';
 import type { Registry } from 'prom-client';
 import { topics, type EventProducer } from '../../../libs/kafka';
 import { errorDetails, type Logger } from '../../../libs/observability';
@@ -16,7 +17,7 @@ import { MailRefusal, UnparsableMailError } from './refusals';
 import { checkSender, type SmtpClient } from './sender-check';
 import { conversationSenderOf, shouldAcknowledge } from './sender-policy';
 import type { EmailStore } from './store';
-import { decideThread, newReference, type ThreadDecision } from './threading';
+import { decideThread, type ThreadDecision } from './threading';
 
 export interface InboundDeps {
   config: EmailConfig;
@@ -173,14 +174,14 @@ async function openOrFind(mail: NormalisedMail, store: EmailStore, at: Date): Pr
     const conversation = await store.conversation(thread.conversationId);
     if (conversation) return { ...thread, isNew: conversation.openingMessageId === mail.messageId };
     // The first try recorded the Message-ID but failed before its conversation was written.
-    thread = { ...thread, reference: newReference(), isNew: true, how: 'new' };
+    thread = { ...thread, reference: newConversationReference(), isNew: true, how: 'new' };
   }
   if (!thread.isNew) {
     await store.addMessage(thread.conversationId, mail.messageId);
     return thread;
   }
   for (let attempt = 0; attempt < 5; attempt++) {
-    const reference = attempt === 0 ? thread.reference : newReference();
+    const reference = attempt === 0 ? thread.reference : newConversationReference();
     // The Message-ID is recorded alongside the conversation, not after it: the conversation id
     // stays the same whichever reference wins, so the record is right either way.
     const [created] = await Promise.all([

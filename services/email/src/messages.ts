@@ -1,5 +1,4 @@
 // Building the events the email service publishes. No I/O.
-import { createHash } from 'node:crypto';
 import { deliveryReportedEvent, type DeliveryReport } from '../../../libs/delivery';
 import {
   Channel,
@@ -12,6 +11,7 @@ import {
   OutboundMessage,
   type SenderAuthentication,
 } from '../../../libs/proto';
+import { eventId, idDigest, waitInWords } from '../../../libs/contact';
 import type { NormalisedMail } from './normalise';
 import type { ThreadDecision } from './threading';
 
@@ -49,28 +49,18 @@ export function contactReceived(
   });
 }
 
-/** "4 hours", "90 minutes", "1 day": how long, in words. */
-export function durationInWords(ms: number): string {
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  if (minutes < 120) return plural(minutes, 'minute');
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return plural(hours, 'hour');
-  return plural(Math.round(hours / 24), 'day');
-}
-
 /** The acknowledgement a new conversation gets: its reference and when to expect an answer. */
 export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, expectedMs: number, now: Date): OutboundMessage {
   return OutboundMessage.fromPartial({
     // Stable per conversation: a second attempt is the same message, de-duplicated downstream.
-    messageId: `ack-${thread.conversationId}`,
+    messageId: eventId('email', 'ack', thread.conversationId),
     conversationId: thread.conversationId,
     channel: Channel.CHANNEL_EMAIL,
     kind: OutboundKind.OUTBOUND_KIND_ACKNOWLEDGEMENT,
     recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: mail.senderAddress },
     text:
       `Thank you for your message. Your reference is ${thread.reference}.\n\n` +
-      `We aim to answer within ${durationInWords(expectedMs)}. ` +
+      `We aim to answer within ${waitInWords(expectedMs)}. ` +
       `Please keep [#${thread.reference}] in the subject if you write again, so your messages stay together.`,
     createdAt: now,
     estimatedWaitMs: expectedMs,
@@ -91,5 +81,5 @@ export function deliveryReported(message: OutboundMessage, report: DeliveryRepor
 /** Stable per message and outcome: the same report published again is one event downstream. */
 export function deliveryEventId(messageId: string, delivered: boolean, uncertain = false): string {
   const outcome = uncertain ? 'uncertain' : String(delivered);
-  return `email-delivery-${createHash('sha256').update(`${messageId}/${outcome}`).digest('hex').slice(0, 32)}`;
+  return eventId('email', 'email-delivery', idDigest(`${messageId}/${outcome}`));
 }

@@ -1,6 +1,7 @@
 // From a parsed mail to the facts the contact centre needs: who wrote, what is new in it, what
 // was quoted, what it threads onto, and whether a machine sent it. No I/O here.
 import { createHash } from 'node:crypto';
+import { eventId, idDigest } from '../../../libs/contact';
 import { checkThreadIds } from './mail-limits';
 import { MailRefusal } from './refusals';
 
@@ -167,5 +168,5 @@ function unique<T>(items: T[]): T[] {
 /** A stable id for a mail, so the same mail delivered twice (SMTP retries) is one contact. */
 export function contactIdFor(mail: NormalisedMail, raw: Buffer): string {
   const basis = mail.messageId ? `message-id:${mail.messageId}` : `raw:${createHash('sha256').update(raw).digest('hex')}`;
-  return `email-${createHash('sha256').update(basis).digest('hex').slice(0, 32)}`;
+  return eventId('email', 'email', idDigest(basis));
 }

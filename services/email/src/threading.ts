@@ -1,5 +1,5 @@
 // Which conversation a mail belongs to. No I/O: the thread index is asked through this interface.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { newConversationId, newConversationReference } from '../../../libs/contact';
 import type { NormalisedMail } from './normalise';
 
 export interface ThreadIndex {
@@ -15,13 +15,6 @@ export interface ThreadDecision {
   isNew: boolean;
   /** How it was decided, for logs and metrics. */
   how: 'message-id' | 'in-reply-to' | 'subject-reference' | 'new';
-}
-
-const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-
-/** Six characters customers can read back on the phone: no 0/O or 1/I. */
-export function newReference(): string {
-  return [...randomBytes(6)].map((b) => REFERENCE_ALPHABET[b % REFERENCE_ALPHABET.length]).join('');
 }
 
 export async function decideThread(
@@ -42,7 +35,7 @@ export async function decideThread(
     const known = await index.conversationOfReference(mail.reference);
     if (known) return { conversationId: known.conversationId, reference: mail.reference, isNew: false, how: 'subject-reference' };
   }
-  return { conversationId: `conv-${randomUUID()}`, reference: newReference(), isNew: true, how: 'new' };
+  return { conversationId: newConversationId(), reference: newConversationReference(), isNew: true, how: 'new' };
 }
 
 /** Our subject for a reply: the customer's subject with "Re:" once and the reference once. */

@@ -1,7 +1,8 @@
 // Turns the event stream, routing's queue statistics and consumer lag into the series the
 // charts draw. Pure: every method takes the time, so tests drive it with a virtual clock.
-import { channelOf, CHANNELS, type ChannelName } from './filter';
+import { CHANNEL_NAMES, channelNameOfJson, type ChannelName } from '../../../libs/contact';
 import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
+import { channelOf } from './filter';
 import type { DescribedRecord } from './records';
 
 export interface QueueStat {
@@ -73,13 +74,11 @@ class BucketSeries {
   }
 }
 
-const CHANNEL_FROM_PROTO: Record<string, ChannelName> = { CHANNEL_EMAIL: 'email', CHANNEL_SMS: 'sms', CHANNEL_VOICE: 'voice', CHANNEL_CHAT: 'chat' };
-
 /** Routing's QueueStats with the channel as its protobuf enum name (CHANNEL_EMAIL...). */
 export function toQueueStat(q: { queue: string; channel: string; waiting: number; serviceLevel: number; estimatedWaitMs: number; agentsStaffed: number; agentsNeeded: number }): QueueStat {
   return {
     queue: q.queue,
-    channel: CHANNEL_FROM_PROTO[q.channel] ?? 'unknown',
+    channel: channelNameOfJson(q.channel) ?? 'unknown',
     waiting: q.waiting,
     serviceLevel: q.serviceLevel,
     estimatedWaitMs: q.estimatedWaitMs,
@@ -112,7 +111,7 @@ export class ChartAggregator {
     this.buckets = options.buckets ?? 30;
     this.target = options.serviceLevelTarget ?? 0.8;
     this.maxWaits = options.maxWaits ?? 50;
-    this.contacts = Object.fromEntries(CHANNELS.map((c) => [c, new BucketSeries(this.bucketMs, this.buckets)])) as Record<ChannelName, BucketSeries>;
+    this.contacts = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, new BucketSeries(this.bucketMs, this.buckets)])) as Record<ChannelName, BucketSeries>;
     this.breaches = new BucketSeries(this.bucketMs, this.buckets);
     this.deadLetters = new BucketSeries(this.bucketMs, this.buckets);
   }
@@ -177,7 +176,7 @@ export class ChartAggregator {
 
   snapshot(now: number): ChartSnapshot {
     // Service level per channel: the queues' levels weighted by their staffing, or null with no queue.
-    const serviceLevel = CHANNELS.map((channel) => {
+    const serviceLevel = CHANNEL_NAMES.map((channel) => {
       const qs = this.latestQueues.filter((q) => q.channel === channel);
       if (qs.length === 0) return { channel, value: null, target: this.target };
       const weight = qs.reduce((s, q) => s + Math.max(1, q.agentsStaffed), 0);
@@ -187,7 +186,7 @@ export class ChartAggregator {
     return {
       now,
       bucketMs: this.bucketMs,
-      contactsPerMinute: Object.fromEntries(CHANNELS.map((c) => [c, this.contacts[c].points(now)])) as Record<ChannelName, Point[]>,
+      contactsPerMinute: Object.fromEntries(CHANNEL_NAMES.map((c) => [c, this.contacts[c].points(now)])) as Record<ChannelName, Point[]>,
       slaBreachesPerMinute: this.breaches.points(now),
       slaBreachesTotal: this.breachesTotal,
       deadLettersPerMinute: this.deadLetters.points(now),

@@ -1,10 +1,9 @@
 // Which events a viewer asked to see: by topic, channel and conversation.
+import { CHANNEL_NAMES, channelNameOfJson, isChannelName, type ChannelName } from '../../../libs/contact';
 import { allTopics, DEAD_LETTER_TOPIC } from '../../../libs/kafka';
 import { conversationOf, type DescribedRecord } from './records';
 
 export const CONSOLE_TOPICS = [...allTopics.map((t) => t.name), DEAD_LETTER_TOPIC];
-export const CHANNELS = ['email', 'sms', 'voice', 'chat'] as const;
-export type ChannelName = (typeof CHANNELS)[number];
 
 export interface StreamFilter {
   /** Empty means every topic. */
@@ -35,8 +34,8 @@ export function parseFilter(params: URLSearchParams): StreamFilter {
   const filter: StreamFilter = { topics };
   const channel = params.get('channel')?.trim();
   if (channel) {
-    if (!(CHANNELS as readonly string[]).includes(channel)) throw new FilterError(`unknown channel ${channel}; one of: ${CHANNELS.join(', ')}`);
-    filter.channel = channel as ChannelName;
+    if (!isChannelName(channel)) throw new FilterError(`unknown channel ${channel}; one of: ${CHANNEL_NAMES.join(', ')}`);
+    filter.channel = channel;
   }
   const conversation = params.get('conversation');
   if (conversation?.trim()) filter.conversationId = parseConversationId(conversation);
@@ -45,10 +44,7 @@ export function parseFilter(params: URLSearchParams): StreamFilter {
 
 /** "CHANNEL_EMAIL" in protobuf JSON becomes "email"; undefined when the event has no channel. */
 export function channelOf(record: DescribedRecord): ChannelName | undefined {
-  const raw = (record.event as { channel?: unknown } | undefined)?.channel;
-  if (typeof raw !== 'string' || !raw.startsWith('CHANNEL_')) return undefined;
-  const name = raw.slice('CHANNEL_'.length).toLowerCase();
-  return (CHANNELS as readonly string[]).includes(name) ? (name as ChannelName) : undefined;
+  return channelNameOfJson((record.event as { channel?: unknown } | undefined)?.channel);
 }
 
 export function matchesFilter(record: DescribedRecord, filter: StreamFilter): boolean {

@@ -2,7 +2,8 @@
 // Routing works without it (no flags); a slow or failing look-up never holds a contact back.
 import { credentials } from '@grpc/grpc-js';
 import { bearerMetadata } from '../../../libs/auth';
-import { CustomerRecordServiceClient, FlagKind, type ContactReceived, type GetCustomerContextResponse } from '../../../libs/proto';
+import { flagsOn } from '../../../libs/contact';
+import { CustomerRecordServiceClient, type ContactReceived, type GetCustomerContextResponse } from '../../../libs/proto';
 import { unaryCall } from '../../../libs/service';
 import type { Logger } from '../../../libs/observability';
 import { errorDetails } from '../../../libs/observability';
@@ -45,19 +46,10 @@ export function customerRecordLookup(address: string, token: () => Promise<strin
 }
 
 export function customerInfo(response: GetCustomerContextResponse): CustomerInfo {
-  const flags = new Set<string>();
-  for (const f of response.customer?.flags ?? []) {
-    if (!f.on) continue;
-    if (f.kind === FlagKind.FLAG_KIND_REGULAR) flags.add('regular');
-    if (f.kind === FlagKind.FLAG_KIND_VIP) flags.add('vip');
-    if (f.kind === FlagKind.FLAG_KIND_INSTITUTIONAL) flags.add('institutional');
-  }
-  if (response.account?.vip) flags.add('vip');
-  if (response.account?.institutional) flags.add('institutional');
   return {
     customerId: response.customer?.customerId,
     name: response.customer?.displayName,
-    flags: [...flags],
+    flags: flagsOn(response),
     accountManagerId: response.account?.managerAgentId || undefined,
   };
 }

@@ -2,10 +2,10 @@
 // runs one core command through the runner (stored and published before the answer).
 import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { authorizeCall, grpcError, type Caller, type IssuerName, type Role, type TokenVerifier } from '../../../libs/auth';
+import { CHANNEL_ENUM, channelName, type ChannelName } from '../../../libs/contact';
 import { errorDetails, type Logger } from '../../../libs/observability';
 import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '../../../libs/proto';
 import { RoutingError } from './core/engine';
-import { channelName, type ChannelName } from './core/policy';
 import type { ActiveState } from './active';
 import { NotActiveError } from './runner';
 
@@ -125,8 +125,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
           for (const id of engine.agents.get(caller.id)!.active) {
             const conv = engine.conversations.get(id);
             if (!conv) continue;
-            const offer = { conversationId: id, channel: 0, customerId: conv.customerId, customerName: conv.customerName, badges: conv.flags, expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined, subject: conv.subject, escalationNote: conv.escalationNote, reason: undefined, customerIdentity: conv.recipient };
-            offer.channel = { voice: 3, chat: 4, sms: 2, email: 1 }[conv.channel];
+            const offer = { conversationId: id, channel: CHANNEL_ENUM[conv.channel], customerId: conv.customerId, customerName: conv.customerName, badges: conv.flags, expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined, subject: conv.subject, escalationNote: conv.escalationNote, reason: undefined, customerIdentity: conv.recipient };
             call.write({ update: conv.state === 'offered' ? { $case: 'offer', offer } : { $case: 'assigned', assigned: offer } });
           }
         },

@@ -5,6 +5,7 @@
 // transaction that fails closes the runner: the engine may hold decisions that never
 // committed, so the instance stands down and whoever routes next starts from the changelog.
 import type { Registry } from 'prom-client';
+import { eventId } from '../../../libs/contact';
 import type { TopicSpec } from '../../../libs/kafka';
 import { RetryLaterError, topics } from '../../../libs/kafka';
 import { sharedHistogram, type Logger } from '../../../libs/observability';
@@ -183,7 +184,7 @@ export function decisionRecords(effects: Effect[]): DecisionRecord[] {
     else if (e.type === 'agent_state') agentStates.set(e.state.agentId, e);
   }
   for (const e of agentStates.values()) {
-    records.push({ topic: spec(topics.agentState), key: e.state.agentId, message: e.state, id: `${e.state.agentId}/${e.state.updatedAt?.getTime() ?? 0}/${e.state.presence}`, time: e.state.updatedAt });
+    records.push({ topic: spec(topics.agentState), key: e.state.agentId, message: e.state, id: eventId('routing', e.state.agentId, e.state.updatedAt?.getTime() ?? 0, e.state.presence), time: e.state.updatedAt });
   }
   return records;
 }

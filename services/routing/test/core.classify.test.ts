@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ChannelName } from '../../../libs/contact';
 import { Classifier, type ClassifyInput } from '../src/core/classify';
-import { DEFAULT_POLICY, type ChannelName, type ClassificationRule } from '../src/core/policy';
+import { DEFAULT_POLICY, type ClassificationRule } from '../src/core/policy';
 
 /** Which rules match, read literally: a keyword matches when " keyword " is in the normalised text. */
 function reference(rules: ClassificationRule[], input: ClassifyInput): string[] {

@@ -1,5 +1,6 @@
 // What a phone call becomes: its contacts and events, and what the caller hears (TwiML). No I/O.
 import twilio from 'twilio';
+import { eventId } from '../../../libs/contact';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
 import { positionInWords, waitInWords } from './sms';
 
@@ -35,21 +36,21 @@ export function callContact(sid: string, call: CallParties, kind: ContactKind, r
 /** The caller asked to be called back (or was promised a call back): routed as a contact of the call's conversation. */
 export function callbackRequest(sid: string, call: CallParties, at: Date): ContactReceived {
   const contact = callContact(sid, call, ContactKind.CONTACT_KIND_CALLBACK_REQUEST, at);
-  return { ...contact, contactId: `callback-${sid}`, channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } };
+  return { ...contact, contactId: eventId('sms-voice', 'callback', sid), channelMetadata: { ...contact.channelMetadata, 'callback-number': call.customer } };
 }
 
 /** The call itself, and the callback request that stands for it when it cannot be queued (the lines are busy). */
 export function incomingCall(sid: string, call: CallParties, at: Date): { contact: ContactReceived; whenSpooled: ContactReceived } {
   const promised = callbackRequest(sid, call, at);
   return {
-    contact: { ...callContact(sid, call, ContactKind.CONTACT_KIND_CALL, at), contactId: `call-${sid}`, newConversation: true },
+    contact: { ...callContact(sid, call, ContactKind.CONTACT_KIND_CALL, at), contactId: eventId('sms-voice', 'call', sid), newConversation: true },
     whenSpooled: { ...promised, newConversation: true, channelMetadata: { ...promised.channelMetadata, 'callback-reason': 'lines-busy' } },
   };
 }
 
 export function abandonedInQueue(sid: string, conversationId: string, waitedSeconds: number, at: Date): ConversationEvent {
   return ConversationEvent.fromPartial({
-    eventId: `abandoned-${sid}`,
+    eventId: eventId('sms-voice', 'abandoned', sid),
     conversationId,
     occurredAt: at,
     channel: Channel.CHANNEL_VOICE,
@@ -60,7 +61,7 @@ export function abandonedInQueue(sid: string, conversationId: string, waitedSeco
 
 export function callEnded(sid: string, conversationId: string, status: string, durationSeconds: number, at: Date): ConversationEvent {
   return ConversationEvent.fromPartial({
-    eventId: `call-ended-${sid}`,
+    eventId: eventId('sms-voice', 'call-ended', sid),
     conversationId,
     occurredAt: at,
     channel: Channel.CHANNEL_VOICE,

@@ -2,6 +2,7 @@
 // bridge is claimed in the store before it is handed to Twilio, so it is made at most once:
 // Twilio's REST API has no idempotency key of its own.
 import type { Counter, Registry } from 'prom-client';
+import { eventId } from '../../../libs/contact';
 import { deliverOnce, deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryOutcome, type DeliveryReport } from '../../../libs/delivery';
 import { backoffMs, type BackoffOptions } from '../../../libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
@@ -135,7 +136,7 @@ class SmsOutbound {
 
   private async report(message: OutboundMessage, report: DeliveryReport, sid = ''): Promise<void> {
     const event = deliveryReportedEvent(message, report, {
-      eventId: `sms-out-${message.messageId}-${report.delivered ? 'sent' : report.uncertain ? 'uncertain' : 'failed'}`,
+      eventId: eventId('sms-voice', 'sms-out', message.messageId, report.delivered ? 'sent' : report.uncertain ? 'uncertain' : 'failed'),
       channel: message.channel,
       occurredAt: new Date(),
       accepted: { code: 'delivery.queued', text: `accepted by Twilio as ${sid}` },

@@ -1,5 +1,6 @@
 // SMS rules with no I/O: numbers to E.164, carrier keywords, segments and length.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { waitInWords as inWords } from '../../../libs/contact';
 
 export class InvalidNumberError extends Error {
   constructor(readonly field: string, value: string) {
@@ -68,11 +69,7 @@ export function splitBody(body: string, max = TWILIO_MAX_BODY): string[] {
 
 /** A wait in words a caller understands: "less than a minute", "about 3 minutes". */
 export function waitInWords(ms: number): string {
-  if (ms < 60_000) return 'less than a minute';
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 60) return minutes === 1 ? 'about 1 minute' : `about ${minutes} minutes`;
-  const hours = Math.round(minutes / 30) / 2;
-  return hours === 1 ? 'about an hour' : `about ${hours} hours`;
+  return inWords(ms, { approximate: true });
 }
 
 export function positionInWords(position: number): string {

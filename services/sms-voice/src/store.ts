@@ -3,6 +3,7 @@
 // read is by `_id`, the only key the local store looks up without reading a whole collection.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
+import { newConversationId } from '../../../libs/contact';
 import type { DeliveryRecord } from '../../../libs/delivery';
 import { MongoDeliveryClaims } from '../../../libs/delivery/mongo';
 import { InsertBatcher } from '../../../libs/store';
@@ -114,7 +115,7 @@ export class SmsVoiceStore {
   /** Claims the conversation that follows `previous` for a number pair; a concurrent opener's claim wins. */
   private async openConversation(threadId: string, previous: string | undefined, now: Date): Promise<{ conversationId: string; openedAt: Date; won: boolean }> {
     const _id = `${threadId}|after:${previous ?? 'none'}`;
-    const mine = { _id, conversationId: `conv-${randomUUID()}`, openedAt: now };
+    const mine = { _id, conversationId: newConversationId(), openedAt: now };
     if ((await this.openingInserts.insert(mine)) === 'inserted') return { ...mine, won: true };
     const theirs = await this.openings.findOne({ _id });
     if (!theirs) throw new Error(`the opening of conversation ${_id} was claimed but cannot be read`);

@@ -1,5 +1,6 @@
 // What an inbound SMS and a carrier's status report become. No I/O.
 import twilio from 'twilio';
+import { eventId } from '../../../libs/contact';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
 import type { Keyword } from './sms';
 import type { WebhookParams } from './webhook-form';
@@ -30,7 +31,7 @@ export function keywordReply(keyword: Keyword | undefined): string {
 
 export function smsContact(sms: InboundSms, params: WebhookParams, thread: { conversationId: string; isNew: boolean }, receivedAt: Date): ContactReceived {
   return ContactReceived.fromPartial({
-    contactId: `sms-${sms.sid}`,
+    contactId: eventId('sms-voice', 'sms', sms.sid),
     conversationId: thread.conversationId,
     channel: Channel.CHANNEL_SMS,
     kind: ContactKind.CONTACT_KIND_MESSAGE,
@@ -59,7 +60,7 @@ function mediaOf(params: WebhookParams) {
 /** What the carrier said became of an SMS we sent (by its MessageSid). */
 export function carrierReported(sid: string, conversationId: string, status: string, errorCode: string, at: Date): ConversationEvent {
   return ConversationEvent.fromPartial({
-    eventId: `sms-status-${sid}-${status}`,
+    eventId: eventId('sms-voice', 'sms-status', sid, status),
     conversationId,
     occurredAt: at,
     channel: Channel.CHANNEL_SMS,

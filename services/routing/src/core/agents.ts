@@ -1,8 +1,9 @@
 // The agents routing knows: their records, the indexes that find candidates quickly, their
 // capacity, and the AgentState published on every change.
+import { CHANNEL_ENUM, type ChannelName } from '../../../../libs/contact';
 import { type AgentState, Presence, Tier } from '../../../../libs/proto';
 import type { Outbox } from './outbox';
-import { CHANNEL_ENUM, CHANNELS, type ChannelName, type RoutingPolicy } from './policy';
+import { CHANNELS, type RoutingPolicy } from './policy';
 import { type ReadyBucket, ReadyIndex } from './ready';
 import { queueName, type WaitingQueue } from './waiting';
 import { type AgentProfile, type AgentRecord, type Clock, type ConversationRecord, RoutingError } from './records';

@@ -2,7 +2,8 @@
 // risk. Every matching rule contributes; the first rule naming a skill sets it, and priority,
 // complexity and risk take the highest value any matching rule gives.
 import { RiskLevel } from '../../../../libs/proto';
-import type { ChannelName, ClassificationRule, RoutingPolicy } from './policy';
+import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
+import type { ClassificationRule, RoutingPolicy } from './policy';
 
 export interface Classification {
   skill: string;
@@ -19,7 +20,7 @@ export interface ClassifyInput {
   text: string;
   language: string;
   channel: ChannelName;
-  customerFlags: string[];
+  customerFlags: CustomerFlagName[];
 }
 
 interface CompiledRule {

@@ -1,6 +1,7 @@
 // Waiting conversations meet agents: a conversation entering its queue is offered to the best
 // agent at once if anyone may take it; an agent who gets room pulls the most urgent
 // conversation they may take. Either way the match becomes an offer (offers.ts).
+import { waitInWords } from '../../../../libs/contact';
 import { OutboundKind, type Reason } from '../../../../libs/proto';
 import type { Core } from './context';
 import { bestAgentFor, bestConversationFor } from './matching';
@@ -41,7 +42,7 @@ export function enqueue(core: Core, conv: ConversationRecord, front: boolean, r:
   if (conv.state === 'queued' && (firstTime || front)) {
     const p = queue.position(conv.id);
     const e = core.stats.estimate(conv.queue, conv.channel, p);
-    core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, `You are number ${p} in the queue. Estimated wait: ${formatWait(e.estimatedWaitMs)}.`, '', '', p, e.estimatedWaitMs);
+    core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, `You are number ${p} in the queue. Estimated wait: ${waitInWords(e.estimatedWaitMs, { smallest: 'second' })}.`, '', '', p, e.estimatedWaitMs);
   }
 }
 
@@ -84,10 +85,4 @@ export function requeueFromAgent(core: Core, conv: ConversationRecord, agent: Ag
   if (conv.accountManagerId === agent.id) conv.accountManagerId = '';
   conv.state = 'queued';
   enqueue(core, conv, true, r);
-}
-
-function formatWait(ms: number): string {
-  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} seconds`;
-  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} minutes`;
-  return `${Math.round(ms / 3600_000)} hours`;
 }

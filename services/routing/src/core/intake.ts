@@ -1,6 +1,7 @@
 // A contact arrives: it opens a conversation, reopens a closed one, or adds to an open one.
 // A new conversation is classified, given its priority points and SLA timers, and either
 // escalated at the door (high risk, high complexity, a repeat contact) or queued.
+import { channelName, type ChannelName, type CustomerFlagName } from '../../../../libs/contact';
 import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from '../../../../libs/proto';
 import { type Classifier, primaryLanguage } from './classify';
 import type { Core } from './context';
@@ -8,7 +9,7 @@ import { enqueue } from './dispatch';
 import { findRepeat, lastAgentOf, subjectKey } from './memory';
 import { moveToExperts } from './moves';
 import { contactProblem } from './contact-check';
-import { channelName, type ChannelName, type RoutingPolicy } from './policy';
+import type { RoutingPolicy } from './policy';
 import { type ConversationRecord, type CustomerInfo, RoutingError } from './records';
 import { reason } from './reasons';
 import { pushBounded } from './rings';
@@ -98,7 +99,7 @@ function newConversation(core: Core, classifier: Classifier, contact: ContactRec
   };
 }
 
-function customerPoints(policy: RoutingPolicy, flags: string[]): number {
+function customerPoints(policy: RoutingPolicy, flags: CustomerFlagName[]): number {
   const p = policy.customerPoints;
   if (flags.includes('institutional')) return p.institutional;
   if (flags.includes('vip')) return p.vip;

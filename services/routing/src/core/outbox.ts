@@ -4,7 +4,7 @@
 // Messages are built as the generated fromPartial would build them (every field set, nested
 // messages copied), written out: this runs several times per decision.
 import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '../../../../libs/proto';
-import { CHANNEL_ENUM } from './policy';
+import { CHANNEL_ENUM, eventId } from '../../../../libs/contact';
 import type { Clock, ConversationRecord, Effect, StateChanges } from './records';
 
 export type ConversationStep = NonNullable<ConversationEvent['step']>;
@@ -59,7 +59,7 @@ export class Outbox {
   event(conv: ConversationRecord, reason: Reason, step: ConversationStep): void {
     this.changedConversations.add(conv.id);
     const event: ConversationEvent = {
-      eventId: `${conv.id}/${++conv.seq}`,
+      eventId: eventId('routing', conv.id, ++conv.seq),
       conversationId: conv.id,
       occurredAt: new Date(this.clock.now()),
       channel: CHANNEL_ENUM[conv.channel],
@@ -75,7 +75,7 @@ export class Outbox {
     const message: OutboundMessage = {
       // Derived from the conversation's event sequence: the same decision always yields the same id,
       // so a decision published again after a crash is de-duplicated downstream.
-      messageId: `${conv.id}/out/${conv.seq}/${kind}`,
+      messageId: eventId('routing', conv.id, 'out', conv.seq, kind),
       conversationId: conv.id,
       channel: CHANNEL_ENUM[conv.channel],
       kind,
@@ -96,7 +96,7 @@ export class Outbox {
   sla(conv: ConversationRecord, kind: SlaEventKind, targetMs: number, elapsedMs: number): void {
     this.changedConversations.add(conv.id);
     const event: SlaEvent = {
-      eventId: `${conv.id}/sla/${kind}`,
+      eventId: eventId('routing', conv.id, 'sla', kind),
       conversationId: conv.id,
       channel: CHANNEL_ENUM[conv.channel],
       queue: conv.queue ?? '',

@@ -1,30 +1,9 @@
 // Everything routing decides by, with the defaults used when a deployment sets nothing.
-import { Channel, RiskLevel } from '../../../../libs/proto';
+import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
+import { RiskLevel } from '../../../../libs/proto';
 
-export type ChannelName = 'voice' | 'chat' | 'sms' | 'email';
+/** The order routing lists channels in, as in an agent's published load. */
 export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email'];
-
-export function channelName(channel: Channel): ChannelName | undefined {
-  switch (channel) {
-    case Channel.CHANNEL_VOICE:
-      return 'voice';
-    case Channel.CHANNEL_CHAT:
-      return 'chat';
-    case Channel.CHANNEL_SMS:
-      return 'sms';
-    case Channel.CHANNEL_EMAIL:
-      return 'email';
-    default:
-      return undefined;
-  }
-}
-
-export const CHANNEL_ENUM: Record<ChannelName, Channel> = {
-  voice: Channel.CHANNEL_VOICE,
-  chat: Channel.CHANNEL_CHAT,
-  sms: Channel.CHANNEL_SMS,
-  email: Channel.CHANNEL_EMAIL,
-};
 
 export interface ClassificationRule {
   id: string;
@@ -36,8 +15,8 @@ export interface ClassificationRule {
     pattern?: string;
     languages?: string[];
     channels?: ChannelName[];
-    /** Any of these customer flags (regular, vip, institutional). */
-    customerFlags?: string[];
+    /** Any of these customer flags. */
+    customerFlags?: CustomerFlagName[];
   };
   then: {
     skill?: string;

@@ -1,9 +1,9 @@
 // The routing core's public types and the records it keeps. Records are plain data: the
 // adapters snapshot them as JSON and hand them back to `restore`, so their shapes are a
 // storage format and change only compatibly.
+import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
 import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '../../../../libs/proto';
 import type { Classification } from './classify';
-import type { ChannelName } from './policy';
 
 export interface Clock {
   now(): number;
@@ -69,8 +69,7 @@ export type ConversationState = 'new' | 'queued' | 'offered' | 'assigned' | 'res
 export interface CustomerInfo {
   customerId?: string;
   name?: string;
-  /** regular, vip, institutional */
-  flags?: string[];
+  flags?: CustomerFlagName[];
   accountManagerId?: string;
 }
 
@@ -80,7 +79,7 @@ export interface ConversationRecord {
   customerKey: string;
   customerId: string;
   customerName: string;
-  flags: string[];
+  flags: CustomerFlagName[];
   accountManagerId: string;
   recipient?: Identity;
   reference: string;
