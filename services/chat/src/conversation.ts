@@ -5,8 +5,6 @@ import { eventId } from '../../../libs/contact';
 import { OutboundKind, type OutboundMessage } from '../../../libs/proto';
 import type { ChatEntry, ServerFrame } from './protocol';
 
-export { newConversationReference as newReference } from '../../../libs/contact';
-
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
 }
