@@ -2,9 +2,11 @@
 // databases, so they must never run against a live system's broker and store. The test command
 // starts a pair of their own and names it in KAFKA_BROKERS and MONGODB_URI; without those, stop.
 import { Kafka, logLevel } from 'kafkajs';
+import { topics } from '../kafka/topics';
 
-/** Routing changelogs of the tests' own consumer groups (cc.<group>.state.v1). */
+/** Routing changelogs of the tests' own consumer groups (cc.<group>.state.v1), not the project's topics (cc.agent.state.v1). */
 const TEST_CHANGELOG = /^cc\..+\.state\.v1$/;
+const PROJECT_TOPICS = new Set(Object.values(topics).map((t) => t.name));
 
 export default function requireOwnInfrastructure(): () => Promise<void> {
   const missing = ['KAFKA_BROKERS', 'MONGODB_URI'].filter((name) => !process.env[name]);
@@ -19,7 +21,7 @@ export default function requireOwnInfrastructure(): () => Promise<void> {
     const admin = new Kafka({ clientId: 'test-teardown', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      const changelogs = (await admin.listTopics()).filter((t) => TEST_CHANGELOG.test(t));
+      const changelogs = (await admin.listTopics()).filter((t) => TEST_CHANGELOG.test(t) && !PROJECT_TOPICS.has(t));
       if (changelogs.length > 0) await admin.deleteTopics({ topics: changelogs, timeout: 30_000 });
     } finally {
       await admin.disconnect();
