@@ -2,6 +2,7 @@
 // adapters snapshot them as JSON and hand them back to `restore`, so their shapes are a
 // storage format and change only compatibly.
 import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '../../../../libs/proto';
+import { CallError } from '../../../../libs/service/grpc-errors';
 import type { Classification } from './classify';
 import type { ChannelName } from './policy';
 
@@ -24,13 +25,14 @@ export interface StateChanges {
   customers: string[];
 }
 
-export class RoutingError extends Error {
+/** A command the core refuses, with the status its call ends with. */
+export class RoutingError extends CallError {
+  override name = 'RoutingError';
   constructor(
-    readonly kind: 'not_found' | 'invalid' | 'precondition' | 'permission',
+    readonly grpcStatus: 'NOT_FOUND' | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'PERMISSION_DENIED',
     message: string,
   ) {
     super(message);
-    this.name = 'RoutingError';
   }
 }
 
