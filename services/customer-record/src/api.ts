@@ -96,13 +96,19 @@ function scopeOf(req: { conversationId: string; reason: string }) {
   return { conversationId: optionalId(req.conversationId, 'conversation_id'), reason: req.reason };
 }
 
+/** Stores a call's audit entry; a read whose entry cannot be stored is not answered (UNAVAILABLE, try again shortly). */
+async function recordAudit(audit: AuditLog, entry: Parameters<AuditLog['record']>[0]): Promise<void> {
+  try {
+    await audit.record(entry);
+  } catch (err) {
+    throw err instanceof AuditUnavailableError ? new UnavailableError(err.message, { cause: err }) : err;
+  }
+}
+
 export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
   const { store, audit, guard } = deps;
-  // A read whose audit entry cannot be stored is not answered: UNAVAILABLE, try again shortly.
   const audited = (caller: Caller, action: string, customerId: string, conversationId = '', reason = '') =>
-    audit.record({ actorId: caller.id, actorRole: caller.role, action, customerId, conversationId, reason: reason.trim() }).catch((err: unknown) => {
-      throw err instanceof AuditUnavailableError ? new UnavailableError(err.message, { cause: err }) : err;
-    });
+    recordAudit(audit, { actorId: caller.id, actorRole: caller.role, action, customerId, conversationId, reason: reason.trim() });
   const withAccount = async (c: CustomerDoc, caller: Caller) => forRole(toCustomer(c, await store.findAccount(c.accountId)), caller);
 
   return {
