@@ -1,13 +1,15 @@
 // Who is calling: bearer tokens (EdDSA JWTs) carrying the caller's id and role. Every issuer signs
 // with a key pair of its own; verifiers hold public keys only, each bound to the roles its issuer
 // may mint (issuers.ts). See docs/security.md, "Keys and tokens".
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import { PermissionDeniedError, UnauthenticatedError } from '../service/grpc-errors';
 import { AuthError } from './errors';
 import type { TokenVerifier } from './tokens';
 import type { Caller, Role } from './roles';
 
 export { ROLES, type Caller, type Role } from './roles';
 export { AuthError } from './errors';
+export { isGranted, rolesFor, type ServiceGrants } from './grants';
 export {
   AUDIENCES,
   CLOCK_TOLERANCE_SECONDS,
@@ -39,21 +41,17 @@ export function bearerToken(metadata: Metadata): string | undefined {
   return match?.[1];
 }
 
-/** Verifies the call's bearer token and that its role is allowed; throws a gRPC error otherwise. */
+/** Verifies the call's bearer token and that its role is allowed; UnauthenticatedError or PermissionDeniedError otherwise. */
 export async function authorizeCall(metadata: Metadata, verify: TokenVerifier, allowed: readonly Role[]): Promise<Caller> {
   const token = bearerToken(metadata);
-  if (!token) throw grpcError(status.UNAUTHENTICATED, 'missing bearer token in the authorization metadata');
+  if (!token) throw new UnauthenticatedError('missing bearer token in the authorization metadata');
   let caller: Caller;
   try {
     caller = await verify(token);
   } catch (err) {
-    const code = err instanceof AuthError && err.kind === 'permission_denied' ? status.PERMISSION_DENIED : status.UNAUTHENTICATED;
-    throw grpcError(code, err instanceof Error ? err.message : String(err));
+    const message = err instanceof Error ? err.message : String(err);
+    throw err instanceof AuthError && err.kind === 'permission_denied' ? new PermissionDeniedError(message) : new UnauthenticatedError(message);
   }
-  if (!allowed.includes(caller.role)) throw grpcError(status.PERMISSION_DENIED, `role ${caller.role} may not do this`);
+  if (!allowed.includes(caller.role)) throw new PermissionDeniedError(`role ${caller.role} may not do this`);
   return caller;
-}
-
-export function grpcError(code: status, details: string): ServiceError {
-  return Object.assign(new Error(details), { code, details, metadata: undefined as unknown as Metadata }) as ServiceError;
 }

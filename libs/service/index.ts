@@ -2,4 +2,6 @@ export * from './runtime';
 export * from './kafka';
 export * from './mongo';
 export * from './grpc';
+export * from './grpc-errors';
+export * from './grpc-handlers';
 export * from './ops';

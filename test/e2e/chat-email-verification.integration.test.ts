@@ -14,7 +14,8 @@ import { Channel, CustomerRecordServiceClient, GetCustomerContextRequest, Identi
 import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '../../libs/testing';
 import { chatConfig } from '../../services/chat/src/config';
 import { startChat } from '../../services/chat/src/service';
-import { customerRecordConfig, startCustomerRecord } from '../../services/customer-record/src/service';
+import { customerRecordConfig } from '../../services/customer-record/src/config';
+import { startCustomerRecord } from '../../services/customer-record/src/service';
 import { emailConfig as emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 

@@ -17,12 +17,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../libs/config';
 import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextResponse } from '../../../libs/proto';
 import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '../../../libs/testing';
-import { customerRecordConfig, startCustomerRecord } from '../../customer-record/src/service';
+import { customerRecordConfig } from '../../customer-record/src/config';
+import { startCustomerRecord } from '../../customer-record/src/service';
 import { emailConfig as emailConfigShape } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
 import { loadOpsConsoleConfig } from '../../ops-console/src/config';
 import { startOpsConsole } from '../../ops-console/src/service';
-import { routingConfig, startRouting, type RunningRouting } from '../../routing/src/service';
+import { routingConfig } from '../../routing/src/config';
+import { startRouting, type RunningRouting } from '../../routing/src/service';
 import { agentDeskConfig, startAgentDesk } from '../src/service';
 
 const PASSWORD = 'a long test password';

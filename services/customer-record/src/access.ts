@@ -8,6 +8,7 @@
 // - a service reads only with the calls granted to it by name (SERVICE_GRANTS in authz.ts).
 import type { Caller } from '../../../libs/auth';
 import type { ConversationEvent } from '../../../libs/proto';
+import { InvalidArgumentError, PermissionDeniedError } from '../../../libs/service/grpc-errors';
 
 /** One person's part in a conversation; releasedAt is null while it is theirs. */
 export interface AccessGrant {
@@ -25,7 +26,7 @@ export interface ConversationAccess {
 }
 
 /** Why a read is refused; `mayCatchUp` when the projection may not have seen the offer yet. */
-export class ReadRefusedError extends Error {
+export class ReadRefusedError extends PermissionDeniedError {
   constructor(
     message: string,
     readonly mayCatchUp = false,
@@ -36,7 +37,7 @@ export class ReadRefusedError extends Error {
 }
 
 /** A request that cannot be judged: a missing conversation id or reason. */
-export class ReadRequestError extends Error {
+export class ReadRequestError extends InvalidArgumentError {
   constructor(message: string) {
     super(message);
     this.name = 'ReadRequestError';

@@ -1,26 +1,24 @@
 // The gRPC edge: authorises each call, validates its request, checks whose customer the caller
-// may read (read-guard.ts), runs it against the store and maps typed failures to status codes.
-// Every read of a customer's data is audited, and answered only once its audit entry is stored.
-import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { authorizeCall, grpcError, type Caller, type TokenVerifier } from '../../../libs/auth';
+// may read (read-guard.ts) and runs it against the store; its typed failures become status codes
+// in libs/service/grpc-handlers.ts. Every read of a customer's data is audited, and answered only
+// once its audit entry is stored.
+import { authorizeCall, type Caller, type TokenVerifier } from '../../../libs/auth';
 import { customerFlagName } from '../../../libs/contact';
 import type { Logger } from '../../../libs/observability';
 import type { RateLimiter } from '../../../libs/rate-limit';
-import { errorDetails } from '../../../libs/observability';
+import { InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError, unaryHandler } from '../../../libs/service';
 import {
   Channel,
   type Customer,
   type CustomerRecordServiceServer,
   type GetCustomerContextResponse,
 } from '../../../libs/proto';
-import { ReadRefusedError, ReadRequestError } from './access';
+import { ReadRefusedError } from './access';
 import { AuditUnavailableError, type AuditLog } from './audit';
 import { mayCall, PERMISSIONS, seesContents, seesIdentity, type CallName } from './authz';
 import type { ContextCache } from './cache';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from './errors';
 import { conversationsInWindow } from './flags';
 import { InvalidIdentityError, normaliseIdentity } from './identity';
-import { MergeRefusedError } from './merge';
 import type { ReadGuard } from './read-guard';
 import { MAX_RECENT, toAccount, toAuditEntry, toCustomer, toHistoryEntry, toSummary, type CustomerDoc, type CustomerStore } from './store';
 
@@ -67,39 +65,18 @@ function identity(deps: ApiDeps, value: Parameters<typeof normaliseIdentity>[0])
 type Handler<Req, Res> = (req: Req, caller: Caller) => Promise<Res>;
 
 function unary<Req, Res>(deps: ApiDeps, name: CallName, handler: Handler<Req, Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    run(deps, name, call.metadata, call.request, handler).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toGrpcError(deps, name, err)),
-    );
-  };
-}
-
-async function run<Req, Res>(deps: ApiDeps, name: CallName, metadata: Metadata, request: Req, handler: Handler<Req, Res>): Promise<Res> {
-  const caller = await authorizeCall(metadata, deps.verify, PERMISSIONS[name]);
-  if (!mayCall(caller, name)) throw grpcError(status.PERMISSION_DENIED, `service ${caller.id} is not granted ${name}`);
-  if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now()))
-    throw grpcError(status.RESOURCE_EXHAUSTED, `${caller.id} is over the limit of calls per minute; try again shortly`);
-  try {
-    return await handler(request, caller);
-  } catch (err) {
-    // Refusals are worth watching (a person probing customers); ids only, no customer data.
-    if (err instanceof ReadRefusedError) deps.logger.warn({ call: name, callerId: caller.id, role: caller.role, refusal: err.message }, 'read refused');
-    throw err;
-  }
-}
-
-function toGrpcError(deps: ApiDeps, name: CallName, err: unknown) {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'number' && 'details' in err) return err as ReturnType<typeof grpcError>;
-  if (err instanceof ReadRefusedError) return grpcError(status.PERMISSION_DENIED, err.message);
-  if (err instanceof ReadRequestError) return grpcError(status.INVALID_ARGUMENT, err.message);
-  if (err instanceof AuditUnavailableError) return grpcError(status.UNAVAILABLE, err.message);
-  if (err instanceof Error && /^Mongo(ServerSelection|Network|NetworkTimeout)Error$/.test(err.name)) return grpcError(status.UNAVAILABLE, 'the customer store is not reachable just now; try again shortly');
-  if (err instanceof InvalidArgumentError) return grpcError(status.INVALID_ARGUMENT, err.message);
-  if (err instanceof NotFoundError) return grpcError(status.NOT_FOUND, err.message);
-  if (err instanceof FailedPreconditionError || err instanceof MergeRefusedError) return grpcError(status.FAILED_PRECONDITION, err.message);
-  deps.logger.error({ call: name, ...errorDetails(err) }, 'call failed');
-  return grpcError(status.INTERNAL, 'internal error; see the service log');
+  return unaryHandler<Req, Res>({ service: 'customer-record', logger: deps.logger }, async (call) => {
+    const caller = await authorizeCall(call.metadata, deps.verify, PERMISSIONS[name]);
+    if (!mayCall(caller, name)) throw new PermissionDeniedError(`service ${caller.id} is not granted ${name}`);
+    if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now())) throw new ResourceExhaustedError(`${caller.id} is over the limit of calls per minute; try again shortly`);
+    try {
+      return await handler(call.request, caller);
+    } catch (err) {
+      // Refusals are worth watching (a person probing customers); ids only, no customer data.
+      if (err instanceof ReadRefusedError) deps.logger.warn({ call: name, callerId: caller.id, role: caller.role, refusal: err.message }, 'read refused');
+      throw err;
+    }
+  });
 }
 
 /** What a caller who may not see who the customer is (ops) gets: flags and ids, no name or identities. */
@@ -113,10 +90,19 @@ function scopeOf(req: { conversationId: string; reason: string }) {
   return { conversationId: optionalId(req.conversationId, 'conversation_id'), reason: req.reason };
 }
 
+/** Stores a call's audit entry; a read whose entry cannot be stored is not answered (UNAVAILABLE, try again shortly). */
+async function recordAudit(audit: AuditLog, entry: Parameters<AuditLog['record']>[0]): Promise<void> {
+  try {
+    await audit.record(entry);
+  } catch (err) {
+    throw err instanceof AuditUnavailableError ? new UnavailableError(err.message, { cause: err }) : err;
+  }
+}
+
 export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
   const { store, audit, guard } = deps;
   const audited = (caller: Caller, action: string, customerId: string, conversationId = '', reason = '') =>
-    audit.record({ actorId: caller.id, actorRole: caller.role, action, customerId, conversationId, reason: reason.trim() });
+    recordAudit(audit, { actorId: caller.id, actorRole: caller.role, action, customerId, conversationId, reason: reason.trim() });
   const withAccount = async (c: CustomerDoc, caller: Caller) => forRole(toCustomer(c, await store.findAccount(c.accountId)), caller);
 
   return {

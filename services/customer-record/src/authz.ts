@@ -2,7 +2,7 @@
 // per conversation (agents, experts) or with a reason (supervisors, ops) in read-guard.ts;
 // changes to flags, merges and the audit log are a supervisor's; ops sees flags and counts,
 // never names, identities or contents; a service may make only the calls granted to it by name.
-import type { Caller, Role } from '../../../libs/auth';
+import { isGranted, type Caller, type Role, type ServiceGrants } from '../../../libs/auth';
 
 export type CallName =
   | 'ResolveCustomer'
@@ -36,14 +36,13 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
  * reads a contact's flags and account manager (services/routing/src/customers.ts); no other
  * service calls customer-record. A service not listed may call nothing.
  */
-export const SERVICE_GRANTS: Readonly<Record<string, readonly CallName[]>> = {
+export const SERVICE_GRANTS: ServiceGrants<CallName> = {
   routing: ['GetCustomerContext'],
 };
 
 /** The role allows the call, and for a service its name does. */
 export function mayCall(caller: Caller, name: CallName): boolean {
-  if (!PERMISSIONS[name].includes(caller.role)) return false;
-  return caller.role !== 'service' || (SERVICE_GRANTS[caller.id] ?? []).includes(name);
+  return PERMISSIONS[name].includes(caller.role) && isGranted(SERVICE_GRANTS, caller, name);
 }
 
 /** Roles that see message texts and subjects. */

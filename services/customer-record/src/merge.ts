@@ -1,5 +1,6 @@
 // Merge planning: what moves from the source customer to the target, recorded so that a
 // supervisor can undo it exactly.
+import { FailedPreconditionError } from '../../../libs/service/grpc-errors';
 import type { StoredFlag } from './flags';
 
 export interface MergePlan {
@@ -13,7 +14,8 @@ export interface MergePlan {
   sourceFlags: { regularRule: StoredFlag | null; regularOverride: StoredFlag | null };
 }
 
-export class MergeRefusedError extends Error {
+/** A merge that cannot be made: of a customer into itself, or of one already merged away. */
+export class MergeRefusedError extends FailedPreconditionError {
   constructor(message: string) {
     super(message);
     this.name = 'MergeRefusedError';

@@ -3,9 +3,9 @@
 // ask a moment before the offer (or the conversation's contact) is projected, so a refusal that
 // catching up could cure is retried on each projected change until `catchUpMs` has passed.
 import type { Caller } from '../../../libs/auth';
+import { InvalidArgumentError, NotFoundError } from '../../../libs/service/grpc-errors';
 import { checkReadRequest, decidePersonRead, ReadRefusedError } from './access';
 import type { ConversationAccessStore } from './conversation-access';
-import { InvalidArgumentError, NotFoundError } from './errors';
 import type { CustomerStore } from './store';
 
 export interface ReadGuardOptions {

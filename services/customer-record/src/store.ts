@@ -10,7 +10,8 @@ import { openClaims, withClaims } from './claims';
 import { identityKey, toIdentity, type NormalisedIdentity } from './identity';
 import { changeFromEntry, type HistoryRecord, type ConversationChange } from './history';
 import { combineOverrides, planMerge } from './merge';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, isDuplicateKey } from './errors';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../../libs/service/grpc-errors';
+import { isDuplicateKey } from './errors';
 
 export interface CustomerDoc {
   _id: string;

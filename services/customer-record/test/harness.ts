@@ -8,7 +8,8 @@ import * as proto from '../../../libs/proto';
 import { CustomerRecordServiceClient } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
 import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '../../../libs/testing';
-import { customerRecordConfig, startCustomerRecord, type CustomerRecordService } from '../src/service';
+import { customerRecordConfig } from '../src/config';
+import { startCustomerRecord, type CustomerRecordService } from '../src/service';
 
 export interface Harness {
   ctx: ServiceContext;

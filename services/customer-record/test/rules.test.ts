@@ -118,7 +118,7 @@ describe('authorisation matrix', () => {
 describe('configuration', () => {
   it('names each wrong variable', async () => {
     const { loadConfig, ConfigError } = await import('../../../libs/config');
-    const { customerRecordConfig } = await import('../src/service');
+    const { customerRecordConfig } = await import('../src/config');
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0', DEFAULT_PHONE_COUNTRY: 'france' })).toThrow(ConfigError);
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0' })).toThrow(/REGULAR_MIN_CONVERSATIONS/);
     const { testAuthEnv } = await import('../../../libs/testing');
@@ -127,7 +127,7 @@ describe('configuration', () => {
 
   it('trusts public keys and holds no private key: it only verifies tokens', async () => {
     const { loadConfig } = await import('../../../libs/config');
-    const { customerRecordConfig } = await import('../src/service');
+    const { customerRecordConfig } = await import('../src/config');
     expect(() => loadConfig(customerRecordConfig, {})).toThrow(/AUTH_PUBLIC_KEYS_DIR: is required/);
     expect(Object.keys(customerRecordConfig)).not.toContain('AUTH_PRIVATE_KEY_FILE');
     expect(Object.keys(customerRecordConfig).filter((k) => k.startsWith('AUTH_'))).toEqual(['AUTH_PUBLIC_KEYS_DIR']);

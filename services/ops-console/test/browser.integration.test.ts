@@ -9,7 +9,8 @@ import { EventConsumer, topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, SlaEvent, SlaEventKind, Tier } from '../../../libs/proto';
 import type { ServiceContext } from '../../../libs/service';
 import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import { routingConfig, startRouting } from '../../routing/src/service';
+import { routingConfig } from '../../routing/src/config';
+import { startRouting } from '../../routing/src/service';
 import { PASSWORD, startHarness, type Harness } from './harness';
 
 const SCREENSHOTS = new URL('../../../docs/screenshots/', import.meta.url);

@@ -1,17 +1,28 @@
 // Customer flags and account manager from customer-record, when that service is configured.
 // Routing works without it (no flags); a slow or failing look-up never holds a contact back.
 import { credentials } from '@grpc/grpc-js';
-import { bearerMetadata } from '../../../libs/auth';
+import { bearerMetadata, serviceTokenSource } from '../../../libs/auth';
 import { flagsOn } from '../../../libs/contact';
 import { CustomerRecordServiceClient, type ContactReceived, type GetCustomerContextResponse } from '../../../libs/proto';
-import { unaryCall } from '../../../libs/service';
+import { unaryCall, type ServiceContext } from '../../../libs/service';
 import type { Logger } from '../../../libs/observability';
 import { errorDetails } from '../../../libs/observability';
+import type { RoutingConfig } from './config';
 import type { CustomerInfo } from './core/engine';
 
 export type CustomerLookup = (contact: ContactReceived) => Promise<CustomerInfo>;
 
 export const noCustomerLookup: CustomerLookup = async () => ({});
+
+/** The configured look-up: customer-record's, closed with the service, or none when it has no address. */
+export function configuredCustomerLookup(ctx: ServiceContext, config: RoutingConfig): CustomerLookup {
+  // checkRoutingConfig refuses an address without routing's own key.
+  if (!config.CUSTOMER_RECORD_GRPC_ADDR || !config.AUTH_PRIVATE_KEY_FILE) return noCustomerLookup;
+  const token = serviceTokenSource(config.AUTH_PRIVATE_KEY_FILE, 'customer-record');
+  const client = customerRecordLookup(config.CUSTOMER_RECORD_GRPC_ADDR, token, ctx.logger, config.ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS);
+  ctx.onStop('customer-record client', () => client.close());
+  return client.lookup;
+}
 
 /**
  * After this many failed look-ups in a row, customer-record is not asked for a while: contacts

@@ -1,80 +1,73 @@
 // The agent API over gRPC: every call checks the bearer token and the caller's role, then
 // runs one core command through the runner (stored and published before the answer).
-import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { authorizeCall, grpcError, type Caller, type IssuerName, type Role, type TokenVerifier } from '../../../libs/auth';
+import type { Server, ServerWritableStream } from '@grpc/grpc-js';
+import { authorizeCall, isGranted, rolesFor, type Caller, type Role, type ServiceGrants, type TokenVerifier } from '../../../libs/auth';
 import { CHANNEL_ENUM, channelName, type ChannelName } from '../../../libs/contact';
-import { errorDetails, type Logger } from '../../../libs/observability';
+import type { Logger } from '../../../libs/observability';
 import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '../../../libs/proto';
-import { RoutingError } from './core/engine';
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, toServiceError, unaryHandler, type GrpcEdge } from '../../../libs/service';
 import type { ActiveState } from './active';
-import { NotActiveError } from './runner';
 
-/**
- * Who may make a call: people by role, and services by name (a service token's id is the
- * calling service's own name). Least privilege: each service only for what it uses.
- */
-interface Access {
-  roles: readonly Role[];
-  services?: readonly IssuerName[];
-}
+type RoutingCall =
+  | 'RegisterAgent'
+  | 'SetPresence'
+  | 'AcceptOffer'
+  | 'DeclineOffer'
+  | 'Reply'
+  | 'Escalate'
+  | 'Transfer'
+  | 'HandBack'
+  | 'Resolve'
+  | 'Reassign'
+  | 'GetWaitEstimate'
+  | 'GetQueueStats'
+  | 'ListAgents';
+
+/** Who may make a call: people by role, and services by name, each only for what it uses. */
+const SERVICE_GRANTS: ServiceGrants<RoutingCall> = {
+  // sms-voice tells callers their place in the queue.
+  'sms-voice': ['GetWaitEstimate'],
+  // The ops console charts the queues.
+  'ops-console': ['GetQueueStats'],
+};
 const AGENTS: Role[] = ['agent', 'expert'];
 const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];
 
-export function toGrpcError(err: unknown): ServiceError {
-  // Desks reconnect on UNAVAILABLE until they reach the active instance.
-  if (err instanceof NotActiveError) return grpcError(status.UNAVAILABLE, err.message);
-  if (err instanceof RoutingError) {
-    const code = { not_found: status.NOT_FOUND, invalid: status.INVALID_ARGUMENT, precondition: status.FAILED_PRECONDITION, permission: status.PERMISSION_DENIED }[err.kind];
-    return grpcError(code, err.message);
-  }
-  if (err && typeof err === 'object' && 'code' in err && typeof (err as ServiceError).code === 'number') return err as ServiceError;
-  return grpcError(status.UNAVAILABLE, `routing could not complete the call: ${err instanceof Error ? err.message : String(err)}`);
-}
-
 /** Ends a server stream with a status: grpc-js sends it on 'error' (destroy() would drop it). */
-function endWithError(call: ServerWritableStream<WatchAssignmentsRequest, WatchAssignmentsResponse>, err: ServiceError): void {
-  call.emit('error', err);
+function endWithError(call: ServerWritableStream<WatchAssignmentsRequest, WatchAssignmentsResponse>, edge: GrpcEdge, err: unknown): void {
+  call.emit('error', toServiceError(edge, call.getPath(), err));
 }
 
 export function registerRoutingGrpc(server: Server, deps: { current: () => ActiveState; verify: TokenVerifier; logger: Logger }): void {
-  const { current, verify, logger } = deps;
+  const { current, verify } = deps;
+  // Desks reconnect on UNAVAILABLE (NotActiveError) until they reach the active instance.
+  const edge: GrpcEdge = { service: 'routing', logger: deps.logger };
 
-  function unary<Req, Res>(access: readonly Role[] | Access, handle: (caller: Caller, request: Req) => Promise<Res>) {
-    const { roles, services = [] } = 'roles' in access ? access : { roles: access };
-    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      authorizeCall(call.metadata, verify, services.length ? [...roles, 'service'] : roles)
-        .then((caller) => {
-          if (caller.role === 'service' && !(services as readonly string[]).includes(caller.id)) throw grpcError(status.PERMISSION_DENIED, `service ${caller.id} may not make this call`);
-          return handle(caller, call.request);
-        })
-        .then(
-          (res) => callback(null, res),
-          (err: unknown) => {
-            const e = toGrpcError(err);
-            if (e.code === status.UNAVAILABLE && !(err instanceof NotActiveError)) logger.error({ path: call.getPath(), ...errorDetails(err) }, 'routing call failed');
-            callback(e);
-          },
-        );
-    };
+  function unary<Req, Res>(name: RoutingCall, people: readonly Role[], handle: (caller: Caller, request: Req) => Promise<Res>) {
+    return unaryHandler<Req, Res>(edge, async (call) => {
+      const caller = await authorizeCall(call.metadata, verify, rolesFor(SERVICE_GRANTS, name, people));
+      if (!isGranted(SERVICE_GRANTS, caller, name)) throw new PermissionDeniedError(`service ${caller.id} may not make this call`);
+      return handle(caller, call.request);
+    });
   }
 
   const own = (caller: Caller, agentId: string) => {
-    if (agentId && agentId !== caller.id && caller.role !== 'supervisor') throw grpcError(status.PERMISSION_DENIED, 'you may only act for yourself');
+    if (agentId && agentId !== caller.id && caller.role !== 'supervisor') throw new PermissionDeniedError('you may only act for yourself');
     return agentId || caller.id;
   };
 
   const impl: RoutingServiceServer = {
-    registerAgent: unary(['supervisor', 'agent', 'expert'], async (caller, req) => {
-      if ((caller.role === 'agent' || caller.role === 'expert') && req.agentId !== caller.id) throw grpcError(status.PERMISSION_DENIED, 'agents may only register themselves');
-      if (caller.role === 'agent' && req.tier !== Tier.TIER_FRONT_OFFICE) throw grpcError(status.PERMISSION_DENIED, 'an agent token registers a front-office agent only');
-      if (caller.role === 'expert' && req.tier !== Tier.TIER_EXPERT) throw grpcError(status.PERMISSION_DENIED, 'an expert token registers an expert only');
-      if (req.name.length > 200) throw grpcError(status.INVALID_ARGUMENT, 'name is longer than 200 characters');
-      if (req.skills.length > 100 || req.languages.length > 20) throw grpcError(status.INVALID_ARGUMENT, 'at most 100 skills and 20 languages');
+    registerAgent: unary('RegisterAgent', ['supervisor', 'agent', 'expert'], async (caller, req) => {
+      if ((caller.role === 'agent' || caller.role === 'expert') && req.agentId !== caller.id) throw new PermissionDeniedError('agents may only register themselves');
+      if (caller.role === 'agent' && req.tier !== Tier.TIER_FRONT_OFFICE) throw new PermissionDeniedError('an agent token registers a front-office agent only');
+      if (caller.role === 'expert' && req.tier !== Tier.TIER_EXPERT) throw new PermissionDeniedError('an expert token registers an expert only');
+      if (req.name.length > 200) throw new InvalidArgumentError('name is longer than 200 characters');
+      if (req.skills.length > 100 || req.languages.length > 20) throw new InvalidArgumentError('at most 100 skills and 20 languages');
       const { engine, runner } = current();
       const capacity: Partial<Record<ChannelName, number>> = {};
       for (const c of req.capacity) {
         const name = channelName(c.channel);
-        if (!name) throw grpcError(status.INVALID_ARGUMENT, 'capacity names no known channel');
+        if (!name) throw new InvalidArgumentError('capacity names no known channel');
         capacity[name] = c.capacity;
       }
       await runner.run(() =>
@@ -90,9 +83,9 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
       );
       return { agent: engine.agentState(req.agentId) };
     }),
-    setPresence: unary(['agent', 'expert', 'supervisor'], async (caller, req) => {
+    setPresence: unary('SetPresence', ['agent', 'expert', 'supervisor'], async (caller, req) => {
       const agentId = own(caller, req.agentId);
-      if (!Object.values(Presence).includes(req.presence) || req.presence === Presence.PRESENCE_UNSPECIFIED) throw grpcError(status.INVALID_ARGUMENT, 'presence must be set');
+      if (!Object.values(Presence).includes(req.presence) || req.presence === Presence.PRESENCE_UNSPECIFIED) throw new InvalidArgumentError('presence must be set');
       const { engine, runner } = current();
       await runner.run(() => engine.setPresence(agentId, req.presence));
       return { agent: engine.agentState(agentId) };
@@ -104,18 +97,18 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
           try {
             active = current();
           } catch (err) {
-            endWithError(call, toGrpcError(err));
+            endWithError(call, edge, err);
             return;
           }
           const { engine, runner } = active;
           if (!engine.agents.has(caller.id)) {
-            endWithError(call, grpcError(status.NOT_FOUND, `agent ${caller.id} is not registered`));
+            endWithError(call, edge, new NotFoundError(`agent ${caller.id} is not registered`));
             return;
           }
           const stop = runner.listen(
             caller.id,
             (update) => call.write(update),
-            (err) => endWithError(call, toGrpcError(err)),
+            (err) => endWithError(call, edge, err),
           );
           call.on('cancelled', stop);
           call.on('close', stop);
@@ -129,55 +122,53 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
             call.write({ update: conv.state === 'offered' ? { $case: 'offer', offer } : { $case: 'assigned', assigned: offer } });
           }
         },
-        (err: unknown) => endWithError(call, toGrpcError(err)),
+        (err: unknown) => endWithError(call, edge, err),
       );
     },
-    acceptOffer: unary(AGENTS, async (caller, req) => {
+    acceptOffer: unary('AcceptOffer', AGENTS, async (caller, req) => {
       const { engine, runner } = current();
       await runner.run(() => engine.accept(caller.id, req.conversationId));
       return {};
     }),
-    declineOffer: unary(AGENTS, async (caller, req) => {
+    declineOffer: unary('DeclineOffer', AGENTS, async (caller, req) => {
       const { engine, runner } = current();
       await runner.run(() => engine.decline(caller.id, req.conversationId));
       return {};
     }),
-    reply: unary(AGENTS, async (caller, req) => {
+    reply: unary('Reply', AGENTS, async (caller, req) => {
       const { engine, runner } = current();
       const { messageId } = await runner.run(() => engine.reply(caller.id, req.conversationId, req.text, req.subject.slice(0, 500)));
       return { outboundMessageId: messageId };
     }),
-    escalate: unary(AGENTS, async (caller, req) => {
+    escalate: unary('Escalate', AGENTS, async (caller, req) => {
       const { engine, runner } = current();
       await runner.run(() => engine.escalate(caller.id, req.conversationId, req.note, req.skill));
       return {};
     }),
-    transfer: unary(AGENTS, async (caller, req) => {
-      if (Boolean(req.toAgentId) === Boolean(req.toQueue)) throw grpcError(status.INVALID_ARGUMENT, 'give exactly one of to_agent_id and to_queue');
+    transfer: unary('Transfer', AGENTS, async (caller, req) => {
+      if (Boolean(req.toAgentId) === Boolean(req.toQueue)) throw new InvalidArgumentError('give exactly one of to_agent_id and to_queue');
       const { engine, runner } = current();
       await runner.run(() => engine.transfer(caller.id, req.conversationId, { toAgentId: req.toAgentId || undefined, toQueue: req.toQueue || undefined, note: req.note }));
       return {};
     }),
-    handBack: unary(['expert'], async (caller, req) => {
+    handBack: unary('HandBack', ['expert'], async (caller, req) => {
       const { engine, runner } = current();
       await runner.run(() => engine.handBack(caller.id, req.conversationId, req.note));
       return {};
     }),
-    resolve: unary(AGENTS, async (caller, req) => {
+    resolve: unary('Resolve', AGENTS, async (caller, req) => {
       const { engine, runner } = current();
       await runner.run(() => engine.resolve(caller.id, req.conversationId, req.disposition));
       return {};
     }),
-    reassign: unary(['supervisor'], async (_caller, req) => {
+    reassign: unary('Reassign', ['supervisor'], async (_caller, req) => {
       const { engine, runner } = current();
       await runner.run(() => engine.reassign(req.conversationId, req.toAgentId));
       return {};
     }),
-    // sms-voice tells callers their place in the queue.
-    getWaitEstimate: unary({ roles: PEOPLE, services: ['sms-voice'] }, async (_caller, req) => current().engine.waitEstimate(req.conversationId)),
-    // The ops console charts the queues.
-    getQueueStats: unary({ roles: PEOPLE, services: ['ops-console'] }, async () => ({ queues: current().engine.queueStats() })),
-    listAgents: unary(PEOPLE, async () => {
+    getWaitEstimate: unary('GetWaitEstimate', PEOPLE, async (_caller, req) => current().engine.waitEstimate(req.conversationId)),
+    getQueueStats: unary('GetQueueStats', PEOPLE, async () => ({ queues: current().engine.queueStats() })),
+    listAgents: unary('ListAgents', PEOPLE, async () => {
       const { engine } = current();
       return { agents: [...engine.agents.keys()].sort().map((id) => engine.agentState(id)) };
     }),

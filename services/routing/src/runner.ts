@@ -9,6 +9,7 @@ import { eventId } from '../../../libs/contact';
 import type { TopicSpec } from '../../../libs/kafka';
 import { RetryLaterError, topics } from '../../../libs/kafka';
 import { sharedHistogram, type Logger } from '../../../libs/observability';
+import type { SaysGrpcStatus } from '../../../libs/service/grpc-errors';
 import type { WatchAssignmentsResponse } from '../../../libs/proto';
 import { changeRecords } from './changelog';
 import type { Effect, RoutingEngine } from './core/engine';
@@ -17,7 +18,9 @@ import type { DecisionBatch, DecisionRecord, InputOffset } from './decision-log'
 export type AgentListener = (update: WatchAssignmentsResponse) => void;
 
 /** This instance does not own routing now (standby, or it lost its lease): callers go to the other one. */
-export class NotActiveError extends RetryLaterError {
+export class NotActiveError extends RetryLaterError implements SaysGrpcStatus {
+  /** A RetryLaterError for the consumer (the record is left for the owner), UNAVAILABLE to a caller. */
+  readonly grpcStatus = 'UNAVAILABLE';
   constructor(detail = 'this is not the active routing instance; reconnect to reach the active one') {
     super(detail);
     this.name = 'NotActiveError';

@@ -7,7 +7,7 @@ import { topics } from '../../../libs/kafka';
 import { Channel, ContactKind, ConversationEvent, IdentityKind, RoutingServiceClient, type WatchAssignmentsResponse } from '../../../libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId } from '../../../libs/testing';
-import { routingConfig, type RoutingConfig } from '../src/service';
+import { routingConfig, type RoutingConfig } from '../src/config';
 
 export function configFor(database: string, group: string, extra: Record<string, string> = {}): RoutingConfig {
   return loadConfig(routingConfig, {

@@ -13,8 +13,8 @@ import { stopSla } from './sla';
 /** Sends the agent's reply to the customer; returns the outbound message id. */
 export function reply(core: Core, agentId: string, conversationId: string, text: string, subject: string): string {
   const { conv } = assignedTo(core, agentId, conversationId);
-  if (!text.trim()) throw new RoutingError('invalid', 'reply text is empty');
-  if (text.length > 20_000) throw new RoutingError('invalid', 'reply text is longer than 20,000 characters');
+  if (!text.trim()) throw new RoutingError('INVALID_ARGUMENT', 'reply text is empty');
+  if (text.length > 20_000) throw new RoutingError('INVALID_ARGUMENT', 'reply text is longer than 20,000 characters');
   const now = core.clock.now();
   const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_REPLY, text, agentId, subject || (conv.subject && conv.channel === 'email' ? `Re: ${conv.subject}` : ''));
   core.out.event(conv, reason('agent.replied', 'the agent replied'), { $case: 'replied', replied: { agentId, outboundMessageId: message.messageId, text } });
@@ -27,7 +27,7 @@ export function reply(core: Core, agentId: string, conversationId: string, text:
 export function resolve(core: Core, agentId: string, conversationId: string, disposition: string): void {
   const { agent, conv } = assignedTo(core, agentId, conversationId);
   const now = core.clock.now();
-  if (disposition.length > 200) throw new RoutingError('invalid', 'disposition is longer than 200 characters');
+  if (disposition.length > 200) throw new RoutingError('INVALID_ARGUMENT', 'disposition is longer than 200 characters');
   stopSla(core, conv, now);
   core.stats.handled(conv.queue, now - conv.assignedAt);
   release(core, conv, agent);

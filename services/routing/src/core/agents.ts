@@ -39,7 +39,7 @@ export class AgentRoster {
 
   get(id: string): AgentRecord {
     const a = this.records.get(id);
-    if (!a) throw new RoutingError('not_found', `agent ${id} is not registered`);
+    if (!a) throw new RoutingError('NOT_FOUND', `agent ${id} is not registered`);
     return a;
   }
 
@@ -52,7 +52,7 @@ export class AgentRoster {
     for (const c of CHANNELS) {
       const v = profile.capacity?.[c];
       if (v !== undefined) {
-        if (!Number.isInteger(v) || v < 0 || v > 100) throw new RoutingError('invalid', `capacity for ${c} must be 0-100`);
+        if (!Number.isInteger(v) || v < 0 || v > 100) throw new RoutingError('INVALID_ARGUMENT', `capacity for ${c} must be 0-100`);
         capacity[c] = v;
       }
     }
@@ -197,10 +197,10 @@ function readyLoad(agent: AgentRecord): number {
 }
 
 function validateProfile(profile: AgentProfile): void {
-  if (!profile.id || profile.id.length > 128) throw new RoutingError('invalid', 'agent id must be 1-128 characters');
-  if (profile.tier !== Tier.TIER_FRONT_OFFICE && profile.tier !== Tier.TIER_EXPERT) throw new RoutingError('invalid', 'tier must be front office or expert');
+  if (!profile.id || profile.id.length > 128) throw new RoutingError('INVALID_ARGUMENT', 'agent id must be 1-128 characters');
+  if (profile.tier !== Tier.TIER_FRONT_OFFICE && profile.tier !== Tier.TIER_EXPERT) throw new RoutingError('INVALID_ARGUMENT', 'tier must be front office or expert');
   for (const [skill, level] of Object.entries(profile.skills)) {
-    if (!isSkillName(skill)) throw new RoutingError('invalid', `skill "${skill.slice(0, 64)}" must be 1-64 lower-case letters, digits, _ or -`);
-    if (!Number.isInteger(level) || level < 1 || level > 5) throw new RoutingError('invalid', `skill ${skill}: level must be 1 to 5`);
+    if (!isSkillName(skill)) throw new RoutingError('INVALID_ARGUMENT', `skill "${skill.slice(0, 64)}" must be 1-64 lower-case letters, digits, _ or -`);
+    if (!Number.isInteger(level) || level < 1 || level > 5) throw new RoutingError('INVALID_ARGUMENT', `skill ${skill}: level must be 1 to 5`);
   }
 }

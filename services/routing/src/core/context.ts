@@ -21,7 +21,7 @@ export interface Core {
 
 export function conversationOf(core: Core, id: string): ConversationRecord {
   const c = core.conversations.get(id);
-  if (!c) throw new RoutingError('not_found', `conversation ${id} is unknown`);
+  if (!c) throw new RoutingError('NOT_FOUND', `conversation ${id} is unknown`);
   return c;
 }
 
@@ -29,6 +29,6 @@ export function conversationOf(core: Core, id: string): ConversationRecord {
 export function assignedTo(core: Core, agentId: string, conversationId: string): { agent: AgentRecord; conv: ConversationRecord } {
   const agent = core.agents.get(agentId);
   const conv = conversationOf(core, conversationId);
-  if (conv.state !== 'assigned' || conv.agentId !== agentId) throw new RoutingError('precondition', `conversation ${conversationId} is not assigned to ${agentId}`);
+  if (conv.state !== 'assigned' || conv.agentId !== agentId) throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is not assigned to ${agentId}`);
   return { agent, conv };
 }

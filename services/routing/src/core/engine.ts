@@ -120,7 +120,7 @@ export class RoutingEngine {
   /** Supervisor: moves a conversation (queued, offered or assigned) to another agent. */
   reassign(conversationId: string, toAgentId: string): Effect[] {
     const conv = conversationOf(this.core, conversationId);
-    if (conv.state === 'resolved' || conv.state === 'abandoned') throw new RoutingError('precondition', `conversation ${conversationId} is ${conv.state}`);
+    if (conv.state === 'resolved' || conv.state === 'abandoned') throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is ${conv.state}`);
     const from = conv.agentId ? this.agents.get(conv.agentId) : undefined;
     moveTo(this.core, conv, from, { toAgentId }, 'supervisor.reassigned');
     return this.drain();

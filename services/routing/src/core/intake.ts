@@ -18,7 +18,7 @@ import { startSla } from './sla';
 /** Repeats of a contact id are ignored, as are automated messages (auto-replies, bounces). */
 export function contactReceived(core: Core, classifier: Classifier, contact: ContactReceived, customer: CustomerInfo): void {
   const problem = contactProblem(contact);
-  if (problem) throw new RoutingError('invalid', problem);
+  if (problem) throw new RoutingError('INVALID_ARGUMENT', problem);
   const channel = channelName(contact.channel)!;
   if (contact.kind === ContactKind.CONTACT_KIND_AUTOMATED) return;
   const previous = core.conversations.get(contact.conversationId);

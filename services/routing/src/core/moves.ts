@@ -31,9 +31,9 @@ export function moveToExperts(core: Core, conv: ConversationRecord, fromAgentId:
 
 export function escalate(core: Core, agentId: string, conversationId: string, note: string, skill: string): void {
   const { agent, conv } = assignedTo(core, agentId, conversationId);
-  if (conv.tier === Tier.TIER_EXPERT) throw new RoutingError('precondition', 'the conversation is already with the experts');
+  if (conv.tier === Tier.TIER_EXPERT) throw new RoutingError('FAILED_PRECONDITION', 'the conversation is already with the experts');
   checkNote(note);
-  if (skill && !isSkillName(skill)) throw new RoutingError('invalid', 'skill must be lower-case letters, digits, _ or -');
+  if (skill && !isSkillName(skill)) throw new RoutingError('INVALID_ARGUMENT', 'skill must be lower-case letters, digits, _ or -');
   release(core, conv, agent);
   moveToExperts(core, conv, agentId, note, skill || conv.skill, false, reason('agent.escalated', `${displayName(agent)} escalated to the experts`));
   pullFor(core, agent);
@@ -42,7 +42,7 @@ export function escalate(core: Core, agentId: string, conversationId: string, no
 /** An expert hands the conversation back; the front-office agent who escalated it is its first target (as "last agent"). */
 export function handBack(core: Core, agentId: string, conversationId: string, note: string): void {
   const { agent, conv } = assignedTo(core, agentId, conversationId);
-  if (conv.tier !== Tier.TIER_EXPERT) throw new RoutingError('precondition', 'only an escalated conversation can be handed back');
+  if (conv.tier !== Tier.TIER_EXPERT) throw new RoutingError('FAILED_PRECONDITION', 'only an escalated conversation can be handed back');
   release(core, conv, agent);
   core.out.event(conv, reason('expert.handed_back', `${displayName(agent)} handed the conversation back to the front office`), { $case: 'handedBack', handedBack: { expertAgentId: agentId, note } });
   conv.tier = Tier.TIER_FRONT_OFFICE;
@@ -64,8 +64,8 @@ export function moveTo(core: Core, conv: ConversationRecord, from: AgentRecord |
 
 function moveToAgent(core: Core, conv: ConversationRecord, from: AgentRecord | undefined, to: AgentRecord, note: string, code: string): void {
   const now = core.clock.now();
-  if (to.id === from?.id && conv.state === 'assigned') throw new RoutingError('precondition', 'the conversation is already with that agent');
-  if (!core.agents.hasRoom(to, conv.channel)) throw new RoutingError('precondition', `agent ${to.id} has no room for a ${conv.channel} conversation now`);
+  if (to.id === from?.id && conv.state === 'assigned') throw new RoutingError('FAILED_PRECONDITION', 'the conversation is already with that agent');
+  if (!core.agents.hasRoom(to, conv.channel)) throw new RoutingError('FAILED_PRECONDITION', `agent ${to.id} has no room for a ${conv.channel} conversation now`);
   if (conv.state === 'queued') core.waiting.leave(conv);
   if (from) {
     release(core, conv, from);
@@ -81,10 +81,10 @@ function moveToAgent(core: Core, conv: ConversationRecord, from: AgentRecord | u
 
 /** `toQueue`: a skill, tier1/<skill> or tier2/<skill>, optionally with the conversation's own channel. */
 function moveToQueue(core: Core, conv: ConversationRecord, from: AgentRecord | undefined, toQueue: string | undefined, note: string, code: string): void {
-  if (!toQueue) throw new RoutingError('invalid', 'give either to_agent_id or to_queue');
+  if (!toQueue) throw new RoutingError('INVALID_ARGUMENT', 'give either to_agent_id or to_queue');
   const m = /^(?:tier([12])\/)?([a-z0-9_-]{1,64})(?:\/(voice|chat|sms|email))?$/.exec(toQueue);
-  if (!m) throw new RoutingError('invalid', 'to_queue must be a skill or tier1/<skill> or tier2/<skill>');
-  if (m[3] && m[3] !== conv.channel) throw new RoutingError('invalid', `the conversation is on ${conv.channel}, not ${m[3]}`);
+  if (!m) throw new RoutingError('INVALID_ARGUMENT', 'to_queue must be a skill or tier1/<skill> or tier2/<skill>');
+  if (m[3] && m[3] !== conv.channel) throw new RoutingError('INVALID_ARGUMENT', `the conversation is on ${conv.channel}, not ${m[3]}`);
   if (conv.state === 'queued') core.waiting.leave(conv);
   if (from) release(core, conv, from);
   const tier = m[1] === '2' ? Tier.TIER_EXPERT : m[1] === '1' ? Tier.TIER_FRONT_OFFICE : conv.tier;
@@ -104,5 +104,5 @@ function moveToQueue(core: Core, conv: ConversationRecord, from: AgentRecord | u
 }
 
 function checkNote(note: string): void {
-  if (note.length > 5000) throw new RoutingError('invalid', 'note is longer than 5,000 characters');
+  if (note.length > 5000) throw new RoutingError('INVALID_ARGUMENT', 'note is longer than 5,000 characters');
 }

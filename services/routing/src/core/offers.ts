@@ -12,7 +12,7 @@ import { currentStep, isWholeTier, rescheduleStep, stepCode, stepText } from './
 export function offeredTo(core: Core, agentId: string, conversationId: string): { agent: AgentRecord; conv: ConversationRecord } {
   const agent = core.agents.get(agentId);
   const conv = conversationOf(core, conversationId);
-  if (conv.state !== 'offered' || conv.agentId !== agentId) throw new RoutingError('precondition', `conversation ${conversationId} is not offered to ${agentId}`);
+  if (conv.state !== 'offered' || conv.agentId !== agentId) throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is not offered to ${agentId}`);
   return { agent, conv };
 }
 

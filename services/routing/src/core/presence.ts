@@ -14,7 +14,7 @@ export function registerAgent(core: Core, profile: AgentProfile): void {
 export function setPresence(core: Core, agentId: string, presence: Presence): void {
   const agent = core.agents.get(agentId);
   const now = core.clock.now();
-  if (presence === Presence.PRESENCE_UNSPECIFIED) throw new RoutingError('invalid', 'presence must be set');
+  if (presence === Presence.PRESENCE_UNSPECIFIED) throw new RoutingError('INVALID_ARGUMENT', 'presence must be set');
   const previous = agent.presence;
   agent.presence = presence;
   agent.wrapUpUntil = 0;

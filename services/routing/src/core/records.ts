@@ -3,6 +3,7 @@
 // storage format and change only compatibly.
 import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
 import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '../../../../libs/proto';
+import { CallError } from '../../../../libs/service/grpc-errors';
 import type { Classification } from './classify';
 
 export interface Clock {
@@ -24,13 +25,14 @@ export interface StateChanges {
   customers: string[];
 }
 
-export class RoutingError extends Error {
+/** A command the core refuses, with the status its call ends with. */
+export class RoutingError extends CallError {
+  override name = 'RoutingError';
   constructor(
-    readonly kind: 'not_found' | 'invalid' | 'precondition' | 'permission',
+    readonly grpcStatus: 'NOT_FOUND' | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'PERMISSION_DENIED',
     message: string,
   ) {
     super(message);
-    this.name = 'RoutingError';
   }
 }
 

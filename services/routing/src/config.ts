@@ -1,0 +1,76 @@
+// Routing's configuration: the environment it reads, and the routing policy taken from it.
+import { z } from 'zod';
+import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '../../../libs/config';
+import { optionalSigningKeyConfig, trustedKeysConfig } from '../../../libs/auth';
+import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
+
+const rulesJson = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined;
+    try {
+      const parsed = JSON.parse(s) as unknown;
+      if (!Array.isArray(parsed)) throw new Error('must be a JSON array of rules');
+      return parsed as ClassificationRule[];
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${err instanceof Error ? err.message : String(err)}` });
+      return z.NEVER;
+    }
+  });
+
+export const routingConfig = {
+  ...commonConfig,
+  ...trustedKeysConfig,
+  /** Routing's own key, to sign its calls to customer-record; required with CUSTOMER_RECORD_GRPC_ADDR. */
+  ...optionalSigningKeyConfig('routing'),
+  GRPC_PORT: port(50052),
+  HTTP_PORT: port(8105),
+  CUSTOMER_RECORD_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  /**
+   * Consumer group of the routing instances; it also names their changelog topic
+   * (cc.<group>.state.v1) and their transactional id (<group>.active).
+   */
+  ROUTING_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -').default('routing'),
+  ROUTING_OFFER_TIMEOUT_MS: durationMs(DEFAULT_POLICY.offerTimeoutMs),
+  ROUTING_MAX_MISSED_OFFERS: positiveInt(DEFAULT_POLICY.maxMissedOffers),
+  ROUTING_WRAP_UP_MS: durationMs(DEFAULT_POLICY.wrapUpMs),
+  ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
+  ROUTING_LAST_AGENT_DAYS: positiveInt(14),
+  ROUTING_TICK_MS: positiveInt(200),
+  /** How long a customer-record look-up may take before the contact is routed without flags. */
+  ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  /** Group session timeout: how soon a standby takes over from an instance that died. */
+  ROUTING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(6000),
+  ROUTING_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
+  /** Classification rules as a JSON array; the built-in examples when unset. */
+  ROUTING_RULES_JSON: rulesJson,
+};
+
+export type RoutingConfig = z.output<z.ZodObject<typeof routingConfig>>;
+
+/** What the schema cannot say of one variable alone; ConfigError naming every problem. */
+export function checkRoutingConfig(config: RoutingConfig): void {
+  const problems: ConfigProblem[] = [];
+  if (config.ROUTING_HEARTBEAT_MS * 3 > config.ROUTING_SESSION_TIMEOUT_MS) {
+    problems.push({ variable: 'ROUTING_HEARTBEAT_MS', message: `must be at most a third of ROUTING_SESSION_TIMEOUT_MS (${config.ROUTING_SESSION_TIMEOUT_MS})` });
+  }
+  if (config.CUSTOMER_RECORD_GRPC_ADDR && !config.AUTH_PRIVATE_KEY_FILE) {
+    problems.push({ variable: 'AUTH_PRIVATE_KEY_FILE', message: 'must be set when CUSTOMER_RECORD_GRPC_ADDR is: routing signs its calls to customer-record with its own key' });
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
+/** The routing policy: the defaults, the configured tunables, then what a test sets. */
+export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingPolicy> = {}): RoutingPolicy {
+  return {
+    ...DEFAULT_POLICY,
+    offerTimeoutMs: config.ROUTING_OFFER_TIMEOUT_MS,
+    maxMissedOffers: config.ROUTING_MAX_MISSED_OFFERS,
+    wrapUpMs: config.ROUTING_WRAP_UP_MS,
+    complexityThreshold: config.ROUTING_COMPLEXITY_THRESHOLD,
+    lastAgentWindowMs: config.ROUTING_LAST_AGENT_DAYS * 86_400_000,
+    ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
+    ...overrides,
+  };
+}

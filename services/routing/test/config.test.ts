@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../libs/config';
+import { testAuthEnv } from '../../../libs/testing';
+import { checkRoutingConfig, routingConfig, routingPolicy } from '../src/config';
+import { DEFAULT_POLICY } from '../src/core/policy';
+
+const load = (env: Record<string, string> = {}) => loadConfig(routingConfig, { ...testAuthEnv('routing'), ...env });
+
+describe('routing configuration', () => {
+  it('takes the policy tunables from the environment, over the defaults', () => {
+    const config = load({ ROUTING_OFFER_TIMEOUT_MS: '5000', ROUTING_LAST_AGENT_DAYS: '2' });
+    const policy = routingPolicy(config, { maxMissedOffers: 9 });
+    expect(policy).toMatchObject({ offerTimeoutMs: 5000, lastAgentWindowMs: 2 * 86_400_000, maxMissedOffers: 9, rules: DEFAULT_POLICY.rules });
+  });
+
+  it('refuses a heartbeat longer than a third of the session timeout, and an address of customer-record without a key', () => {
+    expect(() => checkRoutingConfig(load({ ROUTING_HEARTBEAT_MS: '2500', ROUTING_SESSION_TIMEOUT_MS: '7000' }))).toThrow(/ROUTING_HEARTBEAT_MS: must be at most a third/);
+    const noKey = { ...load(), CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9', AUTH_PRIVATE_KEY_FILE: undefined };
+    expect(() => checkRoutingConfig(noKey)).toThrow(ConfigError);
+    expect(() => checkRoutingConfig(noKey)).toThrow(/AUTH_PRIVATE_KEY_FILE: must be set when CUSTOMER_RECORD_GRPC_ADDR is/);
+    expect(() => checkRoutingConfig(load())).not.toThrow();
+  });
+});
