@@ -3,7 +3,7 @@
 // <folder>/public/<issuer>.pub.pem for the verifiers, <folder>/private/<issuer>.key.pem (0600) for
 // each issuer alone. Keys already there are kept. Prints file names, never a key.
 import path from 'node:path';
-import { ensureKeyPairs, ISSUER_NAMES } from '../libs/auth';
+import { ensureKeyPairs, ISSUER_NAMES } from '#libs/auth';
 
 const dir = process.argv[2];
 if (!dir) {

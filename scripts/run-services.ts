@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ensureKeyPairs, isIssuer, type KeyFiles } from '../libs/auth';
+import { ensureKeyPairs, isIssuer, type KeyFiles } from '#libs/auth';
 import { describeExit, formatDelay, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 
 export interface ServiceSpec {

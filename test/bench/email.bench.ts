@@ -5,8 +5,8 @@
 //   BENCH_MAILS (default 2000), BENCH_SENDERS (default 20)
 import { cpus, totalmem } from 'node:os';
 import nodemailer from 'nodemailer';
-import { loadConfig } from '../../libs/config';
-import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '#libs/testing';
 import { emailConfig as emailConfigShape } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';

@@ -9,9 +9,9 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { cpus, totalmem } from 'node:os';
 import readline from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafka, EventConsumer, EventProducer, topics, type TopicSpec } from '../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind } from '../../libs/proto';
-import { createLogger } from '../../libs/observability';
+import { createKafka, EventConsumer, EventProducer, topics, type TopicSpec } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, IdentityKind } from '#libs/proto';
+import { createLogger } from '#libs/observability';
 import { percentile, sleep } from './stats';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';

@@ -5,10 +5,10 @@
 // the agent's stream, and to the accept acknowledged. Decisions are counted from the committed
 // events on cc.conversation.events.v1, not from the service's word.
 import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { topics } from '../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '../../libs/proto';
-import { connectKafka } from '../../libs/service';
-import { recordTopics, testContext, testMetadata, uniqueId } from '../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '#libs/proto';
+import { connectKafka } from '#libs/service';
+import { recordTopics, testContext, testMetadata, uniqueId } from '#libs/testing';
 import { spawnRouting, type RoutingProcess } from '../../services/routing/test/routing-process';
 import { loadArguments, reportLoad, runLoad } from './load-process';
 import { percentile, sleep } from './stats';

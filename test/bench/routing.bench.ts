@@ -6,7 +6,7 @@
 // skip parts; for the core part, BENCH_AGENTS=10000 picks the sizes, BENCH_SKILLS=50 the skills,
 // BENCH_EWT=0 skips the EWT day)
 import { readFileSync } from 'node:fs';
-import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, Tier } from '../../libs/proto';
+import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, Tier } from '#libs/proto';
 import { RoutingEngine, type Effect } from '../../services/routing/src/core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from '../../services/routing/src/core/policy';
 import { ratedRun, takeOver } from './routing-e2e';

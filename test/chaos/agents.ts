@@ -2,8 +2,8 @@
 // offer, replies once on the conversation's channel and resolves it. They follow take-overs as
 // the desk does: a standby answers UNAVAILABLE, so every call tries each routing instance.
 import { credentials, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { bearerMetadata, tokenSource, type SigningKey } from '../../libs/auth';
-import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '../../libs/proto';
+import { bearerMetadata, tokenSource, type SigningKey } from '#libs/auth';
+import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '#libs/proto';
 import { sleep } from './system';
 
 const CHANNELS = [Channel.CHANNEL_EMAIL, Channel.CHANNEL_SMS, Channel.CHANNEL_CHAT, Channel.CHANNEL_VOICE];

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureKeyPairs, readSigningKey, type IssuerName } from '../../libs/auth';
+import { ensureKeyPairs, readSigningKey, type IssuerName } from '#libs/auth';
 import { Agents } from './agents';
 import { type Fault, faultsFor } from './faults';
 import { Load } from './load';

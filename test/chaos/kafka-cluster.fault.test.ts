@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTopics, waitForTopicLeaders } from '../../libs/kafka/admin';
-import { createKafka } from '../../libs/kafka/client';
-import { EventProducer } from '../../libs/kafka/producer';
-import { topics } from '../../libs/kafka/topics';
-import { testContext, uniqueId, waitFor } from '../../libs/testing';
+import { ensureTopics, waitForTopicLeaders } from '#libs/kafka/admin';
+import { createKafka } from '#libs/kafka/client';
+import { EventProducer } from '#libs/kafka/producer';
+import { topics } from '#libs/kafka/topics';
+import { testContext, uniqueId, waitFor } from '#libs/testing';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

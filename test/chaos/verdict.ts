@@ -3,8 +3,8 @@
 // assigned at most once, every outbound message delivered at most once, and the dead letters.
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { DEAD_LETTER_TOPIC, topics, type TopicSpec } from '../../libs/kafka';
-import { Channel, type OutboundMessage } from '../../libs/proto';
+import { DEAD_LETTER_TOPIC, topics, type TopicSpec } from '#libs/kafka';
+import { Channel, type OutboundMessage } from '#libs/proto';
 import type { Accepted } from './load';
 import type { Outbox } from './outbox';
 

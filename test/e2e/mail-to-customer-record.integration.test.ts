@@ -4,9 +4,9 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../libs/config';
-import { Channel, CustomerRecordServiceClient, FlagKind, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse } from '../../libs/proto';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { Channel, CustomerRecordServiceClient, FlagKind, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse } from '#libs/proto';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
 import { customerRecordConfig } from '../../services/customer-record/src/config';
 import { startCustomerRecord } from '../../services/customer-record/src/service';
 import { emailConfig as emailConfigShape } from '../../services/email/src/config';

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../libs/testing';
-import { ensureKeyPairs } from '../../libs/auth';
+import { waitFor } from '#libs/testing';
+import { ensureKeyPairs } from '#libs/auth';
 import { keyEnvironment, supervise, type Supervision } from '../../scripts/run-services';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-supervise-'));

@@ -1,8 +1,8 @@
 // gRPC to routing and customer-record, each call signed with the signed-in person's own token,
 // so the services see (and audit) who asked, with that person's role.
 import { credentials, status, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { bearerMetadata, tokenSource, type Audience, type Role, type SigningKey } from '../../../libs/auth';
-import { unaryCall, type UnaryMethod } from '../../../libs/service';
+import { bearerMetadata, tokenSource, type Audience, type Role, type SigningKey } from '#libs/auth';
+import { unaryCall, type UnaryMethod } from '#libs/service';
 import type { CustomerRef } from './forms';
 import {
   CustomerRecordServiceClient,
@@ -16,7 +16,7 @@ import {
   type SetPresenceResponse,
   type WatchAssignmentsResponse,
   type Presence,
-} from '../../../libs/proto';
+} from '#libs/proto';
 
 export interface Caller {
   id: string;

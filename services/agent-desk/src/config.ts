@@ -1,8 +1,8 @@
-import { signingKeyConfig } from '../../../libs/auth';
-import { commonConfig, port, positiveInt, z } from '../../../libs/config';
-import { metricsConfig } from '../../../libs/observability';
-import { staffDbConfig } from '../../../libs/staff';
-import { signInConfig, trustedProxyConfig } from '../../../libs/web';
+import { signingKeyConfig } from '#libs/auth';
+import { commonConfig, port, positiveInt, z } from '#libs/config';
+import { metricsConfig } from '#libs/observability';
+import { staffDbConfig } from '#libs/staff';
+import { signInConfig, trustedProxyConfig } from '#libs/web';
 
 const address = (defaultValue: string) => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(defaultValue);
 

@@ -1,6 +1,6 @@
 // What the browser may send, checked at the edge with a specific message for each problem.
 import { z } from 'zod';
-import { BadRequestError, signInForm } from '../../../libs/web';
+import { BadRequestError, signInForm } from '#libs/web';
 
 /** A form the browser sent that the desk cannot take: answered 400 with this sentence. */
 export class FormError extends BadRequestError {}

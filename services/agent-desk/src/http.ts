@@ -4,12 +4,12 @@
 // host; every answer carries a strict Content-Security-Policy.
 import type http from 'node:http';
 import { status } from '@grpc/grpc-js';
-import { CHANNEL_ENUM, CHANNEL_NAMES } from '../../../libs/contact';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import { type Session, type StaffMember } from '../../../libs/staff';
-import { Tier } from '../../../libs/proto';
+import { CHANNEL_ENUM, CHANNEL_NAMES } from '#libs/contact';
+import { errorDetails, type Logger } from '#libs/observability';
+import { type Session, type StaffMember } from '#libs/staff';
+import { Tier } from '#libs/proto';
 import { BackendError, type Backends, type Caller } from './backends';
-import { HttpError, NotFoundError, originAllowed, SECURITY_HEADERS, sendJson, staticFiles } from '../../../libs/web';
+import { HttpError, NotFoundError, originAllowed, SECURITY_HEADERS, sendJson, staticFiles } from '#libs/web';
 
 /** The largest JSON body the desk reads. */
 export const MAX_BODY_BYTES = 64 * 1024;

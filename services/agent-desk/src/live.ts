@@ -4,9 +4,9 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import { type Session, type SessionStore, type StaffRoster } from '../../../libs/staff';
-import type { WatchAssignmentsResponse } from '../../../libs/proto';
+import { errorDetails, type Logger } from '#libs/observability';
+import { type Session, type SessionStore, type StaffRoster } from '#libs/staff';
+import type { WatchAssignmentsResponse } from '#libs/proto';
 import type { Backends } from './backends';
 import { caller, registerWithRouting, sameOrigin } from './http';
 import { floor } from './routes';

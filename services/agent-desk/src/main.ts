@@ -1,6 +1,6 @@
 // Agent desk: the web application agents, experts and supervisors work in.
-import { loadConfig } from '../../../libs/config';
-import { runService } from '../../../libs/service';
+import { loadConfig } from '#libs/config';
+import { runService } from '#libs/service';
 import { agentDeskConfig, startAgentDesk } from './service';
 
 runService('agent-desk', async (ctx) => {

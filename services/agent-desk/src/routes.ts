@@ -1,9 +1,9 @@
 // What the desk's page asks of it, route by route: sign-in and sign-out, a worker's actions on
 // a conversation, the conversation view with the customer card, and the supervisor's floor.
 import type http from 'node:http';
-import type { Role } from '../../../libs/auth';
-import type { SessionStore } from '../../../libs/staff';
-import { BadRequestError, ForbiddenError, NotFoundError, readJson, sendJson, type StaffSignIn } from '../../../libs/web';
+import type { Role } from '#libs/auth';
+import type { SessionStore } from '#libs/staff';
+import { BadRequestError, ForbiddenError, NotFoundError, readJson, sendJson, type StaffSignIn } from '#libs/web';
 import type { Backends, Caller } from './backends';
 import { customerRef, forms, parseForm } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';

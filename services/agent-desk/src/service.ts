@@ -2,10 +2,10 @@
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { closeServer, createOpsHandler, errorDetails, listen } from '../../../libs/observability';
-import type { ServiceContext } from '../../../libs/service';
-import { SessionStore, SignInThrottle, StaffRoster } from '../../../libs/staff';
-import { applyTransportSecurity, signInSettings, transportSecurity } from '../../../libs/web';
+import { closeServer, createOpsHandler, errorDetails, listen } from '#libs/observability';
+import type { ServiceContext } from '#libs/service';
+import { SessionStore, SignInThrottle, StaffRoster } from '#libs/staff';
+import { applyTransportSecurity, signInSettings, transportSecurity } from '#libs/web';
 import { Backends } from './backends';
 import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';

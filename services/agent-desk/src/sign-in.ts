@@ -1,9 +1,9 @@
 // Who gets into the desk: libs/web's sign-in route for agents, experts and supervisors. An
 // agent or expert is registered with routing at sign-in and set offline at sign-out.
-import type { Role } from '../../../libs/auth';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import type { Session, SessionStore, StaffEntry } from '../../../libs/staff';
-import { StaffSignIn, type StaffSignInParts } from '../../../libs/web';
+import type { Role } from '#libs/auth';
+import { errorDetails, type Logger } from '#libs/observability';
+import type { Session, SessionStore, StaffEntry } from '#libs/staff';
+import { StaffSignIn, type StaffSignInParts } from '#libs/web';
 import { BackendError, type Backends } from './backends';
 import { caller, MAX_BODY_BYTES, registerWithRouting } from './http';
 import { presenceValue } from './views';

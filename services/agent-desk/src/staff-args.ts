@@ -1,7 +1,7 @@
 // Reads the staff command's arguments into a roster entry. No I/O: the command itself
 // (staff-cli.ts) reads the password and writes to the roster.
-import type { StaffMember } from '../../../libs/staff';
-import { isChannelName } from '../../../libs/contact';
+import type { StaffMember } from '#libs/staff';
+import { isChannelName } from '#libs/contact';
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -3,8 +3,8 @@
 //   npm run staff -- add --id ana --name "Ana Lopez" --role agent --tier 1 --skills billing:3 ...
 import { MongoClient } from 'mongodb';
 import { ZodError } from 'zod';
-import { loadConfig, z } from '../../../libs/config';
-import { staffDbConfig, StaffError, StaffRoster } from '../../../libs/staff';
+import { loadConfig, z } from '#libs/config';
+import { staffDbConfig, StaffError, StaffRoster } from '#libs/staff';
 import { parseStaffArgs, USAGE, UsageError } from './staff-args';
 
 async function readPassword(): Promise<string> {

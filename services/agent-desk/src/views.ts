@@ -1,6 +1,6 @@
 // Shapes what routing and customer-record return into what the desk's screens show. Plain
 // data in, plain JSON out: the browser only puts these strings into the page as text.
-import { channelName, customerFlagName, flagsOn, type ChannelName, type CustomerFlagName } from '../../../libs/contact';
+import { channelName, customerFlagName, flagsOn, type ChannelName, type CustomerFlagName } from '#libs/contact';
 import {
   type Channel,
   ConversationSender,
@@ -17,7 +17,7 @@ import {
   type GetCustomerContextResponse,
   type HistoryEntry,
   type QueueStats,
-} from '../../../libs/proto';
+} from '#libs/proto';
 
 /** A channel on screen: its name, or 'unknown' for one this build does not know. */
 export type ShownChannel = ChannelName | 'unknown';

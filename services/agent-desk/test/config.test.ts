@@ -1,8 +1,8 @@
 // The desk's configuration: its own signing key and a session secret of its own.
 import { describe, expect, it } from 'vitest';
-import { createTokenVerifier, issueToken, readPublicKeys } from '../../../libs/auth';
-import { loadConfig } from '../../../libs/config';
-import { testAuthEnv, testKeys } from '../../../libs/testing';
+import { createTokenVerifier, issueToken, readPublicKeys } from '#libs/auth';
+import { loadConfig } from '#libs/config';
+import { testAuthEnv, testKeys } from '#libs/testing';
 import { agentDeskConfig } from '../src/config';
 
 const SESSION = 's'.repeat(40);

@@ -3,8 +3,8 @@
 // URL, and /metrics kept off the public port without its bearer token.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../libs/config';
-import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '#libs/testing';
 import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
 
 const PASSWORD = 'correct horse battery';

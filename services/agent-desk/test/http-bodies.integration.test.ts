@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { loadConfig } from '../../../libs/config';
-import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '#libs/testing';
 import { forms } from '../src/forms';
 import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
 

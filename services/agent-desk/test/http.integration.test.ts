@@ -5,8 +5,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../../../libs/config';
-import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { dropDatabase, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '#libs/testing';
 import { agentDeskConfig, startAgentDesk, type RunningAgentDesk } from '../src/service';
 
 const SECRET = 'agent-desk-http-test-secret-0123456789';

@@ -6,10 +6,10 @@ import http from 'node:http';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createLogger } from '../../../libs/observability';
-import { Presence } from '../../../libs/proto';
-import { SessionStore, StaffRoster } from '../../../libs/staff';
-import { dropDatabase, MONGODB_URI, uniqueId, waitFor } from '../../../libs/testing';
+import { createLogger } from '#libs/observability';
+import { Presence } from '#libs/proto';
+import { SessionStore, StaffRoster } from '#libs/staff';
+import { dropDatabase, MONGODB_URI, uniqueId, waitFor } from '#libs/testing';
 import type { Backends, Caller } from '../src/backends';
 import { createLive } from '../src/live';
 

@@ -1,6 +1,6 @@
 // The desk's mark on an email whose sender is not the conversation's customer or not authenticated.
 import { describe, expect, it } from 'vitest';
-import { Channel, ContactReceived, ConversationSender, SenderAuthentication, SenderVerdict } from '../../../libs/proto';
+import { Channel, ContactReceived, ConversationSender, SenderAuthentication, SenderVerdict } from '#libs/proto';
 import { contactItem, senderWarning } from '../src/views';
 
 const contact = (overrides: Partial<ContactReceived>) =>

@@ -2,7 +2,7 @@
 // instance, so that one address (or a botnet) cannot fill routing's queues or the instance's
 // memory. Visitors under the caps never notice them. Pure counting, no I/O: the service
 // asks before it accepts, and tells it when a socket closes.
-import { RateLimiter } from '../../../libs/rate-limit';
+import { RateLimiter } from '#libs/rate-limit';
 import type { ChatConfig } from './config';
 
 /** RFC 6455 "Try Again Later": the server is overloaded or this client is over its share. */

@@ -1,6 +1,6 @@
-import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
-import { metricsConfig } from '../../../libs/observability';
-import { trustedProxyConfig } from '../../../libs/web';
+import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { metricsConfig } from '#libs/observability';
+import { trustedProxyConfig } from '#libs/web';
 
 const originList = z
   .string()

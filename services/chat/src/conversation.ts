@@ -1,8 +1,8 @@
 // Conversation bookkeeping without I/O: ids, references, how outbound messages become what the
 // visitor sees, and what the wait estimate is.
 import { randomBytes } from 'node:crypto';
-import { eventId } from '../../../libs/contact';
-import { OutboundKind, type OutboundMessage } from '../../../libs/proto';
+import { eventId } from '#libs/contact';
+import { OutboundKind, type OutboundMessage } from '#libs/proto';
 import type { ChatEntry, ServerFrame } from './protocol';
 
 export function newId(prefix: string): string {

@@ -1,6 +1,6 @@
 // The events a visitor's frames become, built without I/O: a message into a contact for
 // routing, a survey answer into a conversation event.
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import { contactEventId, surveyEventId } from './conversation';
 import { contactIdentities } from './identities';
 import type { VisitorProfile } from './protocol';

@@ -1,5 +1,5 @@
 // What each frame of a visitor who said hello does: the widget protocol's dispatch.
-import { KafkaUnavailableError } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '#libs/kafka';
 import { invalidFrame, notAccepted } from './answers';
 import { hello } from './hello';
 import type { ChatParts } from './parts';

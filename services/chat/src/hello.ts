@@ -1,7 +1,7 @@
 // A visitor's first frame: a new conversation with a fresh token, or a resumed one, with
 // everything the browser has not seen yet.
 import { AdmissionRefused } from './admission';
-import { newConversationReference } from '../../../libs/contact';
+import { newConversationReference } from '#libs/contact';
 import { newId, waitFrame } from './conversation';
 import type { ChatParts } from './parts';
 import { CLOSE, parseHello, profileClaims, type FrameError } from './protocol';

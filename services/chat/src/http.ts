@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Registry } from 'prom-client';
-import { createOpsHandler, type Readiness } from '../../../libs/observability';
+import { createOpsHandler, type Readiness } from '#libs/observability';
 
 const WIDGET_JS = readFileSync(new URL('../public/widget.js', import.meta.url), 'utf8');
 const DEMO_HTML = readFileSync(new URL('../public/demo.html', import.meta.url), 'utf8');

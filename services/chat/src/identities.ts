@@ -1,6 +1,6 @@
 // What a chat visitor's message says about who sent it: the visitor id (the sender, from our
 // own signed token), the email proven with a code (an identity) and what was only typed (claims).
-import { IdentityKind, type Identity } from '../../../libs/proto';
+import { IdentityKind, type Identity } from '#libs/proto';
 import type { VisitorProfile } from './protocol';
 
 export function contactIdentities(profile: VisitorProfile, verifiedEmail: string | undefined): { verified: Identity[]; claimed: Identity[] } {

@@ -1,8 +1,8 @@
 // The chat's Kafka edge: what it publishes (visitors' messages, survey answers, verification
 // mails) and the outbound records it reads (agents' replies and routing's news for visitors).
-import { topics, type EventProducer } from '../../../libs/kafka';
-import type { ContactReceived, ConversationEvent, OutboundMessage } from '../../../libs/proto';
-import type { ServiceKafka } from '../../../libs/service';
+import { topics, type EventProducer } from '#libs/kafka';
+import type { ContactReceived, ConversationEvent, OutboundMessage } from '#libs/proto';
+import type { ServiceKafka } from '#libs/service';
 
 /** Each publish resolves once Kafka acknowledged it and throws KafkaUnavailableError when it did not. */
 export class ChatEvents {

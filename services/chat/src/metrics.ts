@@ -1,6 +1,6 @@
 // What the chat counts: visitors' frames by outcome, connections it closed, and how long an ack takes.
 import type { Registry } from 'prom-client';
-import { sharedCounter, sharedHistogram } from '../../../libs/observability';
+import { sharedCounter, sharedHistogram } from '#libs/observability';
 
 export function chatMetrics(registry: Registry) {
   return {

@@ -2,7 +2,7 @@
 // store whose updates are not atomic: a number is claimed by inserting `<conversation>#<n>`
 // under the unique `_id`, so exactly one writer gets each number, whichever instance it runs on.
 import type { Collection } from 'mongodb';
-import { InsertBatcher } from '../../../libs/store';
+import { InsertBatcher } from '#libs/store';
 
 export interface NumberDoc {
   /** `<conversation>#<n>` for a number, `<conversation>#opened` for the conversation's opening message. */

@@ -1,7 +1,7 @@
 // Outbound records for chat (agents' replies, routing's wait estimates, the end, the survey):
 // stored once for resume, then delivered to the visitor's sessions on this instance.
-import { InvalidEventError } from '../../../libs/kafka';
-import { Channel, type OutboundMessage } from '../../../libs/proto';
+import { InvalidEventError } from '#libs/kafka';
+import { Channel, type OutboundMessage } from '#libs/proto';
 import { outboundEffect } from './conversation';
 import type { ChatParts } from './parts';
 import { toEntry } from './store';

@@ -1,5 +1,5 @@
 // What the visitor-facing handlers share, built once by service.ts.
-import type { Logger } from '../../../libs/observability';
+import type { Logger } from '#libs/observability';
 import type { ChatAdmission } from './admission';
 import type { ChatConfig } from './config';
 import type { ConnectedVisitors } from './connected';

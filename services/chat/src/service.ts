@@ -2,8 +2,8 @@
 // visitor messages into Kafka, and outbound messages from Kafka to whichever socket is here.
 import http from 'node:http';
 import type { ISocketFactory } from 'kafkajs';
-import { closeServer, listen } from '../../../libs/observability';
-import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
+import { closeServer, listen } from '#libs/observability';
+import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { admissionLimits, ChatAdmission } from './admission';
 import type { ChatConfig } from './config';
 import { ConnectedVisitors } from './connected';

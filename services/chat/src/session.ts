@@ -1,7 +1,7 @@
 // One visitor's connection: who they are once they said hello, what they typed about
 // themselves, and their frames handled one after the other at a bounded rate. The socket
 // itself is the WebSocket adapter's (visitor-socket.ts); a session sees only its line.
-import { errorDetails, type Logger } from '../../../libs/observability';
+import { errorDetails, type Logger } from '#libs/observability';
 import type { AdmissionRefused } from './admission';
 import { internalError } from './answers';
 import type { ChatConfig } from './config';

@@ -3,7 +3,7 @@
 // the numbers claimed for those messages.
 import type { Collection, Db } from 'mongodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InsertBatcher } from '../../../libs/store';
+import { InsertBatcher } from '#libs/store';
 import { ConversationNumbers, type NumberDoc } from './numbers';
 import type { ChatEntry } from './protocol';
 

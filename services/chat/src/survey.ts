@@ -1,5 +1,5 @@
 // A visitor's answer to the satisfaction survey, published as a conversation event.
-import { KafkaUnavailableError } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '#libs/kafka';
 import { notAccepted, noSurveyOffered } from './answers';
 import { surveyAnswered } from './events';
 import type { ChatParts } from './parts';

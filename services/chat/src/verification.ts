@@ -1,7 +1,7 @@
 // Proving an email address in the chat: a one-time code mailed to it, typed back into the
 // widget. Rules only (codes, hashes, limits, checks); the store and the wiring do the I/O.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import { waitInWords } from '../../../libs/contact';
+import { waitInWords } from '#libs/contact';
 
 export interface VerificationLimits {
   /** How long a code can be used. */

@@ -1,7 +1,7 @@
 // The two verification frames: "send a code to this address" and "here is the code". The
 // rules are in verification.ts; this part reads and writes the store and publishes the mail.
-import { eventId } from '../../../libs/contact';
-import { Channel, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
+import { eventId } from '#libs/contact';
+import { Channel, IdentityKind, OutboundKind, OutboundMessage } from '#libs/proto';
 import type { ChatConfig } from './config';
 import type { ServerFrame } from './protocol';
 import type { ChatStore } from './store';

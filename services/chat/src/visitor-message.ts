@@ -1,6 +1,6 @@
 // A visitor's message: numbered once, published to routing, and acked only once Kafka took it.
-import { KafkaUnavailableError } from '../../../libs/kafka';
-import { errorDetails } from '../../../libs/observability';
+import { KafkaUnavailableError } from '#libs/kafka';
+import { errorDetails } from '#libs/observability';
 import { notAccepted } from './answers';
 import { waitFrame } from './conversation';
 import { visitorContact } from './events';

@@ -3,8 +3,8 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import { clientAddress } from '../../../libs/web';
+import { errorDetails, type Logger } from '#libs/observability';
+import { clientAddress } from '#libs/web';
 import { AdmissionRefused, originAllowed, type ChatAdmission } from './admission';
 import type { ChatConfig } from './config';
 import type { ChatMetrics } from './metrics';

@@ -3,7 +3,7 @@
 // apart by X-Forwarded-For; a forged header from an untrusted peer does not escape its cap.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { uniqueId, waitFor } from '../../../libs/testing';
+import { uniqueId, waitFor } from '#libs/testing';
 import { ALLOWED_ORIGIN, dropChatCollections, startInstance, type Instance } from './helpers';
 
 /** A raw visitor socket from one client address (as the balancer forwards it). */

@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import type { Browser } from 'playwright-core';
-import { topics } from '../../../libs/kafka';
-import { OutboundKind } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { launchChromium, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { OutboundKind } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { launchChromium, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { DATABASE, outboundReady, publishOutbound, startInstance, testProducer, type Instance } from './helpers';
-import type { EventProducer } from '../../../libs/kafka';
+import type { EventProducer } from '#libs/kafka';
 
 describe('chat widget in Chromium', () => {
   const prefix = uniqueId('chatweb').replace(/-/g, '_');

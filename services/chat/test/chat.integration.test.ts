@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { ContactReceived, ConversationEvent, IdentityKind, OutboundKind } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { ContactReceived, ConversationEvent, IdentityKind, OutboundKind } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { issueVisitorToken } from '../src/token';
-import type { EventProducer } from '../../../libs/kafka';
+import type { EventProducer } from '#libs/kafka';
 import { dropChatCollections, outboundReady, publishOutbound, SECRET, startInstance, testProducer, Visitor, type Instance } from './helpers';
 
 const METRICS_TOKEN = 'chat-metrics-token-0123456789-abcdefghij';

@@ -2,11 +2,11 @@
 import { MongoClient, MongoServerError } from 'mongodb';
 import WebSocket from 'ws';
 import type { ISocketFactory } from 'kafkajs';
-import { loadConfig } from '../../../libs/config';
-import { EventProducer, createKafka, topics } from '../../../libs/kafka';
-import { Channel, OutboundKind, OutboundMessage } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { EventProducer, createKafka, topics } from '#libs/kafka';
+import { Channel, OutboundKind, OutboundMessage } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '#libs/testing';
 import { chatConfig as chatConfigSchema, type ChatConfig } from '../src/config';
 import { startChat, type ChatService } from '../src/service';
 

@@ -2,7 +2,7 @@
 // answer), the service keeps running, and another visitor's conversation never notices.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueId } from '../../../libs/testing';
+import { uniqueId } from '#libs/testing';
 import type { ErrorCode } from '../src/protocol';
 import { dropChatCollections, startInstance, Visitor, type Instance } from './helpers';
 

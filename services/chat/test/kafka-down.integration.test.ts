@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { ContactReceived } from '../../../libs/proto';
-import { cuttableSocketFactory, recordTopics, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { ContactReceived } from '#libs/proto';
+import { cuttableSocketFactory, recordTopics, uniqueId, waitFor } from '#libs/testing';
 import { dropChatCollections, startInstance, Visitor, type Instance } from './helpers';
 
 describe('chat when Kafka is unreachable', () => {

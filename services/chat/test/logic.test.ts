@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OutboundKind, OutboundMessage, Channel } from '../../../libs/proto';
-import { newConversationReference as newReference } from '../../../libs/contact';
+import { OutboundKind, OutboundMessage, Channel } from '#libs/proto';
+import { newConversationReference as newReference } from '#libs/contact';
 import { contactEventId, outboundEffect, waitFrame } from '../src/conversation';
 import { FrameError, parseClientFrame, profileClaims, parseHello } from '../src/protocol';
 import { TokenBucket } from '../src/rate-limit';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { IdentityKind } from '../../../libs/proto';
+import { IdentityKind } from '#libs/proto';
 import { originAllowed } from '../src/admission';
 import { ConnectedVisitors } from '../src/connected';
 import { contactEventId } from '../src/conversation';

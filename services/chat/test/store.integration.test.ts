@@ -2,7 +2,7 @@
 // and numbers claimed by unique inserts stay exact across two instances.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropDatabase, MONGODB_URI, uniqueId } from '../../../libs/testing';
+import { dropDatabase, MONGODB_URI, uniqueId } from '#libs/testing';
 import { ChatStore, type MessageDoc } from '../src/store';
 
 describe('chat store', () => {

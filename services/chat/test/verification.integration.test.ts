@@ -3,10 +3,10 @@
 // address is published as an identity hint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { topics } from '../../../libs/kafka';
-import { Channel, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
+import { topics } from '#libs/kafka';
+import { Channel, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '#libs/proto';
 import pino from 'pino';
-import { MONGODB_URI, recordTopics, testContext, uniqueId } from '../../../libs/testing';
+import { MONGODB_URI, recordTopics, testContext, uniqueId } from '#libs/testing';
 import { startChat } from '../src/service';
 import { chatConfig, DATABASE, dropChatCollections, Visitor, type Instance } from './helpers';
 

@@ -6,9 +6,9 @@
 //   transferred away, escalated, handed back, resolved, abandoned);
 // - supervisors and ops read any customer with a reason, which is audited;
 // - a service reads only with the calls granted to it by name (SERVICE_GRANTS in authz.ts).
-import type { Caller } from '../../../libs/auth';
-import type { ConversationEvent } from '../../../libs/proto';
-import { InvalidArgumentError, PermissionDeniedError } from '../../../libs/service/grpc-errors';
+import type { Caller } from '#libs/auth';
+import type { ConversationEvent } from '#libs/proto';
+import { InvalidArgumentError, PermissionDeniedError } from '#libs/service/grpc-errors';
 
 /** One person's part in a conversation; releasedAt is null while it is theirs. */
 export interface AccessGrant {

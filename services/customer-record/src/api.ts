@@ -2,17 +2,17 @@
 // may read (read-guard.ts) and runs it against the store; its typed failures become status codes
 // in libs/service/grpc-handlers.ts. Every read of a customer's data is audited, and answered only
 // once its audit entry is stored.
-import { authorizeCall, type Caller, type TokenVerifier } from '../../../libs/auth';
-import { customerFlagName } from '../../../libs/contact';
-import type { Logger } from '../../../libs/observability';
-import type { RateLimiter } from '../../../libs/rate-limit';
-import { InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError, unaryHandler } from '../../../libs/service';
+import { authorizeCall, type Caller, type TokenVerifier } from '#libs/auth';
+import { customerFlagName } from '#libs/contact';
+import type { Logger } from '#libs/observability';
+import type { RateLimiter } from '#libs/rate-limit';
+import { InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError, unaryHandler } from '#libs/service';
 import {
   Channel,
   type Customer,
   type CustomerRecordServiceServer,
   type GetCustomerContextResponse,
-} from '../../../libs/proto';
+} from '#libs/proto';
 import { ReadRefusedError } from './access';
 import { AuditUnavailableError, type AuditLog } from './audit';
 import { mayCall, PERMISSIONS, seesContents, seesIdentity, type CallName } from './authz';

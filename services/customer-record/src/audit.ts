@@ -4,8 +4,8 @@
 // that write fails or takes too long the caller gets AuditUnavailableError and answers nothing.
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
-import type { Logger } from '../../../libs/observability';
-import { errorDetails } from '../../../libs/observability';
+import type { Logger } from '#libs/observability';
+import { errorDetails } from '#libs/observability';
 import { isDuplicateKey } from './errors';
 import type { AuditDoc } from './store';
 

@@ -2,7 +2,7 @@
 // per conversation (agents, experts) or with a reason (supervisors, ops) in read-guard.ts;
 // changes to flags, merges and the audit log are a supervisor's; ops sees flags and counts,
 // never names, identities or contents; a service may make only the calls granted to it by name.
-import { isGranted, type Caller, type Role, type ServiceGrants } from '../../../libs/auth';
+import { isGranted, type Caller, type Role, type ServiceGrants } from '#libs/auth';
 
 export type CallName =
   | 'ResolveCustomer'

@@ -1,7 +1,7 @@
 // What a contact says about its sender, split by trust: the sender (authenticated by its
 // channel), identity hints (verified by the channel, may be linked) and claimed identities
 // (typed by the sender, shown to agents, never used to find, link or merge anyone). No I/O.
-import { IdentityKind, type ContactReceived, type Identity } from '../../../libs/proto';
+import { IdentityKind, type ContactReceived, type Identity } from '#libs/proto';
 import { identityKey, InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
 
 /** More than this many hints or claims on one contact are ignored: no contact needs them. */

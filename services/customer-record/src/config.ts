@@ -1,6 +1,6 @@
 // Customer-record's configuration: the environment it reads.
-import { trustedKeysConfig } from '../../../libs/auth';
-import { bool, commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { trustedKeysConfig } from '#libs/auth';
+import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 
 export const customerRecordConfig = {
   ...commonConfig,

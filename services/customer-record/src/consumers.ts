@@ -1,7 +1,7 @@
 // Customer-record's Kafka input: inbound contacts and conversation events, projected into the
 // customers' histories and into who may read which conversation's customer.
-import { topics } from '../../../libs/kafka';
-import { connectKafka, type ServiceContext } from '../../../libs/service';
+import { topics } from '#libs/kafka';
+import { connectKafka, type ServiceContext } from '#libs/service';
 import type { CustomerRecordConfig } from './config';
 import type { ConversationAccessStore } from './conversation-access';
 import type { Projection } from './projection';

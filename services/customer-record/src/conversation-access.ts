@@ -2,8 +2,8 @@
 // customer", one document per conversation by _id (the one indexed look-up FerretDB serves
 // fast). The API waits here, briefly, when a desk asks a moment before an offer is projected.
 import type { Collection, Db } from 'mongodb';
-import { InvalidEventError } from '../../../libs/kafka';
-import type { ConversationEvent } from '../../../libs/proto';
+import { InvalidEventError } from '#libs/kafka';
+import type { ConversationEvent } from '#libs/proto';
 import { applyEvent, emptyAccess, type ConversationAccess } from './access';
 
 export class ConversationAccessStore {

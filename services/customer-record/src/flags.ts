@@ -1,7 +1,7 @@
 // The regular-customer rule and how flags combine: supervisor overrides win over the rule,
 // VIP and institutional come from the account.
-import type { CustomerFlagName } from '../../../libs/contact';
-import { FlagKind, FlagSource, type CustomerFlag } from '../../../libs/proto';
+import type { CustomerFlagName } from '#libs/contact';
+import { FlagKind, FlagSource, type CustomerFlag } from '#libs/proto';
 
 export interface RegularRule {
   minConversations: number;

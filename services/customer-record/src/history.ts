@@ -1,6 +1,6 @@
 // How events become history entries. Each entry's id is the event's own id, so writing it
 // with an upsert makes a replay a no-op.
-import { Channel, ContactKind, HistoryEntryKind, type Attachment, type ContactReceived, type ConversationEvent } from '../../../libs/proto';
+import { Channel, ContactKind, HistoryEntryKind, type Attachment, type ContactReceived, type ConversationEvent } from '#libs/proto';
 
 export interface HistoryRecord {
   _id: string;

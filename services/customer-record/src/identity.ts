@@ -1,7 +1,7 @@
 // Identity normalisation: one spelling per identity, so the unique index on (kind, value)
 // really means "one customer per email / phone / chat visitor".
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { IdentityKind, type Identity } from '../../../libs/proto';
+import { IdentityKind, type Identity } from '#libs/proto';
 
 export class InvalidIdentityError extends Error {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 // Customer record: one customer across all channels, history and flags, over gRPC.
-import { loadConfig } from '../../../libs/config';
-import { runService } from '../../../libs/service';
+import { loadConfig } from '#libs/config';
+import { runService } from '#libs/service';
 import { customerRecordConfig } from './config';
 import { startCustomerRecord } from './service';
 

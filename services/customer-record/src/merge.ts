@@ -1,6 +1,6 @@
 // Merge planning: what moves from the source customer to the target, recorded so that a
 // supervisor can undo it exactly.
-import { FailedPreconditionError } from '../../../libs/service/grpc-errors';
+import { FailedPreconditionError } from '#libs/service/grpc-errors';
 import type { StoredFlag } from './flags';
 
 export interface MergePlan {

@@ -1,8 +1,8 @@
 // Projects the contact and conversation topics into customers, conversations and history.
 // Every write is keyed by the event's id, so replaying the topics changes nothing.
-import { InvalidEventError } from '../../../libs/kafka';
-import type { Logger } from '../../../libs/observability';
-import { ContactKind, type ContactReceived, type ConversationEvent } from '../../../libs/proto';
+import { InvalidEventError } from '#libs/kafka';
+import type { Logger } from '#libs/observability';
+import { ContactKind, type ContactReceived, type ConversationEvent } from '#libs/proto';
 import { entryFromContact, entryFromConversationEvent } from './history';
 import { contactIdentities, InvalidSenderError } from './claims';
 import type { NormalisedIdentity } from './identity';

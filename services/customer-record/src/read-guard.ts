@@ -2,8 +2,8 @@
 // request: the rules are in access.ts, this module fetches what they judge. An agent's desk may
 // ask a moment before the offer (or the conversation's contact) is projected, so a refusal that
 // catching up could cure is retried on each projected change until `catchUpMs` has passed.
-import type { Caller } from '../../../libs/auth';
-import { InvalidArgumentError, NotFoundError } from '../../../libs/service/grpc-errors';
+import type { Caller } from '#libs/auth';
+import { InvalidArgumentError, NotFoundError } from '#libs/service/grpc-errors';
 import { checkReadRequest, decidePersonRead, ReadRefusedError } from './access';
 import type { ConversationAccessStore } from './conversation-access';
 import type { CustomerStore } from './store';

@@ -1,9 +1,9 @@
 // Wiring: configuration → store, projection consumer, gRPC API and ops HTTP.
 import type { Db } from 'mongodb';
-import { createTokenVerifier, type TokenVerifier } from '../../../libs/auth';
-import { CustomerRecordServiceService, type GetCustomerContextResponse } from '../../../libs/proto';
-import { RateLimiter } from '../../../libs/rate-limit';
-import { connectMongo, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
+import { createTokenVerifier, type TokenVerifier } from '#libs/auth';
+import { CustomerRecordServiceService, type GetCustomerContextResponse } from '#libs/proto';
+import { RateLimiter } from '#libs/rate-limit';
+import { connectMongo, serveOps, startGrpcServer, type ServiceContext } from '#libs/service';
 import { customerRecordApi } from './api';
 import { AuditLog } from './audit';
 import { ContextCache } from './cache';

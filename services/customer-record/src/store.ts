@@ -3,14 +3,14 @@
 // idempotent upsert or a set-based update, and merges are recorded before they are applied.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import type { CustomerFlagName } from '../../../libs/contact';
-import { Channel, type Account, type ConversationSummary, type Customer, type HistoryEntry, type AuditEntry } from '../../../libs/proto';
+import type { CustomerFlagName } from '#libs/contact';
+import { Channel, type Account, type ConversationSummary, type Customer, type HistoryEntry, type AuditEntry } from '#libs/proto';
 import { effectiveFlags, evaluateRegular, conversationsInWindow, overrideField, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
 import { openClaims, withClaims } from './claims';
 import { identityKey, toIdentity, type NormalisedIdentity } from './identity';
 import { changeFromEntry, type HistoryRecord, type ConversationChange } from './history';
 import { combineOverrides, planMerge } from './merge';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../../libs/service/grpc-errors';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '#libs/service/grpc-errors';
 import { isDuplicateKey } from './errors';
 
 export interface CustomerDoc {

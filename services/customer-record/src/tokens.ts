@@ -1,7 +1,7 @@
 // Remembers tokens already verified until they expire, so an agent's screen polling the
 // context does not pay for a signature check on every call.
 import { decodeJwt } from 'jose';
-import type { Caller, TokenVerifier } from '../../../libs/auth';
+import type { Caller, TokenVerifier } from '#libs/auth';
 
 export function cachingVerifier(verify: TokenVerifier, capacity = 10_000, maxAgeMs = 60_000): TokenVerifier {
   const known = new Map<string, { caller: Caller; until: number }>();

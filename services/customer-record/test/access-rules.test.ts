@@ -1,6 +1,6 @@
 // The read rules on their own, without servers: who may read which conversation's customer.
 import { describe, expect, it } from 'vitest';
-import { ConversationEvent } from '../../../libs/proto';
+import { ConversationEvent } from '#libs/proto';
 import { applyEvent, checkReadRequest, decidePersonRead, emptyAccess, holds, ReadRefusedError, ReadRequestError, type ConversationAccess } from '../src/access';
 import { mayCall, seesContents, seesIdentity } from '../src/authz';
 

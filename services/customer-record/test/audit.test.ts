@@ -2,7 +2,7 @@
 // its entry is stored, or refused when it cannot be.
 import type { Collection } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../libs/observability';
+import { createLogger } from '#libs/observability';
 import { AuditLog, AuditUnavailableError } from '../src/audit';
 import type { AuditDoc } from '../src/store';
 

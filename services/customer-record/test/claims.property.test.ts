@@ -2,7 +2,7 @@
 // link (hints) and what it only keeps for agents (claims). No servers.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IdentityKind, type Identity } from '../../../libs/proto';
+import { IdentityKind, type Identity } from '#libs/proto';
 import { contactIdentities, InvalidSenderError, MAX_CLAIMS_PER_CUSTOMER, MAX_PER_CONTACT, openClaims, withClaims } from '../src/claims';
 import { identityKey, normaliseIdentity, toIdentity } from '../src/identity';
 

@@ -1,9 +1,9 @@
 // The service against the real store, the real broker and a real gRPC client.
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../../../libs/auth';
-import { connectKafka, type ServiceKafka } from '../../../libs/service';
-import { topics } from '../../../libs/kafka';
+import { ROLES, type Role } from '#libs/auth';
+import { connectKafka, type ServiceKafka } from '#libs/service';
+import { topics } from '#libs/kafka';
 import {
   Channel,
   ContactKind,
@@ -21,9 +21,9 @@ import {
   type MergeCustomersResponse,
   type UnmergeCustomerResponse,
   type LinkIdentityResponse,
-} from '../../../libs/proto';
-import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '../../../libs/testing';
-import type { ServiceContext } from '../../../libs/service';
+} from '#libs/proto';
+import { KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '#libs/testing';
+import type { ServiceContext } from '#libs/service';
 import { MongoClient } from 'mongodb';
 import { mayCall, PERMISSIONS, type CallName } from '../src/authz';
 import { DEFAULT_REGULAR_RULE } from '../src/flags';

@@ -2,10 +2,10 @@
 // as when the store is killed) must not stop the sender's next contact: it completes the customer.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, IdentityKind } from '#libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
+import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '#libs/testing';
 import { identityKey, type NormalisedIdentity } from '../src/identity';
 import { dropDatabase, startHarness, type Harness } from './harness';
 

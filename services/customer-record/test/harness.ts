@@ -2,12 +2,12 @@
 // in a database of its own, with a gRPC client and a token per role.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Db } from 'mongodb';
-import { ROLES, type Role } from '../../../libs/auth';
-import { loadConfig } from '../../../libs/config';
-import * as proto from '../../../libs/proto';
-import { CustomerRecordServiceClient } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '../../../libs/testing';
+import { ROLES, type Role } from '#libs/auth';
+import { loadConfig } from '#libs/config';
+import * as proto from '#libs/proto';
+import { CustomerRecordServiceClient } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '#libs/testing';
 import { customerRecordConfig } from '../src/config';
 import { startCustomerRecord, type CustomerRecordService } from '../src/service';
 
@@ -88,4 +88,4 @@ export function step(conversationId: string, value: proto.ConversationEvent['ste
 /** A supervisor's reason, required for every read of theirs. */
 export const REASON = 'quality review of the conversation';
 
-export { dropDatabase } from '../../../libs/testing';
+export { dropDatabase } from '#libs/testing';

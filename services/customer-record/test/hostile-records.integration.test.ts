@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
-import { KAFKA_BROKERS, recordTopics, uniqueId, waitFor } from '../../../libs/testing';
+import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
+import { KAFKA_BROKERS, recordTopics, uniqueId, waitFor } from '#libs/testing';
 import type { NormalisedIdentity } from '../src/identity';
 import { dropDatabase, startHarness, type Harness } from './harness';
 

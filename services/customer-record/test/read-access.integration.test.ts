@@ -4,10 +4,10 @@
 import { status } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind, type GetCustomerContextResponse, type GetHistoryResponse, type ListAuditResponse } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableProxy, KAFKA_BROKERS, MONGODB_URI, storeAddress, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, IdentityKind, type GetCustomerContextResponse, type GetHistoryResponse, type ListAuditResponse } from '#libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
+import { cuttableProxy, KAFKA_BROKERS, MONGODB_URI, storeAddress, testContext, uniqueId, waitFor } from '#libs/testing';
 import { dropDatabase, offered, REASON, startHarness, step, tokenFor, type Harness } from './harness';
 
 const KAFKA_WAIT_MS = 45_000;

@@ -4,7 +4,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, FlagKind, IdentityKind } from '../../../libs/proto';
+import { Channel, FlagKind, IdentityKind } from '#libs/proto';
 import { dropDatabase, REASON, startHarness, type Harness } from './harness';
 
 const RUNS = { numRuns: 40 };

@@ -1,7 +1,7 @@
 // Pure business rules: no servers, no store.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Channel, ConversationEvent, FlagKind, FlagSource, HistoryEntryKind, IdentityKind, ContactReceived, ContactKind } from '../../../libs/proto';
+import { Channel, ConversationEvent, FlagKind, FlagSource, HistoryEntryKind, IdentityKind, ContactReceived, ContactKind } from '#libs/proto';
 import { PERMISSIONS, seesContents } from '../src/authz';
 import { effectiveFlags, evaluateRegular, supervisorFlag } from '../src/flags';
 import { entryFromContact, entryFromConversationEvent } from '../src/history';
@@ -117,16 +117,16 @@ describe('authorisation matrix', () => {
 
 describe('configuration', () => {
   it('names each wrong variable', async () => {
-    const { loadConfig, ConfigError } = await import('../../../libs/config');
+    const { loadConfig, ConfigError } = await import('#libs/config');
     const { customerRecordConfig } = await import('../src/config');
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0', DEFAULT_PHONE_COUNTRY: 'france' })).toThrow(ConfigError);
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0' })).toThrow(/REGULAR_MIN_CONVERSATIONS/);
-    const { testAuthEnv } = await import('../../../libs/testing');
+    const { testAuthEnv } = await import('#libs/testing');
     expect(loadConfig(customerRecordConfig, testAuthEnv('customer-record'))).toMatchObject({ GRPC_PORT: 50051, HTTP_PORT: 8104, REGULAR_MIN_CONVERSATIONS: 3, REGULAR_WINDOW_DAYS: 90, CONTEXT_CACHE_TTL_MS: 2000 });
   });
 
   it('trusts public keys and holds no private key: it only verifies tokens', async () => {
-    const { loadConfig } = await import('../../../libs/config');
+    const { loadConfig } = await import('#libs/config');
     const { customerRecordConfig } = await import('../src/config');
     expect(() => loadConfig(customerRecordConfig, {})).toThrow(/AUTH_PUBLIC_KEYS_DIR: is required/);
     expect(Object.keys(customerRecordConfig)).not.toContain('AUTH_PRIVATE_KEY_FILE');

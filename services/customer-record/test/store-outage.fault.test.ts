@@ -1,10 +1,10 @@
 // The projection's store connection goes through a proxy that the test cuts for a few seconds
 // while contacts arrive: nothing is dead-lettered, and every contact is projected once after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableProxy, KAFKA_BROKERS, recordTopics, storeAddress, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, IdentityKind } from '#libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
+import { cuttableProxy, KAFKA_BROKERS, recordTopics, storeAddress, testContext, uniqueId, waitFor } from '#libs/testing';
 import { dropDatabase, startHarness, type Harness } from './harness';
 
 const contact = () =>

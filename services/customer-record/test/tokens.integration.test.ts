@@ -1,7 +1,7 @@
 // Over real gRPC: customer-record takes only tokens its callers' issuers may mint, for itself.
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusedTokens, testToken } from '../../../libs/testing';
+import { refusedTokens, testToken } from '#libs/testing';
 import { dropDatabase, startHarness, type Harness } from './harness';
 
 let h: Harness;

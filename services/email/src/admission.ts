@@ -1,7 +1,7 @@
 // Who may connect and hand over mail, before any of it is read: open connections and
 // connections per minute from one address, messages per minute from one sender, and mail only
 // for our own addresses. Each check throws the refusal it makes. No I/O.
-import { RateLimiter } from '../../../libs/rate-limit';
+import { RateLimiter } from '#libs/rate-limit';
 import type { EmailConfig } from './config';
 import { OpenConnections } from './connection-limits';
 import { ConnectionRateError, RelayDeniedError, SenderRateError, TooManyOpenConnectionsError } from './refusals';

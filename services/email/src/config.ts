@@ -1,4 +1,4 @@
-import { bool, commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
+import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 
 const list = (check: z.ZodString, what: string, defaultValue = '') =>
   z

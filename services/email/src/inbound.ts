@@ -3,11 +3,11 @@
 import type { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import { newConversationReference } from '../../../libs/contact';
+import { newConversationReference } from '#libs/contact';
 import type { Registry } from 'prom-client';
-import { topics, type EventProducer } from '../../../libs/kafka';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import { senderVerdictToJSON, type ConversationSenderCheck, type SenderAuthentication } from '../../../libs/proto';
+import { topics, type EventProducer } from '#libs/kafka';
+import { errorDetails, type Logger } from '#libs/observability';
+import { senderVerdictToJSON, type ConversationSenderCheck, type SenderAuthentication } from '#libs/proto';
 import type { EmailConfig } from './config';
 import type { DnsLookup } from './dns';
 import { checkHeaderSection, MailLimitError } from './mail-limits';

@@ -1,6 +1,6 @@
 // Email channel: inbound SMTP to Kafka, replies out through nodemailer.
-import { loadConfig } from '../../../libs/config';
-import { runService } from '../../../libs/service';
+import { loadConfig } from '#libs/config';
+import { runService } from '#libs/service';
 import { emailConfig } from './config';
 import { startEmailService } from './service';
 

@@ -1,5 +1,5 @@
 // Building the events the email service publishes. No I/O.
-import { deliveryReportedEvent, type DeliveryReport } from '../../../libs/delivery';
+import { deliveryReportedEvent, type DeliveryReport } from '#libs/delivery';
 import {
   Channel,
   ContactKind,
@@ -10,8 +10,8 @@ import {
   OutboundKind,
   OutboundMessage,
   type SenderAuthentication,
-} from '../../../libs/proto';
-import { eventId, idDigest, waitInWords } from '../../../libs/contact';
+} from '#libs/proto';
+import { eventId, idDigest, waitInWords } from '#libs/contact';
 import type { NormalisedMail } from './normalise';
 import type { ThreadDecision } from './threading';
 

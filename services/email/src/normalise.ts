@@ -1,7 +1,7 @@
 // From a parsed mail to the facts the contact centre needs: who wrote, what is new in it, what
 // was quoted, what it threads onto, and whether a machine sent it. No I/O here.
 import { createHash } from 'node:crypto';
-import { eventId, idDigest } from '../../../libs/contact';
+import { eventId, idDigest } from '#libs/contact';
 import { checkThreadIds } from './mail-limits';
 import { MailRefusal } from './refusals';
 

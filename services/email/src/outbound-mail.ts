@@ -1,6 +1,6 @@
 // The mail an outbound message becomes: addressed, threaded with In-Reply-To/References and the
 // reference in the subject, with a Message-ID that is the same on every attempt. No I/O.
-import { OutboundKind, type OutboundMessage } from '../../../libs/proto';
+import { OutboundKind, type OutboundMessage } from '#libs/proto';
 import type { EmailConfig } from './config';
 import type { EmailConversation } from './store';
 import { replySubject } from './threading';

@@ -3,11 +3,11 @@
 // what became of it is reported on the conversation.
 import type { Transporter } from 'nodemailer';
 import type { Counter, Registry } from 'prom-client';
-import { deliverOnce, reportOf, unsentOutcome, type DeliveryOutcome, type DeliveryReport } from '../../../libs/delivery';
-import { backoffMs, type BackoffOptions } from '../../../libs/faults';
-import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
-import { sharedCounter, type Logger } from '../../../libs/observability';
-import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
+import { deliverOnce, reportOf, unsentOutcome, type DeliveryOutcome, type DeliveryReport } from '#libs/delivery';
+import { backoffMs, type BackoffOptions } from '#libs/faults';
+import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
+import { sharedCounter, type Logger } from '#libs/observability';
+import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
 import type { EmailConfig } from './config';
 import { deliveryReported } from './messages';
 import { composeCodeMail, composeMail, MAILED } from './outbound-mail';

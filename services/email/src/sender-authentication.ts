@@ -1,6 +1,6 @@
 // From the SPF, DKIM and DMARC results of a mail to one verdict on its From address. No I/O:
 // the results come from mailauth (src/sender-check.ts), this module only judges them.
-import { SenderVerdict, type SenderAuthentication } from '../../../libs/proto';
+import { SenderVerdict, type SenderAuthentication } from '#libs/proto';
 
 /** The parts of mailauth's authenticate() result this module reads. */
 export interface AuthResultsLike {

@@ -1,7 +1,7 @@
 // Runs SPF, DKIM and DMARC on a received mail with mailauth, against the configured DNS, within a
 // deadline. An adapter: the verdict itself is judged in src/sender-authentication.ts.
 import { authenticate, type AuthenticateOptions } from 'mailauth';
-import type { SenderAuthentication } from '../../../libs/proto';
+import type { SenderAuthentication } from '#libs/proto';
 import type { DnsLookup } from './dns';
 import { judgeSender, temporaryVerdict, type AuthResultsLike } from './sender-authentication';
 

@@ -1,6 +1,6 @@
 // What the channel does with a sender's verdict: whether it acknowledges the mail, and whether a
 // message on an existing conversation is from that conversation's customer. No I/O.
-import { ConversationSender, SenderVerdict } from '../../../libs/proto';
+import { ConversationSender, SenderVerdict } from '#libs/proto';
 import type { EmailConfig } from './config';
 
 export type AcknowledgementPolicy = EmailConfig['EMAIL_ACK_SENDERS'];

@@ -1,8 +1,8 @@
 // Wires the email service: store, Kafka, inbound SMTP, outbound consumer, health.
 import type { ISocketFactory } from 'kafkajs';
-import { listen } from '../../../libs/observability';
-import { topics } from '../../../libs/kafka';
-import { connectKafka, connectMongo, serveOps, type ServiceContext } from '../../../libs/service';
+import { listen } from '#libs/observability';
+import { topics } from '#libs/kafka';
+import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
 import type { EmailConfig } from './config';
 import { createOutboundHandler } from './outbound';
 import { createSmtpServer } from './smtp-server';

@@ -1,6 +1,6 @@
 // The one place inbound failures become SMTP replies: a refusal gets its code (4xx: try again
 // later, 5xx: never), anything else a 451 so the sending server keeps the mail and retries.
-import { KafkaUnavailableError } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '#libs/kafka';
 import { MailLimitError } from './mail-limits';
 import { UnusableMailError } from './normalise';
 import { ConnectionRateError, RelayDeniedError, SenderRateError, TooManyOpenConnectionsError, UnparsableMailError, type MailRefusal } from './refusals';

@@ -2,7 +2,7 @@
 // mail, every failure answered with the reply smtp-replies.ts gives it, every outcome counted.
 import { readFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
-import { errorDetails, sharedCounter } from '../../../libs/observability';
+import { errorDetails, sharedCounter } from '#libs/observability';
 import { Admission } from './admission';
 import type { EmailConfig } from './config';
 import { dnsLookupFor } from './dns';

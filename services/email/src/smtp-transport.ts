@@ -1,7 +1,7 @@
 // The outbound mail server, through nodemailer: the transport with bounded waits, and what its
 // errors prove about a send.
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { SendFailure } from '../../../libs/delivery';
+import type { SendFailure } from '#libs/delivery';
 import type { EmailConfig } from './config';
 
 /**

@@ -1,9 +1,9 @@
 // The email service's own collections: its thread index, stored attachments and the claims
 // that keep each outbound mail to one send.
 import { Binary, type Collection, type Db } from 'mongodb';
-import type { DeliveryRecord } from '../../../libs/delivery';
-import { MongoDeliveryClaims } from '../../../libs/delivery/mongo';
-import { InsertBatcher } from '../../../libs/store';
+import type { DeliveryRecord } from '#libs/delivery';
+import { MongoDeliveryClaims } from '#libs/delivery/mongo';
+import { InsertBatcher } from '#libs/store';
 import type { ThreadIndex } from './threading';
 
 interface ThreadMessage {

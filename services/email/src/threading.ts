@@ -1,5 +1,5 @@
 // Which conversation a mail belongs to. No I/O: the thread index is asked through this interface.
-import { newConversationId, newConversationReference } from '../../../libs/contact';
+import { newConversationId, newConversationReference } from '#libs/contact';
 import type { NormalisedMail } from './normalise';
 
 export interface ThreadIndex {

@@ -5,11 +5,11 @@
 import fc from 'fast-check';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../libs/config';
-import { topics } from '../../../libs/kafka';
-import { ContactKind, ContactReceived, SenderVerdict } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { topics } from '#libs/kafka';
+import { ContactKind, ContactReceived, SenderVerdict } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import { startTestDns, type TestDns } from './dns-server';

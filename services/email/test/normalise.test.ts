@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { waitInWords as durationInWords } from '../../../libs/contact';
+import { waitInWords as durationInWords } from '#libs/contact';
 import { htmlToText, normaliseMail, splitQuoted, UnusableMailError, type ParsedMailLike } from '../src/normalise';
 import { replySubject } from '../src/threading';
 

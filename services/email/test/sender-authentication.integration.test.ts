@@ -4,11 +4,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../libs/config';
-import { topics } from '../../../libs/kafka';
-import { ConversationSender, OutboundKind, SenderVerdict, type ContactReceived } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { topics } from '#libs/kafka';
+import { ConversationSender, OutboundKind, SenderVerdict, type ContactReceived } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import { startTestDns, type TestDns } from './dns-server';

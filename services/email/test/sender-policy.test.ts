@@ -1,7 +1,7 @@
 // The pure rules on senders: the verdict from SPF/DKIM/DMARC results, who is acknowledged, who
 // counts as the conversation's customer, and the bounds on one mail and on open connections.
 import { describe, expect, it } from 'vitest';
-import { ConversationSender, SenderVerdict } from '../../../libs/proto';
+import { ConversationSender, SenderVerdict } from '#libs/proto';
 import { OpenConnections } from '../src/connection-limits';
 import { checkHeaderSection, checkThreadIds, MailLimitError } from '../src/mail-limits';
 import { normaliseMail } from '../src/normalise';

@@ -1,6 +1,6 @@
 // Who may connect and hand over mail, and the SMTP reply each refusal gets, without a server.
 import { describe, expect, it } from 'vitest';
-import { KafkaUnavailableError } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '#libs/kafka';
 import { Admission } from '../src/admission';
 import { MailLimitError } from '../src/mail-limits';
 import { UnusableMailError } from '../src/normalise';

@@ -3,7 +3,7 @@
 // and the thread reads back oldest first.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dropDatabase, MONGODB_URI, uniqueId } from '../../../libs/testing';
+import { dropDatabase, MONGODB_URI, uniqueId } from '#libs/testing';
 import { EmailStore } from '../src/store';
 
 const database = uniqueId('email_threads').replace(/-/g, '_');

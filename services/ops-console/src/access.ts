@@ -1,5 +1,5 @@
 // Who may use the console.
-import type { Role } from '../../../libs/auth';
+import type { Role } from '#libs/auth';
 import type { ConsoleRole } from './redact';
 
 export function consoleRole(role: Role): ConsoleRole | null {

@@ -1,7 +1,7 @@
 // Turns the event stream, routing's queue statistics and consumer lag into the series the
 // charts draw. Pure: every method takes the time, so tests drive it with a virtual clock.
-import { CHANNEL_NAMES, channelNameOfJson, type ChannelName } from '../../../libs/contact';
-import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
+import { CHANNEL_NAMES, channelNameOfJson, type ChannelName } from '#libs/contact';
+import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
 import { channelOf } from './filter';
 import type { DescribedRecord } from './records';
 

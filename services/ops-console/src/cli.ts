@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { commonConfig, loadConfig, ConfigError } from '../../../libs/config';
-import { allTopics, DEAD_LETTER_TOPIC } from '../../../libs/kafka';
+import { commonConfig, loadConfig, ConfigError } from '#libs/config';
+import { allTopics, DEAD_LETTER_TOPIC } from '#libs/kafka';
 import { topicLag } from './kafka-io';
 import { conversationOf, describeRecord } from './records';
 

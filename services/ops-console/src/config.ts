@@ -1,8 +1,8 @@
-import { optionalSigningKeyConfig } from '../../../libs/auth';
-import { commonConfig, durationMs, loadConfig, port, z } from '../../../libs/config';
-import { metricsConfig } from '../../../libs/observability';
-import { staffDbConfig } from '../../../libs/staff';
-import { signInConfig, trustedProxyConfig } from '../../../libs/web';
+import { optionalSigningKeyConfig } from '#libs/auth';
+import { commonConfig, durationMs, loadConfig, port, z } from '#libs/config';
+import { metricsConfig } from '#libs/observability';
+import { staffDbConfig } from '#libs/staff';
+import { signInConfig, trustedProxyConfig } from '#libs/web';
 
 export const opsConsoleConfig = {
   ...commonConfig,

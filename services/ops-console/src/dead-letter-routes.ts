@@ -1,8 +1,8 @@
 // The dead-letter routes: the list with who replayed what, and the audited replay (ops only).
 import type http from 'node:http';
 import type { IHeaders } from 'kafkajs';
-import type { Logger } from '../../../libs/observability';
-import { ForbiddenError, NotFoundError, sendJson, type StaffSignIn } from '../../../libs/web';
+import type { Logger } from '#libs/observability';
+import { ForbiddenError, NotFoundError, sendJson, type StaffSignIn } from '#libs/web';
 import type { ReplayAudit } from './audit';
 import { deadLetterForRole, replayPlan, shapeDeadLetter } from './dead-letters';
 import type { DeadLetterStore } from './kafka-io';

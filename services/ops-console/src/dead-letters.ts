@@ -2,7 +2,7 @@
 // original key and headers, to the topic it came from. Pure: the server reads and writes Kafka.
 import { createHash } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
-import { DEAD_LETTER_TOPIC, headerString, topicByName } from '../../../libs/kafka';
+import { DEAD_LETTER_TOPIC, headerString, topicByName } from '#libs/kafka';
 import { redactEvent, type ConsoleRole } from './redact';
 import type { RawRecord } from './records';
 

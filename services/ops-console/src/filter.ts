@@ -1,6 +1,6 @@
 // Which events a viewer asked to see: by topic, channel and conversation.
-import { CHANNEL_NAMES, channelNameOfJson, isChannelName, type ChannelName } from '../../../libs/contact';
-import { allTopics, DEAD_LETTER_TOPIC } from '../../../libs/kafka';
+import { CHANNEL_NAMES, channelNameOfJson, isChannelName, type ChannelName } from '#libs/contact';
+import { allTopics, DEAD_LETTER_TOPIC } from '#libs/kafka';
 import { conversationOf, type DescribedRecord } from './records';
 
 export const CONSOLE_TOPICS = [...allTopics.map((t) => t.name), DEAD_LETTER_TOPIC];

@@ -1,8 +1,8 @@
 // The console's HTTP edge: health and metrics, the static page, the API routes by method and
 // path, and the one place where a failure becomes a status and a sentence.
 import http from 'node:http';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import { applyTransportSecurity, HttpError, NotFoundError, SECURITY_HEADERS, sendJson, type StaticFile, type TransportSecurity } from '../../../libs/web';
+import { errorDetails, type Logger } from '#libs/observability';
+import { applyTransportSecurity, HttpError, NotFoundError, SECURITY_HEADERS, sendJson, type StaticFile, type TransportSecurity } from '#libs/web';
 import { ReplayError } from './dead-letters';
 import { FilterError } from './filter';
 

@@ -2,8 +2,8 @@
 // conversation timeline read from the beginning, and consumer lag from the admin API.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { DEAD_LETTER_TOPIC, firstFetchAfterJoin } from '../../../libs/kafka';
-import type { Logger } from '../../../libs/observability';
+import { DEAD_LETTER_TOPIC, firstFetchAfterJoin } from '#libs/kafka';
+import type { Logger } from '#libs/observability';
 import type { GroupLag } from './charts';
 import { CONSOLE_TOPICS } from './filter';
 import { conversationOf, describeRecord, type DescribedRecord, type RawRecord } from './records';

@@ -1,5 +1,5 @@
 // Ops console: live event stream, queue and SLA views, dead letters.
-import { runService } from '../../../libs/service';
+import { runService } from '#libs/service';
 import { loadOpsConsoleConfig } from './config';
 import { startOpsConsole } from './service';
 

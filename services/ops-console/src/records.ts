@@ -1,7 +1,7 @@
 // Turns any record of the pipeline's topics into one plain JSON object: where it is, what the
 // CloudEvents headers say it is, and the decoded event (or why it could not be decoded).
 import type { IHeaders } from 'kafkajs';
-import { DEAD_LETTER_TOPIC, headerString, topicByName } from '../../../libs/kafka';
+import { DEAD_LETTER_TOPIC, headerString, topicByName } from '#libs/kafka';
 
 export interface RawRecord {
   topic: string;

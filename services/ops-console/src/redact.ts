@@ -8,7 +8,7 @@
 // schema adds, is redacted. Routing's reason text is redacted too: it can quote an email subject
 // (repeat contacts), an agent's free-text disposition and a mail server's refusal, which names
 // the address; the reason's code, rule and step stay.
-import { topicByName } from '../../../libs/kafka';
+import { topicByName } from '#libs/kafka';
 import type { DescribedRecord } from './records';
 
 export type ConsoleRole = 'ops' | 'supervisor';

@@ -2,7 +2,7 @@
 // session, the live stream, the charts, a conversation's timeline and the dead letters.
 import type http from 'node:http';
 import type { Kafka } from 'kafkajs';
-import { BadRequestError, sendJson, TooManyRequestsError, type StaffSignIn } from '../../../libs/web';
+import { BadRequestError, sendJson, TooManyRequestsError, type StaffSignIn } from '#libs/web';
 import type { ChartAggregator } from './charts';
 import { listDeadLetters, replayDeadLetter, type DeadLetterRouteDeps } from './dead-letter-routes';
 import { parseConversationId } from './filter';

@@ -1,8 +1,8 @@
 // Routing's queue statistics over gRPC, called as a service with a short-lived token.
 import { credentials } from '@grpc/grpc-js';
-import { bearerMetadata, serviceTokenSource, type SigningKey } from '../../../libs/auth';
-import { channelToJSON, RoutingServiceClient } from '../../../libs/proto';
-import { unaryCall } from '../../../libs/service';
+import { bearerMetadata, serviceTokenSource, type SigningKey } from '#libs/auth';
+import { channelToJSON, RoutingServiceClient } from '#libs/proto';
+import { unaryCall } from '#libs/service';
 import { toQueueStat, type QueueStat } from './charts';
 
 export interface QueueStatsSource {

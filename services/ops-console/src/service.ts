@@ -3,10 +3,10 @@
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { closeServer, createOpsHandler, listen } from '../../../libs/observability';
-import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
-import { SessionStore, SignInThrottle, StaffRoster } from '../../../libs/staff';
-import { signInSettings, staticFiles, transportSecurity } from '../../../libs/web';
+import { closeServer, createOpsHandler, listen } from '#libs/observability';
+import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
+import { SessionStore, SignInThrottle, StaffRoster } from '#libs/staff';
+import { signInSettings, staticFiles, transportSecurity } from '#libs/web';
 import { ReplayAudit } from './audit';
 import { ChartAggregator } from './charts';
 import type { OpsConsoleConfig } from './config';

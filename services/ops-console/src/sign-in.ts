@@ -1,8 +1,8 @@
 // Who gets into the console and with what: libs/web's sign-in route for the ops and supervisor
 // roles, and the session every other route reads or changes under.
 import type http from 'node:http';
-import type { Session } from '../../../libs/staff';
-import { ForbiddenError, StaffSignIn, type StaffSignInParts } from '../../../libs/web';
+import type { Session } from '#libs/staff';
+import { ForbiddenError, StaffSignIn, type StaffSignInParts } from '#libs/web';
 import { consoleRole } from './access';
 import type { ConsoleRole } from './redact';
 

@@ -2,7 +2,7 @@
 // statistics and the consumer groups' lag. Each source's state is shown with the charts, and a
 // source that stops answering is logged once, not on every tick.
 import type { Admin } from 'kafkajs';
-import { errorDetails, type Logger } from '../../../libs/observability';
+import { errorDetails, type Logger } from '#libs/observability';
 import type { ChartAggregator } from './charts';
 import { consumerLag } from './kafka-io';
 import type { QueueStatsSource } from './routing-stats';

@@ -1,8 +1,8 @@
 // GET /api/stream: the live events as server-sent events, redacted for the viewer's role,
 // starting with the remembered ones its filter matches.
 import type http from 'node:http';
-import type { SessionStore } from '../../../libs/staff';
-import { SECURITY_HEADERS } from '../../../libs/web';
+import type { SessionStore } from '#libs/staff';
+import { SECURITY_HEADERS } from '#libs/web';
 import { parseFilter } from './filter';
 import type { LiveEvent, LiveFeed } from './live-feed';
 import { redactForRole } from './redact';

@@ -4,11 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../libs/config';
-import { EventConsumer, topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, SlaEvent, SlaEventKind, Tier } from '../../../libs/proto';
-import type { ServiceContext } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { EventConsumer, topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, SlaEvent, SlaEventKind, Tier } from '#libs/proto';
+import type { ServiceContext } from '#libs/service';
+import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
 import { routingConfig } from '../../routing/src/config';
 import { startRouting } from '../../routing/src/service';
 import { PASSWORD, startHarness, type Harness } from './harness';

@@ -2,10 +2,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { ConversationEvent, SlaEvent } from '../../../libs/proto';
-import { connectKafka, type ServiceKafka } from '../../../libs/service';
-import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { ConversationEvent, SlaEvent } from '#libs/proto';
+import { connectKafka, type ServiceKafka } from '#libs/service';
+import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '#libs/testing';
 
 const cli = ['--import', 'tsx', 'services/ops-console/src/cli.ts'];
 const ctx = testContext('ops-cli-test');

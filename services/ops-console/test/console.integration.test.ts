@@ -2,9 +2,9 @@
 // checks, and dead-letter replay with its audit.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { SlaEvent, SlaEventKind } from '../../../libs/proto';
-import { recordTopics, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { SlaEvent, SlaEventKind } from '#libs/proto';
+import { recordTopics, uniqueId, waitFor } from '#libs/testing';
 import { PASSWORD, signIn, signInFrom, startHarness, writeDeadLetter, type Harness, type SignedIn } from './harness';
 
 let h: Harness;

@@ -1,8 +1,8 @@
 // The console's rules without I/O: redaction, filters, chart series, dead-letter shaping, access.
 import { describe, expect, it } from 'vitest';
-import { DEAD_LETTER_TOPIC, topics } from '../../../libs/kafka';
-import { Channel, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, SlaEvent, SlaEventKind } from '../../../libs/proto';
-import { originAllowed } from '../../../libs/web';
+import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
+import { Channel, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, SlaEvent, SlaEventKind } from '#libs/proto';
+import { originAllowed } from '#libs/web';
 import { consoleRole } from '../src/access';
 import { loadOpsConsoleConfig } from '../src/config';
 import { ChartAggregator, toQueueStat } from '../src/charts';

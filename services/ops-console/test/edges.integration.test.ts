@@ -3,7 +3,7 @@
 // https, and /metrics kept off the public port without its bearer token.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueId } from '../../../libs/testing';
+import { uniqueId } from '#libs/testing';
 import { PASSWORD, startHarness, type Harness } from './harness';
 
 const ORIGIN = 'https://ops.example.com';

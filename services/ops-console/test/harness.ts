@@ -2,10 +2,10 @@
 // a roster of one person per role.
 import http from 'node:http';
 import type { IHeaders } from 'kafkajs';
-import { DEAD_LETTER_TOPIC } from '../../../libs/kafka';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { StaffRoster } from '../../../libs/staff';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '../../../libs/testing';
+import { DEAD_LETTER_TOPIC } from '#libs/kafka';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
+import { StaffRoster } from '#libs/staff';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '#libs/testing';
 import { MongoClient } from 'mongodb';
 import { loadOpsConsoleConfig } from '../src/config';
 import { startOpsConsole, type OpsConsole } from '../src/service';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotSignedInError, TooManyRequestsError } from '../../../libs/web';
+import { NotSignedInError, TooManyRequestsError } from '#libs/web';
 import { ReplayError } from '../src/dead-letters';
 import { FilterError } from '../src/filter';
 import { consoleFailure } from '../src/http';

@@ -4,9 +4,9 @@
 // MMS media address that the supervisor's page shows.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '../../../libs/proto';
-import { launchChromium, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundKind, OutboundMessage } from '#libs/proto';
+import { launchChromium, uniqueId, waitFor } from '#libs/testing';
 import { PASSWORD, startHarness, type Harness } from './harness';
 
 const SUBJECT = 'Refund for order ZQX5521 please';

@@ -6,8 +6,8 @@
 // Standbys answer agents with UNAVAILABLE so desks reconnect until they reach the active one.
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { backoffMs, faultKind } from '../../../libs/faults';
-import { errorDetails, sharedGauge, type Logger, type ReadinessState } from '../../../libs/observability';
+import { backoffMs, faultKind } from '#libs/faults';
+import { errorDetails, sharedGauge, type Logger, type ReadinessState } from '#libs/observability';
 import { RoutingEngine, type Clock } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
 import { FencedError, type DecisionLog } from './decision-log';

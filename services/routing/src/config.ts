@@ -1,7 +1,7 @@
 // Routing's configuration: the environment it reads, and the routing policy taken from it.
 import { z } from 'zod';
-import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '../../../libs/config';
-import { optionalSigningKeyConfig, trustedKeysConfig } from '../../../libs/auth';
+import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
+import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 
 const rulesJson = z

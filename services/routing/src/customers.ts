@@ -1,12 +1,12 @@
 // Customer flags and account manager from customer-record, when that service is configured.
 // Routing works without it (no flags); a slow or failing look-up never holds a contact back.
 import { credentials } from '@grpc/grpc-js';
-import { bearerMetadata, serviceTokenSource } from '../../../libs/auth';
-import { flagsOn } from '../../../libs/contact';
-import { CustomerRecordServiceClient, type ContactReceived, type GetCustomerContextResponse } from '../../../libs/proto';
-import { unaryCall, type ServiceContext } from '../../../libs/service';
-import type { Logger } from '../../../libs/observability';
-import { errorDetails } from '../../../libs/observability';
+import { bearerMetadata, serviceTokenSource } from '#libs/auth';
+import { flagsOn } from '#libs/contact';
+import { CustomerRecordServiceClient, type ContactReceived, type GetCustomerContextResponse } from '#libs/proto';
+import { unaryCall, type ServiceContext } from '#libs/service';
+import type { Logger } from '#libs/observability';
+import { errorDetails } from '#libs/observability';
 import type { RoutingConfig } from './config';
 import type { CustomerInfo } from './core/engine';
 

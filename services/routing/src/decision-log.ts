@@ -3,9 +3,9 @@
 // transactional id serves whichever instance is active, so a new owner's InitProducerId fences
 // the old one: an instance that lost ownership without knowing can never commit again.
 import { Partitioners, type Kafka, type Message, type Producer, type Transaction } from 'kafkajs';
-import { someInChain } from '../../../libs/faults';
-import { cloudEventHeaders, type TopicSpec } from '../../../libs/kafka';
-import { errorDetails, type Logger } from '../../../libs/observability';
+import { someInChain } from '#libs/faults';
+import { cloudEventHeaders, type TopicSpec } from '#libs/kafka';
+import { errorDetails, type Logger } from '#libs/observability';
 import { ownerRecord, type ChangelogRecord, type OwnerMarker } from './changelog';
 
 /** One event a decision publishes. */

@@ -1,11 +1,11 @@
 // The agent API over gRPC: every call checks the bearer token and the caller's role, then
 // runs one core command through the runner (stored and published before the answer).
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
-import { authorizeCall, isGranted, rolesFor, type Caller, type Role, type ServiceGrants, type TokenVerifier } from '../../../libs/auth';
-import { CHANNEL_ENUM, channelName, type ChannelName } from '../../../libs/contact';
-import type { Logger } from '../../../libs/observability';
-import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '../../../libs/proto';
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError, toServiceError, unaryHandler, type GrpcEdge } from '../../../libs/service';
+import { authorizeCall, isGranted, rolesFor, type Caller, type Role, type ServiceGrants, type TokenVerifier } from '#libs/auth';
+import { CHANNEL_ENUM, channelName, type ChannelName } from '#libs/contact';
+import type { Logger } from '#libs/observability';
+import { Presence, RoutingServiceService, Tier, type RoutingServiceServer, type WatchAssignmentsRequest, type WatchAssignmentsResponse } from '#libs/proto';
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, toServiceError, unaryHandler, type GrpcEdge } from '#libs/service';
 import type { ActiveState } from './active';
 
 type RoutingCall =

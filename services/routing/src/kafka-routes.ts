@@ -1,9 +1,9 @@
 // Routing's Kafka input: inbound contacts to route, and channels saying a customer left while
 // waiting. Every instance joins the routing group; the single-owner assigner gives all
 // partitions to the active one.
-import { headerString, InvalidEventError, pinGroupStart, topics } from '../../../libs/kafka';
-import { errorDetails, sharedCounter } from '../../../libs/observability';
-import type { ServiceContext, ServiceKafka } from '../../../libs/service';
+import { headerString, InvalidEventError, pinGroupStart, topics } from '#libs/kafka';
+import { errorDetails, sharedCounter } from '#libs/observability';
+import type { ServiceContext, ServiceKafka } from '#libs/service';
 import { singleOwnerAssigner, type RoutingOwnership } from './active';
 import type { RoutingConfig } from './config';
 import { contactProblem } from './core/contact-check';

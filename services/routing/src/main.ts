@@ -1,6 +1,6 @@
 // Routing: queues, tier-1 assignment, escalation to experts, SLA timers and wait estimates.
-import { loadConfig } from '../../../libs/config';
-import { runService } from '../../../libs/service';
+import { loadConfig } from '#libs/config';
+import { runService } from '#libs/service';
 import { routingConfig } from './config';
 import { startRouting } from './service';
 

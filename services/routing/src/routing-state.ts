@@ -1,8 +1,8 @@
 // Where routing's state lives: a changelog topic every instance tails (standbys stay warm), and
 // written only in the active instance's transactions. Nothing is served or routed until this
 // instance owns the inbound contacts and its state is restored (RoutingOwnership).
-import { ensureTopic } from '../../../libs/kafka';
-import type { ServiceContext, ServiceKafka } from '../../../libs/service';
+import { ensureTopic } from '#libs/kafka';
+import type { ServiceContext, ServiceKafka } from '#libs/service';
 import { RoutingOwnership } from './active';
 import { changelogTopic } from './changelog';
 import type { RoutingConfig } from './config';

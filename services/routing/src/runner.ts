@@ -5,12 +5,12 @@
 // transaction that fails closes the runner: the engine may hold decisions that never
 // committed, so the instance stands down and whoever routes next starts from the changelog.
 import type { Registry } from 'prom-client';
-import { eventId } from '../../../libs/contact';
-import type { TopicSpec } from '../../../libs/kafka';
-import { RetryLaterError, topics } from '../../../libs/kafka';
-import { sharedHistogram, type Logger } from '../../../libs/observability';
-import type { SaysGrpcStatus } from '../../../libs/service/grpc-errors';
-import type { WatchAssignmentsResponse } from '../../../libs/proto';
+import { eventId } from '#libs/contact';
+import type { TopicSpec } from '#libs/kafka';
+import { RetryLaterError, topics } from '#libs/kafka';
+import { sharedHistogram, type Logger } from '#libs/observability';
+import type { SaysGrpcStatus } from '#libs/service/grpc-errors';
+import type { WatchAssignmentsResponse } from '#libs/proto';
 import { changeRecords } from './changelog';
 import type { Effect, RoutingEngine } from './core/engine';
 import type { DecisionBatch, DecisionRecord, InputOffset } from './decision-log';

@@ -1,8 +1,8 @@
 // Wiring: configuration → Kafka (changelog, transactions), customer-record → the routing core →
 // gRPC and ops HTTP. Routing keeps no state in the store: Kafka is its system of record.
 import type { ISocketFactory } from 'kafkajs';
-import { createTokenVerifier } from '../../../libs/auth';
-import { connectKafka, serveOps, startGrpcServer, type ServiceContext } from '../../../libs/service';
+import { createTokenVerifier } from '#libs/auth';
+import { connectKafka, serveOps, startGrpcServer, type ServiceContext } from '#libs/service';
 import type { RoutingOwnership } from './active';
 import { checkRoutingConfig, routingPolicy, type RoutingConfig } from './config';
 import type { Clock, RoutingEngine } from './core/engine';

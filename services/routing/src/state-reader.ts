@@ -2,8 +2,8 @@
 // starts from a warm copy instead of reading the topic from the beginning. It reads committed
 // records only (kafkajs' default isolation), so an aborted or fenced transaction never shows.
 import type { Consumer, Kafka } from 'kafkajs';
-import type { Logger } from '../../../libs/observability';
-import { errorDetails } from '../../../libs/observability';
+import type { Logger } from '#libs/observability';
+import { errorDetails } from '#libs/observability';
 import { OWNER_KEY, StateMirror, type OwnerMarker } from './changelog';
 
 export class StateReader {

@@ -1,8 +1,8 @@
 // Routing's clock: offers expiring, SLA timers and wrap-ups are decided by the active instance
 // on a steady tick, each tick's decisions committed like any other.
-import { faultKind, isTransient } from '../../../libs/faults';
-import { errorDetails } from '../../../libs/observability';
-import type { ServiceContext } from '../../../libs/service';
+import { faultKind, isTransient } from '#libs/faults';
+import { errorDetails } from '#libs/observability';
+import type { ServiceContext } from '#libs/service';
 import type { RoutingOwnership } from './active';
 import { NotActiveError } from './runner';
 

@@ -3,10 +3,10 @@
 // transactional id was taken by another (a fenced zombie) can never commit again.
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureTopic, topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, Presence, Tier } from '../../../libs/proto';
-import { createLogger } from '../../../libs/observability';
-import { KAFKA_BROKERS, testContext, uniqueId } from '../../../libs/testing';
+import { ensureTopic, topics } from '#libs/kafka';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, Presence, Tier } from '#libs/proto';
+import { createLogger } from '#libs/observability';
+import { KAFKA_BROKERS, testContext, uniqueId } from '#libs/testing';
 import { changeRecords, changelogTopic } from '../src/changelog';
 import { RoutingEngine } from '../src/core/engine';
 import { DEFAULT_POLICY } from '../src/core/policy';

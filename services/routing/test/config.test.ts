@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../libs/config';
-import { testAuthEnv } from '../../../libs/testing';
+import { ConfigError, loadConfig } from '#libs/config';
+import { testAuthEnv } from '#libs/testing';
 import { checkRoutingConfig, routingConfig, routingPolicy } from '../src/config';
 import { DEFAULT_POLICY } from '../src/core/policy';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ChannelName } from '../../../libs/contact';
+import type { ChannelName } from '#libs/contact';
 import { Classifier, type ClassifyInput } from '../src/core/classify';
 import { DEFAULT_POLICY, type ClassificationRule } from '../src/core/policy';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentState, Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, Presence, SlaEvent, Tier } from '../../../libs/proto';
+import { AgentState, Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, Presence, SlaEvent, Tier } from '#libs/proto';
 import { RoutingEngine, type Effect } from '../src/core/engine';
 import { DEFAULT_POLICY } from '../src/core/policy';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, RiskLevel, SlaEventKind, Tier } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, RiskLevel, SlaEventKind, Tier } from '#libs/proto';
 import { RoutingEngine, RoutingError, type AgentProfile, type CustomerInfo, type Effect } from '../src/core/engine';
 import { erlangC, serversNeeded, serviceLevel } from '../src/core/erlang';
 import { DEFAULT_POLICY, policyWith, type RoutingPolicy } from '../src/core/policy';

@@ -3,9 +3,9 @@
 // takes over from the changelog, and the committed events show every conversation queued
 // exactly once and assigned exactly once.
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { Channel, Presence, Tier } from '../../../libs/proto';
-import { KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, Presence, Tier } from '#libs/proto';
+import { KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../src/service';
 import { answerOffers, client, configFor, contact, decodeEvent, ownSkill, useRoutingHarness } from './helpers';
 import { spawnRouting } from './routing-process';

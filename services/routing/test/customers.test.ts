@@ -2,8 +2,8 @@
 // contact at most the deadline, and after a few failures in a row none at all for a while.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { Channel, ContactReceived, CustomerRecordServiceService, IdentityKind } from '../../../libs/proto';
-import { testContext } from '../../../libs/testing';
+import { Channel, ContactReceived, CustomerRecordServiceService, IdentityKind } from '#libs/proto';
+import { testContext } from '#libs/testing';
 import { customerRecordLookup } from '../src/customers';
 
 describe('the customer-record look-up', () => {

@@ -4,9 +4,9 @@
 // exactly once.
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { Channel, Presence, Tier } from '../../../libs/proto';
-import { cuttableSocketFactory, recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, Presence, Tier } from '#libs/proto';
+import { cuttableSocketFactory, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../src/service';
 import { answerOffers, client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy, useRoutingHarness } from './helpers';
 

@@ -1,12 +1,12 @@
 // Shared by the routing integration tests: configuration, an agent's gRPC client, contacts.
 import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll } from 'vitest';
-import type { Role } from '../../../libs/auth';
-import { loadConfig } from '../../../libs/config';
-import { topics } from '../../../libs/kafka';
-import { Channel, ContactKind, ConversationEvent, IdentityKind, RoutingServiceClient, type WatchAssignmentsResponse } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId } from '../../../libs/testing';
+import type { Role } from '#libs/auth';
+import { loadConfig } from '#libs/config';
+import { topics } from '#libs/kafka';
+import { Channel, ContactKind, ConversationEvent, IdentityKind, RoutingServiceClient, type WatchAssignmentsResponse } from '#libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId } from '#libs/testing';
 import { routingConfig, type RoutingConfig } from '../src/config';
 
 export function configFor(database: string, group: string, extra: Record<string, string> = {}): RoutingConfig {

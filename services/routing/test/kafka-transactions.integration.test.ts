@@ -4,7 +4,7 @@
 // really behaves, rough edges included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ITopicConfig, type Message, type Producer, type ProducerConfig } from 'kafkajs';
-import { KAFKA_BROKERS, uniqueId, waitFor } from '../../../libs/testing';
+import { KAFKA_BROKERS, uniqueId, waitFor } from '#libs/testing';
 
 /** The transactional producer exactly as the routing service creates it. */
 const transactionalProducerConfig = (transactionalId: string): ProducerConfig => ({

@@ -4,8 +4,8 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testContext, uniqueId } from '../../../libs/testing';
-import type { ServiceContext } from '../../../libs/service';
+import { testContext, uniqueId } from '#libs/testing';
+import type { ServiceContext } from '#libs/service';
 import { startRouting } from '../src/service';
 import { client, configFor, useRoutingHarness } from './helpers';
 

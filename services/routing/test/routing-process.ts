@@ -2,7 +2,7 @@
 // benchmarks that kill it with a signal or keep its event loop apart from the load.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { testAuthEnv, uniqueId } from '../../../libs/testing';
+import { testAuthEnv, uniqueId } from '#libs/testing';
 
 export interface RoutingProcess {
   instanceId: string;

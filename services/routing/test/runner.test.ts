@@ -1,8 +1,8 @@
 // The runner without servers: what goes into each transaction, and what a failed one does.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { Presence, Tier } from '../../../libs/proto';
-import { createLogger } from '../../../libs/observability';
+import { Presence, Tier } from '#libs/proto';
+import { createLogger } from '#libs/observability';
 import { RoutingEngine } from '../src/core/engine';
 import { DEFAULT_POLICY } from '../src/core/policy';
 import type { DecisionBatch } from '../src/decision-log';

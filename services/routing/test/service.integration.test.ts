@@ -1,8 +1,8 @@
 import { credentials, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../../libs/kafka';
-import { Channel, ConversationEvent, type GetQueueStatsResponse, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '../../../libs/proto';
-import { recordTopics, testContext, uniqueId, waitFor } from '../../../libs/testing';
+import { topics } from '#libs/kafka';
+import { Channel, ConversationEvent, type GetQueueStatsResponse, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '#libs/proto';
+import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../src/service';
 import { client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy, useRoutingHarness } from './helpers';
 

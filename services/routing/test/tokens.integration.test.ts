@@ -1,8 +1,8 @@
 // Over real gRPC: routing takes only tokens its callers' issuers may mint, for itself.
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoutingServiceClient } from '../../../libs/proto';
-import { refusedTokens, testContext, testToken, uniqueId } from '../../../libs/testing';
+import { RoutingServiceClient } from '#libs/proto';
+import { refusedTokens, testContext, testToken, uniqueId } from '#libs/testing';
 import { startRouting } from '../src/service';
 import { configFor, useRoutingHarness } from './helpers';
 

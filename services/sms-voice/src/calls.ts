@@ -1,7 +1,7 @@
 // What a phone call becomes: its contacts and events, and what the caller hears (TwiML). No I/O.
 import twilio from 'twilio';
-import { eventId } from '../../../libs/contact';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
+import { eventId } from '#libs/contact';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import { positionInWords, waitInWords } from './sms';
 
 const { VoiceResponse } = twilio.twiml;

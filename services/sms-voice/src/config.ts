@@ -1,7 +1,7 @@
-import { optionalSigningKeyConfig } from '../../../libs/auth';
-import { commonConfig, durationMs, port, positiveInt, z } from '../../../libs/config';
-import { metricsConfig } from '../../../libs/observability';
-import { trustedProxyConfig } from '../../../libs/web';
+import { optionalSigningKeyConfig } from '#libs/auth';
+import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { metricsConfig } from '#libs/observability';
+import { trustedProxyConfig } from '#libs/web';
 
 /** The sms-voice service's environment. */
 export const smsVoiceConfig = {

@@ -1,6 +1,6 @@
 // Phone and SMS channel: Twilio webhooks in, TwiML for callers, SMS out through the twilio client.
-import { loadConfig } from '../../../libs/config';
-import { runService } from '../../../libs/service';
+import { loadConfig } from '#libs/config';
+import { runService } from '#libs/service';
 import { smsVoiceConfig } from './config';
 import { startSmsVoiceService } from './service';
 

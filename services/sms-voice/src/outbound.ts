@@ -2,12 +2,12 @@
 // bridge is claimed in the store before it is handed to Twilio, so it is made at most once:
 // Twilio's REST API has no idempotency key of its own.
 import type { Counter, Registry } from 'prom-client';
-import { eventId } from '../../../libs/contact';
-import { deliverOnce, deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryOutcome, type DeliveryReport } from '../../../libs/delivery';
-import { backoffMs, type BackoffOptions } from '../../../libs/faults';
-import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '../../../libs/kafka';
-import { sharedCounter, type Logger } from '../../../libs/observability';
-import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '../../../libs/proto';
+import { eventId } from '#libs/contact';
+import { deliverOnce, deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryOutcome, type DeliveryReport } from '#libs/delivery';
+import { backoffMs, type BackoffOptions } from '#libs/faults';
+import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
+import { sharedCounter, type Logger } from '#libs/observability';
+import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
 import { bridgeTarget, bridgeToAgent } from './calls';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';

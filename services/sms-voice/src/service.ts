@@ -1,8 +1,8 @@
 // Wires the sms-voice service: store, Kafka, the webhook server, the outbound consumer.
 import type { ISocketFactory } from 'kafkajs';
-import { topics } from '../../../libs/kafka';
-import { closeServer, createOpsHandler, listen } from '../../../libs/observability';
-import { connectKafka, connectMongo, type ServiceContext } from '../../../libs/service';
+import { topics } from '#libs/kafka';
+import { closeServer, createOpsHandler, listen } from '#libs/observability';
+import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import type { SmsVoiceConfig } from './config';
 import { createOutboundHandler } from './outbound';
 import { ContactSpool, webhookReadiness } from './spool';

@@ -1,6 +1,6 @@
 // SMS rules with no I/O: numbers to E.164, carrier keywords, segments and length.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { waitInWords as inWords } from '../../../libs/contact';
+import { waitInWords as inWords } from '#libs/contact';
 
 export class InvalidNumberError extends Error {
   constructor(readonly field: string, value: string) {

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../../../libs/observability';
+import type { Logger } from '#libs/observability';
 import { decodeSpoolSegment, type DecodedRecord, type SkippedLine } from './spool-records';
 
 export interface SpoolPosition {

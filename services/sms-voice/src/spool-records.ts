@@ -3,7 +3,7 @@
 // skipped, and a good line is never read as part of a bad one. A line holds a contact or a
 // conversation event (a call's end, a delivery report), which Twilio does not send twice.
 import { crc32 } from 'node:zlib';
-import { ContactReceived, ConversationEvent } from '../../../libs/proto';
+import { ContactReceived, ConversationEvent } from '#libs/proto';
 
 /** What a spooled record is, and so the topic it goes to. */
 export type SpooledKind = 'contact' | 'event';

@@ -6,10 +6,10 @@
 import type http from 'node:http';
 import path from 'node:path';
 import type { Gauge, Counter, Registry } from 'prom-client';
-import { ConfigError } from '../../../libs/config';
-import { KafkaUnavailableError, topics, type EventProducer } from '../../../libs/kafka';
-import { errorDetails, sharedCounter, sharedGauge, type Logger, type Readiness } from '../../../libs/observability';
-import type { ContactReceived, ConversationEvent } from '../../../libs/proto';
+import { ConfigError } from '#libs/config';
+import { KafkaUnavailableError, topics, type EventProducer } from '#libs/kafka';
+import { errorDetails, sharedCounter, sharedGauge, type Logger, type Readiness } from '#libs/observability';
+import type { ContactReceived, ConversationEvent } from '#libs/proto';
 import { SpoolFiles, type SpoolPosition } from './spool-files';
 import { retryDelayMs, routeOf, SpoolQueue, type SpoolEntry, type SpoolLimits } from './spool-queue';
 import { encodeSpoolLine, messageOf, spoolEventRecordOf, spoolRecordOf, type SpoolRecord } from './spool-records';

@@ -3,10 +3,10 @@
 // read is by `_id`, the only key the local store looks up without reading a whole collection.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { newConversationId } from '../../../libs/contact';
-import type { DeliveryRecord } from '../../../libs/delivery';
-import { MongoDeliveryClaims } from '../../../libs/delivery/mongo';
-import { InsertBatcher } from '../../../libs/store';
+import { newConversationId } from '#libs/contact';
+import type { DeliveryRecord } from '#libs/delivery';
+import { MongoDeliveryClaims } from '#libs/delivery/mongo';
+import { InsertBatcher } from '#libs/store';
 
 interface Thread {
   _id: string; // customer|company

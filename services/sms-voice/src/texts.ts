@@ -1,7 +1,7 @@
 // What an inbound SMS and a carrier's status report become. No I/O.
 import twilio from 'twilio';
-import { eventId } from '../../../libs/contact';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '../../../libs/proto';
+import { eventId } from '#libs/contact';
+import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import type { Keyword } from './sms';
 import type { WebhookParams } from './webhook-form';
 

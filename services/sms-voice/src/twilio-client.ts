@@ -2,7 +2,7 @@
 // prove about a request.
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
-import type { SendFailure } from '../../../libs/delivery';
+import type { SendFailure } from '#libs/delivery';
 import type { SmsVoiceConfig } from './config';
 
 /**

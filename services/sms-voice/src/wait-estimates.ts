@@ -1,11 +1,11 @@
 // Routing's estimate of a queued caller's wait, over gRPC. A caller must never be kept from the
 // queue by a slow or absent routing service, so any failure falls back to the SLA target.
 import { credentials } from '@grpc/grpc-js';
-import { bearerMetadata, serviceTokenSource, type SigningKey } from '../../../libs/auth';
-import { errorDetails, type Logger } from '../../../libs/observability';
-import { RoutingServiceClient } from '../../../libs/proto';
-import { ConfigError } from '../../../libs/config';
-import { unaryCall } from '../../../libs/service';
+import { bearerMetadata, serviceTokenSource, type SigningKey } from '#libs/auth';
+import { errorDetails, type Logger } from '#libs/observability';
+import { RoutingServiceClient } from '#libs/proto';
+import { ConfigError } from '#libs/config';
+import { unaryCall } from '#libs/service';
 import type { SmsVoiceConfig } from './config';
 
 export interface WaitEstimate {

@@ -1,7 +1,7 @@
 // Why a Twilio webhook is not answered 200, and the one place each failure gets its HTTP status:
 // a request Twilio should not send again is 4xx; Kafka and the spool both unable to take a
 // contact is 503, so Twilio retries or uses its Fallback URL; anything else is 500.
-import { KafkaUnavailableError } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '#libs/kafka';
 import { InvalidNumberError } from './sms';
 import { SpoolRefusedError } from './spool';
 

@@ -1,7 +1,7 @@
 // The HTTP edge Twilio reaches: the ops endpoints, the load balancer's readiness, then the
 // webhooks; anything else is 404, and a handler that fails outright still gets an answer.
 import http from 'node:http';
-import { errorDetails, type Logger } from '../../../libs/observability';
+import { errorDetails, type Logger } from '#libs/observability';
 
 type Handles = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 

@@ -5,9 +5,9 @@
 import type http from 'node:http';
 import twilio from 'twilio';
 import type { Registry } from 'prom-client';
-import { errorDetails, sharedCounter, type Logger } from '../../../libs/observability';
-import { RateLimiter } from '../../../libs/rate-limit';
-import { clientAddress } from '../../../libs/web';
+import { errorDetails, sharedCounter, type Logger } from '#libs/observability';
+import { RateLimiter } from '#libs/rate-limit';
+import { clientAddress } from '#libs/web';
 import type { SmsVoiceConfig } from './config';
 import { smsRoutes } from './sms-webhooks';
 import type { ContactSpool } from './spool';

@@ -1,7 +1,7 @@
 // What a call becomes and what the caller hears, and the status each webhook failure gets,
 // without Twilio or a store.
 import { describe, expect, it } from 'vitest';
-import { KafkaUnavailableError } from '../../../libs/kafka';
+import { KafkaUnavailableError } from '#libs/kafka';
 import { answerCall, bridgeTarget, bridgeToAgent, incomingCall, LINES_BUSY, whileWaiting } from '../src/calls';
 import { InvalidNumberError } from '../src/sms';
 import { SpoolRefusedError } from '../src/spool';

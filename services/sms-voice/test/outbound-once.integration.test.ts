@@ -10,12 +10,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../libs/config';
-import { topics } from '../../../libs/kafka';
-import { listen } from '../../../libs/observability';
-import { Channel, OutboundKind, OutboundMessage } from '../../../libs/proto';
-import { connectKafka, type ServiceContext, type ServiceKafka } from '../../../libs/service';
-import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '../../../libs/testing';
+import { loadConfig } from '#libs/config';
+import { topics } from '#libs/kafka';
+import { listen } from '#libs/observability';
+import { Channel, OutboundKind, OutboundMessage } from '#libs/proto';
+import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
+import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '#libs/testing';
 import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 

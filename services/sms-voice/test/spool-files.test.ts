@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContactReceived } from '../../../libs/proto';
+import { ContactReceived } from '#libs/proto';
 import { SpoolFiles, SpoolLockedError } from '../src/spool-files';
 import { encodeSpoolLine, spoolRecordOf } from '../src/spool-records';
 

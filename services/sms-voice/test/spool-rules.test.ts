@@ -1,7 +1,7 @@
 // The spool's plain modules: its line format with checksums, and its bounds, order and routing.
 import { describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
-import { Channel, ContactKind, ContactReceived, ConversationEvent } from '../../../libs/proto';
+import { Channel, ContactKind, ContactReceived, ConversationEvent } from '#libs/proto';
 import { retryDelayMs, routeOf, SpoolQueue } from '../src/spool-queue';
 import { contactOf, decodeSpoolSegment, encodeSpoolLine, messageOf, spoolEventRecordOf, spoolRecordOf } from '../src/spool-records';
 

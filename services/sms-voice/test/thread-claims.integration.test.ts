@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dropDatabase, MONGODB_URI, uniqueId } from '../../../libs/testing';
+import { dropDatabase, MONGODB_URI, uniqueId } from '#libs/testing';
 import { SmsVoiceStore } from '../src/store';
 
 const database = uniqueId('sms_threads').replace(/-/g, '_');

@@ -1,6 +1,6 @@
 // What happens to a conversation an agent holds, apart from moving it (moves.ts): replies,
 // resolution; and the customer leaving before anyone answered.
-import { OutboundKind, Tier } from '../../../../libs/proto';
+import { OutboundKind, Tier } from '#libs/proto';
 import { assignedTo, type Core, conversationOf } from './context';
 import { pullFor } from './dispatch';
 import { rememberResolution, subjectKey } from './memory';

@@ -1,7 +1,7 @@
 // The agents routing knows: their records, the indexes that find candidates quickly, their
 // capacity, and the AgentState published on every change.
-import { CHANNEL_ENUM, type ChannelName } from '../../../../libs/contact';
-import { type AgentState, Presence, Tier } from '../../../../libs/proto';
+import { CHANNEL_ENUM, type ChannelName } from '#libs/contact';
+import { type AgentState, Presence, Tier } from '#libs/proto';
 import type { Outbox } from './outbox';
 import { CHANNELS, type RoutingPolicy } from './policy';
 import { type ReadyBucket, ReadyIndex } from './ready';

@@ -1,8 +1,8 @@
 // Classification of a new conversation by the configured rules: skill, priority, complexity,
 // risk. Every matching rule contributes; the first rule naming a skill sets it, and priority,
 // complexity and risk take the highest value any matching rule gives.
-import { RiskLevel } from '../../../../libs/proto';
-import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
+import { RiskLevel } from '#libs/proto';
+import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import type { ClassificationRule, RoutingPolicy } from './policy';
 
 export interface Classification {

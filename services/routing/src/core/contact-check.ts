@@ -1,7 +1,7 @@
 // What makes an inbound contact impossible to route, checked before anything is decided, so a
 // batch of contacts can be refused whole before one of them changes the state.
-import type { ContactReceived } from '../../../../libs/proto';
-import { channelName } from '../../../../libs/contact';
+import type { ContactReceived } from '#libs/proto';
+import { channelName } from '#libs/contact';
 
 /** Why the contact can never be routed, or undefined when it can. */
 export function contactProblem(contact: ContactReceived): string | undefined {

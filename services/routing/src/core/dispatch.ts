@@ -1,8 +1,8 @@
 // Waiting conversations meet agents: a conversation entering its queue is offered to the best
 // agent at once if anyone may take it; an agent who gets room pulls the most urgent
 // conversation they may take. Either way the match becomes an offer (offers.ts).
-import { waitInWords } from '../../../../libs/contact';
-import { OutboundKind, type Reason } from '../../../../libs/proto';
+import { waitInWords } from '#libs/contact';
+import { OutboundKind, type Reason } from '#libs/proto';
 import type { Core } from './context';
 import { bestAgentFor, bestConversationFor } from './matching';
 import { endOffer, offer, release } from './offers';

@@ -15,7 +15,7 @@
 // and the state they share (context.ts): agents.ts with ready.ts (who can take work),
 // waiting.ts with queue.ts (who waits), targets.ts (the target list), outbox.ts (effects and
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
-import type { AgentState, ContactReceived, Presence, QueueStats } from '../../../../libs/proto';
+import type { AgentState, ContactReceived, Presence, QueueStats } from '#libs/proto';
 import { abandon, reply, resolve } from './actions';
 import { AgentRoster } from './agents';
 import { Classifier } from './classify';

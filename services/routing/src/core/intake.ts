@@ -1,8 +1,8 @@
 // A contact arrives: it opens a conversation, reopens a closed one, or adds to an open one.
 // A new conversation is classified, given its priority points and SLA timers, and either
 // escalated at the door (high risk, high complexity, a repeat contact) or queued.
-import { channelName, type ChannelName, type CustomerFlagName } from '../../../../libs/contact';
-import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from '../../../../libs/proto';
+import { channelName, type ChannelName, type CustomerFlagName } from '#libs/contact';
+import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from '#libs/proto';
 import { type Classifier, primaryLanguage } from './classify';
 import type { Core } from './context';
 import { enqueue } from './dispatch';

@@ -1,6 +1,6 @@
 // Moving a conversation on: escalation to the experts (tier 2) and back, transfer to another
 // agent or queue, and a supervisor's reassignment.
-import { OutboundKind, type Reason, Tier } from '../../../../libs/proto';
+import { OutboundKind, type Reason, Tier } from '#libs/proto';
 import { isSkillName } from './agents';
 import { assignedTo, type Core } from './context';
 import { enqueue, pullFor } from './dispatch';

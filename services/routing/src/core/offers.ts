@@ -1,7 +1,7 @@
 // An offer's life: made to one agent with a deadline, then accepted (the conversation is
 // assigned), declined or timed out (it goes back to its place in the queue).
-import { CHANNEL_ENUM } from '../../../../libs/contact';
-import { OutboundKind, Presence, type Reason } from '../../../../libs/proto';
+import { CHANNEL_ENUM } from '#libs/contact';
+import { OutboundKind, Presence, type Reason } from '#libs/proto';
 import { type Core, conversationOf } from './context';
 import { type AgentRecord, type ConversationRecord, RoutingError } from './records';
 import { displayName, reason } from './reasons';

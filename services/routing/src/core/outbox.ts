@@ -3,8 +3,8 @@
 //
 // Messages are built as the generated fromPartial would build them (every field set, nested
 // messages copied), written out: this runs several times per decision.
-import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '../../../../libs/proto';
-import { CHANNEL_ENUM, eventId } from '../../../../libs/contact';
+import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '#libs/proto';
+import { CHANNEL_ENUM, eventId } from '#libs/contact';
 import type { Clock, ConversationRecord, Effect, StateChanges } from './records';
 
 export type ConversationStep = NonNullable<ConversationEvent['step']>;

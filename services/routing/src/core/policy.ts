@@ -1,6 +1,6 @@
 // Everything routing decides by, with the defaults used when a deployment sets nothing.
-import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
-import { RiskLevel } from '../../../../libs/proto';
+import type { ChannelName, CustomerFlagName } from '#libs/contact';
+import { RiskLevel } from '#libs/proto';
 
 /** The order routing lists channels in, as in an agent's published load. */
 export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email'];

@@ -1,6 +1,6 @@
 // Agents coming and going: registration, presence changes, and wrap-up after a resolution.
 // An agent who becomes available pulls waiting work; one who leaves gives theirs back.
-import { Presence } from '../../../../libs/proto';
+import { Presence } from '#libs/proto';
 import type { Core } from './context';
 import { pullFor, requeueFromAgent } from './dispatch';
 import { type AgentProfile, type AgentRecord, RoutingError } from './records';

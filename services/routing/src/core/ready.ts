@@ -5,7 +5,7 @@
 // Buckets are doubly linked lists with one node per agent and key, so that a change of load
 // (every offer, every release) moves an agent in constant time without hashing, and a scan
 // reads the agents' records straight from the nodes.
-import type { Tier } from '../../../../libs/proto';
+import type { Tier } from '#libs/proto';
 import type { AgentRecord } from './records';
 
 export interface ReadyNode {

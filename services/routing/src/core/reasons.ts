@@ -1,6 +1,6 @@
 // Every decision carries a Reason: a machine-readable code, the same in words, and for offers
 // the target step, how many agents were eligible and why this one.
-import type { Reason } from '../../../../libs/proto';
+import type { Reason } from '#libs/proto';
 
 export interface ReasonDetails {
   /** The configured rules that matched, comma-separated. */

@@ -1,9 +1,9 @@
 // The routing core's public types and the records it keeps. Records are plain data: the
 // adapters snapshot them as JSON and hand them back to `restore`, so their shapes are a
 // storage format and change only compatibly.
-import type { ChannelName, CustomerFlagName } from '../../../../libs/contact';
-import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '../../../../libs/proto';
-import { CallError } from '../../../../libs/service/grpc-errors';
+import type { ChannelName, CustomerFlagName } from '#libs/contact';
+import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '#libs/proto';
+import { CallError } from '#libs/service/grpc-errors';
 import type { Classification } from './classify';
 
 export interface Clock {

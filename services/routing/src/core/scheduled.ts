@@ -1,6 +1,6 @@
 // What comes due with time: offer deadlines, target steps widening, SLA warnings and breaches,
 // the end of wrap-up. Timers are never cancelled; each handler first checks it is still live.
-import { RiskLevel, Tier } from '../../../../libs/proto';
+import { RiskLevel, Tier } from '#libs/proto';
 import type { Core } from './context';
 import { offerEnded, tryAssign } from './dispatch';
 import { moveToExperts } from './moves';

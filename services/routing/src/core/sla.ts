@@ -1,7 +1,7 @@
 // First-response targets: from the customer's first contact, a warning at a share of the
 // target, a breach at the target, "met" when the conversation is answered. What counts as the
 // answer depends on the channel (see offers.ts and actions.ts).
-import { SlaEventKind } from '../../../../libs/proto';
+import { SlaEventKind } from '#libs/proto';
 import type { Core } from './context';
 import type { ConversationRecord } from './records';
 

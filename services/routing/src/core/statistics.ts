@@ -1,7 +1,7 @@
 // Per-queue measurements and what is derived from them: estimated wait (EWT) per position,
 // its accuracy, service level, and the staffing Erlang C asks for at the current arrival rate.
-import { CHANNEL_ENUM, type ChannelName } from '../../../../libs/contact';
-import { type QueueStats, Tier } from '../../../../libs/proto';
+import { CHANNEL_ENUM, type ChannelName } from '#libs/contact';
+import { type QueueStats, Tier } from '#libs/proto';
 import type { AgentRoster } from './agents';
 import { serversNeeded } from './erlang';
 import type { RoutingPolicy } from './policy';

@@ -1,7 +1,7 @@
 // The target list: whom a waiting conversation may be offered to, narrowest first. Each step
 // but the last waits its timeout, then the list widens to the next; an agent of an earlier
 // step stays eligible after the list widened.
-import { Presence, Tier } from '../../../../libs/proto';
+import { Presence, Tier } from '#libs/proto';
 import type { Core } from './context';
 import type { RoutingPolicy } from './policy';
 import type { AgentRecord, ConversationRecord } from './records';

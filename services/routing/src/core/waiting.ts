@@ -1,8 +1,8 @@
 // Conversations waiting for an agent: one queue per tier, skill and channel, plus two indexes
 // for what a scan of an agent's own queues would miss: conversations targeting one named
 // agent (account manager, last agent), and those whose list reached the whole tier.
-import { Tier } from '../../../../libs/proto';
-import type { ChannelName } from '../../../../libs/contact';
+import { Tier } from '#libs/proto';
+import type { ChannelName } from '#libs/contact';
 import { ConversationQueue, type QueueEntry } from './queue';
 import type { ConversationRecord } from './records';
 import { reachesQueue } from './targets';
