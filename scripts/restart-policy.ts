@@ -18,9 +18,7 @@ export interface ServiceExit {
   signal: NodeJS.Signals | null;
 }
 
-export type ExitDecision =
-  | { action: 'restart'; delayMs: number; restart: number }
-  | { action: 'stop'; reason: string };
+export type ExitDecision = { action: 'restart'; delayMs: number; restart: number } | { action: 'stop'; reason: string };
 
 export class RestartPolicy {
   private readonly initialDelayMs: number;

@@ -69,7 +69,10 @@ export function supervise(specs: ServiceSpec[], options: SupervisionOptions = {}
         return;
       }
       report(`${spec.name} exited (${describeExit(exit)}); restarting in ${formatDelay(decision.delayMs)} (restart ${decision.restart})\n`);
-      pendingRestarts.set(spec.name, setTimeout(() => start(spec), decision.delayMs));
+      pendingRestarts.set(
+        spec.name,
+        setTimeout(() => start(spec), decision.delayMs),
+      );
     });
   }
 
@@ -125,7 +128,12 @@ function main(): void {
   // One key pair per issuer, made on the first start and kept in .local/keys (private keys 0600).
   const keys = ensureKeyPairs(path.resolve('.local/keys'));
   const supervision = supervise(
-    services.map(({ name }) => ({ name, command: process.execPath, args: ['--import', 'tsx', `services/${name}/src/main.ts`], env: keyEnvironment(name, keys) })),
+    services.map(({ name }) => ({
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', `services/${name}/src/main.ts`],
+      env: keyEnvironment(name, keys),
+    })),
   );
   process.on('SIGINT', () => supervision.stop(0));
   process.on('SIGTERM', () => supervision.stop(0));

@@ -8,23 +8,10 @@ import type { TokenVerifier } from './tokens';
 import type { Caller, Role } from './roles';
 
 export { ROLES, type Caller, type Role } from './roles';
-export { AuthError } from './errors';
 export { isGranted, rolesFor, type ServiceGrants } from './grants';
-export {
-  AUDIENCES,
-  CLOCK_TOLERANCE_SECONDS,
-  ISSUER_NAMES,
-  ISSUERS,
-  MAX_TOKEN_LIFETIME_SECONDS,
-  TOKEN_TTL_SECONDS,
-  TokenRuleError,
-  callerFromClaims,
-  isIssuer,
-  type Audience,
-  type IssuerName,
-} from './issuers';
-export { KeyFileError, keyId, optionalSigningKeyConfig, readPublicKeys, readSigningKey, signingKeyConfig, trustedKeysConfig, type SigningKey, type TrustedKey } from './keys';
-export { ensureKeyPairs, keyFilesIn, type KeyFiles } from './key-files';
+export { ISSUER_NAMES, isIssuer, type Audience, type IssuerName } from './issuers';
+export { keyId, optionalSigningKeyConfig, readPublicKeys, readSigningKey, signingKeyConfig, trustedKeysConfig, type SigningKey, type TrustedKey } from './keys';
+export { ensureKeyPairs, type KeyFiles } from './key-files';
 export { createTokenVerifier, issueToken, serviceTokenSource, tokenSource, type IssueOptions, type TokenVerifier } from './tokens';
 
 /** Call metadata carrying the token as `authorization: Bearer …`. */
@@ -34,7 +21,7 @@ export function bearerMetadata(token: string): Metadata {
   return metadata;
 }
 
-export function bearerToken(metadata: Metadata): string | undefined {
+function bearerToken(metadata: Metadata): string | undefined {
   const value = metadata.get('authorization')[0];
   if (typeof value !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(value);

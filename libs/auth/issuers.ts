@@ -37,7 +37,7 @@ export const TOKEN_TTL_SECONDS = 600;
 /** A verifier refuses a token whose `exp - iat` is longer: a stolen token is good for 15 min at most. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 900;
 /** Clocks of two hosts may differ this much. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+const CLOCK_TOLERANCE_SECONDS = 30;
 
 export class TokenRuleError extends Error {
   constructor(

@@ -11,7 +11,7 @@ export interface KeyFiles {
   privateKeyFile(issuer: IssuerName): string;
 }
 
-export function keyFilesIn(dir: string): KeyFiles {
+function keyFilesIn(dir: string): KeyFiles {
   return {
     publicKeysDir: path.join(dir, 'public'),
     privateKeyFile: (issuer) => path.join(dir, 'private', `${issuer}.key.pem`),

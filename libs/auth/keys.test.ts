@@ -44,7 +44,11 @@ describe('key files', () => {
 
   it('reads a second key of an issuer, for a rotation', () => {
     const pem = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    const dir = folder('rotation', { 'routing.pub.pem': fs.readFileSync(path.join(files.publicKeysDir, 'routing.pub.pem'), 'utf8'), 'routing.2027-01.pub.pem': pem, '..data': '' });
+    const dir = folder('rotation', {
+      'routing.pub.pem': fs.readFileSync(path.join(files.publicKeysDir, 'routing.pub.pem'), 'utf8'),
+      'routing.2027-01.pub.pem': pem,
+      '..data': '',
+    });
     const keys = readPublicKeys(dir);
     expect(keys.map((k) => k.file)).toEqual(['routing.2027-01.pub.pem', 'routing.pub.pem']);
     expect(new Set(keys.map((k) => k.kid)).size).toBe(2);
@@ -60,7 +64,9 @@ describe('key files', () => {
     expect(load(folder('unknown', { 'chat.pub.pem': 'x' }))).toMatch(/chat is no issuer of tokens/);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
     expect(load(folder('rsa', { 'routing.pub.pem': rsa }))).toMatch(/routing\.pub\.pem: is a rsa key; tokens are signed with Ed25519 keys only/);
-    expect(load(folder('broken', { 'routing.pub.pem': '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n' }))).toMatch(/is not a readable public key/);
+    expect(load(folder('broken', { 'routing.pub.pem': '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n' }))).toMatch(
+      /is not a readable public key/,
+    );
     expect(load(folder('empty', {}))).toMatch(/holds no public key/);
     expect(load(path.join(root, 'nowhere'))).toMatch(/AUTH_PUBLIC_KEYS_DIR: is not a folder/);
     expect(configError(() => loadConfig(trustedKeysConfig, {}))).toMatch(/AUTH_PUBLIC_KEYS_DIR: is required/);
@@ -79,6 +85,8 @@ describe('key files', () => {
     expect(garbledError).toMatch(/k\.pem: is not a readable private key in PEM/);
     expect(garbledError).not.toContain('MC4CAQAwBQYDK2VwBCIEI');
     expect(configError(() => loadConfig(signingKeyConfig('routing'), {}))).toMatch(/AUTH_PRIVATE_KEY_FILE: is required/);
-    expect(configError(() => loadConfig(signingKeyConfig('routing'), { AUTH_PRIVATE_KEY_FILE: path.join(root, 'missing.pem') }))).toMatch(/missing\.pem: no such file/);
+    expect(configError(() => loadConfig(signingKeyConfig('routing'), { AUTH_PRIVATE_KEY_FILE: path.join(root, 'missing.pem') }))).toMatch(
+      /missing\.pem: no such file/,
+    );
   });
 });

@@ -21,7 +21,7 @@ export interface SigningKey {
   key: KeyObject;
 }
 
-export class KeyFileError extends Error {
+class KeyFileError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'KeyFileError';
@@ -33,20 +33,27 @@ const PUBLIC_FILE = /^([a-z][a-z0-9-]*)(?:\.([A-Za-z0-9_-]{1,40}))?\.pub\.pem$/;
 
 /** A key's id: the SHA-256 of its public half (SPKI), so issuer and verifier agree without a registry. */
 export function keyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 export function readPublicKeys(dir: string): TrustedKey[] {
   if (!isDirectory(dir)) throw new KeyFileError('is not a folder');
   const keys: TrustedKey[] = [];
   // Names starting with a dot are a mounted Secret's or ConfigMap's own bookkeeping (..data).
-  for (const name of fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort()) {
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => !n.startsWith('.'))
+    .sort()) {
     const match = PUBLIC_FILE.exec(name);
     if (!match) throw new KeyFileError(`${name}: only public keys belong here, named <issuer>.pub.pem or <issuer>.<label>.pub.pem`);
     const issuer = match[1]!;
     if (!isIssuer(issuer)) throw new KeyFileError(`${name}: ${issuer} is no issuer of tokens (issuers: ${ISSUER_NAMES.join(', ')})`);
     const pem = readKeyFile(path.join(dir, name), name);
-    if (!/^-----BEGIN PUBLIC KEY-----/.test(pem.trimStart())) throw new KeyFileError(`${name}: is not a PEM public key (BEGIN PUBLIC KEY); a private key never belongs here`);
+    if (!/^-----BEGIN PUBLIC KEY-----/.test(pem.trimStart()))
+      throw new KeyFileError(`${name}: is not a PEM public key (BEGIN PUBLIC KEY); a private key never belongs here`);
     const key = parse(() => createPublicKey(pem), name, 'public');
     keys.push({ issuer, kid: keyId(key), file: name, key });
   }
@@ -86,7 +93,8 @@ function parse(read: () => KeyObject, name: string, kind: 'public' | 'private'):
     // The parser's message may quote the file; say only what it is not.
     throw new KeyFileError(`${name}: is not a readable ${kind} key in PEM`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new KeyFileError(`${name}: is a ${key.asymmetricKeyType ?? 'symmetric'} key; tokens are signed with Ed25519 keys only`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new KeyFileError(`${name}: is a ${key.asymmetricKeyType ?? 'symmetric'} key; tokens are signed with Ed25519 keys only`);
   return key;
 }
 

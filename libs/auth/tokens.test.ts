@@ -21,7 +21,10 @@ const customerRecord = createTokenVerifier({ keys, audience: 'customer-record' }
 const routingVerifier = createTokenVerifier({ keys, audience: 'routing' });
 
 async function refusal(token: string, verify = customerRecord): Promise<AuthError> {
-  const err = await verify(token).then(() => new Error('the token was accepted'), (e: unknown) => e);
+  const err = await verify(token).then(
+    () => new Error('the token was accepted'),
+    (e: unknown) => e,
+  );
   if (!(err instanceof AuthError)) throw err;
   return err;
 }
@@ -31,7 +34,10 @@ const raw = (key: KeyObject | Uint8Array, alg: string, kid: string | undefined, 
 
 describe('token verification', () => {
   it('accepts what an issuer minted for this service', async () => {
-    expect(await customerRecord(await issueToken(desk.signer, { id: 'ana', role: 'supervisor' }, 'customer-record'))).toEqual({ id: 'ana', role: 'supervisor' });
+    expect(await customerRecord(await issueToken(desk.signer, { id: 'ana', role: 'supervisor' }, 'customer-record'))).toEqual({
+      id: 'ana',
+      role: 'supervisor',
+    });
     expect(await routingVerifier(await serviceTokenSource(smsVoice.signer, 'routing')())).toEqual({ id: 'sms-voice', role: 'service' });
   });
 
@@ -46,13 +52,25 @@ describe('token verification', () => {
   });
 
   it('refuses a token without exp', async () => {
-    const token = await raw(desk.signer.key, 'EdDSA', desk.signer.kid, { iss: 'agent-desk', sub: 'ana', role: 'agent', aud: 'customer-record', iat: Math.floor(Date.now() / 1000) });
+    const token = await raw(desk.signer.key, 'EdDSA', desk.signer.kid, {
+      iss: 'agent-desk',
+      sub: 'ana',
+      role: 'agent',
+      aud: 'customer-record',
+      iat: Math.floor(Date.now() / 1000),
+    });
     expect((await refusal(token)).message).toBe('invalid token: token has no expiry (exp)');
   });
 
   it('refuses an HS256 token made with a shared secret', async () => {
     const secret = new TextEncoder().encode('routing-integration-test-secret-0123456789');
-    const token = await new SignJWT({ role: 'supervisor' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('contactcenter').setIssuedAt().setExpirationTime('1h').sign(secret);
+    const token = await new SignJWT({ role: 'supervisor' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('x')
+      .setIssuer('contactcenter')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(secret);
     expect((await refusal(token)).message).toBe('invalid token: token is signed with HS256; only EdDSA is accepted');
     // Even naming a trusted key id, a MAC is no signature.
     const named = await raw(secret, 'HS256', desk.signer.kid, { iss: 'agent-desk', sub: 'x', role: 'supervisor', aud: 'customer-record' });
@@ -61,7 +79,9 @@ describe('token verification', () => {
 
   it('refuses a token from a key it does not hold, even one naming a trusted key id', async () => {
     const stranger = pair('agent-desk');
-    expect((await refusal(await issueToken(stranger.signer, { id: 'ana', role: 'agent' }, 'customer-record'))).message).toBe('invalid token: token is signed with a key this service does not trust');
+    expect((await refusal(await issueToken(stranger.signer, { id: 'ana', role: 'agent' }, 'customer-record'))).message).toBe(
+      'invalid token: token is signed with a key this service does not trust',
+    );
     const forged = await issueToken({ ...stranger.signer, kid: desk.signer.kid }, { id: 'ana', role: 'agent' }, 'customer-record');
     expect((await refusal(forged)).message).toBe("invalid token: token signature does not verify with agent-desk's key");
     const noKid = await raw(desk.signer.key, 'EdDSA', undefined, { iss: 'agent-desk', sub: 'ana', role: 'agent', aud: 'customer-record', iat: 1, exp: 2 });
@@ -76,13 +96,18 @@ describe('token verification', () => {
   it('accepts either key of an issuer during a rotation', async () => {
     const next = pair('agent-desk');
     const rotating = createTokenVerifier({ keys: [...keys, { ...next.trusted, file: 'agent-desk.next.pub.pem' }], audience: 'customer-record' });
-    for (const signer of [desk.signer, next.signer]) expect((await rotating(await issueToken(signer, { id: 'ana', role: 'agent' }, 'customer-record'))).id).toBe('ana');
+    for (const signer of [desk.signer, next.signer])
+      expect((await rotating(await issueToken(signer, { id: 'ana', role: 'agent' }, 'customer-record'))).id).toBe('ana');
   });
 
   it('refuses an expired token and one that lives too long', async () => {
     const old = Math.floor(Date.now() / 1000) - 3600;
-    expect((await refusal(await issueToken(desk.signer, { id: 'ana', role: 'agent' }, 'customer-record', { nowSeconds: old }))).message).toBe('invalid token: token has expired');
-    expect((await refusal(await issueToken(desk.signer, { id: 'ana', role: 'agent' }, 'customer-record', { ttlSeconds: 8 * 3600 }))).message).toMatch(/longer than the 900 s allowed/);
+    expect((await refusal(await issueToken(desk.signer, { id: 'ana', role: 'agent' }, 'customer-record', { nowSeconds: old }))).message).toBe(
+      'invalid token: token has expired',
+    );
+    expect((await refusal(await issueToken(desk.signer, { id: 'ana', role: 'agent' }, 'customer-record', { ttlSeconds: 8 * 3600 }))).message).toMatch(
+      /longer than the 900 s allowed/,
+    );
   });
 
   it('refuses a token it accepted before once it has expired (a checked signature is remembered, its claims are not)', async () => {

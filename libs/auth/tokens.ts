@@ -62,7 +62,8 @@ export function createTokenVerifier(options: { keys: readonly TrustedKey[]; audi
     try {
       if (token.length > MAX_TOKEN_BYTES) throw new TokenRuleError('unauthenticated', `token is longer than ${MAX_TOKEN_BYTES} bytes`);
       const header = protectedHeader(token);
-      if (header.alg !== ALGORITHM) throw new TokenRuleError('unauthenticated', `token is signed with ${String(header.alg).slice(0, 20)}; only ${ALGORITHM} is accepted`);
+      if (header.alg !== ALGORITHM)
+        throw new TokenRuleError('unauthenticated', `token is signed with ${String(header.alg).slice(0, 20)}; only ${ALGORITHM} is accepted`);
       const trusted = typeof header.kid === 'string' ? byKid.get(header.kid) : undefined;
       if (!trusted) throw new TokenRuleError('unauthenticated', 'token is signed with a key this service does not trust');
       let payload = verified.get(token);

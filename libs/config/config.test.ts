@@ -31,7 +31,7 @@ describe('loadConfig', () => {
 describe('loadConfig and secrets', () => {
   const secret = 'tooShortSecretValue-9f3';
 
-  it('never repeats a secret\'s value, even when the validator quotes it', () => {
+  it("never repeats a secret's value, even when the validator quotes it", () => {
     const shape = {
       AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
       OPS_CONSOLE_SESSION_SECRET: z.string().superRefine((v, ctx) => {
@@ -55,10 +55,15 @@ describe('loadConfig and secrets', () => {
   });
 
   it('shows a store address without its password', () => {
-    expect(() => loadConfig({ MONGODB_URI: z.string().regex(/^mongodb:\/\/[^@]+$/, 'must not carry credentials') }, { MONGODB_URI: 'mongodb://cc:hunter2-pass@db-1:27017' })).toThrow(
-      /MONGODB_URI: must not carry credentials \(got "mongodb:\/\/cc:\*\*\*@db-1:27017"\)/,
-    );
+    expect(() =>
+      loadConfig(
+        { MONGODB_URI: z.string().regex(/^mongodb:\/\/[^@]+$/, 'must not carry credentials') },
+        { MONGODB_URI: 'mongodb://cc:hunter2-pass@db-1:27017' },
+      ),
+    ).toThrow(/MONGODB_URI: must not carry credentials \(got "mongodb:\/\/cc:\*\*\*@db-1:27017"\)/);
     const quoting = z.string().superRefine((v, ctx) => ctx.addIssue({ code: 'custom', message: `cannot reach ${v}` }));
-    expect(() => loadConfig({ SMTP_URL: quoting }, { SMTP_URL: 'smtp://mailer:hunter2-pass@mx.example.com:587' })).toThrow(/^(?![\s\S]*hunter2)[\s\S]*SMTP_URL: cannot reach smtp:\/\/mailer:\*\*\*@mx\.example\.com:587/);
+    expect(() => loadConfig({ SMTP_URL: quoting }, { SMTP_URL: 'smtp://mailer:hunter2-pass@mx.example.com:587' })).toThrow(
+      /^(?![\s\S]*hunter2)[\s\S]*SMTP_URL: cannot reach smtp:\/\/mailer:\*\*\*@mx\.example\.com:587/,
+    );
   });
 });

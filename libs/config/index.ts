@@ -17,7 +17,7 @@ export class ConfigError extends Error {
 /** Variables whose value is never repeated in an error: keys, secrets, passwords, tokens. */
 const SECRET_NAME = /SECRET|PASSWORD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEYS?($|_)/i;
 
-export function isSecretVariable(name: string): boolean {
+function isSecretVariable(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
@@ -36,10 +36,7 @@ function withoutValue(message: string, value: string | undefined, shown: string 
   return message.split(value).join(shown ?? '[value hidden]');
 }
 
-export function loadConfig<S extends z.ZodRawShape>(
-  shape: S,
-  env: Record<string, string | undefined> = process.env,
-): z.output<z.ZodObject<S>> {
+export function loadConfig<S extends z.ZodRawShape>(shape: S, env: Record<string, string | undefined> = process.env): z.output<z.ZodObject<S>> {
   const result = z.object(shape).safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(
@@ -59,11 +56,9 @@ export function loadConfig<S extends z.ZodRawShape>(
 export const port = (defaultPort: number) =>
   z.coerce.number().int().min(0, 'must be a port number 0-65535').max(65535, 'must be a port number 0-65535').default(defaultPort);
 
-export const positiveInt = (defaultValue: number) =>
-  z.coerce.number().int().positive('must be a whole number above 0').default(defaultValue);
+export const positiveInt = (defaultValue: number) => z.coerce.number().int().positive('must be a whole number above 0').default(defaultValue);
 
-export const durationMs = (defaultValue: number) =>
-  z.coerce.number().int().min(0, 'must be a number of milliseconds, 0 or more').default(defaultValue);
+export const durationMs = (defaultValue: number) => z.coerce.number().int().min(0, 'must be a number of milliseconds, 0 or more').default(defaultValue);
 
 export const bool = (defaultValue: boolean) =>
   z
@@ -74,7 +69,12 @@ export const bool = (defaultValue: boolean) =>
 const brokerList = z
   .string()
   .default('127.0.0.1:9092')
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port, separated by commas')).min(1, 'names no broker'));
 
 /** What every service reads. */
@@ -88,12 +88,18 @@ export const commonConfig = {
     .string()
     .default('mongodb://127.0.0.1:27017')
     .refine((s) => /^mongodb(\+srv)?:\/\/.+/.test(s), 'must start with mongodb:// or mongodb+srv://'),
-  MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('contactcenter'),
+  MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -')
+    .default('contactcenter'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Address every server binds to; loopback unless deployed behind something that needs more. */
   BIND_HOST: z.string().default('127.0.0.1'),
   /** Names this instance in logs, metrics and CloudEvents ce_source. */
-  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -').optional(),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')
+    .optional(),
 };
 
 export { z };

@@ -20,7 +20,8 @@ describe('channel names', () => {
 
   it('read the enum as protobuf JSON writes it, and nothing else', () => {
     for (const name of CHANNEL_NAMES) expect(channelNameOfJson(channelToJSON(CHANNEL_ENUM[name]))).toBe(name);
-    for (const other of ['CHANNEL_UNSPECIFIED', 'UNRECOGNIZED', 'CHANNEL_FAX', 'email', '', 1, undefined, null]) expect(channelNameOfJson(other)).toBeUndefined();
+    for (const other of ['CHANNEL_UNSPECIFIED', 'UNRECOGNIZED', 'CHANNEL_FAX', 'email', '', 1, undefined, null])
+      expect(channelNameOfJson(other)).toBeUndefined();
   });
 
   it('tell a channel name from other words', () => {

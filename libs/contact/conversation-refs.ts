@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 
 /** No 0/O or 1/I: a reference is read out loud and typed back. */
 export const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-export const REFERENCE_LENGTH = 6;
+const REFERENCE_LENGTH = 6;
 
 /** Six characters from REFERENCE_ALPHABET, at random. */
 export function newConversationReference(): string {

@@ -18,8 +18,15 @@ describe('customer flags', () => {
   it('are on when the customer has them on or the account says so, each once', () => {
     const flag = (kind: FlagKind, on: boolean) => ({ kind, on });
     expect(flagsOn({})).toEqual([]);
-    expect(flagsOn({ customer: { flags: [flag(FlagKind.FLAG_KIND_REGULAR, true), flag(FlagKind.FLAG_KIND_VIP, false), flag(FlagKind.FLAG_KIND_UNSPECIFIED, true)] } })).toEqual(['regular']);
-    expect(flagsOn({ customer: { flags: [flag(FlagKind.FLAG_KIND_VIP, true)] }, account: { vip: true, institutional: true } })).toEqual(['vip', 'institutional']);
+    expect(
+      flagsOn({
+        customer: { flags: [flag(FlagKind.FLAG_KIND_REGULAR, true), flag(FlagKind.FLAG_KIND_VIP, false), flag(FlagKind.FLAG_KIND_UNSPECIFIED, true)] },
+      }),
+    ).toEqual(['regular']);
+    expect(flagsOn({ customer: { flags: [flag(FlagKind.FLAG_KIND_VIP, true)] }, account: { vip: true, institutional: true } })).toEqual([
+      'vip',
+      'institutional',
+    ]);
     expect(flagsOn({ customer: { flags: [flag(FlagKind.FLAG_KIND_VIP, false)] }, account: { vip: true, institutional: false } })).toEqual(['vip']);
   });
 });

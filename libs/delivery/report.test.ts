@@ -4,7 +4,12 @@ import { Channel } from '../proto';
 import { deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryReport } from './index';
 
 const message = { messageId: 'out-1', conversationId: 'conv-1' };
-const event = { eventId: 'e-1', channel: Channel.CHANNEL_SMS, occurredAt: new Date('2026-01-01T10:00:00Z'), accepted: { code: 'delivery.queued', text: 'accepted as SM1' } };
+const event = {
+  eventId: 'e-1',
+  channel: Channel.CHANNEL_SMS,
+  occurredAt: new Date('2026-01-01T10:00:00Z'),
+  accepted: { code: 'delivery.queued', text: 'accepted as SM1' },
+};
 
 describe('delivery reports', () => {
   it('reports an uncertain send as permanent, a given-up one as not', () => {
@@ -18,17 +23,20 @@ describe('delivery reports', () => {
     });
     const gaveUp = { kind: 'failed', permanent: false, code: '421', detail: 'busy', repeated: false } as const;
     expect(reportOf(gaveUp)).toEqual({ delivered: false, code: '421', detail: 'busy', permanent: false });
-    expect([unsentOutcome(gaveUp), unsentOutcome({ ...gaveUp, permanent: true }), unsentOutcome({ kind: 'uncertain', code: 'DELIVERY_UNCERTAIN', detail: '', repeated: true })]).toEqual([
-      'gave_up',
-      'failed_permanently',
-      'uncertain',
-    ]);
+    expect([
+      unsentOutcome(gaveUp),
+      unsentOutcome({ ...gaveUp, permanent: true }),
+      unsentOutcome({ kind: 'uncertain', code: 'DELIVERY_UNCERTAIN', detail: '', repeated: true }),
+    ]).toEqual(['gave_up', 'failed_permanently', 'uncertain']);
   });
 
   it('gives a delivered report the reason it was accepted, a failure its kind and detail', () => {
     const delivered = deliveryReportedEvent(message, { delivered: true }, event);
     expect(delivered).toMatchObject({ eventId: 'e-1', conversationId: 'conv-1', channel: Channel.CHANNEL_SMS, reason: event.accepted });
-    expect(delivered.step).toEqual({ $case: 'deliveryReported', deliveryReported: { outboundMessageId: 'out-1', delivered: true, errorCode: '', detail: '', permanent: false } });
+    expect(delivered.step).toEqual({
+      $case: 'deliveryReported',
+      deliveryReported: { outboundMessageId: 'out-1', delivered: true, errorCode: '', detail: '', permanent: false },
+    });
     const reports: DeliveryReport[] = [
       { delivered: false, code: '550', detail: 'no such user', permanent: true },
       { delivered: false, code: '421', detail: 'busy', permanent: false },

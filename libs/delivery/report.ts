@@ -34,7 +34,11 @@ export interface DeliveryReportEvent {
 }
 
 /** The conversation event that reports `report` for `message`. */
-export function deliveryReportedEvent(message: Pick<OutboundMessage, 'messageId' | 'conversationId'>, report: DeliveryReport, event: DeliveryReportEvent): ConversationEvent {
+export function deliveryReportedEvent(
+  message: Pick<OutboundMessage, 'messageId' | 'conversationId'>,
+  report: DeliveryReport,
+  event: DeliveryReportEvent,
+): ConversationEvent {
   return ConversationEvent.fromPartial({
     eventId: event.eventId,
     conversationId: message.conversationId,

@@ -78,8 +78,14 @@ describe('transient or permanent', () => {
     expect(isTransient(new KafkaJSNumberOfRetriesExceeded(new KafkaJSNonRetriableError('bad'), { retryCount: 5, retryTime: 2000 }))).toBe(false);
     // kafkajs builds protocol errors from its table of broker error codes (typed as an Error).
     const protocol = (entry: { message: string; type: string; code: number; retriable: boolean }) => new KafkaJSProtocolError(entry as unknown as Error);
-    expect(isTransient(protocol({ message: 'There is no leader for this topic-partition', type: 'LEADER_NOT_AVAILABLE', code: 5, retriable: true }))).toBe(true);
-    expect(isTransient(protocol({ message: 'The request included a message larger than the max message size', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false }))).toBe(false);
+    expect(isTransient(protocol({ message: 'There is no leader for this topic-partition', type: 'LEADER_NOT_AVAILABLE', code: 5, retriable: true }))).toBe(
+      true,
+    );
+    expect(
+      isTransient(
+        protocol({ message: 'The request included a message larger than the max message size', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false }),
+      ),
+    ).toBe(false);
   });
 
   it("the project's own: KafkaUnavailableError and TransientError are transient, InvalidEventError and plain errors are not", () => {

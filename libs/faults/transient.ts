@@ -14,7 +14,21 @@ export class TransientError extends Error {
 }
 
 /** Node's socket and resolver codes for a peer that is down, restarting or unreachable. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENETRESET', 'ENOTCONN', 'EAI_AGAIN', 'ESOCKETTIMEDOUT']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'ENOTCONN',
+  'EAI_AGAIN',
+  'ESOCKETTIMEDOUT',
+]);
 
 /** MongoDB server codes of a node that is stepping down, shutting down or not primary now. */
 const MONGO_CODES = new Set([
@@ -36,10 +50,22 @@ const MONGO_CODES = new Set([
 const MONGO_LABELS = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError', 'InterruptInUseConnections', 'SystemOverloadedError'];
 
 /** kafkajs errors that mean the broker or the network, whatever their `retriable` flag says. */
-const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout']);
+const KAFKA_CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+]);
 
 /** Errors that say themselves whether they are worth retrying. */
-const NAMED_TRANSIENT = new Set(['TransientError', 'KafkaUnavailableError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'MongoOperationTimeoutError']);
+const NAMED_TRANSIENT = new Set([
+  'TransientError',
+  'KafkaUnavailableError',
+  'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
+]);
 
 /** gRPC status codes UNAVAILABLE and DEADLINE_EXCEEDED (a peer service restarting or slow). */
 const GRPC_TRANSIENT = new Set([14, 4]);

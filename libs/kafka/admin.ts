@@ -8,11 +8,13 @@ export interface TopicSettings {
 }
 
 export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?: string[]): Promise<void> {
-  const wanted = [
-    ...allTopics.map((t) => ({ name: t.name, compacted: t.compacted ?? false })),
-    { name: DEAD_LETTER_TOPIC, compacted: false },
-  ].filter((t) => !names || names.includes(t.name));
-  await createMissing(kafka, wanted.map((t) => ({ ...t, ...settings })));
+  const wanted = [...allTopics.map((t) => ({ name: t.name, compacted: t.compacted ?? false })), { name: DEAD_LETTER_TOPIC, compacted: false }].filter(
+    (t) => !names || names.includes(t.name),
+  );
+  await createMissing(
+    kafka,
+    wanted.map((t) => ({ ...t, ...settings })),
+  );
 }
 
 /** A service's own topic outside the registry (for example routing's changelog), created if missing. */
@@ -40,7 +42,10 @@ async function createMissing(kafka: Kafka, wanted: ({ name: string; compacted: b
     } catch (err) {
       // On a cluster the broker asked for the new topics' leaders may not know them yet.
       if (!isUnknownTopic(err)) throw err;
-      await waitForTopicLeaders(admin, missing.map((t) => t.name));
+      await waitForTopicLeaders(
+        admin,
+        missing.map((t) => t.name),
+      );
     }
   } finally {
     await admin.disconnect();
@@ -70,7 +75,7 @@ export async function waitForTopicLeaders(admin: Admin, names: string[], timeout
  * With three or more copies, an acknowledged write (acks=all) is on at least two of them, so
  * one broker may die without losing it or stopping writes; with fewer, the broker's default.
  */
-export function topicConfig(compacted: boolean, replicationFactor: number): { name: string; value: string }[] {
+function topicConfig(compacted: boolean, replicationFactor: number): { name: string; value: string }[] {
   const entries = compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
   if (replicationFactor >= 3) entries.push({ name: 'min.insync.replicas', value: '2' });
   return entries;
@@ -95,7 +100,11 @@ export async function pinGroupStart(kafka: Kafka, groupId: string, topic: string
     try {
       await admin.setOffsets({ groupId, topic, partitions: missing.map((partition) => ({ partition, offset: ends.get(partition) ?? '0' })) });
     } catch (err) {
-      if (err instanceof Error && /no running instances|INCONSISTENT_GROUP_PROTOCOL|REBALANCE_IN_PROGRESS/i.test(`${err.message} ${(err as { type?: string }).type ?? ''}`)) return [];
+      if (
+        err instanceof Error &&
+        /no running instances|INCONSISTENT_GROUP_PROTOCOL|REBALANCE_IN_PROGRESS/i.test(`${err.message} ${(err as { type?: string }).type ?? ''}`)
+      )
+        return [];
       throw err;
     }
     return missing;

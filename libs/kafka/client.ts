@@ -30,13 +30,15 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     // Short, bounded back-off: a broker coming back is used within about two seconds.
     retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...rest } = entry;
-      // A transaction begun right after a commit is answered CONCURRENT_TRANSACTIONS and retried
-      // at once; kafkajs logs each of those as an error although nothing failed.
-      const routine = CONCURRENT_TRANSACTION.test(message) || CONCURRENT_TRANSACTION.test(String(rest.error ?? ''));
-      log[routine ? 'debug' : (levelNames[level] ?? 'info')](rest, message);
-    },
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...rest } = entry;
+        // A transaction begun right after a commit is answered CONCURRENT_TRANSACTIONS and retried
+        // at once; kafkajs logs each of those as an error although nothing failed.
+        const routine = CONCURRENT_TRANSACTION.test(message) || CONCURRENT_TRANSACTION.test(String(rest.error ?? ''));
+        log[routine ? 'debug' : (levelNames[level] ?? 'info')](rest, message);
+      },
   };
   if (options.socketFactory) config.socketFactory = options.socketFactory;
   return new Kafka(config);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 
-export const CONTENT_TYPE = 'application/protobuf';
+const CONTENT_TYPE = 'application/protobuf';
 
 export interface CloudEventAttributes {
   id: string;
@@ -41,7 +41,7 @@ export function headerString(headers: IHeaders | undefined, name: string): strin
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
-export class MissingCloudEventHeaderError extends Error {
+class MissingCloudEventHeaderError extends Error {
   constructor(readonly header: string) {
     super(`record has no ${header} header`);
     this.name = 'MissingCloudEventHeaderError';

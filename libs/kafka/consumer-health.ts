@@ -79,7 +79,10 @@ export class ConsumerHealth {
     if (now - record.lastLog >= LOG_EVERY_MS) {
       record.lastLog = now;
       const waitedMs = now - record.since;
-      this.log.warn({ ...where, attempts: record.attempts, waitedMs, error, errorName: err instanceof Error ? err.name : undefined }, 'handler waits for a dependency; retrying until it is back');
+      this.log.warn(
+        { ...where, attempts: record.attempts, waitedMs, error, errorName: err instanceof Error ? err.name : undefined },
+        'handler waits for a dependency; retrying until it is back',
+      );
     }
     return record;
   }
@@ -89,7 +92,11 @@ export class ConsumerHealth {
     if (!this.waiting.delete(record)) return;
     this.waitingGauge?.dec({ group: this.groupId, topic: record.topic });
     const waitedMs = Date.now() - record.since;
-    if (handled) this.log.info({ topic: record.topic, partition: record.partition, offset: record.offset, attempts: record.attempts, waitedMs }, 'dependency back; record handled');
+    if (handled)
+      this.log.info(
+        { topic: record.topic, partition: record.partition, offset: record.offset, attempts: record.attempts, waitedMs },
+        'dependency back; record handled',
+      );
   }
 
   /** A handler call starts; the returned function ends it. */
@@ -105,7 +112,10 @@ export class ConsumerHealth {
     for (const r of this.running) if (now - r.since >= STALLED_AFTER_MS && (!oldest || r.since < oldest.since)) oldest = r;
     if (oldest && !oldest.warned) {
       oldest.warned = true;
-      this.log.error({ topic: oldest.topic, partition: oldest.partition, offset: oldest.offset, runningMs: now - oldest.since }, 'handler has not returned; its partition is held');
+      this.log.error(
+        { topic: oldest.topic, partition: oldest.partition, offset: oldest.offset, runningMs: now - oldest.since },
+        'handler has not returned; its partition is held',
+      );
     }
     return oldest;
   }
@@ -154,7 +164,11 @@ export class ConsumerHealth {
     for (const w of this.waiting) if (!oldest || w.since < oldest.since) oldest = w;
     const now = Date.now();
     const stalled = oldest ? undefined : this.stalled(now);
-    if (stalled) return { ready: false, detail: `a handler on ${stalled.topic}/${stalled.partition} at offset ${stalled.offset} has not returned for ${Math.round((now - stalled.since) / 1000)} s` };
+    if (stalled)
+      return {
+        ready: false,
+        detail: `a handler on ${stalled.topic}/${stalled.partition} at offset ${stalled.offset} has not returned for ${Math.round((now - stalled.since) / 1000)} s`,
+      };
     if (!oldest) return true;
     const seconds = Math.round((Date.now() - oldest.since) / 1000);
     return {

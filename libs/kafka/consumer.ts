@@ -55,7 +55,7 @@ export interface DedupStore {
 }
 
 /** Bounded in-memory memory of recent ids, oldest forgotten first. */
-export class RecentIds implements DedupStore {
+class RecentIds implements DedupStore {
   private readonly ids = new Set<string>();
   constructor(private readonly capacity = 200_000) {}
   has(id: string): boolean {
@@ -206,7 +206,6 @@ export class EventConsumer {
     if (this.options.metrics) this.lagRefresh = new LagRefresh(this.kafka, this.health, this.log, this.options.lagRefreshMs ?? 10_000);
   }
 
-
   /** Stops fetching, commits what was handled and leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
@@ -236,7 +235,11 @@ export class EventConsumer {
     beat.rethrow();
   }
 
-  private async handleBatchInOrder({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload, route: Route, control: BatchControl): Promise<void> {
+  private async handleBatchInOrder(
+    { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload,
+    route: Route,
+    control: BatchControl,
+  ): Promise<void> {
     for (const message of batch.messages) {
       if (!control.keepGoing()) break;
       try {
@@ -272,17 +275,37 @@ export class EventConsumer {
     const whole = { topic, partition, offset: messages[0]!.offset };
     const end = String(Number(last.offset) + 1);
     try {
-      const outcome = await this.runHandler(whole, () => route.batchHandler!(entries.map((e) => e.consumed), position(end)), control, async () => 'split' as const);
+      const outcome = await this.runHandler(
+        whole,
+        () =>
+          route.batchHandler!(
+            entries.map((e) => e.consumed),
+            position(end),
+          ),
+        control,
+        async () => 'split' as const,
+      );
       if (outcome === 'split') {
         // One record at a time, each dead-lettered alone if it keeps failing.
         for (const { consumed, message } of entries) {
           const where = { topic, partition, offset: message.offset };
-          const handled = await this.runHandler(where, () => route.batchHandler!([consumed], position(String(Number(message.offset) + 1))), control, (reason, err, attempts) => this.deadLetter(topic, partition, message, reason, err, attempts));
+          const handled = await this.runHandler(
+            where,
+            () => route.batchHandler!([consumed], position(String(Number(message.offset) + 1))),
+            control,
+            (reason, err, attempts) => this.deadLetter(topic, partition, message, reason, err, attempts),
+          );
           if (handled === 'handled') await this.remember(consumed);
           resolveOffset(message.offset);
         }
         // A transaction also moves the group past the records just dead-lettered.
-        if (!this.commits) await this.runHandler(whole, () => route.batchHandler!([], position(end)), control, async () => undefined);
+        if (!this.commits)
+          await this.runHandler(
+            whole,
+            () => route.batchHandler!([], position(end)),
+            control,
+            async () => undefined,
+          );
       } else {
         for (const { consumed } of entries) await this.remember(consumed);
       }
@@ -301,7 +324,12 @@ export class EventConsumer {
     const consumed = await this.decode(route, topic, partition, message);
     if (!consumed) return;
     const where = { topic, partition, offset: message.offset };
-    const handled = await this.runHandler(where, () => route.handler!(consumed), control, (reason, err, attempt) => this.deadLetter(topic, partition, message, reason, err, attempt));
+    const handled = await this.runHandler(
+      where,
+      () => route.handler!(consumed),
+      control,
+      (reason, err, attempt) => this.deadLetter(topic, partition, message, reason, err, attempt),
+    );
     if (handled === 'handled') await this.remember(consumed);
   }
 

@@ -224,7 +224,11 @@ describe('Kafka unreachable', () => {
       expect(Date.now() - started).toBeLessThan(5000);
       network.restore();
       await waitFor(
-        () => kafka.producer.publish(topics.contactInbound, conversationId, contact(conversationId)).then(() => true, () => false),
+        () =>
+          kafka.producer.publish(topics.contactInbound, conversationId, contact(conversationId)).then(
+            () => true,
+            () => false,
+          ),
         20_000,
         'a publish after the network came back',
       );

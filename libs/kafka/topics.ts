@@ -1,12 +1,6 @@
 // The topic registry: every topic's name, the protobuf message its values hold, and what its key is.
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import {
-  AgentState,
-  ContactReceived,
-  ConversationEvent,
-  OutboundMessage,
-  SlaEvent,
-} from '../proto/gen/contactcenter/v1/events.pb';
+import { AgentState, ContactReceived, ConversationEvent, OutboundMessage, SlaEvent } from '../proto/gen/contactcenter/v1/events.pb';
 
 /** What ts-proto generates for each message: enough to encode, decode and build one. */
 export interface MessageCodec<T> {

@@ -12,7 +12,14 @@ import { DEAD_LETTER_TOPIC, topics } from './topics';
 const settings = { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 };
 
 const contact = (conversationId: string) =>
-  ContactReceived.fromPartial({ contactId: uniqueId('contact'), conversationId, channel: Channel.CHANNEL_CHAT, kind: ContactKind.CONTACT_KIND_MESSAGE, receivedAt: new Date(), sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: uniqueId('visitor') } });
+  ContactReceived.fromPartial({
+    contactId: uniqueId('contact'),
+    conversationId,
+    channel: Channel.CHANNEL_CHAT,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt: new Date(),
+    sender: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: uniqueId('visitor') },
+  });
 
 async function metric(ctx: ServiceContext, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const values = (await ctx.metrics.getSingleMetric(name)?.get())?.values ?? [];
@@ -57,7 +64,8 @@ describe('transient and permanent handler failures', () => {
     expect(await metric(ctx, 'cc_kafka_consumer_waiting', { group, topic: topics.contactInbound.name })).toBe(1);
     // Records arriving behind the waiting one show as lag, though no batch comes meanwhile.
     for (let i = 0; i < 3; i++) await kafka.producer.publish(topics.contactInbound, conversationId, contact(conversationId));
-    const lagged = async () => (await ctx.metrics.getSingleMetric('cc_kafka_consumer_lag')?.get())?.values.some((v) => v.labels.group === group && v.value >= 4);
+    const lagged = async () =>
+      (await ctx.metrics.getSingleMetric('cc_kafka_consumer_lag')?.get())?.values.some((v) => v.labels.group === group && v.value >= 4);
     await waitFor(lagged, 10_000, 'the lag of the held partition counting the records behind the waiting one');
 
     storeUp = true;

@@ -56,7 +56,7 @@ export interface OpsHandlerOptions {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */
-export function bearerMatches(req: http.IncomingMessage, token: string): boolean {
+function bearerMatches(req: http.IncomingMessage, token: string): boolean {
   const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   return given !== undefined && timingSafeEqual(digest(given), digest(token));
 }

@@ -4,7 +4,22 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-const PII_FIELDS = ['email', 'phone', 'text', 'body', 'subject', 'sender', 'recipient', 'address', 'password', 'token', 'authorization', 'identity', 'identities', 'displayName'];
+const PII_FIELDS = [
+  'email',
+  'phone',
+  'text',
+  'body',
+  'subject',
+  'sender',
+  'recipient',
+  'address',
+  'password',
+  'token',
+  'authorization',
+  'identity',
+  'identities',
+  'displayName',
+];
 
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({

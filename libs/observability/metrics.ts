@@ -1,7 +1,14 @@
 // Prometheus metrics: one registry per process, default Node metrics plus what services add.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
-
-export { Counter, Gauge, Histogram, Registry };
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+  type HistogramConfiguration,
+} from 'prom-client';
 
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();

@@ -2,7 +2,15 @@
 // the status and a message fit for the caller; grpc-handlers.ts turns them into gRPC statuses,
 // the one place that does. No imports: the pure modules of a service may throw these.
 
-const GRPC_STATUS_NAMES = ['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE'] as const;
+const GRPC_STATUS_NAMES = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'FAILED_PRECONDITION',
+  'PERMISSION_DENIED',
+  'UNAUTHENTICATED',
+  'RESOURCE_EXHAUSTED',
+  'UNAVAILABLE',
+] as const;
 export type GrpcStatusName = (typeof GRPC_STATUS_NAMES)[number];
 
 /**

@@ -3,7 +3,16 @@ import { MongoNetworkError } from 'mongodb';
 import { describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../faults';
 import type { Logger } from '../observability/logger';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UnavailableError, type SaysGrpcStatus } from './grpc-errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  UnauthenticatedError,
+  UnavailableError,
+  type SaysGrpcStatus,
+} from './grpc-errors';
 import { serviceError, toServiceError, unaryHandler } from './grpc-handlers';
 
 function edge() {
@@ -61,6 +70,12 @@ describe('the gRPC edge', () => {
       new Promise<[ServiceError | null, unknown]>((resolve) => unaryHandler(e, handle)(call, (err, res) => resolve([err as ServiceError | null, res])));
     expect(await answer(async () => ({ ok: true }))).toEqual([null, { ok: true }]);
     expect((await answer(async () => Promise.reject(new NotFoundError('no c1'))))[0]).toMatchObject({ code: status.NOT_FOUND, details: 'no c1' });
-    expect((await answer(() => { throw new InvalidArgumentError('bad'); }))[0]).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect(
+      (
+        await answer(() => {
+          throw new InvalidArgumentError('bad');
+        })
+      )[0],
+    ).toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 });

@@ -59,6 +59,10 @@ function isServiceError(err: unknown): err is ServiceError {
 function kindOf(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { errorName: typeof err };
   const code = (err as { code?: unknown }).code;
-  const frames = err.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 5).map((line) => line.trim());
+  const frames = err.stack
+    ?.split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .slice(0, 5)
+    .map((line) => line.trim());
   return { errorName: err.name, ...(code !== undefined ? { errorCode: code } : {}), ...(frames?.length ? { stack: frames } : {}) };
 }

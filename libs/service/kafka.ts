@@ -16,10 +16,24 @@ export interface ServiceKafka {
   consumer(options: Omit<EventConsumerOptions, 'logger' | 'producer' | 'metrics'>): EventConsumer;
 }
 
-export async function connectKafka(ctx: ServiceContext, config: KafkaSettings, extra: { publishTimeoutMs?: number; socketFactory?: import('kafkajs').ISocketFactory } = {}): Promise<ServiceKafka> {
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${ctx.name}-${ctx.instanceId}`, logger: ctx.logger, socketFactory: extra.socketFactory });
+export async function connectKafka(
+  ctx: ServiceContext,
+  config: KafkaSettings,
+  extra: { publishTimeoutMs?: number; socketFactory?: import('kafkajs').ISocketFactory } = {},
+): Promise<ServiceKafka> {
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${ctx.name}-${ctx.instanceId}`,
+    logger: ctx.logger,
+    socketFactory: extra.socketFactory,
+  });
   await ensureTopics(kafka, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-  const producer = new EventProducer(kafka, { source: `contactcenter/${ctx.name}/${ctx.instanceId}`, metrics: ctx.metrics, logger: ctx.logger, publishTimeoutMs: extra.publishTimeoutMs });
+  const producer = new EventProducer(kafka, {
+    source: `contactcenter/${ctx.name}/${ctx.instanceId}`,
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+    publishTimeoutMs: extra.publishTimeoutMs,
+  });
   await producer.connect();
   ctx.onStop('kafka producer', () => producer.disconnect());
   ctx.readiness.add('kafka', () => producer.isConnected);

@@ -18,7 +18,7 @@ import type { ServiceContext } from './runtime';
  * - retryReads/retryWrites: one immediate retry after a network error. The local store is a
  *   standalone server, where the driver does not retry writes; a replica set does.
  */
-export const MONGO_CLIENT_OPTIONS: MongoClientOptions = {
+const MONGO_CLIENT_OPTIONS: MongoClientOptions = {
   serverSelectionTimeoutMS: 5000,
   heartbeatFrequencyMS: 2000,
   connectTimeoutMS: 5000,

@@ -14,7 +14,10 @@ const KEY_LENGTH = 32;
 
 /** STAFF_DB: the database of the roster and the sessions, shared by the desk, the console and the staff command. */
 export const staffDbConfig = {
-  STAFF_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -').default('cc_staff'),
+  STAFF_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -')
+    .default('cc_staff'),
 };
 
 export const staffMemberSchema = z.object({
@@ -25,7 +28,13 @@ export const staffMemberSchema = z.object({
   skills: z.record(z.string().regex(/^[a-z0-9_-]{1,40}$/), z.number().int().min(1).max(5)).default({}),
   languages: z.array(z.string().regex(/^[a-z]{2}$/)).default(['en']),
   capacity: z
-    .object({ voice: z.number().int().min(0).max(10), chat: z.number().int().min(0).max(10), sms: z.number().int().min(0).max(20), email: z.number().int().min(0).max(20), total: z.number().int().min(1).max(40) })
+    .object({
+      voice: z.number().int().min(0).max(10),
+      chat: z.number().int().min(0).max(10),
+      sms: z.number().int().min(0).max(20),
+      email: z.number().int().min(0).max(20),
+      total: z.number().int().min(1).max(40),
+    })
     .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),
 });
 export type StaffMember = z.infer<typeof staffMemberSchema>;
@@ -56,7 +65,7 @@ export class StaffError extends Error {
   }
 }
 
-export async function hashPassword(password: string): Promise<string> {
+async function hashPassword(password: string): Promise<string> {
   if (password.length < 12) throw new StaffError('password must be at least 12 characters');
   if (password.length > 256) throw new StaffError('password must be at most 256 characters');
   const salt = randomBytes(16);
@@ -64,11 +73,16 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key || password.length > 256) return false;
   const expected = Buffer.from(key, 'base64');
-  const actual = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  const actual = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: SCRYPT.maxmem,
+  });
   return timingSafeEqual(actual, expected);
 }
 
@@ -136,7 +150,11 @@ export class StaffRoster {
   }
 
   private async setDisabled(id: string, disabled: boolean): Promise<StaffEntry> {
-    const doc = await this.members.findOneAndUpdate({ _id: id }, { $set: { disabled, updatedAt: new Date() }, $inc: { sessionVersion: 1 } }, { returnDocument: 'after' });
+    const doc = await this.members.findOneAndUpdate(
+      { _id: id },
+      { $set: { disabled, updatedAt: new Date() }, $inc: { sessionVersion: 1 } },
+      { returnDocument: 'after' },
+    );
     if (!doc) throw new StaffError(`no staff member ${id}`);
     await this.endSessionsOf(id);
     return toEntry(doc);
@@ -294,4 +312,4 @@ export class SessionStore {
   }
 }
 
-export { SignInLimitError, SignInThrottle, type SignInDecision, type SignInLimits } from './sign-in-throttle';
+export { SignInThrottle, type SignInDecision, type SignInLimits } from './sign-in-throttle';

@@ -11,7 +11,7 @@ function guess(t: SignInThrottle, id: string, address: string, n: number, now: n
 }
 
 describe('sign-in throttle', () => {
-  it('throttles the attacker\'s guesses at one person from one address, and lets the person in from elsewhere', () => {
+  it("throttles the attacker's guesses at one person from one address, and lets the person in from elsewhere", () => {
     const t = new SignInThrottle(limits);
     expect(guess(t, 'ana', '203.0.113.9', 50, 0)).toBe(3);
     expect(t.attempt('ana', '203.0.113.9', 1000)).toMatchObject({ allowed: false, limit: 'id-and-address', retryAfterMs: 59_000 });

@@ -56,7 +56,8 @@ export class SignInThrottle {
     const pairKey = `${staffId}\u0000${clientAddress}`;
     if (this.pair.isOver(pairKey, now)) return { allowed: false, limit: 'id-and-address', retryAfterMs: this.pair.windowLeftMs(pairKey, now) };
     if (this.address.isOver(clientAddress, now)) return { allowed: false, limit: 'address', retryAfterMs: this.address.windowLeftMs(clientAddress, now) };
-    if (this.pair.count(pairKey, now) > 0 && this.id.isOver(staffId, now)) return { allowed: false, limit: 'id', retryAfterMs: this.id.windowLeftMs(staffId, now) };
+    if (this.pair.count(pairKey, now) > 0 && this.id.isOver(staffId, now))
+      return { allowed: false, limit: 'id', retryAfterMs: this.id.windowLeftMs(staffId, now) };
     this.pair.take(pairKey, now);
     this.address.take(clientAddress, now);
     this.id.take(staffId, now);

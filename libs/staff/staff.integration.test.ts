@@ -25,7 +25,10 @@ describe('staff roster and sessions (real store)', () => {
     const raw = await roster.members.findOne({ _id: 'ana' });
     expect(raw?.passwordHash).toMatch(/^scrypt\$/);
     expect(JSON.stringify(raw)).not.toContain('correct horse');
-    expect(await roster.authenticate('ana', 'correct horse battery')).toMatchObject({ outcome: 'signed-in', member: { id: 'ana', role: 'agent', tier: 1, skills: { billing: 3 }, disabled: false } });
+    expect(await roster.authenticate('ana', 'correct horse battery')).toMatchObject({
+      outcome: 'signed-in',
+      member: { id: 'ana', role: 'agent', tier: 1, skills: { billing: 3 }, disabled: false },
+    });
     expect(await roster.authenticate('ana', 'wrong password here')).toEqual({ outcome: 'wrong' });
     expect(await roster.authenticate('nobody', 'correct horse battery')).toEqual({ outcome: 'wrong' });
   });
@@ -78,7 +81,7 @@ describe('staff roster and sessions (real store)', () => {
     await expect(roster.disable('nobody')).rejects.toThrow(StaffError);
   });
 
-  it('refuses a session made before the person\'s role or password changed, on any store client', async () => {
+  it("refuses a session made before the person's role or password changed, on any store client", async () => {
     await roster.upsert({ id: 'eve', name: 'Eve', role: 'agent' }, 'eve password 1234');
     const first = await sessions.create((await roster.get('eve'))!);
     // A profile change that is not a new role or password keeps the session.

@@ -29,7 +29,10 @@ export class InsertBatcher<T extends Document & { _id: string }> {
       const batch = this.pending.splice(0, this.maxBatch);
       let failed = new Map<number, { code?: number; errmsg?: string }>();
       try {
-        await this.collection.insertMany(batch.map((b) => b.doc as OptionalUnlessRequiredId<T>), { ordered: false });
+        await this.collection.insertMany(
+          batch.map((b) => b.doc as OptionalUnlessRequiredId<T>),
+          { ordered: false },
+        );
       } catch (err) {
         if (!(err instanceof MongoBulkWriteError)) {
           for (const b of batch) b.reject(err);

@@ -8,7 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
-import { bearerMetadata, ensureKeyPairs, isIssuer, issueToken, keyId, readSigningKey, type Audience, type Caller, type IssueOptions, type IssuerName, type KeyFiles, type SigningKey } from '../auth';
+import {
+  bearerMetadata,
+  ensureKeyPairs,
+  isIssuer,
+  issueToken,
+  keyId,
+  readSigningKey,
+  type Audience,
+  type Caller,
+  type IssueOptions,
+  type IssuerName,
+  type KeyFiles,
+  type SigningKey,
+} from '../auth';
 
 let files: KeyFiles | undefined;
 const signers = new Map<IssuerName, SigningKey>();
@@ -30,14 +43,14 @@ export function testAuthEnv(service: string): { AUTH_PUBLIC_KEYS_DIR: string; AU
 }
 
 /** An issuer's signing key from the test key files. */
-export function testSigningKey(issuer: IssuerName): SigningKey {
+function testSigningKey(issuer: IssuerName): SigningKey {
   let signer = signers.get(issuer);
   if (!signer) signers.set(issuer, (signer = readSigningKey(testKeys().privateKeyFile(issuer), issuer)));
   return signer;
 }
 
 /** A key pair no service trusts, claiming to be `issuer`'s. */
-export function untrustedSigningKey(issuer: IssuerName): SigningKey {
+function untrustedSigningKey(issuer: IssuerName): SigningKey {
   const { privateKey } = generateKeyPairSync('ed25519');
   return { issuer, key: privateKey, kid: keyId(createPublicKey(privateKey)) };
 }
@@ -46,7 +59,7 @@ export function untrustedSigningKey(issuer: IssuerName): SigningKey {
  * Who mints a caller's token in the running system: the desk for agents, experts and
  * supervisors, the ops console for ops, and a service for itself (`id` is the service's name).
  */
-export function issuerOf(caller: Caller): IssuerName {
+function issuerOf(caller: Caller): IssuerName {
   if (caller.role === 'ops') return 'ops-console';
   if (caller.role !== 'service') return 'agent-desk';
   if (!isIssuer(caller.id)) throw new Error(`a service token's id is the calling service's name (routing, sms-voice, ops-console), not ${caller.id}`);

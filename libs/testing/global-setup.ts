@@ -13,7 +13,7 @@ export default function requireOwnInfrastructure(): () => Promise<void> {
   if (missing.length > 0) {
     throw new Error(
       `${missing.join(' and ')} not set: run the tests with \`npm test\` (or \`KEEP_INFRA=1 npm test -- <files>\` to iterate), ` +
-        'which starts a Kafka broker and a store of the tests\' own, so that they never touch a running system',
+        "which starts a Kafka broker and a store of the tests' own, so that they never touch a running system",
     );
   }
   // Every routing instance a test starts creates its group's changelog; they go when the run ends.

@@ -75,7 +75,10 @@ export async function recordTopics(topicNames: string[]): Promise<{
   return {
     records,
     waitFor: (predicate, timeoutMs = 15_000) => waitFor(() => records.find(predicate), timeoutMs, 'a matching record'),
-    values: (spec, from) => records.flatMap((r) => (r.topic === spec.name && (!from || (r.headers.ce_source ?? '').endsWith(`/${from.instanceId}`)) ? decodedOrNothing(spec, r) : [])),
+    values: (spec, from) =>
+      records.flatMap((r) =>
+        r.topic === spec.name && (!from || (r.headers.ce_source ?? '').endsWith(`/${from.instanceId}`)) ? decodedOrNothing(spec, r) : [],
+      ),
     close: () => consumer.disconnect(),
   };
 }
@@ -200,7 +203,12 @@ export async function metricTotal(ctx: ServiceContext, name: string, labels: Rec
 }
 
 /** The delivery report of one outbound message that this service instance published (other test files' instances read the topic too). */
-export function deliveryReportFrom(recorder: Awaited<ReturnType<typeof recordTopics>>, ctx: ServiceContext, outboundMessageId: string, what = 'the delivery report'): Promise<ConversationEvent> {
+export function deliveryReportFrom(
+  recorder: Awaited<ReturnType<typeof recordTopics>>,
+  ctx: ServiceContext,
+  outboundMessageId: string,
+  what = 'the delivery report',
+): Promise<ConversationEvent> {
   return waitFor(
     () =>
       recorder
@@ -211,4 +219,4 @@ export function deliveryReportFrom(recorder: Awaited<ReturnType<typeof recordTop
   );
 }
 
-export { issuerOf, refusedTokens, testAuthEnv, testKeys, testMetadata, testSigningKey, testToken, untrustedSigningKey } from './auth';
+export { refusedTokens, testAuthEnv, testKeys, testMetadata, testToken } from './auth';

@@ -42,7 +42,7 @@ export class TrustedProxies {
 }
 
 /** An address as one form: IPv4-mapped IPv6 (::ffff:10.0.0.1) as plain IPv4, lower case. */
-export function normaliseAddress(address: string): string {
+function normaliseAddress(address: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   return (mapped ? mapped[1]! : address).toLowerCase();
 }
@@ -79,7 +79,12 @@ export const trustedProxyConfig = {
     .default('')
     .transform((s, ctx) => {
       try {
-        return new TrustedProxies(s.split(',').map((e) => e.trim()).filter(Boolean));
+        return new TrustedProxies(
+          s
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean),
+        );
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
         return z.NEVER;

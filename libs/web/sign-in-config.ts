@@ -58,6 +58,11 @@ export function signInSettings<P extends string>(prefix: P, config: SignInConfig
     sessionCheckMs: get('SESSION_CHECK_MS'),
     secureCookies: get('SECURE_COOKIE'),
     hsts: get('HSTS'),
-    limits: { perIdAndAddress: get('SIGNIN_MAX_PER_ID'), perAddress: get('SIGNIN_MAX_PER_IP'), perIdTotal: get('SIGNIN_MAX_PER_ID_TOTAL'), windowMs: get('SIGNIN_WINDOW_MS') },
+    limits: {
+      perIdAndAddress: get('SIGNIN_MAX_PER_ID'),
+      perAddress: get('SIGNIN_MAX_PER_IP'),
+      perIdTotal: get('SIGNIN_MAX_PER_ID_TOTAL'),
+      windowMs: get('SIGNIN_WINDOW_MS'),
+    },
   };
 }

@@ -24,7 +24,17 @@ describe('the sign-in settings', () => {
 
   it('has one set of names under each application’s prefix, with the same defaults', () => {
     expect(Object.keys(shape).sort()).toEqual(
-      ['HSTS', 'SECURE_COOKIE', 'SESSION_CHECK_MS', 'SESSION_SECRET', 'SESSION_TTL_MS', 'SIGNIN_MAX_PER_ID', 'SIGNIN_MAX_PER_ID_TOTAL', 'SIGNIN_MAX_PER_IP', 'SIGNIN_WINDOW_MS'].map((n) => `OPS_CONSOLE_${n}`),
+      [
+        'HSTS',
+        'SECURE_COOKIE',
+        'SESSION_CHECK_MS',
+        'SESSION_SECRET',
+        'SESSION_TTL_MS',
+        'SIGNIN_MAX_PER_ID',
+        'SIGNIN_MAX_PER_ID_TOTAL',
+        'SIGNIN_MAX_PER_IP',
+        'SIGNIN_WINDOW_MS',
+      ].map((n) => `OPS_CONSOLE_${n}`),
     );
     const settings = signInSettings('OPS_CONSOLE', loadConfig(shape, { OPS_CONSOLE_SESSION_SECRET: 's'.repeat(32) }));
     expect(settings).toEqual({
@@ -38,14 +48,22 @@ describe('the sign-in settings', () => {
   });
 
   it('reads each value under its own name', () => {
-    const env = { AGENT_DESK_SESSION_SECRET: 'd'.repeat(32), AGENT_DESK_SESSION_TTL_MS: '1800000', AGENT_DESK_SIGNIN_MAX_PER_IP: '8', AGENT_DESK_SIGNIN_WINDOW_MS: '600000', AGENT_DESK_SECURE_COOKIE: 'false' };
+    const env = {
+      AGENT_DESK_SESSION_SECRET: 'd'.repeat(32),
+      AGENT_DESK_SESSION_TTL_MS: '1800000',
+      AGENT_DESK_SIGNIN_MAX_PER_IP: '8',
+      AGENT_DESK_SIGNIN_WINDOW_MS: '600000',
+      AGENT_DESK_SECURE_COOKIE: 'false',
+    };
     const settings = signInSettings('AGENT_DESK', loadConfig(signInConfig('AGENT_DESK', 'desk'), env));
     expect(settings).toMatchObject({ sessionTtlMs: 1_800_000, secureCookies: false, limits: { perAddress: 8, windowMs: 600_000 } });
   });
 
   it('says which variable is wrong', () => {
     expect(() => loadConfig(shape, {})).toThrow(/OPS_CONSOLE_SESSION_SECRET: is required/);
-    expect(() => loadConfig(shape, { OPS_CONSOLE_SESSION_SECRET: 's'.repeat(32), OPS_CONSOLE_SIGNIN_WINDOW_MS: '0' })).toThrow(/OPS_CONSOLE_SIGNIN_WINDOW_MS: must be a whole number above 0/);
+    expect(() => loadConfig(shape, { OPS_CONSOLE_SESSION_SECRET: 's'.repeat(32), OPS_CONSOLE_SIGNIN_WINDOW_MS: '0' })).toThrow(
+      /OPS_CONSOLE_SIGNIN_WINDOW_MS: must be a whole number above 0/,
+    );
   });
 });
 

@@ -18,9 +18,20 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 
 async function main() {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/chat/src/main.ts'], {
-    env: { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'info', MONGODB_DATABASE: DATABASE, CHAT_TOKEN_SECRET: 'bench-secret-0123456789-abcdefghijklmnop', CHAT_RATE_BURST: '20', CHAT_RATE_PER_SECOND: '5',
+    env: {
+      ...process.env,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      MONGODB_DATABASE: DATABASE,
+      CHAT_TOKEN_SECRET: 'bench-secret-0123456789-abcdefghijklmnop',
+      CHAT_RATE_BURST: '20',
+      CHAT_RATE_PER_SECOND: '5',
       // Every simulated visitor comes from this machine's address.
-      CHAT_MAX_SOCKETS_PER_ADDRESS: '1000000', CHAT_MAX_SOCKETS: '1000000', CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '1000000', CHAT_MAX_NEW_CONVERSATIONS: '1000000' },
+      CHAT_MAX_SOCKETS_PER_ADDRESS: '1000000',
+      CHAT_MAX_SOCKETS: '1000000',
+      CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '1000000',
+      CHAT_MAX_NEW_CONVERSATIONS: '1000000',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -56,7 +67,9 @@ async function main() {
     await sleep(2000);
     const after = rssKb(child.pid!);
     const perConnection = ((after - before) * 1024) / IDLE;
-    console.log(`idle: ${IDLE} sessions opened in ${openSeconds.toFixed(1)} s; service RSS ${(before / 1024).toFixed(0)} MB -> ${(after / 1024).toFixed(0)} MB = ${(perConnection / 1024).toFixed(1)} kB per idle connection`);
+    console.log(
+      `idle: ${IDLE} sessions opened in ${openSeconds.toFixed(1)} s; service RSS ${(before / 1024).toFixed(0)} MB -> ${(after / 1024).toFixed(0)} MB = ${(perConnection / 1024).toFixed(1)} kB per idle connection`,
+    );
     for (const ws of idle) ws.terminate();
     await sleep(1000);
 

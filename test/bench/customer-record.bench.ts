@@ -35,7 +35,11 @@ if (process.env.BENCH_CALLER) {
   md.set('authorization', `Bearer ${token}`);
   const read = (i: number) =>
     new Promise((resolve, reject) =>
-      client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, reason: 'benchmark' }), md, (err, res) => (err ? reject(err) : resolve(res))),
+      client.getCustomerContext(
+        GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, reason: 'benchmark' }),
+        md,
+        (err, res) => (err ? reject(err) : resolve(res)),
+      ),
     );
   for (let i = 0; i < 200; i++) await read(i % customers);
   const result = await measure(label, () => Math.floor(Math.random() * customers), read);
@@ -45,7 +49,10 @@ if (process.env.BENCH_CALLER) {
 }
 
 async function inCallerProcess(port: number, token: string, customers: number, label: string): Promise<Result> {
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_CALLER: JSON.stringify({ port, token, customers, label }) } });
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_CALLER: JSON.stringify({ port, token, customers, label }) },
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m as Result));
     child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`caller process exited with ${code}`))));
@@ -56,7 +63,11 @@ const database = uniqueId('bench_cr').replace(/-/g, '_');
 const mongo = await new MongoClient(MONGODB_URI).connect();
 const db = mongo.db(database);
 
-async function measure(label: string, pick: () => number, read: (i: number) => Promise<unknown>): Promise<{ label: string; calls: number; p50: number; p99: number; perSecond: number }> {
+async function measure(
+  label: string,
+  pick: () => number,
+  read: (i: number) => Promise<unknown>,
+): Promise<{ label: string; calls: number; p50: number; p99: number; perSecond: number }> {
   const latencies: number[] = [];
   const end = Date.now() + MEASURE_MS;
   const started = performance.now();
@@ -72,7 +83,9 @@ async function measure(label: string, pick: () => number, read: (i: number) => P
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const r = { label, calls: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: latencies.length / seconds };
-  console.log(`${label.padEnd(86)} calls ${String(r.calls).padStart(7)}  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.perSecond.toFixed(0)} calls/s`);
+  console.log(
+    `${label.padEnd(86)} calls ${String(r.calls).padStart(7)}  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.perSecond.toFixed(0)} calls/s`,
+  );
   return r;
 }
 
@@ -115,15 +128,39 @@ try {
         identities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '' }],
         conversationStarts: starts,
         recentConversations: own,
-        regularRule: { on: false, reason: '2 conversations in the last 90 days (regular from 3)', source: FlagSource.FLAG_SOURCE_RULE, setBy: 'rule', setAt: starts[0]! },
+        regularRule: {
+          on: false,
+          reason: '2 conversations in the last 90 days (regular from 3)',
+          source: FlagSource.FLAG_SOURCE_RULE,
+          setBy: 'rule',
+          setAt: starts[0]!,
+        },
         regularOverride: null,
         vipOverride: null,
         institutionalOverride: null,
       });
-      identities.push({ _id: `${IdentityKind.IDENTITY_KIND_EMAIL}|${value}`, kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '', customerId: id, linkedAt: new Date(now) });
+      identities.push({
+        _id: `${IdentityKind.IDENTITY_KIND_EMAIL}|${value}`,
+        kind: IdentityKind.IDENTITY_KIND_EMAIL,
+        value,
+        namespace: '',
+        customerId: id,
+        linkedAt: new Date(now),
+      });
       for (const conv of own)
         for (let h = 0; h < HISTORY_PER_CUSTOMER / CONVERSATIONS_PER_CUSTOMER; h++)
-          history.push({ _id: `event:bench-${conv._id}-${h}`, customerId: id, conversationId: conv._id, channel: Channel.CHANNEL_EMAIL, kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN, occurredAt: new Date(conv.startedAt.getTime() + h * 60_000), agentId: '', subject: 'Invoice question', text: 'Hello, my invoice for last month is wrong, could you check it please?', detail: '' });
+          history.push({
+            _id: `event:bench-${conv._id}-${h}`,
+            customerId: id,
+            conversationId: conv._id,
+            channel: Channel.CHANNEL_EMAIL,
+            kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
+            occurredAt: new Date(conv.startedAt.getTime() + h * 60_000),
+            agentId: '',
+            subject: 'Invoice question',
+            text: 'Hello, my invoice for last month is wrong, could you check it please?',
+            detail: '',
+          });
     }
     await Promise.all([
       store.customers.insertMany(customers, { ordered: false }),
@@ -133,7 +170,8 @@ try {
     for (let b = 0; b < history.length; b += 5_000) await store.history.insertMany(history.slice(b, b + 5_000), { ordered: false });
     loaded += UNIT;
     historyLoaded += history.length;
-    if (loaded % 10_000 === 0) console.log(`loaded ${loaded} customers, ${historyLoaded} history entries in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+    if (loaded % 10_000 === 0)
+      console.log(`loaded ${loaded} customers, ${historyLoaded} history entries in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const scaled = loaded < TARGET_CUSTOMERS;
@@ -144,7 +182,17 @@ try {
 
   // ---- the service, reads only ----
   const env = (ttl: number) =>
-    loadConfig(customerRecordConfig, { MONGODB_URI, MONGODB_DATABASE: database, GRPC_PORT: '0', HTTP_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_ENABLED: 'false', CONTEXT_CACHE_TTL_MS: String(ttl), LOG_LEVEL: 'silent', CALLER_RATE_LIMIT_PER_MINUTE: '100000000' }); // one token stands for 16 agents here
+    loadConfig(customerRecordConfig, {
+      MONGODB_URI,
+      MONGODB_DATABASE: database,
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      ...testAuthEnv('customer-record'),
+      PROJECTION_ENABLED: 'false',
+      CONTEXT_CACHE_TTL_MS: String(ttl),
+      LOG_LEVEL: 'silent',
+      CALLER_RATE_LIMIT_PER_MINUTE: '100000000',
+    }); // one token stands for 16 agents here
   // A supervisor with a reason: an agent would need each customer's conversation offered first.
   const token = await testToken({ id: 'bench-supervisor', role: 'supervisor' }, 'customer-record', { ttlSeconds: 900 });
   const metadata = new Metadata();
@@ -162,7 +210,11 @@ try {
     const client = new CustomerRecordServiceClient(`127.0.0.1:${svc.grpcPort}`, credentials.createInsecure());
     const read = (i: number) =>
       new Promise((resolve, reject) =>
-        client.getCustomerContext(GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, reason: 'benchmark' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
+        client.getCustomerContext(
+          GetCustomerContextRequest.fromPartial({ customerId: `bench-c-${i}`, recentConversations: 5, reason: 'benchmark' }),
+          metadata,
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
       );
     // Warm up connections and JIT; with the cache on, every hot customer is read once first.
     const warm = ttl > 0 ? Math.min(1_000, loaded) : 20;
@@ -180,7 +232,9 @@ try {
   };
   for (let i = 0; i < 20; i++) await driverRead(i);
   results.push(await measure('driver: same queries, no service, uniform over all', uniform, driverRead));
-  console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; ${CONCURRENCY} concurrent callers; ${MEASURE_MS / 1000} s per row; database ${database} dropped after`);
+  console.log(
+    `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; ${CONCURRENCY} concurrent callers; ${MEASURE_MS / 1000} s per row; database ${database} dropped after`,
+  );
 } finally {
   await db.dropDatabase().catch(() => undefined);
   await mongo.close();

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   });
   const { smtpPort } = await startEmailService(ctx, config);
   const { latencies, failed, seconds } = await runLoad(import.meta.url, { smtpPort });
-  console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, senders (a process of their own), Kafka and FerretDB on one machine`);
+  console.log(
+    `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, senders (a process of their own), Kafka and FerretDB on one machine`,
+  );
   console.table([
     {
       mails: MAILS,
@@ -59,7 +61,15 @@ async function send(smtpPort: number): Promise<LoadResult> {
   const started = Date.now();
   await Promise.all(
     Array.from({ length: SENDERS }, async () => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: smtpPort,
+        secure: false,
+        ignoreTLS: true,
+        pool: true,
+        maxConnections: 1,
+        maxMessages: Infinity,
+      });
       for (let i = next++; i < MAILS; i = next++) {
         const t0 = performance.now();
         try {

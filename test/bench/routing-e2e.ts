@@ -6,7 +6,17 @@
 // events on cc.conversation.events.v1, not from the service's word.
 import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { topics } from '#libs/kafka';
-import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '#libs/proto';
+import {
+  Channel,
+  ContactKind,
+  ContactReceived,
+  ConversationEvent,
+  IdentityKind,
+  Presence,
+  RoutingServiceClient,
+  Tier,
+  type WatchAssignmentsResponse,
+} from '#libs/proto';
 import { connectKafka } from '#libs/service';
 import { recordTopics, testContext, testMetadata, uniqueId } from '#libs/testing';
 import { spawnRouting, type RoutingProcess } from '../../services/routing/test/routing-process';
@@ -31,7 +41,7 @@ async function publishLoad({ rate, seconds, prefix, skill }: LoadArgs) {
   const sends: Promise<unknown>[] = [];
   let failed = 0;
   const started = performance.now();
-  for (let n = 0; n < total; ) {
+  for (let n = 0; n < total;) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
     for (; n < due; n++) {
       const id = `${prefix}-${n}-${wallNow().toFixed(1)}`;
@@ -87,7 +97,20 @@ class Desks {
     for (let a = 0; a < this.agents; a++) {
       const agentId = `${this.prefix}-agent-${a}`;
       const md = await testMetadata({ id: agentId, role: 'agent' }, 'routing');
-      if (register) await unary(client.registerAgent, { agentId, name: `Agent ${a}`, tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: this.skill, level: 3 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 100, active: 0 }], totalCapacity: 100 }, supervisor);
+      if (register)
+        await unary(
+          client.registerAgent,
+          {
+            agentId,
+            name: `Agent ${a}`,
+            tier: Tier.TIER_FRONT_OFFICE,
+            skills: [{ name: this.skill, level: 3 }],
+            languages: ['en'],
+            capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 100, active: 0 }],
+            totalCapacity: 100,
+          },
+          supervisor,
+        );
       const stream = client.watchAssignments({}, md);
       stream.on('data', (u: WatchAssignmentsResponse) => {
         if (u.update?.$case !== 'offer') return;
@@ -125,7 +148,12 @@ class Desks {
 }
 
 function routingEnv(group: string, skill: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { KAFKA_BROKERS: BROKERS, ROUTING_CONSUMER_GROUP: group, ROUTING_RULES_JSON: JSON.stringify([{ id: skill, when: { keywords: [skill] }, then: { skill } }]), ...extra };
+  return {
+    KAFKA_BROKERS: BROKERS,
+    ROUTING_CONSUMER_GROUP: group,
+    ROUTING_RULES_JSON: JSON.stringify([{ id: skill, when: { keywords: [skill] }, then: { skill } }]),
+    ...extra,
+  };
 }
 
 const warnings = (line: string) => {
@@ -268,7 +296,15 @@ export async function takeOver(signal: NodeJS.Signals, rate: number, seconds: nu
     }
     const assigned = assignments.count();
     // Lost: accepted by Kafka but never queued by either instance.
-    return { signal, sent, accepted: assigned.size, lost: sent - assignments.count('queued').size, doubled: [...assigned.values()].filter((n) => n > 1).length, activeAfterMs, routingAfterMs };
+    return {
+      signal,
+      sent,
+      accepted: assigned.size,
+      lost: sent - assignments.count('queued').size,
+      doubled: [...assigned.values()].filter((n) => n > 1).length,
+      activeAfterMs,
+      routingAfterMs,
+    };
   } finally {
     desks.close();
     await assignments.close();

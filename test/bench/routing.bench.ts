@@ -27,7 +27,11 @@ function rng(seed: number) {
   };
 }
 
-const rules: ClassificationRule[] = Array.from({ length: SKILLS }, (_, i) => ({ id: `topic-${i}`, when: { keywords: [`topic${i}`] }, then: { skill: `s${i}` } }));
+const rules: ClassificationRule[] = Array.from({ length: SKILLS }, (_, i) => ({
+  id: `topic-${i}`,
+  when: { keywords: [`topic${i}`] },
+  then: { skill: `s${i}` },
+}));
 
 function contact(id: number, channel: Channel, skill: number): ContactReceived {
   return ContactReceived.fromPartial({
@@ -89,7 +93,16 @@ function coreThroughput(agentCount: number, contacts: number) {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort((a, b) => a - b);
-  return { agentCount, contacts, decisions, seconds, perSecond: decisions / seconds, contactsPerSecond: contacts / seconds, p50us: percentile(latencies, 50), p99us: percentile(latencies, 99) };
+  return {
+    agentCount,
+    contacts,
+    decisions,
+    seconds,
+    perSecond: decisions / seconds,
+    contactsPerSecond: contacts / seconds,
+    p50us: percentile(latencies, 50),
+    p99us: percentile(latencies, 99),
+  };
 }
 
 /** A simulated 8-hour day on one voice queue: Poisson arrivals, log-normal handle times. */
@@ -144,39 +157,57 @@ function simulatedDay(agents: number, utilisation: number, handleMeanMs: number,
   }
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
   const waited = errors.filter((_, i) => waits[i]! > 0);
-  return { agents, utilisation, handleCv, conversations: waits.length, meanWaitMs: mean(waits), maeMs: mean(errors), relative: mean(errors) / Math.max(1, mean(waits)), waitedShare: waited.length / Math.max(1, waits.length) };
+  return {
+    agents,
+    utilisation,
+    handleCv,
+    conversations: waits.length,
+    meanWaitMs: mean(waits),
+    maeMs: mean(errors),
+    relative: mean(errors) / Math.max(1, mean(waits)),
+    waitedShare: waited.length / Math.max(1, waits.length),
+  };
 }
 
 if (process.env.BENCH_CORE !== '0') {
-// BENCH_AGENTS=10000 (or a comma-separated list) runs only those sizes.
-const sizes = process.env.BENCH_AGENTS ? process.env.BENCH_AGENTS.split(',').map(Number) : [100, 1000, 10_000];
-const rows = sizes.map((n) => coreThroughput(n, n === 10_000 ? 100_000 : 50_000));
-console.log(`\nRouting core: decisions (offer + accept) per second, ${SKILLS * 4} queues (${SKILLS} skills × 4 channels), ${SKILLS} classification rules`);
-console.log('agents | contacts | decisions/s | contacts/s | p50 per contact | p99 per contact');
-for (const r of rows) console.log(`${r.agentCount} | ${r.contacts} | ${Math.round(r.perSecond)} | ${Math.round(r.contactsPerSecond)} | ${r.p50us.toFixed(1)} µs | ${r.p99us.toFixed(1)} µs`);
+  // BENCH_AGENTS=10000 (or a comma-separated list) runs only those sizes.
+  const sizes = process.env.BENCH_AGENTS ? process.env.BENCH_AGENTS.split(',').map(Number) : [100, 1000, 10_000];
+  const rows = sizes.map((n) => coreThroughput(n, n === 10_000 ? 100_000 : 50_000));
+  console.log(`\nRouting core: decisions (offer + accept) per second, ${SKILLS * 4} queues (${SKILLS} skills × 4 channels), ${SKILLS} classification rules`);
+  console.log('agents | contacts | decisions/s | contacts/s | p50 per contact | p99 per contact');
+  for (const r of rows)
+    console.log(
+      `${r.agentCount} | ${r.contacts} | ${Math.round(r.perSecond)} | ${Math.round(r.contactsPerSecond)} | ${r.p50us.toFixed(1)} µs | ${r.p99us.toFixed(1)} µs`,
+    );
 
-if (process.env.BENCH_EWT !== '0') {
-console.log('\nEWT accuracy, simulated 8-hour day, one voice queue, log-normal handle times (mean 240 s)');
-console.log('agents | utilisation | handle-time CV | conversations | mean actual wait | mean absolute error | error / mean wait');
-for (const [agents, util, cv] of [
-  [20, 0.85, 0.5],
-  [20, 0.95, 0.5],
-  [50, 0.95, 1.0],
-] as const) {
-  const r = simulatedDay(agents, util, 240_000, cv);
-  console.log(`${r.agents} | ${r.utilisation} | ${r.handleCv} | ${r.conversations} | ${(r.meanWaitMs / 1000).toFixed(1)} s | ${(r.maeMs / 1000).toFixed(1)} s | ${(r.relative * 100).toFixed(0)} %`);
-}
-}
+  if (process.env.BENCH_EWT !== '0') {
+    console.log('\nEWT accuracy, simulated 8-hour day, one voice queue, log-normal handle times (mean 240 s)');
+    console.log('agents | utilisation | handle-time CV | conversations | mean actual wait | mean absolute error | error / mean wait');
+    for (const [agents, util, cv] of [
+      [20, 0.85, 0.5],
+      [20, 0.95, 0.5],
+      [50, 0.95, 1.0],
+    ] as const) {
+      const r = simulatedDay(agents, util, 240_000, cv);
+      console.log(
+        `${r.agents} | ${r.utilisation} | ${r.handleCv} | ${r.conversations} | ${(r.meanWaitMs / 1000).toFixed(1)} s | ${(r.maeMs / 1000).toFixed(1)} s | ${(r.relative * 100).toFixed(0)} %`,
+      );
+    }
+  }
 }
 
 if (process.env.BENCH_E2E !== '0') {
   const seconds = Number(process.env.BENCH_SECONDS ?? 20);
   const agents = Number(process.env.BENCH_AGENTS ?? 240);
   console.log(`\nEnd to end, routing in its own process, real Kafka (transactions), ${agents} agents, ${seconds} s per rate`);
-  console.log('offered/s | sent | offers | accepted | doubled | accepted/s | contact → offer p50 / p99 | contact → accept acknowledged p50 / p99 | transactions (mean)');
+  console.log(
+    'offered/s | sent | offers | accepted | doubled | accepted/s | contact → offer p50 / p99 | contact → accept acknowledged p50 / p99 | transactions (mean)',
+  );
   for (const rate of (process.env.BENCH_RATES ?? '500,1000').split(',').map(Number)) {
     const r = await ratedRun(rate, seconds, agents);
-    console.log(`${r.rate} | ${r.sent} | ${r.offered} | ${r.accepted} | ${r.doubled} | ${Math.round(r.perSecond)} | ${r.offerP50} ms / ${r.offerP99} ms | ${r.acceptP50} ms / ${r.acceptP99} ms | ${r.commits} (${r.commitMeanMs.toFixed(1)} ms)`);
+    console.log(
+      `${r.rate} | ${r.sent} | ${r.offered} | ${r.accepted} | ${r.doubled} | ${Math.round(r.perSecond)} | ${r.offerP50} ms / ${r.offerP99} ms | ${r.acceptP50} ms / ${r.acceptP99} ms | ${r.commits} (${r.commitMeanMs.toFixed(1)} ms)`,
+    );
   }
 }
 
@@ -186,7 +217,9 @@ if (process.env.BENCH_TAKEOVER !== '0') {
   console.log('signal | sent | assigned | lost (never queued) | assigned twice | standby ready after | first offer from the standby after');
   for (const signal of (process.env.BENCH_SIGNALS ?? 'SIGKILL,SIGTERM').split(',') as NodeJS.Signals[]) {
     const r = await takeOver(signal, rate, 30, 80);
-    console.log(`${r.signal} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${(r.activeAfterMs / 1000).toFixed(2)} s | ${(r.routingAfterMs / 1000).toFixed(2)} s`);
+    console.log(
+      `${r.signal} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${(r.activeAfterMs / 1000).toFixed(2)} s | ${(r.routingAfterMs / 1000).toFixed(2)} s`,
+    );
   }
 }
 
@@ -199,5 +232,7 @@ if (process.env.BENCH_STORE_STOP !== '0') {
   console.log(`store running | ${Math.round(plain.perSecond)} | ${plain.offerP50} ms / ${plain.offerP99} ms | —`);
   const stopped = await ratedRun(rate, 80, 480, { pid, fromS: 10, forS: 60 });
   const during = stopped.storeStopped!;
-  console.log(`store stopped 10-70 s | ${Math.round(stopped.perSecond)} | ${stopped.offerP50} ms / ${stopped.offerP99} ms | ${during.contacts}, ${during.offerP50} ms / ${during.offerP99} ms`);
+  console.log(
+    `store stopped 10-70 s | ${Math.round(stopped.perSecond)} | ${stopped.offerP50} ms / ${stopped.offerP99} ms | ${during.contacts}, ${during.offerP50} ms / ${during.offerP99} ms`,
+  );
 }

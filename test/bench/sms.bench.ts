@@ -44,8 +44,19 @@ async function main(): Promise<void> {
     }),
   );
   const { latencies, failed, seconds } = await runLoad(import.meta.url, { base, token });
-  console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, clients (a process of their own), Kafka and FerretDB on one machine`);
-  console.table([{ webhooks: TOTAL, clients: CLIENTS, 'accepted/s': Math.round(latencies.length / seconds), 'p50 ms': percentile(latencies, 50), 'p99 ms': percentile(latencies, 99), failed }]);
+  console.log(
+    `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, clients (a process of their own), Kafka and FerretDB on one machine`,
+  );
+  console.table([
+    {
+      webhooks: TOTAL,
+      clients: CLIENTS,
+      'accepted/s': Math.round(latencies.length / seconds),
+      'p50 ms': percentile(latencies, 50),
+      'p99 ms': percentile(latencies, 99),
+      failed,
+    },
+  ]);
   await ctx.stop();
   rmSync(spool, { recursive: true, force: true });
   await dropDatabase(database);
@@ -62,15 +73,24 @@ async function post({ base, token }: { base: string; token: string }): Promise<L
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       for (let i = next++; i < TOTAL; i = next++) {
-        const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, From: `+1415555${String(1000 + (i % 9000))}`, To: '+14155550100', Body: `Where is my order ${i}?` };
+        const params = {
+          MessageSid: `SM${randomBytes(16).toString('hex')}`,
+          From: `+1415555${String(1000 + (i % 9000))}`,
+          To: '+14155550100',
+          Body: `Where is my order ${i}?`,
+        };
         const body = new URLSearchParams(params).toString();
         const signature = twilio.getExpectedTwilioSignature(token, `${base}/twilio/sms`, params);
         const t0 = performance.now();
         const status = await new Promise<number>((resolve, reject) => {
-          const req = http.request(`${base}/twilio/sms`, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          });
+          const req = http.request(
+            `${base}/twilio/sms`,
+            { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });

@@ -47,7 +47,20 @@ export class Agents {
         try {
           const supervisor = bearerMetadata(await supervisorToken());
           const md = bearerMetadata(await agentToken());
-          await unary(client, 'registerAgent', { agentId, name: agentId, tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: 'general', level: 3 }], languages: ['en'], capacity: CHANNELS.map((channel) => ({ channel, capacity: 500, active: 0 })), totalCapacity: 2000 }, supervisor);
+          await unary(
+            client,
+            'registerAgent',
+            {
+              agentId,
+              name: agentId,
+              tier: Tier.TIER_FRONT_OFFICE,
+              skills: [{ name: 'general', level: 3 }],
+              languages: ['en'],
+              capacity: CHANNELS.map((channel) => ({ channel, capacity: 500, active: 0 })),
+              totalCapacity: 2000,
+            },
+            supervisor,
+          );
           await this.watch(client, agentId, md, agentToken);
         } catch {
           // A standby, a restarting instance or a dropped stream: try the next instance.
@@ -63,7 +76,8 @@ export class Agents {
       this.streams.add(stream);
       const end = (err?: Error) => {
         this.streams.delete(stream);
-        err ? reject(err) : resolve();
+        if (err) reject(err);
+        else resolve();
       };
       stream.on('data', (u: WatchAssignmentsResponse) => {
         if (u.update?.$case === 'offer') void this.handle(client, u.update.offer.conversationId, u.update.offer.channel, token);

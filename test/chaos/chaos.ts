@@ -20,14 +20,29 @@ import { gatherFindings, type Findings } from './verdict';
 const short = process.argv.includes('--short');
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 const mongoUri = process.env.MONGODB_URI ?? '';
-if (brokers.length === 0 || !mongoUri) throw new Error('KAFKA_BROKERS and MONGODB_URI must name the suite\'s own broker and store: run npm run chaos');
+if (brokers.length === 0 || !mongoUri) throw new Error("KAFKA_BROKERS and MONGODB_URI must name the suite's own broker and store: run npm run chaos");
 
 const RECOVERY_LIMIT_S = 30;
 const run = randomBytes(3).toString('hex');
 const logDir = path.join(ROOT, '.local', 'chaos', run);
 mkdirSync(logDir, { recursive: true });
 
-const { smtp, emailHttp, sms, chatA, chatB, crGrpc, crHttp, routingAGrpc, routingAHttp, routingBGrpc, routingBHttp, outboxSmtp, outboxTwilio } = await freePorts(['smtp', 'emailHttp', 'sms', 'chatA', 'chatB', 'crGrpc', 'crHttp', 'routingAGrpc', 'routingAHttp', 'routingBGrpc', 'routingBHttp', 'outboxSmtp', 'outboxTwilio'] as const);
+const { smtp, emailHttp, sms, chatA, chatB, crGrpc, crHttp, routingAGrpc, routingAHttp, routingBGrpc, routingBHttp, outboxSmtp, outboxTwilio } =
+  await freePorts([
+    'smtp',
+    'emailHttp',
+    'sms',
+    'chatA',
+    'chatB',
+    'crGrpc',
+    'crHttp',
+    'routingAGrpc',
+    'routingAHttp',
+    'routingBGrpc',
+    'routingBHttp',
+    'outboxSmtp',
+    'outboxTwilio',
+  ] as const);
 const secrets = { chat: randomBytes(32).toString('base64url'), twilio: randomBytes(16).toString('hex') };
 const company = '+14155550100';
 // A key pair per issuer for this run; each service gets its own private key only (signs()).
@@ -44,7 +59,12 @@ const common = {
 };
 // Every simulated visitor comes from this machine's address: the caps per address would stop the load.
 const chatCaps = { CHAT_MAX_SOCKETS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS: '100000' };
-const routing = (name: string, grpc: number, http: number): ServiceSpec => ({ name, service: 'routing', httpPort: http, env: { ...common, ...signs('routing'), GRPC_PORT: String(grpc), HTTP_PORT: String(http) } });
+const routing = (name: string, grpc: number, http: number): ServiceSpec => ({
+  name,
+  service: 'routing',
+  httpPort: http,
+  env: { ...common, ...signs('routing'), GRPC_PORT: String(grpc), HTTP_PORT: String(http) },
+});
 const specs: ServiceSpec[] = [
   { name: 'customer-record', service: 'customer-record', httpPort: crHttp, env: { ...common, GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) } },
   routing('routing-a', routingAGrpc, routingAHttp),
@@ -53,13 +73,32 @@ const specs: ServiceSpec[] = [
     name: 'email',
     service: 'email',
     httpPort: emailHttp,
-    env: { ...common, SMTP_PORT: String(smtp), HTTP_PORT: String(emailHttp), SUPPORT_DOMAINS: 'support.test', SMTP_URL: `smtp://127.0.0.1:${outboxSmtp}`, MAIL_FROM: 'Support <help@support.test>', SMTP_RATE_PER_IP: '100000', SMTP_RATE_PER_SENDER: '1000' },
+    env: {
+      ...common,
+      SMTP_PORT: String(smtp),
+      HTTP_PORT: String(emailHttp),
+      SUPPORT_DOMAINS: 'support.test',
+      SMTP_URL: `smtp://127.0.0.1:${outboxSmtp}`,
+      MAIL_FROM: 'Support <help@support.test>',
+      SMTP_RATE_PER_IP: '100000',
+      SMTP_RATE_PER_SENDER: '1000',
+    },
   },
   {
     name: 'sms-voice',
     service: 'sms-voice',
     httpPort: sms,
-    env: { ...common, ...signs('sms-voice'), HTTP_PORT: String(sms), SMS_VOICE_SPOOL_DIR: path.join(logDir, 'sms-voice-spool'), PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`, TWILIO_AUTH_TOKEN: secrets.twilio, TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}` },
+    env: {
+      ...common,
+      ...signs('sms-voice'),
+      HTTP_PORT: String(sms),
+      SMS_VOICE_SPOOL_DIR: path.join(logDir, 'sms-voice-spool'),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${sms}`,
+      TWILIO_API_BASE_URL: `http://127.0.0.1:${outboxTwilio}`,
+      TWILIO_AUTH_TOKEN: secrets.twilio,
+      TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+      ROUTING_GRPC_ADDR: `127.0.0.1:${routingAGrpc}`,
+    },
   },
   { name: 'chat-a', service: 'chat', httpPort: chatA, env: { ...common, HTTP_PORT: String(chatA), CHAT_TOKEN_SECRET: secrets.chat, ...chatCaps } },
   { name: 'chat-b', service: 'chat', httpPort: chatB, env: { ...common, HTTP_PORT: String(chatB), CHAT_TOKEN_SECRET: secrets.chat, ...chatCaps } },
@@ -76,7 +115,8 @@ process.on('exit', () => services.forEach((s) => s.killNow()));
 const startedAt = Date.now();
 for (const s of services) {
   s.start();
-  if (!(await waitUntil(() => (s.spec.name === 'routing-a' ? s.ready() : s.alive()), 120))) throw new Error(`${s.spec.name} did not start within 120 s; see ${logDir}/${s.spec.name}.log`);
+  if (!(await waitUntil(() => (s.spec.name === 'routing-a' ? s.ready() : s.alive()), 120)))
+    throw new Error(`${s.spec.name} did not start within 120 s; see ${logDir}/${s.spec.name}.log`);
 }
 const system = { infra, services, brokerCount: Number(process.env.LOCAL_KAFKA_BROKERS ?? 1) };
 if ((await waitReady(services, 120)) === undefined) throw new Error(`services not ready after 120 s; logs in ${logDir}`);
@@ -85,7 +125,18 @@ console.log(`[chaos] ${services.length} service instances ready in ${startup.toF
 
 const agents = new Agents([`127.0.0.1:${routingAGrpc}`, `127.0.0.1:${routingBGrpc}`], readSigningKey(keys.privateKeyFile('agent-desk'), 'agent-desk'), 8);
 await agents.start();
-const load = new Load(run, { smtpPorts: [smtp], smsPort: sms, smsPublicBaseUrl: `http://127.0.0.1:${sms}`, twilioAuthToken: secrets.twilio, companyNumber: company, chatPorts: [chatA, chatB] }, { email: 3, sms: 3, chatters: 10 });
+const load = new Load(
+  run,
+  {
+    smtpPorts: [smtp],
+    smsPort: sms,
+    smsPublicBaseUrl: `http://127.0.0.1:${sms}`,
+    twilioAuthToken: secrets.twilio,
+    companyNumber: company,
+    chatPorts: [chatA, chatB],
+  },
+  { email: 3, sms: 3, chatters: 10 },
+);
 load.start();
 await sleep(5000);
 

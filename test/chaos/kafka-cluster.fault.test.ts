@@ -88,7 +88,10 @@ describe('a three-node Kafka cluster started by scripts/infra.sh', () => {
       await waitForTopicLeaders(admin, [TOPIC]);
       const [metadata] = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics;
       expect(metadata?.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
-      const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['min.insync.replicas'] }], includeSynonyms: false });
+      const described = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['min.insync.replicas'] }],
+        includeSynonyms: false,
+      });
       expect(described.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue).toBe('2');
     } finally {
       await admin.disconnect();

@@ -96,7 +96,15 @@ export class Load {
     const port = ports[this.seq % ports.length]!;
     let transport = this.transports.get(port);
     if (!transport) {
-      transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 10_000 });
+      transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        secure: false,
+        ignoreTLS: true,
+        connectionTimeout: 5000,
+        greetingTimeout: 5000,
+        socketTimeout: 10_000,
+      });
       this.transports.set(port, transport);
     }
     // The same Message-ID on every attempt, as a retrying MTA keeps it.
@@ -122,7 +130,10 @@ export class Load {
     };
     const res = await fetch(`http://127.0.0.1:${this.targets.smsPort}/twilio/sms`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(this.targets.twilioAuthToken, url, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(this.targets.twilioAuthToken, url, params),
+      },
       body: new URLSearchParams(params).toString(),
       // Twilio gives a webhook 15 s.
       signal: AbortSignal.timeout(15_000),

@@ -47,7 +47,9 @@ export function rowsFor(windows: PhaseWindow[], load: Load, findings: Findings):
 
 export function printTable(rows: Row[], load: Load, f: Findings): void {
   const header = ['fault', 'accepted', 'lost', 'doubled', 'dead letters', 'not accepted', 'ready again (s)'];
-  const cells = rows.map((r) => [r.fault, r.accepted, r.lost, r.doubled, r.deadLetters, r.notAccepted, r.recoveredS === undefined ? 'no' : r.recoveredS.toFixed(1)].map(String));
+  const cells = rows.map((r) =>
+    [r.fault, r.accepted, r.lost, r.doubled, r.deadLetters, r.notAccepted, r.recoveredS === undefined ? 'no' : r.recoveredS.toFixed(1)].map(String),
+  );
   const width = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(width[i]!) : x.padStart(width[i]!))).join(' | ')} |`;
   console.log(`\n${line(header)}\n| ${width.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |\n${cells.map(line).join('\n')}`);

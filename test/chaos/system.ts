@@ -153,7 +153,8 @@ export class Infrastructure {
 
   private infraSh(...args: string[]): void {
     const result = spawnSync('bash', [path.join(ROOT, 'scripts/infra.sh'), ...args], { cwd: ROOT, env: this.infraEnv(), encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`scripts/infra.sh ${args.join(' ')} failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    if (result.status !== 0)
+      throw new Error(`scripts/infra.sh ${args.join(' ')} failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   }
 
   private infraEnv(): NodeJS.ProcessEnv {

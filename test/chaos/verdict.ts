@@ -81,7 +81,13 @@ function flatHeaders(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-export async function gatherFindings(options: { brokers: string[]; mongoUri: string; database: string; accepted: Accepted[]; outbox: Outbox }): Promise<Findings> {
+export async function gatherFindings(options: {
+  brokers: string[];
+  mongoUri: string;
+  database: string;
+  accepted: Accepted[];
+  outbox: Outbox;
+}): Promise<Findings> {
   const kafka = new Kafka({ clientId: 'chaos-verdict', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const contacts = await readTopic(kafka, topics.contactInbound.name, eventsOf(topics.contactInbound));
   const events = await readTopic(kafka, topics.conversationEvents.name, eventsOf(topics.conversationEvents));
@@ -139,7 +145,13 @@ export async function gatherFindings(options: { brokers: string[]; mongoUri: str
     queuedTwice,
     assignedTwice,
     deliveredTwice: deliveredTwice(outbound, options.outbox),
-    deadLetters: dead.map((headers) => ({ reason: headers.dlq_reason ?? '', detail: headers.dlq_detail ?? '', group: headers.dlq_consumer_group ?? '', topic: headers.dlq_topic ?? '', at: Date.parse(headers.dlq_time ?? '') })),
+    deadLetters: dead.map((headers) => ({
+      reason: headers.dlq_reason ?? '',
+      detail: headers.dlq_detail ?? '',
+      group: headers.dlq_consumer_group ?? '',
+      topic: headers.dlq_topic ?? '',
+      at: Date.parse(headers.dlq_time ?? ''),
+    })),
   };
 }
 

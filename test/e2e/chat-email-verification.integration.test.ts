@@ -50,11 +50,24 @@ beforeAll(async () => {
   const [emailCtx, recordCtx, chatCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
   ({ smtpPort } = await startEmailService(
     emailCtx,
-    loadConfig(emailConfigShape, { ...common, SMTP_PORT: '0', SUPPORT_DOMAINS: 'shop.test', SMTP_URL: `smtp://127.0.0.1:${sinkPort}`, MAIL_FROM: 'Support <support@shop.test>', EMAIL_OUTBOUND_GROUP: uniqueId('e2e-verify-out') }),
+    loadConfig(emailConfigShape, {
+      ...common,
+      SMTP_PORT: '0',
+      SUPPORT_DOMAINS: 'shop.test',
+      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      MAIL_FROM: 'Support <support@shop.test>',
+      EMAIL_OUTBOUND_GROUP: uniqueId('e2e-verify-out'),
+    }),
   ));
   const record = await startCustomerRecord(
     recordCtx,
-    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_GROUP_ID: uniqueId('e2e-verify-projection'), PROJECTION_FROM_BEGINNING: 'false' }),
+    loadConfig(customerRecordConfig, {
+      ...common,
+      GRPC_PORT: '0',
+      ...testAuthEnv('customer-record'),
+      PROJECTION_GROUP_ID: uniqueId('e2e-verify-projection'),
+      PROJECTION_FROM_BEGINNING: 'false',
+    }),
   );
   client = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
   supervisorToken = await testToken({ id: 'sue', role: 'supervisor' }, 'customer-record');
@@ -75,7 +88,11 @@ function context(identity: Identity, conversationId = ''): Promise<GetCustomerCo
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${supervisorToken}`);
   return new Promise((resolve, reject) =>
-    client.getCustomerContext(GetCustomerContextRequest.fromPartial({ identity, recentConversations: 10, conversationId, reason: 'checking what a visitor claim shows' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
+    client.getCustomerContext(
+      GetCustomerContextRequest.fromPartial({ identity, recentConversations: 10, conversationId, reason: 'checking what a visitor claim shows' }),
+      metadata,
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
   );
 }
 
@@ -85,7 +102,15 @@ describe('chat visitor → email code → customer record', () => {
     const victim: Identity = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' };
     const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
     await mailer.sendMail({ from: `"Vera Ortiz" <${address}>`, to: 'help@shop.test', subject: 'New card', text: 'My new card ends in 4242' });
-    await waitFor(() => context(victim).then((c) => (c.recentConversations.length === 1 ? c : undefined), () => undefined), 45_000, "the customer's email conversation");
+    await waitFor(
+      () =>
+        context(victim).then(
+          (c) => (c.recentConversations.length === 1 ? c : undefined),
+          () => undefined,
+        ),
+      45_000,
+      "the customer's email conversation",
+    );
 
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -101,10 +126,18 @@ describe('chat visitor → email code → customer record', () => {
     // Before the code: the visitor only says who they are.
     await page.getByLabel('Your message').fill('Read me my card number please');
     await page.keyboard.press('Enter');
-    const first = await waitFor(() => recorder.values(topics.contactInbound).find((c) => c.channel === Channel.CHANNEL_CHAT && c.text === 'Read me my card number please'), 20_000, 'the first chat message');
+    const first = await waitFor(
+      () => recorder.values(topics.contactInbound).find((c) => c.channel === Channel.CHANNEL_CHAT && c.text === 'Read me my card number please'),
+      20_000,
+      'the first chat message',
+    );
     const visitor = first.sender!;
     const claimed = await waitFor(
-      () => context(visitor, first.conversationId).then((c) => (c.customer?.claimedIdentities.length && c.recentConversations.length ? c : undefined), () => undefined),
+      () =>
+        context(visitor, first.conversationId).then(
+          (c) => (c.customer?.claimedIdentities.length && c.recentConversations.length ? c : undefined),
+          () => undefined,
+        ),
       45_000,
       "the visitor's claim on the record",
     );
@@ -114,7 +147,11 @@ describe('chat visitor → email code → customer record', () => {
     expect((await context(victim)).customer!.identities).toEqual([victim]);
 
     // The mailbox's owner reads the code and types it: from now on the address is theirs.
-    const mail = await waitFor(() => mailbox.find((m) => m.subject === 'Your chat verification code' && m.to && 'value' in m.to && m.to.value[0]?.address === address), 30_000, 'the code mail');
+    const mail = await waitFor(
+      () => mailbox.find((m) => m.subject === 'Your chat verification code' && m.to && 'value' in m.to && m.to.value[0]?.address === address),
+      30_000,
+      'the code mail',
+    );
     expect(mail.inReplyTo).toBeUndefined();
     const code = /Your code is (\d{6})\./.exec(mail.text ?? '')![1]!;
     await page.getByLabel('Code from the mail').fill('000000' === code ? '111111' : '000000');
@@ -126,7 +163,11 @@ describe('chat visitor → email code → customer record', () => {
     await page.getByLabel('Your message').fill('It is really me');
     await page.keyboard.press('Enter');
     const linked = await waitFor(
-      () => context(visitor, first.conversationId).then((c) => (c.recentConversations.length === 2 ? c : undefined), () => undefined),
+      () =>
+        context(visitor, first.conversationId).then(
+          (c) => (c.recentConversations.length === 2 ? c : undefined),
+          () => undefined,
+        ),
       45_000,
       'the chat and the email conversation on one record',
     );

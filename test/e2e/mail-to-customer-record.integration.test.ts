@@ -23,11 +23,24 @@ beforeAll(async () => {
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0' };
   ({ smtpPort } = await startEmailService(
     email,
-    loadConfig(emailConfigShape, { ...common, SMTP_PORT: '0', SUPPORT_DOMAINS: 'shop.test', SMTP_URL: 'smtp://127.0.0.1:9', OUTBOUND_MAX_ATTEMPTS: '1', EMAIL_OUTBOUND_GROUP: uniqueId('e2e-out') }),
+    loadConfig(emailConfigShape, {
+      ...common,
+      SMTP_PORT: '0',
+      SUPPORT_DOMAINS: 'shop.test',
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      OUTBOUND_MAX_ATTEMPTS: '1',
+      EMAIL_OUTBOUND_GROUP: uniqueId('e2e-out'),
+    }),
   ));
   const service = await startCustomerRecord(
     record,
-    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_GROUP_ID: uniqueId('e2e-projection'), PROJECTION_FROM_BEGINNING: 'false' }),
+    loadConfig(customerRecordConfig, {
+      ...common,
+      GRPC_PORT: '0',
+      ...testAuthEnv('customer-record'),
+      PROJECTION_GROUP_ID: uniqueId('e2e-projection'),
+      PROJECTION_FROM_BEGINNING: 'false',
+    }),
   );
   client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
   supervisorToken = await testToken({ id: 'sue', role: 'supervisor' }, 'customer-record');
@@ -44,7 +57,11 @@ function context(address: string): Promise<GetCustomerContextResponse> {
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${supervisorToken}`);
   return new Promise((resolve, reject) =>
-    client.getCustomerContext(GetCustomerContextRequest.fromPartial({ identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address }, reason: 'end-to-end check of the record' }), metadata, (err, res) => (err ? reject(err) : resolve(res))),
+    client.getCustomerContext(
+      GetCustomerContextRequest.fromPartial({ identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address }, reason: 'end-to-end check of the record' }),
+      metadata,
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
   );
 }
 
@@ -56,7 +73,11 @@ describe('email → Kafka → customer record', () => {
       await mailer.sendMail({ from: `"Carla Diaz" <${address.toUpperCase()}>`, to: 'help@shop.test', subject, text: `About: ${subject}` });
     }
     const seen = await waitFor(
-      () => context(address).then((c) => (c.recentConversations.length === 3 ? c : undefined), () => undefined),
+      () =>
+        context(address).then(
+          (c) => (c.recentConversations.length === 3 ? c : undefined),
+          () => undefined,
+        ),
       45_000,
       'three conversations on the record',
     );

@@ -76,7 +76,7 @@ describe('supervising services', () => {
     expect(out.lines.some((l) => l.includes('restarting'))).toBe(false);
   });
 
-  it("hands each service its own private key only, and the public keys to the verifiers", async () => {
+  it('hands each service its own private key only, and the public keys to the verifiers', async () => {
     const keys = ensureKeyPairs(path.join(dir, 'keys'));
     expect(keyEnvironment('customer-record', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: undefined });
     expect(keyEnvironment('routing', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile('routing') });
@@ -84,7 +84,10 @@ describe('supervising services', () => {
     expect(keyEnvironment('chat', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: undefined, AUTH_PRIVATE_KEY_FILE: undefined });
     // A service's own variables reach it; one set to nothing is not inherited from the shell.
     const file = path.join(dir, 'env.mjs');
-    writeFileSync(file, "console.log('key=' + (process.env.AUTH_PRIVATE_KEY_FILE ?? 'none')); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);");
+    writeFileSync(
+      file,
+      "console.log('key=' + (process.env.AUTH_PRIVATE_KEY_FILE ?? 'none')); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);",
+    );
     const out = capture();
     const base = { ...process.env, AUTH_PRIVATE_KEY_FILE: '/somewhere/else.pem' };
     running = supervise(

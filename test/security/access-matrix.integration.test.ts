@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Audience, Caller } from '#libs/auth';
 import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
-import { Channel, ContactKind, ContactReceived, CustomerRecordServiceService, IdentityKind, ListAuditResponse, RegisterAgentRequest, RoutingServiceService, Tier } from '#libs/proto';
+import {
+  Channel,
+  ContactKind,
+  ContactReceived,
+  CustomerRecordServiceService,
+  IdentityKind,
+  ListAuditResponse,
+  RegisterAgentRequest,
+  RoutingServiceService,
+  Tier,
+} from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { StaffRoster } from '#libs/staff';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
@@ -20,7 +30,18 @@ import { startOpsConsole } from '../../services/ops-console/src/service';
 import { startRouting } from '../../services/routing/src/service';
 import { callerId, offered, startHarness, type Harness } from '../../services/customer-record/test/harness';
 import { configFor } from '../../services/routing/test/helpers';
-import { AGENT_DESK, CUSTOMER_RECORD, GRPC_CALLERS, OPS_CONSOLE, ROUTING, STAFF_CALLERS, type GrpcCaller, type GrpcEntry, type HttpEntry, type StaffCaller } from './access-matrix';
+import {
+  AGENT_DESK,
+  CUSTOMER_RECORD,
+  GRPC_CALLERS,
+  OPS_CONSOLE,
+  ROUTING,
+  STAFF_CALLERS,
+  type GrpcCaller,
+  type GrpcEntry,
+  type HttpEntry,
+  type StaffCaller,
+} from './access-matrix';
 
 const PASSWORD = 'correct horse battery staple';
 const staffDb = uniqueId('matrix_staff').replace(/-/g, '_');
@@ -62,7 +83,9 @@ async function grpcStatus(port: number, audience: Audience, method: { name: stri
   try {
     return await new Promise<status>((resolve) => {
       if (!method.stream) {
-        client.makeUnaryRequest(method.path, same, same, sampleRequest(method.name, callerOf(who)), metadata, (err: ServiceError | null) => resolve(err ? err.code : status.OK));
+        client.makeUnaryRequest(method.path, same, same, sampleRequest(method.name, callerOf(who)), metadata, (err: ServiceError | null) =>
+          resolve(err ? err.code : status.OK),
+        );
         return;
       }
       const call = client.makeServerStreamRequest(method.path, same, same, Buffer.alloc(0), metadata);
@@ -83,7 +106,9 @@ async function grpcStatus(port: number, audience: Audience, method: { name: stri
 const refusedStatus = (code: status) => code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED;
 
 function expectedCells(entries: Record<string, GrpcEntry>) {
-  return Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, Object.fromEntries(GRPC_CALLERS.map((c) => [c, e.allowed.includes(c) ? 'allowed' : 'refused']))]));
+  return Object.fromEntries(
+    Object.entries(entries).map(([name, e]) => [name, Object.fromEntries(GRPC_CALLERS.map((c) => [c, e.allowed.includes(c) ? 'allowed' : 'refused']))]),
+  );
 }
 
 async function observedCells(port: number, audience: Audience, methods: ReturnType<typeof methodsOf>) {
@@ -107,7 +132,11 @@ interface SignedIn {
 async function signInAll(base: string, ids: Record<StaffCaller, string>, csrfField: 'csrf' | 'csrfToken'): Promise<Partial<Record<StaffCaller, SignedIn>>> {
   const sessions: Partial<Record<StaffCaller, SignedIn>> = {};
   for (const role of STAFF_CALLERS) {
-    const res = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ id: ids[role], password: PASSWORD }) });
+    const res = await fetch(`${base}/api/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ id: ids[role], password: PASSWORD }),
+    });
     const body = (await res.json()) as Record<string, string>;
     if (res.status === 200) sessions[role] = { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: body[csrfField]! };
   }
@@ -175,14 +204,29 @@ beforeAll(async () => {
   const unreachable = '127.0.0.1:9';
   const runningDesk = await startAgentDesk(
     deskCtx,
-    loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'matrix-desk-session-secret-0123456789', STAFF_DB: staffDb, ROUTING_GRPC_ADDR: unreachable, CUSTOMER_RECORD_GRPC_ADDR: unreachable }),
+    loadConfig(agentDeskConfig, {
+      MONGODB_URI,
+      HTTP_PORT: '0',
+      ...testAuthEnv('agent-desk'),
+      AGENT_DESK_SESSION_SECRET: 'matrix-desk-session-secret-0123456789',
+      STAFF_DB: staffDb,
+      ROUTING_GRPC_ADDR: unreachable,
+      CUSTOMER_RECORD_GRPC_ADDR: unreachable,
+    }),
   );
   desk = { base: `http://127.0.0.1:${runningDesk.port}`, routes: runningDesk.apiRoutes };
   const consoleCtx = testContext('matrix-console');
   contexts.push(consoleCtx);
   const runningConsole = await startOpsConsole(
     consoleCtx,
-    loadOpsConsoleConfig({ KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: uniqueId('matrix_console').replace(/-/g, '_'), STAFF_DB: staffDb, HTTP_PORT: '0', OPS_CONSOLE_SESSION_SECRET: 'matrix-console-session-secret-0123456789' }),
+    loadOpsConsoleConfig({
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+      MONGODB_URI,
+      MONGODB_DATABASE: uniqueId('matrix_console').replace(/-/g, '_'),
+      STAFF_DB: staffDb,
+      HTTP_PORT: '0',
+      OPS_CONSOLE_SESSION_SECRET: 'matrix-console-session-secret-0123456789',
+    }),
     { queueStats: null },
   );
   opsConsole = { base: `http://127.0.0.1:${runningConsole.port}`, routes: runningConsole.apiRoutes };
@@ -220,8 +264,20 @@ describe('the access matrix', () => {
       text: 'my invoice is wrong',
     });
     await kafka.producer.publish(topics.contactInbound, contact.conversationId, contact);
-    const customerId = await waitFor(async () => (await record.service.store.findCustomerId({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' })) ?? undefined, 45_000, 'the customer projected');
-    await waitFor(() => record.call('getCustomer', { customerId, reason: 'matrix: waiting for the projection' }).then(() => true, () => false), 45_000, 'the customer readable');
+    const customerId = await waitFor(
+      async () => (await record.service.store.findCustomerId({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' })) ?? undefined,
+      45_000,
+      'the customer projected',
+    );
+    await waitFor(
+      () =>
+        record.call('getCustomer', { customerId, reason: 'matrix: waiting for the projection' }).then(
+          () => true,
+          () => false,
+        ),
+      45_000,
+      'the customer readable',
+    );
     for (const who of ['agent', 'expert']) await record.service.access.onConversationEvent(offered(contact.conversationId, callerId(who as 'agent')));
     const reads: [GrpcCaller, string][] = [];
     for (const [name, entry] of Object.entries(CUSTOMER_RECORD)) {

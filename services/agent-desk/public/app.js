@@ -33,11 +33,17 @@ function notice(text) {
   const n = $('notice');
   n.textContent = text;
   n.hidden = !text;
-  if (text) setTimeout(() => { if (n.textContent === text) n.hidden = true; }, 8000);
+  if (text)
+    setTimeout(() => {
+      if (n.textContent === text) n.hidden = true;
+    }, 8000);
 }
 
 async function api(path, body) {
-  const init = body === undefined ? { method: 'GET', headers: {} } : { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': state.csrf }, body: JSON.stringify(body) };
+  const init =
+    body === undefined
+      ? { method: 'GET', headers: {} }
+      : { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': state.csrf }, body: JSON.stringify(body) };
   init.credentials = 'same-origin';
   const res = await fetch(path, init);
   const data = await res.json().catch(() => ({}));
@@ -96,7 +102,11 @@ $('signin-form').addEventListener('submit', async (e) => {
 });
 
 $('sign-out').addEventListener('click', async () => {
-  try { await api('/api/sign-out', {}); } catch (err) { notice(err.message); }
+  try {
+    await api('/api/sign-out', {});
+  } catch (err) {
+    notice(err.message);
+  }
   state.offers.clear();
   state.conversations.clear();
   state.current = '';
@@ -111,7 +121,9 @@ for (const b of document.querySelectorAll('[data-presence]')) {
     try {
       await api('/api/presence', { presence: b.dataset.presence });
       setPresence(b.dataset.presence);
-    } catch (err) { notice(err.message); }
+    } catch (err) {
+      notice(err.message);
+    }
   });
 }
 
@@ -127,10 +139,16 @@ function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live`);
   state.socket = ws;
   $('link').textContent = 'connecting…';
-  ws.addEventListener('open', () => { $('link').textContent = 'live'; });
+  ws.addEventListener('open', () => {
+    $('link').textContent = 'live';
+  });
   ws.addEventListener('message', (e) => {
     let msg;
-    try { msg = JSON.parse(e.data); } catch { return; }
+    try {
+      msg = JSON.parse(e.data);
+    } catch {
+      return;
+    }
     onLive(msg);
   });
   ws.addEventListener('close', (e) => {
@@ -139,7 +157,9 @@ function connect() {
     if (!state.me) return;
     if (e.code === 4001) return void showSignIn('Your session has ended. Please sign in again.');
     $('link').textContent = 'offline — reconnecting…';
-    setTimeout(() => { if (state.me && !state.socket) connect(); }, 2000);
+    setTimeout(() => {
+      if (state.me && !state.socket) connect();
+    }, 2000);
   });
 }
 
@@ -190,7 +210,11 @@ function onLive(msg) {
 // --- offers ----------------------------------------------------------------------------
 
 function badgeList(badges) {
-  return el('div', { class: 'badges' }, badges.map((b) => el('span', { class: `badge badge-${b.kind}`, text: b.label })));
+  return el(
+    'div',
+    { class: 'badges' },
+    badges.map((b) => el('span', { class: `badge badge-${b.kind}`, text: b.label })),
+  );
 }
 
 function renderOffers() {
@@ -199,16 +223,21 @@ function renderOffers() {
   for (const o of state.offers.values()) {
     const countdown = el('span', { class: 'countdown', 'data-expires': o.expiresAt });
     list.append(
-      el('li', { 'data-conversation': o.conversationId },
+      el(
+        'li',
+        { 'data-conversation': o.conversationId },
         countdown,
         el('span', { class: 'channel', text: o.channel }),
         el('span', { class: 'who-line', text: o.customerName }),
         badgeList(o.badges),
         o.subject ? el('div', { class: 'subject', text: o.subject }) : null,
         o.escalationNote ? el('div', { class: 'escalation-note', text: `Note from tier 1: ${o.escalationNote}` }) : null,
-        el('div', { class: 'buttons' },
+        el(
+          'div',
+          { class: 'buttons' },
           el('button', { type: 'button', text: 'Accept', onclick: () => accept(o.conversationId) }),
-          el('button', { type: 'button', class: 'secondary', text: 'Decline', onclick: () => decline(o.conversationId) })),
+          el('button', { type: 'button', class: 'secondary', text: 'Decline', onclick: () => decline(o.conversationId) }),
+        ),
       ),
     );
   }
@@ -227,14 +256,20 @@ function tick() {
 setInterval(tick, 250);
 
 async function accept(id) {
-  try { await api('/api/accept', { conversationId: id }); } catch (err) { notice(err.message); }
+  try {
+    await api('/api/accept', { conversationId: id });
+  } catch (err) {
+    notice(err.message);
+  }
 }
 async function decline(id) {
   try {
     await api('/api/decline', { conversationId: id });
     state.offers.delete(id);
     renderOffers();
-  } catch (err) { notice(err.message); }
+  } catch (err) {
+    notice(err.message);
+  }
 }
 
 // --- conversations -----------------------------------------------------------------------
@@ -254,11 +289,19 @@ function renderMine() {
   const list = $('mine');
   list.replaceChildren();
   for (const [id, c] of state.conversations) {
-    list.append(el('li', {},
-      el('button', { type: 'button', 'aria-current': String(id === state.current), onclick: () => open(id) },
-        el('span', { class: 'channel', text: c.offer.channel }),
-        `${c.offer.customerName}${c.unread ? ' •' : ''}`,
-        c.offer.subject ? el('span', { class: 'muted', text: ` — ${c.offer.subject}` }) : null)));
+    list.append(
+      el(
+        'li',
+        {},
+        el(
+          'button',
+          { type: 'button', 'aria-current': String(id === state.current), onclick: () => open(id) },
+          el('span', { class: 'channel', text: c.offer.channel }),
+          `${c.offer.customerName}${c.unread ? ' •' : ''}`,
+          c.offer.subject ? el('span', { class: 'muted', text: ` — ${c.offer.subject}` }) : null,
+        ),
+      ),
+    );
   }
 }
 
@@ -290,7 +333,8 @@ async function refresh(id) {
     if (!c.offer.customerId && data.card) c.offer.customerId = data.card.customerId;
     for (const item of data.timeline) {
       const seen = c.items.get(item.id);
-      if (!seen || item.attachments.length >= seen.attachments.length) c.items.set(item.id, seen && seen.attachments.length ? { ...item, attachments: seen.attachments } : item);
+      if (!seen || item.attachments.length >= seen.attachments.length)
+        c.items.set(item.id, seen && seen.attachments.length ? { ...item, attachments: seen.attachments } : item);
     }
     const sent = new Set(data.timeline.filter((i) => i.kind === 'out').map((i) => i.text));
     c.pending = c.pending.filter((p) => !sent.has(p.text));
@@ -335,14 +379,29 @@ function renderTimeline(c) {
   const list = $('timeline');
   list.replaceChildren(
     ...items.map((i) =>
-      el('li', { class: i.kind },
-        el('span', { class: 'meta', text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? (i.agentId === state.me?.id ? 'You' : `Agent ${i.agentId}`) : 'Event'} · ${i.channel} · ${fmtTime(i.at)}` }),
+      el(
+        'li',
+        { class: i.kind },
+        el('span', {
+          class: 'meta',
+          text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? (i.agentId === state.me?.id ? 'You' : `Agent ${i.agentId}`) : 'Event'} · ${i.channel} · ${fmtTime(i.at)}`,
+        }),
         i.senderWarning ? el('div', { class: 'sender-warning', role: 'note', text: i.senderWarning }) : null,
         i.subject ? el('span', { class: 'subject', text: i.subject }) : null,
         i.text || (i.kind === 'event' ? i.detail : ''),
         i.kind !== 'event' && i.detail && !i.attachments.length ? el('div', { class: 'attachments', text: i.detail }) : null,
-        i.attachments.length ? el('ul', { class: 'attachments' }, i.attachments.map((a) => el('li', { text: `Attachment: ${a.name} (${a.contentType}, ${a.size})` }))) : null)),
-    ...c.pending.map((p) => el('li', { class: 'out pending' }, el('span', { class: 'meta', text: p.sent ? 'Sent · on its way to the record' : 'Sending…' }), p.text)),
+        i.attachments.length
+          ? el(
+              'ul',
+              { class: 'attachments' },
+              i.attachments.map((a) => el('li', { text: `Attachment: ${a.name} (${a.contentType}, ${a.size})` })),
+            )
+          : null,
+      ),
+    ),
+    ...c.pending.map((p) =>
+      el('li', { class: 'out pending' }, el('span', { class: 'meta', text: p.sent ? 'Sent · on its way to the record' : 'Sending…' }), p.text),
+    ),
   );
   list.scrollTop = list.scrollHeight;
 }
@@ -364,11 +423,21 @@ function renderCard(card) {
   // What the customer only typed: shown as a claim, in words, never as one of their identities.
   $('card-claims').replaceChildren(...card.claims.map((c) => el('li', { class: 'claim', text: c.label })));
   $('card-claims-box').hidden = card.claims.length === 0;
-  $('card-flags').replaceChildren(...card.flags.map((f) => el('li', { class: f.on ? 'flag-on' : 'flag-off', text: `${f.label}: ${f.on ? 'yes' : 'no'} — ${f.reason}${f.source ? ` (${f.source})` : ''}` })));
+  $('card-flags').replaceChildren(
+    ...card.flags.map((f) =>
+      el('li', { class: f.on ? 'flag-on' : 'flag-off', text: `${f.label}: ${f.on ? 'yes' : 'no'} — ${f.reason}${f.source ? ` (${f.source})` : ''}` }),
+    ),
+  );
   $('card-account-box').hidden = !card.account;
-  $('card-account').textContent = card.account ? `${card.account.name}${card.account.managerAgentId ? ` · account manager ${card.account.managerAgentId}` : ''}${card.account.vip ? ' · VIP' : ''}${card.account.institutional ? ' · institutional' : ''}` : '';
+  $('card-account').textContent = card.account
+    ? `${card.account.name}${card.account.managerAgentId ? ` · account manager ${card.account.managerAgentId}` : ''}${card.account.vip ? ' · VIP' : ''}${card.account.institutional ? ' · institutional' : ''}`
+    : '';
   $('card-count').textContent = `(${card.conversationsLast90Days} in 90 days)`;
-  $('card-recent').replaceChildren(...card.recent.map((r) => el('li', {}, el('span', { class: 'channel', text: r.channel }), `${r.subject || '(no subject)'} · ${r.status} · ${fmtTime(r.startedAt)}`)));
+  $('card-recent').replaceChildren(
+    ...card.recent.map((r) =>
+      el('li', {}, el('span', { class: 'channel', text: r.channel }), `${r.subject || '(no subject)'} · ${r.status} · ${fmtTime(r.startedAt)}`),
+    ),
+  );
 }
 
 function forCurrent(run) {
@@ -376,29 +445,36 @@ function forCurrent(run) {
     e.preventDefault();
     const id = state.current;
     if (!id) return;
-    try { await run(id); } catch (err) { notice(err.message); }
+    try {
+      await run(id);
+    } catch (err) {
+      notice(err.message);
+    }
   };
 }
 
-$('reply-form').addEventListener('submit', forCurrent(async (id) => {
-  const text = $('reply-text').value.trim();
-  if (!text) return;
-  const c = state.conversations.get(id);
-  const pending = { text, sent: false };
-  c.pending.push(pending);
-  renderTimeline(c);
-  try {
-    await api('/api/reply', { conversationId: id, text });
-    pending.sent = true;
-    if (state.current === id) renderTimeline(c);
-    $('reply-text').value = '';
-    setTimeout(() => refresh(id), 1500);
-  } catch (err) {
-    c.pending = c.pending.filter((p) => p.text !== text);
+$('reply-form').addEventListener(
+  'submit',
+  forCurrent(async (id) => {
+    const text = $('reply-text').value.trim();
+    if (!text) return;
+    const c = state.conversations.get(id);
+    const pending = { text, sent: false };
+    c.pending.push(pending);
     renderTimeline(c);
-    throw err;
-  }
-}));
+    try {
+      await api('/api/reply', { conversationId: id, text });
+      pending.sent = true;
+      if (state.current === id) renderTimeline(c);
+      $('reply-text').value = '';
+      setTimeout(() => refresh(id), 1500);
+    } catch (err) {
+      c.pending = c.pending.filter((p) => p.text !== text);
+      renderTimeline(c);
+      throw err;
+    }
+  }),
+);
 
 function closeConversation(id, message) {
   state.conversations.delete(id);
@@ -409,42 +485,76 @@ function closeConversation(id, message) {
   notice(message);
 }
 
-$('escalate-form').addEventListener('submit', forCurrent(async (id) => {
-  await api('/api/escalate', { conversationId: id, note: $('escalate-note').value });
-  $('escalate-note').value = '';
-  closeConversation(id, 'Escalated to the experts.');
-}));
-$('handback-form').addEventListener('submit', forCurrent(async (id) => {
-  await api('/api/hand-back', { conversationId: id, note: $('handback-note').value });
-  $('handback-note').value = '';
-  closeConversation(id, 'Handed back to tier 1.');
-}));
-$('transfer-form').addEventListener('submit', forCurrent(async (id) => {
-  const to = $('transfer-to').value.trim();
-  await api('/api/transfer', to.includes('/') ? { conversationId: id, toQueue: to } : { conversationId: id, toAgentId: to });
-  $('transfer-to').value = '';
-  closeConversation(id, `Transferred to ${to}.`);
-}));
-$('resolve-form').addEventListener('submit', forCurrent(async (id) => {
-  await api('/api/resolve', { conversationId: id, disposition: $('resolve-disposition').value });
-  closeConversation(id, 'Resolved.');
-}));
+$('escalate-form').addEventListener(
+  'submit',
+  forCurrent(async (id) => {
+    await api('/api/escalate', { conversationId: id, note: $('escalate-note').value });
+    $('escalate-note').value = '';
+    closeConversation(id, 'Escalated to the experts.');
+  }),
+);
+$('handback-form').addEventListener(
+  'submit',
+  forCurrent(async (id) => {
+    await api('/api/hand-back', { conversationId: id, note: $('handback-note').value });
+    $('handback-note').value = '';
+    closeConversation(id, 'Handed back to tier 1.');
+  }),
+);
+$('transfer-form').addEventListener(
+  'submit',
+  forCurrent(async (id) => {
+    const to = $('transfer-to').value.trim();
+    await api('/api/transfer', to.includes('/') ? { conversationId: id, toQueue: to } : { conversationId: id, toAgentId: to });
+    $('transfer-to').value = '';
+    closeConversation(id, `Transferred to ${to}.`);
+  }),
+);
+$('resolve-form').addEventListener(
+  'submit',
+  forCurrent(async (id) => {
+    await api('/api/resolve', { conversationId: id, disposition: $('resolve-disposition').value });
+    closeConversation(id, 'Resolved.');
+  }),
+);
 
 // --- supervisor ---------------------------------------------------------------------------
 
 function renderFloor(f) {
   $('floor-at').textContent = `updated ${new Date(f.at).toLocaleTimeString()}`;
   $('queues').tBodies[0].replaceChildren(
-    ...f.queues.map((q) => el('tr', { 'data-queue': q.queue },
-      el('td', { text: q.queue }), el('td', { text: String(q.waiting) }), el('td', { text: q.oldestWait }),
-      el('td', { text: `${q.serviceLevel} %` }), el('td', { text: q.estimatedWait }), el('td', { text: String(q.agentsStaffed) }), el('td', { text: String(q.agentsNeeded) }))),
+    ...f.queues.map((q) =>
+      el(
+        'tr',
+        { 'data-queue': q.queue },
+        el('td', { text: q.queue }),
+        el('td', { text: String(q.waiting) }),
+        el('td', { text: q.oldestWait }),
+        el('td', { text: `${q.serviceLevel} %` }),
+        el('td', { text: q.estimatedWait }),
+        el('td', { text: String(q.agentsStaffed) }),
+        el('td', { text: String(q.agentsNeeded) }),
+      ),
+    ),
   );
   $('agents').tBodies[0].replaceChildren(
-    ...f.agents.map((a) => el('tr', { 'data-agent': a.agentId },
-      el('td', { text: `${a.name} (${a.agentId})` }), el('td', { text: String(a.tier) }), el('td', { class: `presence-${a.presence}`, text: a.presence }),
-      el('td', { text: `${a.active}/${a.capacity}` }),
-      el('td', { text: a.load.filter((l) => l.capacity).map((l) => `${l.channel} ${l.active}/${l.capacity}`).join(' · ') }),
-      el('td', { text: a.skills.join(', ') }))),
+    ...f.agents.map((a) =>
+      el(
+        'tr',
+        { 'data-agent': a.agentId },
+        el('td', { text: `${a.name} (${a.agentId})` }),
+        el('td', { text: String(a.tier) }),
+        el('td', { class: `presence-${a.presence}`, text: a.presence }),
+        el('td', { text: `${a.active}/${a.capacity}` }),
+        el('td', {
+          text: a.load
+            .filter((l) => l.capacity)
+            .map((l) => `${l.channel} ${l.active}/${l.capacity}`)
+            .join(' · '),
+        }),
+        el('td', { text: a.skills.join(', ') }),
+      ),
+    ),
   );
   const select = $('reassign-agent');
   const chosen = select.value;
@@ -462,7 +572,9 @@ $('reassign-form').addEventListener('submit', async (e) => {
     await api('/api/reassign', { conversationId: $('reassign-conversation').value.trim(), toAgentId: $('reassign-agent').value });
     notice('Reassigned.');
     $('reassign-conversation').value = '';
-  } catch (err) { notice(err.message); }
+  } catch (err) {
+    notice(err.message);
+  }
 });
 
 $('lookup-form').addEventListener('submit', async (e) => {
@@ -474,7 +586,9 @@ $('lookup-form').addEventListener('submit', async (e) => {
     $('lookup-name').textContent = data.card ? data.card.name : 'No customer record';
     $('lookup-flags').replaceChildren(...(data.card ? data.card.flags : []).map((f) => el('li', { text: `${f.label}: ${f.on ? 'yes' : 'no'} — ${f.reason}` })));
     $('lookup-timeline').replaceChildren(...data.timeline.map((i) => el('li', { class: i.kind, text: i.text || i.detail || '' })));
-  } catch (err) { notice(err.message); }
+  } catch (err) {
+    notice(err.message);
+  }
 });
 
 // --- keyboard -----------------------------------------------------------------------------
@@ -488,10 +602,16 @@ document.addEventListener('keydown', (e) => {
   }
   if (!state.me || $('desk-screen').hidden) return;
   const first = state.offers.keys().next().value;
-  if (e.key === 'a' && first) { e.preventDefault(); accept(first); }
-  else if (e.key === 'd' && first) { e.preventDefault(); decline(first); }
-  else if (e.key === 'r' && state.current) { e.preventDefault(); $('reply-text').focus(); }
-  else if ((e.key === 'j' || e.key === 'k') && state.conversations.size) {
+  if (e.key === 'a' && first) {
+    e.preventDefault();
+    accept(first);
+  } else if (e.key === 'd' && first) {
+    e.preventDefault();
+    decline(first);
+  } else if (e.key === 'r' && state.current) {
+    e.preventDefault();
+    $('reply-text').focus();
+  } else if ((e.key === 'j' || e.key === 'k') && state.conversations.size) {
     e.preventDefault();
     const ids = [...state.conversations.keys()];
     const at = ids.indexOf(state.current);

@@ -4,7 +4,11 @@ import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { signInConfig, trustedProxyConfig } from '#libs/web';
 
-const address = (defaultValue: string) => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(defaultValue);
+const address = (defaultValue: string) =>
+  z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .default(defaultValue);
 
 export const agentDeskConfig = {
   ...commonConfig,

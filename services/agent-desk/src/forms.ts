@@ -6,7 +6,10 @@ import { BadRequestError, signInForm } from '#libs/web';
 export class FormError extends BadRequestError {}
 
 const conversationId = z.string({ message: 'conversationId is required' }).trim().min(1, 'conversationId is required').max(200, 'conversationId is too long');
-const agentId = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'agent id must be 2-64 characters of a-z, 0-9, dot, dash, underscore');
+const agentId = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'agent id must be 2-64 characters of a-z, 0-9, dot, dash, underscore');
 
 export const forms = {
   signIn: signInForm,
@@ -20,7 +23,15 @@ export const forms = {
   escalate: z.object({
     conversationId,
     note: z.string({ message: 'note is required' }).trim().min(1, 'write a note for the expert').max(2000, 'the note is longer than 2,000 characters'),
-    skill: z.union([z.literal(''), z.string().trim().regex(/^[a-z0-9_-]{1,40}$/, 'skill must be lower-case letters, digits, _ or -')]).default(''),
+    skill: z
+      .union([
+        z.literal(''),
+        z
+          .string()
+          .trim()
+          .regex(/^[a-z0-9_-]{1,40}$/, 'skill must be lower-case letters, digits, _ or -'),
+      ])
+      .default(''),
   }),
   transfer: z
     .object({
@@ -28,7 +39,13 @@ export const forms = {
       toAgentId: z.union([z.literal(''), agentId]).default(''),
       // Routing's own forms: a skill, tier1/<skill>, tier2/<skill>, optionally with the channel.
       toQueue: z
-        .union([z.literal(''), z.string().trim().regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email')])
+        .union([
+          z.literal(''),
+          z
+            .string()
+            .trim()
+            .regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email'),
+        ])
         .default(''),
       note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default(''),
     })
@@ -36,7 +53,11 @@ export const forms = {
   handBack: z.object({ conversationId, note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default('') }),
   resolve: z.object({
     conversationId,
-    disposition: z.string({ message: 'disposition is required' }).trim().min(1, 'choose a disposition').max(200, 'the disposition is longer than 200 characters'),
+    disposition: z
+      .string({ message: 'disposition is required' })
+      .trim()
+      .min(1, 'choose a disposition')
+      .max(200, 'the disposition is longer than 200 characters'),
   }),
   reassign: z.object({ conversationId, toAgentId: agentId }),
 };

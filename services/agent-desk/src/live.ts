@@ -23,7 +23,9 @@ export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown
     case 'revoked':
       return { type: 'revoked', conversationId: update.revoked.conversationId, reason: update.revoked.reason?.text ?? '' };
     case 'customerMessage':
-      return update.customerMessage.contact ? { type: 'message', conversationId: update.customerMessage.conversationId, item: contactItem(update.customerMessage.contact) } : null;
+      return update.customerMessage.contact
+        ? { type: 'message', conversationId: update.customerMessage.conversationId, item: contactItem(update.customerMessage.contact) }
+        : null;
     case 'agentState':
       return { type: 'agent', agent: agentRow(update.agentState) };
     default:
@@ -154,7 +156,8 @@ class LiveSockets {
     if (!set) this.open.set(s.id, (set = new Set()));
     this.sessionOf.set(s.id, s);
     set.add(ws);
-    const stop = s.role === 'supervisor' ? serveSupervisor(this.deps, ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(this.deps, ws, s) : () => {};
+    const stop =
+      s.role === 'supervisor' ? serveSupervisor(this.deps, ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(this.deps, ws, s) : () => {};
     // The session may end on its own (expiry): the socket goes with it.
     const expiry = setTimeout(() => ws.close(4001, 'session expired'), Math.max(0, s.expiresAt.getTime() - Date.now()));
     ws.on('message', () => undefined);
@@ -182,7 +185,9 @@ class LiveSockets {
         // Disabled, removed or no longer an agent: routing stops offering them conversations.
         const s = this.sessionOf.get(sessionId);
         if (s && (s.role === 'agent' || s.role === 'expert')) {
-          await backends.setPresence(caller(s), presenceValue('offline')).catch((err: unknown) => logger.warn({ staffId: s.staffId, ...errorDetails(err) }, 'setting offline after the session ended failed'));
+          await backends
+            .setPresence(caller(s), presenceValue('offline'))
+            .catch((err: unknown) => logger.warn({ staffId: s.staffId, ...errorDetails(err) }, 'setting offline after the session ended failed'));
         }
       }
     } catch (err) {

@@ -17,7 +17,10 @@ interface DeskRouteDeps {
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
-  return { get: readingRoutes(deps), post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends) } };
+  return {
+    get: readingRoutes(deps),
+    post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends) },
+  };
 }
 
 /** A state-changing route: Origin, session and CSRF token, one of `roles`, then the form. */

@@ -38,7 +38,14 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   ctx.onStop('grpc clients', () => backends.close());
 
   const security = transportSecurity(config.AGENT_DESK_PUBLIC_URL, settings);
-  const live = createLive({ sessions, roster, backends, logger: ctx.logger, supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS, sessionCheckMs: settings.sessionCheckMs });
+  const live = createLive({
+    sessions,
+    roster,
+    backends,
+    logger: ctx.logger,
+    supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS,
+    sessionCheckMs: settings.sessionCheckMs,
+  });
   const signIn = deskSignIn({
     roster,
     sessions,

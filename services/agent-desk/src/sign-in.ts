@@ -27,10 +27,14 @@ export function deskSignIn({ backends, onSignOut, ...parts }: DeskSignInDeps): S
   return new StaffSignIn({
     ...parts,
     maxBodyBytes: MAX_BODY_BYTES,
-    refusal: (member) => (DESK_ROLES.includes(member.role) ? undefined : `the desk is for agents, experts and supervisors; a ${member.role} uses the ops console`),
+    refusal: (member) =>
+      DESK_ROLES.includes(member.role) ? undefined : `the desk is for agents, experts and supervisors; a ${member.role} uses the ops console`,
     welcome: async (member, session) => ({ ...signedIn(sessions, session), warning: await registerAtSignIn(backends, logger, member) }),
     signedOut: async (session) => {
-      if (WORKERS.includes(session.role)) await backends.setPresence(caller(session), presenceValue('offline')).catch((err: unknown) => logger.warn(errorDetails(err), 'setting offline at sign-out failed'));
+      if (WORKERS.includes(session.role))
+        await backends
+          .setPresence(caller(session), presenceValue('offline'))
+          .catch((err: unknown) => logger.warn(errorDetails(err), 'setting offline at sign-out failed'));
       onSignOut(session.id);
     },
   });

@@ -21,10 +21,7 @@ export const USAGE = `usage:
   staff remove <id>    takes the person off the roster; their sessions end everywhere
   staff list`;
 
-export type StaffCommand =
-  | { command: 'add'; member: Record<string, unknown> }
-  | { command: 'list' }
-  | { command: 'disable' | 'enable' | 'remove'; id: string };
+export type StaffCommand = { command: 'add'; member: Record<string, unknown> } | { command: 'list' } | { command: 'disable' | 'enable' | 'remove'; id: string };
 
 const ONE_ID = new Set(['disable', 'enable', 'remove']);
 
@@ -59,14 +56,22 @@ export function parseStaffArgs(argv: readonly string[]): StaffCommand {
   if (tier !== '1' && tier !== '2') throw new UsageError('--tier must be 1 or 2');
   member.tier = Number(tier);
   if (values.has('skills')) member.skills = parseSkills(values.get('skills')!);
-  if (values.has('languages')) member.languages = values.get('languages')!.split(',').map((l) => l.trim().toLowerCase()).filter(Boolean);
+  if (values.has('languages'))
+    member.languages = values
+      .get('languages')!
+      .split(',')
+      .map((l) => l.trim().toLowerCase())
+      .filter(Boolean);
   if (values.has('capacity')) member.capacity = parseCapacity(values.get('capacity')!);
   return { command: 'add', member };
 }
 
 function parseSkills(text: string): Record<string, number> {
   const skills: Record<string, number> = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^:]+):(\d)$/.exec(part);
     if (!m) throw new UsageError(`--skills: "${part}" must be skill:level, level 1-5`);
     skills[m[1]!.trim()] = Number(m[2]);
@@ -76,7 +81,10 @@ function parseSkills(text: string): Record<string, number> {
 
 function parseCapacity(text: string): StaffMember['capacity'] {
   const capacity = { voice: 1, chat: 3, sms: 5, email: 5, total: 8 };
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)=(\d{1,2})$/.exec(part);
     if (!m) throw new UsageError(`--capacity: "${part}" must be channel=number`);
     const key = m[1] as keyof typeof capacity;

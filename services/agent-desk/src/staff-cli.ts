@@ -39,9 +39,15 @@ async function main(): Promise<number> {
     const roster = new StaffRoster(client.db(config.STAFF_DB));
     if (parsed.command === 'list') {
       for (const m of await roster.list()) {
-        const skills = Object.entries(m.skills).map(([s, l]) => `${s}:${l}`).join(',');
+        const skills = Object.entries(m.skills)
+          .map(([s, l]) => `${s}:${l}`)
+          .join(',');
         const state = m.disabled ? '\tdisabled' : '';
-        process.stdout.write(`${m.id}\t${m.role}\ttier ${m.tier}\t${m.name}\t${skills}\t${m.languages.join(',')}\t${Object.entries(m.capacity).map(([c, n]) => `${c}=${n}`).join(',')}${state}\n`);
+        process.stdout.write(
+          `${m.id}\t${m.role}\ttier ${m.tier}\t${m.name}\t${skills}\t${m.languages.join(',')}\t${Object.entries(m.capacity)
+            .map(([c, n]) => `${c}=${n}`)
+            .join(',')}${state}\n`,
+        );
       }
       return 0;
     }

@@ -69,7 +69,9 @@ export function offerView(offer: ConversationOffer): OfferView {
     escalationNote: offer.escalationNote,
     escalated: Boolean(offer.escalationNote) || offer.reason?.code === 'agent.escalated',
     why: offer.reason?.text ?? '',
-    identity: offer.customerIdentity?.value ? { kind: offer.customerIdentity.kind, value: offer.customerIdentity.value, namespace: offer.customerIdentity.namespace } : null,
+    identity: offer.customerIdentity?.value
+      ? { kind: offer.customerIdentity.kind, value: offer.customerIdentity.value, namespace: offer.customerIdentity.namespace }
+      : null,
   };
 }
 
@@ -84,7 +86,7 @@ export interface AttachmentView {
   size: string;
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -140,7 +142,8 @@ const EVENT_WORDS: Partial<Record<HistoryEntryKind, string>> = {
 };
 
 export function historyItem(e: HistoryEntry): TimelineItem {
-  const kind: TimelineKind = e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN ? 'in' : e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT ? 'out' : 'event';
+  const kind: TimelineKind =
+    e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN ? 'in' : e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT ? 'out' : 'event';
   const word = EVENT_WORDS[e.kind];
   return {
     id: e.entryId,
@@ -218,7 +221,7 @@ const FLAG_SOURCES: Partial<Record<FlagSource, string>> = {
 };
 
 /** How a claim reads on the card; the page sets it as text, so markup in it stays text. */
-export function claimLabel(value: string): string {
+function claimLabel(value: string): string {
   return `says they are ${value.replace(/[\u0000-\u001F\u007F]/g, '').slice(0, 254)} (not verified)`;
 }
 
@@ -232,17 +235,31 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
   return {
     customerId: c.customerId,
     name: c.displayName || 'Unknown customer',
-    nameNote: c.displayName && c.identities.length > 0 && c.identities.every((i) => i.kind === IdentityKind.IDENTITY_KIND_CHAT_VISITOR) ? 'name as typed in the chat (not verified)' : '',
+    nameNote:
+      c.displayName && c.identities.length > 0 && c.identities.every((i) => i.kind === IdentityKind.IDENTITY_KIND_CHAT_VISITOR)
+        ? 'name as typed in the chat (not verified)'
+        : '',
     identities: c.identities.map((i) => {
       const kind = IDENTITY_WORDS[i.kind] ?? 'id';
       const value = i.kind === IdentityKind.IDENTITY_KIND_OTHER && i.namespace ? `${i.namespace}/${i.value}` : i.value;
       return { kind, value, verified: true as const, label: `${kind}: ${value} (verified)` };
     }),
-    claims: (c.claimedIdentities ?? []).map((i) => ({ kind: IDENTITY_WORDS[i.kind] ?? 'id', value: i.value, verified: false as const, label: claimLabel(i.value) })),
+    claims: (c.claimedIdentities ?? []).map((i) => ({
+      kind: IDENTITY_WORDS[i.kind] ?? 'id',
+      value: i.value,
+      verified: false as const,
+      label: claimLabel(i.value),
+    })),
     flags,
     badges: badges(flagsOn(ctx)),
     account: ctx.account
-      ? { id: ctx.account.accountId, name: ctx.account.name, managerAgentId: ctx.account.managerAgentId, vip: ctx.account.vip, institutional: ctx.account.institutional }
+      ? {
+          id: ctx.account.accountId,
+          name: ctx.account.name,
+          managerAgentId: ctx.account.managerAgentId,
+          vip: ctx.account.vip,
+          institutional: ctx.account.institutional,
+        }
       : null,
     recent: ctx.recentConversations.map((r) => ({
       conversationId: r.conversationId,
@@ -259,7 +276,7 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
 
 export type PresenceName = 'offline' | 'available' | 'away' | 'busy' | 'wrap-up' | 'unknown';
 
-export function presenceName(p: Presence): PresenceName {
+function presenceName(p: Presence): PresenceName {
   switch (p) {
     case Presence.PRESENCE_OFFLINE:
       return 'offline';
@@ -328,7 +345,7 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
 }
 
-export function queueRow(q: QueueStats): QueueRow {
+function queueRow(q: QueueStats): QueueRow {
   return {
     queue: q.queue,
     channel: shownChannel(q.channel),

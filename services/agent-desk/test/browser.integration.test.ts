@@ -39,7 +39,13 @@ const address = `${uniqueId('carla')}@customer.test`;
 const XSS_SUBJECT = `Refund ${token} <script>alert(1)</script><img src=x onerror=alert(2)>`;
 
 const contexts = ['email', 'customer-record', 'routing', 'agent-desk', 'ops-console'].map((name) => testContext(name));
-const [emailCtx, recordCtx, routingCtx, deskCtx, opsCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
+const [emailCtx, recordCtx, routingCtx, deskCtx, opsCtx] = contexts as [
+  ReturnType<typeof testContext>,
+  ReturnType<typeof testContext>,
+  ReturnType<typeof testContext>,
+  ReturnType<typeof testContext>,
+  ReturnType<typeof testContext>,
+];
 const sunk: ParsedMail[] = [];
 let sink: SMTPServer;
 let smtpPort: number;
@@ -69,11 +75,25 @@ beforeAll(async () => {
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: 'silent' };
   ({ smtpPort } = await startEmailService(
     emailCtx,
-    loadConfig(emailConfigShape, { ...common, SMTP_PORT: '0', SUPPORT_DOMAINS: 'shop.test', SMTP_URL: `smtp://127.0.0.1:${sinkPort}`, OUTBOUND_MAX_ATTEMPTS: '2', EMAIL_OUTBOUND_GROUP: uniqueId('desk-out') }),
+    loadConfig(emailConfigShape, {
+      ...common,
+      SMTP_PORT: '0',
+      SUPPORT_DOMAINS: 'shop.test',
+      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      OUTBOUND_MAX_ATTEMPTS: '2',
+      EMAIL_OUTBOUND_GROUP: uniqueId('desk-out'),
+    }),
   ));
   const record = await startCustomerRecord(
     recordCtx,
-    loadConfig(customerRecordConfig, { ...common, GRPC_PORT: '0', ...testAuthEnv('customer-record'), PROJECTION_GROUP_ID: uniqueId('desk-projection'), PROJECTION_FROM_BEGINNING: 'false', CONTEXT_CACHE_TTL_MS: '0' }),
+    loadConfig(customerRecordConfig, {
+      ...common,
+      GRPC_PORT: '0',
+      ...testAuthEnv('customer-record'),
+      PROJECTION_GROUP_ID: uniqueId('desk-projection'),
+      PROJECTION_FROM_BEGINNING: 'false',
+      CONTEXT_CACHE_TTL_MS: '0',
+    }),
   );
   recordClient = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
   routing = await startRouting(
@@ -112,7 +132,13 @@ beforeAll(async () => {
   await started.roster.upsert({ id: 'olu', name: 'Olu Okafor', role: 'ops' }, PASSWORD);
   ({ url: opsConsole } = await startOpsConsole(
     opsCtx,
-    loadOpsConsoleConfig({ ...common, STAFF_DB: database, ...testAuthEnv('ops-console'), OPS_CONSOLE_SESSION_SECRET: 'ops-console-browser-test-secret-0123456789', ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` }),
+    loadOpsConsoleConfig({
+      ...common,
+      STAFF_DB: database,
+      ...testAuthEnv('ops-console'),
+      OPS_CONSOLE_SESSION_SECRET: 'ops-console-browser-test-secret-0123456789',
+      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+    }),
   ));
   browser = await launchChromium();
   if (SAVE) mkdirSync(shots, { recursive: true });
@@ -135,8 +161,16 @@ async function customerContext(of = address): Promise<GetCustomerContextResponse
   const md = await testMetadata({ id: 'desk-test', role: 'supervisor' }, 'customer-record');
   // The test looks as a supervisor, who reads any customer with a reason.
   return new Promise((resolve, reject) =>
-    recordClient.getCustomerContext({ customerId: '', identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' }, recentConversations: 5, conversationId: '', reason: 'browser test checks the record' }, md, (err, res) =>
-      err ? reject(err) : resolve(res),
+    recordClient.getCustomerContext(
+      {
+        customerId: '',
+        identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: of, namespace: '' },
+        recentConversations: 5,
+        conversationId: '',
+        reason: 'browser test checks the record',
+      },
+      md,
+      (err, res) => (err ? reject(err) : resolve(res)),
     ),
   );
 }
@@ -157,7 +191,10 @@ async function signIn(page: Page, id: string): Promise<void> {
   await page.locator('#signin-id').fill(id);
   await page.locator('#signin-password').fill(PASSWORD);
   await page.locator('#signin-password').press('Enter');
-  await page.locator('#who').filter({ hasText: id === 'sue' ? 'supervisor' : id === 'max' ? 'expert' : 'agent' }).waitFor({ timeout: 20_000 });
+  await page
+    .locator('#who')
+    .filter({ hasText: id === 'sue' ? 'supervisor' : id === 'max' ? 'expert' : 'agent' })
+    .waitFor({ timeout: 20_000 });
   await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
 }
 
@@ -177,7 +214,14 @@ describe('a working day at the agent desk', () => {
         const until = Date.now() + 4000;
         while (Date.now() < until) {
           const routed = [...routing.engine.conversations.values()].some((c) => c.recipient?.value === probe);
-          if (routed && (await customerContext(probe).then(() => true, () => false))) return true;
+          if (
+            routed &&
+            (await customerContext(probe).then(
+              () => true,
+              () => false,
+            ))
+          )
+            return true;
           await new Promise((r) => setTimeout(r, 200));
         }
         return false;
@@ -190,8 +234,20 @@ describe('a working day at the agent desk', () => {
     for (const subject of ['Where is my parcel?', 'Wrong size', 'Delivery address']) {
       await mailer.sendMail({ from: `"Carla Diaz" <${address}>`, to: 'help@shop.test', subject, text: `About: ${subject}` });
     }
-    await waitFor(() => customerContext().then((c) => c.recentConversations.length === 3, () => false), 90_000, 'three conversations on the record');
-    await waitFor(() => [...routing.engine.conversations.values()].filter((c) => c.recipient?.value === address).length === 3, 120_000, 'routing to queue the earlier mail');
+    await waitFor(
+      () =>
+        customerContext().then(
+          (c) => c.recentConversations.length === 3,
+          () => false,
+        ),
+      90_000,
+      'three conversations on the record',
+    );
+    await waitFor(
+      () => [...routing.engine.conversations.values()].filter((c) => c.recipient?.value === address).length === 3,
+      120_000,
+      'routing to queue the earlier mail',
+    );
 
     const supervisor = await newPage();
     await signIn(supervisor, 'sue');
@@ -235,7 +291,10 @@ describe('a working day at the agent desk', () => {
     await expect(incoming.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
     await expect(incoming.locator('ul.attachments li').textContent()).resolves.toBe('Attachment: statement.pdf (application/pdf, 2.0 KB)');
     // The customer card: identity, regular flag with its reason, the earlier conversations.
-    await agent.locator('#card-flags li').filter({ hasText: /Regular customer: yes — \d conversations in the last 90 days/ }).waitFor({ timeout: 30_000 });
+    await agent
+      .locator('#card-flags li')
+      .filter({ hasText: /Regular customer: yes — \d conversations in the last 90 days/ })
+      .waitFor({ timeout: 30_000 });
     await expect(agent.locator('#card-identities').textContent()).resolves.toContain(`email: ${address}`);
     await agent.locator('#card-recent li').filter({ hasText: 'Where is my parcel?' }).waitFor({ timeout: 30_000 });
     await expect(agent.locator('#card-badges .badge-regular').count()).resolves.toBe(1);
@@ -268,7 +327,12 @@ describe('a working day at the agent desk', () => {
     await agent.keyboard.type(replyText);
     await agent.getByRole('button', { name: 'Send reply' }).click();
     const delivered = await waitFor(() => sunk.find((m) => (m.text ?? '').includes(replyText)), 120_000, 'the reply at the SMTP sink').catch((err: Error) => {
-      throw new Error(`${err.message}; the sink has ${sunk.length} mails: ${sunk.slice(-10).map((m) => m.subject).join(' | ')}`);
+      throw new Error(
+        `${err.message}; the sink has ${sunk.length} mails: ${sunk
+          .slice(-10)
+          .map((m) => m.subject)
+          .join(' | ')}`,
+      );
     });
     expect(delivered.to && !Array.isArray(delivered.to) ? delivered.to.value[0]?.address : '').toBe(address);
     expect(delivered.subject).toContain('Refund');
@@ -317,7 +381,15 @@ describe('a working day at the agent desk', () => {
     await expert.getByRole('button', { name: 'Resolve' }).click();
     await expert.locator('#conversation').waitFor({ state: 'hidden', timeout: 20_000 });
     await expertRow.locator('td').nth(3).filter({ hasText: '0/8' }).waitFor({ timeout: 20_000 });
-    await waitFor(() => customerContext().then((c) => c.recentConversations.find((r) => r.subject === XSS_SUBJECT)?.status === 'resolved', () => false), 120_000, 'the conversation resolved on the record');
+    await waitFor(
+      () =>
+        customerContext().then(
+          (c) => c.recentConversations.find((r) => r.subject === XSS_SUBJECT)?.status === 'resolved',
+          () => false,
+        ),
+      120_000,
+      'the conversation resolved on the record',
+    );
 
     // Ana closes her day's other conversation.
     await agent.locator('#timeline li.in').filter({ hasText: 'About: Wrong size' }).waitFor({ timeout: 30_000 });
@@ -342,10 +414,14 @@ describe('a working day at the agent desk', () => {
     expect(opsTimeline).not.toContain('charged twice');
     expect(opsTimeline).not.toContain(replyText);
     // ...and so does the tail command, one JSON line per event.
-    const tail = spawn(process.execPath, ['--import', 'tsx', 'services/ops-console/src/cli.ts', 'tail', 'cc.conversation.events.v1', '--from-beginning', '--conversation', refund.id], {
-      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
-      env: { ...process.env, KAFKA_BROKERS: KAFKA_BROKERS.join(',') },
-    });
+    const tail = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'services/ops-console/src/cli.ts', 'tail', 'cc.conversation.events.v1', '--from-beginning', '--conversation', refund.id],
+      {
+        cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+        env: { ...process.env, KAFKA_BROKERS: KAFKA_BROKERS.join(',') },
+      },
+    );
     try {
       const tailed: { event: Record<string, unknown> }[] = [];
       readline.createInterface({ input: tail.stdout }).on('line', (line) => tailed.push(JSON.parse(line)));

@@ -9,11 +9,15 @@ const SESSION = 's'.repeat(40);
 
 describe('agent desk configuration', () => {
   it("needs the desk's own private key and its own session secret; the old shared secret is neither", () => {
-    expect(() => loadConfig(agentDeskConfig, { AUTH_JWT_SECRET: 'j'.repeat(40) })).toThrow(/AUTH_PRIVATE_KEY_FILE: is required[\s\S]*AGENT_DESK_SESSION_SECRET: is required|AGENT_DESK_SESSION_SECRET: is required[\s\S]*AUTH_PRIVATE_KEY_FILE: is required/);
+    expect(() => loadConfig(agentDeskConfig, { AUTH_JWT_SECRET: 'j'.repeat(40) })).toThrow(
+      /AUTH_PRIVATE_KEY_FILE: is required[\s\S]*AGENT_DESK_SESSION_SECRET: is required|AGENT_DESK_SESSION_SECRET: is required[\s\S]*AUTH_PRIVATE_KEY_FILE: is required/,
+    );
     const config = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: SESSION });
     expect(config.AUTH_PRIVATE_KEY_FILE).toMatchObject({ issuer: 'agent-desk' });
     expect(config.AGENT_DESK_SESSION_SECRET).toBe(SESSION);
-    expect(() => loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'short' })).toThrow(/AGENT_DESK_SESSION_SECRET: must be at least 32 characters/);
+    expect(() => loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'short' })).toThrow(
+      /AGENT_DESK_SESSION_SECRET: must be at least 32 characters/,
+    );
   });
 
   it('signs as the desk whatever key file it is given, so another issuer’s key makes no desk tokens', async () => {

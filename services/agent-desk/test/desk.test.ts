@@ -34,7 +34,10 @@ describe('form validation', () => {
   });
 
   it('takes a transfer to exactly one of an agent or a queue', () => {
-    expect(parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'tier1/billing/email' })).toMatchObject({ toQueue: 'tier1/billing/email', toAgentId: '' });
+    expect(parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'tier1/billing/email' })).toMatchObject({
+      toQueue: 'tier1/billing/email',
+      toAgentId: '',
+    });
     expect(() => parseForm(forms.transfer, { conversationId: 'c1' })).toThrow(/either an agent or a queue/);
     expect(() => parseForm(forms.transfer, { conversationId: 'c1', toAgentId: 'bo', toQueue: 'tier1/billing/email' })).toThrow(/not both/);
     expect(parseForm(forms.transfer, { conversationId: 'c1', toQueue: 'tier2/billing' }).toQueue).toBe('tier2/billing');
@@ -62,19 +65,63 @@ describe('view models', () => {
       customerIdentity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' },
     });
     expect(offer.identity).toEqual({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' });
-    expect(offer).toMatchObject({ channel: 'email', customerName: 'Unknown customer', expiresAt: 20_000, escalated: true, subject: '<script>alert(1)</script>', badges: [{ kind: 'regular', label: 'Regular customer' }] });
+    expect(offer).toMatchObject({
+      channel: 'email',
+      customerName: 'Unknown customer',
+      expiresAt: 20_000,
+      escalated: true,
+      subject: '<script>alert(1)</script>',
+      badges: [{ kind: 'regular', label: 'Regular customer' }],
+    });
     expect(secondsLeft(20_000, 14_500)).toBe(6);
     expect(secondsLeft(20_000, 25_000)).toBe(0);
   });
 
   it('puts history and live messages in order, once each, keeping attachments', () => {
     const base = { customerId: 'cu1', conversationId: 'c1', channel: Channel.CHANNEL_EMAIL, agentId: '', subject: '', detail: '', attachments: [] };
-    const first = historyItem({ ...base, entryId: 'contact:m1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN, occurredAt: new Date(1000), text: 'hello', detail: '1 attachment(s)' });
-    const queued = historyItem({ ...base, entryId: 'event:e1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_QUEUED, occurredAt: new Date(1500), text: '', detail: 'queue tier1/general/email' });
-    const reply = historyItem({ ...base, entryId: 'event:e2', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, occurredAt: new Date(3000), text: 'hi', agentId: 'ana' });
+    const first = historyItem({
+      ...base,
+      entryId: 'contact:m1',
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
+      occurredAt: new Date(1000),
+      text: 'hello',
+      detail: '1 attachment(s)',
+    });
+    const queued = historyItem({
+      ...base,
+      entryId: 'event:e1',
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_QUEUED,
+      occurredAt: new Date(1500),
+      text: '',
+      detail: 'queue tier1/general/email',
+    });
+    const reply = historyItem({
+      ...base,
+      entryId: 'event:e2',
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT,
+      occurredAt: new Date(3000),
+      text: 'hi',
+      agentId: 'ana',
+    });
     const live = contactItem({
-      contactId: 'm1', conversationId: 'c1', channel: Channel.CHANNEL_EMAIL, kind: 1, receivedAt: new Date(1000), sender: undefined, senderDisplayName: '', recipient: undefined,
-      newConversation: true, conversationReference: '', subject: '', text: 'hello', quotedText: '', identityHints: [], claimedIdentities: [], language: '', externalId: '', channelMetadata: {},
+      contactId: 'm1',
+      conversationId: 'c1',
+      channel: Channel.CHANNEL_EMAIL,
+      kind: 1,
+      receivedAt: new Date(1000),
+      sender: undefined,
+      senderDisplayName: '',
+      recipient: undefined,
+      newConversation: true,
+      conversationReference: '',
+      subject: '',
+      text: 'hello',
+      quotedText: '',
+      identityHints: [],
+      claimedIdentities: [],
+      language: '',
+      externalId: '',
+      channelMetadata: {},
       attachments: [{ name: 'invoice.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: '', storageRef: '' }],
     });
     const items = timeline([reply, first, queued, live]);
@@ -82,22 +129,55 @@ describe('view models', () => {
     expect(items[0]!.attachments).toEqual([{ name: 'invoice.pdf', contentType: 'application/pdf', size: '2.0 KB' }]);
     expect(items[1]).toMatchObject({ kind: 'event', detail: 'Queued: queue tier1/general/email' });
     expect(items[2]).toMatchObject({ kind: 'out', agentId: 'ana' });
-    const withFile = historyItem({ ...base, entryId: 'contact:m2', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN, occurredAt: new Date(4000), text: 'scan', attachments: [{ name: 'scan.png', contentType: 'image/png', sizeBytes: 3 * 1024 * 1024, sha256: '', storageRef: '' }] });
+    const withFile = historyItem({
+      ...base,
+      entryId: 'contact:m2',
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
+      occurredAt: new Date(4000),
+      text: 'scan',
+      attachments: [{ name: 'scan.png', contentType: 'image/png', sizeBytes: 3 * 1024 * 1024, sha256: '', storageRef: '' }],
+    });
     expect(withFile.attachments).toEqual([{ name: 'scan.png', contentType: 'image/png', size: '3.0 MB' }]);
   });
 
   it('builds the customer card with flags, reasons, account and recent conversations', () => {
     const card = customerCard({
       customer: {
-        customerId: 'cu1', displayName: 'Carla Diaz', accountId: 'acc1', mergedInto: '', createdAt: undefined, claimedIdentities: [],
-        identities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' }, { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '42', namespace: 'crm' }],
+        customerId: 'cu1',
+        displayName: 'Carla Diaz',
+        accountId: 'acc1',
+        mergedInto: '',
+        createdAt: undefined,
+        claimedIdentities: [],
+        identities: [
+          { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' },
+          { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '42', namespace: 'crm' },
+        ],
         flags: [
-          { kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE, setBy: '', setAt: undefined },
+          {
+            kind: FlagKind.FLAG_KIND_REGULAR,
+            on: true,
+            reason: '3 conversations in the last 90 days',
+            source: FlagSource.FLAG_SOURCE_RULE,
+            setBy: '',
+            setAt: undefined,
+          },
           { kind: FlagKind.FLAG_KIND_VIP, on: false, reason: '', source: FlagSource.FLAG_SOURCE_ACCOUNT, setBy: '', setAt: undefined },
         ],
       },
       account: { accountId: 'acc1', name: 'Acme', managerAgentId: 'max', vip: false, institutional: true, memberCustomerIds: [] },
-      recentConversations: [{ conversationId: 'c0', channel: Channel.CHANNEL_SMS, subject: 'Wrong size', startedAt: new Date(5), lastActivityAt: undefined, status: 'resolved', lastAgentId: 'ana', messageCount: 2 }],
+      recentConversations: [
+        {
+          conversationId: 'c0',
+          channel: Channel.CHANNEL_SMS,
+          subject: 'Wrong size',
+          startedAt: new Date(5),
+          lastActivityAt: undefined,
+          status: 'resolved',
+          lastAgentId: 'ana',
+          messageCount: 2,
+        },
+      ],
       conversationsLast90Days: 3,
     })!;
     expect(card.identities).toEqual([
@@ -116,7 +196,12 @@ describe('view models', () => {
   it('shows what a chat visitor only typed as "says they are … (not verified)", as text, beside their own identity', () => {
     const card = customerCard({
       customer: {
-        customerId: 'cu2', displayName: 'Vera', accountId: '', mergedInto: '', createdAt: undefined, flags: [],
+        customerId: 'cu2',
+        displayName: 'Vera',
+        accountId: '',
+        mergedInto: '',
+        createdAt: undefined,
+        flags: [],
         identities: [{ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v_1', namespace: '' }],
         claimedIdentities: [
           { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'vera@x.test', namespace: '' },
@@ -142,12 +227,36 @@ describe('view models', () => {
 
   it('shapes agents and queues for the supervisor, busiest queue first', () => {
     const agent = agentRow({
-      agentId: 'ana', name: 'Ana', tier: Tier.TIER_EXPERT, skills: [{ name: 'billing', level: 3 }], languages: ['en'], presence: Presence.PRESENCE_AVAILABLE,
-      load: [{ channel: Channel.CHANNEL_EMAIL, active: 2, capacity: 5 }, { channel: Channel.CHANNEL_CHAT, active: 1, capacity: 3 }], totalCapacity: 8,
-      updatedAt: undefined, wrapUpUntil: undefined, idleSince: undefined,
+      agentId: 'ana',
+      name: 'Ana',
+      tier: Tier.TIER_EXPERT,
+      skills: [{ name: 'billing', level: 3 }],
+      languages: ['en'],
+      presence: Presence.PRESENCE_AVAILABLE,
+      load: [
+        { channel: Channel.CHANNEL_EMAIL, active: 2, capacity: 5 },
+        { channel: Channel.CHANNEL_CHAT, active: 1, capacity: 3 },
+      ],
+      totalCapacity: 8,
+      updatedAt: undefined,
+      wrapUpUntil: undefined,
+      idleSince: undefined,
     });
     expect(agent).toMatchObject({ tier: 2, presence: 'available', active: 3, capacity: 8, skills: ['billing:3'] });
-    const q = (queue: string, waiting: number) => ({ queue, channel: Channel.CHANNEL_EMAIL, tier: Tier.TIER_FRONT_OFFICE, waiting, oldestWaitMs: 95_000, serviceLevel: 0.8, estimatedWaitMs: 4_000_000, agentsStaffed: 1, agentsNeeded: 2, arrivalsPerMinute: 0, averageHandleMs: 0, ewtMeanAbsoluteErrorMs: 0 });
+    const q = (queue: string, waiting: number) => ({
+      queue,
+      channel: Channel.CHANNEL_EMAIL,
+      tier: Tier.TIER_FRONT_OFFICE,
+      waiting,
+      oldestWaitMs: 95_000,
+      serviceLevel: 0.8,
+      estimatedWaitMs: 4_000_000,
+      agentsStaffed: 1,
+      agentsNeeded: 2,
+      arrivalsPerMinute: 0,
+      averageHandleMs: 0,
+      ewtMeanAbsoluteErrorMs: 0,
+    });
     const rows = queueTable([q('tier1/a/email', 1), q('tier1/b/email', 4)]);
     expect(rows.map((r) => r.queue)).toEqual(['tier1/b/email', 'tier1/a/email']);
     expect(rows[0]).toMatchObject({ oldestWait: '2 min', serviceLevel: 80, estimatedWait: '1 h 7 min' });
@@ -155,7 +264,14 @@ describe('view models', () => {
   });
 
   it('turns routing stream updates into page messages', () => {
-    expect(liveMessage({ update: { $case: 'revoked', revoked: { conversationId: 'c1', reason: { code: 'x', text: 'moved to bo', rule: '', targetStep: 0, eligibleAgents: 0, whyChosen: '' } } } })).toEqual({ type: 'revoked', conversationId: 'c1', reason: 'moved to bo' });
+    expect(
+      liveMessage({
+        update: {
+          $case: 'revoked',
+          revoked: { conversationId: 'c1', reason: { code: 'x', text: 'moved to bo', rule: '', targetStep: 0, eligibleAgents: 0, whyChosen: '' } },
+        },
+      }),
+    ).toEqual({ type: 'revoked', conversationId: 'c1', reason: 'moved to bo' });
     expect(liveMessage({ update: undefined })).toBeNull();
   });
 });
@@ -171,18 +287,54 @@ describe('HTTP edge', () => {
 
   it('answers failures with a status and words, never internals', () => {
     expect(httpFailure(new FormError('the reply is empty'))).toMatchObject({ code: 400, message: 'the reply is empty' });
-    expect(httpFailure(new HttpError(429, 'slow down', { 'retry-after': '60' }))).toEqual({ code: 429, message: 'slow down', headers: { 'retry-after': '60' } });
-    expect(httpFailure(new BackendError('routing', status.FAILED_PRECONDITION, 'not offered to you'))).toMatchObject({ code: 409, message: 'not offered to you' });
-    expect(httpFailure(new BackendError('routing', status.UNAVAILABLE, 'connect ECONNREFUSED 10.0.0.1'))).toMatchObject({ code: 503, message: 'routing is not answering; try again' });
+    expect(httpFailure(new HttpError(429, 'slow down', { 'retry-after': '60' }))).toEqual({
+      code: 429,
+      message: 'slow down',
+      headers: { 'retry-after': '60' },
+    });
+    expect(httpFailure(new BackendError('routing', status.FAILED_PRECONDITION, 'not offered to you'))).toMatchObject({
+      code: 409,
+      message: 'not offered to you',
+    });
+    expect(httpFailure(new BackendError('routing', status.UNAVAILABLE, 'connect ECONNREFUSED 10.0.0.1'))).toMatchObject({
+      code: 503,
+      message: 'routing is not answering; try again',
+    });
     expect(httpFailure(new Error('secret detail'))).toMatchObject({ code: 500, message: 'the desk could not complete this; it is logged' });
   });
 });
 
 describe('staff command arguments', () => {
   it('reads an agent with skills, languages and capacity', () => {
-    expect(parseStaffArgs(['add', '--id', 'ana', '--name', 'Ana Lopez', '--role', 'agent', '--tier', '1', '--skills', 'billing:3,general:2', '--languages', 'en,FR', '--capacity', 'voice=1,chat=3,sms=5,email=5,total=8'])).toEqual({
+    expect(
+      parseStaffArgs([
+        'add',
+        '--id',
+        'ana',
+        '--name',
+        'Ana Lopez',
+        '--role',
+        'agent',
+        '--tier',
+        '1',
+        '--skills',
+        'billing:3,general:2',
+        '--languages',
+        'en,FR',
+        '--capacity',
+        'voice=1,chat=3,sms=5,email=5,total=8',
+      ]),
+    ).toEqual({
       command: 'add',
-      member: { id: 'ana', name: 'Ana Lopez', role: 'agent', tier: 1, skills: { billing: 3, general: 2 }, languages: ['en', 'fr'], capacity: { voice: 1, chat: 3, sms: 5, email: 5, total: 8 } },
+      member: {
+        id: 'ana',
+        name: 'Ana Lopez',
+        role: 'agent',
+        tier: 1,
+        skills: { billing: 3, general: 2 },
+        languages: ['en', 'fr'],
+        capacity: { voice: 1, chat: 3, sms: 5, email: 5, total: 8 },
+      },
     });
     expect(parseStaffArgs(['add', '--id', 'max', '--name', 'Max', '--role', 'expert'])).toMatchObject({ member: { tier: 2 } });
     expect(parseStaffArgs(['list'])).toEqual({ command: 'list' });

@@ -94,10 +94,18 @@ describe('agent desk edge', () => {
 
 describe('agent desk cookie settings', () => {
   it('lets an operator turn Secure cookies and HSTS off for an https public URL', () => {
-    const config = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), AGENT_DESK_PUBLIC_URL: 'https://desk.example.com', AGENT_DESK_SECURE_COOKIE: 'false', AGENT_DESK_HSTS: 'no' });
+    const config = loadConfig(agentDeskConfig, {
+      ...testAuthEnv('agent-desk'),
+      AGENT_DESK_SESSION_SECRET: 'x'.repeat(32),
+      AGENT_DESK_PUBLIC_URL: 'https://desk.example.com',
+      AGENT_DESK_SECURE_COOKIE: 'false',
+      AGENT_DESK_HSTS: 'no',
+    });
     expect(config).toMatchObject({ AGENT_DESK_SECURE_COOKIE: false, AGENT_DESK_HSTS: false });
     const unset = loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32) });
     expect([unset.AGENT_DESK_SECURE_COOKIE, unset.AGENT_DESK_HSTS]).toEqual([undefined, undefined]);
-    expect(() => loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), AGENT_DESK_SECURE_COOKIE: 'maybe' })).toThrow(/AGENT_DESK_SECURE_COOKIE: must be true or false/);
+    expect(() =>
+      loadConfig(agentDeskConfig, { ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'x'.repeat(32), AGENT_DESK_SECURE_COOKIE: 'maybe' }),
+    ).toThrow(/AGENT_DESK_SECURE_COOKIE: must be true or false/);
   });
 });

@@ -19,12 +19,24 @@ const sessions: Record<'agent' | 'expert' | 'supervisor', { cookie: string; csrf
 beforeAll(async () => {
   desk = await startAgentDesk(
     ctx,
-    loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: 'agent-desk-bodies-test-secret-0123456789', STAFF_DB: database, ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
+    loadConfig(agentDeskConfig, {
+      MONGODB_URI,
+      HTTP_PORT: '0',
+      ...testAuthEnv('agent-desk'),
+      AGENT_DESK_SESSION_SECRET: 'agent-desk-bodies-test-secret-0123456789',
+      STAFF_DB: database,
+      ROUTING_GRPC_ADDR: '127.0.0.1:9',
+      CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9',
+    }),
   );
   base = `http://127.0.0.1:${desk.port}`;
   for (const role of ['agent', 'expert', 'supervisor'] as const) {
     await desk.roster.upsert({ id: `${role}-1`, name: role, role }, PASSWORD);
-    const res = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ id: `${role}-1`, password: PASSWORD }) });
+    const res = await fetch(`${base}/api/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ id: `${role}-1`, password: PASSWORD }),
+    });
     sessions[role] = { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: ((await res.json()) as { csrf: string }).csrf };
   }
 });
@@ -33,14 +45,48 @@ afterAll(async () => {
   await dropDatabase(database);
 });
 
-const field = fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { maxKeys: 3 }), fc.string({ minLength: 300, maxLength: 12_000 }));
-const keys = ['id', 'password', 'conversationId', 'presence', 'text', 'subject', 'note', 'skill', 'toAgentId', 'toQueue', 'disposition', '__proto__', 'constructor'];
+const field = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { maxKeys: 3 }),
+  fc.string({ minLength: 300, maxLength: 12_000 }),
+);
+const keys = [
+  'id',
+  'password',
+  'conversationId',
+  'presence',
+  'text',
+  'subject',
+  'note',
+  'skill',
+  'toAgentId',
+  'toQueue',
+  'disposition',
+  '__proto__',
+  'constructor',
+];
 /** What a hostile client sends: the raw body and its content type. */
 const hostileBody = fc.oneof(
   fc.record({ type: fc.constant('application/json'), body: fc.dictionary(fc.constantFrom(...keys), field, { maxKeys: 6 }).map((o) => JSON.stringify(o)) }),
   fc.record({ type: fc.constant('application/json'), body: fc.jsonValue().map((v) => JSON.stringify(v)) }),
   fc.record({ type: fc.constant('application/json'), body: fc.string({ maxLength: 200 }) }),
-  fc.record({ type: fc.constant('application/json'), body: fc.constantFrom('{"__proto__":{"role":"supervisor"}}', '{"id":{"$gt":""},"password":{"$ne":null}}', '[', '{"a":' + '['.repeat(5000), 'null', '"x"', '1e309') }),
+  fc.record({
+    type: fc.constant('application/json'),
+    body: fc.constantFrom(
+      '{"__proto__":{"role":"supervisor"}}',
+      '{"id":{"$gt":""},"password":{"$ne":null}}',
+      '[',
+      '{"a":' + '['.repeat(5000),
+      'null',
+      '"x"',
+      '1e309',
+    ),
+  }),
   fc.record({ type: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', ''), body: fc.string({ maxLength: 50 }) }),
   fc.record({ type: fc.constant('application/json'), body: fc.constant(`{"text":"${'x'.repeat(70 * 1024)}"}`) }),
 );

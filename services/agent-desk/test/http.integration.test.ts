@@ -56,11 +56,21 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 function signInFrom(address: string, id: string, password = PASSWORD): Promise<{ status: number; retryAfter: string | undefined; body: { error?: string } }> {
   const payload = JSON.stringify({ id, password });
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/api/sign-in`, { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', origin: origin(), 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: JSON.parse(text) as { error?: string } }));
-    });
+    const req = http.request(
+      `${base}/api/sign-in`,
+      {
+        method: 'POST',
+        localAddress: address,
+        headers: { 'content-type': 'application/json', origin: origin(), 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: JSON.parse(text) as { error?: string } }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -109,7 +119,11 @@ describe('agent desk over HTTP', () => {
 
   it('signs in with an HttpOnly SameSite=Strict cookie, guards changes with CSRF and Origin, signs out', async () => {
     expect((await fetch(`${base}/api/me`)).status).toBe(401);
-    const crossSite = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.test' }, body: JSON.stringify({ id: 'sue', password: PASSWORD }) });
+    const crossSite = await fetch(`${base}/api/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.test' },
+      body: JSON.stringify({ id: 'sue', password: PASSWORD }),
+    });
     expect(crossSite.status).toBe(403);
     const wrong = await signIn('sue', 'not the password!!');
     expect(wrong.res.status).toBe(401);
@@ -133,7 +147,15 @@ describe('agent desk over HTTP', () => {
     const reassign = { conversationId: 'c-1', toAgentId: 'ana' };
     expect((await post('/api/reassign', reassign, { cookie })).status).toBe(403);
     expect((await post('/api/reassign', reassign, { cookie, 'x-csrf-token': 'x'.repeat(43) })).status).toBe(403);
-    expect((await fetch(`${base}/api/reassign`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': body.csrf }, body: JSON.stringify(reassign) })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${base}/api/reassign`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': body.csrf },
+          body: JSON.stringify(reassign),
+        })
+      ).status,
+    ).toBe(403);
     expect((await post('/api/reassign', reassign, { cookie, 'x-csrf-token': body.csrf, origin: 'http://evil.test' })).status).toBe(403);
     // With both it reaches routing, which is down here: a clear 503, not a crash.
     const through = await post('/api/reassign', reassign, { cookie, 'x-csrf-token': body.csrf });
@@ -230,9 +252,16 @@ describe('agent desk over HTTP', () => {
 
   // Six runs of the command, each a Node process compiling TypeScript: slow on a loaded machine.
   it('adds and updates staff with the staff command, password from the environment or stdin', { timeout: 180_000 }, async () => {
-    const added = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'agent', '--skills', 'billing:3,general:2', '--capacity', 'chat=2,total=6'], { STAFF_PASSWORD: 'bo password 123' });
+    const added = await staff(['add', '--id', 'bo', '--name', 'Bo Ek', '--role', 'agent', '--skills', 'billing:3,general:2', '--capacity', 'chat=2,total=6'], {
+      STAFF_PASSWORD: 'bo password 123',
+    });
     expect(added).toMatchObject({ code: 0, stdout: 'added bo (agent, tier 1)\n' });
-    expect(await desk.roster.get('bo')).toMatchObject({ name: 'Bo Ek', tier: 1, skills: { billing: 3, general: 2 }, capacity: { voice: 1, chat: 2, sms: 5, email: 5, total: 6 } });
+    expect(await desk.roster.get('bo')).toMatchObject({
+      name: 'Bo Ek',
+      tier: 1,
+      skills: { billing: 3, general: 2 },
+      capacity: { voice: 1, chat: 2, sms: 5, email: 5, total: 6 },
+    });
     clock += 16 * 60_000; // sign-in limits from the tests above are over
     expect((await signIn('bo', 'bo password 123')).res.status).toBe(200);
 
@@ -242,16 +271,31 @@ describe('agent desk over HTTP', () => {
     expect((await staff(['list'])).stdout).toMatch(/^bo\texpert\ttier 2\tBo Ek\t/m);
 
     expect(await staff(['add', '--id', 'bo'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
-    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'agent'], { STAFF_PASSWORD: 'short' })).toMatchObject({ code: 1, stderr: 'staff: password must be at least 12 characters\n' });
-    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'service'], { STAFF_PASSWORD: 'long enough password' })).toMatchObject({ code: 1, stderr: expect.stringContaining('role service is for services') });
+    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'agent'], { STAFF_PASSWORD: 'short' })).toMatchObject({
+      code: 1,
+      stderr: 'staff: password must be at least 12 characters\n',
+    });
+    expect(await staff(['add', '--id', 'cy', '--name', 'Cy', '--role', 'service'], { STAFF_PASSWORD: 'long enough password' })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('role service is for services'),
+    });
   });
 
-  it('ends a person\'s sessions on every desk instance, live sockets too, when they are disabled, changed or removed', { timeout: 180_000 }, async () => {
+  it("ends a person's sessions on every desk instance, live sockets too, when they are disabled, changed or removed", { timeout: 180_000 }, async () => {
     clock += 16 * 60_000;
     const otherCtx = testContext('agent-desk-b');
     const other = await startAgentDesk(
       otherCtx,
-      loadConfig(agentDeskConfig, { MONGODB_URI, HTTP_PORT: '0', ...testAuthEnv('agent-desk'), AGENT_DESK_SESSION_SECRET: SECRET, STAFF_DB: database, AGENT_DESK_SESSION_CHECK_MS: '500', ROUTING_GRPC_ADDR: '127.0.0.1:9', CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9' }),
+      loadConfig(agentDeskConfig, {
+        MONGODB_URI,
+        HTTP_PORT: '0',
+        ...testAuthEnv('agent-desk'),
+        AGENT_DESK_SESSION_SECRET: SECRET,
+        STAFF_DB: database,
+        AGENT_DESK_SESSION_CHECK_MS: '500',
+        ROUTING_GRPC_ADDR: '127.0.0.1:9',
+        CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9',
+      }),
     );
     try {
       const bases = [base, `http://127.0.0.1:${other.port}`];
@@ -260,7 +304,11 @@ describe('agent desk over HTTP', () => {
       const openBoth = async () =>
         Promise.all(
           bases.map(async (b) => {
-            const res = await fetch(`${b}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: b }, body: JSON.stringify({ id: 'kim', password: PASSWORD }) });
+            const res = await fetch(`${b}/api/sign-in`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', origin: b },
+              body: JSON.stringify({ id: 'kim', password: PASSWORD }),
+            });
             expect(res.status).toBe(200);
             const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
             const ws = new WebSocket(`${b.replace('http', 'ws')}/live`, { headers: { origin: b, cookie } });

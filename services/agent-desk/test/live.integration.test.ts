@@ -48,8 +48,8 @@ afterAll(async () => {
   await dropDatabase(database);
 });
 
-describe('the desk\'s live socket when the person changes', () => {
-  it('closes an agent\'s socket when they are disabled, and sets them offline in routing', async () => {
+describe("the desk's live socket when the person changes", () => {
+  it("closes an agent's socket when they are disabled, and sets them offline in routing", async () => {
     await roster.upsert({ id: 'ana', name: 'Ana', role: 'agent' }, 'correct horse battery');
     const session = await sessions.create((await roster.get('ana'))!);
     const ws = new WebSocket(`${base.replace('http', 'ws')}/live`, { headers: { origin: base, cookie: `${sessions.cookieName}=${session.id}` } });

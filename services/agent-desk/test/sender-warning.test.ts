@@ -9,10 +9,12 @@ const verdict = (v: SenderVerdict) => SenderAuthentication.fromPartial({ verdict
 
 describe('sender warning', () => {
   it("marks a reply from another address than the conversation's customer as not verified", () => {
-    const item = contactItem(contact({
-      senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_PASS),
-      conversationSender: { result: ConversationSender.CONVERSATION_SENDER_OTHER, joinedBy: 'subject-reference' },
-    }));
+    const item = contactItem(
+      contact({
+        senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_PASS),
+        conversationSender: { result: ConversationSender.CONVERSATION_SENDER_OTHER, joinedBy: 'subject-reference' },
+      }),
+    );
     expect(item.senderWarning).toBe("Sender differs from the conversation's customer: not verified");
   });
 
@@ -21,15 +23,19 @@ describe('sender warning', () => {
     expect(senderWarning({ senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_NONE), conversationSender: unverified })).toBe(
       "Sender not verified: the customer's address, but it could not be authenticated",
     );
-    expect(senderWarning({ senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_FAIL), conversationSender: unverified })).toMatch(/authentication failed \(it may be forged\)/);
+    expect(senderWarning({ senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_FAIL), conversationSender: unverified })).toMatch(
+      /authentication failed \(it may be forged\)/,
+    );
   });
 
   it('marks a failed From on a new conversation, and nothing for a verified customer or another channel', () => {
     expect(senderWarning({ senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_FAIL) })).toMatch(/failed authentication/);
-    expect(senderWarning({
-      senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_PASS),
-      conversationSender: { result: ConversationSender.CONVERSATION_SENDER_CUSTOMER, joinedBy: 'in-reply-to' },
-    })).toBe('');
+    expect(
+      senderWarning({
+        senderAuthentication: verdict(SenderVerdict.SENDER_VERDICT_PASS),
+        conversationSender: { result: ConversationSender.CONVERSATION_SENDER_CUSTOMER, joinedBy: 'in-reply-to' },
+      }),
+    ).toBe('');
     expect(contactItem(contact({ channel: Channel.CHANNEL_SMS })).senderWarning).toBe('');
   });
 });

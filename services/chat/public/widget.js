@@ -15,11 +15,19 @@
   var firstConnect = true;
 
   function load() {
-    try { var s = JSON.parse(localStorage.getItem(KEY) || '{}'); } catch (e) { s = {}; }
+    try {
+      var s = JSON.parse(localStorage.getItem(KEY) || '{}');
+    } catch {
+      s = {};
+    }
     return { token: s.token || null, lastSeq: s.lastSeq || 0, outbox: s.outbox || [], seen: s.seen || {} };
   }
   function save() {
-    try { localStorage.setItem(KEY, JSON.stringify({ token: state.token, lastSeq: state.lastSeq, outbox: state.outbox })); } catch (e) { /* private mode: session only */ }
+    try {
+      localStorage.setItem(KEY, JSON.stringify({ token: state.token, lastSeq: state.lastSeq, outbox: state.outbox }));
+    } catch {
+      /* private mode: session only */
+    }
   }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -59,29 +67,66 @@
   var verify = el('div', { class: 'ccw-verify', 'data-ccw': 'verify' });
   var verifyOpen = el('button', { type: 'button', 'data-ccw': 'verify-open' }, 'Verify your email');
   var emailForm = el('form', { hidden: '', 'aria-label': 'Email to verify' });
-  var emailInput = el('input', { id: 'ccw-verify-email', type: 'email', autocomplete: 'email', maxlength: '254', 'aria-label': 'Your email address', placeholder: 'you@example.com' });
-  emailForm.appendChild(emailInput); emailForm.appendChild(el('button', { type: 'submit' }, 'Send code'));
+  var emailInput = el('input', {
+    id: 'ccw-verify-email',
+    type: 'email',
+    autocomplete: 'email',
+    maxlength: '254',
+    'aria-label': 'Your email address',
+    placeholder: 'you@example.com',
+  });
+  emailForm.appendChild(emailInput);
+  emailForm.appendChild(el('button', { type: 'submit' }, 'Send code'));
   var codeForm = el('form', { hidden: '', 'aria-label': 'Confirm the code' });
-  var codeInput = el('input', { id: 'ccw-verify-code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '9', 'aria-label': 'Code from the mail', placeholder: '6-digit code' });
-  codeForm.appendChild(codeInput); codeForm.appendChild(el('button', { type: 'submit' }, 'Confirm'));
+  var codeInput = el('input', {
+    id: 'ccw-verify-code',
+    type: 'text',
+    inputmode: 'numeric',
+    autocomplete: 'one-time-code',
+    maxlength: '9',
+    'aria-label': 'Code from the mail',
+    placeholder: '6-digit code',
+  });
+  codeForm.appendChild(codeInput);
+  codeForm.appendChild(el('button', { type: 'submit' }, 'Confirm'));
   var verifyStatus = el('p', { role: 'status', 'aria-live': 'polite', 'data-ccw': 'verify-status', style: 'margin:.25rem 0' });
-  verify.appendChild(verifyOpen); verify.appendChild(emailForm); verify.appendChild(codeForm); verify.appendChild(verifyStatus);
+  verify.appendChild(verifyOpen);
+  verify.appendChild(emailForm);
+  verify.appendChild(codeForm);
+  verify.appendChild(verifyStatus);
   var form = el('form', { class: 'ccw-form' });
   var label = el('label', { for: 'ccw-input', class: 'ccw-sr' }, 'Your message');
   var input = el('input', { id: 'ccw-input', type: 'text', autocomplete: 'off', maxlength: '4000', placeholder: 'Type a message\u2026' });
   var send = el('button', { type: 'submit' }, 'Send');
-  form.appendChild(label); form.appendChild(input); form.appendChild(send);
-  panel.appendChild(head); panel.appendChild(status); panel.appendChild(log); panel.appendChild(survey); panel.appendChild(verify); panel.appendChild(form);
-  document.body.appendChild(button); document.body.appendChild(panel);
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(send);
+  panel.appendChild(head);
+  panel.appendChild(status);
+  panel.appendChild(log);
+  panel.appendChild(survey);
+  panel.appendChild(verify);
+  panel.appendChild(form);
+  document.body.appendChild(button);
+  document.body.appendChild(panel);
 
   function toggle(open) {
     panel.hidden = !open;
     button.setAttribute('aria-expanded', String(open));
-    if (open) { input.focus(); connect(); } else button.focus();
+    if (open) {
+      input.focus();
+      connect();
+    } else button.focus();
   }
-  button.addEventListener('click', function () { toggle(panel.hidden); });
-  close.addEventListener('click', function () { toggle(false); });
-  panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') toggle(false); });
+  button.addEventListener('click', function () {
+    toggle(panel.hidden);
+  });
+  close.addEventListener('click', function () {
+    toggle(false);
+  });
+  panel.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') toggle(false);
+  });
 
   function addLine(cls, text, id) {
     var li = el('li', { class: cls }, text);
@@ -93,10 +138,16 @@
   function showEntry(f) {
     if (f.seq <= state.lastSeq && state.seen[f.seq]) return;
     state.seen[f.seq] = true;
-    if (f.seq > state.lastSeq) { state.lastSeq = f.seq; save(); }
+    if (f.seq > state.lastSeq) {
+      state.lastSeq = f.seq;
+      save();
+    }
     if (f.from === 'visitor') {
       var mine = f.clientMessageId && log.querySelector('[data-id="' + f.clientMessageId + '"]');
-      if (mine) { mine.classList.remove('ccw-pending'); return; }
+      if (mine) {
+        mine.classList.remove('ccw-pending');
+        return;
+      }
       addLine('ccw-visitor', f.text);
     } else {
       addLine(f.from === 'agent' ? 'ccw-agent' : 'ccw-system', f.text);
@@ -107,22 +158,45 @@
   function showSurvey() {
     survey.textContent = '';
     survey.hidden = false;
-    for (var i = 1; i <= 5; i++) (function (score) {
-      var b = el('button', { type: 'button', 'aria-label': 'Rate ' + score + ' of 5' }, String(score));
-      b.addEventListener('click', function () { transmit({ type: 'survey-answer', score: score }); survey.hidden = true; addLine('ccw-system', 'Thank you for your rating.'); });
-      survey.appendChild(b);
-    })(i);
+    for (var i = 1; i <= 5; i++)
+      (function (score) {
+        var b = el('button', { type: 'button', 'aria-label': 'Rate ' + score + ' of 5' }, String(score));
+        b.addEventListener('click', function () {
+          transmit({ type: 'survey-answer', score: score });
+          survey.hidden = true;
+          addLine('ccw-system', 'Thank you for your rating.');
+        });
+        survey.appendChild(b);
+      })(i);
   }
-  function minutes(ms) { var m = Math.max(1, Math.round(ms / 60000)); return m + (m === 1 ? ' minute' : ' minutes'); }
+  function minutes(ms) {
+    var m = Math.max(1, Math.round(ms / 60000));
+    return m + (m === 1 ? ' minute' : ' minutes');
+  }
 
-  function transmit(frame) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; } return false; }
+  function transmit(frame) {
+    if (ws && ws.readyState === 1) {
+      ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
   function flush() {
-    state.outbox.forEach(function (m) { if (!sending[m.clientMessageId]) { sending[m.clientMessageId] = true; transmit({ type: 'message', clientMessageId: m.clientMessageId, text: m.text }); } });
+    state.outbox.forEach(function (m) {
+      if (!sending[m.clientMessageId]) {
+        sending[m.clientMessageId] = true;
+        transmit({ type: 'message', clientMessageId: m.clientMessageId, text: m.text });
+      }
+    });
   }
 
   var VERIFY_ERRORS = { 'verification-limit': 1, 'no-code': 1, 'code-expired': 1, 'code-wrong': 1, 'too-many-tries': 1 };
   var verifying = false;
-  verifyOpen.addEventListener('click', function () { verifyOpen.hidden = true; emailForm.hidden = false; emailInput.focus(); });
+  verifyOpen.addEventListener('click', function () {
+    verifyOpen.hidden = true;
+    emailForm.hidden = false;
+    emailInput.focus();
+  });
   emailForm.addEventListener('submit', function (e) {
     e.preventDefault();
     var email = emailInput.value.trim();
@@ -139,7 +213,9 @@
   });
   function showVerified(email) {
     verifying = false;
-    verifyOpen.hidden = true; emailForm.hidden = true; codeForm.hidden = true;
+    verifyOpen.hidden = true;
+    emailForm.hidden = true;
+    codeForm.hidden = true;
     verifyStatus.textContent = 'Your email ' + email + ' is verified.';
   }
 
@@ -168,15 +244,27 @@
     };
     ws.onmessage = function (ev) {
       var f;
-      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      try {
+        f = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
       if (f.type === 'welcome') {
         retry = 0;
-        if (f.token !== state.token) { state.token = f.token; state.lastSeq = 0; save(); }
+        if (f.token !== state.token) {
+          state.token = f.token;
+          state.lastSeq = 0;
+          save();
+        }
         status.textContent = 'Connected. Reference ' + f.reference + '.';
-        state.outbox.forEach(function (m) { if (!log.querySelector('[data-id="' + m.clientMessageId + '"]')) addLine('ccw-visitor ccw-pending', m.text, m.clientMessageId); });
+        state.outbox.forEach(function (m) {
+          if (!log.querySelector('[data-id="' + m.clientMessageId + '"]')) addLine('ccw-visitor ccw-pending', m.text, m.clientMessageId);
+        });
         flush();
       } else if (f.type === 'ack') {
-        state.outbox = state.outbox.filter(function (m) { return m.clientMessageId !== f.clientMessageId; });
+        state.outbox = state.outbox.filter(function (m) {
+          return m.clientMessageId !== f.clientMessageId;
+        });
         var li = log.querySelector('[data-id="' + f.clientMessageId + '"]');
         if (li) li.classList.remove('ccw-pending');
         state.seen[f.seq] = true;
@@ -185,7 +273,8 @@
       } else if (f.type === 'entry') {
         showEntry(f);
       } else if (f.type === 'wait') {
-        status.textContent = (f.position ? 'You are number ' + f.position + ' in the queue. ' : '') + 'Estimated wait: about ' + minutes(f.estimatedWaitMs) + '.';
+        status.textContent =
+          (f.position ? 'You are number ' + f.position + ' in the queue. ' : '') + 'Estimated wait: about ' + minutes(f.estimatedWaitMs) + '.';
       } else if (f.type === 'typing') {
         status.textContent = 'The agent is typing\u2026';
       } else if (f.type === 'verification-sent') {
@@ -200,7 +289,10 @@
         if (VERIFY_ERRORS[f.code] || (verifying && f.code !== 'internal')) {
           verifying = false;
           verifyStatus.textContent = f.message;
-          if (f.code === 'code-expired' || f.code === 'too-many-tries') { codeForm.hidden = true; emailForm.hidden = false; }
+          if (f.code === 'code-expired' || f.code === 'too-many-tries') {
+            codeForm.hidden = true;
+            emailForm.hidden = false;
+          }
         } else if (f.clientMessageId) {
           // Not accepted: keep it in the outbox and send it again shortly.
           delete sending[f.clientMessageId];
@@ -210,7 +302,11 @@
       }
     };
     ws.onclose = function (ev) {
-      if (ev.code === 1008 && /token/.test(ev.reason || '')) { state.token = null; state.lastSeq = 0; save(); }
+      if (ev.code === 1008 && /token/.test(ev.reason || '')) {
+        state.token = null;
+        state.lastSeq = 0;
+        save();
+      }
       // 1013: the chat is busy (or this address has too many chats open); wait longer before trying again.
       var busy = ev.code === 1013;
       status.textContent = busy ? 'The chat is busy right now; trying again shortly\u2026' : 'Reconnecting\u2026';
@@ -218,5 +314,9 @@
     };
   }
 
-  window.ccChat = { open: function () { toggle(true); } };
+  window.ccChat = {
+    open: function () {
+      toggle(true);
+    },
+  };
 })();

@@ -61,7 +61,8 @@ export class ChatAdmission {
   openSocket(address: string): void {
     const fromAddress = this.sockets.get(address) ?? 0;
     if (this.socketsOpen >= this.limits.socketsTotal) throw new AdmissionRefused('sockets-total', 'the chat is at capacity; try again later');
-    if (fromAddress >= this.limits.socketsPerAddress) throw new AdmissionRefused('sockets-per-address', 'too many open chats from this address; close one or try again later');
+    if (fromAddress >= this.limits.socketsPerAddress)
+      throw new AdmissionRefused('sockets-per-address', 'too many open chats from this address; close one or try again later');
     this.sockets.set(address, fromAddress + 1);
     this.socketsOpen++;
   }
@@ -78,8 +79,10 @@ export class ChatAdmission {
   /** Counts a new conversation from the address, or throws AdmissionRefused when it is over a cap. */
   startConversation(address: string, now: number): void {
     // Checked before counting, so a refusal by one cap does not use up the other.
-    if (this.total.isOver(ALL, now)) throw new AdmissionRefused('conversations-total', 'the chat is taking no new conversations right now; try again in a minute');
-    if (this.perAddress.isOver(address, now)) throw new AdmissionRefused('conversations-per-address', 'too many new conversations from this address; try again later');
+    if (this.total.isOver(ALL, now))
+      throw new AdmissionRefused('conversations-total', 'the chat is taking no new conversations right now; try again in a minute');
+    if (this.perAddress.isOver(address, now))
+      throw new AdmissionRefused('conversations-per-address', 'too many new conversations from this address; try again later');
     this.total.take(ALL, now);
     this.perAddress.take(address, now);
   }

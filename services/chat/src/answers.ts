@@ -15,7 +15,12 @@ export function internalError(): ErrorFrame {
 
 /** Kafka did not take what the frame asked to send; the widget sends a message again by itself. */
 export const notAccepted = {
-  message: (clientMessageId: string): ErrorFrame => ({ type: 'error', code: 'not-accepted', clientMessageId, message: 'The message could not be accepted right now; it will be sent again.' }),
+  message: (clientMessageId: string): ErrorFrame => ({
+    type: 'error',
+    code: 'not-accepted',
+    clientMessageId,
+    message: 'The message could not be accepted right now; it will be sent again.',
+  }),
   verificationCode: (): ErrorFrame => ({ type: 'error', code: 'not-accepted', message: 'The code could not be sent right now; try again in a minute.' }),
   surveyAnswer: (): ErrorFrame => ({ type: 'error', code: 'not-accepted', message: 'The survey answer could not be accepted right now; try again.' }),
 };

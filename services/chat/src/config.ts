@@ -5,7 +5,12 @@ import { trustedProxyConfig } from '#libs/web';
 const originList = z
   .string()
   .default('')
-  .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port] with no path, separated by commas')));
 
 export const chatConfig = {

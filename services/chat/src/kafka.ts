@@ -26,7 +26,11 @@ export class ChatEvents {
  * Reads every outbound record from now on. Each instance has its own group: every instance
  * reads every record, and the one holding the visitor's socket delivers it.
  */
-export async function consumeOutbound(kafka: ServiceKafka, instanceId: string, handle: (message: OutboundMessage, eventId: string) => Promise<void>): Promise<void> {
+export async function consumeOutbound(
+  kafka: ServiceKafka,
+  instanceId: string,
+  handle: (message: OutboundMessage, eventId: string) => Promise<void>,
+): Promise<void> {
   const consumer = kafka.consumer({ groupId: `chat-outbound-${instanceId}`, fromBeginning: false });
   consumer.on(topics.outbound, ({ value, event }) => handle(value, event.id));
   await consumer.start();

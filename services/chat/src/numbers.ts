@@ -130,6 +130,6 @@ export class ConversationNumbers {
   }
 }
 
-export function numberId(conversationId: string, n: number): string {
+function numberId(conversationId: string, n: number): string {
   return `${conversationId}#${n}`;
 }

@@ -22,7 +22,13 @@ export function createOutboundDelivery({ store, connected, log }: Pick<ChatParts
       connected.deliver(conversation._id, effect.frame);
       return;
     }
-    const doc = await store.storeOnce({ _id: `${conversation._id}/o/${message.messageId || eventId}`, conversationId: conversation._id, ...effect.entry, at: message.createdAt ?? new Date(), accepted: true });
+    const doc = await store.storeOnce({
+      _id: `${conversation._id}/o/${message.messageId || eventId}`,
+      conversationId: conversation._id,
+      ...effect.entry,
+      at: message.createdAt ?? new Date(),
+      accepted: true,
+    });
     if (effect.ends) await store.setFact(conversation._id, 'ended', true);
     if (effect.entry.kind === 'survey') await store.setFact(conversation._id, 'surveyQuestion', doc.text);
     connected.deliver(conversation._id, toEntry(doc));

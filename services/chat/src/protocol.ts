@@ -20,7 +20,7 @@ const cleanText = (max: number) =>
     .transform((s) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim())
     .pipe(z.string().min(1, 'text is empty').max(max, `text is longer than ${max} characters`));
 
-export const helloFrame = z.object({
+const helloFrame = z.object({
   type: z.literal('hello'),
   /** Absent for a new visitor. */
   token: z.string().max(1024).optional(),
@@ -45,9 +45,14 @@ const typedCode = z
   .transform((s) => s.replace(/[\s-]/g, ''))
   .pipe(z.string().regex(/^\d{6}$/, 'code must be the 6 digits from the mail'));
 
-export const clientFrame = z.discriminatedUnion('type', [
+const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), clientMessageId, text: cleanText(4000) }),
-  z.object({ type: z.literal('profile'), name: z.string().trim().max(100).optional(), email: z.string().trim().max(254).optional(), phone: z.string().trim().max(32).optional() }),
+  z.object({
+    type: z.literal('profile'),
+    name: z.string().trim().max(100).optional(),
+    email: z.string().trim().max(254).optional(),
+    phone: z.string().trim().max(32).optional(),
+  }),
   z.object({ type: z.literal('verify-email'), email: verifyAddress }),
   z.object({ type: z.literal('verify-code'), code: typedCode }),
   z.object({ type: z.literal('typing') }),

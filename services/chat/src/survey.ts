@@ -6,7 +6,13 @@ import type { ChatParts } from './parts';
 import type { VisitorSession } from './session';
 import type { VisitorClaims } from './token';
 
-export async function surveyAnswer({ store, events }: Pick<ChatParts, 'store' | 'events'>, session: VisitorSession, claims: VisitorClaims, score: number, comment: string | undefined): Promise<void> {
+export async function surveyAnswer(
+  { store, events }: Pick<ChatParts, 'store' | 'events'>,
+  session: VisitorSession,
+  claims: VisitorClaims,
+  score: number,
+  comment: string | undefined,
+): Promise<void> {
   const question = await store.fact(claims.conversationId, 'surveyQuestion');
   if (!question) return session.send(noSurveyOffered());
   try {

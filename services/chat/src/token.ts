@@ -30,7 +30,9 @@ function sign(secret: string, body: string): string {
 
 export function issueVisitorToken(secret: string, claims: Omit<VisitorClaims, 'iat' | 'exp'>, ttlSeconds: number, nowMs = Date.now()): string {
   const iat = Math.floor(nowMs / 1000);
-  const body = Buffer.from(JSON.stringify({ v: claims.visitorId, c: claims.conversationId, r: claims.reference, iat, exp: iat + ttlSeconds })).toString('base64url');
+  const body = Buffer.from(JSON.stringify({ v: claims.visitorId, c: claims.conversationId, r: claims.reference, iat, exp: iat + ttlSeconds })).toString(
+    'base64url',
+  );
   return `${body}.${sign(secret, body)}`;
 }
 
@@ -50,11 +52,16 @@ export function verifyVisitorToken(secret: string, token: unknown, nowMs = Date.
   }
   const c = raw as Record<string, unknown>;
   if (
-    typeof c !== 'object' || c === null ||
-    typeof c.v !== 'string' || !ID.test(c.v) ||
-    typeof c.c !== 'string' || !ID.test(c.c) ||
-    typeof c.r !== 'string' || !REF.test(c.r) ||
-    typeof c.iat !== 'number' || typeof c.exp !== 'number'
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.v !== 'string' ||
+    !ID.test(c.v) ||
+    typeof c.c !== 'string' ||
+    !ID.test(c.c) ||
+    typeof c.r !== 'string' ||
+    !REF.test(c.r) ||
+    typeof c.iat !== 'number' ||
+    typeof c.exp !== 'number'
   ) {
     throw new InvalidTokenError('malformed');
   }

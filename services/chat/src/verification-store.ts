@@ -37,7 +37,11 @@ export class VerificationStore {
 
   /** When codes were asked for lately: by this conversation (last hour) and for this address (last day). */
   async recentRequests(conversationId: string, email: string, now: Date): Promise<{ byConversation: Date[]; byAddress: Date[] }> {
-    const times = (filter: object) => this.codes.find(filter, { projection: { createdAt: 1 } }).toArray().then((docs) => docs.map((d) => d.createdAt));
+    const times = (filter: object) =>
+      this.codes
+        .find(filter, { projection: { createdAt: 1 } })
+        .toArray()
+        .then((docs) => docs.map((d) => d.createdAt));
     const [byConversation, byAddress] = await Promise.all([
       times({ conversationId, createdAt: { $gt: new Date(now.getTime() - HOUR_MS) } }),
       times({ email, createdAt: { $gt: new Date(now.getTime() - DAY_MS) } }),
@@ -47,7 +51,14 @@ export class VerificationStore {
 
   /** Records a code about to be sent; it counts against the limits from now on, sent or not. */
   async addCode(conversationId: string, email: string, hash: string, now: Date, ttlMs: number): Promise<CodeDoc> {
-    const doc: CodeDoc = { _id: `vc_${randomBytes(12).toString('base64url')}`, conversationId, email, hash, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) };
+    const doc: CodeDoc = {
+      _id: `vc_${randomBytes(12).toString('base64url')}`,
+      conversationId,
+      email,
+      hash,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + ttlMs),
+    };
     await this.codes.insertOne(doc);
     return doc;
   }

@@ -57,16 +57,27 @@ export function codeMatches(storedHash: string, secret: string, conversationId: 
  */
 export function checkCodeRequest(now: number, byConversation: Date[], byAddress: Date[], limits: VerificationLimits): void {
   const over = (times: Date[], windowMs: number, max: number) => {
-    const inWindow = times.map((t) => t.getTime()).filter((t) => t > now - windowMs).sort((a, b) => a - b);
+    const inWindow = times
+      .map((t) => t.getTime())
+      .filter((t) => t > now - windowMs)
+      .sort((a, b) => a - b);
     return inWindow.length >= max ? inWindow[inWindow.length - max]! + windowMs - now : 0;
   };
   const conversationWait = over(byConversation, HOUR_MS, limits.perConversationPerHour);
   if (conversationWait > 0) {
-    throw new VerificationError('verification-limit', `This chat asked for ${limits.perConversationPerHour} codes in the last hour; try again in ${minutes(conversationWait)}.`, { retryAfterMs: conversationWait });
+    throw new VerificationError(
+      'verification-limit',
+      `This chat asked for ${limits.perConversationPerHour} codes in the last hour; try again in ${minutes(conversationWait)}.`,
+      { retryAfterMs: conversationWait },
+    );
   }
   const addressWait = over(byAddress, DAY_MS, limits.perAddressPerDay);
   if (addressWait > 0) {
-    throw new VerificationError('verification-limit', `This address was sent ${limits.perAddressPerDay} codes in the last day; try again in ${minutes(addressWait)}.`, { retryAfterMs: addressWait });
+    throw new VerificationError(
+      'verification-limit',
+      `This address was sent ${limits.perAddressPerDay} codes in the last day; try again in ${minutes(addressWait)}.`,
+      { retryAfterMs: addressWait },
+    );
   }
 }
 

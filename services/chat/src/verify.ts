@@ -6,7 +6,17 @@ import type { ChatConfig } from './config';
 import type { ServerFrame } from './protocol';
 import type { ChatStore } from './store';
 import type { VisitorClaims } from './token';
-import { checkCodeAttempt, checkCodeRequest, codeHash, codeMail, codeMatches, newCode, VerificationError, wrongCode, type VerificationLimits } from './verification';
+import {
+  checkCodeAttempt,
+  checkCodeRequest,
+  codeHash,
+  codeMail,
+  codeMatches,
+  newCode,
+  VerificationError,
+  wrongCode,
+  type VerificationLimits,
+} from './verification';
 import type { VerificationStore } from './verification-store';
 
 export interface VerifierDeps {
@@ -17,7 +27,7 @@ export interface VerifierDeps {
   publish: (message: OutboundMessage) => Promise<void>;
 }
 
-export function verificationLimits(config: ChatConfig): VerificationLimits {
+function verificationLimits(config: ChatConfig): VerificationLimits {
   return {
     codeTtlMs: config.CHAT_VERIFY_CODE_TTL_MS,
     maxTries: config.CHAT_VERIFY_MAX_TRIES,

@@ -17,14 +17,30 @@ function acked({ metrics }: MessageParts, session: VisitorSession, clientMessage
   metrics.ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-export async function visitorMessage(parts: MessageParts, session: VisitorSession, claims: VisitorClaims, clientMessageId: string, text: string): Promise<void> {
+export async function visitorMessage(
+  parts: MessageParts,
+  session: VisitorSession,
+  claims: VisitorClaims,
+  clientMessageId: string,
+  text: string,
+): Promise<void> {
   const { config, store, events, connected, metrics, log } = parts;
   const started = process.hrtime.bigint();
   // The message is claimed under its key, numbered by a unique insert, published, and only
   // once Kafka acknowledged it marked accepted and acked. A resend finds the claim: acked
   // already, it gets the same ack; refused by Kafka before, it is published again with the
   // same number and ce_id, so numbers stay 1, 2, 3… on every instance.
-  const draft: MessageDoc = { _id: `${claims.conversationId}/c/${clientMessageId}`, conversationId: claims.conversationId, seq: 0, from: 'visitor', kind: 'message', text, clientMessageId, at: new Date(), accepted: false };
+  const draft: MessageDoc = {
+    _id: `${claims.conversationId}/c/${clientMessageId}`,
+    conversationId: claims.conversationId,
+    seq: 0,
+    from: 'visitor',
+    kind: 'message',
+    text,
+    clientMessageId,
+    at: new Date(),
+    accepted: false,
+  };
   const [stored] = await Promise.all([store.claim(draft), store.ensureConversation(claims)]);
   if (stored?.accepted) return acked(parts, session, clientMessageId, stored.seq, started);
   const doc = stored ?? { ...draft, ...(await store.number(draft)) };

@@ -95,10 +95,14 @@ describe('chat admission', () => {
     expect(await y.staysOpen()).toBe(true);
     x[0]!.ws.close();
     await x[0]!.closedWith();
-    await waitFor(async () => {
-      const again = await client(proxied.url, '198.51.100.1');
-      return again.staysOpen();
-    }, 5000, 'a place for the address again');
+    await waitFor(
+      async () => {
+        const again = await client(proxied.url, '198.51.100.1');
+        return again.staysOpen();
+      },
+      5000,
+      'a place for the address again',
+    );
     const fifth = await client(proxied.url, '198.51.100.3');
     expect(await fifth.staysOpen()).toBe(true);
     // Five sockets are open now: the instance takes no sixth from anyone.

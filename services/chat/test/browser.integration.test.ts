@@ -32,8 +32,16 @@ describe('chat widget in Chromium', () => {
     await chat?.ctx.stop();
     await sim?.stop();
     const client = await MongoClient.connect(MONGODB_URI);
-    await client.db(DATABASE).collection(`${prefix}_conversations`).drop().catch(() => undefined);
-    await client.db(DATABASE).collection(`${prefix}_messages`).drop().catch(() => undefined);
+    await client
+      .db(DATABASE)
+      .collection(`${prefix}_conversations`)
+      .drop()
+      .catch(() => undefined);
+    await client
+      .db(DATABASE)
+      .collection(`${prefix}_messages`)
+      .drop()
+      .catch(() => undefined);
     await client.close();
   });
 
@@ -53,14 +61,19 @@ describe('chat widget in Chromium', () => {
       window.statuses = [status.textContent];
       new MutationObserver(() => window.statuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
     })()`);
-    const statusShown = (re: RegExp) => waitFor(async () => ((await page.evaluate('window.statuses')) as string[]).some((t) => re.test(t)), 20_000, `status ${re}`);
+    const statusShown = (re: RegExp) =>
+      waitFor(async () => ((await page.evaluate('window.statuses')) as string[]).some((t) => re.test(t)), 20_000, `status ${re}`);
     await page.keyboard.type('My parcel <img src=x onerror=alert(1)> never came');
     await page.keyboard.press('Enter');
 
     // The SLA target (about 1 minute) until routing sends an estimate; a routing service on the
     // shared broker may already have sent its own.
     await statusShown(/Estimated wait: about \d+ minutes?\./);
-    const { conversationId } = await waitFor(() => recorder.values(topics.contactInbound).find((c) => c.text.startsWith('My parcel')), 15_000, 'the message on Kafka');
+    const { conversationId } = await waitFor(
+      () => recorder.values(topics.contactInbound).find((c) => c.text.startsWith('My parcel')),
+      15_000,
+      'the message on Kafka',
+    );
     await publishOutbound(routing, { conversationId, kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, queuePosition: 2, estimatedWaitMs: 180_000 });
     await statusShown(/^You are number 2 in the queue\. Estimated wait: about 3 minutes\.$/);
     await publishOutbound(routing, { conversationId, text: 'Hello! <script>alert(2)</script> Checking now.', agentId: 'agent-7' });

@@ -75,7 +75,13 @@ describe('chat service with two instances', () => {
     const rec = await recorder.waitFor((r) => r.headers.ce_id === `chat:${tokenVisitor(v.token!)}:m1`);
     // The ack came after the record was on the broker, so it is already recorded or about to be.
     const contact = ContactReceived.decode(rec.message.value!);
-    expect(contact).toMatchObject({ conversationId: v.conversationId, text: 'Hello, my order is late', newConversation: true, senderDisplayName: 'Ana Silva', externalId: '1' });
+    expect(contact).toMatchObject({
+      conversationId: v.conversationId,
+      text: 'Hello, my order is late',
+      newConversation: true,
+      senderDisplayName: 'Ana Silva',
+      externalId: '1',
+    });
     expect(contact.sender).toMatchObject({ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR });
     // A typed address is a claim, never an identity hint: anybody can type anybody's address.
     expect(contact.identityHints).toEqual([]);
@@ -97,7 +103,12 @@ describe('chat service with two instances', () => {
     await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_AGENT_JOINED, text: 'Maria joined the chat.' });
     await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_TYPING });
     await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_REPLY, text: '<b>Hi</b> & welcome', agentId: 'agent-1' });
-    await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text: 'Transferring you to a specialist.', channelMetadata: { event: 'transfer' } });
+    await publishOutbound(routing, {
+      conversationId: conv,
+      kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
+      text: 'Transferring you to a specialist.',
+      channelMetadata: { event: 'transfer' },
+    });
     await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED });
     await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_SURVEY, text: 'How did we do?' });
     await onB.next((f) => f.type === 'entry' && f.kind === 'survey');
@@ -136,7 +147,12 @@ describe('chat service with two instances', () => {
     const back = await visitor(b.url, { token: v.token, lastSeq: seen.seq });
     expect(back.frames[0]).toMatchObject({ type: 'welcome', resumed: true, conversationId: v.conversationId });
     await back.next((f) => f.type === 'entry' && f.text === 'reply three');
-    expect(back.entries().filter((e) => e.from === 'agent').map((e) => e.text)).toEqual(['reply two', 'reply three']);
+    expect(
+      back
+        .entries()
+        .filter((e) => e.from === 'agent')
+        .map((e) => e.text),
+    ).toEqual(['reply two', 'reply three']);
     expect(back.entries().every((e) => e.seq > seen.seq)).toBe(true);
     // From zero (a page reload), the whole conversation in order, the visitor's message included.
     const reload = await visitor(b.url, { token: v.token, lastSeq: 0 });
@@ -161,7 +177,9 @@ describe('chat service with two instances', () => {
     expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
     const visitorId = tokenVisitor(v.token!);
     await waitFor(() => recorder.records.filter((r) => r.headers.ce_id?.startsWith(`chat:${visitorId}:b`)).length === 8, 20_000, 'eight records');
-    const inKafka = recorder.records.filter((r) => r.headers.ce_id?.startsWith(`chat:${visitorId}:b`)).map((r) => ContactReceived.decode(r.message.value!).text);
+    const inKafka = recorder.records
+      .filter((r) => r.headers.ce_id?.startsWith(`chat:${visitorId}:b`))
+      .map((r) => ContactReceived.decode(r.message.value!).text);
     expect(inKafka).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `burst ${i}`));
   });
 
@@ -180,25 +198,43 @@ describe('chat service with two instances', () => {
     });
     const replies = ['reply A', 'reply B', 'reply C', 'reply D'];
     await Promise.all(replies.map((text) => publishOutbound(routing, { conversationId: conv, text })));
-    const acks = await Promise.all(tabs.map((v, t) => waitFor(() => {
-      const mine = v.frames.filter((f) => f.type === 'ack' && String(f.clientMessageId).startsWith(`t${t}m`));
-      return mine.length === perTab && mine;
-    }, 40_000, `tab ${t}'s acks`)));
+    const acks = await Promise.all(
+      tabs.map((v, t) =>
+        waitFor(
+          () => {
+            const mine = v.frames.filter((f) => f.type === 'ack' && String(f.clientMessageId).startsWith(`t${t}m`));
+            return mine.length === perTab && mine;
+          },
+          40_000,
+          `tab ${t}'s acks`,
+        ),
+      ),
+    );
     const ackedNumbers = [1, ...acks.flat().map((f) => f.seq as number)];
     expect(new Set(ackedNumbers).size).toBe(1 + tabs.length * perTab);
 
-    const stored = await waitFor(async () => {
-      const entries = await b.chat.store.entriesAfter(conv, 0);
-      return replies.every((r) => entries.some((e) => e.text === r)) && entries.length >= ackedNumbers.length + replies.length && entries;
-    }, 30_000, 'every message and reply stored');
+    const stored = await waitFor(
+      async () => {
+        const entries = await b.chat.store.entriesAfter(conv, 0);
+        return replies.every((r) => entries.some((e) => e.text === r)) && entries.length >= ackedNumbers.length + replies.length && entries;
+      },
+      30_000,
+      'every message and reply stored',
+    );
     // Every number from 1 to the last is given once (a routing service on the broker may add entries).
     expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
     expect(stored.filter((e) => replies.includes(e.text))).toHaveLength(replies.length);
     for (const n of ackedNumbers) expect(stored.find((e) => e.seq === n)?.from).toBe('visitor');
     expect(await a.chat.store.lastNumber(conv)).toBe(stored.length);
     // Exactly one message opened the conversation.
-    await waitFor(() => recorder.records.filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === conv).length >= ackedNumbers.length, 20_000, 'every message on Kafka');
-    const opening = recorder.records.filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === conv && ContactReceived.decode(r.message.value!).newConversation);
+    await waitFor(
+      () => recorder.records.filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === conv).length >= ackedNumbers.length,
+      20_000,
+      'every message on Kafka',
+    );
+    const opening = recorder.records.filter(
+      (r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === conv && ContactReceived.decode(r.message.value!).newConversation,
+    );
     expect(new Set(opening.map((r) => r.headers.ce_id))).toEqual(new Set([`chat:${tokenVisitor(first.token!)}:open`]));
     for (const v of tabs) v.close();
   });
@@ -210,7 +246,9 @@ describe('chat service with two instances', () => {
     v.send({ type: 'message', clientMessageId: 'same', text: 'once' });
     await waitFor(() => v.frames.filter((f) => f.type === 'ack').length === 2, 20_000, 'second ack');
     expect(v.frames.filter((f) => f.type === 'ack').map((f) => f.seq)).toEqual([first.seq, first.seq]);
-    const ids = recorder.records.filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === v.conversationId).map((r) => r.headers.ce_id);
+    const ids = recorder.records
+      .filter((r) => r.topic === topics.contactInbound.name && r.message.key?.toString() === v.conversationId)
+      .map((r) => r.headers.ce_id);
     expect(new Set(ids).size).toBe(1);
     expect((await a.chat.store.entriesAfter(v.conversationId!, 0)).filter((d) => d.from === 'visitor').length).toBe(1);
   });
@@ -232,7 +270,11 @@ describe('chat service with two instances', () => {
   });
 
   it('refuses bad, forged and expired tokens and other origins', async () => {
-    for (const token of ['garbage', `${issueVisitorToken('another-secret-0123456789-abcdefghijk', { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60)}`, issueVisitorToken(SECRET, { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60, Date.now() - 3_600_000)]) {
+    for (const token of [
+      'garbage',
+      `${issueVisitorToken('another-secret-0123456789-abcdefghijk', { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60)}`,
+      issueVisitorToken(SECRET, { visitorId: 'v_abcdefgh12', conversationId: 'c_abcdefgh12', reference: 'ABCDEF' }, 60, Date.now() - 3_600_000),
+    ]) {
       const v = await Visitor.open(a.url);
       open.push(v);
       v.send({ type: 'hello', token });
@@ -247,7 +289,7 @@ describe('chat service with two instances', () => {
     own.close();
   });
 
-  it('never lets one visitor see another visitor\'s conversation, even with a swapped token body', async () => {
+  it("never lets one visitor see another visitor's conversation, even with a swapped token body", async () => {
     const alice = await visitor(a.url);
     const bob = await visitor(a.url);
     // A token whose body names Alice's conversation but carries Bob's signature is refused.
@@ -262,7 +304,10 @@ describe('chat service with two instances', () => {
     await alice.next((f) => f.type === 'ack');
     const intruder = await Visitor.open(a.url);
     open.push(intruder);
-    intruder.send({ type: 'hello', token: issueVisitorToken(SECRET, { visitorId: 'v_intruder123', conversationId: alice.conversationId!, reference: 'ABCDEF' }, 60) });
+    intruder.send({
+      type: 'hello',
+      token: issueVisitorToken(SECRET, { visitorId: 'v_intruder123', conversationId: alice.conversationId!, reference: 'ABCDEF' }, 60),
+    });
     expect(await intruder.closedWith()).toEqual({ code: 1008, reason: 'invalid token: conversation belongs to another visitor' });
     expect(intruder.frames).toEqual([]);
 

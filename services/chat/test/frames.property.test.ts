@@ -29,7 +29,11 @@ const frameLike = fc.record(
   },
   { requiredKeys: ['type'] },
 );
-const raw = fc.oneof(frameLike.map((f) => JSON.stringify(f)), fc.string({ maxLength: 2000 }), fc.jsonValue().map((v) => JSON.stringify(v)));
+const raw = fc.oneof(
+  frameLike.map((f) => JSON.stringify(f)),
+  fc.string({ maxLength: 2000 }),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+);
 
 function outcome(parse: (s: string) => unknown, input: string): 'ok' | 'refused' {
   try {

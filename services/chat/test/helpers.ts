@@ -66,11 +66,15 @@ export async function outboundReady(instances: Instance[], producer: EventProduc
     return (metric?.values ?? []).filter((v) => v.labels.topic === topics.outbound.name).reduce((n, v) => n + v.value, 0);
   };
   const before = await Promise.all(instances.map(handled));
-  await waitFor(async () => {
-    await publishOutbound(producer, { conversationId: uniqueId('probe'), kind: OutboundKind.OUTBOUND_KIND_TYPING });
-    const now = await Promise.all(instances.map(handled));
-    return now.every((n, k) => n > (before[k] ?? 0));
-  }, 30_000, 'outbound consumers to read new records');
+  await waitFor(
+    async () => {
+      await publishOutbound(producer, { conversationId: uniqueId('probe'), kind: OutboundKind.OUTBOUND_KIND_TYPING });
+      const now = await Promise.all(instances.map(handled));
+      return now.every((n, k) => n > (before[k] ?? 0));
+    },
+    30_000,
+    'outbound consumers to read new records',
+  );
 }
 
 export async function testProducer(ctx: ServiceContext): Promise<EventProducer> {
@@ -82,7 +86,13 @@ export async function testProducer(ctx: ServiceContext): Promise<EventProducer> 
 }
 
 export async function publishOutbound(producer: EventProducer, message: Partial<OutboundMessage> & { conversationId: string }): Promise<string> {
-  const value = OutboundMessage.fromPartial({ messageId: uniqueId('out'), channel: Channel.CHANNEL_CHAT, kind: OutboundKind.OUTBOUND_KIND_REPLY, createdAt: new Date(), ...message });
+  const value = OutboundMessage.fromPartial({
+    messageId: uniqueId('out'),
+    channel: Channel.CHANNEL_CHAT,
+    kind: OutboundKind.OUTBOUND_KIND_REPLY,
+    createdAt: new Date(),
+    ...message,
+  });
   await producer.publish(topics.outbound, value.conversationId, value, { id: value.messageId });
   return value.messageId;
 }

@@ -58,11 +58,19 @@ describe('frames', () => {
     expect(() => parseClientFrame('{')).toThrow('not valid JSON');
     expect(() => parseClientFrame('{"type":"message","clientMessageId":"a","text":"   "}')).toThrow('text is empty');
     expect(() => parseClientFrame('{"type":"survey-answer","score":9}')).toThrow(/score/);
-    expect(parseClientFrame('{"type":"message","clientMessageId":"a1","text":" hi\\u0007 there "}')).toEqual({ type: 'message', clientMessageId: 'a1', text: 'hi there' });
+    expect(parseClientFrame('{"type":"message","clientMessageId":"a1","text":" hi\\u0007 there "}')).toEqual({
+      type: 'message',
+      clientMessageId: 'a1',
+      text: 'hi there',
+    });
   });
 
   it('cleans the name, email and phone a visitor typed (claims), dropping invalid ones', () => {
-    expect(profileClaims({ name: ' Ana ', email: 'Ana@Example.COM ', phone: ' +44 7700 900123 ' })).toEqual({ name: 'Ana', email: 'ana@example.com', phone: '+44 7700 900123' });
+    expect(profileClaims({ name: ' Ana ', email: 'Ana@Example.COM ', phone: ' +44 7700 900123 ' })).toEqual({
+      name: 'Ana',
+      email: 'ana@example.com',
+      phone: '+44 7700 900123',
+    });
     expect(profileClaims({ email: 'not-an-email', phone: 'call me' })).toEqual({});
   });
 });
@@ -75,10 +83,16 @@ describe('conversation bookkeeping', () => {
 
   it('maps outbound kinds to entries, live frames or nothing', () => {
     const out = (p: Partial<OutboundMessage>) => OutboundMessage.fromPartial({ conversationId: 'c', channel: Channel.CHANNEL_CHAT, ...p });
-    expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_REPLY, text: 'hi' }))).toMatchObject({ action: 'entry', entry: { from: 'agent', kind: 'message' } });
+    expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_REPLY, text: 'hi' }))).toMatchObject({
+      action: 'entry',
+      entry: { from: 'agent', kind: 'message' },
+    });
     expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_REPLY, text: ' ' })).action).toBe('ignore');
     expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_TYPING }))).toMatchObject({ action: 'transient', frame: { type: 'typing' } });
-    expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, queuePosition: 2, estimatedWaitMs: 5000 }))).toMatchObject({ action: 'transient', wait: { position: 2, estimatedWaitMs: 5000 } });
+    expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, queuePosition: 2, estimatedWaitMs: 5000 }))).toMatchObject({
+      action: 'transient',
+      wait: { position: 2, estimatedWaitMs: 5000 },
+    });
     expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED }))).toMatchObject({ action: 'entry', ends: true });
     expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL })).action).toBe('ignore');
   });

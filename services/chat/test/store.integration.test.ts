@@ -42,7 +42,11 @@ describe('chat store', () => {
     const first = await Promise.all([1, 2, 3].map((n) => store.insertOnce(message(conversationId, n, n))));
     expect(first.map((d) => d.seq)).toEqual([1, 2, 3]);
     // Resends of 2 and 3 (with new numbers) arrive among 40 new messages.
-    const docs = [message(conversationId, 2, 50), ...Array.from({ length: 40 }, (_, i) => message(conversationId, 10 + i, 10 + i)), message(conversationId, 3, 51)];
+    const docs = [
+      message(conversationId, 2, 50),
+      ...Array.from({ length: 40 }, (_, i) => message(conversationId, 10 + i, 10 + i)),
+      message(conversationId, 3, 51),
+    ];
     const stored = await Promise.all(docs.map((d) => store.insertOnce(d)));
     expect(stored[0]).toMatchObject({ _id: `${conversationId}/c/m2`, seq: 2 });
     expect(stored.at(-1)).toMatchObject({ _id: `${conversationId}/c/m3`, seq: 3 });
@@ -63,12 +67,23 @@ describe('chat store', () => {
 
   it('an entry both instances store at once gets one number, and the next entry the next one', async () => {
     const conversationId = uniqueId('conv');
-    const entry = (id: string) => ({ _id: `${conversationId}/o/${id}`, conversationId, from: 'agent' as const, kind: 'message' as const, text: id, at: new Date(), accepted: true });
+    const entry = (id: string) => ({
+      _id: `${conversationId}/o/${id}`,
+      conversationId,
+      from: 'agent' as const,
+      kind: 'message' as const,
+      text: id,
+      at: new Date(),
+      accepted: true,
+    });
     const [here, there] = await Promise.all([store.storeOnce(entry('r1')), elsewhere.storeOnce(entry('r1'))]);
     expect([here.seq, there.seq]).toEqual([1, 1]);
     const next = await elsewhere.storeOnce(entry('r2'));
     expect(next.seq).toBe(2);
-    expect((await store.entriesAfter(conversationId, 0)).map((d) => [d.seq, d.text])).toEqual([[1, 'r1'], [2, 'r2']]);
+    expect((await store.entriesAfter(conversationId, 0)).map((d) => [d.seq, d.text])).toEqual([
+      [1, 'r1'],
+      [2, 'r2'],
+    ]);
   });
 
   it("keeps the visitor's profile and every fact when both instances write routing's updates at the same time", async () => {

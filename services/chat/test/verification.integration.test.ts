@@ -25,7 +25,8 @@ describe('chat email verification', () => {
   };
   /** The code mail chat published for this conversation (the test reads the code as the mailbox would). */
   const mailTo = async (conversationId: string, nth = 1) => {
-    const records = () => recorder.values(topics.outbound).filter((m) => m.conversationId === conversationId && m.kind === OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE);
+    const records = () =>
+      recorder.values(topics.outbound).filter((m) => m.conversationId === conversationId && m.kind === OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE);
     await recorder.waitFor(() => records().length >= nth);
     return records()[nth - 1]!;
   };
@@ -36,12 +37,25 @@ describe('chat email verification', () => {
   };
   const other = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
   const contactOf = async (v: Visitor, clientMessageId: string) =>
-    ContactReceived.decode((await recorder.waitFor((r) => r.topic === topics.contactInbound.name && (r.headers.ce_id ?? '').endsWith(`:${clientMessageId}`) && ContactReceived.decode(r.message.value!).conversationId === v.conversationId)).message.value!);
+    ContactReceived.decode(
+      (
+        await recorder.waitFor(
+          (r) =>
+            r.topic === topics.contactInbound.name &&
+            (r.headers.ce_id ?? '').endsWith(`:${clientMessageId}`) &&
+            ContactReceived.decode(r.message.value!).conversationId === v.conversationId,
+        )
+      ).message.value!,
+    );
 
   beforeAll(async () => {
     recorder = await recordTopics([topics.contactInbound.name, topics.outbound.name]);
     const ctx = { ...testContext('chat'), logger: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }) };
-    const service = await startChat(ctx, chatConfig({ CHAT_VERIFY_CODES_PER_CONVERSATION_HOUR: '3', CHAT_VERIFY_CODES_PER_ADDRESS_DAY: '4', CHAT_RATE_BURST: '40', LOG_LEVEL: 'debug' }), { collectionPrefix: prefix });
+    const service = await startChat(
+      ctx,
+      chatConfig({ CHAT_VERIFY_CODES_PER_CONVERSATION_HOUR: '3', CHAT_VERIFY_CODES_PER_ADDRESS_DAY: '4', CHAT_RATE_BURST: '40', LOG_LEVEL: 'debug' }),
+      { collectionPrefix: prefix },
+    );
     chat = { ctx, chat: service, url: `ws://127.0.0.1:${service.port}/chat` };
   });
 
@@ -65,7 +79,11 @@ describe('chat email verification', () => {
     v.send({ type: 'verify-email', email: ` ${address} ` });
     expect(await v.next((f) => f.type === 'verification-sent')).toEqual({ type: 'verification-sent', email: address, expiresInMs: 600_000 });
     const mail = await mailTo(v.conversationId!);
-    expect(mail).toMatchObject({ channel: Channel.CHANNEL_EMAIL, recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address }, subject: 'Your chat verification code' });
+    expect(mail).toMatchObject({
+      channel: Channel.CHANNEL_EMAIL,
+      recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address },
+      subject: 'Your chat verification code',
+    });
     const code = codeIn(mail);
     // Only a keyed hash is stored, never the code.
     const client = await MongoClient.connect(MONGODB_URI);
@@ -75,7 +93,10 @@ describe('chat email verification', () => {
     expect(JSON.stringify(stored)).not.toContain(code);
 
     v.send({ type: 'verify-code', code: other(code) });
-    expect(await v.next((f) => f.type === 'error' && f.code === 'code-wrong')).toMatchObject({ triesLeft: 4, message: 'That code is not right; 4 tries left.' });
+    expect(await v.next((f) => f.type === 'error' && f.code === 'code-wrong')).toMatchObject({
+      triesLeft: 4,
+      message: 'That code is not right; 4 tries left.',
+    });
     const tab = await visitor({ token: v.token });
     v.send({ type: 'verify-code', code: `${code.slice(0, 3)} ${code.slice(3)}` });
     expect(await v.next((f) => f.type === 'verified')).toEqual({ type: 'verified', email: address });
@@ -109,7 +130,10 @@ describe('chat email verification', () => {
     v.send({ type: 'verify-email', email: address });
     const second = codeIn(await mailTo(v.conversationId!, 2));
     const client = await MongoClient.connect(MONGODB_URI);
-    await client.db(DATABASE).collection(`${prefix}_verification_codes`).updateMany({ conversationId: v.conversationId }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await client
+      .db(DATABASE)
+      .collection(`${prefix}_verification_codes`)
+      .updateMany({ conversationId: v.conversationId }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     await client.close();
     v.send({ type: 'verify-code', code: second });
     expect(await v.next((f) => f.type === 'error' && f.code === 'code-expired')).toMatchObject({ message: 'The code has expired; ask for a new one.' });
@@ -144,7 +168,10 @@ describe('chat email verification', () => {
     v.send({ type: 'verify-email', email: 'not an address' });
     expect(await v.next((f) => f.type === 'error')).toEqual({ type: 'error', code: 'invalid-frame', message: 'email: email is not a valid email address' });
     v.send({ type: 'verify-code', code: '12ab56' });
-    expect(await v.next((f) => f.type === 'error' && f.message.startsWith('code'))).toMatchObject({ code: 'invalid-frame', message: 'code: code must be the 6 digits from the mail' });
+    expect(await v.next((f) => f.type === 'error' && f.message.startsWith('code'))).toMatchObject({
+      code: 'invalid-frame',
+      message: 'code: code must be the 6 digits from the mail',
+    });
   });
 
   it('logs neither a code nor an address', () => {

@@ -7,12 +7,7 @@ import { customerFlagName } from '#libs/contact';
 import type { Logger } from '#libs/observability';
 import type { RateLimiter } from '#libs/rate-limit';
 import { InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError, unaryHandler } from '#libs/service';
-import {
-  Channel,
-  type Customer,
-  type CustomerRecordServiceServer,
-  type GetCustomerContextResponse,
-} from '#libs/proto';
+import { Channel, type Customer, type CustomerRecordServiceServer, type GetCustomerContextResponse } from '#libs/proto';
 import { ReadRefusedError } from './access';
 import { AuditUnavailableError, type AuditLog } from './audit';
 import { mayCall, PERMISSIONS, seesContents, seesIdentity, type CallName } from './authz';
@@ -49,7 +44,8 @@ function optionalId(value: string, field: string): string {
 
 function pageSize(value: number, dflt: number, max: number, field = 'page_size'): number {
   if (value === 0) return dflt;
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new InvalidArgumentError(`${field} must be between 1 and ${max} (0 means ${dflt}); got ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new InvalidArgumentError(`${field} must be between 1 and ${max} (0 means ${dflt}); got ${value}`);
   return value;
 }
 
@@ -68,7 +64,8 @@ function unary<Req, Res>(deps: ApiDeps, name: CallName, handler: Handler<Req, Re
   return unaryHandler<Req, Res>({ service: 'customer-record', logger: deps.logger }, async (call) => {
     const caller = await authorizeCall(call.metadata, deps.verify, PERMISSIONS[name]);
     if (!mayCall(caller, name)) throw new PermissionDeniedError(`service ${caller.id} is not granted ${name}`);
-    if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now())) throw new ResourceExhaustedError(`${caller.id} is over the limit of calls per minute; try again shortly`);
+    if (caller.role !== 'service' && !deps.callerLimit.take(caller.id, Date.now()))
+      throw new ResourceExhaustedError(`${caller.id} is over the limit of calls per minute; try again shortly`);
     try {
       return await handler(call.request, caller);
     } catch (err) {
@@ -132,7 +129,8 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       const id = requireId(req.customerId, 'customer_id');
       const size = pageSize(req.pageSize, 50, 200);
       const scope = scopeOf(req);
-      if (!Object.values(Channel).includes(req.channel) || req.channel === Channel.UNRECOGNIZED) throw new InvalidArgumentError('channel is not a known channel');
+      if (!Object.values(Channel).includes(req.channel) || req.channel === Channel.UNRECOGNIZED)
+        throw new InvalidArgumentError('channel is not a known channel');
       const live = await guard.authorise(caller, scope, async () => id);
       const page = await store.historyPage(live, size, req.pageToken, req.channel, scope.conversationId);
       await audited(caller, 'GetHistory', live, scope.conversationId, scope.reason);
@@ -212,7 +210,14 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
       if (a.name.length > 200) throw new InvalidArgumentError('account.name is longer than 200 characters');
       if (a.memberCustomerIds.length > 10_000) throw new InvalidArgumentError('an account has at most 10,000 members per call');
       const members = [...new Set(a.memberCustomerIds.map((m) => requireId(m, 'account.member_customer_ids')))];
-      const saved = await store.upsertAccount({ _id: accountId, name: a.name, managerAgentId: manager, vip: a.vip, institutional: a.institutional, memberCustomerIds: members });
+      const saved = await store.upsertAccount({
+        _id: accountId,
+        name: a.name,
+        managerAgentId: manager,
+        vip: a.vip,
+        institutional: a.institutional,
+        memberCustomerIds: members,
+      });
       await audited(caller, 'UpsertAccount', '');
       return { account: toAccount(saved) };
     }),

@@ -36,7 +36,7 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
  * reads a contact's flags and account manager (services/routing/src/customers.ts); no other
  * service calls customer-record. A service not listed may call nothing.
  */
-export const SERVICE_GRANTS: ServiceGrants<CallName> = {
+const SERVICE_GRANTS: ServiceGrants<CallName> = {
   routing: ['GetCustomerContext'],
 };
 

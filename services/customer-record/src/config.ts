@@ -12,13 +12,19 @@ export const customerRecordConfig = {
   /** ...within this many days. */
   REGULAR_WINDOW_DAYS: positiveInt(90),
   /** Country assumed for phone numbers written without +country code (ISO 3166 alpha-2). */
-  DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US or FR').default('US'),
+  DEFAULT_PHONE_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US or FR')
+    .default('US'),
   /** How long a cached customer context may be served when another instance changed it; 0 turns the cache off. */
   CONTEXT_CACHE_TTL_MS: durationMs(2000),
   /** Calls per minute one person (agent, expert, supervisor, ops) may make; services are not limited. */
   CALLER_RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** Consumer group of the history projection; every instance of the service shares it. */
-  PROJECTION_GROUP_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _, . or -').default('customer-record-projection'),
+  PROJECTION_GROUP_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _, . or -')
+    .default('customer-record-projection'),
   /** Where a new projection group starts; true rebuilds every history from the topics. */
   PROJECTION_FROM_BEGINNING: bool(true),
   /**

@@ -6,7 +6,11 @@ import type { CustomerRecordConfig } from './config';
 import type { ConversationAccessStore } from './conversation-access';
 import type { Projection } from './projection';
 
-export async function startProjection(ctx: ServiceContext, config: CustomerRecordConfig, deps: { projection: Projection; access: ConversationAccessStore }): Promise<void> {
+export async function startProjection(
+  ctx: ServiceContext,
+  config: CustomerRecordConfig,
+  deps: { projection: Projection; access: ConversationAccessStore },
+): Promise<void> {
   const { projection, access } = deps;
   const kafka = await connectKafka(ctx, config);
   // From the beginning: a new deployment rebuilds every history from the topics.

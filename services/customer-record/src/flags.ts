@@ -59,7 +59,14 @@ export function effectiveFlags(inputs: FlagInputs): CustomerFlag[] {
   const fromAccount = (kind: FlagKind, on: boolean | undefined, override: StoredFlag | null | undefined, what: string) => {
     if (override) flags.push(toFlag(kind, override));
     else if (on && inputs.account)
-      flags.push({ kind, on: true, reason: `${what} account ${inputs.account.name || inputs.account.accountId}`, source: FlagSource.FLAG_SOURCE_ACCOUNT, setBy: inputs.account.accountId, setAt: undefined });
+      flags.push({
+        kind,
+        on: true,
+        reason: `${what} account ${inputs.account.name || inputs.account.accountId}`,
+        source: FlagSource.FLAG_SOURCE_ACCOUNT,
+        setBy: inputs.account.accountId,
+        setAt: undefined,
+      });
   };
   fromAccount(FlagKind.FLAG_KIND_VIP, inputs.account?.vip, inputs.vipOverride, 'member of VIP');
   fromAccount(FlagKind.FLAG_KIND_INSTITUTIONAL, inputs.account?.institutional, inputs.institutionalOverride, 'member of institutional');

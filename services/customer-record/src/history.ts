@@ -49,7 +49,15 @@ export function entryFromContact(c: ContactReceived, customerId: string): Histor
             ? `${c.attachments.length} attachment(s)`
             : '',
     ...(c.attachments.length
-      ? { attachments: c.attachments.slice(0, 50).map((a) => ({ name: a.name.slice(0, 255), contentType: a.contentType.slice(0, 255), sizeBytes: a.sizeBytes, sha256: a.sha256, storageRef: a.storageRef })) }
+      ? {
+          attachments: c.attachments.slice(0, 50).map((a) => ({
+            name: a.name.slice(0, 255),
+            contentType: a.contentType.slice(0, 255),
+            sizeBytes: a.sizeBytes,
+            sha256: a.sha256,
+            storageRef: a.storageRef,
+          })),
+        }
       : {}),
   };
 }
@@ -71,36 +79,81 @@ export function entryFromConversationEvent(e: ConversationEvent, customerId: str
   const K = HistoryEntryKind;
   switch (step.$case) {
     case 'queued':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_QUEUED, agentId: '', detail: join(`queue ${step.queued.queue}`, why) }, change: { countsAsMessage: false } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_QUEUED, agentId: '', detail: join(`queue ${step.queued.queue}`, why) },
+        change: { countsAsMessage: false },
+      };
     case 'assigned':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ASSIGNED, agentId: step.assigned.agentId, detail: why }, change: { agentId: step.assigned.agentId, countsAsMessage: false } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ASSIGNED, agentId: step.assigned.agentId, detail: why },
+        change: { agentId: step.assigned.agentId, countsAsMessage: false },
+      };
     case 'escalated':
       return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ESCALATED, agentId: step.escalated.fromAgentId, detail: join(step.escalated.automatic ? 'escalated by rule' : 'escalated by agent', `to ${step.escalated.queue}`, why) },
+        entry: {
+          ...base,
+          kind: K.HISTORY_ENTRY_KIND_ESCALATED,
+          agentId: step.escalated.fromAgentId,
+          detail: join(step.escalated.automatic ? 'escalated by rule' : 'escalated by agent', `to ${step.escalated.queue}`, why),
+        },
         change: { countsAsMessage: false },
       };
     case 'transferred':
       return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_TRANSFERRED, agentId: step.transferred.toAgentId, detail: join(`from ${step.transferred.fromAgentId}`, why) },
+        entry: {
+          ...base,
+          kind: K.HISTORY_ENTRY_KIND_TRANSFERRED,
+          agentId: step.transferred.toAgentId,
+          detail: join(`from ${step.transferred.fromAgentId}`, why),
+        },
         change: step.transferred.toAgentId ? { agentId: step.transferred.toAgentId, countsAsMessage: false } : { countsAsMessage: false },
       };
     case 'replied':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_MESSAGE_OUT, agentId: step.replied.agentId, text: step.replied.text.slice(0, MAX_TEXT), detail: '' }, change: { agentId: step.replied.agentId, countsAsMessage: true } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_MESSAGE_OUT, agentId: step.replied.agentId, text: step.replied.text.slice(0, MAX_TEXT), detail: '' },
+        change: { agentId: step.replied.agentId, countsAsMessage: true },
+      };
     case 'resolved':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_RESOLVED, agentId: step.resolved.agentId, detail: join(step.resolved.disposition, why) }, change: { status: 'resolved', countsAsMessage: false } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_RESOLVED, agentId: step.resolved.agentId, detail: join(step.resolved.disposition, why) },
+        change: { status: 'resolved', countsAsMessage: false },
+      };
     case 'abandoned':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ABANDONED, agentId: '', detail: `after waiting ${Math.round(step.abandoned.waitedMs / 1000)} s` }, change: { status: 'abandoned', countsAsMessage: false } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ABANDONED, agentId: '', detail: `after waiting ${Math.round(step.abandoned.waitedMs / 1000)} s` },
+        change: { status: 'abandoned', countsAsMessage: false },
+      };
     case 'surveyAnswered':
       return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_SURVEY_ANSWERED, agentId: '', text: step.surveyAnswered.comment.slice(0, MAX_TEXT), detail: `score ${step.surveyAnswered.score}/5: ${step.surveyAnswered.question}` },
+        entry: {
+          ...base,
+          kind: K.HISTORY_ENTRY_KIND_SURVEY_ANSWERED,
+          agentId: '',
+          text: step.surveyAnswered.comment.slice(0, MAX_TEXT),
+          detail: `score ${step.surveyAnswered.score}/5: ${step.surveyAnswered.question}`,
+        },
         change: { countsAsMessage: false },
       };
     case 'handedBack':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: step.handedBack.expertAgentId, detail: 'handed back by the expert' }, change: { countsAsMessage: false } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: step.handedBack.expertAgentId, detail: 'handed back by the expert' },
+        change: { countsAsMessage: false },
+      };
     case 'requeued':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: step.requeued.previousAgentId, detail: join('put back in the queue', why) }, change: { countsAsMessage: false } };
+      return {
+        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: step.requeued.previousAgentId, detail: join('put back in the queue', why) },
+        change: { countsAsMessage: false },
+      };
     case 'callEnded':
-      return { entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: '', detail: `call ended (${step.callEnded.status}, ${Math.round(step.callEnded.durationMs / 1000)} s)` }, change: { countsAsMessage: false } };
+      return {
+        entry: {
+          ...base,
+          kind: K.HISTORY_ENTRY_KIND_OTHER,
+          agentId: '',
+          detail: `call ended (${step.callEnded.status}, ${Math.round(step.callEnded.durationMs / 1000)} s)`,
+        },
+        change: { countsAsMessage: false },
+      };
     default:
       return null;
   }
@@ -128,9 +181,4 @@ export function changeFromEntry(e: Pick<HistoryRecord, 'kind' | 'agentId'>): Con
 
 function join(...parts: string[]): string {
   return parts.filter(Boolean).join('; ');
-}
-
-/** Removes what ops may not see: message contents and subjects. */
-export function redactContents<T extends { text: string; subject: string }>(e: T): T {
-  return { ...e, text: '', subject: '' };
 }

@@ -24,7 +24,11 @@ export interface CustomerRecordService {
   access: ConversationAccessStore;
 }
 
-export async function startCustomerRecord(ctx: ServiceContext, config: CustomerRecordConfig, overrides: { verify?: TokenVerifier; auditDb?: Db } = {}): Promise<CustomerRecordService> {
+export async function startCustomerRecord(
+  ctx: ServiceContext,
+  config: CustomerRecordConfig,
+  overrides: { verify?: TokenVerifier; auditDb?: Db } = {},
+): Promise<CustomerRecordService> {
   const verify = cachingVerifier(overrides.verify ?? createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'customer-record' }));
   const { db } = await connectMongo(ctx, config);
   const store = new CustomerStore(db, { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS });
@@ -32,7 +36,9 @@ export async function startCustomerRecord(ctx: ServiceContext, config: CustomerR
   const cache = new ContextCache<GetCustomerContextResponse>(config.CONTEXT_CACHE_TTL_MS);
   store.onChange = (ids) => cache.invalidate(ids);
   // A separate audit store is for tests that cut the audit write alone.
-  const audit = new AuditLog(overrides.auditDb ? overrides.auditDb.collection('audit') : store.audit, ctx.logger, { writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS });
+  const audit = new AuditLog(overrides.auditDb ? overrides.auditDb.collection('audit') : store.audit, ctx.logger, {
+    writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
+  });
   const access = new ConversationAccessStore(db);
   const guard = new ReadGuard(store, access, { windowMs: config.CONVERSATION_ACCESS_HOURS * 3_600_000, catchUpMs: config.ACCESS_CATCH_UP_MS });
   ctx.onStop('audit log', () => audit.flush());
@@ -40,7 +46,17 @@ export async function startCustomerRecord(ctx: ServiceContext, config: CustomerR
   const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
   if (config.PROJECTION_ENABLED) await startProjection(ctx, config, { projection, access });
 
-  const api = customerRecordApi({ store, audit, guard, cache, verify, logger: ctx.logger, defaultCountry: config.DEFAULT_PHONE_COUNTRY, windowDays: config.REGULAR_WINDOW_DAYS, callerLimit: new RateLimiter(config.CALLER_RATE_LIMIT_PER_MINUTE, 60_000) });
+  const api = customerRecordApi({
+    store,
+    audit,
+    guard,
+    cache,
+    verify,
+    logger: ctx.logger,
+    defaultCountry: config.DEFAULT_PHONE_COUNTRY,
+    windowDays: config.REGULAR_WINDOW_DAYS,
+    callerLimit: new RateLimiter(config.CALLER_RATE_LIMIT_PER_MINUTE, 60_000),
+  });
   const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.CustomerRecordService'], (server) =>
     server.addService(CustomerRecordServiceService, api),
   );

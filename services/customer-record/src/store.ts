@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import type { CustomerFlagName } from '#libs/contact';
 import { Channel, type Account, type ConversationSummary, type Customer, type HistoryEntry, type AuditEntry } from '#libs/proto';
-import { effectiveFlags, evaluateRegular, conversationsInWindow, overrideField, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
+import { effectiveFlags, evaluateRegular, overrideField, supervisorFlag, type RegularRule, type StoredFlag } from './flags';
 import { openClaims, withClaims } from './claims';
 import { identityKey, toIdentity, type NormalisedIdentity } from './identity';
 import { changeFromEntry, type HistoryRecord, type ConversationChange } from './history';
@@ -159,7 +159,14 @@ export class CustomerStore {
         const customerId = randomUUID();
         try {
           // The identity row is the claim: whoever inserts it first owns the identity.
-          await this.identities.insertOne({ _id: identityKey(identity), kind: identity.kind, value: identity.value, namespace: identity.namespace, customerId, linkedAt: new Date() });
+          await this.identities.insertOne({
+            _id: identityKey(identity),
+            kind: identity.kind,
+            value: identity.value,
+            namespace: identity.namespace,
+            customerId,
+            linkedAt: new Date(),
+          });
         } catch (err) {
           if (isDuplicateKey(err)) continue;
           throw err;
@@ -174,7 +181,8 @@ export class CustomerStore {
   private async ensureCustomer(customerId: string, displayName: string, identity: NormalisedIdentity): Promise<CustomerDoc> {
     const existing = await this.customers.findOne({ _id: customerId });
     if (existing) {
-      if (!existing.displayName && displayName) await this.customers.updateOne({ _id: customerId, displayName: '' }, { $set: { displayName: displayName.slice(0, 200) } });
+      if (!existing.displayName && displayName)
+        await this.customers.updateOne({ _id: customerId, displayName: '' }, { $set: { displayName: displayName.slice(0, 200) } });
       return existing.displayName || !displayName ? existing : { ...existing, displayName };
     }
     const doc: CustomerDoc = {
@@ -240,7 +248,14 @@ export class CustomerStore {
       const customer = await this.getCustomer(customerId);
       if (customer.mergedInto) throw new FailedPreconditionError(`customer ${customerId} was merged into ${customer.mergedInto}; link to that one`);
       try {
-        await this.identities.insertOne({ _id: identityKey(identity), kind: identity.kind, value: identity.value, namespace: identity.namespace, customerId, linkedAt: new Date() });
+        await this.identities.insertOne({
+          _id: identityKey(identity),
+          kind: identity.kind,
+          value: identity.value,
+          namespace: identity.namespace,
+          customerId,
+          linkedAt: new Date(),
+        });
         await this.customers.updateOne({ _id: customerId }, { $addToSet: { identities: identity } });
         this.onChange([customerId]);
         return { customer: await this.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
@@ -276,7 +291,12 @@ export class CustomerStore {
       this.conversations.find({ customerId: sourceId }, { projection: { _id: 1, startedAt: 1 } }).toArray(),
       this.history.distinct('conversationId', { customerId: sourceId }),
     ]);
-    const plan = planMerge(target, source, identityRows.map((r) => r._id), conversationRows);
+    const plan = planMerge(
+      target,
+      source,
+      identityRows.map((r) => r._id),
+      conversationRows,
+    );
     const conversationIds = [...new Set([...plan.conversationIds, ...(historyConversations as string[])])].sort();
     const mergeId = randomUUID();
     // Recorded first: an interrupted merge can be seen and undone.
@@ -299,7 +319,10 @@ export class CustomerStore {
       { _id: targetId },
       { $set: { regularOverride: combineOverrides(target.regularOverride, source.regularOverride), accountId: target.accountId ?? source.accountId } },
     );
-    await this.customers.updateOne({ _id: sourceId }, { $set: { mergedInto: targetId, identities: [], conversationStarts: [], recentConversations: [], regularRule: null } });
+    await this.customers.updateOne(
+      { _id: sourceId },
+      { $set: { mergedInto: targetId, identities: [], conversationStarts: [], recentConversations: [], regularRule: null } },
+    );
     await this.refreshDerived(targetId);
     await this.merges.updateOne({ _id: mergeId }, { $set: { state: 'applied' } });
     this.onChange('all');
@@ -348,12 +371,27 @@ export class CustomerStore {
   // ---- projection ----
 
   /** Opens (or finds) the conversation; true when this call created it. */
-  async openConversation(conversationId: string, customerId: string, channel: Channel, subject: string, startedAt: Date): Promise<{ conversation: ConversationDoc; created: boolean }> {
+  async openConversation(
+    conversationId: string,
+    customerId: string,
+    channel: Channel,
+    subject: string,
+    startedAt: Date,
+  ): Promise<{ conversation: ConversationDoc; created: boolean }> {
     return this.exclusive(async () => {
       const res = await this.conversations.updateOne(
         { _id: conversationId },
         {
-          $setOnInsert: { customerId, channel, subject: subject.slice(0, 500), startedAt, status: 'open', lastAgentId: '', messageCount: 0, lastActivityAt: startedAt },
+          $setOnInsert: {
+            customerId,
+            channel,
+            subject: subject.slice(0, 500),
+            startedAt,
+            status: 'open',
+            lastAgentId: '',
+            messageCount: 0,
+            lastActivityAt: startedAt,
+          },
         },
         { upsert: true },
       );
@@ -410,7 +448,10 @@ export class CustomerStore {
     // The customer document carries its recent conversations, so a context is one read.
     const c = await this.customers.findOne({ _id: conv.customerId }, { projection: { recentConversations: 1 } });
     if (c?.recentConversations?.some((r) => r._id === _id))
-      await this.customers.updateOne({ _id: conv.customerId }, { $set: { recentConversations: c.recentConversations.map((r) => (r._id === _id ? updated : r)) } });
+      await this.customers.updateOne(
+        { _id: conv.customerId },
+        { $set: { recentConversations: c.recentConversations.map((r) => (r._id === _id ? updated : r)) } },
+      );
   }
 
   async findConversation(conversationId: string): Promise<ConversationDoc | null> {
@@ -453,7 +494,11 @@ export class CustomerStore {
         const missing = a.memberCustomerIds.filter((id) => !found.some((f) => f._id === id));
         if (missing.length) throw new NotFoundError(`no customer ${missing.slice(0, 5).join(', ')}`);
       }
-      await this.accounts.updateOne({ _id: a._id }, { $set: { name: a.name, managerAgentId: a.managerAgentId, vip: a.vip, institutional: a.institutional, memberCustomerIds: a.memberCustomerIds } }, { upsert: true });
+      await this.accounts.updateOne(
+        { _id: a._id },
+        { $set: { name: a.name, managerAgentId: a.managerAgentId, vip: a.vip, institutional: a.institutional, memberCustomerIds: a.memberCustomerIds } },
+        { upsert: true },
+      );
       await this.customers.updateMany({ accountId: a._id, _id: { $nin: a.memberCustomerIds } }, { $set: { accountId: null } });
       if (a.memberCustomerIds.length) await this.customers.updateMany({ _id: { $in: a.memberCustomerIds } }, { $set: { accountId: a._id } });
       this.onChange('all');
@@ -471,7 +516,13 @@ export class CustomerStore {
     return this.conversations.find({ customerId }).sort({ startedAt: -1 }).limit(limit).toArray();
   }
 
-  async historyPage(customerId: string, pageSize: number, pageToken: string, channel: Channel, conversationId: string): Promise<{ entries: HistoryRecord[]; nextPageToken: string }> {
+  async historyPage(
+    customerId: string,
+    pageSize: number,
+    pageToken: string,
+    channel: Channel,
+    conversationId: string,
+  ): Promise<{ entries: HistoryRecord[]; nextPageToken: string }> {
     const filter: Filter<HistoryRecord> = { customerId };
     if (channel !== Channel.CHANNEL_UNSPECIFIED) filter.channel = channel;
     if (conversationId) filter.conversationId = conversationId;
@@ -479,7 +530,11 @@ export class CustomerStore {
       const cursor = decodeToken(pageToken);
       filter.$or = [{ occurredAt: { $lt: cursor.at } }, { occurredAt: cursor.at, _id: { $lt: cursor.id } }];
     }
-    const rows = await this.history.find(filter).sort({ occurredAt: -1, _id: -1 }).limit(pageSize + 1).toArray();
+    const rows = await this.history
+      .find(filter)
+      .sort({ occurredAt: -1, _id: -1 })
+      .limit(pageSize + 1)
+      .toArray();
     const entries = rows.slice(0, pageSize);
     const last = entries[entries.length - 1];
     return { entries, nextPageToken: rows.length > pageSize && last ? encodeToken(last.occurredAt, last._id) : '' };
@@ -493,7 +548,11 @@ export class CustomerStore {
       const cursor = decodeToken(pageToken);
       filter.$or = [{ at: { $lt: cursor.at } }, { at: cursor.at, _id: { $lt: cursor.id } }];
     }
-    const rows = await this.audit.find(filter).sort({ at: -1, _id: -1 }).limit(pageSize + 1).toArray();
+    const rows = await this.audit
+      .find(filter)
+      .sort({ at: -1, _id: -1 })
+      .limit(pageSize + 1)
+      .toArray();
     const entries = rows.slice(0, pageSize);
     const last = entries[entries.length - 1];
     return { entries, nextPageToken: rows.length > pageSize && last ? encodeToken(last.at, last._id) : '' };
@@ -536,7 +595,8 @@ export function toCustomer(c: CustomerDoc, account: AccountDoc | null): Customer
       regularOverride: c.regularOverride,
       vipOverride: c.vipOverride,
       institutionalOverride: c.institutionalOverride,
-      account: account && account._id === c.accountId ? { accountId: account._id, name: account.name, vip: account.vip, institutional: account.institutional } : null,
+      account:
+        account && account._id === c.accountId ? { accountId: account._id, name: account.name, vip: account.vip, institutional: account.institutional } : null,
     }),
     accountId: c.accountId ?? '',
     createdAt: c.createdAt,
@@ -546,7 +606,14 @@ export function toCustomer(c: CustomerDoc, account: AccountDoc | null): Customer
 }
 
 export function toAccount(a: AccountDoc): Account {
-  return { accountId: a._id, name: a.name, managerAgentId: a.managerAgentId, vip: a.vip, institutional: a.institutional, memberCustomerIds: a.memberCustomerIds };
+  return {
+    accountId: a._id,
+    name: a.name,
+    managerAgentId: a.managerAgentId,
+    vip: a.vip,
+    institutional: a.institutional,
+    memberCustomerIds: a.memberCustomerIds,
+  };
 }
 
 export function toSummary(c: ConversationDoc, withSubject: boolean): ConversationSummary {
@@ -579,7 +646,14 @@ export function toHistoryEntry(h: HistoryRecord, withContents: boolean): History
 }
 
 export function toAuditEntry(a: AuditDoc): AuditEntry {
-  return { auditId: a._id, actorId: a.actorId, actorRole: a.actorRole, action: a.action, customerId: a.customerId, conversationId: a.conversationId, reason: a.reason ?? '', at: a.at };
+  return {
+    auditId: a._id,
+    actorId: a.actorId,
+    actorRole: a.actorRole,
+    action: a.action,
+    customerId: a.customerId,
+    conversationId: a.conversationId,
+    reason: a.reason ?? '',
+    at: a.at,
+  };
 }
-
-export { conversationsInWindow };

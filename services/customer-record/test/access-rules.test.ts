@@ -9,7 +9,8 @@ const WINDOW = 8 * HOUR;
 const t0 = new Date('2026-03-01T09:00:00Z');
 const at = (hours: number) => new Date(t0.getTime() + hours * HOUR);
 let n = 0;
-const ev = (step: ConversationEvent['step'], hours = 0) => ConversationEvent.fromPartial({ eventId: `e${++n}`, conversationId: 'conv-1', occurredAt: at(hours), step } as never);
+const ev = (step: ConversationEvent['step'], hours = 0) =>
+  ConversationEvent.fromPartial({ eventId: `e${++n}`, conversationId: 'conv-1', occurredAt: at(hours), step } as never);
 
 function project(...events: ConversationEvent[]): ConversationAccess {
   return events.reduce((a, e) => applyEvent(a, e) ?? a, emptyAccess('conv-1'));
@@ -63,7 +64,7 @@ describe('who may read a customer', () => {
     expect(() => read(null, 'bo', at(0))).toThrow(expect.objectContaining({ mayCatchUp: true }));
   });
 
-  it('refuses another customer than the conversation\'s, and a conversation whose customer is unknown', () => {
+  it("refuses another customer than the conversation's, and a conversation whose customer is unknown", () => {
     expect(() => read(offeredToBo, 'bo', at(0), { askedCustomerId: 'cu-2' })).toThrow('the customer asked for is not the customer of conversation conv-1');
     expect(() => read(offeredToBo, 'bo', at(0), { askedCustomerId: 'cu-2' })).toThrow(expect.objectContaining({ mayCatchUp: false }));
     expect(() => read(offeredToBo, 'bo', at(0), { conversationCustomerId: null })).toThrow(expect.objectContaining({ mayCatchUp: true }));
@@ -83,7 +84,9 @@ describe('who may read a customer', () => {
   it('asks agents for the conversation and supervisors and ops for a reason', () => {
     expect(() => checkReadRequest({ caller: { id: 'ana', role: 'agent' }, conversationId: '', reason: '' })).toThrow(ReadRequestError);
     expect(() => checkReadRequest({ caller: { id: 'ana', role: 'agent' }, conversationId: '', reason: '' })).toThrow(/conversation_id is required/);
-    expect(() => checkReadRequest({ caller: { id: 'sue', role: 'supervisor' }, conversationId: 'c', reason: '  ' })).toThrow('reason is required: a supervisor or ops reading a customer says why, and the reason is audited');
+    expect(() => checkReadRequest({ caller: { id: 'sue', role: 'supervisor' }, conversationId: 'c', reason: '  ' })).toThrow(
+      'reason is required: a supervisor or ops reading a customer says why, and the reason is audited',
+    );
     expect(() => checkReadRequest({ caller: { id: 'olga', role: 'ops' }, conversationId: '', reason: '' })).toThrow(/reason is required/);
     expect(() => checkReadRequest({ caller: { id: 'sue', role: 'supervisor' }, conversationId: '', reason: 'ok' })).toThrow(/too short/);
     expect(() => checkReadRequest({ caller: { id: 'sue', role: 'supervisor' }, conversationId: '', reason: 'x'.repeat(501) })).toThrow(/longer than 500/);

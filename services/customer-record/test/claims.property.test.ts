@@ -19,7 +19,11 @@ const values = fc.oneof(
   fc.emailAddress(),
   fc.constantFrom('+14155550100', '+44 7700 900123', 'v_abc', '<script>alert(1)</script>@x.test', 'ANA@Example.COM', ' ', '\u0000@\u0000'),
 );
-const identity: fc.Arbitrary<Identity> = fc.record({ kind: kinds, value: values, namespace: fc.oneof(fc.constant(''), fc.string({ maxLength: 50 }), fc.constant('crm')) });
+const identity: fc.Arbitrary<Identity> = fc.record({
+  kind: kinds,
+  value: values,
+  namespace: fc.oneof(fc.constant(''), fc.string({ maxLength: 50 }), fc.constant('crm')),
+});
 const contact = fc.record({
   sender: fc.oneof(identity, fc.constant(undefined)),
   identityHints: fc.array(identity, { maxLength: 12 }),
@@ -57,7 +61,10 @@ describe('claims and hints of hostile contacts', () => {
     fc.assert(
       fc.property(fc.emailAddress(), fc.array(fc.emailAddress(), { maxLength: 4 }), (address, others) => {
         const email = (value: string) => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '' });
-        const r = contactIdentities({ sender: email(address), identityHints: others.map(email), claimedIdentities: [email(address.toUpperCase()), ...others.map(email)] }, 'US');
+        const r = contactIdentities(
+          { sender: email(address), identityHints: others.map(email), claimedIdentities: [email(address.toUpperCase()), ...others.map(email)] },
+          'US',
+        );
         expect(r.claims).toEqual([]);
       }),
       { numRuns: 200 },

@@ -86,97 +86,136 @@ describe('customer-record service', () => {
   };
   const regular = (c: Customer | undefined) => c?.flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR);
 
-  it('email, then SMS, then chat with the same email proven by a code (an identity hint): one customer, three conversations, regular at the third', { timeout: 150_000 }, async () => {
-    const person = uniqueId('ana');
-    const mobile = randomPhone();
-    const start = Date.now() - 30 * DAY;
+  it(
+    'email, then SMS, then chat with the same email proven by a code (an identity hint): one customer, three conversations, regular at the third',
+    { timeout: 150_000 },
+    async () => {
+      const person = uniqueId('ana');
+      const mobile = randomPhone();
+      const start = Date.now() - 30 * DAY;
 
-    const first = contact({ sender: email(person.toUpperCase()), senderDisplayName: 'Ana Lima', receivedAt: new Date(start) });
-    await kafka.producer.publish(topics.contactInbound, first.conversationId, first);
-    const { customer: resolved } = await waitFor(
-      () => resolve(email(person)).then((r) => (r.created ? undefined : r), () => undefined),
-      KAFKA_WAIT_MS,
-      'the email contact to be projected',
-    );
-    const customerId = resolved!.customerId;
-    // An agent on the email conversation links the mobile number the customer gave.
-    await offer(first.conversationId, 'agent-1');
-    await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId, identity: phone(mobile), conversationId: first.conversationId }, 'agent');
-    let ctx = await waitFor(async () => {
-      const c = await context(customerId);
-      return c.recentConversations.length === 1 && regular(c.customer) ? c : undefined;
-    }, KAFKA_WAIT_MS, 'the email conversation');
-    expect(regular(ctx.customer)?.on).toBe(false);
+      const first = contact({ sender: email(person.toUpperCase()), senderDisplayName: 'Ana Lima', receivedAt: new Date(start) });
+      await kafka.producer.publish(topics.contactInbound, first.conversationId, first);
+      const { customer: resolved } = await waitFor(
+        () =>
+          resolve(email(person)).then(
+            (r) => (r.created ? undefined : r),
+            () => undefined,
+          ),
+        KAFKA_WAIT_MS,
+        'the email contact to be projected',
+      );
+      const customerId = resolved!.customerId;
+      // An agent on the email conversation links the mobile number the customer gave.
+      await offer(first.conversationId, 'agent-1');
+      await h.call<object, LinkIdentityResponse>('linkIdentity', { customerId, identity: phone(mobile), conversationId: first.conversationId }, 'agent');
+      let ctx = await waitFor(
+        async () => {
+          const c = await context(customerId);
+          return c.recentConversations.length === 1 && regular(c.customer) ? c : undefined;
+        },
+        KAFKA_WAIT_MS,
+        'the email conversation',
+      );
+      expect(regular(ctx.customer)?.on).toBe(false);
 
-    const second = contact({ channel: Channel.CHANNEL_SMS, sender: phone(mobile), subject: '', text: 'Any news?', receivedAt: new Date(start + 10 * DAY) });
-    await kafka.producer.publish(topics.contactInbound, second.conversationId, second);
-    ctx = await waitFor(async () => {
-      const c = await context(customerId);
-      return c.recentConversations.length === 2 && regular(c.customer)?.reason.startsWith('2 ') ? c : undefined;
-    }, KAFKA_WAIT_MS, 'the SMS conversation');
-    expect(regular(ctx.customer)).toMatchObject({ on: false, reason: '2 conversations in the last 90 days (regular from 3)' });
+      const second = contact({ channel: Channel.CHANNEL_SMS, sender: phone(mobile), subject: '', text: 'Any news?', receivedAt: new Date(start + 10 * DAY) });
+      await kafka.producer.publish(topics.contactInbound, second.conversationId, second);
+      ctx = await waitFor(
+        async () => {
+          const c = await context(customerId);
+          return c.recentConversations.length === 2 && regular(c.customer)?.reason.startsWith('2 ') ? c : undefined;
+        },
+        KAFKA_WAIT_MS,
+        'the SMS conversation',
+      );
+      expect(regular(ctx.customer)).toMatchObject({ on: false, reason: '2 conversations in the last 90 days (regular from 3)' });
 
-    const third = contact({
-      channel: Channel.CHANNEL_CHAT,
-      sender: visitor(uniqueId('visitor')),
-      identityHints: [email(person)],
-      subject: '',
-      text: 'Still waiting for the refund',
-      receivedAt: new Date(start + 20 * DAY),
-    });
-    await kafka.producer.publish(topics.contactInbound, third.conversationId, third);
-    ctx = await waitFor(async () => {
-      const c = await context(customerId);
-      // The conversation is written a moment before the flag that it changes.
-      return c.recentConversations.length === 3 && regular(c.customer)?.on ? c : undefined;
-    }, KAFKA_WAIT_MS, 'the chat conversation and the flag');
-    expect(ctx.recentConversations.map((c) => c.channel)).toEqual([Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL]);
-    expect(ctx.customer!.identities.map((i) => i.kind).sort()).toEqual([IdentityKind.IDENTITY_KIND_EMAIL, IdentityKind.IDENTITY_KIND_PHONE, IdentityKind.IDENTITY_KIND_CHAT_VISITOR].sort());
-    expect(regular(ctx.customer)).toMatchObject({ on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE });
-    expect(ctx.conversationsLast90Days).toBe(3);
-    const chatCustomer = await resolve(third.sender!);
-    expect(chatCustomer.customer!.customerId).toBe(customerId);
-    expect(await h.service.store.customers.countDocuments({ mergedInto: null, 'identities.value': `${person}@example.com` })).toBe(1);
+      const third = contact({
+        channel: Channel.CHANNEL_CHAT,
+        sender: visitor(uniqueId('visitor')),
+        identityHints: [email(person)],
+        subject: '',
+        text: 'Still waiting for the refund',
+        receivedAt: new Date(start + 20 * DAY),
+      });
+      await kafka.producer.publish(topics.contactInbound, third.conversationId, third);
+      ctx = await waitFor(
+        async () => {
+          const c = await context(customerId);
+          // The conversation is written a moment before the flag that it changes.
+          return c.recentConversations.length === 3 && regular(c.customer)?.on ? c : undefined;
+        },
+        KAFKA_WAIT_MS,
+        'the chat conversation and the flag',
+      );
+      expect(ctx.recentConversations.map((c) => c.channel)).toEqual([Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL]);
+      expect(ctx.customer!.identities.map((i) => i.kind).sort()).toEqual(
+        [IdentityKind.IDENTITY_KIND_EMAIL, IdentityKind.IDENTITY_KIND_PHONE, IdentityKind.IDENTITY_KIND_CHAT_VISITOR].sort(),
+      );
+      expect(regular(ctx.customer)).toMatchObject({ on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE });
+      expect(ctx.conversationsLast90Days).toBe(3);
+      const chatCustomer = await resolve(third.sender!);
+      expect(chatCustomer.customer!.customerId).toBe(customerId);
+      expect(await h.service.store.customers.countDocuments({ mergedInto: null, 'identities.value': `${person}@example.com` })).toBe(1);
 
-    // Routing instances of other test files read the same inbound topic and may add their events
-    // (queued, offered…) to these conversations: the pages are checked on the messages they hold.
-    const messagesIn = (r: GetHistoryResponse) => r.entries.filter((e) => e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN).map((e) => e.text);
-    await offer(third.conversationId, 'agent-1');
-    // The agent on the chat reads that conversation's history (the conversation id filters it).
-    const own = await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: third.conversationId }, 'agent');
-    expect(messagesIn(own)).toEqual(['Still waiting for the refund']);
-    const whole = (request: object) => read<GetHistoryResponse>('getHistory', { customerId, ...request });
-    const pages: GetHistoryResponse[] = [await whole({ pageSize: 2 })];
-    expect(pages[0]!.entries).toHaveLength(2);
-    while (pages.at(-1)!.nextPageToken) pages.push(await whole({ pageSize: 2, pageToken: pages.at(-1)!.nextPageToken }));
-    expect(pages.length).toBeGreaterThan(1);
-    expect(pages.flatMap(messagesIn)).toEqual(['Still waiting for the refund', 'Any news?', 'My invoice is wrong']);
-    const sms = await whole({ channel: Channel.CHANNEL_SMS });
-    expect(messagesIn(sms)).toEqual(['Any news?']);
-  });
+      // Routing instances of other test files read the same inbound topic and may add their events
+      // (queued, offered…) to these conversations: the pages are checked on the messages they hold.
+      const messagesIn = (r: GetHistoryResponse) => r.entries.filter((e) => e.kind === HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN).map((e) => e.text);
+      await offer(third.conversationId, 'agent-1');
+      // The agent on the chat reads that conversation's history (the conversation id filters it).
+      const own = await h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: third.conversationId }, 'agent');
+      expect(messagesIn(own)).toEqual(['Still waiting for the refund']);
+      const whole = (request: object) => read<GetHistoryResponse>('getHistory', { customerId, ...request });
+      const pages: GetHistoryResponse[] = [await whole({ pageSize: 2 })];
+      expect(pages[0]!.entries).toHaveLength(2);
+      while (pages.at(-1)!.nextPageToken) pages.push(await whole({ pageSize: 2, pageToken: pages.at(-1)!.nextPageToken }));
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.flatMap(messagesIn)).toEqual(['Still waiting for the refund', 'Any news?', 'My invoice is wrong']);
+      const sms = await whole({ channel: Channel.CHANNEL_SMS });
+      expect(messagesIn(sms)).toEqual(['Any news?']);
+    },
+  );
 
   it("keeps a chat visitor's claimed email as a claim: never linked, and none of the claimed customer's record shown", { timeout: 150_000 }, async () => {
     const person = uniqueId('vera');
     const victim = contact({ sender: email(person), senderDisplayName: 'Vera Ortiz', subject: 'My account', text: 'private: my new card ends 4242' });
     await kafka.producer.publish(topics.contactInbound, victim.conversationId, victim);
     // Looked up in the store: a ResolveCustomer would create the customer the projection is to make.
-    const victimId = await waitFor(async () => (await h.service.store.findCustomerId(email(person) as NormalisedIdentity)) ?? undefined, KAFKA_WAIT_MS, 'the victim to be projected');
+    const victimId = await waitFor(
+      async () => (await h.service.store.findCustomerId(email(person) as NormalisedIdentity)) ?? undefined,
+      KAFKA_WAIT_MS,
+      'the victim to be projected',
+    );
     const stranger = contact({
       channel: Channel.CHANNEL_CHAT,
       sender: visitor(uniqueId('visitor')),
       senderDisplayName: 'Vera Ortiz',
-      claimedIdentities: [email(person.toUpperCase()), phone('+14155550100'), visitor('someone-else'), { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'not an address', namespace: '' }],
+      claimedIdentities: [
+        email(person.toUpperCase()),
+        phone('+14155550100'),
+        visitor('someone-else'),
+        { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'not an address', namespace: '' },
+      ],
       subject: '',
       text: 'Please read me my last orders',
     });
     await kafka.producer.publish(topics.contactInbound, stranger.conversationId, stranger);
-    const strangerId = await waitFor(async () => (await h.service.store.findCustomerId(stranger.sender as NormalisedIdentity)) ?? undefined, KAFKA_WAIT_MS, 'the chat visitor to be projected');
+    const strangerId = await waitFor(
+      async () => (await h.service.store.findCustomerId(stranger.sender as NormalisedIdentity)) ?? undefined,
+      KAFKA_WAIT_MS,
+      'the chat visitor to be projected',
+    );
     expect(strangerId).not.toBe(victimId);
     await offer(stranger.conversationId, 'agent-1');
-    const ctx = await waitFor(async () => {
-      const c = await context(strangerId, 'agent', stranger.conversationId);
-      return c.recentConversations.length === 1 && c.customer!.claimedIdentities.length ? c : undefined;
-    }, KAFKA_WAIT_MS, "the chat conversation and the visitor's claims");
+    const ctx = await waitFor(
+      async () => {
+        const c = await context(strangerId, 'agent', stranger.conversationId);
+        return c.recentConversations.length === 1 && c.customer!.claimedIdentities.length ? c : undefined;
+      },
+      KAFKA_WAIT_MS,
+      "the chat conversation and the visitor's claims",
+    );
     // The agent reads what the visitor says, and nothing of the customer it names.
     expect(ctx.customer!.claimedIdentities).toEqual([email(person), phone('+14155550100')]);
     expect(ctx.customer!.identities).toEqual([stranger.sender]);
@@ -197,11 +236,42 @@ describe('customer-record service', () => {
     const conv = c.conversationId;
     const at = (s: number) => new Date(c.receivedAt!.getTime() + s * 1000);
     const events = [
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(1), reason: { code: 'q', text: 'default queue' }, step: { $case: 'queued', queued: { queue: 'billing' } } } as never),
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(2), step: { $case: 'assigned', assigned: { agentId: 'agent-7', waitedMs: 1000 } } } as never),
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(3), step: { $case: 'replied', replied: { agentId: 'agent-7', outboundMessageId: 'o1', text: 'Refund sent' } } } as never),
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(4), step: { $case: 'resolved', resolved: { agentId: 'agent-7', disposition: 'refunded' } } } as never),
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(5), step: { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 5, comment: 'fast' } } } as never),
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId: conv,
+        channel: c.channel,
+        occurredAt: at(1),
+        reason: { code: 'q', text: 'default queue' },
+        step: { $case: 'queued', queued: { queue: 'billing' } },
+      } as never),
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId: conv,
+        channel: c.channel,
+        occurredAt: at(2),
+        step: { $case: 'assigned', assigned: { agentId: 'agent-7', waitedMs: 1000 } },
+      } as never),
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId: conv,
+        channel: c.channel,
+        occurredAt: at(3),
+        step: { $case: 'replied', replied: { agentId: 'agent-7', outboundMessageId: 'o1', text: 'Refund sent' } },
+      } as never),
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId: conv,
+        channel: c.channel,
+        occurredAt: at(4),
+        step: { $case: 'resolved', resolved: { agentId: 'agent-7', disposition: 'refunded' } },
+      } as never),
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId: conv,
+        channel: c.channel,
+        occurredAt: at(5),
+        step: { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 5, comment: 'fast' } },
+      } as never),
     ];
     await kafka.producer.publish(topics.contactInbound, conv, c, { id: `ce-${c.contactId}` });
     for (const e of events) await kafka.producer.publish(topics.conversationEvents, conv, e, { id: e.eventId });
@@ -211,10 +281,14 @@ describe('customer-record service', () => {
       conversation: await h.service.store.findConversation(conv),
       starts: (await h.service.store.getCustomer(customerId)).conversationStarts,
     });
-    const before = await waitFor(async () => {
-      const s = await snapshot();
-      return s.history.length === 6 && s.conversation?.status === 'resolved' ? s : undefined;
-    }, KAFKA_WAIT_MS, 'six history entries');
+    const before = await waitFor(
+      async () => {
+        const s = await snapshot();
+        return s.history.length === 6 && s.conversation?.status === 'resolved' ? s : undefined;
+      },
+      KAFKA_WAIT_MS,
+      'six history entries',
+    );
     expect(before.conversation).toMatchObject({ lastAgentId: 'agent-7', messageCount: 2, status: 'resolved' });
     const kinds = before.history.map((e) => e.kind).sort();
     expect(kinds).toEqual([1, 2, 3, 4, 7, 9].map((k) => k as HistoryEntryKind));
@@ -230,7 +304,13 @@ describe('customer-record service', () => {
         for (const e of events) await h.service.projection.onConversationEvent(e);
       }
       // A later event on the same key is handled after every replayed one.
-      const sentinel = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: conv, channel: c.channel, occurredAt: at(6), step: { $case: 'callEnded', callEnded: { durationMs: 1000, status: 'done' } } } as never);
+      const sentinel = ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId: conv,
+        channel: c.channel,
+        occurredAt: at(6),
+        step: { $case: 'callEnded', callEnded: { durationMs: 1000, status: 'done' } },
+      } as never);
       await kafka.producer.publish(topics.conversationEvents, conv, sentinel, { id: sentinel.eventId });
       await waitFor(() => h.service.store.history.findOne({ _id: `event:${sentinel.eventId}` }), KAFKA_WAIT_MS, 'the sentinel');
       const after = await snapshot();
@@ -252,7 +332,9 @@ describe('customer-record service', () => {
     const clients = await Promise.all(Array.from({ length: 4 }, () => new MongoClient(MONGODB_URI).connect()));
     try {
       const stores = clients.map((c) => new CustomerStore(c.db(h.database), DEFAULT_REGULAR_RULE));
-      const direct = await Promise.all(stores.flatMap((store) => Array.from({ length: 3 }, () => store.resolve({ kind: phoneId.kind, value: phoneId.value, namespace: '' }, ''))));
+      const direct = await Promise.all(
+        stores.flatMap((store) => Array.from({ length: 3 }, () => store.resolve({ kind: phoneId.kind, value: phoneId.value, namespace: '' }, ''))),
+      );
       expect(new Set(direct.map((r) => r.customer._id)).size).toBe(1);
       expect(direct.filter((r) => r.created)).toHaveLength(1);
     } finally {
@@ -270,7 +352,11 @@ describe('customer-record service', () => {
     const source = (await resolve(b.sender!)).customer!.customerId;
     await h.call('setFlag', { customerId: source, kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: 'known to the team' }, 'supervisor');
 
-    const merged = await h.call<object, MergeCustomersResponse>('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source, reason: 'same person' }, 'supervisor');
+    const merged = await h.call<object, MergeCustomersResponse>(
+      'mergeCustomers',
+      { targetCustomerId: target, sourceCustomerId: source, reason: 'same person' },
+      'supervisor',
+    );
     expect(merged.customer!.identities).toHaveLength(2);
     expect(regular(merged.customer)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_SUPERVISOR });
     expect((await resolve(b.sender!)).customer!.customerId).toBe(target);
@@ -281,8 +367,13 @@ describe('customer-record service', () => {
     // After the merge, an agent on the source's conversation reads the live customer, by either id.
     await offer(b.conversationId, 'agent-1');
     for (const customerId of [source, target])
-      expect((await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, conversationId: b.conversationId }, 'agent')).customer!.customerId).toBe(target);
-    await expect(h.call('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source }, 'supervisor')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+      expect(
+        (await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, conversationId: b.conversationId }, 'agent')).customer!
+          .customerId,
+      ).toBe(target);
+    await expect(h.call('mergeCustomers', { targetCustomerId: target, sourceCustomerId: source }, 'supervisor')).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
 
     const undone = await h.call<object, UnmergeCustomerResponse>('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor');
     expect(undone.restored!.customerId).toBe(source);
@@ -293,7 +384,10 @@ describe('customer-record service', () => {
     expect((await resolve(b.sender!)).customer!.customerId).toBe(source);
     expect((await read<GetHistoryResponse>('getHistory', { customerId: target })).entries.map((e) => e.text)).toEqual(['from A']);
     expect((await read<GetHistoryResponse>('getHistory', { customerId: source })).entries.map((e) => e.text)).toEqual(['from B']);
-    await expect(h.call('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringMatching(/already undone/) });
+    await expect(h.call('unmergeCustomer', { mergeId: merged.mergeId }, 'supervisor')).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: expect.stringMatching(/already undone/),
+    });
 
     // Linking an identity held by another customer merges it, recorded and reversible.
     const linked = await read<LinkIdentityResponse>('linkIdentity', { customerId: target, identity: b.sender });
@@ -305,23 +399,51 @@ describe('customer-record service', () => {
   it('keeps accounts with a manager; VIP and institutional flags come from the account', async () => {
     const { customer } = await resolve(email(uniqueId('acme')));
     const accountId = uniqueId('acct');
-    await h.call('upsertAccount', { account: { accountId, name: 'ACME Corp', managerAgentId: 'expert-9', vip: true, institutional: true, memberCustomerIds: [customer!.customerId] } }, 'supervisor');
+    await h.call(
+      'upsertAccount',
+      { account: { accountId, name: 'ACME Corp', managerAgentId: 'expert-9', vip: true, institutional: true, memberCustomerIds: [customer!.customerId] } },
+      'supervisor',
+    );
     const ctx = await context(customer!.customerId);
     expect(ctx.account).toMatchObject({ accountId, managerAgentId: 'expert-9', memberCustomerIds: [customer!.customerId] });
-    expect(ctx.customer!.flags.filter((f) => f.source === FlagSource.FLAG_SOURCE_ACCOUNT).map((f) => f.kind).sort()).toEqual([FlagKind.FLAG_KIND_VIP, FlagKind.FLAG_KIND_INSTITUTIONAL]);
-    await expect(h.call('upsertAccount', { account: { accountId, memberCustomerIds: ['no-such-customer'] } }, 'supervisor')).rejects.toMatchObject({ code: status.NOT_FOUND });
+    expect(
+      ctx
+        .customer!.flags.filter((f) => f.source === FlagSource.FLAG_SOURCE_ACCOUNT)
+        .map((f) => f.kind)
+        .sort(),
+    ).toEqual([FlagKind.FLAG_KIND_VIP, FlagKind.FLAG_KIND_INSTITUTIONAL]);
+    await expect(h.call('upsertAccount', { account: { accountId, memberCustomerIds: ['no-such-customer'] } }, 'supervisor')).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    });
   });
 
   it('answers bad requests with INVALID_ARGUMENT or NOT_FOUND and a clear message', async () => {
-    await expect(read('getCustomer', { customerId: 'no-such-customer' })).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'no customer no-such-customer' });
-    await expect(h.call('getCustomer', { customerId: '' }, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'customer_id is required' });
-    await expect(resolve(email('not an email'))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/not an email address/) });
+    await expect(read('getCustomer', { customerId: 'no-such-customer' })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+      details: 'no customer no-such-customer',
+    });
+    await expect(h.call('getCustomer', { customerId: '' }, 'agent')).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'customer_id is required',
+    });
+    await expect(resolve(email('not an email'))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/not an email address/),
+    });
     const { customer } = await resolve(email(uniqueId('pages')));
-    await expect(read('getHistory', { customerId: customer!.customerId, pageSize: 500 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/page_size must be between 1 and 200/) });
+    await expect(read('getHistory', { customerId: customer!.customerId, pageSize: 500 })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/page_size must be between 1 and 200/),
+    });
     await expect(read('getHistory', { customerId: customer!.customerId, pageToken: 'garbage' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(h.call('getCustomerContext', {}, 'agent')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'either customer_id, identity or conversation_id is required' });
+    await expect(h.call('getCustomerContext', {}, 'agent')).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'either customer_id, identity or conversation_id is required',
+    });
     await expect(read('getCustomerContext', { identity: email(uniqueId('nobody')) })).rejects.toMatchObject({ code: status.NOT_FOUND });
-    await expect(h.call('setFlag', { customerId: customer!.customerId, kind: FlagKind.FLAG_KIND_UNSPECIFIED, on: true }, 'supervisor')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(h.call('setFlag', { customerId: customer!.customerId, kind: FlagKind.FLAG_KIND_UNSPECIFIED, on: true }, 'supervisor')).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
     await expect(h.call('unmergeCustomer', { mergeId: 'no-such-merge' }, 'supervisor')).rejects.toMatchObject({ code: status.NOT_FOUND });
   });
 
@@ -377,13 +499,22 @@ describe('customer-record service', () => {
     expect(ctx.customer!.flags.length).toBeGreaterThan(0);
     // Nor who the customer is.
     expect(ctx.customer).toMatchObject({ customerId, displayName: '', identities: [] });
-    await expect(h.call('getHistory', { customerId }, 'ops')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/reason is required/) });
+    await expect(h.call('getHistory', { customerId }, 'ops')).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/reason is required/),
+    });
     await offer(c.conversationId, 'agent-1');
     expect((await context(customerId, 'agent', c.conversationId)).recentConversations[0]!.subject).toBe('Private matter');
   });
 
-  it('keeps the names, types and sizes of a message\'s attachments in its history entry, not for ops', async () => {
-    const file = { name: 'statement.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: 'ab'.repeat(32), storageRef: `email-attachment:${'ab'.repeat(32)}` };
+  it("keeps the names, types and sizes of a message's attachments in its history entry, not for ops", async () => {
+    const file = {
+      name: 'statement.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: 2048,
+      sha256: 'ab'.repeat(32),
+      storageRef: `email-attachment:${'ab'.repeat(32)}`,
+    };
     const c = contact({ sender: email(uniqueId('files')), subject: 'Charged twice', text: 'see attached', attachments: [file] });
     await h.service.projection.onContact(c);
     const customerId = (await h.service.store.findConversation(c.conversationId))!.customerId;
@@ -435,18 +566,38 @@ describe('customer-record service', () => {
     await h.service.projection.onContact(contact({ sender, text: 'second' }));
     expect((await context(customerId)).recentConversations).toHaveLength(2);
     await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_VIP, on: true, reason: 'board member' }, 'supervisor');
-    expect((await context(customerId)).customer!.flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({ on: true, reason: 'board member', setBy: 'supervisor-1' });
+    expect((await context(customerId)).customer!.flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({
+      on: true,
+      reason: 'board member',
+      setBy: 'supervisor-1',
+    });
     await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_REGULAR, on: true, reason: 'long-standing customer' }, 'supervisor');
     expect(regular((await context(customerId)).customer)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_SUPERVISOR });
     // Handing the flag back to the rule.
     await h.call('setFlag', { customerId, kind: FlagKind.FLAG_KIND_REGULAR, clearOverride: true }, 'supervisor');
-    expect(regular((await context(customerId)).customer)).toMatchObject({ on: false, source: FlagSource.FLAG_SOURCE_RULE, reason: '2 conversations in the last 90 days (regular from 3)' });
+    expect(regular((await context(customerId)).customer)).toMatchObject({
+      on: false,
+      source: FlagSource.FLAG_SOURCE_RULE,
+      reason: '2 conversations in the last 90 days (regular from 3)',
+    });
   });
 
   it('keeps conversation events that arrive before their contact and attaches them when it comes', async () => {
     const c = contact({ sender: email(uniqueId('early')), channel: Channel.CHANNEL_CHAT });
-    const early = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'queued', queued: { queue: 'general' } } } as never);
-    const assigned = ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId: c.conversationId, channel: c.channel, occurredAt: new Date(), step: { $case: 'assigned', assigned: { agentId: 'agent-early' } } } as never);
+    const early = ConversationEvent.fromPartial({
+      eventId: uniqueId('ev'),
+      conversationId: c.conversationId,
+      channel: c.channel,
+      occurredAt: new Date(),
+      step: { $case: 'queued', queued: { queue: 'general' } },
+    } as never);
+    const assigned = ConversationEvent.fromPartial({
+      eventId: uniqueId('ev'),
+      conversationId: c.conversationId,
+      channel: c.channel,
+      occurredAt: new Date(),
+      step: { $case: 'assigned', assigned: { agentId: 'agent-early' } },
+    } as never);
     await h.service.projection.onConversationEvent(early);
     await h.service.projection.onConversationEvent(assigned);
     expect(await h.service.store.history.findOne({ _id: `event:${early.eventId}` })).toMatchObject({ customerId: '' });
@@ -473,7 +624,10 @@ describe('customer-record service', () => {
       const scope = { customerId, conversationId: c.conversationId };
       for (let i = 0; i < 5; i++) await limited.call('getCustomerContext', scope, 'service');
       for (let i = 0; i < 3; i++) await limited.call('getCustomer', scope, 'agent');
-      await expect(limited.call('getCustomer', scope, 'agent')).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/agent-1 is over the limit/) });
+      await expect(limited.call('getCustomer', scope, 'agent')).rejects.toMatchObject({
+        code: status.RESOURCE_EXHAUSTED,
+        details: expect.stringMatching(/agent-1 is over the limit/),
+      });
       // Another person has a budget of their own.
       await limited.call('getCustomer', { customerId, reason: REASON }, 'supervisor');
     } finally {

@@ -28,10 +28,30 @@ afterAll(async () => {
 it("projects a contact whose sender's identity was claimed by a resolve that never wrote the customer", { timeout: 120_000 }, async () => {
   const sender: NormalisedIdentity = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${uniqueId('half')}@example.com`, namespace: '' };
   const customerId = randomUUID();
-  await h.service.store.identities.insertOne({ _id: identityKey(sender), kind: sender.kind, value: sender.value, namespace: sender.namespace, customerId, linkedAt: new Date() } as never);
-  const contact = ContactReceived.fromPartial({ contactId: uniqueId('contact'), conversationId: uniqueId('conv'), channel: Channel.CHANNEL_EMAIL, kind: ContactKind.CONTACT_KIND_MESSAGE, receivedAt: new Date(), sender, newConversation: true, text: 'hello again' });
+  await h.service.store.identities.insertOne({
+    _id: identityKey(sender),
+    kind: sender.kind,
+    value: sender.value,
+    namespace: sender.namespace,
+    customerId,
+    linkedAt: new Date(),
+  } as never);
+  const contact = ContactReceived.fromPartial({
+    contactId: uniqueId('contact'),
+    conversationId: uniqueId('conv'),
+    channel: Channel.CHANNEL_EMAIL,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt: new Date(),
+    sender,
+    newConversation: true,
+    text: 'hello again',
+  });
   await kafka.producer.publish(topics.contactInbound, contact.conversationId, contact);
   const customer = await waitFor(() => h.service.store.customers.findOne({ _id: customerId }).then((c) => c ?? undefined), 60_000, 'the customer completed');
   expect(customer.identities).toEqual([sender]);
-  await waitFor(async () => (await h.service.store.findConversation(contact.conversationId))?.customerId === customerId, 30_000, 'the conversation on that customer');
+  await waitFor(
+    async () => (await h.service.store.findConversation(contact.conversationId))?.customerId === customerId,
+    30_000,
+    'the conversation on that customer',
+  );
 });

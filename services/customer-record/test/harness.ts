@@ -41,7 +41,9 @@ export async function startHarness(options: { database?: string; groupId?: strin
   const service = await startCustomerRecord(ctx, config, { auditDb: options.auditDb });
   const client = new CustomerRecordServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
   // A service token's caller id is the service's name; routing is the one granted reads.
-  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await testToken({ id: callerId(role), role }, 'customer-record')]))) as Record<Role, string>;
+  const tokens = Object.fromEntries(
+    await Promise.all(ROLES.map(async (role) => [role, await testToken({ id: callerId(role), role }, 'customer-record')])),
+  ) as Record<Role, string>;
   const call = <Req, Res>(method: string, request: Req, role: Role | null = 'supervisor', token?: string) =>
     new Promise<Res>((resolve, reject) => {
       const metadata = new Metadata();
@@ -77,7 +79,12 @@ export function tokenFor(id: string, role: Role): Promise<string> {
 
 /** Routing's offer of a conversation to a person, as the projection reads it from the topic. */
 export function offered(conversationId: string, agentId: string, occurredAt = new Date()): proto.ConversationEvent {
-  return proto.ConversationEvent.fromPartial({ eventId: uniqueId('ev-offer'), conversationId, occurredAt, step: { $case: 'offered', offered: { agentId } } } as never);
+  return proto.ConversationEvent.fromPartial({
+    eventId: uniqueId('ev-offer'),
+    conversationId,
+    occurredAt,
+    step: { $case: 'offered', offered: { agentId } },
+  } as never);
 }
 
 /** A step of a conversation (assigned, resolved, ...) for the access projection. */

@@ -37,13 +37,27 @@ const hostileRecord = fc.oneof(
   // Bytes that are not the topic's message.
   fc.record({ topic: fc.constant(topics.contactInbound), value: fc.uint8Array({ maxLength: 300 }), type: fc.constant(topics.contactInbound.type) }),
   // A real message under the other topic's type, or no type at all.
-  fc.record({ topic: fc.constant(topics.conversationEvents), value: fc.constant(ContactReceived.encode(ContactReceived.fromPartial({ contactId: 'c' })).finish()), type: fc.constantFrom(topics.contactInbound.type, '') }),
+  fc.record({
+    topic: fc.constant(topics.conversationEvents),
+    value: fc.constant(ContactReceived.encode(ContactReceived.fromPartial({ contactId: 'c' })).finish()),
+    type: fc.constantFrom(topics.contactInbound.type, ''),
+  }),
   // Contacts with whatever fields.
   fc.record({
     topic: fc.constant(topics.contactInbound),
     type: fc.constant(topics.contactInbound.type),
     value: fc
-      .record({ contactId: text, conversationId: text, channel: fc.integer({ min: -1, max: 9 }), kind: fc.integer({ min: -1, max: 9 }), sender: identity, claimedIdentities: fc.array(identity, { maxLength: 12 }), identityHints: fc.array(identity, { maxLength: 12 }), subject: text, text })
+      .record({
+        contactId: text,
+        conversationId: text,
+        channel: fc.integer({ min: -1, max: 9 }),
+        kind: fc.integer({ min: -1, max: 9 }),
+        sender: identity,
+        claimedIdentities: fc.array(identity, { maxLength: 12 }),
+        identityHints: fc.array(identity, { maxLength: 12 }),
+        subject: text,
+        text,
+      })
       .map((c) => ContactReceived.encode(ContactReceived.fromPartial(c as never)).finish()),
   }),
   // Conversation events with whatever fields.
@@ -62,12 +76,38 @@ it('handles or dead-letters every hostile record with its reason, and goes on pr
     await producer.send({ topic: r.topic.name, messages: [{ key: uniqueId('conv'), value: Buffer.from(r.value), headers }] });
   }
   const address = `${uniqueId('after')}@example.com`;
-  const ordinary = ContactReceived.fromPartial({ contactId: uniqueId('contact'), conversationId: uniqueId('conv'), channel: Channel.CHANNEL_EMAIL, kind: ContactKind.CONTACT_KIND_MESSAGE, receivedAt: new Date(), sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address }, newConversation: true, text: 'hello' });
+  const ordinary = ContactReceived.fromPartial({
+    contactId: uniqueId('contact'),
+    conversationId: uniqueId('conv'),
+    channel: Channel.CHANNEL_EMAIL,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt: new Date(),
+    sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address },
+    newConversation: true,
+    text: 'hello',
+  });
   await producer.send({
     topic: topics.contactInbound.name,
-    messages: [{ key: ordinary.conversationId, value: Buffer.from(ContactReceived.encode(ordinary).finish()), headers: { ce_id: ordinary.contactId, ce_source: 'test/hostile', ce_type: topics.contactInbound.type, ce_time: new Date().toISOString(), ce_specversion: '1.0' } }],
+    messages: [
+      {
+        key: ordinary.conversationId,
+        value: Buffer.from(ContactReceived.encode(ordinary).finish()),
+        headers: {
+          ce_id: ordinary.contactId,
+          ce_source: 'test/hostile',
+          ce_type: topics.contactInbound.type,
+          ce_time: new Date().toISOString(),
+          ce_specversion: '1.0',
+        },
+      },
+    ],
   });
-  await waitFor(async () => (await h.service.store.findCustomerId({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' } as NormalisedIdentity)) ?? undefined, 90_000, 'the ordinary contact projected after the hostile ones');
+  await waitFor(
+    async () =>
+      (await h.service.store.findCustomerId({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: address, namespace: '' } as NormalisedIdentity)) ?? undefined,
+    90_000,
+    'the ordinary contact projected after the hostile ones',
+  );
   expect((await h.ctx.readiness.evaluate()).ready).toBe(true);
   const ours = new Set(sent.map((r) => r.id));
   // What can never be a record of its topic always goes to the dead letters (the other topic may lag).

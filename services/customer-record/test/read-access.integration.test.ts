@@ -5,7 +5,15 @@ import { status } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind, type GetCustomerContextResponse, type GetHistoryResponse, type ListAuditResponse } from '#libs/proto';
+import {
+  Channel,
+  ContactKind,
+  ContactReceived,
+  IdentityKind,
+  type GetCustomerContextResponse,
+  type GetHistoryResponse,
+  type ListAuditResponse,
+} from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { cuttableProxy, KAFKA_BROKERS, MONGODB_URI, storeAddress, testContext, uniqueId, waitFor } from '#libs/testing';
 import { dropDatabase, offered, REASON, startHarness, step, tokenFor, type Harness } from './harness';
@@ -58,7 +66,11 @@ describe('who may read a customer', () => {
     const offerToBo = offered(c.conversationId, 'bo');
     await kafka.producer.publish(topics.conversationEvents, c.conversationId, offerToBo, { id: offerToBo.eventId });
     const customerId = await waitFor(
-      () => contextAs(boToken, '', c.conversationId).then((r) => r.customer?.customerId, () => undefined),
+      () =>
+        contextAs(boToken, '', c.conversationId).then(
+          (r) => r.customer?.customerId,
+          () => undefined,
+        ),
       KAFKA_WAIT_MS,
       'the offer to bo to be projected from the topic',
     );
@@ -66,10 +78,16 @@ describe('who may read a customer', () => {
       code: status.PERMISSION_DENIED,
       details: `conversation ${c.conversationId} was not offered to or held by ana`,
     });
-    await expect(h.call('getHistory', { customerId, conversationId: c.conversationId }, 'agent', anaToken)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    await expect(h.call('getHistory', { customerId, conversationId: c.conversationId }, 'agent', anaToken)).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
     // bo declines; routing offers it to ana.
     const toAna = offered(c.conversationId, 'ana');
-    await kafka.producer.publish(topics.conversationEvents, c.conversationId, step(c.conversationId, { $case: 'offerDeclined', offerDeclined: { agentId: 'bo', timedOut: false } }));
+    await kafka.producer.publish(
+      topics.conversationEvents,
+      c.conversationId,
+      step(c.conversationId, { $case: 'offerDeclined', offerDeclined: { agentId: 'bo', timedOut: false } }),
+    );
     await kafka.producer.publish(topics.conversationEvents, c.conversationId, toAna, { id: toAna.eventId });
     const ctx = await waitFor(() => contextAs(anaToken, customerId!, c.conversationId).catch(() => undefined), KAFKA_WAIT_MS, 'the offer to ana');
     expect(ctx.customer).toMatchObject({ customerId, identities: [expect.objectContaining({ value: c.sender!.value })] });
@@ -100,14 +118,24 @@ describe('who may read a customer', () => {
       code: status.PERMISSION_DENIED,
       details: `the customer asked for is not the customer of conversation ${mine.c.conversationId}`,
     });
-    await expect(h.call('getCustomerContext', { identity: other.c.sender, conversationId: mine.c.conversationId }, 'agent', anaToken)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
-    await expect(h.call('getCustomer', { customerId: other.customerId }, 'agent', anaToken)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/conversation_id is required/) });
+    await expect(h.call('getCustomerContext', { identity: other.c.sender, conversationId: mine.c.conversationId }, 'agent', anaToken)).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    await expect(h.call('getCustomer', { customerId: other.customerId }, 'agent', anaToken)).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/conversation_id is required/),
+    });
     // Resolved nine hours ago: outside the eight-hour window.
     const old = await conversation();
     const nineHoursAgo = new Date(Date.now() - 9 * 3_600_000);
     await h.service.access.onConversationEvent(offered(old.c.conversationId, 'ana', nineHoursAgo));
-    await h.service.access.onConversationEvent(step(old.c.conversationId, { $case: 'resolved', resolved: { agentId: 'ana', disposition: 'done' } }, nineHoursAgo));
-    await expect(contextAs(anaToken, old.customerId, old.c.conversationId)).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: expect.stringMatching(/more than 8 h ago/) });
+    await h.service.access.onConversationEvent(
+      step(old.c.conversationId, { $case: 'resolved', resolved: { agentId: 'ana', disposition: 'done' } }, nineHoursAgo),
+    );
+    await expect(contextAs(anaToken, old.customerId, old.c.conversationId)).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+      details: expect.stringMatching(/more than 8 h ago/),
+    });
   });
 
   it('refuses a supervisor without a reason; with one the read is allowed and the reason is in the audit log', async () => {
@@ -117,7 +145,11 @@ describe('who may read a customer', () => {
       details: 'reason is required: a supervisor or ops reading a customer says why, and the reason is audited',
     });
     await expect(h.call('getHistory', { customerId, reason: ' ' }, 'supervisor')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    const ctx = await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, reason: 'complaint escalated to me by phone' }, 'supervisor');
+    const ctx = await h.call<object, GetCustomerContextResponse>(
+      'getCustomerContext',
+      { customerId, reason: 'complaint escalated to me by phone' },
+      'supervisor',
+    );
     expect(ctx.customer!.customerId).toBe(customerId);
     const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId }, 'supervisor');
     expect(audit.entries.map((e) => [e.actorId, e.action, e.reason])).toEqual([['supervisor-1', 'GetCustomerContext', 'complaint escalated to me by phone']]);
@@ -125,11 +157,20 @@ describe('who may read a customer', () => {
 
   it('lets routing read the context it routes with, and no other service or call', async () => {
     const { c, customerId } = await conversation();
-    const routed = await h.call<object, GetCustomerContextResponse>('getCustomerContext', { identity: c.sender, conversationId: c.conversationId, recentConversations: 1 }, 'service');
+    const routed = await h.call<object, GetCustomerContextResponse>(
+      'getCustomerContext',
+      { identity: c.sender, conversationId: c.conversationId, recentConversations: 1 },
+      'service',
+    );
     expect(routed.customer!.customerId).toBe(customerId);
     expect(routed.recentConversations[0]!.subject).toBe('');
-    await expect(h.call('getHistory', { customerId }, 'service')).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: 'service routing is not granted GetHistory' });
-    await expect(h.call('getCustomerContext', { customerId }, 'service', await tokenFor('sms-voice', 'service'))).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    await expect(h.call('getHistory', { customerId }, 'service')).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+      details: 'service routing is not granted GetHistory',
+    });
+    await expect(h.call('getCustomerContext', { customerId }, 'service', await tokenFor('sms-voice', 'service'))).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
   });
 });
 
@@ -150,7 +191,15 @@ describe('a read whose audit entry cannot be written', () => {
       await expect(read()).rejects.toMatchObject({ code: status.UNAVAILABLE, details: expect.stringMatching(/audit log cannot be written/) });
       await expect(h.call('getHistory', { customerId, reason: REASON }, 'supervisor')).rejects.toMatchObject({ code: status.UNAVAILABLE });
       proxy.restore();
-      await waitFor(() => read().then(() => true, () => false), 20_000, 'reads to be answered again');
+      await waitFor(
+        () =>
+          read().then(
+            () => true,
+            () => false,
+          ),
+        20_000,
+        'reads to be answered again',
+      );
       const direct = await new MongoClient(MONGODB_URI).connect();
       try {
         expect(await direct.db(database).collection('audit').countDocuments({ customerId, action: 'GetCustomerContext' })).toBeGreaterThanOrEqual(2);

@@ -16,7 +16,11 @@ const badId = fc.oneof(
   fc.constantFrom('a b', '../../etc', '$where', '{"$gt":""}', 'x\u0000y', '\u202e', 'é'),
   fc.integer({ min: 129, max: 5000 }).map((n) => 'a'.repeat(n)),
 );
-const anyString = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom('', ' ', '\n', '\u0000', 'null', '{}'));
+const anyString = fc.oneof(
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.constantFrom('', ' ', '\n', '\u0000', 'null', '{}'),
+);
 const anyInt = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(-1, 0, 201, 2 ** 31 - 1, -(2 ** 31)));
 
 function outcome(p: Promise<unknown>): Promise<{ code: number; details: string }> {
@@ -42,7 +46,11 @@ describe('customer-record requests with hostile field values', () => {
   it('a customer_id that is not an id is INVALID_ARGUMENT naming customer_id, in every read', async () => {
     await fc.assert(
       fc.asyncProperty(badId, fc.constantFrom('getCustomer', 'getHistory', 'getCustomerContext', 'linkIdentity', 'setFlag'), async (customerId, method) => {
-        const r = await supervisor(method, { customerId, identity: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v1', namespace: '' }, kind: FlagKind.FLAG_KIND_VIP });
+        const r = await supervisor(method, {
+          customerId,
+          identity: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v1', namespace: '' },
+          kind: FlagKind.FLAG_KIND_VIP,
+        });
         expect(r.code).toBe(status.INVALID_ARGUMENT);
         expect(r.details).toBe('customer_id must be 1-128 letters, digits or _.:@-');
       }),
@@ -52,10 +60,14 @@ describe('customer-record requests with hostile field values', () => {
 
   it('a conversation_id that is not an id is INVALID_ARGUMENT, for agents and supervisors', async () => {
     await fc.assert(
-      fc.asyncProperty(badId, fc.constantFrom('agent', 'expert', 'supervisor') as fc.Arbitrary<'agent' | 'expert' | 'supervisor'>, async (conversationId, role) => {
-        const r = await outcome(h.call('getCustomerContext', { customerId: 'cu-1', conversationId, reason: REASON }, role));
-        expect(r).toEqual({ code: status.INVALID_ARGUMENT, details: 'conversation_id must be 1-128 letters, digits or _.:@-' });
-      }),
+      fc.asyncProperty(
+        badId,
+        fc.constantFrom('agent', 'expert', 'supervisor') as fc.Arbitrary<'agent' | 'expert' | 'supervisor'>,
+        async (conversationId, role) => {
+          const r = await outcome(h.call('getCustomerContext', { customerId: 'cu-1', conversationId, reason: REASON }, role));
+          expect(r).toEqual({ code: status.INVALID_ARGUMENT, details: 'conversation_id must be 1-128 letters, digits or _.:@-' });
+        },
+      ),
       RUNS,
     );
   });
@@ -63,7 +75,9 @@ describe('customer-record requests with hostile field values', () => {
   it('a reason that is too long or not one line of text is INVALID_ARGUMENT naming the reason', async () => {
     const badReason = fc.oneof(
       fc.integer({ min: 501, max: 4000 }).map((n) => 'r'.repeat(n)),
-      fc.tuple(fc.string({ minLength: 3, maxLength: 50 }), fc.constantFrom('\n', '\r', '\u0000', '\u001b', '\u007f'), fc.string({ maxLength: 50 })).map(([a, c, b]) => `abc${a}${c}${b}`),
+      fc
+        .tuple(fc.string({ minLength: 3, maxLength: 50 }), fc.constantFrom('\n', '\r', '\u0000', '\u001b', '\u007f'), fc.string({ maxLength: 50 }))
+        .map(([a, c, b]) => `abc${a}${c}${b}`),
       fc.constantFrom('', ' ', '\t', 'ok'),
     );
     await fc.assert(
@@ -78,15 +92,27 @@ describe('customer-record requests with hostile field values', () => {
 
   it('page sizes, page tokens, channels and identities out of range are INVALID_ARGUMENT with what is wrong', async () => {
     await fc.assert(
-      fc.asyncProperty(anyInt.filter((n) => n < 0 || n > 200), async (pageSize) => {
-        expect(await supervisor('getHistory', { customerId: 'cu-1', pageSize })).toEqual({ code: status.INVALID_ARGUMENT, details: `page_size must be between 1 and 200 (0 means 50); got ${pageSize}` });
-      }),
+      fc.asyncProperty(
+        anyInt.filter((n) => n < 0 || n > 200),
+        async (pageSize) => {
+          expect(await supervisor('getHistory', { customerId: 'cu-1', pageSize })).toEqual({
+            code: status.INVALID_ARGUMENT,
+            details: `page_size must be between 1 and 200 (0 means 50); got ${pageSize}`,
+          });
+        },
+      ),
       RUNS,
     );
     await fc.assert(
-      fc.asyncProperty(anyInt.filter((n) => !Object.values(Channel).includes(n)), async (channel) => {
-        expect(await supervisor('getHistory', { customerId: 'cu-1', channel })).toEqual({ code: status.INVALID_ARGUMENT, details: 'channel is not a known channel' });
-      }),
+      fc.asyncProperty(
+        anyInt.filter((n) => !Object.values(Channel).includes(n)),
+        async (channel) => {
+          expect(await supervisor('getHistory', { customerId: 'cu-1', channel })).toEqual({
+            code: status.INVALID_ARGUMENT,
+            details: 'channel is not a known channel',
+          });
+        },
+      ),
       RUNS,
     );
     await fc.assert(

@@ -54,12 +54,18 @@ describe('regular-customer rule', () => {
     expect(evaluateRegular([daysAgo(10), daysAgo(1)], now).on).toBe(false);
     const flag = evaluateRegular([daysAgo(80), daysAgo(10), now], now);
     expect(flag).toMatchObject({ on: true, reason: '3 conversations in the last 90 days', source: FlagSource.FLAG_SOURCE_RULE });
-    expect(evaluateRegular([daysAgo(200), daysAgo(100), daysAgo(10), now], now)).toMatchObject({ on: false, reason: '2 conversations in the last 90 days (regular from 3)' });
+    expect(evaluateRegular([daysAgo(200), daysAgo(100), daysAgo(10), now], now)).toMatchObject({
+      on: false,
+      reason: '2 conversations in the last 90 days (regular from 3)',
+    });
     expect(evaluateRegular([daysAgo(3), daysAgo(2), daysAgo(1), now], now).reason).toBe('4 conversations in the last 90 days');
   });
 
   it('follows a configured rule', () => {
-    expect(evaluateRegular([daysAgo(20), now], now, { minConversations: 2, windowDays: 30 })).toMatchObject({ on: true, reason: '2 conversations in the last 30 days' });
+    expect(evaluateRegular([daysAgo(20), now], now, { minConversations: 2, windowDays: 30 })).toMatchObject({
+      on: true,
+      reason: '2 conversations in the last 30 days',
+    });
     expect(evaluateRegular([daysAgo(40), now], now, { minConversations: 2, windowDays: 30 }).on).toBe(false);
   });
 
@@ -75,9 +81,22 @@ describe('regular-customer rule', () => {
   it('lets a supervisor override the rule, and takes VIP and institutional from the account', () => {
     const rule = evaluateRegular([daysAgo(1), daysAgo(2), now], now);
     const override = supervisorFlag(false, 'shared family phone', 'sup-1', now);
-    const flags = effectiveFlags({ regularRule: rule, regularOverride: override, account: { accountId: 'acme', name: 'ACME', vip: true, institutional: true } });
-    expect(flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR)).toMatchObject({ on: false, reason: 'shared family phone', source: FlagSource.FLAG_SOURCE_SUPERVISOR, setBy: 'sup-1' });
-    expect(flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({ on: true, source: FlagSource.FLAG_SOURCE_ACCOUNT, reason: 'member of VIP account ACME' });
+    const flags = effectiveFlags({
+      regularRule: rule,
+      regularOverride: override,
+      account: { accountId: 'acme', name: 'ACME', vip: true, institutional: true },
+    });
+    expect(flags.find((f) => f.kind === FlagKind.FLAG_KIND_REGULAR)).toMatchObject({
+      on: false,
+      reason: 'shared family phone',
+      source: FlagSource.FLAG_SOURCE_SUPERVISOR,
+      setBy: 'sup-1',
+    });
+    expect(flags.find((f) => f.kind === FlagKind.FLAG_KIND_VIP)).toMatchObject({
+      on: true,
+      source: FlagSource.FLAG_SOURCE_ACCOUNT,
+      reason: 'member of VIP account ACME',
+    });
     expect(flags.find((f) => f.kind === FlagKind.FLAG_KIND_INSTITUTIONAL)?.on).toBe(true);
     expect(effectiveFlags({ regularRule: rule }).map((f) => f.kind)).toEqual([FlagKind.FLAG_KIND_REGULAR]);
   });
@@ -85,13 +104,43 @@ describe('regular-customer rule', () => {
 
 describe('history entries from events', () => {
   it('keys every entry by its event id', () => {
-    const contact = ContactReceived.fromPartial({ contactId: 'c1', conversationId: 'v1', channel: Channel.CHANNEL_EMAIL, kind: ContactKind.CONTACT_KIND_MESSAGE, receivedAt: now, subject: 'Invoice', text: 'Hello' });
-    expect(entryFromContact(contact, 'cust')).toMatchObject({ _id: 'contact:c1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN, text: 'Hello', subject: 'Invoice', customerId: 'cust' });
-    const event = (step: ConversationEvent['step']) => ConversationEvent.fromPartial({ eventId: 'e1', conversationId: 'v1', channel: Channel.CHANNEL_CHAT, occurredAt: now, reason: { code: 'x', text: 'longest idle' } , step } as never);
-    expect(entryFromConversationEvent(event({ $case: 'assigned', assigned: { agentId: 'a1', tier: 1, waitedMs: 3 } }), 'cust')).toMatchObject({ entry: { _id: 'event:e1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_ASSIGNED, agentId: 'a1' }, change: { agentId: 'a1' } });
-    expect(entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed' } }), 'cust')?.entry).toMatchObject({ kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, text: 'Fixed' });
+    const contact = ContactReceived.fromPartial({
+      contactId: 'c1',
+      conversationId: 'v1',
+      channel: Channel.CHANNEL_EMAIL,
+      kind: ContactKind.CONTACT_KIND_MESSAGE,
+      receivedAt: now,
+      subject: 'Invoice',
+      text: 'Hello',
+    });
+    expect(entryFromContact(contact, 'cust')).toMatchObject({
+      _id: 'contact:c1',
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
+      text: 'Hello',
+      subject: 'Invoice',
+      customerId: 'cust',
+    });
+    const event = (step: ConversationEvent['step']) =>
+      ConversationEvent.fromPartial({
+        eventId: 'e1',
+        conversationId: 'v1',
+        channel: Channel.CHANNEL_CHAT,
+        occurredAt: now,
+        reason: { code: 'x', text: 'longest idle' },
+        step,
+      } as never);
+    expect(entryFromConversationEvent(event({ $case: 'assigned', assigned: { agentId: 'a1', tier: 1, waitedMs: 3 } }), 'cust')).toMatchObject({
+      entry: { _id: 'event:e1', kind: HistoryEntryKind.HISTORY_ENTRY_KIND_ASSIGNED, agentId: 'a1' },
+      change: { agentId: 'a1' },
+    });
+    expect(
+      entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed' } }), 'cust')?.entry,
+    ).toMatchObject({ kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, text: 'Fixed' });
     expect(entryFromConversationEvent(event({ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'fixed' } }), 'cust')?.change.status).toBe('resolved');
-    expect(entryFromConversationEvent(event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'quick' } }), 'cust')?.entry.detail).toBe('score 4/5: How did we do?');
+    expect(
+      entryFromConversationEvent(event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'quick' } }), 'cust')?.entry
+        .detail,
+    ).toBe('score 4/5: How did we do?');
     expect(entryFromConversationEvent(event({ $case: 'offered', offered: { agentId: 'a1', expiresAt: now } }), 'cust')).toBeNull();
   });
 });
@@ -109,7 +158,8 @@ describe('merge planning', () => {
 describe('authorisation matrix', () => {
   it('lets only supervisors change flags, merge and read the audit log; ops never sees contents', () => {
     for (const call of ['SetFlag', 'MergeCustomers', 'UnmergeCustomer', 'ListAudit'] as const) expect(PERMISSIONS[call]).toEqual(['supervisor']);
-    for (const call of ['GetCustomer', 'GetHistory', 'GetCustomerContext'] as const) for (const role of ['agent', 'expert', 'supervisor', 'ops', 'service'] as const) expect(PERMISSIONS[call]).toContain(role);
+    for (const call of ['GetCustomer', 'GetHistory', 'GetCustomerContext'] as const)
+      for (const role of ['agent', 'expert', 'supervisor', 'ops', 'service'] as const) expect(PERMISSIONS[call]).toContain(role);
     expect(seesContents('ops')).toBe(false);
     expect(seesContents('agent')).toBe(true);
   });
@@ -122,7 +172,13 @@ describe('configuration', () => {
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0', DEFAULT_PHONE_COUNTRY: 'france' })).toThrow(ConfigError);
     expect(() => loadConfig(customerRecordConfig, { REGULAR_MIN_CONVERSATIONS: '0' })).toThrow(/REGULAR_MIN_CONVERSATIONS/);
     const { testAuthEnv } = await import('#libs/testing');
-    expect(loadConfig(customerRecordConfig, testAuthEnv('customer-record'))).toMatchObject({ GRPC_PORT: 50051, HTTP_PORT: 8104, REGULAR_MIN_CONVERSATIONS: 3, REGULAR_WINDOW_DAYS: 90, CONTEXT_CACHE_TTL_MS: 2000 });
+    expect(loadConfig(customerRecordConfig, testAuthEnv('customer-record'))).toMatchObject({
+      GRPC_PORT: 50051,
+      HTTP_PORT: 8104,
+      REGULAR_MIN_CONVERSATIONS: 3,
+      REGULAR_WINDOW_DAYS: 90,
+      CONTEXT_CACHE_TTL_MS: 2000,
+    });
   });
 
   it('trusts public keys and holds no private key: it only verifies tokens', async () => {

@@ -51,7 +51,8 @@ describe('customer-record through a store outage', () => {
     };
     // The contact's own entries (routing instances of other tests may queue these conversations
     // too, and their events add entries of another kind).
-    const projected = async (c: ContactReceived) => (await h.service.store.history.find({ conversationId: c.conversationId }).toArray()).filter((e) => e._id.startsWith('contact:')).length;
+    const projected = async (c: ContactReceived) =>
+      (await h.service.store.history.find({ conversationId: c.conversationId }).toArray()).filter((e) => e._id.startsWith('contact:')).length;
     await send();
     await waitFor(async () => (await projected(sent[0]!)) === 1, 45_000, 'the first contact projected');
 

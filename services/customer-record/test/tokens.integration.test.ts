@@ -26,7 +26,9 @@ describe('tokens customer-record refuses', () => {
   });
 
   it('refuses what an issuer may not mint, forged, expired, unbounded or addressed elsewhere', async () => {
-    const results = Object.fromEntries(await Promise.all(Object.entries(await refusedTokens('customer-record')).map(async ([what, token]) => [what, await outcome(token)])));
+    const results = Object.fromEntries(
+      await Promise.all(Object.entries(await refusedTokens('customer-record')).map(async ([what, token]) => [what, await outcome(token)])),
+    );
     expect(results).toEqual({
       'a supervisor token signed with the sms-voice key': 'PERMISSION_DENIED: invalid token: sms-voice may not mint tokens with role supervisor',
       'a service token sms-voice mints for routing': 'PERMISSION_DENIED: invalid token: sms-voice may mint a service token only for itself, not for routing',
@@ -41,6 +43,8 @@ describe('tokens customer-record refuses', () => {
   });
 
   it('refuses sms-voice calling it as a service: sms-voice calls routing only', async () => {
-    expect(await outcome(await testToken({ id: 'sms-voice', role: 'service' }, 'customer-record'))).toBe('PERMISSION_DENIED: invalid token: sms-voice may not call customer-record as a service');
+    expect(await outcome(await testToken({ id: 'sms-voice', role: 'service' }, 'customer-record'))).toBe(
+      'PERMISSION_DENIED: invalid token: sms-voice may not call customer-record as a service',
+    );
   });
 });

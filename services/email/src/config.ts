@@ -4,7 +4,12 @@ const list = (check: z.ZodString, what: string, defaultValue = '') =>
   z
     .string()
     .default(defaultValue)
-    .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean),
+    )
     .pipe(z.array(check, { message: `each entry must be ${what}` }));
 
 /** The email service's environment. */
@@ -27,7 +32,10 @@ export const emailConfig = {
   SMTP_TLS_CERT_FILE: z.string().optional(),
   SMTP_TLS_KEY_FILE: z.string().optional(),
   /** Outbound transport, for example smtp://user:pass@smtp.example.com:587 */
-  SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').default('smtp://127.0.0.1:2526'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
+    .default('smtp://127.0.0.1:2526'),
   /** Our address on outbound mail. */
   MAIL_FROM: z.string().default('Support <support@example.com>'),
   /** The first-response target told to emailers until routing gives an estimate. */
@@ -48,7 +56,10 @@ export const emailConfig = {
    * DNS servers for SPF, DKIM and DMARC look-ups ("ip" or "ip:port", "[ipv6]:port"); empty uses
    * the system's. Each look-up waits EMAIL_DNS_TIMEOUT_MS, the whole check EMAIL_AUTH_TIMEOUT_MS.
    */
-  EMAIL_DNS_SERVERS: list(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-f:]+|\[[0-9a-f:]+\](:\d{1,5})?)$/), 'an IP address with an optional :port'),
+  EMAIL_DNS_SERVERS: list(
+    z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-f:]+|\[[0-9a-f:]+\](:\d{1,5})?)$/),
+    'an IP address with an optional :port',
+  ),
   EMAIL_DNS_TIMEOUT_MS: positiveInt(2000),
   EMAIL_AUTH_TIMEOUT_MS: positiveInt(8000),
   /**

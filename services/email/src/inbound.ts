@@ -100,7 +100,10 @@ async function receiveFromPerson({ mail, contents, contactId, recipient, receive
   // It goes to the From address, so only to one the sender checks let through (no backscatter).
   const acknowledge = thread.isNew && shouldAcknowledge(authentication.verdict, config.EMAIL_ACK_SENDERS);
   if (thread.isNew && !acknowledge) {
-    deps.logger.info({ conversationId: thread.conversationId, verdict: senderVerdictToJSON(authentication.verdict) }, 'no acknowledgement: the sender is not authenticated');
+    deps.logger.info(
+      { conversationId: thread.conversationId, verdict: senderVerdictToJSON(authentication.verdict) },
+      'no acknowledgement: the sender is not authenticated',
+    );
   }
   const ackQueued = acknowledge ? queueAcknowledgement(deps, thread, mail, receivedAt) : Promise.resolve();
   await Promise.all([contactWritten, ackQueued]);
@@ -141,13 +144,22 @@ async function authenticateSender(raw: Buffer, mail: NormalisedMail, session: SM
     timeoutMs: deps.config.EMAIL_AUTH_TIMEOUT_MS,
   });
   // No addresses or domains in the log: the problem's kind and the resolver's code say enough.
-  if (problem) deps.logger.warn({ problem: problem.name, code: (problem.cause as { code?: string } | undefined)?.code }, 'sender check incomplete; taken as temporary, not as a pass');
+  if (problem)
+    deps.logger.warn(
+      { problem: problem.name, code: (problem.cause as { code?: string } | undefined)?.code },
+      'sender check incomplete; taken as temporary, not as a pass',
+    );
   deps.verdicts.inc({ verdict: senderVerdictToJSON(authentication.verdict).replace('SENDER_VERDICT_', '').toLowerCase() });
   return authentication;
 }
 
 /** Whether a mail that joined a conversation came from its customer. */
-async function senderCheck(thread: ThreadDecision, mail: NormalisedMail, authentication: SenderAuthentication, store: EmailStore): Promise<ConversationSenderCheck> {
+async function senderCheck(
+  thread: ThreadDecision,
+  mail: NormalisedMail,
+  authentication: SenderAuthentication,
+  store: EmailStore,
+): Promise<ConversationSenderCheck> {
   const conversation = await store.conversation(thread.conversationId);
   const result = conversationSenderOf({
     joinsExisting: true,

@@ -6,10 +6,10 @@ import { MailRefusal } from './refusals';
 export class MailLimitError extends MailRefusal {}
 
 /** Longer than any Message-ID a mail system makes (ours are under 100 characters). */
-export const MAX_MESSAGE_ID_LENGTH = 250;
+const MAX_MESSAGE_ID_LENGTH = 250;
 
 /** Bytes before the blank line that ends the header section (the whole mail when there is none). */
-export function headerSectionBytes(raw: Buffer): number {
+function headerSectionBytes(raw: Buffer): number {
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');
   const ends = [crlf, lf].filter((i) => i >= 0);

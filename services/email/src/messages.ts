@@ -79,7 +79,7 @@ export function deliveryReported(message: OutboundMessage, report: DeliveryRepor
 }
 
 /** Stable per message and outcome: the same report published again is one event downstream. */
-export function deliveryEventId(messageId: string, delivered: boolean, uncertain = false): string {
+function deliveryEventId(messageId: string, delivered: boolean, uncertain = false): string {
   const outcome = uncertain ? 'uncertain' : String(delivered);
   return eventId('email', 'email-delivery', idDigest(`${messageId}/${outcome}`));
 }

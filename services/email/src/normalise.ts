@@ -48,10 +48,10 @@ export class UnusableMailError extends MailRefusal {}
 
 const MAX_SUBJECT = 998;
 const MAX_TEXT = 100_000;
-export const REFERENCE_PATTERN = /\[#([A-Z0-9]{6})\]/;
+const REFERENCE_PATTERN = /\[#([A-Z0-9]{6})\]/;
 
 /** Message ids a mail's In-Reply-To and References may name, unless the caller says otherwise. */
-export const DEFAULT_MAX_REFERENCES = 100;
+const DEFAULT_MAX_REFERENCES = 100;
 
 export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | false, limits = { maxReferences: DEFAULT_MAX_REFERENCES }): NormalisedMail {
   const from = mail.from?.value.find((a) => a.address);
@@ -62,7 +62,12 @@ export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | fal
   const { text, quoted } = splitQuoted(stripControl(body).slice(0, MAX_TEXT));
   const messageId = mail.messageId ? cleanLine(mail.messageId) : '';
   const references = Array.isArray(mail.references) ? mail.references : mail.references ? mail.references.split(/\s+/) : [];
-  const threadIds = unique([mail.inReplyTo, ...references.slice().reverse()].filter((x): x is string => !!x).map(cleanLine).filter(Boolean));
+  const threadIds = unique(
+    [mail.inReplyTo, ...references.slice().reverse()]
+      .filter((x): x is string => !!x)
+      .map(cleanLine)
+      .filter(Boolean),
+  );
   // Each id is a look-up in the thread index: a mail naming thousands must not cost thousands.
   checkThreadIds(threadIds, limits.maxReferences);
   return {
@@ -85,7 +90,7 @@ export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | fal
 }
 
 /** Auto-replies, bounces and list mail: recorded, never answered (RFC 3834, RFC 3464, RFC 2369). */
-export function automatedReason(mail: ParsedMailLike, senderAddress: string, envelopeSender: string | false): string | undefined {
+function automatedReason(mail: ParsedMailLike, senderAddress: string, envelopeSender: string | false): string | undefined {
   const header = (name: string) => headerText(mail.headers.get(name)).toLowerCase();
   const autoSubmitted = header('auto-submitted');
   if (autoSubmitted && autoSubmitted !== 'no') return `Auto-Submitted: ${autoSubmitted}`;
@@ -153,11 +158,12 @@ function cleanAddress(address: string): string {
 }
 
 function cleanLine(s: string): string {
-  return stripControl(s).replace(/[\r\n\t]+/g, ' ').trim();
+  return stripControl(s)
+    .replace(/[\r\n\t]+/g, ' ')
+    .trim();
 }
 
 function stripControl(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 }
 

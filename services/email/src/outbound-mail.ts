@@ -20,7 +20,13 @@ export function messageIdFor(outboundMessageId: string, from: string): string {
   return `<${outboundMessageId.replace(/[^A-Za-z0-9._-]/g, '-')}@${domain}>`;
 }
 
-export function composeMail(message: OutboundMessage, to: string, conversation: EmailConversation | undefined, thread: string[], config: Pick<EmailConfig, 'MAIL_FROM'>) {
+export function composeMail(
+  message: OutboundMessage,
+  to: string,
+  conversation: EmailConversation | undefined,
+  thread: string[],
+  config: Pick<EmailConfig, 'MAIL_FROM'>,
+) {
   const reference = message.conversationReference || conversation?.reference || '';
   return {
     from: config.MAIL_FROM,

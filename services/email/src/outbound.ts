@@ -54,12 +54,15 @@ class EmailOutbound {
 
   async handle(message: OutboundMessage): Promise<void> {
     if (message.channel !== Channel.CHANNEL_EMAIL || !MAILED.has(message.kind)) return;
-    if (!message.messageId) throw new InvalidEventError(`outbound message for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
+    if (!message.messageId)
+      throw new InvalidEventError(`outbound message for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
     const { config, store, logger } = this.deps;
     // A verification code (asked for in another channel) goes to the address it proves and
     // nowhere else: no email conversation is looked up, threaded or written.
     const code = message.kind === OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE;
-    const [conversation, thread] = code ? [undefined, []] : await Promise.all([store.conversation(message.conversationId), store.threadOf(message.conversationId)]);
+    const [conversation, thread] = code
+      ? [undefined, []]
+      : await Promise.all([store.conversation(message.conversationId), store.threadOf(message.conversationId)]);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_EMAIL ? message.recipient.value : conversation?.customerAddress;
     if (!to) {
       this.counted.inc({ outcome: 'no_recipient' });
@@ -76,7 +79,8 @@ class EmailOutbound {
       backoffMs: (attempt) => backoffMs(attempt, this.deps.backoff ?? RETRY_BACKOFF),
       sendWindowMs: SEND_WINDOW_MS,
       signal: this.stopping.signal,
-      onRetry: (attempt, failure) => logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail refused for now; retrying'),
+      onRetry: (attempt, failure) =>
+        logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail refused for now; retrying'),
     });
     await this.settle(message, outcome, conversation, mail.messageId);
   }

@@ -17,7 +17,7 @@ export interface AuthResultsLike {
 
 const TEMPORARY = 'temperror';
 
-export const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 /** The same domain, or one a subdomain of the other: a conservative relaxed alignment for SPF without DMARC. */
 export function related(a: string, b: string): boolean {
@@ -51,7 +51,8 @@ export function judgeSender(senderAddress: string, results: AuthResultsLike): Se
 
   // More than one author: DMARC cannot say whose mail it is, and forgers use exactly that.
   const authors = results.dkim.headerFrom;
-  if ((results.dkim.fromFields ?? 0) > 1 || authors.length > 1) return { ...base, dmarc: dmarc === 'none' ? 'permerror' : dmarc, fromAligned: false, verdict: SenderVerdict.SENDER_VERDICT_FAIL };
+  if ((results.dkim.fromFields ?? 0) > 1 || authors.length > 1)
+    return { ...base, dmarc: dmarc === 'none' ? 'permerror' : dmarc, fromAligned: false, verdict: SenderVerdict.SENDER_VERDICT_FAIL };
   // The checks judged the header From; it must be the address the contact carries.
   const sameAuthor = authors.length === 0 || domainOf(authors[0]!) === fromDomain;
 

@@ -22,7 +22,7 @@ export interface SenderCheckOptions {
   timeoutMs: number;
 }
 
-export class SenderCheckError extends Error {
+class SenderCheckError extends Error {
   constructor(
     message: string,
     override readonly cause?: unknown,
@@ -58,7 +58,10 @@ export async function checkSender(raw: Buffer, senderAddress: string, client: Sm
     const results = await Promise.race([authenticate(raw, opts), deadline]);
     return { authentication: judgeSender(senderAddress, results as unknown as AuthResultsLike) };
   } catch (err) {
-    const problem = err instanceof SenderCheckError ? err : new SenderCheckError(`sender check failed after ${Date.now() - started} ms: ${err instanceof Error ? err.message : String(err)}`, err);
+    const problem =
+      err instanceof SenderCheckError
+        ? err
+        : new SenderCheckError(`sender check failed after ${Date.now() - started} ms: ${err instanceof Error ? err.message : String(err)}`, err);
     return { authentication: temporaryVerdict(senderAddress), problem };
   } finally {
     clearTimeout(timer);

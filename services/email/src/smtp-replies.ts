@@ -6,7 +6,7 @@ import { UnusableMailError } from './normalise';
 import { ConnectionRateError, RelayDeniedError, SenderRateError, TooManyOpenConnectionsError, UnparsableMailError, type MailRefusal } from './refusals';
 
 /** An SMTP reply other than 250, as smtp-server sends it: `responseCode` and the text. */
-export class SmtpReply extends Error {
+class SmtpReply extends Error {
   constructor(
     readonly responseCode: number,
     message: string,

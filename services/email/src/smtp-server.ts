@@ -13,7 +13,7 @@ import { smtpAnswerTo } from './smtp-replies';
  * How long open SMTP sessions get to finish on shutdown: long enough for a mail in DATA to hear
  * from Kafka, well inside the 15 s after which the runtime exits anyway. Then they get 421.
  */
-export const smtpCloseGraceMs = (config: Pick<EmailConfig, 'PUBLISH_TIMEOUT_MS'>) => Math.min(config.PUBLISH_TIMEOUT_MS + 1000, 8000);
+const smtpCloseGraceMs = (config: Pick<EmailConfig, 'PUBLISH_TIMEOUT_MS'>) => Math.min(config.PUBLISH_TIMEOUT_MS + 1000, 8000);
 
 type Callback = (err?: Error | null) => void;
 

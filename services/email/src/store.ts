@@ -56,7 +56,11 @@ export class EmailStore implements ThreadIndex {
 
   /** The Message-IDs of a conversation's thread, oldest first, for References on our replies. */
   async threadOf(conversationId: string, max = 100): Promise<string[]> {
-    const newest = await this.messages.find({ conversationId }, { projection: { _id: 1 } }).sort({ at: -1 }).limit(max).toArray();
+    const newest = await this.messages
+      .find({ conversationId }, { projection: { _id: 1 } })
+      .sort({ at: -1 })
+      .limit(max)
+      .toArray();
     return newest.map((m) => m._id).reverse();
   }
 
@@ -96,11 +100,7 @@ export class EmailStore implements ThreadIndex {
 
   /** Keeps an attachment's content once per distinct content; returns where it is. */
   async storeAttachment(sha256: string, contentType: string, content: Buffer): Promise<string> {
-    await this.attachments.updateOne(
-      { _id: sha256 },
-      { $setOnInsert: { contentType, size: content.length, data: new Binary(content) } },
-      { upsert: true },
-    );
+    await this.attachments.updateOne({ _id: sha256 }, { $setOnInsert: { contentType, size: content.length, data: new Binary(content) } }, { upsert: true });
     return `email-attachment:${sha256}`;
   }
 

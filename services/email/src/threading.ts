@@ -40,7 +40,11 @@ export async function decideThread(
 
 /** Our subject for a reply: the customer's subject with "Re:" once and the reference once. */
 export function replySubject(subject: string, reference: string): string {
-  const base = subject.replace(/\[#[A-Z0-9]{6}\]/g, '').replace(/\s+/g, ' ').trim() || 'Your message';
+  const base =
+    subject
+      .replace(/\[#[A-Z0-9]{6}\]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim() || 'Your message';
   const withRe = /^re:/i.test(base) ? base : `Re: ${base}`;
   return reference ? `${withRe} [#${reference}]` : withRe;
 }

@@ -52,23 +52,20 @@ function configFor(overrides: Record<string, string> = {}) {
   });
 }
 
-const client = (port = () => smtpPort) =>
-  nodemailer.createTransport({ host: '127.0.0.1', port: port(), secure: false, ignoreTLS: true });
+const client = (port = () => smtpPort) => nodemailer.createTransport({ host: '127.0.0.1', port: port(), secure: false, ignoreTLS: true });
 
-const contactsFrom = (address: string) =>
-  recorder.values(topics.contactInbound).filter((c) => c.sender?.value === address);
+const contactsFrom = (address: string) => recorder.values(topics.contactInbound).filter((c) => c.sender?.value === address);
 
 const waitContact = (predicate: (c: ContactReceived) => boolean) =>
-  waitFor(
-    () => recorder.values(topics.contactInbound).find(predicate),
-    20_000,
-    'the contact on Kafka',
-  );
+  waitFor(() => recorder.values(topics.contactInbound).find(predicate), 20_000, 'the contact on Kafka');
 
 const deliveryReport = (outboundMessageId: string) =>
   waitFor(
     // Other tests' email instances read the same outbound topic and report to their own sinks.
-    () => recorder.values(topics.conversationEvents, ctx).find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
+    () =>
+      recorder
+        .values(topics.conversationEvents, ctx)
+        .find((e) => e.step?.$case === 'deliveryReported' && e.step.deliveryReported.outboundMessageId === outboundMessageId),
     20_000,
     'the delivery report',
   );
@@ -134,7 +131,9 @@ describe('inbound mail', () => {
     });
     expect(contact.conversationReference).toMatch(/^[A-Z0-9]{6}$/);
     const sha = createHash('sha256').update(attachment).digest('hex');
-    expect(contact.attachments).toEqual([{ name: 'receipt.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: sha, storageRef: `email-attachment:${sha}` }]);
+    expect(contact.attachments).toEqual([
+      { name: 'receipt.pdf', contentType: 'application/pdf', sizeBytes: 2048, sha256: sha, storageRef: `email-attachment:${sha}` },
+    ]);
     expect((await store.attachment(sha))?.content.equals(attachment)).toBe(true);
 
     const ack = await waitFor(() => sinkMail.find((m) => m.to && JSON.stringify(m.to).includes(from)), 20_000, 'the acknowledgement mail');
@@ -151,11 +150,23 @@ describe('inbound mail', () => {
     const first = await client().sendMail({ from, to: 'anyone@support.test', subject: 'Refund', text: 'Please refund me.' });
     const opened = await waitContact((c) => c.externalId === first.messageId);
 
-    const reply = await client().sendMail({ from, to: 'anyone@support.test', subject: 'Re: Refund', text: 'Any news?', inReplyTo: first.messageId, references: [first.messageId] });
+    const reply = await client().sendMail({
+      from,
+      to: 'anyone@support.test',
+      subject: 'Re: Refund',
+      text: 'Any news?',
+      inReplyTo: first.messageId,
+      references: [first.messageId],
+    });
     const byHeader = await waitContact((c) => c.externalId === reply.messageId);
     expect(byHeader).toMatchObject({ conversationId: opened.conversationId, newConversation: false, conversationReference: opened.conversationReference });
 
-    const byReference = await client().sendMail({ from: customer(), to: 'anyone@support.test', subject: `Fwd: Refund [#${opened.conversationReference}]`, text: 'My husband wrote about this.' });
+    const byReference = await client().sendMail({
+      from: customer(),
+      to: 'anyone@support.test',
+      subject: `Fwd: Refund [#${opened.conversationReference}]`,
+      text: 'My husband wrote about this.',
+    });
     expect((await waitContact((c) => c.externalId === byReference.messageId)).conversationId).toBe(opened.conversationId);
 
     const other = await client().sendMail({ from, to: 'anyone@support.test', subject: 'Another question', text: 'Do you ship abroad?' });
@@ -166,18 +177,35 @@ describe('inbound mail', () => {
 
   it('turns an HTML-only mail into safe text', async () => {
     const from = customer();
-    const sent = await client().sendMail({ from, to: 'help@shop.test', subject: 'html', html: '<p>Hi <i>team</i></p><script>steal()</script><img src=x onerror="alert(1)">' });
+    const sent = await client().sendMail({
+      from,
+      to: 'help@shop.test',
+      subject: 'html',
+      html: '<p>Hi <i>team</i></p><script>steal()</script><img src=x onerror="alert(1)">',
+    });
     const contact = await waitContact((c) => c.externalId === sent.messageId);
     expect(contact.text).toBe('Hi team');
   });
 
   it('refuses relaying (550), oversize mail (552), a sender over its rate (450) and a mail without a sender (550)', async () => {
-    await expect(client().sendMail({ from: customer(), to: 'victim@elsewhere.test', subject: 'x', text: 'relay me' })).rejects.toMatchObject({ responseCode: 550 });
-    await expect(client().sendMail({ from: customer(), to: 'help@shop.test', subject: 'big', text: 'x'.repeat(400_000) })).rejects.toMatchObject({ responseCode: 552 });
+    await expect(client().sendMail({ from: customer(), to: 'victim@elsewhere.test', subject: 'x', text: 'relay me' })).rejects.toMatchObject({
+      responseCode: 550,
+    });
+    await expect(client().sendMail({ from: customer(), to: 'help@shop.test', subject: 'big', text: 'x'.repeat(400_000) })).rejects.toMatchObject({
+      responseCode: 552,
+    });
 
     const flooder = customer();
     const results = [];
-    for (let i = 0; i < 22; i++) results.push(await client().sendMail({ from: flooder, to: 'help@shop.test', subject: `n${i}`, text: 'hi' }).then(() => 250, (e: { responseCode: number }) => e.responseCode));
+    for (let i = 0; i < 22; i++)
+      results.push(
+        await client()
+          .sendMail({ from: flooder, to: 'help@shop.test', subject: `n${i}`, text: 'hi' })
+          .then(
+            () => 250,
+            (e: { responseCode: number }) => e.responseCode,
+          ),
+      );
     expect(results.filter((c) => c === 250)).toHaveLength(20);
     expect(results.slice(20)).toEqual([450, 450]);
 
@@ -187,7 +215,13 @@ describe('inbound mail', () => {
 
   it('records auto-replies and bounces without opening a conversation or answering them', async () => {
     const robot = customer();
-    const auto = await client().sendMail({ from: robot, to: 'help@shop.test', subject: 'Out of office', text: 'I am away', headers: { 'Auto-Submitted': 'auto-replied' } });
+    const auto = await client().sendMail({
+      from: robot,
+      to: 'help@shop.test',
+      subject: 'Out of office',
+      text: 'I am away',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
     const bounce = await client().sendMail({
       envelope: { from: '', to: ['help@shop.test'] },
       raw: `From: MAILER-DAEMON@mx.customer.test\r\nTo: help@shop.test\r\nSubject: Undelivered Mail\r\nMessage-ID: <${uniqueId('bounce')}@mx>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b--\r\n`,
@@ -211,7 +245,11 @@ describe('inbound mail', () => {
 describe('connection limits and encryption', () => {
   it('refuses connections over the per-IP rate with 421, and offers STARTTLS when a certificate is configured', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'email-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
     const limitedCtx = testContext('email-limits');
     try {
       const { smtpPort: port } = await startEmailService(
@@ -221,8 +259,12 @@ describe('connection limits and encryption', () => {
       const tls = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false } });
       const info = await tls.sendMail({ from: customer(), to: 'help@shop.test', subject: 'over TLS', text: 'secret' });
       expect(info.response).toMatch(/^250/);
-      await client(() => port).sendMail({ from: customer(), to: 'help@shop.test', subject: 'two', text: 'two' }).catch(() => undefined);
-      await expect(client(() => port).sendMail({ from: customer(), to: 'help@shop.test', subject: 'three', text: 'three' })).rejects.toMatchObject({ responseCode: 421 });
+      await client(() => port)
+        .sendMail({ from: customer(), to: 'help@shop.test', subject: 'two', text: 'two' })
+        .catch(() => undefined);
+      await expect(client(() => port).sendMail({ from: customer(), to: 'help@shop.test', subject: 'three', text: 'three' })).rejects.toMatchObject({
+        responseCode: 421,
+      });
     } finally {
       await limitedCtx.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -241,7 +283,17 @@ describe('Kafka unreachable', () => {
       network.cut();
       await expect(client(() => port).sendMail(mail)).rejects.toMatchObject({ responseCode: 451 });
       network.restore();
-      const accepted = await waitFor(() => client(() => port).sendMail(mail).then((i) => i, () => undefined), 30_000, 'acceptance after the outage');
+      const accepted = await waitFor(
+        () =>
+          client(() => port)
+            .sendMail(mail)
+            .then(
+              (i) => i,
+              () => undefined,
+            ),
+        30_000,
+        'acceptance after the outage',
+      );
       expect(accepted.response).toMatch(/^250/);
       await waitContact((c) => c.sender?.value === from);
       await new Promise((r) => setTimeout(r, 1000));

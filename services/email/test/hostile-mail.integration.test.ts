@@ -77,12 +77,25 @@ const mime = fc.oneof(
   body.map((b) => `Content-Type: text/plain; charset=utf-8\r\n\r\n${b}`),
   body.map((b) => `Content-Type: text/plain; charset=x-bogus\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=ZZ${b}=\r\n`),
   body.map((b) => `Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n${b}!!`),
-  body.map((b) => `Content-Type: multipart/mixed; boundary="zz"\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\n${b}\r\n--zz\r\nContent-Type: application/pdf; name="${b.slice(0, 20)}"\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%`),
+  body.map(
+    (b) =>
+      `Content-Type: multipart/mixed; boundary="zz"\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\n${b}\r\n--zz\r\nContent-Type: application/pdf; name="${b.slice(0, 20)}"\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%`,
+  ),
   body.map((b) => `Content-Type: multipart/alternative\r\n\r\n${b}`),
   body.map((b) => `Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n--r\r\n${b}`),
 );
 const hostile = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ from: fromHeader, subject, mime, filler: fc.nat(30_000), references: fc.nat(70), envelope: fc.constantFrom('x@good.test', '', 'eve@broken.test') }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      from: fromHeader,
+      subject,
+      mime,
+      filler: fc.nat(30_000),
+      references: fc.nat(70),
+      envelope: fc.constantFrom('x@good.test', '', 'eve@broken.test'),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ bytes: fc.uint8Array({ maxLength: 2000 }), envelope: fc.constant('x@good.test') }) },
 );
 type Hostile = typeof hostile extends fc.Arbitrary<infer T> ? T : never;
@@ -96,7 +109,7 @@ function rawOf(h: Hostile): Buffer {
 
 const ANSWERS = [250, 550, 552, 554];
 // Control characters other than tab and newline never reach an event.
-// eslint-disable-next-line no-control-regex
+
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 describe('hostile mail', () => {
@@ -123,7 +136,11 @@ describe('hostile mail', () => {
     );
 
     // Every ordinary mail arrived whole.
-    await waitFor(() => ordinary.every((o) => recorder.values(topics.contactInbound, ctx).some((c) => c.externalId === o.messageId)), 30_000, 'every ordinary contact');
+    await waitFor(
+      () => ordinary.every((o) => recorder.values(topics.contactInbound, ctx).some((c) => c.externalId === o.messageId)),
+      30_000,
+      'every ordinary contact',
+    );
     for (const o of ordinary) expect(recorder.values(topics.contactInbound, ctx).find((c) => c.externalId === o.messageId)?.text).toBe(o.text);
 
     // What was accepted was published once, as a sound record; what was refused, never.

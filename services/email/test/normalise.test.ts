@@ -15,7 +15,10 @@ const mail = (over: Partial<ParsedMailLike> = {}): ParsedMailLike => ({
 
 describe('normaliseMail', () => {
   it('lower-cases the sender, keeps the display name and finds the reference', () => {
-    const m = normaliseMail(mail({ subject: 'Re: Invoice 42 [#AB23CD]', messageId: '<m2@x>', inReplyTo: '<m1@x>', references: ['<m0@x>', '<m1@x>'] }), 'ana.lima@example.com');
+    const m = normaliseMail(
+      mail({ subject: 'Re: Invoice 42 [#AB23CD]', messageId: '<m2@x>', inReplyTo: '<m1@x>', references: ['<m0@x>', '<m1@x>'] }),
+      'ana.lima@example.com',
+    );
     expect(m).toMatchObject({ senderAddress: 'ana.lima@example.com', senderName: 'Ana Lima', reference: 'AB23CD', messageId: '<m2@x>' });
     expect(m.threadIds).toEqual(['<m1@x>', '<m0@x>']);
     expect(m.automatedReason).toBeUndefined();
@@ -45,7 +48,9 @@ describe('normaliseMail', () => {
     expect(normaliseMail(mail({ headers: h([['list-id', '<news.example.com>']]) }), 'a@b.c').automatedReason).toBe('mailing-list headers');
     expect(normaliseMail(mail({ from: { value: [{ address: 'MAILER-DAEMON@mx.example.com' }] } }), 'x@y.z').automatedReason).toBe('sender mailer-daemon');
     expect(normaliseMail(mail(), false).automatedReason).toBe('empty envelope sender (bounce)');
-    expect(normaliseMail(mail({ headers: h([['content-type', { value: 'multipart/report', params: {} }]]) }), 'a@b.c').automatedReason).toBe('delivery status notification');
+    expect(normaliseMail(mail({ headers: h([['content-type', { value: 'multipart/report', params: {} }]]) }), 'a@b.c').automatedReason).toBe(
+      'delivery status notification',
+    );
   });
 
   it('refuses a mail without a usable sender', () => {
@@ -53,26 +58,60 @@ describe('normaliseMail', () => {
   });
 
   it('never throws anything but UnusableMailError and never lets HTML markup through, whatever the headers and body', () => {
-    const hostile = fc.oneof(fc.string(), fc.constantFrom('<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '\u0000\r\n\t', '&lt;script&gt;', '<<b>>', '<!-- x -->', '<a href="javascript:x">'));
+    const hostile = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '<script>alert(1)</script>',
+        '<img src=x onerror=alert(1)>',
+        '\u0000\r\n\t',
+        '&lt;script&gt;',
+        '<<b>>',
+        '<!-- x -->',
+        '<a href="javascript:x">',
+      ),
+    );
     fc.assert(
-      fc.property(hostile, hostile, fc.option(hostile), fc.option(hostile), fc.array(fc.tuple(fc.constantFrom('auto-submitted', 'precedence', 'list-id', 'content-type'), hostile), { maxLength: 3 }), (subject, html, address, messageId, headers) => {
-        try {
-          const m = normaliseMail(mail({ subject, text: undefined, html, messageId: messageId ?? undefined, from: { value: [{ address: address ?? 'a@b.c' }] }, headers: new Map(headers) }), 'a@b.c');
-          expect(m.text).not.toMatch(/<[a-z/!?]/i);
-          expect(m.subject).not.toMatch(/[\r\n\u0000]/);
-          expect(m.senderAddress).toMatch(/^[^\s<>]+@[^\s<>]+$/);
-        } catch (err) {
-          expect(err).toBeInstanceOf(UnusableMailError);
-        }
-      }),
+      fc.property(
+        hostile,
+        hostile,
+        fc.option(hostile),
+        fc.option(hostile),
+        fc.array(fc.tuple(fc.constantFrom('auto-submitted', 'precedence', 'list-id', 'content-type'), hostile), { maxLength: 3 }),
+        (subject, html, address, messageId, headers) => {
+          try {
+            const m = normaliseMail(
+              mail({
+                subject,
+                text: undefined,
+                html,
+                messageId: messageId ?? undefined,
+                from: { value: [{ address: address ?? 'a@b.c' }] },
+                headers: new Map(headers),
+              }),
+              'a@b.c',
+            );
+            expect(m.text).not.toMatch(/<[a-z/!?]/i);
+            expect(m.subject).not.toMatch(/[\r\n\u0000]/);
+            expect(m.senderAddress).toMatch(/^[^\s<>]+@[^\s<>]+$/);
+          } catch (err) {
+            expect(err).toBeInstanceOf(UnusableMailError);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('htmlToText never emits markup for any input', () => {
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom('<', '>', '/', 'a', 's', 'c', 'r', 'i', 'p', 't', '!', '-', '&', ';', '#', 'x', '6', '0', ' ', '=', '"') }), (html) => {
-      expect(htmlToText(html)).not.toMatch(/<[a-z/!?]/i);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('<', '>', '/', 'a', 's', 'c', 'r', 'i', 'p', 't', '!', '-', '&', ';', '#', 'x', '6', '0', ' ', '=', '"') }),
+        (html) => {
+          expect(htmlToText(html)).not.toMatch(/<[a-z/!?]/i);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -13,7 +13,18 @@ import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, OutboundMessage } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
-import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '#libs/testing';
+import {
+  cuttableSocketFactory,
+  dropDatabase,
+  KAFKA_BROKERS,
+  MONGODB_URI,
+  recordTopics,
+  testContext,
+  uniqueId,
+  waitFor,
+  deliveryReportFrom,
+  metricTotal,
+} from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { messageIdFor } from '../src/outbound-mail';
 import { startEmailService } from '../src/service';
@@ -161,7 +172,9 @@ describe('outbound mail is sent once', () => {
 
     const nowhere = OutboundMessage.fromPartial({ ...code, messageId: uniqueId('chat-verification'), recipient: undefined });
     await publish(nowhere);
-    expect((await reportFrom(instance.ctx, nowhere)).step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: 'NO_RECIPIENT' } });
+    expect((await reportFrom(instance.ctx, nowhere)).step).toMatchObject({
+      deliveryReported: { delivered: false, permanent: true, errorCode: 'NO_RECIPIENT' },
+    });
   });
 
   it('retries a delivery report that failed after the send without mailing again', async () => {
@@ -252,7 +265,9 @@ describe('shutdown', () => {
     expect(elapsed).toBeLessThan(12_000);
     await closed;
     expect(heard).toMatch(/^421 /m);
-    await expect(new Promise((resolve, reject) => net.connect(instance.smtpPort, '127.0.0.1').once('connect', resolve).once('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(
+      new Promise((resolve, reject) => net.connect(instance.smtpPort, '127.0.0.1').once('connect', resolve).once('error', reject)),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
     const admin = new Kafka({ clientId: uniqueId('offsets'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

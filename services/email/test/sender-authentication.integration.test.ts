@@ -89,10 +89,17 @@ const transport = (dkim?: { domain: string; key: string }) =>
 
 const contactOf = (messageId: string) =>
   waitFor(() => recorder.values(topics.contactInbound, ctx).find((c) => c.externalId === messageId), 20_000, `the contact ${messageId}`);
-const acksFor = (c: ContactReceived) => recorder.values(topics.outbound, ctx).filter((o) => o.kind === OutboundKind.OUTBOUND_KIND_ACKNOWLEDGEMENT && o.conversationId === c.conversationId);
+const acksFor = (c: ContactReceived) =>
+  recorder.values(topics.outbound, ctx).filter((o) => o.kind === OutboundKind.OUTBOUND_KIND_ACKNOWLEDGEMENT && o.conversationId === c.conversationId);
 
 async function mail(from: string, options: { dkim?: { domain: string; key: string }; subject?: string; inReplyTo?: string } = {}) {
-  const info = await transport(options.dkim).sendMail({ from, to: 'help@support.test', subject: options.subject ?? 'Order question', text: `Where is my order? ${uniqueId('n')}`, inReplyTo: options.inReplyTo });
+  const info = await transport(options.dkim).sendMail({
+    from,
+    to: 'help@support.test',
+    subject: options.subject ?? 'Order question',
+    text: `Where is my order? ${uniqueId('n')}`,
+    inReplyTo: options.inReplyTo,
+  });
   expect(info.response).toMatch(/^250/);
   return { messageId: info.messageId, contact: await contactOf(info.messageId) };
 }
@@ -111,13 +118,32 @@ describe('the verdict on the sender', () => {
     const bySpf = await mail(user('good.test'));
     const byDkim = await mail(user('signed.test'), { dkim: { domain: 'signed.test', key: pem(signing) } });
 
-    expect(forged.contact.senderAuthentication).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'quarantine', fromAligned: false, verdict: SenderVerdict.SENDER_VERDICT_FAIL });
+    expect(forged.contact.senderAuthentication).toMatchObject({
+      spf: 'fail',
+      dmarc: 'fail',
+      dmarcPolicy: 'quarantine',
+      fromAligned: false,
+      verdict: SenderVerdict.SENDER_VERDICT_FAIL,
+    });
     expect(badSignature.contact.senderAuthentication).toMatchObject({ spf: 'fail', dkim: 'fail', dmarc: 'fail', verdict: SenderVerdict.SENDER_VERDICT_FAIL });
     expect(unknown.contact.senderAuthentication).toMatchObject({ spf: 'none', dkim: 'none', dmarc: 'none', verdict: SenderVerdict.SENDER_VERDICT_NONE });
     expect(servfail.contact.senderAuthentication).toMatchObject({ spf: 'temperror', verdict: SenderVerdict.SENDER_VERDICT_TEMPORARY, fromAligned: false });
     expect(timeout.contact.senderAuthentication?.verdict).toBe(SenderVerdict.SENDER_VERDICT_TEMPORARY);
-    expect(bySpf.contact.senderAuthentication).toMatchObject({ spf: 'pass', spfDomain: 'good.test', dmarc: 'pass', fromDomain: 'good.test', fromAligned: true, verdict: SenderVerdict.SENDER_VERDICT_PASS });
-    expect(byDkim.contact.senderAuthentication).toMatchObject({ spf: 'fail', dkim: 'pass', dkimDomain: 'signed.test', dmarc: 'pass', verdict: SenderVerdict.SENDER_VERDICT_PASS });
+    expect(bySpf.contact.senderAuthentication).toMatchObject({
+      spf: 'pass',
+      spfDomain: 'good.test',
+      dmarc: 'pass',
+      fromDomain: 'good.test',
+      fromAligned: true,
+      verdict: SenderVerdict.SENDER_VERDICT_PASS,
+    });
+    expect(byDkim.contact.senderAuthentication).toMatchObject({
+      spf: 'fail',
+      dkim: 'pass',
+      dkimDomain: 'signed.test',
+      dmarc: 'pass',
+      verdict: SenderVerdict.SENDER_VERDICT_PASS,
+    });
     expect(dns.queries.get('_dmarc.good.test/TXT')).toBeGreaterThan(0);
 
     // Every one opened its conversation and goes to an agent; only the authenticated were answered.
@@ -131,12 +157,21 @@ describe('the verdict on the sender', () => {
     const lenient = testContext('email-auth-lenient');
     instances.push(lenient);
     const { smtpPort: port } = await startEmailService(lenient, configFor({ EMAIL_ACK_SENDERS: 'not-failed' }));
-    const send = async (from: string) => (await nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }).sendMail({ from, to: 'help@support.test', subject: 'hi', text: 'hello' })).messageId;
+    const send = async (from: string) =>
+      (
+        await nodemailer
+          .createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true })
+          .sendMail({ from, to: 'help@support.test', subject: 'hi', text: 'hello' })
+      ).messageId;
     const [none, failed] = [await send(user('plain.test')), await send(user('forged.test'))];
-    const contacts = await waitFor(() => {
-      const found = [none, failed].map((id) => recorder.values(topics.contactInbound, lenient).find((c) => c.externalId === id));
-      return found.every(Boolean) ? (found as ContactReceived[]) : undefined;
-    }, 20_000, 'both contacts');
+    const contacts = await waitFor(
+      () => {
+        const found = [none, failed].map((id) => recorder.values(topics.contactInbound, lenient).find((c) => c.externalId === id));
+        return found.every(Boolean) ? (found as ContactReceived[]) : undefined;
+      },
+      20_000,
+      'both contacts',
+    );
     const acks = (c: ContactReceived) => recorder.values(topics.outbound, lenient).filter((o) => o.conversationId === c.conversationId);
     await waitFor(() => acks(contacts[0]!).length, 20_000, 'the acknowledgement of the sender without records');
     await new Promise((r) => setTimeout(r, 500));
@@ -179,7 +214,10 @@ describe('replies into a conversation', () => {
 describe('bounds', () => {
   it('refuses more References than the limit, an overlong id and an oversized header with 552 5.3.4', async () => {
     const smtp = await openSmtp(smtpPort);
-    const head = (extra: string) => Buffer.from(`From: ${user('good.test')}\r\nTo: help@support.test\r\nSubject: refs\r\nMessage-ID: <${uniqueId('m')}@good.test>\r\n${extra}\r\n\r\nhello\r\n`);
+    const head = (extra: string) =>
+      Buffer.from(
+        `From: ${user('good.test')}\r\nTo: help@support.test\r\nSubject: refs\r\nMessage-ID: <${uniqueId('m')}@good.test>\r\n${extra}\r\n\r\nhello\r\n`,
+      );
     const refs = Array.from({ length: 101 }, (_, i) => `<r${i}@good.test>`).join('\r\n ');
     const tooMany = await smtp.send('x@good.test', 'help@support.test', head(`References: ${refs}`));
     expect(tooMany).toMatchObject({ code: 552 });

@@ -17,28 +17,43 @@ const results = (r: { spf?: [string, string]; dkim?: Dkim[]; dmarc?: string; pol
 
 describe('the verdict on a From address', () => {
   it('passes a DMARC pass and, without DMARC, an SPF or DKIM pass for the From domain', () => {
-    expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'shop.test'], dmarc: 'pass' }))).toMatchObject({ verdict: SenderVerdict.SENDER_VERDICT_PASS, fromAligned: true, dmarcPolicy: 'reject' });
+    expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'shop.test'], dmarc: 'pass' }))).toMatchObject({
+      verdict: SenderVerdict.SENDER_VERDICT_PASS,
+      fromAligned: true,
+      dmarcPolicy: 'reject',
+    });
     expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'mail.shop.test'], dmarc: 'none' })).verdict).toBe(SenderVerdict.SENDER_VERDICT_PASS);
     const aligned: Dkim = { signingDomain: 'shop.test', status: { result: 'pass', aligned: 'shop.test' } };
-    expect(judgeSender('ana@shop.test', results({ spf: ['none', 'shop.test'], dkim: [aligned] }))).toMatchObject({ verdict: SenderVerdict.SENDER_VERDICT_PASS, dkim: 'pass', dkimDomain: 'shop.test' });
+    expect(judgeSender('ana@shop.test', results({ spf: ['none', 'shop.test'], dkim: [aligned] }))).toMatchObject({
+      verdict: SenderVerdict.SENDER_VERDICT_PASS,
+      dkim: 'pass',
+      dkimDomain: 'shop.test',
+    });
   });
 
   it("does not pass an SPF or DKIM pass for someone else's domain", () => {
     const other: Dkim = { signingDomain: 'bulk.test', status: { result: 'pass', aligned: false } };
     expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'bulk.test'], dkim: [other] })).verdict).toBe(SenderVerdict.SENDER_VERDICT_NONE);
-    expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'bulk.test'], dkim: [other], dmarc: 'fail' }))).toMatchObject({ verdict: SenderVerdict.SENDER_VERDICT_FAIL, fromAligned: false });
+    expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'bulk.test'], dkim: [other], dmarc: 'fail' }))).toMatchObject({
+      verdict: SenderVerdict.SENDER_VERDICT_FAIL,
+      fromAligned: false,
+    });
   });
 
   it('fails a DMARC fail, an SPF fail for the From domain without DMARC, and more than one author', () => {
     expect(judgeSender('ana@shop.test', results({ spf: ['fail', 'shop.test'], dmarc: 'fail' })).verdict).toBe(SenderVerdict.SENDER_VERDICT_FAIL);
     expect(judgeSender('ana@shop.test', results({ spf: ['fail', 'shop.test'] })).verdict).toBe(SenderVerdict.SENDER_VERDICT_FAIL);
     expect(judgeSender('ana@shop.test', results({ spf: ['softfail', 'shop.test'] })).verdict).toBe(SenderVerdict.SENDER_VERDICT_NONE);
-    expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'shop.test'], from: ['ana@shop.test', 'boss@bank.test'] })).verdict).toBe(SenderVerdict.SENDER_VERDICT_FAIL);
+    expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'shop.test'], from: ['ana@shop.test', 'boss@bank.test'] })).verdict).toBe(
+      SenderVerdict.SENDER_VERDICT_FAIL,
+    );
   });
 
   it('takes a DNS failure as temporary, never as a pass, unless an aligned pass needed no failed look-up', () => {
     expect(judgeSender('ana@shop.test', results({ spf: ['temperror', 'shop.test'], dmarc: 'temperror' })).verdict).toBe(SenderVerdict.SENDER_VERDICT_TEMPORARY);
-    expect(judgeSender('ana@shop.test', results({ dkim: [{ signingDomain: 'shop.test', status: { result: 'temperror' } }] })).verdict).toBe(SenderVerdict.SENDER_VERDICT_TEMPORARY);
+    expect(judgeSender('ana@shop.test', results({ dkim: [{ signingDomain: 'shop.test', status: { result: 'temperror' } }] })).verdict).toBe(
+      SenderVerdict.SENDER_VERDICT_TEMPORARY,
+    );
     expect(judgeSender('ana@shop.test', results({ spf: ['pass', 'shop.test'], dmarc: 'temperror' })).verdict).toBe(SenderVerdict.SENDER_VERDICT_PASS);
   });
 
@@ -60,7 +75,7 @@ describe('acknowledgements and the conversation sender', () => {
     expect(shouldAcknowledge(SenderVerdict.SENDER_VERDICT_NONE, 'not-failed')).toBe(true);
   });
 
-  it("tells the customer (verified or not) from another sender on an existing conversation", () => {
+  it('tells the customer (verified or not) from another sender on an existing conversation', () => {
     const base = { joinsExisting: true, customerAddresses: ['ana@shop.test'], senderAddress: 'ANA@shop.test', verdict: SenderVerdict.SENDER_VERDICT_PASS };
     expect(conversationSenderOf(base)).toBe(ConversationSender.CONVERSATION_SENDER_CUSTOMER);
     expect(conversationSenderOf({ ...base, verdict: SenderVerdict.SENDER_VERDICT_FAIL })).toBe(ConversationSender.CONVERSATION_SENDER_CUSTOMER_UNVERIFIED);
@@ -77,9 +92,19 @@ describe('bounds', () => {
   });
 
   it('refuses more References than the limit and an id too long for any mail system', () => {
-    expect(() => checkThreadIds(Array.from({ length: 6 }, (_, i) => `<${i}@x>`), 5)).toThrow(/name 6 messages; the limit is 5/);
+    expect(() =>
+      checkThreadIds(
+        Array.from({ length: 6 }, (_, i) => `<${i}@x>`),
+        5,
+      ),
+    ).toThrow(/name 6 messages; the limit is 5/);
     expect(() => checkThreadIds([`<${'a'.repeat(300)}@x>`], 5)).toThrow(/characters long; the limit is 250/);
-    const mail = { from: { value: [{ address: 'a@b.test' }] }, headers: new Map(), attachments: [], references: Array.from({ length: 101 }, (_, i) => `<${i}@x>`) };
+    const mail = {
+      from: { value: [{ address: 'a@b.test' }] },
+      headers: new Map(),
+      attachments: [],
+      references: Array.from({ length: 101 }, (_, i) => `<${i}@x>`),
+    };
     expect(() => normaliseMail(mail, 'a@b.test')).toThrow(MailLimitError);
     expect(normaliseMail({ ...mail, references: mail.references.slice(0, 100) }, 'a@b.test').threadIds).toHaveLength(100);
   });

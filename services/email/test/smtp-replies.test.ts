@@ -7,7 +7,13 @@ import { UnusableMailError } from '../src/normalise';
 import { UnparsableMailError } from '../src/refusals';
 import { smtpAnswerTo } from '../src/smtp-replies';
 
-const limits = { SMTP_RATE_PER_IP: 3, SMTP_RATE_PER_SENDER: 1, SMTP_MAX_CLIENTS_PER_IP: 2, SUPPORT_ADDRESSES: ['help@example.com'], SUPPORT_DOMAINS: ['shop.test'] };
+const limits = {
+  SMTP_RATE_PER_IP: 3,
+  SMTP_RATE_PER_SENDER: 1,
+  SMTP_MAX_CLIENTS_PER_IP: 2,
+  SUPPORT_ADDRESSES: ['help@example.com'],
+  SUPPORT_DOMAINS: ['shop.test'],
+};
 
 function refusal(check: () => void): { code: number; text: string; outcome: string } {
   try {
@@ -38,12 +44,20 @@ describe('admission', () => {
   it('limits each sender but not the null sender of a bounce, and takes mail only for our addresses', () => {
     const admission = new Admission(limits, () => 0);
     admission.mailFrom('Ada@example.org');
-    expect(refusal(() => admission.mailFrom('ada@example.org'))).toMatchObject({ code: 450, text: '4.7.1 Too many messages from this sender; try again later', outcome: 'refused_rate_sender' });
+    expect(refusal(() => admission.mailFrom('ada@example.org'))).toMatchObject({
+      code: 450,
+      text: '4.7.1 Too many messages from this sender; try again later',
+      outcome: 'refused_rate_sender',
+    });
     admission.mailFrom('');
     admission.mailFrom('');
     admission.rcptTo('HELP@example.com');
     admission.rcptTo('anyone@shop.test');
-    expect(refusal(() => admission.rcptTo('someone@elsewhere.test'))).toMatchObject({ code: 550, text: expect.stringMatching(/^5\.7\.1 <someone@elsewhere\.test>: relay access denied/), outcome: 'refused_relay' });
+    expect(refusal(() => admission.rcptTo('someone@elsewhere.test'))).toMatchObject({
+      code: 550,
+      text: expect.stringMatching(/^5\.7\.1 <someone@elsewhere\.test>: relay access denied/),
+      outcome: 'refused_relay',
+    });
   });
 });
 
@@ -54,9 +68,17 @@ describe('SMTP replies', () => {
       return [reply.responseCode, reply.message, outcome];
     };
     expect(answer(new MailLimitError('Message too big; the limit is 10 bytes'))).toEqual([552, '5.3.4 Message too big; the limit is 10 bytes', 'refused_552']);
-    expect(answer(new UnusableMailError('the message has no usable From address'))).toEqual([550, '5.6.0 the message has no usable From address', 'refused_550']);
+    expect(answer(new UnusableMailError('the message has no usable From address'))).toEqual([
+      550,
+      '5.6.0 the message has no usable From address',
+      'refused_550',
+    ]);
     expect(answer(new UnparsableMailError('bad'))).toEqual([554, '5.6.0 The message could not be parsed: bad', 'refused_554']);
-    expect(answer(new KafkaUnavailableError('no ack'))).toEqual([451, '4.3.0 Temporarily unable to accept the message; please try again later', 'deferred_kafka']);
+    expect(answer(new KafkaUnavailableError('no ack'))).toEqual([
+      451,
+      '4.3.0 Temporarily unable to accept the message; please try again later',
+      'deferred_kafka',
+    ]);
     expect(answer(new Error('a bug'))).toEqual([451, '4.3.0 Temporary local problem; please try again later', 'deferred_error']);
   });
 });

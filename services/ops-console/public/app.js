@@ -22,7 +22,12 @@
     const headers = { accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.method && opts.method !== 'GET') headers['x-csrf-token'] = csrfToken;
-    const res = await fetch(path, { method: opts.method || 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), credentials: 'same-origin' });
+    const res = await fetch(path, {
+      method: opts.method || 'GET',
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      credentials: 'same-origin',
+    });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) {
       const err = new Error(data.error || `HTTP ${res.status}`);
@@ -105,10 +110,30 @@
     if (r.deadLetter) return `dead letter: ${r.deadLetter.reason || '?'} from ${r.deadLetter.topic || '?'}`;
     if (r.error) return r.error;
     const e = r.event || {};
-    const step = ['queued', 'offered', 'offerDeclined', 'assigned', 'escalated', 'transferred', 'handedBack', 'requeued', 'replied', 'resolved', 'abandoned', 'surveyAnswered', 'deliveryReported', 'callEnded'].find((s) => e[s] !== undefined);
+    const step = [
+      'queued',
+      'offered',
+      'offerDeclined',
+      'assigned',
+      'escalated',
+      'transferred',
+      'handedBack',
+      'requeued',
+      'replied',
+      'resolved',
+      'abandoned',
+      'surveyAnswered',
+      'deliveryReported',
+      'callEnded',
+    ].find((s) => e[s] !== undefined);
     const parts = [(r.type || '').replace('contactcenter.v1.', '')];
     if (step) parts.push(step);
-    if (e.kind) parts.push(String(e.kind).replace(/^[A-Z_]*KIND_/, '').toLowerCase());
+    if (e.kind)
+      parts.push(
+        String(e.kind)
+          .replace(/^[A-Z_]*KIND_/, '')
+          .toLowerCase(),
+      );
     if (e.channel) parts.push(String(e.channel).replace('CHANNEL_', '').toLowerCase());
     return parts.filter(Boolean).join(' · ');
   }
@@ -176,7 +201,8 @@
     $('timeline-status').textContent = 'reading every topic from the beginning…';
     try {
       const t = await api(`/api/conversations/${encodeURIComponent(id)}/timeline`);
-      $('timeline-status').textContent = `${t.records.length} records, ${t.scanned} scanned in ${(t.tookMs / 1000).toFixed(1)} s${t.complete ? '' : ' (stopped at the time limit: incomplete)'}`;
+      $('timeline-status').textContent =
+        `${t.records.length} records, ${t.scanned} scanned in ${(t.tookMs / 1000).toFixed(1)} s${t.complete ? '' : ' (stopped at the time limit: incomplete)'}`;
       for (const r of t.records) {
         const li = document.createElement('li');
         li.appendChild(node('strong', `${r.time ? new Date(r.time).toLocaleString() : ''} ${r.topic}`));
@@ -204,14 +230,48 @@
     }
     const C = window.OpsCharts;
     $('charts-sources').textContent = `routing queue statistics: ${c.sources.queueStats}; consumer lag: ${c.sources.lag}`;
-    C.lineChart($('chart-contacts'), Object.entries(c.contactsPerMinute).map(([name, points]) => ({ name, points })));
-    C.lineChart($('chart-waiting'), Object.entries(c.waitingPerQueue).map(([name, points]) => ({ name, points })));
-    C.barChart($('chart-service-level'), c.serviceLevel.map((s) => ({ label: s.channel, bars: [{ name: 'service level %', value: s.value === null ? null : s.value * 100 }] })), { yMax: 100, target: (c.serviceLevel[0] ? c.serviceLevel[0].target : 0.8) * 100, format: (v) => `${Math.round(v)}%` });
+    C.lineChart(
+      $('chart-contacts'),
+      Object.entries(c.contactsPerMinute).map(([name, points]) => ({ name, points })),
+    );
+    C.lineChart(
+      $('chart-waiting'),
+      Object.entries(c.waitingPerQueue).map(([name, points]) => ({ name, points })),
+    );
+    C.barChart(
+      $('chart-service-level'),
+      c.serviceLevel.map((s) => ({ label: s.channel, bars: [{ name: 'service level %', value: s.value === null ? null : s.value * 100 }] })),
+      { yMax: 100, target: (c.serviceLevel[0] ? c.serviceLevel[0].target : 0.8) * 100, format: (v) => `${Math.round(v)}%` },
+    );
     $('breaches-total').textContent = String(c.slaBreachesTotal);
     C.lineChart($('chart-breaches'), [{ name: 'breaches', points: c.slaBreachesPerMinute }]);
-    C.barChart($('chart-waits'), c.waits.slice(-12).map((w) => ({ label: w.conversationId.slice(-8), bars: [{ name: 'estimated', value: w.estimatedMs / 1000 }, { name: 'actual', value: w.actualMs / 1000 }] })), { empty: 'no answered conversation yet' });
-    C.barChart($('chart-agents'), c.agents.map((a) => ({ label: a.queue, bars: [{ name: 'needed', value: a.needed }, { name: 'staffed', value: a.staffed }] })), { empty: 'no queue statistics from routing' });
-    C.barChart($('chart-lag'), c.lag.slice(0, 10).map((l) => ({ label: l.group, bars: [{ name: 'lag', value: l.lag }] })), { empty: 'no consumer group' });
+    C.barChart(
+      $('chart-waits'),
+      c.waits.slice(-12).map((w) => ({
+        label: w.conversationId.slice(-8),
+        bars: [
+          { name: 'estimated', value: w.estimatedMs / 1000 },
+          { name: 'actual', value: w.actualMs / 1000 },
+        ],
+      })),
+      { empty: 'no answered conversation yet' },
+    );
+    C.barChart(
+      $('chart-agents'),
+      c.agents.map((a) => ({
+        label: a.queue,
+        bars: [
+          { name: 'needed', value: a.needed },
+          { name: 'staffed', value: a.staffed },
+        ],
+      })),
+      { empty: 'no queue statistics from routing' },
+    );
+    C.barChart(
+      $('chart-lag'),
+      c.lag.slice(0, 10).map((l) => ({ label: l.group, bars: [{ name: 'lag', value: l.lag }] })),
+      { empty: 'no consumer group' },
+    );
     $('dead-letter-count').textContent = String(c.deadLettersOnTopic);
     C.lineChart($('chart-dead-letters'), [{ name: 'dead letters per minute', points: c.deadLettersPerMinute }]);
   }

@@ -69,7 +69,10 @@
       svg.appendChild(el('text', { x: PAD.left, y: H - PAD.bottom + 12 }, new Date(t0).toLocaleTimeString()));
       svg.appendChild(el('text', { x: W - PAD.right, y: H - PAD.bottom + 12, 'text-anchor': 'end' }, new Date(t1).toLocaleTimeString()));
     }
-    legend(svg, series.map((s) => s.name));
+    legend(
+      svg,
+      series.map((s) => s.name),
+    );
   }
 
   /** groups: [{ label, bars: [{ name, value }] }]; options: { target, yMax, format } */
@@ -95,7 +98,11 @@
       });
       const fits = Math.max(3, Math.floor(groupW / 6));
       const text = String(g.label);
-      const label = el('text', { x: gx + (groupW - 8) / 2, y: H - PAD.bottom + 12, 'text-anchor': 'middle' }, text.length > fits ? `${text.slice(0, fits - 1)}…` : text);
+      const label = el(
+        'text',
+        { x: gx + (groupW - 8) / 2, y: H - PAD.bottom + 12, 'text-anchor': 'middle' },
+        text.length > fits ? `${text.slice(0, fits - 1)}…` : text,
+      );
       label.appendChild(el('title', {}, text));
       svg.appendChild(label);
     });

@@ -75,7 +75,15 @@ class BucketSeries {
 }
 
 /** Routing's QueueStats with the channel as its protobuf enum name (CHANNEL_EMAIL...). */
-export function toQueueStat(q: { queue: string; channel: string; waiting: number; serviceLevel: number; estimatedWaitMs: number; agentsStaffed: number; agentsNeeded: number }): QueueStat {
+export function toQueueStat(q: {
+  queue: string;
+  channel: string;
+  waiting: number;
+  serviceLevel: number;
+  estimatedWaitMs: number;
+  agentsStaffed: number;
+  agentsNeeded: number;
+}): QueueStat {
   return {
     queue: q.queue,
     channel: channelNameOfJson(q.channel) ?? 'unknown',

@@ -4,7 +4,7 @@ import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { signInConfig, trustedProxyConfig } from '#libs/web';
 
-export const opsConsoleConfig = {
+const opsConsoleConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
@@ -16,8 +16,14 @@ export const opsConsoleConfig = {
   /** OPS_CONSOLE_SESSION_SECRET, OPS_CONSOLE_SESSION_TTL_MS, OPS_CONSOLE_SIGNIN_MAX_PER_ID and the rest, as the desk's. */
   ...signInConfig('OPS_CONSOLE', 'console'),
   /** The console's public origin (https://ops.example.com) when behind a proxy; else this host. */
-  OPS_CONSOLE_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path').optional(),
-  ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:50052'),
+  OPS_CONSOLE_ORIGIN: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path')
+    .optional(),
+  ROUTING_GRPC_ADDR: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:50052'),
   /** The service level the charts compare against (routing's target, 0..1). */
   OPS_SERVICE_LEVEL_TARGET: z.coerce.number().min(0, 'must be 0..1').max(1, 'must be 0..1').default(0.8),
   OPS_QUEUE_STATS_INTERVAL_MS: durationMs(5000),

@@ -25,19 +25,35 @@ export async function listDeadLetters(deps: DeadLetterRouteDeps, req: http.Incom
     const k = `${e.deadLetter.partition}:${e.deadLetter.offset}`;
     replays.set(k, [{ by: e.by, at: e.at.toISOString() }, ...(replays.get(k) ?? [])]);
   }
-  const records = deps.deadLetters.list().map((raw) => ({ ...deadLetterForRole(shapeDeadLetter(raw), session.consoleRole), replays: replays.get(`${raw.partition}:${raw.offset}`) ?? [] }));
+  const records = deps.deadLetters
+    .list()
+    .map((raw) => ({ ...deadLetterForRole(shapeDeadLetter(raw), session.consoleRole), replays: replays.get(`${raw.partition}:${raw.offset}`) ?? [] }));
   sendJson(res, 200, { count: deps.deadLetters.count, records, canReplay: session.consoleRole === 'ops' });
 }
 
 /** Writes the audit entry first, so a replay that fails half-way is still on record. */
-export async function replayDeadLetter(deps: DeadLetterRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, partition: number, offset: string): Promise<void> {
+export async function replayDeadLetter(
+  deps: DeadLetterRouteDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  partition: number,
+  offset: string,
+): Promise<void> {
   const session = await changingSession(deps.signIn, req);
   if (session.consoleRole !== 'ops') throw new ForbiddenError('replaying dead letters is for the ops role');
   const raw = deps.deadLetters.get(partition, offset);
   if (!raw) throw new NotFoundError(`no dead letter at partition ${partition} offset ${offset}`);
   const plan = replayPlan(raw);
   const view = shapeDeadLetter(raw);
-  const auditId = await deps.audit.begin({ by: session.staffId, role: session.role, deadLetter: { partition, offset }, original: view.original, key: view.key, ceId: view.ceId, sha256: view.sha256 });
+  const auditId = await deps.audit.begin({
+    by: session.staffId,
+    role: session.role,
+    deadLetter: { partition, offset },
+    original: view.original,
+    key: view.key,
+    ceId: view.ceId,
+    sha256: view.sha256,
+  });
   try {
     await deps.publishRaw(plan.topic, plan.key, plan.value, plan.headers);
   } catch (err) {

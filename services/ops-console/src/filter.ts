@@ -29,7 +29,11 @@ export function parseConversationId(value: string | null | undefined): string {
 
 /** Reads ?topic=a&topic=b&channel=email&conversation=ID; unknown values are refused by name. */
 export function parseFilter(params: URLSearchParams): StreamFilter {
-  const topics = params.getAll('topic').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  const topics = params
+    .getAll('topic')
+    .flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of topics) if (!CONSOLE_TOPICS.includes(t)) throw new FilterError(`unknown topic ${t}; one of: ${CONSOLE_TOPICS.join(', ')}`);
   const filter: StreamFilter = { topics };
   const channel = params.get('channel')?.trim();

@@ -9,7 +9,7 @@ import { CONSOLE_TOPICS } from './filter';
 import { conversationOf, describeRecord, type DescribedRecord, type RawRecord } from './records';
 
 /** Consumer groups of the console (and the CLI) itself: never shown as lag, always deleted after use. */
-export const CONSOLE_GROUP_PREFIXES = ['ops-tail-', 'ops-console-'];
+const CONSOLE_GROUP_PREFIXES = ['ops-tail-', 'ops-console-'];
 
 const toRaw = (topic: string, partition: number, message: KafkaMessage): RawRecord => ({
   topic,
@@ -33,7 +33,13 @@ async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
 }
 
 /** A throw-away consumer group that commits nothing: every instance sees everything. */
-async function startThrowAwayConsumer(kafka: Kafka, prefix: string, topicNames: string[], fromBeginning: boolean, onRecord: (raw: RawRecord) => void): Promise<{ groupId: string; consumer: Consumer }> {
+async function startThrowAwayConsumer(
+  kafka: Kafka,
+  prefix: string,
+  topicNames: string[],
+  fromBeginning: boolean,
+  onRecord: (raw: RawRecord) => void,
+): Promise<{ groupId: string; consumer: Consumer }> {
   const groupId = `${prefix}${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   await consumer.connect();
@@ -54,7 +60,10 @@ export async function startLiveTail(kafka: Kafka, log: Logger, onRecord: (record
     try {
       onRecord(describeRecord(raw), raw);
     } catch (err) {
-      log.error({ topic: raw.topic, partition: raw.partition, offset: raw.offset, err: err instanceof Error ? err.message : String(err) }, 'live record not shown');
+      log.error(
+        { topic: raw.topic, partition: raw.partition, offset: raw.offset, err: err instanceof Error ? err.message : String(err) },
+        'live record not shown',
+      );
     }
   });
   return {
@@ -223,5 +232,7 @@ export async function topicLag(admin: Admin): Promise<TopicLag[]> {
 
 /** Lag per consumer group summed over its topics, for the chart (tests' recorders left out). */
 export async function consumerLag(admin: Admin): Promise<GroupLag[]> {
-  return [...(await lagByGroup(admin))].filter(([group]) => !group.startsWith('recorder-')).map(([group, rows]) => ({ group, lag: rows.reduce((sum, r) => sum + r.lag, 0) }));
+  return [...(await lagByGroup(admin))]
+    .filter(([group]) => !group.startsWith('recorder-'))
+    .map(([group, rows]) => ({ group, lag: rows.reduce((sum, r) => sum + r.lag, 0) }));
 }

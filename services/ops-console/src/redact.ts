@@ -16,11 +16,37 @@ export const REDACTED = '[redacted]';
 
 /** Text fields ops may read: written by the pipeline, naming no customer and quoting no one. */
 const SHOWN_TEXT_KEYS = new Set([
-  'eventId', 'contactId', 'conversationId', 'customerId', 'messageId', 'outboundMessageId',
-  'agentId', 'fromAgentId', 'toAgentId', 'expertAgentId', 'previousAgentId',
-  'queue', 'toQueue', 'skill', 'code', 'rule', 'whyChosen', 'errorCode', 'status', 'question',
-  'language', 'languages', 'contentType', 'sha256', 'namespace', 'conversationReference',
-  'kind', 'channel', 'tier', 'presence', 'risk',
+  'eventId',
+  'contactId',
+  'conversationId',
+  'customerId',
+  'messageId',
+  'outboundMessageId',
+  'agentId',
+  'fromAgentId',
+  'toAgentId',
+  'expertAgentId',
+  'previousAgentId',
+  'queue',
+  'toQueue',
+  'skill',
+  'code',
+  'rule',
+  'whyChosen',
+  'errorCode',
+  'status',
+  'question',
+  'language',
+  'languages',
+  'contentType',
+  'sha256',
+  'namespace',
+  'conversationReference',
+  'kind',
+  'channel',
+  'tier',
+  'presence',
+  'risk',
 ]);
 /** Times (occurredAt, wrapUpUntil, idleSince...) and 64-bit numbers, which protobuf JSON writes as text. */
 const SHOWN_TEXT_SUFFIXES = /(At|Until|Since|Ms|Bytes)$/;
@@ -59,13 +85,15 @@ export function redactForRole<T extends DescribedRecord>(record: T, role: Consol
   if (copy.event !== undefined) copy.event = redactEvent(copy.event);
   if (copy.deadLetter && decodesAsOriginal(copy.deadLetter)) {
     const { valueBase64: _bytes, ...rest } = copy.deadLetter;
-    copy.deadLetter = { ...rest, valueBase64: '', withheld: 'the original bytes decode as a message; its contents are not shown to ops' } as typeof rest & { valueBase64: string };
+    copy.deadLetter = { ...rest, valueBase64: '', withheld: 'the original bytes decode as a message; its contents are not shown to ops' } as typeof rest & {
+      valueBase64: string;
+    };
   }
   return copy;
 }
 
 /** True when a dead letter's bytes are a readable message of its original topic. */
-export function decodesAsOriginal(deadLetter: { topic?: string; valueBase64: string }): boolean {
+function decodesAsOriginal(deadLetter: { topic?: string; valueBase64: string }): boolean {
   const spec = deadLetter.topic ? topicByName(deadLetter.topic) : undefined;
   if (!spec || !deadLetter.valueBase64) return false;
   try {

@@ -31,17 +31,33 @@ export function consoleRoutes(deps: ConsoleRouteDeps): ApiRoute[] {
     { method: 'POST', path: '/api/sign-in', name: '/api/sign-in', run: signIn.signIn },
     { method: 'POST', path: '/api/sign-out', name: '/api/sign-out', run: signIn.signOut },
     { method: 'GET', path: '/api/session', name: '/api/session', run: (req, res) => sessionRoute(signIn, req, res) },
-    { method: 'GET', path: '/api/stream', name: '/api/stream', run: async (req, res, _m, url) => openStream(deps, await readingSession(signIn, req), req, res, url) },
+    {
+      method: 'GET',
+      path: '/api/stream',
+      name: '/api/stream',
+      run: async (req, res, _m, url) => openStream(deps, await readingSession(signIn, req), req, res, url),
+    },
     { method: 'GET', path: '/api/charts', name: '/api/charts', run: (req, res) => chartsRoute(deps, req, res) },
     { method: 'GET', path: /^\/api\/conversations\/([^/]+)\/timeline$/, name: '/api/conversations/:id/timeline', run: timelineRoute(deps) },
     { method: 'GET', path: '/api/dead-letters', name: '/api/dead-letters', run: (req, res) => listDeadLetters(deps, req, res) },
-    { method: 'POST', path: /^\/api\/dead-letters\/(\d{1,6})\/(\d{1,20})\/replay$/, name: '/api/dead-letters/:partition/:offset/replay', run: (req, res, m) => replayDeadLetter(deps, req, res, Number(m[1]), m[2]!) },
+    {
+      method: 'POST',
+      path: /^\/api\/dead-letters\/(\d{1,6})\/(\d{1,20})\/replay$/,
+      name: '/api/dead-letters/:partition/:offset/replay',
+      run: (req, res, m) => replayDeadLetter(deps, req, res, Number(m[1]), m[2]!),
+    },
   ];
 }
 
 async function sessionRoute(signIn: StaffSignIn, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const session = await readingSession(signIn, req);
-  sendJson(res, 200, { staffId: session.staffId, name: session.name, role: session.role, csrfToken: signIn.csrfToken(session), expiresAt: session.expiresAt.toISOString() });
+  sendJson(res, 200, {
+    staffId: session.staffId,
+    name: session.name,
+    role: session.role,
+    csrfToken: signIn.csrfToken(session),
+    expiresAt: session.expiresAt.toISOString(),
+  });
 }
 
 async function chartsRoute(deps: ConsoleRouteDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

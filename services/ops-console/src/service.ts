@@ -47,7 +47,16 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   const roster = new StaffRoster(staffClient.db(config.STAFF_DB));
   const sessions = new SessionStore(staffClient.db(config.STAFF_DB), { app: 'ops-console', secret: config.sessionSecret, ttlMs: settings.sessionTtlMs, now });
   const security = transportSecurity(config.OPS_CONSOLE_ORIGIN, settings);
-  const signIn = consoleSignIn({ roster, sessions, throttle: new SignInThrottle(settings.limits), trustedProxies: config.TRUSTED_PROXIES, origin: config.OPS_CONSOLE_ORIGIN, secureCookies: security.secureCookies, now, logger });
+  const signIn = consoleSignIn({
+    roster,
+    sessions,
+    throttle: new SignInThrottle(settings.limits),
+    trustedProxies: config.TRUSTED_PROXIES,
+    origin: config.OPS_CONSOLE_ORIGIN,
+    secureCookies: security.secureCookies,
+    now,
+    logger,
+  });
 
   const kafka = await connectKafka(ctx, config);
   // A plain client for the console's own throw-away consumers (no logs per rebalance).
@@ -60,17 +69,43 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   const live = await startLiveTail(tailKafka, logger, (record) => charts.addRecord(record, feed.add(record, now()).receivedAt));
   ctx.onStop('live tail', () => live.stop());
 
-  const queueStats = overrides.queueStats !== undefined ? overrides.queueStats : config.AUTH_PRIVATE_KEY_FILE ? routingQueueStats(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE) : null;
+  const queueStats =
+    overrides.queueStats !== undefined
+      ? overrides.queueStats
+      : config.AUTH_PRIVATE_KEY_FILE
+        ? routingQueueStats(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE)
+        : null;
   if (queueStats) ctx.onStop('routing client', () => queueStats.close());
   else logger.warn('AUTH_PRIVATE_KEY_FILE is not set: queue statistics from routing are not shown');
   const admin = tailKafka.admin();
   await admin.connect();
   ctx.onStop('kafka admin', () => admin.disconnect());
-  const sources = new PolledSources({ charts, queueStats, admin, queueStatsIntervalMs: config.OPS_QUEUE_STATS_INTERVAL_MS, lagIntervalMs: config.OPS_LAG_INTERVAL_MS, now, logger });
+  const sources = new PolledSources({
+    charts,
+    queueStats,
+    admin,
+    queueStatsIntervalMs: config.OPS_QUEUE_STATS_INTERVAL_MS,
+    lagIntervalMs: config.OPS_LAG_INTERVAL_MS,
+    now,
+    logger,
+  });
   sources.start();
   ctx.onStop('pollers', () => sources.stop());
 
-  const routes = consoleRoutes({ signIn, sessions, sessionCheckMs: settings.sessionCheckMs, feed, charts, sources, deadLetters, audit, publishRaw: (...record) => kafka.producer.publishRaw(...record), tailKafka, now, logger });
+  const routes = consoleRoutes({
+    signIn,
+    sessions,
+    sessionCheckMs: settings.sessionCheckMs,
+    feed,
+    charts,
+    sources,
+    deadLetters,
+    audit,
+    publishRaw: (...record) => kafka.producer.publishRaw(...record),
+    tailKafka,
+    now,
+    logger,
+  });
   const server = createConsoleServer({
     routes,
     files: staticFiles(fileURLToPath(new URL('../public/', import.meta.url))),

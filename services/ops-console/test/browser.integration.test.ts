@@ -84,7 +84,12 @@ describe('ops console in Chromium', () => {
 
   // Read in one go in the page: rows keep arriving, so two separate counts could disagree.
   const onlyRowsOf = (page: Page, id: string, topic?: string) =>
-    page.locator('#events tr').evaluateAll((rows, [id, topic]) => rows.length > 0 && rows.every((r) => (r.textContent ?? '').includes(id!) && (!topic || r.getAttribute('data-topic') === topic)), [id, topic]);
+    page
+      .locator('#events tr')
+      .evaluateAll(
+        (rows, [id, topic]) => rows.length > 0 && rows.every((r) => (r.textContent ?? '').includes(id!) && (!topic || r.getAttribute('data-topic') === topic)),
+        [id, topic],
+      );
   const rowsFor = (page: Page) => page.locator('#events tr', { hasText: conversationId });
 
   it('shows the scenario live to ops with contents redacted, filters it, opens its timeline, and replays the dead letter', async () => {
@@ -116,11 +121,58 @@ describe('ops console in Chromium', () => {
       }),
     );
     const event = (step: ConversationEvent['step']) =>
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, channel: Channel.CHANNEL_EMAIL, occurredAt: new Date(), reason: { code: 'test.scenario', text: 'scenario step' }, step });
-    await h.kafka.producer.publish(topics.conversationEvents, conversationId, event({ $case: 'queued', queued: { queue: 'email-cards', skill: 'cards', tier: Tier.TIER_FRONT_OFFICE, position: 1, estimatedWaitMs: 40_000, priority: 0, risk: 0, complexity: 0 } }));
-    await h.kafka.producer.publish(topics.conversationEvents, conversationId, event({ $case: 'assigned', assigned: { agentId: 'agent-7', tier: Tier.TIER_FRONT_OFFICE, waitedMs: 52_000 } }));
-    await h.kafka.producer.publish(topics.conversationEvents, conversationId, event({ $case: 'escalated', escalated: { fromAgentId: 'agent-7', note: 'Customer says the thief used the card at Harrods', queue: 'fraud', skill: 'fraud', automatic: false } }));
-    await h.kafka.producer.publish(topics.sla, conversationId, SlaEvent.fromPartial({ eventId: uniqueId('sla'), conversationId, channel: Channel.CHANNEL_EMAIL, queue: 'email-cards', kind: SlaEventKind.SLA_EVENT_KIND_BREACH, targetMs: 30_000, elapsedMs: 52_000, occurredAt: new Date() }));
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId,
+        channel: Channel.CHANNEL_EMAIL,
+        occurredAt: new Date(),
+        reason: { code: 'test.scenario', text: 'scenario step' },
+        step,
+      });
+    await h.kafka.producer.publish(
+      topics.conversationEvents,
+      conversationId,
+      event({
+        $case: 'queued',
+        queued: {
+          queue: 'email-cards',
+          skill: 'cards',
+          tier: Tier.TIER_FRONT_OFFICE,
+          position: 1,
+          estimatedWaitMs: 40_000,
+          priority: 0,
+          risk: 0,
+          complexity: 0,
+        },
+      }),
+    );
+    await h.kafka.producer.publish(
+      topics.conversationEvents,
+      conversationId,
+      event({ $case: 'assigned', assigned: { agentId: 'agent-7', tier: Tier.TIER_FRONT_OFFICE, waitedMs: 52_000 } }),
+    );
+    await h.kafka.producer.publish(
+      topics.conversationEvents,
+      conversationId,
+      event({
+        $case: 'escalated',
+        escalated: { fromAgentId: 'agent-7', note: 'Customer says the thief used the card at Harrods', queue: 'fraud', skill: 'fraud', automatic: false },
+      }),
+    );
+    await h.kafka.producer.publish(
+      topics.sla,
+      conversationId,
+      SlaEvent.fromPartial({
+        eventId: uniqueId('sla'),
+        conversationId,
+        channel: Channel.CHANNEL_EMAIL,
+        queue: 'email-cards',
+        kind: SlaEventKind.SLA_EVENT_KIND_BREACH,
+        targetMs: 30_000,
+        elapsedMs: 52_000,
+        occurredAt: new Date(),
+      }),
+    );
     await h.kafka.producer.publishRaw(topics.sla.name, conversationId, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), {
       ce_id: uniqueId('poison'),
       ce_type: topics.sla.type,
@@ -141,13 +193,21 @@ describe('ops console in Chromium', () => {
     await page.locator('#filter-conversation').fill(conversationId);
     await page.locator('#filter-form button[type=submit]').click();
     await page.locator('#stream-status', { hasText: 'live' }).waitFor({ timeout: 20_000 });
-    await h.kafka.producer.publish(topics.conversationEvents, conversationId, event({ $case: 'resolved', resolved: { agentId: 'agent-9', disposition: 'card-blocked' } }));
+    await h.kafka.producer.publish(
+      topics.conversationEvents,
+      conversationId,
+      event({ $case: 'resolved', resolved: { agentId: 'agent-9', disposition: 'card-blocked' } }),
+    );
     await page.locator('#events tr', { hasText: 'resolved' }).first().waitFor({ timeout: 30_000 });
     expect(await onlyRowsOf(page, conversationId)).toBe(true);
     await page.locator('#filter-topic').selectOption(topics.conversationEvents.name);
     await page.locator('#filter-form button[type=submit]').click();
     await page.locator('#stream-status', { hasText: 'live' }).waitFor({ timeout: 20_000 });
-    await h.kafka.producer.publish(topics.conversationEvents, conversationId, event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'Quick, thanks Harrods' } }));
+    await h.kafka.producer.publish(
+      topics.conversationEvents,
+      conversationId,
+      event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'Quick, thanks Harrods' } }),
+    );
     await page.locator('#events tr', { hasText: 'surveyAnswered' }).first().waitFor({ timeout: 30_000 });
     expect(await onlyRowsOf(page, conversationId, 'cc.conversation.events.v1')).toBe(true);
     expect(await page.locator('#events').innerText()).not.toContain('Harrods');
@@ -219,7 +279,12 @@ describe('ops console in Chromium', () => {
     await h.kafka.producer.publish(
       topics.conversationEvents,
       conversationId,
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, channel: Channel.CHANNEL_EMAIL, step: { $case: 'replied', replied: { agentId: 'agent-9', outboundMessageId: 'o-1', text: 'We blocked the card <b>today</b>' } } }),
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId,
+        channel: Channel.CHANNEL_EMAIL,
+        step: { $case: 'replied', replied: { agentId: 'agent-9', outboundMessageId: 'o-1', text: 'We blocked the card <b>today</b>' } },
+      }),
     );
     await page.locator('#events tr', { hasText: 'We blocked the card <b>today</b>' }).first().waitFor({ timeout: 30_000 });
     await page.locator('nav button[data-tab=timeline]').click();

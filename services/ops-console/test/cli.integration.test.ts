@@ -72,7 +72,10 @@ describe('npm run ops', () => {
     await ctx.stop(); // leaving the group commits its offsets
     const run = spawnSync(process.execPath, [...cli, 'lag'], { encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: KAFKA_BROKERS.join(',') } });
     expect(run.status, run.stderr).toBe(0);
-    const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.every((r) => typeof r.lag === 'number' && r.lag >= 0)).toBe(true);
     const ours = rows.find((r) => r.group === groupId);
     expect(ours).toMatchObject({ topic: 'cc.sla.v1', lag: 0 });

@@ -33,10 +33,18 @@ describe('sign-in', () => {
     expect(agent.body.error).toMatch(/ops and supervisor/);
     expect(agent.session).toBeUndefined();
     expect((await signIn(base, h.ids.ops, 'not the password at all')).status).toBe(401);
-    const foreign = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: JSON.stringify({ id: h.ids.ops, password: PASSWORD }) });
+    const foreign = await fetch(`${base}/api/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+      body: JSON.stringify({ id: h.ids.ops, password: PASSWORD }),
+    });
     expect(foreign.status).toBe(403);
 
-    const res = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ id: h.ids.ops, password: PASSWORD }) });
+    const res = await fetch(`${base}/api/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ id: h.ids.ops, password: PASSWORD }),
+    });
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/);
@@ -54,7 +62,11 @@ describe('sign-in', () => {
       const blocked = await signInFrom(base, '127.0.0.31', id, i === 9 ? PASSWORD : `wrong password x${i}`);
       expect(blocked.status).toBe(429);
     }
-    const blocked = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ id, password: PASSWORD }) });
+    const blocked = await fetch(`${base}/api/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ id, password: PASSWORD }),
+    });
     // The same id from another address (this one, 127.0.0.1) still signs in.
     expect(blocked.status).toBe(200);
     expect((await signInFrom(base, '127.0.0.32', id)).status).toBe(200);
@@ -102,10 +114,19 @@ describe('sign-in', () => {
 describe('dead-letter replay', () => {
   it('is refused to supervisors and without CSRF; by ops it is audited and the record arrives on its original topic', async () => {
     const conversationId = uniqueId('conv');
-    const value = Buffer.from(SlaEvent.encode(SlaEvent.fromPartial({ eventId: uniqueId('sla'), conversationId, kind: SlaEventKind.SLA_EVENT_KIND_BREACH, targetMs: 1000, elapsedMs: 5000 })).finish());
+    const value = Buffer.from(
+      SlaEvent.encode(
+        SlaEvent.fromPartial({ eventId: uniqueId('sla'), conversationId, kind: SlaEventKind.SLA_EVENT_KIND_BREACH, targetMs: 1000, elapsedMs: 5000 }),
+      ).finish(),
+    );
     const ceId = randomUUID();
     const headers = { ce_id: ceId, ce_type: topics.sla.type, ce_source: 'contactcenter/test', ce_specversion: '1.0', ce_time: new Date().toISOString() };
-    await writeDeadLetter(h.kafka, { topic: topics.sla.name, partition: 0, offset: '12345', key: conversationId, value, headers }, 'handler-failed', 'customer-record unavailable');
+    await writeDeadLetter(
+      h.kafka,
+      { topic: topics.sla.name, partition: 0, offset: '12345', key: conversationId, value, headers },
+      'handler-failed',
+      'customer-record unavailable',
+    );
 
     const ops = (await signIn(base, h.ids.ops)).session!;
     const supervisor = (await signIn(base, h.ids.supervisor)).session;
@@ -114,7 +135,10 @@ describe('dead-letter replay', () => {
     await h.console.roster.upsert({ id: supId, name: 'Second Supervisor', role: 'supervisor' }, PASSWORD);
     const sup = supervisor ?? (await signIn(base, supId)).session!;
 
-    type List = { records: { partition: number; offset: string; key: string; reason: string; original: { topic: string; offset: string }; replays: { by: string }[] }[]; canReplay: boolean };
+    type List = {
+      records: { partition: number; offset: string; key: string; reason: string; original: { topic: string; offset: string }; replays: { by: string }[] }[];
+      canReplay: boolean;
+    };
     const list = async (s: SignedIn) => (await (await fetch(`${base}/api/dead-letters`, { headers: { cookie: s.cookie } })).json()) as List;
     const record = await waitFor(async () => (await list(ops)).records.find((r) => r.key === conversationId), 30_000, 'the dead letter listed');
     expect(record).toMatchObject({ reason: 'handler-failed', original: { topic: topics.sla.name, offset: '12345' } });
@@ -130,7 +154,6 @@ describe('dead-letter replay', () => {
       expect((await post(path, ops, { origin: 'http://evil.example' })).status).toBe(403);
       expect(await h.console.audit.entries.countDocuments({})).toBe(0);
 
-      const before = Date.now();
       const replayed = await post(path, ops);
       expect(replayed.status).toBe(200);
       expect(await replayed.json()).toMatchObject({ replayedTo: topics.sla.name });
@@ -145,7 +168,15 @@ describe('dead-letter replay', () => {
     }
     const audit = await h.console.audit.entries.find({}).toArray();
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ by: h.ids.ops, role: 'ops', outcome: 'replayed', deadLetter: { partition: record.partition, offset: record.offset }, original: { topic: topics.sla.name, offset: '12345' }, key: conversationId, ceId });
+    expect(audit[0]).toMatchObject({
+      by: h.ids.ops,
+      role: 'ops',
+      outcome: 'replayed',
+      deadLetter: { partition: record.partition, offset: record.offset },
+      original: { topic: topics.sla.name, offset: '12345' },
+      key: conversationId,
+      ceId,
+    });
     expect(audit[0]!.at.getTime()).toBeGreaterThan(Date.now() - 60_000);
     const after = await list(ops);
     expect(after.records.find((r) => r.key === conversationId)!.replays).toEqual([expect.objectContaining({ by: h.ids.ops })]);

@@ -11,7 +11,14 @@ import { FilterError, matchesFilter, parseFilter } from '../src/filter';
 import { describeRecord, type RawRecord } from '../src/records';
 import { REDACTED, redactForRole } from '../src/redact';
 
-const raw = (topic: string, key: string, value: Buffer, headers: Record<string, string> = {}, offset = '7'): RawRecord => ({ topic, partition: 1, offset, key: Buffer.from(key), value, headers });
+const raw = (topic: string, key: string, value: Buffer, headers: Record<string, string> = {}, offset = '7'): RawRecord => ({
+  topic,
+  partition: 1,
+  offset,
+  key: Buffer.from(key),
+  value,
+  headers,
+});
 
 const contact = ContactReceived.fromPartial({
   contactId: 'c-1',
@@ -28,13 +35,29 @@ const contact = ContactReceived.fromPartial({
   channelMetadata: { 'message-id': '<x@y>' },
   language: 'en',
 });
-const contactRecord = () => describeRecord(raw(topics.contactInbound.name, 'conv-1', Buffer.from(ContactReceived.encode(contact).finish()), { ce_type: topics.contactInbound.type, ce_time: '2026-01-01T10:00:00Z' }));
+const contactRecord = () =>
+  describeRecord(
+    raw(topics.contactInbound.name, 'conv-1', Buffer.from(ContactReceived.encode(contact).finish()), {
+      ce_type: topics.contactInbound.type,
+      ce_time: '2026-01-01T10:00:00Z',
+    }),
+  );
 const conversationEvent = (step: ConversationEvent['step'], conversationId = 'conv-1') =>
   describeRecord(
     raw(
       topics.conversationEvents.name,
       conversationId,
-      Buffer.from(ConversationEvent.encode(ConversationEvent.fromPartial({ eventId: 'e', conversationId, channel: Channel.CHANNEL_CHAT, reason: { code: 'x', text: 'longest idle agent' }, step })).finish()),
+      Buffer.from(
+        ConversationEvent.encode(
+          ConversationEvent.fromPartial({
+            eventId: 'e',
+            conversationId,
+            channel: Channel.CHANNEL_CHAT,
+            reason: { code: 'x', text: 'longest idle agent' },
+            step,
+          }),
+        ).finish(),
+      ),
     ),
   );
 
@@ -53,7 +76,8 @@ describe('redaction', () => {
     expect(event.channelMetadata).toBe(REDACTED);
     expect(event).toMatchObject({ contactId: 'c-1', conversationId: 'conv-1', channel: 'CHANNEL_EMAIL', language: 'en' });
     const text = JSON.stringify(shown);
-    for (const secret of ['4111', 'script', 'Ada', 'ada@example.com', 'claimed@example.org', '7700900123', 'passport', 'earlier mail', 'x@y']) expect(text).not.toContain(secret);
+    for (const secret of ['4111', 'script', 'Ada', 'ada@example.com', 'claimed@example.org', '7700900123', 'passport', 'earlier mail', 'x@y'])
+      expect(text).not.toContain(secret);
   });
 
   it('gives supervisors the contents unchanged and never changes the record it was given', () => {
@@ -63,15 +87,32 @@ describe('redaction', () => {
     expect((record.event as { subject: string }).subject).toContain('<script>');
   });
 
-  it('hides notes, replies, survey comments and the routing reason\'s words, keeping its code', () => {
+  it("hides notes, replies, survey comments and the routing reason's words, keeping its code", () => {
     const cases: [ConversationEvent['step'], string, string][] = [
-      [{ $case: 'escalated', escalated: { fromAgentId: 'a1', note: 'customer is upset about X', queue: 'q', skill: 's', automatic: false } }, 'escalated', 'note'],
+      [
+        { $case: 'escalated', escalated: { fromAgentId: 'a1', note: 'customer is upset about X', queue: 'q', skill: 's', automatic: false } },
+        'escalated',
+        'note',
+      ],
       [{ $case: 'transferred', transferred: { fromAgentId: 'a1', toAgentId: 'a2', toQueue: '', note: 'hand over' } }, 'transferred', 'note'],
       [{ $case: 'handedBack', handedBack: { expertAgentId: 'a3', note: 'done' } }, 'handedBack', 'note'],
       [{ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Dear Ada' } }, 'replied', 'text'],
       [{ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow' } }, 'surveyAnswered', 'comment'],
       [{ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'moved to Lisbon, refund sent' } }, 'resolved', 'disposition'],
-      [{ $case: 'deliveryReported', deliveryReported: { outboundMessageId: 'o', delivered: false, errorCode: '550', detail: '550 5.1.1 <ada@example.com>: mailbox unavailable', permanent: true } }, 'deliveryReported', 'detail'],
+      [
+        {
+          $case: 'deliveryReported',
+          deliveryReported: {
+            outboundMessageId: 'o',
+            delivered: false,
+            errorCode: '550',
+            detail: '550 5.1.1 <ada@example.com>: mailbox unavailable',
+            permanent: true,
+          },
+        },
+        'deliveryReported',
+        'detail',
+      ],
     ];
     for (const [step, name, field] of cases) {
       const event = redactForRole(conversationEvent(step), 'ops').event as Record<string, any>;
@@ -86,22 +127,35 @@ describe('redaction', () => {
     expect(resolvedForSupervisor.resolved.disposition).toBe('moved to Lisbon, refund sent');
   });
 
-  it('hides an MMS\'s media addresses and phone numbers, and every text field it does not know', () => {
+  it("hides an MMS's media addresses and phone numbers, and every text field it does not know", () => {
     const mms = ContactReceived.fromPartial({
-      contactId: 'sms-SM1', conversationId: 'conv-2', channel: Channel.CHANNEL_SMS, receivedAt: new Date(0),
-      sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' }, recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+441134960000' },
-      externalId: 'SM1', text: 'see photo',
+      contactId: 'sms-SM1',
+      conversationId: 'conv-2',
+      channel: Channel.CHANNEL_SMS,
+      receivedAt: new Date(0),
+      sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' },
+      recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+441134960000' },
+      externalId: 'SM1',
+      text: 'see photo',
       attachments: [{ name: 'media-0', contentType: 'image/jpeg', storageRef: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM1/Media/ME1' }],
     });
     const shown = redactForRole(describeRecord(raw(topics.contactInbound.name, 'conv-2', Buffer.from(ContactReceived.encode(mms).finish()))), 'ops');
     const text = JSON.stringify(shown);
     for (const secret of ['7700900123', '1134960000', 'twilio.com', 'ME1', 'see photo']) expect(text).not.toContain(secret);
-    expect(shown.event).toMatchObject({ channel: 'CHANNEL_SMS', receivedAt: '1970-01-01T00:00:00.000Z', attachments: [{ contentType: 'image/jpeg', storageRef: REDACTED }] });
+    expect(shown.event).toMatchObject({
+      channel: 'CHANNEL_SMS',
+      receivedAt: '1970-01-01T00:00:00.000Z',
+      attachments: [{ contentType: 'image/jpeg', storageRef: REDACTED }],
+    });
     // A field no schema has yet is redacted, not shown.
-    expect(redactForRole({ ...shown, event: { conversationId: 'c', futureField: 'Ada', nested: { note2: 'x' } } }, 'ops').event).toEqual({ conversationId: 'c', futureField: REDACTED, nested: { note2: REDACTED } });
+    expect(redactForRole({ ...shown, event: { conversationId: 'c', futureField: 'Ada', nested: { note2: 'x' } } }, 'ops').event).toEqual({
+      conversationId: 'c',
+      futureField: REDACTED,
+      nested: { note2: REDACTED },
+    });
   });
 
-  it('withholds a dead letter\'s bytes from ops on the live stream when they decode into a message', () => {
+  it("withholds a dead letter's bytes from ops on the live stream when they decode into a message", () => {
     const readable = Buffer.from(ContactReceived.encode(contact).finish());
     const dead = describeRecord(raw(DEAD_LETTER_TOPIC, 'conv-1', readable, { dlq_topic: topics.contactInbound.name, dlq_reason: 'invalid' }));
     const shown = redactForRole(dead, 'ops');
@@ -114,7 +168,17 @@ describe('redaction', () => {
   });
 
   it('hides outbound subjects, texts and recipients', () => {
-    const value = Buffer.from(OutboundMessage.encode(OutboundMessage.fromPartial({ messageId: 'm', conversationId: 'conv-1', subject: 'Re: card', text: 'Hello Ada', recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' } })).finish());
+    const value = Buffer.from(
+      OutboundMessage.encode(
+        OutboundMessage.fromPartial({
+          messageId: 'm',
+          conversationId: 'conv-1',
+          subject: 'Re: card',
+          text: 'Hello Ada',
+          recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+447700900123' },
+        }),
+      ).finish(),
+    );
     const event = redactForRole(describeRecord(raw(topics.outbound.name, 'conv-1', value)), 'ops').event as Record<string, any>;
     expect(event).toMatchObject({ messageId: 'm', subject: REDACTED, text: REDACTED, recipient: { value: REDACTED } });
   });
@@ -122,7 +186,11 @@ describe('redaction', () => {
 
 describe('filters', () => {
   it('parses topic, channel and conversation and refuses unknown values by name', () => {
-    expect(parseFilter(new URLSearchParams('topic=cc.sla.v1&channel=email&conversation=conv-1'))).toEqual({ topics: ['cc.sla.v1'], channel: 'email', conversationId: 'conv-1' });
+    expect(parseFilter(new URLSearchParams('topic=cc.sla.v1&channel=email&conversation=conv-1'))).toEqual({
+      topics: ['cc.sla.v1'],
+      channel: 'email',
+      conversationId: 'conv-1',
+    });
     expect(parseFilter(new URLSearchParams(''))).toEqual({ topics: [] });
     expect(() => parseFilter(new URLSearchParams('topic=cc.nope'))).toThrow(/unknown topic cc.nope/);
     expect(() => parseFilter(new URLSearchParams('channel=fax'))).toThrow(FilterError);
@@ -145,7 +213,10 @@ describe('filters', () => {
 });
 
 describe('chart aggregation', () => {
-  const sla = (kind: SlaEventKind) => describeRecord(raw(topics.sla.name, 'c', Buffer.from(SlaEvent.encode(SlaEvent.fromPartial({ conversationId: 'c', kind, channel: Channel.CHANNEL_SMS })).finish())));
+  const sla = (kind: SlaEventKind) =>
+    describeRecord(
+      raw(topics.sla.name, 'c', Buffer.from(SlaEvent.encode(SlaEvent.fromPartial({ conversationId: 'c', kind, channel: Channel.CHANNEL_SMS })).finish())),
+    );
 
   it('counts contacts per minute per channel, SLA breaches and dead letters in a moving window', () => {
     const charts = new ChartAggregator({ bucketMs: 60_000, buckets: 3 });
@@ -174,8 +245,20 @@ describe('chart aggregation', () => {
 
   it('pairs the wait a conversation was told with the wait it had', () => {
     const charts = new ChartAggregator({ maxWaits: 2 });
-    charts.addRecord(conversationEvent({ $case: 'queued', queued: { queue: 'q', skill: '', tier: 1, priority: 0, position: 1, estimatedWaitMs: 30_000, risk: 0, complexity: 0 } }, 'a'), 1);
-    charts.addRecord(conversationEvent({ $case: 'queued', queued: { queue: 'q', skill: '', tier: 1, priority: 0, position: 1, estimatedWaitMs: 20_000, risk: 0, complexity: 0 } }, 'a'), 2);
+    charts.addRecord(
+      conversationEvent(
+        { $case: 'queued', queued: { queue: 'q', skill: '', tier: 1, priority: 0, position: 1, estimatedWaitMs: 30_000, risk: 0, complexity: 0 } },
+        'a',
+      ),
+      1,
+    );
+    charts.addRecord(
+      conversationEvent(
+        { $case: 'queued', queued: { queue: 'q', skill: '', tier: 1, priority: 0, position: 1, estimatedWaitMs: 20_000, risk: 0, complexity: 0 } },
+        'a',
+      ),
+      2,
+    );
     charts.addRecord(conversationEvent({ $case: 'assigned', assigned: { agentId: 'x', tier: 1, waitedMs: 25_000 } }, 'a'), 3);
     // Assigned without a known estimate (console started later): nothing to compare.
     charts.addRecord(conversationEvent({ $case: 'assigned', assigned: { agentId: 'x', tier: 1, waitedMs: 5 } }, 'b'), 4);
@@ -188,12 +271,24 @@ describe('chart aggregation', () => {
       toQueueStat({ queue, channel, waiting, serviceLevel, estimatedWaitMs: 0, agentsStaffed, agentsNeeded });
     charts.setQueueStats([q('billing', 'CHANNEL_EMAIL', 3, 0.5, 1, 2), q('sales', 'CHANNEL_EMAIL', 1, 1, 3, 3)], 1000);
     charts.setQueueStats([q('billing', 'CHANNEL_EMAIL', 5, 0.5, 1, 2), q('sales', 'CHANNEL_EMAIL', 0, 1, 3, 3)], 2000);
-    charts.setLag([{ group: 'a', lag: 1 }, { group: 'b', lag: 9 }], 2000);
+    charts.setLag(
+      [
+        { group: 'a', lag: 1 },
+        { group: 'b', lag: 9 },
+      ],
+      2000,
+    );
     let s = charts.snapshot(2000);
-    expect(s.waitingPerQueue.billing).toEqual([{ t: 1000, v: 3 }, { t: 2000, v: 5 }]);
+    expect(s.waitingPerQueue.billing).toEqual([
+      { t: 1000, v: 3 },
+      { t: 2000, v: 5 },
+    ]);
     expect(s.serviceLevel.find((x) => x.channel === 'email')).toEqual({ channel: 'email', value: (0.5 * 1 + 1 * 3) / 4, target: 0.9 });
     expect(s.serviceLevel.find((x) => x.channel === 'chat')!.value).toBeNull();
-    expect(s.agents).toEqual([{ queue: 'billing', needed: 2, staffed: 1 }, { queue: 'sales', needed: 3, staffed: 3 }]);
+    expect(s.agents).toEqual([
+      { queue: 'billing', needed: 2, staffed: 1 },
+      { queue: 'sales', needed: 3, staffed: 3 },
+    ]);
     expect(s.lag.map((l) => l.group)).toEqual(['b', 'a']);
     // A queue routing no longer reports leaves the chart once its points are out of the window.
     charts.setQueueStats([q('sales', 'CHANNEL_EMAIL', 0, 1, 3, 3)], 20_000);
@@ -204,7 +299,19 @@ describe('chart aggregation', () => {
 
 describe('dead letters', () => {
   const original = Buffer.from(SlaEvent.encode(SlaEvent.fromPartial({ conversationId: 'conv-9', kind: SlaEventKind.SLA_EVENT_KIND_BREACH })).finish());
-  const dlqHeaders = { ce_id: 'ev-1', ce_type: topics.sla.type, ce_source: 's', dlq_reason: 'handler-failed', dlq_detail: 'store down', dlq_topic: topics.sla.name, dlq_partition: '2', dlq_offset: '41', dlq_consumer_group: 'routing', dlq_time: '2026-01-01T00:00:00Z', dlq_attempts: '5' };
+  const dlqHeaders = {
+    ce_id: 'ev-1',
+    ce_type: topics.sla.type,
+    ce_source: 's',
+    dlq_reason: 'handler-failed',
+    dlq_detail: 'store down',
+    dlq_topic: topics.sla.name,
+    dlq_partition: '2',
+    dlq_offset: '41',
+    dlq_consumer_group: 'routing',
+    dlq_time: '2026-01-01T00:00:00Z',
+    dlq_attempts: '5',
+  };
 
   it('shows the reason, where the record came from and its bytes', () => {
     const view = shapeDeadLetter(raw(DEAD_LETTER_TOPIC, 'conv-9', original, dlqHeaders, '3'));

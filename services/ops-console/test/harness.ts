@@ -72,7 +72,12 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
 }
 
 /** A dead letter exactly as libs/kafka's consumer writes one. */
-export async function writeDeadLetter(kafka: ServiceKafka, original: { topic: string; partition: number; offset: string; key: string; value: Buffer; headers: IHeaders }, reason: string, detail: string): Promise<void> {
+export async function writeDeadLetter(
+  kafka: ServiceKafka,
+  original: { topic: string; partition: number; offset: string; key: string; value: Buffer; headers: IHeaders },
+  reason: string,
+  detail: string,
+): Promise<void> {
   await kafka.producer.publishRaw(DEAD_LETTER_TOPIC, original.key, original.value, {
     ...original.headers,
     dlq_reason: reason,
@@ -92,7 +97,11 @@ export interface SignedIn {
 }
 
 export async function signIn(base: string, id: string, password = PASSWORD): Promise<{ status: number; body: Record<string, unknown>; session?: SignedIn }> {
-  const res = await fetch(`${base}/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ id, password }) });
+  const res = await fetch(`${base}/api/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: base },
+    body: JSON.stringify({ id, password }),
+  });
   const body = (await res.json()) as Record<string, unknown>;
   const setCookie = res.headers.get('set-cookie');
   if (res.status !== 200 || !setCookie) return { status: res.status, body };
@@ -100,14 +109,25 @@ export async function signIn(base: string, id: string, password = PASSWORD): Pro
 }
 
 /** A sign-in from a given loopback address (all of 127.0.0.0/8 is this machine), as from another client. */
-export function signInFrom(base: string, address: string, id: string, password = PASSWORD): Promise<{ status: number; body: Record<string, unknown>; cookie?: string }> {
+export function signInFrom(
+  base: string,
+  address: string,
+  id: string,
+  password = PASSWORD,
+): Promise<{ status: number; body: Record<string, unknown>; cookie?: string }> {
   const payload = JSON.stringify({ id, password });
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/api/sign-in`, { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', origin: base, 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }));
-    });
+    const req = http.request(
+      `${base}/api/sign-in`,
+      { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', origin: base, 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });

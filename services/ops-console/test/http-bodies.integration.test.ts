@@ -15,12 +15,26 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-const field = fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { maxKeys: 3 }), fc.string({ minLength: 60, maxLength: 2000 }));
+const field = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { maxKeys: 3 }),
+  fc.string({ minLength: 60, maxLength: 2000 }),
+);
 const hostileBody = fc.oneof(
-  fc.record({ type: fc.constant('application/json'), body: fc.dictionary(fc.constantFrom('id', 'password', '__proto__', 'constructor', 'role'), field, { maxKeys: 4 }).map((o) => JSON.stringify(o)) }),
+  fc.record({
+    type: fc.constant('application/json'),
+    body: fc.dictionary(fc.constantFrom('id', 'password', '__proto__', 'constructor', 'role'), field, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
+  }),
   fc.record({ type: fc.constant('application/json'), body: fc.jsonValue().map((v) => JSON.stringify(v)) }),
   fc.record({ type: fc.constant('application/json'), body: fc.string({ maxLength: 200 }) }),
-  fc.record({ type: fc.constant('application/json'), body: fc.constantFrom('null', '"x"', '[]', '7', '{"id":{"$gt":""},"password":{"$ne":null}}', '{"id":"   ","password":"x"}', '{') }),
+  fc.record({
+    type: fc.constant('application/json'),
+    body: fc.constantFrom('null', '"x"', '[]', '7', '{"id":{"$gt":""},"password":{"$ne":null}}', '{"id":"   ","password":"x"}', '{'),
+  }),
   fc.record({ type: fc.constantFrom('text/plain', ''), body: fc.string({ maxLength: 50 }) }),
   fc.record({ type: fc.constant('application/json'), body: fc.constant(`{"id":"${'x'.repeat(20 * 1024)}"}`) }),
 );

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { LiveFeed, type LiveEvent } from '../src/live-feed';
 import type { DescribedRecord } from '../src/records';
 
-const record = (conversationId: string, topic = 'cc.conversation.events.v1', offset = '0'): DescribedRecord => ({ topic, partition: 0, offset, key: conversationId });
+const record = (conversationId: string, topic = 'cc.conversation.events.v1', offset = '0'): DescribedRecord => ({
+  topic,
+  partition: 0,
+  offset,
+  key: conversationId,
+});
 
 describe('the live feed', () => {
   it('starts a stream from the recent events its filter matches, oldest first, and keeps only the newest', () => {
@@ -14,7 +19,15 @@ describe('the live feed', () => {
 
   it('remembers a conversation beyond the recent events, forgetting the least recently active first', () => {
     const feed = new LiveFeed({ recent: 1, conversations: 2, perConversation: 2 });
-    for (const [id, offset] of [['a', '1'], ['a', '2'], ['a', '3'], ['b', '4'], ['a', '5'], ['c', '6']] as const) feed.add(record(id, undefined, offset), 0);
+    for (const [id, offset] of [
+      ['a', '1'],
+      ['a', '2'],
+      ['a', '3'],
+      ['b', '4'],
+      ['a', '5'],
+      ['c', '6'],
+    ] as const)
+      feed.add(record(id, undefined, offset), 0);
     expect(feed.backlog({ topics: [], conversationId: 'a' }).map((e) => e.record.offset)).toEqual(['3', '5']);
     expect(feed.backlog({ topics: [], conversationId: 'b' })).toEqual([]);
     expect(feed.backlog({ topics: [], conversationId: 'c' }).map((e) => e.record.offset)).toEqual(['6']);

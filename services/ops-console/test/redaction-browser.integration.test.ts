@@ -47,28 +47,79 @@ describe('ops console redaction in Chromium', () => {
   async function publishScenario(): Promise<void> {
     const at = new Date();
     const event = (reasonText: string, step: ConversationEvent['step']) =>
-      ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, channel: Channel.CHANNEL_EMAIL, occurredAt: at, reason: { code: 'test.scenario', text: reasonText }, step });
+      ConversationEvent.fromPartial({
+        eventId: uniqueId('ev'),
+        conversationId,
+        channel: Channel.CHANNEL_EMAIL,
+        occurredAt: at,
+        reason: { code: 'test.scenario', text: reasonText },
+        step,
+      });
     const p = h.kafka.producer;
     await p.publish(
       topics.contactInbound,
       conversationId,
-      ContactReceived.fromPartial({ contactId: uniqueId('contact'), conversationId, channel: Channel.CHANNEL_EMAIL, kind: ContactKind.CONTACT_KIND_MESSAGE, receivedAt: at, sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: ADDRESS }, subject: SUBJECT, text: 'hello' }),
+      ContactReceived.fromPartial({
+        contactId: uniqueId('contact'),
+        conversationId,
+        channel: Channel.CHANNEL_EMAIL,
+        kind: ContactKind.CONTACT_KIND_MESSAGE,
+        receivedAt: at,
+        sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: ADDRESS },
+        subject: SUBJECT,
+        text: 'hello',
+      }),
     );
     // Routing's reason quotes the subject of a repeat contact.
-    await p.publish(topics.conversationEvents, conversationId, event(`repeat contact on "${SUBJECT.toLowerCase()}" within 7 days`, { $case: 'escalated', escalated: { fromAgentId: '', note: '', queue: 'tier2/billing', skill: 'billing', automatic: true } }));
-    await p.publish(topics.conversationEvents, conversationId, event(`resolved by Ana Lopez: ${DISPOSITION}`, { $case: 'resolved', resolved: { agentId: 'ana', disposition: DISPOSITION } }));
+    await p.publish(
+      topics.conversationEvents,
+      conversationId,
+      event(`repeat contact on "${SUBJECT.toLowerCase()}" within 7 days`, {
+        $case: 'escalated',
+        escalated: { fromAgentId: '', note: '', queue: 'tier2/billing', skill: 'billing', automatic: true },
+      }),
+    );
+    await p.publish(
+      topics.conversationEvents,
+      conversationId,
+      event(`resolved by Ana Lopez: ${DISPOSITION}`, { $case: 'resolved', resolved: { agentId: 'ana', disposition: DISPOSITION } }),
+    );
     const refusal = `550 5.1.1 <${ADDRESS}>: Recipient address rejected`;
-    await p.publish(topics.conversationEvents, conversationId, event(refusal, { $case: 'deliveryReported', deliveryReported: { outboundMessageId: 'out-1', delivered: false, errorCode: '550', detail: refusal, permanent: true } }));
+    await p.publish(
+      topics.conversationEvents,
+      conversationId,
+      event(refusal, {
+        $case: 'deliveryReported',
+        deliveryReported: { outboundMessageId: 'out-1', delivered: false, errorCode: '550', detail: refusal, permanent: true },
+      }),
+    );
     await p.publish(
       topics.contactInbound,
       conversationId,
       ContactReceived.fromPartial({
-        contactId: uniqueId('sms'), conversationId, channel: Channel.CHANNEL_SMS, kind: ContactKind.CONTACT_KIND_MESSAGE, receivedAt: at,
-        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: PHONE }, text: 'photo attached',
+        contactId: uniqueId('sms'),
+        conversationId,
+        channel: Channel.CHANNEL_SMS,
+        kind: ContactKind.CONTACT_KIND_MESSAGE,
+        receivedAt: at,
+        sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: PHONE },
+        text: 'photo attached',
         attachments: [{ name: 'media-0', contentType: 'image/jpeg', storageRef: MEDIA_URL }],
       }),
     );
-    await p.publish(topics.outbound, conversationId, OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: PHONE }, text: 'got it', createdAt: at }));
+    await p.publish(
+      topics.outbound,
+      conversationId,
+      OutboundMessage.fromPartial({
+        messageId: uniqueId('out'),
+        conversationId,
+        channel: Channel.CHANNEL_SMS,
+        kind: OutboundKind.OUTBOUND_KIND_REPLY,
+        recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: PHONE },
+        text: 'got it',
+        createdAt: at,
+      }),
+    );
   }
 
   const rows = (page: Page) => page.locator('#events tr', { hasText: conversationId }).count();

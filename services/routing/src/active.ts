@@ -15,7 +15,7 @@ import { chooseOwner, decodeMemberState, encodeMemberState } from './ownership';
 import { EngineRunner, NotActiveError } from './runner';
 import type { StateReader } from './state-reader';
 
-export const OWNER_ASSIGNER = 'RoutingSingleOwner';
+const OWNER_ASSIGNER = 'RoutingSingleOwner';
 
 /** A kafkajs assigner: every partition of every subscribed topic to one member, the current owner if any. */
 export function singleOwnerAssigner(isActive: () => boolean): PartitionAssigner {
@@ -199,7 +199,10 @@ export class RoutingOwnership {
         retry.error = err instanceof Error ? err.message : String(err);
         const retryInMs = backoffMs(retry.attempts, { initialMs: 500, maxMs: 5000 });
         retry.notBefore = Date.now() + retryInMs;
-        this.deps.logger.error({ ...errorDetails(err), fault: faultKind(err), attempts: retry.attempts, retryInMs }, 'could not take routing over; trying again after the next heartbeat');
+        this.deps.logger.error(
+          { ...errorDetails(err), fault: faultKind(err), attempts: retry.attempts, retryInMs },
+          'could not take routing over; trying again after the next heartbeat',
+        );
       } finally {
         if (epoch === this.epoch) this.activating = false;
       }
@@ -227,7 +230,10 @@ export class RoutingOwnership {
     const runner = new EngineRunner(engine, log, logger, metrics, (err) => this.transactionFailed(epoch, err));
     const snapshot = reader.mirror.snapshot();
     await runner.run(() => engine.restore(snapshot));
-    logger.info({ agents: snapshot.agents.length, conversations: snapshot.conversations.length, ms: Date.now() - started }, 'routing state restored from the changelog; this instance is active');
+    logger.info(
+      { agents: snapshot.agents.length, conversations: snapshot.conversations.length, ms: Date.now() - started },
+      'routing state restored from the changelog; this instance is active',
+    );
     return { engine, runner };
   }
 
@@ -235,7 +241,12 @@ export class RoutingOwnership {
     if (epoch !== this.epoch) return;
     const fenced = err instanceof FencedError;
     if (fenced) this.owns = false;
-    this.deps.logger.error({ ...errorDetails(err), fault: faultKind(err) }, fenced ? 'another routing instance took over; this one stands down' : 'a routing transaction failed; standing down until the group confirms this instance still owns the contacts');
+    this.deps.logger.error(
+      { ...errorDetails(err), fault: faultKind(err) },
+      fenced
+        ? 'another routing instance took over; this one stands down'
+        : 'a routing transaction failed; standing down until the group confirms this instance still owns the contacts',
+    );
     this.deactivate(fenced ? 'fenced' : 'transaction failed');
   }
 

@@ -27,7 +27,7 @@ export interface OwnerMarker {
   activation: number;
 }
 
-export class ChangelogError extends Error {
+class ChangelogError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ChangelogError';

@@ -26,12 +26,18 @@ export const routingConfig = {
   ...optionalSigningKeyConfig('routing'),
   GRPC_PORT: port(50052),
   HTTP_PORT: port(8105),
-  CUSTOMER_RECORD_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  CUSTOMER_RECORD_GRPC_ADDR: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .optional(),
   /**
    * Consumer group of the routing instances; it also names their changelog topic
    * (cc.<group>.state.v1) and their transactional id (<group>.active).
    */
-  ROUTING_CONSUMER_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -').default('routing'),
+  ROUTING_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -')
+    .default('routing'),
   ROUTING_OFFER_TIMEOUT_MS: durationMs(DEFAULT_POLICY.offerTimeoutMs),
   ROUTING_MAX_MISSED_OFFERS: positiveInt(DEFAULT_POLICY.maxMissedOffers),
   ROUTING_WRAP_UP_MS: durationMs(DEFAULT_POLICY.wrapUpMs),
@@ -53,10 +59,16 @@ export type RoutingConfig = z.output<z.ZodObject<typeof routingConfig>>;
 export function checkRoutingConfig(config: RoutingConfig): void {
   const problems: ConfigProblem[] = [];
   if (config.ROUTING_HEARTBEAT_MS * 3 > config.ROUTING_SESSION_TIMEOUT_MS) {
-    problems.push({ variable: 'ROUTING_HEARTBEAT_MS', message: `must be at most a third of ROUTING_SESSION_TIMEOUT_MS (${config.ROUTING_SESSION_TIMEOUT_MS})` });
+    problems.push({
+      variable: 'ROUTING_HEARTBEAT_MS',
+      message: `must be at most a third of ROUTING_SESSION_TIMEOUT_MS (${config.ROUTING_SESSION_TIMEOUT_MS})`,
+    });
   }
   if (config.CUSTOMER_RECORD_GRPC_ADDR && !config.AUTH_PRIVATE_KEY_FILE) {
-    problems.push({ variable: 'AUTH_PRIVATE_KEY_FILE', message: 'must be set when CUSTOMER_RECORD_GRPC_ADDR is: routing signs its calls to customer-record with its own key' });
+    problems.push({
+      variable: 'AUTH_PRIVATE_KEY_FILE',
+      message: 'must be set when CUSTOMER_RECORD_GRPC_ADDR is: routing signs its calls to customer-record with its own key',
+    });
   }
   if (problems.length) throw new ConfigError(problems);
 }

@@ -12,7 +12,7 @@ import type { CustomerInfo } from './core/engine';
 
 export type CustomerLookup = (contact: ContactReceived) => Promise<CustomerInfo>;
 
-export const noCustomerLookup: CustomerLookup = async () => ({});
+const noCustomerLookup: CustomerLookup = async () => ({});
 
 /** The configured look-up: customer-record's, closed with the service, or none when it has no address. */
 export function configuredCustomerLookup(ctx: ServiceContext, config: RoutingConfig): CustomerLookup {
@@ -31,7 +31,12 @@ export function configuredCustomerLookup(ctx: ServiceContext, config: RoutingCon
 const FAILURES_BEFORE_PAUSE = 5;
 const PAUSE_MS = 5000;
 
-export function customerRecordLookup(address: string, token: () => Promise<string>, logger: Logger, timeoutMs = 250): { lookup: CustomerLookup; close(): void } {
+export function customerRecordLookup(
+  address: string,
+  token: () => Promise<string>,
+  logger: Logger,
+  timeoutMs = 250,
+): { lookup: CustomerLookup; close(): void } {
   const client = new CustomerRecordServiceClient(address, credentials.createInsecure());
   let failures = 0;
   let pausedUntil = 0;
@@ -56,7 +61,7 @@ export function customerRecordLookup(address: string, token: () => Promise<strin
   return { lookup, close: () => client.close() };
 }
 
-export function customerInfo(response: GetCustomerContextResponse): CustomerInfo {
+function customerInfo(response: GetCustomerContextResponse): CustomerInfo {
   return {
     customerId: response.customer?.customerId,
     name: response.customer?.displayName,

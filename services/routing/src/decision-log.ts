@@ -39,7 +39,7 @@ export class FencedError extends Error {
 }
 
 /** A transaction that did not commit, for a reason other than fencing (see `cause`: often transient). */
-export class TransactionFailedError extends Error {
+class TransactionFailedError extends Error {
   constructor(cause: unknown) {
     super(`routing transaction did not commit: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'TransactionFailedError';
@@ -49,7 +49,7 @@ export class TransactionFailedError extends Error {
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 /** True when the broker refused the producer because a newer one holds the transactional id. */
-export function isFenced(err: unknown): boolean {
+function isFenced(err: unknown): boolean {
   return someInChain(err, (e) => FENCED.has(String((e as { type?: unknown }).type)));
 }
 
@@ -109,7 +109,8 @@ export class DecisionLog {
       // The producer is dropped either way: after a failed transaction its sequence numbers may
       // not match the broker's, and only a new InitProducerId (by whoever owns routing) is clean.
       // An abort that fails too changes nothing: the next InitProducerId aborts the transaction.
-      if (transaction?.isActive()) await transaction.abort().catch((e: unknown) => this.options.logger.warn(errorDetails(e), 'could not abort the failed routing transaction'));
+      if (transaction?.isActive())
+        await transaction.abort().catch((e: unknown) => this.options.logger.warn(errorDetails(e), 'could not abort the failed routing transaction'));
       await this.close();
       throw isFenced(err) ? new FencedError({ cause: err }) : new TransactionFailedError(err);
     }

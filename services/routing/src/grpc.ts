@@ -58,7 +58,8 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
 
   const impl: RoutingServiceServer = {
     registerAgent: unary('RegisterAgent', ['supervisor', 'agent', 'expert'], async (caller, req) => {
-      if ((caller.role === 'agent' || caller.role === 'expert') && req.agentId !== caller.id) throw new PermissionDeniedError('agents may only register themselves');
+      if ((caller.role === 'agent' || caller.role === 'expert') && req.agentId !== caller.id)
+        throw new PermissionDeniedError('agents may only register themselves');
       if (caller.role === 'agent' && req.tier !== Tier.TIER_FRONT_OFFICE) throw new PermissionDeniedError('an agent token registers a front-office agent only');
       if (caller.role === 'expert' && req.tier !== Tier.TIER_EXPERT) throw new PermissionDeniedError('an expert token registers an expert only');
       if (req.name.length > 200) throw new InvalidArgumentError('name is longer than 200 characters');
@@ -85,7 +86,8 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
     }),
     setPresence: unary('SetPresence', ['agent', 'expert', 'supervisor'], async (caller, req) => {
       const agentId = own(caller, req.agentId);
-      if (!Object.values(Presence).includes(req.presence) || req.presence === Presence.PRESENCE_UNSPECIFIED) throw new InvalidArgumentError('presence must be set');
+      if (!Object.values(Presence).includes(req.presence) || req.presence === Presence.PRESENCE_UNSPECIFIED)
+        throw new InvalidArgumentError('presence must be set');
       const { engine, runner } = current();
       await runner.run(() => engine.setPresence(agentId, req.presence));
       return { agent: engine.agentState(agentId) };
@@ -118,7 +120,18 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
           for (const id of engine.agents.get(caller.id)!.active) {
             const conv = engine.conversations.get(id);
             if (!conv) continue;
-            const offer = { conversationId: id, channel: CHANNEL_ENUM[conv.channel], customerId: conv.customerId, customerName: conv.customerName, badges: conv.flags, expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined, subject: conv.subject, escalationNote: conv.escalationNote, reason: undefined, customerIdentity: conv.recipient };
+            const offer = {
+              conversationId: id,
+              channel: CHANNEL_ENUM[conv.channel],
+              customerId: conv.customerId,
+              customerName: conv.customerName,
+              badges: conv.flags,
+              expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined,
+              subject: conv.subject,
+              escalationNote: conv.escalationNote,
+              reason: undefined,
+              customerIdentity: conv.recipient,
+            };
             call.write({ update: conv.state === 'offered' ? { $case: 'offer', offer } : { $case: 'assigned', assigned: offer } });
           }
         },
@@ -148,7 +161,9 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
     transfer: unary('Transfer', AGENTS, async (caller, req) => {
       if (Boolean(req.toAgentId) === Boolean(req.toQueue)) throw new InvalidArgumentError('give exactly one of to_agent_id and to_queue');
       const { engine, runner } = current();
-      await runner.run(() => engine.transfer(caller.id, req.conversationId, { toAgentId: req.toAgentId || undefined, toQueue: req.toQueue || undefined, note: req.note }));
+      await runner.run(() =>
+        engine.transfer(caller.id, req.conversationId, { toAgentId: req.toAgentId || undefined, toQueue: req.toQueue || undefined, note: req.note }),
+      );
       return {};
     }),
     handBack: unary('HandBack', ['expert'], async (caller, req) => {

@@ -9,10 +9,19 @@ import type { RoutingConfig } from './config';
 import { contactProblem } from './core/contact-check';
 import type { CustomerLookup } from './customers';
 
-export async function startContactIntake(ctx: ServiceContext, kafka: ServiceKafka, config: RoutingConfig, deps: { ownership: RoutingOwnership; lookup: CustomerLookup }): Promise<void> {
+export async function startContactIntake(
+  ctx: ServiceContext,
+  kafka: ServiceKafka,
+  config: RoutingConfig,
+  deps: { ownership: RoutingOwnership; lookup: CustomerLookup },
+): Promise<void> {
   const { ownership, lookup } = deps;
   const group = config.ROUTING_CONSUMER_GROUP;
-  const rejected = sharedCounter(ctx.metrics, { name: 'cc_routing_contacts_rejected_total', help: 'Inbound contacts routing could not take', labelNames: ['reason'] });
+  const rejected = sharedCounter(ctx.metrics, {
+    name: 'cc_routing_contacts_rejected_total',
+    help: 'Inbound contacts routing could not take',
+    labelNames: ['reason'],
+  });
   const consumer = kafka.consumer({
     groupId: group,
     fromBeginning: false,
@@ -68,6 +77,9 @@ async function pinStartOffsets(ctx: ServiceContext, kafka: ServiceKafka, group: 
     const pinned = await pinGroupStart(kafka.kafka, group, topics.contactInbound.name);
     if (pinned.length) ctx.logger.info({ partitions: pinned }, 'routing consumer group start offsets committed');
   } catch (err) {
-    ctx.logger.error(errorDetails(err), 'could not commit the consumer group start offsets; a take-over may skip contacts written to a partition never read before');
+    ctx.logger.error(
+      errorDetails(err),
+      'could not commit the consumer group start offsets; a take-over may skip contacts written to a partition never read before',
+    );
   }
 }

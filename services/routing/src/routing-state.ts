@@ -11,7 +11,12 @@ import type { RoutingPolicy } from './core/policy';
 import { DecisionLog } from './decision-log';
 import { StateReader } from './state-reader';
 
-export async function startRoutingState(ctx: ServiceContext, kafka: ServiceKafka, config: RoutingConfig, engine: { policy: RoutingPolicy; clock: Clock }): Promise<RoutingOwnership> {
+export async function startRoutingState(
+  ctx: ServiceContext,
+  kafka: ServiceKafka,
+  config: RoutingConfig,
+  engine: { policy: RoutingPolicy; clock: Clock },
+): Promise<RoutingOwnership> {
   const group = config.ROUTING_CONSUMER_GROUP;
   const changelog = changelogTopic(group);
   // One partition: the state is global and has one writer; compacted: the latest value per key is the state.
@@ -19,8 +24,22 @@ export async function startRoutingState(ctx: ServiceContext, kafka: ServiceKafka
   const reader = new StateReader(kafka.kafka, changelog, `${group}.state-reader.${ctx.instanceId}`, ctx.logger);
   await reader.start();
   ctx.onStop('routing changelog reader', () => reader.stop());
-  const log = new DecisionLog(kafka.kafka, { transactionalId: `${group}.active`, changelogTopic: changelog, groupId: group, source: `contactcenter/${ctx.name}/${ctx.instanceId}`, logger: ctx.logger });
-  const ownership = new RoutingOwnership({ ...engine, reader, log, instanceId: ctx.instanceId, logger: ctx.logger, metrics: ctx.metrics, sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS });
+  const log = new DecisionLog(kafka.kafka, {
+    transactionalId: `${group}.active`,
+    changelogTopic: changelog,
+    groupId: group,
+    source: `contactcenter/${ctx.name}/${ctx.instanceId}`,
+    logger: ctx.logger,
+  });
+  const ownership = new RoutingOwnership({
+    ...engine,
+    reader,
+    log,
+    instanceId: ctx.instanceId,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS,
+  });
   ctx.readiness.add('active routing instance', () => ownership.readiness());
   return ownership;
 }

@@ -67,7 +67,11 @@ export class EngineRunner {
   async run<T>(command: () => T, input?: InputOffset): Promise<T> {
     if (this.closed) throw new NotActiveError();
     const result = command();
-    const effects = Array.isArray(result) ? (result as Effect[]) : result && typeof result === 'object' && 'effects' in result ? (result as { effects: Effect[] }).effects : [];
+    const effects = Array.isArray(result)
+      ? (result as Effect[])
+      : result && typeof result === 'object' && 'effects' in result
+        ? (result as { effects: Effect[] }).effects
+        : [];
     this.pending.push(...effects);
     if (input) furthest(this.offsets, input);
     const passedOverLong = this.passedOver.size > 0 && Date.now() - this.passedOverSince > PASSED_OVER_MS;
@@ -176,18 +180,27 @@ function furthest(offsets: Map<string, InputOffset>, input: InputOffset): void {
 }
 
 /** The records a group of effects publishes; only the latest state of each agent (compacted topic). */
-export function decisionRecords(effects: Effect[]): DecisionRecord[] {
+function decisionRecords(effects: Effect[]): DecisionRecord[] {
   const records: DecisionRecord[] = [];
   const agentStates = new Map<string, Effect & { type: 'agent_state' }>();
   const spec = <T>(t: TopicSpec<T>) => t as TopicSpec<unknown>;
   for (const e of effects) {
-    if (e.type === 'conversation') records.push({ topic: spec(topics.conversationEvents), key: e.event.conversationId, message: e.event, id: e.event.eventId, time: e.event.occurredAt });
-    else if (e.type === 'sla') records.push({ topic: spec(topics.sla), key: e.event.conversationId, message: e.event, id: e.event.eventId, time: e.event.occurredAt });
-    else if (e.type === 'outbound') records.push({ topic: spec(topics.outbound), key: e.message.conversationId, message: e.message, id: e.message.messageId, time: e.message.createdAt });
+    if (e.type === 'conversation')
+      records.push({ topic: spec(topics.conversationEvents), key: e.event.conversationId, message: e.event, id: e.event.eventId, time: e.event.occurredAt });
+    else if (e.type === 'sla')
+      records.push({ topic: spec(topics.sla), key: e.event.conversationId, message: e.event, id: e.event.eventId, time: e.event.occurredAt });
+    else if (e.type === 'outbound')
+      records.push({ topic: spec(topics.outbound), key: e.message.conversationId, message: e.message, id: e.message.messageId, time: e.message.createdAt });
     else if (e.type === 'agent_state') agentStates.set(e.state.agentId, e);
   }
   for (const e of agentStates.values()) {
-    records.push({ topic: spec(topics.agentState), key: e.state.agentId, message: e.state, id: eventId('routing', e.state.agentId, e.state.updatedAt?.getTime() ?? 0, e.state.presence), time: e.state.updatedAt });
+    records.push({
+      topic: spec(topics.agentState),
+      key: e.state.agentId,
+      message: e.state,
+      id: eventId('routing', e.state.agentId, e.state.updatedAt?.getTime() ?? 0, e.state.presence),
+      time: e.state.updatedAt,
+    });
   }
   return records;
 }

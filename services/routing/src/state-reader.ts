@@ -20,7 +20,14 @@ export class StateReader {
     private readonly groupId: string,
     private readonly logger: Logger,
   ) {
-    this.consumer = kafka.consumer({ groupId, minBytes: 1, maxWaitTimeInMs: 5, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    this.consumer = kafka.consumer({
+      groupId,
+      minBytes: 1,
+      maxWaitTimeInMs: 5,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPause());
   }
 

@@ -12,13 +12,15 @@ export function startTicker(ctx: ServiceContext, ownership: RoutingOwnership, ti
     ownership.check();
     if (!ownership.isActive) return;
     const { engine, runner } = ownership.current();
-    runner.run(() => engine.tick()).catch((err: unknown) => {
-      if (err instanceof NotActiveError) return;
-      // A broker outage fails every tick: it is said once every 10 s, not five times a second.
-      if (isTransient(err) && Date.now() - lastTickFault < 10_000) return;
-      lastTickFault = Date.now();
-      ctx.logger.error({ ...errorDetails(err), fault: faultKind(err) }, 'routing timers failed; retrying on the next tick');
-    });
+    runner
+      .run(() => engine.tick())
+      .catch((err: unknown) => {
+        if (err instanceof NotActiveError) return;
+        // A broker outage fails every tick: it is said once every 10 s, not five times a second.
+        if (isTransient(err) && Date.now() - lastTickFault < 10_000) return;
+        lastTickFault = Date.now();
+        ctx.logger.error({ ...errorDetails(err), fault: faultKind(err) }, 'routing timers failed; retrying on the next tick');
+      });
   }, tickMs);
   ctx.onStop('routing timers', () => clearInterval(ticker));
 }

@@ -32,7 +32,13 @@ async function changelogOfOwn(): Promise<{ group: string; topic: string }> {
 }
 
 function decisionLog(group: string, topic: string): DecisionLog {
-  return new DecisionLog(kafka, { transactionalId: `${group}.active`, changelogTopic: topic, groupId: group, source: 'contactcenter/routing/test', logger: createLogger('changelog-test', 'silent') });
+  return new DecisionLog(kafka, {
+    transactionalId: `${group}.active`,
+    changelogTopic: topic,
+    groupId: group,
+    source: 'contactcenter/routing/test',
+    logger: createLogger('changelog-test', 'silent'),
+  });
 }
 
 function contact(i: number): ContactReceived {
@@ -71,7 +77,15 @@ describe('the routing changelog', () => {
       await log.open({ instance: 'writer', activation: 1 });
       const commit = () => log.commit({ changelog: changeRecords(engine, engine.takeChanges()), events: [], offsets: [] });
       for (const id of ['ana', 'bo', 'cy']) {
-        engine.registerAgent({ id, name: id, tier: Tier.TIER_FRONT_OFFICE, skills: { billing: 3, general: 2 }, languages: ['en'], capacity: { chat: 1, email: 1 }, totalCapacity: 2 });
+        engine.registerAgent({
+          id,
+          name: id,
+          tier: Tier.TIER_FRONT_OFFICE,
+          skills: { billing: 3, general: 2 },
+          languages: ['en'],
+          capacity: { chat: 1, email: 1 },
+          totalCapacity: 2,
+        });
         engine.setPresence(id, Presence.PRESENCE_AVAILABLE);
       }
       await commit();
@@ -120,13 +134,22 @@ describe('the routing changelog', () => {
     const ctx = testContext('changelog-reader');
     const reader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger);
     const conversationId = uniqueId('conv');
-    const late = { topic: topics.conversationEvents as never, key: conversationId, message: ConversationEvent.fromPartial({ eventId: uniqueId('event'), conversationId, occurredAt: new Date() }), id: uniqueId('event') };
+    const late = {
+      topic: topics.conversationEvents as never,
+      key: conversationId,
+      message: ConversationEvent.fromPartial({ eventId: uniqueId('event'), conversationId, occurredAt: new Date() }),
+      id: uniqueId('event'),
+    };
     try {
       await reader.start();
       await zombie.open({ instance: 'zombie', activation: 1 });
       await successor.open({ instance: 'successor', activation: 1 });
       // The zombie does not know; its next transaction (state, an event, offsets) is refused whole.
-      const refused = zombie.commit({ changelog: [{ key: 'agent/zed', value: JSON.stringify({ id: 'zed' }) }], events: [late], offsets: [{ topic: topics.contactInbound.name, partition: 0, offset: '1' }] });
+      const refused = zombie.commit({
+        changelog: [{ key: 'agent/zed', value: JSON.stringify({ id: 'zed' }) }],
+        events: [late],
+        offsets: [{ topic: topics.contactInbound.name, partition: 0, offset: '1' }],
+      });
       await expect(refused).rejects.toBeInstanceOf(FencedError);
       await expect(zombie.commit({ changelog: [{ key: 'agent/zed', value: JSON.stringify({ id: 'zed' }) }], events: [], offsets: [] })).rejects.toThrow();
       await successor.commit({ changelog: [{ key: 'agent/ana', value: JSON.stringify({ id: 'ana' }) }], events: [], offsets: [] });

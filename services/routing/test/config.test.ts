@@ -14,7 +14,9 @@ describe('routing configuration', () => {
   });
 
   it('refuses a heartbeat longer than a third of the session timeout, and an address of customer-record without a key', () => {
-    expect(() => checkRoutingConfig(load({ ROUTING_HEARTBEAT_MS: '2500', ROUTING_SESSION_TIMEOUT_MS: '7000' }))).toThrow(/ROUTING_HEARTBEAT_MS: must be at most a third/);
+    expect(() => checkRoutingConfig(load({ ROUTING_HEARTBEAT_MS: '2500', ROUTING_SESSION_TIMEOUT_MS: '7000' }))).toThrow(
+      /ROUTING_HEARTBEAT_MS: must be at most a third/,
+    );
     const noKey = { ...load(), CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9', AUTH_PRIVATE_KEY_FILE: undefined };
     expect(() => checkRoutingConfig(noKey)).toThrow(ConfigError);
     expect(() => checkRoutingConfig(noKey)).toThrow(/AUTH_PRIVATE_KEY_FILE: must be set when CUSTOMER_RECORD_GRPC_ADDR is/);

@@ -22,7 +22,32 @@ function reference(rules: ClassificationRule[], input: ClassifyInput): string[] 
 
 // Words, phrases, punctuation, case, accents and characters that lower-case to more than a letter.
 const KEYWORDS = ['invoice', 'Bill', 'not working', 'sue you', 'e-mail', 'café', 'İstanbul', 'x', '', ' ', 'refund!', 'a  b', 'ß', '42', 'straße'];
-const FRAGMENTS = ['invoice', 'INVOICE', 'bill', 'billing', 'not  working', 'not-working', 'sue you', 'e-mail', 'e mail', 'café', 'CAFÉ', 'İstanbul', 'istanbul', 'x', '42', '!', ' ', '\n', 'refund!', 'a b', 'ß', 'STRASSE', 'straße', 'hello'];
+const FRAGMENTS = [
+  'invoice',
+  'INVOICE',
+  'bill',
+  'billing',
+  'not  working',
+  'not-working',
+  'sue you',
+  'e-mail',
+  'e mail',
+  'café',
+  'CAFÉ',
+  'İstanbul',
+  'istanbul',
+  'x',
+  '42',
+  '!',
+  ' ',
+  '\n',
+  'refund!',
+  'a b',
+  'ß',
+  'STRASSE',
+  'straße',
+  'hello',
+];
 
 const ruleArb = fc.record({
   keywords: fc.option(fc.array(fc.constantFrom(...KEYWORDS), { maxLength: 3 }), { nil: undefined }),
@@ -58,7 +83,13 @@ describe('classification by keyword', () => {
 
   it('counts a rule once however many of its keywords are in the text', () => {
     const rules: ClassificationRule[] = [{ id: 'billing', when: { keywords: ['invoice', 'bill', 'invoice'] }, then: { skill: 'billing', priority: 2 } }];
-    const result = new Classifier({ ...DEFAULT_POLICY, rules }).classify({ subject: 'bill', text: 'invoice invoice', language: 'en', channel: 'chat', customerFlags: [] });
+    const result = new Classifier({ ...DEFAULT_POLICY, rules }).classify({
+      subject: 'bill',
+      text: 'invoice invoice',
+      language: 'en',
+      channel: 'chat',
+      customerFlags: [],
+    });
     expect(result).toMatchObject({ skill: 'billing', priority: 2, matched: ['billing'] });
   });
 });

@@ -15,7 +15,19 @@ describe('messages the engine builds', () => {
     run(engine.setPresence('a1', Presence.PRESENCE_AVAILABLE));
     for (const channel of [Channel.CHANNEL_CHAT, Channel.CHANNEL_EMAIL]) {
       const id = `c${channel}`;
-      run(engine.contactReceived(ContactReceived.fromPartial({ contactId: `m${channel}`, conversationId: id, channel, kind: ContactKind.CONTACT_KIND_MESSAGE, sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `x${channel}@example.com` }, text: 'hello', channelMetadata: { thread: 't1' } })));
+      run(
+        engine.contactReceived(
+          ContactReceived.fromPartial({
+            contactId: `m${channel}`,
+            conversationId: id,
+            channel,
+            kind: ContactKind.CONTACT_KIND_MESSAGE,
+            sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `x${channel}@example.com` },
+            text: 'hello',
+            channelMetadata: { thread: 't1' },
+          }),
+        ),
+      );
       run(engine.accept('a1', id));
       run(engine.reply('a1', id, 'Hi!'));
       run(engine.resolve('a1', id, 'done'));

@@ -192,7 +192,9 @@ describe('target list', () => {
   });
 
   it('widens to other skill levels, then to the whole tier', () => {
-    const { contact, agent, advance, events } = setup({ rules: [{ id: 'vip-billing', when: { keywords: ['invoice'] }, then: { skill: 'billing', minLevel: 5 } }] });
+    const { contact, agent, advance, events } = setup({
+      rules: [{ id: 'vip-billing', when: { keywords: ['invoice'] }, then: { skill: 'billing', minLevel: 5 } }],
+    });
     agent('junior', { skills: { billing: 1 } });
     const id = contact({ text: 'invoice' });
     expect(events(id, 'offered')).toHaveLength(0);
@@ -277,12 +279,27 @@ describe('escalation', () => {
     engine.accept('front', id);
     engine.escalate('front', id, 'customer disputes three invoices');
     const esc = events(id, 'escalated')[0]!;
-    expect(esc.step).toMatchObject({ escalated: { fromAgentId: 'front', note: 'customer disputes three invoices', queue: 'tier2/billing/chat', automatic: false } });
-    expect(log.some((e) => e.type === 'outbound' && e.message.conversationId === id && e.message.kind === OutboundKind.OUTBOUND_KIND_STATUS_UPDATE && /specialist/.test(e.message.text))).toBe(true);
+    expect(esc.step).toMatchObject({
+      escalated: { fromAgentId: 'front', note: 'customer disputes three invoices', queue: 'tier2/billing/chat', automatic: false },
+    });
+    expect(
+      log.some(
+        (e) =>
+          e.type === 'outbound' &&
+          e.message.conversationId === id &&
+          e.message.kind === OutboundKind.OUTBOUND_KIND_STATUS_UPDATE &&
+          /specialist/.test(e.message.text),
+      ),
+    ).toBe(true);
     const offer = log.find((e) => e.type === 'notify' && e.agentId === 'expert' && e.update.update?.$case === 'offer');
-    expect(offer && offer.type === 'notify' && offer.update.update?.$case === 'offer' && offer.update.update.offer.escalationNote).toBe('customer disputes three invoices');
+    expect(offer && offer.type === 'notify' && offer.update.update?.$case === 'offer' && offer.update.update.offer.escalationNote).toBe(
+      'customer disputes three invoices',
+    );
     // The desk looks the customer up by this identity when routing had no customer id yet.
-    expect(offer && offer.type === 'notify' && offer.update.update?.$case === 'offer' && offer.update.update.offer.customerIdentity).toMatchObject({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: expect.stringMatching(/^customer\d+@example\.com$/) });
+    expect(offer && offer.type === 'notify' && offer.update.update?.$case === 'offer' && offer.update.update.offer.customerIdentity).toMatchObject({
+      kind: IdentityKind.IDENTITY_KIND_EMAIL,
+      value: expect.stringMatching(/^customer\d+@example\.com$/),
+    });
     expect(offeredTo(id)).toEqual(['front', 'expert']);
     engine.accept('expert', id);
     engine.handBack('expert', id, 'credit issued, please confirm with the customer');
@@ -349,7 +366,9 @@ describe('service levels and wait estimates', () => {
     engine.accept('a1', sms);
     advance(60_000);
     engine.reply('a1', sms, 'Hello!');
-    expect(log.filter((e) => e.type === 'sla' && e.event.conversationId === sms).map((e) => e.type === 'sla' && e.event.kind)).toEqual([SlaEventKind.SLA_EVENT_KIND_MET]);
+    expect(log.filter((e) => e.type === 'sla' && e.event.conversationId === sms).map((e) => e.type === 'sla' && e.event.kind)).toEqual([
+      SlaEventKind.SLA_EVENT_KIND_MET,
+    ]);
     const stats = engine.queueStats().find((s) => s.queue === 'tier1/general/chat')!;
     expect(stats.serviceLevel).toBe(0);
   });

@@ -25,7 +25,18 @@ describe('routing killed mid-transaction', () => {
     const ours = new Set<string>();
     const desks: Awaited<ReturnType<typeof client>>[] = [];
     const answering: { stop(): void }[] = [];
-    const a = await spawnRouting({ KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, ROUTING_CONSUMER_GROUP: group, ROUTING_TICK_MS: '50', ROUTING_HEARTBEAT_MS: '500', ...env }, (line) => process.env.TEST_LOG_LEVEL && console.error(`routing process: ${line.slice(0, 300)}`));
+    const a = await spawnRouting(
+      {
+        KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+        MONGODB_URI,
+        MONGODB_DATABASE: database,
+        ROUTING_CONSUMER_GROUP: group,
+        ROUTING_TICK_MS: '50',
+        ROUTING_HEARTBEAT_MS: '500',
+        ...env,
+      },
+      (line) => process.env.TEST_LOG_LEVEL && console.error(`routing process: ${line.slice(0, 300)}`),
+    );
     try {
       await waitFor(() => a.isActive(), 30_000, 'the process to become active');
       const b = await startRouting(ctxB, configFor(database, group, env));
@@ -35,7 +46,16 @@ describe('routing killed mid-transaction', () => {
         for (const agentId of agentIds) {
           const desk = await client(port, agentId, 'agent');
           desks.push(desk);
-          if (port === a.grpcPort) await desk.call(desk.raw.registerAgent, { agentId, name: agentId, tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 100, active: 0 }], totalCapacity: 100 });
+          if (port === a.grpcPort)
+            await desk.call(desk.raw.registerAgent, {
+              agentId,
+              name: agentId,
+              tier: Tier.TIER_FRONT_OFFICE,
+              skills: [{ name: skill, level: 2 }],
+              languages: ['en'],
+              capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 100, active: 0 }],
+              totalCapacity: 100,
+            });
           desk.watch();
           answering.push(answerOffers(desk, (id) => (ours.has(id) ? 'accept' : 'decline')));
           if (port === a.grpcPort) await desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
@@ -58,7 +78,10 @@ describe('routing killed mid-transaction', () => {
       await staff(b.grpcPort);
 
       const sources = new RegExp(`/(${a.instanceId}|${ctxB.instanceId})$`);
-      const committed = (id: string, step: string) => recorder.records.filter((r) => r.message.key?.toString() === id && sources.test(r.headers.ce_source ?? '') && decodeEvent(r.message.value).step?.$case === step);
+      const committed = (id: string, step: string) =>
+        recorder.records.filter(
+          (r) => r.message.key?.toString() === id && sources.test(r.headers.ce_source ?? '') && decodeEvent(r.message.value).step?.$case === step,
+        );
       await waitFor(() => [...ours].every((id) => committed(id, 'assigned').length > 0), 90_000, 'every conversation assigned');
       await new Promise((r) => setTimeout(r, 1000));
       // Committed records only (read_committed): what the killed process had in flight never shows.
@@ -68,7 +91,9 @@ describe('routing killed mid-transaction', () => {
         const entered = committed(id, 'queued').filter((r) => decodeEvent(r.message.value).reason?.code === 'conversation.new').length;
         const assigned = committed(id, 'assigned').length;
         const steps = recorder.records.filter((r) => r.message.key?.toString() === id && sources.test(r.headers.ce_source ?? '')).map((r) => r.headers.ce_id);
-        return entered === 1 && assigned === 1 && new Set(steps).size === steps.length ? [] : [`${id}: entered the queue ${entered}×, assigned ${assigned}×, ${steps.length} events, ${new Set(steps).size} distinct`];
+        return entered === 1 && assigned === 1 && new Set(steps).size === steps.length
+          ? []
+          : [`${id}: entered the queue ${entered}×, assigned ${assigned}×, ${steps.length} events, ${new Set(steps).size} distinct`];
       });
       expect(problems).toEqual([]);
       expect(recorder.records.some((r) => (r.headers.ce_source ?? '').endsWith(`/${a.instanceId}`))).toBe(true);

@@ -15,10 +15,17 @@ describe('the customer-record look-up', () => {
       calls++;
     };
     server.addService(CustomerRecordServiceService, new Proxy({}, { get: () => hang }) as never);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     const ctx = testContext('routing-lookup');
     const client = customerRecordLookup(`127.0.0.1:${port}`, async () => 'token', ctx.logger, 100);
-    const contact = ContactReceived.fromPartial({ conversationId: 'c1', contactId: 'm1', channel: Channel.CHANNEL_EMAIL, sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ana@example.com' } });
+    const contact = ContactReceived.fromPartial({
+      conversationId: 'c1',
+      contactId: 'm1',
+      channel: Channel.CHANNEL_EMAIL,
+      sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ana@example.com' },
+    });
     try {
       for (let i = 0; i < 5; i++) expect(await client.lookup(contact)).toEqual({});
       expect(calls).toBe(5);

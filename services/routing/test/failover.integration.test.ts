@@ -38,7 +38,10 @@ describe('two routing instances', () => {
       // The standby answers UNAVAILABLE, which desks treat as "reconnect elsewhere".
       const supervisorOnB = await client(b.grpcPort, 'sup', 'supervisor');
       clients.push(supervisorOnB);
-      await expect(supervisorOnB.call(supervisorOnB.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE, details: expect.stringContaining('not the active routing instance') });
+      await expect(supervisorOnB.call(supervisorOnB.raw.listAgents, {})).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+        details: expect.stringContaining('not the active routing instance'),
+      });
 
       // Four conversations queue on A; an agent with room for two takes the first and holds an offer of a second.
       const conversations = Array.from({ length: 4 }, () => uniqueId('conv'));
@@ -48,13 +51,28 @@ describe('two routing instances', () => {
       const first = uniqueId('agent');
       const deskA = await client(a.grpcPort, first, 'agent');
       clients.push(deskA);
-      await deskA.call(deskA.raw.registerAgent, { agentId: first, name: 'Di', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 2, active: 0 }], totalCapacity: 2 });
+      await deskA.call(deskA.raw.registerAgent, {
+        agentId: first,
+        name: 'Di',
+        tier: Tier.TIER_FRONT_OFFICE,
+        skills: [{ name: skill, level: 2 }],
+        languages: ['en'],
+        capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 2, active: 0 }],
+        totalCapacity: 2,
+      });
       deskA.watch();
       await waitFor(() => deskA.updates.length > 0, 10_000, 'the stream on A to open');
       const answersA = answerOffers(deskA, (id) => (!conversations.includes(id) ? 'decline' : answersA.accepted.length === 0 ? 'accept' : 'leave'));
       await deskA.call(deskA.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
       const taken = (await waitFor(() => answersA.accepted[0], 20_000, 'A to assign one conversation'))!;
-      const heldOffer = await waitFor(() => deskA.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId !== taken && conversations.includes(u.update.offer.conversationId)), 20_000, 'a second offer on A');
+      const heldOffer = await waitFor(
+        () =>
+          deskA.updates.find(
+            (u) => u.update?.$case === 'offer' && u.update.offer.conversationId !== taken && conversations.includes(u.update.offer.conversationId),
+          ),
+        20_000,
+        'a second offer on A',
+      );
       const held = heldOffer.update?.$case === 'offer' ? heldOffer.update.offer.conversationId : '';
       answersA.stop();
 
@@ -85,7 +103,15 @@ describe('two routing instances', () => {
       const second = uniqueId('agent');
       const deskB = await client(b.grpcPort, second, 'agent');
       clients.push(deskB);
-      await deskB.call(deskB.raw.registerAgent, { agentId: second, name: 'Ed', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 10, active: 0 }], totalCapacity: 10 });
+      await deskB.call(deskB.raw.registerAgent, {
+        agentId: second,
+        name: 'Ed',
+        tier: Tier.TIER_FRONT_OFFICE,
+        skills: [{ name: skill, level: 2 }],
+        languages: ['en'],
+        capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 10, active: 0 }],
+        totalCapacity: 10,
+      });
       deskB.watch();
       await waitFor(() => deskB.updates.length > 0, 10_000, 'the stream on B to open');
       await deskB.call(deskB.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
@@ -97,14 +123,29 @@ describe('two routing instances', () => {
       const deskA2 = await client(b.grpcPort, first, 'agent');
       clients.push(deskA2);
       deskA2.watch();
-      await waitFor(() => deskA2.updates.find((u) => u.update?.$case === 'assigned' && u.update.assigned.conversationId === taken), 10_000, 'the held conversation on reconnect');
+      await waitFor(
+        () => deskA2.updates.find((u) => u.update?.$case === 'assigned' && u.update.assigned.conversationId === taken),
+        10_000,
+        'the held conversation on reconnect',
+      );
 
       // Read the decisions back: every conversation assigned exactly once, to one agent.
       const all = [...conversations, late];
-      await waitFor(() => all.every((id) => recorder.records.some((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB) && decodeEvent(r.message.value).step?.$case === 'assigned')), 40_000, 'every assignment on the topic');
+      await waitFor(
+        () =>
+          all.every((id) =>
+            recorder.records.some(
+              (r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB) && decodeEvent(r.message.value).step?.$case === 'assigned',
+            ),
+          ),
+        40_000,
+        'every assignment on the topic',
+      );
       await new Promise((r) => setTimeout(r, 500));
       for (const id of all) {
-        const events = recorder.records.filter((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB)).map((r) => ({ id: r.headers.ce_id, event: decodeEvent(r.message.value) }));
+        const events = recorder.records
+          .filter((r) => r.message.key?.toString() === id && publishedBy(r, ctxA, ctxB))
+          .map((r) => ({ id: r.headers.ce_id, event: decodeEvent(r.message.value) }));
         const assigned = events.filter((e) => e.event.step?.$case === 'assigned');
         expect(new Set(assigned.map((e) => e.id)).size, `${id}: ${events.map((e) => e.event.step?.$case).join(',')}`).toBe(1);
         const agents = new Set(assigned.map((e) => (e.event.step?.$case === 'assigned' ? e.event.step.assigned.agentId : '')));

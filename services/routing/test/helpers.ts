@@ -115,7 +115,10 @@ export function ownSkill(): { skill: string; env: Record<string, string> } {
  * Answers a desk's offers as they come: accepts the test's own conversations (once each) and
  * declines anyone else's (other tests' contacts reach a whole-tier step eventually).
  */
-export function answerOffers(desk: Awaited<ReturnType<typeof client>>, decide: (conversationId: string) => 'accept' | 'decline' | 'leave'): { accepted: string[]; stop(): void } {
+export function answerOffers(
+  desk: Awaited<ReturnType<typeof client>>,
+  decide: (conversationId: string) => 'accept' | 'decline' | 'leave',
+): { accepted: string[]; stop(): void } {
   const accepted: string[] = [];
   let seen = 0;
   let busy = false;

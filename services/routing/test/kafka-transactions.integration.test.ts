@@ -76,7 +76,10 @@ interface Read {
  * otherwise (kafkajs' default). `fetches` counts the fetches answered, so a test can let the
  * consumer go on past what it has seen before concluding nothing more arrives.
  */
-async function readTopics(topicNames: string[], options: { readUncommitted?: boolean } = {}): Promise<{ records: Read[]; fetches(): number; settle(): Promise<void>; close(): Promise<void> }> {
+async function readTopics(
+  topicNames: string[],
+  options: { readUncommitted?: boolean } = {},
+): Promise<{ records: Read[]; fetches(): number; settle(): Promise<void>; close(): Promise<void> }> {
   const consumer: Consumer = kafka.consumer({ groupId: groupId('txn-reader'), maxWaitTimeInMs: 50, readUncommitted: options.readUncommitted ?? false });
   const records: Read[] = [];
   let fetches = 0;
@@ -136,7 +139,10 @@ describe('Kafka transactions through kafkajs', () => {
         const txn = await producer.transaction();
         for (const topic of [changelog!, output!]) {
           // 1-3 records per topic, keys spread over the partitions.
-          const messages = Array.from({ length: 1 + ((n + topic.length) % 3) }, (_, i) => ({ key: `conv-${(n + i) % 7}`, value: `${String(n).padStart(2, '0')}:${i}` }));
+          const messages = Array.from({ length: 1 + ((n + topic.length) % 3) }, (_, i) => ({
+            key: `conv-${(n + i) % 7}`,
+            value: `${String(n).padStart(2, '0')}:${i}`,
+          }));
           await txn.send({ topic, messages });
           sent.push(...messages.map((m) => ({ topic, partition: -1, key: m.key, value: m.value })));
         }
@@ -203,9 +209,10 @@ describe('Kafka transactions through kafkajs', () => {
       // cannot abort the failed one. Only a new producer would work, and creating one with the
       // same transactionalId would fence B in turn.
       await expect(txnA.abort()).rejects.toMatchObject({ name: 'KafkaJSNonRetriableError', message: 'Cannot continue to use transaction once ended' });
-      await expect(
-        a.transaction().then((txn) => txn.send({ topic: topic!, messages: [{ key: 'a', value: 'from-a-again' }] })),
-      ).rejects.toMatchObject({ name: 'KafkaJSNonRetriableError', message: 'Transaction state exception: Cannot call "beginTransaction" in state "COMMITTING"' });
+      await expect(a.transaction().then((txn) => txn.send({ topic: topic!, messages: [{ key: 'a', value: 'from-a-again' }] }))).rejects.toMatchObject({
+        name: 'KafkaJSNonRetriableError',
+        message: 'Transaction state exception: Cannot call "beginTransaction" in state "COMMITTING"',
+      });
     } finally {
       await Promise.all([a.disconnect(), b.disconnect()]);
     }
@@ -224,7 +231,10 @@ describe('Kafka transactions through kafkajs', () => {
   });
 
   it('commits the offsets sent in a transaction with it, and drops them when it is aborted', async () => {
-    const [input, output] = await createTopics({ topic: uniqueId('txn-offsets-in'), numPartitions: 1 }, { topic: uniqueId('txn-offsets-out'), numPartitions: 1 });
+    const [input, output] = await createTopics(
+      { topic: uniqueId('txn-offsets-in'), numPartitions: 1 },
+      { topic: uniqueId('txn-offsets-out'), numPartitions: 1 },
+    );
     const group = groupId('txn-offsets');
     const producer = await transactionalProducer(uniqueId('txn-offsets'));
     // As the routing service does it, every transaction sends its records before its offsets.
@@ -235,7 +245,10 @@ describe('Kafka transactions through kafkajs', () => {
       await (end === 'commit' ? txn.commit() : txn.abort());
     };
     try {
-      await produce(input!, Array.from({ length: 10 }, (_, i) => ({ value: `input ${i}` })));
+      await produce(
+        input!,
+        Array.from({ length: 10 }, (_, i) => ({ value: `input ${i}` })),
+      );
 
       await transactionWithOffset(4, 'abort');
       await afterPreviousTransactionCompleted(producer, output!);

@@ -23,7 +23,8 @@ function setup(fail?: () => Error | undefined) {
   return { engine, runner, batches, failures };
 }
 
-const register = (engine: RoutingEngine, id: string) => engine.registerAgent({ id, name: id, tier: Tier.TIER_FRONT_OFFICE, skills: { general: 3 }, languages: ['en'] });
+const register = (engine: RoutingEngine, id: string) =>
+  engine.registerAgent({ id, name: id, tier: Tier.TIER_FRONT_OFFICE, skills: { general: 3 }, languages: ['en'] });
 
 describe('the engine runner', () => {
   it('commits a decision with its changelog records, its events and the input position, then answers', async () => {
@@ -43,7 +44,10 @@ describe('the engine runner', () => {
     expect(batches).toHaveLength(0);
     await runner.run(() => register(engine, 'bo'), { topic: 'in', partition: 2, offset: '3' });
     expect(batches).toHaveLength(1);
-    expect(batches[0]!.offsets).toEqual([{ topic: 'in', partition: 2, offset: '3' }, { topic: 'events', partition: 0, offset: '41' }]);
+    expect(batches[0]!.offsets).toEqual([
+      { topic: 'in', partition: 2, offset: '3' },
+      { topic: 'events', partition: 0, offset: '41' },
+    ]);
   });
 
   it('stands down on a failed transaction: the callers and every later command get NotActiveError', async () => {

@@ -1,7 +1,17 @@
 import { credentials, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
-import { Channel, ConversationEvent, type GetQueueStatsResponse, IdentityKind, OutboundKind, OutboundMessage, Presence, RoutingServiceClient, Tier } from '#libs/proto';
+import {
+  Channel,
+  ConversationEvent,
+  type GetQueueStatsResponse,
+  IdentityKind,
+  OutboundKind,
+  OutboundMessage,
+  Presence,
+  RoutingServiceClient,
+  Tier,
+} from '#libs/proto';
 import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../src/service';
 import { client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy, useRoutingHarness } from './helpers';
@@ -20,30 +30,65 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       const agent = await client(grpcPort, agentId, 'agent');
       // Auth: no token, wrong role.
       const anonymous = new RoutingServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-      await expect(new Promise((res, rej) => anonymous.listAgents({}, (err, r) => (err ? rej(err) : res(r))))).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+      await expect(new Promise((res, rej) => anonymous.listAgents({}, (err, r) => (err ? rej(err) : res(r))))).rejects.toMatchObject({
+        code: status.UNAUTHENTICATED,
+      });
       anonymous.close();
       await expect(agent.call(agent.raw.reassign, { conversationId: 'x', toAgentId: 'y' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
 
-      await supervisor.call(supervisor.raw.registerAgent, { agentId, name: 'Bo', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: 'general', level: 3 }, { name: 'billing', level: 4 }], languages: ['en'], capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 50, active: 0 }], totalCapacity: 50 });
+      await supervisor.call(supervisor.raw.registerAgent, {
+        agentId,
+        name: 'Bo',
+        tier: Tier.TIER_FRONT_OFFICE,
+        skills: [
+          { name: 'general', level: 3 },
+          { name: 'billing', level: 4 },
+        ],
+        languages: ['en'],
+        capacity: [{ channel: Channel.CHANNEL_CHAT, capacity: 50, active: 0 }],
+        totalCapacity: 50,
+      });
       await agent.call(agent.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
       agent.watch();
       await waitFor(() => agent.updates.some((u) => u.update?.$case === 'agentState'), 10_000, 'the stream to open');
 
       const conversationId = uniqueId('conv');
-      await deliver(h.kafka, contact(conversationId, 'question about my invoice'), () => agent.updates.some((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId));
-      const offer = await waitFor(() => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId), 30_000, 'an offer');
+      await deliver(h.kafka, contact(conversationId, 'question about my invoice'), () =>
+        agent.updates.some((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId),
+      );
+      const offer = await waitFor(
+        () => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId),
+        30_000,
+        'an offer',
+      );
       expect(offer.update?.$case === 'offer' && offer.update.offer.reason).toMatchObject({ targetStep: 3, eligibleAgents: 1, rule: 'billing' });
 
       await agent.call(agent.raw.acceptOffer, { conversationId });
       const reply: { outboundMessageId: string } = await agent.call(agent.raw.reply, { conversationId, text: 'Your invoice is corrected.', subject: '' });
       const out = await recorder.waitFor((r) => r.topic === topics.outbound.name && r.headers.ce_id === reply.outboundMessageId, 20_000);
       const message = OutboundMessage.decode(out.message.value!);
-      expect(message).toMatchObject({ conversationId, kind: OutboundKind.OUTBOUND_KIND_REPLY, agentId, text: 'Your invoice is corrected.', conversationReference: 'AB12CD' });
+      expect(message).toMatchObject({
+        conversationId,
+        kind: OutboundKind.OUTBOUND_KIND_REPLY,
+        agentId,
+        text: 'Your invoice is corrected.',
+        conversationReference: 'AB12CD',
+      });
       expect(message.recipient?.kind).toBe(IdentityKind.IDENTITY_KIND_CHAT_VISITOR);
 
       await agent.call(agent.raw.resolve, { conversationId, disposition: 'invoice corrected' });
-      await recorder.waitFor((r) => r.topic === topics.outbound.name && r.message.key?.toString() === conversationId && OutboundMessage.decode(r.message.value!).kind === OutboundKind.OUTBOUND_KIND_SURVEY, 20_000);
-      await recorder.waitFor((r) => r.topic === topics.conversationEvents.name && r.message.key?.toString() === conversationId && decodeEvent(r.message.value).step?.$case === 'resolved', 20_000);
+      await recorder.waitFor(
+        (r) =>
+          r.topic === topics.outbound.name &&
+          r.message.key?.toString() === conversationId &&
+          OutboundMessage.decode(r.message.value!).kind === OutboundKind.OUTBOUND_KIND_SURVEY,
+        20_000,
+      );
+      await recorder.waitFor(
+        (r) =>
+          r.topic === topics.conversationEvents.name && r.message.key?.toString() === conversationId && decodeEvent(r.message.value).step?.$case === 'resolved',
+        20_000,
+      );
       const steps = recorder.records
         .filter((r) => r.topic === topics.conversationEvents.name && r.message.key?.toString() === conversationId && publishedBy(r, ctx))
         .map((r) => decodeEvent(r.message.value).step?.$case);
@@ -113,11 +158,23 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       expect(estimate, JSON.stringify(two.engine.conversationState(conversationId))).toMatchObject({ position: 1, queue: `tier1/${skill}/chat` });
       const agentId = uniqueId('agent');
       const agent = await client(two.grpcPort, agentId, 'agent');
-      await agent.call(agent.raw.registerAgent, { agentId, name: 'Cy', tier: Tier.TIER_FRONT_OFFICE, skills: [{ name: skill, level: 2 }], languages: ['en'], capacity: [], totalCapacity: 0 });
+      await agent.call(agent.raw.registerAgent, {
+        agentId,
+        name: 'Cy',
+        tier: Tier.TIER_FRONT_OFFICE,
+        skills: [{ name: skill, level: 2 }],
+        languages: ['en'],
+        capacity: [],
+        totalCapacity: 0,
+      });
       agent.watch();
       await waitFor(() => agent.updates.length > 0, 10_000, 'the stream to open');
       await agent.call(agent.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
-      await waitFor(() => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId), 20_000, 'an offer after restart');
+      await waitFor(
+        () => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId),
+        20_000,
+        'an offer after restart',
+      );
       await agent.call(agent.raw.acceptOffer, { conversationId });
       agent.close();
       service.close();
@@ -129,7 +186,9 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       expect(three.engine.conversationState(conversationId)).toMatchObject({ state: 'assigned', agentId });
       await new Promise((r) => setTimeout(r, 300));
       await third.stop();
-      const steps = recorder.records.filter((r) => r.message.key?.toString() === conversationId && publishedBy(r, first, second, third)).map((r) => decodeEvent(r.message.value).step?.$case);
+      const steps = recorder.records
+        .filter((r) => r.message.key?.toString() === conversationId && publishedBy(r, first, second, third))
+        .map((r) => decodeEvent(r.message.value).step?.$case);
       expect(steps.filter((s) => s === 'assigned')).toHaveLength(1);
       expect(steps.filter((s) => s === 'offered')).toHaveLength(1);
     } finally {

@@ -35,7 +35,9 @@ describe('tokens routing refuses', () => {
   });
 
   it('refuses what an issuer may not mint, forged, expired, unbounded or addressed elsewhere', async () => {
-    const results = Object.fromEntries(await Promise.all(Object.entries(await refusedTokens('routing')).map(async ([what, token]) => [what, await outcome(token)])));
+    const results = Object.fromEntries(
+      await Promise.all(Object.entries(await refusedTokens('routing')).map(async ([what, token]) => [what, await outcome(token)])),
+    );
     expect(results).toEqual({
       'a supervisor token signed with the sms-voice key': 'PERMISSION_DENIED: invalid token: sms-voice may not mint tokens with role supervisor',
       'a service token sms-voice mints for routing': 'PERMISSION_DENIED: invalid token: sms-voice may mint a service token only for itself, not for routing',
@@ -50,7 +52,9 @@ describe('tokens routing refuses', () => {
   });
 
   it('refuses routing calling itself as a service, and a supervisor on the wait estimates from sms-voice', async () => {
-    expect(await outcome(await testToken({ id: 'routing', role: 'service' }, 'routing'))).toBe('PERMISSION_DENIED: invalid token: routing may not call routing as a service');
+    expect(await outcome(await testToken({ id: 'routing', role: 'service' }, 'routing'))).toBe(
+      'PERMISSION_DENIED: invalid token: routing may not call routing as a service',
+    );
     const md = new Metadata();
     md.set('authorization', `Bearer ${await testToken({ id: 'sms-voice', role: 'supervisor' }, 'routing', { issuer: 'sms-voice' })}`);
     const err = await new Promise<ServiceError | null>((resolve) => client.reassign({ conversationId: 'c', toAgentId: 'mallory' }, md, resolve));
@@ -59,7 +63,11 @@ describe('tokens routing refuses', () => {
 
   it('will not call customer-record without a key of its own', async () => {
     const other = testContext('routing');
-    const config = { ...configFor(h.database('routing_tokens'), uniqueId('routing-tokens')), CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9', AUTH_PRIVATE_KEY_FILE: undefined };
+    const config = {
+      ...configFor(h.database('routing_tokens'), uniqueId('routing-tokens')),
+      CUSTOMER_RECORD_GRPC_ADDR: '127.0.0.1:9',
+      AUTH_PRIVATE_KEY_FILE: undefined,
+    };
     try {
       await expect(startRouting(other, config)).rejects.toThrow(/AUTH_PRIVATE_KEY_FILE: must be set when CUSTOMER_RECORD_GRPC_ADDR is/);
     } finally {

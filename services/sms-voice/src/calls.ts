@@ -20,7 +20,7 @@ export const CALL_ENDED_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 
 export const LINES_BUSY = 'All our lines are busy right now. We have your number and will call you back as soon as an agent is free. Goodbye.';
 
 /** A voice contact of a call: who called which number, on the call's conversation. */
-export function callContact(sid: string, call: CallParties, kind: ContactKind, receivedAt: Date): ContactReceived {
+function callContact(sid: string, call: CallParties, kind: ContactKind, receivedAt: Date): ContactReceived {
   return ContactReceived.fromPartial({
     conversationId: call.conversationId,
     channel: Channel.CHANNEL_VOICE,

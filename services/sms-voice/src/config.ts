@@ -12,7 +12,10 @@ export const smsVoiceConfig = {
   ...optionalSigningKeyConfig('sms-voice'),
   HTTP_PORT: port(8102),
   /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */
-  ROUTING_GRPC_ADDR: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  ROUTING_GRPC_ADDR: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .optional(),
   /** The auth token webhooks are signed with (Twilio console → Account → API keys & tokens). */
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (32 characters)'),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits'),
@@ -21,7 +24,10 @@ export const smsVoiceConfig = {
   /** Twilio's REST API; tests point it at a local server that answers as Twilio does. */
   TWILIO_API_BASE_URL: z.string().url().default('https://api.twilio.com'),
   /** Country assumed for numbers written without +country code. */
-  DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code').default('US'),
+  DEFAULT_PHONE_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code')
+    .default('US'),
   /** Messages between the same two numbers within this time join one conversation. */
   SMS_CONVERSATION_WINDOW_MS: durationMs(24 * 3600_000),
   /** First-response target per caller ahead, told to callers when routing gives no estimate. */

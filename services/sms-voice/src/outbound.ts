@@ -55,11 +55,13 @@ class SmsOutbound {
 
   async handle(message: OutboundMessage): Promise<void> {
     if (message.channel === Channel.CHANNEL_SMS && TEXTED.has(message.kind)) {
-      if (!message.messageId) throw new InvalidEventError(`outbound SMS for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
+      if (!message.messageId)
+        throw new InvalidEventError(`outbound SMS for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
       return this.sendSms(message);
     }
     if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) {
-      if (!message.messageId) throw new InvalidEventError(`call bridge for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
+      if (!message.messageId)
+        throw new InvalidEventError(`call bridge for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
       return this.connectCall(message);
     }
   }
@@ -74,13 +76,19 @@ class SmsOutbound {
     }
     if (await store.isOptedOut(to)) {
       this.counted.inc({ outcome: 'opted_out' });
-      return this.report(message, { delivered: false, permanent: true, code: 'OPTED_OUT', detail: 'the customer replied STOP; no SMS may be sent until START' });
+      return this.report(message, {
+        delivered: false,
+        permanent: true,
+        code: 'OPTED_OUT',
+        detail: 'the customer replied STOP; no SMS may be sent until START',
+      });
     }
     const parts = splitBody(message.text);
     const sids: string[] = [];
     for (const [i, body] of parts.entries()) {
       // One claim per part, `<message id>/<part number>`, so a part already sent is skipped.
-      const create = () => this.client.messages.create({ from: numbers.company, to, body, statusCallback: `${this.base}/twilio/sms/status` }).then((m) => m.sid);
+      const create = () =>
+        this.client.messages.create({ from: numbers.company, to, body, statusCallback: `${this.base}/twilio/sms/status` }).then((m) => m.sid);
       const outcome = await this.claimedRequest(`${message.messageId}/${i + 1}`, message, create);
       if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, i, parts.length);
       sids.push(outcome.providerId);
@@ -95,11 +103,22 @@ class SmsOutbound {
     const call = await this.deps.store.ongoingCallOf(message.conversationId);
     if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'the call is no longer in progress' });
     const agent = bridgeTarget(message.channelMetadata['agent-number'] ?? '', message.agentId);
-    if (!agent) return this.report(message, { delivered: false, permanent: true, code: 'NO_AGENT', detail: 'neither an agent-number nor a usable agent id in the message' });
+    if (!agent)
+      return this.report(message, {
+        delivered: false,
+        permanent: true,
+        code: 'NO_AGENT',
+        detail: 'neither an agent-number nor a usable agent id in the message',
+      });
     // Claimed like an SMS part: the same TwiML sent again would dial the agent again and cut
     // the bridged call, so a redelivered or uncertain bridge is never repeated.
     const twiml = bridgeToAgent(call.company, agent);
-    const outcome = await this.claimedRequest(`bridge/${message.messageId}`, message, () => this.client.calls(call._id).update({ twiml }).then((c) => c.sid));
+    const outcome = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
+      this.client
+        .calls(call._id)
+        .update({ twiml })
+        .then((c) => c.sid),
+    );
     if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'call bridge');
     this.counted.inc({ outcome: outcome.repeated ? 'already_bridged' : 'bridged' });
     await this.report(message, { delivered: true }, call._id);
@@ -119,15 +138,25 @@ class SmsOutbound {
       backoffMs: (attempt) => backoffMs(attempt, this.deps.backoff ?? RETRY_BACKOFF),
       sendWindowMs: SEND_WINDOW_MS,
       signal: this.deps.signal,
-      onRetry: (attempt, failure) => this.deps.logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the request for now; retrying'),
+      onRetry: (attempt, failure) =>
+        this.deps.logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'Twilio refused the request for now; retrying'),
     });
   }
 
-  private async settleUnsent(message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>, index: number, total: number, what = 'SMS'): Promise<void> {
+  private async settleUnsent(
+    message: OutboundMessage,
+    outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>,
+    index: number,
+    total: number,
+    what = 'SMS',
+  ): Promise<void> {
     const where = { conversationId: message.conversationId, outboundMessageId: message.messageId, part: index + 1, parts: total };
     if (!outcome.repeated) {
       this.counted.inc({ outcome: unsentOutcome(outcome) });
-      this.deps.logger.warn({ ...where, code: outcome.code }, outcome.kind === 'uncertain' ? `${what} may or may not have been made; not made again` : `${what} not made`);
+      this.deps.logger.warn(
+        { ...where, code: outcome.code },
+        outcome.kind === 'uncertain' ? `${what} may or may not have been made; not made again` : `${what} not made`,
+      );
     }
     // Parts before this one went out: say so, the customer has part of the text.
     const partly = index > 0 ? ` (parts 1-${index} of ${total} were sent)` : '';

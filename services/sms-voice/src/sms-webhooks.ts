@@ -25,7 +25,8 @@ const smsStatus: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'MessageSid');
   const status = p.MessageStatus ?? '';
   const conversationId = await ctx.store.conversationOfSid(sid);
-  if (conversationId && FINAL_SMS_STATUSES.includes(status)) await ctx.contacts.deliverEvent(carrierReported(sid, conversationId, status, p.ErrorCode ?? '', ctx.now()));
+  if (conversationId && FINAL_SMS_STATUSES.includes(status))
+    await ctx.contacts.deliverEvent(carrierReported(sid, conversationId, status, p.ErrorCode ?? '', ctx.now()));
   return '';
 };
 

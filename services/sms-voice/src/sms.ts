@@ -3,7 +3,10 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 import { waitInWords as inWords } from '#libs/contact';
 
 export class InvalidNumberError extends Error {
-  constructor(readonly field: string, value: string) {
+  constructor(
+    readonly field: string,
+    value: string,
+  ) {
     super(`${field} "${value.slice(0, 40)}" is not a valid phone number`);
     this.name = 'InvalidNumberError';
   }
@@ -19,7 +22,10 @@ export type Keyword = 'stop' | 'start' | 'help';
 
 /** The opt-out keywords carriers require honouring (CTIA; Twilio's defaults). */
 export function keywordOf(body: string): Keyword | undefined {
-  const word = body.trim().toUpperCase().replace(/[.!]+$/, '');
+  const word = body
+    .trim()
+    .toUpperCase()
+    .replace(/[.!]+$/, '');
   if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE'].includes(word)) return 'stop';
   if (['START', 'YES', 'UNSTOP', 'OPTIN'].includes(word)) return 'start';
   if (['HELP', 'INFO'].includes(word)) return 'help';
@@ -27,9 +33,7 @@ export function keywordOf(body: string): Keyword | undefined {
 }
 
 // GSM 03.38 default alphabet and its extension table (each extension character costs two).
-const GSM7 = new Set(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-);
+const GSM7 = new Set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
 const GSM7_EXTENDED = new Set('^{}\\[~]|€\f');
 
 export interface Segments {
@@ -50,7 +54,7 @@ export function countSegments(body: string): Segments {
 }
 
 /** Twilio refuses bodies over 1,600 characters: longer texts go as several messages, split between words. */
-export const TWILIO_MAX_BODY = 1600;
+const TWILIO_MAX_BODY = 1600;
 
 export function splitBody(body: string, max = TWILIO_MAX_BODY): string[] {
   const parts: string[] = [];

@@ -20,7 +20,10 @@ export interface LoadedRecord extends DecodedRecord {
 }
 
 export class SpoolLockedError extends Error {
-  constructor(readonly dir: string, holder: string) {
+  constructor(
+    readonly dir: string,
+    holder: string,
+  ) {
     super(`spool folder ${dir} is in use by ${holder}; give each instance its own SMS_VOICE_SPOOL_DIR`);
     this.name = 'SpoolLockedError';
   }
@@ -148,7 +151,9 @@ export class SpoolFiles {
       // A failed write may leave part of a line behind: later lines go to a new segment, and
       // the part is skipped when the segment is read.
       this.logger.error({ dir: this.dir, records: batch.length, error: (err as Error).message }, 'spool write failed');
-      await this.seal().catch((closeErr: unknown) => this.logger.error({ dir: this.dir, error: (closeErr as Error).message }, 'closing the spool segment failed'));
+      await this.seal().catch((closeErr: unknown) =>
+        this.logger.error({ dir: this.dir, error: (closeErr as Error).message }, 'closing the spool segment failed'),
+      );
       for (const w of batch) w.reject(err as Error);
     }
   }

@@ -58,7 +58,8 @@ export class SpoolQueue<P> {
     if (known) return { kind: 'duplicate', entry: known };
     if (!this.enabled) return { kind: 'full', reason: 'the spool is turned off (SMS_VOICE_SPOOL_MAX_RECORDS=0)' };
     if (this.entries.length >= this.limits.maxRecords) return { kind: 'full', reason: `the spool holds its maximum of ${this.limits.maxRecords} records` };
-    if (this.totalBytes + size > this.limits.maxBytes) return { kind: 'full', reason: `the spool holds ${this.totalBytes} of its ${this.limits.maxBytes} bytes` };
+    if (this.totalBytes + size > this.limits.maxBytes)
+      return { kind: 'full', reason: `the spool holds ${this.totalBytes} of its ${this.limits.maxBytes} bytes` };
     return { kind: 'reserved', entry: this.add({ id, key, size }) };
   }
 

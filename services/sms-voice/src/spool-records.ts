@@ -36,11 +36,23 @@ export interface SkippedLine {
 const NEWLINE = 0x0a;
 
 export function spoolRecordOf(contact: ContactReceived, at: Date): SpoolRecord {
-  return { kind: 'contact', id: contact.contactId, key: contact.conversationId, spooledAt: at.toISOString(), value: Buffer.from(ContactReceived.encode(contact).finish()) };
+  return {
+    kind: 'contact',
+    id: contact.contactId,
+    key: contact.conversationId,
+    spooledAt: at.toISOString(),
+    value: Buffer.from(ContactReceived.encode(contact).finish()),
+  };
 }
 
 export function spoolEventRecordOf(event: ConversationEvent, at: Date): SpoolRecord {
-  return { kind: 'event', id: event.eventId, key: event.conversationId, spooledAt: at.toISOString(), value: Buffer.from(ConversationEvent.encode(event).finish()) };
+  return {
+    kind: 'event',
+    id: event.eventId,
+    key: event.conversationId,
+    spooledAt: at.toISOString(),
+    value: Buffer.from(ConversationEvent.encode(event).finish()),
+  };
 }
 
 export function contactOf(record: SpoolRecord): ContactReceived {
@@ -95,14 +107,25 @@ function decodeLine(line: string): SpoolRecord | LineProblem {
   }
   const p = parsed;
   const kind = p.v === 1 ? 'contact' : p.kind;
-  if ((p.v !== 1 && p.v !== 2) || (kind !== 'contact' && kind !== 'event') || typeof p.id !== 'string' || !p.id || typeof p.key !== 'string' || typeof p.at !== 'string' || typeof p.value !== 'string') {
+  if (
+    (p.v !== 1 && p.v !== 2) ||
+    (kind !== 'contact' && kind !== 'event') ||
+    typeof p.id !== 'string' ||
+    !p.id ||
+    typeof p.key !== 'string' ||
+    typeof p.at !== 'string' ||
+    typeof p.value !== 'string'
+  ) {
     return { reason: 'malformed', detail: 'a field is missing or of the wrong type' };
   }
   const record: SpoolRecord = { kind, id: p.id, key: p.key, spooledAt: p.at, value: Buffer.from(p.value, 'base64') };
   try {
     messageOf(record);
   } catch (err) {
-    return { reason: 'malformed', detail: `value is not a ${kind === 'event' ? 'ConversationEvent' : 'ContactReceived'} (${err instanceof Error ? err.name : 'error'})` };
+    return {
+      reason: 'malformed',
+      detail: `value is not a ${kind === 'event' ? 'ConversationEvent' : 'ContactReceived'} (${err instanceof Error ? err.name : 'error'})`,
+    };
   }
   return record;
 }

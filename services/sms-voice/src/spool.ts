@@ -68,20 +68,31 @@ export class ContactSpool {
       const code = (err as NodeJS.ErrnoException).code;
       // A folder that cannot be written is a setting to fix, said in one line like any other.
       if (code && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'].includes(code)) {
-        throw new ConfigError([{ variable: 'SMS_VOICE_SPOOL_DIR', message: `cannot use ${path.resolve(options.dir)} (${code}); it must be a folder this process can write, on a disk that outlives it` }]);
+        throw new ConfigError([
+          {
+            variable: 'SMS_VOICE_SPOOL_DIR',
+            message: `cannot use ${path.resolve(options.dir)} (${code}); it must be a folder this process can write, on a disk that outlives it`,
+          },
+        ]);
       }
       throw err;
     });
     const spool = new ContactSpool(files, options);
     for (const s of skipped) {
       spool.metrics.skipped.inc({ reason: s.reason });
-      options.logger.warn({ dir: files.dir, file: s.file, offset: s.offset, reason: s.reason, detail: s.detail }, 'skipped a damaged spool record (a write cut short by a crash, or a damaged file)');
+      options.logger.warn(
+        { dir: files.dir, file: s.file, offset: s.offset, reason: s.reason, detail: s.detail },
+        'skipped a damaged spool record (a write cut short by a crash, or a damaged file)',
+      );
     }
     for (const r of records) {
       const entry = spool.queue.restore(r.record.id, r.record.key, r.size, r.position);
       if (entry) spool.records.set(entry, r.record);
     }
-    options.logger.info({ dir: files.dir, records: spool.queue.depth }, spool.queue.depth > 0 ? 'spool holds contacts from a previous run; forwarding them' : 'spool ready');
+    options.logger.info(
+      { dir: files.dir, records: spool.queue.depth },
+      spool.queue.depth > 0 ? 'spool holds contacts from a previous run; forwarding them' : 'spool ready',
+    );
     spool.updateGauges();
     spool.loop = spool.forward();
     return spool;
@@ -209,7 +220,8 @@ export class ContactSpool {
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) {
         failedRounds++;
-        if (!(failure.reason instanceof KafkaUnavailableError)) this.options.logger.error({ records: chunk.length, ...errorDetails(failure.reason) }, 'forwarding spooled contacts failed; retrying');
+        if (!(failure.reason instanceof KafkaUnavailableError))
+          this.options.logger.error({ records: chunk.length, ...errorDetails(failure.reason) }, 'forwarding spooled contacts failed; retrying');
         await this.pause(retryDelayMs(failedRounds));
         continue;
       }
@@ -252,10 +264,21 @@ export class ContactSpool {
 
 function spoolMetrics(registry: Registry): SpoolMetrics {
   return {
-    spooled: sharedCounter(registry, { name: 'cc_sms_voice_spooled_total', help: 'Contacts written to the local spool because Kafka did not acknowledge them' }),
+    spooled: sharedCounter(registry, {
+      name: 'cc_sms_voice_spooled_total',
+      help: 'Contacts written to the local spool because Kafka did not acknowledge them',
+    }),
     forwarded: sharedCounter(registry, { name: 'cc_sms_voice_spool_forwarded_total', help: 'Spooled contacts forwarded to Kafka' }),
-    refused: sharedCounter(registry, { name: 'cc_sms_voice_spool_refused_total', help: 'Contacts refused (503) because the spool was full or its write failed', labelNames: ['reason'] }),
-    skipped: sharedCounter(registry, { name: 'cc_sms_voice_spool_skipped_total', help: 'Damaged spool records skipped at start-up (torn last write, bad checksum)', labelNames: ['reason'] }),
+    refused: sharedCounter(registry, {
+      name: 'cc_sms_voice_spool_refused_total',
+      help: 'Contacts refused (503) because the spool was full or its write failed',
+      labelNames: ['reason'],
+    }),
+    skipped: sharedCounter(registry, {
+      name: 'cc_sms_voice_spool_skipped_total',
+      help: 'Damaged spool records skipped at start-up (torn last write, bad checksum)',
+      labelNames: ['reason'],
+    }),
     depth: sharedGauge(registry, { name: 'cc_sms_voice_spool_depth', help: 'Contacts in the local spool waiting for Kafka' }),
     bytes: sharedGauge(registry, { name: 'cc_sms_voice_spool_bytes', help: 'Bytes of the contacts waiting in the local spool' }),
   };

@@ -1,7 +1,6 @@
 // The sms-voice service's own collections: which conversation a number pair is in, opt-outs,
 // handled Twilio sids, calls, and the claims that keep each outbound SMS to one send. Every
 // read is by `_id`, the only key the local store looks up without reading a whole collection.
-import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { newConversationId } from '#libs/contact';
 import type { DeliveryRecord } from '#libs/delivery';
@@ -88,7 +87,13 @@ export class SmsVoiceStore {
    * arriving at once open one conversation, not two. Two round trips to the store (three when a
    * conversation opens), the inserts batched with other webhooks'.
    */
-  async claimSms(sid: string, customer: string, company: string, now: Date, windowMs: number): Promise<{ conversationId: string; isNew: boolean; retry: boolean }> {
+  async claimSms(
+    sid: string,
+    customer: string,
+    company: string,
+    now: Date,
+    windowMs: number,
+  ): Promise<{ conversationId: string; isNew: boolean; retry: boolean }> {
     const threadId = `${customer}|${company}`;
     const [known, thread] = await Promise.all([this.sids.findOne({ _id: sid }), this.threads.findOne({ _id: threadId })]);
     if (known) {

@@ -1,7 +1,18 @@
 // Twilio's voice webhooks, once signed: a call is recorded and queued (or, with Kafka down, a
 // callback promised), a queued caller hears the wait and may ask for a callback, and the end
 // of the call or of its wait becomes an event.
-import { abandonedInQueue, answerCall, CALL_ENDED_STATUSES, callbackPromised, callbackRequest, callEnded, incomingCall, keepHolding, nothingToSay, whileWaiting } from './calls';
+import {
+  abandonedInQueue,
+  answerCall,
+  CALL_ENDED_STATUSES,
+  callbackPromised,
+  callbackRequest,
+  callEnded,
+  incomingCall,
+  keepHolding,
+  nothingToSay,
+  whileWaiting,
+} from './calls';
 import { UnknownCallError } from './webhook-errors';
 import type { Route } from './webhook-routes';
 

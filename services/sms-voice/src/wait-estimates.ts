@@ -33,8 +33,14 @@ export function routingWaitEstimates(address: string, signer: SigningKey, logger
 }
 
 /** Routing's estimates when ROUTING_GRPC_ADDR is set, signed with sms-voice's own key; undefined without it. */
-export function routingWaitEstimatesFor(config: Pick<SmsVoiceConfig, 'ROUTING_GRPC_ADDR' | 'AUTH_PRIVATE_KEY_FILE'>, logger: Logger): ReturnType<typeof routingWaitEstimates> | undefined {
+export function routingWaitEstimatesFor(
+  config: Pick<SmsVoiceConfig, 'ROUTING_GRPC_ADDR' | 'AUTH_PRIVATE_KEY_FILE'>,
+  logger: Logger,
+): ReturnType<typeof routingWaitEstimates> | undefined {
   if (!config.ROUTING_GRPC_ADDR) return undefined;
-  if (!config.AUTH_PRIVATE_KEY_FILE) throw new ConfigError([{ variable: 'AUTH_PRIVATE_KEY_FILE', message: "must be set when ROUTING_GRPC_ADDR is: sms-voice signs its calls to routing with its own key" }]);
+  if (!config.AUTH_PRIVATE_KEY_FILE)
+    throw new ConfigError([
+      { variable: 'AUTH_PRIVATE_KEY_FILE', message: 'must be set when ROUTING_GRPC_ADDR is: sms-voice signs its calls to routing with its own key' },
+    ]);
   return routingWaitEstimates(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE, logger);
 }

@@ -17,7 +17,7 @@ export class WebhookFormError extends WebhookError {
 }
 
 /** Far more than any Twilio webhook carries (an MMS with ten media has about 40). */
-export const MAX_FORM_FIELDS = 200;
+const MAX_FORM_FIELDS = 200;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function decodeComponent(raw: string, what: string): string {
@@ -55,7 +55,8 @@ export function parseWebhookForm(body: Uint8Array): WebhookParams {
 /** Reads and parses a webhook body of at most maxBytes. */
 export async function readWebhookForm(req: http.IncomingMessage, maxBytes: number): Promise<WebhookParams> {
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/x-www-form-urlencoded\s*(;\s*charset="?utf-8"?\s*)?$/i.test(type)) throw new WebhookFormError(415, 'expected application/x-www-form-urlencoded (UTF-8)');
+  if (!/^application\/x-www-form-urlencoded\s*(;\s*charset="?utf-8"?\s*)?$/i.test(type))
+    throw new WebhookFormError(415, 'expected application/x-www-form-urlencoded (UTF-8)');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw new WebhookFormError(413, `request body over ${maxBytes} bytes`);
   const chunks: Buffer[] = [];

@@ -34,8 +34,18 @@ export interface WebhookDeps {
 /** Answers a request for one of the webhook paths (true), or leaves it to the caller (false). */
 export function createWebhookHandler(deps: WebhookDeps) {
   const { config, logger } = deps;
-  const ctx = routeContext({ config, store: deps.store, contacts: deps.contacts, waitEstimates: deps.waitEstimates ?? noWaitEstimates, now: deps.now ?? (() => new Date()) });
-  const counted = sharedCounter(deps.metrics, { name: 'cc_twilio_webhooks_total', help: 'Twilio webhooks by route and HTTP status', labelNames: ['route', 'status'] });
+  const ctx = routeContext({
+    config,
+    store: deps.store,
+    contacts: deps.contacts,
+    waitEstimates: deps.waitEstimates ?? noWaitEstimates,
+    now: deps.now ?? (() => new Date()),
+  });
+  const counted = sharedCounter(deps.metrics, {
+    name: 'cc_twilio_webhooks_total',
+    help: 'Twilio webhooks by route and HTTP status',
+    labelNames: ['route', 'status'],
+  });
   // Signed requests are never limited (Twilio's volume is the business); an address that keeps
   // sending bad signatures is cut off for the rest of the minute.
   const refusedSources = new RateLimiter(config.BAD_SIGNATURES_PER_MINUTE, 60_000);

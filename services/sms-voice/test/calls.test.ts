@@ -16,7 +16,11 @@ describe('calls', () => {
     const at = new Date('2026-01-01T10:00:00Z');
     const { contact, whenSpooled } = incomingCall('CA1', call, at);
     expect(contact).toMatchObject({ contactId: 'call-CA1', conversationId: 'conv-CA1', newConversation: true, channelMetadata: { 'call-sid': 'CA1' } });
-    expect(whenSpooled).toMatchObject({ contactId: 'callback-CA1', newConversation: true, channelMetadata: { 'callback-number': call.customer, 'callback-reason': 'lines-busy' } });
+    expect(whenSpooled).toMatchObject({
+      contactId: 'callback-CA1',
+      newConversation: true,
+      channelMetadata: { 'callback-number': call.customer, 'callback-reason': 'lines-busy' },
+    });
   });
 
   it('queues a caller, or says the lines are busy when the call was only spooled; offers a callback on a long wait', () => {
@@ -42,7 +46,9 @@ describe('calls', () => {
 describe('webhook replies', () => {
   it('gives each failure its status: refusals theirs, a bad number 400, Kafka and spool both unable 503, anything else 500', () => {
     const status = (err: unknown) => webhookReplyTo(err).status;
-    expect([new BadSignatureError(), new MissingFieldError('CallSid'), new UnknownCallError('CA1'), new WebhookFormError(415, 'x')].map(status)).toEqual([403, 400, 404, 415]);
+    expect([new BadSignatureError(), new MissingFieldError('CallSid'), new UnknownCallError('CA1'), new WebhookFormError(415, 'x')].map(status)).toEqual([
+      403, 400, 404, 415,
+    ]);
     expect(status(new InvalidNumberError('From', 'abc'))).toBe(400);
     expect(webhookReplyTo(new SpoolRefusedError('full')).headers['retry-after']).toBe('5');
     expect(status(new KafkaUnavailableError('no ack'))).toBe(503);

@@ -15,7 +15,18 @@ import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, OutboundKind, OutboundMessage } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
-import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor, deliveryReportFrom, metricTotal } from '#libs/testing';
+import {
+  cuttableSocketFactory,
+  dropDatabase,
+  KAFKA_BROKERS,
+  MONGODB_URI,
+  recordTopics,
+  testContext,
+  uniqueId,
+  waitFor,
+  deliveryReportFrom,
+  metricTotal,
+} from '#libs/testing';
 import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 
@@ -61,10 +72,21 @@ async function startTwilioStandIn(port = 0): Promise<number> {
       const once = form.Body?.startsWith('busy-once') ? 503 : form.Body?.startsWith('limited-once') ? 429 : 0;
       if (once && !refusedOnce.has(form.To!)) {
         refusedOnce.add(form.To!);
-        return answer(once, once === 503 ? { code: 20503, message: 'Service unavailable', status: 503 } : { code: 20429, message: 'Too Many Requests', status: 429 });
+        return answer(
+          once,
+          once === 503 ? { code: 20503, message: 'Service unavailable', status: 503 } : { code: 20429, message: 'Too Many Requests', status: 429 },
+        );
       }
       beforeAnswering.get(form.To!)?.();
-      answer(201, { sid: `SM${randomBytes(16).toString('hex')}`, account_sid: ACCOUNT_SID, to: form.To, from: form.From, body: form.Body, status: 'queued', num_segments: '1' });
+      answer(201, {
+        sid: `SM${randomBytes(16).toString('hex')}`,
+        account_sid: ACCOUNT_SID,
+        to: form.To,
+        from: form.From,
+        body: form.Body,
+        status: 'queued',
+        num_segments: '1',
+      });
     });
   });
   standIns.push(server);
@@ -103,7 +125,13 @@ const customer = () => `+1415555${String(Math.floor(Math.random() * 9000) + 1000
 async function replyTo(store: Awaited<ReturnType<typeof startInstance>>['store'], text = 'Your parcel ships tomorrow.') {
   const to = customer();
   const { conversationId } = await store.claimSms(`SM${randomBytes(16).toString('hex')}`, to, COMPANY, new Date(), 24 * 3600_000);
-  const message = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text });
+  const message = OutboundMessage.fromPartial({
+    messageId: uniqueId('out'),
+    conversationId,
+    channel: Channel.CHANNEL_SMS,
+    kind: OutboundKind.OUTBOUND_KIND_REPLY,
+    text,
+  });
   return { to, message };
 }
 

@@ -14,7 +14,19 @@ import { credentials } from '@grpc/grpc-js';
 import { listen } from '#libs/observability';
 import { Channel, ContactKind, IdentityKind, OutboundKind, OutboundMessage, RoutingServiceClient, type GetWaitEstimateResponse } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
-import { dropDatabase, cuttableSocketFactory, deliveryReportFrom, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
+import {
+  dropDatabase,
+  cuttableSocketFactory,
+  deliveryReportFrom,
+  KAFKA_BROKERS,
+  MONGODB_URI,
+  recordTopics,
+  testAuthEnv,
+  testContext,
+  testMetadata,
+  uniqueId,
+  waitFor,
+} from '#libs/testing';
 import { routingConfig } from '../../routing/src/config';
 import { startRouting } from '../../routing/src/service';
 import { smsVoiceConfig } from '../src/config';
@@ -52,12 +64,26 @@ function startTwilioStandIn(): http.Server {
       twilioRequests.push({ method: req.method!, path: req.url!, form, authorization: req.headers.authorization });
       const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       if (req.url === `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`) {
-        if (form.To === '+15005550001') return json(400, { code: 21211, message: "The 'To' number +15005550001 is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 });
+        if (form.To === '+15005550001')
+          return json(400, {
+            code: 21211,
+            message: "The 'To' number +15005550001 is not a valid phone number.",
+            more_info: 'https://www.twilio.com/docs/errors/21211',
+            status: 400,
+          });
         if (form.Body?.startsWith('busy-once') && !busy.has(form.To!)) {
           busy.add(form.To!);
           return json(503, { code: 20503, message: 'Service unavailable', status: 503 });
         }
-        return json(201, { sid: `SM${randomBytes(16).toString('hex')}`, account_sid: ACCOUNT_SID, to: form.To, from: form.From, body: form.Body, status: 'queued', num_segments: '1' });
+        return json(201, {
+          sid: `SM${randomBytes(16).toString('hex')}`,
+          account_sid: ACCOUNT_SID,
+          to: form.To,
+          from: form.From,
+          body: form.Body,
+          status: 'queued',
+          num_segments: '1',
+        });
       }
       const call = /^\/2010-04-01\/Accounts\/AC[0-9a-f]+\/Calls\/(CA[0-9a-f]+)\.json$/.exec(req.url!);
       if (call) return json(200, { sid: call[1], status: 'in-progress' });
@@ -66,7 +92,12 @@ function startTwilioStandIn(): http.Server {
   });
 }
 
-async function post(path: string, params: Record<string, string>, sign: { url?: string; token?: string; omit?: boolean; forwardedFor?: string } = {}, targetPort = () => port) {
+async function post(
+  path: string,
+  params: Record<string, string>,
+  sign: { url?: string; token?: string; omit?: boolean; forwardedFor?: string } = {},
+  targetPort = () => port,
+) {
   const url = `http://127.0.0.1:${port}${path}`;
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (sign.forwardedFor) headers['x-forwarded-for'] = sign.forwardedFor;
@@ -150,7 +181,15 @@ describe('inbound SMS', () => {
       text: 'Hi, my router blinks red 🚨',
       newConversation: true,
     });
-    expect(contact.attachments).toEqual([{ name: 'media-0', contentType: 'image/jpeg', sizeBytes: 0, sha256: '', storageRef: 'https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1' }]);
+    expect(contact.attachments).toEqual([
+      {
+        name: 'media-0',
+        contentType: 'image/jpeg',
+        sizeBytes: 0,
+        sha256: '',
+        storageRef: 'https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1',
+      },
+    ]);
   });
 
   it('treats a Twilio retry of the same MessageSid as one contact, and joins later messages to the open conversation', async () => {
@@ -195,7 +234,13 @@ describe('inbound SMS', () => {
     const stop = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: ' stop ' });
     expect(stop.status).toBe(200);
     const before = twilioRequests.length;
-    const reply = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId: contact.conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text: 'Did that help?' });
+    const reply = OutboundMessage.fromPartial({
+      messageId: uniqueId('out'),
+      conversationId: contact.conversationId,
+      channel: Channel.CHANNEL_SMS,
+      kind: OutboundKind.OUTBOUND_KIND_REPLY,
+      text: 'Did that help?',
+    });
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
     const report = await deliveryReportFrom(recorder, ctx, reply.messageId, 'the refusal');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: 'OPTED_OUT' } });
@@ -212,7 +257,13 @@ describe('outbound SMS through the twilio client', () => {
     await post('/twilio/sms', { MessageSid: inbound, From: from, To: COMPANY, Body: 'question' });
     const contact = await waitFor(() => contacts().find((c) => c.externalId === inbound), 20_000, 'the SMS');
     const text = `busy-once ${'word '.repeat(500)}`.trim();
-    const reply = OutboundMessage.fromPartial({ messageId: uniqueId('out'), conversationId: contact.conversationId, channel: Channel.CHANNEL_SMS, kind: OutboundKind.OUTBOUND_KIND_REPLY, text });
+    const reply = OutboundMessage.fromPartial({
+      messageId: uniqueId('out'),
+      conversationId: contact.conversationId,
+      channel: Channel.CHANNEL_SMS,
+      kind: OutboundKind.OUTBOUND_KIND_REPLY,
+      text,
+    });
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
     const report = await deliveryReportFrom(recorder, ctx, reply.messageId, 'the delivery report');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: true } });
@@ -220,8 +271,18 @@ describe('outbound SMS through the twilio client', () => {
     expect(sent.length).toBe(3); // one 503, then two parts
     expect(sent.every((r) => r.form.From === COMPANY && r.form.StatusCallback?.endsWith('/twilio/sms/status'))).toBe(true);
     expect(sent.every((r) => r.authorization === `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`)).toBe(true);
-    expect(sent.slice(1).map((r) => r.form.Body!.length).every((n) => n <= 1600)).toBe(true);
-    expect(sent.slice(1).map((r) => r.form.Body).join(' ')).toBe(text);
+    expect(
+      sent
+        .slice(1)
+        .map((r) => r.form.Body!.length)
+        .every((n) => n <= 1600),
+    ).toBe(true);
+    expect(
+      sent
+        .slice(1)
+        .map((r) => r.form.Body)
+        .join(' '),
+    ).toBe(text);
   });
 
   it('records a permanent Twilio error with its code', async () => {
@@ -281,7 +342,13 @@ describe('voice', () => {
     const callSid = sid('CA');
     await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
     const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
-    const connect = OutboundMessage.fromPartial({ messageId: uniqueId('connect'), conversationId: call.conversationId, channel: Channel.CHANNEL_VOICE, kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL, channelMetadata: { 'agent-number': '+14155550199' } });
+    const connect = OutboundMessage.fromPartial({
+      messageId: uniqueId('connect'),
+      conversationId: call.conversationId,
+      channel: Channel.CHANNEL_VOICE,
+      kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL,
+      channelMetadata: { 'agent-number': '+14155550199' },
+    });
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
     const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
     const dial = xml.parse(update.form.Twiml!).Response.Dial;
@@ -289,7 +356,11 @@ describe('voice', () => {
     expect(dial['@callerId']).toBe(COMPANY);
     // Delivered again (a consumer that died before committing): the agent is not dialled twice.
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
-    await waitFor(() => recorder.records.filter((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `sms-out-${connect.messageId}-sent`).length >= 2, 20_000, 'the bridge reported twice');
+    await waitFor(
+      () => recorder.records.filter((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `sms-out-${connect.messageId}-sent`).length >= 2,
+      20_000,
+      'the bridge reported twice',
+    );
     expect(twilioRequests.filter((r) => r.path.endsWith(`/Calls/${callSid}.json`))).toHaveLength(1);
   });
 
@@ -297,7 +368,13 @@ describe('voice', () => {
     const callSid = sid('CA');
     await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
     const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
-    const connect = OutboundMessage.fromPartial({ messageId: uniqueId('connect'), conversationId: call.conversationId, channel: Channel.CHANNEL_VOICE, kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL, agentId: 'agent-ana' });
+    const connect = OutboundMessage.fromPartial({
+      messageId: uniqueId('connect'),
+      conversationId: call.conversationId,
+      channel: Channel.CHANNEL_VOICE,
+      kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL,
+      agentId: 'agent-ana',
+    });
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
     const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
     expect(xml.parse(update.form.Twiml!).Response.Dial.Client).toBe('agent-ana');
@@ -310,7 +387,8 @@ async function startAnother(instanceCtx: ServiceContext, overrides: Record<strin
   const free = await listen(probe, 0);
   await new Promise((r) => probe.close(r));
   const other = await startSmsVoiceService(instanceCtx, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, ...overrides }));
-  const postHere = (path: string, params: Record<string, string>, sign: { token?: string; forwardedFor?: string } = {}) => post(path, params, { ...sign, url: `http://127.0.0.1:${other.port}${path}` }, () => other.port);
+  const postHere = (path: string, params: Record<string, string>, sign: { token?: string; forwardedFor?: string } = {}) =>
+    post(path, params, { ...sign, url: `http://127.0.0.1:${other.port}${path}` }, () => other.port);
   return Object.assign(postHere, { port: other.port });
 }
 
@@ -386,18 +464,36 @@ describe('voice with routing', () => {
     const voiceCtx = testContext('sms-voice-test-with-routing');
     const routing = await startRouting(
       routingCtx,
-      loadConfig(routingConfig, { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: routingDb, GRPC_PORT: '0', HTTP_PORT: '0', ...testAuthEnv('routing'), ROUTING_CONSUMER_GROUP: uniqueId('routing'), ROUTING_TICK_MS: '50', LOG_LEVEL: 'silent' }),
+      loadConfig(routingConfig, {
+        KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+        MONGODB_URI,
+        MONGODB_DATABASE: routingDb,
+        GRPC_PORT: '0',
+        HTTP_PORT: '0',
+        ...testAuthEnv('routing'),
+        ROUTING_CONSUMER_GROUP: uniqueId('routing'),
+        ROUTING_TICK_MS: '50',
+        LOG_LEVEL: 'silent',
+      }),
     );
     const routingClient = new RoutingServiceClient(`127.0.0.1:${routing.grpcPort}`, credentials.createInsecure());
     try {
-      const postHere = await startAnother(voiceCtx, { ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`, ...testAuthEnv('sms-voice'), VOICE_SLA_MS: '3600000' });
+      const postHere = await startAnother(voiceCtx, {
+        ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+        ...testAuthEnv('sms-voice'),
+        VOICE_SLA_MS: '3600000',
+      });
       // No agent is available, so both calls wait in routing's voice queue.
       const calls = [sid('CA'), sid('CA')].map((CallSid) => ({ CallSid, From: customer(), To: COMPANY }));
       for (const call of calls) expect((await postHere('/twilio/voice', call)).status).toBe(200);
-      const conversations = await waitFor(() => {
-        const found = calls.map((call) => contacts().find((c) => c.externalId === call.CallSid)?.conversationId);
-        return found.every(Boolean) && (found as string[]);
-      }, 20_000, 'both calls on Kafka');
+      const conversations = await waitFor(
+        () => {
+          const found = calls.map((call) => contacts().find((c) => c.externalId === call.CallSid)?.conversationId);
+          return found.every(Boolean) && (found as string[]);
+        },
+        20_000,
+        'both calls on Kafka',
+      );
       const md = await testMetadata({ id: 'test', role: 'ops' }, 'routing');
       const estimateOf = (conversationId: string) =>
         new Promise<GetWaitEstimateResponse | false>((resolve) => routingClient.getWaitEstimate({ conversationId }, md, (err, res) => resolve(!err && res)));
@@ -449,7 +545,11 @@ describe('Kafka unreachable', () => {
     const probe = http.createServer();
     const free = await listen(probe, 0);
     await new Promise((r) => probe.close(r));
-    const { port: outagePort } = await startSmsVoiceService(outage, configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, PUBLISH_TIMEOUT_MS: '1500', SMS_VOICE_SPOOL_MAX_RECORDS: '0' }), { socketFactory: network.socketFactory });
+    const { port: outagePort } = await startSmsVoiceService(
+      outage,
+      configFor({ HTTP_PORT: String(free), PUBLIC_BASE_URL: `http://127.0.0.1:${free}`, PUBLISH_TIMEOUT_MS: '1500', SMS_VOICE_SPOOL_MAX_RECORDS: '0' }),
+      { socketFactory: network.socketFactory },
+    );
     try {
       const params = { MessageSid: sid('SM'), From: customer(), To: COMPANY, Body: 'during the outage' };
       const signed = (p: Record<string, string>) => post('/twilio/sms', p, { url: `http://127.0.0.1:${outagePort}/twilio/sms` }, () => outagePort);
@@ -459,7 +559,13 @@ describe('Kafka unreachable', () => {
       await waitFor(async () => (await signed(params)).status === 200, 30_000, 'acceptance after the outage');
       await waitFor(() => contacts().find((c) => c.externalId === params.MessageSid), 20_000, 'the contact');
       await new Promise((r) => setTimeout(r, 1000));
-      expect(new Set(contacts().filter((c) => c.externalId === params.MessageSid).map((c) => c.contactId)).size).toBe(1);
+      expect(
+        new Set(
+          contacts()
+            .filter((c) => c.externalId === params.MessageSid)
+            .map((c) => c.contactId),
+        ).size,
+      ).toBe(1);
     } finally {
       network.restore();
       await outage.stop();

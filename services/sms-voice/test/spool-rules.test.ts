@@ -6,7 +6,14 @@ import { retryDelayMs, routeOf, SpoolQueue } from '../src/spool-queue';
 import { contactOf, decodeSpoolSegment, encodeSpoolLine, messageOf, spoolEventRecordOf, spoolRecordOf } from '../src/spool-records';
 
 const contact = (n: number, conversationId = `conv-${n}`) =>
-  ContactReceived.fromPartial({ contactId: `sms-SM${n}`, conversationId, channel: Channel.CHANNEL_SMS, kind: ContactKind.CONTACT_KIND_MESSAGE, text: `line one\nline two ${n} 🚨`, externalId: `SM${n}` });
+  ContactReceived.fromPartial({
+    contactId: `sms-SM${n}`,
+    conversationId,
+    channel: Channel.CHANNEL_SMS,
+    kind: ContactKind.CONTACT_KIND_MESSAGE,
+    text: `line one\nline two ${n} 🚨`,
+    externalId: `SM${n}`,
+  });
 const at = new Date('2026-12-01T10:00:00Z');
 
 describe('spool line format', () => {
@@ -21,8 +28,15 @@ describe('spool line format', () => {
   });
 
   it('keeps conversation events beside contacts, each read back as its own kind', () => {
-    const event = ConversationEvent.fromPartial({ eventId: 'call-ended-CA1', conversationId: 'conv-CA1', channel: Channel.CHANNEL_VOICE, step: { $case: 'callEnded', callEnded: { durationMs: 42_000, status: 'completed' } } });
-    const { records, skipped } = decodeSpoolSegment(Buffer.concat([encodeSpoolLine(spoolRecordOf(contact(1), at)), encodeSpoolLine(spoolEventRecordOf(event, at))]));
+    const event = ConversationEvent.fromPartial({
+      eventId: 'call-ended-CA1',
+      conversationId: 'conv-CA1',
+      channel: Channel.CHANNEL_VOICE,
+      step: { $case: 'callEnded', callEnded: { durationMs: 42_000, status: 'completed' } },
+    });
+    const { records, skipped } = decodeSpoolSegment(
+      Buffer.concat([encodeSpoolLine(spoolRecordOf(contact(1), at)), encodeSpoolLine(spoolEventRecordOf(event, at))]),
+    );
     expect(skipped).toEqual([]);
     expect(records.map((r) => messageOf(r.record))).toEqual([
       { kind: 'contact', value: contact(1) },
@@ -31,7 +45,13 @@ describe('spool line format', () => {
   });
 
   it('reads a line written by the version before kinds as a contact', () => {
-    const json = JSON.stringify({ v: 1, id: 'sms-SM1', key: 'conv-1', at: at.toISOString(), value: Buffer.from(ContactReceived.encode(contact(1)).finish()).toString('base64') });
+    const json = JSON.stringify({
+      v: 1,
+      id: 'sms-SM1',
+      key: 'conv-1',
+      at: at.toISOString(),
+      value: Buffer.from(ContactReceived.encode(contact(1)).finish()).toString('base64'),
+    });
     const { records } = decodeSpoolSegment(Buffer.from(`${crc32(json).toString(16).padStart(8, '0')} ${json}\n`));
     expect(records.map((r) => messageOf(r.record))).toEqual([{ kind: 'contact', value: contact(1) }]);
   });

@@ -14,7 +14,17 @@ import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, ContactKind, ContactReceived, ConversationEvent } from '#libs/proto';
-import { cuttableSocketFactory, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, type RecordedMessage, testContext, uniqueId, waitFor } from '#libs/testing';
+import {
+  cuttableSocketFactory,
+  dropDatabase,
+  KAFKA_BROKERS,
+  MONGODB_URI,
+  recordTopics,
+  type RecordedMessage,
+  testContext,
+  uniqueId,
+  waitFor,
+} from '#libs/testing';
 import { LINES_BUSY } from '../src/calls';
 import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
@@ -52,7 +62,10 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-async function startInstance(overrides: Record<string, string>, options: { dir?: string; network?: ReturnType<typeof cuttableSocketFactory>; logLines?: string[] } = {}): Promise<Instance> {
+async function startInstance(
+  overrides: Record<string, string>,
+  options: { dir?: string; network?: ReturnType<typeof cuttableSocketFactory>; logLines?: string[] } = {},
+): Promise<Instance> {
   // The public URL is signed over, so the port is chosen before start.
   const probe = http.createServer();
   const port = await listen(probe, 0);
@@ -83,7 +96,11 @@ async function startInstance(overrides: Record<string, string>, options: { dir?:
     async post(route, params) {
       const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${base}${route}`, params);
       const began = Date.now();
-      const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params) });
+      const res = await fetch(`${base}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(params),
+      });
       return { status: res.status, body: await res.text(), ms: Date.now() - began, retryAfter: res.headers.get('retry-after') };
     },
     async get(route) {
@@ -92,7 +109,10 @@ async function startInstance(overrides: Record<string, string>, options: { dir?:
     },
     async metric(name) {
       const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-      return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(name))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
     },
     stop: () => ctx.stop(),
   };
@@ -102,7 +122,11 @@ const sms = (from = customer(), body = 'my router blinks red') => ({ MessageSid:
 
 beforeAll(async () => {
   // Only outbound replies would reach Twilio's REST API; none are sent here.
-  twilioApi = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 20404, message: 'The requested resource was not found', status: 404 })));
+  twilioApi = http.createServer((_req, res) =>
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ code: 20404, message: 'The requested resource was not found', status: 404 })),
+  );
   await listen(twilioApi, 0);
   recorder = await recordTopics([topics.contactInbound.name, topics.conversationEvents.name]);
 });
@@ -124,7 +148,10 @@ describe('store-and-forward while Kafka is unreachable', () => {
       const cutAt = Date.now();
       const first = [sms(), sms(), sms()];
       const thread = [sms(regular, 'first of two'), sms(regular, 'second of two')];
-      const answers = await Promise.all([...first.map((p) => service.post('/twilio/sms', p)), (async () => [await service.post('/twilio/sms', thread[0]!), await service.post('/twilio/sms', thread[1]!)])()]);
+      const answers = await Promise.all([
+        ...first.map((p) => service.post('/twilio/sms', p)),
+        (async () => [await service.post('/twilio/sms', thread[0]!), await service.post('/twilio/sms', thread[1]!)])(),
+      ]);
       const retry = await service.post('/twilio/sms', first[0]!); // Twilio retrying the same MessageSid
       await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 8_000 - Date.now())));
       const later = [sms(), sms()];
@@ -225,7 +252,10 @@ describe('store-and-forward while Kafka is unreachable', () => {
       const events = () => recorder.records.filter((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `call-ended-${call.CallSid}`);
       await waitFor(() => events().length > 0, 60_000, "the call's end on Kafka");
       const event = ConversationEvent.decode(events()[0]!.message.value!);
-      expect(event).toMatchObject({ conversationId: `conv-${call.CallSid}`, step: { $case: 'callEnded', callEnded: { durationMs: 42_000, status: 'completed' } } });
+      expect(event).toMatchObject({
+        conversationId: `conv-${call.CallSid}`,
+        step: { $case: 'callEnded', callEnded: { durationMs: 42_000, status: 'completed' } },
+      });
       await waitFor(async () => (await service.metric('cc_sms_voice_spool_depth')) === 0, 10_000, 'the spool empty');
       // The publish that timed out may land too: every copy is the same event, which consumers drop by ce_id.
       expect(new Set(events().map((r) => r.message.value!.toString('base64'))).size).toBe(1);
@@ -312,7 +342,13 @@ describe('a restarted instance', () => {
     const dir = spoolDir();
     const sent = await leaveSpooled(dir, 2);
     // A crash in the middle of writing a third record: half of its line, without its end.
-    const tornContact = ContactReceived.fromPartial({ contactId: `sms-${sid('SM')}`, conversationId: 'conv-torn', channel: Channel.CHANNEL_SMS, text: 'cut short', sender: { value: '+14155550142' } });
+    const tornContact = ContactReceived.fromPartial({
+      contactId: `sms-${sid('SM')}`,
+      conversationId: 'conv-torn',
+      channel: Channel.CHANNEL_SMS,
+      text: 'cut short',
+      sender: { value: '+14155550142' },
+    });
     const line = encodeSpoolLine(spoolRecordOf(tornContact, new Date()));
     appendFileSync(path.join(dir, segments(dir).sort().at(-1)!), line.subarray(0, Math.floor(line.length / 2)));
     const logLines: string[] = [];

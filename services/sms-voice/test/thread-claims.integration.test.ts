@@ -40,7 +40,11 @@ it('keeps a retried message in its conversation and opens the next one after the
   const first = sid();
   const start = new Date(Date.now() - 2 * WINDOW_MS);
   const opened = await store.claimSms(first, customer, '+14155550100', start, WINDOW_MS);
-  expect(await store.claimSms(first, customer, '+14155550100', new Date(), WINDOW_MS)).toEqual({ conversationId: opened.conversationId, isNew: false, retry: true });
+  expect(await store.claimSms(first, customer, '+14155550100', new Date(), WINDOW_MS)).toEqual({
+    conversationId: opened.conversationId,
+    isNew: false,
+    retry: true,
+  });
   const later = await Promise.all([sid(), sid(), sid()].map((s) => store.claimSms(s, customer, '+14155550100', new Date(), WINDOW_MS)));
   const next = later[0]!.conversationId;
   expect(next).not.toBe(opened.conversationId);

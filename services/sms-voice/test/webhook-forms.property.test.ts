@@ -16,7 +16,15 @@ import { createWebhookHandler } from '../src/webhooks';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const MAX_BYTES = 4096;
-const ROUTES = ['/twilio/sms', '/twilio/sms/status', '/twilio/voice', '/twilio/voice/wait', '/twilio/voice/callback', '/twilio/voice/queue-result', '/twilio/voice/status'];
+const ROUTES = [
+  '/twilio/sms',
+  '/twilio/sms/status',
+  '/twilio/voice',
+  '/twilio/voice/wait',
+  '/twilio/voice/callback',
+  '/twilio/voice/queue-result',
+  '/twilio/voice/status',
+];
 const published: unknown[] = [];
 const touched: string[] = [];
 let server: http.Server;
@@ -107,12 +115,18 @@ describe('hostile Twilio webhook forms', () => {
 
   it('refuses a field given twice with 400, whichever signature it carries', async () => {
     await fc.assert(
-      fc.asyncProperty(route, smsForm, fc.constantFrom('MessageSid', 'CallSid', 'From', 'To', 'Body', 'Digits'), fc.string({ maxLength: 30 }), async (r, form, field, second) => {
-        const body = `${new URLSearchParams(form).toString()}&${new URLSearchParams({ [field]: second }).toString()}&${new URLSearchParams({ [field]: 'again' }).toString()}`;
-        const res = await post(r, body, { 'x-twilio-signature': sign(r, { ...form, [field]: 'again' }) });
-        expect(res.status).toBe(400);
-        expect(res.text).toBe(`field ${field} is given more than once`);
-      }),
+      fc.asyncProperty(
+        route,
+        smsForm,
+        fc.constantFrom('MessageSid', 'CallSid', 'From', 'To', 'Body', 'Digits'),
+        fc.string({ maxLength: 30 }),
+        async (r, form, field, second) => {
+          const body = `${new URLSearchParams(form).toString()}&${new URLSearchParams({ [field]: second }).toString()}&${new URLSearchParams({ [field]: 'again' }).toString()}`;
+          const res = await post(r, body, { 'x-twilio-signature': sign(r, { ...form, [field]: 'again' }) });
+          expect(res.status).toBe(400);
+          expect(res.text).toBe(`field ${field} is given more than once`);
+        },
+      ),
       { numRuns: 100 },
     );
     nothingReached();
@@ -181,9 +195,16 @@ describe('hostile Twilio webhook forms', () => {
 describe('webhook form parsing', () => {
   it('reads every well-formed form back as URLSearchParams wrote it', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !/[\x00-\x1f\x7f]/.test(k)), fc.string({ maxLength: 50 }), { maxKeys: 30 }), (fields) => {
-        expect(parseWebhookForm(Buffer.from(new URLSearchParams(fields).toString()))).toEqual({ ...fields });
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !/[\x00-\x1f\x7f]/.test(k)),
+          fc.string({ maxLength: 50 }),
+          { maxKeys: 30 },
+        ),
+        (fields) => {
+          expect(parseWebhookForm(Buffer.from(new URLSearchParams(fields).toString()))).toEqual({ ...fields });
+        },
+      ),
     );
   });
 

@@ -16,7 +16,13 @@ export function reply(core: Core, agentId: string, conversationId: string, text:
   if (!text.trim()) throw new RoutingError('INVALID_ARGUMENT', 'reply text is empty');
   if (text.length > 20_000) throw new RoutingError('INVALID_ARGUMENT', 'reply text is longer than 20,000 characters');
   const now = core.clock.now();
-  const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_REPLY, text, agentId, subject || (conv.subject && conv.channel === 'email' ? `Re: ${conv.subject}` : ''));
+  const message = core.out.outbound(
+    conv,
+    OutboundKind.OUTBOUND_KIND_REPLY,
+    text,
+    agentId,
+    subject || (conv.subject && conv.channel === 'email' ? `Re: ${conv.subject}` : ''),
+  );
   core.out.event(conv, reason('agent.replied', 'the agent replied'), { $case: 'replied', replied: { agentId, outboundMessageId: message.messageId, text } });
   // Written channels: the first reply is the first response.
   if (conv.channel === 'sms' || conv.channel === 'email') stopSla(core, conv, now);
@@ -32,9 +38,16 @@ export function resolve(core: Core, agentId: string, conversationId: string, dis
   core.stats.handled(conv.queue, now - conv.assignedAt);
   release(core, conv, agent);
   conv.state = 'resolved';
-  core.out.event(conv, reason('agent.resolved', `resolved by ${displayName(agent)}: ${disposition || 'no disposition'}`), { $case: 'resolved', resolved: { agentId, disposition } });
+  core.out.event(conv, reason('agent.resolved', `resolved by ${displayName(agent)}: ${disposition || 'no disposition'}`), {
+    $case: 'resolved',
+    resolved: { agentId, disposition },
+  });
   core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
-  const resolved = { subjectKey: subjectKey(conv.subject, conv.skill), conversationId: conv.id, frontOfficeAgentId: agent.tier === Tier.TIER_FRONT_OFFICE ? agentId : '' };
+  const resolved = {
+    subjectKey: subjectKey(conv.subject, conv.skill),
+    conversationId: conv.id,
+    frontOfficeAgentId: agent.tier === Tier.TIER_FRONT_OFFICE ? agentId : '',
+  };
   const memory = rememberResolution(core.customers, conv.customerKey, resolved, now, core.policy);
   core.out.customerChanged(memory.key);
   if (!wrapUpAfterResolution(core, agent, now)) pullFor(core, agent);
@@ -49,5 +62,8 @@ export function abandon(core: Core, conversationId: string): void {
   else core.waiting.leave(conv);
   conv.state = 'abandoned';
   conv.slaState = 'stopped';
-  core.out.event(conv, reason('customer.abandoned', 'the customer left before an agent answered'), { $case: 'abandoned', abandoned: { waitedMs: now - conv.createdAt } });
+  core.out.event(conv, reason('customer.abandoned', 'the customer left before an agent answered'), {
+    $case: 'abandoned',
+    abandoned: { waitedMs: now - conv.createdAt },
+  });
 }

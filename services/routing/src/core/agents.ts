@@ -120,7 +120,11 @@ export class AgentRoster {
    */
   servedQueues(agent: AgentRecord): ServedQueue[] {
     let queues = this.queueCache.get(agent);
-    if (!queues) this.queueCache.set(agent, (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))));
+    if (!queues)
+      this.queueCache.set(
+        agent,
+        (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))),
+      );
     return queues;
   }
 
@@ -198,7 +202,8 @@ function readyLoad(agent: AgentRecord): number {
 
 function validateProfile(profile: AgentProfile): void {
   if (!profile.id || profile.id.length > 128) throw new RoutingError('INVALID_ARGUMENT', 'agent id must be 1-128 characters');
-  if (profile.tier !== Tier.TIER_FRONT_OFFICE && profile.tier !== Tier.TIER_EXPERT) throw new RoutingError('INVALID_ARGUMENT', 'tier must be front office or expert');
+  if (profile.tier !== Tier.TIER_FRONT_OFFICE && profile.tier !== Tier.TIER_EXPERT)
+    throw new RoutingError('INVALID_ARGUMENT', 'tier must be front office or expert');
   for (const [skill, level] of Object.entries(profile.skills)) {
     if (!isSkillName(skill)) throw new RoutingError('INVALID_ARGUMENT', `skill "${skill.slice(0, 64)}" must be 1-64 lower-case letters, digits, _ or -`);
     if (!Number.isInteger(level) || level < 1 || level > 5) throw new RoutingError('INVALID_ARGUMENT', `skill ${skill}: level must be 1 to 5`);

@@ -61,7 +61,13 @@ export class Classifier {
         if (rules.at(-1) !== index) rules.push(index);
         this.byWord.set(k, rules);
       }
-      return { rule, languages: rule.when.languages?.map((l) => l.toLowerCase()), hasKeywords: keywords.length > 0, phrases: keywords.filter((k) => !WORD.test(k)), pattern };
+      return {
+        rule,
+        languages: rule.when.languages?.map((l) => l.toLowerCase()),
+        hasKeywords: keywords.length > 0,
+        phrases: keywords.filter((k) => !WORD.test(k)),
+        pattern,
+      };
     });
     this.unindexed = this.compiled.flatMap((c, i) => (!c.hasKeywords || c.phrases.length > 0 ? [i] : []));
     this.wordHit = new Uint32Array(this.compiled.length);
@@ -125,7 +131,10 @@ export class Classifier {
       }
     }
     if (hits.length === 0) return this.unindexed;
-    return mergeSorted(hits.sort((a, b) => a - b), this.unindexed);
+    return mergeSorted(
+      hits.sort((a, b) => a - b),
+      this.unindexed,
+    );
   }
 }
 

@@ -29,6 +29,7 @@ export function conversationOf(core: Core, id: string): ConversationRecord {
 export function assignedTo(core: Core, agentId: string, conversationId: string): { agent: AgentRecord; conv: ConversationRecord } {
   const agent = core.agents.get(agentId);
   const conv = conversationOf(core, conversationId);
-  if (conv.state !== 'assigned' || conv.agentId !== agentId) throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is not assigned to ${agentId}`);
+  if (conv.state !== 'assigned' || conv.agentId !== agentId)
+    throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is not assigned to ${agentId}`);
   return { agent, conv };
 }

@@ -36,13 +36,30 @@ export function enqueue(core: Core, conv: ConversationRecord, front: boolean, r:
   conv.estimateMs = est.estimatedWaitMs;
   core.out.event(conv, r, {
     $case: 'queued',
-    queued: { queue: conv.queue, skill: conv.skill, tier: conv.tier, priority: conv.points, position, estimatedWaitMs: est.estimatedWaitMs, risk: conv.classification.risk, complexity: conv.classification.complexity },
+    queued: {
+      queue: conv.queue,
+      skill: conv.skill,
+      tier: conv.tier,
+      priority: conv.points,
+      position,
+      estimatedWaitMs: est.estimatedWaitMs,
+      risk: conv.classification.risk,
+      complexity: conv.classification.complexity,
+    },
   });
   tryAssign(core, conv, now);
   if (conv.state === 'queued' && (firstTime || front)) {
     const p = queue.position(conv.id);
     const e = core.stats.estimate(conv.queue, conv.channel, p);
-    core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, `You are number ${p} in the queue. Estimated wait: ${waitInWords(e.estimatedWaitMs, { smallest: 'second' })}.`, '', '', p, e.estimatedWaitMs);
+    core.out.outbound(
+      conv,
+      OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
+      `You are number ${p} in the queue. Estimated wait: ${waitInWords(e.estimatedWaitMs, { smallest: 'second' })}.`,
+      '',
+      '',
+      p,
+      e.estimatedWaitMs,
+    );
   }
 }
 
@@ -62,7 +79,15 @@ export function pullFor(core: Core, agent: AgentRecord): void {
   for (let guard = 0; guard < 100 && core.agents.canPull(agent); guard++) {
     const choice = bestConversationFor(core, agent);
     if (!choice) return;
-    offer(core, choice.conv, agent, now, choice.step, 1, `${stepText(choice.step)}; first eligible agent to have room, most urgent conversation in the queues they serve`);
+    offer(
+      core,
+      choice.conv,
+      agent,
+      now,
+      choice.step,
+      1,
+      `${stepText(choice.step)}; first eligible agent to have room, most urgent conversation in the queues they serve`,
+    );
   }
 }
 

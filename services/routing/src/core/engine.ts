@@ -38,8 +38,6 @@ import { Waiting } from './waiting';
 
 export type { AgentProfile, AgentRecord, Clock, ConversationRecord, ConversationState, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
 export { RoutingError } from './records';
-export { queueName } from './waiting';
-
 export class RoutingEngine {
   readonly agents: Map<string, AgentRecord>;
   readonly conversations = new Map<string, ConversationRecord>();
@@ -120,7 +118,8 @@ export class RoutingEngine {
   /** Supervisor: moves a conversation (queued, offered or assigned) to another agent. */
   reassign(conversationId: string, toAgentId: string): Effect[] {
     const conv = conversationOf(this.core, conversationId);
-    if (conv.state === 'resolved' || conv.state === 'abandoned') throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is ${conv.state}`);
+    if (conv.state === 'resolved' || conv.state === 'abandoned')
+      throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is ${conv.state}`);
     const from = conv.agentId ? this.agents.get(conv.agentId) : undefined;
     moveTo(this.core, conv, from, { toAgentId }, 'supervisor.reassigned');
     return this.drain();

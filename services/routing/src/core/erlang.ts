@@ -1,4 +1,4 @@
-// Erlang C: the probability that a contact waits, the mean wait, the service level, and the
+// Erlang C: the probability that a contact waits, the service level, and the
 // number of servers needed to reach a target service level. Pure arithmetic.
 
 /** Probability that an arrival waits, with `servers` servers and `traffic` Erlangs offered. */
@@ -10,13 +10,6 @@ export function erlangC(servers: number, traffic: number): number {
   let b = 1;
   for (let k = 1; k <= servers; k++) b = (traffic * b) / (k + traffic * b);
   return b / (1 - (traffic / servers) * (1 - b));
-}
-
-/** Mean wait in the queue (ms) for a contact, Erlang C. Infinity when overloaded. */
-export function erlangMeanWaitMs(servers: number, arrivalsPerMs: number, handleMs: number): number {
-  const traffic = arrivalsPerMs * handleMs;
-  if (servers <= traffic) return Infinity;
-  return (erlangC(servers, traffic) * handleMs) / (servers - traffic);
 }
 
 /** Share of contacts answered within `targetMs`. */

@@ -40,7 +40,12 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   if (auto) moveToExperts(core, conv, '', '', conv.skill, true, auto);
   else {
     const code = previous ? 'conversation.reopened' : 'conversation.new';
-    enqueue(core, conv, false, reason(code, `${previous ? 'reopened' : 'new'} ${channel} conversation classified by ${rulesText}`, { rule: conv.classification.matched.join(',') }));
+    enqueue(
+      core,
+      conv,
+      false,
+      reason(code, `${previous ? 'reopened' : 'new'} ${channel} conversation classified by ${rulesText}`, { rule: conv.classification.matched.join(',') }),
+    );
   }
 }
 
@@ -48,11 +53,20 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
 function addToOpen(core: Core, conv: ConversationRecord, contact: ContactReceived): void {
   pushBounded(conv.contactIds, contact.contactId, 50);
   core.out.conversationChanged(conv.id);
-  if (conv.agentId && conv.state === 'assigned') core.out.notify(conv.agentId, { $case: 'customerMessage', customerMessage: { conversationId: conv.id, contact } });
+  if (conv.agentId && conv.state === 'assigned')
+    core.out.notify(conv.agentId, { $case: 'customerMessage', customerMessage: { conversationId: conv.id, contact } });
 }
 
 /** The record of a new (or reopened) conversation, classified, in the front office. */
-function newConversation(core: Core, classifier: Classifier, contact: ContactReceived, customer: CustomerInfo, channel: ChannelName, previous: ConversationRecord | undefined, now: number): ConversationRecord {
+function newConversation(
+  core: Core,
+  classifier: Classifier,
+  contact: ContactReceived,
+  customer: CustomerInfo,
+  channel: ChannelName,
+  previous: ConversationRecord | undefined,
+  now: number,
+): ConversationRecord {
   // Without customer-record, the sender's identity stands for the customer.
   const customerKey = customer.customerId || (contact.sender ? `${contact.sender.kind}:${contact.sender.value}` : `conversation:${contact.conversationId}`);
   const flags = customer.flags ?? [];
@@ -108,15 +122,28 @@ function customerPoints(policy: RoutingPolicy, flags: CustomerFlagName[]): numbe
 }
 
 /** Why the conversation goes straight to the experts, if it does. */
-function escalationAtTheDoor(policy: RoutingPolicy, conv: ConversationRecord, rulesText: string, subject: string, repeat: { at: number; conversationId: string } | undefined, now: number): Reason | undefined {
+function escalationAtTheDoor(
+  policy: RoutingPolicy,
+  conv: ConversationRecord,
+  rulesText: string,
+  subject: string,
+  repeat: { at: number; conversationId: string } | undefined,
+  now: number,
+): Reason | undefined {
   const c = conv.classification;
   const rules = c.matched.join(',');
-  if (policy.highRiskToExperts && c.risk === RiskLevel.RISK_LEVEL_HIGH) return reason('rule.high_risk', `high risk (${rulesText}): straight to the experts`, { rule: rules });
-  if (c.complexity >= policy.complexityThreshold) return reason('rule.complexity', `complexity ${c.complexity} reaches the threshold ${policy.complexityThreshold}`, { rule: rules });
+  if (policy.highRiskToExperts && c.risk === RiskLevel.RISK_LEVEL_HIGH)
+    return reason('rule.high_risk', `high risk (${rulesText}): straight to the experts`, { rule: rules });
+  if (c.complexity >= policy.complexityThreshold)
+    return reason('rule.complexity', `complexity ${c.complexity} reaches the threshold ${policy.complexityThreshold}`, { rule: rules });
   if (repeat) {
     const days = Math.round(policy.repeatContactWindowMs / 86_400_000);
     const hoursAgo = Math.round((now - repeat.at) / 3600_000);
-    return reason('rule.repeat_contact', `repeat contact on "${subject}" within ${days} days (conversation ${repeat.conversationId} was resolved ${hoursAgo} h ago)`, { rule: 'repeat-contact' });
+    return reason(
+      'rule.repeat_contact',
+      `repeat contact on "${subject}" within ${days} days (conversation ${repeat.conversationId} was resolved ${hoursAgo} h ago)`,
+      { rule: 'repeat-contact' },
+    );
   }
   return undefined;
 }

@@ -22,7 +22,8 @@ export function bestAgentFor(core: Core, conv: ConversationRecord): AgentChoice 
   if (conv.lastAgentId !== conv.accountManagerId) considerNamed(core, conv, conv.lastAgentId, choice);
   if (!choice.agent && reachesQueue(conv)) {
     choice.eligible = 0;
-    if (!scanReady(core, conv, conv.skill, Math.min(currentStep(conv), stepNumber('skill-any-level')), choice) && reachesWholeTier(conv)) scanReady(core, conv, '*', stepNumber('whole-tier'), choice);
+    if (!scanReady(core, conv, conv.skill, Math.min(currentStep(conv), stepNumber('skill-any-level')), choice) && reachesWholeTier(conv))
+      scanReady(core, conv, '*', stepNumber('whole-tier'), choice);
   }
   return choice.agent ? (choice as AgentChoice) : undefined;
 }

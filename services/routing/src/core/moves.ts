@@ -25,7 +25,12 @@ export function moveToExperts(core: Core, conv: ConversationRecord, fromAgentId:
   conv.declinedBy = [];
   const queue = queueName(conv.tier, skill, conv.channel);
   core.out.event(conv, r, { $case: 'escalated', escalated: { fromAgentId, note, queue, skill, automatic } });
-  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, 'Your conversation has been passed to a specialist, who will answer you as soon as possible.', '');
+  core.out.outbound(
+    conv,
+    OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
+    'Your conversation has been passed to a specialist, who will answer you as soon as possible.',
+    '',
+  );
   enqueue(core, conv, false, r);
 }
 
@@ -44,7 +49,10 @@ export function handBack(core: Core, agentId: string, conversationId: string, no
   const { agent, conv } = assignedTo(core, agentId, conversationId);
   if (conv.tier !== Tier.TIER_EXPERT) throw new RoutingError('FAILED_PRECONDITION', 'only an escalated conversation can be handed back');
   release(core, conv, agent);
-  core.out.event(conv, reason('expert.handed_back', `${displayName(agent)} handed the conversation back to the front office`), { $case: 'handedBack', handedBack: { expertAgentId: agentId, note } });
+  core.out.event(conv, reason('expert.handed_back', `${displayName(agent)} handed the conversation back to the front office`), {
+    $case: 'handedBack',
+    handedBack: { expertAgentId: agentId, note },
+  });
   conv.tier = Tier.TIER_FRONT_OFFICE;
   conv.escalated = false;
   conv.escalationNote = note;
@@ -65,7 +73,8 @@ export function moveTo(core: Core, conv: ConversationRecord, from: AgentRecord |
 function moveToAgent(core: Core, conv: ConversationRecord, from: AgentRecord | undefined, to: AgentRecord, note: string, code: string): void {
   const now = core.clock.now();
   if (to.id === from?.id && conv.state === 'assigned') throw new RoutingError('FAILED_PRECONDITION', 'the conversation is already with that agent');
-  if (!core.agents.hasRoom(to, conv.channel)) throw new RoutingError('FAILED_PRECONDITION', `agent ${to.id} has no room for a ${conv.channel} conversation now`);
+  if (!core.agents.hasRoom(to, conv.channel))
+    throw new RoutingError('FAILED_PRECONDITION', `agent ${to.id} has no room for a ${conv.channel} conversation now`);
   if (conv.state === 'queued') core.waiting.leave(conv);
   if (from) {
     release(core, conv, from);

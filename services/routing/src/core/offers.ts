@@ -12,7 +12,8 @@ import { currentStep, isWholeTier, rescheduleStep, stepCode, stepText } from './
 export function offeredTo(core: Core, agentId: string, conversationId: string): { agent: AgentRecord; conv: ConversationRecord } {
   const agent = core.agents.get(agentId);
   const conv = conversationOf(core, conversationId);
-  if (conv.state !== 'offered' || conv.agentId !== agentId) throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is not offered to ${agentId}`);
+  if (conv.state !== 'offered' || conv.agentId !== agentId)
+    throw new RoutingError('FAILED_PRECONDITION', `conversation ${conversationId} is not offered to ${agentId}`);
   return { agent, conv };
 }
 
@@ -24,7 +25,12 @@ export function offer(core: Core, conv: ConversationRecord, agent: AgentRecord, 
   conv.offerExpiresAt = now + core.policy.offerTimeoutMs;
   core.agents.addLoad(agent, conv);
   agent.idleSince = now;
-  const r = reason(`target.${stepCode(step)}`, `offered to ${displayName(agent)} (${stepText(step)})`, { rule: conv.classification.matched.join(','), targetStep: step, eligibleAgents: eligible, whyChosen: why });
+  const r = reason(`target.${stepCode(step)}`, `offered to ${displayName(agent)} (${stepText(step)})`, {
+    rule: conv.classification.matched.join(','),
+    targetStep: step,
+    eligibleAgents: eligible,
+    whyChosen: why,
+  });
   core.out.event(conv, r, { $case: 'offered', offered: { agentId: agent.id, expiresAt: new Date(conv.offerExpiresAt) } });
   core.timers.push({ at: conv.offerExpiresAt, kind: 'offer', id: conv.id, version: ++conv.offerSeq });
   core.out.notify(agent.id, { $case: 'offer', offer: offerView(conv, r) });
@@ -59,7 +65,8 @@ export function assign(core: Core, conv: ConversationRecord, agent: AgentRecord,
   core.out.event(conv, r, { $case: 'assigned', assigned: { agentId: agent.id, tier: agent.tier, waitedMs: waited } });
   // Live channels: the agent picking it up is the first response.
   if (conv.channel === 'voice' || conv.channel === 'chat') stopSla(core, conv, now);
-  if (conv.channel === 'chat') core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_AGENT_JOINED, `${agent.name || 'An agent'} has joined the conversation.`, agent.id);
+  if (conv.channel === 'chat')
+    core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_AGENT_JOINED, `${agent.name || 'An agent'} has joined the conversation.`, agent.id);
   if (conv.channel === 'voice') core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_CONNECT_CALL, '', agent.id);
   core.out.notify(agent.id, { $case: 'assigned', assigned: offerView(conv, r) });
   core.agents.changed(agent);

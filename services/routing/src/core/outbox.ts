@@ -3,7 +3,17 @@
 //
 // Messages are built as the generated fromPartial would build them (every field set, nested
 // messages copied), written out: this runs several times per decision.
-import type { AgentState, ConversationEvent, Identity, OutboundKind, OutboundMessage, Reason, SlaEvent, SlaEventKind, WatchAssignmentsResponse } from '#libs/proto';
+import type {
+  AgentState,
+  ConversationEvent,
+  Identity,
+  OutboundKind,
+  OutboundMessage,
+  Reason,
+  SlaEvent,
+  SlaEventKind,
+  WatchAssignmentsResponse,
+} from '#libs/proto';
 import { CHANNEL_ENUM, eventId } from '#libs/contact';
 import type { Clock, ConversationRecord, Effect, StateChanges } from './records';
 
@@ -121,7 +131,14 @@ export class Outbox {
 }
 
 function copyReason(r: Reason): Reason {
-  return { code: r.code ?? '', text: r.text ?? '', rule: r.rule ?? '', targetStep: r.targetStep ?? 0, eligibleAgents: r.eligibleAgents ?? 0, whyChosen: r.whyChosen ?? '' };
+  return {
+    code: r.code ?? '',
+    text: r.text ?? '',
+    rule: r.rule ?? '',
+    targetStep: r.targetStep ?? 0,
+    eligibleAgents: r.eligibleAgents ?? 0,
+    whyChosen: r.whyChosen ?? '',
+  };
 }
 
 function copyIdentity(i: Identity): Identity {

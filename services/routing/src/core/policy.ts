@@ -65,8 +65,16 @@ export interface RoutingPolicy {
 export const DEFAULT_POLICY: RoutingPolicy = {
   defaultSkill: 'general',
   rules: [
-    { id: 'legal-threat', when: { keywords: ['lawyer', 'attorney', 'lawsuit', 'sue you', 'legal action', 'avocat'] }, then: { risk: RiskLevel.RISK_LEVEL_HIGH, skill: 'complaints', priority: 10 } },
-    { id: 'safety', when: { keywords: ['injury', 'injured', 'fire', 'smoke', 'danger', 'unsafe'] }, then: { risk: RiskLevel.RISK_LEVEL_HIGH, skill: 'safety', priority: 20 } },
+    {
+      id: 'legal-threat',
+      when: { keywords: ['lawyer', 'attorney', 'lawsuit', 'sue you', 'legal action', 'avocat'] },
+      then: { risk: RiskLevel.RISK_LEVEL_HIGH, skill: 'complaints', priority: 10 },
+    },
+    {
+      id: 'safety',
+      when: { keywords: ['injury', 'injured', 'fire', 'smoke', 'danger', 'unsafe'] },
+      then: { risk: RiskLevel.RISK_LEVEL_HIGH, skill: 'safety', priority: 20 },
+    },
     { id: 'billing', when: { keywords: ['invoice', 'bill', 'billing', 'refund', 'charge', 'payment', 'facture'] }, then: { skill: 'billing' } },
     { id: 'technical', when: { keywords: ['error', 'broken', 'not working', 'outage', 'crash', 'bug'] }, then: { skill: 'technical', complexity: 5 } },
     { id: 'cancellation', when: { keywords: ['cancel', 'cancellation', 'terminate'] }, then: { skill: 'retention', risk: RiskLevel.RISK_LEVEL_MEDIUM } },

@@ -42,7 +42,7 @@ export class ReadyBucket {
 }
 
 /** One key's buckets, indexed by load; a bucket exists once someone entered it. */
-export class ReadyList {
+class ReadyList {
   readonly buckets: (ReadyBucket | undefined)[] = [];
 
   bucket(load: number): ReadyBucket {

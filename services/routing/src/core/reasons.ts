@@ -11,7 +11,14 @@ export interface ReasonDetails {
 }
 
 export function reason(code: string, text: string, details: ReasonDetails = {}): Reason {
-  return { code, text, rule: details.rule ?? '', targetStep: details.targetStep ?? 0, eligibleAgents: details.eligibleAgents ?? 0, whyChosen: details.whyChosen ?? '' };
+  return {
+    code,
+    text,
+    rule: details.rule ?? '',
+    targetStep: details.targetStep ?? 0,
+    eligibleAgents: details.eligibleAgents ?? 0,
+    whyChosen: details.whyChosen ?? '',
+  };
 }
 
 /** The agent's name for reason texts, the id when the name is empty. */

@@ -50,6 +50,14 @@ function slaBreach(core: Core, conv: ConversationRecord, at: number): void {
   if (!slaBreachDue(core, conv, at)) return;
   if (conv.classification.risk === RiskLevel.RISK_LEVEL_HIGH && conv.tier === Tier.TIER_FRONT_OFFICE && conv.state === 'queued') {
     core.waiting.leave(conv);
-    moveToExperts(core, conv, '', '', conv.skill, true, reason('rule.sla_breach_high_risk', 'first-response target breached on a high-risk conversation', { rule: 'sla-breach-high-risk' }));
+    moveToExperts(
+      core,
+      conv,
+      '',
+      '',
+      conv.skill,
+      true,
+      reason('rule.sla_breach_high_risk', 'first-response target breached on a high-risk conversation', { rule: 'sla-breach-high-risk' }),
+    );
   }
 }

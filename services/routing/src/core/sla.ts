@@ -16,7 +16,8 @@ export function startSla(core: Core, conv: ConversationRecord): void {
 export function resumeSla(core: Core, conv: ConversationRecord): void {
   if (conv.slaState === 'stopped' || conv.slaState === 'breached') return;
   const target = core.policy.slaTargetMs[conv.channel];
-  if (conv.slaState === 'running') core.timers.push({ at: conv.createdAt + target * core.policy.slaWarningShare, kind: 'sla_warning', id: conv.id, version: 0 });
+  if (conv.slaState === 'running')
+    core.timers.push({ at: conv.createdAt + target * core.policy.slaWarningShare, kind: 'sla_warning', id: conv.id, version: 0 });
   core.timers.push({ at: conv.createdAt + target, kind: 'sla_breach', id: conv.id, version: 0 });
 }
 

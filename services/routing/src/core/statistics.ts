@@ -108,7 +108,8 @@ export class QueueStatistics {
 
   private of(queue: string): QueueMetrics {
     let m = this.metrics.get(queue);
-    if (!m) this.metrics.set(queue, (m = { handleMs: new Ring(50), sla: new Ring(), arrivals: new Ring(5000), ewtErrors: new Ring(), actualWaits: new Ring() }));
+    if (!m)
+      this.metrics.set(queue, (m = { handleMs: new Ring(50), sla: new Ring(), arrivals: new Ring(5000), ewtErrors: new Ring(), actualWaits: new Ring() }));
     return m;
   }
 }

@@ -22,7 +22,7 @@ interface TargetStepInfo {
  * The steps in order. A step's number, its place in this table counted from 1, is what
  * conversation records store (`steps`) and what reasons report (`targetStep`).
  */
-export const TARGET_STEPS: readonly TargetStepInfo[] = [
+const TARGET_STEPS: readonly TargetStepInfo[] = [
   { step: 'account-manager', code: 'account_manager', text: 'the account manager', timeout: 'accountManager' },
   { step: 'last-agent', code: 'last_agent', text: 'the agent who last served this customer', timeout: 'lastAgent' },
   { step: 'skill-level', code: 'skilled', text: 'skilled agents speaking the language', timeout: 'skilled' },
@@ -39,7 +39,7 @@ export function stepNumber(step: TargetStep): number {
 const WHOLE_TIER = stepNumber('whole-tier');
 const SKILL_LEVEL = stepNumber('skill-level');
 
-export function targetStep(n: number): TargetStep | undefined {
+function targetStep(n: number): TargetStep | undefined {
   return TARGET_STEPS[n - 1]?.step;
 }
 
