@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's habits, checked: Prettier's formatting and the lint rules (scripts/lint/).
+# The project's habits, checked: Prettier's formatting, the lint rules and no unused exports
+# (scripts/lint/).
 #   --fix   format the files and apply the fixes the linter can make, instead of only checking
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,3 +14,4 @@ else
   "$bin/prettier" --log-level warn --check "**/*.{ts,js,mjs}"
   "$bin/eslint" -c scripts/lint/eslint.config.js .
 fi
+"$bin/knip" -c scripts/lint/knip.json --directory . --include exports,files --no-progress

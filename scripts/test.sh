@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: set up, start a Kafka broker and a store of the tests' own, check the
-# protobuf schemas and the types, run every test, stop what it started.
+# protobuf schemas, the types, the formatting and the lint rules, run every test, stop what it
+# started.
 #
 # The tests never share a broker or a store with a running system (`npm start` on the same
 # machine keeps its topics, consumer groups and databases to itself): each run starts its own
@@ -18,5 +19,7 @@ start_test_infra
 bash scripts/proto.sh check
 echo "[test] type-checking" >&2
 npx tsc -p .
+echo "[test] checking formatting and lint rules" >&2
+bash scripts/lint.sh
 echo "[test] running vitest" >&2
 npx vitest run "$@"
