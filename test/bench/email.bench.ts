@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '#libs/config';
 import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from '#libs/testing';
-import { emailConfig as emailConfigShape } from '../../services/email/src/config';
+import { emailConfig } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';
 import { percentile } from './stats';
@@ -19,7 +19,7 @@ const BODY = 'Hello, I have a question about my last invoice. '.repeat(205).slic
 async function main(): Promise<void> {
   const database = uniqueId('email_bench').replace(/-/g, '_');
   const ctx = testContext('email-bench');
-  const config = loadConfig(emailConfigShape, {
+  const config = loadConfig(emailConfig, {
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     MONGODB_URI,
     MONGODB_DATABASE: database,

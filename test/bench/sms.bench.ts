@@ -11,7 +11,7 @@ import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
 import { listen } from '#libs/observability';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from '#libs/testing';
-import { smsVoiceConfig as smsVoiceConfigShape } from '../../services/sms-voice/src/config';
+import { smsVoiceConfig } from '../../services/sms-voice/src/config';
 import { startSmsVoiceService } from '../../services/sms-voice/src/service';
 import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';
 import { percentile } from './stats';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const spool = mkdtempSync(path.join(tmpdir(), 'sms-bench-spool-'));
   await startSmsVoiceService(
     ctx,
-    loadConfig(smsVoiceConfigShape, {
+    loadConfig(smsVoiceConfig, {
       KAFKA_BROKERS: KAFKA_BROKERS.join(','),
       MONGODB_URI,
       MONGODB_DATABASE: database,

@@ -16,7 +16,7 @@ import { chatConfig } from '../../services/chat/src/config';
 import { startChat } from '../../services/chat/src/service';
 import { customerRecordConfig } from '../../services/customer-record/src/config';
 import { startCustomerRecord } from '../../services/customer-record/src/service';
-import { emailConfig as emailConfigShape } from '../../services/email/src/config';
+import { emailConfig } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 
 const SECRET = 'e2e-verify-secret-0123456789-0123456789';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   const [emailCtx, recordCtx, chatCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
   ({ smtpPort } = await startEmailService(
     emailCtx,
-    loadConfig(emailConfigShape, {
+    loadConfig(emailConfig, {
       ...common,
       SMTP_PORT: '0',
       SUPPORT_DOMAINS: 'shop.test',

@@ -9,7 +9,7 @@ import { Channel, CustomerRecordServiceClient, FlagKind, GetCustomerContextReque
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
 import { customerRecordConfig } from '../../services/customer-record/src/config';
 import { startCustomerRecord } from '../../services/customer-record/src/service';
-import { emailConfig as emailConfigShape } from '../../services/email/src/config';
+import { emailConfig } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 
 const database = uniqueId('e2e').replace(/-/g, '_');
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0' };
   ({ smtpPort } = await startEmailService(
     email,
-    loadConfig(emailConfigShape, {
+    loadConfig(emailConfig, {
       ...common,
       SMTP_PORT: '0',
       SUPPORT_DOMAINS: 'shop.test',

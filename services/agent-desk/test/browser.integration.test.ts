@@ -19,7 +19,7 @@ import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextRespo
 import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
 import { customerRecordConfig } from '../../customer-record/src/config';
 import { startCustomerRecord } from '../../customer-record/src/service';
-import { emailConfig as emailConfigShape } from '../../email/src/config';
+import { emailConfig } from '../../email/src/config';
 import { startEmailService } from '../../email/src/service';
 import { loadOpsConsoleConfig } from '../../ops-console/src/config';
 import { startOpsConsole } from '../../ops-console/src/service';
@@ -75,7 +75,7 @@ beforeAll(async () => {
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: 'silent' };
   ({ smtpPort } = await startEmailService(
     emailCtx,
-    loadConfig(emailConfigShape, {
+    loadConfig(emailConfig, {
       ...common,
       SMTP_PORT: '0',
       SUPPORT_DOMAINS: 'shop.test',
