@@ -1,0 +1,54 @@
+// What the console reads to show: the live tail into the charts and the feed, the dead-letter
+// topic, and routing's statistics and the consumer lag on a timer.
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from '#libs/observability';
+import type { ServiceContext } from '#libs/service';
+import { ChartAggregator } from './charts';
+import type { OpsConsoleConfig } from './config';
+import { DeadLetterStore, startLiveTail } from './kafka-io';
+import { LiveFeed } from './live-feed';
+import { routingQueueStats, type QueueStatsSource } from './routing-stats';
+import { PolledSources } from './sources';
+
+/** Routing's statistics: the override of a test, else routing over gRPC when the console has a key to sign with. */
+function queueStatsSource(config: OpsConsoleConfig, override: QueueStatsSource | null | undefined): QueueStatsSource | null {
+  if (override !== undefined) return override;
+  return config.AUTH_PRIVATE_KEY_FILE ? routingQueueStats(config.ROUTING_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE) : null;
+}
+
+export async function startFeeds(
+  ctx: ServiceContext,
+  config: OpsConsoleConfig,
+  logger: Logger,
+  now: () => number,
+  queueStatsOverride?: QueueStatsSource | null,
+) {
+  // A plain client for the console's own throw-away consumers (no logs per rebalance).
+  const tailKafka = new Kafka({ clientId: `${ctx.name}-${ctx.instanceId}-tail`, brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
+  const charts = new ChartAggregator({ serviceLevelTarget: config.OPS_SERVICE_LEVEL_TARGET });
+  const feed = new LiveFeed();
+  const deadLetters = new DeadLetterStore(tailKafka);
+  await deadLetters.start();
+  ctx.onStop('dead-letter reader', () => deadLetters.stop());
+  const live = await startLiveTail(tailKafka, logger, (record) => charts.addRecord(record, feed.add(record, now()).receivedAt));
+  ctx.onStop('live tail', () => live.stop());
+
+  const queueStats = queueStatsSource(config, queueStatsOverride);
+  if (queueStats) ctx.onStop('routing client', () => queueStats.close());
+  else logger.warn('AUTH_PRIVATE_KEY_FILE is not set: queue statistics from routing are not shown');
+  const admin = tailKafka.admin();
+  await admin.connect();
+  ctx.onStop('kafka admin', () => admin.disconnect());
+  const sources = new PolledSources({
+    charts,
+    queueStats,
+    admin,
+    queueStatsIntervalMs: config.OPS_QUEUE_STATS_INTERVAL_MS,
+    lagIntervalMs: config.OPS_LAG_INTERVAL_MS,
+    now,
+    logger,
+  });
+  sources.start();
+  ctx.onStop('pollers', () => sources.stop());
+  return { tailKafka, charts, feed, deadLetters, sources };
+}
