@@ -7,7 +7,7 @@ import type { Collection } from 'mongodb';
 import type { Logger } from '#libs/observability';
 import { errorDetails } from '#libs/observability';
 import { isDuplicateKey } from './errors';
-import type { AuditDoc } from './store';
+import type { AuditDoc } from './store/records';
 
 /** The audit entry could not be stored: the read it covers must not be answered. */
 export class AuditUnavailableError extends Error {

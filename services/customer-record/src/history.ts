@@ -62,106 +62,115 @@ export function entryFromContact(c: ContactReceived, customerId: string): Histor
   };
 }
 
+type Step = NonNullable<ConversationEvent['step']>;
+type StepOf<C extends Step['$case']> = Extract<Step, { $case: C }>;
+
+/** What one step says about the conversation; ids and times come from the event itself. */
+interface StepEntry {
+  kind: HistoryEntryKind;
+  agentId: string;
+  detail: string;
+  text?: string;
+  change: ConversationChange;
+}
+
+const K = HistoryEntryKind;
+const unchanged = (): ConversationChange => ({ countsAsMessage: false });
+
+/**
+ * The steps that are part of the customer's story, each with its entry; `why` is the event's
+ * reason in words. Steps not listed (offers to agents, declined offers, delivery receipts) are
+ * not history.
+ */
+const STEPS: { [C in Step['$case']]?: (step: StepOf<C>, why: string) => StepEntry } = {
+  queued: ({ queued }, why) => ({ kind: K.HISTORY_ENTRY_KIND_QUEUED, agentId: '', detail: join(`queue ${queued.queue}`, why), change: unchanged() }),
+  assigned: ({ assigned }, why) => ({
+    kind: K.HISTORY_ENTRY_KIND_ASSIGNED,
+    agentId: assigned.agentId,
+    detail: why,
+    change: { agentId: assigned.agentId, countsAsMessage: false },
+  }),
+  escalated: ({ escalated }, why) => ({
+    kind: K.HISTORY_ENTRY_KIND_ESCALATED,
+    agentId: escalated.fromAgentId,
+    detail: join(escalated.automatic ? 'escalated by rule' : 'escalated by agent', `to ${escalated.queue}`, why),
+    change: unchanged(),
+  }),
+  transferred: ({ transferred }, why) => ({
+    kind: K.HISTORY_ENTRY_KIND_TRANSFERRED,
+    agentId: transferred.toAgentId,
+    detail: join(`from ${transferred.fromAgentId}`, why),
+    change: transferred.toAgentId ? { agentId: transferred.toAgentId, countsAsMessage: false } : unchanged(),
+  }),
+  replied: ({ replied }) => ({
+    kind: K.HISTORY_ENTRY_KIND_MESSAGE_OUT,
+    agentId: replied.agentId,
+    text: replied.text.slice(0, MAX_TEXT),
+    detail: '',
+    change: { agentId: replied.agentId, countsAsMessage: true },
+  }),
+  resolved: ({ resolved }, why) => ({
+    kind: K.HISTORY_ENTRY_KIND_RESOLVED,
+    agentId: resolved.agentId,
+    detail: join(resolved.disposition, why),
+    change: { status: 'resolved', countsAsMessage: false },
+  }),
+  abandoned: ({ abandoned }) => ({
+    kind: K.HISTORY_ENTRY_KIND_ABANDONED,
+    agentId: '',
+    detail: `after waiting ${Math.round(abandoned.waitedMs / 1000)} s`,
+    change: { status: 'abandoned', countsAsMessage: false },
+  }),
+  surveyAnswered: ({ surveyAnswered }) => ({
+    kind: K.HISTORY_ENTRY_KIND_SURVEY_ANSWERED,
+    agentId: '',
+    text: surveyAnswered.comment.slice(0, MAX_TEXT),
+    detail: `score ${surveyAnswered.score}/5: ${surveyAnswered.question}`,
+    change: unchanged(),
+  }),
+  handedBack: ({ handedBack }) => ({
+    kind: K.HISTORY_ENTRY_KIND_OTHER,
+    agentId: handedBack.expertAgentId,
+    detail: 'handed back by the expert',
+    change: unchanged(),
+  }),
+  requeued: ({ requeued }, why) => ({
+    kind: K.HISTORY_ENTRY_KIND_OTHER,
+    agentId: requeued.previousAgentId,
+    detail: join('put back in the queue', why),
+    change: unchanged(),
+  }),
+  callEnded: ({ callEnded }) => ({
+    kind: K.HISTORY_ENTRY_KIND_OTHER,
+    agentId: '',
+    detail: `call ended (${callEnded.status}, ${Math.round(callEnded.durationMs / 1000)} s)`,
+    change: unchanged(),
+  }),
+};
+
 /** Returns null for steps that are not part of the customer's story (offers to agents, delivery receipts). */
 export function entryFromConversationEvent(e: ConversationEvent, customerId: string): { entry: HistoryRecord; change: ConversationChange } | null {
-  const base = {
+  const step = e.step;
+  const read = step && (STEPS[step.$case] as ((step: Step, why: string) => StepEntry) | undefined);
+  if (!step || !read) return null;
+  const { change, text = '', kind, agentId, detail } = read(step, e.reason?.text ?? '');
+  const entry: HistoryRecord = {
     _id: `event:${e.eventId}`,
     customerId,
     conversationId: e.conversationId,
     channel: e.channel,
     occurredAt: e.occurredAt ?? new Date(0),
     subject: '',
-    text: '',
+    text,
+    kind,
+    agentId,
+    detail,
   };
-  const why = e.reason?.text ?? '';
-  const step = e.step;
-  if (!step) return null;
-  const K = HistoryEntryKind;
-  switch (step.$case) {
-    case 'queued':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_QUEUED, agentId: '', detail: join(`queue ${step.queued.queue}`, why) },
-        change: { countsAsMessage: false },
-      };
-    case 'assigned':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ASSIGNED, agentId: step.assigned.agentId, detail: why },
-        change: { agentId: step.assigned.agentId, countsAsMessage: false },
-      };
-    case 'escalated':
-      return {
-        entry: {
-          ...base,
-          kind: K.HISTORY_ENTRY_KIND_ESCALATED,
-          agentId: step.escalated.fromAgentId,
-          detail: join(step.escalated.automatic ? 'escalated by rule' : 'escalated by agent', `to ${step.escalated.queue}`, why),
-        },
-        change: { countsAsMessage: false },
-      };
-    case 'transferred':
-      return {
-        entry: {
-          ...base,
-          kind: K.HISTORY_ENTRY_KIND_TRANSFERRED,
-          agentId: step.transferred.toAgentId,
-          detail: join(`from ${step.transferred.fromAgentId}`, why),
-        },
-        change: step.transferred.toAgentId ? { agentId: step.transferred.toAgentId, countsAsMessage: false } : { countsAsMessage: false },
-      };
-    case 'replied':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_MESSAGE_OUT, agentId: step.replied.agentId, text: step.replied.text.slice(0, MAX_TEXT), detail: '' },
-        change: { agentId: step.replied.agentId, countsAsMessage: true },
-      };
-    case 'resolved':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_RESOLVED, agentId: step.resolved.agentId, detail: join(step.resolved.disposition, why) },
-        change: { status: 'resolved', countsAsMessage: false },
-      };
-    case 'abandoned':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_ABANDONED, agentId: '', detail: `after waiting ${Math.round(step.abandoned.waitedMs / 1000)} s` },
-        change: { status: 'abandoned', countsAsMessage: false },
-      };
-    case 'surveyAnswered':
-      return {
-        entry: {
-          ...base,
-          kind: K.HISTORY_ENTRY_KIND_SURVEY_ANSWERED,
-          agentId: '',
-          text: step.surveyAnswered.comment.slice(0, MAX_TEXT),
-          detail: `score ${step.surveyAnswered.score}/5: ${step.surveyAnswered.question}`,
-        },
-        change: { countsAsMessage: false },
-      };
-    case 'handedBack':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: step.handedBack.expertAgentId, detail: 'handed back by the expert' },
-        change: { countsAsMessage: false },
-      };
-    case 'requeued':
-      return {
-        entry: { ...base, kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: step.requeued.previousAgentId, detail: join('put back in the queue', why) },
-        change: { countsAsMessage: false },
-      };
-    case 'callEnded':
-      return {
-        entry: {
-          ...base,
-          kind: K.HISTORY_ENTRY_KIND_OTHER,
-          agentId: '',
-          detail: `call ended (${step.callEnded.status}, ${Math.round(step.callEnded.durationMs / 1000)} s)`,
-        },
-        change: { countsAsMessage: false },
-      };
-    default:
-      return null;
-  }
+  return { entry, change };
 }
 
 /** The effect of a stored entry on its conversation, for entries applied after the fact. */
 export function changeFromEntry(e: Pick<HistoryRecord, 'kind' | 'agentId'>): ConversationChange {
-  const K = HistoryEntryKind;
   switch (e.kind) {
     case K.HISTORY_ENTRY_KIND_MESSAGE_IN:
       return { countsAsMessage: true };

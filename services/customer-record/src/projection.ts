@@ -8,9 +8,12 @@ import { contactIdentities, InvalidSenderError } from './claims';
 import type { NormalisedIdentity } from './identity';
 import type { CustomerStore } from './store';
 
+/** The parts of the store the projection writes through. */
+type ProjectionStore = Pick<CustomerStore, 'directory' | 'merging' | 'conversationLog'>;
+
 export class Projection {
   constructor(
-    private readonly store: CustomerStore,
+    private readonly store: ProjectionStore,
     private readonly logger: Logger,
     private readonly defaultCountry: string,
   ) {}
@@ -30,18 +33,18 @@ export class Projection {
     // Identities the channel verified (a chat visitor's email proven by a code) join the
     // sender's customer; one held by another customer merges that customer in. What the sender
     // only typed is kept as a claim on the sender's own customer and never looked up.
-    for (const n of hints) await this.store.link(customerId, n, { id: 'projection', role: 'service' });
-    if (claims.length) await this.store.addClaims(customerId, claims);
-    const customer = await this.store.liveCustomer(await this.store.getCustomer(customerId));
+    for (const n of hints) await this.store.merging.link(customerId, n, { id: 'projection', role: 'service' });
+    if (claims.length) await this.store.directory.addClaims(customerId, claims);
+    const customer = await this.store.directory.liveCustomer(await this.store.directory.getCustomer(customerId));
     const receivedAt = c.receivedAt ?? new Date(0);
     if (c.kind === ContactKind.CONTACT_KIND_AUTOMATED) {
       // Recorded on the customer, but it never opens a conversation.
-      const existing = await this.store.findConversation(c.conversationId);
-      await this.store.recordEntry(entryFromContact(c, existing?.customerId ?? customer._id), { countsAsMessage: false });
+      const existing = await this.store.conversationLog.findConversation(c.conversationId);
+      await this.store.conversationLog.recordEntry(entryFromContact(c, existing?.customerId ?? customer._id), { countsAsMessage: false });
       return;
     }
-    const { conversation } = await this.store.openConversation(c.conversationId, customer._id, c.channel, c.subject, receivedAt);
-    await this.store.recordEntry(entryFromContact(c, conversation.customerId), { countsAsMessage: true });
+    const { conversation } = await this.store.conversationLog.openConversation(c.conversationId, customer._id, c.channel, c.subject, receivedAt);
+    await this.store.conversationLog.recordEntry(entryFromContact(c, conversation.customerId), { countsAsMessage: true });
   }
 
   /**
@@ -49,24 +52,24 @@ export class Projection {
    * email) joins that customer instead of starting a new record. Claims never get here.
    */
   private async senderCustomer(sender: NormalisedIdentity, hints: NormalisedIdentity[], displayName: string): Promise<string> {
-    const known = await this.store.findCustomerId(sender);
+    const known = await this.store.directory.findCustomerId(sender);
     // An identity claimed by a resolve that died before writing its customer: resolve again, which completes it.
-    if (known && (await this.store.hasCustomer(known))) return known;
+    if (known && (await this.store.directory.hasCustomer(known))) return known;
     for (const hint of hints) {
-      const holder = await this.store.findCustomerId(hint);
-      if (holder) return (await this.store.link(holder, sender, { id: 'projection', role: 'service' })).customer._id;
+      const holder = await this.store.directory.findCustomerId(hint);
+      if (holder) return (await this.store.merging.link(holder, sender, { id: 'projection', role: 'service' })).customer._id;
     }
-    return (await this.store.resolve(sender, displayName)).customer._id;
+    return (await this.store.directory.resolve(sender, displayName)).customer._id;
   }
 
   async onConversationEvent(e: ConversationEvent): Promise<void> {
     if (!e.eventId || !e.conversationId) throw new InvalidEventError('conversation event has no event_id or conversation_id');
     const mapped = entryFromConversationEvent(e, '');
     if (!mapped) return;
-    const conversation = await this.store.findConversation(e.conversationId);
+    const conversation = await this.store.conversationLog.findConversation(e.conversationId);
     // Before the contact is projected the conversation is unknown: the entry waits with no
     // customer and is attached when the conversation opens.
     mapped.entry.customerId = conversation?.customerId ?? '';
-    await this.store.recordEntry(mapped.entry, mapped.change);
+    await this.store.conversationLog.recordEntry(mapped.entry, mapped.change);
   }
 }

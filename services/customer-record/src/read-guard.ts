@@ -25,7 +25,7 @@ export type AskedCustomer = () => Promise<string | null>;
 
 export class ReadGuard {
   constructor(
-    private readonly store: CustomerStore,
+    private readonly store: Pick<CustomerStore, 'directory' | 'conversationLog'>,
     private readonly access: ConversationAccessStore,
     private readonly options: ReadGuardOptions,
     private readonly now: () => Date = () => new Date(),
@@ -68,12 +68,12 @@ export class ReadGuard {
   }
 
   private async conversationCustomer(conversationId: string): Promise<string | null> {
-    const conversation = await this.store.findConversation(conversationId);
+    const conversation = await this.store.conversationLog.findConversation(conversationId);
     if (!conversation?.customerId) return null;
     return this.live(conversation.customerId);
   }
 
   private async live(customerId: string): Promise<string> {
-    return (await this.store.liveCustomer(await this.store.getCustomer(customerId)))._id;
+    return (await this.store.directory.liveCustomer(await this.store.directory.getCustomer(customerId)))._id;
   }
 }

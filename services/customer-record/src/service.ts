@@ -31,10 +31,10 @@ export async function startCustomerRecord(
 ): Promise<CustomerRecordService> {
   const verify = cachingVerifier(overrides.verify ?? createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'customer-record' }));
   const { db } = await connectMongo(ctx, config);
-  const store = new CustomerStore(db, { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS });
-  await store.ensureIndexes();
   const cache = new ContextCache<GetCustomerContextResponse>(config.CONTEXT_CACHE_TTL_MS);
-  store.onChange = (ids) => cache.invalidate(ids);
+  const rule = { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS };
+  const store = new CustomerStore(db, rule, (ids) => cache.invalidate(ids));
+  await store.ensureIndexes();
   // A separate audit store is for tests that cut the audit write alone.
   const audit = new AuditLog(overrides.auditDb ? overrides.auditDb.collection('audit') : store.audit, ctx.logger, {
     writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
@@ -47,7 +47,10 @@ export async function startCustomerRecord(
   if (config.PROJECTION_ENABLED) await startProjection(ctx, config, { projection, access });
 
   const api = customerRecordApi({
-    store,
+    directory: store.directory,
+    merging: store.merging,
+    flagSettings: store.flagSettings,
+    pages: store.pages,
     audit,
     guard,
     cache,

@@ -1,0 +1,24 @@
+// What the gRPC calls are answered with, and the shape of one call's handler.
+import type { Caller, TokenVerifier } from '#libs/auth';
+import type { Logger } from '#libs/observability';
+import type { GetCustomerContextResponse } from '#libs/proto';
+import type { RateLimiter } from '#libs/rate-limit';
+import type { AuditLog } from '../audit';
+import type { ContextCache } from '../cache';
+import type { ReadGuard } from '../read-guard';
+import type { CustomerStore } from '../store';
+
+export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | 'flagSettings' | 'pages'> {
+  audit: AuditLog;
+  guard: ReadGuard;
+  cache: ContextCache<GetCustomerContextResponse>;
+  verify: TokenVerifier;
+  logger: Logger;
+  defaultCountry: string;
+  windowDays: number;
+  /** Per-person call budget: a leaked agent token cannot page through every customer. */
+  callerLimit: RateLimiter;
+}
+
+/** One call, run once its caller is authorised for it. */
+export type Handler<Req, Res> = (deps: ApiDeps, req: Req, caller: Caller) => Promise<Res>;
