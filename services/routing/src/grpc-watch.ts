@@ -2,11 +2,10 @@
 // desk is whole again), then every update the runner tells after its commit.
 import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import { authorizeCall, type Caller, type TokenVerifier } from '#libs/auth';
-import { CHANNEL_ENUM } from '#libs/contact';
 import type { WatchAssignmentsRequest, WatchAssignmentsResponse } from '#libs/proto';
 import { NotFoundError, toServiceError, type GrpcEdge } from '#libs/service';
 import type { ActiveState } from './active';
-import type { RoutingEngine } from './core/engine';
+import { offerView, type RoutingEngine } from './core/engine';
 import { AGENTS } from './grpc-calls';
 
 type AssignmentStream = ServerWritableStream<WatchAssignmentsRequest, WatchAssignmentsResponse>;
@@ -61,18 +60,7 @@ function writeHoldings(call: AssignmentStream, engine: RoutingEngine, agentId: s
   for (const id of engine.agents.get(agentId)!.active) {
     const conv = engine.conversations.get(id);
     if (!conv) continue;
-    const offer = {
-      conversationId: id,
-      channel: CHANNEL_ENUM[conv.channel],
-      customerId: conv.customerId,
-      customerName: conv.customerName,
-      badges: conv.flags,
-      expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined,
-      subject: conv.subject,
-      escalationNote: conv.escalationNote,
-      reason: undefined,
-      customerIdentity: conv.recipient,
-    };
+    const offer = offerView(conv);
     call.write({ update: conv.state === 'offered' ? { $case: 'offer', offer } : { $case: 'assigned', assigned: offer } });
   }
 }

@@ -38,6 +38,7 @@ import { Waiting } from './waiting';
 
 export type { AgentProfile, AgentRecord, Clock, ConversationRecord, ConversationState, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
 export { RoutingError } from './records';
+export { offerView } from './offers';
 export class RoutingEngine {
   readonly agents: Map<string, AgentRecord>;
   readonly conversations = new Map<string, ConversationRecord>();

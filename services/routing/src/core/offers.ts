@@ -37,8 +37,8 @@ export function offer(core: Core, conv: ConversationRecord, agent: AgentRecord, 
   core.agents.changed(agent);
 }
 
-/** The conversation as the agent's desk shows it, with an offer or an assignment. */
-function offerView(conv: ConversationRecord, r: Reason) {
+/** The conversation as the agent's desk shows it, with an offer or an assignment (and why, when it is news). */
+export function offerView(conv: ConversationRecord, r?: Reason) {
   return {
     conversationId: conv.id,
     channel: CHANNEL_ENUM[conv.channel],
