@@ -74,8 +74,8 @@ describe.skipIf(!existsSync(mailpitBin))('the outbox as npm start runs it (Mailp
         (r) => r.ok,
         () => false,
       );
-    await waitFor(up(`${web}/readyz`), 10_000, `Mailpit at ${web} (${lines.join('')})`);
-    await waitFor(up(`${sms}/healthz`), 10_000, `the SMS outbox at ${sms} (${lines.join('')})`);
+    await waitFor(up(`${web}/readyz`), 20_000, `Mailpit at ${web} (${lines.join('')})`);
+    await waitFor(up(`${sms}/healthz`), 20_000, `the SMS outbox at ${sms} (${lines.join('')})`);
 
     await nodemailer.createTransport(plan.serviceEnv.email!.SMTP_URL!).sendMail({
       from: 'Support <support@example.com>',
