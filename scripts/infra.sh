@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Local infrastructure for one machine: Apache Kafka 3.9 (KRaft) and FerretDB 1.24 (SQLite).
+# Local infrastructure for one machine: Apache Kafka 3.9 (KRaft) and FerretDB 1.24 (SQLite), and
+# the binary of Mailpit 1.33, the mail outbox npm start runs (scripts/run-services.ts starts it).
 #
 #   scripts/infra.sh install          build or download what is missing into the user cache
+#   scripts/infra.sh mailpit-path     print where Mailpit's binary is (or will be) built
 #   scripts/infra.sh up               install, start what is not running, wait until both answer
 #   scripts/infra.sh down             stop what this clone started
 #   scripts/infra.sh status           say what runs where
@@ -28,6 +30,7 @@ LOGS=$LOCAL/logs
 
 KAFKA_VERSION=3.9.1
 FERRETDB_VERSION=1.24.2
+MAILPIT_VERSION=1.33.1
 KAFKA_PORT=${LOCAL_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${LOCAL_KAFKA_CONTROLLER_PORT:-9093}
 FERRETDB_PORT=${LOCAL_FERRETDB_PORT:-27017}
@@ -37,6 +40,9 @@ if ((KAFKA_NODES == 1)); then KAFKA_HEAP=${LOCAL_KAFKA_HEAP:-768m}; else KAFKA_H
 
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 FERRETDB_BIN=$CACHE/ferretdb-$FERRETDB_VERSION-idindex/bin/ferretdb
+MAILPIT_BIN=$CACHE/mailpit-$MAILPIT_VERSION/bin/mailpit
+# Go's official installer puts it here, outside the default PATH.
+[[ -x /usr/local/go/bin/go ]] && ! command -v go >/dev/null 2>&1 && PATH=$PATH:/usr/local/go/bin
 
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
@@ -214,6 +220,35 @@ install_ferretdb() {
   rm -rf "$work"
 }
 
+install_mailpit() {
+  [[ -x $MAILPIT_BIN ]] && return
+  need go "install Go 1.22+ (https://go.dev/doc/install), or set SMTP_URL to send outbound mail to a server of your own"
+  need npm "install Node.js with npm"
+  local module=github.com/axllent/mailpit src work=$CACHE/mailpit-$MAILPIT_VERSION/src
+  say "building Mailpit $MAILPIT_VERSION from the Go module proxy into $(dirname "$MAILPIT_BIN")"
+  src=$(go mod download -json "$module@v$MAILPIT_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $src ]] || die "go mod download $module@v$MAILPIT_VERSION did not produce a source folder"
+  rm -rf "$work" && mkdir -p "$(dirname "$MAILPIT_BIN")" && cp -r "$src" "$work" && chmod -R u+w "$work"
+  # The module holds the web view's sources, not its bundle: esbuild makes it from npm packages.
+  # Only the packages the bundle needs are installed (linters and browser tests are left out), at
+  # the newest versions the registry serves within the ranges, since some pinned in the lock file
+  # are not served everywhere; the API docs page (rapidoc) is left out for that reason too.
+  (
+    cd "$work" &&
+      rm -f package-lock.json &&
+      npm pkg delete dependencies.rapidoc devDependencies.eslint devDependencies.@eslint/compat devDependencies.@eslint/js \
+        devDependencies.@playwright/test devDependencies.@types/bootstrap devDependencies.eslint-config-prettier \
+        devDependencies.eslint-plugin-vue devDependencies.globals devDependencies.jsdom devDependencies.prettier &&
+      sed -i 's#, "server/ui-src/docs.js"##' esbuild.config.mjs &&
+      npm install --ignore-scripts --omit=peer --no-audit --no-fund --loglevel=error &&
+      MINIFY=true node esbuild.config.mjs
+  ) >"$work.log" 2>&1 || { tail -40 "$work.log" >&2; die "could not build Mailpit's web view (see above; the full log is $work.log)"; }
+  [[ -s $work/server/ui/dist/app.js ]] || die "Mailpit's web view was not built (see $work.log)"
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=v$MAILPIT_VERSION" -o "$MAILPIT_BIN.tmp" .)
+  mv "$MAILPIT_BIN.tmp" "$MAILPIT_BIN"
+  rm -rf "$work" "$work.log"
+}
+
 # Kafka node NAME lives in $LOCAL/NAME: "kafka" for the single broker, kafka-1… for the cluster.
 kafka_log_dir() { if [[ $1 == kafka ]]; then echo "$LOGS"; else echo "$LOGS/$1"; fi; }
 kafka_jvm() {
@@ -351,6 +386,10 @@ case ${1:-} in
   install)
     [[ -n ${KAFKA_BROKERS:-} ]] || install_kafka
     [[ -n ${MONGODB_URI:-} ]] || install_ferretdb
+    [[ -n ${SMTP_URL:-} ]] || install_mailpit
+    ;;
+  mailpit-path)
+    echo "$MAILPIT_BIN"
     ;;
   up)
     [[ -d $ROOT/node_modules ]] || die "run npm ci first (scripts/setup.sh does)"
@@ -410,7 +449,7 @@ case ${1:-} in
     wait_ready kafka "$(recorded_bootstrap "$name")" "$name"
     ;;
   *)
-    echo "usage: scripts/infra.sh install|up|down|status|brokers|kill-broker N|start-broker N" >&2
+    echo "usage: scripts/infra.sh install|mailpit-path|up|down|status|brokers|kill-broker N|start-broker N" >&2
     exit 2
     ;;
 esac

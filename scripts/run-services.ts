@@ -1,7 +1,8 @@
 // Runs every service as its own process and prefixes their output. A service that exits on its
 // own is started again after a back-off (scripts/restart-policy.ts), so a crash shows how the
 // system recovers; a configuration error, or a service that keeps failing, stops everything.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -118,23 +119,131 @@ const services: { name: string; listens: string }[] = [
   { name: 'ops-console', listens: 'web http://127.0.0.1:8090' },
 ];
 
+export interface OutboxPlan {
+  /** What runs beside the services: Mailpit, the SMS and call outbox, or neither. */
+  specs: ServiceSpec[];
+  /** Settings of single services, so that they send into the outbox. */
+  serviceEnv: Record<string, NodeJS.ProcessEnv>;
+  /** Lines for the start-up listing. */
+  listing: { name: string; listens: string }[];
+}
+
+export interface OutboxPaths {
+  /** Mailpit as scripts/infra.sh builds it. */
+  mailpitBin: string;
+  /** Where Mailpit keeps its messages. */
+  dataDir: string;
+}
+
+function portSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name] ?? String(fallback);
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number (got "${value}")`);
+  return port;
+}
+
+/**
+ * Where outbound mail and SMS go under npm start: a local outbox (Mailpit for mail, the Twilio
+ * stand-in for SMS and calls) unless SMTP_URL or TWILIO_API_BASE_URL names a real one, which is
+ * then used as it is and nothing is started for it.
+ */
+export function outboxPlan(env: NodeJS.ProcessEnv, paths: OutboxPaths): OutboxPlan {
+  const plan: OutboxPlan = { specs: [], serviceEnv: {}, listing: [] };
+  const consoleUrl = 'http://127.0.0.1:8090';
+  let mailUrl: string | undefined;
+  if (env.SMTP_URL) {
+    plan.listing.push({ name: 'mail outbox', listens: `none: outbound mail goes to SMTP_URL (${redactUrl(env.SMTP_URL)})` });
+  } else {
+    const smtp = portSetting(env, 'OUTBOX_SMTP_PORT', 2526);
+    const web = portSetting(env, 'OUTBOX_MAIL_PORT', 8025);
+    mailUrl = `http://127.0.0.1:${web}`;
+    plan.specs.push({
+      name: 'mailpit',
+      command: paths.mailpitBin,
+      args: [
+        `--listen=127.0.0.1:${web}`,
+        `--smtp=127.0.0.1:${smtp}`,
+        `--database=${path.join(paths.dataDir, 'mailpit.db')}`,
+        // Only these Host names (and IP addresses) are answered: a page of another site cannot reach it by DNS rebinding.
+        '--allowed-hosts=localhost',
+        '--disable-version-check',
+        '--quiet',
+      ],
+    });
+    plan.serviceEnv.email = { SMTP_URL: `smtp://127.0.0.1:${smtp}` };
+    plan.listing.push({ name: 'mail outbox', listens: `Mailpit: web ${mailUrl}, SMTP 127.0.0.1:${smtp} (set SMTP_URL to send real mail)` });
+  }
+  if (env.TWILIO_API_BASE_URL) {
+    plan.listing.push({ name: 'SMS outbox', listens: `none: Twilio REST calls go to TWILIO_API_BASE_URL (${env.TWILIO_API_BASE_URL})` });
+  } else {
+    const port = portSetting(env, 'OUTBOX_SMS_PORT', 8026);
+    plan.specs.push({
+      name: 'sms-outbox',
+      command: process.execPath,
+      args: ['--import', 'tsx', 'scripts/outbox/main.ts'],
+      env: { OUTBOX_SMS_PORT: String(port), OUTBOX_CONSOLE_URL: consoleUrl, OUTBOX_MAIL_URL: mailUrl },
+    });
+    plan.serviceEnv['sms-voice'] = { TWILIO_API_BASE_URL: `http://127.0.0.1:${port}` };
+    plan.listing.push({
+      name: 'SMS outbox',
+      listens: `SMS and calls sent http://127.0.0.1:${port} (set TWILIO_API_BASE_URL=https://api.twilio.com to use Twilio)`,
+    });
+  }
+  return plan;
+}
+
+/** A URL without its password, for printing. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** Mailpit's path as scripts/infra.sh builds it, and whether it is there. */
+function mailpitBinary(): string {
+  const bin = execFileSync('bash', ['scripts/infra.sh', 'mailpit-path'], { encoding: 'utf8' }).trim();
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    throw new Error(`Mailpit is not built at ${bin}: run bash scripts/infra.sh install (or set SMTP_URL to send mail elsewhere)`);
+  }
+  return bin;
+}
+
 function main(): void {
-  const width = Math.max(...services.map((s) => s.name.length));
+  const dataDir = path.resolve('.local/outbox');
+  let outbox: OutboxPlan;
+  try {
+    outbox = outboxPlan(process.env, { mailpitBin: process.env.SMTP_URL ? '' : mailpitBinary(), dataDir });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (outbox.specs.some((s) => s.name === 'mailpit')) mkdirSync(dataDir, { recursive: true });
+  const listed = [...services, ...outbox.listing];
+  const width = Math.max(...listed.map((s) => s.name.length));
+  const line = (s: { name: string; listens: string }) => `  ${s.name.padEnd(width)}  ${s.listens}`;
   process.stdout.write(
-    `\nstarting ${services.length} services:\n${services.map((s) => `  ${s.name.padEnd(width)}  ${s.listens}`).join('\n')}\n` +
+    `\nstarting ${services.length} services:\n${services.map(line).join('\n')}\n` +
+      `what customers receive:\n${outbox.listing.map(line).join('\n')}\n` +
       'A service that exits is started again (1 s, doubling to 30 s); Ctrl-C stops everything.\n' +
       'Sign in to the agent desk after adding people: npm run staff -- add --id ana --name "Ana" --role agent (see docs/agent-desk.md).\n\n',
   );
   // One key pair per issuer, made on the first start and kept in .local/keys (private keys 0600).
   const keys = ensureKeyPairs(path.resolve('.local/keys'));
-  const supervision = supervise(
-    services.map(({ name }) => ({
+  const supervision = supervise([
+    ...outbox.specs,
+    ...services.map(({ name }) => ({
       name,
       command: process.execPath,
       args: ['--import', 'tsx', `services/${name}/src/main.ts`],
-      env: keyEnvironment(name, keys),
+      env: { ...keyEnvironment(name, keys), ...outbox.serviceEnv[name] },
     })),
-  );
+  ]);
   process.on('SIGINT', () => supervision.stop(0));
   process.on('SIGTERM', () => supervision.stop(0));
   void supervision.done.then((code) => process.exit(code));

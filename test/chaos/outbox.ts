@@ -1,9 +1,11 @@
 // Where the system's outbound messages land during the fault suite: a real SMTP server for mail
-// and a local server answering as Twilio's REST API does for SMS. Each keeps what it received, so
-// the suite can count deliveries per message.
-import http from 'node:http';
+// and npm start's Twilio stand-in (scripts/outbox) for SMS. Each keeps what it received, so the
+// suite can count deliveries per message.
+import type http from 'node:http';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
+import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
 
 export interface ReceivedMail {
   messageId: string;
@@ -19,10 +21,14 @@ export interface ReceivedSms {
 
 export class Outbox {
   readonly mails: ReceivedMail[] = [];
-  readonly sms: ReceivedSms[] = [];
   private smtp?: SMTPServer;
   private twilio?: http.Server;
-  private sidCounter = 0;
+  // Every request is counted: nothing may be dropped to bound memory.
+  private readonly standIn = new TwilioStandIn({ maxItems: Infinity });
+
+  get sms(): ReceivedSms[] {
+    return this.standIn.items.filter((i) => i.kind === 'sms').map((i) => ({ to: i.to, body: i.body, at: i.at.getTime() }));
+  }
 
   async start(smtpPort: number, twilioPort: number): Promise<void> {
     this.smtp = new SMTPServer({
@@ -41,25 +47,8 @@ export class Outbox {
       },
     });
     await new Promise<void>((resolve) => this.smtp!.listen(smtpPort, '127.0.0.1', resolve));
-    this.twilio = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const form = Object.fromEntries(new URLSearchParams(body));
-        res.setHeader('content-type', 'application/json');
-        if (req.method === 'POST' && /\/Messages\.json$/.test(req.url ?? '')) {
-          this.sms.push({ to: form.To ?? '', body: form.Body ?? '', at: Date.now() });
-          const sid = `SM${(++this.sidCounter).toString(16).padStart(32, '0')}`;
-          res.statusCode = 201;
-          res.end(JSON.stringify({ sid, status: 'queued', to: form.To, from: form.From, body: form.Body, num_segments: '1' }));
-          return;
-        }
-        // Calls and anything else: accepted as Twilio would, nothing counted.
-        res.statusCode = 200;
-        res.end(JSON.stringify({ sid: `CA${(++this.sidCounter).toString(16).padStart(32, '0')}`, status: 'in-progress' }));
-      });
-    });
-    await new Promise<void>((resolve) => this.twilio!.listen(twilioPort, '127.0.0.1', resolve));
+    this.twilio = outboxServer(this.standIn, { consoleUrl: 'http://127.0.0.1:8090' });
+    await listenOnLoopback(this.twilio, twilioPort);
   }
 
   async stop(): Promise<void> {

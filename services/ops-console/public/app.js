@@ -55,6 +55,22 @@
     $('app').hidden = false;
     $('redaction-note').hidden = role !== 'ops';
     openStream();
+    openLinkedTimeline();
+  }
+
+  // Other pages (the SMS outbox of npm start) link to a conversation as #timeline=<id>.
+  function openLinkedTimeline() {
+    const linked = /^#timeline=(.+)$/.exec(location.hash);
+    if (!linked) return;
+    let id;
+    try {
+      id = decodeURIComponent(linked[1]);
+    } catch {
+      return;
+    }
+    $('timeline-conversation').value = id;
+    showTab('timeline');
+    void loadTimeline(id);
   }
 
   $('sign-in-form').addEventListener('submit', async (e) => {

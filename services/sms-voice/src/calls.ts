@@ -13,6 +13,11 @@ interface CallParties {
   company: string;
 }
 
+/** A call is a conversation of its own, named after its CallSid: a Twilio retry of the incoming webhook finds the same one. */
+export function callConversationId(callSid: string): string {
+  return `conv-${callSid}`;
+}
+
 /** The statuses of a call that has ended, as Twilio's status callback gives them. */
 export const CALL_ENDED_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
 

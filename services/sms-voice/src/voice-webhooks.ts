@@ -7,6 +7,7 @@ import {
   CALL_ENDED_STATUSES,
   callbackPromised,
   callbackRequest,
+  callConversationId,
   callEnded,
   incomingCall,
   keepHolding,
@@ -20,8 +21,7 @@ const incoming: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
   const customer = ctx.phone(p.From, 'From');
   const company = ctx.phone(p.To, 'To');
-  // The conversation is the call's own: a Twilio retry of this webhook finds the same one.
-  const recorded = await ctx.store.recordCall({ _id: sid, conversationId: `conv-${sid}`, customer, company, startedAt: ctx.now() });
+  const recorded = await ctx.store.recordCall({ _id: sid, conversationId: callConversationId(sid), customer, company, startedAt: ctx.now() });
   // A call Kafka cannot take now cannot be queued either: the caller is told the lines are
   // busy, and a callback request is spooled, to be routed when the broker is back.
   const { contact, whenSpooled } = incomingCall(sid, { conversationId: recorded.conversationId, customer, company }, recorded.startedAt);

@@ -1,0 +1,162 @@
+// The part of Twilio's REST API the SMS and voice service calls, answered as Twilio answers it:
+// sending a message, placing a call and giving a live call new instructions. Nothing leaves
+// the machine; each request is kept so that it can be shown (page.ts) or counted (the fault suite).
+import type http from 'node:http';
+import type { SentItem } from './page';
+
+/** Twilio takes at most 1,600 characters a message; a form of a few of them fits well within this. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const ACCOUNT = '/2010-04-01/Accounts/([^/]+)';
+const MESSAGES = new RegExp(`^${ACCOUNT}/Messages\\.json$`);
+const CALLS = new RegExp(`^${ACCOUNT}/Calls\\.json$`);
+const CALL = new RegExp(`^${ACCOUNT}/Calls/([^/]+)\\.json$`);
+
+export interface TwilioStandInOptions {
+  /** How many requests are kept, the oldest dropped first (unbounded: Infinity). */
+  maxItems?: number;
+  /** The conversation a live call belongs to, when the caller's service names calls in a known way. */
+  conversationOfCall?: (callSid: string) => string | undefined;
+  now?: () => Date;
+}
+
+class TwilioError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TwilioStandIn {
+  /** What was sent, oldest first. */
+  readonly items: SentItem[] = [];
+  private counter = 0;
+  private readonly maxItems: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: TwilioStandInOptions = {}) {
+    this.maxItems = options.maxItems ?? 1000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Whether `url` is a path of the REST API (the rest of a server's paths are its own). */
+  static handles(url: string): boolean {
+    return url.startsWith('/2010-04-01/');
+  }
+
+  /** Answers one REST request. */
+  async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const route = this.route(req.method ?? 'GET', path);
+      if (!route) throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);
+      // Twilio authenticates with the account SID and a secret; the SID must be the path's account.
+      if (basicUser(req.headers.authorization) !== route.account) throw new TwilioError(401, 20003, 'Authenticate');
+      const form = await readForm(req);
+      const { status, body } = route.run(form);
+      send(res, status, body);
+    } catch (err) {
+      const e = err instanceof TwilioError ? err : new TwilioError(500, 20500, 'Internal Server Error');
+      // The rest of a body too large is not read: the connection cannot carry another request.
+      if (e.status === 413) res.setHeader('connection', 'close');
+      send(res, e.status, { code: e.code, message: e.message, more_info: `https://www.twilio.com/docs/errors/${e.code}`, status: e.status });
+    }
+  }
+
+  private route(method: string, path: string): { account: string; run: (form: URLSearchParams) => { status: number; body: object } } | undefined {
+    if (method !== 'POST') return undefined;
+    let m = MESSAGES.exec(path);
+    if (m) return { account: m[1]!, run: (form) => this.message(m![1]!, form) };
+    m = CALLS.exec(path);
+    if (m) return { account: m[1]!, run: (form) => this.call(m![1]!, this.sid('CA'), form, 201) };
+    m = CALL.exec(path);
+    if (m) return { account: m[1]!, run: (form) => this.call(m![1]!, decodeURIComponent(m![2]!), form, 200) };
+    return undefined;
+  }
+
+  private message(account: string, form: URLSearchParams): { status: number; body: object } {
+    const to = form.get('To') ?? '';
+    const from = form.get('From') ?? form.get('MessagingServiceSid') ?? '';
+    const body = form.get('Body') ?? form.getAll('MediaUrl').join('\n');
+    if (!to) throw new TwilioError(400, 21604, "A 'To' phone number is required.");
+    if (!from) throw new TwilioError(400, 21603, "A 'From' phone number is required.");
+    if (!body) throw new TwilioError(400, 21602, 'Message body is required.');
+    const sid = this.sid('SM');
+    const at = this.keep({ kind: 'sms', sid, to, from, body });
+    return {
+      status: 201,
+      body: {
+        sid,
+        account_sid: account,
+        to,
+        from,
+        body,
+        status: 'queued',
+        num_segments: '1',
+        direction: 'outbound-api',
+        date_created: at.toUTCString(),
+        uri: `/2010-04-01/Accounts/${account}/Messages/${sid}.json`,
+      },
+    };
+  }
+
+  /** A new call (201) or new instructions for a live one (200): what the caller is told to do is kept. */
+  private call(account: string, sid: string, form: URLSearchParams, status: number): { status: number; body: object } {
+    const instructions =
+      form.get('Twiml') ?? (form.get('Url') ? `fetch TwiML from ${form.get('Url')}` : form.get('Status') ? `status: ${form.get('Status')}` : '');
+    if (!instructions) throw new TwilioError(400, 21205, 'Url, Twiml or Status is required.');
+    const to = form.get('To') ?? '';
+    const from = form.get('From') ?? '';
+    const conversationId = this.options.conversationOfCall?.(sid);
+    const at = this.keep({ kind: 'call', sid, to, from, body: instructions, ...(conversationId ? { conversationId } : {}) });
+    return {
+      status,
+      body: {
+        sid,
+        account_sid: account,
+        to,
+        from,
+        status: status === 201 ? 'queued' : 'in-progress',
+        direction: status === 201 ? 'outbound-api' : 'inbound',
+        date_updated: at.toUTCString(),
+        uri: `/2010-04-01/Accounts/${account}/Calls/${sid}.json`,
+      },
+    };
+  }
+
+  private keep(item: Omit<SentItem, 'at'>): Date {
+    const at = this.now();
+    this.items.push({ ...item, at });
+    if (this.items.length > this.maxItems) this.items.splice(0, this.items.length - this.maxItems);
+    return at;
+  }
+
+  private sid(prefix: string): string {
+    return `${prefix}${(++this.counter).toString(16).padStart(32, '0')}`;
+  }
+}
+
+function basicUser(header: string | undefined): string | undefined {
+  const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  return decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : undefined;
+}
+
+async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new TwilioError(413, 20413, `request body is larger than ${MAX_BODY_BYTES / 1024} KB`);
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res: http.ServerResponse, status: number, body: object): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}

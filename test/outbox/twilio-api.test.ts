@@ -1,0 +1,83 @@
+// The Twilio stand-in over real HTTP, called by the real twilio client as sms-voice makes it.
+import type http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callConversationId } from '../../services/sms-voice/src/calls';
+import { createTwilioClient, classifyTwilioFailure } from '../../services/sms-voice/src/twilio-client';
+import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
+import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
+
+const ACCOUNT = 'AC00000000000000000000000000000000';
+const standIn = new TwilioStandIn({ conversationOfCall: callConversationId, maxItems: 3 });
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  server = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
+  base = `http://127.0.0.1:${await listenOnLoopback(server, 0)}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const client = () => createTwilioClient({ TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: 'local-token', TWILIO_API_BASE_URL: base });
+
+describe('the Twilio stand-in', () => {
+  it('takes an SMS and a call as Twilio does, and lists both on its page, newest first', async () => {
+    const message = await client().messages.create({
+      from: '+15005550001',
+      to: '+15005550006',
+      body: 'Your reply <b>is</b> here',
+      statusCallback: `${base}/x`,
+    });
+    expect(message.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(message.status).toBe('queued');
+    expect(message.body).toBe('Your reply <b>is</b> here');
+    await new Promise((r) => setTimeout(r, 5));
+    const call = await client().calls('CA1234').update({ twiml: '<Response><Dial><Client>ana</Client></Dial></Response>' });
+    expect(call.sid).toBe('CA1234');
+    const placed = await client().calls.create({ from: '+15005550001', to: '+15005550007', url: 'https://example.com/twiml' });
+    expect(placed.sid).toMatch(/^CA[0-9a-f]{32}$/);
+
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    const html = await page.text();
+    expect(html).toContain('Your reply &lt;b&gt;is&lt;/b&gt; here');
+    expect(html).toContain('&lt;Response&gt;&lt;Dial&gt;&lt;Client&gt;ana&lt;/Client&gt;&lt;/Dial&gt;&lt;/Response&gt;');
+    expect(html).toContain(`href="http://127.0.0.1:8090/#timeline=${callConversationId('CA1234')}"`);
+    expect(html).toContain('fetch TwiML from https://example.com/twiml');
+    const at = (text: string) => html.indexOf(text);
+    expect(at(placed.sid)).toBeLessThan(at('CA1234'));
+    expect(at('CA1234')).toBeLessThan(at(message.sid));
+    expect((await fetch(`${base}/outbox.css`)).headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('refuses as Twilio does: a missing body, a wrong account, an unknown path, a body too large', async () => {
+    const missing = await client()
+      .messages.create({ from: '+15005550001', to: '+15005550006', body: '' })
+      .catch((err: unknown) => err);
+    expect(classifyTwilioFailure(missing)).toMatchObject({ kind: 'refused-permanently', code: '21602' });
+
+    const res = await fetch(`${base}/2010-04-01/Accounts/${ACCOUNT}/Messages.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('AC11111111111111111111111111111111:t').toString('base64')}` },
+      body: new URLSearchParams({ To: '+1', From: '+2', Body: 'x' }),
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 20003, status: 401 });
+
+    expect((await fetch(`${base}/2010-04-01/Accounts/${ACCOUNT}/Queues.json`, { method: 'POST' })).status).toBe(404);
+    const big = await fetch(`${base}/2010-04-01/Accounts/${ACCOUNT}/Messages.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${ACCOUNT}:t`).toString('base64')}` },
+      body: 'Body=' + 'x'.repeat(100 * 1024),
+    });
+    expect(big.status).toBe(413);
+  });
+
+  it('keeps only the newest requests it is allowed to', async () => {
+    for (const body of ['a', 'b', 'c', 'd']) await client().messages.create({ from: '+15005550001', to: '+15005550006', body });
+    expect(standIn.items.map((i) => i.body)).toEqual(['b', 'c', 'd']);
+  });
+});
