@@ -1,15 +1,7 @@
-// npm start's outbox: which parts it runs for which settings, and the parts themselves as npm start
-// runs them (Mailpit as scripts/setup.sh builds it, the SMS outbox), each on free ports.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import nodemailer from 'nodemailer';
-import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '#libs/testing';
-import { createTwilioClient } from '../../services/sms-voice/src/twilio-client';
-import { outboxPlan, supervise, type Supervision } from '../../scripts/run-services';
+// npm start's outbox: which parts it runs for which settings (outbox.integration.test.ts runs
+// the parts themselves).
+import { describe, expect, it } from 'vitest';
+import { outboxPlan } from '../../scripts/run-services';
 
 const paths = { mailpitBin: '/cache/mailpit', dataDir: '/clone/.local/outbox' };
 
@@ -41,61 +33,5 @@ describe('what npm start runs to show what customers receive', () => {
     expect(plan.serviceEnv).toEqual({ email: { SMTP_URL: 'smtp://127.0.0.1:3025' }, 'sms-voice': { TWILIO_API_BASE_URL: 'http://127.0.0.1:3081' } });
     expect(plan.specs[0]!.args).toContain('--listen=127.0.0.1:3080');
     expect(() => outboxPlan({ OUTBOX_SMS_PORT: 'eighty' }, paths)).toThrow('OUTBOX_SMS_PORT must be a port number (got "eighty")');
-  });
-});
-
-const mailpitBin = execFileSync('bash', ['scripts/infra.sh', 'mailpit-path'], { encoding: 'utf8' }).trim();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-outbox-'));
-let running: Supervision | undefined;
-afterAll(async () => {
-  running?.stop(0);
-  await running?.done;
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-describe.skipIf(!existsSync(mailpitBin))('the outbox as npm start runs it (Mailpit built by scripts/setup.sh)', () => {
-  it('shows a mail sent to its SMTP port in Mailpit, and an SMS sent to the stand-in on its page', async () => {
-    const env = { OUTBOX_SMTP_PORT: String(await freePort()), OUTBOX_MAIL_PORT: String(await freePort()), OUTBOX_SMS_PORT: String(await freePort()) };
-    const plan = outboxPlan(env, { mailpitBin, dataDir: dir });
-    const lines: string[] = [];
-    running = supervise(plan.specs, { write: (t) => lines.push(t), report: (t) => lines.push(t), stopGraceMs: 5000 });
-    const web = `http://127.0.0.1:${env.OUTBOX_MAIL_PORT}`;
-    const sms = plan.serviceEnv['sms-voice']!.TWILIO_API_BASE_URL!;
-    const up = (url: string) => () =>
-      fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      );
-    await waitFor(up(`${web}/readyz`), 20_000, `Mailpit at ${web} (${lines.join('')})`);
-    await waitFor(up(`${sms}/healthz`), 20_000, `the SMS outbox at ${sms} (${lines.join('')})`);
-
-    await nodemailer.createTransport(plan.serviceEnv.email!.SMTP_URL!).sendMail({
-      from: 'Support <support@example.com>',
-      to: 'customer@example.org',
-      subject: 'Re: my order',
-      text: 'Your parcel is on its way.',
-    });
-    const list = await waitFor(
-      async () => {
-        const body = (await (await fetch(`${web}/api/v1/messages`)).json()) as { messages: { Subject: string; To: { Address: string }[] }[] };
-        return body.messages.length > 0 && body.messages;
-      },
-      5000,
-      'the mail in Mailpit',
-    );
-    expect(list[0]).toMatchObject({ Subject: 'Re: my order', To: [{ Address: 'customer@example.org' }] });
-    expect((await fetch(`${web}/`)).status).toBe(200);
-
-    const client = createTwilioClient({ TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', TWILIO_AUTH_TOKEN: 'local', TWILIO_API_BASE_URL: sms });
-    await client.messages.create({ from: '+15005550001', to: '+15005550006', body: 'We have your message.' });
-    expect(await (await fetch(`${sms}/`)).text()).toContain('We have your message.');
   });
 });
