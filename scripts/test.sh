@@ -14,6 +14,8 @@ cd "$ROOT"
 bash scripts/setup.sh
 # The browser tests drive Debian's Chromium.
 bash scripts/install-browser.sh >&2
+# The alert rules are checked with promtool, from Debian's Prometheus package.
+bash scripts/install-promtool.sh >&2
 source scripts/test-infra.sh
 start_test_infra
 bash scripts/proto.sh check

@@ -119,6 +119,7 @@ function asIssue<T>(ctx: z.RefinementCtx, read: () => T): T | typeof z.NEVER {
 
 /** Configuration of a service that verifies tokens: the folder of public keys it trusts. */
 export const trustedKeysConfig = {
+  /** Folder of the trusted issuers' public keys (<issuer>.pub.pem). */
   AUTH_PUBLIC_KEYS_DIR: z
     .string({ message: 'is required: the folder of trusted public keys, <issuer>.pub.pem' })
     .min(1, 'must name a folder')
@@ -131,6 +132,7 @@ export const trustedKeysConfig = {
  */
 export function signingKeyConfig(issuer: IssuerName) {
   return {
+    /** This service's own private key (PEM), to sign its calls to other services. */
     AUTH_PRIVATE_KEY_FILE: z
       .string({ message: `is required: ${issuer}'s private key file (PEM)` })
       .min(1, 'must name a file')
@@ -141,6 +143,7 @@ export function signingKeyConfig(issuer: IssuerName) {
 /** The same for a service that signs only some calls (their address set means the key is required). */
 export function optionalSigningKeyConfig(issuer: IssuerName) {
   return {
+    /** This service's own private key (PEM), to sign its calls to other services. */
     AUTH_PRIVATE_KEY_FILE: z
       .string()
       .min(1, 'must name a file')

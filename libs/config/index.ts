@@ -79,19 +79,25 @@ const brokerList = z
 
 /** What every service reads. */
 export const commonConfig = {
+  /** Kafka bootstrap brokers, host:port separated by commas. */
   KAFKA_BROKERS: brokerList,
+  /** Partitions of the topics a service creates when they do not exist. */
   KAFKA_TOPIC_PARTITIONS: positiveInt(3),
+  /** Replication factor of the topics a service creates (3 on a production cluster). */
   KAFKA_REPLICATION_FACTOR: positiveInt(1),
   /** How long an idle fetch waits at the broker: lower is a faster round trip, higher is fewer requests. */
   KAFKA_FETCH_MAX_WAIT_MS: positiveInt(5),
+  /** The store (a MongoDB replica set, or the local store). */
   MONGODB_URI: z
     .string()
     .default('mongodb://127.0.0.1:27017')
     .refine((s) => /^mongodb(\+srv)?:\/\/.+/.test(s), 'must start with mongodb:// or mongodb+srv://'),
+  /** The services' database. */
   MONGODB_DATABASE: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,60}$/, 'must be 1-60 letters, digits, _ or -')
     .default('contactcenter'),
+  /** Least severe log level written (JSON lines on standard output). */
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Address every server binds to; loopback unless deployed behind something that needs more. */
   BIND_HOST: z.string().default('127.0.0.1'),

@@ -51,6 +51,11 @@ export interface OpsHandlerOptions {
    * and not at all (404) without one configured. /healthz and /readyz stay open for probes.
    */
   publicPort?: { metricsToken?: string };
+  /**
+   * Further paths answered like /readyz from one check each (routing's /activez): 200 or 503 with
+   * the reason, for a signal that is not readiness.
+   */
+  probes?: Record<string, ReadinessCheck>;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -79,6 +84,15 @@ export function createOpsHandler(registry: Registry, readiness: Readiness, optio
     }
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return true;
+    }
+    const probe = path === undefined ? undefined : options.probes?.[path];
+    if (probe && path) {
+      const single = new Readiness();
+      single.add(path.slice(1), probe);
+      void single.evaluate().then((report) => {
+        res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+      });
       return true;
     }
     if (path === '/readyz') {
@@ -133,8 +147,9 @@ export async function startOpsServer(
   readiness: Readiness,
   port: number,
   host = '127.0.0.1',
+  options: Pick<OpsHandlerOptions, 'probes'> = {},
 ): Promise<{ server: http.Server; port: number }> {
-  const handle = createOpsHandler(registry, readiness);
+  const handle = createOpsHandler(registry, readiness, options);
   const server = http.createServer((req, res) => {
     if (!handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });

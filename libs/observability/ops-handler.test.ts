@@ -50,3 +50,20 @@ describe('operational paths on a public port', () => {
     expect(() => loadConfig(metricsConfig, { METRICS_TOKEN: 'short' })).toThrow(ConfigError);
   });
 });
+
+describe('further probes', () => {
+  it('answer like /readyz from their own check, which /readyz does not include', async () => {
+    let active = false;
+    const readiness = new Readiness();
+    readiness.add('can take over', () => true);
+    const base = await serve(
+      createOpsHandler(createMetricsRegistry('probe-test'), readiness, { probes: { '/activez': () => ({ ready: active, detail: 'standby' }) } }),
+    );
+    const standby = await fetch(`${base}/activez`);
+    expect(standby.status).toBe(503);
+    expect(await standby.json()).toEqual({ ready: false, checks: { activez: false }, details: { activez: 'standby' } });
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    active = true;
+    expect((await fetch(`${base}/activez`)).status).toBe(200);
+  });
+});

@@ -1,5 +1,5 @@
 // A gRPC server with the standard health service, bound to the configured address.
-import { Server, ServerCredentials, type CallOptions, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type CallOptions, type ChannelOptions, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { addGrpcHealth } from '../observability/grpc-health';
 import type { ServiceContext } from './runtime';
 
@@ -36,4 +36,24 @@ export function unaryCall<Req, Res>(client: object, method: UnaryMethod<Req, Res
   return new Promise((resolve, reject) =>
     method.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res))),
   );
+}
+
+/**
+ * A client channel to routing, whose standbys answer every call with UNAVAILABLE: the name's
+ * addresses are all connected (round_robin), and a call answered UNAVAILABLE is tried again on
+ * the next one, so a caller reaches the active instance behind one name (a Kubernetes headless
+ * Service lists every ready instance, deploy/k8s). Those answers change nothing, so retrying
+ * them is safe; with one address it is a plain channel with three retries.
+ */
+export function routingChannel(address: string): { target: string; options: ChannelOptions } {
+  const serviceConfig = {
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig: [
+      {
+        name: [{ service: 'contactcenter.v1.RoutingService' }],
+        retryPolicy: { maxAttempts: 4, initialBackoff: '0.05s', maxBackoff: '0.5s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+      },
+    ],
+  };
+  return { target: `dns:///${address}`, options: { 'grpc.service_config': JSON.stringify(serviceConfig) } };
 }

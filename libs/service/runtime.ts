@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../config';
 import { createLogger, errorDetails, type Logger } from '../observability/logger';
-import { createMetricsRegistry } from '../observability/metrics';
+import { createMetricsRegistry, sharedGauge } from '../observability/metrics';
 import { Readiness } from '../observability/http';
 
 export interface ServiceContext {
@@ -24,12 +24,25 @@ export function createServiceContext(name: string, options: { instanceId?: strin
   const logger = createLogger(name, options.logLevel);
   const stops: { label: string; stop: () => Promise<void> | void }[] = [];
   let stopping: Promise<void> | undefined;
+  const metrics = createMetricsRegistry(name);
+  const readiness = new Readiness();
+  // /readyz as a metric, evaluated at each scrape, so an alert sees readiness lost by check.
+  sharedGauge<'check'>(metrics, {
+    name: 'cc_ready',
+    help: 'Readiness checks of this instance (1 passing, 0 failing), as /readyz evaluates them',
+    labelNames: ['check'],
+    async collect() {
+      const report = await readiness.evaluate();
+      this.reset();
+      for (const [check, ok] of Object.entries(report.checks)) this.set({ check }, ok ? 1 : 0);
+    },
+  });
   return {
     name,
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
     logger,
-    metrics: createMetricsRegistry(name),
-    readiness: new Readiness(),
+    metrics,
+    readiness,
     onStop: (label, stop) => stops.push({ label, stop }),
     stop: () =>
       (stopping ??= (async () => {

@@ -16,6 +16,7 @@ function signInFields(application: string) {
     SESSION_CHECK_MS: positiveInt(2000),
     /** Secure session cookie and Strict-Transport-Security; unset, they are on when the public address is https. */
     SECURE_COOKIE: optionalBool(),
+    /** Strict-Transport-Security alone; unset, on when the public address is https. */
     HSTS: optionalBool(),
     /** Wrong passwords allowed per window for one staff id from one client address. */
     SIGNIN_MAX_PER_ID: positiveInt(5),
@@ -23,6 +24,7 @@ function signInFields(application: string) {
     SIGNIN_MAX_PER_IP: positiveInt(30),
     /** Wrong passwords for one staff id from all addresses, after which only addresses that have not failed for it may try. */
     SIGNIN_MAX_PER_ID_TOTAL: positiveInt(50),
+    /** The window of the wrong-password limits. */
     SIGNIN_WINDOW_MS: positiveInt(15 * 60_000),
   };
 }

@@ -256,7 +256,7 @@ export interface TakeOverRow {
   /** Contacts never queued by either instance. */
   lost: number;
   doubled: number;
-  /** From the signal to the standby's /readyz 200. */
+  /** From the signal to the standby's /activez 200. */
   activeAfterMs: number;
   /** From the signal to the first offer the new instance delivered. */
   routingAfterMs: number;

@@ -115,7 +115,7 @@ process.on('exit', () => services.forEach((s) => s.killNow()));
 const startedAt = Date.now();
 for (const s of services) {
   s.start();
-  if (!(await waitUntil(() => (s.spec.name === 'routing-a' ? s.ready() : s.alive()), 120)))
+  if (!(await waitUntil(() => (s.spec.name === 'routing-a' ? s.active() : s.alive()), 120)))
     throw new Error(`${s.spec.name} did not start within 120 s; see ${logDir}/${s.spec.name}.log`);
 }
 const system = { infra, services, brokerCount: Number(process.env.LOCAL_KAFKA_BROKERS ?? 1) };
@@ -169,12 +169,12 @@ async function runFault(fault: Fault): Promise<PhaseWindow> {
 }
 
 /**
- * Seconds from `since` until every service instance answers ready (routing: one instance, the
- * active; a standby is unready by design), or undefined after `limitS`.
+ * Seconds from `since` until every service instance answers ready (routing: one instance
+ * active, whatever its standbys do), or undefined after `limitS`.
  */
 async function waitReady(instances: ServiceProcess[], limitS: number, since = Date.now()): Promise<number | undefined> {
   const allReady = async () => {
-    const ready = await Promise.all(instances.map((s) => s.ready()));
+    const ready = await Promise.all(instances.map((s) => (s.spec.service === 'routing' ? s.active() : s.ready())));
     return instances.some((s, i) => s.spec.service === 'routing' && ready[i]) && instances.every((s, i) => s.spec.service === 'routing' || ready[i]);
   };
   return (await waitUntil(allReady, limitS)) ? (Date.now() - since) / 1000 : undefined;

@@ -37,10 +37,10 @@ const storeKill: Fault = {
   },
 };
 
-/** The routing instance that is active (the ready one), else the first. */
+/** The routing instance that is active, else the first. */
 function activeRouting(services: ServiceProcess[]): Promise<ServiceProcess> {
   const routing = services.filter((s) => s.spec.service === 'routing');
-  return Promise.all(routing.map((s) => s.ready())).then((ready) => routing[ready.indexOf(true)] ?? routing[0]!);
+  return Promise.all(routing.map((s) => s.active())).then((ready) => routing[ready.indexOf(true)] ?? routing[0]!);
 }
 
 const serviceKill = (name: string, pick: (services: ServiceProcess[]) => Promise<ServiceProcess>): Fault => ({

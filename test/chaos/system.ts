@@ -90,6 +90,11 @@ export class ServiceProcess {
     return this.answers('/readyz');
   }
 
+  /** /activez answers 200: routing's active instance (its standbys are ready too). */
+  active(): Promise<boolean> {
+    return this.answers('/activez');
+  }
+
   /** /healthz answers 200: the process is up, ready or not. */
   alive(): Promise<boolean> {
     return this.answers('/healthz');

@@ -2,7 +2,7 @@
 // so the services see (and audit) who asked, with that person's role.
 import { credentials, status, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { bearerMetadata, tokenSource, type Audience, type Role, type SigningKey } from '#libs/auth';
-import { unaryCall, type UnaryMethod } from '#libs/service';
+import { routingChannel, unaryCall, type UnaryMethod } from '#libs/service';
 import type { CustomerRef } from './forms';
 import {
   CustomerRecordServiceClient,
@@ -48,7 +48,8 @@ export class Backends {
     private readonly signer: SigningKey,
     private readonly timeoutMs = 5000,
   ) {
-    this.routing = new RoutingServiceClient(routingAddr, credentials.createInsecure());
+    const channel = routingChannel(routingAddr);
+    this.routing = new RoutingServiceClient(channel.target, credentials.createInsecure(), channel.options);
     this.record = new CustomerRecordServiceClient(recordAddr, credentials.createInsecure());
   }
 

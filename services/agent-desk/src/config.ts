@@ -18,8 +18,11 @@ export const agentDeskConfig = {
   ...signingKeyConfig('agent-desk'),
   /** AGENT_DESK_SESSION_SECRET, AGENT_DESK_SESSION_TTL_MS, AGENT_DESK_SIGNIN_MAX_PER_ID and the rest, as the ops console's. */
   ...signInConfig('AGENT_DESK', 'desk'),
+  /** The desk page, its JSON API, the WebSocket `/live` and the operations paths. */
   HTTP_PORT: port(8080),
+  /** Routing's gRPC address (host:port); a name resolving to every instance reaches the active one. */
   ROUTING_GRPC_ADDR: address('127.0.0.1:50052'),
+  /** customer-record's gRPC address (host:port). */
   CUSTOMER_RECORD_GRPC_ADDR: address('127.0.0.1:50051'),
   ...staffDbConfig,
   /** Where agents open the desk (https://desk.example.com); https turns on Secure cookies and HSTS. */

@@ -5,7 +5,9 @@ import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/conf
 export const customerRecordConfig = {
   ...commonConfig,
   ...trustedKeysConfig,
+  /** The customer-record API (gRPC) for routing and the desk. */
   GRPC_PORT: port(50051),
+  /** `/healthz`, `/readyz` and `/metrics`. */
   HTTP_PORT: port(8104),
   /** Regular-customer rule: this many conversations... */
   REGULAR_MIN_CONVERSATIONS: positiveInt(3),

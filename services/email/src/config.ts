@@ -15,7 +15,9 @@ const list = (check: z.ZodString, what: string, defaultValue = '') =>
 /** The email service's environment. */
 export const emailConfig = {
   ...commonConfig,
+  /** Inbound SMTP. */
   SMTP_PORT: port(2525),
+  /** `/healthz`, `/readyz` and `/metrics`. */
   HTTP_PORT: port(8101),
   /** Name the server gives in its greeting. */
   SMTP_HOSTNAME: z.string().default('localhost'),
@@ -23,13 +25,19 @@ export const emailConfig = {
   SUPPORT_ADDRESSES: list(z.string().email(), 'an email address', 'support@example.com'),
   /** ...and for any address at these domains. */
   SUPPORT_DOMAINS: list(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$|^localhost$/), 'a domain name'),
+  /** Largest message accepted; larger ones get 552. */
   SMTP_MAX_MESSAGE_BYTES: positiveInt(25 * 1024 * 1024),
+  /** Attachments accepted per message; more get 552. */
   SMTP_MAX_ATTACHMENTS: positiveInt(20),
+  /** Largest attachment accepted; a message with a larger one gets 552. */
   SMTP_MAX_ATTACHMENT_BYTES: positiveInt(10 * 1024 * 1024),
   /** Messages per minute from one sender address, and connections per minute from one IP. */
   SMTP_RATE_PER_SENDER: positiveInt(30),
+  /** Messages per minute from one client address. */
   SMTP_RATE_PER_IP: positiveInt(120),
+  /** Certificate (PEM) for STARTTLS; with SMTP_TLS_KEY_FILE. */
   SMTP_TLS_CERT_FILE: z.string().optional(),
+  /** Private key (PEM) for STARTTLS; with SMTP_TLS_CERT_FILE. */
   SMTP_TLS_KEY_FILE: z.string().optional(),
   /** Outbound transport, for example smtp://user:pass@smtp.example.com:587 */
   SMTP_URL: z
@@ -40,7 +48,9 @@ export const emailConfig = {
   MAIL_FROM: z.string().default('Support <support@example.com>'),
   /** The first-response target told to emailers until routing gives an estimate. */
   EMAIL_SLA_MS: durationMs(4 * 3600_000),
+  /** Delivery attempts of one outbound mail before it is given up. */
   OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
+  /** How long a received mail waits for Kafka before the sender gets 451. */
   PUBLISH_TIMEOUT_MS: durationMs(5000),
   /** Instances of the service share this group: each outbound mail is sent by one of them. */
   EMAIL_OUTBOUND_GROUP: z.string().default('email-outbound'),
@@ -48,9 +58,11 @@ export const emailConfig = {
   EMAIL_OUTBOUND_ENABLED: bool(true),
   /** Open SMTP connections at once, in all and from one client address. */
   SMTP_MAX_CLIENTS: positiveInt(100),
+  /** Simultaneous SMTP connections from one address. */
   SMTP_MAX_CLIENTS_PER_IP: positiveInt(10),
   /** The header section of one message, and the message ids its References and In-Reply-To may name. */
   SMTP_MAX_HEADER_BYTES: positiveInt(256 * 1024),
+  /** Message ids In-Reply-To and References may name; more get 552. */
   SMTP_MAX_REFERENCES: positiveInt(100),
   /**
    * DNS servers for SPF, DKIM and DMARC look-ups ("ip" or "ip:port", "[ipv6]:port"); empty uses
@@ -60,7 +72,9 @@ export const emailConfig = {
     z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-f:]+|\[[0-9a-f:]+\](:\d{1,5})?)$/),
     'an IP address with an optional :port',
   ),
+  /** How long one DNS look-up of the sender checks may take. */
   EMAIL_DNS_TIMEOUT_MS: positiveInt(2000),
+  /** How long the sender checks (SPF, DKIM, DMARC) of one message may take. */
   EMAIL_AUTH_TIMEOUT_MS: positiveInt(8000),
   /**
    * Who gets an acknowledgement: "authenticated" senders only (an aligned SPF or DKIM pass), or

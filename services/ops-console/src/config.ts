@@ -4,12 +4,13 @@ import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { signInConfig, trustedProxyConfig } from '#libs/web';
 
-const opsConsoleConfig = {
+export const opsConsoleConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
   /** The console's own key, to sign its calls to routing; without it routing's queue statistics are not shown. */
   ...optionalSigningKeyConfig('ops-console'),
+  /** The console, its JSON API and the operations paths. */
   HTTP_PORT: port(8090),
   /** Staff roster and sessions, shared with agent-desk. */
   ...staffDbConfig,
@@ -20,13 +21,16 @@ const opsConsoleConfig = {
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path')
     .optional(),
+  /** Routing's gRPC address (host:port), for queue statistics. */
   ROUTING_GRPC_ADDR: z
     .string()
     .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
     .default('127.0.0.1:50052'),
   /** The service level the charts compare against (routing's target, 0..1). */
   OPS_SERVICE_LEVEL_TARGET: z.coerce.number().min(0, 'must be 0..1').max(1, 'must be 0..1').default(0.8),
+  /** How often routing's queue statistics are fetched for the charts. */
   OPS_QUEUE_STATS_INTERVAL_MS: durationMs(5000),
+  /** How often the consumer groups' lag is read from Kafka. */
   OPS_LAG_INTERVAL_MS: durationMs(10_000),
 };
 

@@ -2,7 +2,7 @@
 import { credentials } from '@grpc/grpc-js';
 import { bearerMetadata, serviceTokenSource, type SigningKey } from '#libs/auth';
 import { channelToJSON, RoutingServiceClient } from '#libs/proto';
-import { unaryCall } from '#libs/service';
+import { routingChannel, unaryCall } from '#libs/service';
 import { toQueueStat, type QueueStat } from './charts';
 
 export interface QueueStatsSource {
@@ -11,7 +11,8 @@ export interface QueueStatsSource {
 }
 
 export function routingQueueStats(address: string, signer: SigningKey, timeoutMs = 2000): QueueStatsSource {
-  const client = new RoutingServiceClient(address, credentials.createInsecure());
+  const channel = routingChannel(address);
+  const client = new RoutingServiceClient(channel.target, credentials.createInsecure(), channel.options);
   const token = serviceTokenSource(signer, 'routing');
   return {
     async fetch() {

@@ -4,10 +4,12 @@
 // before it), reads its own owner marker back from the changelog and restores the engine from
 // its warm copy; it drops its state the moment it loses the partitions or a transaction fails.
 // Standbys answer agents with UNAVAILABLE so desks reconnect until they reach the active one.
+// /readyz says "can take over" (the changelog is tailed, the producer connected), /activez
+// "routes now": a rollout needs ready standbys, agents need the active one.
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { backoffMs, faultKind } from '#libs/faults';
-import { errorDetails, sharedGauge, type Logger, type ReadinessState } from '#libs/observability';
+import { errorDetails, sharedCounter, sharedGauge, type Logger, type ReadinessState } from '#libs/observability';
 import { RoutingEngine, type Clock } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
 import { FencedError, type DecisionLog } from './decision-log';
@@ -75,10 +77,15 @@ export class RoutingOwnership {
   /** When the group coordinator last acknowledged this member (a heartbeat or a join). */
   private lastContact = 0;
   private readonly activeGauge;
+  private readonly takeOvers;
 
   constructor(private readonly deps: OwnershipDeps) {
     this.activeGauge = sharedGauge(deps.metrics, { name: 'cc_routing_active', help: '1 while this instance is the active router' });
     this.activeGauge.set(0);
+    this.takeOvers = sharedCounter(deps.metrics, {
+      name: 'cc_routing_takeovers_total',
+      help: 'Times this instance took routing over (became the active router)',
+    });
   }
 
   /** True while this instance holds the state and may commit. */
@@ -86,8 +93,18 @@ export class RoutingOwnership {
     return this.state !== null && !this.stopped;
   }
 
-  /** For /readyz: active, or why not (a standby, or taking over and what it waits for). */
+  /**
+   * For /readyz: able to take over. The active instance and a warm standby are ready; one that
+   * stops, or whose changelog reader does not run, is not (the producer has a check of its own).
+   */
   readiness(): ReadinessState {
+    if (this.stopped) return { ready: false, detail: 'stopping' };
+    if (!this.deps.reader.isTailing) return { ready: false, detail: 'the changelog reader is not running: a take-over would start cold' };
+    return true;
+  }
+
+  /** For /activez: active, or why not (a standby, or taking over and what it waits for). */
+  activity(): ReadinessState {
     if (this.isActive) return true;
     if (this.stopped) return { ready: false, detail: 'stopping' };
     if (!this.owns) return { ready: false, detail: 'standby: another instance routes (or the group has not assigned the contacts yet)' };
@@ -191,6 +208,7 @@ export class RoutingOwnership {
         this.state = state;
         this.deps.reader.pause();
         this.activeGauge.set(1);
+        this.takeOvers.inc();
         this.retry = null;
       } catch (err) {
         if (err instanceof FencedError) this.owns = false; // another member took over meanwhile

@@ -24,8 +24,11 @@ export const routingConfig = {
   ...trustedKeysConfig,
   /** Routing's own key, to sign its calls to customer-record; required with CUSTOMER_RECORD_GRPC_ADDR. */
   ...optionalSigningKeyConfig('routing'),
+  /** The agent API (gRPC): desks, the console and sms-voice call it. */
   GRPC_PORT: port(50052),
+  /** `/healthz`, `/readyz` (can take over), `/activez` (routes now) and `/metrics`. */
   HTTP_PORT: port(8105),
+  /** customer-record's gRPC address, for flags and the last agent; unset, contacts are routed without them. */
   CUSTOMER_RECORD_GRPC_ADDR: z
     .string()
     .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
@@ -38,16 +41,23 @@ export const routingConfig = {
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -')
     .default('routing'),
+  /** How long an agent has to accept an offer before it goes to the next agent. */
   ROUTING_OFFER_TIMEOUT_MS: durationMs(DEFAULT_POLICY.offerTimeoutMs),
+  /** Offers an agent may let expire in a row before being set away. */
   ROUTING_MAX_MISSED_OFFERS: positiveInt(DEFAULT_POLICY.maxMissedOffers),
+  /** After-contact work: how long an agent gets no new offer after resolving (0: none). */
   ROUTING_WRAP_UP_MS: durationMs(DEFAULT_POLICY.wrapUpMs),
+  /** Complexity (0-10) at or above which a conversation goes to the experts automatically. */
   ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
+  /** How many days the agent who last served a customer is a target for their new conversations. */
   ROUTING_LAST_AGENT_DAYS: positiveInt(14),
+  /** The engine's timer: offer expiry, SLA and wrap-up checks run this often. */
   ROUTING_TICK_MS: positiveInt(200),
   /** How long a customer-record look-up may take before the contact is routed without flags. */
   ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   /** Group session timeout: how soon a standby takes over from an instance that died. */
   ROUTING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(6000),
+  /** Consumer-group heartbeat interval; a standby learns of a take-over no faster. */
   ROUTING_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
   /** Classification rules as a JSON array; the built-in examples when unset. */
   ROUTING_RULES_JSON: rulesJson,

@@ -40,6 +40,8 @@ export async function startRoutingState(
     metrics: ctx.metrics,
     sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS,
   });
-  ctx.readiness.add('active routing instance', () => ownership.readiness());
+  // Ready means "can take over", so a standby is ready and a rollout can proceed; /activez
+  // (service.ts) says which instance routes.
+  ctx.readiness.add('can take over', () => ownership.readiness());
   return ownership;
 }

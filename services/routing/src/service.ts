@@ -10,6 +10,7 @@ import type { RoutingPolicy } from './core/policy';
 import { configuredCustomerLookup, type CustomerLookup } from './customers';
 import { registerRoutingGrpc } from './grpc';
 import { startContactIntake } from './kafka-routes';
+import { startQueueMetrics } from './queue-metrics';
 import { startRoutingState } from './routing-state';
 import type { EngineRunner } from './runner';
 import { startTicker } from './ticker';
@@ -45,7 +46,9 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   await startContactIntake(ctx, kafka, config, { ownership, lookup });
   await ownership.settled();
   startTicker(ctx, ownership, config.ROUTING_TICK_MS);
-  const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
+  // /readyz: can take over (standbys too, so rollouts proceed); /activez: routes now.
+  const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST, { probes: { '/activez': () => ownership.activity() } });
+  startQueueMetrics(ctx, ownership, policy.serviceLevelTarget);
   ctx.logger.info({ active: ownership.isActive }, ownership.isActive ? 'routing is the active instance' : 'routing is a standby');
   return {
     grpcPort: grpc.port,

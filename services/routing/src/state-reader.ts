@@ -29,6 +29,15 @@ export class StateReader {
       heartbeatInterval: 3000,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPause());
+    // kafkajs restarts a crashed consumer unless the error is fatal; then the copy goes cold.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.running = false;
+    });
+  }
+
+  /** Running (or restarting after a retriable crash): the copy follows the changelog. */
+  get isTailing(): boolean {
+    return this.running;
   }
 
   async start(): Promise<void> {

@@ -10,6 +10,12 @@ import { cuttableSocketFactory, recordTopics, testContext, uniqueId, waitFor } f
 import { startRouting } from '../src/service';
 import { answerOffers, client, configFor, contact, decodeEvent, deliver, ownSkill, publishedBy, useRoutingHarness } from './helpers';
 
+/** The status of routing's /readyz (can take over) and /activez (routes now). */
+async function probes(port: number): Promise<{ readyz: number; activez: number }> {
+  const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+  return { readyz: await get('/readyz'), activez: await get('/activez') };
+}
+
 describe('two routing instances', () => {
   const h = useRoutingHarness();
 
@@ -34,6 +40,9 @@ describe('two routing instances', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(a.ownership.isActive).toBe(true);
       expect(b.ownership.isActive).toBe(false);
+      // Both can take over, so both are ready (a rollout can replace either); only A is active.
+      expect(await probes(a.httpPort)).toEqual({ readyz: 200, activez: 200 });
+      expect(await probes(b.httpPort)).toEqual({ readyz: 200, activez: 503 });
 
       // The standby answers UNAVAILABLE, which desks treat as "reconnect elsewhere".
       const supervisorOnB = await client(b.grpcPort, 'sup', 'supervisor');
@@ -90,6 +99,10 @@ describe('two routing instances', () => {
       await expect(deskA.call(deskA.raw.listAgents, {})).rejects.toMatchObject({ code: status.UNAVAILABLE });
       await waitFor(() => b.ownership.isActive, 30_000, 'B to take over');
       await waitFor(() => b.engine.conversationState(late), 20_000, 'B to route the contact written during the outage');
+      expect((await probes(b.httpPort)).activez).toBe(200);
+      const metricsB = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
+      expect(metricsB).toMatch(/^cc_routing_takeovers_total\{[^}]*\} 1$/m);
+      expect(metricsB).toMatch(new RegExp(`^cc_routing_queue_waiting\\{queue="tier1/${skill}/chat",channel="chat"`, 'm'));
       expect(await lateAccept).toBe(status.UNAVAILABLE);
       // The accept never committed, so on B the offer went back to the queue.
       expect(b.engine.conversationState(held)?.state).toMatch(/^(queued|offered)$/);

@@ -11,7 +11,7 @@ export interface RoutingProcess {
   child: ChildProcess;
   /** Resolves with the exit code (null after a signal). */
   exited: Promise<number | null>;
-  /** True while /readyz answers 200: the active instance. */
+  /** True while /activez answers 200: the active instance. */
   isActive(): Promise<boolean>;
   /** Sends the signal and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -57,7 +57,7 @@ export async function spawnRouting(env: Record<string, string>, onLine?: (line: 
     httpPort: ports.http,
     child,
     exited,
-    isActive: async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200,
+    isActive: async () => (await fetch(`${base}/activez`).catch(() => undefined))?.status === 200,
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

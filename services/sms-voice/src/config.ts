@@ -10,6 +10,7 @@ export const smsVoiceConfig = {
   ...metricsConfig,
   /** sms-voice's own key, to sign its calls to routing; required with ROUTING_GRPC_ADDR. */
   ...optionalSigningKeyConfig('sms-voice'),
+  /** Twilio's webhooks, `/readyz/webhooks` for the load balancer, and the operations paths. */
   HTTP_PORT: port(8102),
   /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */
   ROUTING_GRPC_ADDR: z
@@ -18,6 +19,7 @@ export const smsVoiceConfig = {
     .optional(),
   /** The auth token webhooks are signed with (Twilio console → Account → API keys & tokens). */
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (32 characters)'),
+  /** The Twilio account (AC…) that sends SMS and places calls. */
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits'),
   /** Where Twilio reaches this service, as configured on the numbers: signatures are computed over it. */
   PUBLIC_BASE_URL: z.string().url('must be a URL such as https://cc.example.com').default('http://127.0.0.1:8102'),
@@ -34,9 +36,11 @@ export const smsVoiceConfig = {
   VOICE_SLA_MS: durationMs(30_000),
   /** Above this estimated wait a caller is offered a callback. */
   CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
+  /** Largest webhook body accepted. */
   WEBHOOK_MAX_BYTES: positiveInt(64 * 1024),
   /** Badly signed requests one address may send per minute before it gets 429. */
   BAD_SIGNATURES_PER_MINUTE: positiveInt(20),
+  /** Attempts of one outbound SMS or call instruction before it is given up. */
   OUTBOUND_MAX_ATTEMPTS: positiveInt(5),
   /** Wait for Kafka before a contact goes to the spool; Twilio gives up on a webhook after 15 s. */
   PUBLISH_TIMEOUT_MS: z.coerce
@@ -51,6 +55,7 @@ export const smsVoiceConfig = {
   SMS_VOICE_SPOOL_MAX_RECORDS: z.coerce.number().int().min(0, 'must be a whole number, 0 or more (0 turns the spool off)').default(50_000),
   /** Bytes of spooled contacts at most (kept in memory too, for the forwarder). */
   SMS_VOICE_SPOOL_MAX_BYTES: positiveInt(64 * 1024 * 1024),
+  /** Consumer group of the outbound SMS sender. */
   SMS_OUTBOUND_GROUP: z.string().default('sms-voice-outbound'),
 };
 

@@ -5,7 +5,7 @@ import { bearerMetadata, serviceTokenSource, type SigningKey } from '#libs/auth'
 import { errorDetails, type Logger } from '#libs/observability';
 import { RoutingServiceClient } from '#libs/proto';
 import { ConfigError } from '#libs/config';
-import { unaryCall } from '#libs/service';
+import { routingChannel, unaryCall } from '#libs/service';
 import type { SmsVoiceConfig } from './config';
 
 export interface WaitEstimate {
@@ -18,7 +18,8 @@ export type WaitEstimates = (conversationId: string) => Promise<WaitEstimate | u
 export const noWaitEstimates: WaitEstimates = async () => undefined;
 
 export function routingWaitEstimates(address: string, signer: SigningKey, logger: Logger, timeoutMs = 500): { estimate: WaitEstimates; close(): void } {
-  const client = new RoutingServiceClient(address, credentials.createInsecure());
+  const channel = routingChannel(address);
+  const client = new RoutingServiceClient(channel.target, credentials.createInsecure(), channel.options);
   const token = serviceTokenSource(signer, 'routing');
   const estimate: WaitEstimates = async (conversationId) => {
     try {
