@@ -43,7 +43,8 @@ export function unaryCall<Req, Res>(client: object, method: UnaryMethod<Req, Res
  * addresses are all connected (round_robin), and a call answered UNAVAILABLE is tried again on
  * the next one, so a caller reaches the active instance behind one name (a Kubernetes headless
  * Service lists every ready instance, deploy/k8s). Those answers change nothing, so retrying
- * them is safe; with one address it is a plain channel with three retries.
+ * them is safe; with one address it is a plain channel with three retries. The first retry waits
+ * at most 10 ms: with a standby behind the name, about half the calls take that detour.
  */
 export function routingChannel(address: string): { target: string; options: ChannelOptions } {
   const serviceConfig = {
@@ -51,7 +52,7 @@ export function routingChannel(address: string): { target: string; options: Chan
     methodConfig: [
       {
         name: [{ service: 'contactcenter.v1.RoutingService' }],
-        retryPolicy: { maxAttempts: 4, initialBackoff: '0.05s', maxBackoff: '0.5s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+        retryPolicy: { maxAttempts: 4, initialBackoff: '0.01s', maxBackoff: '0.2s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
       },
     ],
   };
