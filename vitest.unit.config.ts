@@ -9,5 +9,8 @@ export default defineConfig({
     include: base.test?.include,
     exclude: [...configDefaults.exclude, '**/*.fault.test.ts', '**/*.integration.test.ts'],
     testTimeout: 20_000,
+    // Plain modules without servers: one worker thread imports them once for every file.
+    pool: 'threads',
+    isolate: false,
   },
 });
