@@ -13,7 +13,11 @@ export class WriteQueue {
 
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
+    // The caller gets the failure through `run`; the queue only waits for the work to end.
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }
