@@ -9,6 +9,9 @@ import type { QueueStats } from '#libs/proto';
 
 type QueueLabel = 'queue' | 'channel';
 
+/** Statistics older than this are computed again: longer than one scrape takes, far shorter than the time between scrapes. */
+const SCRAPE_MS = 1000;
+
 // Queue names are tier/skill/channel (core/waiting.ts); the channel is a label of its own for sums.
 const QUEUE_GAUGES: { name: string; help: string; labelNames: QueueLabel[]; value: (q: QueueStats) => number }[] = [
   {
@@ -44,13 +47,20 @@ export function startQueueMetrics(ctx: ServiceContext, ownership: RoutingOwnersh
     name: 'cc_routing_service_level_target',
     help: 'The service level routing staffs for (share answered within the SLA target, 0..1)',
   }).set(serviceLevelTarget);
+  // One scrape collects every gauge in turn: the engine's statistics are computed once for all of them.
+  let taken: { at: number; stats: QueueStats[] } | undefined;
+  const queueStats = (): QueueStats[] => {
+    const now = Date.now();
+    if (!taken || now - taken.at > SCRAPE_MS) taken = { at: now, stats: ownership.current().engine.queueStats() };
+    return taken.stats;
+  };
   for (const { value, ...config } of QUEUE_GAUGES)
     sharedGauge<QueueLabel>(ctx.metrics, {
       ...config,
       collect(this: Gauge<QueueLabel>) {
         this.reset();
         if (!ownership.isActive) return;
-        for (const q of ownership.current().engine.queueStats()) this.set({ queue: q.queue, channel: q.queue.split('/')[2] ?? 'unknown' }, value(q));
+        for (const q of queueStats()) this.set({ queue: q.queue, channel: q.queue.split('/')[2] ?? 'unknown' }, value(q));
       },
     });
 }
