@@ -6,7 +6,7 @@ import type { Counter } from 'prom-client';
 import type { Logger } from '../observability/logger';
 import { type CloudEventAttributes, readCloudEvent } from './cloudevents';
 import type { ConsumedEvent, Route } from './consumer-types';
-import type { DedupStore } from './dedup';
+import { RecentIds, type DedupStore } from './dedup';
 import type { EventProducer } from './producer';
 import { DEAD_LETTER_TOPIC } from './topics';
 
@@ -22,6 +22,12 @@ interface RecordsDeps {
 }
 
 export class ConsumedRecords {
+  /**
+   * Records this process dead-lettered, by place: a batch handled whole dead-letters its
+   * undecodable records before the batch succeeds, and a batch fetched again must not repeat them.
+   */
+  private readonly deadLettered = new RecentIds(10_000);
+
   constructor(private readonly deps: RecordsDeps) {}
 
   /** The record decoded and checked, or undefined when it was dead-lettered or already handled. */
@@ -52,6 +58,8 @@ export class ConsumedRecords {
   }
 
   async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, err: unknown, attempts?: number): Promise<void> {
+    const place = `${topic}/${partition}/${message.offset}`;
+    if (this.deadLettered.has(place)) return;
     const { groupId, log, producer, counted } = this.deps;
     const detail = err instanceof Error ? err.message : String(err);
     log.error({ topic, partition, offset: message.offset, reason, detail, attempts }, 'record sent to the dead-letter topic');
@@ -68,6 +76,7 @@ export class ConsumedRecords {
     if (attempts) headers.dlq_attempts = String(attempts);
     // If this write fails the batch fails and the record is fetched again: nothing is dropped.
     await producer.publishRaw(DEAD_LETTER_TOPIC, message.key?.toString('utf8') ?? null, message.value ?? Buffer.alloc(0), headers);
+    this.deadLettered.add(place);
     counted?.inc({ group: groupId, topic, outcome: 'dead_lettered' });
   }
 }

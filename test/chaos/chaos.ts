@@ -5,6 +5,7 @@
 // service was not ready again within 30 s.
 //   npm run chaos              every fault
 //   npm run chaos -- --short   the broker, the store and the active routing instance (in npm test)
+//   npm run chaos -- --only=chat,email   the faults whose names contain one of the words
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,9 +16,14 @@ import { Load } from './load';
 import { Outbox } from './outbox';
 import { printTable, rowsFor, type PhaseWindow } from './report';
 import { freePorts, Infrastructure, ROOT, ServiceProcess, sleep, type ServiceSpec } from './system';
-import { gatherFindings, type Findings } from './verdict';
+import { describeGroups, gatherFindings, type Findings } from './verdict';
 
 const short = process.argv.includes('--short');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter(Boolean);
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 const mongoUri = process.env.MONGODB_URI ?? '';
 if (brokers.length === 0 || !mongoUri) throw new Error("KAFKA_BROKERS and MONGODB_URI must name the suite's own broker and store: run npm run chaos");
@@ -141,13 +147,16 @@ load.start();
 await sleep(5000);
 
 const windows: PhaseWindow[] = [];
-for (const fault of faultsFor(short, system.brokerCount)) windows.push(await runFault(fault));
+const chosen = faultsFor(short, system.brokerCount).filter((f) => !only || only.some((word) => f.name.includes(word)));
+if (chosen.length === 0) throw new Error(`no fault matches --only=${only?.join(',')}`);
+for (const fault of chosen) windows.push(await runFault(fault));
 
 console.log('[chaos] load stopped; waiting for senders to finish their retries');
 await load.stop();
 const findings = await settle();
 // What each instance says of itself at the end, beside its log, for whoever reads a failed run.
 for (const s of services) writeFileSync(path.join(logDir, `${s.spec.name}.end.txt`), await s.report());
+writeFileSync(path.join(logDir, 'groups.txt'), await describeGroups(brokers));
 agents.stop();
 await Promise.all(services.map((s) => s.stop()));
 await outbox.stop();
@@ -160,7 +169,7 @@ process.exit(failed ? 1 : 0);
 
 async function runFault(fault: Fault): Promise<PhaseWindow> {
   const start = Date.now();
-  console.log(`[chaos] ${fault.name}`);
+  console.log(`[chaos] ${new Date().toISOString()} ${fault.name}`);
   const back = await fault.inject(system);
   const recoveredS = await waitReady(services, 60, back);
   console.log(`[chaos]   ${recoveredS === undefined ? 'NOT ready within 60 s' : `every service ready ${recoveredS.toFixed(1)} s after the fault ended`}`);
@@ -173,11 +182,23 @@ async function runFault(fault: Fault): Promise<PhaseWindow> {
  * active, whatever its standbys do), or undefined after `limitS`.
  */
 async function waitReady(instances: ServiceProcess[], limitS: number, since = Date.now()): Promise<number | undefined> {
+  // The last instance seen not ready, and why, for whoever reads a slow recovery.
+  const lastNotReady = new Map<string, string>();
   const allReady = async () => {
-    const ready = await Promise.all(instances.map((s) => (s.spec.service === 'routing' ? s.active() : s.ready())));
-    return instances.some((s, i) => s.spec.service === 'routing' && ready[i]) && instances.every((s, i) => s.spec.service === 'routing' || ready[i]);
+    const states = await Promise.all(
+      instances.map((s) => (s.spec.service === 'routing' ? s.active().then((ready) => ({ ready, detail: '' })) : s.readiness())),
+    );
+    const at = ((Date.now() - since) / 1000).toFixed(1);
+    const routingActive = instances.some((s, i) => s.spec.service === 'routing' && states[i]!.ready);
+    if (!routingActive) lastNotReady.set('routing', `${at} s: no instance active`);
+    instances.forEach((s, i) => {
+      if (s.spec.service !== 'routing' && !states[i]!.ready) lastNotReady.set(s.spec.name, `${at} s: ${states[i]!.detail}`);
+    });
+    return routingActive && instances.every((s, i) => s.spec.service === 'routing' || states[i]!.ready);
   };
-  return (await waitUntil(allReady, limitS)) ? (Date.now() - since) / 1000 : undefined;
+  const ready = await waitUntil(allReady, limitS);
+  if (lastNotReady.size) console.log(`[chaos]   last not ready: ${[...lastNotReady].map(([name, why]) => `${name} at ${why}`).join('; ')}`);
+  return ready ? (Date.now() - since) / 1000 : undefined;
 }
 
 async function waitUntil(probe: () => Promise<boolean>, limitS: number): Promise<boolean> {

@@ -46,6 +46,11 @@ export class Outbox {
         );
       },
     });
+    // The email service killed in the middle of a mail resets its connection: that mail was not
+    // delivered, and the service sends it again once it is back.
+    this.smtp.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    });
     await new Promise<void>((resolve) => this.smtp!.listen(smtpPort, '127.0.0.1', resolve));
     this.twilio = outboxServer(this.standIn, { consoleUrl: 'http://127.0.0.1:8090' });
     await listenOnLoopback(this.twilio, twilioPort);

@@ -86,8 +86,18 @@ export class ServiceProcess {
   }
 
   /** /readyz answers 200. */
-  ready(): Promise<boolean> {
-    return this.answers('/readyz');
+  async ready(): Promise<boolean> {
+    return (await this.readiness()).ready;
+  }
+
+  /** Whether /readyz answers 200, and what it says when it does not. */
+  async readiness(): Promise<{ ready: boolean; detail: string }> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.spec.httpPort}/readyz`, { signal: AbortSignal.timeout(2000) });
+      return { ready: res.status === 200, detail: res.status === 200 ? '' : (await res.text()).slice(0, 300) };
+    } catch (err) {
+      return { ready: false, detail: `not answering: ${(err as Error).message}` };
+    }
   }
 
   /** /activez answers 200: routing's active instance (its standbys are ready too). */

@@ -179,3 +179,26 @@ function deliveredTwice(outbound: OutboundMessage[], outbox: Outbox): { id: stri
   }
   return out;
 }
+
+/** Each consumer group's members, their partitions and how far each partition's commits trail its end. */
+export async function describeGroups(brokers: string[]): Promise<string> {
+  const kafka = new Kafka({ clientId: 'chaos-groups', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const lines: string[] = [];
+    const { groups } = await admin.listGroups();
+    const described = await admin.describeGroups(groups.map((g) => g.groupId));
+    for (const g of described.groups) {
+      lines.push(`group ${g.groupId} ${g.state} members ${g.members.length}`);
+      for (const m of g.members) lines.push(`  member ${m.clientId} ${m.memberId.slice(-8)} ${m.clientHost}`);
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: g.groupId })) {
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+        for (const p of partitions) lines.push(`  ${topic}/${p.partition} committed ${p.offset} end ${ends.get(p.partition)}`);
+      }
+    }
+    return lines.join('\n') + '\n';
+  } finally {
+    await admin.disconnect();
+  }
+}

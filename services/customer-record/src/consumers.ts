@@ -4,26 +4,28 @@ import { topics } from '#libs/kafka';
 import { connectKafka, type ServiceContext } from '#libs/service';
 import type { CustomerRecordConfig } from './config';
 import type { ConversationAccessStore } from './conversation-access';
-import type { Projection } from './projection';
+import type { BatchProjection } from './projection-batches';
 
 export async function startProjection(
   ctx: ServiceContext,
   config: CustomerRecordConfig,
-  deps: { projection: Projection; access: ConversationAccessStore },
+  deps: { projection: BatchProjection; access: ConversationAccessStore },
 ): Promise<void> {
   const { projection, access } = deps;
   const kafka = await connectKafka(ctx, config);
   // From the beginning: a new deployment rebuilds every history from the topics.
   await kafka
     .consumer({ groupId: config.PROJECTION_GROUP_ID, fromBeginning: config.PROJECTION_FROM_BEGINNING })
-    .on(topics.contactInbound, async ({ value }) => {
-      await projection.onContact(value);
-      access.changed(value.conversationId);
+    // A fetched batch at a time: the store takes a batch's writes in bulk (projection-batches.ts).
+    .onBatch(topics.contactInbound, async (contacts) => {
+      await projection.onContacts(contacts.map((c) => c.value));
+      for (const c of contacts) access.changed(c.value.conversationId);
     })
-    .on(topics.conversationEvents, async ({ value }) => {
+    .onBatch(topics.conversationEvents, async (events) => {
+      const values = events.map((e) => e.value);
       // Access first: a desk may already be waiting for this offer.
-      await access.onConversationEvent(value);
-      await projection.onConversationEvent(value);
+      await access.onConversationEvents(values);
+      await projection.onConversationEvents(values);
     })
     .start();
 }

@@ -1,7 +1,7 @@
 // Projection of routing's conversation events into "who may read which conversation's
 // customer", one document per conversation by _id (the one indexed look-up FerretDB serves
 // fast). The API waits here, briefly, when a desk asks a moment before an offer is projected.
-import type { Collection, Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import { InvalidEventError } from '#libs/kafka';
 import type { ConversationEvent } from '#libs/proto';
 import { applyEvent, emptyAccess, type ConversationAccess } from './access';
@@ -20,15 +20,38 @@ export class ConversationAccessStore {
     return this.collection.findOne({ _id: conversationId });
   }
 
-  async onConversationEvent(e: ConversationEvent): Promise<void> {
-    if (!e.eventId || !e.conversationId) throw new InvalidEventError('conversation event has no event_id or conversation_id');
-    await this.locked(e.conversationId, async () => {
-      const current = (await this.find(e.conversationId)) ?? emptyAccess(e.conversationId);
-      const next = applyEvent(current, e);
-      if (!next) return;
-      await this.collection.replaceOne({ _id: next._id }, next, { upsert: true });
+  onConversationEvent(e: ConversationEvent): Promise<void> {
+    return this.onConversationEvents([e]);
+  }
+
+  /** A batch of events: each conversation read once, and what changed written in one bulk write. */
+  async onConversationEvents(events: ConversationEvent[]): Promise<void> {
+    const byConversation = new Map<string, ConversationEvent[]>();
+    for (const e of events) {
+      if (!e.eventId || !e.conversationId) throw new InvalidEventError('conversation event has no event_id or conversation_id');
+      const list = byConversation.get(e.conversationId);
+      if (list) list.push(e);
+      else byConversation.set(e.conversationId, [e]);
+    }
+    const ids = [...byConversation.keys()];
+    if (!ids.length) return;
+    await this.locked(ids, async () => {
+      // One look-up per _id: the local store scans the whole collection for an $in.
+      const found = await Promise.all(ids.map((id) => this.find(id)));
+      const stored = new Map(found.flatMap((a) => (a ? [[a._id, a] as const] : [])));
+      const writes: AnyBulkWriteOperation<ConversationAccess>[] = [];
+      for (const [id, list] of byConversation) {
+        let current = stored.get(id) ?? emptyAccess(id);
+        let changed = false;
+        for (const e of list) {
+          const next = applyEvent(current, e);
+          if (next) [current, changed] = [next, true];
+        }
+        if (changed) writes.push({ replaceOne: { filter: { _id: id }, replacement: current, upsert: true } });
+      }
+      if (writes.length) await this.collection.bulkWrite(writes, { ordered: false });
     });
-    this.changed(e.conversationId);
+    for (const id of ids) this.changed(id);
   }
 
   /** Tells waiting reads that something about this conversation was projected (the contact, too). */
@@ -55,13 +78,18 @@ export class ConversationAccessStore {
     });
   }
 
-  private locked<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(key) ?? Promise.resolve();
+  /** Runs `work` once no earlier work on any of these conversations is running. */
+  private locked<T>(keys: string[], work: () => Promise<T>): Promise<T> {
+    const before = Promise.all(keys.map((k) => this.locks.get(k)));
     const run = before.then(work, work);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
+    // The caller gets the failure through `run`; the lock only waits for the work to end.
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const k of keys) this.locks.set(k, tail);
     void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
+      for (const k of keys) if (this.locks.get(k) === tail) this.locks.delete(k);
     });
     return run;
   }

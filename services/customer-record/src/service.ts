@@ -11,6 +11,7 @@ import type { CustomerRecordConfig } from './config';
 import { startProjection } from './consumers';
 import { ConversationAccessStore } from './conversation-access';
 import { Projection } from './projection';
+import { BatchProjection } from './projection-batches';
 import { ReadGuard } from './read-guard';
 import { CustomerStore } from './store';
 import { cachingVerifier } from './tokens';
@@ -44,7 +45,8 @@ export async function startCustomerRecord(
   ctx.onStop('audit log', () => audit.flush());
 
   const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
-  if (config.PROJECTION_ENABLED) await startProjection(ctx, config, { projection, access });
+  const batches = new BatchProjection(store, projection, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
+  if (config.PROJECTION_ENABLED) await startProjection(ctx, config, { projection: batches, access });
 
   const api = customerRecordApi({
     directory: store.directory,

@@ -9,6 +9,7 @@ import { FlagSettings } from './store/flag-settings';
 import { CustomerMerges } from './store/merges';
 import { PagedReads } from './store/pages';
 import { ensureIndexes, openCollections, type Collections, type ConversationDoc, type CustomerDoc } from './store/records';
+import { StagedStore } from './store/stage';
 import { WriteQueue, type ChangeListener } from './store/write-queue';
 
 export type { AuditDoc, ConversationDoc, CustomerDoc, IdentityDoc } from './store/records';
@@ -33,9 +34,15 @@ export class CustomerStore implements Collections {
   readonly flagSettings: FlagSettings;
   /** History and audit, page by page. */
   readonly pages: PagedReads;
+  private readonly collections: Collections;
+  private readonly writes: WriteQueue;
 
   /** `changed` is told every customer id whose data changed, so caches can drop it. */
-  constructor(db: Db, rule: RegularRule, changed?: ChangeListener) {
+  constructor(
+    db: Db,
+    private readonly rule: RegularRule,
+    changed?: ChangeListener,
+  ) {
     const collections = openCollections(db);
     this.customers = collections.customers;
     this.identities = collections.identities;
@@ -46,11 +53,25 @@ export class CustomerStore implements Collections {
     this.merges = collections.merges;
     this.pending = collections.pending;
     const writes = new WriteQueue(changed);
+    this.collections = collections;
+    this.writes = writes;
     this.directory = new CustomerDirectory(collections, writes);
     this.merging = new CustomerMerges(collections, writes, this.directory, rule);
     this.conversationLog = new ConversationLog(collections, writes, rule);
     this.flagSettings = new FlagSettings(collections, writes, this.directory);
     this.pages = new PagedReads(collections);
+  }
+
+  /**
+   * Runs the projection's work for a batch on a staged copy of its collections, alone among this
+   * store's writes, and writes the result in bulk (store/staged.ts).
+   */
+  staged(work: (stage: StagedStore) => Promise<void>): Promise<void> {
+    return this.writes.exclusive(async () => {
+      const stage = new StagedStore(this.collections, this.rule);
+      await work(stage);
+      this.writes.changed(await stage.flush());
+    });
   }
 
   ensureIndexes(): Promise<void> {

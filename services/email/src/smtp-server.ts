@@ -48,7 +48,7 @@ export function createSmtpServer(deps: InboundDeps): SMTPServer {
     callback();
   };
 
-  return new SMTPServer({
+  const server = new SMTPServer({
     ...serverOptions(config),
     onConnect: (session, callback) => check(callback, () => admission.connect(session.id, session.remoteAddress)),
     onClose: (session) => admission.closed(session.id),
@@ -64,6 +64,10 @@ export function createSmtpServer(deps: InboundDeps): SMTPServer {
       );
     },
   });
+  // smtp-server reports a connection that fails inside a transaction (a sender resetting it
+  // during DATA) as an error of the whole server; unheard, it would end the process.
+  server.on('error', (err) => logger.warn(errorDetails(err), 'SMTP connection ended by a network error'));
+  return server;
 }
 
 function serverOptions(config: EmailConfig) {

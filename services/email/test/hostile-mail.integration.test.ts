@@ -163,3 +163,20 @@ describe('hostile mail', () => {
     expect(ours).toHaveLength(ordinary.length + accepted.length);
   });
 });
+
+describe('a sender that resets its connection', () => {
+  it('inside a transaction and in the middle of DATA loses only its own mail', async () => {
+    for (const cut of ['RCPT TO', 'DATA']) {
+      const smtp = await openSmtp(smtpPort);
+      for (const line of ['EHLO client.test', `MAIL FROM:<${uniqueId('cut')}@good.test>`, 'RCPT TO:<help@support.test>'])
+        expect((await smtp.command(line)).code).toBe(250);
+      if (cut === 'DATA') expect((await smtp.command('DATA')).code).toBe(354);
+      smtp.reset();
+      await smtp.closed;
+    }
+    const info = await nodemailer
+      .createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from: `${uniqueId('ana')}@good.test`, to: 'help@support.test', subject: 'After the resets', text: 'still answered' });
+    expect(info.response).toMatch(/^250/);
+  });
+});

@@ -15,6 +15,8 @@ export interface RawSmtp {
   /** Resolves when the server has closed the connection. */
   closed: Promise<void>;
   close(): void;
+  /** Ends the connection with a TCP reset, as a sender that crashed or lost its network. */
+  reset(): void;
 }
 
 export async function openSmtp(port: number, options: { localAddress?: string; timeoutMs?: number } = {}): Promise<RawSmtp> {
@@ -64,5 +66,6 @@ export async function openSmtp(port: number, options: { localAddress?: string; t
     },
     closed,
     close: () => socket.end(),
+    reset: () => socket.resetAndDestroy(),
   };
 }

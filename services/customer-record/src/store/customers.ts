@@ -41,7 +41,7 @@ export class CustomerDirectory {
           if (isDuplicateKey(err)) continue;
           throw err;
         }
-        return { customer: await this.ensureCustomer(customerId, displayName, identity), created: true };
+        return { customer: await this.insertCustomer(customerId, displayName, identity), created: true };
       }
       throw new Error('identity resolution did not settle after 8 attempts');
     });
@@ -55,6 +55,11 @@ export class CustomerDirectory {
         await this.c.customers.updateOne({ _id: customerId, displayName: '' }, { $set: { displayName: displayName.slice(0, 200) } });
       return existing.displayName || !displayName ? existing : { ...existing, displayName };
     }
+    return this.insertCustomer(customerId, displayName, identity);
+  }
+
+  /** The customer of an identity just claimed (or whose document a crash kept from being written). */
+  private async insertCustomer(customerId: string, displayName: string, identity: NormalisedIdentity): Promise<CustomerDoc> {
     const doc: CustomerDoc = {
       _id: customerId,
       displayName: displayName.slice(0, 200),
