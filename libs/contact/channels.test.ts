@@ -4,7 +4,13 @@ import { CHANNEL_ENUM, CHANNEL_NAMES, channelName, channelNameOfJson, isChannelN
 
 describe('channel names', () => {
   it('map each name to its enum value and back', () => {
-    expect(CHANNEL_ENUM).toEqual({ email: Channel.CHANNEL_EMAIL, sms: Channel.CHANNEL_SMS, voice: Channel.CHANNEL_VOICE, chat: Channel.CHANNEL_CHAT, api: Channel.CHANNEL_API });
+    expect(CHANNEL_ENUM).toEqual({
+      email: Channel.CHANNEL_EMAIL,
+      sms: Channel.CHANNEL_SMS,
+      voice: Channel.CHANNEL_VOICE,
+      chat: Channel.CHANNEL_CHAT,
+      api: Channel.CHANNEL_API,
+    });
     for (const name of CHANNEL_NAMES) expect(channelName(CHANNEL_ENUM[name])).toBe(name);
   });
 

@@ -83,7 +83,12 @@ export interface ThreadConversation {
   isNew: boolean;
 }
 
-export function apiContact(request: ContactRequest, who: { application: string; contactId: string }, thread: ThreadConversation, receivedAt: Date): ContactReceived {
+export function apiContact(
+  request: ContactRequest,
+  who: { application: string; contactId: string },
+  thread: ThreadConversation,
+  receivedAt: Date,
+): ContactReceived {
   const claimed = [
     ...(request.customer.email ? [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: request.customer.email.toLowerCase(), namespace: '' }] : []),
     ...(request.customer.phone ? [{ kind: IdentityKind.IDENTITY_KIND_PHONE, value: request.customer.phone, namespace: '' }] : []),

@@ -58,7 +58,14 @@ async function submissionFor(
   const earlier = s.keyed ? await conversations.submission(s.contactId) : null;
   if (earlier) return checked(earlier, print);
   const thread = await conversations.claimThread(s.application, s.body.threadId, at);
-  const fresh: Submission = { _id: s.contactId, fingerprint: print, conversationId: thread.conversationId, reference: thread.reference, newConversation: thread.isNew, receivedAt: at };
+  const fresh: Submission = {
+    _id: s.contactId,
+    fingerprint: print,
+    conversationId: thread.conversationId,
+    reference: thread.reference,
+    newConversation: thread.isNew,
+    receivedAt: at,
+  };
   return s.keyed ? checked(await conversations.remember(fresh), print) : fresh;
 }
 

@@ -81,7 +81,8 @@ export function createApiServer(deps: ApiEdgeDeps): http.Server {
   /** The key the request presents, or UnauthorizedError; an address that keeps presenting bad keys is cut off. */
   const authenticate = async (req: http.IncomingMessage): Promise<ApiKeyRecord> => {
     const source = clientAddress(req, deps.trustedProxies);
-    if (badKeys.isOver(source, Date.now())) throw new RateLimitedError('too many requests without a valid API key', badKeys.retryAfterMs(source, Date.now()) || 60_000);
+    if (badKeys.isOver(source, Date.now()))
+      throw new RateLimitedError('too many requests without a valid API key', badKeys.retryAfterMs(source, Date.now()) || 60_000);
     const presented = bearerKey(req.headers.authorization);
     const parsed = presented ? parseKey(presented) : undefined;
     const record = parsed ? await keyRecord(parsed.id) : null;
@@ -105,7 +106,8 @@ export function createApiServer(deps: ApiEdgeDeps): http.Server {
   const answer = async (req: http.IncomingMessage, matched: Matched, key: ApiKeyRecord): Promise<ApiAnswer> => {
     if (!key.scopes.includes(matched.route.scope)) throw new ScopeMissingError(matched.route.scope);
     const limiter = limiterFor(key.ratePerMinute);
-    if (!limiter.take(key._id, Date.now())) throw new RateLimitedError(`over ${key.ratePerMinute} requests a minute for this key`, limiter.retryAfterMs(key._id, Date.now()));
+    if (!limiter.take(key._id, Date.now()))
+      throw new RateLimitedError(`over ${key.ratePerMinute} requests a minute for this key`, limiter.retryAfterMs(key._id, Date.now()));
     const url = new URL(req.url ?? '/', 'http://api');
     return matched.route.handle({ key, params: matched.params, query: url.searchParams, headers: req.headers, body: () => readJson(req, deps.maxBodyBytes) });
   };
@@ -114,7 +116,14 @@ export function createApiServer(deps: ApiEdgeDeps): http.Server {
   const audited = async (key: ApiKeyRecord, req: http.IncomingMessage, route: ApiRoute, result: ApiAnswer): Promise<ApiAnswer> => {
     if (result.status === 429) return result;
     try {
-      await deps.audit.record({ keyId: key._id, application: key.application, method: route.method, route: route.path, status: result.status, ...result.audit });
+      await deps.audit.record({
+        keyId: key._id,
+        application: key.application,
+        method: route.method,
+        route: route.path,
+        status: result.status,
+        ...result.audit,
+      });
       return result;
     } catch (err) {
       deps.logger.error({ keyId: key._id, route: route.path, ...errorDetails(err) }, 'audit entry could not be written; the call is not answered');
@@ -129,12 +138,15 @@ export function createApiServer(deps: ApiEdgeDeps): http.Server {
 
   const handle = async (req: http.IncomingMessage): Promise<ApiAnswer> => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/openapi.json' && req.method !== 'GET') return failure(new ApiProblem(405, 'method-not-allowed', 'Method not allowed', `${req.method} is not allowed on ${path}`, { allow: 'GET' }));
+    if (path === '/openapi.json' && req.method !== 'GET')
+      return failure(new ApiProblem(405, 'method-not-allowed', 'Method not allowed', `${req.method} is not allowed on ${path}`, { allow: 'GET' }));
     if (path === '/openapi.json') return { status: 200, body: deps.openapi, headers: { 'content-type': 'application/json' } };
     const matched = match(req.method ?? 'GET', path);
     if (!matched) return failure(new NotFoundProblem(`no API route ${path}`));
     if ('allowed' in matched)
-      return failure(new ApiProblem(405, 'method-not-allowed', 'Method not allowed', `${req.method} is not allowed on ${path}`, { allow: matched.allowed.join(', ') }));
+      return failure(
+        new ApiProblem(405, 'method-not-allowed', 'Method not allowed', `${req.method} is not allowed on ${path}`, { allow: matched.allowed.join(', ') }),
+      );
     let key: ApiKeyRecord;
     try {
       key = await authenticate(req);
@@ -174,5 +186,7 @@ class RevokedKeyError extends UnauthorizedError {
 function send(res: http.ServerResponse, result: ApiAnswer): void {
   if (res.headersSent) return;
   const body = typeof result.body === 'string' ? result.body : JSON.stringify(result.body);
-  res.writeHead(result.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...result.headers }).end(body);
+  res
+    .writeHead(result.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...result.headers })
+    .end(body);
 }

@@ -34,7 +34,8 @@ function parse(argv: string[]) {
   if (!/^[a-z0-9-]{1,30}$/.test(application)) throw new UsageError('--application: 1-30 of a-z, 0-9 and -, naming the application that uses the key');
   const scopes = (values.scopes ?? '').split(',').filter(Boolean);
   const unknown = scopes.filter((s) => !isScope(s));
-  if (!scopes.length || unknown.length) throw new UsageError(`--scopes: one or more of ${SCOPES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`);
+  if (!scopes.length || unknown.length)
+    throw new UsageError(`--scopes: one or more of ${SCOPES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`);
   const rate = Number(values.rate ?? 600);
   if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) throw new UsageError('--rate: requests per minute, 1-100000');
   return { command, supervisor: values.supervisor, application, scopes: scopes as Scope[], ratePerMinute: rate } as const;
@@ -48,7 +49,11 @@ async function main(): Promise<number> {
     process.stderr.write(`api-keys: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
     return 2;
   }
-  const { MONGODB_URI, MONGODB_DATABASE, STAFF_DB } = loadConfig({ MONGODB_URI: commonConfig.MONGODB_URI, MONGODB_DATABASE: commonConfig.MONGODB_DATABASE, ...staffDbConfig });
+  const { MONGODB_URI, MONGODB_DATABASE, STAFF_DB } = loadConfig({
+    MONGODB_URI: commonConfig.MONGODB_URI,
+    MONGODB_DATABASE: commonConfig.MONGODB_DATABASE,
+    ...staffDbConfig,
+  });
   const client = new MongoClient(MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
   await client.connect();
   try {
@@ -61,14 +66,22 @@ async function main(): Promise<number> {
       return 0;
     }
     const supervisor = await new StaffRoster(client.db(STAFF_DB)).get(args.supervisor);
-    if (!supervisor || supervisor.role !== 'supervisor' || supervisor.disabled) throw new ApiKeyError(`${args.supervisor} is not an enabled supervisor on the staff roster`);
+    if (!supervisor || supervisor.role !== 'supervisor' || supervisor.disabled)
+      throw new ApiKeyError(`${args.supervisor} is not an enabled supervisor on the staff roster`);
     if (args.command === 'revoke') {
       await store.revoke(args.id, supervisor.id);
       process.stdout.write(`revoked ${args.id}: every request with it is now refused (401)\n`);
       return 0;
     }
-    const { record, key } = await store.create({ application: args.application, scopes: args.scopes, ratePerMinute: args.ratePerMinute, createdBy: supervisor.id });
-    process.stderr.write(`made key ${record._id} for ${record.application} (${record.scopes.join(', ')}, ${record.ratePerMinute}/min); it is shown only now:\n`);
+    const { record, key } = await store.create({
+      application: args.application,
+      scopes: args.scopes,
+      ratePerMinute: args.ratePerMinute,
+      createdBy: supervisor.id,
+    });
+    process.stderr.write(
+      `made key ${record._id} for ${record.application} (${record.scopes.join(', ')}, ${record.ratePerMinute}/min); it is shown only now:\n`,
+    );
     process.stdout.write(`${key}\n`);
     return 0;
   } catch (err) {

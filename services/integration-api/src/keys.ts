@@ -21,7 +21,7 @@ export interface IssuedKey {
   secretHash: string;
 }
 
-export function hashSecret(secret: string): string {
+function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url');
 }
 

@@ -54,7 +54,7 @@ export class NotFoundProblem extends ApiProblem {
 
 export class IdempotencyKeyReusedError extends ApiProblem {
   constructor() {
-    super(422, 'idempotency-key-reused', 'The Idempotency-Key was used for another request', 'this Idempotency-Key was already used with a different body');
+    super(409, 'idempotency-key-reused', 'The Idempotency-Key was used for another request', 'this Idempotency-Key was already used with a different body');
   }
 }
 
@@ -76,7 +76,8 @@ const TYPE_BASE = '/problems/';
 /** The one mapping of a failure to its answer; an unknown failure is a 500 that says nothing of itself. */
 export function problemOf(err: unknown): { problem: Problem; headers: Record<string, string> } {
   const known = asProblem(err);
-  if (!known) return { problem: { type: `${TYPE_BASE}internal`, title: 'Internal error', status: 500, detail: 'the request failed; it was logged' }, headers: {} };
+  if (!known)
+    return { problem: { type: `${TYPE_BASE}internal`, title: 'Internal error', status: 500, detail: 'the request failed; it was logged' }, headers: {} };
   const problem: Problem = { type: `${TYPE_BASE}${known.slug}`, title: known.title, status: known.status, detail: known.message };
   if (known.errors) problem.errors = known.errors;
   return { problem, headers: known.headers };
@@ -84,7 +85,8 @@ export function problemOf(err: unknown): { problem: Problem; headers: Record<str
 
 function asProblem(err: unknown): ApiProblem | undefined {
   if (err instanceof ApiProblem) return err;
-  if (err instanceof KafkaUnavailableError) return new UnavailableProblem('Kafka did not acknowledge the contact in time; send it again with the same Idempotency-Key');
+  if (err instanceof KafkaUnavailableError)
+    return new UnavailableProblem('Kafka did not acknowledge the contact in time; send it again with the same Idempotency-Key');
   if (err instanceof HttpError) return fromHttpError(err);
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'number' && typeof (err as { details?: unknown }).details === 'string') return fromGrpc(code, (err as { details: string }).details);

@@ -29,7 +29,10 @@ const cursor = z
 const queueQuery = z.object({ limit: limit(200, 50), cursor }).strict();
 const customerQuery = z
   .object({
-    reason: chars(500, REASON, 'reason: plain text on one line').refine((r) => [...r].length >= 3, 'reason: say in a few words why the customer is read (3-500 characters)'),
+    reason: chars(500, REASON, 'reason: plain text on one line').refine(
+      (r) => [...r].length >= 3,
+      'reason: say in a few words why the customer is read (3-500 characters)',
+    ),
     limit: limit(200, 20),
     cursor,
   })

@@ -27,7 +27,11 @@ describe('POST /v1/contacts', () => {
 
   it('answers 202 once the contact is on cc.contact.inbound.v1, as a ContactReceived of the API channel', async () => {
     const threadId = uniqueId('thread');
-    const res = await api.call('/v1/contacts', { ...json(contactBody(threadId)), key: writer.key, headers: { 'content-type': 'application/json', 'idempotency-key': uniqueId('idem') } });
+    const res = await api.call('/v1/contacts', {
+      ...json(contactBody(threadId)),
+      key: writer.key,
+      headers: { 'content-type': 'application/json', 'idempotency-key': uniqueId('idem') },
+    });
     expect(res.status).toBe(202);
     const answer = (await res.json()) as { contactId: string; conversationId: string; newConversation: boolean; conversationReference: string };
     expect(answer).toMatchObject({ newConversation: true, conversationReference: expect.stringMatching(/^[A-HJ-NP-Z2-9]{6}$/) });
@@ -47,7 +51,7 @@ describe('POST /v1/contacts', () => {
     expect(contact.claimedIdentities).toEqual([{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'kim@example.org', namespace: '' }]);
   });
 
-  it('takes a retry with the same Idempotency-Key as the same contact, once; another body with it is 422', async () => {
+  it('takes a retry with the same Idempotency-Key as the same contact, once; another body with it is 409', async () => {
     const threadId = uniqueId('thread');
     const init = { ...json(contactBody(threadId)), key: writer.key, headers: { 'content-type': 'application/json', 'idempotency-key': 'order-1234-msg-1' } };
     const first = (await (await api.call('/v1/contacts', init)).json()) as { contactId: string; conversationId: string };
@@ -59,15 +63,18 @@ describe('POST /v1/contacts', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(recordsOf(first.contactId)).toHaveLength(1);
     const other = await api.call('/v1/contacts', { ...init, body: JSON.stringify(contactBody(threadId, 'something else')) });
-    expect(other.status).toBe(422);
+    expect(other.status).toBe(409);
     expect(other.headers.get('content-type')).toBe('application/problem+json');
-    expect(await other.json()).toMatchObject({ type: '/problems/idempotency-key-reused', status: 422 });
+    expect(await other.json()).toMatchObject({ type: '/problems/idempotency-key-reused', status: 409 });
   });
 
   it('puts every contact of one threadId into one conversation, and another thread into another', async () => {
     const threadId = uniqueId('thread');
     const send = async (thread: string, text: string) =>
-      (await (await api.call('/v1/contacts', { ...json(contactBody(thread, text)), key: writer.key })).json()) as { conversationId: string; newConversation: boolean };
+      (await (await api.call('/v1/contacts', { ...json(contactBody(thread, text)), key: writer.key })).json()) as {
+        conversationId: string;
+        newConversation: boolean;
+      };
     const [a, b] = await Promise.all([send(threadId, 'first'), send(threadId, 'second')]);
     expect(a.conversationId).toBe(b.conversationId);
     expect([a.newConversation, b.newConversation].filter(Boolean)).toHaveLength(1);
@@ -90,7 +97,11 @@ describe('POST /v1/contacts', () => {
   });
 
   it('answers 503 with Retry-After while Kafka does not acknowledge, and the retry goes through as the same contact', async () => {
-    const init = { ...json(contactBody(uniqueId('thread'))), key: writer.key, headers: { 'content-type': 'application/json', 'idempotency-key': uniqueId('idem') } };
+    const init = {
+      ...json(contactBody(uniqueId('thread'))),
+      key: writer.key,
+      headers: { 'content-type': 'application/json', 'idempotency-key': uniqueId('idem') },
+    };
     network.cut();
     let refused: Response;
     try {

@@ -21,7 +21,9 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApiHarness(options: { env?: Record<string, string>; backends?: Backends; socketFactory?: ISocketFactory } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  options: { env?: Record<string, string>; backends?: Backends; socketFactory?: ISocketFactory } = {},
+): Promise<ApiHarness> {
   const database = uniqueId('api').replace(/-/g, '_');
   const ctx = testContext('integration-api');
   const config = loadConfig(integrationApiConfig, {

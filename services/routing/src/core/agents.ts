@@ -165,7 +165,9 @@ export class AgentRoster {
 
   /** Available, with room on the channel and in total. */
   hasRoom(agent: AgentRecord, channel: ChannelName): boolean {
-    return agent.presence === Presence.PRESENCE_AVAILABLE && (agent.load[channel] ?? 0) < (agent.capacity[channel] ?? 0) && agent.active.length < agent.totalCapacity;
+    return (
+      agent.presence === Presence.PRESENCE_AVAILABLE && (agent.load[channel] ?? 0) < (agent.capacity[channel] ?? 0) && agent.active.length < agent.totalCapacity
+    );
   }
 
   /** Available and below their total capacity: they may be offered more. */
