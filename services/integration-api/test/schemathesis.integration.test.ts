@@ -66,7 +66,8 @@ describe('schemathesis against the running integration API', () => {
     let output = '';
     let code = 0;
     try {
-      output = (await run(st, args, { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 })).stdout;
+      // Run in the reports folder, where schemathesis also leaves its cache.
+      output = (await run(st, args, { cwd: reports, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 })).stdout;
     } catch (err) {
       const failed = err as { stdout?: string; stderr?: string; code?: number };
       output = `${failed.stdout ?? ''}\n${failed.stderr ?? ''}`;
