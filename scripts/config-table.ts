@@ -10,6 +10,7 @@ import { agentDeskConfig } from '../services/agent-desk/src/config';
 import { chatConfig } from '../services/chat/src/config';
 import { customerRecordConfig } from '../services/customer-record/src/config';
 import { emailConfig } from '../services/email/src/config';
+import { integrationApiConfig } from '../services/integration-api/src/config';
 import { opsConsoleConfig } from '../services/ops-console/src/config';
 import { routingConfig } from '../services/routing/src/config';
 import { smsVoiceConfig } from '../services/sms-voice/src/config';
@@ -26,6 +27,7 @@ export const SERVICE_CONFIGS: Record<string, Record<string, z.ZodType>> = {
   routing: routingConfig,
   'agent-desk': agentDeskConfig,
   'ops-console': opsConsoleConfig,
+  'integration-api': integrationApiConfig,
 };
 
 /** The value a `.default()` inside the schema (under pipes, transforms and optionals) gives, as written. */

@@ -117,6 +117,7 @@ const services: { name: string; listens: string }[] = [
   { name: 'routing', listens: 'gRPC 127.0.0.1:50052, health http://127.0.0.1:8105' },
   { name: 'agent-desk', listens: 'web http://127.0.0.1:8080' },
   { name: 'ops-console', listens: 'web http://127.0.0.1:8090' },
+  { name: 'integration-api', listens: 'HTTP API http://127.0.0.1:8106 (keys: npm run api-keys, docs/integration-api.md)' },
 ];
 
 export interface OutboxPlan {

@@ -23,6 +23,8 @@ export const ISSUERS = {
   routing: { staff: [], serviceCalls: ['customer-record'] },
   // sms-voice (internet-facing) asks routing for callers' wait estimates, nothing else.
   'sms-voice': { staff: [], serviceCalls: ['routing'] },
+  // The integration API reads queue figures from routing and customers from customer-record for API keys.
+  'integration-api': { staff: [], serviceCalls: ['customer-record', 'routing'] },
 } as const satisfies Record<string, IssuerPolicy>;
 
 export type IssuerName = keyof typeof ISSUERS;

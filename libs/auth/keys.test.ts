@@ -38,7 +38,7 @@ describe('key files', () => {
     ensureKeyPairs(path.join(root, 'keys'));
     expect(fs.readFileSync(privateFile, 'utf8')).toBe(before);
     const trusted = readPublicKeys(files.publicKeysDir);
-    expect(trusted.map((k) => k.issuer)).toEqual(['agent-desk', 'ops-console', 'routing', 'sms-voice']);
+    expect(trusted.map((k) => k.issuer)).toEqual(['agent-desk', 'integration-api', 'ops-console', 'routing', 'sms-voice']);
     expect(trusted.find((k) => k.issuer === 'routing')!.kid).toBe(readSigningKey(privateFile, 'routing').kid);
   });
 

@@ -4,12 +4,18 @@ import { CHANNEL_ENUM, CHANNEL_NAMES, channelName, channelNameOfJson, isChannelN
 
 describe('channel names', () => {
   it('map each name to its enum value and back', () => {
-    expect(CHANNEL_ENUM).toEqual({ email: Channel.CHANNEL_EMAIL, sms: Channel.CHANNEL_SMS, voice: Channel.CHANNEL_VOICE, chat: Channel.CHANNEL_CHAT });
+    expect(CHANNEL_ENUM).toEqual({
+      email: Channel.CHANNEL_EMAIL,
+      sms: Channel.CHANNEL_SMS,
+      voice: Channel.CHANNEL_VOICE,
+      chat: Channel.CHANNEL_CHAT,
+      api: Channel.CHANNEL_API,
+    });
     for (const name of CHANNEL_NAMES) expect(channelName(CHANNEL_ENUM[name])).toBe(name);
   });
 
   it('are listed in the order of the enum', () => {
-    expect(CHANNEL_NAMES).toEqual(['email', 'sms', 'voice', 'chat']);
+    expect(CHANNEL_NAMES).toEqual(['email', 'sms', 'voice', 'chat', 'api']);
   });
 
   it('have no name for an unspecified or unknown channel', () => {

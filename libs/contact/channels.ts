@@ -1,9 +1,9 @@
-// The four channels by name, as configuration, rules, screens and URLs speak of them, and as
+// The channels by name, as configuration, rules, screens and URLs speak of them, and as
 // the protobuf enum events carry: one mapping for every service.
 import { Channel, channelFromJSON } from '../proto';
 
 /** In the order of the protobuf enum. */
-export const CHANNEL_NAMES = ['email', 'sms', 'voice', 'chat'] as const;
+export const CHANNEL_NAMES = ['email', 'sms', 'voice', 'chat', 'api'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
 export const CHANNEL_ENUM: Readonly<Record<ChannelName, Channel>> = {
@@ -11,6 +11,7 @@ export const CHANNEL_ENUM: Readonly<Record<ChannelName, Channel>> = {
   sms: Channel.CHANNEL_SMS,
   voice: Channel.CHANNEL_VOICE,
   chat: Channel.CHANNEL_CHAT,
+  api: Channel.CHANNEL_API,
 };
 
 const NAMES = new Map<Channel, ChannelName>(CHANNEL_NAMES.map((name) => [CHANNEL_ENUM[name], name]));

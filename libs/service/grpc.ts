@@ -1,6 +1,8 @@
-// A gRPC server with the standard health service, bound to the configured address.
+// A gRPC server with the standard health service and, unless turned off, server reflection,
+// bound to the configured address.
 import { Server, ServerCredentials, type CallOptions, type ChannelOptions, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { addGrpcHealth } from '../observability/grpc-health';
+import { addGrpcReflection } from './grpc-reflection';
 import type { ServiceContext } from './runtime';
 
 export async function startGrpcServer(
@@ -8,10 +10,12 @@ export async function startGrpcServer(
   address: { host: string; port: number },
   serviceNames: string[],
   register: (server: Server) => void,
+  options: { reflection?: boolean } = {},
 ): Promise<{ server: Server; port: number }> {
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   const setHealth = addGrpcHealth(server, serviceNames);
   register(server);
+  if (options.reflection ?? true) addGrpcReflection(server, serviceNames);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${address.host}:${address.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );

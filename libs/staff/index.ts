@@ -33,6 +33,8 @@ export const staffMemberSchema = z.object({
       chat: z.number().int().min(0).max(10),
       sms: z.number().int().min(0).max(20),
       email: z.number().int().min(0).max(20),
+      // Left out, routing's default applies (entries from before the API channel have none).
+      api: z.number().int().min(0).max(20).optional(),
       total: z.number().int().min(1).max(40),
     })
     .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),

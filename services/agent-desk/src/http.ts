@@ -48,7 +48,10 @@ export async function registerWithRouting(backends: Backends, member: StaffMembe
       tier: member.tier === 2 ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE,
       skills: Object.entries(member.skills).map(([name, level]) => ({ name, level })),
       languages: member.languages,
-      capacity: CHANNEL_NAMES.map((c) => ({ channel: CHANNEL_ENUM[c], active: 0, capacity: member.capacity[c] })),
+      capacity: CHANNEL_NAMES.flatMap((c) => {
+        const capacity = member.capacity[c];
+        return capacity === undefined ? [] : [{ channel: CHANNEL_ENUM[c], active: 0, capacity }];
+      }),
       totalCapacity: member.capacity.total,
     },
   );

@@ -13,7 +13,7 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   staff add --id ana --name "Ana Lopez" --role agent|expert|supervisor|ops [--tier 1|2]
             [--skills billing:3,general:2] [--languages en,fr]
-            [--capacity voice=1,chat=3,sms=5,email=5,total=8]
+            [--capacity voice=1,chat=3,sms=5,email=5,api=5,total=8]
       password from env STAFF_PASSWORD, otherwise read from stdin (at least 12 characters);
       an existing id is updated (its password too when one is given)
   staff disable <id>   the person can no longer sign in; their sessions end everywhere
@@ -80,7 +80,7 @@ function parseSkills(text: string): Record<string, number> {
 }
 
 function parseCapacity(text: string): StaffMember['capacity'] {
-  const capacity = { voice: 1, chat: 3, sms: 5, email: 5, total: 8 };
+  const capacity: StaffMember['capacity'] = { voice: 1, chat: 3, sms: 5, email: 5, total: 8 };
   for (const part of text
     .split(',')
     .map((s) => s.trim())
@@ -88,7 +88,7 @@ function parseCapacity(text: string): StaffMember['capacity'] {
     const m = /^([a-z]+)=(\d{1,2})$/.exec(part);
     if (!m) throw new UsageError(`--capacity: "${part}" must be channel=number`);
     const key = m[1] as keyof typeof capacity;
-    if (key !== 'total' && !isChannelName(key)) throw new UsageError(`--capacity: unknown channel "${m[1]}" (voice, chat, sms, email or total)`);
+    if (key !== 'total' && !isChannelName(key)) throw new UsageError(`--capacity: unknown channel "${m[1]}" (voice, chat, sms, email, api or total)`);
     capacity[key] = Number(m[2]);
   }
   return capacity;

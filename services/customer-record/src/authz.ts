@@ -33,11 +33,14 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
 
 /**
  * What each service (a service token's caller id is the service's name) may call. routing
- * reads a contact's flags and account manager (services/routing/src/customers.ts); no other
- * service calls customer-record. A service not listed may call nothing.
+ * reads a contact's flags and account manager (services/routing/src/customers.ts); the
+ * integration API reads a customer and their history for an API key with the customers:read
+ * scope, always with a reason naming the key (services/integration-api). A service not listed
+ * may call nothing.
  */
 const SERVICE_GRANTS: ServiceGrants<CallName> = {
   routing: ['GetCustomerContext'],
+  'integration-api': ['GetCustomer', 'GetHistory'],
 };
 
 /** The role allows the call, and for a service its name does. */

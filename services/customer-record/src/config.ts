@@ -1,12 +1,14 @@
 // Customer-record's configuration: the environment it reads.
 import { trustedKeysConfig } from '#libs/auth';
 import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { grpcReflectionConfig } from '#libs/service';
 
 export const customerRecordConfig = {
   ...commonConfig,
   ...trustedKeysConfig,
   /** The customer-record API (gRPC) for routing and the desk. */
   GRPC_PORT: port(50051),
+  ...grpcReflectionConfig,
   /** `/healthz`, `/readyz` and `/metrics`. */
   HTTP_PORT: port(8104),
   /** Regular-customer rule: this many conversations... */

@@ -62,8 +62,12 @@ export async function startCustomerRecord(
     windowDays: config.REGULAR_WINDOW_DAYS,
     callerLimit: new RateLimiter(config.CALLER_RATE_LIMIT_PER_MINUTE, 60_000),
   });
-  const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.CustomerRecordService'], (server) =>
-    server.addService(CustomerRecordServiceService, api),
+  const grpc = await startGrpcServer(
+    ctx,
+    { host: config.BIND_HOST, port: config.GRPC_PORT },
+    ['contactcenter.v1.CustomerRecordService'],
+    (server) => server.addService(CustomerRecordServiceService, api),
+    { reflection: config.GRPC_REFLECTION },
   );
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
   return { grpcPort: grpc.port, httpPort, store, projection, audit, access };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
+import { grpcReflectionConfig } from '#libs/service';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 
 const rulesJson = z
@@ -26,6 +27,7 @@ export const routingConfig = {
   ...optionalSigningKeyConfig('routing'),
   /** The agent API (gRPC): desks, the console and sms-voice call it. */
   GRPC_PORT: port(50052),
+  ...grpcReflectionConfig,
   /** `/healthz`, `/readyz` (can take over), `/activez` (routes now) and `/metrics`. */
   HTTP_PORT: port(8105),
   /** customer-record's gRPC address, for flags and the last agent; unset, contacts are routed without them. */

@@ -21,6 +21,8 @@ const SERVICE_GRANTS: ServiceGrants<RoutingCall> = {
   'sms-voice': ['GetWaitEstimate'],
   // The ops console charts the queues.
   'ops-console': ['GetQueueStats'],
+  // The integration API answers GET /v1/queues.
+  'integration-api': ['GetQueueStats'],
 };
 
 export function registerRoutingGrpc(server: Server, deps: { current: () => ActiveState; verify: TokenVerifier; logger: Logger }): void {

@@ -40,8 +40,12 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const kafka = await connectKafka(ctx, config, { socketFactory: overrides.socketFactory });
   const ownership = await startRoutingState(ctx, kafka, config, { policy, clock });
   const lookup = overrides.customerLookup ?? configuredCustomerLookup(ctx, config);
-  const grpc = await startGrpcServer(ctx, { host: config.BIND_HOST, port: config.GRPC_PORT }, ['contactcenter.v1.RoutingService'], (server) =>
-    registerRoutingGrpc(server, { current: () => ownership.current(), verify, logger: ctx.logger }),
+  const grpc = await startGrpcServer(
+    ctx,
+    { host: config.BIND_HOST, port: config.GRPC_PORT },
+    ['contactcenter.v1.RoutingService'],
+    (server) => registerRoutingGrpc(server, { current: () => ownership.current(), verify, logger: ctx.logger }),
+    { reflection: config.GRPC_REFLECTION },
   );
   await startContactIntake(ctx, kafka, config, { ownership, lookup });
   await ownership.settled();

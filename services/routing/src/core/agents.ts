@@ -67,7 +67,8 @@ export class AgentRoster {
       capacity,
       totalCapacity,
       presence: existing?.presence ?? Presence.PRESENCE_OFFLINE,
-      load: existing?.load ?? { voice: 0, chat: 0, sms: 0, email: 0 },
+      // A record kept from before a channel existed has no load on it.
+      load: { voice: 0, chat: 0, sms: 0, email: 0, api: 0, ...existing?.load },
       active: existing?.active ?? [],
       idleSince: existing?.idleSince ?? now,
       missedOffers: existing?.missedOffers ?? 0,
@@ -164,7 +165,9 @@ export class AgentRoster {
 
   /** Available, with room on the channel and in total. */
   hasRoom(agent: AgentRecord, channel: ChannelName): boolean {
-    return agent.presence === Presence.PRESENCE_AVAILABLE && agent.load[channel] < agent.capacity[channel] && agent.active.length < agent.totalCapacity;
+    return (
+      agent.presence === Presence.PRESENCE_AVAILABLE && (agent.load[channel] ?? 0) < (agent.capacity[channel] ?? 0) && agent.active.length < agent.totalCapacity
+    );
   }
 
   /** Available and below their total capacity: they may be offered more. */
@@ -180,7 +183,7 @@ export class AgentRoster {
   /** Counts the conversation in the agent's load. */
   addLoad(agent: AgentRecord, conv: ConversationRecord): void {
     agent.active.push(conv.id);
-    agent.load[conv.channel]++;
+    agent.load[conv.channel] = (agent.load[conv.channel] ?? 0) + 1;
   }
 
   /** Takes the conversation off the agent's load; the agent is idle from now. */
@@ -188,7 +191,7 @@ export class AgentRoster {
     const i = agent.active.indexOf(conv.id);
     if (i >= 0) {
       agent.active.splice(i, 1);
-      agent.load[conv.channel] = Math.max(0, agent.load[conv.channel] - 1);
+      agent.load[conv.channel] = Math.max(0, (agent.load[conv.channel] ?? 0) - 1);
     }
     agent.idleSince = this.clock.now();
     this.changed(agent);

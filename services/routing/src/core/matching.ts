@@ -87,7 +87,7 @@ export function bestConversationFor(core: Core, agent: AgentRecord): { conv: Con
   if (!named && !core.waiting.hasOpenIn(agent.tier)) return undefined;
   const pick: { conv?: ConversationRecord; step: number } = { step: 0 };
   for (const served of core.agents.servedQueues(agent)) {
-    if (agent.capacity[served.channel] <= agent.load[served.channel]) continue;
+    if ((agent.capacity[served.channel] ?? 0) <= (agent.load[served.channel] ?? 0)) continue;
     // Queues are never dropped: once found, the queue stays the one of that name.
     const q = (served.found ??= core.waiting.queues.get(served.queue));
     if (!q || (q.open === 0 && !named)) continue;

@@ -3,7 +3,7 @@ import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import { RiskLevel } from '#libs/proto';
 
 /** The order routing lists channels in, as in an agent's published load. */
-export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email'];
+export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email', 'api'];
 
 export interface ClassificationRule {
   id: string;
@@ -87,16 +87,17 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   offerTimeoutMs: 20_000,
   maxMissedOffers: 3,
   wrapUpMs: 0,
-  capacityDefaults: { voice: 1, chat: 3, sms: 5, email: 5 },
+  // Contacts submitted over the API are written and answered later, as mail is.
+  capacityDefaults: { voice: 1, chat: 3, sms: 5, email: 5, api: 5 },
   totalCapacityDefault: 5,
-  slaTargetMs: { voice: 30_000, chat: 60_000, sms: 15 * 60_000, email: 4 * 3600_000 },
+  slaTargetMs: { voice: 30_000, chat: 60_000, sms: 15 * 60_000, email: 4 * 3600_000, api: 4 * 3600_000 },
   slaWarningShare: 0.8,
   serviceLevelTarget: 0.8,
-  channelPoints: { voice: 40, chat: 30, sms: 10, email: 0 },
+  channelPoints: { voice: 40, chat: 30, sms: 10, email: 0, api: 0 },
   // Flagged customers (50+) are ahead of unflagged ones on any channel (40 at most).
   customerPoints: { institutional: 70, vip: 60, regular: 50 },
   ageingStepMs: 15_000,
-  defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000 },
+  defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000, api: 1_200_000 },
   arrivalWindowMs: 30 * 60_000,
 };
 

@@ -14,6 +14,8 @@ export enum Channel {
   CHANNEL_SMS = 2,
   CHANNEL_VOICE = 3,
   CHANNEL_CHAT = 4,
+  /** CHANNEL_API - Submitted by another application over the integration API (a contact form, a mobile app). */
+  CHANNEL_API = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -34,6 +36,9 @@ export function channelFromJSON(object: any): Channel {
     case 4:
     case "CHANNEL_CHAT":
       return Channel.CHANNEL_CHAT;
+    case 5:
+    case "CHANNEL_API":
+      return Channel.CHANNEL_API;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -53,6 +58,8 @@ export function channelToJSON(object: Channel): string {
       return "CHANNEL_VOICE";
     case Channel.CHANNEL_CHAT:
       return "CHANNEL_CHAT";
+    case Channel.CHANNEL_API:
+      return "CHANNEL_API";
     case Channel.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

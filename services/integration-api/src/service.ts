@@ -1,0 +1,52 @@
+// Wiring: configuration → store (keys, threads, audit), Kafka, the gRPC backends → the HTTP API.
+import { readFileSync } from 'node:fs';
+import type { ISocketFactory } from 'kafkajs';
+import { closeServer, createOpsHandler, listen } from '#libs/observability';
+import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
+import { ApiAudit } from './audit';
+import { grpcBackends, type Backends } from './backends';
+import { checkIntegrationApiConfig, type IntegrationApiConfig } from './config';
+import { contactRoute } from './contacts';
+import { ConversationStore } from './conversations';
+import { createApiServer } from './http';
+import { ApiKeyStore } from './key-store';
+import { readRoutes } from './reads';
+
+/** The document kept in the repository, served as it is at /openapi.json. */
+export const OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
+
+export async function startIntegrationApi(
+  ctx: ServiceContext,
+  config: IntegrationApiConfig,
+  overrides: { backends?: Backends; socketFactory?: ISocketFactory } = {},
+) {
+  checkIntegrationApiConfig(config);
+  const { db } = await connectMongo(ctx, config);
+  const { producer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
+  const backends =
+    overrides.backends ??
+    grpcBackends({
+      routing: config.ROUTING_GRPC_ADDR,
+      customerRecord: config.CUSTOMER_RECORD_GRPC_ADDR,
+      signer: config.AUTH_PRIVATE_KEY_FILE,
+      timeoutMs: config.INTEGRATION_API_BACKEND_TIMEOUT_MS,
+    });
+  ctx.onStop('backend clients', () => backends.close());
+  const keys = new ApiKeyStore(db);
+  const server = createApiServer({
+    routes: [contactRoute({ conversations: new ConversationStore(db), producer }), ...readRoutes(backends)],
+    keys,
+    audit: new ApiAudit(db),
+    openapi: JSON.stringify(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))),
+    // Integrators reach this port: /metrics needs the bearer token here.
+    ops: createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } }),
+    logger: ctx.logger,
+    maxBodyBytes: config.INTEGRATION_API_MAX_BODY_BYTES,
+    badKeysPerMinute: config.INTEGRATION_API_BAD_KEYS_PER_MINUTE,
+    trustedProxies: config.TRUSTED_PROXIES,
+  });
+  server.requestTimeout = 30_000;
+  const port = await listen(server, config.HTTP_PORT, config.BIND_HOST);
+  ctx.onStop('http server', () => closeServer(server));
+  return { port, keys, db };
+}

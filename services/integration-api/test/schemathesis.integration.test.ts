@@ -1,0 +1,81 @@
+// A property-based run of schemathesis against the running API, with a key of every scope: no
+// answer may be a 5xx, and every answer must match openapi.json (status, content type, headers,
+// body). schemathesis comes from PyPI into the shared cache (scripts/install-schemathesis.sh);
+// its examples and time are bounded (45 s) so the suite stays fast on two cores.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSigningKey } from '#libs/auth';
+import { QueueStats } from '#libs/proto';
+import { testAuthEnv } from '#libs/testing';
+import { startHarness, type Harness } from '../../customer-record/test/harness';
+import { grpcBackends } from '../src/backends';
+import { SCOPES } from '../src/keys';
+import { startApiHarness, type ApiHarness } from './harness';
+
+const run = promisify(execFile);
+
+describe('schemathesis against the running integration API', () => {
+  let st: string;
+  let record: Harness;
+  let api: ApiHarness;
+  const reports = mkdtempSync(join(tmpdir(), 'cc-schemathesis-'));
+
+  beforeAll(async () => {
+    st = execFileSync('bash', ['scripts/install-schemathesis.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    record = await startHarness({ env: { PROJECTION_ENABLED: 'false' } });
+    const signer = readSigningKey(testAuthEnv('integration-api').AUTH_PRIVATE_KEY_FILE!, 'integration-api');
+    const real = grpcBackends({ customerRecord: `127.0.0.1:${record.service.grpcPort}`, signer, timeoutMs: 3000 });
+    api = await startApiHarness({ backends: { ...real, queueStats: async () => [QueueStats.fromPartial({ queue: 'tier1/general/chat', waiting: 1 })] } });
+  }, 600_000);
+  afterAll(async () => {
+    await api?.stop();
+    await record?.stop();
+    rmSync(reports, { recursive: true, force: true });
+  });
+
+  it('finds no server error and no answer that the document does not describe', async () => {
+    const { key } = await api.key([...SCOPES], 1_000_000);
+    const args = [
+      'run',
+      `${api.base}/openapi.json`,
+      '--header',
+      `Authorization: Bearer ${key}`,
+      '--checks',
+      'all',
+      '--max-examples',
+      '20',
+      '--workers',
+      '1',
+      '--phases',
+      'examples,coverage,fuzzing',
+      '--generation-database',
+      'none',
+      '--max-time',
+      '45',
+      '--request-timeout',
+      '10',
+      '--report',
+      'junit',
+      '--report-junit-path',
+      join(reports, 'junit.xml'),
+    ];
+    let output = '';
+    let code = 0;
+    try {
+      // Run in the reports folder, where schemathesis also leaves its cache.
+      output = (await run(st, args, { cwd: reports, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 })).stdout;
+    } catch (err) {
+      const failed = err as { stdout?: string; stderr?: string; code?: number };
+      output = `${failed.stdout ?? ''}\n${failed.stderr ?? ''}`;
+      code = failed.code ?? 1;
+    }
+    expect(code, output).toBe(0);
+    const junit = readFileSync(join(reports, 'junit.xml'), 'utf8');
+    // Every documented operation was exercised.
+    for (const op of ['POST /v1/contacts', 'GET /v1/queues', 'GET /v1/customers/{customerId}']) expect(junit).toContain(op);
+  }, 300_000);
+});
