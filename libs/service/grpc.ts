@@ -1,4 +1,4 @@
-// A gRPC server with the standard health service and, unless turned off, server reflection,
+// A gRPC server with the standard health service and, when asked (GRPC_REFLECTION), server reflection,
 // bound to the configured address.
 import { Server, ServerCredentials, type CallOptions, type ChannelOptions, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { addGrpcHealth } from '../observability/grpc-health';
@@ -15,7 +15,7 @@ export async function startGrpcServer(
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   const setHealth = addGrpcHealth(server, serviceNames);
   register(server);
-  if (options.reflection ?? true) addGrpcReflection(server, serviceNames);
+  if (options.reflection) addGrpcReflection(server, serviceNames);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${address.host}:${address.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
