@@ -5,6 +5,7 @@ import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import { InvalidEventError } from '#libs/kafka';
 import type { ConversationEvent } from '#libs/proto';
 import { applyEvent, emptyAccess, type ConversationAccess } from './access';
+import { bulkWriteInChunks } from './store/staged';
 
 export class ConversationAccessStore {
   readonly collection: Collection<ConversationAccess>;
@@ -49,7 +50,7 @@ export class ConversationAccessStore {
         }
         if (changed) writes.push({ replaceOne: { filter: { _id: id }, replacement: current, upsert: true } });
       }
-      if (writes.length) await this.collection.bulkWrite(writes, { ordered: false });
+      await bulkWriteInChunks(this.collection, writes);
     });
     for (const id of ids) this.changed(id);
   }

@@ -1,7 +1,8 @@
 // A batch of the projection's writes made in memory and sent as one bulk write per collection.
 // The local store applies writes one at a time, about two milliseconds each, and a contact takes
 // some fifteen reads and writes: one by one the projection fell behind a busy contact centre.
-// Staged, a fetched batch costs a few `$in` reads (prefetch) and one bulk write per collection.
+// Staged, a fetched batch reads its documents all at once (prefetch) and writes each collection
+// in bulk.
 //
 // `StagedCollection` answers the part of a collection the projection uses, by `_id` only:
 // findOne, countDocuments, updateOne with $set / $setOnInsert / $addToSet, insertOne, deleteOne.
@@ -135,9 +136,8 @@ export class StagedCollection<T extends Doc> {
         ops.push({ updateOne: { filter, update: { $set: Object.fromEntries([...slot.changed].map((f) => [f, doc[f]])) } as never } });
       }
     }
-    if (!ops.length) return;
     try {
-      await this.collection.bulkWrite(ops, { ordered: false });
+      await bulkWriteInChunks(this.collection, ops);
     } catch (err) {
       if (err instanceof MongoBulkWriteError && isDuplicateKey(err))
         throw new StagedConflictError(`${this.collection.collectionName}: a document of this batch was created by another writer`);
@@ -161,6 +161,16 @@ export class StagedCollection<T extends Doc> {
   asCollection(): Collection<T> {
     return this as unknown as Collection<T>;
   }
+}
+
+/**
+ * The local store (FerretDB 1.24, SQLite) never answers an update command of 100 statements or
+ * more, and holds its database meanwhile; 99 take half a second. So bulk writes go in chunks.
+ */
+const MAX_STATEMENTS = 50;
+
+export async function bulkWriteInChunks<T extends Document>(collection: Collection<T>, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += MAX_STATEMENTS) await collection.bulkWrite(ops.slice(i, i + MAX_STATEMENTS), { ordered: false });
 }
 
 function matches(doc: Doc, filter: Filter): boolean {
