@@ -8,14 +8,19 @@ import { headerString } from './cloudevents';
 import type { ConsumedEvent } from './consumer-types';
 
 /** The context a record carries in its headers (the root context when none, or with tracing off). */
-export function recordContext(headers: IHeaders | undefined): Context {
+function recordContext(headers: IHeaders | undefined): Context {
   return extractContext((name) => headerString(headers, name));
 }
 
 /** Publishes in a PRODUCER span whose context goes into `headers` (changed in place). */
 export function publishInSpan<T>(topic: string, headers: Record<string, string>, publish: () => Promise<T>): Promise<T> {
   if (!tracingOn()) return publish();
-  const attributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic, 'messaging.message.id': headers.ce_id };
+  const attributes = {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': topic,
+    'messaging.message.id': headers.ce_id,
+  };
   return inSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes }, () => {
     injectContext((name, value) => (headers[name] = value));
     return publish();

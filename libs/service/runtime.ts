@@ -85,16 +85,16 @@ export function runService(name: string, main: (ctx: ServiceContext) => Promise<
   startServiceTracing(ctx)
     .then(() => main(ctx))
     .then(
-    () => ctx.logger.info('started'),
-    (err: unknown) => {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${name}: ${err.message}\n`);
-        process.exit(2);
-      }
-      ctx.logger.fatal(errorDetails(err), 'start-up failed');
-      void ctx.stop().finally(() => process.exit(1));
-    },
-  );
+      () => ctx.logger.info('started'),
+      (err: unknown) => {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${name}: ${err.message}\n`);
+          process.exit(2);
+        }
+        ctx.logger.fatal(errorDetails(err), 'start-up failed');
+        void ctx.stop().finally(() => process.exit(1));
+      },
+    );
 }
 
 /** Tracing first, so that every part the main starts runs with it; stopped last, after their final spans. */

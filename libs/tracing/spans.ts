@@ -65,15 +65,13 @@ export function injectContext(set: (name: string, value: string) => void, ctx: C
   propagation.inject(ctx, undefined, { set: (_c, key, value) => set(key, value) });
 }
 
-/** The active span's ids, for log lines; empty with tracing off or outside a span. */
+/** The active span's ids, for log lines; empty with tracing off or outside a span (pino merges into it: a new object each time). */
 export function activeTraceIds(): { trace_id?: string; span_id?: string } {
-  if (!on) return NO_IDS;
-  const span = trace.getSpan(context.active());
-  if (!span) return NO_IDS;
+  const span = on ? trace.getSpan(context.active()) : undefined;
+  if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
-const NO_IDS = Object.freeze({});
 
 /** A link to the span a context carries, if any. */
 export function linkTo(ctx: Context): Link[] {
