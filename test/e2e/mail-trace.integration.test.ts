@@ -8,11 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '#libs/proto';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testMetadata, uniqueId, waitFor } from '#libs/testing';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '#libs/testing/otlp-receiver';
-import { freePort, startServiceProcess, type ServiceProcess } from './services';
+import { freePort, startServiceProcess, stopServiceProcesses } from './services';
 
 const database = uniqueId('trace').replace(/-/g, '_');
 const subject = `Parcel ${uniqueId('trace')}`;
-const started: ServiceProcess[] = [];
 let receiver: OtlpReceiver;
 let sink: SMTPServer;
 const mailedOut: string[] = [];
@@ -33,7 +32,7 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
   [smtpPort, routingPort] = await Promise.all([freePort(), freePort()]);
-  const [email, record, routing] = await Promise.all([
+  await Promise.all([
     startServiceProcess(
       'email',
       {
@@ -57,11 +56,10 @@ beforeAll(async () => {
       '/activez',
     ),
   ]);
-  started.push(email, record, routing);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(started.map((s) => s.stop()));
+  await stopServiceProcesses();
   await new Promise<void>((resolve) => sink.close(() => resolve()));
   await receiver.close();
   await dropDatabase(database);

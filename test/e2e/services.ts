@@ -4,6 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { waitFor } from '#libs/testing';
 
+/** Every process started and not yet stopped, those still starting too. */
+const running = new Set<ServiceProcess>();
+
+/** Stops every process started (for afterAll, also when a start failed half way). */
+export async function stopServiceProcesses(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
 export interface ServiceProcess {
   name: string;
   output: string[];
@@ -38,13 +46,16 @@ export async function startServiceProcess(name: string, env: Record<string, stri
     const res = await fetch(`http://127.0.0.1:${httpPort}${probe}`).catch(() => undefined);
     return res?.status === 200;
   };
-  await waitFor(ready, 60_000, `${name} to be ready`);
-  return {
+  const handle: ServiceProcess = {
     name,
     output,
     async stop() {
       if (!exited) child.kill('SIGTERM');
       await exit;
+      running.delete(handle);
     },
   };
+  running.add(handle);
+  await waitFor(ready, 60_000, `${name} to be ready`);
+  return handle;
 }
