@@ -23,6 +23,8 @@ export interface OtlpReceiver {
   /** The base URL, as OTEL_EXPORTER_OTLP_ENDPOINT. */
   url: string;
   spans: ReceivedSpan[];
+  /** Export requests and their bytes received, kept or not. */
+  received: { requests: number; bytes: number };
   close(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ function decodeTraceRequest(body: Uint8Array): ReceivedSpan[] {
 /** Starts a receiver on a free loopback port; `keep: false` drops what it is sent (benchmarks). */
 export async function startOtlpReceiver(options: { keep?: boolean } = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const received = { requests: 0, bytes: 0 };
   const keep = options.keep ?? true;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -113,6 +116,8 @@ export async function startOtlpReceiver(options: { keep?: boolean } = {}): Promi
     req.on('end', () => {
       if (req.method !== 'POST' || req.url !== '/v1/traces') return void res.writeHead(404).end();
       const body = Buffer.concat(chunks);
+      received.requests++;
+      received.bytes += body.length;
       if (keep) spans.push(...decodeTraceRequest(req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body));
       // An empty ExportTraceServiceResponse: everything accepted.
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
@@ -123,6 +128,7 @@ export async function startOtlpReceiver(options: { keep?: boolean } = {}): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
+    received,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

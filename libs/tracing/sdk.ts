@@ -29,5 +29,8 @@ export function startSdk(settings: SdkSettings): () => Promise<void> {
   return async () => {
     setTracingOn(false);
     await provider.shutdown();
+    trace.disable();
+    propagation.disable();
+    context.disable();
   };
 }

@@ -4,4 +4,6 @@ import { startOtlpReceiver } from '#libs/testing/otlp-receiver';
 
 const receiver = await startOtlpReceiver({ keep: false });
 process.send!({ url: receiver.url });
+// Asked at the end: how much was exported, to show the "on" arm really exported its spans.
+process.on('message', () => process.send!({ received: receiver.received }));
 process.on('disconnect', () => void receiver.close().then(() => process.exit(0)));
