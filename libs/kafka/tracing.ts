@@ -41,8 +41,8 @@ function consumeAttributes(group: string, consumed: ConsumedEvent<unknown>) {
 }
 
 /** Runs a record's handler in a CONSUMER span whose parent is the record's context. */
-export function processInSpan(group: string, consumed: ConsumedEvent<unknown>, handle: () => Promise<void> | void): Promise<void> {
-  if (!tracingOn()) return Promise.resolve(handle());
+export function processInSpan(group: string, consumed: ConsumedEvent<unknown>, handle: () => Promise<void> | void): Promise<void> | void {
+  if (!tracingOn()) return handle();
   const parent = recordContext(consumed.headers);
   return inSpan(`process ${consumed.topic}`, { kind: SpanKind.CONSUMER, parent, attributes: consumeAttributes(group, consumed) }, handle);
 }
