@@ -46,7 +46,13 @@ beforeAll(async () => {
     ),
     startServiceProcess(
       'customer-record',
-      { ...common, GRPC_PORT: String(await freePort()), ...testAuthEnv('customer-record'), PROJECTION_GROUP_ID: uniqueId('trace-projection') },
+      {
+        ...common,
+        GRPC_PORT: String(await freePort()),
+        ...testAuthEnv('customer-record'),
+        PROJECTION_GROUP_ID: uniqueId('trace-projection'),
+        PROJECTION_FROM_BEGINNING: 'false',
+      },
       await freePort(),
     ),
     startServiceProcess(
@@ -142,15 +148,15 @@ describe('tracing across the services', () => {
       'email: smtp send',
     ];
     const edge = await waitFor(() => receiver.spans.find((s) => s.name === 'smtp receive' && s.service === 'email'), 20_000, 'the SMTP span');
-    const journey = await waitFor(
-      () => {
-        const inTrace = receiver.spans.filter((s) => s.traceId === edge.traceId);
-        const names = new Set(inTrace.map((s) => `${s.service}: ${s.name}`));
-        return expected.every((n) => names.has(n)) && inTrace.some((s) => s.name === 'smtp send') ? inTrace : undefined;
-      },
-      20_000,
-      'every hop of the mail in its trace',
-    );
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === edge.traceId);
+    const missing = () => {
+      const names = new Set(inTrace().map((s) => `${s.service}: ${s.name}`));
+      return expected.filter((n) => !names.has(n));
+    };
+    await waitFor(() => missing().length === 0, 20_000, 'every hop of the mail in its trace').catch((err: Error) => {
+      throw new Error(`${err.message}; missing ${missing().join(', ')}`);
+    });
+    const journey = inTrace();
     const byId = new Map(journey.map((s) => [s.spanId, s]));
     // The answer's SMTP send descends from the reply, which descends from the mail's arrival.
     const answerSend = journey.find((s) => s.name === 'smtp send' && ancestry(s, byId).includes('routing: routing Reply'))!;
