@@ -77,6 +77,19 @@ const brokerList = z
   )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port, separated by commas')).min(1, 'names no broker'));
 
+/** Tracing (docs/tracing.md): read by every service's runtime before its own configuration. */
+export const tracingConfig = {
+  /** OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); unset turns tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  /** The service name on spans; by default the service's folder name. */
+  OTEL_SERVICE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')
+    .optional(),
+  /** Longest wait before finished spans are exported in a batch. */
+  OTEL_BSP_SCHEDULE_DELAY: durationMs(5000),
+};
+
 /** What every service reads. */
 export const commonConfig = {
   /** Kafka bootstrap brokers, host:port separated by commas. */
@@ -106,6 +119,7 @@ export const commonConfig = {
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')
     .optional(),
+  ...tracingConfig,
 };
 
 export { z };

@@ -10,12 +10,15 @@ import type { ConsumerHealth } from './consumer-health';
 import type { ConsumedRecords } from './consumer-records';
 import type { BatchControl, ConsumedEvent, RecordPlace, Route } from './consumer-types';
 import { RetryLaterError } from './errors';
+import { processBatchInSpans, processInSpan } from './tracing';
 
 interface BatchDeps {
   records: ConsumedRecords;
   attempts: HandlerAttempts;
   health: ConsumerHealth;
   log: Logger;
+  /** Named on the consumer spans. */
+  groupId: string;
   /** False when the handlers commit offsets in their own transactions. */
   commits: boolean;
 }
@@ -64,11 +67,10 @@ export class BatchHandling {
     try {
       const outcome = await this.deps.attempts.run(
         start,
-        () =>
-          route.batchHandler!(
-            entries.map((e) => e.consumed),
-            { topic, partition, offset: end },
-          ),
+        () => {
+          const events = entries.map((e) => e.consumed);
+          return processBatchInSpans(this.deps.groupId, events, () => route.batchHandler!(events, { topic, partition, offset: end }));
+        },
         control,
         async () => 'split' as const,
       );
@@ -92,7 +94,7 @@ export class BatchHandling {
     for (const { consumed, message } of entries) {
       const handled = await attempts.run(
         { topic, partition, offset: message.offset },
-        () => route.batchHandler!([consumed], { topic, partition, offset: after(message.offset) }),
+        () => processBatchInSpans(this.deps.groupId, [consumed], () => route.batchHandler!([consumed], { topic, partition, offset: after(message.offset) })),
         control,
         (reason, err, tries) => records.deadLetter(topic, partition, message, reason, err, tries),
       );
@@ -115,7 +117,7 @@ export class BatchHandling {
     if (!consumed) return;
     const handled = await attempts.run(
       { topic, partition, offset: message.offset },
-      () => route.handler!(consumed),
+      () => processInSpan(this.deps.groupId, consumed, () => route.handler!(consumed)),
       control,
       (reason, err, tries) => records.deadLetter(topic, partition, message, reason, err, tries),
     );

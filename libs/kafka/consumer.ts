@@ -71,7 +71,7 @@ export class EventConsumer {
       backoffMs: options.backoffMs ?? 200,
       transientBackoff,
     });
-    this.batches = new BatchHandling({ records, attempts, health: this.health, log: this.log, commits: this.commits });
+    this.batches = new BatchHandling({ records, attempts, health: this.health, log: this.log, groupId, commits: this.commits });
   }
 
   private get commits(): boolean {

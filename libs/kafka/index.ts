@@ -4,3 +4,4 @@ export * from './client';
 export * from './admin';
 export * from './producer';
 export * from './consumer';
+export { consumedContext } from './tracing';

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger';
 import { sharedCounter, sharedHistogram } from '../observability/metrics';
 import { cloudEventHeaders } from './cloudevents';
 import type { TopicSpec } from './topics';
+import { publishInSpan } from './tracing';
 
 export class KafkaUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -159,7 +160,7 @@ export class EventProducer {
   async publish<T>(topic: TopicSpec<T>, key: string, message: T, options: PublishOptions = {}): Promise<Published> {
     const headers = cloudEventHeaders(topic.type, this.options.source, options.id, options.time);
     const value = Buffer.from(topic.codec.encode(message).finish());
-    await this.publishRaw(topic.name, key, value, { ...options.headers, ...headers });
+    await publishInSpan(topic.name, headers, () => this.publishRaw(topic.name, key, value, { ...options.headers, ...headers }));
     return { id: headers.ce_id, topic: topic.name };
   }
 

@@ -1,6 +1,7 @@
 // JSON logs with pino. Customer data never belongs in a log line: the redaction below is a
 // safety net for the field names that carry it, not a licence to log whole events.
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from '../tracing/spans';
 
 export type { Logger };
 
@@ -29,6 +30,8 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...PII_FIELDS, ...PII_FIELDS.map((f) => `*.${f}`)], censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    // trace_id and span_id of the span the line is written in (nothing with tracing off).
+    mixin: activeTraceIds,
   });
 }
 

@@ -2,10 +2,11 @@
 // and on SIGTERM/SIGINT stopped in reverse order (consumers commit, producers flush).
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '../config';
+import { ConfigError, loadConfig, tracingConfig } from '../config';
 import { createLogger, errorDetails, type Logger } from '../observability/logger';
 import { createMetricsRegistry, sharedGauge } from '../observability/metrics';
 import { Readiness } from '../observability/http';
+import { startTracing } from '../tracing';
 
 export interface ServiceContext {
   name: string;
@@ -81,15 +82,23 @@ export function runService(name: string, main: (ctx: ServiceContext) => Promise<
     ctx.logger.fatal(errorDetails(err), 'unhandled rejection');
     shutdown('unhandledRejection', 1);
   });
-  main(ctx).then(
-    () => ctx.logger.info('started'),
-    (err: unknown) => {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${name}: ${err.message}\n`);
-        process.exit(2);
-      }
-      ctx.logger.fatal(errorDetails(err), 'start-up failed');
-      void ctx.stop().finally(() => process.exit(1));
-    },
-  );
+  startServiceTracing(ctx)
+    .then(() => main(ctx))
+    .then(
+      () => ctx.logger.info('started'),
+      (err: unknown) => {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${name}: ${err.message}\n`);
+          process.exit(2);
+        }
+        ctx.logger.fatal(errorDetails(err), 'start-up failed');
+        void ctx.stop().finally(() => process.exit(1));
+      },
+    );
+}
+
+/** Tracing first, so that every part the main starts runs with it; stopped last, after their final spans. */
+async function startServiceTracing(ctx: ServiceContext): Promise<void> {
+  const stop = await startTracing(ctx.name, ctx.instanceId, loadConfig(tracingConfig));
+  if (stop) ctx.onStop('tracing', stop);
 }

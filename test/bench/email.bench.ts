@@ -2,7 +2,8 @@
 // acknowledgement) with 20 concurrent senders of 10 kB mails, and the accept latency. The
 // senders run in a process of their own, as other mail servers would, so the service's event
 // loop is not shared with the load.
-//   BENCH_MAILS (default 2000), BENCH_SENDERS (default 20)
+//   BENCH_MAILS (default 2000), BENCH_SENDERS (default 20); tracing off and on in one run
+//   (BENCH_TRACING=off|on|both, see tracing-arms.ts), after a warm-up of BENCH_WARMUP mails (default 300)
 import { cpus, totalmem } from 'node:os';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '#libs/config';
@@ -10,10 +11,11 @@ import { dropDatabase, testContext, uniqueId, KAFKA_BROKERS, MONGODB_URI } from 
 import { emailConfig } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';
-import { percentile } from './stats';
+import { armRows, runTracingArms } from './tracing-arms';
 
 const MAILS = Number(process.env.BENCH_MAILS ?? 2000);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 20);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const BODY = 'Hello, I have a question about my last invoice. '.repeat(205).slice(0, 10_000);
 
 async function main(): Promise<void> {
@@ -28,33 +30,27 @@ async function main(): Promise<void> {
     SUPPORT_DOMAINS: 'support.test',
     SMTP_RATE_PER_SENDER: '1000000',
     SMTP_RATE_PER_IP: '1000000',
+    // Every sender connects from 127.0.0.1.
+    SMTP_MAX_CLIENTS_PER_IP: String(SENDERS),
     // An inbound-only instance: the acknowledgements are queued on Kafka (that is measured) but
     // sending them is another instance's work.
     EMAIL_OUTBOUND_ENABLED: 'false',
   });
   const { smtpPort } = await startEmailService(ctx, config);
-  const { latencies, failed, seconds } = await runLoad(import.meta.url, { smtpPort });
+  if (WARMUP > 0) await runLoad(import.meta.url, { smtpPort, mails: WARMUP });
+  const results = await runTracingArms('email', ctx.instanceId, () => runLoad(import.meta.url, { smtpPort, mails: MAILS }));
   console.log(
     `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, senders (a process of their own), Kafka and FerretDB on one machine`,
   );
-  console.table([
-    {
-      mails: MAILS,
-      senders: SENDERS,
-      'body bytes': BODY.length,
-      'accepted/s': Math.round(latencies.length / seconds),
-      'p50 ms': percentile(latencies, 50),
-      'p99 ms': percentile(latencies, 99),
-      failed,
-    },
-  ]);
+  console.table(armRows(results, { mails: MAILS, senders: SENDERS, 'body bytes': BODY.length }));
+  const failed = results.reduce((n, r) => n + r.result.failed, 0);
   await ctx.stop();
   await dropDatabase(database);
   process.exit(failed ? 1 : 0);
 }
 
-/** The senders' process: SENDERS pooled SMTP connections sharing MAILS mails. */
-async function send(smtpPort: number): Promise<LoadResult> {
+/** The senders' process: SENDERS pooled SMTP connections sharing `mails` mails. */
+async function send({ smtpPort, mails }: { smtpPort: number; mails: number }): Promise<LoadResult> {
   const latencies: number[] = [];
   let next = 0;
   let failed = 0;
@@ -70,7 +66,7 @@ async function send(smtpPort: number): Promise<LoadResult> {
         maxConnections: 1,
         maxMessages: Infinity,
       });
-      for (let i = next++; i < MAILS; i = next++) {
+      for (let i = next++; i < mails; i = next++) {
         const t0 = performance.now();
         try {
           await transport.sendMail({ from: `customer${i % 500}@bench.test`, to: 'help@support.test', subject: `Question ${i}`, text: BODY });
@@ -85,8 +81,8 @@ async function send(smtpPort: number): Promise<LoadResult> {
   return { latencies, failed, seconds: (Date.now() - started) / 1000 };
 }
 
-const load = loadArguments<{ smtpPort: number }>();
-(load ? send(load.smtpPort).then(reportLoad) : main()).catch((err: unknown) => {
+const load = loadArguments<{ smtpPort: number; mails: number }>();
+(load ? send(load).then(reportLoad) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

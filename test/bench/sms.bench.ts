@@ -1,7 +1,8 @@
 // npm run bench:sms — signed Twilio SMS webhooks accepted per second (200 only after the Kafka
 // acknowledgement) with 50 concurrent clients, and their latency. The clients run in a process
 // of their own, as Twilio does, so the service's event loop is not shared with the load.
-//   BENCH_WEBHOOKS (default 2000), BENCH_CLIENTS (default 50)
+//   BENCH_WEBHOOKS (default 2000), BENCH_CLIENTS (default 50); tracing off and on in one run
+//   (BENCH_TRACING=off|on|both, see tracing-arms.ts), after a warm-up of BENCH_WARMUP webhooks (default 300)
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,10 +15,11 @@ import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from 
 import { smsVoiceConfig } from '../../services/sms-voice/src/config';
 import { startSmsVoiceService } from '../../services/sms-voice/src/service';
 import { loadArguments, reportLoad, runLoad, type LoadResult } from './load-process';
-import { percentile } from './stats';
+import { armRows, runTracingArms } from './tracing-arms';
 
 const TOTAL = Number(process.env.BENCH_WEBHOOKS ?? 2000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 
 async function main(): Promise<void> {
   const token = randomBytes(16).toString('hex');
@@ -43,28 +45,21 @@ async function main(): Promise<void> {
       SMS_VOICE_SPOOL_DIR: spool,
     }),
   );
-  const { latencies, failed, seconds } = await runLoad(import.meta.url, { base, token });
+  if (WARMUP > 0) await runLoad(import.meta.url, { base, token, total: WARMUP });
+  const results = await runTracingArms('sms-voice', ctx.instanceId, () => runLoad(import.meta.url, { base, token, total: TOTAL }));
   console.log(
     `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; service, clients (a process of their own), Kafka and FerretDB on one machine`,
   );
-  console.table([
-    {
-      webhooks: TOTAL,
-      clients: CLIENTS,
-      'accepted/s': Math.round(latencies.length / seconds),
-      'p50 ms': percentile(latencies, 50),
-      'p99 ms': percentile(latencies, 99),
-      failed,
-    },
-  ]);
+  console.table(armRows(results, { webhooks: TOTAL, clients: CLIENTS }));
+  const failed = results.reduce((n, r) => n + r.result.failed, 0);
   await ctx.stop();
   rmSync(spool, { recursive: true, force: true });
   await dropDatabase(database);
   process.exit(failed ? 1 : 0);
 }
 
-/** The clients' process: CLIENTS keep-alive connections posting signed webhooks. */
-async function post({ base, token }: { base: string; token: string }): Promise<LoadResult> {
+/** The clients' process: CLIENTS keep-alive connections posting `total` signed webhooks. */
+async function post({ base, token, total }: { base: string; token: string; total: number }): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const latencies: number[] = [];
   let failed = 0;
@@ -72,7 +67,7 @@ async function post({ base, token }: { base: string; token: string }): Promise<L
   const started = Date.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      for (let i = next++; i < TOTAL; i = next++) {
+      for (let i = next++; i < total; i = next++) {
         const params = {
           MessageSid: `SM${randomBytes(16).toString('hex')}`,
           From: `+1415555${String(1000 + (i % 9000))}`,
@@ -103,7 +98,7 @@ async function post({ base, token }: { base: string; token: string }): Promise<L
   return { latencies, failed, seconds: (Date.now() - started) / 1000 };
 }
 
-const load = loadArguments<{ base: string; token: string }>();
+const load = loadArguments<{ base: string; token: string; total: number }>();
 (load ? post(load).then(reportLoad) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);

@@ -3,6 +3,7 @@
 import { credentials, status, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { bearerMetadata, tokenSource, type Audience, type Role, type SigningKey } from '#libs/auth';
 import { routingChannel, unaryCall, type UnaryMethod } from '#libs/service';
+import { injectContext, inSpan, SpanKind } from '#libs/tracing';
 import type { CustomerRef } from './forms';
 import {
   CustomerRecordServiceClient,
@@ -68,8 +69,12 @@ export class Backends {
 
   private async call<Req, Res>(service: 'routing' | 'customer-record', caller: Caller, method: Unary<Req, Res>, client: object, req: Req): Promise<Res> {
     const md = await this.metadata(caller, service);
-    return unaryCall(client, method, req, md, this.timeoutMs).catch((err: ServiceError) => {
-      throw new BackendError(service, err.code, err.details || err.message);
+    // A CLIENT span whose context rides in the metadata: routing links it to the conversation's trace.
+    return inSpan(`desk call ${service}`, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'grpc', 'rpc.service': service } }, () => {
+      injectContext((name, value) => md.set(name, value));
+      return unaryCall(client, method, req, md, this.timeoutMs).catch((err: ServiceError) => {
+        throw new BackendError(service, err.code, err.details || err.message);
+      });
     });
   }
 

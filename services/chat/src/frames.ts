@@ -1,5 +1,6 @@
 // What each frame of a visitor who said hello does: the widget protocol's dispatch.
 import { KafkaUnavailableError } from '#libs/kafka';
+import { inSpan, SpanKind } from '#libs/tracing';
 import { invalidFrame, notAccepted } from './answers';
 import { hello } from './hello';
 import type { ChatParts } from './parts';
@@ -77,5 +78,6 @@ async function handleFrame(parts: ChatParts, session: VisitorSession, raw: strin
 
 /** Handles a session's frames, the first of which must be its hello. */
 export function createFrameHandler(parts: ChatParts): (session: VisitorSession, raw: string) => Promise<void> {
-  return (session, raw) => handleFrame(parts, session, raw);
+  // Each frame in a SERVER span: a visitor's message starts its contact's trace here.
+  return (session, raw) => inSpan('chat frame', { kind: SpanKind.SERVER }, () => handleFrame(parts, session, raw));
 }

@@ -8,6 +8,7 @@ import { backoffMs, type BackoffOptions } from '#libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
 import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
+import { inSpan, SpanKind } from '#libs/tracing';
 import type { EmailConfig } from './config';
 import { deliveryReported } from './messages';
 import { composeCodeMail, composeMail, MAILED } from './outbound-mail';
@@ -27,6 +28,8 @@ export interface OutboundDeps {
 
 /** Between attempts of one send: 250 ms doubling up to 10 s, OUTBOUND_MAX_ATTEMPTS in all. */
 const RETRY_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000, jitter: 0 };
+
+const SMTP_SEND = { 'network.protocol.name': 'smtp' };
 
 export function createOutboundHandler(deps: OutboundDeps) {
   const outbound = new EmailOutbound(deps);
@@ -73,7 +76,8 @@ class EmailOutbound {
     const outcome = await deliverOnce({
       id: message.messageId,
       claims: store.deliveries,
-      send: async () => (await this.transporter.sendMail(mail)).messageId || mail.messageId,
+      send: () =>
+        inSpan('smtp send', { kind: SpanKind.CLIENT, attributes: SMTP_SEND }, async () => (await this.transporter.sendMail(mail)).messageId || mail.messageId),
       classify: classifySmtpFailure,
       maxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
       backoffMs: (attempt) => backoffMs(attempt, this.deps.backoff ?? RETRY_BACKOFF),

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
 import { errorDetails, sharedCounter } from '#libs/observability';
+import { inSpan, SpanKind } from '#libs/tracing';
 import { Admission } from './admission';
 import type { EmailConfig } from './config';
 import { dnsLookupFor } from './dns';
@@ -14,6 +15,8 @@ import { smtpAnswerTo } from './smtp-replies';
  * from Kafka, well inside the 15 s after which the runtime exits anyway. Then they get 421.
  */
 const smtpCloseGraceMs = (config: Pick<EmailConfig, 'PUBLISH_TIMEOUT_MS'>) => Math.min(config.PUBLISH_TIMEOUT_MS + 1000, 8000);
+
+const SMTP_RECEIVE = { 'network.protocol.name': 'smtp' };
 
 type Callback = (err?: Error | null) => void;
 
@@ -55,7 +58,8 @@ export function createSmtpServer(deps: InboundDeps): SMTPServer {
     onMailFrom: (address, _session, callback) => check(callback, () => admission.mailFrom(address.address)),
     onRcptTo: (address, _session, callback) => check(callback, () => admission.rcptTo(address.address)),
     onData(stream, session, callback) {
-      receive(stream, session, receiving).then(
+      // The SMTP transaction is where a mail's trace starts.
+      inSpan('smtp receive', { kind: SpanKind.SERVER, attributes: SMTP_RECEIVE }, () => receive(stream, session, receiving)).then(
         (outcome) => {
           received.inc({ outcome });
           callback(null);

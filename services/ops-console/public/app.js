@@ -166,6 +166,17 @@
     return a;
   }
 
+  // The server builds the address from the configured trace UI and a checked hex trace id.
+  function traceLink(r) {
+    if (!r.traceUrl || !/^https?:\/\//.test(r.traceUrl)) return null;
+    const a = node('a', 'trace', 'trace');
+    a.href = r.traceUrl;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    a.title = `trace ${r.traceId}`;
+    return a;
+  }
+
   function addEventRow(r) {
     const tr = document.createElement('tr');
     tr.dataset.topic = r.topic;
@@ -177,6 +188,10 @@
     else convCell.textContent = r.key || '';
     tr.appendChild(convCell);
     tr.appendChild(node('td', summary(r)));
+    const traceCell = node('td');
+    const link = traceLink(r);
+    if (link) traceCell.appendChild(link);
+    tr.appendChild(traceCell);
     const detail = node('td');
     detail.appendChild(node('pre', JSON.stringify(r.event || r.deadLetter || {}, null, 1)));
     tr.appendChild(detail);
@@ -212,16 +227,44 @@
   });
 
   // --- timeline ------------------------------------------------------------------------------
+  function duration(ms) {
+    if (ms === null || ms === undefined) return '';
+    const sign = ms < 0 ? '-' : '';
+    const abs = Math.abs(ms);
+    if (abs < 1000) return `${sign}${abs} ms`;
+    if (abs < 60_000) return `${sign}${(abs / 1000).toFixed(1)} s`;
+    return `${sign}${Math.floor(abs / 60_000)} min ${Math.round((abs % 60_000) / 1000)} s`;
+  }
+
+  function showHops(hops) {
+    const body = $('hops-body');
+    body.replaceChildren();
+    $('hops').hidden = hops.length === 0;
+    for (const h of hops) {
+      const tr = document.createElement('tr');
+      tr.dataset.hop = h.hop;
+      tr.appendChild(node('td', h.hop));
+      tr.appendChild(node('td', new Date(h.at).toLocaleString()));
+      tr.appendChild(node('td', h.sincePreviousMs === null ? '' : `+${duration(h.sincePreviousMs)}`));
+      tr.appendChild(node('td', duration(h.sinceReceivedMs)));
+      body.appendChild(tr);
+    }
+  }
+
   async function loadTimeline(id) {
     $('timeline').replaceChildren();
+    showHops([]);
     $('timeline-status').textContent = 'reading every topic from the beginning…';
     try {
       const t = await api(`/api/conversations/${encodeURIComponent(id)}/timeline`);
       $('timeline-status').textContent =
         `${t.records.length} records, ${t.scanned} scanned in ${(t.tookMs / 1000).toFixed(1)} s${t.complete ? '' : ' (stopped at the time limit: incomplete)'}`;
+      showHops(t.hops || []);
       for (const r of t.records) {
         const li = document.createElement('li');
         li.appendChild(node('strong', `${r.time ? new Date(r.time).toLocaleString() : ''} ${r.topic}`));
+        const link = traceLink(r);
+        if (link) li.append(' ', link);
         li.appendChild(node('div', summary(r)));
         li.appendChild(node('pre', JSON.stringify(r.event || r.deadLetter || {}, null, 1)));
         $('timeline').appendChild(li);

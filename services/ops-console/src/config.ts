@@ -21,6 +21,14 @@ export const opsConsoleConfig = {
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be scheme://host[:port] without a path')
     .optional(),
+  /**
+   * A trace UI's address of one trace, `{traceId}` standing for the id (Jaeger:
+   * `http://localhost:16686/trace/{traceId}`); each event with a trace links to it. Unset, no links.
+   */
+  OPS_CONSOLE_TRACE_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]*\{traceId\}[^\s]*$/, 'must be an http(s) URL containing {traceId}')
+    .optional(),
   /** Routing's gRPC address (host:port), for queue statistics. */
   ROUTING_GRPC_ADDR: z
     .string()

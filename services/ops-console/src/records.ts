@@ -1,7 +1,8 @@
 // Turns any record of the pipeline's topics into one plain JSON object: where it is, what the
-// CloudEvents headers say it is, and the decoded event (or why it could not be decoded).
+// CloudEvents headers say it is, the trace it belongs to, and the decoded event (or why it could not be decoded).
 import type { IHeaders } from 'kafkajs';
 import { DEAD_LETTER_TOPIC, headerString, topicByName } from '#libs/kafka';
+import { traceIdOf } from './trace-links';
 
 export interface RawRecord {
   topic: string;
@@ -21,6 +22,8 @@ export interface DescribedRecord {
   type?: string;
   source?: string;
   time?: string;
+  /** The trace the record belongs to, from its traceparent header. */
+  traceId?: string;
   /** The event as protobuf JSON. */
   event?: unknown;
   /** Dead letters: why, and the original bytes. */
@@ -40,6 +43,8 @@ export function describeRecord(record: RawRecord): DescribedRecord {
     source: header('ce_source'),
     time: header('ce_time'),
   };
+  const traceId = traceIdOf(header('traceparent'));
+  if (traceId) described.traceId = traceId;
   if (record.topic === DEAD_LETTER_TOPIC) {
     described.deadLetter = {
       reason: header('dlq_reason'),

@@ -1,17 +1,19 @@
 // The console's API, route by route: sign-in and sign-out (libs/web's StaffSignIn), the
-// session, the live stream, the charts, a conversation's timeline and the dead letters.
+// session, the live stream, the charts, a conversation's timeline (with its hops) and the dead letters.
 import type http from 'node:http';
 import type { Kafka } from 'kafkajs';
 import { BadRequestError, sendJson, TooManyRequestsError, type StaffSignIn } from '#libs/web';
 import type { ChartAggregator } from './charts';
 import { listDeadLetters, replayDeadLetter, type DeadLetterRouteDeps } from './dead-letter-routes';
 import { parseConversationId } from './filter';
+import { conversationHops } from './hops';
 import type { ApiRoute } from './http';
 import { readConversationTimeline } from './kafka-io';
 import { redactForRole } from './redact';
 import { readingSession } from './sign-in';
 import type { PolledSources } from './sources';
 import { openStream, type StreamDeps } from './stream';
+import { withTraceLink } from './trace-links';
 
 /** Each timeline is a full scan of the topics: a few at a time per instance is plenty. */
 const MAX_TIMELINES = 2;
@@ -78,7 +80,8 @@ function timelineRoute(deps: ConsoleRouteDeps): ApiRoute['run'] {
     } finally {
       running--;
     }
-    sendJson(res, 200, { ...result, conversationId, records: result.records.map((r) => redactForRole(r, session.consoleRole)) });
+    const records = result.records.map((r) => withTraceLink(redactForRole(r, session.consoleRole), deps.traceUrlTemplate));
+    sendJson(res, 200, { ...result, conversationId, hops: conversationHops(result.records), records });
   };
 }
 

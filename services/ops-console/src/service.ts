@@ -54,7 +54,17 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
   const kafka = await connectKafka(ctx, config);
   const feeds = await startFeeds(ctx, config, logger, now, overrides.queueStats);
   const publishRaw = kafka.producer.publishRaw.bind(kafka.producer);
-  const routes = consoleRoutes({ ...feeds, signIn, sessions, sessionCheckMs: settings.sessionCheckMs, audit, publishRaw, now, logger });
+  const routes = consoleRoutes({
+    ...feeds,
+    signIn,
+    sessions,
+    sessionCheckMs: settings.sessionCheckMs,
+    traceUrlTemplate: config.OPS_CONSOLE_TRACE_URL,
+    audit,
+    publishRaw,
+    now,
+    logger,
+  });
   const server = createConsoleServer({
     routes,
     files: staticFiles(fileURLToPath(new URL('../public/', import.meta.url))),

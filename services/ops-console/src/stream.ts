@@ -7,6 +7,7 @@ import { parseFilter } from './filter';
 import type { LiveEvent, LiveFeed } from './live-feed';
 import { redactForRole } from './redact';
 import type { ConsoleSession } from './sign-in';
+import { withTraceLink } from './trace-links';
 
 /** A browser that cannot keep up is cut off rather than buffered without bound. */
 const MAX_STREAM_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -17,6 +18,8 @@ export interface StreamDeps {
   sessions: SessionStore;
   /** How often an open stream's session is checked again. */
   sessionCheckMs: number;
+  /** OPS_CONSOLE_TRACE_URL: each event links to its trace there. */
+  traceUrlTemplate?: string;
 }
 
 export function openStream(deps: StreamDeps, session: ConsoleSession, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
@@ -28,7 +31,8 @@ export function openStream(deps: StreamDeps, session: ConsoleSession, req: http.
       res.end();
       return;
     }
-    res.write(`event: record\ndata: ${JSON.stringify({ ...redactForRole(e.record, session.consoleRole), receivedAt: e.receivedAt })}\n\n`);
+    const record = withTraceLink(redactForRole(e.record, session.consoleRole), deps.traceUrlTemplate);
+    res.write(`event: record\ndata: ${JSON.stringify({ ...record, receivedAt: e.receivedAt })}\n\n`);
   };
   for (const e of deps.feed.backlog(filter)) send(e);
   const unsubscribe = deps.feed.subscribe(filter, send);

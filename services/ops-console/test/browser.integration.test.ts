@@ -15,6 +15,7 @@ import { PASSWORD, startHarness, type Harness } from './harness';
 
 const SCREENSHOTS = new URL('../../../docs/screenshots/', import.meta.url);
 const saveScreenshots = process.env.SAVE_SCREENSHOTS === '1';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SUBJECT = '<script>window.__injected = 1</script> Card stolen <img src=x onerror="window.__injected = 2">';
 
 describe('ops console in Chromium', () => {
@@ -41,7 +42,11 @@ describe('ops console in Chromium', () => {
         LOG_LEVEL: 'silent',
       }),
     );
-    h = await startHarness({ ...testAuthEnv('ops-console'), ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}` });
+    h = await startHarness({
+      ...testAuthEnv('ops-console'),
+      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+      OPS_CONSOLE_TRACE_URL: 'http://traces.test/trace/{traceId}?from=console',
+    });
     // A consumer of the SLA topic that sends what it cannot decode to the dead-letter topic.
     poisonConsumer = h.kafka.consumer({ groupId: uniqueId('ops-browser-sla'), maxAttempts: 1 }).on(topics.sla, () => undefined);
     await poisonConsumer.start();
@@ -119,6 +124,8 @@ describe('ops console in Chromium', () => {
         text: 'My card ending 4242 was stolen yesterday',
         language: 'en',
       }),
+      // The contact's trace, as the email service's SMTP span would put it.
+      { headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` } },
     );
     const event = (step: ConversationEvent['step']) =>
       ConversationEvent.fromPartial({
@@ -188,6 +195,11 @@ describe('ops console in Chromium', () => {
     const live = (await rowsFor(page).allInnerTexts()).join('\n');
     for (const shown of ['ContactReceived', 'queued', 'assigned', 'escalated', 'breach', 'cc.deadletter.v1', '[redacted]']) expect(live).toContain(shown);
     for (const secret of ['Card stolen', '4242', 'Harrods', 'ada.customer@example.com', 'Ada Customer']) expect(live).not.toContain(secret);
+    // The contact links to its trace; the events written without a trace do not.
+    const traceLinks = rowsFor(page).locator('a.trace');
+    expect(await traceLinks.count()).toBe(1);
+    expect(await traceLinks.getAttribute('href')).toBe(`http://traces.test/trace/${TRACE_ID}?from=console`);
+    expect(await rowsFor(page).filter({ hasText: 'ContactReceived' }).locator('a.trace').count()).toBe(1);
 
     // Filter by conversation: only this conversation's rows remain, and new ones keep arriving.
     await page.locator('#filter-conversation').fill(conversationId);
@@ -229,6 +241,10 @@ describe('ops console in Chromium', () => {
     expect(timelineText).toContain('escalated');
     expect(timelineText).toContain('[redacted]');
     expect(timelineText).not.toContain('Harrods');
+    // Its latency by hop: received, queued and accepted happened; no offer, answer or delivery here.
+    expect(await page.locator('#hops tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-hop')))).toEqual(['received', 'queued', 'accepted']);
+    expect(await page.locator('#hops tr[data-hop=queued] td').nth(2).innerText()).toMatch(/^\+\d+ ms$|^\+\d+\.\d s$/);
+    expect(await page.locator('#timeline a.trace').getAttribute('href')).toBe(`http://traces.test/trace/${TRACE_ID}?from=console`);
 
     // Charts: the contact, the breach and the dead letter are counted; routing's queue statistics arrive.
     await page.locator('nav button[data-tab=charts]').click();

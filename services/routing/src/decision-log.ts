@@ -64,6 +64,8 @@ export interface DecisionLogOptions {
   /** ce_source of the events. */
   source: string;
   logger: Logger;
+  /** The trace headers of a record about this key (a conversation's id), if it has a trace. */
+  traceHeaders?: (key: string) => Record<string, string> | undefined;
 }
 
 export class DecisionLog {
@@ -147,6 +149,8 @@ function requests(batch: DecisionBatch, options: DecisionLogOptions): { topic: s
   for (const r of batch.events) {
     const value = Buffer.from(r.topic.codec.encode(r.message).finish());
     const headers = cloudEventHeaders(r.topic.type, options.source, r.id, r.time);
+    const traced = options.traceHeaders?.(r.key);
+    if (traced) Object.assign(headers, traced);
     messages.push({ topic: r.topic.name, message: { key: r.key, value, headers }, size: value.length + r.key.length + 300 });
   }
   const out: { topic: string; messages: Message[] }[][] = [];

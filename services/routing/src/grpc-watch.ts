@@ -5,6 +5,7 @@ import { authorizeCall, type Caller, type TokenVerifier } from '#libs/auth';
 import type { WatchAssignmentsRequest, WatchAssignmentsResponse } from '#libs/proto';
 import { NotFoundError, toServiceError, type GrpcEdge } from '#libs/service';
 import type { ActiveState } from './active';
+import { offerWritten } from './conversation-traces';
 import { offerView, type RoutingEngine } from './core/engine';
 import { AGENTS } from './grpc-calls';
 
@@ -45,7 +46,10 @@ function follow(call: AssignmentStream, caller: Caller, { current, edge }: Watch
   }
   const stop = runner.listen(
     caller.id,
-    (update) => call.write(update),
+    (update) => {
+      offerWritten(caller.id, update);
+      call.write(update);
+    },
     (err) => endWithError(call, edge, err),
   );
   call.on('cancelled', stop);

@@ -8,6 +8,7 @@ import type { Logger } from '#libs/observability';
 import { RoutingServiceService, type RoutingServiceServer } from '#libs/proto';
 import { PermissionDeniedError, unaryHandler, type GrpcEdge } from '#libs/service';
 import type { ActiveState } from './active';
+import { agentCallInSpan } from './conversation-traces';
 import type { HandlerDeps, RoutingCall, UnaryCall } from './grpc-calls';
 import { moveHandlers } from './grpc-moves';
 import { offerHandlers } from './grpc-offers';
@@ -34,7 +35,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
     unaryHandler(edge, async (call) => {
       const caller = await authorizeCall(call.metadata, verify, rolesFor(SERVICE_GRANTS, name, people));
       if (!isGranted(SERVICE_GRANTS, caller, name)) throw new PermissionDeniedError(`service ${caller.id} may not make this call`);
-      return handle(caller, call.request);
+      return agentCallInSpan(name, call.metadata, call.request, () => handle(caller, call.request));
     });
 
   const handlers: HandlerDeps = { current, unary };

@@ -6,6 +6,7 @@ import { errorDetails, sharedCounter } from '#libs/observability';
 import type { ServiceContext, ServiceKafka } from '#libs/service';
 import { singleOwnerAssigner, type RoutingOwnership } from './active';
 import type { RoutingConfig } from './config';
+import { decideInSpans } from './conversation-traces';
 import { contactProblem } from './core/contact-check';
 import type { CustomerLookup } from './customers';
 
@@ -45,7 +46,7 @@ export async function startContactIntake(
       throw new InvalidEventError(problem);
     }
     const customers = await Promise.all(contacts.map(({ value }) => lookup(value)));
-    await runner.run(() => contacts.flatMap(({ value }, i) => engine.contactReceived(value, customers[i])), position);
+    await decideInSpans(contacts, () => runner.run(() => contacts.flatMap(({ value }, i) => engine.contactReceived(value, customers[i])), position));
   });
   // A channel saying the customer left while waiting (a caller hung up in the queue) takes the
   // conversation out of the queue or the open offer. Routing's own events pass by: abandon()

@@ -3,6 +3,7 @@
 // instance owns the inbound contacts and its state is restored (RoutingOwnership).
 import { ensureTopic } from '#libs/kafka';
 import type { ServiceContext, ServiceKafka } from '#libs/service';
+import { conversationTraceHeaders } from './conversation-traces';
 import { RoutingOwnership } from './active';
 import { changelogTopic } from './changelog';
 import type { RoutingConfig } from './config';
@@ -30,6 +31,7 @@ export async function startRoutingState(
     groupId: group,
     source: `contactcenter/${ctx.name}/${ctx.instanceId}`,
     logger: ctx.logger,
+    traceHeaders: conversationTraceHeaders,
   });
   const ownership = new RoutingOwnership({
     ...engine,

@@ -8,6 +8,7 @@ import { backoffMs, type BackoffOptions } from '#libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
 import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
+import { inSpan, SpanKind } from '#libs/tracing';
 import { bridgeTarget, bridgeToAgent } from './calls';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';
@@ -88,7 +89,9 @@ class SmsOutbound {
     for (const [i, body] of parts.entries()) {
       // One claim per part, `<message id>/<part number>`, so a part already sent is skipped.
       const create = () =>
-        this.client.messages.create({ from: numbers.company, to, body, statusCallback: `${this.base}/twilio/sms/status` }).then((m) => m.sid);
+        inSpan('twilio send sms', { kind: SpanKind.CLIENT }, () =>
+          this.client.messages.create({ from: numbers.company, to, body, statusCallback: `${this.base}/twilio/sms/status` }).then((m) => m.sid),
+        );
       const outcome = await this.claimedRequest(`${message.messageId}/${i + 1}`, message, create);
       if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, i, parts.length);
       sids.push(outcome.providerId);

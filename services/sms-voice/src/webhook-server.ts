@@ -2,6 +2,7 @@
 // webhooks; anything else is 404, and a handler that fails outright still gets an answer.
 import http from 'node:http';
 import { errorDetails, type Logger } from '#libs/observability';
+import { inSpan, SpanKind } from '#libs/tracing';
 
 type Handles = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
@@ -20,7 +21,9 @@ const WEBHOOK_REQUEST_TIMEOUT_MS = 15_000;
 export function createWebhookServer({ ops, webhookReady, webhooks, logger }: WebhookServerParts): http.Server {
   const server = http.createServer((req, res) => {
     if (ops(req, res) || webhookReady(req, res)) return;
-    webhooks(req, res).then(
+    // A Twilio webhook is where an SMS's or a call's trace starts.
+    const attributes = { 'http.request.method': req.method ?? '', 'url.path': (req.url ?? '/').split('?')[0]! };
+    inSpan('twilio webhook', { kind: SpanKind.SERVER, attributes }, () => webhooks(req, res)).then(
       (handled) => {
         if (!handled) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       },
