@@ -26,7 +26,7 @@ describe('spans at the edges', () => {
       const { lines, logger } = captured();
       await inSpan('work', {}, () => logger.info('inside'));
       logger.info('outside');
-      await inSpan('broken', {}, () => Promise.reject(new TypeError('customer@example.com'))).catch(() => undefined);
+      await expect(inSpan('broken', {}, () => Promise.reject(new TypeError('customer@example.com')))).rejects.toThrow(TypeError);
       const [work, broken] = spans.exporter.getFinishedSpans();
       expect(lines[0]).toMatchObject({ trace_id: work!.spanContext().traceId, span_id: work!.spanContext().spanId });
       expect(lines[1]).not.toHaveProperty('trace_id');

@@ -43,8 +43,11 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   const ready = async () => {
     if (exited) throw new Error(`${name} exited during start-up:\n${output.slice(-20).join('\n')}`);
-    const res = await fetch(`http://127.0.0.1:${httpPort}${probe}`).catch(() => undefined);
-    return res?.status === 200;
+    // Refused while the process starts: not ready yet.
+    return fetch(`http://127.0.0.1:${httpPort}${probe}`).then(
+      (res) => res.status === 200,
+      () => false,
+    );
   };
   const handle: ServiceProcess = {
     name,
