@@ -4,6 +4,7 @@
 import { MongoClient } from 'mongodb';
 import { ZodError } from 'zod';
 import { loadConfig, z } from '#libs/config';
+import { runCommand } from '#libs/service/command';
 import { staffDbConfig, StaffError, StaffRoster } from '#libs/staff';
 import { parseStaffArgs, USAGE, UsageError } from './staff-args';
 
@@ -84,10 +85,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`staff: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('staff', main);

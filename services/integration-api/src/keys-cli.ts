@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { commonConfig, loadConfig } from '#libs/config';
+import { runCommand } from '#libs/service/command';
 import { staffDbConfig, StaffRoster } from '#libs/staff';
 import { ApiKeyError, ApiKeyStore } from './key-store';
 import { isScope, SCOPES, type Scope } from './keys';
@@ -95,10 +96,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`api-keys: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('api-keys', main);

@@ -57,7 +57,12 @@ export async function spawnRouting(env: Record<string, string>, onLine?: (line: 
     httpPort: ports.http,
     child,
     exited,
-    isActive: async () => (await fetch(`${base}/activez`).catch(() => undefined))?.status === 200,
+    // Refused (stopped, starting): not active.
+    isActive: () =>
+      fetch(`${base}/activez`).then(
+        (res) => res.status === 200,
+        () => false,
+      ),
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
