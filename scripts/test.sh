@@ -25,3 +25,9 @@ echo "[test] checking formatting and lint rules" >&2
 bash scripts/lint.sh
 echo "[test] running vitest" >&2
 npx vitest run "$@"
+# The short fault suite (docs/RELIABILITY.md), on a broker and a store of its own, when the whole
+# suite was asked for rather than some files.
+if (($# == 0)); then
+  echo "[test] the short fault suite: npm run chaos -- --short" >&2
+  bash scripts/chaos.sh --short
+fi
