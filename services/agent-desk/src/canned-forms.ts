@@ -5,9 +5,7 @@ import { CANNED_CHANNELS, CANNED_LIMITS, CannedTemplateError, checkTemplate, typ
 import { FormError } from './forms';
 
 const conversationId = z.string({ message: 'conversationId is required' }).trim().min(1, 'conversationId is required').max(200, 'conversationId is too long');
-const answerId = z
-  .string({ message: 'id is required' })
-  .regex(/^ca-[0-9a-f-]{36}$/, 'id is not a canned answer id');
+const answerId = z.string({ message: 'id is required' }).regex(/^ca-[0-9a-f-]{36}$/, 'id is not a canned answer id');
 const noControl = (s: string) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s);
 
 const answer = z.object({

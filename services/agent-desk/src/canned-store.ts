@@ -47,7 +47,7 @@ interface Actor {
 }
 
 /** 409: the answer was changed by someone else since it was read. */
-export class CannedConflictError extends HttpError {
+class CannedConflictError extends HttpError {
   constructor(message: string) {
     super(409, message);
   }
@@ -94,7 +94,17 @@ export class CannedAnswerStore {
         scope === 'shared' ? `there are already ${cap} shared canned answers; delete one first` : `you already keep ${cap} canned answers; delete one first`,
       );
     const at = new Date(this.now());
-    const doc: CannedAnswer = { _id: `ca-${randomUUID()}`, scope, owner, ...content, version: 1, createdBy: actor.id, createdAt: at, updatedBy: actor.id, updatedAt: at };
+    const doc: CannedAnswer = {
+      _id: `ca-${randomUUID()}`,
+      scope,
+      owner,
+      ...content,
+      version: 1,
+      createdBy: actor.id,
+      createdAt: at,
+      updatedBy: actor.id,
+      updatedAt: at,
+    };
     await this.answers.insertOne(doc);
     await this.audited(doc, 'created', actor, at);
     return doc;

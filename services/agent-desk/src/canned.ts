@@ -43,7 +43,7 @@ function isPlaceholder(name: string): name is Placeholder {
 }
 
 /** How a placeholder reads in a template and where it is left unfilled. */
-export function placeholderMark(p: Placeholder): string {
+function placeholderMark(p: Placeholder): string {
   return `{{${p}}}`;
 }
 

@@ -71,7 +71,12 @@ async function list(who: Who) {
   expect(res.status).toBe(200);
   return (await res.json()) as { answers: Answer[]; managesShared: boolean; limits: { perPerson: number } };
 }
-const shared = { scope: 'shared', name: 'Greeting', text: 'Hello {{customer.name}}, this is {{agent.name}}. Ref {{conversation.reference}}.', channels: ['email', 'sms', 'chat'] };
+const shared = {
+  scope: 'shared',
+  name: 'Greeting',
+  text: 'Hello {{customer.name}}, this is {{agent.name}}. Ref {{conversation.reference}}.',
+  channels: ['email', 'sms', 'chat'],
+};
 
 describe('canned answers over HTTP', () => {
   it('lets a supervisor manage shared answers and refuses agents, on the server', async () => {
@@ -111,7 +116,7 @@ describe('canned answers over HTTP', () => {
     expect((await fetch(`${base}/api/canned/audit`, { headers: { cookie: sessions.ana.cookie } })).status).toBe(403);
   });
 
-  it("keeps personal answers to their owner: another agent neither sees nor changes them, a supervisor neither", async () => {
+  it('keeps personal answers to their owner: another agent neither sees nor changes them, a supervisor neither', async () => {
     const mine = await post('ana', '/api/canned/create', { scope: 'personal', name: 'Ana sign-off', text: 'Best, {{agent.name}}', channels: ['email'] });
     expect(mine.status).toBe(200);
     const id = mine.body.id;
@@ -157,7 +162,12 @@ describe('canned answers over HTTP', () => {
   });
 
   it("fills the answers for the conversation's channel, leaving what the desk does not know for the agent", async () => {
-    const sms = await post('sue', '/api/canned/create', { scope: 'shared', name: 'Wait', text: 'Hi {{customer.name}}, about {{wait}} (ref {{conversation.reference}})', channels: ['sms'] });
+    const sms = await post('sue', '/api/canned/create', {
+      scope: 'shared',
+      name: 'Wait',
+      text: 'Hi {{customer.name}}, about {{wait}} (ref {{conversation.reference}})',
+      channels: ['sms'],
+    });
     const emailOnly = await post('sue', '/api/canned/create', { scope: 'shared', name: 'Email only', text: 'Dear {{customer.name}}', channels: ['email'] });
     const filled = await post('ana', '/api/canned/fill', { conversationId: 'conv-x', channel: 'sms', customerName: '<b>Ada</b>', reference: '' });
     expect(filled.status).toBe(200);

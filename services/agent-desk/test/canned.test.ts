@@ -132,7 +132,12 @@ describe('the canned answer forms', () => {
   });
 
   it('takes only what the page knows when filling, and refuses a malformed reference', () => {
-    expect(parseForm(cannedForms.fill, { conversationId: 'conv-1', channel: 'sms' })).toEqual({ conversationId: 'conv-1', channel: 'sms', customerName: '', reference: '' });
+    expect(parseForm(cannedForms.fill, { conversationId: 'conv-1', channel: 'sms' })).toEqual({
+      conversationId: 'conv-1',
+      channel: 'sms',
+      customerName: '',
+      reference: '',
+    });
     expect(() => parseForm(cannedForms.fill, { conversationId: 'conv-1', channel: 'voice' })).toThrow(/channel must be one of/);
     expect(() => parseForm(cannedForms.fill, { conversationId: 'conv-1', channel: 'sms', reference: '<b>' })).toThrow(/reference must be/);
   });
