@@ -6,7 +6,7 @@ import { waitInWords } from '#libs/contact';
 import type { z } from 'zod';
 import { ForbiddenError, readJson, sendJson, type StaffSignIn } from '#libs/web';
 import { BackendError, type Backends, type Caller } from './backends';
-import { CANNED_CHANNELS, CANNED_LIMITS, changeRefusal, customerNameValue, fillTemplate, PLACEHOLDERS, placeholdersIn, smsCount } from './canned';
+import { CANNED_CHANNELS, CANNED_LIMITS, changeRefusal, customerNameValue, fillTemplate, PLACEHOLDERS, smsCount } from './canned';
 import { cannedForms, checkedAnswer } from './canned-forms';
 import type { CannedAnswer, CannedAnswerStore } from './canned-store';
 import { parseForm } from './forms';
@@ -83,7 +83,8 @@ export function cannedRoutes({ signIn, backends, canned, act }: CannedRouteDeps)
 /** The answers for the conversation's channel, each filled; the wait is routing's estimate for the conversation's queue. */
 async function fill(backends: Backends, canned: CannedAnswerStore, c: Caller, agentName: string, f: z.output<typeof cannedForms.fill>) {
   const answers = (await canned.visibleTo(c)).filter((a) => a.channels.includes(f.channel));
-  const needsWait = answers.some((a) => placeholdersIn(a.text).includes('wait'));
+  // Routing is asked only when an answer says the wait.
+  const needsWait = answers.some((a) => /\{\{\s*wait\s*\}\}/.test(a.text));
   const wait = needsWait ? await estimatedWait(backends, c, f.conversationId) : { text: '', note: '' };
   const values = {
     'customer.name': customerNameValue(f.customerName),

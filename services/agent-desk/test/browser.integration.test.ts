@@ -267,6 +267,9 @@ async function cannedAnswers(supervisor: Page, agent: Page): Promise<void> {
   await agent.locator('#canned-picker').waitFor({ state: 'hidden', timeout: 5000 });
   expect(await agent.evaluate('document.activeElement && document.activeElement.id')).toBe('reply-text');
   await expect(agent.locator('#reply-text').inputValue()).resolves.toBe('');
+  // A second Esc leaves the box, so the desk's own keys work again.
+  await agent.keyboard.press('Escape');
+  expect(await agent.evaluate('document.activeElement && document.activeElement.id')).not.toBe('reply-text');
 }
 
 describe('a working day at the agent desk', () => {
