@@ -72,6 +72,13 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/hand-back': ['expert'],
   'POST /api/resolve': WORKERS,
   'POST /api/reassign': ['supervisor'],
+  // Everyone keeps personal canned answers; the store refuses a non-supervisor's change to a shared one.
+  'GET /api/canned': [...WORKERS, 'supervisor'],
+  'GET /api/canned/audit': ['supervisor'],
+  'POST /api/canned/create': [...WORKERS, 'supervisor'],
+  'POST /api/canned/update': [...WORKERS, 'supervisor'],
+  'POST /api/canned/delete': [...WORKERS, 'supervisor'],
+  'POST /api/canned/fill': WORKERS,
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

@@ -64,7 +64,7 @@ function fmtTime(ms) {
 function showSignIn(message) {
   state.me = null;
   if (state.socket) state.socket.close();
-  for (const id of ['desk-screen', 'floor-screen', 'who', 'presence', 'sign-out']) $(id).hidden = true;
+  for (const id of ['desk-screen', 'floor-screen', 'who', 'presence', 'sign-out', 'canned-open']) $(id).hidden = true;
   $('signin-screen').hidden = false;
   $('signin-error').textContent = message || '';
   $('link').textContent = '';
@@ -78,6 +78,7 @@ function showDesk(me) {
   $('who').hidden = false;
   $('who').textContent = `${me.staff.name} · ${me.staff.role}`;
   $('sign-out').hidden = false;
+  $('canned-open').hidden = false;
   const worker = me.staff.role === 'agent' || me.staff.role === 'expert';
   $('presence').hidden = !worker;
   $('desk-screen').hidden = !worker;
@@ -195,6 +196,7 @@ function onLive(msg) {
       const conv = state.conversations.get(msg.conversationId);
       if (conv) {
         conv.items.set(msg.item.id, msg.item);
+        if (msg.reference) conv.reference = msg.reference;
         conv.unread = state.current !== msg.conversationId;
         renderMine();
         if (state.current === msg.conversationId) renderTimeline(conv);

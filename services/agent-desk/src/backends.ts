@@ -11,6 +11,7 @@ import {
   type GetCustomerContextResponse,
   type GetHistoryResponse,
   type GetQueueStatsResponse,
+  type GetWaitEstimateResponse,
   type ListAgentsResponse,
   type RegisterAgentRequest,
   type ReplyResponse,
@@ -111,6 +112,9 @@ export class Backends {
   }
   reassign(caller: Caller, conversationId: string, toAgentId: string) {
     return this.r(caller, this.routing.reassign as unknown as Unary<object, unknown>, { conversationId, toAgentId });
+  }
+  waitEstimate(caller: Caller, conversationId: string): Promise<GetWaitEstimateResponse> {
+    return this.r(caller, this.routing.getWaitEstimate as unknown as Unary<object, GetWaitEstimateResponse>, { conversationId });
   }
   queueStats(caller: Caller): Promise<GetQueueStatsResponse> {
     return this.r(caller, this.routing.getQueueStats as unknown as Unary<object, GetQueueStatsResponse>, {});

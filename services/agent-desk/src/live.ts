@@ -24,7 +24,13 @@ export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown
       return { type: 'revoked', conversationId: update.revoked.conversationId, reason: update.revoked.reason?.text ?? '' };
     case 'customerMessage':
       return update.customerMessage.contact
-        ? { type: 'message', conversationId: update.customerMessage.conversationId, item: contactItem(update.customerMessage.contact) }
+        ? {
+            type: 'message',
+            conversationId: update.customerMessage.conversationId,
+            item: contactItem(update.customerMessage.contact),
+            // The reference the customer quotes, for canned answers: offers do not carry it.
+            reference: update.customerMessage.contact.conversationReference,
+          }
         : null;
     case 'agentState':
       return { type: 'agent', agent: agentRow(update.agentState) };

@@ -5,6 +5,8 @@ import type { Role } from '#libs/auth';
 import type { SessionStore } from '#libs/staff';
 import { BadRequestError, ForbiddenError, NotFoundError, readJson, sendJson, type StaffSignIn } from '#libs/web';
 import type { Backends, Caller } from './backends';
+import { cannedRoutes } from './canned-routes';
+import type { CannedAnswerStore } from './canned-store';
 import { customerRef, forms, parseForm } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
@@ -14,12 +16,14 @@ interface DeskRouteDeps {
   signIn: StaffSignIn;
   sessions: SessionStore;
   backends: Backends;
+  canned: CannedAnswerStore;
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
+  const canned = cannedRoutes({ ...deps, act: actionOf(deps.signIn) });
   return {
-    get: readingRoutes(deps),
-    post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends) },
+    get: { ...readingRoutes(deps), ...canned.get },
+    post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends), ...canned.post },
   };
 }
 

@@ -7,6 +7,7 @@ import type { ServiceContext } from '#libs/service';
 import { SessionStore, SignInThrottle, StaffRoster } from '#libs/staff';
 import { applyTransportSecurity, signInSettings, transportSecurity } from '#libs/web';
 import { Backends } from './backends';
+import { CannedAnswerStore } from './canned-store';
 import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
@@ -32,6 +33,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   await db.command({ ping: 1 });
   ctx.readiness.add('mongodb', async () => (await db.command({ ping: 1 })).ok === 1);
   const roster = new StaffRoster(db);
+  const canned = new CannedAnswerStore(db, { perPerson: config.AGENT_DESK_CANNED_PER_PERSON, shared: config.AGENT_DESK_CANNED_SHARED }, overrides.now);
   const sessions = new SessionStore(db, { app: 'agent-desk', secret: settings.sessionSecret, ttlMs: settings.sessionTtlMs, now: overrides.now });
 
   const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE);
@@ -58,7 +60,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     onSignOut: (id) => live.endSession(id),
   });
   const handle = createDeskHandler({
-    routes: deskRoutes({ signIn, sessions, backends }),
+    routes: deskRoutes({ signIn, sessions, backends, canned }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,
     // Agents' browsers reach this port: /metrics needs the bearer token here.

@@ -2,7 +2,8 @@
 // email service over SMTP; Kafka carries it to customer-record and routing; the desk offers it
 // to a tier-1 agent who answers (the reply reaches an SMTP sink) and escalates; an expert takes
 // it and resolves; a supervisor watches; ops follows the day's events in the ops console and with
-// the tail command. Customer text with markup stays text.
+// the tail command. Customer text with markup stays text. On the way, the supervisor adds shared
+// canned answers and the agent inserts one, filled, from the reply box with the keyboard.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import readline from 'node:readline';
@@ -202,6 +203,75 @@ async function shot(page: Page, name: string): Promise<void> {
   if (SAVE) await page.screenshot({ path: `${shots}agent-desk-${name}.png` });
 }
 
+const CANNED_NAME = 'Refund confirmed <img src=x onerror=alert(3)>';
+const CANNED_TEXT = 'Hello {{customer.name}}, this is {{agent.name}}. Your refund is on its way; your reference is {{conversation.reference}}.';
+
+/** A supervisor adds shared canned answers; the agent inserts one with the keyboard and sees it filled. */
+async function cannedAnswers(supervisor: Page, agent: Page): Promise<void> {
+  await supervisor.getByRole('button', { name: 'Canned answers' }).click();
+  await supervisor.locator('#canned-dialog').waitFor({ state: 'visible', timeout: 10_000 });
+  await supervisor.locator('#canned-name').fill(CANNED_NAME);
+  await supervisor.locator('#canned-scope').selectOption('shared');
+  await supervisor.locator('#canned-text').fill('Hello {{customer.email}}');
+  await supervisor.locator('#canned-save').click();
+  // The server refuses an unknown placeholder, and says which.
+  await supervisor.locator('#canned-error').filter({ hasText: 'unknown placeholder {{customer.email}}' }).waitFor({ timeout: 10_000 });
+  await supervisor.locator('#canned-text').fill(CANNED_TEXT);
+  for (const channel of ['sms', 'chat']) await supervisor.locator(`#canned-channels input[value="${channel}"]`).uncheck();
+  await supervisor.locator('#canned-save').click();
+  await supervisor.locator('#canned-table tr').filter({ hasText: CANNED_NAME }).waitFor({ timeout: 10_000 });
+  // One for chat only: never offered on an email conversation.
+  await supervisor.locator('#canned-name').fill('Chat welcome');
+  await supervisor.locator('#canned-scope').selectOption('shared');
+  await supervisor.locator('#canned-text').fill('Hi {{customer.name}}!');
+  for (const channel of ['email', 'sms']) await supervisor.locator(`#canned-channels input[value="${channel}"]`).uncheck();
+  await supervisor.locator('#canned-save').click();
+  await supervisor.locator('#canned-table tr').filter({ hasText: 'Chat welcome' }).waitFor({ timeout: 10_000 });
+  await supervisor.getByRole('button', { name: 'Close' }).click();
+  await supervisor.locator('#canned-dialog').waitFor({ state: 'hidden', timeout: 10_000 });
+
+  // The agent keeps one of her own; the wait in it is routing's estimate for the conversation's queue.
+  await agent.evaluate(
+    "api('/api/canned/create', { scope: 'personal', name: 'Refund timeline', text: 'Refunds reach your card within 5 working days, {{customer.name}}. A callback now waits {{wait}}.', channels: ['email'] })",
+  );
+  await agent.locator('body').press('r');
+  await agent.keyboard.type('/');
+  await agent.locator('#canned-picker').waitFor({ state: 'visible', timeout: 20_000 });
+  expect(await agent.evaluate('document.activeElement && document.activeElement.id')).toBe('canned-search');
+  await agent.keyboard.type('refund');
+  const options = agent.locator('#canned-list [role=option]');
+  await expect(options.locator('.canned-name').allTextContents()).resolves.toEqual([CANNED_NAME, 'Refund timeline (mine)']);
+  const filled = 'Hello Carla Diaz, this is Ana Lopez. Your refund is on its way; your reference is {{conversation.reference}}.';
+  await expect(options.nth(0).getAttribute('aria-selected')).resolves.toBe('true');
+  await expect(options.nth(0).locator('.canned-text').textContent()).resolves.toBe(filled);
+  expect(await options.nth(1).locator('.canned-text').textContent()).toMatch(
+    /^Refunds reach your card within 5 working days, Carla Diaz\. A callback now waits (less than a minute|about [\d.]+ (minutes?|hours?)|about an hour)\.$/,
+  );
+  await agent.keyboard.press('ArrowDown');
+  await expect(options.nth(1).getAttribute('aria-selected')).resolves.toBe('true');
+  expect(await agent.locator('#canned-search').getAttribute('aria-activedescendant')).toBe(await options.nth(1).getAttribute('id'));
+  await agent.keyboard.press('ArrowUp');
+  await shot(agent, 'canned-answers');
+  await agent.keyboard.press('Enter');
+  // The filled text replaces the `/`; the placeholder the desk could not fill is selected, to type over.
+  await expect(agent.locator('#reply-text').inputValue()).resolves.toBe(filled);
+  expect(await agent.evaluate("(() => { const b = document.getElementById('reply-text'); return b.value.slice(b.selectionStart, b.selectionEnd); })()")).toBe(
+    '{{conversation.reference}}',
+  );
+  await agent.locator('#canned-hint').filter({ hasText: 'Fill in: {{conversation.reference}}' }).waitFor({ timeout: 5000 });
+  // Ctrl+/ opens the list anywhere in the box; Esc closes it and inserts nothing.
+  await agent.locator('#reply-text').fill('');
+  await agent.locator('#reply-text').press('Control+/');
+  await agent.locator('#canned-picker').waitFor({ state: 'visible', timeout: 20_000 });
+  await agent.keyboard.press('Escape');
+  await agent.locator('#canned-picker').waitFor({ state: 'hidden', timeout: 5000 });
+  expect(await agent.evaluate('document.activeElement && document.activeElement.id')).toBe('reply-text');
+  await expect(agent.locator('#reply-text').inputValue()).resolves.toBe('');
+  // A second Esc leaves the box, so the desk's own keys work again.
+  await agent.keyboard.press('Escape');
+  expect(await agent.evaluate('document.activeElement && document.activeElement.id')).not.toBe('reply-text');
+}
+
 describe('a working day at the agent desk', () => {
   it('offer → accept → history and regular flag → reply by email → escalate → expert resolves, supervisor watching, ops following', async () => {
     const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
@@ -338,6 +408,8 @@ describe('a working day at the agent desk', () => {
     expect(delivered.subject).toContain('Refund');
     await agent.locator('#timeline li.out:not(.pending)').filter({ hasText: replyText }).waitFor({ timeout: 120_000 });
     await shot(agent, 'conversation');
+
+    await cannedAnswers(supervisor, agent);
 
     // The supervisor hands Ana one of the customer's waiting conversations: she holds two.
     const waiting = [...routing.engine.conversations.values()].find((c) => c.subject === 'Wrong size' && c.recipient?.value === address)!;

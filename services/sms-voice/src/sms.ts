@@ -1,4 +1,4 @@
-// SMS rules with no I/O: numbers to E.164, carrier keywords, segments and length.
+// SMS rules with no I/O: numbers to E.164, carrier keywords, length.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { waitInWords as inWords } from '#libs/contact';
 
@@ -30,27 +30,6 @@ export function keywordOf(body: string): Keyword | undefined {
   if (['START', 'YES', 'UNSTOP', 'OPTIN'].includes(word)) return 'start';
   if (['HELP', 'INFO'].includes(word)) return 'help';
   return undefined;
-}
-
-// GSM 03.38 default alphabet and its extension table (each extension character costs two).
-const GSM7 = new Set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
-const GSM7_EXTENDED = new Set('^{}\\[~]|€\f');
-
-export interface Segments {
-  encoding: 'GSM-7' | 'UCS-2';
-  segments: number;
-}
-
-/** How many SMS segments a body takes, as carriers count them. */
-export function countSegments(body: string): Segments {
-  const chars = [...body];
-  if (chars.every((c) => GSM7.has(c) || GSM7_EXTENDED.has(c))) {
-    const septets = chars.reduce((n, c) => n + (GSM7_EXTENDED.has(c) ? 2 : 1), 0);
-    return { encoding: 'GSM-7', segments: septets <= 160 ? 1 : Math.ceil(septets / 153) };
-  }
-  // UCS-2 counts UTF-16 code units: characters outside the BMP take two.
-  const units = body.length;
-  return { encoding: 'UCS-2', segments: units <= 70 ? 1 : Math.ceil(units / 67) };
 }
 
 /** Twilio refuses bodies over 1,600 characters: longer texts go as several messages, split between words. */

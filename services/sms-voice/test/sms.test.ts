@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countSegments, InvalidNumberError, keywordOf, positionInWords, splitBody, toE164, waitInWords } from '../src/sms';
+import { InvalidNumberError, keywordOf, positionInWords, splitBody, toE164, waitInWords } from '../src/sms';
 
 describe('numbers', () => {
   it('normalises to E.164, with a default country for national numbers', () => {
@@ -34,18 +34,7 @@ describe('keywords', () => {
   });
 });
 
-describe('segments and length', () => {
-  it('counts GSM-7 and UCS-2 segments as carriers do', () => {
-    expect(countSegments('a'.repeat(160))).toEqual({ encoding: 'GSM-7', segments: 1 });
-    expect(countSegments('a'.repeat(161))).toEqual({ encoding: 'GSM-7', segments: 2 });
-    expect(countSegments('€'.repeat(80))).toEqual({ encoding: 'GSM-7', segments: 1 });
-    expect(countSegments('€'.repeat(81))).toEqual({ encoding: 'GSM-7', segments: 2 });
-    expect(countSegments('é'.repeat(70))).toEqual({ encoding: 'GSM-7', segments: 1 });
-    expect(countSegments('ç'.repeat(70))).toEqual({ encoding: 'UCS-2', segments: 1 });
-    expect(countSegments('🚨'.repeat(35))).toEqual({ encoding: 'UCS-2', segments: 1 });
-    expect(countSegments('🚨'.repeat(36))).toEqual({ encoding: 'UCS-2', segments: 2 });
-  });
-
+describe('length', () => {
   it('splits long bodies into parts of at most 1,600 characters without losing or breaking characters', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('a', ' ', '🚨', 'é', 'x'), minLength: 0, maxLength: 5000 }), (body) => {
