@@ -22,7 +22,7 @@ export async function startRoutingState(
   const changelog = changelogTopic(group);
   // One partition: the state is global and has one writer; compacted: the latest value per key is the state.
   await ensureTopic(kafka.kafka, { name: changelog, partitions: 1, replicationFactor: config.KAFKA_REPLICATION_FACTOR, compacted: true });
-  const reader = new StateReader(kafka.kafka, changelog, `${group}.state-reader.${ctx.instanceId}`, ctx.logger);
+  const reader = new StateReader(kafka.kafka, changelog, `${group}.state-reader.${ctx.instanceId}`, ctx.logger, config.ROUTING_SESSION_TIMEOUT_MS);
   await reader.start();
   ctx.onStop('routing changelog reader', () => reader.stop());
   const log = new DecisionLog(kafka.kafka, {

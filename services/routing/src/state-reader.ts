@@ -19,14 +19,19 @@ export class StateReader {
     /** A group of this instance's own: it never commits, it only reads. */
     private readonly groupId: string,
     private readonly logger: Logger,
+    /**
+     * Short, as routing's own group: after a broker restart the coordinator keeps the member from
+     * before it until this long has passed, and the reader (so a take-over) waits for it.
+     */
+    sessionTimeoutMs: number,
   ) {
     this.consumer = kafka.consumer({
       groupId,
       minBytes: 1,
       maxWaitTimeInMs: 5,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 4)),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPause());
     // kafkajs restarts a crashed consumer unless the error is fatal; then the copy goes cold.

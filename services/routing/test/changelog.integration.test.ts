@@ -70,8 +70,8 @@ describe('the routing changelog', () => {
     const engine = new RoutingEngine(DEFAULT_POLICY, clock);
     const log = decisionLog(group, topic);
     const ctx = testContext('changelog-reader');
-    const writerReader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger);
-    const freshReader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger);
+    const writerReader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger, 6000);
+    const freshReader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger, 6000);
     try {
       await writerReader.start();
       await log.open({ instance: 'writer', activation: 1 });
@@ -132,7 +132,7 @@ describe('the routing changelog', () => {
     const zombie = decisionLog(group, topic);
     const successor = decisionLog(group, topic);
     const ctx = testContext('changelog-reader');
-    const reader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger);
+    const reader = new StateReader(kafka, topic, uniqueId('reader'), ctx.logger, 6000);
     const conversationId = uniqueId('conv');
     const late = {
       topic: topics.conversationEvents as never,
