@@ -85,19 +85,25 @@ export class DeliveryStore {
   }
 
   /**
-   * Records new deliveries, each with its due entry, and answers the due entries to schedule.
-   * A delivery already recorded (a record consumed again after a restart) is due again only if
-   * it was never attempted; one delivered or failed is left as it is.
+   * Records new deliveries, each with its due entry (both at once: one round trip before the
+   * first attempt), and answers the due entries to schedule with the deliveries they are for. A
+   * delivery already recorded (a record consumed again after a restart) is due again only if it
+   * was never attempted; for one delivered or failed, the due entry just written is taken back
+   * (an instance that saw it meanwhile finds the delivery settled when it claims, and stops).
    */
-  async record(deliveries: Delivery[]): Promise<DueEntry[]> {
-    const outcomes = await Promise.all(deliveries.map((d) => this.deliveryInserts.insert(d)));
+  async record(deliveries: Delivery[]): Promise<{ entry: DueEntry; delivery: Delivery }[]> {
+    const entries = deliveries.map((d): DueEntry => ({ _id: d._id, subscriptionId: d.subscriptionId, dueAt: d.recordedAt, attempt: 1 }));
+    const [outcomes, dueOutcomes] = await Promise.all([
+      Promise.all(deliveries.map((d) => this.deliveryInserts.insert(d))),
+      Promise.all(entries.map((e) => this.dueInserts.insert(e))),
+    ]);
     const again = deliveries.filter((_, i) => outcomes[i] === 'duplicate').map((d) => d._id);
-    const untried = new Set(again.length ? (await this.deliveries.find({ _id: { $in: again }, attempts: 0 }, { projection: { _id: 1 } }).toArray()).map((d) => d._id) : []);
-    const due = deliveries
-      .filter((d, i) => outcomes[i] === 'inserted' || untried.has(d._id))
-      .map((d): DueEntry => ({ _id: d._id, subscriptionId: d.subscriptionId, dueAt: d.recordedAt, attempt: 1 }));
-    await Promise.all(due.map((d) => this.dueInserts.insert(d)));
-    return due;
+    const settled = new Set(
+      again.length ? (await this.deliveries.find({ _id: { $in: again }, attempts: { $gt: 0 } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id) : [],
+    );
+    const takeBack = entries.filter((e, i) => settled.has(e._id) && dueOutcomes[i] === 'inserted').map((e) => e._id);
+    if (takeBack.length) await this.due.deleteMany({ _id: { $in: takeBack }, attempt: 1 });
+    return deliveries.flatMap((delivery, i) => (outcomes[i] === 'inserted' ? [{ entry: entries[i]!, delivery }] : []));
   }
 
   /** Every pending delivery's due entry (only pending ones have one). */
@@ -136,6 +142,7 @@ export class DeliveryStore {
   }
 
   async delivered(d: Delivery, outcome: AttemptOutcome, windowStart: Date): Promise<void> {
+    // The log first: a due entry left behind finds its delivery settled and is dropped.
     await this.deliveries.updateOne(
       { _id: d._id },
       { $set: { status: 'delivered', attempts: d.attempts + 1, lastAttempt: outcome, deliveredAt: outcome.at, nextAttemptAt: null, windowStart } },

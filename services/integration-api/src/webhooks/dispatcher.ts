@@ -33,6 +33,8 @@ export interface DispatcherDeps {
 
 export class DeliveryDispatcher {
   private readonly waiting = new Map<string, DueEntry>();
+  /** Deliveries this instance just recorded, with their first attempt due: no need to read them back. */
+  private readonly fresh = new Map<string, Delivery>();
   private readonly sending = new Set<string>();
   private readonly perSubscription = new Map<string, number>();
   private timer?: NodeJS.Timeout;
@@ -59,14 +61,22 @@ export class DeliveryDispatcher {
     while (this.sending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   }
 
-  /** Entries this instance just recorded: sent without waiting for the next scan. */
-  schedule(entries: DueEntry[]): void {
-    for (const e of entries) this.keep(e);
+  /** Entries this instance just recorded or replayed: sent without waiting for the next scan. */
+  schedule(items: { entry: DueEntry; delivery?: Delivery }[]): void {
+    for (const { entry, delivery } of items) {
+      this.keep(entry);
+      if (delivery) this.fresh.set(entry._id, delivery);
+    }
     this.kick();
   }
 
   get pending(): number {
     return this.waiting.size;
+  }
+
+  private forget(id: string): void {
+    this.waiting.delete(id);
+    this.fresh.delete(id);
   }
 
   private keep(entry: DueEntry): void {
@@ -84,7 +94,7 @@ export class DeliveryDispatcher {
       return;
     }
     const ids = new Set(stored.map((e) => e._id));
-    for (const id of this.waiting.keys()) if (!ids.has(id) && !this.sending.has(id)) this.waiting.delete(id);
+    for (const id of this.waiting.keys()) if (!ids.has(id) && !this.sending.has(id)) this.forget(id);
     for (const e of stored) if (!this.sending.has(e._id)) this.keep(e);
     this.kick();
   }
@@ -112,50 +122,68 @@ export class DeliveryDispatcher {
   private begin(entry: DueEntry): void {
     this.sending.add(entry._id);
     this.perSubscription.set(entry.subscriptionId, (this.perSubscription.get(entry.subscriptionId) ?? 0) + 1);
-    void this.attempt(entry)
+    let slotFreed = false;
+    // The subscription's slot is its endpoint's: freed once the answer is in, before the outcome is written.
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      const left = (this.perSubscription.get(entry.subscriptionId) ?? 1) - 1;
+      if (left > 0) this.perSubscription.set(entry.subscriptionId, left);
+      else this.perSubscription.delete(entry.subscriptionId);
+      this.kick();
+    };
+    void this.attempt(entry, freeSlot)
       .catch((err: unknown) => {
         // The store failed mid-way: the entry stays in the due queue and comes back with a scan.
         this.deps.logger.warn({ deliveryId: entry._id, ...errorDetails(err) }, 'webhook attempt not recorded; it will be tried again');
-        this.waiting.delete(entry._id);
+        this.forget(entry._id);
       })
       .finally(() => {
         this.sending.delete(entry._id);
-        const left = (this.perSubscription.get(entry.subscriptionId) ?? 1) - 1;
-        if (left > 0) this.perSubscription.set(entry.subscriptionId, left);
-        else this.perSubscription.delete(entry.subscriptionId);
+        freeSlot();
         this.kick();
       });
   }
 
-  private async attempt(entry: DueEntry): Promise<void> {
+  private async attempt(entry: DueEntry, answered: () => void): Promise<void> {
     const { store } = this.deps;
     if (!(await store.claim(entry, this.deps.instanceId, this.deps.leaseMs, this.now()))) {
-      this.waiting.delete(entry._id);
+      this.forget(entry._id);
       return;
     }
     try {
-      const { due, delivery } = await store.current(entry._id);
-      // Another instance finished this attempt before the claim (this one's copy was stale).
-      if (!due || due.attempt !== entry.attempt || !delivery || delivery.status !== 'pending') {
-        if (due && due.attempt > entry.attempt) this.keep(due);
-        else this.waiting.delete(entry._id);
-        return;
-      }
+      const delivery = await this.pendingDelivery(entry);
+      if (!delivery) return;
       const subscription = await this.deps.subscription(delivery.subscriptionId);
       if (!subscription) {
         await store.failed(delivery, this.now());
-        this.waiting.delete(entry._id);
+        this.forget(entry._id);
         return;
       }
-      await this.sendAndRecord(entry, delivery, subscription);
+      await this.sendAndRecord(entry, delivery, subscription, answered);
     } finally {
       await store.release(entry);
     }
   }
 
-  private async sendAndRecord(entry: DueEntry, delivery: Delivery, subscription: Subscription): Promise<void> {
+  /** The delivery whose attempt this claim is for, if that attempt is still to be made. */
+  private async pendingDelivery(entry: DueEntry): Promise<Delivery | undefined> {
+    const fresh = this.fresh.get(entry._id);
+    this.fresh.delete(entry._id);
+    if (fresh && entry.attempt === 1) return fresh;
+    const { due, delivery } = await this.deps.store.current(entry._id);
+    if (due && due.attempt === entry.attempt && delivery?.status === 'pending') return delivery;
+    // Another instance made this attempt before the claim (this copy was stale), or the entry outlived its delivery.
+    if (due && due.attempt > entry.attempt) this.keep(due);
+    else this.forget(entry._id);
+    if (due && due.attempt === entry.attempt && (delivery || this.now().getTime() - due.dueAt.getTime() > this.deps.leaseMs)) await this.deps.store.dropDue(entry._id);
+    return undefined;
+  }
+
+  private async sendAndRecord(entry: DueEntry, delivery: Delivery, subscription: Subscription, answered: () => void): Promise<void> {
     const at = this.now();
     const result = await this.deps.send(subscription.url, signedHeaders(signingSecrets(subscription, at), delivery._id, at, delivery.payload), delivery.payload);
+    answered();
     const outcome: AttemptOutcome = { at, durationMs: result.durationMs };
     if (result.statusCode !== undefined) outcome.statusCode = result.statusCode;
     if (result.error) outcome.error = result.error.slice(0, 300);
@@ -163,14 +191,14 @@ export class DeliveryDispatcher {
     const { store } = this.deps;
     if (result.ok) {
       await store.delivered(delivery, outcome, windowStart);
-      this.waiting.delete(entry._id);
+      this.forget(entry._id);
       this.deps.attempted?.('delivered', result.durationMs);
       return;
     }
     const retryAt = nextAttemptAt(this.deps.schedule, windowStart, delivery.attempts + 1, this.now());
     if (!retryAt) {
       await store.failed(delivery, this.now(), outcome, windowStart);
-      this.waiting.delete(entry._id);
+      this.forget(entry._id);
       this.deps.attempted?.('failed', result.durationMs);
       return;
     }

@@ -15,7 +15,7 @@ export interface IntakeDeps {
   subscriptions: SubscriptionCache;
   store: Pick<DeliveryStore, 'record'>;
   /** Told the due entries just recorded, to send them at once. */
-  recorded(entries: DueEntry[]): void;
+  recorded(items: { entry: DueEntry; delivery: Delivery }[]): void;
   now?: () => Date;
 }
 

@@ -2,6 +2,7 @@
 // read, rotated and deleted, and their delivery log, read and replayed. An application sees only
 // its own: another's subscription is "not found", as one that never was.
 import { z } from 'zod';
+import { chars } from '../contact-request';
 import { cursor as cursorParam, limit, queryOf } from '../reads';
 import { ApiProblem, InvalidRequestError, NotFoundProblem } from '../problems';
 import type { ApiRequest, ApiRoute } from '../route-types';
@@ -9,7 +10,7 @@ import { zodProblem } from '../validation';
 import type { Delivery, DeliveryStore, DueEntry } from './deliveries';
 import { EVENT_TYPES } from './events';
 import { SubscriptionLimitError, type SubscriptionCache, type SubscriptionStore } from './subscriptions';
-import { checkTargetResolves, checkTargetUrl, TargetRefusedError } from './targets';
+import { checkTargetResolves, checkTargetUrl, MAX_URL_LENGTH, TargetRefusedError } from './targets';
 import { deliveryDetail, deliveryView, subscriptionView } from './views';
 
 export interface WebhookRouteDeps {
@@ -17,7 +18,7 @@ export interface WebhookRouteDeps {
   cache: Pick<SubscriptionCache, 'forget'>;
   deliveries: DeliveryStore;
   /** Sends replayed deliveries without waiting for the next scan. */
-  replayed(entries: DueEntry[]): void;
+  replayed(items: { entry: DueEntry }[]): void;
   allowPrivateTargets: boolean;
   /** How long a rotated secret is still signed with. */
   rotationOverlapMs: number;
@@ -33,17 +34,13 @@ export class SubscriptionLimitProblem extends ApiProblem {
 const DESCRIPTION = /^[^\x00-\x1f\x7f]*$/;
 const createSchema = z
   .object({
-    url: z.string().max(2000, 'url: at most 2000 characters'),
+    url: z.string().refine((u) => [...u].length <= MAX_URL_LENGTH, `url: at most ${MAX_URL_LENGTH} characters`),
     eventTypes: z
       .array(z.enum(EVENT_TYPES, { message: `eventTypes: each one of ${EVENT_TYPES.join(', ')}` }))
       .min(1, 'eventTypes: at least one')
       .max(EVENT_TYPES.length)
       .refine((types) => new Set(types).size === types.length, 'eventTypes: each at most once'),
-    description: z
-      .string()
-      .max(200, 'description: at most 200 characters')
-      .regex(DESCRIPTION, 'description: plain text on one line')
-      .optional(),
+    description: chars(200, DESCRIPTION, 'description: plain text on one line').optional(),
   })
   .strict();
 const replaySchema = z.object({ since: z.iso.datetime({ offset: true, message: 'since: a date-time such as 2026-12-01T10:00:00Z' }) }).strict();
@@ -152,7 +149,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): ApiRoute[] {
     route('POST', '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/replay', async (request) => {
       const d = await ownedDelivery(request);
       const entry = await deps.deliveries.replay(d, now());
-      if (entry) deps.replayed([entry]);
+      if (entry) deps.replayed([{ entry }]);
       return { status: 202, body: { replayed: entry ? 1 : 0, alreadyPending: !entry }, audit: { webhookId: d.subscriptionId } };
     }),
     route('POST', '/v1/webhooks/{webhookId}/replay', async (request) => {
@@ -164,7 +161,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): ApiRoute[] {
         const entry = await deps.deliveries.replay(d, now());
         if (entry) entries.push(entry);
       }
-      deps.replayed(entries);
+      deps.replayed(entries.map((entry) => ({ entry })));
       const more = settled.length === REPLAY_BATCH;
       return {
         status: 202,
