@@ -34,7 +34,10 @@ export class MergeAnnouncements {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const waiting = await this.merges.find({ state: 'applied', announcedAt: { $exists: false } }).limit(100).toArray();
+      const waiting = await this.merges
+        .find({ state: 'applied', announcedAt: { $exists: false } })
+        .limit(100)
+        .toArray();
       for (const merge of waiting) await this.publish(merge);
     } catch (err) {
       this.logger.warn(errorDetails(err), 'merge announcements wait for Kafka or the store');

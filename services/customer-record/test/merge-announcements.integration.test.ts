@@ -42,9 +42,7 @@ describe('CustomerMerged on cc.customer.merges.v1', () => {
     for (const who of ['a', 'b']) {
       const c = contact(`${uniqueId(`merged-${who}`)}@example.com`);
       await h.service.projection.onContact(c);
-      ids.push(
-        (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: c.sender, reason: REASON }, 'supervisor')).customer!.customerId,
-      );
+      ids.push((await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: c.sender, reason: REASON }, 'supervisor')).customer!.customerId);
     }
     return [ids[0]!, ids[1]!];
   }

@@ -1,13 +1,16 @@
 // The webhooks' pure parts: the signature, the retry schedule, which targets are refused, and
 // which records become which events.
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ConsumedEvent } from '#libs/kafka';
 import { Channel, ConversationEvent, CustomerMerged, IdentityKind, OutboundKind, OutboundMessage, SlaEvent, SlaEventKind, Tier } from '#libs/proto';
 import { conversationEventOf, mergeEventOf, outboundEventOf, payloadOf, slaEventOf } from '../src/webhooks/events';
 import { nextAttemptAt } from '../src/webhooks/schedule';
+import { createSender } from '../src/webhooks/sender';
 import { newSecret, signedHeaders } from '../src/webhooks/signing';
-import { checkTargetUrl, isAllowedAddress } from '../src/webhooks/targets';
+import { checkTargetUrl, guardedLookup, isAllowedAddress } from '../src/webhooks/targets';
 
 const consumed = <T>(value: T, id = 'ev-1'): ConsumedEvent<T> => ({
   value,
@@ -26,7 +29,9 @@ describe('signing', () => {
     const at = new Date('2026-12-01T10:00:00.500Z');
     const headers = signedHeaders([secret], 'msg_1', at, '{"a":1}');
     expect(headers['webhook-timestamp']).toBe('1796119200');
-    const expected = createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update('msg_1.1796119200.{"a":1}').digest('base64');
+    const expected = createHmac('sha256', Buffer.from(secret.slice(6), 'base64'))
+      .update('msg_1.1796119200.{"a":1}')
+      .digest('base64');
     expect(headers['webhook-signature']).toBe(`v1,${expected}`);
   });
 
@@ -96,7 +101,8 @@ describe('target checks', () => {
   it.each(refused)('refuses %s', (url) => expect(() => checkTargetUrl(url, false)).toThrow(/url:/));
 
   it('accepts public http(s) URLs', () => {
-    for (const url of ['https://hooks.example.org/cc?x=1', 'http://8.8.8.8:8080/in', 'https://[2606:4700::1111]/']) expect(checkTargetUrl(url, false).href).toBe(url);
+    for (const url of ['https://hooks.example.org/cc?x=1', 'http://8.8.8.8:8080/in', 'https://[2606:4700::1111]/'])
+      expect(checkTargetUrl(url, false).href).toBe(url);
   });
 
   it('lets a development setting through to loopback and private addresses, never to link-local ones', () => {
@@ -142,7 +148,9 @@ describe('event mapping', () => {
       type: 'conversation.assigned',
       data: { agentId: 'a-1', tier: 'expert', waitedMs: 5 },
     });
-    expect(step({ $case: 'escalated', escalated: { fromAgentId: '', note: 'n', queue: 'q', skill: 's', automatic: true } })?.type).toBe('conversation.escalated');
+    expect(step({ $case: 'escalated', escalated: { fromAgentId: '', note: 'n', queue: 'q', skill: 's', automatic: true } })?.type).toBe(
+      'conversation.escalated',
+    );
     expect(step({ $case: 'resolved', resolved: { agentId: 'a-1', disposition: 'answered' } })?.data).toMatchObject({ disposition: 'answered' });
     const survey = step({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'my address is…' } });
     expect(survey?.type).toBe('survey.answered');
@@ -151,9 +159,13 @@ describe('event mapping', () => {
   });
 
   it('takes SLA breaches only, and merges', () => {
-    expect(slaEventOf(consumed(SlaEvent.fromPartial({ conversationId: 'c', kind: SlaEventKind.SLA_EVENT_KIND_BREACH, targetMs: 10 })))?.type).toBe('sla.breached');
+    expect(slaEventOf(consumed(SlaEvent.fromPartial({ conversationId: 'c', kind: SlaEventKind.SLA_EVENT_KIND_BREACH, targetMs: 10 })))?.type).toBe(
+      'sla.breached',
+    );
     expect(slaEventOf(consumed(SlaEvent.fromPartial({ kind: SlaEventKind.SLA_EVENT_KIND_WARNING })))).toBeUndefined();
-    expect(mergeEventOf(consumed(CustomerMerged.fromPartial({ mergeId: 'm', targetCustomerId: 't', sourceCustomerId: 's', cause: 'supervisor' })))).toMatchObject({
+    expect(
+      mergeEventOf(consumed(CustomerMerged.fromPartial({ mergeId: 'm', targetCustomerId: 't', sourceCustomerId: 's', cause: 'supervisor' }))),
+    ).toMatchObject({
       type: 'customer.merged',
       data: { mergeId: 'm', targetCustomerId: 't', sourceCustomerId: 's' },
     });
@@ -174,7 +186,11 @@ describe('event mapping', () => {
           }),
         ),
       );
-    expect(out({})).toMatchObject({ type: 'message.sent', application: 'shop', data: { kind: 'reply', text: 'Your parcel left today.', customer: { id: 'cust-42' } } });
+    expect(out({})).toMatchObject({
+      type: 'message.sent',
+      application: 'shop',
+      data: { kind: 'reply', text: 'Your parcel left today.', customer: { id: 'cust-42' } },
+    });
     expect(out({ channel: Channel.CHANNEL_EMAIL })).toBeUndefined();
     expect(out({ kind: OutboundKind.OUTBOUND_KIND_TYPING })).toBeUndefined();
     expect(out({ recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'a@b.c', namespace: '' } })).toBeUndefined();
@@ -188,5 +204,42 @@ describe('event mapping', () => {
       occurredAt: '2026-12-01T09:00:00.000Z',
       data: { conversationId: 'conv-1', channel: 'email', customerId: 'cust-1', agentId: 'a-1', disposition: 'answered' },
     });
+  });
+});
+
+describe('the connection check', () => {
+  it('refuses, in the lookup the connection uses, a name that resolves to loopback, and a socket connected to one', async () => {
+    const lookupOf = (allowPrivate: boolean) =>
+      new Promise<{ err: Error | null; address: unknown }>((resolve) =>
+        guardedLookup(allowPrivate)('localhost', { all: true }, (err, address) => resolve({ err, address })),
+      );
+    expect((await lookupOf(false)).err?.message).toMatch(/resolves to (127\.0\.0\.1|::1), which is not a public address/);
+    expect((await lookupOf(true)).err).toBeNull();
+    const server = http.createServer((_req, res) => res.writeHead(204).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const strict = createSender({ timeoutMs: 2000, allowPrivate: false, userAgent: 'test' });
+    const loose = createSender({ timeoutMs: 2000, allowPrivate: true, userAgent: 'test' });
+    try {
+      expect(await strict.send(`http://127.0.0.1:${port}/`, {}, '{}')).toMatchObject({ ok: false, error: expect.stringMatching(/not a public address/) });
+      expect(await loose.send(`http://127.0.0.1:${port}/`, {}, '{}')).toMatchObject({ ok: true, statusCode: 204 });
+    } finally {
+      strict.close();
+      loose.close();
+      server.close();
+    }
+  });
+
+  it('follows no redirect and counts it as a failed attempt', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(302, { location: 'http://169.254.169.254/' }).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const sender = createSender({ timeoutMs: 2000, allowPrivate: true, userAgent: 'test' });
+    try {
+      expect(await sender.send(`http://127.0.0.1:${port}/`, {}, '{}')).toMatchObject({ ok: false, statusCode: 302, error: 'redirects are not followed' });
+    } finally {
+      sender.close();
+      server.close();
+    }
   });
 });

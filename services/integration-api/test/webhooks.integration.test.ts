@@ -137,7 +137,8 @@ describe('outbound webhooks', () => {
     const sub = await subscribe(shop.key, healthy.url, ['conversation.assigned']);
     await new Promise((r) => setTimeout(r, 1200));
     const conversationId = uniqueId('conv');
-    for (let n = 0; n < 3; n++) await kafka.producer.publish(topics.conversationEvents, conversationId, assigned(conversationId, n), { id: `${conversationId}-${n}` });
+    for (let n = 0; n < 3; n++)
+      await kafka.producer.publish(topics.conversationEvents, conversationId, assigned(conversationId, n), { id: `${conversationId}-${n}` });
     const delivered = await waitFor(
       async () => {
         const page = await log(shop.key, sub.id, '?status=delivered');
@@ -161,7 +162,9 @@ describe('outbound webhooks', () => {
     expect(replay.status).toBe(202);
     expect(await replay.json()).toEqual({ replayed: 1, alreadyPending: false });
     const again = await waitFor(
-      () => healthy.received.filter((r) => r.headers['webhook-id'] === one.id).length > before && healthy.received.filter((r) => r.headers['webhook-id'] === one.id).at(-1),
+      () =>
+        healthy.received.filter((r) => r.headers['webhook-id'] === one.id).length > before &&
+        healthy.received.filter((r) => r.headers['webhook-id'] === one.id).at(-1),
       10_000,
       'the replayed delivery',
     );

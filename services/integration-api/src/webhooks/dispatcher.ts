@@ -176,13 +176,18 @@ export class DeliveryDispatcher {
     // Another instance made this attempt before the claim (this copy was stale), or the entry outlived its delivery.
     if (due && due.attempt > entry.attempt) this.keep(due);
     else this.forget(entry._id);
-    if (due && due.attempt === entry.attempt && (delivery || this.now().getTime() - due.dueAt.getTime() > this.deps.leaseMs)) await this.deps.store.dropDue(entry._id);
+    if (due && due.attempt === entry.attempt && (delivery || this.now().getTime() - due.dueAt.getTime() > this.deps.leaseMs))
+      await this.deps.store.dropDue(entry._id);
     return undefined;
   }
 
   private async sendAndRecord(entry: DueEntry, delivery: Delivery, subscription: Subscription, answered: () => void): Promise<void> {
     const at = this.now();
-    const result = await this.deps.send(subscription.url, signedHeaders(signingSecrets(subscription, at), delivery._id, at, delivery.payload), delivery.payload);
+    const result = await this.deps.send(
+      subscription.url,
+      signedHeaders(signingSecrets(subscription, at), delivery._id, at, delivery.payload),
+      delivery.payload,
+    );
     answered();
     const outcome: AttemptOutcome = { at, durationMs: result.durationMs };
     if (result.statusCode !== undefined) outcome.statusCode = result.statusCode;

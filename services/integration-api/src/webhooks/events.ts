@@ -28,10 +28,6 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export function isEventType(value: string): value is EventType {
-  return (EVENT_TYPES as readonly string[]).includes(value);
-}
-
 /** One event as every subscriber to its type receives it (`data` differs by type). */
 export interface WebhookEvent {
   /** The record's ce_id: one event, whichever subscription receives it. */
@@ -63,11 +59,20 @@ function fromConversation(e: ConversationEvent): Pick<WebhookEvent, 'type' | 'da
         data: { ...base, reopened: e.reason?.code === 'conversation.reopened', queue: step.queued.queue, tier: tierName(step.queued.tier) },
       };
     case 'assigned':
-      return { type: 'conversation.assigned', data: { ...base, agentId: step.assigned.agentId, tier: tierName(step.assigned.tier), waitedMs: step.assigned.waitedMs } };
+      return {
+        type: 'conversation.assigned',
+        data: { ...base, agentId: step.assigned.agentId, tier: tierName(step.assigned.tier), waitedMs: step.assigned.waitedMs },
+      };
     case 'escalated':
       return {
         type: 'conversation.escalated',
-        data: { ...base, fromAgentId: step.escalated.fromAgentId || null, queue: step.escalated.queue, skill: step.escalated.skill, automatic: step.escalated.automatic },
+        data: {
+          ...base,
+          fromAgentId: step.escalated.fromAgentId || null,
+          queue: step.escalated.queue,
+          skill: step.escalated.skill,
+          automatic: step.escalated.automatic,
+        },
       };
     case 'resolved':
       return { type: 'conversation.resolved', data: { ...base, agentId: step.resolved.agentId || null, disposition: step.resolved.disposition } };

@@ -17,7 +17,11 @@ export async function startWebhooks(ctx: ServiceContext, config: IntegrationApiC
   const cache = new SubscriptionCache(subscriptions);
   const deliveries = new DeliveryStore(deps.db);
   await deliveries.ensureIndexes();
-  const sender = createSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, userAgent: 'contactcenter-webhooks/1' });
+  const sender = createSender({
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    userAgent: 'contactcenter-webhooks/1',
+  });
   ctx.onStop('webhook connections', () => sender.close());
   const attempts = sharedCounter<'outcome'>(ctx.metrics, {
     name: 'cc_webhook_attempts_total',

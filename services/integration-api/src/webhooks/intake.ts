@@ -20,22 +20,20 @@ export interface IntakeDeps {
 }
 
 /** The deliveries the events make: one per event and subscription to its type. */
-export function deliveriesFor(events: WebhookEvent[], subscriptions: Pick<SubscriptionCache, 'matching'>, now: Date): Delivery[] {
+function deliveriesFor(events: WebhookEvent[], subscriptions: Pick<SubscriptionCache, 'matching'>, now: Date): Delivery[] {
   return events.flatMap((event) =>
-    subscriptions.matching(event).map(
-      (s): Delivery => ({
-        _id: deliveryId(s._id, event.id),
-        subscriptionId: s._id,
-        application: s.application,
-        eventId: event.id,
-        eventType: event.type,
-        payload: payloadOf(event),
-        recordedAt: now,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-      }),
-    ),
+    subscriptions.matching(event).map((s): Delivery => ({
+      _id: deliveryId(s._id, event.id),
+      subscriptionId: s._id,
+      application: s.application,
+      eventId: event.id,
+      eventType: event.type,
+      payload: payloadOf(event),
+      recordedAt: now,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+    })),
   );
 }
 

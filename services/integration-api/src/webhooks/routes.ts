@@ -25,7 +25,7 @@ export interface WebhookRouteDeps {
   now?: () => Date;
 }
 
-export class SubscriptionLimitProblem extends ApiProblem {
+class SubscriptionLimitProblem extends ApiProblem {
   constructor(detail: string) {
     super(409, 'webhook-limit', 'Too many webhook subscriptions', detail);
   }
@@ -138,7 +138,10 @@ export function webhookRoutes(deps: WebhookRouteDeps): ApiRoute[] {
       const last = page.at(-1);
       return {
         status: 200,
-        body: { deliveries: page.map(deliveryView), nextCursor: found.length > page.length && last ? encode(`${last.recordedAt.getTime()}.${last._id}`) : null },
+        body: {
+          deliveries: page.map(deliveryView),
+          nextCursor: found.length > page.length && last ? encode(`${last.recordedAt.getTime()}.${last._id}`) : null,
+        },
         audit: { webhookId: s._id },
       };
     }),

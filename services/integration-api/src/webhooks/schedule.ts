@@ -11,15 +11,21 @@ export interface RetrySchedule {
   giveUpAfterMs: number;
 }
 
-export const RETRY_FACTOR = 3;
+const RETRY_FACTOR = 3;
 /** Share of each wait that is random, so the retries of many deliveries do not arrive in step. */
-export const RETRY_JITTER = 0.2;
+const RETRY_JITTER = 0.2;
 
 /**
  * When attempt `attemptsMade + 1` is due, after `attemptsMade` failed ones of a delivery first tried
  * at `firstAttemptAt`; undefined when that would be past the day: the delivery has failed.
  */
-export function nextAttemptAt(schedule: RetrySchedule, firstAttemptAt: Date, attemptsMade: number, now: Date, random: () => number = Math.random): Date | undefined {
+export function nextAttemptAt(
+  schedule: RetrySchedule,
+  firstAttemptAt: Date,
+  attemptsMade: number,
+  now: Date,
+  random: () => number = Math.random,
+): Date | undefined {
   // Tripling, not libs/faults' doubling: a day is covered in about a dozen attempts. Its jitter is libs/faults'.
   const base = schedule.firstRetryMs * RETRY_FACTOR ** Math.min(attemptsMade - 1, 30);
   const wait = backoffMs(1, { initialMs: Math.min(base, schedule.maxWaitMs), maxMs: schedule.maxWaitMs, jitter: RETRY_JITTER }, random);

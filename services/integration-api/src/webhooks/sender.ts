@@ -61,7 +61,9 @@ export function createSender(options: SenderOptions): { send: Send; close(): voi
         // The address actually connected to is checked too (an IP literal never goes through the lookup).
         if (socket.connecting) socket.once('connect', () => checkConnected(socket, options.allowPrivate, request));
       });
-      request.on('error', (err: Error & { code?: string }) => finish({ ok: false, error: err instanceof TargetRefusedError ? err.message : (err.code ?? err.message) }));
+      request.on('error', (err: Error & { code?: string }) =>
+        finish({ ok: false, error: err instanceof TargetRefusedError ? err.message : (err.code ?? err.message) }),
+      );
       request.on('response', (res) => {
         const statusCode = res.statusCode ?? 0;
         let read = 0;
@@ -93,5 +95,6 @@ export function createSender(options: SenderOptions): { send: Send; close(): voi
 
 function checkConnected(socket: Socket, allowPrivate: boolean, request: http.ClientRequest): void {
   const address = socket.remoteAddress;
-  if (!address || !isAllowedAddress(address, allowPrivate)) request.destroy(new TargetRefusedError(`connected to ${address ?? 'an unknown address'}, which is not a public address`));
+  if (!address || !isAllowedAddress(address, allowPrivate))
+    request.destroy(new TargetRefusedError(`connected to ${address ?? 'an unknown address'}, which is not a public address`));
 }

@@ -72,7 +72,12 @@ export class SubscriptionStore {
 
   /** A new secret; the one before it is still signed with for `overlapMs`, so receivers can switch without losing deliveries. */
   async rotate(subscription: Subscription, overlapMs: number, now: Date): Promise<Subscription> {
-    const rotated: Subscription = { ...subscription, secret: newSecret(), previousSecret: subscription.secret, previousSecretUntil: new Date(now.getTime() + overlapMs) };
+    const rotated: Subscription = {
+      ...subscription,
+      secret: newSecret(),
+      previousSecret: subscription.secret,
+      previousSecretUntil: new Date(now.getTime() + overlapMs),
+    };
     // One writer in practice: the application's own key, one rotation at a time.
     await this.subscriptions.updateOne(
       { _id: subscription._id },

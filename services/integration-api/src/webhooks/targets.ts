@@ -53,7 +53,7 @@ export function checkTargetUrl(raw: string, allowPrivate: boolean): URL {
 }
 
 /** The host without IPv6 brackets. */
-export function hostOf(url: URL): string {
+function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
