@@ -59,7 +59,9 @@ async function main() {
 
     const burst = uniqueId('bench-burst');
     const started = Date.now();
-    await Promise.all(Array.from({ length: BURST }, (_, n) => kafka.producer.publish(topics.conversationEvents, burst, event(burst, n), { id: `${burst}-${n}` })));
+    await Promise.all(
+      Array.from({ length: BURST }, (_, n) => kafka.producer.publish(topics.conversationEvents, burst, event(burst, n), { id: `${burst}-${n}` })),
+    );
     await waitFor(() => arrivals(healthy, burst).length >= BURST, 300_000, 'the burst');
     const seconds = (Math.max(...arrivals(healthy, burst).map((r) => r.at)) - started) / 1000;
 
