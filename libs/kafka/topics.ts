@@ -1,6 +1,6 @@
 // The topic registry: every topic's name, the protobuf message its values hold, and what its key is.
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { AgentState, ContactReceived, ConversationEvent, OutboundMessage, SlaEvent } from '../proto/gen/contactcenter/v1/events.pb';
+import { AgentState, ContactReceived, ConversationEvent, CustomerMerged, OutboundMessage, SlaEvent } from '../proto/gen/contactcenter/v1/events.pb';
 
 /** What ts-proto generates for each message: enough to encode, decode and build one. */
 export interface MessageCodec<T> {
@@ -54,6 +54,12 @@ export const topics = {
     type: 'contactcenter.v1.SlaEvent',
     codec: SlaEvent as MessageCodec<SlaEvent>,
     key: 'conversation id',
+  }),
+  customerMerges: topic<CustomerMerged>({
+    name: 'cc.customer.merges.v1',
+    type: 'contactcenter.v1.CustomerMerged',
+    codec: CustomerMerged as MessageCodec<CustomerMerged>,
+    key: 'target customer id',
   }),
 } as const;
 

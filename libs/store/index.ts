@@ -1,5 +1,6 @@
 // Helpers for the MongoDB-compatible store that more than one service needs.
 import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
+import { isTransient } from '../faults';
 
 /**
  * Inserts documents keyed by a unique `_id`, many per round trip: documents arriving while a
@@ -34,7 +35,10 @@ export class InsertBatcher<T extends Document & { _id: string }> {
           { ordered: false },
         );
       } catch (err) {
-        if (!(err instanceof MongoBulkWriteError)) {
+        // A connection lost mid-write also comes as a MongoBulkWriteError, without write errors:
+        // nothing says which documents went in, so none is taken as inserted (a retry finds the
+        // ones that did as duplicates).
+        if (!(err instanceof MongoBulkWriteError) || isTransient(err)) {
           for (const b of batch) b.reject(err);
           continue;
         }

@@ -40,6 +40,8 @@ export const customerRecordConfig = {
   ACCESS_CATCH_UP_MS: durationMs(3000),
   /** How long a read waits for its audit entry to be stored before it is refused (UNAVAILABLE). */
   AUDIT_WRITE_TIMEOUT_MS: durationMs(2000),
+  /** How often merges whose CustomerMerged Kafka did not acknowledge are published again. */
+  MERGE_ANNOUNCE_SWEEP_MS: positiveInt(30_000),
   /** Set false to serve reads only (no projection of the topics). */
   PROJECTION_ENABLED: bool(true),
 };

@@ -1,18 +1,17 @@
 // Customer-record's Kafka input: inbound contacts and conversation events, projected into the
 // customers' histories and into who may read which conversation's customer.
 import { topics } from '#libs/kafka';
-import { connectKafka, type ServiceContext } from '#libs/service';
+import type { ServiceKafka } from '#libs/service';
 import type { CustomerRecordConfig } from './config';
 import type { ConversationAccessStore } from './conversation-access';
 import type { BatchProjection } from './projection-batches';
 
 export async function startProjection(
-  ctx: ServiceContext,
+  kafka: ServiceKafka,
   config: CustomerRecordConfig,
   deps: { projection: BatchProjection; access: ConversationAccessStore },
 ): Promise<void> {
   const { projection, access } = deps;
-  const kafka = await connectKafka(ctx, config);
   // From the beginning: a new deployment rebuilds every history from the topics.
   await kafka
     .consumer({ groupId: config.PROJECTION_GROUP_ID, fromBeginning: config.PROJECTION_FROM_BEGINNING })

@@ -3,13 +3,14 @@ import type { Db } from 'mongodb';
 import { createTokenVerifier, type TokenVerifier } from '#libs/auth';
 import { CustomerRecordServiceService, type GetCustomerContextResponse } from '#libs/proto';
 import { RateLimiter } from '#libs/rate-limit';
-import { connectMongo, serveOps, startGrpcServer, type ServiceContext } from '#libs/service';
+import { connectKafka, connectMongo, serveOps, startGrpcServer, type ServiceContext } from '#libs/service';
 import { customerRecordApi } from './api';
 import { AuditLog } from './audit';
 import { ContextCache } from './cache';
 import type { CustomerRecordConfig } from './config';
 import { startProjection } from './consumers';
 import { ConversationAccessStore } from './conversation-access';
+import { MergeAnnouncements } from './merge-announcements';
 import { Projection } from './projection';
 import { BatchProjection } from './projection-batches';
 import { ReadGuard } from './read-guard';
@@ -46,7 +47,12 @@ export async function startCustomerRecord(
 
   const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
   const batches = new BatchProjection(store, projection, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
-  if (config.PROJECTION_ENABLED) await startProjection(ctx, config, { projection: batches, access });
+  const kafka = await connectKafka(ctx, config);
+  if (config.PROJECTION_ENABLED) await startProjection(kafka, config, { projection: batches, access });
+  const announcements = new MergeAnnouncements(store.merges, kafka.producer, ctx.logger);
+  const sweep = setInterval(() => void announcements.sweep(), config.MERGE_ANNOUNCE_SWEEP_MS);
+  ctx.onStop('merge announcements', () => clearInterval(sweep));
+  void announcements.sweep();
 
   const api = customerRecordApi({
     directory: store.directory,
@@ -54,6 +60,7 @@ export async function startCustomerRecord(
     flagSettings: store.flagSettings,
     pages: store.pages,
     audit,
+    announcements,
     guard,
     cache,
     verify,

@@ -17,6 +17,8 @@ export interface ApiAuditEntry {
   status: number;
   customerId?: string;
   contactId?: string;
+  /** The webhook subscription a webhooks:manage call touched. */
+  webhookId?: string;
   /** What the caller said the read was for. */
   reason?: string;
 }

@@ -17,11 +17,11 @@ export interface ApiAnswer {
   body: unknown;
   headers?: Record<string, string>;
   /** What the audit entry names besides the route and status. */
-  audit?: { customerId?: string; contactId?: string; reason?: string };
+  audit?: { customerId?: string; contactId?: string; reason?: string; webhookId?: string };
 }
 
 export interface ApiRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** As openapi.json writes the path, with `{name}` parameters. */
   path: string;
   scope: Scope;

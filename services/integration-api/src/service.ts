@@ -11,6 +11,7 @@ import { ConversationStore } from './conversations';
 import { createApiServer } from './http';
 import { ApiKeyStore } from './key-store';
 import { readRoutes } from './reads';
+import { startWebhooks } from './webhooks';
 
 /** The document kept in the repository, served as it is at /openapi.json. */
 export const OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
@@ -22,7 +23,8 @@ export async function startIntegrationApi(
 ) {
   checkIntegrationApiConfig(config);
   const { db } = await connectMongo(ctx, config);
-  const { producer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
+  const kafka = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
+  const { producer } = kafka;
   const backends =
     overrides.backends ??
     grpcBackends({
@@ -33,8 +35,9 @@ export async function startIntegrationApi(
     });
   ctx.onStop('backend clients', () => backends.close());
   const keys = new ApiKeyStore(db);
+  const webhookRoutes = await startWebhooks(ctx, config, { db, kafka });
   const server = createApiServer({
-    routes: [contactRoute({ conversations: new ConversationStore(db), producer }), ...readRoutes(backends)],
+    routes: [contactRoute({ conversations: new ConversationStore(db), producer }), ...readRoutes(backends), ...webhookRoutes],
     keys,
     audit: new ApiAudit(db),
     openapi: JSON.stringify(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))),

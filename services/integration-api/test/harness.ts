@@ -32,6 +32,8 @@ export async function startApiHarness(
     MONGODB_DATABASE: database,
     HTTP_PORT: '0',
     ...testAuthEnv('integration-api'),
+    // A group of its own: instances of other tests do not share its partitions.
+    WEBHOOK_GROUP_ID: uniqueId('webhooks'),
     ...options.env,
   });
   const { port, keys } = await startIntegrationApi(ctx, config, { backends: options.backends, socketFactory: options.socketFactory });

@@ -9,6 +9,7 @@ import type { ConversationStore } from '../src/conversations';
 import type { EventProducer } from '#libs/kafka';
 import { readRoutes } from '../src/reads';
 import { OPENAPI_FILE } from '../src/service';
+import { webhookRoutes, type WebhookRouteDeps } from '../src/webhooks/routes';
 
 const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, { description?: string; security?: unknown[] }>> };
 
@@ -20,7 +21,11 @@ describe('openapi.json', () => {
   });
 
   it('describes exactly the routes the service answers, each with the scope it needs', () => {
-    const routes = [contactRoute({ conversations: {} as ConversationStore, producer: {} as EventProducer }), ...readRoutes({} as Backends)];
+    const routes = [
+      contactRoute({ conversations: {} as ConversationStore, producer: {} as EventProducer }),
+      ...readRoutes({} as Backends),
+      ...webhookRoutes({} as WebhookRouteDeps),
+    ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual([...routes.map((r) => `${r.method} ${r.path}`), 'GET /openapi.json'].sort());
     for (const r of routes) expect(doc.paths[r.path]![r.method.toLowerCase()]!.description).toContain(`\`${r.scope}\``);

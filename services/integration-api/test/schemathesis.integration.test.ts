@@ -3,7 +3,7 @@
 // body). schemathesis comes from PyPI into the shared cache (scripts/install-schemathesis.sh);
 // its examples and time are bounded (45 s) so the suite stays fast on two cores.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,7 +39,16 @@ describe('schemathesis against the running integration API', () => {
 
   it('finds no server error and no answer that the document does not describe', async () => {
     const { key } = await api.key([...SCOPES], 1_000_000);
+    // A URL the schema allows can still be refused for where it points (the target checks: not
+    // public, does not resolve): for that one operation, a 400 is an answer to valid data.
+    const configFile = join(reports, 'schemathesis.toml');
+    writeFileSync(
+      configFile,
+      '[[operations]]\ninclude-operation-id = "createWebhook"\nchecks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]\n',
+    );
     const args = [
+      '--config-file',
+      configFile,
       'run',
       `${api.base}/openapi.json`,
       '--header',
@@ -76,6 +85,16 @@ describe('schemathesis against the running integration API', () => {
     expect(code, output).toBe(0);
     const junit = readFileSync(join(reports, 'junit.xml'), 'utf8');
     // Every documented operation was exercised.
-    for (const op of ['POST /v1/contacts', 'GET /v1/queues', 'GET /v1/customers/{customerId}']) expect(junit).toContain(op);
+    for (const op of [
+      'POST /v1/contacts',
+      'GET /v1/queues',
+      'GET /v1/customers/{customerId}',
+      'POST /v1/webhooks',
+      'GET /v1/webhooks',
+      'DELETE /v1/webhooks/{webhookId}',
+      'GET /v1/webhooks/{webhookId}/deliveries',
+      'POST /v1/webhooks/{webhookId}/replay',
+    ])
+      expect(junit).toContain(op);
   }, 300_000);
 });

@@ -5,11 +5,14 @@ import type { GetCustomerContextResponse } from '#libs/proto';
 import type { RateLimiter } from '#libs/rate-limit';
 import type { AuditLog } from '../audit';
 import type { ContextCache } from '../cache';
+import type { MergeAnnouncements } from '../merge-announcements';
 import type { ReadGuard } from '../read-guard';
 import type { CustomerStore } from '../store';
 
 export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | 'flagSettings' | 'pages'> {
   audit: AuditLog;
+  /** Publishes CustomerMerged once a merge is stored. */
+  announcements: Pick<MergeAnnouncements, 'announce'>;
   guard: ReadGuard;
   cache: ContextCache<GetCustomerContextResponse>;
   verify: TokenVerifier;

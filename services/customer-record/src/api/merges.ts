@@ -19,6 +19,7 @@ export async function linkIdentity(deps: ApiDeps, req: LinkIdentityRequest, call
   const scope = scopeOf(req);
   await deps.guard.authorise(caller, scope, async () => id);
   const result = await deps.merging.link(id, n, caller);
+  if (result.mergeId) await deps.announcements.announce(result.mergeId);
   await audited(deps, caller, 'LinkIdentity', id, scope.conversationId, scope.reason);
   return { customer: await withAccount(deps, result.customer, caller), mergedCustomerId: result.mergedCustomerId, mergeId: result.mergeId };
 }
@@ -28,6 +29,7 @@ export async function mergeCustomers(deps: ApiDeps, req: MergeCustomersRequest, 
   const source = requireId(req.sourceCustomerId, 'source_customer_id');
   checkReason(req.reason);
   const { mergeId, target: merged } = await deps.merging.merge(target, source, req.reason || 'merged by a supervisor', caller);
+  await deps.announcements.announce(mergeId);
   await audited(deps, caller, 'MergeCustomers', target, '', req.reason);
   return { customer: await withAccount(deps, merged, caller), mergeId };
 }

@@ -8,7 +8,7 @@ import { evaluateRegular, type RegularRule } from '../flags';
 import { identityKey, type NormalisedIdentity } from '../identity';
 import { combineOverrides, planMerge } from '../merge';
 import { claimIdentity, type CustomerDirectory } from './customers';
-import { MAX_STARTS, newestFirst, type Actor, type Collections, type CustomerDoc } from './records';
+import { MAX_STARTS, newestFirst, type Actor, type Collections, type CustomerDoc, type MergeDoc } from './records';
 import type { WriteQueue } from './write-queue';
 
 export class CustomerMerges {
@@ -34,16 +34,22 @@ export class CustomerMerges {
       }
       const holder = await this.c.identities.findOne({ _id: identityKey(identity) });
       if (!holder || holder.customerId === customerId) return { customer: await this.directory.getCustomer(customerId), mergedCustomerId: '', mergeId: '' };
-      const { mergeId } = await this.mergeUnlocked(customerId, holder.customerId, 'identity linked to both customers', actor);
+      const { mergeId } = await this.mergeUnlocked(customerId, holder.customerId, 'identity linked to both customers', actor, 'identity-link');
       return { customer: await this.directory.getCustomer(customerId), mergedCustomerId: holder.customerId, mergeId };
     });
   }
 
   async merge(targetId: string, sourceId: string, reason: string, actor: Actor): Promise<{ mergeId: string; target: CustomerDoc }> {
-    return this.writes.exclusive(() => this.mergeUnlocked(targetId, sourceId, reason, actor));
+    return this.writes.exclusive(() => this.mergeUnlocked(targetId, sourceId, reason, actor, 'supervisor'));
   }
 
-  private async mergeUnlocked(targetId: string, sourceId: string, reason: string, actor: Actor): Promise<{ mergeId: string; target: CustomerDoc }> {
+  private async mergeUnlocked(
+    targetId: string,
+    sourceId: string,
+    reason: string,
+    actor: Actor,
+    cause: MergeDoc['cause'],
+  ): Promise<{ mergeId: string; target: CustomerDoc }> {
     const [target, source] = await Promise.all([this.directory.getCustomer(targetId), this.directory.getCustomer(sourceId)]);
     const [identityRows, conversationRows, historyConversations] = await Promise.all([
       this.c.identities.find({ customerId: sourceId }, { projection: { _id: 1 } }).toArray(),
@@ -70,6 +76,7 @@ export class CustomerMerges {
       conversationIds,
       sourceFlags: plan.sourceFlags,
       state: 'applying',
+      cause,
     });
     await this.c.identities.updateMany({ customerId: sourceId }, { $set: { customerId: targetId } });
     await this.c.conversations.updateMany({ customerId: sourceId }, { $set: { customerId: targetId } });

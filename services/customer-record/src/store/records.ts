@@ -78,6 +78,10 @@ export interface MergeDoc {
   conversationIds: string[];
   sourceFlags: { regularRule: StoredFlag | null; regularOverride: StoredFlag | null };
   state: 'applying' | 'applied' | 'undone';
+  /** Who joined them: a supervisor's merge, or linking an identity both held. */
+  cause?: 'supervisor' | 'identity-link';
+  /** When CustomerMerged for it was acknowledged on cc.customer.merges.v1. */
+  announcedAt?: Date;
   undoneBy?: string;
   undoneAt?: Date;
 }

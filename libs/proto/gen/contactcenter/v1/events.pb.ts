@@ -666,6 +666,23 @@ export interface SlaEvent {
   risk: RiskLevel;
 }
 
+/**
+ * Topic cc.customer.merges.v1, key = target_customer_id. Two customer records were found to be
+ * one person and joined: the source's identities, conversations and history now belong to the
+ * target, and the source is kept only as a pointer to it.
+ */
+export interface CustomerMerged {
+  /** Equals the record's ce_id. */
+  mergeId: string;
+  targetCustomerId: string;
+  sourceCustomerId: string;
+  mergedAt?:
+    | Date
+    | undefined;
+  /** Who joined them: "supervisor" (a merge), or "identity-link" (an identity held by both was linked). */
+  cause: string;
+}
+
 function createBaseContactReceived(): ContactReceived {
   return {
     contactId: "",
@@ -4860,6 +4877,155 @@ export const SlaEvent: MessageFns<SlaEvent> = {
     message.elapsedMs = object.elapsedMs ?? 0;
     message.occurredAt = object.occurredAt ?? undefined;
     message.risk = object.risk ?? 0;
+    return message;
+  },
+};
+
+function createBaseCustomerMerged(): CustomerMerged {
+  return { mergeId: "", targetCustomerId: "", sourceCustomerId: "", mergedAt: undefined, cause: "" };
+}
+
+export const CustomerMerged: MessageFns<CustomerMerged> = {
+  encode(message: CustomerMerged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mergeId !== "") {
+      writer.uint32(10).string(message.mergeId);
+    }
+    if (message.targetCustomerId !== "") {
+      writer.uint32(18).string(message.targetCustomerId);
+    }
+    if (message.sourceCustomerId !== "") {
+      writer.uint32(26).string(message.sourceCustomerId);
+    }
+    if (message.mergedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.mergedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.cause !== "") {
+      writer.uint32(42).string(message.cause);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerMerged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerMerged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mergeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.targetCustomerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourceCustomerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mergedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cause = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerMerged {
+    return {
+      mergeId: isSet(object.mergeId)
+        ? globalThis.String(object.mergeId)
+        : isSet(object.merge_id)
+        ? globalThis.String(object.merge_id)
+        : "",
+      targetCustomerId: isSet(object.targetCustomerId)
+        ? globalThis.String(object.targetCustomerId)
+        : isSet(object.target_customer_id)
+        ? globalThis.String(object.target_customer_id)
+        : "",
+      sourceCustomerId: isSet(object.sourceCustomerId)
+        ? globalThis.String(object.sourceCustomerId)
+        : isSet(object.source_customer_id)
+        ? globalThis.String(object.source_customer_id)
+        : "",
+      mergedAt: isSet(object.mergedAt)
+        ? fromJsonTimestamp(object.mergedAt)
+        : isSet(object.merged_at)
+        ? fromJsonTimestamp(object.merged_at)
+        : undefined,
+      cause: isSet(object.cause) ? globalThis.String(object.cause) : "",
+    };
+  },
+
+  toJSON(message: CustomerMerged): unknown {
+    const obj: any = {};
+    if (message.mergeId !== "") {
+      obj.mergeId = message.mergeId;
+    }
+    if (message.targetCustomerId !== "") {
+      obj.targetCustomerId = message.targetCustomerId;
+    }
+    if (message.sourceCustomerId !== "") {
+      obj.sourceCustomerId = message.sourceCustomerId;
+    }
+    if (message.mergedAt !== undefined) {
+      obj.mergedAt = message.mergedAt.toISOString();
+    }
+    if (message.cause !== "") {
+      obj.cause = message.cause;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CustomerMerged>, I>>(base?: I): CustomerMerged {
+    return CustomerMerged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CustomerMerged>, I>>(object: I): CustomerMerged {
+    const message = createBaseCustomerMerged();
+    message.mergeId = object.mergeId ?? "";
+    message.targetCustomerId = object.targetCustomerId ?? "";
+    message.sourceCustomerId = object.sourceCustomerId ?? "";
+    message.mergedAt = object.mergedAt ?? undefined;
+    message.cause = object.cause ?? "";
     return message;
   },
 };
