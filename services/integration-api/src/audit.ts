@@ -17,6 +17,7 @@ export interface ApiAuditEntry {
   status: number;
   customerId?: string;
   contactId?: string;
+  conversationId?: string;
   /** What the caller said the read was for. */
   reason?: string;
 }

@@ -5,7 +5,15 @@
 // one, and scrypt's tens of milliseconds per request would be the API's whole latency budget.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['contacts:write', 'customers:read', 'queues:read'] as const;
+export const SCOPES = [
+  'contacts:write',
+  'customers:read',
+  'queues:read',
+  'conversations:read',
+  'conversations:write',
+  'conversations:manage',
+  'conversations:start',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function isScope(value: string): value is Scope {

@@ -14,14 +14,14 @@ const CUSTOMER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 // At least one character that is not a space, as openapi.json says.
 const REASON = /^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$/;
 
-const limit = (max: number, dflt: number) =>
+export const limit = (max: number, dflt: number) =>
   z
     .string()
     .regex(/^[0-9]{1,3}$/, `limit: a whole number 1-${max}`)
     .transform(Number)
     .pipe(z.number().min(1, `limit: a whole number 1-${max}`).max(max, `limit: a whole number 1-${max}`))
     .default(dflt);
-const cursor = z
+export const cursor = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,200}$/, 'cursor: a value from nextCursor')
   .optional();
@@ -38,7 +38,7 @@ const customerQuery = z
   })
   .strict();
 
-function queryOf<T>(schema: z.ZodType<T>, request: ApiRequest): T {
+export function queryOf<T>(schema: z.ZodType<T>, request: ApiRequest): T {
   const fields: Record<string, string> = {};
   for (const [name, value] of request.query) {
     if (name in fields) throw new InvalidRequestError(`query parameter ${name} is given more than once`);

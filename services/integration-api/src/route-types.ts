@@ -17,7 +17,7 @@ export interface ApiAnswer {
   body: unknown;
   headers?: Record<string, string>;
   /** What the audit entry names besides the route and status. */
-  audit?: { customerId?: string; contactId?: string; reason?: string };
+  audit?: { customerId?: string; contactId?: string; conversationId?: string; reason?: string };
 }
 
 export interface ApiRoute {

@@ -12,10 +12,10 @@ type ApplicationCalls = Pick<
   'listConversations' | 'getConversation' | 'postApplicationMessage' | 'addNote' | 'resolveForApplication' | 'transferForApplication' | 'startConversation'
 >;
 
-const APPLICATION = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const APPLICATION = /^[a-z0-9-]{1,40}$/;
 
 function application(name: string): string {
-  if (!APPLICATION.test(name)) throw new InvalidArgumentError('application must be 1-40 lower-case letters, digits or -');
+  if (!APPLICATION.test(name)) throw new InvalidArgumentError('application must be 1-40 of a-z, 0-9 and -');
   return name;
 }
 
