@@ -8,6 +8,10 @@ import { contactRoute } from '../src/contacts';
 import type { ConversationStore } from '../src/conversations';
 import type { EventProducer } from '#libs/kafka';
 import { readRoutes } from '../src/reads';
+import type { ConversationBackend } from '../src/conversation-backends';
+import { conversationActionRoutes } from '../src/conversation-actions';
+import { conversationReadRoutes } from '../src/conversation-routes';
+import { conversationStartRoute } from '../src/conversation-start';
 import { OPENAPI_FILE } from '../src/service';
 
 const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, { description?: string; security?: unknown[] }>> };
@@ -20,7 +24,14 @@ describe('openapi.json', () => {
   });
 
   it('describes exactly the routes the service answers, each with the scope it needs', () => {
-    const routes = [contactRoute({ conversations: {} as ConversationStore, producer: {} as EventProducer }), ...readRoutes({} as Backends)];
+    const conversations = {} as ConversationBackend;
+    const routes = [
+      contactRoute({ conversations: {} as ConversationStore, producer: {} as EventProducer }),
+      ...readRoutes({} as Backends),
+      ...conversationReadRoutes({ conversations, customers: {} as Backends }),
+      ...conversationActionRoutes({ conversations, claims: { claim: async () => undefined } }),
+      conversationStartRoute({ conversations, customers: {} as Backends, claims: { claim: async () => undefined }, startsPerHour: 1 }),
+    ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual([...routes.map((r) => `${r.method} ${r.path}`), 'GET /openapi.json'].sort());
     for (const r of routes) expect(doc.paths[r.path]![r.method.toLowerCase()]!.description).toContain(`\`${r.scope}\``);
