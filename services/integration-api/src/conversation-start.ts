@@ -41,15 +41,15 @@ export function conversationStartRoute(deps: {
       const body = parsed.data;
       const requestId = requestIdOf(request.key._id, idempotencyKey);
       const conversationId = requestId ? `conv-api-${requestId}` : newConversationId();
-      if (requestId) await deps.claims.claim(requestId, { route: 'start', conversationId, fingerprint: fingerprint(body) }, now());
+      const claim = requestId ? await deps.claims.claim(requestId, { route: 'start', conversationId, fingerprint: fingerprint(body) }, now()) : 'first';
       const { _id: keyId, application } = request.key;
       const reason = `API key ${keyId} (${application}): company-initiated ${body.channel} conversation`;
       const { customer } = await deps.customers.customer({ customerId: body.customerId, conversationId: '', reason });
       const recipient = recipientOf(body);
       const refused = recipientRefusal(customer!, recipient);
       if (refused) throw new RecipientNotVerifiedProblem(refused);
-      // Counted once the request is sound: a refused one sends nothing.
-      if (!starts.take(keyId, now().getTime()))
+      // Counted once the request is sound (a refused one sends nothing), and once per Idempotency-Key.
+      if (claim === 'first' && !starts.take(keyId, now().getTime()))
         throw new RateLimitedError(`over ${deps.startsPerHour} company-initiated conversations an hour for this key`, starts.retryAfterMs(keyId, now().getTime()));
       const started = await deps.conversations.start({
         conversationId,

@@ -25,12 +25,13 @@ export class RequestClaims {
     this.inserts = new InsertBatcher(this.claims);
   }
 
-  /** Claims the request id for this request, or checks that an earlier claim was the same request. */
-  async claim(requestId: string, request: { route: string; conversationId: string; fingerprint: string }, at: Date): Promise<void> {
-    if ((await this.inserts.insert({ _id: requestId, ...request, at })) === 'inserted') return;
+  /** Claims the request id for this request (`first`), or checks that an earlier claim was the same request (`again`). */
+  async claim(requestId: string, request: { route: string; conversationId: string; fingerprint: string }, at: Date): Promise<'first' | 'again'> {
+    if ((await this.inserts.insert({ _id: requestId, ...request, at })) === 'inserted') return 'first';
     const earlier = await this.claims.findOne({ _id: requestId });
     if (!earlier) throw new Error(`request ${requestId} was claimed but cannot be read`);
     if (earlier.route !== request.route || earlier.conversationId !== request.conversationId || earlier.fingerprint !== request.fingerprint)
       throw new IdempotencyKeyReusedError();
+    return 'again';
   }
 }

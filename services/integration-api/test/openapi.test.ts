@@ -29,8 +29,8 @@ describe('openapi.json', () => {
       contactRoute({ conversations: {} as ConversationStore, producer: {} as EventProducer }),
       ...readRoutes({} as Backends),
       ...conversationReadRoutes({ conversations, customers: {} as Backends }),
-      ...conversationActionRoutes({ conversations, claims: { claim: async () => undefined } }),
-      conversationStartRoute({ conversations, customers: {} as Backends, claims: { claim: async () => undefined }, startsPerHour: 1 }),
+      ...conversationActionRoutes({ conversations, claims: { claim: async () => 'first' as const } }),
+      conversationStartRoute({ conversations, customers: {} as Backends, claims: { claim: async () => 'first' as const }, startsPerHour: 1 }),
     ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual([...routes.map((r) => `${r.method} ${r.path}`), 'GET /openapi.json'].sort());
