@@ -5,7 +5,7 @@ import { CHANNEL_ENUM } from '#libs/contact';
 import { Channel, type LiveConversation } from '#libs/proto';
 import type { ConversationRecord } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
-import { InvalidArgumentError } from '#libs/service/grpc-errors';
+import { InvalidArgumentError, NotFoundError } from '#libs/service/grpc-errors';
 
 export function liveConversation(conv: ConversationRecord, policy: RoutingPolicy): LiveConversation {
   const application = conv.startedBy ?? (conv.channel === 'api' ? (conv.channelMetadata.application ?? '') : '');
@@ -56,7 +56,8 @@ const tokenOf = (c: ConversationRecord) => Buffer.from(`${c.createdAt}|${c.id}`)
 function afterToken(token: string): (c: ConversationRecord) => boolean {
   if (!token) return () => true;
   const m = /^(\d{1,15})\|(.{1,200})$/s.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!m) throw new InvalidArgumentError('page_token is not one this service gave');
+  // Not a page of this list: NOT_FOUND, so that a caller never takes it for an empty last page.
+  if (!m) throw new NotFoundError('page_token names no page of this list; start again without it');
   const at = Number(m[1]);
   const id = m[2]!;
   return (c) => c.createdAt < at || (c.createdAt === at && c.id > id);
