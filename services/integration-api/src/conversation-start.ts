@@ -50,7 +50,10 @@ export function conversationStartRoute(deps: {
       if (refused) throw new RecipientNotVerifiedProblem(refused);
       // Counted once the request is sound (a refused one sends nothing), and once per Idempotency-Key.
       if (claim === 'first' && !starts.take(keyId, now().getTime()))
-        throw new RateLimitedError(`over ${deps.startsPerHour} company-initiated conversations an hour for this key`, starts.retryAfterMs(keyId, now().getTime()));
+        throw new RateLimitedError(
+          `over ${deps.startsPerHour} company-initiated conversations an hour for this key`,
+          starts.retryAfterMs(keyId, now().getTime()),
+        );
       const started = await deps.conversations.start({
         conversationId,
         application,

@@ -53,14 +53,14 @@ export class NotFoundProblem extends ApiProblem {
 }
 
 /** The key's application may not do this to that conversation (it is not its own). */
-export class NotPermittedProblem extends ApiProblem {
+class NotPermittedProblem extends ApiProblem {
   constructor(detail: string) {
     super(403, 'not-permitted', 'Not permitted for this application', detail);
   }
 }
 
 /** The conversation is not in a state that allows it (resolved already, say). */
-export class ConflictProblem extends ApiProblem {
+class ConflictProblem extends ApiProblem {
   constructor(detail: string) {
     super(409, 'conflict', 'The conversation does not allow this now', detail);
   }

@@ -18,7 +18,9 @@ export interface ConversationHarness {
   stop(): Promise<void>;
 }
 
-export async function startConversationHarness(options: { env?: Record<string, string>; recordEnv?: Record<string, string> } = {}): Promise<ConversationHarness> {
+export async function startConversationHarness(
+  options: { env?: Record<string, string>; recordEnv?: Record<string, string> } = {},
+): Promise<ConversationHarness> {
   const record = await startHarness({ env: { PROJECTION_FROM_BEGINNING: 'false', ...options.recordEnv } });
   const routingCtx = testContext('routing');
   const routingDb = uniqueId('routing_api').replace(/-/g, '_');

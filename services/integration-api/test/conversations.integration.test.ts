@@ -68,7 +68,12 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
     const first = await openThread(customerRef);
     await waitFor(async () => (await h.record.service.store.conversationLog.findConversation(first.id))?.customerId, 20_000, 'the customer');
     const conv = await openThread(customerRef);
-    expect(conv).toMatchObject({ state: expect.stringMatching(/^(queued|offered)$/), application: 'shop', queue: 'tier1/general/api', customerId: expect.any(String) });
+    expect(conv).toMatchObject({
+      state: expect.stringMatching(/^(queued|offered)$/),
+      application: 'shop',
+      queue: 'tier1/general/api',
+      customerId: expect.any(String),
+    });
     const later = await openThread(customerRef);
 
     type Page = { conversations: Conversation[]; nextCursor: string | null };
@@ -163,11 +168,19 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
       reason: 'set up for a company-initiated conversation',
     });
     const body = { channel: 'email', customerId: customer.customerId, to: email, subject: 'Your order is ready', text: 'Collect it from tomorrow.' };
-    const started = await post<{ conversation: Conversation & { companyInitiated: boolean }; messageId: string; created: boolean }>('/v1/conversations', body, shop.key, {
-      'idempotency-key': 'start-1',
-    });
+    const started = await post<{ conversation: Conversation & { companyInitiated: boolean }; messageId: string; created: boolean }>(
+      '/v1/conversations',
+      body,
+      shop.key,
+      {
+        'idempotency-key': 'start-1',
+      },
+    );
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ created: true, conversation: { state: 'awaiting-customer', companyInitiated: true, application: 'shop', customerId: customer.customerId } });
+    expect(started.body).toMatchObject({
+      created: true,
+      conversation: { state: 'awaiting-customer', companyInitiated: true, application: 'shop', customerId: customer.customerId },
+    });
     // 202 came after the commit: the message is on the topic already (or arrives with the recorder's next fetch).
     const out = await recorder.waitFor((r) => r.topic === topics.outbound.name && r.headers.ce_id === started.body.messageId && ours(r), 10_000);
     expect(OutboundMessage.decode(out.message.value!)).toMatchObject({
@@ -181,9 +194,14 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
     expect((await post('/v1/conversations', { ...body, text: 'Other words.' }, shop.key, { 'idempotency-key': 'start-1' })).status).toBe(409);
 
     const claimedBy = await openThread(uniqueId('cust'), `${uniqueId('claimed')}@example.org`);
-    const claimant = await waitFor(async () => (await h.record.service.store.conversationLog.findConversation(claimedBy.id))?.customerId, 20_000, 'the customer');
-    const claimedEmail = (await h.record.call<unknown, { customer: { claimedIdentities: { value: string }[] } }>('getCustomer', { customerId: claimant, reason: 'test' }))
-      .customer.claimedIdentities[0]!.value;
+    const claimant = await waitFor(
+      async () => (await h.record.service.store.conversationLog.findConversation(claimedBy.id))?.customerId,
+      20_000,
+      'the customer',
+    );
+    const claimedEmail = (
+      await h.record.call<unknown, { customer: { claimedIdentities: { value: string }[] } }>('getCustomer', { customerId: claimant, reason: 'test' })
+    ).customer.claimedIdentities[0]!.value;
     const toClaim = await post<{ type: string }>('/v1/conversations', { ...body, customerId: claimant, to: claimedEmail });
     expect(toClaim).toMatchObject({ status: 422, body: { type: '/problems/recipient-not-verified' } });
     expect((await post('/v1/conversations', { ...body, to: 'someone.else@example.org' })).status).toBe(422);

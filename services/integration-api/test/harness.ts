@@ -35,7 +35,11 @@ export async function startApiHarness(
     ...testAuthEnv('integration-api'),
     ...options.env,
   });
-  const { port, keys } = await startIntegrationApi(ctx, config, { backends: options.backends, conversations: options.conversations, socketFactory: options.socketFactory });
+  const { port, keys } = await startIntegrationApi(ctx, config, {
+    backends: options.backends,
+    conversations: options.conversations,
+    socketFactory: options.socketFactory,
+  });
   const base = `http://127.0.0.1:${port}`;
   return {
     ctx,

@@ -68,11 +68,19 @@ export function applicationHandlers({ current, unary }: HandlerDeps): Applicatio
       const channel = channelName(req.channel);
       if (!channel) throw new InvalidArgumentError('channel is not a known channel');
       if (!req.recipient?.value) throw new InvalidArgumentError('recipient is required');
-      if (!/^conv-[A-Za-z0-9-]{1,80}$/.test(req.conversationId)) throw new InvalidArgumentError('conversation_id must be conv- and up to 80 letters, digits or -');
+      if (!/^conv-[A-Za-z0-9-]{1,80}$/.test(req.conversationId))
+        throw new InvalidArgumentError('conversation_id must be conv- and up to 80 letters, digits or -');
       if (!req.customerId || req.reference.length > 20) throw new InvalidArgumentError('customer_id is required; reference is at most 20 characters');
       const { engine, runner } = current();
       const started = await runner.run(() =>
-        engine.startConversation({ ...req, application: application(req.application), channel, recipient: req.recipient!, subject: req.subject, text: req.text }),
+        engine.startConversation({
+          ...req,
+          application: application(req.application),
+          channel,
+          recipient: req.recipient!,
+          subject: req.subject,
+          text: req.text,
+        }),
       );
       return { conversation: liveConversation(started.conversation, engine.policy), outboundMessageId: started.messageId, created: started.created };
     }),

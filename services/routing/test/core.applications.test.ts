@@ -40,12 +40,14 @@ const outbound = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'outb
 const steps = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'conversation' && e.event.step ? [e.event.step] : []));
 
 describe('an application on a conversation', () => {
-  it("replies only on its own conversations, as api:<application>, and a retry sends nothing again", () => {
+  it('replies only on its own conversations, as api:<application>, and a retry sends nothing again', () => {
     const { engine, apiContact } = setup();
     const mine = apiContact('shop');
     const theirs = apiContact('crm');
     const first = engine.applicationReply({ application: 'shop', conversationId: mine, text: 'It left today.', subject: '', requestId: 'r1' });
-    expect(outbound(first.effects)).toMatchObject([{ kind: OutboundKind.OUTBOUND_KIND_REPLY, agentId: 'api:shop', text: 'It left today.', channel: Channel.CHANNEL_API }]);
+    expect(outbound(first.effects)).toMatchObject([
+      { kind: OutboundKind.OUTBOUND_KIND_REPLY, agentId: 'api:shop', text: 'It left today.', channel: Channel.CHANNEL_API },
+    ]);
     expect(steps(first.effects)).toMatchObject([{ $case: 'replied', replied: { agentId: 'api:shop', outboundMessageId: first.messageId } }]);
     const again = engine.applicationReply({ application: 'shop', conversationId: mine, text: 'It left today.', subject: '', requestId: 'r1' });
     expect(again).toEqual({ effects: [], messageId: first.messageId });
@@ -67,7 +69,10 @@ describe('an application on a conversation', () => {
     expect(outbound(effects)).toEqual([]);
     expect(steps(effects)).toEqual([{ $case: 'noteAdded', noteAdded: { author: 'api:shop', text: 'Customer called the shop too.' } }]);
     expect(effects.find((e) => e.type === 'conversation' && e.event.eventId === noteId)).toBeDefined();
-    expect(engine.addNote({ application: 'shop', conversationId: theirs, text: 'Customer called the shop too.', requestId: 'n1' })).toEqual({ effects: [], noteId });
+    expect(engine.addNote({ application: 'shop', conversationId: theirs, text: 'Customer called the shop too.', requestId: 'n1' })).toEqual({
+      effects: [],
+      noteId,
+    });
   });
 
   it('resolves its conversation from an agent, who is told and freed; a second resolution is refused', () => {
@@ -81,7 +86,9 @@ describe('an application on a conversation', () => {
     );
     const effects = engine.applicationResolve({ application: 'shop', conversationId: mine, disposition: 'delivered' });
     expect(steps(effects)).toContainEqual({ $case: 'resolved', resolved: { agentId: 'api:shop', disposition: 'delivered' } });
-    expect(effects).toContainEqual(expect.objectContaining({ type: 'notify', agentId: 'a1', update: { update: expect.objectContaining({ $case: 'revoked' }) } }));
+    expect(effects).toContainEqual(
+      expect.objectContaining({ type: 'notify', agentId: 'a1', update: { update: expect.objectContaining({ $case: 'revoked' }) } }),
+    );
     expect(engine.agents.get('a1')?.active).toEqual([]);
     expect(() => engine.applicationResolve({ application: 'shop', conversationId: mine, disposition: '' })).toThrow(
       expect.objectContaining({ grpcStatus: 'FAILED_PRECONDITION' }),
@@ -105,17 +112,37 @@ describe('an application on a conversation', () => {
   it('starts a conversation that waits for the customer, whose answer queues it; the same id again sends nothing', () => {
     const { engine } = setup();
     const recipient = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'kim@example.org', namespace: '' };
-    const start = { conversationId: 'conv-1', application: 'shop', channel: 'email' as const, customerId: 'cust-9', recipient, subject: 'Your order', text: 'It is ready.', reference: 'K7M2QX' };
+    const start = {
+      conversationId: 'conv-1',
+      application: 'shop',
+      channel: 'email' as const,
+      customerId: 'cust-9',
+      recipient,
+      subject: 'Your order',
+      text: 'It is ready.',
+      reference: 'K7M2QX',
+    };
     const started = engine.startConversation(start);
     expect(started.created).toBe(true);
-    expect(outbound(started.effects)).toMatchObject([{ recipient, subject: 'Your order', text: 'It is ready.', agentId: 'api:shop', conversationReference: 'K7M2QX' }]);
+    expect(outbound(started.effects)).toMatchObject([
+      { recipient, subject: 'Your order', text: 'It is ready.', agentId: 'api:shop', conversationReference: 'K7M2QX' },
+    ]);
     expect(started.conversation).toMatchObject({ state: 'awaiting-customer', startedBy: 'shop', slaState: 'stopped' });
     expect(engine.startConversation(start)).toMatchObject({ effects: [], created: false, messageId: started.messageId });
     expect(() => engine.startConversation({ ...start, application: 'crm' })).toThrow(expect.objectContaining({ grpcStatus: 'FAILED_PRECONDITION' }));
-    expect(() => engine.startConversation({ ...start, conversationId: 'conv-2', channel: 'chat' })).toThrow(expect.objectContaining({ grpcStatus: 'INVALID_ARGUMENT' }));
+    expect(() => engine.startConversation({ ...start, conversationId: 'conv-2', channel: 'chat' })).toThrow(
+      expect.objectContaining({ grpcStatus: 'INVALID_ARGUMENT' }),
+    );
     // The customer answers by mail, into the same conversation: now it waits for an agent, still the application's.
     engine.contactReceived(
-      ContactReceived.fromPartial({ contactId: 'in-1', conversationId: 'conv-1', channel: Channel.CHANNEL_EMAIL, kind: ContactKind.CONTACT_KIND_MESSAGE, sender: recipient, text: 'Thanks, when can I collect it?' }),
+      ContactReceived.fromPartial({
+        contactId: 'in-1',
+        conversationId: 'conv-1',
+        channel: Channel.CHANNEL_EMAIL,
+        kind: ContactKind.CONTACT_KIND_MESSAGE,
+        sender: recipient,
+        text: 'Thanks, when can I collect it?',
+      }),
       { customerId: 'cust-9' },
     );
     expect(engine.conversationState('conv-1')).toMatchObject({ state: 'queued', startedBy: 'shop', slaState: 'running' });
@@ -138,7 +165,9 @@ describe('the conversation list', () => {
     expect(conversationPage(engine.conversations.values(), { ...all, state: 'resolved' }).page.map((c) => c.id)).toEqual([ids[0]]);
     expect(conversationPage(engine.conversations.values(), { ...all, customerId: 'cust-2' }).page.map((c) => c.id)).toEqual([ids[1]]);
     expect(conversationPage(engine.conversations.values(), { ...all, channel: Channel.CHANNEL_EMAIL }).page).toEqual([]);
-    expect(() => conversationPage(engine.conversations.values(), { ...all, pageToken: 'bm9wZQ' })).toThrow(expect.objectContaining({ grpcStatus: 'NOT_FOUND' }));
+    expect(() => conversationPage(engine.conversations.values(), { ...all, pageToken: 'bm9wZQ' })).toThrow(
+      expect.objectContaining({ grpcStatus: 'NOT_FOUND' }),
+    );
     expect(liveConversation(engine.conversationState(ids[1]!)!, engine.policy)).toMatchObject({
       conversationId: ids[1],
       channel: Channel.CHANNEL_API,

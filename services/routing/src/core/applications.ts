@@ -16,10 +16,10 @@ import { pushBounded } from './rings';
 import { stopSla } from './sla';
 
 /** How an application is named where an agent id would be (author of replies, notes, resolutions). */
-export const authorOf = (application: string): string => `api:${application}`;
+const authorOf = (application: string): string => `api:${application}`;
 
 /** True when the conversation is the application's: an API thread of its own, or one it started. */
-export function ownedBy(conv: ConversationRecord, application: string): boolean {
+function ownedBy(conv: ConversationRecord, application: string): boolean {
   return conv.startedBy === application || (conv.channel === 'api' && conv.channelMetadata.application === application);
 }
 
