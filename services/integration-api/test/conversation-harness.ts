@@ -1,10 +1,11 @@
 // The integration API with the real services behind it: customer-record and an active routing
 // instance (a consumer group of its own), called over gRPC with the API's own service key.
 import { readSigningKey } from '#libs/auth';
-import { dropDatabase, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
+import { loadConfig } from '#libs/config';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startHarness, type Harness } from '../../customer-record/test/harness';
 import { startRouting, type RunningRouting } from '../../routing/src/service';
-import { configFor } from '../../routing/test/helpers';
+import { routingConfig } from '../../routing/src/config';
 import { grpcBackends } from '../src/backends';
 import { grpcConversationBackend } from '../src/conversation-backends';
 import { startApiHarness, type ApiHarness } from './harness';
@@ -26,7 +27,17 @@ export async function startConversationHarness(
   const routingDb = uniqueId('routing_api').replace(/-/g, '_');
   const routing = await startRouting(
     routingCtx,
-    configFor(routingDb, uniqueId('routing-api'), {
+    loadConfig(routingConfig, {
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+      MONGODB_URI,
+      MONGODB_DATABASE: routingDb,
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      ...testAuthEnv('routing'),
+      ROUTING_CONSUMER_GROUP: uniqueId('routing-api'),
+      ROUTING_SESSION_TIMEOUT_MS: '6000',
+      ROUTING_HEARTBEAT_MS: '500',
+      LOG_LEVEL: 'silent',
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.service.grpcPort}`,
       // A shared two-core machine answers a look-up slower than production's deadline.
       ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '3000',
