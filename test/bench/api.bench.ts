@@ -4,7 +4,7 @@
 // the HTTP layer's cost (key check, rate, audit write, JSON) is the difference in one run. The
 // services run in this process against the shared broker and store, with data of their own;
 // the load comes from a process of its own, one closed loop per connection.
-//   npm run bench:api        (BENCH_SECONDS per row, default 6)
+//   npm run bench:api        (BENCH_SECONDS per row, default 6; BENCH_CONNECTIONS, default 16,64)
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { fork } from 'node:child_process';
 import http from 'node:http';
@@ -17,9 +17,9 @@ import { json } from '../../services/integration-api/test/harness';
 import { percentile } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const CONCURRENCIES = [16, 64];
+const CONCURRENCIES = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number);
 
-type Result = { label: string; calls: number; errors: number; p50: number; p99: number; perSecond: number };
+type Result = { label: string; calls: number; errors: number; firstError: string; p50: number; p99: number; perSecond: number };
 interface CallerJob {
   label: string;
   concurrency: number;
@@ -34,6 +34,7 @@ async function measure(label: string, concurrency: number, read: () => Promise<v
   for (let i = 0; i < 20; i++) await read().catch(() => undefined);
   const latencies: number[] = [];
   let errors = 0;
+  let firstError = '';
   const end = Date.now() + SECONDS * 1000;
   const started = performance.now();
   await Promise.all(
@@ -43,14 +44,15 @@ async function measure(label: string, concurrency: number, read: () => Promise<v
         try {
           await read();
           latencies.push(performance.now() - t);
-        } catch {
+        } catch (err) {
           errors++;
+          firstError ||= String(err);
         }
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { label, calls: latencies.length, errors, p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: latencies.length / seconds };
+  return { label, calls: latencies.length, errors, firstError, p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: latencies.length / seconds };
 }
 
 function httpRead(job: NonNullable<CallerJob['http']>, concurrency: number): () => Promise<void> {
@@ -151,7 +153,7 @@ try {
       ]) {
         const res = await inCallerProcess(job);
         console.log(
-          `${res.label.padEnd(78)} calls ${String(res.calls).padStart(6)}  errors ${res.errors}  p50 ${res.p50.toFixed(1)} ms  p99 ${res.p99.toFixed(1)} ms  ${res.perSecond.toFixed(0)}/s`,
+          `${res.label.padEnd(78)} calls ${String(res.calls).padStart(6)}  errors ${res.errors}  p50 ${res.p50} ms  p99 ${res.p99} ms  ${res.perSecond.toFixed(0)}/s${res.firstError ? `  (first error: ${res.firstError})` : ''}`,
         );
       }
 } finally {
