@@ -36,7 +36,7 @@ export function conversationActionRoutes(deps: ActionDeps): ApiRoute[] {
     const body = await bodyOf(schema, request);
     const requestId = requestIdOf(request.key._id, idempotencyKey);
     if (requestId) await deps.claims.claim(requestId, { route, conversationId, fingerprint: fingerprint(body) }, now());
-    return { conversationId, body, requestId, application: request.key.application };
+    return { body, call: { conversationId, requestId, application: request.key.application } };
   };
 
   const withConversation = async (conversationId: string, status: number): Promise<ApiAnswer> => {
@@ -51,8 +51,9 @@ export function conversationActionRoutes(deps: ActionDeps): ApiRoute[] {
       scope: 'conversations:write',
       async handle(request) {
         const r = await creating('messages', messageBody, request);
-        const sent = await deps.conversations.postMessage({ ...r, text: r.body.text, subject: r.body.subject ?? '' });
-        return { status: 202, body: { messageId: sent.outboundMessageId, conversationId: r.conversationId }, audit: { conversationId: r.conversationId } };
+        const { conversationId } = r.call;
+        const sent = await deps.conversations.postMessage({ ...r.call, text: r.body.text, subject: r.body.subject ?? '' });
+        return { status: 202, body: { messageId: sent.outboundMessageId, conversationId }, audit: { conversationId } };
       },
     },
     {
@@ -61,8 +62,9 @@ export function conversationActionRoutes(deps: ActionDeps): ApiRoute[] {
       scope: 'conversations:write',
       async handle(request) {
         const r = await creating('notes', noteBody, request);
-        const { noteId } = await deps.conversations.addNote({ ...r, text: r.body.text });
-        return { status: 201, body: { noteId, conversationId: r.conversationId }, audit: { conversationId: r.conversationId } };
+        const { conversationId } = r.call;
+        const { noteId } = await deps.conversations.addNote({ ...r.call, text: r.body.text });
+        return { status: 201, body: { noteId, conversationId }, audit: { conversationId } };
       },
     },
     {
