@@ -25,7 +25,14 @@ interface CallerJob {
   concurrency: number;
   /** An HTTP path on the API, or a gRPC read. */
   http?: { port: number; path: string; key: string };
-  grpc?: { read: 'queues' | 'customer' | 'conversation'; routingPort: number; recordPort: number; id: string; customerId: string; tokens: { routing: string; record: string } };
+  grpc?: {
+    read: 'queues' | 'customer' | 'conversation';
+    routingPort: number;
+    recordPort: number;
+    id: string;
+    customerId: string;
+    tokens: { routing: string; record: string };
+  };
 }
 
 /** One closed loop per connection for SECONDS; errors are counted, not timed. */
@@ -52,7 +59,15 @@ async function measure(label: string, concurrency: number, read: () => Promise<v
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { label, calls: latencies.length, errors, firstError, p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: latencies.length / seconds };
+  return {
+    label,
+    calls: latencies.length,
+    errors,
+    firstError,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    perSecond: latencies.length / seconds,
+  };
 }
 
 function httpRead(job: NonNullable<CallerJob['http']>, concurrency: number): () => Promise<void> {
@@ -78,14 +93,27 @@ function grpcRead(job: NonNullable<CallerJob['grpc']>): () => Promise<void> {
   };
   const toRouting = md(job.tokens.routing);
   const toRecord = md(job.tokens.record);
-  const call = <Req,>(client: object, method: (req: Req, md: Metadata, cb: (err: Error | null) => void) => unknown, req: Req, m: Metadata) =>
+  const call = <Req>(client: object, method: (req: Req, md: Metadata, cb: (err: Error | null) => void) => unknown, req: Req, m: Metadata) =>
     new Promise<void>((resolve, reject) => method.call(client, req, m, (err) => (err ? reject(err) : resolve())));
   const reason = 'API key bench (bench): benchmark';
   const history = () =>
-    call(record, record.getHistory, { customerId: job.customerId, pageSize: job.read === 'customer' ? 20 : 200, pageToken: '', channel: 0, conversationId: job.read === 'conversation' ? job.id : '', reason }, toRecord);
+    call(
+      record,
+      record.getHistory,
+      {
+        customerId: job.customerId,
+        pageSize: job.read === 'customer' ? 20 : 200,
+        pageToken: '',
+        channel: 0,
+        conversationId: job.read === 'conversation' ? job.id : '',
+        reason,
+      },
+      toRecord,
+    );
   if (job.read === 'queues') return () => call(routing, routing.getQueueStats, {}, toRouting);
   // The API's two calls, one after the other, as the route makes them.
-  if (job.read === 'customer') return async () => (await call(record, record.getCustomer, { customerId: job.customerId, conversationId: '', reason }, toRecord), history());
+  if (job.read === 'customer')
+    return async () => (await call(record, record.getCustomer, { customerId: job.customerId, conversationId: '', reason }, toRecord), history());
   return async () => (await call(routing, routing.getConversation, { conversationId: job.id }, toRouting), history());
 }
 
@@ -140,7 +168,12 @@ try {
       read: 'customer' as const,
       grpcName: 'customer-record GetCustomer + GetHistory',
     },
-    { name: 'GET /v1/conversations/{id}', path: `/v1/conversations/${conversation.id}`, read: 'conversation' as const, grpcName: 'routing GetConversation + customer-record GetHistory' },
+    {
+      name: 'GET /v1/conversations/{id}',
+      path: `/v1/conversations/${conversation.id}`,
+      read: 'conversation' as const,
+      grpcName: 'routing GetConversation + customer-record GetHistory',
+    },
   ];
   console.log(
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB, load average ${loadavg()[0]!.toFixed(2)}; ${SECONDS} s per row; conversation ${conversation.id} with ${conversation.steps.length} steps`,
