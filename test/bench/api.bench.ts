@@ -107,6 +107,7 @@ function grpcRead(job: NonNullable<CallerJob['grpc']>): () => Promise<void> {
         channel: 0,
         conversationId: job.read === 'conversation' ? job.id : '',
         reason,
+        withContents: false,
       },
       toRecord,
     );

@@ -47,6 +47,18 @@ export function listRequest(q: ConversationListQuery) {
   };
 }
 
+// At least one character that is not a space, as openapi.json says.
+const REASON = /^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$/;
+
+/** `reason` asks for the texts (scope conversations:read-texts): why they are read, kept in both audit trails. */
+export const conversationQuery = z
+  .object({
+    reason: chars(500, REASON, 'reason: plain text on one line')
+      .refine((r) => [...r].length >= 3, 'reason: say in a few words why the texts are read (3-500 characters)')
+      .optional(),
+  })
+  .strict();
+
 export function conversationIdOf(params: Record<string, string>): string {
   const id = params.conversationId ?? '';
   if (!CONVERSATION_ID.test(id)) throw new InvalidRequestError('conversationId must be 1-128 letters, digits or _.:@-');

@@ -2,14 +2,15 @@
 // customer-record their steps (the history it projected from the events). A conversation is
 // read as a service reads it: no subject, no message texts (customer-record gives a service
 // none), so the scope conversations:read needs no reason; customer-record still audits the
-// history read, naming the key.
+// history read, naming the key. With a reason and the scope conversations:read-texts the
+// steps carry their texts and subjects.
 import type { Backends } from './backends';
 import type { ConversationBackend } from './conversation-backends';
-import { conversationIdOf, conversationListQuery, listRequest } from './conversation-requests';
+import { conversationIdOf, conversationListQuery, conversationQuery, listRequest } from './conversation-requests';
 import { conversationDetail, conversationView } from './conversation-views';
-import { InvalidRequestError } from './problems';
+import { ScopeMissingError } from './problems';
 import { queryOf } from './reads';
-import type { ApiRequest, ApiRoute } from './route-types';
+import type { ApiRoute } from './route-types';
 
 export function conversationReadRoutes(deps: { conversations: ConversationBackend; customers: Pick<Backends, 'history'> }): ApiRoute[] {
   return [
@@ -29,7 +30,9 @@ export function conversationReadRoutes(deps: { conversations: ConversationBacken
       scope: 'conversations:read',
       async handle(request) {
         const conversationId = conversationIdOf(request.params);
-        noQuery(request);
+        const { reason } = queryOf(conversationQuery, request);
+        // Texts are customer data: only with the scope for them and a reason, audited in both services.
+        if (reason !== undefined && !request.key.scopes.includes('conversations:read-texts')) throw new ScopeMissingError('conversations:read-texts');
         const { conversation } = await deps.conversations.get(conversationId);
         const c = conversation!;
         // Steps are kept per customer: a conversation whose customer is not known yet has none to show.
@@ -40,16 +43,13 @@ export function conversationReadRoutes(deps: { conversations: ConversationBacken
               pageSize: 200,
               pageToken: '',
               channel: 0,
-              reason: `API key ${request.key._id} (${request.key.application}): conversation read`,
+              reason: `API key ${request.key._id} (${request.key.application}): ${reason ?? 'conversation read'}`.slice(0, 500),
+              withContents: reason !== undefined,
             })
           : { entries: [] };
-        return { status: 200, body: conversationDetail(c, history.entries), audit: { conversationId, ...(c.customerId ? { customerId: c.customerId } : {}) } };
+        const audit = { conversationId, ...(c.customerId ? { customerId: c.customerId } : {}), ...(reason ? { reason } : {}) };
+        return { status: 200, body: conversationDetail(c, history.entries, reason !== undefined), audit };
       },
     },
   ];
-}
-
-function noQuery(request: ApiRequest): void {
-  const names = [...request.query.keys()];
-  if (names.length) throw new InvalidRequestError(`unknown query parameter ${names[0]}`, [{ field: names[0]!, message: 'not a parameter of this route' }]);
 }

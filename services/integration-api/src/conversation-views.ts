@@ -23,8 +23,9 @@ export function conversationView(c: LiveConversation) {
   };
 }
 
-/** The conversation with its steps, oldest first. */
-export function conversationDetail(c: LiveConversation, steps: HistoryEntry[]) {
+/** The conversation with its steps, oldest first; texts and subjects only when they were read (null otherwise). */
+export function conversationDetail(c: LiveConversation, steps: HistoryEntry[], withTexts: boolean) {
   const ordered = [...steps].sort((a, b) => (a.occurredAt?.getTime() ?? 0) - (b.occurredAt?.getTime() ?? 0));
-  return { ...conversationView(c), steps: ordered.map(historyView) };
+  const step = (h: HistoryEntry) => ({ ...historyView(h), subject: withTexts ? h.subject : null, text: withTexts ? h.text : null });
+  return { ...conversationView(c), steps: ordered.map(step) };
 }

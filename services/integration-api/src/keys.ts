@@ -10,6 +10,7 @@ export const SCOPES = [
   'customers:read',
   'queues:read',
   'conversations:read',
+  'conversations:read-texts',
   'conversations:write',
   'conversations:manage',
   'conversations:start',

@@ -105,6 +105,21 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
     expect(JSON.stringify(detail.body)).not.toContain('Order 1234');
     const audit = await api.keys.keys.db.collection('api_audit').findOne({ keyId: crm.id, route: '/v1/conversations/{conversationId}', status: 200 });
     expect(audit).toMatchObject({ conversationId: conv.id, customerId: conv.customerId });
+
+    // Texts only with a reason and the scope for them, audited in both services.
+    expect((await get(`/v1/conversations/${conv.id}?reason=${encodeURIComponent('order follow-up')}`, crm.key)).status).toBe(403);
+    const texts = await api.key(['conversations:read', 'conversations:read-texts'], 10_000, 'crm');
+    const withTexts = await get<{ steps: { kind: string; text: string | null; subject: string | null }[] }>(
+      `/v1/conversations/${conv.id}?reason=${encodeURIComponent('order follow-up')}`,
+      texts.key,
+    );
+    expect(withTexts.status).toBe(200);
+    expect(withTexts.body.steps.find((s) => s.kind === 'message-in')).toMatchObject({ text: 'Where is my parcel?', subject: 'Order 1234' });
+    expect(detail.body.steps.every((s) => (s as { text?: unknown }).text === null)).toBe(true);
+    expect(await api.keys.keys.db.collection('api_audit').findOne({ keyId: texts.id, status: 200 })).toMatchObject({ reason: 'order follow-up' });
+    const theirs = await h.record.service.store.audit.findOne({ customerId: conv.customerId!, reason: `API key ${texts.id} (crm): order follow-up` });
+    expect(theirs).toMatchObject({ actorId: 'integration-api' });
+    expect((await get(`/v1/conversations/${conv.id}?reason=x`, texts.key)).status).toBe(400);
     const unknown = await get(`/v1/conversations/conv-nobody`);
     expect(unknown).toMatchObject({ status: 404, type: 'application/problem+json' });
     expect((await get('/v1/conversations', (await api.key(['contacts:write'])).key)).status).toBe(403);
