@@ -54,6 +54,14 @@ export const ROUTING: Record<string, GrpcEntry> = {
   GetWaitEstimate: { allowed: [...STAFF, 'service:sms-voice'] },
   GetQueueStats: { allowed: [...STAFF, 'service:ops-console'] },
   ListAgents: { allowed: STAFF },
+  // Only the integration API, for the application of an API key (services/integration-api): no person, no other service.
+  ListConversations: { allowed: [] },
+  GetConversation: { allowed: [] },
+  PostApplicationMessage: { allowed: [] },
+  AddNote: { allowed: [] },
+  ResolveForApplication: { allowed: [] },
+  TransferForApplication: { allowed: [] },
+  StartConversation: { allowed: [] },
 };
 
 export const AGENT_DESK: Record<string, HttpEntry> = {

@@ -53,6 +53,17 @@ export function seesContents(role: Role): boolean {
   return role === 'agent' || role === 'expert' || role === 'supervisor';
 }
 
+/**
+ * The services that may ask for contents in a history read: the integration API, for an API key
+ * with the scope conversations:read-texts, always with a reason naming the key (audited).
+ */
+const SERVICES_SEEING_CONTENTS: readonly string[] = ['integration-api'];
+
+/** A service caller that asked for contents, may have them and said why. */
+export function serviceSeesContents(caller: Caller, asked: boolean, reason: string): boolean {
+  return asked && caller.role === 'service' && SERVICES_SEEING_CONTENTS.includes(caller.id) && reason.trim().length >= 3;
+}
+
 /** Roles that see who the customer is (name, identities); ops sees flags and counts only. */
 export function seesIdentity(role: Role): boolean {
   return role !== 'ops';

@@ -128,6 +128,14 @@ const STEPS: { [C in Step['$case']]?: (step: StepOf<C>, why: string) => StepEntr
     detail: `score ${surveyAnswered.score}/5: ${surveyAnswered.question}`,
     change: unchanged(),
   }),
+  // An internal note: a content like a message's text, shown only to those who see contents.
+  noteAdded: ({ noteAdded }) => ({
+    kind: K.HISTORY_ENTRY_KIND_OTHER,
+    agentId: noteAdded.author,
+    text: noteAdded.text.slice(0, MAX_TEXT),
+    detail: 'internal note',
+    change: unchanged(),
+  }),
   handedBack: ({ handedBack }) => ({
     kind: K.HISTORY_ENTRY_KIND_OTHER,
     agentId: handedBack.expertAgentId,

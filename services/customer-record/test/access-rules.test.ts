@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConversationEvent } from '#libs/proto';
 import { applyEvent, checkReadRequest, decidePersonRead, emptyAccess, holds, ReadRefusedError, ReadRequestError, type ConversationAccess } from '../src/access';
-import { mayCall, seesContents, seesIdentity } from '../src/authz';
+import { mayCall, seesContents, seesIdentity, serviceSeesContents } from '../src/authz';
 
 const HOUR = 3_600_000;
 const WINDOW = 8 * HOUR;
@@ -102,5 +102,14 @@ describe('who may read a customer', () => {
     expect(mayCall({ id: 'ana', role: 'agent' }, 'ResolveCustomer')).toBe(false);
     expect(mayCall({ id: 'olga', role: 'ops' }, 'GetCustomerContext')).toBe(true);
     expect([seesContents('ops'), seesIdentity('ops'), seesContents('service'), seesContents('agent')]).toEqual([false, false, false, true]);
+  });
+
+  it('gives history contents to the integration API only when it asks, with a reason', () => {
+    const api = { id: 'integration-api', role: 'service' } as const;
+    expect(serviceSeesContents(api, true, 'API key k1 (crm): order follow-up')).toBe(true);
+    expect(serviceSeesContents(api, false, 'API key k1 (crm): order follow-up')).toBe(false);
+    expect(serviceSeesContents(api, true, '  ')).toBe(false);
+    expect(serviceSeesContents({ id: 'routing', role: 'service' }, true, 'a reason')).toBe(false);
+    expect(serviceSeesContents({ id: 'integration-api', role: 'ops' }, true, 'a reason')).toBe(false);
   });
 });

@@ -61,6 +61,12 @@ describe('history entries from conversation steps', () => {
       quiet,
     ],
     [
+      'noteAdded',
+      { $case: 'noteAdded', noteAdded: { author: 'api:shop', text: 'Customer phoned the shop too.' } },
+      { text: 'Customer phoned the shop too.', kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: 'api:shop', detail: 'internal note' },
+      quiet,
+    ],
+    [
       'handedBack',
       { $case: 'handedBack', handedBack: { expertAgentId: 'x1' } },
       { kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: 'x1', detail: 'handed back by the expert' },

@@ -19,6 +19,7 @@ export interface ApiAuditEntry {
   contactId?: string;
   /** The webhook subscription a webhooks:manage call touched. */
   webhookId?: string;
+  conversationId?: string;
   /** What the caller said the read was for. */
   reason?: string;
 }

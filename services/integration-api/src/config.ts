@@ -17,7 +17,7 @@ export const integrationApiConfig = {
   ...optionalSigningKeyConfig('integration-api'),
   /** The HTTP API (`/v1/…`, `/openapi.json`) and the operations paths. */
   HTTP_PORT: port(8106),
-  /** Routing's gRPC address, for `GET /v1/queues`; unset, that endpoint answers 503. */
+  /** Routing's gRPC address, for `GET /v1/queues` and `/v1/conversations…`; unset, those endpoints answer 503. */
   ROUTING_GRPC_ADDR: grpcAddress,
   /** Customer-record's gRPC address, for `GET /v1/customers/…`; unset, those endpoints answer 503. */
   CUSTOMER_RECORD_GRPC_ADDR: grpcAddress,
@@ -27,6 +27,8 @@ export const integrationApiConfig = {
   PUBLISH_TIMEOUT_MS: durationMs(5000),
   /** Largest request body accepted. */
   INTEGRATION_API_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  /** Company-initiated conversations (POST /v1/conversations) one API key may start per hour, per instance. */
+  INTEGRATION_API_STARTS_PER_HOUR: positiveInt(60),
   /** Requests one address may make per minute with a missing, unknown or revoked key before it gets 429. */
   INTEGRATION_API_BAD_KEYS_PER_MINUTE: positiveInt(30),
   /** Outbound webhooks: the consumer that records deliveries and the loop that sends them. False serves the endpoints only. */

@@ -55,7 +55,7 @@ export const contactRequestSchema = z
 export type ContactRequest = z.infer<typeof contactRequestSchema>;
 
 /** What tells two submissions apart: the body, whatever the order of its keys. */
-export function fingerprint(request: ContactRequest): string {
+export function fingerprint(request: unknown): string {
   return createHash('sha256').update(canonical(request)).digest('base64url');
 }
 

@@ -42,7 +42,7 @@ export function contactRoute(deps: { conversations: ConversationStore; producer:
   };
 }
 
-function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
   if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) throw new InvalidRequestError('Idempotency-Key must be 1-255 printable ASCII characters');
   return header;

@@ -5,7 +5,17 @@
 // one, and scrypt's tens of milliseconds per request would be the API's whole latency budget.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['contacts:write', 'customers:read', 'queues:read', 'webhooks:manage'] as const;
+export const SCOPES = [
+  'contacts:write',
+  'customers:read',
+  'queues:read',
+  'conversations:read',
+  'conversations:read-texts',
+  'conversations:write',
+  'conversations:manage',
+  'conversations:start',
+  'webhooks:manage',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function isScope(value: string): value is Scope {

@@ -52,6 +52,27 @@ export class NotFoundProblem extends ApiProblem {
   }
 }
 
+/** The key's application may not do this to that conversation (it is not its own). */
+class NotPermittedProblem extends ApiProblem {
+  constructor(detail: string) {
+    super(403, 'not-permitted', 'Not permitted for this application', detail);
+  }
+}
+
+/** The conversation is not in a state that allows it (resolved already, say). */
+class ConflictProblem extends ApiProblem {
+  constructor(detail: string) {
+    super(409, 'conflict', 'The conversation does not allow this now', detail);
+  }
+}
+
+/** A company-initiated conversation's recipient is not a verified identity of the customer. */
+export class RecipientNotVerifiedProblem extends ApiProblem {
+  constructor(detail: string) {
+    super(422, 'recipient-not-verified', 'The recipient is not a verified identity of the customer', detail);
+  }
+}
+
 export class IdempotencyKeyReusedError extends ApiProblem {
   constructor() {
     super(409, 'idempotency-key-reused', 'The Idempotency-Key was used for another request', 'this Idempotency-Key was already used with a different body');
@@ -104,6 +125,8 @@ function fromHttpError(err: HttpError): ApiProblem {
 function fromGrpc(code: number, details: string): ApiProblem | undefined {
   if (code === GrpcStatus.NOT_FOUND) return new NotFoundProblem(details);
   if (code === GrpcStatus.INVALID_ARGUMENT) return new InvalidRequestError(details);
+  if (code === GrpcStatus.PERMISSION_DENIED) return new NotPermittedProblem(details);
+  if (code === GrpcStatus.FAILED_PRECONDITION) return new ConflictProblem(details);
   if (code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.RESOURCE_EXHAUSTED)
     return new UnavailableProblem('a service behind the API did not answer in time');
   return undefined;

@@ -79,7 +79,15 @@ export function readRoutes(backends: Backends): ApiRoute[] {
         const reason = `API key ${request.key._id} (${request.key.application}): ${q.reason}`.slice(0, 500);
         const audit = { customerId, reason: q.reason };
         const { customer } = await backends.customer({ customerId, conversationId: '', reason });
-        const history = await backends.history({ customerId, pageSize: q.limit, pageToken: q.cursor ?? '', channel: 0, conversationId: '', reason });
+        const history = await backends.history({
+          customerId,
+          pageSize: q.limit,
+          pageToken: q.cursor ?? '',
+          channel: 0,
+          conversationId: '',
+          reason,
+          withContents: false,
+        });
         return {
           status: 200,
           body: { customer: customerView(customer!), history: { entries: history.entries.map(historyView), nextCursor: history.nextPageToken || null } },

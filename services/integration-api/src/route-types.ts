@@ -17,7 +17,7 @@ export interface ApiAnswer {
   body: unknown;
   headers?: Record<string, string>;
   /** What the audit entry names besides the route and status. */
-  audit?: { customerId?: string; contactId?: string; reason?: string; webhookId?: string };
+  audit?: { customerId?: string; contactId?: string; conversationId?: string; reason?: string; webhookId?: string };
 }
 
 export interface ApiRoute {

@@ -7,11 +7,16 @@ import { ApiAudit } from './audit';
 import { grpcBackends, type Backends } from './backends';
 import { checkIntegrationApiConfig, type IntegrationApiConfig } from './config';
 import { contactRoute } from './contacts';
+import { conversationActionRoutes } from './conversation-actions';
+import { grpcConversationBackend, type ConversationBackend } from './conversation-backends';
+import { conversationReadRoutes } from './conversation-routes';
+import { conversationStartRoute } from './conversation-start';
 import { ConversationStore } from './conversations';
 import { createApiServer } from './http';
 import { ApiKeyStore } from './key-store';
 import { readRoutes } from './reads';
 import { startWebhooks } from './webhooks';
+import { RequestClaims } from './request-claims';
 
 /** The document kept in the repository, served as it is at /openapi.json. */
 export const OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
@@ -19,7 +24,7 @@ export const OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
 export async function startIntegrationApi(
   ctx: ServiceContext,
   config: IntegrationApiConfig,
-  overrides: { backends?: Backends; socketFactory?: ISocketFactory } = {},
+  overrides: { backends?: Backends; conversations?: ConversationBackend; socketFactory?: ISocketFactory } = {},
 ) {
   checkIntegrationApiConfig(config);
   const { db } = await connectMongo(ctx, config);
@@ -33,11 +38,25 @@ export async function startIntegrationApi(
       signer: config.AUTH_PRIVATE_KEY_FILE,
       timeoutMs: config.INTEGRATION_API_BACKEND_TIMEOUT_MS,
     });
-  ctx.onStop('backend clients', () => backends.close());
+  const conversations =
+    overrides.conversations ??
+    grpcConversationBackend({ routing: config.ROUTING_GRPC_ADDR, signer: config.AUTH_PRIVATE_KEY_FILE, timeoutMs: config.INTEGRATION_API_BACKEND_TIMEOUT_MS });
+  ctx.onStop('backend clients', () => {
+    backends.close();
+    conversations.close();
+  });
   const keys = new ApiKeyStore(db);
+  const claims = new RequestClaims(db);
   const webhookRoutes = await startWebhooks(ctx, config, { db, kafka });
   const server = createApiServer({
-    routes: [contactRoute({ conversations: new ConversationStore(db), producer }), ...readRoutes(backends), ...webhookRoutes],
+    routes: [
+      contactRoute({ conversations: new ConversationStore(db), producer }),
+      ...readRoutes(backends),
+      ...conversationReadRoutes({ conversations, customers: backends }),
+      ...conversationActionRoutes({ conversations, claims }),
+      conversationStartRoute({ conversations, customers: backends, claims, startsPerHour: config.INTEGRATION_API_STARTS_PER_HOUR }),
+      ...webhookRoutes,
+    ],
     keys,
     audit: new ApiAudit(db),
     openapi: JSON.stringify(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))),

@@ -5,6 +5,7 @@ import { loadConfig } from '#libs/config';
 import type { ServiceContext } from '#libs/service';
 import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, uniqueId } from '#libs/testing';
 import type { Backends } from '../src/backends';
+import type { ConversationBackend } from '../src/conversation-backends';
 import { integrationApiConfig } from '../src/config';
 import type { ApiKeyStore } from '../src/key-store';
 import type { Scope } from '../src/keys';
@@ -22,7 +23,7 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(
-  options: { env?: Record<string, string>; backends?: Backends; socketFactory?: ISocketFactory } = {},
+  options: { env?: Record<string, string>; backends?: Backends; conversations?: ConversationBackend; socketFactory?: ISocketFactory } = {},
 ): Promise<ApiHarness> {
   const database = uniqueId('api').replace(/-/g, '_');
   const ctx = testContext('integration-api');
@@ -36,7 +37,11 @@ export async function startApiHarness(
     WEBHOOK_GROUP_ID: uniqueId('webhooks'),
     ...options.env,
   });
-  const { port, keys } = await startIntegrationApi(ctx, config, { backends: options.backends, socketFactory: options.socketFactory });
+  const { port, keys } = await startIntegrationApi(ctx, config, {
+    backends: options.backends,
+    conversations: options.conversations,
+    socketFactory: options.socketFactory,
+  });
   const base = `http://127.0.0.1:${port}`;
   return {
     ctx,

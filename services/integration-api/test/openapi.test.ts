@@ -8,6 +8,10 @@ import { contactRoute } from '../src/contacts';
 import type { ConversationStore } from '../src/conversations';
 import type { EventProducer } from '#libs/kafka';
 import { readRoutes } from '../src/reads';
+import type { ConversationBackend } from '../src/conversation-backends';
+import { conversationActionRoutes } from '../src/conversation-actions';
+import { conversationReadRoutes } from '../src/conversation-routes';
+import { conversationStartRoute } from '../src/conversation-start';
 import { OPENAPI_FILE } from '../src/service';
 import { webhookRoutes, type WebhookRouteDeps } from '../src/webhooks/routes';
 
@@ -21,9 +25,13 @@ describe('openapi.json', () => {
   });
 
   it('describes exactly the routes the service answers, each with the scope it needs', () => {
+    const conversations = {} as ConversationBackend;
     const routes = [
       contactRoute({ conversations: {} as ConversationStore, producer: {} as EventProducer }),
       ...readRoutes({} as Backends),
+      ...conversationReadRoutes({ conversations, customers: {} as Backends }),
+      ...conversationActionRoutes({ conversations, claims: { claim: async () => 'first' as const } }),
+      conversationStartRoute({ conversations, customers: {} as Backends, claims: { claim: async () => 'first' as const }, startsPerHour: 1 }),
       ...webhookRoutes({} as WebhookRouteDeps),
     ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));

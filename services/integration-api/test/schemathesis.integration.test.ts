@@ -1,39 +1,33 @@
 // A property-based run of schemathesis against the running API, with a key of every scope: no
 // answer may be a 5xx, and every answer must match openapi.json (status, content type, headers,
 // body). schemathesis comes from PyPI into the shared cache (scripts/install-schemathesis.sh);
-// its examples and time are bounded (45 s) so the suite stays fast on two cores.
+// its examples and time are bounded (75 s) so the suite stays fast on two cores.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSigningKey } from '#libs/auth';
-import { QueueStats } from '#libs/proto';
-import { testAuthEnv } from '#libs/testing';
-import { startHarness, type Harness } from '../../customer-record/test/harness';
-import { grpcBackends } from '../src/backends';
 import { SCOPES } from '../src/keys';
-import { startApiHarness, type ApiHarness } from './harness';
+import { startConversationHarness, type ConversationHarness } from './conversation-harness';
+import type { ApiHarness } from './harness';
 
 const run = promisify(execFile);
 
 describe('schemathesis against the running integration API', () => {
   let st: string;
-  let record: Harness;
+  let services: ConversationHarness;
   let api: ApiHarness;
   const reports = mkdtempSync(join(tmpdir(), 'cc-schemathesis-'));
 
   beforeAll(async () => {
     st = execFileSync('bash', ['scripts/install-schemathesis.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-    record = await startHarness({ env: { PROJECTION_ENABLED: 'false' } });
-    const signer = readSigningKey(testAuthEnv('integration-api').AUTH_PRIVATE_KEY_FILE!, 'integration-api');
-    const real = grpcBackends({ customerRecord: `127.0.0.1:${record.service.grpcPort}`, signer, timeoutMs: 3000 });
-    api = await startApiHarness({ backends: { ...real, queueStats: async () => [QueueStats.fromPartial({ queue: 'tier1/general/chat', waiting: 1 })] } });
+    // Real routing and customer-record behind the API, as integrators meet it.
+    services = await startConversationHarness({ recordEnv: { PROJECTION_ENABLED: 'false' } });
+    api = services.api;
   }, 600_000);
   afterAll(async () => {
-    await api?.stop();
-    await record?.stop();
+    await services?.stop();
     rmSync(reports, { recursive: true, force: true });
   });
 
@@ -64,7 +58,7 @@ describe('schemathesis against the running integration API', () => {
       '--generation-database',
       'none',
       '--max-time',
-      '45',
+      '75',
       '--request-timeout',
       '10',
       '--report',
@@ -85,16 +79,23 @@ describe('schemathesis against the running integration API', () => {
     expect(code, output).toBe(0);
     const junit = readFileSync(join(reports, 'junit.xml'), 'utf8');
     // Every documented operation was exercised.
-    for (const op of [
+    const operations = [
       'POST /v1/contacts',
       'GET /v1/queues',
       'GET /v1/customers/{customerId}',
+      'GET /v1/conversations',
+      'POST /v1/conversations',
+      'GET /v1/conversations/{conversationId}',
+      'POST /v1/conversations/{conversationId}/messages',
+      'POST /v1/conversations/{conversationId}/notes',
+      'POST /v1/conversations/{conversationId}/resolve',
+      'POST /v1/conversations/{conversationId}/transfer',
       'POST /v1/webhooks',
       'GET /v1/webhooks',
       'DELETE /v1/webhooks/{webhookId}',
       'GET /v1/webhooks/{webhookId}/deliveries',
       'POST /v1/webhooks/{webhookId}/replay',
-    ])
-      expect(junit).toContain(op);
+    ];
+    for (const op of operations) expect(junit).toContain(op);
   }, 300_000);
 });

@@ -17,7 +17,14 @@ export type RoutingCall =
   | 'Reassign'
   | 'GetWaitEstimate'
   | 'GetQueueStats'
-  | 'ListAgents';
+  | 'ListAgents'
+  | 'ListConversations'
+  | 'GetConversation'
+  | 'PostApplicationMessage'
+  | 'AddNote'
+  | 'ResolveForApplication'
+  | 'TransferForApplication'
+  | 'StartConversation';
 
 export const AGENTS: Role[] = ['agent', 'expert'];
 export const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];

@@ -10,6 +10,7 @@ import { PermissionDeniedError, unaryHandler, type GrpcEdge } from '#libs/servic
 import type { ActiveState } from './active';
 import { agentCallInSpan } from './conversation-traces';
 import type { HandlerDeps, RoutingCall, UnaryCall } from './grpc-calls';
+import { applicationHandlers } from './grpc-applications';
 import { moveHandlers } from './grpc-moves';
 import { offerHandlers } from './grpc-offers';
 import { presenceHandlers } from './grpc-presence';
@@ -22,8 +23,17 @@ const SERVICE_GRANTS: ServiceGrants<RoutingCall> = {
   'sms-voice': ['GetWaitEstimate'],
   // The ops console charts the queues.
   'ops-console': ['GetQueueStats'],
-  // The integration API answers GET /v1/queues.
-  'integration-api': ['GetQueueStats'],
+  // The integration API answers GET /v1/queues and the /v1/conversations routes, for the application of each API key.
+  'integration-api': [
+    'GetQueueStats',
+    'ListConversations',
+    'GetConversation',
+    'PostApplicationMessage',
+    'AddNote',
+    'ResolveForApplication',
+    'TransferForApplication',
+    'StartConversation',
+  ],
 };
 
 export function registerRoutingGrpc(server: Server, deps: { current: () => ActiveState; verify: TokenVerifier; logger: Logger }): void {
@@ -45,6 +55,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
     ...offerHandlers(handlers),
     ...moveHandlers(handlers),
     ...readHandlers(handlers),
+    ...applicationHandlers(handlers),
   };
   server.addService(RoutingServiceService, impl);
 }

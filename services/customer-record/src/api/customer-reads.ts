@@ -14,7 +14,7 @@ import {
   type ResolveCustomerRequest,
   type ResolveCustomerResponse,
 } from '#libs/proto';
-import { seesContents, seesIdentity } from '../authz';
+import { seesContents, seesIdentity, serviceSeesContents } from '../authz';
 import { conversationsInWindow } from '../flags';
 import type { CustomerDirectory } from '../store/customers';
 import { MAX_RECENT } from '../store/records';
@@ -53,7 +53,7 @@ export async function getHistory(deps: ApiDeps, req: GetHistoryRequest, caller: 
   const live = await deps.guard.authorise(caller, scope, async () => id);
   const page = await deps.pages.historyPage(live, size, req.pageToken, req.channel, scope.conversationId);
   await audited(deps, caller, 'GetHistory', live, scope.conversationId, scope.reason);
-  const contents = seesContents(caller.role);
+  const contents = seesContents(caller.role) || serviceSeesContents(caller, req.withContents, scope.reason);
   return { entries: page.entries.map((e) => toHistoryEntry(e, contents)), nextPageToken: page.nextPageToken };
 }
 

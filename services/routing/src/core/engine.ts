@@ -17,6 +17,7 @@
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
 import type { AgentState, ContactReceived, Presence, QueueStats } from '#libs/proto';
 import { abandon, reply, resolve } from './actions';
+import { addNote, applicationReply, applicationResolve, applicationTransfer, startConversation, type StartRequest } from './applications';
 import { AgentRoster } from './agents';
 import { Classifier } from './classify';
 import { assignedTo, type Core, conversationOf } from './context';
@@ -141,6 +142,33 @@ export class RoutingEngine {
   tick(): Effect[] {
     runDue(this.core, this.core.clock.now());
     return this.drain();
+  }
+
+  // ---------------------------------------------------------------- applications (the integration API)
+
+  applicationReply(a: Parameters<typeof applicationReply>[1]): { effects: Effect[]; messageId: string } {
+    const messageId = applicationReply(this.core, a);
+    return { effects: this.drain(), messageId };
+  }
+
+  addNote(a: Parameters<typeof addNote>[1]): { effects: Effect[]; noteId: string } {
+    const noteId = addNote(this.core, a);
+    return { effects: this.drain(), noteId };
+  }
+
+  applicationResolve(a: Parameters<typeof applicationResolve>[1]): Effect[] {
+    applicationResolve(this.core, a);
+    return this.drain();
+  }
+
+  applicationTransfer(a: Parameters<typeof applicationTransfer>[1]): Effect[] {
+    applicationTransfer(this.core, a);
+    return this.drain();
+  }
+
+  startConversation(s: StartRequest): { effects: Effect[]; conversation: ConversationRecord; messageId: string; created: boolean } {
+    const { conv, messageId, created } = startConversation(this.core, this.classifier, s);
+    return { effects: this.drain(), conversation: conv, messageId, created };
   }
 
   // ---------------------------------------------------------------- queries

@@ -23,7 +23,8 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   if (contact.kind === ContactKind.CONTACT_KIND_AUTOMATED) return;
   const previous = core.conversations.get(contact.conversationId);
   if (previous?.contactIds.includes(contact.contactId)) return;
-  if (previous && previous.state !== 'resolved' && previous.state !== 'abandoned') {
+  // A company-initiated conversation waits for the customer: their answer queues it as a new one would be.
+  if (previous && previous.state !== 'resolved' && previous.state !== 'abandoned' && previous.state !== 'awaiting-customer') {
     addToOpen(core, previous, contact);
     return;
   }
@@ -39,13 +40,10 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   const auto = escalationAtTheDoor(core.policy, conv, rulesText, key, repeat, now);
   if (auto) moveToExperts(core, conv, '', '', conv.skill, true, auto);
   else {
-    const code = previous ? 'conversation.reopened' : 'conversation.new';
-    enqueue(
-      core,
-      conv,
-      false,
-      reason(code, `${previous ? 'reopened' : 'new'} ${channel} conversation classified by ${rulesText}`, { rule: conv.classification.matched.join(',') }),
-    );
+    const how = previous?.state === 'awaiting-customer' ? 'answered' : previous ? 'reopened' : 'new';
+    const code = how === 'new' ? 'conversation.new' : `conversation.${how}`;
+    const what = how === 'answered' ? `company-initiated ${channel} conversation answered by the customer,` : `${how} ${channel} conversation`;
+    enqueue(core, conv, false, reason(code, `${what} classified by ${rulesText}`, { rule: conv.classification.matched.join(',') }));
   }
 }
 
@@ -110,6 +108,7 @@ function newConversation(
     slaState: 'running',
     seq: previous?.seq ?? 0,
     contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
+    ...(previous?.startedBy ? { startedBy: previous.startedBy } : {}),
   };
 }
 

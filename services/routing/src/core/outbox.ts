@@ -65,8 +65,8 @@ export class Outbox {
     for (const id of changes.customers) this.changedCustomers.add(id);
   }
 
-  /** A step in the conversation's history, numbered by its own sequence. */
-  event(conv: ConversationRecord, reason: Reason, step: ConversationStep): void {
+  /** A step in the conversation's history, numbered by its own sequence; returns the event's id. */
+  event(conv: ConversationRecord, reason: Reason, step: ConversationStep): string {
     this.changedConversations.add(conv.id);
     const event: ConversationEvent = {
       eventId: eventId('routing', conv.id, ++conv.seq),
@@ -78,6 +78,7 @@ export class Outbox {
       step,
     };
     this.effects.push({ type: 'conversation', event });
+    return event.eventId;
   }
 
   /** A message to the customer on the conversation's channel. */

@@ -65,7 +65,8 @@ export interface AgentRecord {
   updatedAt: number;
 }
 
-export type ConversationState = 'new' | 'queued' | 'offered' | 'assigned' | 'resolved' | 'abandoned';
+/** `awaiting-customer`: the company wrote first (an application's StartConversation); the customer's answer queues it. */
+export type ConversationState = 'new' | 'queued' | 'offered' | 'assigned' | 'awaiting-customer' | 'resolved' | 'abandoned';
 
 /** What customer-record knows of the customer (empty without it). */
 export interface CustomerInfo {
@@ -116,6 +117,10 @@ export interface ConversationRecord {
   slaState: 'running' | 'warned' | 'breached' | 'stopped';
   seq: number;
   contactIds: string[];
+  /** The application that started the conversation (company-initiated); absent for the others. */
+  startedBy?: string;
+  /** `<request id> <result id>` of an application's recent requests, so a retry is answered, not done again. */
+  apiRequests?: string[];
 }
 
 /** What a customer left behind: for "last agent" targeting and repeat-contact detection. */

@@ -303,6 +303,11 @@ export interface GetHistoryRequest {
   conversationId: string;
   /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
   reason: string;
+  /**
+   * A service granted contents (the integration API, for a key allowed to read texts) asks for
+   * texts and subjects explicitly, with a reason; every other service gets them empty.
+   */
+  withContents: boolean;
 }
 
 export interface GetHistoryResponse {
@@ -1806,7 +1811,15 @@ export const GetCustomerResponse: MessageFns<GetCustomerResponse> = {
 };
 
 function createBaseGetHistoryRequest(): GetHistoryRequest {
-  return { customerId: "", pageSize: 0, pageToken: "", channel: 0, conversationId: "", reason: "" };
+  return {
+    customerId: "",
+    pageSize: 0,
+    pageToken: "",
+    channel: 0,
+    conversationId: "",
+    reason: "",
+    withContents: false,
+  };
 }
 
 export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
@@ -1828,6 +1841,9 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(50).string(message.reason);
+    }
+    if (message.withContents !== false) {
+      writer.uint32(56).bool(message.withContents);
     }
     return writer;
   },
@@ -1893,6 +1909,14 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.withContents = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1929,6 +1953,11 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
         ? globalThis.String(object.conversation_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      withContents: isSet(object.withContents)
+        ? globalThis.Boolean(object.withContents)
+        : isSet(object.with_contents)
+        ? globalThis.Boolean(object.with_contents)
+        : false,
     };
   },
 
@@ -1952,6 +1981,9 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.withContents !== false) {
+      obj.withContents = message.withContents;
+    }
     return obj;
   },
 
@@ -1966,6 +1998,7 @@ export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
     message.channel = object.channel ?? 0;
     message.conversationId = object.conversationId ?? "";
     message.reason = object.reason ?? "";
+    message.withContents = object.withContents ?? false;
     return message;
   },
 };

@@ -564,6 +564,13 @@ export interface DeliveryReported {
   permanent: boolean;
 }
 
+/** An internal note on the conversation: for the people serving the customer, never sent to the customer. */
+export interface NoteAdded {
+  /** Who wrote it: an agent id, or `api:<application>` for an application with an API key. */
+  author: string;
+  text: string;
+}
+
 export interface CallEnded {
   durationMs: number;
   status: string;
@@ -594,6 +601,7 @@ export interface ConversationEvent {
     | { $case: "surveyAnswered"; surveyAnswered: SurveyAnswered }
     | { $case: "deliveryReported"; deliveryReported: DeliveryReported }
     | { $case: "callEnded"; callEnded: CallEnded }
+    | { $case: "noteAdded"; noteAdded: NoteAdded }
     | undefined;
 }
 
@@ -3182,6 +3190,91 @@ export const DeliveryReported: MessageFns<DeliveryReported> = {
   },
 };
 
+function createBaseNoteAdded(): NoteAdded {
+  return { author: "", text: "" };
+}
+
+export const NoteAdded: MessageFns<NoteAdded> = {
+  encode(message: NoteAdded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.author !== "") {
+      writer.uint32(10).string(message.author);
+    }
+    if (message.text !== "") {
+      writer.uint32(18).string(message.text);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NoteAdded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNoteAdded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NoteAdded {
+    return {
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+    };
+  },
+
+  toJSON(message: NoteAdded): unknown {
+    const obj: any = {};
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NoteAdded>, I>>(base?: I): NoteAdded {
+    return NoteAdded.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NoteAdded>, I>>(object: I): NoteAdded {
+    const message = createBaseNoteAdded();
+    message.author = object.author ?? "";
+    message.text = object.text ?? "";
+    return message;
+  },
+};
+
 function createBaseCallEnded(): CallEnded {
   return { durationMs: 0, status: "" };
 }
@@ -3345,6 +3438,9 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         break;
       case "callEnded":
         CallEnded.encode(message.step.callEnded, writer.uint32(186).fork()).join();
+        break;
+      case "noteAdded":
+        NoteAdded.encode(message.step.noteAdded, writer.uint32(194).fork()).join();
         break;
     }
     return writer;
@@ -3526,6 +3622,14 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "callEnded", callEnded: CallEnded.decode(reader, reader.uint32()) };
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.step = { $case: "noteAdded", noteAdded: NoteAdded.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3600,6 +3704,10 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         ? { $case: "callEnded", callEnded: CallEnded.fromJSON(object.callEnded) }
         : isSet(object.call_ended)
         ? { $case: "callEnded", callEnded: CallEnded.fromJSON(object.call_ended) }
+        : isSet(object.noteAdded)
+        ? { $case: "noteAdded", noteAdded: NoteAdded.fromJSON(object.noteAdded) }
+        : isSet(object.note_added)
+        ? { $case: "noteAdded", noteAdded: NoteAdded.fromJSON(object.note_added) }
         : undefined,
     };
   },
@@ -3652,6 +3760,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       obj.deliveryReported = DeliveryReported.toJSON(message.step.deliveryReported);
     } else if (message.step?.$case === "callEnded") {
       obj.callEnded = CallEnded.toJSON(message.step.callEnded);
+    } else if (message.step?.$case === "noteAdded") {
+      obj.noteAdded = NoteAdded.toJSON(message.step.noteAdded);
     }
     return obj;
   },
@@ -3760,6 +3870,12 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "callEnded": {
         if (object.step?.callEnded !== undefined && object.step?.callEnded !== null) {
           message.step = { $case: "callEnded", callEnded: CallEnded.fromPartial(object.step.callEnded) };
+        }
+        break;
+      }
+      case "noteAdded": {
+        if (object.step?.noteAdded !== undefined && object.step?.noteAdded !== null) {
+          message.step = { $case: "noteAdded", noteAdded: NoteAdded.fromPartial(object.step.noteAdded) };
         }
         break;
       }

@@ -214,6 +214,127 @@ export interface ListAgentsResponse {
   agents: AgentState[];
 }
 
+/** A conversation as routing holds it now, without contents (no subject, no texts). */
+export interface LiveConversation {
+  conversationId: string;
+  channel: Channel;
+  /** new, queued, offered, assigned, awaiting-customer, resolved or abandoned. */
+  state: string;
+  queue: string;
+  tier: Tier;
+  agentId: string;
+  customerId: string;
+  reference: string;
+  createdAt?:
+    | Date
+    | undefined;
+  /** Unset until an agent took it. */
+  assignedAt?:
+    | Date
+    | undefined;
+  /** running, warned, breached or stopped (the first response was given). */
+  slaState: string;
+  slaTargetMs: number;
+  escalated: boolean;
+  /** The application whose API thread it is or that started it; empty for the other channels. */
+  application: string;
+  /** True when the company wrote first (StartConversation). */
+  companyInitiated: boolean;
+}
+
+export interface ListConversationsRequest {
+  /** open (every state but resolved and abandoned), resolved (resolved or abandoned), or empty for all. */
+  state: string;
+  queue: string;
+  /** Unspecified means every channel. */
+  channel: Channel;
+  customerId: string;
+  /** 1 to 200; 0 means 50. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListConversationsResponse {
+  /** Newest first. */
+  conversations: LiveConversation[];
+  nextPageToken: string;
+}
+
+export interface GetConversationRequest {
+  conversationId: string;
+}
+
+export interface GetConversationResponse {
+  conversation?: LiveConversation | undefined;
+}
+
+export interface PostApplicationMessageRequest {
+  conversationId: string;
+  application: string;
+  text: string;
+  subject: string;
+  /** The same request id on the same conversation is answered with the first answer, sending nothing again. */
+  requestId: string;
+}
+
+export interface PostApplicationMessageResponse {
+  outboundMessageId: string;
+}
+
+export interface AddNoteRequest {
+  conversationId: string;
+  application: string;
+  text: string;
+  requestId: string;
+}
+
+export interface AddNoteResponse {
+  /** The id of the ConversationEvent that carries the note. */
+  noteId: string;
+}
+
+export interface ResolveForApplicationRequest {
+  conversationId: string;
+  application: string;
+  disposition: string;
+}
+
+export interface ResolveForApplicationResponse {
+}
+
+export interface TransferForApplicationRequest {
+  conversationId: string;
+  application: string;
+  /** One of the two. */
+  toAgentId: string;
+  toQueue: string;
+  note: string;
+}
+
+export interface TransferForApplicationResponse {
+}
+
+export interface StartConversationRequest {
+  /** Chosen by the caller: the same id again from the same application is the same conversation. */
+  conversationId: string;
+  application: string;
+  /** Email or SMS. */
+  channel: Channel;
+  customerId: string;
+  /** A verified identity of the customer on customer-record (email or phone). */
+  recipient?: Identity | undefined;
+  subject: string;
+  text: string;
+  reference: string;
+}
+
+export interface StartConversationResponse {
+  conversation?: LiveConversation | undefined;
+  outboundMessageId: string;
+  /** False when the conversation already existed (a retry): nothing was sent again. */
+  created: boolean;
+}
+
 function createBaseRegisterAgentRequest(): RegisterAgentRequest {
   return { agentId: "", name: "", tier: 0, skills: [], languages: [], capacity: [], totalCapacity: 0 };
 }
@@ -3203,6 +3324,1820 @@ export const ListAgentsResponse: MessageFns<ListAgentsResponse> = {
   },
 };
 
+function createBaseLiveConversation(): LiveConversation {
+  return {
+    conversationId: "",
+    channel: 0,
+    state: "",
+    queue: "",
+    tier: 0,
+    agentId: "",
+    customerId: "",
+    reference: "",
+    createdAt: undefined,
+    assignedAt: undefined,
+    slaState: "",
+    slaTargetMs: 0,
+    escalated: false,
+    application: "",
+    companyInitiated: false,
+  };
+}
+
+export const LiveConversation: MessageFns<LiveConversation> = {
+  encode(message: LiveConversation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(16).int32(message.channel);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.queue !== "") {
+      writer.uint32(34).string(message.queue);
+    }
+    if (message.tier !== 0) {
+      writer.uint32(40).int32(message.tier);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(50).string(message.agentId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(58).string(message.customerId);
+    }
+    if (message.reference !== "") {
+      writer.uint32(66).string(message.reference);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(74).fork()).join();
+    }
+    if (message.assignedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.assignedAt), writer.uint32(82).fork()).join();
+    }
+    if (message.slaState !== "") {
+      writer.uint32(90).string(message.slaState);
+    }
+    if (message.slaTargetMs !== 0) {
+      writer.uint32(96).int64(message.slaTargetMs);
+    }
+    if (message.escalated !== false) {
+      writer.uint32(104).bool(message.escalated);
+    }
+    if (message.application !== "") {
+      writer.uint32(114).string(message.application);
+    }
+    if (message.companyInitiated !== false) {
+      writer.uint32(120).bool(message.companyInitiated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveConversation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveConversation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tier = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.assignedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.slaState = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.slaTargetMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.escalated = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.companyInitiated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveConversation {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      tier: isSet(object.tier) ? tierFromJSON(object.tier) : 0,
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      assignedAt: isSet(object.assignedAt)
+        ? fromJsonTimestamp(object.assignedAt)
+        : isSet(object.assigned_at)
+        ? fromJsonTimestamp(object.assigned_at)
+        : undefined,
+      slaState: isSet(object.slaState)
+        ? globalThis.String(object.slaState)
+        : isSet(object.sla_state)
+        ? globalThis.String(object.sla_state)
+        : "",
+      slaTargetMs: isSet(object.slaTargetMs)
+        ? globalThis.Number(object.slaTargetMs)
+        : isSet(object.sla_target_ms)
+        ? globalThis.Number(object.sla_target_ms)
+        : 0,
+      escalated: isSet(object.escalated) ? globalThis.Boolean(object.escalated) : false,
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      companyInitiated: isSet(object.companyInitiated)
+        ? globalThis.Boolean(object.companyInitiated)
+        : isSet(object.company_initiated)
+        ? globalThis.Boolean(object.company_initiated)
+        : false,
+    };
+  },
+
+  toJSON(message: LiveConversation): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.channel !== 0) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.tier !== 0) {
+      obj.tier = tierToJSON(message.tier);
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.assignedAt !== undefined) {
+      obj.assignedAt = message.assignedAt.toISOString();
+    }
+    if (message.slaState !== "") {
+      obj.slaState = message.slaState;
+    }
+    if (message.slaTargetMs !== 0) {
+      obj.slaTargetMs = Math.round(message.slaTargetMs);
+    }
+    if (message.escalated !== false) {
+      obj.escalated = message.escalated;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.companyInitiated !== false) {
+      obj.companyInitiated = message.companyInitiated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveConversation>, I>>(base?: I): LiveConversation {
+    return LiveConversation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveConversation>, I>>(object: I): LiveConversation {
+    const message = createBaseLiveConversation();
+    message.conversationId = object.conversationId ?? "";
+    message.channel = object.channel ?? 0;
+    message.state = object.state ?? "";
+    message.queue = object.queue ?? "";
+    message.tier = object.tier ?? 0;
+    message.agentId = object.agentId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.reference = object.reference ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.assignedAt = object.assignedAt ?? undefined;
+    message.slaState = object.slaState ?? "";
+    message.slaTargetMs = object.slaTargetMs ?? 0;
+    message.escalated = object.escalated ?? false;
+    message.application = object.application ?? "";
+    message.companyInitiated = object.companyInitiated ?? false;
+    return message;
+  },
+};
+
+function createBaseListConversationsRequest(): ListConversationsRequest {
+  return { state: "", queue: "", channel: 0, customerId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListConversationsRequest: MessageFns<ListConversationsRequest> = {
+  encode(message: ListConversationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.queue !== "") {
+      writer.uint32(18).string(message.queue);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(24).int32(message.channel);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(34).string(message.customerId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(40).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(50).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConversationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConversationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConversationsRequest {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : 0,
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConversationsRequest): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.channel !== 0) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConversationsRequest>, I>>(base?: I): ListConversationsRequest {
+    return ListConversationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConversationsRequest>, I>>(object: I): ListConversationsRequest {
+    const message = createBaseListConversationsRequest();
+    message.state = object.state ?? "";
+    message.queue = object.queue ?? "";
+    message.channel = object.channel ?? 0;
+    message.customerId = object.customerId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListConversationsResponse(): ListConversationsResponse {
+  return { conversations: [], nextPageToken: "" };
+}
+
+export const ListConversationsResponse: MessageFns<ListConversationsResponse> = {
+  encode(message: ListConversationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.conversations) {
+      LiveConversation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConversationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConversationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversations.push(LiveConversation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConversationsResponse {
+    return {
+      conversations: globalThis.Array.isArray(object?.conversations)
+        ? object.conversations.map((e: any) => LiveConversation.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConversationsResponse): unknown {
+    const obj: any = {};
+    if (message.conversations?.length) {
+      obj.conversations = message.conversations.map((e) => LiveConversation.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConversationsResponse>, I>>(base?: I): ListConversationsResponse {
+    return ListConversationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConversationsResponse>, I>>(object: I): ListConversationsResponse {
+    const message = createBaseListConversationsResponse();
+    message.conversations = object.conversations?.map((e) => LiveConversation.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConversationRequest(): GetConversationRequest {
+  return { conversationId: "" };
+}
+
+export const GetConversationRequest: MessageFns<GetConversationRequest> = {
+  encode(message: GetConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetConversationRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConversationRequest>, I>>(base?: I): GetConversationRequest {
+    return GetConversationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConversationRequest>, I>>(object: I): GetConversationRequest {
+    const message = createBaseGetConversationRequest();
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConversationResponse(): GetConversationResponse {
+  return { conversation: undefined };
+}
+
+export const GetConversationResponse: MessageFns<GetConversationResponse> = {
+  encode(message: GetConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      LiveConversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = LiveConversation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationResponse {
+    return { conversation: isSet(object.conversation) ? LiveConversation.fromJSON(object.conversation) : undefined };
+  },
+
+  toJSON(message: GetConversationResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = LiveConversation.toJSON(message.conversation);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConversationResponse>, I>>(base?: I): GetConversationResponse {
+    return GetConversationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConversationResponse>, I>>(object: I): GetConversationResponse {
+    const message = createBaseGetConversationResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? LiveConversation.fromPartial(object.conversation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePostApplicationMessageRequest(): PostApplicationMessageRequest {
+  return { conversationId: "", application: "", text: "", subject: "", requestId: "" };
+}
+
+export const PostApplicationMessageRequest: MessageFns<PostApplicationMessageRequest> = {
+  encode(message: PostApplicationMessageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.application !== "") {
+      writer.uint32(18).string(message.application);
+    }
+    if (message.text !== "") {
+      writer.uint32(26).string(message.text);
+    }
+    if (message.subject !== "") {
+      writer.uint32(34).string(message.subject);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(42).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PostApplicationMessageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePostApplicationMessageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PostApplicationMessageRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PostApplicationMessageRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PostApplicationMessageRequest>, I>>(base?: I): PostApplicationMessageRequest {
+    return PostApplicationMessageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PostApplicationMessageRequest>, I>>(
+    object: I,
+  ): PostApplicationMessageRequest {
+    const message = createBasePostApplicationMessageRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.application = object.application ?? "";
+    message.text = object.text ?? "";
+    message.subject = object.subject ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBasePostApplicationMessageResponse(): PostApplicationMessageResponse {
+  return { outboundMessageId: "" };
+}
+
+export const PostApplicationMessageResponse: MessageFns<PostApplicationMessageResponse> = {
+  encode(message: PostApplicationMessageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.outboundMessageId !== "") {
+      writer.uint32(10).string(message.outboundMessageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PostApplicationMessageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePostApplicationMessageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outboundMessageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PostApplicationMessageResponse {
+    return {
+      outboundMessageId: isSet(object.outboundMessageId)
+        ? globalThis.String(object.outboundMessageId)
+        : isSet(object.outbound_message_id)
+        ? globalThis.String(object.outbound_message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PostApplicationMessageResponse): unknown {
+    const obj: any = {};
+    if (message.outboundMessageId !== "") {
+      obj.outboundMessageId = message.outboundMessageId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PostApplicationMessageResponse>, I>>(base?: I): PostApplicationMessageResponse {
+    return PostApplicationMessageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PostApplicationMessageResponse>, I>>(
+    object: I,
+  ): PostApplicationMessageResponse {
+    const message = createBasePostApplicationMessageResponse();
+    message.outboundMessageId = object.outboundMessageId ?? "";
+    return message;
+  },
+};
+
+function createBaseAddNoteRequest(): AddNoteRequest {
+  return { conversationId: "", application: "", text: "", requestId: "" };
+}
+
+export const AddNoteRequest: MessageFns<AddNoteRequest> = {
+  encode(message: AddNoteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.application !== "") {
+      writer.uint32(18).string(message.application);
+    }
+    if (message.text !== "") {
+      writer.uint32(26).string(message.text);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddNoteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddNoteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddNoteRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AddNoteRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddNoteRequest>, I>>(base?: I): AddNoteRequest {
+    return AddNoteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddNoteRequest>, I>>(object: I): AddNoteRequest {
+    const message = createBaseAddNoteRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.application = object.application ?? "";
+    message.text = object.text ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseAddNoteResponse(): AddNoteResponse {
+  return { noteId: "" };
+}
+
+export const AddNoteResponse: MessageFns<AddNoteResponse> = {
+  encode(message: AddNoteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.noteId !== "") {
+      writer.uint32(10).string(message.noteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddNoteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddNoteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.noteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddNoteResponse {
+    return {
+      noteId: isSet(object.noteId)
+        ? globalThis.String(object.noteId)
+        : isSet(object.note_id)
+        ? globalThis.String(object.note_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AddNoteResponse): unknown {
+    const obj: any = {};
+    if (message.noteId !== "") {
+      obj.noteId = message.noteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddNoteResponse>, I>>(base?: I): AddNoteResponse {
+    return AddNoteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddNoteResponse>, I>>(object: I): AddNoteResponse {
+    const message = createBaseAddNoteResponse();
+    message.noteId = object.noteId ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveForApplicationRequest(): ResolveForApplicationRequest {
+  return { conversationId: "", application: "", disposition: "" };
+}
+
+export const ResolveForApplicationRequest: MessageFns<ResolveForApplicationRequest> = {
+  encode(message: ResolveForApplicationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.application !== "") {
+      writer.uint32(18).string(message.application);
+    }
+    if (message.disposition !== "") {
+      writer.uint32(26).string(message.disposition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveForApplicationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveForApplicationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.disposition = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveForApplicationRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      disposition: isSet(object.disposition) ? globalThis.String(object.disposition) : "",
+    };
+  },
+
+  toJSON(message: ResolveForApplicationRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.disposition !== "") {
+      obj.disposition = message.disposition;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveForApplicationRequest>, I>>(base?: I): ResolveForApplicationRequest {
+    return ResolveForApplicationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveForApplicationRequest>, I>>(object: I): ResolveForApplicationRequest {
+    const message = createBaseResolveForApplicationRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.application = object.application ?? "";
+    message.disposition = object.disposition ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveForApplicationResponse(): ResolveForApplicationResponse {
+  return {};
+}
+
+export const ResolveForApplicationResponse: MessageFns<ResolveForApplicationResponse> = {
+  encode(_: ResolveForApplicationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveForApplicationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveForApplicationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ResolveForApplicationResponse {
+    return {};
+  },
+
+  toJSON(_: ResolveForApplicationResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveForApplicationResponse>, I>>(base?: I): ResolveForApplicationResponse {
+    return ResolveForApplicationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveForApplicationResponse>, I>>(_: I): ResolveForApplicationResponse {
+    const message = createBaseResolveForApplicationResponse();
+    return message;
+  },
+};
+
+function createBaseTransferForApplicationRequest(): TransferForApplicationRequest {
+  return { conversationId: "", application: "", toAgentId: "", toQueue: "", note: "" };
+}
+
+export const TransferForApplicationRequest: MessageFns<TransferForApplicationRequest> = {
+  encode(message: TransferForApplicationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.application !== "") {
+      writer.uint32(18).string(message.application);
+    }
+    if (message.toAgentId !== "") {
+      writer.uint32(26).string(message.toAgentId);
+    }
+    if (message.toQueue !== "") {
+      writer.uint32(34).string(message.toQueue);
+    }
+    if (message.note !== "") {
+      writer.uint32(42).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferForApplicationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferForApplicationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toAgentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.toQueue = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferForApplicationRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      toAgentId: isSet(object.toAgentId)
+        ? globalThis.String(object.toAgentId)
+        : isSet(object.to_agent_id)
+        ? globalThis.String(object.to_agent_id)
+        : "",
+      toQueue: isSet(object.toQueue)
+        ? globalThis.String(object.toQueue)
+        : isSet(object.to_queue)
+        ? globalThis.String(object.to_queue)
+        : "",
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: TransferForApplicationRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.toAgentId !== "") {
+      obj.toAgentId = message.toAgentId;
+    }
+    if (message.toQueue !== "") {
+      obj.toQueue = message.toQueue;
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TransferForApplicationRequest>, I>>(base?: I): TransferForApplicationRequest {
+    return TransferForApplicationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TransferForApplicationRequest>, I>>(
+    object: I,
+  ): TransferForApplicationRequest {
+    const message = createBaseTransferForApplicationRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.application = object.application ?? "";
+    message.toAgentId = object.toAgentId ?? "";
+    message.toQueue = object.toQueue ?? "";
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseTransferForApplicationResponse(): TransferForApplicationResponse {
+  return {};
+}
+
+export const TransferForApplicationResponse: MessageFns<TransferForApplicationResponse> = {
+  encode(_: TransferForApplicationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferForApplicationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferForApplicationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): TransferForApplicationResponse {
+    return {};
+  },
+
+  toJSON(_: TransferForApplicationResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TransferForApplicationResponse>, I>>(base?: I): TransferForApplicationResponse {
+    return TransferForApplicationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TransferForApplicationResponse>, I>>(_: I): TransferForApplicationResponse {
+    const message = createBaseTransferForApplicationResponse();
+    return message;
+  },
+};
+
+function createBaseStartConversationRequest(): StartConversationRequest {
+  return {
+    conversationId: "",
+    application: "",
+    channel: 0,
+    customerId: "",
+    recipient: undefined,
+    subject: "",
+    text: "",
+    reference: "",
+  };
+}
+
+export const StartConversationRequest: MessageFns<StartConversationRequest> = {
+  encode(message: StartConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.application !== "") {
+      writer.uint32(18).string(message.application);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(24).int32(message.channel);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(34).string(message.customerId);
+    }
+    if (message.recipient !== undefined) {
+      Identity.encode(message.recipient, writer.uint32(42).fork()).join();
+    }
+    if (message.subject !== "") {
+      writer.uint32(50).string(message.subject);
+    }
+    if (message.text !== "") {
+      writer.uint32(58).string(message.text);
+    }
+    if (message.reference !== "") {
+      writer.uint32(66).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.recipient = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartConversationRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : 0,
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      recipient: isSet(object.recipient) ? Identity.fromJSON(object.recipient) : undefined,
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: StartConversationRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.channel !== 0) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.recipient !== undefined) {
+      obj.recipient = Identity.toJSON(message.recipient);
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartConversationRequest>, I>>(base?: I): StartConversationRequest {
+    return StartConversationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartConversationRequest>, I>>(object: I): StartConversationRequest {
+    const message = createBaseStartConversationRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.application = object.application ?? "";
+    message.channel = object.channel ?? 0;
+    message.customerId = object.customerId ?? "";
+    message.recipient = (object.recipient !== undefined && object.recipient !== null)
+      ? Identity.fromPartial(object.recipient)
+      : undefined;
+    message.subject = object.subject ?? "";
+    message.text = object.text ?? "";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseStartConversationResponse(): StartConversationResponse {
+  return { conversation: undefined, outboundMessageId: "", created: false };
+}
+
+export const StartConversationResponse: MessageFns<StartConversationResponse> = {
+  encode(message: StartConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      LiveConversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    if (message.outboundMessageId !== "") {
+      writer.uint32(18).string(message.outboundMessageId);
+    }
+    if (message.created !== false) {
+      writer.uint32(24).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = LiveConversation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outboundMessageId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartConversationResponse {
+    return {
+      conversation: isSet(object.conversation) ? LiveConversation.fromJSON(object.conversation) : undefined,
+      outboundMessageId: isSet(object.outboundMessageId)
+        ? globalThis.String(object.outboundMessageId)
+        : isSet(object.outbound_message_id)
+        ? globalThis.String(object.outbound_message_id)
+        : "",
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: StartConversationResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = LiveConversation.toJSON(message.conversation);
+    }
+    if (message.outboundMessageId !== "") {
+      obj.outboundMessageId = message.outboundMessageId;
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartConversationResponse>, I>>(base?: I): StartConversationResponse {
+    return StartConversationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartConversationResponse>, I>>(object: I): StartConversationResponse {
+    const message = createBaseStartConversationResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? LiveConversation.fromPartial(object.conversation)
+      : undefined;
+    message.outboundMessageId = object.outboundMessageId ?? "";
+    message.created = object.created ?? false;
+    return message;
+  },
+};
+
 /** What agents and channels ask of routing. Every call needs a bearer token. */
 export type RoutingServiceService = typeof RoutingServiceService;
 export const RoutingServiceService = {
@@ -3343,6 +5278,89 @@ export const RoutingServiceService = {
     responseSerialize: (value: ListAgentsResponse): Buffer => Buffer.from(ListAgentsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAgentsResponse => ListAgentsResponse.decode(value),
   },
+  /**
+   * The integration API: conversations as an application reads them and acts on them. The
+   * application is named in each request; only the integration API's service token may call these.
+   */
+  listConversations: {
+    path: "/contactcenter.v1.RoutingService/ListConversations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConversationsRequest): Buffer =>
+      Buffer.from(ListConversationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConversationsRequest => ListConversationsRequest.decode(value),
+    responseSerialize: (value: ListConversationsResponse): Buffer =>
+      Buffer.from(ListConversationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConversationsResponse => ListConversationsResponse.decode(value),
+  },
+  getConversation: {
+    path: "/contactcenter.v1.RoutingService/GetConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConversationRequest): Buffer =>
+      Buffer.from(GetConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConversationRequest => GetConversationRequest.decode(value),
+    responseSerialize: (value: GetConversationResponse): Buffer =>
+      Buffer.from(GetConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConversationResponse => GetConversationResponse.decode(value),
+  },
+  /** A reply to the customer on the conversation's channel, written by the application. */
+  postApplicationMessage: {
+    path: "/contactcenter.v1.RoutingService/PostApplicationMessage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PostApplicationMessageRequest): Buffer =>
+      Buffer.from(PostApplicationMessageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PostApplicationMessageRequest => PostApplicationMessageRequest.decode(value),
+    responseSerialize: (value: PostApplicationMessageResponse): Buffer =>
+      Buffer.from(PostApplicationMessageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PostApplicationMessageResponse =>
+      PostApplicationMessageResponse.decode(value),
+  },
+  addNote: {
+    path: "/contactcenter.v1.RoutingService/AddNote" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddNoteRequest): Buffer => Buffer.from(AddNoteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddNoteRequest => AddNoteRequest.decode(value),
+    responseSerialize: (value: AddNoteResponse): Buffer => Buffer.from(AddNoteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddNoteResponse => AddNoteResponse.decode(value),
+  },
+  resolveForApplication: {
+    path: "/contactcenter.v1.RoutingService/ResolveForApplication" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveForApplicationRequest): Buffer =>
+      Buffer.from(ResolveForApplicationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveForApplicationRequest => ResolveForApplicationRequest.decode(value),
+    responseSerialize: (value: ResolveForApplicationResponse): Buffer =>
+      Buffer.from(ResolveForApplicationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveForApplicationResponse => ResolveForApplicationResponse.decode(value),
+  },
+  transferForApplication: {
+    path: "/contactcenter.v1.RoutingService/TransferForApplication" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TransferForApplicationRequest): Buffer =>
+      Buffer.from(TransferForApplicationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TransferForApplicationRequest => TransferForApplicationRequest.decode(value),
+    responseSerialize: (value: TransferForApplicationResponse): Buffer =>
+      Buffer.from(TransferForApplicationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TransferForApplicationResponse =>
+      TransferForApplicationResponse.decode(value),
+  },
+  /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
+  startConversation: {
+    path: "/contactcenter.v1.RoutingService/StartConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartConversationRequest): Buffer =>
+      Buffer.from(StartConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartConversationRequest => StartConversationRequest.decode(value),
+    responseSerialize: (value: StartConversationResponse): Buffer =>
+      Buffer.from(StartConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartConversationResponse => StartConversationResponse.decode(value),
+  },
 } as const;
 
 export interface RoutingServiceServer extends UntypedServiceImplementation {
@@ -3364,6 +5382,19 @@ export interface RoutingServiceServer extends UntypedServiceImplementation {
   getWaitEstimate: handleUnaryCall<GetWaitEstimateRequest, GetWaitEstimateResponse>;
   getQueueStats: handleUnaryCall<GetQueueStatsRequest, GetQueueStatsResponse>;
   listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse>;
+  /**
+   * The integration API: conversations as an application reads them and acts on them. The
+   * application is named in each request; only the integration API's service token may call these.
+   */
+  listConversations: handleUnaryCall<ListConversationsRequest, ListConversationsResponse>;
+  getConversation: handleUnaryCall<GetConversationRequest, GetConversationResponse>;
+  /** A reply to the customer on the conversation's channel, written by the application. */
+  postApplicationMessage: handleUnaryCall<PostApplicationMessageRequest, PostApplicationMessageResponse>;
+  addNote: handleUnaryCall<AddNoteRequest, AddNoteResponse>;
+  resolveForApplication: handleUnaryCall<ResolveForApplicationRequest, ResolveForApplicationResponse>;
+  transferForApplication: handleUnaryCall<TransferForApplicationRequest, TransferForApplicationResponse>;
+  /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
+  startConversation: handleUnaryCall<StartConversationRequest, StartConversationResponse>;
 }
 
 export interface RoutingServiceClient extends Client {
@@ -3574,6 +5605,117 @@ export interface RoutingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAgentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The integration API: conversations as an application reads them and acts on them. The
+   * application is named in each request; only the integration API's service token may call these.
+   */
+  listConversations(
+    request: ListConversationsRequest,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  /** A reply to the customer on the conversation's channel, written by the application. */
+  postApplicationMessage(
+    request: PostApplicationMessageRequest,
+    callback: (error: ServiceError | null, response: PostApplicationMessageResponse) => void,
+  ): ClientUnaryCall;
+  postApplicationMessage(
+    request: PostApplicationMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PostApplicationMessageResponse) => void,
+  ): ClientUnaryCall;
+  postApplicationMessage(
+    request: PostApplicationMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PostApplicationMessageResponse) => void,
+  ): ClientUnaryCall;
+  addNote(
+    request: AddNoteRequest,
+    callback: (error: ServiceError | null, response: AddNoteResponse) => void,
+  ): ClientUnaryCall;
+  addNote(
+    request: AddNoteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddNoteResponse) => void,
+  ): ClientUnaryCall;
+  addNote(
+    request: AddNoteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddNoteResponse) => void,
+  ): ClientUnaryCall;
+  resolveForApplication(
+    request: ResolveForApplicationRequest,
+    callback: (error: ServiceError | null, response: ResolveForApplicationResponse) => void,
+  ): ClientUnaryCall;
+  resolveForApplication(
+    request: ResolveForApplicationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveForApplicationResponse) => void,
+  ): ClientUnaryCall;
+  resolveForApplication(
+    request: ResolveForApplicationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveForApplicationResponse) => void,
+  ): ClientUnaryCall;
+  transferForApplication(
+    request: TransferForApplicationRequest,
+    callback: (error: ServiceError | null, response: TransferForApplicationResponse) => void,
+  ): ClientUnaryCall;
+  transferForApplication(
+    request: TransferForApplicationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TransferForApplicationResponse) => void,
+  ): ClientUnaryCall;
+  transferForApplication(
+    request: TransferForApplicationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TransferForApplicationResponse) => void,
+  ): ClientUnaryCall;
+  /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
+  startConversation(
+    request: StartConversationRequest,
+    callback: (error: ServiceError | null, response: StartConversationResponse) => void,
+  ): ClientUnaryCall;
+  startConversation(
+    request: StartConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartConversationResponse) => void,
+  ): ClientUnaryCall;
+  startConversation(
+    request: StartConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartConversationResponse) => void,
   ): ClientUnaryCall;
 }
 
