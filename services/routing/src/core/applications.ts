@@ -4,10 +4,11 @@
 // ones it started) for replies, resolution and transfer. A note, which no customer ever sees,
 // may go on any conversation. A request id makes a retry answer the first result.
 import type { ChannelName } from '#libs/contact';
-import { type Identity, OutboundKind, Tier } from '#libs/proto';
+import { type Identity, OutboundKind } from '#libs/proto';
 import type { Classifier } from './classify';
 import { type Core, conversationOf } from './context';
 import { pullFor } from './dispatch';
+import { untouched } from './intake';
 import { type MoveTarget, moveTo } from './moves';
 import { release } from './offers';
 import { type ConversationRecord, RoutingError } from './records';
@@ -160,28 +161,8 @@ export function startConversation(core: Core, classifier: Classifier, s: StartRe
     language: '',
     channelMetadata: { application: s.application, 'initiated-by': 'api' },
     state: 'awaiting-customer',
-    escalated: false,
-    tier: Tier.TIER_FRONT_OFFICE,
-    skill: classification.skill,
-    queue: '',
-    classification,
+    ...untouched(classification, now),
     points: 0,
-    queueKey: 0,
-    createdAt: now,
-    enqueuedAt: now,
-    steps: [],
-    stepIndex: 0,
-    stepSince: now,
-    stepSeq: 0,
-    offerSeq: 0,
-    agentId: '',
-    offerExpiresAt: 0,
-    assignedAt: 0,
-    declinedBy: [],
-    escalationNote: '',
-    lastAgentId: '',
-    tier1AgentId: '',
-    estimateMs: 0,
     // Nothing to answer yet: the target starts with the customer's first message.
     slaState: 'stopped',
     seq: 0,

@@ -3,7 +3,7 @@
 // escalated at the door (high risk, high complexity, a repeat contact) or queued.
 import { channelName, type ChannelName, type CustomerFlagName } from '#libs/contact';
 import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from '#libs/proto';
-import { type Classifier, primaryLanguage } from './classify';
+import { type Classification, type Classifier, primaryLanguage } from './classify';
 import type { Core } from './context';
 import { enqueue } from './dispatch';
 import { findRepeat, lastAgentOf, subjectKey } from './memory';
@@ -83,12 +83,23 @@ function newConversation(
     language: primaryLanguage(contact.language),
     channelMetadata: contact.channelMetadata,
     state: 'new',
+    ...untouched(classification, now),
+    points: core.policy.channelPoints[channel] + customerPoints(core.policy, flags) + classification.priority,
+    slaState: 'running',
+    seq: previous?.seq ?? 0,
+    contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
+    ...(previous?.startedBy ? { startedBy: previous.startedBy } : {}),
+  };
+}
+
+/** What a conversation starts with, however it starts: tier 1, no queue, no agent, no steps yet. */
+export function untouched(classification: Classification, now: number) {
+  return {
     escalated: false,
     tier: Tier.TIER_FRONT_OFFICE,
     skill: classification.skill,
     queue: '',
     classification,
-    points: core.policy.channelPoints[channel] + customerPoints(core.policy, flags) + classification.priority,
     queueKey: 0,
     createdAt: now,
     enqueuedAt: now,
@@ -105,11 +116,7 @@ function newConversation(
     lastAgentId: '',
     tier1AgentId: '',
     estimateMs: 0,
-    slaState: 'running',
-    seq: previous?.seq ?? 0,
-    contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
-    ...(previous?.startedBy ? { startedBy: previous.startedBy } : {}),
-  };
+  } satisfies Partial<ConversationRecord>;
 }
 
 function customerPoints(policy: RoutingPolicy, flags: CustomerFlagName[]): number {
