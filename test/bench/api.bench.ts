@@ -37,11 +37,18 @@ interface CallerJob {
 
 /** One closed loop per connection for SECONDS; errors are counted, not timed. */
 async function measure(label: string, concurrency: number, read: () => Promise<void>): Promise<Result> {
-  // Warm up (connections, JIT, caches); a failure here is the machine's load, counted below like any other.
-  for (let i = 0; i < 20; i++) await read().catch(() => undefined);
   const latencies: number[] = [];
   let errors = 0;
   let firstError = '';
+  // Warm up (connections, JIT, caches), untimed; a failure counts as any other.
+  for (let i = 0; i < 20; i++) {
+    try {
+      await read();
+    } catch (err) {
+      errors++;
+      firstError ||= String(err);
+    }
+  }
   const end = Date.now() + SECONDS * 1000;
   const started = performance.now();
   await Promise.all(
