@@ -25,6 +25,8 @@ twilio_file=.local/twilio-dev-token
 [[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"
 export TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(cat "$twilio_file")}
 export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000000}
+# The number conversations the company starts are texted from (a test number of the outbox).
+export SMS_COMPANY_NUMBER=${SMS_COMPANY_NUMBER:-+14155550100}
 # /metrics on the public ports (desk, console, chat, webhooks) answers only with this bearer token.
 metrics_file=.local/metrics-token
 [[ -s $metrics_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' >"$metrics_file"

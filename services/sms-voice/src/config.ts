@@ -32,6 +32,15 @@ export const smsVoiceConfig = {
     .default('US'),
   /** Messages between the same two numbers within this time join one conversation. */
   SMS_CONVERSATION_WINDOW_MS: durationMs(24 * 3600_000),
+  /**
+   * The number a conversation the company starts (integration API, POST /v1/conversations) is
+   * texted from; the customer's answers to it join that conversation. Unset, such an SMS is
+   * reported undeliverable (NO_COMPANY_NUMBER).
+   */
+  SMS_COMPANY_NUMBER: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'must be a number in E.164 form, such as +14155550100')
+    .optional(),
   /** First-response target per caller ahead, told to callers when routing gives no estimate. */
   VOICE_SLA_MS: durationMs(30_000),
   /** Above this estimated wait a caller is offered a callback. */

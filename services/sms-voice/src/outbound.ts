@@ -67,13 +67,34 @@ class SmsOutbound {
     }
   }
 
+  /**
+   * The first SMS of a conversation the company starts: it goes out from SMS_COMPANY_NUMBER,
+   * and the number pair now points at this conversation, so the customer's answer joins it.
+   */
+  private async startedByCompany(message: OutboundMessage, customer: string): Promise<{ customer: string; company: string } | undefined> {
+    const company = this.deps.config.SMS_COMPANY_NUMBER;
+    if (!company) return undefined;
+    await this.deps.store.startThread(message.conversationId, customer, company, new Date());
+    return { customer, company };
+  }
+
   private async sendSms(message: OutboundMessage): Promise<void> {
     const { store } = this.deps;
-    const numbers = await store.numbersOf(message.conversationId);
-    const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : numbers?.customer;
-    if (!to || !numbers) {
+    const known = await store.numbersOf(message.conversationId);
+    const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : known?.customer;
+    if (!to) {
       this.counted.inc({ outcome: 'no_recipient' });
       return this.report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no phone numbers known for this conversation' });
+    }
+    const numbers = known ?? (await this.startedByCompany(message, to));
+    if (!numbers) {
+      this.counted.inc({ outcome: 'no_recipient' });
+      return this.report(message, {
+        delivered: false,
+        permanent: true,
+        code: 'NO_COMPANY_NUMBER',
+        detail: 'the conversation has no SMS yet and SMS_COMPANY_NUMBER names no number to start it from',
+      });
     }
     if (await store.isOptedOut(to)) {
       this.counted.inc({ outcome: 'opted_out' });

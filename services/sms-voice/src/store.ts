@@ -127,6 +127,15 @@ export class SmsVoiceStore {
     return { conversationId: theirs.conversationId, openedAt: theirs.openedAt, won: false };
   }
 
+  /**
+   * A conversation the company starts on a number pair: answers from the customer join it (for
+   * the window, as after an inbound first message). Upserts by `_id`; a redelivery writes the same.
+   */
+  async startThread(conversationId: string, customer: string, company: string, now: Date): Promise<void> {
+    await this.numbers.updateOne({ _id: conversationId }, { $setOnInsert: { customer, company } }, { upsert: true });
+    await this.threads.updateOne({ _id: `${customer}|${company}` }, { $set: { conversationId, openedAt: now } }, { upsert: true });
+  }
+
   async conversationOfSid(sid: string): Promise<string | undefined> {
     return (await this.sids.findOne({ _id: sid }))?.conversationId;
   }

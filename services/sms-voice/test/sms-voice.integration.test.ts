@@ -1,7 +1,7 @@
 // The sms-voice service over real HTTP, Kafka and the store. Webhooks are signed exactly as
 // Twilio signs them; the twilio client talks to a local server that answers like Twilio's REST API.
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,6 +129,7 @@ function configFor(overrides: Record<string, string> = {}) {
     PUBLIC_BASE_URL: 'http://127.0.0.1:PORT',
     SMS_OUTBOUND_GROUP: uniqueId('sms-outbound'),
     OUTBOUND_MAX_ATTEMPTS: '3',
+    SMS_COMPANY_NUMBER: COMPANY,
     ...overrides,
   });
 }
@@ -283,6 +284,28 @@ describe('outbound SMS through the twilio client', () => {
         .map((r) => r.form.Body)
         .join(' '),
     ).toBe(text);
+  });
+
+  it('texts the first message of a conversation the company starts from its number, and the answer joins that conversation', async () => {
+    const to = customer();
+    const conversationId = `conv-${randomUUID()}`;
+    const first = OutboundMessage.fromPartial({
+      messageId: uniqueId('out'),
+      conversationId,
+      channel: Channel.CHANNEL_SMS,
+      kind: OutboundKind.OUTBOUND_KIND_REPLY,
+      recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: to },
+      text: 'Your parcel is delayed; answer here with questions.',
+    });
+    await kafka.producer.publish(topics.outbound, conversationId, first);
+    const report = await deliveryReportFrom(recorder, ctx, first.messageId, 'the delivery report');
+    expect(report.step).toMatchObject({ deliveryReported: { delivered: true } });
+    expect(twilioRequests.filter((r) => r.form.To === to).map((r) => r.form.From)).toEqual([COMPANY]);
+
+    const answer = sid('SM');
+    await post('/twilio/sms', { MessageSid: answer, From: to, To: COMPANY, Body: 'when will it come?' });
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === answer), 20_000, 'the answer');
+    expect(contact.conversationId).toBe(conversationId);
   });
 
   it('records a permanent Twilio error with its code', async () => {
