@@ -6,13 +6,12 @@ import { CHANNEL_ENUM, idDigest } from '#libs/contact';
 import { Channel, IdentityKind, type Customer, type Identity } from '#libs/proto';
 import { chars } from './contact-request';
 import { InvalidRequestError } from './problems';
-import { cursor, limit } from './reads';
+import { cursor, CUSTOMER_ID, limit, reason } from './query';
 
 const LINE = /^[^\x00-\x1f\x7f]*$/;
 // Some words: at least one character that is not a space, no control characters but line breaks and tabs.
 const TEXT = /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/;
 const CONVERSATION_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
-const CUSTOMER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 const QUEUE = /^tier[12]\/[a-z0-9_-]{1,64}\/(?:email|sms|voice|chat|api)$/;
 const AGENT_ID = /^[A-Za-z0-9_.@-]{1,64}$/;
 const EMAIL = /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -47,15 +46,10 @@ export function listRequest(q: ConversationListQuery) {
   };
 }
 
-// At least one character that is not a space, as openapi.json says.
-const REASON = /^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$/;
-
 /** `reason` asks for the texts (scope conversations:read-texts): why they are read, kept in both audit trails. */
 export const conversationQuery = z
   .object({
-    reason: chars(500, REASON, 'reason: plain text on one line')
-      .refine((r) => [...r].length >= 3, 'reason: say in a few words why the texts are read (3-500 characters)')
-      .optional(),
+    reason: reason('the texts are read').optional(),
   })
   .strict();
 

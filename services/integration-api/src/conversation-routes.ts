@@ -9,7 +9,7 @@ import type { ConversationBackend } from './conversation-backends';
 import { conversationIdOf, conversationListQuery, conversationQuery, listRequest } from './conversation-requests';
 import { conversationDetail, conversationView } from './conversation-views';
 import { ScopeMissingError } from './problems';
-import { queryOf } from './reads';
+import { queryOf } from './query';
 import type { ApiRoute } from './route-types';
 
 export function conversationReadRoutes(deps: { conversations: ConversationBackend; customers: Pick<Backends, 'history'> }): ApiRoute[] {

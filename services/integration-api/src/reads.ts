@@ -4,53 +4,19 @@
 // integration API may see is what customer-record gives a service (no message texts).
 import { z } from 'zod';
 import type { Backends } from './backends';
-import { chars } from './contact-request';
 import { InvalidRequestError } from './problems';
-import type { ApiRequest, ApiRoute } from './route-types';
-import { zodProblem } from './validation';
+import { cursor, CUSTOMER_ID, decodeCursor, encodeCursor, limit, queryOf, reason } from './query';
+import type { ApiRoute } from './route-types';
 import { customerView, historyView, queueView } from './views';
-
-const CUSTOMER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
-// At least one character that is not a space, as openapi.json says.
-const REASON = /^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$/;
-
-export const limit = (max: number, dflt: number) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,3}$/, `limit: a whole number 1-${max}`)
-    .transform(Number)
-    .pipe(z.number().min(1, `limit: a whole number 1-${max}`).max(max, `limit: a whole number 1-${max}`))
-    .default(dflt);
-export const cursor = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,200}$/, 'cursor: a value from nextCursor')
-  .optional();
 
 const queueQuery = z.object({ limit: limit(200, 50), cursor }).strict();
 const customerQuery = z
   .object({
-    reason: chars(500, REASON, 'reason: plain text on one line').refine(
-      (r) => [...r].length >= 3,
-      'reason: say in a few words why the customer is read (3-500 characters)',
-    ),
+    reason: reason('the customer is read'),
     limit: limit(200, 20),
     cursor,
   })
   .strict();
-
-export function queryOf<T>(schema: z.ZodType<T>, request: ApiRequest): T {
-  const fields: Record<string, string> = {};
-  for (const [name, value] of request.query) {
-    if (name in fields) throw new InvalidRequestError(`query parameter ${name} is given more than once`);
-    fields[name] = value;
-  }
-  const parsed = schema.safeParse(fields);
-  if (!parsed.success) throw zodProblem(parsed.error);
-  return parsed.data;
-}
-
-const encodeCursor = (last: string) => Buffer.from(last).toString('base64url');
-const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString('utf8');
 
 export function readRoutes(backends: Backends): ApiRoute[] {
   return [

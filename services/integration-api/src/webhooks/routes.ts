@@ -3,7 +3,7 @@
 // its own: another's subscription is "not found", as one that never was.
 import { z } from 'zod';
 import { chars } from '../contact-request';
-import { cursor as cursorParam, limit, queryOf } from '../reads';
+import { cursor as cursorParam, decodeCursor, encodeCursor, limit, queryOf } from '../query';
 import { ApiProblem, InvalidRequestError, NotFoundProblem } from '../problems';
 import type { ApiRequest, ApiRoute } from '../route-types';
 import { zodProblem } from '../validation';
@@ -50,12 +50,9 @@ const deliveryQuery = z.object({ limit: limit(100, 20), cursor: cursorParam, sta
 /** At most this many deliveries are replayed by one call; the answer says where to go on from. */
 const REPLAY_BATCH = 500;
 
-const encode = (text: string) => Buffer.from(text).toString('base64url');
-const decode = (c: string) => Buffer.from(c, 'base64url').toString('utf8');
-
 function logCursor(c: string | undefined): { recordedAt: Date; id: string } | undefined {
   if (!c) return undefined;
-  const m = /^(\d{1,15})\.(msg_[A-Za-z0-9_-]{27})$/.exec(decode(c));
+  const m = /^(\d{1,15})\.(msg_[A-Za-z0-9_-]{27})$/.exec(decodeCursor(c));
   if (!m) throw new InvalidRequestError('cursor: a value from nextCursor', [{ field: 'cursor', message: 'a value from nextCursor' }]);
   return { recordedAt: new Date(Number(m[1])), id: m[2]! };
 }
@@ -107,9 +104,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): ApiRoute[] {
     }),
     route('GET', '/v1/webhooks', async (request) => {
       const q = queryOf(listQuery, request);
-      const found = await deps.subscriptions.page(request.key.application, q.cursor ? decode(q.cursor) : '', q.limit);
+      const found = await deps.subscriptions.page(request.key.application, q.cursor ? decodeCursor(q.cursor) : '', q.limit);
       const page = found.slice(0, q.limit);
-      return { status: 200, body: { webhooks: page.map(subscriptionView), nextCursor: found.length > page.length ? encode(page.at(-1)!._id) : null } };
+      return { status: 200, body: { webhooks: page.map(subscriptionView), nextCursor: found.length > page.length ? encodeCursor(page.at(-1)!._id) : null } };
     }),
     route('GET', '/v1/webhooks/{webhookId}', async (request) => {
       const s = await owned(request);
@@ -140,7 +137,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): ApiRoute[] {
         status: 200,
         body: {
           deliveries: page.map(deliveryView),
-          nextCursor: found.length > page.length && last ? encode(`${last.recordedAt.getTime()}.${last._id}`) : null,
+          nextCursor: found.length > page.length && last ? encodeCursor(`${last.recordedAt.getTime()}.${last._id}`) : null,
         },
         audit: { webhookId: s._id },
       };
