@@ -61,9 +61,6 @@ export function deliveryId(subscriptionId: string, eventId: string): string {
   return `msg_${createHash('sha256').update(`${subscriptionId}|${eventId}`).digest('base64url').slice(0, 27)}`;
 }
 
-// The local store never answers a bulk write of 100 statements: every batch stays well under.
-const CHUNK = 50;
-
 export class DeliveryStore {
   readonly deliveries: Collection<Delivery>;
   readonly due: Collection<DueEntry>;
@@ -75,8 +72,8 @@ export class DeliveryStore {
     this.deliveries = db.collection('webhook_deliveries');
     this.due = db.collection('webhook_due');
     this.claims = db.collection('webhook_claims');
-    this.deliveryInserts = new InsertBatcher(this.deliveries, CHUNK);
-    this.dueInserts = new InsertBatcher(this.due, CHUNK);
+    this.deliveryInserts = new InsertBatcher(this.deliveries);
+    this.dueInserts = new InsertBatcher(this.due);
   }
 
   /** Indexes a MongoDB replica set uses for the log's pages; the local store keeps them but still scans. */
