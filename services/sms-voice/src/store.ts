@@ -130,6 +130,7 @@ export class SmsVoiceStore {
   /**
    * A conversation the company starts on a number pair: answers from the customer join it (for
    * the window, as after an inbound first message). Upserts by `_id`; a redelivery writes the same.
+   * The numbers go first, so a thread only ever points at a conversation replies can be sent on.
    */
   async startThread(conversationId: string, customer: string, company: string, now: Date): Promise<void> {
     await this.numbers.updateOne({ _id: conversationId }, { $setOnInsert: { customer, company } }, { upsert: true });
