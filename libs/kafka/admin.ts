@@ -1,5 +1,5 @@
 // Topics are created at start-up with the configured partitions, never by accident.
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, ITopicMetadata, Kafka } from 'kafkajs';
 import { allTopics, DEAD_LETTER_TOPIC } from './topics';
 
 export interface TopicSettings {
@@ -56,13 +56,17 @@ function isUnknownTopic(err: unknown): boolean {
   return err instanceof Error && (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
 }
 
-/** Waits until every partition of `names` has a leader, as the cluster's metadata tells (bounded). */
-export async function waitForTopicLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until every partition of `names` has a leader, as the cluster's metadata tells
+ * (bounded), and returns that metadata: on a cluster the next metadata request may go to a
+ * broker that does not know the topics yet.
+ */
+export async function waitForTopicLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<ITopicMetadata[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
-      if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return topics;
     } catch (err) {
       if (!isUnknownTopic(err) || Date.now() > deadline) throw err;
     }

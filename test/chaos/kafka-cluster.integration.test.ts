@@ -85,8 +85,7 @@ describe('a three-node Kafka cluster started by scripts/infra.sh', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await waitForTopicLeaders(admin, [TOPIC]);
-      const [metadata] = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics;
+      const [metadata] = await waitForTopicLeaders(admin, [TOPIC]);
       expect(metadata?.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
       const described = await admin.describeConfigs({
         resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['min.insync.replicas'] }],
@@ -102,8 +101,7 @@ describe('a three-node Kafka cluster started by scripts/infra.sh', () => {
     await ensureTopics(kafka, { partitions: 3, replicationFactor: 3 }, [TOPIC]);
     const admin = kafka.admin();
     await admin.connect();
-    await waitForTopicLeaders(admin, [TOPIC]);
-    const [metadata] = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics;
+    const [metadata] = await waitForTopicLeaders(admin, [TOPIC]);
     const victim = metadata!.partitions.find((p) => p.partitionId === 0)!.leader;
 
     const producer = new EventProducer(kafka, { source: 'contactcenter/test/cluster', publishTimeoutMs: 20_000 });
