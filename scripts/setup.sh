@@ -7,13 +7,13 @@ command -v node >/dev/null || { echo "Node.js 20 is required" >&2; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')
 ((major >= 20)) || { echo "Node.js 20 or newer is required (found $(node -v))" >&2; exit 1; }
 # Installed again only when package-lock.json or a patch applied after installing
-# (libs/kafka/patches) changed: compared by content, since a checkout gives files a new time
+# (libs/patches) changed: compared by content, since a checkout gives files a new time
 # without changing them.
 install_packages() {
   local dir=$1 stamp=$1/node_modules/.installed-lock-sha256 lock
   lock=$({
     cat "$dir/package-lock.json"
-    if [[ -d $dir/libs/kafka/patches ]]; then cat "$dir"/libs/kafka/patches/*.patch; fi
+    if [[ -d $dir/libs/patches ]]; then cat "$dir"/libs/patches/*.patch; fi
   } | sha256sum | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$lock" ]]; then
     echo "[setup] installing npm packages in $dir" >&2
