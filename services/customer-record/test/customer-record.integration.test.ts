@@ -465,6 +465,9 @@ describe('customer-record service', () => {
       UnmergeCustomer: ['unmergeCustomer', { mergeId: 'no-such-merge' }],
       UpsertAccount: ['upsertAccount', { account: { accountId: uniqueId('acct'), name: 'Matrix' } }],
       ListAudit: ['listAudit', { customerId: id }],
+      UpsertIntermediary: ['upsertIntermediary', { intermediary: { intermediaryId: uniqueId('im'), name: 'Matrix', kind: 1, identities: [email(uniqueId('im'))] } }],
+      GrantMandate: ['grantMandate', { intermediaryId: 'no-such-intermediary', customerId: id, authority: 1 }],
+      RevokeMandate: ['revokeMandate', { intermediaryId: 'no-such-intermediary', customerId: id }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
