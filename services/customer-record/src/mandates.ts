@@ -135,7 +135,21 @@ export function judgeOnBehalf(
   claimedFor: NormalisedIdentity,
   at: Date,
 ): { record: OnBehalfRecord; customerId: string | null } {
-  const unverified = (problem: string) => ({
+  const unverified = (problem: string) => unverifiedClaim(intermediary, claimedFor, problem);
+  if (!intermediary) return unverified('the sender is not a registered intermediary');
+  // An unknown customer and a known one without a mandate read the same: the sender learns nothing.
+  if (!namedCustomerId) return unverified('no mandate for the customer named');
+  const found = mandateAt(intermediary, namedCustomerId, at);
+  if ('problem' in found) return unverified(found.problem);
+  return {
+    record: { intermediaryId: intermediary._id, intermediaryName: intermediary.name, kind: intermediary.kind, authority: found.mandate.authority, verified: true },
+    customerId: namedCustomerId,
+  };
+}
+
+/** A claim nobody verified: who sent it (if registered), whom they named, why it is not taken. */
+export function unverifiedClaim(intermediary: IntermediaryDoc | null, claimedFor: NormalisedIdentity, problem: string): { record: OnBehalfRecord; customerId: null } {
+  return {
     record: {
       intermediaryId: intermediary?._id ?? '',
       intermediaryName: intermediary?.name ?? '',
@@ -146,15 +160,6 @@ export function judgeOnBehalf(
       problem,
     },
     customerId: null,
-  });
-  if (!intermediary) return unverified('the sender is not a registered intermediary');
-  // An unknown customer and a known one without a mandate read the same: the sender learns nothing.
-  if (!namedCustomerId) return unverified('no mandate for the customer named');
-  const found = mandateAt(intermediary, namedCustomerId, at);
-  if ('problem' in found) return unverified(found.problem);
-  return {
-    record: { intermediaryId: intermediary._id, intermediaryName: intermediary.name, kind: intermediary.kind, authority: found.mandate.authority, verified: true },
-    customerId: namedCustomerId,
   };
 }
 

@@ -3,7 +3,7 @@
 // projection (at the contact's time) and by GetCustomerContext (now), so routing and the history agree.
 import { IdentityKind, type Identity } from '#libs/proto';
 import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
-import { judgeOnBehalf } from './mandates';
+import { judgeOnBehalf, unverifiedClaim } from './mandates';
 import type { CustomerDirectory } from './store/customers';
 import type { Intermediaries } from './store/intermediaries';
 
@@ -19,7 +19,9 @@ export function claimedCustomer(identity: Identity, defaultCountry: string): Nor
   return normaliseIdentity(identity, defaultCountry);
 }
 
-export async function judgeContact(readers: OnBehalfReaders, sender: NormalisedIdentity, claimedFor: NormalisedIdentity, at: Date) {
+/** `senderProven` false (an email whose From is not authenticated): nobody is looked up. */
+export async function judgeContact(readers: OnBehalfReaders, sender: NormalisedIdentity, claimedFor: NormalisedIdentity, at: Date, senderProven = true) {
+  if (!senderProven) return unverifiedClaim(null, claimedFor, "the sender's address is not authenticated");
   const intermediary = await readers.intermediaries.forSender(sender);
   // The named customer is looked up only for a registered intermediary: nobody else gets an answer that depends on it.
   const named = intermediary ? await readers.directory.findCustomerId(claimedFor) : null;

@@ -1,5 +1,6 @@
 // Projects the contact and conversation topics into customers, conversations and history.
 // Every write is keyed by the event's id, so replaying the topics changes nothing.
+import { senderMayActForOthers } from '#libs/contact';
 import { InvalidEventError } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
 import { ContactKind, type ContactReceived, type ConversationEvent } from '#libs/proto';
@@ -72,7 +73,7 @@ export class Projection {
       this.logger.warn({ contactId: c.contactId, field: 'on_behalf_of', problem: err.message }, 'identity of a contact ignored');
       return null;
     }
-    return judgeContact({ intermediaries: this.intermediaries, directory: this.store.directory }, sender, claimedFor, at);
+    return judgeContact({ intermediaries: this.intermediaries, directory: this.store.directory }, sender, claimedFor, at, senderMayActForOthers(c));
   }
 
   /**

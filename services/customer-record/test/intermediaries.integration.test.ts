@@ -15,6 +15,7 @@ import {
   type GetHistoryResponse,
   type IntermediaryResponse,
   type ResolveCustomerResponse,
+  SenderVerdict,
 } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '#libs/testing';
@@ -33,6 +34,8 @@ function contact(over: Partial<ContactReceived>): ContactReceived {
     newConversation: true,
     subject: 'Booking for my client',
     text: 'Please move the booking to Friday',
+    // The agency's mail server signs its mail: the From is authenticated.
+    senderAuthentication: { verdict: SenderVerdict.SENDER_VERDICT_PASS, fromAligned: true },
     ...over,
   } as never);
 }
@@ -146,10 +149,18 @@ describe('intermediaries and mandates', () => {
     const sender = email(`desk@${domain}`);
     const claim = contact({ sender, senderDisplayName: 'Sunway desk', onBehalfOf: email(other) });
     await kafka.producer.publish(topics.contactInbound, claim.conversationId, claim);
-    const conversation = await waitFor(async () => (await h.service.store.findConversation(claim.conversationId)) ?? undefined, KAFKA_WAIT_MS, 'the claimed contact');
+    const projected = (id: string) => async () => (await h.service.store.history.findOne({ _id: `contact:${id}` })) ?? undefined;
+    await waitFor(projected(claim.contactId), KAFKA_WAIT_MS, 'the claimed contact');
+    const conversation = (await h.service.store.findConversation(claim.conversationId))!;
     expect(conversation.customerId).not.toBe(otherId);
     const own = await h.call<object, GetHistoryResponse>('getHistory', { customerId: conversation.customerId, reason: REASON });
     expect(own.entries[0]!.onBehalf).toMatchObject({ intermediaryId, verified: false, authority: 0, claimedFor: email(other), problem: 'no mandate for the customer named' });
+    // A forged From of the agency borrows nothing, even for the customer it has a mandate for.
+    const forged = contact({ sender, onBehalfOf: email(customerAddress), senderAuthentication: { verdict: SenderVerdict.SENDER_VERDICT_FAIL } as never });
+    await kafka.producer.publish(topics.contactInbound, forged.conversationId, forged);
+    const forgedEntry = await waitFor(projected(forged.contactId), KAFKA_WAIT_MS, 'the forged contact');
+    expect(forgedEntry.customerId).not.toBe(customerId);
+    expect(forgedEntry.onBehalf).toMatchObject({ verified: false, intermediaryId: '', problem: "the sender's address is not authenticated" });
     const named = await h.call<object, GetHistoryResponse>('getHistory', { customerId: otherId, reason: REASON });
     expect(named.entries).toEqual([]);
     // Routing gets the sender's own context, not the named customer's.
