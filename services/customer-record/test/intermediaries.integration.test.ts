@@ -143,6 +143,21 @@ describe('intermediaries and mandates', () => {
     expect(routed.onBehalf).toMatchObject({ verified: true, authority: MandateAuthority.MANDATE_AUTHORITY_ACT });
   });
 
+  it('recognises a reservation line that submits through the integration API by its application', { timeout: 90_000 }, async () => {
+    const lineId = uniqueId('im-line');
+    const application = uniqueId('resline').toLowerCase();
+    await h.call('upsertIntermediary', {
+      intermediary: { intermediaryId: lineId, name: 'Night line', kind: IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE, identities: [{ kind: IdentityKind.IDENTITY_KIND_OTHER, value: application, namespace: 'api' }] },
+    });
+    await h.call('grantMandate', { intermediaryId: lineId, customerId, authority: MandateAuthority.MANDATE_AUTHORITY_INFORM });
+    const sender = { kind: IdentityKind.IDENTITY_KIND_OTHER, value: 'caller-7', namespace: `api.${application}` };
+    const made = contact({ channel: Channel.CHANNEL_API, sender, senderAuthentication: undefined, onBehalfOf: email(customerAddress) });
+    await kafka.producer.publish(topics.contactInbound, made.conversationId, made);
+    const entry = await waitFor(async () => (await h.service.store.history.findOne({ _id: `contact:${made.contactId}` })) ?? undefined, KAFKA_WAIT_MS, 'the API contact');
+    expect(entry.customerId).toBe(customerId);
+    expect(entry.onBehalf).toMatchObject({ intermediaryId: lineId, verified: true, authority: MandateAuthority.MANDATE_AUTHORITY_INFORM });
+  });
+
   it('keeps a claim for a customer without a mandate on the sender alone: never linked, nothing of the named customer shown', { timeout: 90_000 }, async () => {
     const other = `${uniqueId('lee').toLowerCase()}@example.com`;
     const otherId = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(other), displayName: 'Lee Chan', reason: REASON })).customer!.customerId;
@@ -176,7 +191,7 @@ describe('intermediaries and mandates', () => {
     const revoked = await h.call<object, IntermediaryResponse>('revokeMandate', { intermediaryId, customerId, reason: 'contract ended' });
     expect(revoked.intermediary!.mandates[0]!.revokedAt).toBeInstanceOf(Date);
     const card = await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, reason: REASON });
-    expect(card.customer!.representatives).toEqual([]);
+    expect(card.customer!.representatives.map((r) => r.intermediaryId)).not.toContain(intermediaryId);
     const page = await h.call<object, GetHistoryResponse>('getHistory', { customerId, reason: REASON });
     expect(page.entries.some((e) => e.onBehalf?.verified)).toBe(true);
   });
