@@ -2,7 +2,6 @@
 // that customer's account manager. customer-record judges the mandate; routing asks it over gRPC
 // for the customer's context, as it does for every contact; both over the real broker and store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '#libs/config';
 import { Channel, ContactKind, ContactReceived, IdentityKind, IntermediaryKind, MandateAuthority, Presence, SenderVerdict, Tier } from '#libs/proto';
 import { testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
@@ -26,14 +25,19 @@ afterAll(async () => {
 describe('a contact made on behalf is routed to the account manager', () => {
   it('offers it to the customer account manager first; a claim without a mandate goes to the queue', { timeout: 120_000 }, async () => {
     const customerAddress = `${uniqueId('kim').toLowerCase()}@example.com`;
-    const customerId = (await record.call<object, { customer: { customerId: string } }>('resolveCustomer', { identity: email(customerAddress), reason: REASON })).customer
-      .customerId;
+    const customerId = (
+      await record.call<object, { customer: { customerId: string } }>('resolveCustomer', { identity: email(customerAddress), reason: REASON })
+    ).customer.customerId;
     const managerId = uniqueId('manager');
     const otherId = uniqueId('agent');
-    await record.call('upsertAccount', { account: { accountId: uniqueId('acct'), name: 'Kim Park', managerAgentId: managerId, memberCustomerIds: [customerId] } });
+    await record.call('upsertAccount', {
+      account: { accountId: uniqueId('acct'), name: 'Kim Park', managerAgentId: managerId, memberCustomerIds: [customerId] },
+    });
     const domain = `${uniqueId('agency').toLowerCase()}.example`;
     const intermediaryId = uniqueId('im');
-    await record.call('upsertIntermediary', { intermediary: { intermediaryId, name: 'Sunway', kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY, identities: [email(`@${domain}`)] } });
+    await record.call('upsertIntermediary', {
+      intermediary: { intermediaryId, name: 'Sunway', kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY, identities: [email(`@${domain}`)] },
+    });
     await record.call('grantMandate', { intermediaryId, customerId, authority: MandateAuthority.MANDATE_AUTHORITY_ACT });
 
     const config = configFor(h.database('routing_onbehalf'), uniqueId('routing-onbehalf'), {
@@ -64,24 +68,25 @@ describe('a contact made on behalf is routed to the account manager', () => {
 
     const offerTo = (agent: (typeof agents)['manager'], conversationId: string) =>
       agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId);
-    const mail = (onBehalfOf: string) => ContactReceived.fromPartial({
-      contactId: uniqueId('msg'),
-      conversationId: uniqueId('conv'),
-      channel: Channel.CHANNEL_EMAIL,
-      kind: ContactKind.CONTACT_KIND_MESSAGE,
-      receivedAt: new Date(),
-      sender: email(`desk@${domain}`),
-      senderDisplayName: 'Sunway desk',
-      newConversation: true,
-      conversationReference: 'AB12CD',
-      subject: 'Booking change',
-      text: 'Please move the booking to Friday',
-      quotedText: '',
-      attachments: [],
-      identityHints: [],
-      senderAuthentication: { verdict: SenderVerdict.SENDER_VERDICT_PASS, fromAligned: true },
-      onBehalfOf: email(onBehalfOf),
-    });
+    const mail = (onBehalfOf: string) =>
+      ContactReceived.fromPartial({
+        contactId: uniqueId('msg'),
+        conversationId: uniqueId('conv'),
+        channel: Channel.CHANNEL_EMAIL,
+        kind: ContactKind.CONTACT_KIND_MESSAGE,
+        receivedAt: new Date(),
+        sender: email(`desk@${domain}`),
+        senderDisplayName: 'Sunway desk',
+        newConversation: true,
+        conversationReference: 'AB12CD',
+        subject: 'Booking change',
+        text: 'Please move the booking to Friday',
+        quotedText: '',
+        attachments: [],
+        identityHints: [],
+        senderAuthentication: { verdict: SenderVerdict.SENDER_VERDICT_PASS, fromAligned: true },
+        onBehalfOf: email(onBehalfOf),
+      });
 
     const made = mail(customerAddress);
     await deliver(h.kafka, made as never, () => !!offerTo(agents.manager, made.conversationId) || !!offerTo(agents.other, made.conversationId));

@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { Channel, FlagKind, FlagSource, HistoryEntryKind, IdentityKind, IntermediaryKind, MandateAuthority, Presence, Tier, type HistoryEntry } from '#libs/proto';
+import {
+  Channel,
+  FlagKind,
+  FlagSource,
+  HistoryEntryKind,
+  IdentityKind,
+  IntermediaryKind,
+  MandateAuthority,
+  Presence,
+  Tier,
+  type HistoryEntry,
+} from '#libs/proto';
 import { BackendError } from '../src/backends';
 import { customerRef, forms, FormError, parseForm } from '../src/forms';
 import { HttpError } from '#libs/web';

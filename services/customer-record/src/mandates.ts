@@ -42,7 +42,11 @@ export class InvalidMandateError extends Error {
   }
 }
 
-const KINDS = new Set([IntermediaryKind.INTERMEDIARY_KIND_AGENCY, IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE, IntermediaryKind.INTERMEDIARY_KIND_ASSISTANT]);
+const KINDS = new Set([
+  IntermediaryKind.INTERMEDIARY_KIND_AGENCY,
+  IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE,
+  IntermediaryKind.INTERMEDIARY_KIND_ASSISTANT,
+]);
 const AUTHORITIES = new Set([MandateAuthority.MANDATE_AUTHORITY_INFORM, MandateAuthority.MANDATE_AUTHORITY_ACT]);
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const APPLICATION = /^[a-z0-9_.-]{1,64}$/;
@@ -51,7 +55,8 @@ const API_PREFIX = 'api.';
 export const MAX_INTERMEDIARY_IDENTITIES = 20;
 
 export function checkKind(kind: IntermediaryKind): IntermediaryKind {
-  if (!KINDS.has(kind)) throw new InvalidMandateError('kind must be INTERMEDIARY_KIND_AGENCY, INTERMEDIARY_KIND_RESERVATION_LINE or INTERMEDIARY_KIND_ASSISTANT');
+  if (!KINDS.has(kind))
+    throw new InvalidMandateError('kind must be INTERMEDIARY_KIND_AGENCY, INTERMEDIARY_KIND_RESERVATION_LINE or INTERMEDIARY_KIND_ASSISTANT');
   return kind;
 }
 
@@ -142,13 +147,23 @@ export function judgeOnBehalf(
   const found = mandateAt(intermediary, namedCustomerId, at);
   if ('problem' in found) return unverified(found.problem);
   return {
-    record: { intermediaryId: intermediary._id, intermediaryName: intermediary.name, kind: intermediary.kind, authority: found.mandate.authority, verified: true },
+    record: {
+      intermediaryId: intermediary._id,
+      intermediaryName: intermediary.name,
+      kind: intermediary.kind,
+      authority: found.mandate.authority,
+      verified: true,
+    },
     customerId: namedCustomerId,
   };
 }
 
 /** A claim nobody verified: who sent it (if registered), whom they named, why it is not taken. */
-export function unverifiedClaim(intermediary: IntermediaryDoc | null, claimedFor: NormalisedIdentity, problem: string): { record: OnBehalfRecord; customerId: null } {
+export function unverifiedClaim(
+  intermediary: IntermediaryDoc | null,
+  claimedFor: NormalisedIdentity,
+  problem: string,
+): { record: OnBehalfRecord; customerId: null } {
   return {
     record: {
       intermediaryId: intermediary?._id ?? '',

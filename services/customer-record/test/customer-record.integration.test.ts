@@ -465,7 +465,10 @@ describe('customer-record service', () => {
       UnmergeCustomer: ['unmergeCustomer', { mergeId: 'no-such-merge' }],
       UpsertAccount: ['upsertAccount', { account: { accountId: uniqueId('acct'), name: 'Matrix' } }],
       ListAudit: ['listAudit', { customerId: id }],
-      UpsertIntermediary: ['upsertIntermediary', { intermediary: { intermediaryId: uniqueId('im'), name: 'Matrix', kind: 1, identities: [email(uniqueId('im'))] } }],
+      UpsertIntermediary: [
+        'upsertIntermediary',
+        { intermediary: { intermediaryId: uniqueId('im'), name: 'Matrix', kind: 1, identities: [email(uniqueId('im'))] } },
+      ],
       GrantMandate: ['grantMandate', { intermediaryId: 'no-such-intermediary', customerId: id, authority: 1 }],
       RevokeMandate: ['revokeMandate', { intermediaryId: 'no-such-intermediary', customerId: id }],
     };

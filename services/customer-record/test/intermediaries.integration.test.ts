@@ -54,7 +54,11 @@ describe('intermediaries and mandates', () => {
     kctx = testContext('intermediaries-producer');
     kafka = await connectKafka(kctx, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
     customerAddress = `${uniqueId('kim').toLowerCase()}@example.com`;
-    const resolved = await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(customerAddress), displayName: 'Kim Park', reason: REASON });
+    const resolved = await h.call<object, ResolveCustomerResponse>('resolveCustomer', {
+      identity: email(customerAddress),
+      displayName: 'Kim Park',
+      reason: REASON,
+    });
     customerId = resolved.customer!.customerId;
   });
   afterAll(async () => {
@@ -81,7 +85,10 @@ describe('intermediaries and mandates', () => {
   it('registers an intermediary and a mandate, shown on the customer card; bad input is refused and nothing stored', async () => {
     // Nothing exists yet: a mandate for an unknown intermediary stores nothing.
     await expect(grant()).rejects.toMatchObject({ code: status.NOT_FOUND, details: `no intermediary ${intermediaryId}` });
-    await expect(upsert({ kind: IntermediaryKind.INTERMEDIARY_KIND_UNSPECIFIED })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/^kind must be/) });
+    await expect(upsert({ kind: IntermediaryKind.INTERMEDIARY_KIND_UNSPECIFIED })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^kind must be/),
+    });
     await expect(upsert({ identities: [{ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v1', namespace: '' }] })).rejects.toMatchObject({
       code: status.INVALID_ARGUMENT,
     });
@@ -96,7 +103,10 @@ describe('intermediaries and mandates', () => {
       details: 'authority must be MANDATE_AUTHORITY_INFORM or MANDATE_AUTHORITY_ACT',
     });
     await expect(grant({ authority: 9 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(grant({ expiresAt: new Date(Date.now() - 60_000) })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/not in the future/) });
+    await expect(grant({ expiresAt: new Date(Date.now() - 60_000) })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/not in the future/),
+    });
     await expect(h.call('revokeMandate', { intermediaryId, customerId, reason: 'x' })).rejects.toMatchObject({ code: status.NOT_FOUND });
     expect((await stored())!.mandates).toEqual([]);
     // Agents may not manage mandates.
@@ -104,10 +114,18 @@ describe('intermediaries and mandates', () => {
 
     const expiresAt = new Date(Date.now() + 30 * 86_400_000);
     const granted = await grant({ expiresAt });
-    expect(granted.intermediary!.mandates).toMatchObject([{ customerId, authority: MandateAuthority.MANDATE_AUTHORITY_ACT, expiresAt, grantedBy: 'supervisor-1' }]);
+    expect(granted.intermediary!.mandates).toMatchObject([
+      { customerId, authority: MandateAuthority.MANDATE_AUTHORITY_ACT, expiresAt, grantedBy: 'supervisor-1' },
+    ]);
     const card = await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, reason: REASON });
     expect(card.customer!.representatives).toEqual([
-      { intermediaryId, name: 'Sunway <Travel>', kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY, authority: MandateAuthority.MANDATE_AUTHORITY_ACT, expiresAt },
+      {
+        intermediaryId,
+        name: 'Sunway <Travel>',
+        kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY,
+        authority: MandateAuthority.MANDATE_AUTHORITY_ACT,
+        expiresAt,
+      },
     ]);
     const audit = await h.service.audit.flush().then(() => h.service.store.audit.find({ action: 'GrantMandate', customerId }).toArray());
     expect(audit).toHaveLength(1);
@@ -147,20 +165,30 @@ describe('intermediaries and mandates', () => {
     const lineId = uniqueId('im-line');
     const application = uniqueId('resline').toLowerCase();
     await h.call('upsertIntermediary', {
-      intermediary: { intermediaryId: lineId, name: 'Night line', kind: IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE, identities: [{ kind: IdentityKind.IDENTITY_KIND_OTHER, value: application, namespace: 'api' }] },
+      intermediary: {
+        intermediaryId: lineId,
+        name: 'Night line',
+        kind: IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE,
+        identities: [{ kind: IdentityKind.IDENTITY_KIND_OTHER, value: application, namespace: 'api' }],
+      },
     });
     await h.call('grantMandate', { intermediaryId: lineId, customerId, authority: MandateAuthority.MANDATE_AUTHORITY_INFORM });
     const sender = { kind: IdentityKind.IDENTITY_KIND_OTHER, value: 'caller-7', namespace: `api.${application}` };
     const made = contact({ channel: Channel.CHANNEL_API, sender, senderAuthentication: undefined, onBehalfOf: email(customerAddress) });
     await kafka.producer.publish(topics.contactInbound, made.conversationId, made);
-    const entry = await waitFor(async () => (await h.service.store.history.findOne({ _id: `contact:${made.contactId}` })) ?? undefined, KAFKA_WAIT_MS, 'the API contact');
+    const entry = await waitFor(
+      async () => (await h.service.store.history.findOne({ _id: `contact:${made.contactId}` })) ?? undefined,
+      KAFKA_WAIT_MS,
+      'the API contact',
+    );
     expect(entry.customerId).toBe(customerId);
     expect(entry.onBehalf).toMatchObject({ intermediaryId: lineId, verified: true, authority: MandateAuthority.MANDATE_AUTHORITY_INFORM });
   });
 
   it('keeps a claim for a customer without a mandate on the sender alone: never linked, nothing of the named customer shown', { timeout: 90_000 }, async () => {
     const other = `${uniqueId('lee').toLowerCase()}@example.com`;
-    const otherId = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(other), displayName: 'Lee Chan', reason: REASON })).customer!.customerId;
+    const otherId = (await h.call<object, ResolveCustomerResponse>('resolveCustomer', { identity: email(other), displayName: 'Lee Chan', reason: REASON }))
+      .customer!.customerId;
     const sender = email(`desk@${domain}`);
     const claim = contact({ sender, senderDisplayName: 'Sunway desk', onBehalfOf: email(other) });
     await kafka.producer.publish(topics.contactInbound, claim.conversationId, claim);
@@ -169,7 +197,13 @@ describe('intermediaries and mandates', () => {
     const conversation = (await h.service.store.findConversation(claim.conversationId))!;
     expect(conversation.customerId).not.toBe(otherId);
     const own = await h.call<object, GetHistoryResponse>('getHistory', { customerId: conversation.customerId, reason: REASON });
-    expect(own.entries[0]!.onBehalf).toMatchObject({ intermediaryId, verified: false, authority: 0, claimedFor: email(other), problem: 'no mandate for the customer named' });
+    expect(own.entries[0]!.onBehalf).toMatchObject({
+      intermediaryId,
+      verified: false,
+      authority: 0,
+      claimedFor: email(other),
+      problem: 'no mandate for the customer named',
+    });
     // A forged From of the agency borrows nothing, even for the customer it has a mandate for.
     const forged = contact({ sender, onBehalfOf: email(customerAddress), senderAuthentication: { verdict: SenderVerdict.SENDER_VERDICT_FAIL } as never });
     await kafka.producer.publish(topics.contactInbound, forged.conversationId, forged);
@@ -183,7 +217,11 @@ describe('intermediaries and mandates', () => {
     expect(routed.customer!.customerId).toBe(conversation.customerId);
     expect(routed.onBehalf).toMatchObject({ verified: false, problem: 'no mandate for the customer named' });
     // An unknown customer reads exactly the same.
-    const unknown = await h.call<object, GetCustomerContextResponse>('getCustomerContext', { identity: sender, onBehalfOf: email(`${uniqueId('nobody')}@example.com`) }, 'service');
+    const unknown = await h.call<object, GetCustomerContextResponse>(
+      'getCustomerContext',
+      { identity: sender, onBehalfOf: email(`${uniqueId('nobody')}@example.com`) },
+      'service',
+    );
     expect(unknown.onBehalf!.problem).toBe('no mandate for the customer named');
   });
 

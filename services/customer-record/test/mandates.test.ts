@@ -99,8 +99,14 @@ describe('recognising a contact made on behalf', () => {
     const noMandate = judgeOnBehalf(agency([]), 'cu-1', named, t0);
     const unknownCustomer = judgeOnBehalf(agency([]), null, named, t0);
     expect(noMandate).toEqual(unknownCustomer);
-    expect(noMandate).toMatchObject({ customerId: null, record: { verified: false, claimedFor: named, problem: 'no mandate for the customer named', authority: 0 } });
-    expect(judgeOnBehalf(null, null, named, t0)).toMatchObject({ customerId: null, record: { intermediaryId: '', verified: false, problem: 'the sender is not a registered intermediary' } });
+    expect(noMandate).toMatchObject({
+      customerId: null,
+      record: { verified: false, claimedFor: named, problem: 'no mandate for the customer named', authority: 0 },
+    });
+    expect(judgeOnBehalf(null, null, named, t0)).toMatchObject({
+      customerId: null,
+      record: { intermediaryId: '', verified: false, problem: 'the sender is not a registered intermediary' },
+    });
     const expired = judgeOnBehalf(agency([mandate({ expiresAt: new Date(t0.getTime() + 1) })]), 'cu-1', named, new Date(t0.getTime() + DAY));
     expect(expired).toMatchObject({ customerId: null, record: { verified: false, problem: 'the mandate expired' } });
   });

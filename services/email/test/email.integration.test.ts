@@ -147,7 +147,13 @@ describe('inbound mail', () => {
 
   it('carries whom a mail says it is written for (an On-Behalf-Of header, or the words in the text) on the contact', async () => {
     const agency = customer();
-    await client().sendMail({ from: agency, to: 'help@shop.test', subject: 'Booking change', text: 'Move it to Friday', headers: { 'On-Behalf-Of': 'Kim <KIM@example.org>' } });
+    await client().sendMail({
+      from: agency,
+      to: 'help@shop.test',
+      subject: 'Booking change',
+      text: 'Move it to Friday',
+      headers: { 'On-Behalf-Of': 'Kim <KIM@example.org>' },
+    });
     const byHeader = await waitContact((c) => c.sender?.value === agency);
     expect(byHeader.onBehalfOf).toEqual({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'kim@example.org', namespace: '' });
     const assistant = customer();

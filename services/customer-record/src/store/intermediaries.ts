@@ -38,16 +38,21 @@ export class Intermediaries {
       for (const n of doc.identities) {
         const key = intermediaryKey(n);
         const holder = await this.keys.findOne({ _id: key });
-        if (holder && holder.intermediaryId !== doc._id) throw new FailedPreconditionError(`an identity given belongs to intermediary ${holder.intermediaryId}`);
+        if (holder && holder.intermediaryId !== doc._id)
+          throw new FailedPreconditionError(`an identity given belongs to intermediary ${holder.intermediaryId}`);
       }
       for (const n of doc.identities) await this.claimKey(intermediaryKey(n), doc._id);
       const kept = new Set(doc.identities.map(intermediaryKey));
-      for (const old of existing?.identities ?? []) if (!kept.has(intermediaryKey(old))) await this.keys.deleteOne({ _id: intermediaryKey(old), intermediaryId: doc._id });
+      for (const old of existing?.identities ?? [])
+        if (!kept.has(intermediaryKey(old))) await this.keys.deleteOne({ _id: intermediaryKey(old), intermediaryId: doc._id });
       // insertOne for a new one: the store's $setOnInsert drops empty arrays.
       if (!existing) await this.intermediaries.insertOne({ ...doc, mandates: [] });
       else await this.intermediaries.updateOne({ _id: doc._id }, { $set: { name: doc.name, kind: doc.kind, identities: doc.identities } });
       const saved = (await this.intermediaries.findOne({ _id: doc._id }))!;
-      await this.copyToCustomers(saved, saved.mandates.map((m) => m.customerId));
+      await this.copyToCustomers(
+        saved,
+        saved.mandates.map((m) => m.customerId),
+      );
       return saved;
     });
   }
@@ -58,7 +63,8 @@ export class Intermediaries {
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const holder = await this.keys.findOne({ _id: key });
-      if (holder?.intermediaryId !== intermediaryId) throw new FailedPreconditionError(`an identity given belongs to intermediary ${holder?.intermediaryId ?? 'another'}`);
+      if (holder?.intermediaryId !== intermediaryId)
+        throw new FailedPreconditionError(`an identity given belongs to intermediary ${holder?.intermediaryId ?? 'another'}`);
     }
   }
 
