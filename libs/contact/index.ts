@@ -1,8 +1,10 @@
 // The contact centre's own words, defined once for every service: channel names, how
-// conversations are named, a wait in words, event ids, customer flags and SMS segments. No I/O.
+// conversations are named, a wait in words, event ids, customer flags, SMS segments and whom a
+// contact is made for. No I/O.
 export * from './channels';
 export * from './conversation-refs';
 export * from './customer-flags';
 export * from './event-ids';
 export * from './sms-segments';
 export * from './wait';
+export * from './on-behalf';

@@ -389,6 +389,7 @@ function renderTimeline(c) {
           text: `${i.kind === 'in' ? 'Customer' : i.kind === 'out' ? (i.agentId === state.me?.id ? 'You' : `Agent ${i.agentId}`) : 'Event'} · ${i.channel} · ${fmtTime(i.at)}`,
         }),
         i.senderWarning ? el('div', { class: 'sender-warning', role: 'note', text: i.senderWarning }) : null,
+        i.onBehalf ? el('div', { class: 'on-behalf', role: 'note', text: i.onBehalf }) : null,
         i.subject ? el('span', { class: 'subject', text: i.subject }) : null,
         i.text || (i.kind === 'event' ? i.detail : ''),
         i.kind !== 'event' && i.detail && !i.attachments.length ? el('div', { class: 'attachments', text: i.detail }) : null,
@@ -412,7 +413,8 @@ function renderCard(card) {
   if (!card) {
     $('card-name').textContent = 'Customer record loading…';
     $('card-name-note').hidden = true;
-    for (const id of ['card-badges', 'card-identities', 'card-claims', 'card-flags', 'card-recent']) $(id).replaceChildren();
+    for (const id of ['card-badges', 'card-identities', 'card-claims', 'card-flags', 'card-representatives', 'card-recent']) $(id).replaceChildren();
+    $('card-representatives-box').hidden = true;
     $('card-account-box').hidden = true;
     $('card-count').textContent = '';
     return;
@@ -430,6 +432,9 @@ function renderCard(card) {
       el('li', { class: f.on ? 'flag-on' : 'flag-off', text: `${f.label}: ${f.on ? 'yes' : 'no'} — ${f.reason}${f.source ? ` (${f.source})` : ''}` }),
     ),
   );
+  // Who may speak for the customer: names set as text, so markup in them stays text.
+  $('card-representatives').replaceChildren(...card.representatives.map((r) => el('li', { class: 'representative', text: r.label })));
+  $('card-representatives-box').hidden = card.representatives.length === 0;
   $('card-account-box').hidden = !card.account;
   $('card-account').textContent = card.account
     ? `${card.account.name}${card.account.managerAgentId ? ` · account manager ${card.account.managerAgentId}` : ''}${card.account.vip ? ' · VIP' : ''}${card.account.institutional ? ' · institutional' : ''}`

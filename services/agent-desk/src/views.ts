@@ -1,6 +1,7 @@
 // Shapes what routing and customer-record return into what the desk's screens show. Plain
 // data in, plain JSON out: the browser only puts these strings into the page as text.
 import { channelName, customerFlagName, flagsOn, type ChannelName, type CustomerFlagName } from '#libs/contact';
+import { onBehalfLine, representativeLines } from './on-behalf-views';
 import {
   type Channel,
   ConversationSender,
@@ -111,6 +112,8 @@ export interface TimelineItem {
   attachments: AttachmentView[];
   /** Why the agent should not take the sender at their word; empty when nothing is known against it. */
   senderWarning: string;
+  /** Who made the contact for the customer and with what authority, or who only said so; empty for the customer's own. */
+  onBehalf: string;
 }
 
 /**
@@ -156,6 +159,7 @@ export function historyItem(e: HistoryEntry): TimelineItem {
     agentId: e.agentId,
     attachments: e.attachments.map(attachmentView),
     senderWarning: '',
+    onBehalf: onBehalfLine(e.onBehalf),
   };
 }
 
@@ -172,6 +176,8 @@ export function contactItem(c: ContactReceived): TimelineItem {
     agentId: '',
     attachments: c.attachments.map(attachmentView),
     senderWarning: senderWarning(c),
+    // Whether a mandate covers it is customer-record's to say: the history entry carries that.
+    onBehalf: '',
   };
 }
 
@@ -201,6 +207,8 @@ export interface CustomerCard {
   flags: { kind: BadgeKind; label: string; on: boolean; reason: string; source: string }[];
   badges: Badge[];
   account: { id: string; name: string; managerAgentId: string; vip: boolean; institutional: boolean } | null;
+  /** Intermediaries that may speak for the customer, with their authority. */
+  representatives: { intermediaryId: string; label: string }[];
   recent: { conversationId: string; channel: ShownChannel; subject: string; startedAt: number; status: string; lastAgentId: string; messageCount: number }[];
   conversationsLast90Days: number;
 }
@@ -261,6 +269,7 @@ export function customerCard(ctx: GetCustomerContextResponse): CustomerCard | nu
           institutional: ctx.account.institutional,
         }
       : null,
+    representatives: representativeLines(c.representatives ?? []),
     recent: ctx.recentConversations.map((r) => ({
       conversationId: r.conversationId,
       channel: shownChannel(r.channel),

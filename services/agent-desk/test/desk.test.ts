@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { Channel, FlagKind, FlagSource, HistoryEntryKind, IdentityKind, Presence, Tier } from '#libs/proto';
+import {
+  Channel,
+  FlagKind,
+  FlagSource,
+  HistoryEntryKind,
+  IdentityKind,
+  IntermediaryKind,
+  MandateAuthority,
+  Presence,
+  Tier,
+  type HistoryEntry,
+} from '#libs/proto';
 import { BackendError } from '../src/backends';
 import { customerRef, forms, FormError, parseForm } from '../src/forms';
 import { HttpError } from '#libs/web';
@@ -149,6 +160,15 @@ describe('view models', () => {
         mergedInto: '',
         createdAt: undefined,
         claimedIdentities: [],
+        representatives: [
+          {
+            intermediaryId: 'im1',
+            name: '<b>Sunway</b> Travel',
+            kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY,
+            authority: MandateAuthority.MANDATE_AUTHORITY_ACT,
+            expiresAt: new Date('2030-01-31T00:00:00Z'),
+          },
+        ],
         identities: [
           { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'carla@x.test', namespace: '' },
           { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '42', namespace: 'crm' },
@@ -189,6 +209,8 @@ describe('view models', () => {
     expect(card.flags[0]).toEqual({ kind: 'regular', label: 'Regular customer', on: true, reason: '3 conversations in the last 90 days', source: 'rule' });
     expect(card.badges.map((b) => b.kind)).toEqual(['institutional', 'regular']);
     expect(card.account).toMatchObject({ name: 'Acme', managerAgentId: 'max' });
+    // The page sets it as text: the markup in a name stays text.
+    expect(card.representatives).toEqual([{ intermediaryId: 'im1', label: '<b>Sunway</b> Travel (agency) · may change bookings · until 2030-01-31' }]);
     expect(card.recent[0]).toMatchObject({ channel: 'sms', subject: 'Wrong size', status: 'resolved', startedAt: 5 });
     expect(customerCard({ customer: undefined, account: undefined, recentConversations: [], conversationsLast90Days: 0 })).toBeNull();
   });
@@ -203,6 +225,7 @@ describe('view models', () => {
         createdAt: undefined,
         flags: [],
         identities: [{ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v_1', namespace: '' }],
+        representatives: [],
         claimedIdentities: [
           { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'vera@x.test', namespace: '' },
           { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '<img src=x onerror=alert(1)>\u0007', namespace: '' },
@@ -357,5 +380,40 @@ describe('staff command arguments', () => {
     expect(() => parseStaffArgs(['add', '--id', 'ana', '--name', 'Ana', '--role', 'agent', '--tier', '3'])).toThrow('--tier must be 1 or 2');
     expect(() => parseStaffArgs(['add', '--id', 'ana', '--colour', 'red'])).toThrow('unknown option "--colour"');
     expect(() => parseStaffArgs(['add', '--id'])).toThrow('--id needs a value');
+  });
+});
+
+describe('contacts made on behalf in the history', () => {
+  const entry = (onBehalf: HistoryEntry['onBehalf']) =>
+    historyItem({
+      entryId: 'contact:1',
+      customerId: 'cu1',
+      conversationId: 'cv1',
+      channel: Channel.CHANNEL_EMAIL,
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
+      occurredAt: new Date(1),
+      agentId: '',
+      subject: '',
+      text: 'Move it to Friday',
+      detail: '',
+      attachments: [],
+      onBehalf,
+    });
+
+  it('says who made it and with what authority, or that someone only said so', () => {
+    expect(entry(undefined).onBehalf).toBe('');
+    const made = { intermediaryId: 'im1', intermediaryName: 'Sunway', kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY, claimedFor: undefined, problem: '' };
+    expect(entry({ ...made, authority: MandateAuthority.MANDATE_AUTHORITY_INFORM, verified: true }).onBehalf).toBe(
+      'Made by Sunway (agency) for the customer · authority: may give and get information',
+    );
+    expect(
+      entry({
+        ...made,
+        authority: MandateAuthority.MANDATE_AUTHORITY_UNSPECIFIED,
+        verified: false,
+        claimedFor: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'lee@example.org', namespace: '' },
+        problem: 'no mandate for the customer named',
+      }).onBehalf,
+    ).toBe('Sunway (agency) says they act for lee@example.org (not verified: no mandate for the customer named)');
   });
 });

@@ -10,6 +10,7 @@ import { listAudit } from './api/audit-listing';
 import { getCustomer, getCustomerContext, getHistory, resolveCustomer } from './api/customer-reads';
 import type { ApiDeps, Handler } from './api/deps';
 import { setFlag, upsertAccount } from './api/flags';
+import { grantMandate, revokeMandate, upsertIntermediary } from './api/intermediaries';
 import { linkIdentity, mergeCustomers, unmergeCustomer } from './api/merges';
 import { mayCall, PERMISSIONS, type CallName } from './authz';
 
@@ -25,6 +26,9 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     unmergeCustomer: unary(deps, 'UnmergeCustomer', unmergeCustomer),
     upsertAccount: unary(deps, 'UpsertAccount', upsertAccount),
     listAudit: unary(deps, 'ListAudit', listAudit),
+    upsertIntermediary: unary(deps, 'UpsertIntermediary', upsertIntermediary),
+    grantMandate: unary(deps, 'GrantMandate', grantMandate),
+    revokeMandate: unary(deps, 'RevokeMandate', revokeMandate),
   };
 }
 

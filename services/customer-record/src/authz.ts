@@ -14,7 +14,10 @@ export type CallName =
   | 'MergeCustomers'
   | 'UnmergeCustomer'
   | 'UpsertAccount'
-  | 'ListAudit';
+  | 'ListAudit'
+  | 'UpsertIntermediary'
+  | 'GrantMandate'
+  | 'RevokeMandate';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -29,6 +32,10 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   UnmergeCustomer: ['supervisor'],
   UpsertAccount: ['supervisor', 'service'],
   ListAudit: ['supervisor'],
+  // Who may speak for a customer is a supervisor's decision, audited.
+  UpsertIntermediary: ['supervisor'],
+  GrantMandate: ['supervisor'],
+  RevokeMandate: ['supervisor'],
 };
 
 /**

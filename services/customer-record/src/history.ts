@@ -1,5 +1,6 @@
 // How events become history entries. Each entry's id is the event's own id, so writing it
 // with an upsert makes a replay a no-op.
+import type { OnBehalfRecord } from './mandates';
 import { Channel, ContactKind, HistoryEntryKind, type Attachment, type ContactReceived, type ConversationEvent } from '#libs/proto';
 
 export interface HistoryRecord {
@@ -16,6 +17,8 @@ export interface HistoryRecord {
   detail: string;
   /** Inbound messages only; absent when there were none (the store drops empty arrays on insert). */
   attachments?: Attachment[];
+  /** A contact made by an intermediary for the customer, or only claimed to be. */
+  onBehalf?: OnBehalfRecord;
 }
 
 /** What an entry does to the conversation summary. */

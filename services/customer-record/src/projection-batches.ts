@@ -69,9 +69,12 @@ export class BatchProjection {
     return new Projection(stage, this.logger, this.defaultCountry);
   }
 
-  /** A contact with an identity the channel verified may join or merge customers. */
+  /**
+   * A contact with an identity the channel verified may join or merge customers; one made for
+   * someone reads intermediaries and other customers' identities. Both go on their own.
+   */
   private mayMerge(c: ContactReceived): boolean {
-    return this.identitiesOf(c)?.hints.length ? true : false;
+    return c.onBehalfOf || this.identitiesOf(c)?.hints.length ? true : false;
   }
 
   private senderKey(c: ContactReceived): string | undefined {

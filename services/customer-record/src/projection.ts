@@ -1,11 +1,14 @@
 // Projects the contact and conversation topics into customers, conversations and history.
 // Every write is keyed by the event's id, so replaying the topics changes nothing.
+import { senderMayActForOthers } from '#libs/contact';
 import { InvalidEventError } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
 import { ContactKind, type ContactReceived, type ConversationEvent } from '#libs/proto';
 import { entryFromContact, entryFromConversationEvent } from './history';
 import { contactIdentities, InvalidSenderError } from './claims';
-import type { NormalisedIdentity } from './identity';
+import { InvalidIdentityError, type NormalisedIdentity } from './identity';
+import type { OnBehalfRecord } from './mandates';
+import { claimedCustomer, judgeContact } from './on-behalf';
 import type { CustomerStore } from './store';
 
 /** The parts of the store the projection writes through. */
@@ -16,6 +19,8 @@ export class Projection {
     private readonly store: ProjectionStore,
     private readonly logger: Logger,
     private readonly defaultCountry: string,
+    /** Who the contact's sender may speak for; read only. */
+    private readonly intermediaries: CustomerStore['intermediaries'] | null = null,
   ) {}
 
   async onContact(c: ContactReceived): Promise<void> {
@@ -29,22 +34,46 @@ export class Projection {
     }
     const { sender, hints, claims } = identities;
     for (const { field, problem } of identities.ignored) this.logger.warn({ contactId: c.contactId, field, problem }, 'identity of a contact ignored');
-    const customerId = await this.senderCustomer(sender, hints, c.senderDisplayName);
-    // Identities the channel verified (a chat visitor's email proven by a code) join the
-    // sender's customer; one held by another customer merges that customer in. What the sender
-    // only typed is kept as a claim on the sender's own customer and never looked up.
-    for (const n of hints) await this.store.merging.link(customerId, n, { id: 'projection', role: 'service' });
-    if (claims.length) await this.store.directory.addClaims(customerId, claims);
-    const customer = await this.store.directory.liveCustomer(await this.store.directory.getCustomer(customerId));
     const receivedAt = c.receivedAt ?? new Date(0);
+    const onBehalf = await this.onBehalf(c, sender, receivedAt);
+    // Made for a customer under a mandate: it is that customer's contact. The intermediary is no
+    // customer, so its sender, hints and claims are not resolved into a record of its own.
+    const customerId = onBehalf?.customerId ?? (await this.senderCustomer(sender, hints, c.senderDisplayName));
+    if (!onBehalf?.customerId) {
+      // Identities the channel verified (a chat visitor's email proven by a code) join the
+      // sender's customer; one held by another customer merges that customer in. What the sender
+      // only typed is kept as a claim on the sender's own customer and never looked up.
+      for (const n of hints) await this.store.merging.link(customerId, n, { id: 'projection', role: 'service' });
+      if (claims.length) await this.store.directory.addClaims(customerId, claims);
+    }
+    const customer = await this.store.directory.liveCustomer(await this.store.directory.getCustomer(customerId));
+    const made = onBehalf ? { onBehalf: onBehalf.record } : {};
     if (c.kind === ContactKind.CONTACT_KIND_AUTOMATED) {
       // Recorded on the customer, but it never opens a conversation.
       const existing = await this.store.conversationLog.findConversation(c.conversationId);
-      await this.store.conversationLog.recordEntry(entryFromContact(c, existing?.customerId ?? customer._id), { countsAsMessage: false });
+      await this.store.conversationLog.recordEntry({ ...entryFromContact(c, existing?.customerId ?? customer._id), ...made }, { countsAsMessage: false });
       return;
     }
     const { conversation } = await this.store.conversationLog.openConversation(c.conversationId, customer._id, c.channel, c.subject, receivedAt);
-    await this.store.conversationLog.recordEntry(entryFromContact(c, conversation.customerId), { countsAsMessage: true });
+    await this.store.conversationLog.recordEntry({ ...entryFromContact(c, conversation.customerId), ...made }, { countsAsMessage: true });
+  }
+
+  /**
+   * A contact that names a customer it is made for: verified (that customer's id, with the
+   * authority) or an unverified claim, recorded on the sender's own history. Judged at the
+   * contact's time, so a replay after the mandate ended reads the same.
+   */
+  private async onBehalf(c: ContactReceived, sender: NormalisedIdentity, at: Date): Promise<{ record: OnBehalfRecord; customerId: string | null } | null> {
+    if (!c.onBehalfOf || !this.intermediaries) return null;
+    let claimedFor: NormalisedIdentity;
+    try {
+      claimedFor = claimedCustomer(c.onBehalfOf, this.defaultCountry);
+    } catch (err) {
+      if (!(err instanceof InvalidIdentityError)) throw err;
+      this.logger.warn({ contactId: c.contactId, field: 'on_behalf_of', problem: err.message }, 'identity of a contact ignored');
+      return null;
+    }
+    return judgeContact({ intermediaries: this.intermediaries, directory: this.store.directory }, sender, claimedFor, at, senderMayActForOthers(c));
   }
 
   /**

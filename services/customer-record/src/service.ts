@@ -45,7 +45,7 @@ export async function startCustomerRecord(
   const guard = new ReadGuard(store, access, { windowMs: config.CONVERSATION_ACCESS_HOURS * 3_600_000, catchUpMs: config.ACCESS_CATCH_UP_MS });
   ctx.onStop('audit log', () => audit.flush());
 
-  const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
+  const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY, store.intermediaries);
   const batches = new BatchProjection(store, projection, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
   const kafka = await connectKafka(ctx, config);
   if (config.PROJECTION_ENABLED) await startProjection(kafka, config, { projection: batches, access });
@@ -59,6 +59,7 @@ export async function startCustomerRecord(
     merging: store.merging,
     flagSettings: store.flagSettings,
     pages: store.pages,
+    intermediaries: store.intermediaries,
     audit,
     announcements,
     guard,

@@ -6,6 +6,7 @@ import type { NormalisedIdentity } from './identity';
 import { ConversationLog } from './store/conversation-log';
 import { CustomerDirectory } from './store/customers';
 import { FlagSettings } from './store/flag-settings';
+import { Intermediaries } from './store/intermediaries';
 import { CustomerMerges } from './store/merges';
 import { PagedReads } from './store/pages';
 import { ensureIndexes, openCollections, type Collections, type ConversationDoc, type CustomerDoc } from './store/records';
@@ -34,6 +35,8 @@ export class CustomerStore implements Collections {
   readonly flagSettings: FlagSettings;
   /** History and audit, page by page. */
   readonly pages: PagedReads;
+  /** Intermediaries and their mandates. */
+  readonly intermediaries: Intermediaries;
   private readonly collections: Collections;
   private readonly writes: WriteQueue;
 
@@ -60,6 +63,7 @@ export class CustomerStore implements Collections {
     this.conversationLog = new ConversationLog(collections, writes, rule);
     this.flagSettings = new FlagSettings(collections, writes, this.directory);
     this.pages = new PagedReads(collections);
+    this.intermediaries = new Intermediaries(db, collections, writes, this.directory);
   }
 
   /**

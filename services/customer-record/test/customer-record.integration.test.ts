@@ -465,6 +465,12 @@ describe('customer-record service', () => {
       UnmergeCustomer: ['unmergeCustomer', { mergeId: 'no-such-merge' }],
       UpsertAccount: ['upsertAccount', { account: { accountId: uniqueId('acct'), name: 'Matrix' } }],
       ListAudit: ['listAudit', { customerId: id }],
+      UpsertIntermediary: [
+        'upsertIntermediary',
+        { intermediary: { intermediaryId: uniqueId('im'), name: 'Matrix', kind: 1, identities: [email(uniqueId('im'))] } },
+      ],
+      GrantMandate: ['grantMandate', { intermediaryId: 'no-such-intermediary', customerId: id, authority: 1 }],
+      RevokeMandate: ['revokeMandate', { intermediaryId: 'no-such-intermediary', customerId: id }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
@@ -484,7 +490,7 @@ describe('customer-record service', () => {
     expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
     // Services by name: routing reads the context it routes with, and nothing else.
     expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
-    expect(outcome).toHaveLength(50);
+    expect(outcome).toHaveLength(65);
   });
 
   it('shows ops counts and flags but no message contents', async () => {

@@ -46,6 +46,7 @@ export function contactReceived(
     },
     senderAuthentication: sender.authentication,
     conversationSender: sender.conversationSender,
+    ...(mail.onBehalfOf ? { onBehalfOf: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: mail.onBehalfOf } } : {}),
   });
 }
 

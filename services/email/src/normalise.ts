@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { eventId, idDigest } from '#libs/contact';
 import { checkThreadIds } from './mail-limits';
+import { onBehalfAddress } from './on-behalf';
 import { MailRefusal } from './refusals';
 
 /** The parts of mailparser's ParsedMail this module reads. */
@@ -41,6 +42,8 @@ export interface NormalisedMail {
   attachments: NormalisedAttachment[];
   /** Why this is an auto-reply, bounce or list mail; undefined for a person's mail. */
   automatedReason?: string;
+  /** The address of the customer the mail says it is written for (on-behalf.ts). */
+  onBehalfOf?: string;
 }
 
 /** A mail with nothing the contact centre can use (no sender address). */
@@ -86,6 +89,7 @@ export function normaliseMail(mail: ParsedMailLike, envelopeSender: string | fal
       sha256: createHash('sha256').update(a.content).digest('hex'),
     })),
     automatedReason: automatedReason(mail, senderAddress, envelopeSender),
+    onBehalfOf: onBehalfAddress(headerText(mail.headers.get('on-behalf-of')), subject, text),
   };
 }
 

@@ -145,6 +145,22 @@ describe('inbound mail', () => {
     expect(ack.messageId).toMatch(/@support\.test>$/);
   });
 
+  it('carries whom a mail says it is written for (an On-Behalf-Of header, or the words in the text) on the contact', async () => {
+    const agency = customer();
+    await client().sendMail({
+      from: agency,
+      to: 'help@shop.test',
+      subject: 'Booking change',
+      text: 'Move it to Friday',
+      headers: { 'On-Behalf-Of': 'Kim <KIM@example.org>' },
+    });
+    const byHeader = await waitContact((c) => c.sender?.value === agency);
+    expect(byHeader.onBehalfOf).toEqual({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'kim@example.org', namespace: '' });
+    const assistant = customer();
+    await client().sendMail({ from: assistant, to: 'help@shop.test', subject: 'Table', text: 'I write on behalf of lee@example.org about Friday.' });
+    expect((await waitContact((c) => c.sender?.value === assistant)).onBehalfOf?.value).toBe('lee@example.org');
+  });
+
   it('threads replies by In-Reply-To and by the subject reference; a new subject opens a new conversation', async () => {
     const from = customer();
     const first = await client().sendMail({ from, to: 'anyone@support.test', subject: 'Refund', text: 'Please refund me.' });

@@ -38,6 +38,18 @@ export const contactRequestSchema = z
           .optional(),
       })
       .strict(),
+    // Whom the application acts for: customer-record takes it only under a mandate (docs/customer-record.md).
+    onBehalfOf: z
+      .object({
+        email: z.string().max(254).regex(EMAIL, 'onBehalfOf.email: an address such as kim@example.org').optional(),
+        phone: z
+          .string()
+          .regex(/^\+[1-9][0-9]{6,14}$/, 'onBehalfOf.phone: E.164, such as +15005550006')
+          .optional(),
+      })
+      .strict()
+      .refine((o) => Object.keys(o).length === 1, 'onBehalfOf: exactly one of email or phone')
+      .optional(),
     subject: line(200).optional(),
     text: chars(10_000, TEXT, 'text: some words, without control characters'),
     language: z
@@ -109,5 +121,12 @@ export function apiContact(
     externalId: request.threadId,
     channelMetadata: { ...request.metadata, application: who.application, 'thread-id': request.threadId },
     claimedIdentities: claimed,
+    ...(request.onBehalfOf ? { onBehalfOf: onBehalfIdentity(request.onBehalfOf) } : {}),
   });
+}
+
+function onBehalfIdentity(o: NonNullable<ContactRequest['onBehalfOf']>) {
+  return o.email
+    ? { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: o.email.toLowerCase(), namespace: '' }
+    : { kind: IdentityKind.IDENTITY_KIND_PHONE, value: o.phone!, namespace: '' };
 }

@@ -83,6 +83,20 @@ describe('POST /v1/contacts', () => {
     expect((await send(uniqueId('thread'), 'elsewhere')).conversationId).not.toBe(a.conversationId);
   });
 
+  it('carries onBehalfOf as whom the application acts for; more than one of its fields is a 400', async () => {
+    const res = await api.call('/v1/contacts', { ...json({ ...contactBody(uniqueId('thread')), onBehalfOf: { email: 'Lee@Example.org' } }), key: writer.key });
+    expect(res.status).toBe(202);
+    const { contactId } = (await res.json()) as { contactId: string };
+    const contact = ContactReceived.decode((await recorder.waitFor((r) => r.headers.ce_id === contactId, 10_000)).message.value!);
+    expect(contact.onBehalfOf).toEqual({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'lee@example.org', namespace: '' });
+    const both = await api.call('/v1/contacts', {
+      ...json({ ...contactBody(uniqueId('thread')), onBehalfOf: { email: 'lee@example.org', phone: '+15005550006' } }),
+      key: writer.key,
+    });
+    expect(both.status).toBe(400);
+    expect(((await both.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(['onBehalfOf']);
+  });
+
   it('answers a bad body with a 400 problem naming the fields', async () => {
     const res = await api.call('/v1/contacts', { ...json({ threadId: 'a b', customer: {}, text: '' }), key: writer.key });
     expect(res.status).toBe(400);

@@ -51,6 +51,8 @@ export const routingConfig = {
   ROUTING_WRAP_UP_MS: durationMs(DEFAULT_POLICY.wrapUpMs),
   /** Complexity (0-10) at or above which a conversation goes to the experts automatically. */
   ROUTING_COMPLEXITY_THRESHOLD: z.coerce.number().int().min(0).max(10).default(DEFAULT_POLICY.complexityThreshold),
+  /** How long a conversation waits for its account manager before it is offered to the queue. */
+  ROUTING_ACCOUNT_MANAGER_WAIT_MS: durationMs(DEFAULT_POLICY.stepTimeoutMs.accountManager),
   /** How many days the agent who last served a customer is a target for their new conversations. */
   ROUTING_LAST_AGENT_DAYS: positiveInt(14),
   /** The engine's timer: offer expiry, SLA and wrap-up checks run this often. */
@@ -94,6 +96,7 @@ export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingP
     wrapUpMs: config.ROUTING_WRAP_UP_MS,
     complexityThreshold: config.ROUTING_COMPLEXITY_THRESHOLD,
     lastAgentWindowMs: config.ROUTING_LAST_AGENT_DAYS * 86_400_000,
+    stepTimeoutMs: { ...DEFAULT_POLICY.stepTimeoutMs, accountManager: config.ROUTING_ACCOUNT_MANAGER_WAIT_MS },
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
     ...overrides,
   };

@@ -2,7 +2,7 @@
 // Routing works without it (no flags); a slow or failing look-up never holds a contact back.
 import { credentials } from '@grpc/grpc-js';
 import { bearerMetadata, serviceTokenSource } from '#libs/auth';
-import { flagsOn } from '#libs/contact';
+import { flagsOn, senderMayActForOthers } from '#libs/contact';
 import { CustomerRecordServiceClient, type ContactReceived, type GetCustomerContextResponse } from '#libs/proto';
 import { unaryCall, type ServiceContext } from '#libs/service';
 import type { Logger } from '#libs/observability';
@@ -43,7 +43,9 @@ export function customerRecordLookup(
   const lookup: CustomerLookup = async (contact) => {
     if (!contact.sender || Date.now() < pausedUntil) return {};
     try {
-      const request = { customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId, reason: '' };
+      // A contact made for a customer under a mandate is routed with that customer's flags and account manager.
+      const onBehalfOf = senderMayActForOthers(contact) ? contact.onBehalfOf : undefined;
+      const request = { customerId: '', identity: contact.sender, recentConversations: 1, conversationId: contact.conversationId, reason: '', onBehalfOf };
       const response = await unaryCall(client, client.getCustomerContext, request, bearerMetadata(await token()), timeoutMs);
       failures = 0;
       return customerInfo(response);

@@ -8,9 +8,10 @@ const load = (env: Record<string, string> = {}) => loadConfig(routingConfig, { .
 
 describe('routing configuration', () => {
   it('takes the policy tunables from the environment, over the defaults', () => {
-    const config = load({ ROUTING_OFFER_TIMEOUT_MS: '5000', ROUTING_LAST_AGENT_DAYS: '2' });
+    const config = load({ ROUTING_OFFER_TIMEOUT_MS: '5000', ROUTING_LAST_AGENT_DAYS: '2', ROUTING_ACCOUNT_MANAGER_WAIT_MS: '8000' });
     const policy = routingPolicy(config, { maxMissedOffers: 9 });
     expect(policy).toMatchObject({ offerTimeoutMs: 5000, lastAgentWindowMs: 2 * 86_400_000, maxMissedOffers: 9, rules: DEFAULT_POLICY.rules });
+    expect(policy.stepTimeoutMs).toEqual({ ...DEFAULT_POLICY.stepTimeoutMs, accountManager: 8000 });
   });
 
   it('refuses a heartbeat longer than a third of the session timeout, and an address of customer-record without a key', () => {

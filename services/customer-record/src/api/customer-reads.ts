@@ -18,10 +18,12 @@ import { seesContents, seesIdentity, serviceSeesContents } from '../authz';
 import { conversationsInWindow } from '../flags';
 import type { CustomerDirectory } from '../store/customers';
 import { MAX_RECENT } from '../store/records';
+import { InvalidIdentityError, type NormalisedIdentity } from '../identity';
+import { claimedCustomer, judgeContact } from '../on-behalf';
 import { audited, forRole, withAccount } from './answers';
 import type { ApiDeps } from './deps';
 import { identity, pageSize, requireId, scopeOf } from './requests';
-import { toAccount, toCustomer, toHistoryEntry, toSummary } from './wire';
+import { toAccount, toCustomer, toHistoryEntry, toOnBehalf, toSummary } from './wire';
 
 export async function resolveCustomer(deps: ApiDeps, req: ResolveCustomerRequest, caller: Caller): Promise<ResolveCustomerResponse> {
   const n = identity(req.identity, deps.defaultCountry);
@@ -63,7 +65,8 @@ export async function getCustomerContext(deps: ApiDeps, req: GetCustomerContextR
   const customerId = req.customerId ? requireId(req.customerId, 'customer_id') : '';
   const who = !customerId && req.identity ? identity(req.identity, deps.defaultCountry) : null;
   if (!customerId && !who && !scope.conversationId) throw new InvalidArgumentError('either customer_id, identity or conversation_id is required');
-  const live = await deps.guard.authorise(caller, scope, async () => customerId || (who ? deps.directory.customerIdFor(who) : null));
+  const onBehalf = await contextOnBehalf(deps, req, who);
+  const live = await deps.guard.authorise(caller, scope, async () => customerId || onBehalf?.customerId || (who ? deps.directory.customerIdFor(who) : null));
   const variant = `${recent}:${seesContents(caller.role) ? 'full' : 'counts'}:${seesIdentity(caller.role) ? 'named' : 'anonymous'}`;
   let context = deps.cache.get(live, variant);
   if (!context) {
@@ -72,7 +75,21 @@ export async function getCustomerContext(deps: ApiDeps, req: GetCustomerContextR
     deps.cache.set(live, variant, context, generation);
   }
   await audited(deps, caller, 'GetCustomerContext', context.customer?.customerId ?? live, scope.conversationId, scope.reason);
-  return context;
+  return onBehalf ? { ...context, onBehalf: toOnBehalf(onBehalf.record) } : context;
+}
+
+/** A sender who says they act for someone: that customer's context only under a mandate in force now. */
+async function contextOnBehalf(deps: ApiDeps, req: GetCustomerContextRequest, who: NormalisedIdentity | null) {
+  if (!req.onBehalfOf) return null;
+  if (!who) throw new InvalidArgumentError('on_behalf_of needs the sender as identity');
+  let claimedFor;
+  try {
+    claimedFor = claimedCustomer(req.onBehalfOf, deps.defaultCountry);
+  } catch (err) {
+    if (err instanceof InvalidIdentityError) throw new InvalidArgumentError(`on_behalf_of: ${err.message}`);
+    throw err;
+  }
+  return judgeContact(deps, who, claimedFor, new Date());
 }
 
 /** One read by _id (the recent conversations live on the customer document), plus the account if any. */

@@ -9,7 +9,7 @@ import type { MergeAnnouncements } from '../merge-announcements';
 import type { ReadGuard } from '../read-guard';
 import type { CustomerStore } from '../store';
 
-export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | 'flagSettings' | 'pages'> {
+export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | 'flagSettings' | 'pages' | 'intermediaries'> {
   audit: AuditLog;
   /** Publishes CustomerMerged once a merge is stored. */
   announcements: Pick<MergeAnnouncements, 'announce'>;

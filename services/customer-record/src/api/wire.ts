@@ -1,10 +1,11 @@
 // Stored documents as the gRPC messages carry them. What a caller's role may not see is left
 // out by the caller of these (contents for ops, who the customer is for ops).
-import { type Account, type AuditEntry, type ConversationSummary, type Customer, type HistoryEntry } from '#libs/proto';
+import { type Account, type AuditEntry, type ConversationSummary, type Customer, type HistoryEntry, type Intermediary, type OnBehalf } from '#libs/proto';
 import { openClaims } from '../claims';
 import { effectiveFlags } from '../flags';
 import type { HistoryRecord } from '../history';
 import { toIdentity } from '../identity';
+import type { IntermediaryDoc, OnBehalfRecord } from '../mandates';
 import type { AccountDoc, AuditDoc, ConversationDoc, CustomerDoc } from '../store/records';
 
 export function toCustomer(c: CustomerDoc, account: AccountDoc | null): Customer {
@@ -24,6 +25,39 @@ export function toCustomer(c: CustomerDoc, account: AccountDoc | null): Customer
     createdAt: c.createdAt,
     mergedInto: c.mergedInto ?? '',
     claimedIdentities: openClaims(c.claims ?? [], c.identities).map(toIdentity),
+    // The copy is written when a mandate changes; one that expired since is left out here.
+    representatives: (c.representatives ?? [])
+      .filter((r) => !r.expiresAt || r.expiresAt.getTime() > Date.now())
+      .map((r) => ({ intermediaryId: r.intermediaryId, name: r.name, kind: r.kind, authority: r.authority, expiresAt: r.expiresAt ?? undefined })),
+  };
+}
+
+export function toIntermediary(i: IntermediaryDoc): Intermediary {
+  return {
+    intermediaryId: i._id,
+    name: i.name,
+    kind: i.kind,
+    identities: i.identities.map(toIdentity),
+    mandates: i.mandates.map((m) => ({
+      customerId: m.customerId,
+      authority: m.authority,
+      expiresAt: m.expiresAt ?? undefined,
+      grantedBy: m.grantedBy,
+      grantedAt: m.grantedAt,
+      revokedAt: m.revokedAt ?? undefined,
+    })),
+  };
+}
+
+export function toOnBehalf(o: OnBehalfRecord): OnBehalf {
+  return {
+    intermediaryId: o.intermediaryId,
+    intermediaryName: o.intermediaryName,
+    kind: o.kind,
+    authority: o.authority,
+    verified: o.verified,
+    claimedFor: o.claimedFor ? toIdentity(o.claimedFor) : undefined,
+    problem: o.problem ?? '',
   };
 }
 
@@ -64,6 +98,8 @@ export function toHistoryEntry(h: HistoryRecord, withContents: boolean): History
     text: withContents ? h.text : '',
     detail: h.detail,
     attachments: withContents ? (h.attachments ?? []) : [],
+    // Whom the sender named is an identity: left out with the contents.
+    onBehalf: h.onBehalf ? { ...toOnBehalf(h.onBehalf), ...(withContents ? {} : { claimedFor: undefined }) } : undefined,
   };
 }
 

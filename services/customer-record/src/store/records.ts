@@ -1,6 +1,6 @@
 // The documents customer-record keeps, one collection each, and the indexes its reads need.
 import type { Collection, Db } from 'mongodb';
-import type { Channel } from '#libs/proto';
+import type { Channel, IntermediaryKind, MandateAuthority } from '#libs/proto';
 import type { StoredFlag } from '../flags';
 import type { HistoryRecord } from '../history';
 import type { NormalisedIdentity } from '../identity';
@@ -23,6 +23,16 @@ export interface CustomerDoc {
   regularOverride: StoredFlag | null;
   vipOverride: StoredFlag | null;
   institutionalOverride: StoredFlag | null;
+  /** Intermediaries with a mandate for this customer, copied here for the card; absent on older records. */
+  representatives?: RepresentativeDoc[];
+}
+
+export interface RepresentativeDoc {
+  intermediaryId: string;
+  name: string;
+  kind: IntermediaryKind;
+  authority: MandateAuthority;
+  expiresAt: Date | null;
 }
 
 export interface IdentityDoc {

@@ -21,6 +21,94 @@ import {
 import { Timestamp } from "../../google/protobuf/timestamp.pb";
 import { Attachment, Channel, channelFromJSON, channelToJSON, Identity } from "./common.pb";
 
+/** Someone who contacts the company for a customer. */
+export enum IntermediaryKind {
+  INTERMEDIARY_KIND_UNSPECIFIED = 0,
+  INTERMEDIARY_KIND_AGENCY = 1,
+  INTERMEDIARY_KIND_RESERVATION_LINE = 2,
+  INTERMEDIARY_KIND_ASSISTANT = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function intermediaryKindFromJSON(object: any): IntermediaryKind {
+  switch (object) {
+    case 0:
+    case "INTERMEDIARY_KIND_UNSPECIFIED":
+      return IntermediaryKind.INTERMEDIARY_KIND_UNSPECIFIED;
+    case 1:
+    case "INTERMEDIARY_KIND_AGENCY":
+      return IntermediaryKind.INTERMEDIARY_KIND_AGENCY;
+    case 2:
+    case "INTERMEDIARY_KIND_RESERVATION_LINE":
+      return IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE;
+    case 3:
+    case "INTERMEDIARY_KIND_ASSISTANT":
+      return IntermediaryKind.INTERMEDIARY_KIND_ASSISTANT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return IntermediaryKind.UNRECOGNIZED;
+  }
+}
+
+export function intermediaryKindToJSON(object: IntermediaryKind): string {
+  switch (object) {
+    case IntermediaryKind.INTERMEDIARY_KIND_UNSPECIFIED:
+      return "INTERMEDIARY_KIND_UNSPECIFIED";
+    case IntermediaryKind.INTERMEDIARY_KIND_AGENCY:
+      return "INTERMEDIARY_KIND_AGENCY";
+    case IntermediaryKind.INTERMEDIARY_KIND_RESERVATION_LINE:
+      return "INTERMEDIARY_KIND_RESERVATION_LINE";
+    case IntermediaryKind.INTERMEDIARY_KIND_ASSISTANT:
+      return "INTERMEDIARY_KIND_ASSISTANT";
+    case IntermediaryKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What an intermediary may do for a customer. */
+export enum MandateAuthority {
+  MANDATE_AUTHORITY_UNSPECIFIED = 0,
+  /** MANDATE_AUTHORITY_INFORM - May give and get information. */
+  MANDATE_AUTHORITY_INFORM = 1,
+  /** MANDATE_AUTHORITY_ACT - May also change bookings. */
+  MANDATE_AUTHORITY_ACT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function mandateAuthorityFromJSON(object: any): MandateAuthority {
+  switch (object) {
+    case 0:
+    case "MANDATE_AUTHORITY_UNSPECIFIED":
+      return MandateAuthority.MANDATE_AUTHORITY_UNSPECIFIED;
+    case 1:
+    case "MANDATE_AUTHORITY_INFORM":
+      return MandateAuthority.MANDATE_AUTHORITY_INFORM;
+    case 2:
+    case "MANDATE_AUTHORITY_ACT":
+      return MandateAuthority.MANDATE_AUTHORITY_ACT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MandateAuthority.UNRECOGNIZED;
+  }
+}
+
+export function mandateAuthorityToJSON(object: MandateAuthority): string {
+  switch (object) {
+    case MandateAuthority.MANDATE_AUTHORITY_UNSPECIFIED:
+      return "MANDATE_AUTHORITY_UNSPECIFIED";
+    case MandateAuthority.MANDATE_AUTHORITY_INFORM:
+      return "MANDATE_AUTHORITY_INFORM";
+    case MandateAuthority.MANDATE_AUTHORITY_ACT:
+      return "MANDATE_AUTHORITY_ACT";
+    case MandateAuthority.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum FlagKind {
   FLAG_KIND_UNSPECIFIED = 0,
   FLAG_KIND_REGULAR = 1,
@@ -198,6 +286,58 @@ export function historyEntryKindToJSON(object: HistoryEntryKind): string {
   }
 }
 
+export interface Mandate {
+  customerId: string;
+  authority: MandateAuthority;
+  /** Unset: until revoked. */
+  expiresAt?: Date | undefined;
+  grantedBy: string;
+  grantedAt?:
+    | Date
+    | undefined;
+  /** Set once revoked; the mandate still explains the contacts made before. */
+  revokedAt?: Date | undefined;
+}
+
+export interface Intermediary {
+  intermediaryId: string;
+  name: string;
+  kind: IntermediaryKind;
+  /**
+   * Its own identities: an email address, a whole email domain ("@agency.example"), a phone
+   * number, or an integration-API application (IDENTITY_KIND_OTHER, namespace "api", value = its name).
+   */
+  identities: Identity[];
+  mandates: Mandate[];
+}
+
+/** Who made a contact for the customer, and with what authority. */
+export interface OnBehalf {
+  /** Empty when the sender is no registered intermediary. */
+  intermediaryId: string;
+  intermediaryName: string;
+  kind: IntermediaryKind;
+  /** Unspecified unless verified. */
+  authority: MandateAuthority;
+  /** True only when the intermediary held a mandate for this customer when the contact came. */
+  verified: boolean;
+  /** Unverified only: whom the sender named, as they wrote it (never looked up for them). */
+  claimedFor?:
+    | Identity
+    | undefined;
+  /** Unverified only, in words: "no mandate for the customer named", "the mandate expired", ... */
+  problem: string;
+}
+
+/** An intermediary with a mandate for this customer, as the customer card shows it. */
+export interface Representative {
+  intermediaryId: string;
+  name: string;
+  kind: IntermediaryKind;
+  authority: MandateAuthority;
+  expiresAt?: Date | undefined;
+}
+
 export interface CustomerFlag {
   kind: FlagKind;
   on: boolean;
@@ -224,6 +364,8 @@ export interface Customer {
    * widget, for example). Never used to find or link anyone; agents see it as "says they are".
    */
   claimedIdentities: Identity[];
+  /** Intermediaries with a mandate in force for this customer. */
+  representatives: Representative[];
 }
 
 export interface Account {
@@ -254,6 +396,8 @@ export interface HistoryEntry {
    * channel service); left empty like the text for callers that may not see contents.
    */
   attachments: Attachment[];
+  /** Set when the contact was made by someone else for the customer (or claimed to be). */
+  onBehalf?: OnBehalf | undefined;
 }
 
 export interface ConversationSummary {
@@ -330,6 +474,11 @@ export interface GetCustomerContextRequest {
   conversationId: string;
   /** Why a supervisor or ops reads this customer; required for them, written to the audit log. */
   reason: string;
+  /**
+   * With `identity`: whom that sender says they act for. The context is that customer's only
+   * when the sender's intermediary holds a mandate for them; otherwise the sender's own.
+   */
+  onBehalfOf?: Identity | undefined;
 }
 
 export interface GetCustomerContextResponse {
@@ -337,6 +486,8 @@ export interface GetCustomerContextResponse {
   account?: Account | undefined;
   recentConversations: ConversationSummary[];
   conversationsLast90Days: number;
+  /** Set when on_behalf_of was asked: verified or not. */
+  onBehalf?: OnBehalf | undefined;
 }
 
 export interface LinkIdentityRequest {
@@ -430,6 +581,674 @@ export interface ListAuditResponse {
   entries: AuditEntry[];
   nextPageToken: string;
 }
+
+export interface UpsertIntermediaryRequest {
+  /** Mandates are ignored here: GrantMandate and RevokeMandate change them. */
+  intermediary?: Intermediary | undefined;
+  reason: string;
+}
+
+export interface GrantMandateRequest {
+  intermediaryId: string;
+  customerId: string;
+  authority: MandateAuthority;
+  /** Unset: until revoked. Must be in the future. */
+  expiresAt?: Date | undefined;
+  reason: string;
+}
+
+export interface RevokeMandateRequest {
+  intermediaryId: string;
+  customerId: string;
+  reason: string;
+}
+
+export interface IntermediaryResponse {
+  intermediary?: Intermediary | undefined;
+}
+
+function createBaseMandate(): Mandate {
+  return {
+    customerId: "",
+    authority: 0,
+    expiresAt: undefined,
+    grantedBy: "",
+    grantedAt: undefined,
+    revokedAt: undefined,
+  };
+}
+
+export const Mandate: MessageFns<Mandate> = {
+  encode(message: Mandate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.authority !== 0) {
+      writer.uint32(16).int32(message.authority);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    if (message.grantedBy !== "") {
+      writer.uint32(34).string(message.grantedBy);
+    }
+    if (message.grantedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.grantedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.revokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.revokedAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Mandate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMandate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.authority = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.grantedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.grantedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.revokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Mandate {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      authority: isSet(object.authority) ? mandateAuthorityFromJSON(object.authority) : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      grantedBy: isSet(object.grantedBy)
+        ? globalThis.String(object.grantedBy)
+        : isSet(object.granted_by)
+        ? globalThis.String(object.granted_by)
+        : "",
+      grantedAt: isSet(object.grantedAt)
+        ? fromJsonTimestamp(object.grantedAt)
+        : isSet(object.granted_at)
+        ? fromJsonTimestamp(object.granted_at)
+        : undefined,
+      revokedAt: isSet(object.revokedAt)
+        ? fromJsonTimestamp(object.revokedAt)
+        : isSet(object.revoked_at)
+        ? fromJsonTimestamp(object.revoked_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Mandate): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.authority !== 0) {
+      obj.authority = mandateAuthorityToJSON(message.authority);
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.grantedBy !== "") {
+      obj.grantedBy = message.grantedBy;
+    }
+    if (message.grantedAt !== undefined) {
+      obj.grantedAt = message.grantedAt.toISOString();
+    }
+    if (message.revokedAt !== undefined) {
+      obj.revokedAt = message.revokedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Mandate>, I>>(base?: I): Mandate {
+    return Mandate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Mandate>, I>>(object: I): Mandate {
+    const message = createBaseMandate();
+    message.customerId = object.customerId ?? "";
+    message.authority = object.authority ?? 0;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.grantedBy = object.grantedBy ?? "";
+    message.grantedAt = object.grantedAt ?? undefined;
+    message.revokedAt = object.revokedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseIntermediary(): Intermediary {
+  return { intermediaryId: "", name: "", kind: 0, identities: [], mandates: [] };
+}
+
+export const Intermediary: MessageFns<Intermediary> = {
+  encode(message: Intermediary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediaryId !== "") {
+      writer.uint32(10).string(message.intermediaryId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    for (const v of message.identities) {
+      Identity.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.mandates) {
+      Mandate.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Intermediary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntermediary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediaryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.identities.push(Identity.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mandates.push(Mandate.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Intermediary {
+    return {
+      intermediaryId: isSet(object.intermediaryId)
+        ? globalThis.String(object.intermediaryId)
+        : isSet(object.intermediary_id)
+        ? globalThis.String(object.intermediary_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      kind: isSet(object.kind) ? intermediaryKindFromJSON(object.kind) : 0,
+      identities: globalThis.Array.isArray(object?.identities)
+        ? object.identities.map((e: any) => Identity.fromJSON(e))
+        : [],
+      mandates: globalThis.Array.isArray(object?.mandates) ? object.mandates.map((e: any) => Mandate.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Intermediary): unknown {
+    const obj: any = {};
+    if (message.intermediaryId !== "") {
+      obj.intermediaryId = message.intermediaryId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.kind !== 0) {
+      obj.kind = intermediaryKindToJSON(message.kind);
+    }
+    if (message.identities?.length) {
+      obj.identities = message.identities.map((e) => Identity.toJSON(e));
+    }
+    if (message.mandates?.length) {
+      obj.mandates = message.mandates.map((e) => Mandate.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Intermediary>, I>>(base?: I): Intermediary {
+    return Intermediary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Intermediary>, I>>(object: I): Intermediary {
+    const message = createBaseIntermediary();
+    message.intermediaryId = object.intermediaryId ?? "";
+    message.name = object.name ?? "";
+    message.kind = object.kind ?? 0;
+    message.identities = object.identities?.map((e) => Identity.fromPartial(e)) || [];
+    message.mandates = object.mandates?.map((e) => Mandate.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOnBehalf(): OnBehalf {
+  return {
+    intermediaryId: "",
+    intermediaryName: "",
+    kind: 0,
+    authority: 0,
+    verified: false,
+    claimedFor: undefined,
+    problem: "",
+  };
+}
+
+export const OnBehalf: MessageFns<OnBehalf> = {
+  encode(message: OnBehalf, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediaryId !== "") {
+      writer.uint32(10).string(message.intermediaryId);
+    }
+    if (message.intermediaryName !== "") {
+      writer.uint32(18).string(message.intermediaryName);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.authority !== 0) {
+      writer.uint32(32).int32(message.authority);
+    }
+    if (message.verified !== false) {
+      writer.uint32(40).bool(message.verified);
+    }
+    if (message.claimedFor !== undefined) {
+      Identity.encode(message.claimedFor, writer.uint32(50).fork()).join();
+    }
+    if (message.problem !== "") {
+      writer.uint32(58).string(message.problem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OnBehalf {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOnBehalf();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediaryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.intermediaryName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.authority = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.verified = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.claimedFor = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.problem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OnBehalf {
+    return {
+      intermediaryId: isSet(object.intermediaryId)
+        ? globalThis.String(object.intermediaryId)
+        : isSet(object.intermediary_id)
+        ? globalThis.String(object.intermediary_id)
+        : "",
+      intermediaryName: isSet(object.intermediaryName)
+        ? globalThis.String(object.intermediaryName)
+        : isSet(object.intermediary_name)
+        ? globalThis.String(object.intermediary_name)
+        : "",
+      kind: isSet(object.kind) ? intermediaryKindFromJSON(object.kind) : 0,
+      authority: isSet(object.authority) ? mandateAuthorityFromJSON(object.authority) : 0,
+      verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
+      claimedFor: isSet(object.claimedFor)
+        ? Identity.fromJSON(object.claimedFor)
+        : isSet(object.claimed_for)
+        ? Identity.fromJSON(object.claimed_for)
+        : undefined,
+      problem: isSet(object.problem) ? globalThis.String(object.problem) : "",
+    };
+  },
+
+  toJSON(message: OnBehalf): unknown {
+    const obj: any = {};
+    if (message.intermediaryId !== "") {
+      obj.intermediaryId = message.intermediaryId;
+    }
+    if (message.intermediaryName !== "") {
+      obj.intermediaryName = message.intermediaryName;
+    }
+    if (message.kind !== 0) {
+      obj.kind = intermediaryKindToJSON(message.kind);
+    }
+    if (message.authority !== 0) {
+      obj.authority = mandateAuthorityToJSON(message.authority);
+    }
+    if (message.verified !== false) {
+      obj.verified = message.verified;
+    }
+    if (message.claimedFor !== undefined) {
+      obj.claimedFor = Identity.toJSON(message.claimedFor);
+    }
+    if (message.problem !== "") {
+      obj.problem = message.problem;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OnBehalf>, I>>(base?: I): OnBehalf {
+    return OnBehalf.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OnBehalf>, I>>(object: I): OnBehalf {
+    const message = createBaseOnBehalf();
+    message.intermediaryId = object.intermediaryId ?? "";
+    message.intermediaryName = object.intermediaryName ?? "";
+    message.kind = object.kind ?? 0;
+    message.authority = object.authority ?? 0;
+    message.verified = object.verified ?? false;
+    message.claimedFor = (object.claimedFor !== undefined && object.claimedFor !== null)
+      ? Identity.fromPartial(object.claimedFor)
+      : undefined;
+    message.problem = object.problem ?? "";
+    return message;
+  },
+};
+
+function createBaseRepresentative(): Representative {
+  return { intermediaryId: "", name: "", kind: 0, authority: 0, expiresAt: undefined };
+}
+
+export const Representative: MessageFns<Representative> = {
+  encode(message: Representative, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediaryId !== "") {
+      writer.uint32(10).string(message.intermediaryId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.authority !== 0) {
+      writer.uint32(32).int32(message.authority);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Representative {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepresentative();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediaryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.authority = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Representative {
+    return {
+      intermediaryId: isSet(object.intermediaryId)
+        ? globalThis.String(object.intermediaryId)
+        : isSet(object.intermediary_id)
+        ? globalThis.String(object.intermediary_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      kind: isSet(object.kind) ? intermediaryKindFromJSON(object.kind) : 0,
+      authority: isSet(object.authority) ? mandateAuthorityFromJSON(object.authority) : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Representative): unknown {
+    const obj: any = {};
+    if (message.intermediaryId !== "") {
+      obj.intermediaryId = message.intermediaryId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.kind !== 0) {
+      obj.kind = intermediaryKindToJSON(message.kind);
+    }
+    if (message.authority !== 0) {
+      obj.authority = mandateAuthorityToJSON(message.authority);
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Representative>, I>>(base?: I): Representative {
+    return Representative.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Representative>, I>>(object: I): Representative {
+    const message = createBaseRepresentative();
+    message.intermediaryId = object.intermediaryId ?? "";
+    message.name = object.name ?? "";
+    message.kind = object.kind ?? 0;
+    message.authority = object.authority ?? 0;
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
 
 function createBaseCustomerFlag(): CustomerFlag {
   return { kind: 0, on: false, reason: "", source: 0, setBy: "", setAt: undefined };
@@ -598,6 +1417,7 @@ function createBaseCustomer(): Customer {
     createdAt: undefined,
     mergedInto: "",
     claimedIdentities: [],
+    representatives: [],
   };
 }
 
@@ -626,6 +1446,9 @@ export const Customer: MessageFns<Customer> = {
     }
     for (const v of message.claimedIdentities) {
       Identity.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.representatives) {
+      Representative.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -707,6 +1530,14 @@ export const Customer: MessageFns<Customer> = {
             message.claimedIdentities.push(Identity.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.representatives.push(Representative.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -755,6 +1586,9 @@ export const Customer: MessageFns<Customer> = {
         : globalThis.Array.isArray(object?.claimed_identities)
         ? object.claimed_identities.map((e: any) => Identity.fromJSON(e))
         : [],
+      representatives: globalThis.Array.isArray(object?.representatives)
+        ? object.representatives.map((e: any) => Representative.fromJSON(e))
+        : [],
     };
   },
 
@@ -784,6 +1618,9 @@ export const Customer: MessageFns<Customer> = {
     if (message.claimedIdentities?.length) {
       obj.claimedIdentities = message.claimedIdentities.map((e) => Identity.toJSON(e));
     }
+    if (message.representatives?.length) {
+      obj.representatives = message.representatives.map((e) => Representative.toJSON(e));
+    }
     return obj;
   },
 
@@ -800,6 +1637,7 @@ export const Customer: MessageFns<Customer> = {
     message.createdAt = object.createdAt ?? undefined;
     message.mergedInto = object.mergedInto ?? "";
     message.claimedIdentities = object.claimedIdentities?.map((e) => Identity.fromPartial(e)) || [];
+    message.representatives = object.representatives?.map((e) => Representative.fromPartial(e)) || [];
     return message;
   },
 };
@@ -978,6 +1816,7 @@ function createBaseHistoryEntry(): HistoryEntry {
     text: "",
     detail: "",
     attachments: [],
+    onBehalf: undefined,
   };
 }
 
@@ -1015,6 +1854,9 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     }
     for (const v of message.attachments) {
       Attachment.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.onBehalf !== undefined) {
+      OnBehalf.encode(message.onBehalf, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1120,6 +1962,14 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
             message.attachments.push(Attachment.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.onBehalf = OnBehalf.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1167,6 +2017,11 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
       attachments: globalThis.Array.isArray(object?.attachments)
         ? object.attachments.map((e: any) => Attachment.fromJSON(e))
         : [],
+      onBehalf: isSet(object.onBehalf)
+        ? OnBehalf.fromJSON(object.onBehalf)
+        : isSet(object.on_behalf)
+        ? OnBehalf.fromJSON(object.on_behalf)
+        : undefined,
     };
   },
 
@@ -1205,6 +2060,9 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     if (message.attachments?.length) {
       obj.attachments = message.attachments.map((e) => Attachment.toJSON(e));
     }
+    if (message.onBehalf !== undefined) {
+      obj.onBehalf = OnBehalf.toJSON(message.onBehalf);
+    }
     return obj;
   },
 
@@ -1224,6 +2082,9 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     message.text = object.text ?? "";
     message.detail = object.detail ?? "";
     message.attachments = object.attachments?.map((e) => Attachment.fromPartial(e)) || [];
+    message.onBehalf = (object.onBehalf !== undefined && object.onBehalf !== null)
+      ? OnBehalf.fromPartial(object.onBehalf)
+      : undefined;
     return message;
   },
 };
@@ -2095,7 +2956,14 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
 };
 
 function createBaseGetCustomerContextRequest(): GetCustomerContextRequest {
-  return { customerId: "", identity: undefined, recentConversations: 0, conversationId: "", reason: "" };
+  return {
+    customerId: "",
+    identity: undefined,
+    recentConversations: 0,
+    conversationId: "",
+    reason: "",
+    onBehalfOf: undefined,
+  };
 }
 
 export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = {
@@ -2114,6 +2982,9 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
     }
     if (message.reason !== "") {
       writer.uint32(42).string(message.reason);
+    }
+    if (message.onBehalfOf !== undefined) {
+      Identity.encode(message.onBehalfOf, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2171,6 +3042,14 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
             message.reason = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.onBehalfOf = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2202,6 +3081,11 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
         ? globalThis.String(object.conversation_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      onBehalfOf: isSet(object.onBehalfOf)
+        ? Identity.fromJSON(object.onBehalfOf)
+        : isSet(object.on_behalf_of)
+        ? Identity.fromJSON(object.on_behalf_of)
+        : undefined,
     };
   },
 
@@ -2222,6 +3106,9 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.onBehalfOf !== undefined) {
+      obj.onBehalfOf = Identity.toJSON(message.onBehalfOf);
+    }
     return obj;
   },
 
@@ -2237,12 +3124,21 @@ export const GetCustomerContextRequest: MessageFns<GetCustomerContextRequest> = 
     message.recentConversations = object.recentConversations ?? 0;
     message.conversationId = object.conversationId ?? "";
     message.reason = object.reason ?? "";
+    message.onBehalfOf = (object.onBehalfOf !== undefined && object.onBehalfOf !== null)
+      ? Identity.fromPartial(object.onBehalfOf)
+      : undefined;
     return message;
   },
 };
 
 function createBaseGetCustomerContextResponse(): GetCustomerContextResponse {
-  return { customer: undefined, account: undefined, recentConversations: [], conversationsLast90Days: 0 };
+  return {
+    customer: undefined,
+    account: undefined,
+    recentConversations: [],
+    conversationsLast90Days: 0,
+    onBehalf: undefined,
+  };
 }
 
 export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> = {
@@ -2258,6 +3154,9 @@ export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> 
     }
     if (message.conversationsLast90Days !== 0) {
       writer.uint32(32).int32(message.conversationsLast90Days);
+    }
+    if (message.onBehalf !== undefined) {
+      OnBehalf.encode(message.onBehalf, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2307,6 +3206,14 @@ export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> 
             message.conversationsLast90Days = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.onBehalf = OnBehalf.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2333,6 +3240,11 @@ export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> 
         : isSet(object.conversations_last_90_days)
         ? globalThis.Number(object.conversations_last_90_days)
         : 0,
+      onBehalf: isSet(object.onBehalf)
+        ? OnBehalf.fromJSON(object.onBehalf)
+        : isSet(object.on_behalf)
+        ? OnBehalf.fromJSON(object.on_behalf)
+        : undefined,
     };
   },
 
@@ -2350,6 +3262,9 @@ export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> 
     if (message.conversationsLast90Days !== 0) {
       obj.conversationsLast90Days = Math.round(message.conversationsLast90Days);
     }
+    if (message.onBehalf !== undefined) {
+      obj.onBehalf = OnBehalf.toJSON(message.onBehalf);
+    }
     return obj;
   },
 
@@ -2366,6 +3281,9 @@ export const GetCustomerContextResponse: MessageFns<GetCustomerContextResponse> 
       : undefined;
     message.recentConversations = object.recentConversations?.map((e) => ConversationSummary.fromPartial(e)) || [];
     message.conversationsLast90Days = object.conversationsLast90Days ?? 0;
+    message.onBehalf = (object.onBehalf !== undefined && object.onBehalf !== null)
+      ? OnBehalf.fromPartial(object.onBehalf)
+      : undefined;
     return message;
   },
 };
@@ -3750,6 +4668,416 @@ export const ListAuditResponse: MessageFns<ListAuditResponse> = {
   },
 };
 
+function createBaseUpsertIntermediaryRequest(): UpsertIntermediaryRequest {
+  return { intermediary: undefined, reason: "" };
+}
+
+export const UpsertIntermediaryRequest: MessageFns<UpsertIntermediaryRequest> = {
+  encode(message: UpsertIntermediaryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediary !== undefined) {
+      Intermediary.encode(message.intermediary, writer.uint32(10).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpsertIntermediaryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpsertIntermediaryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediary = Intermediary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpsertIntermediaryRequest {
+    return {
+      intermediary: isSet(object.intermediary) ? Intermediary.fromJSON(object.intermediary) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: UpsertIntermediaryRequest): unknown {
+    const obj: any = {};
+    if (message.intermediary !== undefined) {
+      obj.intermediary = Intermediary.toJSON(message.intermediary);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpsertIntermediaryRequest>, I>>(base?: I): UpsertIntermediaryRequest {
+    return UpsertIntermediaryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpsertIntermediaryRequest>, I>>(object: I): UpsertIntermediaryRequest {
+    const message = createBaseUpsertIntermediaryRequest();
+    message.intermediary = (object.intermediary !== undefined && object.intermediary !== null)
+      ? Intermediary.fromPartial(object.intermediary)
+      : undefined;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseGrantMandateRequest(): GrantMandateRequest {
+  return { intermediaryId: "", customerId: "", authority: 0, expiresAt: undefined, reason: "" };
+}
+
+export const GrantMandateRequest: MessageFns<GrantMandateRequest> = {
+  encode(message: GrantMandateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediaryId !== "") {
+      writer.uint32(10).string(message.intermediaryId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.authority !== 0) {
+      writer.uint32(24).int32(message.authority);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantMandateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantMandateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediaryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.authority = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantMandateRequest {
+    return {
+      intermediaryId: isSet(object.intermediaryId)
+        ? globalThis.String(object.intermediaryId)
+        : isSet(object.intermediary_id)
+        ? globalThis.String(object.intermediary_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      authority: isSet(object.authority) ? mandateAuthorityFromJSON(object.authority) : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: GrantMandateRequest): unknown {
+    const obj: any = {};
+    if (message.intermediaryId !== "") {
+      obj.intermediaryId = message.intermediaryId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.authority !== 0) {
+      obj.authority = mandateAuthorityToJSON(message.authority);
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GrantMandateRequest>, I>>(base?: I): GrantMandateRequest {
+    return GrantMandateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GrantMandateRequest>, I>>(object: I): GrantMandateRequest {
+    const message = createBaseGrantMandateRequest();
+    message.intermediaryId = object.intermediaryId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.authority = object.authority ?? 0;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeMandateRequest(): RevokeMandateRequest {
+  return { intermediaryId: "", customerId: "", reason: "" };
+}
+
+export const RevokeMandateRequest: MessageFns<RevokeMandateRequest> = {
+  encode(message: RevokeMandateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediaryId !== "") {
+      writer.uint32(10).string(message.intermediaryId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeMandateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeMandateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediaryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeMandateRequest {
+    return {
+      intermediaryId: isSet(object.intermediaryId)
+        ? globalThis.String(object.intermediaryId)
+        : isSet(object.intermediary_id)
+        ? globalThis.String(object.intermediary_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RevokeMandateRequest): unknown {
+    const obj: any = {};
+    if (message.intermediaryId !== "") {
+      obj.intermediaryId = message.intermediaryId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeMandateRequest>, I>>(base?: I): RevokeMandateRequest {
+    return RevokeMandateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeMandateRequest>, I>>(object: I): RevokeMandateRequest {
+    const message = createBaseRevokeMandateRequest();
+    message.intermediaryId = object.intermediaryId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseIntermediaryResponse(): IntermediaryResponse {
+  return { intermediary: undefined };
+}
+
+export const IntermediaryResponse: MessageFns<IntermediaryResponse> = {
+  encode(message: IntermediaryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediary !== undefined) {
+      Intermediary.encode(message.intermediary, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IntermediaryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntermediaryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediary = Intermediary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IntermediaryResponse {
+    return { intermediary: isSet(object.intermediary) ? Intermediary.fromJSON(object.intermediary) : undefined };
+  },
+
+  toJSON(message: IntermediaryResponse): unknown {
+    const obj: any = {};
+    if (message.intermediary !== undefined) {
+      obj.intermediary = Intermediary.toJSON(message.intermediary);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IntermediaryResponse>, I>>(base?: I): IntermediaryResponse {
+    return IntermediaryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IntermediaryResponse>, I>>(object: I): IntermediaryResponse {
+    const message = createBaseIntermediaryResponse();
+    message.intermediary = (object.intermediary !== undefined && object.intermediary !== null)
+      ? Intermediary.fromPartial(object.intermediary)
+      : undefined;
+    return message;
+  },
+};
+
 /** One customer across all channels. Every call needs a bearer token; every read is audited. */
 export type CustomerRecordServiceService = typeof CustomerRecordServiceService;
 export const CustomerRecordServiceService = {
@@ -3856,6 +5184,39 @@ export const CustomerRecordServiceService = {
     responseSerialize: (value: ListAuditResponse): Buffer => Buffer.from(ListAuditResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditResponse => ListAuditResponse.decode(value),
   },
+  /** Registers or renames an intermediary and sets its identities; its mandates are kept. */
+  upsertIntermediary: {
+    path: "/contactcenter.v1.CustomerRecordService/UpsertIntermediary" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpsertIntermediaryRequest): Buffer =>
+      Buffer.from(UpsertIntermediaryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpsertIntermediaryRequest => UpsertIntermediaryRequest.decode(value),
+    responseSerialize: (value: IntermediaryResponse): Buffer =>
+      Buffer.from(IntermediaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IntermediaryResponse => IntermediaryResponse.decode(value),
+  },
+  /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
+  grantMandate: {
+    path: "/contactcenter.v1.CustomerRecordService/GrantMandate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GrantMandateRequest): Buffer => Buffer.from(GrantMandateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GrantMandateRequest => GrantMandateRequest.decode(value),
+    responseSerialize: (value: IntermediaryResponse): Buffer =>
+      Buffer.from(IntermediaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IntermediaryResponse => IntermediaryResponse.decode(value),
+  },
+  revokeMandate: {
+    path: "/contactcenter.v1.CustomerRecordService/RevokeMandate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeMandateRequest): Buffer => Buffer.from(RevokeMandateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeMandateRequest => RevokeMandateRequest.decode(value),
+    responseSerialize: (value: IntermediaryResponse): Buffer =>
+      Buffer.from(IntermediaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IntermediaryResponse => IntermediaryResponse.decode(value),
+  },
 } as const;
 
 export interface CustomerRecordServiceServer extends UntypedServiceImplementation {
@@ -3872,6 +5233,11 @@ export interface CustomerRecordServiceServer extends UntypedServiceImplementatio
   unmergeCustomer: handleUnaryCall<UnmergeCustomerRequest, UnmergeCustomerResponse>;
   upsertAccount: handleUnaryCall<UpsertAccountRequest, UpsertAccountResponse>;
   listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
+  /** Registers or renames an intermediary and sets its identities; its mandates are kept. */
+  upsertIntermediary: handleUnaryCall<UpsertIntermediaryRequest, IntermediaryResponse>;
+  /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
+  grantMandate: handleUnaryCall<GrantMandateRequest, IntermediaryResponse>;
+  revokeMandate: handleUnaryCall<RevokeMandateRequest, IntermediaryResponse>;
 }
 
 export interface CustomerRecordServiceClient extends Client {
@@ -4027,6 +5393,53 @@ export interface CustomerRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditResponse) => void,
+  ): ClientUnaryCall;
+  /** Registers or renames an intermediary and sets its identities; its mandates are kept. */
+  upsertIntermediary(
+    request: UpsertIntermediaryRequest,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  upsertIntermediary(
+    request: UpsertIntermediaryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  upsertIntermediary(
+    request: UpsertIntermediaryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
+  grantMandate(
+    request: GrantMandateRequest,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  grantMandate(
+    request: GrantMandateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  grantMandate(
+    request: GrantMandateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  revokeMandate(
+    request: RevokeMandateRequest,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  revokeMandate(
+    request: RevokeMandateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+  ): ClientUnaryCall;
+  revokeMandate(
+    request: RevokeMandateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -427,7 +427,15 @@ export interface ContactReceived {
     | SenderAuthentication
     | undefined;
   /** Email: whether a message on an existing conversation came from that conversation's customer. */
-  conversationSender?: ConversationSenderCheck | undefined;
+  conversationSender?:
+    | ConversationSenderCheck
+    | undefined;
+  /**
+   * The customer the sender says they act for (an email's On-Behalf-Of header or "on behalf of
+   * <address>", the API's onBehalfOf): a claim until customer-record finds a mandate of the
+   * sender's intermediary for that customer. Email sets it only when the From is authenticated.
+   */
+  onBehalfOf?: Identity | undefined;
 }
 
 export interface ContactReceived_ChannelMetadataEntry {
@@ -714,6 +722,7 @@ function createBaseContactReceived(): ContactReceived {
     claimedIdentities: [],
     senderAuthentication: undefined,
     conversationSender: undefined,
+    onBehalfOf: undefined,
   };
 }
 
@@ -781,6 +790,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     }
     if (message.conversationSender !== undefined) {
       ConversationSenderCheck.encode(message.conversationSender, writer.uint32(170).fork()).join();
+    }
+    if (message.onBehalfOf !== undefined) {
+      Identity.encode(message.onBehalfOf, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -969,6 +981,14 @@ export const ContactReceived: MessageFns<ContactReceived> = {
             message.conversationSender = ConversationSenderCheck.decode(reader, reader.uint32());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.onBehalfOf = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1080,6 +1100,11 @@ export const ContactReceived: MessageFns<ContactReceived> = {
         : isSet(object.conversation_sender)
         ? ConversationSenderCheck.fromJSON(object.conversation_sender)
         : undefined,
+      onBehalfOf: isSet(object.onBehalfOf)
+        ? Identity.fromJSON(object.onBehalfOf)
+        : isSet(object.on_behalf_of)
+        ? Identity.fromJSON(object.on_behalf_of)
+        : undefined,
     };
   },
 
@@ -1154,6 +1179,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     if (message.conversationSender !== undefined) {
       obj.conversationSender = ConversationSenderCheck.toJSON(message.conversationSender);
     }
+    if (message.onBehalfOf !== undefined) {
+      obj.onBehalfOf = Identity.toJSON(message.onBehalfOf);
+    }
     return obj;
   },
 
@@ -1198,6 +1226,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
       : undefined;
     message.conversationSender = (object.conversationSender !== undefined && object.conversationSender !== null)
       ? ConversationSenderCheck.fromPartial(object.conversationSender)
+      : undefined;
+    message.onBehalfOf = (object.onBehalfOf !== undefined && object.onBehalfOf !== null)
+      ? Identity.fromPartial(object.onBehalfOf)
       : undefined;
     return message;
   },
