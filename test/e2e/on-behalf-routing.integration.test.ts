@@ -42,7 +42,7 @@ describe('a contact made on behalf is routed to the account manager', () => {
 
     const config = configFor(h.database('routing_onbehalf'), uniqueId('routing-onbehalf'), {
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.service.grpcPort}`,
-      ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '2000',
+      ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '10000',
       ROUTING_ACCOUNT_MANAGER_WAIT_MS: '60000',
     });
     const { grpcPort } = await startRouting(routingCtx, config);

@@ -13,7 +13,7 @@ import {
   MandateAuthority,
   type GetCustomerContextResponse,
   type GetHistoryResponse,
-  type IntermediaryResponse,
+  type UpsertIntermediaryResponse,
   type ResolveCustomerResponse,
   SenderVerdict,
 } from '#libs/proto';
@@ -68,12 +68,12 @@ describe('intermediaries and mandates', () => {
   });
 
   const upsert = (over: object = {}) =>
-    h.call<object, IntermediaryResponse>('upsertIntermediary', {
+    h.call<object, UpsertIntermediaryResponse>('upsertIntermediary', {
       intermediary: { intermediaryId, name: 'Sunway <Travel>', kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY, identities: [email(`@${domain}`)], ...over },
       reason: 'contract signed',
     });
   const grant = (over: object = {}) =>
-    h.call<object, IntermediaryResponse>('grantMandate', {
+    h.call<object, UpsertIntermediaryResponse>('grantMandate', {
       intermediaryId,
       customerId,
       authority: MandateAuthority.MANDATE_AUTHORITY_ACT,
@@ -226,7 +226,7 @@ describe('intermediaries and mandates', () => {
   });
 
   it('ends a mandate on revocation: the card no longer shows it, earlier contacts keep their record', async () => {
-    const revoked = await h.call<object, IntermediaryResponse>('revokeMandate', { intermediaryId, customerId, reason: 'contract ended' });
+    const revoked = await h.call<object, UpsertIntermediaryResponse>('revokeMandate', { intermediaryId, customerId, reason: 'contract ended' });
     expect(revoked.intermediary!.mandates[0]!.revokedAt).toBeInstanceOf(Date);
     const card = await h.call<object, GetCustomerContextResponse>('getCustomerContext', { customerId, reason: REASON });
     expect(card.customer!.representatives.map((r) => r.intermediaryId)).not.toContain(intermediaryId);

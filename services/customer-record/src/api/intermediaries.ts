@@ -1,7 +1,7 @@
 // A supervisor's registry of intermediaries and their mandates. Every field is checked before
 // anything is stored; unknown intermediaries and customers are NOT_FOUND. Each change is audited.
 import type { Caller } from '#libs/auth';
-import type { GrantMandateRequest, IntermediaryResponse, RevokeMandateRequest, UpsertIntermediaryRequest } from '#libs/proto';
+import type { GrantMandateRequest, GrantMandateResponse, RevokeMandateRequest, RevokeMandateResponse, UpsertIntermediaryRequest, UpsertIntermediaryResponse } from '#libs/proto';
 import { InvalidArgumentError } from '#libs/service';
 import { checkAuthority, checkExpiry, checkKind, intermediaryIdentity, InvalidMandateError, MAX_INTERMEDIARY_IDENTITIES } from '../mandates';
 import { audited } from './answers';
@@ -19,7 +19,7 @@ function checked<T>(check: () => T): T {
   }
 }
 
-export async function upsertIntermediary(deps: ApiDeps, req: UpsertIntermediaryRequest, caller: Caller): Promise<IntermediaryResponse> {
+export async function upsertIntermediary(deps: ApiDeps, req: UpsertIntermediaryRequest, caller: Caller): Promise<UpsertIntermediaryResponse> {
   const i = req.intermediary;
   if (!i) throw new InvalidArgumentError('intermediary is required');
   const id = requireId(i.intermediaryId, 'intermediary.intermediary_id');
@@ -35,7 +35,7 @@ export async function upsertIntermediary(deps: ApiDeps, req: UpsertIntermediaryR
   return { intermediary: toIntermediary(saved) };
 }
 
-export async function grantMandate(deps: ApiDeps, req: GrantMandateRequest, caller: Caller): Promise<IntermediaryResponse> {
+export async function grantMandate(deps: ApiDeps, req: GrantMandateRequest, caller: Caller): Promise<GrantMandateResponse> {
   const intermediaryId = requireId(req.intermediaryId, 'intermediary_id');
   const customerId = requireId(req.customerId, 'customer_id');
   const now = new Date();
@@ -47,7 +47,7 @@ export async function grantMandate(deps: ApiDeps, req: GrantMandateRequest, call
   return { intermediary: toIntermediary(saved) };
 }
 
-export async function revokeMandate(deps: ApiDeps, req: RevokeMandateRequest, caller: Caller): Promise<IntermediaryResponse> {
+export async function revokeMandate(deps: ApiDeps, req: RevokeMandateRequest, caller: Caller): Promise<RevokeMandateResponse> {
   const intermediaryId = requireId(req.intermediaryId, 'intermediary_id');
   const customerId = requireId(req.customerId, 'customer_id');
   checkReason(req.reason);

@@ -603,7 +603,15 @@ export interface RevokeMandateRequest {
   reason: string;
 }
 
-export interface IntermediaryResponse {
+export interface UpsertIntermediaryResponse {
+  intermediary?: Intermediary | undefined;
+}
+
+export interface GrantMandateResponse {
+  intermediary?: Intermediary | undefined;
+}
+
+export interface RevokeMandateResponse {
   intermediary?: Intermediary | undefined;
 }
 
@@ -5009,19 +5017,19 @@ export const RevokeMandateRequest: MessageFns<RevokeMandateRequest> = {
   },
 };
 
-function createBaseIntermediaryResponse(): IntermediaryResponse {
+function createBaseUpsertIntermediaryResponse(): UpsertIntermediaryResponse {
   return { intermediary: undefined };
 }
 
-export const IntermediaryResponse: MessageFns<IntermediaryResponse> = {
-  encode(message: IntermediaryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const UpsertIntermediaryResponse: MessageFns<UpsertIntermediaryResponse> = {
+  encode(message: UpsertIntermediaryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.intermediary !== undefined) {
       Intermediary.encode(message.intermediary, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): IntermediaryResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): UpsertIntermediaryResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -5030,7 +5038,7 @@ export const IntermediaryResponse: MessageFns<IntermediaryResponse> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseIntermediaryResponse();
+      const message = createBaseUpsertIntermediaryResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -5054,11 +5062,11 @@ export const IntermediaryResponse: MessageFns<IntermediaryResponse> = {
     }
   },
 
-  fromJSON(object: any): IntermediaryResponse {
+  fromJSON(object: any): UpsertIntermediaryResponse {
     return { intermediary: isSet(object.intermediary) ? Intermediary.fromJSON(object.intermediary) : undefined };
   },
 
-  toJSON(message: IntermediaryResponse): unknown {
+  toJSON(message: UpsertIntermediaryResponse): unknown {
     const obj: any = {};
     if (message.intermediary !== undefined) {
       obj.intermediary = Intermediary.toJSON(message.intermediary);
@@ -5066,11 +5074,149 @@ export const IntermediaryResponse: MessageFns<IntermediaryResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<IntermediaryResponse>, I>>(base?: I): IntermediaryResponse {
-    return IntermediaryResponse.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<UpsertIntermediaryResponse>, I>>(base?: I): UpsertIntermediaryResponse {
+    return UpsertIntermediaryResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<IntermediaryResponse>, I>>(object: I): IntermediaryResponse {
-    const message = createBaseIntermediaryResponse();
+  fromPartial<I extends Exact<DeepPartial<UpsertIntermediaryResponse>, I>>(object: I): UpsertIntermediaryResponse {
+    const message = createBaseUpsertIntermediaryResponse();
+    message.intermediary = (object.intermediary !== undefined && object.intermediary !== null)
+      ? Intermediary.fromPartial(object.intermediary)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGrantMandateResponse(): GrantMandateResponse {
+  return { intermediary: undefined };
+}
+
+export const GrantMandateResponse: MessageFns<GrantMandateResponse> = {
+  encode(message: GrantMandateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediary !== undefined) {
+      Intermediary.encode(message.intermediary, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantMandateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantMandateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediary = Intermediary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantMandateResponse {
+    return { intermediary: isSet(object.intermediary) ? Intermediary.fromJSON(object.intermediary) : undefined };
+  },
+
+  toJSON(message: GrantMandateResponse): unknown {
+    const obj: any = {};
+    if (message.intermediary !== undefined) {
+      obj.intermediary = Intermediary.toJSON(message.intermediary);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GrantMandateResponse>, I>>(base?: I): GrantMandateResponse {
+    return GrantMandateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GrantMandateResponse>, I>>(object: I): GrantMandateResponse {
+    const message = createBaseGrantMandateResponse();
+    message.intermediary = (object.intermediary !== undefined && object.intermediary !== null)
+      ? Intermediary.fromPartial(object.intermediary)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRevokeMandateResponse(): RevokeMandateResponse {
+  return { intermediary: undefined };
+}
+
+export const RevokeMandateResponse: MessageFns<RevokeMandateResponse> = {
+  encode(message: RevokeMandateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intermediary !== undefined) {
+      Intermediary.encode(message.intermediary, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeMandateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeMandateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intermediary = Intermediary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeMandateResponse {
+    return { intermediary: isSet(object.intermediary) ? Intermediary.fromJSON(object.intermediary) : undefined };
+  },
+
+  toJSON(message: RevokeMandateResponse): unknown {
+    const obj: any = {};
+    if (message.intermediary !== undefined) {
+      obj.intermediary = Intermediary.toJSON(message.intermediary);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeMandateResponse>, I>>(base?: I): RevokeMandateResponse {
+    return RevokeMandateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeMandateResponse>, I>>(object: I): RevokeMandateResponse {
+    const message = createBaseRevokeMandateResponse();
     message.intermediary = (object.intermediary !== undefined && object.intermediary !== null)
       ? Intermediary.fromPartial(object.intermediary)
       : undefined;
@@ -5192,9 +5338,9 @@ export const CustomerRecordServiceService = {
     requestSerialize: (value: UpsertIntermediaryRequest): Buffer =>
       Buffer.from(UpsertIntermediaryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpsertIntermediaryRequest => UpsertIntermediaryRequest.decode(value),
-    responseSerialize: (value: IntermediaryResponse): Buffer =>
-      Buffer.from(IntermediaryResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): IntermediaryResponse => IntermediaryResponse.decode(value),
+    responseSerialize: (value: UpsertIntermediaryResponse): Buffer =>
+      Buffer.from(UpsertIntermediaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpsertIntermediaryResponse => UpsertIntermediaryResponse.decode(value),
   },
   /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
   grantMandate: {
@@ -5203,9 +5349,9 @@ export const CustomerRecordServiceService = {
     responseStream: false as const,
     requestSerialize: (value: GrantMandateRequest): Buffer => Buffer.from(GrantMandateRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GrantMandateRequest => GrantMandateRequest.decode(value),
-    responseSerialize: (value: IntermediaryResponse): Buffer =>
-      Buffer.from(IntermediaryResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): IntermediaryResponse => IntermediaryResponse.decode(value),
+    responseSerialize: (value: GrantMandateResponse): Buffer =>
+      Buffer.from(GrantMandateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GrantMandateResponse => GrantMandateResponse.decode(value),
   },
   revokeMandate: {
     path: "/contactcenter.v1.CustomerRecordService/RevokeMandate" as const,
@@ -5213,9 +5359,9 @@ export const CustomerRecordServiceService = {
     responseStream: false as const,
     requestSerialize: (value: RevokeMandateRequest): Buffer => Buffer.from(RevokeMandateRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RevokeMandateRequest => RevokeMandateRequest.decode(value),
-    responseSerialize: (value: IntermediaryResponse): Buffer =>
-      Buffer.from(IntermediaryResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): IntermediaryResponse => IntermediaryResponse.decode(value),
+    responseSerialize: (value: RevokeMandateResponse): Buffer =>
+      Buffer.from(RevokeMandateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeMandateResponse => RevokeMandateResponse.decode(value),
   },
 } as const;
 
@@ -5234,10 +5380,10 @@ export interface CustomerRecordServiceServer extends UntypedServiceImplementatio
   upsertAccount: handleUnaryCall<UpsertAccountRequest, UpsertAccountResponse>;
   listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
   /** Registers or renames an intermediary and sets its identities; its mandates are kept. */
-  upsertIntermediary: handleUnaryCall<UpsertIntermediaryRequest, IntermediaryResponse>;
+  upsertIntermediary: handleUnaryCall<UpsertIntermediaryRequest, UpsertIntermediaryResponse>;
   /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
-  grantMandate: handleUnaryCall<GrantMandateRequest, IntermediaryResponse>;
-  revokeMandate: handleUnaryCall<RevokeMandateRequest, IntermediaryResponse>;
+  grantMandate: handleUnaryCall<GrantMandateRequest, GrantMandateResponse>;
+  revokeMandate: handleUnaryCall<RevokeMandateRequest, RevokeMandateResponse>;
 }
 
 export interface CustomerRecordServiceClient extends Client {
@@ -5397,49 +5543,49 @@ export interface CustomerRecordServiceClient extends Client {
   /** Registers or renames an intermediary and sets its identities; its mandates are kept. */
   upsertIntermediary(
     request: UpsertIntermediaryRequest,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: UpsertIntermediaryResponse) => void,
   ): ClientUnaryCall;
   upsertIntermediary(
     request: UpsertIntermediaryRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: UpsertIntermediaryResponse) => void,
   ): ClientUnaryCall;
   upsertIntermediary(
     request: UpsertIntermediaryRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: UpsertIntermediaryResponse) => void,
   ): ClientUnaryCall;
   /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
   grantMandate(
     request: GrantMandateRequest,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: GrantMandateResponse) => void,
   ): ClientUnaryCall;
   grantMandate(
     request: GrantMandateRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: GrantMandateResponse) => void,
   ): ClientUnaryCall;
   grantMandate(
     request: GrantMandateRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: GrantMandateResponse) => void,
   ): ClientUnaryCall;
   revokeMandate(
     request: RevokeMandateRequest,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: RevokeMandateResponse) => void,
   ): ClientUnaryCall;
   revokeMandate(
     request: RevokeMandateRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: RevokeMandateResponse) => void,
   ): ClientUnaryCall;
   revokeMandate(
     request: RevokeMandateRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: IntermediaryResponse) => void,
+    callback: (error: ServiceError | null, response: RevokeMandateResponse) => void,
   ): ClientUnaryCall;
 }
 
