@@ -1,7 +1,14 @@
 // A supervisor's registry of intermediaries and their mandates. Every field is checked before
 // anything is stored; unknown intermediaries and customers are NOT_FOUND. Each change is audited.
 import type { Caller } from '#libs/auth';
-import type { GrantMandateRequest, GrantMandateResponse, RevokeMandateRequest, RevokeMandateResponse, UpsertIntermediaryRequest, UpsertIntermediaryResponse } from '#libs/proto';
+import type {
+  GrantMandateRequest,
+  GrantMandateResponse,
+  RevokeMandateRequest,
+  RevokeMandateResponse,
+  UpsertIntermediaryRequest,
+  UpsertIntermediaryResponse,
+} from '#libs/proto';
 import { InvalidArgumentError } from '#libs/service';
 import { checkAuthority, checkExpiry, checkKind, intermediaryIdentity, InvalidMandateError, MAX_INTERMEDIARY_IDENTITIES } from '../mandates';
 import { audited } from './answers';
