@@ -6,8 +6,6 @@ export default defineConfig({
   resolve: { alias: [{ find: /^#libs\//, replacement: fileURLToPath(new URL('./libs/', import.meta.url)) }] },
   test: {
     include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
-    // Fault tests of defects still open run on their own: npm run test:faults (docs/RELIABILITY.md).
-    exclude: [...configDefaults.exclude, '**/*.fault.test.ts'],
     globalSetup: ['libs/testing/global-setup.ts'],
     // Integration tests share one broker and one store on a 2-core machine.
     fileParallelism: true,

@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: base.resolve,
   test: {
     include: base.test?.include,
-    exclude: [...configDefaults.exclude, '**/*.fault.test.ts', '**/*.integration.test.ts'],
+    exclude: [...configDefaults.exclude, '**/*.integration.test.ts'],
     testTimeout: 20_000,
     // Plain modules without servers: one worker thread imports them once for every file.
     pool: 'threads',
