@@ -1,6 +1,6 @@
 // What an integrator runs to receive webhooks, for the tests and the benchmark: a node:http
 // server on 127.0.0.1 that keeps every request (headers, raw body, arrival time) and answers as
-// told: 204, 500, or never. The verification is the block in docs/integration-api.md, run as it
+// told: 204, 500, never, or 500 to the first attempt of each webhook-id and 204 to the next. The verification is the block in docs/integration-api.md, run as it
 // is written there.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -23,8 +23,9 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(answer: 'ok' | 'error' | 'never'): Promise<Receiver> {
+export async function startReceiver(answer: 'ok' | 'error' | 'never' | 'second-time'): Promise<Receiver> {
   const received: Received[] = [];
+  const seen = new Set<string>();
   const open = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -32,8 +33,10 @@ export async function startReceiver(answer: 'ok' | 'error' | 'never'): Promise<R
     req.on('end', () => {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
       received.push({ headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-      if (answer === 'ok') res.writeHead(204).end();
-      else if (answer === 'error') res.writeHead(500, { 'content-type': 'text/plain' }).end('down for maintenance');
+      const first = !seen.has(headers['webhook-id'] ?? '');
+      seen.add(headers['webhook-id'] ?? '');
+      if (answer === 'ok' || (answer === 'second-time' && !first)) res.writeHead(204).end();
+      else if (answer === 'error' || answer === 'second-time') res.writeHead(500, { 'content-type': 'text/plain' }).end('down for maintenance');
       else {
         open.add(res);
         res.on('close', () => open.delete(res));
