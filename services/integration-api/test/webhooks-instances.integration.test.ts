@@ -70,13 +70,19 @@ describe('webhooks from two instances', () => {
       for (const r of mine()) byId.set(r.headers['webhook-id']!, (byId.get(r.headers['webhook-id']!) ?? 0) + 1);
       return byId;
     };
-    await waitFor(() => attemptsOf().size === EVENTS && [...attemptsOf().values()].every((n) => n >= 2), 60_000, 'a failed first and a delivered second attempt of every event');
+    await waitFor(
+      () => attemptsOf().size === EVENTS && [...attemptsOf().values()].every((n) => n >= 2),
+      60_000,
+      'a failed first and a delivered second attempt of every event',
+    );
     // Time for a doubled attempt to arrive, had one been made.
     await new Promise((r) => setTimeout(r, 2000));
     expect([...attemptsOf().values()].filter((n) => n !== 2)).toEqual([]);
 
     const made = await Promise.all(
-      instances.map(async (i) => ((await i.ctx.metrics.getSingleMetric('cc_webhook_attempts_total')?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0)),
+      instances.map(async (i) =>
+        ((await i.ctx.metrics.getSingleMetric('cc_webhook_attempts_total')?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0),
+      ),
     );
     expect(made.reduce((a, b) => a + b)).toBe(2 * EVENTS);
     expect(Math.min(...made)).toBeGreaterThan(0);
