@@ -10,7 +10,7 @@ import type { WatchAssignmentsResponse } from '#libs/proto';
 import type { Backends } from './backends';
 import { caller, registerWithRouting, sameOrigin } from './http';
 import { floor } from './routes';
-import { agentRow, contactItem, offerView, presenceValue } from './views';
+import { agentRow, contactItem, noteItem, offerView, presenceValue } from './views';
 
 /** Turns one routing update into what the page shows; null for nothing to show. */
 export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown> | null {
@@ -32,6 +32,8 @@ export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown
             reference: update.customerMessage.contact.conversationReference,
           }
         : null;
+    case 'noted':
+      return { type: 'message', conversationId: update.noted.conversationId, item: noteItem(update.noted) };
     case 'agentState':
       return { type: 'agent', agent: agentRow(update.agentState) };
     default:

@@ -14,6 +14,7 @@ import {
   type AgentState,
   type Attachment,
   type ContactReceived,
+  type ConversationNoted,
   type ConversationOffer,
   type GetCustomerContextResponse,
   type HistoryEntry,
@@ -177,6 +178,23 @@ export function contactItem(c: ContactReceived): TimelineItem {
     attachments: c.attachments.map(attachmentView),
     senderWarning: senderWarning(c),
     // Whether a mandate covers it is customer-record's to say: the history entry carries that.
+    onBehalf: '',
+  };
+}
+
+/** An application's note pushed by routing: the same item as its history entry (`event:<id>`), so it is kept once. */
+export function noteItem(n: ConversationNoted): TimelineItem {
+  return {
+    id: `event:${n.eventId}`,
+    kind: 'event',
+    channel: shownChannel(n.channel),
+    at: n.addedAt ? n.addedAt.getTime() : 0,
+    subject: '',
+    text: n.note?.text ?? '',
+    detail: 'internal note',
+    agentId: n.note?.author ?? '',
+    attachments: [],
+    senderWarning: '',
     onBehalf: '',
   };
 }

@@ -295,6 +295,18 @@ describe('view models', () => {
         },
       }),
     ).toEqual({ type: 'revoked', conversationId: 'c1', reason: 'moved to bo' });
+    // An application's note: the same item as its history entry, so the timeline keeps it once.
+    const noted = liveMessage({
+      update: {
+        $case: 'noted',
+        noted: { conversationId: 'c1', eventId: 'routing:c1:7', addedAt: new Date(1000), note: { author: 'api:crm', text: '<b>refund</b> sent' }, channel: Channel.CHANNEL_SMS },
+      },
+    });
+    expect(noted).toEqual({
+      type: 'message',
+      conversationId: 'c1',
+      item: expect.objectContaining({ id: 'event:routing:c1:7', kind: 'event', channel: 'sms', text: '<b>refund</b> sent', detail: 'internal note', agentId: 'api:crm' }),
+    });
     expect(liveMessage({ update: undefined })).toBeNull();
   });
 });

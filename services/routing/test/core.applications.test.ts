@@ -73,6 +73,28 @@ describe('an application on a conversation', () => {
       effects: [],
       noteId,
     });
+    // Nobody holds it: nobody is told.
+    expect(effects.filter((e) => e.type === 'notify')).toEqual([]);
+  });
+
+  it('shows a note at once to the agent who holds the conversation', () => {
+    const { engine, apiContact, agent } = setup();
+    agent('a1');
+    const held = apiContact('shop');
+    engine.accept('a1', held);
+    const { effects, noteId } = engine.addNote({ application: 'crm', conversationId: held, text: 'Refund already sent.', requestId: 'n2' });
+    expect(effects.filter((e) => e.type === 'notify')).toEqual([
+      {
+        type: 'notify',
+        agentId: 'a1',
+        update: {
+          update: {
+            $case: 'noted',
+            noted: expect.objectContaining({ conversationId: held, eventId: noteId, note: { author: 'api:crm', text: 'Refund already sent.' } }),
+          },
+        },
+      },
+    ]);
   });
 
   it('resolves its conversation from an agent, who is told and freed; a second resolution is refused', () => {

@@ -3,7 +3,7 @@
 // `api:<application>`), and only on its own conversations (its API channel threads, and the
 // ones it started) for replies, resolution and transfer. A note, which no customer ever sees,
 // may go on any conversation. A request id makes a retry answer the first result.
-import type { ChannelName } from '#libs/contact';
+import { CHANNEL_ENUM, type ChannelName } from '#libs/contact';
 import { type Identity, OutboundKind } from '#libs/proto';
 import type { Classifier } from './classify';
 import { type Core, conversationOf } from './context';
@@ -83,7 +83,15 @@ export function addNote(core: Core, a: { application: string; conversationId: st
   if (known) return known;
   checkText(a.text, 'note', 5000);
   const author = authorOf(a.application);
-  const id = core.out.event(conv, reason('api.noted', `${author} added a note`), { $case: 'noteAdded', noteAdded: { author, text: a.text } });
+  const note = { author, text: a.text };
+  const id = core.out.event(conv, reason('api.noted', `${author} added a note`), { $case: 'noteAdded', noteAdded: note });
+  // The agent holding it sees the note at once, as they see the customer's messages.
+  if (conv.agentId && conv.state === 'assigned') {
+    core.out.notify(conv.agentId, {
+      $case: 'noted',
+      noted: { conversationId: conv.id, eventId: id, addedAt: new Date(core.clock.now()), note, channel: CHANNEL_ENUM[conv.channel] },
+    });
+  }
   remember(conv, a.requestId, id);
   return id;
 }

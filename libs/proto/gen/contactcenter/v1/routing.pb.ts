@@ -26,6 +26,7 @@ import {
   AgentState,
   ChannelLoad,
   ContactReceived,
+  NoteAdded,
   Presence,
   presenceFromJSON,
   presenceToJSON,
@@ -91,6 +92,16 @@ export interface CustomerMessage {
   contact?: ContactReceived | undefined;
 }
 
+/** An internal note an application added to a conversation the agent holds. */
+export interface ConversationNoted {
+  conversationId: string;
+  /** The id of the conversation event that carries the note (the history entry `event:<id>`). */
+  eventId: string;
+  addedAt?: Date | undefined;
+  note?: NoteAdded | undefined;
+  channel: Channel;
+}
+
 export interface WatchAssignmentsResponse {
   update?:
     | { $case: "offer"; offer: ConversationOffer }
@@ -98,6 +109,7 @@ export interface WatchAssignmentsResponse {
     | { $case: "revoked"; revoked: AssignmentRevoked }
     | { $case: "customerMessage"; customerMessage: CustomerMessage }
     | { $case: "agentState"; agentState: AgentState }
+    | { $case: "noted"; noted: ConversationNoted }
     | undefined;
 }
 
@@ -1227,6 +1239,151 @@ export const CustomerMessage: MessageFns<CustomerMessage> = {
   },
 };
 
+function createBaseConversationNoted(): ConversationNoted {
+  return { conversationId: "", eventId: "", addedAt: undefined, note: undefined, channel: 0 };
+}
+
+export const ConversationNoted: MessageFns<ConversationNoted> = {
+  encode(message: ConversationNoted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    if (message.addedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.addedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.note !== undefined) {
+      NoteAdded.encode(message.note, writer.uint32(34).fork()).join();
+    }
+    if (message.channel !== 0) {
+      writer.uint32(40).int32(message.channel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConversationNoted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversationNoted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.addedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.note = NoteAdded.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConversationNoted {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      addedAt: isSet(object.addedAt)
+        ? fromJsonTimestamp(object.addedAt)
+        : isSet(object.added_at)
+        ? fromJsonTimestamp(object.added_at)
+        : undefined,
+      note: isSet(object.note) ? NoteAdded.fromJSON(object.note) : undefined,
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : 0,
+    };
+  },
+
+  toJSON(message: ConversationNoted): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.addedAt !== undefined) {
+      obj.addedAt = message.addedAt.toISOString();
+    }
+    if (message.note !== undefined) {
+      obj.note = NoteAdded.toJSON(message.note);
+    }
+    if (message.channel !== 0) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConversationNoted>, I>>(base?: I): ConversationNoted {
+    return ConversationNoted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConversationNoted>, I>>(object: I): ConversationNoted {
+    const message = createBaseConversationNoted();
+    message.conversationId = object.conversationId ?? "";
+    message.eventId = object.eventId ?? "";
+    message.addedAt = object.addedAt ?? undefined;
+    message.note = (object.note !== undefined && object.note !== null) ? NoteAdded.fromPartial(object.note) : undefined;
+    message.channel = object.channel ?? 0;
+    return message;
+  },
+};
+
 function createBaseWatchAssignmentsResponse(): WatchAssignmentsResponse {
   return { update: undefined };
 }
@@ -1248,6 +1405,9 @@ export const WatchAssignmentsResponse: MessageFns<WatchAssignmentsResponse> = {
         break;
       case "agentState":
         AgentState.encode(message.update.agentState, writer.uint32(42).fork()).join();
+        break;
+      case "noted":
+        ConversationNoted.encode(message.update.noted, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -1309,6 +1469,14 @@ export const WatchAssignmentsResponse: MessageFns<WatchAssignmentsResponse> = {
             message.update = { $case: "agentState", agentState: AgentState.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.update = { $case: "noted", noted: ConversationNoted.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1337,6 +1505,8 @@ export const WatchAssignmentsResponse: MessageFns<WatchAssignmentsResponse> = {
         ? { $case: "agentState", agentState: AgentState.fromJSON(object.agentState) }
         : isSet(object.agent_state)
         ? { $case: "agentState", agentState: AgentState.fromJSON(object.agent_state) }
+        : isSet(object.noted)
+        ? { $case: "noted", noted: ConversationNoted.fromJSON(object.noted) }
         : undefined,
     };
   },
@@ -1353,6 +1523,8 @@ export const WatchAssignmentsResponse: MessageFns<WatchAssignmentsResponse> = {
       obj.customerMessage = CustomerMessage.toJSON(message.update.customerMessage);
     } else if (message.update?.$case === "agentState") {
       obj.agentState = AgentState.toJSON(message.update.agentState);
+    } else if (message.update?.$case === "noted") {
+      obj.noted = ConversationNoted.toJSON(message.update.noted);
     }
     return obj;
   },
@@ -1393,6 +1565,12 @@ export const WatchAssignmentsResponse: MessageFns<WatchAssignmentsResponse> = {
       case "agentState": {
         if (object.update?.agentState !== undefined && object.update?.agentState !== null) {
           message.update = { $case: "agentState", agentState: AgentState.fromPartial(object.update.agentState) };
+        }
+        break;
+      }
+      case "noted": {
+        if (object.update?.noted !== undefined && object.update?.noted !== null) {
+          message.update = { $case: "noted", noted: ConversationNoted.fromPartial(object.update.noted) };
         }
         break;
       }
