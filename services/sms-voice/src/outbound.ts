@@ -8,6 +8,7 @@ import { backoffMs, type BackoffOptions } from '#libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
 import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
+import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
 import { bridgeTarget, bridgeToAgent } from './calls';
 import type { SmsVoiceConfig } from './config';
@@ -105,6 +106,8 @@ class SmsOutbound {
         detail: 'the customer replied STOP; no SMS may be sent until START',
       });
     }
+    // Remembered before it goes out, so the quickest answer finds it.
+    if (message.kind === OutboundKind.OUTBOUND_KIND_SURVEY) await store.surveys.sent(surveySentOf(message, new Date()));
     const parts = splitBody(message.text);
     const sids: string[] = [];
     for (const [i, body] of parts.entries()) {

@@ -6,6 +6,7 @@ import { newConversationId } from '#libs/contact';
 import type { DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import { InsertBatcher } from '#libs/store';
+import { SurveyRecords } from '#libs/survey/mongo';
 
 interface Thread {
   _id: string; // customer|company
@@ -62,9 +63,12 @@ export class SmsVoiceStore {
   private readonly conversationCallInserts: InsertBatcher<ConversationCall>;
   /** One record per outbound SMS part, inserted before it is handed to Twilio. */
   readonly deliveries: MongoDeliveryClaims;
+  /** The surveys texted (or asked on a call) and the answer each conversation got. */
+  readonly surveys: SurveyRecords;
 
   constructor(db: Db) {
     this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('sms_deliveries'));
+    this.surveys = new SurveyRecords(db, 'sms');
     this.threads = db.collection('sms_threads');
     this.numbers = db.collection('sms_conversation_numbers');
     this.sids = db.collection('twilio_sids');
@@ -135,6 +139,11 @@ export class SmsVoiceStore {
   async startThread(conversationId: string, customer: string, company: string, now: Date): Promise<void> {
     await this.numbers.updateOne({ _id: conversationId }, { $setOnInsert: { customer, company } }, { upsert: true });
     await this.threads.updateOne({ _id: `${customer}|${company}` }, { $set: { conversationId, openedAt: now } }, { upsert: true });
+  }
+
+  /** The conversation a number pair's messages join now, if any. */
+  async conversationOfNumbers(customer: string, company: string): Promise<string | undefined> {
+    return (await this.threads.findOne({ _id: `${customer}|${company}` }))?.conversationId;
   }
 
   async conversationOfSid(sid: string): Promise<string | undefined> {

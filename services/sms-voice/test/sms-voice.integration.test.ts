@@ -32,6 +32,7 @@ import { startRouting } from '../../routing/src/service';
 import { smsVoiceConfig } from '../src/config';
 import { positionInWords, waitInWords } from '../src/sms';
 import { startSmsVoiceService } from '../src/service';
+import { SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const METRICS_TOKEN = randomBytes(24).toString('hex');
@@ -323,6 +324,84 @@ describe('outbound SMS through the twilio client', () => {
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
     const report = await deliveryReportFrom(recorder, ctx, reply.messageId, 'the failure');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: '21211' } });
+  });
+});
+
+describe('survey by SMS', () => {
+  /** A conversation of `from` that was resolved: its survey texted, the delivery reported. */
+  async function surveyed(from: string): Promise<string> {
+    const inbound = sid('SM');
+    await post('/twilio/sms', { MessageSid: inbound, From: from, To: COMPANY, Body: 'my bill is wrong' });
+    const { conversationId } = await waitFor(() => contacts().find((c) => c.externalId === inbound), 20_000, 'the SMS');
+    const survey = OutboundMessage.fromPartial({
+      messageId: uniqueId('out'),
+      conversationId,
+      channel: Channel.CHANNEL_SMS,
+      kind: OutboundKind.OUTBOUND_KIND_SURVEY,
+      text: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+      channelMetadata: { [SURVEY_AGENT]: 'ana', [SURVEY_QUEUE]: 'billing' },
+    });
+    await kafka.producer.publish(topics.outbound, conversationId, survey);
+    await deliveryReportFrom(recorder, ctx, survey.messageId, 'the survey sent');
+    return conversationId;
+  }
+  const answers = (conversationId: string) => events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'surveyAnswered');
+
+  it('takes "5 thanks" after the survey as the answer, not as a contact, and thanks the customer once', async () => {
+    const from = customer();
+    const conversationId = await surveyed(from);
+    const answer = { MessageSid: sid('SM'), From: from, To: COMPANY, Body: '5 thanks, quick and kind' };
+    const res = await post('/twilio/sms', answer);
+    expect(res.status).toBe(200);
+    expect(xml.parse(res.body).Response).toEqual({ Message: 'Thank you for your feedback!' });
+    const rec = await recorder.waitFor((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `survey-${conversationId}`, 20_000);
+    expect(rec.headers.ce_type).toBeDefined();
+    const [event] = answers(conversationId);
+    expect(event).toMatchObject({
+      eventId: `survey-${conversationId}`,
+      channel: Channel.CHANNEL_SMS,
+      reason: { code: 'sms.survey_answered' },
+      step: {
+        surveyAnswered: {
+          question: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+          score: 5,
+          comment: 'thanks, quick and kind',
+          agentId: 'ana',
+          queue: 'billing',
+        },
+      },
+    });
+    expect(event!.occurredAt).toBeInstanceOf(Date);
+
+    // Twilio's retry of the same SMS: thanked again, the same event id; another score: already rated.
+    expect(xml.parse((await post('/twilio/sms', answer)).body).Response).toEqual({ Message: 'Thank you for your feedback!' });
+    const second = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: '1' });
+    expect(xml.parse(second.body).Response).toEqual({ Message: 'Thank you, this conversation was already rated.' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(answers(conversationId).every((e) => e.eventId === `survey-${conversationId}`)).toBe(true);
+    expect(answers(conversationId).map((e) => (e.step as { surveyAnswered: { score: number } }).surveyAnswered.score)).not.toContain(1);
+    expect(contacts().filter((c) => c.conversationId === conversationId).map((c) => c.text)).toEqual(['my bill is wrong']);
+  });
+
+  it('keeps a reply that is not a score, and a score with no survey sent, an ordinary message', async () => {
+    const from = customer();
+    const conversationId = await surveyed(from);
+    const question = sid('SM');
+    const res = await post('/twilio/sms', { MessageSid: question, From: from, To: COMPANY, Body: 'and my refund?' });
+    expect(xml.parse(res.body).Response).toEqual('');
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === question), 20_000, 'the message');
+    expect(contact.conversationId).toBe(conversationId);
+
+    const fresh = sid('SM');
+    await post('/twilio/sms', { MessageSid: fresh, From: customer(), To: COMPANY, Body: '4' });
+    expect((await waitFor(() => contacts().find((c) => c.externalId === fresh), 20_000, 'the score with no survey')).text).toBe('4');
+  });
+
+  it('still honours HELP and STOP after a survey', async () => {
+    const from = customer();
+    await surveyed(from);
+    const help = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: 'HELP' });
+    expect(help.body).toContain('Reply STOP to stop messages');
   });
 });
 

@@ -1,6 +1,7 @@
 // What happens to a conversation an agent holds, apart from moving it (moves.ts): replies,
 // resolution; and the customer leaving before anyone answered.
 import { OutboundKind, Tier } from '#libs/proto';
+import { SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 import { assignedTo, type Core, conversationOf } from './context';
 import { pullFor } from './dispatch';
 import { rememberResolution, subjectKey } from './memory';
@@ -42,7 +43,9 @@ export function resolve(core: Core, agentId: string, conversationId: string, dis
     $case: 'resolved',
     resolved: { agentId, disposition },
   });
-  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
+  const survey = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
+  // The channel that takes the answer names who served the customer and where, for the reports.
+  survey.channelMetadata = { ...survey.channelMetadata, [SURVEY_AGENT]: agentId, [SURVEY_QUEUE]: conv.queue };
   const resolved = {
     subjectKey: subjectKey(conv.subject, conv.skill),
     conversationId: conv.id,
