@@ -3,7 +3,14 @@ import { Channel, OutboundKind } from '#libs/proto';
 import { decideSurveyReply, isLowScore, parseSurveyReply, surveyAnsweredEvent, surveySentOf, SURVEY_AGENT, SURVEY_QUEUE, withinSurveyWindow } from '.';
 
 const HOUR = 3600_000;
-const survey = { conversationId: 'c1', channel: Channel.CHANNEL_SMS, question: 'How did we do?', sentAt: new Date('2025-03-01T10:00:00Z'), agentId: 'ana', queue: 'billing' };
+const survey = {
+  conversationId: 'c1',
+  channel: Channel.CHANNEL_SMS,
+  question: 'How did we do?',
+  sentAt: new Date('2025-03-01T10:00:00Z'),
+  agentId: 'ana',
+  queue: 'billing',
+};
 const at = (ms: number) => new Date(survey.sentAt.getTime() + ms);
 
 describe('a survey reply', () => {
@@ -56,7 +63,12 @@ describe('deciding whether a reply answers the survey', () => {
 describe('the survey answered event', () => {
   it('carries channel, score, comment, agent, queue and time, from what routing put on the survey', () => {
     const sent = surveySentOf(
-      { conversationId: 'c9', channel: Channel.CHANNEL_SMS, text: 'How did we do?', channelMetadata: { [SURVEY_AGENT]: 'ana', [SURVEY_QUEUE]: 'billing', kind: String(OutboundKind.OUTBOUND_KIND_SURVEY) } },
+      {
+        conversationId: 'c9',
+        channel: Channel.CHANNEL_SMS,
+        text: 'How did we do?',
+        channelMetadata: { [SURVEY_AGENT]: 'ana', [SURVEY_QUEUE]: 'billing', kind: String(OutboundKind.OUTBOUND_KIND_SURVEY) },
+      },
       survey.sentAt,
     );
     const event = surveyAnsweredEvent('sms-survey-c9', sent, { score: 2, comment: 'slow' }, at(HOUR), { code: 'sms.survey_answered', text: 'x' });
@@ -67,6 +79,10 @@ describe('the survey answered event', () => {
       occurredAt: at(HOUR),
       step: { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow', agentId: 'ana', queue: 'billing' } },
     });
-    expect(surveySentOf({ conversationId: 'c9', channel: Channel.CHANNEL_VOICE, text: 'q', channelMetadata: {} }, survey.sentAt)).toMatchObject({ agentId: '', queue: '', channel: Channel.CHANNEL_VOICE });
+    expect(surveySentOf({ conversationId: 'c9', channel: Channel.CHANNEL_VOICE, text: 'q', channelMetadata: {} }, survey.sentAt)).toMatchObject({
+      agentId: '',
+      queue: '',
+      channel: Channel.CHANNEL_VOICE,
+    });
   });
 });

@@ -8,7 +8,7 @@ export const SURVEY_AGENT = 'survey-agent';
 export const SURVEY_QUEUE = 'survey-queue';
 
 /** The longest comment kept with an answer, as the chat widget allows. */
-export const MAX_SURVEY_COMMENT = 1000;
+const MAX_SURVEY_COMMENT = 1000;
 
 export interface SurveyReply {
   score: number;
@@ -42,9 +42,7 @@ export function parseSurveyReply(text: string): SurveyReply | undefined {
 }
 
 export type SurveyReplyDecision =
-  | { kind: 'contact' }
-  | { kind: 'answer'; reply: SurveyReply; survey: SurveySent }
-  | { kind: 'already-answered'; survey: SurveySent };
+  { kind: 'contact' } | { kind: 'answer'; reply: SurveyReply; survey: SurveySent } | { kind: 'already-answered'; survey: SurveySent };
 
 /**
  * A reply is the answer when it reads as a score, a survey was sent on the conversation within

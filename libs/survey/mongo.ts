@@ -4,6 +4,7 @@
 // two replies racing to answer find one winner.
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { SurveyAnswerClaim, SurveySent } from './answer';
+import type { SurveyStore } from './take';
 
 interface SurveyDoc extends Omit<SurveySent, 'conversationId'> {
   _id: string; // conversation id
@@ -14,7 +15,7 @@ interface AnswerDoc extends SurveyAnswerClaim {
   at: Date;
 }
 
-export class SurveyRecords {
+export class SurveyRecords implements SurveyStore {
   private readonly surveys: Collection<SurveyDoc>;
   private readonly answers: Collection<AnswerDoc>;
 

@@ -380,7 +380,11 @@ describe('survey by SMS', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(answers(conversationId).every((e) => e.eventId === `survey-${conversationId}`)).toBe(true);
     expect(answers(conversationId).map((e) => (e.step as { surveyAnswered: { score: number } }).surveyAnswered.score)).not.toContain(1);
-    expect(contacts().filter((c) => c.conversationId === conversationId).map((c) => c.text)).toEqual(['my bill is wrong']);
+    expect(
+      contacts()
+        .filter((c) => c.conversationId === conversationId)
+        .map((c) => c.text),
+    ).toEqual(['my bill is wrong']);
   });
 
   it('keeps a reply that is not a score, and a score with no survey sent, an ordinary message', async () => {
