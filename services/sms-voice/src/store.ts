@@ -188,10 +188,15 @@ export class SmsVoiceStore {
     return (await this.calls.findOne({ _id: callSid })) ?? undefined;
   }
 
+  /** The call a voice conversation is, ended or not. */
+  async callOfConversation(conversationId: string): Promise<Call | undefined> {
+    const found = await this.conversationCalls.findOne({ _id: conversationId });
+    return found ? this.callOf(found.callSid) : undefined;
+  }
+
   /** The call a voice conversation is, while it has not ended. */
   async ongoingCallOf(conversationId: string): Promise<Call | undefined> {
-    const found = await this.conversationCalls.findOne({ _id: conversationId });
-    const call = found ? await this.callOf(found.callSid) : undefined;
+    const call = await this.callOfConversation(conversationId);
     return call && !call.endedAt ? call : undefined;
   }
 

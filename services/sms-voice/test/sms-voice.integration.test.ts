@@ -470,6 +470,64 @@ describe('voice', () => {
     expect(twilioRequests.filter((r) => r.path.endsWith(`/Calls/${callSid}.json`))).toHaveLength(1);
   });
 
+  const surveyOf = (conversationId: string) =>
+    OutboundMessage.fromPartial({
+      messageId: uniqueId('survey'),
+      conversationId,
+      channel: Channel.CHANNEL_VOICE,
+      kind: OutboundKind.OUTBOUND_KIND_SURVEY,
+      text: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+      channelMetadata: { [SURVEY_AGENT]: 'cai', [SURVEY_QUEUE]: 'support' },
+    });
+  const voiceAnswers = (conversationId: string) => events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'surveyAnswered');
+
+  it('asks a caller still on the line to rate the resolved call on the keypad, and takes the digit once', async () => {
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    await kafka.producer.publish(topics.outbound, call.conversationId, surveyOf(call.conversationId));
+    const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
+    expect(XMLValidator.validate(update.form.Twiml!)).toBe(true);
+    const { Response } = xml.parse(update.form.Twiml!);
+    expect(Response.Gather).toMatchObject({ '@input': 'dtmf', '@numDigits': '1', '@method': 'POST' });
+    expect(Response.Gather['@action']).toMatch(/\/twilio\/voice\/survey$/);
+    expect(Response.Gather.Say).toContain('press a number from 1');
+
+    // Twilio posts the digit to the action URL, signed like every webhook.
+    const action = new URL(Response.Gather['@action']).pathname;
+    expect((await post(action, { CallSid: callSid, Digits: '2' }, { token: 'wrong-token-wrong-token' })).status).toBe(403);
+    const res = await post(action, { CallSid: callSid, Digits: '2' });
+    expect(res.status).toBe(200);
+    expect(XMLValidator.validate(res.body)).toBe(true);
+    expect(xml.parse(res.body).Response).toMatchObject({ Say: 'Thank you for your feedback. Goodbye.', Hangup: '' });
+    const answer = await waitFor(() => voiceAnswers(call.conversationId)[0], 20_000, 'the keypad answer');
+    expect(answer).toMatchObject({
+      channel: Channel.CHANNEL_VOICE,
+      reason: { code: 'voice.survey_answered' },
+      step: { surveyAnswered: { score: 2, agentId: 'cai', queue: 'support' } },
+    });
+    const other = await post(action, { CallSid: sid('CA'), Digits: '5' });
+    expect(other.status).toBe(404);
+  });
+
+  it('texts the survey to a caller who hung up before the resolution, and the reply answers the call', async () => {
+    const from = customer();
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: from, To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    await post('/twilio/voice/status', { CallSid: callSid, CallStatus: 'completed', CallDuration: '75' });
+    await waitFor(() => events().find((e) => e.conversationId === call.conversationId && e.step?.$case === 'callEnded'), 20_000, 'the end of the call');
+    const survey = surveyOf(call.conversationId);
+    await kafka.producer.publish(topics.outbound, call.conversationId, survey);
+    await deliveryReportFrom(recorder, ctx, survey.messageId, 'the survey texted');
+    expect(twilioRequests.filter((r) => r.form.To === from).map((r) => [r.form.From, r.form.Body])).toEqual([[COMPANY, survey.text]]);
+
+    const res = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: '4 helpful' });
+    expect(xml.parse(res.body).Response).toEqual({ Message: 'Thank you for your feedback!' });
+    const answer = await waitFor(() => voiceAnswers(call.conversationId)[0], 20_000, 'the answer by SMS');
+    expect(answer).toMatchObject({ channel: Channel.CHANNEL_VOICE, step: { surveyAnswered: { score: 4, comment: 'helpful', agentId: 'cai' } } });
+  });
+
   it("bridges to the agent's softphone (Twilio Client) when routing names only the agent", async () => {
     const callSid = sid('CA');
     await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
