@@ -5,11 +5,13 @@ import http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { EventProducer } from '#libs/kafka';
 import { errorDetails, sharedCounter, type Logger } from '#libs/observability';
+import { RateLimiter } from '#libs/rate-limit';
+import { clientAddress } from '#libs/web';
 import type { EmailConfig } from './config';
 import type { EmailStore } from './store';
 import { answerSurvey } from './survey-answers';
 import { SURVEY_PATH, verifySurveyLink } from './survey-link';
-import { answeredPage, failurePage, NoSurveyError, NotGetError } from './survey-pages';
+import { answeredPage, failurePage, NoSurveyError, NotGetError, TooManyBadLinksError } from './survey-pages';
 
 interface SurveyHttpDeps {
   config: EmailConfig;
@@ -26,13 +28,19 @@ const REQUEST_TIMEOUT_MS = 15_000;
 export function createSurveyServer(deps: SurveyHttpDeps): http.Server {
   const now = deps.now ?? (() => new Date());
   const counted = sharedCounter(deps.metrics, { name: 'cc_email_survey_links_total', help: 'Survey link requests by HTTP status', labelNames: ['status'] });
+  // A link is only guessed by trying: an address whose links keep failing is cut off for the minute.
+  const refused = new RateLimiter(deps.config.EMAIL_SURVEY_BAD_LINKS_PER_MINUTE, 60_000);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://survey');
     if (url.pathname !== SURVEY_PATH) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    answer(deps, req, url, now()).then(
+    const source = clientAddress(req, deps.config.TRUSTED_PROXIES);
+    const at = now();
+    const answered = refused.isOver(source, at.getTime()) ? Promise.reject(new TooManyBadLinksError()) : answer(deps, req, url, at);
+    answered.then(
       (page) => send(res, page),
       (err: unknown) => {
         const page = failurePage(err);
+        if (page.status === 400 || page.status === 410) refused.take(source, at.getTime());
         if (page.status >= 500) deps.logger.warn(errorDetails(err), 'survey link answer not recorded');
         send(res, page);
       },

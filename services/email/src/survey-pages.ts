@@ -26,6 +26,7 @@ export function failurePage(err: unknown): Page {
   if (err instanceof ExpiredSurveyLinkError) return page(410, 'Survey link expired', 'This survey has closed. Nothing was recorded; thank you all the same.');
   if (err instanceof NoSurveyError) return page(404, 'Survey not found', 'We have no survey for this conversation. Nothing was recorded.');
   if (err instanceof NotGetError) return page(405, 'Not allowed', 'Survey links are opened, not sent to.');
+  if (err instanceof TooManyBadLinksError) return page(429, 'Too many tries', 'Too many survey links from here were not valid. Please try again in a minute.');
   return page(503, 'Please try again', 'Your score could not be recorded just now. Please open the link again in a minute.');
 }
 
@@ -34,6 +35,14 @@ export class NoSurveyError extends Error {
   constructor(readonly conversationId: string) {
     super(`no survey was sent on conversation ${conversationId}`);
     this.name = 'NoSurveyError';
+  }
+}
+
+/** The client address opened too many bad or expired links this minute. */
+export class TooManyBadLinksError extends Error {
+  constructor() {
+    super('too many bad survey links from this address this minute');
+    this.name = 'TooManyBadLinksError';
   }
 }
 

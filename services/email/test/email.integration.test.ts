@@ -101,7 +101,12 @@ beforeAll(async () => {
   const probe = http.createServer();
   const free = await listen(probe, 0);
   await new Promise((r) => probe.close(r));
-  const surveyLinks = { EMAIL_SURVEY_LINK_KEY: SURVEY_KEY, EMAIL_SURVEY_HTTP_PORT: String(free), EMAIL_SURVEY_BASE_URL: `http://127.0.0.1:${free}` };
+  const surveyLinks = {
+    EMAIL_SURVEY_LINK_KEY: SURVEY_KEY,
+    EMAIL_SURVEY_HTTP_PORT: String(free),
+    EMAIL_SURVEY_BASE_URL: `http://127.0.0.1:${free}`,
+    EMAIL_SURVEY_BAD_LINKS_PER_MINUTE: '3',
+  };
   ({ smtpPort, store, surveyPort: surveyPort = 0 } = await startEmailService(ctx, configFor(surveyLinks)));
   kafka = await connectKafka(testContext('email-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
 });
@@ -429,7 +434,7 @@ describe('survey', () => {
     expect(await (await fetch(all[0]!)).text()).toContain('already rated');
   });
 
-  it('refuses a changed link with 400 and an expired one with 410, recording nothing', async () => {
+  it('refuses a changed link with 400, an expired one with 410, and an address that keeps trying with 429, recording nothing', async () => {
     const { conversationId, mail } = await surveyed(customer());
     const tampered = links(mail.text!)[4]!.replace('s=5', 's=1');
     const bad = await fetch(tampered);
@@ -440,6 +445,11 @@ describe('survey', () => {
     expect(gone.status).toBe(410);
     expect(await gone.text()).toContain('Survey link expired');
     expect((await fetch(`http://127.0.0.1:${surveyPort}/survey`, { method: 'POST' })).status).toBe(405);
+    // Guessing is cut off: the third bad link this minute is the last answered, then even a good one waits.
+    expect((await fetch(tampered)).status).toBe(400);
+    const cutOff = await fetch(links(mail.text!)[2]!);
+    expect(cutOff.status).toBe(429);
+    expect(await cutOff.text()).toContain('Too many tries');
     await new Promise((r) => setTimeout(r, 500));
     expect(answersOf(conversationId)).toEqual([]);
   });
