@@ -16,7 +16,7 @@ async function routing(active: boolean, calls: { n: number }): Promise<number> {
   server.addService(RoutingServiceService, {
     getQueueStats: (_call: unknown, done: (err: Partial<ServiceError> | null, res?: GetQueueStatsResponse) => void) => {
       calls.n++;
-      if (active) done(null, { queues: [] });
+      if (active) done(null, { queues: [], lowScoreFollowUps: [] });
       else done({ code: status.UNAVAILABLE, details: 'this is not the active routing instance; reconnect' });
     },
   } as never);
@@ -36,7 +36,8 @@ describe('routingChannel', () => {
     const { options } = routingChannel('127.0.0.1:1');
     const client = new RoutingServiceClient(`ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, credentials.createInsecure(), options);
     try {
-      for (let i = 0; i < 6; i++) await expect(unaryCall(client, client.getQueueStats, {}, new Metadata(), 5000)).resolves.toEqual({ queues: [] });
+      for (let i = 0; i < 6; i++)
+        await expect(unaryCall(client, client.getQueueStats, {}, new Metadata(), 5000)).resolves.toEqual({ queues: [], lowScoreFollowUps: [] });
       expect(active.n).toBe(6);
       expect(standby.n).toBeGreaterThan(0);
     } finally {

@@ -527,6 +527,13 @@ $('resolve-form').addEventListener(
 
 // --- supervisor ---------------------------------------------------------------------------
 
+/** Reading the customer of a low score starts from the conversation, with the reason filled in. */
+function followUp(u) {
+  $('lookup-conversation').value = u.conversationId;
+  if (!$('lookup-reason').value) $('lookup-reason').value = `low survey score (${u.score}/5) follow-up`;
+  $('lookup-reason').focus();
+}
+
 function renderFloor(f) {
   $('floor-at').textContent = `updated ${new Date(f.at).toLocaleTimeString()}`;
   $('queues').tBodies[0].replaceChildren(
@@ -560,6 +567,29 @@ function renderFloor(f) {
             .join(' · '),
         }),
         el('td', { text: a.skills.join(', ') }),
+      ),
+    ),
+  );
+  $('follow-ups').tBodies[0].replaceChildren(
+    ...f.followUps.map((u) =>
+      el(
+        'tr',
+        { 'data-conversation': u.conversationId },
+        el('td', { text: `${u.score}/5` }),
+        el(
+          'td',
+          {},
+          el('button', {
+            type: 'button',
+            class: 'link',
+            text: u.reference ? `${u.reference} (${u.conversationId})` : u.conversationId,
+            onclick: () => followUp(u),
+          }),
+        ),
+        el('td', { text: u.channel }),
+        el('td', { text: u.queue }),
+        el('td', { text: u.agentId }),
+        el('td', { text: u.answeredAt ? new Date(u.answeredAt).toLocaleString() : '' }),
       ),
     ),
   );

@@ -10,7 +10,7 @@ import type { CannedAnswerStore } from './canned-store';
 import { customerRef, forms, parseForm } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
-import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
+import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
 
 interface DeskRouteDeps {
   signIn: StaffSignIn;
@@ -117,5 +117,5 @@ function supervisorReason(value: string | null): string {
 
 export async function floor(backends: Backends, c: Caller) {
   const [agents, queues] = await Promise.all([backends.listAgents(c), backends.queueStats(c)]);
-  return { agents: agents.agents.map(agentRow), queues: queueTable(queues.queues), at: Date.now() };
+  return { agents: agents.agents.map(agentRow), queues: queueTable(queues.queues), followUps: queues.lowScoreFollowUps.map(followUpRow), at: Date.now() };
 }

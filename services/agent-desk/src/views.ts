@@ -18,6 +18,7 @@ import {
   type ConversationOffer,
   type GetCustomerContextResponse,
   type HistoryEntry,
+  type LowScoreFollowUp,
   type QueueStats,
 } from '#libs/proto';
 
@@ -389,4 +390,27 @@ function queueRow(q: QueueStats): QueueRow {
 /** Busiest queues first, then by name, so the supervisor's eye lands on what needs help. */
 export function queueTable(queues: readonly QueueStats[]): QueueRow[] {
   return queues.map(queueRow).sort((a, b) => b.waiting - a.waiting || a.queue.localeCompare(b.queue));
+}
+
+/** A low survey score on the floor view: which conversation, its score, who served it and where. */
+export interface FollowUpRow {
+  conversationId: string;
+  reference: string;
+  channel: ShownChannel;
+  queue: string;
+  agentId: string;
+  score: number;
+  answeredAt: string;
+}
+
+export function followUpRow(f: LowScoreFollowUp): FollowUpRow {
+  return {
+    conversationId: f.conversationId,
+    reference: f.reference,
+    channel: shownChannel(f.channel),
+    queue: f.queue,
+    agentId: f.agentId,
+    score: f.score,
+    answeredAt: f.answeredAt ? f.answeredAt.toISOString() : '',
+  };
 }

@@ -462,6 +462,24 @@ describe('a working day at the agent desk', () => {
       120_000,
       'the conversation resolved on the record',
     );
+    // Carla rates it 1 by replying to the survey mail; the supervisor gets it to follow up.
+    const rated = [...routing.engine.conversations.values()].find((c) => c.subject === XSS_SUBJECT)!;
+    const survey = await waitFor(
+      () => sunk.find((m) => (m.text ?? '').includes('How did we do?') && (m.subject ?? '').includes('Refund')),
+      120_000,
+      'the survey mail',
+    );
+    await mailer.sendMail({
+      from: `"Carla Diaz" <${address}>`,
+      to: 'help@shop.test',
+      subject: `Re: ${survey.subject}`,
+      inReplyTo: survey.messageId,
+      text: '1 the refund took a week',
+    });
+    const lowScore = supervisor.locator(`#follow-ups tr[data-conversation="${rated.id}"]`);
+    await lowScore.filter({ hasText: '1/5' }).waitFor({ timeout: 60_000 });
+    await expect(lowScore.textContent()).resolves.toContain('max');
+    await shot(supervisor, 'low-scores');
 
     // Ana closes her day's other conversation.
     await agent.locator('#timeline li.in').filter({ hasText: 'About: Wrong size' }).waitFor({ timeout: 30_000 });

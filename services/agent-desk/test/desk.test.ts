@@ -20,7 +20,19 @@ import { HttpError } from '#libs/web';
 import { httpFailure, sameOrigin } from '../src/http';
 import { liveMessage } from '../src/live';
 import { parseStaffArgs, UsageError } from '../src/staff-args';
-import { agentRow, badges, contactItem, customerCard, formatDuration, historyItem, offerView, queueTable, secondsLeft, timeline } from '../src/views';
+import {
+  agentRow,
+  badges,
+  contactItem,
+  customerCard,
+  followUpRow,
+  formatDuration,
+  historyItem,
+  offerView,
+  queueTable,
+  secondsLeft,
+  timeline,
+} from '../src/views';
 
 describe('form validation', () => {
   it('trims and lower-cases the sign-in id and names each problem', () => {
@@ -284,6 +296,29 @@ describe('view models', () => {
     expect(rows.map((r) => r.queue)).toEqual(['tier1/b/email', 'tier1/a/email']);
     expect(rows[0]).toMatchObject({ oldestWait: '2 min', serviceLevel: 80, estimatedWait: '1 h 7 min' });
     expect(formatDuration(45_400)).toBe('45 s');
+  });
+
+  it('lists a low survey score with its conversation, channel, queue, agent and time', () => {
+    const answeredAt = new Date('2026-03-01T10:00:00Z');
+    expect(
+      followUpRow({
+        conversationId: 'conv-1',
+        channel: Channel.CHANNEL_SMS,
+        queue: 'tier1/billing/sms',
+        agentId: 'ana',
+        score: 2,
+        answeredAt,
+        reference: 'AB12CD',
+      }),
+    ).toEqual({
+      conversationId: 'conv-1',
+      reference: 'AB12CD',
+      channel: 'sms',
+      queue: 'tier1/billing/sms',
+      agentId: 'ana',
+      score: 2,
+      answeredAt: '2026-03-01T10:00:00.000Z',
+    });
   });
 
   it('turns routing stream updates into page messages', () => {

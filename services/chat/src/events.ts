@@ -44,14 +44,21 @@ export function visitorContact(claims: VisitorClaims, sender: Sender, message: N
   });
 }
 
-/** The visitor's answer to the survey the conversation offered (`question`). */
-export function surveyAnswered(conversationId: string, question: string, score: number, comment: string | undefined, at: Date): ConversationEvent {
+/** The visitor's answer to the survey the conversation offered (`question`), with who served them where routing said. */
+export function surveyAnswered(
+  conversationId: string,
+  question: string,
+  score: number,
+  comment: string | undefined,
+  at: Date,
+  servedBy: { agentId: string; queue: string } = { agentId: '', queue: '' },
+): ConversationEvent {
   return ConversationEvent.fromPartial({
     eventId: surveyEventId(conversationId),
     conversationId,
     occurredAt: at,
     channel: Channel.CHANNEL_CHAT,
     reason: { code: 'chat.survey_answered', text: 'the visitor answered the satisfaction survey in the chat widget' },
-    step: { $case: 'surveyAnswered', surveyAnswered: { question, score, comment: comment ?? '' } },
+    step: { $case: 'surveyAnswered', surveyAnswered: { question, score, comment: comment ?? '', ...servedBy } },
   });
 }

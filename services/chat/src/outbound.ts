@@ -1,5 +1,6 @@
 // Outbound records for chat (agents' replies, routing's wait estimates, the end, the survey):
 // stored once for resume, then delivered to the visitor's sessions on this instance.
+import { SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 import { InvalidEventError } from '#libs/kafka';
 import { Channel, type OutboundMessage } from '#libs/proto';
 import { outboundEffect } from './conversation';
@@ -30,7 +31,10 @@ export function createOutboundDelivery({ store, connected, log }: Pick<ChatParts
       accepted: true,
     });
     if (effect.ends) await store.setFact(conversation._id, 'ended', true);
-    if (effect.entry.kind === 'survey') await store.setFact(conversation._id, 'surveyQuestion', doc.text);
+    if (effect.entry.kind === 'survey') {
+      const servedBy = { agentId: message.channelMetadata[SURVEY_AGENT] ?? '', queue: message.channelMetadata[SURVEY_QUEUE] ?? '' };
+      await Promise.all([store.setFact(conversation._id, 'surveyQuestion', doc.text), store.setFact(conversation._id, 'surveyServedBy', servedBy)]);
+    }
     connected.deliver(conversation._id, toEntry(doc));
   };
 }

@@ -19,6 +19,8 @@ export interface ConversationFacts {
   wait?: { position: number | null; estimatedWaitMs: number };
   ended?: boolean;
   surveyQuestion?: string;
+  /** Who resolved the conversation and in which queue, as routing named them on the survey. */
+  surveyServedBy?: { agentId: string; queue: string };
   /** The email the visitor proved with a mailed code: the only one published as an identity. */
   verifiedEmail?: string;
 }

@@ -13,10 +13,10 @@ export async function surveyAnswer(
   score: number,
   comment: string | undefined,
 ): Promise<void> {
-  const question = await store.fact(claims.conversationId, 'surveyQuestion');
+  const [question, servedBy] = await Promise.all([store.fact(claims.conversationId, 'surveyQuestion'), store.fact(claims.conversationId, 'surveyServedBy')]);
   if (!question) return session.send(noSurveyOffered());
   try {
-    await events.surveyAnswered(surveyAnswered(claims.conversationId, question, score, comment, new Date()));
+    await events.surveyAnswered(surveyAnswered(claims.conversationId, question, score, comment, new Date(), servedBy));
   } catch (err) {
     if (!(err instanceof KafkaUnavailableError)) throw err;
     return session.send(notAccepted.surveyAnswer());

@@ -110,7 +110,12 @@ describe('chat service with two instances', () => {
       channelMetadata: { event: 'transfer' },
     });
     await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED });
-    await publishOutbound(routing, { conversationId: conv, kind: OutboundKind.OUTBOUND_KIND_SURVEY, text: 'How did we do?' });
+    await publishOutbound(routing, {
+      conversationId: conv,
+      kind: OutboundKind.OUTBOUND_KIND_SURVEY,
+      text: 'How did we do?',
+      channelMetadata: { 'survey-agent': 'ana', 'survey-queue': 'tier1/general/chat' },
+    });
     await onB.next((f) => f.type === 'entry' && f.kind === 'survey');
     await onB.next((f) => f.type === 'wait' && f.source === 'routing' && f.position === 3 && f.estimatedWaitMs === 90_000);
     expect(onB.frames.some((f) => f.type === 'typing')).toBe(true);
@@ -130,7 +135,10 @@ describe('chat service with two instances', () => {
     await onB.next((f) => f.type === 'survey-ack');
     const rec = await recorder.waitFor((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `chat-survey:${conv}`);
     const event = ConversationEvent.decode(rec.message.value!);
-    expect(event.step).toEqual({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 5, comment: 'quick and kind' } });
+    expect(event.step).toEqual({
+      $case: 'surveyAnswered',
+      surveyAnswered: { question: 'How did we do?', score: 5, comment: 'quick and kind', agentId: 'ana', queue: 'tier1/general/chat' },
+    });
   });
 
   it('resumes after a dropped connection from the last number seen, on the other instance, without loss or repeats', async () => {

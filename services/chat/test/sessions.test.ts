@@ -99,7 +99,7 @@ describe('events from visitor frames', () => {
   it('make a survey answer one event per conversation', () => {
     const event = surveyAnswered('c1', 'How was it?', 4, undefined, new Date());
     expect(event.eventId).toBe(surveyAnswered('c1', 'other', 1, 'x', new Date()).eventId);
-    expect(event.step).toEqual({ $case: 'surveyAnswered', surveyAnswered: { question: 'How was it?', score: 4, comment: '' } });
+    expect(event.step).toEqual({ $case: 'surveyAnswered', surveyAnswered: { question: 'How was it?', score: 4, comment: '', agentId: '', queue: '' } });
   });
 });
 

@@ -138,8 +138,10 @@ describe('history entries from events', () => {
     ).toMatchObject({ kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, text: 'Fixed' });
     expect(entryFromConversationEvent(event({ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'fixed' } }), 'cust')?.change.status).toBe('resolved');
     expect(
-      entryFromConversationEvent(event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'quick' } }), 'cust')?.entry
-        .detail,
+      entryFromConversationEvent(
+        event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'quick', agentId: '', queue: '' } }),
+        'cust',
+      )?.entry.detail,
     ).toBe('score 4/5: How did we do?');
     expect(entryFromConversationEvent(event({ $case: 'offered', offered: { agentId: 'a1', expiresAt: now } }), 'cust')).toBeNull();
   });

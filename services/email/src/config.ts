@@ -1,4 +1,5 @@
 import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { trustedProxyConfig } from '#libs/web';
 
 const list = (check: z.ZodString, what: string, defaultValue = '') =>
   z
@@ -15,6 +16,8 @@ const list = (check: z.ZodString, what: string, defaultValue = '') =>
 /** The email service's environment. */
 export const emailConfig = {
   ...commonConfig,
+  /** Load balancers in front of the survey links' port, whose X-Forwarded-For names the client. */
+  ...trustedProxyConfig,
   /** Inbound SMTP. */
   SMTP_PORT: port(2525),
   /** `/healthz`, `/readyz` and `/metrics`. */
@@ -76,6 +79,19 @@ export const emailConfig = {
   EMAIL_DNS_TIMEOUT_MS: positiveInt(2000),
   /** How long the sender checks (SPF, DKIM, DMARC) of one message may take. */
   EMAIL_AUTH_TIMEOUT_MS: positiveInt(8000),
+  /**
+   * The key survey links are signed with (HMAC-SHA256), at least 32 characters. Unset, the
+   * survey mail carries no links and only a reply answers it.
+   */
+  EMAIL_SURVEY_LINK_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Where customers' browsers reach the survey links (EMAIL_SURVEY_HTTP_PORT, behind a proxy or not). */
+  EMAIL_SURVEY_BASE_URL: z.string().url('must be a URL such as https://survey.example.com').default('http://127.0.0.1:8107'),
+  /** The survey links' own HTTP port, apart from the operations port; served only with EMAIL_SURVEY_LINK_KEY. */
+  EMAIL_SURVEY_HTTP_PORT: port(8107),
+  /** Survey links refused (bad or expired) one client address may open per minute before it gets 429. */
+  EMAIL_SURVEY_BAD_LINKS_PER_MINUTE: positiveInt(20),
+  /** How long after the survey mail its links work and a reply of 1-5 is taken as the answer. */
+  EMAIL_SURVEY_WINDOW_MS: durationMs(7 * 24 * 3600_000),
   /**
    * Who gets an acknowledgement: "authenticated" senders only (an aligned SPF or DKIM pass), or
    * every sender whose authentication did not fail or is not unknown ("not-failed").

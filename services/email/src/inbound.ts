@@ -17,6 +17,7 @@ import { MailRefusal, UnparsableMailError } from './refusals';
 import { checkSender, type SmtpClient } from './sender-check';
 import { conversationSenderOf, shouldAcknowledge } from './sender-policy';
 import type { EmailStore } from './store';
+import { mailSurveyAnswer } from './survey-answers';
 import { decideThread, type ThreadDecision } from './threading';
 
 export interface InboundDeps {
@@ -86,6 +87,9 @@ async function receiveFromPerson({ mail, contents, contactId, recipient, receive
   const { config, store, producer } = deps;
   // The Message-ID is recorded before publishing, so a retry of this mail lands on the same conversation.
   const thread = await openOrFind(mail, store, receivedAt);
+  // The survey's answer is taken instead of a message; a second answer stays a message, so
+  // what the customer wrote reaches an agent rather than being dropped.
+  if (!thread.isNew && (await mailSurveyAnswer(deps, mail, thread.conversationId, contactId, receivedAt)) === 'answered') return 'accepted';
   const [refs, authentication] = await Promise.all([
     Promise.all(mail.attachments.map((a, i) => store.storeAttachment(a.sha256, a.contentType, contents[i]!))),
     authenticated,

@@ -8,11 +8,13 @@ import { backoffMs, type BackoffOptions } from '#libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
 import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
+import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
 import type { EmailConfig } from './config';
 import { deliveryReported } from './messages';
 import { composeCodeMail, composeMail, MAILED } from './outbound-mail';
 import { classifySmtpFailure, createMailTransport, SEND_WINDOW_MS } from './smtp-transport';
+import { surveyLink, surveyMailText } from './survey-link';
 import type { EmailConversation, EmailStore } from './store';
 
 export interface OutboundDeps {
@@ -71,7 +73,8 @@ class EmailOutbound {
       this.counted.inc({ outcome: 'no_recipient' });
       return this.report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no email address for this conversation' });
     }
-    const mail = code ? composeCodeMail(message, to, config) : composeMail(message, to, conversation, thread, config);
+    const mailed = message.kind === OutboundKind.OUTBOUND_KIND_SURVEY ? await this.surveyMail(message) : message;
+    const mail = code ? composeCodeMail(message, to, config) : composeMail(mailed, to, conversation, thread, config);
     // Stopping between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
     const outcome = await deliverOnce({
       id: message.messageId,
@@ -87,6 +90,22 @@ class EmailOutbound {
         logger.info({ conversationId: message.conversationId, attempt, code: failure.code }, 'outbound mail refused for now; retrying'),
     });
     await this.settle(message, outcome, conversation, mail.messageId);
+  }
+
+  /**
+   * The survey is remembered before it goes out, so the quickest answer finds it; its mail
+   * carries a signed link per score when EMAIL_SURVEY_LINK_KEY is set.
+   */
+  private async surveyMail(message: OutboundMessage): Promise<OutboundMessage> {
+    const { config, store } = this.deps;
+    const survey = surveySentOf(message, new Date());
+    await store.surveys.sent(survey);
+    const key = config.EMAIL_SURVEY_LINK_KEY;
+    const expiresAt = new Date(survey.sentAt.getTime() + config.EMAIL_SURVEY_WINDOW_MS);
+    const links = key
+      ? [1, 2, 3, 4, 5].map((score) => surveyLink(config.EMAIL_SURVEY_BASE_URL, key, { conversationId: message.conversationId, score, expiresAt }))
+      : [];
+    return { ...message, text: surveyMailText(message.text, links) };
   }
 
   /** Everything after the send runs again on a redelivery that finds the mail already sent. */

@@ -1,12 +1,13 @@
-// Wires the email service: store, Kafka, inbound SMTP, outbound consumer, health.
+// Wires the email service: store, Kafka, inbound SMTP, outbound consumer, health, survey links.
 import type { ISocketFactory } from 'kafkajs';
-import { listen } from '#libs/observability';
-import { topics } from '#libs/kafka';
+import { closeServer, listen } from '#libs/observability';
+import { topics, type EventProducer } from '#libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
 import type { EmailConfig } from './config';
 import { createOutboundHandler } from './outbound';
 import { createSmtpServer } from './smtp-server';
 import { EmailStore } from './store';
+import { createSurveyServer } from './survey-http';
 
 export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory } = {}) {
   const { db } = await connectMongo(ctx, config);
@@ -34,5 +35,13 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
     smtpClosed = new Promise<void>((resolve) => smtp.close(() => resolve()));
   });
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  return { smtpPort, httpPort, store };
+  const surveyPort = config.EMAIL_SURVEY_LINK_KEY ? await serveSurveyLinks(ctx, config, config.EMAIL_SURVEY_LINK_KEY, store, producer) : undefined;
+  return { smtpPort, httpPort, surveyPort, store };
+}
+
+async function serveSurveyLinks(ctx: ServiceContext, config: EmailConfig, key: string, store: EmailStore, producer: EventProducer): Promise<number> {
+  const server = createSurveyServer({ config, key, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+  const port = await listen(server, config.EMAIL_SURVEY_HTTP_PORT, config.BIND_HOST);
+  ctx.onStop('survey links', () => closeServer(server));
+  return port;
 }

@@ -1,9 +1,10 @@
-// The email service's own collections: its thread index, stored attachments and the claims
-// that keep each outbound mail to one send.
+// The email service's own collections: its thread index, stored attachments, the claims
+// that keep each outbound mail to one send, and the surveys sent and answered.
 import { Binary, type Collection, type Db } from 'mongodb';
 import type { DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import { InsertBatcher } from '#libs/store';
+import { SurveyRecords } from '#libs/survey/mongo';
 import type { ThreadIndex } from './threading';
 
 interface ThreadMessage {
@@ -35,9 +36,12 @@ export class EmailStore implements ThreadIndex {
   private readonly attachments: Collection<StoredAttachment>;
   /** One record per outbound message id, inserted before the mail is handed to the server. */
   readonly deliveries: MongoDeliveryClaims;
+  /** The survey mails sent and the answer (reply or link) each conversation got. */
+  readonly surveys: SurveyRecords;
 
   constructor(db: Db) {
     this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('email_deliveries'));
+    this.surveys = new SurveyRecords(db, 'email');
     this.messages = db.collection('email_thread_messages');
     this.conversations = db.collection('email_conversations');
     this.attachments = db.collection('email_attachments');

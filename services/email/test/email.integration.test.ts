@@ -1,6 +1,7 @@
 // The email service end to end over real SMTP, Kafka and the store: nodemailer sends to the
 // inbound server, events are read back from Kafka, outbound mail lands in a local SMTP sink.
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, record
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
+import { surveyLink } from '../src/survey-link';
+import { SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 import { startTestDns, type TestDns } from './dns-server';
 
 const database = uniqueId('email_test').replace(/-/g, '_');
@@ -30,6 +33,8 @@ let store: EmailStore;
 let kafka: ServiceKafka;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 let dns: TestDns;
+let surveyPort: number;
+const SURVEY_KEY = randomBytes(32).toString('hex');
 
 function configFor(overrides: Record<string, string> = {}) {
   return loadConfig(emailConfig, {
@@ -92,7 +97,17 @@ beforeAll(async () => {
   sinkPort = await listen(sink.server, 0);
   recorder = await recordTopics([topics.contactInbound.name, topics.outbound.name, topics.conversationEvents.name]);
   ctx = testContext('email-test');
-  ({ smtpPort, store } = await startEmailService(ctx, configFor()));
+  // The links' base URL must be known before start: take a free port first.
+  const probe = http.createServer();
+  const free = await listen(probe, 0);
+  await new Promise((r) => probe.close(r));
+  const surveyLinks = {
+    EMAIL_SURVEY_LINK_KEY: SURVEY_KEY,
+    EMAIL_SURVEY_HTTP_PORT: String(free),
+    EMAIL_SURVEY_BASE_URL: `http://127.0.0.1:${free}`,
+    EMAIL_SURVEY_BAD_LINKS_PER_MINUTE: '3',
+  };
+  ({ smtpPort, store, surveyPort: surveyPort = 0 } = await startEmailService(ctx, configFor(surveyLinks)));
   kafka = await connectKafka(testContext('email-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
 });
 
@@ -360,5 +375,98 @@ describe('outbound mail', () => {
     await kafka.producer.publish(topics.outbound, failed.conversationId, failed);
     const report = await deliveryReport(failed.messageId);
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, permanent: true, errorCode: '550' } });
+  });
+});
+
+describe('survey', () => {
+  /** A resolved conversation of `from`: its survey mailed, with a link per score. */
+  async function surveyed(from: string) {
+    const first = await client().sendMail({ from, to: 'help@shop.test', subject: 'Late delivery', text: 'Where is my parcel?' });
+    const contact = await waitContact((c) => c.externalId === first.messageId);
+    const survey = OutboundMessage.fromPartial({
+      messageId: uniqueId('survey'),
+      conversationId: contact.conversationId,
+      channel: Channel.CHANNEL_EMAIL,
+      kind: OutboundKind.OUTBOUND_KIND_SURVEY,
+      text: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+      channelMetadata: { [SURVEY_AGENT]: 'ben', [SURVEY_QUEUE]: 'deliveries' },
+    });
+    await kafka.producer.publish(topics.outbound, contact.conversationId, survey);
+    const mail = await waitFor(
+      () => sinkMail.find((m) => m.to && JSON.stringify(m.to).includes(from) && m.text?.includes('How did we do?')),
+      20_000,
+      'the survey',
+    );
+    return { conversationId: contact.conversationId, reference: contact.conversationReference, mail };
+  }
+  const answersOf = (conversationId: string) =>
+    recorder.values(topics.conversationEvents).filter((e) => e.conversationId === conversationId && e.step?.$case === 'surveyAnswered');
+  const links = (text: string) => [...text.matchAll(/http:\/\/127\.0\.0\.1:\d+\/survey\?\S+/g)].map((m) => m[0]);
+
+  it('takes a reply of "2" over SMTP as the answer, not as a message', async () => {
+    const from = customer();
+    const { conversationId, reference, mail } = await surveyed(from);
+    const reply = await client().sendMail({
+      from,
+      to: 'help@shop.test',
+      subject: `Re: Late delivery [#${reference}]`,
+      text: '2 it took a week\n\nOn Mon, Support wrote:\n> How did we do?',
+      inReplyTo: mail.messageId,
+    });
+    expect(reply.response).toMatch(/^250/);
+    const [answer] = await waitFor(() => (answersOf(conversationId).length ? answersOf(conversationId) : undefined), 20_000, 'the answer');
+    expect(answer).toMatchObject({
+      eventId: `survey-${conversationId}`,
+      channel: Channel.CHANNEL_EMAIL,
+      reason: { code: 'email.survey_answered' },
+      step: { surveyAnswered: { score: 2, comment: 'it took a week', agentId: 'ben', queue: 'deliveries' } },
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(contactsFrom(from).map((c) => c.externalId)).not.toContain(reply.messageId);
+
+    // The first answer counts: a link opened afterwards says so and records nothing.
+    const page = await fetch(links(mail.text!)[4]!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('already rated');
+    expect(answersOf(conversationId)).toHaveLength(1);
+  });
+
+  it('records the score of a signed link and shows a thank-you page; the same link again thanks again', async () => {
+    const { conversationId, mail } = await surveyed(customer());
+    const all = links(mail.text!);
+    expect(all).toHaveLength(5);
+    expect(all.every((l) => l.startsWith(`http://127.0.0.1:${surveyPort}/survey?`))).toBe(true);
+    const res = await fetch(all[3]!);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.text()).toContain('score of 4 out of 5');
+    const answer = await waitFor(() => answersOf(conversationId)[0], 20_000, 'the answer');
+    expect(answer).toMatchObject({
+      channel: Channel.CHANNEL_EMAIL,
+      reason: { code: 'email.survey_link_answered' },
+      step: { surveyAnswered: { score: 4, comment: '' } },
+    });
+    expect(await (await fetch(all[3]!)).text()).toContain('score of 4 out of 5');
+    expect(await (await fetch(all[0]!)).text()).toContain('already rated');
+  });
+
+  it('refuses a changed link with 400, an expired one with 410, and an address that keeps trying with 429, recording nothing', async () => {
+    const { conversationId, mail } = await surveyed(customer());
+    const tampered = links(mail.text!)[4]!.replace('s=5', 's=1');
+    const bad = await fetch(tampered);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('Survey link not valid');
+    const expired = surveyLink(`http://127.0.0.1:${surveyPort}`, SURVEY_KEY, { conversationId, score: 5, expiresAt: new Date(Date.now() - 1000) });
+    const gone = await fetch(expired);
+    expect(gone.status).toBe(410);
+    expect(await gone.text()).toContain('Survey link expired');
+    expect((await fetch(`http://127.0.0.1:${surveyPort}/survey`, { method: 'POST' })).status).toBe(405);
+    // Guessing is cut off: the third bad link this minute is the last answered, then even a good one waits.
+    expect((await fetch(tampered)).status).toBe(400);
+    const cutOff = await fetch(links(mail.text!)[2]!);
+    expect(cutOff.status).toBe(429);
+    expect(await cutOff.text()).toContain('Too many tries');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answersOf(conversationId)).toEqual([]);
   });
 });

@@ -152,7 +152,10 @@ describe('event mapping', () => {
       'conversation.escalated',
     );
     expect(step({ $case: 'resolved', resolved: { agentId: 'a-1', disposition: 'answered' } })?.data).toMatchObject({ disposition: 'answered' });
-    const survey = step({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'my address is…' } });
+    const survey = step({
+      $case: 'surveyAnswered',
+      surveyAnswered: { question: 'How did we do?', score: 4, comment: 'my address is…', agentId: '', queue: '' },
+    });
     expect(survey?.type).toBe('survey.answered');
     expect(JSON.stringify(survey)).not.toContain('my address');
     expect(step({ $case: 'replied', replied: { agentId: 'a', outboundMessageId: 'o', text: 't' } })).toBeUndefined();

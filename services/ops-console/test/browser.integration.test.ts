@@ -218,7 +218,7 @@ describe('ops console in Chromium', () => {
     await h.kafka.producer.publish(
       topics.conversationEvents,
       conversationId,
-      event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'Quick, thanks Harrods' } }),
+      event({ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 4, comment: 'Quick, thanks Harrods', agentId: '', queue: '' } }),
     );
     await page.locator('#events tr', { hasText: 'surveyAnswered' }).first().waitFor({ timeout: 30_000 });
     expect(await onlyRowsOf(page, conversationId, 'cc.conversation.events.v1')).toBe(true);

@@ -97,7 +97,11 @@ describe('redaction', () => {
       [{ $case: 'transferred', transferred: { fromAgentId: 'a1', toAgentId: 'a2', toQueue: '', note: 'hand over' } }, 'transferred', 'note'],
       [{ $case: 'handedBack', handedBack: { expertAgentId: 'a3', note: 'done' } }, 'handedBack', 'note'],
       [{ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Dear Ada' } }, 'replied', 'text'],
-      [{ $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow' } }, 'surveyAnswered', 'comment'],
+      [
+        { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow', agentId: '', queue: '' } },
+        'surveyAnswered',
+        'comment',
+      ],
       [{ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'moved to Lisbon, refund sent' } }, 'resolved', 'disposition'],
       [
         {

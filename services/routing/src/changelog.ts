@@ -47,7 +47,8 @@ export function changeRecords(engine: RoutingEngine, changes: StateChanges): Cha
   }
   for (const id of changes.conversations) {
     const conv = engine.conversations.get(id);
-    const ended = !conv || conv.state === 'resolved' || conv.state === 'abandoned';
+    // A low score to follow up keeps its resolved conversation, so a restart still lists it.
+    const ended = !conv || ((conv.state === 'resolved' || conv.state === 'abandoned') && !conv.lowScore);
     records.push({ key: `conversation/${id}`, value: ended ? null : JSON.stringify(conv) });
   }
   for (const id of changes.customers) {

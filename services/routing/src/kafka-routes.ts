@@ -1,13 +1,15 @@
-// Routing's Kafka input: inbound contacts to route, and channels saying a customer left while
-// waiting. Every instance joins the routing group; the single-owner assigner gives all
+// Routing's Kafka input: inbound contacts to route, channels saying a customer left while
+// waiting, and customers' survey answers. Every instance joins the routing group; the single-owner assigner gives all
 // partitions to the active one.
 import { headerString, InvalidEventError, pinGroupStart, topics } from '#libs/kafka';
 import { errorDetails, sharedCounter } from '#libs/observability';
+import type { ConversationEvent } from '#libs/proto';
 import type { ServiceContext, ServiceKafka } from '#libs/service';
 import { singleOwnerAssigner, type RoutingOwnership } from './active';
 import type { RoutingConfig } from './config';
 import { decideInSpans } from './conversation-traces';
 import { contactProblem } from './core/contact-check';
+import type { RoutingEngine } from './core/engine';
 import type { CustomerLookup } from './customers';
 
 export async function startContactIntake(
@@ -49,15 +51,18 @@ export async function startContactIntake(
     await decideInSpans(contacts, () => runner.run(() => contacts.flatMap(({ value }, i) => engine.contactReceived(value, customers[i])), position));
   });
   // A channel saying the customer left while waiting (a caller hung up in the queue) takes the
-  // conversation out of the queue or the open offer. Routing's own events pass by: abandon()
-  // does nothing for a conversation no longer waiting.
+  // conversation out of the queue or the open offer; a survey answer with a low score is kept
+  // for the supervisor. Routing's own events pass by: abandon() does nothing for a conversation
+  // no longer waiting.
   consumer.onBatch(
     topics.conversationEvents,
     async (events, position) => {
       const { engine, runner } = await ownership.whenActive(2000);
-      const abandoned = events.filter(({ value }) => value.step?.$case === 'abandoned' && engine.conversationState(value.conversationId));
-      if (abandoned.length === 0) runner.passOver(position);
-      else await runner.run(() => abandoned.flatMap(({ value }) => engine.abandon(value.conversationId)), position);
+      const decided = events.filter(
+        ({ value }) => ['abandoned', 'surveyAnswered'].includes(value.step?.$case ?? '') && engine.conversationState(value.conversationId),
+      );
+      if (decided.length === 0) runner.passOver(position);
+      else await runner.run(() => decided.flatMap(({ value }) => channelEvent(engine, value)), position);
     },
     // Most events on the topic are routing's own (of any routing group): passed by undecoded.
     { ignore: (headers) => headerString(headers, 'ce_source')?.startsWith('contactcenter/routing/') ?? false },
@@ -83,4 +88,10 @@ async function pinStartOffsets(ctx: ServiceContext, kafka: ServiceKafka, group: 
       'could not commit the consumer group start offsets; a take-over may skip contacts written to a partition never read before',
     );
   }
+}
+
+function channelEvent(engine: RoutingEngine, event: ConversationEvent) {
+  const step = event.step;
+  if (step?.$case !== 'surveyAnswered') return engine.abandon(event.conversationId);
+  return engine.surveyAnswered(event.conversationId, step.surveyAnswered, (event.occurredAt ?? new Date()).getTime());
 }

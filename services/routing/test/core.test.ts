@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, RiskLevel, SlaEventKind, Tier } from '#libs/proto';
 import { RoutingEngine, RoutingError, type AgentProfile, type CustomerInfo, type Effect } from '../src/core/engine';
+import { changeRecords } from '../src/changelog';
 import { erlangC, serversNeeded, serviceLevel } from '../src/core/erlang';
 import { DEFAULT_POLICY, policyWith, type RoutingPolicy } from '../src/core/policy';
 
@@ -438,6 +439,30 @@ describe('wrap-up, resolution and restore', () => {
     expect(engine.conversationState(b)!.state).toBe('queued');
     advance(10_000);
     expect(engine.conversationState(b)!.state).toBe('offered');
+  });
+
+  it('keeps a low survey score of a resolved conversation for the supervisor, and its record in the changelog', () => {
+    const { contact, agent, engine } = setup();
+    agent('a1', { totalCapacity: 2 });
+    const low = contact();
+    const high = contact();
+    for (const c of [low, high]) {
+      engine.accept('a1', c);
+      engine.resolve('a1', c, 'answered');
+    }
+    engine.takeChanges();
+    engine.surveyAnswered(high, { score: 5, agentId: 'a1' }, 1000);
+    engine.surveyAnswered(low, { score: 2, agentId: 'a1' }, 2000);
+    // The first answer counts; an unknown conversation is passed by.
+    engine.surveyAnswered(low, { score: 1, agentId: 'a1' }, 3000);
+    engine.surveyAnswered('conv-unknown', { score: 1, agentId: '' }, 3000);
+    expect(engine.lowScoreFollowUps().map((c) => [c.id, c.lowScore])).toEqual([[low, { score: 2, agentId: 'a1', answeredAt: 2000 }]]);
+    const written = changeRecords(engine, engine.takeChanges());
+    expect(written.map((r) => [r.key, r.value === null ? null : JSON.parse(r.value).lowScore])).toEqual([
+      [`conversation/${low}`, { score: 2, agentId: 'a1', answeredAt: 2000 }],
+    ]);
+    // A resolved conversation without one is deleted from the changelog as before.
+    expect(changeRecords(engine, { conversations: [high], agents: [], customers: [] })).toEqual([{ key: `conversation/${high}`, value: null }]);
   });
 
   it('restores from snapshots: queued stays queued, open offers go back to the front, assignments stay', () => {

@@ -77,13 +77,15 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       expect(message.recipient?.kind).toBe(IdentityKind.IDENTITY_KIND_CHAT_VISITOR);
 
       await agent.call(agent.raw.resolve, { conversationId, disposition: 'invoice corrected' });
-      await recorder.waitFor(
+      const survey = await recorder.waitFor(
         (r) =>
           r.topic === topics.outbound.name &&
           r.message.key?.toString() === conversationId &&
           OutboundMessage.decode(r.message.value!).kind === OutboundKind.OUTBOUND_KIND_SURVEY,
         20_000,
       );
+      // The channel that takes the answer learns who served the customer and where.
+      expect(OutboundMessage.decode(survey.message.value!).channelMetadata).toMatchObject({ 'survey-agent': agentId, 'survey-queue': 'tier1/billing/chat' });
       await recorder.waitFor(
         (r) =>
           r.topic === topics.conversationEvents.name && r.message.key?.toString() === conversationId && decodeEvent(r.message.value).step?.$case === 'resolved',
@@ -97,6 +99,32 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
 
       const stats: { queues: { queue: string }[] } = await supervisor.call(supervisor.raw.getQueueStats, {});
       expect(stats.queues.find((q) => q.queue === 'tier1/billing/chat')).toBeDefined();
+
+      // A channel's answer with a low score: the supervisor's queue stats list it to follow up.
+      const answeredAt = new Date();
+      await h.kafka.producer.publish(
+        topics.conversationEvents,
+        conversationId,
+        ConversationEvent.fromPartial({
+          eventId: `chat-survey:${conversationId}`,
+          conversationId,
+          occurredAt: answeredAt,
+          channel: Channel.CHANNEL_CHAT,
+          reason: { code: 'chat.survey_answered', text: 'the visitor answered the satisfaction survey in the chat widget' },
+          step: { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow', agentId, queue: 'tier1/billing/chat' } },
+        }),
+      );
+      const followUps = await waitFor(
+        async () => {
+          const now: GetQueueStatsResponse = await supervisor.call(supervisor.raw.getQueueStats, {});
+          return now.lowScoreFollowUps.length ? now.lowScoreFollowUps : undefined;
+        },
+        20_000,
+        'the low score to follow up',
+      );
+      expect(followUps).toEqual([
+        { conversationId, channel: Channel.CHANNEL_CHAT, queue: 'tier1/billing/chat', agentId, score: 2, answeredAt, reference: 'AB12CD' },
+      ]);
       supervisor.close();
       agent.close();
     } finally {

@@ -134,3 +134,30 @@ export function bridgeToAgent(callerId: string, agent: { number: string } | { cl
   else dial.client(agent.clientId);
   return twiml.toString();
 }
+
+/** Where the caller's keypad answer to the survey goes. */
+export const SURVEY_DIGITS_PATH = '/twilio/voice/survey';
+
+/** The survey asked of a caller whose call an agent resolved: one digit, 1 to 5, then goodbye. */
+export function askSurvey(base: string): string {
+  const response = new VoiceResponse();
+  const gather = response.gather({ input: ['dtmf'], numDigits: 1, timeout: 8, action: `${base}${SURVEY_DIGITS_PATH}`, method: 'POST' });
+  gather.say('Before you go: how did we do? Please press a number from 1, poor, to 5, excellent.');
+  // No digit pressed: Twilio goes on past the gather.
+  response.say('Thank you for calling. Goodbye.');
+  response.hangup();
+  return response.toString();
+}
+
+const SURVEY_SAID = {
+  answered: 'Thank you for your feedback. Goodbye.',
+  'already-answered': 'This call was already rated. Thank you. Goodbye.',
+  'not-an-answer': 'Sorry, that was not a score from 1 to 5. Thank you for calling. Goodbye.',
+};
+
+export function surveyAnswered(outcome: keyof typeof SURVEY_SAID): string {
+  const response = new VoiceResponse();
+  response.say(SURVEY_SAID[outcome]);
+  response.hangup();
+  return response.toString();
+}

@@ -41,6 +41,11 @@ export const smsVoiceConfig = {
     .string()
     .regex(/^\+[1-9][0-9]{6,14}$/, 'must be a number in E.164 form, such as +14155550100')
     .optional(),
+  /**
+   * After the survey of a resolved conversation is texted, a reply of 1-5 (optionally with a
+   * comment) within this time is its answer; later, or anything else, is an ordinary message.
+   */
+  SMS_SURVEY_WINDOW_MS: durationMs(24 * 3600_000),
   /** First-response target per caller ahead, told to callers when routing gives no estimate. */
   VOICE_SLA_MS: durationMs(30_000),
   /** Above this estimated wait a caller is offered a callback. */

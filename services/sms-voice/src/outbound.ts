@@ -8,8 +8,9 @@ import { backoffMs, type BackoffOptions } from '#libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
 import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
+import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
-import { bridgeTarget, bridgeToAgent } from './calls';
+import { askSurvey, bridgeTarget, bridgeToAgent } from './calls';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
@@ -60,6 +61,11 @@ class SmsOutbound {
         throw new InvalidEventError(`outbound SMS for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
       return this.sendSms(message);
     }
+    if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_SURVEY) {
+      if (!message.messageId)
+        throw new InvalidEventError(`call survey for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
+      return this.surveyCall(message);
+    }
     if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) {
       if (!message.messageId)
         throw new InvalidEventError(`call bridge for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
@@ -105,6 +111,8 @@ class SmsOutbound {
         detail: 'the customer replied STOP; no SMS may be sent until START',
       });
     }
+    // Remembered before it goes out, so the quickest answer finds it.
+    if (message.kind === OutboundKind.OUTBOUND_KIND_SURVEY) await store.surveys.sent(surveySentOf(message, new Date()));
     const parts = splitBody(message.text);
     const sids: string[] = [];
     for (const [i, body] of parts.entries()) {
@@ -121,6 +129,32 @@ class SmsOutbound {
       if (i === parts.length - 1) this.counted.inc({ outcome: outcome.repeated ? 'already_sent' : 'sent' });
     }
     await this.report(message, { delivered: true }, sids.join(','));
+  }
+
+  /**
+   * The survey of a resolved call: a caller still on the line is asked for a digit (the call's
+   * TwiML replaced, which ends a bridge the agent left open); a caller who already hung up gets
+   * it by SMS from the number they called, and their reply answers the call's conversation.
+   */
+  private async surveyCall(message: OutboundMessage): Promise<void> {
+    const { store } = this.deps;
+    const call = await store.callOfConversation(message.conversationId);
+    if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'no call is known for this conversation' });
+    if (call.endedAt) {
+      await store.startThread(message.conversationId, call.customer, call.company, new Date());
+      return this.sendSms({ ...message, recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer, namespace: '' } });
+    }
+    await store.surveys.sent(surveySentOf(message, new Date()));
+    const twiml = askSurvey(this.base);
+    const outcome = await this.claimedRequest(`survey/${message.messageId}`, message, () =>
+      this.client
+        .calls(call._id)
+        .update({ twiml })
+        .then((c) => c.sid),
+    );
+    if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'call survey');
+    this.counted.inc({ outcome: outcome.repeated ? 'already_asked' : 'survey_asked' });
+    await this.report(message, { delivered: true }, call._id);
   }
 
   private async connectCall(message: OutboundMessage): Promise<void> {

@@ -1,7 +1,9 @@
 // Twilio's SMS webhooks, once signed: an inbound SMS becomes a contact of its number pair's
-// conversation (carrier keywords honoured first), a carrier's status report an event.
+// conversation (carrier keywords honoured first) unless it answers the conversation's survey,
+// a carrier's status report an event.
 import { keywordOf } from './sms';
-import { carrierReported, FINAL_SMS_STATUSES, keywordReply, MAX_INBOUND_BODY, smsContact } from './texts';
+import { smsSurveyAnswer } from './survey-answers';
+import { carrierReported, FINAL_SMS_STATUSES, keywordReply, MAX_INBOUND_BODY, smsContact, surveyReply } from './texts';
 import type { Route } from './webhook-routes';
 
 const sms: Route = async (ctx, p) => {
@@ -14,6 +16,9 @@ const sms: Route = async (ctx, p) => {
   if (keyword === 'stop') await ctx.store.setOptOut(customer, true);
   if (keyword === 'start') await ctx.store.setOptOut(customer, false);
   if (keyword === 'stop' || keyword === 'start') return reply; // Twilio sends the carrier confirmation itself.
+
+  const survey = await smsSurveyAnswer(ctx, { sid, customer, company, body });
+  if (survey !== 'not-an-answer') return surveyReply(survey);
 
   const at = ctx.now();
   const thread = await ctx.store.claimSms(sid, customer, company, at, ctx.config.SMS_CONVERSATION_WINDOW_MS);

@@ -6,6 +6,7 @@ import { newConversationId } from '#libs/contact';
 import type { DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import { InsertBatcher } from '#libs/store';
+import { SurveyRecords } from '#libs/survey/mongo';
 
 interface Thread {
   _id: string; // customer|company
@@ -62,9 +63,12 @@ export class SmsVoiceStore {
   private readonly conversationCallInserts: InsertBatcher<ConversationCall>;
   /** One record per outbound SMS part, inserted before it is handed to Twilio. */
   readonly deliveries: MongoDeliveryClaims;
+  /** The surveys texted (or asked on a call) and the answer each conversation got. */
+  readonly surveys: SurveyRecords;
 
   constructor(db: Db) {
     this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('sms_deliveries'));
+    this.surveys = new SurveyRecords(db, 'sms');
     this.threads = db.collection('sms_threads');
     this.numbers = db.collection('sms_conversation_numbers');
     this.sids = db.collection('twilio_sids');
@@ -137,6 +141,11 @@ export class SmsVoiceStore {
     await this.threads.updateOne({ _id: `${customer}|${company}` }, { $set: { conversationId, openedAt: now } }, { upsert: true });
   }
 
+  /** The conversation a number pair's messages join now, if any. */
+  async conversationOfNumbers(customer: string, company: string): Promise<string | undefined> {
+    return (await this.threads.findOne({ _id: `${customer}|${company}` }))?.conversationId;
+  }
+
   async conversationOfSid(sid: string): Promise<string | undefined> {
     return (await this.sids.findOne({ _id: sid }))?.conversationId;
   }
@@ -179,10 +188,15 @@ export class SmsVoiceStore {
     return (await this.calls.findOne({ _id: callSid })) ?? undefined;
   }
 
+  /** The call a voice conversation is, ended or not. */
+  async callOfConversation(conversationId: string): Promise<Call | undefined> {
+    const found = await this.conversationCalls.findOne({ _id: conversationId });
+    return found ? this.callOf(found.callSid) : undefined;
+  }
+
   /** The call a voice conversation is, while it has not ended. */
   async ongoingCallOf(conversationId: string): Promise<Call | undefined> {
-    const found = await this.conversationCalls.findOne({ _id: conversationId });
-    const call = found ? await this.callOf(found.callSid) : undefined;
+    const call = await this.callOfConversation(conversationId);
     return call && !call.endedAt ? call : undefined;
   }
 

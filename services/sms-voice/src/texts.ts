@@ -29,6 +29,13 @@ export function keywordReply(keyword: Keyword | undefined): string {
   return reply.toString();
 }
 
+/** The short answer to an SMS that answered the survey, or came after another answer. */
+export function surveyReply(outcome: 'answered' | 'already-answered'): string {
+  const reply = new MessagingResponse();
+  reply.message(outcome === 'answered' ? 'Thank you for your feedback!' : 'Thank you, this conversation was already rated.');
+  return reply.toString();
+}
+
 export function smsContact(sms: InboundSms, params: WebhookParams, thread: { conversationId: string; isNew: boolean }, receivedAt: Date): ContactReceived {
   return ContactReceived.fromPartial({
     contactId: eventId('sms-voice', 'sms', sms.sid),

@@ -1,6 +1,7 @@
 // Twilio's voice webhooks, once signed: a call is recorded and queued (or, with Kafka down, a
 // callback promised), a queued caller hears the wait and may ask for a callback, and the end
-// of the call or of its wait becomes an event.
+// of the call or of its wait becomes an event; after an agent resolved it, the caller may rate
+// it on the keypad.
 import {
   abandonedInQueue,
   answerCall,
@@ -12,8 +13,11 @@ import {
   incomingCall,
   keepHolding,
   nothingToSay,
+  SURVEY_DIGITS_PATH,
+  surveyAnswered,
   whileWaiting,
 } from './calls';
+import { answerSurvey } from './survey-answers';
 import { UnknownCallError } from './webhook-errors';
 import type { Route } from './webhook-routes';
 
@@ -54,6 +58,14 @@ const queueResult: Route = async (ctx, p) => {
   return nothingToSay();
 };
 
+/** The digit a caller pressed for the survey asked at the end of a resolved call. */
+const surveyDigits: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  const call = await ctx.store.callOf(sid);
+  if (!call) throw new UnknownCallError(sid);
+  return surveyAnswered(await answerSurvey(ctx, call.conversationId, (p.Digits ?? '').slice(0, 1), sid, 'keypad'));
+};
+
 const callStatus: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
   const call = await ctx.store.callOf(sid);
@@ -71,4 +83,5 @@ export const voiceRoutes: Record<string, Route> = {
   '/twilio/voice/callback': callback,
   '/twilio/voice/queue-result': queueResult,
   '/twilio/voice/status': callStatus,
+  [SURVEY_DIGITS_PATH]: surveyDigits,
 };

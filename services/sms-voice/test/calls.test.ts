@@ -2,7 +2,8 @@
 // without Twilio or a store.
 import { describe, expect, it } from 'vitest';
 import { KafkaUnavailableError } from '#libs/kafka';
-import { answerCall, bridgeTarget, bridgeToAgent, incomingCall, LINES_BUSY, whileWaiting } from '../src/calls';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { answerCall, askSurvey, bridgeTarget, bridgeToAgent, incomingCall, LINES_BUSY, SURVEY_DIGITS_PATH, surveyAnswered, whileWaiting } from '../src/calls';
 import { InvalidNumberError } from '../src/sms';
 import { SpoolRefusedError } from '../src/spool';
 import { keywordReply } from '../src/texts';
@@ -55,5 +56,32 @@ describe('webhook replies', () => {
     expect(webhookReplyTo(new WebhookFormError(413, 'too big')).headers.connection).toBe('close');
     expect(webhookReplyTo(new Error('a bug'))).toEqual({ status: 500, headers: { 'content-type': 'text/plain' }, body: 'internal error' });
     expect(webhookReplyTo(new MissingFieldError('CallSid')).body).toBe('CallSid is missing or malformed');
+  });
+});
+
+describe('the survey at the end of a call', () => {
+  const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
+
+  it('asks for one keypad digit, posted to the signed survey webhook, and says goodbye when none comes', () => {
+    const twiml = askSurvey('https://cc.example.com');
+    expect(XMLValidator.validate(twiml)).toBe(true);
+    const { Response } = xml.parse(twiml);
+    expect(Response.Gather).toMatchObject({
+      '@input': 'dtmf',
+      '@numDigits': '1',
+      '@action': `https://cc.example.com${SURVEY_DIGITS_PATH}`,
+      '@method': 'POST',
+      Say: expect.stringContaining('1, poor, to 5, excellent'),
+    });
+    expect(Response.Say).toBe('Thank you for calling. Goodbye.');
+    expect(Response).toHaveProperty('Hangup');
+  });
+
+  it('answers each outcome of the digit with words and a hang-up', () => {
+    for (const outcome of ['answered', 'already-answered', 'not-an-answer'] as const) {
+      const twiml = surveyAnswered(outcome);
+      expect(XMLValidator.validate(twiml)).toBe(true);
+      expect(xml.parse(twiml).Response).toMatchObject({ Say: expect.stringMatching(/Goodbye\.$/), Hangup: '' });
+    }
   });
 });

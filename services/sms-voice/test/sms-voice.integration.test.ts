@@ -32,6 +32,7 @@ import { startRouting } from '../../routing/src/service';
 import { smsVoiceConfig } from '../src/config';
 import { positionInWords, waitInWords } from '../src/sms';
 import { startSmsVoiceService } from '../src/service';
+import { SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const METRICS_TOKEN = randomBytes(24).toString('hex');
@@ -326,6 +327,88 @@ describe('outbound SMS through the twilio client', () => {
   });
 });
 
+describe('survey by SMS', () => {
+  /** A conversation of `from` that was resolved: its survey texted, the delivery reported. */
+  async function surveyed(from: string): Promise<string> {
+    const inbound = sid('SM');
+    await post('/twilio/sms', { MessageSid: inbound, From: from, To: COMPANY, Body: 'my bill is wrong' });
+    const { conversationId } = await waitFor(() => contacts().find((c) => c.externalId === inbound), 20_000, 'the SMS');
+    const survey = OutboundMessage.fromPartial({
+      messageId: uniqueId('out'),
+      conversationId,
+      channel: Channel.CHANNEL_SMS,
+      kind: OutboundKind.OUTBOUND_KIND_SURVEY,
+      text: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+      channelMetadata: { [SURVEY_AGENT]: 'ana', [SURVEY_QUEUE]: 'billing' },
+    });
+    await kafka.producer.publish(topics.outbound, conversationId, survey);
+    await deliveryReportFrom(recorder, ctx, survey.messageId, 'the survey sent');
+    return conversationId;
+  }
+  const answers = (conversationId: string) => events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'surveyAnswered');
+
+  it('takes "5 thanks" after the survey as the answer, not as a contact, and thanks the customer once', async () => {
+    const from = customer();
+    const conversationId = await surveyed(from);
+    const answer = { MessageSid: sid('SM'), From: from, To: COMPANY, Body: '5 thanks, quick and kind' };
+    const res = await post('/twilio/sms', answer);
+    expect(res.status).toBe(200);
+    expect(xml.parse(res.body).Response).toEqual({ Message: 'Thank you for your feedback!' });
+    const rec = await recorder.waitFor((r) => r.topic === topics.conversationEvents.name && r.headers.ce_id === `survey-${conversationId}`, 20_000);
+    expect(rec.headers.ce_type).toBeDefined();
+    const [event] = answers(conversationId);
+    expect(event).toMatchObject({
+      eventId: `survey-${conversationId}`,
+      channel: Channel.CHANNEL_SMS,
+      reason: { code: 'sms.survey_answered' },
+      step: {
+        surveyAnswered: {
+          question: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+          score: 5,
+          comment: 'thanks, quick and kind',
+          agentId: 'ana',
+          queue: 'billing',
+        },
+      },
+    });
+    expect(event!.occurredAt).toBeInstanceOf(Date);
+
+    // Twilio's retry of the same SMS: thanked again, the same event id; another score: already rated.
+    expect(xml.parse((await post('/twilio/sms', answer)).body).Response).toEqual({ Message: 'Thank you for your feedback!' });
+    const second = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: '1' });
+    expect(xml.parse(second.body).Response).toEqual({ Message: 'Thank you, this conversation was already rated.' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(answers(conversationId).every((e) => e.eventId === `survey-${conversationId}`)).toBe(true);
+    expect(answers(conversationId).map((e) => (e.step as { surveyAnswered: { score: number } }).surveyAnswered.score)).not.toContain(1);
+    expect(
+      contacts()
+        .filter((c) => c.conversationId === conversationId)
+        .map((c) => c.text),
+    ).toEqual(['my bill is wrong']);
+  });
+
+  it('keeps a reply that is not a score, and a score with no survey sent, an ordinary message', async () => {
+    const from = customer();
+    const conversationId = await surveyed(from);
+    const question = sid('SM');
+    const res = await post('/twilio/sms', { MessageSid: question, From: from, To: COMPANY, Body: 'and my refund?' });
+    expect(xml.parse(res.body).Response).toEqual('');
+    const contact = await waitFor(() => contacts().find((c) => c.externalId === question), 20_000, 'the message');
+    expect(contact.conversationId).toBe(conversationId);
+
+    const fresh = sid('SM');
+    await post('/twilio/sms', { MessageSid: fresh, From: customer(), To: COMPANY, Body: '4' });
+    expect((await waitFor(() => contacts().find((c) => c.externalId === fresh), 20_000, 'the score with no survey')).text).toBe('4');
+  });
+
+  it('still honours HELP and STOP after a survey', async () => {
+    const from = customer();
+    await surveyed(from);
+    const help = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: 'HELP' });
+    expect(help.body).toContain('Reply STOP to stop messages');
+  });
+});
+
 describe('voice', () => {
   it('greets and queues a caller, tells position and wait in words, offers a callback, and records the end of the call', async () => {
     const callSid = sid('CA');
@@ -385,6 +468,64 @@ describe('voice', () => {
       'the bridge reported twice',
     );
     expect(twilioRequests.filter((r) => r.path.endsWith(`/Calls/${callSid}.json`))).toHaveLength(1);
+  });
+
+  const surveyOf = (conversationId: string) =>
+    OutboundMessage.fromPartial({
+      messageId: uniqueId('survey'),
+      conversationId,
+      channel: Channel.CHANNEL_VOICE,
+      kind: OutboundKind.OUTBOUND_KIND_SURVEY,
+      text: 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).',
+      channelMetadata: { [SURVEY_AGENT]: 'cai', [SURVEY_QUEUE]: 'support' },
+    });
+  const voiceAnswers = (conversationId: string) => events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'surveyAnswered');
+
+  it('asks a caller still on the line to rate the resolved call on the keypad, and takes the digit once', async () => {
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    await kafka.producer.publish(topics.outbound, call.conversationId, surveyOf(call.conversationId));
+    const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
+    expect(XMLValidator.validate(update.form.Twiml!)).toBe(true);
+    const { Response } = xml.parse(update.form.Twiml!);
+    expect(Response.Gather).toMatchObject({ '@input': 'dtmf', '@numDigits': '1', '@method': 'POST' });
+    expect(Response.Gather['@action']).toMatch(/\/twilio\/voice\/survey$/);
+    expect(Response.Gather.Say).toContain('press a number from 1');
+
+    // Twilio posts the digit to the action URL, signed like every webhook.
+    const action = new URL(Response.Gather['@action']).pathname;
+    expect((await post(action, { CallSid: callSid, Digits: '2' }, { token: 'wrong-token-wrong-token' })).status).toBe(403);
+    const res = await post(action, { CallSid: callSid, Digits: '2' });
+    expect(res.status).toBe(200);
+    expect(XMLValidator.validate(res.body)).toBe(true);
+    expect(xml.parse(res.body).Response).toMatchObject({ Say: 'Thank you for your feedback. Goodbye.', Hangup: '' });
+    const answer = await waitFor(() => voiceAnswers(call.conversationId)[0], 20_000, 'the keypad answer');
+    expect(answer).toMatchObject({
+      channel: Channel.CHANNEL_VOICE,
+      reason: { code: 'voice.survey_answered' },
+      step: { surveyAnswered: { score: 2, agentId: 'cai', queue: 'support' } },
+    });
+    const other = await post(action, { CallSid: sid('CA'), Digits: '5' });
+    expect(other.status).toBe(404);
+  });
+
+  it('texts the survey to a caller who hung up before the resolution, and the reply answers the call', async () => {
+    const from = customer();
+    const callSid = sid('CA');
+    await post('/twilio/voice', { CallSid: callSid, From: from, To: COMPANY });
+    const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
+    await post('/twilio/voice/status', { CallSid: callSid, CallStatus: 'completed', CallDuration: '75' });
+    await waitFor(() => events().find((e) => e.conversationId === call.conversationId && e.step?.$case === 'callEnded'), 20_000, 'the end of the call');
+    const survey = surveyOf(call.conversationId);
+    await kafka.producer.publish(topics.outbound, call.conversationId, survey);
+    await deliveryReportFrom(recorder, ctx, survey.messageId, 'the survey texted');
+    expect(twilioRequests.filter((r) => r.form.To === from).map((r) => [r.form.From, r.form.Body])).toEqual([[COMPANY, survey.text]]);
+
+    const res = await post('/twilio/sms', { MessageSid: sid('SM'), From: from, To: COMPANY, Body: '4 helpful' });
+    expect(xml.parse(res.body).Response).toEqual({ Message: 'Thank you for your feedback!' });
+    const answer = await waitFor(() => voiceAnswers(call.conversationId)[0], 20_000, 'the answer by SMS');
+    expect(answer).toMatchObject({ channel: Channel.CHANNEL_VOICE, step: { surveyAnswered: { score: 4, comment: 'helpful', agentId: 'cai' } } });
   });
 
   it("bridges to the agent's softphone (Twilio Client) when routing names only the agent", async () => {

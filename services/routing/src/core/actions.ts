@@ -1,6 +1,7 @@
 // What happens to a conversation an agent holds, apart from moving it (moves.ts): replies,
 // resolution; and the customer leaving before anyone answered.
 import { OutboundKind, Tier } from '#libs/proto';
+import { isLowScore, SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 import { assignedTo, type Core, conversationOf } from './context';
 import { pullFor } from './dispatch';
 import { rememberResolution, subjectKey } from './memory';
@@ -42,7 +43,9 @@ export function resolve(core: Core, agentId: string, conversationId: string, dis
     $case: 'resolved',
     resolved: { agentId, disposition },
   });
-  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
+  const survey = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
+  // The channel that takes the answer names who served the customer and where, for the reports.
+  survey.channelMetadata = { ...survey.channelMetadata, [SURVEY_AGENT]: agentId, [SURVEY_QUEUE]: conv.queue };
   const resolved = {
     subjectKey: subjectKey(conv.subject, conv.skill),
     conversationId: conv.id,
@@ -51,6 +54,18 @@ export function resolve(core: Core, agentId: string, conversationId: string, dis
   const memory = rememberResolution(core.customers, conv.customerKey, resolved, now, core.policy);
   core.out.customerChanged(memory.key);
   if (!wrapUpAfterResolution(core, agent, now)) pullFor(core, agent);
+}
+
+/**
+ * The customer's survey answer, from any channel: a score of 1 or 2 is kept on the conversation
+ * for the supervisor to follow up (the first answer counts). Conversations routing no longer
+ * holds are passed by.
+ */
+export function surveyAnswered(core: Core, conversationId: string, answer: { score: number; agentId: string }, at: number): void {
+  const conv = core.conversations.get(conversationId);
+  if (!conv || conv.lowScore || !isLowScore(answer.score)) return;
+  conv.lowScore = { score: answer.score, agentId: answer.agentId || conv.lastAgentId, answeredAt: at };
+  core.out.conversationChanged(conv.id);
 }
 
 /** The customer left before being answered (a caller hung up, a chat closed). */

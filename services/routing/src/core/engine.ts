@@ -16,7 +16,7 @@
 // waiting.ts with queue.ts (who waits), targets.ts (the target list), outbox.ts (effects and
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
 import type { AgentState, ContactReceived, Presence, QueueStats } from '#libs/proto';
-import { abandon, reply, resolve } from './actions';
+import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer, startConversation, type StartRequest } from './applications';
 import { AgentRoster } from './agents';
 import { Classifier } from './classify';
@@ -136,6 +136,18 @@ export class RoutingEngine {
   abandon(conversationId: string): Effect[] {
     abandon(this.core, conversationId);
     return this.drain();
+  }
+
+  /** A channel's SurveyAnswered: a low score is kept for the supervisor to follow up. */
+  surveyAnswered(conversationId: string, answer: { score: number; agentId: string }, at: number): Effect[] {
+    surveyAnswered(this.core, conversationId, answer, at);
+    return this.drain();
+  }
+
+  /** The low scores to follow up, newest first. */
+  lowScoreFollowUps(max = 100): ConversationRecord[] {
+    const found = [...this.core.conversations.values()].filter((c) => c.lowScore);
+    return found.sort((a, b) => b.lowScore!.answeredAt - a.lowScore!.answeredAt).slice(0, max);
   }
 
   /** Runs what is due: offer timeouts, target widening, SLA warnings and breaches, end of wrap-up. */

@@ -121,6 +121,8 @@ export interface ConversationRecord {
   startedBy?: string;
   /** `<request id> <result id>` of an application's recent requests, so a retry is answered, not done again. */
   apiRequests?: string[];
+  /** A survey score of 1 or 2, for the supervisor to follow up: the record is kept in the changelog while it is set. */
+  lowScore?: { score: number; agentId: string; answeredAt: number };
 }
 
 /** What a customer left behind: for "last agent" targeting and repeat-contact detection. */

@@ -560,6 +560,9 @@ export interface SurveyAnswered {
   /** 1 (worst) to 5 (best). */
   score: number;
   comment: string;
+  /** Who resolved the conversation and in which queue, as the survey that was answered named them; empty when not known. */
+  agentId: string;
+  queue: string;
 }
 
 export interface DeliveryReported {
@@ -2980,7 +2983,7 @@ export const Abandoned: MessageFns<Abandoned> = {
 };
 
 function createBaseSurveyAnswered(): SurveyAnswered {
-  return { question: "", score: 0, comment: "" };
+  return { question: "", score: 0, comment: "", agentId: "", queue: "" };
 }
 
 export const SurveyAnswered: MessageFns<SurveyAnswered> = {
@@ -2993,6 +2996,12 @@ export const SurveyAnswered: MessageFns<SurveyAnswered> = {
     }
     if (message.comment !== "") {
       writer.uint32(26).string(message.comment);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(34).string(message.agentId);
+    }
+    if (message.queue !== "") {
+      writer.uint32(42).string(message.queue);
     }
     return writer;
   },
@@ -3034,6 +3043,22 @@ export const SurveyAnswered: MessageFns<SurveyAnswered> = {
             message.comment = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3051,6 +3076,12 @@ export const SurveyAnswered: MessageFns<SurveyAnswered> = {
       question: isSet(object.question) ? globalThis.String(object.question) : "",
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
     };
   },
 
@@ -3065,6 +3096,12 @@ export const SurveyAnswered: MessageFns<SurveyAnswered> = {
     if (message.comment !== "") {
       obj.comment = message.comment;
     }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
     return obj;
   },
 
@@ -3076,6 +3113,8 @@ export const SurveyAnswered: MessageFns<SurveyAnswered> = {
     message.question = object.question ?? "";
     message.score = object.score ?? 0;
     message.comment = object.comment ?? "";
+    message.agentId = object.agentId ?? "";
+    message.queue = object.queue ?? "";
     return message;
   },
 };

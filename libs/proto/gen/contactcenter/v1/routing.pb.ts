@@ -217,6 +217,19 @@ export interface GetQueueStatsRequest {
 
 export interface GetQueueStatsResponse {
   queues: QueueStats[];
+  /** Conversations whose customer gave a survey score of 1 or 2, for the supervisor to follow up; newest first. */
+  lowScoreFollowUps: LowScoreFollowUp[];
+}
+
+export interface LowScoreFollowUp {
+  conversationId: string;
+  channel: Channel;
+  queue: string;
+  /** Who resolved the conversation. */
+  agentId: string;
+  score: number;
+  answeredAt?: Date | undefined;
+  reference: string;
 }
 
 export interface ListAgentsRequest {
@@ -3313,13 +3326,16 @@ export const GetQueueStatsRequest: MessageFns<GetQueueStatsRequest> = {
 };
 
 function createBaseGetQueueStatsResponse(): GetQueueStatsResponse {
-  return { queues: [] };
+  return { queues: [], lowScoreFollowUps: [] };
 }
 
 export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
   encode(message: GetQueueStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.queues) {
       QueueStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.lowScoreFollowUps) {
+      LowScoreFollowUp.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -3345,6 +3361,14 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
             message.queues.push(QueueStats.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lowScoreFollowUps.push(LowScoreFollowUp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3360,6 +3384,11 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
   fromJSON(object: any): GetQueueStatsResponse {
     return {
       queues: globalThis.Array.isArray(object?.queues) ? object.queues.map((e: any) => QueueStats.fromJSON(e)) : [],
+      lowScoreFollowUps: globalThis.Array.isArray(object?.lowScoreFollowUps)
+        ? object.lowScoreFollowUps.map((e: any) => LowScoreFollowUp.fromJSON(e))
+        : globalThis.Array.isArray(object?.low_score_follow_ups)
+        ? object.low_score_follow_ups.map((e: any) => LowScoreFollowUp.fromJSON(e))
+        : [],
     };
   },
 
@@ -3367,6 +3396,9 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     const obj: any = {};
     if (message.queues?.length) {
       obj.queues = message.queues.map((e) => QueueStats.toJSON(e));
+    }
+    if (message.lowScoreFollowUps?.length) {
+      obj.lowScoreFollowUps = message.lowScoreFollowUps.map((e) => LowScoreFollowUp.toJSON(e));
     }
     return obj;
   },
@@ -3377,6 +3409,184 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
   fromPartial<I extends Exact<DeepPartial<GetQueueStatsResponse>, I>>(object: I): GetQueueStatsResponse {
     const message = createBaseGetQueueStatsResponse();
     message.queues = object.queues?.map((e) => QueueStats.fromPartial(e)) || [];
+    message.lowScoreFollowUps = object.lowScoreFollowUps?.map((e) => LowScoreFollowUp.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLowScoreFollowUp(): LowScoreFollowUp {
+  return { conversationId: "", channel: 0, queue: "", agentId: "", score: 0, answeredAt: undefined, reference: "" };
+}
+
+export const LowScoreFollowUp: MessageFns<LowScoreFollowUp> = {
+  encode(message: LowScoreFollowUp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(16).int32(message.channel);
+    }
+    if (message.queue !== "") {
+      writer.uint32(26).string(message.queue);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(34).string(message.agentId);
+    }
+    if (message.score !== 0) {
+      writer.uint32(40).int32(message.score);
+    }
+    if (message.answeredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.answeredAt), writer.uint32(50).fork()).join();
+    }
+    if (message.reference !== "") {
+      writer.uint32(58).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LowScoreFollowUp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLowScoreFollowUp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.score = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.answeredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LowScoreFollowUp {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : 0,
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      answeredAt: isSet(object.answeredAt)
+        ? fromJsonTimestamp(object.answeredAt)
+        : isSet(object.answered_at)
+        ? fromJsonTimestamp(object.answered_at)
+        : undefined,
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: LowScoreFollowUp): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.channel !== 0) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.score !== 0) {
+      obj.score = Math.round(message.score);
+    }
+    if (message.answeredAt !== undefined) {
+      obj.answeredAt = message.answeredAt.toISOString();
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LowScoreFollowUp>, I>>(base?: I): LowScoreFollowUp {
+    return LowScoreFollowUp.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LowScoreFollowUp>, I>>(object: I): LowScoreFollowUp {
+    const message = createBaseLowScoreFollowUp();
+    message.conversationId = object.conversationId ?? "";
+    message.channel = object.channel ?? 0;
+    message.queue = object.queue ?? "";
+    message.agentId = object.agentId ?? "";
+    message.score = object.score ?? 0;
+    message.answeredAt = object.answeredAt ?? undefined;
+    message.reference = object.reference ?? "";
     return message;
   },
 };
