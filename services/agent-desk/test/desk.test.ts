@@ -334,13 +334,26 @@ describe('view models', () => {
     const noted = liveMessage({
       update: {
         $case: 'noted',
-        noted: { conversationId: 'c1', eventId: 'routing:c1:7', addedAt: new Date(1000), note: { author: 'api:crm', text: '<b>refund</b> sent' }, channel: Channel.CHANNEL_SMS },
+        noted: {
+          conversationId: 'c1',
+          eventId: 'routing:c1:7',
+          addedAt: new Date(1000),
+          note: { author: 'api:crm', text: '<b>refund</b> sent' },
+          channel: Channel.CHANNEL_SMS,
+        },
       },
     });
     expect(noted).toEqual({
       type: 'message',
       conversationId: 'c1',
-      item: expect.objectContaining({ id: 'event:routing:c1:7', kind: 'event', channel: 'sms', text: '<b>refund</b> sent', detail: 'internal note', agentId: 'api:crm' }),
+      item: expect.objectContaining({
+        id: 'event:routing:c1:7',
+        kind: 'event',
+        channel: 'sms',
+        text: '<b>refund</b> sent',
+        detail: 'internal note',
+        agentId: 'api:crm',
+      }),
     });
     expect(liveMessage({ update: undefined })).toBeNull();
   });

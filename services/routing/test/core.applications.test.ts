@@ -4,6 +4,7 @@
 // conversation that waits for the customer until they answer.
 import { describe, expect, it } from 'vitest';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, Tier } from '#libs/proto';
+import { SURVEY_AGENT } from '#libs/survey';
 import { RoutingEngine, type Effect } from '../src/core/engine';
 import { policyWith } from '../src/core/policy';
 import { conversationPage, liveConversation } from '../src/conversation-list';
@@ -169,6 +170,42 @@ describe('an application on a conversation', () => {
     );
     expect(engine.conversationState('conv-1')).toMatchObject({ state: 'queued', startedBy: 'shop', slaState: 'running' });
     expect(engine.applicationReply({ application: 'shop', conversationId: 'conv-1', text: 'Tomorrow.', subject: '', requestId: '' }).messageId).toBeTruthy();
+  });
+
+  it('asks the customer an agent served for a score when the application resolves; nobody when no agent served them', () => {
+    const { engine, agent } = setup();
+    agent('a1');
+    const recipient = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'kim@example.org', namespace: '' };
+    const start = (conversationId: string) =>
+      engine.startConversation({
+        conversationId,
+        application: 'shop',
+        channel: 'email',
+        customerId: 'cust-9',
+        recipient,
+        subject: 'Your order',
+        text: 'It is ready.',
+        reference: '',
+      });
+    start('served');
+    engine.contactReceived(
+      ContactReceived.fromPartial({
+        contactId: 'in-1',
+        conversationId: 'served',
+        channel: Channel.CHANNEL_EMAIL,
+        kind: ContactKind.CONTACT_KIND_MESSAGE,
+        sender: recipient,
+        text: 'When?',
+      }),
+      { customerId: 'cust-9' },
+    );
+    engine.accept('a1', 'served');
+    const resolved = engine.applicationResolve({ application: 'shop', conversationId: 'served', disposition: 'collected' });
+    expect(outbound(resolved).filter((m) => m.kind === OutboundKind.OUTBOUND_KIND_SURVEY)).toMatchObject([
+      { conversationId: 'served', channel: Channel.CHANNEL_EMAIL, recipient, channelMetadata: expect.objectContaining({ [SURVEY_AGENT]: 'a1' }) },
+    ]);
+    start('unanswered');
+    expect(outbound(engine.applicationResolve({ application: 'shop', conversationId: 'unanswered', disposition: '' }))).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { pullFor } from './dispatch';
 import { rememberResolution, subjectKey } from './memory';
 import { release } from './offers';
 import { wrapUpAfterResolution } from './presence';
-import { RoutingError } from './records';
+import { type ConversationRecord, RoutingError } from './records';
 import { displayName, reason } from './reasons';
 import { stopSla } from './sla';
 
@@ -30,6 +30,13 @@ export function reply(core: Core, agentId: string, conversationId: string, text:
   return message.messageId;
 }
 
+/** The satisfaction survey, on the conversation's channel, after an agent served the customer. */
+export function sendSurvey(core: Core, conv: ConversationRecord, agentId: string): void {
+  const survey = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
+  // The channel that takes the answer names who served the customer and where, for the reports.
+  survey.channelMetadata = { ...survey.channelMetadata, [SURVEY_AGENT]: agentId, [SURVEY_QUEUE]: conv.queue };
+}
+
 /** Done: the customer gets the survey, routing remembers who served them and on what. */
 export function resolve(core: Core, agentId: string, conversationId: string, disposition: string): void {
   const { agent, conv } = assignedTo(core, agentId, conversationId);
@@ -43,9 +50,7 @@ export function resolve(core: Core, agentId: string, conversationId: string, dis
     $case: 'resolved',
     resolved: { agentId, disposition },
   });
-  const survey = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
-  // The channel that takes the answer names who served the customer and where, for the reports.
-  survey.channelMetadata = { ...survey.channelMetadata, [SURVEY_AGENT]: agentId, [SURVEY_QUEUE]: conv.queue };
+  sendSurvey(core, conv, agentId);
   const resolved = {
     subjectKey: subjectKey(conv.subject, conv.skill),
     conversationId: conv.id,

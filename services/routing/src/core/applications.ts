@@ -7,6 +7,7 @@ import { CHANNEL_ENUM, type ChannelName } from '#libs/contact';
 import { type Identity, OutboundKind } from '#libs/proto';
 import type { Classifier } from './classify';
 import { type Core, conversationOf } from './context';
+import { sendSurvey } from './actions';
 import { pullFor } from './dispatch';
 import { untouched } from './intake';
 import { type MoveTarget, moveTo } from './moves';
@@ -103,6 +104,8 @@ export function applicationResolve(core: Core, a: { application: string; convers
   const now = core.clock.now();
   const author = authorOf(a.application);
   const agent = (conv.state === 'offered' || conv.state === 'assigned') && conv.agentId ? core.agents.get(conv.agentId) : undefined;
+  // Only a customer an agent served is asked how it went; an application's own thread has nobody to ask.
+  const servedBy = conv.state === 'assigned' && conv.channel !== 'api' ? conv.agentId : '';
   if (conv.state === 'queued') core.waiting.leave(conv);
   if (agent) {
     if (conv.state === 'assigned') core.stats.handled(conv.queue, now - conv.assignedAt);
@@ -116,6 +119,7 @@ export function applicationResolve(core: Core, a: { application: string; convers
     $case: 'resolved',
     resolved: { agentId: author, disposition: a.disposition },
   });
+  if (servedBy) sendSurvey(core, conv, servedBy);
   if (agent) pullFor(core, agent);
 }
 
