@@ -11,6 +11,7 @@ import { getCustomer, getCustomerContext, getHistory, resolveCustomer } from './
 import type { ApiDeps, Handler } from './api/deps';
 import { setFlag, upsertAccount } from './api/flags';
 import { linkIdentity, mergeCustomers, unmergeCustomer } from './api/merges';
+import { searchConversations } from './api/search';
 import { mayCall, PERMISSIONS, type CallName } from './authz';
 
 export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
@@ -25,6 +26,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     unmergeCustomer: unary(deps, 'UnmergeCustomer', unmergeCustomer),
     upsertAccount: unary(deps, 'UpsertAccount', upsertAccount),
     listAudit: unary(deps, 'ListAudit', listAudit),
+    searchConversations: unary(deps, 'SearchConversations', searchConversations),
   };
 }
 

@@ -14,7 +14,8 @@ export type CallName =
   | 'MergeCustomers'
   | 'UnmergeCustomer'
   | 'UpsertAccount'
-  | 'ListAudit';
+  | 'ListAudit'
+  | 'SearchConversations';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -29,6 +30,8 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   UnmergeCustomer: ['supervisor'],
   UpsertAccount: ['supervisor', 'service'],
   ListAudit: ['supervisor'],
+  // People only: agents and experts find what they may read, ops metadata only (api/search.ts); no service is granted it.
+  SearchConversations: ['agent', 'expert', 'supervisor', 'ops'],
 };
 
 /**

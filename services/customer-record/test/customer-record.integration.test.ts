@@ -465,6 +465,7 @@ describe('customer-record service', () => {
       UnmergeCustomer: ['unmergeCustomer', { mergeId: 'no-such-merge' }],
       UpsertAccount: ['upsertAccount', { account: { accountId: uniqueId('acct'), name: 'Matrix' } }],
       ListAudit: ['listAudit', { customerId: id }],
+      SearchConversations: ['searchConversations', { state: 'open' }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
