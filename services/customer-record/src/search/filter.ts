@@ -20,7 +20,7 @@ const STATE_FILTERS: Readonly<Record<string, readonly ConversationState[]>> = {
 
 const MAX_WORDS_LENGTH = 200;
 const MAX_TERMS = 8;
-const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const QUEUE = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 /** Where a page ended: the last hit's activity time and its place in the index (ties broken by it). */
 export interface SearchCursor {
@@ -38,8 +38,8 @@ export interface SearchFilter {
   states?: readonly ConversationState[];
   activeFrom?: number;
   activeTo?: number;
-  /** FTS5 queries, one per word and all required: each quoted, so nothing the person typed is an operator. */
-  match?: string[];
+  /** The FTS5 query: every word quoted (so nothing the person typed is an operator), all of them required. */
+  match?: string;
   limit: number;
   after?: SearchCursor;
 }
@@ -57,8 +57,8 @@ function time(value: string, field: string): number | undefined {
   return at;
 }
 
-/** The FTS5 queries for the words typed: each word a quoted string, all of them required. */
-export function ftsQuery(words: string): string[] | undefined {
+/** The FTS5 query for the words typed: each word a quoted string, all of them required. */
+export function ftsQuery(words: string): string | undefined {
   if (words.length > MAX_WORDS_LENGTH) throw new InvalidArgumentError(`words is longer than ${MAX_WORDS_LENGTH} characters`);
   if (/[\u0000-\u001f\u007f]/.test(words)) throw new InvalidArgumentError('words must be plain text on one line');
   // Words as the unicode61 tokenizer sees them: letters and digits; everything else separates.
@@ -69,7 +69,7 @@ export function ftsQuery(words: string): string[] | undefined {
   }
   const unique = [...new Set(terms)];
   if (unique.length > MAX_TERMS) throw new InvalidArgumentError(`words may hold at most ${MAX_TERMS} words; got ${unique.length}`);
-  return unique.map((t) => `"${t.replaceAll('"', '""')}"`);
+  return unique.map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
 }
 
 export function encodeCursor(c: SearchCursor): string {
@@ -98,7 +98,7 @@ export function parseSearch(req: SearchConversationsRequest, defaultCountry: str
   const agentId = optionalId(req.agentId, 'agent_id');
   if (agentId) filter.agentId = agentId;
   if (req.queue) {
-    if (!QUEUE.test(req.queue)) throw new InvalidArgumentError('queue must be 1-64 letters, digits or _.:-');
+    if (!QUEUE.test(req.queue)) throw new InvalidArgumentError('queue must be 1-64 letters, digits or _.:/- (for example tier1/billing/email)');
     filter.queue = req.queue;
   }
   if (req.channel) {

@@ -9,10 +9,18 @@ import Database from 'better-sqlite3';
 import type { ConversationIndex, IndexBatch, IndexedConversation, SearchPage, SearchScope } from './conversation-index';
 import type { SearchFilter } from './filter';
 import { SNIPPET_SQL, searchQuery } from './query';
-import { applyContact, applyConversationEvent, type ConversationRow, type RowChange } from './rows';
+import type { ContactReceived, ConversationEvent } from '#libs/proto';
+import type { NormalisedIdentity } from '../identity';
+import { applyContact, applyConversationEvent, type ConversationRow } from './rows';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema';
 
-type Stored = { id: number; row: ConversationRow };
+/** A conversation as a transaction changes it: written once at the end with what it gathered. */
+interface Pending {
+  row: ConversationRow | null;
+  changed: boolean;
+  messages: string[];
+  identities: NormalisedIdentity[];
+}
 
 interface ResultRow {
   id: number;
@@ -31,8 +39,7 @@ interface ResultRow {
 export class SqliteConversationIndex implements ConversationIndex {
   private readonly db: Database.Database;
   private readonly statements;
-  /** Applies a batch in one transaction (exported for the benchmark's bulk load through the same code). */
-  readonly applyNow: (batch: IndexBatch) => void;
+  /** Applies batches in one transaction (the benchmark loads through it, as the consumer's apply does). */
   readonly applyMany: (batches: IndexBatch[]) => void;
 
   constructor(file: string) {
@@ -45,7 +52,7 @@ export class SqliteConversationIndex implements ConversationIndex {
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?)').run('schema', String(SCHEMA_VERSION), 'index_id', randomUUID());
     const db = this.db;
     this.statements = {
-      find: db.prepare<[string], { id: number; doc: string }>('SELECT id, doc FROM conversations WHERE conversation_id = ?'),
+      find: db.prepare<[string], { doc: string }>('SELECT doc FROM conversations WHERE conversation_id = ?'),
       upsert: db.prepare<(string | number)[], { id: number }>(
         `INSERT INTO conversations (conversation_id, customer_id, channel, state, queue, agent_id, started_at, last_activity_at, message_count, subject, doc)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -60,16 +67,15 @@ export class SqliteConversationIndex implements ConversationIndex {
       person: db.prepare<[string, number, number | null]>(
         'INSERT INTO people (person_id, conv, released_at) VALUES (?, ?, ?) ON CONFLICT (person_id, conv) DO UPDATE SET released_at = excluded.released_at',
       ),
-      position: db.prepare<[string, number, string]>(
+      position: db.prepare<[string, number], { next_offset: string }>('SELECT next_offset FROM positions WHERE topic = ? AND partition = ?'),
+      setPosition: db.prepare<[string, number, string]>(
         'INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset',
       ),
       positions: db.prepare<[], { topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset FROM positions'),
       snippet: db.prepare<[string, number], { snippet: string }>(SNIPPET_SQL),
+      messageIds: db.prepare<[number], { id: number }>('SELECT id FROM message_texts WHERE conv = ? ORDER BY id DESC').pluck(),
     };
-    this.applyNow = db.transaction((batch: IndexBatch) => this.applyBatch(batch));
-    this.applyMany = db.transaction((batches: IndexBatch[]) => {
-      for (const b of batches) this.applyBatch(b);
-    });
+    this.applyMany = db.transaction((batches: IndexBatch[]) => this.applyBatches(batches));
   }
 
   /** The id this file was created with: its own consumer group, so every instance reads every partition. */
@@ -78,7 +84,7 @@ export class SqliteConversationIndex implements ConversationIndex {
   }
 
   async apply(batch: IndexBatch): Promise<void> {
-    this.applyNow(batch);
+    this.applyMany([batch]);
   }
 
   async positions(): Promise<Map<string, string>> {
@@ -90,7 +96,7 @@ export class SqliteConversationIndex implements ConversationIndex {
     const rows = this.db.prepare<(string | number)[], ResultRow>(q.sql).all(...q.params);
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
-    const snippetQuery = scope.withContents && filter.match ? filter.match.join(' OR ') : undefined;
+    const snippetQuery = scope.withContents ? filter.match : undefined;
     return {
       hits: page.map((r) => ({
         conversationId: r.conversation_id,
@@ -103,41 +109,60 @@ export class SqliteConversationIndex implements ConversationIndex {
         lastActivityAt: r.last_activity_at,
         messageCount: r.message_count,
         subject: scope.withContents ? r.subject : '',
-        snippet: snippetQuery ? (this.statements.snippet.get(snippetQuery, r.id)?.snippet ?? '') : '',
+        snippet: snippetQuery ? this.snippet(snippetQuery, r.id) : '',
       })),
       next: rows.length > filter.limit && last ? { lastActivityAt: last.last_activity_at, seq: last.id } : undefined,
     };
+  }
+
+  /** The newest matching message of the conversation, its words marked. */
+  private snippet(match: string, conv: number): string {
+    for (const id of this.statements.messageIds.all(conv) as unknown as number[]) {
+      const found = this.statements.snippet.get(match, id);
+      if (found) return found.snippet;
+    }
+    return '';
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  private applyBatch(batch: IndexBatch): void {
+  /** Applies batches in the open transaction; each conversation they touch is read once and written once. */
+  private applyBatches(batches: IndexBatch[]): void {
+    const pending = new Map<string, Pending>();
+    for (const batch of batches) this.applyBatch(batch, pending);
+    for (const p of pending.values()) if (p.changed) this.write(p);
+  }
+
+  private applyBatch(batch: IndexBatch, pending: Map<string, Pending>): void {
     const { topic, partition } = batch;
-    const stored = this.statements.positions.all().find((p) => p.topic === topic && p.partition === partition);
+    const stored = this.statements.position.get(topic, partition);
     const from = stored ? BigInt(stored.next_offset) : -1n;
-    const rows = new Map<string, Stored | null>();
     for (const r of batch.records) {
       // Already in the file: a batch fetched again after a restart or a rebalance.
       if (BigInt(r.offset) < from) continue;
       const id = r.value.conversationId;
-      const current = rows.has(id) ? rows.get(id)! : this.load(id);
-      const change =
-        batch.kind === 'contacts' ? applyContact(current?.row ?? null, r.value as never) : applyConversationEvent(current?.row ?? null, r.value as never);
-      if (change) rows.set(id, this.write(change));
-      else rows.set(id, current);
+      let p = pending.get(id);
+      if (!p) pending.set(id, (p = this.load(id)));
+      const change = batch.kind === 'contacts' ? applyContact(p.row, r.value as ContactReceived) : applyConversationEvent(p.row, r.value as ConversationEvent);
+      if (!change) continue;
+      p.row = change.row;
+      p.changed = true;
+      if (change.message) p.messages.push(change.message.text);
+      if (change.identity) p.identities.push(change.identity);
     }
-    if (from < BigInt(batch.nextOffset)) this.statements.position.run(topic, partition, batch.nextOffset);
+    if (from < BigInt(batch.nextOffset)) this.statements.setPosition.run(topic, partition, batch.nextOffset);
   }
 
-  private load(conversationId: string): Stored | null {
+  private load(conversationId: string): Pending {
     const found = this.statements.find.get(conversationId);
-    return found ? { id: found.id, row: JSON.parse(found.doc, reviveDates) as ConversationRow } : null;
+    const row = found ? (JSON.parse(found.doc, reviveDates) as ConversationRow) : null;
+    return { row, changed: false, messages: [], identities: [] };
   }
 
-  private write({ row, message, identity }: RowChange): Stored {
-    const doc = JSON.stringify(row);
+  private write(p: Pending): void {
+    const row = p.row!;
     const { id } = this.statements.upsert.get(
       row.conversationId,
       row.customerId,
@@ -149,15 +174,11 @@ export class SqliteConversationIndex implements ConversationIndex {
       row.lastActivityAt,
       row.messageCount,
       row.subject,
-      doc,
+      JSON.stringify(row),
     )!;
-    if (message) {
-      const text = this.statements.text.get(id, message.text)!;
-      this.statements.fts.run(text.id, message.text);
-    }
-    if (identity) this.statements.identity.run(identity.kind, identity.value, id);
-    for (const p of row.access.people) this.statements.person.run(p.personId, id, p.releasedAt ? new Date(p.releasedAt).getTime() : null);
-    return { id, row };
+    for (const text of p.messages) this.statements.fts.run(this.statements.text.get(id, text)!.id, text);
+    for (const i of p.identities) this.statements.identity.run(i.kind, i.value, id);
+    for (const person of row.access.people) this.statements.person.run(person.personId, id, person.releasedAt ? person.releasedAt.getTime() : null);
   }
 }
 

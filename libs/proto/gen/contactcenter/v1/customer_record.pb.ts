@@ -449,7 +449,7 @@ export interface SearchConversationsRequest {
   activeFrom: string;
   activeTo: string;
   /**
-   * Words in the messages (all of them, in any message of the conversation); only for callers
+   * Words in the messages (all of them in one message of the conversation); only for callers
    * who may read texts. Each word is matched as typed: no search operators.
    */
   words: string;
