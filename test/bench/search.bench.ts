@@ -32,7 +32,7 @@ const WORDS = `parcel refund invoice delivery address card payment charged twice
   .filter(Boolean);
 
 let seed = 42;
-const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 const sentence = (n: number) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
 
@@ -61,7 +61,14 @@ function conversation(i: number): Synthetic {
 /** The records routing and the email channel would publish for one conversation. */
 function records(c: Synthetic) {
   const ev = (n: number, step: unknown) =>
-    ConversationEvent.fromPartial({ eventId: `${c.id}-e${n}`, conversationId: c.id, occurredAt: new Date(c.at + n * 60_000), channel: Channel.CHANNEL_EMAIL, customerId: `cust-${c.customer}`, step } as never);
+    ConversationEvent.fromPartial({
+      eventId: `${c.id}-e${n}`,
+      conversationId: c.id,
+      occurredAt: new Date(c.at + n * 60_000),
+      channel: Channel.CHANNEL_EMAIL,
+      customerId: `cust-${c.customer}`,
+      step,
+    } as never);
   const contact = ContactReceived.fromPartial({
     contactId: `${c.id}-c`,
     conversationId: c.id,
@@ -123,12 +130,20 @@ async function timeIndex(index: SqliteConversationIndex): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       const filter = parseSearch(SearchConversationsRequest.fromPartial(s.request()), 'US');
       const t = performance.now();
-      const scope: SearchScope = { windowMs: 8 * 3_600_000, now: START + SPAN, withContents: true, ...s.scope, readerId: s.scope ? `agent-${Math.floor(rand() * AGENTS)}` : undefined };
+      const scope: SearchScope = {
+        windowMs: 8 * 3_600_000,
+        now: START + SPAN,
+        withContents: true,
+        ...s.scope,
+        readerId: s.scope ? `agent-${Math.floor(rand() * AGENTS)}` : undefined,
+      };
       hits += (await index.search(filter, scope)).hits.length;
       times.push(performance.now() - t);
     }
     const rate = RUNS / ((performance.now() - began) / 1000);
-    console.log(`| ${s.name} | ${percentile(times, 50)} | ${percentile(times, 99)} | ${percentile(times, 100)} | ${rate.toFixed(0)} | ${(hits / RUNS).toFixed(1)} |`);
+    console.log(
+      `| ${s.name} | ${percentile(times, 50)} | ${percentile(times, 99)} | ${percentile(times, 100)} | ${rate.toFixed(0)} | ${(hits / RUNS).toFixed(1)} |`,
+    );
   }
 }
 
@@ -144,12 +159,22 @@ async function timeStore(): Promise<void> {
       const docs = [];
       for (let i = from; i < Math.min(STORE_DOCS, from + 1000); i++) {
         const s = conversation(i);
-        docs.push({ _id: s.id, customerId: `cust-${s.customer}`, agentId: s.agent, queue: s.queue, state: s.resolved ? 'resolved' : 'assigned', lastActivityAt: new Date(s.at), text: s.text });
+        docs.push({
+          _id: s.id,
+          customerId: `cust-${s.customer}`,
+          agentId: s.agent,
+          queue: s.queue,
+          state: s.resolved ? 'resolved' : 'assigned',
+          lastActivityAt: new Date(s.at),
+          text: s.text,
+        });
       }
       await c.insertMany(docs);
     }
     for (const key of ['customerId', 'agentId', 'queue', 'lastActivityAt']) await c.createIndex({ [key]: 1, lastActivityAt: -1 });
-    console.log(`\nstore (FerretDB 1.24, SQLite backend): ${STORE_DOCS.toLocaleString('en')} documents loaded in ${((performance.now() - started) / 1000).toFixed(1)} s, indexes created; ${STORE_RUNS} queries each, sorted by lastActivityAt, 50:`);
+    console.log(
+      `\nstore (FerretDB 1.24, SQLite backend): ${STORE_DOCS.toLocaleString('en')} documents loaded in ${((performance.now() - started) / 1000).toFixed(1)} s, indexes created; ${STORE_RUNS} queries each, sorted by lastActivityAt, 50:`,
+    );
     const customers = Math.max(1, Math.floor(STORE_DOCS / 5));
     const queries: [string, () => Document][] = [
       ['by customer', () => ({ customerId: `cust-${Math.floor(rand() * customers)}` })],
@@ -188,7 +213,9 @@ async function main(): Promise<void> {
   try {
     const seconds = await load(index);
     const records = Math.round(N * 3.7);
-    console.log(`loaded ${N.toLocaleString('en')} conversations (~${records.toLocaleString('en')} records) in ${seconds.toFixed(0)} s: ${Math.round(records / seconds).toLocaleString('en')} records/s; file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `loaded ${N.toLocaleString('en')} conversations (~${records.toLocaleString('en')} records) in ${seconds.toFixed(0)} s: ${Math.round(records / seconds).toLocaleString('en')} records/s; file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB`,
+    );
     await timeIndex(index);
   } finally {
     index.close();

@@ -3,13 +3,13 @@
 import type http from 'node:http';
 import type { Role } from '#libs/auth';
 import type { SessionStore } from '#libs/staff';
-import { BadRequestError, ForbiddenError, NotFoundError, readJson, sendJson, type StaffSignIn } from '#libs/web';
+import { BadRequestError, ForbiddenError, NotFoundError, readJson, searchRequest, searchRow, sendJson, type StaffSignIn } from '#libs/web';
 import type { Backends, Caller } from './backends';
 import { cannedRoutes } from './canned-routes';
 import type { CannedAnswerStore } from './canned-store';
 import { customerRef, forms, parseForm } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
-import { openGroups, searchRequest, searchRow } from './search';
+import { openGroups } from './search';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, historyItem, presenceValue, queueTable, timeline } from './views';
 

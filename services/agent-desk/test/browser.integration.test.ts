@@ -139,6 +139,7 @@ beforeAll(async () => {
       ...testAuthEnv('ops-console'),
       OPS_CONSOLE_SESSION_SECRET: 'ops-console-browser-test-secret-0123456789',
       ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
     }),
   ));
   browser = await launchChromium();
@@ -519,6 +520,12 @@ describe('a working day at the agent desk', () => {
     for (const step of ['queued', 'assigned', 'escalated', 'resolved']) expect(opsTimeline).toContain(step);
     expect(opsTimeline).not.toContain('charged twice');
     expect(opsTimeline).not.toContain(replyText);
+    // ...finds it among the resolved conversations by its metadata...
+    await ops.locator('button[data-tab="search"]').click();
+    await ops.locator('#search-form select[name="state"]').selectOption('resolved');
+    await ops.locator('#search-form button[type=submit]').click();
+    await ops.locator(`#search-results tr[data-conversation="${refund.id}"]`).waitFor({ timeout: 20_000 });
+    expect(await ops.locator('#search-results').innerText()).not.toContain('charged');
     // ...and so does the tail command, one JSON line per event.
     const tail = spawn(
       process.execPath,
