@@ -485,7 +485,7 @@ describe('customer-record service', () => {
     expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
     // Services by name: routing reads the context it routes with, and nothing else.
     expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
-    expect(outcome).toHaveLength(50);
+    expect(outcome).toHaveLength(55);
   });
 
   it('shows ops counts and flags but no message contents', async () => {

@@ -18,20 +18,22 @@ const dir = mkdtempSync(join(tmpdir(), 'cr-search-'));
 const sender = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${run}@example.com`, namespace: '' };
 const [convA, convB] = [`${run}-a`, `${run}-b`];
 
+// Each record a millisecond after the one before: the order of last activity is the order written.
+let clock = Date.now();
 const contact = (conversationId: string, text: string, channel = Channel.CHANNEL_EMAIL) =>
   ContactReceived.fromPartial({
     contactId: uniqueId('contact'),
     conversationId,
     channel,
     kind: ContactKind.CONTACT_KIND_MESSAGE,
-    receivedAt: new Date(),
+    receivedAt: new Date(++clock),
     newConversation: true,
     sender: channel === Channel.CHANNEL_EMAIL ? sender : { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+14155550123', namespace: '' },
     subject: 'Parcel',
     text,
   });
 const event = (conversationId: string, step: ConversationEvent['step']) =>
-  ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt: new Date(), channel: Channel.CHANNEL_EMAIL, step } as never);
+  ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt: new Date(++clock), channel: Channel.CHANNEL_EMAIL, step } as never);
 
 describe('searching conversations', () => {
   let h: Harness;
