@@ -1,7 +1,8 @@
 // What the two browser-facing applications (agent-desk, ops-console) share at their HTTP edge:
-// typed HTTP errors, strict security headers, bounded JSON bodies, the same-origin check that
+// the conversation search's request and rows, typed HTTP errors, strict security headers, bounded JSON bodies, the same-origin check that
 // backs CSRF protection, their static pages, and one way of signing staff in and out.
 export * from './client-address';
+export * from './conversation-search';
 export * from './errors';
 export * from './http';
 export * from './sign-in';

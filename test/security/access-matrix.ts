@@ -36,6 +36,8 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   UnmergeCustomer: { allowed: ['supervisor'] },
   UpsertAccount: { allowed: ['supervisor'] },
   ListAudit: { allowed: ['supervisor'] },
+  // People only; agents and experts find only conversations they may read, ops metadata only.
+  SearchConversations: { allowed: STAFF, audited: true },
 };
 
 export const ROUTING: Record<string, GrpcEntry> = {
@@ -71,6 +73,8 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'GET /api/me': [...WORKERS, 'supervisor'],
   'GET /api/conversation': [...WORKERS, 'supervisor'],
   'GET /api/floor': ['supervisor'],
+  // customer-record narrows what each finds: agents and experts only conversations they may read.
+  'GET /api/search': [...WORKERS, 'supervisor'],
   'POST /api/presence': WORKERS,
   'POST /api/accept': WORKERS,
   'POST /api/decline': WORKERS,
@@ -98,5 +102,7 @@ export const OPS_CONSOLE: Record<string, HttpEntry> = {
   'GET /api/charts': ['supervisor', 'ops'],
   'GET /api/conversations/:id/timeline': ['supervisor', 'ops'],
   'GET /api/dead-letters': ['supervisor', 'ops'],
+  // customer-record gives ops metadata only.
+  'GET /api/search': ['supervisor', 'ops'],
   'POST /api/dead-letters/:partition/:offset/replay': ['ops'],
 };

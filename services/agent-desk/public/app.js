@@ -64,7 +64,7 @@ function fmtTime(ms) {
 function showSignIn(message) {
   state.me = null;
   if (state.socket) state.socket.close();
-  for (const id of ['desk-screen', 'floor-screen', 'who', 'presence', 'sign-out', 'canned-open']) $(id).hidden = true;
+  for (const id of ['desk-screen', 'floor-screen', 'search-screen', 'who', 'presence', 'sign-out', 'canned-open']) $(id).hidden = true;
   $('signin-screen').hidden = false;
   $('signin-error').textContent = message || '';
   $('link').textContent = '';
@@ -83,6 +83,7 @@ function showDesk(me) {
   $('presence').hidden = !worker;
   $('desk-screen').hidden = !worker;
   $('floor-screen').hidden = me.staff.role !== 'supervisor';
+  $('search-screen').hidden = false;
   $('escalate-form').hidden = me.staff.role !== 'agent';
   $('handback-form').hidden = me.staff.role !== 'expert';
   document.body.dataset.role = me.staff.role;

@@ -15,6 +15,8 @@ import {
   type ListAgentsResponse,
   type RegisterAgentRequest,
   type ReplyResponse,
+  type SearchConversationsRequest,
+  type SearchConversationsResponse,
   type SetPresenceResponse,
   type WatchAssignmentsResponse,
   type Presence,
@@ -141,6 +143,11 @@ export class Backends {
       conversationId,
       reason,
     });
+  }
+
+  /** Conversations the caller may find (customer-record decides what each role sees), audited there. */
+  searchConversations(caller: Caller, req: SearchConversationsRequest): Promise<SearchConversationsResponse> {
+    return this.call('customer-record', caller, this.record.searchConversations as unknown as Unary<object, SearchConversationsResponse>, this.record, req);
   }
 
   history(caller: Caller, customerId: string, conversationId: string, reason = ''): Promise<GetHistoryResponse> {

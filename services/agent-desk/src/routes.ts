@@ -3,12 +3,13 @@
 import type http from 'node:http';
 import type { Role } from '#libs/auth';
 import type { SessionStore } from '#libs/staff';
-import { BadRequestError, ForbiddenError, NotFoundError, readJson, sendJson, type StaffSignIn } from '#libs/web';
+import { BadRequestError, ForbiddenError, NotFoundError, readJson, searchRequest, searchRow, sendJson, type StaffSignIn } from '#libs/web';
 import type { Backends, Caller } from './backends';
 import { cannedRoutes } from './canned-routes';
 import type { CannedAnswerStore } from './canned-store';
 import { customerRef, forms, parseForm } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
+import { openGroups } from './search';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
 
@@ -80,6 +81,14 @@ function readingRoutes({ signIn, sessions, backends }: DeskRouteDeps): Record<st
   return {
     '/api/me': async (req, res) => sendJson(res, 200, signedIn(sessions, await signIn.session(req))),
     '/api/conversation': (req, res) => conversationView(signIn, backends, req, res),
+    '/api/search': async (req, res) => {
+      const s = await signIn.session(req);
+      if (!DESK_ROLES.includes(s.role)) throw new ForbiddenError(`a ${s.role} may not search conversations here`);
+      const url = new URL(req.url ?? '/', 'http://desk');
+      const found = await backends.searchConversations(caller(s), searchRequest(url.searchParams));
+      const rows = found.hits.map(searchRow);
+      sendJson(res, 200, { rows, next: found.nextPageToken, groups: url.searchParams.get('state') === 'open' ? openGroups(rows) : undefined });
+    },
     '/api/floor': async (req, res) => {
       const s = await signIn.session(req);
       if (s.role !== 'supervisor') throw new ForbiddenError('the floor view is for supervisors');

@@ -139,6 +139,7 @@ beforeAll(async () => {
       ...testAuthEnv('ops-console'),
       OPS_CONSOLE_SESSION_SECRET: 'ops-console-browser-test-secret-0123456789',
       ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
     }),
   ));
   browser = await launchChromium();
@@ -270,6 +271,35 @@ async function cannedAnswers(supervisor: Page, agent: Page): Promise<void> {
   // A second Esc leaves the box, so the desk's own keys work again.
   await agent.keyboard.press('Escape');
   expect(await agent.evaluate('document.activeElement && document.activeElement.id')).not.toBe('reply-text');
+}
+
+/** The supervisor finds the resolved conversation by its words, and Ana the one she held. */
+async function searchConversations(supervisor: Page, agent: Page, conversationId: string): Promise<void> {
+  await supervisor.locator('#search-words').fill('charged twice');
+  await supervisor.locator('#search-state').selectOption('resolved');
+  await supervisor.locator('#search-form').getByRole('button', { name: 'Search' }).click();
+  const found = supervisor.locator(`#search-results tr[data-conversation="${conversationId}"]`);
+  await waitFor(
+    async () => {
+      if (await found.count()) return true;
+      await supervisor.locator('#search-form').getByRole('button', { name: 'Search' }).click();
+      await new Promise((r) => setTimeout(r, 300));
+      return false;
+    },
+    30_000,
+    'the resolved conversation found by its words',
+  );
+  await expect(found.locator('td.match').textContent()).resolves.toContain('[charged] [twice]');
+  if (SAVE) await supervisor.locator('#search-screen').screenshot({ path: `${shots}agent-desk-search.png` });
+  // A malformed filter is answered with its reason.
+  await supervisor.locator('#search-from').fill('last week');
+  await supervisor.locator('#search-form').getByRole('button', { name: 'Search' }).click();
+  await supervisor.locator('#notice').filter({ hasText: 'active_from must be an RFC 3339 time' }).waitFor({ timeout: 10_000 });
+  await supervisor.locator('#search-from').fill('');
+  // Ana finds the conversation she held (within her shift after it left her).
+  await agent.locator('#search-words').fill('charged twice');
+  await agent.locator('#search-form').getByRole('button', { name: 'Search' }).click();
+  await agent.locator(`#search-results tr[data-conversation="${conversationId}"]`).waitFor({ timeout: 10_000 });
 }
 
 describe('a working day at the agent desk', () => {
@@ -414,9 +444,12 @@ describe('a working day at the agent desk', () => {
     // The supervisor hands Ana one of the customer's waiting conversations: she holds two.
     const waiting = [...routing.engine.conversations.values()].find((c) => c.subject === 'Wrong size' && c.recipient?.value === address)!;
     expect(waiting.state).toBe('queued');
-    await supervisor.locator('#reassign-conversation').fill(waiting.id);
+    // Picked from the open conversations by queue and agent, not typed.
+    await supervisor.locator('#open-load').click();
+    await supervisor.locator(`#open-conversations tr[data-conversation="${waiting.id}"]`).getByRole('button', { name: 'Reassign…' }).click();
+    await expect(supervisor.locator('#reassign-conversation').inputValue()).resolves.toBe(waiting.id);
     await supervisor.locator('#reassign-agent').selectOption('ana');
-    await supervisor.getByRole('button', { name: 'Reassign' }).click();
+    await supervisor.getByRole('button', { name: 'Reassign', exact: true }).click();
     await agent.locator('#mine li').filter({ hasText: 'Wrong size' }).waitFor({ timeout: 20_000 });
     await expect(agent.locator('#mine li').count()).resolves.toBe(2);
     await agentRow.locator('td').nth(3).filter({ hasText: '2/8' }).waitFor({ timeout: 20_000 });
@@ -481,6 +514,8 @@ describe('a working day at the agent desk', () => {
     await expect(lowScore.textContent()).resolves.toContain('max');
     await shot(supervisor, 'low-scores');
 
+    await searchConversations(supervisor, agent, held);
+
     // Ana closes her day's other conversation.
     await agent.locator('#timeline li.in').filter({ hasText: 'About: Wrong size' }).waitFor({ timeout: 30_000 });
     await agent.getByRole('button', { name: 'Resolve' }).click();
@@ -503,6 +538,12 @@ describe('a working day at the agent desk', () => {
     for (const step of ['queued', 'assigned', 'escalated', 'resolved']) expect(opsTimeline).toContain(step);
     expect(opsTimeline).not.toContain('charged twice');
     expect(opsTimeline).not.toContain(replyText);
+    // ...finds it among the resolved conversations by its metadata...
+    await ops.locator('button[data-tab="search"]').click();
+    await ops.locator('#search-form select[name="state"]').selectOption('resolved');
+    await ops.locator('#search-form button[type=submit]').click();
+    await ops.locator(`#search-results tr[data-conversation="${refund.id}"]`).waitFor({ timeout: 20_000 });
+    expect(await ops.locator('#search-results').innerText()).not.toContain('charged');
     // ...and so does the tail command, one JSON line per event.
     const tail = spawn(
       process.execPath,

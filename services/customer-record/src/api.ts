@@ -12,6 +12,7 @@ import type { ApiDeps, Handler } from './api/deps';
 import { setFlag, upsertAccount } from './api/flags';
 import { grantMandate, revokeMandate, upsertIntermediary } from './api/intermediaries';
 import { linkIdentity, mergeCustomers, unmergeCustomer } from './api/merges';
+import { searchConversations } from './api/search';
 import { mayCall, PERMISSIONS, type CallName } from './authz';
 
 export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
@@ -29,6 +30,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     upsertIntermediary: unary(deps, 'UpsertIntermediary', upsertIntermediary),
     grantMandate: unary(deps, 'GrantMandate', grantMandate),
     revokeMandate: unary(deps, 'RevokeMandate', revokeMandate),
+    searchConversations: unary(deps, 'SearchConversations', searchConversations),
   };
 }
 

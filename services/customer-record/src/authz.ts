@@ -17,7 +17,8 @@ export type CallName =
   | 'ListAudit'
   | 'UpsertIntermediary'
   | 'GrantMandate'
-  | 'RevokeMandate';
+  | 'RevokeMandate'
+  | 'SearchConversations';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -36,6 +37,8 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   UpsertIntermediary: ['supervisor'],
   GrantMandate: ['supervisor'],
   RevokeMandate: ['supervisor'],
+  // People only: agents and experts find what they may read, ops metadata only (api/search.ts); no service is granted it.
+  SearchConversations: ['agent', 'expert', 'supervisor', 'ops'],
 };
 
 /**

@@ -44,6 +44,16 @@ export const customerRecordConfig = {
   MERGE_ANNOUNCE_SWEEP_MS: positiveInt(30_000),
   /** Set false to serve reads only (no projection of the topics). */
   PROJECTION_ENABLED: bool(true),
+  /**
+   * Directory of this instance's conversation search index, a SQLite file rebuilt from the topics
+   * when missing (every instance needs its own); empty keeps the index in memory, rebuilt at each start.
+   */
+  SEARCH_INDEX_DIR: z.string().default(''),
+  /** Prefix of the search index's consumer group; each index file adds its own id, so every instance reads every partition. */
+  SEARCH_GROUP_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')
+    .default('customer-record-search'),
 };
 
 export type CustomerRecordConfig = z.output<z.ZodObject<typeof customerRecordConfig>>;

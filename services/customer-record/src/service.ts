@@ -1,4 +1,5 @@
 // Wiring: configuration → store, projection consumer, gRPC API and ops HTTP.
+import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { createTokenVerifier, type TokenVerifier } from '#libs/auth';
 import { CustomerRecordServiceService, type GetCustomerContextResponse } from '#libs/proto';
@@ -14,6 +15,8 @@ import { MergeAnnouncements } from './merge-announcements';
 import { Projection } from './projection';
 import { BatchProjection } from './projection-batches';
 import { ReadGuard } from './read-guard';
+import { startSearchIndexing } from './search/kafka';
+import { SqliteConversationIndex } from './search/sqlite-index';
 import { CustomerStore } from './store';
 import { cachingVerifier } from './tokens';
 
@@ -24,6 +27,7 @@ export interface CustomerRecordService {
   projection: Projection;
   audit: AuditLog;
   access: ConversationAccessStore;
+  search: SqliteConversationIndex;
 }
 
 export async function startCustomerRecord(
@@ -49,6 +53,10 @@ export async function startCustomerRecord(
   const batches = new BatchProjection(store, projection, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
   const kafka = await connectKafka(ctx, config);
   if (config.PROJECTION_ENABLED) await startProjection(kafka, config, { projection: batches, access });
+  const index = new SqliteConversationIndex(config.SEARCH_INDEX_DIR ? join(config.SEARCH_INDEX_DIR, 'conversations.sqlite') : ':memory:');
+  ctx.onStop('search index', () => index.close());
+  const searchGroup = `${config.SEARCH_GROUP_PREFIX}-${index.indexId()}`;
+  if (config.PROJECTION_ENABLED) await startSearchIndexing(kafka, index, { groupId: searchGroup, fromBeginning: config.PROJECTION_FROM_BEGINNING });
   const announcements = new MergeAnnouncements(store.merges, kafka.producer, ctx.logger);
   const sweep = setInterval(() => void announcements.sweep(), config.MERGE_ANNOUNCE_SWEEP_MS);
   ctx.onStop('merge announcements', () => clearInterval(sweep));
@@ -69,6 +77,7 @@ export async function startCustomerRecord(
     defaultCountry: config.DEFAULT_PHONE_COUNTRY,
     windowDays: config.REGULAR_WINDOW_DAYS,
     callerLimit: new RateLimiter(config.CALLER_RATE_LIMIT_PER_MINUTE, 60_000),
+    search: { index, windowMs: config.CONVERSATION_ACCESS_HOURS * 3_600_000 },
   });
   const grpc = await startGrpcServer(
     ctx,
@@ -78,5 +87,5 @@ export async function startCustomerRecord(
     { reflection: config.GRPC_REFLECTION },
   );
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  return { grpcPort: grpc.port, httpPort, store, projection, audit, access };
+  return { grpcPort: grpc.port, httpPort, store, projection, audit, access, search: index };
 }

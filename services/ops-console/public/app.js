@@ -278,6 +278,37 @@
     void loadTimeline($('timeline-conversation').value.trim());
   });
 
+  // --- conversation search (metadata only for ops: customer-record leaves texts out) ------------
+  let searchParams = null;
+  let searchNext = '';
+  async function runSearch(more) {
+    const q = new URLSearchParams(searchParams);
+    if (more) q.set('pageToken', searchNext);
+    try {
+      const data = await api(`/api/search?${q}`);
+      const body = $('search-results');
+      if (!more) body.replaceChildren();
+      for (const r of data.rows) {
+        const tr = node('tr');
+        tr.dataset.conversation = r.conversationId;
+        for (const v of [new Date(r.lastActivityAt).toLocaleString(), r.conversationId, r.customerId, r.channel, r.state, r.queue, r.agentId, r.messages])
+          tr.appendChild(node('td', v));
+        body.appendChild(tr);
+      }
+      searchNext = data.next;
+      $('search-more').hidden = !data.next;
+      $('search-status').textContent = body.children.length ? '' : 'Nothing found.';
+    } catch (err) {
+      $('search-status').textContent = err.message;
+    }
+  }
+  $('search-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    searchParams = new URLSearchParams([...new FormData($('search-form'))].filter(([, v]) => String(v).trim()));
+    void runSearch(false);
+  });
+  $('search-more').addEventListener('click', () => void runSearch(true));
+
   // --- charts --------------------------------------------------------------------------------
   async function refreshCharts() {
     let c;

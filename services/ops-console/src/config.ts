@@ -34,6 +34,11 @@ export const opsConsoleConfig = {
     .string()
     .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
     .default('127.0.0.1:50052'),
+  /** customer-record's gRPC address (host:port), for the conversation search; it needs AUTH_PRIVATE_KEY_FILE too. */
+  CUSTOMER_RECORD_GRPC_ADDR: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:50051'),
   /** The service level the charts compare against (routing's target, 0..1). */
   OPS_SERVICE_LEVEL_TARGET: z.coerce.number().min(0, 'must be 0..1').max(1, 'must be 0..1').default(0.8),
   /** How often routing's queue statistics are fetched for the charts. */

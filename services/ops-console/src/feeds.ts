@@ -1,5 +1,5 @@
 // What the console reads to show: the live tail into the charts and the feed, the dead-letter
-// topic, and routing's statistics and the consumer lag on a timer.
+// topic, routing's statistics and the consumer lag on a timer, and customer-record's conversation search.
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '#libs/observability';
 import type { ServiceContext } from '#libs/service';
@@ -7,6 +7,7 @@ import { ChartAggregator } from './charts';
 import type { OpsConsoleConfig } from './config';
 import { DeadLetterStore, startLiveTail } from './kafka-io';
 import { LiveFeed } from './live-feed';
+import { customerRecordSearch } from './conversation-search';
 import { routingQueueStats, type QueueStatsSource } from './routing-stats';
 import { PolledSources } from './sources';
 
@@ -50,5 +51,7 @@ export async function startFeeds(
   });
   sources.start();
   ctx.onStop('pollers', () => sources.stop());
-  return { tailKafka, charts, feed, deadLetters, sources };
+  const conversations = config.AUTH_PRIVATE_KEY_FILE ? customerRecordSearch(config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE) : null;
+  if (conversations) ctx.onStop('customer-record client', () => conversations.close());
+  return { tailKafka, charts, feed, deadLetters, sources, conversations };
 }

@@ -2,8 +2,9 @@
 // session, the live stream, the charts, a conversation's timeline (with its hops) and the dead letters.
 import type http from 'node:http';
 import type { Kafka } from 'kafkajs';
-import { BadRequestError, sendJson, TooManyRequestsError, type StaffSignIn } from '#libs/web';
+import { BadRequestError, HttpError, searchRequest, searchRow, sendJson, TooManyRequestsError, type StaffSignIn } from '#libs/web';
 import type { ChartAggregator } from './charts';
+import type { ConversationSearch } from './conversation-search';
 import { listDeadLetters, replayDeadLetter, type DeadLetterRouteDeps } from './dead-letter-routes';
 import { parseConversationId } from './filter';
 import { conversationHops } from './hops';
@@ -24,6 +25,8 @@ export interface ConsoleRouteDeps extends DeadLetterRouteDeps, StreamDeps {
   sources: PolledSources;
   /** The console's own client, for the throw-away consumers of timelines. */
   tailKafka: Kafka;
+  /** customer-record's search; null without the console's signing key. */
+  conversations: ConversationSearch | null;
   now: () => number;
 }
 
@@ -41,6 +44,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): ApiRoute[] {
     },
     { method: 'GET', path: '/api/charts', name: '/api/charts', run: (req, res) => chartsRoute(deps, req, res) },
     { method: 'GET', path: /^\/api\/conversations\/([^/]+)\/timeline$/, name: '/api/conversations/:id/timeline', run: timelineRoute(deps) },
+    { method: 'GET', path: '/api/search', name: '/api/search', run: (req, res) => searchRoute(deps, req, res) },
     { method: 'GET', path: '/api/dead-letters', name: '/api/dead-letters', run: (req, res) => listDeadLetters(deps, req, res) },
     {
       method: 'POST',
@@ -65,6 +69,15 @@ async function sessionRoute(signIn: StaffSignIn, req: http.IncomingMessage, res:
 async function chartsRoute(deps: ConsoleRouteDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   await readingSession(deps.signIn, req);
   sendJson(res, 200, { ...deps.charts.snapshot(deps.now()), deadLettersOnTopic: deps.deadLetters.count, sources: deps.sources.status });
+}
+
+/** Conversations by their metadata, as customer-record lets the person see them (ops: no texts). */
+async function searchRoute(deps: ConsoleRouteDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const session = await readingSession(deps.signIn, req);
+  if (!deps.conversations) throw new HttpError(503, 'conversation search needs the console signing key (AUTH_PRIVATE_KEY_FILE)');
+  const url = new URL(req.url ?? '/', 'http://console.invalid');
+  const found = await deps.conversations.search({ id: session.staffId, role: session.consoleRole }, searchRequest(url.searchParams));
+  sendJson(res, 200, { rows: found.hits.map(searchRow), next: found.nextPageToken });
 }
 
 function timelineRoute(deps: ConsoleRouteDeps): ApiRoute['run'] {

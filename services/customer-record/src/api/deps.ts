@@ -5,6 +5,7 @@ import type { GetCustomerContextResponse } from '#libs/proto';
 import type { RateLimiter } from '#libs/rate-limit';
 import type { AuditLog } from '../audit';
 import type { ContextCache } from '../cache';
+import type { ConversationIndex } from '../search/conversation-index';
 import type { MergeAnnouncements } from '../merge-announcements';
 import type { ReadGuard } from '../read-guard';
 import type { CustomerStore } from '../store';
@@ -21,6 +22,8 @@ export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | '
   windowDays: number;
   /** Per-person call budget: a leaked agent token cannot page through every customer. */
   callerLimit: RateLimiter;
+  /** The conversation search index, and how long after a conversation stopped being theirs an agent still finds it. */
+  search: { index: Pick<ConversationIndex, 'search'>; windowMs: number };
 }
 
 /** One call, run once its caller is authorised for it. */

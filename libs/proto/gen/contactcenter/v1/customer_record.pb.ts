@@ -615,6 +615,60 @@ export interface RevokeMandateResponse {
   intermediary?: Intermediary | undefined;
 }
 
+/**
+ * The filter as the person gave it; customer-record parses and checks it in one place, and a
+ * malformed field is INVALID_ARGUMENT naming it. Empty fields do not filter.
+ */
+export interface SearchConversationsRequest {
+  customerId: string;
+  /** An email address or phone number the customer wrote from. */
+  identity?: Identity | undefined;
+  agentId: string;
+  queue: string;
+  /** email, sms, voice, chat or api. */
+  channel: string;
+  /** open (queued or assigned), queued, assigned, resolved or abandoned. */
+  state: string;
+  /** RFC 3339 times bounding the last activity: from inclusive, to exclusive. */
+  activeFrom: string;
+  activeTo: string;
+  /**
+   * Words in the messages (all of them in one message of the conversation); only for callers
+   * who may read texts. Each word is matched as typed: no search operators.
+   */
+  words: string;
+  /** 1 to 200; 0 means 50. */
+  pageSize: number;
+  pageToken: string;
+  /**
+   * Why a supervisor or ops searches a customer's conversations; required when the filter names a
+   * customer or an identity, written to the audit log.
+   */
+  reason: string;
+}
+
+export interface ConversationHit {
+  conversationId: string;
+  customerId: string;
+  channel: Channel;
+  /** queued, assigned, resolved or abandoned. */
+  state: string;
+  queue: string;
+  agentId: string;
+  startedAt?: Date | undefined;
+  lastActivityAt?: Date | undefined;
+  messageCount: number;
+  /** Left empty for callers that may not see contents (ops). */
+  subject: string;
+  /** The matching words in context, for a search by words; left empty like the subject. */
+  snippet: string;
+}
+
+export interface SearchConversationsResponse {
+  hits: ConversationHit[];
+  nextPageToken: string;
+}
+
 function createBaseMandate(): Mandate {
   return {
     customerId: "",
@@ -5224,6 +5278,644 @@ export const RevokeMandateResponse: MessageFns<RevokeMandateResponse> = {
   },
 };
 
+function createBaseSearchConversationsRequest(): SearchConversationsRequest {
+  return {
+    customerId: "",
+    identity: undefined,
+    agentId: "",
+    queue: "",
+    channel: "",
+    state: "",
+    activeFrom: "",
+    activeTo: "",
+    words: "",
+    pageSize: 0,
+    pageToken: "",
+    reason: "",
+  };
+}
+
+export const SearchConversationsRequest: MessageFns<SearchConversationsRequest> = {
+  encode(message: SearchConversationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.identity !== undefined) {
+      Identity.encode(message.identity, writer.uint32(18).fork()).join();
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.queue !== "") {
+      writer.uint32(34).string(message.queue);
+    }
+    if (message.channel !== "") {
+      writer.uint32(42).string(message.channel);
+    }
+    if (message.state !== "") {
+      writer.uint32(50).string(message.state);
+    }
+    if (message.activeFrom !== "") {
+      writer.uint32(58).string(message.activeFrom);
+    }
+    if (message.activeTo !== "") {
+      writer.uint32(66).string(message.activeTo);
+    }
+    if (message.words !== "") {
+      writer.uint32(74).string(message.words);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(80).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(90).string(message.pageToken);
+    }
+    if (message.reason !== "") {
+      writer.uint32(98).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchConversationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchConversationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.identity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.channel = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.activeFrom = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.activeTo = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.words = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchConversationsRequest {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      channel: isSet(object.channel) ? globalThis.String(object.channel) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      activeFrom: isSet(object.activeFrom)
+        ? globalThis.String(object.activeFrom)
+        : isSet(object.active_from)
+        ? globalThis.String(object.active_from)
+        : "",
+      activeTo: isSet(object.activeTo)
+        ? globalThis.String(object.activeTo)
+        : isSet(object.active_to)
+        ? globalThis.String(object.active_to)
+        : "",
+      words: isSet(object.words) ? globalThis.String(object.words) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SearchConversationsRequest): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.identity !== undefined) {
+      obj.identity = Identity.toJSON(message.identity);
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.channel !== "") {
+      obj.channel = message.channel;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.activeFrom !== "") {
+      obj.activeFrom = message.activeFrom;
+    }
+    if (message.activeTo !== "") {
+      obj.activeTo = message.activeTo;
+    }
+    if (message.words !== "") {
+      obj.words = message.words;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchConversationsRequest>, I>>(base?: I): SearchConversationsRequest {
+    return SearchConversationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchConversationsRequest>, I>>(object: I): SearchConversationsRequest {
+    const message = createBaseSearchConversationsRequest();
+    message.customerId = object.customerId ?? "";
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? Identity.fromPartial(object.identity)
+      : undefined;
+    message.agentId = object.agentId ?? "";
+    message.queue = object.queue ?? "";
+    message.channel = object.channel ?? "";
+    message.state = object.state ?? "";
+    message.activeFrom = object.activeFrom ?? "";
+    message.activeTo = object.activeTo ?? "";
+    message.words = object.words ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseConversationHit(): ConversationHit {
+  return {
+    conversationId: "",
+    customerId: "",
+    channel: 0,
+    state: "",
+    queue: "",
+    agentId: "",
+    startedAt: undefined,
+    lastActivityAt: undefined,
+    messageCount: 0,
+    subject: "",
+    snippet: "",
+  };
+}
+
+export const ConversationHit: MessageFns<ConversationHit> = {
+  encode(message: ConversationHit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(24).int32(message.channel);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.queue !== "") {
+      writer.uint32(42).string(message.queue);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(50).string(message.agentId);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.lastActivityAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastActivityAt), writer.uint32(66).fork()).join();
+    }
+    if (message.messageCount !== 0) {
+      writer.uint32(72).int32(message.messageCount);
+    }
+    if (message.subject !== "") {
+      writer.uint32(82).string(message.subject);
+    }
+    if (message.snippet !== "") {
+      writer.uint32(90).string(message.snippet);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConversationHit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversationHit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastActivityAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.messageCount = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.snippet = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConversationHit {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      lastActivityAt: isSet(object.lastActivityAt)
+        ? fromJsonTimestamp(object.lastActivityAt)
+        : isSet(object.last_activity_at)
+        ? fromJsonTimestamp(object.last_activity_at)
+        : undefined,
+      messageCount: isSet(object.messageCount)
+        ? globalThis.Number(object.messageCount)
+        : isSet(object.message_count)
+        ? globalThis.Number(object.message_count)
+        : 0,
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      snippet: isSet(object.snippet) ? globalThis.String(object.snippet) : "",
+    };
+  },
+
+  toJSON(message: ConversationHit): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.channel !== 0) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.lastActivityAt !== undefined) {
+      obj.lastActivityAt = message.lastActivityAt.toISOString();
+    }
+    if (message.messageCount !== 0) {
+      obj.messageCount = Math.round(message.messageCount);
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.snippet !== "") {
+      obj.snippet = message.snippet;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConversationHit>, I>>(base?: I): ConversationHit {
+    return ConversationHit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConversationHit>, I>>(object: I): ConversationHit {
+    const message = createBaseConversationHit();
+    message.conversationId = object.conversationId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.channel = object.channel ?? 0;
+    message.state = object.state ?? "";
+    message.queue = object.queue ?? "";
+    message.agentId = object.agentId ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    message.lastActivityAt = object.lastActivityAt ?? undefined;
+    message.messageCount = object.messageCount ?? 0;
+    message.subject = object.subject ?? "";
+    message.snippet = object.snippet ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchConversationsResponse(): SearchConversationsResponse {
+  return { hits: [], nextPageToken: "" };
+}
+
+export const SearchConversationsResponse: MessageFns<SearchConversationsResponse> = {
+  encode(message: SearchConversationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.hits) {
+      ConversationHit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchConversationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchConversationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hits.push(ConversationHit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchConversationsResponse {
+    return {
+      hits: globalThis.Array.isArray(object?.hits) ? object.hits.map((e: any) => ConversationHit.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchConversationsResponse): unknown {
+    const obj: any = {};
+    if (message.hits?.length) {
+      obj.hits = message.hits.map((e) => ConversationHit.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchConversationsResponse>, I>>(base?: I): SearchConversationsResponse {
+    return SearchConversationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchConversationsResponse>, I>>(object: I): SearchConversationsResponse {
+    const message = createBaseSearchConversationsResponse();
+    message.hits = object.hits?.map((e) => ConversationHit.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 /** One customer across all channels. Every call needs a bearer token; every read is audited. */
 export type CustomerRecordServiceService = typeof CustomerRecordServiceService;
 export const CustomerRecordServiceService = {
@@ -5363,6 +6055,21 @@ export const CustomerRecordServiceService = {
       Buffer.from(RevokeMandateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeMandateResponse => RevokeMandateResponse.decode(value),
   },
+  /**
+   * Open and closed conversations by customer, identity, agent, queue, channel, state, time and
+   * words, newest activity first; agents find only conversations they may read, ops never texts.
+   */
+  searchConversations: {
+    path: "/contactcenter.v1.CustomerRecordService/SearchConversations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchConversationsRequest): Buffer =>
+      Buffer.from(SearchConversationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchConversationsRequest => SearchConversationsRequest.decode(value),
+    responseSerialize: (value: SearchConversationsResponse): Buffer =>
+      Buffer.from(SearchConversationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchConversationsResponse => SearchConversationsResponse.decode(value),
+  },
 } as const;
 
 export interface CustomerRecordServiceServer extends UntypedServiceImplementation {
@@ -5384,6 +6091,11 @@ export interface CustomerRecordServiceServer extends UntypedServiceImplementatio
   /** Gives an intermediary authority for one customer (replacing an earlier mandate for them). */
   grantMandate: handleUnaryCall<GrantMandateRequest, GrantMandateResponse>;
   revokeMandate: handleUnaryCall<RevokeMandateRequest, RevokeMandateResponse>;
+  /**
+   * Open and closed conversations by customer, identity, agent, queue, channel, state, time and
+   * words, newest activity first; agents find only conversations they may read, ops never texts.
+   */
+  searchConversations: handleUnaryCall<SearchConversationsRequest, SearchConversationsResponse>;
 }
 
 export interface CustomerRecordServiceClient extends Client {
@@ -5586,6 +6298,25 @@ export interface CustomerRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeMandateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Open and closed conversations by customer, identity, agent, queue, channel, state, time and
+   * words, newest activity first; agents find only conversations they may read, ops never texts.
+   */
+  searchConversations(
+    request: SearchConversationsRequest,
+    callback: (error: ServiceError | null, response: SearchConversationsResponse) => void,
+  ): ClientUnaryCall;
+  searchConversations(
+    request: SearchConversationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchConversationsResponse) => void,
+  ): ClientUnaryCall;
+  searchConversations(
+    request: SearchConversationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchConversationsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,39 @@
+// customer-record's conversation search over gRPC, each call signed with the signed-in person's
+// own token (ops or supervisor), so customer-record decides what they see (ops: metadata only)
+// and audits who searched. Its refusals come back as the console's HTTP errors, in its words.
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { bearerMetadata, tokenSource, type Caller, type SigningKey } from '#libs/auth';
+import { CustomerRecordServiceClient, type SearchConversationsRequest, type SearchConversationsResponse } from '#libs/proto';
+import { unaryCall } from '#libs/service';
+import { BadRequestError, ForbiddenError, HttpError } from '#libs/web';
+
+export interface ConversationSearch {
+  search(caller: Caller, req: SearchConversationsRequest): Promise<SearchConversationsResponse>;
+  close(): void;
+}
+
+function refusal(err: ServiceError): HttpError {
+  if (err.code === status.INVALID_ARGUMENT) return new BadRequestError(err.details);
+  if (err.code === status.PERMISSION_DENIED) return new ForbiddenError(err.details);
+  return new HttpError(503, 'customer-record is not answering; try again');
+}
+
+export function customerRecordSearch(address: string, signer: SigningKey, timeoutMs = 5000): ConversationSearch {
+  const client = new CustomerRecordServiceClient(address, credentials.createInsecure());
+  const tokens = new Map<string, () => Promise<string>>();
+  const token = (caller: Caller) => {
+    const key = `${caller.role}:${caller.id}`;
+    let source = tokens.get(key);
+    if (!source) tokens.set(key, (source = tokenSource(signer, caller, 'customer-record')));
+    return source();
+  };
+  return {
+    async search(caller, req) {
+      const md = bearerMetadata(await token(caller));
+      return unaryCall(client, client.searchConversations, req, md, timeoutMs).catch((err: ServiceError) => {
+        throw refusal(err);
+      });
+    },
+    close: () => client.close(),
+  };
+}
