@@ -36,6 +36,10 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   UnmergeCustomer: { allowed: ['supervisor'] },
   UpsertAccount: { allowed: ['supervisor'] },
   ListAudit: { allowed: ['supervisor'] },
+  // Who may speak for a customer is a supervisor's decision.
+  UpsertIntermediary: { allowed: ['supervisor'] },
+  GrantMandate: { allowed: ['supervisor'] },
+  RevokeMandate: { allowed: ['supervisor'] },
   // People only; agents and experts find only conversations they may read, ops metadata only.
   SearchConversations: { allowed: STAFF, audited: true },
 };
