@@ -25,6 +25,8 @@ twilio_file=.local/twilio-dev-token
 [[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"
 export TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(cat "$twilio_file")}
 export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000000}
+# Survey mails carry signed score links, served by the email service on 8107.
+export EMAIL_SURVEY_LINK_KEY=${EMAIL_SURVEY_LINK_KEY:-$(secret .local/email-survey-link-key)}
 # The number conversations the company starts are texted from (a test number of the outbox).
 export SMS_COMPANY_NUMBER=${SMS_COMPANY_NUMBER:-+14155550100}
 # /metrics on the public ports (desk, console, chat, webhooks) answers only with this bearer token.
