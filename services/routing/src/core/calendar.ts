@@ -128,8 +128,17 @@ function* intervalsFrom(cal: Calendar, t: number, days = HORIZON_DAYS): Generato
 }
 
 export function isOpen(cal: Calendar, t: number): boolean {
-  for (const [start, end] of intervalsFrom(cal, t, 1)) if (start <= t && t < end) return true;
-  return false;
+  return closingAfter(cal, t) !== undefined;
+}
+
+/** When open at `t`: the end of the range it is in (ranges that meet count as one). Undefined when closed. */
+export function closingAfter(cal: Calendar, t: number): number | undefined {
+  let closes: number | undefined;
+  for (const [start, end] of intervalsFrom(cal, t, 2)) {
+    if (closes === undefined ? start <= t && t < end : start <= closes) closes = Math.max(end, closes ?? end);
+    else if (closes !== undefined) break;
+  }
+  return closes;
 }
 
 /** `t` itself when open; else the next opening; undefined when none comes within the horizon. */

@@ -4,7 +4,7 @@
 // The set is a JSON object from a queue pattern to a calendar. A pattern is a queue name
 // (`tier1/billing/email`) whose segments may be `*`; the most specific pattern that matches
 // wins (fewest `*`, then the earlier segments named).
-import { afterBusinessMs, businessMs, type Calendar, isOpen, knownZone, nextOpening, parseRange, WEEKDAYS } from './calendar';
+import { afterBusinessMs, businessMs, type Calendar, closingAfter, knownZone, nextOpening, parseRange, WEEKDAYS } from './calendar';
 
 export type CalendarSet = Record<string, Calendar>;
 
@@ -105,8 +105,12 @@ function specificity(pattern: string): number[] {
 /** The calendars routing holds now, and which one each queue keeps (looked up once per queue name). */
 export class Calendars {
   private set: CalendarSet = {};
+  /** Who set the calendars in force, and when; absent while they are the configured ones. */
+  changed: { by: string; at: number } | undefined;
   private ordered: { pattern: string[]; calendar: Calendar }[] = [];
   private readonly byQueue = new Map<string, Calendar | undefined>();
+  /** Per queue, whether it is open over [from, until): asked at every offer, worked out once per opening or closing. */
+  private readonly known = new Map<string, { from: number; until: number; open: boolean; opensAt: number | undefined }>();
 
   constructor(set: CalendarSet = {}) {
     this.replace(set);
@@ -116,9 +120,11 @@ export class Calendars {
     return this.set;
   }
 
-  replace(set: CalendarSet): void {
+  replace(set: CalendarSet, changed?: { by: string; at: number }): void {
     this.set = set;
+    this.changed = changed;
     this.byQueue.clear();
+    this.known.clear();
     this.ordered = Object.entries(set)
       .map(([p, calendar]) => ({ key: specificity(p), pattern: p.split('/'), calendar }))
       .sort((a, b) => {
@@ -138,8 +144,15 @@ export class Calendars {
   /** Open now; else when it opens next (undefined: not within the horizon). Always open without a calendar. */
   status(queue: string, t: number): { open: true } | { open: false; opensAt: number | undefined; calendar: Calendar } {
     const cal = this.of(queue);
-    if (!cal || isOpen(cal, t)) return { open: true };
-    return { open: false, opensAt: nextOpening(cal, t), calendar: cal };
+    if (!cal) return { open: true };
+    let k = this.known.get(queue);
+    if (!k || t < k.from || t >= k.until) {
+      const closes = closingAfter(cal, t);
+      const opensAt = closes === undefined ? nextOpening(cal, t) : t;
+      k = { from: t, until: closes ?? opensAt ?? Number.MAX_SAFE_INTEGER, open: closes !== undefined, opensAt };
+      this.known.set(queue, k);
+    }
+    return k.open ? { open: true } : { open: false, opensAt: k.opensAt, calendar: cal };
   }
 
   /** Open time between two instants: the SLA clock. */
