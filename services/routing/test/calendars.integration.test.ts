@@ -3,6 +3,7 @@
 // instance started afterwards both hold it.
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import type { GetCalendarsResponse, SetCalendarsRequest, SetCalendarsResponse } from '#libs/proto';
 import { testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../src/service';
 import { client, configFor, useRoutingHarness } from './helpers';
@@ -29,7 +30,7 @@ describe('calendars changed by a supervisor', () => {
       const onA = await client(a.grpcPort, 'sue', 'supervisor');
       const agentOnA = await client(a.grpcPort, 'ann', 'agent');
       clients.push(onA, agentOnA);
-      const read = async (c: typeof onA) => JSON.parse((await c.call(c.raw.getCalendars, {})).calendarsJson) as unknown;
+      const read = async (c: typeof onA) => JSON.parse((await c.call<object, GetCalendarsResponse>(c.raw.getCalendars, {})).calendarsJson) as unknown;
       expect(await read(onA)).toEqual(configured);
 
       await expect(agentOnA.call(agentOnA.raw.setCalendars, { calendarsJson: JSON.stringify(changed) })).rejects.toMatchObject({
@@ -41,7 +42,7 @@ describe('calendars changed by a supervisor', () => {
       await expect(refused).rejects.toThrow(/zone "Europe\/Pariss" is not a known IANA time zone; .*"19:00-08:00" ends before it starts/);
       expect(await read(onA)).toEqual(configured);
 
-      const answer = await onA.call(onA.raw.setCalendars, { calendarsJson: JSON.stringify(changed) });
+      const answer = await onA.call<SetCalendarsRequest, SetCalendarsResponse>(onA.raw.setCalendars, { calendarsJson: JSON.stringify(changed) });
       expect(JSON.parse(answer.calendarsJson)).toEqual(changed);
       expect(a.engine.calendars).toEqual(changed);
 

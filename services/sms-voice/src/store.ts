@@ -40,6 +40,8 @@ export interface Call {
   company: string;
   startedAt: Date;
   endedAt?: Date;
+  /** The caller chose, outside opening hours, to leave a voicemail: the queue's end records it. */
+  voicemail?: boolean;
 }
 /** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
 interface ConversationCall {
@@ -184,6 +186,10 @@ export class SmsVoiceStore {
     const found = await this.conversationCalls.findOne({ _id: conversationId });
     const call = found ? await this.callOf(found.callSid) : undefined;
     return call && !call.endedAt ? call : undefined;
+  }
+
+  async chooseVoicemail(callSid: string): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $set: { voicemail: true } });
   }
 
   /** Only the call's status callback ends it. */
