@@ -63,7 +63,7 @@ const voicemail: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
   const call = await ctx.store.callOf(sid);
   if (!call) throw new UnknownCallError(sid);
-  const url = ctx.required(p, 'RecordingUrl');
+  const url = p.RecordingUrl ?? '';
   if (!/^https?:\/\/\S{1,500}$/.test(url)) throw new InvalidRecordingError(url);
   const recording = { url, sid: p.RecordingSid ?? '', seconds: Number(p.RecordingDuration ?? 0) || 0 };
   await ctx.contacts.deliver(voicemailContact(sid, call, recording, ctx.now()));
