@@ -100,7 +100,9 @@ describe('outside opening hours', () => {
       req.on('end', () => {
         const form = Object.fromEntries(new URLSearchParams(body));
         texts.push(form);
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ sid: `SM${randomBytes(16).toString('hex')}`, status: 'queued', to: form.To }));
+        res
+          .writeHead(201, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ sid: `SM${randomBytes(16).toString('hex')}`, status: 'queued', to: form.To }));
       });
     });
     const twilioPort = await listen(twilioApi, 0);
@@ -149,14 +151,24 @@ describe('outside opening hours', () => {
     await nodemailer
       .createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true })
       .sendMail({ from, to: 'help@shop.test', subject: `Question about ${skill}`, text: 'Can you help?' });
-    const closedMail = await waitFor(() => mails.find((m) => m.text?.includes('We are closed now') && (m.to as { text: string }).text.includes(from)), 30_000, 'the closed mail');
+    const closedMail = await waitFor(
+      () => mails.find((m) => m.text?.includes('We are closed now') && (m.to as { text: string }).text.includes(from)),
+      30_000,
+      'the closed mail',
+    );
     expect(closedMail.text!.trim()).toBe(`${CLOSED_NOTICE} You are number 1 in the queue.`);
     const ack = mails.find((m) => (m.to as { text: string }).text.includes(from) && m.text?.includes('Your reference is'));
     expect(ack?.text).toBeDefined();
 
     // SMS.
     const phone = `+1415555${String(1000 + Math.floor(Math.random() * 9000))}`;
-    await webhook('/twilio/sms', { MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: accountSid, From: phone, To: '+14155550100', Body: `${skill} help` });
+    await webhook('/twilio/sms', {
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      AccountSid: accountSid,
+      From: phone,
+      To: '+14155550100',
+      Body: `${skill} help`,
+    });
     const sms = await waitFor(() => texts.find((t) => t.To === phone), 30_000, 'the closed SMS');
     expect(sms.Body).toBe(`${CLOSED_NOTICE} You are number 1 in the queue.`);
 

@@ -30,7 +30,9 @@ describe('routing configuration', () => {
     expect(routingPolicy(load()).calendars).toEqual({});
     const bad = JSON.stringify({ '*/*/*': { zone: 'Mars/Olympus', hours: { mon: ['18:00-09:00'] }, holidays: ['2026-13-01'] } });
     expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(ConfigError);
-    expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(/ROUTING_CALENDARS_JSON: calendar "\*\/\*\/\*": zone "Mars\/Olympus" is not a known IANA time zone/);
+    expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(
+      /ROUTING_CALENDARS_JSON: calendar "\*\/\*\/\*": zone "Mars\/Olympus" is not a known IANA time zone/,
+    );
     expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(/"18:00-09:00" ends before it starts/);
     expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(/holiday "2026-13-01" is not a date/);
   });

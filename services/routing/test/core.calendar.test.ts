@@ -5,7 +5,13 @@ import { CalendarError, Calendars, parseCalendars } from '../src/core/calendars'
 const H = 3_600_000;
 const paris: Calendar = {
   zone: 'Europe/Paris',
-  hours: { mon: ['09:00-12:00', '13:00-18:00'], tue: ['09:00-12:00', '13:00-18:00'], wed: ['09:00-12:00', '13:00-18:00'], thu: ['09:00-12:00', '13:00-18:00'], fri: ['09:00-12:00', '13:00-18:00'] },
+  hours: {
+    mon: ['09:00-12:00', '13:00-18:00'],
+    tue: ['09:00-12:00', '13:00-18:00'],
+    wed: ['09:00-12:00', '13:00-18:00'],
+    thu: ['09:00-12:00', '13:00-18:00'],
+    fri: ['09:00-12:00', '13:00-18:00'],
+  },
   holidays: ['2025-12-25'],
   exceptions: { '2025-12-24': ['09:00-12:00'], '2025-12-27': ['10:00-14:00'] },
 };
@@ -100,7 +106,9 @@ describe('calendar set', () => {
     expect(problems('{"*/*/*": {"zone": "UTC", "hours": {"mon": ["18:00-09:00"]}}}')).toEqual([
       'calendar "*/*/*" hours.mon: "18:00-09:00" ends before it starts (a range past midnight is two ranges, one each side)',
     ]);
-    expect(problems('{"*/*/*": {"zone": "UTC", "hours": {}, "holidays": ["2025-02-30"]}}')).toEqual(['calendar "*/*/*": holiday "2025-02-30" is not a date YYYY-MM-DD']);
+    expect(problems('{"*/*/*": {"zone": "UTC", "hours": {}, "holidays": ["2025-02-30"]}}')).toEqual([
+      'calendar "*/*/*": holiday "2025-02-30" is not a date YYYY-MM-DD',
+    ]);
     expect(problems('{"*/*/*": {"zone": "UTC", "hours": {"mon": ["09:00-12:00", "11:00-13:00"]}}}')[0]).toContain('overlap');
     expect(problems('{"*/*/*": {"zone": "UTC", "hours": {"mo": ["9-12"]}}}')).toHaveLength(2);
     expect(problems('{"queue": {"zone": "UTC", "hours": {}}}')[0]).toContain('is not a queue pattern');

@@ -9,7 +9,7 @@ import { callbackRequest } from './calls';
 const { VoiceResponse } = twilio.twiml;
 
 /** The longest voicemail taken, in seconds. */
-export const VOICEMAIL_MAX_SECONDS = 120;
+const VOICEMAIL_MAX_SECONDS = 120;
 
 /** Played to a queued caller while the queue is closed, again and again. */
 export function whileClosed(notice: string, hours: string, base: string): string {

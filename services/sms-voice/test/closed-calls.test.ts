@@ -12,7 +12,9 @@ const base = 'https://voice.example.com';
 
 describe('a call outside opening hours', () => {
   it('hears when the queue opens and its hours, and is offered a callback or a voicemail', () => {
-    const r = parsed(whileClosed('We are closed now; we open again Monday at 09:00 (Europe/Paris) and will answer you then.', 'Monday to Friday 09:00 to 18:00', base));
+    const r = parsed(
+      whileClosed('We are closed now; we open again Monday at 09:00 (Europe/Paris) and will answer you then.', 'Monday to Friday 09:00 to 18:00', base),
+    );
     expect(r.Say).toEqual([
       'We are closed now; we open again Monday at 09:00 (Europe/Paris) and will answer you then.',
       'Our opening hours are Monday to Friday 09:00 to 18:00.',
@@ -35,7 +37,11 @@ describe('a call outside opening hours', () => {
       { url: 'https://api.twilio.com/rec/RE1', sid: 'RE1', seconds: 12 },
       new Date(0),
     );
-    expect(contact).toMatchObject({ conversationId: 'conv-1', kind: ContactKind.CONTACT_KIND_MESSAGE, text: 'Voicemail (12 s): https://api.twilio.com/rec/RE1' });
+    expect(contact).toMatchObject({
+      conversationId: 'conv-1',
+      kind: ContactKind.CONTACT_KIND_MESSAGE,
+      text: 'Voicemail (12 s): https://api.twilio.com/rec/RE1',
+    });
     expect(contact.attachments[0]!.storageRef).toBe('https://api.twilio.com/rec/RE1');
   });
 });

@@ -110,7 +110,8 @@ export function parseRange(text: string): Minutes | undefined {
 function rangesOn(cal: Calendar, date: { year: number; month: number; day: number }): Minutes[] {
   const key = `${date.year}-${String(date.month).padStart(2, '0')}-${String(date.day).padStart(2, '0')}`;
   const special = cal.exceptions?.[key];
-  const texts = special ?? (cal.holidays?.includes(key) ? [] : (cal.hours[WEEKDAYS[new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay()]!] ?? []));
+  const texts =
+    special ?? (cal.holidays?.includes(key) ? [] : (cal.hours[WEEKDAYS[new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay()]!] ?? []));
   return texts
     .map(parseRange)
     .filter((r): r is Minutes => r !== undefined)
@@ -188,7 +189,7 @@ export function hoursInWords(cal: Calendar): string {
   const order: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
   const said = (d: Weekday) => (cal.hours[d] ?? []).map((r) => r.replace('-', ' to ')).join(' and ');
   const parts: string[] = [];
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     const text = said(order[i]!);
     let j = i;
     while (j + 1 < order.length && said(order[j + 1]!) === text) j++;

@@ -40,7 +40,18 @@ import { QueueStatistics } from './statistics';
 import { TimerHeap } from './timers';
 import { Waiting } from './waiting';
 
-export type { AgentProfile, AgentRecord, CalendarsRecord, Clock, ConversationRecord, ConversationState, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
+export type {
+  AgentProfile,
+  AgentRecord,
+  CalendarsRecord,
+  Clock,
+  ConversationRecord,
+  ConversationState,
+  CustomerInfo,
+  CustomerMemory,
+  Effect,
+  StateChanges,
+} from './records';
 export { RoutingError } from './records';
 export { offerView } from './offers';
 export class RoutingEngine {
@@ -60,7 +71,19 @@ export class RoutingEngine {
     const waiting = new Waiting();
     const stats = new QueueStatistics(policy, clock.now(), agents, waiting, this.conversations);
     const calendars = new Calendars(policy.calendars);
-    this.core = { policy, clock, agents, conversations: this.conversations, customers: this.customers, waiting, stats, timers: new TimerHeap(), out, calendars, held: new Set() };
+    this.core = {
+      policy,
+      clock,
+      agents,
+      conversations: this.conversations,
+      customers: this.customers,
+      waiting,
+      stats,
+      timers: new TimerHeap(),
+      out,
+      calendars,
+      held: new Set(),
+    };
     this.agents = agents.records;
   }
 

@@ -5,7 +5,7 @@ import { hoursInWords, openingInWords } from './calendar';
 import type { Core } from './context';
 import type { ConversationRecord } from './records';
 
-export function queueOpen(core: Core, queue: string, now: number): boolean {
+function queueOpen(core: Core, queue: string, now: number): boolean {
   return core.calendars.status(queue, now).open;
 }
 
@@ -50,7 +50,12 @@ export function withHours(core: Core, queue: string, now: number, ms: number): H
     return { estimatedWaitMs: end === Number.MAX_SAFE_INTEGER ? ms : end - now, closedUntil: 0, closedNotice: '', hours };
   }
   if (status.opensAt === undefined)
-    return { estimatedWaitMs: ms, closedUntil: 0, closedNotice: 'We are closed now and no opening is planned yet; we will answer you as soon as we open.', hours };
+    return {
+      estimatedWaitMs: ms,
+      closedUntil: 0,
+      closedNotice: 'We are closed now and no opening is planned yet; we will answer you as soon as we open.',
+      hours,
+    };
   const end = core.calendars.after(queue, status.opensAt, ms);
   return {
     estimatedWaitMs: (end === Number.MAX_SAFE_INTEGER ? status.opensAt + ms : end) - now,
