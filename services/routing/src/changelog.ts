@@ -1,13 +1,13 @@
 // Routing's state as records of its changelog topic, and the copy of it every instance keeps.
 // Each agent, open conversation and customer memory is one record under its own key (the topic
 // is compacted, so the latest value of each key is the state); a conversation that ends is
-// deleted with a tombstone. The `owner` record marks a take-over: once an instance reads its
+// deleted with a tombstone. The calendars a supervisor set are one record, `settings/calendars`. The `owner` record marks a take-over: once an instance reads its
 // own marker back, it has read everything the instances before it committed.
-import type { AgentRecord, ConversationRecord, CustomerMemory, RoutingEngine, StateChanges } from './core/engine';
+import type { AgentRecord, CalendarsRecord, ConversationRecord, CustomerMemory, RoutingEngine, StateChanges } from './core/engine';
 
-export type StateKind = 'agent' | 'conversation' | 'customer';
+export type StateKind = 'agent' | 'conversation' | 'customer' | 'settings';
 
-const KINDS: readonly StateKind[] = ['agent', 'conversation', 'customer'];
+const KINDS: readonly StateKind[] = ['agent', 'conversation', 'customer', 'settings'];
 export const OWNER_KEY = 'owner';
 
 /** The changelog topic of a routing consumer group: the default group's is cc.routing.state.v1. */
@@ -55,6 +55,8 @@ export function changeRecords(engine: RoutingEngine, changes: StateChanges): Cha
     const memory = engine.customers.get(id);
     records.push({ key: `customer/${id}`, value: memory ? JSON.stringify(memory) : null });
   }
+  const calendars = changes.calendars ? engine.calendarsRecord() : undefined;
+  if (calendars) records.push({ key: 'settings/calendars', value: JSON.stringify(calendars) });
   return records;
 }
 
@@ -62,6 +64,7 @@ export interface StateSnapshot {
   agents: AgentRecord[];
   conversations: ConversationRecord[];
   customers: CustomerMemory[];
+  calendars?: CalendarsRecord;
 }
 
 /**
@@ -100,7 +103,8 @@ export class StateMirror {
       const value = parseRecord(key, text);
       if (kind === 'agent') snapshot.agents.push(value as AgentRecord);
       else if (kind === 'conversation') snapshot.conversations.push(value as ConversationRecord);
-      else snapshot.customers.push(value as CustomerMemory);
+      else if (kind === 'customer') snapshot.customers.push(value as CustomerMemory);
+      else if (key === 'settings/calendars') snapshot.calendars = value as CalendarsRecord;
     }
     return snapshot;
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { grpcReflectionConfig } from '#libs/service';
+import { CalendarError, parseCalendars } from './core/calendars';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 
 const rulesJson = z
@@ -16,6 +17,20 @@ const rulesJson = z
       return parsed as ClassificationRule[];
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${err instanceof Error ? err.message : String(err)}` });
+      return z.NEVER;
+    }
+  });
+
+const calendarsJson = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined;
+    try {
+      return parseCalendars(s);
+    } catch (err) {
+      if (!(err instanceof CalendarError)) throw err;
+      for (const problem of err.problems) ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     }
   });
@@ -65,6 +80,13 @@ export const routingConfig = {
   ROUTING_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
   /** Classification rules as a JSON array; the built-in examples when unset. */
   ROUTING_RULES_JSON: rulesJson,
+  /**
+   * Opening hours per queue, JSON: {"<tier>/<skill>/<channel>" (each may be *): {"zone": IANA zone,
+   * "hours": {"mon": ["09:00-12:00", "13:00-18:00"], ...}, "holidays": ["2025-12-25"],
+   * "exceptions": {"2025-12-24": ["09:00-12:00"]}}}. Unset: every queue always open. A supervisor's
+   * change (SetCalendars) is kept in the changelog and wins over this one.
+   */
+  ROUTING_CALENDARS_JSON: calendarsJson,
 };
 
 export type RoutingConfig = z.output<z.ZodObject<typeof routingConfig>>;
@@ -98,6 +120,7 @@ export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingP
     lastAgentWindowMs: config.ROUTING_LAST_AGENT_DAYS * 86_400_000,
     stepTimeoutMs: { ...DEFAULT_POLICY.stepTimeoutMs, accountManager: config.ROUTING_ACCOUNT_MANAGER_WAIT_MS },
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
+    ...(config.ROUTING_CALENDARS_JSON ? { calendars: config.ROUTING_CALENDARS_JSON } : {}),
     ...overrides,
   };
 }

@@ -24,7 +24,9 @@ export type RoutingCall =
   | 'AddNote'
   | 'ResolveForApplication'
   | 'TransferForApplication'
-  | 'StartConversation';
+  | 'StartConversation'
+  | 'GetCalendars'
+  | 'SetCalendars';
 
 export const AGENTS: Role[] = ['agent', 'expert'];
 export const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];

@@ -7,7 +7,10 @@ import { PEOPLE, type HandlerDeps } from './grpc-calls';
 
 export function readHandlers({ current, unary }: HandlerDeps): Pick<RoutingServiceServer, 'getWaitEstimate' | 'getQueueStats' | 'listAgents'> {
   return {
-    getWaitEstimate: unary('GetWaitEstimate', PEOPLE, async (_caller, req) => current().engine.waitEstimate(req.conversationId)),
+    getWaitEstimate: unary('GetWaitEstimate', PEOPLE, async (_caller, req) => {
+      const { closedUntil, ...estimate } = current().engine.waitEstimate(req.conversationId);
+      return { ...estimate, closedUntil: closedUntil ? new Date(closedUntil) : undefined };
+    }),
     getQueueStats: unary('GetQueueStats', PEOPLE, async () => {
       const { engine } = current();
       return { queues: engine.queueStats(), lowScoreFollowUps: engine.lowScoreFollowUps().map(lowScoreFollowUp) };

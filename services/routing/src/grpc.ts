@@ -11,6 +11,7 @@ import type { ActiveState } from './active';
 import { agentCallInSpan } from './conversation-traces';
 import type { HandlerDeps, RoutingCall, UnaryCall } from './grpc-calls';
 import { applicationHandlers } from './grpc-applications';
+import { calendarHandlers } from './grpc-calendars';
 import { moveHandlers } from './grpc-moves';
 import { offerHandlers } from './grpc-offers';
 import { presenceHandlers } from './grpc-presence';
@@ -56,6 +57,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
     ...moveHandlers(handlers),
     ...readHandlers(handlers),
     ...applicationHandlers(handlers),
+    ...calendarHandlers(handlers, deps.logger),
   };
   server.addService(RoutingServiceService, impl);
 }

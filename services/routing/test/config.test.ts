@@ -23,4 +23,17 @@ describe('routing configuration', () => {
     expect(() => checkRoutingConfig(noKey)).toThrow(/AUTH_PRIVATE_KEY_FILE: must be set when CUSTOMER_RECORD_GRPC_ADDR is/);
     expect(() => checkRoutingConfig(load())).not.toThrow();
   });
+
+  it('takes the calendars, and refuses at start-up a calendar that does not parse, naming each problem', () => {
+    const cal = { zone: 'Europe/Paris', hours: { mon: ['09:00-18:00'] }, holidays: ['2026-12-25'] };
+    expect(routingPolicy(load({ ROUTING_CALENDARS_JSON: JSON.stringify({ 'tier1/*/*': cal }) })).calendars).toEqual({ 'tier1/*/*': cal });
+    expect(routingPolicy(load()).calendars).toEqual({});
+    const bad = JSON.stringify({ '*/*/*': { zone: 'Mars/Olympus', hours: { mon: ['18:00-09:00'] }, holidays: ['2026-13-01'] } });
+    expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(ConfigError);
+    expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(
+      /ROUTING_CALENDARS_JSON: calendar "\*\/\*\/\*": zone "Mars\/Olympus" is not a known IANA time zone/,
+    );
+    expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(/"18:00-09:00" ends before it starts/);
+    expect(() => load({ ROUTING_CALENDARS_JSON: bad })).toThrow(/holiday "2026-13-01" is not a date/);
+  });
 });

@@ -41,6 +41,8 @@ export interface Call {
   company: string;
   startedAt: Date;
   endedAt?: Date;
+  /** The caller chose, outside opening hours, to leave a voicemail: the queue's end records it. */
+  voicemail?: boolean;
 }
 /** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
 interface ConversationCall {
@@ -198,6 +200,10 @@ export class SmsVoiceStore {
   async ongoingCallOf(conversationId: string): Promise<Call | undefined> {
     const call = await this.callOfConversation(conversationId);
     return call && !call.endedAt ? call : undefined;
+  }
+
+  async chooseVoicemail(callSid: string): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $set: { voicemail: true } });
   }
 
   /** Only the call's status callback ends it. */

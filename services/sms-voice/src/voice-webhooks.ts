@@ -17,8 +17,9 @@ import {
   surveyAnswered,
   whileWaiting,
 } from './calls';
+import { leaveForVoicemail, recordVoicemail, voicemailContact, voicemailKept, whileClosed } from './closed-calls';
 import { answerSurvey } from './survey-answers';
-import { UnknownCallError } from './webhook-errors';
+import { InvalidRecordingError, UnknownCallError } from './webhook-errors';
 import type { Route } from './webhook-routes';
 
 const incoming: Route = async (ctx, p) => {
@@ -37,6 +38,7 @@ const wait: Route = async (ctx, p) => {
   // Routing orders its queue by priority, so its position and estimate are the honest ones;
   // Twilio's own first-in-first-out position and the SLA target are the fallback.
   const fromRouting = call ? await ctx.waitEstimates(call.conversationId) : undefined;
+  if (fromRouting?.closedNotice) return whileClosed(fromRouting.closedNotice, fromRouting.hours ?? '', ctx.base);
   const position = Math.max(1, fromRouting?.position || Number(p.QueuePosition ?? 1) || 1);
   const estimateMs = fromRouting ? fromRouting.estimatedWaitMs : ctx.config.VOICE_SLA_MS * position;
   return whileWaiting(position, estimateMs, estimateMs > ctx.config.CALLBACK_OFFER_AFTER_MS, ctx.base);
@@ -51,9 +53,31 @@ const callback: Route = async (ctx, p) => {
   return callbackPromised();
 };
 
+/** Outside opening hours: 1 a callback request (as while waiting), 2 a voicemail. */
+const closedChoice: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  if (p.Digits === '1') return callback(ctx, p);
+  if (p.Digits !== '2') return keepHolding();
+  if (!(await ctx.store.callOf(sid))) throw new UnknownCallError(sid);
+  await ctx.store.chooseVoicemail(sid);
+  return leaveForVoicemail();
+};
+
+const voicemail: Route = async (ctx, p) => {
+  const sid = ctx.required(p, 'CallSid');
+  const call = await ctx.store.callOf(sid);
+  if (!call) throw new UnknownCallError(sid);
+  const url = p.RecordingUrl ?? '';
+  if (!/^https?:\/\/\S{1,500}$/.test(url)) throw new InvalidRecordingError(url);
+  const recording = { url, sid: p.RecordingSid ?? '', seconds: Number(p.RecordingDuration ?? 0) || 0 };
+  await ctx.contacts.deliver(voicemailContact(sid, call, recording, ctx.now()));
+  return voicemailKept();
+};
+
 const queueResult: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
   const call = await ctx.store.callOf(sid);
+  if (call?.voicemail && p.QueueResult === 'leave') return recordVoicemail(ctx.base);
   if (call && p.QueueResult === 'hangup') await ctx.contacts.deliverEvent(abandonedInQueue(sid, call.conversationId, Number(p.QueueTime ?? 0) || 0, ctx.now()));
   return nothingToSay();
 };
@@ -81,6 +105,8 @@ export const voiceRoutes: Record<string, Route> = {
   '/twilio/voice': incoming,
   '/twilio/voice/wait': wait,
   '/twilio/voice/callback': callback,
+  '/twilio/voice/closed-choice': closedChoice,
+  '/twilio/voice/voicemail': voicemail,
   '/twilio/voice/queue-result': queueResult,
   '/twilio/voice/status': callStatus,
   [SURVEY_DIGITS_PATH]: surveyDigits,

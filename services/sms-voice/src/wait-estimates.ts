@@ -11,6 +11,9 @@ import type { SmsVoiceConfig } from './config';
 export interface WaitEstimate {
   position: number;
   estimatedWaitMs: number;
+  /** While the queue is closed: what the caller is told of the opening, and the weekly hours. */
+  closedNotice?: string;
+  hours?: string;
 }
 
 export type WaitEstimates = (conversationId: string) => Promise<WaitEstimate | undefined>;
@@ -24,7 +27,7 @@ export function routingWaitEstimates(address: string, signer: SigningKey, logger
   const estimate: WaitEstimates = async (conversationId) => {
     try {
       const res = await unaryCall(client, client.getWaitEstimate, { conversationId }, bearerMetadata(await token()), timeoutMs);
-      return { position: res.position, estimatedWaitMs: res.estimatedWaitMs };
+      return { position: res.position, estimatedWaitMs: res.estimatedWaitMs, closedNotice: res.closedNotice, hours: res.hours };
     } catch (err) {
       logger.warn({ conversationId, ...errorDetails(err) }, 'routing wait estimate unavailable; telling the caller the SLA target');
       return undefined;

@@ -42,6 +42,13 @@ export class MissingFieldError extends WebhookError {
   }
 }
 
+/** A voicemail whose RecordingUrl is not a web address. */
+export class InvalidRecordingError extends WebhookError {
+  constructor(url: string) {
+    super(400, `RecordingUrl "${url.slice(0, 60)}" is not an http(s) address`);
+  }
+}
+
 /** A call webhook for a CallSid this service never recorded. */
 export class UnknownCallError extends WebhookError {
   constructor(readonly callSid: string) {

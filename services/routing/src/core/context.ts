@@ -1,5 +1,6 @@
 // The state one engine's modules share, and the look-ups that turn ids from a call into records.
 import type { AgentRoster } from './agents';
+import type { Calendars } from './calendars';
 import type { Outbox } from './outbox';
 import type { RoutingPolicy } from './policy';
 import { type AgentRecord, type Clock, type ConversationRecord, type CustomerMemory, RoutingError } from './records';
@@ -17,6 +18,10 @@ export interface Core {
   readonly stats: QueueStatistics;
   readonly timers: TimerHeap;
   readonly out: Outbox;
+  /** Opening hours per queue; replaced whole by a supervisor. */
+  readonly calendars: Calendars;
+  /** Queues whose conversations were held back while closed (hours.ts). */
+  readonly held: Set<string>;
 }
 
 export function conversationOf(core: Core, id: string): ConversationRecord {

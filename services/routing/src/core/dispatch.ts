@@ -4,6 +4,7 @@
 import { waitInWords } from '#libs/contact';
 import { OutboundKind, type Reason } from '#libs/proto';
 import type { Core } from './context';
+import { mayOffer, withHours } from './hours';
 import { bestAgentFor, bestConversationFor } from './matching';
 import { endOffer, offer, release } from './offers';
 import type { AgentRecord, ConversationRecord } from './records';
@@ -32,7 +33,7 @@ export function enqueue(core: Core, conv: ConversationRecord, front: boolean, r:
   core.stats.arrived(conv.queue, now);
   scheduleStep(core, conv);
   const position = queue.position(conv.id);
-  const est = core.stats.estimate(conv.queue, conv.channel, position);
+  const est = withHours(core, conv.queue, now, core.stats.estimate(conv.queue, conv.channel, position).estimatedWaitMs);
   conv.estimateMs = est.estimatedWaitMs;
   core.out.event(conv, r, {
     $case: 'queued',
@@ -48,24 +49,21 @@ export function enqueue(core: Core, conv: ConversationRecord, front: boolean, r:
     },
   });
   tryAssign(core, conv, now);
-  if (conv.state === 'queued' && (firstTime || front)) {
-    const p = queue.position(conv.id);
-    const e = core.stats.estimate(conv.queue, conv.channel, p);
-    core.out.outbound(
-      conv,
-      OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
-      `You are number ${p} in the queue. Estimated wait: ${waitInWords(e.estimatedWaitMs, { smallest: 'second' })}.`,
-      '',
-      '',
-      p,
-      e.estimatedWaitMs,
-    );
-  }
+  if (conv.state === 'queued' && (firstTime || front)) tellPlace(core, conv, queue.position(conv.id), now);
+}
+
+/** The customer's place and wait; while closed, when the queue opens and they will be answered. */
+function tellPlace(core: Core, conv: ConversationRecord, p: number, now: number): void {
+  const e = withHours(core, conv.queue, now, core.stats.estimate(conv.queue, conv.channel, p).estimatedWaitMs);
+  const text = e.closedNotice
+    ? `${e.closedNotice} You are number ${p} in the queue.`
+    : `You are number ${p} in the queue. Estimated wait: ${waitInWords(e.estimatedWaitMs, { smallest: 'second' })}.`;
+  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text, '', '', p, e.estimatedWaitMs, e);
 }
 
 /** Offers a waiting conversation to the best eligible agent, if any. */
 export function tryAssign(core: Core, conv: ConversationRecord, now: number): void {
-  if (conv.state !== 'queued') return;
+  if (conv.state !== 'queued' || !mayOffer(core, conv, now)) return;
   const choice = bestAgentFor(core, conv);
   if (!choice) return;
   const { agent, step, eligible } = choice;

@@ -19,7 +19,10 @@ import type { AgentState, ContactReceived, Presence, QueueStats } from '#libs/pr
 import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer, startConversation, type StartRequest } from './applications';
 import { AgentRoster } from './agents';
+import { Calendars, type CalendarSet } from './calendars';
 import { Classifier } from './classify';
+import { type HoursEstimate, withHours } from './hours';
+import { replaceCalendars } from './opening';
 import { assignedTo, type Core, conversationOf } from './context';
 import { offerEnded } from './dispatch';
 import { contactReceived } from './intake';
@@ -28,7 +31,7 @@ import { assign, offeredTo } from './offers';
 import { Outbox } from './outbox';
 import type { RoutingPolicy } from './policy';
 import { registerAgent, setPresence } from './presence';
-import type { AgentProfile, AgentRecord, Clock, ConversationRecord, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
+import type { AgentProfile, AgentRecord, CalendarsRecord, Clock, ConversationRecord, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
 import { RoutingError } from './records';
 import { displayName, reason } from './reasons';
 import { runDue } from './scheduled';
@@ -37,7 +40,18 @@ import { QueueStatistics } from './statistics';
 import { TimerHeap } from './timers';
 import { Waiting } from './waiting';
 
-export type { AgentProfile, AgentRecord, Clock, ConversationRecord, ConversationState, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
+export type {
+  AgentProfile,
+  AgentRecord,
+  CalendarsRecord,
+  Clock,
+  ConversationRecord,
+  ConversationState,
+  CustomerInfo,
+  CustomerMemory,
+  Effect,
+  StateChanges,
+} from './records';
 export { RoutingError } from './records';
 export { offerView } from './offers';
 export class RoutingEngine {
@@ -56,7 +70,20 @@ export class RoutingEngine {
     const agents = new AgentRoster(policy, clock, out);
     const waiting = new Waiting();
     const stats = new QueueStatistics(policy, clock.now(), agents, waiting, this.conversations);
-    this.core = { policy, clock, agents, conversations: this.conversations, customers: this.customers, waiting, stats, timers: new TimerHeap(), out };
+    const calendars = new Calendars(policy.calendars);
+    this.core = {
+      policy,
+      clock,
+      agents,
+      conversations: this.conversations,
+      customers: this.customers,
+      waiting,
+      stats,
+      timers: new TimerHeap(),
+      out,
+      calendars,
+      held: new Set(),
+    };
     this.agents = agents.records;
   }
 
@@ -185,15 +212,37 @@ export class RoutingEngine {
 
   // ---------------------------------------------------------------- queries
 
-  waitEstimate(conversationId: string): { queue: string; position: number; estimatedWaitMs: number; fromTarget: boolean } {
+  /** Position and wait; while the queue is closed the wait includes the closed time, and when it opens is said. */
+  waitEstimate(conversationId: string): { queue: string; position: number; fromTarget: boolean } & HoursEstimate {
     const conv = conversationOf(this.core, conversationId);
-    if (conv.state !== 'queued') return { queue: conv.queue, position: 0, estimatedWaitMs: 0, fromTarget: false };
+    const now = this.core.clock.now();
+    if (conv.state !== 'queued') return { queue: conv.queue, position: 0, fromTarget: false, ...withHours(this.core, conv.queue, now, 0), estimatedWaitMs: 0 };
     const position = this.core.waiting.position(conv);
-    return { queue: conv.queue, position, ...this.core.stats.estimate(conv.queue, conv.channel, position) };
+    const est = this.core.stats.estimate(conv.queue, conv.channel, position);
+    return { queue: conv.queue, position, fromTarget: est.fromTarget, ...withHours(this.core, conv.queue, now, est.estimatedWaitMs) };
   }
 
   queueStats(): QueueStats[] {
-    return this.core.stats.queueStats(this.core.clock.now());
+    const now = this.core.clock.now();
+    return this.core.stats.queueStats(now).map((q) => ({ ...q, estimatedWaitMs: withHours(this.core, q.queue, now, q.estimatedWaitMs).estimatedWaitMs }));
+  }
+
+  // ---------------------------------------------------------------- opening hours
+
+  get calendars(): CalendarSet {
+    return this.core.calendars.current;
+  }
+
+  /** The calendars a supervisor set, for the changelog; undefined while the configured ones are in force. */
+  calendarsRecord(): CalendarsRecord | undefined {
+    const changed = this.core.calendars.changed;
+    return changed && { id: 'calendars', set: this.core.calendars.current, changedBy: changed.by, changedAt: changed.at };
+  }
+
+  /** Supervisor: replaces every queue's calendar (checked beforehand by parseCalendars). */
+  setCalendars(set: CalendarSet, changedBy: string): Effect[] {
+    replaceCalendars(this.core, set, changedBy);
+    return this.drain();
   }
 
   /** Mean absolute EWT error and mean actual wait over the recent window of one queue. */

@@ -1,5 +1,6 @@
 // Choosing: the best agent for a waiting conversation, and the most urgent conversation for an
 // agent who has room. Nothing here changes state.
+import { mayOffer } from './hours';
 import type { Core } from './context';
 import type { AgentRecord, ConversationRecord } from './records';
 import { currentStep, isSkillLevel, matchStep, reachesQueue, reachesWholeTier, stepNumber } from './targets';
@@ -108,6 +109,8 @@ export function bestConversationFor(core: Core, agent: AgentRecord): { conv: Con
 /** Keeps the conversation if it is more urgent (higher queue key) than the one picked so far and the agent may take it. */
 function consider(core: Core, agent: AgentRecord, conv: ConversationRecord | undefined, pick: { conv?: ConversationRecord; step: number }): void {
   if (!conv || conv.state !== 'queued' || (pick.conv && conv.queueKey <= pick.conv.queueKey) || !core.agents.canTake(agent, conv)) return;
+  // A closed queue's conversations wait for its opening (hours.ts).
+  if (!mayOffer(core, conv, core.clock.now())) return;
   const step = matchStep(conv, agent);
   if (step) {
     pick.conv = conv;

@@ -24,6 +24,7 @@ export class Outbox {
   private readonly changedConversations = new Set<string>();
   private readonly changedAgents = new Set<string>();
   private readonly changedCustomers = new Set<string>();
+  private changedCalendars = false;
 
   constructor(private readonly clock: Clock) {}
 
@@ -47,12 +48,18 @@ export class Outbox {
     this.changedCustomers.add(key);
   }
 
+  calendarsChanged(): void {
+    this.changedCalendars = true;
+  }
+
   hasChanges(): boolean {
-    return this.changedConversations.size > 0 || this.changedAgents.size > 0 || this.changedCustomers.size > 0;
+    return this.changedConversations.size > 0 || this.changedAgents.size > 0 || this.changedCustomers.size > 0 || this.changedCalendars;
   }
 
   takeChanges(): StateChanges {
-    const changes = { conversations: [...this.changedConversations], agents: [...this.changedAgents], customers: [...this.changedCustomers] };
+    const changes: StateChanges = { conversations: [...this.changedConversations], agents: [...this.changedAgents], customers: [...this.changedCustomers] };
+    if (this.changedCalendars) changes.calendars = true;
+    this.changedCalendars = false;
     this.changedConversations.clear();
     this.changedAgents.clear();
     this.changedCustomers.clear();
@@ -63,6 +70,7 @@ export class Outbox {
     for (const id of changes.conversations) this.changedConversations.add(id);
     for (const id of changes.agents) this.changedAgents.add(id);
     for (const id of changes.customers) this.changedCustomers.add(id);
+    if (changes.calendars) this.changedCalendars = true;
   }
 
   /** A step in the conversation's history, numbered by its own sequence; returns the event's id. */
@@ -82,7 +90,16 @@ export class Outbox {
   }
 
   /** A message to the customer on the conversation's channel. */
-  outbound(conv: ConversationRecord, kind: OutboundKind, text: string, agentId: string, subject = '', position = 0, estimatedWaitMs = 0): OutboundMessage {
+  outbound(
+    conv: ConversationRecord,
+    kind: OutboundKind,
+    text: string,
+    agentId: string,
+    subject = '',
+    position = 0,
+    estimatedWaitMs = 0,
+    opening: { closedUntil: number; hours: string } = { closedUntil: 0, hours: '' },
+  ): OutboundMessage {
     const message: OutboundMessage = {
       // Derived from the conversation's event sequence: the same decision always yields the same id,
       // so a decision published again after a crash is de-duplicated downstream.
@@ -99,6 +116,8 @@ export class Outbox {
       estimatedWaitMs,
       conversationReference: conv.reference ?? '',
       channelMetadata: copyStrings(conv.channelMetadata),
+      closedUntil: opening.closedUntil ? new Date(opening.closedUntil) : undefined,
+      hours: opening.hours,
     };
     this.effects.push({ type: 'outbound', message });
     return message;

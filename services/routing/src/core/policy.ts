@@ -1,6 +1,7 @@
 // Everything routing decides by, with the defaults used when a deployment sets nothing.
 import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import { RiskLevel } from '#libs/proto';
+import type { CalendarSet } from './calendars';
 
 /** The order routing lists channels in, as in an agent's published load. */
 export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email', 'api'];
@@ -60,6 +61,8 @@ export interface RoutingPolicy {
   defaultHandleMs: Record<ChannelName, number>;
   /** How far back arrivals are counted for staffing. */
   arrivalWindowMs: number;
+  /** Opening hours per queue pattern (calendars.ts); a queue without one is always open. */
+  calendars: CalendarSet;
 }
 
 export const DEFAULT_POLICY: RoutingPolicy = {
@@ -99,6 +102,7 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   ageingStepMs: 15_000,
   defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000, api: 1_200_000 },
   arrivalWindowMs: 30 * 60_000,
+  calendars: {},
 };
 
 export function policyWith(overrides: Partial<RoutingPolicy>): RoutingPolicy {

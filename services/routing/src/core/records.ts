@@ -4,6 +4,7 @@
 import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '#libs/proto';
 import { CallError } from '#libs/service/grpc-errors';
+import type { Calendar } from './calendar';
 import type { Classification } from './classify';
 
 export interface Clock {
@@ -23,6 +24,8 @@ export interface StateChanges {
   conversations: string[];
   agents: string[];
   customers: string[];
+  /** The calendars were replaced. */
+  calendars?: boolean;
 }
 
 /** A command the core refuses, with the status its call ends with. */
@@ -123,6 +126,14 @@ export interface ConversationRecord {
   apiRequests?: string[];
   /** A survey score of 1 or 2, for the supervisor to follow up: the record is kept in the changelog while it is set. */
   lowScore?: { score: number; agentId: string; answeredAt: number };
+}
+
+/** The calendars a supervisor set, as the changelog keeps them. */
+export interface CalendarsRecord {
+  id: 'calendars';
+  set: Record<string, Calendar>;
+  changedBy: string;
+  changedAt: number;
 }
 
 /** What a customer left behind: for "last agent" targeting and repeat-contact detection. */

@@ -4,6 +4,7 @@ import { RiskLevel, Tier } from '#libs/proto';
 import type { Core } from './context';
 import { offerEnded, tryAssign } from './dispatch';
 import { moveToExperts } from './moves';
+import { offerOpened } from './opening';
 import { endWrapUp } from './presence';
 import type { ConversationRecord } from './records';
 import { reason } from './reasons';
@@ -13,6 +14,7 @@ import type { Timer } from './timers';
 
 export function runDue(core: Core, now: number): void {
   for (let t = core.timers.popDue(now); t; t = core.timers.popDue(now)) fire(core, t, now);
+  if (core.held.size) offerOpened(core, now);
 }
 
 function fire(core: Core, t: Timer, now: number): void {

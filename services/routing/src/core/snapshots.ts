@@ -3,7 +3,7 @@
 // them); accepted work stays with its agent.
 import type { Core } from './context';
 import { requeueFromAgent, tryAssign } from './dispatch';
-import type { AgentRecord, ConversationRecord, CustomerMemory } from './records';
+import type { AgentRecord, CalendarsRecord, ConversationRecord, CustomerMemory } from './records';
 import { resumeSla } from './sla';
 import { scheduleStep } from './targets';
 
@@ -11,10 +11,13 @@ export interface Snapshot {
   agents: AgentRecord[];
   conversations: ConversationRecord[];
   customers: CustomerMemory[];
+  /** Set when a supervisor replaced the calendars: they win over the configured ones. */
+  calendars?: CalendarsRecord;
 }
 
 export function restore(core: Core, data: Snapshot): void {
   const now = core.clock.now();
+  if (data.calendars) core.calendars.replace(data.calendars.set, { by: data.calendars.changedBy, at: data.calendars.changedAt });
   for (const a of data.agents) {
     const agent = { ...a };
     core.agents.records.set(a.id, agent);

@@ -665,6 +665,12 @@ export interface OutboundMessage {
   estimatedWaitMs: number;
   conversationReference: string;
   channelMetadata: { [key: string]: string };
+  /** Set when the queue is closed: when it opens (the estimate includes the closed time). */
+  closedUntil?:
+    | Date
+    | undefined;
+  /** The queue's weekly hours in words, for channels that show or say them; empty without a calendar. */
+  hours: string;
 }
 
 export interface OutboundMessage_ChannelMetadataEntry {
@@ -4418,6 +4424,8 @@ function createBaseOutboundMessage(): OutboundMessage {
     estimatedWaitMs: 0,
     conversationReference: "",
     channelMetadata: {},
+    closedUntil: undefined,
+    hours: "",
   };
 }
 
@@ -4462,6 +4470,12 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     globalThis.Object.entries(message.channelMetadata).forEach(([key, value]: [string, string]) => {
       OutboundMessage_ChannelMetadataEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
     });
+    if (message.closedUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.closedUntil), writer.uint32(114).fork()).join();
+    }
+    if (message.hours !== "") {
+      writer.uint32(122).string(message.hours);
+    }
     return writer;
   },
 
@@ -4585,6 +4599,22 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
             }
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.closedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.hours = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4666,6 +4696,12 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
           {},
         )
         : {},
+      closedUntil: isSet(object.closedUntil)
+        ? fromJsonTimestamp(object.closedUntil)
+        : isSet(object.closed_until)
+        ? fromJsonTimestamp(object.closed_until)
+        : undefined,
+      hours: isSet(object.hours) ? globalThis.String(object.hours) : "",
     };
   },
 
@@ -4716,6 +4752,12 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
         });
       }
     }
+    if (message.closedUntil !== undefined) {
+      obj.closedUntil = message.closedUntil.toISOString();
+    }
+    if (message.hours !== "") {
+      obj.hours = message.hours;
+    }
     return obj;
   },
 
@@ -4747,6 +4789,8 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
       },
       {},
     );
+    message.closedUntil = object.closedUntil ?? undefined;
+    message.hours = object.hours ?? "";
     return message;
   },
 };

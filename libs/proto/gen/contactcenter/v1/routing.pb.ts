@@ -192,6 +192,30 @@ export interface GetWaitEstimateResponse {
   estimatedWaitMs: number;
   /** True while the estimate is only the channel's SLA target (no data yet). */
   fromTarget: boolean;
+  /** Set while the queue is closed: when it opens. The estimate includes the closed time. */
+  closedUntil?:
+    | Date
+    | undefined;
+  /** The queue's weekly hours in words ("Monday to Friday 09:00 to 18:00"); empty without a calendar. */
+  hours: string;
+  /** While closed: what the customer is told ("We are closed now; we open again ..."). */
+  closedNotice: string;
+}
+
+export interface GetCalendarsRequest {
+}
+
+export interface GetCalendarsResponse {
+  /** The calendars in force: a JSON object from queue pattern to calendar. */
+  calendarsJson: string;
+}
+
+export interface SetCalendarsRequest {
+  calendarsJson: string;
+}
+
+export interface SetCalendarsResponse {
+  calendarsJson: string;
 }
 
 export interface QueueStats {
@@ -2859,7 +2883,15 @@ export const GetWaitEstimateRequest: MessageFns<GetWaitEstimateRequest> = {
 };
 
 function createBaseGetWaitEstimateResponse(): GetWaitEstimateResponse {
-  return { queue: "", position: 0, estimatedWaitMs: 0, fromTarget: false };
+  return {
+    queue: "",
+    position: 0,
+    estimatedWaitMs: 0,
+    fromTarget: false,
+    closedUntil: undefined,
+    hours: "",
+    closedNotice: "",
+  };
 }
 
 export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
@@ -2875,6 +2907,15 @@ export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
     }
     if (message.fromTarget !== false) {
       writer.uint32(32).bool(message.fromTarget);
+    }
+    if (message.closedUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.closedUntil), writer.uint32(42).fork()).join();
+    }
+    if (message.hours !== "") {
+      writer.uint32(50).string(message.hours);
+    }
+    if (message.closedNotice !== "") {
+      writer.uint32(58).string(message.closedNotice);
     }
     return writer;
   },
@@ -2924,6 +2965,30 @@ export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
             message.fromTarget = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.closedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.hours = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.closedNotice = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2950,6 +3015,17 @@ export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
         : isSet(object.from_target)
         ? globalThis.Boolean(object.from_target)
         : false,
+      closedUntil: isSet(object.closedUntil)
+        ? fromJsonTimestamp(object.closedUntil)
+        : isSet(object.closed_until)
+        ? fromJsonTimestamp(object.closed_until)
+        : undefined,
+      hours: isSet(object.hours) ? globalThis.String(object.hours) : "",
+      closedNotice: isSet(object.closedNotice)
+        ? globalThis.String(object.closedNotice)
+        : isSet(object.closed_notice)
+        ? globalThis.String(object.closed_notice)
+        : "",
     };
   },
 
@@ -2967,6 +3043,15 @@ export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
     if (message.fromTarget !== false) {
       obj.fromTarget = message.fromTarget;
     }
+    if (message.closedUntil !== undefined) {
+      obj.closedUntil = message.closedUntil.toISOString();
+    }
+    if (message.hours !== "") {
+      obj.hours = message.hours;
+    }
+    if (message.closedNotice !== "") {
+      obj.closedNotice = message.closedNotice;
+    }
     return obj;
   },
 
@@ -2979,6 +3064,280 @@ export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
     message.position = object.position ?? 0;
     message.estimatedWaitMs = object.estimatedWaitMs ?? 0;
     message.fromTarget = object.fromTarget ?? false;
+    message.closedUntil = object.closedUntil ?? undefined;
+    message.hours = object.hours ?? "";
+    message.closedNotice = object.closedNotice ?? "";
+    return message;
+  },
+};
+
+function createBaseGetCalendarsRequest(): GetCalendarsRequest {
+  return {};
+}
+
+export const GetCalendarsRequest: MessageFns<GetCalendarsRequest> = {
+  encode(_: GetCalendarsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCalendarsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCalendarsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetCalendarsRequest {
+    return {};
+  },
+
+  toJSON(_: GetCalendarsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCalendarsRequest>, I>>(base?: I): GetCalendarsRequest {
+    return GetCalendarsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCalendarsRequest>, I>>(_: I): GetCalendarsRequest {
+    const message = createBaseGetCalendarsRequest();
+    return message;
+  },
+};
+
+function createBaseGetCalendarsResponse(): GetCalendarsResponse {
+  return { calendarsJson: "" };
+}
+
+export const GetCalendarsResponse: MessageFns<GetCalendarsResponse> = {
+  encode(message: GetCalendarsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calendarsJson !== "") {
+      writer.uint32(10).string(message.calendarsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCalendarsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCalendarsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.calendarsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCalendarsResponse {
+    return {
+      calendarsJson: isSet(object.calendarsJson)
+        ? globalThis.String(object.calendarsJson)
+        : isSet(object.calendars_json)
+        ? globalThis.String(object.calendars_json)
+        : "",
+    };
+  },
+
+  toJSON(message: GetCalendarsResponse): unknown {
+    const obj: any = {};
+    if (message.calendarsJson !== "") {
+      obj.calendarsJson = message.calendarsJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCalendarsResponse>, I>>(base?: I): GetCalendarsResponse {
+    return GetCalendarsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCalendarsResponse>, I>>(object: I): GetCalendarsResponse {
+    const message = createBaseGetCalendarsResponse();
+    message.calendarsJson = object.calendarsJson ?? "";
+    return message;
+  },
+};
+
+function createBaseSetCalendarsRequest(): SetCalendarsRequest {
+  return { calendarsJson: "" };
+}
+
+export const SetCalendarsRequest: MessageFns<SetCalendarsRequest> = {
+  encode(message: SetCalendarsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calendarsJson !== "") {
+      writer.uint32(10).string(message.calendarsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetCalendarsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetCalendarsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.calendarsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetCalendarsRequest {
+    return {
+      calendarsJson: isSet(object.calendarsJson)
+        ? globalThis.String(object.calendarsJson)
+        : isSet(object.calendars_json)
+        ? globalThis.String(object.calendars_json)
+        : "",
+    };
+  },
+
+  toJSON(message: SetCalendarsRequest): unknown {
+    const obj: any = {};
+    if (message.calendarsJson !== "") {
+      obj.calendarsJson = message.calendarsJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetCalendarsRequest>, I>>(base?: I): SetCalendarsRequest {
+    return SetCalendarsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetCalendarsRequest>, I>>(object: I): SetCalendarsRequest {
+    const message = createBaseSetCalendarsRequest();
+    message.calendarsJson = object.calendarsJson ?? "";
+    return message;
+  },
+};
+
+function createBaseSetCalendarsResponse(): SetCalendarsResponse {
+  return { calendarsJson: "" };
+}
+
+export const SetCalendarsResponse: MessageFns<SetCalendarsResponse> = {
+  encode(message: SetCalendarsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calendarsJson !== "") {
+      writer.uint32(10).string(message.calendarsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetCalendarsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetCalendarsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.calendarsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetCalendarsResponse {
+    return {
+      calendarsJson: isSet(object.calendarsJson)
+        ? globalThis.String(object.calendarsJson)
+        : isSet(object.calendars_json)
+        ? globalThis.String(object.calendars_json)
+        : "",
+    };
+  },
+
+  toJSON(message: SetCalendarsResponse): unknown {
+    const obj: any = {};
+    if (message.calendarsJson !== "") {
+      obj.calendarsJson = message.calendarsJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetCalendarsResponse>, I>>(base?: I): SetCalendarsResponse {
+    return SetCalendarsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetCalendarsResponse>, I>>(object: I): SetCalendarsResponse {
+    const message = createBaseSetCalendarsResponse();
+    message.calendarsJson = object.calendarsJson ?? "";
     return message;
   },
 };
@@ -5749,6 +6108,27 @@ export const RoutingServiceService = {
       Buffer.from(StartConversationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StartConversationResponse => StartConversationResponse.decode(value),
   },
+  /** Supervisor: the queues' opening hours, read and replaced as a whole (JSON, see docs/routing.md). */
+  getCalendars: {
+    path: "/contactcenter.v1.RoutingService/GetCalendars" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCalendarsRequest): Buffer => Buffer.from(GetCalendarsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCalendarsRequest => GetCalendarsRequest.decode(value),
+    responseSerialize: (value: GetCalendarsResponse): Buffer =>
+      Buffer.from(GetCalendarsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCalendarsResponse => GetCalendarsResponse.decode(value),
+  },
+  setCalendars: {
+    path: "/contactcenter.v1.RoutingService/SetCalendars" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetCalendarsRequest): Buffer => Buffer.from(SetCalendarsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetCalendarsRequest => SetCalendarsRequest.decode(value),
+    responseSerialize: (value: SetCalendarsResponse): Buffer =>
+      Buffer.from(SetCalendarsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetCalendarsResponse => SetCalendarsResponse.decode(value),
+  },
 } as const;
 
 export interface RoutingServiceServer extends UntypedServiceImplementation {
@@ -5783,6 +6163,9 @@ export interface RoutingServiceServer extends UntypedServiceImplementation {
   transferForApplication: handleUnaryCall<TransferForApplicationRequest, TransferForApplicationResponse>;
   /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
   startConversation: handleUnaryCall<StartConversationRequest, StartConversationResponse>;
+  /** Supervisor: the queues' opening hours, read and replaced as a whole (JSON, see docs/routing.md). */
+  getCalendars: handleUnaryCall<GetCalendarsRequest, GetCalendarsResponse>;
+  setCalendars: handleUnaryCall<SetCalendarsRequest, SetCalendarsResponse>;
 }
 
 export interface RoutingServiceClient extends Client {
@@ -6104,6 +6487,37 @@ export interface RoutingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StartConversationResponse) => void,
+  ): ClientUnaryCall;
+  /** Supervisor: the queues' opening hours, read and replaced as a whole (JSON, see docs/routing.md). */
+  getCalendars(
+    request: GetCalendarsRequest,
+    callback: (error: ServiceError | null, response: GetCalendarsResponse) => void,
+  ): ClientUnaryCall;
+  getCalendars(
+    request: GetCalendarsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCalendarsResponse) => void,
+  ): ClientUnaryCall;
+  getCalendars(
+    request: GetCalendarsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCalendarsResponse) => void,
+  ): ClientUnaryCall;
+  setCalendars(
+    request: SetCalendarsRequest,
+    callback: (error: ServiceError | null, response: SetCalendarsResponse) => void,
+  ): ClientUnaryCall;
+  setCalendars(
+    request: SetCalendarsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetCalendarsResponse) => void,
+  ): ClientUnaryCall;
+  setCalendars(
+    request: SetCalendarsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetCalendarsResponse) => void,
   ): ClientUnaryCall;
 }
 

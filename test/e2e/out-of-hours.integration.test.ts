@@ -1,0 +1,210 @@
+// Across services, outside opening hours: routing (its clock on a Friday evening, its queues on
+// Paris office hours) tells an email customer over real SMTP and an SMS customer through the
+// Twilio stand-in when they will be answered, and tells a caller the hours over TwiML, with a
+// callback or a voicemail to choose. No offer is made meanwhile.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import twilio from 'twilio';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '#libs/config';
+import { listen } from '#libs/observability';
+import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
+import { emailConfig } from '../../services/email/src/config';
+import { startEmailService } from '../../services/email/src/service';
+import { startTestDns } from '../../services/email/test/dns-server';
+import { startRouting } from '../../services/routing/src/service';
+import { configFor, ownSkill, useRoutingHarness } from '../../services/routing/test/helpers';
+import { smsVoiceConfig } from '../../services/sms-voice/src/config';
+import { startSmsVoiceService } from '../../services/sms-voice/src/service';
+
+const CLOSED_NOTICE = 'We are closed now; we open again Monday at 09:00 (Europe/Paris) and will answer you then.';
+const paris = {
+  zone: 'Europe/Paris',
+  hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, ['09:00-12:00', '13:00-18:00']])),
+  holidays: ['2026-12-25'],
+};
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
+const h = useRoutingHarness();
+const ctxs = ['routing', 'email', 'sms-voice'].map((n) => testContext(`e2e-hours-${n}`));
+const databases: string[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterAll(async () => {
+  for (const c of ctxs) await c.stop();
+  for (const clean of cleanups) await clean();
+  for (const d of databases) await dropDatabase(d);
+});
+
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  const port = await listen(probe, 0);
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+describe('outside opening hours', () => {
+  it('says when each customer will be answered, on email, SMS and voice', { timeout: 120_000 }, async () => {
+    const { skill, env } = ownSkill();
+    // Friday 9 January 2026, 19:30 in Paris: closed until Monday 09:00.
+    const clock = { now: () => Date.UTC(2026, 0, 9, 18, 30) };
+    const calendars = { [`tier1/${skill}/*`]: paris, 'tier1/general/voice': paris };
+    const routing = await startRouting(
+      ctxs[0]!,
+      configFor(h.database('routing_hours'), uniqueId('routing-hours'), { ...env, ROUTING_CALENDARS_JSON: JSON.stringify(calendars) }),
+      { clock },
+    );
+
+    // Email over real SMTP: the mail out lands in a sink.
+    const mails: ParsedMail[] = [];
+    const sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onData: (stream, _s, cb) => void simpleParser(stream).then((m) => (mails.push(m), cb()), cb),
+    });
+    const sinkPort = await listen(sink.server, 0);
+    cleanups.push(() => new Promise<void>((r) => sink.close(() => r())));
+    const dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
+    cleanups.push(() => dns.close());
+    const emailDb = uniqueId('email_hours').replace(/-/g, '_');
+    databases.push(emailDb);
+    const { smtpPort } = await startEmailService(
+      ctxs[1]!,
+      loadConfig(emailConfig, {
+        KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+        MONGODB_URI,
+        MONGODB_DATABASE: emailDb,
+        SMTP_PORT: '0',
+        HTTP_PORT: '0',
+        SUPPORT_ADDRESSES: 'help@shop.test',
+        SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+        MAIL_FROM: 'Support <support@support.test>',
+        EMAIL_OUTBOUND_GROUP: uniqueId('email-outbound'),
+        EMAIL_DNS_SERVERS: dns.server,
+        LOG_LEVEL: 'silent',
+      }),
+    );
+
+    // SMS and voice: signed webhooks in, the Twilio REST stand-in out.
+    const texts: Record<string, string>[] = [];
+    const twilioApi = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const form = Object.fromEntries(new URLSearchParams(body));
+        texts.push(form);
+        res
+          .writeHead(201, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ sid: `SM${randomBytes(16).toString('hex')}`, status: 'queued', to: form.To }));
+      });
+    });
+    const twilioPort = await listen(twilioApi, 0);
+    cleanups.push(() => new Promise((r) => twilioApi.close(r)));
+    const smsDb = uniqueId('smsvoice_hours').replace(/-/g, '_');
+    databases.push(smsDb);
+    const spoolDir = mkdtempSync(path.join(tmpdir(), 'sms-voice-spool-'));
+    cleanups.push(async () => rmSync(spoolDir, { recursive: true, force: true }));
+    const token = randomBytes(16).toString('hex');
+    const accountSid = `AC${randomBytes(16).toString('hex')}`;
+    const webhookPort = await freePort();
+    await startSmsVoiceService(
+      ctxs[2]!,
+      loadConfig(smsVoiceConfig, {
+        KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+        MONGODB_URI,
+        MONGODB_DATABASE: smsDb,
+        HTTP_PORT: String(webhookPort),
+        PUBLIC_BASE_URL: `http://127.0.0.1:${webhookPort}`,
+        SMS_VOICE_SPOOL_DIR: spoolDir,
+        TWILIO_AUTH_TOKEN: token,
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
+        SMS_OUTBOUND_GROUP: uniqueId('sms-outbound'),
+        SMS_COMPANY_NUMBER: '+14155550100',
+        ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
+        ...testAuthEnv('sms-voice'),
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    const webhook = async (route: string, params: Record<string, string>) => {
+      const url = `http://127.0.0.1:${webhookPort}${route}`;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params) },
+        body: new URLSearchParams(params),
+      });
+      const body = await res.text();
+      expect(res.status, body).toBe(200);
+      expect(XMLValidator.validate(body)).toBe(true);
+      return (xml.parse(body) as { Response: Record<string, unknown> }).Response;
+    };
+
+    // Email.
+    const from = `${uniqueId('kim')}@customer.test`;
+    await nodemailer
+      .createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from, to: 'help@shop.test', subject: `Question about ${skill}`, text: 'Can you help?' });
+    const closedMail = await waitFor(
+      () => mails.find((m) => m.text?.includes('We are closed now') && (m.to as { text: string }).text.includes(from)),
+      30_000,
+      'the closed mail',
+    );
+    expect(closedMail.text!.trim()).toBe(`${CLOSED_NOTICE} You are number 1 in the queue.`);
+    const ack = mails.find((m) => (m.to as { text: string }).text.includes(from) && m.text?.includes('Your reference is'));
+    expect(ack?.text).toBeDefined();
+
+    // SMS.
+    const phone = `+1415555${String(1000 + Math.floor(Math.random() * 9000))}`;
+    await webhook('/twilio/sms', {
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      AccountSid: accountSid,
+      From: phone,
+      To: '+14155550100',
+      Body: `${skill} help`,
+    });
+    const sms = await waitFor(() => texts.find((t) => t.To === phone), 30_000, 'the closed SMS');
+    expect(sms.Body).toBe(`${CLOSED_NOTICE} You are number 1 in the queue.`);
+
+    // Voice: the caller is queued, then hears the hours while waiting; 2 leads to a voicemail.
+    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    const caller = `+1415556${String(1000 + Math.floor(Math.random() * 9000))}`;
+    await webhook('/twilio/voice', { CallSid: callSid, From: caller, To: '+14155550100' });
+    const waiting = await waitFor(
+      async () => {
+        const r = await webhook('/twilio/voice/wait', { CallSid: callSid, QueuePosition: '1' });
+        return Array.isArray(r.Say) ? r : undefined;
+      },
+      30_000,
+      'the closed wait message',
+    );
+    expect(waiting.Say).toEqual([CLOSED_NOTICE, 'Our opening hours are Monday to Friday 09:00 to 12:00 and 13:00 to 18:00.']);
+    expect(waiting.Gather).toMatchObject({ '@action': `http://127.0.0.1:${webhookPort}/twilio/voice/closed-choice` });
+    expect(await webhook('/twilio/voice/closed-choice', { CallSid: callSid, Digits: '2' })).toHaveProperty('Leave');
+    const record = await webhook('/twilio/voice/queue-result', { CallSid: callSid, QueueResult: 'leave' });
+    expect(record.Record).toMatchObject({ '@action': `http://127.0.0.1:${webhookPort}/twilio/voice/voicemail` });
+    const kept = await webhook('/twilio/voice/voicemail', {
+      CallSid: callSid,
+      RecordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1',
+      RecordingSid: 'RE1',
+      RecordingDuration: '9',
+    });
+    expect(kept.Say).toBe('Thank you. Your message is recorded and we will answer it when we open. Goodbye.');
+    const voiceConversation = await waitFor(
+      () => [...routing.engine.conversations.values()].find((c) => c.channel === 'voice' && c.contactIds.length === 2 && c.queue === 'tier1/general/voice'),
+      20_000,
+      'the voicemail on the call conversation',
+    );
+    expect(voiceConversation.state).toBe('queued');
+
+    // Nothing was offered: every one of them waits for Monday.
+    for (const c of routing.engine.conversations.values())
+      if (c.queue.startsWith(`tier1/${skill}/`) || c.queue === 'tier1/general/voice') expect(c.state).toBe('queued');
+  });
+});
