@@ -45,7 +45,8 @@ describe('a contact made on behalf is routed to the account manager', () => {
       ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '10000',
       ROUTING_ACCOUNT_MANAGER_WAIT_MS: '60000',
     });
-    const { grpcPort } = await startRouting(routingCtx, config);
+    const routing = await startRouting(routingCtx, config);
+    const { grpcPort } = routing;
     const supervisor = await client(grpcPort, 'sup', 'supervisor');
     const agents = { manager: await client(grpcPort, managerId, 'agent'), other: await client(grpcPort, otherId, 'agent') };
     for (const [id, agent] of [
@@ -89,14 +90,17 @@ describe('a contact made on behalf is routed to the account manager', () => {
       });
 
     const made = mail(customerAddress);
-    await deliver(h.kafka, made as never, () => !!offerTo(agents.manager, made.conversationId) || !!offerTo(agents.other, made.conversationId));
+    // Delivered until routing has the conversation; the offer follows its look-up in customer-record.
+    const offered = (id: string) => offerTo(agents.manager, id) ?? offerTo(agents.other, id);
+    await deliver(h.kafka, made as never, () => routing.engine.conversationState(made.conversationId) !== undefined);
+    await waitFor(() => offered(made.conversationId), 30_000, 'the offer of the contact made on behalf');
     const offer = offerTo(agents.manager, made.conversationId);
     expect(offer?.update?.$case === 'offer' && offer.update.offer.reason).toMatchObject({ code: 'target.account_manager', targetStep: 1 });
 
     // Naming a customer without a mandate borrows nothing: not the manager's step.
     const claim = mail(`${uniqueId('lee').toLowerCase()}@example.com`);
-    await deliver(h.kafka, claim as never, () => !!offerTo(agents.manager, claim.conversationId) || !!offerTo(agents.other, claim.conversationId));
-    const claimOffer = offerTo(agents.manager, claim.conversationId) ?? offerTo(agents.other, claim.conversationId);
+    await deliver(h.kafka, claim as never, () => routing.engine.conversationState(claim.conversationId) !== undefined);
+    const claimOffer = await waitFor(() => offered(claim.conversationId), 30_000, 'the offer of the claim');
     expect(claimOffer?.update?.$case === 'offer' && claimOffer.update.offer.reason?.code).not.toBe('target.account_manager');
   });
 });
