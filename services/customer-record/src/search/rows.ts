@@ -3,19 +3,11 @@
 import { IdentityKind, type Channel, type ContactReceived, type ConversationEvent } from '#libs/proto';
 import { applyEvent, emptyAccess, type ConversationAccess } from '../access';
 import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '../identity';
-import type { ConversationState } from './filter';
+import type { IndexedConversation } from './conversation-index';
 
-export interface ConversationRow {
-  conversationId: string;
-  customerId: string;
+/** A conversation as the index keeps it: what a search answers, and what decides who finds it. */
+export interface ConversationRow extends Omit<IndexedConversation, 'channel' | 'snippet'> {
   channel: Channel;
-  state: ConversationState;
-  queue: string;
-  agentId: string;
-  startedAt: number;
-  lastActivityAt: number;
-  messageCount: number;
-  subject: string;
   /** Who may read it, by the same rules as every other read (access.ts). */
   access: ConversationAccess;
   /** The last event ids applied: a record written twice to a topic changes nothing the second time. */
