@@ -60,6 +60,9 @@ export const ROUTING: Record<string, GrpcEntry> = {
   GetWaitEstimate: { allowed: [...STAFF, 'service:sms-voice'] },
   GetQueueStats: { allowed: [...STAFF, 'service:ops-console'] },
   ListAgents: { allowed: STAFF },
+  // Opening hours are a supervisor's to read and change.
+  GetCalendars: { allowed: ['supervisor'] },
+  SetCalendars: { allowed: ['supervisor'] },
   // Only the integration API, for the application of an API key (services/integration-api): no person, no other service.
   ListConversations: { allowed: [] },
   GetConversation: { allowed: [] },
