@@ -106,6 +106,8 @@ beforeAll(async () => {
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
       ROUTING_CONSUMER_GROUP: uniqueId('desk-routing'),
       ROUTING_OFFER_TIMEOUT_MS: '180000',
+      // The offer's badges come from customer-record's answer: on a loaded machine 250 ms is not always enough.
+      ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '5000',
       ROUTING_TICK_MS: '100',
       ROUTING_RULES_JSON: JSON.stringify([{ id: 'desk-test', when: { pattern: token }, then: { skill } }]),
     }),

@@ -82,7 +82,8 @@ describe('routing killed mid-transaction', () => {
         recorder.records.filter(
           (r) => r.message.key?.toString() === id && sources.test(r.headers.ce_source ?? '') && decodeEvent(r.message.value).step?.$case === step,
         );
-      await waitFor(() => [...ours].every((id) => committed(id, 'assigned').length > 0), 90_000, 'every conversation assigned');
+      // Generous: the whole suite shares the machine; what is checked is that each is assigned once, not how fast.
+      await waitFor(() => [...ours].every((id) => committed(id, 'assigned').length > 0), 150_000, 'every conversation assigned');
       await new Promise((r) => setTimeout(r, 1000));
       // Committed records only (read_committed): what the killed process had in flight never shows.
       // An offer open at the take-over is revoked and queued again (reason restart.offer_revoked);
