@@ -32,8 +32,8 @@ const contact = (conversationId: string, text: string, channel = Channel.CHANNEL
     subject: 'Parcel',
     text,
   });
-const event = (conversationId: string, step: ConversationEvent['step']) =>
-  ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt: new Date(++clock), channel: Channel.CHANNEL_EMAIL, step } as never);
+const event = (conversationId: string, step: ConversationEvent['step'], channel = Channel.CHANNEL_EMAIL) =>
+  ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt: new Date(++clock), channel, step } as never);
 
 describe('searching conversations', () => {
   let h: Harness;
@@ -55,14 +55,18 @@ describe('searching conversations', () => {
     await kafka.producer.publish(topics.contactInbound, convB, contact(convB, 'wrong size shoes', Channel.CHANNEL_SMS));
     for (const e of [
       event(convA, { $case: 'queued', queued: { queue } } as never),
-      event(convB, { $case: 'queued', queued: { queue } } as never),
+      event(convB, { $case: 'queued', queued: { queue } } as never, Channel.CHANNEL_SMS),
       event(convA, { $case: 'assigned', assigned: { agentId: 'ana' } } as never),
-      event(convB, { $case: 'assigned', assigned: { agentId: 'bo' } } as never),
-      event(convB, { $case: 'resolved', resolved: { agentId: 'bo' } } as never),
+      event(convB, { $case: 'assigned', assigned: { agentId: 'bo' } } as never, Channel.CHANNEL_SMS),
+      event(convB, { $case: 'resolved', resolved: { agentId: 'bo' } } as never, Channel.CHANNEL_SMS),
     ])
       await publishEvent(e);
     await waitFor(
-      async () => (await search({ queue })).hits.length === 2 && (await search({ queue, state: 'resolved' })).hits.length === 1,
+      async () => {
+        // The two topics are applied apart: both contacts (one message each) and every step.
+        const { hits } = await search({ queue });
+        return hits.length === 2 && hits.every((x) => x.messageCount === 1) && (await search({ queue, state: 'resolved' })).hits.length === 1;
+      },
       45_000,
       'both conversations indexed',
     );
