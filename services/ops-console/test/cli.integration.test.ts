@@ -78,6 +78,8 @@ describe('npm run ops', () => {
       .map((l) => JSON.parse(l));
     expect(rows.every((r) => typeof r.lag === 'number' && r.lag >= 0)).toBe(true);
     const ours = rows.find((r) => r.group === groupId);
-    expect(ours).toMatchObject({ topic: 'cc.sla.v1', lag: 0 });
+    // Other tests may write to cc.sla.v1 after the group left, so its lag is only known to be small.
+    expect(ours).toMatchObject({ topic: 'cc.sla.v1' });
+    expect(ours.lag).toBeLessThan(50);
   });
 });
