@@ -23,6 +23,7 @@ export function searchRequest(params: URLSearchParams): SearchConversationsReque
     ...fields,
     identity: who ? { kind: who.includes('@') ? IdentityKind.IDENTITY_KIND_EMAIL : IdentityKind.IDENTITY_KIND_PHONE, value: who, namespace: '' } : undefined,
     pageSize,
+    conversationId: '',
   };
 }
 

@@ -40,7 +40,8 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   UpsertIntermediary: { allowed: ['supervisor'] },
   GrantMandate: { allowed: ['supervisor'] },
   RevokeMandate: { allowed: ['supervisor'] },
-  // People only; agents and experts find only conversations they may read, ops metadata only.
+  // Agents and experts find only conversations they may read, ops metadata only; of the services
+  // only the integration API (not a caller here), for ended conversations and metadata only.
   SearchConversations: { allowed: STAFF, audited: true },
 };
 

@@ -37,20 +37,21 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   UpsertIntermediary: ['supervisor'],
   GrantMandate: ['supervisor'],
   RevokeMandate: ['supervisor'],
-  // People only: agents and experts find what they may read, ops metadata only (api/search.ts); no service is granted it.
-  SearchConversations: ['agent', 'expert', 'supervisor', 'ops'],
+  // Agents and experts find what they may read; ops and the integration API metadata only (api/search.ts).
+  SearchConversations: ['agent', 'expert', 'supervisor', 'ops', 'service'],
 };
 
 /**
  * What each service (a service token's caller id is the service's name) may call. routing
  * reads a contact's flags and account manager (services/routing/src/customers.ts); the
  * integration API reads a customer and their history for an API key with the customers:read
- * scope, always with a reason naming the key (services/integration-api). A service not listed
+ * scope, always with a reason naming the key, and lists ended conversations, which routing no
+ * longer holds, from the search index (services/integration-api). A service not listed
  * may call nothing.
  */
 const SERVICE_GRANTS: ServiceGrants<CallName> = {
   routing: ['GetCustomerContext'],
-  'integration-api': ['GetCustomer', 'GetHistory'],
+  'integration-api': ['GetCustomer', 'GetHistory', 'SearchConversations'],
 };
 
 /** The role allows the call, and for a service its name does. */

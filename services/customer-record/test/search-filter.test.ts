@@ -34,6 +34,11 @@ describe('search filter', () => {
     });
   });
 
+  it('takes closed as both ends and a conversation id as typed, checked', () => {
+    expect(parse({ state: 'closed', conversationId: 'api:shop:t-1' })).toMatchObject({ states: ['resolved', 'abandoned'], conversationId: 'api:shop:t-1' });
+    refused({ conversationId: 'no spaces' }, /conversation_id must be 1-128 letters/);
+  });
+
   it('filters nothing for an empty request, 50 a page', () => {
     expect(parse({})).toEqual({ limit: 50, activeFrom: undefined, activeTo: undefined, match: undefined, after: undefined });
   });
@@ -42,7 +47,7 @@ describe('search filter', () => {
     refused({ activeFrom: 'yesterday' }, /active_from must be an RFC 3339 time/);
     refused({ activeTo: '2025-02-30T00:00:00Z' }, /active_to is not a real time/);
     refused({ activeFrom: '2025-03-02', activeTo: '2025-03-01' }, /active_from must be before active_to/);
-    refused({ state: 'closed' }, /state must be one of open, queued, assigned, resolved, abandoned; got "closed"/);
+    refused({ state: 'ended' }, /state must be one of open, queued, assigned, resolved, abandoned, closed; got "ended"/);
     refused({ state: 'toString' }, /state must be one of/);
     refused({ channel: 'fax' }, /channel must be one of email, sms, voice, chat, api; got "fax"/);
     refused({ words: 'x'.repeat(201) }, /words is longer than 200 characters/);
@@ -52,7 +57,7 @@ describe('search filter', () => {
     refused({ pageSize: 500 }, /page_size must be between 1 and 200/);
     refused({ pageToken: 'not-a-token' }, /page_token is not one this service issued/);
     refused({ identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'nobody', namespace: '' } }, /identity: not an email address/);
-    expect(() => parse({ state: 'closed' })).toThrow(InvalidArgumentError);
+    expect(() => parse({ state: 'ended' })).toThrow(InvalidArgumentError);
   });
 
   it('gives back the cursor it issued', () => {

@@ -55,6 +55,16 @@ describe('SQLite conversation index', () => {
     expect((await as('ana', 20_000)).hits.map((h) => h.conversationId)).toEqual(['conv-9']);
     expect((await as('ana', 10_000 + 3_600_001)).hits).toEqual([]);
     expect((await as('bo', 20_000)).hits).toEqual([]);
+    expect((await index.search(filter({ state: 'closed' }), scope)).hits.map((h) => h.state)).toEqual(['resolved']);
+    expect((await index.search(filter({ state: 'open' }), scope)).hits).toEqual([]);
+    index.close();
+  });
+
+  it('finds one conversation by its id', async () => {
+    const index = new SqliteConversationIndex(':memory:');
+    await index.apply(batch(0, 4));
+    expect((await index.search(filter({ conversationId: 'conv-1' }), scope)).hits.map((h) => h.conversationId)).toEqual(['conv-1']);
+    expect((await index.search(filter({ conversationId: 'conv-7' }), scope)).hits).toEqual([]);
     index.close();
   });
 

@@ -119,7 +119,7 @@ describe('searching conversations', () => {
   });
 
   it('refuses a malformed filter with a specific error', async () => {
-    await expect(search({ state: 'closed' })).rejects.toMatchObject({
+    await expect(search({ state: 'ended' })).rejects.toMatchObject({
       code: status.INVALID_ARGUMENT,
       details: expect.stringContaining('state must be one of'),
     });

@@ -1,5 +1,6 @@
 // The gRPC services behind the read endpoints, called as the integration API itself with a
-// short-lived service token: routing for queue figures, customer-record for customers.
+// short-lived service token: routing for queue figures, customer-record for customers and for
+// ended conversations (its search index keeps every conversation; routing only the open ones).
 import { credentials } from '@grpc/grpc-js';
 import { bearerMetadata, serviceTokenSource, type SigningKey } from '#libs/auth';
 import {
@@ -10,6 +11,8 @@ import {
   type GetHistoryRequest,
   type GetHistoryResponse,
   type QueueStats,
+  type SearchConversationsRequest,
+  type SearchConversationsResponse,
 } from '#libs/proto';
 import { routingChannel, unaryCall } from '#libs/service';
 import { UnavailableProblem } from './problems';
@@ -18,6 +21,7 @@ export interface Backends {
   queueStats(): Promise<QueueStats[]>;
   customer(request: GetCustomerRequest): Promise<GetCustomerResponse>;
   history(request: GetHistoryRequest): Promise<GetHistoryResponse>;
+  recordedConversations(request: SearchConversationsRequest): Promise<SearchConversationsResponse>;
   close(): void;
 }
 
@@ -48,6 +52,10 @@ export function grpcBackends(settings: BackendSettings): Backends {
     async history(request) {
       if (!customers || !customerToken) return notConfigured('customer-record');
       return unaryCall(customers, customers.getHistory, request, bearerMetadata(await customerToken()), timeoutMs);
+    },
+    async recordedConversations(request) {
+      if (!customers || !customerToken) return notConfigured('customer-record');
+      return unaryCall(customers, customers.searchConversations, request, bearerMetadata(await customerToken()), timeoutMs);
     },
     close() {
       routing?.close();

@@ -3,7 +3,7 @@
 // recipient: a verified identity of the customer, never a claim.
 import { z } from 'zod';
 import { CHANNEL_ENUM, idDigest } from '#libs/contact';
-import { Channel, IdentityKind, type Customer, type Identity } from '#libs/proto';
+import { Channel, IdentityKind, type Customer, type Identity, type SearchConversationsRequest } from '#libs/proto';
 import { chars } from './contact-request';
 import { InvalidRequestError } from './problems';
 import { cursor, CUSTOMER_ID, limit, reason } from './query';
@@ -43,6 +43,28 @@ export function listRequest(q: ConversationListQuery) {
     customerId: q.customerId ?? '',
     pageSize: q.limit,
     pageToken: q.cursor ?? '',
+  };
+}
+
+/**
+ * The query as customer-record's SearchConversations takes it, for ended conversations (and all):
+ * routing holds only open ones once it restarted, the record every one. `reason` names the key.
+ */
+export function recordRequest(q: Partial<ConversationListQuery>, reason: string, conversationId = ''): SearchConversationsRequest {
+  return {
+    state: q.state === 'resolved' ? 'closed' : '',
+    queue: q.queue ?? '',
+    channel: q.channel ?? '',
+    customerId: q.customerId ?? '',
+    pageSize: q.limit ?? 0,
+    pageToken: q.cursor ?? '',
+    reason,
+    conversationId,
+    identity: undefined,
+    agentId: '',
+    activeFrom: '',
+    activeTo: '',
+    words: '',
   };
 }
 

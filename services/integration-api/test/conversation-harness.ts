@@ -16,6 +16,8 @@ export interface ConversationHarness {
   /** Routing's instance id, to tell its records from other tests' instances'. */
   routingInstance: string;
   api: ApiHarness;
+  /** Stops routing alone, as a routing outage or restart would leave the API. */
+  stopRouting(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +37,8 @@ export async function startConversationHarness(
       HTTP_PORT: '0',
       ...testAuthEnv('routing'),
       ROUTING_CONSUMER_GROUP: uniqueId('routing-api'),
-      ROUTING_SESSION_TIMEOUT_MS: '6000',
+      // No take-over is tested here: a loaded machine's pauses must not cost routing its group.
+      ROUTING_SESSION_TIMEOUT_MS: '20000',
       ROUTING_HEARTBEAT_MS: '500',
       LOG_LEVEL: 'silent',
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.service.grpcPort}`,
@@ -46,14 +49,15 @@ export async function startConversationHarness(
   await waitFor(() => routing.ownership.isActive, 30_000, 'routing to become active');
   const signer = readSigningKey(testAuthEnv('integration-api').AUTH_PRIVATE_KEY_FILE!, 'integration-api');
   const routingAddr = `127.0.0.1:${routing.grpcPort}`;
-  const backends = grpcBackends({ routing: routingAddr, customerRecord: `127.0.0.1:${record.service.grpcPort}`, signer, timeoutMs: 3000 });
-  const conversations = grpcConversationBackend({ routing: routingAddr, signer, timeoutMs: 3000 });
+  const backends = grpcBackends({ routing: routingAddr, customerRecord: `127.0.0.1:${record.service.grpcPort}`, signer, timeoutMs: 8000 });
+  const conversations = grpcConversationBackend({ routing: routingAddr, signer, timeoutMs: 8000 });
   const api = await startApiHarness({ backends, conversations, env: options.env });
   return {
     record,
     routing,
     routingInstance: routingCtx.instanceId,
     api,
+    stopRouting: () => routingCtx.stop(),
     async stop() {
       await api.stop();
       backends.close();

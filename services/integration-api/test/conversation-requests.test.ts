@@ -2,7 +2,16 @@
 // retry shares, and who the company may write to first.
 import { describe, expect, it } from 'vitest';
 import { Channel, Customer, IdentityKind } from '#libs/proto';
-import { conversationListQuery, listRequest, recipientOf, recipientRefusal, requestIdOf, startBody, transferBody } from '../src/conversation-requests';
+import {
+  conversationListQuery,
+  listRequest,
+  recipientOf,
+  recordRequest,
+  recipientRefusal,
+  requestIdOf,
+  startBody,
+  transferBody,
+} from '../src/conversation-requests';
 
 describe('the conversation list query', () => {
   it('defaults to open conversations, 50 a page, and maps to routing filters', () => {
@@ -15,6 +24,20 @@ describe('the conversation list query', () => {
       pageSize: 5,
       pageToken: 'abc',
     });
+  });
+
+  it('asks the record for ended conversations, or all, naming the key', () => {
+    const q = conversationListQuery.parse({ state: 'resolved', channel: 'api', limit: '7', cursor: 'abc' });
+    expect(recordRequest(q, 'API key k1 (shop): conversations listed')).toMatchObject({
+      state: 'closed',
+      channel: 'api',
+      pageSize: 7,
+      pageToken: 'abc',
+      reason: 'API key k1 (shop): conversations listed',
+      conversationId: '',
+      words: '',
+    });
+    expect(recordRequest(conversationListQuery.parse({ state: 'all' }), 'r', 'conv-1')).toMatchObject({ state: '', conversationId: 'conv-1', pageSize: 50 });
   });
 
   it('refuses what the document does not allow', () => {

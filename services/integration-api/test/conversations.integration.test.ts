@@ -171,8 +171,15 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
     expect(resolved).toMatchObject({ status: 200, body: { id: conv.id, state: 'resolved' } });
     expect(await post(`${base}/resolve`, {})).toMatchObject({ status: 409, body: { type: '/problems/conflict' } });
     expect((await post(`${base}/messages`, { text: 'Anything else?' })).status).toBe(409);
-    const listed = await get<{ conversations: Conversation[] }>(`/v1/conversations?state=resolved&channel=api`);
-    expect(listed.body.conversations.map((c) => c.id)).toContain(conv.id);
+    // Ended conversations are listed from customer-record's record, which the events reach a moment later.
+    await waitFor(
+      async () =>
+        (await get<{ conversations: Conversation[] }>(`/v1/conversations?state=resolved&channel=api&limit=200`)).body.conversations.some(
+          (c) => c.id === conv.id,
+        ),
+      20_000,
+      'the resolved conversation listed',
+    );
   }, 120_000);
 
   it('starts a conversation only to a verified identity, answered once Kafka has its first message; at most the rate per key', async () => {
@@ -228,5 +235,24 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
     const limited = await api.call('/v1/conversations', { ...json(body), key: shop.key });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  }, 120_000);
+
+  // Last: it stops this file's routing.
+  it('lists and reads a resolved conversation from the record when routing no longer holds it', async () => {
+    const conv = await openThread(uniqueId('cust'));
+    expect((await post(`/v1/conversations/${conv.id}/resolve`, {})).status).toBe(200);
+    const resolvedListed = async () =>
+      (await get<{ conversations: Conversation[] }>(`/v1/conversations?state=resolved&channel=api&limit=200`)).body.conversations.find((c) => c.id === conv.id);
+    await waitFor(resolvedListed, 20_000, 'the resolved conversation in the record');
+    await h.stopRouting();
+    expect((await get('/v1/conversations?state=open')).status).toBe(503);
+    expect(await resolvedListed()).toMatchObject({ state: 'resolved', queue: 'tier1/general/api', reference: null, sla: null });
+    const all = await get<{ conversations: Conversation[] }>(`/v1/conversations?state=all&channel=api&limit=200`);
+    expect(all.body.conversations.map((c) => c.id)).toContain(conv.id);
+    const read = await get<Conversation & { steps: { kind: string }[] }>(`/v1/conversations/${conv.id}`);
+    expect(read).toMatchObject({ status: 200, body: { id: conv.id, state: 'resolved', application: null, sla: null } });
+    // Routing is gone: a conversation the record has not ended is routing's to answer, and it cannot.
+    expect((await get('/v1/conversations/conv-nobody-anywhere')).status).toBe(503);
+    expect((await get(`/v1/conversations?state=resolved&cursor=${Buffer.from('[1]').toString('base64url')}`)).status).toBe(404);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 // Searching conversations: the filter is checked (search/filter.ts), the person's scope decided
 // here, the index asked, and the search audited before it is answered. Agents and experts find
 // only conversations they may read (the rules of access.ts, projected into the index); words and
-// identities are for those who may read texts and names; ops gets metadata only.
+// identities are for those who may read texts and names; ops and services get metadata only.
 import type { Caller } from '#libs/auth';
 import { IdentityKind, type ConversationHit, type SearchConversationsRequest, type SearchConversationsResponse } from '#libs/proto';
 import { PermissionDeniedError } from '#libs/service';
@@ -18,10 +18,11 @@ const SEARCHABLE: readonly IdentityKind[] = [IdentityKind.IDENTITY_KIND_EMAIL, I
 
 function checkScope(caller: Caller, filter: SearchFilter, reason: string): void {
   if (filter.match && !seesContents(caller.role)) throw new PermissionDeniedError('message words are searchable only by those who may read message texts');
-  if (filter.identity && !seesIdentity(caller.role)) throw new PermissionDeniedError('identities are searchable only by those who may see who the customer is');
+  if (filter.identity && (!seesIdentity(caller.role) || caller.role === 'service'))
+    throw new PermissionDeniedError('identities are searchable only by those who may see who the customer is');
   const namesCustomer = Boolean(filter.customerId || filter.identity);
-  if (namesCustomer && (caller.role === 'supervisor' || caller.role === 'ops') && reason.trim().length < 3)
-    throw new ReadRequestError("reason is required: a supervisor or ops searching a customer's conversations says why, and the reason is audited");
+  if (namesCustomer && caller.role !== 'agent' && caller.role !== 'expert' && reason.trim().length < 3)
+    throw new ReadRequestError("reason is required: a supervisor, ops or a service searching a customer's conversations says why, and the reason is audited");
 }
 
 /** The customer named, or the identity's customer when one is known, with the identities they write from. */

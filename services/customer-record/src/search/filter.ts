@@ -9,18 +9,19 @@ import type { NormalisedIdentity } from '../identity';
 
 export const CONVERSATION_STATES = ['queued', 'assigned', 'resolved', 'abandoned'] as const;
 export type ConversationState = (typeof CONVERSATION_STATES)[number];
-/** What a person may ask for: a state, or `open` for both states before the end. */
+/** What a caller may ask for: a state, `open` for both states before the end, or `closed` for both ends. */
 const STATE_FILTERS: Readonly<Record<string, readonly ConversationState[]>> = {
   open: ['queued', 'assigned'],
   queued: ['queued'],
   assigned: ['assigned'],
   resolved: ['resolved'],
   abandoned: ['abandoned'],
+  closed: ['resolved', 'abandoned'],
 };
 
 const MAX_WORDS_LENGTH = 200;
 const MAX_TERMS = 8;
-const QUEUE = /^[A-Za-z0-9_.:/-]{1,64}$/;
+const QUEUE = /^[A-Za-z0-9_.:/-]{1,128}$/;
 
 /** Where a page ended: the last hit's activity time and its place in the index (ties broken by it). */
 export interface SearchCursor {
@@ -31,6 +32,7 @@ export interface SearchCursor {
 export interface SearchFilter {
   /** Filled by the API: the customer named, or the live customer of the identity, with their identities. */
   customerId?: string;
+  conversationId?: string;
   identity?: NormalisedIdentity;
   agentId?: string;
   queue?: string;
@@ -94,11 +96,13 @@ export function parseSearch(req: SearchConversationsRequest, defaultCountry: str
   const filter: SearchFilter = { limit: pageSize(req.pageSize, 50, 200) };
   const customerId = optionalId(req.customerId, 'customer_id');
   if (customerId) filter.customerId = customerId;
+  const conversationId = optionalId(req.conversationId, 'conversation_id');
+  if (conversationId) filter.conversationId = conversationId;
   if (req.identity?.value) filter.identity = identity(req.identity, defaultCountry);
   const agentId = optionalId(req.agentId, 'agent_id');
   if (agentId) filter.agentId = agentId;
   if (req.queue) {
-    if (!QUEUE.test(req.queue)) throw new InvalidArgumentError('queue must be 1-64 letters, digits or _.:/- (for example tier1/billing/email)');
+    if (!QUEUE.test(req.queue)) throw new InvalidArgumentError('queue must be 1-128 letters, digits or _.:/- (for example tier1/billing/email)');
     filter.queue = req.queue;
   }
   if (req.channel) {

@@ -31,6 +31,7 @@ export function searchQuery(f: SearchFilter, s: SearchScope): SqlQuery {
   };
   const customer = customerClause(f, s, params);
   if (customer) where.push(customer);
+  if (f.conversationId) add('c.conversation_id = ?', f.conversationId);
   if (f.identity) add('c.id IN (SELECT i.conv FROM identities i WHERE i.kind = ? AND i.value = ?)', f.identity.kind, f.identity.value);
   if (f.agentId) add('c.agent_id = ?', f.agentId);
   if (f.queue) add('c.queue = ?', f.queue);

@@ -627,7 +627,7 @@ export interface SearchConversationsRequest {
   queue: string;
   /** email, sms, voice, chat or api. */
   channel: string;
-  /** open (queued or assigned), queued, assigned, resolved or abandoned. */
+  /** open (queued or assigned), queued, assigned, resolved, abandoned, or closed (resolved or abandoned). */
   state: string;
   /** RFC 3339 times bounding the last activity: from inclusive, to exclusive. */
   activeFrom: string;
@@ -645,6 +645,8 @@ export interface SearchConversationsRequest {
    * customer or an identity, written to the audit log.
    */
   reason: string;
+  /** One conversation by its id (the integration API reads an ended one this way). */
+  conversationId: string;
 }
 
 export interface ConversationHit {
@@ -5292,6 +5294,7 @@ function createBaseSearchConversationsRequest(): SearchConversationsRequest {
     pageSize: 0,
     pageToken: "",
     reason: "",
+    conversationId: "",
   };
 }
 
@@ -5332,6 +5335,9 @@ export const SearchConversationsRequest: MessageFns<SearchConversationsRequest> 
     }
     if (message.reason !== "") {
       writer.uint32(98).string(message.reason);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(106).string(message.conversationId);
     }
     return writer;
   },
@@ -5445,6 +5451,14 @@ export const SearchConversationsRequest: MessageFns<SearchConversationsRequest> 
             message.reason = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5495,6 +5509,11 @@ export const SearchConversationsRequest: MessageFns<SearchConversationsRequest> 
         ? globalThis.String(object.page_token)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
     };
   },
 
@@ -5536,6 +5555,9 @@ export const SearchConversationsRequest: MessageFns<SearchConversationsRequest> 
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
     return obj;
   },
 
@@ -5558,6 +5580,7 @@ export const SearchConversationsRequest: MessageFns<SearchConversationsRequest> 
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.reason = object.reason ?? "";
+    message.conversationId = object.conversationId ?? "";
     return message;
   },
 };
