@@ -1,6 +1,7 @@
 // Vitest's global set-up: the tests write the project's real topics, consumer groups and
 // databases, so they must never run against a live system's broker and store. The test command
 // starts a pair of their own and names it in KAFKA_BROKERS and MONGODB_URI; without those, stop.
+import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { topics } from '../kafka/topics';
 
@@ -17,11 +18,14 @@ export default function requireOwnInfrastructure(): () => Promise<void> {
     );
   }
   // Every routing instance a test starts creates its group's changelog; they go when the run ends.
+  // Only this run's (its id is in every uniqueId the workers make): another run sharing the broker
+  // may still be using its own.
+  const run = (process.env.TEST_RUN_ID ??= randomBytes(2).toString('hex'));
   return async () => {
     const admin = new Kafka({ clientId: 'test-teardown', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      const changelogs = (await admin.listTopics()).filter((t) => TEST_CHANGELOG.test(t) && !PROJECT_TOPICS.has(t));
+      const changelogs = (await admin.listTopics()).filter((t) => TEST_CHANGELOG.test(t) && !PROJECT_TOPICS.has(t) && t.includes(`-${run}`));
       if (changelogs.length > 0) await admin.deleteTopics({ topics: changelogs, timeout: 30_000 });
     } finally {
       await admin.disconnect();
