@@ -18,7 +18,9 @@ export const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017
 export function uniqueId(prefix = 'test'): string {
   // The test run's id first (libs/testing/global-setup.ts), so that its teardown finds what the run made.
   const run = process.env.TEST_RUN_ID ?? '';
-  return `${prefix}-${run}${randomUUID().replace(/-/g, '').slice(0, 12 - run.length)}`;
+  return `${prefix}-${run}${randomUUID()
+    .replace(/-/g, '')
+    .slice(0, 12 - run.length)}`;
 }
 
 export function testContext(name = 'test'): ServiceContext {

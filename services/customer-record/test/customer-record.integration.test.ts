@@ -6,8 +6,6 @@ import { connectKafka, type ServiceKafka } from '#libs/service';
 import { topics } from '#libs/kafka';
 import {
   Channel,
-  ContactKind,
-  ContactReceived,
   ConversationEvent,
   FlagKind,
   FlagSource,
@@ -29,7 +27,7 @@ import { mayCall, PERMISSIONS, type CallName } from '../src/authz';
 import { DEFAULT_REGULAR_RULE } from '../src/flags';
 import { CustomerStore } from '../src/store';
 import type { NormalisedIdentity } from '../src/identity';
-import { callerId, dropDatabase, offered, REASON, startHarness, type Harness } from './harness';
+import { callerId, dropDatabase, offered, REASON, startHarness, type Harness, emailContact } from './harness';
 
 const DAY = 86_400_000;
 // The topics are shared with everything else running on this broker: the projection may
@@ -40,19 +38,7 @@ const phone = (n: string) => ({ kind: IdentityKind.IDENTITY_KIND_PHONE, value: n
 const visitor = (v: string) => ({ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: v, namespace: '' });
 const randomPhone = () => `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
 
-function contact(over: Partial<ContactReceived>): ContactReceived {
-  return ContactReceived.fromPartial({
-    contactId: uniqueId('contact'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: ContactKind.CONTACT_KIND_MESSAGE,
-    receivedAt: new Date(),
-    newConversation: true,
-    subject: 'Invoice question',
-    text: 'My invoice is wrong',
-    ...over,
-  } as never);
-}
+const contact = emailContact;
 
 function code(err: unknown): number {
   return (err as ServiceError).code;

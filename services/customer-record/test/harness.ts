@@ -11,6 +11,21 @@ import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, unique
 import { customerRecordConfig } from '../src/config';
 import { startCustomerRecord, type CustomerRecordService } from '../src/service';
 
+/** A new email conversation's first contact, as the email service publishes it; `over` changes what a test needs. */
+export function emailContact(over: Partial<proto.ContactReceived> = {}): proto.ContactReceived {
+  return proto.ContactReceived.fromPartial({
+    contactId: uniqueId('contact'),
+    conversationId: uniqueId('conv'),
+    channel: proto.Channel.CHANNEL_EMAIL,
+    kind: proto.ContactKind.CONTACT_KIND_MESSAGE,
+    receivedAt: new Date(),
+    newConversation: true,
+    subject: 'Invoice question',
+    text: 'My invoice is wrong',
+    ...over,
+  } as never);
+}
+
 export interface Harness {
   ctx: ServiceContext;
   service: CustomerRecordService;

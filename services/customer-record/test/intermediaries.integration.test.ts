@@ -6,8 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
 import {
   Channel,
-  ContactKind,
-  ContactReceived,
   IdentityKind,
   IntermediaryKind,
   MandateAuthority,
@@ -15,30 +13,24 @@ import {
   type GetHistoryResponse,
   type UpsertIntermediaryResponse,
   type ResolveCustomerResponse,
+  SenderAuthentication,
   SenderVerdict,
 } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '#libs/testing';
-import { dropDatabase, REASON, startHarness, type Harness } from './harness';
+import { dropDatabase, REASON, startHarness, type Harness, emailContact } from './harness';
 
 const KAFKA_WAIT_MS = 45_000;
 const email = (value: string) => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '' });
 
-function contact(over: Partial<ContactReceived>): ContactReceived {
-  return ContactReceived.fromPartial({
-    contactId: uniqueId('contact'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: ContactKind.CONTACT_KIND_MESSAGE,
-    receivedAt: new Date(),
-    newConversation: true,
+const contact = (over: Parameters<typeof emailContact>[0]) =>
+  emailContact({
     subject: 'Booking for my client',
     text: 'Please move the booking to Friday',
     // The agency's mail server signs its mail: the From is authenticated.
-    senderAuthentication: { verdict: SenderVerdict.SENDER_VERDICT_PASS, fromAligned: true },
+    senderAuthentication: SenderAuthentication.fromPartial({ verdict: SenderVerdict.SENDER_VERDICT_PASS, fromAligned: true }),
     ...over,
-  } as never);
-}
+  });
 
 describe('intermediaries and mandates', () => {
   let h: Harness;

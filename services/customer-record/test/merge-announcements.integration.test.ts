@@ -3,25 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
 import { createLogger } from '#libs/observability';
-import { Channel, ContactKind, ContactReceived, CustomerMerged, IdentityKind, type MergeCustomersResponse, type ResolveCustomerResponse } from '#libs/proto';
+import { CustomerMerged, IdentityKind, type MergeCustomersResponse, type ResolveCustomerResponse } from '#libs/proto';
 import { KafkaUnavailableError } from '#libs/kafka';
 import { recordTopics, uniqueId } from '#libs/testing';
 import { MergeAnnouncements } from '../src/merge-announcements';
-import { dropDatabase, REASON, startHarness, type Harness } from './harness';
+import { dropDatabase, REASON, startHarness, type Harness, emailContact } from './harness';
 
 type Recorder = Awaited<ReturnType<typeof recordTopics>>;
 
-const contact = (value: string) =>
-  ContactReceived.fromPartial({
-    contactId: uniqueId('contact'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: ContactKind.CONTACT_KIND_MESSAGE,
-    receivedAt: new Date(),
-    newConversation: true,
-    sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '' },
-    text: 'hello',
-  });
+const contact = (value: string) => emailContact({ sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '' }, subject: '', text: 'hello' });
 
 describe('CustomerMerged on cc.customer.merges.v1', () => {
   let h: Harness;

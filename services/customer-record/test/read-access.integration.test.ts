@@ -5,33 +5,14 @@ import { status } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
-import {
-  Channel,
-  ContactKind,
-  ContactReceived,
-  IdentityKind,
-  type GetCustomerContextResponse,
-  type GetHistoryResponse,
-  type ListAuditResponse,
-} from '#libs/proto';
+import { IdentityKind, type GetCustomerContextResponse, type GetHistoryResponse, type ListAuditResponse } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { cuttableProxy, KAFKA_BROKERS, MONGODB_URI, storeAddress, testContext, uniqueId, waitFor } from '#libs/testing';
-import { dropDatabase, offered, REASON, startHarness, step, tokenFor, type Harness } from './harness';
+import { dropDatabase, offered, REASON, startHarness, step, tokenFor, type Harness, emailContact } from './harness';
 
 const KAFKA_WAIT_MS = 45_000;
 const email = () => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${uniqueId('reader')}@example.com`, namespace: '' });
-const contact = (sender = email()) =>
-  ContactReceived.fromPartial({
-    contactId: uniqueId('contact'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: ContactKind.CONTACT_KIND_MESSAGE,
-    receivedAt: new Date(),
-    newConversation: true,
-    sender,
-    subject: 'Parcel lost',
-    text: 'Where is my parcel?',
-  });
+const contact = (sender = email()) => emailContact({ sender, subject: 'Parcel lost', text: 'Where is my parcel?' });
 
 describe('who may read a customer', () => {
   let h: Harness;

@@ -2,23 +2,12 @@
 // while contacts arrive: nothing is dead-lettered, and every contact is projected once after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
-import { Channel, ContactKind, ContactReceived, IdentityKind } from '#libs/proto';
+import { ContactReceived, IdentityKind } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { cuttableProxy, KAFKA_BROKERS, recordTopics, storeAddress, testContext, uniqueId, waitFor } from '#libs/testing';
-import { dropDatabase, startHarness, type Harness } from './harness';
+import { dropDatabase, startHarness, type Harness, emailContact } from './harness';
 
-const contact = () =>
-  ContactReceived.fromPartial({
-    contactId: uniqueId('contact'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: ContactKind.CONTACT_KIND_MESSAGE,
-    receivedAt: new Date(),
-    newConversation: true,
-    sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${uniqueId('outage')}@example.com`, namespace: '' },
-    subject: 'Invoice question',
-    text: 'My invoice is wrong',
-  });
+const contact = () => emailContact({ sender: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `${uniqueId('outage')}@example.com`, namespace: '' } });
 
 describe('customer-record through a store outage', () => {
   let h: Harness;
