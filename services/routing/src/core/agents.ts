@@ -28,7 +28,8 @@ export class AgentRoster {
   private readonly bySkill = new Map<string, Set<string>>();
   /** Available agents with room, by tier/skill and tier/*: where candidates for a conversation are found. */
   private readonly ready = new ReadyIndex();
-  private readonly queueCache = new WeakMap<AgentRecord, ServedQueue[]>();
+  /** What is worked out once per record: skills and tier never change on one (re-registering makes a new one). */
+  private readonly derived = new WeakMap<AgentRecord, Derived>();
   private readonly staffingCache = new Map<string, number>();
 
   constructor(
@@ -115,18 +116,23 @@ export class AgentRoster {
     this.ready.place(agent, readyLoad(agent));
   }
 
-  /**
-   * The queues the agent serves: one per skill and channel, in the order of their skills, then
-   * of CHANNELS. Built once per record: skills and tier never change on one (re-registering makes a new one).
-   */
+  /** The queues the agent serves: one per skill and channel, in the order of their skills, then of CHANNELS. */
   servedQueues(agent: AgentRecord): ServedQueue[] {
-    let queues = this.queueCache.get(agent);
-    if (!queues)
-      this.queueCache.set(
-        agent,
-        (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))),
-      );
-    return queues;
+    return this.derivedOf(agent).queues;
+  }
+
+  private derivedOf(agent: AgentRecord): Derived {
+    let d = this.derived.get(agent);
+    if (!d) {
+      const skills = Object.keys(agent.skills);
+      d = {
+        queues: skills.flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) }))),
+        skills: skills.map((name) => ({ name, level: agent.skills[name] ?? 0 })),
+        languages: agent.languages ? [...agent.languages] : [],
+      };
+      this.derived.set(agent, d);
+    }
+    return d;
   }
 
   /** Ready agents with the skill (`*`: the whole tier), least loaded bucket first, each longest idle first. */
@@ -146,20 +152,26 @@ export class AgentRoster {
     return n;
   }
 
-  /** The agent as published (built as AgentState.fromPartial would, written out: it runs on every change of load). */
+  /**
+   * The agent as published (built as AgentState.fromPartial would, written out: it runs on every
+   * change of load). The skills and languages, fixed for the record, are built once and shared
+   * by every state published of it, as are the dates of one instant (see Outbox.dateAt).
+   */
   state(a: AgentRecord): AgentState {
+    const d = this.derivedOf(a);
+    const updatedAt = this.out.dateAt(a.updatedAt);
     return {
       agentId: a.id,
       name: a.name ?? '',
       tier: a.tier ?? 0,
-      skills: Object.keys(a.skills).map((name) => ({ name, level: a.skills[name] ?? 0 })),
-      languages: a.languages ? [...a.languages] : [],
+      skills: d.skills,
+      languages: d.languages,
       presence: a.presence ?? 0,
-      load: CHANNELS.map((c) => ({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 })),
+      load: loadOf(a),
       totalCapacity: a.totalCapacity ?? 0,
-      updatedAt: new Date(a.updatedAt),
+      updatedAt,
       wrapUpUntil: a.wrapUpUntil ? new Date(a.wrapUpUntil) : undefined,
-      idleSince: new Date(a.idleSince),
+      idleSince: a.idleSince === a.updatedAt ? updatedAt : new Date(a.idleSince),
     };
   }
 
@@ -196,6 +208,19 @@ export class AgentRoster {
     agent.idleSince = this.clock.now();
     this.changed(agent);
   }
+}
+
+interface Derived {
+  queues: ServedQueue[];
+  skills: AgentState['skills'];
+  languages: string[];
+}
+
+/** The load per channel, in the order of CHANNELS. */
+function loadOf(a: AgentRecord): AgentState['load'] {
+  const load: AgentState['load'] = [];
+  for (const c of CHANNELS) load.push({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 });
+  return load;
 }
 
 /** The ready bucket the agent belongs in: their number of conversations, -1 when not taking any. */
