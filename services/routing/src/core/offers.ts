@@ -32,7 +32,7 @@ export function offer(core: Core, conv: ConversationRecord, agent: AgentRecord, 
     whyChosen: why,
   });
   core.out.event(conv, r, { $case: 'offered', offered: { agentId: agent.id, expiresAt: new Date(conv.offerExpiresAt) } });
-  core.timers.push({ at: conv.offerExpiresAt, kind: 'offer', id: conv.id, version: ++conv.offerSeq });
+  core.timers.push(conv.offerExpiresAt, 'offer', conv.id, ++conv.offerSeq);
   core.out.notify(agent.id, { $case: 'offer', offer: offerView(conv, r) });
   core.agents.changed(agent);
 }

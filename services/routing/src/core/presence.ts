@@ -51,7 +51,7 @@ export function wrapUpAfterResolution(core: Core, agent: AgentRecord, now: numbe
 function startWrapUp(core: Core, agent: AgentRecord, now: number): void {
   if (core.policy.wrapUpMs <= 0) return;
   agent.wrapUpUntil = now + core.policy.wrapUpMs;
-  core.timers.push({ at: agent.wrapUpUntil, kind: 'wrap_up', id: agent.id, version: 0 });
+  core.timers.push(agent.wrapUpUntil, 'wrap_up', agent.id, 0);
 }
 
 /** The wrap-up timer that ends at `at` came due; it is stale if the agent changed presence since. */

@@ -133,7 +133,7 @@ export function scheduleStep(core: Core, conv: ConversationRecord): void {
   const n = conv.steps[conv.stepIndex];
   if (n === undefined) return;
   const timeout = stepTimeout(core.policy, n);
-  if (timeout !== undefined) core.timers.push({ at: conv.stepSince + timeout, kind: 'step', id: conv.id, version: ++conv.stepSeq });
+  if (timeout !== undefined) core.timers.push(conv.stepSince + timeout, 'step', conv.id, ++conv.stepSeq);
   if (isWholeTier(n)) core.waiting.widen(conv);
 }
 
@@ -141,5 +141,5 @@ export function scheduleStep(core: Core, conv: ConversationRecord): void {
 export function rescheduleStep(core: Core, conv: ConversationRecord): void {
   const n = conv.steps[conv.stepIndex];
   const timeout = n === undefined ? undefined : stepTimeout(core.policy, n);
-  if (timeout !== undefined) core.timers.push({ at: Math.max(conv.stepSince + timeout, core.clock.now()), kind: 'step', id: conv.id, version: ++conv.stepSeq });
+  if (timeout !== undefined) core.timers.push(Math.max(conv.stepSince + timeout, core.clock.now()), 'step', conv.id, ++conv.stepSeq);
 }
