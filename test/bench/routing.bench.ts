@@ -16,9 +16,7 @@ import { ratedRun, takeOver } from './routing-e2e';
 import { percentile } from './stats';
 
 // Queues per tier: skills × 4 channels; one classification rule a skill.
-const { RoutingEngine } = (process.env.BENCH_ENGINE
-  ? await import(resolve(process.env.BENCH_ENGINE, 'engine.ts'))
-  : thisCore) as typeof thisCore;
+const { RoutingEngine } = (process.env.BENCH_ENGINE ? await import(resolve(process.env.BENCH_ENGINE, 'engine.ts')) : thisCore) as typeof thisCore;
 
 const SKILLS = Number(process.env.BENCH_SKILLS ?? 50);
 const CHANNELS = [Channel.CHANNEL_VOICE, Channel.CHANNEL_CHAT, Channel.CHANNEL_SMS, Channel.CHANNEL_EMAIL];

@@ -167,7 +167,7 @@ export class AgentRoster {
       skills: d.skills,
       languages: d.languages,
       presence: a.presence ?? 0,
-      load: loadOf(a),
+      load: loadOf(a, d),
       totalCapacity: a.totalCapacity ?? 0,
       updatedAt,
       wrapUpUntil: a.wrapUpUntil ? new Date(a.wrapUpUntil) : undefined,
@@ -214,12 +214,37 @@ interface Derived {
   queues: ServedQueue[];
   skills: AgentState['skills'];
   languages: string[];
+  /** The load last published: the next state shares it when no count changed (an accept, a wrap-up). */
+  load?: AgentState['load'];
+}
+
+type ChannelLoad = AgentState['load'][number];
+
+/** Counts up to this are shared entries (capacities are at most 100). */
+const MAX_SHARED = 100;
+/** Every channel load published is one of few values: each is made once and shared by the states that publish it. */
+const sharedLoads: (ChannelLoad | undefined)[] = [];
+
+function channelLoad(channel: number, active: number, capacity: number): ChannelLoad {
+  if (!(active >= 0 && active <= MAX_SHARED && capacity >= 0 && capacity <= MAX_SHARED && Number.isInteger(active) && Number.isInteger(capacity)))
+    return { channel, active, capacity };
+  const i = (channel * (MAX_SHARED + 1) + active) * (MAX_SHARED + 1) + capacity;
+  return (sharedLoads[i] ??= { channel, active, capacity });
 }
 
 /** The load per channel, in the order of CHANNELS. */
-function loadOf(a: AgentRecord): AgentState['load'] {
+function loadOf(a: AgentRecord, d: Derived): AgentState['load'] {
+  const previous = d.load;
+  let same = previous !== undefined;
   const load: AgentState['load'] = [];
-  for (const c of CHANNELS) load.push({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 });
+  for (let i = 0; i < CHANNELS.length; i++) {
+    const c = CHANNELS[i]!;
+    const entry = channelLoad(CHANNEL_ENUM[c], a.load[c] ?? 0, a.capacity[c] ?? 0);
+    if (same && previous![i] !== entry) same = false;
+    load.push(entry);
+  }
+  if (same) return previous!;
+  d.load = load;
   return load;
 }
 

@@ -40,7 +40,9 @@ export function rememberResolution(
     memory.lastAgentId = resolved.frontOfficeAgentId;
     memory.lastAgentAt = now;
   }
-  memory.resolved = memory.resolved.filter((r) => now - r.at <= policy.repeatContactWindowMs);
+  // A new list only when something expired: most resolutions find none.
+  const live = (r: { at: number }) => now - r.at <= policy.repeatContactWindowMs;
+  if (!memory.resolved.every(live)) memory.resolved = memory.resolved.filter(live);
   pushBounded(memory.resolved, { subjectKey: resolved.subjectKey, at: now, conversationId: resolved.conversationId }, 20);
   if (!known) customers.set(memory.key, memory);
   return memory;

@@ -4,7 +4,7 @@ import { CHANNEL_ENUM } from '#libs/contact';
 import { OutboundKind, Presence, type Reason } from '#libs/proto';
 import { type Core, conversationOf } from './context';
 import { type AgentRecord, type ConversationRecord, RoutingError } from './records';
-import { displayName, reason } from './reasons';
+import { displayName, reason, ruleIds } from './reasons';
 import { stopSla } from './sla';
 import { currentStep, isWholeTier, rescheduleStep, stepCode, stepText } from './targets';
 
@@ -26,7 +26,7 @@ export function offer(core: Core, conv: ConversationRecord, agent: AgentRecord, 
   core.agents.addLoad(agent, conv);
   agent.idleSince = now;
   const r = reason(`target.${stepCode(step)}`, `offered to ${displayName(agent)} (${stepText(step)})`, {
-    rule: conv.classification.matched.join(','),
+    rule: ruleIds(conv.classification.matched),
     targetStep: step,
     eligibleAgents: eligible,
     whyChosen: why,

@@ -19,8 +19,7 @@ export function startSla(core: Core, conv: ConversationRecord): void {
 export function resumeSla(core: Core, conv: ConversationRecord): void {
   if (conv.slaState === 'stopped' || conv.slaState === 'breached') return;
   const target = core.policy.slaTargetMs[conv.channel];
-  if (conv.slaState === 'running')
-    core.timers.push(conv.createdAt + target * core.policy.slaWarningShare, 'sla_warning', conv.id, 0);
+  if (conv.slaState === 'running') core.timers.push(conv.createdAt + target * core.policy.slaWarningShare, 'sla_warning', conv.id, 0);
   core.timers.push(conv.createdAt + target, 'sla_breach', conv.id, 0);
 }
 

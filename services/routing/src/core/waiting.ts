@@ -117,13 +117,15 @@ export class Waiting {
   }
 
   private track(conv: ConversationRecord, on: boolean): void {
-    for (const id of [conv.accountManagerId, conv.lastAgentId]) {
-      if (!id) continue;
-      let set = this.targeting.get(id);
-      if (on) {
-        if (!set) this.targeting.set(id, (set = new Set()));
-        set.add(conv.id);
-      } else set?.delete(conv.id);
-    }
+    if (conv.accountManagerId) this.target(conv.accountManagerId, conv.id, on);
+    if (conv.lastAgentId) this.target(conv.lastAgentId, conv.id, on);
+  }
+
+  private target(agentId: string, conversationId: string, on: boolean): void {
+    let set = this.targeting.get(agentId);
+    if (on) {
+      if (!set) this.targeting.set(agentId, (set = new Set()));
+      set.add(conversationId);
+    } else set?.delete(conversationId);
   }
 }
