@@ -27,18 +27,21 @@ export class Outbox {
   private readonly changedAgents = new Set<string>();
   private readonly changedCustomers = new Set<string>();
   private changedCalendars = false;
-  private lastInstant = Number.NaN;
-  private lastDate = new Date(0);
+  /** The two instants last asked for as Dates (a decision's own time, and the deadline it sets). */
+  private instants = [Number.NaN, Number.NaN];
+  private dates = [new Date(0), new Date(0)];
+  private older = 0;
 
   constructor(private readonly clock: Clock) {}
 
-  /** The instant as a Date, the same object for the same instant in a row; never to be changed by whoever gets it. */
+  /** The instant as a Date, the same object while the instant is one of the last two asked for; never to be changed by whoever gets it. */
   dateAt(ms: number): Date {
-    if (ms !== this.lastInstant) {
-      this.lastInstant = ms;
-      this.lastDate = new Date(ms);
-    }
-    return this.lastDate;
+    if (ms === this.instants[0]) return this.dates[0]!;
+    if (ms === this.instants[1]) return this.dates[1]!;
+    const i = this.older;
+    this.older = 1 - i;
+    this.instants[i] = ms;
+    return (this.dates[i] = new Date(ms));
   }
 
   /** The effects so far; the outbox starts empty again. */

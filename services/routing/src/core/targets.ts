@@ -47,9 +47,11 @@ export function stepCode(n: number): string {
   return TARGET_STEPS[n - 1]?.code ?? 'queue';
 }
 
+/** Reason texts by step number, made once: every offer's reason says its step. */
+const STEP_TEXTS = TARGET_STEPS.map((info, i) => `step ${i + 1}: ${info.text}`);
+
 export function stepText(n: number): string {
-  const info = TARGET_STEPS[n - 1];
-  return info ? `step ${n}: ${info.text}` : 'from the queue';
+  return STEP_TEXTS[n - 1] ?? 'from the queue';
 }
 
 function stepTimeout(policy: RoutingPolicy, n: number): number | undefined {
