@@ -5,11 +5,9 @@ import { type AgentState, Presence, Tier } from '#libs/proto';
 import type { Outbox } from './outbox';
 import { CHANNELS, type RoutingPolicy } from './policy';
 import { type ReadyBucket, ReadyIndex } from './ready';
+import { StaffingCounts } from './staffing';
 import { queueName, type WaitingQueue } from './waiting';
 import { type AgentProfile, type AgentRecord, type Clock, type ConversationRecord, RoutingError } from './records';
-
-/** Presences in which an agent counts as staffing their queues. */
-const STAFFED_PRESENCE = new Set([Presence.PRESENCE_AVAILABLE, Presence.PRESENCE_BUSY, Presence.PRESENCE_WRAP_UP]);
 
 export interface ServedQueue {
   channel: ChannelName;
@@ -24,8 +22,10 @@ export function isSkillName(skill: string): boolean {
 
 export class AgentRoster {
   readonly records = new Map<string, AgentRecord>();
-  /** tier/skill → agents with that skill. */
-  private readonly bySkill = new Map<string, Set<string>>();
+  /** Staffed agents per tier/skill. */
+  private readonly staffing = new StaffingCounts();
+  /** Queue name → its tier/skill key. */
+  private readonly staffingKeys = new Map<string, string>();
   /** Available agents with room, by tier/skill and tier/*: where candidates for a conversation are found. */
   private readonly ready = new ReadyIndex();
   /** What is worked out once per record: skills and tier never change on one (re-registering makes a new one). */
@@ -83,23 +83,28 @@ export class AgentRoster {
 
   /** Adds the record to the indexes (a restored or newly registered one). */
   index(agent: AgentRecord): void {
-    for (const skill of Object.keys(agent.skills)) {
-      const key = `${agent.tier}/${skill}`;
-      let set = this.bySkill.get(key);
-      if (!set) this.bySkill.set(key, (set = new Set()));
-      set.add(agent.id);
-    }
+    this.staffing.track(agent);
     this.staffingCache.clear();
     this.updateReady(agent);
   }
 
   private unindex(agent: AgentRecord): void {
     this.ready.remove(agent.id);
-    for (const skill of Object.keys(agent.skills)) this.bySkill.get(`${agent.tier}/${skill}`)?.delete(agent.id);
+    this.staffing.untrack(agent.id);
     this.staffingCache.clear();
   }
 
-  /** Presence moved in or out of the staffed ones: staffing counts are recomputed. */
+  /** Every change of an agent's presence goes through here: the staffing counts follow it. */
+  setPresenceOf(agent: AgentRecord, presence: Presence): void {
+    agent.presence = presence;
+    this.staffing.presenceChanged(agent);
+  }
+
+  /**
+   * Presence moved in or out of the staffed ones: wait estimates read the counts afresh. Until
+   * then they keep reading the counts from before (the estimates of offers requeued while an
+   * agent leaves are made with them, see presence.ts).
+   */
   staffingChanged(): void {
     this.staffingCache.clear();
   }
@@ -144,10 +149,12 @@ export class AgentRoster {
   staffed(queue: string): number {
     const cached = this.staffingCache.get(queue);
     if (cached !== undefined) return cached;
-    const [tierPart, skill] = queue.split('/') as [string, string];
-    const tier = tierPart === 'tier2' ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE;
-    let n = 0;
-    for (const id of this.bySkill.get(`${tier}/${skill}`) ?? []) if (STAFFED_PRESENCE.has(this.records.get(id)!.presence)) n++;
+    let key = this.staffingKeys.get(queue);
+    if (key === undefined) {
+      const [tierPart, skill] = queue.split('/') as [string, string];
+      this.staffingKeys.set(queue, (key = `${tierPart === 'tier2' ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE}/${skill}`));
+    }
+    const n = this.staffing.count(key);
     this.staffingCache.set(queue, n);
     return n;
   }

@@ -92,7 +92,7 @@ export function endOffer(core: Core, conv: ConversationRecord, agent: AgentRecor
   core.out.event(conv, reason(code, text), { $case: 'offerDeclined', offerDeclined: { agentId: agent.id, timedOut } });
   core.out.revoked(agent.id, conv.id, reason(code, 'offer withdrawn'));
   if (timedOut && ++agent.missedOffers >= core.policy.maxMissedOffers) {
-    agent.presence = Presence.PRESENCE_AWAY;
+    core.agents.setPresenceOf(agent, Presence.PRESENCE_AWAY);
     core.agents.staffingChanged();
     core.agents.changed(agent);
   }
