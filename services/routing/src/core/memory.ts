@@ -41,9 +41,14 @@ export function rememberResolution(
     memory.lastAgentAt = now;
   }
   // A new list only when something expired: most resolutions find none.
-  const live = (r: { at: number }) => now - r.at <= policy.repeatContactWindowMs;
-  if (!memory.resolved.every(live)) memory.resolved = memory.resolved.filter(live);
+  if (anyExpired(memory.resolved, now, policy.repeatContactWindowMs))
+    memory.resolved = memory.resolved.filter((r) => now - r.at <= policy.repeatContactWindowMs);
   pushBounded(memory.resolved, { subjectKey: resolved.subjectKey, at: now, conversationId: resolved.conversationId }, 20);
   if (!known) customers.set(memory.key, memory);
   return memory;
+}
+
+function anyExpired(resolved: readonly { at: number }[], now: number, windowMs: number): boolean {
+  for (const r of resolved) if (now - r.at > windowMs) return true;
+  return false;
 }
