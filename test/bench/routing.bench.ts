@@ -4,13 +4,22 @@
 // under load, and routing with its store stopped (test/bench/routing-e2e.ts).
 // Run: npm run bench:routing   (BENCH_CORE=0, BENCH_E2E=0, BENCH_TAKEOVER=0, BENCH_STORE_STOP=0
 // skip parts; for the core part, BENCH_AGENTS=10000 picks the sizes, BENCH_SKILLS=50 the skills,
-// BENCH_EWT=0 skips the EWT day)
+// BENCH_EWT=0 skips the EWT day, BENCH_ENGINE=<dir> times another copy of the core, e.g. the
+// one before a change, against the same benchmark)
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, Tier } from '#libs/proto';
-import { RoutingEngine, type Effect } from '../../services/routing/src/core/engine';
+import * as thisCore from '../../services/routing/src/core/engine';
+import type { Effect } from '../../services/routing/src/core/engine';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from '../../services/routing/src/core/policy';
 import { ratedRun, takeOver } from './routing-e2e';
 import { percentile } from './stats';
+
+type Engines = typeof thisCore.RoutingEngine;
+const other = process.env.BENCH_ENGINE ? ((await import(resolve(process.env.BENCH_ENGINE, 'engine.ts'))) as typeof thisCore).RoutingEngine : undefined;
+// BENCH_PAIRED=1 with BENCH_ENGINE: both cores in one process, taking turns on the same workload.
+const PAIRED = other !== undefined && process.env.BENCH_PAIRED === '1';
+const RoutingEngine: Engines = other && !PAIRED ? other : thisCore.RoutingEngine;
 
 // Queues per tier: skills × 4 channels; one classification rule a skill.
 const SKILLS = Number(process.env.BENCH_SKILLS ?? 50);
@@ -46,10 +55,24 @@ function contact(id: number, channel: Channel, skill: number): ContactReceived {
 }
 
 function coreThroughput(agentCount: number, contacts: number) {
+  const run = coreRun(RoutingEngine, agentCount);
+  run.step(contacts);
+  return run.result();
+}
+
+/** Both cores on the same workload in one process, taking turns every 1,000 contacts: the machine's load falls on both alike. */
+function pairedThroughput(agentCount: number, contacts: number) {
+  const runs = [coreRun(thisCore.RoutingEngine, agentCount), coreRun(other!, agentCount)] as const;
+  for (let done = 0; done < contacts; done += 1000) for (const run of runs) run.step(Math.min(1000, contacts - done));
+  return runs.map((r) => r.result());
+}
+
+/** A core with `agentCount` agents, fed contacts `step` by step. */
+function coreRun(Engine: Engines, agentCount: number) {
   let now = 1_767_600_000_000;
   const clock = { now: () => now };
   const policy: RoutingPolicy = { ...DEFAULT_POLICY, rules };
-  const engine = new RoutingEngine(policy, clock);
+  const engine = new Engine(policy, clock);
   const random = rng(agentCount);
   for (let a = 0; a < agentCount; a++) {
     const skills: Record<string, number> = {};
@@ -73,36 +96,55 @@ function coreThroughput(agentCount: number, contacts: number) {
   // Keep about 60 % of capacity busy: resolve the oldest conversation when above that.
   const busyTarget = Math.floor(agentCount * 3 * 0.6);
   let oldest = 0;
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < contacts; i++) {
-    now += 5;
-    const t0 = process.hrtime.bigint();
-    count(engine.contactReceived(contact(i, CHANNELS[i % 4]!, Math.floor(random() * SKILLS))));
-    while (open.length - oldest > busyTarget) {
-      const done = open[oldest++]!;
-      count(engine.resolve(done.agent, done.conv, 'done'));
+  let seconds = 0;
+  let cpuSeconds = 0;
+  // Time inside the core's calls, per contact: the contact is built (as the Kafka adapter decodes it) before its clock starts.
+  let routingNs = 0n;
+  let i = 0;
+  const step = (contacts: number) => {
+    const started = process.hrtime.bigint();
+    const cpuStarted = process.cpuUsage();
+    for (const end = i + contacts; i < end; i++) {
+      now += 5;
+      const received = contact(i, CHANNELS[i % 4]!, Math.floor(random() * SKILLS));
+      const t0 = process.hrtime.bigint();
+      count(engine.contactReceived(received));
+      while (open.length - oldest > busyTarget) {
+        const done = open[oldest++]!;
+        count(engine.resolve(done.agent, done.conv, 'done'));
+      }
+      // Resolved entries are dropped in chunks: shifting one at a time would time the array, not routing.
+      if (oldest > 10_000) {
+        open.splice(0, oldest);
+        oldest = 0;
+      }
+      if (i % 200 === 0) count(engine.tick());
+      if (i % 1000 === 0) engine.takeChanges();
+      const ns = process.hrtime.bigint() - t0;
+      routingNs += ns;
+      latencies.push(Number(ns) / 1e3);
     }
-    // Resolved entries are dropped in chunks: shifting one at a time would time the array, not routing.
-    if (oldest > 10_000) {
-      open.splice(0, oldest);
-      oldest = 0;
-    }
-    if (i % 200 === 0) count(engine.tick());
-    latencies.push(Number(process.hrtime.bigint() - t0) / 1e3);
-    if (i % 1000 === 0) engine.takeChanges();
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  return {
-    agentCount,
-    contacts,
-    decisions,
-    seconds,
-    perSecond: decisions / seconds,
-    contactsPerSecond: contacts / seconds,
-    p50us: percentile(latencies, 50),
-    p99us: percentile(latencies, 99),
+    seconds += Number(process.hrtime.bigint() - started) / 1e9;
+    // CPU time of the process (user + system): on a shared machine, waiting for a core is not routing's cost.
+    const cpu = process.cpuUsage(cpuStarted);
+    cpuSeconds += (cpu.user + cpu.system) / 1e6;
   };
+  const result = () => {
+    latencies.sort((a, b) => a - b);
+    const contacts = i;
+    return {
+      agentCount,
+      contacts,
+      decisions,
+      seconds,
+      perSecond: decisions / (Number(routingNs) / 1e9),
+      contactsPerSecond: contacts / seconds,
+      perCpuSecond: decisions / cpuSeconds,
+      p50us: percentile(latencies, 50),
+      p99us: percentile(latencies, 99),
+    };
+  };
+  return { step, result };
 }
 
 /** A simulated 8-hour day on one voice queue: Poisson arrivals, log-normal handle times. */
@@ -172,12 +214,15 @@ function simulatedDay(agents: number, utilisation: number, handleMeanMs: number,
 if (process.env.BENCH_CORE !== '0') {
   // BENCH_AGENTS=10000 (or a comma-separated list) runs only those sizes.
   const sizes = process.env.BENCH_AGENTS ? process.env.BENCH_AGENTS.split(',').map(Number) : [100, 1000, 10_000];
-  const rows = sizes.map((n) => coreThroughput(n, n === 10_000 ? 100_000 : 50_000));
+  const rows = sizes.flatMap((n) => (PAIRED ? pairedThroughput : (a: number, c: number) => [coreThroughput(a, c)])(n, n === 10_000 ? 100_000 : 50_000));
+  if (PAIRED) console.log(`\nPaired: each size twice, this core first, then ${process.env.BENCH_ENGINE}`);
   console.log(`\nRouting core: decisions (offer + accept) per second, ${SKILLS * 4} queues (${SKILLS} skills × 4 channels), ${SKILLS} classification rules`);
-  console.log('agents | contacts | decisions/s | contacts/s | p50 per contact | p99 per contact');
+  console.log(
+    'agents | contacts | decisions/s (time in the core) | contacts/s (whole loop, with the benchmark) | decisions per CPU second (whole loop) | p50 per contact | p99 per contact',
+  );
   for (const r of rows)
     console.log(
-      `${r.agentCount} | ${r.contacts} | ${Math.round(r.perSecond)} | ${Math.round(r.contactsPerSecond)} | ${r.p50us.toFixed(1)} µs | ${r.p99us.toFixed(1)} µs`,
+      `${r.agentCount} | ${r.contacts} | ${Math.round(r.perSecond)} | ${Math.round(r.contactsPerSecond)} | ${Math.round(r.perCpuSecond)} | ${r.p50us.toFixed(1)} µs | ${r.p99us.toFixed(1)} µs`,
     );
 
   if (process.env.BENCH_EWT !== '0') {

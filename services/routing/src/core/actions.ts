@@ -34,7 +34,9 @@ export function reply(core: Core, agentId: string, conversationId: string, text:
 export function sendSurvey(core: Core, conv: ConversationRecord, agentId: string): void {
   const survey = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_SURVEY, 'How did we do? Please rate this conversation from 1 (poor) to 5 (excellent).', '');
   // The channel that takes the answer names who served the customer and where, for the reports.
-  survey.channelMetadata = { ...survey.channelMetadata, [SURVEY_AGENT]: agentId, [SURVEY_QUEUE]: conv.queue };
+  // The message's metadata is its own copy (Outbox.outbound): the two keys are added to it.
+  survey.channelMetadata[SURVEY_AGENT] = agentId;
+  survey.channelMetadata[SURVEY_QUEUE] = conv.queue;
 }
 
 /** Done: the customer gets the survey, routing remembers who served them and on what. */

@@ -5,11 +5,9 @@ import { type AgentState, Presence, Tier } from '#libs/proto';
 import type { Outbox } from './outbox';
 import { CHANNELS, type RoutingPolicy } from './policy';
 import { type ReadyBucket, ReadyIndex } from './ready';
+import { StaffingCounts } from './staffing';
 import { queueName, type WaitingQueue } from './waiting';
 import { type AgentProfile, type AgentRecord, type Clock, type ConversationRecord, RoutingError } from './records';
-
-/** Presences in which an agent counts as staffing their queues. */
-const STAFFED_PRESENCE = new Set([Presence.PRESENCE_AVAILABLE, Presence.PRESENCE_BUSY, Presence.PRESENCE_WRAP_UP]);
 
 export interface ServedQueue {
   channel: ChannelName;
@@ -24,11 +22,14 @@ export function isSkillName(skill: string): boolean {
 
 export class AgentRoster {
   readonly records = new Map<string, AgentRecord>();
-  /** tier/skill → agents with that skill. */
-  private readonly bySkill = new Map<string, Set<string>>();
+  /** Staffed agents per tier/skill. */
+  private readonly staffing = new StaffingCounts();
+  /** Queue name → its tier/skill key. */
+  private readonly staffingKeys = new Map<string, string>();
   /** Available agents with room, by tier/skill and tier/*: where candidates for a conversation are found. */
   private readonly ready = new ReadyIndex();
-  private readonly queueCache = new WeakMap<AgentRecord, ServedQueue[]>();
+  /** What is worked out once per record: skills and tier never change on one (re-registering makes a new one). */
+  private readonly derived = new WeakMap<AgentRecord, Derived>();
   private readonly staffingCache = new Map<string, number>();
 
   constructor(
@@ -82,23 +83,28 @@ export class AgentRoster {
 
   /** Adds the record to the indexes (a restored or newly registered one). */
   index(agent: AgentRecord): void {
-    for (const skill of Object.keys(agent.skills)) {
-      const key = `${agent.tier}/${skill}`;
-      let set = this.bySkill.get(key);
-      if (!set) this.bySkill.set(key, (set = new Set()));
-      set.add(agent.id);
-    }
+    this.staffing.track(agent);
     this.staffingCache.clear();
     this.updateReady(agent);
   }
 
   private unindex(agent: AgentRecord): void {
     this.ready.remove(agent.id);
-    for (const skill of Object.keys(agent.skills)) this.bySkill.get(`${agent.tier}/${skill}`)?.delete(agent.id);
+    this.staffing.untrack(agent.id);
     this.staffingCache.clear();
   }
 
-  /** Presence moved in or out of the staffed ones: staffing counts are recomputed. */
+  /** Every change of an agent's presence goes through here: the staffing counts follow it. */
+  setPresenceOf(agent: AgentRecord, presence: Presence): void {
+    agent.presence = presence;
+    this.staffing.presenceChanged(agent);
+  }
+
+  /**
+   * Presence moved in or out of the staffed ones: wait estimates read the counts afresh. Until
+   * then they keep reading the counts from before (the estimates of offers requeued while an
+   * agent leaves are made with them, see presence.ts).
+   */
   staffingChanged(): void {
     this.staffingCache.clear();
   }
@@ -115,18 +121,23 @@ export class AgentRoster {
     this.ready.place(agent, readyLoad(agent));
   }
 
-  /**
-   * The queues the agent serves: one per skill and channel, in the order of their skills, then
-   * of CHANNELS. Built once per record: skills and tier never change on one (re-registering makes a new one).
-   */
+  /** The queues the agent serves: one per skill and channel, in the order of their skills, then of CHANNELS. */
   servedQueues(agent: AgentRecord): ServedQueue[] {
-    let queues = this.queueCache.get(agent);
-    if (!queues)
-      this.queueCache.set(
-        agent,
-        (queues = Object.keys(agent.skills).flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) })))),
-      );
-    return queues;
+    return this.derivedOf(agent).queues;
+  }
+
+  private derivedOf(agent: AgentRecord): Derived {
+    let d = this.derived.get(agent);
+    if (!d) {
+      const skills = Object.keys(agent.skills);
+      d = {
+        queues: skills.flatMap((skill) => CHANNELS.map((channel) => ({ channel, queue: queueName(agent.tier, skill, channel) }))),
+        skills: skills.map((name) => ({ name, level: agent.skills[name] ?? 0 })),
+        languages: agent.languages ? [...agent.languages] : [],
+      };
+      this.derived.set(agent, d);
+    }
+    return d;
   }
 
   /** Ready agents with the skill (`*`: the whole tier), least loaded bucket first, each longest idle first. */
@@ -138,28 +149,36 @@ export class AgentRoster {
   staffed(queue: string): number {
     const cached = this.staffingCache.get(queue);
     if (cached !== undefined) return cached;
-    const [tierPart, skill] = queue.split('/') as [string, string];
-    const tier = tierPart === 'tier2' ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE;
-    let n = 0;
-    for (const id of this.bySkill.get(`${tier}/${skill}`) ?? []) if (STAFFED_PRESENCE.has(this.records.get(id)!.presence)) n++;
+    let key = this.staffingKeys.get(queue);
+    if (key === undefined) {
+      const [tierPart, skill] = queue.split('/') as [string, string];
+      this.staffingKeys.set(queue, (key = `${tierPart === 'tier2' ? Tier.TIER_EXPERT : Tier.TIER_FRONT_OFFICE}/${skill}`));
+    }
+    const n = this.staffing.count(key);
     this.staffingCache.set(queue, n);
     return n;
   }
 
-  /** The agent as published (built as AgentState.fromPartial would, written out: it runs on every change of load). */
+  /**
+   * The agent as published (built as AgentState.fromPartial would, written out: it runs on every
+   * change of load). The skills and languages, fixed for the record, are built once and shared
+   * by every state published of it, as are the dates of one instant (see Outbox.dateAt).
+   */
   state(a: AgentRecord): AgentState {
+    const d = this.derivedOf(a);
+    const updatedAt = this.out.dateAt(a.updatedAt);
     return {
       agentId: a.id,
       name: a.name ?? '',
       tier: a.tier ?? 0,
-      skills: Object.keys(a.skills).map((name) => ({ name, level: a.skills[name] ?? 0 })),
-      languages: a.languages ? [...a.languages] : [],
+      skills: d.skills,
+      languages: d.languages,
       presence: a.presence ?? 0,
-      load: CHANNELS.map((c) => ({ channel: CHANNEL_ENUM[c], active: a.load[c] ?? 0, capacity: a.capacity[c] ?? 0 })),
+      load: loadOf(a, d),
       totalCapacity: a.totalCapacity ?? 0,
-      updatedAt: new Date(a.updatedAt),
+      updatedAt,
       wrapUpUntil: a.wrapUpUntil ? new Date(a.wrapUpUntil) : undefined,
-      idleSince: new Date(a.idleSince),
+      idleSince: a.idleSince === a.updatedAt ? updatedAt : new Date(a.idleSince),
     };
   }
 
@@ -196,6 +215,44 @@ export class AgentRoster {
     agent.idleSince = this.clock.now();
     this.changed(agent);
   }
+}
+
+interface Derived {
+  queues: ServedQueue[];
+  skills: AgentState['skills'];
+  languages: string[];
+  /** The load last published: the next state shares it when no count changed (an accept, a wrap-up). */
+  load?: AgentState['load'];
+}
+
+type ChannelLoad = AgentState['load'][number];
+
+/** Counts up to this are shared entries (capacities are at most 100). */
+const MAX_SHARED = 100;
+/** Every channel load published is one of few values: each is made once and shared by the states that publish it. */
+const sharedLoads: (ChannelLoad | undefined)[] = [];
+
+function channelLoad(channel: number, active: number, capacity: number): ChannelLoad {
+  if (!(active >= 0 && active <= MAX_SHARED && capacity >= 0 && capacity <= MAX_SHARED && Number.isInteger(active) && Number.isInteger(capacity)))
+    return { channel, active, capacity };
+  const i = (channel * (MAX_SHARED + 1) + active) * (MAX_SHARED + 1) + capacity;
+  return (sharedLoads[i] ??= { channel, active, capacity });
+}
+
+/** The load per channel, in the order of CHANNELS. */
+function loadOf(a: AgentRecord, d: Derived): AgentState['load'] {
+  const previous = d.load;
+  let same = previous !== undefined;
+  const load: AgentState['load'] = [];
+  for (let i = 0; i < CHANNELS.length; i++) {
+    const c = CHANNELS[i]!;
+    const entry = channelLoad(CHANNEL_ENUM[c], a.load[c] ?? 0, a.capacity[c] ?? 0);
+    if (same && previous![i] !== entry) same = false;
+    load.push(entry);
+  }
+  if (same) return previous!;
+  d.load = load;
+  return load;
 }
 
 /** The ready bucket the agent belongs in: their number of conversations, -1 when not taking any. */

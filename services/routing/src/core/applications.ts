@@ -9,7 +9,7 @@ import type { Classifier } from './classify';
 import { type Core, conversationOf } from './context';
 import { sendSurvey } from './actions';
 import { pullFor } from './dispatch';
-import { untouched } from './intake';
+import { openRecord } from './intake';
 import { type MoveTarget, moveTo } from './moves';
 import { release } from './offers';
 import { type ConversationRecord, RoutingError } from './records';
@@ -159,28 +159,31 @@ export function startConversation(core: Core, classifier: Classifier, s: StartRe
   if (s.subject.length > 500) throw new RoutingError('INVALID_ARGUMENT', 'subject is longer than 500 characters');
   const now = core.clock.now();
   const classification = classifier.classify({ subject: s.subject, text: s.text, language: '', channel: s.channel, customerFlags: [] });
-  const conv: ConversationRecord = {
-    id: s.conversationId,
-    channel: s.channel,
-    customerKey: s.customerId,
-    customerId: s.customerId,
-    customerName: '',
-    flags: [],
-    accountManagerId: '',
-    recipient: s.recipient,
-    reference: s.reference,
-    subject: s.subject,
-    language: '',
-    channelMetadata: { application: s.application, 'initiated-by': 'api' },
-    state: 'awaiting-customer',
-    ...untouched(classification, now),
-    points: 0,
-    // Nothing to answer yet: the target starts with the customer's first message.
-    slaState: 'stopped',
-    seq: 0,
-    contactIds: [],
-    startedBy: s.application,
-  };
+  const conv = openRecord(
+    {
+      id: s.conversationId,
+      channel: s.channel,
+      customerKey: s.customerId,
+      customerId: s.customerId,
+      customerName: '',
+      flags: [],
+      accountManagerId: '',
+      recipient: s.recipient,
+      reference: s.reference,
+      subject: s.subject,
+      language: '',
+      channelMetadata: { application: s.application, 'initiated-by': 'api' },
+      state: 'awaiting-customer',
+      points: 0,
+      // Nothing to answer yet: the target starts with the customer's first message.
+      slaState: 'stopped',
+      seq: 0,
+      contactIds: [],
+      startedBy: s.application,
+    },
+    classification,
+    now,
+  );
   core.conversations.set(conv.id, conv);
   const author = authorOf(s.application);
   const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_REPLY, s.text, author, s.subject);

@@ -102,6 +102,9 @@ function specificity(pattern: string): number[] {
   return [-parts.filter((p) => p === '*').length, ...parts.map((p) => (p === '*' ? 0 : 1))];
 }
 
+/** The answer for an open queue, asked at every offer: one object, never changed. */
+const OPEN = Object.freeze({ open: true as const });
+
 /** The calendars routing holds now, and which one each queue keeps (looked up once per queue name). */
 export class Calendars {
   private set: CalendarSet = {};
@@ -134,7 +137,8 @@ export class Calendars {
   }
 
   of(queue: string): Calendar | undefined {
-    if (this.byQueue.has(queue)) return this.byQueue.get(queue);
+    const known = this.byQueue.get(queue);
+    if (known !== undefined || this.byQueue.has(queue)) return known;
     const parts = queue.split('/');
     const found = this.ordered.find((o) => o.pattern.every((p, i) => p === '*' || p === parts[i]))?.calendar;
     this.byQueue.set(queue, found);
@@ -144,7 +148,7 @@ export class Calendars {
   /** Open now; else when it opens next (undefined: not within the horizon). Always open without a calendar. */
   status(queue: string, t: number): { open: true } | { open: false; opensAt: number | undefined; calendar: Calendar } {
     const cal = this.of(queue);
-    if (!cal) return { open: true };
+    if (!cal) return OPEN;
     let k = this.known.get(queue);
     if (!k || t < k.from || t >= k.until) {
       const closes = closingAfter(cal, t);
@@ -152,7 +156,7 @@ export class Calendars {
       k = { from: t, until: closes ?? opensAt ?? Number.MAX_SAFE_INTEGER, open: closes !== undefined, opensAt };
       this.known.set(queue, k);
     }
-    return k.open ? { open: true } : { open: false, opensAt: k.opensAt, calendar: cal };
+    return k.open ? OPEN : { open: false, opensAt: k.opensAt, calendar: cal };
   }
 
   /** Open time between two instants: the SLA clock. */

@@ -44,6 +44,8 @@ export class Classifier {
   private readonly unindexed: number[];
   /** Per rule, the number of the last classification in which one of its keywords was a word of the text. */
   private readonly wordHit: Uint32Array;
+  /** 1 at each length some one-word keyword has: the text's other words are not looked up (nor cut out of it). */
+  private readonly wordLengths: Uint8Array;
   private classified = 0;
 
   constructor(private readonly policy: RoutingPolicy) {
@@ -71,6 +73,9 @@ export class Classifier {
     });
     this.unindexed = this.compiled.flatMap((c, i) => (!c.hasKeywords || c.phrases.length > 0 ? [i] : []));
     this.wordHit = new Uint32Array(this.compiled.length);
+    const lengths = [...this.byWord.keys()].map((w) => w.length);
+    this.wordLengths = new Uint8Array(Math.max(0, ...lengths) + 1);
+    for (const n of lengths) this.wordLengths[n] = 1;
   }
 
   classify(input: ClassifyInput): Classification {
@@ -121,7 +126,7 @@ export class Classifier {
   private candidates(text: string, stamp: number): number[] {
     if (this.byWord.size === 0) return this.unindexed;
     const hits: number[] = [];
-    for (const word of wordsOf(text)) {
+    for (const word of wordsOf(text, this.wordLengths)) {
       const rules = this.byWord.get(word);
       if (!rules) continue;
       for (const i of rules) {
@@ -138,18 +143,18 @@ export class Classifier {
   }
 }
 
-/** The lower-cased text's words: its longest runs of letters and digits. */
-function wordsOf(text: string): string[] {
+/** The lower-cased text's words (its longest runs of letters and digits) of the lengths marked in `lengths`. */
+function wordsOf(text: string, lengths: Uint8Array): string[] {
   const words: string[] = [];
   let start = -1;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 32;
     // Beyond ASCII, what is a letter is the regular expression's to say.
-    if (c > 127) return text.split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+    if (c > 127) return text.split(/[^\p{L}\p{N}]+/u).filter((w) => lengths[w.length] === 1);
     const letterOrDigit = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
     if (letterOrDigit && start < 0) start = i;
     else if (!letterOrDigit && start >= 0) {
-      words.push(text.slice(start, i));
+      if (lengths[i - start] === 1) words.push(text.slice(start, i));
       start = -1;
     }
   }

@@ -11,7 +11,7 @@ import { moveToExperts } from './moves';
 import { contactProblem } from './contact-check';
 import type { RoutingPolicy } from './policy';
 import { type ConversationRecord, type CustomerInfo, RoutingError } from './records';
-import { reason } from './reasons';
+import { reason, ruleIds } from './reasons';
 import { pushBounded } from './rings';
 import { startSla } from './sla';
 
@@ -36,14 +36,16 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   startSla(core, conv);
   const key = subjectKey(conv.subject, conv.skill);
   const repeat = findRepeat(memory, key, conv.id, now, core.policy);
-  const rulesText = conv.classification.matched.length ? `rules ${conv.classification.matched.join(', ')}` : 'no rule matched';
-  const auto = escalationAtTheDoor(core.policy, conv, rulesText, key, repeat, now);
+  const matched = conv.classification.matched;
+  const rules = ruleIds(matched);
+  const rulesText = matched.length ? `rules ${matched.length === 1 ? rules : matched.join(', ')}` : 'no rule matched';
+  const auto = escalationAtTheDoor(core.policy, conv, rules, rulesText, key, repeat, now);
   if (auto) moveToExperts(core, conv, '', '', conv.skill, true, auto);
   else {
     const how = previous?.state === 'awaiting-customer' ? 'answered' : previous ? 'reopened' : 'new';
     const code = how === 'new' ? 'conversation.new' : `conversation.${how}`;
     const what = how === 'answered' ? `company-initiated ${channel} conversation answered by the customer,` : `${how} ${channel} conversation`;
-    enqueue(core, conv, false, reason(code, `${what} classified by ${rulesText}`, { rule: conv.classification.matched.join(',') }));
+    enqueue(core, conv, false, reason(code, `${what} classified by ${rulesText}`, { rule: rules }));
   }
 }
 
@@ -69,7 +71,7 @@ function newConversation(
   const customerKey = customer.customerId || (contact.sender ? `${contact.sender.kind}:${contact.sender.value}` : `conversation:${contact.conversationId}`);
   const flags = customer.flags ?? [];
   const classification = classifier.classify({ subject: contact.subject, text: contact.text, language: contact.language, channel, customerFlags: flags });
-  return {
+  const opening: Opening = {
     id: contact.conversationId,
     channel,
     customerKey,
@@ -83,18 +85,58 @@ function newConversation(
     language: primaryLanguage(contact.language),
     channelMetadata: contact.channelMetadata,
     state: 'new',
-    ...untouched(classification, now),
     points: core.policy.channelPoints[channel] + customerPoints(core.policy, flags) + classification.priority,
     slaState: 'running',
     seq: previous?.seq ?? 0,
     contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
-    ...(previous?.startedBy ? { startedBy: previous.startedBy } : {}),
+    startedBy: previous?.startedBy,
   };
+  return openRecord(opening, classification, now);
 }
 
-/** What a conversation starts with, however it starts: tier 1, no queue, no agent, no steps yet. */
-export function untouched(classification: Classification, now: number) {
-  return {
+/** What a conversation is opened with; the rest of its record starts untouched (see openRecord). */
+export type Opening = Pick<
+  ConversationRecord,
+  | 'id'
+  | 'channel'
+  | 'customerKey'
+  | 'customerId'
+  | 'customerName'
+  | 'flags'
+  | 'accountManagerId'
+  | 'recipient'
+  | 'reference'
+  | 'subject'
+  | 'language'
+  | 'channelMetadata'
+  | 'state'
+  | 'points'
+  | 'slaState'
+  | 'seq'
+  | 'contactIds'
+  | 'startedBy'
+>;
+
+/**
+ * A conversation's record, however it starts: tier 1, no queue, no agent, no steps yet. Written
+ * out as one literal, in the order records have always had (snapshots are compared as JSON):
+ * this runs for every contact that opens a conversation.
+ */
+export function openRecord(o: Opening, classification: Classification, now: number): ConversationRecord {
+  const conv: ConversationRecord = {
+    id: o.id,
+    channel: o.channel,
+    customerKey: o.customerKey,
+    customerId: o.customerId,
+    customerName: o.customerName,
+    flags: o.flags,
+    accountManagerId: o.accountManagerId,
+    recipient: o.recipient,
+    reference: o.reference,
+    subject: o.subject,
+    language: o.language,
+    channelMetadata: o.channelMetadata,
+    state: o.state,
     escalated: false,
     tier: Tier.TIER_FRONT_OFFICE,
     skill: classification.skill,
@@ -116,7 +158,13 @@ export function untouched(classification: Classification, now: number) {
     lastAgentId: '',
     tier1AgentId: '',
     estimateMs: 0,
-  } satisfies Partial<ConversationRecord>;
+    points: o.points,
+    slaState: o.slaState,
+    seq: o.seq,
+    contactIds: o.contactIds,
+  };
+  if (o.startedBy) conv.startedBy = o.startedBy;
+  return conv;
 }
 
 function customerPoints(policy: RoutingPolicy, flags: CustomerFlagName[]): number {
@@ -131,13 +179,13 @@ function customerPoints(policy: RoutingPolicy, flags: CustomerFlagName[]): numbe
 function escalationAtTheDoor(
   policy: RoutingPolicy,
   conv: ConversationRecord,
+  rules: string,
   rulesText: string,
   subject: string,
   repeat: { at: number; conversationId: string } | undefined,
   now: number,
 ): Reason | undefined {
   const c = conv.classification;
-  const rules = c.matched.join(',');
   if (policy.highRiskToExperts && c.risk === RiskLevel.RISK_LEVEL_HIGH)
     return reason('rule.high_risk', `high risk (${rulesText}): straight to the experts`, { rule: rules });
   if (c.complexity >= policy.complexityThreshold)

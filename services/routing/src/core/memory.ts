@@ -40,8 +40,15 @@ export function rememberResolution(
     memory.lastAgentId = resolved.frontOfficeAgentId;
     memory.lastAgentAt = now;
   }
-  memory.resolved = memory.resolved.filter((r) => now - r.at <= policy.repeatContactWindowMs);
+  // A new list only when something expired: most resolutions find none.
+  if (anyExpired(memory.resolved, now, policy.repeatContactWindowMs))
+    memory.resolved = memory.resolved.filter((r) => now - r.at <= policy.repeatContactWindowMs);
   pushBounded(memory.resolved, { subjectKey: resolved.subjectKey, at: now, conversationId: resolved.conversationId }, 20);
   if (!known) customers.set(memory.key, memory);
   return memory;
+}
+
+function anyExpired(resolved: readonly { at: number }[], now: number, windowMs: number): boolean {
+  for (const r of resolved) if (now - r.at > windowMs) return true;
+  return false;
 }

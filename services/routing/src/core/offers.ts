@@ -4,7 +4,7 @@ import { CHANNEL_ENUM } from '#libs/contact';
 import { OutboundKind, Presence, type Reason } from '#libs/proto';
 import { type Core, conversationOf } from './context';
 import { type AgentRecord, type ConversationRecord, RoutingError } from './records';
-import { displayName, reason } from './reasons';
+import { displayName, reason, ruleIds } from './reasons';
 import { stopSla } from './sla';
 import { currentStep, isWholeTier, rescheduleStep, stepCode, stepText } from './targets';
 
@@ -26,26 +26,28 @@ export function offer(core: Core, conv: ConversationRecord, agent: AgentRecord, 
   core.agents.addLoad(agent, conv);
   agent.idleSince = now;
   const r = reason(`target.${stepCode(step)}`, `offered to ${displayName(agent)} (${stepText(step)})`, {
-    rule: conv.classification.matched.join(','),
+    rule: ruleIds(conv.classification.matched),
     targetStep: step,
     eligibleAgents: eligible,
     whyChosen: why,
   });
-  core.out.event(conv, r, { $case: 'offered', offered: { agentId: agent.id, expiresAt: new Date(conv.offerExpiresAt) } });
-  core.timers.push({ at: conv.offerExpiresAt, kind: 'offer', id: conv.id, version: ++conv.offerSeq });
-  core.out.notify(agent.id, { $case: 'offer', offer: offerView(conv, r) });
+  core.out.event(conv, r, { $case: 'offered', offered: { agentId: agent.id, expiresAt: core.out.dateAt(conv.offerExpiresAt) } });
+  core.timers.push(conv.offerExpiresAt, 'offer', conv.id, ++conv.offerSeq);
+  core.out.notify(agent.id, { $case: 'offer', offer: offerView(conv, r, core.out) });
   core.agents.changed(agent);
 }
 
+const NEW_DATES = { dateAt: (ms: number) => new Date(ms) };
+
 /** The conversation as the agent's desk shows it, with an offer or an assignment (and why, when it is news). */
-export function offerView(conv: ConversationRecord, r?: Reason) {
+export function offerView(conv: ConversationRecord, r?: Reason, dates: { dateAt(ms: number): Date } = NEW_DATES) {
   return {
     conversationId: conv.id,
     channel: CHANNEL_ENUM[conv.channel],
     customerId: conv.customerId,
     customerName: conv.customerName,
     badges: conv.flags,
-    expiresAt: conv.state === 'offered' ? new Date(conv.offerExpiresAt) : undefined,
+    expiresAt: conv.state === 'offered' ? dates.dateAt(conv.offerExpiresAt) : undefined,
     subject: conv.subject,
     escalationNote: conv.escalationNote,
     reason: r,
@@ -68,7 +70,7 @@ export function assign(core: Core, conv: ConversationRecord, agent: AgentRecord,
   if (conv.channel === 'chat')
     core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_AGENT_JOINED, `${agent.name || 'An agent'} has joined the conversation.`, agent.id);
   if (conv.channel === 'voice') core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_CONNECT_CALL, '', agent.id);
-  core.out.notify(agent.id, { $case: 'assigned', assigned: offerView(conv, r) });
+  core.out.notify(agent.id, { $case: 'assigned', assigned: offerView(conv, r, core.out) });
   core.agents.changed(agent);
 }
 
@@ -90,7 +92,7 @@ export function endOffer(core: Core, conv: ConversationRecord, agent: AgentRecor
   core.out.event(conv, reason(code, text), { $case: 'offerDeclined', offerDeclined: { agentId: agent.id, timedOut } });
   core.out.revoked(agent.id, conv.id, reason(code, 'offer withdrawn'));
   if (timedOut && ++agent.missedOffers >= core.policy.maxMissedOffers) {
-    agent.presence = Presence.PRESENCE_AWAY;
+    core.agents.setPresenceOf(agent, Presence.PRESENCE_AWAY);
     core.agents.staffingChanged();
     core.agents.changed(agent);
   }

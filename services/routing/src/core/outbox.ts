@@ -1,8 +1,10 @@
 // What a call produced: the effects to publish and deliver, in the order they happened, and
 // the ids of the records it changed (to be written before anything is published).
 //
-// Messages are built as the generated fromPartial would build them (every field set, nested
-// messages copied), written out: this runs several times per decision.
+// Messages are built as the generated fromPartial would build them (every field set), written
+// out: this runs several times per decision. Unlike fromPartial, messages of one call share
+// what none of them changes: the Reason they were given, and one Date per instant (a decision
+// stamps all its events with the same clock reading).
 import type {
   AgentState,
   ConversationEvent,
@@ -25,8 +27,22 @@ export class Outbox {
   private readonly changedAgents = new Set<string>();
   private readonly changedCustomers = new Set<string>();
   private changedCalendars = false;
+  /** The two instants last asked for as Dates (a decision's own time, and the deadline it sets). */
+  private instants = [Number.NaN, Number.NaN];
+  private dates = [new Date(0), new Date(0)];
+  private older = 0;
 
   constructor(private readonly clock: Clock) {}
+
+  /** The instant as a Date, the same object while the instant is one of the last two asked for; never to be changed by whoever gets it. */
+  dateAt(ms: number): Date {
+    if (ms === this.instants[0]) return this.dates[0]!;
+    if (ms === this.instants[1]) return this.dates[1]!;
+    const i = this.older;
+    this.older = 1 - i;
+    this.instants[i] = ms;
+    return (this.dates[i] = new Date(ms));
+  }
 
   /** The effects so far; the outbox starts empty again. */
   drain(): Effect[] {
@@ -79,10 +95,10 @@ export class Outbox {
     const event: ConversationEvent = {
       eventId: eventId('routing', conv.id, ++conv.seq),
       conversationId: conv.id,
-      occurredAt: new Date(this.clock.now()),
+      occurredAt: this.dateAt(this.clock.now()),
       channel: CHANNEL_ENUM[conv.channel],
       customerId: conv.customerId ?? '',
-      reason: copyReason(reason),
+      reason,
       step,
     };
     this.effects.push({ type: 'conversation', event });
@@ -111,7 +127,7 @@ export class Outbox {
       subject,
       text,
       agentId,
-      createdAt: new Date(this.clock.now()),
+      createdAt: this.dateAt(this.clock.now()),
       queuePosition: position,
       estimatedWaitMs,
       conversationReference: conv.reference ?? '',
@@ -133,7 +149,7 @@ export class Outbox {
       kind,
       targetMs,
       elapsedMs,
-      occurredAt: new Date(this.clock.now()),
+      occurredAt: this.dateAt(this.clock.now()),
       risk: conv.classification.risk ?? 0,
     };
     this.effects.push({ type: 'sla', event });
@@ -148,17 +164,6 @@ export class Outbox {
   revoked(agentId: string, conversationId: string, reason: Reason): void {
     this.notify(agentId, { $case: 'revoked', revoked: { conversationId, reason } });
   }
-}
-
-function copyReason(r: Reason): Reason {
-  return {
-    code: r.code ?? '',
-    text: r.text ?? '',
-    rule: r.rule ?? '',
-    targetStep: r.targetStep ?? 0,
-    eligibleAgents: r.eligibleAgents ?? 0,
-    whyChosen: r.whyChosen ?? '',
-  };
 }
 
 function copyIdentity(i: Identity): Identity {

@@ -16,7 +16,7 @@ export function setPresence(core: Core, agentId: string, presence: Presence): vo
   const now = core.clock.now();
   if (presence === Presence.PRESENCE_UNSPECIFIED) throw new RoutingError('INVALID_ARGUMENT', 'presence must be set');
   const previous = agent.presence;
-  agent.presence = presence;
+  core.agents.setPresenceOf(agent, presence);
   agent.wrapUpUntil = 0;
   if (presence === Presence.PRESENCE_AVAILABLE) {
     agent.missedOffers = 0;
@@ -42,7 +42,7 @@ export function setPresence(core: Core, agentId: string, presence: Presence): vo
 /** After a resolution, an available agent gets the policy's wrap-up time before the next offer. */
 export function wrapUpAfterResolution(core: Core, agent: AgentRecord, now: number): boolean {
   if (core.policy.wrapUpMs <= 0 || agent.presence !== Presence.PRESENCE_AVAILABLE) return false;
-  agent.presence = Presence.PRESENCE_WRAP_UP;
+  core.agents.setPresenceOf(agent, Presence.PRESENCE_WRAP_UP);
   startWrapUp(core, agent, now);
   core.agents.changed(agent);
   return true;
@@ -51,14 +51,14 @@ export function wrapUpAfterResolution(core: Core, agent: AgentRecord, now: numbe
 function startWrapUp(core: Core, agent: AgentRecord, now: number): void {
   if (core.policy.wrapUpMs <= 0) return;
   agent.wrapUpUntil = now + core.policy.wrapUpMs;
-  core.timers.push({ at: agent.wrapUpUntil, kind: 'wrap_up', id: agent.id, version: 0 });
+  core.timers.push(agent.wrapUpUntil, 'wrap_up', agent.id, 0);
 }
 
 /** The wrap-up timer that ends at `at` came due; it is stale if the agent changed presence since. */
 export function endWrapUp(core: Core, agentId: string, at: number, now: number): void {
   const agent = core.agents.records.get(agentId);
   if (!agent || agent.presence !== Presence.PRESENCE_WRAP_UP || agent.wrapUpUntil !== at) return;
-  agent.presence = Presence.PRESENCE_AVAILABLE;
+  core.agents.setPresenceOf(agent, Presence.PRESENCE_AVAILABLE);
   agent.wrapUpUntil = 0;
   if (agent.active.length === 0) agent.idleSince = now;
   core.agents.changed(agent);

@@ -25,3 +25,8 @@ export function reason(code: string, text: string, details: ReasonDetails = {}):
 export function displayName(agent: { id: string; name: string }): string {
   return agent.name || agent.id;
 }
+
+/** The ids of the rules that matched, comma-separated (the one id itself when one matched: most contacts). */
+export function ruleIds(matched: readonly string[]): string {
+  return matched.length === 1 ? matched[0]! : matched.join(',');
+}

@@ -13,7 +13,9 @@ import { scheduleStep } from './targets';
 import type { Timer } from './timers';
 
 export function runDue(core: Core, now: number): void {
-  for (let t = core.timers.popDue(now); t; t = core.timers.popDue(now)) fire(core, t, now);
+  // One record for every timer taken off the heap: fire reads it before the next is taken.
+  const t: Timer = { at: 0, kind: 'offer', id: '', version: 0 };
+  while (core.timers.popDue(now, t)) fire(core, t, now);
   if (core.held.size) offerOpened(core, now);
 }
 

@@ -11,17 +11,16 @@ import type { ConversationRecord } from './records';
 /** Schedules the warning and the breach of a new conversation. */
 export function startSla(core: Core, conv: ConversationRecord): void {
   const target = core.policy.slaTargetMs[conv.channel];
-  core.timers.push({ at: conv.createdAt + target * core.policy.slaWarningShare, kind: 'sla_warning', id: conv.id, version: 0 });
-  core.timers.push({ at: conv.createdAt + target, kind: 'sla_breach', id: conv.id, version: 0 });
+  core.timers.push(conv.createdAt + target * core.policy.slaWarningShare, 'sla_warning', conv.id, 0);
+  core.timers.push(conv.createdAt + target, 'sla_breach', conv.id, 0);
 }
 
 /** After a restart: schedules again what is still to come of a waiting conversation's target. */
 export function resumeSla(core: Core, conv: ConversationRecord): void {
   if (conv.slaState === 'stopped' || conv.slaState === 'breached') return;
   const target = core.policy.slaTargetMs[conv.channel];
-  if (conv.slaState === 'running')
-    core.timers.push({ at: conv.createdAt + target * core.policy.slaWarningShare, kind: 'sla_warning', id: conv.id, version: 0 });
-  core.timers.push({ at: conv.createdAt + target, kind: 'sla_breach', id: conv.id, version: 0 });
+  if (conv.slaState === 'running') core.timers.push(conv.createdAt + target * core.policy.slaWarningShare, 'sla_warning', conv.id, 0);
+  core.timers.push(conv.createdAt + target, 'sla_breach', conv.id, 0);
 }
 
 /** The conversation was answered: met (or not) is counted once, unless it already breached. */
@@ -42,7 +41,7 @@ function reached(core: Core, conv: ConversationRecord, at: number, share: number
   const due = core.policy.slaTargetMs[conv.channel] * share;
   const elapsed = core.calendars.elapsed(conv.queue, conv.createdAt, at);
   if (elapsed >= due) return elapsed;
-  core.timers.push({ at: Math.max(at + 1, core.calendars.after(conv.queue, conv.createdAt, due)), kind, id: conv.id, version: 0 });
+  core.timers.push(Math.max(at + 1, core.calendars.after(conv.queue, conv.createdAt, due)), kind, conv.id, 0);
   return undefined;
 }
 

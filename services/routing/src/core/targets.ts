@@ -47,9 +47,11 @@ export function stepCode(n: number): string {
   return TARGET_STEPS[n - 1]?.code ?? 'queue';
 }
 
+/** Reason texts by step number, made once: every offer's reason says its step. */
+const STEP_TEXTS = TARGET_STEPS.map((info, i) => `step ${i + 1}: ${info.text}`);
+
 export function stepText(n: number): string {
-  const info = TARGET_STEPS[n - 1];
-  return info ? `step ${n}: ${info.text}` : 'from the queue';
+  return STEP_TEXTS[n - 1] ?? 'from the queue';
 }
 
 function stepTimeout(policy: RoutingPolicy, n: number): number | undefined {
@@ -133,7 +135,7 @@ export function scheduleStep(core: Core, conv: ConversationRecord): void {
   const n = conv.steps[conv.stepIndex];
   if (n === undefined) return;
   const timeout = stepTimeout(core.policy, n);
-  if (timeout !== undefined) core.timers.push({ at: conv.stepSince + timeout, kind: 'step', id: conv.id, version: ++conv.stepSeq });
+  if (timeout !== undefined) core.timers.push(conv.stepSince + timeout, 'step', conv.id, ++conv.stepSeq);
   if (isWholeTier(n)) core.waiting.widen(conv);
 }
 
@@ -141,5 +143,5 @@ export function scheduleStep(core: Core, conv: ConversationRecord): void {
 export function rescheduleStep(core: Core, conv: ConversationRecord): void {
   const n = conv.steps[conv.stepIndex];
   const timeout = n === undefined ? undefined : stepTimeout(core.policy, n);
-  if (timeout !== undefined) core.timers.push({ at: Math.max(conv.stepSince + timeout, core.clock.now()), kind: 'step', id: conv.id, version: ++conv.stepSeq });
+  if (timeout !== undefined) core.timers.push(Math.max(conv.stepSince + timeout, core.clock.now()), 'step', conv.id, ++conv.stepSeq);
 }

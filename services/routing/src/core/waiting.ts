@@ -7,8 +7,20 @@ import { ConversationQueue, type QueueEntry } from './queue';
 import type { ConversationRecord } from './records';
 import { reachesQueue } from './targets';
 
+/**
+ * Skill → its queue names, by tier and channel. A queue's name is the key of every per-queue
+ * look-up a decision makes (queue, statistics, staffing, calendar): made once, the same string
+ * each time, its hash is worked out once. Bounded as the queues are: one per skill ever queued.
+ */
+const NAMES = new Map<string, Map<string, string>>();
+
 export function queueName(tier: Tier, skill: string, channel: ChannelName): string {
-  return `tier${tier === Tier.TIER_EXPERT ? 2 : 1}/${skill}/${channel}`;
+  let names = NAMES.get(skill);
+  if (!names) NAMES.set(skill, (names = new Map()));
+  const key = tier === Tier.TIER_EXPERT ? channel : `1${channel}`;
+  let name = names.get(key);
+  if (name === undefined) names.set(key, (name = `tier${tier === Tier.TIER_EXPERT ? 2 : 1}/${skill}/${channel}`));
+  return name;
 }
 
 /** A queue entry with what a scan of the queue needs, so that it need not look the conversation up. */
@@ -117,13 +129,15 @@ export class Waiting {
   }
 
   private track(conv: ConversationRecord, on: boolean): void {
-    for (const id of [conv.accountManagerId, conv.lastAgentId]) {
-      if (!id) continue;
-      let set = this.targeting.get(id);
-      if (on) {
-        if (!set) this.targeting.set(id, (set = new Set()));
-        set.add(conv.id);
-      } else set?.delete(conv.id);
-    }
+    if (conv.accountManagerId) this.target(conv.accountManagerId, conv.id, on);
+    if (conv.lastAgentId) this.target(conv.lastAgentId, conv.id, on);
+  }
+
+  private target(agentId: string, conversationId: string, on: boolean): void {
+    let set = this.targeting.get(agentId);
+    if (on) {
+      if (!set) this.targeting.set(agentId, (set = new Set()));
+      set.add(conversationId);
+    } else set?.delete(conversationId);
   }
 }
