@@ -134,7 +134,17 @@ export class ReportFold {
 
   /** A new contact (or a reopened conversation): offered to the queue it first waits in. */
   private opened(ep: Episode, queue: string, at: number): void {
-    Object.assign(ep, { open: true, queue, answeredAt: null, transferred: false, escalatedByAgent: false, repeat: false, lastAgent: '', resolvedBy: '', surveyed: false });
+    Object.assign(ep, {
+      open: true,
+      queue,
+      answeredAt: null,
+      transferred: false,
+      escalatedByAgent: false,
+      repeat: false,
+      lastAgent: '',
+      resolvedBy: '',
+      surveyed: false,
+    });
     this.count(at, this.dims(ep, ''), { offered: 1 });
   }
 
@@ -236,7 +246,19 @@ export class ReportFold {
   private episodeOf(conversationId: string, event: Json): Episode {
     let ep = this.conversations.get(conversationId);
     if (!ep) {
-      ep = { channel: channelOf(event), queue: '', customerId: '', open: false, answeredAt: null, transferred: false, escalatedByAgent: false, repeat: false, lastAgent: '', resolvedBy: '', surveyed: false };
+      ep = {
+        channel: channelOf(event),
+        queue: '',
+        customerId: '',
+        open: false,
+        answeredAt: null,
+        transferred: false,
+        escalatedByAgent: false,
+        repeat: false,
+        lastAgent: '',
+        resolvedBy: '',
+        surveyed: false,
+      };
       this.conversations.set(conversationId, ep);
       if (this.conversations.size > this.maxConversations) this.conversations.delete(this.conversations.keys().next().value as string);
     }

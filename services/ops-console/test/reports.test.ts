@@ -28,14 +28,33 @@ function sla(conversationId: string, at: number, kind: SlaEventKind, queue = 'ti
   return { topic: topics.sla.name, id: eventId, event: SlaEvent.toJSON(event) };
 }
 
-const queued = (queue = 'tier1/general/sms'): Step => ({ $case: 'queued', queued: { queue, skill: 'general', tier: 1, priority: 0, position: 1, estimatedWaitMs: 60_000, risk: 0, complexity: 0 } });
+const queued = (queue = 'tier1/general/sms'): Step => ({
+  $case: 'queued',
+  queued: { queue, skill: 'general', tier: 1, priority: 0, position: 1, estimatedWaitMs: 60_000, risk: 0, complexity: 0 },
+});
 const assigned = (agentId: string, waitedMs: number): Step => ({ $case: 'assigned', assigned: { agentId, tier: 1, waitedMs } });
 const resolved = (agentId: string): Step => ({ $case: 'resolved', resolved: { agentId, disposition: 'done' } });
 
 /** A conversation answered by `agent` after `waitMs`, resolved `handleMs` later, scored `score`. */
-function answeredConversation(id: string, at: number, agent: string, waitMs: number, handleMs: number, score?: number, over: Partial<ConversationEvent> = {}): Rec[] {
+function answeredConversation(
+  id: string,
+  at: number,
+  agent: string,
+  waitMs: number,
+  handleMs: number,
+  score?: number,
+  over: Partial<ConversationEvent> = {},
+): Rec[] {
   const out = [conv(id, at, queued(), over), conv(id, at + waitMs, assigned(agent, waitMs), over), conv(id, at + waitMs + handleMs, resolved(agent), over)];
-  if (score) out.push(conv(id, at + waitMs + handleMs + MIN, { $case: 'surveyAnswered', surveyAnswered: { question: 'q', score, comment: '', agentId: agent, queue: '' } }, over));
+  if (score)
+    out.push(
+      conv(
+        id,
+        at + waitMs + handleMs + MIN,
+        { $case: 'surveyAnswered', surveyAnswered: { question: 'q', score, comment: '', agentId: agent, queue: '' } },
+        over,
+      ),
+    );
   return out;
 }
 
@@ -101,7 +120,10 @@ describe('report fold', () => {
 
   it('puts events either side of midnight in their own day, hour and quarter', () => {
     const midnight = Date.UTC(2026, 11, 1);
-    const f = fold([...answeredConversation('m1', midnight - 10 * MIN, 'ada', MIN, 20 * MIN), ...answeredConversation('m2', midnight + 5 * MIN, 'ada', MIN, MIN)]);
+    const f = fold([
+      ...answeredConversation('m1', midnight - 10 * MIN, 'ada', MIN, 20 * MIN),
+      ...answeredConversation('m2', midnight + 5 * MIN, 'ada', MIN, MIN),
+    ]);
     const days = f.report('day', 'agent', midnight - 86_400_000, midnight + 86_400_000);
     expect(days.map((r) => [r.start, r.figures.answered, r.figures.resolved])).toEqual([
       [midnight - 86_400_000, 1, 0],
@@ -127,8 +149,16 @@ describe('report fold', () => {
       conv('f2', T0 + 3000, assigned('bob', 0)),
       conv('f2', T0 + 4000, resolved('bob')),
       // The customer of f1 comes back on the same subject the next day: f1 was not resolved on first contact.
-      conv('f3', T0 + 86_400_000, { $case: 'escalated', escalated: { fromAgentId: '', note: '', queue: 'tier2/general/sms', skill: 'general', automatic: true } }, { ...cust, reason: { code: 'rule.repeat_contact', text: '', rule: 'repeat-contact', targetStep: 0, eligibleAgents: 0, whyChosen: '' } }),
-      conv('f3', T0 + 86_400_000, queued('tier2/general/sms'), { ...cust, reason: { code: 'rule.repeat_contact', text: '', rule: 'repeat-contact', targetStep: 0, eligibleAgents: 0, whyChosen: '' } }),
+      conv(
+        'f3',
+        T0 + 86_400_000,
+        { $case: 'escalated', escalated: { fromAgentId: '', note: '', queue: 'tier2/general/sms', skill: 'general', automatic: true } },
+        { ...cust, reason: { code: 'rule.repeat_contact', text: '', rule: 'repeat-contact', targetStep: 0, eligibleAgents: 0, whyChosen: '' } },
+      ),
+      conv('f3', T0 + 86_400_000, queued('tier2/general/sms'), {
+        ...cust,
+        reason: { code: 'rule.repeat_contact', text: '', rule: 'repeat-contact', targetStep: 0, eligibleAgents: 0, whyChosen: '' },
+      }),
     ];
     const f = fold(records);
     const [day] = f.report('day', 'queue', dayOf(T0), dayOf(T0) + 86_400_000);
@@ -160,7 +190,8 @@ describe('report fold', () => {
     // A replayed record (a dead letter put back) carries the same ce_id later on.
     for (const r of records) twice.add(r);
     for (const interval of ['15m', 'hour', 'day'] as const)
-      for (const dim of ['queue', 'channel', 'agent'] as const) expect(twice.report(interval, dim, 0, Infinity)).toEqual(once.report(interval, dim, 0, Infinity));
+      for (const dim of ['queue', 'channel', 'agent'] as const)
+        expect(twice.report(interval, dim, 0, Infinity)).toEqual(once.report(interval, dim, 0, Infinity));
     expect(fold(records).report('hour', 'queue', 0, Infinity)).toEqual(once.report('hour', 'queue', 0, Infinity));
     expect(once.report('hour', 'queue', 0, Infinity)[0]!.figures).toMatchObject({ offered: 2, answered: 1, abandoned: 1, surveys: 1, averageSurveyScore: 5 });
   });
