@@ -30,7 +30,7 @@ interface Episode {
 interface Resolution {
   conversationId: string;
   at: number;
-  keys: string[];
+  rows: Counters[];
   counted: boolean;
 }
 
@@ -44,7 +44,8 @@ export interface ReportOptions {
 }
 
 export class ReportFold {
-  private readonly rows = new Map<string, Counters>();
+  /** Counters by `interval/dimension`, then interval start, then queue, channel or agent. */
+  private readonly rows = new Map<string, Map<number, Map<string, Counters>>>();
   private readonly seen = new Set<string>();
   private readonly conversations = new Map<string, Episode>();
   private readonly resolutions = new Map<string, Resolution[]>();
@@ -77,29 +78,42 @@ export class ReportFold {
   /** Rows of one interval and dimension whose interval starts in [from, to), oldest first. */
   report(interval: ReportInterval, dimension: ReportDimension, from: number, to: number): ReportRow[] {
     const out: ReportRow[] = [];
-    const prefix = interval + SEP;
-    for (const [key, counters] of this.rows) {
-      if (!key.startsWith(prefix)) continue;
-      const [, startText, dim, value] = splitKey(key);
-      const start = Number(startText);
-      if (dim !== dimension || start < from || start >= to) continue;
-      out.push({ start, dimension, value, figures: figuresOf(counters) });
+    for (const [start, values] of this.bucketsIn(interval, dimension, from, to)) {
+      const rows = [...values].sort(([a], [b]) => a.localeCompare(b));
+      for (const [value, counters] of rows) out.push({ start, dimension, value, figures: figuresOf(counters) });
     }
-    return out.sort((a, b) => a.start - b.start || a.value.localeCompare(b.value));
+    return out;
   }
 
   /** One queue's, channel's or agent's totals over [from, to), and its rows per interval. */
   card(interval: ReportInterval, dimension: ReportDimension, value: string, from: number, to: number) {
-    const series = this.report(interval, dimension, from, to).filter((r) => r.value === value);
     const total = emptyCounters();
-    const prefix = interval + SEP;
-    for (const [key, counters] of this.rows) {
-      if (!key.startsWith(prefix)) continue;
-      const [, startText, dim, v] = splitKey(key);
-      const start = Number(startText);
-      if (dim === dimension && v === value && start >= from && start < to) addCounters(total, counters);
+    const series: ReportRow[] = [];
+    for (const [start, values] of this.bucketsIn(interval, dimension, from, to)) {
+      const counters = values.get(value);
+      if (!counters) continue;
+      addCounters(total, counters);
+      series.push({ start, dimension, value, figures: figuresOf(counters) });
     }
     return { dimension, value, from, to, interval, totals: figuresOf(total), series };
+  }
+
+  /** The intervals that have rows in [from, to), oldest first: by stepping through them, or by sorting the few there are. */
+  private bucketsIn(interval: ReportInterval, dimension: ReportDimension, from: number, to: number): [number, Map<string, Counters>][] {
+    const buckets = this.rows.get(`${interval}/${dimension}`);
+    if (!buckets) return [];
+    const step = INTERVALS[interval];
+    const first = Math.ceil(from / step) * step;
+    const out: [number, Map<string, Counters>][] = [];
+    if ((to - first) / step <= buckets.size) {
+      for (let t = first; t < to; t += step) {
+        const values = buckets.get(t);
+        if (values) out.push([t, values]);
+      }
+      return out;
+    }
+    for (const entry of buckets) if (entry[0] >= from && entry[0] < to) out.push(entry);
+    return out.sort((a, b) => a[0] - b[0]);
   }
 
   private slaEvent(event: Json, at: number): void {
@@ -179,8 +193,8 @@ export class ReportFold {
     ep.resolvedBy = agent;
     const handleMs = ep.answeredAt === null ? 0 : Math.max(0, at - ep.answeredAt);
     const firstContact = !ep.transferred && !ep.escalatedByAgent && !ep.repeat && !this.repeatedAfter(ep.customerId, conversationId, at);
-    const keys = this.count(at, this.dims(ep, agent), { resolved: 1, handleMs, firstContactResolved: firstContact ? 1 : 0 });
-    if (firstContact && ep.customerId) push(this.resolutions, ep.customerId, { conversationId, at, keys, counted: true });
+    const rows = this.count(at, this.dims(ep, agent), { resolved: 1, handleMs, firstContactResolved: firstContact ? 1 : 0 });
+    if (firstContact && ep.customerId) push(this.resolutions, ep.customerId, { conversationId, at, rows, counted: true });
   }
 
   private abandoned(ep: Episode, abandoned: Json, at: number): void {
@@ -208,7 +222,7 @@ export class ReportFold {
     for (const r of this.resolutions.get(ep.customerId) ?? []) {
       if (!r.counted || r.conversationId === conversationId || at <= r.at || at - r.at > REPEAT_WINDOW_MS) continue;
       r.counted = false;
-      for (const key of r.keys) this.rowAt(key).firstContactResolved--;
+      for (const row of r.rows) row.firstContactResolved--;
     }
   }
 
@@ -221,25 +235,28 @@ export class ReportFold {
     return { queue: ep.queue, channel: ep.channel, agent };
   }
 
-  /** Adds `delta` to the rows of every interval for each named dimension; returns their keys. */
-  private count(at: number, dims: Partial<Record<ReportDimension, string>>, delta: Delta): string[] {
-    const keys: string[] = [];
+  /** Adds `delta` to the rows of every interval for each named dimension; returns those rows. */
+  private count(at: number, dims: Partial<Record<ReportDimension, string>>, delta: Delta): Counters[] {
+    const rows: Counters[] = [];
     for (const [interval, ms] of Object.entries(INTERVALS)) {
       const start = Math.floor(at / ms) * ms;
       for (const [dim, value] of Object.entries(dims)) {
         if (!value) continue;
-        const key = [interval, start, dim, value].join(SEP);
-        const row = this.rowAt(key);
+        const row = this.rowAt(`${interval}/${dim}`, start, value);
         for (const [k, v] of Object.entries(delta) as [keyof Counters, number][]) row[k] += v;
-        keys.push(key);
+        rows.push(row);
       }
     }
-    return keys;
+    return rows;
   }
 
-  private rowAt(key: string): Counters {
-    let row = this.rows.get(key);
-    if (!row) this.rows.set(key, (row = emptyCounters()));
+  private rowAt(series: string, start: number, value: string): Counters {
+    let buckets = this.rows.get(series);
+    if (!buckets) this.rows.set(series, (buckets = new Map()));
+    let values = buckets.get(start);
+    if (!values) buckets.set(start, (values = new Map()));
+    let row = values.get(value);
+    if (!row) values.set(value, (row = emptyCounters()));
     return row;
   }
 
@@ -274,9 +291,6 @@ export class ReportFold {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number => (Number.isFinite(Number(v)) ? Number(v) : 0);
 const channelOf = (event: Json): string => channelNameOfJson(event.channel) ?? '';
-// A separator no queue name or agent id holds.
-const SEP = '\u0001';
-const splitKey = (key: string) => key.split(SEP) as [string, string, string, string];
 
 /** Keeps a customer's latest entries only: a customer with more within one repeat window is rare. */
 function push<T>(map: Map<string, T[]>, key: string, item: T): void {
