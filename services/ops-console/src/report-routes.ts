@@ -4,13 +4,21 @@
 import type http from 'node:http';
 import { BadRequestError, SECURITY_HEADERS, sendJson, type StaffSignIn } from '#libs/web';
 import type { ApiRoute } from './http';
-import { DIMENSIONS, INTERVALS, reportCsv, type ReportDimension, type ReportInterval } from './report-figures';
+import { DIMENSIONS, INTERVALS, reportCsv, type ReportDimension, type ReportInterval, type ReportRow } from './report-figures';
 import type { ReportFold } from './reports';
 import { readingSession } from './sign-in';
 
 /** The longest period each interval may cover in one answer: about 700 rows per queue, channel or agent. */
 const MAX_RANGE_MS: Record<ReportInterval, number> = { '15m': 7 * 86_400_000, hour: 31 * 86_400_000, day: 731 * 86_400_000 };
 const VALUE = /^[A-Za-z0-9._:@/-]{1,128}$/;
+/** Rows one answer may hold (a week by 15 minutes for 30 agents is 20,160). */
+const MAX_REPORT_ROWS = 25_000;
+
+/** The rows, or a 400 saying how to ask for fewer: a shorter period or a longer interval. */
+export function withinRowLimit(rows: ReportRow[], max = MAX_REPORT_ROWS): ReportRow[] {
+  if (rows.length > max) throw new BadRequestError(`the report has ${rows.length} rows, more than ${max}: choose a shorter period or a longer interval`);
+  return rows;
+}
 
 export interface ReportRouteDeps {
   signIn: StaffSignIn;
@@ -59,14 +67,14 @@ export function reportRoutes(deps: ReportRouteDeps): ApiRoute[] {
 async function rowsRoute(deps: ReportRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
   await readingSession(deps.signIn, req);
   const q = parseReportQuery(url.searchParams, deps.now());
-  const rows = deps.reports.report(q.interval, q.by, q.from, q.to);
+  const rows = withinRowLimit(deps.reports.report(q.interval, q.by, q.from, q.to));
   sendJson(res, 200, { ...q, from: iso(q.from), to: iso(q.to), eventsFolded: deps.reports.folded, rows });
 }
 
 async function csvRoute(deps: ReportRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
   await readingSession(deps.signIn, req);
   const q = parseReportQuery(url.searchParams, deps.now());
-  const body = reportCsv(q.interval, deps.reports.report(q.interval, q.by, q.from, q.to));
+  const body = reportCsv(q.interval, withinRowLimit(deps.reports.report(q.interval, q.by, q.from, q.to)));
   const name = `report-${q.by}-${q.interval}-${iso(q.from).slice(0, 10)}.csv`;
   res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` }).end(body);
 }

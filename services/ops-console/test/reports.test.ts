@@ -3,6 +3,7 @@ import { topics } from '#libs/kafka';
 import { Channel, ConversationEvent, SlaEvent, SlaEventKind } from '#libs/proto';
 import { csvCell } from '../src/csv';
 import { reportCsv } from '../src/report-figures';
+import { withinRowLimit } from '../src/report-routes';
 import { ReportFold } from '../src/reports';
 
 type Step = NonNullable<ConversationEvent['step']>;
@@ -204,6 +205,15 @@ describe('report fold', () => {
       { topic: topics.conversationEvents.name, id: 'x2', event: { conversationId: 'o9', occurredAt: 'not a time', queued: {} } },
     ]);
     expect(f.report('hour', 'queue', 0, Infinity)[0]!.figures).toMatchObject({ offered: 2, answered: 2, resolved: 2 });
+  });
+});
+
+describe('report size', () => {
+  it('refuses an answer of more rows than the limit, saying how to ask for fewer', () => {
+    const f = fold([...answeredConversation('l1', T0, 'ada', 1000, MIN), ...answeredConversation('l2', T0, 'bob', 1000, MIN)]);
+    const rows = f.report('hour', 'agent', 0, Infinity);
+    expect(withinRowLimit(rows, 2)).toHaveLength(2);
+    expect(() => withinRowLimit(rows, 1)).toThrow(/the report has 2 rows, more than 1: choose a shorter period or a longer interval/);
   });
 });
 
