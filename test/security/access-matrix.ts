@@ -108,6 +108,10 @@ export const OPS_CONSOLE: Record<string, HttpEntry> = {
   'GET /api/session': ['supervisor', 'ops'],
   'GET /api/stream': ['supervisor', 'ops'],
   'GET /api/charts': ['supervisor', 'ops'],
+  // Figures about the service and its staff, no customer data: both roles of the console.
+  'GET /api/reports': ['supervisor', 'ops'],
+  'GET /api/reports.csv': ['supervisor', 'ops'],
+  'GET /api/reports/card': ['supervisor', 'ops'],
   'GET /api/conversations/:id/timeline': ['supervisor', 'ops'],
   'GET /api/dead-letters': ['supervisor', 'ops'],
   // customer-record gives ops metadata only.

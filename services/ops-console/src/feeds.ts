@@ -1,5 +1,6 @@
-// What the console reads to show: the live tail into the charts and the feed, the dead-letter
-// topic, routing's statistics and the consumer lag on a timer, and customer-record's conversation search.
+// What the console reads to show: the live tail into the charts and the feed, the reports' fold
+// from the beginning of the topics, the dead-letter topic, routing's statistics and the consumer
+// lag on a timer, and customer-record's conversation search.
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '#libs/observability';
 import type { ServiceContext } from '#libs/service';
@@ -9,6 +10,7 @@ import { DeadLetterStore, startLiveTail } from './kafka-io';
 import { LiveFeed } from './live-feed';
 import { customerRecordSearch } from './conversation-search';
 import { routingQueueStats, type QueueStatsSource } from './routing-stats';
+import { startReportFeed } from './report-feed';
 import { PolledSources } from './sources';
 
 /** Routing's statistics: the override of a test, else routing over gRPC when the console has a key to sign with. */
@@ -33,6 +35,8 @@ export async function startFeeds(
   ctx.onStop('dead-letter reader', () => deadLetters.stop());
   const live = await startLiveTail(tailKafka, logger, (record) => charts.addRecord(record, feed.add(record, now()).receivedAt));
   ctx.onStop('live tail', () => live.stop());
+  const reportFeed = await startReportFeed(tailKafka, logger);
+  ctx.onStop('report feed', () => reportFeed.stop());
 
   const queueStats = queueStatsSource(config, queueStatsOverride);
   if (queueStats) ctx.onStop('routing client', () => queueStats.close());
@@ -53,5 +57,5 @@ export async function startFeeds(
   ctx.onStop('pollers', () => sources.stop());
   const conversations = config.AUTH_PRIVATE_KEY_FILE ? customerRecordSearch(config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE) : null;
   if (conversations) ctx.onStop('customer-record client', () => conversations.close());
-  return { tailKafka, charts, feed, deadLetters, sources, conversations };
+  return { tailKafka, charts, feed, deadLetters, sources, conversations, reports: reportFeed.fold };
 }

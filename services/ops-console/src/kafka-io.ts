@@ -20,7 +20,7 @@ const toRaw = (topic: string, partition: number, message: KafkaMessage): RawReco
   headers: message.headers,
 });
 
-async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
+export async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -33,7 +33,7 @@ async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
 }
 
 /** A throw-away consumer group that commits nothing: every instance sees everything. */
-async function startThrowAwayConsumer(
+export async function startThrowAwayConsumer(
   kafka: Kafka,
   prefix: string,
   topicNames: string[],

@@ -1,5 +1,5 @@
 // The console's API, route by route: sign-in and sign-out (libs/web's StaffSignIn), the
-// session, the live stream, the charts, a conversation's timeline (with its hops) and the dead letters.
+// session, the live stream, the charts, the reports, a conversation's timeline (with its hops) and the dead letters.
 import type http from 'node:http';
 import type { Kafka } from 'kafkajs';
 import { BadRequestError, HttpError, searchRequest, searchRow, sendJson, TooManyRequestsError, type StaffSignIn } from '#libs/web';
@@ -11,6 +11,8 @@ import { conversationHops } from './hops';
 import type { ApiRoute } from './http';
 import { readConversationTimeline } from './kafka-io';
 import { redactForRole } from './redact';
+import { reportRoutes } from './report-routes';
+import type { ReportFold } from './reports';
 import { readingSession } from './sign-in';
 import type { PolledSources } from './sources';
 import { openStream, type StreamDeps } from './stream';
@@ -27,6 +29,7 @@ export interface ConsoleRouteDeps extends DeadLetterRouteDeps, StreamDeps {
   tailKafka: Kafka;
   /** customer-record's search; null without the console's signing key. */
   conversations: ConversationSearch | null;
+  reports: ReportFold;
   now: () => number;
 }
 
@@ -45,6 +48,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): ApiRoute[] {
     { method: 'GET', path: '/api/charts', name: '/api/charts', run: (req, res) => chartsRoute(deps, req, res) },
     { method: 'GET', path: /^\/api\/conversations\/([^/]+)\/timeline$/, name: '/api/conversations/:id/timeline', run: timelineRoute(deps) },
     { method: 'GET', path: '/api/search', name: '/api/search', run: (req, res) => searchRoute(deps, req, res) },
+    ...reportRoutes({ signIn, reports: deps.reports, now: deps.now }),
     { method: 'GET', path: '/api/dead-letters', name: '/api/dead-letters', run: (req, res) => listDeadLetters(deps, req, res) },
     {
       method: 'POST',

@@ -1,12 +1,12 @@
 // Per-queue measurements and what is derived from them: estimated wait (EWT) per position,
-// its accuracy, service level, and the staffing Erlang C asks for at the current arrival rate.
+// its accuracy, service level, and the staffing needed (staffing.ts: Erlang C and the backlog).
 import { CHANNEL_ENUM, type ChannelName } from '#libs/contact';
 import { type QueueStats, Tier } from '#libs/proto';
 import type { AgentRoster } from './agents';
-import { serversNeeded } from './erlang';
 import type { RoutingPolicy } from './policy';
 import type { ConversationRecord } from './records';
 import { Ring } from './rings';
+import { agentsNeeded } from './agents-needed';
 import type { Waiting } from './waiting';
 
 interface QueueMetrics {
@@ -85,8 +85,14 @@ export class QueueStatistics {
       m.arrivals.retain((t) => now - t <= this.policy.arrivalWindowMs);
       const windowMs = Math.min(this.policy.arrivalWindowMs, Math.max(now - this.startedAt, MIN_RATE_WINDOW_MS));
       const aht = m.handleMs.length ? m.handleMs.mean() : this.policy.defaultHandleMs[ch];
-      const perAgent = Math.max(1, this.policy.capacityDefaults[ch]);
-      const servers = serversNeeded(m.arrivals.length / windowMs, aht, this.policy.slaTargetMs[ch], this.policy.serviceLevelTarget, 10_000);
+      const needed = agentsNeeded({
+        arrivalsPerMs: m.arrivals.length / windowMs,
+        handleMs: aht,
+        targetMs: this.policy.slaTargetMs[ch],
+        targetLevel: this.policy.serviceLevelTarget,
+        waiting: queue.length,
+        perAgent: this.policy.capacityDefaults[ch],
+      });
       const oldest = queue.entries.reduce((o, e) => Math.max(o, now - (this.conversations.get(e.id)?.enqueuedAt ?? now)), 0);
       stats.push({
         queue: name,
@@ -97,7 +103,7 @@ export class QueueStatistics {
         serviceLevel: m.sla.length ? m.sla.count(Boolean) / m.sla.length : 1,
         estimatedWaitMs: this.estimate(name, ch, queue.length + 1).estimatedWaitMs,
         agentsStaffed: this.agents.staffed(name),
-        agentsNeeded: Math.ceil(servers / perAgent),
+        agentsNeeded: needed,
         arrivalsPerMinute: (m.arrivals.length / windowMs) * 60_000,
         averageHandleMs: Math.round(aht),
         ewtMeanAbsoluteErrorMs: Math.round(m.ewtErrors.mean()),

@@ -1,0 +1,301 @@
+// Folds conversation and SLA events into report rows per interval (15 min, hour, day, UTC) and
+// per queue, channel and agent. Pure and deterministic: an event id seen before counts nothing,
+// and events of one conversation arrive in order (one key, one partition), so reading the topics
+// again from the beginning gives the same figures. What spans conversations (a repeat contact
+// undoing an earlier first-contact resolution) is matched both ways, whatever arrives first.
+import { channelNameOfJson } from '#libs/contact';
+import { topics } from '#libs/kafka';
+import { addCounters, emptyCounters, figuresOf, INTERVALS, type Counters, type ReportDimension, type ReportInterval, type ReportRow } from './report-figures';
+
+/** Routing's reason code of a contact on a subject resolved within its repeat window. */
+const REPEAT_CONTACT = 'rule.repeat_contact';
+/** Routing's repeat window; a resolution is undone by a repeat at most this long after it. */
+const REPEAT_WINDOW_MS = 7 * 86_400_000;
+
+interface Episode {
+  channel: string;
+  queue: string;
+  customerId: string;
+  open: boolean;
+  answeredAt: number | null;
+  transferred: boolean;
+  escalatedByAgent: boolean;
+  repeat: boolean;
+  lastAgent: string;
+  resolvedBy: string;
+  surveyed: boolean;
+}
+
+/** A resolution counted as first-contact, kept to take back if the customer comes back about it. */
+interface Resolution {
+  conversationId: string;
+  at: number;
+  rows: Counters[];
+  counted: boolean;
+}
+
+type Json = Record<string, unknown>;
+type Delta = Partial<Counters>;
+
+export interface ReportOptions {
+  /** Event ids remembered for duplicates; conversations kept for their state. */
+  maxEventIds?: number;
+  maxConversations?: number;
+}
+
+export class ReportFold {
+  /** Counters by `interval/dimension`, then interval start, then queue, channel or agent. */
+  private readonly rows = new Map<string, Map<number, Map<string, Counters>>>();
+  private readonly seen = new Set<string>();
+  private readonly conversations = new Map<string, Episode>();
+  private readonly resolutions = new Map<string, Resolution[]>();
+  private readonly repeats = new Map<string, { conversationId: string; at: number }[]>();
+  private readonly maxEventIds: number;
+  private readonly maxConversations: number;
+  folded = 0;
+
+  constructor(options: ReportOptions = {}) {
+    this.maxEventIds = options.maxEventIds ?? 2_000_000;
+    this.maxConversations = options.maxConversations ?? 500_000;
+  }
+
+  /** One record of the topics, as the console describes it; false when it counted nothing new. */
+  add(record: { topic: string; id?: string; event?: unknown }): boolean {
+    const event = record.event as Json | undefined;
+    if (!event) return false;
+    const id = typeof event.eventId === 'string' && event.eventId ? event.eventId : record.id;
+    if (!id || this.seen.has(id)) return false;
+    const at = Date.parse(String(event.occurredAt ?? ''));
+    if (!Number.isFinite(at)) return false;
+    this.remember(id);
+    if (record.topic === topics.sla.name) this.slaEvent(event, at);
+    else if (record.topic === topics.conversationEvents.name) this.conversationEvent(event, at);
+    else return false;
+    this.folded++;
+    return true;
+  }
+
+  /** Rows of one interval and dimension whose interval starts in [from, to), oldest first. */
+  report(interval: ReportInterval, dimension: ReportDimension, from: number, to: number): ReportRow[] {
+    const out: ReportRow[] = [];
+    for (const [start, values] of this.bucketsIn(interval, dimension, from, to)) {
+      const rows = [...values].sort(([a], [b]) => a.localeCompare(b));
+      for (const [value, counters] of rows) out.push({ start, dimension, value, figures: figuresOf(counters) });
+    }
+    return out;
+  }
+
+  /** One queue's, channel's or agent's totals over [from, to), and its rows per interval. */
+  card(interval: ReportInterval, dimension: ReportDimension, value: string, from: number, to: number) {
+    const total = emptyCounters();
+    const series: ReportRow[] = [];
+    for (const [start, values] of this.bucketsIn(interval, dimension, from, to)) {
+      const counters = values.get(value);
+      if (!counters) continue;
+      addCounters(total, counters);
+      series.push({ start, dimension, value, figures: figuresOf(counters) });
+    }
+    return { dimension, value, from, to, interval, totals: figuresOf(total), series };
+  }
+
+  /** The intervals that have rows in [from, to), oldest first: by stepping through them, or by sorting the few there are. */
+  private bucketsIn(interval: ReportInterval, dimension: ReportDimension, from: number, to: number): [number, Map<string, Counters>][] {
+    const buckets = this.rows.get(`${interval}/${dimension}`);
+    if (!buckets) return [];
+    const step = INTERVALS[interval];
+    const first = Math.ceil(from / step) * step;
+    const out: [number, Map<string, Counters>][] = [];
+    if ((to - first) / step <= buckets.size) {
+      for (let t = first; t < to; t += step) {
+        const values = buckets.get(t);
+        if (values) out.push([t, values]);
+      }
+      return out;
+    }
+    for (const entry of buckets) if (entry[0] >= from && entry[0] < to) out.push(entry);
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
+  private slaEvent(event: Json, at: number): void {
+    const kind = event.kind;
+    if (kind !== 'SLA_EVENT_KIND_MET' && kind !== 'SLA_EVENT_KIND_BREACH') return;
+    const delta: Delta = kind === 'SLA_EVENT_KIND_MET' ? { slaMet: 1 } : { slaBreached: 1 };
+    // Service level is the queue's and the channel's: an agent does not choose what waits.
+    this.count(at, { queue: str(event.queue), channel: channelOf(event) }, delta);
+  }
+
+  private conversationEvent(event: Json, at: number): void {
+    const conversationId = str(event.conversationId);
+    if (!conversationId) return;
+    const ep = this.episodeOf(conversationId, event);
+    if (typeof event.customerId === 'string' && event.customerId) ep.customerId = event.customerId;
+    const reasonCode = str((event.reason as Json | undefined)?.code);
+    if (event.queued) this.queued(conversationId, ep, event.queued as Json, reasonCode, at);
+    else if (event.assigned) this.assigned(ep, event.assigned as Json, at);
+    else if (event.escalated) this.escalated(conversationId, ep, event.escalated as Json, reasonCode, at);
+    else if (event.transferred) this.transferred(ep, event.transferred as Json, at);
+    else if (event.resolved) this.resolved(conversationId, ep, event.resolved as Json, at);
+    else if (event.abandoned) this.abandoned(ep, event.abandoned as Json, at);
+    else if (event.surveyAnswered) this.surveyed(ep, event.surveyAnswered as Json, at);
+  }
+
+  private queued(conversationId: string, ep: Episode, queued: Json, reasonCode: string, at: number): void {
+    const queue = str(queued.queue);
+    if (!ep.open) this.opened(ep, queue, at);
+    ep.queue = queue || ep.queue;
+    if (reasonCode === REPEAT_CONTACT) this.repeatContact(conversationId, ep, at);
+  }
+
+  /** A new contact (or a reopened conversation): offered to the queue it first waits in. */
+  private opened(ep: Episode, queue: string, at: number): void {
+    Object.assign(ep, {
+      open: true,
+      queue,
+      answeredAt: null,
+      transferred: false,
+      escalatedByAgent: false,
+      repeat: false,
+      lastAgent: '',
+      resolvedBy: '',
+      surveyed: false,
+    });
+    this.count(at, this.dims(ep, ''), { offered: 1 });
+  }
+
+  private assigned(ep: Episode, assigned: Json, at: number): void {
+    const agent = str(assigned.agentId);
+    ep.lastAgent = agent;
+    if (!ep.open || ep.answeredAt !== null) return;
+    ep.answeredAt = at;
+    this.count(at, this.dims(ep, agent), { answered: 1, answerWaitMs: num(assigned.waitedMs) });
+  }
+
+  private escalated(conversationId: string, ep: Episode, escalated: Json, reasonCode: string, at: number): void {
+    const from = str(escalated.fromAgentId);
+    // Escalated at the door (before any Queued): the contact is offered to the experts' queue.
+    if (!ep.open) this.opened(ep, str(escalated.queue), at);
+    if (!escalated.automatic) ep.escalatedByAgent = true;
+    this.count(at, this.dims(ep, from), { escalations: 1 });
+    if (escalated.queue) ep.queue = str(escalated.queue);
+    if (reasonCode === REPEAT_CONTACT) this.repeatContact(conversationId, ep, at);
+  }
+
+  private transferred(ep: Episode, transferred: Json, at: number): void {
+    ep.transferred = true;
+    this.count(at, this.dims(ep, str(transferred.fromAgentId)), { transfers: 1 });
+    if (transferred.toQueue) ep.queue = str(transferred.toQueue);
+  }
+
+  private resolved(conversationId: string, ep: Episode, resolved: Json, at: number): void {
+    if (!ep.open) return;
+    ep.open = false;
+    const agent = str(resolved.agentId) || ep.lastAgent;
+    ep.resolvedBy = agent;
+    const handleMs = ep.answeredAt === null ? 0 : Math.max(0, at - ep.answeredAt);
+    const firstContact = !ep.transferred && !ep.escalatedByAgent && !ep.repeat && !this.repeatedAfter(ep.customerId, conversationId, at);
+    const rows = this.count(at, this.dims(ep, agent), { resolved: 1, handleMs, firstContactResolved: firstContact ? 1 : 0 });
+    if (firstContact && ep.customerId) push(this.resolutions, ep.customerId, { conversationId, at, rows, counted: true });
+  }
+
+  private abandoned(ep: Episode, abandoned: Json, at: number): void {
+    if (!ep.open) return;
+    ep.open = false;
+    if (ep.answeredAt !== null) return;
+    this.count(at, this.dims(ep, ''), { abandoned: 1, abandonWaitMs: num(abandoned.waitedMs) });
+  }
+
+  private surveyed(ep: Episode, answer: Json, at: number): void {
+    const score = num(answer.score);
+    if (ep.surveyed || score < 1 || score > 5) return;
+    ep.surveyed = true;
+    const dims = this.dims(ep, str(answer.agentId) || ep.resolvedBy);
+    if (answer.queue) dims.queue = str(answer.queue);
+    this.count(at, dims, { surveys: 1, surveyScoreSum: score });
+  }
+
+  /** This conversation is a repeat contact: it is not a first contact, and undoes the customer's recent ones. */
+  private repeatContact(conversationId: string, ep: Episode, at: number): void {
+    if (ep.repeat) return;
+    ep.repeat = true;
+    if (!ep.customerId) return;
+    push(this.repeats, ep.customerId, { conversationId, at });
+    for (const r of this.resolutions.get(ep.customerId) ?? []) {
+      if (!r.counted || r.conversationId === conversationId || at <= r.at || at - r.at > REPEAT_WINDOW_MS) continue;
+      r.counted = false;
+      for (const row of r.rows) row.firstContactResolved--;
+    }
+  }
+
+  private repeatedAfter(customerId: string, conversationId: string, at: number): boolean {
+    if (!customerId) return false;
+    return (this.repeats.get(customerId) ?? []).some((r) => r.conversationId !== conversationId && r.at > at && r.at - at <= REPEAT_WINDOW_MS);
+  }
+
+  private dims(ep: Episode, agent: string): Partial<Record<ReportDimension, string>> {
+    return { queue: ep.queue, channel: ep.channel, agent };
+  }
+
+  /** Adds `delta` to the rows of every interval for each named dimension; returns those rows. */
+  private count(at: number, dims: Partial<Record<ReportDimension, string>>, delta: Delta): Counters[] {
+    const rows: Counters[] = [];
+    for (const [interval, ms] of Object.entries(INTERVALS)) {
+      const start = Math.floor(at / ms) * ms;
+      for (const [dim, value] of Object.entries(dims)) {
+        if (!value) continue;
+        const row = this.rowAt(`${interval}/${dim}`, start, value);
+        for (const [k, v] of Object.entries(delta) as [keyof Counters, number][]) row[k] += v;
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
+
+  private rowAt(series: string, start: number, value: string): Counters {
+    let buckets = this.rows.get(series);
+    if (!buckets) this.rows.set(series, (buckets = new Map()));
+    let values = buckets.get(start);
+    if (!values) buckets.set(start, (values = new Map()));
+    let row = values.get(value);
+    if (!row) values.set(value, (row = emptyCounters()));
+    return row;
+  }
+
+  private episodeOf(conversationId: string, event: Json): Episode {
+    let ep = this.conversations.get(conversationId);
+    if (!ep) {
+      ep = {
+        channel: channelOf(event),
+        queue: '',
+        customerId: '',
+        open: false,
+        answeredAt: null,
+        transferred: false,
+        escalatedByAgent: false,
+        repeat: false,
+        lastAgent: '',
+        resolvedBy: '',
+        surveyed: false,
+      };
+      this.conversations.set(conversationId, ep);
+      if (this.conversations.size > this.maxConversations) this.conversations.delete(this.conversations.keys().next().value as string);
+    }
+    return ep;
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seen.size > this.maxEventIds) this.seen.delete(this.seen.values().next().value as string);
+  }
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const num = (v: unknown): number => (Number.isFinite(Number(v)) ? Number(v) : 0);
+const channelOf = (event: Json): string => channelNameOfJson(event.channel) ?? '';
+
+/** Keeps a customer's latest entries only: a customer with more within one repeat window is rare. */
+function push<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key) ?? [];
+  list.push(item);
+  if (list.length > 50) list.shift();
+  map.set(key, list);
+}
