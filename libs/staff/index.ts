@@ -38,7 +38,14 @@ export const staffMemberSchema = z.object({
       total: z.number().int().min(1).max(40),
     })
     .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),
-});
+  /** The person's own phone, in E.164 form, for taking calls on it instead of the desk's softphone. */
+  phone: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'phone: must be a number in E.164 form, such as +14155550100')
+    .optional(),
+  /** Where calls ring: the desk's softphone (the default), or the person's own phone. */
+  answerCallsOn: z.enum(['softphone', 'phone']).default('softphone'),
+}).refine((m) => m.answerCallsOn !== 'phone' || m.phone !== undefined, { message: 'answerCallsOn: phone needs a phone number', path: ['phone'] });
 export type StaffMember = z.infer<typeof staffMemberSchema>;
 
 interface StaffDocument extends StaffMember {
@@ -109,7 +116,9 @@ export class StaffRoster {
     if (password !== undefined) set.passwordHash = await hashPassword(password);
     else if (!existing) throw new StaffError(`new staff member ${member.id} needs a password`);
     const changesWho = !existing || existing.role !== member.role || password !== undefined;
-    await this.members.updateOne({ _id: member.id }, { $set: set, ...(changesWho ? { $inc: { sessionVersion: 1 } } : {}) }, { upsert: true });
+    // An entry given without a phone loses the one it had.
+    const unset = member.phone === undefined ? { $unset: { phone: '' as const } } : {};
+    await this.members.updateOne({ _id: member.id }, { $set: set, ...unset, ...(changesWho ? { $inc: { sessionVersion: 1 } } : {}) }, { upsert: true });
     if (existing && changesWho) await this.endSessionsOf(member.id);
     return member;
   }

@@ -13,6 +13,7 @@ import { createDeskHandler } from './http';
 import { createLive } from './live';
 import { deskRoutes } from './routes';
 import { deskSignIn } from './sign-in';
+import { voiceTokenKeys } from './voice-routes';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -60,7 +61,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     onSignOut: (id) => live.endSession(id),
   });
   const handle = createDeskHandler({
-    routes: deskRoutes({ signIn, sessions, backends, canned }),
+    routes: deskRoutes({ signIn, sessions, backends, canned, roster, voiceKeys: voiceTokenKeys(config) }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,
     // Agents' browsers reach this port: /metrics needs the bearer token here.

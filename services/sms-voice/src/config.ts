@@ -1,6 +1,7 @@
 import { optionalSigningKeyConfig } from '#libs/auth';
 import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
+import { staffDbConfig } from '#libs/staff';
 import { trustedProxyConfig } from '#libs/web';
 
 /** The sms-voice service's environment. */
@@ -10,6 +11,8 @@ export const smsVoiceConfig = {
   ...metricsConfig,
   /** sms-voice's own key, to sign its calls to routing; required with ROUTING_GRPC_ADDR. */
   ...optionalSigningKeyConfig('sms-voice'),
+  /** The staff roster (read only): an agent who takes calls on their own phone is dialled there. */
+  ...staffDbConfig,
   /** Twilio's webhooks, `/readyz/webhooks` for the load balancer, and the operations paths. */
   HTTP_PORT: port(8102),
   /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */

@@ -37,6 +37,8 @@ export interface SmsOutboundDeps {
   signal?: AbortSignal;
   /** The waits between attempts of one request; by default RETRY_BACKOFF. */
   backoff?: BackoffOptions;
+  /** The agent's own phone when the roster says their calls ring there; undefined for the softphone. */
+  agentPhone(agentId: string): Promise<string | undefined>;
 }
 
 export function createOutboundHandler(deps: SmsOutboundDeps) {
@@ -160,7 +162,8 @@ class SmsOutbound {
   private async connectCall(message: OutboundMessage): Promise<void> {
     const call = await this.deps.store.ongoingCallOf(message.conversationId);
     if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'the call is no longer in progress' });
-    const agent = bridgeTarget(message.channelMetadata['agent-number'] ?? '', message.agentId);
+    const named = message.channelMetadata['agent-number'] ?? '';
+    const agent = bridgeTarget(named || ((message.agentId && (await this.deps.agentPhone(message.agentId))) ?? ''), message.agentId);
     if (!agent)
       return this.report(message, {
         delivered: false,

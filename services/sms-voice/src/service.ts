@@ -3,6 +3,7 @@ import type { ISocketFactory } from 'kafkajs';
 import { topics } from '#libs/kafka';
 import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
+import { StaffRoster } from '#libs/staff';
 import type { SmsVoiceConfig } from './config';
 import { createOutboundHandler } from './outbound';
 import { ContactSpool, webhookReadiness } from './spool';
@@ -12,12 +13,17 @@ import { createWebhookHandler } from './webhooks';
 import { createWebhookServer } from './webhook-server';
 
 export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoiceConfig, options: { socketFactory?: ISocketFactory } = {}) {
-  const { db } = await connectMongo(ctx, config);
+  const { client, db } = await connectMongo(ctx, config);
   const store = new SmsVoiceStore(db);
+  const roster = new StaffRoster(client.db(config.STAFF_DB));
+  const agentPhone = async (agentId: string) => {
+    const member = await roster.get(agentId);
+    return member?.answerCallsOn === 'phone' ? member.phone : undefined;
+  };
   const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
   const outboundStopping = new AbortController();
   await consumer({ groupId: config.SMS_OUTBOUND_GROUP })
-    .on(topics.outbound, createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal }))
+    .on(topics.outbound, createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal, agentPhone }))
     .start();
   // Runs before the consumer stops: an SMS waiting for its next try is left for later, not held.
   ctx.onStop('outbound retries', () => outboundStopping.abort());
