@@ -10,7 +10,7 @@ import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
 import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
-import { askSurvey, bridgeTarget, bridgeToAgent } from './calls';
+import { agentAddress, askSurvey, bridgeTarget, callerToConference, conferenceName } from './calls';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
@@ -171,17 +171,27 @@ class SmsOutbound {
         code: 'NO_AGENT',
         detail: 'neither an agent-number nor a usable agent id in the message',
       });
-    // Claimed like an SMS part: the same TwiML sent again would dial the agent again and cut
-    // the bridged call, so a redelivered or uncertain bridge is never repeated.
-    const twiml = bridgeToAgent(call.company, agent);
-    const outcome = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
+    // Each step claimed like an SMS part: the caller moved into the conference again would
+    // restart their hold music, and the agent dialled again would ring twice.
+    const conference = conferenceName(message.conversationId);
+    const twiml = callerToConference(conference, this.deps.config.VOICE_HOLD_MUSIC_URL);
+    const joined = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
       this.client
         .calls(call._id)
         .update({ twiml })
         .then((c) => c.sid),
     );
-    if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'call bridge');
-    this.counted.inc({ outcome: outcome.repeated ? 'already_bridged' : 'bridged' });
+    if (joined.kind !== 'sent') return this.settleUnsent(message, joined, 0, 1, 'call bridge');
+    const dialled = await this.claimedRequest(`bridge/${message.messageId}/agent`, message, () =>
+      this.client
+        .conferences(conference)
+        .participants.create({ from: call.company, to: agentAddress(agent), label: 'agent', startConferenceOnEnter: true, endConferenceOnExit: false, beep: 'false' })
+        .then((p) => `${p.conferenceSid}/${p.callSid}`),
+    );
+    if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');
+    const [conferenceSid = '', agentCallSid = ''] = dialled.providerId.split('/');
+    await this.deps.store.bridged(call._id, { agentId: message.agentId, agentCallSid, conferenceSid, conference });
+    this.counted.inc({ outcome: dialled.repeated ? 'already_bridged' : 'bridged' });
     await this.report(message, { delivered: true }, call._id);
   }
 

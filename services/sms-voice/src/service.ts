@@ -5,9 +5,11 @@ import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { StaffRoster } from '#libs/staff';
 import type { SmsVoiceConfig } from './config';
+import { createControlEdge } from './control-edge';
 import { createOutboundHandler } from './outbound';
 import { ContactSpool, webhookReadiness } from './spool';
 import { SmsVoiceStore } from './store';
+import { createTwilioClient } from './twilio-client';
 import { noWaitEstimates, routingWaitEstimatesFor } from './wait-estimates';
 import { createWebhookHandler } from './webhooks';
 import { createWebhookServer } from './webhook-server';
@@ -45,6 +47,14 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     // Twilio reaches this port: /metrics needs the bearer token here.
     ops: createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } }),
     webhookReady: webhookReadiness(ctx.readiness, contacts),
+    controls: createControlEdge({
+      keys: config.AUTH_PUBLIC_KEYS_DIR,
+      store,
+      client: createTwilioClient(config),
+      contacts,
+      holdMusicUrl: config.VOICE_HOLD_MUSIC_URL,
+      logger: ctx.logger,
+    }),
     webhooks: createWebhookHandler({ config, store, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates: routing?.estimate ?? noWaitEstimates }),
     logger: ctx.logger,
   });
