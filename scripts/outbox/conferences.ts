@@ -34,11 +34,11 @@ export class Conferences {
 
   constructor(private readonly newSid: (prefix: string) => string) {}
 
-  /** A conference by its sid, or (for adding participants, as Twilio allows) by its friendly name. */
-  find(sidOrName: string, createByName: boolean): Conference {
-    const found = this.bySid.get(sidOrName) ?? this.byName.get(sidOrName);
+  /** A conference by its sid, or (for adding participants, as Twilio allows) by its friendly name, created when new. */
+  find(sidOrName: string, byName: boolean): Conference {
+    const found = this.bySid.get(sidOrName) ?? (byName ? this.byName.get(sidOrName) : undefined);
     if (found) return found;
-    if (!createByName || sidOrName.startsWith('CF')) throw new ConferenceNotFound(`The requested resource /Conferences/${sidOrName} was not found`);
+    if (!byName || sidOrName.startsWith('CF')) throw new ConferenceNotFound(`The requested resource /Conferences/${sidOrName} was not found`);
     const conference = { sid: this.newSid('CF'), friendlyName: sidOrName, participants: new Map<string, Participant>() };
     this.byName.set(sidOrName, conference);
     this.bySid.set(conference.sid, conference);
