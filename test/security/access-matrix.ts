@@ -98,6 +98,9 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/canned/update': [...WORKERS, 'supervisor'],
   'POST /api/canned/delete': [...WORKERS, 'supervisor'],
   'POST /api/canned/fill': WORKERS,
+  // Only the agent or expert on the call; sms-voice checks it is bridged to them.
+  'POST /api/voice/token': WORKERS,
+  'POST /api/call/control': WORKERS,
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

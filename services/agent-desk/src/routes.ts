@@ -12,6 +12,7 @@ import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
 import { openGroups } from './search';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
+import type { CallControls } from './call-controls';
 import { voiceRoutes } from './voice-routes';
 import type { VoiceTokenKeys } from './voice-token';
 
@@ -22,6 +23,7 @@ interface DeskRouteDeps {
   canned: CannedAnswerStore;
   roster: StaffRoster;
   voiceKeys: VoiceTokenKeys | undefined;
+  callControls: CallControls;
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {

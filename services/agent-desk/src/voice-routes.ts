@@ -1,9 +1,11 @@
 // The desk's voice routes: the softphone token of the person signed in (or word that their
-// calls ring on their own phone).
+// calls ring on their own phone), and the call controls of the call they are on.
 import type { Role } from '#libs/auth';
 import type { StaffRoster } from '#libs/staff';
 import { HttpError, NotFoundError } from '#libs/web';
 import type { Caller } from './backends';
+import { callControlForm, type CallControls } from './call-controls';
+import { parseForm } from './forms';
 import type { Route } from './http';
 import { WORKERS } from './sign-in';
 import { mintVoiceToken, type VoiceTokenKeys } from './voice-token';
@@ -12,6 +14,7 @@ interface VoiceRouteDeps {
   roster: StaffRoster;
   /** Undefined when the desk has no Twilio API key: no softphone. */
   voiceKeys: VoiceTokenKeys | undefined;
+  callControls: CallControls;
   act(roles: Role[], run: (c: Caller, body: unknown) => Promise<unknown>): Route;
 }
 
@@ -21,7 +24,7 @@ class NoSoftphoneError extends HttpError {
   }
 }
 
-export function voiceRoutes({ roster, voiceKeys, act }: VoiceRouteDeps): Record<string, Route> {
+export function voiceRoutes({ roster, voiceKeys, callControls, act }: VoiceRouteDeps): Record<string, Route> {
   return {
     // A POST with the CSRF token: the answer is a credential, never handed to another site's page.
     '/api/voice/token': act(WORKERS, async (c) => {
@@ -31,6 +34,8 @@ export function voiceRoutes({ roster, voiceKeys, act }: VoiceRouteDeps): Record<
       if (!voiceKeys) throw new NoSoftphoneError();
       return { answerOn: 'softphone', ...mintVoiceToken(voiceKeys, c.id) };
     }),
+    // sms-voice checks that the call is bridged to this agent; the desk checks the form.
+    '/api/call/control': act(WORKERS, async (c, body) => callControls.send(c, parseForm(callControlForm, body))),
   };
 }
 

@@ -34,6 +34,8 @@ function callContact(sid: string, call: CallParties, kind: ContactKind, received
     sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer },
     recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.company },
     externalId: sid,
+    // The number dialled, for routing's rules: each line of the company may go to its own skill.
+    subject: `Call to ${call.company}`,
     channelMetadata: { 'call-sid': sid },
   });
 }
