@@ -70,7 +70,11 @@ export class TwilioStandIn {
       send(res, status, body);
     } catch (err) {
       const e =
-        err instanceof TwilioError ? err : err instanceof ConferenceNotFound ? new TwilioError(404, 20404, err.message) : new TwilioError(500, 20500, 'Internal Server Error');
+        err instanceof TwilioError
+          ? err
+          : err instanceof ConferenceNotFound
+            ? new TwilioError(404, 20404, err.message)
+            : new TwilioError(500, 20500, 'Internal Server Error');
       // The rest of a body too large is not read: the connection cannot carry another request.
       if (e.status === 413) res.setHeader('connection', 'close');
       send(res, e.status, { code: e.code, message: e.message, more_info: `https://www.twilio.com/docs/errors/${e.code}`, status: e.status });
@@ -102,7 +106,13 @@ export class TwilioStandIn {
     const at = this.now();
     const participant = this.conferences.add(conference, form, at);
     const coach = participant.coaching ? `, coaching ${participant.callSidToCoach}` : '';
-    this.keep({ kind: 'call', sid: participant.callSid, to, from, body: `join conference ${conference.friendlyName}${participant.muted ? ', muted' : ''}${coach}` });
+    this.keep({
+      kind: 'call',
+      sid: participant.callSid,
+      to,
+      from,
+      body: `join conference ${conference.friendlyName}${participant.muted ? ', muted' : ''}${coach}`,
+    });
     return { status: 201, body: participantResource(account, conference, participant, 'queued') };
   }
 

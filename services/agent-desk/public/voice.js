@@ -54,7 +54,9 @@ function renderCallControls(c) {
   for (const b of panel.querySelectorAll('button[data-action]')) b.disabled = call.ended;
   $('call-keypad').hidden = call.ended;
   $('call-wrap-up').hidden = !call.ended;
-  const said = call.ended ? 'Call ended — wrap up' : [call.held ? 'Caller on hold' : 'On the call', call.agentMuted ? 'you are muted' : ''].filter(Boolean).join(' · ');
+  const said = call.ended
+    ? 'Call ended — wrap up'
+    : [call.held ? 'Caller on hold' : 'On the call', call.agentMuted ? 'you are muted' : ''].filter(Boolean).join(' · ');
   $('call-state').textContent = said;
 }
 window.renderCallControls = renderCallControls;

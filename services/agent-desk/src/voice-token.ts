@@ -12,7 +12,7 @@ export interface VoiceTokenKeys {
 }
 
 /** The Twilio Client identity calls to a person are dialled to (sms-voice's `<Client>`): their staff id. */
-export function softphoneIdentity(staffId: string): string {
+function softphoneIdentity(staffId: string): string {
   return staffId;
 }
 

@@ -68,7 +68,12 @@ async function statusCallback(callSid: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const [recordCtx, routingCtx, smsVoiceCtx, deskCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
+  const [recordCtx, routingCtx, smsVoiceCtx, deskCtx] = contexts as [
+    ReturnType<typeof testContext>,
+    ReturnType<typeof testContext>,
+    ReturnType<typeof testContext>,
+    ReturnType<typeof testContext>,
+  ];
   outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
   const twilioPort = await listenOnLoopback(outbox, 0);
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, LOG_LEVEL: 'silent' };
@@ -204,7 +209,10 @@ describe('a phone call in the desk', () => {
     expect(caller()).toMatchObject({ hold: true, holdUrl: MUSIC });
     expect(await page.locator('#call-hold').textContent()).toBe('Resume');
     await page.locator('#call-hold').click();
-    await page.locator('#call-state').filter({ hasText: /^On the call$/ }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#call-state')
+      .filter({ hasText: /^On the call$/ })
+      .waitFor({ timeout: 10_000 });
     expect(caller()?.hold).toBe(false);
 
     await page.locator('#call-mute').click();

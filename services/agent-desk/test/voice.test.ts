@@ -18,7 +18,11 @@ describe('softphone access token', () => {
   it('is signed with the API key secret, for the agent alone, with only an incoming voice grant, and short-lived', async () => {
     const before = Math.floor(Date.now() / 1000);
     const { token, identity, expiresAt } = mintVoiceToken(keys, 'ana');
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(keys.apiKeySecret), { algorithms: ['HS256'], issuer: keys.apiKeySid, subject: keys.accountSid });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(keys.apiKeySecret), {
+      algorithms: ['HS256'],
+      issuer: keys.apiKeySid,
+      subject: keys.accountSid,
+    });
     expect(decodeProtectedHeader(token)).toMatchObject({ cty: 'twilio-fpa;v=1', typ: 'JWT', alg: 'HS256' });
     expect(identity).toBe('ana');
     expect(payload.grants).toEqual({ identity: 'ana', voice: { incoming: { allow: true } } });
@@ -34,7 +38,12 @@ describe('softphone access token', () => {
   });
 
   it('needs all three keys or none', () => {
-    const config = { TWILIO_ACCOUNT_SID: keys.accountSid, TWILIO_API_KEY_SID: keys.apiKeySid, TWILIO_API_KEY_SECRET: keys.apiKeySecret, VOICE_TOKEN_TTL_SECONDS: 600 };
+    const config = {
+      TWILIO_ACCOUNT_SID: keys.accountSid,
+      TWILIO_API_KEY_SID: keys.apiKeySid,
+      TWILIO_API_KEY_SECRET: keys.apiKeySecret,
+      VOICE_TOKEN_TTL_SECONDS: 600,
+    };
     expect(voiceTokenKeys({ VOICE_TOKEN_TTL_SECONDS: 600 })).toBeUndefined();
     expect(voiceTokenKeys(config)).toMatchObject({ ttlSeconds: 600 });
     expect(() => voiceTokenKeys({ ...config, TWILIO_API_KEY_SECRET: undefined })).toThrow(/all three or none/);
@@ -46,7 +55,9 @@ describe('where calls ring', () => {
     expect(memberOf([...add, '--phone', '+14155550199'])).toMatchObject({ phone: '+14155550199', answerCallsOn: 'phone' });
     expect(memberOf([...add, '--phone', '+14155550199', '--answer-on', 'softphone'])).toMatchObject({ answerCallsOn: 'softphone' });
     expect(staffMemberSchema.parse(memberOf(add))).toMatchObject({ answerCallsOn: 'softphone' });
-    expect(() => parseStaffArgs([...add, '--phone', '0612345678'])).toThrow(new UsageError('--phone: "0612345678" must be in E.164 form, such as +14155550100'));
+    expect(() => parseStaffArgs([...add, '--phone', '0612345678'])).toThrow(
+      new UsageError('--phone: "0612345678" must be in E.164 form, such as +14155550100'),
+    );
     expect(() => parseStaffArgs([...add, '--answer-on', 'phone'])).toThrow(/needs --phone/);
     expect(() => parseStaffArgs([...add, '--answer-on', 'desk'])).toThrow(/softphone or phone/);
   });

@@ -9,7 +9,7 @@ import type { Call } from './store';
 
 const { VoiceResponse } = twilio.twiml;
 
-export const CALL_ACTIONS = ['mute', 'unmute', 'hold', 'resume', 'hang-up', 'keypad', 'wrap-up'] as const;
+const CALL_ACTIONS = ['mute', 'unmute', 'hold', 'resume', 'hang-up', 'keypad', 'wrap-up'] as const;
 export type CallAction = (typeof CALL_ACTIONS)[number];
 
 export interface CallControl {
@@ -80,7 +80,11 @@ export function planControl(call: Call | undefined, control: CallControl, agentI
   if (call.endedAt) throw new CallControlError('conflict', 'the call has ended');
   const onAgent = (muted: boolean): ControlPlan => {
     if (state.agentMuted === muted) throw new CallControlError('conflict', muted ? 'your line is already muted' : 'your line is not muted');
-    return { step: { resource: 'participant', conferenceSid: bridge.conferenceSid, callSid: bridge.agentCallSid, update: { muted } }, state: { ...state, agentMuted: muted }, callSid: bridge.agentCallSid };
+    return {
+      step: { resource: 'participant', conferenceSid: bridge.conferenceSid, callSid: bridge.agentCallSid, update: { muted } },
+      state: { ...state, agentMuted: muted },
+      callSid: bridge.agentCallSid,
+    };
   };
   const onCaller = (update: Extract<TwilioStep, { resource: 'participant' }>['update'], next = state): ControlPlan => ({
     step: { resource: 'participant', conferenceSid: bridge.conferenceSid, callSid: call._id, update },
@@ -102,7 +106,11 @@ export function planControl(call: Call | undefined, control: CallControl, agentI
       return { step: { resource: 'call', callSid: call._id, update: { status: 'completed' } }, state, callSid: call._id };
     case 'keypad':
       // Tones go to the caller's side; the new TwiML then puts the caller back in the conference.
-      return { step: { resource: 'call', callSid: call._id, update: { twiml: keypadTones(control.digits, bridge.conference, holdMusicUrl) } }, state: { ...state, held: false }, callSid: call._id };
+      return {
+        step: { resource: 'call', callSid: call._id, update: { twiml: keypadTones(control.digits, bridge.conference, holdMusicUrl) } },
+        state: { ...state, held: false },
+        callSid: call._id,
+      };
   }
 }
 

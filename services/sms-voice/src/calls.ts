@@ -144,9 +144,7 @@ export function conferenceName(conversationId: string): string {
  * joins, and when they hang up the conference ends for everyone in it.
  */
 export function callerToConference(conference: string, holdMusicUrl: string, twiml = new VoiceResponse()): string {
-  twiml
-    .dial()
-    .conference({ startConferenceOnEnter: false, endConferenceOnExit: true, beep: 'false', waitUrl: holdMusicUrl, waitMethod: 'GET' }, conference);
+  twiml.dial().conference({ startConferenceOnEnter: false, endConferenceOnExit: true, beep: 'false', waitUrl: holdMusicUrl, waitMethod: 'GET' }, conference);
   return twiml.toString();
 }
 

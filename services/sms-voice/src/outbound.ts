@@ -185,7 +185,14 @@ class SmsOutbound {
     const dialled = await this.claimedRequest(`bridge/${message.messageId}/agent`, message, () =>
       this.client
         .conferences(conference)
-        .participants.create({ from: call.company, to: agentAddress(agent), label: 'agent', startConferenceOnEnter: true, endConferenceOnExit: false, beep: 'false' })
+        .participants.create({
+          from: call.company,
+          to: agentAddress(agent),
+          label: 'agent',
+          startConferenceOnEnter: true,
+          endConferenceOnExit: false,
+          beep: 'false',
+        })
         .then((p) => `${p.conferenceSid}/${p.callSid}`),
     );
     if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');

@@ -25,7 +25,10 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
   const outboundStopping = new AbortController();
   await consumer({ groupId: config.SMS_OUTBOUND_GROUP })
-    .on(topics.outbound, createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal, agentPhone }))
+    .on(
+      topics.outbound,
+      createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal, agentPhone }),
+    )
     .start();
   // Runs before the consumer stops: an SMS waiting for its next try is left for later, not held.
   ctx.onStop('outbound retries', () => outboundStopping.abort());

@@ -184,13 +184,20 @@ describe('call controls', () => {
     expect(actions.at(-1)).toMatchObject({ note: 'refund promised' });
   });
 
-  it("refuses another agent, a supervisor, a missing token and a bad field, and leaves the call as it was", async () => {
+  it('refuses another agent, a supervisor, a missing token and a bad field, and leaves the call as it was', async () => {
     const agentId = uniqueId('dee').toLowerCase();
     const { callSid, conversationId } = await bridgedCall(agentId);
-    expect(await control('someone-else', { conversationId, action: 'hold' })).toEqual({ status: 403, body: { error: 'this call is bridged to another agent' } });
+    expect(await control('someone-else', { conversationId, action: 'hold' })).toEqual({
+      status: 403,
+      body: { error: 'this call is bridged to another agent' },
+    });
     expect((await control(agentId, { conversationId, action: 'hold' }, 'supervisor')).status).toBe(403);
     expect((await control(agentId, { conversationId, action: 'keypad', digits: 'abc' })).body.error).toMatch(/^digits:/);
-    const unsigned = await fetch(`http://127.0.0.1:${port}${CALL_CONTROL_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const unsigned = await fetch(`http://127.0.0.1:${port}${CALL_CONTROL_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(unsigned.status).toBe(401);
     expect(standIn.participantsOf(conversationId).find((p) => p.callSid === callSid)?.hold).toBe(false);
   });

@@ -3,7 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaUnavailableError } from '#libs/kafka';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { agentAddress, answerCall, askSurvey, bridgeTarget, callerToConference, incomingCall, LINES_BUSY, SURVEY_DIGITS_PATH, surveyAnswered, whileWaiting } from '../src/calls';
+import {
+  agentAddress,
+  answerCall,
+  askSurvey,
+  bridgeTarget,
+  callerToConference,
+  incomingCall,
+  LINES_BUSY,
+  SURVEY_DIGITS_PATH,
+  surveyAnswered,
+  whileWaiting,
+} from '../src/calls';
 import { InvalidNumberError } from '../src/sms';
 import { SpoolRefusedError } from '../src/spool';
 import { keywordReply } from '../src/texts';
