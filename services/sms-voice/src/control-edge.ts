@@ -7,14 +7,16 @@ import type http from 'node:http';
 import { createTokenVerifier, type TokenVerifier, type TrustedKey } from '#libs/auth';
 import { errorDetails, type Logger } from '#libs/observability';
 import { HttpError, readJson, sendJson } from '#libs/web';
+import type { Caller } from '#libs/auth';
 import { callControlled, CallControlError, planControl, readCallControl, type TwilioStep } from './call-controls';
+import { dialledIn, isDialIn, planDialIn, readDialIn } from './dial-ins';
 import type { ContactSpool } from './spool';
 import type { SmsVoiceStore } from './store';
 import type { TwilioClient } from './twilio-client';
 
 export const CALL_CONTROL_PATH = '/desk/calls/control';
 const MAX_CONTROL_BYTES = 4 * 1024;
-const CONTROLLERS = new Set(['agent', 'expert']);
+const CONTROLLERS = new Set(['agent', 'expert', 'supervisor']);
 
 interface ControlEdgeDeps {
   keys: readonly TrustedKey[] | undefined;
@@ -22,6 +24,8 @@ interface ControlEdgeDeps {
   client: TwilioClient;
   contacts: Pick<ContactSpool, 'deliverEvent'>;
   holdMusicUrl: string;
+  /** Where a person's calls ring: `client:<id>` (softphone) or their own number, from the roster. */
+  addressOf(staffId: string): Promise<string>;
   logger: Logger;
   now?: () => Date;
 }
@@ -55,7 +59,13 @@ export function createControlEdge(deps: ControlEdgeDeps) {
       throw new HttpError(401, err instanceof Error ? err.message : 'invalid token');
     });
     if (!CONTROLLERS.has(caller.role)) throw new HttpError(403, `a ${caller.role} does not control calls`);
-    const control = readCallControl(await readJson(req, MAX_CONTROL_BYTES));
+    const body = await readJson(req, MAX_CONTROL_BYTES);
+    return isDialIn(body) ? dialIn(caller, body) : control(caller, body);
+  };
+
+  const control = async (caller: Caller, body: unknown) => {
+    if (caller.role === 'supervisor') throw new HttpError(403, "a supervisor listens, whispers or barges in; the call's own agent controls it");
+    const control = readCallControl(body);
     const call = await deps.store.callOfConversation(control.conversationId);
     const plan = planControl(call, control, caller.id, deps.holdMusicUrl);
     await send(deps.client, plan.step).catch((err: unknown) => {
@@ -64,6 +74,27 @@ export function createControlEdge(deps: ControlEdgeDeps) {
     await deps.store.setCallState(call!._id, plan.state);
     await deps.contacts.deliverEvent(callControlled(control, plan, caller.id, randomUUID(), now()));
     return { action: control.action, ...plan.state };
+  };
+
+  /** An expert consulted, or a supervisor listening, whispering or barging in: a participant added. */
+  const dialIn = async (caller: Caller, body: unknown) => {
+    const { conversationId } = readCallControl({ ...(body as object), action: 'hold' });
+    const wanted = readDialIn(body as Record<string, unknown>, conversationId);
+    const call = await deps.store.callOfConversation(conversationId);
+    const { staffId, participant } = planDialIn(call, wanted, caller);
+    const { conference } = call!.bridge!;
+    const to = await deps.addressOf(staffId);
+    const added = await deps.client
+      .conferences(conference)
+      .participants.create({ from: call!.company, to, beep: 'false', ...participant })
+      .catch((err: unknown) => {
+        throw new TwilioRefusedError((err as { message?: string }).message ?? String(err));
+      });
+    await deps.store.addLeg(call!._id, { staffId, callSid: added.callSid, label: participant.label });
+    // Monitoring is audited: the event names the supervisor, the log says a call was joined.
+    if (participant.label === 'monitor') deps.logger.info({ conversationId, supervisor: caller.id, mode: wanted.action }, 'supervisor joined a call');
+    await deps.contacts.deliverEvent(dialledIn(wanted, caller.id, added.callSid, randomUUID(), now()));
+    return { action: wanted.action, callSid: added.callSid };
   };
 
   /** Answers the control path (true), or leaves the request to the webhooks (false). */

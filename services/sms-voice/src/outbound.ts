@@ -174,32 +174,47 @@ class SmsOutbound {
     // Each step claimed like an SMS part: the caller moved into the conference again would
     // restart their hold music, and the agent dialled again would ring twice.
     const conference = conferenceName(message.conversationId);
-    const twiml = callerToConference(conference, this.deps.config.VOICE_HOLD_MUSIC_URL);
-    const joined = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
+    const previous = call.bridge;
+    if (!previous) {
+      const twiml = callerToConference(conference, this.deps.config.VOICE_HOLD_MUSIC_URL);
+      const joined = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
+        this.client
+          .calls(call._id)
+          .update({ twiml })
+          .then((c) => c.sid),
+      );
+      if (joined.kind !== 'sent') return this.settleUnsent(message, joined, 0, 1, 'call bridge');
+    }
+    // A transfer after a consult: the expert is in the conference already and takes the call over.
+    const consulted = previous && call.legs?.find((l) => l.label === 'consult' && l.staffId === message.agentId);
+    let leg = consulted ? `${previous.conferenceSid}/${consulted.callSid}` : '';
+    if (!leg) {
+      const dialled = await this.claimedRequest(`bridge/${message.messageId}/agent`, message, () =>
+        this.client
+          .conferences(conference)
+          .participants.create({ from: call.company, to: agentAddress(agent), label: 'agent', startConferenceOnEnter: true, endConferenceOnExit: false, beep: 'false' })
+          .then((p) => `${p.conferenceSid}/${p.callSid}`),
+      );
+      if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');
+      leg = dialled.providerId;
+    }
+    const [conferenceSid = '', agentCallSid = ''] = leg.split('/');
+    await this.deps.store.bridged(call._id, { agentId: message.agentId, agentCallSid, conferenceSid, conference }, !previous);
+    if (previous && previous.agentCallSid !== agentCallSid) await this.release(message, previous.agentCallSid);
+    this.counted.inc({ outcome: previous ? 'transferred' : 'bridged' });
+    await this.report(message, { delivered: true }, call._id);
+  }
+
+  /** The agent who transferred the call leaves it: their leg is hung up, the conference goes on. */
+  private async release(message: OutboundMessage, agentCallSid: string): Promise<void> {
+    const left = await this.claimedRequest(`bridge/${message.messageId}/release`, message, () =>
       this.client
-        .calls(call._id)
-        .update({ twiml })
+        .calls(agentCallSid)
+        .update({ status: 'completed' })
         .then((c) => c.sid),
     );
-    if (joined.kind !== 'sent') return this.settleUnsent(message, joined, 0, 1, 'call bridge');
-    const dialled = await this.claimedRequest(`bridge/${message.messageId}/agent`, message, () =>
-      this.client
-        .conferences(conference)
-        .participants.create({
-          from: call.company,
-          to: agentAddress(agent),
-          label: 'agent',
-          startConferenceOnEnter: true,
-          endConferenceOnExit: false,
-          beep: 'false',
-        })
-        .then((p) => `${p.conferenceSid}/${p.callSid}`),
-    );
-    if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');
-    const [conferenceSid = '', agentCallSid = ''] = dialled.providerId.split('/');
-    await this.deps.store.bridged(call._id, { agentId: message.agentId, agentCallSid, conferenceSid, conference });
-    this.counted.inc({ outcome: dialled.repeated ? 'already_bridged' : 'bridged' });
-    await this.report(message, { delivered: true }, call._id);
+    if (left.kind !== 'sent')
+      this.deps.logger.warn({ conversationId: message.conversationId, code: left.code }, "the previous agent's leg was not hung up; they can hang up themselves");
   }
 
   /**

@@ -5,6 +5,7 @@ import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { StaffRoster } from '#libs/staff';
 import type { SmsVoiceConfig } from './config';
+import { agentAddress } from './calls';
 import { createControlEdge } from './control-edge';
 import { createOutboundHandler } from './outbound';
 import { ContactSpool, webhookReadiness } from './spool';
@@ -56,6 +57,10 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
       client: createTwilioClient(config),
       contacts,
       holdMusicUrl: config.VOICE_HOLD_MUSIC_URL,
+      addressOf: async (staffId) => {
+        const number = await agentPhone(staffId);
+        return agentAddress(number ? { number } : { clientId: staffId });
+      },
       logger: ctx.logger,
     }),
     webhooks: createWebhookHandler({ config, store, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates: routing?.estimate ?? noWaitEstimates }),

@@ -49,6 +49,14 @@ export interface Call {
   held?: boolean;
   /** The agent's line is muted. */
   agentMuted?: boolean;
+  /** Others dialled into the conference: experts consulted, supervisors monitoring. */
+  legs?: DialledLeg[];
+}
+
+export interface DialledLeg {
+  staffId: string;
+  callSid: string;
+  label: 'consult' | 'monitor';
 }
 
 /** The conference a call runs as, and the agent's leg in it. */
@@ -216,8 +224,13 @@ export class SmsVoiceStore {
     return call && !call.endedAt ? call : undefined;
   }
 
-  async bridged(callSid: string, bridge: CallBridge): Promise<void> {
-    await this.calls.updateOne({ _id: callSid }, { $set: { bridge, held: false, agentMuted: false } });
+  /** The call's agent leg; a first bridge starts off the hold, a transfer keeps the caller as they were. */
+  async bridged(callSid: string, bridge: CallBridge, first: boolean): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $set: { bridge, agentMuted: false, ...(first ? { held: false } : {}) } });
+  }
+
+  async addLeg(callSid: string, leg: DialledLeg): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $push: { legs: leg } });
   }
 
   /** What the agent's last hold or mute left the call in. */

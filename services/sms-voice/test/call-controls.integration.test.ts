@@ -63,19 +63,24 @@ async function control(agentId: string, body: Record<string, string>, role: 'age
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** A caller queued and routed to `agentId`: the conversation, once the agent's leg is in the conference. */
-async function bridgedCall(agentId: string) {
-  const callSid = sid();
-  const conversationId = callConversationId(callSid);
-  await webhook('/twilio/voice', { CallSid: callSid, From: `+1415555${1000 + Math.floor(Math.random() * 8999)}`, To: COMPANY });
-  const connect = OutboundMessage.fromPartial({
+/** Routing's instruction to connect the call to `agentId` (its first assignment, or a transfer). */
+async function connect(conversationId: string, agentId: string) {
+  const message = OutboundMessage.fromPartial({
     messageId: uniqueId('connect'),
     conversationId,
     channel: Channel.CHANNEL_VOICE,
     kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL,
     agentId,
   });
-  await kafka.producer.publish(topics.outbound, conversationId, connect);
+  await kafka.producer.publish(topics.outbound, conversationId, message);
+}
+
+/** A caller queued and routed to `agentId`: the conversation, once the agent's leg is in the conference. */
+async function bridgedCall(agentId: string) {
+  const callSid = sid();
+  const conversationId = callConversationId(callSid);
+  await webhook('/twilio/voice', { CallSid: callSid, From: `+1415555${1000 + Math.floor(Math.random() * 8999)}`, To: COMPANY });
+  await connect(conversationId, agentId);
   const agentLeg = await waitFor(() => standIn.participantsOf(conversationId).find((p) => p.label === 'agent'), 20_000, 'the agent dialled in');
   return { callSid, conversationId, agentLeg };
 }
@@ -200,5 +205,73 @@ describe('call controls', () => {
     });
     expect(unsigned.status).toBe(401);
     expect(standIn.participantsOf(conversationId).find((p) => p.callSid === callSid)?.hold).toBe(false);
+  });
+});
+
+describe('transfers', () => {
+  it('warm: the agent holds the caller, consults an expert, brings the caller back and leaves; the expert has the call', async () => {
+    const agentId = uniqueId('eve').toLowerCase();
+    const expertId = uniqueId('fay').toLowerCase();
+    const { callSid, conversationId, agentLeg } = await bridgedCall(agentId);
+    const legs = () => standIn.participantsOf(conversationId);
+    await control(agentId, { conversationId, action: 'hold' });
+    const consult = await control(agentId, { conversationId, action: 'consult', toAgentId: expertId });
+    expect(consult).toMatchObject({ status: 200, body: { action: 'consult' } });
+    const expertLeg = legs().find((p) => p.to === `client:${expertId}`)!;
+    expect(expertLeg).toMatchObject({ label: 'consult', muted: false });
+    expect(legs().find((p) => p.callSid === callSid)?.hold).toBe(true);
+    await control(agentId, { conversationId, action: 'resume' });
+    // Routing's transfer to the expert: the expert's leg takes the call over, nobody is dialled again, the agent's leg is hung up.
+    await connect(conversationId, expertId);
+    await waitFor(() => !legs().some((p) => p.callSid === agentLeg.callSid), 20_000, "the agent's leg hung up");
+    expect(legs().filter((p) => p.to === `client:${expertId}`)).toHaveLength(1);
+    expect(standIn.items.some((i) => i.sid === agentLeg.callSid && i.body === 'status: completed')).toBe(true);
+    expect((await control(agentId, { conversationId, action: 'hold' })).status).toBe(403);
+    expect(await control(expertId, { conversationId, action: 'hold' }, 'agent')).toMatchObject({ status: 200 });
+    expect(legs().find((p) => p.callSid === callSid)?.hold).toBe(true);
+  });
+
+  it("cold: routing's transfer to another agent dials them in and hangs up the first agent's leg", async () => {
+    const agentId = uniqueId('gus').toLowerCase();
+    const otherId = uniqueId('hal').toLowerCase();
+    const { conversationId, agentLeg } = await bridgedCall(agentId);
+    await connect(conversationId, otherId);
+    const otherLeg = await waitFor(() => standIn.participantsOf(conversationId).find((p) => p.to === `client:${otherId}`), 20_000, 'the other agent dialled in');
+    expect(otherLeg.label).toBe('agent');
+    await waitFor(() => !standIn.participantsOf(conversationId).some((p) => p.callSid === agentLeg.callSid), 20_000, "the first agent's leg hung up");
+  });
+});
+
+describe('supervisor monitoring', () => {
+  it('listens muted, whispers to the agent alone, barges in; only a supervisor, each an event naming them', async () => {
+    const agentId = uniqueId('ivy').toLowerCase();
+    const supervisor = uniqueId('sue').toLowerCase();
+    const { conversationId, agentLeg } = await bridgedCall(agentId);
+    const leg = async (action: string) => {
+      const res = await control(supervisor, { conversationId, action }, 'supervisor');
+      expect(res.status).toBe(200);
+      return standIn.participantsOf(conversationId).find((p) => p.callSid === res.body.callSid)!;
+    };
+    expect(await leg('listen')).toMatchObject({ to: `client:${supervisor}`, label: 'monitor', muted: true, coaching: false });
+    expect(await leg('whisper')).toMatchObject({ muted: false, coaching: true, callSidToCoach: agentLeg.callSid });
+    expect(await leg('barge')).toMatchObject({ muted: false, coaching: false });
+    expect(await control(agentId, { conversationId, action: 'listen' })).toEqual({
+      status: 403,
+      body: { error: 'listening, whispering and barging in are for supervisors' },
+    });
+    expect((await control(supervisor, { conversationId, action: 'hold' }, 'supervisor')).status).toBe(403);
+    const monitored = await waitFor(
+      () => {
+        const done = events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'callControlled');
+        return done.length >= 3 ? done : undefined;
+      },
+      20_000,
+      'the monitoring events',
+    );
+    expect(monitored.map((e) => [e.reason?.code, e.step?.$case === 'callControlled' && e.step.callControlled.by])).toEqual([
+      ['call.listen', supervisor],
+      ['call.whisper', supervisor],
+      ['call.barge', supervisor],
+    ]);
   });
 });
