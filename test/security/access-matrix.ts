@@ -101,6 +101,7 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   // Only the agent or expert on the call; sms-voice checks it is bridged to them.
   'POST /api/voice/token': WORKERS,
   'POST /api/call/control': WORKERS,
+  'POST /api/call/monitor': ['supervisor'],
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

@@ -53,6 +53,7 @@ function renderCallControls(c) {
   $('call-hold').dataset.action = call.held ? 'resume' : 'hold';
   for (const b of panel.querySelectorAll('button[data-action]')) b.disabled = call.ended;
   $('call-keypad').hidden = call.ended;
+  $('call-consult').hidden = call.ended;
   $('call-wrap-up').hidden = !call.ended;
   const said = call.ended
     ? 'Call ended — wrap up'
@@ -89,4 +90,21 @@ $('call-keypad').addEventListener('submit', (e) => {
 $('call-wrap-up').addEventListener('submit', (e) => {
   e.preventDefault();
   control('wrap-up', { note: $('call-wrap-up-note').value.trim() });
+});
+// Warm transfer: consult an expert while the caller holds; Resume brings the caller in, and the
+// Transfer form hands the call over (the expert's line, already in the call, takes it).
+$('call-consult').addEventListener('submit', (e) => {
+  e.preventDefault();
+  control('consult', { toAgentId: $('call-consult-to').value.trim() });
+});
+
+// Supervisors join any live call through its conference; sms-voice records who joined.
+$('monitor-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await api('/api/call/monitor', { conversationId: $('monitor-conversation').value.trim(), action: $('monitor-mode').value });
+    notice(`Joined the call: ${$('monitor-mode').value}.`);
+  } catch (err) {
+    notice(err.message);
+  }
 });

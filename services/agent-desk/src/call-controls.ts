@@ -6,11 +6,27 @@ import { HttpError } from '#libs/web';
 import { z } from 'zod';
 import type { Caller } from './backends';
 
+const callConversation = z
+  .string({ message: 'conversationId is required' })
+  .trim()
+  .regex(/^conv-CA[0-9a-fA-F]{32}$/, 'conversationId must be the conversation of a call');
+
+/** A supervisor joining a live call: silently, whispering to the agent, or barging in. */
+export const monitorForm = z.object({
+  conversationId: callConversation,
+  action: z.enum(['listen', 'whisper', 'barge'], { message: 'action must be listen, whisper or barge' }),
+});
+
 export const callControlForm = z.object({
-  conversationId: z.string({ message: 'conversationId is required' }).regex(/^conv-CA[0-9a-fA-F]{32}$/, 'conversationId must be the conversation of a call'),
-  action: z.enum(['mute', 'unmute', 'hold', 'resume', 'hang-up', 'keypad', 'wrap-up'], {
-    message: 'action must be mute, unmute, hold, resume, hang-up, keypad or wrap-up',
+  conversationId: callConversation,
+  action: z.enum(['mute', 'unmute', 'hold', 'resume', 'hang-up', 'keypad', 'wrap-up', 'consult'], {
+    message: 'action must be mute, unmute, hold, resume, hang-up, keypad, wrap-up or consult',
   }),
+  toAgentId: z
+    .string()
+    .trim()
+    .regex(/^([a-z0-9][a-z0-9._-]{1,63})?$/, 'toAgentId must be a staff id')
+    .optional(),
   digits: z
     .string()
     .regex(/^[0-9*#w]{0,32}$/, 'digits must be up to 32 of 0-9, * and #')
@@ -36,7 +52,7 @@ export class CallControls {
     private readonly timeoutMs = 5000,
   ) {}
 
-  async send(caller: Caller, control: z.output<typeof callControlForm>): Promise<unknown> {
+  async send(caller: Caller, control: z.output<typeof callControlForm> | z.output<typeof monitorForm>): Promise<unknown> {
     if (!this.smsVoiceUrl) throw new HttpError(503, 'call controls are off: SMS_VOICE_URL is not set');
     const key = `${caller.role}:${caller.id}`;
     let token = this.tokens.get(key);

@@ -4,7 +4,7 @@ import type { Role } from '#libs/auth';
 import type { StaffRoster } from '#libs/staff';
 import { HttpError, NotFoundError } from '#libs/web';
 import type { Caller } from './backends';
-import { callControlForm, type CallControls } from './call-controls';
+import { callControlForm, monitorForm, type CallControls } from './call-controls';
 import { parseForm } from './forms';
 import type { Route } from './http';
 import { WORKERS } from './sign-in';
@@ -36,6 +36,8 @@ export function voiceRoutes({ roster, voiceKeys, callControls, act }: VoiceRoute
     }),
     // sms-voice checks that the call is bridged to this agent; the desk checks the form.
     '/api/call/control': act(WORKERS, async (c, body) => callControls.send(c, parseForm(callControlForm, body))),
+    // Any live call; sms-voice adds the supervisor's line to its conference, and the event names them.
+    '/api/call/monitor': act(['supervisor'], async (c, body) => callControls.send(c, parseForm(monitorForm, body))),
   };
 }
 

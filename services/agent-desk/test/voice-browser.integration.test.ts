@@ -34,6 +34,8 @@ const database = uniqueId('desk_voice').replace(/-/g, '_');
 const LINE = `+1628555${String(1000 + Math.floor(Math.random() * 8999))}`;
 const skill = `voice-${randomBytes(4).toString('hex')}`;
 const agentId = `ana-${randomBytes(3).toString('hex')}`;
+const expertId = `max-${randomBytes(3).toString('hex')}`;
+const supervisorId = `sue-${randomBytes(3).toString('hex')}`;
 
 const contexts = ['customer-record', 'routing', 'sms-voice', 'agent-desk'].map((name) => testContext(`voice-${name}`));
 const standIn = new TwilioStandIn({ conversationOfCall: callConversationId, maxItems: Infinity });
@@ -143,6 +145,7 @@ beforeAll(async () => {
   desk = `http://127.0.0.1:${started.port}`;
   const capacity = { voice: 1, chat: 0, sms: 0, email: 0, total: 1 };
   await started.roster.upsert({ id: agentId, name: 'Ana Lopez', role: 'agent', tier: 1, skills: { [skill]: 3 }, languages: ['en'], capacity }, PASSWORD);
+  await started.roster.upsert({ id: supervisorId, name: 'Sue Park', role: 'supervisor', phone: '+14155550142', answerCallsOn: 'phone' }, PASSWORD);
   browser = await launchChromium();
 }, 120_000);
 
@@ -154,36 +157,32 @@ afterAll(async () => {
   rmSync(spoolDir, { recursive: true, force: true });
 }, 60_000);
 
-async function signedInAgent(): Promise<Page> {
+async function signedIn(id: string, role: string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1366, height: 860 } })).newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(desk);
-  await page.locator('#signin-id').fill(agentId);
+  await page.locator('#signin-id').fill(id);
   await page.locator('#signin-password').fill(PASSWORD);
   await page.locator('#signin-password').press('Enter');
-  await page.locator('#who').filter({ hasText: 'agent' }).waitFor({ timeout: 20_000 });
+  await page.locator('#who').filter({ hasText: role }).waitFor({ timeout: 20_000 });
   await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
   return page;
 }
 
 describe('a phone call in the desk', () => {
   it('rings, connects on accept, and takes the call controls, each reaching Twilio as the documented API', { timeout: 180_000 }, async () => {
-    const page = await signedInAgent();
+    const page = await signedIn(agentId, 'agent');
     await page.locator('#softphone').filter({ hasText: `Softphone token ready` }).waitFor({ timeout: 20_000 });
 
     // A new consumer group starts at the end of the topic once its first fetch resolves: calls
     // placed before that are not seen. Probe until routing has one, then take that one.
-    let callSid = '';
     await waitFor(
       async () => {
         const probe = `CA${randomBytes(16).toString('hex')}`;
         await call(probe);
         const until = Date.now() + 4000;
         while (Date.now() < until) {
-          if (routing.engine.conversations.has(callConversationId(probe))) {
-            callSid = probe;
-            return true;
-          }
+          if (routing.engine.conversations.has(callConversationId(probe))) return true;
           await new Promise((r) => setTimeout(r, 200));
         }
         return false;
@@ -191,11 +190,13 @@ describe('a phone call in the desk', () => {
       90_000,
       'routing to read the contact topic',
     );
-    const conversationId = callConversationId(callSid);
     await page.locator('#presence button[data-presence="available"]').click();
-
-    const offer = page.locator(`#offers li.ringing[data-conversation="${conversationId}"]`);
+    // An earlier probe routing read late may be the one offered: every probe is a call to this test's line.
+    const offer = page.locator('#offers li.ringing').first();
     await offer.waitFor({ timeout: 30_000 });
+    const conversationId = (await offer.getAttribute('data-conversation'))!;
+    const callSid = conversationId.replace(/^conv-/, '');
+    expect(routing.engine.conversations.has(conversationId)).toBe(true);
     expect(await offer.locator('.ring').textContent()).toBe('Incoming call — ringing');
     await offer.getByRole('button', { name: 'Accept' }).click();
 
@@ -222,6 +223,23 @@ describe('a phone call in the desk', () => {
     await page.locator('#call-digits').fill('42#');
     await page.locator('#call-keypad button').click();
     await waitFor(() => standIn.items.find((i) => i.sid === callSid && i.body.includes('<Play digits="42#"/>')), 10_000, 'the keypad tones');
+
+    // Warm transfer's first step: the expert is dialled into the call's conference.
+    await page.locator('#call-consult-to').fill(expertId);
+    await page.locator('#call-consult button').click();
+    await waitFor(
+      () => standIn.participantsOf(conversationId).find((p) => p.label === 'consult' && p.to === `client:${expertId}`),
+      10_000,
+      'the expert consulted',
+    );
+
+    // A supervisor listens in, on the phone the roster gives for her.
+    const supervisor = await signedIn(supervisorId, 'supervisor');
+    await supervisor.locator('#monitor-conversation').fill(conversationId);
+    await supervisor.locator('#monitor-mode').selectOption('listen');
+    await supervisor.locator('#monitor-form button').click();
+    await supervisor.locator('#notice').filter({ hasText: 'Joined the call: listen.' }).waitFor({ timeout: 10_000 });
+    expect(standIn.participantsOf(conversationId).find((p) => p.label === 'monitor')).toMatchObject({ to: '+14155550142', muted: true });
 
     await page.locator('#call-hang-up').click();
     await page.locator('#call-wrap-up').waitFor({ state: 'visible', timeout: 10_000 });

@@ -38,7 +38,10 @@ export function readDialIn(body: Record<string, unknown>, conversationId: string
   const toAgentId = body.toAgentId === undefined ? '' : body.toAgentId;
   if (typeof toAgentId !== 'string') throw new CallControlError('invalid', 'toAgentId: must be a staff id');
   if (action === 'consult' ? !/^[a-z0-9][a-z0-9._-]{1,63}$/.test(toAgentId) : toAgentId !== '') {
-    throw new CallControlError('invalid', action === 'consult' ? 'toAgentId: the staff id of the expert to consult' : 'toAgentId: only with the consult action');
+    throw new CallControlError(
+      'invalid',
+      action === 'consult' ? 'toAgentId: the staff id of the expert to consult' : 'toAgentId: only with the consult action',
+    );
   }
   return { conversationId, action, toAgentId };
 }

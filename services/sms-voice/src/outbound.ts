@@ -192,7 +192,14 @@ class SmsOutbound {
       const dialled = await this.claimedRequest(`bridge/${message.messageId}/agent`, message, () =>
         this.client
           .conferences(conference)
-          .participants.create({ from: call.company, to: agentAddress(agent), label: 'agent', startConferenceOnEnter: true, endConferenceOnExit: false, beep: 'false' })
+          .participants.create({
+            from: call.company,
+            to: agentAddress(agent),
+            label: 'agent',
+            startConferenceOnEnter: true,
+            endConferenceOnExit: false,
+            beep: 'false',
+          })
           .then((p) => `${p.conferenceSid}/${p.callSid}`),
       );
       if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');
@@ -214,7 +221,10 @@ class SmsOutbound {
         .then((c) => c.sid),
     );
     if (left.kind !== 'sent')
-      this.deps.logger.warn({ conversationId: message.conversationId, code: left.code }, "the previous agent's leg was not hung up; they can hang up themselves");
+      this.deps.logger.warn(
+        { conversationId: message.conversationId, code: left.code },
+        "the previous agent's leg was not hung up; they can hang up themselves",
+      );
   }
 
   /**

@@ -236,7 +236,11 @@ describe('transfers', () => {
     const otherId = uniqueId('hal').toLowerCase();
     const { conversationId, agentLeg } = await bridgedCall(agentId);
     await connect(conversationId, otherId);
-    const otherLeg = await waitFor(() => standIn.participantsOf(conversationId).find((p) => p.to === `client:${otherId}`), 20_000, 'the other agent dialled in');
+    const otherLeg = await waitFor(
+      () => standIn.participantsOf(conversationId).find((p) => p.to === `client:${otherId}`),
+      20_000,
+      'the other agent dialled in',
+    );
     expect(otherLeg.label).toBe('agent');
     await waitFor(() => !standIn.participantsOf(conversationId).some((p) => p.callSid === agentLeg.callSid), 20_000, "the first agent's leg hung up");
   });
