@@ -47,13 +47,12 @@ export class CallControls {
   private readonly tokens = new Map<string, () => Promise<string>>();
 
   constructor(
-    private readonly smsVoiceUrl: string | undefined,
+    private readonly smsVoiceUrl: string,
     private readonly signer: SigningKey,
     private readonly timeoutMs = 5000,
   ) {}
 
   async send(caller: Caller, control: z.output<typeof callControlForm> | z.output<typeof monitorForm>): Promise<unknown> {
-    if (!this.smsVoiceUrl) throw new HttpError(503, 'call controls are off: SMS_VOICE_URL is not set');
     const key = `${caller.role}:${caller.id}`;
     let token = this.tokens.get(key);
     if (!token) this.tokens.set(key, (token = tokenSource(this.signer, caller, 'sms-voice')));
