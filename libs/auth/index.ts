@@ -10,7 +10,17 @@ import type { Caller, Role } from './roles';
 export { ROLES, type Caller, type Role } from './roles';
 export { isGranted, rolesFor, type ServiceGrants } from './grants';
 export { ISSUER_NAMES, isIssuer, type Audience, type IssuerName } from './issuers';
-export { keyId, optionalSigningKeyConfig, readPublicKeys, readSigningKey, signingKeyConfig, trustedKeysConfig, type SigningKey, type TrustedKey } from './keys';
+export {
+  keyId,
+  optionalSigningKeyConfig,
+  optionalTrustedKeysConfig,
+  readPublicKeys,
+  readSigningKey,
+  signingKeyConfig,
+  trustedKeysConfig,
+  type SigningKey,
+  type TrustedKey,
+} from './keys';
 export { ensureKeyPairs, type KeyFiles } from './key-files';
 export { createTokenVerifier, issueToken, serviceTokenSource, tokenSource, type IssueOptions, type TokenVerifier } from './tokens';
 

@@ -126,6 +126,16 @@ export const trustedKeysConfig = {
     .transform((dir, ctx) => asIssue(ctx, () => readPublicKeys(dir))),
 };
 
+/** The same for a service that verifies tokens on only some of its paths: unset, those paths refuse everyone. */
+export const optionalTrustedKeysConfig = {
+  /** Folder of the trusted issuers' public keys (<issuer>.pub.pem). */
+  AUTH_PUBLIC_KEYS_DIR: z
+    .string()
+    .min(1, 'must name a folder')
+    .optional()
+    .transform((dir, ctx) => (dir === undefined ? undefined : asIssue(ctx, () => readPublicKeys(dir)))),
+};
+
 /**
  * Configuration of a service that issues tokens: its own private key, nobody else's. The issuer
  * is the service itself, fixed in code, so a key file cannot make it sign as someone else.

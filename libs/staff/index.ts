@@ -20,25 +20,34 @@ export const staffDbConfig = {
     .default('cc_staff'),
 };
 
-export const staffMemberSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'id: 2-64 characters of a-z, 0-9, dot, dash, underscore'),
-  name: z.string().trim().min(1).max(120),
-  role: z.enum(ROLES).refine((r) => r !== 'service', 'role service is for services, not people'),
-  tier: z.union([z.literal(1), z.literal(2)]).default(1),
-  skills: z.record(z.string().regex(/^[a-z0-9_-]{1,40}$/), z.number().int().min(1).max(5)).default({}),
-  languages: z.array(z.string().regex(/^[a-z]{2}$/)).default(['en']),
-  capacity: z
-    .object({
-      voice: z.number().int().min(0).max(10),
-      chat: z.number().int().min(0).max(10),
-      sms: z.number().int().min(0).max(20),
-      email: z.number().int().min(0).max(20),
-      // Left out, routing's default applies (entries from before the API channel have none).
-      api: z.number().int().min(0).max(20).optional(),
-      total: z.number().int().min(1).max(40),
-    })
-    .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),
-});
+export const staffMemberSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'id: 2-64 characters of a-z, 0-9, dot, dash, underscore'),
+    name: z.string().trim().min(1).max(120),
+    role: z.enum(ROLES).refine((r) => r !== 'service', 'role service is for services, not people'),
+    tier: z.union([z.literal(1), z.literal(2)]).default(1),
+    skills: z.record(z.string().regex(/^[a-z0-9_-]{1,40}$/), z.number().int().min(1).max(5)).default({}),
+    languages: z.array(z.string().regex(/^[a-z]{2}$/)).default(['en']),
+    capacity: z
+      .object({
+        voice: z.number().int().min(0).max(10),
+        chat: z.number().int().min(0).max(10),
+        sms: z.number().int().min(0).max(20),
+        email: z.number().int().min(0).max(20),
+        // Left out, routing's default applies (entries from before the API channel have none).
+        api: z.number().int().min(0).max(20).optional(),
+        total: z.number().int().min(1).max(40),
+      })
+      .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),
+    /** The person's own phone, in E.164 form, for taking calls on it instead of the desk's softphone. */
+    phone: z
+      .string()
+      .regex(/^\+[1-9][0-9]{6,14}$/, 'phone: must be a number in E.164 form, such as +14155550100')
+      .optional(),
+    /** Where calls ring: the desk's softphone (the default), or the person's own phone. */
+    answerCallsOn: z.enum(['softphone', 'phone']).default('softphone'),
+  })
+  .refine((m) => m.answerCallsOn !== 'phone' || m.phone !== undefined, { message: 'answerCallsOn: phone needs a phone number', path: ['phone'] });
 export type StaffMember = z.infer<typeof staffMemberSchema>;
 
 interface StaffDocument extends StaffMember {
@@ -109,7 +118,9 @@ export class StaffRoster {
     if (password !== undefined) set.passwordHash = await hashPassword(password);
     else if (!existing) throw new StaffError(`new staff member ${member.id} needs a password`);
     const changesWho = !existing || existing.role !== member.role || password !== undefined;
-    await this.members.updateOne({ _id: member.id }, { $set: set, ...(changesWho ? { $inc: { sessionVersion: 1 } } : {}) }, { upsert: true });
+    // An entry given without a phone loses the one it had.
+    const unset = member.phone === undefined ? { $unset: { phone: '' as const } } : {};
+    await this.members.updateOne({ _id: member.id }, { $set: set, ...unset, ...(changesWho ? { $inc: { sessionVersion: 1 } } : {}) }, { upsert: true });
     if (existing && changesWho) await this.endSessionsOf(member.id);
     return member;
   }

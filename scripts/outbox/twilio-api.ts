@@ -1,7 +1,9 @@
 // The part of Twilio's REST API the SMS and voice service calls, answered as Twilio answers it:
-// sending a message, placing a call and giving a live call new instructions. Nothing leaves
+// sending a message, placing a call, giving a live call new instructions, and the participants
+// of conferences (conferences.ts). Nothing leaves
 // the machine; each request is kept so that it can be shown (page.ts) or counted (the fault suite).
 import type http from 'node:http';
+import { ConferenceNotFound, Conferences, participantResource, type Participant } from './conferences';
 import type { SentItem } from './page';
 
 /** Twilio takes at most 1,600 characters a message; a form of a few of them fits well within this. */
@@ -11,6 +13,8 @@ const ACCOUNT = '/2010-04-01/Accounts/([^/]+)';
 const MESSAGES = new RegExp(`^${ACCOUNT}/Messages\\.json$`);
 const CALLS = new RegExp(`^${ACCOUNT}/Calls\\.json$`);
 const CALL = new RegExp(`^${ACCOUNT}/Calls/([^/]+)\\.json$`);
+const PARTICIPANTS = new RegExp(`^${ACCOUNT}/Conferences/([^/]+)/Participants\\.json$`);
+const PARTICIPANT = new RegExp(`^${ACCOUNT}/Conferences/([^/]+)/Participants/([^/]+)\\.json$`);
 
 export interface TwilioStandInOptions {
   /** How many requests are kept, the oldest dropped first (unbounded: Infinity). */
@@ -36,10 +40,16 @@ export class TwilioStandIn {
   private counter = 0;
   private readonly maxItems: number;
   private readonly now: () => Date;
+  private readonly conferences = new Conferences((prefix) => this.sid(prefix));
 
   constructor(private readonly options: TwilioStandInOptions = {}) {
     this.maxItems = options.maxItems ?? 1000;
     this.now = options.now ?? (() => new Date());
+  }
+
+  /** Who is in the conference of that friendly name now: callers who dialled in, and participants added. */
+  participantsOf(conferenceName: string): Participant[] {
+    return this.conferences.participantsOf(conferenceName);
   }
 
   /** Whether `url` is a path of the REST API (the rest of a server's paths are its own). */
@@ -59,7 +69,12 @@ export class TwilioStandIn {
       const { status, body } = route.run(form);
       send(res, status, body);
     } catch (err) {
-      const e = err instanceof TwilioError ? err : new TwilioError(500, 20500, 'Internal Server Error');
+      const e =
+        err instanceof TwilioError
+          ? err
+          : err instanceof ConferenceNotFound
+            ? new TwilioError(404, 20404, err.message)
+            : new TwilioError(500, 20500, 'Internal Server Error');
       // The rest of a body too large is not read: the connection cannot carry another request.
       if (e.status === 413) res.setHeader('connection', 'close');
       send(res, e.status, { code: e.code, message: e.message, more_info: `https://www.twilio.com/docs/errors/${e.code}`, status: e.status });
@@ -74,7 +89,40 @@ export class TwilioStandIn {
     if (m) return { account: m[1]!, run: (form) => this.call(m![1]!, this.sid('CA'), form, 201) };
     m = CALL.exec(path);
     if (m) return { account: m[1]!, run: (form) => this.call(m![1]!, decodeURIComponent(m![2]!), form, 200) };
+    m = PARTICIPANTS.exec(path);
+    if (m) return { account: m[1]!, run: (form) => this.addParticipant(m![1]!, decodeURIComponent(m![2]!), form) };
+    m = PARTICIPANT.exec(path);
+    if (m) return { account: m[1]!, run: (form) => this.changeParticipant(m![1]!, decodeURIComponent(m![2]!), decodeURIComponent(m![3]!), form) };
     return undefined;
+  }
+
+  /** Twilio places a call to `To` and puts it in the conference, created when the name is new. */
+  private addParticipant(account: string, conferenceName: string, form: URLSearchParams): { status: number; body: object } {
+    const to = form.get('To') ?? '';
+    const from = form.get('From') ?? '';
+    if (!to) throw new TwilioError(400, 21604, "A 'To' phone number is required.");
+    if (!from) throw new TwilioError(400, 21603, "A 'From' phone number is required.");
+    const conference = this.conferences.find(conferenceName, true);
+    const at = this.now();
+    const participant = this.conferences.add(conference, form, at);
+    const coach = participant.coaching ? `, coaching ${participant.callSidToCoach}` : '';
+    this.keep({
+      kind: 'call',
+      sid: participant.callSid,
+      to,
+      from,
+      body: `join conference ${conference.friendlyName}${participant.muted ? ', muted' : ''}${coach}`,
+    });
+    return { status: 201, body: participantResource(account, conference, participant, 'queued') };
+  }
+
+  /** Mute, hold (with its music) and coaching of a call in a conference, named by the conference's sid. */
+  private changeParticipant(account: string, conferenceSid: string, callSid: string, form: URLSearchParams): { status: number; body: object } {
+    const conference = this.conferences.find(conferenceSid, false);
+    const participant = this.conferences.update(conference, callSid, form, this.now());
+    const change = [...form.entries()].map(([name, value]) => `${name}=${value}`).join(', ');
+    this.keep({ kind: 'call', sid: callSid, to: '', from: '', body: `conference ${conference.friendlyName}: ${change}` });
+    return { status: 200, body: participantResource(account, conference, participant, 'connected') };
   }
 
   private message(account: string, form: URLSearchParams): { status: number; body: object } {
@@ -110,6 +158,8 @@ export class TwilioStandIn {
     if (!instructions) throw new TwilioError(400, 21205, 'Url, Twiml or Status is required.');
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? '';
+    if (form.has('Twiml')) this.conferences.joinByTwiml(sid, form.get('Twiml') ?? '', this.now());
+    else if (form.get('Status') === 'completed') this.conferences.leave(sid);
     const conversationId = this.options.conversationOfCall?.(sid);
     const at = this.keep({ kind: 'call', sid, to, from, body: instructions, ...(conversationId ? { conversationId } : {}) });
     return {

@@ -76,6 +76,41 @@ describe('the Twilio stand-in', () => {
     expect(big.status).toBe(413);
   });
 
+  it('adds participants to a conference by its name, and mutes and holds them by conference and call sid', async () => {
+    await client().calls('CA77').update({ twiml: '<Response><Dial><Conference endConferenceOnExit="true">conv-CA77</Conference></Dial></Response>' });
+    const agent = await client().conferences('conv-CA77').participants.create({ from: '+15005550001', to: 'client:ana', label: 'agent', muted: false });
+    expect(agent.callSid).toMatch(/^CA[0-9a-f]{32}$/);
+    expect(agent.conferenceSid).toMatch(/^CF[0-9a-f]{32}$/);
+    expect(agent).toMatchObject({ label: 'agent', muted: false, hold: false, coaching: false, status: 'queued', startConferenceOnEnter: true });
+    const held = await client().conferences(agent.conferenceSid).participants('CA77').update({ hold: true, holdUrl: 'https://music.test/a.mp3' });
+    expect(held).toMatchObject({ callSid: 'CA77', hold: true, conferenceSid: agent.conferenceSid, endConferenceOnExit: true, status: 'connected' });
+    const muted = await client().conferences(agent.conferenceSid).participants(agent.callSid).update({ muted: true });
+    expect(muted.muted).toBe(true);
+    expect(standIn.participantsOf('conv-CA77').map((p) => [p.callSid, p.hold, p.holdUrl, p.muted])).toEqual([
+      ['CA77', true, 'https://music.test/a.mp3', false],
+      [agent.callSid, false, '', true],
+    ]);
+    // Twilio knows a conference's participants by its sid only, and a call that hung up is gone from it.
+    await client().calls('CA77').update({ status: 'completed' });
+    const gone = await client()
+      .conferences(agent.conferenceSid)
+      .participants('CA77')
+      .update({ hold: false })
+      .catch((err: unknown) => err);
+    expect(gone).toMatchObject({ status: 404, code: 20404 });
+    const byName = await client()
+      .conferences('conv-CA77')
+      .participants(agent.callSid)
+      .update({ muted: false })
+      .catch((err: unknown) => err);
+    expect(byName).toMatchObject({ status: 404 });
+    const noTo = await client()
+      .conferences('conv-CA77')
+      .participants.create({ from: '+15005550001', to: '' })
+      .catch((err: unknown) => err);
+    expect(noTo).toMatchObject({ status: 400, code: 21604 });
+  });
+
   it('keeps only the newest requests it is allowed to', async () => {
     for (const body of ['a', 'b', 'c', 'd']) await client().messages.create({ from: '+15005550001', to: '+15005550006', body });
     expect(standIn.items.map((i) => i.body)).toEqual(['b', 'c', 'd']);

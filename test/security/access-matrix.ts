@@ -99,6 +99,10 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/canned/update': [...WORKERS, 'supervisor'],
   'POST /api/canned/delete': [...WORKERS, 'supervisor'],
   'POST /api/canned/fill': WORKERS,
+  // Only the agent or expert on the call; sms-voice checks it is bridged to them.
+  'POST /api/voice/token': WORKERS,
+  'POST /api/call/control': WORKERS,
+  'POST /api/call/monitor': ['supervisor'],
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

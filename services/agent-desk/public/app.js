@@ -88,6 +88,7 @@ function showDesk(me) {
   $('handback-form').hidden = me.staff.role !== 'expert';
   document.body.dataset.role = me.staff.role;
   connect();
+  if (worker && window.setUpSoftphone) window.setUpSoftphone();
 }
 
 $('signin-form').addEventListener('submit', async (e) => {
@@ -228,9 +229,10 @@ function renderOffers() {
     list.append(
       el(
         'li',
-        { 'data-conversation': o.conversationId },
+        { 'data-conversation': o.conversationId, class: o.channel === 'voice' ? 'ringing' : '' },
         countdown,
         el('span', { class: 'channel', text: o.channel }),
+        o.channel === 'voice' ? el('span', { class: 'ring', role: 'status', text: 'Incoming call — ringing' }) : null,
         el('span', { class: 'who-line', text: o.customerName }),
         badgeList(o.badges),
         o.subject ? el('div', { class: 'subject', text: o.subject }) : null,
@@ -375,6 +377,7 @@ function renderConversation() {
   note.textContent = o.escalationNote ? `Note from tier 1: ${o.escalationNote}` : '';
   renderTimeline(c);
   renderCard(c.card);
+  if (window.renderCallControls) window.renderCallControls(c);
 }
 
 function renderTimeline(c) {

@@ -33,6 +33,22 @@ export const agentDeskConfig = {
   AGENT_DESK_CANNED_PER_PERSON: positiveInt(100),
   /** Shared canned answers in all (supervisors manage them). */
   AGENT_DESK_CANNED_SHARED: positiveInt(500),
+  /** The Twilio account (AC…) the softphone's access tokens are for; unset, the desk has no softphone. */
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC followed by 32 hex digits')
+    .optional(),
+  /** The API key (SK…) that signs softphone tokens (Twilio console → API keys); with TWILIO_ACCOUNT_SID. */
+  TWILIO_API_KEY_SID: z
+    .string()
+    .regex(/^SK[0-9a-fA-F]{32}$/, 'must be an API key SID: SK followed by 32 hex digits')
+    .optional(),
+  /** The API key's secret. */
+  TWILIO_API_KEY_SECRET: z.string().min(16, 'must be the API key secret (32 characters)').optional(),
+  /** sms-voice's HTTP address (http://host:port), where agents' call controls go. */
+  SMS_VOICE_URL: z.string().url('must be a URL such as http://127.0.0.1:8102').default('http://127.0.0.1:8102'),
+  /** How long a softphone token lives; the page renews it before it ends. */
+  VOICE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60, 'must be at least 60 seconds').max(3600, 'must be at most 3600 seconds (an hour)').default(600),
 };
 
 export type AgentDeskConfig = z.output<z.ZodObject<typeof agentDeskConfig>>;

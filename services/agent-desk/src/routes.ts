@@ -2,7 +2,7 @@
 // a conversation, the conversation view with the customer card, and the supervisor's floor.
 import type http from 'node:http';
 import type { Role } from '#libs/auth';
-import type { SessionStore } from '#libs/staff';
+import type { SessionStore, StaffRoster } from '#libs/staff';
 import { BadRequestError, ForbiddenError, NotFoundError, readJson, searchRequest, searchRow, sendJson, type StaffSignIn } from '#libs/web';
 import type { Backends, Caller } from './backends';
 import { cannedRoutes } from './canned-routes';
@@ -12,19 +12,27 @@ import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
 import { openGroups } from './search';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
+import type { CallControls } from './call-controls';
+import { voiceRoutes } from './voice-routes';
+import type { VoiceTokenKeys } from './voice-token';
 
 interface DeskRouteDeps {
   signIn: StaffSignIn;
   sessions: SessionStore;
   backends: Backends;
   canned: CannedAnswerStore;
+  roster: StaffRoster;
+  voiceKeys: VoiceTokenKeys | undefined;
+  callControls: CallControls;
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
-  const canned = cannedRoutes({ ...deps, act: actionOf(deps.signIn) });
+  const act = actionOf(deps.signIn);
+  const canned = cannedRoutes({ ...deps, act });
+  const voice = voiceRoutes({ ...deps, act });
   return {
     get: { ...readingRoutes(deps), ...canned.get },
-    post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends), ...canned.post },
+    post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends), ...canned.post, ...voice },
   };
 }
 

@@ -7,12 +7,14 @@ import type { ServiceContext } from '#libs/service';
 import { SessionStore, SignInThrottle, StaffRoster } from '#libs/staff';
 import { applyTransportSecurity, signInSettings, transportSecurity } from '#libs/web';
 import { Backends } from './backends';
+import { CallControls } from './call-controls';
 import { CannedAnswerStore } from './canned-store';
 import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
 import { deskRoutes } from './routes';
 import { deskSignIn } from './sign-in';
+import { voiceTokenKeys } from './voice-routes';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -60,7 +62,15 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     onSignOut: (id) => live.endSession(id),
   });
   const handle = createDeskHandler({
-    routes: deskRoutes({ signIn, sessions, backends, canned }),
+    routes: deskRoutes({
+      signIn,
+      sessions,
+      backends,
+      canned,
+      roster,
+      voiceKeys: voiceTokenKeys(config),
+      callControls: new CallControls(config.SMS_VOICE_URL, config.AUTH_PRIVATE_KEY_FILE),
+    }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,
     // Agents' browsers reach this port: /metrics needs the bearer token here.

@@ -14,6 +14,9 @@ export const USAGE = `usage:
   staff add --id ana --name "Ana Lopez" --role agent|expert|supervisor|ops [--tier 1|2]
             [--skills billing:3,general:2] [--languages en,fr]
             [--capacity voice=1,chat=3,sms=5,email=5,api=5,total=8]
+            [--phone +14155550100] [--answer-on softphone|phone]
+      calls ring in the desk's softphone, or on the person's own phone (E.164) with
+      --answer-on phone, which --phone alone implies
       password from env STAFF_PASSWORD, otherwise read from stdin (at least 12 characters);
       an existing id is updated (its password too when one is given)
   staff disable <id>   the person can no longer sign in; their sessions end everywhere
@@ -25,7 +28,7 @@ export type StaffCommand = { command: 'add'; member: Record<string, unknown> } |
 
 const ONE_ID = new Set(['disable', 'enable', 'remove']);
 
-const FLAGS = new Set(['id', 'name', 'role', 'tier', 'skills', 'languages', 'capacity']);
+const FLAGS = new Set(['id', 'name', 'role', 'tier', 'skills', 'languages', 'capacity', 'phone', 'answer-on']);
 
 export function parseStaffArgs(argv: readonly string[]): StaffCommand {
   const [command, ...rest] = argv;
@@ -63,7 +66,17 @@ export function parseStaffArgs(argv: readonly string[]): StaffCommand {
       .map((l) => l.trim().toLowerCase())
       .filter(Boolean);
   if (values.has('capacity')) member.capacity = parseCapacity(values.get('capacity')!);
+  if (values.has('phone') || values.has('answer-on')) Object.assign(member, parseCallAnswering(values.get('phone'), values.get('answer-on')));
   return { command: 'add', member };
+}
+
+/** Where the person takes calls: a phone number alone means calls ring on it. */
+function parseCallAnswering(phone: string | undefined, answerOn: string | undefined): { phone?: string; answerCallsOn: 'softphone' | 'phone' } {
+  if (phone !== undefined && !/^\+[1-9][0-9]{6,14}$/.test(phone)) throw new UsageError(`--phone: "${phone}" must be in E.164 form, such as +14155550100`);
+  if (answerOn !== undefined && answerOn !== 'softphone' && answerOn !== 'phone') throw new UsageError('--answer-on must be softphone or phone');
+  if (answerOn === 'phone' && phone === undefined) throw new UsageError('--answer-on phone needs --phone');
+  const answerCallsOn = (answerOn ?? (phone ? 'phone' : 'softphone')) as 'softphone' | 'phone';
+  return phone === undefined ? { answerCallsOn } : { phone, answerCallsOn };
 }
 
 function parseSkills(text: string): Record<string, number> {

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
         process.stdout.write(
           `${m.id}\t${m.role}\ttier ${m.tier}\t${m.name}\t${skills}\t${m.languages.join(',')}\t${Object.entries(m.capacity)
             .map(([c, n]) => `${c}=${n}`)
-            .join(',')}${state}\n`,
+            .join(',')}\t${m.answerCallsOn === 'phone' ? `calls on ${m.phone}` : 'calls on softphone'}${state}\n`,
         );
       }
       return 0;

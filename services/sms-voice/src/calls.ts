@@ -34,6 +34,8 @@ function callContact(sid: string, call: CallParties, kind: ContactKind, received
     sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.customer },
     recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: call.company },
     externalId: sid,
+    // The number dialled, for routing's rules: each line of the company may go to its own skill.
+    subject: `Call to ${call.company}`,
     channelMetadata: { 'call-sid': sid },
   });
 }
@@ -127,11 +129,22 @@ export function bridgeTarget(agentNumber: string, agentId: string): { number: st
   return /^[A-Za-z0-9_.@-]{1,121}$/.test(agentId) ? { clientId: agentId } : undefined;
 }
 
-export function bridgeToAgent(callerId: string, agent: { number: string } | { clientId: string }): string {
-  const twiml = new VoiceResponse();
-  const dial = twiml.dial({ callerId });
-  if ('number' in agent) dial.number(agent.number);
-  else dial.client(agent.clientId);
+/** How the agent's leg is dialled into the call's conference: their phone, or their softphone as a Twilio Client. */
+export function agentAddress(agent: { number: string } | { clientId: string }): string {
+  return 'number' in agent ? agent.number : `client:${agent.clientId}`;
+}
+
+/** The conference a call runs as: named after its conversation, so consults and monitors find it. */
+export function conferenceName(conversationId: string): string {
+  return conversationId;
+}
+
+/**
+ * The caller's side of a call run as a conference: they hear the hold music until the agent
+ * joins, and when they hang up the conference ends for everyone in it.
+ */
+export function callerToConference(conference: string, holdMusicUrl: string, twiml = new VoiceResponse()): string {
+  twiml.dial().conference({ startConferenceOnEnter: false, endConferenceOnExit: true, beep: 'false', waitUrl: holdMusicUrl, waitMethod: 'GET' }, conference);
   return twiml.toString();
 }
 

@@ -1,6 +1,7 @@
-import { optionalSigningKeyConfig } from '#libs/auth';
+import { optionalSigningKeyConfig, optionalTrustedKeysConfig } from '#libs/auth';
 import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
+import { staffDbConfig } from '#libs/staff';
 import { trustedProxyConfig } from '#libs/web';
 
 /** The sms-voice service's environment. */
@@ -10,6 +11,10 @@ export const smsVoiceConfig = {
   ...metricsConfig,
   /** sms-voice's own key, to sign its calls to routing; required with ROUTING_GRPC_ADDR. */
   ...optionalSigningKeyConfig('sms-voice'),
+  /** The keys of the desk's tokens, for agents' call controls (`POST /desk/calls/control`); unset, no controls. */
+  ...optionalTrustedKeysConfig,
+  /** The staff roster (read only): an agent who takes calls on their own phone is dialled there. */
+  ...staffDbConfig,
   /** Twilio's webhooks, `/readyz/webhooks` for the load balancer, and the operations paths. */
   HTTP_PORT: port(8102),
   /** Routing's gRPC address for callers' wait estimates; with it unset callers hear the SLA target. */
@@ -48,6 +53,8 @@ export const smsVoiceConfig = {
   SMS_SURVEY_WINDOW_MS: durationMs(24 * 3600_000),
   /** First-response target per caller ahead, told to callers when routing gives no estimate. */
   VOICE_SLA_MS: durationMs(30_000),
+  /** What a caller on hold, or waiting in the call's conference for the agent, hears (Twilio fetches it). */
+  VOICE_HOLD_MUSIC_URL: z.string().url('must be a URL Twilio can fetch').default('https://twimlets.com/holdmusic?Bucket=com.twilio.music.classical'),
   /** Above this estimated wait a caller is offered a callback. */
   CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
   /** Largest webhook body accepted. */

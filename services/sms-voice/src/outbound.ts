@@ -10,7 +10,7 @@ import { sharedCounter, type Logger } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
 import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
-import { askSurvey, bridgeTarget, bridgeToAgent } from './calls';
+import { agentAddress, askSurvey, bridgeTarget, callerToConference, conferenceName } from './calls';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
@@ -37,6 +37,8 @@ export interface SmsOutboundDeps {
   signal?: AbortSignal;
   /** The waits between attempts of one request; by default RETRY_BACKOFF. */
   backoff?: BackoffOptions;
+  /** The agent's own phone when the roster says their calls ring there; undefined for the softphone. */
+  agentPhone(agentId: string): Promise<string | undefined>;
 }
 
 export function createOutboundHandler(deps: SmsOutboundDeps) {
@@ -160,7 +162,8 @@ class SmsOutbound {
   private async connectCall(message: OutboundMessage): Promise<void> {
     const call = await this.deps.store.ongoingCallOf(message.conversationId);
     if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'the call is no longer in progress' });
-    const agent = bridgeTarget(message.channelMetadata['agent-number'] ?? '', message.agentId);
+    const named = message.channelMetadata['agent-number'] ?? '';
+    const agent = bridgeTarget(named || ((message.agentId && (await this.deps.agentPhone(message.agentId))) ?? ''), message.agentId);
     if (!agent)
       return this.report(message, {
         delivered: false,
@@ -168,18 +171,60 @@ class SmsOutbound {
         code: 'NO_AGENT',
         detail: 'neither an agent-number nor a usable agent id in the message',
       });
-    // Claimed like an SMS part: the same TwiML sent again would dial the agent again and cut
-    // the bridged call, so a redelivered or uncertain bridge is never repeated.
-    const twiml = bridgeToAgent(call.company, agent);
-    const outcome = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
+    // Each step claimed like an SMS part: the caller moved into the conference again would
+    // restart their hold music, and the agent dialled again would ring twice.
+    const conference = conferenceName(message.conversationId);
+    const previous = call.bridge;
+    if (!previous) {
+      const twiml = callerToConference(conference, this.deps.config.VOICE_HOLD_MUSIC_URL);
+      const joined = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
+        this.client
+          .calls(call._id)
+          .update({ twiml })
+          .then((c) => c.sid),
+      );
+      if (joined.kind !== 'sent') return this.settleUnsent(message, joined, 0, 1, 'call bridge');
+    }
+    // A transfer after a consult: the expert is in the conference already and takes the call over.
+    const consulted = previous && call.legs?.find((l) => l.label === 'consult' && l.staffId === message.agentId);
+    let leg = consulted ? `${previous.conferenceSid}/${consulted.callSid}` : '';
+    if (!leg) {
+      const dialled = await this.claimedRequest(`bridge/${message.messageId}/agent`, message, () =>
+        this.client
+          .conferences(conference)
+          .participants.create({
+            from: call.company,
+            to: agentAddress(agent),
+            label: 'agent',
+            startConferenceOnEnter: true,
+            endConferenceOnExit: false,
+            beep: 'false',
+          })
+          .then((p) => `${p.conferenceSid}/${p.callSid}`),
+      );
+      if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');
+      leg = dialled.providerId;
+    }
+    const [conferenceSid = '', agentCallSid = ''] = leg.split('/');
+    await this.deps.store.bridged(call._id, { agentId: message.agentId, agentCallSid, conferenceSid, conference }, !previous);
+    if (previous && previous.agentCallSid !== agentCallSid) await this.release(message, previous.agentCallSid);
+    this.counted.inc({ outcome: previous ? 'transferred' : 'bridged' });
+    await this.report(message, { delivered: true }, call._id);
+  }
+
+  /** The agent who transferred the call leaves it: their leg is hung up, the conference goes on. */
+  private async release(message: OutboundMessage, agentCallSid: string): Promise<void> {
+    const left = await this.claimedRequest(`bridge/${message.messageId}/release`, message, () =>
       this.client
-        .calls(call._id)
-        .update({ twiml })
+        .calls(agentCallSid)
+        .update({ status: 'completed' })
         .then((c) => c.sid),
     );
-    if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'call bridge');
-    this.counted.inc({ outcome: outcome.repeated ? 'already_bridged' : 'bridged' });
-    await this.report(message, { delivered: true }, call._id);
+    if (left.kind !== 'sent')
+      this.deps.logger.warn(
+        { conversationId: message.conversationId, code: left.code },
+        "the previous agent's leg was not hung up; they can hang up themselves",
+      );
   }
 
   /**

@@ -3,21 +3,33 @@ import type { ISocketFactory } from 'kafkajs';
 import { topics } from '#libs/kafka';
 import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
+import { StaffRoster } from '#libs/staff';
 import type { SmsVoiceConfig } from './config';
+import { agentAddress } from './calls';
+import { createControlEdge } from './control-edge';
 import { createOutboundHandler } from './outbound';
 import { ContactSpool, webhookReadiness } from './spool';
 import { SmsVoiceStore } from './store';
+import { createTwilioClient } from './twilio-client';
 import { noWaitEstimates, routingWaitEstimatesFor } from './wait-estimates';
 import { createWebhookHandler } from './webhooks';
 import { createWebhookServer } from './webhook-server';
 
 export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoiceConfig, options: { socketFactory?: ISocketFactory } = {}) {
-  const { db } = await connectMongo(ctx, config);
+  const { client, db } = await connectMongo(ctx, config);
   const store = new SmsVoiceStore(db);
+  const roster = new StaffRoster(client.db(config.STAFF_DB));
+  const agentPhone = async (agentId: string) => {
+    const member = await roster.get(agentId);
+    return member?.answerCallsOn === 'phone' ? member.phone : undefined;
+  };
   const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
   const outboundStopping = new AbortController();
   await consumer({ groupId: config.SMS_OUTBOUND_GROUP })
-    .on(topics.outbound, createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal }))
+    .on(
+      topics.outbound,
+      createOutboundHandler({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics, signal: outboundStopping.signal, agentPhone }),
+    )
     .start();
   // Runs before the consumer stops: an SMS waiting for its next try is left for later, not held.
   ctx.onStop('outbound retries', () => outboundStopping.abort());
@@ -39,6 +51,18 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     // Twilio reaches this port: /metrics needs the bearer token here.
     ops: createOpsHandler(ctx.metrics, ctx.readiness, { publicPort: { metricsToken: config.METRICS_TOKEN } }),
     webhookReady: webhookReadiness(ctx.readiness, contacts),
+    controls: createControlEdge({
+      keys: config.AUTH_PUBLIC_KEYS_DIR,
+      store,
+      client: createTwilioClient(config),
+      contacts,
+      holdMusicUrl: config.VOICE_HOLD_MUSIC_URL,
+      addressOf: async (staffId) => {
+        const number = await agentPhone(staffId);
+        return agentAddress(number ? { number } : { clientId: staffId });
+      },
+      logger: ctx.logger,
+    }),
     webhooks: createWebhookHandler({ config, store, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates: routing?.estimate ?? noWaitEstimates }),
     logger: ctx.logger,
   });

@@ -43,6 +43,28 @@ export interface Call {
   endedAt?: Date;
   /** The caller chose, outside opening hours, to leave a voicemail: the queue's end records it. */
   voicemail?: boolean;
+  /** Set once the caller is in the call's conference and the agent was dialled into it. */
+  bridge?: CallBridge;
+  /** The caller is on hold (hears the hold music). */
+  held?: boolean;
+  /** The agent's line is muted. */
+  agentMuted?: boolean;
+  /** Others dialled into the conference: experts consulted, supervisors monitoring. */
+  legs?: DialledLeg[];
+}
+
+export interface DialledLeg {
+  staffId: string;
+  callSid: string;
+  label: 'consult' | 'monitor';
+}
+
+/** The conference a call runs as, and the agent's leg in it. */
+export interface CallBridge {
+  agentId: string;
+  agentCallSid: string;
+  conferenceSid: string;
+  conference: string;
 }
 /** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
 interface ConversationCall {
@@ -200,6 +222,20 @@ export class SmsVoiceStore {
   async ongoingCallOf(conversationId: string): Promise<Call | undefined> {
     const call = await this.callOfConversation(conversationId);
     return call && !call.endedAt ? call : undefined;
+  }
+
+  /** The call's agent leg; a first bridge starts off the hold, a transfer keeps the caller as they were. */
+  async bridged(callSid: string, bridge: CallBridge, first: boolean): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $set: { bridge, agentMuted: false, ...(first ? { held: false } : {}) } });
+  }
+
+  async addLeg(callSid: string, leg: DialledLeg): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $push: { legs: leg } });
+  }
+
+  /** What the agent's last hold or mute left the call in. */
+  async setCallState(callSid: string, state: Pick<Call, 'held' | 'agentMuted'>): Promise<void> {
+    await this.calls.updateOne({ _id: callSid }, { $set: state });
   }
 
   async chooseVoicemail(callSid: string): Promise<void> {

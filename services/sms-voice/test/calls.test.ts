@@ -3,7 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaUnavailableError } from '#libs/kafka';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { answerCall, askSurvey, bridgeTarget, bridgeToAgent, incomingCall, LINES_BUSY, SURVEY_DIGITS_PATH, surveyAnswered, whileWaiting } from '../src/calls';
+import {
+  agentAddress,
+  answerCall,
+  askSurvey,
+  bridgeTarget,
+  callerToConference,
+  incomingCall,
+  LINES_BUSY,
+  SURVEY_DIGITS_PATH,
+  surveyAnswered,
+  whileWaiting,
+} from '../src/calls';
 import { InvalidNumberError } from '../src/sms';
 import { SpoolRefusedError } from '../src/spool';
 import { keywordReply } from '../src/texts';
@@ -35,7 +46,21 @@ describe('calls', () => {
     expect(bridgeTarget('+14155550199', 'agent-ana')).toEqual({ number: '+14155550199' });
     expect(bridgeTarget('', 'agent-ana')).toEqual({ clientId: 'agent-ana' });
     expect(bridgeTarget('', 'not a client id')).toBeUndefined();
-    expect(bridgeToAgent(call.company, { clientId: 'agent-ana' })).toContain(`<Dial callerId="${call.company}"><Client>agent-ana</Client></Dial>`);
+    expect(agentAddress({ clientId: 'agent-ana' })).toBe('client:agent-ana');
+    expect(agentAddress({ number: '+14155550199' })).toBe('+14155550199');
+  });
+
+  it('puts the caller in the conference of their conversation, waiting with music until the agent joins', () => {
+    const twiml = callerToConference('conv-CA1', 'https://music.test/hold?a=1&b=2');
+    expect(XMLValidator.validate(twiml)).toBe(true);
+    const conference = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false }).parse(twiml).Response.Dial.Conference;
+    expect(conference).toMatchObject({
+      '#text': 'conv-CA1',
+      '@startConferenceOnEnter': 'false',
+      '@endConferenceOnExit': 'true',
+      '@waitUrl': 'https://music.test/hold?a=1&b=2',
+      '@waitMethod': 'GET',
+    });
   });
 
   it('answers HELP, and nothing for other keywords', () => {

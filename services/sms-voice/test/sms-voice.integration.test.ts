@@ -88,6 +88,8 @@ function startTwilioStandIn(): http.Server {
       }
       const call = /^\/2010-04-01\/Accounts\/AC[0-9a-f]+\/Calls\/(CA[0-9a-f]+)\.json$/.exec(req.url!);
       if (call) return json(200, { sid: call[1], status: 'in-progress' });
+      if (/^\/2010-04-01\/Accounts\/AC[0-9a-f]+\/Conferences\/[^/]+\/Participants\.json$/.test(req.url!))
+        return json(201, { call_sid: `CA${randomBytes(16).toString('hex')}`, conference_sid: `CF${randomBytes(16).toString('hex')}`, status: 'queued' });
       json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     });
   });
@@ -445,7 +447,7 @@ describe('voice', () => {
     expect(ended.step).toMatchObject({ callEnded: { durationMs: 61_000, status: 'completed' } });
   });
 
-  it('bridges a queued call to an agent through the REST API with <Dial>', async () => {
+  it("bridges a queued call to an agent through the REST API: the caller in the conversation's conference, the agent dialled in", async () => {
     const callSid = sid('CA');
     await post('/twilio/voice', { CallSid: callSid, From: customer(), To: COMPANY });
     const call = await waitFor(() => contacts().find((c) => c.externalId === callSid), 20_000, 'the call');
@@ -458,9 +460,10 @@ describe('voice', () => {
     });
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
     const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
-    const dial = xml.parse(update.form.Twiml!).Response.Dial;
-    expect(dial.Number).toBe('+14155550199');
-    expect(dial['@callerId']).toBe(COMPANY);
+    expect(xml.parse(update.form.Twiml!).Response.Dial.Conference['#text']).toBe(call.conversationId);
+    const participants = () => twilioRequests.filter((r) => r.path.endsWith(`/Conferences/${call.conversationId}/Participants.json`));
+    const dialled = await waitFor(() => participants()[0], 20_000, 'the agent dialled in');
+    expect(dialled.form).toMatchObject({ To: '+14155550199', From: COMPANY, Label: 'agent' });
     // Delivered again (a consumer that died before committing): the agent is not dialled twice.
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
     await waitFor(
@@ -469,6 +472,7 @@ describe('voice', () => {
       'the bridge reported twice',
     );
     expect(twilioRequests.filter((r) => r.path.endsWith(`/Calls/${callSid}.json`))).toHaveLength(1);
+    expect(participants()).toHaveLength(1);
   });
 
   const surveyOf = (conversationId: string) =>
@@ -541,8 +545,12 @@ describe('voice', () => {
       agentId: 'agent-ana',
     });
     await kafka.producer.publish(topics.outbound, call.conversationId, connect);
-    const update = await waitFor(() => twilioRequests.find((r) => r.path.endsWith(`/Calls/${callSid}.json`)), 20_000, 'the call update');
-    expect(xml.parse(update.form.Twiml!).Response.Dial.Client).toBe('agent-ana');
+    const dialled = await waitFor(
+      () => twilioRequests.find((r) => r.path.endsWith(`/Conferences/${call.conversationId}/Participants.json`)),
+      20_000,
+      'the agent dialled in',
+    );
+    expect(dialled.form.To).toBe('client:agent-ana');
   });
 });
 

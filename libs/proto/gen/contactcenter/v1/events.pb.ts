@@ -587,6 +587,23 @@ export interface CallEnded {
   status: string;
 }
 
+/**
+ * An agent's (or a supervisor's) action on a live call: mute, hold, resume, hang up, keypad
+ * tones, and the wrap-up after it ended.
+ */
+export interface CallControlled {
+  /** mute, unmute, hold, resume, hang-up, keypad, wrap-up. */
+  action: string;
+  /** The staff id who did it. */
+  by: string;
+  /** The CallSid of the leg acted on (the caller's, or the agent's for mute). */
+  callSid: string;
+  /** How many keypad tones were sent (the tones themselves are not kept: they may be a PIN). */
+  toneCount: number;
+  /** The wrap-up note. */
+  note: string;
+}
+
 /** Topic cc.conversation.events.v1, key = conversation_id. One step of a conversation's life. */
 export interface ConversationEvent {
   /** Equals the record's ce_id. */
@@ -613,6 +630,7 @@ export interface ConversationEvent {
     | { $case: "deliveryReported"; deliveryReported: DeliveryReported }
     | { $case: "callEnded"; callEnded: CallEnded }
     | { $case: "noteAdded"; noteAdded: NoteAdded }
+    | { $case: "callControlled"; callControlled: CallControlled }
     | undefined;
 }
 
@@ -3440,6 +3458,147 @@ export const CallEnded: MessageFns<CallEnded> = {
   },
 };
 
+function createBaseCallControlled(): CallControlled {
+  return { action: "", by: "", callSid: "", toneCount: 0, note: "" };
+}
+
+export const CallControlled: MessageFns<CallControlled> = {
+  encode(message: CallControlled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.action !== "") {
+      writer.uint32(10).string(message.action);
+    }
+    if (message.by !== "") {
+      writer.uint32(18).string(message.by);
+    }
+    if (message.callSid !== "") {
+      writer.uint32(26).string(message.callSid);
+    }
+    if (message.toneCount !== 0) {
+      writer.uint32(32).int32(message.toneCount);
+    }
+    if (message.note !== "") {
+      writer.uint32(42).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallControlled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallControlled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.by = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.callSid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.toneCount = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallControlled {
+    return {
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      by: isSet(object.by) ? globalThis.String(object.by) : "",
+      callSid: isSet(object.callSid)
+        ? globalThis.String(object.callSid)
+        : isSet(object.call_sid)
+        ? globalThis.String(object.call_sid)
+        : "",
+      toneCount: isSet(object.toneCount)
+        ? globalThis.Number(object.toneCount)
+        : isSet(object.tone_count)
+        ? globalThis.Number(object.tone_count)
+        : 0,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: CallControlled): unknown {
+    const obj: any = {};
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.by !== "") {
+      obj.by = message.by;
+    }
+    if (message.callSid !== "") {
+      obj.callSid = message.callSid;
+    }
+    if (message.toneCount !== 0) {
+      obj.toneCount = Math.round(message.toneCount);
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallControlled>, I>>(base?: I): CallControlled {
+    return CallControlled.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallControlled>, I>>(object: I): CallControlled {
+    const message = createBaseCallControlled();
+    message.action = object.action ?? "";
+    message.by = object.by ?? "";
+    message.callSid = object.callSid ?? "";
+    message.toneCount = object.toneCount ?? 0;
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
 function createBaseConversationEvent(): ConversationEvent {
   return {
     eventId: "",
@@ -3517,6 +3676,9 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         break;
       case "noteAdded":
         NoteAdded.encode(message.step.noteAdded, writer.uint32(194).fork()).join();
+        break;
+      case "callControlled":
+        CallControlled.encode(message.step.callControlled, writer.uint32(202).fork()).join();
         break;
     }
     return writer;
@@ -3706,6 +3868,14 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "noteAdded", noteAdded: NoteAdded.decode(reader, reader.uint32()) };
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.step = { $case: "callControlled", callControlled: CallControlled.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3784,6 +3954,10 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         ? { $case: "noteAdded", noteAdded: NoteAdded.fromJSON(object.noteAdded) }
         : isSet(object.note_added)
         ? { $case: "noteAdded", noteAdded: NoteAdded.fromJSON(object.note_added) }
+        : isSet(object.callControlled)
+        ? { $case: "callControlled", callControlled: CallControlled.fromJSON(object.callControlled) }
+        : isSet(object.call_controlled)
+        ? { $case: "callControlled", callControlled: CallControlled.fromJSON(object.call_controlled) }
         : undefined,
     };
   },
@@ -3838,6 +4012,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       obj.callEnded = CallEnded.toJSON(message.step.callEnded);
     } else if (message.step?.$case === "noteAdded") {
       obj.noteAdded = NoteAdded.toJSON(message.step.noteAdded);
+    } else if (message.step?.$case === "callControlled") {
+      obj.callControlled = CallControlled.toJSON(message.step.callControlled);
     }
     return obj;
   },
@@ -3952,6 +4128,15 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "noteAdded": {
         if (object.step?.noteAdded !== undefined && object.step?.noteAdded !== null) {
           message.step = { $case: "noteAdded", noteAdded: NoteAdded.fromPartial(object.step.noteAdded) };
+        }
+        break;
+      }
+      case "callControlled": {
+        if (object.step?.callControlled !== undefined && object.step?.callControlled !== null) {
+          message.step = {
+            $case: "callControlled",
+            callControlled: CallControlled.fromPartial(object.step.callControlled),
+          };
         }
         break;
       }
