@@ -26,6 +26,17 @@ interface Episode {
   surveyed: boolean;
 }
 
+/** What an episode starts with: nobody answered, moved or rated it yet. */
+const UNTOUCHED = {
+  answeredAt: null,
+  transferred: false,
+  escalatedByAgent: false,
+  repeat: false,
+  lastAgent: '',
+  resolvedBy: '',
+  surveyed: false,
+} as const satisfies Partial<Episode>;
+
 /** A resolution counted as first-contact, kept to take back if the customer comes back about it. */
 interface Resolution {
   conversationId: string;
@@ -148,17 +159,7 @@ export class ReportFold {
 
   /** A new contact (or a reopened conversation): offered to the queue it first waits in. */
   private opened(ep: Episode, queue: string, at: number): void {
-    Object.assign(ep, {
-      open: true,
-      queue,
-      answeredAt: null,
-      transferred: false,
-      escalatedByAgent: false,
-      repeat: false,
-      lastAgent: '',
-      resolvedBy: '',
-      surveyed: false,
-    });
+    Object.assign(ep, { open: true, queue, ...UNTOUCHED });
     this.count(at, this.dims(ep, ''), { offered: 1 });
   }
 
@@ -268,13 +269,7 @@ export class ReportFold {
         queue: '',
         customerId: '',
         open: false,
-        answeredAt: null,
-        transferred: false,
-        escalatedByAgent: false,
-        repeat: false,
-        lastAgent: '',
-        resolvedBy: '',
-        surveyed: false,
+        ...UNTOUCHED,
       };
       this.conversations.set(conversationId, ep);
       if (this.conversations.size > this.maxConversations) this.conversations.delete(this.conversations.keys().next().value as string);
