@@ -2,7 +2,7 @@
 // one (its subject moved on) is dropped when it comes due.
 export interface Timer {
   at: number;
-  kind: 'offer' | 'step' | 'sla_warning' | 'sla_breach' | 'wrap_up';
+  kind: 'offer' | 'step' | 'sla_warning' | 'sla_breach' | 'wrap_up' | 'callback_retry';
   id: string;
   version: number;
 }
