@@ -44,9 +44,12 @@ function setup(calendars: Record<string, Calendar> = {}, start = Date.UTC(2026, 
       keep(engine.tick());
     }
   };
-  const outbound = (id: string, kind: OutboundKind) => log.flatMap((e) => (e.type === 'outbound' && e.message.conversationId === id && e.message.kind === kind ? [e.message] : []));
+  const outbound = (id: string, kind: OutboundKind) =>
+    log.flatMap((e) => (e.type === 'outbound' && e.message.conversationId === id && e.message.kind === kind ? [e.message] : []));
   const progress = (id: string) =>
-    log.flatMap((e) => (e.type === 'conversation' && e.event.conversationId === id && e.event.step?.$case === 'callbackProgress' ? [e.event.step.callbackProgress] : []));
+    log.flatMap((e) =>
+      e.type === 'conversation' && e.event.conversationId === id && e.event.step?.$case === 'callbackProgress' ? [e.event.step.callbackProgress] : [],
+    );
   const offeredTo = (id: string) =>
     log.flatMap((e) => (e.type === 'conversation' && e.event.conversationId === id && e.event.step?.$case === 'offered' ? [e.event.step.offered.agentId] : []));
   return { clock, engine, keep, call, askCallback, agent, advance, outbound, progress, offeredTo };

@@ -96,5 +96,8 @@ function gaveUp(core: Core, conv: ConversationRecord, cb: CallbackRecord, now: n
   const sms = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text, '');
   sms.channel = Channel.CHANNEL_SMS;
   sms.recipient = { kind: IdentityKind.IDENTITY_KIND_PHONE, value: cb.number, namespace: '' };
-  core.out.event(conv, reason('callback.gave_up', 'the customer could not be reached by callback'), { $case: 'abandoned', abandoned: { waitedMs: now - conv.createdAt } });
+  core.out.event(conv, reason('callback.gave_up', 'the customer could not be reached by callback'), {
+    $case: 'abandoned',
+    abandoned: { waitedMs: now - conv.createdAt },
+  });
 }
