@@ -5,11 +5,29 @@ import twilio from 'twilio';
 import { eventId } from '#libs/contact';
 import { CallbackOutcome, Channel, ConversationEvent } from '#libs/proto';
 import { waitInWords } from './sms';
+import { MissingFieldError } from './webhook-errors';
 
 const { VoiceResponse } = twilio.twiml;
 
 /** Where Twilio reports the outbound call's progress. */
 export const CALLBACK_STATUS_PATH = '/twilio/voice/callback-status';
+
+/**
+ * The status callback URL of an attempt names its conversation and attempt: Twilio signs the
+ * URL with its query, and the status may come before anything could be written after the
+ * call was created.
+ */
+export function callbackStatusUrl(base: string, conversationId: string, attempt: number): string {
+  return `${base}${CALLBACK_STATUS_PATH}?${new URLSearchParams({ conversation: conversationId, attempt: String(attempt) }).toString()}`;
+}
+
+export function callbackOfStatusUrl(query: URLSearchParams): { conversationId: string; attempt: number } {
+  const conversationId = query.get('conversation') ?? '';
+  const attempt = Number(query.get('attempt'));
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(conversationId)) throw new MissingFieldError('conversation');
+  if (!Number.isInteger(attempt) || attempt < 1 || attempt > 99) throw new MissingFieldError('attempt');
+  return { conversationId, attempt };
+}
 
 /** Said to the customer on answering the callback, before the agent's phone rings. */
 export const CALLBACK_GREETING = 'Hello, this is the call back you asked for. Please hold while we connect you to an agent.';

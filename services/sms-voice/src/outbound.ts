@@ -11,7 +11,7 @@ import { CallbackOutcome, Channel, IdentityKind, OutboundKind, type OutboundMess
 import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
 import { askSurvey, bridgeTarget, bridgeToAgent } from './calls';
-import { attemptReported, callbackAnswered, CALLBACK_STATUS_PATH } from './callbacks';
+import { attemptReported, callbackAnswered, callbackStatusUrl } from './callbacks';
 import type { SmsVoiceConfig } from './config';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
@@ -209,7 +209,7 @@ class SmsOutbound {
     const agent = bridgeTarget(message.channelMetadata['agent-number'] ?? '', message.agentId);
     if (!agent) return this.callbackNotMade(message, attempt, 'NO_AGENT', 'neither an agent-number nor a usable agent id in the message');
     const twiml = callbackAnswered(to, agent);
-    const statusCallback = `${this.base}${CALLBACK_STATUS_PATH}`;
+    const statusCallback = callbackStatusUrl(this.base, message.conversationId, attempt);
     const outcome = await this.claimedRequest(`callback/${message.messageId}`, message, () =>
       inSpan('twilio call back', { kind: SpanKind.CLIENT }, () =>
         this.client.calls
@@ -218,7 +218,6 @@ class SmsOutbound {
       ),
     );
     if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'callback');
-    await this.deps.store.rememberCallbackCall({ _id: outcome.providerId, conversationId: message.conversationId, attempt });
     this.counted.inc({ outcome: outcome.repeated ? 'already_called_back' : 'called_back' });
     await this.report(message, { delivered: true }, outcome.providerId);
   }

@@ -44,12 +44,6 @@ export interface Call {
   /** The caller chose, outside opening hours, to leave a voicemail: the queue's end records it. */
   voicemail?: boolean;
 }
-/** An outbound call made to call a customer back: its status callback finds the conversation and attempt. */
-export interface CallbackCall {
-  _id: string; // CallSid of the outbound call
-  conversationId: string;
-  attempt: number;
-}
 /** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
 interface ConversationCall {
   _id: string; // conversation id
@@ -69,7 +63,6 @@ export class SmsVoiceStore {
   private readonly calls: Collection<Call>;
   private readonly conversationCalls: Collection<ConversationCall>;
   private readonly conversationCallInserts: InsertBatcher<ConversationCall>;
-  private readonly callbackCalls: Collection<CallbackCall>;
   /** One record per outbound SMS part, inserted before it is handed to Twilio. */
   readonly deliveries: MongoDeliveryClaims;
   /** The surveys texted (or asked on a call) and the answer each conversation got. */
@@ -89,7 +82,6 @@ export class SmsVoiceStore {
     this.calls = db.collection('voice_calls');
     this.conversationCalls = db.collection('voice_conversation_calls');
     this.conversationCallInserts = new InsertBatcher(this.conversationCalls);
-    this.callbackCalls = db.collection('voice_callback_calls');
   }
 
   /**
@@ -212,14 +204,6 @@ export class SmsVoiceStore {
 
   async chooseVoicemail(callSid: string): Promise<void> {
     await this.calls.updateOne({ _id: callSid }, { $set: { voicemail: true } });
-  }
-
-  async rememberCallbackCall(call: CallbackCall): Promise<void> {
-    await this.callbackCalls.updateOne({ _id: call._id }, { $setOnInsert: { conversationId: call.conversationId, attempt: call.attempt } }, { upsert: true });
-  }
-
-  async callbackCallOf(callSid: string): Promise<CallbackCall | undefined> {
-    return (await this.callbackCalls.findOne({ _id: callSid })) ?? undefined;
   }
 
   /** Only the call's status callback ends it. */

@@ -16,7 +16,7 @@ import {
   surveyAnswered,
   whileWaiting,
 } from './calls';
-import { attemptOutcome, attemptReported, CALLBACK_STATUS_PATH, callbackPromisedIn } from './callbacks';
+import { attemptOutcome, attemptReported, CALLBACK_STATUS_PATH, callbackOfStatusUrl, callbackPromisedIn } from './callbacks';
 import { leaveForVoicemail, recordVoicemail, voicemailContact, voicemailKept, whileClosed } from './closed-calls';
 import { answerSurvey } from './survey-answers';
 import { InvalidRecordingError, UnknownCallError } from './webhook-errors';
@@ -55,20 +55,19 @@ const callback: Route = async (ctx, p) => {
 };
 
 /** The outbound call of a callback: its outcome, once known, goes to routing (retry, or give up). */
-const callbackStatus: Route = async (ctx, p) => {
+const callbackStatus: Route = async (ctx, p, query) => {
   const sid = ctx.required(p, 'CallSid');
-  const callback = await ctx.store.callbackCallOf(sid);
-  if (!callback) throw new UnknownCallError(sid);
+  const { conversationId, attempt } = callbackOfStatusUrl(query);
   const status = p.CallStatus ?? '';
   const outcome = attemptOutcome(status);
-  if (outcome !== undefined) await ctx.contacts.deliverEvent(attemptReported(sid, callback.conversationId, callback.attempt, outcome, status, ctx.now()));
+  if (outcome !== undefined) await ctx.contacts.deliverEvent(attemptReported(sid, conversationId, attempt, outcome, status, ctx.now()));
   return nothingToSay();
 };
 
 /** Outside opening hours: 1 a callback request (as while waiting), 2 a voicemail. */
 const closedChoice: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
-  if (p.Digits === '1') return callback(ctx, p);
+  if (p.Digits === '1') return callback(ctx, p, new URLSearchParams());
   if (p.Digits !== '2') return keepHolding();
   if (!(await ctx.store.callOf(sid))) throw new UnknownCallError(sid);
   await ctx.store.chooseVoicemail(sid);
