@@ -13,7 +13,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
-import { CallbackOutcome, Channel, Presence, Tier } from '#libs/proto';
+import { CallbackOutcome, Channel, IdentityKind, OutboundKind, OutboundMessage, Presence, Tier } from '#libs/proto';
 import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
 import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
@@ -86,6 +86,25 @@ afterAll(async () => {
   rmSync(spoolDir, { recursive: true, force: true });
 });
 
+/**
+ * The conversation in routing's engine; undefined while the instance stands down (a loaded
+ * machine can cost it its group membership for a moment; it takes the partitions back).
+ */
+const stateOf = (id: string) => (routing.ownership.isActive ? routing.engine.conversationState(id) : undefined);
+
+/** A gRPC call made again while routing answers UNAVAILABLE (standing down, taking back over). */
+async function whileUnavailable<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 14 || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 /** A webhook signed as Twilio signs it, for PUBLIC_BASE_URL + the route; its TwiML parsed. */
 async function webhook(route: string, params: Record<string, string>): Promise<Record<string, unknown>> {
   const signed = `http://127.0.0.1:1${route}`;
@@ -105,7 +124,7 @@ async function callAndAskCallback(caller: string): Promise<{ conversationId: str
   const callSid = `CA${randomBytes(16).toString('hex')}`;
   await webhook('/twilio/voice', { CallSid: callSid, AccountSid: accountSid, From: caller, To: COMPANY });
   const conversationId = `conv-${callSid}`;
-  await waitFor(() => routing.engine.conversationState(conversationId)?.state === 'queued', 20_000, 'the call queued in routing');
+  await waitFor(() => stateOf(conversationId)?.state === 'queued', 20_000, 'the call queued in routing');
   // The caller hears the wait (routing's estimate once its gRPC channel is up) before pressing 1.
   await waitFor(
     async () => {
@@ -119,7 +138,7 @@ async function callAndAskCallback(caller: string): Promise<{ conversationId: str
   expect(promised).toHaveProperty('Leave');
   expect(await webhook('/twilio/voice/queue-result', { CallSid: callSid, AccountSid: accountSid, QueueResult: 'leave', QueueTime: '5' })).toEqual('');
   await webhook('/twilio/voice/status', { CallSid: callSid, AccountSid: accountSid, CallStatus: 'completed', CallDuration: '20' });
-  await waitFor(() => routing.engine.conversationState(conversationId)?.callback, 20_000, 'the callback in routing');
+  await waitFor(() => stateOf(conversationId)?.callback, 20_000, 'the callback in routing');
   return { conversationId, said: String(promised.Say) };
 }
 
@@ -127,26 +146,34 @@ async function callAndAskCallback(caller: string): Promise<{ conversationId: str
 async function agentFor(conversationId: string) {
   const id = uniqueId('ann').replace(/[^A-Za-z0-9_.@-]/g, '');
   const supervisor = await client(routing.grpcPort, 'sup', 'supervisor');
-  await supervisor.call(supervisor.raw.registerAgent, {
-    agentId: id,
-    name: 'Ann',
-    tier: Tier.TIER_FRONT_OFFICE,
-    skills: [{ name: 'general', level: 3 }],
-    languages: ['en'],
-    capacity: [{ channel: Channel.CHANNEL_VOICE, capacity: 1, active: 0 }],
-    totalCapacity: 1,
-  });
+  await whileUnavailable(() =>
+    supervisor.call(supervisor.raw.registerAgent, {
+      agentId: id,
+      name: 'Ann',
+      tier: Tier.TIER_FRONT_OFFICE,
+      skills: [{ name: 'general', level: 3 }],
+      languages: ['en'],
+      capacity: [{ channel: Channel.CHANNEL_VOICE, capacity: 1, active: 0 }],
+      totalCapacity: 1,
+    }),
+  );
   supervisor.close();
   const desk = await client(routing.grpcPort, id, 'agent');
   desk.watch();
-  await desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE });
+  await whileUnavailable(() => desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE }));
   const offers = answerOffers(desk, (c) => (c === conversationId ? 'accept' : 'decline'));
+  // A stream ended by a stand-down is opened again, as the desk does.
+  let errors = 0;
+  const rewatch = setInterval(() => {
+    if (desk.streamErrors.length > errors) ((errors = desk.streamErrors.length), desk.watch());
+  }, 500);
   return {
     id,
     offers,
     async leave() {
+      clearInterval(rewatch);
       offers.stop();
-      await desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AWAY });
+      await whileUnavailable(() => desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AWAY }));
       desk.close();
     },
   };
@@ -184,7 +211,7 @@ describe('callbacks that call back', () => {
     const agent = await agentFor(conversationId);
     try {
       await new Promise((r) => setTimeout(r, 3000));
-      expect(routing.engine.conversationState(conversationId)!.state).toBe('queued');
+      expect(stateOf(conversationId)!.state).toBe('queued');
       expect(callsTo(number)).toHaveLength(0);
       // Tuesday 10:00: open. The callback is offered, accepted, and the customer dialled.
       openTheQueue();
@@ -201,7 +228,7 @@ describe('callbacks that call back', () => {
       // Measured as a wait estimate is: the promise against the real wait (the clock moved 13 h).
       expect(answered.waitedMs).toBeGreaterThan(13 * H);
       expect(answered.promisedWaitMs).toBe(requested.promisedWaitMs);
-      expect(routing.engine.conversationState(conversationId)).toMatchObject({
+      expect(stateOf(conversationId)).toMatchObject({
         state: 'assigned',
         agentId: agent.id,
         callback: { state: 'connected', attempts: 1 },
@@ -226,7 +253,7 @@ describe('callbacks that call back', () => {
         20_000,
         'the third attempt answered',
       );
-      expect(routing.engine.conversationState(conversationId)!.callback!.state).toBe('connected');
+      expect(stateOf(conversationId)!.callback!.state).toBe('connected');
       const outcomes = progressOf(conversationId).map((p) => [p.outcome, p.attempt]);
       expect(outcomes).toEqual([
         [CallbackOutcome.CALLBACK_OUTCOME_REQUESTED, 0],
@@ -267,5 +294,24 @@ describe('callbacks that call back', () => {
     } finally {
       await agent.leave();
     }
+  });
+
+  it('dials nothing for a callback number that is not E.164, and says why', { timeout: 60_000 }, async () => {
+    const conversationId = uniqueId('conv-bad-number');
+    const message = OutboundMessage.fromPartial({
+      messageId: uniqueId('callback'),
+      conversationId,
+      channel: Channel.CHANNEL_VOICE,
+      kind: OutboundKind.OUTBOUND_KIND_CALLBACK,
+      recipient: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '0612345678' },
+      agentId: 'ann',
+      channelMetadata: { 'callback-attempt': '1' },
+    });
+    await h.kafka.producer.publish(topics.outbound, conversationId, message, { id: message.messageId });
+    const events = () => recorder.values(topics.conversationEvents, ctxs[1]!).filter((e) => e.conversationId === conversationId);
+    const failed = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported'), 30_000, 'the failed delivery');
+    expect(failed.step).toMatchObject({ deliveryReported: { delivered: false, errorCode: 'INVALID_NUMBER', permanent: true } });
+    await waitFor(() => events().find((e) => e.step?.$case === 'callbackProgress'), 20_000, 'the failed attempt');
+    expect(standIn.items.filter((i) => i.kind === 'call' && i.to === '0612345678')).toHaveLength(0);
   });
 });
