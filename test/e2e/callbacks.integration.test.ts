@@ -165,7 +165,9 @@ async function agentFor(conversationId: string) {
   // A stream ended by a stand-down is opened again, as the desk does.
   let errors = 0;
   const rewatch = setInterval(() => {
-    if (desk.streamErrors.length > errors) ((errors = desk.streamErrors.length), desk.watch());
+    if (desk.streamErrors.length === errors) return;
+    errors = desk.streamErrors.length;
+    desk.watch();
   }, 500);
   return {
     id,
