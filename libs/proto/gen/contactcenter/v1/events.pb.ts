@@ -3783,7 +3783,7 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         NoteAdded.encode(message.step.noteAdded, writer.uint32(194).fork()).join();
         break;
       case "callbackProgress":
-        CallbackProgress.encode(message.step.callbackProgress, writer.uint32(202).fork()).join();
+        CallbackProgress.encode(message.step.callbackProgress, writer.uint32(210).fork()).join();
         break;
     }
     return writer;
@@ -3973,8 +3973,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "noteAdded", noteAdded: NoteAdded.decode(reader, reader.uint32()) };
             continue;
           }
-          case 25: {
-            if (tag !== 202) {
+          case 26: {
+            if (tag !== 210) {
               break;
             }
 
