@@ -8,7 +8,7 @@ import { MissingFieldError } from './webhook-errors';
 import type { WebhookParams } from './webhook-form';
 
 /** A route answers a signed webhook's fields with the TwiML (or nothing) Twilio gets back. */
-export type Route = (ctx: RouteContext, params: WebhookParams) => Promise<string>;
+export type Route = (ctx: RouteContext, params: WebhookParams, query: URLSearchParams) => Promise<string>;
 
 interface RouteContext {
   config: SmsVoiceConfig;

@@ -78,7 +78,8 @@ export function createWebhookHandler(deps: WebhookDeps) {
     if (!route) return false;
     let status = 200;
     try {
-      const body = await route(ctx, await signedParams(req));
+      // The query is signed with the URL: a status callback's own parameters (see callbacks.ts).
+      const body = await route(ctx, await signedParams(req), new URL(req.url ?? '/', 'http://webhook').searchParams);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
     } catch (err) {
       const reply = webhookReplyTo(err);
