@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { createTokenVerifier, type TokenVerifier, type TrustedKey } from '#libs/auth';
 import { errorDetails, type Logger } from '#libs/observability';
+import { RateLimiter } from '#libs/rate-limit';
 import { HttpError, readJson, sendJson } from '#libs/web';
 import type { Caller } from '#libs/auth';
 import { callControlled, CallControlError, planControl, readCallControl, type TwilioStep } from './call-controls';
@@ -17,6 +18,8 @@ import type { TwilioClient } from './twilio-client';
 export const CALL_CONTROL_PATH = '/desk/calls/control';
 const MAX_CONTROL_BYTES = 4 * 1024;
 const CONTROLLERS = new Set(['agent', 'expert', 'supervisor']);
+/** The path is on the public port: an address sending this many bad tokens a minute is refused until the minute ends. */
+const BAD_TOKENS_PER_MINUTE = 20;
 
 interface ControlEdgeDeps {
   keys: readonly TrustedKey[] | undefined;
@@ -49,15 +52,26 @@ function controlReply(err: unknown): { status: number; message: string } {
 export function createControlEdge(deps: ControlEdgeDeps) {
   const verify: TokenVerifier | undefined = deps.keys ? createTokenVerifier({ keys: deps.keys, audience: 'sms-voice' }) : undefined;
   const now = deps.now ?? (() => new Date());
+  const badTokens = new RateLimiter(BAD_TOKENS_PER_MINUTE, 60_000);
+
+  const callerOf = async (req: http.IncomingMessage, verify: TokenVerifier): Promise<Caller> => {
+    const from = req.socket.remoteAddress ?? '';
+    if (badTokens.isOver(from, Date.now())) throw new HttpError(429, 'too many requests with bad tokens from this address; try again in a minute');
+    const refuse = (message: string) => {
+      badTokens.take(from, Date.now());
+      return new HttpError(401, message);
+    };
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) throw refuse('missing bearer token');
+    return verify(token).catch((err: unknown) => {
+      throw refuse(err instanceof Error ? err.message : 'invalid token');
+    });
+  };
 
   const run = async (req: http.IncomingMessage) => {
     if (req.method !== 'POST') throw new HttpError(405, 'call controls are POST requests');
     if (!verify) throw new HttpError(503, 'call controls are off: AUTH_PUBLIC_KEYS_DIR is not set');
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!token) throw new HttpError(401, 'missing bearer token');
-    const caller = await verify(token).catch((err: unknown) => {
-      throw new HttpError(401, err instanceof Error ? err.message : 'invalid token');
-    });
+    const caller = await callerOf(req, verify);
     if (!CONTROLLERS.has(caller.role)) throw new HttpError(403, `a ${caller.role} does not control calls`);
     const body = await readJson(req, MAX_CONTROL_BYTES);
     return isDialIn(body) ? dialIn(caller, body) : control(caller, body);

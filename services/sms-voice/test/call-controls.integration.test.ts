@@ -2,7 +2,7 @@
 // stand-in: the agent dialled into the caller's conference on their own phone or softphone, then
 // the agent's call controls (hold with music, mute, keypad tones, hang up, wrap-up), each an
 // event on the conversation.
-import http from 'node:http';
+import http, { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -205,6 +205,25 @@ describe('call controls', () => {
     });
     expect(unsigned.status).toBe(401);
     expect(standIn.participantsOf(conversationId).find((p) => p.callSid === callSid)?.hold).toBe(false);
+  });
+
+  it('refuses an address that keeps sending bad tokens with 429 until the minute ends', async () => {
+    // From an address of its own on loopback, so that the other tests' requests are not the ones refused.
+    const bad = (localAddress = '127.0.0.2') =>
+      new Promise<{ status: number }>((resolve, reject) => {
+        const headers = { 'content-type': 'application/json', authorization: 'Bearer not-a-token' };
+        const req = request({ host: '127.0.0.1', port, path: CALL_CONTROL_PATH, method: 'POST', localAddress, headers }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0 });
+        });
+        req.on('error', reject);
+        req.end('{}');
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await bad()).status);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect((await bad()).status).toBe(429);
+    expect((await bad('127.0.0.3')).status).toBe(401);
   });
 });
 
