@@ -73,12 +73,12 @@ export function createWebhookHandler(deps: WebhookDeps) {
   };
 
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const route = routes[path];
     if (!route) return false;
     let status = 200;
     try {
-      const body = await route(ctx, await signedParams(req));
+      const body = await route(ctx, await signedParams(req), new URLSearchParams(query));
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
     } catch (err) {
       const reply = webhookReplyTo(err);
