@@ -74,6 +74,13 @@ export const smsVoiceConfig = {
     .min(10, 'must be the announcement the caller hears')
     .max(500)
     .default('This call is recorded for quality and training. If you do not want it to be recorded, please tell the agent or hang up.'),
+  /**
+   * How long a call's recording is kept: after this, its deletion is asked of Twilio
+   * (`DELETE /Recordings/{sid}`). 0 keeps recordings until they are deleted by other means.
+   */
+  VOICE_RECORDING_RETENTION_MS: durationMs(90 * 24 * 3600_000),
+  /** How often recordings past their retention are looked for. */
+  VOICE_RECORDING_SWEEP_MS: z.coerce.number().int().min(100, 'must be a number of milliseconds, 100 or more').default(3600_000),
   /** Above this estimated wait a caller is offered a callback. */
   CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
   /** Largest webhook body accepted. */

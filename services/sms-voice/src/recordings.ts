@@ -60,3 +60,8 @@ export function callRecorded(conversationId: string, callSid: string, recording:
     step: { $case: 'callRecorded', callRecorded: { recordingSid: recording.sid, url: recording.url, durationMs: recording.seconds * 1000, callSid } },
   });
 }
+
+/** When a recording made `now` is to be deleted; nothing when recordings are kept without end. */
+export function deletion(config: { VOICE_RECORDING_RETENTION_MS: number }, now: Date): { deleteAt?: Date } {
+  return config.VOICE_RECORDING_RETENTION_MS > 0 ? { deleteAt: new Date(now.getTime() + config.VOICE_RECORDING_RETENTION_MS) } : {};
+}

@@ -18,7 +18,7 @@ import {
   whileWaiting,
 } from './calls';
 import { leaveForVoicemail, recordVoicemail, voicemailContact, voicemailKept, whileClosed } from './closed-calls';
-import { callRecorded, RECORDING_PATH, type Recording } from './recordings';
+import { callRecorded, deletion, RECORDING_PATH, type Recording } from './recordings';
 import { answerSurvey } from './survey-answers';
 import { InvalidRecordingError, UnknownCallError } from './webhook-errors';
 import type { WebhookParams } from './webhook-form';
@@ -90,7 +90,11 @@ const recordingStatus: Route = async (ctx, p, query) => {
   const call = await ctx.store.callOf(callSid);
   if (!call) throw new UnknownCallError(callSid);
   if (p.RecordingStatus !== 'completed') return nothingToSay();
-  await ctx.contacts.deliverEvent(callRecorded(call.conversationId, callSid, recordingOf(p, recordingSid), ctx.now()));
+  const recording = recordingOf(p, recordingSid);
+  const now = ctx.now();
+  // Kept before it is listed: no recording on a conversation escapes its retention.
+  await ctx.store.keepRecording({ _id: recordingSid, conversationId: call.conversationId, callSid, recordedAt: now, ...deletion(ctx.config, now) });
+  await ctx.contacts.deliverEvent(callRecorded(call.conversationId, callSid, recording, now));
   return nothingToSay();
 };
 

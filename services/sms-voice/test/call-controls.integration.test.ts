@@ -113,6 +113,9 @@ beforeAll(async () => {
     VOICE_HOLD_MUSIC_URL: MUSIC,
     VOICE_RECORDED_QUEUES: 'recorded-*',
     VOICE_RECORDING_CONSENT: CONSENT,
+    // Recordings are due for deletion at once, so the sweep's deletion can be seen here.
+    VOICE_RECORDING_RETENTION_MS: '1',
+    VOICE_RECORDING_SWEEP_MS: '200',
     SMS_OUTBOUND_GROUP: uniqueId('voice-desk-outbound'),
   });
   ({ port } = await startSmsVoiceService(ctx, config));
@@ -321,6 +324,19 @@ describe('recording', () => {
       callRecorded: { recordingSid, url: report.RecordingUrl, durationMs: 37_000, callSid },
     });
     expect(events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'callRecorded')).toHaveLength(1);
+
+    // Past its retention, Twilio is asked to delete it, once; the store remembers the deletion.
+    const kept = mongo.db(database).collection<{ _id: string; deletedAt?: Date; conversationId: string }>('voice_recordings');
+    await waitFor(async () => (await kept.findOne({ _id: recordingSid }))?.deletedAt, 20_000, 'the recording deleted');
+    expect(await kept.findOne({ _id: recordingSid })).toMatchObject({ conversationId, callSid });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(standIn.deletedRecordings.filter((s) => s === recordingSid)).toHaveLength(1);
+
+    // A recording Twilio no longer has (deleted in its console) counts as deleted.
+    const goneSid = `RE${randomBytes(16).toString('hex')}`;
+    standIn.deletedRecordings.push(goneSid);
+    await webhook(callback, { ...report, RecordingSid: goneSid, RecordingUrl: `${report.RecordingUrl}x`, RecordingStatus: 'completed' });
+    await waitFor(async () => (await kept.findOne({ _id: goneSid }))?.deletedAt, 20_000, 'the recording Twilio no longer had marked deleted');
   });
 
   it('in a queue that does not record: no announcement, no recording', async () => {

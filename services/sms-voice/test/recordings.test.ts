@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { callerToConference } from '../src/calls';
 import { smsVoiceConfig } from '../src/config';
-import { callRecorded, queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl, RECORDING_PATH } from '../src/recordings';
+import { callRecorded, deletion, queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl, RECORDING_PATH } from '../src/recordings';
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
 const MUSIC = 'https://music.example/hold.mp3';
@@ -70,5 +70,13 @@ describe('the recording event', () => {
     });
     expect(callRecorded('conv-CA1', 'CA1', recording, new Date()).eventId).toBe(event.eventId);
     expect(callRecorded('conv-CA1', 'CA1', { ...recording, sid: 'RE2' }, at).eventId).not.toBe(event.eventId);
+  });
+});
+
+describe('retention', () => {
+  it('dates the deletion a retention after the recording; 0 keeps it without end', () => {
+    const at = new Date('2026-12-01T10:00:00Z');
+    expect(deletion({ VOICE_RECORDING_RETENTION_MS: 90 * 86_400_000 }, at)).toEqual({ deleteAt: new Date('2027-03-01T10:00:00Z') });
+    expect(deletion({ VOICE_RECORDING_RETENTION_MS: 0 }, at)).toEqual({});
   });
 });
