@@ -3825,7 +3825,7 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         CallControlled.encode(message.step.callControlled, writer.uint32(202).fork()).join();
         break;
       case "callRecorded":
-        CallRecorded.encode(message.step.callRecorded, writer.uint32(210).fork()).join();
+        CallRecorded.encode(message.step.callRecorded, writer.uint32(218).fork()).join();
         break;
     }
     return writer;
@@ -4023,8 +4023,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "callControlled", callControlled: CallControlled.decode(reader, reader.uint32()) };
             continue;
           }
-          case 26: {
-            if (tag !== 210) {
+          case 27: {
+            if (tag !== 218) {
               break;
             }
 
