@@ -1,5 +1,5 @@
 // The contact centre's own words, defined once for every service: channel names, how
-// conversations are named, a wait in words, event ids, customer flags, SMS segments and whom a
+// conversations are named, a wait in words, event ids, customer flags, SMS segments, phone numbers and whom a
 // contact is made for. No I/O.
 export * from './channels';
 export * from './conversation-refs';
@@ -8,3 +8,4 @@ export * from './event-ids';
 export * from './sms-segments';
 export * from './wait';
 export * from './on-behalf';
+export * from './phone-numbers';

@@ -12,6 +12,8 @@ export interface SentItem {
   at: Date;
   /** Set when the request names the conversation it belongs to. */
   conversationId?: string;
+  /** A new call's StatusCallback: where Twilio reports the call's progress. */
+  statusCallback?: string;
 }
 
 export interface PageLinks {

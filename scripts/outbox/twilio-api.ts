@@ -176,8 +176,18 @@ export class TwilioStandIn {
     const from = form.get('From') ?? '';
     if (form.has('Twiml')) this.conferences.joinByTwiml(sid, form.get('Twiml') ?? '', this.now());
     else if (form.get('Status') === 'completed') this.conferences.leave(sid);
+    if (status === 201) checkNewCall(to, from);
     const conversationId = this.options.conversationOfCall?.(sid);
-    const at = this.keep({ kind: 'call', sid, to, from, body: instructions, ...(conversationId ? { conversationId } : {}) });
+    const statusCallback = form.get('StatusCallback') ?? '';
+    const at = this.keep({
+      kind: 'call',
+      sid,
+      to,
+      from,
+      body: instructions,
+      ...(conversationId ? { conversationId } : {}),
+      ...(statusCallback ? { statusCallback } : {}),
+    });
     return {
       status,
       body: {
@@ -203,6 +213,13 @@ export class TwilioStandIn {
   private sid(prefix: string): string {
     return `${prefix}${(++this.counter).toString(16).padStart(32, '0')}`;
   }
+}
+
+/** A new call needs a number to call (E.164, or a softphone as client:<id>) and a number to call from. */
+function checkNewCall(to: string, from: string): void {
+  if (!to) throw new TwilioError(400, 21201, "No 'To' number is specified");
+  if (!from) throw new TwilioError(400, 21213, "No 'From' number is specified");
+  if (!/^(\+[1-9]\d{6,14}|client:[A-Za-z0-9_.@-]{1,121})$/.test(to)) throw new TwilioError(400, 21211, `Invalid 'To' Phone Number: ${to.slice(0, 40)}`);
 }
 
 function basicUser(header: string | undefined): string | undefined {

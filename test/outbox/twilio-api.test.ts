@@ -111,6 +111,17 @@ describe('the Twilio stand-in', () => {
     expect(noTo).toMatchObject({ status: 400, code: 21604 });
   });
 
+  it('refuses a new call without a valid number to call or a number to call from, as Twilio does', async () => {
+    const placed = (to: string, from: string) =>
+      client()
+        .calls.create({ to, from, twiml: '<Response/>' })
+        .catch((err: unknown) => err);
+    expect(classifyTwilioFailure(await placed('0612345678', '+15005550001'))).toMatchObject({ kind: 'refused-permanently', code: '21211' });
+    expect(classifyTwilioFailure(await placed('+15005550007', ''))).toMatchObject({ kind: 'refused-permanently', code: '21213' });
+    const ok = await client().calls.create({ to: '+15005550007', from: '+15005550001', twiml: '<Response/>', statusCallback: `${base}/status` });
+    expect(standIn.items.find((i) => i.sid === ok.sid)).toMatchObject({ kind: 'call', to: '+15005550007', statusCallback: `${base}/status` });
+  });
+
   it('keeps only the newest requests it is allowed to', async () => {
     for (const body of ['a', 'b', 'c', 'd']) await client().messages.create({ from: '+15005550001', to: '+15005550006', body });
     expect(standIn.items.map((i) => i.body)).toEqual(['b', 'c', 'd']);

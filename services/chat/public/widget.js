@@ -29,6 +29,19 @@
       /* private mode: session only */
     }
   }
+  function showClosed(closed) {
+    closedInfo.textContent = '';
+    closedInfo.hidden = !closed;
+    if (!closed) return;
+    if (closed.hours) closedInfo.appendChild(document.createTextNode('Opening hours: ' + closed.hours + '. '));
+    if (closed.email) {
+      closedInfo.appendChild(document.createTextNode('You can also go on by email: '));
+      var link = el('a', { href: 'mailto:' + closed.email, 'data-ccw': 'closed-email' }, closed.email);
+      closedInfo.appendChild(link);
+      closedInfo.appendChild(document.createTextNode(' and we will answer you there.'));
+    }
+  }
+
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     for (var k in attrs) e.setAttribute(k, attrs[k]);
@@ -60,6 +73,8 @@
   var close = el('button', { type: 'button', 'aria-label': 'Close chat' }, '\u00d7');
   head.appendChild(close);
   var status = el('p', { class: 'ccw-status', role: 'status', 'aria-live': 'polite', 'data-ccw': 'status' }, 'Connecting\u2026');
+  // While the queue is closed: the hours, and an address to go on by email instead.
+  var closedInfo = el('p', { class: 'ccw-status', 'data-ccw': 'closed', hidden: '' });
   var log = el('ol', { class: 'ccw-log', 'aria-live': 'polite', 'aria-label': 'Conversation', 'data-ccw': 'log' });
   var survey = el('div', { class: 'ccw-survey', role: 'group', 'aria-label': 'Rate this chat from 1 to 5', hidden: '' });
   // Proving an email: a code is mailed to the address and typed here. Until then the address
@@ -103,6 +118,7 @@
   form.appendChild(send);
   panel.appendChild(head);
   panel.appendChild(status);
+  panel.appendChild(closedInfo);
   panel.appendChild(log);
   panel.appendChild(survey);
   panel.appendChild(verify);
@@ -273,8 +289,10 @@
       } else if (f.type === 'entry') {
         showEntry(f);
       } else if (f.type === 'wait') {
-        status.textContent =
-          (f.position ? 'You are number ' + f.position + ' in the queue. ' : '') + 'Estimated wait: about ' + minutes(f.estimatedWaitMs) + '.';
+        showClosed(f.closed);
+        status.textContent = f.closed
+          ? f.closed.notice
+          : (f.position ? 'You are number ' + f.position + ' in the queue. ' : '') + 'Estimated wait: about ' + minutes(f.estimatedWaitMs) + '.';
       } else if (f.type === 'typing') {
         status.textContent = 'The agent is typing\u2026';
       } else if (f.type === 'verification-sent') {

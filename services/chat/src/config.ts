@@ -41,6 +41,11 @@ export const chatConfig = {
   CHAT_MAX_NEW_CONVERSATIONS: positiveInt(600),
   /** The window of the new-conversation caps. */
   CHAT_NEW_CONVERSATIONS_WINDOW_MS: positiveInt(10 * 60_000),
+  /** The company's address offered to a visitor while the chat queue is closed, to go on by email; empty offers none. */
+  CHAT_CLOSED_EMAIL_ADDRESS: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63})?$/, 'must be an email address such as support@example.com, or empty')
+    .default(''),
   /** Wait told to a visitor until routing sends an estimate: the chat SLA target. */
   CHAT_SLA_TARGET_MS: durationMs(60_000),
   /** How long a message waits for Kafka before it is answered `not-accepted`. */

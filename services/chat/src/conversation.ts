@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { eventId } from '#libs/contact';
 import { OutboundKind, type OutboundMessage } from '#libs/proto';
-import type { ChatEntry, ServerFrame } from './protocol';
+import type { ChatEntry, ClosedQueue, ServerFrame } from './protocol';
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
@@ -18,13 +18,23 @@ export function surveyEventId(conversationId: string): string {
   return eventId('chat', 'chat-survey', conversationId);
 }
 
+/** The last wait routing sent, kept for a visitor who comes back. */
+export interface KnownWait {
+  position: number | null;
+  estimatedWaitMs: number;
+  closed?: ClosedQueue;
+}
+
 export type OutboundEffect =
   | { action: 'entry'; entry: Omit<ChatEntry, 'seq' | 'at' | 'type'>; ends?: boolean }
-  | { action: 'transient'; frame: ServerFrame; wait?: { position: number | null; estimatedWaitMs: number } }
+  | { action: 'transient'; frame: ServerFrame; wait?: KnownWait }
   | { action: 'ignore'; why: string };
 
-/** What an outbound message means for the visitor: a numbered entry, a live-only frame, or nothing. */
-export function outboundEffect(message: OutboundMessage): OutboundEffect {
+/**
+ * What an outbound message means for the visitor: a numbered entry, a live-only frame, or nothing.
+ * `closedEmail` is the address offered while the queue is closed.
+ */
+export function outboundEffect(message: OutboundMessage, closedEmail = ''): OutboundEffect {
   const text = message.text ?? '';
   switch (message.kind) {
     case OutboundKind.OUTBOUND_KIND_REPLY:
@@ -50,7 +60,11 @@ export function outboundEffect(message: OutboundMessage): OutboundEffect {
       if (position === null && estimatedWaitMs === 0) {
         return text.trim() ? { action: 'entry', entry: { from: 'system', kind: 'notice', text } } : { action: 'ignore', why: 'empty status update' };
       }
-      return { action: 'transient', frame: { type: 'wait', position, estimatedWaitMs, source: 'routing' }, wait: { position, estimatedWaitMs } };
+      const wait: KnownWait = { position, estimatedWaitMs };
+      // While closed, routing's text says when it opens and that the visitor will be answered then.
+      if (message.closedUntil)
+        wait.closed = { until: message.closedUntil.toISOString(), notice: text, hours: message.hours, ...(closedEmail ? { email: closedEmail } : {}) };
+      return { action: 'transient', frame: waitFrame(wait, 0), wait };
     }
     default:
       return { action: 'ignore', why: `outbound kind ${message.kind} is not shown in chat` };
@@ -58,7 +72,14 @@ export function outboundEffect(message: OutboundMessage): OutboundEffect {
 }
 
 /** The wait the visitor is told: routing's estimate once it sent one, else the chat SLA target. */
-export function waitFrame(known: { position: number | null; estimatedWaitMs: number } | undefined, slaTargetMs: number): ServerFrame {
-  if (known) return { type: 'wait', position: known.position, estimatedWaitMs: known.estimatedWaitMs, source: 'routing' };
+export function waitFrame(known: KnownWait | undefined, slaTargetMs: number): ServerFrame {
+  if (known)
+    return {
+      type: 'wait',
+      position: known.position,
+      estimatedWaitMs: known.estimatedWaitMs,
+      source: 'routing',
+      ...(known.closed ? { closed: known.closed } : {}),
+    };
   return { type: 'wait', position: null, estimatedWaitMs: slaTargetMs, source: 'target' };
 }

@@ -7,11 +7,11 @@ import { outboundEffect } from './conversation';
 import type { ChatParts } from './parts';
 import { toEntry } from './store';
 
-export function createOutboundDelivery({ store, connected, log }: Pick<ChatParts, 'store' | 'connected' | 'log'>) {
+export function createOutboundDelivery({ store, connected, log, config }: Pick<ChatParts, 'store' | 'connected' | 'log' | 'config'>) {
   return async function deliverOutbound(message: OutboundMessage, eventId: string): Promise<void> {
     if (message.channel !== Channel.CHANNEL_CHAT) return;
     if (!message.conversationId) throw new InvalidEventError('chat outbound message has no conversation_id');
-    const effect = outboundEffect(message);
+    const effect = outboundEffect(message, config.CHAT_CLOSED_EMAIL_ADDRESS);
     if (effect.action === 'ignore') return;
     const conversation = await store.getConversation(message.conversationId);
     if (!conversation) {

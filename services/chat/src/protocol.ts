@@ -127,7 +127,7 @@ export type ServerFrame =
   | { type: 'verified'; email: string }
   | ChatEntry
   | { type: 'typing'; agentName?: string }
-  | { type: 'wait'; position: number | null; estimatedWaitMs: number; source: 'routing' | 'target' }
+  | { type: 'wait'; position: number | null; estimatedWaitMs: number; source: 'routing' | 'target'; closed?: ClosedQueue }
   | { type: 'survey-ack' }
   | { type: 'pong' };
 
@@ -140,4 +140,15 @@ export interface ChatEntry {
   text: string;
   clientMessageId?: string;
   at: string;
+}
+
+/**
+ * The queue is closed (routing's calendar): what the visitor is told, the weekly hours, and the
+ * address they may write to instead (CHAT_CLOSED_EMAIL_ADDRESS), so the conversation can go on by email.
+ */
+export interface ClosedQueue {
+  until: string;
+  notice: string;
+  hours: string;
+  email?: string;
 }

@@ -19,7 +19,7 @@ describe('chat widget in Chromium', () => {
 
   beforeAll(async () => {
     recorder = await recordTopics([topics.contactInbound.name]);
-    chat = await startInstance(prefix);
+    chat = await startInstance(prefix, { CHAT_CLOSED_EMAIL_ADDRESS: 'support@example.com' });
     sim = testContext('routing-sim');
     routing = await testProducer(sim);
     await outboundReady([chat], routing);
@@ -76,6 +76,20 @@ describe('chat widget in Chromium', () => {
     );
     await publishOutbound(routing, { conversationId, kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, queuePosition: 2, estimatedWaitMs: 180_000 });
     await statusShown(/^You are number 2 in the queue\. Estimated wait: about 3 minutes\.$/);
+    // The queue closes: routing's notice, the hours, and the address to go on by email.
+    const notice = 'We are closed now; we open again Monday at 09:00 (Europe/Paris) and will answer you then. You are number 2 in the queue.';
+    await publishOutbound(routing, {
+      conversationId,
+      kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
+      text: notice,
+      queuePosition: 2,
+      estimatedWaitMs: 50 * 3_600_000,
+      closedUntil: new Date(Date.now() + 50 * 3_600_000),
+      hours: 'Monday to Friday 09:00 to 18:00',
+    });
+    await statusShown(new RegExp(`^${notice.replace(/[().]/g, '\\$&')}$`));
+    await page.getByText('Opening hours: Monday to Friday 09:00 to 18:00.').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-ccw="closed-email"]').getAttribute('href')).toBe('mailto:support@example.com');
     await publishOutbound(routing, { conversationId, text: 'Hello! <script>alert(2)</script> Checking now.', agentId: 'agent-7' });
     await page.getByText('Hello! <script>alert(2)</script> Checking now.').waitFor({ timeout: 20_000 });
 

@@ -93,6 +93,22 @@ describe('conversation bookkeeping', () => {
       action: 'transient',
       wait: { position: 2, estimatedWaitMs: 5000 },
     });
+    const opens = new Date('2026-12-07T08:00:00Z');
+    const closed = out({
+      kind: OutboundKind.OUTBOUND_KIND_STATUS_UPDATE,
+      text: 'We are closed now.',
+      queuePosition: 1,
+      estimatedWaitMs: 9000,
+      closedUntil: opens,
+      hours: 'Mon-Fri 9-18',
+    });
+    const closedInfo = { until: opens.toISOString(), notice: 'We are closed now.', hours: 'Mon-Fri 9-18' };
+    expect(outboundEffect(closed)).toMatchObject({
+      action: 'transient',
+      frame: { type: 'wait', closed: closedInfo },
+      wait: { position: 1, closed: closedInfo },
+    });
+    expect(outboundEffect(closed, 'help@example.com')).toMatchObject({ frame: { closed: { ...closedInfo, email: 'help@example.com' } } });
     expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED }))).toMatchObject({ action: 'entry', ends: true });
     expect(outboundEffect(out({ kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL })).action).toBe('ignore');
   });

@@ -107,6 +107,8 @@ export class ChartAggregator {
   private deadLettersTotal = 0;
   /** The estimate a queued conversation was last given, until it is answered. */
   private readonly estimates = new Map<string, number>();
+  /** Conversations that became callbacks: their wait ends when the customer answers, not at Assigned. */
+  private readonly callbacks = new Set<string>();
   private readonly waits: ChartSnapshot['waits'] = [];
   private readonly waiting = new Map<string, Point[]>();
   private latestQueues: QueueStat[] = [];
@@ -144,22 +146,45 @@ export class ChartAggregator {
     } else if (record.topic === topics.conversationEvents.name) {
       const conversationId = typeof event.conversationId === 'string' ? event.conversationId : undefined;
       if (!conversationId) return;
-      const queued = event.queued as { estimatedWaitMs?: unknown } | undefined;
-      const assigned = event.assigned as { waitedMs?: unknown } | undefined;
-      if (queued && queued.estimatedWaitMs !== undefined) {
-        this.estimates.set(conversationId, Number(queued.estimatedWaitMs));
-        // Conversations that are never answered (abandoned) must not grow this without bound.
-        if (this.estimates.size > 10_000) this.estimates.delete(this.estimates.keys().next().value as string);
-      } else if (assigned) {
-        const estimated = this.estimates.get(conversationId);
-        if (estimated === undefined) return;
-        this.estimates.delete(conversationId);
-        this.waits.push({ conversationId, estimatedMs: estimated, actualMs: Number(assigned.waitedMs ?? 0), t: now });
-        if (this.waits.length > this.maxWaits) this.waits.shift();
-      } else if (event.abandoned) {
-        this.estimates.delete(conversationId);
-      }
+      this.waitStep(conversationId, event, now);
     }
+  }
+
+  /**
+   * A wait estimate and the real wait it is measured against: Queued's estimate and Assigned's
+   * wait; for a callback, the wait promised when asked and the time until the customer answered.
+   */
+  private waitStep(conversationId: string, event: Record<string, unknown>, now: number): void {
+    const queued = event.queued as { estimatedWaitMs?: unknown } | undefined;
+    const assigned = event.assigned as { waitedMs?: unknown } | undefined;
+    const callback = event.callbackProgress as { outcome?: unknown; promisedWaitMs?: unknown; waitedMs?: unknown } | undefined;
+    if (queued && queued.estimatedWaitMs !== undefined) this.estimated(conversationId, Number(queued.estimatedWaitMs));
+    else if (callback?.outcome === 'CALLBACK_OUTCOME_REQUESTED' && Number(callback.promisedWaitMs ?? 0) > 0) {
+      this.estimated(conversationId, Number(callback.promisedWaitMs));
+      this.callbacks.add(conversationId);
+    } else if (callback?.outcome === 'CALLBACK_OUTCOME_ANSWERED' && Number(callback.promisedWaitMs ?? 0) > 0) {
+      this.callbacks.delete(conversationId);
+      this.answered(conversationId, Number(callback.waitedMs ?? 0), now);
+    } else if (assigned && !this.callbacks.has(conversationId)) this.answered(conversationId, Number(assigned.waitedMs ?? 0), now);
+    else if (event.abandoned) {
+      this.estimates.delete(conversationId);
+      this.callbacks.delete(conversationId);
+    }
+  }
+
+  private estimated(conversationId: string, ms: number): void {
+    this.estimates.set(conversationId, ms);
+    // Conversations that are never answered (abandoned) must not grow these without bound.
+    if (this.estimates.size > 10_000) this.estimates.delete(this.estimates.keys().next().value as string);
+    if (this.callbacks.size > 10_000) this.callbacks.delete(this.callbacks.values().next().value as string);
+  }
+
+  private answered(conversationId: string, actualMs: number, now: number): void {
+    const estimated = this.estimates.get(conversationId);
+    if (estimated === undefined) return;
+    this.estimates.delete(conversationId);
+    this.waits.push({ conversationId, estimatedMs: estimated, actualMs, t: now });
+    if (this.waits.length > this.maxWaits) this.waits.shift();
   }
 
   setQueueStats(queues: QueueStat[], now: number): void {

@@ -1,7 +1,7 @@
 // The console's rules without I/O: redaction, filters, chart series, dead-letter shaping, access.
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
-import { Channel, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, SlaEvent, SlaEventKind } from '#libs/proto';
+import { CallbackOutcome, Channel, ContactReceived, ConversationEvent, IdentityKind, OutboundMessage, SlaEvent, SlaEventKind } from '#libs/proto';
 import { originAllowed } from '#libs/web';
 import { consoleRole } from '../src/access';
 import { loadOpsConsoleConfig } from '../src/config';
@@ -267,6 +267,26 @@ describe('chart aggregation', () => {
     // Assigned without a known estimate (console started later): nothing to compare.
     charts.addRecord(conversationEvent({ $case: 'assigned', assigned: { agentId: 'x', tier: 1, waitedMs: 5 } }, 'b'), 4);
     expect(charts.snapshot(5).waits).toEqual([{ conversationId: 'a', estimatedMs: 20_000, actualMs: 25_000, t: 3 }]);
+  });
+
+  it('measures a callback’s promise against the time the customer answered, not the agent’s accept', () => {
+    const charts = new ChartAggregator();
+    const progress = (outcome: CallbackOutcome, more: { promisedWaitMs?: number; waitedMs?: number }) =>
+      conversationEvent({ $case: 'callbackProgress', callbackProgress: { outcome, attempt: 0, callSid: '', promisedWaitMs: 0, waitedMs: 0, ...more } }, 'cb');
+    charts.addRecord(
+      conversationEvent(
+        { $case: 'queued', queued: { queue: 'q', skill: '', tier: 1, priority: 0, position: 1, estimatedWaitMs: 30_000, risk: 0, complexity: 0 } },
+        'cb',
+      ),
+      1,
+    );
+    charts.addRecord(progress(CallbackOutcome.CALLBACK_OUTCOME_REQUESTED, { promisedWaitMs: 600_000 }), 2);
+    charts.addRecord(conversationEvent({ $case: 'assigned', assigned: { agentId: 'x', tier: 1, waitedMs: 500_000 } }, 'cb'), 3);
+    // The voice channel's own report carries no promise: routing's is the one measured.
+    charts.addRecord(progress(CallbackOutcome.CALLBACK_OUTCOME_ANSWERED, {}), 4);
+    expect(charts.snapshot(5).waits).toEqual([]);
+    charts.addRecord(progress(CallbackOutcome.CALLBACK_OUTCOME_ANSWERED, { promisedWaitMs: 600_000, waitedMs: 720_000 }), 5);
+    expect(charts.snapshot(6).waits).toEqual([{ conversationId: 'cb', estimatedMs: 600_000, actualMs: 720_000, t: 5 }]);
   });
 
   it('keeps waiting per queue over time, service level per channel against target, agents and lag', () => {

@@ -80,6 +80,10 @@ export const routingConfig = {
   ROUTING_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
   /** Classification rules as a JSON array; the built-in examples when unset. */
   ROUTING_RULES_JSON: rulesJson,
+  /** Between an unanswered callback attempt (no answer, busy, failed) and the next one. */
+  ROUTING_CALLBACK_RETRY_INTERVAL_MS: durationMs(DEFAULT_POLICY.callbackRetryIntervalMs),
+  /** Attempts to call a customer back before the callback is given up and the customer told by SMS. */
+  ROUTING_CALLBACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(DEFAULT_POLICY.callbackMaxAttempts),
   /**
    * Opening hours per queue, JSON: {"<tier>/<skill>/<channel>" (each may be *): {"zone": IANA zone,
    * "hours": {"mon": ["09:00-12:00", "13:00-18:00"], ...}, "holidays": ["2025-12-25"],
@@ -119,6 +123,8 @@ export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingP
     complexityThreshold: config.ROUTING_COMPLEXITY_THRESHOLD,
     lastAgentWindowMs: config.ROUTING_LAST_AGENT_DAYS * 86_400_000,
     stepTimeoutMs: { ...DEFAULT_POLICY.stepTimeoutMs, accountManager: config.ROUTING_ACCOUNT_MANAGER_WAIT_MS },
+    callbackRetryIntervalMs: config.ROUTING_CALLBACK_RETRY_INTERVAL_MS,
+    callbackMaxAttempts: config.ROUTING_CALLBACK_MAX_ATTEMPTS,
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
     ...(config.ROUTING_CALENDARS_JSON ? { calendars: config.ROUTING_CALENDARS_JSON } : {}),
     ...overrides,

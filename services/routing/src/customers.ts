@@ -1,6 +1,6 @@
 // Customer flags and account manager from customer-record, when that service is configured.
 // Routing works without it (no flags); a slow or failing look-up never holds a contact back.
-import { credentials } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
 import { bearerMetadata, serviceTokenSource } from '#libs/auth';
 import { flagsOn, senderMayActForOthers } from '#libs/contact';
 import { CustomerRecordServiceClient, type ContactReceived, type GetCustomerContextResponse } from '#libs/proto';
@@ -50,6 +50,11 @@ export function customerRecordLookup(
       failures = 0;
       return customerInfo(response);
     } catch (err) {
+      // A sender customer-record does not know yet is an answer: a new customer, without flags.
+      if ((err as { code?: number }).code === status.NOT_FOUND) {
+        failures = 0;
+        return {};
+      }
       failures += 1;
       if (failures >= FAILURES_BEFORE_PAUSE && Date.now() >= pausedUntil) {
         pausedUntil = Date.now() + PAUSE_MS;

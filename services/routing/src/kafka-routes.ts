@@ -1,5 +1,5 @@
 // Routing's Kafka input: inbound contacts to route, channels saying a customer left while
-// waiting, and customers' survey answers. Every instance joins the routing group; the single-owner assigner gives all
+// waiting, how a callback attempt went, and customers' survey answers. Every instance joins the routing group; the single-owner assigner gives all
 // partitions to the active one.
 import { headerString, InvalidEventError, pinGroupStart, topics } from '#libs/kafka';
 import { errorDetails, sharedCounter } from '#libs/observability';
@@ -59,7 +59,7 @@ export async function startContactIntake(
     async (events, position) => {
       const { engine, runner } = await ownership.whenActive(2000);
       const decided = events.filter(
-        ({ value }) => ['abandoned', 'surveyAnswered'].includes(value.step?.$case ?? '') && engine.conversationState(value.conversationId),
+        ({ value }) => ['abandoned', 'surveyAnswered', 'callbackProgress'].includes(value.step?.$case ?? '') && engine.conversationState(value.conversationId),
       );
       if (decided.length === 0) runner.passOver(position);
       else await runner.run(() => decided.flatMap(({ value }) => channelEvent(engine, value)), position);
@@ -92,6 +92,7 @@ async function pinStartOffsets(ctx: ServiceContext, kafka: ServiceKafka, group: 
 
 function channelEvent(engine: RoutingEngine, event: ConversationEvent) {
   const step = event.step;
+  if (step?.$case === 'callbackProgress') return engine.callbackAttempted(event.conversationId, step.callbackProgress.outcome, step.callbackProgress.attempt);
   if (step?.$case !== 'surveyAnswered') return engine.abandon(event.conversationId);
   return engine.surveyAnswered(event.conversationId, step.surveyAnswered, (event.occurredAt ?? new Date()).getTime());
 }

@@ -1,6 +1,7 @@
 // The customer-record look-up over real gRPC: a customer-record that does not answer costs each
-// contact at most the deadline, and after a few failures in a row none at all for a while.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+// contact at most the deadline, and after a few failures in a row none at all for a while; an
+// unknown sender is a new customer, not a failure.
+import { Server, ServerCredentials, status, type sendUnaryData } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { Channel, ContactReceived, CustomerRecordServiceService, IdentityKind } from '#libs/proto';
 import { testContext } from '#libs/testing';
@@ -31,6 +32,35 @@ describe('the customer-record look-up', () => {
       expect(calls).toBe(5);
       for (let i = 0; i < 20; i++) expect(await client.lookup(contact)).toEqual({});
       expect(calls).toBe(5);
+    } finally {
+      client.close();
+      server.forceShutdown();
+      await ctx.stop();
+    }
+  });
+
+  it('takes an unknown sender as a new customer, not a failure: it keeps asking', async () => {
+    let calls = 0;
+    const server = new Server();
+    const unknown = (_call: unknown, done: sendUnaryData<never>) => {
+      calls++;
+      done({ code: status.NOT_FOUND, details: 'no customer has this identity' });
+    };
+    server.addService(CustomerRecordServiceService, new Proxy({}, { get: () => unknown }) as never);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const ctx = testContext('routing-lookup');
+    const client = customerRecordLookup(`127.0.0.1:${port}`, async () => 'token', ctx.logger, 1000);
+    const contact = ContactReceived.fromPartial({
+      conversationId: 'c2',
+      contactId: 'm2',
+      channel: Channel.CHANNEL_SMS,
+      sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+15550100' },
+    });
+    try {
+      for (let i = 0; i < 8; i++) expect(await client.lookup(contact)).toEqual({});
+      expect(calls).toBe(8);
     } finally {
       client.close();
       server.forceShutdown();

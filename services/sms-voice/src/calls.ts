@@ -108,13 +108,6 @@ export function keepHolding(): string {
   return response.toString();
 }
 
-export function callbackPromised(): string {
-  const response = new VoiceResponse();
-  response.say('Thank you. We will call you back as soon as an agent is free. Goodbye.');
-  response.leave();
-  return response.toString();
-}
-
 export function nothingToSay(): string {
   return new VoiceResponse().toString();
 }

@@ -1,16 +1,17 @@
-// Outbound SMS and bridging queued calls to agents, through Twilio. Each SMS part and each
+// Outbound SMS, bridging queued calls to agents and calling customers back, through Twilio. Each SMS part and each
 // bridge is claimed in the store before it is handed to Twilio, so it is made at most once:
 // Twilio's REST API has no idempotency key of its own.
 import type { Counter, Registry } from 'prom-client';
-import { eventId } from '#libs/contact';
+import { eventId, isE164 } from '#libs/contact';
 import { deliverOnce, deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryOutcome, type DeliveryReport } from '#libs/delivery';
 import { backoffMs, type BackoffOptions } from '#libs/faults';
 import { InvalidEventError, topics, type ConsumedEvent, type EventProducer } from '#libs/kafka';
 import { sharedCounter, type Logger } from '#libs/observability';
-import { Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
+import { CallbackOutcome, Channel, IdentityKind, OutboundKind, type OutboundMessage } from '#libs/proto';
 import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
 import { agentAddress, askSurvey, bridgeTarget, callerToConference, conferenceName } from './calls';
+import { attemptReported, callbackAnswered, callbackStatusUrl } from './callbacks';
 import type { SmsVoiceConfig } from './config';
 import { queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl } from './recordings';
 import { splitBody } from './sms';
@@ -71,6 +72,10 @@ class SmsOutbound {
         throw new InvalidEventError(`call survey for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
       return this.surveyCall(message);
     }
+    if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CALLBACK) {
+      if (!message.messageId) throw new InvalidEventError(`callback for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
+      return this.callBack(message);
+    }
     if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL) {
       if (!message.messageId)
         throw new InvalidEventError(`call bridge for conversation ${message.conversationId} has no message_id, so it cannot be made once`);
@@ -89,6 +94,14 @@ class SmsOutbound {
     return { customer, company };
   }
 
+  /** A call's conversation texted (a callback given up): from the number the customer called. */
+  private async fromCalledNumber(message: OutboundMessage, customer: string): Promise<{ customer: string; company: string } | undefined> {
+    const call = await this.deps.store.callOfConversation(message.conversationId);
+    if (!call) return undefined;
+    await this.deps.store.startThread(message.conversationId, customer, call.company, new Date());
+    return { customer, company: call.company };
+  }
+
   private async sendSms(message: OutboundMessage): Promise<void> {
     const { store } = this.deps;
     const known = await store.numbersOf(message.conversationId);
@@ -97,7 +110,7 @@ class SmsOutbound {
       this.counted.inc({ outcome: 'no_recipient' });
       return this.report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no phone numbers known for this conversation' });
     }
-    const numbers = known ?? (await this.startedByCompany(message, to));
+    const numbers = known ?? (await this.fromCalledNumber(message, to)) ?? (await this.startedByCompany(message, to));
     if (!numbers) {
       this.counted.inc({ outcome: 'no_recipient' });
       return this.report(message, {
@@ -235,6 +248,49 @@ class SmsOutbound {
         { conversationId: message.conversationId, code: left.code },
         "the previous agent's leg was not hung up; they can hang up themselves",
       );
+  }
+
+  /**
+   * Calls the customer back from the number they called; on answering they hear a greeting and
+   * the agent is dialled. Claimed per attempt (`callback/<message id>`): a redelivery never
+   * rings the customer twice. The call's status callback reports the attempt (voice-webhooks.ts).
+   */
+  private async callBack(message: OutboundMessage): Promise<void> {
+    const to = message.recipient?.value ?? '';
+    const attempt = Number(message.channelMetadata['callback-attempt'] ?? 0);
+    if (!isE164(to)) return this.callbackNotMade(message, attempt, 'INVALID_NUMBER', 'the callback number is not an E.164 number; nothing was dialled');
+    const call = await this.deps.store.callOfConversation(message.conversationId);
+    if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'no call is known for this conversation' });
+    const agent = bridgeTarget(message.channelMetadata['agent-number'] ?? '', message.agentId);
+    if (!agent) return this.callbackNotMade(message, attempt, 'NO_AGENT', 'neither an agent-number nor a usable agent id in the message');
+    const twiml = callbackAnswered(to, agent);
+    const statusCallback = callbackStatusUrl(this.base, message.conversationId, attempt);
+    const outcome = await this.claimedRequest(`callback/${message.messageId}`, message, () =>
+      inSpan('twilio call back', { kind: SpanKind.CLIENT }, () =>
+        this.client.calls
+          .create({ to, from: call.company, twiml, statusCallback, statusCallbackMethod: 'POST', statusCallbackEvent: ['answered', 'completed'], timeout: 30 })
+          .then((c) => c.sid),
+      ),
+    );
+    if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'callback');
+    this.counted.inc({ outcome: outcome.repeated ? 'already_called_back' : 'called_back' });
+    await this.report(message, { delivered: true }, outcome.providerId);
+  }
+
+  /** A callback that cannot be dialled: reported undelivered, and as a failed attempt so routing frees the agent. */
+  private async callbackNotMade(message: OutboundMessage, attempt: number, code: string, detail: string): Promise<void> {
+    this.counted.inc({ outcome: code.toLowerCase() });
+    await this.report(message, { delivered: false, permanent: true, code, detail });
+    const event = attemptReported(
+      '',
+      message.conversationId,
+      attempt,
+      CallbackOutcome.CALLBACK_OUTCOME_FAILED,
+      code.toLowerCase(),
+      new Date(),
+      message.messageId,
+    );
+    await this.deps.producer.publish(topics.conversationEvents, message.conversationId, event, { id: event.eventId });
   }
 
   /**

@@ -6,7 +6,6 @@ import {
   abandonedInQueue,
   answerCall,
   CALL_ENDED_STATUSES,
-  callbackPromised,
   callbackRequest,
   callConversationId,
   callEnded,
@@ -17,6 +16,7 @@ import {
   surveyAnswered,
   whileWaiting,
 } from './calls';
+import { attemptOutcome, attemptReported, CALLBACK_STATUS_PATH, callbackOfStatusUrl, callbackPromisedIn } from './callbacks';
 import { leaveForVoicemail, recordVoicemail, voicemailContact, voicemailKept, whileClosed } from './closed-calls';
 import { callRecorded, deletion, RECORDING_PATH, type Recording } from './recordings';
 import { answerSurvey } from './survey-answers';
@@ -52,13 +52,24 @@ const callback: Route = async (ctx, p) => {
   const call = await ctx.store.callOf(sid);
   if (!call) throw new UnknownCallError(sid);
   await ctx.contacts.deliver(callbackRequest(sid, call, ctx.now()));
-  return callbackPromised();
+  // Routing now holds the callback at the caller's place: its estimate is the time to expect.
+  return callbackPromisedIn(await ctx.waitEstimates(call.conversationId));
+};
+
+/** The outbound call of a callback: its outcome, once known, goes to routing (retry, or give up). */
+const callbackStatus: Route = async (ctx, p, query) => {
+  const sid = ctx.required(p, 'CallSid');
+  const { conversationId, attempt } = callbackOfStatusUrl(query);
+  const status = p.CallStatus ?? '';
+  const outcome = attemptOutcome(status);
+  if (outcome !== undefined) await ctx.contacts.deliverEvent(attemptReported(sid, conversationId, attempt, outcome, status, ctx.now()));
+  return nothingToSay();
 };
 
 /** Outside opening hours: 1 a callback request (as while waiting), 2 a voicemail. */
-const closedChoice: Route = async (ctx, p, query) => {
+const closedChoice: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
-  if (p.Digits === '1') return callback(ctx, p, query);
+  if (p.Digits === '1') return callback(ctx, p, new URLSearchParams());
   if (p.Digits !== '2') return keepHolding();
   if (!(await ctx.store.callOf(sid))) throw new UnknownCallError(sid);
   await ctx.store.chooseVoicemail(sid);
@@ -133,6 +144,7 @@ export const voiceRoutes: Record<string, Route> = {
   '/twilio/voice/voicemail': voicemail,
   '/twilio/voice/queue-result': queueResult,
   '/twilio/voice/status': callStatus,
+  [CALLBACK_STATUS_PATH]: callbackStatus,
   [SURVEY_DIGITS_PATH]: surveyDigits,
   [RECORDING_PATH]: recordingStatus,
 };

@@ -7,7 +7,7 @@ import type { WaitEstimates } from './wait-estimates';
 import { MissingFieldError } from './webhook-errors';
 import type { WebhookParams } from './webhook-form';
 
-/** A route answers a signed webhook's fields (and its URL's query, signed with them) with the TwiML (or nothing) Twilio gets back. */
+/** A route answers a signed webhook's fields with the TwiML (or nothing) Twilio gets back. */
 export type Route = (ctx: RouteContext, params: WebhookParams, query: URLSearchParams) => Promise<string>;
 
 interface RouteContext {

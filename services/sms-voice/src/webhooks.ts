@@ -73,12 +73,13 @@ export function createWebhookHandler(deps: WebhookDeps) {
   };
 
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
+    const path = (req.url ?? '/').split('?')[0]!;
     const route = routes[path];
     if (!route) return false;
     let status = 200;
     try {
-      const body = await route(ctx, await signedParams(req), new URLSearchParams(query));
+      // The query is signed with the URL: a status callback's own parameters (see callbacks.ts).
+      const body = await route(ctx, await signedParams(req), new URL(req.url ?? '/', 'http://webhook').searchParams);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
     } catch (err) {
       const reply = webhookReplyTo(err);

@@ -10,16 +10,18 @@
 //   offers.ts      offers made, accepted, declined, timed out
 //   moves.ts       escalation, hand-back, transfer, reassignment
 //   actions.ts     replies, resolution, abandonment (memory.ts: what a customer left behind)
+//   callbacks.ts   callbacks keeping the caller's place, their attempts and retries (callback-rules.ts)
 //   scheduled.ts   what comes due with time (sla.ts: first-response targets)
 //   statistics.ts  queue statistics and wait estimates; snapshots.ts: restart
 // and the state they share (context.ts): agents.ts with ready.ts (who can take work),
 // waiting.ts with queue.ts (who waits), targets.ts (the target list), outbox.ts (effects and
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
-import type { AgentState, ContactReceived, Presence, QueueStats } from '#libs/proto';
+import type { AgentState, CallbackOutcome, ContactReceived, Presence, QueueStats } from '#libs/proto';
 import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer, startConversation, type StartRequest } from './applications';
 import { AgentRoster } from './agents';
 import { Calendars, type CalendarSet } from './calendars';
+import { callbackAttempted } from './callbacks';
 import { Classifier } from './classify';
 import { type HoursEstimate, withHours } from './hours';
 import { replaceCalendars } from './opening';
@@ -175,6 +177,12 @@ export class RoutingEngine {
   lowScoreFollowUps(max = 100): ConversationRecord[] {
     const found = [...this.core.conversations.values()].filter((c) => c.lowScore);
     return found.sort((a, b) => b.lowScore!.answeredAt - a.lowScore!.answeredAt).slice(0, max);
+  }
+
+  /** The voice channel's report of a callback attempt (answered, no answer, busy, failed). */
+  callbackAttempted(conversationId: string, outcome: CallbackOutcome, attempt: number): Effect[] {
+    callbackAttempted(this.core, conversationId, outcome, attempt);
+    return this.drain();
   }
 
   /** Runs what is due: offer timeouts, target widening, SLA warnings and breaches, end of wrap-up. */

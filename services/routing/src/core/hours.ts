@@ -2,6 +2,7 @@
 // are offered when it opens; wait estimates count the closed time until then; what the
 // customer is told says when they will be answered.
 import { hoursInWords, openingInWords } from './calendar';
+import { retryPending } from './callback-rules';
 import type { Core } from './context';
 import type { ConversationRecord } from './records';
 
@@ -9,8 +10,9 @@ function queueOpen(core: Core, queue: string, now: number): boolean {
   return core.calendars.status(queue, now).open;
 }
 
-/** Holds the conversation back when its queue is closed: true when it may be offered now. */
+/** Holds the conversation back when its queue is closed (or a callback's retry is not due): true when it may be offered now. */
 export function mayOffer(core: Core, conv: ConversationRecord, now: number): boolean {
+  if (retryPending(conv, now)) return false;
   if (queueOpen(core, conv.queue, now)) return true;
   core.held.add(conv.queue);
   return false;

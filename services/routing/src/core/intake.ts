@@ -8,7 +8,8 @@ import type { Core } from './context';
 import { enqueue } from './dispatch';
 import { findRepeat, lastAgentOf, subjectKey } from './memory';
 import { moveToExperts } from './moves';
-import { contactProblem } from './contact-check';
+import { callbackRequested } from './callbacks';
+import { callbackNumberOf, contactProblem } from './contact-check';
 import type { RoutingPolicy } from './policy';
 import { type ConversationRecord, type CustomerInfo, RoutingError } from './records';
 import { reason, ruleIds } from './reasons';
@@ -26,6 +27,7 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   // A company-initiated conversation waits for the customer: their answer queues it as a new one would be.
   if (previous && previous.state !== 'resolved' && previous.state !== 'abandoned' && previous.state !== 'awaiting-customer') {
     addToOpen(core, previous, contact);
+    if (contact.kind === ContactKind.CONTACT_KIND_CALLBACK_REQUEST) callbackRequested(core, previous, callbackNumberOf(contact));
     return;
   }
   const now = core.clock.now();
@@ -47,6 +49,8 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
     const what = how === 'answered' ? `company-initiated ${channel} conversation answered by the customer,` : `${how} ${channel} conversation`;
     enqueue(core, conv, false, reason(code, `${what} classified by ${rulesText}`, { rule: rules }));
   }
+  // A callback spooled while the lines were busy opens its conversation as a callback.
+  if (contact.kind === ContactKind.CONTACT_KIND_CALLBACK_REQUEST) callbackRequested(core, conv, callbackNumberOf(contact));
 }
 
 /** A further message in an open conversation: the agent holding it sees it at once. */

@@ -2,6 +2,7 @@
 // assigned), declined or timed out (it goes back to its place in the queue).
 import { CHANNEL_ENUM } from '#libs/contact';
 import { OutboundKind, Presence, type Reason } from '#libs/proto';
+import { dialCallback } from './callback-rules';
 import { type Core, conversationOf } from './context';
 import { type AgentRecord, type ConversationRecord, RoutingError } from './records';
 import { displayName, reason, ruleIds } from './reasons';
@@ -63,13 +64,16 @@ export function assign(core: Core, conv: ConversationRecord, agent: AgentRecord,
   conv.assignedAt = now;
   conv.offerSeq++;
   if (!agent.active.includes(conv.id)) core.agents.addLoad(agent, conv);
-  core.stats.answered(conv.queue, conv.estimateMs, waited);
+  const callback = conv.callback && (conv.callback.state === 'waiting' || conv.callback.state === 'retry-wait') ? conv.callback : undefined;
+  // A callback's wait ends when the customer answers (callbacks.ts), not when an agent accepts.
+  if (!callback) core.stats.answered(conv.queue, conv.estimateMs, waited);
   core.out.event(conv, r, { $case: 'assigned', assigned: { agentId: agent.id, tier: agent.tier, waitedMs: waited } });
   // Live channels: the agent picking it up is the first response.
   if (conv.channel === 'voice' || conv.channel === 'chat') stopSla(core, conv, now);
   if (conv.channel === 'chat')
     core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_AGENT_JOINED, `${agent.name || 'An agent'} has joined the conversation.`, agent.id);
-  if (conv.channel === 'voice') core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_CONNECT_CALL, '', agent.id);
+  if (callback) dialCallback(core, conv, callback, agent.id);
+  else if (conv.channel === 'voice') core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_CONNECT_CALL, '', agent.id);
   core.out.notify(agent.id, { $case: 'assigned', assigned: offerView(conv, r, core.out) });
   core.agents.changed(agent);
 }

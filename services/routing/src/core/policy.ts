@@ -63,6 +63,10 @@ export interface RoutingPolicy {
   arrivalWindowMs: number;
   /** Opening hours per queue pattern (calendars.ts); a queue without one is always open. */
   calendars: CalendarSet;
+  /** Between an unanswered callback attempt and the next one. */
+  callbackRetryIntervalMs: number;
+  /** Attempts to call a customer back before they are told by SMS and the callback is given up. */
+  callbackMaxAttempts: number;
 }
 
 export const DEFAULT_POLICY: RoutingPolicy = {
@@ -103,6 +107,8 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000, api: 1_200_000 },
   arrivalWindowMs: 30 * 60_000,
   calendars: {},
+  callbackRetryIntervalMs: 10 * 60_000,
+  callbackMaxAttempts: 3,
 };
 
 export function policyWith(overrides: Partial<RoutingPolicy>): RoutingPolicy {

@@ -126,6 +126,28 @@ export interface ConversationRecord {
   apiRequests?: string[];
   /** A survey score of 1 or 2, for the supervisor to follow up: the record is kept in the changelog while it is set. */
   lowScore?: { score: number; agentId: string; answeredAt: number };
+  /** Set once the caller asked to be called back: the conversation keeps its place as a callback. */
+  callback?: CallbackRecord;
+}
+
+/**
+ * A callback's life: `waiting` in the queue at the caller's place; `dialling` once an agent
+ * accepted (the customer's phone rings); `connected` when they answered; `retry-wait` back in
+ * the queue until the next attempt may be made; `gave-up` after the last unanswered attempt.
+ */
+export type CallbackState = 'waiting' | 'dialling' | 'connected' | 'retry-wait' | 'gave-up';
+
+export interface CallbackRecord {
+  state: CallbackState;
+  /** The customer's number, E.164. */
+  number: string;
+  /** Attempts made so far (the one dialling included). */
+  attempts: number;
+  requestedAt: number;
+  /** The wait promised when asked: compared with the real one when the customer answers. */
+  promisedWaitMs: number;
+  /** No attempt before this time (a retry's interval); 0 when none is pending. */
+  notBefore: number;
 }
 
 /** The calendars a supervisor set, as the changelog keeps them. */

@@ -1,6 +1,7 @@
 // What comes due with time: offer deadlines, target steps widening, SLA warnings and breaches,
-// the end of wrap-up. Timers are never cancelled; each handler first checks it is still live.
+// the end of wrap-up, a callback's next attempt. Timers are never cancelled; each handler first checks it is still live.
 import { RiskLevel, Tier } from '#libs/proto';
+import { retryDue } from './callbacks';
 import type { Core } from './context';
 import { offerEnded, tryAssign } from './dispatch';
 import { moveToExperts } from './moves';
@@ -34,6 +35,8 @@ function fire(core: Core, t: Timer, now: number): void {
       return slaWarningDue(core, conv, t.at);
     case 'sla_breach':
       return slaBreach(core, conv, t.at);
+    case 'callback_retry':
+      return retryDue(core, conv, t.version, now);
   }
 }
 

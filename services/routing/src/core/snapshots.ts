@@ -1,6 +1,7 @@
 // Restarting from the records the adapters saved. Waiting conversations take their old place
 // in their queues; offers that were open go back to the front (the agent may never have seen
 // them); accepted work stays with its agent.
+import { scheduleRetry } from './callbacks';
 import type { Core } from './context';
 import { requeueFromAgent, tryAssign } from './dispatch';
 import type { AgentRecord, CalendarsRecord, ConversationRecord, CustomerMemory } from './records';
@@ -30,6 +31,7 @@ export function restore(core: Core, data: Snapshot): void {
     if (conv.state === 'queued') {
       core.waiting.insert(conv);
       scheduleStep(core, conv);
+      if (conv.callback?.state === 'retry-wait') scheduleRetry(core, conv, conv.callback);
     } else if (conv.state === 'offered') {
       const agent = core.agents.records.get(conv.agentId);
       if (agent) requeueFromAgent(core, conv, agent, 'restart.offer_revoked', 'routing restarted while the offer was open');

@@ -184,6 +184,79 @@ export function conversationSenderToJSON(object: ConversationSender): string {
   }
 }
 
+/**
+ * Where a callback stands: asked for by the caller (who left the queue and keeps their place),
+ * each attempt to call back and its outcome, a retry planned, or given up after the last attempt.
+ */
+export enum CallbackOutcome {
+  CALLBACK_OUTCOME_UNSPECIFIED = 0,
+  CALLBACK_OUTCOME_REQUESTED = 1,
+  CALLBACK_OUTCOME_ANSWERED = 2,
+  CALLBACK_OUTCOME_NO_ANSWER = 3,
+  CALLBACK_OUTCOME_BUSY = 4,
+  CALLBACK_OUTCOME_FAILED = 5,
+  CALLBACK_OUTCOME_RETRY_SCHEDULED = 6,
+  CALLBACK_OUTCOME_GAVE_UP = 7,
+  UNRECOGNIZED = -1,
+}
+
+export function callbackOutcomeFromJSON(object: any): CallbackOutcome {
+  switch (object) {
+    case 0:
+    case "CALLBACK_OUTCOME_UNSPECIFIED":
+      return CallbackOutcome.CALLBACK_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "CALLBACK_OUTCOME_REQUESTED":
+      return CallbackOutcome.CALLBACK_OUTCOME_REQUESTED;
+    case 2:
+    case "CALLBACK_OUTCOME_ANSWERED":
+      return CallbackOutcome.CALLBACK_OUTCOME_ANSWERED;
+    case 3:
+    case "CALLBACK_OUTCOME_NO_ANSWER":
+      return CallbackOutcome.CALLBACK_OUTCOME_NO_ANSWER;
+    case 4:
+    case "CALLBACK_OUTCOME_BUSY":
+      return CallbackOutcome.CALLBACK_OUTCOME_BUSY;
+    case 5:
+    case "CALLBACK_OUTCOME_FAILED":
+      return CallbackOutcome.CALLBACK_OUTCOME_FAILED;
+    case 6:
+    case "CALLBACK_OUTCOME_RETRY_SCHEDULED":
+      return CallbackOutcome.CALLBACK_OUTCOME_RETRY_SCHEDULED;
+    case 7:
+    case "CALLBACK_OUTCOME_GAVE_UP":
+      return CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CallbackOutcome.UNRECOGNIZED;
+  }
+}
+
+export function callbackOutcomeToJSON(object: CallbackOutcome): string {
+  switch (object) {
+    case CallbackOutcome.CALLBACK_OUTCOME_UNSPECIFIED:
+      return "CALLBACK_OUTCOME_UNSPECIFIED";
+    case CallbackOutcome.CALLBACK_OUTCOME_REQUESTED:
+      return "CALLBACK_OUTCOME_REQUESTED";
+    case CallbackOutcome.CALLBACK_OUTCOME_ANSWERED:
+      return "CALLBACK_OUTCOME_ANSWERED";
+    case CallbackOutcome.CALLBACK_OUTCOME_NO_ANSWER:
+      return "CALLBACK_OUTCOME_NO_ANSWER";
+    case CallbackOutcome.CALLBACK_OUTCOME_BUSY:
+      return "CALLBACK_OUTCOME_BUSY";
+    case CallbackOutcome.CALLBACK_OUTCOME_FAILED:
+      return "CALLBACK_OUTCOME_FAILED";
+    case CallbackOutcome.CALLBACK_OUTCOME_RETRY_SCHEDULED:
+      return "CALLBACK_OUTCOME_RETRY_SCHEDULED";
+    case CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP:
+      return "CALLBACK_OUTCOME_GAVE_UP";
+    case CallbackOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum Presence {
   PRESENCE_UNSPECIFIED = 0,
   PRESENCE_OFFLINE = 1,
@@ -260,6 +333,8 @@ export enum OutboundKind {
    * sent as a plain mail, never threaded into a conversation.
    */
   OUTBOUND_KIND_VERIFICATION_CODE = 9,
+  /** OUTBOUND_KIND_CALLBACK - Call the customer back (recipient: their E.164 number) and bridge the agent (voice). */
+  OUTBOUND_KIND_CALLBACK = 10,
   UNRECOGNIZED = -1,
 }
 
@@ -295,6 +370,9 @@ export function outboundKindFromJSON(object: any): OutboundKind {
     case 9:
     case "OUTBOUND_KIND_VERIFICATION_CODE":
       return OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE;
+    case 10:
+    case "OUTBOUND_KIND_CALLBACK":
+      return OutboundKind.OUTBOUND_KIND_CALLBACK;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -324,6 +402,8 @@ export function outboundKindToJSON(object: OutboundKind): string {
       return "OUTBOUND_KIND_CONNECT_CALL";
     case OutboundKind.OUTBOUND_KIND_VERIFICATION_CODE:
       return "OUTBOUND_KIND_VERIFICATION_CODE";
+    case OutboundKind.OUTBOUND_KIND_CALLBACK:
+      return "OUTBOUND_KIND_CALLBACK";
     case OutboundKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -582,6 +662,24 @@ export interface NoteAdded {
   text: string;
 }
 
+export interface CallbackProgress {
+  outcome: CallbackOutcome;
+  /** 1-based attempt the outcome is about; 0 for the request. */
+  attempt: number;
+  /** The outbound call of the attempt (Twilio's CallSid), when one was made. */
+  callSid: string;
+  /** When the next attempt may be made (RETRY_SCHEDULED). */
+  nextAttemptAt?:
+    | Date
+    | undefined;
+  /**
+   * The wait the customer was promised when asking (REQUESTED, ANSWERED) and, on ANSWERED, the
+   * real time from the request to the customer answering: the callback's EWT accuracy.
+   */
+  promisedWaitMs: number;
+  waitedMs: number;
+}
+
 export interface CallEnded {
   durationMs: number;
   status: string;
@@ -643,6 +741,7 @@ export interface ConversationEvent {
     | { $case: "callEnded"; callEnded: CallEnded }
     | { $case: "noteAdded"; noteAdded: NoteAdded }
     | { $case: "callControlled"; callControlled: CallControlled }
+    | { $case: "callbackProgress"; callbackProgress: CallbackProgress }
     | { $case: "callRecorded"; callRecorded: CallRecorded }
     | undefined;
 }
@@ -3384,6 +3483,171 @@ export const NoteAdded: MessageFns<NoteAdded> = {
   },
 };
 
+function createBaseCallbackProgress(): CallbackProgress {
+  return { outcome: 0, attempt: 0, callSid: "", nextAttemptAt: undefined, promisedWaitMs: 0, waitedMs: 0 };
+}
+
+export const CallbackProgress: MessageFns<CallbackProgress> = {
+  encode(message: CallbackProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.outcome !== 0) {
+      writer.uint32(8).int32(message.outcome);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(16).int32(message.attempt);
+    }
+    if (message.callSid !== "") {
+      writer.uint32(26).string(message.callSid);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(34).fork()).join();
+    }
+    if (message.promisedWaitMs !== 0) {
+      writer.uint32(40).int64(message.promisedWaitMs);
+    }
+    if (message.waitedMs !== 0) {
+      writer.uint32(48).int64(message.waitedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallbackProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallbackProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.callSid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.promisedWaitMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.waitedMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallbackProgress {
+    return {
+      outcome: isSet(object.outcome) ? callbackOutcomeFromJSON(object.outcome) : 0,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      callSid: isSet(object.callSid)
+        ? globalThis.String(object.callSid)
+        : isSet(object.call_sid)
+        ? globalThis.String(object.call_sid)
+        : "",
+      nextAttemptAt: isSet(object.nextAttemptAt)
+        ? fromJsonTimestamp(object.nextAttemptAt)
+        : isSet(object.next_attempt_at)
+        ? fromJsonTimestamp(object.next_attempt_at)
+        : undefined,
+      promisedWaitMs: isSet(object.promisedWaitMs)
+        ? globalThis.Number(object.promisedWaitMs)
+        : isSet(object.promised_wait_ms)
+        ? globalThis.Number(object.promised_wait_ms)
+        : 0,
+      waitedMs: isSet(object.waitedMs)
+        ? globalThis.Number(object.waitedMs)
+        : isSet(object.waited_ms)
+        ? globalThis.Number(object.waited_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: CallbackProgress): unknown {
+    const obj: any = {};
+    if (message.outcome !== 0) {
+      obj.outcome = callbackOutcomeToJSON(message.outcome);
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.callSid !== "") {
+      obj.callSid = message.callSid;
+    }
+    if (message.nextAttemptAt !== undefined) {
+      obj.nextAttemptAt = message.nextAttemptAt.toISOString();
+    }
+    if (message.promisedWaitMs !== 0) {
+      obj.promisedWaitMs = Math.round(message.promisedWaitMs);
+    }
+    if (message.waitedMs !== 0) {
+      obj.waitedMs = Math.round(message.waitedMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallbackProgress>, I>>(base?: I): CallbackProgress {
+    return CallbackProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallbackProgress>, I>>(object: I): CallbackProgress {
+    const message = createBaseCallbackProgress();
+    message.outcome = object.outcome ?? 0;
+    message.attempt = object.attempt ?? 0;
+    message.callSid = object.callSid ?? "";
+    message.nextAttemptAt = object.nextAttemptAt ?? undefined;
+    message.promisedWaitMs = object.promisedWaitMs ?? 0;
+    message.waitedMs = object.waitedMs ?? 0;
+    return message;
+  },
+};
+
 function createBaseCallEnded(): CallEnded {
   return { durationMs: 0, status: "" };
 }
@@ -3824,6 +4088,9 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "callControlled":
         CallControlled.encode(message.step.callControlled, writer.uint32(202).fork()).join();
         break;
+      case "callbackProgress":
+        CallbackProgress.encode(message.step.callbackProgress, writer.uint32(210).fork()).join();
+        break;
       case "callRecorded":
         CallRecorded.encode(message.step.callRecorded, writer.uint32(218).fork()).join();
         break;
@@ -4023,6 +4290,17 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "callControlled", callControlled: CallControlled.decode(reader, reader.uint32()) };
             continue;
           }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.step = {
+              $case: "callbackProgress",
+              callbackProgress: CallbackProgress.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
           case 27: {
             if (tag !== 218) {
               break;
@@ -4113,6 +4391,10 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         ? { $case: "callControlled", callControlled: CallControlled.fromJSON(object.callControlled) }
         : isSet(object.call_controlled)
         ? { $case: "callControlled", callControlled: CallControlled.fromJSON(object.call_controlled) }
+        : isSet(object.callbackProgress)
+        ? { $case: "callbackProgress", callbackProgress: CallbackProgress.fromJSON(object.callbackProgress) }
+        : isSet(object.callback_progress)
+        ? { $case: "callbackProgress", callbackProgress: CallbackProgress.fromJSON(object.callback_progress) }
         : isSet(object.callRecorded)
         ? { $case: "callRecorded", callRecorded: CallRecorded.fromJSON(object.callRecorded) }
         : isSet(object.call_recorded)
@@ -4173,6 +4455,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       obj.noteAdded = NoteAdded.toJSON(message.step.noteAdded);
     } else if (message.step?.$case === "callControlled") {
       obj.callControlled = CallControlled.toJSON(message.step.callControlled);
+    } else if (message.step?.$case === "callbackProgress") {
+      obj.callbackProgress = CallbackProgress.toJSON(message.step.callbackProgress);
     } else if (message.step?.$case === "callRecorded") {
       obj.callRecorded = CallRecorded.toJSON(message.step.callRecorded);
     }
@@ -4297,6 +4581,15 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
           message.step = {
             $case: "callControlled",
             callControlled: CallControlled.fromPartial(object.step.callControlled),
+          };
+        }
+        break;
+      }
+      case "callbackProgress": {
+        if (object.step?.callbackProgress !== undefined && object.step?.callbackProgress !== null) {
+          message.step = {
+            $case: "callbackProgress",
+            callbackProgress: CallbackProgress.fromPartial(object.step.callbackProgress),
           };
         }
         break;
