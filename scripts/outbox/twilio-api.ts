@@ -15,6 +15,7 @@ const CALLS = new RegExp(`^${ACCOUNT}/Calls\\.json$`);
 const CALL = new RegExp(`^${ACCOUNT}/Calls/([^/]+)\\.json$`);
 const PARTICIPANTS = new RegExp(`^${ACCOUNT}/Conferences/([^/]+)/Participants\\.json$`);
 const PARTICIPANT = new RegExp(`^${ACCOUNT}/Conferences/([^/]+)/Participants/([^/]+)\\.json$`);
+const RECORDING = new RegExp(`^${ACCOUNT}/Recordings/(RE[0-9a-fA-F]{32})\\.json$`);
 
 export interface TwilioStandInOptions {
   /** How many requests are kept, the oldest dropped first (unbounded: Infinity). */
@@ -81,7 +82,11 @@ export class TwilioStandIn {
     }
   }
 
-  private route(method: string, path: string): { account: string; run: (form: URLSearchParams) => { status: number; body: object } } | undefined {
+  private route(method: string, path: string): { account: string; run: (form: URLSearchParams) => { status: number; body?: object } } | undefined {
+    if (method === 'DELETE') {
+      const r = RECORDING.exec(path);
+      return r ? { account: r[1]!, run: () => this.deleteRecording(r[2]!) } : undefined;
+    }
     if (method !== 'POST') return undefined;
     let m = MESSAGES.exec(path);
     if (m) return { account: m[1]!, run: (form) => this.message(m![1]!, form) };
@@ -94,6 +99,17 @@ export class TwilioStandIn {
     m = PARTICIPANT.exec(path);
     if (m) return { account: m[1]!, run: (form) => this.changeParticipant(m![1]!, decodeURIComponent(m![2]!), decodeURIComponent(m![3]!), form) };
     return undefined;
+  }
+
+  /** The recordings deleted through the API, oldest first. */
+  readonly deletedRecordings: string[] = [];
+
+  /** Twilio answers 204 without a body; a recording it no longer has, 404 (20404). */
+  private deleteRecording(sid: string): { status: number } {
+    if (this.deletedRecordings.includes(sid)) throw new TwilioError(404, 20404, `The requested resource /Recordings/${sid}.json was not found`);
+    this.deletedRecordings.push(sid);
+    this.keep({ kind: 'call', sid, to: '', from: '', body: `recording ${sid} deleted` });
+    return { status: 204 };
   }
 
   /** Twilio places a call to `To` and puts it in the conference, created when the name is new. */
@@ -224,6 +240,10 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-function send(res: http.ServerResponse, status: number, body: object): void {
+function send(res: http.ServerResponse, status: number, body?: object): void {
+  if (!body) {
+    res.writeHead(status).end();
+    return;
+  }
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
 }

@@ -163,6 +163,24 @@ describe('view models', () => {
     expect(withFile.attachments).toEqual([{ name: 'scan.png', contentType: 'image/png', size: '3.0 MB' }]);
   });
 
+  it("shows a call's recording as an event: the link for those who see contents, that there is one otherwise", () => {
+    const entry = {
+      entryId: 'event:rec1',
+      customerId: 'cu1',
+      conversationId: 'conv-CA1',
+      channel: Channel.CHANNEL_VOICE,
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_OTHER,
+      occurredAt: new Date(5000),
+      agentId: '',
+      subject: '',
+      detail: 'call recorded (37 s)',
+      attachments: [],
+    };
+    const url = 'https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1';
+    expect(historyItem({ ...entry, text: `Call recording (37 s, RE1): ${url}` })).toMatchObject({ kind: 'event', text: `Call recording (37 s, RE1): ${url}` });
+    expect(historyItem({ ...entry, text: '' })).toMatchObject({ kind: 'event', text: '', detail: 'call recorded (37 s)' });
+  });
+
   it('builds the customer card with flags, reasons, account and recent conversations', () => {
     const card = customerCard({
       customer: {

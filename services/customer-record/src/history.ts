@@ -157,6 +157,17 @@ const STEPS: { [C in Step['$case']]?: (step: StepOf<C>, why: string) => StepEntr
     detail: `call ended (${callEnded.status}, ${Math.round(callEnded.durationMs / 1000)} s)`,
     change: unchanged(),
   }),
+  // The recording's link is content (the call itself): its text is left out for those who do not see contents.
+  callRecorded: ({ callRecorded }) => {
+    const seconds = Math.round(Number(callRecorded.durationMs) / 1000);
+    return {
+      kind: K.HISTORY_ENTRY_KIND_OTHER,
+      agentId: '',
+      text: `Call recording (${seconds} s, ${callRecorded.recordingSid}): ${callRecorded.url.slice(0, 2000)}`,
+      detail: `call recorded (${seconds} s)`,
+      change: unchanged(),
+    };
+  },
 };
 
 /** Returns null for steps that are not part of the customer's story (offers to agents, delivery receipts). */

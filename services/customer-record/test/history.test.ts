@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { Channel, ConversationEvent, HistoryEntryKind as K } from '#libs/proto';
 import { InvalidArgumentError } from '#libs/service';
+import { toHistoryEntry } from '../src/api/wire';
+import { seesContents } from '../src/authz';
 import { entryFromConversationEvent } from '../src/history';
 import { decodePageToken, encodePageToken } from '../src/store/page-token';
 
@@ -108,6 +110,12 @@ describe('history entries from conversation steps', () => {
       { kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: '', detail: 'call ended (completed, 126 s)' },
       quiet,
     ],
+    [
+      'callRecorded',
+      { $case: 'callRecorded', callRecorded: { recordingSid: 'RE1', url: 'https://api.twilio.com/rec/RE1', durationMs: 42_400, callSid: 'CA1' } },
+      { text: 'Call recording (42 s, RE1): https://api.twilio.com/rec/RE1', kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: '', detail: 'call recorded (42 s)' },
+      quiet,
+    ],
   ];
 
   it.each(cases)('%s', (_name, step, entry, change) => {
@@ -128,6 +136,15 @@ describe('history entries from conversation steps', () => {
     expect(entryFromConversationEvent(event({ $case: 'offerDeclined', offerDeclined: { agentId: 'a1' } }), 'cust')).toBeNull();
     expect(entryFromConversationEvent(event({ $case: 'deliveryReported', deliveryReported: {} }), 'cust')).toBeNull();
     expect(entryFromConversationEvent(ConversationEvent.fromPartial({ eventId: 'e2', conversationId: 'v1' }), '')).toBeNull();
+  });
+
+  it("lists a call's recording, its link a content: left out for those who do not see contents", () => {
+    const recorded = { $case: 'callRecorded', callRecorded: { recordingSid: 'RE9', url: 'https://api.twilio.com/rec/RE9', durationMs: 5000, callSid: 'CA9' } };
+    const { entry } = entryFromConversationEvent(event(recorded), 'cust')!;
+    expect(toHistoryEntry(entry, true).text).toContain('https://api.twilio.com/rec/RE9');
+    expect(toHistoryEntry(entry, false)).toMatchObject({ text: '', detail: 'call recorded (5 s)' });
+    expect(seesContents('ops')).toBe(false);
+    expect(seesContents('agent')).toBe(true);
   });
 
   it('dates an event without a time at the epoch', () => {

@@ -136,6 +136,19 @@ describe('who may read a customer', () => {
     expect(audit.entries.map((e) => [e.actorId, e.action, e.reason])).toEqual([['supervisor-1', 'GetCustomerContext', 'complaint escalated to me by phone']]);
   });
 
+  it("lists a call's recording: its link for the supervisor, only that there is one for ops", { timeout: 90_000 }, async () => {
+    const { c, customerId } = await conversation();
+    const url = `https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/${uniqueId('RE')}`;
+    const recorded = step(c.conversationId, { $case: 'callRecorded', callRecorded: { recordingSid: 'RE1', url, durationMs: 37_000, callSid: 'CA1' } });
+    await kafka.producer.publish(topics.conversationEvents, c.conversationId, recorded, { id: recorded.eventId });
+    const entryOf = (r: GetHistoryResponse) => r.entries.find((e) => e.entryId === `event:${recorded.eventId}`);
+    const read = (role: 'supervisor' | 'ops') =>
+      h.call<object, GetHistoryResponse>('getHistory', { customerId, conversationId: c.conversationId, reason: REASON }, role);
+    const supervisor = await waitFor(async () => entryOf(await read('supervisor')), KAFKA_WAIT_MS, 'the recording entry');
+    expect(supervisor).toMatchObject({ text: `Call recording (37 s, RE1): ${url}`, detail: 'call recorded (37 s)' });
+    expect(entryOf(await read('ops'))).toMatchObject({ text: '', detail: 'call recorded (37 s)' });
+  });
+
   it('lets routing read the context it routes with, and no other service or call', async () => {
     const { c, customerId } = await conversation();
     const routed = await h.call<object, GetCustomerContextResponse>(

@@ -135,6 +135,20 @@ describe('queue priority', () => {
     expect(offeredTo(voice)).toEqual(['a1']);
   });
 
+  it("connects an accepted call naming the call's queue, for the voice channel's per-queue recording", () => {
+    const { contact, agent, engine, log } = setup();
+    const voice = contact({ channel: Channel.CHANNEL_VOICE });
+    agent('a1');
+    engine.accept('a1', voice);
+    const connect = log.find((e) => e.type === 'outbound' && e.message.kind === OutboundKind.OUTBOUND_KIND_CONNECT_CALL);
+    expect(connect?.type === 'outbound' && connect.message).toMatchObject({
+      conversationId: voice,
+      agentId: 'a1',
+      queue: engine.conversationState(voice)!.queue,
+    });
+    expect(engine.conversationState(voice)!.queue).not.toBe('');
+  });
+
   it('ages waiting conversations so an old email overtakes newer voice calls', () => {
     const { contact, agent, engine, clock } = setup();
     const email = contact({ channel: Channel.CHANNEL_EMAIL });

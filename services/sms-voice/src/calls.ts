@@ -136,9 +136,18 @@ export function conferenceName(conversationId: string): string {
  * The caller's side of a call run as a conference: they hear the hold music until the agent
  * joins, and when they hang up the conference ends for everyone in it.
  */
-export function callerToConference(conference: string, holdMusicUrl: string, twiml = new VoiceResponse()): string {
-  twiml.dial().conference({ startConferenceOnEnter: false, endConferenceOnExit: true, beep: 'false', waitUrl: holdMusicUrl, waitMethod: 'GET' }, conference);
+export function callerToConference(conference: string, holdMusicUrl: string, twiml = new VoiceResponse(), recorded: ConferenceRecording = {}): string {
+  twiml
+    .dial()
+    .conference({ startConferenceOnEnter: false, endConferenceOnExit: true, beep: 'false', waitUrl: holdMusicUrl, waitMethod: 'GET', ...recorded }, conference);
   return twiml.toString();
+}
+
+/** The `<Conference>` attributes that record it, as Twilio documents them; none for a call not recorded. */
+export interface ConferenceRecording {
+  record?: 'record-from-start';
+  recordingStatusCallback?: string;
+  recordingStatusCallbackMethod?: 'POST';
 }
 
 /** Where the caller's keypad answer to the survey goes. */

@@ -3,6 +3,7 @@ import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { trustedProxyConfig } from '#libs/web';
+import { queuePatterns } from './recordings';
 
 /** The sms-voice service's environment. */
 export const smsVoiceConfig = {
@@ -55,6 +56,31 @@ export const smsVoiceConfig = {
   VOICE_SLA_MS: durationMs(30_000),
   /** What a caller on hold, or waiting in the call's conference for the agent, hears (Twilio fetches it). */
   VOICE_HOLD_MUSIC_URL: z.string().url('must be a URL Twilio can fetch').default('https://twimlets.com/holdmusic?Bucket=com.twilio.music.classical'),
+  /**
+   * The queues whose calls are recorded, comma-separated: a queue's name, or a prefix ending in
+   * `*` (`billing-*`); `*` records every queue. Empty, no call is recorded.
+   */
+  VOICE_RECORDED_QUEUES: z
+    .string()
+    .max(2000)
+    .refine(
+      (v) => queuePatterns(v).every((p) => /^(\*|[A-Za-z0-9._-]{1,100}\*?)$/.test(p)),
+      'must be queue names or prefixes ending in *, comma-separated, such as billing,sales-*',
+    )
+    .default(''),
+  /** What a caller whose call is recorded hears before joining the agent. */
+  VOICE_RECORDING_CONSENT: z
+    .string()
+    .min(10, 'must be the announcement the caller hears')
+    .max(500)
+    .default('This call is recorded for quality and training. If you do not want it to be recorded, please tell the agent or hang up.'),
+  /**
+   * How long a call's recording is kept: after this, its deletion is asked of Twilio
+   * (`DELETE /Recordings/{sid}`). 0 keeps recordings until they are deleted by other means.
+   */
+  VOICE_RECORDING_RETENTION_MS: durationMs(90 * 24 * 3600_000),
+  /** How often recordings past their retention are looked for. */
+  VOICE_RECORDING_SWEEP_MS: z.coerce.number().int().min(100, 'must be a number of milliseconds, 100 or more').default(3600_000),
   /** Above this estimated wait a caller is offered a callback. */
   CALLBACK_OFFER_AFTER_MS: durationMs(120_000),
   /** Largest webhook body accepted. */

@@ -13,6 +13,7 @@ import { inSpan, SpanKind } from '#libs/tracing';
 import { agentAddress, askSurvey, bridgeTarget, callerToConference, conferenceName } from './calls';
 import { attemptReported, callbackAnswered, callbackStatusUrl } from './callbacks';
 import type { SmsVoiceConfig } from './config';
+import { queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl } from './recordings';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
 import { classifyTwilioFailure, createTwilioClient, SEND_WINDOW_MS, type TwilioClient } from './twilio-client';
@@ -51,10 +52,12 @@ class SmsOutbound {
   private readonly client: TwilioClient;
   private readonly base: string;
   private readonly counted: Counter<'outcome'>;
+  private readonly recordedQueues: string[];
 
   constructor(private readonly deps: SmsOutboundDeps) {
     this.client = createTwilioClient(deps.config);
     this.base = deps.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+    this.recordedQueues = queuePatterns(deps.config.VOICE_RECORDED_QUEUES);
     this.counted = sharedCounter(deps.metrics, { name: 'cc_sms_outbound_total', help: 'Outbound SMS and call bridging by outcome', labelNames: ['outcome'] });
   }
 
@@ -189,7 +192,7 @@ class SmsOutbound {
     const conference = conferenceName(message.conversationId);
     const previous = call.bridge;
     if (!previous) {
-      const twiml = callerToConference(conference, this.deps.config.VOICE_HOLD_MUSIC_URL);
+      const twiml = this.callerTwiml(conference, message.queue, call._id);
       const joined = await this.claimedRequest(`bridge/${message.messageId}`, message, () =>
         this.client
           .calls(call._id)
@@ -223,6 +226,13 @@ class SmsOutbound {
     if (previous && previous.agentCallSid !== agentCallSid) await this.release(message, previous.agentCallSid);
     this.counted.inc({ outcome: previous ? 'transferred' : 'bridged' });
     await this.report(message, { delivered: true }, call._id);
+  }
+
+  /** The caller's way into the conference; in a queue that records, through the consent announcement. */
+  private callerTwiml(conference: string, queue: string, callerCallSid: string): string {
+    const { config } = this.deps;
+    if (!queueRecords(queue, this.recordedQueues)) return callerToConference(conference, config.VOICE_HOLD_MUSIC_URL);
+    return recordedCallerToConference(conference, config.VOICE_HOLD_MUSIC_URL, config.VOICE_RECORDING_CONSENT, recordingCallbackUrl(this.base, callerCallSid));
   }
 
   /** The agent who transferred the call leaves it: their leg is hung up, the conference goes on. */

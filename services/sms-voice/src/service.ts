@@ -8,6 +8,7 @@ import type { SmsVoiceConfig } from './config';
 import { agentAddress } from './calls';
 import { createControlEdge } from './control-edge';
 import { createOutboundHandler } from './outbound';
+import { RecordingRetention } from './recording-retention';
 import { ContactSpool, webhookReadiness } from './spool';
 import { SmsVoiceStore } from './store';
 import { createTwilioClient } from './twilio-client';
@@ -45,6 +46,11 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   // /readyz says Kafka is down when it does not acknowledge; /readyz/webhooks (for the load balancer) stays up while the spool has room.
   ctx.readiness.add('kafka', () => producer.isConnected && contacts.kafkaAcknowledging);
 
+  const twilioClient = createTwilioClient(config);
+  const retention = new RecordingRetention({ store, client: twilioClient, logger: ctx.logger, metrics: ctx.metrics });
+  const sweep = setInterval(() => void retention.sweep(), config.VOICE_RECORDING_SWEEP_MS);
+  ctx.onStop('recording retention', () => clearInterval(sweep));
+
   const routing = routingWaitEstimatesFor(config, ctx.logger);
   if (routing) ctx.onStop('routing client', () => routing.close());
   const server = createWebhookServer({
@@ -54,7 +60,7 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     controls: createControlEdge({
       keys: config.AUTH_PUBLIC_KEYS_DIR,
       store,
-      client: createTwilioClient(config),
+      client: twilioClient,
       contacts,
       holdMusicUrl: config.VOICE_HOLD_MUSIC_URL,
       addressOf: async (staffId) => {

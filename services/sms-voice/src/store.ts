@@ -66,6 +66,17 @@ export interface CallBridge {
   conferenceSid: string;
   conference: string;
 }
+/** A call's recording, kept until its retention ends and Twilio was asked to delete it. */
+export interface CallRecording {
+  _id: string; // RecordingSid
+  conversationId: string;
+  callSid: string;
+  recordedAt: Date;
+  /** Absent when recordings are kept without end (VOICE_RECORDING_RETENTION_MS=0). */
+  deleteAt?: Date;
+  deletedAt?: Date;
+}
+
 /** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
 interface ConversationCall {
   _id: string; // conversation id
@@ -83,6 +94,7 @@ export class SmsVoiceStore {
   private readonly openingInserts: InsertBatcher<ThreadOpening>;
   private readonly optOuts: Collection<OptOut>;
   private readonly calls: Collection<Call>;
+  private readonly recordings: Collection<CallRecording>;
   private readonly conversationCalls: Collection<ConversationCall>;
   private readonly conversationCallInserts: InsertBatcher<ConversationCall>;
   /** One record per outbound SMS part, inserted before it is handed to Twilio. */
@@ -102,6 +114,7 @@ export class SmsVoiceStore {
     this.openingInserts = new InsertBatcher(this.openings);
     this.optOuts = db.collection('sms_opt_outs');
     this.calls = db.collection('voice_calls');
+    this.recordings = db.collection('voice_recordings');
     this.conversationCalls = db.collection('voice_conversation_calls');
     this.conversationCallInserts = new InsertBatcher(this.conversationCalls);
   }
@@ -243,6 +256,25 @@ export class SmsVoiceStore {
   }
 
   /** Only the call's status callback ends it. */
+  /** Kept once per sid: Twilio's retry of the report does not move its deletion date. */
+  async keepRecording(recording: CallRecording): Promise<void> {
+    const { _id, ...fields } = recording;
+    await this.recordings.updateOne({ _id }, { $setOnInsert: fields }, { upsert: true });
+  }
+
+  /** Recordings whose retention has ended and whose deletion Twilio has not confirmed, oldest first. */
+  async recordingsToDelete(now: Date, limit: number): Promise<CallRecording[]> {
+    return this.recordings
+      .find({ deleteAt: { $lte: now }, deletedAt: { $exists: false } })
+      .sort({ deleteAt: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  async recordingDeleted(sid: string, at: Date): Promise<void> {
+    await this.recordings.updateOne({ _id: sid }, { $set: { deletedAt: at } });
+  }
+
   async endCall(callSid: string, at: Date): Promise<void> {
     await this.calls.updateOne({ _id: callSid }, { $set: { endedAt: at } });
   }

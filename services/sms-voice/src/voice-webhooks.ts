@@ -18,8 +18,10 @@ import {
 } from './calls';
 import { attemptOutcome, attemptReported, CALLBACK_STATUS_PATH, callbackOfStatusUrl, callbackPromisedIn } from './callbacks';
 import { leaveForVoicemail, recordVoicemail, voicemailContact, voicemailKept, whileClosed } from './closed-calls';
+import { callRecorded, deletion, RECORDING_PATH, type Recording } from './recordings';
 import { answerSurvey } from './survey-answers';
 import { InvalidRecordingError, UnknownCallError } from './webhook-errors';
+import type { WebhookParams } from './webhook-form';
 import type { Route } from './webhook-routes';
 
 const incoming: Route = async (ctx, p) => {
@@ -78,11 +80,33 @@ const voicemail: Route = async (ctx, p) => {
   const sid = ctx.required(p, 'CallSid');
   const call = await ctx.store.callOf(sid);
   if (!call) throw new UnknownCallError(sid);
+  await ctx.contacts.deliver(voicemailContact(sid, call, recordingOf(p, p.RecordingSid ?? ''), ctx.now()));
+  return voicemailKept();
+};
+
+/** The recording Twilio reports (a voicemail's, or a recorded conference's). */
+function recordingOf(p: WebhookParams, sid: string): Recording {
   const url = p.RecordingUrl ?? '';
   if (!/^https?:\/\/\S{1,500}$/.test(url)) throw new InvalidRecordingError(url);
-  const recording = { url, sid: p.RecordingSid ?? '', seconds: Number(p.RecordingDuration ?? 0) || 0 };
-  await ctx.contacts.deliver(voicemailContact(sid, call, recording, ctx.now()));
-  return voicemailKept();
+  return { url, sid, seconds: Number(p.RecordingDuration ?? 0) || 0 };
+}
+
+/**
+ * A recorded conference's recording is ready: an event on the call's conversation. Twilio also
+ * reports recordings that failed or stayed silent (`absent`): nothing was kept, nothing to list.
+ */
+const recordingStatus: Route = async (ctx, p, query) => {
+  const callSid = ctx.required({ CallSid: query.get('CallSid') ?? '' }, 'CallSid');
+  const recordingSid = ctx.required(p, 'RecordingSid');
+  const call = await ctx.store.callOf(callSid);
+  if (!call) throw new UnknownCallError(callSid);
+  if (p.RecordingStatus !== 'completed') return nothingToSay();
+  const recording = recordingOf(p, recordingSid);
+  const now = ctx.now();
+  // Kept before it is listed: no recording on a conversation escapes its retention.
+  await ctx.store.keepRecording({ _id: recordingSid, conversationId: call.conversationId, callSid, recordedAt: now, ...deletion(ctx.config, now) });
+  await ctx.contacts.deliverEvent(callRecorded(call.conversationId, callSid, recording, now));
+  return nothingToSay();
 };
 
 const queueResult: Route = async (ctx, p) => {
@@ -122,4 +146,5 @@ export const voiceRoutes: Record<string, Route> = {
   '/twilio/voice/status': callStatus,
   [CALLBACK_STATUS_PATH]: callbackStatus,
   [SURVEY_DIGITS_PATH]: surveyDigits,
+  [RECORDING_PATH]: recordingStatus,
 };

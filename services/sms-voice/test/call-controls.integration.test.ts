@@ -29,6 +29,7 @@ const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const COMPANY = '+14155550100';
 const MUSIC = 'https://music.example/hold.mp3';
+const CONSENT = 'This call is recorded for quality and training.';
 const database = uniqueId('voicedesk_test').replace(/-/g, '_');
 const staffDb = uniqueId('voicedesk_staff').replace(/-/g, '_');
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
@@ -46,11 +47,11 @@ let spoolDir: string;
 const sid = () => `CA${randomBytes(16).toString('hex')}`;
 const events = () => recorder.values(topics.conversationEvents);
 
-async function webhook(pathName: string, params: Record<string, string>) {
-  const url = `http://127.0.0.1:${port}${pathName}`;
-  const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params) };
+async function webhook(pathName: string, params: Record<string, string>, expected = 200, token = AUTH_TOKEN) {
+  const url = pathName.startsWith('http') ? pathName : `http://127.0.0.1:${port}${pathName}`;
+  const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params) };
   const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params) });
-  expect(res.status).toBe(200);
+  expect(res.status).toBe(expected);
 }
 
 async function control(agentId: string, body: Record<string, string>, role: 'agent' | 'supervisor' = 'agent') {
@@ -64,23 +65,24 @@ async function control(agentId: string, body: Record<string, string>, role: 'age
 }
 
 /** Routing's instruction to connect the call to `agentId` (its first assignment, or a transfer). */
-async function connect(conversationId: string, agentId: string) {
+async function connect(conversationId: string, agentId: string, queue = 'support') {
   const message = OutboundMessage.fromPartial({
     messageId: uniqueId('connect'),
     conversationId,
     channel: Channel.CHANNEL_VOICE,
     kind: OutboundKind.OUTBOUND_KIND_CONNECT_CALL,
     agentId,
+    queue,
   });
   await kafka.producer.publish(topics.outbound, conversationId, message);
 }
 
 /** A caller queued and routed to `agentId`: the conversation, once the agent's leg is in the conference. */
-async function bridgedCall(agentId: string) {
+async function bridgedCall(agentId: string, queue?: string) {
   const callSid = sid();
   const conversationId = callConversationId(callSid);
   await webhook('/twilio/voice', { CallSid: callSid, From: `+1415555${1000 + Math.floor(Math.random() * 8999)}`, To: COMPANY });
-  await connect(conversationId, agentId);
+  await connect(conversationId, agentId, queue);
   const agentLeg = await waitFor(() => standIn.participantsOf(conversationId).find((p) => p.label === 'agent'), 20_000, 'the agent dialled in');
   return { callSid, conversationId, agentLeg };
 }
@@ -109,6 +111,11 @@ beforeAll(async () => {
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
     VOICE_HOLD_MUSIC_URL: MUSIC,
+    VOICE_RECORDED_QUEUES: 'recorded-*',
+    VOICE_RECORDING_CONSENT: CONSENT,
+    // Recordings are due for deletion at once, so the sweep's deletion can be seen here.
+    VOICE_RECORDING_RETENTION_MS: '1',
+    VOICE_RECORDING_SWEEP_MS: '200',
     SMS_OUTBOUND_GROUP: uniqueId('voice-desk-outbound'),
   });
   ({ port } = await startSmsVoiceService(ctx, config));
@@ -296,5 +303,66 @@ describe('supervisor monitoring', () => {
       ['call.whisper', supervisor],
       ['call.barge', supervisor],
     ]);
+  });
+});
+
+describe('recording', () => {
+  const recordingOf = (conversationId: string) => events().find((e) => e.conversationId === conversationId && e.step?.$case === 'callRecorded');
+
+  it("in a queue that records: consent first, the conference recorded, and Twilio's report an event on the conversation", async () => {
+    const agentId = uniqueId('rita').toLowerCase();
+    const { callSid, conversationId } = await bridgedCall(agentId, 'recorded-billing');
+    const joined = standIn.items.find((i) => i.sid === callSid && i.body.includes('<Conference'))!;
+    const response = xml.parse(joined.body).Response;
+    expect(Object.keys(response)).toEqual(['Say', 'Dial']);
+    expect(response.Say).toBe(CONSENT);
+    const conference = response.Dial.Conference;
+    expect(conference).toMatchObject({ '#text': conversationId, '@record': 'record-from-start', '@recordingStatusCallbackMethod': 'POST' });
+    const callback = conference['@recordingStatusCallback'] as string;
+    expect(new URL(callback).searchParams.get('CallSid')).toBe(callSid);
+
+    const recordingSid = `RE${randomBytes(16).toString('hex')}`;
+    const report = {
+      AccountSid: ACCOUNT_SID,
+      ConferenceSid: `CF${randomBytes(16).toString('hex')}`,
+      RecordingSid: recordingSid,
+      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/${recordingSid}`,
+      RecordingDuration: '37',
+      RecordingChannels: '1',
+      RecordingSource: 'DialVerb',
+    };
+    // Not yet completed, or badly signed: nothing on the conversation.
+    await webhook(callback, { ...report, RecordingStatus: 'in-progress' });
+    await webhook(callback, { ...report, RecordingStatus: 'completed' }, 403, 'not-the-auth-token-of-this-account');
+    await webhook(callback.replace(callSid, sid()), { ...report, RecordingStatus: 'completed' }, 404);
+    await webhook(callback, { ...report, RecordingStatus: 'completed', RecordingUrl: 'javascript:alert(1)' }, 400);
+    await webhook(callback, { ...report, RecordingStatus: 'completed' });
+    const event = await waitFor(() => recordingOf(conversationId), 30_000, 'the recording event');
+    expect(event.step).toEqual({
+      $case: 'callRecorded',
+      callRecorded: { recordingSid, url: report.RecordingUrl, durationMs: 37_000, callSid },
+    });
+    expect(events().filter((e) => e.conversationId === conversationId && e.step?.$case === 'callRecorded')).toHaveLength(1);
+
+    // Past its retention, Twilio is asked to delete it, once; the store remembers the deletion.
+    const kept = mongo.db(database).collection<{ _id: string; deletedAt?: Date; conversationId: string }>('voice_recordings');
+    await waitFor(async () => (await kept.findOne({ _id: recordingSid }))?.deletedAt, 20_000, 'the recording deleted');
+    expect(await kept.findOne({ _id: recordingSid })).toMatchObject({ conversationId, callSid });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(standIn.deletedRecordings.filter((s) => s === recordingSid)).toHaveLength(1);
+
+    // A recording Twilio no longer has (deleted in its console) counts as deleted.
+    const goneSid = `RE${randomBytes(16).toString('hex')}`;
+    standIn.deletedRecordings.push(goneSid);
+    await webhook(callback, { ...report, RecordingSid: goneSid, RecordingUrl: `${report.RecordingUrl}x`, RecordingStatus: 'completed' });
+    await waitFor(async () => (await kept.findOne({ _id: goneSid }))?.deletedAt, 20_000, 'the recording Twilio no longer had marked deleted');
+  });
+
+  it('in a queue that does not record: no announcement, no recording', async () => {
+    const { callSid } = await bridgedCall(uniqueId('rob').toLowerCase(), 'support');
+    const joined = standIn.items.find((i) => i.sid === callSid && i.body.includes('<Conference'))!;
+    const response = xml.parse(joined.body).Response;
+    expect(response.Say).toBeUndefined();
+    expect(response.Dial.Conference['@record']).toBeUndefined();
   });
 });

@@ -134,6 +134,7 @@ export class Outbox {
       channelMetadata: copyStrings(conv.channelMetadata),
       closedUntil: opening.closedUntil ? new Date(opening.closedUntil) : undefined,
       hours: opening.hours,
+      queue: conv.queue,
     };
     this.effects.push({ type: 'outbound', message });
     return message;

@@ -702,6 +702,18 @@ export interface CallControlled {
   note: string;
 }
 
+/**
+ * A call's conference was recorded (its queue records calls, and the caller heard the consent
+ * announcement). The url is Twilio's: those who may read the conversation's contents see it.
+ */
+export interface CallRecorded {
+  recordingSid: string;
+  url: string;
+  durationMs: number;
+  /** The CallSid of the caller's leg. */
+  callSid: string;
+}
+
 /** Topic cc.conversation.events.v1, key = conversation_id. One step of a conversation's life. */
 export interface ConversationEvent {
   /** Equals the record's ce_id. */
@@ -730,6 +742,7 @@ export interface ConversationEvent {
     | { $case: "noteAdded"; noteAdded: NoteAdded }
     | { $case: "callControlled"; callControlled: CallControlled }
     | { $case: "callbackProgress"; callbackProgress: CallbackProgress }
+    | { $case: "callRecorded"; callRecorded: CallRecorded }
     | undefined;
 }
 
@@ -788,6 +801,8 @@ export interface OutboundMessage {
     | undefined;
   /** The queue's weekly hours in words, for channels that show or say them; empty without a calendar. */
   hours: string;
+  /** The queue the conversation is routed in (for channels whose handling depends on it, such as call recording). */
+  queue: string;
 }
 
 export interface OutboundMessage_ChannelMetadataEntry {
@@ -3863,6 +3878,135 @@ export const CallControlled: MessageFns<CallControlled> = {
   },
 };
 
+function createBaseCallRecorded(): CallRecorded {
+  return { recordingSid: "", url: "", durationMs: 0, callSid: "" };
+}
+
+export const CallRecorded: MessageFns<CallRecorded> = {
+  encode(message: CallRecorded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordingSid !== "") {
+      writer.uint32(10).string(message.recordingSid);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    if (message.durationMs !== 0) {
+      writer.uint32(24).int64(message.durationMs);
+    }
+    if (message.callSid !== "") {
+      writer.uint32(34).string(message.callSid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallRecorded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallRecorded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordingSid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.durationMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.callSid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallRecorded {
+    return {
+      recordingSid: isSet(object.recordingSid)
+        ? globalThis.String(object.recordingSid)
+        : isSet(object.recording_sid)
+        ? globalThis.String(object.recording_sid)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+      callSid: isSet(object.callSid)
+        ? globalThis.String(object.callSid)
+        : isSet(object.call_sid)
+        ? globalThis.String(object.call_sid)
+        : "",
+    };
+  },
+
+  toJSON(message: CallRecorded): unknown {
+    const obj: any = {};
+    if (message.recordingSid !== "") {
+      obj.recordingSid = message.recordingSid;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.callSid !== "") {
+      obj.callSid = message.callSid;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallRecorded>, I>>(base?: I): CallRecorded {
+    return CallRecorded.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallRecorded>, I>>(object: I): CallRecorded {
+    const message = createBaseCallRecorded();
+    message.recordingSid = object.recordingSid ?? "";
+    message.url = object.url ?? "";
+    message.durationMs = object.durationMs ?? 0;
+    message.callSid = object.callSid ?? "";
+    return message;
+  },
+};
+
 function createBaseConversationEvent(): ConversationEvent {
   return {
     eventId: "",
@@ -3946,6 +4090,9 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         break;
       case "callbackProgress":
         CallbackProgress.encode(message.step.callbackProgress, writer.uint32(210).fork()).join();
+        break;
+      case "callRecorded":
+        CallRecorded.encode(message.step.callRecorded, writer.uint32(218).fork()).join();
         break;
     }
     return writer;
@@ -4154,6 +4301,14 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             };
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.step = { $case: "callRecorded", callRecorded: CallRecorded.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4240,6 +4395,10 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         ? { $case: "callbackProgress", callbackProgress: CallbackProgress.fromJSON(object.callbackProgress) }
         : isSet(object.callback_progress)
         ? { $case: "callbackProgress", callbackProgress: CallbackProgress.fromJSON(object.callback_progress) }
+        : isSet(object.callRecorded)
+        ? { $case: "callRecorded", callRecorded: CallRecorded.fromJSON(object.callRecorded) }
+        : isSet(object.call_recorded)
+        ? { $case: "callRecorded", callRecorded: CallRecorded.fromJSON(object.call_recorded) }
         : undefined,
     };
   },
@@ -4298,6 +4457,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       obj.callControlled = CallControlled.toJSON(message.step.callControlled);
     } else if (message.step?.$case === "callbackProgress") {
       obj.callbackProgress = CallbackProgress.toJSON(message.step.callbackProgress);
+    } else if (message.step?.$case === "callRecorded") {
+      obj.callRecorded = CallRecorded.toJSON(message.step.callRecorded);
     }
     return obj;
   },
@@ -4430,6 +4591,12 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             $case: "callbackProgress",
             callbackProgress: CallbackProgress.fromPartial(object.step.callbackProgress),
           };
+        }
+        break;
+      }
+      case "callRecorded": {
+        if (object.step?.callRecorded !== undefined && object.step?.callRecorded !== null) {
+          message.step = { $case: "callRecorded", callRecorded: CallRecorded.fromPartial(object.step.callRecorded) };
         }
         break;
       }
@@ -4904,6 +5071,7 @@ function createBaseOutboundMessage(): OutboundMessage {
     channelMetadata: {},
     closedUntil: undefined,
     hours: "",
+    queue: "",
   };
 }
 
@@ -4953,6 +5121,9 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     }
     if (message.hours !== "") {
       writer.uint32(122).string(message.hours);
+    }
+    if (message.queue !== "") {
+      writer.uint32(130).string(message.queue);
     }
     return writer;
   },
@@ -5093,6 +5264,14 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
             message.hours = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5180,6 +5359,7 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
         ? fromJsonTimestamp(object.closed_until)
         : undefined,
       hours: isSet(object.hours) ? globalThis.String(object.hours) : "",
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
     };
   },
 
@@ -5236,6 +5416,9 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     if (message.hours !== "") {
       obj.hours = message.hours;
     }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
     return obj;
   },
 
@@ -5269,6 +5452,7 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     );
     message.closedUntil = object.closedUntil ?? undefined;
     message.hours = object.hours ?? "";
+    message.queue = object.queue ?? "";
     return message;
   },
 };
