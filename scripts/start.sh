@@ -25,6 +25,9 @@ twilio_file=.local/twilio-dev-token
 [[ -s $twilio_file ]] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))' >"$twilio_file"
 export TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(cat "$twilio_file")}
 export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC00000000000000000000000000000000}
+# The desk mints its agents' softphone tokens with an API key of that account (a local one here).
+export TWILIO_API_KEY_SID=${TWILIO_API_KEY_SID:-SK00000000000000000000000000000000}
+export TWILIO_API_KEY_SECRET=${TWILIO_API_KEY_SECRET:-$(secret .local/twilio-dev-api-key-secret)}
 # Survey mails carry signed score links, served by the email service on 8107.
 export EMAIL_SURVEY_LINK_KEY=${EMAIL_SURVEY_LINK_KEY:-$(secret .local/email-survey-link-key)}
 # The number conversations the company starts are texted from (a test number of the outbox).
