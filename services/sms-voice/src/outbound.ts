@@ -175,11 +175,16 @@ class SmsOutbound {
     await this.report(message, { delivered: true }, call._id);
   }
 
+  /** Where the message's agent takes calls: `agent-number` when routing names one, else the roster's phone, else the softphone. */
+  private async agentTarget(message: OutboundMessage): Promise<{ number: string } | { clientId: string } | undefined> {
+    const named = message.channelMetadata['agent-number'] ?? '';
+    return bridgeTarget(named || ((message.agentId && (await this.deps.agentPhone(message.agentId))) ?? ''), message.agentId);
+  }
+
   private async connectCall(message: OutboundMessage): Promise<void> {
     const call = await this.deps.store.ongoingCallOf(message.conversationId);
     if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'the call is no longer in progress' });
-    const named = message.channelMetadata['agent-number'] ?? '';
-    const agent = bridgeTarget(named || ((message.agentId && (await this.deps.agentPhone(message.agentId))) ?? ''), message.agentId);
+    const agent = await this.agentTarget(message);
     if (!agent)
       return this.report(message, {
         delivered: false,
@@ -261,7 +266,7 @@ class SmsOutbound {
     if (!isE164(to)) return this.callbackNotMade(message, attempt, 'INVALID_NUMBER', 'the callback number is not an E.164 number; nothing was dialled');
     const call = await this.deps.store.callOfConversation(message.conversationId);
     if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'no call is known for this conversation' });
-    const agent = bridgeTarget(message.channelMetadata['agent-number'] ?? '', message.agentId);
+    const agent = await this.agentTarget(message);
     if (!agent) return this.callbackNotMade(message, attempt, 'NO_AGENT', 'neither an agent-number nor a usable agent id in the message');
     const twiml = callbackAnswered(to, agent);
     const statusCallback = callbackStatusUrl(this.base, message.conversationId, attempt);
