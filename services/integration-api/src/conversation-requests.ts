@@ -3,7 +3,7 @@
 // recipient: a verified identity of the customer, never a claim.
 import { z } from 'zod';
 import { CHANNEL_ENUM, idDigest } from '#libs/contact';
-import { Channel, IdentityKind, type Customer, type Identity, type SearchConversationsRequest } from '#libs/proto';
+import { Channel, IdentityKind, type Customer, type Identity, SearchConversationsRequest } from '#libs/proto';
 import { chars } from './contact-request';
 import { InvalidRequestError } from './problems';
 import { cursor, CUSTOMER_ID, limit, reason } from './query';
@@ -51,7 +51,7 @@ export function listRequest(q: ConversationListQuery) {
  * routing holds only open ones once it restarted, the record every one. `reason` names the key.
  */
 export function recordRequest(q: Partial<ConversationListQuery>, reason: string, conversationId = ''): SearchConversationsRequest {
-  return {
+  return SearchConversationsRequest.fromPartial({
     state: q.state === 'resolved' ? 'closed' : '',
     queue: q.queue ?? '',
     channel: q.channel ?? '',
@@ -60,12 +60,7 @@ export function recordRequest(q: Partial<ConversationListQuery>, reason: string,
     pageToken: q.cursor ?? '',
     reason,
     conversationId,
-    identity: undefined,
-    agentId: '',
-    activeFrom: '',
-    activeTo: '',
-    words: '',
-  };
+  });
 }
 
 /** `reason` asks for the texts (scope conversations:read-texts): why they are read, kept in both audit trails. */

@@ -16,12 +16,15 @@ import { checkReason } from './requests';
 
 const SEARCHABLE: readonly IdentityKind[] = [IdentityKind.IDENTITY_KIND_EMAIL, IdentityKind.IDENTITY_KIND_PHONE];
 
+/** Agents and experts search as themselves: only what they may read, and no reason asked. */
+const searchesOwn = (caller: Caller) => caller.role === 'agent' || caller.role === 'expert';
+
 function checkScope(caller: Caller, filter: SearchFilter, reason: string): void {
   if (filter.match && !seesContents(caller.role)) throw new PermissionDeniedError('message words are searchable only by those who may read message texts');
   if (filter.identity && (!seesIdentity(caller.role) || caller.role === 'service'))
     throw new PermissionDeniedError('identities are searchable only by those who may see who the customer is');
   const namesCustomer = Boolean(filter.customerId || filter.identity);
-  if (namesCustomer && caller.role !== 'agent' && caller.role !== 'expert' && reason.trim().length < 3)
+  if (namesCustomer && !searchesOwn(caller) && reason.trim().length < 3)
     throw new ReadRequestError("reason is required: a supervisor, ops or a service searching a customer's conversations says why, and the reason is audited");
 }
 
@@ -44,9 +47,8 @@ export async function searchConversations(deps: ApiDeps, req: SearchConversation
   const customer = await customerOf(deps, filter);
   // An identity whose customer is known finds all of that customer's conversations, on every channel.
   const resolved: SearchFilter = customer.customerId ? { ...filter, customerId: customer.customerId, identity: undefined } : filter;
-  const person = caller.role === 'agent' || caller.role === 'expert';
   const scope: SearchScope = {
-    readerId: person ? caller.id : undefined,
+    readerId: searchesOwn(caller) ? caller.id : undefined,
     windowMs: deps.search.windowMs,
     now: Date.now(),
     withContents: seesContents(caller.role),
