@@ -71,7 +71,8 @@ export const ROUTING: Record<string, GrpcEntry> = {
   AddNote: { allowed: [] },
   ResolveForApplication: { allowed: [] },
   TransferForApplication: { allowed: [] },
-  StartConversation: { allowed: [] },
+  // The integration API for an application, and people at the desk writing first to a customer.
+  StartConversation: { allowed: [...WORKERS, 'supervisor'] },
 };
 
 export const AGENT_DESK: Record<string, HttpEntry> = {
@@ -103,6 +104,11 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/voice/token': WORKERS,
   'POST /api/call/control': WORKERS,
   'POST /api/call/monitor': ['supervisor'],
+  // Writing first: agents and experts to the customers of their conversations (customer-record
+  // checks the read), supervisors to any; notices to lists are a supervisor's.
+  'POST /api/outreach/start': [...WORKERS, 'supervisor'],
+  'POST /api/outreach/notice': ['supervisor'],
+  'GET /api/outreach/notice': ['supervisor'],
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

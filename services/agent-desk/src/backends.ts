@@ -18,6 +18,8 @@ import {
   type SearchConversationsRequest,
   type SearchConversationsResponse,
   type SetPresenceResponse,
+  type StartConversationRequest,
+  type StartConversationResponse,
   type WatchAssignmentsResponse,
   type Presence,
 } from '#libs/proto';
@@ -120,6 +122,10 @@ export class Backends {
   }
   queueStats(caller: Caller): Promise<GetQueueStatsResponse> {
     return this.r(caller, this.routing.getQueueStats as unknown as Unary<object, GetQueueStatsResponse>, {});
+  }
+  /** A conversation the person starts (routing authors its first message as them). */
+  startConversation(caller: Caller, req: StartConversationRequest): Promise<StartConversationResponse> {
+    return this.r(caller, this.routing.startConversation as unknown as Unary<StartConversationRequest, StartConversationResponse>, req);
   }
   listAgents(caller: Caller): Promise<ListAgentsResponse> {
     return this.r(caller, this.routing.listAgents as unknown as Unary<object, ListAgentsResponse>, {});

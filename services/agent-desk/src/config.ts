@@ -33,6 +33,10 @@ export const agentDeskConfig = {
   AGENT_DESK_CANNED_PER_PERSON: positiveInt(100),
   /** Shared canned answers in all (supervisors manage them). */
   AGENT_DESK_CANNED_SHARED: positiveInt(500),
+  /** How many customers of a supervisor's notice are written to each second. */
+  AGENT_DESK_NOTICE_PER_SECOND: positiveInt(5),
+  /** The most customers one notice goes to. */
+  AGENT_DESK_NOTICE_MAX_CUSTOMERS: positiveInt(1000),
   /** The Twilio account (AC…) the softphone's access tokens are for; unset, the desk has no softphone. */
   TWILIO_ACCOUNT_SID: z
     .string()

@@ -44,7 +44,7 @@ export const forms = {
           z
             .string()
             .trim()
-            .regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email'),
+            .regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email|api|whatsapp))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email'),
         ])
         .default(''),
       note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default(''),

@@ -14,6 +14,8 @@ import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
 import type { CallControls } from './call-controls';
 import { voiceRoutes } from './voice-routes';
+import { outreachRoutes } from './outreach-routes';
+import type { Logger } from '#libs/observability';
 import type { VoiceTokenKeys } from './voice-token';
 
 interface DeskRouteDeps {
@@ -24,15 +26,25 @@ interface DeskRouteDeps {
   roster: StaffRoster;
   voiceKeys: VoiceTokenKeys | undefined;
   callControls: CallControls;
+  logger: Logger;
+  notices: { perSecond: number; maxCustomers: number };
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
   const act = actionOf(deps.signIn);
   const canned = cannedRoutes({ ...deps, act });
   const voice = voiceRoutes({ ...deps, act });
+  const outreach = outreachRoutes({ ...deps, act, noticePerSecond: deps.notices.perSecond, noticeMaxCustomers: deps.notices.maxCustomers });
   return {
-    get: { ...readingRoutes(deps), ...canned.get },
-    post: { '/api/sign-in': deps.signIn.signIn, '/api/sign-out': deps.signIn.signOut, ...actionRoutes(deps.signIn, deps.backends), ...canned.post, ...voice },
+    get: { ...readingRoutes(deps), ...canned.get, ...outreach.get },
+    post: {
+      '/api/sign-in': deps.signIn.signIn,
+      '/api/sign-out': deps.signIn.signOut,
+      ...actionRoutes(deps.signIn, deps.backends),
+      ...canned.post,
+      ...voice,
+      ...outreach.post,
+    },
   };
 }
 

@@ -70,6 +70,8 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
       roster,
       voiceKeys: voiceTokenKeys(config),
       callControls: new CallControls(config.SMS_VOICE_URL, config.AUTH_PRIVATE_KEY_FILE),
+      logger: ctx.logger,
+      notices: { perSecond: config.AGENT_DESK_NOTICE_PER_SECOND, maxCustomers: config.AGENT_DESK_NOTICE_MAX_CUSTOMERS },
     }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,

@@ -18,6 +18,7 @@
     ['escalations', 'Escalations', 'n'],
     ['surveys', 'Surveys', 'n'],
     ['averageSurveyScore', 'Avg score', 'score'],
+    ['companyStarted', 'Written first', 'n'],
   ];
 
   function node(tag, text, className) {

@@ -21,6 +21,8 @@ export interface Counters {
   escalations: number;
   surveys: number;
   surveyScoreSum: number;
+  /** Conversations the company wrote first (an application, a person, a notice): apart from the offered ones. */
+  companyStarted: number;
 }
 
 export const emptyCounters = (): Counters => ({
@@ -38,6 +40,7 @@ export const emptyCounters = (): Counters => ({
   escalations: 0,
   surveys: 0,
   surveyScoreSum: 0,
+  companyStarted: 0,
 });
 
 export function addCounters(into: Counters, from: Counters): void {
@@ -60,6 +63,7 @@ export interface Figures {
   escalations: number;
   surveys: number;
   averageSurveyScore: number | null;
+  companyStarted: number;
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -81,6 +85,7 @@ export function figuresOf(c: Counters): Figures {
     escalations: c.escalations,
     surveys: c.surveys,
     averageSurveyScore: c.surveys > 0 ? Math.round((c.surveyScoreSum / c.surveys) * 100) / 100 : null,
+    companyStarted: c.companyStarted,
   };
 }
 

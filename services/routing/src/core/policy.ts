@@ -2,6 +2,7 @@
 import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import { RiskLevel } from '#libs/proto';
 import type { CalendarSet } from './calendars';
+import type { QuietHours } from './quiet-hours';
 
 /** The order routing lists channels in, as in an agent's published load. */
 export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email', 'api', 'whatsapp'];
@@ -63,6 +64,8 @@ export interface RoutingPolicy {
   arrivalWindowMs: number;
   /** Opening hours per queue pattern (calendars.ts); a queue without one is always open. */
   calendars: CalendarSet;
+  /** When the company does not start SMS conversations (quiet-hours.ts); none when absent. */
+  smsQuietHours?: QuietHours;
   /** Between an unanswered callback attempt and the next one. */
   callbackRetryIntervalMs: number;
   /** Attempts to call a customer back before they are told by SMS and the callback is given up. */
