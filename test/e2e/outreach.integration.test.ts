@@ -2,7 +2,8 @@
 // the real broker and store: an agent writes to the customer of their conversation at a verified
 // address, the first message goes out as theirs, and the customer's answer comes back to them in
 // the queue they chose; an address the customer only claimed is refused; a supervisor's notice
-// writes once to each customer with a verified address, however often it is sent.
+// writes once to each customer with a verified address, however often it is sent. And the
+// supervisor's opening hours, changed from the desk without a restart.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
@@ -227,5 +228,23 @@ describe('writing first to a customer', () => {
       'the notice sent again',
     );
     expect(again).toMatchObject({ counts: { started: 0, 'already-sent': 2, skipped: 1 } });
+  });
+});
+
+describe('opening hours from the desk', () => {
+  it("replace routing's calendars at once for a supervisor, refuse a set that does not parse whole, and refuse an agent", async () => {
+    const sue = await signIn(supervisorId);
+    const hours = { 'tier1/*/sms': { zone: 'Europe/Paris', hours: { mon: ['09:00-18:00'] }, holidays: ['2026-12-25'] } };
+    const saved = await desk(sue, '/api/calendars', { calendarsJson: JSON.stringify(hours) });
+    expect(saved.status).toBe(200);
+    expect(JSON.parse(saved.body.calendarsJson as string)).toMatchObject(hours);
+    expect(routing.engine.calendars).toMatchObject(hours);
+    const bad = await desk(sue, '/api/calendars', { calendarsJson: JSON.stringify({ 'tier1/*/sms': { zone: 'Mars/Olympus', hours: {} } }) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('Mars/Olympus');
+    expect(routing.engine.calendars).toMatchObject(hours);
+    expect(JSON.parse((await desk(sue, '/api/calendars')).body.calendarsJson as string)).toMatchObject(hours);
+    expect((await desk(await signIn(agentId), '/api/calendars', { calendarsJson: '{}' })).status).toBe(403);
+    await desk(sue, '/api/calendars', { calendarsJson: '{}' });
   });
 });

@@ -109,6 +109,9 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/outreach/start': [...WORKERS, 'supervisor'],
   'POST /api/outreach/notice': ['supervisor'],
   'GET /api/outreach/notice': ['supervisor'],
+  // Opening hours, read and replaced through routing's GetCalendars and SetCalendars.
+  'GET /api/calendars': ['supervisor'],
+  'POST /api/calendars': ['supervisor'],
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

@@ -1,6 +1,6 @@
 // Writing first to customers: from the customer card, to one of the customer's verified
 // identities (a new conversation whose answer comes back to the writer), and a supervisor's
-// notice to a list of customers, with its progress. Uses app.js's `$`, `el`, `api`, `notice` and
+// notice to a list of customers, with its progress; and the supervisor's opening hours. Uses app.js's `$`, `el`, `api`, `notice` and
 // `state`; every value from the server is put in as text.
 /* global $, el, api, notice, state */
 'use strict';
@@ -70,6 +70,27 @@ $('notice-form').addEventListener('submit', async (e) => {
         skill: $('notice-skill').value.trim(),
       }),
     );
+  } catch (err) {
+    notice(err.message);
+  }
+});
+
+// Opening hours: read and replaced as a whole, as routing keeps them.
+$('calendars-load').addEventListener('click', async () => {
+  try {
+    const { calendarsJson } = await api('/api/calendars');
+    $('calendars-json').value = JSON.stringify(JSON.parse(calendarsJson), null, 2);
+  } catch (err) {
+    notice(err.message);
+  }
+});
+
+$('calendars-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const { calendarsJson } = await api('/api/calendars', { calendarsJson: $('calendars-json').value });
+    $('calendars-json').value = JSON.stringify(JSON.parse(calendarsJson), null, 2);
+    notice('Opening hours saved.');
   } catch (err) {
     notice(err.message);
   }

@@ -127,6 +127,13 @@ export class Backends {
   startConversation(caller: Caller, req: StartConversationRequest): Promise<StartConversationResponse> {
     return this.r(caller, this.routing.startConversation as unknown as Unary<StartConversationRequest, StartConversationResponse>, req);
   }
+  /** The queues' opening hours (a supervisor's): JSON, as routing keeps and checks them. */
+  calendars(caller: Caller): Promise<{ calendarsJson: string }> {
+    return this.r(caller, this.routing.getCalendars as unknown as Unary<object, { calendarsJson: string }>, {});
+  }
+  setCalendars(caller: Caller, calendarsJson: string): Promise<{ calendarsJson: string }> {
+    return this.r(caller, this.routing.setCalendars as unknown as Unary<object, { calendarsJson: string }>, { calendarsJson });
+  }
   listAgents(caller: Caller): Promise<ListAgentsResponse> {
     return this.r(caller, this.routing.listAgents as unknown as Unary<object, ListAgentsResponse>, {});
   }

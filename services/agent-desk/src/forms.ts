@@ -44,7 +44,10 @@ export const forms = {
           z
             .string()
             .trim()
-            .regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email|api|whatsapp))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email'),
+            .regex(
+              /^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email|api|whatsapp))?$/,
+              'queue must look like billing, tier2/billing or tier1/billing/email',
+            ),
         ])
         .default(''),
       note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default(''),
@@ -60,6 +63,14 @@ export const forms = {
       .max(200, 'the disposition is longer than 200 characters'),
   }),
   reassign: z.object({ conversationId, toAgentId: agentId }),
+  // Routing parses the calendars and names each problem; the desk only bounds the size.
+  calendars: z.object({
+    calendarsJson: z
+      .string({ message: 'calendarsJson is required' })
+      .trim()
+      .min(2, 'give the calendars as a JSON object')
+      .max(100_000, 'the calendars are longer than 100,000 characters'),
+  }),
 };
 
 /** Parses a JSON body against one of the forms; throws FormError naming the first problem. */

@@ -94,6 +94,8 @@ function actionRoutes(signIn: StaffSignIn, backends: Backends): Record<string, R
       const f = parseForm(forms.reassign, body);
       return backends.reassign(c, f.conversationId, f.toAgentId);
     }),
+    // Opening hours changed without a restart: routing refuses a set that does not parse, whole.
+    '/api/calendars': act(['supervisor'], async (c, body) => backends.setCalendars(c, parseForm(forms.calendars, body).calendarsJson)),
   };
 }
 
@@ -113,6 +115,11 @@ function readingRoutes({ signIn, sessions, backends }: DeskRouteDeps): Record<st
       const s = await signIn.session(req);
       if (s.role !== 'supervisor') throw new ForbiddenError('the floor view is for supervisors');
       sendJson(res, 200, await floor(backends, caller(s)));
+    },
+    '/api/calendars': async (req, res) => {
+      const s = await signIn.session(req);
+      if (s.role !== 'supervisor') throw new ForbiddenError('opening hours are for supervisors');
+      sendJson(res, 200, await backends.calendars(caller(s)));
     },
   };
 }
