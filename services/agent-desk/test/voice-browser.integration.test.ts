@@ -235,9 +235,17 @@ describe('a phone call in the desk', () => {
 
     // A supervisor listens in, on the phone the roster gives for her.
     const supervisor = await signedIn(supervisorId, 'supervisor');
-    await supervisor.locator('#monitor-conversation').fill(conversationId);
-    await supervisor.locator('#monitor-mode').selectOption('listen');
-    await supervisor.locator('#monitor-form button').click();
+    // From the live calls list: the call is there with its queue and agent, nobody types its id.
+    const row = supervisor.locator(`#live-calls tr[data-conversation="${conversationId}"]`);
+    await waitFor(
+      async () => {
+        await supervisor.locator('#live-calls-load').click();
+        return (await row.count()) > 0;
+      },
+      60_000,
+      'the call in the live calls list',
+    );
+    await row.locator('button[data-action="listen"]').click();
     await supervisor.locator('#notice').filter({ hasText: 'Joined the call: listen.' }).waitFor({ timeout: 10_000 });
     expect(standIn.participantsOf(conversationId).find((p) => p.label === 'monitor')).toMatchObject({ to: '+14155550142', muted: true });
 
