@@ -246,8 +246,14 @@ describe('a phone call in the desk', () => {
       'the call in the live calls list',
     );
     expect(await row.locator('td').nth(2).textContent()).toBe(agentId);
-    const listed = (await (await supervisor.request.get(`${desk}/api/live-calls`)).json()) as { calls: { conversationId: string; queue: string; agentId: string; since: number }[] };
-    expect(listed.calls.find((c) => c.conversationId === conversationId)).toMatchObject({ agentId, queue: expect.stringContaining(skill), since: expect.any(Number) });
+    const listed = (await (await supervisor.request.get(`${desk}/api/live-calls`)).json()) as {
+      calls: { conversationId: string; queue: string; agentId: string; since: number }[];
+    };
+    expect(listed.calls.find((c) => c.conversationId === conversationId)).toMatchObject({
+      agentId,
+      queue: expect.stringContaining(skill),
+      since: expect.any(Number),
+    });
     // The list is the supervisors': the agent's own session is refused it.
     expect((await page.request.get(`${desk}/api/live-calls`)).status()).toBe(403);
     await row.locator('button[data-action="listen"]').click();
