@@ -4,26 +4,19 @@
 // softphone (client:<id>), half on their own phone (the roster's number); the floor is the same
 // participant create sent straight to the stand-in with the twilio client, in the same run.
 //   BENCH_CALLS (default 300), BENCH_AGENTS (default 20, half on a phone), BENCH_CONCURRENT (default 10)
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
-import twilio from 'twilio';
-import { loadConfig } from '#libs/config';
-import { listen } from '#libs/observability';
 import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '#libs/proto';
 import { StaffRoster } from '#libs/staff';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId } from '#libs/testing';
+import { dropDatabase, MONGODB_URI, testContext, testMetadata, uniqueId } from '#libs/testing';
+import { signedWebhook, startTestRouting, startTestSmsVoice } from '../../services/agent-desk/test/stack';
 import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
 import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
-import { routingConfig } from '../../services/routing/src/config';
-import { startRouting } from '../../services/routing/src/service';
 import { callConversationId } from '../../services/sms-voice/src/calls';
-import { smsVoiceConfig } from '../../services/sms-voice/src/config';
-import { startSmsVoiceService } from '../../services/sms-voice/src/service';
 import { createTwilioClient } from '../../services/sms-voice/src/twilio-client';
 import { percentile, sleep } from './stats';
 
@@ -44,25 +37,15 @@ interface Agent {
   md: Metadata;
 }
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  const port = await listen(probe, 0);
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 function unary<Req>(client: RoutingServiceClient, method: (req: Req, md: Metadata, cb: (err: ServiceError | null) => void) => unknown, req: Req, md: Metadata) {
   return new Promise<void>((resolve, reject) => method.call(client, req, md, (err) => (err ? reject(err) : resolve())));
 }
 
 /** A signed inbound call webhook, as Twilio sends it. */
 async function ring(smsVoice: string, callSid: string, caller: number): Promise<void> {
-  const url = `${smsVoice}/twilio/voice`;
   // A new caller each time: a returning one would wait for their last agent first (routing's policy).
-  const params = { CallSid: callSid, From: `+1415${String(2_000_000 + caller)}`, To: LINE };
-  const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params) };
-  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params) });
-  if (res.status !== 200) throw new Error(`the call webhook was answered ${res.status}`);
+  const status = await signedWebhook(`${smsVoice}/twilio/voice`, AUTH_TOKEN, { CallSid: callSid, From: `+1415${String(2_000_000 + caller)}`, To: LINE });
+  if (status !== 200) throw new Error(`the call webhook was answered ${status}`);
 }
 
 async function main(): Promise<void> {
@@ -74,36 +57,16 @@ async function main(): Promise<void> {
   const standIn = new TwilioStandIn({ conversationOfCall: callConversationId, maxItems: 10_000 });
   const outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
   const twilioBase = `http://127.0.0.1:${await listenOnLoopback(outbox, 0)}`;
-  const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, LOG_LEVEL: 'error' };
-  const routing = await startRouting(
-    routingCtx,
-    loadConfig(routingConfig, {
-      ...common,
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      ...testAuthEnv('routing'),
-      ROUTING_CONSUMER_GROUP: uniqueId('voice-bench'),
-      ROUTING_OFFER_TIMEOUT_MS: '180000',
-      ROUTING_TICK_MS: '100',
-      ROUTING_RULES_JSON: JSON.stringify([{ id: 'voice-bench', when: { pattern: LINE.replace('+', '\\+'), channels: ['voice'] }, then: { skill } }]),
-    }),
-  );
-  const spool = mkdtempSync(path.join(tmpdir(), 'voice-bench-spool-'));
-  const smsVoicePort = await freePort();
-  await startSmsVoiceService(
+  const rule = { id: 'voice-bench', when: { pattern: LINE.replace('+', '\\+'), channels: ['voice'] }, then: { skill } };
+  const routing = await startTestRouting(routingCtx, database, 'voice-bench', rule, undefined, 'error');
+  const spoolDir = mkdtempSync(path.join(tmpdir(), 'voice-bench-spool-'));
+  const { url: smsVoice } = await startTestSmsVoice(
     smsVoiceCtx,
-    loadConfig(smsVoiceConfig, {
-      ...common,
-      ...testAuthEnv('sms-voice'),
-      STAFF_DB: database,
-      HTTP_PORT: String(smsVoicePort),
-      PUBLIC_BASE_URL: `http://127.0.0.1:${smsVoicePort}`,
-      SMS_VOICE_SPOOL_DIR: spool,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-      TWILIO_API_BASE_URL: twilioBase,
-      SMS_OUTBOUND_GROUP: uniqueId('voice-bench-out'),
-    }),
+    database,
+    'voice-bench',
+    { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, apiBase: twilioBase, spoolDir },
+    {},
+    'error',
   );
 
   // The roster sms-voice reads: every other agent answers on their own phone.
@@ -160,7 +123,6 @@ async function main(): Promise<void> {
   await sleep(500);
   for (const agent of agents) await unary(client, client.setPresence, { agentId: agent.id, presence: Presence.PRESENCE_AVAILABLE }, agent.md);
 
-  const smsVoice = `http://127.0.0.1:${smsVoicePort}`;
   const connect: Record<Answer, number[]> = { softphone: [], phone: [] };
   const failures = { notOffered: 0, notBridged: 0, notResolved: 0 };
   /** One call: rung, offered, accepted, the agent's leg created; then resolved so the agent is free again. */
@@ -231,7 +193,7 @@ async function main(): Promise<void> {
   await routingCtx.stop();
   await new Promise((r) => outbox.close(r));
   await mongo.close();
-  rmSync(spool, { recursive: true, force: true });
+  rmSync(spoolDir, { recursive: true, force: true });
   await dropDatabase(database);
   process.exit(failures.notBridged + failures.notResolved ? 1 : 0);
 }

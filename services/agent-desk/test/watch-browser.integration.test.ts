@@ -10,16 +10,11 @@ import { credentials } from '@grpc/grpc-js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '#libs/config';
 import { CustomerRecordServiceClient, type ListAuditResponse } from '#libs/proto';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, launchChromium, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
 import { chatConfig, dropChatCollections, Visitor } from '../../chat/test/helpers';
 import { startChat } from '../../chat/src/service';
-import { customerRecordConfig } from '../../customer-record/src/config';
-import { startCustomerRecord } from '../../customer-record/src/service';
-import { routingConfig } from '../../routing/src/config';
-import { startRouting } from '../../routing/src/service';
-import { agentDeskConfig, startAgentDesk } from '../src/service';
+import { startTestDesk, startTestRecord, startTestRouting } from './stack';
 
 const PASSWORD = 'a long test password';
 const SAVE = process.env.SAVE_SCREENSHOTS === '1';
@@ -46,50 +41,12 @@ beforeAll(async () => {
     ReturnType<typeof testContext>,
     ReturnType<typeof testContext>,
   ];
-  const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: 'silent' };
-  const record = await startCustomerRecord(
-    recordCtx,
-    loadConfig(customerRecordConfig, {
-      ...common,
-      GRPC_PORT: '0',
-      ...testAuthEnv('customer-record'),
-      PROJECTION_GROUP_ID: uniqueId('watch-projection'),
-      PROJECTION_FROM_BEGINNING: 'false',
-      CONTEXT_CACHE_TTL_MS: '0',
-    }),
-  );
+  const record = await startTestRecord(recordCtx, database, 'watch');
   recordClient = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
-  const routing = await startRouting(
-    routingCtx,
-    loadConfig(routingConfig, {
-      ...common,
-      GRPC_PORT: '0',
-      ...testAuthEnv('routing'),
-      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
-      ROUTING_CONSUMER_GROUP: uniqueId('watch-routing'),
-      ROUTING_OFFER_TIMEOUT_MS: '180000',
-      ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '5000',
-      ROUTING_TICK_MS: '100',
-      ROUTING_RULES_JSON: JSON.stringify([{ id: 'watch-test', when: { pattern: token }, then: { skill } }]),
-    }),
-    { policy: { stepTimeoutMs: { accountManager: 20_000, lastAgent: 15_000, skilled: 3_600_000, anyLevel: 3_600_000 } } },
-  );
+  const routing = await startTestRouting(routingCtx, database, 'watch', { id: 'watch-test', when: { pattern: token }, then: { skill } }, record.grpcPort);
   const chat = await startChat(chatCtx, chatConfig({ LOG_LEVEL: 'silent' }), { collectionPrefix: prefix });
   chatUrl = `ws://127.0.0.1:${chat.port}/chat`;
-  const started = await startAgentDesk(
-    deskCtx,
-    loadConfig(agentDeskConfig, {
-      MONGODB_URI,
-      HTTP_PORT: '0',
-      ...testAuthEnv('agent-desk'),
-      AGENT_DESK_SESSION_SECRET: 'agent-desk-watch-test-secret-0123456789',
-      STAFF_DB: database,
-      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
-      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
-      AGENT_DESK_WATCH_POLL_MS: '300',
-      LOG_LEVEL: 'silent',
-    }),
-  );
+  const started = await startTestDesk(deskCtx, database, { routing: routing.grpcPort, record: record.grpcPort }, { AGENT_DESK_WATCH_POLL_MS: '300' });
   desk = `http://127.0.0.1:${started.port}`;
   const capacity = { voice: 1, chat: 3, sms: 5, email: 5, total: 8 };
   await started.roster.upsert({ id: agentId, name: 'Ana Lopez', role: 'agent', tier: 1, skills: { [skill]: 3 }, languages: ['en'], capacity }, PASSWORD);
