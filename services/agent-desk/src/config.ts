@@ -29,6 +29,8 @@ export const agentDeskConfig = {
   AGENT_DESK_PUBLIC_URL: z.string().url('must be a URL such as https://desk.example.com').optional(),
   /** How often supervisors' screens get fresh agent and queue figures. */
   SUPERVISOR_REFRESH_MS: positiveInt(2000),
+  /** How often a supervisor's silent view of a conversation reads it again (each read is audited by customer-record). */
+  AGENT_DESK_WATCH_POLL_MS: positiveInt(1000),
   /** Personal canned answers one person may keep. */
   AGENT_DESK_CANNED_PER_PERSON: positiveInt(100),
   /** Shared canned answers in all (supervisors manage them). */

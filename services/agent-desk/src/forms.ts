@@ -99,3 +99,13 @@ export function customerRef(params: URLSearchParams): CustomerRef {
   if (namespace.length > 100) throw new FormError('identityNamespace is longer than 100 characters');
   return { identity: { kind, value, namespace } };
 }
+
+/** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */
+export function supervisorReason(value: string | null): string {
+  const reason = (value ?? '').trim();
+  if (!reason) throw new BadRequestError('give a reason for reading this customer; it is written to the audit log');
+  if (reason.length < 3) throw new BadRequestError('the reason is too short: say in a few words why you read this customer');
+  if (reason.length > 500) throw new BadRequestError('the reason is longer than 500 characters');
+  if (/[\u0000-\u001f\u007f]/.test(reason)) throw new BadRequestError('the reason must be plain text on one line');
+  return reason;
+}

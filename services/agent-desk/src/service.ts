@@ -48,6 +48,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     backends,
     logger: ctx.logger,
     supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS,
+    watchPollMs: config.AGENT_DESK_WATCH_POLL_MS,
     sessionCheckMs: settings.sessionCheckMs,
   });
   const signIn = deskSignIn({
