@@ -104,6 +104,8 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/voice/token': WORKERS,
   'POST /api/call/control': WORKERS,
   'POST /api/call/monitor': ['supervisor'],
+  // The live calls a supervisor may monitor (customer-record's search, metadata only).
+  'GET /api/live-calls': ['supervisor'],
   // Writing first: agents and experts to the customers of their conversations (customer-record
   // checks the read), supervisors to any; notices to lists are a supervisor's.
   'POST /api/outreach/start': [...WORKERS, 'supervisor'],

@@ -217,7 +217,7 @@ describe("a supervisor's silent view of a chat", () => {
     expect(await log.locator('img').count()).toBe(0);
     expect(await page.locator('#watch-status').textContent()).toContain('watching silently');
     // Nothing to write with: the view has no reply box.
-    expect(await page.locator('#floor-screen textarea').count()).toBe(0);
+    expect(await page.locator('#watch-section textarea').count()).toBe(0);
     if (SAVE)
       await page
         .locator('#watch-form')
