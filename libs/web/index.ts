@@ -4,6 +4,7 @@
 export * from './client-address';
 export * from './conversation-search';
 export * from './errors';
+export * from './files';
 export * from './http';
 export * from './sign-in';
 export * from './sign-in-config';
