@@ -5,6 +5,7 @@ export * from './client-address';
 export * from './conversation-search';
 export * from './errors';
 export * from './files';
+export * from './content-edge';
 export * from './http';
 export * from './sign-in';
 export * from './sign-in-config';
