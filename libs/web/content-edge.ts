@@ -49,7 +49,7 @@ export function createContentEdge(deps: ContentEdgeDeps) {
 
 async function serve(req: http.IncomingMessage, res: http.ServerResponse, verify: TokenVerifier, badTokens: RateLimiter, deps: ContentEdgeDeps): Promise<void> {
   if (req.method !== 'GET') throw new HttpError(405, 'attachment content is read with GET');
-  const caller = await callerOf(req, verify, badTokens);
+  const caller = await bearerCaller(req, verify, badTokens);
   if (!READERS.has(caller.role)) throw new HttpError(403, `a ${caller.role} does not open attachments`);
   const sha256 = (req.url ?? '').split('?')[0]!.slice(CONTENT_PATH.length);
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new HttpError(400, 'the attachment is named by the lower-case hex sha256 of its content');
@@ -68,7 +68,11 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, verify
     .end(found.content);
 }
 
-async function callerOf(req: http.IncomingMessage, verify: TokenVerifier, badTokens: RateLimiter): Promise<Caller> {
+/**
+ * The caller of an internal path reached with a service-signed bearer token: 401 without a good
+ * one, and 429 for an address that sent too many bad ones this minute (`badTokens` counts them).
+ */
+export async function bearerCaller(req: http.IncomingMessage, verify: TokenVerifier, badTokens: RateLimiter): Promise<Caller> {
   const from = req.socket.remoteAddress ?? '';
   if (badTokens.isOver(from, Date.now())) throw new HttpError(429, 'too many requests with bad tokens from this address; try again in a minute');
   const refuse = (message: string) => {

@@ -10,11 +10,11 @@ import { KafkaUnavailableError } from '#libs/kafka';
 import { errorDetails } from '#libs/observability';
 import { RateLimiter } from '#libs/rate-limit';
 import type { AttachmentFiles } from '#libs/store/attachments';
-import { acceptedUploadType, BodyTooLargeError, HttpError, safeFileName, sendJson, TooManyRequestsError, UnsupportedBodyError } from '#libs/web';
+import { acceptedUploadType, BodyTooLargeError, HttpError, readBody, safeFileName, sendJson, TooManyRequestsError, UnsupportedBodyError } from '#libs/web';
 import { originAllowed } from './admission';
 import { visitorContact } from './events';
+import { visitorDraft } from './visitor-message';
 import type { ChatParts } from './parts';
-import type { MessageDoc } from './store';
 import { InvalidTokenError, verifyVisitorToken, type VisitorClaims } from './token';
 
 const UPLOAD_PATH = '/upload';
@@ -98,15 +98,9 @@ function fileName(header: string | string[] | undefined): string {
 
 async function readFile(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
-    chunks.push(chunk as Buffer);
-  }
-  if (!size) throw new HttpError(400, 'the file is empty');
-  return Buffer.concat(chunks);
+  const bytes = await readBody(req, maxBytes);
+  if (!bytes.length) throw new HttpError(400, 'the file is empty');
+  return bytes;
 }
 
 /** Keeps the file, then numbers and publishes the message like a typed one (a resend gets the same number). */
@@ -120,17 +114,7 @@ async function publish(
   const { store, events } = parts;
   const sha256 = createHash('sha256').update(file.bytes).digest('hex');
   const storageRef = await parts.files.store(sha256, file.type, file.bytes);
-  const draft: MessageDoc = {
-    _id: `${claims.conversationId}/c/${clientMessageId}`,
-    conversationId: claims.conversationId,
-    seq: 0,
-    from: 'visitor',
-    kind: 'message',
-    text: `Sent a file: ${file.name}`,
-    clientMessageId,
-    at: new Date(),
-    accepted: false,
-  };
+  const draft = visitorDraft(claims.conversationId, clientMessageId, `Sent a file: ${file.name}`);
   const [stored] = await Promise.all([store.claim(draft), store.ensureConversation(claims)]);
   if (stored?.accepted) return { seq: stored.seq, storageRef };
   const doc = stored ?? { ...draft, ...(await store.number(draft)) };
