@@ -18,8 +18,9 @@ export const ISSUERS = {
   // The desk signs for the agent, expert or supervisor signed in (to sms-voice too, for call
   // controls); it makes no calls of its own.
   'agent-desk': { staff: ['agent', 'expert', 'supervisor'], serviceCalls: [] },
-  // The console signs for ops and supervisors, and calls routing's queue statistics itself.
-  'ops-console': { staff: ['ops', 'supervisor'], serviceCalls: ['routing'] },
+  // The console signs for ops, supervisors and the data-protection officer (privacy), and calls
+  // routing's queue statistics itself.
+  'ops-console': { staff: ['ops', 'supervisor', 'privacy'], serviceCalls: ['routing'] },
   // Routing looks customers up in customer-record.
   routing: { staff: [], serviceCalls: ['customer-record'] },
   // sms-voice (internet-facing) asks routing for callers' wait estimates, nothing else.

@@ -5,6 +5,8 @@ import { allTopics, DEAD_LETTER_TOPIC } from './topics';
 export interface TopicSettings {
   partitions: number;
   replicationFactor: number;
+  /** retention.ms of the non-compacted topics created; the broker's default when absent. */
+  retentionMs?: number;
 }
 
 export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?: string[]): Promise<void> {
@@ -36,7 +38,7 @@ async function createMissing(kafka: Kafka, wanted: ({ name: string; compacted: b
           topic: t.name,
           numPartitions: t.partitions,
           replicationFactor: t.replicationFactor,
-          configEntries: topicConfig(t.compacted, t.replicationFactor),
+          configEntries: topicConfig(t.compacted, t.replicationFactor, t.retentionMs),
         })),
       });
     } catch (err) {
@@ -79,8 +81,10 @@ export async function waitForTopicLeaders(admin: Admin, names: string[], timeout
  * With three or more copies, an acknowledged write (acks=all) is on at least two of them, so
  * one broker may die without losing it or stopping writes; with fewer, the broker's default.
  */
-function topicConfig(compacted: boolean, replicationFactor: number): { name: string; value: string }[] {
+function topicConfig(compacted: boolean, replicationFactor: number, retentionMs?: number): { name: string; value: string }[] {
   const entries = compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
+  // Event topics delete their records after the retention window, erased customers' too.
+  if (!compacted && retentionMs) entries.push({ name: 'retention.ms', value: String(retentionMs) });
   if (replicationFactor >= 3) entries.push({ name: 'min.insync.replicas', value: '2' });
   return entries;
 }

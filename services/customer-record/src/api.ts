@@ -9,6 +9,7 @@ import { ReadRefusedError } from './access';
 import { listAudit } from './api/audit-listing';
 import { getCustomer, getCustomerContext, getHistory, resolveCustomer } from './api/customer-reads';
 import type { ApiDeps, Handler } from './api/deps';
+import { eraseCustomer, exportCustomer } from './api/erasure';
 import { setFlag, upsertAccount } from './api/flags';
 import { grantMandate, revokeMandate, upsertIntermediary } from './api/intermediaries';
 import { linkIdentity, mergeCustomers, unmergeCustomer } from './api/merges';
@@ -31,6 +32,8 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     grantMandate: unary(deps, 'GrantMandate', grantMandate),
     revokeMandate: unary(deps, 'RevokeMandate', revokeMandate),
     searchConversations: unary(deps, 'SearchConversations', searchConversations),
+    exportCustomer: unary(deps, 'ExportCustomer', exportCustomer),
+    eraseCustomer: unary(deps, 'EraseCustomer', eraseCustomer),
   };
 }
 

@@ -18,7 +18,9 @@ export type CallName =
   | 'UpsertIntermediary'
   | 'GrantMandate'
   | 'RevokeMandate'
-  | 'SearchConversations';
+  | 'SearchConversations'
+  | 'ExportCustomer'
+  | 'EraseCustomer';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -39,6 +41,9 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   RevokeMandate: ['supervisor'],
   // Agents and experts find what they may read; ops and the integration API metadata only (api/search.ts).
   SearchConversations: ['agent', 'expert', 'supervisor', 'ops', 'service'],
+  // Data-protection requests are the data-protection officer's alone, and privacy may call nothing else.
+  ExportCustomer: ['privacy'],
+  EraseCustomer: ['privacy'],
 };
 
 /**

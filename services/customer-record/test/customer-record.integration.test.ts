@@ -458,6 +458,9 @@ describe('customer-record service', () => {
       GrantMandate: ['grantMandate', { intermediaryId: 'no-such-intermediary', customerId: id, authority: 1 }],
       RevokeMandate: ['revokeMandate', { intermediaryId: 'no-such-intermediary', customerId: id }],
       SearchConversations: ['searchConversations', { state: 'open' }],
+      ExportCustomer: ['exportCustomer', { customerId: id, reason: REASON }],
+      // An unknown customer: the matrix's customer is still needed by the calls above.
+      EraseCustomer: ['eraseCustomer', { customerId: 'no-such-customer', reason: REASON }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
@@ -477,7 +480,9 @@ describe('customer-record service', () => {
     expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
     // Services by name: routing reads the context it routes with, and nothing else.
     expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
-    expect(outcome).toHaveLength(70);
+    // The data-protection officer makes data-protection requests and nothing else.
+    expect(outcome.filter((o) => o.endsWith('privacy ok'))).toEqual(['ExportCustomer privacy ok', 'EraseCustomer privacy ok']);
+    expect(outcome).toHaveLength(96);
   });
 
   it('shows ops counts and flags but no message contents', async () => {
