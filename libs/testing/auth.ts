@@ -37,7 +37,7 @@ export function testKeys(): KeyFiles {
 }
 
 /** The erasure key of every customer-record under test: instances of one test share erasures. */
-export const TEST_ERASURE_KEY = 'test-erasure-key-0123456789abcdefghij';
+const TEST_ERASURE_KEY = 'test-erasure-key-0123456789abcdefghij';
 
 /** What a service under test needs: the trusted public keys, and its own private key if it issues tokens. */
 export function testAuthEnv(service: string): { AUTH_PUBLIC_KEYS_DIR: string; AUTH_PRIVATE_KEY_FILE?: string; ERASURE_KEY?: string } {
