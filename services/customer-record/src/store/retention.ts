@@ -48,10 +48,6 @@ export class RetentionStore {
   sweep(slot: string, cutoffs: RetentionCutoffs): Promise<SweptCounts> {
     return this.writes.exclusive(async () => {
       const { textsBefore, conversationsBefore, auditBefore } = cutoffs;
-      const texts = await this.c.history.updateMany(
-        { occurredAt: { $lt: textsBefore }, $or: [{ text: { $ne: '' } }, { subject: { $ne: '' } }, { attachments: { $exists: true } }] },
-        { $set: { text: '', subject: '' }, $unset: { attachments: '' } },
-      );
       const old = await this.c.conversations.find({ lastActivityAt: { $lt: conversationsBefore } }, { projection: { _id: 1 } }).toArray();
       const ids = old.map((o) => o._id);
       const history = await this.c.history.deleteMany({ $or: [{ occurredAt: { $lt: conversationsBefore } }, { conversationId: { $in: ids } }] });
@@ -61,6 +57,11 @@ export class RetentionStore {
       await this.c.customers.updateMany(
         { 'recentConversations.lastActivityAt': { $lt: conversationsBefore } },
         { $pull: { recentConversations: { lastActivityAt: { $lt: conversationsBefore } } } },
+      );
+      // Texts after the deletes: what goes whole is not emptied first.
+      const texts = await this.c.history.updateMany(
+        { occurredAt: { $lt: textsBefore }, $or: [{ text: { $ne: '' } }, { subject: { $ne: '' } }, { attachments: { $exists: true } }] },
+        { $set: { text: '', subject: '' }, $unset: { attachments: '' } },
       );
       const audit = await this.c.audit.deleteMany({ at: { $lt: auditBefore } });
       await this.sweeps.deleteMany({ startedAt: { $lt: auditBefore } });
