@@ -4,7 +4,7 @@
 // fails it, so nothing new goes out without a decision on who may use it.
 
 /** People by role, and services by name (a service token's id is the calling service's name). */
-export const GRPC_CALLERS = ['agent', 'expert', 'supervisor', 'ops', 'service:routing', 'service:sms-voice', 'service:ops-console'] as const;
+export const GRPC_CALLERS = ['agent', 'expert', 'supervisor', 'ops', 'privacy', 'service:routing', 'service:sms-voice', 'service:ops-console'] as const;
 export type GrpcCaller = (typeof GRPC_CALLERS)[number];
 
 /** Staff who sign in to a browser application. */
@@ -43,6 +43,9 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   // Agents and experts find only conversations they may read, ops metadata only; of the services
   // only the integration API (not a caller here), for ended conversations and metadata only.
   SearchConversations: { allowed: STAFF, audited: true },
+  // Data-protection requests are the data-protection officer's, who may call nothing else.
+  ExportCustomer: { allowed: ['privacy'], audited: true },
+  EraseCustomer: { allowed: ['privacy'] },
 };
 
 export const ROUTING: Record<string, GrpcEntry> = {
