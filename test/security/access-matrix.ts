@@ -124,4 +124,8 @@ export const OPS_CONSOLE: Record<string, HttpEntry> = {
   // customer-record gives ops metadata only.
   'GET /api/search': ['supervisor', 'ops'],
   'POST /api/dead-letters/:partition/:offset/replay': ['ops'],
+  // The data-protection officer's page: the privacy role only (not a caller of this matrix).
+  'GET /api/privacy/session': [],
+  'GET /api/privacy/customers/:id/export': [],
+  'POST /api/privacy/customers/:id/erase': [],
 };
