@@ -1,5 +1,7 @@
 // Topics are created at start-up with the configured partitions, never by accident.
 import type { Admin, ITopicMetadata, Kafka } from 'kafkajs';
+import type { Logger } from '../observability/logger';
+import { errorDetails } from '../observability/logger';
 import { allTopics, DEAD_LETTER_TOPIC } from './topics';
 
 export interface TopicSettings {
@@ -118,5 +120,18 @@ export async function pinGroupStart(kafka: Kafka, groupId: string, topic: string
     return missing;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Deletes a reader's own consumer group when it stops; a failure is logged, and the broker expires the empty group anyway. */
+export async function deleteOwnGroup(kafka: Kafka, groupId: string, logger: Pick<Logger, 'warn'>): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    logger.warn({ groupId, ...errorDetails(err) }, 'could not delete the consumer group; the broker expires it');
+  } finally {
+    await admin.disconnect().catch((err: unknown) => logger.warn(errorDetails(err), 'could not close the admin client'));
   }
 }

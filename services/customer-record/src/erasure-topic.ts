@@ -4,9 +4,8 @@
 // erased customer, not even for a moment. Erasures made later arrive while it tails the topic.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { topics, type EventProducer } from '#libs/kafka';
+import { deleteOwnGroup, topics, type EventProducer } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
-import { errorDetails } from '#libs/observability';
 import type { ErasedSubjects } from './erasure';
 
 export class ErasureTopic {
@@ -65,15 +64,7 @@ export class ErasureTopic {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-      await admin.deleteGroups([this.groupId]);
-    } catch (err) {
-      this.logger.warn(errorDetails(err), 'could not delete the erasure reader group; the broker expires it');
-    } finally {
-      await admin.disconnect();
-    }
+    await deleteOwnGroup(this.kafka, this.groupId, this.logger);
   }
 
   private async ends(): Promise<Map<number, bigint>> {
