@@ -99,7 +99,7 @@ export const commonConfig = {
   /** Replication factor of the topics a service creates (3 on a production cluster). */
   KAFKA_REPLICATION_FACTOR: positiveInt(1),
   /**
-   * retention.ms of the event topics a service creates (not the compacted ones): how long the raw
+   * How long the event topics a service creates keep their records (their retention.ms; not the compacted ones): how long the raw
    * bytes of an erased customer's messages can still be read from a topic (docs/customer-record.md).
    */
   KAFKA_EVENT_RETENTION_DAYS: positiveInt(30),
