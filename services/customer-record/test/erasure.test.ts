@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import { ErasedSubjects, erasureSubjects, subjectKey } from '../src/erasure';
 import { retentionCutoffs, sweepSlot } from '../src/retention';
+import { heldIdentities, type CustomerHoldings } from '../src/store/erasure';
 
 const SECRET = 'unit-erasure-key-0123456789abcdefghijkl';
 const erasedAt = new Date('2026-11-20T12:00:00Z');
@@ -37,6 +38,22 @@ describe('erasure subjects', () => {
     expect(subjectKey('another-key-0123456789abcdefghijklmn', 'customer', 'cust-ana')).not.toBe(subjectKey(SECRET, 'customer', 'cust-ana'));
     // The kind is part of the hash: a conversation id equal to a customer id is another subject.
     expect(subjectKey(SECRET, 'conversation', 'x')).not.toBe(subjectKey(SECRET, 'customer', 'x'));
+  });
+});
+
+describe('what an erasure names', () => {
+  it("names the identities the customer held, not what they only claimed (it may be someone else's)", () => {
+    const bea = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'bea@example.com', namespace: '' };
+    const phone = { kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+14155550123', namespace: '' };
+    const held = {
+      customer: { _id: 'cust-ana', identities: [ana], claims: [bea] },
+      mergedCustomers: [{ _id: 'cust-old', identities: [phone], claims: [] }],
+      identities: [{ _id: `${ana.kind}|${ana.value}`, ...ana, customerId: 'cust-ana', linkedAt: erasedAt }],
+    } as unknown as CustomerHoldings;
+    const values = heldIdentities(held).map((i) => i.value);
+    expect(values).toContain(ana.value);
+    expect(values).toContain(phone.value);
+    expect(values).not.toContain(bea.value);
   });
 });
 

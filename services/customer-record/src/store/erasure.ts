@@ -93,9 +93,13 @@ export class CustomerErasure {
   }
 }
 
-/** The identities an erasure names on the topic (hashed): every one the customer held or claimed. */
+/**
+ * The identities an erasure names on the topic (hashed): every one the customer held. Not their
+ * claims: a claimed address may be someone else's, whose contacts a replay must keep (the claims
+ * themselves go with the customer document).
+ */
 export function heldIdentities(held: CustomerHoldings): NormalisedIdentity[] {
   const stored = held.identities.map((i) => ({ kind: i.kind, value: i.value, namespace: i.namespace }));
-  const onRecords = [held.customer, ...held.mergedCustomers].flatMap((c) => [...c.identities, ...(c.claims ?? [])]);
+  const onRecords = [held.customer, ...held.mergedCustomers].flatMap((c) => c.identities);
   return [...stored, ...onRecords] as NormalisedIdentity[];
 }
