@@ -7,7 +7,7 @@ import { consoleRole } from './access';
 import type { ConsoleRole } from './redact';
 
 const MAX_BODY_BYTES = 16 * 1024;
-const ROLE_REFUSAL = 'the ops console is for the ops, supervisor and privacy roles';
+const ROLE_REFUSAL = 'the ops console is for the ops and supervisor roles, and the privacy role for data-protection requests';
 const PRIVACY_ONLY = 'data-protection requests are for the privacy role';
 
 export type ConsoleSession = Session & { consoleRole: ConsoleRole };
