@@ -28,6 +28,8 @@ export TWILIO_ACCOUNT_SID=${TWILIO_ACCOUNT_SID:-AC000000000000000000000000000000
 # The desk mints its agents' softphone tokens with an API key of that account (a local one here).
 export TWILIO_API_KEY_SID=${TWILIO_API_KEY_SID:-SK00000000000000000000000000000000}
 export TWILIO_API_KEY_SECRET=${TWILIO_API_KEY_SECRET:-$(secret .local/twilio-dev-api-key-secret)}
+# customer-record names erased customers on cc.erasure.v1 by hashes under this key.
+export ERASURE_KEY=${ERASURE_KEY:-$(secret .local/customer-record-erasure-key)}
 # Survey mails carry signed score links, served by the email service on 8107.
 export EMAIL_SURVEY_LINK_KEY=${EMAIL_SURVEY_LINK_KEY:-$(secret .local/email-survey-link-key)}
 # The number conversations the company starts are texted from (a test number of the outbox).

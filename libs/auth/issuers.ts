@@ -19,8 +19,9 @@ export const ISSUERS = {
   // controls, and to email and chat for the files customer-record let them open); it makes no
   // calls of its own.
   'agent-desk': { staff: ['agent', 'expert', 'supervisor'], serviceCalls: [] },
-  // The console signs for ops and supervisors, and calls routing's queue statistics itself.
-  'ops-console': { staff: ['ops', 'supervisor'], serviceCalls: ['routing'] },
+  // The console signs for ops, supervisors and the data-protection officer (privacy), and calls
+  // routing's queue statistics itself.
+  'ops-console': { staff: ['ops', 'supervisor', 'privacy'], serviceCalls: ['routing'] },
   // Routing looks customers up in customer-record.
   routing: { staff: [], serviceCalls: ['customer-record'] },
   // sms-voice (internet-facing) asks routing for callers' wait estimates, nothing else.

@@ -1,5 +1,6 @@
 // Who is calling, as every service sees it.
-export const ROLES = ['agent', 'expert', 'supervisor', 'ops', 'service'] as const;
+// privacy: the data-protection officer, who exports and erases a customer's data and nothing else.
+export const ROLES = ['agent', 'expert', 'supervisor', 'ops', 'privacy', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Caller {

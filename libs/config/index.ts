@@ -98,6 +98,11 @@ export const commonConfig = {
   KAFKA_TOPIC_PARTITIONS: positiveInt(3),
   /** Replication factor of the topics a service creates (3 on a production cluster). */
   KAFKA_REPLICATION_FACTOR: positiveInt(1),
+  /**
+   * How long the event topics a service creates keep their records (their retention.ms; not the compacted ones): how long the raw
+   * bytes of an erased customer's messages can still be read from a topic (docs/customer-record.md).
+   */
+  KAFKA_EVENT_RETENTION_DAYS: positiveInt(30),
   /** How long an idle fetch waits at the broker: lower is a faster round trip, higher is fewer requests. */
   KAFKA_FETCH_MAX_WAIT_MS: positiveInt(5),
   /** The store (a MongoDB replica set, or the local store). */

@@ -1,10 +1,14 @@
 // Topics are created at start-up with the configured partitions, never by accident.
 import type { Admin, ITopicMetadata, Kafka } from 'kafkajs';
+import type { Logger } from '../observability/logger';
+import { errorDetails } from '../observability/logger';
 import { allTopics, DEAD_LETTER_TOPIC } from './topics';
 
 export interface TopicSettings {
   partitions: number;
   replicationFactor: number;
+  /** retention.ms of the non-compacted topics created; the broker's default when absent. */
+  retentionMs?: number;
 }
 
 export async function ensureTopics(kafka: Kafka, settings: TopicSettings, names?: string[]): Promise<void> {
@@ -36,7 +40,7 @@ async function createMissing(kafka: Kafka, wanted: ({ name: string; compacted: b
           topic: t.name,
           numPartitions: t.partitions,
           replicationFactor: t.replicationFactor,
-          configEntries: topicConfig(t.compacted, t.replicationFactor),
+          configEntries: topicConfig(t.compacted, t.replicationFactor, t.retentionMs),
         })),
       });
     } catch (err) {
@@ -79,8 +83,10 @@ export async function waitForTopicLeaders(admin: Admin, names: string[], timeout
  * With three or more copies, an acknowledged write (acks=all) is on at least two of them, so
  * one broker may die without losing it or stopping writes; with fewer, the broker's default.
  */
-function topicConfig(compacted: boolean, replicationFactor: number): { name: string; value: string }[] {
+function topicConfig(compacted: boolean, replicationFactor: number, retentionMs?: number): { name: string; value: string }[] {
   const entries = compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
+  // Event topics delete their records after the retention window, erased customers' too.
+  if (!compacted && retentionMs) entries.push({ name: 'retention.ms', value: String(retentionMs) });
   if (replicationFactor >= 3) entries.push({ name: 'min.insync.replicas', value: '2' });
   return entries;
 }
@@ -114,5 +120,18 @@ export async function pinGroupStart(kafka: Kafka, groupId: string, topic: string
     return missing;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Deletes a reader's own consumer group when it stops; a failure is logged, and the broker expires the empty group anyway. */
+export async function deleteOwnGroup(kafka: Kafka, groupId: string, logger: Pick<Logger, 'warn'>): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    logger.warn({ groupId, ...errorDetails(err) }, 'could not delete the consumer group; the broker expires it');
+  } finally {
+    await admin.disconnect().catch((err: unknown) => logger.warn(errorDetails(err), 'could not close the admin client'));
   }
 }

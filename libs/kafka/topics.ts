@@ -1,6 +1,14 @@
 // The topic registry: every topic's name, the protobuf message its values hold, and what its key is.
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { AgentState, ContactReceived, ConversationEvent, CustomerMerged, OutboundMessage, SlaEvent } from '../proto/gen/contactcenter/v1/events.pb';
+import {
+  AgentState,
+  ContactReceived,
+  ConversationEvent,
+  CustomerErased,
+  CustomerMerged,
+  OutboundMessage,
+  SlaEvent,
+} from '../proto/gen/contactcenter/v1/events.pb';
 
 /** What ts-proto generates for each message: enough to encode, decode and build one. */
 export interface MessageCodec<T> {
@@ -60,6 +68,14 @@ export const topics = {
     type: 'contactcenter.v1.CustomerMerged',
     codec: CustomerMerged as MessageCodec<CustomerMerged>,
     key: 'target customer id',
+  }),
+  // Compacted: an erasure is kept for as long as the topics it covers could be replayed.
+  erasures: topic<CustomerErased>({
+    name: 'cc.erasure.v1',
+    type: 'contactcenter.v1.CustomerErased',
+    codec: CustomerErased as MessageCodec<CustomerErased>,
+    key: 'subject key (keyed hash of a customer id, identity or conversation id)',
+    compacted: true,
   }),
 } as const;
 

@@ -7,6 +7,7 @@ export interface KafkaSettings {
   KAFKA_BROKERS: string[];
   KAFKA_TOPIC_PARTITIONS: number;
   KAFKA_REPLICATION_FACTOR: number;
+  KAFKA_EVENT_RETENTION_DAYS?: number;
   KAFKA_FETCH_MAX_WAIT_MS?: number;
 }
 
@@ -27,7 +28,11 @@ export async function connectKafka(
     logger: ctx.logger,
     socketFactory: extra.socketFactory,
   });
-  await ensureTopics(kafka, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+  await ensureTopics(kafka, {
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    retentionMs: config.KAFKA_EVENT_RETENTION_DAYS ? config.KAFKA_EVENT_RETENTION_DAYS * 86_400_000 : undefined,
+  });
   const producer = new EventProducer(kafka, {
     source: `contactcenter/${ctx.name}/${ctx.instanceId}`,
     metrics: ctx.metrics,

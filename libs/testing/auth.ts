@@ -36,10 +36,18 @@ export function testKeys(): KeyFiles {
   return files;
 }
 
+/** The erasure key of every customer-record under test: instances of one test share erasures. */
+const TEST_ERASURE_KEY = 'test-erasure-key-0123456789abcdefghij';
+
 /** What a service under test needs: the trusted public keys, and its own private key if it issues tokens. */
-export function testAuthEnv(service: string): { AUTH_PUBLIC_KEYS_DIR: string; AUTH_PRIVATE_KEY_FILE?: string } {
+export function testAuthEnv(service: string): { AUTH_PUBLIC_KEYS_DIR: string; AUTH_PRIVATE_KEY_FILE?: string; ERASURE_KEY?: string } {
   const keys = testKeys();
-  return { AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, ...(isIssuer(service) ? { AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile(service) } : {}) };
+  return {
+    AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir,
+    ...(isIssuer(service) ? { AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile(service) } : {}),
+    // customer-record's other secret: the key erased customers are hashed with on cc.erasure.v1.
+    ...(service === 'customer-record' ? { ERASURE_KEY: TEST_ERASURE_KEY } : {}),
+  };
 }
 
 /** An issuer's signing key from the test key files. */
@@ -57,10 +65,10 @@ function untrustedSigningKey(issuer: IssuerName): SigningKey {
 
 /**
  * Who mints a caller's token in the running system: the desk for agents, experts and
- * supervisors, the ops console for ops, and a service for itself (`id` is the service's name).
+ * supervisors, the ops console for ops and privacy, and a service for itself (`id` is the service's name).
  */
 function issuerOf(caller: Caller): IssuerName {
-  if (caller.role === 'ops') return 'ops-console';
+  if (caller.role === 'ops' || caller.role === 'privacy') return 'ops-console';
   if (caller.role !== 'service') return 'agent-desk';
   if (!isIssuer(caller.id)) throw new Error(`a service token's id is the calling service's name (routing, sms-voice, ops-console), not ${caller.id}`);
   return caller.id;

@@ -72,7 +72,12 @@ const routing = (name: string, grpc: number, http: number): ServiceSpec => ({
   env: { ...common, ...signs('routing'), GRPC_PORT: String(grpc), HTTP_PORT: String(http) },
 });
 const specs: ServiceSpec[] = [
-  { name: 'customer-record', service: 'customer-record', httpPort: crHttp, env: { ...common, GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) } },
+  {
+    name: 'customer-record',
+    service: 'customer-record',
+    httpPort: crHttp,
+    env: { ...common, ERASURE_KEY: randomBytes(32).toString('base64url'), GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) },
+  },
   routing('routing-a', routingAGrpc, routingAHttp),
   routing('routing-b', routingBGrpc, routingBHttp),
   {

@@ -4,7 +4,7 @@
 // fails it, so nothing new goes out without a decision on who may use it.
 
 /** People by role, and services by name (a service token's id is the calling service's name). */
-export const GRPC_CALLERS = ['agent', 'expert', 'supervisor', 'ops', 'service:routing', 'service:sms-voice', 'service:ops-console'] as const;
+export const GRPC_CALLERS = ['agent', 'expert', 'supervisor', 'ops', 'privacy', 'service:routing', 'service:sms-voice', 'service:ops-console'] as const;
 export type GrpcCaller = (typeof GRPC_CALLERS)[number];
 
 /** Staff who sign in to a browser application. */
@@ -46,6 +46,9 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   // Files are contents: the people who read the conversation; each opening and refusal audited
   // (services/customer-record/test/attachments.integration.test.ts), never ops or a service.
   OpenAttachment: { allowed: [...WORKERS, 'supervisor'] },
+  // Data-protection requests are the data-protection officer's, who may call nothing else.
+  ExportCustomer: { allowed: ['privacy'], audited: true },
+  EraseCustomer: { allowed: ['privacy'] },
 };
 
 export const ROUTING: Record<string, GrpcEntry> = {
@@ -137,4 +140,8 @@ export const OPS_CONSOLE: Record<string, HttpEntry> = {
   // customer-record gives ops metadata only.
   'GET /api/search': ['supervisor', 'ops'],
   'POST /api/dead-letters/:partition/:offset/replay': ['ops'],
+  // The data-protection officer's page: the privacy role only (not a caller of this matrix).
+  'GET /api/privacy/session': [],
+  'GET /api/privacy/customers/:id/export': [],
+  'POST /api/privacy/customers/:id/erase': [],
 };

@@ -10,6 +10,7 @@ import { openAttachment } from './api/attachments';
 import { listAudit } from './api/audit-listing';
 import { getCustomer, getCustomerContext, getHistory, resolveCustomer } from './api/customer-reads';
 import type { ApiDeps, Handler } from './api/deps';
+import { eraseCustomer, exportCustomer } from './api/erasure';
 import { setFlag, upsertAccount } from './api/flags';
 import { grantMandate, revokeMandate, upsertIntermediary } from './api/intermediaries';
 import { linkIdentity, mergeCustomers, unmergeCustomer } from './api/merges';
@@ -33,6 +34,8 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     revokeMandate: unary(deps, 'RevokeMandate', revokeMandate),
     searchConversations: unary(deps, 'SearchConversations', searchConversations),
     openAttachment: unary(deps, 'OpenAttachment', openAttachment),
+    exportCustomer: unary(deps, 'ExportCustomer', exportCustomer),
+    eraseCustomer: unary(deps, 'EraseCustomer', eraseCustomer),
   };
 }
 

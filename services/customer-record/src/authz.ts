@@ -19,7 +19,9 @@ export type CallName =
   | 'GrantMandate'
   | 'RevokeMandate'
   | 'SearchConversations'
-  | 'OpenAttachment';
+  | 'OpenAttachment'
+  | 'ExportCustomer'
+  | 'EraseCustomer';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -42,6 +44,9 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   SearchConversations: ['agent', 'expert', 'supervisor', 'ops', 'service'],
   // Files are contents: the people who see texts, never ops or a service.
   OpenAttachment: ['agent', 'expert', 'supervisor'],
+  // Data-protection requests are the data-protection officer's alone, and privacy may call nothing else.
+  ExportCustomer: ['privacy'],
+  EraseCustomer: ['privacy'],
 };
 
 /**

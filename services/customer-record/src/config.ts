@@ -50,6 +50,20 @@ export const customerRecordConfig = {
    */
   SEARCH_INDEX_DIR: z.string().default(''),
   /** Prefix of the search index's consumer group; each index file adds its own id, so every instance reads every partition. */
+  /**
+   * Secret key (at least 32 characters) of the keyed hashes that name erased customers, identities
+   * and conversations on cc.erasure.v1; every instance needs the same one, and changing it forgets
+   * every erasure on a replay.
+   */
+  ERASURE_KEY: z.string().min(32, 'must be at least 32 characters'),
+  /** Retention: days after which a history entry's text, subject and attachments are removed (the entry stays), and the search index's texts. */
+  RETENTION_MESSAGE_TEXT_DAYS: positiveInt(365),
+  /** Retention: days after their last activity that conversations, their history entries and search rows are deleted. */
+  RETENTION_CONVERSATION_DAYS: positiveInt(730),
+  /** Retention: days audit entries are kept. */
+  RETENTION_AUDIT_DAYS: positiveInt(730),
+  /** How often the retention sweep runs; one instance runs each turn (sweep slots claimed by a unique insert). */
+  RETENTION_SWEEP_INTERVAL_MS: positiveInt(3_600_000),
   SEARCH_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')

@@ -11,10 +11,13 @@ import { ContextCache } from './cache';
 import type { CustomerRecordConfig } from './config';
 import { startProjection } from './consumers';
 import { ConversationAccessStore } from './conversation-access';
+import { ErasedSubjects } from './erasure';
+import { ErasureTopic } from './erasure-topic';
 import { MergeAnnouncements } from './merge-announcements';
 import { Projection } from './projection';
 import { BatchProjection } from './projection-batches';
 import { ReadGuard } from './read-guard';
+import { RetentionSweep } from './retention-sweep';
 import { startSearchIndexing } from './search/kafka';
 import { SqliteConversationIndex } from './search/sqlite-index';
 import { CustomerStore } from './store';
@@ -28,6 +31,8 @@ export interface CustomerRecordService {
   audit: AuditLog;
   access: ConversationAccessStore;
   search: SqliteConversationIndex;
+  erasures: ErasureTopic;
+  retention: RetentionSweep;
 }
 
 export async function startCustomerRecord(
@@ -52,11 +57,31 @@ export async function startCustomerRecord(
   const projection = new Projection(store, ctx.logger, config.DEFAULT_PHONE_COUNTRY, store.intermediaries);
   const batches = new BatchProjection(store, projection, ctx.logger, config.DEFAULT_PHONE_COUNTRY);
   const kafka = await connectKafka(ctx, config);
-  if (config.PROJECTION_ENABLED) await startProjection(kafka, config, { projection: batches, access });
+  // Every erasure is known before anything is projected, so a replay never rebuilds an erased customer.
+  const erasures = new ErasureTopic(kafka.kafka, kafka.producer, new ErasedSubjects(config.ERASURE_KEY, config.DEFAULT_PHONE_COUNTRY), ctx.logger);
+  await erasures.start();
+  ctx.onStop('erasure reader', () => erasures.stop());
+  const erased = erasures.erased;
+  if (config.PROJECTION_ENABLED) await startProjection(kafka, config, { projection: batches, access, erased });
   const index = new SqliteConversationIndex(config.SEARCH_INDEX_DIR ? join(config.SEARCH_INDEX_DIR, 'conversations.sqlite') : ':memory:');
   ctx.onStop('search index', () => index.close());
   const searchGroup = `${config.SEARCH_GROUP_PREFIX}-${index.indexId()}`;
-  if (config.PROJECTION_ENABLED) await startSearchIndexing(kafka, index, { groupId: searchGroup, fromBeginning: config.PROJECTION_FROM_BEGINNING });
+  if (config.PROJECTION_ENABLED) await startSearchIndexing(kafka, index, { groupId: searchGroup, fromBeginning: config.PROJECTION_FROM_BEGINNING }, erased);
+  const retention = new RetentionSweep({
+    store: store.retention,
+    index,
+    windows: {
+      messageTextDays: config.RETENTION_MESSAGE_TEXT_DAYS,
+      conversationDays: config.RETENTION_CONVERSATION_DAYS,
+      auditDays: config.RETENTION_AUDIT_DAYS,
+    },
+    intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+    instanceId: ctx.instanceId,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+  });
+  const retentionTimer = setInterval(() => void retention.run(), config.RETENTION_SWEEP_INTERVAL_MS);
+  ctx.onStop('retention sweep', () => clearInterval(retentionTimer));
   const announcements = new MergeAnnouncements(store.merges, kafka.producer, ctx.logger);
   const sweep = setInterval(() => void announcements.sweep(), config.MERGE_ANNOUNCE_SWEEP_MS);
   ctx.onStop('merge announcements', () => clearInterval(sweep));
@@ -78,6 +103,7 @@ export async function startCustomerRecord(
     windowDays: config.REGULAR_WINDOW_DAYS,
     callerLimit: new RateLimiter(config.CALLER_RATE_LIMIT_PER_MINUTE, 60_000),
     search: { index, windowMs: config.CONVERSATION_ACCESS_HOURS * 3_600_000 },
+    privacy: { erasure: store.erasure, topic: erasures, index, secret: config.ERASURE_KEY },
   });
   const grpc = await startGrpcServer(
     ctx,
@@ -87,5 +113,5 @@ export async function startCustomerRecord(
     { reflection: config.GRPC_REFLECTION },
   );
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  return { grpcPort: grpc.port, httpPort, store, projection, audit, access, search: index };
+  return { grpcPort: grpc.port, httpPort, store, projection, audit, access, search: index, erasures, retention };
 }

@@ -5,6 +5,8 @@ import type { RegularRule } from './flags';
 import type { NormalisedIdentity } from './identity';
 import { ConversationLog } from './store/conversation-log';
 import { CustomerDirectory } from './store/customers';
+import { CustomerErasure } from './store/erasure';
+import { RetentionStore } from './store/retention';
 import { FlagSettings } from './store/flag-settings';
 import { Intermediaries } from './store/intermediaries';
 import { CustomerMerges } from './store/merges';
@@ -37,6 +39,10 @@ export class CustomerStore implements Collections {
   readonly pages: PagedReads;
   /** Intermediaries and their mandates. */
   readonly intermediaries: Intermediaries;
+  /** A customer's data gathered for an export, or deleted for an erasure. */
+  readonly erasure: CustomerErasure;
+  /** The retention sweep's deletes. */
+  readonly retention: RetentionStore;
   private readonly collections: Collections;
   private readonly writes: WriteQueue;
 
@@ -64,6 +70,8 @@ export class CustomerStore implements Collections {
     this.flagSettings = new FlagSettings(collections, writes, this.directory);
     this.pages = new PagedReads(collections);
     this.intermediaries = new Intermediaries(db, collections, writes, this.directory);
+    this.erasure = new CustomerErasure(db, collections, writes);
+    this.retention = new RetentionStore(db, collections, writes);
   }
 
   /**

@@ -459,6 +459,9 @@ describe('customer-record service', () => {
       RevokeMandate: ['revokeMandate', { intermediaryId: 'no-such-intermediary', customerId: id }],
       SearchConversations: ['searchConversations', { state: 'open' }],
       OpenAttachment: ['openAttachment', { storageRef: `email-attachment:${'0'.repeat(64)}`, ...scope }],
+      ExportCustomer: ['exportCustomer', { customerId: id, reason: REASON }],
+      // An unknown customer: the matrix's customer is still needed by the calls above.
+      EraseCustomer: ['eraseCustomer', { customerId: 'no-such-customer', reason: REASON }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
@@ -478,7 +481,9 @@ describe('customer-record service', () => {
     expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
     // Services by name: routing reads the context it routes with, and nothing else.
     expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
-    expect(outcome).toHaveLength(75);
+    // The data-protection officer makes data-protection requests and nothing else.
+    expect(outcome.filter((o) => o.endsWith('privacy ok'))).toEqual(['ExportCustomer privacy ok', 'EraseCustomer privacy ok']);
+    expect(outcome).toHaveLength(102);
   });
 
   it('shows ops counts and flags but no message contents', async () => {

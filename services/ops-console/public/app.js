@@ -46,6 +46,8 @@
   }
 
   function showApp(session) {
+    // The data-protection officer has a page of their own and nothing here.
+    if (session.role === 'privacy') return location.assign('/privacy.html');
     csrfToken = session.csrfToken;
     role = session.role;
     $('who-name').textContent = session.name;

@@ -3,19 +3,35 @@
 // and audits who searched. Its refusals come back as the console's HTTP errors, in its words.
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { bearerMetadata, tokenSource, type Caller, type SigningKey } from '#libs/auth';
-import { CustomerRecordServiceClient, type SearchConversationsRequest, type SearchConversationsResponse } from '#libs/proto';
+import {
+  CustomerRecordServiceClient,
+  type EraseCustomerRequest,
+  type EraseCustomerResponse,
+  type ExportCustomerRequest,
+  type ExportCustomerResponse,
+  type SearchConversationsRequest,
+  type SearchConversationsResponse,
+} from '#libs/proto';
 import { unaryCall } from '#libs/service';
-import { BadRequestError, ForbiddenError, HttpError } from '#libs/web';
+import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from '#libs/web';
 
 export interface ConversationSearch {
   search(caller: Caller, req: SearchConversationsRequest): Promise<SearchConversationsResponse>;
+  /** The data-protection officer's requests (privacy-routes.ts), on the same client. */
+  exportCustomer(caller: Caller, req: ExportCustomerRequest): Promise<ExportCustomerResponse>;
+  eraseCustomer(caller: Caller, req: EraseCustomerRequest): Promise<EraseCustomerResponse>;
   close(): void;
 }
 
 function refusal(err: ServiceError): HttpError {
   if (err.code === status.INVALID_ARGUMENT) return new BadRequestError(err.details);
   if (err.code === status.PERMISSION_DENIED) return new ForbiddenError(err.details);
+  if (err.code === status.NOT_FOUND) return new NotFoundError(err.details);
   return new HttpError(503, 'customer-record is not answering; try again');
+}
+
+function refused(err: ServiceError): never {
+  throw refusal(err);
 }
 
 export function customerRecordSearch(address: string, signer: SigningKey, timeoutMs = 5000): ConversationSearch {
@@ -29,10 +45,13 @@ export function customerRecordSearch(address: string, signer: SigningKey, timeou
   };
   return {
     async search(caller, req) {
-      const md = bearerMetadata(await token(caller));
-      return unaryCall(client, client.searchConversations, req, md, timeoutMs).catch((err: ServiceError) => {
-        throw refusal(err);
-      });
+      return unaryCall(client, client.searchConversations, req, bearerMetadata(await token(caller)), timeoutMs).catch(refused);
+    },
+    async exportCustomer(caller, req) {
+      return unaryCall(client, client.exportCustomer, req, bearerMetadata(await token(caller)), timeoutMs).catch(refused);
+    },
+    async eraseCustomer(caller, req) {
+      return unaryCall(client, client.eraseCustomer, req, bearerMetadata(await token(caller)), timeoutMs).catch(refused);
     },
     close: () => client.close(),
   };

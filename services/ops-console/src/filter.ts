@@ -1,9 +1,10 @@
 // Which events a viewer asked to see: by topic, channel and conversation.
 import { CHANNEL_NAMES, channelNameOfJson, isChannelName, type ChannelName } from '#libs/contact';
-import { allTopics, DEAD_LETTER_TOPIC } from '#libs/kafka';
+import { allTopics, DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
 import { conversationOf, type DescribedRecord } from './records';
 
-export const CONSOLE_TOPICS = [...allTopics.map((t) => t.name), DEAD_LETTER_TOPIC];
+/** Every topic but the erasures: hashes of erased customers are nothing to watch, and nobody's conversation. */
+export const CONSOLE_TOPICS = [...allTopics.filter((t) => t !== topics.erasures).map((t) => t.name), DEAD_LETTER_TOPIC];
 
 export interface StreamFilter {
   /** Empty means every topic. */

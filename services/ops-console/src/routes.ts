@@ -7,6 +7,7 @@ import type { ChartAggregator } from './charts';
 import type { ConversationSearch } from './conversation-search';
 import { listDeadLetters, replayDeadLetter, type DeadLetterRouteDeps } from './dead-letter-routes';
 import { parseConversationId } from './filter';
+import { privacyRoutes } from './privacy-routes';
 import { conversationHops } from './hops';
 import type { ApiRoute } from './http';
 import { readConversationTimeline } from './kafka-io';
@@ -49,6 +50,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): ApiRoute[] {
     { method: 'GET', path: /^\/api\/conversations\/([^/]+)\/timeline$/, name: '/api/conversations/:id/timeline', run: timelineRoute(deps) },
     { method: 'GET', path: '/api/search', name: '/api/search', run: (req, res) => searchRoute(deps, req, res) },
     ...reportRoutes({ signIn, reports: deps.reports, now: deps.now }),
+    ...privacyRoutes({ signIn, conversations: deps.conversations }),
     { method: 'GET', path: '/api/dead-letters', name: '/api/dead-letters', run: (req, res) => listDeadLetters(deps, req, res) },
     {
       method: 'POST',

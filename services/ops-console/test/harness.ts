@@ -17,7 +17,7 @@ export interface Harness {
   console: OpsConsole;
   staffDb: string;
   db: string;
-  ids: { ops: string; supervisor: string; agent: string };
+  ids: { ops: string; supervisor: string; agent: string; privacy: string };
   /** A producer of the test's own, for scenario events and dead letters. */
   kafka: ServiceKafka;
   producerCtx: ServiceContext;
@@ -42,13 +42,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   });
   const console = await startOpsConsole(ctx, config, env.AUTH_PRIVATE_KEY_FILE ? {} : { queueStats: null });
   const suffix = uniqueId('p').slice(2).toLowerCase();
-  const ids = { ops: `ops.${suffix}`, supervisor: `sup.${suffix}`, agent: `agent.${suffix}` };
+  const ids = { ops: `ops.${suffix}`, supervisor: `sup.${suffix}`, agent: `agent.${suffix}`, privacy: `dpo.${suffix}` };
   const client = await MongoClient.connect(MONGODB_URI);
   try {
     const roster = new StaffRoster(client.db(staffDb));
     await roster.upsert({ id: ids.ops, name: 'Olu Ops', role: 'ops' }, PASSWORD);
     await roster.upsert({ id: ids.supervisor, name: 'Sam Supervisor', role: 'supervisor' }, PASSWORD);
     await roster.upsert({ id: ids.agent, name: 'Ada Agent', role: 'agent' }, PASSWORD);
+    await roster.upsert({ id: ids.privacy, name: 'Dana Privacy', role: 'privacy' }, PASSWORD);
   } finally {
     await client.close();
   }

@@ -2,6 +2,7 @@
 // starts from a warm copy instead of reading the topic from the beginning. It reads committed
 // records only (kafkajs' default isolation), so an aborted or fenced transaction never shows.
 import type { Consumer, Kafka } from 'kafkajs';
+import { deleteOwnGroup } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
 import { errorDetails } from '#libs/observability';
 import { OWNER_KEY, StateMirror, type OwnerMarker } from './changelog';
@@ -102,15 +103,7 @@ export class StateReader {
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
     await this.consumer.disconnect();
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-      await admin.deleteGroups([this.groupId]);
-    } catch (err) {
-      this.logger.warn(errorDetails(err), 'could not delete the changelog reader group; the broker expires it');
-    } finally {
-      await admin.disconnect().catch((err: unknown) => this.logger.warn(errorDetails(err), 'could not close the admin client'));
-    }
+    await deleteOwnGroup(this.kafka, this.groupId, this.logger);
   }
 
   private wake(): void {

@@ -20,9 +20,25 @@ export async function withAccount(deps: ApiDeps, c: CustomerDoc, caller: Caller)
 }
 
 /** Stores a call's audit entry; a read whose entry cannot be stored is not answered (UNAVAILABLE, try again shortly). */
-export async function audited(deps: ApiDeps, caller: Caller, action: string, customerId: string, conversationId = '', reason = ''): Promise<void> {
+export async function audited(
+  deps: ApiDeps,
+  caller: Caller,
+  action: string,
+  customerId: string,
+  conversationId = '',
+  reason = '',
+  detail?: string,
+): Promise<void> {
   try {
-    await deps.audit.record({ actorId: caller.id, actorRole: caller.role, action, customerId, conversationId, reason: reason.trim() });
+    await deps.audit.record({
+      actorId: caller.id,
+      actorRole: caller.role,
+      action,
+      customerId,
+      conversationId,
+      reason: reason.trim(),
+      ...(detail ? { detail } : {}),
+    });
   } catch (err) {
     throw err instanceof AuditUnavailableError ? new UnavailableError(err.message, { cause: err }) : err;
   }

@@ -5,6 +5,9 @@ import type { GetCustomerContextResponse } from '#libs/proto';
 import type { RateLimiter } from '#libs/rate-limit';
 import type { AuditLog } from '../audit';
 import type { ContextCache } from '../cache';
+import type { ErasureTopic } from '../erasure-topic';
+import type { SqliteConversationIndex } from '../search/sqlite-index';
+import type { CustomerErasure } from '../store/erasure';
 import type { ConversationIndex } from '../search/conversation-index';
 import type { MergeAnnouncements } from '../merge-announcements';
 import type { ReadGuard } from '../read-guard';
@@ -24,6 +27,8 @@ export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | '
   callerLimit: RateLimiter;
   /** The conversation search index, and how long after a conversation stopped being theirs an agent still finds it. */
   search: { index: Pick<ConversationIndex, 'search'>; windowMs: number };
+  /** Data-protection requests: the store's part, the erasure topic, the search index, and the key subjects are hashed with. */
+  privacy: { erasure: CustomerErasure; topic: Pick<ErasureTopic, 'publish'>; index: Pick<SqliteConversationIndex, 'forget'>; secret: string };
 }
 
 /** One call, run once its caller is authorised for it. */

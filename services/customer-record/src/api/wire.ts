@@ -112,6 +112,7 @@ export function toAuditEntry(a: AuditDoc): AuditEntry {
     customerId: a.customerId,
     conversationId: a.conversationId,
     reason: a.reason ?? '',
+    detail: a.detail ?? '',
     at: a.at,
   };
 }

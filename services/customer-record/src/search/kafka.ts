@@ -3,15 +3,26 @@
 // holds decide what is applied, and the group's committed offsets only say where to fetch from.
 import { topics, type ConsumedEvent } from '#libs/kafka';
 import type { ServiceKafka } from '#libs/service';
+import type { ErasedSubjects } from '../erasure';
 import type { ConversationIndex } from './conversation-index';
 
-const records = <T>(events: ConsumedEvent<T>[]) => events.map((e) => ({ offset: e.offset, value: e.value }));
-
-export async function startSearchIndexing(kafka: ServiceKafka, index: ConversationIndex, group: { groupId: string; fromBeginning: boolean }): Promise<void> {
+export async function startSearchIndexing(
+  kafka: ServiceKafka,
+  index: ConversationIndex,
+  group: { groupId: string; fromBeginning: boolean },
+  erased: ErasedSubjects,
+): Promise<void> {
+  // Records of erased customers are left out; the batch's position still moves past them.
+  const records = <T>(events: ConsumedEvent<T>[], drops: (value: T) => boolean) =>
+    events.filter((e) => !drops(e.value)).map((e) => ({ offset: e.offset, value: e.value }));
   await kafka
     // From the beginning (PROJECTION_FROM_BEGINNING): a new index file rebuilds from the topics.
     .consumer(group)
-    .onBatch(topics.contactInbound, (events, at) => index.apply({ kind: 'contacts', ...at, nextOffset: at.offset, records: records(events) }))
-    .onBatch(topics.conversationEvents, (events, at) => index.apply({ kind: 'events', ...at, nextOffset: at.offset, records: records(events) }))
+    .onBatch(topics.contactInbound, (events, at) =>
+      index.apply({ kind: 'contacts', ...at, nextOffset: at.offset, records: records(events, (c) => erased.dropsContact(c)) }),
+    )
+    .onBatch(topics.conversationEvents, (events, at) =>
+      index.apply({ kind: 'events', ...at, nextOffset: at.offset, records: records(events, (e) => erased.dropsEvent(e)) }),
+    )
     .start();
 }

@@ -128,6 +128,54 @@ export class SqliteConversationIndex implements ConversationIndex {
     if (this.db.open) this.db.close();
   }
 
+  /** Deletes the rows of these conversations and of every conversation of these customers (an erasure); how many conversations. */
+  forget(conversationIds: readonly string[], customerIds: readonly string[]): number {
+    const db = this.db;
+    const byConversation = db.prepare<[string], { id: number }>('SELECT id FROM conversations WHERE conversation_id = ?');
+    const byCustomer = db.prepare<[string], { id: number }>('SELECT id FROM conversations WHERE customer_id = ?');
+    return db.transaction(() => {
+      const ids = new Set<number>();
+      for (const c of conversationIds) for (const r of byConversation.all(c)) ids.add(r.id);
+      for (const c of customerIds) for (const r of byCustomer.all(c)) ids.add(r.id);
+      for (const id of ids) this.deleteConversation(id);
+      return ids.size;
+    })();
+  }
+
+  /**
+   * Retention: texts of conversations last active before `textsBefore` and whole rows of those last
+   * active before `rowsBefore` (epoch ms); the counts deleted.
+   */
+  sweep(textsBefore: number, rowsBefore: number): { texts: number; conversations: number } {
+    const db = this.db;
+    return db.transaction(() => {
+      const stale = db.prepare<[number], { id: number }>('SELECT id FROM conversations WHERE last_activity_at < ?').all(rowsBefore);
+      for (const r of stale) this.deleteConversation(r.id);
+      const withTexts = db
+        .prepare<[number], { id: number }>('SELECT DISTINCT c.id FROM conversations c JOIN message_texts m ON m.conv = c.id WHERE c.last_activity_at < ?')
+        .all(textsBefore);
+      let texts = 0;
+      for (const r of withTexts) texts += this.deleteTexts(r.id);
+      return { texts, conversations: stale.length };
+    })();
+  }
+
+  private deleteConversation(id: number): void {
+    this.deleteTexts(id);
+    this.db.prepare('DELETE FROM identities WHERE conv = ?').run(id);
+    this.db.prepare('DELETE FROM people WHERE conv = ?').run(id);
+    this.db.prepare('DELETE FROM conversations WHERE id = ?').run(id);
+  }
+
+  /** An external-content FTS5 table forgets a row only when told its old text. */
+  private deleteTexts(conv: number): number {
+    const rows = this.db.prepare<[number], { id: number; text: string }>('SELECT id, text FROM message_texts WHERE conv = ?').all(conv);
+    const unindex = this.db.prepare<[number, string]>("INSERT INTO messages (messages, rowid, text) VALUES ('delete', ?, ?)");
+    for (const r of rows) unindex.run(r.id, r.text);
+    this.db.prepare('DELETE FROM message_texts WHERE conv = ?').run(conv);
+    return rows.length;
+  }
+
   /** Applies batches in the open transaction; each conversation they touch is read once and written once. */
   private applyBatches(batches: IndexBatch[]): void {
     const pending = new Map<string, Pending>();

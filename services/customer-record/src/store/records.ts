@@ -74,6 +74,8 @@ export interface AuditDoc {
   conversationId: string;
   /** Why a supervisor or ops read the customer (or set a flag, merged); empty for agents and services. */
   reason?: string;
+  /** An erasure's outcome (erasure id, hashed key, counts); never the erased data. */
+  detail?: string;
   at: Date;
 }
 

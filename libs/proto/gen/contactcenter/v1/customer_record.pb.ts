@@ -568,6 +568,8 @@ export interface AuditEntry {
     | undefined;
   /** The reason a supervisor or ops gave for the read. */
   reason: string;
+  /** An erasure's outcome: its id, the hashed key and the counts deleted (never the erased data). */
+  detail: string;
 }
 
 export interface ListAuditRequest {
@@ -682,6 +684,43 @@ export interface OpenAttachmentRequest {
 export interface OpenAttachmentResponse {
   /** The file as the message carried it: name, claimed type, size, sha256, storage_ref. */
   attachment?: Attachment | undefined;
+}
+
+export interface ExportCustomerRequest {
+  customerId: string;
+  /** Why (the data-protection request's reference); audited. */
+  reason: string;
+}
+
+export interface ExportCustomerResponse {
+  /** One JSON document: the customer, identities, conversations, history entries and the audit of reads. */
+  document: string;
+  /** A name to save it under: customer-<id>-<date>.json. */
+  fileName: string;
+}
+
+export interface EraseCustomerRequest {
+  customerId: string;
+  /** Why (the data-protection request's reference); audited. */
+  reason: string;
+}
+
+/** How many of each kind of document an erasure deleted. */
+export interface ErasureCounts {
+  identities: number;
+  conversations: number;
+  historyEntries: number;
+  auditEntries: number;
+  searchRows: number;
+  customers: number;
+}
+
+export interface EraseCustomerResponse {
+  erasureId: string;
+  /** The keyed hash of the customer id published on cc.erasure.v1 (never the id in clear). */
+  subjectKey: string;
+  counts?: ErasureCounts | undefined;
+  erasedAt?: Date | undefined;
 }
 
 function createBaseMandate(): Mandate {
@@ -4323,6 +4362,7 @@ function createBaseAuditEntry(): AuditEntry {
     conversationId: "",
     at: undefined,
     reason: "",
+    detail: "",
   };
 }
 
@@ -4351,6 +4391,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     }
     if (message.reason !== "") {
       writer.uint32(66).string(message.reason);
+    }
+    if (message.detail !== "") {
+      writer.uint32(146).string(message.detail);
     }
     return writer;
   },
@@ -4432,6 +4475,14 @@ export const AuditEntry: MessageFns<AuditEntry> = {
             message.reason = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4474,6 +4525,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
         : "",
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
     };
   },
 
@@ -4503,6 +4555,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
     return obj;
   },
 
@@ -4519,6 +4574,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     message.conversationId = object.conversationId ?? "";
     message.at = object.at ?? undefined;
     message.reason = object.reason ?? "";
+    message.detail = object.detail ?? "";
     return message;
   },
 };
@@ -6130,6 +6186,565 @@ export const OpenAttachmentResponse: MessageFns<OpenAttachmentResponse> = {
   },
 };
 
+function createBaseExportCustomerRequest(): ExportCustomerRequest {
+  return { customerId: "", reason: "" };
+}
+
+export const ExportCustomerRequest: MessageFns<ExportCustomerRequest> = {
+  encode(message: ExportCustomerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportCustomerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportCustomerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportCustomerRequest {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ExportCustomerRequest): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportCustomerRequest>, I>>(base?: I): ExportCustomerRequest {
+    return ExportCustomerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportCustomerRequest>, I>>(object: I): ExportCustomerRequest {
+    const message = createBaseExportCustomerRequest();
+    message.customerId = object.customerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseExportCustomerResponse(): ExportCustomerResponse {
+  return { document: "", fileName: "" };
+}
+
+export const ExportCustomerResponse: MessageFns<ExportCustomerResponse> = {
+  encode(message: ExportCustomerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.document !== "") {
+      writer.uint32(10).string(message.document);
+    }
+    if (message.fileName !== "") {
+      writer.uint32(18).string(message.fileName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportCustomerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportCustomerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.document = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportCustomerResponse {
+    return {
+      document: isSet(object.document) ? globalThis.String(object.document) : "",
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+        ? globalThis.String(object.file_name)
+        : "",
+    };
+  },
+
+  toJSON(message: ExportCustomerResponse): unknown {
+    const obj: any = {};
+    if (message.document !== "") {
+      obj.document = message.document;
+    }
+    if (message.fileName !== "") {
+      obj.fileName = message.fileName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportCustomerResponse>, I>>(base?: I): ExportCustomerResponse {
+    return ExportCustomerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportCustomerResponse>, I>>(object: I): ExportCustomerResponse {
+    const message = createBaseExportCustomerResponse();
+    message.document = object.document ?? "";
+    message.fileName = object.fileName ?? "";
+    return message;
+  },
+};
+
+function createBaseEraseCustomerRequest(): EraseCustomerRequest {
+  return { customerId: "", reason: "" };
+}
+
+export const EraseCustomerRequest: MessageFns<EraseCustomerRequest> = {
+  encode(message: EraseCustomerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseCustomerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseCustomerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseCustomerRequest {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: EraseCustomerRequest): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EraseCustomerRequest>, I>>(base?: I): EraseCustomerRequest {
+    return EraseCustomerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EraseCustomerRequest>, I>>(object: I): EraseCustomerRequest {
+    const message = createBaseEraseCustomerRequest();
+    message.customerId = object.customerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseErasureCounts(): ErasureCounts {
+  return { identities: 0, conversations: 0, historyEntries: 0, auditEntries: 0, searchRows: 0, customers: 0 };
+}
+
+export const ErasureCounts: MessageFns<ErasureCounts> = {
+  encode(message: ErasureCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identities !== 0) {
+      writer.uint32(8).int32(message.identities);
+    }
+    if (message.conversations !== 0) {
+      writer.uint32(16).int32(message.conversations);
+    }
+    if (message.historyEntries !== 0) {
+      writer.uint32(24).int32(message.historyEntries);
+    }
+    if (message.auditEntries !== 0) {
+      writer.uint32(32).int32(message.auditEntries);
+    }
+    if (message.searchRows !== 0) {
+      writer.uint32(40).int32(message.searchRows);
+    }
+    if (message.customers !== 0) {
+      writer.uint32(48).int32(message.customers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasureCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasureCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.identities = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.conversations = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.historyEntries = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.auditEntries = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.searchRows = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.customers = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasureCounts {
+    return {
+      identities: isSet(object.identities) ? globalThis.Number(object.identities) : 0,
+      conversations: isSet(object.conversations) ? globalThis.Number(object.conversations) : 0,
+      historyEntries: isSet(object.historyEntries)
+        ? globalThis.Number(object.historyEntries)
+        : isSet(object.history_entries)
+        ? globalThis.Number(object.history_entries)
+        : 0,
+      auditEntries: isSet(object.auditEntries)
+        ? globalThis.Number(object.auditEntries)
+        : isSet(object.audit_entries)
+        ? globalThis.Number(object.audit_entries)
+        : 0,
+      searchRows: isSet(object.searchRows)
+        ? globalThis.Number(object.searchRows)
+        : isSet(object.search_rows)
+        ? globalThis.Number(object.search_rows)
+        : 0,
+      customers: isSet(object.customers) ? globalThis.Number(object.customers) : 0,
+    };
+  },
+
+  toJSON(message: ErasureCounts): unknown {
+    const obj: any = {};
+    if (message.identities !== 0) {
+      obj.identities = Math.round(message.identities);
+    }
+    if (message.conversations !== 0) {
+      obj.conversations = Math.round(message.conversations);
+    }
+    if (message.historyEntries !== 0) {
+      obj.historyEntries = Math.round(message.historyEntries);
+    }
+    if (message.auditEntries !== 0) {
+      obj.auditEntries = Math.round(message.auditEntries);
+    }
+    if (message.searchRows !== 0) {
+      obj.searchRows = Math.round(message.searchRows);
+    }
+    if (message.customers !== 0) {
+      obj.customers = Math.round(message.customers);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ErasureCounts>, I>>(base?: I): ErasureCounts {
+    return ErasureCounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ErasureCounts>, I>>(object: I): ErasureCounts {
+    const message = createBaseErasureCounts();
+    message.identities = object.identities ?? 0;
+    message.conversations = object.conversations ?? 0;
+    message.historyEntries = object.historyEntries ?? 0;
+    message.auditEntries = object.auditEntries ?? 0;
+    message.searchRows = object.searchRows ?? 0;
+    message.customers = object.customers ?? 0;
+    return message;
+  },
+};
+
+function createBaseEraseCustomerResponse(): EraseCustomerResponse {
+  return { erasureId: "", subjectKey: "", counts: undefined, erasedAt: undefined };
+}
+
+export const EraseCustomerResponse: MessageFns<EraseCustomerResponse> = {
+  encode(message: EraseCustomerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.erasureId !== "") {
+      writer.uint32(10).string(message.erasureId);
+    }
+    if (message.subjectKey !== "") {
+      writer.uint32(18).string(message.subjectKey);
+    }
+    if (message.counts !== undefined) {
+      ErasureCounts.encode(message.counts, writer.uint32(26).fork()).join();
+    }
+    if (message.erasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.erasedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseCustomerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseCustomerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.erasureId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjectKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.counts = ErasureCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.erasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseCustomerResponse {
+    return {
+      erasureId: isSet(object.erasureId)
+        ? globalThis.String(object.erasureId)
+        : isSet(object.erasure_id)
+        ? globalThis.String(object.erasure_id)
+        : "",
+      subjectKey: isSet(object.subjectKey)
+        ? globalThis.String(object.subjectKey)
+        : isSet(object.subject_key)
+        ? globalThis.String(object.subject_key)
+        : "",
+      counts: isSet(object.counts) ? ErasureCounts.fromJSON(object.counts) : undefined,
+      erasedAt: isSet(object.erasedAt)
+        ? fromJsonTimestamp(object.erasedAt)
+        : isSet(object.erased_at)
+        ? fromJsonTimestamp(object.erased_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EraseCustomerResponse): unknown {
+    const obj: any = {};
+    if (message.erasureId !== "") {
+      obj.erasureId = message.erasureId;
+    }
+    if (message.subjectKey !== "") {
+      obj.subjectKey = message.subjectKey;
+    }
+    if (message.counts !== undefined) {
+      obj.counts = ErasureCounts.toJSON(message.counts);
+    }
+    if (message.erasedAt !== undefined) {
+      obj.erasedAt = message.erasedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EraseCustomerResponse>, I>>(base?: I): EraseCustomerResponse {
+    return EraseCustomerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EraseCustomerResponse>, I>>(object: I): EraseCustomerResponse {
+    const message = createBaseEraseCustomerResponse();
+    message.erasureId = object.erasureId ?? "";
+    message.subjectKey = object.subjectKey ?? "";
+    message.counts = (object.counts !== undefined && object.counts !== null)
+      ? ErasureCounts.fromPartial(object.counts)
+      : undefined;
+    message.erasedAt = object.erasedAt ?? undefined;
+    return message;
+  },
+};
+
 /** One customer across all channels. Every call needs a bearer token; every read is audited. */
 export type CustomerRecordServiceService = typeof CustomerRecordServiceService;
 export const CustomerRecordServiceService = {
@@ -6299,6 +6914,36 @@ export const CustomerRecordServiceService = {
       Buffer.from(OpenAttachmentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): OpenAttachmentResponse => OpenAttachmentResponse.decode(value),
   },
+  /**
+   * A data-protection request (role privacy): everything held about a customer as one JSON
+   * document (record, history, audit of reads of them). Audited.
+   */
+  exportCustomer: {
+    path: "/contactcenter.v1.CustomerRecordService/ExportCustomer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportCustomerRequest): Buffer =>
+      Buffer.from(ExportCustomerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportCustomerRequest => ExportCustomerRequest.decode(value),
+    responseSerialize: (value: ExportCustomerResponse): Buffer =>
+      Buffer.from(ExportCustomerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportCustomerResponse => ExportCustomerResponse.decode(value),
+  },
+  /**
+   * A data-protection request (role privacy): deletes the customer's data from the store and the
+   * search index, and publishes an erasure on cc.erasure.v1 so a replay of the topics does not
+   * rebuild it. Audited with counts and hashed keys only.
+   */
+  eraseCustomer: {
+    path: "/contactcenter.v1.CustomerRecordService/EraseCustomer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EraseCustomerRequest): Buffer => Buffer.from(EraseCustomerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EraseCustomerRequest => EraseCustomerRequest.decode(value),
+    responseSerialize: (value: EraseCustomerResponse): Buffer =>
+      Buffer.from(EraseCustomerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EraseCustomerResponse => EraseCustomerResponse.decode(value),
+  },
 } as const;
 
 export interface CustomerRecordServiceServer extends UntypedServiceImplementation {
@@ -6330,6 +6975,17 @@ export interface CustomerRecordServiceServer extends UntypedServiceImplementatio
    * conversation, and only a file one of its messages carried; audited, refusals too.
    */
   openAttachment: handleUnaryCall<OpenAttachmentRequest, OpenAttachmentResponse>;
+  /**
+   * A data-protection request (role privacy): everything held about a customer as one JSON
+   * document (record, history, audit of reads of them). Audited.
+   */
+  exportCustomer: handleUnaryCall<ExportCustomerRequest, ExportCustomerResponse>;
+  /**
+   * A data-protection request (role privacy): deletes the customer's data from the store and the
+   * search index, and publishes an erasure on cc.erasure.v1 so a replay of the topics does not
+   * rebuild it. Audited with counts and hashed keys only.
+   */
+  eraseCustomer: handleUnaryCall<EraseCustomerRequest, EraseCustomerResponse>;
 }
 
 export interface CustomerRecordServiceClient extends Client {
@@ -6570,6 +7226,45 @@ export interface CustomerRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: OpenAttachmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A data-protection request (role privacy): everything held about a customer as one JSON
+   * document (record, history, audit of reads of them). Audited.
+   */
+  exportCustomer(
+    request: ExportCustomerRequest,
+    callback: (error: ServiceError | null, response: ExportCustomerResponse) => void,
+  ): ClientUnaryCall;
+  exportCustomer(
+    request: ExportCustomerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportCustomerResponse) => void,
+  ): ClientUnaryCall;
+  exportCustomer(
+    request: ExportCustomerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportCustomerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A data-protection request (role privacy): deletes the customer's data from the store and the
+   * search index, and publishes an erasure on cc.erasure.v1 so a replay of the topics does not
+   * rebuild it. Audited with counts and hashed keys only.
+   */
+  eraseCustomer(
+    request: EraseCustomerRequest,
+    callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
+  ): ClientUnaryCall;
+  eraseCustomer(
+    request: EraseCustomerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
+  ): ClientUnaryCall;
+  eraseCustomer(
+    request: EraseCustomerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -840,6 +840,22 @@ export interface CustomerMerged {
   cause: string;
 }
 
+/**
+ * cc.erasure.v1 (compacted), key = subject_key: a customer's data was erased on a data-protection
+ * request. One record per erased customer id, identity and conversation, each keyed by a keyed
+ * hash (never the value in clear). Projections that rebuild from the topics read this topic first
+ * and drop records of these subjects dated at or before erased_at.
+ */
+export interface CustomerErased {
+  /** HMAC-SHA256 of "<kind>:<value>" (customer, identity, conversation) under the erasure key, hex. */
+  subjectKey: string;
+  erasedAt?:
+    | Date
+    | undefined;
+  /** The erasure this record belongs to (one per EraseCustomer call). */
+  erasureId: string;
+}
+
 function createBaseContactReceived(): ContactReceived {
   return {
     contactId: "",
@@ -5918,6 +5934,119 @@ export const CustomerMerged: MessageFns<CustomerMerged> = {
     message.sourceCustomerId = object.sourceCustomerId ?? "";
     message.mergedAt = object.mergedAt ?? undefined;
     message.cause = object.cause ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomerErased(): CustomerErased {
+  return { subjectKey: "", erasedAt: undefined, erasureId: "" };
+}
+
+export const CustomerErased: MessageFns<CustomerErased> = {
+  encode(message: CustomerErased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subjectKey !== "") {
+      writer.uint32(10).string(message.subjectKey);
+    }
+    if (message.erasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.erasedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.erasureId !== "") {
+      writer.uint32(26).string(message.erasureId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerErased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerErased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjectKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.erasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.erasureId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerErased {
+    return {
+      subjectKey: isSet(object.subjectKey)
+        ? globalThis.String(object.subjectKey)
+        : isSet(object.subject_key)
+        ? globalThis.String(object.subject_key)
+        : "",
+      erasedAt: isSet(object.erasedAt)
+        ? fromJsonTimestamp(object.erasedAt)
+        : isSet(object.erased_at)
+        ? fromJsonTimestamp(object.erased_at)
+        : undefined,
+      erasureId: isSet(object.erasureId)
+        ? globalThis.String(object.erasureId)
+        : isSet(object.erasure_id)
+        ? globalThis.String(object.erasure_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerErased): unknown {
+    const obj: any = {};
+    if (message.subjectKey !== "") {
+      obj.subjectKey = message.subjectKey;
+    }
+    if (message.erasedAt !== undefined) {
+      obj.erasedAt = message.erasedAt.toISOString();
+    }
+    if (message.erasureId !== "") {
+      obj.erasureId = message.erasureId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CustomerErased>, I>>(base?: I): CustomerErased {
+    return CustomerErased.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CustomerErased>, I>>(object: I): CustomerErased {
+    const message = createBaseCustomerErased();
+    message.subjectKey = object.subjectKey ?? "";
+    message.erasedAt = object.erasedAt ?? undefined;
+    message.erasureId = object.erasureId ?? "";
     return message;
   },
 };

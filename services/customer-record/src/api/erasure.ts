@@ -1,0 +1,64 @@
+// Data-protection requests, the privacy role's only calls: export everything held about a
+// customer as one JSON document, and erase it. An erasure publishes its hashed subjects on
+// cc.erasure.v1 before it deletes anything, so a crash half-way leaves a replay that drops the
+// customer and a store that the same request, asked again, finishes.
+import { randomUUID } from 'node:crypto';
+import type { Caller } from '#libs/auth';
+import type { EraseCustomerRequest, EraseCustomerResponse, ExportCustomerRequest, ExportCustomerResponse } from '#libs/proto';
+import { InvalidArgumentError } from '#libs/service';
+import { erasureSubjects, subjectKey } from '../erasure';
+import { heldIdentities, type CustomerHoldings } from '../store/erasure';
+import { audited } from './answers';
+import type { ApiDeps } from './deps';
+import { checkReason, requireId } from './requests';
+
+/** A data-protection request names its reference (the request's number, say): it is audited. */
+function requestReason(reason: string): string {
+  const trimmed = checkReason(reason).trim();
+  if (trimmed.length < 3) throw new InvalidArgumentError('reason is required: the data-protection request this is for (3-500 characters)');
+  return trimmed;
+}
+
+export async function exportCustomer(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<ExportCustomerResponse> {
+  const customerId = requireId(req.customerId, 'customer_id');
+  const reason = requestReason(req.reason);
+  // Reads recorded a moment ago belong in the export.
+  await deps.audit.flush();
+  const held = await deps.privacy.erasure.gather(customerId);
+  await audited(deps, caller, 'ExportCustomer', customerId, '', reason);
+  const exportedAt = new Date();
+  const document = { format: 'contactcenter.customer-export.v1', exportedAt, exportedBy: caller.id, reason, ...held };
+  return { document: JSON.stringify(document, null, 2), fileName: `customer-${customerId}-${exportedAt.toISOString().slice(0, 10)}.json` };
+}
+
+export async function eraseCustomer(deps: ApiDeps, req: EraseCustomerRequest, caller: Caller): Promise<EraseCustomerResponse> {
+  const customerId = requireId(req.customerId, 'customer_id');
+  const reason = requestReason(req.reason);
+  await deps.audit.flush();
+  const held = await deps.privacy.erasure.gather(customerId);
+  const { secret } = deps.privacy;
+  const erasureId = randomUUID();
+  const erasedAt = new Date();
+  const customerIds = [customerId, ...held.mergedCustomers.map((m) => m._id)];
+  const conversationIds = conversationsOf(held);
+  await deps.privacy.topic.publish(erasureId, erasureSubjects(secret, { customerIds, identities: heldIdentities(held), conversationIds }), erasedAt);
+  const key = subjectKey(secret, 'customer', customerId);
+  const stored = await deps.privacy.erasure.erase(held, `erased:${key}`);
+  const searchRows = deps.privacy.index.forget(conversationIds, customerIds);
+  const counts = { ...stored, searchRows };
+  const detail = `erasure ${erasureId}; key ${key}; deleted ${describeCounts(counts)}`;
+  await audited(deps, caller, 'EraseCustomer', `erased:${key}`, '', reason, detail);
+  deps.logger.info({ erasureId, erasedBy: caller.id, counts }, 'customer erased');
+  return { erasureId, subjectKey: key, erasedAt, counts };
+}
+
+/** The customer's conversations, also those only their history entries name. */
+function conversationsOf(held: CustomerHoldings): string[] {
+  return [...new Set([...held.conversations.map((c) => c._id), ...held.history.map((h) => h.conversationId).filter(Boolean)])];
+}
+
+function describeCounts(c: Record<string, number>): string {
+  return Object.entries(c)
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+}

@@ -1,0 +1,96 @@
+// The data-protection officer's page. What the API answers is put on the page with textContent only.
+'use strict';
+(function () {
+  const $ = (id) => document.getElementById(id);
+  let csrfToken = '';
+
+  async function api(path, options) {
+    const opts = options || {};
+    const headers = { accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.method && opts.method !== 'GET') headers['x-csrf-token'] = csrfToken;
+    const res = await fetch(path, {
+      method: opts.method || 'GET',
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      credentials: 'same-origin',
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+    return data;
+  }
+
+  function showApp(session) {
+    csrfToken = session.csrfToken;
+    $('who-name').textContent = session.name;
+    $('who-role').textContent = session.role;
+    $('who').hidden = false;
+    $('sign-in').hidden = true;
+    $('app').hidden = false;
+  }
+
+  function request() {
+    const form = $('request-form');
+    if (!form.reportValidity()) return null;
+    return { customerId: $('customer-id').value.trim(), reason: $('reason').value.trim() };
+  }
+
+  $('sign-in-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('/api/sign-in', { method: 'POST', body: { id: $('sign-in-id').value, password: $('sign-in-password').value } });
+      $('sign-in-password').value = '';
+      showApp(await api('/api/privacy/session'));
+    } catch (err) {
+      $('sign-in-error').textContent = err.message;
+    }
+  });
+
+  // A download the browser saves: the server answers with Content-Disposition: attachment.
+  $('export').addEventListener('click', async () => {
+    const r = request();
+    if (!r) return;
+    $('request-error').textContent = '';
+    const path = `/api/privacy/customers/${encodeURIComponent(r.customerId)}/export?reason=${encodeURIComponent(r.reason)}`;
+    const res = await fetch(path, { credentials: 'same-origin' });
+    if (!res.ok) {
+      const data = await res.json().catch(() => ({}));
+      $('request-error').textContent = data.error || `HTTP ${res.status}`;
+      return;
+    }
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '');
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(await res.blob());
+    link.download = name ? name[1] : 'customer-export.json';
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+
+  $('erase').addEventListener('click', async () => {
+    const r = request();
+    if (!r) return;
+    if (!window.confirm(`Erase customer ${r.customerId}? This cannot be undone.`)) return;
+    $('request-error').textContent = '';
+    try {
+      const erased = await api(`/api/privacy/customers/${encodeURIComponent(r.customerId)}/erase`, { method: 'POST', body: { reason: r.reason } });
+      const list = $('erased-counts');
+      list.replaceChildren();
+      const rows = [['erasure', erased.erasureId], ['hashed key', erased.subjectKey], ...Object.entries(erased.counts || {})];
+      for (const [k, v] of rows) {
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = String(v);
+        list.append(dt, dd);
+      }
+      $('erased').hidden = false;
+    } catch (err) {
+      $('request-error').textContent = err.message;
+    }
+  });
+
+  api('/api/privacy/session').then(showApp, () => {
+    $('sign-in').hidden = false;
+  });
+})();

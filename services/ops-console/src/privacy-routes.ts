@@ -1,0 +1,71 @@
+// The data-protection officer's page: export a customer's data as a download, and erase it. The
+// privacy role reaches these routes only, and these routes take no other role; customer-record
+// checks the role again, audits both requests and answers NOT_FOUND for an unknown customer.
+import type http from 'node:http';
+import { BadRequestError, HttpError, readJson, sendJson, type StaffSignIn } from '#libs/web';
+import type { ConversationSearch } from './conversation-search';
+import type { ApiRoute } from './http';
+import { privacySession } from './sign-in';
+
+export interface PrivacyRouteDeps {
+  signIn: StaffSignIn;
+  conversations: ConversationSearch | null;
+}
+
+const ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+function customerIdOf(part: string): string {
+  if (!ID.test(part)) throw new BadRequestError('customer id must be 1-128 letters, digits or _.:@-');
+  return part;
+}
+
+function client(deps: PrivacyRouteDeps): ConversationSearch {
+  if (!deps.conversations) throw new HttpError(503, 'data-protection requests need the console signing key (AUTH_PRIVATE_KEY_FILE)');
+  return deps.conversations;
+}
+
+export function privacyRoutes(deps: PrivacyRouteDeps): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/privacy/session',
+      name: '/api/privacy/session',
+      run: async (req, res) => {
+        const session = await privacySession(deps.signIn, req, false);
+        sendJson(res, 200, { staffId: session.staffId, name: session.name, role: session.role, csrfToken: deps.signIn.csrfToken(session) });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/privacy\/customers\/([^/]+)\/export$/,
+      name: '/api/privacy/customers/:id/export',
+      run: (req, res, m, url) => exportRoute(deps, req, res, customerIdOf(m[1]!), url.searchParams.get('reason') ?? ''),
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/privacy\/customers\/([^/]+)\/erase$/,
+      name: '/api/privacy/customers/:id/erase',
+      run: (req, res, m) => eraseRoute(deps, req, res, customerIdOf(m[1]!)),
+    },
+  ];
+}
+
+/** The export as a file to save: application/json, attachment. */
+async function exportRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, customerId: string, reason: string): Promise<void> {
+  const session = await privacySession(deps.signIn, req, false);
+  const found = await client(deps).exportCustomer({ id: session.staffId, role: 'privacy' }, { customerId, reason });
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-disposition': `attachment; filename="${found.fileName.replace(/[^A-Za-z0-9_.-]/g, '_')}"`,
+    'cache-control': 'no-store',
+  });
+  res.end(found.document);
+}
+
+async function eraseRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, customerId: string): Promise<void> {
+  const session = await privacySession(deps.signIn, req, true);
+  const body = await readJson(req, 4096);
+  const reason = body && typeof body === 'object' && typeof (body as { reason?: unknown }).reason === 'string' ? (body as { reason: string }).reason : '';
+  const erased = await client(deps).eraseCustomer({ id: session.staffId, role: 'privacy' }, { customerId, reason });
+  sendJson(res, 200, { erasureId: erased.erasureId, subjectKey: erased.subjectKey, counts: erased.counts, erasedAt: erased.erasedAt?.toISOString() });
+}
