@@ -26,7 +26,8 @@ export type RoutingCall =
   | 'TransferForApplication'
   | 'StartConversation'
   | 'GetCalendars'
-  | 'SetCalendars';
+  | 'SetCalendars'
+  | 'SetPromise';
 
 export const AGENTS: Role[] = ['agent', 'expert'];
 export const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];
