@@ -2,14 +2,14 @@
 import type { PromiseRecord } from './records';
 import { RoutingError } from './records';
 
-export const MILESTONE_MAX = 200;
+const MILESTONE_MAX = 200;
 /** Further ahead than this is not a promise but a guess. */
 const FURTHEST_MS = 366 * 86_400_000;
 /** A cost above this (in minor units) is taken for a typing error. */
 const COST_MAX = 100_000_000_00;
 const CURRENCY = /^[A-Z]{3}$/;
 // Control characters would reach the customer's SMS or the desk's page as they are.
- 
+
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What an owner or a supervisor asks for: a promise set or updated. */
