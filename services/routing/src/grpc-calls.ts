@@ -27,7 +27,8 @@ export type RoutingCall =
   | 'StartConversation'
   | 'GetCalendars'
   | 'SetCalendars'
-  | 'SetPromise';
+  | 'SetPromise'
+  | 'GetPromise';
 
 export const AGENTS: Role[] = ['agent', 'expert'];
 export const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];

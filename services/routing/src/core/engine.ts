@@ -32,7 +32,7 @@ import { contactReceived } from './intake';
 import { escalate, handBack, type MoveTarget, moveTo } from './moves';
 import { assign, offeredTo } from './offers';
 import type { PromiseInput } from './promise-rules';
-import { markKept, type PromiseCaller, setPromise } from './promises';
+import { markKept, type PromiseCaller, readPromise, setPromise } from './promises';
 import { Outbox } from './outbox';
 import type { RoutingPolicy } from './policy';
 import { registerAgent, setPresence } from './presence';
@@ -203,6 +203,12 @@ export class RoutingEngine {
   setPromise(caller: PromiseCaller, conversationId: string, input: PromiseInput): { effects: Effect[]; promise: PromiseRecord; text: string } {
     const { promise, text } = setPromise(this.core, caller, conversationId, input);
     return { effects: this.drain(), promise, text };
+  }
+
+  /** The conversation's promise, for the agent holding it or a supervisor (PERMISSION_DENIED otherwise). */
+  promiseOf(caller: PromiseCaller, conversationId: string): { promise: PromiseRecord | undefined; conversation: ConversationRecord } {
+    const conversation = readPromise(this.core, caller, conversationId);
+    return { promise: conversation.promise, conversation };
   }
 
   /** The promise's milestone is done. */

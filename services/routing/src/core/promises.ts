@@ -120,6 +120,14 @@ function tellStaff(core: Core, conv: ConversationRecord, promise: PromiseRecord,
   }
 }
 
+/** The promise as the desk shows it: to the agent holding the conversation (or its owner), or a supervisor. */
+export function readPromise(core: Core, caller: PromiseCaller, conversationId: string): ConversationRecord {
+  const conv = conversationOf(core, conversationId);
+  if (!caller.supervisor && conv.agentId !== caller.id && conv.promise?.ownerId !== caller.id)
+    throw new RoutingError('PERMISSION_DENIED', `conversation ${conversationId} is not yours`);
+  return conv;
+}
+
 /** The owner holding the conversation, or a supervisor, on a conversation still open. */
 function mayChange(core: Core, caller: PromiseCaller, conversationId: string): ConversationRecord {
   const conv = conversationOf(core, conversationId);

@@ -224,6 +224,21 @@ export interface SetPromiseResponse {
     | undefined;
   /** The status message the customer was sent (empty when marked kept). */
   statusText: string;
+  /** open, warned, slipped or kept. */
+  state: string;
+}
+
+export interface GetPromiseRequest {
+  conversationId: string;
+}
+
+export interface GetPromiseResponse {
+  /** Absent when the conversation has no promise. */
+  promise?:
+    | PromiseStep
+    | undefined;
+  /** open, warned, slipped or kept; empty without a promise. */
+  state: string;
 }
 
 export interface GetCalendarsRequest {
@@ -3261,7 +3276,7 @@ export const SetPromiseRequest: MessageFns<SetPromiseRequest> = {
 };
 
 function createBaseSetPromiseResponse(): SetPromiseResponse {
-  return { promise: undefined, statusText: "" };
+  return { promise: undefined, statusText: "", state: "" };
 }
 
 export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
@@ -3271,6 +3286,9 @@ export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
     }
     if (message.statusText !== "") {
       writer.uint32(18).string(message.statusText);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
     }
     return writer;
   },
@@ -3304,6 +3322,14 @@ export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
             message.statusText = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3324,6 +3350,7 @@ export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
         : isSet(object.status_text)
         ? globalThis.String(object.status_text)
         : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
     };
   },
 
@@ -3334,6 +3361,9 @@ export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
     }
     if (message.statusText !== "") {
       obj.statusText = message.statusText;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
     }
     return obj;
   },
@@ -3347,6 +3377,167 @@ export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
       ? PromiseStep.fromPartial(object.promise)
       : undefined;
     message.statusText = object.statusText ?? "";
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPromiseRequest(): GetPromiseRequest {
+  return { conversationId: "" };
+}
+
+export const GetPromiseRequest: MessageFns<GetPromiseRequest> = {
+  encode(message: GetPromiseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPromiseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPromiseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPromiseRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetPromiseRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPromiseRequest>, I>>(base?: I): GetPromiseRequest {
+    return GetPromiseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPromiseRequest>, I>>(object: I): GetPromiseRequest {
+    const message = createBaseGetPromiseRequest();
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPromiseResponse(): GetPromiseResponse {
+  return { promise: undefined, state: "" };
+}
+
+export const GetPromiseResponse: MessageFns<GetPromiseResponse> = {
+  encode(message: GetPromiseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.promise !== undefined) {
+      PromiseStep.encode(message.promise, writer.uint32(10).fork()).join();
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPromiseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPromiseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.promise = PromiseStep.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPromiseResponse {
+    return {
+      promise: isSet(object.promise) ? PromiseStep.fromJSON(object.promise) : undefined,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: GetPromiseResponse): unknown {
+    const obj: any = {};
+    if (message.promise !== undefined) {
+      obj.promise = PromiseStep.toJSON(message.promise);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPromiseResponse>, I>>(base?: I): GetPromiseResponse {
+    return GetPromiseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPromiseResponse>, I>>(object: I): GetPromiseResponse {
+    const message = createBaseGetPromiseResponse();
+    message.promise = (object.promise !== undefined && object.promise !== null)
+      ? PromiseStep.fromPartial(object.promise)
+      : undefined;
+    message.state = object.state ?? "";
     return message;
   },
 };
@@ -6419,6 +6610,16 @@ export const RoutingServiceService = {
     responseSerialize: (value: SetPromiseResponse): Buffer => Buffer.from(SetPromiseResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetPromiseResponse => SetPromiseResponse.decode(value),
   },
+  /** The current promise on a conversation (the agent holding it, or a supervisor). */
+  getPromise: {
+    path: "/contactcenter.v1.RoutingService/GetPromise" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPromiseRequest): Buffer => Buffer.from(GetPromiseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPromiseRequest => GetPromiseRequest.decode(value),
+    responseSerialize: (value: GetPromiseResponse): Buffer => Buffer.from(GetPromiseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPromiseResponse => GetPromiseResponse.decode(value),
+  },
 } as const;
 
 export interface RoutingServiceServer extends UntypedServiceImplementation {
@@ -6458,6 +6659,8 @@ export interface RoutingServiceServer extends UntypedServiceImplementation {
   setCalendars: handleUnaryCall<SetCalendarsRequest, SetCalendarsResponse>;
   /** The promise on a long case (owner or supervisor): set, updated, or marked kept. */
   setPromise: handleUnaryCall<SetPromiseRequest, SetPromiseResponse>;
+  /** The current promise on a conversation (the agent holding it, or a supervisor). */
+  getPromise: handleUnaryCall<GetPromiseRequest, GetPromiseResponse>;
 }
 
 export interface RoutingServiceClient extends Client {
@@ -6826,6 +7029,22 @@ export interface RoutingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  /** The current promise on a conversation (the agent holding it, or a supervisor). */
+  getPromise(
+    request: GetPromiseRequest,
+    callback: (error: ServiceError | null, response: GetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  getPromise(
+    request: GetPromiseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  getPromise(
+    request: GetPromiseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPromiseResponse) => void,
   ): ClientUnaryCall;
 }
 
