@@ -378,6 +378,7 @@ function renderConversation() {
   renderTimeline(c);
   renderCard(c.card);
   if (window.renderCallControls) window.renderCallControls(c);
+  if (window.renderPromise) window.renderPromise(c);
 }
 
 function renderTimeline(c) {
