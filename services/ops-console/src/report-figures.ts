@@ -21,6 +21,9 @@ export interface Counters {
   escalations: number;
   surveys: number;
   surveyScoreSum: number;
+  /** Promises on long cases done by their date, and those whose date passed first. */
+  promisesKept: number;
+  promisesBroken: number;
 }
 
 export const emptyCounters = (): Counters => ({
@@ -38,6 +41,8 @@ export const emptyCounters = (): Counters => ({
   escalations: 0,
   surveys: 0,
   surveyScoreSum: 0,
+  promisesKept: 0,
+  promisesBroken: 0,
 });
 
 export function addCounters(into: Counters, from: Counters): void {
@@ -60,6 +65,10 @@ export interface Figures {
   escalations: number;
   surveys: number;
   averageSurveyScore: number | null;
+  promisesKept: number;
+  promisesBroken: number;
+  /** Kept / (kept + broken). */
+  promisesKeptShare: number | null;
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -81,6 +90,9 @@ export function figuresOf(c: Counters): Figures {
     escalations: c.escalations,
     surveys: c.surveys,
     averageSurveyScore: c.surveys > 0 ? Math.round((c.surveyScoreSum / c.surveys) * 100) / 100 : null,
+    promisesKept: c.promisesKept,
+    promisesBroken: c.promisesBroken,
+    promisesKeptShare: ratio(c.promisesKept, c.promisesKept + c.promisesBroken),
   };
 }
 
