@@ -186,6 +186,35 @@ describe('promises in routing', () => {
     expect(texts()).toHaveLength(1);
   });
 
+  it('tells a caller by SMS, and a chat visitor on the chat', () => {
+    const { keep, engine, clock } = setup();
+    keep(engine.setPresence('ann', Presence.PRESENCE_AVAILABLE));
+    const sent: Channel[] = [];
+    for (const [id, channel] of [
+      ['conv-voice', Channel.CHANNEL_VOICE],
+      ['conv-chat', Channel.CHANNEL_CHAT],
+    ] as const) {
+      keep(
+        engine.contactReceived(
+          ContactReceived.fromPartial({
+            ...sms(`${id}-c`, id, 'hello', true),
+            channel,
+            kind: channel === Channel.CHANNEL_VOICE ? ContactKind.CONTACT_KIND_CALL : ContactKind.CONTACT_KIND_MESSAGE,
+          }),
+        ),
+      );
+      keep(engine.accept('ann', id));
+      const { effects } = engine.setPromise({ id: 'ann', supervisor: false }, id, {
+        milestone: 'refund paid',
+        dueAt: clock.t + DAY,
+        costMinor: 0,
+        currency: '',
+      });
+      for (const e of effects) if (e.type === 'outbound') sent.push(e.message.channel);
+    }
+    expect(sent).toEqual([Channel.CHANNEL_SMS, Channel.CHANNEL_CHAT]);
+  });
+
   it('keeps the promise and its timers across a restart', () => {
     const { engine, promise, clock } = setup();
     promise(START + DAY);

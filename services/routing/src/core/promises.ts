@@ -4,7 +4,7 @@
 // the customer is told the case is late and that the owner will give a new date (routing does
 // not invent one). Marking it done, or resolving the conversation, in time keeps it.
 import { CHANNEL_ENUM } from '#libs/contact';
-import { OutboundKind, PromiseProgress, type PromiseStep } from '#libs/proto';
+import { Channel, OutboundKind, PromiseProgress, type PromiseStep } from '#libs/proto';
 import type { Core } from './context';
 import { conversationOf } from './context';
 import { asksStatus, checkPromise, currentStatusText, ownerSlippedText, type PromiseInput, slippedText, statusText, warningText } from './promise-rules';
@@ -36,7 +36,7 @@ export function setPromise(core: Core, caller: PromiseCaller, conversationId: st
   const code = updated ? 'promise.updated' : 'promise.set';
   step(core, conv, progress, reason(code, `${caller.id} promised "${promise.milestone}" by ${new Date(promise.dueAt).toISOString()}`));
   const text = statusText(promise, conv.subject, updated);
-  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text, caller.supervisor ? '' : caller.id);
+  tellCustomer(core, conv, text, caller.supervisor ? '' : caller.id);
   schedulePromise(core, conv, promise);
   return { promise, text };
 }
@@ -67,7 +67,7 @@ export function statusAsked(core: Core, conv: ConversationRecord, text: string):
   const promise = conv.promise;
   if (!promise || !asksStatus(text)) return;
   step(core, conv, PromiseProgress.PROMISE_PROGRESS_ASKED, reason('promise.asked', 'the customer asked for the status'));
-  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, currentStatusText(promise, conv.subject, core.clock.now()), '');
+  tellCustomer(core, conv, currentStatusText(promise, conv.subject, core.clock.now()), '');
 }
 
 /** The warning before the deadline, and the deadline itself; a later version makes both stale. */
@@ -100,8 +100,14 @@ export function promiseDue(core: Core, conv: ConversationRecord, version: number
     PromiseProgress.PROMISE_PROGRESS_SLIPPED,
     reason('promise.slipped', `"${promise.milestone}" was not done by its date; the customer is told`),
   );
-  core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, slippedText(promise, conv.subject), '');
+  tellCustomer(core, conv, slippedText(promise, conv.subject), '');
   tellStaff(core, conv, promise, ownerSlippedText(promise));
+}
+
+/** A status message on the customer's channel; a caller (voice) gets it by SMS at the number they called from. */
+function tellCustomer(core: Core, conv: ConversationRecord, text: string, agentId: string): void {
+  const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text, agentId);
+  if (conv.channel === 'voice') message.channel = Channel.CHANNEL_SMS;
 }
 
 /** The owner (whoever holds the conversation now) and the supervisors see it on the desk as a note. */
