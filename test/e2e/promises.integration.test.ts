@@ -3,109 +3,60 @@
 // promise and the customer gets it as a status SMS; a date in the past is refused and nothing is
 // sent; the customer texts "status" and gets the current promise; before the deadline the owner
 // is warned on their desk stream; when it passes, the customer is told by SMS.
-import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceError } from '@grpc/grpc-js';
-import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
 import { Channel, GetPromiseRequest, type GetPromiseResponse, Presence, PromiseProgress, SetPromiseRequest, type SetPromiseResponse, Tier } from '#libs/proto';
-import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
-import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
-import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
+import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
 import { answerOffers, client, configFor, useRoutingHarness } from '../../services/routing/test/helpers';
-import { smsVoiceConfig } from '../../services/sms-voice/src/config';
-import { startSmsVoiceService } from '../../services/sms-voice/src/service';
+import { type SmsVoiceStandIn, startSmsVoiceStandIn, whileUnavailable } from './sms-voice-stand-in';
 
 const COMPANY = '+14155550100';
 const H = 3_600_000;
 const h = useRoutingHarness();
 const ctxs = ['routing', 'sms-voice'].map((n) => testContext(`e2e-promises-${n}`));
-const standIn = new TwilioStandIn({ maxItems: Infinity });
-const token = randomBytes(16).toString('hex');
-const accountSid = `AC${randomBytes(16).toString('hex')}`;
-const smsDb = uniqueId('smsvoice_promises').replace(/-/g, '_');
-const spoolDir = mkdtempSync(path.join(tmpdir(), 'sms-voice-spool-'));
 // Routing's clock: Monday 5 January 2026, 10:00 UTC, moved on by the test.
 let offset = Date.UTC(2026, 0, 5, 10, 0) - Date.now();
 const clock = { now: () => Date.now() + offset };
-let twilioServer: http.Server;
+let sms: SmsVoiceStandIn;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 let routing: Awaited<ReturnType<typeof startRouting>>;
-let webhookBase: string;
 
 beforeAll(async () => {
   recorder = await recordTopics([topics.conversationEvents.name]);
-  twilioServer = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
-  const twilioPort = await listenOnLoopback(twilioServer, 0);
   routing = await startRouting(
     ctxs[0]!,
     configFor(h.database('routing_promises'), uniqueId('routing-promises'), { ROUTING_PROMISE_WARNING_LEAD_MS: String(H) }),
     { clock },
   );
   await waitFor(() => routing.ownership.isActive, 30_000, 'routing to take its partitions');
-  const { port } = await startSmsVoiceService(
-    ctxs[1]!,
-    loadConfig(smsVoiceConfig, {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      MONGODB_URI,
-      MONGODB_DATABASE: smsDb,
-      HTTP_PORT: '0',
-      PUBLIC_BASE_URL: 'http://127.0.0.1:1',
-      SMS_VOICE_SPOOL_DIR: spoolDir,
-      TWILIO_AUTH_TOKEN: token,
-      TWILIO_ACCOUNT_SID: accountSid,
-      TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
-      SMS_OUTBOUND_GROUP: uniqueId('sms-outbound'),
-      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
-      ...testAuthEnv('sms-voice'),
-      LOG_LEVEL: 'silent',
-    }),
-  );
-  webhookBase = `http://127.0.0.1:${port}`;
+  sms = await startSmsVoiceStandIn(ctxs[1]!, 'promises', routing.grpcPort);
 }, 60_000);
 
 afterAll(async () => {
   for (const c of ctxs) await c.stop();
   await recorder?.close();
-  await new Promise((r) => twilioServer?.close(r));
-  await dropDatabase(smsDb);
-  rmSync(spoolDir, { recursive: true, force: true });
+  await sms?.stop();
 });
-
-/** A gRPC call made again while routing answers UNAVAILABLE (standing down, taking back over). */
-async function whileUnavailable<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if ((err as { code?: number }).code !== 14 || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 /** An inbound SMS, signed as Twilio signs it. */
 async function texted(from: string, body: string): Promise<void> {
-  const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: accountSid, From: from, To: COMPANY, Body: body };
-  const res = await fetch(`${webhookBase}/twilio/sms`, {
+  const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: sms.accountSid, From: from, To: COMPANY, Body: body };
+  const res = await fetch(`${sms.webhookBase}/twilio/sms`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': twilio.getExpectedTwilioSignature(token, 'http://127.0.0.1:1/twilio/sms', params),
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(sms.token, 'http://127.0.0.1:1/twilio/sms', params),
     },
     body: new URLSearchParams(params),
   });
   expect(res.status, await res.text()).toBe(200);
 }
 
-const smsTo = (number: string) => standIn.items.flatMap((i) => (i.kind === 'sms' && i.to === number ? [i.body ?? ''] : []));
+const smsTo = (number: string) => sms.standIn.items.flatMap((i) => (i.kind === 'sms' && i.to === number ? [i.body ?? ''] : []));
 const promiseSteps = (conversationId: string) =>
   recorder
     .values(topics.conversationEvents, ctxs[0]!)
@@ -132,7 +83,9 @@ describe('promises on a long SMS case', () => {
     desk.watch();
     await whileUnavailable(() => desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE }));
     let conversationId = '';
-    const offers = answerOffers(desk, (id) => (conversationId === '' || id === conversationId ? ((conversationId = id), 'accept') : 'decline'));
+    // Only this customer's SMS: other tests' contacts pass through this routing too.
+    const ours = (id: string) => routing.engine.conversationState(id)?.recipient?.value === customer;
+    const offers = answerOffers(desk, (id) => (ours(id) ? ((conversationId = id), 'accept') : 'decline'));
     try {
       await texted(customer, 'My washing machine leaks, can someone repair it?');
       await waitFor(() => conversationId && routing.engine.conversationState(conversationId)?.state === 'assigned', 30_000, 'the SMS assigned to the agent');

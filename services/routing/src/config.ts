@@ -1,6 +1,6 @@
 // Routing's configuration: the environment it reads, and the routing policy taken from it.
 import { z } from 'zod';
-import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
+import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { grpcReflectionConfig } from '#libs/service';
 import { CalendarError, parseCalendars } from './core/calendars';
@@ -87,15 +87,7 @@ export const routingConfig = {
   /** How long before a promise's deadline (a long case's next milestone) its owner and the supervisors are warned on the desk. */
   ROUTING_PROMISE_WARNING_LEAD_MS: durationMs(DEFAULT_POLICY.promiseWarningLeadMs),
   /** Supervisors' desk ids (comma-separated) warned, with the owner, before a promise slips and when it does. */
-  ROUTING_PROMISE_SUPERVISORS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    ),
+  ROUTING_PROMISE_SUPERVISORS: commaList().pipe(z.array(z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'each supervisor must be a desk id, separated by commas'))),
   /**
    * Opening hours per queue, JSON: {"<tier>/<skill>/<channel>" (each may be *): {"zone": IANA zone,
    * "hours": {"mon": ["09:00-12:00", "13:00-18:00"], ...}, "holidays": ["2025-12-25"],
