@@ -10,12 +10,13 @@ describe('channel names', () => {
       voice: Channel.CHANNEL_VOICE,
       chat: Channel.CHANNEL_CHAT,
       api: Channel.CHANNEL_API,
+      whatsapp: Channel.CHANNEL_WHATSAPP,
     });
     for (const name of CHANNEL_NAMES) expect(channelName(CHANNEL_ENUM[name])).toBe(name);
   });
 
   it('are listed in the order of the enum', () => {
-    expect(CHANNEL_NAMES).toEqual(['email', 'sms', 'voice', 'chat', 'api']);
+    expect(CHANNEL_NAMES).toEqual(['email', 'sms', 'voice', 'chat', 'api', 'whatsapp']);
   });
 
   it('have no name for an unspecified or unknown channel', () => {

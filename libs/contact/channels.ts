@@ -3,7 +3,7 @@
 import { Channel, channelFromJSON } from '../proto';
 
 /** In the order of the protobuf enum. */
-export const CHANNEL_NAMES = ['email', 'sms', 'voice', 'chat', 'api'] as const;
+export const CHANNEL_NAMES = ['email', 'sms', 'voice', 'chat', 'api', 'whatsapp'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
 export const CHANNEL_ENUM: Readonly<Record<ChannelName, Channel>> = {
@@ -12,6 +12,7 @@ export const CHANNEL_ENUM: Readonly<Record<ChannelName, Channel>> = {
   voice: Channel.CHANNEL_VOICE,
   chat: Channel.CHANNEL_CHAT,
   api: Channel.CHANNEL_API,
+  whatsapp: Channel.CHANNEL_WHATSAPP,
 };
 
 const NAMES = new Map<Channel, ChannelName>(CHANNEL_NAMES.map((name) => [CHANNEL_ENUM[name], name]));

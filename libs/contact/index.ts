@@ -9,3 +9,4 @@ export * from './sms-segments';
 export * from './wait';
 export * from './on-behalf';
 export * from './phone-numbers';
+export * from './recipients';

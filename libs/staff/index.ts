@@ -36,6 +36,8 @@ export const staffMemberSchema = z
         email: z.number().int().min(0).max(20),
         // Left out, routing's default applies (entries from before the API channel have none).
         api: z.number().int().min(0).max(20).optional(),
+        // Written like SMS; left out, routing's default applies too.
+        whatsapp: z.number().int().min(0).max(20).optional(),
         total: z.number().int().min(1).max(40),
       })
       .default({ voice: 1, chat: 3, sms: 5, email: 5, total: 8 }),

@@ -144,9 +144,12 @@ export class TwilioStandIn {
   private message(account: string, form: URLSearchParams): { status: number; body: object } {
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? form.get('MessagingServiceSid') ?? '';
-    const body = form.get('Body') ?? form.getAll('MediaUrl').join('\n');
+    const contentSid = form.get('ContentSid');
+    const body = form.get('Body') ?? (contentSid ? `template ${contentSid}` : form.getAll('MediaUrl').join('\n'));
     if (!to) throw new TwilioError(400, 21604, "A 'To' phone number is required.");
     if (!from) throw new TwilioError(400, 21603, "A 'From' phone number is required.");
+    if (to.startsWith('whatsapp:') !== from.startsWith('whatsapp:'))
+      throw new TwilioError(400, 21910, 'Invalid From and To pair. From and To should be of the same channel');
     if (!body) throw new TwilioError(400, 21602, 'Message body is required.');
     const sid = this.sid('SM');
     const at = this.keep({ kind: 'sms', sid, to, from, body });

@@ -64,6 +64,9 @@ export const ROUTING: Record<string, GrpcEntry> = {
   // Opening hours are a supervisor's to read and change.
   GetCalendars: { allowed: ['supervisor'] },
   SetCalendars: { allowed: ['supervisor'] },
+  // A long case's promise: the agent or expert holding the conversation (routing checks it), or a supervisor.
+  SetPromise: { allowed: [...WORKERS, 'supervisor'] },
+  GetPromise: { allowed: [...WORKERS, 'supervisor'] },
   // Only the integration API, for the application of an API key (services/integration-api): no person, no other service.
   ListConversations: { allowed: [] },
   GetConversation: { allowed: [] },
@@ -71,7 +74,8 @@ export const ROUTING: Record<string, GrpcEntry> = {
   AddNote: { allowed: [] },
   ResolveForApplication: { allowed: [] },
   TransferForApplication: { allowed: [] },
-  StartConversation: { allowed: [] },
+  // The integration API for an application, and people at the desk writing first to a customer.
+  StartConversation: { allowed: [...WORKERS, 'supervisor'] },
 };
 
 export const AGENT_DESK: Record<string, HttpEntry> = {
@@ -103,6 +107,19 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/voice/token': WORKERS,
   'POST /api/call/control': WORKERS,
   'POST /api/call/monitor': ['supervisor'],
+  // The live calls a supervisor may monitor (customer-record's search, metadata only).
+  'GET /api/live-calls': ['supervisor'],
+  // Writing first: agents and experts to the customers of their conversations (customer-record
+  // checks the read), supervisors to any; notices to lists are a supervisor's.
+  'POST /api/outreach/start': [...WORKERS, 'supervisor'],
+  'POST /api/outreach/notice': ['supervisor'],
+  'GET /api/outreach/notice': ['supervisor'],
+  // Opening hours, read and replaced through routing's GetCalendars and SetCalendars.
+  'GET /api/calendars': ['supervisor'],
+  'POST /api/calendars': ['supervisor'],
+  // A long case's promise, through routing's GetPromise and SetPromise.
+  'GET /api/promise': [...WORKERS, 'supervisor'],
+  'POST /api/promise': [...WORKERS, 'supervisor'],
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

@@ -377,8 +377,10 @@ function renderConversation() {
   note.textContent = o.escalationNote ? `Note from tier 1: ${o.escalationNote}` : '';
   renderTimeline(c);
   renderCard(c.card);
+  if (window.renderWriteFirst) window.renderWriteFirst(c.card);
   if (window.renderCallControls) window.renderCallControls(c);
   if (window.renderPromise) window.renderPromise(c);
+  if (window.renderReplyWindow) window.renderReplyWindow(c);
 }
 
 function renderTimeline(c) {

@@ -19,6 +19,19 @@ function reassignButton(id) {
   });
 }
 
+/** Puts a chat's id into the silent view's form; the supervisor gives the reason. */
+function watchButton(id) {
+  return el('button', {
+    type: 'button',
+    class: 'secondary',
+    text: 'Watch…',
+    onclick: () => {
+      $('watch-conversation').value = id;
+      $('watch-reason').focus();
+    },
+  });
+}
+
 function searchRowEl(r) {
   return el(
     'tr',
@@ -74,7 +87,7 @@ $('open-load').addEventListener('click', async () => {
             el('td', { text: r.channel }),
             el('td', { text: r.state }),
             el('td', { text: fmtTime(r.lastActivityAt) }),
-            el('td', {}, reassignButton(r.conversationId)),
+            el('td', {}, reassignButton(r.conversationId), r.channel === 'chat' ? watchButton(r.conversationId) : null),
           ),
         ),
       ),

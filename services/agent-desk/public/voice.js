@@ -97,14 +97,3 @@ $('call-consult').addEventListener('submit', (e) => {
   e.preventDefault();
   control('consult', { toAgentId: $('call-consult-to').value.trim() });
 });
-
-// Supervisors join any live call through its conference; sms-voice records who joined.
-$('monitor-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  try {
-    await api('/api/call/monitor', { conversationId: $('monitor-conversation').value.trim(), action: $('monitor-mode').value });
-    notice(`Joined the call: ${$('monitor-mode').value}.`);
-  } catch (err) {
-    notice(err.message);
-  }
-});

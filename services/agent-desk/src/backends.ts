@@ -21,6 +21,8 @@ import {
   type SearchConversationsRequest,
   type SearchConversationsResponse,
   type SetPresenceResponse,
+  type StartConversationRequest,
+  type StartConversationResponse,
   type WatchAssignmentsResponse,
   type Presence,
 } from '#libs/proto';
@@ -129,6 +131,17 @@ export class Backends {
   }
   queueStats(caller: Caller): Promise<GetQueueStatsResponse> {
     return this.r(caller, this.routing.getQueueStats as unknown as Unary<object, GetQueueStatsResponse>, {});
+  }
+  /** A conversation the person starts (routing authors its first message as them). */
+  startConversation(caller: Caller, req: StartConversationRequest): Promise<StartConversationResponse> {
+    return this.r(caller, this.routing.startConversation as unknown as Unary<StartConversationRequest, StartConversationResponse>, req);
+  }
+  /** The queues' opening hours (a supervisor's): JSON, as routing keeps and checks them. */
+  calendars(caller: Caller): Promise<{ calendarsJson: string }> {
+    return this.r(caller, this.routing.getCalendars as unknown as Unary<object, { calendarsJson: string }>, {});
+  }
+  setCalendars(caller: Caller, calendarsJson: string): Promise<{ calendarsJson: string }> {
+    return this.r(caller, this.routing.setCalendars as unknown as Unary<object, { calendarsJson: string }>, { calendarsJson });
   }
   listAgents(caller: Caller): Promise<ListAgentsResponse> {
     return this.r(caller, this.routing.listAgents as unknown as Unary<object, ListAgentsResponse>, {});

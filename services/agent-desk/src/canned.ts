@@ -4,7 +4,7 @@ import { countSegments, type Segments } from '#libs/contact';
 import type { Role } from '#libs/auth';
 
 /** Channels an agent writes on. A call is spoken: voice has no reply box, so no templates. */
-export const CANNED_CHANNELS = ['email', 'sms', 'chat', 'api'] as const;
+export const CANNED_CHANNELS = ['email', 'sms', 'chat', 'api', 'whatsapp'] as const;
 export type CannedChannel = (typeof CANNED_CHANNELS)[number];
 
 export type CannedScope = 'shared' | 'personal';

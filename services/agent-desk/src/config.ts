@@ -29,10 +29,16 @@ export const agentDeskConfig = {
   AGENT_DESK_PUBLIC_URL: z.string().url('must be a URL such as https://desk.example.com').optional(),
   /** How often supervisors' screens get fresh agent and queue figures. */
   SUPERVISOR_REFRESH_MS: positiveInt(2000),
+  /** How often a supervisor's silent view of a conversation reads it again (each read is audited by customer-record). */
+  AGENT_DESK_WATCH_POLL_MS: positiveInt(1000),
   /** Personal canned answers one person may keep. */
   AGENT_DESK_CANNED_PER_PERSON: positiveInt(100),
   /** Shared canned answers in all (supervisors manage them). */
   AGENT_DESK_CANNED_SHARED: positiveInt(500),
+  /** How many customers of a supervisor's notice are written to each second. */
+  AGENT_DESK_NOTICE_PER_SECOND: positiveInt(5),
+  /** The most customers one notice goes to. */
+  AGENT_DESK_NOTICE_MAX_CUSTOMERS: positiveInt(1000),
   /** The Twilio account (AC…) the softphone's access tokens are for; unset, the desk has no softphone. */
   TWILIO_ACCOUNT_SID: z
     .string()

@@ -44,7 +44,10 @@ export const forms = {
           z
             .string()
             .trim()
-            .regex(/^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email))?$/, 'queue must look like billing, tier2/billing or tier1/billing/email'),
+            .regex(
+              /^(tier[12]\/)?[a-z0-9_-]{1,64}(\/(voice|chat|sms|email|api|whatsapp))?$/,
+              'queue must look like billing, tier2/billing or tier1/billing/email',
+            ),
         ])
         .default(''),
       note: z.string().trim().max(2000, 'the note is longer than 2,000 characters').default(''),
@@ -85,6 +88,14 @@ export const forms = {
       })
       .refine((p) => Boolean(p.cost) === Boolean(p.currency), 'give both the cost and its currency, or neither'),
   ]),
+  // Routing parses the calendars and names each problem; the desk only bounds the size.
+  calendars: z.object({
+    calendarsJson: z
+      .string({ message: 'calendarsJson is required' })
+      .trim()
+      .min(2, 'give the calendars as a JSON object')
+      .max(100_000, 'the calendars are longer than 100,000 characters'),
+  }),
 };
 
 /** An amount the person typed ("120.50") in the currency's minor units, or a FormError. */
@@ -121,4 +132,14 @@ export function customerRef(params: URLSearchParams): CustomerRef {
   if (!value || value.length > 320) throw new FormError('identity must be 1-320 characters');
   if (namespace.length > 100) throw new FormError('identityNamespace is longer than 100 characters');
   return { identity: { kind, value, namespace } };
+}
+
+/** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */
+export function supervisorReason(value: string | null): string {
+  const reason = (value ?? '').trim();
+  if (!reason) throw new BadRequestError('give a reason for reading this customer; it is written to the audit log');
+  if (reason.length < 3) throw new BadRequestError('the reason is too short: say in a few words why you read this customer');
+  if (reason.length > 500) throw new BadRequestError('the reason is longer than 500 characters');
+  if (/[\u0000-\u001f\u007f]/.test(reason)) throw new BadRequestError('the reason must be plain text on one line');
+  return reason;
 }

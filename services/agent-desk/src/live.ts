@@ -1,16 +1,18 @@
 // The desk's live side: one WebSocket per open page. For agents and experts it carries
 // routing's WatchAssignments stream (offers, assignments, revocations, customer messages,
-// their own state); for supervisors, fresh agent and queue figures every few seconds.
-import type http from 'node:http';
+// their own state); for supervisors, fresh agent and queue figures every few seconds, and on
+// /live/watch the silent view of one conversation (src/watch-live.ts).
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorDetails, type Logger } from '#libs/observability';
 import { type Session, type SessionStore, type StaffRoster } from '#libs/staff';
 import type { WatchAssignmentsResponse } from '#libs/proto';
 import type { Backends } from './backends';
-import { caller, registerWithRouting, sameOrigin } from './http';
+import { caller, httpFailure, registerWithRouting, sameOrigin } from './http';
 import { floor } from './routes';
 import { agentRow, contactItem, noteItem, offerView, presenceValue } from './views';
+import { openWatch, serveWatch } from './watch-live';
 
 /** Turns one routing update into what the page shows; null for nothing to show. */
 export function liveMessage(u: WatchAssignmentsResponse): Record<string, unknown> | null {
@@ -49,6 +51,8 @@ export interface LiveDeps {
   supervisorRefreshMs: number;
   /** How often each open socket's session is checked again (signed out elsewhere, person disabled or changed). */
   sessionCheckMs: number;
+  /** How often a supervisor's silent view reads the watched conversation again. */
+  watchPollMs: number;
 }
 
 /** Sends a message to the page if its socket is still open. */
@@ -129,7 +133,7 @@ class LiveSockets {
     this.sessionCheck = setInterval(() => void this.checkSessions(), deps.sessionCheckMs);
   }
 
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.upgrade(req, socket, head).catch((err: unknown) => {
       this.deps.logger.error(errorDetails(err), 'live connection failed');
       socket.destroy();
@@ -147,25 +151,41 @@ class LiveSockets {
     this.wss.close();
   }
 
-  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const refuse = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refuse = (code: number, reason = '') => {
+      const body = reason ? JSON.stringify({ error: reason }) : '';
+      const type = body ? 'content-type: application/json\r\n' : '';
+      socket.end(
+        `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Refused'}\r\nconnection: close\r\n${type}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     };
-    if ((req.url ?? '').split('?')[0] !== '/live') return refuse(404, 'Not Found');
-    if (!sameOrigin(req)) return refuse(403, 'Forbidden');
+    const url = new URL(req.url ?? '/', 'http://desk');
+    if (url.pathname !== '/live' && url.pathname !== '/live/watch') return refuse(404);
+    if (!sameOrigin(req)) return refuse(403);
     const { sessions } = this.deps;
     const s = await sessions.get(sessions.idFromCookie(req.headers.cookie));
-    if (!s) return refuse(401, 'Unauthorized');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, s));
+    if (!s) return refuse(401);
+    if (url.pathname === '/live') return this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, s, this.serve(ws, s)));
+    // The silent view: refused before the socket opens, with the status a read would get.
+    const watch = await openWatch(this.deps.backends, s, url.searchParams).catch((err: unknown) => {
+      const { code, message } = httpFailure(err);
+      if (code >= 500) this.deps.logger.warn(errorDetails(err), 'silent view could not open');
+      refuse(code, message);
+      return null;
+    });
+    if (watch) this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, s, serveWatch({ ...this.deps, pollMs: this.deps.watchPollMs }, ws, watch)));
   }
 
-  private admit(ws: WebSocket, s: Session): void {
+  private serve(ws: WebSocket, s: Session): () => void {
+    if (s.role === 'supervisor') return serveSupervisor(this.deps, ws, s);
+    return s.role === 'agent' || s.role === 'expert' ? serveWorker(this.deps, ws, s) : () => {};
+  }
+
+  private admit(ws: WebSocket, s: Session, stop: () => void): void {
     let set = this.open.get(s.id);
     if (!set) this.open.set(s.id, (set = new Set()));
     this.sessionOf.set(s.id, s);
     set.add(ws);
-    const stop =
-      s.role === 'supervisor' ? serveSupervisor(this.deps, ws, s) : s.role === 'agent' || s.role === 'expert' ? serveWorker(this.deps, ws, s) : () => {};
     // The session may end on its own (expiry): the socket goes with it.
     const expiry = setTimeout(() => ws.close(4001, 'session expired'), Math.max(0, s.expiresAt.getTime() - Date.now()));
     ws.on('message', () => undefined);

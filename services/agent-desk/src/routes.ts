@@ -3,11 +3,11 @@
 import type http from 'node:http';
 import type { Role } from '#libs/auth';
 import type { SessionStore, StaffRoster } from '#libs/staff';
-import { BadRequestError, ForbiddenError, NotFoundError, readJson, searchRequest, searchRow, sendJson, type StaffSignIn } from '#libs/web';
+import { ForbiddenError, NotFoundError, readJson, searchRequest, searchRow, sendJson, type StaffSignIn } from '#libs/web';
 import type { Backends, Caller } from './backends';
 import { cannedRoutes } from './canned-routes';
 import type { CannedAnswerStore } from './canned-store';
-import { customerRef, forms, parseForm } from './forms';
+import { customerRef, forms, parseForm, supervisorReason } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
 import { promiseRoutes } from './promise-routes';
 import { openGroups } from './search';
@@ -15,6 +15,9 @@ import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
 import type { CallControls } from './call-controls';
 import { voiceRoutes } from './voice-routes';
+import { outreachRoutes } from './outreach-routes';
+import type { Logger } from '#libs/observability';
+import { liveCallRows } from './watch';
 import type { VoiceTokenKeys } from './voice-token';
 
 interface DeskRouteDeps {
@@ -25,6 +28,8 @@ interface DeskRouteDeps {
   roster: StaffRoster;
   voiceKeys: VoiceTokenKeys | undefined;
   callControls: CallControls;
+  logger: Logger;
+  notices: { perSecond: number; maxCustomers: number };
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
@@ -32,8 +37,9 @@ export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
   const canned = cannedRoutes({ ...deps, act });
   const voice = voiceRoutes({ ...deps, act });
   const promise = promiseRoutes({ ...deps, act });
+  const outreach = outreachRoutes({ ...deps, act, noticePerSecond: deps.notices.perSecond, noticeMaxCustomers: deps.notices.maxCustomers });
   return {
-    get: { ...readingRoutes(deps), ...canned.get, ...promise.get },
+    get: { ...readingRoutes(deps), ...canned.get, ...outreach.get, ...promise.get },
     post: {
       '/api/sign-in': deps.signIn.signIn,
       '/api/sign-out': deps.signIn.signOut,
@@ -41,6 +47,7 @@ export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
       ...canned.post,
       ...voice,
       ...promise.post,
+      ...outreach.post,
     },
   };
 }
@@ -91,6 +98,8 @@ function actionRoutes(signIn: StaffSignIn, backends: Backends): Record<string, R
       const f = parseForm(forms.reassign, body);
       return backends.reassign(c, f.conversationId, f.toAgentId);
     }),
+    // Opening hours changed without a restart: routing refuses a set that does not parse, whole.
+    '/api/calendars': act(['supervisor'], async (c, body) => backends.setCalendars(c, parseForm(forms.calendars, body).calendarsJson)),
   };
 }
 
@@ -106,10 +115,22 @@ function readingRoutes({ signIn, sessions, backends }: DeskRouteDeps): Record<st
       const rows = found.hits.map(searchRow);
       sendJson(res, 200, { rows, next: found.nextPageToken, groups: url.searchParams.get('state') === 'open' ? openGroups(rows) : undefined });
     },
+    // The monitor form's list: open calls from customer-record's search, as the supervisor.
+    '/api/live-calls': async (req, res) => {
+      const s = await signIn.session(req);
+      if (s.role !== 'supervisor') throw new ForbiddenError('the live calls are for supervisors');
+      const found = await backends.searchConversations(caller(s), searchRequest(new URLSearchParams({ state: 'open', channel: 'voice', pageSize: '200' })));
+      sendJson(res, 200, { calls: liveCallRows(found.hits.map(searchRow)) });
+    },
     '/api/floor': async (req, res) => {
       const s = await signIn.session(req);
       if (s.role !== 'supervisor') throw new ForbiddenError('the floor view is for supervisors');
       sendJson(res, 200, await floor(backends, caller(s)));
+    },
+    '/api/calendars': async (req, res) => {
+      const s = await signIn.session(req);
+      if (s.role !== 'supervisor') throw new ForbiddenError('opening hours are for supervisors');
+      sendJson(res, 200, await backends.calendars(caller(s)));
     },
   };
 }
@@ -129,16 +150,6 @@ async function conversationView(signIn: StaffSignIn, backends: Backends, req: ht
   if (!customerId) throw new NotFoundError('no customer record for this conversation yet');
   const history = await backends.history(caller(s), customerId, conversationId, reason);
   sendJson(res, 200, { timeline: timeline(history.entries.map(historyItem)), card: customerCard(context) });
-}
-
-/** A supervisor reads a customer only with a reason, which customer-record writes to its audit log. */
-function supervisorReason(value: string | null): string {
-  const reason = (value ?? '').trim();
-  if (!reason) throw new BadRequestError('give a reason for reading this customer; it is written to the audit log');
-  if (reason.length < 3) throw new BadRequestError('the reason is too short: say in a few words why you read this customer');
-  if (reason.length > 500) throw new BadRequestError('the reason is longer than 500 characters');
-  if (/[\u0000-\u001f\u007f]/.test(reason)) throw new BadRequestError('the reason must be plain text on one line');
-  return reason;
 }
 
 export async function floor(backends: Backends, c: Caller) {

@@ -48,6 +48,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
     backends,
     logger: ctx.logger,
     supervisorRefreshMs: config.SUPERVISOR_REFRESH_MS,
+    watchPollMs: config.AGENT_DESK_WATCH_POLL_MS,
     sessionCheckMs: settings.sessionCheckMs,
   });
   const signIn = deskSignIn({
@@ -70,6 +71,8 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
       roster,
       voiceKeys: voiceTokenKeys(config),
       callControls: new CallControls(config.SMS_VOICE_URL, config.AUTH_PRIVATE_KEY_FILE),
+      logger: ctx.logger,
+      notices: { perSecond: config.AGENT_DESK_NOTICE_PER_SECOND, maxCustomers: config.AGENT_DESK_NOTICE_MAX_CUSTOMERS },
     }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,

@@ -13,7 +13,7 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   staff add --id ana --name "Ana Lopez" --role agent|expert|supervisor|ops [--tier 1|2]
             [--skills billing:3,general:2] [--languages en,fr]
-            [--capacity voice=1,chat=3,sms=5,email=5,api=5,total=8]
+            [--capacity voice=1,chat=3,sms=5,email=5,api=5,whatsapp=5,total=8]
             [--phone +14155550100] [--answer-on softphone|phone]
       calls ring in the desk's softphone, or on the person's own phone (E.164) with
       --answer-on phone, which --phone alone implies
@@ -101,7 +101,7 @@ function parseCapacity(text: string): StaffMember['capacity'] {
     const m = /^([a-z]+)=(\d{1,2})$/.exec(part);
     if (!m) throw new UsageError(`--capacity: "${part}" must be channel=number`);
     const key = m[1] as keyof typeof capacity;
-    if (key !== 'total' && !isChannelName(key)) throw new UsageError(`--capacity: unknown channel "${m[1]}" (voice, chat, sms, email, api or total)`);
+    if (key !== 'total' && !isChannelName(key)) throw new UsageError(`--capacity: unknown channel "${m[1]}" (voice, chat, sms, email, api, whatsapp or total)`);
     capacity[key] = Number(m[2]);
   }
   return capacity;

@@ -124,7 +124,7 @@ describe('the canned answer forms', () => {
     expect(refused({ ...good, text: ' ' })).toBe('text: the canned answer is empty');
     expect(refused({ ...good, text: 'x'.repeat(4001), channels: ['email'] })).toBe('the text is longer than 4,000 characters');
     expect(refused({ ...good, channels: [] })).toBe('channels: choose at least one channel');
-    expect(refused({ ...good, channels: ['voice'] })).toBe('channels.0: a channel must be one of email, sms, chat, api');
+    expect(refused({ ...good, channels: ['voice'] })).toBe('channels.0: a channel must be one of email, sms, chat, api, whatsapp');
     expect(refused({ ...good, channels: ['sms', 'sms'] })).toBe('channels: a channel is named twice');
     expect(refused({ ...good, scope: 'everyone' })).toBe('scope must be shared or personal');
     expect(refused({ ...good, text: 'Hi {{customer.phone}}' })).toMatch(/^text: unknown placeholder \{\{customer\.phone\}\}/);

@@ -34,7 +34,15 @@ beforeAll(async () => {
       return {};
     },
   } as unknown as Backends;
-  live = createLive({ sessions, roster, backends: routing, logger: createLogger('agent-desk', 'silent'), supervisorRefreshMs: 60_000, sessionCheckMs: 300 });
+  live = createLive({
+    sessions,
+    roster,
+    backends: routing,
+    logger: createLogger('agent-desk', 'silent'),
+    supervisorRefreshMs: 60_000,
+    sessionCheckMs: 300,
+    watchPollMs: 1000,
+  });
   server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => live.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

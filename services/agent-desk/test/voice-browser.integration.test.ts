@@ -3,27 +3,19 @@
 // desk rings with the offer; the agent accepts, and sms-voice puts the caller in a conference and
 // dials the agent's softphone in through the real twilio client against the Twilio stand-in; the
 // agent holds, resumes, mutes, sends keypad tones, hangs up and wraps up from the conversation view.
-import http from 'node:http';
+import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '#libs/config';
-import { listen } from '#libs/observability';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, launchChromium, testContext, uniqueId, waitFor } from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
-import { customerRecordConfig } from '../../customer-record/src/config';
-import { startCustomerRecord } from '../../customer-record/src/service';
-import { routingConfig } from '../../routing/src/config';
-import { startRouting, type RunningRouting } from '../../routing/src/service';
+import type { RunningRouting } from '../../routing/src/service';
 import { callConversationId } from '../../sms-voice/src/calls';
-import { smsVoiceConfig } from '../../sms-voice/src/config';
-import { startSmsVoiceService } from '../../sms-voice/src/service';
-import { agentDeskConfig, startAgentDesk } from '../src/service';
+import { signedWebhook, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
 
 const PASSWORD = 'a long test password';
 const AUTH_TOKEN = randomBytes(16).toString('hex');
@@ -47,26 +39,14 @@ let browser: Browser;
 let spoolDir: string;
 const pageErrors: string[] = [];
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  const port = await listen(probe, 0);
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 async function call(callSid: string): Promise<void> {
-  const url = `http://127.0.0.1:${smsVoicePort}/twilio/voice`;
   const params = { CallSid: callSid, From: `+1415555${String(1000 + Math.floor(Math.random() * 8999))}`, To: LINE };
-  const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params) };
-  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params) });
-  expect(res.status).toBe(200);
+  expect(await signedWebhook(`http://127.0.0.1:${smsVoicePort}/twilio/voice`, AUTH_TOKEN, params)).toBe(200);
 }
 
 async function statusCallback(callSid: string): Promise<void> {
-  const url = `http://127.0.0.1:${smsVoicePort}/twilio/voice/status`;
   const params = { CallSid: callSid, CallStatus: 'completed', CallDuration: '42' };
-  const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params) };
-  expect((await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params) })).status).toBe(200);
+  expect(await signedWebhook(`http://127.0.0.1:${smsVoicePort}/twilio/voice/status`, AUTH_TOKEN, params)).toBe(200);
 }
 
 beforeAll(async () => {
@@ -78,69 +58,22 @@ beforeAll(async () => {
   ];
   outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
   const twilioPort = await listenOnLoopback(outbox, 0);
-  const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, LOG_LEVEL: 'silent' };
-  const record = await startCustomerRecord(
-    recordCtx,
-    loadConfig(customerRecordConfig, {
-      ...common,
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      ...testAuthEnv('customer-record'),
-      PROJECTION_GROUP_ID: uniqueId('voice-projection'),
-      PROJECTION_FROM_BEGINNING: 'false',
-      CONTEXT_CACHE_TTL_MS: '0',
-    }),
-  );
-  routing = await startRouting(
-    routingCtx,
-    loadConfig(routingConfig, {
-      ...common,
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      ...testAuthEnv('routing'),
-      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
-      ROUTING_CONSUMER_GROUP: uniqueId('voice-routing'),
-      ROUTING_OFFER_TIMEOUT_MS: '180000',
-      ROUTING_CUSTOMER_LOOKUP_TIMEOUT_MS: '5000',
-      ROUTING_TICK_MS: '100',
-      ROUTING_RULES_JSON: JSON.stringify([{ id: 'voice-test', when: { pattern: LINE.replace('+', '\\+'), channels: ['voice'] }, then: { skill } }]),
-    }),
-    { policy: { stepTimeoutMs: { accountManager: 20_000, lastAgent: 15_000, skilled: 3_600_000, anyLevel: 3_600_000 } } },
-  );
+  const record = await startTestRecord(recordCtx, database, 'voice');
+  const rule = { id: 'voice-test', when: { pattern: LINE.replace('+', '\\+'), channels: ['voice'] }, then: { skill } };
+  routing = await startTestRouting(routingCtx, database, 'voice', rule, record.grpcPort);
   spoolDir = mkdtempSync(path.join(tmpdir(), 'voice-browser-spool-'));
-  const smsVoiceHttp = await freePort();
-  ({ port: smsVoicePort } = await startSmsVoiceService(
-    smsVoiceCtx,
-    loadConfig(smsVoiceConfig, {
-      ...common,
-      ...testAuthEnv('sms-voice'),
-      STAFF_DB: database,
-      HTTP_PORT: String(smsVoiceHttp),
-      PUBLIC_BASE_URL: `http://127.0.0.1:${smsVoiceHttp}`,
-      SMS_VOICE_SPOOL_DIR: spoolDir,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-      TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
-      VOICE_HOLD_MUSIC_URL: MUSIC,
-      SMS_OUTBOUND_GROUP: uniqueId('voice-outbound'),
-    }),
-  ));
-  const started = await startAgentDesk(
+  const twilioAccount = { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, apiBase: `http://127.0.0.1:${twilioPort}`, spoolDir };
+  ({ port: smsVoicePort } = await startTestSmsVoice(smsVoiceCtx, database, 'voice', twilioAccount, { VOICE_HOLD_MUSIC_URL: MUSIC }));
+  const started = await startTestDesk(
     deskCtx,
-    loadConfig(agentDeskConfig, {
-      MONGODB_URI,
-      HTTP_PORT: '0',
-      ...testAuthEnv('agent-desk'),
-      AGENT_DESK_SESSION_SECRET: 'agent-desk-voice-test-secret-0123456789',
-      STAFF_DB: database,
-      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
-      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
+    database,
+    { routing: routing.grpcPort, record: record.grpcPort },
+    {
       SMS_VOICE_URL: `http://127.0.0.1:${smsVoicePort}`,
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_API_KEY_SID: `SK${randomBytes(16).toString('hex')}`,
       TWILIO_API_KEY_SECRET: randomBytes(16).toString('hex'),
-      LOG_LEVEL: 'silent',
-    }),
+    },
   );
   desk = `http://127.0.0.1:${started.port}`;
   const capacity = { voice: 1, chat: 0, sms: 0, email: 0, total: 1 };
@@ -235,9 +168,28 @@ describe('a phone call in the desk', () => {
 
     // A supervisor listens in, on the phone the roster gives for her.
     const supervisor = await signedIn(supervisorId, 'supervisor');
-    await supervisor.locator('#monitor-conversation').fill(conversationId);
-    await supervisor.locator('#monitor-mode').selectOption('listen');
-    await supervisor.locator('#monitor-form button').click();
+    // From the live calls list: the call is there with its queue and agent, nobody types its id.
+    const row = supervisor.locator(`#live-calls tr[data-conversation="${conversationId}"]`);
+    await waitFor(
+      async () => {
+        await supervisor.locator('#live-calls-load').click();
+        return (await row.count()) > 0;
+      },
+      60_000,
+      'the call in the live calls list',
+    );
+    expect(await row.locator('td').nth(2).textContent()).toBe(agentId);
+    const listed = (await (await supervisor.request.get(`${desk}/api/live-calls`)).json()) as {
+      calls: { conversationId: string; queue: string; agentId: string; since: number }[];
+    };
+    expect(listed.calls.find((c) => c.conversationId === conversationId)).toMatchObject({
+      agentId,
+      queue: expect.stringMatching(/^tier1\/.+\/voice$/),
+      since: expect.any(Number),
+    });
+    // The list is the supervisors': the agent's own session is refused it.
+    expect((await page.request.get(`${desk}/api/live-calls`)).status()).toBe(403);
+    await row.locator('button[data-action="listen"]').click();
     await supervisor.locator('#notice').filter({ hasText: 'Joined the call: listen.' }).waitFor({ timeout: 10_000 });
     expect(standIn.participantsOf(conversationId).find((p) => p.label === 'monitor')).toMatchObject({ to: '+14155550142', muted: true });
 

@@ -61,7 +61,10 @@ export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, ex
     recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: mail.senderAddress },
     text:
       `Thank you for your message. Your reference is ${thread.reference}.\n\n` +
-      `We aim to answer within ${waitInWords(expectedMs)}. ` +
+      // Business time: routing's SLA clock stops while the queue is closed, and routing's own
+      // status mail follows with the opening time when it is.
+      `We aim to answer within ${waitInWords(expectedMs)} of our opening hours; if we are closed now, ` +
+      `a second message tells you when we open again. ` +
       `Please keep [#${thread.reference}] in the subject if you write again, so your messages stay together.`,
     createdAt: now,
     estimatedWaitMs: expectedMs,

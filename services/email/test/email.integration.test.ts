@@ -154,7 +154,7 @@ describe('inbound mail', () => {
     const ack = await waitFor(() => sinkMail.find((m) => m.to && JSON.stringify(m.to).includes(from)), 20_000, 'the acknowledgement mail');
     expect(ack.subject).toBe(`Re: My parcel <b>never</b> arrived [#${contact.conversationReference}]`);
     expect(ack.text).toContain(`Your reference is ${contact.conversationReference}`);
-    expect(ack.text).toContain('within 4 hours');
+    expect(ack.text).toContain('within 4 hours of our opening hours');
     expect(ack.inReplyTo).toBe(info.messageId);
     expect(ack.headers.get('auto-submitted')).toBe('auto-replied');
     expect(ack.messageId).toMatch(/@support\.test>$/);

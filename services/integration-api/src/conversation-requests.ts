@@ -2,8 +2,8 @@
 // states them), the id a retry shares, and the rule for a company-initiated conversation's
 // recipient: a verified identity of the customer, never a claim.
 import { z } from 'zod';
-import { CHANNEL_ENUM, idDigest } from '#libs/contact';
-import { Channel, IdentityKind, type Customer, type Identity, SearchConversationsRequest } from '#libs/proto';
+import { CHANNEL_ENUM, idDigest, recipientIdentity } from '#libs/contact';
+import { Channel, type Identity, SearchConversationsRequest } from '#libs/proto';
 import { chars } from './contact-request';
 import { InvalidRequestError } from './problems';
 import { cursor, CUSTOMER_ID, limit, reason } from './query';
@@ -112,20 +112,5 @@ export function requestIdOf(keyId: string, idempotencyKey: string | undefined): 
 
 /** The recipient as customer-record keeps identities (emails lower-cased, phones in E.164). */
 export function recipientOf(body: Pick<StartBody, 'channel' | 'to'>): Identity {
-  return body.channel === 'email'
-    ? { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: body.to.toLowerCase(), namespace: '' }
-    : { kind: IdentityKind.IDENTITY_KIND_PHONE, value: body.to, namespace: '' };
-}
-
-/**
- * Why the company may not write to this recipient, or undefined when it may: the address must
- * be one the customer's channels verified. A claim (typed into a chat, passed by an
- * application) is never enough: writing to it would send the customer's conversation to a stranger.
- */
-export function recipientRefusal(customer: Customer, recipient: Identity): string | undefined {
-  if (customer.mergedInto) return `customer ${customer.customerId} was merged into ${customer.mergedInto}: start the conversation with that customer`;
-  const same = (i: Identity) => i.kind === recipient.kind && i.value === recipient.value;
-  if (customer.identities.some(same)) return undefined;
-  if (customer.claimedIdentities.some(same)) return 'the customer only said this is theirs; nobody verified it, so the company does not write to it';
-  return "this is not one of the customer's verified identities";
+  return recipientIdentity(body.channel, body.to);
 }

@@ -12,7 +12,8 @@ import type { Backends } from './backends';
 import { fingerprint } from './contact-request';
 import { idempotencyKeyOf } from './contacts';
 import type { ConversationBackend } from './conversation-backends';
-import { recipientOf, recipientRefusal, requestIdOf, startBody } from './conversation-requests';
+import { recipientRefusal } from '#libs/contact';
+import { recipientOf, requestIdOf, startBody } from './conversation-requests';
 import { conversationView } from './conversation-views';
 import { RateLimitedError, RecipientNotVerifiedProblem } from './problems';
 import type { RequestClaims } from './request-claims';
@@ -63,6 +64,8 @@ export function conversationStartRoute(deps: {
         subject: body.subject ?? '',
         text: body.text,
         reference: newConversationReference(),
+        skill: '',
+        noticeId: '',
       });
       return {
         status: 202,

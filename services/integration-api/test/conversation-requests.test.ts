@@ -2,16 +2,8 @@
 // retry shares, and who the company may write to first.
 import { describe, expect, it } from 'vitest';
 import { Channel, Customer, IdentityKind } from '#libs/proto';
-import {
-  conversationListQuery,
-  listRequest,
-  recipientOf,
-  recordRequest,
-  recipientRefusal,
-  requestIdOf,
-  startBody,
-  transferBody,
-} from '../src/conversation-requests';
+import { recipientRefusal } from '#libs/contact';
+import { conversationListQuery, listRequest, recipientOf, recordRequest, requestIdOf, startBody, transferBody } from '../src/conversation-requests';
 
 describe('the conversation list query', () => {
   it('defaults to open conversations, 50 a page, and maps to routing filters', () => {

@@ -21,6 +21,7 @@
     ['promisesKept', 'Promises kept', 'n'],
     ['promisesBroken', 'Promises broken', 'n'],
     ['promisesKeptShare', 'Promises kept %', '%'],
+    ['companyStarted', 'Written first', 'n'],
   ];
 
   function node(tag, text, className) {

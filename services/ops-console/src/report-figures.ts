@@ -24,6 +24,8 @@ export interface Counters {
   /** Promises on long cases done by their date, and those whose date passed first. */
   promisesKept: number;
   promisesBroken: number;
+  /** Conversations the company wrote first (an application, a person, a notice): apart from the offered ones. */
+  companyStarted: number;
 }
 
 export const emptyCounters = (): Counters => ({
@@ -43,6 +45,7 @@ export const emptyCounters = (): Counters => ({
   surveyScoreSum: 0,
   promisesKept: 0,
   promisesBroken: 0,
+  companyStarted: 0,
 });
 
 export function addCounters(into: Counters, from: Counters): void {
@@ -69,6 +72,7 @@ export interface Figures {
   promisesBroken: number;
   /** Kept / (kept + broken). */
   promisesKeptShare: number | null;
+  companyStarted: number;
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -93,6 +97,7 @@ export function figuresOf(c: Counters): Figures {
     promisesKept: c.promisesKept,
     promisesBroken: c.promisesBroken,
     promisesKeptShare: ratio(c.promisesKept, c.promisesKept + c.promisesBroken),
+    companyStarted: c.companyStarted,
   };
 }
 

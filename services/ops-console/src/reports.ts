@@ -9,6 +9,8 @@ import { addCounters, emptyCounters, figuresOf, INTERVALS, type Counters, type R
 
 /** Routing's reason code of a contact on a subject resolved within its repeat window. */
 const REPEAT_CONTACT = 'rule.repeat_contact';
+/** Routing's reason codes for the first message of a conversation the company started (core/outreach.ts). */
+const COMPANY_STARTED = new Set(['api.started', 'outreach.started', 'notice.sent']);
 /** Routing's repeat window; a resolution is undone by a repeat at most this long after it. */
 const REPEAT_WINDOW_MS = 7 * 86_400_000;
 
@@ -149,6 +151,12 @@ export class ReportFold {
     else if (event.abandoned) this.abandoned(ep, event.abandoned as Json, at);
     else if (event.surveyAnswered) this.surveyed(ep, event.surveyAnswered as Json, at);
     else if (event.promise) this.promised(ep, event.promise as Json, at);
+    else if (event.replied && COMPANY_STARTED.has(reasonCode)) this.companyStarted(ep, event.replied as Json, reasonCode, at);
+  }
+
+  /** The company wrote first: counted per channel and per person (an application is no agent), never as offered. */
+  private companyStarted(ep: Episode, replied: Json, reasonCode: string, at: number): void {
+    this.count(at, this.dims(ep, reasonCode === 'api.started' ? '' : str(replied.agentId)), { companyStarted: 1 });
   }
 
   private queued(conversationId: string, ep: Episode, queued: Json, reasonCode: string, at: number): void {

@@ -206,6 +206,27 @@ describe('report fold', () => {
     ]);
     expect(f.report('hour', 'queue', 0, Infinity)[0]!.figures).toMatchObject({ offered: 2, answered: 2, resolved: 2 });
   });
+
+  it('counts conversations the company wrote first apart from offered ones, per channel and person', () => {
+    const replied = (agentId: string): Step => ({ $case: 'replied', replied: { agentId, outboundMessageId: 'm', text: 'Our service is down' } });
+    const f = fold([
+      conv('n1', T0, replied('sue'), { reason: { code: 'notice.sent', text: '' } as never }),
+      conv('n2', T0, replied('ana'), { reason: { code: 'outreach.started', text: '' } as never }),
+      conv('n3', T0, replied('api:shop'), { reason: { code: 'api.started', text: '' } as never }),
+      // An ordinary reply is no start.
+      conv('n4', T0, replied('ana'), { reason: { code: 'agent.replied', text: '' } as never }),
+    ]);
+    expect(f.report('hour', 'channel', 0, Infinity).map((r) => [r.value, r.figures.companyStarted, r.figures.offered])).toEqual([['sms', 3, 0]]);
+    expect(
+      f
+        .report('hour', 'agent', 0, Infinity)
+        .map((r) => [r.value, r.figures.companyStarted])
+        .sort(),
+    ).toEqual([
+      ['ana', 1],
+      ['sue', 1],
+    ]);
+  });
 });
 
 describe('report size', () => {

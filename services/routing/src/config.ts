@@ -4,6 +4,7 @@ import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, ty
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { grpcReflectionConfig } from '#libs/service';
 import { CalendarError, parseCalendars } from './core/calendars';
+import { parseQuietHours, QuietHoursError } from './core/quiet-hours';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 
 const rulesJson = z
@@ -95,6 +96,17 @@ export const routingConfig = {
    * change (SetCalendars) is kept in the changelog and wins over this one.
    */
   ROUTING_CALENDARS_JSON: calendarsJson,
+  /**
+   * Local times at which the company does not start SMS conversations (the desk's and the
+   * integration API's first messages, notices), such as 21:00-08:00; unset, none. Answers to a
+   * customer's own messages are never held back.
+   */
+  ROUTING_SMS_QUIET_HOURS: z
+    .string()
+    .regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/, 'must be HH:MM-HH:MM, such as 21:00-08:00')
+    .optional(),
+  /** The IANA time zone ROUTING_SMS_QUIET_HOURS is read in. */
+  ROUTING_SMS_QUIET_HOURS_ZONE: z.string().default('UTC'),
 };
 
 export type RoutingConfig = z.output<z.ZodObject<typeof routingConfig>>;
@@ -113,6 +125,14 @@ export function checkRoutingConfig(config: RoutingConfig): void {
       variable: 'AUTH_PRIVATE_KEY_FILE',
       message: 'must be set when CUSTOMER_RECORD_GRPC_ADDR is: routing signs its calls to customer-record with its own key',
     });
+  }
+  if (config.ROUTING_SMS_QUIET_HOURS) {
+    try {
+      parseQuietHours(config.ROUTING_SMS_QUIET_HOURS, config.ROUTING_SMS_QUIET_HOURS_ZONE);
+    } catch (err) {
+      if (!(err instanceof QuietHoursError)) throw err;
+      problems.push({ variable: 'ROUTING_SMS_QUIET_HOURS', message: err.message });
+    }
   }
   if (problems.length) throw new ConfigError(problems);
 }
@@ -133,6 +153,7 @@ export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingP
     promiseSupervisors: config.ROUTING_PROMISE_SUPERVISORS,
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
     ...(config.ROUTING_CALENDARS_JSON ? { calendars: config.ROUTING_CALENDARS_JSON } : {}),
+    ...(config.ROUTING_SMS_QUIET_HOURS ? { smsQuietHours: parseQuietHours(config.ROUTING_SMS_QUIET_HOURS, config.ROUTING_SMS_QUIET_HOURS_ZONE) } : {}),
     ...overrides,
   };
 }

@@ -24,7 +24,7 @@ export function liveConversation(conv: ConversationRecord, policy: RoutingPolicy
     slaTargetMs: policy.slaTargetMs[conv.channel],
     escalated: conv.escalated,
     application,
-    companyInitiated: conv.startedBy !== undefined,
+    companyInitiated: conv.startedBy !== undefined || conv.outreach !== undefined,
   };
 }
 

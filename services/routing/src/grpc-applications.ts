@@ -2,9 +2,11 @@
 // named in each request (only its service token may make these calls; the grants are in
 // grpc.ts). What an application may do is the core's (core/applications.ts).
 import { channelName } from '#libs/contact';
-import type { RoutingServiceServer } from '#libs/proto';
+import type { Caller, Role } from '#libs/auth';
+import { type RoutingServiceServer, type StartConversationRequest, Tier } from '#libs/proto';
 import { InvalidArgumentError, NotFoundError } from '#libs/service/grpc-errors';
 import { checkFilter, conversationPage, liveConversation, type ConversationFilter } from './conversation-list';
+import type { Starter } from './core/outreach';
 import type { HandlerDeps } from './grpc-calls';
 
 type ApplicationCalls = Pick<
@@ -17,6 +19,23 @@ const APPLICATION = /^[a-z0-9-]{1,40}$/;
 function application(name: string): string {
   if (!APPLICATION.test(name)) throw new InvalidArgumentError('application must be 1-40 of a-z, 0-9 and -');
   return name;
+}
+
+/** People who may write first to a customer; a supervisor also sends notices to lists. */
+const STARTERS: Role[] = ['agent', 'expert', 'supervisor'];
+const SKILL = /^[a-z0-9_-]{1,40}$/;
+
+/** The integration API starts for the application it names; a person starts as themselves, for a queue's skill. */
+function starterOf(caller: Caller, req: StartConversationRequest, tier: Tier | undefined): Starter {
+  if (caller.role === 'service') {
+    if (req.skill || req.noticeId) throw new InvalidArgumentError('skill and notice_id are for a person starting a conversation');
+    return { application: application(req.application) };
+  }
+  if (req.application) throw new InvalidArgumentError('application is for the integration API; a person starts as themselves');
+  if (req.skill && !SKILL.test(req.skill)) throw new InvalidArgumentError('skill must be 1-40 of a-z, 0-9, _ and -');
+  if (req.noticeId && (caller.role !== 'supervisor' || !/^[A-Za-z0-9-]{1,40}$/.test(req.noticeId)))
+    throw new InvalidArgumentError('notice_id is 1-40 letters, digits or -, and only a supervisor sends notices');
+  return { staffId: caller.id, tier: tier ?? Tier.TIER_FRONT_OFFICE, skill: req.skill, noticeId: req.noticeId };
 }
 
 function requestId(id: string): string {
@@ -64,7 +83,7 @@ export function applicationHandlers({ current, unary }: HandlerDeps): Applicatio
       await runner.run(() => engine.applicationTransfer({ application: application(req.application), conversationId: req.conversationId, target }));
       return {};
     }),
-    startConversation: unary('StartConversation', [], async (_caller, req) => {
+    startConversation: unary('StartConversation', STARTERS, async (caller, req) => {
       const channel = channelName(req.channel);
       if (!channel) throw new InvalidArgumentError('channel is not a known channel');
       if (!req.recipient?.value) throw new InvalidArgumentError('recipient is required');
@@ -72,15 +91,9 @@ export function applicationHandlers({ current, unary }: HandlerDeps): Applicatio
         throw new InvalidArgumentError('conversation_id must be conv- and up to 80 letters, digits or -');
       if (!req.customerId || req.reference.length > 20) throw new InvalidArgumentError('customer_id is required; reference is at most 20 characters');
       const { engine, runner } = current();
+      const starter = starterOf(caller, req, engine.agents.get(caller.id)?.tier);
       const started = await runner.run(() =>
-        engine.startConversation({
-          ...req,
-          application: application(req.application),
-          channel,
-          recipient: req.recipient!,
-          subject: req.subject,
-          text: req.text,
-        }),
+        engine.startConversation({ ...req, starter, channel, recipient: req.recipient!, subject: req.subject, text: req.text }),
       );
       return { conversation: liveConversation(started.conversation, engine.policy), outboundMessageId: started.messageId, created: started.created };
     }),

@@ -137,7 +137,7 @@ describe('an application on a conversation', () => {
     const recipient = { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'kim@example.org', namespace: '' };
     const start = {
       conversationId: 'conv-1',
-      application: 'shop',
+      starter: { application: 'shop' },
       channel: 'email' as const,
       customerId: 'cust-9',
       recipient,
@@ -152,7 +152,9 @@ describe('an application on a conversation', () => {
     ]);
     expect(started.conversation).toMatchObject({ state: 'awaiting-customer', startedBy: 'shop', slaState: 'stopped' });
     expect(engine.startConversation(start)).toMatchObject({ effects: [], created: false, messageId: started.messageId });
-    expect(() => engine.startConversation({ ...start, application: 'crm' })).toThrow(expect.objectContaining({ grpcStatus: 'FAILED_PRECONDITION' }));
+    expect(() => engine.startConversation({ ...start, starter: { application: 'crm' } })).toThrow(
+      expect.objectContaining({ grpcStatus: 'FAILED_PRECONDITION' }),
+    );
     expect(() => engine.startConversation({ ...start, conversationId: 'conv-2', channel: 'chat' })).toThrow(
       expect.objectContaining({ grpcStatus: 'INVALID_ARGUMENT' }),
     );
@@ -179,7 +181,7 @@ describe('an application on a conversation', () => {
     const start = (conversationId: string) =>
       engine.startConversation({
         conversationId,
-        application: 'shop',
+        starter: { application: 'shop' },
         channel: 'email',
         customerId: 'cust-9',
         recipient,

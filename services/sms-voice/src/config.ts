@@ -39,6 +39,15 @@ export const smsVoiceConfig = {
   /** Messages between the same two numbers within this time join one conversation. */
   SMS_CONVERSATION_WINDOW_MS: durationMs(24 * 3600_000),
   /**
+   * The approved WhatsApp template (a Twilio Content SID, HX…) sent instead of a reply that falls
+   * outside WhatsApp's 24-hour window, asking the customer to write back so the agent can answer.
+   * Unset, such a reply is reported undeliverable (WHATSAPP_WINDOW_CLOSED) and nothing is sent.
+   */
+  WHATSAPP_REOPEN_TEMPLATE_SID: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID: HX and 32 hexadecimal digits')
+    .optional(),
+  /**
    * The number a conversation the company starts (integration API, POST /v1/conversations) is
    * texted from; the customer's answers to it join that conversation. Unset, such an SMS is
    * reported undeliverable (NO_COMPANY_NUMBER).

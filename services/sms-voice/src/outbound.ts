@@ -17,6 +17,7 @@ import { queuePatterns, queueRecords, recordedCallerToConference, recordingCallb
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
 import { classifyTwilioFailure, createTwilioClient, SEND_WINDOW_MS, type TwilioClient } from './twilio-client';
+import { messagingAddress, replyWindow, windowClosedDetail } from './whatsapp';
 
 const TEXTED = new Set([
   OutboundKind.OUTBOUND_KIND_REPLY,
@@ -25,6 +26,9 @@ const TEXTED = new Set([
   OutboundKind.OUTBOUND_KIND_CONVERSATION_ENDED,
   OutboundKind.OUTBOUND_KIND_SURVEY,
 ]);
+
+/** The channels texted through Twilio's Messaging API. */
+const MESSAGING = new Set([Channel.CHANNEL_SMS, Channel.CHANNEL_WHATSAPP]);
 
 /** Between attempts of one request: 250 ms doubling up to 8 s, OUTBOUND_MAX_ATTEMPTS in all. */
 const RETRY_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 8000, jitter: 0 };
@@ -62,9 +66,9 @@ class SmsOutbound {
   }
 
   async handle(message: OutboundMessage): Promise<void> {
-    if (message.channel === Channel.CHANNEL_SMS && TEXTED.has(message.kind)) {
+    if (MESSAGING.has(message.channel) && TEXTED.has(message.kind)) {
       if (!message.messageId)
-        throw new InvalidEventError(`outbound SMS for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
+        throw new InvalidEventError(`outbound message for conversation ${message.conversationId} has no message_id, so it cannot be sent once`);
       return this.sendSms(message);
     }
     if (message.channel === Channel.CHANNEL_VOICE && message.kind === OutboundKind.OUTBOUND_KIND_SURVEY) {
@@ -104,13 +108,16 @@ class SmsOutbound {
 
   private async sendSms(message: OutboundMessage): Promise<void> {
     const { store } = this.deps;
+    const whatsapp = message.channel === Channel.CHANNEL_WHATSAPP;
     const known = await store.numbersOf(message.conversationId);
-    const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? message.recipient.value : known?.customer;
+    const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? messagingAddress(message.channel, message.recipient.value) : known?.customer;
     if (!to) {
       this.counted.inc({ outcome: 'no_recipient' });
       return this.report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no phone numbers known for this conversation' });
     }
-    const numbers = known ?? (await this.fromCalledNumber(message, to)) ?? (await this.startedByCompany(message, to));
+    // A WhatsApp conversation is always one the customer started: the window rule below needs their message.
+    const numbers = known ?? (whatsapp ? undefined : ((await this.fromCalledNumber(message, to)) ?? (await this.startedByCompany(message, to))));
+    if (whatsapp && !(await this.inReplyWindow(message, to, numbers?.company))) return;
     if (!numbers) {
       this.counted.inc({ outcome: 'no_recipient' });
       return this.report(message, {
@@ -147,6 +154,34 @@ class SmsOutbound {
       if (i === parts.length - 1) this.counted.inc({ outcome: outcome.repeated ? 'already_sent' : 'sent' });
     }
     await this.report(message, { delivered: true }, sids.join(','));
+  }
+
+  /**
+   * WhatsApp's 24-hour rule, checked before anything is sent: outside the window the approved
+   * re-opening template goes instead (once per message), and the reply is reported undelivered so
+   * the agent sees why and sends it again once the customer answers.
+   */
+  private async inReplyWindow(message: OutboundMessage, to: string, from: string | undefined): Promise<boolean> {
+    const window = replyWindow(from ? await this.deps.store.lastInboundAt(to, from) : undefined, new Date());
+    if (window.open) return true;
+    const template = this.deps.config.WHATSAPP_REOPEN_TEMPLATE_SID;
+    if (template && from) {
+      const create = () => this.client.messages.create({ from, to, contentSid: template, statusCallback: `${this.base}/twilio/sms/status` }).then((m) => m.sid);
+      const outcome = await this.claimedRequest(`${message.messageId}/reopen-template`, message, create);
+      if (outcome.kind !== 'sent') {
+        await this.settleUnsent(message, outcome, 0, 1, 'WhatsApp template');
+        return false;
+      }
+      await this.deps.store.rememberSid(outcome.providerId, message.conversationId);
+    }
+    this.counted.inc({ outcome: 'whatsapp_window_closed' });
+    await this.report(message, {
+      delivered: false,
+      permanent: true,
+      code: 'WHATSAPP_WINDOW_CLOSED',
+      detail: windowClosedDetail(window, Boolean(template && from)),
+    });
+    return false;
   }
 
   /**

@@ -30,9 +30,14 @@ interface HandledSid {
   at: Date;
 }
 interface OptOut {
-  _id: string; // customer number, E.164
+  _id: string; // customer number, E.164 (prefixed whatsapp: for WhatsApp)
   optedOut: boolean;
   at: Date;
+}
+/** When the customer last wrote on a WhatsApp pair: the 24-hour reply window runs from it. */
+interface ReplyWindowStart {
+  _id: string; // whatsapp:customer|whatsapp:company
+  lastInboundAt: Date;
 }
 export interface Call {
   _id: string; // CallSid
@@ -93,6 +98,7 @@ export class SmsVoiceStore {
   private readonly openings: Collection<ThreadOpening>;
   private readonly openingInserts: InsertBatcher<ThreadOpening>;
   private readonly optOuts: Collection<OptOut>;
+  private readonly replyWindows: Collection<ReplyWindowStart>;
   private readonly calls: Collection<Call>;
   private readonly recordings: Collection<CallRecording>;
   private readonly conversationCalls: Collection<ConversationCall>;
@@ -113,6 +119,7 @@ export class SmsVoiceStore {
     this.openings = db.collection('sms_thread_openings');
     this.openingInserts = new InsertBatcher(this.openings);
     this.optOuts = db.collection('sms_opt_outs');
+    this.replyWindows = db.collection('whatsapp_reply_windows');
     this.calls = db.collection('voice_calls');
     this.recordings = db.collection('voice_recordings');
     this.conversationCalls = db.collection('voice_conversation_calls');
@@ -203,6 +210,15 @@ export class SmsVoiceStore {
 
   async isOptedOut(customer: string): Promise<boolean> {
     return (await this.optOuts.findOne({ _id: customer }))?.optedOut ?? false;
+  }
+
+  /** The customer wrote on a WhatsApp pair: a later message (or a retry of an older one) never moves the window back. */
+  async customerWrote(customer: string, company: string, at: Date): Promise<void> {
+    await this.replyWindows.updateOne({ _id: `${customer}|${company}` }, { $max: { lastInboundAt: at } }, { upsert: true });
+  }
+
+  async lastInboundAt(customer: string, company: string): Promise<Date | undefined> {
+    return (await this.replyWindows.findOne({ _id: `${customer}|${company}` }))?.lastInboundAt;
   }
 
   /**

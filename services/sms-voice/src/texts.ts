@@ -17,15 +17,24 @@ export const FINAL_SMS_STATUSES = ['delivered', 'undelivered', 'failed'];
 
 interface InboundSms {
   sid: string;
+  /** CHANNEL_SMS or CHANNEL_WHATSAPP. */
+  channel: Channel;
+  /** Numbers in E.164, without a `whatsapp:` prefix: the customer is one person on every channel. */
   customer: string;
   company: string;
   body: string;
 }
 
-/** The answer to a carrier keyword: HELP is answered; Twilio confirms STOP and START itself. */
-export function keywordReply(keyword: Keyword | undefined): string {
+/**
+ * The answer to a keyword: HELP is answered. On SMS the carrier rules have Twilio confirm STOP
+ * and START itself; on WhatsApp nobody does, so the service confirms them.
+ */
+export function keywordReply(keyword: Keyword | undefined, channel: Channel = Channel.CHANNEL_SMS): string {
   const reply = new MessagingResponse();
   if (keyword === 'help') reply.message('Reply with your question and an agent will answer. Reply STOP to stop messages, START to receive them again.');
+  if (channel === Channel.CHANNEL_WHATSAPP && keyword === 'stop')
+    reply.message('You will get no more WhatsApp messages from us. Reply START to receive them again.');
+  if (channel === Channel.CHANNEL_WHATSAPP && keyword === 'start') reply.message('You will receive our WhatsApp messages again. Reply STOP to stop them.');
   return reply.toString();
 }
 
@@ -40,7 +49,7 @@ export function smsContact(sms: InboundSms, params: WebhookParams, thread: { con
   return ContactReceived.fromPartial({
     contactId: eventId('sms-voice', 'sms', sms.sid),
     conversationId: thread.conversationId,
-    channel: Channel.CHANNEL_SMS,
+    channel: sms.channel,
     kind: ContactKind.CONTACT_KIND_MESSAGE,
     receivedAt,
     sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: sms.customer },

@@ -42,6 +42,13 @@ export class MissingFieldError extends WebhookError {
   }
 }
 
+/** A message with one `whatsapp:` address and one plain number: Twilio never sends such a pair. */
+export class MixedChannelError extends WebhookError {
+  constructor() {
+    super(400, 'From and To must both be whatsapp: addresses or both be phone numbers');
+  }
+}
+
 /** A voicemail whose RecordingUrl is not a web address. */
 export class InvalidRecordingError extends WebhookError {
   constructor(url: string) {

@@ -10,7 +10,7 @@ import type { WebhookParams } from './webhook-form';
 /** A route answers a signed webhook's fields with the TwiML (or nothing) Twilio gets back. */
 export type Route = (ctx: RouteContext, params: WebhookParams, query: URLSearchParams) => Promise<string>;
 
-interface RouteContext {
+export interface RouteContext {
   config: SmsVoiceConfig;
   store: SmsVoiceStore;
   /** Where contacts and conversation events go: Kafka, or the spool while Kafka does not acknowledge. */

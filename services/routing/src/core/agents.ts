@@ -69,7 +69,7 @@ export class AgentRoster {
       totalCapacity,
       presence: existing?.presence ?? Presence.PRESENCE_OFFLINE,
       // A record kept from before a channel existed has no load on it.
-      load: { voice: 0, chat: 0, sms: 0, email: 0, api: 0, ...existing?.load },
+      load: { voice: 0, chat: 0, sms: 0, email: 0, api: 0, whatsapp: 0, ...existing?.load },
       active: existing?.active ?? [],
       idleSince: existing?.idleSince ?? now,
       missedOffers: existing?.missedOffers ?? 0,

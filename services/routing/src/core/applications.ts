@@ -3,13 +3,11 @@
 // `api:<application>`), and only on its own conversations (its API channel threads, and the
 // ones it started) for replies, resolution and transfer. A note, which no customer ever sees,
 // may go on any conversation. A request id makes a retry answer the first result.
-import { CHANNEL_ENUM, type ChannelName } from '#libs/contact';
-import { type Identity, OutboundKind } from '#libs/proto';
-import type { Classifier } from './classify';
+import { CHANNEL_ENUM } from '#libs/contact';
+import { OutboundKind } from '#libs/proto';
 import { type Core, conversationOf } from './context';
 import { sendSurvey } from './actions';
 import { pullFor } from './dispatch';
-import { openRecord } from './intake';
 import { type MoveTarget, moveTo } from './moves';
 import { release } from './offers';
 import { type ConversationRecord, RoutingError } from './records';
@@ -19,7 +17,7 @@ import { stopSla } from './sla';
 import { keptOnResolve } from './promises';
 
 /** How an application is named where an agent id would be (author of replies, notes, resolutions). */
-const authorOf = (application: string): string => `api:${application}`;
+export const authorOf = (application: string): string => `api:${application}`;
 
 /** True when the conversation is the application's: an API thread of its own, or one it started. */
 function ownedBy(conv: ConversationRecord, application: string): boolean {
@@ -48,13 +46,13 @@ function earlier(conv: ConversationRecord, requestId: string): string | undefine
   return conv.apiRequests?.find((r) => r.startsWith(prefix))?.slice(prefix.length);
 }
 
-function remember(conv: ConversationRecord, requestId: string, result: string): void {
+export function remember(conv: ConversationRecord, requestId: string, result: string): void {
   if (!requestId) return;
   conv.apiRequests ??= [];
   pushBounded(conv.apiRequests, `${requestId} ${result}`, 50);
 }
 
-function checkText(text: string, what: string, max: number): void {
+export function checkText(text: string, what: string, max: number): void {
   if (!text.trim()) throw new RoutingError('INVALID_ARGUMENT', `${what} is empty`);
   if (text.length > max) throw new RoutingError('INVALID_ARGUMENT', `${what} is longer than ${max.toLocaleString('en')} characters`);
 }
@@ -131,68 +129,4 @@ export function applicationTransfer(core: Core, a: { application: string; conver
   if (a.target.toAgentId && !core.agents.records.has(a.target.toAgentId)) throw new RoutingError('NOT_FOUND', `agent ${a.target.toAgentId} is unknown`);
   const from = (conv.state === 'offered' || conv.state === 'assigned') && conv.agentId ? core.agents.get(conv.agentId) : undefined;
   moveTo(core, conv, from, a.target, 'api.transferred');
-}
-
-export interface StartRequest {
-  conversationId: string;
-  application: string;
-  channel: ChannelName;
-  customerId: string;
-  recipient: Identity;
-  subject: string;
-  text: string;
-  reference: string;
-}
-
-/**
- * Opens a conversation the company starts: its first message goes out at once, and the
- * conversation waits for the customer (no queue, no SLA) until they answer. The same id again
- * from the same application is that conversation, and nothing is sent again.
- */
-export function startConversation(core: Core, classifier: Classifier, s: StartRequest): { conv: ConversationRecord; messageId: string; created: boolean } {
-  const known = core.conversations.get(s.conversationId);
-  if (known) {
-    if (known.startedBy !== s.application) throw new RoutingError('FAILED_PRECONDITION', `conversation ${s.conversationId} already exists`);
-    const first = known.apiRequests?.[0]?.split(' ')[1] ?? '';
-    return { conv: known, messageId: first, created: false };
-  }
-  if (s.channel !== 'email' && s.channel !== 'sms') throw new RoutingError('INVALID_ARGUMENT', 'a company-initiated conversation is on email or SMS');
-  checkText(s.text, 'text', s.channel === 'sms' ? 1600 : 20_000);
-  if (s.subject.length > 500) throw new RoutingError('INVALID_ARGUMENT', 'subject is longer than 500 characters');
-  const now = core.clock.now();
-  const classification = classifier.classify({ subject: s.subject, text: s.text, language: '', channel: s.channel, customerFlags: [] });
-  const conv = openRecord(
-    {
-      id: s.conversationId,
-      channel: s.channel,
-      customerKey: s.customerId,
-      customerId: s.customerId,
-      customerName: '',
-      flags: [],
-      accountManagerId: '',
-      recipient: s.recipient,
-      reference: s.reference,
-      subject: s.subject,
-      language: '',
-      channelMetadata: { application: s.application, 'initiated-by': 'api' },
-      state: 'awaiting-customer',
-      points: 0,
-      // Nothing to answer yet: the target starts with the customer's first message.
-      slaState: 'stopped',
-      seq: 0,
-      contactIds: [],
-      startedBy: s.application,
-    },
-    classification,
-    now,
-  );
-  core.conversations.set(conv.id, conv);
-  const author = authorOf(s.application);
-  const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_REPLY, s.text, author, s.subject);
-  core.out.event(conv, reason('api.started', `${author} started a ${s.channel} conversation`), {
-    $case: 'replied',
-    replied: { agentId: author, outboundMessageId: message.messageId, text: s.text },
-  });
-  remember(conv, 'start', message.messageId);
-  return { conv, messageId: message.messageId, created: true };
 }

@@ -70,6 +70,11 @@ interface LocalTime {
   minutes: number;
 }
 
+/** The wall time at instant t in the zone, in minutes after midnight. */
+export function localMinutes(zone: string, t: number): number {
+  return localTime(zone, t).minutes;
+}
+
 function localTime(zone: string, t: number): LocalTime & { seconds: number } {
   const parts: Record<string, number> = {};
   for (const p of formatter(zone).formatToParts(new Date(t))) if (p.type !== 'literal') parts[p.type] = Number(p.value);

@@ -19,7 +19,7 @@
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
 import type { AgentState, CallbackOutcome, ContactReceived, Presence, QueueStats } from '#libs/proto';
 import { abandon, reply, resolve, surveyAnswered } from './actions';
-import { addNote, applicationReply, applicationResolve, applicationTransfer, startConversation, type StartRequest } from './applications';
+import { addNote, applicationReply, applicationResolve, applicationTransfer } from './applications';
 import { AgentRoster } from './agents';
 import { Calendars, type CalendarSet } from './calendars';
 import { callbackAttempted } from './callbacks';
@@ -29,6 +29,7 @@ import { replaceCalendars } from './opening';
 import { assignedTo, type Core, conversationOf } from './context';
 import { offerEnded } from './dispatch';
 import { contactReceived } from './intake';
+import { startConversation, type StartRequest } from './outreach';
 import { escalate, handBack, type MoveTarget, moveTo } from './moves';
 import { assign, offeredTo } from './offers';
 import type { PromiseInput } from './promise-rules';

@@ -35,7 +35,7 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   const conv = newConversation(core, classifier, contact, customer, channel, previous, now);
   core.conversations.set(conv.id, conv);
   const memory = core.customers.get(conv.customerKey);
-  conv.lastAgentId = lastAgentOf(memory, now, core.policy);
+  conv.lastAgentId = conv.outreach?.by ?? lastAgentOf(memory, now, core.policy);
   startSla(core, conv);
   const key = subjectKey(conv.subject, conv.skill);
   const repeat = findRepeat(memory, key, conv.id, now, core.policy);
@@ -96,8 +96,15 @@ function newConversation(
     seq: previous?.seq ?? 0,
     contactIds: previous ? [...previous.contactIds, contact.contactId].slice(-50) : [contact.contactId],
     startedBy: previous?.startedBy,
+    outreach: previous?.outreach,
   };
-  return openRecord(opening, classification, now);
+  const conv = openRecord(opening, classification, now);
+  // The answer to a person's message goes back to the queue they wrote from, to them first.
+  if (opening.outreach) {
+    if (opening.outreach.skill) conv.skill = opening.outreach.skill;
+    conv.tier = opening.outreach.tier;
+  }
+  return conv;
 }
 
 /** What a conversation is opened with; the rest of its record starts untouched (see openRecord). */
@@ -121,6 +128,7 @@ export type Opening = Pick<
   | 'seq'
   | 'contactIds'
   | 'startedBy'
+  | 'outreach'
 >;
 
 /**
@@ -170,6 +178,7 @@ export function openRecord(o: Opening, classification: Classification, now: numb
     contactIds: o.contactIds,
   };
   if (o.startedBy) conv.startedBy = o.startedBy;
+  if (o.outreach) conv.outreach = o.outreach;
   return conv;
 }
 

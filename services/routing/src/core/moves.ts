@@ -91,7 +91,7 @@ function moveToAgent(core: Core, conv: ConversationRecord, from: AgentRecord | u
 /** `toQueue`: a skill, tier1/<skill> or tier2/<skill>, optionally with the conversation's own channel. */
 function moveToQueue(core: Core, conv: ConversationRecord, from: AgentRecord | undefined, toQueue: string | undefined, note: string, code: string): void {
   if (!toQueue) throw new RoutingError('INVALID_ARGUMENT', 'give either to_agent_id or to_queue');
-  const m = /^(?:tier([12])\/)?([a-z0-9_-]{1,64})(?:\/(voice|chat|sms|email|api))?$/.exec(toQueue);
+  const m = /^(?:tier([12])\/)?([a-z0-9_-]{1,64})(?:\/(voice|chat|sms|email|api|whatsapp))?$/.exec(toQueue);
   if (!m) throw new RoutingError('INVALID_ARGUMENT', 'to_queue must be a skill or tier1/<skill> or tier2/<skill>');
   if (m[3] && m[3] !== conv.channel) throw new RoutingError('INVALID_ARGUMENT', `the conversation is on ${conv.channel}, not ${m[3]}`);
   if (conv.state === 'queued') core.waiting.leave(conv);

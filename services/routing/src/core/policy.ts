@@ -2,9 +2,10 @@
 import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import { RiskLevel } from '#libs/proto';
 import type { CalendarSet } from './calendars';
+import type { QuietHours } from './quiet-hours';
 
 /** The order routing lists channels in, as in an agent's published load. */
-export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email', 'api'];
+export const CHANNELS: ChannelName[] = ['voice', 'chat', 'sms', 'email', 'api', 'whatsapp'];
 
 export interface ClassificationRule {
   id: string;
@@ -63,6 +64,8 @@ export interface RoutingPolicy {
   arrivalWindowMs: number;
   /** Opening hours per queue pattern (calendars.ts); a queue without one is always open. */
   calendars: CalendarSet;
+  /** When the company does not start SMS conversations (quiet-hours.ts); none when absent. */
+  smsQuietHours?: QuietHours;
   /** Between an unanswered callback attempt and the next one. */
   callbackRetryIntervalMs: number;
   /** Attempts to call a customer back before they are told by SMS and the callback is given up. */
@@ -99,16 +102,16 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   maxMissedOffers: 3,
   wrapUpMs: 0,
   // Contacts submitted over the API are written and answered later, as mail is.
-  capacityDefaults: { voice: 1, chat: 3, sms: 5, email: 5, api: 5 },
+  capacityDefaults: { voice: 1, chat: 3, sms: 5, email: 5, api: 5, whatsapp: 5 },
   totalCapacityDefault: 5,
-  slaTargetMs: { voice: 30_000, chat: 60_000, sms: 15 * 60_000, email: 4 * 3600_000, api: 4 * 3600_000 },
+  slaTargetMs: { voice: 30_000, chat: 60_000, sms: 15 * 60_000, email: 4 * 3600_000, api: 4 * 3600_000, whatsapp: 15 * 60_000 },
   slaWarningShare: 0.8,
   serviceLevelTarget: 0.8,
-  channelPoints: { voice: 40, chat: 30, sms: 10, email: 0, api: 0 },
+  channelPoints: { voice: 40, chat: 30, sms: 10, email: 0, api: 0, whatsapp: 10 },
   // Flagged customers (50+) are ahead of unflagged ones on any channel (40 at most).
   customerPoints: { institutional: 70, vip: 60, regular: 50 },
   ageingStepMs: 15_000,
-  defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000, api: 1_200_000 },
+  defaultHandleMs: { voice: 300_000, chat: 600_000, sms: 900_000, email: 1_200_000, api: 1_200_000, whatsapp: 900_000 },
   arrivalWindowMs: 30 * 60_000,
   calendars: {},
   callbackRetryIntervalMs: 10 * 60_000,

@@ -122,6 +122,8 @@ export interface ConversationRecord {
   contactIds: string[];
   /** The application that started the conversation (company-initiated); absent for the others. */
   startedBy?: string;
+  /** A person at the desk started it: the customer's answer goes to `skill`'s queue at their tier, offered to them first. */
+  outreach?: { by: string; tier: Tier; skill: string; noticeId?: string };
   /** `<request id> <result id>` of an application's recent requests, so a retry is answered, not done again. */
   apiRequests?: string[];
   /** A survey score of 1 or 2, for the supervisor to follow up: the record is kept in the changelog while it is set. */

@@ -16,6 +16,11 @@ export enum Channel {
   CHANNEL_CHAT = 4,
   /** CHANNEL_API - Submitted by another application over the integration API (a contact form, a mobile app). */
   CHANNEL_API = 5,
+  /**
+   * CHANNEL_WHATSAPP - WhatsApp through Twilio's Messaging webhooks ("whatsapp:" addresses): free replies only within
+   * 24 hours of the customer's last message, approved templates outside it.
+   */
+  CHANNEL_WHATSAPP = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -39,6 +44,9 @@ export function channelFromJSON(object: any): Channel {
     case 5:
     case "CHANNEL_API":
       return Channel.CHANNEL_API;
+    case 6:
+    case "CHANNEL_WHATSAPP":
+      return Channel.CHANNEL_WHATSAPP;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -60,6 +68,8 @@ export function channelToJSON(object: Channel): string {
       return "CHANNEL_CHAT";
     case Channel.CHANNEL_API:
       return "CHANNEL_API";
+    case Channel.CHANNEL_WHATSAPP:
+      return "CHANNEL_WHATSAPP";
     case Channel.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -414,6 +414,14 @@ export interface StartConversationRequest {
   subject: string;
   text: string;
   reference: string;
+  /**
+   * A person starting it (an agent, an expert or a supervisor; application empty): the skill of
+   * the queue the customer's answer goes to, offered first to the person who wrote. Empty: the
+   * answer is classified as any new contact is.
+   */
+  skill: string;
+  /** Set when the conversation is one of a supervisor's notice to a list of customers. */
+  noticeId: string;
 }
 
 export interface StartConversationResponse {
@@ -6059,6 +6067,8 @@ function createBaseStartConversationRequest(): StartConversationRequest {
     subject: "",
     text: "",
     reference: "",
+    skill: "",
+    noticeId: "",
   };
 }
 
@@ -6087,6 +6097,12 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
     }
     if (message.reference !== "") {
       writer.uint32(66).string(message.reference);
+    }
+    if (message.skill !== "") {
+      writer.uint32(74).string(message.skill);
+    }
+    if (message.noticeId !== "") {
+      writer.uint32(82).string(message.noticeId);
     }
     return writer;
   },
@@ -6168,6 +6184,22 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
             message.reference = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.skill = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.noticeId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6198,6 +6230,12 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
       subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
       text: isSet(object.text) ? globalThis.String(object.text) : "",
       reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      skill: isSet(object.skill) ? globalThis.String(object.skill) : "",
+      noticeId: isSet(object.noticeId)
+        ? globalThis.String(object.noticeId)
+        : isSet(object.notice_id)
+        ? globalThis.String(object.notice_id)
+        : "",
     };
   },
 
@@ -6227,6 +6265,12 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
     if (message.reference !== "") {
       obj.reference = message.reference;
     }
+    if (message.skill !== "") {
+      obj.skill = message.skill;
+    }
+    if (message.noticeId !== "") {
+      obj.noticeId = message.noticeId;
+    }
     return obj;
   },
 
@@ -6245,6 +6289,8 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
     message.subject = object.subject ?? "";
     message.text = object.text ?? "";
     message.reference = object.reference ?? "";
+    message.skill = object.skill ?? "";
+    message.noticeId = object.noticeId ?? "";
     return message;
   },
 };
@@ -6567,7 +6613,7 @@ export const RoutingServiceService = {
     responseDeserialize: (value: Buffer): TransferForApplicationResponse =>
       TransferForApplicationResponse.decode(value),
   },
-  /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
+  /** A company-initiated conversation: an application or a person writes first to a customer on email or SMS. */
   startConversation: {
     path: "/contactcenter.v1.RoutingService/StartConversation" as const,
     requestStream: false as const,
@@ -6652,7 +6698,7 @@ export interface RoutingServiceServer extends UntypedServiceImplementation {
   addNote: handleUnaryCall<AddNoteRequest, AddNoteResponse>;
   resolveForApplication: handleUnaryCall<ResolveForApplicationRequest, ResolveForApplicationResponse>;
   transferForApplication: handleUnaryCall<TransferForApplicationRequest, TransferForApplicationResponse>;
-  /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
+  /** A company-initiated conversation: an application or a person writes first to a customer on email or SMS. */
   startConversation: handleUnaryCall<StartConversationRequest, StartConversationResponse>;
   /** Supervisor: the queues' opening hours, read and replaced as a whole (JSON, see docs/routing.md). */
   getCalendars: handleUnaryCall<GetCalendarsRequest, GetCalendarsResponse>;
@@ -6967,7 +7013,7 @@ export interface RoutingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TransferForApplicationResponse) => void,
   ): ClientUnaryCall;
-  /** A company-initiated conversation: the application writes first to a customer on email or SMS. */
+  /** A company-initiated conversation: an application or a person writes first to a customer on email or SMS. */
   startConversation(
     request: StartConversationRequest,
     callback: (error: ServiceError | null, response: StartConversationResponse) => void,
