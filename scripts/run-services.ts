@@ -99,7 +99,7 @@ export function supervise(specs: ServiceSpec[], options: SupervisionOptions = {}
 }
 
 /** The services that verify tokens (they trust the public keys) and those that sign them (their own private key). */
-const VERIFIERS = new Set(['customer-record', 'routing', 'sms-voice']);
+const VERIFIERS = new Set(['customer-record', 'routing', 'sms-voice', 'email', 'chat']);
 
 /** What a service gets of the local key pairs: the public keys if it verifies, its own private key if it issues. */
 export function keyEnvironment(service: string, keys: KeyFiles): NodeJS.ProcessEnv {

@@ -4,7 +4,7 @@
 import { ROLES, type Caller, type Role } from './roles';
 
 /** The services a token may be addressed to (`aud`): the ones that verify tokens. */
-export const AUDIENCES = ['customer-record', 'routing', 'sms-voice'] as const;
+export const AUDIENCES = ['customer-record', 'routing', 'sms-voice', 'email', 'chat'] as const;
 export type Audience = (typeof AUDIENCES)[number];
 
 export interface IssuerPolicy {
@@ -16,7 +16,8 @@ export interface IssuerPolicy {
 
 export const ISSUERS = {
   // The desk signs for the agent, expert or supervisor signed in (to sms-voice too, for call
-  // controls); it makes no calls of its own.
+  // controls, and to email and chat for the files customer-record let them open); it makes no
+  // calls of its own.
   'agent-desk': { staff: ['agent', 'expert', 'supervisor'], serviceCalls: [] },
   // The console signs for ops and supervisors, and calls routing's queue statistics itself.
   'ops-console': { staff: ['ops', 'supervisor'], serviceCalls: ['routing'] },

@@ -20,9 +20,8 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
 }
 
-/** The request's JSON body, refused with 415, 413 or 400 when it is not JSON, too big or malformed. */
-export async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new UnsupportedBodyError('send JSON (content-type: application/json)');
+/** The request's body as bytes; BodyTooLargeError (413) once it runs over `maxBytes`. */
+export async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -30,8 +29,15 @@ export async function readJson(req: http.IncomingMessage, maxBytes: number): Pro
     if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
+}
+
+/** The request's JSON body, refused with 415, 413 or 400 when it is not JSON, too big or malformed. */
+export async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new UnsupportedBodyError('send JSON (content-type: application/json)');
+  const body = await readBody(req, maxBytes);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    return JSON.parse(body.toString('utf8') || '{}');
   } catch {
     throw new BadRequestError('request body is not valid JSON');
   }

@@ -81,7 +81,9 @@ describe('supervising services', () => {
     expect(keyEnvironment('customer-record', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: undefined });
     expect(keyEnvironment('routing', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile('routing') });
     expect(keyEnvironment('sms-voice', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile('sms-voice') });
-    expect(keyEnvironment('chat', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: undefined, AUTH_PRIVATE_KEY_FILE: undefined });
+    // email and chat check the desk's tokens on their attachment content path.
+    expect(keyEnvironment('email', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: undefined });
+    expect(keyEnvironment('chat', keys)).toEqual({ AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir, AUTH_PRIVATE_KEY_FILE: undefined });
     // A service's own variables reach it; one set to nothing is not inherited from the shell.
     const file = path.join(dir, 'env.mjs');
     writeFileSync(

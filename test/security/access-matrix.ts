@@ -43,6 +43,9 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   // Agents and experts find only conversations they may read, ops metadata only; of the services
   // only the integration API (not a caller here), for ended conversations and metadata only.
   SearchConversations: { allowed: STAFF, audited: true },
+  // Files are contents: the people who read the conversation; each opening and refusal audited
+  // (services/customer-record/test/attachments.integration.test.ts), never ops or a service.
+  OpenAttachment: { allowed: [...WORKERS, 'supervisor'] },
 };
 
 export const ROUTING: Record<string, GrpcEntry> = {
@@ -84,6 +87,8 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/sign-out': [...WORKERS, 'supervisor'],
   'GET /api/me': [...WORKERS, 'supervisor'],
   'GET /api/conversation': [...WORKERS, 'supervisor'],
+  // customer-record decides per file and conversation, as for the conversation itself.
+  'GET /api/attachment': [...WORKERS, 'supervisor'],
   'GET /api/floor': ['supervisor'],
   // customer-record narrows what each finds: agents and experts only conversations they may read.
   'GET /api/search': [...WORKERS, 'supervisor'],

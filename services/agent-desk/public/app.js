@@ -383,6 +383,13 @@ function renderConversation() {
   if (window.renderReplyWindow) window.renderReplyWindow(c);
 }
 
+/** A file the customer sent: a download through the desk, which checks it may be opened; never shown inline. */
+function attachmentLink(conversationId, a) {
+  if (!a.ref) return a.name;
+  const q = new URLSearchParams({ conversationId, ref: a.ref });
+  return el('a', { class: 'attachment', href: `/api/attachment?${q}`, download: a.name, rel: 'noopener', text: a.name });
+}
+
 function renderTimeline(c) {
   const items = [...c.items.values()].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   const list = $('timeline');
@@ -404,7 +411,7 @@ function renderTimeline(c) {
           ? el(
               'ul',
               { class: 'attachments' },
-              i.attachments.map((a) => el('li', { text: `Attachment: ${a.name} (${a.contentType}, ${a.size})` })),
+              i.attachments.map((a) => el('li', {}, 'Attachment: ', attachmentLink(c.offer.conversationId, a), ` (${a.contentType}, ${a.size})`)),
             )
           : null,
       ),

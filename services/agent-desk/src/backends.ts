@@ -16,6 +16,7 @@ import {
   type GetQueueStatsResponse,
   type GetWaitEstimateResponse,
   type ListAgentsResponse,
+  type OpenAttachmentResponse,
   type RegisterAgentRequest,
   type ReplyResponse,
   type SearchConversationsRequest,
@@ -170,6 +171,15 @@ export class Backends {
   /** Conversations the caller may find (customer-record decides what each role sees), audited there. */
   searchConversations(caller: Caller, req: SearchConversationsRequest): Promise<SearchConversationsResponse> {
     return this.call('customer-record', caller, this.record.searchConversations as unknown as Unary<object, SearchConversationsResponse>, this.record, req);
+  }
+
+  /** May this person open this file of this conversation? customer-record decides and audits (refusals too). */
+  openAttachment(caller: Caller, conversationId: string, storageRef: string, reason = ''): Promise<OpenAttachmentResponse> {
+    return this.call('customer-record', caller, this.record.openAttachment as unknown as Unary<object, OpenAttachmentResponse>, this.record, {
+      conversationId,
+      storageRef,
+      reason,
+    });
   }
 
   history(caller: Caller, customerId: string, conversationId: string, reason = ''): Promise<GetHistoryResponse> {

@@ -53,6 +53,10 @@ export const agentDeskConfig = {
   TWILIO_API_KEY_SECRET: z.string().min(16, 'must be the API key secret (32 characters)').optional(),
   /** sms-voice's HTTP address (http://host:port), where agents' call controls go. */
   SMS_VOICE_URL: z.string().url('must be a URL such as http://127.0.0.1:8102').default('http://127.0.0.1:8102'),
+  /** The email service's attachment port (http://host:port), where the files customers mailed are fetched. */
+  EMAIL_CONTENT_URL: z.string().url('must be a URL such as http://127.0.0.1:8108').default('http://127.0.0.1:8108'),
+  /** The chat service's HTTP address (http://host:port), where the files visitors uploaded are fetched. */
+  CHAT_CONTENT_URL: z.string().url('must be a URL such as http://127.0.0.1:8103').default('http://127.0.0.1:8103'),
   /** How long a softphone token lives; the page renews it before it ends. */
   VOICE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60, 'must be at least 60 seconds').max(3600, 'must be at most 3600 seconds (an hour)').default(600),
 };

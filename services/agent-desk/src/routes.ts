@@ -13,6 +13,7 @@ import { promiseRoutes } from './promise-routes';
 import { openGroups } from './search';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
+import { sendAttachment, type AttachmentContent } from './attachments';
 import type { CallControls } from './call-controls';
 import { voiceRoutes } from './voice-routes';
 import { outreachRoutes } from './outreach-routes';
@@ -30,6 +31,7 @@ interface DeskRouteDeps {
   callControls: CallControls;
   logger: Logger;
   notices: { perSecond: number; maxCustomers: number };
+  attachments: AttachmentContent;
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
@@ -103,8 +105,15 @@ function actionRoutes(signIn: StaffSignIn, backends: Backends): Record<string, R
   };
 }
 
-function readingRoutes({ signIn, sessions, backends }: DeskRouteDeps): Record<string, Route> {
+function readingRoutes({ signIn, sessions, backends, attachments }: DeskRouteDeps): Record<string, Route> {
   return {
+    '/api/attachment': async (req, res) => {
+      const s = await signIn.session(req);
+      if (!DESK_ROLES.includes(s.role)) throw new ForbiddenError(`a ${s.role} may not open attachments here`);
+      const url = new URL(req.url ?? '/', 'http://desk');
+      const reason = s.role === 'supervisor' ? supervisorReason(url.searchParams.get('reason')) : '';
+      await sendAttachment(backends, attachments, caller(s), url, reason, res);
+    },
     '/api/me': async (req, res) => sendJson(res, 200, signedIn(sessions, await signIn.session(req))),
     '/api/conversation': (req, res) => conversationView(signIn, backends, req, res),
     '/api/search': async (req, res) => {

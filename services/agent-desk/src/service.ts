@@ -7,6 +7,7 @@ import type { ServiceContext } from '#libs/service';
 import { SessionStore, SignInThrottle, StaffRoster } from '#libs/staff';
 import { applyTransportSecurity, signInSettings, transportSecurity } from '#libs/web';
 import { Backends } from './backends';
+import { AttachmentContent } from './attachments';
 import { CallControls } from './call-controls';
 import { CannedAnswerStore } from './canned-store';
 import type { AgentDeskConfig } from './config';
@@ -73,6 +74,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
       callControls: new CallControls(config.SMS_VOICE_URL, config.AUTH_PRIVATE_KEY_FILE),
       logger: ctx.logger,
       notices: { perSecond: config.AGENT_DESK_NOTICE_PER_SECOND, maxCustomers: config.AGENT_DESK_NOTICE_MAX_CUSTOMERS },
+      attachments: new AttachmentContent({ email: config.EMAIL_CONTENT_URL, chat: config.CHAT_CONTENT_URL }, config.AUTH_PRIVATE_KEY_FILE),
     }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,

@@ -87,6 +87,8 @@ export interface AttachmentView {
   name: string;
   contentType: string;
   size: string;
+  /** Where the channel keeps it; the page links `/api/attachment` with it. Empty when not kept. */
+  ref: string;
 }
 
 function formatBytes(n: number): string {
@@ -96,7 +98,12 @@ function formatBytes(n: number): string {
 }
 
 function attachmentView(a: Attachment): AttachmentView {
-  return { name: a.name || '(no name)', contentType: a.contentType || 'application/octet-stream', size: formatBytes(Number(a.sizeBytes)) };
+  return {
+    name: a.name || '(no name)',
+    contentType: a.contentType || 'application/octet-stream',
+    size: formatBytes(Number(a.sizeBytes)),
+    ref: /^(email|chat)-attachment:[0-9a-f]{64}$/.test(a.storageRef) ? a.storageRef : '',
+  };
 }
 
 export type TimelineKind = 'in' | 'out' | 'event';

@@ -50,6 +50,7 @@ const [emailCtx, recordCtx, routingCtx, deskCtx, opsCtx] = contexts as [
 const sunk: ParsedMail[] = [];
 let sink: SMTPServer;
 let smtpPort: number;
+let contentPort: number | undefined;
 let routing: RunningRouting;
 let recordClient: InstanceType<typeof CustomerRecordServiceClient>;
 let desk: string;
@@ -74,11 +75,13 @@ beforeAll(async () => {
   const sinkPort = (sink.server.address() as AddressInfo).port;
 
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: 'silent' };
-  ({ smtpPort } = await startEmailService(
+  ({ smtpPort, contentPort } = await startEmailService(
     emailCtx,
     loadConfig(emailConfig, {
       ...common,
       SMTP_PORT: '0',
+      ...testAuthEnv('email'),
+      EMAIL_CONTENT_HTTP_PORT: '0',
       SUPPORT_DOMAINS: 'shop.test',
       SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
       OUTBOUND_MAX_ATTEMPTS: '2',
@@ -123,6 +126,7 @@ beforeAll(async () => {
       STAFF_DB: database,
       ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
       CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.grpcPort}`,
+      EMAIL_CONTENT_URL: `http://127.0.0.1:${contentPort}`,
       SUPERVISOR_REFRESH_MS: '500',
       LOG_LEVEL: 'silent',
     }),
@@ -392,6 +396,25 @@ describe('a working day at the agent desk', () => {
     await incoming.waitFor({ timeout: 120_000 });
     await expect(incoming.locator('.subject').textContent()).resolves.toBe(XSS_SUBJECT);
     await expect(incoming.locator('ul.attachments li').textContent()).resolves.toBe('Attachment: statement.pdf (application/pdf, 2.0 KB)');
+    // The file is a download through the desk, once customer-record let Ana open it (audited):
+    // saved under its name, never shown, and since its bytes are no PDF, served as bytes.
+    const link = incoming.locator('ul.attachments a.attachment');
+    const [download] = await Promise.all([agent.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('statement.pdf');
+    await link.hover();
+    await shot(agent, 'attachment');
+    const href = (await link.getAttribute('href'))!;
+    const served = (await agent.evaluate(
+      `fetch(${JSON.stringify(href)}).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), nosniff: r.headers.get('x-content-type-options'), csp: r.headers.get('content-security-policy'), size: (await r.arrayBuffer()).byteLength }))`,
+    )) as Record<string, unknown>;
+    expect(served).toEqual({
+      status: 200,
+      type: 'application/octet-stream',
+      disposition: `attachment; filename="statement.pdf"; filename*=UTF-8''statement.pdf`,
+      nosniff: 'nosniff',
+      csp: 'sandbox',
+      size: 2048,
+    });
     // The customer card: identity, regular flag with its reason, the earlier conversations.
     await agent
       .locator('#card-flags li')
@@ -413,6 +436,11 @@ describe('a working day at the agent desk', () => {
       `fetch('/api/conversation?' + new URLSearchParams({ conversationId: ${JSON.stringify(waitingId())}, identityKind: '1', identity: ${JSON.stringify(address)} })).then(async (r) => ({ status: r.status, body: await r.json() }))`,
     )) as { status: number; body: { error: string } };
     expect(notHers).toEqual({ status: 403, body: { error: `conversation ${waitingId()} was not offered to or held by ana` } });
+    // Nor are its files, named with a conversation she does not hold: refused (and audited).
+    const fileOfOther = (await agent.evaluate(
+      `fetch(${JSON.stringify(href.replace(/conversationId=[^&]+/, `conversationId=${encodeURIComponent(waitingId())}`))}).then((r) => r.status)`,
+    )) as number;
+    expect(fileOfOther).toBe(403);
     // The supervisor reads the conversation's customer with a reason, which is audited.
     await supervisor.locator('#lookup-conversation').fill(held);
     await supervisor.locator('#lookup-reason').fill('complaint follow-up');

@@ -149,7 +149,7 @@ describe('view models', () => {
     });
     const items = timeline([reply, first, queued, live]);
     expect(items.map((i) => i.id)).toEqual(['contact:m1', 'event:e1', 'event:e2']);
-    expect(items[0]!.attachments).toEqual([{ name: 'invoice.pdf', contentType: 'application/pdf', size: '2.0 KB' }]);
+    expect(items[0]!.attachments).toEqual([{ name: 'invoice.pdf', contentType: 'application/pdf', size: '2.0 KB', ref: '' }]);
     expect(items[1]).toMatchObject({ kind: 'event', detail: 'Queued: queue tier1/general/email' });
     expect(items[2]).toMatchObject({ kind: 'out', agentId: 'ana' });
     const withFile = historyItem({
@@ -158,9 +158,21 @@ describe('view models', () => {
       kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
       occurredAt: new Date(4000),
       text: 'scan',
-      attachments: [{ name: 'scan.png', contentType: 'image/png', sizeBytes: 3 * 1024 * 1024, sha256: '', storageRef: '' }],
+      attachments: [
+        { name: 'scan.png', contentType: 'image/png', sizeBytes: 3 * 1024 * 1024, sha256: 'c'.repeat(64), storageRef: `chat-attachment:${'c'.repeat(64)}` },
+      ],
     });
-    expect(withFile.attachments).toEqual([{ name: 'scan.png', contentType: 'image/png', size: '3.0 MB' }]);
+    // The page links the file by its storage reference; anything else is not linked.
+    expect(withFile.attachments).toEqual([{ name: 'scan.png', contentType: 'image/png', size: '3.0 MB', ref: `chat-attachment:${'c'.repeat(64)}` }]);
+    const odd = historyItem({
+      ...base,
+      entryId: 'contact:m3',
+      kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_IN,
+      occurredAt: new Date(5000),
+      text: '',
+      attachments: [{ name: 'x', contentType: '', sizeBytes: 1, sha256: '', storageRef: 'javascript:alert(1)' }],
+    });
+    expect(odd.attachments[0]!.ref).toBe('');
   });
 
   it("shows a call's recording as an event: the link for those who see contents, that there is one otherwise", () => {

@@ -63,7 +63,7 @@
     '.ccw-form button,.ccw-survey button{font-size:16px;padding:.5rem .75rem;border-radius:.25rem;border:1px solid #1a56db;background:#1a56db;color:#fff;cursor:pointer}' +
     '.ccw-verify{padding:.25rem .75rem;border-top:1px solid #ddd;font-size:.875rem}.ccw-verify form{display:flex;gap:.5rem;align-items:center;margin:.25rem 0}.ccw-verify form[hidden]{display:none}' +
     '.ccw-verify input{flex:1;min-width:0;font-size:16px;padding:.375rem;border:1px solid #888;border-radius:.25rem}.ccw-verify button{font-size:.875rem;padding:.375rem .5rem;border-radius:.25rem;border:1px solid #1a56db;background:#fff;color:#1a56db;cursor:pointer}' +
-    '.ccw-survey{display:flex;gap:.25rem;padding:.25rem .75rem;flex-wrap:wrap}.ccw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}';
+    '.ccw-survey{display:flex;gap:.25rem;padding:.25rem .75rem;flex-wrap:wrap}.ccw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}.ccw-error{color:#b91c1c}';
   document.head.appendChild(css);
 
   var button = el('button', { type: 'button', class: 'ccw-btn', 'aria-expanded': 'false', 'aria-controls': 'ccw-panel' }, title);
@@ -113,7 +113,17 @@
   var label = el('label', { for: 'ccw-input', class: 'ccw-sr' }, 'Your message');
   var input = el('input', { id: 'ccw-input', type: 'text', autocomplete: 'off', maxlength: '4000', placeholder: 'Type a message\u2026' });
   var send = el('button', { type: 'submit' }, 'Send');
+  // Files go over HTTP with the session's token, not in a WebSocket frame; the service checks size, type and rate.
+  var fileInput = el('input', {
+    type: 'file',
+    class: 'ccw-sr',
+    id: 'ccw-file',
+    accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain',
+  });
+  var attach = el('button', { type: 'button', 'aria-label': 'Send a file', 'data-ccw': 'attach' }, 'File');
   form.appendChild(label);
+  form.appendChild(fileInput);
+  form.appendChild(attach);
   form.appendChild(input);
   form.appendChild(send);
   panel.appendChild(head);
@@ -245,6 +255,40 @@
     addLine('ccw-visitor ccw-pending', text, id);
     input.value = '';
     flush();
+  });
+
+  attach.addEventListener('click', function () {
+    fileInput.click();
+  });
+  fileInput.addEventListener('change', function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = '';
+    if (!file) return;
+    if (!state.token) return addLine('ccw-error', 'The chat is still connecting; send the file again in a moment.');
+    var id = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+    var line = addLine('ccw-visitor ccw-pending', 'Sending file: ' + file.name, id);
+    fetch(base.origin + '/upload', {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer ' + state.token,
+        'content-type': file.type || 'application/octet-stream',
+        'x-file-name': encodeURIComponent(file.name),
+        'x-client-message-id': id,
+      },
+      body: file,
+    })
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.error || 'the file was not sent');
+          state.seen[body.seq] = true;
+          line.textContent = 'Sent a file: ' + file.name;
+          line.className = 'ccw-visitor';
+        });
+      })
+      .catch(function (err) {
+        line.textContent = 'Not sent (' + file.name + '): ' + err.message;
+        line.className = 'ccw-error';
+      });
   });
 
   function connect() {

@@ -1,3 +1,4 @@
+import { optionalTrustedKeysConfig } from '#libs/auth';
 import { commaList, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { trustedProxyConfig } from '#libs/web';
@@ -18,6 +19,12 @@ export const chatConfig = {
   CHAT_TOKEN_TTL_SECONDS: positiveInt(30 * 24 * 3600),
   /** Pages allowed to open the WebSocket, besides the service's own demo page. */
   CHAT_ALLOWED_ORIGINS: originList,
+  /** Largest file a visitor may upload (POST /upload); larger gets 413. */
+  CHAT_UPLOAD_MAX_BYTES: positiveInt(5 * 1024 * 1024),
+  /** Files one chat may upload per minute; more get 429. */
+  CHAT_UPLOADS_PER_MINUTE: positiveInt(5),
+  /** Public keys of the services whose tokens open uploaded files (the desk's); unset, none are served. */
+  ...optionalTrustedKeysConfig,
   /** Largest WebSocket frame accepted; bigger closes the connection with 1009. */
   CHAT_MAX_FRAME_BYTES: positiveInt(16 * 1024),
   /** Token bucket per connection: burst size and sustained frames per second; over it closes with 1008. */

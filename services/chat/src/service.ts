@@ -2,13 +2,16 @@
 // visitor messages into Kafka, and outbound messages from Kafka to whichever socket is here.
 import http from 'node:http';
 import type { ISocketFactory } from 'kafkajs';
-import { closeServer, listen } from '#libs/observability';
+import { closeServer, errorDetails, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
+import { AttachmentFiles } from '#libs/store/attachments';
+import { createContentEdge } from '#libs/web';
 import { admissionLimits, ChatAdmission } from './admission';
 import type { ChatConfig } from './config';
 import { ConnectedVisitors } from './connected';
 import { createFrameHandler } from './frames';
 import { createPagesHandler } from './http';
+import { createUploadEdge } from './uploads';
 import { ChatEvents, consumeOutbound } from './kafka';
 import { chatMetrics } from './metrics';
 import { createOutboundDelivery } from './outbound';
@@ -54,7 +57,23 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   };
   const sessionParts = { ...parts, handleFrame: createFrameHandler(parts) };
   const sockets = createVisitorSockets({ ...parts, open: (line, origin, address) => new VisitorSession(line, origin, address, sessionParts) });
-  const server = http.createServer(createPagesHandler(ctx.metrics, ctx.readiness, config.METRICS_TOKEN));
+  const files = new AttachmentFiles(db, `${overrides.collectionPrefix ?? 'chat'}_attachments`, 'chat');
+  const uploads = createUploadEdge({ ...parts, files });
+  // The desk fetches uploaded files here with a person's token, once customer-record let them open it.
+  const content = config.AUTH_PUBLIC_KEYS_DIR
+    ? createContentEdge({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'chat', find: (sha256) => files.find(sha256), logger: log })
+    : undefined;
+  const pages = createPagesHandler(ctx.metrics, ctx.readiness, config.METRICS_TOKEN);
+  const server = http.createServer((req, res) => {
+    const answered = async () => (await uploads(req, res)) || (content ? await content(req, res) : false);
+    answered().then(
+      (done) => done || pages(req, res),
+      (err: unknown) => {
+        log.error(errorDetails(err), 'chat request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      },
+    );
+  });
   server.on('upgrade', sockets.upgrade);
 
   await consumeOutbound(kafka, ctx.instanceId, createOutboundDelivery(parts));

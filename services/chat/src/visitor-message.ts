@@ -17,6 +17,21 @@ function acked({ metrics }: MessageParts, session: VisitorSession, clientMessage
   metrics.ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** A visitor's message as first claimed: unnumbered, not yet accepted, keyed by the widget's id. */
+export function visitorDraft(conversationId: string, clientMessageId: string, text: string): MessageDoc {
+  return {
+    _id: `${conversationId}/c/${clientMessageId}`,
+    conversationId,
+    seq: 0,
+    from: 'visitor',
+    kind: 'message',
+    text,
+    clientMessageId,
+    at: new Date(),
+    accepted: false,
+  };
+}
+
 export async function visitorMessage(
   parts: MessageParts,
   session: VisitorSession,
@@ -30,17 +45,7 @@ export async function visitorMessage(
   // once Kafka acknowledged it marked accepted and acked. A resend finds the claim: acked
   // already, it gets the same ack; refused by Kafka before, it is published again with the
   // same number and ce_id, so numbers stay 1, 2, 3… on every instance.
-  const draft: MessageDoc = {
-    _id: `${claims.conversationId}/c/${clientMessageId}`,
-    conversationId: claims.conversationId,
-    seq: 0,
-    from: 'visitor',
-    kind: 'message',
-    text,
-    clientMessageId,
-    at: new Date(),
-    accepted: false,
-  };
+  const draft = visitorDraft(claims.conversationId, clientMessageId, text);
   const [stored] = await Promise.all([store.claim(draft), store.ensureConversation(claims)]);
   if (stored?.accepted) return acked(parts, session, clientMessageId, stored.seq, started);
   const doc = stored ?? { ...draft, ...(await store.number(draft)) };

@@ -1,4 +1,5 @@
 // Real browser: Debian's Chromium (installed by scripts/install-browser.sh) opens the demo page.
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import type { Browser } from 'playwright-core';
@@ -107,6 +108,30 @@ describe('chat widget in Chromium', () => {
     await page.reload();
     await page.evaluate('window.ccChat.open()');
     await page.getByText('Hello! <script>alert(2)</script> Checking now.').waitFor({ timeout: 20_000 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('sends a file with the paperclip, and says in words why a forbidden one is not sent', async () => {
+    const page = await browser.newPage({ viewport: { width: 375, height: 667 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`http://127.0.0.1:${chat.chat.port}/`);
+    await page.evaluate('window.ccChat.open()');
+    await page.getByText(/Connected\. Reference/).waitFor({ timeout: 20_000 });
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(uniqueId('receipt'))]);
+    await page.locator('#ccw-file').setInputFiles({ name: 'receipt.png', mimeType: 'image/png', buffer: png });
+    await page.getByText('Sent a file: receipt.png').waitFor({ timeout: 20_000 });
+    const contact = await waitFor(
+      () => recorder.values(topics.contactInbound).find((c) => c.attachments.some((a) => a.name === 'receipt.png' && a.sizeBytes === png.length)),
+      15_000,
+      'the file on Kafka',
+    );
+    expect(contact.attachments[0]!.storageRef).toMatch(/^chat-attachment:[0-9a-f]{64}$/);
+    await page.locator('#ccw-file').setInputFiles({ name: 'setup.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from([0x4d, 0x5a, 0x90, 0x00]) });
+    await page.getByText(/^Not sent \(setup\.exe\): this kind of file cannot be sent here/).waitFor({ timeout: 20_000 });
+    if (process.env.SAVE_SCREENSHOTS === '1')
+      await page.screenshot({ path: fileURLToPath(new URL('../../../docs/screenshots/chat-upload.png', import.meta.url)) });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -18,7 +18,7 @@ export const DATABASE = 'contactcenter_chat_test';
 export async function dropChatCollections(prefix: string): Promise<void> {
   const client = await MongoClient.connect(MONGODB_URI);
   try {
-    for (const name of ['conversations', 'messages', 'numbers', 'profiles', 'conversation_facts', 'verification_codes', 'verification_tries']) {
+    for (const name of ['conversations', 'messages', 'numbers', 'profiles', 'conversation_facts', 'verification_codes', 'verification_tries', 'attachments']) {
       await client
         .db(DATABASE)
         .collection(`${prefix}_${name}`)

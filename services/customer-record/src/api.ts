@@ -6,6 +6,7 @@ import { authorizeCall } from '#libs/auth';
 import type { CustomerRecordServiceServer } from '#libs/proto';
 import { PermissionDeniedError, ResourceExhaustedError, unaryHandler } from '#libs/service';
 import { ReadRefusedError } from './access';
+import { openAttachment } from './api/attachments';
 import { listAudit } from './api/audit-listing';
 import { getCustomer, getCustomerContext, getHistory, resolveCustomer } from './api/customer-reads';
 import type { ApiDeps, Handler } from './api/deps';
@@ -31,6 +32,7 @@ export function customerRecordApi(deps: ApiDeps): CustomerRecordServiceServer {
     grantMandate: unary(deps, 'GrantMandate', grantMandate),
     revokeMandate: unary(deps, 'RevokeMandate', revokeMandate),
     searchConversations: unary(deps, 'SearchConversations', searchConversations),
+    openAttachment: unary(deps, 'OpenAttachment', openAttachment),
   };
 }
 

@@ -18,7 +18,8 @@ export type CallName =
   | 'UpsertIntermediary'
   | 'GrantMandate'
   | 'RevokeMandate'
-  | 'SearchConversations';
+  | 'SearchConversations'
+  | 'OpenAttachment';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -39,6 +40,8 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   RevokeMandate: ['supervisor'],
   // Agents and experts find what they may read; ops and the integration API metadata only (api/search.ts).
   SearchConversations: ['agent', 'expert', 'supervisor', 'ops', 'service'],
+  // Files are contents: the people who see texts, never ops or a service.
+  OpenAttachment: ['agent', 'expert', 'supervisor'],
 };
 
 /**

@@ -458,6 +458,7 @@ describe('customer-record service', () => {
       GrantMandate: ['grantMandate', { intermediaryId: 'no-such-intermediary', customerId: id, authority: 1 }],
       RevokeMandate: ['revokeMandate', { intermediaryId: 'no-such-intermediary', customerId: id }],
       SearchConversations: ['searchConversations', { state: 'open' }],
+      OpenAttachment: ['openAttachment', { storageRef: `email-attachment:${'0'.repeat(64)}`, ...scope }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
@@ -477,7 +478,7 @@ describe('customer-record service', () => {
     expect(PERMISSIONS.SetFlag).toEqual(['supervisor']);
     // Services by name: routing reads the context it routes with, and nothing else.
     expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
-    expect(outcome).toHaveLength(70);
+    expect(outcome).toHaveLength(75);
   });
 
   it('shows ops counts and flags but no message contents', async () => {

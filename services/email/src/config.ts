@@ -1,3 +1,4 @@
+import { optionalTrustedKeysConfig } from '#libs/auth';
 import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { trustedProxyConfig } from '#libs/web';
 
@@ -18,6 +19,8 @@ export const emailConfig = {
   ...commonConfig,
   /** Load balancers in front of the survey links' port, whose X-Forwarded-For names the client. */
   ...trustedProxyConfig,
+  /** Public keys of the services whose tokens open stored attachments (the desk's); unset, none are served. */
+  ...optionalTrustedKeysConfig,
   /** Inbound SMTP. */
   SMTP_PORT: port(2525),
   /** `/healthz`, `/readyz` and `/metrics`. */
@@ -92,6 +95,10 @@ export const emailConfig = {
   EMAIL_SURVEY_BAD_LINKS_PER_MINUTE: positiveInt(20),
   /** How long after the survey mail its links work and a reply of 1-5 is taken as the answer. */
   EMAIL_SURVEY_WINDOW_MS: durationMs(7 * 24 * 3600_000),
+  /** The stored attachments' internal port (GET /internal/attachments/<sha256>, for the desk); served only with AUTH_PUBLIC_KEYS_DIR. */
+  EMAIL_CONTENT_HTTP_PORT: port(8108),
+  /** Where the attachments' port listens: loopback unless the desk runs on another host. */
+  EMAIL_CONTENT_BIND_HOST: z.string().default('127.0.0.1'),
   /**
    * Who gets an acknowledgement: "authenticated" senders only (an aligned SPF or DKIM pass), or
    * every sender whose authentication did not fail or is not unknown ("not-failed").

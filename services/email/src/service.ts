@@ -1,9 +1,12 @@
-// Wires the email service: store, Kafka, inbound SMTP, outbound consumer, health, survey links.
+// Wires the email service: store, Kafka, inbound SMTP, outbound consumer, health, survey links,
+// the stored attachments' internal port.
 import type { ISocketFactory } from 'kafkajs';
 import { closeServer, listen } from '#libs/observability';
 import { topics, type EventProducer } from '#libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
+import type { TrustedKey } from '#libs/auth';
 import type { EmailConfig } from './config';
+import { createContentServer } from './content-http';
 import { createOutboundHandler } from './outbound';
 import { createSmtpServer } from './smtp-server';
 import { EmailStore } from './store';
@@ -36,7 +39,15 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
   });
   const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
   const surveyPort = config.EMAIL_SURVEY_LINK_KEY ? await serveSurveyLinks(ctx, config, config.EMAIL_SURVEY_LINK_KEY, store, producer) : undefined;
-  return { smtpPort, httpPort, surveyPort, store };
+  const contentPort = config.AUTH_PUBLIC_KEYS_DIR ? await serveContent(ctx, config, config.AUTH_PUBLIC_KEYS_DIR, store) : undefined;
+  return { smtpPort, httpPort, surveyPort, contentPort, store };
+}
+
+async function serveContent(ctx: ServiceContext, config: EmailConfig, keys: readonly TrustedKey[], store: EmailStore): Promise<number> {
+  const server = createContentServer({ keys, store, logger: ctx.logger, metrics: ctx.metrics });
+  const port = await listen(server, config.EMAIL_CONTENT_HTTP_PORT, config.EMAIL_CONTENT_BIND_HOST);
+  ctx.onStop('attachment content', () => closeServer(server));
+  return port;
 }
 
 async function serveSurveyLinks(ctx: ServiceContext, config: EmailConfig, key: string, store: EmailStore, producer: EventProducer): Promise<number> {

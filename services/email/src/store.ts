@@ -1,9 +1,10 @@
 // The email service's own collections: its thread index, stored attachments, the claims
 // that keep each outbound mail to one send, and the surveys sent and answered.
-import { Binary, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import { InsertBatcher } from '#libs/store';
+import { AttachmentFiles } from '#libs/store/attachments';
 import { SurveyRecords } from '#libs/survey/mongo';
 import type { ThreadIndex } from './threading';
 
@@ -23,17 +24,10 @@ export interface EmailConversation {
   createdAt: Date;
 }
 
-interface StoredAttachment {
-  _id: string; // sha256
-  contentType: string;
-  size: number;
-  data: Binary;
-}
-
 export class EmailStore implements ThreadIndex {
   private readonly messages: Collection<ThreadMessage>;
   private readonly conversations: Collection<EmailConversation>;
-  private readonly attachments: Collection<StoredAttachment>;
+  private readonly attachments: AttachmentFiles;
   /** One record per outbound message id, inserted before the mail is handed to the server. */
   readonly deliveries: MongoDeliveryClaims;
   /** The survey mails sent and the answer (reply or link) each conversation got. */
@@ -44,7 +38,7 @@ export class EmailStore implements ThreadIndex {
     this.surveys = new SurveyRecords(db, 'email');
     this.messages = db.collection('email_thread_messages');
     this.conversations = db.collection('email_conversations');
-    this.attachments = db.collection('email_attachments');
+    this.attachments = new AttachmentFiles(db, 'email_attachments', 'email');
     this.messageInserts = new InsertBatcher(this.messages);
     this.conversationInserts = new InsertBatcher(this.conversations);
   }
@@ -103,13 +97,11 @@ export class EmailStore implements ThreadIndex {
   }
 
   /** Keeps an attachment's content once per distinct content; returns where it is. */
-  async storeAttachment(sha256: string, contentType: string, content: Buffer): Promise<string> {
-    await this.attachments.updateOne({ _id: sha256 }, { $setOnInsert: { contentType, size: content.length, data: new Binary(content) } }, { upsert: true });
-    return `email-attachment:${sha256}`;
+  storeAttachment(sha256: string, contentType: string, content: Buffer): Promise<string> {
+    return this.attachments.store(sha256, contentType, content);
   }
 
-  async attachment(sha256: string): Promise<{ contentType: string; content: Buffer } | undefined> {
-    const found = await this.attachments.findOne({ _id: sha256 });
-    return found ? { contentType: found.contentType, content: Buffer.from(found.data.buffer) } : undefined;
+  attachment(sha256: string): Promise<{ contentType: string; content: Buffer } | undefined> {
+    return this.attachments.find(sha256);
   }
 }

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import { createTokenVerifier, type TokenVerifier, type TrustedKey } from '#libs/auth';
 import { errorDetails, type Logger } from '#libs/observability';
 import { RateLimiter } from '#libs/rate-limit';
-import { HttpError, readJson, sendJson } from '#libs/web';
+import { bearerCaller, HttpError, readJson, sendJson } from '#libs/web';
 import type { Caller } from '#libs/auth';
 import { callControlled, CallControlError, planControl, readCallControl, type TwilioStep } from './call-controls';
 import { dialledIn, isDialIn, planDialIn, readDialIn } from './dial-ins';
@@ -54,24 +54,10 @@ export function createControlEdge(deps: ControlEdgeDeps) {
   const now = deps.now ?? (() => new Date());
   const badTokens = new RateLimiter(BAD_TOKENS_PER_MINUTE, 60_000);
 
-  const callerOf = async (req: http.IncomingMessage, verify: TokenVerifier): Promise<Caller> => {
-    const from = req.socket.remoteAddress ?? '';
-    if (badTokens.isOver(from, Date.now())) throw new HttpError(429, 'too many requests with bad tokens from this address; try again in a minute');
-    const refuse = (message: string) => {
-      badTokens.take(from, Date.now());
-      return new HttpError(401, message);
-    };
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!token) throw refuse('missing bearer token');
-    return verify(token).catch((err: unknown) => {
-      throw refuse(err instanceof Error ? err.message : 'invalid token');
-    });
-  };
-
   const run = async (req: http.IncomingMessage) => {
     if (req.method !== 'POST') throw new HttpError(405, 'call controls are POST requests');
     if (!verify) throw new HttpError(503, 'call controls are off: AUTH_PUBLIC_KEYS_DIR is not set');
-    const caller = await callerOf(req, verify);
+    const caller = await bearerCaller(req, verify, badTokens);
     if (!CONTROLLERS.has(caller.role)) throw new HttpError(403, `a ${caller.role} does not control calls`);
     const body = await readJson(req, MAX_CONTROL_BYTES);
     return isDialIn(body) ? dialIn(caller, body) : control(caller, body);

@@ -1,7 +1,7 @@
 // The paged listings, newest first: a customer's history and the audit log. A page token holds
 // the last row shown, so a page stays right while new rows arrive.
 import type { Collection, Filter } from 'mongodb';
-import { Channel } from '#libs/proto';
+import { Channel, type Attachment } from '#libs/proto';
 import type { HistoryRecord } from '../history';
 import { decodePageToken, encodePageToken } from './page-token';
 import type { AuditDoc, Collections } from './records';
@@ -19,6 +19,17 @@ export class PagedReads {
     if (channel !== Channel.CHANNEL_UNSPECIFIED) filter.channel = channel;
     if (conversationId) filter.conversationId = conversationId;
     return newestPage(this.c.history, filter, 'occurredAt', pageSize, pageToken);
+  }
+
+  /** The file as a message of this customer's conversation carried it; undefined when none did. */
+  async attachmentOf(customerId: string, conversationId: string, storageRef: string): Promise<Attachment | undefined> {
+    // history_by_conversation finds the conversation's entries; the file is matched in them.
+    const entries = await this.c.history.find({ conversationId, customerId }, { projection: { attachments: 1 } }).toArray();
+    for (const e of entries) {
+      const found = e.attachments?.find((a) => a.storageRef === storageRef);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   listAudit(customerId: string, actorId: string, pageSize: number, pageToken: string): Promise<Page<AuditDoc>> {

@@ -671,6 +671,19 @@ export interface SearchConversationsResponse {
   nextPageToken: string;
 }
 
+export interface OpenAttachmentRequest {
+  conversationId: string;
+  /** The Attachment.storage_ref a message of the conversation carried. */
+  storageRef: string;
+  /** Why a supervisor opens it; required for them, written to the audit log. */
+  reason: string;
+}
+
+export interface OpenAttachmentResponse {
+  /** The file as the message carried it: name, claimed type, size, sha256, storage_ref. */
+  attachment?: Attachment | undefined;
+}
+
 function createBaseMandate(): Mandate {
   return {
     customerId: "",
@@ -5939,6 +5952,184 @@ export const SearchConversationsResponse: MessageFns<SearchConversationsResponse
   },
 };
 
+function createBaseOpenAttachmentRequest(): OpenAttachmentRequest {
+  return { conversationId: "", storageRef: "", reason: "" };
+}
+
+export const OpenAttachmentRequest: MessageFns<OpenAttachmentRequest> = {
+  encode(message: OpenAttachmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.storageRef !== "") {
+      writer.uint32(18).string(message.storageRef);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenAttachmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenAttachmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.storageRef = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenAttachmentRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      storageRef: isSet(object.storageRef)
+        ? globalThis.String(object.storageRef)
+        : isSet(object.storage_ref)
+        ? globalThis.String(object.storage_ref)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: OpenAttachmentRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.storageRef !== "") {
+      obj.storageRef = message.storageRef;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OpenAttachmentRequest>, I>>(base?: I): OpenAttachmentRequest {
+    return OpenAttachmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OpenAttachmentRequest>, I>>(object: I): OpenAttachmentRequest {
+    const message = createBaseOpenAttachmentRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.storageRef = object.storageRef ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseOpenAttachmentResponse(): OpenAttachmentResponse {
+  return { attachment: undefined };
+}
+
+export const OpenAttachmentResponse: MessageFns<OpenAttachmentResponse> = {
+  encode(message: OpenAttachmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attachment !== undefined) {
+      Attachment.encode(message.attachment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenAttachmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenAttachmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attachment = Attachment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenAttachmentResponse {
+    return { attachment: isSet(object.attachment) ? Attachment.fromJSON(object.attachment) : undefined };
+  },
+
+  toJSON(message: OpenAttachmentResponse): unknown {
+    const obj: any = {};
+    if (message.attachment !== undefined) {
+      obj.attachment = Attachment.toJSON(message.attachment);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OpenAttachmentResponse>, I>>(base?: I): OpenAttachmentResponse {
+    return OpenAttachmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OpenAttachmentResponse>, I>>(object: I): OpenAttachmentResponse {
+    const message = createBaseOpenAttachmentResponse();
+    message.attachment = (object.attachment !== undefined && object.attachment !== null)
+      ? Attachment.fromPartial(object.attachment)
+      : undefined;
+    return message;
+  },
+};
+
 /** One customer across all channels. Every call needs a bearer token; every read is audited. */
 export type CustomerRecordServiceService = typeof CustomerRecordServiceService;
 export const CustomerRecordServiceService = {
@@ -6093,6 +6284,21 @@ export const CustomerRecordServiceService = {
       Buffer.from(SearchConversationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchConversationsResponse => SearchConversationsResponse.decode(value),
   },
+  /**
+   * May this person open this file of this conversation? Only someone who may read the
+   * conversation, and only a file one of its messages carried; audited, refusals too.
+   */
+  openAttachment: {
+    path: "/contactcenter.v1.CustomerRecordService/OpenAttachment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OpenAttachmentRequest): Buffer =>
+      Buffer.from(OpenAttachmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OpenAttachmentRequest => OpenAttachmentRequest.decode(value),
+    responseSerialize: (value: OpenAttachmentResponse): Buffer =>
+      Buffer.from(OpenAttachmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OpenAttachmentResponse => OpenAttachmentResponse.decode(value),
+  },
 } as const;
 
 export interface CustomerRecordServiceServer extends UntypedServiceImplementation {
@@ -6119,6 +6325,11 @@ export interface CustomerRecordServiceServer extends UntypedServiceImplementatio
    * words, newest activity first; agents find only conversations they may read, ops never texts.
    */
   searchConversations: handleUnaryCall<SearchConversationsRequest, SearchConversationsResponse>;
+  /**
+   * May this person open this file of this conversation? Only someone who may read the
+   * conversation, and only a file one of its messages carried; audited, refusals too.
+   */
+  openAttachment: handleUnaryCall<OpenAttachmentRequest, OpenAttachmentResponse>;
 }
 
 export interface CustomerRecordServiceClient extends Client {
@@ -6340,6 +6551,25 @@ export interface CustomerRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchConversationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * May this person open this file of this conversation? Only someone who may read the
+   * conversation, and only a file one of its messages carried; audited, refusals too.
+   */
+  openAttachment(
+    request: OpenAttachmentRequest,
+    callback: (error: ServiceError | null, response: OpenAttachmentResponse) => void,
+  ): ClientUnaryCall;
+  openAttachment(
+    request: OpenAttachmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OpenAttachmentResponse) => void,
+  ): ClientUnaryCall;
+  openAttachment(
+    request: OpenAttachmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OpenAttachmentResponse) => void,
   ): ClientUnaryCall;
 }
 
