@@ -66,16 +66,21 @@ export const bool = (defaultValue: boolean) =>
     .default(defaultValue ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const brokerList = z
-  .string()
-  .default('127.0.0.1:9092')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port, separated by commas')).min(1, 'names no broker'));
+/** A comma-separated list, each item trimmed, empty ones dropped; `.pipe` it to check the items. */
+export const commaList = (defaultValue = '') =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
+const brokerList = commaList('127.0.0.1:9092').pipe(
+  z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port, separated by commas')).min(1, 'names no broker'),
+);
 
 /** Tracing (docs/tracing.md): read by every service's runtime before its own configuration. */
 export const tracingConfig = {

@@ -3,25 +3,17 @@
 // leaves; the callback keeps their place; a closed queue holds it until it opens; when an agent
 // accepts, the customer is dialled and the agent bridged; unanswered attempts are retried at the
 // interval, and after the last one the customer gets an SMS and the conversation a record.
-import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind, OutboundMessage, Presence, Tier } from '#libs/proto';
-import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
-import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
-import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
+import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
 import { answerOffers, client, configFor, useRoutingHarness } from '../../services/routing/test/helpers';
 import { CALLBACK_GREETING, CALLBACK_STATUS_PATH } from '../../services/sms-voice/src/callbacks';
-import { smsVoiceConfig } from '../../services/sms-voice/src/config';
-import { startSmsVoiceService } from '../../services/sms-voice/src/service';
+import { type SmsVoiceStandIn, startSmsVoiceStandIn, whileUnavailable } from './sms-voice-stand-in';
 
 const COMPANY = '+14155550100';
 const RETRY_MS = 2000;
@@ -29,23 +21,15 @@ const H = 3_600_000;
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
 const h = useRoutingHarness();
 const ctxs = ['routing', 'sms-voice'].map((n) => testContext(`e2e-callbacks-${n}`));
-const standIn = new TwilioStandIn({ maxItems: Infinity });
-const token = randomBytes(16).toString('hex');
-const accountSid = `AC${randomBytes(16).toString('hex')}`;
-const smsDb = uniqueId('smsvoice_callbacks').replace(/-/g, '_');
-const spoolDir = mkdtempSync(path.join(tmpdir(), 'sms-voice-spool-'));
 // Routing's clock: Monday 5 January 2026, 21:00 UTC (the voice queue is closed), moved on by the test.
 let offset = Date.UTC(2026, 0, 5, 21, 0) - Date.now();
 const clock = { now: () => Date.now() + offset };
-let twilioServer: http.Server;
+let twilioSide: SmsVoiceStandIn;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 let routing: Awaited<ReturnType<typeof startRouting>>;
-let webhookBase: string;
 
 beforeAll(async () => {
   recorder = await recordTopics([topics.conversationEvents.name]);
-  twilioServer = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
-  const twilioPort = await listenOnLoopback(twilioServer, 0);
   const daily = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['08:00-20:00']]));
   routing = await startRouting(
     ctxs[0]!,
@@ -57,33 +41,13 @@ beforeAll(async () => {
     { clock },
   );
   await waitFor(() => routing.ownership.isActive, 30_000, 'routing to take its partitions');
-  const { port } = await startSmsVoiceService(
-    ctxs[1]!,
-    loadConfig(smsVoiceConfig, {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      MONGODB_URI,
-      MONGODB_DATABASE: smsDb,
-      HTTP_PORT: '0',
-      PUBLIC_BASE_URL: 'http://127.0.0.1:1',
-      SMS_VOICE_SPOOL_DIR: spoolDir,
-      TWILIO_AUTH_TOKEN: token,
-      TWILIO_ACCOUNT_SID: accountSid,
-      TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
-      SMS_OUTBOUND_GROUP: uniqueId('sms-outbound'),
-      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
-      ...testAuthEnv('sms-voice'),
-      LOG_LEVEL: 'silent',
-    }),
-  );
-  webhookBase = `http://127.0.0.1:${port}`;
+  twilioSide = await startSmsVoiceStandIn(ctxs[1]!, 'callbacks', routing.grpcPort);
 }, 60_000);
 
 afterAll(async () => {
   for (const c of ctxs) await c.stop();
   await recorder?.close();
-  await new Promise((r) => twilioServer?.close(r));
-  await dropDatabase(smsDb);
-  rmSync(spoolDir, { recursive: true, force: true });
+  await twilioSide?.stop();
 });
 
 /**
@@ -92,25 +56,12 @@ afterAll(async () => {
  */
 const stateOf = (id: string) => (routing.ownership.isActive ? routing.engine.conversationState(id) : undefined);
 
-/** A gRPC call made again while routing answers UNAVAILABLE (standing down, taking back over). */
-async function whileUnavailable<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if ((err as { code?: number }).code !== 14 || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
 /** A webhook signed as Twilio signs it, for PUBLIC_BASE_URL + the route; its TwiML parsed. */
 async function webhook(route: string, params: Record<string, string>): Promise<Record<string, unknown>> {
   const signed = `http://127.0.0.1:1${route}`;
-  const res = await fetch(`${webhookBase}${route}`, {
+  const res = await fetch(`${twilioSide.webhookBase}${route}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, signed, params) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(twilioSide.token, signed, params) },
     body: new URLSearchParams(params),
   });
   const body = await res.text();
@@ -122,22 +73,24 @@ async function webhook(route: string, params: Record<string, string>): Promise<R
 /** A call comes in and is queued; the caller presses 1 and leaves. Returns the conversation and what they heard. */
 async function callAndAskCallback(caller: string): Promise<{ conversationId: string; said: string }> {
   const callSid = `CA${randomBytes(16).toString('hex')}`;
-  await webhook('/twilio/voice', { CallSid: callSid, AccountSid: accountSid, From: caller, To: COMPANY });
+  await webhook('/twilio/voice', { CallSid: callSid, AccountSid: twilioSide.accountSid, From: caller, To: COMPANY });
   const conversationId = `conv-${callSid}`;
   await waitFor(() => stateOf(conversationId)?.state === 'queued', 20_000, 'the call queued in routing');
   // The caller hears the wait (routing's estimate once its gRPC channel is up) before pressing 1.
   await waitFor(
     async () => {
-      const r = await webhook('/twilio/voice/wait', { CallSid: callSid, AccountSid: accountSid, QueuePosition: '1' });
+      const r = await webhook('/twilio/voice/wait', { CallSid: callSid, AccountSid: twilioSide.accountSid, QueuePosition: '1' });
       return Array.isArray(r.Say) || String(r.Say).includes('The expected wait is');
     },
     20_000,
     'the wait message',
   );
-  const promised = await webhook('/twilio/voice/callback', { CallSid: callSid, AccountSid: accountSid, Digits: '1' });
+  const promised = await webhook('/twilio/voice/callback', { CallSid: callSid, AccountSid: twilioSide.accountSid, Digits: '1' });
   expect(promised).toHaveProperty('Leave');
-  expect(await webhook('/twilio/voice/queue-result', { CallSid: callSid, AccountSid: accountSid, QueueResult: 'leave', QueueTime: '5' })).toEqual('');
-  await webhook('/twilio/voice/status', { CallSid: callSid, AccountSid: accountSid, CallStatus: 'completed', CallDuration: '20' });
+  expect(await webhook('/twilio/voice/queue-result', { CallSid: callSid, AccountSid: twilioSide.accountSid, QueueResult: 'leave', QueueTime: '5' })).toEqual(
+    '',
+  );
+  await webhook('/twilio/voice/status', { CallSid: callSid, AccountSid: twilioSide.accountSid, CallStatus: 'completed', CallDuration: '20' });
   await waitFor(() => stateOf(conversationId)?.callback, 20_000, 'the callback in routing');
   return { conversationId, said: String(promised.Say) };
 }
@@ -181,7 +134,7 @@ async function agentFor(conversationId: string) {
   };
 }
 
-const callsTo = (number: string) => standIn.items.filter((i) => i.kind === 'call' && i.to === number);
+const callsTo = (number: string) => twilioSide.standIn.items.filter((i) => i.kind === 'call' && i.to === number);
 const progressOf = (conversationId: string) =>
   recorder
     .values(topics.conversationEvents, ctxs[0]!)
@@ -198,7 +151,7 @@ async function report(number: string, attempt: number, status: string): Promise<
   const callback = new URL(call.statusCallback!);
   expect(callback.pathname).toBe(CALLBACK_STATUS_PATH);
   expect(callback.searchParams.get('attempt')).toBe(String(attempt));
-  await webhook(callback.pathname + callback.search, { CallSid: call.sid, AccountSid: accountSid, CallStatus: status, To: number, From: COMPANY });
+  await webhook(callback.pathname + callback.search, { CallSid: call.sid, AccountSid: twilioSide.accountSid, CallStatus: status, To: number, From: COMPANY });
 }
 
 describe('callbacks that call back', () => {
@@ -280,7 +233,7 @@ describe('callbacks that call back', () => {
     const agent = await agentFor(conversationId);
     try {
       for (let attempt = 1; attempt <= 3; attempt++) await report(number, attempt, 'no-answer');
-      const sms = await waitFor(() => standIn.items.find((i) => i.kind === 'sms' && i.to === number), 30_000, 'the SMS to the customer');
+      const sms = await waitFor(() => twilioSide.standIn.items.find((i) => i.kind === 'sms' && i.to === number), 30_000, 'the SMS to the customer');
       expect(sms).toMatchObject({ from: COMPANY, body: expect.stringContaining('We tried to call you back 3 times but could not reach you.') });
       const gaveUp = await waitFor(
         () => progressOf(conversationId).find((p) => p.outcome === CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP),
@@ -314,6 +267,6 @@ describe('callbacks that call back', () => {
     const failed = await waitFor(() => events().find((e) => e.step?.$case === 'deliveryReported'), 30_000, 'the failed delivery');
     expect(failed.step).toMatchObject({ deliveryReported: { delivered: false, errorCode: 'INVALID_NUMBER', permanent: true } });
     await waitFor(() => events().find((e) => e.step?.$case === 'callbackProgress'), 20_000, 'the failed attempt');
-    expect(standIn.items.filter((i) => i.kind === 'call' && i.to === '0612345678')).toHaveLength(0);
+    expect(twilioSide.standIn.items.filter((i) => i.kind === 'call' && i.to === '0612345678')).toHaveLength(0);
   });
 });

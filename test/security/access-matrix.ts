@@ -70,6 +70,9 @@ export const ROUTING: Record<string, GrpcEntry> = {
   // Opening hours are a supervisor's to read and change.
   GetCalendars: { allowed: ['supervisor'] },
   SetCalendars: { allowed: ['supervisor'] },
+  // A long case's promise: the agent or expert holding the conversation (routing checks it), or a supervisor.
+  SetPromise: { allowed: [...WORKERS, 'supervisor'] },
+  GetPromise: { allowed: [...WORKERS, 'supervisor'] },
   // Only the integration API, for the application of an API key (services/integration-api): no person, no other service.
   ListConversations: { allowed: [] },
   GetConversation: { allowed: [] },
@@ -122,6 +125,9 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   // Opening hours, read and replaced through routing's GetCalendars and SetCalendars.
   'GET /api/calendars': ['supervisor'],
   'POST /api/calendars': ['supervisor'],
+  // A long case's promise, through routing's GetPromise and SetPromise.
+  'GET /api/promise': [...WORKERS, 'supervisor'],
+  'POST /api/promise': [...WORKERS, 'supervisor'],
 };
 
 export const OPS_CONSOLE: Record<string, HttpEntry> = {

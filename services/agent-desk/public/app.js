@@ -379,6 +379,7 @@ function renderConversation() {
   renderCard(c.card);
   if (window.renderWriteFirst) window.renderWriteFirst(c.card);
   if (window.renderCallControls) window.renderCallControls(c);
+  if (window.renderPromise) window.renderPromise(c);
   if (window.renderReplyWindow) window.renderReplyWindow(c);
 }
 

@@ -9,6 +9,9 @@ import {
   CustomerRecordServiceClient,
   RoutingServiceClient,
   type GetCustomerContextResponse,
+  type GetPromiseResponse,
+  type SetPromiseRequest,
+  type SetPromiseResponse,
   type GetHistoryResponse,
   type GetQueueStatsResponse,
   type GetWaitEstimateResponse,
@@ -117,6 +120,12 @@ export class Backends {
   }
   reassign(caller: Caller, conversationId: string, toAgentId: string) {
     return this.r(caller, this.routing.reassign as unknown as Unary<object, unknown>, { conversationId, toAgentId });
+  }
+  setPromise(caller: Caller, req: SetPromiseRequest): Promise<SetPromiseResponse> {
+    return this.r(caller, this.routing.setPromise as unknown as Unary<SetPromiseRequest, SetPromiseResponse>, req);
+  }
+  getPromise(caller: Caller, conversationId: string): Promise<GetPromiseResponse> {
+    return this.r(caller, this.routing.getPromise as unknown as Unary<object, GetPromiseResponse>, { conversationId });
   }
   waitEstimate(caller: Caller, conversationId: string): Promise<GetWaitEstimateResponse> {
     return this.r(caller, this.routing.getWaitEstimate as unknown as Unary<object, GetWaitEstimateResponse>, { conversationId });

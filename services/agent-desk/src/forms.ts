@@ -63,6 +63,31 @@ export const forms = {
       .max(200, 'the disposition is longer than 200 characters'),
   }),
   reassign: z.object({ conversationId, toAgentId: agentId }),
+  // Routing checks the rest (the date in the future, the currency's code) and says why it refuses.
+  promise: z.union([
+    z.object({ conversationId, kept: z.literal(true) }),
+    z
+      .object({
+        conversationId,
+        milestone: z
+          .string({ message: 'milestone is required' })
+          .trim()
+          .min(1, 'say what the next step is')
+          .max(200, 'the milestone is longer than 200 characters'),
+        dueAt: z.string({ message: 'dueAt is required' }).refine((s) => !Number.isNaN(Date.parse(s)), 'dueAt is not a date'),
+        cost: z
+          .string()
+          .trim()
+          .regex(/^(\d{1,9}(\.\d{1,3})?)?$/, 'the cost must be an amount such as 120.50')
+          .default(''),
+        currency: z
+          .string()
+          .trim()
+          .regex(/^([A-Za-z]{3})?$/, 'the currency must be a three-letter code such as EUR')
+          .default(''),
+      })
+      .refine((p) => Boolean(p.cost) === Boolean(p.currency), 'give both the cost and its currency, or neither'),
+  ]),
   // Routing parses the calendars and names each problem; the desk only bounds the size.
   calendars: z.object({
     calendarsJson: z
@@ -72,6 +97,15 @@ export const forms = {
       .max(100_000, 'the calendars are longer than 100,000 characters'),
   }),
 };
+
+/** An amount the person typed ("120.50") in the currency's minor units, or a FormError. */
+export function minorUnits(amount: string, currency: string): number {
+  if (!amount) return 0;
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).resolvedOptions().maximumFractionDigits ?? 2;
+  const [whole = '0', fraction = ''] = amount.split('.');
+  if (fraction.length > digits) throw new FormError(`a cost in ${currency.toUpperCase()} has at most ${digits} decimals`);
+  return Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
+}
 
 /** Parses a JSON body against one of the forms; throws FormError naming the first problem. */
 export function parseForm<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {

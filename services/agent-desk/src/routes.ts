@@ -9,6 +9,7 @@ import { cannedRoutes } from './canned-routes';
 import type { CannedAnswerStore } from './canned-store';
 import { customerRef, forms, parseForm, supervisorReason } from './forms';
 import { caller, MAX_BODY_BYTES, type DeskRoutes, type Route } from './http';
+import { promiseRoutes } from './promise-routes';
 import { openGroups } from './search';
 import { DESK_ROLES, signedIn, WORKERS } from './sign-in';
 import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueTable, timeline } from './views';
@@ -37,15 +38,17 @@ export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
   const act = actionOf(deps.signIn);
   const canned = cannedRoutes({ ...deps, act });
   const voice = voiceRoutes({ ...deps, act });
+  const promise = promiseRoutes({ ...deps, act });
   const outreach = outreachRoutes({ ...deps, act, noticePerSecond: deps.notices.perSecond, noticeMaxCustomers: deps.notices.maxCustomers });
   return {
-    get: { ...readingRoutes(deps), ...canned.get, ...outreach.get },
+    get: { ...readingRoutes(deps), ...canned.get, ...outreach.get, ...promise.get },
     post: {
       '/api/sign-in': deps.signIn.signIn,
       '/api/sign-out': deps.signIn.signOut,
       ...actionRoutes(deps.signIn, deps.backends),
       ...canned.post,
       ...voice,
+      ...promise.post,
       ...outreach.post,
     },
   };

@@ -112,6 +112,7 @@ const routes: [string, Role | null, z.ZodType, number[]?][] = [
   ['/api/hand-back', 'expert', forms.handBack],
   ['/api/resolve', 'agent', forms.resolve],
   ['/api/reassign', 'supervisor', forms.reassign],
+  ['/api/promise', 'agent', forms.promise],
   ['/api/canned/create', 'supervisor', cannedForms.create, [200, 400]],
   ['/api/canned/update', 'agent', cannedForms.update, [404, 400]],
   ['/api/canned/delete', 'agent', cannedForms.remove, [404]],

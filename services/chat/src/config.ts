@@ -1,18 +1,11 @@
 import { optionalTrustedKeysConfig } from '#libs/auth';
-import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { commaList, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { trustedProxyConfig } from '#libs/web';
 
-const originList = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port] with no path, separated by commas')));
+const originList = commaList().pipe(
+  z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port] with no path, separated by commas')),
+);
 
 export const chatConfig = {
   ...commonConfig,

@@ -18,6 +18,9 @@
     ['escalations', 'Escalations', 'n'],
     ['surveys', 'Surveys', 'n'],
     ['averageSurveyScore', 'Avg score', 'score'],
+    ['promisesKept', 'Promises kept', 'n'],
+    ['promisesBroken', 'Promises broken', 'n'],
+    ['promisesKeptShare', 'Promises kept %', '%'],
     ['companyStarted', 'Written first', 'n'],
   ];
 

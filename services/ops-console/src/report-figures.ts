@@ -21,6 +21,9 @@ export interface Counters {
   escalations: number;
   surveys: number;
   surveyScoreSum: number;
+  /** Promises on long cases done by their date, and those whose date passed first. */
+  promisesKept: number;
+  promisesBroken: number;
   /** Conversations the company wrote first (an application, a person, a notice): apart from the offered ones. */
   companyStarted: number;
 }
@@ -40,6 +43,8 @@ export const emptyCounters = (): Counters => ({
   escalations: 0,
   surveys: 0,
   surveyScoreSum: 0,
+  promisesKept: 0,
+  promisesBroken: 0,
   companyStarted: 0,
 });
 
@@ -63,6 +68,10 @@ export interface Figures {
   escalations: number;
   surveys: number;
   averageSurveyScore: number | null;
+  promisesKept: number;
+  promisesBroken: number;
+  /** Kept / (kept + broken). */
+  promisesKeptShare: number | null;
   companyStarted: number;
 }
 
@@ -85,6 +94,9 @@ export function figuresOf(c: Counters): Figures {
     escalations: c.escalations,
     surveys: c.surveys,
     averageSurveyScore: c.surveys > 0 ? Math.round((c.surveyScoreSum / c.surveys) * 100) / 100 : null,
+    promisesKept: c.promisesKept,
+    promisesBroken: c.promisesBroken,
+    promisesKeptShare: ratio(c.promisesKept, c.promisesKept + c.promisesBroken),
     companyStarted: c.companyStarted,
   };
 }

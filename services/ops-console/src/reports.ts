@@ -150,6 +150,7 @@ export class ReportFold {
     else if (event.resolved) this.resolved(conversationId, ep, event.resolved as Json, at);
     else if (event.abandoned) this.abandoned(ep, event.abandoned as Json, at);
     else if (event.surveyAnswered) this.surveyed(ep, event.surveyAnswered as Json, at);
+    else if (event.promise) this.promised(ep, event.promise as Json, at);
     else if (event.replied && COMPANY_STARTED.has(reasonCode)) this.companyStarted(ep, event.replied as Json, reasonCode, at);
   }
 
@@ -220,6 +221,20 @@ export class ReportFold {
     const dims = this.dims(ep, str(answer.agentId) || ep.resolvedBy);
     if (answer.queue) dims.queue = str(answer.queue);
     this.count(at, dims, { surveys: 1, surveyScoreSum: score });
+  }
+
+  /**
+   * A promise slipped (broken), or was kept by its date; one marked done after it slipped was
+   * already counted broken. Counted for the queue the conversation was in and the promise's owner.
+   */
+  private promised(ep: Episode, step: Json, at: number): void {
+    const progress = step.progress;
+    const dueAt = Date.parse(str(step.dueAt));
+    let delta: Delta;
+    if (progress === 'PROMISE_PROGRESS_SLIPPED') delta = { promisesBroken: 1 };
+    else if (progress === 'PROMISE_PROGRESS_KEPT' && at <= dueAt) delta = { promisesKept: 1 };
+    else return;
+    this.count(at, { queue: str(step.queue) || ep.queue, channel: ep.channel, agent: str(step.ownerAgentId) }, delta);
   }
 
   /** This conversation is a repeat contact: it is not a first contact, and undoes the customer's recent ones. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
-import { Channel, ConversationEvent, SlaEvent, SlaEventKind } from '#libs/proto';
+import { Channel, ConversationEvent, PromiseProgress, PromiseStep, SlaEvent, SlaEventKind } from '#libs/proto';
 import { csvCell } from '../src/csv';
 import { reportCsv } from '../src/report-figures';
 import { withinRowLimit } from '../src/report-routes';
@@ -251,5 +251,33 @@ describe('report CSV', () => {
     const [header, line] = csv.trim().split('\r\n');
     expect(header).toMatch(/^interval,start,dimension,value,offered,answered,/);
     expect(line).toMatch(/^hour,2026-11-30T09:00:00\.000Z,agent,'=cmd\|calc,0,1,/);
+  });
+});
+
+describe('promises kept and broken', () => {
+  const promise = (progress: PromiseProgress, dueAt: number, queue = 'tier2/repairs/sms'): Step => ({
+    $case: 'promise',
+    promise: PromiseStep.fromPartial({ progress, milestone: 'part ordered', dueAt: new Date(dueAt), ownerAgentId: 'ann', version: 1, queue }),
+  });
+
+  it('counts a promise kept by its date, one that slipped as broken, and one done after it slipped once', () => {
+    const due = T0 + 60 * MIN;
+    const records = [
+      conv('p1', T0, queued('tier2/repairs/sms')),
+      conv('p1', T0 + MIN, promise(PromiseProgress.PROMISE_PROGRESS_SET, due)),
+      conv('p1', T0 + 2 * MIN, promise(PromiseProgress.PROMISE_PROGRESS_KEPT, due)),
+      conv('p2', T0, queued('tier2/repairs/sms')),
+      conv('p2', T0 + MIN, promise(PromiseProgress.PROMISE_PROGRESS_WARNED, due)),
+      conv('p2', due, promise(PromiseProgress.PROMISE_PROGRESS_SLIPPED, due)),
+      conv('p2', due + MIN, promise(PromiseProgress.PROMISE_PROGRESS_KEPT, due)),
+      conv('p2', due + 2 * MIN, promise(PromiseProgress.PROMISE_PROGRESS_ASKED, due)),
+    ];
+    const f = fold([...records, records[2]!]);
+    const [day] = f.report('day', 'queue', dayOf(T0), dayOf(T0) + 86_400_000);
+    expect(day!.figures).toMatchObject({ promisesKept: 1, promisesBroken: 1, promisesKeptShare: 0.5 });
+    expect(day!.value).toBe('tier2/repairs/sms');
+    const [ann] = f.report('day', 'agent', dayOf(T0), dayOf(T0) + 86_400_000);
+    expect(ann).toMatchObject({ value: 'ann', figures: { promisesKept: 1, promisesBroken: 1 } });
+    expect(fold(records.slice(0, 3)).report('day', 'queue', 0, Infinity)[0]!.figures.promisesKeptShare).toBe(1);
   });
 });

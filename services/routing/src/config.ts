@@ -1,6 +1,6 @@
 // Routing's configuration: the environment it reads, and the routing policy taken from it.
 import { z } from 'zod';
-import { commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
+import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { grpcReflectionConfig } from '#libs/service';
 import { CalendarError, parseCalendars } from './core/calendars';
@@ -85,6 +85,10 @@ export const routingConfig = {
   ROUTING_CALLBACK_RETRY_INTERVAL_MS: durationMs(DEFAULT_POLICY.callbackRetryIntervalMs),
   /** Attempts to call a customer back before the callback is given up and the customer told by SMS. */
   ROUTING_CALLBACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(DEFAULT_POLICY.callbackMaxAttempts),
+  /** How long before a promise's deadline (a long case's next milestone) its owner and the supervisors are warned on the desk. */
+  ROUTING_PROMISE_WARNING_LEAD_MS: durationMs(DEFAULT_POLICY.promiseWarningLeadMs),
+  /** Supervisors' desk ids (comma-separated) warned, with the owner, before a promise slips and when it does. */
+  ROUTING_PROMISE_SUPERVISORS: commaList().pipe(z.array(z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'each supervisor must be a desk id, separated by commas'))),
   /**
    * Opening hours per queue, JSON: {"<tier>/<skill>/<channel>" (each may be *): {"zone": IANA zone,
    * "hours": {"mon": ["09:00-12:00", "13:00-18:00"], ...}, "holidays": ["2025-12-25"],
@@ -145,6 +149,8 @@ export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingP
     stepTimeoutMs: { ...DEFAULT_POLICY.stepTimeoutMs, accountManager: config.ROUTING_ACCOUNT_MANAGER_WAIT_MS },
     callbackRetryIntervalMs: config.ROUTING_CALLBACK_RETRY_INTERVAL_MS,
     callbackMaxAttempts: config.ROUTING_CALLBACK_MAX_ATTEMPTS,
+    promiseWarningLeadMs: config.ROUTING_PROMISE_WARNING_LEAD_MS,
+    promiseSupervisors: config.ROUTING_PROMISE_SUPERVISORS,
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
     ...(config.ROUTING_CALENDARS_JSON ? { calendars: config.ROUTING_CALENDARS_JSON } : {}),
     ...(config.ROUTING_SMS_QUIET_HOURS ? { smsQuietHours: parseQuietHours(config.ROUTING_SMS_QUIET_HOURS, config.ROUTING_SMS_QUIET_HOURS_ZONE) } : {}),

@@ -26,7 +26,9 @@ export type RoutingCall =
   | 'TransferForApplication'
   | 'StartConversation'
   | 'GetCalendars'
-  | 'SetCalendars';
+  | 'SetCalendars'
+  | 'SetPromise'
+  | 'GetPromise';
 
 export const AGENTS: Role[] = ['agent', 'expert'];
 export const PEOPLE: Role[] = ['agent', 'expert', 'supervisor', 'ops'];

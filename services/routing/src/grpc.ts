@@ -15,6 +15,7 @@ import { calendarHandlers } from './grpc-calendars';
 import { moveHandlers } from './grpc-moves';
 import { offerHandlers } from './grpc-offers';
 import { presenceHandlers } from './grpc-presence';
+import { promiseHandlers } from './grpc-promises';
 import { readHandlers } from './grpc-reads';
 import { watchAssignmentsHandler } from './grpc-watch';
 
@@ -58,6 +59,7 @@ export function registerRoutingGrpc(server: Server, deps: { current: () => Activ
     ...readHandlers(handlers),
     ...applicationHandlers(handlers),
     ...calendarHandlers(handlers, deps.logger),
+    ...promiseHandlers(handlers),
   };
   server.addService(RoutingServiceService, impl);
 }

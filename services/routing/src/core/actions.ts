@@ -6,6 +6,7 @@ import { assignedTo, type Core, conversationOf } from './context';
 import { pullFor } from './dispatch';
 import { rememberResolution, subjectKey } from './memory';
 import { release } from './offers';
+import { keptOnResolve } from './promises';
 import { wrapUpAfterResolution } from './presence';
 import { type ConversationRecord, RoutingError } from './records';
 import { displayName, reason } from './reasons';
@@ -52,6 +53,7 @@ export function resolve(core: Core, agentId: string, conversationId: string, dis
     $case: 'resolved',
     resolved: { agentId, disposition },
   });
+  keptOnResolve(core, conv);
   sendSurvey(core, conv, agentId);
   const resolved = {
     subjectKey: subjectKey(conv.subject, conv.skill),

@@ -14,6 +14,7 @@ import { type ConversationRecord, RoutingError } from './records';
 import { reason } from './reasons';
 import { pushBounded } from './rings';
 import { stopSla } from './sla';
+import { keptOnResolve } from './promises';
 
 /** How an application is named where an agent id would be (author of replies, notes, resolutions). */
 export const authorOf = (application: string): string => `api:${application}`;
@@ -117,6 +118,7 @@ export function applicationResolve(core: Core, a: { application: string; convers
     $case: 'resolved',
     resolved: { agentId: author, disposition: a.disposition },
   });
+  keptOnResolve(core, conv);
   if (servedBy) sendSurvey(core, conv, servedBy);
   if (agent) pullFor(core, agent);
 }

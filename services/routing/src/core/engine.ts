@@ -11,6 +11,7 @@
 //   moves.ts       escalation, hand-back, transfer, reassignment
 //   actions.ts     replies, resolution, abandonment (memory.ts: what a customer left behind)
 //   callbacks.ts   callbacks keeping the caller's place, their attempts and retries (callback-rules.ts)
+//   promises.ts    promises on long cases: status messages, warnings, slipping (promise-rules.ts)
 //   scheduled.ts   what comes due with time (sla.ts: first-response targets)
 //   statistics.ts  queue statistics and wait estimates; snapshots.ts: restart
 // and the state they share (context.ts): agents.ts with ready.ts (who can take work),
@@ -31,10 +32,23 @@ import { contactReceived } from './intake';
 import { startConversation, type StartRequest } from './outreach';
 import { escalate, handBack, type MoveTarget, moveTo } from './moves';
 import { assign, offeredTo } from './offers';
+import type { PromiseInput } from './promise-rules';
+import { markKept, type PromiseCaller, readPromise, setPromise } from './promises';
 import { Outbox } from './outbox';
 import type { RoutingPolicy } from './policy';
 import { registerAgent, setPresence } from './presence';
-import type { AgentProfile, AgentRecord, CalendarsRecord, Clock, ConversationRecord, CustomerInfo, CustomerMemory, Effect, StateChanges } from './records';
+import type {
+  AgentProfile,
+  AgentRecord,
+  CalendarsRecord,
+  Clock,
+  ConversationRecord,
+  CustomerInfo,
+  CustomerMemory,
+  Effect,
+  PromiseRecord,
+  StateChanges,
+} from './records';
 import { RoutingError } from './records';
 import { displayName, reason } from './reasons';
 import { runDue } from './scheduled';
@@ -184,6 +198,24 @@ export class RoutingEngine {
   callbackAttempted(conversationId: string, outcome: CallbackOutcome, attempt: number): Effect[] {
     callbackAttempted(this.core, conversationId, outcome, attempt);
     return this.drain();
+  }
+
+  /** The owner or a supervisor sets or updates the promise on a long case; the customer gets the status. */
+  setPromise(caller: PromiseCaller, conversationId: string, input: PromiseInput): { effects: Effect[]; promise: PromiseRecord; text: string } {
+    const { promise, text } = setPromise(this.core, caller, conversationId, input);
+    return { effects: this.drain(), promise, text };
+  }
+
+  /** The conversation's promise, for the agent holding it or a supervisor (PERMISSION_DENIED otherwise). */
+  promiseOf(caller: PromiseCaller, conversationId: string): { promise: PromiseRecord | undefined; conversation: ConversationRecord } {
+    const conversation = readPromise(this.core, caller, conversationId);
+    return { promise: conversation.promise, conversation };
+  }
+
+  /** The promise's milestone is done. */
+  markPromiseKept(caller: PromiseCaller, conversationId: string): { effects: Effect[]; promise: PromiseRecord } {
+    const promise = markKept(this.core, caller, conversationId);
+    return { effects: this.drain(), promise };
   }
 
   /** Runs what is due: offer timeouts, target widening, SLA warnings and breaches, end of wrap-up. */

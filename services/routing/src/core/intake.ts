@@ -10,6 +10,7 @@ import { findRepeat, lastAgentOf, subjectKey } from './memory';
 import { moveToExperts } from './moves';
 import { callbackRequested } from './callbacks';
 import { callbackNumberOf, contactProblem } from './contact-check';
+import { statusAsked } from './promises';
 import type { RoutingPolicy } from './policy';
 import { type ConversationRecord, type CustomerInfo, RoutingError } from './records';
 import { reason, ruleIds } from './reasons';
@@ -53,12 +54,13 @@ export function contactReceived(core: Core, classifier: Classifier, contact: Con
   if (contact.kind === ContactKind.CONTACT_KIND_CALLBACK_REQUEST) callbackRequested(core, conv, callbackNumberOf(contact));
 }
 
-/** A further message in an open conversation: the agent holding it sees it at once. */
+/** A further message in an open conversation: the agent holding it sees it at once; "status" is also answered. */
 function addToOpen(core: Core, conv: ConversationRecord, contact: ContactReceived): void {
   pushBounded(conv.contactIds, contact.contactId, 50);
   core.out.conversationChanged(conv.id);
   if (conv.agentId && conv.state === 'assigned')
     core.out.notify(conv.agentId, { $case: 'customerMessage', customerMessage: { conversationId: conv.id, contact } });
+  statusAsked(core, conv, contact.text);
 }
 
 /** The record of a new (or reopened) conversation, classified, in the front office. */

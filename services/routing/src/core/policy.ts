@@ -70,6 +70,10 @@ export interface RoutingPolicy {
   callbackRetryIntervalMs: number;
   /** Attempts to call a customer back before they are told by SMS and the callback is given up. */
   callbackMaxAttempts: number;
+  /** How long before a promise's deadline its owner and the supervisors are warned. */
+  promiseWarningLeadMs: number;
+  /** Supervisors (agent ids on the desk) warned with the owner before a promise slips, and when it does. */
+  promiseSupervisors: string[];
 }
 
 export const DEFAULT_POLICY: RoutingPolicy = {
@@ -112,6 +116,8 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   calendars: {},
   callbackRetryIntervalMs: 10 * 60_000,
   callbackMaxAttempts: 3,
+  promiseWarningLeadMs: 24 * 3600_000,
+  promiseSupervisors: [],
 };
 
 export function policyWith(overrides: Partial<RoutingPolicy>): RoutingPolicy {

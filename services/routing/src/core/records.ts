@@ -130,6 +130,29 @@ export interface ConversationRecord {
   lowScore?: { score: number; agentId: string; answeredAt: number };
   /** Set once the caller asked to be called back: the conversation keeps its place as a callback. */
   callback?: CallbackRecord;
+  /** The promise on a long case (promises.ts): the next milestone and when it is expected. */
+  promise?: PromiseRecord;
+}
+
+/**
+ * A promise's life: `open` once set or updated; `warned` when its owner was warned before the
+ * deadline; `slipped` when the deadline passed (the customer was told; a new date is up to the
+ * owner); `kept` when marked done or the conversation was resolved.
+ */
+export type PromiseState = 'open' | 'warned' | 'slipped' | 'kept';
+
+export interface PromiseRecord {
+  state: PromiseState;
+  milestone: string;
+  dueAt: number;
+  /** Minor units of `currency`; currency '' when no estimate was given. */
+  costMinor: number;
+  currency: string;
+  ownerId: string;
+  setBy: string;
+  setAt: number;
+  /** 1 for the first promise, +1 for each update: tells a live timer from a stale one. */
+  version: number;
 }
 
 /**

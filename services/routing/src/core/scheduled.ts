@@ -1,10 +1,11 @@
 // What comes due with time: offer deadlines, target steps widening, SLA warnings and breaches,
-// the end of wrap-up, a callback's next attempt. Timers are never cancelled; each handler first checks it is still live.
+// the end of wrap-up, a callback's next attempt, a promise's warning and deadline. Timers are never cancelled; each handler first checks it is still live.
 import { RiskLevel, Tier } from '#libs/proto';
 import { retryDue } from './callbacks';
 import type { Core } from './context';
 import { offerEnded, tryAssign } from './dispatch';
 import { moveToExperts } from './moves';
+import { promiseDue, promiseWarningDue } from './promises';
 import { offerOpened } from './opening';
 import { endWrapUp } from './presence';
 import type { ConversationRecord } from './records';
@@ -37,6 +38,10 @@ function fire(core: Core, t: Timer, now: number): void {
       return slaBreach(core, conv, t.at);
     case 'callback_retry':
       return retryDue(core, conv, t.version, now);
+    case 'promise_warning':
+      return promiseWarningDue(core, conv, t.version, now);
+    case 'promise_due':
+      return promiseDue(core, conv, t.version);
   }
 }
 

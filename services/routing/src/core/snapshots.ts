@@ -2,6 +2,7 @@
 // in their queues; offers that were open go back to the front (the agent may never have seen
 // them); accepted work stays with its agent.
 import { scheduleRetry } from './callbacks';
+import { schedulePromise } from './promises';
 import type { Core } from './context';
 import { requeueFromAgent, tryAssign } from './dispatch';
 import type { AgentRecord, CalendarsRecord, ConversationRecord, CustomerMemory } from './records';
@@ -28,6 +29,7 @@ export function restore(core: Core, data: Snapshot): void {
   for (const c of data.conversations) core.conversations.set(c.id, { ...c });
   for (const conv of core.conversations.values()) {
     if (conv.state === 'queued' || conv.state === 'offered') resumeSla(core, conv);
+    if (conv.promise) schedulePromise(core, conv, conv.promise);
     if (conv.state === 'queued') {
       core.waiting.insert(conv);
       scheduleStep(core, conv);

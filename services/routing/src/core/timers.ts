@@ -4,7 +4,7 @@
 // Every decision pushes several timers (SLA warning and breach, the target step, the offer),
 // so the heap keeps its entries' fields in parallel arrays rather than one object each: a push
 // allocates nothing, and the comparisons read the due times without following pointers.
-export type TimerKind = 'offer' | 'step' | 'sla_warning' | 'sla_breach' | 'wrap_up' | 'callback_retry';
+export type TimerKind = 'offer' | 'step' | 'sla_warning' | 'sla_breach' | 'wrap_up' | 'callback_retry' | 'promise_warning' | 'promise_due';
 
 export interface Timer {
   at: number;

@@ -257,6 +257,74 @@ export function callbackOutcomeToJSON(object: CallbackOutcome): string {
   }
 }
 
+/**
+ * Where a promise on a long case stands: set or updated by its owner (or a supervisor), the
+ * customer asking for it ("status"), its owner warned before the deadline, the deadline passed
+ * (slipped: the customer is told), or kept (marked done, or the conversation resolved in time).
+ */
+export enum PromiseProgress {
+  PROMISE_PROGRESS_UNSPECIFIED = 0,
+  PROMISE_PROGRESS_SET = 1,
+  PROMISE_PROGRESS_UPDATED = 2,
+  PROMISE_PROGRESS_ASKED = 3,
+  PROMISE_PROGRESS_WARNED = 4,
+  PROMISE_PROGRESS_SLIPPED = 5,
+  PROMISE_PROGRESS_KEPT = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function promiseProgressFromJSON(object: any): PromiseProgress {
+  switch (object) {
+    case 0:
+    case "PROMISE_PROGRESS_UNSPECIFIED":
+      return PromiseProgress.PROMISE_PROGRESS_UNSPECIFIED;
+    case 1:
+    case "PROMISE_PROGRESS_SET":
+      return PromiseProgress.PROMISE_PROGRESS_SET;
+    case 2:
+    case "PROMISE_PROGRESS_UPDATED":
+      return PromiseProgress.PROMISE_PROGRESS_UPDATED;
+    case 3:
+    case "PROMISE_PROGRESS_ASKED":
+      return PromiseProgress.PROMISE_PROGRESS_ASKED;
+    case 4:
+    case "PROMISE_PROGRESS_WARNED":
+      return PromiseProgress.PROMISE_PROGRESS_WARNED;
+    case 5:
+    case "PROMISE_PROGRESS_SLIPPED":
+      return PromiseProgress.PROMISE_PROGRESS_SLIPPED;
+    case 6:
+    case "PROMISE_PROGRESS_KEPT":
+      return PromiseProgress.PROMISE_PROGRESS_KEPT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PromiseProgress.UNRECOGNIZED;
+  }
+}
+
+export function promiseProgressToJSON(object: PromiseProgress): string {
+  switch (object) {
+    case PromiseProgress.PROMISE_PROGRESS_UNSPECIFIED:
+      return "PROMISE_PROGRESS_UNSPECIFIED";
+    case PromiseProgress.PROMISE_PROGRESS_SET:
+      return "PROMISE_PROGRESS_SET";
+    case PromiseProgress.PROMISE_PROGRESS_UPDATED:
+      return "PROMISE_PROGRESS_UPDATED";
+    case PromiseProgress.PROMISE_PROGRESS_ASKED:
+      return "PROMISE_PROGRESS_ASKED";
+    case PromiseProgress.PROMISE_PROGRESS_WARNED:
+      return "PROMISE_PROGRESS_WARNED";
+    case PromiseProgress.PROMISE_PROGRESS_SLIPPED:
+      return "PROMISE_PROGRESS_SLIPPED";
+    case PromiseProgress.PROMISE_PROGRESS_KEPT:
+      return "PROMISE_PROGRESS_KEPT";
+    case PromiseProgress.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum Presence {
   PRESENCE_UNSPECIFIED = 0,
   PRESENCE_OFFLINE = 1,
@@ -680,6 +748,26 @@ export interface CallbackProgress {
   waitedMs: number;
 }
 
+export interface PromiseStep {
+  progress: PromiseProgress;
+  /** The next milestone in the customer's words ("the part is ordered"). */
+  milestone: string;
+  /** When the milestone is expected: the promise's deadline. */
+  dueAt?:
+    | Date
+    | undefined;
+  /** An estimated cost, in minor units of an ISO 4217 currency; 0 and "" when none was given. */
+  costMinor: number;
+  costCurrency: string;
+  /** Who owns the promise (the agent or expert holding the conversation), and who set it. */
+  ownerAgentId: string;
+  setBy: string;
+  /** 1 for the first promise on the conversation, +1 for each update. */
+  version: number;
+  /** The queue the conversation is in, for the reports' kept / broken per queue. */
+  queue: string;
+}
+
 export interface CallEnded {
   durationMs: number;
   status: string;
@@ -743,6 +831,7 @@ export interface ConversationEvent {
     | { $case: "callControlled"; callControlled: CallControlled }
     | { $case: "callbackProgress"; callbackProgress: CallbackProgress }
     | { $case: "callRecorded"; callRecorded: CallRecorded }
+    | { $case: "promise"; promise: PromiseStep }
     | undefined;
 }
 
@@ -3664,6 +3753,233 @@ export const CallbackProgress: MessageFns<CallbackProgress> = {
   },
 };
 
+function createBasePromiseStep(): PromiseStep {
+  return {
+    progress: 0,
+    milestone: "",
+    dueAt: undefined,
+    costMinor: 0,
+    costCurrency: "",
+    ownerAgentId: "",
+    setBy: "",
+    version: 0,
+    queue: "",
+  };
+}
+
+export const PromiseStep: MessageFns<PromiseStep> = {
+  encode(message: PromiseStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.progress !== 0) {
+      writer.uint32(8).int32(message.progress);
+    }
+    if (message.milestone !== "") {
+      writer.uint32(18).string(message.milestone);
+    }
+    if (message.dueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(26).fork()).join();
+    }
+    if (message.costMinor !== 0) {
+      writer.uint32(32).int64(message.costMinor);
+    }
+    if (message.costCurrency !== "") {
+      writer.uint32(42).string(message.costCurrency);
+    }
+    if (message.ownerAgentId !== "") {
+      writer.uint32(50).string(message.ownerAgentId);
+    }
+    if (message.setBy !== "") {
+      writer.uint32(58).string(message.setBy);
+    }
+    if (message.version !== 0) {
+      writer.uint32(64).int32(message.version);
+    }
+    if (message.queue !== "") {
+      writer.uint32(74).string(message.queue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromiseStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromiseStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.progress = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.milestone = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.costMinor = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.costCurrency = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ownerAgentId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.setBy = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromiseStep {
+    return {
+      progress: isSet(object.progress) ? promiseProgressFromJSON(object.progress) : 0,
+      milestone: isSet(object.milestone) ? globalThis.String(object.milestone) : "",
+      dueAt: isSet(object.dueAt)
+        ? fromJsonTimestamp(object.dueAt)
+        : isSet(object.due_at)
+        ? fromJsonTimestamp(object.due_at)
+        : undefined,
+      costMinor: isSet(object.costMinor)
+        ? globalThis.Number(object.costMinor)
+        : isSet(object.cost_minor)
+        ? globalThis.Number(object.cost_minor)
+        : 0,
+      costCurrency: isSet(object.costCurrency)
+        ? globalThis.String(object.costCurrency)
+        : isSet(object.cost_currency)
+        ? globalThis.String(object.cost_currency)
+        : "",
+      ownerAgentId: isSet(object.ownerAgentId)
+        ? globalThis.String(object.ownerAgentId)
+        : isSet(object.owner_agent_id)
+        ? globalThis.String(object.owner_agent_id)
+        : "",
+      setBy: isSet(object.setBy)
+        ? globalThis.String(object.setBy)
+        : isSet(object.set_by)
+        ? globalThis.String(object.set_by)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+    };
+  },
+
+  toJSON(message: PromiseStep): unknown {
+    const obj: any = {};
+    if (message.progress !== 0) {
+      obj.progress = promiseProgressToJSON(message.progress);
+    }
+    if (message.milestone !== "") {
+      obj.milestone = message.milestone;
+    }
+    if (message.dueAt !== undefined) {
+      obj.dueAt = message.dueAt.toISOString();
+    }
+    if (message.costMinor !== 0) {
+      obj.costMinor = Math.round(message.costMinor);
+    }
+    if (message.costCurrency !== "") {
+      obj.costCurrency = message.costCurrency;
+    }
+    if (message.ownerAgentId !== "") {
+      obj.ownerAgentId = message.ownerAgentId;
+    }
+    if (message.setBy !== "") {
+      obj.setBy = message.setBy;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PromiseStep>, I>>(base?: I): PromiseStep {
+    return PromiseStep.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PromiseStep>, I>>(object: I): PromiseStep {
+    const message = createBasePromiseStep();
+    message.progress = object.progress ?? 0;
+    message.milestone = object.milestone ?? "";
+    message.dueAt = object.dueAt ?? undefined;
+    message.costMinor = object.costMinor ?? 0;
+    message.costCurrency = object.costCurrency ?? "";
+    message.ownerAgentId = object.ownerAgentId ?? "";
+    message.setBy = object.setBy ?? "";
+    message.version = object.version ?? 0;
+    message.queue = object.queue ?? "";
+    return message;
+  },
+};
+
 function createBaseCallEnded(): CallEnded {
   return { durationMs: 0, status: "" };
 }
@@ -4110,6 +4426,9 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "callRecorded":
         CallRecorded.encode(message.step.callRecorded, writer.uint32(218).fork()).join();
         break;
+      case "promise":
+        PromiseStep.encode(message.step.promise, writer.uint32(298).fork()).join();
+        break;
     }
     return writer;
   },
@@ -4325,6 +4644,14 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "callRecorded", callRecorded: CallRecorded.decode(reader, reader.uint32()) };
             continue;
           }
+          case 37: {
+            if (tag !== 298) {
+              break;
+            }
+
+            message.step = { $case: "promise", promise: PromiseStep.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4415,6 +4742,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         ? { $case: "callRecorded", callRecorded: CallRecorded.fromJSON(object.callRecorded) }
         : isSet(object.call_recorded)
         ? { $case: "callRecorded", callRecorded: CallRecorded.fromJSON(object.call_recorded) }
+        : isSet(object.promise)
+        ? { $case: "promise", promise: PromiseStep.fromJSON(object.promise) }
         : undefined,
     };
   },
@@ -4475,6 +4804,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       obj.callbackProgress = CallbackProgress.toJSON(message.step.callbackProgress);
     } else if (message.step?.$case === "callRecorded") {
       obj.callRecorded = CallRecorded.toJSON(message.step.callRecorded);
+    } else if (message.step?.$case === "promise") {
+      obj.promise = PromiseStep.toJSON(message.step.promise);
     }
     return obj;
   },
@@ -4613,6 +4944,12 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "callRecorded": {
         if (object.step?.callRecorded !== undefined && object.step?.callRecorded !== null) {
           message.step = { $case: "callRecorded", callRecorded: CallRecorded.fromPartial(object.step.callRecorded) };
+        }
+        break;
+      }
+      case "promise": {
+        if (object.step?.promise !== undefined && object.step?.promise !== null) {
+          message.step = { $case: "promise", promise: PromiseStep.fromPartial(object.step.promise) };
         }
         break;
       }

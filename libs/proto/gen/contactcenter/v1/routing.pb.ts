@@ -30,6 +30,7 @@ import {
   Presence,
   presenceFromJSON,
   presenceToJSON,
+  PromiseStep,
   Reason,
   Skill,
 } from "./events.pb";
@@ -200,6 +201,44 @@ export interface GetWaitEstimateResponse {
   hours: string;
   /** While closed: what the customer is told ("We are closed now; we open again ..."). */
   closedNotice: string;
+}
+
+export interface SetPromiseRequest {
+  conversationId: string;
+  /** Up to 200 characters; required unless kept is set. */
+  milestone: string;
+  /** Must be in the future. */
+  dueAt?:
+    | Date
+    | undefined;
+  /** Optional estimate: minor units (cents) of an ISO 4217 code; both or neither. */
+  costMinor: number;
+  costCurrency: string;
+  /** Marks the current promise kept instead of setting one. */
+  kept: boolean;
+}
+
+export interface SetPromiseResponse {
+  promise?:
+    | PromiseStep
+    | undefined;
+  /** The status message the customer was sent (empty when marked kept). */
+  statusText: string;
+  /** open, warned, slipped or kept. */
+  state: string;
+}
+
+export interface GetPromiseRequest {
+  conversationId: string;
+}
+
+export interface GetPromiseResponse {
+  /** Absent when the conversation has no promise. */
+  promise?:
+    | PromiseStep
+    | undefined;
+  /** open, warned, slipped or kept; empty without a promise. */
+  state: string;
 }
 
 export interface GetCalendarsRequest {
@@ -3075,6 +3114,438 @@ export const GetWaitEstimateResponse: MessageFns<GetWaitEstimateResponse> = {
     message.closedUntil = object.closedUntil ?? undefined;
     message.hours = object.hours ?? "";
     message.closedNotice = object.closedNotice ?? "";
+    return message;
+  },
+};
+
+function createBaseSetPromiseRequest(): SetPromiseRequest {
+  return { conversationId: "", milestone: "", dueAt: undefined, costMinor: 0, costCurrency: "", kept: false };
+}
+
+export const SetPromiseRequest: MessageFns<SetPromiseRequest> = {
+  encode(message: SetPromiseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.milestone !== "") {
+      writer.uint32(18).string(message.milestone);
+    }
+    if (message.dueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(26).fork()).join();
+    }
+    if (message.costMinor !== 0) {
+      writer.uint32(32).int64(message.costMinor);
+    }
+    if (message.costCurrency !== "") {
+      writer.uint32(42).string(message.costCurrency);
+    }
+    if (message.kept !== false) {
+      writer.uint32(48).bool(message.kept);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPromiseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPromiseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.milestone = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.costMinor = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.costCurrency = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.kept = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPromiseRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      milestone: isSet(object.milestone) ? globalThis.String(object.milestone) : "",
+      dueAt: isSet(object.dueAt)
+        ? fromJsonTimestamp(object.dueAt)
+        : isSet(object.due_at)
+        ? fromJsonTimestamp(object.due_at)
+        : undefined,
+      costMinor: isSet(object.costMinor)
+        ? globalThis.Number(object.costMinor)
+        : isSet(object.cost_minor)
+        ? globalThis.Number(object.cost_minor)
+        : 0,
+      costCurrency: isSet(object.costCurrency)
+        ? globalThis.String(object.costCurrency)
+        : isSet(object.cost_currency)
+        ? globalThis.String(object.cost_currency)
+        : "",
+      kept: isSet(object.kept) ? globalThis.Boolean(object.kept) : false,
+    };
+  },
+
+  toJSON(message: SetPromiseRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.milestone !== "") {
+      obj.milestone = message.milestone;
+    }
+    if (message.dueAt !== undefined) {
+      obj.dueAt = message.dueAt.toISOString();
+    }
+    if (message.costMinor !== 0) {
+      obj.costMinor = Math.round(message.costMinor);
+    }
+    if (message.costCurrency !== "") {
+      obj.costCurrency = message.costCurrency;
+    }
+    if (message.kept !== false) {
+      obj.kept = message.kept;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPromiseRequest>, I>>(base?: I): SetPromiseRequest {
+    return SetPromiseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPromiseRequest>, I>>(object: I): SetPromiseRequest {
+    const message = createBaseSetPromiseRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.milestone = object.milestone ?? "";
+    message.dueAt = object.dueAt ?? undefined;
+    message.costMinor = object.costMinor ?? 0;
+    message.costCurrency = object.costCurrency ?? "";
+    message.kept = object.kept ?? false;
+    return message;
+  },
+};
+
+function createBaseSetPromiseResponse(): SetPromiseResponse {
+  return { promise: undefined, statusText: "", state: "" };
+}
+
+export const SetPromiseResponse: MessageFns<SetPromiseResponse> = {
+  encode(message: SetPromiseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.promise !== undefined) {
+      PromiseStep.encode(message.promise, writer.uint32(10).fork()).join();
+    }
+    if (message.statusText !== "") {
+      writer.uint32(18).string(message.statusText);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPromiseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPromiseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.promise = PromiseStep.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.statusText = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPromiseResponse {
+    return {
+      promise: isSet(object.promise) ? PromiseStep.fromJSON(object.promise) : undefined,
+      statusText: isSet(object.statusText)
+        ? globalThis.String(object.statusText)
+        : isSet(object.status_text)
+        ? globalThis.String(object.status_text)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: SetPromiseResponse): unknown {
+    const obj: any = {};
+    if (message.promise !== undefined) {
+      obj.promise = PromiseStep.toJSON(message.promise);
+    }
+    if (message.statusText !== "") {
+      obj.statusText = message.statusText;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPromiseResponse>, I>>(base?: I): SetPromiseResponse {
+    return SetPromiseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPromiseResponse>, I>>(object: I): SetPromiseResponse {
+    const message = createBaseSetPromiseResponse();
+    message.promise = (object.promise !== undefined && object.promise !== null)
+      ? PromiseStep.fromPartial(object.promise)
+      : undefined;
+    message.statusText = object.statusText ?? "";
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPromiseRequest(): GetPromiseRequest {
+  return { conversationId: "" };
+}
+
+export const GetPromiseRequest: MessageFns<GetPromiseRequest> = {
+  encode(message: GetPromiseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPromiseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPromiseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPromiseRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetPromiseRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPromiseRequest>, I>>(base?: I): GetPromiseRequest {
+    return GetPromiseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPromiseRequest>, I>>(object: I): GetPromiseRequest {
+    const message = createBaseGetPromiseRequest();
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPromiseResponse(): GetPromiseResponse {
+  return { promise: undefined, state: "" };
+}
+
+export const GetPromiseResponse: MessageFns<GetPromiseResponse> = {
+  encode(message: GetPromiseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.promise !== undefined) {
+      PromiseStep.encode(message.promise, writer.uint32(10).fork()).join();
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPromiseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPromiseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.promise = PromiseStep.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPromiseResponse {
+    return {
+      promise: isSet(object.promise) ? PromiseStep.fromJSON(object.promise) : undefined,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: GetPromiseResponse): unknown {
+    const obj: any = {};
+    if (message.promise !== undefined) {
+      obj.promise = PromiseStep.toJSON(message.promise);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPromiseResponse>, I>>(base?: I): GetPromiseResponse {
+    return GetPromiseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPromiseResponse>, I>>(object: I): GetPromiseResponse {
+    const message = createBaseGetPromiseResponse();
+    message.promise = (object.promise !== undefined && object.promise !== null)
+      ? PromiseStep.fromPartial(object.promise)
+      : undefined;
+    message.state = object.state ?? "";
     return message;
   },
 };
@@ -6175,6 +6646,26 @@ export const RoutingServiceService = {
       Buffer.from(SetCalendarsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetCalendarsResponse => SetCalendarsResponse.decode(value),
   },
+  /** The promise on a long case (owner or supervisor): set, updated, or marked kept. */
+  setPromise: {
+    path: "/contactcenter.v1.RoutingService/SetPromise" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPromiseRequest): Buffer => Buffer.from(SetPromiseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPromiseRequest => SetPromiseRequest.decode(value),
+    responseSerialize: (value: SetPromiseResponse): Buffer => Buffer.from(SetPromiseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPromiseResponse => SetPromiseResponse.decode(value),
+  },
+  /** The current promise on a conversation (the agent holding it, or a supervisor). */
+  getPromise: {
+    path: "/contactcenter.v1.RoutingService/GetPromise" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPromiseRequest): Buffer => Buffer.from(GetPromiseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPromiseRequest => GetPromiseRequest.decode(value),
+    responseSerialize: (value: GetPromiseResponse): Buffer => Buffer.from(GetPromiseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPromiseResponse => GetPromiseResponse.decode(value),
+  },
 } as const;
 
 export interface RoutingServiceServer extends UntypedServiceImplementation {
@@ -6212,6 +6703,10 @@ export interface RoutingServiceServer extends UntypedServiceImplementation {
   /** Supervisor: the queues' opening hours, read and replaced as a whole (JSON, see docs/routing.md). */
   getCalendars: handleUnaryCall<GetCalendarsRequest, GetCalendarsResponse>;
   setCalendars: handleUnaryCall<SetCalendarsRequest, SetCalendarsResponse>;
+  /** The promise on a long case (owner or supervisor): set, updated, or marked kept. */
+  setPromise: handleUnaryCall<SetPromiseRequest, SetPromiseResponse>;
+  /** The current promise on a conversation (the agent holding it, or a supervisor). */
+  getPromise: handleUnaryCall<GetPromiseRequest, GetPromiseResponse>;
 }
 
 export interface RoutingServiceClient extends Client {
@@ -6564,6 +7059,38 @@ export interface RoutingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetCalendarsResponse) => void,
+  ): ClientUnaryCall;
+  /** The promise on a long case (owner or supervisor): set, updated, or marked kept. */
+  setPromise(
+    request: SetPromiseRequest,
+    callback: (error: ServiceError | null, response: SetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  setPromise(
+    request: SetPromiseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  setPromise(
+    request: SetPromiseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  /** The current promise on a conversation (the agent holding it, or a supervisor). */
+  getPromise(
+    request: GetPromiseRequest,
+    callback: (error: ServiceError | null, response: GetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  getPromise(
+    request: GetPromiseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPromiseResponse) => void,
+  ): ClientUnaryCall;
+  getPromise(
+    request: GetPromiseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPromiseResponse) => void,
   ): ClientUnaryCall;
 }
 
