@@ -1,5 +1,5 @@
 // Helpers for the MongoDB-compatible store that more than one service needs.
-import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Document, type Filter, type OptionalUnlessRequiredId } from 'mongodb';
 import { isTransient } from '../faults';
 
 /**
@@ -53,5 +53,20 @@ export class InsertBatcher<T extends Document & { _id: string }> {
       });
     }
     this.writing = false;
+  }
+}
+
+/**
+ * An upsert by `_id`. Two writers upserting the same new `_id` at once may both try the insert,
+ * and the store refuses one with a duplicate key (MongoDB does it too; the store probes say so):
+ * the refused one is done again, and finds the document to update.
+ */
+export async function upsertById<T extends Document & { _id: string }>(collection: Collection<T>, id: string, update: Document): Promise<void> {
+  const filter = { _id: id } as Filter<T>;
+  try {
+    await collection.updateOne(filter, update, { upsert: true });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    await collection.updateOne(filter, update, { upsert: true });
   }
 }

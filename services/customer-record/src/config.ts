@@ -49,7 +49,6 @@ export const customerRecordConfig = {
    * when missing (every instance needs its own); empty keeps the index in memory, rebuilt at each start.
    */
   SEARCH_INDEX_DIR: z.string().default(''),
-  /** Prefix of the search index's consumer group; each index file adds its own id, so every instance reads every partition. */
   /**
    * Secret key (at least 32 characters) of the keyed hashes that name erased customers, identities
    * and conversations on cc.erasure.v1; every instance needs the same one, and changing it forgets
@@ -64,6 +63,7 @@ export const customerRecordConfig = {
   RETENTION_AUDIT_DAYS: positiveInt(730),
   /** How often the retention sweep runs; one instance runs each turn (sweep slots claimed by a unique insert). */
   RETENTION_SWEEP_INTERVAL_MS: positiveInt(3_600_000),
+  /** Prefix of the search index's consumer group; each index file adds its own id, so every instance reads every partition. */
   SEARCH_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')

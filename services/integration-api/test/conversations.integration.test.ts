@@ -47,12 +47,14 @@ describe('/v1/conversations with routing and customer-record behind the API', ()
     let conversationId = '';
     return waitFor(
       async () => {
-        const sent = await post<{ conversationId: string }>('/v1/contacts', {
-          threadId,
-          customer: { id: customerRef, name: 'Kim', ...(email ? { email } : {}) },
-          subject: 'Order 1234',
-          text: 'Where is my parcel?',
-        });
+        // Each try is the same contact: a copy routing reads after the test resolved the
+        // conversation would otherwise reopen it.
+        const sent = await post<{ conversationId: string }>(
+          '/v1/contacts',
+          { threadId, customer: { id: customerRef, name: 'Kim', ...(email ? { email } : {}) }, subject: 'Order 1234', text: 'Where is my parcel?' },
+          shop.key,
+          { 'idempotency-key': `open-${threadId}` },
+        );
         conversationId = sent.body.conversationId;
         const read = await get<Conversation>(`/v1/conversations/${conversationId}`);
         return read.status === 200 && read.body;

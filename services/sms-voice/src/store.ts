@@ -5,7 +5,7 @@ import type { Collection, Db } from 'mongodb';
 import { newConversationId } from '#libs/contact';
 import type { DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
-import { InsertBatcher } from '#libs/store';
+import { InsertBatcher, upsertById } from '#libs/store';
 import { SurveyRecords } from '#libs/survey/mongo';
 
 interface Thread {
@@ -146,7 +146,7 @@ export class SmsVoiceStore {
     const [known, thread] = await Promise.all([this.sids.findOne({ _id: sid }), this.threads.findOne({ _id: threadId })]);
     if (known) {
       // A retry may follow a first try that failed half-way: make sure replies can find the numbers.
-      await this.numbers.updateOne({ _id: known.conversationId }, { $setOnInsert: { customer, company } }, { upsert: true });
+      await upsertById(this.numbers, known.conversationId, { $setOnInsert: { customer, company } });
       return { conversationId: known.conversationId, isNew: false, retry: true };
     }
     const opens = !thread || now.getTime() - thread.openedAt.getTime() > windowMs;
@@ -156,7 +156,7 @@ export class SmsVoiceStore {
     const [claimed] = await Promise.all([
       this.sidInserts.insert({ _id: sid, conversationId, at: now }),
       // Only a conversation that exists is pointed to, so no message joins one that lost its claim.
-      opening ? this.threads.updateOne({ _id: threadId }, { $set: { conversationId, openedAt: opening.openedAt } }, { upsert: true }) : undefined,
+      opening ? upsertById(this.threads, threadId, { $set: { conversationId, openedAt: opening.openedAt } }) : undefined,
       isNew ? this.numberInserts.insert({ _id: conversationId, customer, company }) : undefined,
     ]);
     if (claimed === 'inserted') return { conversationId, isNew, retry: false };
@@ -181,8 +181,8 @@ export class SmsVoiceStore {
    * The numbers go first, so a thread only ever points at a conversation replies can be sent on.
    */
   async startThread(conversationId: string, customer: string, company: string, now: Date): Promise<void> {
-    await this.numbers.updateOne({ _id: conversationId }, { $setOnInsert: { customer, company } }, { upsert: true });
-    await this.threads.updateOne({ _id: `${customer}|${company}` }, { $set: { conversationId, openedAt: now } }, { upsert: true });
+    await upsertById(this.numbers, conversationId, { $setOnInsert: { customer, company } });
+    await upsertById(this.threads, `${customer}|${company}`, { $set: { conversationId, openedAt: now } });
   }
 
   /** The conversation a number pair's messages join now, if any. */
@@ -214,7 +214,7 @@ export class SmsVoiceStore {
 
   /** The customer wrote on a WhatsApp pair: a later message (or a retry of an older one) never moves the window back. */
   async customerWrote(customer: string, company: string, at: Date): Promise<void> {
-    await this.replyWindows.updateOne({ _id: `${customer}|${company}` }, { $max: { lastInboundAt: at } }, { upsert: true });
+    await upsertById(this.replyWindows, `${customer}|${company}`, { $max: { lastInboundAt: at } });
   }
 
   async lastInboundAt(customer: string, company: string): Promise<Date | undefined> {
