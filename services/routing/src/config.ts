@@ -36,6 +36,9 @@ const calendarsJson = z
     }
   });
 
+/** The consumer group of a centre's routing; another one also scopes its message ids (core/outbox.ts). */
+const DEFAULT_GROUP = 'routing';
+
 export const routingConfig = {
   ...commonConfig,
   ...trustedKeysConfig,
@@ -58,7 +61,7 @@ export const routingConfig = {
   ROUTING_CONSUMER_GROUP: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -')
-    .default('routing'),
+    .default(DEFAULT_GROUP),
   /** How long an agent has to accept an offer before it goes to the next agent. */
   ROUTING_OFFER_TIMEOUT_MS: durationMs(DEFAULT_POLICY.offerTimeoutMs),
   /** Offers an agent may let expire in a row before being set away. */
@@ -153,6 +156,7 @@ export function routingPolicy(config: RoutingConfig, overrides: Partial<RoutingP
     promiseSupervisors: config.ROUTING_PROMISE_SUPERVISORS,
     ...(config.ROUTING_RULES_JSON ? { rules: config.ROUTING_RULES_JSON } : {}),
     ...(config.ROUTING_CALENDARS_JSON ? { calendars: config.ROUTING_CALENDARS_JSON } : {}),
+    ...(config.ROUTING_CONSUMER_GROUP !== DEFAULT_GROUP ? { messageScope: config.ROUTING_CONSUMER_GROUP } : {}),
     ...(config.ROUTING_SMS_QUIET_HOURS ? { smsQuietHours: parseQuietHours(config.ROUTING_SMS_QUIET_HOURS, config.ROUTING_SMS_QUIET_HOURS_ZONE) } : {}),
     ...overrides,
   };

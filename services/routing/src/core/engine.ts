@@ -83,7 +83,7 @@ export class RoutingEngine {
     clock: Clock,
   ) {
     this.classifier = new Classifier(policy);
-    const out = new Outbox(clock);
+    const out = new Outbox(clock, policy.messageScope);
     const agents = new AgentRoster(policy, clock, out);
     const waiting = new Waiting();
     const stats = new QueueStatistics(policy, clock.now(), agents, waiting, this.conversations);

@@ -32,7 +32,16 @@ export class Outbox {
   private dates = [new Date(0), new Date(0)];
   private older = 0;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `scope` names the routing deployment (its consumer group) in the ids of messages: instances
+   * of one deployment (active, standbys) give one decision the same id, while another deployment
+   * reading the same contacts (a second centre on the broker, a test's own routing) cannot take
+   * this one's message ids. Empty for the default deployment, whose ids stay as they were.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly scope = '',
+  ) {}
 
   /** The instant as a Date, the same object while the instant is one of the last two asked for; never to be changed by whoever gets it. */
   dateAt(ms: number): Date {
@@ -119,7 +128,7 @@ export class Outbox {
     const message: OutboundMessage = {
       // Derived from the conversation's event sequence: the same decision always yields the same id,
       // so a decision published again after a crash is de-duplicated downstream.
-      messageId: eventId('routing', conv.id, 'out', conv.seq, kind),
+      messageId: this.scope ? eventId('routing', conv.id, 'out', conv.seq, kind, this.scope) : eventId('routing', conv.id, 'out', conv.seq, kind),
       conversationId: conv.id,
       channel: CHANNEL_ENUM[conv.channel],
       kind,

@@ -64,6 +64,8 @@ export interface RoutingPolicy {
   arrivalWindowMs: number;
   /** Opening hours per queue pattern (calendars.ts); a queue without one is always open. */
   calendars: CalendarSet;
+  /** The deployment named in outbound message ids (outbox.ts); empty for the default one. */
+  messageScope?: string;
   /** When the company does not start SMS conversations (quiet-hours.ts); none when absent. */
   smsQuietHours?: QuietHours;
   /** Between an unanswered callback attempt and the next one. */
