@@ -6,13 +6,12 @@
 // supervisor's opening hours, changed from the desk without a restart.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
 import { Channel, ContactKind, ContactReceived, IdentityKind, Presence, SenderVerdict, Tier } from '#libs/proto';
 import { StaffRoster } from '#libs/staff';
-import { dropDatabase, MONGODB_URI, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
-import { agentDeskConfig, startAgentDesk } from '../../services/agent-desk/src/service';
+import { dropDatabase, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
+import { startTestDesk } from '../../services/agent-desk/test/stack';
 import { client, configFor, deliver, useRoutingHarness } from '../../services/routing/test/helpers';
 import { REASON, startHarness, type Harness } from '../../services/customer-record/test/harness';
 
@@ -78,6 +77,18 @@ function mail(conversationId: string, from: string, text: string, newConversatio
   });
 }
 
+/** The notice's progress once the desk has written to every customer of it. */
+function noticeFinished(session: Session, noticeId: string, what: string) {
+  return waitFor(
+    async () => {
+      const p = await desk(session, `/api/outreach/notice?noticeId=${noticeId}`);
+      return p.body.finished ? p.body : undefined;
+    },
+    30_000,
+    what,
+  );
+}
+
 const offerOf = (conversationId: string) => agent.updates.find((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId);
 
 beforeAll(async () => {
@@ -114,19 +125,7 @@ beforeAll(async () => {
   } finally {
     await mongo.close();
   }
-  const running = await startAgentDesk(
-    deskCtx,
-    loadConfig(agentDeskConfig, {
-      MONGODB_URI,
-      HTTP_PORT: '0',
-      ...testAuthEnv('agent-desk'),
-      AGENT_DESK_SESSION_SECRET: 'outreach-desk-session-secret-0123456789',
-      STAFF_DB: staffDb,
-      ROUTING_GRPC_ADDR: `127.0.0.1:${routing.grpcPort}`,
-      CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.service.grpcPort}`,
-      AGENT_DESK_NOTICE_PER_SECOND: '20',
-    }),
-  );
+  const running = await startTestDesk(deskCtx, staffDb, { routing: routing.grpcPort, record: record.service.grpcPort }, { AGENT_DESK_NOTICE_PER_SECOND: '20' });
   base = `http://127.0.0.1:${running.port}`;
 }, 180_000);
 
@@ -205,28 +204,14 @@ describe('writing first to a customer', () => {
     const agentSession = await signIn(agentId);
     expect((await desk(agentSession, '/api/outreach/notice', notice)).status).toBe(403);
     expect((await desk(sue, '/api/outreach/notice', notice)).status).toBe(200);
-    const done = await waitFor(
-      async () => {
-        const p = await desk(sue, `/api/outreach/notice?noticeId=${noticeId}`);
-        return p.body.finished ? p.body : undefined;
-      },
-      30_000,
-      'the notice to finish',
-    );
+    const done = await noticeFinished(sue, noticeId, 'the notice to finish');
     expect(done).toMatchObject({ total: 3, done: 3, counts: { started: 2, skipped: 1, failed: 0 } });
     const toThem = () => recorder.values(topics.outbound).filter((m) => customers.some((c) => m.recipient?.value === c.address));
     await waitFor(() => toThem().length === 2, 20_000, 'both mails');
     expect(toThem().every((m) => m.text === notice.text && m.agentId === supervisorId)).toBe(true);
     // Sent again: nobody is written to twice.
     await desk(sue, '/api/outreach/notice', notice);
-    const again = await waitFor(
-      async () => {
-        const p = await desk(sue, `/api/outreach/notice?noticeId=${noticeId}`);
-        return p.body.finished ? p.body : undefined;
-      },
-      30_000,
-      'the notice sent again',
-    );
+    const again = await noticeFinished(sue, noticeId, 'the notice sent again');
     expect(again).toMatchObject({ counts: { started: 0, 'already-sent': 2, skipped: 1 } });
   });
 });

@@ -7,7 +7,7 @@ import { status } from '@grpc/grpc-js';
 import type { Role } from '#libs/auth';
 import { CHANNEL_ENUM, newConversationReference, recipientIdentity, recipientRefusal, verifiedRecipient } from '#libs/contact';
 import type { Logger } from '#libs/observability';
-import { type Customer, StartConversationRequest } from '#libs/proto';
+import { type Customer, type Identity, StartConversationRequest } from '#libs/proto';
 import { BadRequestError, ForbiddenError, NotFoundError, sendJson, type StaffSignIn } from '#libs/web';
 import { BackendError, type Backends, type Caller } from './backends';
 import { FormError, parseForm } from './forms';
@@ -39,6 +39,32 @@ export function outreachRoutes(deps: OutreachDeps): { get: Record<string, Route>
   const { backends, act } = deps;
   const notices = new Map<string, NoticeProgress>();
 
+  /** Routing's StartConversation for one customer: the first message, from the person, a new reference. */
+  const writeFirst = (
+    c: Caller,
+    w: {
+      conversationId: string;
+      customer: Customer;
+      recipient: Identity;
+      form: { channel: 'email' | 'sms'; subject: string; text: string; skill: string };
+      noticeId: string;
+    },
+  ) =>
+    backends.startConversation(
+      c,
+      StartConversationRequest.fromPartial({
+        conversationId: w.conversationId,
+        channel: CHANNEL_ENUM[w.form.channel],
+        customerId: w.customer.customerId,
+        recipient: w.recipient,
+        subject: w.form.subject,
+        text: w.form.text,
+        reference: newConversationReference(),
+        skill: w.form.skill,
+        noticeId: w.noticeId,
+      }),
+    );
+
   const start = async (c: Caller, body: unknown) => {
     const f = parseForm(outreachForms.start, body);
     const reason = c.role === 'supervisor' ? `writes first to the customer of ${f.fromConversationId}` : '';
@@ -46,19 +72,7 @@ export function outreachRoutes(deps: OutreachDeps): { get: Record<string, Route>
     const recipient = recipientIdentity(f.channel, f.to);
     const refused = recipientRefusal(customer, recipient);
     if (refused) throw new RecipientRefusedError(`to: ${refused}`);
-    const started = await backends.startConversation(
-      c,
-      StartConversationRequest.fromPartial({
-        conversationId: deskConversationId(c.id, f.requestId),
-        channel: CHANNEL_ENUM[f.channel],
-        customerId: customer.customerId,
-        recipient,
-        subject: f.subject,
-        text: f.text,
-        reference: newConversationReference(),
-        skill: f.skill,
-      }),
-    );
+    const started = await writeFirst(c, { conversationId: deskConversationId(c.id, f.requestId), customer, recipient, form: f, noticeId: '' });
     return { conversationId: started.conversation?.conversationId ?? '', outboundMessageId: started.outboundMessageId, created: started.created };
   };
 
@@ -68,20 +82,8 @@ export function outreachRoutes(deps: OutreachDeps): { get: Record<string, Route>
       const customer = customerOf(await backends.customerContext(c, { customerId }, '', `notice ${f.noticeId}`));
       const recipient = verifiedRecipient(customer, f.channel);
       if (!recipient) return recordOutcome(progress, customerId, 'skipped', `no verified ${f.channel === 'sms' ? 'phone number' : 'email address'}`);
-      const started = await backends.startConversation(
-        c,
-        StartConversationRequest.fromPartial({
-          conversationId: noticeConversationId(f.noticeId, customerId),
-          channel: CHANNEL_ENUM[f.channel],
-          customerId: customer.customerId,
-          recipient,
-          subject: f.subject,
-          text: f.text,
-          reference: newConversationReference(),
-          skill: f.skill,
-          noticeId: f.noticeId,
-        }),
-      );
+      const conversationId = noticeConversationId(f.noticeId, customerId);
+      const started = await writeFirst(c, { conversationId, customer, recipient, form: f, noticeId: f.noticeId });
       recordOutcome(progress, customerId, started.created ? 'started' : 'already-sent');
     } catch (err) {
       if (!(err instanceof BackendError) && !(err instanceof NotFoundError)) throw err;
