@@ -87,10 +87,21 @@ describe('a three-node Kafka cluster started by scripts/infra.sh', () => {
     try {
       const [metadata] = await waitForTopicLeaders(admin, [TOPIC]);
       expect(metadata?.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
-      const described = await admin.describeConfigs({
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['min.insync.replicas'] }],
-        includeSynonyms: false,
-      });
+      // The node asked may not have heard of a topic just created (UNKNOWN_TOPIC_OR_PARTITION): ask again.
+      const described = await waitFor(
+        () =>
+          admin
+            .describeConfigs({
+              resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['min.insync.replicas'] }],
+              includeSynonyms: false,
+            })
+            .catch((err: Error & { type?: string; cause?: { type?: string } }) => {
+              if ((err.type ?? err.cause?.type) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+              throw err;
+            }),
+        20_000,
+        'the topic config from every node',
+      );
       expect(described.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue).toBe('2');
     } finally {
       await admin.disconnect();
