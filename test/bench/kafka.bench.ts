@@ -1,6 +1,7 @@
 // npm run bench:kafka — publish-to-consume throughput and latency through libs/kafka on the
 // local broker, side by side with kcat (librdkafka) on the same broker as the baseline of what
-// the broker itself allows here.
+// the broker itself allows here. libs/kafka is run twice: producer and consumer in one process,
+// and, as kcat runs, the consumer in a process of its own (this file with `--consume`).
 //
 //   BENCH_EVENTS      events in each throughput run (default 50000)
 //   BENCH_RATE        events/s in the latency run (default 1000)
@@ -8,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafka, EventConsumer, EventProducer, topics, type TopicSpec } from '#libs/kafka';
 import { Channel, ContactKind, ContactReceived, IdentityKind } from '#libs/proto';
@@ -63,21 +65,54 @@ async function deleteTopics(kafka: Kafka, names: string[]): Promise<void> {
 /** A copy of the inbound topic spec pointing at a bench topic, so nothing real is disturbed. */
 const benchTopic = (name: string): TopicSpec<ContactReceived> => ({ ...topics.contactInbound, name });
 
-async function libRun(kafka: Kafka, topicName: string, count: number, pace?: number): Promise<{ seconds: number; latencies: number[] }> {
+interface Consumed {
+  /** When the last event arrived (this machine's clock, shared by both processes). */
+  lastAt: number;
+  latencies: number[];
+}
+
+/** Consumes `count` events of the topic through EventConsumer; `ready` resolves once it is assigned. */
+async function consumeThroughLibs(
+  kafka: Kafka,
+  producer: EventProducer,
+  topicName: string,
+  count: number,
+): Promise<{ ready: Promise<void>; consumed: Promise<Consumed> }> {
+  const latencies: number[] = [];
+  let done!: (c: Consumed) => void;
+  const consumed = new Promise<Consumed>((r) => (done = r));
+  const consumer = new EventConsumer(kafka, { groupId: `bench-${topicName}`, logger, producer, partitionsConsumedConcurrently: 3 });
+  consumer.on(benchTopic(topicName), (e) => {
+    const now = Date.now();
+    latencies.push(now - e.value.receivedAt!.getTime());
+    if (latencies.length === count) done({ lastAt: now, latencies });
+  });
+  await consumer.start();
+  return { ready: sleep(500).then(() => undefined), consumed: consumed.finally(() => consumer.stop()) };
+}
+
+/** The consumer as a process of its own: prints "ready", then one JSON line with what it consumed. */
+function consumerProcess(topicName: string, count: number): { ready: Promise<void>; consumed: Promise<Consumed> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--consume', topicName, String(count)], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (what: string): Promise<string> => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`the consumer process ended before ${what} (exit code ${child.exitCode})`);
+    return line.value;
+  };
+  const ready = next('it was ready').then(() => undefined);
+  return { ready, consumed: ready.then(async () => JSON.parse(await next('it consumed every event')) as Consumed) };
+}
+
+async function libRun(kafka: Kafka, topicName: string, count: number, pace?: number, ownProcess = false): Promise<{ seconds: number; latencies: number[] }> {
   const producer = new EventProducer(kafka, { source: 'bench', publishTimeoutMs: 30_000 });
   await producer.connect();
   const spec = benchTopic(topicName);
-  const latencies: number[] = [];
-  let received = 0;
-  let done!: () => void;
-  const allReceived = new Promise<void>((r) => (done = r));
-  const consumer = new EventConsumer(kafka, { groupId: `bench-${topicName}`, logger, producer, partitionsConsumedConcurrently: 3 });
-  consumer.on(spec, (e) => {
-    latencies.push(Date.now() - e.value.receivedAt!.getTime());
-    if (++received === count) done();
-  });
-  await consumer.start();
-  await sleep(500);
+  const consumer = ownProcess ? consumerProcess(topicName, count) : await consumeThroughLibs(kafka, producer, topicName, count);
+  await consumer.ready;
   const started = Date.now();
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
@@ -89,11 +124,9 @@ async function libRun(kafka: Kafka, topicName: string, count: number, pace?: num
     if (inFlight.length >= 10_000) await Promise.all(inFlight.splice(0));
   }
   await Promise.all(inFlight);
-  await allReceived;
-  const seconds = (Date.now() - started) / 1000;
-  await consumer.stop();
+  const { lastAt, latencies } = await consumer.consumed;
   await producer.disconnect();
-  return { seconds, latencies };
+  return { seconds: (lastAt - started) / 1000, latencies };
 }
 
 function kcatConsumer(kcat: string, topicName: string, count: number): { child: ChildProcessWithoutNullStreams; lines: AsyncIterable<string> } {
@@ -148,18 +181,27 @@ async function main(): Promise<void> {
   const kcat = ensureKcat();
   const kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'bench', logger });
   const admin = new Kafka({ brokers: BROKERS.split(','), clientId: 'bench-admin', logLevel: logLevel.NOTHING });
-  const names = ['lib-tp', 'kcat-tp', 'lib-lat', 'kcat-lat'].map((n) => `cc.bench.${n}.${run}`);
+  const names = ['lib-tp', 'lib2-tp', 'kcat-tp', 'lib-lat', 'lib2-lat', 'kcat-lat'].map((n) => `cc.bench.${n}.${run}`);
+  const [libTp, lib2Tp, kcatTp, libLat, lib2Lat, kcatLat] = names as [string, string, string, string, string, string];
   for (const n of names) await createTopic(admin, n);
   console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB; broker ${BROKERS}; payload ${PAYLOAD_BYTES} bytes`);
   try {
     console.log(`\nthroughput: ${EVENTS} events published as fast as possible, time until the last is consumed`);
-    const throughput = [row('libs/kafka', EVENTS, await libRun(kafka, names[0]!, EVENTS)), row('kcat', EVENTS, await kcatRun(kcat, names[1]!, EVENTS))];
+    const throughput = [
+      row('libs/kafka, one process', EVENTS, await libRun(kafka, libTp, EVENTS)),
+      row('libs/kafka, consumer process', EVENTS, await libRun(kafka, lib2Tp, EVENTS, undefined, true)),
+      row('kcat', EVENTS, await kcatRun(kcat, kcatTp, EVENTS)),
+    ];
     console.table(throughput);
-    console.log(`ratio kcat/libs throughput: ${(throughput[1]!['events/s'] / throughput[0]!['events/s']).toFixed(2)}x`);
+    for (const lib of throughput.slice(0, 2)) console.log(`ratio kcat / ${lib.client}: ${(throughput[2]!['events/s'] / lib['events/s']).toFixed(2)}x`);
 
     const paced = RATE * SECONDS;
     console.log(`\nlatency: ${RATE} events/s for ${SECONDS} s, publish-to-consume round trip`);
-    const latency = [row('libs/kafka', paced, await libRun(kafka, names[2]!, paced, RATE)), row('kcat', paced, await kcatRun(kcat, names[3]!, paced, RATE))];
+    const latency = [
+      row('libs/kafka, one process', paced, await libRun(kafka, libLat, paced, RATE)),
+      row('libs/kafka, consumer process', paced, await libRun(kafka, lib2Lat, paced, RATE, true)),
+      row('kcat', paced, await kcatRun(kcat, kcatLat, paced, RATE)),
+    ];
     console.table(latency);
   } finally {
     await deleteTopics(admin, names);
@@ -167,7 +209,21 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
+/** `--consume <topic> <count>`: the consumer process of the two-process run. */
+async function consumeMain(topicName: string, count: number): Promise<void> {
+  const kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'bench-consumer', logger });
+  const producer = new EventProducer(kafka, { source: 'bench' });
+  await producer.connect();
+  const { ready, consumed } = await consumeThroughLibs(kafka, producer, topicName, count);
+  await ready;
+  console.log('ready');
+  console.log(JSON.stringify(await consumed));
+  await producer.disconnect();
+  process.exit(0);
+}
+
+const consumeAt = process.argv.indexOf('--consume');
+(consumeAt > 0 ? consumeMain(process.argv[consumeAt + 1]!, Number(process.argv[consumeAt + 2])) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
