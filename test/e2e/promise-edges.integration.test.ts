@@ -4,30 +4,25 @@
 // (a desk's gRPC client) sets a promise on each. The visitor sees the status message and asks
 // "status"; the email customer gets the status by mail, replies "status" from their mail client
 // (the earlier mail quoted under it) and gets the current promise back by mail, in the thread.
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '#libs/config';
-import { listen } from '#libs/observability';
-import { Channel, Presence, SetPromiseRequest, type SetPromiseResponse, Tier } from '#libs/proto';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId, waitFor } from '#libs/testing';
+import { Channel, Presence, SetPromiseRequest, type SetPromiseResponse } from '#libs/proto';
+import { testContext, uniqueId, waitFor } from '#libs/testing';
 import { startChat } from '../../services/chat/src/service';
 import { chatConfig, dropChatCollections, Visitor } from '../../services/chat/test/helpers';
-import { emailConfig } from '../../services/email/src/config';
-import { startEmailService } from '../../services/email/src/service';
-import { startTestDns } from '../../services/email/test/dns-server';
 import { startRouting } from '../../services/routing/src/service';
 import { answerOffers, client, configFor, ownSkill, useRoutingHarness } from '../../services/routing/test/helpers';
+import { type EmailEdge, startEmailEdge } from './email-edge';
+import { availableAgent } from './routing-agent';
 import { whileUnavailable } from './sms-voice-stand-in';
 
 const DAY = 86_400_000;
 const h = useRoutingHarness();
 const ctxs = ['routing', 'chat', 'email'].map((n) => testContext(`e2e-promise-edges-${n}`));
 const chatPrefix = uniqueId('promise_edges').replace(/-/g, '_');
-const emailDb = uniqueId('email_promise_edges').replace(/-/g, '_');
-const mails: ParsedMail[] = [];
-const cleanups: (() => Promise<unknown>)[] = [];
+let email: EmailEdge | undefined;
+let mails: ParsedMail[] = [];
 const { skill, env } = ownSkill();
 const agentId = uniqueId('ann').replace(/[^A-Za-z0-9_.@-]/g, '');
 const visitors: Visitor[] = [];
@@ -45,54 +40,17 @@ beforeAll(async () => {
   const chat = await startChat(ctxs[1]!, chatConfig({ LOG_LEVEL: 'silent' }), { collectionPrefix: chatPrefix });
   chatUrl = `ws://127.0.0.1:${chat.port}/chat`;
 
-  const sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData: (stream, _s, cb) => void simpleParser(stream).then((m) => (mails.push(m), cb()), cb),
-  });
-  const sinkPort = await listen(sink.server, 0);
-  cleanups.push(() => new Promise<void>((r) => sink.close(() => r())));
-  const dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
-  cleanups.push(() => dns.close());
-  ({ smtpPort } = await startEmailService(
-    ctxs[2]!,
-    loadConfig(emailConfig, {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      MONGODB_URI,
-      MONGODB_DATABASE: emailDb,
-      SMTP_PORT: '0',
-      HTTP_PORT: '0',
-      SUPPORT_ADDRESSES: 'help@shop.test',
-      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
-      MAIL_FROM: 'Support <support@shop.test>',
-      EMAIL_OUTBOUND_GROUP: uniqueId('email-promise-edges'),
-      EMAIL_DNS_SERVERS: dns.server,
-      LOG_LEVEL: 'silent',
-    }),
-  ));
+  email = await startEmailEdge(ctxs[2]!, 'promise_edges');
+  ({ mails, smtpPort } = email);
 
-  const supervisor = await client(routing.grpcPort, 'sup', 'supervisor');
-  await whileUnavailable(() =>
-    supervisor.call(supervisor.raw.registerAgent, {
-      agentId,
-      name: 'Ann',
-      tier: Tier.TIER_FRONT_OFFICE,
-      skills: [{ name: skill, level: 3 }],
-      languages: ['en'],
-      capacity: [
-        { channel: Channel.CHANNEL_CHAT, capacity: 2, active: 0 },
-        { channel: Channel.CHANNEL_EMAIL, capacity: 2, active: 0 },
-      ],
-      totalCapacity: 4,
-    }),
-  );
-  supervisor.close();
-  desk = await client(routing.grpcPort, agentId, 'agent');
-  desk.watch();
-  await whileUnavailable(() => desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE }));
+  desk = await availableAgent(routing.grpcPort, agentId, skill, [
+    [Channel.CHANNEL_CHAT, 2],
+    [Channel.CHANNEL_EMAIL, 2],
+  ]);
   // Only this test's customers: other tests' contacts pass through this routing too.
-  offers = answerOffers(desk, (id) => (customers.has(id) || customers.has(routing.engine.conversationState(id)?.recipient?.value ?? '') ? 'accept' : 'decline'));
+  offers = answerOffers(desk, (id) =>
+    customers.has(id) || customers.has(routing.engine.conversationState(id)?.recipient?.value ?? '') ? 'accept' : 'decline',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -101,15 +59,17 @@ afterAll(async () => {
   desk?.close();
   for (const v of visitors) v.close();
   for (const c of [...ctxs].reverse()) await c.stop();
-  for (const clean of cleanups) await clean();
+  await email?.stop();
   await dropChatCollections(chatPrefix);
-  await dropDatabase(emailDb);
 }, 60_000);
 
 /** The conversation routing assigned to the agent for this customer. */
 async function assignedFor(customer: string): Promise<string> {
   return waitFor(
-    () => offers.accepted.find((id) => routing.engine.conversationState(id)?.recipient?.value === customer && routing.engine.conversationState(id)?.state === 'assigned'),
+    () =>
+      offers.accepted.find(
+        (id) => routing.engine.conversationState(id)?.recipient?.value === customer && routing.engine.conversationState(id)?.state === 'assigned',
+      ),
     60_000,
     `the conversation of ${customer} assigned to the agent`,
   );
@@ -146,7 +106,7 @@ describe('a promise over the real chat and email edges', () => {
     const answered = await visitor.next((f) => f.type === 'entry' && f.text === answer, 60_000);
     expect(answered).toMatchObject({ from: 'system', kind: 'notice' });
     // The visitor's own question is kept as theirs; no earlier promise is repeated after it.
-    const notices = visitor.frames.filter((f) => f.type === 'entry' && (f as { kind?: string }).kind === 'notice').map((f) => (f as { text: string }).text);
+    const notices = visitor.frames.flatMap((f) => (f.type === 'entry' && f.kind === 'notice' ? [String(f.text)] : []));
     expect(notices.filter((t) => /^(Where we are|Update on|Status of)/.test(t))).toEqual([set.statusText, updated.statusText, answer]);
   });
 

@@ -15,14 +15,23 @@ import { credentials } from '@grpc/grpc-js';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
-import { Channel, ContactKind, ContactReceived, CustomerRecordServiceClient, IdentityKind, type ResolveCustomerResponse, SenderVerdict } from '#libs/proto';
+import {
+  Channel,
+  ContactKind,
+  ContactReceived,
+  CustomerRecordServiceClient,
+  IdentityKind,
+  ResolveCustomerRequest,
+  type ResolveCustomerResponse,
+  SenderVerdict,
+} from '#libs/proto';
 import { dropDatabase, launchChromium, recordTopics, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { dateInWords } from '../../routing/src/core/promise-rules';
 import { useRoutingHarness } from '../../routing/test/helpers';
 import { noticeConversationId } from '../src/outreach';
-import { signedWebhook, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
+import { signedWebhook, signInPage, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
 
 const PASSWORD = 'a long test password';
 const SAVE = process.env.SAVE_SCREENSHOTS === '1';
@@ -101,7 +110,7 @@ async function customerOf(value: string): Promise<string> {
   const md = await testMetadata({ id: supervisorId, role: 'supervisor' }, 'customer-record');
   const req = { identity: { kind: IdentityKind.IDENTITY_KIND_PHONE, value, namespace: '' }, reason: 'a notice to this customer' };
   const res = await new Promise<ResolveCustomerResponse>((resolve, reject) =>
-    recordClient.resolveCustomer(req, md, (err, r) => (err ? reject(err) : resolve(r))),
+    recordClient.resolveCustomer(ResolveCustomerRequest.fromPartial(req), md, (err, r) => (err ? reject(err) : resolve(r))),
   );
   return res.customer!.customerId;
 }
@@ -113,13 +122,7 @@ async function openPage(id: string, role: string): Promise<Page> {
     void d.dismiss();
   });
   page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(desk);
-  await page.locator('#signin-id').fill(id);
-  await page.locator('#signin-password').fill(PASSWORD);
-  await page.locator('#signin-password').press('Enter');
-  await page.locator('#who').filter({ hasText: role }).waitFor({ timeout: 20_000 });
-  await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
-  return page;
+  return signInPage(page, desk, id, PASSWORD, role);
 }
 
 /** `YYYY-MM-DDTHH:MM` for a datetime-local field of a page in UTC. */
@@ -128,11 +131,7 @@ const DAY = 86_400_000;
 
 /** Clicks `button` and resolves with what the page's notice says then (an earlier one cleared first). */
 async function noticeAfter(page: Page, button: Locator): Promise<string> {
-  await page.evaluate(() => {
-    const n = document.getElementById('notice')!;
-    n.hidden = true;
-    n.textContent = '';
-  });
+  await page.evaluate("{ const n = document.getElementById('notice'); n.hidden = true; n.textContent = ''; }");
   await button.click();
   await page.locator('#notice').waitFor({ state: 'visible', timeout: 30_000 });
   return (await page.locator('#notice').textContent()) ?? '';
@@ -180,7 +179,10 @@ describe('the Promise form and the outreach forms in Chromium', () => {
     // Updated: a new milestone and date, sent again.
     const updated = `Update on your case: next step: spare part ordered, expected by ${dateInWords(due + DAY)}.`;
     expect(await setPromise(agent, 'spare part ordered', due + DAY)).toBe(`Sent to the customer: ${updated}`);
-    await agent.locator('#promise-current').filter({ hasText: /^spare part ordered — expected by .* · on track$/ }).waitFor({ timeout: 10_000 });
+    await agent
+      .locator('#promise-current')
+      .filter({ hasText: /^spare part ordered — expected by .* · on track$/ })
+      .waitFor({ timeout: 10_000 });
     await waitFor(() => smsTo(customerPhone).includes(updated), 60_000, 'the updated status SMS');
 
     // A date in the past: routing's own reason on the page, the promise as it was, nothing sent.
@@ -256,8 +258,14 @@ describe('the Promise form and the outreach forms in Chromium', () => {
     await sue.getByRole('button', { name: 'Send notice' }).click();
     const progress = sue.locator('#notice-progress');
     await progress.filter({ hasText: 'Done.' }).waitFor({ timeout: 60_000 });
-    expect(await progress.textContent()).toMatch(new RegExp(`^Notice ${noticeId}: 3 of 3 — 2 sent, 0 already sent, 1 skipped, 0 failed\\. Done\\. ${unknown}: skipped`));
-    if (SAVE) await sue.locator('#notice-form').locator('xpath=..').screenshot({ path: `${shots}agent-desk-outreach.png` });
+    expect(await progress.textContent()).toMatch(
+      new RegExp(`^Notice ${noticeId}: 3 of 3 — 2 sent, 0 already sent, 1 skipped, 0 failed\\. Done\\. ${unknown}: skipped`),
+    );
+    if (SAVE)
+      await sue
+        .locator('#notice-form')
+        .locator('xpath=..')
+        .screenshot({ path: `${shots}agent-desk-outreach.png` });
 
     await waitFor(() => smsTo(customerPhone).includes(text), 60_000, 'the notice by SMS');
     // The opted-out number: sms-voice refuses it with its own code, and nothing is sent.
