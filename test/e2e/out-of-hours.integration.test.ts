@@ -8,19 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { listen } from '#libs/observability';
 import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
-import { emailConfig } from '../../services/email/src/config';
-import { startEmailService } from '../../services/email/src/service';
-import { startTestDns } from '../../services/email/test/dns-server';
 import { startRouting } from '../../services/routing/src/service';
 import { configFor, ownSkill, useRoutingHarness } from '../../services/routing/test/helpers';
+import { startEmailEdge } from './email-edge';
 import { smsVoiceConfig } from '../../services/sms-voice/src/config';
 import { startSmsVoiceService } from '../../services/sms-voice/src/service';
 
@@ -62,35 +58,9 @@ describe('outside opening hours', () => {
     );
 
     // Email over real SMTP: the mail out lands in a sink.
-    const mails: ParsedMail[] = [];
-    const sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['AUTH', 'STARTTLS'],
-      logger: false,
-      onData: (stream, _s, cb) => void simpleParser(stream).then((m) => (mails.push(m), cb()), cb),
-    });
-    const sinkPort = await listen(sink.server, 0);
-    cleanups.push(() => new Promise<void>((r) => sink.close(() => r())));
-    const dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
-    cleanups.push(() => dns.close());
-    const emailDb = uniqueId('email_hours').replace(/-/g, '_');
-    databases.push(emailDb);
-    const { smtpPort } = await startEmailService(
-      ctxs[1]!,
-      loadConfig(emailConfig, {
-        KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-        MONGODB_URI,
-        MONGODB_DATABASE: emailDb,
-        SMTP_PORT: '0',
-        HTTP_PORT: '0',
-        SUPPORT_ADDRESSES: 'help@shop.test',
-        SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
-        MAIL_FROM: 'Support <support@support.test>',
-        EMAIL_OUTBOUND_GROUP: uniqueId('email-outbound'),
-        EMAIL_DNS_SERVERS: dns.server,
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    const email = await startEmailEdge(ctxs[1]!, 'hours');
+    cleanups.push(() => email.stop());
+    const { mails, smtpPort } = email;
 
     // SMS and voice: signed webhooks in, the Twilio REST stand-in out.
     const texts: Record<string, string>[] = [];

@@ -8,10 +8,11 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceError } from '@grpc/grpc-js';
 import { topics } from '#libs/kafka';
-import { Channel, GetPromiseRequest, type GetPromiseResponse, Presence, PromiseProgress, SetPromiseRequest, type SetPromiseResponse, Tier } from '#libs/proto';
+import { Channel, GetPromiseRequest, type GetPromiseResponse, Presence, PromiseProgress, SetPromiseRequest, type SetPromiseResponse } from '#libs/proto';
 import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
-import { answerOffers, client, configFor, useRoutingHarness } from '../../services/routing/test/helpers';
+import { answerOffers, configFor, useRoutingHarness } from '../../services/routing/test/helpers';
+import { availableAgent } from './routing-agent';
 import { type SmsVoiceStandIn, startSmsVoiceStandIn, whileUnavailable } from './sms-voice-stand-in';
 
 const COMPANY = '+14155550100';
@@ -66,22 +67,7 @@ describe('promises on a long SMS case', () => {
   it('sends the promise, answers "status", warns the owner and tells the customer when it slips', { timeout: 120_000 }, async () => {
     const customer = `+1415557${String(1000 + Math.floor(Math.random() * 9000))}`;
     const agentId = uniqueId('ann').replace(/[^A-Za-z0-9_.@-]/g, '');
-    const supervisor = await client(routing.grpcPort, 'sup', 'supervisor');
-    await whileUnavailable(() =>
-      supervisor.call(supervisor.raw.registerAgent, {
-        agentId,
-        name: 'Ann',
-        tier: Tier.TIER_FRONT_OFFICE,
-        skills: [{ name: 'general', level: 3 }],
-        languages: ['en'],
-        capacity: [{ channel: Channel.CHANNEL_SMS, capacity: 1, active: 0 }],
-        totalCapacity: 1,
-      }),
-    );
-    supervisor.close();
-    const desk = await client(routing.grpcPort, agentId, 'agent');
-    desk.watch();
-    await whileUnavailable(() => desk.call(desk.raw.setPresence, { agentId: '', presence: Presence.PRESENCE_AVAILABLE }));
+    const desk = await availableAgent(routing.grpcPort, agentId, 'general', [[Channel.CHANNEL_SMS, 1]]);
     let conversationId = '';
     // Only this customer's SMS: other tests' contacts pass through this routing too.
     const ours = (id: string) => routing.engine.conversationState(id)?.recipient?.value === customer;

@@ -377,7 +377,6 @@ function renderConversation() {
   note.textContent = o.escalationNote ? `Note from tier 1: ${o.escalationNote}` : '';
   renderTimeline(c);
   renderCard(c.card);
-  if (window.renderWriteFirst) window.renderWriteFirst(c.card);
   if (window.renderCallControls) window.renderCallControls(c);
   if (window.renderPromise) window.renderPromise(c);
   if (window.renderReplyWindow) window.renderReplyWindow(c);
@@ -424,6 +423,8 @@ function renderTimeline(c) {
 }
 
 function renderCard(card) {
+  // The card comes after the view is first drawn: the verified identities to write to come with it.
+  if (window.renderWriteFirst) window.renderWriteFirst(card);
   if (!card) {
     $('card-name').textContent = 'Customer record loading…';
     $('card-name-note').hidden = true;

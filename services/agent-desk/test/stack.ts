@@ -2,6 +2,7 @@
 // the settings these tests share: customer-record, routing with a test's own rule, sms-voice
 // against the Twilio stand-in, and the desk itself. Also a signed Twilio webhook.
 import http from 'node:http';
+import type { Page } from 'playwright-core';
 import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
 import { listen } from '#libs/observability';
@@ -117,4 +118,15 @@ export function startTestDesk(ctx: ServiceContext, database: string, ports: { ro
 export async function signedWebhook(url: string, authToken: string, params: Record<string, string>): Promise<number> {
   const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, url, params) };
   return (await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params) })).status;
+}
+
+/** Signs `id` in on the desk's page and waits for their role in the bar and the live link. */
+export async function signInPage(page: Page, desk: string, id: string, password: string, role: string): Promise<Page> {
+  await page.goto(desk);
+  await page.locator('#signin-id').fill(id);
+  await page.locator('#signin-password').fill(password);
+  await page.locator('#signin-password').press('Enter');
+  await page.locator('#who').filter({ hasText: role }).waitFor({ timeout: 20_000 });
+  await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
+  return page;
 }

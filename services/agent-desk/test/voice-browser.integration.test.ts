@@ -15,7 +15,7 @@ import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import type { RunningRouting } from '../../routing/src/service';
 import { callConversationId } from '../../sms-voice/src/calls';
-import { signedWebhook, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
+import { signedWebhook, signInPage, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
 
 const PASSWORD = 'a long test password';
 const AUTH_TOKEN = randomBytes(16).toString('hex');
@@ -93,13 +93,7 @@ afterAll(async () => {
 async function signedIn(id: string, role: string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1366, height: 860 } })).newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(desk);
-  await page.locator('#signin-id').fill(id);
-  await page.locator('#signin-password').fill(PASSWORD);
-  await page.locator('#signin-password').press('Enter');
-  await page.locator('#who').filter({ hasText: role }).waitFor({ timeout: 20_000 });
-  await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
-  return page;
+  return signInPage(page, desk, id, PASSWORD, role);
 }
 
 describe('a phone call in the desk', () => {

@@ -1,0 +1,58 @@
+// The email service in the test's process, for end-to-end tests that go through SMTP: mail in on
+// its own SMTP port for help@shop.test, mail out caught by an SMTP sink, and a DNS server whose
+// SPF record for customer.test allows 127.0.0.1, so test customers' mail authenticates.
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig } from '#libs/config';
+import { listen } from '#libs/observability';
+import type { ServiceContext } from '#libs/service';
+import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, uniqueId } from '#libs/testing';
+import { emailConfig } from '../../services/email/src/config';
+import { startEmailService } from '../../services/email/src/service';
+import { startTestDns } from '../../services/email/test/dns-server';
+
+export interface EmailEdge {
+  /** Every mail the service sent, oldest first. */
+  mails: ParsedMail[];
+  smtpPort: number;
+  /** Closes the sink and the DNS server and drops the service's database (the service stops with its context). */
+  stop(): Promise<void>;
+}
+
+export async function startEmailEdge(ctx: ServiceContext, name: string): Promise<EmailEdge> {
+  const mails: ParsedMail[] = [];
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData: (stream, _s, cb) => void simpleParser(stream).then((m) => (mails.push(m), cb()), cb),
+  });
+  const sinkPort = await listen(sink.server, 0);
+  const dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
+  const database = uniqueId(`email_${name}`).replace(/-/g, '_');
+  const { smtpPort } = await startEmailService(
+    ctx,
+    loadConfig(emailConfig, {
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+      MONGODB_URI,
+      MONGODB_DATABASE: database,
+      SMTP_PORT: '0',
+      HTTP_PORT: '0',
+      SUPPORT_ADDRESSES: 'help@shop.test',
+      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      MAIL_FROM: 'Support <support@support.test>',
+      EMAIL_OUTBOUND_GROUP: uniqueId(`email-outbound-${name}`),
+      EMAIL_DNS_SERVERS: dns.server,
+      LOG_LEVEL: 'silent',
+    }),
+  );
+  return {
+    mails,
+    smtpPort,
+    async stop() {
+      await new Promise<void>((r) => sink.close(() => r()));
+      await dns.close();
+      await dropDatabase(database);
+    },
+  };
+}
