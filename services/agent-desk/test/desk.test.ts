@@ -112,7 +112,9 @@ describe('view models', () => {
     );
     expect(offer.callback).toBe('Callback to +44…123 — requested at 09:00 UTC, promised by 09:06 UTC');
     expect(JSON.stringify(offer)).not.toContain('+447700900123');
-    const retry = offerView(ConversationOffer.fromPartial({ callback: { number: '+33612345678', requestedAt: new Date(0), promisedBy: new Date(60_000), attempt: 2 } }));
+    const retry = offerView(
+      ConversationOffer.fromPartial({ callback: { number: '+33612345678', requestedAt: new Date(0), promisedBy: new Date(60_000), attempt: 2 } }),
+    );
     expect(retry.callback).toBe('Callback to +33…678 — requested at 00:00 UTC, promised by 00:01 UTC (attempt 2)');
     expect(offerView(ConversationOffer.fromPartial({ channel: Channel.CHANNEL_VOICE })).callback).toBe('');
     expect(maskNumber('+1234')).toBe('…');

@@ -160,7 +160,9 @@ describe('callbacks in routing', () => {
       advance(5 * MIN);
     }
     expect(progress(id).at(-1)).toMatchObject({ outcome: CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP, attempt: 3 });
-    const sms = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE).filter((m) => m.channel === Channel.CHANNEL_SMS).at(-1);
+    const sms = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE)
+      .filter((m) => m.channel === Channel.CHANNEL_SMS)
+      .at(-1);
     expect(sms).toMatchObject({ recipient: { value: CALLER }, text: expect.stringContaining('3 times') });
     expect(engine.conversationState(id)!.state).toBe('abandoned');
   });

@@ -24,7 +24,14 @@ export function createCallbackBridge(deps: { store: SmsVoiceStore; client: Twili
       send: () =>
         deps.client
           .conferences(conference)
-          .participants.create({ from: call.company, to: agentAddress, label: 'agent', startConferenceOnEnter: true, endConferenceOnExit: false, beep: 'false' })
+          .participants.create({
+            from: call.company,
+            to: agentAddress,
+            label: 'agent',
+            startConferenceOnEnter: true,
+            endConferenceOnExit: false,
+            beep: 'false',
+          })
           .then((p) => `${p.conferenceSid}/${p.callSid}`),
       classify: classifyTwilioFailure,
       maxAttempts: DIAL_IN_ATTEMPTS,

@@ -320,7 +320,14 @@ class SmsOutbound {
     );
     if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'callback');
     const leg = { agentId: message.agentId, agentAddress: agentAddress(agent), messageId: message.messageId, attempt };
-    await this.deps.store.callingBack({ _id: outcome.providerId, conversationId: message.conversationId, customer: to, company: call.company, startedAt: new Date(), callback: leg });
+    await this.deps.store.callingBack({
+      _id: outcome.providerId,
+      conversationId: message.conversationId,
+      customer: to,
+      company: call.company,
+      startedAt: new Date(),
+      callback: leg,
+    });
     this.counted.inc({ outcome: outcome.repeated ? 'already_called_back' : 'called_back' });
     await this.report(message, { delivered: true }, outcome.providerId);
   }

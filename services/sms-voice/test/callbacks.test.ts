@@ -21,7 +21,9 @@ describe('calling a customer back', () => {
     };
     expect(parsed(callbackAnswered('conv-CA1', 'https://music.example/hold.mp3'))).toEqual({ Say: CALLBACK_GREETING, Dial: { Conference: conference } });
     // In a queue that records: the consent is heard before the conference, which records from its start.
-    const recorded = parsed(callbackAnswered('conv-CA1', 'https://music.example/hold.mp3', { consent: 'This call is recorded.', callbackUrl: 'https://sv.example/rec?CallSid=CA1' }));
+    const recorded = parsed(
+      callbackAnswered('conv-CA1', 'https://music.example/hold.mp3', { consent: 'This call is recorded.', callbackUrl: 'https://sv.example/rec?CallSid=CA1' }),
+    );
     expect(recorded.Say).toEqual([CALLBACK_GREETING, 'This call is recorded.']);
     expect(recorded.Dial).toEqual({
       Conference: {
