@@ -9,10 +9,11 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind, OutboundMessage, Presence, Tier } from '#libs/proto';
-import { recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
+import { recordTopics, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
 import { answerOffers, client, configFor, useRoutingHarness } from '../../services/routing/test/helpers';
 import { CALLBACK_GREETING, CALLBACK_STATUS_PATH } from '../../services/sms-voice/src/callbacks';
+import { CALL_CONTROL_PATH } from '../../services/sms-voice/src/control-edge';
 import { type SmsVoiceStandIn, startSmsVoiceStandIn, whileUnavailable } from './sms-voice-stand-in';
 
 const COMPANY = '+14155550100';
@@ -154,6 +155,20 @@ async function report(number: string, attempt: number, status: string): Promise<
   await webhook(callback.pathname + callback.search, { CallSid: call.sid, AccountSid: twilioSide.accountSid, CallStatus: status, To: number, From: COMPANY });
 }
 
+/** The desk's hold control, as the signed-in agent sends it to sms-voice. */
+async function holdControl(agentId: string, conversationId: string): Promise<{ status: number; body: unknown }> {
+  const token = await testToken({ id: agentId, role: 'agent' }, 'sms-voice');
+  const res = await fetch(`${twilioSide.webhookBase}${CALL_CONTROL_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ conversationId, action: 'hold' }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** What the stand-in texted to `number`. */
+const textsTo = (number: string) => twilioSide.standIn.items.filter((i) => i.kind === 'sms' && i.to === number);
+
 describe('callbacks that call back', () => {
   it('holds a callback asked while closed until the queue opens, then dials the customer and bridges the agent', { timeout: 120_000 }, async () => {
     const number = caller();
@@ -163,6 +178,12 @@ describe('callbacks that call back', () => {
     const requested = await waitFor(() => progressOf(conversationId)[0], 20_000, 'the callback request recorded');
     expect(requested).toMatchObject({ outcome: CallbackOutcome.CALLBACK_OUTCOME_REQUESTED });
     expect(requested.promisedWaitMs).toBeGreaterThan(11 * H - 60_000);
+    // The expected time also goes by SMS, from the number the customer called.
+    const booked = await waitFor(() => textsTo(number)[0], 30_000, 'the booking SMS');
+    expect(booked).toMatchObject({
+      from: COMPANY,
+      body: expect.stringMatching(/^Thank you for your call\. We will call you back by Tuesday 6 January 2026, 0[78]:\d\d UTC/),
+    });
     const agent = await agentFor(conversationId);
     try {
       await new Promise((r) => setTimeout(r, 3000));
@@ -172,9 +193,23 @@ describe('callbacks that call back', () => {
       openTheQueue();
       const call = await waitFor(() => callsTo(number)[0], 30_000, 'the customer dialled');
       expect(call.from).toBe(COMPANY);
-      const twiml = (xml.parse(call.body) as { Response: Record<string, unknown> }).Response;
-      expect(twiml).toEqual({ Say: CALLBACK_GREETING, Dial: { '@callerId': number, Client: agent.id } });
+      // The customer joins the conversation's conference as an inbound caller does.
+      const twiml = (xml.parse(call.body) as { Response: { Say: string; Dial: { Conference: Record<string, string> } } }).Response;
+      expect(twiml.Say).toBe(CALLBACK_GREETING);
+      expect(twiml.Dial.Conference).toMatchObject({ '#text': conversationId, '@startConferenceOnEnter': 'false', '@endConferenceOnExit': 'true' });
+      expect(twiml.Dial.Conference['@waitUrl']).toMatch(/^https?:\/\//);
+      expect(twilioSide.standIn.participantsOf(conversationId).filter((p) => p.label === 'agent')).toHaveLength(0);
       await report(number, 1, 'in-progress');
+      // Picked up: the agent is dialled into that conference, on their softphone.
+      const agentLeg = await waitFor(() => twilioSide.standIn.participantsOf(conversationId).find((p) => p.label === 'agent'), 20_000, 'the agent dialled in');
+      expect(agentLeg).toMatchObject({ to: `client:${agent.id}`, startConferenceOnEnter: true, endConferenceOnExit: false });
+      // A Twilio retry of the status dials nobody again.
+      await report(number, 1, 'in-progress');
+      expect(twilioSide.standIn.participantsOf(conversationId).filter((p) => p.label === 'agent')).toHaveLength(1);
+      // The agent's call controls work on the callback: hold puts the customer on the hold music.
+      const held = await holdControl(agent.id, conversationId);
+      expect(held.status, JSON.stringify(held.body)).toBe(200);
+      expect(twilioSide.standIn.participantsOf(conversationId).find((p) => p.callSid === call.sid)).toMatchObject({ hold: true });
       const answered = await waitFor(
         () => progressOf(conversationId).find((p) => p.outcome === CallbackOutcome.CALLBACK_OUTCOME_ANSWERED),
         20_000,
@@ -233,7 +268,7 @@ describe('callbacks that call back', () => {
     const agent = await agentFor(conversationId);
     try {
       for (let attempt = 1; attempt <= 3; attempt++) await report(number, attempt, 'no-answer');
-      const sms = await waitFor(() => twilioSide.standIn.items.find((i) => i.kind === 'sms' && i.to === number), 30_000, 'the SMS to the customer');
+      const sms = await waitFor(() => textsTo(number).find((i) => i.body.includes('We tried')), 30_000, 'the SMS to the customer');
       expect(sms).toMatchObject({ from: COMPANY, body: expect.stringContaining('We tried to call you back 3 times but could not reach you.') });
       const gaveUp = await waitFor(
         () => progressOf(conversationId).find((p) => p.outcome === CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP),

@@ -237,6 +237,7 @@ function renderOffers() {
         badgeList(o.badges),
         o.subject ? el('div', { class: 'subject', text: o.subject }) : null,
         o.escalationNote ? el('div', { class: 'escalation-note', text: `Note from tier 1: ${o.escalationNote}` }) : null,
+        o.callback ? el('div', { class: 'callback-line', text: o.callback }) : null,
         el(
           'div',
           { class: 'buttons' },
@@ -375,6 +376,9 @@ function renderConversation() {
   const note = $('escalation-note');
   note.hidden = !o.escalationNote;
   note.textContent = o.escalationNote ? `Note from tier 1: ${o.escalationNote}` : '';
+  const callback = $('callback-line');
+  callback.hidden = !o.callback;
+  callback.textContent = o.callback || '';
   renderTimeline(c);
   renderCard(c.card);
   if (window.renderCallControls) window.renderCallControls(c);

@@ -1,6 +1,7 @@
 // Shapes what routing and customer-record return into what the desk's screens show. Plain
 // data in, plain JSON out: the browser only puts these strings into the page as text.
 import { channelName, customerFlagName, flagsOn, type ChannelName, type CustomerFlagName } from '#libs/contact';
+import { callbackLine } from './callback-views';
 import { onBehalfLine, representativeLines } from './on-behalf-views';
 import {
   type Channel,
@@ -58,6 +59,8 @@ export interface OfferView {
   why: string;
   /** How the customer reached us: the desk looks the customer up by it while customerId is empty. */
   identity: { kind: number; value: string; namespace: string } | null;
+  /** For a callback the agent will dial out: whom (masked), when it was asked and promised; empty otherwise. */
+  callback: string;
 }
 
 export function offerView(offer: ConversationOffer): OfferView {
@@ -75,6 +78,7 @@ export function offerView(offer: ConversationOffer): OfferView {
     identity: offer.customerIdentity?.value
       ? { kind: offer.customerIdentity.kind, value: offer.customerIdentity.value, namespace: offer.customerIdentity.namespace }
       : null,
+    callback: callbackLine(offer.callback),
   };
 }
 

@@ -4,6 +4,7 @@ import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import {
   Channel,
+  ConversationOffer,
   FlagKind,
   FlagSource,
   HistoryEntryKind,
@@ -15,6 +16,7 @@ import {
   type HistoryEntry,
 } from '#libs/proto';
 import { BackendError } from '../src/backends';
+import { maskNumber } from '../src/callback-views';
 import { customerRef, forms, FormError, parseForm } from '../src/forms';
 import { HttpError } from '#libs/web';
 import { httpFailure, sameOrigin } from '../src/http';
@@ -98,6 +100,24 @@ describe('view models', () => {
     });
     expect(secondsLeft(20_000, 14_500)).toBe(6);
     expect(secondsLeft(20_000, 25_000)).toBe(0);
+  });
+
+  it('marks a callback offer: the number masked, when it was asked and what was promised', () => {
+    const offer = offerView(
+      ConversationOffer.fromPartial({
+        conversationId: 'conv-CA1',
+        channel: Channel.CHANNEL_VOICE,
+        callback: { number: '+447700900123', requestedAt: new Date(Date.UTC(2026, 0, 5, 9, 0)), promisedBy: new Date(Date.UTC(2026, 0, 5, 9, 6)), attempt: 1 },
+      }),
+    );
+    expect(offer.callback).toBe('Callback to +44…123 — requested at 09:00 UTC, promised by 09:06 UTC');
+    expect(JSON.stringify(offer)).not.toContain('+447700900123');
+    const retry = offerView(
+      ConversationOffer.fromPartial({ callback: { number: '+33612345678', requestedAt: new Date(0), promisedBy: new Date(60_000), attempt: 2 } }),
+    );
+    expect(retry.callback).toBe('Callback to +33…678 — requested at 00:00 UTC, promised by 00:01 UTC (attempt 2)');
+    expect(offerView(ConversationOffer.fromPartial({ channel: Channel.CHANNEL_VOICE })).callback).toBe('');
+    expect(maskNumber('+1234')).toBe('…');
   });
 
   it('puts history and live messages in order, once each, keeping attachments', () => {

@@ -151,6 +151,8 @@ const STEPS: { [C in Step['$case']]?: (step: StepOf<C>, why: string) => StepEntr
     detail: join('put back in the queue', why),
     change: unchanged(),
   }),
+  // A callback's steps in the story: asked (with the time promised), retried, given up, answered.
+  callbackProgress: (_step, why) => ({ kind: K.HISTORY_ENTRY_KIND_OTHER, agentId: '', detail: why, change: unchanged() }),
   callEnded: ({ callEnded }) => ({
     kind: K.HISTORY_ENTRY_KIND_OTHER,
     agentId: '',

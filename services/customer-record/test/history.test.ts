@@ -122,6 +122,12 @@ describe('history entries from conversation steps', () => {
     expect(entryFromConversationEvent(event(step), 'cust')).toStrictEqual({ entry: { ...base, ...entry }, change });
   });
 
+  it('lists a booked callback with the time it was asked and the time promised', () => {
+    const why = 'callback requested at 09:00 UTC, promised by 09:06 UTC; it keeps place 1 in tier1/general/voice';
+    const booked = { $case: 'callbackProgress', callbackProgress: { outcome: 1, attempt: 0, promisedWaitMs: 360_000 } };
+    expect(entryFromConversationEvent(event(booked, why), 'cust')).toMatchObject({ entry: { kind: K.HISTORY_ENTRY_KIND_OTHER, detail: why }, change: quiet });
+  });
+
   it('leaves out a missing reason instead of an empty part', () => {
     const e = (step: unknown) => entryFromConversationEvent(event(step, ''), 'cust')?.entry.detail;
     expect(e({ $case: 'queued', queued: { queue: 'billing' } })).toBe('queue billing');

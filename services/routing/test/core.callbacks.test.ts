@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallbackOutcome, Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, Tier } from '#libs/proto';
 import type { Calendar } from '../src/core/calendar';
-import { afterAttempt, newCallback, retrySchedule } from '../src/core/callback-rules';
+import { afterAttempt, bookedText, callbackOffer, newCallback, retrySchedule } from '../src/core/callback-rules';
 import { contactProblem } from '../src/core/contact-check';
 import { RoutingEngine, type Effect } from '../src/core/engine';
 import { policyWith } from '../src/core/policy';
@@ -75,6 +75,34 @@ describe('callback rules', () => {
 });
 
 describe('callbacks in routing', () => {
+  it('texts the expected callback time when the callback is booked, and says it in the record', () => {
+    const { engine, call, askCallback, outbound, clock } = setup();
+    const id = call(1);
+    const asked = clock.t;
+    askCallback(id);
+    const promised = engine.conversationState(id)!.callback!.promisedWaitMs;
+    const sms = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE).filter((m) => m.channel === Channel.CHANNEL_SMS);
+    expect(sms).toHaveLength(1);
+    expect(sms[0]).toMatchObject({ channel: Channel.CHANNEL_SMS, recipient: { value: CALLER }, text: bookedText(asked, promised) });
+    expect(bookedText(Date.UTC(2026, 0, 5, 9, 0), 6 * MIN)).toBe(
+      'Thank you for your call. We will call you back by Monday 5 January 2026, 09:06 UTC, keeping your place in the queue. Reply STOP to opt out of texts.',
+    );
+  });
+
+  it('marks an offer as a callback: the number, when it was asked and promised, which attempt', () => {
+    const dates = { dateAt: (ms: number) => new Date(ms) };
+    const cb = newCallback(CALLER, Date.UTC(2026, 0, 5, 9, 0), 6 * MIN);
+    expect(callbackOffer(cb, dates)).toEqual({
+      number: CALLER,
+      requestedAt: new Date(Date.UTC(2026, 0, 5, 9, 0)),
+      promisedBy: new Date(Date.UTC(2026, 0, 5, 9, 6)),
+      attempt: 1,
+    });
+    expect(callbackOffer({ ...cb, state: 'retry-wait', attempts: 1 }, dates)!.attempt).toBe(2);
+    expect(callbackOffer({ ...cb, state: 'gave-up', attempts: 3 }, dates)).toBeUndefined();
+    expect(callbackOffer(undefined, dates)).toBeUndefined();
+  });
+
   it('keeps the caller’s place, dials on accept and measures the promise when the customer answers', () => {
     const { engine, keep, call, askCallback, agent, clock, outbound, progress } = setup();
     const first = call(1);
@@ -132,7 +160,9 @@ describe('callbacks in routing', () => {
       advance(5 * MIN);
     }
     expect(progress(id).at(-1)).toMatchObject({ outcome: CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP, attempt: 3 });
-    const [sms] = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE).filter((m) => m.channel === Channel.CHANNEL_SMS);
+    const sms = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE)
+      .filter((m) => m.channel === Channel.CHANNEL_SMS)
+      .at(-1);
     expect(sms).toMatchObject({ recipient: { value: CALLER }, text: expect.stringContaining('3 times') });
     expect(engine.conversationState(id)!.state).toBe('abandoned');
   });

@@ -4,6 +4,8 @@
 import twilio from 'twilio';
 import { eventId } from '#libs/contact';
 import { CallbackOutcome, Channel, ConversationEvent } from '#libs/proto';
+import { callerToConference } from './calls';
+import { recordedCallerToConference } from './recordings';
 import { waitInWords } from './sms';
 import { MissingFieldError } from './webhook-errors';
 
@@ -32,15 +34,22 @@ export function callbackOfStatusUrl(query: URLSearchParams): { conversationId: s
 /** Said to the customer on answering the callback, before the agent's phone rings. */
 export const CALLBACK_GREETING = 'Hello, this is the call back you asked for. Please hold while we connect you to an agent.';
 
-/** What the customer's phone plays when they answer: the greeting, then the agent dialled and bridged. */
-export function callbackAnswered(customer: string, agent: { number: string } | { clientId: string }): string {
-  const response = new VoiceResponse();
-  response.say(CALLBACK_GREETING);
-  // The agent's phone or softphone shows the customer's number.
-  const dial = response.dial({ callerId: customer });
-  if ('number' in agent) dial.number(agent.number);
-  else dial.client(agent.clientId);
-  return response.toString();
+/**
+ * What the customer's phone plays when they answer: the greeting (and, in a queue that records,
+ * the consent announcement), then the conference named after the conversation, exactly as an
+ * inbound caller joins it; the agent is dialled into it once the answer is reported.
+ */
+export function callbackAnswered(conference: string, holdMusicUrl: string, recorded?: { consent: string; callbackUrl: string }): string {
+  const twiml = new VoiceResponse();
+  twiml.say(CALLBACK_GREETING);
+  return recorded
+    ? recordedCallerToConference(conference, holdMusicUrl, recorded.consent, recorded.callbackUrl, twiml)
+    : callerToConference(conference, holdMusicUrl, twiml);
+}
+
+/** The statuses of a callback's call that say the customer picked up: the agent is dialled in. */
+export function customerPickedUp(callStatus: string): boolean {
+  return callStatus === 'in-progress' || callStatus === 'answered';
 }
 
 /**

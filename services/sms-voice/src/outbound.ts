@@ -292,7 +292,8 @@ class SmsOutbound {
 
   /**
    * Calls the customer back from the number they called; on answering they hear a greeting and
-   * the agent is dialled. Claimed per attempt (`callback/<message id>`): a redelivery never
+   * join the conversation's conference, as an inbound caller does, and the agent is dialled into
+   * it (callback-bridge.ts). Claimed per attempt (`callback/<message id>`): a redelivery never
    * rings the customer twice. The call's status callback reports the attempt (voice-webhooks.ts).
    */
   private async callBack(message: OutboundMessage): Promise<void> {
@@ -303,7 +304,12 @@ class SmsOutbound {
     if (!call) return this.report(message, { delivered: false, permanent: true, code: 'NO_CALL', detail: 'no call is known for this conversation' });
     const agent = await this.agentTarget(message);
     if (!agent) return this.callbackNotMade(message, attempt, 'NO_AGENT', 'neither an agent-number nor a usable agent id in the message');
-    const twiml = callbackAnswered(to, agent);
+    const { config } = this.deps;
+    // The recording's report names the call the conversation began with: the callback's own sid is not known yet.
+    const recorded = queueRecords(message.queue, this.recordedQueues)
+      ? { consent: config.VOICE_RECORDING_CONSENT, callbackUrl: recordingCallbackUrl(this.base, call._id) }
+      : undefined;
+    const twiml = callbackAnswered(conferenceName(message.conversationId), config.VOICE_HOLD_MUSIC_URL, recorded);
     const statusCallback = callbackStatusUrl(this.base, message.conversationId, attempt);
     const outcome = await this.claimedRequest(`callback/${message.messageId}`, message, () =>
       inSpan('twilio call back', { kind: SpanKind.CLIENT }, () =>
@@ -313,6 +319,15 @@ class SmsOutbound {
       ),
     );
     if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'callback');
+    const leg = { agentId: message.agentId, agentAddress: agentAddress(agent), messageId: message.messageId, attempt };
+    await this.deps.store.callingBack({
+      _id: outcome.providerId,
+      conversationId: message.conversationId,
+      customer: to,
+      company: call.company,
+      startedAt: new Date(),
+      callback: leg,
+    });
     this.counted.inc({ outcome: outcome.repeated ? 'already_called_back' : 'called_back' });
     await this.report(message, { delivered: true }, outcome.providerId);
   }

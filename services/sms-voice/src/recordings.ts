@@ -29,8 +29,13 @@ export function queueRecords(queue: string, patterns: readonly string[]): boolea
  * The caller's side of a recorded call: the consent announcement first, then the conference,
  * recorded from its start, whose recording is reported to RECORDING_PATH.
  */
-export function recordedCallerToConference(conference: string, holdMusicUrl: string, consent: string, callbackUrl: string): string {
-  const twiml = new VoiceResponse();
+export function recordedCallerToConference(
+  conference: string,
+  holdMusicUrl: string,
+  consent: string,
+  callbackUrl: string,
+  twiml = new VoiceResponse(),
+): string {
   twiml.say(consent);
   return callerToConference(conference, holdMusicUrl, twiml, {
     record: 'record-from-start',

@@ -5,6 +5,7 @@ import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { StaffRoster } from '#libs/staff';
 import type { SmsVoiceConfig } from './config';
+import { createCallbackBridge } from './callback-bridge';
 import { agentAddress } from './calls';
 import { createControlEdge } from './control-edge';
 import { createOutboundHandler } from './outbound';
@@ -69,7 +70,15 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
       },
       logger: ctx.logger,
     }),
-    webhooks: createWebhookHandler({ config, store, contacts, logger: ctx.logger, metrics: ctx.metrics, waitEstimates: routing?.estimate ?? noWaitEstimates }),
+    webhooks: createWebhookHandler({
+      config,
+      store,
+      contacts,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      waitEstimates: routing?.estimate ?? noWaitEstimates,
+      bridgeCallback: createCallbackBridge({ store, client: twilioClient, logger: ctx.logger }),
+    }),
     logger: ctx.logger,
   });
   const port = await listen(server, config.HTTP_PORT, config.BIND_HOST);

@@ -56,6 +56,17 @@ export interface Call {
   agentMuted?: boolean;
   /** Others dialled into the conference: experts consulted, supervisors monitoring. */
   legs?: DialledLeg[];
+  /** Set on the customer's leg of a callback: whom to dial into the conference once they answer. */
+  callback?: CallbackLeg;
+}
+
+/** A callback attempt's call: the agent who accepted it, where they take calls, and the message that made it. */
+export interface CallbackLeg {
+  agentId: string;
+  /** `client:<agent id>` or the agent's number. */
+  agentAddress: string;
+  messageId: string;
+  attempt: number;
 }
 
 export interface DialledLeg {
@@ -234,6 +245,16 @@ export class SmsVoiceStore {
       this.conversationCallInserts.insert({ _id: call.conversationId, callSid: _id }),
     ]);
     return call;
+  }
+
+  /**
+   * A callback attempt's call becomes the conversation's call: call controls, consults, monitoring
+   * and the survey then act on the customer's new leg. Written once per CallSid, like a call.
+   */
+  async callingBack(call: Omit<Call, 'endedAt'>): Promise<void> {
+    const { _id, ...fields } = call;
+    await upsertById(this.calls, _id, { $setOnInsert: fields });
+    await upsertById(this.conversationCalls, call.conversationId, { $set: { callSid: _id } });
   }
 
   /** The call of a CallSid, as recorded when it came in. */

@@ -16,7 +16,7 @@ import {
   surveyAnswered,
   whileWaiting,
 } from './calls';
-import { attemptOutcome, attemptReported, CALLBACK_STATUS_PATH, callbackOfStatusUrl, callbackPromisedIn } from './callbacks';
+import { attemptOutcome, attemptReported, CALLBACK_STATUS_PATH, callbackOfStatusUrl, callbackPromisedIn, customerPickedUp } from './callbacks';
 import { leaveForVoicemail, recordVoicemail, voicemailContact, voicemailKept, whileClosed } from './closed-calls';
 import { callRecorded, deletion, RECORDING_PATH, type Recording } from './recordings';
 import { answerSurvey } from './survey-answers';
@@ -63,6 +63,12 @@ const callbackStatus: Route = async (ctx, p, query) => {
   const status = p.CallStatus ?? '';
   const outcome = attemptOutcome(status);
   if (outcome !== undefined) await ctx.contacts.deliverEvent(attemptReported(sid, conversationId, attempt, outcome, status, ctx.now()));
+  if (customerPickedUp(status)) await ctx.bridgeCallback(sid);
+  else if (CALL_ENDED_STATUSES.includes(status) && (await ctx.store.callOf(sid))) {
+    await ctx.store.endCall(sid, ctx.now());
+    // Only an answered callback was a call of the conversation; unanswered attempts are told by their progress.
+    if (status === 'completed') await ctx.contacts.deliverEvent(callEnded(sid, conversationId, status, Number(p.CallDuration ?? 0) || 0, ctx.now()));
+  }
   return nothingToSay();
 };
 

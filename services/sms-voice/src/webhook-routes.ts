@@ -16,6 +16,8 @@ export interface RouteContext {
   /** Where contacts and conversation events go: Kafka, or the spool while Kafka does not acknowledge. */
   contacts: Pick<ContactSpool, 'deliver' | 'deliverEvent'>;
   waitEstimates: WaitEstimates;
+  /** A callback's customer picked up: their agent is dialled into the conference. */
+  bridgeCallback(callSid: string): Promise<void>;
   now: () => Date;
   /** PUBLIC_BASE_URL without its trailing slash: where Twilio reaches us. */
   base: string;

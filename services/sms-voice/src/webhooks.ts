@@ -28,6 +28,8 @@ export interface WebhookDeps {
   logger: Logger;
   metrics: Registry;
   waitEstimates?: WaitEstimates;
+  /** By default nobody is dialled into an answered callback (tests of other webhooks). */
+  bridgeCallback?: (callSid: string) => Promise<void>;
   now?: () => Date;
 }
 
@@ -39,6 +41,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
     store: deps.store,
     contacts: deps.contacts,
     waitEstimates: deps.waitEstimates ?? noWaitEstimates,
+    bridgeCallback: deps.bridgeCallback ?? (() => Promise.resolve()),
     now: deps.now ?? (() => new Date()),
   });
   const counted = sharedCounter(deps.metrics, {

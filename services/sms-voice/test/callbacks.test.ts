@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { CallbackOutcome } from '#libs/proto';
-import { attemptOutcome, attemptReported, CALLBACK_GREETING, callbackAnswered, callbackPromisedIn } from '../src/callbacks';
+import { attemptOutcome, attemptReported, CALLBACK_GREETING, callbackAnswered, callbackPromisedIn, customerPickedUp } from '../src/callbacks';
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
 const parsed = (twiml: string) => {
@@ -10,12 +10,35 @@ const parsed = (twiml: string) => {
 };
 
 describe('calling a customer back', () => {
-  it('greets the customer who answers, then dials the agent showing the customer’s number', () => {
-    expect(parsed(callbackAnswered('+33612345678', { clientId: 'ann' }))).toEqual({
-      Say: CALLBACK_GREETING,
-      Dial: { '@callerId': '+33612345678', Client: 'ann' },
+  it('greets the customer who answers, then puts them in the conversation’s conference as an inbound caller joins it', () => {
+    const conference = {
+      '@startConferenceOnEnter': 'false',
+      '@endConferenceOnExit': 'true',
+      '@beep': 'false',
+      '@waitUrl': 'https://music.example/hold.mp3',
+      '@waitMethod': 'GET',
+      '#text': 'conv-CA1',
+    };
+    expect(parsed(callbackAnswered('conv-CA1', 'https://music.example/hold.mp3'))).toEqual({ Say: CALLBACK_GREETING, Dial: { Conference: conference } });
+    // In a queue that records: the consent is heard before the conference, which records from its start.
+    const recorded = parsed(
+      callbackAnswered('conv-CA1', 'https://music.example/hold.mp3', { consent: 'This call is recorded.', callbackUrl: 'https://sv.example/rec?CallSid=CA1' }),
+    );
+    expect(recorded.Say).toEqual([CALLBACK_GREETING, 'This call is recorded.']);
+    expect(recorded.Dial).toEqual({
+      Conference: {
+        ...conference,
+        '@record': 'record-from-start',
+        '@recordingStatusCallback': 'https://sv.example/rec?CallSid=CA1',
+        '@recordingStatusCallbackMethod': 'POST',
+      },
     });
-    expect(parsed(callbackAnswered('+33612345678', { number: '+33123456789' })).Dial).toEqual({ '@callerId': '+33612345678', Number: '+33123456789' });
+  });
+
+  it('dials the agent in only when the customer picks up', () => {
+    expect(customerPickedUp('in-progress')).toBe(true);
+    expect(customerPickedUp('answered')).toBe(true);
+    for (const status of ['ringing', 'completed', 'no-answer', 'busy']) expect(customerPickedUp(status)).toBe(false);
   });
 
   it('reads each final status of the outbound call as the attempt’s outcome, and none on the way', () => {

@@ -3,6 +3,7 @@
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind } from '#libs/proto';
 import type { Core } from './context';
 import type { RoutingPolicy } from './policy';
+import { dateInWords } from './promise-rules';
 import type { CallbackRecord, ConversationRecord } from './records';
 
 type RetryPolicy = Pick<RoutingPolicy, 'callbackRetryIntervalMs' | 'callbackMaxAttempts'>;
@@ -47,6 +48,27 @@ export function retryPending(conv: ConversationRecord, now: number): boolean {
 /** What the SMS says when the last attempt was not answered either. */
 export function gaveUpText(attempts: number): string {
   return `We tried to call you back ${attempts === 1 ? 'once' : `${attempts} times`} but could not reach you. Please call us again, or reply to this message, and we will help you.`;
+}
+
+/** The SMS sent when the callback is booked: when to expect the call, in the words the desk and the history use. */
+export function bookedText(requestedAt: number, promisedWaitMs: number): string {
+  return `Thank you for your call. We will call you back by ${dateInWords(requestedAt + promisedWaitMs)}, keeping your place in the queue. Reply STOP to opt out of texts.`;
+}
+
+/** "HH:MM UTC": the clock time the desk and the history say a callback was asked or promised by. */
+export function clockTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+/** The callback line of an offer: only while the conversation is still a callback to dial (not one already connected). */
+export function callbackOffer(cb: CallbackRecord | undefined, dates: { dateAt(ms: number): Date }) {
+  if (!cb || cb.state === 'gave-up') return undefined;
+  return {
+    number: cb.number,
+    requestedAt: dates.dateAt(cb.requestedAt),
+    promisedBy: dates.dateAt(cb.requestedAt + cb.promisedWaitMs),
+    attempt: cb.state === 'waiting' || cb.state === 'retry-wait' ? cb.attempts + 1 : cb.attempts,
+  };
 }
 
 /** The agent accepted the callback: the voice channel dials the customer and bridges the agent. */

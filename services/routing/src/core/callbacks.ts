@@ -3,7 +3,7 @@
 // not answered puts the callback back at its place until the retry interval has passed, and
 // after the last one the customer is told by SMS and the callback is given up.
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind } from '#libs/proto';
-import { afterAttempt, gaveUpText, isAttemptOutcome, newCallback, progress } from './callback-rules';
+import { afterAttempt, bookedText, clockTime, gaveUpText, isAttemptOutcome, newCallback, progress } from './callback-rules';
 import type { Core } from './context';
 import { pullFor, tryAssign } from './dispatch';
 import { withHours } from './hours';
@@ -19,10 +19,20 @@ export function callbackRequested(core: Core, conv: ConversationRecord, number: 
   const position = Math.max(1, core.waiting.position(conv));
   const promised = withHours(core, conv.queue, now, core.stats.estimate(conv.queue, conv.channel, position).estimatedWaitMs).estimatedWaitMs;
   conv.callback = newCallback(number, now, promised);
-  core.out.event(conv, reason('callback.requested', `the caller asked to be called back; the callback keeps place ${position} in ${conv.queue}`), {
+  const when = `requested at ${clockTime(now)}, promised by ${clockTime(now + promised)}`;
+  core.out.event(conv, reason('callback.requested', `callback ${when}; it keeps place ${position} in ${conv.queue}`), {
     $case: 'callbackProgress',
     callbackProgress: progress(CallbackOutcome.CALLBACK_OUTCOME_REQUESTED, 0, { promisedWaitMs: promised }),
   });
+  // Said on the call too, but a text stays: by SMS to the callback number (sms-voice keeps opt-outs).
+  textTo(core, conv, number, bookedText(now, promised));
+}
+
+/** A status text about the callback, by SMS to its number, from the number the customer called. */
+function textTo(core: Core, conv: ConversationRecord, number: string, text: string): void {
+  const sms = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text, '');
+  sms.channel = Channel.CHANNEL_SMS;
+  sms.recipient = { kind: IdentityKind.IDENTITY_KIND_PHONE, value: number, namespace: '' };
 }
 
 /** The voice channel's report of an attempt; a repeat, or one about an earlier attempt, changes nothing. */
@@ -92,10 +102,7 @@ function gaveUp(core: Core, conv: ConversationRecord, cb: CallbackRecord, now: n
     $case: 'callbackProgress',
     callbackProgress: progress(CallbackOutcome.CALLBACK_OUTCOME_GAVE_UP, cb.attempts),
   });
-  // The text goes by SMS to the number the callback rang, from the number the customer called.
-  const sms = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE, text, '');
-  sms.channel = Channel.CHANNEL_SMS;
-  sms.recipient = { kind: IdentityKind.IDENTITY_KIND_PHONE, value: cb.number, namespace: '' };
+  textTo(core, conv, cb.number, text);
   core.out.event(conv, reason('callback.gave_up', 'the customer could not be reached by callback'), {
     $case: 'abandoned',
     abandoned: { waitedMs: now - conv.createdAt },

@@ -2,7 +2,7 @@
 // assigned), declined or timed out (it goes back to its place in the queue).
 import { CHANNEL_ENUM } from '#libs/contact';
 import { OutboundKind, Presence, type Reason } from '#libs/proto';
-import { dialCallback } from './callback-rules';
+import { callbackOffer, dialCallback } from './callback-rules';
 import { type Core, conversationOf } from './context';
 import { type AgentRecord, type ConversationRecord, RoutingError } from './records';
 import { displayName, reason, ruleIds } from './reasons';
@@ -53,6 +53,7 @@ export function offerView(conv: ConversationRecord, r?: Reason, dates: { dateAt(
     escalationNote: conv.escalationNote,
     reason: r,
     customerIdentity: conv.recipient,
+    callback: callbackOffer(conv.callback, dates),
   };
 }
 

@@ -80,7 +80,26 @@ export interface ConversationOffer {
    * Who wrote or called, so the desk can look the customer up when customer_id is still
    * empty (a first contact that customer-record had not projected when routing looked).
    */
-  customerIdentity?: Identity | undefined;
+  customerIdentity?:
+    | Identity
+    | undefined;
+  /** Set when the conversation is a callback the agent will dial out for (not an inbound call). */
+  callback?: CallbackOffer | undefined;
+}
+
+/**
+ * The callback an offer stands for: whom the agent will call, when it was asked and by when
+ * the caller was told to expect it.
+ */
+export interface CallbackOffer {
+  /** E.164; the desk shows it masked. */
+  number: string;
+  requestedAt?: Date | undefined;
+  promisedBy?:
+    | Date
+    | undefined;
+  /** 1 for the first attempt, 2 for a retry, ... */
+  attempt: number;
 }
 
 export interface AssignmentRevoked {
@@ -899,6 +918,7 @@ function createBaseConversationOffer(): ConversationOffer {
     escalationNote: "",
     reason: undefined,
     customerIdentity: undefined,
+    callback: undefined,
   };
 }
 
@@ -933,6 +953,9 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
     }
     if (message.customerIdentity !== undefined) {
       Identity.encode(message.customerIdentity, writer.uint32(82).fork()).join();
+    }
+    if (message.callback !== undefined) {
+      CallbackOffer.encode(message.callback, writer.uint32(322).fork()).join();
     }
     return writer;
   },
@@ -1030,6 +1053,14 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
             message.customerIdentity = Identity.decode(reader, reader.uint32());
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.callback = CallbackOffer.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1080,6 +1111,7 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
         : isSet(object.customer_identity)
         ? Identity.fromJSON(object.customer_identity)
         : undefined,
+      callback: isSet(object.callback) ? CallbackOffer.fromJSON(object.callback) : undefined,
     };
   },
 
@@ -1115,6 +1147,9 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
     if (message.customerIdentity !== undefined) {
       obj.customerIdentity = Identity.toJSON(message.customerIdentity);
     }
+    if (message.callback !== undefined) {
+      obj.callback = CallbackOffer.toJSON(message.callback);
+    }
     return obj;
   },
 
@@ -1137,6 +1172,134 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
     message.customerIdentity = (object.customerIdentity !== undefined && object.customerIdentity !== null)
       ? Identity.fromPartial(object.customerIdentity)
       : undefined;
+    message.callback = (object.callback !== undefined && object.callback !== null)
+      ? CallbackOffer.fromPartial(object.callback)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCallbackOffer(): CallbackOffer {
+  return { number: "", requestedAt: undefined, promisedBy: undefined, attempt: 0 };
+}
+
+export const CallbackOffer: MessageFns<CallbackOffer> = {
+  encode(message: CallbackOffer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== "") {
+      writer.uint32(10).string(message.number);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.promisedBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.promisedBy), writer.uint32(26).fork()).join();
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(32).int32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallbackOffer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallbackOffer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.number = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.promisedBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallbackOffer {
+    return {
+      number: isSet(object.number) ? globalThis.String(object.number) : "",
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
+      promisedBy: isSet(object.promisedBy)
+        ? fromJsonTimestamp(object.promisedBy)
+        : isSet(object.promised_by)
+        ? fromJsonTimestamp(object.promised_by)
+        : undefined,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: CallbackOffer): unknown {
+    const obj: any = {};
+    if (message.number !== "") {
+      obj.number = message.number;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = message.requestedAt.toISOString();
+    }
+    if (message.promisedBy !== undefined) {
+      obj.promisedBy = message.promisedBy.toISOString();
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallbackOffer>, I>>(base?: I): CallbackOffer {
+    return CallbackOffer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallbackOffer>, I>>(object: I): CallbackOffer {
+    const message = createBaseCallbackOffer();
+    message.number = object.number ?? "";
+    message.requestedAt = object.requestedAt ?? undefined;
+    message.promisedBy = object.promisedBy ?? undefined;
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };
