@@ -134,7 +134,8 @@ describe('history entries from events', () => {
       change: { agentId: 'a1' },
     });
     expect(
-      entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed' } }), 'cust')?.entry,
+      entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed', attachments: [] } }), 'cust')
+        ?.entry,
     ).toMatchObject({ kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, text: 'Fixed' });
     expect(entryFromConversationEvent(event({ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'fixed' } }), 'cust')?.change.status).toBe('resolved');
     expect(

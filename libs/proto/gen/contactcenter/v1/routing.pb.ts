@@ -21,7 +21,16 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.pb";
-import { Channel, channelFromJSON, channelToJSON, Identity, Tier, tierFromJSON, tierToJSON } from "./common.pb";
+import {
+  Attachment,
+  Channel,
+  channelFromJSON,
+  channelToJSON,
+  Identity,
+  Tier,
+  tierFromJSON,
+  tierToJSON,
+} from "./common.pb";
 import {
   AgentState,
   ChannelLoad,
@@ -132,6 +141,11 @@ export interface ReplyRequest {
   conversationId: string;
   text: string;
   subject: string;
+  /**
+   * Email conversations only: files the agent uploaded to the email service for this reply
+   * (storage_ref email-attachment:<sha256>), sent with the mail.
+   */
+  attachments: Attachment[];
 }
 
 export interface ReplyResponse {
@@ -1914,7 +1928,7 @@ export const DeclineOfferResponse: MessageFns<DeclineOfferResponse> = {
 };
 
 function createBaseReplyRequest(): ReplyRequest {
-  return { conversationId: "", text: "", subject: "" };
+  return { conversationId: "", text: "", subject: "", attachments: [] };
 }
 
 export const ReplyRequest: MessageFns<ReplyRequest> = {
@@ -1927,6 +1941,9 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
     }
     if (message.subject !== "") {
       writer.uint32(26).string(message.subject);
+    }
+    for (const v of message.attachments) {
+      Attachment.encode(v!, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -1968,6 +1985,14 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
             message.subject = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.attachments.push(Attachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1989,6 +2014,9 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
         : "",
       text: isSet(object.text) ? globalThis.String(object.text) : "",
       subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => Attachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -2003,6 +2031,9 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
     if (message.subject !== "") {
       obj.subject = message.subject;
     }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => Attachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -2014,6 +2045,7 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
     message.conversationId = object.conversationId ?? "";
     message.text = object.text ?? "";
     message.subject = object.subject ?? "";
+    message.attachments = object.attachments?.map((e) => Attachment.fromPartial(e)) || [];
     return message;
   },
 };
