@@ -36,7 +36,7 @@ export async function replyFiles(
 }
 
 /** The file as mailed: a safe name, and the stored type only where the bytes bear it out. */
-export function mailAttachment(a: Attachment, file: StoredFile): MailAttachment {
+function mailAttachment(a: Attachment, file: StoredFile): MailAttachment {
   return {
     filename: safeFileName(a.name),
     content: file.content,
