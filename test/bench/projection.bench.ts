@@ -45,7 +45,7 @@ function workload(run: string) {
       ConversationEvent.fromPartial({ eventId: `${run}-event-${i}-${n}`, conversationId, occurredAt: new Date(), step: s } as never);
     events.push(
       step(1, { $case: 'assigned', assigned: { agentId: 'agent-1', tier: 1, waitedMs: 1000 } }),
-      step(2, { $case: 'replied', replied: { agentId: 'agent-1', text: 'an answer', outboundMessageId: `${run}-out-${i}` } }),
+      step(2, { $case: 'replied', replied: { agentId: 'agent-1', text: 'an answer', outboundMessageId: `${run}-out-${i}`, attachments: [] } }),
       step(3, { $case: 'resolved', resolved: { agentId: 'agent-1', disposition: 'answered' } }),
     );
   }

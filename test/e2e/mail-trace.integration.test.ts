@@ -131,7 +131,7 @@ describe('tracing across the services', () => {
     const deskTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
     const replyMd = agent.md.clone();
     replyMd.set('traceparent', `00-${deskTrace}-00f067aa0ba902b7-01`);
-    await agent.call(agent.client.reply, { conversationId: offer.conversationId, text: 'It left our warehouse today.', subject: '' }, replyMd);
+    await agent.call(agent.client.reply, { conversationId: offer.conversationId, text: 'It left our warehouse today.', subject: '', attachments: [] }, replyMd);
     await waitFor(() => mailedOut.some((m) => m.includes('It left our warehouse today.')), 30_000, 'the answer mailed out');
     agent.close();
 

@@ -15,7 +15,7 @@ export interface HistoryRecord {
   subject: string;
   text: string;
   detail: string;
-  /** Inbound messages only; absent when there were none (the store drops empty arrays on insert). */
+  /** Inbound messages and agents' replies; absent when there were none (the store drops empty arrays on insert). */
   attachments?: Attachment[];
   /** A contact made by an intermediary for the customer, or only claimed to be. */
   onBehalf?: OnBehalfRecord;
@@ -51,17 +51,21 @@ export function entryFromContact(c: ContactReceived, customerId: string): Histor
           : c.attachments.length
             ? `${c.attachments.length} attachment(s)`
             : '',
-    ...(c.attachments.length
-      ? {
-          attachments: c.attachments.slice(0, 50).map((a) => ({
-            name: a.name.slice(0, 255),
-            contentType: a.contentType.slice(0, 255),
-            sizeBytes: a.sizeBytes,
-            sha256: a.sha256,
-            storageRef: a.storageRef,
-          })),
-        }
-      : {}),
+    ...kept(c.attachments),
+  };
+}
+
+/** The files a message carried, bounded, or nothing (the store drops empty arrays anyway). */
+function kept(attachments: readonly Attachment[]): { attachments?: Attachment[] } {
+  if (!attachments.length) return {};
+  return {
+    attachments: attachments.slice(0, 50).map((a) => ({
+      name: a.name.slice(0, 255),
+      contentType: a.contentType.slice(0, 255),
+      sizeBytes: a.sizeBytes,
+      sha256: a.sha256,
+      storageRef: a.storageRef,
+    })),
   };
 }
 
@@ -74,6 +78,8 @@ interface StepEntry {
   agentId: string;
   detail: string;
   text?: string;
+  /** Files an agent's reply carried. */
+  attachments?: readonly Attachment[];
   change: ConversationChange;
 }
 
@@ -109,7 +115,8 @@ const STEPS: { [C in Step['$case']]?: (step: StepOf<C>, why: string) => StepEntr
     kind: K.HISTORY_ENTRY_KIND_MESSAGE_OUT,
     agentId: replied.agentId,
     text: replied.text.slice(0, MAX_TEXT),
-    detail: '',
+    detail: replied.attachments.length ? `${replied.attachments.length} attachment(s)` : '',
+    attachments: replied.attachments,
     change: { agentId: replied.agentId, countsAsMessage: true },
   }),
   resolved: ({ resolved }, why) => ({
@@ -177,7 +184,7 @@ export function entryFromConversationEvent(e: ConversationEvent, customerId: str
   const step = e.step;
   const read = step && (STEPS[step.$case] as ((step: Step, why: string) => StepEntry) | undefined);
   if (!step || !read) return null;
-  const { change, text = '', kind, agentId, detail } = read(step, e.reason?.text ?? '');
+  const { change, text = '', kind, agentId, detail, attachments = [] } = read(step, e.reason?.text ?? '');
   const entry: HistoryRecord = {
     _id: `event:${e.eventId}`,
     customerId,
@@ -189,6 +196,7 @@ export function entryFromConversationEvent(e: ConversationEvent, customerId: str
     kind,
     agentId,
     detail,
+    ...kept(attachments),
   };
   return { entry, change };
 }

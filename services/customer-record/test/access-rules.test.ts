@@ -49,7 +49,7 @@ describe('conversation access projection', () => {
     expect(a.people.find((p) => p.personId === 'cy')?.releasedAt).toBeNull();
     expect(a.people.find((p) => p.personId === 'ana')?.releasedAt).toEqual(at(1));
     expect(applyEvent(a, offer)).toBeNull();
-    expect(applyEvent(a, ev({ $case: 'replied', replied: { agentId: 'cy', outboundMessageId: 'o', text: 'hi' } }))).toBeNull();
+    expect(applyEvent(a, ev({ $case: 'replied', replied: { agentId: 'cy', outboundMessageId: 'o', text: 'hi', attachments: [] } }))).toBeNull();
   });
 });
 

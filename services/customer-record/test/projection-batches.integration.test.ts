@@ -70,11 +70,11 @@ const contacts = [
 ];
 const events = [
   event('c1', 2, { $case: 'assigned', assigned: { agentId: 'agent-1', tier: 1, waitedMs: 1000 } }),
-  event('c1', 3, { $case: 'replied', replied: { agentId: 'agent-1', text: 'hello Ana', outboundMessageId: `${run}-out-1` } }),
+  event('c1', 3, { $case: 'replied', replied: { agentId: 'agent-1', text: 'hello Ana', outboundMessageId: `${run}-out-1`, attachments: [] } }),
   // Before its contact: waits, and joins the customer when the conversation opens.
   event('c5', 6, { $case: 'assigned', assigned: { agentId: 'agent-2', tier: 1, waitedMs: 1000 } }),
   event('c1', 9, { $case: 'resolved', resolved: { agentId: 'agent-1', disposition: 'answered' } }),
-  event('c2', 9, { $case: 'replied', replied: { agentId: 'agent-2', text: 'hello Bea', outboundMessageId: `${run}-out-2` } }),
+  event('c2', 9, { $case: 'replied', replied: { agentId: 'agent-2', text: 'hello Bea', outboundMessageId: `${run}-out-2`, attachments: [] } }),
 ];
 
 /** The store's content, with customers named by their first identity rather than their random id. */

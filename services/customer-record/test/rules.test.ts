@@ -134,8 +134,26 @@ describe('history entries from events', () => {
       change: { agentId: 'a1' },
     });
     expect(
-      entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed' } }), 'cust')?.entry,
+      entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed', attachments: [] } }), 'cust')
+        ?.entry,
     ).toMatchObject({ kind: HistoryEntryKind.HISTORY_ENTRY_KIND_MESSAGE_OUT, text: 'Fixed' });
+    const file = {
+      name: 'invoice.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: 9,
+      sha256: 'a'.repeat(64),
+      storageRef: `email-attachment:${'a'.repeat(64)}`,
+    };
+    const withFile = entryFromConversationEvent(
+      event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Attached', attachments: [file] } }),
+      'cust',
+    )?.entry;
+    // An agent's file is listed, and opened, like a customer's.
+    expect(withFile).toMatchObject({ detail: '1 attachment(s)', attachments: [file] });
+    expect(
+      entryFromConversationEvent(event({ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Fixed', attachments: [] } }), 'cust')
+        ?.entry,
+    ).not.toHaveProperty('attachments');
     expect(entryFromConversationEvent(event({ $case: 'resolved', resolved: { agentId: 'a1', disposition: 'fixed' } }), 'cust')?.change.status).toBe('resolved');
     expect(
       entryFromConversationEvent(

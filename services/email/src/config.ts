@@ -99,6 +99,10 @@ export const emailConfig = {
   EMAIL_CONTENT_HTTP_PORT: port(8108),
   /** Where the attachments' port listens: loopback unless the desk runs on another host. */
   EMAIL_CONTENT_BIND_HOST: z.string().default('127.0.0.1'),
+  /** Largest file an agent may attach to a reply (POST /internal/attachments on the attachments' port refuses larger with 413). */
+  EMAIL_REPLY_ATTACHMENT_MAX_BYTES: positiveInt(10 * 1024 * 1024),
+  /** Largest total of one reply's files; a reply over it is dead-lettered rather than sent without them. */
+  EMAIL_REPLY_ATTACHMENTS_MAX_BYTES: positiveInt(20 * 1024 * 1024),
   /**
    * Who gets an acknowledgement: "authenticated" senders only (an aligned SPF or DKIM pass), or
    * every sender whose authentication did not fail or is not unknown ("not-failed").

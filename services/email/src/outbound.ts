@@ -14,6 +14,7 @@ import type { EmailConfig } from './config';
 import { deliveryReported } from './messages';
 import { composeCodeMail, composeMail, MAILED } from './outbound-mail';
 import { classifySmtpFailure, createMailTransport, SEND_WINDOW_MS } from './smtp-transport';
+import { replyFiles } from './reply-files';
 import { surveyLink, surveyMailText } from './survey-link';
 import type { EmailConversation, EmailStore } from './store';
 
@@ -74,7 +75,10 @@ class EmailOutbound {
       return this.report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no email address for this conversation' });
     }
     const mailed = message.kind === OutboundKind.OUTBOUND_KIND_SURVEY ? await this.surveyMail(message) : message;
-    const mail = code ? composeCodeMail(message, to, config) : composeMail(mailed, to, conversation, thread, config);
+    const composed = code ? composeCodeMail(message, to, config) : composeMail(mailed, to, conversation, thread, config);
+    // Loaded before the claim: a missing file dead-letters the message, a failing store retries it.
+    const files = await replyFiles(message.attachments, (sha256) => store.attachment(sha256), config.EMAIL_REPLY_ATTACHMENTS_MAX_BYTES);
+    const mail = files.length ? { ...composed, attachments: files } : composed;
     // Stopping between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
     const outcome = await deliverOnce({
       id: message.messageId,

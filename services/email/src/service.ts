@@ -44,7 +44,7 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
 }
 
 async function serveContent(ctx: ServiceContext, config: EmailConfig, keys: readonly TrustedKey[], store: EmailStore): Promise<number> {
-  const server = createContentServer({ keys, store, logger: ctx.logger, metrics: ctx.metrics });
+  const server = createContentServer({ keys, store, maxUploadBytes: config.EMAIL_REPLY_ATTACHMENT_MAX_BYTES, logger: ctx.logger, metrics: ctx.metrics });
   const port = await listen(server, config.EMAIL_CONTENT_HTTP_PORT, config.EMAIL_CONTENT_BIND_HOST);
   ctx.onStop('attachment content', () => closeServer(server));
   return port;

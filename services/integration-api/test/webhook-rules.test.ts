@@ -158,7 +158,7 @@ describe('event mapping', () => {
     });
     expect(survey?.type).toBe('survey.answered');
     expect(JSON.stringify(survey)).not.toContain('my address');
-    expect(step({ $case: 'replied', replied: { agentId: 'a', outboundMessageId: 'o', text: 't' } })).toBeUndefined();
+    expect(step({ $case: 'replied', replied: { agentId: 'a', outboundMessageId: 'o', text: 't', attachments: [] } })).toBeUndefined();
   });
 
   it('takes SLA breaches only, and merges', () => {

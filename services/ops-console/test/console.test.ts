@@ -96,7 +96,7 @@ describe('redaction', () => {
       ],
       [{ $case: 'transferred', transferred: { fromAgentId: 'a1', toAgentId: 'a2', toQueue: '', note: 'hand over' } }, 'transferred', 'note'],
       [{ $case: 'handedBack', handedBack: { expertAgentId: 'a3', note: 'done' } }, 'handedBack', 'note'],
-      [{ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Dear Ada' } }, 'replied', 'text'],
+      [{ $case: 'replied', replied: { agentId: 'a1', outboundMessageId: 'o', text: 'Dear Ada', attachments: [] } }, 'replied', 'text'],
       [
         { $case: 'surveyAnswered', surveyAnswered: { question: 'How did we do?', score: 2, comment: 'slow', agentId: '', queue: '' } },
         'surveyAnswered',

@@ -208,7 +208,10 @@ describe('report fold', () => {
   });
 
   it('counts conversations the company wrote first apart from offered ones, per channel and person', () => {
-    const replied = (agentId: string): Step => ({ $case: 'replied', replied: { agentId, outboundMessageId: 'm', text: 'Our service is down' } });
+    const replied = (agentId: string): Step => ({
+      $case: 'replied',
+      replied: { agentId, outboundMessageId: 'm', text: 'Our service is down', attachments: [] },
+    });
     const f = fold([
       conv('n1', T0, replied('sue'), { reason: { code: 'notice.sent', text: '' } as never }),
       conv('n2', T0, replied('ana'), { reason: { code: 'outreach.started', text: '' } as never }),

@@ -10,7 +10,7 @@ export function moveHandlers({ current, unary }: HandlerDeps): ConversationMoves
   return {
     reply: unary('Reply', AGENTS, async (caller, req) => {
       const { engine, runner } = current();
-      const { messageId } = await runner.run(() => engine.reply(caller.id, req.conversationId, req.text, req.subject.slice(0, 500)));
+      const { messageId } = await runner.run(() => engine.reply(caller.id, req.conversationId, req.text, req.subject.slice(0, 500), req.attachments));
       return { outboundMessageId: messageId };
     }),
     escalate: unary('Escalate', AGENTS, async (caller, req) => {

@@ -64,7 +64,12 @@ describe('routing over real Kafka, gRPC and MongoDB', () => {
       expect(offer.update?.$case === 'offer' && offer.update.offer.reason).toMatchObject({ targetStep: 3, eligibleAgents: 1, rule: 'billing' });
 
       await agent.call(agent.raw.acceptOffer, { conversationId });
-      const reply: { outboundMessageId: string } = await agent.call(agent.raw.reply, { conversationId, text: 'Your invoice is corrected.', subject: '' });
+      const reply: { outboundMessageId: string } = await agent.call(agent.raw.reply, {
+        conversationId,
+        text: 'Your invoice is corrected.',
+        subject: '',
+        attachments: [],
+      });
       const out = await recorder.waitFor((r) => r.topic === topics.outbound.name && r.headers.ce_id === reply.outboundMessageId, 20_000);
       const message = OutboundMessage.decode(out.message.value!);
       expect(message).toMatchObject({

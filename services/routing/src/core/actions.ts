@@ -1,6 +1,6 @@
 // What happens to a conversation an agent holds, apart from moving it (moves.ts): replies,
 // resolution; and the customer leaving before anyone answered.
-import { OutboundKind, Tier } from '#libs/proto';
+import { OutboundKind, Tier, type Attachment } from '#libs/proto';
 import { isLowScore, SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 import { assignedTo, type Core, conversationOf } from './context';
 import { pullFor } from './dispatch';
@@ -10,13 +10,15 @@ import { keptOnResolve } from './promises';
 import { wrapUpAfterResolution } from './presence';
 import { type ConversationRecord, RoutingError } from './records';
 import { displayName, reason } from './reasons';
+import { replyAttachments } from './reply-files';
 import { stopSla } from './sla';
 
-/** Sends the agent's reply to the customer; returns the outbound message id. */
-export function reply(core: Core, agentId: string, conversationId: string, text: string, subject: string): string {
+/** Sends the agent's reply to the customer, with the files it carries (email only); returns the outbound message id. */
+export function reply(core: Core, agentId: string, conversationId: string, text: string, subject: string, attachments: readonly Attachment[] = []): string {
   const { conv } = assignedTo(core, agentId, conversationId);
   if (!text.trim()) throw new RoutingError('INVALID_ARGUMENT', 'reply text is empty');
   if (text.length > 20_000) throw new RoutingError('INVALID_ARGUMENT', 'reply text is longer than 20,000 characters');
+  const files = replyAttachments(conv.channel, attachments);
   const now = core.clock.now();
   const message = core.out.outbound(
     conv,
@@ -25,7 +27,11 @@ export function reply(core: Core, agentId: string, conversationId: string, text:
     agentId,
     subject || (conv.subject && conv.channel === 'email' ? `Re: ${conv.subject}` : ''),
   );
-  core.out.event(conv, reason('agent.replied', 'the agent replied'), { $case: 'replied', replied: { agentId, outboundMessageId: message.messageId, text } });
+  message.attachments = files;
+  core.out.event(conv, reason('agent.replied', 'the agent replied'), {
+    $case: 'replied',
+    replied: { agentId, outboundMessageId: message.messageId, text, attachments: files.map((a) => ({ ...a })) },
+  });
   // Written channels: the first reply is the first response.
   if (conv.channel === 'sms' || conv.channel === 'email') stopSla(core, conv, now);
   return message.messageId;

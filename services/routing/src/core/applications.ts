@@ -68,7 +68,7 @@ export function applicationReply(core: Core, a: { application: string; conversat
   const message = core.out.outbound(conv, OutboundKind.OUTBOUND_KIND_REPLY, a.text, author, subject);
   core.out.event(conv, reason('api.replied', `${author} replied`), {
     $case: 'replied',
-    replied: { agentId: author, outboundMessageId: message.messageId, text: a.text },
+    replied: { agentId: author, outboundMessageId: message.messageId, text: a.text, attachments: [] },
   });
   // On a written channel the first reply is the first response, whoever writes it.
   if (conv.state !== 'awaiting-customer' && conv.channel !== 'voice' && conv.channel !== 'chat') stopSla(core, conv, core.clock.now());

@@ -17,7 +17,7 @@
 // and the state they share (context.ts): agents.ts with ready.ts (who can take work),
 // waiting.ts with queue.ts (who waits), targets.ts (the target list), outbox.ts (effects and
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
-import type { AgentState, CallbackOutcome, ContactReceived, Presence, QueueStats } from '#libs/proto';
+import type { AgentState, Attachment, CallbackOutcome, ContactReceived, Presence, QueueStats } from '#libs/proto';
 import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer } from './applications';
 import { AgentRoster } from './agents';
@@ -140,8 +140,14 @@ export class RoutingEngine {
   }
 
   /** Returns the effects and the outbound message id. */
-  reply(agentId: string, conversationId: string, text: string, subject = ''): { effects: Effect[]; messageId: string } {
-    const messageId = reply(this.core, agentId, conversationId, text, subject);
+  reply(
+    agentId: string,
+    conversationId: string,
+    text: string,
+    subject = '',
+    attachments: readonly Attachment[] = [],
+  ): { effects: Effect[]; messageId: string } {
+    const messageId = reply(this.core, agentId, conversationId, text, subject, attachments);
     return { effects: this.drain(), messageId };
   }
 

@@ -144,6 +144,7 @@ export class Outbox {
       closedUntil: opening.closedUntil ? new Date(opening.closedUntil) : undefined,
       hours: opening.hours,
       queue: conv.queue,
+      attachments: [],
     };
     this.effects.push({ type: 'outbound', message });
     return message;

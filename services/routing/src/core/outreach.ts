@@ -59,7 +59,10 @@ export function startConversation(core: Core, classifier: Classifier, s: StartRe
       : s.starter.noticeId
         ? ['notice.sent', `${author} sent notice ${s.starter.noticeId} by ${s.channel}`]
         : ['outreach.started', `${author} started a ${s.channel} conversation`];
-  core.out.event(conv, reason(code, what), { $case: 'replied', replied: { agentId: author, outboundMessageId: message.messageId, text: s.text } });
+  core.out.event(conv, reason(code, what), {
+    $case: 'replied',
+    replied: { agentId: author, outboundMessageId: message.messageId, text: s.text, attachments: [] },
+  });
   remember(conv, 'start', message.messageId);
   return { conv, messageId: message.messageId, created: true };
 }

@@ -692,6 +692,8 @@ export interface Replied {
   agentId: string;
   outboundMessageId: string;
   text: string;
+  /** The files the reply carried (email), as on the OutboundMessage. */
+  attachments: Attachment[];
 }
 
 export interface Resolved {
@@ -892,6 +894,8 @@ export interface OutboundMessage {
   hours: string;
   /** The queue the conversation is routed in (for channels whose handling depends on it, such as call recording). */
   queue: string;
+  /** Files sent with an agent's email reply: the email service loads each by its storage_ref. */
+  attachments: Attachment[];
 }
 
 export interface OutboundMessage_ChannelMetadataEntry {
@@ -2955,7 +2959,7 @@ export const Requeued: MessageFns<Requeued> = {
 };
 
 function createBaseReplied(): Replied {
-  return { agentId: "", outboundMessageId: "", text: "" };
+  return { agentId: "", outboundMessageId: "", text: "", attachments: [] };
 }
 
 export const Replied: MessageFns<Replied> = {
@@ -2968,6 +2972,9 @@ export const Replied: MessageFns<Replied> = {
     }
     if (message.text !== "") {
       writer.uint32(26).string(message.text);
+    }
+    for (const v of message.attachments) {
+      Attachment.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -3009,6 +3016,14 @@ export const Replied: MessageFns<Replied> = {
             message.text = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.attachments.push(Attachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3034,6 +3049,9 @@ export const Replied: MessageFns<Replied> = {
         ? globalThis.String(object.outbound_message_id)
         : "",
       text: isSet(object.text) ? globalThis.String(object.text) : "",
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => Attachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -3048,6 +3066,9 @@ export const Replied: MessageFns<Replied> = {
     if (message.text !== "") {
       obj.text = message.text;
     }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => Attachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -3059,6 +3080,7 @@ export const Replied: MessageFns<Replied> = {
     message.agentId = object.agentId ?? "";
     message.outboundMessageId = object.outboundMessageId ?? "";
     message.text = object.text ?? "";
+    message.attachments = object.attachments?.map((e) => Attachment.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5425,6 +5447,7 @@ function createBaseOutboundMessage(): OutboundMessage {
     closedUntil: undefined,
     hours: "",
     queue: "",
+    attachments: [],
   };
 }
 
@@ -5477,6 +5500,9 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     }
     if (message.queue !== "") {
       writer.uint32(130).string(message.queue);
+    }
+    for (const v of message.attachments) {
+      Attachment.encode(v!, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -5625,6 +5651,14 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
             message.queue = reader.string();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.attachments.push(Attachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5713,6 +5747,9 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
         : undefined,
       hours: isSet(object.hours) ? globalThis.String(object.hours) : "",
       queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => Attachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -5772,6 +5809,9 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     if (message.queue !== "") {
       obj.queue = message.queue;
     }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => Attachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -5806,6 +5846,7 @@ export const OutboundMessage: MessageFns<OutboundMessage> = {
     message.closedUntil = object.closedUntil ?? undefined;
     message.hours = object.hours ?? "";
     message.queue = object.queue ?? "";
+    message.attachments = object.attachments?.map((e) => Attachment.fromPartial(e)) || [];
     return message;
   },
 };

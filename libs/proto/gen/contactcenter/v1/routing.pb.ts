@@ -21,7 +21,16 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.pb";
-import { Channel, channelFromJSON, channelToJSON, Identity, Tier, tierFromJSON, tierToJSON } from "./common.pb";
+import {
+  Attachment,
+  Channel,
+  channelFromJSON,
+  channelToJSON,
+  Identity,
+  Tier,
+  tierFromJSON,
+  tierToJSON,
+} from "./common.pb";
 import {
   AgentState,
   ChannelLoad,
@@ -151,6 +160,11 @@ export interface ReplyRequest {
   conversationId: string;
   text: string;
   subject: string;
+  /**
+   * Email conversations only: files the agent uploaded to the email service for this reply
+   * (storage_ref email-attachment:<sha256>), sent with the mail.
+   */
+  attachments: Attachment[];
 }
 
 export interface ReplyResponse {
@@ -2077,7 +2091,7 @@ export const DeclineOfferResponse: MessageFns<DeclineOfferResponse> = {
 };
 
 function createBaseReplyRequest(): ReplyRequest {
-  return { conversationId: "", text: "", subject: "" };
+  return { conversationId: "", text: "", subject: "", attachments: [] };
 }
 
 export const ReplyRequest: MessageFns<ReplyRequest> = {
@@ -2090,6 +2104,9 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
     }
     if (message.subject !== "") {
       writer.uint32(26).string(message.subject);
+    }
+    for (const v of message.attachments) {
+      Attachment.encode(v!, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -2131,6 +2148,14 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
             message.subject = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.attachments.push(Attachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2152,6 +2177,9 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
         : "",
       text: isSet(object.text) ? globalThis.String(object.text) : "",
       subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => Attachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -2166,6 +2194,9 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
     if (message.subject !== "") {
       obj.subject = message.subject;
     }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => Attachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -2177,6 +2208,7 @@ export const ReplyRequest: MessageFns<ReplyRequest> = {
     message.conversationId = object.conversationId ?? "";
     message.text = object.text ?? "";
     message.subject = object.subject ?? "";
+    message.attachments = object.attachments?.map((e) => Attachment.fromPartial(e)) || [];
     return message;
   },
 };
