@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { extname, join } from 'node:path';
 import { BadRequestError, BodyTooLargeError, UnsupportedBodyError } from './errors';
+import { safeFileName } from './files';
 
 /** No inline script or style, no framing, nothing cached: pages show customer text. */
 export const SECURITY_HEADERS = {
@@ -21,7 +22,7 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 }
 
 /** The request's body as bytes; BodyTooLargeError (413) once it runs over `maxBytes`. */
-export async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -30,6 +31,25 @@ export async function readBody(req: http.IncomingMessage, maxBytes: number): Pro
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** An uploaded file's bytes: 413 before reading when the declared length is over `maxBytes`, 400 when empty. */
+export async function readUpload(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
+  const bytes = await readBody(req, maxBytes);
+  if (!bytes.length) throw new BadRequestError('the file is empty');
+  return bytes;
+}
+
+/** The file name an upload gives in X-File-Name (percent-encoded UTF-8), made safe to keep and show. */
+export function uploadFileName(header: string | string[] | undefined, fallback = 'file'): string {
+  const raw = typeof header === 'string' ? header : '';
+  try {
+    return safeFileName(decodeURIComponent(raw), fallback);
+  } catch (err) {
+    if (err instanceof URIError) throw new BadRequestError('X-File-Name must be percent-encoded UTF-8');
+    throw err;
+  }
 }
 
 /** The request's JSON body, refused with 415, 413 or 400 when it is not JSON, too big or malformed. */

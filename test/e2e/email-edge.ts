@@ -15,11 +15,13 @@ export interface EmailEdge {
   /** Every mail the service sent, oldest first. */
   mails: ParsedMail[];
   smtpPort: number;
+  /** The attachments' port, when `extra` gave the service its trusted keys (AUTH_PUBLIC_KEYS_DIR). */
+  contentPort: number | undefined;
   /** Closes the sink and the DNS server and drops the service's database (the service stops with its context). */
   stop(): Promise<void>;
 }
 
-export async function startEmailEdge(ctx: ServiceContext, name: string): Promise<EmailEdge> {
+export async function startEmailEdge(ctx: ServiceContext, name: string, extra: Record<string, string> = {}): Promise<EmailEdge> {
   const mails: ParsedMail[] = [];
   const sink = new SMTPServer({
     authOptional: true,
@@ -30,7 +32,7 @@ export async function startEmailEdge(ctx: ServiceContext, name: string): Promise
   const sinkPort = await listen(sink.server, 0);
   const dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
   const database = uniqueId(`email_${name}`).replace(/-/g, '_');
-  const { smtpPort } = await startEmailService(
+  const { smtpPort, contentPort } = await startEmailService(
     ctx,
     loadConfig(emailConfig, {
       KAFKA_BROKERS: KAFKA_BROKERS.join(','),
@@ -44,11 +46,13 @@ export async function startEmailEdge(ctx: ServiceContext, name: string): Promise
       EMAIL_OUTBOUND_GROUP: uniqueId(`email-outbound-${name}`),
       EMAIL_DNS_SERVERS: dns.server,
       LOG_LEVEL: 'silent',
+      ...extra,
     }),
   );
   return {
     mails,
     smtpPort,
+    contentPort,
     async stop() {
       await new Promise<void>((r) => sink.close(() => r()));
       await dns.close();

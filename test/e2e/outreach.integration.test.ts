@@ -14,8 +14,9 @@ import { startRouting } from '../../services/routing/src/service';
 import { startTestDesk } from '../../services/agent-desk/test/stack';
 import { client, configFor, deliver, useRoutingHarness } from '../../services/routing/test/helpers';
 import { REASON, startHarness, type Harness } from '../../services/customer-record/test/harness';
+import { DESK_PASSWORD, deskCall, deskSignIn, type DeskSession } from './desk-session';
 
-const PASSWORD = 'correct horse battery staple';
+const PASSWORD = DESK_PASSWORD;
 const email = (value: string) => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value, namespace: '' });
 const h = useRoutingHarness();
 const staffDb = uniqueId('outreach_staff').replace(/-/g, '_');
@@ -29,30 +30,9 @@ let agent: Awaited<ReturnType<typeof client>>;
 let base: string;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-
-async function signIn(id: string): Promise<Session> {
-  const res = await fetch(`${base}/api/sign-in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: base },
-    body: JSON.stringify({ id, password: PASSWORD }),
-  });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { csrf: string };
-  return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: body.csrf };
-}
-
-async function desk(session: Session, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { origin: base, cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+type Session = DeskSession;
+const signIn = (id: string) => deskSignIn(base, id);
+const desk = deskCall;
 
 /** A customer on record with a verified address, and a claimed one. */
 async function customerWithAddress(): Promise<{ customerId: string; address: string }> {

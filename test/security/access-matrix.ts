@@ -99,6 +99,7 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/accept': WORKERS,
   'POST /api/decline': WORKERS,
   'POST /api/reply': WORKERS,
+  'POST /api/reply-file': WORKERS,
   'POST /api/escalate': ['agent'],
   'POST /api/transfer': WORKERS,
   'POST /api/hand-back': ['expert'],

@@ -54,6 +54,20 @@ async function api(path, body) {
   return data;
 }
 
+// A file for an email reply: its bytes as the body, its name in a header; the desk answers with
+// the reference the reply carries.
+async function keepReplyFile(file) {
+  const res = await fetch('/api/reply-file', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': file.type || 'application/octet-stream', 'x-csrf-token': state.csrf, 'x-file-name': encodeURIComponent(file.name) },
+    body: file,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${file.name}: ${data.error || `the file was refused (${res.status})`}`);
+  return data;
+}
+
 function fmtTime(ms) {
   if (!ms) return '';
   return new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -373,6 +387,7 @@ function renderConversation() {
   $('conv-title').textContent = `${o.customerName}${o.subject ? ` — ${o.subject}` : ''}`;
   $('conv-meta').textContent = `${o.channel} · conversation ${o.conversationId}`;
   $('reply-channel').textContent = `(answers by ${o.channel})`;
+  $('reply-files-row').hidden = o.channel !== 'email';
   const note = $('escalation-note');
   note.hidden = !o.escalationNote;
   note.textContent = o.escalationNote ? `Note from tier 1: ${o.escalationNote}` : '';
@@ -489,10 +504,14 @@ $('reply-form').addEventListener(
     c.pending.push(pending);
     renderTimeline(c);
     try {
-      await api('/api/reply', { conversationId: id, text });
+      const files = c.offer.channel === 'email' ? [...$('reply-files').files] : [];
+      const attachments = [];
+      for (const file of files) attachments.push(await keepReplyFile(file));
+      await api('/api/reply', { conversationId: id, text, attachments });
       pending.sent = true;
       if (state.current === id) renderTimeline(c);
       $('reply-text').value = '';
+      $('reply-files').value = '';
       setTimeout(() => refresh(id), 1500);
     } catch (err) {
       c.pending = c.pending.filter((p) => p.text !== text);

@@ -45,21 +45,48 @@ export class AttachmentContent {
   /** The file's bytes from the service that keeps it, asked as this person. */
   async fetch(caller: Caller, storageRef: string): Promise<Buffer> {
     const [, keeper, sha256] = STORAGE_REF.exec(storageRef) as unknown as [string, Keeper, string];
-    const key = `${keeper}:${caller.role}:${caller.id}`;
-    let token = this.tokens.get(key);
-    if (!token) this.tokens.set(key, (token = tokenSource(this.signer, caller, keeper)));
-    const res = await fetch(`${this.sources[keeper].replace(/\/$/, '')}/internal/attachments/${sha256}`, {
-      headers: { authorization: `Bearer ${await token()}` },
-      signal: AbortSignal.timeout(this.timeoutMs),
-    }).catch((err: unknown) => {
-      throw new ContentUnavailableError(err instanceof Error ? err.message : String(err));
-    });
+    const res = await this.ask(caller, keeper, `/internal/attachments/${sha256}`, {});
     if (res.status === 404) throw new HttpError(404, 'the file is no longer kept');
     if (!res.ok) throw new ContentUnavailableError(`${keeper} answered ${res.status}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     if (bytes.length > this.maxBytes) throw new ContentUnavailableError('the file is larger than the desk passes on');
     return bytes;
   }
+
+  /** Keeps a file for an email reply at the email service, as this person; its refusals pass on. */
+  async keepForReply(caller: Caller, bytes: Buffer, contentType: string): Promise<KeptFile> {
+    const res = await this.ask(caller, 'email', '/internal/attachments', { method: 'POST', headers: { 'content-type': contentType }, body: bytes });
+    const answer = (await res.json().catch(() => ({}))) as Partial<KeptFile> & { error?: string };
+    if ([400, 403, 413, 415, 429].includes(res.status)) throw new HttpError(res.status, answer.error ?? `the email service refused the file (${res.status})`);
+    if (res.status !== 201 || !answer.storageRef || !answer.sha256) throw new ContentUnavailableError(`email answered ${res.status}`);
+    return { storageRef: answer.storageRef, sha256: answer.sha256, sizeBytes: Number(answer.sizeBytes), contentType: String(answer.contentType) };
+  }
+
+  private async ask(
+    caller: Caller,
+    keeper: Keeper,
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: Buffer },
+  ): Promise<Response> {
+    const key = `${keeper}:${caller.role}:${caller.id}`;
+    let token = this.tokens.get(key);
+    if (!token) this.tokens.set(key, (token = tokenSource(this.signer, caller, keeper)));
+    return fetch(`${this.sources[keeper].replace(/\/$/, '')}${path}`, {
+      ...init,
+      headers: { ...init.headers, authorization: `Bearer ${await token()}` },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    }).catch((err: unknown) => {
+      throw new ContentUnavailableError(err instanceof Error ? err.message : String(err));
+    });
+  }
+}
+
+/** What the email service answers for a file it now keeps. */
+export interface KeptFile {
+  storageRef: string;
+  sha256: string;
+  sizeBytes: number;
+  contentType: string;
 }
 
 /** Checks, fetches and sends one file as a download; a supervisor's reason goes to customer-record's audit. */

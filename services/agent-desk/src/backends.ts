@@ -26,6 +26,7 @@ import {
   type StartConversationResponse,
   type WatchAssignmentsResponse,
   type Presence,
+  type Attachment,
 } from '#libs/proto';
 
 export interface Caller {
@@ -103,8 +104,8 @@ export class Backends {
   decline(caller: Caller, conversationId: string) {
     return this.r(caller, this.routing.declineOffer as unknown as Unary<object, unknown>, { conversationId });
   }
-  reply(caller: Caller, conversationId: string, text: string, subject: string): Promise<ReplyResponse> {
-    return this.r(caller, this.routing.reply as unknown as Unary<object, ReplyResponse>, { conversationId, text, subject });
+  reply(caller: Caller, conversationId: string, text: string, subject: string, attachments: Attachment[] = []): Promise<ReplyResponse> {
+    return this.r(caller, this.routing.reply as unknown as Unary<object, ReplyResponse>, { conversationId, text, subject, attachments });
   }
   escalate(caller: Caller, conversationId: string, note: string, skill: string) {
     return this.r(caller, this.routing.escalate as unknown as Unary<object, unknown>, { conversationId, note, skill });

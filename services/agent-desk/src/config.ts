@@ -55,6 +55,10 @@ export const agentDeskConfig = {
   SMS_VOICE_URL: z.string().url('must be a URL such as http://127.0.0.1:8102').default('http://127.0.0.1:8102'),
   /** The email service's attachment port (http://host:port), where the files customers mailed are fetched. */
   EMAIL_CONTENT_URL: z.string().url('must be a URL such as http://127.0.0.1:8108').default('http://127.0.0.1:8108'),
+  /** The largest file an agent may attach to an email reply (the email service has its own limit too). */
+  AGENT_DESK_REPLY_FILE_MAX_BYTES: positiveInt(10 * 1024 * 1024),
+  /** Files one person may attach a minute. */
+  AGENT_DESK_REPLY_FILES_PER_MINUTE: positiveInt(20),
   /** The chat service's HTTP address (http://host:port), where the files visitors uploaded are fetched. */
   CHAT_CONTENT_URL: z.string().url('must be a URL such as http://127.0.0.1:8103').default('http://127.0.0.1:8103'),
   /** How long a softphone token lives; the page renews it before it ends. */

@@ -19,6 +19,19 @@ export const forms = {
     conversationId,
     text: z.string({ message: 'text is required' }).trim().min(1, 'the reply is empty').max(10_000, 'the reply is longer than 10,000 characters'),
     subject: z.string().trim().max(500, 'the subject is longer than 500 characters').default(''),
+    // Files kept at the email service by /api/reply-file; routing checks them again.
+    attachments: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(255),
+          contentType: z.string().min(1).max(100),
+          sizeBytes: z.number().int().positive(),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lower-case hex digits'),
+          storageRef: z.string().regex(/^email-attachment:[0-9a-f]{64}$/, 'a reply carries only files kept by /api/reply-file'),
+        }),
+      )
+      .max(10, 'at most 10 files on one reply')
+      .default([]),
   }),
   escalate: z.object({
     conversationId,

@@ -16,6 +16,7 @@ import { agentRow, customerCard, followUpRow, historyItem, presenceValue, queueT
 import { sendAttachment, type AttachmentContent } from './attachments';
 import type { CallControls } from './call-controls';
 import { voiceRoutes } from './voice-routes';
+import { replyFileRoute, type ReplyFileLimits } from './reply-files';
 import { outreachRoutes } from './outreach-routes';
 import type { Logger } from '#libs/observability';
 import { liveCallRows } from './watch';
@@ -32,6 +33,7 @@ interface DeskRouteDeps {
   logger: Logger;
   notices: { perSecond: number; maxCustomers: number };
   attachments: AttachmentContent;
+  replyFiles: ReplyFileLimits;
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
@@ -46,6 +48,7 @@ export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
       '/api/sign-in': deps.signIn.signIn,
       '/api/sign-out': deps.signIn.signOut,
       ...actionRoutes(deps.signIn, deps.backends),
+      '/api/reply-file': replyFileRoute(deps.signIn, deps.attachments, deps.replyFiles),
       ...canned.post,
       ...voice,
       ...promise.post,
@@ -77,7 +80,7 @@ function actionRoutes(signIn: StaffSignIn, backends: Backends): Record<string, R
     '/api/decline': act(WORKERS, async (c, body) => backends.decline(c, parseForm(forms.conversation, body).conversationId)),
     '/api/reply': act(WORKERS, async (c, body) => {
       const f = parseForm(forms.reply, body);
-      const { outboundMessageId } = await backends.reply(c, f.conversationId, f.text, f.subject);
+      const { outboundMessageId } = await backends.reply(c, f.conversationId, f.text, f.subject, f.attachments);
       return { outboundMessageId };
     }),
     '/api/escalate': act(['agent'], async (c, body) => {

@@ -75,6 +75,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
       logger: ctx.logger,
       notices: { perSecond: config.AGENT_DESK_NOTICE_PER_SECOND, maxCustomers: config.AGENT_DESK_NOTICE_MAX_CUSTOMERS },
       attachments: new AttachmentContent({ email: config.EMAIL_CONTENT_URL, chat: config.CHAT_CONTENT_URL }, config.AUTH_PRIVATE_KEY_FILE),
+      replyFiles: { maxBytes: config.AGENT_DESK_REPLY_FILE_MAX_BYTES, perMinute: config.AGENT_DESK_REPLY_FILES_PER_MINUTE },
     }),
     publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     logger: ctx.logger,

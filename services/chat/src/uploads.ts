@@ -10,7 +10,7 @@ import { KafkaUnavailableError } from '#libs/kafka';
 import { errorDetails } from '#libs/observability';
 import { RateLimiter } from '#libs/rate-limit';
 import type { AttachmentFiles } from '#libs/store/attachments';
-import { acceptedUploadType, BodyTooLargeError, HttpError, readBody, safeFileName, sendJson, TooManyRequestsError, UnsupportedBodyError } from '#libs/web';
+import { acceptedUploadType, BodyTooLargeError, HttpError, readUpload, sendJson, TooManyRequestsError, UnsupportedBodyError, uploadFileName } from '#libs/web';
 import { originAllowed } from './admission';
 import { visitorContact } from './events';
 import { visitorDraft } from './visitor-message';
@@ -47,8 +47,8 @@ export function createUploadEdge(parts: UploadParts) {
       throw new TooManyRequestsError(`more than ${config.CHAT_UPLOADS_PER_MINUTE} files a minute in this chat; try again shortly`, 60_000);
     const clientMessageId = String(req.headers['x-client-message-id'] ?? '');
     if (!CLIENT_MESSAGE_ID.test(clientMessageId)) throw new HttpError(400, 'X-Client-Message-Id must be 1-64 letters, digits, _ or -');
-    const name = fileName(req.headers['x-file-name']);
-    const bytes = await readFile(req, config.CHAT_UPLOAD_MAX_BYTES);
+    const name = uploadFileName(req.headers['x-file-name']);
+    const bytes = await readUpload(req, config.CHAT_UPLOAD_MAX_BYTES);
     const type = acceptedUploadType(String(req.headers['content-type'] ?? ''), bytes);
     if (!type) throw new UnsupportedBodyError('this kind of file cannot be sent here: send an image (PNG, JPEG, GIF, WebP), a PDF or plain text');
     return publish(parts, claims, clientMessageId, req.headers.origin ?? '', { name, type, bytes });
@@ -84,23 +84,6 @@ function visitor(secret: string, authorization: string | undefined): VisitorClai
     if (err instanceof InvalidTokenError) throw new HttpError(401, err.message);
     throw err;
   }
-}
-
-function fileName(header: string | string[] | undefined): string {
-  const raw = typeof header === 'string' ? header : '';
-  try {
-    return safeFileName(decodeURIComponent(raw), 'file');
-  } catch (err) {
-    if (err instanceof URIError) throw new HttpError(400, 'X-File-Name must be percent-encoded UTF-8');
-    throw err;
-  }
-}
-
-async function readFile(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
-  const bytes = await readBody(req, maxBytes);
-  if (!bytes.length) throw new HttpError(400, 'the file is empty');
-  return bytes;
 }
 
 /** Keeps the file, then numbers and publishes the message like a typed one (a resend gets the same number). */

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { TokenVerifier } from '#libs/auth';
 import type { Logger } from '#libs/observability';
 import { RateLimiter } from '#libs/rate-limit';
-import { acceptedUploadType, bearerCaller, HttpError, sendJson } from '#libs/web';
+import { acceptedUploadType, bearerCaller, HttpError, readUpload, sendJson } from '#libs/web';
 import type { EmailStore } from './store';
 
 export const UPLOAD_PATH = '/internal/attachments';
@@ -28,8 +28,7 @@ export function createReplyUploads(deps: ReplyUploadDeps) {
     const caller = await bearerCaller(req, deps.verify, badTokens);
     if (!WRITERS.has(caller.role)) throw new HttpError(403, `a ${caller.role} does not attach files to replies`);
     if (!uploads.take(caller.id, Date.now())) throw new HttpError(429, `at most ${UPLOADS_PER_MINUTE} files a minute; try again in a minute`);
-    const content = await readBody(req, deps.maxBytes);
-    if (!content.length) throw new HttpError(400, 'the file is empty');
+    const content = await readUpload(req, deps.maxBytes);
     const claimed = String(req.headers['content-type'] ?? '');
     const type = acceptedUploadType(claimed, content);
     if (!type) throw new HttpError(415, 'only images (PNG, JPEG, GIF, WebP), PDF and plain text may be attached, and the file must be what it claims to be');
@@ -38,18 +37,4 @@ export function createReplyUploads(deps: ReplyUploadDeps) {
     deps.logger.info({ staffId: caller.id, sha256, sizeBytes: content.length }, 'reply attachment stored');
     sendJson(res, 201, { storageRef, sha256, sizeBytes: content.length, contentType: type });
   };
-}
-
-/** The body, or 413 as soon as it passes `maxBytes` (the rest is not read). */
-async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new HttpError(413, `the file is larger than ${maxBytes} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HttpError(413, `the file is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

@@ -85,7 +85,7 @@ const replyWith = (to: string, attachments: Attachment[]) =>
 describe('files on an email reply', () => {
   it('refuses an upload too large, of a type the bytes do not bear out, or from a supervisor', async () => {
     const ana = await testToken({ id: 'ana', role: 'agent' }, 'email');
-    expect(await post(Buffer.alloc(5000, 0x41), 'text/plain', ana)).toMatchObject({ status: 413, body: { error: 'the file is larger than 4096 bytes' } });
+    expect(await post(Buffer.alloc(5000, 0x41), 'text/plain', ana)).toMatchObject({ status: 413, body: { error: 'request body is larger than 4 KB' } });
     expect(await post(Buffer.from('MZ\u0000\u0001binary'), 'application/pdf', ana)).toMatchObject({ status: 415 });
     expect(await post(PNG, 'application/pdf', ana)).toMatchObject({ status: 415 });
     const sue = await testToken({ id: 'sue', role: 'supervisor' }, 'email');
