@@ -2,3 +2,4 @@
 // an erased subject, the set of erasures known, and a reader that tails the compacted topic.
 export * from './subjects';
 export * from './reader';
+export * from './config';
