@@ -3,3 +3,4 @@
 export * from './subjects';
 export * from './reader';
 export * from './config';
+export * from './follow';
