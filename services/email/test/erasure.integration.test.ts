@@ -2,7 +2,6 @@
 // on cc.erasure.v1 before the service starts, and one made while it runs (by the customer's
 // address), each delete the conversation documents and their Message-IDs; another customer's
 // thread stays.
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { followErasures, subjectKey } from '#libs/erasure';
