@@ -117,7 +117,9 @@ export class EmailStore implements ThreadIndex {
     const conversations = await this.conversations.find({}, { projection: { _id: 1, customerAddress: 1, createdAt: 1 } }).toArray();
     const gone = new Set(conversations.filter((c) => conversationErased(erased, c)).map((c) => c._id));
     const messages = await this.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }).toArray();
-    const messageIds = messages.filter((m) => gone.has(m.conversationId) || erased.erasedSince('conversation', m.conversationId, m.at.getTime())).map((m) => m._id);
+    const messageIds = messages
+      .filter((m) => gone.has(m.conversationId) || erased.erasedSince('conversation', m.conversationId, m.at.getTime()))
+      .map((m) => m._id);
     const [c, m] = await Promise.all([
       gone.size ? this.conversations.deleteMany({ _id: { $in: [...gone] } }) : undefined,
       messageIds.length ? this.messages.deleteMany({ _id: { $in: messageIds } }) : undefined,

@@ -34,17 +34,35 @@ afterAll(async () => {
 const past = () => new Date(Date.now() - 1000);
 
 async function conversationData(conversationId: string, customerId: string): Promise<string[]> {
-  await db.collection<{ _id: string; [k: string]: unknown }>('api_threads').insertOne({ _id: `crm|${uniqueId('thread')}`, conversationId, reference: 'AB12CD', openedAt: past() });
-  await db.collection<{ _id: string; [k: string]: unknown }>('api_submissions').insertOne({ _id: uniqueId('evt'), fingerprint: 'f', conversationId, reference: 'AB12CD', newConversation: true, receivedAt: past() });
+  await db
+    .collection<{ _id: string; [k: string]: unknown }>('api_threads')
+    .insertOne({ _id: `crm|${uniqueId('thread')}`, conversationId, reference: 'AB12CD', openedAt: past() });
+  await db
+    .collection<{ _id: string; [k: string]: unknown }>('api_submissions')
+    .insertOne({ _id: uniqueId('evt'), fingerprint: 'f', conversationId, reference: 'AB12CD', newConversation: true, receivedAt: past() });
   const ids = [uniqueId('msg'), uniqueId('msg')];
   const payloads = [
     { id: uniqueId('e'), type: 'message.sent', data: { conversationId, text: 'my account number is 12345' } },
     { id: uniqueId('e'), type: 'customer.merged', data: { targetCustomerId: customerId, sourceCustomerId: uniqueId('cust') } },
   ];
-  await db.collection<{ _id: string }>('webhook_deliveries').insertMany(
-    ids.map((_id, i) => ({ _id, subscriptionId: 'sub', application: 'crm', eventId: payloads[i]!.id, eventType: payloads[i]!.type, payload: JSON.stringify(payloads[i]), recordedAt: past(), status: 'pending', attempts: 0 })),
-  );
-  await db.collection<{ _id: string }>('webhook_due').insertMany(ids.map((_id) => ({ _id, subscriptionId: 'sub', dueAt: new Date(Date.now() + 3_600_000), attempt: 1 })));
+  await db
+    .collection<{ _id: string }>('webhook_deliveries')
+    .insertMany(
+      ids.map((_id, i) => ({
+        _id,
+        subscriptionId: 'sub',
+        application: 'crm',
+        eventId: payloads[i]!.id,
+        eventType: payloads[i]!.type,
+        payload: JSON.stringify(payloads[i]),
+        recordedAt: past(),
+        status: 'pending',
+        attempts: 0,
+      })),
+    );
+  await db
+    .collection<{ _id: string }>('webhook_due')
+    .insertMany(ids.map((_id) => ({ _id, subscriptionId: 'sub', dueAt: new Date(Date.now() + 3_600_000), attempt: 1 })));
   return ids;
 }
 

@@ -23,7 +23,8 @@ describe('erasure in routing', () => {
     const one = await startRouting(first, configFor(database, group, env));
     const recorder = await recordTopics([changelogTopic(group)]);
     try {
-      for (const id of [erased, kept]) await deliver(h.kafka, contact(id, `my account number is 12345 ${skill}`), () => one.engine.conversationState(id) !== undefined);
+      for (const id of [erased, kept])
+        await deliver(h.kafka, contact(id, `my account number is 12345 ${skill}`), () => one.engine.conversationState(id) !== undefined);
 
       const key = subjectKey(testErasureKey(), 'conversation', erased);
       await h.kafka.producer.publish(topics.erasures, key, { subjectKey: key, erasedAt: new Date(), erasureId: uniqueId('erasure') });
