@@ -45,21 +45,19 @@ async function conversationData(conversationId: string, customerId: string): Pro
     { id: uniqueId('e'), type: 'message.sent', data: { conversationId, text: 'my account number is 12345' } },
     { id: uniqueId('e'), type: 'customer.merged', data: { targetCustomerId: customerId, sourceCustomerId: uniqueId('cust') } },
   ];
-  await db
-    .collection<{ _id: string }>('webhook_deliveries')
-    .insertMany(
-      ids.map((_id, i) => ({
-        _id,
-        subscriptionId: 'sub',
-        application: 'crm',
-        eventId: payloads[i]!.id,
-        eventType: payloads[i]!.type,
-        payload: JSON.stringify(payloads[i]),
-        recordedAt: past(),
-        status: 'pending',
-        attempts: 0,
-      })),
-    );
+  await db.collection<{ _id: string }>('webhook_deliveries').insertMany(
+    ids.map((_id, i) => ({
+      _id,
+      subscriptionId: 'sub',
+      application: 'crm',
+      eventId: payloads[i]!.id,
+      eventType: payloads[i]!.type,
+      payload: JSON.stringify(payloads[i]),
+      recordedAt: past(),
+      status: 'pending',
+      attempts: 0,
+    })),
+  );
   await db
     .collection<{ _id: string }>('webhook_due')
     .insertMany(ids.map((_id) => ({ _id, subscriptionId: 'sub', dueAt: new Date(Date.now() + 3_600_000), attempt: 1 })));
