@@ -36,8 +36,14 @@ export function testKeys(): KeyFiles {
   return files;
 }
 
-/** The erasure key of every customer-record under test: instances of one test share erasures. */
+/** The erasure key of every service under test that keeps customer data: they share erasures. */
 const TEST_ERASURE_KEY = 'test-erasure-key-0123456789abcdefghij';
+const ERASURE_FOLLOWERS = ['customer-record', 'routing', 'email', 'integration-api'];
+
+/** The test erasure key, to name erased subjects as customer-record does. */
+export function testErasureKey(): string {
+  return TEST_ERASURE_KEY;
+}
 
 /** What a service under test needs: the trusted public keys, and its own private key if it issues tokens. */
 export function testAuthEnv(service: string): { AUTH_PUBLIC_KEYS_DIR: string; AUTH_PRIVATE_KEY_FILE?: string; ERASURE_KEY?: string } {
@@ -45,8 +51,8 @@ export function testAuthEnv(service: string): { AUTH_PUBLIC_KEYS_DIR: string; AU
   return {
     AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir,
     ...(isIssuer(service) ? { AUTH_PRIVATE_KEY_FILE: keys.privateKeyFile(service) } : {}),
-    // customer-record's other secret: the key erased customers are hashed with on cc.erasure.v1.
-    ...(service === 'customer-record' ? { ERASURE_KEY: TEST_ERASURE_KEY } : {}),
+    // The key erased customers are hashed with on cc.erasure.v1 (customer-record's, and the stores that follow it).
+    ...(ERASURE_FOLLOWERS.includes(service) ? { ERASURE_KEY: TEST_ERASURE_KEY } : {}),
   };
 }
 

@@ -223,4 +223,4 @@ export function deliveryReportFrom(
   );
 }
 
-export { refusedTokens, testAuthEnv, testKeys, testMetadata, testToken } from './auth';
+export { refusedTokens, testAuthEnv, testErasureKey, testKeys, testMetadata, testToken } from './auth';

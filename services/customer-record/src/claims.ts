@@ -2,7 +2,7 @@
 // channel), identity hints (verified by the channel, may be linked) and claimed identities
 // (typed by the sender, shown to agents, never used to find, link or merge anyone). No I/O.
 import { IdentityKind, type ContactReceived, type Identity } from '#libs/proto';
-import { identityKey, InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
+import { identityKey, InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '#libs/contact';
 
 /** More than this many hints or claims on one contact are ignored: no contact needs them. */
 export const MAX_PER_CONTACT = 5;

@@ -1,56 +1,30 @@
-// cc.erasure.v1 into this process's ErasedSubjects. Every instance reads the whole compacted topic
-// with a group of its own (it never commits), and the projection and the search index start only
-// once it has read up to the end the topic had at start: a replay never applies a record of an
-// erased customer, not even for a moment. Erasures made later arrive while it tails the topic.
-import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
-import { deleteOwnGroup, topics, type EventProducer } from '#libs/kafka';
+// cc.erasure.v1 for customer-record: the shared reader fills this process's ErasedSubjects, and
+// the projection and the search index start only once it has read up to the end the topic had
+// at start, so a replay never applies a record of an erased customer, not even for a moment.
+// Erasures made later arrive while it tails the topic; the ones made here are published here.
+import type { Kafka } from 'kafkajs';
+import { ErasureReader } from '#libs/erasure';
+import { topics, type EventProducer } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
 import type { ErasedSubjects } from './erasure';
 
 export class ErasureTopic {
-  private readonly consumer: Consumer;
-  private readonly groupId = `customer-record-erasures-${randomUUID()}`;
-  /** The next offset read, per partition. */
-  private readonly read = new Map<number, bigint>();
-  private waiting: (() => boolean)[] = [];
+  private readonly reader: ErasureReader;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     private readonly producer: EventProducer,
     readonly erased: ErasedSubjects,
     private readonly logger: Logger,
   ) {
-    this.consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 50 });
+    this.reader = new ErasureReader(kafka, logger, 'customer-record', (notices) => {
+      for (const n of notices) this.erased.add(n.subjectKey, n.erasedAt);
+    });
   }
 
   /** Starts tailing; resolves once everything the topic held at start is in `erased`. */
   async start(): Promise<void> {
-    const ends = await this.ends();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [topics.erasures.name], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          if (message.value) {
-            const record = topics.erasures.codec.decode(message.value);
-            if (record.subjectKey && record.erasedAt) this.erased.add(record.subjectKey, record.erasedAt);
-          }
-          this.read.set(batch.partition, BigInt(message.offset) + 1n);
-        }
-        this.wake();
-      },
-    });
-    await new Promise<void>((resolve) => {
-      const done = () => [...ends].every(([partition, end]) => (this.read.get(partition) ?? 0n) >= end);
-      if (done()) return resolve();
-      this.waiting.push(() => {
-        if (!done()) return false;
-        resolve();
-        return true;
-      });
-    });
+    await this.reader.start();
     this.logger.info({ erasedSubjects: this.erased.size }, 'erasures read; projections may start');
   }
 
@@ -62,23 +36,7 @@ export class ErasureTopic {
     }
   }
 
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await deleteOwnGroup(this.kafka, this.groupId, this.logger);
-  }
-
-  private async ends(): Promise<Map<number, bigint>> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(topics.erasures.name);
-      return new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  private wake(): void {
-    this.waiting = this.waiting.filter((w) => !w());
+  stop(): Promise<void> {
+    return this.reader.stop();
   }
 }

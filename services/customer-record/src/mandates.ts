@@ -3,7 +3,7 @@
 // for them only when its sender is a registered intermediary holding a mandate for that
 // customer at the time of the contact; anything else stays a claim. No I/O.
 import { IdentityKind, IntermediaryKind, MandateAuthority, type Identity } from '#libs/proto';
-import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
+import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '#libs/contact';
 
 export interface MandateDoc {
   customerId: string;

@@ -2,7 +2,7 @@
 // customer are looked up (by _id), then judged by the pure rules in mandates.ts. Used by the
 // projection (at the contact's time) and by GetCustomerContext (now), so routing and the history agree.
 import { IdentityKind, type Identity } from '#libs/proto';
-import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from './identity';
+import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '#libs/contact';
 import { judgeOnBehalf, unverifiedClaim } from './mandates';
 import type { CustomerDirectory } from './store/customers';
 import type { Intermediaries } from './store/intermediaries';

@@ -6,7 +6,7 @@ import type { Logger } from '#libs/observability';
 import type { ContactReceived, ConversationEvent } from '#libs/proto';
 import { contactIdentities, InvalidSenderError } from './claims';
 import { entryFromContact, entryFromConversationEvent } from './history';
-import { identityKey } from './identity';
+import { identityKey } from '#libs/contact';
 import { Projection } from './projection';
 import type { CustomerStore } from './store';
 import type { StagedStore } from './store/stage';

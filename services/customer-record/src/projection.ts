@@ -6,7 +6,7 @@ import type { Logger } from '#libs/observability';
 import { ContactKind, type ContactReceived, type ConversationEvent } from '#libs/proto';
 import { entryFromContact, entryFromConversationEvent } from './history';
 import { contactIdentities, InvalidSenderError } from './claims';
-import { InvalidIdentityError, type NormalisedIdentity } from './identity';
+import { InvalidIdentityError, type NormalisedIdentity } from '#libs/contact';
 import type { OnBehalfRecord } from './mandates';
 import { claimedCustomer, judgeContact } from './on-behalf';
 import type { CustomerStore } from './store';

@@ -2,7 +2,7 @@
 // The parts of one store share one write queue, so this process's writes stay one at a time.
 import type { Db } from 'mongodb';
 import type { RegularRule } from './flags';
-import type { NormalisedIdentity } from './identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import { ConversationLog } from './store/conversation-log';
 import { CustomerDirectory } from './store/customers';
 import { CustomerErasure } from './store/erasure';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IdentityKind, type Identity } from '#libs/proto';
 import { contactIdentities, InvalidSenderError, MAX_CLAIMS_PER_CUSTOMER, MAX_PER_CONTACT, openClaims, withClaims } from '../src/claims';
-import { identityKey, normaliseIdentity, toIdentity } from '../src/identity';
+import { identityKey, normaliseIdentity, toIdentity } from '#libs/contact';
 
 const kinds = fc.constantFrom(
   IdentityKind.IDENTITY_KIND_UNSPECIFIED,

@@ -26,7 +26,7 @@ import { MongoClient } from 'mongodb';
 import { mayCall, PERMISSIONS, type CallName } from '../src/authz';
 import { DEFAULT_REGULAR_RULE } from '../src/flags';
 import { CustomerStore } from '../src/store';
-import type { NormalisedIdentity } from '../src/identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import { callerId, dropDatabase, offered, REASON, startHarness, type Harness, emailContact } from './harness';
 
 const DAY = 86_400_000;

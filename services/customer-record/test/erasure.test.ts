@@ -2,7 +2,8 @@
 // retention sweep at a moment deletes: pure, no servers.
 import { describe, expect, it } from 'vitest';
 import { ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
-import { ErasedSubjects, erasureSubjects, subjectKey } from '../src/erasure';
+import { subjectKey } from '#libs/erasure';
+import { ErasedSubjects, erasureSubjects } from '../src/erasure';
 import { retentionCutoffs, sweepSlot } from '../src/retention';
 import { heldIdentities, type CustomerHoldings } from '../src/store/erasure';
 

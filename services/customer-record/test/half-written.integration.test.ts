@@ -6,7 +6,7 @@ import { topics } from '#libs/kafka';
 import { Channel, ContactKind, ContactReceived, IdentityKind } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { KAFKA_BROKERS, testContext, uniqueId, waitFor } from '#libs/testing';
-import { identityKey, type NormalisedIdentity } from '../src/identity';
+import { identityKey, type NormalisedIdentity } from '#libs/contact';
 import { dropDatabase, startHarness, type Harness } from './harness';
 
 let h: Harness;

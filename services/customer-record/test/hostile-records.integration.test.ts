@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import { KAFKA_BROKERS, recordTopics, uniqueId, waitFor } from '#libs/testing';
-import type { NormalisedIdentity } from '../src/identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import { dropDatabase, startHarness, type Harness } from './harness';
 
 let h: Harness;

@@ -5,7 +5,7 @@ import { Channel, ConversationEvent, FlagKind, FlagSource, HistoryEntryKind, Ide
 import { PERMISSIONS, seesContents } from '../src/authz';
 import { effectiveFlags, evaluateRegular, supervisorFlag } from '../src/flags';
 import { entryFromContact, entryFromConversationEvent } from '../src/history';
-import { InvalidIdentityError, normaliseIdentity, toIdentity } from '../src/identity';
+import { InvalidIdentityError, normaliseIdentity, toIdentity } from '#libs/contact';
 import { MergeRefusedError, planMerge } from '../src/merge';
 
 const DAY = 86_400_000;

@@ -1,5 +1,6 @@
 import { optionalTrustedKeysConfig } from '#libs/auth';
 import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { followErasuresConfig } from '#libs/erasure';
 import { trustedProxyConfig } from '#libs/web';
 
 const list = (check: z.ZodString, what: string, defaultValue = '') =>
@@ -21,6 +22,8 @@ export const emailConfig = {
   ...trustedProxyConfig,
   /** Public keys of the services whose tokens open stored attachments (the desk's); unset, none are served. */
   ...optionalTrustedKeysConfig,
+  /** Erased customers' thread documents are deleted. */
+  ...followErasuresConfig,
   /** Inbound SMTP. */
   SMTP_PORT: port(2525),
   /** `/healthz`, `/readyz` and `/metrics`. */

@@ -2,6 +2,7 @@
 // the stored attachments' internal port.
 import type { ISocketFactory } from 'kafkajs';
 import { closeServer, listen } from '#libs/observability';
+import { followErasures } from '#libs/erasure';
 import { topics, type EventProducer } from '#libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
 import type { TrustedKey } from '#libs/auth';
@@ -16,7 +17,12 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
   const { db } = await connectMongo(ctx, config);
   const store = new EmailStore(db);
   await store.ensureIndexes();
-  const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
+  const { kafka, producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
+  // Thread documents of erased customers go before mail is taken, and as each erasure arrives.
+  await followErasures(
+    { kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+    { what: 'email threads', apply: (erased) => store.erase(erased) },
+  );
 
   // Parts stop in reverse order of registration. Shutdown runs: stop listening for SMTP, stop
   // retrying outbound mail, stop the outbound consumer (it commits), close the outbound

@@ -3,6 +3,8 @@
 import type { Collection, Db } from 'mongodb';
 import type { DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
+import type { ErasureSet } from '#libs/erasure';
+import { IdentityKind } from '#libs/proto';
 import { InsertBatcher } from '#libs/store';
 import { AttachmentFiles } from '#libs/store/attachments';
 import { SurveyRecords } from '#libs/survey/mongo';
@@ -104,4 +106,32 @@ export class EmailStore implements ThreadIndex {
   attachment(sha256: string): Promise<{ contentType: string; content: Buffer } | undefined> {
     return this.attachments.find(sha256);
   }
+
+  /**
+   * Deletes the thread documents of erased conversations and of conversations whose customer
+   * address was erased (made at or before the erasure): the conversation (address, subject,
+   * reference) and its Message-IDs. A pass over both collections: erasures are rare, and the
+   * store can only hash what it reads.
+   */
+  async erase(erased: ErasureSet): Promise<{ conversations: number; threadMessages: number }> {
+    const conversations = await this.conversations.find({}, { projection: { _id: 1, customerAddress: 1, createdAt: 1 } }).toArray();
+    const gone = new Set(conversations.filter((c) => conversationErased(erased, c)).map((c) => c._id));
+    const messages = await this.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }).toArray();
+    const messageIds = messages
+      .filter((m) => gone.has(m.conversationId) || erased.erasedSince('conversation', m.conversationId, m.at.getTime()))
+      .map((m) => m._id);
+    const [c, m] = await Promise.all([
+      gone.size ? this.conversations.deleteMany({ _id: { $in: [...gone] } }) : undefined,
+      messageIds.length ? this.messages.deleteMany({ _id: { $in: messageIds } }) : undefined,
+    ]);
+    return { conversations: c?.deletedCount ?? 0, threadMessages: m?.deletedCount ?? 0 };
+  }
+}
+
+function conversationErased(erased: ErasureSet, c: Pick<EmailConversation, '_id' | 'customerAddress' | 'createdAt'>): boolean {
+  const at = c.createdAt.getTime();
+  if (erased.erasedSince('conversation', c._id, at)) return true;
+  if (!c.customerAddress) return false;
+  const byAddress = erased.identityErasedAt({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: c.customerAddress, namespace: '' });
+  return byAddress !== undefined && at <= byAddress;
 }

@@ -3,6 +3,7 @@ import { optionalSigningKeyConfig } from '#libs/auth';
 import { bool, commonConfig, ConfigError, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { trustedProxyConfig } from '#libs/web';
+import { followErasuresConfig } from '#libs/erasure';
 
 const grpcAddress = z
   .string()
@@ -15,6 +16,8 @@ export const integrationApiConfig = {
   ...metricsConfig,
   /** The integration API's own key, to sign its calls to routing and customer-record; required with either address. */
   ...optionalSigningKeyConfig('integration-api'),
+  /** Erased customers' threads, submissions and webhook deliveries are deleted. */
+  ...followErasuresConfig,
   /** The HTTP API (`/v1/…`, `/openapi.json`) and the operations paths. */
   HTTP_PORT: port(8106),
   /** Routing's gRPC address, for `GET /v1/queues` and `/v1/conversations…`; unset, those endpoints answer 503. */

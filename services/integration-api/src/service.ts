@@ -1,6 +1,7 @@
 // Wiring: configuration → store (keys, threads, audit), Kafka, the gRPC backends → the HTTP API.
 import { readFileSync } from 'node:fs';
 import type { ISocketFactory } from 'kafkajs';
+import { followErasures } from '#libs/erasure';
 import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { ApiAudit } from './audit';
@@ -12,6 +13,7 @@ import { grpcConversationBackend, type ConversationBackend } from './conversatio
 import { conversationReadRoutes } from './conversation-routes';
 import { conversationStartRoute } from './conversation-start';
 import { ConversationStore } from './conversations';
+import { eraseApiData } from './erasure';
 import { createApiServer } from './http';
 import { ApiKeyStore } from './key-store';
 import { readRoutes } from './reads';
@@ -30,6 +32,11 @@ export async function startIntegrationApi(
   const { db } = await connectMongo(ctx, config);
   const kafka = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
   const { producer } = kafka;
+  // Threads and webhook deliveries of erased customers go before requests are served, and as each erasure arrives.
+  await followErasures(
+    { kafka: kafka.kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+    { what: 'integration API threads and webhook deliveries', apply: (erased) => eraseApiData(db, erased) },
+  );
   const backends =
     overrides.backends ??
     grpcBackends({

@@ -5,7 +5,6 @@
   const TOPICS = ['cc.contact.inbound.v1', 'cc.conversation.events.v1', 'cc.agent.state.v1', 'cc.outbound.v1', 'cc.sla.v1', 'cc.deadletter.v1'];
   const MAX_ROWS = 500;
   const $ = (id) => document.getElementById(id);
-  let csrfToken = '';
   let role = '';
   let source = null;
   let chartsTimer = null;
@@ -17,25 +16,7 @@
     return n;
   }
 
-  async function api(path, options) {
-    const opts = options || {};
-    const headers = { accept: 'application/json' };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (opts.method && opts.method !== 'GET') headers['x-csrf-token'] = csrfToken;
-    const res = await fetch(path, {
-      method: opts.method || 'GET',
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      credentials: 'same-origin',
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const err = new Error(data.error || `HTTP ${res.status}`);
-      err.status = res.status;
-      throw err;
-    }
-    return data;
-  }
+  const api = window.OpsApi.api;
 
   // --- session -------------------------------------------------------------------------------
   function showSignIn() {
@@ -48,7 +29,7 @@
   function showApp(session) {
     // The data-protection officer has a page of their own and nothing here.
     if (session.role === 'privacy') return location.assign('/privacy.html');
-    csrfToken = session.csrfToken;
+    window.OpsApi.setCsrfToken(session.csrfToken);
     role = session.role;
     $('who-name').textContent = session.name;
     $('who-role').textContent = session.role;

@@ -2,26 +2,11 @@
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
-  let csrfToken = '';
 
-  async function api(path, options) {
-    const opts = options || {};
-    const headers = { accept: 'application/json' };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (opts.method && opts.method !== 'GET') headers['x-csrf-token'] = csrfToken;
-    const res = await fetch(path, {
-      method: opts.method || 'GET',
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      credentials: 'same-origin',
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
-    return data;
-  }
+  const api = window.OpsApi.api;
 
   function showApp(session) {
-    csrfToken = session.csrfToken;
+    window.OpsApi.setCsrfToken(session.csrfToken);
     $('who-name').textContent = session.name;
     $('who-role').textContent = session.role;
     $('who').hidden = false;

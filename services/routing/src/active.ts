@@ -8,6 +8,7 @@
 // "routes now": a rollout needs ready standbys, agents need the active one.
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import type { Registry } from 'prom-client';
+import type { ErasureSet } from '#libs/erasure';
 import { backoffMs, faultKind } from '#libs/faults';
 import { errorDetails, sharedCounter, sharedGauge, type Logger, type ReadinessState } from '#libs/observability';
 import { RoutingEngine, type Clock } from './core/engine';
@@ -62,6 +63,8 @@ export interface OwnershipDeps {
   sessionTimeoutMs: number;
   /** How long the own owner marker may take to be read back before the take-over is tried again. */
   catchUpTimeoutMs?: number;
+  /** Everything erased so far (erasures.ts): dropped from the restored state before it routes. */
+  erased?: ErasureSet;
 }
 
 export class RoutingOwnership {
@@ -248,6 +251,9 @@ export class RoutingOwnership {
     const runner = new EngineRunner(engine, log, logger, metrics, (err) => this.transactionFailed(epoch, err));
     const snapshot = reader.mirror.snapshot();
     await runner.run(() => engine.restore(snapshot));
+    const erased = this.deps.erased;
+    // Erasures made while no instance routed (or before a changelog delete committed) go now, in a transaction of their own.
+    if (erased && erased.size > 0) await runner.run(() => engine.erase(erased));
     logger.info(
       { agents: snapshot.agents.length, conversations: snapshot.conversations.length, ms: Date.now() - started },
       'routing state restored from the changelog; this instance is active',

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
+import { followErasuresConfig } from '#libs/erasure';
 import { grpcReflectionConfig } from '#libs/service';
 import { CalendarError, parseCalendars } from './core/calendars';
 import { parseQuietHours, QuietHoursError } from './core/quiet-hours';
@@ -44,6 +45,8 @@ export const routingConfig = {
   ...trustedKeysConfig,
   /** Routing's own key, to sign its calls to customer-record; required with CUSTOMER_RECORD_GRPC_ADDR. */
   ...optionalSigningKeyConfig('routing'),
+  /** Erased customers' conversations and memories are dropped from the state and the changelog. */
+  ...followErasuresConfig,
   /** The agent API (gRPC): desks, the console and sms-voice call it. */
   GRPC_PORT: port(50052),
   ...grpcReflectionConfig,

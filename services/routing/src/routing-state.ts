@@ -1,6 +1,7 @@
 // Where routing's state lives: a changelog topic every instance tails (standbys stay warm), and
 // written only in the active instance's transactions. Nothing is served or routed until this
 // instance owns the inbound contacts and its state is restored (RoutingOwnership).
+import type { ErasureSet } from '#libs/erasure';
 import { ensureTopic } from '#libs/kafka';
 import type { ServiceContext, ServiceKafka } from '#libs/service';
 import { conversationTraceHeaders } from './conversation-traces';
@@ -16,7 +17,7 @@ export async function startRoutingState(
   ctx: ServiceContext,
   kafka: ServiceKafka,
   config: RoutingConfig,
-  engine: { policy: RoutingPolicy; clock: Clock },
+  engine: { policy: RoutingPolicy; clock: Clock; erased?: ErasureSet },
 ): Promise<RoutingOwnership> {
   const group = config.ROUTING_CONSUMER_GROUP;
   const changelog = changelogTopic(group);

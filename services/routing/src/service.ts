@@ -8,6 +8,7 @@ import { checkRoutingConfig, routingPolicy, type RoutingConfig } from './config'
 import type { Clock, RoutingEngine } from './core/engine';
 import type { RoutingPolicy } from './core/policy';
 import { configuredCustomerLookup, type CustomerLookup } from './customers';
+import { RoutingErasures } from './erasures';
 import { registerRoutingGrpc } from './grpc';
 import { startContactIntake } from './kafka-routes';
 import { startQueueMetrics } from './queue-metrics';
@@ -38,7 +39,11 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const verify = createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'routing' });
   const clock = overrides.clock ?? { now: () => Date.now() };
   const kafka = await connectKafka(ctx, config, { socketFactory: overrides.socketFactory });
-  const ownership = await startRoutingState(ctx, kafka, config, { policy, clock });
+  const erasures = config.ERASURE_KEY ? new RoutingErasures(config.ERASURE_KEY) : undefined;
+  const ownership = await startRoutingState(ctx, kafka, config, { policy, clock, erased: erasures?.known });
+  // Every erasure is known before this instance can take routing over.
+  if (erasures) await erasures.start(ctx, kafka, () => ownership);
+  else ctx.logger.warn('ERASURE_KEY is not set: erased customers are not dropped from routing’s state');
   const lookup = overrides.customerLookup ?? configuredCustomerLookup(ctx, config);
   const grpc = await startGrpcServer(
     ctx,

@@ -18,7 +18,7 @@ import { seesContents, seesIdentity, serviceSeesContents } from '../authz';
 import { conversationsInWindow } from '../flags';
 import type { CustomerDirectory } from '../store/customers';
 import { MAX_RECENT } from '../store/records';
-import { InvalidIdentityError, type NormalisedIdentity } from '../identity';
+import { InvalidIdentityError, type NormalisedIdentity } from '#libs/contact';
 import { claimedCustomer, judgeContact } from '../on-behalf';
 import { audited, forRole, withAccount } from './answers';
 import type { ApiDeps } from './deps';

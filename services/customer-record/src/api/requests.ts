@@ -1,6 +1,6 @@
 // The shape checks of the calls' fields; a field that fails one is INVALID_ARGUMENT, named.
 import { InvalidArgumentError } from '#libs/service';
-import { InvalidIdentityError, normaliseIdentity } from '../identity';
+import { InvalidIdentityError, normaliseIdentity } from '#libs/contact';
 
 const ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 

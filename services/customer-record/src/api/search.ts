@@ -7,7 +7,7 @@ import { IdentityKind, type ConversationHit, type SearchConversationsRequest, ty
 import { PermissionDeniedError } from '#libs/service';
 import { ReadRequestError } from '../access';
 import { seesContents, seesIdentity } from '../authz';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import type { IndexedConversation, SearchScope } from '../search/conversation-index';
 import { encodeCursor, parseSearch, type SearchFilter } from '../search/filter';
 import { audited } from './answers';

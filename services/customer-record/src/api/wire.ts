@@ -4,7 +4,7 @@ import { type Account, type AuditEntry, type ConversationSummary, type Customer,
 import { openClaims } from '../claims';
 import { effectiveFlags } from '../flags';
 import type { HistoryRecord } from '../history';
-import { toIdentity } from '../identity';
+import { toIdentity } from '#libs/contact';
 import type { IntermediaryDoc, OnBehalfRecord } from '../mandates';
 import type { AccountDoc, AuditDoc, ConversationDoc, CustomerDoc } from '../store/records';
 

@@ -1,7 +1,7 @@
 // The search projection's contract: what the Kafka consumer and the API need of an index. SQLite
 // (sqlite-index.ts) backs it on each instance; a deployment could back it with a search cluster.
 import type { ContactReceived, ConversationEvent } from '#libs/proto';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import type { ConversationState, SearchCursor, SearchFilter } from './filter';
 
 /** One fetched batch of one partition: its records, and the offset after the last of them. */

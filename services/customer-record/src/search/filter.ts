@@ -5,7 +5,7 @@ import { CHANNEL_ENUM, isChannelName } from '#libs/contact';
 import type { Channel, SearchConversationsRequest } from '#libs/proto';
 import { InvalidArgumentError } from '#libs/service/grpc-errors';
 import { identity, optionalId, pageSize } from '../api/requests';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 
 export const CONVERSATION_STATES = ['queued', 'assigned', 'resolved', 'abandoned'] as const;
 export type ConversationState = (typeof CONVERSATION_STATES)[number];

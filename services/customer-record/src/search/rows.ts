@@ -2,7 +2,7 @@
 // index (SQLite here, a search cluster elsewhere) only stores what these functions return.
 import { IdentityKind, type Channel, type ContactReceived, type ConversationEvent } from '#libs/proto';
 import { applyEvent, emptyAccess, type ConversationAccess } from '../access';
-import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '../identity';
+import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '#libs/contact';
 import type { IndexedConversation } from './conversation-index';
 
 /** A conversation as the index keeps it: what a search answers, and what decides who finds it. */

@@ -10,7 +10,7 @@ import type { ConversationIndex, IndexBatch, IndexedConversation, SearchPage, Se
 import type { SearchFilter } from './filter';
 import { SNIPPET_SQL, searchQuery } from './query';
 import type { ContactReceived, ConversationEvent } from '#libs/proto';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import { applyContact, applyConversationEvent, type ConversationRow } from './rows';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema';
 

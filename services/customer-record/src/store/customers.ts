@@ -6,7 +6,7 @@ import type { Collection } from 'mongodb';
 import { NotFoundError } from '#libs/service/grpc-errors';
 import { withClaims } from '../claims';
 import { isDuplicateKey } from '../errors';
-import { identityKey, type NormalisedIdentity } from '../identity';
+import { identityKey, type NormalisedIdentity } from '#libs/contact';
 import type { Collections, CustomerDoc, IdentityDoc } from './records';
 import type { WriteQueue } from './write-queue';
 

@@ -6,7 +6,7 @@
 import type { Db } from 'mongodb';
 import { NotFoundError } from '#libs/service';
 import type { HistoryRecord } from '../history';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import type { AuditDoc, Collections, ConversationDoc, CustomerDoc, IdentityDoc, MergeDoc } from './records';
 import type { WriteQueue } from './write-queue';
 

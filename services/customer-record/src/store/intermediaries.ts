@@ -6,7 +6,7 @@ import type { Collection, Db } from 'mongodb';
 import { FailedPreconditionError, NotFoundError } from '#libs/service/grpc-errors';
 import type { MandateAuthority, IntermediaryKind } from '#libs/proto';
 import { isDuplicateKey } from '../errors';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 import { inForce, intermediaryKey, senderKeys, type IntermediaryDoc, type MandateDoc } from '../mandates';
 import type { CustomerDirectory } from './customers';
 import type { Actor, Collections, RepresentativeDoc } from './records';

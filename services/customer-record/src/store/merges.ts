@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { FailedPreconditionError, NotFoundError } from '#libs/service/grpc-errors';
 import { isDuplicateKey } from '../errors';
 import { evaluateRegular, type RegularRule } from '../flags';
-import { identityKey, type NormalisedIdentity } from '../identity';
+import { identityKey, type NormalisedIdentity } from '#libs/contact';
 import { combineOverrides, planMerge } from '../merge';
 import { claimIdentity, type CustomerDirectory } from './customers';
 import { MAX_STARTS, newestFirst, type Actor, type Collections, type CustomerDoc, type MergeDoc } from './records';

@@ -3,7 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Channel, IntermediaryKind, MandateAuthority } from '#libs/proto';
 import type { StoredFlag } from '../flags';
 import type { HistoryRecord } from '../history';
-import type { NormalisedIdentity } from '../identity';
+import type { NormalisedIdentity } from '#libs/contact';
 
 export interface CustomerDoc {
   _id: string;

@@ -17,6 +17,7 @@
 // and the state they share (context.ts): agents.ts with ready.ts (who can take work),
 // waiting.ts with queue.ts (who waits), targets.ts (the target list), outbox.ts (effects and
 // changed records), timers.ts; records.ts has the record shapes, reasons.ts the Reason builder.
+import type { ErasureSet } from '#libs/erasure';
 import type { AgentState, Attachment, CallbackOutcome, ContactReceived, Presence, QueueStats } from '#libs/proto';
 import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer } from './applications';
@@ -53,6 +54,7 @@ import { RoutingError } from './records';
 import { displayName, reason } from './reasons';
 import { runDue } from './scheduled';
 import { restore, type Snapshot } from './snapshots';
+import { type ErasedCounts, eraseSubjects } from './erasure';
 import { QueueStatistics } from './statistics';
 import { TimerHeap } from './timers';
 import { Waiting } from './waiting';
@@ -304,6 +306,14 @@ export class RoutingEngine {
   /** The conversation as it stands, for the agent's own checks. */
   conversationState(conversationId: string): ConversationRecord | undefined {
     return this.conversations.get(conversationId);
+  }
+
+  // ---------------------------------------------------------------- erasure
+
+  /** Drops what routing holds of erased subjects (erasure.ts); their changelog deletes go with the next commit. */
+  erase(erased: ErasureSet): { effects: Effect[]; counts: ErasedCounts } {
+    const counts = eraseSubjects(this.core, erased);
+    return { effects: this.drain(), counts };
   }
 
   // ---------------------------------------------------------------- snapshots
