@@ -6,10 +6,11 @@ import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '#libs/config';
 import { listen } from '#libs/observability';
 import type { ServiceContext } from '#libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, uniqueId } from '#libs/testing';
+import { dropDatabase, uniqueId } from '#libs/testing';
 import { emailConfig } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { startTestDns } from '../../services/email/test/dns-server';
+import { emailTestEnv } from '../../services/email/test/service-env';
 
 export interface EmailEdge {
   /** Every mail the service sent, oldest first. */
@@ -35,11 +36,7 @@ export async function startEmailEdge(ctx: ServiceContext, name: string, extra: R
   const { smtpPort, contentPort } = await startEmailService(
     ctx,
     loadConfig(emailConfig, {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      MONGODB_URI,
-      MONGODB_DATABASE: database,
-      SMTP_PORT: '0',
-      HTTP_PORT: '0',
+      ...emailTestEnv(database),
       SUPPORT_ADDRESSES: 'help@shop.test',
       SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
       MAIL_FROM: 'Support <support@support.test>',

@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testAuthEnv, testContext, testToken, uniqueId } from '#libs/testing';
+import { dropDatabase, testAuthEnv, testContext, testToken, uniqueId } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
+import { emailTestEnv } from './service-env';
 
 const database = uniqueId('email_content').replace(/-/g, '_');
 const ctx = testContext('email-content');
@@ -17,11 +18,7 @@ beforeAll(async () => {
   const started = await startEmailService(
     ctx,
     loadConfig(emailConfig, {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      MONGODB_URI,
-      MONGODB_DATABASE: database,
-      SMTP_PORT: '0',
-      HTTP_PORT: '0',
+      ...emailTestEnv(database),
       EMAIL_CONTENT_HTTP_PORT: '0',
       EMAIL_OUTBOUND_ENABLED: 'false',
       LOG_LEVEL: 'silent',

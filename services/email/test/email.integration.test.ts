@@ -15,13 +15,14 @@ import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
-import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
 import { surveyLink } from '../src/survey-link';
 import { SURVEY_AGENT, SURVEY_QUEUE } from '#libs/survey';
 import { startTestDns, type TestDns } from './dns-server';
+import { emailTestEnv } from './service-env';
 
 const database = uniqueId('email_test').replace(/-/g, '_');
 const sinkMail: ParsedMail[] = [];
@@ -38,11 +39,7 @@ const SURVEY_KEY = randomBytes(32).toString('hex');
 
 function configFor(overrides: Record<string, string> = {}) {
   return loadConfig(emailConfig, {
-    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-    MONGODB_URI,
-    MONGODB_DATABASE: database,
-    SMTP_PORT: '0',
-    HTTP_PORT: '0',
+    ...emailTestEnv(database),
     SUPPORT_ADDRESSES: 'help@shop.test',
     SUPPORT_DOMAINS: 'support.test',
     SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,

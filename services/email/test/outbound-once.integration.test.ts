@@ -28,6 +28,7 @@ import {
 import { emailConfig } from '../src/config';
 import { messageIdFor } from '../src/outbound-mail';
 import { startEmailService } from '../src/service';
+import { emailTestEnv } from './service-env';
 
 const database = uniqueId('email_once').replace(/-/g, '_');
 const MAIL_FROM = 'Support <support@support.test>';
@@ -71,11 +72,7 @@ async function startSink(port = 0): Promise<number> {
 
 function configFor(overrides: Record<string, string> = {}) {
   return loadConfig(emailConfig, {
-    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-    MONGODB_URI,
-    MONGODB_DATABASE: database,
-    SMTP_PORT: '0',
-    HTTP_PORT: '0',
+    ...emailTestEnv(database),
     SUPPORT_ADDRESSES: 'help@shop.test',
     SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
     MAIL_FROM,

@@ -10,9 +10,10 @@ import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, OutboundMessage, type Attachment } from '#libs/proto';
 import { connectKafka, type ServiceKafka } from '#libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, KAFKA_BROKERS, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
+import { emailTestEnv } from './service-env';
 
 const database = uniqueId('email_reply_files').replace(/-/g, '_');
 const ctx = testContext('email-reply-files');
@@ -37,11 +38,7 @@ beforeAll(async () => {
   const started = await startEmailService(
     ctx,
     loadConfig(emailConfig, {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      MONGODB_URI,
-      MONGODB_DATABASE: database,
-      SMTP_PORT: '0',
-      HTTP_PORT: '0',
+      ...emailTestEnv(database),
       EMAIL_CONTENT_HTTP_PORT: '0',
       SUPPORT_ADDRESSES: 'help@shop.test',
       SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,

@@ -8,11 +8,12 @@ import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
 import { ConversationSender, OutboundKind, SenderVerdict, type ContactReceived } from '#libs/proto';
 import type { ServiceContext } from '#libs/service';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import { startTestDns, type TestDns } from './dns-server';
 import { openSmtp } from './raw-smtp';
+import { emailTestEnv } from './service-env';
 
 const database = uniqueId('email_auth_test').replace(/-/g, '_');
 const keyOf = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -29,11 +30,7 @@ const instances: ServiceContext[] = [];
 
 function configFor(overrides: Record<string, string> = {}) {
   return loadConfig(emailConfig, {
-    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-    MONGODB_URI,
-    MONGODB_DATABASE: database,
-    SMTP_PORT: '0',
-    HTTP_PORT: '0',
+    ...emailTestEnv(database),
     LOG_LEVEL: 'silent',
     SUPPORT_DOMAINS: 'support.test',
     EMAIL_OUTBOUND_ENABLED: 'false',
