@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { grpcReflectionConfig } from '#libs/service';
-import { CalendarError, parseCalendars } from './core/calendars';
+import { CalendarError, parseCalendars } from '#libs/calendars';
 import { parseQuietHours, QuietHoursError } from './core/quiet-hours';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 

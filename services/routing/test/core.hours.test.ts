@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, SlaEventKind, Tier } from '#libs/proto';
-import type { Calendar } from '../src/core/calendar';
+import type { Calendar } from '#libs/calendars';
 import { RoutingEngine, type Effect } from '../src/core/engine';
 import { DEFAULT_POLICY, policyWith, type RoutingPolicy } from '../src/core/policy';
 

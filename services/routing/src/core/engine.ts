@@ -21,7 +21,7 @@ import type { AgentState, CallbackOutcome, ContactReceived, Presence, QueueStats
 import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer } from './applications';
 import { AgentRoster } from './agents';
-import { Calendars, type CalendarSet } from './calendars';
+import { Calendars, type CalendarSet } from '#libs/calendars';
 import { callbackAttempted } from './callbacks';
 import { Classifier } from './classify';
 import { type HoursEstimate, withHours } from './hours';

@@ -1,6 +1,6 @@
 // A queue opening, and a supervisor replacing the calendars: what was held back is offered,
 // and SLA and step timers are set again for the new hours.
-import type { CalendarSet } from './calendars';
+import type { CalendarSet } from '#libs/calendars';
 import type { Core } from './context';
 import { tryAssign } from './dispatch';
 import { openedQueues } from './hours';
