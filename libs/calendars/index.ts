@@ -2,3 +2,4 @@
 // match (set.ts). Routing decides with them; the email service words its acknowledgement with them.
 export * from './calendar';
 export * from './set';
+export * from './config';
