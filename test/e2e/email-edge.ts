@@ -22,7 +22,8 @@ export interface EmailEdge {
   stop(): Promise<void>;
 }
 
-export async function startEmailEdge(ctx: ServiceContext, name: string, extra: Record<string, string> = {}): Promise<EmailEdge> {
+/** `extra` adds to or overrides the service's settings; `now` is its clock (the system's when absent). */
+export async function startEmailEdge(ctx: ServiceContext, name: string, extra: Record<string, string> = {}, now?: () => Date): Promise<EmailEdge> {
   const mails: ParsedMail[] = [];
   const sink = new SMTPServer({
     authOptional: true,
@@ -45,6 +46,7 @@ export async function startEmailEdge(ctx: ServiceContext, name: string, extra: R
       LOG_LEVEL: 'silent',
       ...extra,
     }),
+    { now },
   );
   return {
     mails,

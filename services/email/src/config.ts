@@ -2,6 +2,7 @@ import { optionalTrustedKeysConfig } from '#libs/auth';
 import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { followErasuresConfig } from '#libs/erasure';
 import { trustedProxyConfig } from '#libs/web';
+import { calendarsJson } from '#libs/calendars';
 
 const list = (check: z.ZodString, what: string, defaultValue = '') =>
   z
@@ -111,6 +112,12 @@ export const emailConfig = {
    * every sender whose authentication did not fail or is not unknown ("not-failed").
    */
   EMAIL_ACK_SENDERS: z.enum(['authenticated', 'not-failed']).default('authenticated'),
+  /**
+   * The queues' opening hours, the same JSON as routing's ROUTING_CALENDARS_JSON: with them the
+   * acknowledgement says whether the queue is open. Read at start: a supervisor's change in the
+   * desk reaches the acknowledgement once this is updated and the service restarted.
+   */
+  EMAIL_CALENDARS_JSON: calendarsJson,
 };
 
 export type EmailConfig = z.output<z.ZodObject<typeof emailConfig>>;

@@ -1,5 +1,6 @@
 // Receiving one mail over SMTP: read, parsed within the limits, threaded, published. The reply is
 // 250 only after Kafka acknowledged the contact (smtp-server.ts answers the failures).
+import type { Calendars } from '#libs/calendars';
 import type { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
@@ -29,7 +30,16 @@ export interface InboundDeps {
   now?: () => Date;
   /** The DNS the sender checks ask; by default the configured servers (EMAIL_DNS_SERVERS). */
   dns?: DnsLookup;
+  /** The queues' opening hours, held in memory so the SMTP path asks no store; absent: the acknowledgement does not say whether we are open. */
+  calendars?: Calendars;
 }
+
+/**
+ * The queue a new mail enters before routing classifies it: the front office's default skill.
+ * Its calendar words the acknowledgement; routing's status mail follows when the classified
+ * queue keeps other hours.
+ */
+const ACK_QUEUE = 'tier1/general/email';
 
 /** What receiving one mail needs besides the session. */
 export interface Receiving extends InboundDeps {
@@ -175,7 +185,13 @@ async function senderCheck(
 }
 
 function queueAcknowledgement(deps: InboundDeps, thread: ThreadDecision, mail: NormalisedMail, receivedAt: Date): Promise<unknown> {
-  const ack = acknowledgement(thread, mail, deps.config.EMAIL_SLA_MS, receivedAt);
+  const ack = acknowledgement(
+    thread,
+    mail,
+    deps.config.EMAIL_SLA_MS,
+    receivedAt,
+    deps.calendars?.of(ACK_QUEUE) ? deps.calendars.status(ACK_QUEUE, receivedAt.getTime()) : undefined,
+  );
   return deps.producer.publish(topics.outbound, thread.conversationId, ack, { id: ack.messageId }).catch((err: unknown) => {
     // The contact is what must not be lost; a missing courtesy mail is said loudly, not retried here.
     deps.logger.error({ conversationId: thread.conversationId, ...errorDetails(err) }, 'acknowledgement could not be queued');

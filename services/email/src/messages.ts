@@ -11,6 +11,7 @@ import {
   OutboundMessage,
   type SenderAuthentication,
 } from '#libs/proto';
+import { type Calendars, openingInWords } from '#libs/calendars';
 import { eventId, idDigest, waitInWords } from '#libs/contact';
 import type { NormalisedMail } from './normalise';
 import type { ThreadDecision } from './threading';
@@ -50,8 +51,24 @@ export function contactReceived(
   });
 }
 
+/** Whether the queue a new mail goes to is open: from the calendars the service holds; undefined when it holds none for it. */
+export type QueueHours = ReturnType<Calendars['status']>;
+
+/** What the acknowledgement says of the answer time: the aim while open, the opening while closed, in the queue's zone. */
+function answerTime(expectedMs: number, hours: QueueHours | undefined, now: Date): string {
+  if (!hours)
+    // No calendar known: routing's own status mail follows with the opening time when closed.
+    return `We aim to answer within ${waitInWords(expectedMs)} of our opening hours; if we are closed now, a second message tells you when we open again. `;
+  if (hours.open) return `We aim to answer within ${waitInWords(expectedMs)}. `;
+  if (hours.opensAt === undefined) return 'We are closed now and no opening is planned yet; we will answer you as soon as we open. ';
+  return (
+    `We are closed now; we open again ${openingInWords(hours.calendar, hours.opensAt, now.getTime())} (${hours.calendar.zone}) ` +
+    `and aim to answer within ${waitInWords(expectedMs)} of opening. `
+  );
+}
+
 /** The acknowledgement a new conversation gets: its reference and when to expect an answer. */
-export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, expectedMs: number, now: Date): OutboundMessage {
+export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, expectedMs: number, now: Date, hours?: QueueHours): OutboundMessage {
   return OutboundMessage.fromPartial({
     // Stable per conversation: a second attempt is the same message, de-duplicated downstream.
     messageId: eventId('email', 'ack', thread.conversationId),
@@ -61,14 +78,13 @@ export function acknowledgement(thread: ThreadDecision, mail: NormalisedMail, ex
     recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: mail.senderAddress },
     text:
       `Thank you for your message. Your reference is ${thread.reference}.\n\n` +
-      // Business time: routing's SLA clock stops while the queue is closed, and routing's own
-      // status mail follows with the opening time when it is.
-      `We aim to answer within ${waitInWords(expectedMs)} of our opening hours; if we are closed now, ` +
-      `a second message tells you when we open again. ` +
+      // Business time: routing's SLA clock stops while the queue is closed.
+      answerTime(expectedMs, hours, now) +
       `Please keep [#${thread.reference}] in the subject if you write again, so your messages stay together.`,
     createdAt: now,
     estimatedWaitMs: expectedMs,
     conversationReference: thread.reference,
+    ...(hours && !hours.open && hours.opensAt !== undefined ? { closedUntil: new Date(hours.opensAt) } : {}),
   });
 }
 

@@ -6,6 +6,7 @@ import { followErasures } from '#libs/erasure';
 import { topics, type EventProducer } from '#libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
 import type { TrustedKey } from '#libs/auth';
+import { Calendars } from '#libs/calendars';
 import type { EmailConfig } from './config';
 import { createContentServer } from './content-http';
 import { createOutboundHandler } from './outbound';
@@ -13,7 +14,7 @@ import { createSmtpServer } from './smtp-server';
 import { EmailStore } from './store';
 import { createSurveyServer } from './survey-http';
 
-export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory } = {}) {
+export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory; now?: () => Date } = {}) {
   const { db } = await connectMongo(ctx, config);
   const store = new EmailStore(db);
   await store.ensureIndexes();
@@ -38,7 +39,17 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
     ctx.onStop('outbound retries', () => outbound.stopRetrying());
   }
 
-  const smtp = createSmtpServer({ config, store, producer, logger: ctx.logger, metrics: ctx.metrics });
+  // The configured calendars only: a supervisor's change in routing reaches them at the next start.
+  const calendars = config.EMAIL_CALENDARS_JSON ? new Calendars(config.EMAIL_CALENDARS_JSON) : undefined;
+  const smtp = createSmtpServer({
+    config,
+    store,
+    producer,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    ...(calendars ? { calendars } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const smtpPort = await listen(smtp.server, config.SMTP_PORT, config.BIND_HOST);
   ctx.onStop('smtp listener', () => {
     smtpClosed = new Promise<void>((resolve) => smtp.close(() => resolve()));

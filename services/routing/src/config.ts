@@ -4,7 +4,7 @@ import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, ty
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { followErasuresConfig } from '#libs/erasure';
 import { grpcReflectionConfig } from '#libs/service';
-import { CalendarError, parseCalendars } from './core/calendars';
+import { calendarsJson } from '#libs/calendars';
 import { parseQuietHours, QuietHoursError } from './core/quiet-hours';
 import { DEFAULT_POLICY, type ClassificationRule, type RoutingPolicy } from './core/policy';
 
@@ -19,20 +19,6 @@ const rulesJson = z
       return parsed as ClassificationRule[];
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${err instanceof Error ? err.message : String(err)}` });
-      return z.NEVER;
-    }
-  });
-
-const calendarsJson = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (!s) return undefined;
-    try {
-      return parseCalendars(s);
-    } catch (err) {
-      if (!(err instanceof CalendarError)) throw err;
-      for (const problem of err.problems) ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     }
   });

@@ -4,7 +4,7 @@
 import type { Logger } from '#libs/observability';
 import type { RoutingServiceServer } from '#libs/proto';
 import { InvalidArgumentError } from '#libs/service';
-import { CalendarError, parseCalendars } from './core/calendars';
+import { CalendarError, parseCalendars } from '#libs/calendars';
 import type { HandlerDeps } from './grpc-calls';
 
 export function calendarHandlers({ current, unary }: HandlerDeps, logger: Logger): Pick<RoutingServiceServer, 'getCalendars' | 'setCalendars'> {

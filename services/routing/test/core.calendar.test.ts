@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterBusinessMs, businessMs, type Calendar, hoursInWords, instantOf, isOpen, nextOpening, openingInWords } from '../src/core/calendar';
-import { CalendarError, Calendars, parseCalendars } from '../src/core/calendars';
+import { afterBusinessMs, businessMs, type Calendar, hoursInWords, instantOf, isOpen, nextOpening, openingInWords } from '#libs/calendars';
+import { CalendarError, Calendars, parseCalendars } from '#libs/calendars';
 
 const H = 3_600_000;
 const paris: Calendar = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallbackOutcome, Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, Tier } from '#libs/proto';
-import type { Calendar } from '../src/core/calendar';
+import type { Calendar } from '#libs/calendars';
 import { afterAttempt, bookedText, callbackOffer, newCallback, retrySchedule } from '../src/core/callback-rules';
 import { contactProblem } from '../src/core/contact-check';
 import { RoutingEngine, type Effect } from '../src/core/engine';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, Presence, SlaEventKind, Tier } from '#libs/proto';
-import type { Calendar } from '../src/core/calendar';
+import type { Calendar } from '#libs/calendars';
 import { RoutingEngine, type Effect } from '../src/core/engine';
-import { policyWith } from '../src/core/policy';
+import { DEFAULT_POLICY, policyWith, type RoutingPolicy } from '../src/core/policy';
 
 const H = 3_600_000;
 const officeHours: Calendar = {
@@ -11,9 +11,9 @@ const officeHours: Calendar = {
 };
 
 /** An engine on a fake clock (2026-01-05 is a Monday) with every queue on office hours. */
-function setup(start = Date.UTC(2026, 0, 5, 18, 0), calendars: Record<string, Calendar> = { '*/*/*': officeHours }) {
+function setup(start = Date.UTC(2026, 0, 5, 18, 0), calendars: Record<string, Calendar> = { '*/*/*': officeHours }, policy: Partial<RoutingPolicy> = {}) {
   const clock = { t: start, now: () => clock.t };
-  const engine = new RoutingEngine(policyWith({ calendars }), clock);
+  const engine = new RoutingEngine(policyWith({ calendars, ...policy }), clock);
   const log: Effect[] = [];
   const keep = (effects: Effect[]) => (log.push(...effects), effects);
   let n = 0;
@@ -35,8 +35,8 @@ function setup(start = Date.UTC(2026, 0, 5, 18, 0), calendars: Record<string, Ca
     );
     return `c${n}`;
   };
-  const agent = (id: string) => {
-    keep(engine.registerAgent({ id, name: id, tier: Tier.TIER_FRONT_OFFICE, skills: { general: 3 }, languages: ['en'] }));
+  const agent = (id: string, skills: Record<string, number> = { general: 3 }) => {
+    keep(engine.registerAgent({ id, name: id, tier: Tier.TIER_FRONT_OFFICE, skills, languages: ['en'] }));
     keep(engine.setPresence(id, Presence.PRESENCE_AVAILABLE));
   };
   const advanceTo = (t: number) => {
@@ -135,5 +135,63 @@ describe('opening hours in routing', () => {
     const { contact, agent, offers } = setup(Date.UTC(2026, 0, 5, 18, 0), { 'tier1/*/voice': officeHours });
     agent('ann');
     expect(offers(contact(Channel.CHANNEL_EMAIL))).toHaveLength(1);
+  });
+
+  describe('step timers on business time', () => {
+    const M = 60_000;
+    // Ten minutes a step, so a step can straddle the closing; only the whole tier reaches Ola (no general skill).
+    const steps = { stepTimeoutMs: { ...DEFAULT_POLICY.stepTimeoutMs, skilled: 10 * M, anyLevel: 10 * M } };
+    const stepOf = (engine: RoutingEngine, id: string) => {
+      const conv = engine.conversationState(id)!;
+      return conv.steps[conv.stepIndex];
+    };
+
+    it('a step running at the closing widens at the same open-time offset after the opening', () => {
+      // Monday 16:55: 5 min of the skilled step before 17:00, the other 5 min on Tuesday from 09:00.
+      const { engine, contact, agent, advanceTo, offers } = setup(Date.UTC(2026, 0, 5, 16, 55), { '*/*/*': officeHours }, steps);
+      agent('ola', { retention: 3 });
+      const id = contact();
+      expect(stepOf(engine, id)).toBe(3);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 4));
+      // As on the clock the step would have widened twice overnight; in open time it has not yet.
+      expect(stepOf(engine, id)).toBe(3);
+      expect(offers(id)).toHaveLength(0);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 5));
+      expect(stepOf(engine, id)).toBe(4);
+      expect(engine.conversationState(id)!.stepSince).toBe(Date.UTC(2026, 0, 6, 9, 5));
+      advanceTo(Date.UTC(2026, 0, 6, 9, 14));
+      expect(offers(id)).toHaveLength(0);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 15));
+      expect(stepOf(engine, id)).toBe(5);
+      expect(offers(id).map((e) => (e.type === 'conversation' ? e.event.reason?.targetStep : undefined))).toEqual([5]);
+    });
+
+    it('a conversation that arrives while closed starts its steps at the opening', () => {
+      const { engine, contact, agent, advanceTo, offers } = setup(Date.UTC(2026, 0, 5, 18, 0), { '*/*/*': officeHours }, steps);
+      agent('ola', { retention: 3 });
+      const id = contact();
+      advanceTo(Date.UTC(2026, 0, 6, 9, 9));
+      expect(stepOf(engine, id)).toBe(3);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 10));
+      expect(stepOf(engine, id)).toBe(4);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 19));
+      expect(offers(id)).toHaveLength(0);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 20));
+      expect(offers(id)).toHaveLength(1);
+    });
+
+    it('a supervisor closing the queue mid-step holds the step until the open time is up', () => {
+      // Monday 10:00, open; at 10:04 the day's hours are cut to end at 10:05, so 5 min remain for Tuesday.
+      const { clock, engine, contact, agent, advanceTo, keep } = setup(Date.UTC(2026, 0, 5, 10, 0), { '*/*/*': officeHours }, steps);
+      agent('ola', { retention: 3 });
+      const id = contact();
+      advanceTo(Date.UTC(2026, 0, 5, 10, 4));
+      clock.t = Date.UTC(2026, 0, 5, 10, 4);
+      keep(engine.setCalendars({ '*/*/*': { ...officeHours, exceptions: { '2026-01-05': ['09:00-10:05'] } } }, 'sue'));
+      advanceTo(Date.UTC(2026, 0, 6, 9, 4));
+      expect(stepOf(engine, id)).toBe(3);
+      advanceTo(Date.UTC(2026, 0, 6, 9, 5));
+      expect(stepOf(engine, id)).toBe(4);
+    });
   });
 });

@@ -1,6 +1,6 @@
 // The state one engine's modules share, and the look-ups that turn ids from a call into records.
 import type { AgentRoster } from './agents';
-import type { Calendars } from './calendars';
+import type { Calendars } from '#libs/calendars';
 import type { Outbox } from './outbox';
 import type { RoutingPolicy } from './policy';
 import { type AgentRecord, type Clock, type ConversationRecord, type CustomerMemory, RoutingError } from './records';

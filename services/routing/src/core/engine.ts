@@ -22,7 +22,7 @@ import type { AgentState, Attachment, CallbackOutcome, ContactReceived, Presence
 import { abandon, reply, resolve, surveyAnswered } from './actions';
 import { addNote, applicationReply, applicationResolve, applicationTransfer } from './applications';
 import { AgentRoster } from './agents';
-import { Calendars, type CalendarSet } from './calendars';
+import { Calendars, type CalendarSet } from '#libs/calendars';
 import { callbackAttempted } from './callbacks';
 import { Classifier } from './classify';
 import { type HoursEstimate, withHours } from './hours';

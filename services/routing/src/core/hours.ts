@@ -1,7 +1,7 @@
 // Opening hours in routing's decisions: a closed queue's conversations wait (no offers) and
 // are offered when it opens; wait estimates count the closed time until then; what the
 // customer is told says when they will be answered.
-import { hoursInWords, openingInWords } from './calendar';
+import { hoursInWords, openingInWords } from '#libs/calendars';
 import { retryPending } from './callback-rules';
 import type { Core } from './context';
 import type { ConversationRecord } from './records';

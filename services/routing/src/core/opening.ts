@@ -1,10 +1,11 @@
 // A queue opening, and a supervisor replacing the calendars: what was held back is offered,
-// and SLA timers are set again for the new hours.
-import type { CalendarSet } from './calendars';
+// and SLA and step timers are set again for the new hours.
+import type { CalendarSet } from '#libs/calendars';
 import type { Core } from './context';
 import { tryAssign } from './dispatch';
 import { openedQueues } from './hours';
 import { resumeSla } from './sla';
+import { rescheduleStep } from './targets';
 
 /** Offers the conversations of every held queue that opened by `now`, most urgent first. */
 export function offerOpened(core: Core, now: number): void {
@@ -22,6 +23,7 @@ export function replaceCalendars(core: Core, set: CalendarSet, changedBy: string
   for (const conv of core.conversations.values()) {
     // A timer set for the old hours may be late for the new ones: set from the start again, each re-checks when it fires.
     if (conv.state === 'queued' || conv.state === 'offered' || conv.state === 'assigned') resumeSla(core, conv);
+    if (conv.state === 'queued') rescheduleStep(core, conv);
   }
   for (const name of core.waiting.queues.keys()) core.held.add(name);
   offerOpened(core, now);

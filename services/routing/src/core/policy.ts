@@ -1,7 +1,7 @@
 // Everything routing decides by, with the defaults used when a deployment sets nothing.
 import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import { RiskLevel } from '#libs/proto';
-import type { CalendarSet } from './calendars';
+import type { CalendarSet } from '#libs/calendars';
 import type { QuietHours } from './quiet-hours';
 
 /** The order routing lists channels in, as in an agent's published load. */

@@ -1,7 +1,7 @@
 // Quiet hours: the local times at which the company does not start an SMS conversation (a
 // message the customer did not ask for should not wake them). Answers to the customer's own
 // messages are not held back. No I/O.
-import { knownZone, localMinutes, parseRange } from './calendar';
+import { knownZone, localMinutes, parseRange } from '#libs/calendars';
 
 export interface QuietHours {
   zone: string;

@@ -4,7 +4,7 @@
 import type { ChannelName, CustomerFlagName } from '#libs/contact';
 import type { AgentState, ConversationEvent, Identity, OutboundMessage, Presence, SlaEvent, Tier, WatchAssignmentsResponse } from '#libs/proto';
 import { CallError } from '#libs/service/grpc-errors';
-import type { Calendar } from './calendar';
+import type { Calendar } from '#libs/calendars';
 import type { Classification } from './classify';
 
 export interface Clock {

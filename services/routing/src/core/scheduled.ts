@@ -11,7 +11,7 @@ import { endWrapUp } from './presence';
 import type { ConversationRecord } from './records';
 import { reason } from './reasons';
 import { slaBreachDue, slaWarningDue } from './sla';
-import { scheduleStep } from './targets';
+import { scheduleStep, stepDue } from './targets';
 import type { Timer } from './timers';
 
 export function runDue(core: Core, now: number): void {
@@ -30,7 +30,7 @@ function fire(core: Core, t: Timer, now: number): void {
       if (conv.state === 'offered' && t.version === conv.offerSeq) offerEnded(core, conv, core.agents.get(conv.agentId), true);
       return;
     case 'step':
-      if (conv.state === 'queued' && t.version === conv.stepSeq) nextStep(core, conv, t.at, now);
+      if (conv.state === 'queued' && t.version === conv.stepSeq && stepDue(core, conv, t.at)) nextStep(core, conv, t.at, now);
       return;
     case 'sla_warning':
       return slaWarningDue(core, conv, t.at);

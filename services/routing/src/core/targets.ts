@@ -130,6 +130,12 @@ function speaks(agent: AgentRecord, language: string): boolean {
   return !language || agent.languages.length === 0 || agent.languages.includes(language);
 }
 
+// Step timeouts count the queue's open time only, as the SLA clock does: a timer is set at the
+// earliest the timeout could be reached (as if always open) and, when it fires, set again for
+// the instant the open time really reaches it (stepDue). So a step due while the queue is
+// closed widens at the same open-time offset after the opening, and no timer is late whatever
+// the calendar became.
+
 /** Starts the current step: its timeout to the next one, or for the last step the whole tier at once. */
 export function scheduleStep(core: Core, conv: ConversationRecord): void {
   const n = conv.steps[conv.stepIndex];
@@ -139,9 +145,19 @@ export function scheduleStep(core: Core, conv: ConversationRecord): void {
   if (isWholeTier(n)) core.waiting.widen(conv);
 }
 
-/** Back in the queue after an offer: the step keeps its deadline, or widens now if that passed. */
+/** Back in the queue after an offer, or the calendars replaced: the step keeps its deadline in open time, or widens now if that passed. */
 export function rescheduleStep(core: Core, conv: ConversationRecord): void {
   const n = conv.steps[conv.stepIndex];
   const timeout = n === undefined ? undefined : stepTimeout(core.policy, n);
   if (timeout !== undefined) core.timers.push(Math.max(conv.stepSince + timeout, core.clock.now()), 'step', conv.id, ++conv.stepSeq);
+}
+
+/** The step timer fired at `at`: true when the step's open time is up; else it is set again for when it will be. */
+export function stepDue(core: Core, conv: ConversationRecord, at: number): boolean {
+  const n = conv.steps[conv.stepIndex];
+  const timeout = n === undefined ? undefined : stepTimeout(core.policy, n);
+  if (timeout === undefined) return true;
+  if (core.calendars.elapsed(conv.queue, conv.stepSince, at) >= timeout) return true;
+  core.timers.push(Math.max(at + 1, core.calendars.after(conv.queue, conv.stepSince, timeout)), 'step', conv.id, conv.stepSeq);
+  return false;
 }
