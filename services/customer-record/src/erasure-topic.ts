@@ -4,6 +4,7 @@
 // erased customer, not even for a moment. Erasures made later arrive while it tails the topic.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
+import { retry } from '#libs/faults';
 import { deleteOwnGroup, topics, type EventProducer } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
 import type { ErasedSubjects } from './erasure';
@@ -71,7 +72,11 @@ export class ErasureTopic {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchTopicOffsets(topics.erasures.name);
+      // Just after the topic is created (a new broker) its partitions may have no leader yet.
+      const offsets = await retry(() => admin.fetchTopicOffsets(topics.erasures.name), {
+        attempts: 8,
+        onRetry: (err, attempt, waitMs) => this.logger.warn({ err, attempt, waitMs }, 'erasure topic end offsets not known yet; asking again'),
+      });
       return new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
     } finally {
       await admin.disconnect();
