@@ -4,6 +4,7 @@
 // projects anything; erasures made later are handed over batch by batch while it tails.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
+import { retry } from '#libs/faults';
 import { deleteOwnGroup, topics } from '#libs/kafka';
 import { errorDetails, type Logger } from '#libs/observability';
 import type { ErasureNotice } from './subjects';
@@ -92,7 +93,10 @@ export class ErasureReader {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchTopicOffsets(topics.erasures.name);
+      // Just after the topic is created (a new broker) its partitions may have no leader yet.
+      const offsets = await retry(() => admin.fetchTopicOffsets(topics.erasures.name), {
+        onRetry: (err, attempt, waitMs) => this.logger.warn({ ...errorDetails(err), attempt, waitMs }, 'erasure topic end offsets not known yet; asking again'),
+      });
       // Partitions with nothing to read (never written, or emptied) are not waited for.
       return new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
     } finally {

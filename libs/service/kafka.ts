@@ -14,7 +14,15 @@ export interface KafkaSettings {
 export interface ServiceKafka {
   kafka: Kafka;
   producer: EventProducer;
-  consumer(options: Omit<EventConsumerOptions, 'logger' | 'producer' | 'metrics'>): EventConsumer;
+  consumer(options: Omit<EventConsumerOptions, 'logger' | 'producer' | 'metrics'>, edge?: ConsumerReadiness): EventConsumer;
+}
+
+export interface ConsumerReadiness {
+  /**
+   * Ready while the consumer first joins its group, for a service whose requests do not need
+   * the group (the join can wait out a dead member's session); after the join as any consumer.
+   */
+  readyWhileJoining?: boolean;
 }
 
 export async function connectKafka(
@@ -45,11 +53,15 @@ export async function connectKafka(
   return {
     kafka,
     producer,
-    consumer(options) {
+    consumer(options, edge = {}) {
       const consumer = new EventConsumer(kafka, { maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS, ...options, logger: ctx.logger, producer, metrics: ctx.metrics });
       ctx.onStop(`kafka consumer ${options.groupId}`, () => consumer.stop());
-      // Not ready while it starts, after it stopped, and while a record waits on a dependency.
-      ctx.readiness.add(`kafka-consumer:${options.groupId}`, () => consumer.readiness());
+      // Not ready while it starts (unless told otherwise), after it stopped, and while a record waits on a dependency.
+      let joined = false;
+      ctx.readiness.add(`kafka-consumer:${options.groupId}`, () => {
+        joined ||= consumer.isRunning;
+        return !joined && edge.readyWhileJoining ? true : consumer.readiness();
+      });
       return consumer;
     },
   };

@@ -24,14 +24,23 @@ export class ChatEvents {
 
 /**
  * Reads every outbound record from now on. Each instance has its own group: every instance
- * reads every record, and the one holding the visitor's socket delivers it.
+ * reads every record, and the one holding the visitor's socket delivers it. Resolves once the
+ * group is joined; the instance is ready before that (see docs/chat.md, "Start-up").
  */
+/** The outbound group's session: a crashed member is forgotten after this. */
+const OUTBOUND_SESSION_TIMEOUT_MS = 6000;
+
 export async function consumeOutbound(
   kafka: ServiceKafka,
   instanceId: string,
   handle: (message: OutboundMessage, eventId: string) => Promise<void>,
 ): Promise<void> {
-  const consumer = kafka.consumer({ groupId: `chat-outbound-${instanceId}`, fromBeginning: false });
+  // A restarted instance joins its own group again, whose member from before a crash holds the
+  // join until its session ends: a short session keeps that wait to a few seconds.
+  const consumer = kafka.consumer(
+    { groupId: `chat-outbound-${instanceId}`, fromBeginning: false, sessionTimeoutMs: OUTBOUND_SESSION_TIMEOUT_MS, heartbeatIntervalMs: 1000 },
+    { readyWhileJoining: true },
+  );
   consumer.on(topics.outbound, ({ value, event }) => handle(value, event.id));
   await consumer.start();
 }

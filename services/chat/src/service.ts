@@ -20,6 +20,7 @@ import { VisitorSession } from './session';
 import { ChatStore } from './store';
 import { VerificationStore } from './verification-store';
 import { createVerifier } from './verify';
+import { StartSteps } from './start-steps';
 import { createVisitorSockets } from './visitor-socket';
 
 export interface ChatOverrides {
@@ -37,12 +38,20 @@ export interface ChatService {
 
 export async function startChat(ctx: ServiceContext, config: ChatConfig, overrides: ChatOverrides = {}): Promise<ChatService> {
   const log = ctx.logger.child({ component: 'chat' });
-  const { db } = await connectMongo(ctx, config);
-  const store = new ChatStore(db, overrides.collectionPrefix, { staleClaimMs: config.CHAT_PUBLISH_TIMEOUT_MS + 10_000 });
-  await store.init();
-  const codes = new VerificationStore(db, overrides.collectionPrefix);
-  await codes.init();
-  const kafka = await connectKafka(ctx, config, { publishTimeoutMs: config.CHAT_PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory });
+  const steps = new StartSteps(log);
+  // The store and Kafka are independent: connected side by side, a restart waits for the slower.
+  const [{ db, store, codes }, kafka] = await Promise.all([
+    steps.time('store', async () => {
+      const { db } = await connectMongo(ctx, config);
+      const store = new ChatStore(db, overrides.collectionPrefix, { staleClaimMs: config.CHAT_PUBLISH_TIMEOUT_MS + 10_000 });
+      const codes = new VerificationStore(db, overrides.collectionPrefix);
+      await Promise.all([store.init(), codes.init()]);
+      return { db, store, codes };
+    }),
+    steps.time('kafka topics and producer', () =>
+      connectKafka(ctx, config, { publishTimeoutMs: config.CHAT_PUBLISH_TIMEOUT_MS, socketFactory: overrides.socketFactory }),
+    ),
+  ]);
   const events = new ChatEvents(kafka.producer);
 
   const parts: ChatParts = {
@@ -76,12 +85,20 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   });
   server.on('upgrade', sockets.upgrade);
 
-  await consumeOutbound(kafka, ctx.instanceId, createOutboundDelivery(parts));
-  const port = await listen(server, config.HTTP_PORT, config.BIND_HOST);
-  ctx.onStop('chat http', async () => {
-    sockets.close();
-    await closeServer(server);
-  });
-  log.info({ port }, 'chat listening');
+  // Visitors are served while the outbound group joins: a reply read after the join reaches the
+  // socket then, and a visitor who resumes gets what was stored meanwhile (the hello's replay).
+  const joined = steps.time('outbound group join', () => consumeOutbound(kafka, ctx.instanceId, createOutboundDelivery(parts)));
+  const listening = (async () => {
+    const port = await steps.time('listen', () => listen(server, config.HTTP_PORT, config.BIND_HOST));
+    ctx.onStop('chat http', async () => {
+      sockets.close();
+      await closeServer(server);
+    });
+    log.info({ port }, 'chat listening');
+    steps.done('chat listening and ready');
+    return port;
+  })();
+  const [, port] = await Promise.all([joined, listening]);
+  steps.done('chat outbound group joined');
   return { port, store, connections: sockets.connections };
 }
