@@ -60,7 +60,11 @@ it('answers hostile requests with a specific status and keeps serving', { timeou
       as: fc.constant('agent' as const),
       request: fc.record({ conversationId: text }),
     }),
-    fc.record({ method: fc.constant('reply' as const), as: fc.constant('agent' as const), request: fc.record({ conversationId: text, text, subject: text }) }),
+    fc.record({
+      method: fc.constant('reply' as const),
+      as: fc.constant('agent' as const),
+      request: fc.record({ conversationId: text, text, subject: text, attachments: fc.constant([]) }),
+    }),
     fc.record({
       method: fc.constant('escalate' as const),
       as: fc.constant('agent' as const),
