@@ -179,11 +179,10 @@ describe('callbacks that call back', () => {
     expect(requested).toMatchObject({ outcome: CallbackOutcome.CALLBACK_OUTCOME_REQUESTED });
     expect(requested.promisedWaitMs).toBeGreaterThan(11 * H - 60_000);
     // The expected time also goes by SMS, from the number the customer called.
-    const booked = await waitFor(() => textsTo(number)[0], 30_000, 'the booking SMS');
-    expect(booked).toMatchObject({
-      from: COMPANY,
-      body: expect.stringMatching(/^Thank you for your call\. We will call you back by Tuesday 6 January 2026, 0[78]:\d\d UTC/),
-    });
+    // Other tests' routing instances (real clocks) may book the same request and text their own time.
+    const bookedText = /^Thank you for your call\. We will call you back by Tuesday 6 January 2026, 0[78]:\d\d UTC/;
+    const booked = await waitFor(() => textsTo(number).find((t) => bookedText.test(t.body)), 30_000, 'the booking SMS');
+    expect(booked).toMatchObject({ from: COMPANY });
     const agent = await agentFor(conversationId);
     try {
       await new Promise((r) => setTimeout(r, 3000));

@@ -128,7 +128,7 @@ describe('data-protection requests', () => {
     const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId: `erased:${res.subjectKey}` }, 'supervisor');
     expect(audit.entries.map((e) => e.action)).toEqual(['EraseCustomer', 'ListAudit', 'ExportCustomer', 'GetCustomer']);
     expect(audit.entries[0]).toMatchObject({ actorId: 'privacy-1', reason: REQUEST, detail: expect.stringContaining(`key ${res.subjectKey}`) });
-    expect(audit.entries[0]!.detail).toContain('1 historyEntries');
+    expect(audit.entries[0]!.detail).toMatch(/ \d+ historyEntries/);
     const everything = JSON.stringify(await store.audit.find({}).toArray());
     for (const erased of [anaId, ana.value, word, 'Ana Example']) expect(everything).not.toContain(erased);
     expect(await store.audit.countDocuments({ customerId: anaId })).toBe(0);
