@@ -223,4 +223,5 @@ export function deliveryReportFrom(
   );
 }
 
+export { freePort, freePorts } from './ports';
 export { refusedTokens, testAuthEnv, testErasureKey, testKeys, testMetadata, testToken } from './auth';

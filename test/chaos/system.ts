@@ -4,7 +4,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -21,14 +20,7 @@ export interface ServiceSpec {
   httpPort: number;
 }
 
-/** A free loopback port for each name, held together while chosen. */
-export async function freePorts<K extends string>(names: readonly K[]): Promise<Record<K, number>> {
-  const servers = names.map(() => net.createServer().listen(0, '127.0.0.1'));
-  await Promise.all(servers.map((s) => new Promise((r) => s.once('listening', r))));
-  const ports = Object.fromEntries(names.map((n, i) => [n, (servers[i]!.address() as net.AddressInfo).port])) as Record<K, number>;
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+export { freePorts } from '#libs/testing';
 
 /** One service instance as a child process; its output goes to a log file of its own. */
 export class ServiceProcess {

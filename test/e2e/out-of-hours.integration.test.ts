@@ -14,7 +14,7 @@ import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { listen } from '#libs/observability';
-import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, freePort, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
 import { configFor, ownSkill, useRoutingHarness } from '../../services/routing/test/helpers';
 import { startEmailEdge } from './email-edge';
@@ -38,13 +38,6 @@ afterAll(async () => {
   for (const clean of cleanups) await clean();
   for (const d of databases) await dropDatabase(d);
 });
-
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  const port = await listen(probe, 0);
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 describe('outside opening hours', () => {
   it('says when each customer will be answered, on email, SMS and voice', { timeout: 120_000 }, async () => {

@@ -1,7 +1,6 @@
 // Real service processes for end-to-end tests: `node --import tsx services/<name>/src/main.ts`
 // with the given environment, ready once its /readyz (or another probe) answers 200; stopped with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { waitFor } from '#libs/testing';
 
 /** Every process started and not yet stopped, those still starting too. */
@@ -18,17 +17,7 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** A loopback port free just now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '#libs/testing';
 
 export async function startServiceProcess(name: string, env: Record<string, string>, httpPort: number, probe = '/readyz'): Promise<ServiceProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {

@@ -2,12 +2,11 @@
 // (the test command runs the set-up first) and the SMS outbox.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '#libs/testing';
+import { freePort, waitFor } from '#libs/testing';
 import { createTwilioClient } from '../../services/sms-voice/src/twilio-client';
 import { outboxPlan, supervise, type Supervision } from '../../scripts/run-services';
 
@@ -19,14 +18,6 @@ afterAll(async () => {
   await running?.done;
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the outbox as npm start runs it', () => {
   it('shows a mail sent to its SMTP port in Mailpit, and an SMS sent to the stand-in on its page', async () => {

@@ -1,13 +1,11 @@
 // The services a desk test (or the voice benchmark) runs beside the desk, in-process, each with
 // the settings these tests share: customer-record, routing with a test's own rule, sms-voice
 // against the Twilio stand-in, and the desk itself. Also a signed Twilio webhook.
-import http from 'node:http';
 import type { Page } from 'playwright-core';
 import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
-import { listen } from '#libs/observability';
 import type { ServiceContext } from '#libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, testAuthEnv, uniqueId } from '#libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, freePort, testAuthEnv, uniqueId } from '#libs/testing';
 import { customerRecordConfig } from '../../customer-record/src/config';
 import { startCustomerRecord } from '../../customer-record/src/service';
 import { routingConfig } from '../../routing/src/config';
@@ -21,12 +19,7 @@ export function commonEnv(database: string, logLevel = 'silent') {
   return { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: logLevel };
 }
 
-export async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  const port = await listen(probe, 0);
-  await new Promise((r) => probe.close(r));
-  return port;
-}
+export { freePort };
 
 export function startTestRecord(ctx: ServiceContext, database: string, name: string) {
   return startCustomerRecord(
