@@ -224,4 +224,5 @@ export function deliveryReportFrom(
 }
 
 export { freePort, freePorts } from './ports';
+export { startMailSink, type MailSink } from './mail-sink';
 export { refusedTokens, testAuthEnv, testErasureKey, testKeys, testMetadata, testToken } from './auth';

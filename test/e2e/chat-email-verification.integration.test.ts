@@ -2,16 +2,27 @@
 // someone who says so, until they prove it with the code the email service mails to that address
 // (received here by a real SMTP server). customer-record links the address only then.
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type { Browser } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
-import { listen } from '#libs/observability';
 import { Channel, CustomerRecordServiceClient, GetCustomerContextRequest, IdentityKind, type GetCustomerContextResponse, type Identity } from '#libs/proto';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
+import {
+  dropDatabase,
+  KAFKA_BROKERS,
+  launchChromium,
+  MONGODB_URI,
+  recordTopics,
+  startMailSink,
+  testAuthEnv,
+  testContext,
+  testToken,
+  uniqueId,
+  waitFor,
+  type MailSink,
+} from '#libs/testing';
 import { chatConfig } from '../../services/chat/src/config';
 import { startChat } from '../../services/chat/src/service';
 import { customerRecordConfig } from '../../services/customer-record/src/config';
@@ -22,8 +33,8 @@ import { startEmailService } from '../../services/email/src/service';
 const SECRET = 'e2e-verify-secret-0123456789-0123456789';
 const database = uniqueId('e2e_verify').replace(/-/g, '_');
 const contexts = ['email', 'customer-record', 'chat'].map((name) => testContext(`e2e-verify-${name}`));
-const mailbox: ParsedMail[] = [];
-let sink: SMTPServer;
+let mailbox: ParsedMail[] = [];
+let sink: MailSink | undefined;
 let smtpPort: number;
 let chatPort: number;
 let client: InstanceType<typeof CustomerRecordServiceClient>;
@@ -33,18 +44,8 @@ let browser: Browser;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 
 beforeAll(async () => {
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _session, cb) {
-      simpleParser(stream).then((mail) => {
-        mailbox.push(mail);
-        cb();
-      }, cb);
-    },
-  });
-  const sinkPort = await listen(sink.server, 0);
+  sink = await startMailSink();
+  mailbox = sink.mails;
   recorder = await recordTopics([topics.contactInbound.name]);
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0' };
   const [emailCtx, recordCtx, chatCtx] = contexts as [ReturnType<typeof testContext>, ReturnType<typeof testContext>, ReturnType<typeof testContext>];
@@ -54,7 +55,7 @@ beforeAll(async () => {
       ...common,
       SMTP_PORT: '0',
       SUPPORT_DOMAINS: 'shop.test',
-      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      SMTP_URL: sink.url,
       MAIL_FROM: 'Support <support@shop.test>',
       EMAIL_OUTBOUND_GROUP: uniqueId('e2e-verify-out'),
     }),
@@ -80,7 +81,7 @@ afterAll(async () => {
   client?.close();
   await recorder?.close();
   for (const ctx of contexts.reverse()) await ctx.stop();
-  await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+  await sink?.close();
   await dropDatabase(database);
 });
 

@@ -1,12 +1,10 @@
 // The email service in the test's process, for end-to-end tests that go through SMTP: mail in on
 // its own SMTP port for help@shop.test, mail out caught by an SMTP sink, and a DNS server whose
 // SPF record for customer.test allows 127.0.0.1, so test customers' mail authenticates.
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { loadConfig } from '#libs/config';
-import { listen } from '#libs/observability';
 import type { ServiceContext } from '#libs/service';
-import { dropDatabase, uniqueId } from '#libs/testing';
+import { dropDatabase, startMailSink, uniqueId } from '#libs/testing';
 import { emailConfig } from '../../services/email/src/config';
 import { startEmailService } from '../../services/email/src/service';
 import { startTestDns } from '../../services/email/test/dns-server';
@@ -24,14 +22,7 @@ export interface EmailEdge {
 
 /** `extra` adds to or overrides the service's settings; `now` is its clock (the system's when absent). */
 export async function startEmailEdge(ctx: ServiceContext, name: string, extra: Record<string, string> = {}, now?: () => Date): Promise<EmailEdge> {
-  const mails: ParsedMail[] = [];
-  const sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData: (stream, _s, cb) => void simpleParser(stream).then((m) => (mails.push(m), cb()), cb),
-  });
-  const sinkPort = await listen(sink.server, 0);
+  const sink = await startMailSink();
   const dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
   const database = uniqueId(`email_${name}`).replace(/-/g, '_');
   const { smtpPort, contentPort } = await startEmailService(
@@ -39,7 +30,7 @@ export async function startEmailEdge(ctx: ServiceContext, name: string, extra: R
     loadConfig(emailConfig, {
       ...emailTestEnv(database),
       SUPPORT_ADDRESSES: 'help@shop.test',
-      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      SMTP_URL: sink.url,
       MAIL_FROM: 'Support <support@support.test>',
       EMAIL_OUTBOUND_GROUP: uniqueId(`email-outbound-${name}`),
       EMAIL_DNS_SERVERS: dns.server,
@@ -49,11 +40,11 @@ export async function startEmailEdge(ctx: ServiceContext, name: string, extra: R
     { now },
   );
   return {
-    mails,
+    mails: sink.mails,
     smtpPort,
     contentPort,
     async stop() {
-      await new Promise<void>((r) => sink.close(() => r()));
+      await sink.close();
       await dns.close();
       await dropDatabase(database);
     },

@@ -7,17 +7,27 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import readline from 'node:readline';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type { Browser, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { CustomerRecordServiceClient, IdentityKind, type GetCustomerContextResponse } from '#libs/proto';
-import { dropDatabase, KAFKA_BROKERS, launchChromium, MONGODB_URI, testAuthEnv, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
+import {
+  dropDatabase,
+  KAFKA_BROKERS,
+  launchChromium,
+  MONGODB_URI,
+  startMailSink,
+  testAuthEnv,
+  testContext,
+  testMetadata,
+  uniqueId,
+  waitFor,
+  type MailSink,
+} from '#libs/testing';
 import { customerRecordConfig } from '../../customer-record/src/config';
 import { startCustomerRecord } from '../../customer-record/src/service';
 import { emailConfig } from '../../email/src/config';
@@ -47,8 +57,8 @@ const [emailCtx, recordCtx, routingCtx, deskCtx, opsCtx] = contexts as [
   ReturnType<typeof testContext>,
   ReturnType<typeof testContext>,
 ];
-const sunk: ParsedMail[] = [];
-let sink: SMTPServer;
+let sunk: ParsedMail[] = [];
+let sink: MailSink | undefined;
 let smtpPort: number;
 let contentPort: number | undefined;
 let routing: RunningRouting;
@@ -60,19 +70,8 @@ const dialogs: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => {
-        sunk.push(mail);
-        callback();
-      }, callback);
-    },
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const sinkPort = (sink.server.address() as AddressInfo).port;
+  sink = await startMailSink();
+  sunk = sink.mails;
 
   const common = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), MONGODB_URI, MONGODB_DATABASE: database, HTTP_PORT: '0', LOG_LEVEL: 'silent' };
   ({ smtpPort, contentPort } = await startEmailService(
@@ -83,7 +82,7 @@ beforeAll(async () => {
       ...testAuthEnv('email'),
       EMAIL_CONTENT_HTTP_PORT: '0',
       SUPPORT_DOMAINS: 'shop.test',
-      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      SMTP_URL: sink.url,
       OUTBOUND_MAX_ATTEMPTS: '2',
       EMAIL_OUTBOUND_GROUP: uniqueId('desk-out'),
     }),
@@ -156,7 +155,7 @@ afterAll(async () => {
   await browser?.close();
   recordClient?.close();
   for (const ctx of [...contexts].reverse()) await ctx.stop();
-  await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+  await sink?.close();
   await dropDatabase(database);
 }, 60_000);
 

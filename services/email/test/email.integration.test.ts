@@ -6,16 +6,14 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, ContactKind, ContactReceived, IdentityKind, OutboundKind, OutboundMessage } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
-import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, cuttableSocketFactory, KAFKA_BROKERS, recordTopics, startMailSink, testContext, uniqueId, waitFor, type MailSink } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
 import type { EmailStore } from '../src/store';
@@ -25,9 +23,7 @@ import { startTestDns, type TestDns } from './dns-server';
 import { emailTestEnv } from './service-env';
 
 const database = uniqueId('email_test').replace(/-/g, '_');
-const sinkMail: ParsedMail[] = [];
-let sink: SMTPServer;
-let sinkPort: number;
+let sink: MailSink;
 let ctx: ServiceContext;
 let smtpPort: number;
 let store: EmailStore;
@@ -42,7 +38,7 @@ function configFor(overrides: Record<string, string> = {}) {
     ...emailTestEnv(database),
     SUPPORT_ADDRESSES: 'help@shop.test',
     SUPPORT_DOMAINS: 'support.test',
-    SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+    SMTP_URL: sink.url,
     MAIL_FROM: 'Support <support@support.test>',
     SMTP_MAX_MESSAGE_BYTES: '300000',
     SMTP_RATE_PER_SENDER: '20',
@@ -76,22 +72,7 @@ const customer = () => `${uniqueId('cust')}@customer.test`;
 
 beforeAll(async () => {
   dns = await startTestDns({ txt: { 'customer.test': ['v=spf1 ip4:127.0.0.1 -all'] } });
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onRcptTo(address, _s, cb) {
-      if (address.address.startsWith('refused')) return cb(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
-      cb();
-    },
-    onData(stream, _s, cb) {
-      simpleParser(stream).then((m) => {
-        sinkMail.push(m);
-        cb();
-      }, cb);
-    },
-  });
-  sinkPort = await listen(sink.server, 0);
+  sink = await startMailSink({ refuse: (to) => (to.startsWith('refused') ? { responseCode: 550, message: '5.1.1 no such user' } : undefined) });
   recorder = await recordTopics([topics.contactInbound.name, topics.outbound.name, topics.conversationEvents.name]);
   ctx = testContext('email-test');
   // The links' base URL must be known before start: take a free port first.
@@ -111,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx.stop();
   await recorder.close();
-  await new Promise<void>((r) => sink.close(() => r()));
+  await sink.close();
   await dns.close();
   await dropDatabase(database);
 });
@@ -148,7 +129,7 @@ describe('inbound mail', () => {
     ]);
     expect((await store.attachment(sha))?.content.equals(attachment)).toBe(true);
 
-    const ack = await waitFor(() => sinkMail.find((m) => m.to && JSON.stringify(m.to).includes(from)), 20_000, 'the acknowledgement mail');
+    const ack = await waitFor(() => sink.mails.find((m) => m.to && JSON.stringify(m.to).includes(from)), 20_000, 'the acknowledgement mail');
     expect(ack.subject).toBe(`Re: My parcel <b>never</b> arrived [#${contact.conversationReference}]`);
     expect(ack.text).toContain(`Your reference is ${contact.conversationReference}`);
     expect(ack.text).toContain('within 4 hours of our opening hours');
@@ -264,8 +245,8 @@ describe('inbound mail', () => {
     // A person's mail sent after them is acknowledged; by then an answer to the robot would have come too.
     const person = customer();
     await client().sendMail({ from: person, to: 'help@shop.test', subject: 'hello', text: 'hello' });
-    await waitFor(() => sinkMail.find((m) => JSON.stringify(m.to).includes(person)), 20_000, 'the acknowledgement to the person');
-    expect(sinkMail.filter((m) => JSON.stringify(m.to).includes(robot))).toEqual([]);
+    await waitFor(() => sink.mails.find((m) => JSON.stringify(m.to).includes(person)), 20_000, 'the acknowledgement to the person');
+    expect(sink.mails.filter((m) => JSON.stringify(m.to).includes(robot))).toEqual([]);
     expect(recorder.values(topics.outbound).filter((o) => o.recipient?.value === robot)).toEqual([]);
   });
 });
@@ -350,7 +331,7 @@ describe('outbound mail', () => {
     });
     await kafka.producer.publish(topics.outbound, contact.conversationId, reply);
 
-    const mail = await waitFor(() => sinkMail.find((m) => m.text?.includes('new screen tomorrow')), 20_000, 'the reply in the sink');
+    const mail = await waitFor(() => sink.mails.find((m) => m.text?.includes('new screen tomorrow')), 20_000, 'the reply in the sink');
     expect(mail.subject).toBe(`Re: Broken screen [#${contact.conversationReference}]`);
     expect(mail.inReplyTo).toMatch(/@support\.test>$|^<.+>$/);
     expect(mail.references).toContain(first.messageId);
@@ -390,7 +371,7 @@ describe('survey', () => {
     });
     await kafka.producer.publish(topics.outbound, contact.conversationId, survey);
     const mail = await waitFor(
-      () => sinkMail.find((m) => m.to && JSON.stringify(m.to).includes(from) && m.text?.includes('How did we do?')),
+      () => sink.mails.find((m) => m.to && JSON.stringify(m.to).includes(from) && m.text?.includes('How did we do?')),
       20_000,
       'the survey',
     );

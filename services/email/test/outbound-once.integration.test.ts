@@ -28,7 +28,7 @@ import {
 import { emailConfig } from '../src/config';
 import { messageIdFor } from '../src/outbound-mail';
 import { startEmailService } from '../src/service';
-import { emailTestEnv } from './service-env';
+import { emailReply, emailTestEnv } from './service-env';
 
 const database = uniqueId('email_once').replace(/-/g, '_');
 const MAIL_FROM = 'Support <support@support.test>';
@@ -90,16 +90,7 @@ async function startInstance(overrides: Record<string, string> = {}, options: Pa
   return { ctx, config, ...started };
 }
 
-const reply = (to: string) =>
-  OutboundMessage.fromPartial({
-    messageId: uniqueId('reply'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: OutboundKind.OUTBOUND_KIND_REPLY,
-    recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: to },
-    subject: 'Your order',
-    text: 'It ships tomorrow.',
-  });
+const reply = (to: string) => emailReply(to);
 
 const publish = (message: OutboundMessage) => kafka.producer.publish(topics.outbound, message.conversationId, message, { id: message.messageId });
 const mailsOf = (message: OutboundMessage) => received.filter((m) => m.messageId === messageIdFor(message.messageId, MAIL_FROM));

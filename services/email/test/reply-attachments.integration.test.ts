@@ -2,37 +2,25 @@
 // the attachments' port (and its refusals in words), then the customer's mail carrying the file
 // byte for byte under its own name; a reply naming a file that is not stored is dead-lettered
 // with its reason and never mailed.
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { DEAD_LETTER_TOPIC, topics } from '#libs/kafka';
-import { listen } from '#libs/observability';
-import { Channel, IdentityKind, OutboundKind, OutboundMessage, type Attachment } from '#libs/proto';
+import type { Attachment } from '#libs/proto';
 import { connectKafka, type ServiceKafka } from '#libs/service';
-import { dropDatabase, KAFKA_BROKERS, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
+import { dropDatabase, KAFKA_BROKERS, recordTopics, startMailSink, testAuthEnv, testContext, testToken, uniqueId, waitFor, type MailSink } from '#libs/testing';
 import { emailConfig } from '../src/config';
 import { startEmailService } from '../src/service';
-import { emailTestEnv } from './service-env';
+import { emailReply, emailTestEnv } from './service-env';
 
 const database = uniqueId('email_reply_files').replace(/-/g, '_');
 const ctx = testContext('email-reply-files');
-const received: ParsedMail[] = [];
-let sink: SMTPServer;
+let sink: MailSink;
 let kafka: ServiceKafka;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 let upload: string;
 
 beforeAll(async () => {
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _session, cb) {
-      simpleParser(stream).then((mail) => (received.push(mail), cb()), cb);
-    },
-  });
-  const sinkPort = await listen(sink.server, 0);
+  sink = await startMailSink();
   recorder = await recordTopics([DEAD_LETTER_TOPIC]);
   kafka = await connectKafka(testContext('email-reply-files-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
   const started = await startEmailService(
@@ -41,7 +29,7 @@ beforeAll(async () => {
       ...emailTestEnv(database),
       EMAIL_CONTENT_HTTP_PORT: '0',
       SUPPORT_ADDRESSES: 'help@shop.test',
-      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      SMTP_URL: sink.url,
       MAIL_FROM: 'Support <support@support.test>',
       EMAIL_OUTBOUND_GROUP: uniqueId('email-reply-files'),
       EMAIL_REPLY_ATTACHMENT_MAX_BYTES: '4096',
@@ -56,7 +44,7 @@ afterAll(async () => {
   await ctx.stop();
   await kafka.producer.disconnect();
   await recorder.close();
-  await new Promise<void>((r) => sink.close(() => r()));
+  await sink.close();
   await dropDatabase(database);
 });
 
@@ -67,17 +55,7 @@ async function post(body: Buffer, type: string, token: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-const replyWith = (to: string, attachments: Attachment[]) =>
-  OutboundMessage.fromPartial({
-    messageId: uniqueId('reply'),
-    conversationId: uniqueId('conv'),
-    channel: Channel.CHANNEL_EMAIL,
-    kind: OutboundKind.OUTBOUND_KIND_REPLY,
-    recipient: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: to },
-    subject: 'Your receipt',
-    text: 'The receipt is attached.',
-    attachments,
-  });
+const replyWith = (to: string, attachments: Attachment[]) => emailReply(to, { subject: 'Your receipt', text: 'The receipt is attached.', attachments });
 
 describe('files on an email reply', () => {
   it('refuses an upload too large, of a type the bytes do not bear out, or from a supervisor', async () => {
@@ -98,7 +76,7 @@ describe('files on an email reply', () => {
     const message = replyWith(to, [file]);
     await kafka.producer.publish(topics.outbound, message.conversationId, message, { id: message.messageId });
     const mail = await waitFor(
-      () => received.find((m) => m.text?.includes('The receipt is attached.') && JSON.stringify(m.to).includes(to)),
+      () => sink.mails.find((m) => m.text?.includes('The receipt is attached.') && JSON.stringify(m.to).includes(to)),
       30_000,
       'the reply mailed',
     );
@@ -115,6 +93,6 @@ describe('files on an email reply', () => {
     const dead = await waitFor(() => recorder.records.find((r) => r.headers.ce_id === message.messageId), 60_000, 'the reply dead-lettered');
     expect(dead.headers).toMatchObject({ dlq_reason: 'invalid' });
     expect(dead.headers.dlq_detail).toContain('is not stored, so the reply is not sent without it');
-    expect(received.some((m) => JSON.stringify(m.to).includes(to))).toBe(false);
+    expect(sink.mails.some((m) => JSON.stringify(m.to).includes(to))).toBe(false);
   });
 });
