@@ -224,3 +224,4 @@ export function deliveryReportFrom(
 }
 
 export { refusedTokens, testAuthEnv, testErasureKey, testKeys, testMetadata, testToken } from './auth';
+export { erasureHarness, type ErasureHarness } from './erasure';
