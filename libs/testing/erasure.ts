@@ -16,10 +16,10 @@ export interface ErasureHarness {
   kafka: ServiceKafka;
   /** Publishes an erasure of one subject, now (the value in clear, hashed here as customer-record does). */
   erase(kind: SubjectKind, value: string): Promise<void>;
-  /** Follows the topic as a service does (resolves once what it held is applied); stopped by `close`. */
-  follow(follower: ErasureFollower): Promise<void>;
-  /** Registers something to stop before the connections close (a service started by the test). */
-  onClose(stop: () => Promise<void>): void;
+  /** Follows the topic as a service does (resolves once what it held is applied); answers how to stop it before `close` (a restart). */
+  follow(follower: ErasureFollower): Promise<() => Promise<void>>;
+  /** Registers something to stop before the connections close (a part started by the test); answers how to stop it sooner. */
+  onClose(stop: () => Promise<void>): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,6 +29,13 @@ export async function erasureHarness(name: string): Promise<ErasureHarness> {
   const mongo = await new MongoClient(MONGODB_URI).connect();
   const kafka = await connectKafka(ctx, { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
   const stops: (() => Promise<void>)[] = [];
+  // Each part stops once, whether the test stops it first or `close` does.
+  const onClose = (stop: () => Promise<void>) => {
+    let stopped: Promise<void> | undefined;
+    const once = () => (stopped ??= stop());
+    stops.push(once);
+    return once;
+  };
   return {
     db: mongo.db(database),
     mongo,
@@ -42,9 +49,9 @@ export async function erasureHarness(name: string): Promise<ErasureHarness> {
         { kafka: kafka.kafka, logger: createLogger(`${name}-erasure`, process.env.TEST_LOG_LEVEL ?? 'silent'), name, secret: testErasureKey(), onStop: () => undefined },
         follower,
       );
-      if (reader) stops.push(() => reader.stop());
+      return onClose(async () => reader?.stop());
     },
-    onClose: (stop) => stops.push(stop),
+    onClose,
     close: async () => {
       for (const stop of stops.reverse()) await stop();
       await ctx.stop();
