@@ -23,6 +23,12 @@ export interface ErasureHarness {
   close(): Promise<void>;
 }
 
+/** Publishes an erasure of one subject, now, as customer-record does: the value hashed under the test key. */
+export async function publishErasure(producer: ServiceKafka['producer'], kind: SubjectKind, value: string): Promise<void> {
+  const key = subjectKey(testErasureKey(), kind, value);
+  await producer.publish(topics.erasures, key, { subjectKey: key, erasedAt: new Date(), erasureId: uniqueId('erasure') });
+}
+
 export async function erasureHarness(name: string): Promise<ErasureHarness> {
   const database = uniqueId(`${name}_erasure`).replace(/-/g, '_');
   const ctx = testContext(`${name}-erasure`);
@@ -40,13 +46,16 @@ export async function erasureHarness(name: string): Promise<ErasureHarness> {
     db: mongo.db(database),
     mongo,
     kafka,
-    erase: async (kind, value) => {
-      const key = subjectKey(testErasureKey(), kind, value);
-      await kafka.producer.publish(topics.erasures, key, { subjectKey: key, erasedAt: new Date(), erasureId: uniqueId('erasure') });
-    },
+    erase: (kind, value) => publishErasure(kafka.producer, kind, value),
     follow: async (follower) => {
       const reader = await followErasures(
-        { kafka: kafka.kafka, logger: createLogger(`${name}-erasure`, process.env.TEST_LOG_LEVEL ?? 'silent'), name, secret: testErasureKey(), onStop: () => undefined },
+        {
+          kafka: kafka.kafka,
+          logger: createLogger(`${name}-erasure`, process.env.TEST_LOG_LEVEL ?? 'silent'),
+          name,
+          secret: testErasureKey(),
+          onStop: () => undefined,
+        },
         follower,
       );
       return onClose(async () => reader?.stop());

@@ -223,5 +223,5 @@ export function deliveryReportFrom(
   );
 }
 
-export { refusedTokens, testAuthEnv, testErasureKey, testKeys, testMetadata, testToken } from './auth';
-export { erasureHarness, type ErasureHarness } from './erasure';
+export { refusedTokens, testAuthEnv, testKeys, testMetadata, testToken } from './auth';
+export { erasureHarness, publishErasure, type ErasureHarness } from './erasure';

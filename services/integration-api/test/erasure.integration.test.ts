@@ -20,7 +20,14 @@ const collection = (name: string) => harness.db.collection<{ _id: string; [k: st
 
 async function conversationData(conversationId: string, customerId: string): Promise<string[]> {
   await collection('api_threads').insertOne({ _id: `crm|${uniqueId('thread')}`, conversationId, reference: 'AB12CD', openedAt: past() });
-  await collection('api_submissions').insertOne({ _id: uniqueId('evt'), fingerprint: 'f', conversationId, reference: 'AB12CD', newConversation: true, receivedAt: past() });
+  await collection('api_submissions').insertOne({
+    _id: uniqueId('evt'),
+    fingerprint: 'f',
+    conversationId,
+    reference: 'AB12CD',
+    newConversation: true,
+    receivedAt: past(),
+  });
   const ids = [uniqueId('msg'), uniqueId('msg')];
   const payloads = [
     { id: uniqueId('e'), type: 'message.sent', data: { conversationId, text: 'my account number is 12345' } },
@@ -50,8 +57,26 @@ const erasedEvents = async () =>
 it('deletes the threads, submissions and webhook deliveries of an erased conversation and customer, and tells the application', async () => {
   const [erasedConv, erasedCustomer, keptConv, keptCustomer] = [uniqueId('conv'), uniqueId('cust'), uniqueId('conv'), uniqueId('cust')];
   await collection('webhook_subscriptions').insertMany([
-    { _id: 'wh_crm', application: 'crm', url: 'https://crm.example.org/hooks', eventTypes: ['customer.erased'], description: '', secret: 'whsec_x', createdAt: past(), createdBy: 'k' },
-    { _id: 'wh_shop', application: 'shop', url: 'https://shop.example.org/hooks', eventTypes: ['customer.erased'], description: '', secret: 'whsec_y', createdAt: past(), createdBy: 'k' },
+    {
+      _id: 'wh_crm',
+      application: 'crm',
+      url: 'https://crm.example.org/hooks',
+      eventTypes: ['customer.erased'],
+      description: '',
+      secret: 'whsec_x',
+      createdAt: past(),
+      createdBy: 'k',
+    },
+    {
+      _id: 'wh_shop',
+      application: 'shop',
+      url: 'https://shop.example.org/hooks',
+      eventTypes: ['customer.erased'],
+      description: '',
+      secret: 'whsec_y',
+      createdAt: past(),
+      createdBy: 'k',
+    },
   ]);
   const erasedDeliveries = await conversationData(erasedConv, erasedCustomer);
   const keptDeliveries = await conversationData(keptConv, keptCustomer);

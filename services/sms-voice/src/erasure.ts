@@ -36,15 +36,30 @@ export async function eraseSmsVoiceData(parts: SmsVoiceErasureParts, erased: Era
   const goneThreads = docs.threads.filter((t) => gone.has(t.conversationId) || numberErased(customerOf(t._id), t.openedAt)).map((t) => t._id);
   const gonePairs = new Set(goneThreads);
   const ids = [...gone];
-  const recordingCounts = await eraseRecordings(parts, docs.recordings.filter((r) => isErased(r.conversationId, r.recordedAt)));
+  const recordingCounts = await eraseRecordings(
+    parts,
+    docs.recordings.filter((r) => isErased(r.conversationId, r.recordedAt)),
+  );
   const [threads, conversationNumbers, threadOpenings, sids, replyWindows, calls, conversationCalls] = await Promise.all([
     deleteIds(c.threads, goneThreads),
     deleteIds(c.numbers, ids),
     // A pair whose thread went starts its chain of openings again.
-    deleteIds(c.openings, idsOf(docs.openings, (o) => gone.has(o.conversationId) || gonePairs.has(pairOf(o._id)))),
-    deleteIds(c.sids, idsOf(docs.sids, (s) => gone.has(s.conversationId))),
-    deleteIds(c.replyWindows, idsOf(docs.windows, (w) => gonePairs.has(w._id) || numberErased(customerOf(w._id), w.lastInboundAt))),
-    deleteIds(c.calls, idsOf(docs.calls, (call) => gone.has(call.conversationId))),
+    deleteIds(
+      c.openings,
+      idsOf(docs.openings, (o) => gone.has(o.conversationId) || gonePairs.has(pairOf(o._id))),
+    ),
+    deleteIds(
+      c.sids,
+      idsOf(docs.sids, (s) => gone.has(s.conversationId)),
+    ),
+    deleteIds(
+      c.replyWindows,
+      idsOf(docs.windows, (w) => gonePairs.has(w._id) || numberErased(customerOf(w._id), w.lastInboundAt)),
+    ),
+    deleteIds(
+      c.calls,
+      idsOf(docs.calls, (call) => gone.has(call.conversationId)),
+    ),
     deleteIds(c.conversationCalls, ids),
   ]);
   const surveys = await parts.store.surveys.erase(isErased);
@@ -102,7 +117,10 @@ function idsOf<T extends { _id: string }>(docs: T[], erased: (doc: T) => boolean
 }
 
 /** Due now, for the sweep to delete at Twilio; those Twilio already deleted leave at once. */
-async function eraseRecordings(parts: SmsVoiceErasureParts, recordings: { _id: string; deletedAt?: Date }[]): Promise<{ recordings: number; recordingsDue: number }> {
+async function eraseRecordings(
+  parts: SmsVoiceErasureParts,
+  recordings: { _id: string; deletedAt?: Date }[],
+): Promise<{ recordings: number; recordingsDue: number }> {
   if (recordings.length === 0) return { recordings: 0, recordingsDue: 0 };
   const c = parts.store.erasable;
   const deleted = recordings.filter((r) => r.deletedAt).map((r) => r._id);

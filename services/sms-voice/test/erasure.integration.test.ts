@@ -65,7 +65,14 @@ async function customer(customerNumber: string) {
   const recordingSid = `RE${randomBytes(16).toString('hex')}`;
   await store.keepRecording({ _id: recordingSid, conversationId: callConversation, callSid, recordedAt: past(), deleteAt: new Date(Date.now() + 86_400_000) });
   await store.customerWrote(`whatsapp:${customerNumber}`, `whatsapp:${COMPANY}`, past());
-  await store.surveys.sent({ conversationId: sms.conversationId, channel: Channel.CHANNEL_SMS, question: 'Rate us 1-5', sentAt: past(), agentId: 'a1', queue: 'q' });
+  await store.surveys.sent({
+    conversationId: sms.conversationId,
+    channel: Channel.CHANNEL_SMS,
+    question: 'Rate us 1-5',
+    sentAt: past(),
+    agentId: 'a1',
+    queue: 'q',
+  });
   await store.surveys.claimAnswer(sms.conversationId, 'SM-answer', 5, past());
   await store.setOptOut(customerNumber, true);
   return { number: customerNumber, conversationId: sms.conversationId, callSid, callConversation, recordingSid };
@@ -86,7 +93,9 @@ const contact = (c: Customer, text: string) =>
 
 /** A spool a previous process left: two contacts forwarded (the marker after them) and one still waiting. */
 function leaveSpool(erased: Customer, other: Customer): void {
-  const lines = [contact(erased, 'my card ends 4242'), contact(other, 'hello'), contact(other, 'still waiting')].map((c) => encodeSpoolLine(spoolRecordOf(c, past())));
+  const lines = [contact(erased, 'my card ends 4242'), contact(other, 'hello'), contact(other, 'still waiting')].map((c) =>
+    encodeSpoolLine(spoolRecordOf(c, past())),
+  );
   writeFileSync(path.join(spoolDir, 'segment-000000000001.log'), Buffer.concat(lines));
   writeFileSync(path.join(spoolDir, 'forwarded'), `1 ${lines[0]!.length + lines[1]!.length}\n`);
 }
@@ -103,7 +112,13 @@ async function start(): Promise<() => Promise<void>> {
   const down: Pick<EventProducer, 'publish'> = {
     publish: () => Promise.reject(new KafkaUnavailableError('the broker is down in this test')),
   };
-  const spool = await ContactSpool.start({ dir: spoolDir, limits: { maxRecords: 100, maxBytes: 1_000_000 }, producer: down as EventProducer, logger, metrics: new Registry() });
+  const spool = await ContactSpool.start({
+    dir: spoolDir,
+    limits: { maxRecords: 100, maxBytes: 1_000_000 },
+    producer: down as EventProducer,
+    logger,
+    metrics: new Registry(),
+  });
   const stopSpool = harness.onClose(() => spool.stop());
   const client = createTwilioClient({ TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: randomBytes(16).toString('hex'), TWILIO_API_BASE_URL: apiBase });
   const retention = new RecordingRetention({ store, client, logger, metrics: new Registry() });
