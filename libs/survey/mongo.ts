@@ -42,6 +42,24 @@ export class SurveyRecords implements SurveyStore {
     return found ? { by: found.by } : undefined;
   }
 
+  /**
+   * Deletes the survey sent and the answer taken of every conversation `erased` names (by the
+   * time the survey went out or was answered). A pass over both collections: erasures are rare.
+   */
+  async erase(erased: (conversationId: string, at: Date) => boolean): Promise<{ surveys: number; surveyAnswers: number }> {
+    const [surveys, answers] = await Promise.all([
+      this.surveys.find({}, { projection: { _id: 1, sentAt: 1 } }).toArray(),
+      this.answers.find({}, { projection: { _id: 1, at: 1 } }).toArray(),
+    ]);
+    const surveyIds = surveys.filter((s) => erased(s._id, s.sentAt)).map((s) => s._id);
+    const answerIds = answers.filter((a) => erased(a._id, a.at)).map((a) => a._id);
+    const [s, a] = await Promise.all([
+      surveyIds.length ? this.surveys.deleteMany({ _id: { $in: surveyIds } }) : undefined,
+      answerIds.length ? this.answers.deleteMany({ _id: { $in: answerIds } }) : undefined,
+    ]);
+    return { surveys: s?.deletedCount ?? 0, surveyAnswers: a?.deletedCount ?? 0 };
+  }
+
   /** Claims the conversation's answer for `by`; the claim that was there first when another holds it. */
   async claimAnswer(conversationId: string, by: string, score: number, at: Date): Promise<SurveyAnswerClaim> {
     try {

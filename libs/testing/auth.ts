@@ -38,7 +38,7 @@ export function testKeys(): KeyFiles {
 
 /** The erasure key of every service under test that keeps customer data: they share erasures. */
 const TEST_ERASURE_KEY = 'test-erasure-key-0123456789abcdefghij';
-const ERASURE_FOLLOWERS = ['customer-record', 'routing', 'email', 'integration-api'];
+const ERASURE_FOLLOWERS = ['customer-record', 'routing', 'email', 'sms-voice', 'chat', 'integration-api'];
 
 /** The test erasure key, to name erased subjects as customer-record does. */
 export function testErasureKey(): string {

@@ -225,4 +225,5 @@ export function deliveryReportFrom(
 
 export { freePort, freePorts } from './ports';
 export { startMailSink, type MailSink } from './mail-sink';
-export { refusedTokens, testAuthEnv, testErasureKey, testKeys, testMetadata, testToken } from './auth';
+export { refusedTokens, testAuthEnv, testKeys, testMetadata, testToken } from './auth';
+export { erasureHarness, publishErasure, type ErasureHarness } from './erasure';

@@ -1,4 +1,5 @@
 import { optionalTrustedKeysConfig } from '#libs/auth';
+import { followErasuresConfig } from '#libs/erasure';
 import { commaList, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { trustedProxyConfig } from '#libs/web';
@@ -11,6 +12,7 @@ export const chatConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
+  ...followErasuresConfig,
   /** The widget, the demo page, the WebSocket and the operations paths. */
   HTTP_PORT: port(8103),
   /** HMAC-SHA256 key for visitor tokens. */

@@ -2,6 +2,7 @@
 // visitor messages into Kafka, and outbound messages from Kafka to whichever socket is here.
 import http from 'node:http';
 import type { ISocketFactory } from 'kafkajs';
+import { followErasures } from '#libs/erasure';
 import { closeServer, errorDetails, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { AttachmentFiles } from '#libs/store/attachments';
@@ -12,6 +13,7 @@ import { ConnectedVisitors } from './connected';
 import { createFrameHandler } from './frames';
 import { createPagesHandler } from './http';
 import { createUploadEdge } from './uploads';
+import { eraseChatData } from './erasure';
 import { ChatEvents, consumeOutbound } from './kafka';
 import { chatMetrics } from './metrics';
 import { createOutboundDelivery } from './outbound';
@@ -67,6 +69,13 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   const sessionParts = { ...parts, handleFrame: createFrameHandler(parts) };
   const sockets = createVisitorSockets({ ...parts, open: (line, origin, address) => new VisitorSession(line, origin, address, sessionParts) });
   const files = new AttachmentFiles(db, `${overrides.collectionPrefix ?? 'chat'}_attachments`, 'chat');
+  // Erased customers' chats go before any visitor is served, and as each erasure arrives.
+  await steps.time('erasures', () =>
+    followErasures(
+      { kafka: kafka.kafka, logger: log, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+      { what: 'chat store', apply: (erased) => eraseChatData({ store, codes, files }, erased) },
+    ),
+  );
   const uploads = createUploadEdge({ ...parts, files });
   // The desk fetches uploaded files here with a person's token, once customer-record let them open it.
   const content = config.AUTH_PUBLIC_KEYS_DIR

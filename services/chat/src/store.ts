@@ -77,7 +77,7 @@ export class ChatStore {
   private readonly messageInserts: InsertBatcher<MessageDoc>;
   private readonly numbering: ConversationNumbers;
   private readonly staleClaimMs: number;
-  /** Conversations known to exist (they are never deleted). */
+  /** Conversations known to exist (deleted only by an erasure, which forgets them). */
   private readonly knownConversations = new Set<string>();
 
   constructor(db: Db, prefix = 'chat', options: ChatStoreOptions = {}) {
@@ -124,6 +124,11 @@ export class ChatStore {
       if ((err as { code?: number }).code !== 11000) throw err;
     }
     this.rememberConversation(owner.conversationId);
+  }
+
+  /** Erased conversations are no longer known here: a later message creates the document again. */
+  forget(conversationIds: readonly string[]): void {
+    for (const id of conversationIds) this.knownConversations.delete(id);
   }
 
   private rememberConversation(id: string): void {

@@ -96,7 +96,7 @@ async function publish(
 ) {
   const { store, events } = parts;
   const sha256 = createHash('sha256').update(file.bytes).digest('hex');
-  const storageRef = await parts.files.store(sha256, file.type, file.bytes);
+  const storageRef = await parts.files.store(sha256, file.type, file.bytes, claims.conversationId);
   const draft = visitorDraft(claims.conversationId, clientMessageId, `Sent a file: ${file.name}`);
   const [stored] = await Promise.all([store.claim(draft), store.ensureConversation(claims)]);
   if (stored?.accepted) return { seq: stored.seq, storageRef };

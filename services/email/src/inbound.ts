@@ -101,7 +101,7 @@ async function receiveFromPerson({ mail, contents, contactId, recipient, receive
   // what the customer wrote reaches an agent rather than being dropped.
   if (!thread.isNew && (await mailSurveyAnswer(deps, mail, thread.conversationId, contactId, receivedAt)) === 'answered') return 'accepted';
   const [refs, authentication] = await Promise.all([
-    Promise.all(mail.attachments.map((a, i) => store.storeAttachment(a.sha256, a.contentType, contents[i]!))),
+    Promise.all(mail.attachments.map((a, i) => store.storeAttachment(a.sha256, a.contentType, contents[i]!, thread.conversationId))),
     authenticated,
   ]);
   const conversationSender = thread.isNew ? undefined : await senderCheck(thread, mail, authentication, store);

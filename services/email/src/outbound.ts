@@ -14,7 +14,7 @@ import type { EmailConfig } from './config';
 import { deliveryReported } from './messages';
 import { composeCodeMail, composeMail, MAILED } from './outbound-mail';
 import { classifySmtpFailure, createMailTransport, SEND_WINDOW_MS } from './smtp-transport';
-import { replyFiles } from './reply-files';
+import { replyFiles, storedHash } from './reply-files';
 import { surveyLink, surveyMailText } from './survey-link';
 import type { EmailConversation, EmailStore } from './store';
 
@@ -78,6 +78,8 @@ class EmailOutbound {
     const composed = code ? composeCodeMail(message, to, config) : composeMail(mailed, to, conversation, thread, config);
     // Loaded before the claim: a missing file dead-letters the message, a failing store retries it.
     const files = await replyFiles(message.attachments, (sha256) => store.attachment(sha256), config.EMAIL_REPLY_ATTACHMENTS_MAX_BYTES);
+    // The conversation now uses its files: an erasure of it deletes those no other conversation uses.
+    await Promise.all(message.attachments.map((a) => store.attachmentUsed(storedHash(a.storageRef)!, message.conversationId)));
     const mail = files.length ? { ...composed, attachments: files } : composed;
     // Stopping between attempts throws DeliveryInterruptedError, a RetryLaterError: left for later.
     const outcome = await deliverOnce({

@@ -15,6 +15,11 @@ export interface MailAttachment {
 
 const EMAIL_REF = /^email-attachment:([0-9a-f]{64})$/;
 
+/** The content hash of a file the email service keeps, from its reference; undefined for anything else. */
+export function storedHash(storageRef: string): string | undefined {
+  return EMAIL_REF.exec(storageRef)?.[1];
+}
+
 /** Loads and checks every file of the reply; an empty list for a message without files. */
 export async function replyFiles(
   attachments: readonly Attachment[],
@@ -23,7 +28,7 @@ export async function replyFiles(
 ): Promise<MailAttachment[]> {
   const found = await Promise.all(
     attachments.map(async (a, i) => {
-      const sha256 = EMAIL_REF.exec(a.storageRef)?.[1];
+      const sha256 = storedHash(a.storageRef);
       if (!sha256) throw new InvalidEventError(`attachment ${i + 1} is not a file the email service keeps (${a.storageRef.slice(0, 80)})`);
       const file = await find(sha256);
       if (!file) throw new InvalidEventError(`attachment ${i + 1} (${sha256}) is not stored, so the reply is not sent without it`);

@@ -98,9 +98,14 @@ export class EmailStore implements ThreadIndex {
     await this.messageInserts.insert({ _id: messageId, conversationId, at: new Date() });
   }
 
-  /** Keeps an attachment's content once per distinct content; returns where it is. */
-  storeAttachment(sha256: string, contentType: string, content: Buffer): Promise<string> {
-    return this.attachments.store(sha256, contentType, content);
+  /** Keeps an attachment's content once per distinct content, used by the conversation; returns where it is. */
+  storeAttachment(sha256: string, contentType: string, content: Buffer, conversationId?: string): Promise<string> {
+    return this.attachments.store(sha256, contentType, content, conversationId);
+  }
+
+  /** A reply's file (uploaded before the reply) is used by the reply's conversation. */
+  attachmentUsed(sha256: string, conversationId: string): Promise<void> {
+    return this.attachments.used(sha256, conversationId);
   }
 
   attachment(sha256: string): Promise<{ contentType: string; content: Buffer } | undefined> {
@@ -108,23 +113,25 @@ export class EmailStore implements ThreadIndex {
   }
 
   /**
-   * Deletes the thread documents of erased conversations and of conversations whose customer
+   * Deletes what the service keeps of erased conversations and of conversations whose customer
    * address was erased (made at or before the erasure): the conversation (address, subject,
-   * reference) and its Message-IDs. A pass over both collections: erasures are rare, and the
-   * store can only hash what it reads.
+   * reference), its Message-IDs, its survey and answer, and the attachments (mailed in or
+   * replied with) no other conversation uses. A pass over each collection: erasures are rare,
+   * and the store can only hash what it reads.
    */
-  async erase(erased: ErasureSet): Promise<{ conversations: number; threadMessages: number }> {
+  async erase(erased: ErasureSet): Promise<Record<string, number>> {
     const conversations = await this.conversations.find({}, { projection: { _id: 1, customerAddress: 1, createdAt: 1 } }).toArray();
     const gone = new Set(conversations.filter((c) => conversationErased(erased, c)).map((c) => c._id));
+    const isErased = (conversationId: string, at: Date) => gone.has(conversationId) || erased.erasedSince('conversation', conversationId, at.getTime());
     const messages = await this.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }).toArray();
-    const messageIds = messages
-      .filter((m) => gone.has(m.conversationId) || erased.erasedSince('conversation', m.conversationId, m.at.getTime()))
-      .map((m) => m._id);
-    const [c, m] = await Promise.all([
+    const messageIds = messages.filter((m) => isErased(m.conversationId, m.at)).map((m) => m._id);
+    const [c, m, surveys, files] = await Promise.all([
       gone.size ? this.conversations.deleteMany({ _id: { $in: [...gone] } }) : undefined,
       messageIds.length ? this.messages.deleteMany({ _id: { $in: messageIds } }) : undefined,
+      this.surveys.erase(isErased),
+      this.attachments.erase(isErased),
     ]);
-    return { conversations: c?.deletedCount ?? 0, threadMessages: m?.deletedCount ?? 0 };
+    return { conversations: c?.deletedCount ?? 0, threadMessages: m?.deletedCount ?? 0, ...surveys, ...files };
   }
 }
 

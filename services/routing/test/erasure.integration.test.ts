@@ -3,9 +3,7 @@
 // and a new instance restoring from the changelog does not bring it back; another customer's
 // conversation stays.
 import { describe, expect, it } from 'vitest';
-import { subjectKey } from '#libs/erasure';
-import { topics } from '#libs/kafka';
-import { recordTopics, testContext, testErasureKey, uniqueId, waitFor } from '#libs/testing';
+import { publishErasure, recordTopics, testContext, uniqueId, waitFor } from '#libs/testing';
 import { changelogTopic } from '../src/changelog';
 import { startRouting } from '../src/service';
 import { configFor, contact, deliver, ownSkill, useRoutingHarness } from './helpers';
@@ -26,8 +24,7 @@ describe('erasure in routing', () => {
       for (const id of [erased, kept])
         await deliver(h.kafka, contact(id, `my account number is 12345 ${skill}`), () => one.engine.conversationState(id) !== undefined);
 
-      const key = subjectKey(testErasureKey(), 'conversation', erased);
-      await h.kafka.producer.publish(topics.erasures, key, { subjectKey: key, erasedAt: new Date(), erasureId: uniqueId('erasure') });
+      await publishErasure(h.kafka.producer, 'conversation', erased);
       await waitFor(() => one.engine.conversationState(erased) === undefined, 20_000, 'the erased conversation to leave routing');
       expect(one.engine.conversationState(kept)?.state).toBe('queued');
       await recorder.waitFor((r) => r.message.key?.toString() === `conversation/${erased}` && r.message.value === null, 20_000);

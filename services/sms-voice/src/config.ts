@@ -1,4 +1,5 @@
 import { optionalSigningKeyConfig, optionalTrustedKeysConfig } from '#libs/auth';
+import { followErasuresConfig } from '#libs/erasure';
 import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
@@ -10,6 +11,7 @@ export const smsVoiceConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
+  ...followErasuresConfig,
   /** sms-voice's own key, to sign its calls to routing; required with ROUTING_GRPC_ADDR. */
   ...optionalSigningKeyConfig('sms-voice'),
   /** The keys of the desk's tokens, for agents' call controls (`POST /desk/calls/control`); unset, no controls. */

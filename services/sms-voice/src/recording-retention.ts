@@ -1,9 +1,10 @@
 // Recordings past their retention: Twilio is asked to delete each (the real twilio client's
 // `recordings(sid).remove()`), and the store remembers the deletion. A recording Twilio no
 // longer has (404: deleted in the console, or by another instance's sweep) counts as deleted.
+// An erasure makes its conversation's recordings due at once (erasure.ts) and runs a sweep.
 import type { Counter, Registry } from 'prom-client';
 import { errorDetails, sharedCounter, type Logger } from '#libs/observability';
-import type { SmsVoiceStore } from './store';
+import type { CallRecording, SmsVoiceStore } from './store';
 import type { TwilioClient } from './twilio-client';
 
 const BATCH = 100;
@@ -26,7 +27,7 @@ export class RecordingRetention {
     this.sweeping = true;
     try {
       const now = this.deps.now?.() ?? new Date();
-      for (const recording of await this.deps.store.recordingsToDelete(now, BATCH)) await this.delete(recording._id, recording.conversationId);
+      for (const recording of await this.deps.store.recordingsToDelete(now, BATCH)) await this.delete(recording);
     } catch (err) {
       this.deps.logger.warn({ ...errorDetails(err) }, 'recordings past their retention not looked up; the next sweep tries again');
     } finally {
@@ -34,7 +35,8 @@ export class RecordingRetention {
     }
   }
 
-  private async delete(sid: string, conversationId: string): Promise<void> {
+  private async delete(recording: CallRecording): Promise<void> {
+    const { _id: sid, conversationId } = recording;
     try {
       await this.deps.client.recordings(sid).remove();
       this.counted.inc({ outcome: 'deleted' });
@@ -46,6 +48,8 @@ export class RecordingRetention {
       }
       this.counted.inc({ outcome: 'already_gone' });
     }
-    await this.deps.store.recordingDeleted(sid, new Date());
+    // An erased conversation's recording leaves no trace once Twilio has deleted it.
+    if (recording.erased) await this.deps.store.forgetRecording(sid);
+    else await this.deps.store.recordingDeleted(sid, new Date());
   }
 }

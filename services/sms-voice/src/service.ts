@@ -1,5 +1,6 @@
 // Wires the sms-voice service: store, Kafka, the webhook server, the outbound consumer.
 import type { ISocketFactory } from 'kafkajs';
+import { followErasures } from '#libs/erasure';
 import { topics } from '#libs/kafka';
 import { closeServer, createOpsHandler, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
@@ -8,6 +9,7 @@ import type { SmsVoiceConfig } from './config';
 import { createCallbackBridge } from './callback-bridge';
 import { agentAddress } from './calls';
 import { createControlEdge } from './control-edge';
+import { eraseSmsVoiceData } from './erasure';
 import { createOutboundHandler } from './outbound';
 import { RecordingRetention } from './recording-retention';
 import { ContactSpool, webhookReadiness } from './spool';
@@ -25,7 +27,7 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
     const member = await roster.get(agentId);
     return member?.answerCallsOn === 'phone' ? member.phone : undefined;
   };
-  const { producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
+  const { kafka, producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
   const outboundStopping = new AbortController();
   await consumer({ groupId: config.SMS_OUTBOUND_GROUP })
     .on(
@@ -51,6 +53,12 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
   const retention = new RecordingRetention({ store, client: twilioClient, logger: ctx.logger, metrics: ctx.metrics });
   const sweep = setInterval(() => void retention.sweep(), config.VOICE_RECORDING_SWEEP_MS);
   ctx.onStop('recording retention', () => clearInterval(sweep));
+
+  // Erased customers' numbers, calls and spooled webhooks go before webhooks are taken, and as each erasure arrives.
+  await followErasures(
+    { kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+    { what: 'sms-voice store and spool', apply: (erased) => eraseSmsVoiceData({ store, spool: contacts, sweepRecordings: () => retention.sweep() }, erased) },
+  );
 
   const routing = routingWaitEstimatesFor(config, ctx.logger);
   if (routing) ctx.onStop('routing client', () => routing.close());

@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '#libs/observability';
-import { decodeSpoolSegment, type DecodedRecord, type SkippedLine } from './spool-records';
+import { decodeSpoolSegment, type DecodedRecord, type SkippedLine, type SpoolRecord } from './spool-records';
 
 export interface SpoolPosition {
   segment: number;
@@ -54,6 +54,8 @@ export class SpoolFiles {
     readonly dir: string,
     private readonly logger: Logger,
     segments: Map<number, number>,
+    /** How far the forwarder got: records up to here are on Kafka. */
+    private marker: SpoolPosition | undefined,
   ) {
     for (const [segment, size] of segments) this.sealed.set(segment, size);
     this.nextSegment = Math.max(0, ...segments.keys()) + 1;
@@ -88,7 +90,7 @@ export class SpoolFiles {
         }
         for (const s of decoded.skipped) if (s.offset >= done) skipped.push({ ...s, file: name });
       }
-      return { files: new SpoolFiles(absolute, logger, segments), records, skipped };
+      return { files: new SpoolFiles(absolute, logger, segments, marker), records, skipped };
     } catch (err) {
       await releaseLock(absolute);
       throw err;
@@ -109,6 +111,7 @@ export class SpoolFiles {
   forwarded(upTo: SpoolPosition): Promise<void> {
     return this.serially(async () => {
       await writeDurably(this.dir, MARKER, `${upTo.segment} ${upTo.end}\n`);
+      this.marker = upTo;
       for (const [segment, size] of this.sealed) {
         if (segment < upTo.segment || (segment === upTo.segment && upTo.end >= size)) {
           await fs.unlink(this.segmentFile(segment));
@@ -123,6 +126,53 @@ export class SpoolFiles {
         await fs.unlink(this.segmentFile(segment));
       }
     });
+  }
+
+  /** The records still on disk that were forwarded already (the rest of their segment is not yet). */
+  forwardedRecords(): Promise<{ record: SpoolRecord; position: SpoolPosition }[]> {
+    return this.serially(async () => {
+      const marker = this.marker;
+      if (!marker) return [];
+      const found: { record: SpoolRecord; position: SpoolPosition }[] = [];
+      for (const segment of this.segmentsOnDisk()) {
+        if (segment > marker.segment) continue;
+        const bytes = await readIfThere(this.segmentFile(segment));
+        for (const r of bytes ? decodeSpoolSegment(bytes).records : [])
+          if (segment < marker.segment || r.end <= marker.end) found.push({ record: r.record, position: { segment, end: r.end } });
+      }
+      return found;
+    });
+  }
+
+  /**
+   * Overwrites the lines ending at these positions with spaces, fsynced: the same length, so
+   * every other position holds, and read back as nothing. A segment already removed is skipped.
+   */
+  blank(positions: readonly SpoolPosition[]): Promise<number> {
+    return this.serially(async () => {
+      let blanked = 0;
+      for (const segment of new Set(positions.map((p) => p.segment))) {
+        const file = this.segmentFile(segment);
+        const bytes = await readIfThere(file);
+        if (!bytes) continue;
+        const handle = await fs.open(file, 'r+');
+        try {
+          for (const { end } of positions.filter((p) => p.segment === segment)) {
+            const start = bytes.lastIndexOf(0x0a, end - 2) + 1;
+            if (end - 1 > start) await handle.write(Buffer.alloc(end - 1 - start, ' '), 0, end - 1 - start, start);
+            blanked++;
+          }
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      return blanked;
+    });
+  }
+
+  private segmentsOnDisk(): number[] {
+    return [...this.sealed.keys(), ...(this.active ? [this.active.segment] : [])];
   }
 
   async close(): Promise<void> {
@@ -204,6 +254,15 @@ async function readMarker(dir: string, logger: Logger): Promise<SpoolPosition | 
     return undefined;
   }
   return { segment: Number(match[1]), end: Number(match[2]) };
+}
+
+async function readIfThere(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 async function writeDurably(dir: string, name: string, content: string): Promise<void> {

@@ -84,7 +84,13 @@ export function decodeSpoolSegment(bytes: Buffer): { records: DecodedRecord[]; s
       skipped.push({ offset, reason: 'torn', detail: `${bytes.length - offset} bytes without a line end` });
       break;
     }
-    const decoded = decodeLine(bytes.subarray(offset, newline).toString('utf8'));
+    const line = bytes.subarray(offset, newline).toString('utf8');
+    // A line of spaces is a record an erasure blanked (spool-files.ts): nothing to read, nothing wrong.
+    if (/^ +$/.test(line)) {
+      offset = newline + 1;
+      continue;
+    }
+    const decoded = decodeLine(line);
     if ('reason' in decoded) skipped.push({ offset, ...decoded });
     else records.push({ record: decoded, end: newline + 1 });
     offset = newline + 1;

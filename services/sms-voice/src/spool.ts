@@ -22,6 +22,9 @@ export class SpoolRefusedError extends Error {
   }
 }
 
+/** Whether a record of this conversation (and customer number, for a contact) spooled at `at` is erased. */
+export type SpoolErasure = (conversationId: string, customerNumber: string | undefined, at: Date) => boolean;
+
 /** One forwarding round: what the producer puts in about one request. */
 const ROUND_RECORDS = 500;
 const ROUND_BYTES = 512 * 1024;
@@ -48,6 +51,8 @@ export class ContactSpool {
   private readonly queue: SpoolQueue<SpoolPosition>;
   private readonly records = new Map<SpoolEntry<SpoolPosition>, SpoolRecord>();
   private readonly writing = new Map<string, Promise<void>>();
+  /** Waiting records of erased conversations: blanked on disk once forwarded. */
+  private readonly erasedWaiting = new Set<SpoolEntry<SpoolPosition>>();
   private readonly metrics: SpoolMetrics;
   private brokerDown = false;
   private stopped = false;
@@ -206,6 +211,22 @@ export class ContactSpool {
     return 'spooled';
   }
 
+  /**
+   * Blanks on disk the forwarded records an erasure names (by conversation, or by the customer's
+   * number for a contact, as of when it was spooled); those still waiting are blanked once
+   * forwarded, since their event must still reach the topics in order. Answers how many.
+   */
+  async erase(erased: SpoolErasure): Promise<number> {
+    const named = (record: SpoolRecord) => {
+      const message = messageOf(record);
+      const number = message.kind === 'contact' ? message.value.sender?.value : undefined;
+      return erased(record.key, number, new Date(record.spooledAt));
+    };
+    for (const [entry, record] of this.records) if (named(record)) this.erasedWaiting.add(entry);
+    const forwarded = (await this.files.forwardedRecords()).filter((r) => named(r.record));
+    return (forwarded.length ? await this.files.blank(forwarded.map((r) => r.position)) : 0) + this.erasedWaiting.size;
+  }
+
   /** Sends the oldest spooled contacts, round after round, until stopped; never gives up on a record. */
   private async forward(): Promise<void> {
     let failedRounds = 0;
@@ -233,8 +254,11 @@ export class ContactSpool {
   private async markForwarded(chunk: SpoolEntry<SpoolPosition>[]): Promise<void> {
     try {
       await this.files.forwarded(chunk.at(-1)!.position!);
+      const erased = chunk.filter((entry) => this.erasedWaiting.delete(entry));
+      if (erased.length) await this.files.blank(erased.map((entry) => entry.position!));
     } catch (err) {
-      // The records are on Kafka; a marker left behind only means a restart sends them again.
+      // The records are on Kafka; a marker left behind only means a restart sends them again
+      // (and the erasure, applied again at start, blanks them then).
       this.options.logger.error({ dir: this.files.dir, ...errorDetails(err) }, 'recording forwarded spool records failed');
     }
     for (const entry of chunk) this.records.delete(entry);

@@ -91,6 +91,8 @@ export interface CallRecording {
   /** Absent when recordings are kept without end (VOICE_RECORDING_RETENTION_MS=0). */
   deleteAt?: Date;
   deletedAt?: Date;
+  /** Its conversation was erased: once Twilio deleted it, the document goes too. */
+  erased?: boolean;
 }
 
 /** Which call a voice conversation is, so an agent can be bridged to it by conversation id. */
@@ -290,6 +292,17 @@ export class SmsVoiceStore {
 
   async chooseVoicemail(callSid: string): Promise<void> {
     await this.calls.updateOne({ _id: callSid }, { $set: { voicemail: true } });
+  }
+
+  /** The collections an erasure reads and deletes from (erasure.ts); nothing else writes through these. */
+  get erasable() {
+    const { threads, numbers, openings, sids, replyWindows, calls, recordings, conversationCalls } = this;
+    return { threads, numbers, openings, sids, replyWindows, calls, recordings, conversationCalls };
+  }
+
+  /** An erased conversation's recording whose deletion Twilio confirmed: nothing of it is kept. */
+  async forgetRecording(sid: string): Promise<void> {
+    await this.recordings.deleteOne({ _id: sid });
   }
 
   /** Only the call's status callback ends it. */

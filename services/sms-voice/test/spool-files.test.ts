@@ -47,6 +47,26 @@ describe('spool files', () => {
     await again.files.close();
   });
 
+  it('blanks forwarded lines in place: every other position holds, and a reopened spool reads nothing of them', async () => {
+    const dir = newDir();
+    const { files } = await SpoolFiles.open(dir, logger);
+    const positions = await Promise.all([1, 2, 3].map((n) => files.append(line(n))));
+    const size = readFileSync(path.join(dir, segments(dir)[0]!)).length;
+    expect(await files.forwardedRecords()).toEqual([]);
+    await files.forwarded(positions[1]!);
+    expect((await files.forwardedRecords()).map((r) => r.record.id)).toEqual(['sms-SM1', 'sms-SM2']);
+    expect(await files.blank([positions[0]!])).toBe(1);
+    const bytes = readFileSync(path.join(dir, segments(dir)[0]!));
+    expect(bytes.length).toBe(size);
+    expect(bytes.toString('utf8')).not.toContain(line(1).toString('utf8').trim());
+    expect((await files.forwardedRecords()).map((r) => r.record.id)).toEqual(['sms-SM2']);
+    await files.close();
+    const again = await SpoolFiles.open(dir, logger);
+    expect(again.skipped).toEqual([]);
+    expect(again.records.map((r) => r.record.id)).toEqual(['sms-SM3']);
+    await again.files.close();
+  });
+
   it('refuses a folder a live process holds, and takes over the lock of one that is gone', async () => {
     const dir = newDir();
     writeFileSync(path.join(dir, 'lock'), `${process.ppid}\n`);

@@ -25,6 +25,7 @@ export const EVENT_TYPES = [
   'sla.breached',
   'customer.merged',
   'message.sent',
+  'customer.erased',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
