@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import { ConferenceNotFound, Conferences, participantResource, type Participant } from './conferences';
 import type { SentItem } from './page';
+import { byteRange, RECORDING_MEDIA, type MediaFormat } from './recording-media';
 
 /** Twilio takes at most 1,600 characters a message; a form of a few of them fits well within this. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -16,6 +17,7 @@ const CALL = new RegExp(`^${ACCOUNT}/Calls/([^/]+)\\.json$`);
 const PARTICIPANTS = new RegExp(`^${ACCOUNT}/Conferences/([^/]+)/Participants\\.json$`);
 const PARTICIPANT = new RegExp(`^${ACCOUNT}/Conferences/([^/]+)/Participants/([^/]+)\\.json$`);
 const RECORDING = new RegExp(`^${ACCOUNT}/Recordings/(RE[0-9a-fA-F]{32})\\.json$`);
+const RECORDING_FILE = new RegExp(`^${ACCOUNT}/Recordings/(RE[0-9a-fA-F]{32})\\.(wav|mp3)$`);
 
 export interface TwilioStandInOptions {
   /** How many requests are kept, the oldest dropped first (unbounded: Infinity). */
@@ -62,10 +64,12 @@ export class TwilioStandIn {
   async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const media = RECORDING_FILE.exec(path);
+      if (media && (req.method === 'GET' || req.method === 'HEAD')) return this.recordingMedia(req, res, media[1]!, media[2]!, media[3] as MediaFormat);
       const route = this.route(req.method ?? 'GET', path);
       if (!route) throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);
-      // Twilio authenticates with the account SID and a secret; the SID must be the path's account.
-      if (basicUser(req.headers.authorization) !== route.account) throw new TwilioError(401, 20003, 'Authenticate');
+      // Twilio authenticates with the account SID (or one of its API keys) and a secret; the SID must be the path's account.
+      if (!authenticates(req, route.account)) throw new TwilioError(401, 20003, 'Authenticate');
       const form = await readForm(req);
       const { status, body } = route.run(form);
       send(res, status, body);
@@ -99,6 +103,30 @@ export class TwilioStandIn {
     m = PARTICIPANT.exec(path);
     if (m) return { account: m[1]!, run: (form) => this.changeParticipant(m![1]!, decodeURIComponent(m![2]!), decodeURIComponent(m![3]!), form) };
     return undefined;
+  }
+
+  /** The recordings' media fetched, as `<sid>.<format>`, oldest first. */
+  readonly mediaFetched: string[] = [];
+
+  /**
+   * A recording's media, as an account that asks for HTTP authentication on media serves it: any
+   * sid not deleted has a second of audio; one deleted is gone (404). One byte range is served (206).
+   */
+  private recordingMedia(req: http.IncomingMessage, res: http.ServerResponse, account: string, sid: string, format: MediaFormat): void {
+    if (!authenticates(req, account)) throw new TwilioError(401, 20003, 'Authenticate');
+    if (this.deletedRecordings.includes(sid)) throw new TwilioError(404, 20404, `The requested resource /Recordings/${sid}.${format} was not found`);
+    const { type, bytes } = RECORDING_MEDIA[format];
+    const range = byteRange(req.headers.range, bytes.length);
+    if (range === null) {
+      res.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
+      return;
+    }
+    this.mediaFetched.push(`${sid}.${format}`);
+    const part = range ? bytes.subarray(range.start, range.end + 1) : bytes;
+    const headers = { 'content-type': type, 'content-length': String(part.length), 'accept-ranges': 'bytes' };
+    const status = range ? 206 : 200;
+    res.writeHead(status, range ? { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${bytes.length}` } : headers);
+    res.end(req.method === 'HEAD' ? undefined : part);
   }
 
   /** The recordings deleted through the API, oldest first. */
@@ -223,6 +251,12 @@ function checkNewCall(to: string, from: string): void {
   if (!to) throw new TwilioError(400, 21201, "No 'To' number is specified");
   if (!from) throw new TwilioError(400, 21213, "No 'From' number is specified");
   if (!/^(\+[1-9]\d{6,14}|client:[A-Za-z0-9_.@-]{1,121})$/.test(to)) throw new TwilioError(400, 21211, `Invalid 'To' Phone Number: ${to.slice(0, 40)}`);
+}
+
+/** Twilio takes the account SID, or an API key (SK…) of the account, as the user; secrets are not checked here. */
+function authenticates(req: http.IncomingMessage, account: string): boolean {
+  const user = basicUser(req.headers.authorization);
+  return user === account || /^SK[0-9a-fA-F]{32}$/.test(user ?? '');
 }
 
 function basicUser(header: string | undefined): string | undefined {

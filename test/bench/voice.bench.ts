@@ -5,16 +5,13 @@
 // participant create sent straight to the stand-in with the twilio client, in the same run.
 //   BENCH_CALLS (default 300), BENCH_AGENTS (default 20, half on a phone), BENCH_CONCURRENT (default 10)
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import path from 'node:path';
+import { cpus, totalmem } from 'node:os';
 import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
 import { Channel, Presence, RoutingServiceClient, Tier, type WatchAssignmentsResponse } from '#libs/proto';
 import { StaffRoster } from '#libs/staff';
 import { dropDatabase, MONGODB_URI, testContext, testMetadata, uniqueId } from '#libs/testing';
-import { signedWebhook, startTestRouting, startTestSmsVoice } from '../../services/agent-desk/test/stack';
-import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
+import { signedWebhook, startTestPhone, startTestRouting } from '../../services/agent-desk/test/stack';
 import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
 import { callConversationId } from '../../services/sms-voice/src/calls';
 import { createTwilioClient } from '../../services/sms-voice/src/twilio-client';
@@ -55,19 +52,10 @@ async function main(): Promise<void> {
     ReturnType<typeof testContext>,
   ];
   const standIn = new TwilioStandIn({ conversationOfCall: callConversationId, maxItems: 10_000 });
-  const outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
-  const twilioBase = `http://127.0.0.1:${await listenOnLoopback(outbox, 0)}`;
   const rule = { id: 'voice-bench', when: { pattern: LINE.replace('+', '\\+'), channels: ['voice'] }, then: { skill } };
   const routing = await startTestRouting(routingCtx, database, 'voice-bench', rule, undefined, 'error');
-  const spoolDir = mkdtempSync(path.join(tmpdir(), 'voice-bench-spool-'));
-  const { url: smsVoice } = await startTestSmsVoice(
-    smsVoiceCtx,
-    database,
-    'voice-bench',
-    { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, apiBase: twilioBase, spoolDir },
-    {},
-    'error',
-  );
+  const account = { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID };
+  const { url: smsVoice, apiBase: twilioBase } = await startTestPhone(smsVoiceCtx, database, 'voice-bench', standIn, account, {}, 'error');
 
   // The roster sms-voice reads: every other agent answers on their own phone.
   const mongo = await new MongoClient(MONGODB_URI).connect();
@@ -191,9 +179,7 @@ async function main(): Promise<void> {
   client.close();
   await smsVoiceCtx.stop();
   await routingCtx.stop();
-  await new Promise((r) => outbox.close(r));
   await mongo.close();
-  rmSync(spoolDir, { recursive: true, force: true });
   await dropDatabase(database);
   process.exit(failures.notBridged + failures.notResolved ? 1 : 0);
 }

@@ -126,4 +126,29 @@ describe('the Twilio stand-in', () => {
     for (const body of ['a', 'b', 'c', 'd']) await client().messages.create({ from: '+15005550001', to: '+15005550006', body });
     expect(standIn.items.map((i) => i.body)).toEqual(['b', 'c', 'd']);
   });
+  it("serves a recording's media as Twilio does: WAV or MP3, a byte range, authenticated, gone once deleted", async () => {
+    const sid = `RE${'ab'.repeat(16)}`;
+    const media = (format: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}/2010-04-01/Accounts/${ACCOUNT}/Recordings/${sid}.${format}`, {
+        headers: { authorization: `Basic ${Buffer.from(`SK${'0'.repeat(32)}:secret`).toString('base64')}`, ...headers },
+      });
+    const wav = await media('wav');
+    expect(wav.status).toBe(200);
+    expect(wav.headers.get('content-type')).toBe('audio/x-wav');
+    const bytes = Buffer.from(await wav.arrayBuffer());
+    expect(bytes.subarray(0, 4).toString('ascii')).toBe('RIFF');
+    expect(bytes.subarray(8, 12).toString('ascii')).toBe('WAVE');
+    expect(bytes.readUInt32LE(40)).toBe(bytes.length - 44);
+    const mp3 = await media('mp3');
+    expect(mp3.headers.get('content-type')).toBe('audio/mpeg');
+    expect([...Buffer.from(await mp3.arrayBuffer()).subarray(0, 2)]).toEqual([0xff, 0xfb]);
+    const part = await media('wav', { range: 'bytes=0-43' });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 0-43/${bytes.length}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(0, 44));
+    expect((await media('wav', { range: `bytes=${bytes.length}-` })).status).toBe(416);
+    expect((await fetch(`${base}/2010-04-01/Accounts/${ACCOUNT}/Recordings/${sid}.wav`)).status).toBe(401);
+    await client().recordings(sid).remove();
+    expect((await media('wav')).status).toBe(404);
+  });
 });

@@ -92,6 +92,8 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'GET /api/conversation': [...WORKERS, 'supervisor'],
   // customer-record decides per file and conversation, as for the conversation itself.
   'GET /api/attachment': [...WORKERS, 'supervisor'],
+  // A call's recording, played through the desk: customer-record decides per conversation, as for its text.
+  'GET /api/recording': [...WORKERS, 'supervisor'],
   'GET /api/floor': ['supervisor'],
   // customer-record narrows what each finds: agents and experts only conversations they may read.
   'GET /api/search': [...WORKERS, 'supervisor'],
@@ -116,8 +118,10 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/voice/token': WORKERS,
   'POST /api/call/control': WORKERS,
   'POST /api/call/monitor': ['supervisor'],
-  // The live calls a supervisor may monitor (customer-record's search, metadata only).
+  // The live calls a supervisor may monitor (customer-record's search, metadata only; each call's state from sms-voice).
   'GET /api/live-calls': ['supervisor'],
+  // The open chats a supervisor may watch silently (customer-record's search, metadata only).
+  'GET /api/live-chats': ['supervisor'],
   // Writing first: agents and experts to the customers of their conversations (customer-record
   // checks the read), supervisors to any; notices to lists are a supervisor's.
   'POST /api/outreach/start': [...WORKERS, 'supervisor'],

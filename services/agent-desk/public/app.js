@@ -408,6 +408,27 @@ function attachmentLink(conversationId, a) {
   return el('a', { class: 'attachment', href: `/api/attachment?${q}`, download: a.name, rel: 'noopener', text: a.name });
 }
 
+// A player is kept across redraws of the timeline, so a recording being heard is not cut off.
+const players = new Map();
+
+/** A recorded call's player, its media through the desk (which checks who may hear it); a supervisor's reason goes with it. */
+function recordingPlayer(conversationId, r, reason) {
+  const key = `${conversationId}:${r.sid}`;
+  let player = players.get(key);
+  if (!player) {
+    const q = new URLSearchParams({ conversationId, recordingSid: r.sid, ...(reason ? { reason } : {}) });
+    player = el('audio', {
+      class: 'recording',
+      controls: '',
+      preload: 'metadata',
+      src: `/api/recording?${q}`,
+      'aria-label': `Call recording, ${r.seconds} seconds`,
+    });
+    players.set(key, player);
+  }
+  return player;
+}
+
 function renderTimeline(c) {
   const items = [...c.items.values()].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   const list = $('timeline');
@@ -432,6 +453,7 @@ function renderTimeline(c) {
               i.attachments.map((a) => el('li', {}, 'Attachment: ', attachmentLink(c.offer.conversationId, a), ` (${a.contentType}, ${a.size})`)),
             )
           : null,
+        i.recording ? recordingPlayer(c.offer.conversationId, i.recording) : null,
       ),
     ),
     ...c.pending.map((p) =>

@@ -5,6 +5,7 @@ import { tokenSource, type SigningKey } from '#libs/auth';
 import { HttpError } from '#libs/web';
 import { z } from 'zod';
 import type { Caller } from './backends';
+import type { CallStatus } from './watch';
 
 const callConversation = z
   .string({ message: 'conversationId is required' })
@@ -53,20 +54,32 @@ export class CallControls {
   ) {}
 
   async send(caller: Caller, control: z.output<typeof callControlForm> | z.output<typeof monitorForm>): Promise<unknown> {
+    return this.post(caller, '/desk/calls/control', control);
+  }
+
+  /** What sms-voice says each of these conversations' calls is doing (a supervisor's monitor list). */
+  async liveCalls(caller: Caller, conversationIds: string[]): Promise<CallStatus[]> {
+    if (!conversationIds.length) return [];
+    const { calls } = (await this.post(caller, '/desk/calls/live', { conversationIds })) as { calls?: CallStatus[] };
+    if (!Array.isArray(calls)) throw new CallControlUnavailableError('no list of calls in its answer');
+    return calls;
+  }
+
+  private async post(caller: Caller, path: string, body: unknown): Promise<unknown> {
     const key = `${caller.role}:${caller.id}`;
     let token = this.tokens.get(key);
     if (!token) this.tokens.set(key, (token = tokenSource(this.signer, caller, 'sms-voice')));
-    const res = await fetch(`${this.smsVoiceUrl.replace(/\/$/, '')}/desk/calls/control`, {
+    const res = await fetch(`${this.smsVoiceUrl.replace(/\/$/, '')}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
-      body: JSON.stringify(control),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((err: unknown) => {
       throw new CallControlUnavailableError(err instanceof Error ? err.message : String(err));
     });
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    if (res.ok) return body;
-    if (PASSED_ON.has(res.status)) throw new HttpError(res.status, body.error ?? `refused (${res.status})`);
+    const answer = (await res.json().catch(() => ({}))) as { error?: string };
+    if (res.ok) return answer;
+    if (PASSED_ON.has(res.status)) throw new HttpError(res.status, answer.error ?? `refused (${res.status})`);
     throw new CallControlUnavailableError(`status ${res.status}`);
   }
 }

@@ -51,6 +51,8 @@ export const agentDeskConfig = {
     .optional(),
   /** The API key's secret. */
   TWILIO_API_KEY_SECRET: z.string().min(16, 'must be the API key secret (32 characters)').optional(),
+  /** Twilio's REST API, where the desk fetches call recordings' media with the API key (a local stand-in in tests). */
+  TWILIO_API_BASE_URL: z.string().url('must be a URL such as https://api.twilio.com').default('https://api.twilio.com'),
   /** sms-voice's HTTP address (http://host:port), where agents' call controls go. */
   SMS_VOICE_URL: z.string().url('must be a URL such as http://127.0.0.1:8102').default('http://127.0.0.1:8102'),
   /** The email service's attachment port (http://host:port), where the files customers mailed are fetched. */

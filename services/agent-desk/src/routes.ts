@@ -18,8 +18,9 @@ import type { CallControls } from './call-controls';
 import { voiceRoutes } from './voice-routes';
 import { replyFileRoute, type ReplyFileLimits } from './reply-files';
 import { outreachRoutes } from './outreach-routes';
-import type { Logger } from '#libs/observability';
-import { liveCallRows } from './watch';
+import { errorDetails, type Logger } from '#libs/observability';
+import { liveCallRows, liveChatRows } from './watch';
+import { sendRecording, type RecordingMedia } from './recordings';
 import type { VoiceTokenKeys } from './voice-token';
 
 interface DeskRouteDeps {
@@ -34,6 +35,7 @@ interface DeskRouteDeps {
   notices: { perSecond: number; maxCustomers: number };
   attachments: AttachmentContent;
   replyFiles: ReplyFileLimits;
+  recordings: RecordingMedia;
 }
 
 export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
@@ -108,8 +110,15 @@ function actionRoutes(signIn: StaffSignIn, backends: Backends): Record<string, R
   };
 }
 
-function readingRoutes({ signIn, sessions, backends, attachments }: DeskRouteDeps): Record<string, Route> {
+function readingRoutes({ signIn, sessions, backends, attachments, recordings, callControls, logger }: DeskRouteDeps): Record<string, Route> {
   return {
+    // The player's source: customer-record decides per conversation, as for its other contents.
+    '/api/recording': async (req, res) => {
+      const s = await signIn.session(req);
+      if (!DESK_ROLES.includes(s.role)) throw new ForbiddenError(`a ${s.role} may not hear recordings here`);
+      const reason = s.role === 'supervisor' ? supervisorReason(new URL(req.url ?? '/', 'http://desk').searchParams.get('reason')) : '';
+      await sendRecording({ backends, media: recordings, logger }, caller(s), reason, req, res);
+    },
     '/api/attachment': async (req, res) => {
       const s = await signIn.session(req);
       if (!DESK_ROLES.includes(s.role)) throw new ForbiddenError(`a ${s.role} may not open attachments here`);
@@ -127,12 +136,27 @@ function readingRoutes({ signIn, sessions, backends, attachments }: DeskRouteDep
       const rows = found.hits.map(searchRow);
       sendJson(res, 200, { rows, next: found.nextPageToken, groups: url.searchParams.get('state') === 'open' ? openGroups(rows) : undefined });
     },
-    // The monitor form's list: open calls from customer-record's search, as the supervisor.
+    // The monitor list: open calls from customer-record's search, each call's state from sms-voice.
     '/api/live-calls': async (req, res) => {
       const s = await signIn.session(req);
       if (s.role !== 'supervisor') throw new ForbiddenError('the live calls are for supervisors');
-      const found = await backends.searchConversations(caller(s), searchRequest(new URLSearchParams({ state: 'open', channel: 'voice', pageSize: '200' })));
-      sendJson(res, 200, { calls: liveCallRows(found.hits.map(searchRow)) });
+      const rows = await openRows(backends, caller(s), 'voice');
+      const calls = await callControls
+        .liveCalls(
+          caller(s),
+          rows.map((r) => r.conversationId),
+        )
+        .catch((err: unknown) => {
+          // The list is still worth having without the states: it says they are unknown, and why.
+          logger.warn(errorDetails(err), 'live call states could not be read from sms-voice');
+          return undefined;
+        });
+      sendJson(res, 200, { calls: liveCallRows(rows, calls), ...(calls ? {} : { note: 'the phone service did not answer: states unknown' }) });
+    },
+    '/api/live-chats': async (req, res) => {
+      const s = await signIn.session(req);
+      if (s.role !== 'supervisor') throw new ForbiddenError('the live chats are for supervisors');
+      sendJson(res, 200, { chats: liveChatRows(await openRows(backends, caller(s), 'chat')) });
     },
     '/api/floor': async (req, res) => {
       const s = await signIn.session(req);
@@ -162,6 +186,12 @@ async function conversationView(signIn: StaffSignIn, backends: Backends, req: ht
   if (!customerId) throw new NotFoundError('no customer record for this conversation yet');
   const history = await backends.history(caller(s), customerId, conversationId, reason);
   sendJson(res, 200, { timeline: timeline(history.entries.map(historyItem)), card: customerCard(context) });
+}
+
+/** One channel's open conversations (a page of 200), as the supervisor: metadata only, no contents. */
+async function openRows(backends: Backends, c: Caller, channel: 'voice' | 'chat') {
+  const found = await backends.searchConversations(c, searchRequest(new URLSearchParams({ state: 'open', channel, pageSize: '200' })));
+  return found.hits.map(searchRow);
 }
 
 export async function floor(backends: Backends, c: Caller) {

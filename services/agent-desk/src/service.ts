@@ -15,6 +15,7 @@ import { createDeskHandler } from './http';
 import { createLive } from './live';
 import { deskRoutes } from './routes';
 import { deskSignIn } from './sign-in';
+import { RecordingMedia } from './recordings';
 import { voiceTokenKeys } from './voice-routes';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
@@ -42,6 +43,8 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
   const backends = new Backends(config.ROUTING_GRPC_ADDR, config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE);
   ctx.onStop('grpc clients', () => backends.close());
 
+  const voiceKeys = voiceTokenKeys(config);
+  const recordings = new RecordingMedia(voiceKeys && { ...voiceKeys, apiBase: config.TWILIO_API_BASE_URL });
   const security = transportSecurity(config.AGENT_DESK_PUBLIC_URL, settings);
   const live = createLive({
     sessions,
@@ -70,7 +73,8 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
       backends,
       canned,
       roster,
-      voiceKeys: voiceTokenKeys(config),
+      voiceKeys,
+      recordings,
       callControls: new CallControls(config.SMS_VOICE_URL, config.AUTH_PRIVATE_KEY_FILE),
       logger: ctx.logger,
       notices: { perSecond: config.AGENT_DESK_NOTICE_PER_SECOND, maxCustomers: config.AGENT_DESK_NOTICE_MAX_CUSTOMERS },

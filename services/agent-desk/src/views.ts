@@ -22,6 +22,7 @@ import {
   type LowScoreFollowUp,
   type QueueStats,
 } from '#libs/proto';
+import { recordingOf, type RecordingView } from './recording-views';
 
 /** A channel on screen: its name, or 'unknown' for one this build does not know. */
 export type ShownChannel = ChannelName | 'unknown';
@@ -127,6 +128,8 @@ export interface TimelineItem {
   senderWarning: string;
   /** Who made the contact for the customer and with what authority, or who only said so; empty for the customer's own. */
   onBehalf: string;
+  /** A recorded call's entry, given only to those who may hear it: the page shows a player. */
+  recording?: RecordingView;
 }
 
 /**
@@ -173,7 +176,13 @@ export function historyItem(e: HistoryEntry): TimelineItem {
     attachments: e.attachments.map(attachmentView),
     senderWarning: '',
     onBehalf: onBehalfLine(e.onBehalf),
+    ...recordingField(e.text),
   };
+}
+
+function recordingField(text: string): { recording?: RecordingView } {
+  const recording = recordingOf(text);
+  return recording ? { recording } : {};
 }
 
 /** A customer's message pushed by routing while the agent holds the conversation. */

@@ -65,11 +65,15 @@ export function serveWatch(deps: WatchDeps, ws: WebSocket, w: OpenWatch): () => 
     }
     if (!stopped) timer = setTimeout(() => void poll(), deps.pollMs);
   };
+  // The desk's own audit line beside customer-record's per-read entries: who watched which conversation, never what was said.
+  const audit = { supervisor: w.caller.id, conversationId: w.conversationId };
+  deps.logger.info(audit, 'silent view opened');
   send(ws, { type: 'status', text: 'watching silently' });
   pass(w.first);
   timer = setTimeout(() => void poll(), deps.pollMs);
   return () => {
     stopped = true;
     clearTimeout(timer);
+    deps.logger.info(audit, 'silent view closed');
   };
 }

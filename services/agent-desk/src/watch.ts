@@ -28,19 +28,58 @@ export class WatchCursor {
   }
 }
 
-export interface LiveCallRow {
+/** What sms-voice says a call is doing; the desk adds 'waiting' (routing has not assigned it) and 'unknown'. */
+export type LiveState = 'ringing' | 'bridged' | 'on hold' | 'consulting' | 'waiting' | 'assigned' | 'unknown';
+
+export interface LiveRow {
   conversationId: string;
   queue: string;
-  /** Empty while the caller waits for an agent. */
+  /** Empty while the customer waits for an agent. */
   agentId: string;
-  /** When the call began (epoch ms). */
+  /** When the conversation began (epoch ms). */
+  since: number;
+  state: LiveState;
+}
+
+/** sms-voice's answer for one call (its `/desk/calls/live`). */
+export interface CallStatus {
+  conversationId: string;
+  state: 'ringing' | 'bridged' | 'on hold' | 'consulting' | 'ended';
+  agentId: string;
   since: number;
 }
 
-/** Open voice conversations for the monitor form, the longest-running first. */
-export function liveCallRows(rows: readonly SearchRow[]): LiveCallRow[] {
+const open = (r: SearchRow) => r.state !== 'resolved' && r.state !== 'abandoned';
+const oldestFirst = (a: LiveRow, b: LiveRow) => a.since - b.since || a.conversationId.localeCompare(b.conversationId);
+
+/** Open chats for the silent view, the longest-running first: waiting for an agent, or with one. */
+export function liveChatRows(rows: readonly SearchRow[]): LiveRow[] {
   return rows
-    .filter((r) => r.channel === 'voice' && r.state !== 'resolved' && r.state !== 'abandoned')
-    .map((r) => ({ conversationId: r.conversationId, queue: r.queue, agentId: r.agentId, since: r.startedAt }))
-    .sort((a, b) => a.since - b.since || a.conversationId.localeCompare(b.conversationId));
+    .filter((r) => r.channel === 'chat' && open(r))
+    .map((r): LiveRow => ({
+      conversationId: r.conversationId,
+      queue: r.queue,
+      agentId: r.agentId,
+      since: r.startedAt,
+      state: r.agentId ? 'assigned' : 'waiting',
+    }))
+    .sort(oldestFirst);
+}
+
+/**
+ * Open calls for the monitor list, the longest-running first. customer-record names the queue and
+ * agent; sms-voice says what each call is doing, and a call it has ended is left out even while
+ * the record is a moment behind. Without sms-voice's answer (`undefined`) the state is unknown.
+ */
+export function liveCallRows(rows: readonly SearchRow[], calls: readonly CallStatus[] | undefined): LiveRow[] {
+  const byConversation = new Map((calls ?? []).map((c) => [c.conversationId, c]));
+  return rows
+    .filter((r) => r.channel === 'voice' && open(r))
+    .flatMap((r): LiveRow[] => {
+      const call = byConversation.get(r.conversationId);
+      if (call?.state === 'ended') return [];
+      const state: LiveState = call ? call.state : 'unknown';
+      return [{ conversationId: r.conversationId, queue: r.queue, agentId: r.agentId || call?.agentId || '', since: call?.since || r.startedAt, state }];
+    })
+    .sort(oldestFirst);
 }

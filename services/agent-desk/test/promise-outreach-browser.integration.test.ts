@@ -7,9 +7,7 @@
 // reaches that number and the conversation records the OPTED_OUT refusal.
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -26,12 +24,11 @@ import {
   SenderVerdict,
 } from '#libs/proto';
 import { dropDatabase, launchChromium, recordTopics, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
-import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { dateInWords } from '../../routing/src/core/promise-rules';
 import { useRoutingHarness } from '../../routing/test/helpers';
 import { noticeConversationId } from '../src/outreach';
-import { signedWebhook, signInPage, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
+import { signedWebhook, signInPage, startTestDesk, startTestRecord, startTestPhone, startTestRouting } from './stack';
 
 const PASSWORD = 'a long test password';
 const SAVE = process.env.SAVE_SCREENSHOTS === '1';
@@ -71,14 +68,11 @@ beforeAll(async () => {
     ReturnType<typeof testContext>,
   ];
   recorder = await recordTopics([topics.conversationEvents.name, topics.outbound.name]);
-  outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
-  const twilioPort = await listenOnLoopback(outbox, 0);
   const record = await startTestRecord(recordCtx, database, 'promise');
   recordClient = new CustomerRecordServiceClient(`127.0.0.1:${record.grpcPort}`, credentials.createInsecure());
   const routing = await startTestRouting(routingCtx, database, 'promise', { id: 'promise-test', when: { pattern: token }, then: { skill } }, record.grpcPort);
-  spoolDir = mkdtempSync(path.join(tmpdir(), 'promise-browser-spool-'));
-  const twilioAccount = { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, apiBase: `http://127.0.0.1:${twilioPort}`, spoolDir };
-  ({ url: smsUrl } = await startTestSmsVoice(smsVoiceCtx, database, 'promise', twilioAccount, { SMS_COMPANY_NUMBER: COMPANY }));
+  const account = { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID };
+  ({ url: smsUrl, outbox, spoolDir } = await startTestPhone(smsVoiceCtx, database, 'promise', standIn, account, { SMS_COMPANY_NUMBER: COMPANY }));
   const started = await startTestDesk(deskCtx, database, { routing: routing.grpcPort, record: record.grpcPort });
   desk = `http://127.0.0.1:${started.port}`;
   const capacity = { voice: 0, chat: 3, sms: 5, email: 5, total: 8 };

@@ -1,15 +1,20 @@
 // The services a desk test (or the voice benchmark) runs beside the desk, in-process, each with
 // the settings these tests share: customer-record, routing with a test's own rule, sms-voice
 // against the Twilio stand-in, and the desk itself. Also a signed Twilio webhook.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
 import type { ServiceContext } from '#libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, freePort, testAuthEnv, uniqueId } from '#libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, freePort, testAuthEnv, uniqueId, waitFor } from '#libs/testing';
 import { customerRecordConfig } from '../../customer-record/src/config';
 import { startCustomerRecord } from '../../customer-record/src/service';
 import { routingConfig } from '../../routing/src/config';
 import { startRouting } from '../../routing/src/service';
+import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
+import type { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { smsVoiceConfig } from '../../sms-voice/src/config';
 import { startSmsVoiceService } from '../../sms-voice/src/service';
 import { agentDeskConfig, startAgentDesk } from '../src/service';
@@ -90,6 +95,31 @@ export async function startTestSmsVoice(
   return { ...started, url: `http://127.0.0.1:${started.port}` };
 }
 
+/**
+ * The Twilio stand-in on a loopback port and sms-voice calling it, with a spool directory of its
+ * own; the stand-in closes and the directory goes when `ctx` stops, after sms-voice.
+ */
+export async function startTestPhone(
+  ctx: ServiceContext,
+  database: string,
+  name: string,
+  standIn: TwilioStandIn,
+  account: Pick<TestTwilio, 'authToken' | 'accountSid'>,
+  extra: Record<string, string> = {},
+  logLevel = 'silent',
+) {
+  const outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
+  const apiBase = `http://127.0.0.1:${await listenOnLoopback(outbox, 0)}`;
+  const spoolDir = mkdtempSync(path.join(tmpdir(), `${name}-spool-`));
+  ctx.onStop('twilio stand-in', async () => {
+    outbox.closeAllConnections();
+    await new Promise((r) => outbox.close(r));
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+  const smsVoice = await startTestSmsVoice(ctx, database, name, { ...account, apiBase, spoolDir }, extra, logLevel);
+  return { ...smsVoice, outbox, spoolDir, apiBase };
+}
+
 export function startTestDesk(ctx: ServiceContext, database: string, ports: { routing: number; record: number }, extra: Record<string, string> = {}) {
   return startAgentDesk(
     ctx,
@@ -122,4 +152,23 @@ export async function signInPage(page: Page, desk: string, id: string, password:
   await page.locator('#who').filter({ hasText: role }).waitFor({ timeout: 20_000 });
   await page.locator('#link').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
   return page;
+}
+
+/**
+ * A row of a supervisor's live list (`live-calls` or `live-chats`), Show pressed until the
+ * conversation is listed; its cells as text, and the list's section saved to `shot` when given.
+ */
+export async function liveListRow(page: Page, list: 'live-calls' | 'live-chats', conversationId: string, shot?: string) {
+  const row = page.locator(`#${list} tr[data-conversation="${conversationId}"]`);
+  await waitFor(
+    async () => {
+      await page.locator(`#${list}-load`).click();
+      return (await row.count()) > 0;
+    },
+    60_000,
+    `the conversation in the ${list.replace('-', ' ')} list`,
+  );
+  if (shot) await page.locator(`#${list}`).locator('xpath=..').screenshot({ path: shot });
+  const [, queue, agent, , state] = await row.locator('td').allTextContents();
+  return { row, queue, agent, state };
 }

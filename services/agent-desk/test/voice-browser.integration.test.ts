@@ -3,21 +3,19 @@
 // desk rings with the offer; the agent accepts, and sms-voice puts the caller in a conference and
 // dials the agent's softphone in through the real twilio client against the Twilio stand-in; the
 // agent holds, resumes, mutes, sends keypad tones, hangs up and wraps up from the conversation view.
-import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase, launchChromium, testContext, uniqueId, waitFor } from '#libs/testing';
-import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import type { RunningRouting } from '../../routing/src/service';
 import { callConversationId } from '../../sms-voice/src/calls';
-import { signedWebhook, signInPage, startTestDesk, startTestRecord, startTestRouting, startTestSmsVoice } from './stack';
+import { signedWebhook, signInPage, startTestDesk, liveListRow, startTestPhone, startTestRecord, startTestRouting } from './stack';
 
 const PASSWORD = 'a long test password';
+const SAVE = process.env.SAVE_SCREENSHOTS === '1';
+const shots = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const MUSIC = 'https://music.example/hold.mp3';
@@ -31,13 +29,13 @@ const supervisorId = `sue-${randomBytes(3).toString('hex')}`;
 
 const contexts = ['customer-record', 'routing', 'sms-voice', 'agent-desk'].map((name) => testContext(`voice-${name}`));
 const standIn = new TwilioStandIn({ conversationOfCall: callConversationId, maxItems: Infinity });
-let outbox: http.Server;
 let routing: RunningRouting;
 let smsVoicePort: number;
 let desk: string;
 let browser: Browser;
-let spoolDir: string;
 const pageErrors: string[] = [];
+/** The call the first test took, for the recording that follows it. */
+let callHeard: { conversationId: string; callSid: string; page: Page; supervisor: Page } | undefined;
 
 async function call(callSid: string): Promise<void> {
   const params = { CallSid: callSid, From: `+1415555${String(1000 + Math.floor(Math.random() * 8999))}`, To: LINE };
@@ -56,20 +54,25 @@ beforeAll(async () => {
     ReturnType<typeof testContext>,
     ReturnType<typeof testContext>,
   ];
-  outbox = outboxServer(standIn, { consoleUrl: 'http://127.0.0.1:8090' });
-  const twilioPort = await listenOnLoopback(outbox, 0);
   const record = await startTestRecord(recordCtx, database, 'voice');
   const rule = { id: 'voice-test', when: { pattern: LINE.replace('+', '\\+'), channels: ['voice'] }, then: { skill } };
   routing = await startTestRouting(routingCtx, database, 'voice', rule, record.grpcPort);
-  spoolDir = mkdtempSync(path.join(tmpdir(), 'voice-browser-spool-'));
-  const twilioAccount = { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, apiBase: `http://127.0.0.1:${twilioPort}`, spoolDir };
-  ({ port: smsVoicePort } = await startTestSmsVoice(smsVoiceCtx, database, 'voice', twilioAccount, { VOICE_HOLD_MUSIC_URL: MUSIC }));
+  const phone = await startTestPhone(
+    smsVoiceCtx,
+    database,
+    'voice',
+    standIn,
+    { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID },
+    { VOICE_HOLD_MUSIC_URL: MUSIC },
+  );
+  smsVoicePort = phone.port;
   const started = await startTestDesk(
     deskCtx,
     database,
     { routing: routing.grpcPort, record: record.grpcPort },
     {
       SMS_VOICE_URL: `http://127.0.0.1:${smsVoicePort}`,
+      TWILIO_API_BASE_URL: phone.apiBase,
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_API_KEY_SID: `SK${randomBytes(16).toString('hex')}`,
       TWILIO_API_KEY_SECRET: randomBytes(16).toString('hex'),
@@ -85,9 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const ctx of [...contexts].reverse()) await ctx.stop();
-  await new Promise((r) => outbox.close(r));
   await dropDatabase(database);
-  rmSync(spoolDir, { recursive: true, force: true });
 }, 60_000);
 
 async function signedIn(id: string, role: string): Promise<Page> {
@@ -163,23 +164,21 @@ describe('a phone call in the desk', () => {
     // A supervisor listens in, on the phone the roster gives for her.
     const supervisor = await signedIn(supervisorId, 'supervisor');
     // From the live calls list: the call is there with its queue and agent, nobody types its id.
-    const row = supervisor.locator(`#live-calls tr[data-conversation="${conversationId}"]`);
-    await waitFor(
-      async () => {
-        await supervisor.locator('#live-calls-load').click();
-        return (await row.count()) > 0;
-      },
-      60_000,
-      'the call in the live calls list',
-    );
-    expect(await row.locator('td').nth(2).textContent()).toBe(agentId);
-    const listed = (await (await supervisor.request.get(`${desk}/api/live-calls`)).json()) as {
-      calls: { conversationId: string; queue: string; agentId: string; since: number }[];
+    const listed = await liveListRow(supervisor, 'live-calls', conversationId, SAVE ? `${shots}agent-desk-live-calls.png` : undefined);
+    expect(listed.agent).toBe(agentId);
+    // sms-voice's word on the call: the agent's line is in the conference (the expert too, the caller not held).
+    expect(listed.state).toBe('bridged');
+    const { row } = listed;
+    const answer = (await (await supervisor.request.get(`${desk}/api/live-calls`)).json()) as {
+      calls: { conversationId: string; queue: string; agentId: string; since: number; state: string }[];
+      note?: string;
     };
-    expect(listed.calls.find((c) => c.conversationId === conversationId)).toMatchObject({
+    expect(answer.note).toBeUndefined();
+    expect(answer.calls.find((c) => c.conversationId === conversationId)).toMatchObject({
       agentId,
       queue: expect.stringMatching(/^tier1\/.+\/voice$/),
       since: expect.any(Number),
+      state: 'bridged',
     });
     // The list is the supervisors': the agent's own session is refused it.
     expect((await page.request.get(`${desk}/api/live-calls`)).status()).toBe(403);
@@ -188,7 +187,12 @@ describe('a phone call in the desk', () => {
     expect(standIn.participantsOf(conversationId).find((p) => p.label === 'monitor')).toMatchObject({ to: '+14155550142', muted: true });
 
     await page.locator('#call-hang-up').click();
-    await page.locator('#call-wrap-up').waitFor({ state: 'visible', timeout: 10_000 });
+    await page
+      .locator('#call-wrap-up')
+      .waitFor({ state: 'visible', timeout: 10_000 })
+      .catch(async (err: unknown) => {
+        throw new Error(`no wrap-up after Hang up; the page said: ${await page.locator('#notice').textContent()}`, { cause: err });
+      });
     expect(caller()).toBeUndefined();
     expect(standIn.items.some((i) => i.sid === callSid && i.body === 'status: completed')).toBe(true);
     // Twilio's status callback ends the call; the wrap-up follows.
@@ -196,6 +200,64 @@ describe('a phone call in the desk', () => {
     await page.locator('#call-wrap-up-note').fill('Refund promised <b>today</b>');
     await page.locator('#call-wrap-up button').click();
     await page.locator('#notice').filter({ hasText: 'Wrap-up saved.' }).waitFor({ timeout: 10_000 });
+    expect(pageErrors).toEqual([]);
+    callHeard = { conversationId, callSid, page, supervisor };
+  });
+
+  it('plays the call recording in the conversation view, through the desk, to those who may hear it', { timeout: 180_000 }, async () => {
+    const { conversationId, callSid, page, supervisor } = callHeard!;
+    const recordingSid = `RE${randomBytes(16).toString('hex')}`;
+    const report = {
+      AccountSid: ACCOUNT_SID,
+      RecordingSid: recordingSid,
+      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/${recordingSid}`,
+      RecordingStatus: 'completed',
+      RecordingDuration: '2',
+    };
+    const callback = `http://127.0.0.1:${smsVoicePort}/twilio/voice/recording?${new URLSearchParams({ CallSid: callSid })}`;
+    expect(await signedWebhook(callback, AUTH_TOKEN, report)).toBe(200);
+
+    // The media the player asks for: answered by the desk, which fetched it from Twilio's API.
+    const media = page.waitForResponse((r) => r.url().includes('/api/recording?') && r.request().method() === 'GET', { timeout: 120_000 });
+    const player = page.locator('#timeline audio.recording');
+    await player.waitFor({ timeout: 120_000 });
+    const answered = await media;
+    expect([200, 206]).toContain(answered.status());
+    expect(answered.headers()['content-type']).toBe('audio/mpeg');
+    // The element decoded the media's header: HAVE_METADATA or more, and no media error.
+    type Audio = { readyState: number; error: { code: number } | null; duration: number };
+    await waitFor(async () => (await player.evaluate((a) => (a as unknown as Audio).readyState)) >= 1, 20_000, 'the player to load the recording');
+    expect(await player.evaluate((a) => (a as unknown as Audio).error?.code ?? null)).toBeNull();
+    expect(await player.evaluate((a) => (a as unknown as Audio).duration)).toBeGreaterThan(1.5);
+    expect(await player.getAttribute('aria-label')).toBe('Call recording, 2 seconds');
+    expect(standIn.mediaFetched).toContain(`${recordingSid}.mp3`);
+    if (SAVE) await page.locator('#conversation').screenshot({ path: `${shots}agent-desk-recording.png` });
+
+    const src = `${desk}${(await player.getAttribute('src'))!}`;
+    expect(new URL(src).searchParams.get('conversationId')).toBe(conversationId);
+    const whole = await page.request.get(src);
+    expect(whole.status()).toBe(200);
+    expect(whole.headers()).toMatchObject({
+      'content-type': 'audio/mpeg',
+      'content-disposition': `inline; filename="${recordingSid}.mp3"`,
+      'cache-control': 'private, no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    expect([...(await whole.body()).subarray(0, 2)]).toEqual([0xff, 0xfb]);
+    const part = await page.request.get(src, { headers: { range: 'bytes=0-103' } });
+    expect(part.status()).toBe(206);
+    expect(part.headers()['content-range']).toMatch(/^bytes 0-103\/\d+$/);
+    expect((await part.body()).length).toBe(104);
+    // Another recording sid is not this conversation's: nothing fetched from Twilio for it.
+    const other = `RE${randomBytes(16).toString('hex')}`;
+    expect((await page.request.get(src.replace(recordingSid, other))).status()).toBe(404);
+    expect(standIn.mediaFetched.some((m) => m.startsWith(other))).toBe(false);
+    // A supervisor hears it with a reason (audited by customer-record), not without one.
+    expect((await supervisor.request.get(src)).status()).toBe(400);
+    expect((await supervisor.request.get(`${src}&reason=${encodeURIComponent('quality review of the call')}`)).status()).toBe(200);
+    // Deleted at Twilio once its retention ended: the desk says so.
+    standIn.deletedRecordings.push(recordingSid);
+    expect((await page.request.get(src)).status()).toBe(404);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import { CustomerRecordServiceClient, type ListAuditResponse } from '#libs/proto
 import { dropDatabase, launchChromium, testContext, testMetadata, uniqueId, waitFor } from '#libs/testing';
 import { chatConfig, dropChatCollections, Visitor } from '../../chat/test/helpers';
 import { startChat } from '../../chat/src/service';
-import { startTestDesk, startTestRecord, startTestRouting } from './stack';
+import { liveListRow, startTestDesk, startTestRecord, startTestRouting } from './stack';
 
 const PASSWORD = 'a long test password';
 const SAVE = process.env.SAVE_SCREENSHOTS === '1';
@@ -140,7 +140,8 @@ describe("a supervisor's silent view of a chat", () => {
     conversationId = offer.offer.conversationId as string;
     await post(ana, '/api/accept', { conversationId });
 
-    // The agent may not watch, even the conversation they hold.
+    // The agent may not list the live chats, nor watch, even the conversation they hold.
+    expect((await fetch(`${desk}/api/live-chats`, { headers: { cookie: ana.cookie } })).status).toBe(403);
     const refused = await socket(ana, watchPath(conversationId));
     expect(refused).toMatchObject({ refused: 403 });
     expect('body' in refused && refused.body).toContain('for supervisors');
@@ -177,7 +178,7 @@ describe("a supervisor's silent view of a chat", () => {
     watch.ws.close();
   });
 
-  it('in Chromium: the supervisor picks the chat from the open conversations and watches it, its text kept as text', { timeout: 240_000 }, async () => {
+  it('in Chromium: the supervisor picks the chat from the live chats and watches it, its text kept as text', { timeout: 240_000 }, async () => {
     expect(conversationId).not.toBe('');
     browser = await launchChromium();
     const dialogs: string[] = [];
@@ -194,15 +195,10 @@ describe("a supervisor's silent view of a chat", () => {
     await page.locator('#signin-password').press('Enter');
     await page.locator('#who').filter({ hasText: 'supervisor' }).waitFor({ timeout: 20_000 });
 
-    const row = page.locator(`#open-conversations tr[data-conversation="${conversationId}"]`);
-    await waitFor(
-      async () => {
-        await page.locator('#open-load').click();
-        return (await row.count()) > 0;
-      },
-      60_000,
-      'the chat among the open conversations',
-    );
+    // From the live chats list: the chat with its queue, its agent and its state; nobody types its id.
+    const listed = await liveListRow(page, 'live-chats', conversationId, SAVE ? `${shots}agent-desk-live-chats.png` : undefined);
+    expect(listed).toMatchObject({ agent: agentId, state: 'assigned', queue: expect.stringMatching(/^tier1\/.+\/chat$/) });
+    const { row } = listed;
     await row.getByRole('button', { name: 'Watch…' }).click();
     expect(await page.locator('#watch-conversation').inputValue()).toBe(conversationId);
     await page.locator('#watch-reason').fill('coaching a new agent');

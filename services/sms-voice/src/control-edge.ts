@@ -11,12 +11,17 @@ import { bearerCaller, HttpError, readJson, sendJson } from '#libs/web';
 import type { Caller } from '#libs/auth';
 import { callControlled, CallControlError, planControl, readCallControl, type TwilioStep } from './call-controls';
 import { dialledIn, isDialIn, planDialIn, readDialIn } from './dial-ins';
+import { liveCallStatus, readLiveCallsAsked } from './live-calls';
 import type { ContactSpool } from './spool';
 import type { SmsVoiceStore } from './store';
 import type { TwilioClient } from './twilio-client';
 
 export const CALL_CONTROL_PATH = '/desk/calls/control';
+/** A supervisor's monitor list: the state of the calls of the conversations named. */
+export const LIVE_CALLS_PATH = '/desk/calls/live';
 const MAX_CONTROL_BYTES = 4 * 1024;
+/** 200 conversation ids of 40 characters, quoted, with room. */
+const MAX_LIVE_CALLS_BYTES = 16 * 1024;
 const CONTROLLERS = new Set(['agent', 'expert', 'supervisor']);
 /** The path is on the public port: an address sending this many bad tokens a minute is refused until the minute ends. */
 const BAD_TOKENS_PER_MINUTE = 20;
@@ -54,13 +59,21 @@ export function createControlEdge(deps: ControlEdgeDeps) {
   const now = deps.now ?? (() => new Date());
   const badTokens = new RateLimiter(BAD_TOKENS_PER_MINUTE, 60_000);
 
-  const run = async (req: http.IncomingMessage) => {
+  const run = async (req: http.IncomingMessage, path: string) => {
     if (req.method !== 'POST') throw new HttpError(405, 'call controls are POST requests');
     if (!verify) throw new HttpError(503, 'call controls are off: AUTH_PUBLIC_KEYS_DIR is not set');
     const caller = await bearerCaller(req, verify, badTokens);
     if (!CONTROLLERS.has(caller.role)) throw new HttpError(403, `a ${caller.role} does not control calls`);
+    if (path === LIVE_CALLS_PATH) return liveCalls(caller, await readJson(req, MAX_LIVE_CALLS_BYTES));
     const body = await readJson(req, MAX_CONTROL_BYTES);
     return isDialIn(body) ? dialIn(caller, body) : control(caller, body);
+  };
+
+  /** Each call read by its conversation's id, the only look-up the store makes without a scan. */
+  const liveCalls = async (caller: Caller, body: unknown) => {
+    if (caller.role !== 'supervisor') throw new HttpError(403, 'the live calls are for supervisors');
+    const calls = await Promise.all(readLiveCallsAsked(body).map((id) => deps.store.callOfConversation(id)));
+    return { calls: calls.flatMap((c) => (c ? [liveCallStatus(c)] : [])) };
   };
 
   const control = async (caller: Caller, body: unknown) => {
@@ -99,9 +112,10 @@ export function createControlEdge(deps: ControlEdgeDeps) {
 
   /** Answers the control path (true), or leaves the request to the webhooks (false). */
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    if ((req.url ?? '').split('?')[0] !== CALL_CONTROL_PATH) return false;
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path !== CALL_CONTROL_PATH && path !== LIVE_CALLS_PATH) return false;
     try {
-      sendJson(res, 200, await run(req));
+      sendJson(res, 200, await run(req, path));
     } catch (err) {
       const { status, message } = controlReply(err);
       if (status === 500) deps.logger.error(errorDetails(err), 'call control failed');

@@ -21,7 +21,7 @@ import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, te
 import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { callConversationId } from '../src/calls';
-import { CALL_CONTROL_PATH } from '../src/control-edge';
+import { CALL_CONTROL_PATH, LIVE_CALLS_PATH } from '../src/control-edge';
 import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 
@@ -303,6 +303,43 @@ describe('supervisor monitoring', () => {
       ['call.whisper', supervisor],
       ['call.barge', supervisor],
     ]);
+  });
+});
+
+describe('the live calls a supervisor monitors', () => {
+  async function liveCalls(conversationIds: unknown, role: 'agent' | 'supervisor' = 'supervisor') {
+    const token = await testToken({ id: 'sue-live', role }, 'sms-voice');
+    const res = await fetch(`http://127.0.0.1:${port}${LIVE_CALLS_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ conversationIds }),
+    });
+    return { status: res.status, body: (await res.json()) as { calls?: { conversationId: string; state: string; agentId: string }[]; error?: string } };
+  }
+
+  it('says of each call whether it rings, is bridged, on hold, consulting or ended; to supervisors only', async () => {
+    const agentId = uniqueId('liv').toLowerCase();
+    const ringing = callConversationId(sid());
+    await webhook('/twilio/voice', { CallSid: ringing.replace(/^conv-/, ''), From: `+1415555${1000 + Math.floor(Math.random() * 8999)}`, To: COMPANY });
+    const { callSid, conversationId } = await bridgedCall(agentId);
+    const unknown = callConversationId(sid());
+    const states = async () => {
+      const { status, body } = await liveCalls([ringing, conversationId, unknown]);
+      expect(status).toBe(200);
+      return Object.fromEntries(body.calls!.map((c) => [c.conversationId, `${c.state}:${c.agentId}`]));
+    };
+    expect(await states()).toEqual({ [ringing]: 'ringing:', [conversationId]: `bridged:${agentId}` });
+    await control(agentId, { conversationId, action: 'hold' });
+    expect((await states())[conversationId]).toBe(`on hold:${agentId}`);
+    await control(agentId, { conversationId, action: 'consult', toAgentId: uniqueId('exp').toLowerCase() });
+    expect((await states())[conversationId]).toBe(`consulting:${agentId}`);
+    await webhook('/twilio/voice/status', { CallSid: callSid, CallStatus: 'completed', CallDuration: '30' });
+    expect((await states())[conversationId]).toBe(`ended:${agentId}`);
+
+    expect(await liveCalls([conversationId], 'agent')).toEqual({ status: 403, body: { error: 'the live calls are for supervisors' } });
+    expect((await liveCalls('conv-x')).status).toBe(400);
+    expect((await liveCalls(['conv-chat-1'])).body.error).toMatch(/each must be the conversation of a call/);
+    expect((await liveCalls(Array.from({ length: 201 }, () => conversationId))).body.error).toMatch(/at most 200/);
   });
 });
 
