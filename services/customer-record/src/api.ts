@@ -68,7 +68,11 @@ function unary<Req, Res>(deps: ApiDeps, name: CallName, handler: Handler<Req, Re
 }
 
 /** A server-streaming call, admitted as a unary one; a failure ends the stream with its status (grpc-js sends it on 'error'). */
-function serverStream<Req, Res>(deps: ApiDeps, name: CallName, handler: (deps: ApiDeps, call: ServerWritableStream<Req, Res>, caller: Caller) => Promise<void>) {
+function serverStream<Req, Res>(
+  deps: ApiDeps,
+  name: CallName,
+  handler: (deps: ApiDeps, call: ServerWritableStream<Req, Res>, caller: Caller) => Promise<void>,
+) {
   const edge = { service: 'customer-record', logger: deps.logger };
   return (call: ServerWritableStream<Req, Res>) => {
     admit(deps, call.metadata, name)

@@ -5,13 +5,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '#libs/auth';
-import {
-  Channel,
-  IdentityKind,
-  type FindCustomersResponse,
-  type ListAuditResponse,
-  type StreamCustomerExportResponse,
-} from '#libs/proto';
+import { Channel, IdentityKind, type FindCustomersResponse, type ListAuditResponse, type StreamCustomerExportResponse } from '#libs/proto';
 import { uniqueId } from '#libs/testing';
 import { EXPORT_CHUNK_BYTES } from '../src/api/export-stream';
 import { dropDatabase, emailContact, startHarness, type Harness } from './harness';
@@ -92,7 +86,10 @@ describe("the data-protection officer's look-up and streamed export", () => {
   });
 
   it('names what is wrong with malformed input', async () => {
-    const invalid = (details: string | RegExp) => ({ code: status.INVALID_ARGUMENT, details: typeof details === 'string' ? details : expect.stringMatching(details) });
+    const invalid = (details: string | RegExp) => ({
+      code: status.INVALID_ARGUMENT,
+      details: typeof details === 'string' ? details : expect.stringMatching(details),
+    });
     await expect(find({ email: 'not-an-address' })).rejects.toMatchObject(invalid(/^email: not an email address: no\*\*\*/));
     await expect(find({ phone: '12' })).rejects.toMatchObject(invalid(/^phone: not a phone number/));
     await expect(find({ email: address, phone: number })).rejects.toMatchObject(invalid('give exactly one of email, phone and name; got email and phone'));
@@ -141,7 +138,7 @@ describe("the data-protection officer's look-up and streamed export", () => {
     expect(texts).toContain(LONG_TEXT);
     expect(texts).toContain(`199 ${LONG_TEXT}`.slice(0, 20_000));
     const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId: bigId, pageSize: 200 }, 'supervisor');
-    expect(audit.entries.filter((e) => e.action === 'ExportCustomer' && e.reason === reason).map((e) => e.actorId)).toEqual(['privacy-1']);
+    expect(audit.entries.filter((e) => e.action === 'StreamCustomerExport' && e.reason === reason).map((e) => e.actorId)).toEqual(['privacy-1']);
   });
 
   it('answers the stream of an unknown customer with NOT_FOUND and its reason', async () => {

@@ -36,11 +36,17 @@ describe('data-protection requests in the ops console', () => {
     await record.service.projection.onContact(c);
     customerId = (await record.service.store.findConversation(c.conversationId))!.customerId;
     // A customer whose export is over 4 MiB: a first contact, then 200 long messages in the store.
-    const big = emailContact({ sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: number, namespace: '' }, channel: Channel.CHANNEL_SMS, text: LONG_TEXT });
+    const big = emailContact({
+      sender: { kind: IdentityKind.IDENTITY_KIND_PHONE, value: number, namespace: '' },
+      channel: Channel.CHANNEL_SMS,
+      text: LONG_TEXT,
+    });
     await record.service.projection.onContact(big);
     bigId = (await record.service.store.findConversation(big.conversationId))!.customerId;
     const entry = (await record.service.store.history.findOne({ customerId: bigId }))!;
-    await record.service.store.history.insertMany(Array.from({ length: 200 }, (_, i) => ({ ...entry, _id: `${entry._id}-${i}`, text: `${i} ${LONG_TEXT}`.slice(0, 20_000) })));
+    await record.service.store.history.insertMany(
+      Array.from({ length: 200 }, (_, i) => ({ ...entry, _id: `${entry._id}-${i}`, text: `${i} ${LONG_TEXT}`.slice(0, 20_000) })),
+    );
     h = await startHarness({ ...testAuthEnv('ops-console'), CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${record.service.grpcPort}` });
     browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -75,7 +81,9 @@ describe('data-protection requests in the ops console', () => {
     const byEmail = await find(`email=${encodeURIComponent(address.toUpperCase())}`);
     expect(byEmail.status).toBe(200);
     const found = (await byEmail.json()) as Found;
-    expect(found.customers).toEqual([expect.objectContaining({ customerId, displayName: 'Erin Example', maskedIdentities: [`${address.slice(0, 2)}***@example.com`] })]);
+    expect(found.customers).toEqual([
+      expect.objectContaining({ customerId, displayName: 'Erin Example', maskedIdentities: [`${address.slice(0, 2)}***@example.com`] }),
+    ]);
     expect(found.customers[0]!.lastContactAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     const byPhone = (await (await find(`phone=${encodeURIComponent(`(415) 555-${number.slice(-4)}`)}`)).json()) as Found;
     expect(byPhone.customers.map((c) => [c.customerId, c.maskedIdentities])).toEqual([[bigId, [`+1 •••${number.slice(-2)}`]]]);

@@ -22,10 +22,16 @@ export interface CustomerExport {
 }
 
 /**
- * The export document, audited before it is handed out; NOT_FOUND for an unknown or merged
+ * The export document, audited (as the call that asked for it) before it is handed out; NOT_FOUND for an unknown or merged
  * customer, FAILED_PRECONDITION (and nothing audited) when it is over `maxBytes`.
  */
-export async function customerExport(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller, maxBytes = Infinity): Promise<CustomerExport> {
+export async function customerExport(
+  deps: ApiDeps,
+  req: ExportCustomerRequest,
+  caller: Caller,
+  call: 'ExportCustomer' | 'StreamCustomerExport',
+  maxBytes = Infinity,
+): Promise<CustomerExport> {
   const customerId = requireId(req.customerId, 'customer_id');
   const reason = requestReason(req.reason);
   // Reads recorded a moment ago belong in the export.
@@ -34,13 +40,14 @@ export async function customerExport(deps: ApiDeps, req: ExportCustomerRequest, 
   const exportedAt = new Date();
   const document = JSON.stringify({ format: 'contactcenter.customer-export.v1', exportedAt, exportedBy: caller.id, reason, ...held }, null, 2);
   const size = Buffer.byteLength(document);
-  if (size > maxBytes) throw new FailedPreconditionError(`the export is ${size} bytes, more than one message carries; ask StreamCustomerExport for it in pieces`);
-  await audited(deps, caller, 'ExportCustomer', customerId, '', reason);
+  if (size > maxBytes)
+    throw new FailedPreconditionError(`the export is ${size} bytes, more than one message carries; ask StreamCustomerExport for it in pieces`);
+  await audited(deps, caller, call, customerId, '', reason);
   return { document, fileName: `customer-${customerId}-${exportedAt.toISOString().slice(0, 10)}.json` };
 }
 
 export function exportCustomer(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<ExportCustomerResponse> {
-  return customerExport(deps, req, caller, ONE_MESSAGE_BYTES);
+  return customerExport(deps, req, caller, 'ExportCustomer', ONE_MESSAGE_BYTES);
 }
 
 export async function eraseCustomer(deps: ApiDeps, req: EraseCustomerRequest, caller: Caller): Promise<EraseCustomerResponse> {

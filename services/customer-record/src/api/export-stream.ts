@@ -14,7 +14,7 @@ export const EXPORT_CHUNK_BYTES = 1024 * 1024;
 export type ExportStream = ServerWritableStream<StreamCustomerExportRequest, StreamCustomerExportResponse>;
 
 export async function streamCustomerExport(deps: ApiDeps, call: ExportStream, caller: Caller): Promise<void> {
-  const exported = await customerExport(deps, call.request, caller);
+  const exported = await customerExport(deps, call.request, caller, 'StreamCustomerExport');
   const bytes = Buffer.from(exported.document, 'utf8');
   for (let offset = 0; offset < bytes.length || offset === 0; offset += EXPORT_CHUNK_BYTES) {
     if (call.cancelled) return;
