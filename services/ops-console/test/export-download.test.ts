@@ -29,8 +29,9 @@ describe('sending an export to the officer', () => {
   let server: http.Server | undefined;
   afterEach(() => server?.close());
 
-  /** A console route that sends the fake stream; what the route's promise ended with. */
-  async function serve(stream: FakeExportStream) {
+  /** A console route sending a fake stream, asked by a browser: the stream, the browser's answer, and what the route ended with. */
+  async function serve() {
+    const stream = new FakeExportStream();
     let outcome!: Promise<unknown>;
     let arrive!: () => void;
     const arrived = new Promise<void>((resolve) => (arrive = resolve));
@@ -45,15 +46,13 @@ describe('sending an export to the officer', () => {
       );
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    return { url, arrived, outcome: () => outcome };
+    const answer = fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await arrived;
+    return { stream, answer, outcome: () => outcome };
   }
 
   it('sends the chunks as one attachment of the announced length', async () => {
-    const stream = new FakeExportStream();
-    const { url, arrived, outcome } = await serve(stream);
-    const answer = fetch(url);
-    await arrived;
+    const { stream, answer, outcome } = await serve();
     stream.emit('data', { data: Buffer.from('{"a":'), fileName: 'customer-c1-2026-12-03.json', totalBytes: 10 });
     stream.emit('data', { data: Buffer.from('"ü"}'), fileName: '', totalBytes: 0 });
     stream.emit('end');
@@ -65,23 +64,19 @@ describe('sending an export to the officer', () => {
   });
 
   it('turns a refusal before the first chunk into the HTTP error, even with the end that follows it', async () => {
-    const stream = new FakeExportStream();
-    const { url, arrived, outcome } = await serve(stream);
-    const answer = fetch(url).catch((err: unknown) => err);
-    await arrived;
+    const { stream, answer, outcome } = await serve();
+    // This route cuts the connection on an error (the console's edge answers the status instead).
+    const cut = expect(answer).rejects.toThrow();
     stream.emit('error', grpcError(status.NOT_FOUND, 'no customer c1'));
     stream.emit('end');
     const err = (await outcome()) as HttpError;
     expect(err).toBeInstanceOf(HttpError);
     expect([err.status, err.message]).toEqual([404, 'no customer c1']);
-    await answer;
+    await cut;
   });
 
   it('cuts the download off when the stream fails after its first chunk', async () => {
-    const stream = new FakeExportStream();
-    const { url, arrived, outcome } = await serve(stream);
-    const answer = fetch(url);
-    await arrived;
+    const { stream, answer, outcome } = await serve();
     stream.emit('data', { data: Buffer.from('{"a":'), fileName: 'customer-c1.json', totalBytes: 100 });
     const res = await answer;
     stream.emit('error', grpcError(status.INTERNAL, 'internal error; see the service log'));
