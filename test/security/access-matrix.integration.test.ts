@@ -285,7 +285,12 @@ describe('the access matrix', () => {
       for (const who of entry.allowed) {
         const caller = callerOf(who);
         const reason = ['supervisor', 'ops', 'privacy'].includes(caller.role) ? 'matrix: checking the audit' : '';
-        const request = name === 'ResolveCustomer' ? { identity: contact.sender, reason } : { customerId, conversationId: contact.conversationId, reason };
+        const request =
+          name === 'ResolveCustomer'
+            ? { identity: contact.sender, reason }
+            : name === 'FindCustomers'
+              ? { email: address, reason }
+              : { customerId, conversationId: contact.conversationId, reason };
         await record.call(`${name[0]!.toLowerCase()}${name.slice(1)}`, request, null, await testToken(caller, 'customer-record'));
         reads.push([who, name]);
       }

@@ -49,6 +49,9 @@ export const CUSTOMER_RECORD: Record<string, GrpcEntry> = {
   // Data-protection requests are the data-protection officer's, who may call nothing else.
   ExportCustomer: { allowed: ['privacy'], audited: true },
   EraseCustomer: { allowed: ['privacy'] },
+  // The officer finds the customer a request is about, and takes an export of any size in pieces.
+  FindCustomers: { allowed: ['privacy'], audited: true },
+  StreamCustomerExport: { allowed: ['privacy'], audited: true },
 };
 
 export const ROUTING: Record<string, GrpcEntry> = {
@@ -153,6 +156,7 @@ export const OPS_CONSOLE: Record<string, HttpEntry> = {
   'POST /api/dead-letters/:partition/:offset/replay': ['ops'],
   // The data-protection officer's page: the privacy role only (not a caller of this matrix).
   'GET /api/privacy/session': [],
+  'GET /api/privacy/customers': [],
   'GET /api/privacy/customers/:id/export': [],
   'POST /api/privacy/customers/:id/erase': [],
 };

@@ -21,7 +21,9 @@ export type CallName =
   | 'SearchConversations'
   | 'OpenAttachment'
   | 'ExportCustomer'
-  | 'EraseCustomer';
+  | 'EraseCustomer'
+  | 'FindCustomers'
+  | 'StreamCustomerExport';
 
 export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Finding a customer by an identity is a supervisor's look-up: agents reach customers through conversations.
@@ -47,6 +49,9 @@ export const PERMISSIONS: Record<CallName, readonly Role[]> = {
   // Data-protection requests are the data-protection officer's alone, and privacy may call nothing else.
   ExportCustomer: ['privacy'],
   EraseCustomer: ['privacy'],
+  // The officer finds the customer a request is about; nobody else looks customers up this way.
+  FindCustomers: ['privacy'],
+  StreamCustomerExport: ['privacy'],
 };
 
 /**

@@ -462,6 +462,8 @@ describe('customer-record service', () => {
       ExportCustomer: ['exportCustomer', { customerId: id, reason: REASON }],
       // An unknown customer: the matrix's customer is still needed by the calls above.
       EraseCustomer: ['eraseCustomer', { customerId: 'no-such-customer', reason: REASON }],
+      FindCustomers: ['findCustomers', { email: 'nobody@example.com', reason: REASON }],
+      StreamCustomerExport: ['streamCustomerExport', { customerId: id, reason: REASON }],
     };
     const outcome: string[] = [];
     for (const [call, [method, request]] of Object.entries(requests) as [CallName, [string, object]][]) {
@@ -482,8 +484,13 @@ describe('customer-record service', () => {
     // Services by name: routing reads the context it routes with, and nothing else.
     expect(outcome.filter((o) => o.endsWith('service ok'))).toEqual(['GetCustomerContext service ok']);
     // The data-protection officer makes data-protection requests and nothing else.
-    expect(outcome.filter((o) => o.endsWith('privacy ok'))).toEqual(['ExportCustomer privacy ok', 'EraseCustomer privacy ok']);
-    expect(outcome).toHaveLength(102);
+    expect(outcome.filter((o) => o.endsWith('privacy ok'))).toEqual([
+      'ExportCustomer privacy ok',
+      'EraseCustomer privacy ok',
+      'FindCustomers privacy ok',
+      'StreamCustomerExport privacy ok',
+    ]);
+    expect(outcome).toHaveLength(114);
   });
 
   it('shows ops counts and flags but no message contents', async () => {

@@ -26,6 +26,11 @@ export function emailContact(over: Partial<proto.ContactReceived> = {}): proto.C
   } as never);
 }
 
+/** Whether a method of the service answers with a stream of messages. */
+function isStreamed(method: string): boolean {
+  return (proto.CustomerRecordServiceService as unknown as Record<string, { responseStream: boolean } | undefined>)[method]?.responseStream === true;
+}
+
 export interface Harness {
   ctx: ServiceContext;
   service: CustomerRecordService;
@@ -66,7 +71,16 @@ export async function startHarness(options: { database?: string; groupId?: strin
       if (bearer) metadata.set('authorization', `Bearer ${bearer}`);
       const fn = (client as unknown as Record<string, (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => void>)[method]!;
       const type = (proto as unknown as Record<string, { fromPartial(o: unknown): Req }>)[`${method[0]!.toUpperCase()}${method.slice(1)}Request`]!;
-      fn.call(client, type.fromPartial(request), metadata, (err, res) => (err ? reject(err) : resolve(res)));
+      if (!isStreamed(method)) {
+        fn.call(client, type.fromPartial(request), metadata, (err, res) => (err ? reject(err) : resolve(res)));
+        return;
+      }
+      // A server stream answers with every message it sent, in order, once it ends.
+      const messages: unknown[] = [];
+      const stream = (fn as unknown as (req: Req, md: Metadata) => NodeJS.EventEmitter).call(client, type.fromPartial(request), metadata);
+      stream.on('data', (m: unknown) => messages.push(m));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(messages as Res));
     });
   return {
     ctx,

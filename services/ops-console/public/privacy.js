@@ -15,10 +15,57 @@
   }
 
   function request() {
-    const form = $('request-form');
-    if (!form.reportValidity()) return null;
+    if (!$('request-form').reportValidity() || !$('customer-form').reportValidity()) return null;
     return { customerId: $('customer-id').value.trim(), reason: $('reason').value.trim() };
   }
+
+  function cell(row, text) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    row.append(td);
+    return td;
+  }
+
+  function showFound(found) {
+    const rows = $('found-rows');
+    rows.replaceChildren();
+    for (const c of found.customers) {
+      const tr = document.createElement('tr');
+      cell(tr, c.customerId);
+      cell(tr, c.displayName);
+      cell(tr, c.maskedIdentities.join(', '));
+      cell(tr, c.lastContactAt ? new Date(c.lastContactAt).toLocaleString() : '–');
+      cell(tr, String(c.conversationCount));
+      const pick = document.createElement('button');
+      pick.type = 'button';
+      pick.className = 'pick';
+      pick.textContent = 'Pick';
+      pick.addEventListener('click', () => {
+        $('customer-id').value = c.customerId;
+        $('erased').hidden = true;
+      });
+      cell(tr, '').append(pick);
+      rows.append(tr);
+    }
+    $('found').hidden = found.customers.length === 0;
+    $('find-none').hidden = found.customers.length > 0;
+    $('found-truncated').hidden = !found.truncated;
+  }
+
+  // Every look-up is audited with the request's reference, as a read of each customer found.
+  $('find-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!$('request-form').reportValidity()) return;
+    $('find-error').textContent = '';
+    const params = new URLSearchParams({ [$('find-by').value]: $('find-value').value.trim(), reason: $('reason').value.trim() });
+    try {
+      showFound(await api(`/api/privacy/customers?${params}`));
+    } catch (err) {
+      $('found').hidden = true;
+      $('find-none').hidden = true;
+      $('find-error').textContent = err.message;
+    }
+  });
 
   $('sign-in-form').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -40,7 +40,8 @@ export function createConsoleServer(deps: ConsoleHttpDeps): http.Server {
       const failure = consoleFailure(err);
       if (failure.status >= 500) deps.logger.error({ path: (req.url ?? '').split('?')[0], ...errorDetails(err) }, 'ops console request failed');
       if (!res.headersSent) sendJson(res, failure.status, { error: failure.message }, failure.headers);
-      else res.end();
+      // Cut off, not ended: an answer that failed half-way (a download) must not look whole.
+      else res.destroy();
     });
   });
 }

@@ -1,9 +1,12 @@
-// The data-protection officer's page: export a customer's data as a download, and erase it. The
-// privacy role reaches these routes only, and these routes take no other role; customer-record
-// checks the role again, audits both requests and answers NOT_FOUND for an unknown customer.
+// The data-protection officer's page: find the customer a request is about, export their data as
+// a download, and erase it. The privacy role reaches these routes only, and these routes take no
+// other role; customer-record checks the role again, audits every request and answers NOT_FOUND
+// for an unknown customer.
 import type http from 'node:http';
 import { BadRequestError, HttpError, readJson, sendJson, type StaffSignIn } from '#libs/web';
+import type { FoundCustomer } from '#libs/proto';
 import type { ConversationSearch } from './conversation-search';
+import { sendExport } from './export-download';
 import type { ApiRoute } from './http';
 import { privacySession } from './sign-in';
 
@@ -37,6 +40,12 @@ export function privacyRoutes(deps: PrivacyRouteDeps): ApiRoute[] {
     },
     {
       method: 'GET',
+      path: '/api/privacy/customers',
+      name: '/api/privacy/customers',
+      run: (req, res, _m, url) => findRoute(deps, req, res, url.searchParams),
+    },
+    {
+      method: 'GET',
       path: /^\/api\/privacy\/customers\/([^/]+)\/export$/,
       name: '/api/privacy/customers/:id/export',
       run: (req, res, m, url) => exportRoute(deps, req, res, customerIdOf(m[1]!), url.searchParams.get('reason') ?? ''),
@@ -50,16 +59,27 @@ export function privacyRoutes(deps: PrivacyRouteDeps): ApiRoute[] {
   ];
 }
 
-/** The export as a file to save: application/json, attachment. */
+/** The export as a file to save (application/json, attachment), passed on as customer-record streams it. */
 async function exportRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, customerId: string, reason: string): Promise<void> {
   const session = await privacySession(deps.signIn, req, false);
-  const found = await client(deps).exportCustomer({ id: session.staffId, role: 'privacy' }, { customerId, reason });
-  res.writeHead(200, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-disposition': `attachment; filename="${found.fileName.replace(/[^A-Za-z0-9_.-]/g, '_')}"`,
-    'cache-control': 'no-store',
-  });
-  res.end(found.document);
+  await sendExport(await client(deps).exportStream({ id: session.staffId, role: 'privacy' }, { customerId, reason }), res);
+}
+
+/** Customers by a verified email address or phone number, or by name: `?email=` | `?phone=` | `?name=`, and `reason`. */
+async function findRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, params: URLSearchParams): Promise<void> {
+  const session = await privacySession(deps.signIn, req, false);
+  const field = (name: string) => {
+    const value = params.get(name) ?? '';
+    if (value.length > 300) throw new BadRequestError(`${name} is longer than 300 characters`);
+    return value;
+  };
+  const request = { email: field('email'), phone: field('phone'), name: field('name'), reason: field('reason') };
+  const found = await client(deps).findCustomers({ id: session.staffId, role: 'privacy' }, request);
+  sendJson(res, 200, { customers: found.customers.map(asJson), truncated: found.truncated });
+}
+
+function asJson(c: FoundCustomer) {
+  return { ...c, lastContactAt: c.lastContactAt?.toISOString() ?? null, createdAt: c.createdAt?.toISOString() ?? null };
 }
 
 async function eraseRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, customerId: string): Promise<void> {

@@ -5,31 +5,49 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '#libs/auth';
 import type { EraseCustomerRequest, EraseCustomerResponse, ExportCustomerRequest, ExportCustomerResponse } from '#libs/proto';
-import { InvalidArgumentError } from '#libs/service';
+import { FailedPreconditionError } from '#libs/service';
 import { subjectKey } from '#libs/erasure';
 import { erasureSubjects } from '../erasure';
 import { heldIdentities, type CustomerHoldings } from '../store/erasure';
 import { audited } from './answers';
 import type { ApiDeps } from './deps';
-import { checkReason, requireId } from './requests';
+import { requestReason, requireId } from './requests';
 
-/** A data-protection request names its reference (the request's number, say): it is audited. */
-function requestReason(reason: string): string {
-  const trimmed = checkReason(reason).trim();
-  if (trimmed.length < 3) throw new InvalidArgumentError('reason is required: the data-protection request this is for (3-500 characters)');
-  return trimmed;
+/** What one gRPC message can carry (4 MiB by default), less room for the envelope. */
+const ONE_MESSAGE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+
+export interface CustomerExport {
+  document: string;
+  fileName: string;
 }
 
-export async function exportCustomer(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<ExportCustomerResponse> {
+/**
+ * The export document, audited (as the call that asked for it) before it is handed out; NOT_FOUND for an unknown or merged
+ * customer, FAILED_PRECONDITION (and nothing audited) when it is over `maxBytes`.
+ */
+export async function customerExport(
+  deps: ApiDeps,
+  req: ExportCustomerRequest,
+  caller: Caller,
+  call: 'ExportCustomer' | 'StreamCustomerExport',
+  maxBytes = Infinity,
+): Promise<CustomerExport> {
   const customerId = requireId(req.customerId, 'customer_id');
   const reason = requestReason(req.reason);
   // Reads recorded a moment ago belong in the export.
   await deps.audit.flush();
   const held = await deps.privacy.erasure.gather(customerId);
-  await audited(deps, caller, 'ExportCustomer', customerId, '', reason);
   const exportedAt = new Date();
-  const document = { format: 'contactcenter.customer-export.v1', exportedAt, exportedBy: caller.id, reason, ...held };
-  return { document: JSON.stringify(document, null, 2), fileName: `customer-${customerId}-${exportedAt.toISOString().slice(0, 10)}.json` };
+  const document = JSON.stringify({ format: 'contactcenter.customer-export.v1', exportedAt, exportedBy: caller.id, reason, ...held }, null, 2);
+  const size = Buffer.byteLength(document);
+  if (size > maxBytes)
+    throw new FailedPreconditionError(`the export is ${size} bytes, more than one message carries; ask StreamCustomerExport for it in pieces`);
+  await audited(deps, caller, call, customerId, '', reason);
+  return { document, fileName: `customer-${customerId}-${exportedAt.toISOString().slice(0, 10)}.json` };
+}
+
+export function exportCustomer(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<ExportCustomerResponse> {
+  return customerExport(deps, req, caller, 'ExportCustomer', ONE_MESSAGE_BYTES);
 }
 
 export async function eraseCustomer(deps: ApiDeps, req: EraseCustomerRequest, caller: Caller): Promise<EraseCustomerResponse> {

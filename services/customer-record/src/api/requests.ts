@@ -35,6 +35,13 @@ export function identity(value: Parameters<typeof normaliseIdentity>[0], default
   }
 }
 
+/** A data-protection request names its reference (the request's number, say): it is audited. */
+export function requestReason(reason: string): string {
+  const trimmed = checkReason(reason).trim();
+  if (trimmed.length < 3) throw new InvalidArgumentError('reason is required: the data-protection request this is for (3-500 characters)');
+  return trimmed;
+}
+
 /** The conversation id and reason of a read, checked for shape; the rules come in the guard. */
 export function scopeOf(req: { conversationId: string; reason: string }) {
   const reason = checkReason(req.reason);

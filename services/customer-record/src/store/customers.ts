@@ -117,6 +117,16 @@ export class CustomerDirectory {
     return found.customerId;
   }
 
+  /**
+   * Live customers whose name holds every word (case-insensitive), at most `limit`. A scan of the
+   * customers on FerretDB (only `_id` reaches an index): the data-protection officer's rare
+   * look-up, never a hot path.
+   */
+  async findByName(patterns: string[], limit: number): Promise<CustomerDoc[]> {
+    const words = patterns.map((p) => ({ displayName: { $regex: p, $options: 'i' } }));
+    return this.c.customers.find({ mergedInto: null, $and: words }).limit(limit).toArray();
+  }
+
   /** Keeps what the customer claimed to be, for agents to read; never an identity. */
   async addClaims(customerId: string, claims: NormalisedIdentity[]): Promise<void> {
     await this.writes.exclusive(async () => {

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -693,7 +695,10 @@ export interface ExportCustomerRequest {
 }
 
 export interface ExportCustomerResponse {
-  /** One JSON document: the customer, identities, conversations, history entries and the audit of reads. */
+  /**
+   * One JSON document (refused with FAILED_PRECONDITION when it would not fit one message: use
+   * StreamCustomerExport): the customer, identities, conversations, history entries and the audit of reads.
+   */
   document: string;
   /** A name to save it under: customer-<id>-<date>.json. */
   fileName: string;
@@ -721,6 +726,51 @@ export interface EraseCustomerResponse {
   subjectKey: string;
   counts?: ErasureCounts | undefined;
   erasedAt?: Date | undefined;
+}
+
+export interface FindCustomersRequest {
+  /** Exactly one of email, phone and name. An email address, matched case-insensitively. */
+  email: string;
+  /** A phone number, in E.164 or national form (the service's default country). */
+  phone: string;
+  /** Words of the customer's name, each matched case-insensitively (2-100 characters). */
+  name: string;
+  /** Why (the data-protection request's reference); audited. */
+  reason: string;
+}
+
+/** A customer as the officer tells them apart: never a whole address or number. */
+export interface FoundCustomer {
+  customerId: string;
+  displayName: string;
+  /** The customer's identities masked (da***@example.com, +44 •••67). */
+  maskedIdentities: string[];
+  /** The newest activity of the customer's conversations; unset when none. */
+  lastContactAt?: Date | undefined;
+  conversationCount: number;
+  createdAt?: Date | undefined;
+}
+
+export interface FindCustomersResponse {
+  /** Empty when nobody matches; at most 20, newest contact first. */
+  customers: FoundCustomer[];
+  /** True when a name matched more customers than were returned. */
+  truncated: boolean;
+}
+
+export interface StreamCustomerExportRequest {
+  customerId: string;
+  /** Why (the data-protection request's reference); audited. */
+  reason: string;
+}
+
+export interface StreamCustomerExportResponse {
+  /** The next bytes of the UTF-8 JSON document (a chunk may end inside a character). */
+  data: Buffer;
+  /** On the first message only: a name to save it under, customer-<id>-<date>.json. */
+  fileName: string;
+  /** On the first message only: the whole document's size in bytes. */
+  totalBytes: number;
 }
 
 function createBaseMandate(): Mandate {
@@ -6745,6 +6795,588 @@ export const EraseCustomerResponse: MessageFns<EraseCustomerResponse> = {
   },
 };
 
+function createBaseFindCustomersRequest(): FindCustomersRequest {
+  return { email: "", phone: "", name: "", reason: "" };
+}
+
+export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
+  encode(message: FindCustomersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.phone !== "") {
+      writer.uint32(18).string(message.phone);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindCustomersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindCustomersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phone = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindCustomersRequest {
+    return {
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: FindCustomersRequest): unknown {
+    const obj: any = {};
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.phone !== "") {
+      obj.phone = message.phone;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindCustomersRequest>, I>>(base?: I): FindCustomersRequest {
+    return FindCustomersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindCustomersRequest>, I>>(object: I): FindCustomersRequest {
+    const message = createBaseFindCustomersRequest();
+    message.email = object.email ?? "";
+    message.phone = object.phone ?? "";
+    message.name = object.name ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseFoundCustomer(): FoundCustomer {
+  return {
+    customerId: "",
+    displayName: "",
+    maskedIdentities: [],
+    lastContactAt: undefined,
+    conversationCount: 0,
+    createdAt: undefined,
+  };
+}
+
+export const FoundCustomer: MessageFns<FoundCustomer> = {
+  encode(message: FoundCustomer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(18).string(message.displayName);
+    }
+    for (const v of message.maskedIdentities) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.lastContactAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastContactAt), writer.uint32(34).fork()).join();
+    }
+    if (message.conversationCount !== 0) {
+      writer.uint32(40).int32(message.conversationCount);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FoundCustomer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFoundCustomer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.maskedIdentities.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastContactAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.conversationCount = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FoundCustomer {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      maskedIdentities: globalThis.Array.isArray(object?.maskedIdentities)
+        ? object.maskedIdentities.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.masked_identities)
+        ? object.masked_identities.map((e: any) => globalThis.String(e))
+        : [],
+      lastContactAt: isSet(object.lastContactAt)
+        ? fromJsonTimestamp(object.lastContactAt)
+        : isSet(object.last_contact_at)
+        ? fromJsonTimestamp(object.last_contact_at)
+        : undefined,
+      conversationCount: isSet(object.conversationCount)
+        ? globalThis.Number(object.conversationCount)
+        : isSet(object.conversation_count)
+        ? globalThis.Number(object.conversation_count)
+        : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: FoundCustomer): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.maskedIdentities?.length) {
+      obj.maskedIdentities = message.maskedIdentities;
+    }
+    if (message.lastContactAt !== undefined) {
+      obj.lastContactAt = message.lastContactAt.toISOString();
+    }
+    if (message.conversationCount !== 0) {
+      obj.conversationCount = Math.round(message.conversationCount);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FoundCustomer>, I>>(base?: I): FoundCustomer {
+    return FoundCustomer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FoundCustomer>, I>>(object: I): FoundCustomer {
+    const message = createBaseFoundCustomer();
+    message.customerId = object.customerId ?? "";
+    message.displayName = object.displayName ?? "";
+    message.maskedIdentities = object.maskedIdentities?.map((e) => e) || [];
+    message.lastContactAt = object.lastContactAt ?? undefined;
+    message.conversationCount = object.conversationCount ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFindCustomersResponse(): FindCustomersResponse {
+  return { customers: [], truncated: false };
+}
+
+export const FindCustomersResponse: MessageFns<FindCustomersResponse> = {
+  encode(message: FindCustomersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.customers) {
+      FoundCustomer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.truncated !== false) {
+      writer.uint32(16).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindCustomersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindCustomersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customers.push(FoundCustomer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindCustomersResponse {
+    return {
+      customers: globalThis.Array.isArray(object?.customers)
+        ? object.customers.map((e: any) => FoundCustomer.fromJSON(e))
+        : [],
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: FindCustomersResponse): unknown {
+    const obj: any = {};
+    if (message.customers?.length) {
+      obj.customers = message.customers.map((e) => FoundCustomer.toJSON(e));
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindCustomersResponse>, I>>(base?: I): FindCustomersResponse {
+    return FindCustomersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindCustomersResponse>, I>>(object: I): FindCustomersResponse {
+    const message = createBaseFindCustomersResponse();
+    message.customers = object.customers?.map((e) => FoundCustomer.fromPartial(e)) || [];
+    message.truncated = object.truncated ?? false;
+    return message;
+  },
+};
+
+function createBaseStreamCustomerExportRequest(): StreamCustomerExportRequest {
+  return { customerId: "", reason: "" };
+}
+
+export const StreamCustomerExportRequest: MessageFns<StreamCustomerExportRequest> = {
+  encode(message: StreamCustomerExportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamCustomerExportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamCustomerExportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamCustomerExportRequest {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: StreamCustomerExportRequest): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamCustomerExportRequest>, I>>(base?: I): StreamCustomerExportRequest {
+    return StreamCustomerExportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamCustomerExportRequest>, I>>(object: I): StreamCustomerExportRequest {
+    const message = createBaseStreamCustomerExportRequest();
+    message.customerId = object.customerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseStreamCustomerExportResponse(): StreamCustomerExportResponse {
+  return { data: Buffer.alloc(0), fileName: "", totalBytes: 0 };
+}
+
+export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportResponse> = {
+  encode(message: StreamCustomerExportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    if (message.fileName !== "") {
+      writer.uint32(18).string(message.fileName);
+    }
+    if (message.totalBytes !== 0) {
+      writer.uint32(24).int64(message.totalBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamCustomerExportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamCustomerExportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamCustomerExportResponse {
+    return {
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+        ? globalThis.String(object.file_name)
+        : "",
+      totalBytes: isSet(object.totalBytes)
+        ? globalThis.Number(object.totalBytes)
+        : isSet(object.total_bytes)
+        ? globalThis.Number(object.total_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: StreamCustomerExportResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.fileName !== "") {
+      obj.fileName = message.fileName;
+    }
+    if (message.totalBytes !== 0) {
+      obj.totalBytes = Math.round(message.totalBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamCustomerExportResponse>, I>>(base?: I): StreamCustomerExportResponse {
+    return StreamCustomerExportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamCustomerExportResponse>, I>>(object: I): StreamCustomerExportResponse {
+    const message = createBaseStreamCustomerExportResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    message.fileName = object.fileName ?? "";
+    message.totalBytes = object.totalBytes ?? 0;
+    return message;
+  },
+};
+
 /** One customer across all channels. Every call needs a bearer token; every read is audited. */
 export type CustomerRecordServiceService = typeof CustomerRecordServiceService;
 export const CustomerRecordServiceService = {
@@ -6944,6 +7576,35 @@ export const CustomerRecordServiceService = {
       Buffer.from(EraseCustomerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EraseCustomerResponse => EraseCustomerResponse.decode(value),
   },
+  /**
+   * A data-protection request (role privacy): the customers holding a verified email address or
+   * phone number, or whose name holds every word given; enough to tell them apart. Audited.
+   */
+  findCustomers: {
+    path: "/contactcenter.v1.CustomerRecordService/FindCustomers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindCustomersRequest): Buffer => Buffer.from(FindCustomersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindCustomersRequest => FindCustomersRequest.decode(value),
+    responseSerialize: (value: FindCustomersResponse): Buffer =>
+      Buffer.from(FindCustomersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindCustomersResponse => FindCustomersResponse.decode(value),
+  },
+  /**
+   * A data-protection request (role privacy): the same export as ExportCustomer, as the bytes of
+   * the one JSON document in chunks of at most 1 MiB, so an export of any size arrives. Audited.
+   */
+  streamCustomerExport: {
+    path: "/contactcenter.v1.CustomerRecordService/StreamCustomerExport" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: StreamCustomerExportRequest): Buffer =>
+      Buffer.from(StreamCustomerExportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamCustomerExportRequest => StreamCustomerExportRequest.decode(value),
+    responseSerialize: (value: StreamCustomerExportResponse): Buffer =>
+      Buffer.from(StreamCustomerExportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamCustomerExportResponse => StreamCustomerExportResponse.decode(value),
+  },
 } as const;
 
 export interface CustomerRecordServiceServer extends UntypedServiceImplementation {
@@ -6986,6 +7647,16 @@ export interface CustomerRecordServiceServer extends UntypedServiceImplementatio
    * rebuild it. Audited with counts and hashed keys only.
    */
   eraseCustomer: handleUnaryCall<EraseCustomerRequest, EraseCustomerResponse>;
+  /**
+   * A data-protection request (role privacy): the customers holding a verified email address or
+   * phone number, or whose name holds every word given; enough to tell them apart. Audited.
+   */
+  findCustomers: handleUnaryCall<FindCustomersRequest, FindCustomersResponse>;
+  /**
+   * A data-protection request (role privacy): the same export as ExportCustomer, as the bytes of
+   * the one JSON document in chunks of at most 1 MiB, so an export of any size arrives. Audited.
+   */
+  streamCustomerExport: handleServerStreamingCall<StreamCustomerExportRequest, StreamCustomerExportResponse>;
 }
 
 export interface CustomerRecordServiceClient extends Client {
@@ -7266,6 +7937,38 @@ export interface CustomerRecordServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A data-protection request (role privacy): the customers holding a verified email address or
+   * phone number, or whose name holds every word given; enough to tell them apart. Audited.
+   */
+  findCustomers(
+    request: FindCustomersRequest,
+    callback: (error: ServiceError | null, response: FindCustomersResponse) => void,
+  ): ClientUnaryCall;
+  findCustomers(
+    request: FindCustomersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindCustomersResponse) => void,
+  ): ClientUnaryCall;
+  findCustomers(
+    request: FindCustomersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindCustomersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A data-protection request (role privacy): the same export as ExportCustomer, as the bytes of
+   * the one JSON document in chunks of at most 1 MiB, so an export of any size arrives. Audited.
+   */
+  streamCustomerExport(
+    request: StreamCustomerExportRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamCustomerExportResponse>;
+  streamCustomerExport(
+    request: StreamCustomerExportRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamCustomerExportResponse>;
 }
 
 export const CustomerRecordServiceClient = makeGenericClientConstructor(
@@ -7276,6 +7979,14 @@ export const CustomerRecordServiceClient = makeGenericClientConstructor(
   service: typeof CustomerRecordServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -7310,6 +8021,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {

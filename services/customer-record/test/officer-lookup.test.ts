@@ -1,0 +1,48 @@
+// The officer's look-up without a store: what it searches by, and how a found customer is shown.
+import { describe, expect, it } from 'vitest';
+import { IdentityKind } from '#libs/proto';
+import { lastContactOf, maskIdentity, parseLookup, wordPattern } from '../src/officer-lookup';
+import type { CustomerDoc } from '../src/store/records';
+
+const none = { email: '', phone: '', name: '' };
+
+describe('the officer look-up', () => {
+  it('normalises an address and a number as identities are everywhere', () => {
+    expect(parseLookup({ ...none, email: ' Noor@Example.COM ' }, 'US')).toEqual({
+      by: 'identity',
+      identity: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'noor@example.com', namespace: '' },
+    });
+    expect(parseLookup({ ...none, phone: '020 7946 0018' }, 'GB')).toMatchObject({ identity: { value: '+442079460018' } });
+    expect(parseLookup({ ...none, name: '  Noor   HADDAD ' }, 'US')).toEqual({ by: 'name', words: ['noor', 'haddad'] });
+  });
+
+  it('names what is wrong', () => {
+    expect(() => parseLookup({ ...none, email: 'noor@' }, 'US')).toThrow(/^email: not an email address: no\*\*\*/);
+    expect(() => parseLookup({ ...none, phone: 'call me' }, 'US')).toThrow(/^phone: not a phone number/);
+    expect(() => parseLookup(none, 'US')).toThrow('give exactly one of email, phone and name; got none');
+    expect(() => parseLookup({ ...none, name: 'a b c d e f' }, 'US')).toThrow('name has more than 5 words');
+  });
+
+  it('takes typed pattern characters literally', () => {
+    expect(new RegExp(wordPattern('o.*'), 'i').test('Noor')).toBe(false);
+    expect(new RegExp(wordPattern("o'b(r)"), 'i').test("Sean O'B(r)ien")).toBe(true);
+  });
+
+  it('masks every kind of identity', () => {
+    expect(maskIdentity({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'noor@example.com', namespace: '' })).toBe('no***@example.com');
+    expect(maskIdentity({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'n@example.com', namespace: '' })).toBe('n***@example.com');
+    expect(maskIdentity({ kind: IdentityKind.IDENTITY_KIND_PHONE, value: '+442079460018', namespace: '' })).toBe('+44 •••18');
+    expect(maskIdentity({ kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'visitor-123', namespace: '' })).toBe('chat visitor vi***');
+    expect(maskIdentity({ kind: IdentityKind.IDENTITY_KIND_OTHER, value: 'crm/42', namespace: 'crm' })).toBe('crm/***');
+  });
+
+  it('takes the last contact from the newest activity the customer document carries', () => {
+    const at = (iso: string) => new Date(iso);
+    const c = {
+      conversationStarts: [at('2026-01-01T00:00:00Z')],
+      recentConversations: [{ lastActivityAt: at('2026-03-01T00:00:00Z') }, { lastActivityAt: at('2026-02-01T00:00:00Z') }],
+    } as unknown as CustomerDoc;
+    expect(lastContactOf(c)).toEqual(at('2026-03-01T00:00:00Z'));
+    expect(lastContactOf({ conversationStarts: [], recentConversations: [] } as unknown as CustomerDoc)).toBeUndefined();
+  });
+});
