@@ -29,6 +29,7 @@ export class CompactedTail {
   private ends: Map<number, bigint> | null = null;
   private initial: TailRecord[] | null = [];
   private caughtUp: (() => void) | null = null;
+  private failed: ((err: unknown) => void) | null = null;
 
   constructor(
     private readonly kafka: Kafka,
@@ -45,12 +46,22 @@ export class CompactedTail {
   /** Starts tailing; resolves once everything the topic held at start was handed over. */
   async start(): Promise<void> {
     this.ends = await this.topicEnds();
-    const done = new Promise<void>((resolve) => (this.caughtUp = resolve));
+    const done = new Promise<void>((resolve, reject) => {
+      this.caughtUp = resolve;
+      this.failed = reject;
+    });
+    // A batch of transaction markers alone (a topic written in transactions, as routing writes
+    // the calendars) reaches no handler; kafkajs still reports how far it read.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (this.initial === null || payload.lastOffset === null) return;
+      this.readUpTo(payload.partition, payload.lastOffset);
+      this.handOverInitialIfRead().catch((err: unknown) => this.failed?.(err));
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     // An empty topic has nothing to read up to: the (empty) initial hand-over is made here.
     if (this.ends.size === 0) await this.handOverInitialIfRead();
-    await this.consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => this.batch(batch.partition, batch.messages) });
+    await this.consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => this.batch(batch.partition, batch.messages, batch.lastOffset()) });
     await done;
   }
 
@@ -59,16 +70,21 @@ export class CompactedTail {
     await deleteOwnGroup(this.kafka, this.groupId, this.logger);
   }
 
-  private async batch(partition: number, messages: { offset: string; key: Buffer | null; value: Buffer | null }[]): Promise<void> {
+  private async batch(partition: number, messages: { key: Buffer | null; value: Buffer | null }[], lastOffset: string): Promise<void> {
     const records = messages.map((m) => ({ key: m.key?.toString() ?? '', value: m.value }));
-    const last = messages.at(-1);
     if (this.initial === null) {
       if (records.length) await this.handOver(records, false);
     } else {
       this.initial.push(...records);
     }
-    if (last) this.read.set(partition, BigInt(last.offset) + 1n);
+    // The batch's last offset counts a transaction's closing marker too, which is no message.
+    this.readUpTo(partition, lastOffset);
     await this.handOverInitialIfRead();
+  }
+
+  private readUpTo(partition: number, lastOffset: string): void {
+    const next = BigInt(lastOffset) + 1n;
+    if (next > (this.read.get(partition) ?? 0n)) this.read.set(partition, next);
   }
 
   /** Once every partition is read up to where it ended at start, the initial records go in one call. */
