@@ -112,7 +112,8 @@ export class CompactedTail {
     try {
       // Just after the topic is created (a new broker) its partitions may have no leader yet.
       const offsets = await retry(() => admin.fetchTopicOffsets(this.topic), {
-        onRetry: (err, attempt, waitMs) => this.logger.warn({ ...errorDetails(err), topic: this.topic, attempt, waitMs }, 'topic end offsets not known yet; asking again'),
+        onRetry: (err, attempt, waitMs) =>
+          this.logger.warn({ ...errorDetails(err), topic: this.topic, attempt, waitMs }, 'topic end offsets not known yet; asking again'),
       });
       // Partitions with nothing to read (never written, or emptied) are not waited for.
       return new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));

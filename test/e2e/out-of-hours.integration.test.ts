@@ -218,8 +218,7 @@ async function expectOneClosedMail(
   skill: string,
 ): Promise<void> {
   const id = await waitFor(
-    () =>
-      [...routing.engine.conversations.values()].find((c) => c.queue === `tier1/${skill}/email` && c.state === 'queued' && c.recipient?.value === from)?.id,
+    () => [...routing.engine.conversations.values()].find((c) => c.queue === `tier1/${skill}/email` && c.state === 'queued' && c.recipient?.value === from)?.id,
     30_000,
     'the email conversation queued',
   );

@@ -23,7 +23,10 @@ export async function followCalendars(deps: CalendarsFeedDeps, calendars: Calend
     if (read.latest === undefined) return;
     if (read.latest === null) calendars.replace(seed);
     else calendars.replace(read.latest.set, { by: read.latest.by, at: read.latest.at });
-    deps.logger.info({ deployment, initial, queues: Object.keys(calendars.current), changedBy: read.latest?.by ?? null }, 'acknowledgement hours follow routing');
+    deps.logger.info(
+      { deployment, initial, queues: Object.keys(calendars.current), changedBy: read.latest?.by ?? null },
+      'acknowledgement hours follow routing',
+    );
   };
   const tail = new CompactedTail(deps.kafka, deps.logger, topics.calendars.name, `${deps.name}-calendars`, apply);
   await tail.start();

@@ -44,7 +44,12 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
   const seed = config.EMAIL_CALENDARS_JSON ?? {};
   const calendars = new Calendars(seed);
   if (config.EMAIL_CALENDARS_DEPLOYMENT)
-    await followCalendars({ kafka, logger: ctx.logger, name: ctx.name, onStop: (what, stop) => ctx.onStop(what, stop) }, calendars, seed, config.EMAIL_CALENDARS_DEPLOYMENT);
+    await followCalendars(
+      { kafka, logger: ctx.logger, name: ctx.name, onStop: (what, stop) => ctx.onStop(what, stop) },
+      calendars,
+      seed,
+      config.EMAIL_CALENDARS_DEPLOYMENT,
+    );
   const smtp = createSmtpServer({
     config,
     store,

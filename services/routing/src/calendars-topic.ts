@@ -9,7 +9,11 @@ import type { DecisionRecord } from './decision-log';
 /** The record to publish for the calendars in force; undefined while they are the configured ones. */
 export function calendarsPublication(record: CalendarsRecord | undefined, deployment: string): DecisionRecord | undefined {
   if (!record) return undefined;
-  const message = CalendarsChanged.fromPartial({ calendarsJson: JSON.stringify(record.set), changedBy: record.changedBy, changedAt: new Date(record.changedAt) });
+  const message = CalendarsChanged.fromPartial({
+    calendarsJson: JSON.stringify(record.set),
+    changedBy: record.changedBy,
+    changedAt: new Date(record.changedAt),
+  });
   return {
     topic: topics.calendars as TopicSpec<unknown>,
     key: deployment,

@@ -59,7 +59,9 @@ export async function startContactIntake(
     async (events, position) => {
       const { engine, runner } = await ownership.whenActive(2000);
       const decided = events.filter(
-        ({ value }) => ['abandoned', 'surveyAnswered', 'callbackProgress', 'agentDialInFailed'].includes(value.step?.$case ?? '') && engine.conversationState(value.conversationId),
+        ({ value }) =>
+          ['abandoned', 'surveyAnswered', 'callbackProgress', 'agentDialInFailed'].includes(value.step?.$case ?? '') &&
+          engine.conversationState(value.conversationId),
       );
       if (decided.length === 0) runner.passOver(position);
       else await runner.run(() => decided.flatMap(({ value }) => channelEvent(engine, value)), position);

@@ -31,7 +31,8 @@ function setup() {
   };
   const offeredTo = (id: string) =>
     log.flatMap((e) => (e.type === 'conversation' && e.event.conversationId === id && e.event.step?.$case === 'offered' ? [e.event.step.offered.agentId] : []));
-  const revokedFor = (agentId: string) => log.flatMap((e) => (e.type === 'notify' && e.agentId === agentId && e.update.update?.$case === 'revoked' ? [e.update.update.revoked] : []));
+  const revokedFor = (agentId: string) =>
+    log.flatMap((e) => (e.type === 'notify' && e.agentId === agentId && e.update.update?.$case === 'revoked' ? [e.update.update.revoked] : []));
   const outbound = (id: string, kind: OutboundKind) =>
     log.flatMap((e) => (e.type === 'outbound' && e.message.conversationId === id && e.message.kind === kind ? [e.message] : []));
   return { clock, engine, keep, contact, agent, offeredTo, revokedFor, outbound };

@@ -63,7 +63,9 @@ describe('opening hours in routing', () => {
     expect(engine.conversationState(toldAlready)!.toldClosedUntil).toBe(monday.getTime());
     // The acknowledgement told another opening (its calendars were other hours): routing's notice corrects it.
     const toldOther = contact(Channel.CHANNEL_EMAIL, new Date(Date.UTC(2026, 0, 12, 8, 0)));
-    expect(told(toldOther).map((m) => m.text)).toEqual(['We are closed now; we open again Monday at 09:00 (UTC) and will answer you then. You are number 2 in the queue.']);
+    expect(told(toldOther).map((m) => m.text)).toEqual([
+      'We are closed now; we open again Monday at 09:00 (UTC) and will answer you then. You are number 2 in the queue.',
+    ]);
     // Nothing told: routing's notice, as before.
     expect(told(contact())).toHaveLength(1);
   });

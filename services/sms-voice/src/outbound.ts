@@ -336,7 +336,11 @@ class SmsOutbound {
   private async agentNotDialled(message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>): Promise<void> {
     await this.settleUnsent(message, outcome, 0, 1, 'agent dial-in');
     if (outcome.kind !== 'failed') return;
-    const event = agentDialInFailed(message.conversationId, { agentId: message.agentId, code: outcome.code, callbackAttempt: 0, messageId: message.messageId }, new Date());
+    const event = agentDialInFailed(
+      message.conversationId,
+      { agentId: message.agentId, code: outcome.code, callbackAttempt: 0, messageId: message.messageId },
+      new Date(),
+    );
     await this.deps.producer.publish(topics.conversationEvents, message.conversationId, event, { id: event.eventId });
   }
 
