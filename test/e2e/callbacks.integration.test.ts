@@ -242,6 +242,51 @@ describe('callbacks that call back', () => {
     }
   });
 
+  it('gives an answered callback to another agent when the first cannot be dialled in, without calling the customer again', { timeout: 120_000 }, async () => {
+    openTheQueue();
+    const number = caller();
+    const { conversationId } = await callAndAskCallback(number);
+    const ann = await agentFor(conversationId);
+    // Twilio refuses Ann's softphone address (as for an address outside the account's permissions).
+    twilioSide.standIn.refusedAddresses.add(`client:${ann.id}`);
+    let bob: Awaited<ReturnType<typeof agentFor>> | undefined;
+    try {
+      await report(number, 1, 'in-progress');
+      // The failure is an event on the conversation, and Ann's desk is told why she lost it.
+      const failed = await waitFor(
+        () =>
+          // Published by this test's sms-voice.
+          recorder.values(topics.conversationEvents, ctxs[1]!).find((e) => e.conversationId === conversationId && e.step?.$case === 'agentDialInFailed'),
+        20_000,
+        'the failed dial-in recorded',
+      );
+      expect(failed.step).toMatchObject({ agentDialInFailed: { agentId: ann.id, code: '21215', callbackAttempt: 1 } });
+      const revoked = await waitFor(
+        () => ann.updates.find((u) => u.update?.$case === 'revoked' && u.update.revoked.conversationId === conversationId),
+        20_000,
+        "Ann's offer withdrawn",
+      );
+      expect(revoked.update).toMatchObject({ revoked: { reason: { code: 'call.agent_unreachable' } } });
+      await waitFor(() => (stateOf(conversationId)?.state === 'queued' ? true : undefined), 20_000, 'the callback back in the queue');
+      expect(stateOf(conversationId)!.unreachableAgents).toEqual([ann.id]);
+      // Bob takes it and joins the conference the customer is already in: still one call to the customer.
+      bob = await agentFor(conversationId);
+      const bobLeg = await waitFor(
+        () => twilioSide.standIn.participantsOf(conversationId).find((p) => p.label === 'agent' && p.to === `client:${bob!.id}`),
+        30_000,
+        'Bob dialled in',
+      );
+      expect(bobLeg).toMatchObject({ startConferenceOnEnter: true });
+      expect(callsTo(number)).toHaveLength(1);
+      expect(stateOf(conversationId)).toMatchObject({ state: 'assigned', agentId: bob.id, callback: { state: 'connected', attempts: 1 } });
+      // Ann was never offered it again.
+      expect(ann.updates.filter((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId)).toHaveLength(1);
+    } finally {
+      await ann.leave();
+      await bob?.leave();
+    }
+  });
+
   it('retries a callback not answered twice at the interval, and connects on the third attempt', { timeout: 120_000 }, async () => {
     openTheQueue();
     const number = caller();
