@@ -173,6 +173,38 @@ async function holdControl(agentId: string, conversationId: string): Promise<{ s
 /** What the stand-in texted to `number`. */
 const textsTo = (number: string) => twilioSide.standIn.items.filter((i) => i.kind === 'sms' && i.to === number);
 
+/**
+ * Ann could not be dialled in: the failure is an event on the conversation, her desk is told why
+ * she lost it, the conversation waits first in the queue, and Bob, a new agent, is dialled into
+ * its conference; Ann is never offered it again. Returns Bob, to leave.
+ */
+async function givenToAnotherAgent(conversationId: string, ann: Awaited<ReturnType<typeof agentFor>>, callbackAttempt: number) {
+  const failed = await waitFor(
+    // Published by this test's sms-voice.
+    () => recorder.values(topics.conversationEvents, ctxs[1]!).find((e) => e.conversationId === conversationId && e.step?.$case === 'agentDialInFailed'),
+    20_000,
+    'the failed dial-in recorded',
+  );
+  expect(failed.step).toMatchObject({ agentDialInFailed: { agentId: ann.id, code: '21215', callbackAttempt } });
+  const revoked = await waitFor(
+    () => ann.updates.find((u) => u.update?.$case === 'revoked' && u.update.revoked.conversationId === conversationId),
+    20_000,
+    "Ann's offer withdrawn",
+  );
+  expect(revoked.update).toMatchObject({ revoked: { reason: { code: 'call.agent_unreachable' } } });
+  await waitFor(() => (stateOf(conversationId)?.state === 'queued' ? true : undefined), 20_000, 'the call back in the queue');
+  expect(stateOf(conversationId)!.unreachableAgents).toEqual([ann.id]);
+  const bob = await agentFor(conversationId);
+  const bobLeg = await waitFor(
+    () => twilioSide.standIn.participantsOf(conversationId).find((p) => p.label === 'agent' && p.to === `client:${bob.id}`),
+    30_000,
+    'Bob dialled in',
+  );
+  expect(bobLeg).toMatchObject({ startConferenceOnEnter: true });
+  expect(ann.updates.filter((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId)).toHaveLength(1);
+  return bob;
+}
+
 describe('callbacks that call back', () => {
   it('holds a callback asked while closed until the queue opens, then dials the customer and bridges the agent', { timeout: 120_000 }, async () => {
     const number = caller();
@@ -252,35 +284,27 @@ describe('callbacks that call back', () => {
     let bob: Awaited<ReturnType<typeof agentFor>> | undefined;
     try {
       await report(number, 1, 'in-progress');
-      // The failure is an event on the conversation, and Ann's desk is told why she lost it.
-      const failed = await waitFor(
-        () =>
-          // Published by this test's sms-voice.
-          recorder.values(topics.conversationEvents, ctxs[1]!).find((e) => e.conversationId === conversationId && e.step?.$case === 'agentDialInFailed'),
-        20_000,
-        'the failed dial-in recorded',
-      );
-      expect(failed.step).toMatchObject({ agentDialInFailed: { agentId: ann.id, code: '21215', callbackAttempt: 1 } });
-      const revoked = await waitFor(
-        () => ann.updates.find((u) => u.update?.$case === 'revoked' && u.update.revoked.conversationId === conversationId),
-        20_000,
-        "Ann's offer withdrawn",
-      );
-      expect(revoked.update).toMatchObject({ revoked: { reason: { code: 'call.agent_unreachable' } } });
-      await waitFor(() => (stateOf(conversationId)?.state === 'queued' ? true : undefined), 20_000, 'the callback back in the queue');
-      expect(stateOf(conversationId)!.unreachableAgents).toEqual([ann.id]);
-      // Bob takes it and joins the conference the customer is already in: still one call to the customer.
-      bob = await agentFor(conversationId);
-      const bobLeg = await waitFor(
-        () => twilioSide.standIn.participantsOf(conversationId).find((p) => p.label === 'agent' && p.to === `client:${bob!.id}`),
-        30_000,
-        'Bob dialled in',
-      );
-      expect(bobLeg).toMatchObject({ startConferenceOnEnter: true });
+      bob = await givenToAnotherAgent(conversationId, ann, 1);
       expect(callsTo(number)).toHaveLength(1);
       expect(stateOf(conversationId)).toMatchObject({ state: 'assigned', agentId: bob.id, callback: { state: 'connected', attempts: 1 } });
-      // Ann was never offered it again.
-      expect(ann.updates.filter((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId)).toHaveLength(1);
+    } finally {
+      await ann.leave();
+      await bob?.leave();
+    }
+  });
+
+  it('gives an inbound call to another agent when the first cannot be dialled into its conference', { timeout: 120_000 }, async () => {
+    openTheQueue();
+    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    await webhook('/twilio/voice', { CallSid: callSid, AccountSid: twilioSide.accountSid, From: caller(), To: COMPANY });
+    const conversationId = `conv-${callSid}`;
+    await waitFor(() => stateOf(conversationId)?.state === 'queued', 20_000, 'the call queued in routing');
+    const ann = await agentFor(conversationId);
+    twilioSide.standIn.refusedAddresses.add(`client:${ann.id}`);
+    let bob: Awaited<ReturnType<typeof agentFor>> | undefined;
+    try {
+      bob = await givenToAnotherAgent(conversationId, ann, 0);
+      expect(stateOf(conversationId)).toMatchObject({ state: 'assigned', agentId: bob.id });
     } finally {
       await ann.leave();
       await bob?.leave();
