@@ -3,3 +3,4 @@
 export * from './calendar';
 export * from './set';
 export * from './config';
+export * from './clock';

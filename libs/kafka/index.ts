@@ -5,3 +5,4 @@ export * from './admin';
 export * from './producer';
 export * from './consumer';
 export { consumedContext } from './tracing';
+export * from './compacted-tail';

@@ -2,6 +2,7 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   AgentState,
+  CalendarsChanged,
   ContactReceived,
   ConversationEvent,
   CustomerErased,
@@ -75,6 +76,14 @@ export const topics = {
     type: 'contactcenter.v1.CustomerErased',
     codec: CustomerErased as MessageCodec<CustomerErased>,
     key: 'subject key (keyed hash of a customer id, identity or conversation id)',
+    compacted: true,
+  }),
+  // Compacted: the latest opening hours of each routing deployment are what a reader needs.
+  calendars: topic<CalendarsChanged>({
+    name: 'cc.calendars.v1',
+    type: 'contactcenter.v1.CalendarsChanged',
+    codec: CalendarsChanged as MessageCodec<CalendarsChanged>,
+    key: 'routing deployment (its consumer group)',
     compacted: true,
   }),
 } as const;

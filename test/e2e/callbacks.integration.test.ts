@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind, OutboundMessage, Presence, Tier } from '#libs/proto';
 import { recordTopics, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
+import { callbackLine } from '../../services/agent-desk/src/callback-views';
 import { startRouting } from '../../services/routing/src/service';
 import { answerOffers, client, configFor, useRoutingHarness } from '../../services/routing/test/helpers';
 import { CALLBACK_GREETING, CALLBACK_STATUS_PATH } from '../../services/sms-voice/src/callbacks';
@@ -22,7 +23,7 @@ const H = 3_600_000;
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
 const h = useRoutingHarness();
 const ctxs = ['routing', 'sms-voice'].map((n) => testContext(`e2e-callbacks-${n}`));
-// Routing's clock: Monday 5 January 2026, 21:00 UTC (the voice queue is closed), moved on by the test.
+// Routing's clock: Monday 5 January 2026, 21:00 UTC, 22:00 in Paris (the voice queue is closed), moved on by the test.
 let offset = Date.UTC(2026, 0, 5, 21, 0) - Date.now();
 const clock = { now: () => Date.now() + offset };
 let twilioSide: SmsVoiceStandIn;
@@ -31,11 +32,12 @@ let routing: Awaited<ReturnType<typeof startRouting>>;
 
 beforeAll(async () => {
   recorder = await recordTopics([topics.conversationEvents.name]);
-  const daily = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['08:00-20:00']]));
+  // 09:00-21:00 in Paris: 08:00-20:00 UTC in January. Callback times are said in Paris time.
+  const daily = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['09:00-21:00']]));
   routing = await startRouting(
     ctxs[0]!,
     configFor(h.database('routing_callbacks'), uniqueId('routing-callbacks'), {
-      ROUTING_CALENDARS_JSON: JSON.stringify({ 'tier1/general/voice': { zone: 'UTC', hours: daily } }),
+      ROUTING_CALENDARS_JSON: JSON.stringify({ 'tier1/general/voice': { zone: 'Europe/Paris', hours: daily } }),
       ROUTING_CALLBACK_RETRY_INTERVAL_MS: String(RETRY_MS),
       ROUTING_CALLBACK_MAX_ATTEMPTS: '3',
     }),
@@ -126,6 +128,8 @@ async function agentFor(conversationId: string) {
   return {
     id,
     offers,
+    /** What the agent's desk stream received. */
+    updates: desk.updates,
     async leave() {
       clearInterval(rewatch);
       offers.stop();
@@ -169,6 +173,38 @@ async function holdControl(agentId: string, conversationId: string): Promise<{ s
 /** What the stand-in texted to `number`. */
 const textsTo = (number: string) => twilioSide.standIn.items.filter((i) => i.kind === 'sms' && i.to === number);
 
+/**
+ * Ann could not be dialled in: the failure is an event on the conversation, her desk is told why
+ * she lost it, the conversation waits first in the queue, and Bob, a new agent, is dialled into
+ * its conference; Ann is never offered it again. Returns Bob, to leave.
+ */
+async function givenToAnotherAgent(conversationId: string, ann: Awaited<ReturnType<typeof agentFor>>, callbackAttempt: number) {
+  const failed = await waitFor(
+    // Published by this test's sms-voice.
+    () => recorder.values(topics.conversationEvents, ctxs[1]!).find((e) => e.conversationId === conversationId && e.step?.$case === 'agentDialInFailed'),
+    20_000,
+    'the failed dial-in recorded',
+  );
+  expect(failed.step).toMatchObject({ agentDialInFailed: { agentId: ann.id, code: '21215', callbackAttempt } });
+  const revoked = await waitFor(
+    () => ann.updates.find((u) => u.update?.$case === 'revoked' && u.update.revoked.conversationId === conversationId),
+    20_000,
+    "Ann's offer withdrawn",
+  );
+  expect(revoked.update).toMatchObject({ revoked: { reason: { code: 'call.agent_unreachable' } } });
+  await waitFor(() => (stateOf(conversationId)?.state === 'queued' ? true : undefined), 20_000, 'the call back in the queue');
+  expect(stateOf(conversationId)!.unreachableAgents).toEqual([ann.id]);
+  const bob = await agentFor(conversationId);
+  const bobLeg = await waitFor(
+    () => twilioSide.standIn.participantsOf(conversationId).find((p) => p.label === 'agent' && p.to === `client:${bob.id}`),
+    30_000,
+    'Bob dialled in',
+  );
+  expect(bobLeg).toMatchObject({ startConferenceOnEnter: true });
+  expect(ann.updates.filter((u) => u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId)).toHaveLength(1);
+  return bob;
+}
+
 describe('callbacks that call back', () => {
   it('holds a callback asked while closed until the queue opens, then dials the customer and bridges the agent', { timeout: 120_000 }, async () => {
     const number = caller();
@@ -180,7 +216,8 @@ describe('callbacks that call back', () => {
     expect(requested.promisedWaitMs).toBeGreaterThan(11 * H - 60_000);
     // The expected time also goes by SMS, from the number the customer called.
     // Other tests' routing instances (real clocks) may book the same request and text their own time.
-    const bookedText = /^Thank you for your call\. We will call you back by Tuesday 6 January 2026, 0[78]:\d\d UTC/;
+    // Said in the queue's zone (Paris), naming it.
+    const bookedText = /^Thank you for your call\. We will call you back by Tuesday 6 January 2026, 0[89]:\d\d Europe\/Paris, keeping your place/;
     const booked = await waitFor(() => textsTo(number).find((t) => bookedText.test(t.body)), 30_000, 'the booking SMS');
     expect(booked).toMatchObject({ from: COMPANY });
     const agent = await agentFor(conversationId);
@@ -192,6 +229,16 @@ describe('callbacks that call back', () => {
       openTheQueue();
       const call = await waitFor(() => callsTo(number)[0], 30_000, 'the customer dialled');
       expect(call.from).toBe(COMPANY);
+      // The desk's offer and the history say the times in Paris time too.
+      const offered = agent.updates.flatMap((u) =>
+        u.update?.$case === 'offer' && u.update.offer.conversationId === conversationId ? [u.update.offer] : [],
+      )[0];
+      expect(offered?.callback?.zone).toBe('Europe/Paris');
+      expect(callbackLine(offered?.callback)).toMatch(/ — requested at 22:\d\d Europe\/Paris, promised by 0[89]:\d\d Europe\/Paris$/);
+      const history = recorder
+        .values(topics.conversationEvents, ctxs[0]!)
+        .find((e) => e.conversationId === conversationId && e.reason?.code === 'callback.requested');
+      expect(history?.reason?.text).toMatch(/^callback requested at 22:\d\d Europe\/Paris, promised by 0[89]:\d\d Europe\/Paris;/);
       // The customer joins the conversation's conference as an inbound caller does.
       const twiml = (xml.parse(call.body) as { Response: { Say: string; Dial: { Conference: Record<string, string> } } }).Response;
       expect(twiml.Say).toBe(CALLBACK_GREETING);
@@ -224,6 +271,43 @@ describe('callbacks that call back', () => {
       });
     } finally {
       await agent.leave();
+    }
+  });
+
+  it('gives an answered callback to another agent when the first cannot be dialled in, without calling the customer again', { timeout: 120_000 }, async () => {
+    openTheQueue();
+    const number = caller();
+    const { conversationId } = await callAndAskCallback(number);
+    const ann = await agentFor(conversationId);
+    // Twilio refuses Ann's softphone address (as for an address outside the account's permissions).
+    twilioSide.standIn.refusedAddresses.add(`client:${ann.id}`);
+    let bob: Awaited<ReturnType<typeof agentFor>> | undefined;
+    try {
+      await report(number, 1, 'in-progress');
+      bob = await givenToAnotherAgent(conversationId, ann, 1);
+      expect(callsTo(number)).toHaveLength(1);
+      expect(stateOf(conversationId)).toMatchObject({ state: 'assigned', agentId: bob.id, callback: { state: 'connected', attempts: 1 } });
+    } finally {
+      await ann.leave();
+      await bob?.leave();
+    }
+  });
+
+  it('gives an inbound call to another agent when the first cannot be dialled into its conference', { timeout: 120_000 }, async () => {
+    openTheQueue();
+    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    await webhook('/twilio/voice', { CallSid: callSid, AccountSid: twilioSide.accountSid, From: caller(), To: COMPANY });
+    const conversationId = `conv-${callSid}`;
+    await waitFor(() => stateOf(conversationId)?.state === 'queued', 20_000, 'the call queued in routing');
+    const ann = await agentFor(conversationId);
+    twilioSide.standIn.refusedAddresses.add(`client:${ann.id}`);
+    let bob: Awaited<ReturnType<typeof agentFor>> | undefined;
+    try {
+      bob = await givenToAnotherAgent(conversationId, ann, 0);
+      expect(stateOf(conversationId)).toMatchObject({ state: 'assigned', agentId: bob.id });
+    } finally {
+      await ann.leave();
+      await bob?.leave();
     }
   });
 

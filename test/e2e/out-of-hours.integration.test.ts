@@ -1,7 +1,9 @@
 // Across services, outside opening hours: routing (its clock on a Friday evening, its queues on
 // Paris office hours) tells an email customer over real SMTP and an SMS customer through the
 // Twilio stand-in when they will be answered, and tells a caller the hours over TwiML, with a
-// callback or a voicemail to choose. No offer is made meanwhile.
+// callback or a voicemail to choose. No offer is made meanwhile. The email customer gets one
+// "we are closed" mail (the acknowledgement's), and a supervisor's new hours reach the next
+// acknowledgement without a restart.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { loadConfig } from '#libs/config';
 import { listen } from '#libs/observability';
 import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, freePort, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
 import { startRouting } from '../../services/routing/src/service';
-import { configFor, ownSkill, useRoutingHarness } from '../../services/routing/test/helpers';
+import { client, configFor, ownSkill, useRoutingHarness } from '../../services/routing/test/helpers';
 import { startEmailEdge } from './email-edge';
 import { smsVoiceConfig } from '../../services/sms-voice/src/config';
 import { startSmsVoiceService } from '../../services/sms-voice/src/service';
@@ -45,17 +47,17 @@ describe('outside opening hours', () => {
     // Friday 9 January 2026, 19:30 in Paris: closed until Monday 09:00.
     const clock = { now: () => Date.UTC(2026, 0, 9, 18, 30) };
     const calendars = { [`tier1/${skill}/*`]: paris, 'tier1/general/voice': paris };
-    const routing = await startRouting(
-      ctxs[0]!,
-      configFor(h.database('routing_hours'), uniqueId('routing-hours'), { ...env, ROUTING_CALENDARS_JSON: JSON.stringify(calendars) }),
-      { clock },
-    );
+    const group = uniqueId('routing-hours');
+    const routing = await startRouting(ctxs[0]!, configFor(h.database('routing_hours'), group, { ...env, ROUTING_CALENDARS_JSON: JSON.stringify(calendars) }), {
+      clock,
+    });
 
     // Email over real SMTP: the mail out lands in a sink.
     const email = await startEmailEdge(
       ctxs[1]!,
       'hours',
-      { EMAIL_CALENDARS_JSON: JSON.stringify({ 'tier1/general/email': paris }) },
+      // The seed, and the routing deployment whose supervisors' changes it follows.
+      { EMAIL_CALENDARS_JSON: JSON.stringify({ 'tier1/general/email': paris }), EMAIL_CALENDARS_DEPLOYMENT: group },
       () => new Date(clock.now()),
     );
     cleanups.push(() => email.stop());
@@ -115,22 +117,18 @@ describe('outside opening hours', () => {
       return (xml.parse(body) as { Response: Record<string, unknown> }).Response;
     };
 
-    // Email.
-    const from = `${uniqueId('kim')}@customer.test`;
-    await nodemailer
-      .createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true })
-      .sendMail({ from, to: 'help@shop.test', subject: `Question about ${skill}`, text: 'Can you help?' });
-    const toKim = (m: ParsedMail) => (m.to as { text: string }).text.includes(from);
-    // The acknowledgement already says we are closed, from the email service's own copy of the calendars.
-    const ack = await waitFor(() => mails.find((m) => toKim(m) && m.text?.includes('Your reference is')), 30_000, 'the acknowledgement');
+    // Email: the acknowledgement says we are closed, from the email service's own copy of the
+    // calendars, and routing, told so on the contact, sends no closed mail of its own.
+    const sendMail = (from: string) =>
+      nodemailer
+        .createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true })
+        .sendMail({ from, to: 'help@shop.test', subject: `Question about ${skill}`, text: 'Can you help?' });
+    const closedMailsTo = (from: string) => mails.filter((m) => (m.to as { text: string }).text.includes(from) && m.text?.includes('We are closed now'));
+    const kim = `${uniqueId('kim')}@customer.test`;
+    await sendMail(kim);
+    const ack = await waitFor(() => closedMailsTo(kim).find((m) => m.text?.includes('Your reference is')), 30_000, 'the acknowledgement');
     expect(ack.text).toContain('We are closed now; we open again Monday at 09:00 (Europe/Paris) and aim to answer within');
-    // Routing's status mail still follows: it does not know what the acknowledgement said.
-    const closedMail = await waitFor(
-      () => mails.find((m) => toKim(m) && m.text?.includes('We are closed now') && !m.text.includes('Your reference is')),
-      30_000,
-      'the closed mail',
-    );
-    expect(closedMail.text!.trim()).toBe(`${CLOSED_NOTICE} You are number 1 in the queue.`);
+    await expectOneClosedMail(routing, closedMailsTo, kim, skill);
 
     // SMS.
     const phone = `+1415555${String(1000 + Math.floor(Math.random() * 9000))}`;
@@ -182,5 +180,43 @@ describe('outside opening hours', () => {
     // Nothing was offered: every one of them waits for Monday (other tests' calls share the voice queue).
     for (const c of routing.engine.conversations.values())
       if (c.queue.startsWith(`tier1/${skill}/`) || c.id === `conv-${callSid}`) expect(c.state).toBe('queued');
+
+    // A supervisor opens on Saturday morning: the email service's next acknowledgement says so, no restart.
+    const saturday = { ...paris, hours: { ...paris.hours, sat: ['10:00-12:00'] } };
+    const supervisor = await client(routing.grpcPort, uniqueId('sup'), 'supervisor');
+    cleanups.push(async () => supervisor.close());
+    const newSet = { ...calendars, [`tier1/${skill}/*`]: saturday, 'tier1/general/email': saturday };
+    await supervisor.call(supervisor.raw.setCalendars, { calendarsJson: JSON.stringify(newSet) });
+    // The change travels on cc.calendars.v1; each try is a new customer, so each gets its own acknowledgement.
+    const lee = await waitFor(
+      async () => {
+        const who = `${uniqueId('lee')}@customer.test`;
+        await sendMail(who);
+        const said = await waitFor(() => closedMailsTo(who).find((m) => m.text?.includes('Your reference is')), 30_000, 'an acknowledgement');
+        return said.text!.includes('we open again tomorrow at 10:00 (Europe/Paris)') ? who : undefined;
+      },
+      20_000,
+      'an acknowledgement with the new hours',
+    );
+    // Routing's hours are the same new ones: still one closed mail.
+    await expectOneClosedMail(routing, closedMailsTo, lee, skill);
   });
 });
+
+/** Once routing queued the customer's conversation (its status mail would be in the same transaction), one closed mail only. */
+async function expectOneClosedMail(
+  routing: Awaited<ReturnType<typeof startRouting>>,
+  closedMailsTo: (from: string) => ParsedMail[],
+  from: string,
+  skill: string,
+): Promise<void> {
+  const id = await waitFor(
+    () => [...routing.engine.conversations.values()].find((c) => c.queue === `tier1/${skill}/email` && c.state === 'queued' && c.recipient?.value === from)?.id,
+    30_000,
+    'the email conversation queued',
+  );
+  expect(routing.engine.conversationState(id)!.toldClosedUntil).toBeGreaterThan(0);
+  // The sink gets mails within milliseconds of their publication: two seconds is ample for a second one.
+  await new Promise((r) => setTimeout(r, 2000));
+  expect(closedMailsTo(from)).toHaveLength(1);
+}

@@ -1,5 +1,6 @@
 // The callback line of an offer and of the conversation view: the agent knows they will dial
 // out, to whom (masked) and what the caller was promised. No I/O.
+import { clockAt } from '#libs/calendars';
 import type { CallbackOffer } from '#libs/proto';
 
 /**
@@ -12,13 +13,14 @@ export function maskNumber(number: string): string {
   return `${number.slice(0, 3)}…${number.slice(-3)}`;
 }
 
-function clock(d: Date | undefined): string {
-  return d ? `${d.toISOString().slice(11, 16)} UTC` : 'an unknown time';
+/** In the queue's zone, named ("10:00 Europe/Paris"); UTC when the queue has no calendar. */
+function clock(d: Date | undefined, zone: string): string {
+  return d ? clockAt(d.getTime(), zone) : 'an unknown time';
 }
 
-/** "Callback to +44…123 — requested at 09:00 UTC, promised by 09:06 UTC"; empty when the offer is not a callback. */
+/** "Callback to +44…123 — requested at 10:00 Europe/Paris, promised by 10:06 Europe/Paris"; empty when the offer is not a callback. */
 export function callbackLine(callback: CallbackOffer | undefined): string {
   if (!callback?.number) return '';
   const retry = callback.attempt > 1 ? ` (attempt ${callback.attempt})` : '';
-  return `Callback to ${maskNumber(callback.number)} — requested at ${clock(callback.requestedAt)}, promised by ${clock(callback.promisedBy)}${retry}`;
+  return `Callback to ${maskNumber(callback.number)} — requested at ${clock(callback.requestedAt, callback.zone)}, promised by ${clock(callback.promisedBy, callback.zone)}${retry}`;
 }

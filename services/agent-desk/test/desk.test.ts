@@ -118,6 +118,14 @@ describe('view models', () => {
     expect(retry.callback).toBe('Callback to +33…678 — requested at 00:00 UTC, promised by 00:01 UTC (attempt 2)');
     expect(offerView(ConversationOffer.fromPartial({ channel: Channel.CHANNEL_VOICE })).callback).toBe('');
     expect(maskNumber('+1234')).toBe('…');
+    // A queue with a calendar: its zone, named (Paris is an hour ahead in January, New York five behind).
+    const paris = { number: '+33612345678', requestedAt: new Date(Date.UTC(2026, 0, 5, 9, 0)), promisedBy: new Date(Date.UTC(2026, 0, 5, 9, 6)), attempt: 1 };
+    expect(offerView(ConversationOffer.fromPartial({ callback: { ...paris, zone: 'Europe/Paris' } })).callback).toBe(
+      'Callback to +33…678 — requested at 10:00 Europe/Paris, promised by 10:06 Europe/Paris',
+    );
+    expect(offerView(ConversationOffer.fromPartial({ callback: { ...paris, zone: 'America/New_York' } })).callback).toBe(
+      'Callback to +33…678 — requested at 04:00 America/New_York, promised by 04:06 America/New_York',
+    );
   });
 
   it('puts history and live messages in order, once each, keeping attachments', () => {

@@ -114,10 +114,18 @@ export const emailConfig = {
   EMAIL_ACK_SENDERS: z.enum(['authenticated', 'not-failed']).default('authenticated'),
   /**
    * The queues' opening hours, the same JSON as routing's ROUTING_CALENDARS_JSON: with them the
-   * acknowledgement says whether the queue is open. Read at start: a supervisor's change in the
-   * desk reaches the acknowledgement once this is updated and the service restarted.
+   * acknowledgement says whether the queue is open. The seed: the calendars a supervisor sets in
+   * the desk (routing's SetCalendars, on cc.calendars.v1) replace them without a restart.
    */
   EMAIL_CALENDARS_JSON: calendarsJson,
+  /**
+   * The routing deployment (its ROUTING_CONSUMER_GROUP) whose supervisors' calendars the
+   * acknowledgement follows on cc.calendars.v1; empty follows none (EMAIL_CALENDARS_JSON only).
+   */
+  EMAIL_CALENDARS_DEPLOYMENT: z
+    .string()
+    .regex(/^([A-Za-z0-9._-]{1,200})?$/, 'must be a routing consumer group name (letters, digits, . _ -) or empty')
+    .default('routing'),
 };
 
 export type EmailConfig = z.output<z.ZodObject<typeof emailConfig>>;

@@ -8,7 +8,7 @@ import { newConversationReference } from '#libs/contact';
 import type { Registry } from 'prom-client';
 import { topics, type EventProducer } from '#libs/kafka';
 import { errorDetails, type Logger } from '#libs/observability';
-import { senderVerdictToJSON, type ConversationSenderCheck, type SenderAuthentication } from '#libs/proto';
+import { senderVerdictToJSON, type ConversationSenderCheck, type OutboundMessage, type SenderAuthentication } from '#libs/proto';
 import type { EmailConfig } from './config';
 import type { DnsLookup } from './dns';
 import { checkHeaderSection, MailLimitError } from './mail-limits';
@@ -106,11 +106,6 @@ async function receiveFromPerson({ mail, contents, contactId, recipient, receive
   ]);
   const conversationSender = thread.isNew ? undefined : await senderCheck(thread, mail, authentication, store);
   const ids = { contactId, conversationId: thread.conversationId, newConversation: thread.isNew, reference: thread.reference };
-  const event = contactReceived(mail, ids, recipient, refs, receivedAt, { authentication, conversationSender });
-  const contactWritten = producer.publish(topics.contactInbound, thread.conversationId, event, { id: contactId });
-  // The acknowledgement is queued alongside the contact, not after it: the sender waits for one
-  // Kafka round trip, not two. Should the contact fail, the 451 brings a retry that finds this
-  // conversation again and queues the same acknowledgement (same id, so it is sent once).
   // It goes to the From address, so only to one the sender checks let through (no backscatter).
   const acknowledge = thread.isNew && shouldAcknowledge(authentication.verdict, config.EMAIL_ACK_SENDERS);
   if (thread.isNew && !acknowledge) {
@@ -119,7 +114,14 @@ async function receiveFromPerson({ mail, contents, contactId, recipient, receive
       'no acknowledgement: the sender is not authenticated',
     );
   }
-  const ackQueued = acknowledge ? queueAcknowledgement(deps, thread, mail, receivedAt) : Promise.resolve();
+  const ack = acknowledge ? acknowledgementOf(deps, thread, mail, receivedAt) : undefined;
+  // The contact says what the acknowledgement told of the opening, so routing does not say it twice.
+  const event = contactReceived(mail, ids, recipient, refs, receivedAt, { authentication, conversationSender, acknowledgedClosedUntil: ack?.closedUntil });
+  const contactWritten = producer.publish(topics.contactInbound, thread.conversationId, event, { id: contactId });
+  // The acknowledgement is queued alongside the contact, not after it: the sender waits for one
+  // Kafka round trip, not two. Should the contact fail, the 451 brings a retry that finds this
+  // conversation again and queues the same acknowledgement (same id, so it is sent once).
+  const ackQueued = ack ? queueAcknowledgement(deps, thread.conversationId, ack) : Promise.resolve();
   await Promise.all([contactWritten, ackQueued]);
   return 'accepted';
 }
@@ -184,17 +186,18 @@ async function senderCheck(
   return { result, joinedBy: thread.how };
 }
 
-function queueAcknowledgement(deps: InboundDeps, thread: ThreadDecision, mail: NormalisedMail, receivedAt: Date): Promise<unknown> {
-  const ack = acknowledgement(
-    thread,
-    mail,
-    deps.config.EMAIL_SLA_MS,
-    receivedAt,
-    deps.calendars?.of(ACK_QUEUE) ? deps.calendars.status(ACK_QUEUE, receivedAt.getTime()) : undefined,
-  );
-  return deps.producer.publish(topics.outbound, thread.conversationId, ack, { id: ack.messageId }).catch((err: unknown) => {
-    // The contact is what must not be lost; a missing courtesy mail is said loudly, not retried here.
-    deps.logger.error({ conversationId: thread.conversationId, ...errorDetails(err) }, 'acknowledgement could not be queued');
+function acknowledgementOf(deps: InboundDeps, thread: ThreadDecision, mail: NormalisedMail, receivedAt: Date): OutboundMessage {
+  const hours = deps.calendars?.of(ACK_QUEUE) ? deps.calendars.status(ACK_QUEUE, receivedAt.getTime()) : undefined;
+  return acknowledgement(thread, mail, deps.config.EMAIL_SLA_MS, receivedAt, hours);
+}
+
+function queueAcknowledgement(deps: InboundDeps, conversationId: string, ack: OutboundMessage): Promise<unknown> {
+  return deps.producer.publish(topics.outbound, conversationId, ack, { id: ack.messageId }).catch((err: unknown) => {
+    // Routing keeps quiet about an opening the acknowledgement tells: that one must reach the
+    // customer, so its loss answers 451 and the sender's retry queues it again (same id).
+    if (ack.closedUntil) throw err;
+    // Otherwise the contact is what must not be lost; a missing courtesy mail is said loudly, not retried here.
+    deps.logger.error({ conversationId, ...errorDetails(err) }, 'acknowledgement could not be queued');
   });
 }
 

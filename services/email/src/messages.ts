@@ -22,7 +22,7 @@ export function contactReceived(
   recipient: string,
   storageRefs: string[],
   receivedAt: Date,
-  sender: { authentication?: SenderAuthentication; conversationSender?: ConversationSenderCheck } = {},
+  sender: { authentication?: SenderAuthentication; conversationSender?: ConversationSenderCheck; acknowledgedClosedUntil?: Date | undefined } = {},
 ): ContactReceived {
   return ContactReceived.fromPartial({
     contactId: ids.contactId,
@@ -48,6 +48,7 @@ export function contactReceived(
     senderAuthentication: sender.authentication,
     conversationSender: sender.conversationSender,
     ...(mail.onBehalfOf ? { onBehalfOf: { kind: IdentityKind.IDENTITY_KIND_EMAIL, value: mail.onBehalfOf } } : {}),
+    ...(sender.acknowledgedClosedUntil ? { acknowledgedClosedUntil: sender.acknowledgedClosedUntil } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ import { topics, type EventProducer } from '#libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
 import type { TrustedKey } from '#libs/auth';
 import { Calendars } from '#libs/calendars';
+import { followCalendars } from './calendars-feed';
 import type { EmailConfig } from './config';
 import { createContentServer } from './content-http';
 import { createOutboundHandler } from './outbound';
@@ -39,15 +40,23 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
     ctx.onStop('outbound retries', () => outbound.stopRetrying());
   }
 
-  // The configured calendars only: a supervisor's change in routing reaches them at the next start.
-  const calendars = config.EMAIL_CALENDARS_JSON ? new Calendars(config.EMAIL_CALENDARS_JSON) : undefined;
+  // The configured calendars are the seed; a supervisor's change in routing replaces them live.
+  const seed = config.EMAIL_CALENDARS_JSON ?? {};
+  const calendars = new Calendars(seed);
+  if (config.EMAIL_CALENDARS_DEPLOYMENT)
+    await followCalendars(
+      { kafka, logger: ctx.logger, name: ctx.name, onStop: (what, stop) => ctx.onStop(what, stop) },
+      calendars,
+      seed,
+      config.EMAIL_CALENDARS_DEPLOYMENT,
+    );
   const smtp = createSmtpServer({
     config,
     store,
     producer,
     logger: ctx.logger,
     metrics: ctx.metrics,
-    ...(calendars ? { calendars } : {}),
+    calendars,
     ...(options.now ? { now: options.now } : {}),
   });
   const smtpPort = await listen(smtp.server, config.SMTP_PORT, config.BIND_HOST);

@@ -65,6 +65,8 @@ export interface OwnershipDeps {
   catchUpTimeoutMs?: number;
   /** Everything erased so far (erasures.ts): dropped from the restored state before it routes. */
   erased?: ErasureSet;
+  /** The routing deployment (its consumer group), keying its calendars on cc.calendars.v1. */
+  deployment?: string;
 }
 
 export class RoutingOwnership {
@@ -248,7 +250,7 @@ export class RoutingOwnership {
       clearTimeout(timer);
     }
     const engine = new RoutingEngine(policy, clock);
-    const runner = new EngineRunner(engine, log, logger, metrics, (err) => this.transactionFailed(epoch, err));
+    const runner = new EngineRunner(engine, log, logger, metrics, (err) => this.transactionFailed(epoch, err), this.deps.deployment);
     const snapshot = reader.mirror.snapshot();
     await runner.run(() => engine.restore(snapshot));
     const erased = this.deps.erased;

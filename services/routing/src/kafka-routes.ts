@@ -52,14 +52,16 @@ export async function startContactIntake(
   });
   // A channel saying the customer left while waiting (a caller hung up in the queue) takes the
   // conversation out of the queue or the open offer; a survey answer with a low score is kept
-  // for the supervisor. Routing's own events pass by: abandon() does nothing for a conversation
+  // for the supervisor; an agent the voice channel could not dial in loses the call to another. Routing's own events pass by: abandon() does nothing for a conversation
   // no longer waiting.
   consumer.onBatch(
     topics.conversationEvents,
     async (events, position) => {
       const { engine, runner } = await ownership.whenActive(2000);
       const decided = events.filter(
-        ({ value }) => ['abandoned', 'surveyAnswered', 'callbackProgress'].includes(value.step?.$case ?? '') && engine.conversationState(value.conversationId),
+        ({ value }) =>
+          ['abandoned', 'surveyAnswered', 'callbackProgress', 'agentDialInFailed'].includes(value.step?.$case ?? '') &&
+          engine.conversationState(value.conversationId),
       );
       if (decided.length === 0) runner.passOver(position);
       else await runner.run(() => decided.flatMap(({ value }) => channelEvent(engine, value)), position);
@@ -93,6 +95,7 @@ async function pinStartOffsets(ctx: ServiceContext, kafka: ServiceKafka, group: 
 function channelEvent(engine: RoutingEngine, event: ConversationEvent) {
   const step = event.step;
   if (step?.$case === 'callbackProgress') return engine.callbackAttempted(event.conversationId, step.callbackProgress.outcome, step.callbackProgress.attempt);
+  if (step?.$case === 'agentDialInFailed') return engine.agentDialInFailed(event.conversationId, step.agentDialInFailed.agentId, step.agentDialInFailed.code);
   if (step?.$case !== 'surveyAnswered') return engine.abandon(event.conversationId);
   return engine.surveyAnswered(event.conversationId, step.surveyAnswered, (event.occurredAt ?? new Date()).getTime());
 }

@@ -39,6 +39,7 @@ export async function startRoutingState(
     reader,
     log,
     instanceId: ctx.instanceId,
+    deployment: group,
     logger: ctx.logger,
     metrics: ctx.metrics,
     sessionTimeoutMs: config.ROUTING_SESSION_TIMEOUT_MS,

@@ -11,6 +11,7 @@ import { RetryLaterError, topics } from '#libs/kafka';
 import { sharedHistogram, type Logger } from '#libs/observability';
 import type { SaysGrpcStatus } from '#libs/service/grpc-errors';
 import type { WatchAssignmentsResponse } from '#libs/proto';
+import { calendarsPublication } from './calendars-topic';
 import { changeRecords } from './changelog';
 import type { Effect, RoutingEngine } from './core/engine';
 import type { DecisionBatch, DecisionRecord, InputOffset } from './decision-log';
@@ -52,6 +53,8 @@ export class EngineRunner {
     metrics: Registry,
     /** Told once when a transaction fails: the instance must stand down. */
     private readonly onFailure: (err: unknown) => void = () => undefined,
+    /** The routing deployment (its consumer group): the key of its calendars on cc.calendars.v1. */
+    private readonly deployment = 'routing',
   ) {
     this.commitSeconds = sharedHistogram(metrics, {
       name: 'cc_routing_commit_seconds',
@@ -142,7 +145,12 @@ export class EngineRunner {
     this.passedOver.clear();
     const offsets = [...this.offsets.values()];
     this.offsets.clear();
-    const batch: DecisionBatch = { changelog: changeRecords(this.engine, this.engine.takeChanges()), events: decisionRecords(effects), offsets };
+    const changes = this.engine.takeChanges();
+    const events = decisionRecords(effects);
+    // A supervisor's calendars reach the email service in the same transaction as routing's own record of them.
+    const calendars = changes.calendars ? calendarsPublication(this.engine.calendarsRecord(), this.deployment) : undefined;
+    if (calendars) events.push(calendars);
+    const batch: DecisionBatch = { changelog: changeRecords(this.engine, changes), events, offsets };
     const started = process.hrtime.bigint();
     try {
       await this.log.commit(batch);

@@ -83,10 +83,27 @@ describe('callbacks in routing', () => {
     const promised = engine.conversationState(id)!.callback!.promisedWaitMs;
     const sms = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE).filter((m) => m.channel === Channel.CHANNEL_SMS);
     expect(sms).toHaveLength(1);
-    expect(sms[0]).toMatchObject({ channel: Channel.CHANNEL_SMS, recipient: { value: CALLER }, text: bookedText(asked, promised) });
-    expect(bookedText(Date.UTC(2026, 0, 5, 9, 0), 6 * MIN)).toBe(
+    expect(sms[0]).toMatchObject({ channel: Channel.CHANNEL_SMS, recipient: { value: CALLER }, text: bookedText(newCallback(CALLER, asked, promised)) });
+    expect(bookedText(newCallback(CALLER, Date.UTC(2026, 0, 5, 9, 0), 6 * MIN))).toBe(
       'Thank you for your call. We will call you back by Monday 5 January 2026, 09:06 UTC, keeping your place in the queue. Reply STOP to opt out of texts.',
     );
+  });
+
+  it("says the callback's times in the queue's calendar zone, naming it, and in UTC without a calendar", () => {
+    // Paris is an hour ahead in January; a late promise crosses into the next local day.
+    expect(bookedText(newCallback(CALLER, Date.UTC(2026, 0, 5, 22, 50), 20 * MIN, 'Europe/Paris'))).toBe(
+      'Thank you for your call. We will call you back by Tuesday 6 January 2026, 00:10 Europe/Paris, keeping your place in the queue. Reply STOP to opt out of texts.',
+    );
+    const paris: Calendar = { zone: 'Europe/Paris', hours: { mon: ['09:00-18:00'] } };
+    const { engine, call, askCallback, outbound } = setup({ 'tier1/*/*': paris }, Date.UTC(2026, 0, 5, 9, 0));
+    const id = call(2);
+    askCallback(id);
+    const cb = engine.conversationState(id)!.callback!;
+    expect(cb.zone).toBe('Europe/Paris');
+    const sms = outbound(id, OutboundKind.OUTBOUND_KIND_STATUS_UPDATE).find((m) => m.channel === Channel.CHANNEL_SMS)!;
+    expect(sms.text).toMatch(/^Thank you for your call\. We will call you back by Monday 5 January 2026, 10:\d\d Europe\/Paris,/);
+    expect(callbackOffer(cb, { dateAt: (ms: number) => new Date(ms) })?.zone).toBe('Europe/Paris');
+    expect(callbackOffer(newCallback(CALLER, 0, MIN), { dateAt: (ms: number) => new Date(ms) })?.zone).toBe('');
   });
 
   it('marks an offer as a callback: the number, when it was asked and promised, which attempt', () => {
@@ -97,6 +114,7 @@ describe('callbacks in routing', () => {
       requestedAt: new Date(Date.UTC(2026, 0, 5, 9, 0)),
       promisedBy: new Date(Date.UTC(2026, 0, 5, 9, 6)),
       attempt: 1,
+      zone: '',
     });
     expect(callbackOffer({ ...cb, state: 'retry-wait', attempts: 1 }, dates)!.attempt).toBe(2);
     expect(callbackOffer({ ...cb, state: 'gave-up', attempts: 3 }, dates)).toBeUndefined();

@@ -17,7 +17,7 @@ function setup(start = Date.UTC(2026, 0, 5, 18, 0), calendars: Record<string, Ca
   const log: Effect[] = [];
   const keep = (effects: Effect[]) => (log.push(...effects), effects);
   let n = 0;
-  const contact = (channel = Channel.CHANNEL_EMAIL) => {
+  const contact = (channel = Channel.CHANNEL_EMAIL, acknowledgedClosedUntil?: Date) => {
     n++;
     keep(
       engine.contactReceived(
@@ -30,6 +30,7 @@ function setup(start = Date.UTC(2026, 0, 5, 18, 0), calendars: Record<string, Ca
           text: 'hello',
           language: 'en',
           newConversation: true,
+          acknowledgedClosedUntil,
         }),
       ),
     );
@@ -53,6 +54,22 @@ function setup(start = Date.UTC(2026, 0, 5, 18, 0), calendars: Record<string, Ca
 }
 
 describe('opening hours in routing', () => {
+  it('sends no closed notice of its own for an opening the email acknowledgement already told, and its own for another', () => {
+    // Friday 18:00: open again Monday 09:00.
+    const { engine, contact, told } = setup(Date.UTC(2026, 0, 9, 18, 0));
+    const monday = new Date(Date.UTC(2026, 0, 12, 9, 0));
+    const toldAlready = contact(Channel.CHANNEL_EMAIL, monday);
+    expect(told(toldAlready)).toEqual([]);
+    expect(engine.conversationState(toldAlready)!.toldClosedUntil).toBe(monday.getTime());
+    // The acknowledgement told another opening (its calendars were other hours): routing's notice corrects it.
+    const toldOther = contact(Channel.CHANNEL_EMAIL, new Date(Date.UTC(2026, 0, 12, 8, 0)));
+    expect(told(toldOther).map((m) => m.text)).toEqual([
+      'We are closed now; we open again Monday at 09:00 (UTC) and will answer you then. You are number 2 in the queue.',
+    ]);
+    // Nothing told: routing's notice, as before.
+    expect(told(contact())).toHaveLength(1);
+  });
+
   it('makes no offer while the queue is closed, and offers at opening', () => {
     const { engine, contact, agent, advanceTo, offers } = setup();
     agent('ann');

@@ -2,7 +2,9 @@
 // conference as for an inbound call, claimed once per attempt, and kept as the call's bridge so
 // every call control, consult and monitor works on a callback too.
 import { deliverOnce } from '#libs/delivery';
+import { topics, type EventProducer } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
+import { agentDialInFailed } from './callbacks';
 import { conferenceName } from './calls';
 import type { SmsVoiceStore } from './store';
 import { classifyTwilioFailure, SEND_WINDOW_MS, type TwilioClient } from './twilio-client';
@@ -12,7 +14,7 @@ const DIAL_IN_ATTEMPTS = 2;
 
 export type CallbackBridge = (callSid: string) => Promise<void>;
 
-export function createCallbackBridge(deps: { store: SmsVoiceStore; client: TwilioClient; logger: Logger }): CallbackBridge {
+export function createCallbackBridge(deps: { store: SmsVoiceStore; client: TwilioClient; logger: Logger; producer: EventProducer }): CallbackBridge {
   return async (callSid) => {
     const call = await deps.store.callOf(callSid);
     if (!call?.callback || call.bridge || call.endedAt) return;
@@ -39,8 +41,13 @@ export function createCallbackBridge(deps: { store: SmsVoiceStore; client: Twili
       sendWindowMs: SEND_WINDOW_MS,
     });
     if (outcome.kind !== 'sent') {
-      // The customer hears the hold music; the agent, still assigned, can call them from the desk.
+      // The customer hears the hold music meanwhile. A dial-in that may have rung is left be; one
+      // that surely failed is reported, and routing gives the callback to another agent.
       deps.logger.warn({ conversationId: call.conversationId, agentId, code: outcome.code }, 'the agent was not dialled into the answered callback');
+      if (outcome.kind === 'failed') {
+        const event = agentDialInFailed(call.conversationId, { agentId, code: outcome.code, callbackAttempt: call.callback.attempt, messageId }, new Date());
+        await deps.producer.publish(topics.conversationEvents, call.conversationId, event, { id: event.eventId });
+      }
       return;
     }
     const [conferenceSid = '', agentCallSid = ''] = outcome.providerId.split('/');

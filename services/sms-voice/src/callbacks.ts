@@ -99,6 +99,27 @@ export function attemptReported(
 }
 
 /**
+ * The agent could not be dialled into the call's conference (an inbound call being connected, a
+ * callback the customer answered): routing gives the conversation to another agent. One id per
+ * outbound message that asked for the dial-in, so a redelivery reports it once.
+ */
+export function agentDialInFailed(
+  conversationId: string,
+  dialIn: { agentId: string; code: string; callbackAttempt: number; messageId: string },
+  at: Date,
+): ConversationEvent {
+  const what = dialIn.callbackAttempt ? `the answered callback (attempt ${dialIn.callbackAttempt})` : 'the call';
+  return ConversationEvent.fromPartial({
+    eventId: eventId('sms-voice', 'agent-dial-in', dialIn.messageId, 'failed'),
+    conversationId,
+    occurredAt: at,
+    channel: Channel.CHANNEL_VOICE,
+    reason: { code: 'call.agent_unreachable', text: `the agent could not be dialled into ${what}: ${dialIn.code}` },
+    step: { $case: 'agentDialInFailed', agentDialInFailed: { agentId: dialIn.agentId, code: dialIn.code, callbackAttempt: dialIn.callbackAttempt } },
+  });
+}
+
+/**
  * The confirmation a caller hears on asking for a callback: when to expect it (the wait
  * estimate, closed time included) and that they may hang up.
  */

@@ -11,7 +11,7 @@ import { CallbackOutcome, Channel, IdentityKind, OutboundKind, type OutboundMess
 import { surveySentOf } from '#libs/survey';
 import { inSpan, SpanKind } from '#libs/tracing';
 import { agentAddress, askSurvey, bridgeTarget, callerToConference, conferenceName } from './calls';
-import { attemptReported, callbackAnswered, callbackStatusUrl } from './callbacks';
+import { agentDialInFailed, attemptReported, callbackAnswered, callbackStatusUrl } from './callbacks';
 import type { SmsVoiceConfig } from './config';
 import { queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl } from './recordings';
 import { splitBody } from './sms';
@@ -258,7 +258,7 @@ class SmsOutbound {
           })
           .then((p) => `${p.conferenceSid}/${p.callSid}`),
       );
-      if (dialled.kind !== 'sent') return this.settleUnsent(message, dialled, 0, 1, 'agent dial-in');
+      if (dialled.kind !== 'sent') return this.agentNotDialled(message, dialled);
       leg = dialled.providerId;
     }
     const [conferenceSid = '', agentCallSid = ''] = leg.split('/');
@@ -330,6 +330,18 @@ class SmsOutbound {
     });
     this.counted.inc({ outcome: outcome.repeated ? 'already_called_back' : 'called_back' });
     await this.report(message, { delivered: true }, outcome.providerId);
+  }
+
+  /** The agent's leg could not be added: reported undelivered and, when it surely failed, as an event routing acts on (another agent). */
+  private async agentNotDialled(message: OutboundMessage, outcome: Exclude<DeliveryOutcome, { kind: 'sent' }>): Promise<void> {
+    await this.settleUnsent(message, outcome, 0, 1, 'agent dial-in');
+    if (outcome.kind !== 'failed') return;
+    const event = agentDialInFailed(
+      message.conversationId,
+      { agentId: message.agentId, code: outcome.code, callbackAttempt: 0, messageId: message.messageId },
+      new Date(),
+    );
+    await this.deps.producer.publish(topics.conversationEvents, message.conversationId, event, { id: event.eventId });
   }
 
   /** A callback that cannot be dialled: reported undelivered, and as a failed attempt so routing frees the agent. */

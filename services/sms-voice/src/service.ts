@@ -85,7 +85,7 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
       logger: ctx.logger,
       metrics: ctx.metrics,
       waitEstimates: routing?.estimate ?? noWaitEstimates,
-      bridgeCallback: createCallbackBridge({ store, client: twilioClient, logger: ctx.logger }),
+      bridgeCallback: createCallbackBridge({ store, client: twilioClient, logger: ctx.logger, producer }),
     }),
     logger: ctx.logger,
   });

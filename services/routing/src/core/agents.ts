@@ -194,9 +194,9 @@ export class AgentRoster {
     return agent.presence === Presence.PRESENCE_AVAILABLE && agent.active.length < agent.totalCapacity;
   }
 
-  /** Has room and has not turned this conversation down. */
+  /** Has room, has not turned this conversation down, and could be dialled into it. */
   canTake(agent: AgentRecord, conv: ConversationRecord): boolean {
-    return this.hasRoom(agent, conv.channel) && !conv.declinedBy.includes(agent.id);
+    return this.hasRoom(agent, conv.channel) && !conv.declinedBy.includes(agent.id) && !conv.unreachableAgents?.includes(agent.id);
   }
 
   /** Counts the conversation in the agent's load. */

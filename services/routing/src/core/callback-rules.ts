@@ -3,7 +3,7 @@
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind } from '#libs/proto';
 import type { Core } from './context';
 import type { RoutingPolicy } from './policy';
-import { dateInWords } from './promise-rules';
+import { clockAt, dateTimeAt } from '#libs/calendars';
 import type { CallbackRecord, ConversationRecord } from './records';
 
 type RetryPolicy = Pick<RoutingPolicy, 'callbackRetryIntervalMs' | 'callbackMaxAttempts'>;
@@ -36,8 +36,8 @@ export function retrySchedule(policy: RetryPolicy, firstAttemptAt: number): numb
   return Array.from({ length: policy.callbackMaxAttempts }, (_, i) => firstAttemptAt + i * policy.callbackRetryIntervalMs);
 }
 
-export function newCallback(number: string, requestedAt: number, promisedWaitMs: number): CallbackRecord {
-  return { state: 'waiting', number, attempts: 0, requestedAt, promisedWaitMs, notBefore: 0 };
+export function newCallback(number: string, requestedAt: number, promisedWaitMs: number, zone?: string): CallbackRecord {
+  return { state: 'waiting', number, attempts: 0, requestedAt, promisedWaitMs, notBefore: 0, ...(zone ? { zone } : {}) };
 }
 
 /** True while a callback waits out its retry interval: it is not offered before. */
@@ -50,14 +50,14 @@ export function gaveUpText(attempts: number): string {
   return `We tried to call you back ${attempts === 1 ? 'once' : `${attempts} times`} but could not reach you. Please call us again, or reply to this message, and we will help you.`;
 }
 
-/** The SMS sent when the callback is booked: when to expect the call, in the words the desk and the history use. */
-export function bookedText(requestedAt: number, promisedWaitMs: number): string {
-  return `Thank you for your call. We will call you back by ${dateInWords(requestedAt + promisedWaitMs)}, keeping your place in the queue. Reply STOP to opt out of texts.`;
+/** The SMS sent when the callback is booked: when to expect the call, in the queue's zone (UTC without a calendar). */
+export function bookedText(cb: CallbackRecord): string {
+  return `Thank you for your call. We will call you back by ${dateTimeAt(cb.requestedAt + cb.promisedWaitMs, cb.zone)}, keeping your place in the queue. Reply STOP to opt out of texts.`;
 }
 
-/** "HH:MM UTC": the clock time the desk and the history say a callback was asked or promised by. */
-export function clockTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+/** "requested at 10:00 Europe/Paris, promised by 10:06 Europe/Paris": what the history says of the request. */
+export function requestedInWords(cb: CallbackRecord): string {
+  return `requested at ${clockAt(cb.requestedAt, cb.zone)}, promised by ${clockAt(cb.requestedAt + cb.promisedWaitMs, cb.zone)}`;
 }
 
 /** The callback line of an offer: only while the conversation is still a callback to dial (not one already connected). */
@@ -68,6 +68,7 @@ export function callbackOffer(cb: CallbackRecord | undefined, dates: { dateAt(ms
     requestedAt: dates.dateAt(cb.requestedAt),
     promisedBy: dates.dateAt(cb.requestedAt + cb.promisedWaitMs),
     attempt: cb.state === 'waiting' || cb.state === 'retry-wait' ? cb.attempts + 1 : cb.attempts,
+    zone: cb.zone ?? '',
   };
 }
 

@@ -3,7 +3,7 @@
 // not answered puts the callback back at its place until the retry interval has passed, and
 // after the last one the customer is told by SMS and the callback is given up.
 import { CallbackOutcome, Channel, IdentityKind, OutboundKind } from '#libs/proto';
-import { afterAttempt, bookedText, clockTime, gaveUpText, isAttemptOutcome, newCallback, progress } from './callback-rules';
+import { afterAttempt, bookedText, gaveUpText, isAttemptOutcome, newCallback, progress, requestedInWords } from './callback-rules';
 import type { Core } from './context';
 import { pullFor, tryAssign } from './dispatch';
 import { withHours } from './hours';
@@ -18,14 +18,14 @@ export function callbackRequested(core: Core, conv: ConversationRecord, number: 
   const now = core.clock.now();
   const position = Math.max(1, core.waiting.position(conv));
   const promised = withHours(core, conv.queue, now, core.stats.estimate(conv.queue, conv.channel, position).estimatedWaitMs).estimatedWaitMs;
-  conv.callback = newCallback(number, now, promised);
-  const when = `requested at ${clockTime(now)}, promised by ${clockTime(now + promised)}`;
-  core.out.event(conv, reason('callback.requested', `callback ${when}; it keeps place ${position} in ${conv.queue}`), {
+  // Said in the queue's own zone, as the hours are; UTC for a queue without a calendar.
+  const callback = (conv.callback = newCallback(number, now, promised, core.calendars.of(conv.queue)?.zone));
+  core.out.event(conv, reason('callback.requested', `callback ${requestedInWords(callback)}; it keeps place ${position} in ${conv.queue}`), {
     $case: 'callbackProgress',
     callbackProgress: progress(CallbackOutcome.CALLBACK_OUTCOME_REQUESTED, 0, { promisedWaitMs: promised }),
   });
   // Said on the call too, but a text stays: by SMS to the callback number (sms-voice keeps opt-outs).
-  textTo(core, conv, number, bookedText(now, promised));
+  textTo(core, conv, number, bookedText(callback));
 }
 
 /** A status text about the callback, by SMS to its number, from the number the customer called. */

@@ -55,6 +55,9 @@ export function enqueue(core: Core, conv: ConversationRecord, front: boolean, r:
 /** The customer's place and wait; while closed, when the queue opens and they will be answered. */
 function tellPlace(core: Core, conv: ConversationRecord, p: number, now: number): void {
   const e = withHours(core, conv.queue, now, core.stats.estimate(conv.queue, conv.channel, p).estimatedWaitMs);
+  // One "we are closed" message: the email acknowledgement already told this very opening. Told
+  // another one (the classified queue keeps other hours), the customer gets routing's, which is right.
+  if (e.closedNotice && e.closedUntil && e.closedUntil === conv.toldClosedUntil) return;
   const text = e.closedNotice
     ? `${e.closedNotice} You are number ${p} in the queue.`
     : `You are number ${p} in the queue. Estimated wait: ${waitInWords(e.estimatedWaitMs, { smallest: 'second' })}.`;

@@ -24,6 +24,7 @@ import { addNote, applicationReply, applicationResolve, applicationTransfer } fr
 import { AgentRoster } from './agents';
 import { Calendars, type CalendarSet } from '#libs/calendars';
 import { callbackAttempted } from './callbacks';
+import { agentDialInFailed } from './dial-ins';
 import { Classifier } from './classify';
 import { type HoursEstimate, withHours } from './hours';
 import { replaceCalendars } from './opening';
@@ -200,6 +201,12 @@ export class RoutingEngine {
   lowScoreFollowUps(max = 100): ConversationRecord[] {
     const found = [...this.core.conversations.values()].filter((c) => c.lowScore);
     return found.sort((a, b) => b.lowScore!.answeredAt - a.lowScore!.answeredAt).slice(0, max);
+  }
+
+  /** The voice channel could not dial the assigned agent into the call: another agent gets it. */
+  agentDialInFailed(conversationId: string, agentId: string, code: string): Effect[] {
+    agentDialInFailed(this.core, conversationId, agentId, code);
+    return this.drain();
   }
 
   /** The voice channel's report of a callback attempt (answered, no answer, busy, failed). */

@@ -99,6 +99,7 @@ function newConversation(
     outreach: previous?.outreach,
   };
   const conv = openRecord(opening, classification, now);
+  if (contact.acknowledgedClosedUntil) conv.toldClosedUntil = contact.acknowledgedClosedUntil.getTime();
   // The answer to a person's message goes back to the queue they wrote from, to them first.
   if (opening.outreach) {
     if (opening.outreach.skill) conv.skill = opening.outreach.skill;

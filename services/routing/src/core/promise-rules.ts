@@ -1,6 +1,7 @@
 // A promise's rules: what a valid one is, and the words the customer and the owner get. No I/O.
 import type { PromiseRecord } from './records';
 import { RoutingError } from './records';
+import { dateTimeAt } from '#libs/calendars';
 
 const MILESTONE_MAX = 200;
 /** Further ahead than this is not a promise but a guess. */
@@ -48,15 +49,9 @@ export function asksStatus(text: string): boolean {
   return /^status[?.!]?$/i.test(text.trim());
 }
 
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
 /** "Friday 4 December 2026, 15:00 UTC": the same words whatever the machine's locale. */
 export function dateInWords(ms: number): string {
-  const d = new Date(ms);
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
+  return dateTimeAt(ms);
 }
 
 /** "120.50 EUR", with the currency's own number of minor digits. */

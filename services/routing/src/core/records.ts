@@ -132,6 +132,10 @@ export interface ConversationRecord {
   callback?: CallbackRecord;
   /** The promise on a long case (promises.ts): the next milestone and when it is expected. */
   promise?: PromiseRecord;
+  /** The opening the customer was already told (the email acknowledgement's closed wording): routing's closed notice for it is not sent again. */
+  toldClosedUntil?: number;
+  /** Agents whose dial-in into this call failed: not offered it again. */
+  unreachableAgents?: string[];
 }
 
 /**
@@ -173,6 +177,8 @@ export interface CallbackRecord {
   promisedWaitMs: number;
   /** No attempt before this time (a retry's interval); 0 when none is pending. */
   notBefore: number;
+  /** The queue's calendar zone when it was asked, in which its times are said; absent: UTC (no calendar, or an older record). */
+  zone?: string;
 }
 
 /** The calendars a supervisor set, as the changelog keeps them. */

@@ -19,7 +19,12 @@ export interface Snapshot {
 
 export function restore(core: Core, data: Snapshot): void {
   const now = core.clock.now();
-  if (data.calendars) core.calendars.replace(data.calendars.set, { by: data.calendars.changedBy, at: data.calendars.changedAt });
+  if (data.calendars) {
+    core.calendars.replace(data.calendars.set, { by: data.calendars.changedBy, at: data.calendars.changedAt });
+    // Published again on cc.calendars.v1 (the same record, so the same id): a reader that
+    // missed it, or a topic made after the change, gets the hours in force.
+    core.out.calendarsChanged();
+  }
   for (const a of data.agents) {
     const agent = { ...a };
     core.agents.records.set(a.id, agent);

@@ -583,7 +583,15 @@ export interface ContactReceived {
    * <address>", the API's onBehalfOf): a claim until customer-record finds a mandate of the
    * sender's intermediary for that customer. Email sets it only when the From is authenticated.
    */
-  onBehalfOf?: Identity | undefined;
+  onBehalfOf?:
+    | Identity
+    | undefined;
+  /**
+   * Email: the acknowledgement queued with this contact already told the customer we are closed
+   * and open again at this instant; routing then sends no closed notice of its own for that
+   * opening (one "we are closed" mail). Unset when the acknowledgement said nothing of it.
+   */
+  acknowledgedClosedUntil?: Date | undefined;
 }
 
 export interface ContactReceived_ChannelMetadataEntry {
@@ -750,6 +758,19 @@ export interface CallbackProgress {
   waitedMs: number;
 }
 
+/**
+ * The voice channel could not dial the assigned agent into the call's conference (an inbound
+ * call being connected, or a callback the customer answered): the customer waits on hold, and
+ * routing withdraws the conversation from that agent and offers it to another, keeping its place.
+ */
+export interface AgentDialInFailed {
+  agentId: string;
+  /** Twilio's error code, or the channel's own (for example NO_AGENT). */
+  code: string;
+  /** The callback attempt the agent was to join; 0 for an inbound call. */
+  callbackAttempt: number;
+}
+
 export interface PromiseStep {
   progress: PromiseProgress;
   /** The next milestone in the customer's words ("the part is ordered"). */
@@ -834,6 +855,7 @@ export interface ConversationEvent {
     | { $case: "callbackProgress"; callbackProgress: CallbackProgress }
     | { $case: "callRecorded"; callRecorded: CallRecorded }
     | { $case: "promise"; promise: PromiseStep }
+    | { $case: "agentDialInFailed"; agentDialInFailed: AgentDialInFailed }
     | undefined;
 }
 
@@ -949,6 +971,20 @@ export interface CustomerErased {
   erasureId: string;
 }
 
+/**
+ * cc.calendars.v1 (compacted), key = the routing deployment (its consumer group, "routing" by
+ * default): the queues' opening hours a supervisor set in that deployment (routing's
+ * SetCalendars), written in the same transaction as routing's own record of them. The email
+ * service follows it, so its acknowledgement words the hours in force without a restart.
+ */
+export interface CalendarsChanged {
+  /** The whole set, as GetCalendars answers it: queue pattern to calendar, JSON. */
+  calendarsJson: string;
+  /** The supervisor's desk id. */
+  changedBy: string;
+  changedAt?: Date | undefined;
+}
+
 function createBaseContactReceived(): ContactReceived {
   return {
     contactId: "",
@@ -973,6 +1009,7 @@ function createBaseContactReceived(): ContactReceived {
     senderAuthentication: undefined,
     conversationSender: undefined,
     onBehalfOf: undefined,
+    acknowledgedClosedUntil: undefined,
   };
 }
 
@@ -1043,6 +1080,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     }
     if (message.onBehalfOf !== undefined) {
       Identity.encode(message.onBehalfOf, writer.uint32(178).fork()).join();
+    }
+    if (message.acknowledgedClosedUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.acknowledgedClosedUntil), writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -1239,6 +1279,14 @@ export const ContactReceived: MessageFns<ContactReceived> = {
             message.onBehalfOf = Identity.decode(reader, reader.uint32());
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.acknowledgedClosedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1355,6 +1403,11 @@ export const ContactReceived: MessageFns<ContactReceived> = {
         : isSet(object.on_behalf_of)
         ? Identity.fromJSON(object.on_behalf_of)
         : undefined,
+      acknowledgedClosedUntil: isSet(object.acknowledgedClosedUntil)
+        ? fromJsonTimestamp(object.acknowledgedClosedUntil)
+        : isSet(object.acknowledged_closed_until)
+        ? fromJsonTimestamp(object.acknowledged_closed_until)
+        : undefined,
     };
   },
 
@@ -1432,6 +1485,9 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     if (message.onBehalfOf !== undefined) {
       obj.onBehalfOf = Identity.toJSON(message.onBehalfOf);
     }
+    if (message.acknowledgedClosedUntil !== undefined) {
+      obj.acknowledgedClosedUntil = message.acknowledgedClosedUntil.toISOString();
+    }
     return obj;
   },
 
@@ -1480,6 +1536,7 @@ export const ContactReceived: MessageFns<ContactReceived> = {
     message.onBehalfOf = (object.onBehalfOf !== undefined && object.onBehalfOf !== null)
       ? Identity.fromPartial(object.onBehalfOf)
       : undefined;
+    message.acknowledgedClosedUntil = object.acknowledgedClosedUntil ?? undefined;
     return message;
   },
 };
@@ -3775,6 +3832,115 @@ export const CallbackProgress: MessageFns<CallbackProgress> = {
   },
 };
 
+function createBaseAgentDialInFailed(): AgentDialInFailed {
+  return { agentId: "", code: "", callbackAttempt: 0 };
+}
+
+export const AgentDialInFailed: MessageFns<AgentDialInFailed> = {
+  encode(message: AgentDialInFailed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.callbackAttempt !== 0) {
+      writer.uint32(24).int32(message.callbackAttempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentDialInFailed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentDialInFailed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.callbackAttempt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentDialInFailed {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      callbackAttempt: isSet(object.callbackAttempt)
+        ? globalThis.Number(object.callbackAttempt)
+        : isSet(object.callback_attempt)
+        ? globalThis.Number(object.callback_attempt)
+        : 0,
+    };
+  },
+
+  toJSON(message: AgentDialInFailed): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.callbackAttempt !== 0) {
+      obj.callbackAttempt = Math.round(message.callbackAttempt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AgentDialInFailed>, I>>(base?: I): AgentDialInFailed {
+    return AgentDialInFailed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AgentDialInFailed>, I>>(object: I): AgentDialInFailed {
+    const message = createBaseAgentDialInFailed();
+    message.agentId = object.agentId ?? "";
+    message.code = object.code ?? "";
+    message.callbackAttempt = object.callbackAttempt ?? 0;
+    return message;
+  },
+};
+
 function createBasePromiseStep(): PromiseStep {
   return {
     progress: 0,
@@ -4451,6 +4617,9 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "promise":
         PromiseStep.encode(message.step.promise, writer.uint32(298).fork()).join();
         break;
+      case "agentDialInFailed":
+        AgentDialInFailed.encode(message.step.agentDialInFailed, writer.uint32(306).fork()).join();
+        break;
     }
     return writer;
   },
@@ -4674,6 +4843,17 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
             message.step = { $case: "promise", promise: PromiseStep.decode(reader, reader.uint32()) };
             continue;
           }
+          case 38: {
+            if (tag !== 306) {
+              break;
+            }
+
+            message.step = {
+              $case: "agentDialInFailed",
+              agentDialInFailed: AgentDialInFailed.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4766,6 +4946,10 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
         ? { $case: "callRecorded", callRecorded: CallRecorded.fromJSON(object.call_recorded) }
         : isSet(object.promise)
         ? { $case: "promise", promise: PromiseStep.fromJSON(object.promise) }
+        : isSet(object.agentDialInFailed)
+        ? { $case: "agentDialInFailed", agentDialInFailed: AgentDialInFailed.fromJSON(object.agentDialInFailed) }
+        : isSet(object.agent_dial_in_failed)
+        ? { $case: "agentDialInFailed", agentDialInFailed: AgentDialInFailed.fromJSON(object.agent_dial_in_failed) }
         : undefined,
     };
   },
@@ -4828,6 +5012,8 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       obj.callRecorded = CallRecorded.toJSON(message.step.callRecorded);
     } else if (message.step?.$case === "promise") {
       obj.promise = PromiseStep.toJSON(message.step.promise);
+    } else if (message.step?.$case === "agentDialInFailed") {
+      obj.agentDialInFailed = AgentDialInFailed.toJSON(message.step.agentDialInFailed);
     }
     return obj;
   },
@@ -4972,6 +5158,15 @@ export const ConversationEvent: MessageFns<ConversationEvent> = {
       case "promise": {
         if (object.step?.promise !== undefined && object.step?.promise !== null) {
           message.step = { $case: "promise", promise: PromiseStep.fromPartial(object.step.promise) };
+        }
+        break;
+      }
+      case "agentDialInFailed": {
+        if (object.step?.agentDialInFailed !== undefined && object.step?.agentDialInFailed !== null) {
+          message.step = {
+            $case: "agentDialInFailed",
+            agentDialInFailed: AgentDialInFailed.fromPartial(object.step.agentDialInFailed),
+          };
         }
         break;
       }
@@ -6425,6 +6620,119 @@ export const CustomerErased: MessageFns<CustomerErased> = {
     message.subjectKey = object.subjectKey ?? "";
     message.erasedAt = object.erasedAt ?? undefined;
     message.erasureId = object.erasureId ?? "";
+    return message;
+  },
+};
+
+function createBaseCalendarsChanged(): CalendarsChanged {
+  return { calendarsJson: "", changedBy: "", changedAt: undefined };
+}
+
+export const CalendarsChanged: MessageFns<CalendarsChanged> = {
+  encode(message: CalendarsChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calendarsJson !== "") {
+      writer.uint32(10).string(message.calendarsJson);
+    }
+    if (message.changedBy !== "") {
+      writer.uint32(18).string(message.changedBy);
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CalendarsChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCalendarsChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.calendarsJson = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changedBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CalendarsChanged {
+    return {
+      calendarsJson: isSet(object.calendarsJson)
+        ? globalThis.String(object.calendarsJson)
+        : isSet(object.calendars_json)
+        ? globalThis.String(object.calendars_json)
+        : "",
+      changedBy: isSet(object.changedBy)
+        ? globalThis.String(object.changedBy)
+        : isSet(object.changed_by)
+        ? globalThis.String(object.changed_by)
+        : "",
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CalendarsChanged): unknown {
+    const obj: any = {};
+    if (message.calendarsJson !== "") {
+      obj.calendarsJson = message.calendarsJson;
+    }
+    if (message.changedBy !== "") {
+      obj.changedBy = message.changedBy;
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CalendarsChanged>, I>>(base?: I): CalendarsChanged {
+    return CalendarsChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CalendarsChanged>, I>>(object: I): CalendarsChanged {
+    const message = createBaseCalendarsChanged();
+    message.calendarsJson = object.calendarsJson ?? "";
+    message.changedBy = object.changedBy ?? "";
+    message.changedAt = object.changedAt ?? undefined;
     return message;
   },
 };

@@ -109,6 +109,8 @@ export interface CallbackOffer {
     | undefined;
   /** 1 for the first attempt, 2 for a retry, ... */
   attempt: number;
+  /** The IANA zone of the queue's calendar, in which the desk says the times; empty: UTC. */
+  zone: string;
 }
 
 export interface AssignmentRevoked {
@@ -1194,7 +1196,7 @@ export const ConversationOffer: MessageFns<ConversationOffer> = {
 };
 
 function createBaseCallbackOffer(): CallbackOffer {
-  return { number: "", requestedAt: undefined, promisedBy: undefined, attempt: 0 };
+  return { number: "", requestedAt: undefined, promisedBy: undefined, attempt: 0, zone: "" };
 }
 
 export const CallbackOffer: MessageFns<CallbackOffer> = {
@@ -1210,6 +1212,9 @@ export const CallbackOffer: MessageFns<CallbackOffer> = {
     }
     if (message.attempt !== 0) {
       writer.uint32(32).int32(message.attempt);
+    }
+    if (message.zone !== "") {
+      writer.uint32(42).string(message.zone);
     }
     return writer;
   },
@@ -1259,6 +1264,14 @@ export const CallbackOffer: MessageFns<CallbackOffer> = {
             message.attempt = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.zone = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1285,6 +1298,7 @@ export const CallbackOffer: MessageFns<CallbackOffer> = {
         ? fromJsonTimestamp(object.promised_by)
         : undefined,
       attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      zone: isSet(object.zone) ? globalThis.String(object.zone) : "",
     };
   },
 
@@ -1302,6 +1316,9 @@ export const CallbackOffer: MessageFns<CallbackOffer> = {
     if (message.attempt !== 0) {
       obj.attempt = Math.round(message.attempt);
     }
+    if (message.zone !== "") {
+      obj.zone = message.zone;
+    }
     return obj;
   },
 
@@ -1314,6 +1331,7 @@ export const CallbackOffer: MessageFns<CallbackOffer> = {
     message.requestedAt = object.requestedAt ?? undefined;
     message.promisedBy = object.promisedBy ?? undefined;
     message.attempt = object.attempt ?? 0;
+    message.zone = object.zone ?? "";
     return message;
   },
 };
