@@ -21,6 +21,8 @@ import { outreachRoutes } from './outreach-routes';
 import type { Logger } from '#libs/observability';
 import { liveCallRows } from './watch';
 import type { VoiceTokenKeys } from './voice-token';
+import type { DeliveryBook } from './deliveries';
+import type { WhatsAppTemplate } from './whatsapp-templates';
 
 interface DeskRouteDeps {
   signIn: StaffSignIn;
@@ -32,6 +34,8 @@ interface DeskRouteDeps {
   callControls: CallControls;
   logger: Logger;
   notices: { perSecond: number; maxCustomers: number };
+  /** Writing first: the approved WhatsApp templates and the deliveries followed (when the desk follows them). */
+  outreach: { whatsappTemplates: WhatsAppTemplate[]; deliveries: DeliveryBook | undefined };
   attachments: AttachmentContent;
   replyFiles: ReplyFileLimits;
 }
@@ -41,7 +45,13 @@ export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
   const canned = cannedRoutes({ ...deps, act });
   const voice = voiceRoutes({ ...deps, act });
   const promise = promiseRoutes({ ...deps, act });
-  const outreach = outreachRoutes({ ...deps, act, noticePerSecond: deps.notices.perSecond, noticeMaxCustomers: deps.notices.maxCustomers });
+  const outreach = outreachRoutes({
+    ...deps,
+    ...deps.outreach,
+    act,
+    noticePerSecond: deps.notices.perSecond,
+    noticeMaxCustomers: deps.notices.maxCustomers,
+  });
   return {
     get: { ...readingRoutes(deps), ...canned.get, ...outreach.get, ...promise.get },
     post: {
