@@ -16,6 +16,7 @@ import type { SmsVoiceConfig } from './config';
 import { queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl } from './recordings';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
+import { newThread } from './thread-starts';
 import { classifyTwilioFailure, createTwilioClient, SEND_WINDOW_MS, type TwilioClient } from './twilio-client';
 import { approvedTemplate, messagingAddress, replyWindow, windowClosedDetail, type ApprovedTemplate } from './whatsapp';
 
@@ -87,29 +88,6 @@ class SmsOutbound {
     }
   }
 
-  /**
-   * The first message of a conversation the company starts: an SMS goes out from
-   * SMS_COMPANY_NUMBER, a WhatsApp message from WHATSAPP_COMPANY_NUMBER (else the SMS number), and
-   * the pair now points at this conversation, so the customer's answer joins it.
-   */
-  private async startedByCompany(message: OutboundMessage, customer: string): Promise<{ customer: string; company: string } | undefined> {
-    const { config } = this.deps;
-    const number = message.channel === Channel.CHANNEL_WHATSAPP ? (config.WHATSAPP_COMPANY_NUMBER ?? config.SMS_COMPANY_NUMBER) : config.SMS_COMPANY_NUMBER;
-    if (!number) return undefined;
-    const company = messagingAddress(message.channel, number);
-    await this.deps.store.startThread(message.conversationId, customer, company, new Date());
-    return { customer, company };
-  }
-
-  /** A call's conversation texted (a callback given up): from the number the customer called. */
-  private async fromCalledNumber(message: OutboundMessage, customer: string): Promise<{ customer: string; company: string } | undefined> {
-    if (message.channel !== Channel.CHANNEL_SMS) return undefined;
-    const call = await this.deps.store.callOfConversation(message.conversationId);
-    if (!call) return undefined;
-    await this.deps.store.startThread(message.conversationId, customer, call.company, new Date());
-    return { customer, company: call.company };
-  }
-
   /** A message that cannot go out, reported as a permanent failure with the code and why. */
   private refuse(message: OutboundMessage, outcome: string, code: string, detail: string): Promise<void> {
     this.counted.inc({ outcome });
@@ -125,7 +103,7 @@ class SmsOutbound {
     // Before anything goes out, WhatsApp's templates too: STOP holds on every messaging channel.
     if (await store.isOptedOut(to))
       return this.refuse(message, 'opted_out', 'OPTED_OUT', `the customer replied STOP; no ${whatsapp ? 'WhatsApp message' : 'SMS'} may be sent until START`);
-    const numbers = known ?? (await this.fromCalledNumber(message, to)) ?? (await this.startedByCompany(message, to));
+    const numbers = known ?? (await newThread(this.deps.store, this.deps.config, message, to));
     if (!numbers)
       return this.refuse(
         message,
