@@ -14,6 +14,9 @@ export interface SentItem {
   conversationId?: string;
   /** A new call's StatusCallback: where Twilio reports the call's progress. */
   statusCallback?: string;
+  /** A WhatsApp template's Content SID and the variables it was filled with (JSON). */
+  contentSid?: string;
+  contentVariables?: string;
 }
 
 export interface PageLinks {
@@ -46,7 +49,7 @@ function row(item: SentItem, links: PageLinks): string {
     `<td><time datetime="${at}">${at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></td>` +
     `<td class="kind">${item.kind === 'sms' ? 'SMS' : 'call'}</td>` +
     `<td>${escapeHtml(item.to)}</td><td>${escapeHtml(item.from)}</td>` +
-    `<td class="body">${escapeHtml(item.body)}</td>` +
+    `<td class="body">${escapeHtml(item.contentVariables ? `${item.body} ${item.contentVariables}` : item.body)}</td>` +
     `<td>${conversationCell(item, links)}</td>` +
     `<td><code>${escapeHtml(item.sid)}</code></td>` +
     '</tr>'

@@ -4,6 +4,7 @@
 // the machine; each request is kept so that it can be shown (page.ts) or counted (the fault suite).
 import type http from 'node:http';
 import { ConferenceNotFound, Conferences, participantResource, type Participant } from './conferences';
+import { MessageRefusal, readMessage, WhatsAppWindows } from './messages';
 import type { SentItem } from './page';
 import { byteRange, RECORDING_MEDIA, type MediaFormat } from './recording-media';
 
@@ -25,6 +26,12 @@ export interface TwilioStandInOptions {
   /** The conversation a live call belongs to, when the caller's service names calls in a known way. */
   conversationOfCall?: (callSid: string) => string | undefined;
   now?: () => Date;
+  /**
+   * Refuse free-form WhatsApp messages outside the 24 hours after the customer's last message
+   * (63016), as Twilio does. The stand-in only knows what it is told (`customerWrote`), so this is
+   * for tests that tell it; off, every free-form WhatsApp message is taken.
+   */
+  whatsAppWindow?: boolean;
 }
 
 class TwilioError extends Error {
@@ -49,6 +56,7 @@ export class TwilioStandIn {
    * permissions): a participant added at one of them gets 400 with code 21215. Tests fill it.
    */
   readonly refusedAddresses = new Set<string>();
+  private readonly windows = new WhatsAppWindows();
 
   constructor(private readonly options: TwilioStandInOptions = {}) {
     this.maxItems = options.maxItems ?? 1000;
@@ -58,6 +66,11 @@ export class TwilioStandIn {
   /** Who is in the conference of that friendly name now: callers who dialled in, and participants added. */
   participantsOf(conferenceName: string): Participant[] {
     return this.conferences.participantsOf(conferenceName);
+  }
+
+  /** A customer's WhatsApp message reached the company's sender: free-form messages may go to them for 24 hours. */
+  customerWrote(customer: string, company: string, at = this.now()): void {
+    this.windows.customerWrote(customer, company, at);
   }
 
   /** Whether `url` is a path of the REST API (the rest of a server's paths are its own). */
@@ -82,9 +95,11 @@ export class TwilioStandIn {
       const e =
         err instanceof TwilioError
           ? err
-          : err instanceof ConferenceNotFound
-            ? new TwilioError(404, 20404, err.message)
-            : new TwilioError(500, 20500, 'Internal Server Error');
+          : err instanceof MessageRefusal
+            ? new TwilioError(err.status, err.code, err.message)
+            : err instanceof ConferenceNotFound
+              ? new TwilioError(404, 20404, err.message)
+              : new TwilioError(500, 20500, 'Internal Server Error');
       // The rest of a body too large is not read: the connection cannot carry another request.
       if (e.status === 413) res.setHeader('connection', 'close');
       send(res, e.status, { code: e.code, message: e.message, more_info: `https://www.twilio.com/docs/errors/${e.code}`, status: e.status });
@@ -176,17 +191,12 @@ export class TwilioStandIn {
   }
 
   private message(account: string, form: URLSearchParams): { status: number; body: object } {
-    const to = form.get('To') ?? '';
-    const from = form.get('From') ?? form.get('MessagingServiceSid') ?? '';
-    const contentSid = form.get('ContentSid');
-    const body = form.get('Body') ?? (contentSid ? `template ${contentSid}` : form.getAll('MediaUrl').join('\n'));
-    if (!to) throw new TwilioError(400, 21604, "A 'To' phone number is required.");
-    if (!from) throw new TwilioError(400, 21603, "A 'From' phone number is required.");
-    if (to.startsWith('whatsapp:') !== from.startsWith('whatsapp:'))
-      throw new TwilioError(400, 21910, 'Invalid From and To pair. From and To should be of the same channel');
-    if (!body) throw new TwilioError(400, 21602, 'Message body is required.');
+    const m = readMessage(form);
+    if (this.options.whatsAppWindow) this.windows.check(m, this.now());
+    const { to, from, body } = m;
     const sid = this.sid('SM');
-    const at = this.keep({ kind: 'sms', sid, to, from, body });
+    const template = m.contentSid ? { contentSid: m.contentSid, contentVariables: m.contentVariables ?? '{}' } : {};
+    const at = this.keep({ kind: 'sms', sid, to, from, body, ...template });
     return {
       status: 201,
       body: {

@@ -30,10 +30,6 @@ let agent: Awaited<ReturnType<typeof client>>;
 let base: string;
 let recorder: Awaited<ReturnType<typeof recordTopics>>;
 
-type Session = DeskSession;
-const signIn = (id: string) => deskSignIn(base, id);
-const desk = deskCall;
-
 /** A customer on record with a verified address, and a claimed one. */
 async function customerWithAddress(): Promise<{ customerId: string; address: string }> {
   const address = `${uniqueId('kim').toLowerCase()}@example.com`;
@@ -58,10 +54,10 @@ function mail(conversationId: string, from: string, text: string, newConversatio
 }
 
 /** The notice's progress once the desk has written to every customer of it. */
-function noticeFinished(session: Session, noticeId: string, what: string) {
+function noticeFinished(session: DeskSession, noticeId: string, what: string) {
   return waitFor(
     async () => {
-      const p = await desk(session, `/api/outreach/notice?noticeId=${noticeId}`);
+      const p = await deskCall(session, `/api/outreach/notice?noticeId=${noticeId}`);
       return p.body.finished ? p.body : undefined;
     },
     30_000,
@@ -128,8 +124,8 @@ describe('writing first to a customer', () => {
     await waitFor(() => offerOf(first.conversationId), 30_000, 'the offer');
     await agent.call(agent.raw.acceptOffer, { conversationId: first.conversationId });
 
-    const ana = await signIn(agentId);
-    const claimed = await desk(ana, '/api/outreach/start', {
+    const ana = await deskSignIn(base, agentId);
+    const claimed = await deskCall(ana, '/api/outreach/start', {
       fromConversationId: first.conversationId,
       channel: 'email',
       to: 'someone.else@example.com',
@@ -140,7 +136,7 @@ describe('writing first to a customer', () => {
 
     const requestId = uniqueId('req');
     const send = () =>
-      desk(ana, '/api/outreach/start', {
+      deskCall(ana, '/api/outreach/start', {
         fromConversationId: first.conversationId,
         channel: 'email',
         to: address.toUpperCase(),
@@ -172,7 +168,7 @@ describe('writing first to a customer', () => {
 
   it("sends a supervisor's notice once to each customer with a verified address, and says who was skipped", { timeout: 120_000 }, async () => {
     const customers = [await customerWithAddress(), await customerWithAddress()];
-    const sue = await signIn(supervisorId);
+    const sue = await deskSignIn(base, supervisorId);
     const noticeId = uniqueId('outage');
     const notice = {
       noticeId,
@@ -181,16 +177,16 @@ describe('writing first to a customer', () => {
       subject: 'Service outage',
       text: 'Our service is down; we will write when it is back.',
     };
-    const agentSession = await signIn(agentId);
-    expect((await desk(agentSession, '/api/outreach/notice', notice)).status).toBe(403);
-    expect((await desk(sue, '/api/outreach/notice', notice)).status).toBe(200);
+    const agentSession = await deskSignIn(base, agentId);
+    expect((await deskCall(agentSession, '/api/outreach/notice', notice)).status).toBe(403);
+    expect((await deskCall(sue, '/api/outreach/notice', notice)).status).toBe(200);
     const done = await noticeFinished(sue, noticeId, 'the notice to finish');
     expect(done).toMatchObject({ total: 3, done: 3, counts: { started: 2, skipped: 1, failed: 0 } });
     const toThem = () => recorder.values(topics.outbound).filter((m) => customers.some((c) => m.recipient?.value === c.address));
     await waitFor(() => toThem().length === 2, 20_000, 'both mails');
     expect(toThem().every((m) => m.text === notice.text && m.agentId === supervisorId)).toBe(true);
     // Sent again: nobody is written to twice.
-    await desk(sue, '/api/outreach/notice', notice);
+    await deskCall(sue, '/api/outreach/notice', notice);
     const again = await noticeFinished(sue, noticeId, 'the notice sent again');
     expect(again).toMatchObject({ counts: { started: 0, 'already-sent': 2, skipped: 1 } });
   });
@@ -198,18 +194,18 @@ describe('writing first to a customer', () => {
 
 describe('opening hours from the desk', () => {
   it("replace routing's calendars at once for a supervisor, refuse a set that does not parse whole, and refuse an agent", async () => {
-    const sue = await signIn(supervisorId);
+    const sue = await deskSignIn(base, supervisorId);
     const hours = { 'tier1/*/sms': { zone: 'Europe/Paris', hours: { mon: ['09:00-18:00'] }, holidays: ['2026-12-25'] } };
-    const saved = await desk(sue, '/api/calendars', { calendarsJson: JSON.stringify(hours) });
+    const saved = await deskCall(sue, '/api/calendars', { calendarsJson: JSON.stringify(hours) });
     expect(saved.status).toBe(200);
     expect(JSON.parse(saved.body.calendarsJson as string)).toMatchObject(hours);
     expect(routing.engine.calendars).toMatchObject(hours);
-    const bad = await desk(sue, '/api/calendars', { calendarsJson: JSON.stringify({ 'tier1/*/sms': { zone: 'Mars/Olympus', hours: {} } }) });
+    const bad = await deskCall(sue, '/api/calendars', { calendarsJson: JSON.stringify({ 'tier1/*/sms': { zone: 'Mars/Olympus', hours: {} } }) });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain('Mars/Olympus');
     expect(routing.engine.calendars).toMatchObject(hours);
-    expect(JSON.parse((await desk(sue, '/api/calendars')).body.calendarsJson as string)).toMatchObject(hours);
-    expect((await desk(await signIn(agentId), '/api/calendars', { calendarsJson: '{}' })).status).toBe(403);
-    await desk(sue, '/api/calendars', { calendarsJson: '{}' });
+    expect(JSON.parse((await deskCall(sue, '/api/calendars')).body.calendarsJson as string)).toMatchObject(hours);
+    expect((await deskCall(await deskSignIn(base, agentId), '/api/calendars', { calendarsJson: '{}' })).status).toBe(403);
+    await deskCall(sue, '/api/calendars', { calendarsJson: '{}' });
   });
 });

@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
 import type { ServiceContext } from '#libs/service';
 import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, testAuthEnv, uniqueId } from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
-import { TwilioStandIn } from '../../scripts/outbox/twilio-api';
+import { TwilioStandIn, type TwilioStandInOptions } from '../../scripts/outbox/twilio-api';
 import { smsVoiceConfig } from '../../services/sms-voice/src/config';
 import { startSmsVoiceService } from '../../services/sms-voice/src/service';
 
@@ -20,12 +21,19 @@ export interface SmsVoiceStandIn {
   accountSid: string;
   /** Where sms-voice's webhooks answer; they are signed for http://127.0.0.1:1 (its PUBLIC_BASE_URL). */
   webhookBase: string;
+  /** Posts a Messaging webhook (an SMS or WhatsApp message in) signed as Twilio signs it; its status and body. */
+  inbound(params: Record<string, string>): Promise<{ status: number; body: string }>;
   stop(): Promise<void>;
 }
 
 /** Starts the stand-in and sms-voice (on `ctx`, stopped with it); stop() closes the stand-in and drops the store. */
-export async function startSmsVoiceStandIn(ctx: ServiceContext, name: string, routingGrpcPort: number): Promise<SmsVoiceStandIn> {
-  const standIn = new TwilioStandIn({ maxItems: Infinity });
+export async function startSmsVoiceStandIn(
+  ctx: ServiceContext,
+  name: string,
+  routingGrpcPort: number,
+  options: { standIn?: TwilioStandInOptions; config?: Record<string, string> } = {},
+): Promise<SmsVoiceStandIn> {
+  const standIn = new TwilioStandIn({ maxItems: Infinity, ...options.standIn });
   const token = randomBytes(16).toString('hex');
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const smsDb = uniqueId(`smsvoice_${name}`).replace(/-/g, '_');
@@ -48,6 +56,7 @@ export async function startSmsVoiceStandIn(ctx: ServiceContext, name: string, ro
       ROUTING_GRPC_ADDR: `127.0.0.1:${routingGrpcPort}`,
       ...testAuthEnv('sms-voice'),
       LOG_LEVEL: 'silent',
+      ...options.config,
     }),
   );
   return {
@@ -55,6 +64,18 @@ export async function startSmsVoiceStandIn(ctx: ServiceContext, name: string, ro
     token,
     accountSid,
     webhookBase: `http://127.0.0.1:${port}`,
+    async inbound(params) {
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(token, 'http://127.0.0.1:1/twilio/sms', { AccountSid: accountSid, ...params }),
+      };
+      const res = await fetch(`http://127.0.0.1:${port}/twilio/sms`, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ AccountSid: accountSid, ...params }),
+      });
+      return { status: res.status, body: await res.text() };
+    },
     async stop() {
       await new Promise((r) => twilioServer.close(r));
       await dropDatabase(smsDb);

@@ -206,6 +206,7 @@ beforeAll(async () => {
     deskCtx,
     loadConfig(agentDeskConfig, {
       MONGODB_URI,
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),
       AGENT_DESK_SESSION_SECRET: 'matrix-desk-session-secret-0123456789',

@@ -130,6 +130,9 @@ export const AGENT_DESK: Record<string, HttpEntry> = {
   'POST /api/outreach/start': [...WORKERS, 'supervisor'],
   'POST /api/outreach/notice': ['supervisor'],
   'GET /api/outreach/notice': ['supervisor'],
+  // What became of a person's own write (its id is made from the person), and the approved WhatsApp templates.
+  'GET /api/outreach/delivery': [...WORKERS, 'supervisor'],
+  'GET /api/outreach/whatsapp-templates': [...WORKERS, 'supervisor'],
   // Opening hours, read and replaced through routing's GetCalendars and SetCalendars.
   'GET /api/calendars': ['supervisor'],
   'POST /api/calendars': ['supervisor'],

@@ -1,8 +1,9 @@
 import { signingKeyConfig } from '#libs/auth';
-import { commonConfig, port, positiveInt, z } from '#libs/config';
+import { bool, commonConfig, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { signInConfig, trustedProxyConfig } from '#libs/web';
+import { parseTemplates, TemplateError } from './whatsapp-templates';
 
 const address = (defaultValue: string) =>
   z
@@ -39,6 +40,28 @@ export const agentDeskConfig = {
   AGENT_DESK_NOTICE_PER_SECOND: positiveInt(5),
   /** The most customers one notice goes to. */
   AGENT_DESK_NOTICE_MAX_CUSTOMERS: positiveInt(1000),
+  /**
+   * Follow what became of each message written first (sent, refused because the customer replied
+   * STOP, outside WhatsApp's window, failed) from the conversation events on Kafka (KAFKA_BROKERS).
+   * Off, the writer sees only that routing queued it.
+   */
+  AGENT_DESK_FOLLOW_DELIVERIES: bool(true),
+  /**
+   * The approved WhatsApp templates a person may write first with, as JSON: a list of
+   * {name, contentSid (HX…), language, preview (text with {{1}}, {{2}}, …), variables: [{label, maxLength}]}.
+   * Empty, WhatsApp is not offered for writing first.
+   */
+  AGENT_DESK_WHATSAPP_TEMPLATES_JSON: z
+    .string()
+    .default('[]')
+    .superRefine((json, ctx) => {
+      try {
+        parseTemplates(json);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
   /** The Twilio account (AC…) the softphone's access tokens are for; unset, the desk has no softphone. */
   TWILIO_ACCOUNT_SID: z
     .string()

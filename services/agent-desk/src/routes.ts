@@ -22,6 +22,8 @@ import { errorDetails, type Logger } from '#libs/observability';
 import { liveCallRows, liveChatRows } from './watch';
 import { sendRecording, type RecordingMedia } from './recordings';
 import type { VoiceTokenKeys } from './voice-token';
+import type { DeliveryBook } from './deliveries';
+import type { WhatsAppTemplate } from './whatsapp-templates';
 
 interface DeskRouteDeps {
   signIn: StaffSignIn;
@@ -33,6 +35,8 @@ interface DeskRouteDeps {
   callControls: CallControls;
   logger: Logger;
   notices: { perSecond: number; maxCustomers: number };
+  /** Writing first: the approved WhatsApp templates and the deliveries followed (when the desk follows them). */
+  outreach: { whatsappTemplates: WhatsAppTemplate[]; deliveries: DeliveryBook | undefined };
   attachments: AttachmentContent;
   replyFiles: ReplyFileLimits;
   recordings: RecordingMedia;
@@ -43,7 +47,13 @@ export function deskRoutes(deps: DeskRouteDeps): DeskRoutes {
   const canned = cannedRoutes({ ...deps, act });
   const voice = voiceRoutes({ ...deps, act });
   const promise = promiseRoutes({ ...deps, act });
-  const outreach = outreachRoutes({ ...deps, act, noticePerSecond: deps.notices.perSecond, noticeMaxCustomers: deps.notices.maxCustomers });
+  const outreach = outreachRoutes({
+    ...deps,
+    ...deps.outreach,
+    act,
+    noticePerSecond: deps.notices.perSecond,
+    noticeMaxCustomers: deps.notices.maxCustomers,
+  });
   return {
     get: { ...readingRoutes(deps), ...canned.get, ...outreach.get, ...promise.get },
     post: {

@@ -14,9 +14,11 @@ import type { AgentDeskConfig } from './config';
 import { createDeskHandler } from './http';
 import { createLive } from './live';
 import { deskRoutes } from './routes';
+import { followDeliveries } from './delivery-follow';
 import { deskSignIn } from './sign-in';
 import { RecordingMedia } from './recordings';
 import { voiceTokenKeys } from './voice-routes';
+import { parseTemplates } from './whatsapp-templates';
 
 export { agentDeskConfig, type AgentDeskConfig } from './config';
 
@@ -45,6 +47,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
 
   const voiceKeys = voiceTokenKeys(config);
   const recordings = new RecordingMedia(voiceKeys && { ...voiceKeys, apiBase: config.TWILIO_API_BASE_URL });
+  const deliveries = config.AGENT_DESK_FOLLOW_DELIVERIES ? await followDeliveries(ctx, config) : undefined;
   const security = transportSecurity(config.AGENT_DESK_PUBLIC_URL, settings);
   const live = createLive({
     sessions,
@@ -78,6 +81,7 @@ export async function startAgentDesk(ctx: ServiceContext, config: AgentDeskConfi
       callControls: new CallControls(config.SMS_VOICE_URL, config.AUTH_PRIVATE_KEY_FILE),
       logger: ctx.logger,
       notices: { perSecond: config.AGENT_DESK_NOTICE_PER_SECOND, maxCustomers: config.AGENT_DESK_NOTICE_MAX_CUSTOMERS },
+      outreach: { whatsappTemplates: parseTemplates(config.AGENT_DESK_WHATSAPP_TEMPLATES_JSON), deliveries },
       attachments: new AttachmentContent({ email: config.EMAIL_CONTENT_URL, chat: config.CHAT_CONTENT_URL }, config.AUTH_PRIVATE_KEY_FILE),
       replyFiles: { maxBytes: config.AGENT_DESK_REPLY_FILE_MAX_BYTES, perMinute: config.AGENT_DESK_REPLY_FILES_PER_MINUTE },
     }),

@@ -118,6 +118,7 @@ beforeAll(async () => {
   const started = await startAgentDesk(
     deskCtx,
     loadConfig(agentDeskConfig, {
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
       MONGODB_URI,
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),

@@ -18,6 +18,7 @@ beforeAll(async () => {
   const desk = await startAgentDesk(
     ctx,
     loadConfig(agentDeskConfig, {
+      AGENT_DESK_FOLLOW_DELIVERIES: 'false',
       MONGODB_URI,
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),

@@ -19,6 +19,7 @@ const start = (ctx: typeof direct, env: Record<string, string>) =>
   startAgentDesk(
     ctx,
     loadConfig(agentDeskConfig, {
+      AGENT_DESK_FOLLOW_DELIVERIES: 'false',
       MONGODB_URI,
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),

@@ -21,6 +21,7 @@ beforeAll(async () => {
   desk = await startAgentDesk(
     ctx,
     loadConfig(agentDeskConfig, {
+      AGENT_DESK_FOLLOW_DELIVERIES: 'false',
       MONGODB_URI,
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),

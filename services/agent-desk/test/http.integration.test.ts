@@ -21,6 +21,7 @@ beforeAll(async () => {
   desk = await startAgentDesk(
     ctx,
     loadConfig(agentDeskConfig, {
+      AGENT_DESK_FOLLOW_DELIVERIES: 'false',
       MONGODB_URI,
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),
@@ -287,6 +288,7 @@ describe('agent desk over HTTP', () => {
     const other = await startAgentDesk(
       otherCtx,
       loadConfig(agentDeskConfig, {
+        AGENT_DESK_FOLLOW_DELIVERIES: 'false',
         MONGODB_URI,
         HTTP_PORT: '0',
         ...testAuthEnv('agent-desk'),

@@ -13,6 +13,12 @@ describe('the forms of writing first', () => {
     expect(parseForm(outreachForms.start, { ...start, channel: 'email', to: 'kim@example.org', subject: 'Repair' }).subject).toBe('Repair');
   });
 
+  it('take a WhatsApp message as an approved template with its variables, or as free text', () => {
+    const template = { ...start, channel: 'whatsapp', text: '', template: 'order_shipped', variables: ['Kim', 'A-1001'] };
+    expect(parseForm(outreachForms.start, template)).toMatchObject({ channel: 'whatsapp', template: 'order_shipped', variables: ['Kim', 'A-1001'] });
+    expect(parseForm(outreachForms.start, { ...start, channel: 'whatsapp' })).toMatchObject({ template: '', variables: [] });
+  });
+
   it('refuse each problem with its own sentence', () => {
     const refusal = (body: object, form: 'start' | 'notice' = 'start') => {
       try {
@@ -27,7 +33,12 @@ describe('the forms of writing first', () => {
     expect(refusal({ ...start, channel: 'email' })).toBe('to: an email address such as kim@example.org');
     expect(refusal({ ...start, subject: 'Hi' })).toBe('subject: an SMS has none');
     expect(refusal({ ...start, text: 'x'.repeat(1601) })).toBe('text: an SMS is at most 1,600 characters');
-    expect(refusal({ ...start, channel: 'chat' })).toBe('channel must be email or sms');
+    expect(refusal({ ...start, channel: 'chat' })).toBe('channel must be email, sms or whatsapp');
+    expect(refusal({ ...start, text: '' })).toBe('text: the message is empty');
+    expect(refusal({ ...start, template: 'order_shipped' })).toBe('template: only a WhatsApp message is sent as a template');
+    expect(refusal({ ...start, channel: 'whatsapp', template: 'order_shipped' })).toBe('text: a template brings its own text; fill its variables instead');
+    expect(refusal({ ...start, channel: 'whatsapp', subject: 'Hi' })).toBe('subject: a WhatsApp message has none');
+    expect(refusal({ ...start, channel: 'whatsapp', to: 'whatsapp:+14155550100' })).toBe('to: a number in E.164 form such as +14155550100');
     expect(refusal({ ...start, requestId: 'short' })).toBe('requestId must be 8-64 letters, digits or -');
     expect(refusal({ noticeId: 'outage 1', channel: 'sms', customerIds: ['c1'], text: 'Down' }, 'notice')).toBe('noticeId must be 1-40 letters, digits or -');
     expect(refusal({ noticeId: 'outage-1', channel: 'sms', customerIds: [], text: 'Down' }, 'notice')).toBe('customerIds: name at least one customer');

@@ -2,9 +2,10 @@
 // texts sms-voice (a signed webhook); Kafka carries it to customer-record and routing; the agent
 // accepts it on the desk, sets a promise from the Promise form, updates it, and is shown the
 // specific refusal of a date in the past; each status reaches the customer's phone through the
-// real twilio client and the Twilio stand-in. The agent then writes first to a customer by SMS
-// and by email, and a supervisor sends a notice to a small list, one of whom replied STOP: nothing
-// reaches that number and the conversation records the OPTED_OUT refusal.
+// real twilio client and the Twilio stand-in. The agent then writes first to a customer by SMS,
+// by email and by WhatsApp with an approved template, each shown "queued" until the channel's
+// delivery report says what became of it, and a supervisor sends a notice to a small list, one of
+// whom replied STOP: nothing reaches that number, and the page says that customer opted out.
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -46,6 +47,19 @@ const phone = () => `+1415558${String(1000 + Math.floor(Math.random() * 9000))}`
 const customerPhone = phone();
 const optedOutPhone = phone();
 const customerMail = `${uniqueId('kim').toLowerCase()}@customer.test`;
+const TEMPLATE_SID = `HX${randomBytes(16).toString('hex')}`;
+const TEMPLATES = [
+  {
+    name: 'visit_confirmation',
+    contentSid: TEMPLATE_SID,
+    language: 'en',
+    preview: 'Hello {{1}}, the technician comes on {{2}}. Reply here to change it.',
+    variables: [
+      { label: 'first name', maxLength: 40 },
+      { label: 'day', maxLength: 30 },
+    ],
+  },
+];
 
 const h = useRoutingHarness();
 const contexts = ['customer-record', 'routing', 'sms-voice', 'agent-desk'].map((name) => testContext(`promise-${name}`));
@@ -73,7 +87,12 @@ beforeAll(async () => {
   const routing = await startTestRouting(routingCtx, database, 'promise', { id: 'promise-test', when: { pattern: token }, then: { skill } }, record.grpcPort);
   const account = { authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID };
   ({ url: smsUrl, outbox, spoolDir } = await startTestPhone(smsVoiceCtx, database, 'promise', standIn, account, { SMS_COMPANY_NUMBER: COMPANY }));
-  const started = await startTestDesk(deskCtx, database, { routing: routing.grpcPort, record: record.grpcPort });
+  const started = await startTestDesk(
+    deskCtx,
+    database,
+    { routing: routing.grpcPort, record: record.grpcPort },
+    { AGENT_DESK_WHATSAPP_TEMPLATES_JSON: JSON.stringify(TEMPLATES) },
+  );
   desk = `http://127.0.0.1:${started.port}`;
   const capacity = { voice: 0, chat: 3, sms: 5, email: 5, total: 8 };
   await started.roster.upsert({ id: agentId, name: 'Ana Lopez', role: 'agent', tier: 1, skills: { [skill]: 3 }, languages: ['en'], capacity }, PASSWORD);
@@ -129,6 +148,20 @@ async function noticeAfter(page: Page, button: Locator): Promise<string> {
   await button.click();
   await page.locator('#notice').waitFor({ state: 'visible', timeout: 30_000 });
   return (await page.locator('#notice').textContent()) ?? '';
+}
+
+/** Sends the write-first form and waits until its status line matches `until` (the delivery outcome). */
+async function writeFirst(page: Page, until: RegExp): Promise<string> {
+  await page.evaluate("document.getElementById('write-first-status').textContent = ''");
+  await page.locator('#write-first-form').getByRole('button', { name: 'Send' }).click();
+  const status = page.locator('#write-first-status');
+  await status
+    .filter({ hasText: until })
+    .waitFor({ timeout: 60_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`${err.message}\nthe status line says: ${await status.textContent()}`);
+    });
+  return (await status.textContent()) ?? '';
 }
 
 /** Fills and sends the Promise form; resolves with what the page's notice then says. */
@@ -196,9 +229,9 @@ describe('the Promise form and the outreach forms in Chromium', () => {
     await agent.locator('#write-first summary').click();
     await agent.locator('#write-first-to').selectOption({ label: `SMS to ${customerPhone}` });
     await agent.locator('#write-first-text').fill('The technician can come on Friday morning; does that suit you?');
-    const send = agent.locator('#write-first-form').getByRole('button', { name: 'Send' });
-    expect(await noticeAfter(agent, send)).toMatch(/^Sent: conversation conv-desk-\S+\. The answer comes back to you\.$/);
-    await waitFor(() => smsTo(customerPhone).includes('The technician can come on Friday morning; does that suit you?'), 60_000, 'the first SMS');
+    // Queued by routing first, then sms-voice's report: the provider took it.
+    expect(await writeFirst(agent, /Sent/)).toMatch(/^Conversation conv-desk-\S+: Sent: the provider accepted it for the customer\.$/);
+    expect(smsTo(customerPhone)).toContain('The technician can come on Friday morning; does that suit you?');
 
     // By email: a customer who mailed from an address the email service authenticated.
     const mailed = `Invoice ${token} for the repair, please`;
@@ -221,9 +254,10 @@ describe('the Promise form and the outreach forms in Chromium', () => {
     await agent.locator('#write-first-to').selectOption({ label: `Email to ${customerMail}` });
     await agent.locator('#write-first-subject').fill('Your invoice');
     await agent.locator('#write-first-text').fill('Your invoice is attached to your account page.');
-    const sentNotice = await noticeAfter(agent, send);
-    const conversationId = /^Sent: conversation (conv-desk-\S+)\./.exec(sentNotice)?.[1];
-    expect(conversationId, sentNotice).toBeDefined();
+    // No email service runs here: the write stays queued, as the page says.
+    const queued = await writeFirst(agent, /Queued/);
+    const conversationId = /^Conversation (conv-desk-\S+): Queued: waiting for the channel/.exec(queued)?.[1];
+    expect(conversationId, queued).toBeDefined();
     const out = await waitFor(
       () => recorder.values(topics.outbound).find((m) => m.conversationId === conversationId),
       60_000,
@@ -235,6 +269,32 @@ describe('the Promise form and the outreach forms in Chromium', () => {
       subject: expect.stringContaining('Your invoice'),
       text: 'Your invoice is attached to your account page.',
     });
+  });
+
+  it('writes first on WhatsApp with an approved template, its variables checked', { timeout: 300_000 }, async () => {
+    await agent.locator('#mine li button').first().click();
+    await agent.locator('#card-identities li').filter({ hasText: customerPhone }).waitFor({ timeout: 60_000 });
+    await agent.locator('#write-first-to').selectOption({ label: `WhatsApp to ${customerPhone}` });
+    await agent.locator('#write-first-preview').filter({ hasText: 'The customer reads: Hello {{1}}, the technician comes on {{2}}.' }).waitFor();
+    const [name, day] = [agent.getByLabel('first name'), agent.getByLabel('day')];
+    await name.fill('Kim');
+    // Longer than the template allows: the desk names the variable, nothing is started.
+    await day.evaluate((input) => input.removeAttribute('maxlength'));
+    await day.fill('Friday morning, between eight and noon');
+    expect(await writeFirst(agent, /variable/)).toBe('variables: variable 2 (day) is longer than 30 characters');
+    await day.fill('Friday');
+    if (SAVE) await agent.locator('#write-first').screenshot({ path: `${shots}agent-desk-whatsapp-template.png` });
+    expect(await writeFirst(agent, /Sent/)).toMatch(/^Conversation conv-desk-\S+: Sent: the provider accepted it/);
+    const sent = standIn.items.filter((i) => i.to === `whatsapp:${customerPhone}` && i.contentSid === TEMPLATE_SID);
+    expect(sent).toEqual([expect.objectContaining({ from: `whatsapp:${COMPANY}`, contentVariables: JSON.stringify({ 1: 'Kim', 2: 'Friday' }) })]);
+    const out = recorder.values(topics.outbound).find((m) => m.channelMetadata['whatsapp-content-sid'] === TEMPLATE_SID);
+    expect(out).toMatchObject({ channel: Channel.CHANNEL_WHATSAPP, text: 'Hello Kim, the technician comes on Friday. Reply here to change it.' });
+
+    // Free text: the customer never wrote on WhatsApp, so nothing goes out and the line says why.
+    await agent.locator('#write-first-template').selectOption('');
+    await agent.locator('#write-first-text').fill('Can the technician come on Friday?');
+    expect(await writeFirst(agent, /Not sent/)).toMatch(/: Not sent: WhatsApp allows free replies only within 24 hours of the customer's last message/);
+    expect(standIn.items.filter((i) => i.to === `whatsapp:${customerPhone}` && i.body === 'Can the technician come on Friday?')).toEqual([]);
   });
 
   it('sends a notice to a small list, and nothing reaches the number that replied STOP', { timeout: 300_000 }, async () => {
@@ -251,9 +311,13 @@ describe('the Promise form and the outreach forms in Chromium', () => {
     await sue.locator('#notice-skill').fill(skill);
     await sue.getByRole('button', { name: 'Send notice' }).click();
     const progress = sue.locator('#notice-progress');
-    await progress.filter({ hasText: 'Done.' }).waitFor({ timeout: 60_000 });
+    // Started by routing for two, then each one's delivery: sent to one, refused for the other, who replied STOP.
+    await progress.filter({ hasText: /Done\..* 0 queued\./ }).waitFor({ timeout: 60_000 });
     expect(await progress.textContent()).toMatch(
-      new RegExp(`^Notice ${noticeId}: 3 of 3 — 2 sent, 0 already sent, 1 skipped, 0 failed\\. Done\\. ${unknown}: skipped`),
+      new RegExp(
+        `^Notice ${noticeId}: 3 of 3 — 2 started, 0 already sent, 1 skipped, 0 failed\\. Done\\. ${unknown}: skipped .*` +
+          `Delivery: 1 sent, 1 opted out \\(STOP\\), 0 not sent, 0 queued\\. ${optedOut}: Not sent: the customer opted out \\(replied STOP\\)\\.`,
+      ),
     );
     if (SAVE)
       await sue

@@ -125,6 +125,7 @@ export function startTestDesk(ctx: ServiceContext, database: string, ports: { ro
     ctx,
     loadConfig(agentDeskConfig, {
       MONGODB_URI,
+      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
       HTTP_PORT: '0',
       ...testAuthEnv('agent-desk'),
       AGENT_DESK_SESSION_SECRET: 'agent-desk-test-secret-0123456789-abcdef',

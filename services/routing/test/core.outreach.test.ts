@@ -82,6 +82,27 @@ describe('a conversation a person starts', () => {
     expect(started.conversation.channelMetadata).toEqual({ 'initiated-by': 'notice', notice: 'outage-7' });
     expect(events(started.effects)[0]?.reason).toMatchObject({ code: 'notice.sent', text: 'sue sent notice outage-7 by sms' });
   });
+
+  it('sends a WhatsApp start as the approved template on its first message only, its shape checked', () => {
+    const { start } = setup();
+    const contentSid = `HX${'a1'.repeat(16)}`;
+    const whatsappTemplate = { contentSid, variablesJson: '{"1":"Kim"}', name: 'order_shipped' };
+    const started = start({ channel: 'whatsapp', text: 'Hello Kim, your order has shipped.', whatsappTemplate });
+    const out = started.effects.flatMap((e) => (e.type === 'outbound' ? [e.message] : []));
+    expect(out[0]).toMatchObject({
+      channel: Channel.CHANNEL_WHATSAPP,
+      text: 'Hello Kim, your order has shipped.',
+      channelMetadata: { 'whatsapp-content-sid': contentSid, 'whatsapp-content-variables': '{"1":"Kim"}', 'whatsapp-template': 'order_shipped' },
+    });
+    expect(started.conversation.channelMetadata['whatsapp-content-sid']).toBeUndefined();
+    expect(events(started.effects)[0]?.reason?.text).toBe('ben started a whatsapp conversation with the template order_shipped');
+    const refused = (over: Partial<StartRequest>) => () => start({ conversationId: 'conv-out-2', channel: 'whatsapp', ...over });
+    expect(refused({ whatsappTemplate: { ...whatsappTemplate, contentSid: 'HX1' } })).toThrow('content_sid must be HX and 32 hexadecimal digits');
+    expect(refused({ whatsappTemplate: { ...whatsappTemplate, variablesJson: '{"1":2}' } })).toThrow('variables_json must be an object');
+    expect(refused({ whatsappTemplate: { ...whatsappTemplate, variablesJson: '[' } })).toThrow('variables_json is not JSON');
+    expect(refused({ channel: 'sms', whatsappTemplate })).toThrow('whatsapp_template is for a conversation on WhatsApp');
+    expect(refused({ channel: 'whatsapp', starter: { application: 'crm' } })).toThrow('a company-initiated conversation is on email or SMS');
+  });
 });
 
 describe('quiet hours', () => {

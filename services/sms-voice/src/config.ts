@@ -59,6 +59,15 @@ export const smsVoiceConfig = {
     .regex(/^\+[1-9][0-9]{6,14}$/, 'must be a number in E.164 form, such as +14155550100')
     .optional(),
   /**
+   * The WhatsApp sender (E.164, without `whatsapp:`) a WhatsApp conversation the company starts goes
+   * out from; unset, SMS_COMPANY_NUMBER's. With neither, such a message is reported undeliverable
+   * (NO_COMPANY_NUMBER).
+   */
+  WHATSAPP_COMPANY_NUMBER: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'must be a number in E.164 form, such as +14155550100')
+    .optional(),
+  /**
    * After the survey of a resolved conversation is texted, a reply of 1-5 (optionally with a
    * comment) within this time is its answer; later, or anything else, is an ordinary message.
    */

@@ -16,8 +16,9 @@ import type { SmsVoiceConfig } from './config';
 import { queuePatterns, queueRecords, recordedCallerToConference, recordingCallbackUrl } from './recordings';
 import { splitBody } from './sms';
 import type { SmsVoiceStore } from './store';
+import { newThread } from './thread-starts';
 import { classifyTwilioFailure, createTwilioClient, SEND_WINDOW_MS, type TwilioClient } from './twilio-client';
-import { messagingAddress, replyWindow, windowClosedDetail } from './whatsapp';
+import { approvedTemplate, messagingAddress, replyWindow, windowClosedDetail, type ApprovedTemplate } from './whatsapp';
 
 const TEXTED = new Set([
   OutboundKind.OUTBOUND_KIND_REPLY,
@@ -87,23 +88,10 @@ class SmsOutbound {
     }
   }
 
-  /**
-   * The first SMS of a conversation the company starts: it goes out from SMS_COMPANY_NUMBER,
-   * and the number pair now points at this conversation, so the customer's answer joins it.
-   */
-  private async startedByCompany(message: OutboundMessage, customer: string): Promise<{ customer: string; company: string } | undefined> {
-    const company = this.deps.config.SMS_COMPANY_NUMBER;
-    if (!company) return undefined;
-    await this.deps.store.startThread(message.conversationId, customer, company, new Date());
-    return { customer, company };
-  }
-
-  /** A call's conversation texted (a callback given up): from the number the customer called. */
-  private async fromCalledNumber(message: OutboundMessage, customer: string): Promise<{ customer: string; company: string } | undefined> {
-    const call = await this.deps.store.callOfConversation(message.conversationId);
-    if (!call) return undefined;
-    await this.deps.store.startThread(message.conversationId, customer, call.company, new Date());
-    return { customer, company: call.company };
+  /** A message that cannot go out, reported as a permanent failure with the code and why. */
+  private refuse(message: OutboundMessage, outcome: string, code: string, detail: string): Promise<void> {
+    this.counted.inc({ outcome });
+    return this.report(message, { delivered: false, permanent: true, code, detail });
   }
 
   private async sendSms(message: OutboundMessage): Promise<void> {
@@ -111,31 +99,21 @@ class SmsOutbound {
     const whatsapp = message.channel === Channel.CHANNEL_WHATSAPP;
     const known = await store.numbersOf(message.conversationId);
     const to = message.recipient?.kind === IdentityKind.IDENTITY_KIND_PHONE ? messagingAddress(message.channel, message.recipient.value) : known?.customer;
-    if (!to) {
-      this.counted.inc({ outcome: 'no_recipient' });
-      return this.report(message, { delivered: false, permanent: true, code: 'NO_RECIPIENT', detail: 'no phone numbers known for this conversation' });
-    }
-    // A WhatsApp conversation is always one the customer started: the window rule below needs their message.
-    const numbers = known ?? (whatsapp ? undefined : ((await this.fromCalledNumber(message, to)) ?? (await this.startedByCompany(message, to))));
-    if (whatsapp && !(await this.inReplyWindow(message, to, numbers?.company))) return;
-    if (!numbers) {
-      this.counted.inc({ outcome: 'no_recipient' });
-      return this.report(message, {
-        delivered: false,
-        permanent: true,
-        code: 'NO_COMPANY_NUMBER',
-        detail: 'the conversation has no SMS yet and SMS_COMPANY_NUMBER names no number to start it from',
-      });
-    }
-    if (await store.isOptedOut(to)) {
-      this.counted.inc({ outcome: 'opted_out' });
-      return this.report(message, {
-        delivered: false,
-        permanent: true,
-        code: 'OPTED_OUT',
-        detail: 'the customer replied STOP; no SMS may be sent until START',
-      });
-    }
+    if (!to) return this.refuse(message, 'no_recipient', 'NO_RECIPIENT', 'no phone numbers known for this conversation');
+    // Before anything goes out, WhatsApp's templates too: STOP holds on every messaging channel.
+    if (await store.isOptedOut(to))
+      return this.refuse(message, 'opted_out', 'OPTED_OUT', `the customer replied STOP; no ${whatsapp ? 'WhatsApp message' : 'SMS'} may be sent until START`);
+    const numbers = known ?? (await newThread(this.deps.store, this.deps.config, message, to));
+    if (!numbers)
+      return this.refuse(
+        message,
+        'no_recipient',
+        'NO_COMPANY_NUMBER',
+        `the conversation has no ${whatsapp ? 'WhatsApp message' : 'SMS'} yet and no company number is configured to start it from`,
+      );
+    const template = whatsapp ? approvedTemplate(message.channelMetadata) : undefined;
+    if (template) return this.sendTemplate(message, numbers.company, to, template);
+    if (whatsapp && !(await this.inReplyWindow(message, to, numbers.company))) return;
     // Remembered before it goes out, so the quickest answer finds it.
     if (message.kind === OutboundKind.OUTBOUND_KIND_SURVEY) await store.surveys.sent(surveySentOf(message, new Date()));
     const parts = splitBody(message.text);
@@ -156,16 +134,31 @@ class SmsOutbound {
     await this.report(message, { delivered: true }, sids.join(','));
   }
 
+  /** An approved WhatsApp template with its variables (Twilio's Content API), allowed at any time; claimed once. */
+  private async sendTemplate(message: OutboundMessage, from: string, to: string, t: ApprovedTemplate): Promise<void> {
+    const create = () =>
+      inSpan('twilio send whatsapp template', { kind: SpanKind.CLIENT }, () =>
+        this.client.messages
+          .create({ from, to, contentSid: t.contentSid, contentVariables: t.contentVariables, statusCallback: `${this.base}/twilio/sms/status` })
+          .then((m) => m.sid),
+      );
+    const outcome = await this.claimedRequest(`${message.messageId}/template`, message, create);
+    if (outcome.kind !== 'sent') return this.settleUnsent(message, outcome, 0, 1, 'WhatsApp template');
+    await this.deps.store.rememberSid(outcome.providerId, message.conversationId);
+    this.counted.inc({ outcome: outcome.repeated ? 'already_sent' : 'template_sent' });
+    await this.report(message, { delivered: true }, outcome.providerId);
+  }
+
   /**
    * WhatsApp's 24-hour rule, checked before anything is sent: outside the window the approved
    * re-opening template goes instead (once per message), and the reply is reported undelivered so
    * the agent sees why and sends it again once the customer answers.
    */
-  private async inReplyWindow(message: OutboundMessage, to: string, from: string | undefined): Promise<boolean> {
-    const window = replyWindow(from ? await this.deps.store.lastInboundAt(to, from) : undefined, new Date());
+  private async inReplyWindow(message: OutboundMessage, to: string, from: string): Promise<boolean> {
+    const window = replyWindow(await this.deps.store.lastInboundAt(to, from), new Date());
     if (window.open) return true;
     const template = this.deps.config.WHATSAPP_REOPEN_TEMPLATE_SID;
-    if (template && from) {
+    if (template) {
       const create = () => this.client.messages.create({ from, to, contentSid: template, statusCallback: `${this.base}/twilio/sms/status` }).then((m) => m.sid);
       const outcome = await this.claimedRequest(`${message.messageId}/reopen-template`, message, create);
       if (outcome.kind !== 'sent') {
@@ -179,7 +172,7 @@ class SmsOutbound {
       delivered: false,
       permanent: true,
       code: 'WHATSAPP_WINDOW_CLOSED',
-      detail: windowClosedDetail(window, Boolean(template && from)),
+      detail: windowClosedDetail(window, Boolean(template)),
     });
     return false;
   }

@@ -3,6 +3,7 @@ import twilio from 'twilio';
 import { eventId } from '#libs/contact';
 import { Channel, ContactKind, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import type { Keyword } from './sms';
+import { TWILIO_WINDOW_CLOSED, TWILIO_WINDOW_CLOSED_WORDS } from './whatsapp';
 import type { WebhookParams } from './webhook-form';
 
 const { MessagingResponse } = twilio.twiml;
@@ -83,7 +84,13 @@ export function carrierReported(sid: string, conversationId: string, status: str
     reason: { code: `delivery.${status}`, text: `carrier reported ${status}` },
     step: {
       $case: 'deliveryReported',
-      deliveryReported: { outboundMessageId: sid, delivered: status === 'delivered', errorCode, detail: status, permanent: status !== 'delivered' },
+      deliveryReported: {
+        outboundMessageId: sid,
+        delivered: status === 'delivered',
+        errorCode,
+        detail: errorCode === TWILIO_WINDOW_CLOSED ? `${status}: ${TWILIO_WINDOW_CLOSED_WORDS}` : status,
+        permanent: status !== 'delivered',
+      },
     },
   });
 }

@@ -4,6 +4,7 @@ import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import type { SendFailure } from '#libs/delivery';
 import type { SmsVoiceConfig } from './config';
+import { TWILIO_WINDOW_CLOSED, TWILIO_WINDOW_CLOSED_WORDS } from './whatsapp';
 
 /**
  * One REST call to Twilio takes at most TWILIO_TIMEOUT_MS; another delivery waits on a part
@@ -38,7 +39,8 @@ export function classifyTwilioFailure(err: unknown): SendFailure {
   const detail = e.message ?? String(err);
   if (typeof e.status === 'number' && e.status >= 400) {
     const code = String(e.code ?? e.status);
-    return { kind: e.status === 429 || e.status >= 500 ? 'refused-temporarily' : 'refused-permanently', code, detail };
+    const why = code === TWILIO_WINDOW_CLOSED ? `${TWILIO_WINDOW_CLOSED_WORDS} (Twilio: ${detail})` : detail;
+    return { kind: e.status === 429 || e.status >= 500 ? 'refused-temporarily' : 'refused-permanently', code, detail: why };
   }
   const code = typeof e.code === 'string' ? e.code : 'ERROR';
   if (NEVER_CONNECTED.has(code) || e.syscall === 'connect') return { kind: 'refused-temporarily', code, detail };

@@ -3,6 +3,7 @@
 // opt-outs and the reply window are kept per prefixed pair, apart from SMS on the same number,
 // while the customer's identity stays the bare E.164 number (one customer across SMS, voice and
 // WhatsApp).
+import { InvalidEventError } from '#libs/kafka';
 import { Channel } from '#libs/proto';
 
 const PREFIX = 'whatsapp:';
@@ -24,6 +25,11 @@ export function messagingAddress(channel: Channel, e164: string): string {
   return channel === Channel.CHANNEL_WHATSAPP ? `${PREFIX}${e164}` : e164;
 }
 
+/** Twilio's error for a free-form WhatsApp message outside the window (on the REST answer or a status callback), and its words. */
+export const TWILIO_WINDOW_CLOSED = '63016';
+export const TWILIO_WINDOW_CLOSED_WORDS =
+  "WhatsApp refused a free-form message outside the 24 hours after the customer's last message: write first with an approved template";
+
 export type ReplyWindow = { open: true; closesAt: Date } | { open: false; closedAt?: Date };
 
 /** Whether a free-form message may go to the customer now, from their last message to us. */
@@ -40,4 +46,32 @@ export function windowClosedDetail(window: ReplyWindow, templateSent: boolean): 
   return templateSent
     ? `${rule}: the approved template asking them to reply was sent instead; send this reply again once they answer`
     : `${rule}, and no approved template is configured (WHATSAPP_REOPEN_TEMPLATE_SID): nothing was sent`;
+}
+
+/** An approved template and its variables, as Twilio's Content API takes them. */
+export interface ApprovedTemplate {
+  contentSid: string;
+  /** A JSON object from "1", "2", ... to each variable's value. */
+  contentVariables: string;
+}
+
+/**
+ * The template routing put on a company's first WhatsApp message (`whatsapp-content-sid`,
+ * `whatsapp-content-variables`), or undefined for a free-form message. Routing checked its shape;
+ * it is checked again here, at the edge to Twilio, and a malformed one is an invalid event.
+ */
+export function approvedTemplate(metadata: Record<string, string>): ApprovedTemplate | undefined {
+  const contentSid = metadata['whatsapp-content-sid'];
+  if (!contentSid) return undefined;
+  if (!/^HX[0-9a-fA-F]{32}$/.test(contentSid)) throw new InvalidEventError('whatsapp-content-sid is not a Content SID (HX and 32 hexadecimal digits)');
+  const contentVariables = metadata['whatsapp-content-variables'] || '{}';
+  let variables: unknown;
+  try {
+    variables = JSON.parse(contentVariables);
+  } catch {
+    throw new InvalidEventError('whatsapp-content-variables is not JSON');
+  }
+  if (!variables || typeof variables !== 'object' || Array.isArray(variables) || !Object.values(variables).every((v) => typeof v === 'string'))
+    throw new InvalidEventError('whatsapp-content-variables must be an object of texts');
+  return { contentSid, contentVariables };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Channel } from '#libs/proto';
-import { bareNumber, isWhatsAppAddress, messagingAddress, REPLY_WINDOW_MS, replyWindow, windowClosedDetail } from '../src/whatsapp';
-import { keywordReply } from '../src/texts';
+import { approvedTemplate, bareNumber, isWhatsAppAddress, messagingAddress, REPLY_WINDOW_MS, replyWindow, windowClosedDetail } from '../src/whatsapp';
+import { carrierReported, keywordReply } from '../src/texts';
+import { classifyTwilioFailure } from '../src/twilio-client';
 
 describe('WhatsApp addresses', () => {
   it('are told from phone numbers by their prefix, in any case', () => {
@@ -45,5 +46,32 @@ describe('keyword answers', () => {
     expect(keywordReply('stop', Channel.CHANNEL_WHATSAPP)).toContain('no more WhatsApp messages');
     expect(keywordReply('start', Channel.CHANNEL_WHATSAPP)).toContain('receive our WhatsApp messages again');
     expect(keywordReply('stop', Channel.CHANNEL_SMS)).not.toContain('<Message>');
+  });
+});
+
+describe('a template on the company’s first WhatsApp message', () => {
+  const contentSid = `HX${'c3'.repeat(16)}`;
+
+  it('is read from the message’s metadata, or is none for free text', () => {
+    expect(approvedTemplate({ 'whatsapp-content-sid': contentSid, 'whatsapp-content-variables': '{"1":"Kim"}' })).toEqual({
+      contentSid,
+      contentVariables: '{"1":"Kim"}',
+    });
+    expect(approvedTemplate({ 'whatsapp-content-sid': contentSid })).toEqual({ contentSid, contentVariables: '{}' });
+    expect(approvedTemplate({ 'initiated-by': 'desk' })).toBeUndefined();
+  });
+
+  it('is an invalid event when its Content SID or variables are malformed', () => {
+    expect(() => approvedTemplate({ 'whatsapp-content-sid': 'HX1' })).toThrow('is not a Content SID');
+    expect(() => approvedTemplate({ 'whatsapp-content-sid': contentSid, 'whatsapp-content-variables': '[' })).toThrow('is not JSON');
+    expect(() => approvedTemplate({ 'whatsapp-content-sid': contentSid, 'whatsapp-content-variables': '{"1":2}' })).toThrow('an object of texts');
+  });
+
+  it('turns Twilio’s 63016 into words the writer understands, on the REST answer and on a status callback', () => {
+    const refused = classifyTwilioFailure(Object.assign(new Error('Failed to send freeform message'), { status: 400, code: 63016 }));
+    expect(refused).toMatchObject({ kind: 'refused-permanently', code: '63016' });
+    expect(refused.detail).toMatch(/^WhatsApp refused a free-form message outside the 24 hours .* \(Twilio: Failed to send freeform message\)$/);
+    const later = carrierReported(`SM${'0'.repeat(32)}`, 'conv-1', 'undelivered', '63016', new Date());
+    expect(later.step?.$case === 'deliveryReported' && later.step.deliveryReported.detail).toMatch(/^undelivered: WhatsApp refused a free-form message/);
   });
 });

@@ -441,7 +441,7 @@ export interface StartConversationRequest {
   /** Chosen by the caller: the same id again from the same application is the same conversation. */
   conversationId: string;
   application: string;
-  /** Email or SMS. */
+  /** Email or SMS; WhatsApp for a person at the desk. */
   channel: Channel;
   customerId: string;
   /** A verified identity of the customer on customer-record (email or phone). */
@@ -457,6 +457,22 @@ export interface StartConversationRequest {
   skill: string;
   /** Set when the conversation is one of a supervisor's notice to a list of customers. */
   noticeId: string;
+  /**
+   * On WhatsApp: the approved template the first message is sent as (text is its filled preview,
+   * what the customer reads). Without one, the text goes out free-form, which WhatsApp allows only
+   * within 24 hours of the customer's last message.
+   */
+  whatsappTemplate?: WhatsAppTemplateMessage | undefined;
+}
+
+/** An approved WhatsApp template (Twilio's Content API) and the values of its variables. */
+export interface WhatsAppTemplateMessage {
+  /** The template's Content SID: HX and 32 hexadecimal digits. */
+  contentSid: string;
+  /** The variables as Twilio's ContentVariables: a JSON object from "1", "2", ... to their values. */
+  variablesJson: string;
+  /** The template's name in the desk's list, for the conversation's story. */
+  name: string;
 }
 
 export interface StartConversationResponse {
@@ -6282,6 +6298,7 @@ function createBaseStartConversationRequest(): StartConversationRequest {
     reference: "",
     skill: "",
     noticeId: "",
+    whatsappTemplate: undefined,
   };
 }
 
@@ -6316,6 +6333,9 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
     }
     if (message.noticeId !== "") {
       writer.uint32(82).string(message.noticeId);
+    }
+    if (message.whatsappTemplate !== undefined) {
+      WhatsAppTemplateMessage.encode(message.whatsappTemplate, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -6413,6 +6433,14 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
             message.noticeId = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.whatsappTemplate = WhatsAppTemplateMessage.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6449,6 +6477,11 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
         : isSet(object.notice_id)
         ? globalThis.String(object.notice_id)
         : "",
+      whatsappTemplate: isSet(object.whatsappTemplate)
+        ? WhatsAppTemplateMessage.fromJSON(object.whatsappTemplate)
+        : isSet(object.whatsapp_template)
+        ? WhatsAppTemplateMessage.fromJSON(object.whatsapp_template)
+        : undefined,
     };
   },
 
@@ -6484,6 +6517,9 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
     if (message.noticeId !== "") {
       obj.noticeId = message.noticeId;
     }
+    if (message.whatsappTemplate !== undefined) {
+      obj.whatsappTemplate = WhatsAppTemplateMessage.toJSON(message.whatsappTemplate);
+    }
     return obj;
   },
 
@@ -6504,6 +6540,118 @@ export const StartConversationRequest: MessageFns<StartConversationRequest> = {
     message.reference = object.reference ?? "";
     message.skill = object.skill ?? "";
     message.noticeId = object.noticeId ?? "";
+    message.whatsappTemplate = (object.whatsappTemplate !== undefined && object.whatsappTemplate !== null)
+      ? WhatsAppTemplateMessage.fromPartial(object.whatsappTemplate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWhatsAppTemplateMessage(): WhatsAppTemplateMessage {
+  return { contentSid: "", variablesJson: "", name: "" };
+}
+
+export const WhatsAppTemplateMessage: MessageFns<WhatsAppTemplateMessage> = {
+  encode(message: WhatsAppTemplateMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contentSid !== "") {
+      writer.uint32(10).string(message.contentSid);
+    }
+    if (message.variablesJson !== "") {
+      writer.uint32(18).string(message.variablesJson);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WhatsAppTemplateMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWhatsAppTemplateMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contentSid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.variablesJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WhatsAppTemplateMessage {
+    return {
+      contentSid: isSet(object.contentSid)
+        ? globalThis.String(object.contentSid)
+        : isSet(object.content_sid)
+        ? globalThis.String(object.content_sid)
+        : "",
+      variablesJson: isSet(object.variablesJson)
+        ? globalThis.String(object.variablesJson)
+        : isSet(object.variables_json)
+        ? globalThis.String(object.variables_json)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: WhatsAppTemplateMessage): unknown {
+    const obj: any = {};
+    if (message.contentSid !== "") {
+      obj.contentSid = message.contentSid;
+    }
+    if (message.variablesJson !== "") {
+      obj.variablesJson = message.variablesJson;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WhatsAppTemplateMessage>, I>>(base?: I): WhatsAppTemplateMessage {
+    return WhatsAppTemplateMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WhatsAppTemplateMessage>, I>>(object: I): WhatsAppTemplateMessage {
+    const message = createBaseWhatsAppTemplateMessage();
+    message.contentSid = object.contentSid ?? "";
+    message.variablesJson = object.variablesJson ?? "";
+    message.name = object.name ?? "";
     return message;
   },
 };
