@@ -24,6 +24,10 @@ export async function startProjection(
         fromBeginning: config.PROJECTION_FROM_BEGINNING,
         sessionTimeoutMs: session,
         heartbeatIntervalMs: Math.floor(session / 6),
+        // Every partition of both topics at once: an instance that took over a crashed one's
+        // partitions would otherwise have the access events (cheap, what reads wait for) queue
+        // behind contact batches (slow); the store's own writes are still one at a time.
+        partitionsConsumedConcurrently: 2 * config.KAFKA_TOPIC_PARTITIONS,
       },
       { readyWhileJoining: true },
     )
