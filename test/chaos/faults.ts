@@ -79,6 +79,8 @@ export function faultsFor(short: boolean, brokerCount: number): Fault[] {
   if (short) return core;
   return [
     ...core,
+    // The reads' figures without a fault, to compare the kill's with.
+    { name: 'customer-record: no fault, 20 s of load', inject: () => sleep(20_000).then(() => Date.now()), readsMustHold: true },
     { ...serviceKill('customer-record (one of two) kill -9', named('customer-record-a')), readsMustHold: true },
     serviceKill('email kill -9', named('email')),
     serviceKill('sms-voice kill -9', named('sms-voice')),
