@@ -202,7 +202,9 @@ await outbox.stop();
 
 const rows = rowsFor(windows, load, findings);
 printTable(rows, load, findings);
-const readFigures = windows.map((w) => ({ fault: w.name, readsMustHold: w.readsMustHold, ...reads.figures(w.start, w.end) }));
+const readFigures = windows.flatMap((w) =>
+  (['settled', 'fresh'] as const).map((kind) => ({ fault: `${w.name} (${kind})`, readsMustHold: w.readsMustHold, ...reads.figures(w.start, w.end, kind) })),
+);
 printReads(readFigures, READ_BUDGET_MS);
 writeFileSync(path.join(logDir, 'result.json'), JSON.stringify({ rows, reads: readFigures, findings, notAccepted: load.notAccepted }, null, 2));
 const failed =

@@ -12,6 +12,8 @@ export interface Read {
   ms: number;
   /** 'OK', or the gRPC status name (DEADLINE_EXCEEDED for a read beyond the budget). */
   outcome: string;
+  /** A conversation just accepted, or one accepted at least 20 s before. */
+  kind: 'fresh' | 'settled';
 }
 
 export interface ReadFigures {
@@ -62,9 +64,9 @@ export class ContextReads {
     this.client.close();
   }
 
-  /** What the reads that started in [from, to) came to. */
-  figures(from: number, to: number): ReadFigures {
-    const reads = this.reads.filter((r) => r.at >= from && r.at < to);
+  /** What the reads of this kind that started in [from, to) came to. */
+  figures(from: number, to: number, kind: Read['kind']): ReadFigures {
+    const reads = this.reads.filter((r) => r.at >= from && r.at < to && r.kind === kind);
     const answered = reads.filter((r) => r.outcome === 'OK');
     const misses: Record<string, number> = {};
     for (const r of reads) if (r.outcome !== 'OK') misses[r.outcome] = (misses[r.outcome] ?? 0) + 1;
@@ -74,24 +76,27 @@ export class ContextReads {
   }
 
   /**
-   * One read every 1/perSecond s, not waiting for the one before: the newest accepted
-   * conversation not read yet (what a desk opens beside a fresh offer), else any earlier one.
+   * One read every 1/perSecond s, not waiting for the one before, turn about: the newest accepted
+   * conversation not read yet (what a desk opens beside a fresh offer, which waits for the
+   * projection), and one accepted at least 20 s before (the read path alone).
    */
   private async run(): Promise<void> {
     const read = new Set<string>();
-    while (this.running) {
-      const all = [...this.accepted.keys()];
-      const fresh = all.findLast((id) => !read.has(id));
-      const conversationId = fresh ?? all[Math.floor(Math.random() * all.length)];
+    const acceptedAt = new Map<string, number>();
+    for (let turn = 0; this.running; turn++) {
+      for (const id of this.accepted.keys()) if (!acceptedAt.has(id)) acceptedAt.set(id, Date.now());
+      const settled = [...acceptedAt].filter(([, at]) => at < Date.now() - 20_000).map(([id]) => id);
+      const fresh = turn % 2 === 0 ? [...this.accepted.keys()].findLast((id) => !read.has(id)) : undefined;
+      const conversationId = fresh ?? settled[Math.floor(Math.random() * settled.length)];
       if (conversationId) {
         read.add(conversationId);
-        void this.readOne(conversationId, this.accepted.get(conversationId)!);
+        void this.readOne(conversationId, this.accepted.get(conversationId)!, fresh ? 'fresh' : 'settled');
       }
       await sleep(1000 / this.options.perSecond);
     }
   }
 
-  private async readOne(conversationId: string, agentId: string): Promise<void> {
+  private async readOne(conversationId: string, agentId: string, kind: Read['kind']): Promise<void> {
     const at = Date.now();
     let outcome = 'OK';
     try {
@@ -102,7 +107,7 @@ export class ContextReads {
       const code = (err as ServiceError).code;
       outcome = code === undefined ? `ERROR ${(err as Error).message}` : (STATUS_NAMES[code] ?? `STATUS ${code}`);
     }
-    this.reads.push({ at, ms: Date.now() - at, outcome });
+    this.reads.push({ at, ms: Date.now() - at, outcome, kind });
   }
 
   private context(conversationId: string, md: Metadata): Promise<GetCustomerContextResponse> {
