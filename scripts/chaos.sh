@@ -9,4 +9,6 @@ source scripts/test-infra.sh
 # The suite restarts the pair itself after killing it, so it must be ours.
 unset KAFKA_BROKERS MONGODB_URI KEEP_INFRA
 start_test_infra
+# The services run as bundles (scripts/build-services.ts): a restart then does not wait for tsx.
+node --import tsx scripts/build-services.ts
 node --import tsx test/chaos/chaos.ts "$@"

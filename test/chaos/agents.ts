@@ -12,9 +12,11 @@ export class Agents {
   private readonly clients: RoutingServiceClient[];
   private running = false;
   private readonly streams = new Set<ClientReadableStream<WatchAssignmentsResponse>>();
-  /** Conversations whose accept this suite's agents saw acknowledged. */
-  readonly accepted = new Set<string>();
+  /** Conversations whose accept this suite's agents saw acknowledged, and by which agent. */
+  readonly accepted = new Map<string, string>();
   readonly handled = new Set<string>();
+  /** Why offers could not be handled, by gRPC status, for whoever reads a run with few reads. */
+  readonly failures = new Map<string, number>();
 
   constructor(
     routingAddresses: string[],
@@ -56,14 +58,15 @@ export class Agents {
               tier: Tier.TIER_FRONT_OFFICE,
               skills: [{ name: 'general', level: 3 }],
               languages: ['en'],
-              capacity: CHANNELS.map((channel) => ({ channel, capacity: 500, active: 0 })),
-              totalCapacity: 2000,
+              capacity: CHANNELS.map((channel) => ({ channel, capacity: 100, active: 0 })),
+              totalCapacity: 100,
             },
             supervisor,
           );
           await this.watch(client, agentId, md, agentToken);
-        } catch {
+        } catch (err) {
           // A standby, a restarting instance or a dropped stream: try the next instance.
+          this.failed('watch', err);
         }
       }
       await sleep(500);
@@ -80,7 +83,7 @@ export class Agents {
         else resolve();
       };
       stream.on('data', (u: WatchAssignmentsResponse) => {
-        if (u.update?.$case === 'offer') void this.handle(client, u.update.offer.conversationId, u.update.offer.channel, token);
+        if (u.update?.$case === 'offer') void this.handle(client, agentId, u.update.offer, token);
       });
       stream.on('error', (err: Error) => end(err));
       stream.on('end', () => end());
@@ -95,17 +98,29 @@ export class Agents {
    * Chats stay open (the visitor keeps writing, and a resolved chat would be queued anew); a
    * mail or an SMS is one contact, answered and resolved.
    */
-  private async handle(client: RoutingServiceClient, conversationId: string, channel: Channel, token: () => Promise<string>): Promise<void> {
+  private async handle(
+    client: RoutingServiceClient,
+    agentId: string,
+    offer: { conversationId: string; channel: Channel },
+    token: () => Promise<string>,
+  ): Promise<void> {
+    const { conversationId, channel } = offer;
     try {
       const md = bearerMetadata(await token());
       await unary(client, 'acceptOffer', { conversationId }, md);
-      this.accepted.add(conversationId);
-      await unary(client, 'reply', { conversationId, text: `Thanks, we are on it (${conversationId.slice(-6)})`, subject: '' }, md);
+      this.accepted.set(conversationId, agentId);
+      await unary(client, 'reply', { conversationId, text: `Thanks, we are on it (${conversationId.slice(-6)})`, subject: '', attachments: [] }, md);
       if (channel !== Channel.CHANNEL_CHAT) await unary(client, 'resolve', { conversationId, disposition: 'answered' }, md);
       this.handled.add(conversationId);
-    } catch {
+    } catch (err) {
       // The offer moved on (take-over, timeout): routing offers the conversation again.
+      this.failed('offer', err);
     }
+  }
+
+  private failed(what: string, err: unknown): void {
+    const why = `${what}: ${(err as Error).message}`.slice(0, 120);
+    this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
   }
 }
 

@@ -14,7 +14,8 @@ import { Agents } from './agents';
 import { type Fault, faultsFor } from './faults';
 import { Load } from './load';
 import { Outbox } from './outbox';
-import { printTable, rowsFor, type PhaseWindow } from './report';
+import { ContextReads } from './reads';
+import { printReads, printTable, rowsFor, type PhaseWindow } from './report';
 import { freePorts, Infrastructure, ROOT, ServiceProcess, sleep, type ServiceSpec } from './system';
 import { describeGroups, gatherFindings, type Findings } from './verdict';
 
@@ -29,26 +30,45 @@ const mongoUri = process.env.MONGODB_URI ?? '';
 if (brokers.length === 0 || !mongoUri) throw new Error("KAFKA_BROKERS and MONGODB_URI must name the suite's own broker and store: run npm run chaos");
 
 const RECOVERY_LIMIT_S = 30;
+/** A desk's read of a customer context that takes longer than this is a read missed: the desk's own deadline. */
+const READ_BUDGET_MS = 5000;
 const run = randomBytes(3).toString('hex');
 const logDir = path.join(ROOT, '.local', 'chaos', run);
 mkdirSync(logDir, { recursive: true });
 
-const { smtp, emailHttp, sms, chatA, chatB, crGrpc, crHttp, routingAGrpc, routingAHttp, routingBGrpc, routingBHttp, outboxSmtp, outboxTwilio } =
-  await freePorts([
-    'smtp',
-    'emailHttp',
-    'sms',
-    'chatA',
-    'chatB',
-    'crGrpc',
-    'crHttp',
-    'routingAGrpc',
-    'routingAHttp',
-    'routingBGrpc',
-    'routingBHttp',
-    'outboxSmtp',
-    'outboxTwilio',
-  ] as const);
+const {
+  smtp,
+  emailHttp,
+  sms,
+  chatA,
+  chatB,
+  crAGrpc,
+  crAHttp,
+  crBGrpc,
+  crBHttp,
+  routingAGrpc,
+  routingAHttp,
+  routingBGrpc,
+  routingBHttp,
+  outboxSmtp,
+  outboxTwilio,
+} = await freePorts([
+  'smtp',
+  'emailHttp',
+  'sms',
+  'chatA',
+  'chatB',
+  'crAGrpc',
+  'crAHttp',
+  'crBGrpc',
+  'crBHttp',
+  'routingAGrpc',
+  'routingAHttp',
+  'routingBGrpc',
+  'routingBHttp',
+  'outboxSmtp',
+  'outboxTwilio',
+] as const);
 const secrets = { chat: randomBytes(32).toString('base64url'), twilio: randomBytes(16).toString('hex') };
 const company = '+14155550100';
 // A key pair per issuer for this run; each service gets its own private key only (signs()).
@@ -61,7 +81,9 @@ const common = {
   KAFKA_REPLICATION_FACTOR: process.env.KAFKA_REPLICATION_FACTOR ?? '1',
   LOG_LEVEL: 'info',
   AUTH_PUBLIC_KEYS_DIR: keys.publicKeysDir,
-  CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${crGrpc}`,
+  // customer-record runs as two instances; the fault kills the first, so routing asks the
+  // second, as a Kubernetes Service sends calls only to endpoints that are up.
+  CUSTOMER_RECORD_GRPC_ADDR: `127.0.0.1:${crBGrpc}`,
 };
 // Every simulated visitor comes from this machine's address: the caps per address would stop the load.
 const chatCaps = { CHAT_MAX_SOCKETS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS_PER_ADDRESS: '100000', CHAT_MAX_NEW_CONVERSATIONS: '100000' };
@@ -71,13 +93,16 @@ const routing = (name: string, grpc: number, http: number): ServiceSpec => ({
   httpPort: http,
   env: { ...common, ...signs('routing'), GRPC_PORT: String(grpc), HTTP_PORT: String(http) },
 });
+const erasureKey = randomBytes(32).toString('base64url');
+const customerRecord = (name: string, grpc: number, http: number): ServiceSpec => ({
+  name,
+  service: 'customer-record',
+  httpPort: http,
+  env: { ...common, ERASURE_KEY: erasureKey, GRPC_PORT: String(grpc), HTTP_PORT: String(http) },
+});
 const specs: ServiceSpec[] = [
-  {
-    name: 'customer-record',
-    service: 'customer-record',
-    httpPort: crHttp,
-    env: { ...common, ERASURE_KEY: randomBytes(32).toString('base64url'), GRPC_PORT: String(crGrpc), HTTP_PORT: String(crHttp) },
-  },
+  customerRecord('customer-record-a', crAGrpc, crAHttp),
+  customerRecord('customer-record-b', crBGrpc, crBHttp),
   routing('routing-a', routingAGrpc, routingAHttp),
   routing('routing-b', routingBGrpc, routingBHttp),
   {
@@ -138,6 +163,10 @@ console.log(`[chaos] ${services.length} service instances ready in ${startup.toF
 
 const agents = new Agents([`127.0.0.1:${routingAGrpc}`, `127.0.0.1:${routingBGrpc}`], readSigningKey(keys.privateKeyFile('agent-desk'), 'agent-desk'), 8);
 await agents.start();
+// The desk's reads beside offers, on the customer-record instance the faults keep alive.
+const desk = readSigningKey(keys.privateKeyFile('agent-desk'), 'agent-desk');
+const reads = new ContextReads(`127.0.0.1:${crBGrpc}`, desk, agents.accepted, { perSecond: 5, budgetMs: READ_BUDGET_MS });
+reads.start();
 const load = new Load(
   run,
   {
@@ -152,6 +181,7 @@ const load = new Load(
 );
 load.start();
 await sleep(5000);
+console.log(`[chaos] agents accepted ${agents.accepted.size} conversations so far; failures: ${JSON.stringify([...agents.failures].slice(0, 3))}`);
 
 const windows: PhaseWindow[] = [];
 const chosen = faultsFor(short, system.brokerCount).filter((f) => !only || only.some((word) => f.name.includes(word)));
@@ -160,18 +190,26 @@ for (const fault of chosen) windows.push(await runFault(fault));
 
 console.log('[chaos] load stopped; waiting for senders to finish their retries');
 await load.stop();
+await reads.stop();
 const findings = await settle();
 // What each instance says of itself at the end, beside its log, for whoever reads a failed run.
 for (const s of services) writeFileSync(path.join(logDir, `${s.spec.name}.end.txt`), await s.report());
 writeFileSync(path.join(logDir, 'groups.txt'), await describeGroups(brokers));
 agents.stop();
+console.log(`[chaos] agents accepted ${agents.accepted.size} conversations; failures: ${JSON.stringify([...agents.failures].slice(0, 5))}`);
 await Promise.all(services.map((s) => s.stop()));
 await outbox.stop();
 
 const rows = rowsFor(windows, load, findings);
 printTable(rows, load, findings);
-writeFileSync(path.join(logDir, 'result.json'), JSON.stringify({ rows, findings, notAccepted: load.notAccepted }, null, 2));
-const failed = rows.some((r) => r.lost > 0 || r.doubled > 0 || r.deadLetters > 0 || r.notAccepted > 0 || !(r.recoveredS! <= RECOVERY_LIMIT_S));
+const readFigures = windows.flatMap((w) =>
+  (['settled', 'fresh'] as const).map((kind) => ({ fault: `${w.name} (${kind})`, readsMustHold: w.readsMustHold, ...reads.figures(w.start, w.end, kind) })),
+);
+printReads(readFigures, READ_BUDGET_MS);
+writeFileSync(path.join(logDir, 'result.json'), JSON.stringify({ rows, reads: readFigures, findings, notAccepted: load.notAccepted }, null, 2));
+const failed =
+  rows.some((r) => r.lost > 0 || r.doubled > 0 || r.deadLetters > 0 || r.notAccepted > 0 || !(r.recoveredS! <= RECOVERY_LIMIT_S)) ||
+  readFigures.some((r) => r.readsMustHold && (r.missed > 0 || r.answered === 0));
 process.exit(failed ? 1 : 0);
 
 async function runFault(fault: Fault): Promise<PhaseWindow> {
@@ -181,7 +219,7 @@ async function runFault(fault: Fault): Promise<PhaseWindow> {
   const recoveredS = await waitReady(services, 60, back);
   console.log(`[chaos]   ${recoveredS === undefined ? 'NOT ready within 60 s' : `every service ready ${recoveredS.toFixed(1)} s after the fault ended`}`);
   await sleep(4000);
-  return { name: fault.name, start, end: Date.now(), recoveredS };
+  return { name: fault.name, start, end: Date.now(), recoveredS, readsMustHold: fault.readsMustHold ?? false };
 }
 
 /**

@@ -1,6 +1,7 @@
 // The fault suite's table: each accepted contact, extra delivery and dead letter is counted in
 // the phase during which it happened.
 import type { Load } from './load';
+import type { ReadFigures } from './reads';
 import type { Findings } from './verdict';
 
 export interface PhaseWindow {
@@ -8,6 +9,8 @@ export interface PhaseWindow {
   start: number;
   end: number;
   recoveredS: number | undefined;
+  /** The fault leaves customer-record-b up: every desk read on it must be answered in time. */
+  readsMustHold: boolean;
 }
 
 export interface Row {
@@ -67,4 +70,17 @@ export function printTable(rows: Row[], load: Load, f: Findings): void {
     ['not accepted by the channel within 90 s', load.notAccepted.map((n) => `${n.marker}: ${n.lastError}`)],
   ];
   for (const [what, list] of details) if (list.length) console.log(`${what} (${list.length}): ${list.slice(0, 5).join('; ')}${list.length > 5 ? ' …' : ''}`);
+}
+
+/** The desk's reads on customer-record-b, by fault; the rows marked * must all be answered. */
+export function printReads(rows: (ReadFigures & { fault: string; readsMustHold: boolean })[], budgetMs: number): void {
+  console.log(`\nreads of a customer context on customer-record-b (an agent's own conversation, ${budgetMs} ms budget):`);
+  for (const r of rows) {
+    const misses = Object.entries(r.misses)
+      .map(([outcome, n]) => `${n} ${outcome}`)
+      .join(', ');
+    console.log(
+      `  ${r.readsMustHold ? '*' : ' '} ${r.fault}: ${r.answered} answered, ${r.missed} missed${misses ? ` (${misses})` : ''}; p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms`,
+    );
+  }
 }

@@ -36,7 +36,9 @@ export class ServiceProcess {
   }
 
   start(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', `services/${this.spec.service}/src/main.ts`], {
+    // The bundle scripts/chaos.sh built (scripts/build-services.ts), not the sources through tsx:
+    // a restart is the time to start the service, not to compile it.
+    const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, '.local', 'build', `${this.spec.service}.mjs`)], {
       cwd: ROOT,
       env: { ...process.env, METRICS_TOKEN, ...this.spec.env, INSTANCE_ID: this.spec.name },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,6 +29,12 @@ export const customerRecordConfig = {
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, _, . or -')
     .default('customer-record-projection'),
+  /**
+   * Session of the projection group's members: after a crash, the instance's partitions wait
+   * this long before the others take them over, and its restart's join waits as long. At least
+   * the broker's group.min.session.timeout.ms (6 s by default).
+   */
+  PROJECTION_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(6000),
   /** Where a new projection group starts; true rebuilds every history from the topics. */
   PROJECTION_FROM_BEGINNING: bool(true),
   /**

@@ -13,9 +13,24 @@ export async function startProjection(
   deps: { projection: BatchProjection; access: ConversationAccessStore; erased: ErasedSubjects },
 ): Promise<void> {
   const { projection, access, erased } = deps;
-  // From the beginning: a new deployment rebuilds every history from the topics.
+  // From the beginning: a new deployment rebuilds every history from the topics. Reads come from
+  // the store, so the instance serves them while its consumer joins the group, which after a
+  // crash waits out the crashed member's session.
+  const session = config.PROJECTION_SESSION_TIMEOUT_MS;
   await kafka
-    .consumer({ groupId: config.PROJECTION_GROUP_ID, fromBeginning: config.PROJECTION_FROM_BEGINNING })
+    .consumer(
+      {
+        groupId: config.PROJECTION_GROUP_ID,
+        fromBeginning: config.PROJECTION_FROM_BEGINNING,
+        sessionTimeoutMs: session,
+        heartbeatIntervalMs: Math.floor(session / 6),
+        // Every partition of both topics at once: an instance that took over a crashed one's
+        // partitions would otherwise have the access events (cheap, what reads wait for) queue
+        // behind contact batches (slow); the store's own writes are still one at a time.
+        partitionsConsumedConcurrently: 2 * config.KAFKA_TOPIC_PARTITIONS,
+      },
+      { readyWhileJoining: true },
+    )
     // A fetched batch at a time: the store takes a batch's writes in bulk (projection-batches.ts).
     // Records of erased customers are dropped, on a replay as live (erasure.ts).
     .onBatch(topics.contactInbound, async (batch) => {

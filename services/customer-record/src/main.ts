@@ -6,6 +6,7 @@ import { startCustomerRecord } from './service';
 
 runService('customer-record', async (ctx) => {
   const config = loadConfig(customerRecordConfig);
-  const { grpcPort, httpPort } = await startCustomerRecord(ctx, config);
-  ctx.logger.info({ grpc: grpcPort, http: httpPort }, 'customer-record listening');
+  const { grpcPort, httpPort, startup } = await startCustomerRecord(ctx, config);
+  // How long each step of the start took, since the process began: what a slow restart waited for.
+  ctx.logger.info({ grpc: grpcPort, http: httpPort, startupMs: startup }, 'customer-record listening');
 });

@@ -33,6 +33,8 @@ export interface CustomerRecordService {
   search: SqliteConversationIndex;
   erasures: ErasureTopic;
   retention: RetentionSweep;
+  /** Milliseconds from the process's start to each step of the start-up (the first is module loading). */
+  startup: Record<string, number>;
 }
 
 export async function startCustomerRecord(
@@ -40,12 +42,16 @@ export async function startCustomerRecord(
   config: CustomerRecordConfig,
   overrides: { verify?: TokenVerifier; auditDb?: Db } = {},
 ): Promise<CustomerRecordService> {
+  const startup: Record<string, number> = {};
+  const reached = (step: string) => (startup[step] = Math.round(performance.now()));
+  reached('loaded');
   const verify = cachingVerifier(overrides.verify ?? createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'customer-record' }));
   const { db } = await connectMongo(ctx, config);
   const cache = new ContextCache<GetCustomerContextResponse>(config.CONTEXT_CACHE_TTL_MS);
   const rule = { minConversations: config.REGULAR_MIN_CONVERSATIONS, windowDays: config.REGULAR_WINDOW_DAYS };
   const store = new CustomerStore(db, rule, (ids) => cache.invalidate(ids));
   await store.ensureIndexes();
+  reached('store');
   // A separate audit store is for tests that cut the audit write alone.
   const audit = new AuditLog(overrides.auditDb ? overrides.auditDb.collection('audit') : store.audit, ctx.logger, {
     writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
@@ -59,14 +65,22 @@ export async function startCustomerRecord(
   const kafka = await connectKafka(ctx, config);
   // Every erasure is known before anything is projected, so a replay never rebuilds an erased customer.
   const erasures = new ErasureTopic(kafka.kafka, kafka.producer, new ErasedSubjects(config.ERASURE_KEY, config.DEFAULT_PHONE_COUNTRY), ctx.logger);
+  reached('kafka');
   await erasures.start();
+  reached('erasures');
   ctx.onStop('erasure reader', () => erasures.stop());
   const erased = erasures.erased;
-  if (config.PROJECTION_ENABLED) await startProjection(kafka, config, { projection: batches, access, erased });
   const index = new SqliteConversationIndex(config.SEARCH_INDEX_DIR ? join(config.SEARCH_INDEX_DIR, 'conversations.sqlite') : ':memory:');
   ctx.onStop('search index', () => index.close());
-  const searchGroup = `${config.SEARCH_GROUP_PREFIX}-${index.indexId()}`;
-  if (config.PROJECTION_ENABLED) await startSearchIndexing(kafka, index, { groupId: searchGroup, fromBeginning: config.PROJECTION_FROM_BEGINNING }, erased);
+  const searchGroup = {
+    groupId: `${config.SEARCH_GROUP_PREFIX}-${index.indexId()}`,
+    fromBeginning: config.PROJECTION_FROM_BEGINNING,
+    sessionTimeoutMs: config.PROJECTION_SESSION_TIMEOUT_MS,
+  };
+  // Joined while the API already answers: reads need the store and the erasures, not the groups.
+  const consuming = config.PROJECTION_ENABLED
+    ? Promise.all([startProjection(kafka, config, { projection: batches, access, erased }), startSearchIndexing(kafka, index, searchGroup, erased)])
+    : Promise.resolve();
   const retention = new RetentionSweep({
     store: store.retention,
     index,
@@ -105,13 +119,18 @@ export async function startCustomerRecord(
     search: { index, windowMs: config.CONVERSATION_ACCESS_HOURS * 3_600_000 },
     privacy: { erasure: store.erasure, topic: erasures, index, secret: config.ERASURE_KEY },
   });
-  const grpc = await startGrpcServer(
-    ctx,
-    { host: config.BIND_HOST, port: config.GRPC_PORT },
-    ['contactcenter.v1.CustomerRecordService'],
-    (server) => server.addService(CustomerRecordServiceService, api),
-    { reflection: config.GRPC_REFLECTION },
-  );
-  const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
-  return { grpcPort: grpc.port, httpPort, store, projection, audit, access, search: index, erasures, retention };
+  const serving = (async () => {
+    const grpc = await startGrpcServer(
+      ctx,
+      { host: config.BIND_HOST, port: config.GRPC_PORT },
+      ['contactcenter.v1.CustomerRecordService'],
+      (server) => server.addService(CustomerRecordServiceService, api),
+      { reflection: config.GRPC_REFLECTION },
+    );
+    const httpPort = await serveOps(ctx, config.HTTP_PORT, config.BIND_HOST);
+    reached('serving');
+    return { grpc, httpPort };
+  })();
+  const [{ grpc, httpPort }] = await Promise.all([serving, consuming.then(() => reached('joined'))]);
+  return { grpcPort: grpc.port, httpPort, store, projection, audit, access, search: index, erasures, retention, startup };
 }

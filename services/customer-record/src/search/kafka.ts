@@ -9,7 +9,7 @@ import type { ConversationIndex } from './conversation-index';
 export async function startSearchIndexing(
   kafka: ServiceKafka,
   index: ConversationIndex,
-  group: { groupId: string; fromBeginning: boolean },
+  group: { groupId: string; fromBeginning: boolean; sessionTimeoutMs: number },
   erased: ErasedSubjects,
 ): Promise<void> {
   // Records of erased customers are left out; the batch's position still moves past them.
@@ -17,7 +17,9 @@ export async function startSearchIndexing(
     events.filter((e) => !drops(e.value)).map((e) => ({ offset: e.offset, value: e.value }));
   await kafka
     // From the beginning (PROJECTION_FROM_BEGINNING): a new index file rebuilds from the topics.
-    .consumer(group)
+    // A restarted instance's file has the group of its crashed predecessor, whose session the
+    // join waits out; searches are answered from the file meanwhile.
+    .consumer({ ...group, heartbeatIntervalMs: Math.floor(group.sessionTimeoutMs / 6) }, { readyWhileJoining: true })
     .onBatch(topics.contactInbound, (events, at) =>
       index.apply({ kind: 'contacts', ...at, nextOffset: at.offset, records: records(events, (c) => erased.dropsContact(c)) }),
     )
