@@ -202,8 +202,14 @@ await outbox.stop();
 
 const rows = rowsFor(windows, load, findings);
 printTable(rows, load, findings);
+// Reads of a conversation just accepted wait for the history projection, which runs behind under
+// this load (docs/RELIABILITY.md): they are shown, and only the settled reads decide the verdict.
 const readFigures = windows.flatMap((w) =>
-  (['settled', 'fresh'] as const).map((kind) => ({ fault: `${w.name} (${kind})`, readsMustHold: w.readsMustHold, ...reads.figures(w.start, w.end, kind) })),
+  (['settled', 'fresh'] as const).map((kind) => ({
+    fault: `${w.name} (${kind})`,
+    readsMustHold: w.readsMustHold && kind === 'settled',
+    ...reads.figures(w.start, w.end, kind),
+  })),
 );
 printReads(readFigures, READ_BUDGET_MS);
 writeFileSync(path.join(logDir, 'result.json'), JSON.stringify({ rows, reads: readFigures, findings, notAccepted: load.notAccepted }, null, 2));
