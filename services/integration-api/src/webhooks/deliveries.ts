@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { InsertBatcher } from '#libs/store';
-import type { EventType } from './events';
+import { payloadOf, type EventType, type WebhookEvent } from './events';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -59,6 +59,22 @@ interface Claim {
 /** The webhook-id of an event for a subscription. */
 export function deliveryId(subscriptionId: string, eventId: string): string {
   return `msg_${createHash('sha256').update(`${subscriptionId}|${eventId}`).digest('base64url').slice(0, 27)}`;
+}
+
+/** A delivery of an event to a subscription, not tried yet, due at once. */
+export function pendingDelivery(subscription: { _id: string; application: string }, event: WebhookEvent, now: Date): Delivery {
+  return {
+    _id: deliveryId(subscription._id, event.id),
+    subscriptionId: subscription._id,
+    application: subscription.application,
+    eventId: event.id,
+    eventType: event.type,
+    payload: payloadOf(event),
+    recordedAt: now,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+  };
 }
 
 export class DeliveryStore {

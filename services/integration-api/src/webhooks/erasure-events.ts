@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { ErasureSet } from '#libs/erasure';
-import { deliveryId, DeliveryStore, type Delivery } from './deliveries';
-import { payloadOf, type WebhookEvent } from './events';
+import { DeliveryStore, pendingDelivery } from './deliveries';
+import type { WebhookEvent } from './events';
 import type { Subscription } from './subscriptions';
 
 /** An erased id an application holds, and when it was erased (ms). */
@@ -60,18 +60,7 @@ export async function recordErasedEvents(db: Db, copies: readonly ErasedCopy[], 
     const event = erasedEventOf(copy);
     return subscriptions
       .filter((s) => s.application === copy.application && s.eventTypes.includes('customer.erased'))
-      .map((s): Delivery => ({
-        _id: deliveryId(s._id, event.id),
-        subscriptionId: s._id,
-        application: s.application,
-        eventId: event.id,
-        eventType: event.type,
-        payload: payloadOf(event),
-        recordedAt: now,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-      }));
+      .map((s) => pendingDelivery(s, event, now));
   });
   if (deliveries.length === 0) return 0;
   return (await new DeliveryStore(db).record(deliveries)).length;

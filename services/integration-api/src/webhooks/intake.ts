@@ -7,8 +7,8 @@
 import type { ConsumedEvent } from '#libs/kafka';
 import { topics } from '#libs/kafka';
 import type { ServiceKafka } from '#libs/service';
-import { deliveryId, type Delivery, type DeliveryStore, type DueEntry } from './deliveries';
-import { conversationEventOf, mergeEventOf, outboundEventOf, payloadOf, slaEventOf, type WebhookEvent } from './events';
+import { pendingDelivery, type Delivery, type DeliveryStore, type DueEntry } from './deliveries';
+import { conversationEventOf, mergeEventOf, outboundEventOf, slaEventOf, type WebhookEvent } from './events';
 import type { SubscriptionCache } from './subscriptions';
 
 export interface IntakeDeps {
@@ -21,20 +21,7 @@ export interface IntakeDeps {
 
 /** The deliveries the events make: one per event and subscription to its type. */
 function deliveriesFor(events: WebhookEvent[], subscriptions: Pick<SubscriptionCache, 'matching'>, now: Date): Delivery[] {
-  return events.flatMap((event) =>
-    subscriptions.matching(event).map((s): Delivery => ({
-      _id: deliveryId(s._id, event.id),
-      subscriptionId: s._id,
-      application: s.application,
-      eventId: event.id,
-      eventType: event.type,
-      payload: payloadOf(event),
-      recordedAt: now,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-    })),
-  );
+  return events.flatMap((event) => subscriptions.matching(event).map((s) => pendingDelivery(s, event, now)));
 }
 
 export async function startWebhookIntake(kafka: ServiceKafka, groupId: string, deps: IntakeDeps): Promise<void> {
