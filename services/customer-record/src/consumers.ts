@@ -24,12 +24,10 @@ export async function startProjection(
         fromBeginning: config.PROJECTION_FROM_BEGINNING,
         sessionTimeoutMs: session,
         heartbeatIntervalMs: Math.floor(session / 6),
-        // Every partition of both topics at once: an instance that took over a crashed one's
-        // partitions would otherwise have the access events (cheap, what reads wait for) queue
-        // behind contact batches (slow); the store's own writes are still one at a time.
-        partitionsConsumedConcurrently: 2 * config.KAFKA_TOPIC_PARTITIONS,
       },
-      { readyWhileJoining: true },
+      // A new group that starts at the end would skip what is written before it joins: only a
+      // group that reads from the beginning (or from its committed offsets) may join meanwhile.
+      { readyWhileJoining: config.PROJECTION_FROM_BEGINNING },
     )
     // A fetched batch at a time: the store takes a batch's writes in bulk (projection-batches.ts).
     // Records of erased customers are dropped, on a replay as live (erasure.ts).

@@ -18,8 +18,9 @@ export async function startSearchIndexing(
   await kafka
     // From the beginning (PROJECTION_FROM_BEGINNING): a new index file rebuilds from the topics.
     // A restarted instance's file has the group of its crashed predecessor, whose session the
-    // join waits out; searches are answered from the file meanwhile.
-    .consumer({ ...group, heartbeatIntervalMs: Math.floor(group.sessionTimeoutMs / 6) }, { readyWhileJoining: true })
+    // join waits out; searches are answered from the file meanwhile. A new group starting at the
+    // end would skip what is written before it joins, so that one is joined before serving.
+    .consumer({ ...group, heartbeatIntervalMs: Math.floor(group.sessionTimeoutMs / 6) }, { readyWhileJoining: group.fromBeginning })
     .onBatch(topics.contactInbound, (events, at) =>
       index.apply({ kind: 'contacts', ...at, nextOffset: at.offset, records: records(events, (c) => erased.dropsContact(c)) }),
     )
