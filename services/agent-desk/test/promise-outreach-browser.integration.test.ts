@@ -181,7 +181,14 @@ async function accept(page: Page, text: string): Promise<void> {
   await offer.getByRole('button', { name: 'Accept' }).click();
   // The newest of the agent's conversations; the view stays on the one shown until another is opened.
   await page.locator('#mine li button').nth(mineBefore).click();
-  await page.locator('#timeline li.in').filter({ hasText: text }).waitFor({ timeout: 60_000 });
+  await page
+    .locator('#timeline li.in')
+    .filter({ hasText: text })
+    .waitFor({ timeout: 60_000 })
+    .catch(async (err: Error) => {
+      // What the view says instead (a history customer-record refused or has not projected yet).
+      throw new Error(`${err.message}\nthe view says: ${await page.locator('#conv-meta').textContent()}`);
+    });
 }
 
 let agent: Page;
