@@ -57,7 +57,7 @@ interface Claim {
 }
 
 /** The webhook-id of an event for a subscription. */
-export function deliveryId(subscriptionId: string, eventId: string): string {
+function deliveryId(subscriptionId: string, eventId: string): string {
   return `msg_${createHash('sha256').update(`${subscriptionId}|${eventId}`).digest('base64url').slice(0, 27)}`;
 }
 
