@@ -98,7 +98,8 @@ const customerRecord = (name: string, grpc: number, http: number): ServiceSpec =
   name,
   service: 'customer-record',
   httpPort: http,
-  env: { ...common, ERASURE_KEY: erasureKey, GRPC_PORT: String(grpc), HTTP_PORT: String(http) },
+  // The shortest session the broker allows: a killed instance's partitions move on soonest.
+  env: { ...common, ERASURE_KEY: erasureKey, GRPC_PORT: String(grpc), HTTP_PORT: String(http), PROJECTION_SESSION_TIMEOUT_MS: '6000' },
 });
 const specs: ServiceSpec[] = [
   customerRecord('customer-record-a', crAGrpc, crAHttp),
