@@ -184,7 +184,9 @@ async function accept(page: Page, text: string): Promise<void> {
   await page
     .locator('#timeline li.in')
     .filter({ hasText: text })
-    .waitFor({ timeout: 60_000 })
+    // Under the whole suite, customer-record's projection of the offer can run minutes behind
+    // (every test's traffic is on the shared topics); the page keeps asking until it has caught up.
+    .waitFor({ timeout: 180_000 })
     .catch(async (err: Error) => {
       // What the view says instead (a history customer-record refused or has not projected yet).
       throw new Error(`${err.message}\nthe view says: ${await page.locator('#conv-meta').textContent()}`);
