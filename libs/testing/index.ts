@@ -15,6 +15,14 @@ import { createServiceContext, type ServiceContext } from '../service/runtime';
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 export const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
 
+/**
+ * The company number every test's sms-voice texts from. Each test's sms-voice reads the shared
+ * outbound topic in a consumer group of its own, so it handles the other tests' messages too; with
+ * a company number it sends them to its own Twilio stand-in, rather than reporting them
+ * undeliverable (NO_COMPANY_NUMBER) on a conversation another test is watching.
+ */
+export const TEST_COMPANY_NUMBER = '+14155550100';
+
 export function uniqueId(prefix = 'test'): string {
   // The test run's id first (libs/testing/global-setup.ts), so that its teardown finds what the run made.
   const run = process.env.TEST_RUN_ID ?? '';

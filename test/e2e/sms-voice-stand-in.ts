@@ -9,7 +9,7 @@ import path from 'node:path';
 import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
 import type { ServiceContext } from '#libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, testAuthEnv, uniqueId } from '#libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, dropDatabase, testAuthEnv, uniqueId, TEST_COMPANY_NUMBER } from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../scripts/outbox/server';
 import { TwilioStandIn, type TwilioStandInOptions } from '../../scripts/outbox/twilio-api';
 import { smsVoiceConfig } from '../../services/sms-voice/src/config';
@@ -53,6 +53,7 @@ export async function startSmsVoiceStandIn(
       TWILIO_ACCOUNT_SID: accountSid,
       TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
       SMS_OUTBOUND_GROUP: uniqueId('sms-outbound'),
+      SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
       ROUTING_GRPC_ADDR: `127.0.0.1:${routingGrpcPort}`,
       ...testAuthEnv('sms-voice'),
       LOG_LEVEL: 'silent',

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import twilio from 'twilio';
 import { loadConfig } from '#libs/config';
 import type { ServiceContext } from '#libs/service';
-import { KAFKA_BROKERS, MONGODB_URI, freePort, testAuthEnv, uniqueId, waitFor } from '#libs/testing';
+import { KAFKA_BROKERS, MONGODB_URI, freePort, testAuthEnv, uniqueId, waitFor, TEST_COMPANY_NUMBER } from '#libs/testing';
 import { customerRecordConfig } from '../../customer-record/src/config';
 import { startCustomerRecord } from '../../customer-record/src/service';
 import { routingConfig } from '../../routing/src/config';
@@ -89,6 +89,7 @@ export async function startTestSmsVoice(
       TWILIO_ACCOUNT_SID: t.accountSid,
       TWILIO_API_BASE_URL: t.apiBase,
       SMS_OUTBOUND_GROUP: uniqueId(`${name}-outbound`),
+      SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
       ...extra,
     }),
   );

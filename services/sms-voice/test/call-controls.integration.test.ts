@@ -17,7 +17,18 @@ import { listen } from '#libs/observability';
 import { Channel, OutboundKind, OutboundMessage } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
 import { StaffRoster } from '#libs/staff';
-import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, testToken, uniqueId, waitFor } from '#libs/testing';
+import {
+  dropDatabase,
+  KAFKA_BROKERS,
+  MONGODB_URI,
+  recordTopics,
+  testAuthEnv,
+  testContext,
+  testToken,
+  uniqueId,
+  waitFor,
+  TEST_COMPANY_NUMBER,
+} from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { callConversationId } from '../src/calls';
@@ -27,7 +38,7 @@ import { startSmsVoiceService } from '../src/service';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const COMPANY = '+14155550100';
+const COMPANY = TEST_COMPANY_NUMBER;
 const MUSIC = 'https://music.example/hold.mp3';
 const CONSENT = 'This call is recorded for quality and training.';
 const database = uniqueId('voicedesk_test').replace(/-/g, '_');
@@ -117,6 +128,7 @@ beforeAll(async () => {
     VOICE_RECORDING_RETENTION_MS: '1',
     VOICE_RECORDING_SWEEP_MS: '200',
     SMS_OUTBOUND_GROUP: uniqueId('voice-desk-outbound'),
+    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
   });
   ({ port } = await startSmsVoiceService(ctx, config));
   kafka = await connectKafka(testContext('voice-desk-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });

@@ -26,13 +26,14 @@ import {
   waitFor,
   deliveryReportFrom,
   metricTotal,
+  TEST_COMPANY_NUMBER,
 } from '#libs/testing';
 import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const COMPANY = '+14155550100';
+const COMPANY = TEST_COMPANY_NUMBER;
 const database = uniqueId('sms_once').replace(/-/g, '_');
 
 interface MessagesPost {
@@ -103,6 +104,7 @@ function configFor(overrides: Record<string, string> = {}) {
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_API_BASE_URL: `http://127.0.0.1:${apiPort}`,
     SMS_OUTBOUND_GROUP: uniqueId('sms-once'),
+    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
     OUTBOUND_MAX_ATTEMPTS: '5',
     ...overrides,
   });

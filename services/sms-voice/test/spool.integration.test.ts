@@ -24,7 +24,10 @@ import {
   testContext,
   uniqueId,
   waitFor,
+  TEST_COMPANY_NUMBER,
 } from '#libs/testing';
+import { outboxServer } from '../../../scripts/outbox/server';
+import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { LINES_BUSY } from '../src/calls';
 import { smsVoiceConfig } from '../src/config';
 import { startSmsVoiceService } from '../src/service';
@@ -33,7 +36,7 @@ import { encodeSpoolLine, spoolRecordOf } from '../src/spool-records';
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const COMPANY = '+14155550100';
+const COMPANY = TEST_COMPANY_NUMBER;
 const TWILIO_TIMEOUT_MS = 15_000;
 const database = uniqueId('smsvoice_spool').replace(/-/g, '_');
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false });
@@ -82,6 +85,7 @@ async function startInstance(
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_API_BASE_URL: `http://127.0.0.1:${(twilioApi.address() as { port: number }).port}`,
     SMS_OUTBOUND_GROUP: uniqueId('sms-spool-outbound'),
+    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
     SMS_VOICE_SPOOL_DIR: options.dir ?? spoolDir(),
     METRICS_TOKEN,
     ...overrides,
@@ -121,12 +125,8 @@ async function startInstance(
 const sms = (from = customer(), body = 'my router blinks red') => ({ MessageSid: sid('SM'), AccountSid: ACCOUNT_SID, From: from, To: COMPANY, Body: body });
 
 beforeAll(async () => {
-  // Only outbound replies would reach Twilio's REST API; none are sent here.
-  twilioApi = http.createServer((_req, res) =>
-    res
-      .writeHead(404, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ code: 20404, message: 'The requested resource was not found', status: 404 })),
-  );
+  // No test here sends; other tests' messages on the shared outbound topic are taken as Twilio would.
+  twilioApi = outboxServer(new TwilioStandIn({ maxItems: 1_000 }), { consoleUrl: 'http://127.0.0.1:8090' });
   await listen(twilioApi, 0);
   recorder = await recordTopics([topics.contactInbound.name, topics.conversationEvents.name]);
 });

@@ -14,7 +14,18 @@ import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, IdentityKind, OutboundKind, OutboundMessage, type ContactReceived } from '#libs/proto';
 import { connectKafka, type ServiceContext, type ServiceKafka } from '#libs/service';
-import { deliveryReportFrom, dropDatabase, KAFKA_BROKERS, MONGODB_URI, recordTopics, testAuthEnv, testContext, uniqueId, waitFor } from '#libs/testing';
+import {
+  deliveryReportFrom,
+  dropDatabase,
+  KAFKA_BROKERS,
+  MONGODB_URI,
+  recordTopics,
+  testAuthEnv,
+  testContext,
+  uniqueId,
+  waitFor,
+  TEST_COMPANY_NUMBER,
+} from '#libs/testing';
 import { listenOnLoopback, outboxServer } from '../../../scripts/outbox/server';
 import { TwilioStandIn } from '../../../scripts/outbox/twilio-api';
 import { smsVoiceConfig } from '../src/config';
@@ -22,7 +33,7 @@ import { startSmsVoiceService } from '../src/service';
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const COMPANY = '+14155550100';
+const COMPANY = TEST_COMPANY_NUMBER;
 const TEMPLATE = `HX${randomBytes(16).toString('hex')}`;
 const database = uniqueId('whatsapp_test').replace(/-/g, '_');
 
@@ -92,6 +103,7 @@ beforeAll(async () => {
     TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
     WHATSAPP_REOPEN_TEMPLATE_SID: TEMPLATE,
     SMS_OUTBOUND_GROUP: uniqueId('whatsapp-outbound'),
+    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
   });
   ({ port } = await startSmsVoiceService(ctx, config));
   kafka = await connectKafka(testContext('whatsapp-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
