@@ -184,9 +184,8 @@ async function accept(page: Page, text: string): Promise<void> {
   await page
     .locator('#timeline li.in')
     .filter({ hasText: text })
-    // Under the whole suite, customer-record's projection of the offer can run minutes behind
-    // (every test's traffic is on the shared topics); the page keeps asking until it has caught up.
-    .waitFor({ timeout: 180_000 })
+    // The page keeps asking until customer-record has projected the offer.
+    .waitFor({ timeout: 60_000 })
     .catch(async (err: Error) => {
       // What the view says instead (a history customer-record refused or has not projected yet).
       throw new Error(`${err.message}\nthe view says: ${await page.locator('#conv-meta').textContent()}`);
