@@ -124,7 +124,7 @@ export const commonConfig = {
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Address every server binds to; loopback unless deployed behind something that needs more. */
   BIND_HOST: z.string().default('127.0.0.1'),
-  /** Names this instance in logs, metrics and CloudEvents ce_source. */
+  /** Names this instance in logs, metrics and CloudEvents ce_source. Email and sms-voice write it on their delivery claims, so it must be unique among the instances running at one time (a pod name); unset, `<host>-<pid>`. */
   INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits, _, . or -')

@@ -1,14 +1,24 @@
 // The at-most-once delivery rules, against claims kept in memory (the Mongo adapter is tested
 // through the channels' integration tests).
 import { describe, expect, it } from 'vitest';
-import { deliverOnce, DeliveryInterruptedError, settleExisting, type DeliveryClaims, type DeliveryRecord, type SendFailure } from './index';
+import {
+  claimerOf,
+  deliverOnce,
+  DeliveryInterruptedError,
+  settleExisting,
+  type Claimer,
+  type DeliveryClaims,
+  type DeliveryRecord,
+  type SendFailure,
+} from './index';
 
 class MemoryClaims implements DeliveryClaims {
   readonly records = new Map<string, DeliveryRecord>();
+  constructor(readonly claimer: Claimer = claimerOf('email-1')) {}
   async claim(id: string, at: Date) {
     const existing = this.records.get(id);
     if (existing) return { ...existing };
-    this.records.set(id, { _id: id, state: 'sending', claimedAt: at });
+    this.records.set(id, { _id: id, state: 'sending', claimedAt: at, claimedBy: this.claimer });
     return 'claimed' as const;
   }
   async find(id: string) {
@@ -109,6 +119,17 @@ describe('deliverOnce', () => {
     expect(sends).toBe(0);
   });
 
+  it("calls a fresh claim of this instance's earlier run uncertain at once, without sending: that run is gone", async () => {
+    const claims = new MemoryClaims({ instance: 'email-1', run: 'after-the-restart' });
+    claims.records.set('out-1', { _id: 'out-1', state: 'sending', claimedAt: new Date(), claimedBy: { instance: 'email-1', run: 'before-the-crash' } });
+    let sends = 0;
+    const started = Date.now();
+    expect(await run(claims, async () => `p-${++sends}`)).toMatchObject({ kind: 'uncertain', code: 'DELIVERY_UNCERTAIN', repeated: false });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(sends).toBe(0);
+    expect(claims.records.get('out-1')?.state).toBe('uncertain');
+  });
+
   it('stops between attempts when the service stops', async () => {
     const claims = new MemoryClaims();
     const stopping = new AbortController();
@@ -123,9 +144,21 @@ describe('deliverOnce', () => {
 
 describe('settleExisting', () => {
   const at = new Date('2026-01-01T10:00:00Z');
+  const self: Claimer = { instance: 'sms-voice-1', run: 'now' };
+  const sending = (claimedBy?: Claimer): DeliveryRecord => ({ _id: 'x', state: 'sending', claimedAt: at, claimedBy });
+  const soon = new Date(at.getTime() + 1000);
+
   it('waits inside the send window and calls the claim uncertain after it', () => {
-    const record: DeliveryRecord = { _id: 'x', state: 'sending', claimedAt: at };
-    expect(settleExisting(record, new Date(at.getTime() + 1000), 5000)).toEqual({ kind: 'wait', untilMs: at.getTime() + 5000 });
-    expect(settleExisting(record, new Date(at.getTime() + 5000), 5000)).toMatchObject({ kind: 'uncertain', code: 'DELIVERY_UNCERTAIN' });
+    expect(settleExisting(sending(), soon, 5000, self)).toEqual({ kind: 'wait', untilMs: at.getTime() + 5000 });
+    expect(settleExisting(sending(), new Date(at.getTime() + 5000), 5000, self)).toMatchObject({ kind: 'uncertain', code: 'DELIVERY_UNCERTAIN' });
+  });
+
+  it('waits on a claim of another instance, or of this run (a send of its own still in flight)', () => {
+    expect(settleExisting(sending({ instance: 'sms-voice-2', run: 'other' }), soon, 5000, self)).toMatchObject({ kind: 'wait' });
+    expect(settleExisting(sending(self), soon, 5000, self)).toMatchObject({ kind: 'wait' });
+  });
+
+  it("does not wait on a claim of this instance's earlier run", () => {
+    expect(settleExisting(sending({ instance: 'sms-voice-1', run: 'before' }), soon, 5000, self)).toMatchObject({ kind: 'uncertain', repeated: false });
   });
 });

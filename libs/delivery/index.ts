@@ -2,6 +2,7 @@
 // A message is claimed by inserting its id under a unique key before the provider is called;
 // what the claim says afterwards decides what a second delivery of the same message does.
 // No I/O here: the claims live behind the DeliveryClaims port (a Mongo adapter in ./mongo).
+import { randomUUID } from 'node:crypto';
 import { isTransient, retry, RetryStoppedError, sleep } from '../faults';
 import { RetryLaterError } from '../kafka/errors';
 
@@ -14,10 +15,28 @@ export { deliveryReportedEvent, reportOf, unsentOutcome, type DeliveryReport, ty
  */
 export type DeliveryState = 'sending' | 'sent' | 'failed' | 'uncertain';
 
+/**
+ * Who claims: the instance (INSTANCE_ID, unique among the processes running at one time) and this
+ * run of its process, so that a restarted instance knows the claims its crashed run left.
+ */
+export interface Claimer {
+  instance: string;
+  run: string;
+}
+
+/** One id per process: each start of an instance is a new run. */
+const THIS_RUN = randomUUID();
+
+export function claimerOf(instanceId: string): Claimer {
+  return { instance: instanceId, run: THIS_RUN };
+}
+
 export interface DeliveryRecord {
   _id: string; // outbound message id (or one part of it)
   state: DeliveryState;
   claimedAt: Date;
+  /** Absent on claims made before claimers were recorded. */
+  claimedBy?: Claimer;
   finishedAt?: Date;
   /** The provider's id for what it took: SMTP Message-ID, Twilio message SID. */
   providerId?: string;
@@ -26,6 +45,8 @@ export interface DeliveryRecord {
 }
 
 export interface DeliveryClaims {
+  /** This process: written on its claims. */
+  readonly claimer: Claimer;
   /** Inserts a claim in state "sending"; an existing record means someone claimed it first. */
   claim(id: string, at: Date): Promise<'claimed' | DeliveryRecord>;
   find(id: string): Promise<DeliveryRecord | undefined>;
@@ -70,9 +91,11 @@ export class DeliveryInterruptedError extends RetryLaterError {
 
 /**
  * What a delivery that finds an existing record does: report what it says, wait while a fresh
- * claim may still be sending, or call a claim older than the send window uncertain.
+ * claim may still be sending, or call uncertain a claim older than the send window or left by an
+ * earlier run of this same instance (that process is gone: nobody is still sending it, and waiting
+ * would only hold the partition).
  */
-export function settleExisting(record: DeliveryRecord, now: Date, sendWindowMs: number): DeliveryOutcome | { kind: 'wait'; untilMs: number } {
+export function settleExisting(record: DeliveryRecord, now: Date, sendWindowMs: number, self: Claimer): DeliveryOutcome | { kind: 'wait'; untilMs: number } {
   switch (record.state) {
     case 'sent':
       return { kind: 'sent', providerId: record.providerId ?? '', repeated: true };
@@ -82,7 +105,8 @@ export function settleExisting(record: DeliveryRecord, now: Date, sendWindowMs: 
       return { kind: 'uncertain', code: DELIVERY_UNCERTAIN, detail: record.detail ?? uncertainDetail, repeated: true };
     case 'sending': {
       const untilMs = record.claimedAt.getTime() + sendWindowMs;
-      if (now.getTime() < untilMs) return { kind: 'wait', untilMs };
+      const byEarlierRun = record.claimedBy?.instance === self.instance && record.claimedBy.run !== self.run;
+      if (now.getTime() < untilMs && !byEarlierRun) return { kind: 'wait', untilMs };
       return { kind: 'uncertain', code: DELIVERY_UNCERTAIN, detail: crashedDetail, repeated: false };
     }
   }
@@ -167,7 +191,7 @@ async function awaitExisting(options: DeliverOnceOptions, first: DeliveryRecord,
   for (;;) {
     // Released while we looked: nothing was sent, so deliver it as new.
     if (!record) return deliverOnce(options);
-    const settled = settleExisting(record, now(), options.sendWindowMs);
+    const settled = settleExisting(record, now(), options.sendWindowMs, options.claims.claimer);
     if (settled.kind !== 'wait') {
       if (settled.kind === 'uncertain' && record.state === 'sending') await options.claims.markUncertain(options.id, settled.detail, now());
       return settled;

@@ -3,14 +3,17 @@
 // duplicate-key answer is the only "someone else has it" there is. Later updates come only from
 // the claim's holder, one at a time.
 import { MongoServerError, type Collection } from 'mongodb';
-import type { DeliveryClaims, DeliveryRecord } from './index';
+import type { Claimer, DeliveryClaims, DeliveryRecord } from './index';
 
 export class MongoDeliveryClaims implements DeliveryClaims {
-  constructor(private readonly collection: Collection<DeliveryRecord>) {}
+  constructor(
+    private readonly collection: Collection<DeliveryRecord>,
+    readonly claimer: Claimer,
+  ) {}
 
   async claim(id: string, at: Date): Promise<'claimed' | DeliveryRecord> {
     try {
-      await this.collection.insertOne({ _id: id, state: 'sending', claimedAt: at });
+      await this.collection.insertOne({ _id: id, state: 'sending', claimedAt: at, claimedBy: this.claimer });
       return 'claimed';
     } catch (err) {
       if (!(err instanceof MongoServerError) || err.code !== 11000) throw err;

@@ -2,6 +2,7 @@
 // the stored attachments' internal port.
 import type { ISocketFactory } from 'kafkajs';
 import { closeServer, listen } from '#libs/observability';
+import { claimerOf } from '#libs/delivery';
 import { followErasures } from '#libs/erasure';
 import { topics, type EventProducer } from '#libs/kafka';
 import { connectKafka, connectMongo, serveOps, type ServiceContext } from '#libs/service';
@@ -17,7 +18,7 @@ import { createSurveyServer } from './survey-http';
 
 export async function startEmailService(ctx: ServiceContext, config: EmailConfig, options: { socketFactory?: ISocketFactory; now?: () => Date } = {}) {
   const { db } = await connectMongo(ctx, config);
-  const store = new EmailStore(db);
+  const store = new EmailStore(db, claimerOf(ctx.instanceId));
   await store.ensureIndexes();
   const { kafka, producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
   // Thread documents of erased customers go before mail is taken, and as each erasure arrives.

@@ -1,7 +1,7 @@
 // The email service's own collections: its thread index, stored attachments, the claims
 // that keep each outbound mail to one send, and the surveys sent and answered.
 import type { Collection, Db } from 'mongodb';
-import type { DeliveryRecord } from '#libs/delivery';
+import type { Claimer, DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import type { ErasureSet } from '#libs/erasure';
 import { IdentityKind } from '#libs/proto';
@@ -35,8 +35,9 @@ export class EmailStore implements ThreadIndex {
   /** The survey mails sent and the answer (reply or link) each conversation got. */
   readonly surveys: SurveyRecords;
 
-  constructor(db: Db) {
-    this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('email_deliveries'));
+  /** `claimer`: this process, written on the claims of the mail it sends. */
+  constructor(db: Db, claimer: Claimer) {
+    this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('email_deliveries'), claimer);
     this.surveys = new SurveyRecords(db, 'email');
     this.messages = db.collection('email_thread_messages');
     this.conversations = db.collection('email_conversations');

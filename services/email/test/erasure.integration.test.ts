@@ -8,13 +8,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Channel, IdentityKind } from '#libs/proto';
 import { erasureHarness, uniqueId, waitFor, type ErasureHarness } from '#libs/testing';
 import { EmailStore } from '../src/store';
+import { claimerOf } from '#libs/delivery';
 
 let harness: ErasureHarness;
 let store: EmailStore;
 
 beforeAll(async () => {
   harness = await erasureHarness('email');
-  store = new EmailStore(harness.db);
+  store = new EmailStore(harness.db, claimerOf(uniqueId('email')));
   await store.ensureIndexes();
 });
 

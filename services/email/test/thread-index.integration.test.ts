@@ -5,6 +5,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dropDatabase, MONGODB_URI, uniqueId } from '#libs/testing';
 import { EmailStore } from '../src/store';
+import { claimerOf } from '#libs/delivery';
 
 const database = uniqueId('email_threads').replace(/-/g, '_');
 let mongo: MongoClient;
@@ -12,7 +13,7 @@ let store: EmailStore;
 
 beforeAll(async () => {
   mongo = await new MongoClient(MONGODB_URI).connect();
-  store = new EmailStore(mongo.db(database));
+  store = new EmailStore(mongo.db(database), claimerOf(uniqueId('email')));
   await store.ensureIndexes();
 });
 

@@ -1,5 +1,6 @@
 // Wires the sms-voice service: store, Kafka, the webhook server, the outbound consumer.
 import type { ISocketFactory } from 'kafkajs';
+import { claimerOf } from '#libs/delivery';
 import { followErasures } from '#libs/erasure';
 import { topics } from '#libs/kafka';
 import { closeServer, createOpsHandler, listen } from '#libs/observability';
@@ -21,7 +22,7 @@ import { createWebhookServer } from './webhook-server';
 
 export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoiceConfig, options: { socketFactory?: ISocketFactory } = {}) {
   const { client, db } = await connectMongo(ctx, config);
-  const store = new SmsVoiceStore(db);
+  const store = new SmsVoiceStore(db, claimerOf(ctx.instanceId));
   const roster = new StaffRoster(client.db(config.STAFF_DB));
   const agentPhone = async (agentId: string) => {
     const member = await roster.get(agentId);

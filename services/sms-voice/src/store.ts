@@ -3,7 +3,7 @@
 // read is by `_id`, the only key the local store looks up without reading a whole collection.
 import type { Collection, Db } from 'mongodb';
 import { newConversationId } from '#libs/contact';
-import type { DeliveryRecord } from '#libs/delivery';
+import type { Claimer, DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import { InsertBatcher, upsertById } from '#libs/store';
 import { SurveyRecords } from '#libs/survey/mongo';
@@ -121,8 +121,9 @@ export class SmsVoiceStore {
   /** The surveys texted (or asked on a call) and the answer each conversation got. */
   readonly surveys: SurveyRecords;
 
-  constructor(db: Db) {
-    this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('sms_deliveries'));
+  /** `claimer`: this process, written on the claims of the requests it makes to Twilio. */
+  constructor(db: Db, claimer: Claimer) {
+    this.deliveries = new MongoDeliveryClaims(db.collection<DeliveryRecord>('sms_deliveries'), claimer);
     this.surveys = new SurveyRecords(db, 'sms');
     this.threads = db.collection('sms_threads');
     this.numbers = db.collection('sms_conversation_numbers');

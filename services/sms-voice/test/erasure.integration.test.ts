@@ -21,6 +21,7 @@ import { ContactSpool } from '../src/spool';
 import { contactOf, decodeSpoolSegment, encodeSpoolLine, spoolRecordOf } from '../src/spool-records';
 import { SmsVoiceStore } from '../src/store';
 import { createTwilioClient } from '../src/twilio-client';
+import { claimerOf } from '#libs/delivery';
 
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const COMPANY = '+14155550100';
@@ -34,7 +35,7 @@ let spoolDir: string;
 
 beforeAll(async () => {
   harness = await erasureHarness('sms');
-  store = new SmsVoiceStore(harness.db);
+  store = new SmsVoiceStore(harness.db, claimerOf(uniqueId('sms-voice')));
   spoolDir = mkdtempSync(path.join(tmpdir(), 'sms-erasure-spool-'));
   twilioApi = http.createServer((req, res) => {
     const recording = new RegExp(`^/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/(RE[0-9a-f]{32})\\.json$`).exec(req.url ?? '');

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#libs/config';
+import type { DeliveryRecord } from '#libs/delivery';
 import { topics } from '#libs/kafka';
 import { listen } from '#libs/observability';
 import { Channel, OutboundKind, OutboundMessage } from '#libs/proto';
@@ -212,6 +213,23 @@ describe('outbound SMS is sent once', () => {
     expect(report.reason?.code).toBe('delivery.uncertain');
     expect(report.step).toMatchObject({ deliveryReported: { delivered: false, errorCode: 'DELIVERY_UNCERTAIN' } });
     expect(await metricTotal(instance.ctx, 'cc_sms_outbound_total', { outcome: 'uncertain' })).toBe(1);
+    await settle();
+    expect(posts.filter((p) => p.to === to)).toHaveLength(0);
+  });
+
+  it('does not wait out the send window on a claim its own crashed run left a moment ago', async () => {
+    const instance = await startInstance();
+    const { to, message } = await replyTo(instance.store);
+    const deliveries = mongo.db(database).collection<DeliveryRecord>('sms_deliveries');
+    // As this instance's process left it when it was killed mid-send, seconds ago.
+    const crashed = { instance: instance.ctx.instanceId, run: 'the run before the restart' };
+    await deliveries.insertOne({ _id: `${message.messageId}/1`, state: 'sending', claimedAt: new Date(), claimedBy: crashed });
+    const published = Date.now();
+    await publish(message);
+    const report = await reportFrom(instance.ctx, message);
+    // Well inside the 60 s window another instance's fresh claim would be waited for.
+    expect(Date.now() - published).toBeLessThan(30_000);
+    expect(report.step).toMatchObject({ deliveryReported: { delivered: false, errorCode: 'DELIVERY_UNCERTAIN' } });
     await settle();
     expect(posts.filter((p) => p.to === to)).toHaveLength(0);
   });

@@ -7,6 +7,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dropDatabase, MONGODB_URI, uniqueId } from '#libs/testing';
 import { SmsVoiceStore } from '../src/store';
+import { claimerOf } from '#libs/delivery';
 
 const database = uniqueId('sms_threads').replace(/-/g, '_');
 const WINDOW_MS = 3600_000;
@@ -18,7 +19,7 @@ const pair = () => `+1415555${String(Math.floor(Math.random() * 10_000)).padStar
 
 beforeAll(async () => {
   mongo = await new MongoClient(MONGODB_URI).connect();
-  store = new SmsVoiceStore(mongo.db(database));
+  store = new SmsVoiceStore(mongo.db(database), claimerOf(uniqueId('sms-voice')));
 });
 
 afterAll(async () => {
