@@ -128,7 +128,7 @@ beforeAll(async () => {
     VOICE_RECORDING_RETENTION_MS: '1',
     VOICE_RECORDING_SWEEP_MS: '200',
     SMS_OUTBOUND_GROUP: uniqueId('voice-desk-outbound'),
-    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
+    SMS_COMPANY_NUMBER: COMPANY,
   });
   ({ port } = await startSmsVoiceService(ctx, config));
   kafka = await connectKafka(testContext('voice-desk-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });

@@ -105,7 +105,7 @@ function configFor(overrides: Record<string, string> = {}) {
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_API_BASE_URL: `http://127.0.0.1:${apiPort}`,
     SMS_OUTBOUND_GROUP: uniqueId('sms-once'),
-    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
+    SMS_COMPANY_NUMBER: COMPANY,
     OUTBOUND_MAX_ATTEMPTS: '5',
     ...overrides,
   });

@@ -85,7 +85,7 @@ async function startInstance(
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_API_BASE_URL: `http://127.0.0.1:${(twilioApi.address() as { port: number }).port}`,
     SMS_OUTBOUND_GROUP: uniqueId('sms-spool-outbound'),
-    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
+    SMS_COMPANY_NUMBER: COMPANY,
     SMS_VOICE_SPOOL_DIR: options.dir ?? spoolDir(),
     METRICS_TOKEN,
     ...overrides,

@@ -103,7 +103,7 @@ beforeAll(async () => {
     TWILIO_API_BASE_URL: `http://127.0.0.1:${twilioPort}`,
     WHATSAPP_REOPEN_TEMPLATE_SID: TEMPLATE,
     SMS_OUTBOUND_GROUP: uniqueId('whatsapp-outbound'),
-    SMS_COMPANY_NUMBER: TEST_COMPANY_NUMBER,
+    SMS_COMPANY_NUMBER: COMPANY,
   });
   ({ port } = await startSmsVoiceService(ctx, config));
   kafka = await connectKafka(testContext('whatsapp-test-kafka'), { KAFKA_BROKERS, KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1 });
