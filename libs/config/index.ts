@@ -60,6 +60,12 @@ export const positiveInt = (defaultValue: number) => z.coerce.number().int().pos
 
 export const durationMs = (defaultValue: number) => z.coerce.number().int().min(0, 'must be a number of milliseconds, 0 or more').default(defaultValue);
 
+/** A two-letter country code (ISO 3166 alpha-2). */
+export const countryCode = (defaultValue: string) =>
+  z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US or FR')
+    .default(defaultValue);
 export const bool = (defaultValue: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })

@@ -1,6 +1,6 @@
 // Customer-record's configuration: the environment it reads.
 import { trustedKeysConfig } from '#libs/auth';
-import { bool, commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { bool, commonConfig, countryCode, durationMs, port, positiveInt, z } from '#libs/config';
 import { grpcReflectionConfig } from '#libs/service';
 
 export const customerRecordConfig = {
@@ -16,10 +16,7 @@ export const customerRecordConfig = {
   /** ...within this many days. */
   REGULAR_WINDOW_DAYS: positiveInt(90),
   /** Country assumed for phone numbers written without +country code (ISO 3166 alpha-2). */
-  DEFAULT_PHONE_COUNTRY: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US or FR')
-    .default('US'),
+  DEFAULT_PHONE_COUNTRY: countryCode('US'),
   /** How long a cached customer context may be served when another instance changed it; 0 turns the cache off. */
   CONTEXT_CACHE_TTL_MS: durationMs(2000),
   /** Calls per minute one person (agent, expert, supervisor, ops) may make; services are not limited. */

@@ -1,6 +1,6 @@
 // Routing's configuration: the environment it reads, and the routing policy taken from it.
 import { z } from 'zod';
-import { commaList, commonConfig, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
+import { commaList, commonConfig, countryCode, ConfigError, durationMs, port, positiveInt, type ConfigProblem } from '#libs/config';
 import { optionalSigningKeyConfig, trustedKeysConfig } from '#libs/auth';
 import { followErasuresConfig } from '#libs/erasure';
 import { grpcReflectionConfig } from '#libs/service';
@@ -33,6 +33,11 @@ export const routingConfig = {
   ...optionalSigningKeyConfig('routing'),
   /** Erased customers' conversations and memories are dropped from the state and the changelog. */
   ...followErasuresConfig,
+  /**
+   * Country assumed for phone numbers written without +country code (ISO 3166 alpha-2): set it as
+   * customer-record's, so an erased number is matched in routing as customer-record reads it.
+   */
+  DEFAULT_PHONE_COUNTRY: countryCode('US'),
   /** The agent API (gRPC): desks, the console and sms-voice call it. */
   GRPC_PORT: port(50052),
   ...grpcReflectionConfig,

@@ -11,15 +11,18 @@ import { NotActiveError } from './runner';
 export class RoutingErasures {
   readonly known: ErasureSet;
 
-  constructor(private readonly secret: string) {
-    this.known = new ErasureSet(secret);
+  constructor(
+    private readonly secret: string,
+    private readonly defaultCountry: string,
+  ) {
+    this.known = new ErasureSet(secret, defaultCountry);
   }
 
   /** Reads what the topic holds (before this instance may take over), then tails it. */
   async start(ctx: ServiceContext, kafka: ServiceKafka, ownership: () => RoutingOwnership): Promise<void> {
     const reader = new ErasureReader(kafka.kafka, ctx.logger, ctx.name, async (notices, initial) => {
       for (const n of notices) this.known.add(n.subjectKey, n.erasedAt);
-      if (!initial && notices.length) await this.apply(ownership(), ErasureSet.of(this.secret, notices), ctx);
+      if (!initial && notices.length) await this.apply(ownership(), ErasureSet.of(this.secret, notices, this.defaultCountry), ctx);
     });
     await reader.start();
     ctx.onStop('erasure reader', () => reader.stop());

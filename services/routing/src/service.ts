@@ -39,7 +39,7 @@ export async function startRouting(ctx: ServiceContext, config: RoutingConfig, o
   const verify = createTokenVerifier({ keys: config.AUTH_PUBLIC_KEYS_DIR, audience: 'routing' });
   const clock = overrides.clock ?? { now: () => Date.now() };
   const kafka = await connectKafka(ctx, config, { socketFactory: overrides.socketFactory });
-  const erasures = config.ERASURE_KEY ? new RoutingErasures(config.ERASURE_KEY) : undefined;
+  const erasures = config.ERASURE_KEY ? new RoutingErasures(config.ERASURE_KEY, config.DEFAULT_PHONE_COUNTRY) : undefined;
   const ownership = await startRoutingState(ctx, kafka, config, { policy, clock, erased: erasures?.known });
   // Every erasure is known before this instance can take routing over.
   if (erasures) await erasures.start(ctx, kafka, () => ownership);

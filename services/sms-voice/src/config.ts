@@ -1,6 +1,6 @@
 import { optionalSigningKeyConfig, optionalTrustedKeysConfig } from '#libs/auth';
 import { followErasuresConfig } from '#libs/erasure';
-import { commonConfig, durationMs, port, positiveInt, z } from '#libs/config';
+import { commonConfig, countryCode, durationMs, port, positiveInt, z } from '#libs/config';
 import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { trustedProxyConfig } from '#libs/web';
@@ -34,10 +34,7 @@ export const smsVoiceConfig = {
   /** Twilio's REST API; tests point it at a local server that answers as Twilio does. */
   TWILIO_API_BASE_URL: z.string().url().default('https://api.twilio.com'),
   /** Country assumed for numbers written without +country code. */
-  DEFAULT_PHONE_COUNTRY: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code')
-    .default('US'),
+  DEFAULT_PHONE_COUNTRY: countryCode('US'),
   /** Messages between the same two numbers within this time join one conversation. */
   SMS_CONVERSATION_WINDOW_MS: durationMs(24 * 3600_000),
   /**

@@ -8,6 +8,7 @@ import type { ErasureSet } from '#libs/erasure';
 import type { Core } from './context';
 import { pullFor } from './dispatch';
 import { release } from './offers';
+import { senderOfCustomerKey } from './memory';
 import type { ConversationRecord, CustomerMemory } from './records';
 import { reason } from './reasons';
 
@@ -41,16 +42,13 @@ function conversationErased(erased: ErasureSet, conv: ConversationRecord): boole
 
 /**
  * When the subject a customer key names was erased: a customer id (from customer-record), a
- * sender identity `<kind>:<value>` (without customer-record) or `conversation:<id>`.
+ * sender identity (without customer-record, `senderCustomerKey`) or `conversation:<id>`.
  */
 function keyErasedAt(erased: ErasureSet, key: string): number | undefined {
-  const sep = key.indexOf(':');
-  if (sep > 0 && key.startsWith('conversation:')) return erased.erasedAtOf('conversation', key.slice(sep + 1));
-  if (sep > 0 && /^\d+$/.test(key.slice(0, sep))) {
-    const byIdentity = erased.identityErasedAt({ kind: Number(key.slice(0, sep)), value: key.slice(sep + 1), namespace: '' });
-    if (byIdentity !== undefined) return byIdentity;
-  }
-  return erased.erasedAtOf('customer', key);
+  if (key.startsWith('conversation:')) return erased.erasedAtOf('conversation', key.slice('conversation:'.length));
+  const sender = senderOfCustomerKey(key);
+  const byIdentity = sender ? erased.identityErasedAt(sender) : undefined;
+  return byIdentity ?? erased.erasedAtOf('customer', key);
 }
 
 /** Out of the queue, the offer or the agent's load, then gone; the agent is told and may take the next. */

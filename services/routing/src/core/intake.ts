@@ -6,7 +6,7 @@ import { type ContactReceived, ContactKind, type Reason, RiskLevel, Tier } from 
 import { type Classification, type Classifier, primaryLanguage } from './classify';
 import type { Core } from './context';
 import { enqueue } from './dispatch';
-import { findRepeat, lastAgentOf, subjectKey } from './memory';
+import { findRepeat, lastAgentOf, senderCustomerKey, subjectKey } from './memory';
 import { moveToExperts } from './moves';
 import { callbackRequested } from './callbacks';
 import { callbackNumberOf, contactProblem } from './contact-check';
@@ -74,7 +74,7 @@ function newConversation(
   now: number,
 ): ConversationRecord {
   // Without customer-record, the sender's identity stands for the customer.
-  const customerKey = customer.customerId || (contact.sender ? `${contact.sender.kind}:${contact.sender.value}` : `conversation:${contact.conversationId}`);
+  const customerKey = customer.customerId || (contact.sender ? senderCustomerKey(contact.sender) : `conversation:${contact.conversationId}`);
   const flags = customer.flags ?? [];
   const classification = classifier.classify({ subject: contact.subject, text: contact.text, language: contact.language, channel, customerFlags: flags });
   const opening: Opening = {

@@ -1,6 +1,7 @@
 // What routing remembers of a customer between conversations: the front-office agent who last
 // served them (a target of their next conversation) and what was resolved recently (a new
 // conversation on the same subject is a repeat contact and goes to the experts).
+import { IdentityKind, type Identity } from '#libs/proto';
 import type { RoutingPolicy } from './policy';
 import type { CustomerMemory } from './records';
 import { pushBounded } from './rings';
@@ -14,6 +15,27 @@ export function subjectKey(subject: string, skill: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return s || `skill:${skill}`;
+}
+
+/**
+ * The key of a customer customer-record did not name: the sender, `<kind>:<value>`, and for kind
+ * OTHER `<kind>:<namespace>/<value>` (the value alone is only unique within its namespace, and
+ * erasure hashes the identity with it).
+ */
+export function senderCustomerKey(sender: Identity): string {
+  return sender.kind === IdentityKind.IDENTITY_KIND_OTHER ? `${sender.kind}:${sender.namespace}/${sender.value}` : `${sender.kind}:${sender.value}`;
+}
+
+/** The sender a customer key stands for, or undefined for a customer id or a conversation's key. */
+export function senderOfCustomerKey(key: string): Identity | undefined {
+  const sep = key.indexOf(':');
+  if (sep <= 0 || !/^\d+$/.test(key.slice(0, sep))) return undefined;
+  const kind = Number(key.slice(0, sep));
+  const value = key.slice(sep + 1);
+  if (kind !== IdentityKind.IDENTITY_KIND_OTHER) return { kind, value, namespace: '' };
+  const slash = value.indexOf('/');
+  // A key written before namespaces were part of it has none: it cannot be matched as an identity.
+  return slash > 0 ? { kind, value: value.slice(slash + 1), namespace: value.slice(0, slash) } : undefined;
 }
 
 /** The last agent, while still within the window in which they are a target. */
