@@ -1,5 +1,6 @@
 import { optionalSigningKeyConfig } from '#libs/auth';
 import { commonConfig, durationMs, loadConfig, port, z } from '#libs/config';
+import { followErasuresConfig } from '#libs/erasure';
 import { metricsConfig } from '#libs/observability';
 import { staffDbConfig } from '#libs/staff';
 import { signInConfig, trustedProxyConfig } from '#libs/web';
@@ -8,6 +9,7 @@ export const opsConsoleConfig = {
   ...commonConfig,
   ...trustedProxyConfig,
   ...metricsConfig,
+  ...followErasuresConfig,
   /** The console's own key, to sign its calls to routing; without it routing's queue statistics are not shown. */
   ...optionalSigningKeyConfig('ops-console'),
   /** The console, its JSON API and the operations paths. */

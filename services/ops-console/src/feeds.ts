@@ -35,7 +35,7 @@ export async function startFeeds(
   ctx.onStop('dead-letter reader', () => deadLetters.stop());
   const live = await startLiveTail(tailKafka, logger, (record) => charts.addRecord(record, feed.add(record, now()).receivedAt));
   ctx.onStop('live tail', () => live.stop());
-  const reportFeed = await startReportFeed(tailKafka, logger);
+  const reportFeed = await startReportFeed(tailKafka, logger, config.ERASURE_KEY);
   ctx.onStop('report feed', () => reportFeed.stop());
 
   const queueStats = queueStatsSource(config, queueStatsOverride);

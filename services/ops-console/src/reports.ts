@@ -3,21 +3,30 @@
 // and events of one conversation arrive in order (one key, one partition), so reading the topics
 // again from the beginning gives the same figures. What spans conversations (a repeat contact
 // undoing an earlier first-contact resolution) is matched both ways, whatever arrives first.
+// Erased customers (`forget`): what they contributed stays counted, and their conversations'
+// later events count as before, but the fold holds them under pseudonyms of its own instead of
+// their ids, with no customer id, so a rebuild that knows the erasure first gives the same figures.
 import { channelNameOfJson } from '#libs/contact';
+import type { ErasureSet } from '#libs/erasure';
 import { topics } from '#libs/kafka';
+import { CustomerTrails, type Renamed } from './report-customers';
+import { KnownErasures, Pseudonyms } from './report-erasures';
 import { addCounters, emptyCounters, figuresOf, INTERVALS, type Counters, type ReportDimension, type ReportInterval, type ReportRow } from './report-figures';
 
 /** Routing's reason code of a contact on a subject resolved within its repeat window. */
 const REPEAT_CONTACT = 'rule.repeat_contact';
 /** Routing's reason codes for the first message of a conversation the company started (core/outreach.ts). */
 const COMPANY_STARTED = new Set(['api.started', 'outreach.started', 'notice.sent']);
-/** Routing's repeat window; a resolution is undone by a repeat at most this long after it. */
-const REPEAT_WINDOW_MS = 7 * 86_400_000;
 
 interface Episode {
   channel: string;
   queue: string;
-  customerId: string;
+  /** The customer's id; once the conversation is erased, the customer's pseudonym if they were erased too, else ''. */
+  customer: string;
+  /** When the conversation's first event occurred: an erasure at or after it covers the conversation. */
+  firstEventAt: number;
+  /** Held under the conversation's pseudonym, never its id. */
+  erased: boolean;
   open: boolean;
   answeredAt: number | null;
   transferred: boolean;
@@ -39,14 +48,6 @@ const UNTOUCHED = {
   surveyed: false,
 } as const satisfies Partial<Episode>;
 
-/** A resolution counted as first-contact, kept to take back if the customer comes back about it. */
-interface Resolution {
-  conversationId: string;
-  at: number;
-  rows: Counters[];
-  counted: boolean;
-}
-
 type Json = Record<string, unknown>;
 type Delta = Partial<Counters>;
 
@@ -59,10 +60,14 @@ export interface ReportOptions {
 export class ReportFold {
   /** Counters by `interval/dimension`, then interval start, then queue, channel or agent. */
   private readonly rows = new Map<string, Map<number, Map<string, Counters>>>();
+  /** Pseudonyms of the event ids seen: an event id names its conversation. */
   private readonly seen = new Set<string>();
+  /** Episodes by conversation id, an erased conversation's by its pseudonym. */
   private readonly conversations = new Map<string, Episode>();
-  private readonly resolutions = new Map<string, Resolution[]>();
-  private readonly repeats = new Map<string, { conversationId: string; at: number }[]>();
+  private readonly trails = new CustomerTrails();
+  private readonly names = new Pseudonyms();
+  /** The erasures `forget` was given, which the records folded afterwards are checked against. */
+  private readonly erasures = new KnownErasures();
   private readonly maxEventIds: number;
   private readonly maxConversations: number;
   folded = 0;
@@ -77,15 +82,42 @@ export class ReportFold {
     const event = record.event as Json | undefined;
     if (!event) return false;
     const id = typeof event.eventId === 'string' && event.eventId ? event.eventId : record.id;
-    if (!id || this.seen.has(id)) return false;
+    if (!id) return false;
+    const seenAs = this.names.of('event', id);
+    if (this.seen.has(seenAs)) return false;
     const at = Date.parse(String(event.occurredAt ?? ''));
     if (!Number.isFinite(at)) return false;
-    this.remember(id);
+    this.remember(seenAs);
     if (record.topic === topics.sla.name) this.slaEvent(event, at);
     else if (record.topic === topics.conversationEvents.name) this.conversationEvent(event, at);
     else return false;
     this.folded++;
     return true;
+  }
+
+  /**
+   * Forgets the ids of the conversations and customers `erased` names: a conversation erased at or
+   * after its first event, or whose customer was, is held from now on under its pseudonym with no
+   * customer id (the customer's pseudonym where the customer was erased, for first-contact
+   * resolution), and every count it made stays. Pure. The fold keeps `erased` to hold the records
+   * folded afterwards the same way; a set that grows is checked again by calling this again.
+   */
+  forget(erased: ErasureSet): { conversations: number; customerTraces: number } {
+    this.erasures.add(erased);
+    if (!this.erasures.any) return { conversations: 0, customerTraces: 0 };
+    // One pass over everything kept: a hash per conversation, one per customer.
+    return this.erasures.pass(() => {
+      const gone = [...this.conversations].filter(([id, ep]) => !ep.erased && this.isErased(id, ep.customer, ep.firstEventAt));
+      let customerTraces = 0;
+      for (const [id, ep] of gone) customerTraces += this.anonymise(id, ep).traces;
+      // Traces of conversations the fold kept were settled with them; the rest were pushed out by newer ones.
+      customerTraces += this.trails.forget((customer, t) =>
+        !this.conversations.has(t.conversation) && this.isErased(t.conversation, customer, t.firstEventAt)
+          ? this.renamed(customer, t.conversation, t.firstEventAt)
+          : undefined,
+      );
+      return { conversations: gone.length, customerTraces };
+    });
   }
 
   /** Rows of one interval and dimension whose interval starts in [from, to), oldest first. */
@@ -140,14 +172,14 @@ export class ReportFold {
   private conversationEvent(event: Json, at: number): void {
     const conversationId = str(event.conversationId);
     if (!conversationId) return;
-    const ep = this.episodeOf(conversationId, event);
-    if (typeof event.customerId === 'string' && event.customerId) ep.customerId = event.customerId;
+    // `key` is the conversation's id, or its pseudonym once erased: the name its customer's trail knows it by.
+    const [key, ep] = this.episodeOf(conversationId, str(event.customerId), event, at);
     const reasonCode = str((event.reason as Json | undefined)?.code);
-    if (event.queued) this.queued(conversationId, ep, event.queued as Json, reasonCode, at);
+    if (event.queued) this.queued(key, ep, event.queued as Json, reasonCode, at);
     else if (event.assigned) this.assigned(ep, event.assigned as Json, at);
-    else if (event.escalated) this.escalated(conversationId, ep, event.escalated as Json, reasonCode, at);
+    else if (event.escalated) this.escalated(key, ep, event.escalated as Json, reasonCode, at);
     else if (event.transferred) this.transferred(ep, event.transferred as Json, at);
-    else if (event.resolved) this.resolved(conversationId, ep, event.resolved as Json, at);
+    else if (event.resolved) this.resolved(key, ep, event.resolved as Json, at);
     else if (event.abandoned) this.abandoned(ep, event.abandoned as Json, at);
     else if (event.surveyAnswered) this.surveyed(ep, event.surveyAnswered as Json, at);
     else if (event.promise) this.promised(ep, event.promise as Json, at);
@@ -159,11 +191,11 @@ export class ReportFold {
     this.count(at, this.dims(ep, reasonCode === 'api.started' ? '' : str(replied.agentId)), { companyStarted: 1 });
   }
 
-  private queued(conversationId: string, ep: Episode, queued: Json, reasonCode: string, at: number): void {
+  private queued(key: string, ep: Episode, queued: Json, reasonCode: string, at: number): void {
     const queue = str(queued.queue);
     if (!ep.open) this.opened(ep, queue, at);
     ep.queue = queue || ep.queue;
-    if (reasonCode === REPEAT_CONTACT) this.repeatContact(conversationId, ep, at);
+    if (reasonCode === REPEAT_CONTACT) this.repeatContact(key, ep, at);
   }
 
   /** A new contact (or a reopened conversation): offered to the queue it first waits in. */
@@ -180,14 +212,14 @@ export class ReportFold {
     this.count(at, this.dims(ep, agent), { answered: 1, answerWaitMs: num(assigned.waitedMs) });
   }
 
-  private escalated(conversationId: string, ep: Episode, escalated: Json, reasonCode: string, at: number): void {
+  private escalated(key: string, ep: Episode, escalated: Json, reasonCode: string, at: number): void {
     const from = str(escalated.fromAgentId);
     // Escalated at the door (before any Queued): the contact is offered to the experts' queue.
     if (!ep.open) this.opened(ep, str(escalated.queue), at);
     if (!escalated.automatic) ep.escalatedByAgent = true;
     this.count(at, this.dims(ep, from), { escalations: 1 });
     if (escalated.queue) ep.queue = str(escalated.queue);
-    if (reasonCode === REPEAT_CONTACT) this.repeatContact(conversationId, ep, at);
+    if (reasonCode === REPEAT_CONTACT) this.repeatContact(key, ep, at);
   }
 
   private transferred(ep: Episode, transferred: Json, at: number): void {
@@ -196,15 +228,15 @@ export class ReportFold {
     if (transferred.toQueue) ep.queue = str(transferred.toQueue);
   }
 
-  private resolved(conversationId: string, ep: Episode, resolved: Json, at: number): void {
+  private resolved(key: string, ep: Episode, resolved: Json, at: number): void {
     if (!ep.open) return;
     ep.open = false;
     const agent = str(resolved.agentId) || ep.lastAgent;
     ep.resolvedBy = agent;
     const handleMs = ep.answeredAt === null ? 0 : Math.max(0, at - ep.answeredAt);
-    const firstContact = !ep.transferred && !ep.escalatedByAgent && !ep.repeat && !this.repeatedAfter(ep.customerId, conversationId, at);
+    const firstContact = !ep.transferred && !ep.escalatedByAgent && !ep.repeat && !this.trails.repeatedAfter(ep.customer, key, at);
     const rows = this.count(at, this.dims(ep, agent), { resolved: 1, handleMs, firstContactResolved: firstContact ? 1 : 0 });
-    if (firstContact && ep.customerId) push(this.resolutions, ep.customerId, { conversationId, at, rows, counted: true });
+    if (firstContact) this.trails.resolved(ep.customer, { conversation: key, firstEventAt: ep.firstEventAt, at }, rows);
   }
 
   private abandoned(ep: Episode, abandoned: Json, at: number): void {
@@ -238,21 +270,10 @@ export class ReportFold {
   }
 
   /** This conversation is a repeat contact: it is not a first contact, and undoes the customer's recent ones. */
-  private repeatContact(conversationId: string, ep: Episode, at: number): void {
+  private repeatContact(key: string, ep: Episode, at: number): void {
     if (ep.repeat) return;
     ep.repeat = true;
-    if (!ep.customerId) return;
-    push(this.repeats, ep.customerId, { conversationId, at });
-    for (const r of this.resolutions.get(ep.customerId) ?? []) {
-      if (!r.counted || r.conversationId === conversationId || at <= r.at || at - r.at > REPEAT_WINDOW_MS) continue;
-      r.counted = false;
-      for (const row of r.rows) row.firstContactResolved--;
-    }
-  }
-
-  private repeatedAfter(customerId: string, conversationId: string, at: number): boolean {
-    if (!customerId) return false;
-    return (this.repeats.get(customerId) ?? []).some((r) => r.conversationId !== conversationId && r.at > at && r.at - at <= REPEAT_WINDOW_MS);
+    this.trails.repeated(ep.customer, { conversation: key, firstEventAt: ep.firstEventAt, at });
   }
 
   private dims(ep: Episode, agent: string): Partial<Record<ReportDimension, string>> {
@@ -284,20 +305,49 @@ export class ReportFold {
     return row;
   }
 
-  private episodeOf(conversationId: string, event: Json): Episode {
-    let ep = this.conversations.get(conversationId);
-    if (!ep) {
-      ep = {
-        channel: channelOf(event),
-        queue: '',
-        customerId: '',
-        open: false,
-        ...UNTOUCHED,
-      };
-      this.conversations.set(conversationId, ep);
-      if (this.conversations.size > this.maxConversations) this.conversations.delete(this.conversations.keys().next().value as string);
+  /** The conversation's episode and the name it is held under; made on its first event, erased already if its erasure is known. */
+  private episodeOf(conversationId: string, customerId: string, event: Json, at: number): [string, Episode] {
+    const erasing = this.erasures.any;
+    let key = conversationId;
+    let ep = this.conversations.get(key);
+    if (!ep && erasing) {
+      key = this.names.of('conversation', conversationId);
+      ep = this.conversations.get(key);
     }
-    return ep;
+    if (!ep) {
+      key = conversationId;
+      ep = { channel: channelOf(event), queue: '', customer: '', firstEventAt: at, erased: false, open: false, ...UNTOUCHED };
+      this.conversations.set(key, ep);
+      if (this.conversations.size > this.maxConversations) this.conversations.delete(this.conversations.keys().next().value as string);
+    } else if (!customerId || customerId === ep.customer) return [key, ep];
+    if (ep.erased) {
+      // An erased conversation holds no customer id again: an erased customer's pseudonym at most.
+      if (this.erasures.since('customer', customerId, ep.firstEventAt)) ep.customer = this.names.of('customer', customerId);
+      return [key, ep];
+    }
+    if (customerId) ep.customer = customerId;
+    if (erasing && this.isErased(conversationId, ep.customer, ep.firstEventAt)) key = this.anonymise(conversationId, ep).conversation;
+    return [key, ep];
+  }
+
+  /** Moves an erased conversation under its pseudonym, its customer's traces of it with it; answers the names and how many traces moved. */
+  private anonymise(conversationId: string, ep: Episode): Renamed & { traces: number } {
+    const to = this.renamed(ep.customer, conversationId, ep.firstEventAt);
+    const traces = this.trails.rename(ep.customer, conversationId, to);
+    Object.assign(ep, { customer: to.customer, erased: true });
+    this.conversations.delete(conversationId);
+    this.conversations.set(to.conversation, ep);
+    return { ...to, traces };
+  }
+
+  /** The names an erased conversation's things go under: the customer's pseudonym only if the customer was erased too. */
+  private renamed(customerId: string, conversationId: string, firstEventAt: number): Renamed {
+    const customer = this.erasures.since('customer', customerId, firstEventAt) ? this.names.of('customer', customerId) : '';
+    return { customer, conversation: this.names.of('conversation', conversationId) };
+  }
+
+  private isErased(conversationId: string, customerId: string, firstEventAt: number): boolean {
+    return this.erasures.since('conversation', conversationId, firstEventAt) || this.erasures.since('customer', customerId, firstEventAt);
   }
 
   private remember(id: string): void {
@@ -309,11 +359,3 @@ export class ReportFold {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number => (Number.isFinite(Number(v)) ? Number(v) : 0);
 const channelOf = (event: Json): string => channelNameOfJson(event.channel) ?? '';
-
-/** Keeps a customer's latest entries only: a customer with more within one repeat window is rare. */
-function push<T>(map: Map<string, T[]>, key: string, item: T): void {
-  const list = map.get(key) ?? [];
-  list.push(item);
-  if (list.length > 50) list.shift();
-  map.set(key, list);
-}

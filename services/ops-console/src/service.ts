@@ -9,6 +9,7 @@ import { ReplayAudit } from './audit';
 import type { OpsConsoleConfig } from './config';
 import { startFeeds } from './feeds';
 import { createConsoleServer } from './http';
+import type { ReportFold } from './reports';
 import type { QueueStatsSource } from './routing-stats';
 import { consoleRoutes } from './routes';
 import { consoleSignIn } from './sign-in';
@@ -27,6 +28,8 @@ export interface OpsConsole {
   url: string;
   audit: ReplayAudit;
   roster: StaffRoster;
+  /** The reports' projection (the erasure test looks at what it holds). */
+  reports: ReportFold;
   /** Every API route as "METHOD /path", for the access matrix test. */
   apiRoutes: string[];
 }
@@ -78,5 +81,5 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     server.closeAllConnections();
     await closeServer(server);
   });
-  return { port, url: `http://${config.BIND_HOST}:${port}`, audit, roster, apiRoutes: routes.map((r) => `${r.method} ${r.name}`) };
+  return { port, url: `http://${config.BIND_HOST}:${port}`, audit, roster, reports: feeds.reports, apiRoutes: routes.map((r) => `${r.method} ${r.name}`) };
 }

@@ -1,12 +1,15 @@
 // The reports over the real broker: events in on the topics, figures out over HTTP as JSON, as a
-// CSV download and as report cards; a duplicate counted once, a second console rebuilding the
-// same figures from the beginning of the topics. Other tests write to the same topics: only the
-// rows of this run's own queue and agent are read.
+// CSV download and as report cards; a duplicate counted once, an erasure on cc.erasure.v1 making
+// the console forget the customer's conversation with the figures kept, a second console
+// rebuilding the same figures from the beginning of the topics without the erased ids. Other
+// tests write to the same topics: only the rows of this run's own queue and agent are read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
 import { Channel, ConversationEvent, SlaEvent, SlaEventKind } from '#libs/proto';
-import { uniqueId, waitFor } from '#libs/testing';
+import { publishErasure, uniqueId, waitFor } from '#libs/testing';
+import { testErasureKey } from '#libs/testing/auth';
 import { signIn, startHarness, type Harness, type SignedIn } from './harness';
+import { holdsText } from './held-text';
 
 let h: Harness;
 let replayed: Harness | undefined;
@@ -20,13 +23,25 @@ const hour = Math.floor(Date.now() / 3600_000) * 3600_000 - 3 * 3600_000;
 const from = new Date(hour).toISOString();
 const to = new Date(hour + 3600_000).toISOString();
 
+// c1 is the customer's, erased once its figures are in.
+const c1 = uniqueId('rc');
+const c2 = uniqueId('rc');
+const customerId = uniqueId('rcust');
+const withErasures = { ERASURE_KEY: testErasureKey() };
+
 type Step = NonNullable<ConversationEvent['step']>;
 const event = (conversationId: string, at: number, step: Step) =>
-  ConversationEvent.fromPartial({ eventId: uniqueId('ev'), conversationId, occurredAt: new Date(at), channel: Channel.CHANNEL_SMS, step });
+  ConversationEvent.fromPartial({
+    // As routing names its events: the conversation id in the event id.
+    eventId: `routing:${conversationId}:${uniqueId('ev')}`,
+    conversationId,
+    customerId: conversationId === c1 ? customerId : '',
+    occurredAt: new Date(at),
+    channel: Channel.CHANNEL_SMS,
+    step,
+  });
 
 function scenario(): ConversationEvent[] {
-  const c1 = uniqueId('rc');
-  const c2 = uniqueId('rc');
   const q = { queue, skill: 'general', tier: 1, priority: 0, position: 1, estimatedWaitMs: 60_000, risk: 0, complexity: 0 };
   return [
     event(c1, hour + 60_000, { $case: 'queued', queued: q }),
@@ -47,7 +62,7 @@ const rowsOf = async (base: string, session: SignedIn, by: string, value: string
 };
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness(withErasures);
   supervisor = (await signIn(h.console.url, h.ids.supervisor)).session!;
   ops = (await signIn(h.console.url, h.ids.ops)).session!;
   const events = scenario();
@@ -146,8 +161,19 @@ describe('reports', () => {
     expect((await get(h.console.url, '/api/reports.csv')).status).toBe(401);
   });
 
-  it('rebuilds the same figures in a console started afterwards, from the beginning of the topics', { timeout: 120_000 }, async () => {
-    replayed = await startHarness();
+  it('forgets the conversation and the customer an erasure names, keeping the figures', { timeout: 60_000 }, async () => {
+    const before = [await rowsOf(h.console.url, supervisor, 'queue', queue), await rowsOf(h.console.url, supervisor, 'agent', agent)];
+    expect(holdsText(h.console.reports, c1) && holdsText(h.console.reports, customerId)).toBe(true);
+    // As customer-record publishes an erasure: the customer and each of their conversations.
+    await publishErasure(h.kafka.producer, 'customer', customerId);
+    await publishErasure(h.kafka.producer, 'conversation', c1);
+    await waitFor(() => !holdsText(h.console.reports, c1) && !holdsText(h.console.reports, customerId), 30_000, 'the erased ids gone from the reports');
+    expect([await rowsOf(h.console.url, supervisor, 'queue', queue), await rowsOf(h.console.url, supervisor, 'agent', agent)]).toEqual(before);
+    expect(holdsText(h.console.reports, c2)).toBe(true);
+  });
+
+  it('rebuilds the same figures in a console started afterwards, from the beginning of the topics, without the erased ids', { timeout: 120_000 }, async () => {
+    replayed = await startHarness(withErasures);
     const session = (await signIn(replayed.console.url, replayed.ids.supervisor)).session!;
     const [queueRow] = await waitFor(
       async () => {
@@ -159,5 +185,7 @@ describe('reports', () => {
     );
     expect(queueRow).toEqual((await rowsOf(h.console.url, supervisor, 'queue', queue))[0]);
     expect(await rowsOf(replayed.console.url, session, 'agent', agent)).toEqual(await rowsOf(h.console.url, supervisor, 'agent', agent));
+    expect(holdsText(replayed.console.reports, c1) || holdsText(replayed.console.reports, customerId)).toBe(false);
+    expect(holdsText(replayed.console.reports, c2)).toBe(true);
   });
 });

@@ -1,71 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { topics } from '#libs/kafka';
-import { Channel, ConversationEvent, PromiseProgress, PromiseStep, SlaEvent, SlaEventKind } from '#libs/proto';
+import { PromiseProgress, PromiseStep, SlaEventKind } from '#libs/proto';
 import { csvCell } from '../src/csv';
 import { reportCsv } from '../src/report-figures';
 import { withinRowLimit } from '../src/report-routes';
 import { ReportFold } from '../src/reports';
-
-type Step = NonNullable<ConversationEvent['step']>;
-const T0 = Date.UTC(2026, 10, 30, 9, 0, 0);
-const MIN = 60_000;
-let n = 0;
-
-interface Rec {
-  topic: string;
-  id: string;
-  event: unknown;
-}
-
-function conv(conversationId: string, at: number, step: Step, over: Partial<ConversationEvent> = {}): Rec {
-  const eventId = `e${++n}`;
-  const event = ConversationEvent.fromPartial({ eventId, conversationId, occurredAt: new Date(at), channel: Channel.CHANNEL_SMS, step, ...over });
-  return { topic: topics.conversationEvents.name, id: eventId, event: ConversationEvent.toJSON(event) };
-}
-
-function sla(conversationId: string, at: number, kind: SlaEventKind, queue = 'tier1/general/sms'): Rec {
-  const eventId = `s${++n}`;
-  const event = SlaEvent.fromPartial({ eventId, conversationId, occurredAt: new Date(at), channel: Channel.CHANNEL_SMS, queue, kind, targetMs: 900_000 });
-  return { topic: topics.sla.name, id: eventId, event: SlaEvent.toJSON(event) };
-}
-
-const queued = (queue = 'tier1/general/sms'): Step => ({
-  $case: 'queued',
-  queued: { queue, skill: 'general', tier: 1, priority: 0, position: 1, estimatedWaitMs: 60_000, risk: 0, complexity: 0 },
-});
-const assigned = (agentId: string, waitedMs: number): Step => ({ $case: 'assigned', assigned: { agentId, tier: 1, waitedMs } });
-const resolved = (agentId: string): Step => ({ $case: 'resolved', resolved: { agentId, disposition: 'done' } });
-
-/** A conversation answered by `agent` after `waitMs`, resolved `handleMs` later, scored `score`. */
-function answeredConversation(
-  id: string,
-  at: number,
-  agent: string,
-  waitMs: number,
-  handleMs: number,
-  score?: number,
-  over: Partial<ConversationEvent> = {},
-): Rec[] {
-  const out = [conv(id, at, queued(), over), conv(id, at + waitMs, assigned(agent, waitMs), over), conv(id, at + waitMs + handleMs, resolved(agent), over)];
-  if (score)
-    out.push(
-      conv(
-        id,
-        at + waitMs + handleMs + MIN,
-        { $case: 'surveyAnswered', surveyAnswered: { question: 'q', score, comment: '', agentId: agent, queue: '' } },
-        over,
-      ),
-    );
-  return out;
-}
-
-function fold(records: Rec[]): ReportFold {
-  const f = new ReportFold();
-  for (const r of records) f.add(r);
-  return f;
-}
-
-const dayOf = (t: number) => Math.floor(t / 86_400_000) * 86_400_000;
+import { answeredConversation, assigned, conv, dayOf, fold, MIN, queued, resolved, sla, T0, type Step } from './report-events';
 
 describe('report fold', () => {
   it('counts offered, answered, handle time, service level and survey score per queue, channel and agent', () => {

@@ -1,0 +1,64 @@
+// What the report fold knows of erasures, and the names it holds instead of ids that could name
+// a customer. A pseudonym is a keyed hash (HMAC-SHA256, 128 bits kept) under a key of this
+// process's own, made at start and never written anywhere: the later events of an erased
+// conversation find it again under the same name, and no name can be turned back into the id or
+// matched against anything outside the process.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { ErasureSet, SubjectKind } from '#libs/erasure';
+
+export class Pseudonyms {
+  private readonly key = randomBytes(32);
+
+  of(kind: 'event' | 'conversation' | 'customer', value: string): string {
+    return createHmac('sha256', this.key).update(`${kind}:${value}`).digest('base64url').slice(0, 22);
+  }
+}
+
+/** The erasure sets the fold was given; a subject is erased as of the latest erasure any of them knows. */
+export class KnownErasures {
+  private readonly sets = new Set<ErasureSet>();
+  /** During a pass: when each customer looked up was erased, so each is hashed once per pass. */
+  private customers: Map<string, number | undefined> | undefined;
+
+  add(set: ErasureSet): void {
+    this.sets.add(set);
+  }
+
+  /** Some erasure is known: until then a record costs no hashing beyond its event id's. */
+  get any(): boolean {
+    for (const s of this.sets) if (s.size > 0) return true;
+    return false;
+  }
+
+  /** The subject was erased at or after `at`. */
+  since(kind: SubjectKind, value: string, at: number): boolean {
+    const erasedAt = kind === 'customer' ? this.customerErasedAt(value) : this.erasedAt(kind, value);
+    return erasedAt !== undefined && at <= erasedAt;
+  }
+
+  /** Runs a pass over everything the fold keeps, each customer looked up once. */
+  pass<T>(run: () => T): T {
+    this.customers = new Map();
+    try {
+      return run();
+    } finally {
+      this.customers = undefined;
+    }
+  }
+
+  private customerErasedAt(customerId: string): number | undefined {
+    const memo = this.customers;
+    if (!memo) return this.erasedAt('customer', customerId);
+    if (!memo.has(customerId)) memo.set(customerId, this.erasedAt('customer', customerId));
+    return memo.get(customerId);
+  }
+
+  private erasedAt(kind: SubjectKind, value: string): number | undefined {
+    let latest: number | undefined;
+    for (const s of this.sets) {
+      const at = s.erasedAtOf(kind, value);
+      if (at !== undefined && (latest === undefined || at > latest)) latest = at;
+    }
+    return latest;
+  }
+}
