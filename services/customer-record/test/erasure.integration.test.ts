@@ -13,6 +13,8 @@ import {
   ContactKind,
   ContactReceived,
   IdentityKind,
+  IntermediaryKind,
+  MandateAuthority,
   type EraseCustomerResponse,
   type ExportCustomerResponse,
   type ListAuditResponse,
@@ -29,6 +31,7 @@ const email = (local: string) => ({ kind: IdentityKind.IDENTITY_KIND_EMAIL, valu
 const [ana, bea] = [email('ana'), email('bea')];
 const [convAna, convBea] = [`${run}-ana`, `${run}-bea`];
 const REQUEST = 'data-protection request DPR-2026-0042';
+const agency = `agency-${run}`;
 
 const contact = (conversationId: string, sender: typeof ana, text: string, receivedAt = new Date()) =>
   ContactReceived.fromPartial({
@@ -66,6 +69,12 @@ describe('data-protection requests', () => {
     await kafka.producer.publish(topics.contactInbound, convBea, contact(convBea, bea, `${word} parcel for bea`));
     anaId = (await waitFor(() => h.service.store.findCustomerId(ana), 45_000, "ana's contact projected"))!;
     await waitFor(async () => (await search(h, { words: word })).hits.length === 2, 45_000, 'both conversations indexed');
+    // A travel agency may act for ana: the export shows the mandate, the erasure takes it away.
+    await h.call('upsertIntermediary', {
+      intermediary: { intermediaryId: agency, name: 'Sunway Travel', kind: IntermediaryKind.INTERMEDIARY_KIND_AGENCY, identities: [email('desk')] },
+      reason: 'contract signed',
+    });
+    await h.call('grantMandate', { intermediaryId: agency, customerId: anaId, authority: MandateAuthority.MANDATE_AUTHORITY_ACT, reason: 'signed form' });
     // A supervisor's read of ana: the audit of reads the export must show.
     await h.call('getCustomer', { customerId: anaId, reason: REASON }, 'supervisor');
   }, 120_000);
@@ -88,6 +97,13 @@ describe('data-protection requests', () => {
     // Other tests' routing instances add steps without text to the same conversations.
     expect(doc.history.map((e: { text: string }) => e.text).filter(Boolean)).toEqual([`please change my address to 12 ${word} street`]);
     expect(doc.audit).toContainEqual(expect.objectContaining({ action: 'GetCustomer', actorId: 'supervisor-1', reason: REASON }));
+    expect(doc.mandates).toEqual([
+      {
+        intermediaryId: agency,
+        intermediaryName: 'Sunway Travel',
+        mandate: expect.objectContaining({ customerId: anaId, authority: MandateAuthority.MANDATE_AUTHORITY_ACT }),
+      },
+    ]);
     const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId: anaId }, 'supervisor');
     expect(audit.entries[0]).toMatchObject({ action: 'ExportCustomer', actorId: 'privacy-1', actorRole: 'privacy', reason: REQUEST });
   });
@@ -112,13 +128,15 @@ describe('data-protection requests', () => {
 
   it('erases the customer from the store and the index, audited without the erased data', async () => {
     const res = await h.call<object, EraseCustomerResponse>('eraseCustomer', { customerId: anaId, reason: REQUEST }, 'privacy');
-    expect(res.counts).toMatchObject({ customers: 1, identities: 1, conversations: 1, searchRows: 1 });
+    expect(res.counts).toMatchObject({ customers: 1, identities: 1, conversations: 1, searchRows: 1, mandates: 1 });
     expect(res.counts!.historyEntries).toBeGreaterThanOrEqual(1);
     expect(res.counts!.auditEntries).toBeGreaterThanOrEqual(2);
     const { store } = h.service;
     expect(await store.customers.findOne({ _id: anaId })).toBeNull();
     expect(await store.findCustomerId(ana)).toBeNull();
     expect(await store.conversations.findOne({ _id: convAna })).toBeNull();
+    // The agency stays, without its mandate for ana.
+    expect((await store.intermediaries.intermediaries.findOne({ _id: agency }))?.mandates).toEqual([]);
     expect(await store.history.countDocuments({ conversationId: convAna })).toBe(0);
     expect((await search(h, { words: word })).hits.map((x) => x.conversationId)).toEqual([convBea]);
     await expect(h.call('exportCustomer', { customerId: anaId, reason: REQUEST }, 'privacy')).rejects.toMatchObject({ code: status.NOT_FOUND });
@@ -126,7 +144,7 @@ describe('data-protection requests', () => {
     // The audit keeps who read and erased, when and why, under the hashed key: never ana.
     await h.service.audit.flush();
     const audit = await h.call<object, ListAuditResponse>('listAudit', { customerId: `erased:${res.subjectKey}` }, 'supervisor');
-    expect(audit.entries.map((e) => e.action)).toEqual(['EraseCustomer', 'ListAudit', 'ExportCustomer', 'GetCustomer']);
+    expect(audit.entries.map((e) => e.action)).toEqual(['EraseCustomer', 'ListAudit', 'ExportCustomer', 'GetCustomer', 'GrantMandate']);
     expect(audit.entries[0]).toMatchObject({ actorId: 'privacy-1', reason: REQUEST, detail: expect.stringContaining(`key ${res.subjectKey}`) });
     expect(audit.entries[0]!.detail).toMatch(/ \d+ historyEntries/);
     const everything = JSON.stringify(await store.audit.find({}).toArray());

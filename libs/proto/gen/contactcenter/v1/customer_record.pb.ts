@@ -718,6 +718,8 @@ export interface ErasureCounts {
   auditEntries: number;
   searchRows: number;
   customers: number;
+  /** Mandates intermediaries held for the customer. */
+  mandates: number;
 }
 
 export interface EraseCustomerResponse {
@@ -6504,7 +6506,15 @@ export const EraseCustomerRequest: MessageFns<EraseCustomerRequest> = {
 };
 
 function createBaseErasureCounts(): ErasureCounts {
-  return { identities: 0, conversations: 0, historyEntries: 0, auditEntries: 0, searchRows: 0, customers: 0 };
+  return {
+    identities: 0,
+    conversations: 0,
+    historyEntries: 0,
+    auditEntries: 0,
+    searchRows: 0,
+    customers: 0,
+    mandates: 0,
+  };
 }
 
 export const ErasureCounts: MessageFns<ErasureCounts> = {
@@ -6526,6 +6536,9 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
     }
     if (message.customers !== 0) {
       writer.uint32(48).int32(message.customers);
+    }
+    if (message.mandates !== 0) {
+      writer.uint32(56).int32(message.mandates);
     }
     return writer;
   },
@@ -6591,6 +6604,14 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
             message.customers = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.mandates = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6623,6 +6644,7 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
         ? globalThis.Number(object.search_rows)
         : 0,
       customers: isSet(object.customers) ? globalThis.Number(object.customers) : 0,
+      mandates: isSet(object.mandates) ? globalThis.Number(object.mandates) : 0,
     };
   },
 
@@ -6646,6 +6668,9 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
     if (message.customers !== 0) {
       obj.customers = Math.round(message.customers);
     }
+    if (message.mandates !== 0) {
+      obj.mandates = Math.round(message.mandates);
+    }
     return obj;
   },
 
@@ -6660,6 +6685,7 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
     message.auditEntries = object.auditEntries ?? 0;
     message.searchRows = object.searchRows ?? 0;
     message.customers = object.customers ?? 0;
+    message.mandates = object.mandates ?? 0;
     return message;
   },
 };
