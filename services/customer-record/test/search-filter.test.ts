@@ -60,8 +60,13 @@ describe('search filter', () => {
     expect(() => parse({ state: 'ended' })).toThrow(InvalidArgumentError);
   });
 
-  it('gives back the cursor it issued', () => {
-    expect(parse({ pageToken: encodeCursor({ lastActivityAt: 1_700_000_000_000, seq: 42 }) }).after).toEqual({ lastActivityAt: 1_700_000_000_000, seq: 42 });
+  it('gives back the cursor it issued, and refuses one of a search by words for another search and the other way round', () => {
+    const byActivity = encodeCursor({ lastActivityAt: 1_700_000_000_000, seq: 42 });
+    const byWords = encodeCursor({ messageSeq: 1_781_760_000_000_512 });
+    expect(parse({ pageToken: byActivity }).after).toEqual({ lastActivityAt: 1_700_000_000_000, seq: 42 });
+    expect(parse({ pageToken: byWords, words: 'refund' }).after).toEqual({ messageSeq: 1_781_760_000_000_512 });
+    refused({ pageToken: byWords }, /page_token is not one this service issued for this search/);
+    refused({ pageToken: byActivity, words: 'refund' }, /page_token is not one this service issued for this search/);
   });
 });
 

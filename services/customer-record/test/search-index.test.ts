@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Channel, ContactReceived, ConversationEvent } from '#libs/proto';
 import type { IndexBatch } from '../src/search/conversation-index';
-import { parseSearch } from '../src/search/filter';
+import { encodeCursor, parseSearch } from '../src/search/filter';
 import { SqliteConversationIndex } from '../src/search/sqlite-index';
 import { SearchConversationsRequest } from '#libs/proto';
 
@@ -75,6 +79,142 @@ describe('SQLite conversation index', () => {
       expect((await index.search(filter({ words }), scope)).hits.length, words).toBeGreaterThanOrEqual(0);
     }
     expect((await index.search(filter({ words: 'NOTE 1' }), scope)).hits.map((h) => [h.conversationId, h.snippet])).toEqual([['conv-1', '[note] [1]']]);
+    index.close();
+  });
+
+  it('lists a search by words newest matching message first, a page at a time, each conversation once', async () => {
+    const index = new SqliteConversationIndex(':memory:');
+    // 30 conversations; conversation k says "refund" at k seconds (some twice), and conversation 0
+    // last of all says something else, so its activity is newest but its match is the oldest.
+    const said = (k: number, n: number, text: string, at: number) =>
+      ContactReceived.fromPartial({ contactId: `w-${k}-${n}`, conversationId: `wconv-${k}`, channel: Channel.CHANNEL_EMAIL, receivedAt: new Date(at), text });
+    const records = [];
+    for (let k = 0; k < 30; k++) records.push(said(k, 0, `refund please ${k}`, 1_000 * (k + 1)));
+    for (const k of [3, 7, 11]) records.push(said(k, 1, 'still waiting for my refund', 1_000 * (k + 1) + 500));
+    records.push(said(0, 2, 'thank you', 100_000));
+    // Two messages in the same millisecond each keep their place.
+    records.push(said(40, 0, 'refund twice', 50_000), said(41, 0, 'refund twice', 50_000));
+    await index.apply({
+      kind: 'contacts',
+      topic: 'cc.contact.inbound.v1',
+      partition: 0,
+      nextOffset: String(records.length),
+      records: records.map((value, i) => ({ offset: String(i), value })),
+    });
+
+    const pages: string[][] = [];
+    let pageToken = '';
+    for (;;) {
+      const page = await index.search(filter({ words: 'refund', pageSize: 7, pageToken }), scope);
+      pages.push(page.hits.map((h) => h.conversationId));
+      if (!page.next) break;
+      pageToken = encodeCursor(page.next);
+    }
+    const order = pages.flat();
+    expect(order.slice(0, 2).sort()).toEqual(['wconv-40', 'wconv-41']);
+    expect(order.slice(2)).toEqual(Array.from({ length: 30 }, (_, i) => `wconv-${29 - i}`));
+    expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 7, 4]);
+    // Each snippet is of the hit's own newest matching message, never another conversation's.
+    const top = await index.search(filter({ words: 'refund please', pageSize: 3 }), scope);
+    expect(top.hits.map((h) => h.snippet)).toEqual(['[refund] [please] 29', '[refund] [please] 28', '[refund] [please] 27']);
+    const first = await index.search(filter({ words: 'refund waiting' }), scope);
+    expect(first.hits.map((h) => [h.conversationId, h.snippet])).toEqual([
+      ['wconv-11', 'still [waiting] for my [refund]'],
+      ['wconv-7', 'still [waiting] for my [refund]'],
+      ['wconv-3', 'still [waiting] for my [refund]'],
+    ]);
+    // Within one agent's conversations (each looked into) the order and the pages are the same.
+    const assigned = Array.from({ length: 42 }, (_, k) =>
+      ConversationEvent.fromPartial({
+        eventId: `a-${k}`,
+        conversationId: `wconv-${k}`,
+        occurredAt: new Date(1),
+        step: { $case: 'assigned', assigned: { agentId: 'ana' } },
+      } as never),
+    );
+    await index.apply({
+      kind: 'events',
+      topic: 'cc.conversation.events.v1',
+      partition: 0,
+      nextOffset: '42',
+      records: assigned.map((value, i) => ({ offset: String(i), value })),
+    });
+    const ana: string[] = [];
+    pageToken = '';
+    for (;;) {
+      const page = await index.search(filter({ words: 'refund', agentId: 'ana', pageSize: 7, pageToken }), scope);
+      ana.push(...page.hits.map((h) => h.conversationId));
+      if (!page.next) break;
+      pageToken = encodeCursor(page.next);
+    }
+    expect(ana).toEqual(order);
+    // The other filters still hold, and a search without words stays newest activity first.
+    expect((await index.search(filter({ words: 'refund', conversationId: 'wconv-0' }), scope)).hits.map((h) => h.conversationId)).toEqual(['wconv-0']);
+    expect((await index.search(filter({ pageSize: 1 }), scope)).hits.map((h) => h.conversationId)).toEqual(['wconv-0']);
+    index.close();
+  });
+
+  it('drops a file of an earlier schema and starts it again (a new id, so it is rebuilt from the topics)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'search-schema-'));
+    const file = join(dir, 'conversations.sqlite');
+    try {
+      const first = new SqliteConversationIndex(file);
+      await first.apply(batch(0, 2));
+      const id = first.indexId();
+      first.close();
+      const kept = new SqliteConversationIndex(file);
+      expect(kept.indexId()).toBe(id);
+      kept.close();
+      const old = new Database(file);
+      old.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
+      old.close();
+      const rebuilt = new SqliteConversationIndex(file);
+      expect(rebuilt.indexId()).not.toBe(id);
+      expect(await rebuilt.positions()).toEqual(new Map());
+      rebuilt.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("finds words whatever their case and accents, within one agent's conversations as over all of them", async () => {
+    const index = new SqliteConversationIndex(':memory:');
+    const said = (id: string, text: string, at: number) =>
+      ContactReceived.fromPartial({ contactId: `x-${id}`, conversationId: id, channel: Channel.CHANNEL_EMAIL, receivedAt: new Date(at), text });
+    const records = [said('accents', 'Rückerstattung für das CAFÉ bitte', 1_000), said('plain', 'cafe receipt', 2_000), said('other', 'caf e', 3_000)];
+    await index.apply({
+      kind: 'contacts',
+      topic: 'cc.contact.inbound.v1',
+      partition: 0,
+      nextOffset: '3',
+      records: records.map((value, i) => ({ offset: String(i), value })),
+    });
+    const assigned = records.map((r, i) =>
+      ConversationEvent.fromPartial({
+        eventId: `y-${i}`,
+        conversationId: r.conversationId,
+        occurredAt: new Date(1),
+        step: { $case: 'assigned', assigned: { agentId: 'ana' } },
+      } as never),
+    );
+    await index.apply({
+      kind: 'events',
+      topic: 'cc.conversation.events.v1',
+      partition: 0,
+      nextOffset: '3',
+      records: assigned.map((value, i) => ({ offset: String(i), value })),
+    });
+    for (const words of ['cafe', 'Café', 'CAFÉ rückerstattung']) {
+      const expected = words.includes(' ') ? ['accents'] : ['plain', 'accents'];
+      expect(
+        (await index.search(filter({ words }), scope)).hits.map((h) => h.conversationId),
+        words,
+      ).toEqual(expected);
+      expect(
+        (await index.search(filter({ words, agentId: 'ana' }), scope)).hits.map((h) => h.conversationId),
+        `${words}, ana's`,
+      ).toEqual(expected);
+    }
     index.close();
   });
 });

@@ -29,7 +29,7 @@ describe('event to row', () => {
     const change = applyContact(null, contact('c-1', 0, 'my card was charged twice'))!;
     expect(change.row).toMatchObject({ conversationId: 'conv-1', channel: Channel.CHANNEL_EMAIL, state: 'queued', messageCount: 1, subject: 'Refund' });
     expect(change.identity).toEqual({ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: 'ann@example.com', namespace: '' });
-    expect(change.message).toEqual({ id: 'c-1', text: 'Refund\nmy card was charged twice' });
+    expect(change.message).toEqual({ id: 'c-1', text: 'Refund\nmy card was charged twice', at: change.row.lastActivityAt });
   });
 
   it("follows routing's steps: queue, agent, transfer, reply, resolution", () => {

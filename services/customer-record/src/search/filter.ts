@@ -23,11 +23,11 @@ const MAX_WORDS_LENGTH = 200;
 const MAX_TERMS = 8;
 const QUEUE = /^[A-Za-z0-9_.:/-]{1,128}$/;
 
-/** Where a page ended: the last hit's activity time and its place in the index (ties broken by it). */
-export interface SearchCursor {
-  lastActivityAt: number;
-  seq: number;
-}
+/**
+ * Where a page ended. Newest activity first: the last hit's activity time and its place in the
+ * index (ties broken by it). A search by words: the place of the last hit's matching message.
+ */
+export type SearchCursor = { lastActivityAt: number; seq: number } | { messageSeq: number };
 
 export interface SearchFilter {
   /** Filled by the API: the customer named, or the live customer of the identity, with their identities. */
@@ -75,10 +75,10 @@ export function ftsQuery(words: string): string | undefined {
 }
 
 export function encodeCursor(c: SearchCursor): string {
-  return Buffer.from(JSON.stringify([c.lastActivityAt, c.seq])).toString('base64url');
+  return Buffer.from(JSON.stringify('messageSeq' in c ? [c.messageSeq] : [c.lastActivityAt, c.seq])).toString('base64url');
 }
 
-function cursor(token: string): SearchCursor | undefined {
+function cursor(token: string, byWords: boolean): SearchCursor | undefined {
   if (!token) return undefined;
   let parsed: unknown;
   try {
@@ -86,9 +86,11 @@ function cursor(token: string): SearchCursor | undefined {
   } catch {
     parsed = undefined;
   }
-  const [at, seq] = Array.isArray(parsed) ? (parsed as unknown[]) : [];
-  if (!Number.isSafeInteger(at) || !Number.isSafeInteger(seq)) throw new InvalidArgumentError('page_token is not one this service issued');
-  return { lastActivityAt: at as number, seq: seq as number };
+  const parts = Array.isArray(parsed) && parsed.every((n) => Number.isSafeInteger(n)) ? (parsed as number[]) : [];
+  // A token of a search by words continues only such a search, and the other way round.
+  if (byWords && parts.length === 1) return { messageSeq: parts[0]! };
+  if (!byWords && parts.length === 2) return { lastActivityAt: parts[0]!, seq: parts[1]! };
+  throw new InvalidArgumentError('page_token is not one this service issued for this search');
 }
 
 /** Parses the request; `customerId` and the identity's customer are resolved by the caller. */
@@ -119,6 +121,6 @@ export function parseSearch(req: SearchConversationsRequest, defaultCountry: str
   if (filter.activeFrom !== undefined && filter.activeTo !== undefined && filter.activeFrom >= filter.activeTo)
     throw new InvalidArgumentError('active_from must be before active_to');
   filter.match = ftsQuery(req.words);
-  filter.after = cursor(req.pageToken);
+  filter.after = cursor(req.pageToken, filter.match !== undefined);
   return filter;
 }

@@ -18,6 +18,8 @@ export interface IndexedMessage {
   /** The event it came from (contact id or event id). */
   id: string;
   text: string;
+  /** When it was written (epoch ms): a search by words lists the newest matching message first. */
+  at: number;
 }
 
 export interface RowChange {
@@ -82,11 +84,11 @@ export function applyContact(current: ConversationRow | null, c: ContactReceived
   row.messageCount += 1;
   if (!row.subject && c.subject) row.subject = c.subject.slice(0, 300);
   const text = messageText(c.subject, c.text);
-  return { row, message: text ? { id: c.contactId, text } : undefined, identity: searchableIdentity(c) };
+  return { row, message: text ? { id: c.contactId, text, at } : undefined, identity: searchableIdentity(c) };
 }
 
 /** Where the conversation stands after a step of routing's. */
-function step(row: ConversationRow, e: ConversationEvent): IndexedMessage | undefined {
+function step(row: ConversationRow, e: ConversationEvent, at: number): IndexedMessage | undefined {
   const s = e.step;
   switch (s?.$case) {
     case 'queued':
@@ -107,7 +109,7 @@ function step(row: ConversationRow, e: ConversationEvent): IndexedMessage | unde
       break;
     case 'replied':
       row.messageCount += 1;
-      return s.replied.text ? { id: e.eventId, text: messageText(s.replied.text) } : undefined;
+      return s.replied.text ? { id: e.eventId, text: messageText(s.replied.text), at } : undefined;
     case 'resolved':
       row.state = 'resolved';
       row.agentId = s.resolved.agentId || row.agentId;
@@ -127,7 +129,7 @@ export function applyConversationEvent(current: ConversationRow | null, e: Conve
   const row = touched(current, e.conversationId, e.channel, e.eventId, at);
   if (!row) return null;
   if (e.customerId) row.customerId = e.customerId;
-  const message = step(row, e);
+  const message = step(row, e, at);
   row.access = applyEvent(row.access, e) ?? row.access;
   return { row, message };
 }

@@ -3,24 +3,29 @@
 // exactly where the file stands: a crash never doubles or skips, and a new file rebuilds from the
 // topics' beginning.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConversationIndex, IndexBatch, IndexedConversation, SearchPage, SearchScope } from './conversation-index';
 import type { SearchFilter } from './filter';
-import { SNIPPET_SQL, searchQuery } from './query';
+import { SNIPPET_SQL, searchQuery, wordSearchQuery } from './query';
 import type { ContactReceived, ConversationEvent } from '#libs/proto';
 import type { NormalisedIdentity } from '#libs/contact';
-import { applyContact, applyConversationEvent, type ConversationRow } from './rows';
+import { applyContact, applyConversationEvent, type ConversationRow, type IndexedMessage } from './rows';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema';
 
 /** A conversation as a transaction changes it: written once at the end with what it gathered. */
 interface Pending {
   row: ConversationRow | null;
   changed: boolean;
-  messages: string[];
+  messages: IndexedMessage[];
   identities: NormalisedIdentity[];
 }
+
+/** Places per millisecond in a message's id: messages of the same millisecond take the next ones. */
+const IDS_PER_MS = 1024;
+/** Up to this many conversations left by the other filters, a search by words looks into each. */
+const WORDS_WITHIN = 2000;
 
 interface ResultRow {
   id: number;
@@ -36,6 +41,8 @@ interface ResultRow {
   subject: string;
 }
 
+type WordHitRow = ResultRow & { hit: number };
+
 export class SqliteConversationIndex implements ConversationIndex {
   private readonly db: Database.Database;
   private readonly statements;
@@ -43,8 +50,7 @@ export class SqliteConversationIndex implements ConversationIndex {
   readonly applyMany: (batches: IndexBatch[]) => void;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
+    this.db = openCurrent(file);
     this.db.pragma('journal_mode = WAL');
     // A crash of the process loses nothing committed; only one of the machine may lose the last commits, which the topics replay.
     this.db.pragma('synchronous = NORMAL');
@@ -61,7 +67,9 @@ export class SqliteConversationIndex implements ConversationIndex {
            message_count = excluded.message_count, subject = excluded.subject, doc = excluded.doc
          RETURNING id`,
       ),
-      text: db.prepare<[number, string], { id: number }>('INSERT INTO message_texts (conv, text) VALUES (?, ?) RETURNING id'),
+      text: db.prepare<[number, number, string]>('INSERT OR IGNORE INTO message_texts (id, conv, text) VALUES (?, ?, ?)'),
+      lastIdIn: db.prepare<[number, number], { id: number | null }>('SELECT max(id) AS id FROM message_texts WHERE id >= ? AND id < ?'),
+      textAfterAll: db.prepare<[number, string], { id: number }>('INSERT INTO message_texts (conv, text) VALUES (?, ?) RETURNING id'),
       fts: db.prepare<[number, string]>('INSERT INTO messages (rowid, text) VALUES (?, ?)'),
       identity: db.prepare<[number, string, number]>('INSERT OR IGNORE INTO identities (kind, value, conv) VALUES (?, ?, ?)'),
       person: db.prepare<[string, number, number | null]>(
@@ -73,7 +81,7 @@ export class SqliteConversationIndex implements ConversationIndex {
       ),
       positions: db.prepare<[], { topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset FROM positions'),
       snippet: db.prepare<[string, number], { snippet: string }>(SNIPPET_SQL),
-      messageIds: db.prepare<[number], { id: number }>('SELECT id FROM message_texts WHERE conv = ? ORDER BY id DESC').pluck(),
+      messages: db.prepare<[number], { id: number; text: string }>('SELECT id, text FROM message_texts WHERE conv = ? ORDER BY id DESC'),
     };
     this.applyMany = db.transaction((batches: IndexBatch[]) => this.applyBatches(batches));
   }
@@ -92,36 +100,72 @@ export class SqliteConversationIndex implements ConversationIndex {
   }
 
   async search(filter: SearchFilter, scope: SearchScope): Promise<SearchPage> {
+    if (filter.match !== undefined) return this.searchWords({ ...filter, match: filter.match }, scope);
     const q = searchQuery(filter, scope);
     const rows = this.db.prepare<(string | number)[], ResultRow>(q.sql).all(...q.params);
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
-    const snippetQuery = scope.withContents ? filter.match : undefined;
     return {
-      hits: page.map((r) => ({
-        conversationId: r.conversation_id,
-        customerId: r.customer_id,
-        channel: r.channel,
-        state: r.state,
-        queue: r.queue,
-        agentId: r.agent_id,
-        startedAt: r.started_at,
-        lastActivityAt: r.last_activity_at,
-        messageCount: r.message_count,
-        subject: scope.withContents ? r.subject : '',
-        snippet: snippetQuery ? this.snippet(snippetQuery, r.id) : '',
-      })),
+      hits: page.map((r) => hitOf(r, scope, '')),
       next: rows.length > filter.limit && last ? { lastActivityAt: last.last_activity_at, seq: last.id } : undefined,
     };
   }
 
-  /** The newest matching message of the conversation, its words marked. */
-  private snippet(match: string, conv: number): string {
-    for (const id of this.statements.messageIds.all(conv) as unknown as number[]) {
-      const found = this.statements.snippet.get(match, id);
-      if (found) return found.snippet;
+  /**
+   * Newest matching message first, a conversation once, at the place of its newest match. Where
+   * the other filters leave few conversations (an agent's own, a customer's), each of them is
+   * looked into; otherwise the matches are walked newest first until a page is full.
+   */
+  private searchWords(filter: SearchFilter & { match: string }, scope: SearchScope): SearchPage {
+    const after = filter.after && 'messageSeq' in filter.after ? filter.after.messageSeq : undefined;
+    const rows = this.wordHitsWithin(filter, scope, after) ?? this.wordHitsByWalk(filter, scope, after);
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    return {
+      hits: page.map((r) => hitOf(r, scope, scope.withContents ? (this.statements.snippet.get(filter.match, r.hit)?.snippet ?? '') : '')),
+      next: rows.length > filter.limit && last ? { messageSeq: last.hit } : undefined,
+    };
+  }
+
+  private wordHitsByWalk(filter: SearchFilter & { match: string }, scope: SearchScope, after: number | undefined): WordHitRow[] {
+    const q = wordSearchQuery(filter, scope);
+    const seen = new Set<number>();
+    const rows: WordHitRow[] = [];
+    for (const r of this.db.prepare<(string | number)[], WordHitRow>(q.sql).iterate(...q.params)) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      // Its newest match is at or above where the last page ended: it was on an earlier page.
+      if (after !== undefined && this.newestMatch(filter.match, r.id) !== r.hit) continue;
+      rows.push(r);
+      if (rows.length > filter.limit) break;
     }
-    return '';
+    return rows;
+  }
+
+  /** The hits among the conversations the other filters leave, when they are at most WORDS_WITHIN; undefined otherwise. */
+  private wordHitsWithin(filter: SearchFilter & { match: string }, scope: SearchScope, after: number | undefined): WordHitRow[] | undefined {
+    if (!filter.customerId && !filter.conversationId && !filter.identity && !filter.agentId && !scope.readerId) return undefined;
+    const q = searchQuery({ ...filter, match: undefined, after: undefined, limit: WORDS_WITHIN }, scope);
+    const candidates = this.db.prepare<(string | number)[], ResultRow>(q.sql).all(...q.params);
+    if (candidates.length > WORDS_WITHIN) return undefined;
+    const terms = foldedTerms(filter.match);
+    const hits: WordHitRow[] = [];
+    for (const c of candidates) {
+      const hit = this.newestMatch(filter.match, c.id, terms);
+      if (hit !== undefined && (after === undefined || hit < after)) hits.push({ ...c, hit });
+    }
+    return hits.sort((a, b) => b.hit - a.hit).slice(0, filter.limit + 1);
+  }
+
+  /**
+   * The id of the conversation's newest message that matches, if any. Asking FTS5 costs a seek in
+   * each word's list per message, so messages without every word in their folded text are passed
+   * by first; FTS5 has the last word on the others.
+   */
+  private newestMatch(match: string, conv: number, terms = foldedTerms(match)): number | undefined {
+    for (const m of this.statements.messages.all(conv))
+      if (terms.every((t) => fold(m.text).includes(t)) && this.statements.snippet.get(match, m.id)) return m.id;
+    return undefined;
   }
 
   close(): void {
@@ -197,7 +241,7 @@ export class SqliteConversationIndex implements ConversationIndex {
       if (!change) continue;
       p.row = change.row;
       p.changed = true;
-      if (change.message) p.messages.push(change.message.text);
+      if (change.message) p.messages.push(change.message);
       if (change.identity) p.identities.push(change.identity);
     }
     if (from < BigInt(batch.nextOffset)) this.statements.setPosition.run(topic, partition, batch.nextOffset);
@@ -207,6 +251,15 @@ export class SqliteConversationIndex implements ConversationIndex {
     const found = this.statements.find.get(conversationId);
     const row = found ? (JSON.parse(found.doc, reviveDates) as ConversationRow) : null;
     return { row, changed: false, messages: [], identities: [] };
+  }
+
+  /** A message's id is its time: the first free place of its millisecond, or after every id when those are taken. */
+  private insertText(conv: number, m: IndexedMessage): number {
+    const first = Math.max(0, Math.floor(m.at)) * IDS_PER_MS;
+    if (this.statements.text.run(first, conv, m.text).changes) return first;
+    const next = (this.statements.lastIdIn.get(first, first + IDS_PER_MS)?.id ?? first) + 1;
+    if (next < first + IDS_PER_MS && this.statements.text.run(next, conv, m.text).changes) return next;
+    return this.statements.textAfterAll.get(conv, m.text)!.id;
   }
 
   private write(p: Pending): void {
@@ -224,10 +277,52 @@ export class SqliteConversationIndex implements ConversationIndex {
       row.subject,
       JSON.stringify(row),
     )!;
-    for (const text of p.messages) this.statements.fts.run(this.statements.text.get(id, text)!.id, text);
+    for (const m of p.messages) this.statements.fts.run(this.insertText(id, m), m.text);
     for (const i of p.identities) this.statements.identity.run(i.kind, i.value, id);
     for (const person of row.access.people) this.statements.person.run(person.personId, id, person.releasedAt ? person.releasedAt.getTime() : null);
   }
+}
+
+/**
+ * Text folded as the index's tokenizer folds it (unicode61, remove_diacritics 2: case and
+ * diacritics), or more: a word FTS5 finds in a message is always in its folded text.
+ */
+function fold(text: string): string {
+  return text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** The words of an FTS query as filter.ts builds it (`"refund" AND "card"`), folded. */
+function foldedTerms(match: string): string[] {
+  return [...match.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => fold(m[1]!.replaceAll('""', '"')));
+}
+
+function hitOf(r: ResultRow, scope: SearchScope, snippet: string): IndexedConversation {
+  return {
+    conversationId: r.conversation_id,
+    customerId: r.customer_id,
+    channel: r.channel,
+    state: r.state,
+    queue: r.queue,
+    agentId: r.agent_id,
+    startedAt: r.started_at,
+    lastActivityAt: r.last_activity_at,
+    messageCount: r.message_count,
+    subject: scope.withContents ? r.subject : '',
+    snippet,
+  };
+}
+
+/** The file at the schema this code writes: a file of an earlier schema is a projection, dropped and rebuilt from the topics. */
+function openCurrent(file: string): Database.Database {
+  if (file === ':memory:') return new Database(file);
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  const meta = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  const stored = meta ? db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value : undefined;
+  if (stored === undefined || stored === String(SCHEMA_VERSION)) return db;
+  db.close();
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+  return new Database(file);
 }
 
 /** JSON gives the access dates back as strings; the rules work on dates. */

@@ -1,7 +1,8 @@
 // The index file's tables. One row per conversation with the filtered columns indexed for the
 // searches people make (each sorted by last activity); identities and people beside it; message
 // texts in an FTS5 table; the Kafka positions applied, written in the same transaction as rows.
-export const SCHEMA_VERSION = 1;
+// 2: a message's id is its time (ms × 1,024), so a search by words walks matches newest first.
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
