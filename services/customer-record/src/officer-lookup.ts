@@ -12,15 +12,19 @@ export const MAX_FOUND = 20;
 
 export type OfficerLookup = { by: 'identity'; identity: NormalisedIdentity } | { by: 'name'; words: string[] };
 
-/** Exactly one of email, phone and name, checked; INVALID_ARGUMENT saying what is wrong. */
-export function parseLookup(req: Pick<FindCustomersRequest, 'email' | 'phone' | 'name'>, defaultCountry: string): OfficerLookup {
-  const given = (['email', 'phone', 'name'] as const).filter((f) => req[f].trim() !== '');
-  if (given.length !== 1) throw new InvalidArgumentError(`give exactly one of email, phone and name; got ${given.length ? given.join(' and ') : 'none'}`);
+/** Exactly one of email, phone, name and identity, checked; INVALID_ARGUMENT saying what is wrong. */
+export function parseLookup(req: Pick<FindCustomersRequest, 'email' | 'phone' | 'name' | 'identity'>, defaultCountry: string): OfficerLookup {
+  const given = [...(['email', 'phone', 'name'] as const).filter((f) => req[f].trim() !== ''), ...(req.identity?.value.trim() ? (['identity'] as const) : [])];
+  if (given.length !== 1)
+    throw new InvalidArgumentError(`give exactly one of email, phone, name and identity; got ${given.length ? given.join(' and ') : 'none'}`);
   const field = given[0]!;
   if (field === 'name') return { by: 'name', words: nameWords(req.name) };
-  const kind = field === 'email' ? IdentityKind.IDENTITY_KIND_EMAIL : IdentityKind.IDENTITY_KIND_PHONE;
+  const identity =
+    field === 'identity'
+      ? req.identity!
+      : { kind: field === 'email' ? IdentityKind.IDENTITY_KIND_EMAIL : IdentityKind.IDENTITY_KIND_PHONE, value: req[field], namespace: '' };
   try {
-    return { by: 'identity', identity: normaliseIdentity({ kind, value: req[field], namespace: '' }, defaultCountry) };
+    return { by: 'identity', identity: normaliseIdentity(identity, defaultCountry) };
   } catch (err) {
     if (err instanceof InvalidIdentityError) throw new InvalidArgumentError(`${field}: ${err.message}`);
     throw err;

@@ -14,13 +14,28 @@ describe('the officer look-up', () => {
     });
     expect(parseLookup({ ...none, phone: '020 7946 0018' }, 'GB')).toMatchObject({ identity: { value: '+442079460018' } });
     expect(parseLookup({ ...none, name: '  Noor   HADDAD ' }, 'US')).toEqual({ by: 'name', words: ['noor', 'haddad'] });
+    // Any other kind, as an identity: a chat visitor id, an id of kind OTHER within its namespace.
+    expect(parseLookup({ ...none, identity: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: ' v-42 ', namespace: '' } }, 'US')).toEqual({
+      by: 'identity',
+      identity: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v-42', namespace: '' },
+    });
+    expect(parseLookup({ ...none, identity: { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '4711', namespace: 'Loyalty' } }, 'US')).toEqual({
+      by: 'identity',
+      identity: { kind: IdentityKind.IDENTITY_KIND_OTHER, value: 'loyalty/4711', namespace: 'loyalty' },
+    });
   });
 
   it('names what is wrong', () => {
     expect(() => parseLookup({ ...none, email: 'noor@' }, 'US')).toThrow(/^email: not an email address: no\*\*\*/);
     expect(() => parseLookup({ ...none, phone: 'call me' }, 'US')).toThrow(/^phone: not a phone number/);
-    expect(() => parseLookup(none, 'US')).toThrow('give exactly one of email, phone and name; got none');
+    expect(() => parseLookup(none, 'US')).toThrow('give exactly one of email, phone, name and identity; got none');
     expect(() => parseLookup({ ...none, name: 'a b c d e f' }, 'US')).toThrow('name has more than 5 words');
+    expect(() => parseLookup({ ...none, identity: { kind: IdentityKind.IDENTITY_KIND_OTHER, value: '4711', namespace: '' } }, 'US')).toThrow(
+      /^identity: an identity of kind OTHER needs a namespace/,
+    );
+    expect(() =>
+      parseLookup({ ...none, email: 'noor@example.com', identity: { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: 'v-42', namespace: '' } }, 'US'),
+    ).toThrow('give exactly one of email, phone, name and identity; got email and identity');
   });
 
   it('takes typed pattern characters literally', () => {

@@ -19,6 +19,8 @@ const claimed = `claimed.${run}@example.com`;
 // A US number in the 555-01xx range kept for fiction, unique enough per run.
 const number = `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
 const surname = `Haddad${run.slice(-6)}`;
+const visitor = { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: `v-${run}`, namespace: '' };
+const loyalty = { kind: IdentityKind.IDENTITY_KIND_OTHER, value: `m${run.slice(-8)}`, namespace: 'loyalty' };
 // Text that is not all ASCII, so the chunks cut through characters.
 const LONG_TEXT = 'Grüße aus Köln — bitte alle Daten. '.repeat(600).slice(0, 20_000);
 
@@ -27,6 +29,8 @@ describe("the data-protection officer's look-up and streamed export", () => {
   let noorId: string;
   let smsId: string;
   let bigId: string;
+  let chatId: string;
+  let loyaltyId: string;
 
   const find = (request: object, role: Parameters<Harness['call']>[2] = 'privacy') =>
     h.call<object, FindCustomersResponse>('findCustomers', { reason: REQUEST, ...request }, role);
@@ -39,6 +43,13 @@ describe("the data-protection officer's look-up and streamed export", () => {
     const sms = emailContact({ channel: Channel.CHANNEL_SMS, sender: phone(number), senderDisplayName: `Sami ${surname}`, subject: '' });
     await h.service.projection.onContact(sms);
     smsId = (await h.service.store.findConversation(sms.conversationId))!.customerId;
+    // A chat visitor and a contact written from a loyalty number (kind OTHER), found by those ids.
+    const chat = emailContact({ channel: Channel.CHANNEL_CHAT, sender: visitor, senderDisplayName: `Lea ${surname}`, subject: '' });
+    await h.service.projection.onContact(chat);
+    chatId = (await h.service.store.findConversation(chat.conversationId))!.customerId;
+    const api = emailContact({ channel: Channel.CHANNEL_API, sender: loyalty, senderDisplayName: `Omar ${surname}`, subject: '' });
+    await h.service.projection.onContact(api);
+    loyaltyId = (await h.service.store.findConversation(api.conversationId))!.customerId;
     // A customer whose history alone is over 4 MiB: their first contact through the projection,
     // then 200 more messages of the longest text kept, written to the store as the projection writes them.
     const first = emailContact({ sender: email(`big.${run}@example.com`), text: LONG_TEXT });
@@ -72,9 +83,18 @@ describe("the data-protection officer's look-up and streamed export", () => {
     }
   });
 
+  it('finds a customer by a chat visitor id and by an id of kind OTHER within its namespace, masked', async () => {
+    const byVisitor = await find({ identity: visitor });
+    expect(byVisitor.customers.map((c) => [c.customerId, c.maskedIdentities])).toEqual([[chatId, ['chat visitor v-***']]]);
+    const byLoyalty = await find({ identity: { ...loyalty, namespace: 'LOYALTY' } });
+    expect(byLoyalty.customers.map((c) => [c.customerId, c.maskedIdentities])).toEqual([[loyaltyId, ['loyalty/***']]]);
+    expect((await find({ identity: { ...loyalty, namespace: 'partner' } })).customers).toEqual([]);
+    expect(JSON.stringify([byVisitor, byLoyalty])).not.toContain(loyalty.value);
+  });
+
   it('finds customers by the words of a name, case-insensitively', async () => {
     const found = await find({ name: surname.toLowerCase() });
-    expect(found.customers.map((c) => c.customerId).sort()).toEqual([noorId, smsId].sort());
+    expect(found.customers.map((c) => c.customerId).sort()).toEqual([noorId, smsId, chatId, loyaltyId].sort());
     expect((await find({ name: `noor ${surname}` })).customers.map((c) => c.customerId)).toEqual([noorId]);
     // Pattern characters are only characters.
     expect((await find({ name: `${surname}.*` })).customers).toEqual([]);
@@ -92,8 +112,10 @@ describe("the data-protection officer's look-up and streamed export", () => {
     });
     await expect(find({ email: 'not-an-address' })).rejects.toMatchObject(invalid(/^email: not an email address: no\*\*\*/));
     await expect(find({ phone: '12' })).rejects.toMatchObject(invalid(/^phone: not a phone number/));
-    await expect(find({ email: address, phone: number })).rejects.toMatchObject(invalid('give exactly one of email, phone and name; got email and phone'));
-    await expect(find({})).rejects.toMatchObject(invalid('give exactly one of email, phone and name; got none'));
+    await expect(find({ email: address, phone: number })).rejects.toMatchObject(
+      invalid('give exactly one of email, phone, name and identity; got email and phone'),
+    );
+    await expect(find({})).rejects.toMatchObject(invalid('give exactly one of email, phone, name and identity; got none'));
     await expect(find({ name: 'x' })).rejects.toMatchObject(invalid('name must be 2-100 characters'));
     await expect(find({ email: address, reason: '' })).rejects.toMatchObject(invalid(/^reason is required/));
   });

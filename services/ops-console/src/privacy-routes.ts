@@ -4,7 +4,7 @@
 // for an unknown customer.
 import type http from 'node:http';
 import { BadRequestError, HttpError, readJson, sendJson, type StaffSignIn } from '#libs/web';
-import type { FoundCustomer } from '#libs/proto';
+import { IdentityKind, type FoundCustomer, type Identity } from '#libs/proto';
 import type { ConversationSearch } from './conversation-search';
 import { sendExport } from './export-download';
 import type { ApiRoute } from './http';
@@ -65,7 +65,10 @@ async function exportRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, re
   await sendExport(await client(deps).exportStream({ id: session.staffId, role: 'privacy' }, { customerId, reason }), res);
 }
 
-/** Customers by a verified email address or phone number, or by name: `?email=` | `?phone=` | `?name=`, and `reason`. */
+/**
+ * Customers by a verified email address, phone number, chat visitor id or other id, or by name:
+ * `?email=` | `?phone=` | `?visitor=` | `?other=<namespace>/<id>` | `?name=`, and `reason`.
+ */
 async function findRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, params: URLSearchParams): Promise<void> {
   const session = await privacySession(deps.signIn, req, false);
   const field = (name: string) => {
@@ -73,9 +76,25 @@ async function findRoute(deps: PrivacyRouteDeps, req: http.IncomingMessage, res:
     if (value.length > 300) throw new BadRequestError(`${name} is longer than 300 characters`);
     return value;
   };
-  const request = { email: field('email'), phone: field('phone'), name: field('name'), reason: field('reason') };
+  const request = {
+    email: field('email'),
+    phone: field('phone'),
+    name: field('name'),
+    reason: field('reason'),
+    identity: identityOf(field('visitor'), field('other')),
+  };
   const found = await client(deps).findCustomers({ id: session.staffId, role: 'privacy' }, request);
   sendJson(res, 200, { customers: found.customers.map(asJson), truncated: found.truncated });
+}
+
+/** A chat visitor id, or `<namespace>/<id>` of kind OTHER; customer-record checks the rest (and that only one field is given). */
+function identityOf(visitor: string, other: string): Identity | undefined {
+  if (visitor && other) throw new BadRequestError('give one of visitor and other, not both');
+  if (visitor) return { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: visitor.trim(), namespace: '' };
+  if (!other) return undefined;
+  const slash = other.indexOf('/');
+  if (slash <= 0 || slash === other.length - 1) throw new BadRequestError('other must be <namespace>/<id>, such as loyalty/4711');
+  return { kind: IdentityKind.IDENTITY_KIND_OTHER, value: other.slice(slash + 1).trim(), namespace: other.slice(0, slash).trim() };
 }
 
 function asJson(c: FoundCustomer) {

@@ -92,7 +92,19 @@ describe('data-protection requests in the ops console', () => {
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: string }).error).toMatch(/^phone: not a phone number/);
     const both = await find(`email=${address}&phone=${number}`);
-    expect(((await both.json()) as { error: string }).error).toBe('give exactly one of email, phone and name; got email and phone');
+    expect(((await both.json()) as { error: string }).error).toBe('give exactly one of email, phone, name and identity; got email and phone');
+    // Ids of other kinds: nobody here holds these, and a malformed one is named before customer-record is asked.
+    expect(await (await find(`visitor=v-nobody-${customerId}`)).json()).toEqual({ customers: [], truncated: false });
+    expect(await (await find(`other=${encodeURIComponent(`loyalty/nobody-${customerId}`)}`)).json()).toEqual({ customers: [], truncated: false });
+    for (const [query, error] of [
+      ['other=4711', 'other must be <namespace>/<id>, such as loyalty/4711'],
+      ['visitor=v-1&other=loyalty%2F4711', 'give one of visitor and other, not both'],
+      [`email=${address}&visitor=v-1`, 'give exactly one of email, phone, name and identity; got email and identity'],
+    ]) {
+      const refused = await find(query!);
+      expect(refused.status, query).toBe(400);
+      expect(((await refused.json()) as { error: string }).error).toBe(error);
+    }
     for (const id of [h.ids.ops, h.ids.supervisor]) {
       const other = await signIn(base, id);
       expect((await find(`email=${address}`, other.session!.cookie)).status).toBe(403);

@@ -1,5 +1,6 @@
-// The data-protection officer finds the customer a request is about: by a verified email address
-// or phone number (one read of its `identities` row by `_id`, followed through merges), or by the
+// The data-protection officer finds the customer a request is about: by a verified identity of any
+// kind, an email address, a phone number, a chat visitor id or an id of kind OTHER (one read of
+// its `identities` row by `_id`, followed through merges), or by the
 // words of a name (a scan, see CustomerDirectory.findByName). Claims are never searched: what a
 // sender only typed may be someone else's. Every look-up is audited like a read of each customer
 // found, and one that finds nobody is audited too, before it is answered.

@@ -731,7 +731,7 @@ export interface EraseCustomerResponse {
 }
 
 export interface FindCustomersRequest {
-  /** Exactly one of email, phone and name. An email address, matched case-insensitively. */
+  /** Exactly one of email, phone, name and identity. An email address, matched case-insensitively. */
   email: string;
   /** A phone number, in E.164 or national form (the service's default country). */
   phone: string;
@@ -739,6 +739,11 @@ export interface FindCustomersRequest {
   name: string;
   /** Why (the data-protection request's reference); audited. */
   reason: string;
+  /**
+   * An identity of any kind the customer holds: a chat visitor id, or an id of kind OTHER with
+   * its namespace (a loyalty or account number), as well as an email address or phone number.
+   */
+  identity?: Identity | undefined;
 }
 
 /** A customer as the officer tells them apart: never a whole address or number. */
@@ -6822,7 +6827,7 @@ export const EraseCustomerResponse: MessageFns<EraseCustomerResponse> = {
 };
 
 function createBaseFindCustomersRequest(): FindCustomersRequest {
-  return { email: "", phone: "", name: "", reason: "" };
+  return { email: "", phone: "", name: "", reason: "", identity: undefined };
 }
 
 export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
@@ -6838,6 +6843,9 @@ export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(34).string(message.reason);
+    }
+    if (message.identity !== undefined) {
+      Identity.encode(message.identity, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -6887,6 +6895,14 @@ export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.identity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6905,6 +6921,7 @@ export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
       phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
     };
   },
 
@@ -6922,6 +6939,9 @@ export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.identity !== undefined) {
+      obj.identity = Identity.toJSON(message.identity);
+    }
     return obj;
   },
 
@@ -6934,6 +6954,9 @@ export const FindCustomersRequest: MessageFns<FindCustomersRequest> = {
     message.phone = object.phone ?? "";
     message.name = object.name ?? "";
     message.reason = object.reason ?? "";
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? Identity.fromPartial(object.identity)
+      : undefined;
     return message;
   },
 };
