@@ -26,6 +26,35 @@ const batch = (from: number, to: number): IndexBatch => ({
 });
 const scope = { windowMs: 3_600_000, now: Date.now(), withContents: true };
 const filter = (fields: Partial<SearchConversationsRequest> = {}) => parseSearch(SearchConversationsRequest.fromPartial(fields), 'US');
+/** Applies contacts, or conversation events, as one batch of partition 0 from offset 0. */
+const applyAll = (index: SqliteConversationIndex, records: (ContactReceived | ConversationEvent)[], kind: 'contacts' | 'events') =>
+  index.apply({
+    kind,
+    topic: kind === 'contacts' ? 'cc.contact.inbound.v1' : 'cc.conversation.events.v1',
+    partition: 0,
+    nextOffset: String(records.length),
+    records: records.map((value, i) => ({ offset: String(i), value })),
+  } as IndexBatch);
+const assignedTo = (agentId: string, conversationIds: string[]) =>
+  conversationIds.map((conversationId, i) =>
+    ConversationEvent.fromPartial({
+      eventId: `assigned-${conversationId}-${i}`,
+      conversationId,
+      occurredAt: new Date(1),
+      step: { $case: 'assigned', assigned: { agentId } },
+    } as never),
+  );
+/** Every page of a search, the conversation ids in order. */
+async function allPages(index: SqliteConversationIndex, fields: Partial<SearchConversationsRequest>): Promise<string[][]> {
+  const pages: string[][] = [];
+  let pageToken = '';
+  for (;;) {
+    const page = await index.search(filter({ ...fields, pageToken }), scope);
+    pages.push(page.hits.map((h) => h.conversationId));
+    if (!page.next) return pages;
+    pageToken = encodeCursor(page.next);
+  }
+}
 
 describe('SQLite conversation index', () => {
   it('applies a batch fetched again after a restart only where it goes past the stored position', async () => {
@@ -94,22 +123,9 @@ describe('SQLite conversation index', () => {
     records.push(said(0, 2, 'thank you', 100_000));
     // Two messages in the same millisecond each keep their place.
     records.push(said(40, 0, 'refund twice', 50_000), said(41, 0, 'refund twice', 50_000));
-    await index.apply({
-      kind: 'contacts',
-      topic: 'cc.contact.inbound.v1',
-      partition: 0,
-      nextOffset: String(records.length),
-      records: records.map((value, i) => ({ offset: String(i), value })),
-    });
+    await applyAll(index, records, 'contacts');
 
-    const pages: string[][] = [];
-    let pageToken = '';
-    for (;;) {
-      const page = await index.search(filter({ words: 'refund', pageSize: 7, pageToken }), scope);
-      pages.push(page.hits.map((h) => h.conversationId));
-      if (!page.next) break;
-      pageToken = encodeCursor(page.next);
-    }
+    const pages = await allPages(index, { words: 'refund', pageSize: 7 });
     const order = pages.flat();
     expect(order.slice(0, 2).sort()).toEqual(['wconv-40', 'wconv-41']);
     expect(order.slice(2)).toEqual(Array.from({ length: 30 }, (_, i) => `wconv-${29 - i}`));
@@ -124,30 +140,15 @@ describe('SQLite conversation index', () => {
       ['wconv-3', 'still [waiting] for my [refund]'],
     ]);
     // Within one agent's conversations (each looked into) the order and the pages are the same.
-    const assigned = Array.from({ length: 42 }, (_, k) =>
-      ConversationEvent.fromPartial({
-        eventId: `a-${k}`,
-        conversationId: `wconv-${k}`,
-        occurredAt: new Date(1),
-        step: { $case: 'assigned', assigned: { agentId: 'ana' } },
-      } as never),
+    await applyAll(
+      index,
+      assignedTo(
+        'ana',
+        Array.from({ length: 42 }, (_, k) => `wconv-${k}`),
+      ),
+      'events',
     );
-    await index.apply({
-      kind: 'events',
-      topic: 'cc.conversation.events.v1',
-      partition: 0,
-      nextOffset: '42',
-      records: assigned.map((value, i) => ({ offset: String(i), value })),
-    });
-    const ana: string[] = [];
-    pageToken = '';
-    for (;;) {
-      const page = await index.search(filter({ words: 'refund', agentId: 'ana', pageSize: 7, pageToken }), scope);
-      ana.push(...page.hits.map((h) => h.conversationId));
-      if (!page.next) break;
-      pageToken = encodeCursor(page.next);
-    }
-    expect(ana).toEqual(order);
+    expect((await allPages(index, { words: 'refund', agentId: 'ana', pageSize: 7 })).flat()).toEqual(order);
     // The other filters still hold, and a search without words stays newest activity first.
     expect((await index.search(filter({ words: 'refund', conversationId: 'wconv-0' }), scope)).hits.map((h) => h.conversationId)).toEqual(['wconv-0']);
     expect((await index.search(filter({ pageSize: 1 }), scope)).hits.map((h) => h.conversationId)).toEqual(['wconv-0']);
@@ -182,28 +183,15 @@ describe('SQLite conversation index', () => {
     const said = (id: string, text: string, at: number) =>
       ContactReceived.fromPartial({ contactId: `x-${id}`, conversationId: id, channel: Channel.CHANNEL_EMAIL, receivedAt: new Date(at), text });
     const records = [said('accents', 'Rückerstattung für das CAFÉ bitte', 1_000), said('plain', 'cafe receipt', 2_000), said('other', 'caf e', 3_000)];
-    await index.apply({
-      kind: 'contacts',
-      topic: 'cc.contact.inbound.v1',
-      partition: 0,
-      nextOffset: '3',
-      records: records.map((value, i) => ({ offset: String(i), value })),
-    });
-    const assigned = records.map((r, i) =>
-      ConversationEvent.fromPartial({
-        eventId: `y-${i}`,
-        conversationId: r.conversationId,
-        occurredAt: new Date(1),
-        step: { $case: 'assigned', assigned: { agentId: 'ana' } },
-      } as never),
+    await applyAll(index, records, 'contacts');
+    await applyAll(
+      index,
+      assignedTo(
+        'ana',
+        records.map((r) => r.conversationId),
+      ),
+      'events',
     );
-    await index.apply({
-      kind: 'events',
-      topic: 'cc.conversation.events.v1',
-      partition: 0,
-      nextOffset: '3',
-      records: assigned.map((value, i) => ({ offset: String(i), value })),
-    });
     for (const words of ['cafe', 'Café', 'CAFÉ rückerstattung']) {
       const expected = words.includes(' ') ? ['accents'] : ['plain', 'accents'];
       expect(
