@@ -187,6 +187,14 @@ export class ChartAggregator {
     if (this.waits.length > this.maxWaits) this.waits.shift();
   }
 
+  /** Forgets the estimates and waits of the conversations `erased` names (each answered wait is shown with its conversation). */
+  forget(erased: (conversationId: string) => boolean): void {
+    for (const id of [...this.estimates.keys()]) if (erased(id)) this.estimates.delete(id);
+    for (const id of [...this.callbacks]) if (erased(id)) this.callbacks.delete(id);
+    const kept = this.waits.filter((w) => !erased(w.conversationId));
+    this.waits.splice(0, this.waits.length, ...kept);
+  }
+
   setQueueStats(queues: QueueStat[], now: number): void {
     this.latestQueues = queues;
     this.queueStatsAt = now;

@@ -7,6 +7,7 @@ import type { ServiceContext } from '#libs/service';
 import { ChartAggregator } from './charts';
 import type { OpsConsoleConfig } from './config';
 import { DeadLetterStore, startLiveTail } from './kafka-io';
+import { forgetInLiveViews } from './live-erasure';
 import { LiveFeed } from './live-feed';
 import { customerRecordSearch } from './conversation-search';
 import { routingQueueStats, type QueueStatsSource } from './routing-stats';
@@ -35,7 +36,10 @@ export async function startFeeds(
   ctx.onStop('dead-letter reader', () => deadLetters.stop());
   const live = await startLiveTail(tailKafka, logger, (record) => charts.addRecord(record, feed.add(record, now()).receivedAt));
   ctx.onStop('live tail', () => live.stop());
-  const reportFeed = await startReportFeed(tailKafka, logger, config.ERASURE_KEY);
+  const reportFeed = await startReportFeed(tailKafka, logger, config.ERASURE_KEY, (known) => {
+    const events = forgetInLiveViews(known, feed, charts);
+    if (events) logger.info({ events }, 'erased customers’ events dropped from the live views');
+  });
   ctx.onStop('report feed', () => reportFeed.stop());
 
   const queueStats = queueStatsSource(config, queueStatsOverride);

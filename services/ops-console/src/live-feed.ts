@@ -55,6 +55,23 @@ export class LiveFeed {
     return () => this.subscribers.delete(subscriber);
   }
 
+  /** Forgets every remembered event `erased` says is an erased customer's; how many went (each once, wherever it was kept). */
+  forget(erased: (event: LiveEvent) => boolean): number {
+    const gone = new Set<LiveEvent>();
+    const keep = (e: LiveEvent) => {
+      if (!erased(e)) return true;
+      gone.add(e);
+      return false;
+    };
+    this.recent.splice(0, this.recent.length, ...this.recent.filter(keep));
+    for (const [conversationId, events] of this.byConversation) {
+      const left = events.filter(keep);
+      if (left.length) this.byConversation.set(conversationId, left);
+      else this.byConversation.delete(conversationId);
+    }
+    return gone.size;
+  }
+
   private remember(conversationId: string, event: LiveEvent): void {
     const events = this.byConversation.get(conversationId) ?? [];
     // Deleted and set again: the map's order is then least recently active first.

@@ -16,9 +16,15 @@ export interface ReportFeed {
   stop(): Promise<void>;
 }
 
-export async function startReportFeed(kafka: Kafka, log: Logger, erasureKey: string | undefined): Promise<ReportFeed> {
+/** `onErasures` is told the erasures known after each pass, for the console's other views to forget them too. */
+export async function startReportFeed(
+  kafka: Kafka,
+  log: Logger,
+  erasureKey: string | undefined,
+  onErasures: (known: ErasureSet) => void = () => {},
+): Promise<ReportFeed> {
   const fold = new ReportFold();
-  const erasures = erasureKey ? await followErasures(kafka, log, erasureKey, fold) : undefined;
+  const erasures = erasureKey ? await followErasures(kafka, log, erasureKey, fold, onErasures) : undefined;
   if (!erasures) log.warn('ERASURE_KEY is not set: the reports keep erased customers’ conversation and customer ids');
   const topicNames = [topics.conversationEvents.name, topics.sla.name];
   const { groupId, consumer } = await startThrowAwayConsumer(kafka, 'ops-console-reports-', topicNames, true, (raw) => {
@@ -44,13 +50,20 @@ export async function startReportFeed(kafka: Kafka, log: Logger, erasureKey: str
 const ERASURE_PASS_DELAY_MS = 250;
 
 /** Every erasure known, in one set the fold checks the records against; resolves once what the topic held at start is in it. */
-async function followErasures(kafka: Kafka, log: Logger, erasureKey: string, fold: ReportFold): Promise<{ stop(): Promise<void> }> {
+async function followErasures(
+  kafka: Kafka,
+  log: Logger,
+  erasureKey: string,
+  fold: ReportFold,
+  onErasures: (known: ErasureSet) => void,
+): Promise<{ stop(): Promise<void> }> {
   const known = new ErasureSet(erasureKey);
   fold.forget(known);
   const apply = (notices: ErasureNotice[], initial: boolean) => {
     for (const n of notices) known.add(n.subjectKey, n.erasedAt);
     const { conversations, customerTraces } = fold.forget(known);
     if (conversations || customerTraces) log.info({ initial, conversations, customerTraces }, 'erased customers’ ids dropped from the reports');
+    onErasures(known);
   };
   let waiting: ErasureNotice[] = [];
   let pass: NodeJS.Timeout | undefined;

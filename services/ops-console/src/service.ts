@@ -9,6 +9,7 @@ import { ReplayAudit } from './audit';
 import type { OpsConsoleConfig } from './config';
 import { startFeeds } from './feeds';
 import { createConsoleServer } from './http';
+import type { LiveFeed } from './live-feed';
 import type { ReportFold } from './reports';
 import type { QueueStatsSource } from './routing-stats';
 import { consoleRoutes } from './routes';
@@ -28,8 +29,9 @@ export interface OpsConsole {
   url: string;
   audit: ReplayAudit;
   roster: StaffRoster;
-  /** The reports' projection (the erasure test looks at what it holds). */
+  /** The reports' projection and the live feed (the erasure tests look at what they hold). */
   reports: ReportFold;
+  feed: LiveFeed;
   /** Every API route as "METHOD /path", for the access matrix test. */
   apiRoutes: string[];
 }
@@ -81,5 +83,13 @@ export async function startOpsConsole(ctx: ServiceContext, config: OpsConsoleCon
     server.closeAllConnections();
     await closeServer(server);
   });
-  return { port, url: `http://${config.BIND_HOST}:${port}`, audit, roster, reports: feeds.reports, apiRoutes: routes.map((r) => `${r.method} ${r.name}`) };
+  return {
+    port,
+    url: `http://${config.BIND_HOST}:${port}`,
+    audit,
+    roster,
+    reports: feeds.reports,
+    feed: feeds.feed,
+    apiRoutes: routes.map((r) => `${r.method} ${r.name}`),
+  };
 }

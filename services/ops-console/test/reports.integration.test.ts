@@ -164,10 +164,15 @@ describe('reports', () => {
   it('forgets the conversation and the customer an erasure names, keeping the figures', { timeout: 60_000 }, async () => {
     const before = [await rowsOf(h.console.url, supervisor, 'queue', queue), await rowsOf(h.console.url, supervisor, 'agent', agent)];
     expect(holdsText(h.console.reports, c1) && holdsText(h.console.reports, customerId)).toBe(true);
+    // The live feed remembers the events too, for a stream opened on the conversation.
+    await waitFor(() => h.console.feed.backlog({ topics: [], conversationId: c1 }).length > 0, 30_000, 'the live feed to hold the conversation');
     // As customer-record publishes an erasure: the customer and each of their conversations.
     await publishErasure(h.kafka.producer, 'customer', customerId);
     await publishErasure(h.kafka.producer, 'conversation', c1);
     await waitFor(() => !holdsText(h.console.reports, c1) && !holdsText(h.console.reports, customerId), 30_000, 'the erased ids gone from the reports');
+    await waitFor(() => h.console.feed.backlog({ topics: [], conversationId: c1 }).length === 0, 30_000, 'the erased conversation gone from the live feed');
+    expect(h.console.feed.backlog({ topics: [] }).some((e) => JSON.stringify(e.record).includes(c1))).toBe(false);
+    expect(h.console.feed.backlog({ topics: [], conversationId: c2 }).length).toBeGreaterThan(0);
     expect([await rowsOf(h.console.url, supervisor, 'queue', queue), await rowsOf(h.console.url, supervisor, 'agent', agent)]).toEqual(before);
     expect(holdsText(h.console.reports, c2)).toBe(true);
   });

@@ -1,0 +1,34 @@
+// The live views (the feed's backlogs, the charts' waits) forget erased customers too: what the
+// console remembers of the live tail for a stream opened later, not only the reports. The check
+// is a keyed hash per conversation and per customer, once each per pass.
+import type { ErasureSet } from '#libs/erasure';
+import type { ChartAggregator } from './charts';
+import type { LiveFeed } from './live-feed';
+import { conversationOf } from './records';
+
+/** Drops from the live views every event of a conversation or customer `known` names; how many events went. */
+export function forgetInLiveViews(known: ErasureSet, feed: LiveFeed, charts: ChartAggregator): number {
+  const conversationErased = memo((id) => known.erasedAtOf('conversation', id) !== undefined);
+  const customerErased = memo((id) => known.erasedAtOf('customer', id) !== undefined);
+  // A conversation whose events name an erased customer goes from the charts too.
+  const ofErasedCustomers = new Set<string>();
+  const gone = feed.forget(({ record }) => {
+    const conversationId = conversationOf(record);
+    const customerId = (record.event as { customerId?: unknown } | undefined)?.customerId;
+    if (conversationId && conversationErased(conversationId)) return true;
+    if (typeof customerId !== 'string' || customerId === '' || !customerErased(customerId)) return false;
+    if (conversationId) ofErasedCustomers.add(conversationId);
+    return true;
+  });
+  charts.forget((id) => ofErasedCustomers.has(id) || conversationErased(id));
+  return gone;
+}
+
+function memo(erased: (id: string) => boolean): (id: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (id) => {
+    let answer = known.get(id);
+    if (answer === undefined) known.set(id, (answer = erased(id)));
+    return answer;
+  };
+}
