@@ -7,7 +7,8 @@ import type { ServiceContext } from '#libs/service';
 import { ChartAggregator } from './charts';
 import type { OpsConsoleConfig } from './config';
 import { DeadLetterStore, startLiveTail } from './kafka-io';
-import { forgetInLiveViews } from './live-erasure';
+import { ErasureSet } from '#libs/erasure';
+import { forgetInLiveViews, ofErased } from './live-erasure';
 import { LiveFeed } from './live-feed';
 import { customerRecordSearch } from './conversation-search';
 import { routingQueueStats, type QueueStatsSource } from './routing-stats';
@@ -34,9 +35,14 @@ export async function startFeeds(
   const deadLetters = new DeadLetterStore(tailKafka);
   await deadLetters.start();
   ctx.onStop('dead-letter reader', () => deadLetters.stop());
-  const live = await startLiveTail(tailKafka, logger, (record) => charts.addRecord(record, feed.add(record, now()).receivedAt));
+  // Every erasure known, once the report feed has read them (none without ERASURE_KEY).
+  let erased = new ErasureSet('');
+  const live = await startLiveTail(tailKafka, logger, (record) => {
+    if (!ofErased(erased, record)) charts.addRecord(record, feed.add(record, now()).receivedAt);
+  });
   ctx.onStop('live tail', () => live.stop());
   const reportFeed = await startReportFeed(tailKafka, logger, config.ERASURE_KEY, (known) => {
+    erased = known;
     const events = forgetInLiveViews(known, feed, charts);
     if (events) logger.info({ events }, 'erased customers’ events dropped from the live views');
   });
@@ -61,5 +67,6 @@ export async function startFeeds(
   ctx.onStop('pollers', () => sources.stop());
   const conversations = config.AUTH_PRIVATE_KEY_FILE ? customerRecordSearch(config.CUSTOMER_RECORD_GRPC_ADDR, config.AUTH_PRIVATE_KEY_FILE) : null;
   if (conversations) ctx.onStop('customer-record client', () => conversations.close());
-  return { tailKafka, charts, feed, deadLetters, sources, conversations, reports: reportFeed.fold };
+  const erasedConversation = (id: string) => erased.erasedAtOf('conversation', id) !== undefined;
+  return { tailKafka, charts, feed, deadLetters, sources, conversations, reports: reportFeed.fold, erasedConversation };
 }

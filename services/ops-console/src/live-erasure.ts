@@ -1,10 +1,12 @@
 // The live views (the feed's backlogs, the charts' waits) forget erased customers too: what the
 // console remembers of the live tail for a stream opened later, not only the reports. The check
-// is a keyed hash per conversation and per customer, once each per pass.
+// is a keyed hash per conversation and per customer, once each per pass. Records of an erased
+// conversation or customer the tail reads afterwards (a late one) are passed by, and a timeline,
+// which reads the topics, is refused for an erased conversation.
 import type { ErasureSet } from '#libs/erasure';
 import type { ChartAggregator } from './charts';
 import type { LiveFeed } from './live-feed';
-import { conversationOf } from './records';
+import { conversationOf, type DescribedRecord } from './records';
 
 /** Drops from the live views every event of a conversation or customer `known` names; how many events went. */
 export function forgetInLiveViews(known: ErasureSet, feed: LiveFeed, charts: ChartAggregator): number {
@@ -22,6 +24,17 @@ export function forgetInLiveViews(known: ErasureSet, feed: LiveFeed, charts: Cha
   });
   charts.forget((id) => ofErasedCustomers.has(id) || conversationErased(id));
   return gone;
+}
+
+/** The record is of a conversation or a customer `known` names. */
+export function ofErased(known: ErasureSet, record: DescribedRecord): boolean {
+  if (known.size === 0) return false;
+  const conversationId = conversationOf(record);
+  const customerId = (record.event as { customerId?: unknown } | undefined)?.customerId;
+  return (
+    (!!conversationId && known.erasedAtOf('conversation', conversationId) !== undefined) ||
+    (typeof customerId === 'string' && customerId !== '' && known.erasedAtOf('customer', customerId) !== undefined)
+  );
 }
 
 function memo(erased: (id: string) => boolean): (id: string) => boolean {

@@ -31,6 +31,8 @@ export interface ConsoleRouteDeps extends DeadLetterRouteDeps, StreamDeps {
   /** customer-record's search; null without the console's signing key. */
   conversations: ConversationSearch | null;
   reports: ReportFold;
+  /** The conversation was erased on its customer's request (the topics still hold it until their retention). */
+  erasedConversation(conversationId: string): boolean;
   now: () => number;
 }
 
@@ -91,6 +93,7 @@ function timelineRoute(deps: ConsoleRouteDeps): ApiRoute['run'] {
   return async (req, res, match) => {
     const session = await readingSession(deps.signIn, req);
     const conversationId = parseConversationId(decodedPathPart(match[1]!));
+    if (deps.erasedConversation(conversationId)) throw new HttpError(410, `conversation ${conversationId} was erased on its customer's request`);
     if (running >= MAX_TIMELINES) throw new TooManyRequestsError('other timelines are being read; try again in a few seconds', 5000);
     running++;
     let result;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErasureSet, subjectKey } from '#libs/erasure';
 import { ChartAggregator } from '../src/charts';
-import { forgetInLiveViews } from '../src/live-erasure';
+import { forgetInLiveViews, ofErased } from '../src/live-erasure';
 import { LiveFeed } from '../src/live-feed';
 import type { DescribedRecord } from '../src/records';
 
@@ -45,5 +45,10 @@ describe('the live views after an erasure', () => {
     expect(charts.snapshot(3_000).waits.map((w) => w.conversationId)).toEqual(['kept']);
     // Nothing more to forget the second time.
     expect(forgetInLiveViews(known, feed, charts)).toBe(0);
+    // A late record of either is passed by; others, and every record before any erasure, are not.
+    expect(ofErased(known, step('erased-conv', '', { resolved: {} }))).toBe(true);
+    expect(ofErased(known, step('new-conv', 'erased-customer', { resolved: {} }))).toBe(true);
+    expect(ofErased(known, step('kept', 'kept-customer', { resolved: {} }))).toBe(false);
+    expect(ofErased(ErasureSet.of(SECRET, []), step('erased-conv', '', { resolved: {} }))).toBe(false);
   });
 });

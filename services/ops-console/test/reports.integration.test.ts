@@ -173,6 +173,11 @@ describe('reports', () => {
     await waitFor(() => h.console.feed.backlog({ topics: [], conversationId: c1 }).length === 0, 30_000, 'the erased conversation gone from the live feed');
     expect(h.console.feed.backlog({ topics: [] }).some((e) => JSON.stringify(e.record).includes(c1))).toBe(false);
     expect(h.console.feed.backlog({ topics: [], conversationId: c2 }).length).toBeGreaterThan(0);
+    // A timeline reads the topics, which still hold the erased conversation: it is refused.
+    const timeline = await get(h.console.url, `/api/conversations/${c1}/timeline`, supervisor);
+    expect(timeline.status).toBe(410);
+    expect(((await timeline.json()) as { error: string }).error).toBe(`conversation ${c1} was erased on its customer's request`);
+    expect((await get(h.console.url, `/api/conversations/${c2}/timeline`, supervisor)).status).toBe(200);
     expect([await rowsOf(h.console.url, supervisor, 'queue', queue), await rowsOf(h.console.url, supervisor, 'agent', agent)]).toEqual(before);
     expect(holdsText(h.console.reports, c2)).toBe(true);
   });
