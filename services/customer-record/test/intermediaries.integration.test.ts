@@ -130,12 +130,13 @@ describe('intermediaries and mandates', () => {
     const history = await waitFor(
       async () => {
         const page = await h.call<object, GetHistoryResponse>('getHistory', { customerId, reason: REASON });
-        return page.entries.find((e) => e.conversationId === made.conversationId) ? page : undefined;
+        // The contact's own entry: other tests' routing instances add steps to the same conversation.
+        return page.entries.find((e) => e.entryId === `contact:${made.contactId}`) ? page : undefined;
       },
       KAFKA_WAIT_MS,
       'the contact made on behalf',
     );
-    const entry = history.entries.find((e) => e.conversationId === made.conversationId)!;
+    const entry = history.entries.find((e) => e.entryId === `contact:${made.contactId}`)!;
     expect(entry.onBehalf).toEqual({
       intermediaryId,
       intermediaryName: 'Sunway <Travel>',
@@ -189,7 +190,7 @@ describe('intermediaries and mandates', () => {
     const conversation = (await h.service.store.findConversation(claim.conversationId))!;
     expect(conversation.customerId).not.toBe(otherId);
     const own = await h.call<object, GetHistoryResponse>('getHistory', { customerId: conversation.customerId, reason: REASON });
-    expect(own.entries[0]!.onBehalf).toMatchObject({
+    expect(own.entries.find((e) => e.entryId === `contact:${claim.contactId}`)!.onBehalf).toMatchObject({
       intermediaryId,
       verified: false,
       authority: 0,
