@@ -15,10 +15,9 @@ export function forgetInLiveViews(known: ErasureSet, feed: LiveFeed, charts: Cha
   // A conversation whose events name an erased customer goes from the charts too.
   const ofErasedCustomers = new Set<string>();
   const gone = feed.forget(({ record }) => {
-    const conversationId = conversationOf(record);
-    const customerId = (record.event as { customerId?: unknown } | undefined)?.customerId;
+    const { conversationId, customerId } = subjectsOf(record);
     if (conversationId && conversationErased(conversationId)) return true;
-    if (typeof customerId !== 'string' || customerId === '' || !customerErased(customerId)) return false;
+    if (!customerId || !customerErased(customerId)) return false;
     if (conversationId) ofErasedCustomers.add(conversationId);
     return true;
   });
@@ -29,12 +28,17 @@ export function forgetInLiveViews(known: ErasureSet, feed: LiveFeed, charts: Cha
 /** The record is of a conversation or a customer `known` names. */
 export function ofErased(known: ErasureSet, record: DescribedRecord): boolean {
   if (known.size === 0) return false;
-  const conversationId = conversationOf(record);
-  const customerId = (record.event as { customerId?: unknown } | undefined)?.customerId;
+  const { conversationId, customerId } = subjectsOf(record);
   return (
     (!!conversationId && known.erasedAtOf('conversation', conversationId) !== undefined) ||
-    (typeof customerId === 'string' && customerId !== '' && known.erasedAtOf('customer', customerId) !== undefined)
+    (!!customerId && known.erasedAtOf('customer', customerId) !== undefined)
   );
+}
+
+/** The conversation and the customer a record names, where it names them. */
+function subjectsOf(record: DescribedRecord): { conversationId?: string; customerId?: string } {
+  const customerId = (record.event as { customerId?: unknown } | undefined)?.customerId;
+  return { conversationId: conversationOf(record), customerId: typeof customerId === 'string' && customerId !== '' ? customerId : undefined };
 }
 
 function memo(erased: (id: string) => boolean): (id: string) => boolean {
