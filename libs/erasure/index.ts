@@ -4,3 +4,4 @@ export * from './subjects';
 export * from './reader';
 export * from './config';
 export * from './follow';
+export * from './applied';

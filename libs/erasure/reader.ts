@@ -6,11 +6,18 @@ import { CompactedTail, topics, type TailRecord } from '#libs/kafka';
 import type { Logger } from '#libs/observability';
 import type { ErasureNotice } from './subjects';
 
+/** A notice and where it stands on the topic. */
+export interface ReadNotice extends ErasureNotice {
+  partition: number;
+  offset: bigint;
+}
+
 /**
  * Told the erasures read: `initial` for everything the topic held at start (one call, maybe
- * empty), then each later batch. A rejection has the batch read again.
+ * empty), then each later batch; `ends`, where each partition ended at start. A rejection has the
+ * batch read again.
  */
-export type ErasureHandler = (notices: ErasureNotice[], initial: boolean) => Promise<void> | void;
+export type ErasureHandler = (notices: ReadNotice[], initial: boolean, ends: ReadonlyMap<number, bigint>) => Promise<void> | void;
 
 export class ErasureReader {
   private readonly tail: CompactedTail;
@@ -22,9 +29,9 @@ export class ErasureReader {
     groupPrefix: string,
     onErasures: ErasureHandler,
   ) {
-    this.tail = new CompactedTail(kafka, logger, topics.erasures.name, `${groupPrefix}-erasures`, async (records, initial) => {
+    this.tail = new CompactedTail(kafka, logger, topics.erasures.name, `${groupPrefix}-erasures`, async (records, initial, ends) => {
       const notices = noticesOf(records);
-      await onErasures(notices, initial);
+      await onErasures(notices, initial, ends);
       if (initial) this.logger.info({ erasures: notices.length }, 'erasures read');
     });
   }
@@ -39,12 +46,12 @@ export class ErasureReader {
   }
 }
 
-function noticesOf(records: TailRecord[]): ErasureNotice[] {
-  const notices: ErasureNotice[] = [];
-  for (const { value } of records) {
+function noticesOf(records: TailRecord[]): ReadNotice[] {
+  const notices: ReadNotice[] = [];
+  for (const { value, partition, offset } of records) {
     if (!value) continue;
     const record = topics.erasures.codec.decode(value);
-    if (record.subjectKey && record.erasedAt) notices.push({ subjectKey: record.subjectKey, erasedAt: record.erasedAt });
+    if (record.subjectKey && record.erasedAt) notices.push({ subjectKey: record.subjectKey, erasedAt: record.erasedAt, partition, offset });
   }
   return notices;
 }

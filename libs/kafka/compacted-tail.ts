@@ -9,24 +9,30 @@ import { retry } from '../faults/retry';
 import { errorDetails, type Logger } from '../observability/logger';
 import { deleteOwnGroup } from './admin';
 
-/** One record read: its key and value (null for a tombstone). */
+/** One record read: its key and value (null for a tombstone), and where it stands. */
 export interface TailRecord {
   key: string;
   value: Buffer | null;
+  partition: number;
+  offset: bigint;
 }
 
 /**
  * Told the records read: `initial` for everything the topic held at start (one call, maybe
- * empty), then each later batch. A rejection has the batch read again.
+ * empty), then each later batch. `ends` is where each partition ended at start. A rejection has
+ * the batch read again.
  */
-export type TailHandler = (records: TailRecord[], initial: boolean) => Promise<void> | void;
+export type TailHandler = (records: TailRecord[], initial: boolean, ends: ReadonlyMap<number, bigint>) => Promise<void> | void;
 
 export class CompactedTail {
   private readonly consumer: Consumer;
   private readonly groupId: string;
   /** The next offset read, per partition. */
   private readonly read = new Map<number, bigint>();
+  /** Where each partition ended at start, the empty ones too. */
   private ends: Map<number, bigint> | null = null;
+  /** Where each partition began at start: one with nothing to read is read up to its end already. */
+  private readonly starts = new Map<number, bigint>();
   private initial: TailRecord[] | null = [];
   private caughtUp: (() => void) | null = null;
   private failed: ((err: unknown) => void) | null = null;
@@ -59,8 +65,8 @@ export class CompactedTail {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    // An empty topic has nothing to read up to: the (empty) initial hand-over is made here.
-    if (this.ends.size === 0) await this.handOverInitialIfRead();
+    // A topic with nothing to read up to: the (empty) initial hand-over is made here.
+    await this.handOverInitialIfRead();
     await this.consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => this.batch(batch.partition, batch.messages, batch.lastOffset()) });
     await done;
   }
@@ -70,8 +76,8 @@ export class CompactedTail {
     await deleteOwnGroup(this.kafka, this.groupId, this.logger);
   }
 
-  private async batch(partition: number, messages: { key: Buffer | null; value: Buffer | null }[], lastOffset: string): Promise<void> {
-    const records = messages.map((m) => ({ key: m.key?.toString() ?? '', value: m.value }));
+  private async batch(partition: number, messages: { key: Buffer | null; value: Buffer | null; offset: string }[], lastOffset: string): Promise<void> {
+    const records = messages.map((m) => ({ key: m.key?.toString() ?? '', value: m.value, partition, offset: BigInt(m.offset) }));
     if (this.initial === null) {
       if (records.length) await this.handOver(records, false);
     } else {
@@ -90,7 +96,7 @@ export class CompactedTail {
   /** Once every partition is read up to where it ended at start, the initial records go in one call. */
   private async handOverInitialIfRead(): Promise<void> {
     if (this.initial === null || !this.ends) return;
-    for (const [partition, end] of this.ends) if ((this.read.get(partition) ?? 0n) < end) return;
+    for (const [partition, end] of this.ends) if ((this.read.get(partition) ?? this.starts.get(partition) ?? 0n) < end) return;
     await this.handOver(this.initial, true);
     this.initial = null;
     this.caughtUp?.();
@@ -98,7 +104,7 @@ export class CompactedTail {
 
   private async handOver(records: TailRecord[], initial: boolean): Promise<void> {
     try {
-      await this.onRecords(records, initial);
+      await this.onRecords(records, initial, this.ends ?? new Map());
     } catch (err) {
       // Read again by kafkajs (nothing is committed): logged here with how many, never the keys.
       this.logger.error({ ...errorDetails(err), topic: this.topic, records: records.length, initial }, 'could not apply the records read; reading them again');
@@ -116,7 +122,8 @@ export class CompactedTail {
           this.logger.warn({ ...errorDetails(err), topic: this.topic, attempt, waitMs }, 'topic end offsets not known yet; asking again'),
       });
       // Partitions with nothing to read (never written, or emptied) are not waited for.
-      return new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+      for (const p of offsets) this.starts.set(p.partition, BigInt(p.low));
+      return new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
     } finally {
       await admin.disconnect();
     }

@@ -42,8 +42,9 @@ export async function erasureHarness(name: string): Promise<ErasureHarness> {
     stops.push(once);
     return once;
   };
+  const db = mongo.db(database);
   return {
-    db: mongo.db(database),
+    db,
     mongo,
     kafka,
     erase: (kind, value) => publishErasure(kafka.producer, kind, value),
@@ -54,6 +55,7 @@ export async function erasureHarness(name: string): Promise<ErasureHarness> {
           logger: createLogger(`${name}-erasure`, process.env.TEST_LOG_LEVEL ?? 'silent'),
           name,
           secret: testErasureKey(),
+          db,
           onStop: () => undefined,
         },
         follower,

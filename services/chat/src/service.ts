@@ -2,7 +2,7 @@
 // visitor messages into Kafka, and outbound messages from Kafka to whichever socket is here.
 import http from 'node:http';
 import type { ISocketFactory } from 'kafkajs';
-import { followErasures } from '#libs/erasure';
+import { followErasures, StoredAppliedErasures } from '#libs/erasure';
 import { closeServer, errorDetails, listen } from '#libs/observability';
 import { connectKafka, connectMongo, type ServiceContext } from '#libs/service';
 import { AttachmentFiles } from '#libs/store/attachments';
@@ -72,8 +72,10 @@ export async function startChat(ctx: ServiceContext, config: ChatConfig, overrid
   // Erased customers' chats go before any visitor is served, and as each erasure arrives.
   await steps.time('erasures', () =>
     followErasures(
-      { kafka: kafka.kafka, logger: log, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+      { kafka: kafka.kafka, logger: log, name: ctx.name, secret: config.ERASURE_KEY, db, onStop: (what, stop) => ctx.onStop(what, stop) },
       { what: 'chat store', apply: (erased) => eraseChatData({ store, codes, files }, erased) },
+      // Collections under another prefix are another store, which keeps its own progress.
+      new StoredAppliedErasures(db, overrides.collectionPrefix ? `${ctx.name}:${overrides.collectionPrefix}` : ctx.name),
     ),
   );
   const uploads = createUploadEdge({ ...parts, files });

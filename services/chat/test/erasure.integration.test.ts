@@ -80,7 +80,7 @@ it('deletes the chats of an erased visitor and of an erased proved address, and 
   expect(await parts.store.profile(other.conversationId)).toMatchObject({ name: 'Ana Example' });
   expect(await parts.files.find(shared.sha256)).toBeDefined();
 
-  // A restart applies every erasure again: nothing comes back, nothing else goes.
+  // A restart applies only the erasures new to the store (none here): nothing comes back, nothing else goes.
   await follow();
   expect(await gone(byVisitor)).toBe(true);
   expect(await gone(byAddress)).toBe(true);

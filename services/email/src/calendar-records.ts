@@ -12,7 +12,7 @@ export interface CalendarsRead {
 }
 
 /** The last valid word of `deployment` among `records`, in their order; other deployments' records are not ours. */
-export function readCalendarRecords(records: readonly TailRecord[], deployment: string): CalendarsRead {
+export function readCalendarRecords(records: readonly Pick<TailRecord, 'key' | 'value'>[], deployment: string): CalendarsRead {
   const read: CalendarsRead = { ignored: [] };
   for (const record of records) {
     if (record.key !== deployment) continue;

@@ -23,7 +23,7 @@ export async function startEmailService(ctx: ServiceContext, config: EmailConfig
   const { kafka, producer, consumer } = await connectKafka(ctx, config, { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, socketFactory: options.socketFactory });
   // Thread documents of erased customers go before mail is taken, and as each erasure arrives.
   await followErasures(
-    { kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+    { kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, db, onStop: (what, stop) => ctx.onStop(what, stop) },
     { what: 'email threads', apply: (erased) => store.erase(erased) },
   );
 

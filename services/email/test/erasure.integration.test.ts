@@ -89,7 +89,7 @@ it('deletes the threads, surveys and unshared files of a conversation erased bef
   // The file the other customer also sent is still theirs.
   expect(await store.attachment(shared.sha256)).toBeDefined();
 
-  // A restart applies every erasure again: nothing comes back, nothing else goes.
+  // A restart applies only the erasures new to the store (none here): nothing comes back, nothing else goes.
   await follow();
   expect(await gone(byConversation)).toBe(true);
   expect(await gone(byAddress)).toBe(true);

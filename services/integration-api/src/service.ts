@@ -34,7 +34,7 @@ export async function startIntegrationApi(
   const { producer } = kafka;
   // Threads and webhook deliveries of erased customers go before requests are served, and as each erasure arrives.
   await followErasures(
-    { kafka: kafka.kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
+    { kafka: kafka.kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, db, onStop: (what, stop) => ctx.onStop(what, stop) },
     { what: 'integration API threads and webhook deliveries', apply: (erased) => eraseApiData(db, erased) },
   );
   const backends =

@@ -107,7 +107,7 @@ it('deletes the threads, submissions and webhook deliveries of an erased convers
   const due = (await collection('webhook_deliveries').find({ eventType: 'customer.erased' }).toArray()).map((d) => d._id);
   expect(await count('webhook_due', { _id: { $in: due } })).toBe(2);
 
-  // A restart applies the erasures again: nothing erased comes back, nothing is told twice.
+  // A restart applies only the erasures new to the store: nothing erased comes back, nothing is told twice.
   await follow();
   expect(await count('webhook_deliveries', { _id: { $in: erasedDeliveries } })).toBe(0);
   expect(await count('api_threads', { conversationId: erasedConv })).toBe(0);

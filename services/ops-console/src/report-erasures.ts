@@ -16,20 +16,19 @@ export class Pseudonyms {
   }
 }
 
-/** The erasure sets the fold was given; a subject is erased as of the latest erasure any of them knows. */
+/** The erasures the fold was last given (a set that only grows); a subject is erased as of the latest erasure it knows. */
 export class KnownErasures {
-  private readonly sets = new Set<ErasureSet>();
+  private set: ErasureSet | undefined;
   /** During a pass: when each customer looked up was erased, so each is hashed once per pass. */
   private customers: Map<string, number | undefined> | undefined;
 
-  add(set: ErasureSet): void {
-    this.sets.add(set);
+  use(set: ErasureSet): void {
+    this.set = set;
   }
 
   /** Some erasure is known: until then a record costs no hashing beyond its event id's. */
   get any(): boolean {
-    for (const s of this.sets) if (s.size > 0) return true;
-    return false;
+    return (this.set?.size ?? 0) > 0;
   }
 
   /** The subject was erased at or after `at`. */
@@ -56,11 +55,6 @@ export class KnownErasures {
   }
 
   private erasedAt(kind: SubjectKind, value: string): number | undefined {
-    let latest: number | undefined;
-    for (const s of this.sets) {
-      const at = s.erasedAtOf(kind, value);
-      if (at !== undefined && (latest === undefined || at > latest)) latest = at;
-    }
-    return latest;
+    return this.set?.erasedAtOf(kind, value);
   }
 }

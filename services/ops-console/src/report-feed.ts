@@ -24,7 +24,7 @@ export async function startReportFeed(
   onErasures: (known: ErasureSet) => void = () => {},
 ): Promise<ReportFeed> {
   const fold = new ReportFold();
-  const erasures = erasureKey ? await followErasures(kafka, log, erasureKey, fold, onErasures) : undefined;
+  const erasures = erasureKey ? await foldErasures(kafka, log, erasureKey, fold, onErasures) : undefined;
   if (!erasures) log.warn('ERASURE_KEY is not set: the reports keep erased customers’ conversation and customer ids');
   const topicNames = [topics.conversationEvents.name, topics.sla.name];
   const { groupId, consumer } = await startThrowAwayConsumer(kafka, 'ops-console-reports-', topicNames, true, (raw) => {
@@ -50,7 +50,7 @@ export async function startReportFeed(
 const ERASURE_PASS_DELAY_MS = 250;
 
 /** Every erasure known, in one set the fold checks the records against; resolves once what the topic held at start is in it. */
-async function followErasures(
+async function foldErasures(
   kafka: Kafka,
   log: Logger,
   erasureKey: string,

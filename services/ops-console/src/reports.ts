@@ -99,11 +99,11 @@ export class ReportFold {
    * Forgets the ids of the conversations and customers `erased` names: a conversation erased at or
    * after its first event, or whose customer was, is held from now on under its pseudonym with no
    * customer id (the customer's pseudonym where the customer was erased, for first-contact
-   * resolution), and every count it made stays. Pure. The fold keeps `erased` to hold the records
-   * folded afterwards the same way; a set that grows is checked again by calling this again.
+   * resolution), and every count it made stays. Pure. The fold keeps `erased`, which holds every
+   * erasure so far, to hold the records folded afterwards the same way; call again as it grows.
    */
   forget(erased: ErasureSet): { conversations: number; customerTraces: number } {
-    this.erasures.add(erased);
+    this.erasures.use(erased);
     if (!this.erasures.any) return { conversations: 0, customerTraces: 0 };
     // One pass over everything kept: a hash per conversation, one per customer.
     return this.erasures.pass(() => {

@@ -3,10 +3,11 @@
 // its numbers, message and call sids, its call (with its legs and the conversation's look-up),
 // its survey and answer; a number pair whose conversation went loses its thread, its openings
 // and its WhatsApp reply window. Recordings are made due at once, so the retention sweep asks
-// Twilio to delete them (the document goes once Twilio confirmed); spooled webhooks of erased
-// conversations are blanked on disk once forwarded. Opt-outs are kept: erasing one would text
-// again someone who said STOP. A pass over each collection: erasures are rare, and the store
-// can only hash what it reads.
+// Twilio to delete them (the document goes once Twilio confirmed). Spooled webhooks (on this
+// instance's own disk, so looked through at every start) of an erased conversation or number are
+// blanked on disk once forwarded. Opt-outs are kept: erasing one would text again someone who
+// said STOP. A pass over each collection: erasures are rare, and the store can only hash what it
+// reads.
 import type { ErasureSet } from '#libs/erasure';
 import { IdentityKind } from '#libs/proto';
 import type { ContactSpool } from './spool';
@@ -15,7 +16,6 @@ import { bareNumber } from './whatsapp';
 
 interface SmsVoiceErasureParts {
   store: SmsVoiceStore;
-  spool: Pick<ContactSpool, 'erase'>;
   /** Asks Twilio to delete what is due (the recording retention's sweep). */
   sweepRecordings(): Promise<void>;
   now?: () => Date;
@@ -26,10 +26,7 @@ type NumberErased = (address: string, at: Date) => boolean;
 
 export async function eraseSmsVoiceData(parts: SmsVoiceErasureParts, erased: ErasureSet): Promise<Record<string, number>> {
   const c = parts.store.erasable;
-  const numberErased: NumberErased = (address, at) => {
-    const when = erased.identityErasedAt({ kind: IdentityKind.IDENTITY_KIND_PHONE, value: bareNumber(address) ?? '', namespace: '' });
-    return when !== undefined && at.getTime() <= when;
-  };
+  const numberErased = numberErasedIn(erased);
   const docs = await readAll(parts.store);
   const gone = erasedConversations(docs, erased, numberErased);
   const isErased = (conversationId: string, at: Date) => gone.has(conversationId) || erased.erasedSince('conversation', conversationId, at.getTime());
@@ -63,8 +60,23 @@ export async function eraseSmsVoiceData(parts: SmsVoiceErasureParts, erased: Era
     deleteIds(c.conversationCalls, ids),
   ]);
   const surveys = await parts.store.surveys.erase(isErased);
-  const spooledRecords = await parts.spool.erase((conversationId, number, at) => isErased(conversationId, at) || (!!number && numberErased(number, at)));
-  return { threads, conversationNumbers, threadOpenings, sids, replyWindows, calls, conversationCalls, ...recordingCounts, ...surveys, spooledRecords };
+  return { threads, conversationNumbers, threadOpenings, sids, replyWindows, calls, conversationCalls, ...recordingCounts, ...surveys };
+}
+
+/** Blanks the spooled webhooks of erased conversations and numbers. */
+export async function eraseSpooled(spool: Pick<ContactSpool, 'erase'>, erased: ErasureSet): Promise<{ spooledRecords: number }> {
+  const numberErased = numberErasedIn(erased);
+  const spooledRecords = await spool.erase(
+    (conversationId, number, at) => erased.erasedSince('conversation', conversationId, at.getTime()) || (!!number && numberErased(number, at)),
+  );
+  return { spooledRecords };
+}
+
+function numberErasedIn(erased: ErasureSet): NumberErased {
+  return (address, at) => {
+    const when = erased.identityErasedAt({ kind: IdentityKind.IDENTITY_KIND_PHONE, value: bareNumber(address) ?? '', namespace: '' });
+    return when !== undefined && at.getTime() <= when;
+  };
 }
 
 async function readAll(store: SmsVoiceStore) {

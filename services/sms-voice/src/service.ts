@@ -10,7 +10,7 @@ import type { SmsVoiceConfig } from './config';
 import { createCallbackBridge } from './callback-bridge';
 import { agentAddress } from './calls';
 import { createControlEdge } from './control-edge';
-import { eraseSmsVoiceData } from './erasure';
+import { eraseSmsVoiceData, eraseSpooled } from './erasure';
 import { createOutboundHandler } from './outbound';
 import { RecordingRetention } from './recording-retention';
 import { ContactSpool, webhookReadiness } from './spool';
@@ -57,8 +57,12 @@ export async function startSmsVoiceService(ctx: ServiceContext, config: SmsVoice
 
   // Erased customers' numbers, calls and spooled webhooks go before webhooks are taken, and as each erasure arrives.
   await followErasures(
-    { kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, onStop: (what, stop) => ctx.onStop(what, stop) },
-    { what: 'sms-voice store and spool', apply: (erased) => eraseSmsVoiceData({ store, spool: contacts, sweepRecordings: () => retention.sweep() }, erased) },
+    { kafka, logger: ctx.logger, name: ctx.name, secret: config.ERASURE_KEY, db, onStop: (what, stop) => ctx.onStop(what, stop) },
+    {
+      what: 'sms-voice store and spool',
+      apply: (erased) => eraseSmsVoiceData({ store, sweepRecordings: () => retention.sweep() }, erased),
+      applyLocal: (erased) => eraseSpooled(contacts, erased),
+    },
   );
 
   const routing = routingWaitEstimatesFor(config, ctx.logger);
