@@ -4,6 +4,7 @@
 // is kept beside it (`<collection>_uses`), so an erasure deletes a content no other conversation
 // still uses.
 import { Binary, type Collection, type Db } from 'mongodb';
+import { keptOf } from './index';
 
 interface StoredAttachment {
   _id: string; // sha256
@@ -58,16 +59,13 @@ export class AttachmentFiles {
    * remaining use names. A content no conversation ever used (an upload never sent) is kept.
    */
   async erase(erased: (conversationId: string, at: Date) => boolean): Promise<{ attachmentUses: number; attachments: number }> {
-    const all = await this.uses.find({}).toArray();
-    const gone = all.filter((u) => erased(u.conversationId, u.at));
+    const gone = await keptOf(this.uses.find({}), (u) => erased(u.conversationId, u.at));
     if (gone.length === 0) return { attachmentUses: 0, attachments: 0 };
-    const goneIds = new Set(gone.map((u) => u._id));
-    const stillUsed = new Set(all.filter((u) => !goneIds.has(u._id)).map((u) => u.sha256));
-    const unused = [...new Set(gone.map((u) => u.sha256))].filter((sha) => !stillUsed.has(sha));
-    const uses = await this.uses.deleteMany({ _id: { $in: [...goneIds] } });
-    // Asked again after the uses went: a conversation that took the content meanwhile keeps it.
-    const usedMeanwhile = new Set((await this.uses.find({ sha256: { $in: unused } }, { projection: { sha256: 1 } }).toArray()).map((u) => u.sha256));
-    const toDelete = unused.filter((sha) => !usedMeanwhile.has(sha));
+    const uses = await this.uses.deleteMany({ _id: { $in: gone.map((u) => u._id) } });
+    // Asked after the uses went: a content another conversation uses (or took meanwhile) stays.
+    const contents = [...new Set(gone.map((u) => u.sha256))];
+    const stillUsed = new Set((await this.uses.find({ sha256: { $in: contents } }, { projection: { sha256: 1 } }).toArray()).map((u) => u.sha256));
+    const toDelete = contents.filter((sha) => !stillUsed.has(sha));
     const files = toDelete.length ? await this.files.deleteMany({ _id: { $in: toDelete } }) : undefined;
     return { attachmentUses: uses.deletedCount, attachments: files?.deletedCount ?? 0 };
   }

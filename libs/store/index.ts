@@ -70,3 +70,13 @@ export async function upsertById<T extends Document & { _id: string }>(collectio
     await collection.updateOne(filter, update, { upsert: true });
   }
 }
+
+/**
+ * The documents of a cursor that `keep` keeps, read one batch at a time: a pass over a whole
+ * collection (an erasure's) holds only what it keeps, whatever the collection's size.
+ */
+export async function keptOf<T>(cursor: AsyncIterable<T>, keep: (doc: T) => boolean): Promise<T[]> {
+  const kept: T[] = [];
+  for await (const doc of cursor) if (keep(doc)) kept.push(doc);
+  return kept;
+}

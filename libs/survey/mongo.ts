@@ -3,6 +3,7 @@
 // claim is a unique insert: the local store may lose concurrent updates of one document, but
 // two replies racing to answer find one winner.
 import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { keptOf } from '../store';
 import type { SurveyAnswerClaim, SurveySent } from './answer';
 import type { SurveyStore } from './take';
 
@@ -48,11 +49,11 @@ export class SurveyRecords implements SurveyStore {
    */
   async erase(erased: (conversationId: string, at: Date) => boolean): Promise<{ surveys: number; surveyAnswers: number }> {
     const [surveys, answers] = await Promise.all([
-      this.surveys.find({}, { projection: { _id: 1, sentAt: 1 } }).toArray(),
-      this.answers.find({}, { projection: { _id: 1, at: 1 } }).toArray(),
+      keptOf(this.surveys.find({}, { projection: { _id: 1, sentAt: 1 } }), (s) => erased(s._id, s.sentAt)),
+      keptOf(this.answers.find({}, { projection: { _id: 1, at: 1 } }), (a) => erased(a._id, a.at)),
     ]);
-    const surveyIds = surveys.filter((s) => erased(s._id, s.sentAt)).map((s) => s._id);
-    const answerIds = answers.filter((a) => erased(a._id, a.at)).map((a) => a._id);
+    const surveyIds = surveys.map((s) => s._id);
+    const answerIds = answers.map((a) => a._id);
     const [s, a] = await Promise.all([
       surveyIds.length ? this.surveys.deleteMany({ _id: { $in: surveyIds } }) : undefined,
       answerIds.length ? this.answers.deleteMany({ _id: { $in: answerIds } }) : undefined,

@@ -7,6 +7,7 @@
 import { IdentityKind, type Identity } from '#libs/proto';
 import type { ErasureSet } from '#libs/erasure';
 import type { AttachmentFiles } from '#libs/store/attachments';
+import { keptOf } from '#libs/store';
 import type { ChatStore } from './store';
 import type { VerificationStore } from './verification-store';
 
@@ -20,10 +21,13 @@ export async function eraseChatData(parts: ChatErasureParts, erased: ErasureSet)
   const { store, codes, files } = parts;
   const gone = await erasedConversations(store, erased);
   const isErased = (conversationId: string, at: Date) => gone.has(conversationId) || erased.erasedSince('conversation', conversationId, at.getTime());
-  const messages = await store.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }).toArray();
-  for (const m of messages) if (isErased(m.conversationId, m.at)) gone.add(m.conversationId);
-  const codeDocs = await codes.codes.find({}, { projection: { _id: 1, conversationId: 1, email: 1, createdAt: 1 } }).toArray();
-  const codeIds = codeDocs.filter((c) => isErased(c.conversationId, c.createdAt) || erasedAt(erased, email(c.email), c.createdAt)).map((c) => c._id);
+  for await (const m of store.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }))
+    if (isErased(m.conversationId, m.at)) gone.add(m.conversationId);
+  const codeDocs = await keptOf(
+    codes.codes.find({}, { projection: { _id: 1, conversationId: 1, email: 1, createdAt: 1 } }),
+    (c) => isErased(c.conversationId, c.createdAt) || erasedAt(erased, email(c.email), c.createdAt),
+  );
+  const codeIds = codeDocs.map((c) => c._id);
   const ids = [...gone];
   const byConversation = { conversationId: { $in: ids } };
   const [conversations, profiles, facts, deletedMessages, numbers, deletedCodes, tries, uploads] = await Promise.all([
@@ -53,13 +57,13 @@ export async function eraseChatData(parts: ChatErasureParts, erased: ErasureSet)
 async function erasedConversations(store: ChatStore, erased: ErasureSet): Promise<Set<string>> {
   const gone = new Set<string>();
   const opened = new Map<string, Date>();
-  for (const c of await store.conversations.find({}, { projection: { _id: 1, visitorId: 1, createdAt: 1 } }).toArray()) {
+  for await (const c of store.conversations.find({}, { projection: { _id: 1, visitorId: 1, createdAt: 1 } })) {
     opened.set(c._id, c.createdAt);
     const visitor: Identity = { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: c.visitorId, namespace: '' };
     if (erased.erasedSince('conversation', c._id, c.createdAt.getTime()) || erasedAt(erased, visitor, c.createdAt)) gone.add(c._id);
   }
   // The proved address is a fact without a time of its own: the conversation's opening stands for it.
-  for (const f of await store.facts.find({}).toArray()) {
+  for await (const f of store.facts.find({})) {
     if (!f._id.endsWith('/verifiedEmail') || typeof f.value !== 'string') continue;
     if (erasedAt(erased, email(f.value), opened.get(f.conversationId) ?? new Date(0))) gone.add(f.conversationId);
   }

@@ -5,7 +5,7 @@ import type { Claimer, DeliveryRecord } from '#libs/delivery';
 import { MongoDeliveryClaims } from '#libs/delivery/mongo';
 import type { ErasureSet } from '#libs/erasure';
 import { IdentityKind } from '#libs/proto';
-import { InsertBatcher } from '#libs/store';
+import { InsertBatcher, keptOf } from '#libs/store';
 import { AttachmentFiles } from '#libs/store/attachments';
 import { SurveyRecords } from '#libs/survey/mongo';
 import type { ThreadIndex } from './threading';
@@ -121,11 +121,13 @@ export class EmailStore implements ThreadIndex {
    * and the store can only hash what it reads.
    */
   async erase(erased: ErasureSet): Promise<Record<string, number>> {
-    const conversations = await this.conversations.find({}, { projection: { _id: 1, customerAddress: 1, createdAt: 1 } }).toArray();
-    const gone = new Set(conversations.filter((c) => conversationErased(erased, c)).map((c) => c._id));
+    const conversations = await keptOf(this.conversations.find({}, { projection: { _id: 1, customerAddress: 1, createdAt: 1 } }), (c) =>
+      conversationErased(erased, c),
+    );
+    const gone = new Set(conversations.map((c) => c._id));
     const isErased = (conversationId: string, at: Date) => gone.has(conversationId) || erased.erasedSince('conversation', conversationId, at.getTime());
-    const messages = await this.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }).toArray();
-    const messageIds = messages.filter((m) => isErased(m.conversationId, m.at)).map((m) => m._id);
+    const messages = await keptOf(this.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }), (m) => isErased(m.conversationId, m.at));
+    const messageIds = messages.map((m) => m._id);
     const [c, m, surveys, files] = await Promise.all([
       gone.size ? this.conversations.deleteMany({ _id: { $in: [...gone] } }) : undefined,
       messageIds.length ? this.messages.deleteMany({ _id: { $in: messageIds } }) : undefined,

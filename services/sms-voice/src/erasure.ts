@@ -10,6 +10,7 @@
 // reads.
 import type { ErasureSet } from '#libs/erasure';
 import { IdentityKind } from '#libs/proto';
+import { keptOf } from '#libs/store';
 import type { ContactSpool } from './spool';
 import type { SmsVoiceStore } from './store';
 import { bareNumber } from './whatsapp';
@@ -21,22 +22,21 @@ interface SmsVoiceErasureParts {
   now?: () => Date;
 }
 
-type Docs = Awaited<ReturnType<typeof readAll>>;
+type Docs = Awaited<ReturnType<typeof readPairs>>;
 type NumberErased = (address: string, at: Date) => boolean;
+type Collections = SmsVoiceStore['erasable'];
 
 export async function eraseSmsVoiceData(parts: SmsVoiceErasureParts, erased: ErasureSet): Promise<Record<string, number>> {
   const c = parts.store.erasable;
   const numberErased = numberErasedIn(erased);
-  const docs = await readAll(parts.store);
-  const gone = erasedConversations(docs, erased, numberErased);
+  const docs = await readPairs(c);
+  const gone = await erasedConversations(c, docs, erased, numberErased);
   const isErased = (conversationId: string, at: Date) => gone.has(conversationId) || erased.erasedSince('conversation', conversationId, at.getTime());
   const goneThreads = docs.threads.filter((t) => gone.has(t.conversationId) || numberErased(customerOf(t._id), t.openedAt)).map((t) => t._id);
   const gonePairs = new Set(goneThreads);
   const ids = [...gone];
-  const recordingCounts = await eraseRecordings(
-    parts,
-    docs.recordings.filter((r) => isErased(r.conversationId, r.recordedAt)),
-  );
+  const recordingCounts = await eraseRecordings(parts, await keptOf(c.recordings.find({}), (r) => isErased(r.conversationId, r.recordedAt)));
+  const ofGone = (doc: { conversationId: string }) => gone.has(doc.conversationId);
   const [threads, conversationNumbers, threadOpenings, sids, replyWindows, calls, conversationCalls] = await Promise.all([
     deleteIds(c.threads, goneThreads),
     deleteIds(c.numbers, ids),
@@ -45,18 +45,12 @@ export async function eraseSmsVoiceData(parts: SmsVoiceErasureParts, erased: Era
       c.openings,
       idsOf(docs.openings, (o) => gone.has(o.conversationId) || gonePairs.has(pairOf(o._id))),
     ),
-    deleteIds(
-      c.sids,
-      idsOf(docs.sids, (s) => gone.has(s.conversationId)),
-    ),
+    deleteIds(c.sids, idsOf(await keptOf(c.sids.find({}, { projection: { _id: 1, conversationId: 1 } }), ofGone))),
     deleteIds(
       c.replyWindows,
       idsOf(docs.windows, (w) => gonePairs.has(w._id) || numberErased(customerOf(w._id), w.lastInboundAt)),
     ),
-    deleteIds(
-      c.calls,
-      idsOf(docs.calls, (call) => gone.has(call.conversationId)),
-    ),
+    deleteIds(c.calls, idsOf(await keptOf(c.calls.find({}, { projection: { _id: 1, conversationId: 1 } }), ofGone))),
     deleteIds(c.conversationCalls, ids),
   ]);
   const surveys = await parts.store.surveys.erase(isErased);
@@ -79,22 +73,19 @@ function numberErasedIn(erased: ErasureSet): NumberErased {
   };
 }
 
-async function readAll(store: SmsVoiceStore) {
-  const c = store.erasable;
-  const [threads, numbers, openings, sids, windows, calls, recordings] = await Promise.all([
+/** What is kept per conversation or number pair; the sids and calls (one per message or call) are only read through. */
+async function readPairs(c: Collections) {
+  const [threads, numbers, openings, windows] = await Promise.all([
     c.threads.find({}).toArray(),
     c.numbers.find({}).toArray(),
     c.openings.find({}).toArray(),
-    c.sids.find({}).toArray(),
     c.replyWindows.find({}).toArray(),
-    c.calls.find({}, { projection: { _id: 1, conversationId: 1, customer: 1, startedAt: 1 } }).toArray(),
-    c.recordings.find({}).toArray(),
   ]);
-  return { threads, numbers, openings, sids, windows, calls, recordings };
+  return { threads, numbers, openings, windows };
 }
 
 /** Conversations erased by id, or by the customer's number when they began at or before its erasure. */
-function erasedConversations(docs: Docs, erased: ErasureSet, numberErased: NumberErased): Set<string> {
+async function erasedConversations(c: Collections, docs: Docs, erased: ErasureSet, numberErased: NumberErased): Promise<Set<string>> {
   // When each conversation began, as far as the store knows: the earliest time a document names.
   const began = new Map<string, Date>();
   const saw = (id: string, at: Date) => {
@@ -102,16 +93,20 @@ function erasedConversations(docs: Docs, erased: ErasureSet, numberErased: Numbe
     if (!known || at < known) began.set(id, at);
   };
   for (const d of [...docs.threads, ...docs.openings]) saw(d.conversationId, d.openedAt);
-  for (const s of docs.sids) saw(s.conversationId, s.at);
-  for (const call of docs.calls) saw(call.conversationId, call.startedAt);
   const byId = (id: string, at: Date) => erased.erasedSince('conversation', id, at.getTime());
   const gone = new Set<string>();
+  for await (const s of c.sids.find({}, { projection: { _id: 0, conversationId: 1, at: 1 } })) {
+    saw(s.conversationId, s.at);
+    if (byId(s.conversationId, s.at)) gone.add(s.conversationId);
+  }
+  for await (const call of c.calls.find({}, { projection: { _id: 0, conversationId: 1, customer: 1, startedAt: 1 } })) {
+    saw(call.conversationId, call.startedAt);
+    if (byId(call.conversationId, call.startedAt) || numberErased(call.customer, call.startedAt)) gone.add(call.conversationId);
+  }
   for (const n of docs.numbers) {
     const at = began.get(n._id) ?? new Date(0);
     if (byId(n._id, at) || numberErased(n.customer, at)) gone.add(n._id);
   }
-  for (const call of docs.calls) if (byId(call.conversationId, call.startedAt) || numberErased(call.customer, call.startedAt)) gone.add(call.conversationId);
-  for (const s of docs.sids) if (byId(s.conversationId, s.at)) gone.add(s.conversationId);
   return gone;
 }
 
@@ -124,7 +119,7 @@ function pairOf(openingId: string): string {
   return openingId.split('|', 2).join('|');
 }
 
-function idsOf<T extends { _id: string }>(docs: T[], erased: (doc: T) => boolean): string[] {
+function idsOf<T extends { _id: string }>(docs: T[], erased: (doc: T) => boolean = () => true): string[] {
   return docs.filter(erased).map((d) => d._id);
 }
 
