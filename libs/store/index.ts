@@ -1,5 +1,5 @@
 // Helpers for the MongoDB-compatible store that more than one service needs.
-import { MongoBulkWriteError, type Collection, type Document, type Filter, type OptionalUnlessRequiredId } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Document, type Filter, type FindCursor, type OptionalUnlessRequiredId } from 'mongodb';
 import { isTransient } from '../faults';
 
 /**
@@ -71,12 +71,17 @@ export async function upsertById<T extends Document & { _id: string }>(collectio
   }
 }
 
-/**
- * The documents of a cursor that `keep` keeps, read one batch at a time: a pass over a whole
- * collection (an erasure's) holds only what it keeps, whatever the collection's size.
- */
-export async function keptOf<T>(cursor: AsyncIterable<T>, keep: (doc: T) => boolean): Promise<T[]> {
+/** Documents a pass over a whole collection reads per round trip: what it holds at once besides what it keeps. */
+export const PASS_BATCH = 1_000;
+
+/** The cursor of a pass over a whole collection (an erasure's), read `PASS_BATCH` documents at a time. */
+export function passOver<T>(cursor: FindCursor<T>): FindCursor<T> {
+  return cursor.batchSize(PASS_BATCH);
+}
+
+/** The documents of a pass that `keep` keeps: the pass holds only those, whatever the collection's size. */
+export async function keptOf<T>(cursor: FindCursor<T>, keep: (doc: T) => boolean): Promise<T[]> {
   const kept: T[] = [];
-  for await (const doc of cursor) if (keep(doc)) kept.push(doc);
+  for await (const doc of passOver(cursor)) if (keep(doc)) kept.push(doc);
   return kept;
 }

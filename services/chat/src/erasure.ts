@@ -7,7 +7,7 @@
 import { IdentityKind, type Identity } from '#libs/proto';
 import type { ErasureSet } from '#libs/erasure';
 import type { AttachmentFiles } from '#libs/store/attachments';
-import { keptOf } from '#libs/store';
+import { keptOf, passOver } from '#libs/store';
 import type { ChatStore } from './store';
 import type { VerificationStore } from './verification-store';
 
@@ -21,7 +21,7 @@ export async function eraseChatData(parts: ChatErasureParts, erased: ErasureSet)
   const { store, codes, files } = parts;
   const gone = await erasedConversations(store, erased);
   const isErased = (conversationId: string, at: Date) => gone.has(conversationId) || erased.erasedSince('conversation', conversationId, at.getTime());
-  for await (const m of store.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } }))
+  for await (const m of passOver(store.messages.find({}, { projection: { _id: 1, conversationId: 1, at: 1 } })))
     if (isErased(m.conversationId, m.at)) gone.add(m.conversationId);
   const codeDocs = await keptOf(
     codes.codes.find({}, { projection: { _id: 1, conversationId: 1, email: 1, createdAt: 1 } }),
@@ -57,13 +57,13 @@ export async function eraseChatData(parts: ChatErasureParts, erased: ErasureSet)
 async function erasedConversations(store: ChatStore, erased: ErasureSet): Promise<Set<string>> {
   const gone = new Set<string>();
   const opened = new Map<string, Date>();
-  for await (const c of store.conversations.find({}, { projection: { _id: 1, visitorId: 1, createdAt: 1 } })) {
+  for await (const c of passOver(store.conversations.find({}, { projection: { _id: 1, visitorId: 1, createdAt: 1 } }))) {
     opened.set(c._id, c.createdAt);
     const visitor: Identity = { kind: IdentityKind.IDENTITY_KIND_CHAT_VISITOR, value: c.visitorId, namespace: '' };
     if (erased.erasedSince('conversation', c._id, c.createdAt.getTime()) || erasedAt(erased, visitor, c.createdAt)) gone.add(c._id);
   }
   // The proved address is a fact without a time of its own: the conversation's opening stands for it.
-  for await (const f of store.facts.find({})) {
+  for await (const f of passOver(store.facts.find({}))) {
     if (!f._id.endsWith('/verifiedEmail') || typeof f.value !== 'string') continue;
     if (erasedAt(erased, email(f.value), opened.get(f.conversationId) ?? new Date(0))) gone.add(f.conversationId);
   }

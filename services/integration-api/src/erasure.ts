@@ -7,7 +7,7 @@
 // erasures are rare, and the store can only hash what it reads.
 import type { Db } from 'mongodb';
 import type { ErasureSet } from '#libs/erasure';
-import { keptOf } from '#libs/store';
+import { keptOf, passOver } from '#libs/store';
 import { erasedIdsOf, recordErasedEvents, type ErasedCopy } from './webhooks/erasure-events';
 
 export async function eraseApiData(db: Db, erased: ErasureSet, now = new Date()): Promise<Record<string, number>> {
@@ -20,7 +20,7 @@ export async function eraseApiData(db: Db, erased: ErasureSet, now = new Date())
   const deliveries = db.collection<{ _id: string; application: string; payload: string; recordedAt: Date }>('webhook_deliveries');
   const copies: ErasedCopy[] = [];
   const threadIds: string[] = [];
-  for await (const t of threads.find({}, { projection: { _id: 1, conversationId: 1, openedAt: 1 } })) {
+  for await (const t of passOver(threads.find({}, { projection: { _id: 1, conversationId: 1, openedAt: 1 } }))) {
     const erasedAt = conversationErasedAt(t.conversationId, t.openedAt);
     if (erasedAt === undefined) continue;
     threadIds.push(t._id);
@@ -33,7 +33,7 @@ export async function eraseApiData(db: Db, erased: ErasureSet, now = new Date())
     )
   ).map((s) => s._id);
   const deliveryIds: string[] = [];
-  for await (const d of deliveries.find({}, { projection: { _id: 1, application: 1, payload: 1, recordedAt: 1 } })) {
+  for await (const d of passOver(deliveries.find({}, { projection: { _id: 1, application: 1, payload: 1, recordedAt: 1 } }))) {
     const named = erasedIdsOf(erased, d.payload, d.recordedAt.getTime());
     if (named.length === 0) continue;
     deliveryIds.push(d._id);

@@ -2,8 +2,9 @@
 // chunk by chunk: the console holds at most a chunk or two (the stream is paused while the
 // browser is slow), never the whole file. The headers go out with the first chunk, so a refusal
 // (unknown customer, no reason) is still an HTTP status with its reason; a failure after that
-// cuts the answer off (the edge destroys it), and Content-Length, taken from the first chunk,
-// lets the browser tell a cut-off file from a whole one.
+// cuts the answer off (the edge destroys it) before the chunked encoding's last chunk, so the
+// browser tells a cut-off file from a whole one (customer-record writes the document as it reads
+// it, so nobody knows its length ahead).
 import type http from 'node:http';
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { StreamCustomerExportResponse } from '#libs/proto';
@@ -13,7 +14,6 @@ function downloadHeaders(first: StreamCustomerExportResponse): Record<string, st
   return {
     'content-type': 'application/json; charset=utf-8',
     'content-disposition': `attachment; filename="${first.fileName.replace(/[^A-Za-z0-9_.-]/g, '_')}"`,
-    'content-length': String(first.totalBytes),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   };

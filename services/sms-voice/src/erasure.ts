@@ -10,7 +10,7 @@
 // reads.
 import type { ErasureSet } from '#libs/erasure';
 import { IdentityKind } from '#libs/proto';
-import { keptOf } from '#libs/store';
+import { keptOf, passOver } from '#libs/store';
 import type { ContactSpool } from './spool';
 import type { SmsVoiceStore } from './store';
 import { bareNumber } from './whatsapp';
@@ -95,11 +95,11 @@ async function erasedConversations(c: Collections, docs: Docs, erased: ErasureSe
   for (const d of [...docs.threads, ...docs.openings]) saw(d.conversationId, d.openedAt);
   const byId = (id: string, at: Date) => erased.erasedSince('conversation', id, at.getTime());
   const gone = new Set<string>();
-  for await (const s of c.sids.find({}, { projection: { _id: 0, conversationId: 1, at: 1 } })) {
+  for await (const s of passOver(c.sids.find({}, { projection: { _id: 0, conversationId: 1, at: 1 } }))) {
     saw(s.conversationId, s.at);
     if (byId(s.conversationId, s.at)) gone.add(s.conversationId);
   }
-  for await (const call of c.calls.find({}, { projection: { _id: 0, conversationId: 1, customer: 1, startedAt: 1 } })) {
+  for await (const call of passOver(c.calls.find({}, { projection: { _id: 0, conversationId: 1, customer: 1, startedAt: 1 } }))) {
     saw(call.conversationId, call.startedAt);
     if (byId(call.conversationId, call.startedAt) || numberErased(call.customer, call.startedAt)) gone.add(call.conversationId);
   }

@@ -8,6 +8,7 @@ import type { EraseCustomerRequest, EraseCustomerResponse, ExportCustomerRequest
 import { FailedPreconditionError } from '#libs/service';
 import { subjectKey } from '#libs/erasure';
 import { erasureSubjects } from '../erasure';
+import { exportPieces } from '../export-document';
 import { heldIdentities, type CustomerHoldings } from '../store/erasure';
 import { audited } from './answers';
 import type { ApiDeps } from './deps';
@@ -16,38 +17,41 @@ import { requestReason, requireId } from './requests';
 /** What one gRPC message can carry (4 MiB by default), less room for the envelope. */
 const ONE_MESSAGE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
-export interface CustomerExport {
-  document: string;
+export interface OpenedExport {
+  customerId: string;
+  reason: string;
   fileName: string;
+  /** The document's JSON text, piece by piece, read from the store as it is taken. */
+  pieces: AsyncGenerator<string>;
 }
 
-/**
- * The export document, audited (as the call that asked for it) before it is handed out; NOT_FOUND for an unknown or merged
- * customer, FAILED_PRECONDITION (and nothing audited) when it is over `maxBytes`.
- */
-export async function customerExport(
-  deps: ApiDeps,
-  req: ExportCustomerRequest,
-  caller: Caller,
-  call: 'ExportCustomer' | 'StreamCustomerExport',
-  maxBytes = Infinity,
-): Promise<CustomerExport> {
+/** The export of a customer, not read yet; NOT_FOUND for an unknown or merged customer. The caller audits it before it hands out a byte. */
+export async function openExport(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<OpenedExport> {
   const customerId = requireId(req.customerId, 'customer_id');
   const reason = requestReason(req.reason);
   // Reads recorded a moment ago belong in the export.
   await deps.audit.flush();
-  const held = await deps.privacy.erasure.gather(customerId);
+  const parts = await deps.privacy.erasure.exportParts(customerId);
   const exportedAt = new Date();
-  const document = JSON.stringify({ format: 'contactcenter.customer-export.v1', exportedAt, exportedBy: caller.id, reason, ...held }, null, 2);
-  const size = Buffer.byteLength(document);
-  if (size > maxBytes)
-    throw new FailedPreconditionError(`the export is ${size} bytes, more than one message carries; ask StreamCustomerExport for it in pieces`);
-  await audited(deps, caller, call, customerId, '', reason);
-  return { document, fileName: `customer-${customerId}-${exportedAt.toISOString().slice(0, 10)}.json` };
+  const pieces = exportPieces({ format: 'contactcenter.customer-export.v1', exportedAt, exportedBy: caller.id, reason, ...parts });
+  return { customerId, reason, fileName: `customer-${customerId}-${exportedAt.toISOString().slice(0, 10)}.json`, pieces };
 }
 
-export function exportCustomer(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<ExportCustomerResponse> {
-  return customerExport(deps, req, caller, 'ExportCustomer', ONE_MESSAGE_BYTES);
+/** The export as one document, audited before it is handed out; FAILED_PRECONDITION (and nothing audited) when it would not fit one message. */
+export async function exportCustomer(deps: ApiDeps, req: ExportCustomerRequest, caller: Caller): Promise<ExportCustomerResponse> {
+  const opened = await openExport(deps, req, caller);
+  let document = '';
+  let size = 0;
+  for await (const piece of opened.pieces) {
+    size += Buffer.byteLength(piece);
+    if (size > ONE_MESSAGE_BYTES)
+      throw new FailedPreconditionError(
+        `the export is over ${ONE_MESSAGE_BYTES} bytes, more than one message carries; ask StreamCustomerExport for it in pieces`,
+      );
+    document += piece;
+  }
+  await audited(deps, caller, 'ExportCustomer', opened.customerId, '', opened.reason);
+  return { document, fileName: opened.fileName };
 }
 
 export async function eraseCustomer(deps: ApiDeps, req: EraseCustomerRequest, caller: Caller): Promise<EraseCustomerResponse> {
@@ -73,7 +77,7 @@ export async function eraseCustomer(deps: ApiDeps, req: EraseCustomerRequest, ca
 
 /** The customer's conversations, also those only their history entries name. */
 function conversationsOf(held: CustomerHoldings): string[] {
-  return [...new Set([...held.conversations.map((c) => c._id), ...held.history.map((h) => h.conversationId).filter(Boolean)])];
+  return [...new Set([...held.conversationIds, ...held.historyConversationIds])];
 }
 
 function describeCounts(c: Record<string, number>): string {

@@ -772,12 +772,13 @@ export interface StreamCustomerExportRequest {
 }
 
 export interface StreamCustomerExportResponse {
-  /** The next bytes of the UTF-8 JSON document (a chunk may end inside a character). */
+  /**
+   * The next bytes of the UTF-8 JSON document (a chunk may end inside a character). The document
+   * is written as it is read from the store, so its size is known only at the stream's end.
+   */
   data: Buffer;
   /** On the first message only: a name to save it under, customer-<id>-<date>.json. */
   fileName: string;
-  /** On the first message only: the whole document's size in bytes. */
-  totalBytes: number;
 }
 
 function createBaseMandate(): Mandate {
@@ -7318,7 +7319,7 @@ export const StreamCustomerExportRequest: MessageFns<StreamCustomerExportRequest
 };
 
 function createBaseStreamCustomerExportResponse(): StreamCustomerExportResponse {
-  return { data: Buffer.alloc(0), fileName: "", totalBytes: 0 };
+  return { data: Buffer.alloc(0), fileName: "" };
 }
 
 export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportResponse> = {
@@ -7328,9 +7329,6 @@ export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportRespon
     }
     if (message.fileName !== "") {
       writer.uint32(18).string(message.fileName);
-    }
-    if (message.totalBytes !== 0) {
-      writer.uint32(24).int64(message.totalBytes);
     }
     return writer;
   },
@@ -7364,14 +7362,6 @@ export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportRespon
             message.fileName = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.totalBytes = longToNumber(reader.int64());
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7392,11 +7382,6 @@ export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportRespon
         : isSet(object.file_name)
         ? globalThis.String(object.file_name)
         : "",
-      totalBytes: isSet(object.totalBytes)
-        ? globalThis.Number(object.totalBytes)
-        : isSet(object.total_bytes)
-        ? globalThis.Number(object.total_bytes)
-        : 0,
     };
   },
 
@@ -7408,9 +7393,6 @@ export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportRespon
     if (message.fileName !== "") {
       obj.fileName = message.fileName;
     }
-    if (message.totalBytes !== 0) {
-      obj.totalBytes = Math.round(message.totalBytes);
-    }
     return obj;
   },
 
@@ -7421,7 +7403,6 @@ export const StreamCustomerExportResponse: MessageFns<StreamCustomerExportRespon
     const message = createBaseStreamCustomerExportResponse();
     message.data = object.data ?? Buffer.alloc(0);
     message.fileName = object.fileName ?? "";
-    message.totalBytes = object.totalBytes ?? 0;
     return message;
   },
 };
@@ -8070,17 +8051,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isSet(value: any): boolean {
