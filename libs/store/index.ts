@@ -72,7 +72,7 @@ export async function upsertById<T extends Document & { _id: string }>(collectio
 }
 
 /** Documents a pass over a whole collection reads per round trip: what it holds at once besides what it keeps. */
-export const PASS_BATCH = 1_000;
+const PASS_BATCH = 1_000;
 
 /** The cursor of a pass over a whole collection (an erasure's), read `PASS_BATCH` documents at a time. */
 export function passOver<T>(cursor: FindCursor<T>): FindCursor<T> {

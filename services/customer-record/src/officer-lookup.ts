@@ -6,9 +6,13 @@ import { IdentityKind, type FindCustomersRequest, type FoundCustomer } from '#li
 import { InvalidIdentityError, normaliseIdentity, type NormalisedIdentity } from '#libs/contact';
 import { InvalidArgumentError } from '#libs/service';
 import type { CustomerDoc } from './store/records';
+import { nameMatch } from './search/folding';
 
 /** How many customers one look-up returns; a name shared by more is refined, not paged. */
 export const MAX_FOUND = 20;
+
+/** Customers a look-up by name reads by `_id`: three times what it shows, for those merged or renamed since the index saw their name. */
+export const NAME_CANDIDATES = 3 * (MAX_FOUND + 1);
 
 export type OfficerLookup = { by: 'identity'; identity: NormalisedIdentity } | { by: 'name'; words: string[] };
 
@@ -36,12 +40,8 @@ function nameWords(name: string): string[] {
   if (trimmed.length < 2 || trimmed.length > 100) throw new InvalidArgumentError('name must be 2-100 characters');
   const words = trimmed.split(/\s+/);
   if (words.length > 5) throw new InvalidArgumentError('name has more than 5 words');
+  if (!nameMatch(words)) throw new InvalidArgumentError('name must hold a letter or a digit');
   return words.map((w) => w.toLowerCase());
-}
-
-/** A case-insensitive pattern matching a name that holds the word; the word's own characters are literal. */
-export function wordPattern(word: string): string {
-  return word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /** Enough of an identity to tell two customers apart, not enough to contact anyone. */

@@ -205,4 +205,52 @@ describe('SQLite conversation index', () => {
     }
     index.close();
   });
+
+  it('names the customers whose conversations’ senders gave a name, newest first, never one given on a customer’s behalf, until they are forgotten', async () => {
+    const index = new SqliteConversationIndex(':memory:');
+    const from = (n: number, senderDisplayName: string, over: Partial<ContactReceived> = {}) =>
+      ContactReceived.fromPartial({
+        contactId: `named-${n}`,
+        conversationId: `named-conv-${n}`,
+        channel: Channel.CHANNEL_EMAIL,
+        receivedAt: new Date(1_000 * n),
+        senderDisplayName,
+        ...over,
+      });
+    await applyAll(
+      index,
+      [
+        from(1, 'Ann-Marie Müller'),
+        from(2, 'Joanna Mulligan'),
+        from(3, 'Travel Desk Ltd', { onBehalfOf: { kind: 2, value: 'ann@example.com', namespace: '' } }),
+        // A later name for the same conversation is not its first.
+        from(4, 'Ann Other', { conversationId: 'named-conv-1' }),
+      ],
+      'contacts',
+    );
+    const customers = ['cust-ann', 'cust-jo', 'cust-agency'].map((customerId, i) =>
+      ConversationEvent.fromPartial({
+        eventId: `named-ev-${i}`,
+        conversationId: `named-conv-${i + 1}`,
+        customerId,
+        occurredAt: new Date(5_000),
+        step: { $case: 'queued', queued: { queue: 'q' } },
+      } as never),
+    );
+    await index.apply({
+      kind: 'events',
+      topic: 'cc.conversation.events.v1',
+      partition: 0,
+      nextOffset: '3',
+      records: customers.map((value, i) => ({ offset: String(i), value })),
+    });
+    expect(await index.customersNamed(['MULL'], 10)).toEqual(['cust-jo', 'cust-ann']);
+    expect(await index.customersNamed(['ann', 'muller'], 10)).toEqual(['cust-ann']);
+    expect(await index.customersNamed(['other'], 10)).toEqual([]);
+    expect(await index.customersNamed(['travel'], 10)).toEqual([]);
+    expect(await index.customersNamed(['mull'], 1)).toEqual(['cust-jo']);
+    index.forget([], ['cust-ann']);
+    expect(await index.customersNamed(['mull'], 10)).toEqual(['cust-jo']);
+    index.close();
+  });
 });

@@ -28,7 +28,12 @@ export interface ApiDeps extends Pick<CustomerStore, 'directory' | 'merging' | '
   /** The conversation search index, and how long after a conversation stopped being theirs an agent still finds it. */
   search: { index: Pick<ConversationIndex, 'search'>; windowMs: number };
   /** Data-protection requests: the store's part, the erasure topic, the search index, and the key subjects are hashed with. */
-  privacy: { erasure: CustomerErasure; topic: Pick<ErasureTopic, 'publish'>; index: Pick<SqliteConversationIndex, 'forget'>; secret: string };
+  privacy: {
+    erasure: CustomerErasure;
+    topic: Pick<ErasureTopic, 'publish'>;
+    index: Pick<SqliteConversationIndex, 'forget' | 'customersNamed'>;
+    secret: string;
+  };
 }
 
 /** One call, run once its caller is authorised for it. */

@@ -1,12 +1,14 @@
 // The data-protection officer finds the customer a request is about: by a verified identity of any
 // kind, an email address, a phone number, a chat visitor id or an id of kind OTHER (one read of
-// its `identities` row by `_id`, followed through merges), or by the
-// words of a name (a scan, see CustomerDirectory.findByName). Claims are never searched: what a
+// its `identities` row by `_id`, followed through merges), or by the words of a name: the search
+// index names the customers whose conversations' senders gave such a name, and each is read by
+// `_id` and kept when it is live and its own name holds the words. Claims are never searched: what a
 // sender only typed may be someone else's. Every look-up is audited like a read of each customer
 // found, and one that finds nobody is audited too, before it is answered.
 import type { Caller } from '#libs/auth';
 import type { FindCustomersRequest, FindCustomersResponse } from '#libs/proto';
-import { byLastContact, foundCustomer, MAX_FOUND, parseLookup, wordPattern, type OfficerLookup } from '../officer-lookup';
+import { byLastContact, foundCustomer, MAX_FOUND, NAME_CANDIDATES, parseLookup, type OfficerLookup } from '../officer-lookup';
+import { nameHolds } from '../search/folding';
 import type { CustomerDoc } from '../store/records';
 import { audited } from './answers';
 import type { ApiDeps } from './deps';
@@ -23,7 +25,11 @@ export async function findCustomers(deps: ApiDeps, req: FindCustomersRequest, ca
 }
 
 async function customersFor(deps: ApiDeps, lookup: OfficerLookup): Promise<CustomerDoc[]> {
-  if (lookup.by === 'name') return deps.directory.findByName(lookup.words.map(wordPattern), MAX_FOUND + 1);
+  if (lookup.by === 'name') {
+    const candidates = await deps.privacy.index.customersNamed(lookup.words, NAME_CANDIDATES);
+    const live = await deps.directory.liveAmong(candidates);
+    return live.filter((c) => nameHolds(c.displayName, lookup.words)).slice(0, MAX_FOUND + 1);
+  }
   const id = await deps.directory.findCustomerId(lookup.identity);
   if (!id) return [];
   // The row can outlive its customer document for a moment (a crash between the two writes).

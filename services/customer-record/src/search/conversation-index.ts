@@ -47,5 +47,10 @@ export interface ConversationIndex {
   /** The next offset to apply, per topic and partition, as `topic:partition`. */
   positions(): Promise<Map<string, string>>;
   search(filter: SearchFilter, scope: SearchScope): Promise<SearchPage>;
+  /**
+   * Customers of the conversations whose sender gave a name holding every word (each the start
+   * of one of the name's words, case and accents aside), newest conversation first, at most `limit`.
+   */
+  customersNamed(words: readonly string[], limit: number): Promise<string[]>;
   close(): void;
 }

@@ -26,10 +26,13 @@ export interface RowChange {
   row: ConversationRow;
   message?: IndexedMessage;
   identity?: NormalisedIdentity;
+  /** The name the sender gave, for the officer's look-up by name; not one of someone acting on the customer's behalf. */
+  senderName?: string;
 }
 
 const MAX_SEEN = 50;
 const MAX_TEXT = 20_000;
+const MAX_NAME = 200;
 
 function newRow(conversationId: string, channel: Channel, at: number): ConversationRow {
   return {
@@ -84,7 +87,8 @@ export function applyContact(current: ConversationRow | null, c: ContactReceived
   row.messageCount += 1;
   if (!row.subject && c.subject) row.subject = c.subject.slice(0, 300);
   const text = messageText(c.subject, c.text);
-  return { row, message: text ? { id: c.contactId, text, at } : undefined, identity: searchableIdentity(c) };
+  const senderName = c.onBehalfOf?.value ? '' : c.senderDisplayName.trim().slice(0, MAX_NAME);
+  return { row, message: text ? { id: c.contactId, text, at } : undefined, identity: searchableIdentity(c), ...(senderName ? { senderName } : {}) };
 }
 
 /** Where the conversation stands after a step of routing's. */

@@ -13,6 +13,7 @@ import type { ContactReceived, ConversationEvent } from '#libs/proto';
 import type { NormalisedIdentity } from '#libs/contact';
 import { applyContact, applyConversationEvent, type ConversationRow, type IndexedMessage } from './rows';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema';
+import { fold, nameMatch } from './folding';
 
 /** A conversation as a transaction changes it: written once at the end with what it gathered. */
 interface Pending {
@@ -20,6 +21,8 @@ interface Pending {
   changed: boolean;
   messages: IndexedMessage[];
   identities: NormalisedIdentity[];
+  /** The first name a sender of the conversation gave in these batches. */
+  senderName?: string;
 }
 
 /** Places per millisecond in a message's id: messages of the same millisecond take the next ones. */
@@ -72,6 +75,11 @@ export class SqliteConversationIndex implements ConversationIndex {
       textAfterAll: db.prepare<[number, string], { id: number }>('INSERT INTO message_texts (conv, text) VALUES (?, ?) RETURNING id'),
       fts: db.prepare<[number, string]>('INSERT INTO messages (rowid, text) VALUES (?, ?)'),
       identity: db.prepare<[number, string, number]>('INSERT OR IGNORE INTO identities (kind, value, conv) VALUES (?, ?, ?)'),
+      name: db.prepare<[number, string]>('INSERT OR IGNORE INTO sender_names (conv, name) VALUES (?, ?)'),
+      nameFts: db.prepare<[number, string]>('INSERT INTO names (rowid, name) VALUES (?, ?)'),
+      named: db.prepare<[string], { customer_id: string }>(
+        "SELECT c.customer_id FROM names JOIN conversations c ON c.id = names.rowid WHERE names MATCH ? AND c.customer_id != '' ORDER BY names.rowid DESC",
+      ),
       person: db.prepare<[string, number, number | null]>(
         'INSERT INTO people (person_id, conv, released_at) VALUES (?, ?, ?) ON CONFLICT (person_id, conv) DO UPDATE SET released_at = excluded.released_at',
       ),
@@ -168,6 +176,17 @@ export class SqliteConversationIndex implements ConversationIndex {
     return undefined;
   }
 
+  async customersNamed(words: readonly string[], limit: number): Promise<string[]> {
+    const match = nameMatch(words);
+    if (!match) return [];
+    const found = new Set<string>();
+    for (const r of this.statements.named.iterate(match)) {
+      found.add(r.customer_id);
+      if (found.size >= limit) break;
+    }
+    return [...found];
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -206,6 +225,9 @@ export class SqliteConversationIndex implements ConversationIndex {
 
   private deleteConversation(id: number): void {
     this.deleteTexts(id);
+    const name = this.db.prepare<[number], { name: string }>('SELECT name FROM sender_names WHERE conv = ?').get(id);
+    if (name) this.db.prepare<[number, string]>("INSERT INTO names (names, rowid, name) VALUES ('delete', ?, ?)").run(id, name.name);
+    this.db.prepare('DELETE FROM sender_names WHERE conv = ?').run(id);
     this.db.prepare('DELETE FROM identities WHERE conv = ?').run(id);
     this.db.prepare('DELETE FROM people WHERE conv = ?').run(id);
     this.db.prepare('DELETE FROM conversations WHERE id = ?').run(id);
@@ -243,6 +265,7 @@ export class SqliteConversationIndex implements ConversationIndex {
       p.changed = true;
       if (change.message) p.messages.push(change.message);
       if (change.identity) p.identities.push(change.identity);
+      p.senderName ??= change.senderName;
     }
     if (from < BigInt(batch.nextOffset)) this.statements.setPosition.run(topic, partition, batch.nextOffset);
   }
@@ -279,16 +302,10 @@ export class SqliteConversationIndex implements ConversationIndex {
     )!;
     for (const m of p.messages) this.statements.fts.run(this.insertText(id, m), m.text);
     for (const i of p.identities) this.statements.identity.run(i.kind, i.value, id);
+    // The conversation keeps the first name its sender gave.
+    if (p.senderName && this.statements.name.run(id, p.senderName).changes) this.statements.nameFts.run(id, p.senderName);
     for (const person of row.access.people) this.statements.person.run(person.personId, id, person.releasedAt ? person.releasedAt.getTime() : null);
   }
-}
-
-/**
- * Text folded as the index's tokenizer folds it (unicode61, remove_diacritics 2: case and
- * diacritics), or more: a word FTS5 finds in a message is always in its folded text.
- */
-function fold(text: string): string {
-  return text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 /** The words of an FTS query as filter.ts builds it (`"refund" AND "card"`), folded. */

@@ -2,7 +2,8 @@
 // searches people make (each sorted by last activity); identities and people beside it; message
 // texts in an FTS5 table; the Kafka positions applied, written in the same transaction as rows.
 // 2: a message's id is its time (ms × 1,024), so a search by words walks matches newest first.
-export const SCHEMA_VERSION = 2;
+// 3: the name each conversation's sender gave, in an FTS5 table of its own, for the officer's look-up by name.
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -31,4 +32,6 @@ CREATE TABLE IF NOT EXISTS people (person_id TEXT NOT NULL, conv INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS message_texts (id INTEGER PRIMARY KEY, conv INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS message_texts_conv ON message_texts (conv);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages USING fts5(text, content='message_texts', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS sender_names (conv INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(name, content='sender_names', content_rowid='conv', tokenize='unicode61 remove_diacritics 2');
 `;

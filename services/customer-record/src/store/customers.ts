@@ -117,14 +117,10 @@ export class CustomerDirectory {
     return found.customerId;
   }
 
-  /**
-   * Live customers whose name holds every word (case-insensitive), at most `limit`. A scan of the
-   * customers on FerretDB (only `_id` reaches an index): the data-protection officer's rare
-   * look-up, never a hot path.
-   */
-  async findByName(patterns: string[], limit: number): Promise<CustomerDoc[]> {
-    const words = patterns.map((p) => ({ displayName: { $regex: p, $options: 'i' } }));
-    return this.c.customers.find({ mergedInto: null, $and: words }).limit(limit).toArray();
+  /** Those of these customers that are live (not merged into another), in the order given: one read by `_id` each. */
+  async liveAmong(customerIds: readonly string[]): Promise<CustomerDoc[]> {
+    const found = await Promise.all(customerIds.map((_id) => this.c.customers.findOne({ _id })));
+    return found.filter((c): c is CustomerDoc => c !== null && !c.mergedInto);
   }
 
   /** Keeps what the customer claimed to be, for agents to read; never an identity. */

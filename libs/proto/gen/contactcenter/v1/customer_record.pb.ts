@@ -735,7 +735,10 @@ export interface FindCustomersRequest {
   email: string;
   /** A phone number, in E.164 or national form (the service's default country). */
   phone: string;
-  /** Words of the customer's name, each matched case-insensitively (2-100 characters). */
+  /**
+   * Words of the customer's name, each the start of a word of it, case and accents aside
+   * (2-100 characters, a letter or digit among them).
+   */
   name: string;
   /** Why (the data-protection request's reference); audited. */
   reason: string;

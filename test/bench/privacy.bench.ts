@@ -1,13 +1,16 @@
-// Benchmark: a store following cc.erasure.v1, on the email service's store filled with threads.
-// Side by side in one run: a start whose store has noted how far it applied the topic (nothing
+// Benchmark: the data-protection officer's requests and the stores that follow them. First a
+// store following cc.erasure.v1, the email service's, filled with threads. Side by side in one run: a start whose store has noted how far it applied the topic (nothing
 // new: no pass) against a start of a store that has not (every erasure on the topic applied: one
 // pass over the store); then the pass alone, reading its collections through cursors as it does,
 // against the same read held whole (`toArray`, as the passes read before), with the process's
 // heap sampled during each. Last, customer-record's export of one customer with a long history,
 // written as it is read (as StreamCustomerExport does) against the same document read and built
-// whole (as it was). The databases are the benchmark's own, dropped at the end.
-//   npm run bench:erasure     (BENCH_CONVERSATIONS, default 100,000, two messages each; BENCH_RUNS, default 3;
-//                              BENCH_HISTORY, default 50,000 history entries of about 1 kB)
+// whole (as it was). Last, the officer's look-up by name among many customers: through the search
+// index (names of the conversations' senders, then each candidate read by `_id`), against the
+// scan of the customers it made before. The databases are the benchmark's own, dropped at the end.
+//   npm run bench:privacy     (BENCH_CONVERSATIONS, default 100,000, two messages each; BENCH_RUNS, default 3;
+//                              BENCH_HISTORY, default 50,000 history entries of about 1 kB;
+//                              BENCH_CUSTOMERS, default 100,000)
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { MongoClient } from 'mongodb';
@@ -22,11 +25,17 @@ import { exportPieces } from '../../services/customer-record/src/export-document
 import { CustomerErasure } from '../../services/customer-record/src/store/erasure';
 import { openCollections } from '../../services/customer-record/src/store/records';
 import { WriteQueue } from '../../services/customer-record/src/store/write-queue';
+import { CustomerDirectory } from '../../services/customer-record/src/store/customers';
+import { SqliteConversationIndex } from '../../services/customer-record/src/search/sqlite-index';
+import { nameHolds } from '../../services/customer-record/src/search/folding';
+import { NAME_CANDIDATES } from '../../services/customer-record/src/officer-lookup';
+import { Channel, ContactReceived, ConversationEvent, IdentityKind } from '#libs/proto';
 import { percentile } from './stats';
 
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 50_000);
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const ERASED = 20;
 const secret = randomBytes(32).toString('hex');
 const logger = createLogger('bench', 'silent');
@@ -135,6 +144,7 @@ async function main() {
       .countDocuments({ _id: { $in: Array.from({ length: ERASED }, (_, i) => `${run}-conv-${i * 97}`) } });
     console.log(`\nerased conversations left in the store: ${left} of ${ERASED}`);
     await exportSideBySide(mongo, run);
+    await namesSideBySide(mongo, run);
   } finally {
     await ctx.stop();
     await mongo.close();
@@ -202,6 +212,124 @@ async function exportSideBySide(mongo: MongoClient, run: string): Promise<void> 
     row('written as it is read (cursors, 1,000 a batch)', streamed);
     row('read and built whole, then encoded', whole);
   } finally {
+    await dropDatabase(database);
+  }
+}
+
+const FIRST = ['Ada', 'Noor', 'Li', 'Maria', 'John', 'Fatima', 'Ken', 'Olga', 'Ravi', 'Sara'];
+const LAST = ['Example', 'Smith', 'Müller', 'Khan', 'Garcia', 'Tanaka', 'Okafor', 'Rossi', 'Novak', 'Silva'];
+const nameOf = (i: number) => `${FIRST[i % 10]} ${LAST[Math.floor(i / 10) % 10]}${i}`;
+
+/** CUSTOMERS customers, each with a conversation in the index; a name some hold and one nobody holds, looked up both ways. */
+async function namesSideBySide(mongo: MongoClient, run: string): Promise<void> {
+  const database = `bench_names_${randomBytes(4).toString('hex')}`;
+  const db = mongo.db(database);
+  const index = new SqliteConversationIndex(':memory:');
+  try {
+    const c = openCollections(db);
+    const summary = {
+      _id: 'conv',
+      customerId: 'x',
+      channel: 1,
+      startedAt: new Date(),
+      lastActivityAt: new Date(),
+      status: 'resolved',
+      lastAgentId: 'agent-1',
+      queue: 'tier1/email/billing',
+      subject: 'A question about my order',
+    };
+    const started = performance.now();
+    for (let from = 0; from < CUSTOMERS; from += 2_000) {
+      const ids = Array.from({ length: Math.min(2_000, CUSTOMERS - from) }, (_, k) => from + k);
+      await c.customers.insertMany(
+        ids.map((i) => ({
+          _id: `${run}-cust-${i}`,
+          displayName: nameOf(i),
+          createdAt: new Date(),
+          accountId: null,
+          mergedInto: null,
+          identities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `c${i}@example.com`, namespace: '' }],
+          conversationStarts: Array.from({ length: 5 }, () => new Date()),
+          recentConversations: Array.from({ length: 5 }, () => summary),
+          regularRule: null,
+          regularOverride: null,
+          vipOverride: null,
+          institutionalOverride: null,
+        })) as never[],
+      );
+      const at = (i: number) => new Date(Date.now() - (CUSTOMERS - i) * 1_000);
+      index.applyMany([
+        {
+          kind: 'contacts',
+          topic: 'contacts',
+          partition: 0,
+          nextOffset: String(from + ids.length),
+          records: ids.map((i) => ({
+            offset: String(i),
+            value: ContactReceived.fromPartial({
+              contactId: `${run}-contact-${i}`,
+              conversationId: `${run}-conv-${i}`,
+              channel: Channel.CHANNEL_EMAIL,
+              receivedAt: at(i),
+              senderDisplayName: nameOf(i),
+              text: 'Where is my order?',
+            }),
+          })),
+        },
+        {
+          kind: 'events',
+          topic: 'events',
+          partition: 0,
+          nextOffset: String(from + ids.length),
+          records: ids.map((i) => ({
+            offset: String(i),
+            value: ConversationEvent.fromPartial({
+              eventId: `${run}-ev-${i}`,
+              conversationId: `${run}-conv-${i}`,
+              customerId: `${run}-cust-${i}`,
+              occurredAt: at(i),
+              step: { $case: 'queued', queued: { queue: 'q' } },
+            } as never),
+          })),
+        },
+      ]);
+    }
+    console.log(`\nloaded ${CUSTOMERS.toLocaleString()} customers (store and index) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const directory = new CustomerDirectory(c, new WriteQueue());
+    const throughIndex = async (words: string[]) => {
+      const live = await directory.liveAmong(await index.customersNamed(words, NAME_CANDIDATES));
+      return live.filter((x) => nameHolds(x.displayName, words)).slice(0, 21).length;
+    };
+    // The look-up as it was: every word a case-insensitive pattern over the customers.
+    const byScan = async (words: string[]) =>
+      (
+        await c.customers
+          .find({ mergedInto: null, $and: words.map((w) => ({ displayName: { $regex: w, $options: 'i' } })) })
+          .limit(21)
+          .toArray()
+      ).length;
+    const looks = [
+      ['a name 1 customer in 100 holds ("noor khan")', ['noor', 'khan']],
+      ['a name nobody holds', ['zebedee']],
+    ] as const;
+    console.log(`\n| look-up by name, ${CUSTOMERS.toLocaleString()} customers | runs | p50 ms | max ms | found |\n| --- | ---: | ---: | ---: | ---: |`);
+    for (const [label, words] of looks) {
+      for (const [how, look] of [
+        ['through the index', throughIndex],
+        ['scan of the customers (before)', byScan],
+      ] as const) {
+        const times: number[] = [];
+        let found = 0;
+        for (let i = 0; i < RUNS; i++) {
+          const t = performance.now();
+          found = await look([...words]);
+          times.push(performance.now() - t);
+        }
+        console.log(`| ${label}, ${how} | ${RUNS} | ${percentile(times, 50).toFixed(1)} | ${Math.max(...times).toFixed(1)} | ${found} |`);
+      }
+    }
+  } finally {
+    index.close();
     await dropDatabase(database);
   }
 }
