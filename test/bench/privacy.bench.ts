@@ -23,7 +23,7 @@ import { dropDatabase, KAFKA_BROKERS, MONGODB_URI, testContext, uniqueId } from 
 import { EmailStore } from '../../services/email/src/store';
 import { exportPieces } from '../../services/customer-record/src/export-document';
 import { CustomerErasure } from '../../services/customer-record/src/store/erasure';
-import { openCollections } from '../../services/customer-record/src/store/records';
+import { newCustomer, openCollections, type ConversationDoc } from '../../services/customer-record/src/store/records';
 import { WriteQueue } from '../../services/customer-record/src/store/write-queue';
 import { CustomerDirectory } from '../../services/customer-record/src/store/customers';
 import { SqliteConversationIndex } from '../../services/customer-record/src/search/sqlite-index';
@@ -160,20 +160,7 @@ async function exportSideBySide(mongo: MongoClient, run: string): Promise<void> 
     const c = openCollections(db);
     const customerId = `${run}-customer`;
     const at = Date.now() - 365 * 86_400_000;
-    await c.customers.insertOne({
-      _id: customerId,
-      displayName: 'Ada Example',
-      createdAt: new Date(at),
-      accountId: null,
-      mergedInto: null,
-      identities: [],
-      conversationStarts: [],
-      recentConversations: [],
-      regularRule: null,
-      regularOverride: null,
-      vipOverride: null,
-      institutionalOverride: null,
-    });
+    await c.customers.insertOne(newCustomer(customerId, 'Ada Example', [], new Date(at)));
     const text = 'My order has not arrived yet and the tracking page says nothing. '.repeat(15);
     for (let from = 0; from < HISTORY; from += 5_000) {
       const entries = Array.from({ length: Math.min(5_000, HISTORY - from) }, (_, i) => ({
@@ -216,6 +203,17 @@ async function exportSideBySide(mongo: MongoClient, run: string): Promise<void> 
   }
 }
 
+/** Routing's first step, which names the conversation's customer. */
+function queuedFor(conversationId: string, customerId: string, occurredAt: Date): ConversationEvent {
+  return ConversationEvent.fromPartial({
+    eventId: `${conversationId}-queued`,
+    conversationId,
+    customerId,
+    occurredAt,
+    step: { $case: 'queued', queued: { queue: 'q' } },
+  } as never);
+}
+
 const FIRST = ['Ada', 'Noor', 'Li', 'Maria', 'John', 'Fatima', 'Ken', 'Olga', 'Ravi', 'Sara'];
 const LAST = ['Example', 'Smith', 'Müller', 'Khan', 'Garcia', 'Tanaka', 'Okafor', 'Rossi', 'Novak', 'Silva'];
 const nameOf = (i: number) => `${FIRST[i % 10]} ${LAST[Math.floor(i / 10) % 10]}${i}`;
@@ -227,52 +225,42 @@ async function namesSideBySide(mongo: MongoClient, run: string): Promise<void> {
   const index = new SqliteConversationIndex(':memory:');
   try {
     const c = openCollections(db);
-    const summary = {
+    const summary: ConversationDoc = {
       _id: 'conv',
       customerId: 'x',
-      channel: 1,
+      channel: Channel.CHANNEL_EMAIL,
       startedAt: new Date(),
       lastActivityAt: new Date(),
       status: 'resolved',
       lastAgentId: 'agent-1',
-      queue: 'tier1/email/billing',
       subject: 'A question about my order',
+      messageCount: 2,
     };
     const started = performance.now();
     for (let from = 0; from < CUSTOMERS; from += 2_000) {
       const ids = Array.from({ length: Math.min(2_000, CUSTOMERS - from) }, (_, k) => from + k);
       await c.customers.insertMany(
         ids.map((i) => ({
-          _id: `${run}-cust-${i}`,
-          displayName: nameOf(i),
-          createdAt: new Date(),
-          accountId: null,
-          mergedInto: null,
-          identities: [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `c${i}@example.com`, namespace: '' }],
+          ...newCustomer(`${run}-cust-${i}`, nameOf(i), [{ kind: IdentityKind.IDENTITY_KIND_EMAIL, value: `c${i}@example.com`, namespace: '' }]),
           conversationStarts: Array.from({ length: 5 }, () => new Date()),
           recentConversations: Array.from({ length: 5 }, () => summary),
-          regularRule: null,
-          regularOverride: null,
-          vipOverride: null,
-          institutionalOverride: null,
-        })) as never[],
+        })),
       );
       const at = (i: number) => new Date(Date.now() - (CUSTOMERS - i) * 1_000);
+      const next = String(from + ids.length);
       index.applyMany([
         {
           kind: 'contacts',
           topic: 'contacts',
           partition: 0,
-          nextOffset: String(from + ids.length),
+          nextOffset: next,
           records: ids.map((i) => ({
             offset: String(i),
             value: ContactReceived.fromPartial({
               contactId: `${run}-contact-${i}`,
               conversationId: `${run}-conv-${i}`,
-              channel: Channel.CHANNEL_EMAIL,
               receivedAt: at(i),
               senderDisplayName: nameOf(i),
-              text: 'Where is my order?',
             }),
           })),
         },
@@ -280,17 +268,8 @@ async function namesSideBySide(mongo: MongoClient, run: string): Promise<void> {
           kind: 'events',
           topic: 'events',
           partition: 0,
-          nextOffset: String(from + ids.length),
-          records: ids.map((i) => ({
-            offset: String(i),
-            value: ConversationEvent.fromPartial({
-              eventId: `${run}-ev-${i}`,
-              conversationId: `${run}-conv-${i}`,
-              customerId: `${run}-cust-${i}`,
-              occurredAt: at(i),
-              step: { $case: 'queued', queued: { queue: 'q' } },
-            } as never),
-          })),
+          nextOffset: next,
+          records: ids.map((i) => ({ offset: String(i), value: queuedFor(`${run}-conv-${i}`, `${run}-cust-${i}`, at(i)) })),
         },
       ]);
     }

@@ -7,7 +7,7 @@ import { NotFoundError } from '#libs/service/grpc-errors';
 import { withClaims } from '../claims';
 import { isDuplicateKey } from '../errors';
 import { identityKey, type NormalisedIdentity } from '#libs/contact';
-import type { Collections, CustomerDoc, IdentityDoc } from './records';
+import { newCustomer, type Collections, type CustomerDoc, type IdentityDoc } from './records';
 import type { WriteQueue } from './write-queue';
 
 /** The identity row is the claim: whoever inserts it first owns the identity (a duplicate key says someone else did). */
@@ -60,20 +60,7 @@ export class CustomerDirectory {
 
   /** The customer of an identity just claimed (or whose document a crash kept from being written). */
   private async insertCustomer(customerId: string, displayName: string, identity: NormalisedIdentity): Promise<CustomerDoc> {
-    const doc: CustomerDoc = {
-      _id: customerId,
-      displayName: displayName.slice(0, 200),
-      createdAt: new Date(),
-      accountId: null,
-      mergedInto: null,
-      identities: [identity],
-      conversationStarts: [],
-      recentConversations: [],
-      regularRule: null,
-      regularOverride: null,
-      vipOverride: null,
-      institutionalOverride: null,
-    };
+    const doc = newCustomer(customerId, displayName.slice(0, 200), [identity]);
     // insertOne rather than an upsert: FerretDB's $setOnInsert drops empty arrays and nulls.
     try {
       await this.c.customers.insertOne(doc);

@@ -27,6 +27,24 @@ export interface CustomerDoc {
   representatives?: RepresentativeDoc[];
 }
 
+/** A customer as first written: nothing known yet but their name and identities. */
+export function newCustomer(_id: string, displayName: string, identities: NormalisedIdentity[], createdAt = new Date()): CustomerDoc {
+  return {
+    _id,
+    displayName,
+    createdAt,
+    accountId: null,
+    mergedInto: null,
+    identities,
+    conversationStarts: [],
+    recentConversations: [],
+    regularRule: null,
+    regularOverride: null,
+    vipOverride: null,
+    institutionalOverride: null,
+  };
+}
+
 export interface RepresentativeDoc {
   intermediaryId: string;
   name: string;
