@@ -9,7 +9,7 @@ import { FailedPreconditionError } from '#libs/service';
 import { subjectKey } from '#libs/erasure';
 import { erasureSubjects } from '../erasure';
 import { exportPieces } from '../export-document';
-import { heldIdentities, type CustomerHoldings } from '../store/erasure';
+import { heldCustomerIds, heldIdentities, type CustomerHoldings } from '../store/erasure';
 import { audited } from './answers';
 import type { ApiDeps } from './deps';
 import { requestReason, requireId } from './requests';
@@ -62,7 +62,7 @@ export async function eraseCustomer(deps: ApiDeps, req: EraseCustomerRequest, ca
   const { secret } = deps.privacy;
   const erasureId = randomUUID();
   const erasedAt = new Date();
-  const customerIds = [customerId, ...held.mergedCustomers.map((m) => m._id)];
+  const customerIds = heldCustomerIds(held);
   const conversationIds = conversationsOf(held);
   await deps.privacy.topic.publish(erasureId, erasureSubjects(secret, { customerIds, identities: heldIdentities(held), conversationIds }), erasedAt);
   const key = subjectKey(secret, 'customer', customerId);

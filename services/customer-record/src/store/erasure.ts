@@ -73,7 +73,7 @@ export class CustomerErasure {
   /** What an erasure deletes; NotFoundError for an unknown id or a record merged into another. */
   async gather(customerId: string): Promise<CustomerHoldings> {
     const holder = await this.holder(customerId);
-    const ids = idsOf(holder);
+    const ids = heldCustomerIds(holder);
     const [identities, conversations, history, merges, mandates] = await Promise.all([
       this.c.identities.find({ customerId: { $in: ids } }).toArray(),
       this.c.conversations.find({ customerId: { $in: ids } }, { projection: { _id: 1 } }).toArray(),
@@ -88,7 +88,7 @@ export class CustomerErasure {
   /** What an export holds, its long parts as cursors; NotFoundError for an unknown id or a record merged into another. */
   async exportParts(customerId: string): Promise<CustomerExportParts> {
     const holder = await this.holder(customerId);
-    const ids = idsOf(holder);
+    const ids = heldCustomerIds(holder);
     const [identities, merges, mandates] = await Promise.all([
       this.c.identities.find({ customerId: { $in: ids } }).toArray(),
       this.merges(ids),
@@ -142,7 +142,7 @@ export class CustomerErasure {
    */
   erase(held: CustomerHoldings, pseudonym: string): Promise<ErasedCounts> {
     return this.writes.exclusive(async () => {
-      const customerIds = [held.customer._id, ...held.mergedCustomers.map((m) => m._id)];
+      const customerIds = heldCustomerIds(held);
       const { conversationIds } = held;
       const [history, identities, conversations, audit] = await Promise.all([
         this.c.history.deleteMany({ $or: [{ customerId: { $in: customerIds } }, { conversationId: { $in: conversationIds } }] }),
@@ -181,6 +181,7 @@ export function heldIdentities(held: Holder & Pick<CustomerHoldings, 'identities
   return [...stored, ...onRecords] as NormalisedIdentity[];
 }
 
-function idsOf(holder: Holder): string[] {
+/** The live customer and every record merged into it. */
+export function heldCustomerIds(holder: Holder): string[] {
   return [holder.customer._id, ...holder.mergedCustomers.map((m) => m._id)];
 }
